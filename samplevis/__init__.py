@@ -1,0 +1,36 @@
+"""samplevis: what does a neuron respond to? Feature visualization by optimization and by sampling.
+
+    import samplevis
+    from samplevis import objectives, param, transform, zoo
+
+    model = zoo.efficientnet_lite0()
+    obj = objectives.channel("block5c_add", 12)
+    images = samplevis.render_vis(model, obj, thresholds=(256,), seed=0)
+    result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
+
+Submodules load on first use, so `import samplevis` stays light until TensorFlow is needed.
+"""
+import importlib
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {"objectives", "param", "transform", "zoo", "io", "models", "sampling"}
+_ATTRIBUTES = {
+    "Model": "samplevis.models",
+    "render_vis": "samplevis.render",
+    "render": "samplevis.sampling.api",
+    "SampleResult": "samplevis.sampling.api",
+}
+__all__ = sorted(_SUBMODULES | set(_ATTRIBUTES))
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"samplevis.{name}")
+    if name in _ATTRIBUTES:
+        return getattr(importlib.import_module(_ATTRIBUTES[name]), name)
+    raise AttributeError(f"module 'samplevis' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,152 @@
+"""Writers for PNGs, image grids, GIFs, JSON and an HTML gallery.
+
+Every file is written whole or not at all: the bytes go to a temporary file in the same directory,
+which then replaces the target in one step, so an interrupted run never leaves a truncated file.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import io as _io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def to_uint8(image) -> np.ndarray:
+    """Float image(s) in [0, 1] (clipped) or uint8 → uint8 with the same shape."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    if not np.all(np.isfinite(image)):
+        raise ValueError("image contains NaN or infinite values; nothing was written.")
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _single_image(image) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            f"expected one image [H, W, 3] (or a batch of one); got shape {image.shape}. "
+            "Write batches with save_grid or save_pngs."
+        )
+    return image
+
+
+def png_bytes(image) -> bytes:
+    """PNG encoding of one image [H, W, 3] float in [0, 1] or uint8."""
+    from PIL import Image
+
+    pixels = to_uint8(_single_image(image))
+    if pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    buffer = _io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_png(path: str | os.PathLike, image) -> Path:
+    """Write one image [H, W, 3] (float in [0, 1] or uint8) as a PNG, atomically."""
+    return write_bytes(path, png_bytes(image))
+
+
+def grid(images, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
+    """Tile images [N, H, W, 3] into one image, `ncols` per row (default: about square)."""
+    images = np.asarray(images)
+    scale = 255.0 if images.dtype == np.uint8 else 1.0
+    images = images.astype(np.float32) / scale
+    if images.ndim != 4:
+        raise ValueError(f"grid takes images [N, H, W, C]; got shape {images.shape}.")
+    n, h, w, c = images.shape
+    ncols = ncols or math.ceil(math.sqrt(n))
+    nrows = math.ceil(n / ncols)
+    out = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c), pad_value, np.float32)
+    for i, image in enumerate(images):
+        r, col = divmod(i, ncols)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        out[top:top + h, left:left + w] = image
+    return out
+
+
+def save_grid(path: str | os.PathLike, images, ncols: int | None = None, pad: int = 2) -> Path:
+    """Write images [N, H, W, 3] as one PNG grid, atomically."""
+    return save_png(path, grid(images, ncols=ncols, pad=pad))
+
+
+def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> list[Path]:
+    """Write images [N, H, W, 3] as `prefix_000.png`, … in `directory`; returns the paths."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[None]
+    return [save_png(Path(directory) / f"{prefix}_{i:03d}.png", im) for i, im in enumerate(images)]
+
+
+def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -> Path:
+    """Write frames [T, H, W, 3] (float in [0, 1] or uint8) as an animated GIF, atomically."""
+    import imageio.v3 as iio
+
+    frames = to_uint8(np.asarray(frames))
+    if frames.ndim != 4:
+        raise ValueError(f"save_gif takes frames [T, H, W, 3]; got shape {frames.shape}.")
+    data = iio.imwrite("<bytes>", frames, extension=".gif", duration=1000.0 / fps, loop=loop)
+    return write_bytes(path, data)
+
+
+def write_json(path: str | os.PathLike, obj) -> Path:
+    """Write `obj` as indented JSON (numpy scalars and arrays become numbers and lists)."""
+
+    def default(value):
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+    return write_bytes(path, (json.dumps(obj, indent=2, default=default) + "\n").encode())
+
+
+def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
+                 title: str = "samplevis gallery") -> Path:
+    """Write an HTML page showing (caption, image file relative to the page) entries, atomically."""
+    figures = "\n".join(
+        f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}">'
+        f"<figcaption>{html.escape(cap)}</figcaption></figure>"
+        for cap, src in entries
+    )
+    page = (
+        "<!doctype html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font-family:sans-serif}figure{display:inline-block;margin:8px;text-align:center}"
+        "img{width:192px;image-rendering:pixelated}</style></head>\n"
+        f"<body><h1>{html.escape(title)}</h1>\n{figures}\n</body></html>\n"
+    )
+    return write_bytes(path, page.encode())

@@ -1,0 +1,198 @@
+"""`Model`: a Keras image model plus what feature visualization needs.
+
+A `Model` takes images as float arrays [B, H, W, 3] with values in [0, 1] and owns the mapping to
+what the network expects: the linear map to `value_range`, an optional `preprocess` function and,
+for networks with a fixed input size, a bilinear resize. Feature extractors for the layer sets that
+objectives name are built once per model and cached.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+INPUT = "input"  # the name objectives use for the parameterized image itself
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One row of `Model.layers_info()`: output shape excludes the batch axis."""
+
+    name: str
+    kind: str
+    output_shape: tuple
+    channels: int | None
+
+
+def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
+    """The `n` names most similar to `name`, best first (for "did you mean" errors)."""
+    close = difflib.get_close_matches(name, names, n=n, cutoff=0.4)
+    if len(close) < n:
+        close += [c for c in names if name.lower() in c.lower() and c not in close][: n - len(close)]
+    return close
+
+
+class UnknownLayerError(ValueError):
+    """A layer name the model does not have; the message lists the closest names."""
+
+
+class Model:
+    """A functional Keras image model prepared for feature visualization.
+
+    Args:
+        keras_model: a functional `keras.Model` with one input of shape [B, H, W, 3] (H and W may be
+            None for fully convolutional networks).
+        value_range: (lo, hi): images in [0, 1] are mapped linearly to [lo, hi] before `preprocess`.
+        preprocess: optional function of a float32 tensor [B, H, W, 3] in `value_range` returning the
+            network input (for example mean/std normalization).
+        name: a display name (defaults to the Keras model's name).
+    """
+
+    def __init__(
+        self,
+        keras_model,
+        value_range: tuple[float, float] = (0.0, 1.0),
+        preprocess: Callable | None = None,
+        name: str | None = None,
+    ):
+        import keras
+
+        if not isinstance(keras_model, keras.Model):
+            raise TypeError(
+                f"samplevis.Model wraps a keras.Model; got {type(keras_model).__name__}. "
+                "Build or load your network with Keras first (functional API)."
+            )
+        inputs = keras_model.inputs
+        if not inputs or len(inputs) != 1:
+            raise ValueError(
+                f"samplevis.Model needs a functional Keras model with exactly one image input; "
+                f"{keras_model.name!r} has {len(inputs or [])} inputs."
+            )
+        shape = tuple(inputs[0].shape)
+        if len(shape) != 4 or shape[-1] != 3:
+            raise ValueError(
+                f"the model input must have shape [B, H, W, 3]; {keras_model.name!r} takes {shape}."
+            )
+        lo, hi = (float(v) for v in value_range)
+        if not hi > lo:
+            raise ValueError(f"value_range must be (lo, hi) with hi > lo; got {value_range}.")
+        self.keras_model = keras_model
+        self.value_range = (lo, hi)
+        self.preprocess = preprocess
+        self.name = name or keras_model.name
+        self.input_size = (shape[1], shape[2]) if shape[1] and shape[2] else None
+        self._extractors: dict[tuple[tuple[str, ...], bool], Callable] = {}
+
+    def __repr__(self) -> str:
+        size = "any size" if self.input_size is None else f"{self.input_size[0]}x{self.input_size[1]}"
+        return f"samplevis.Model({self.name!r}, input {size}, value_range={self.value_range})"
+
+    # ----- names -----------------------------------------------------------------------------
+    @property
+    def layer_names(self) -> list[str]:
+        """Names of the layers whose outputs objectives can read, input to output."""
+        import keras
+
+        return [
+            layer.name
+            for layer in self.keras_model.layers
+            if not isinstance(layer, keras.layers.InputLayer)
+        ]
+
+    def check_layers(self, names: Iterable[str]) -> None:
+        """Raise `UnknownLayerError` naming the closest layers for every name the model lacks."""
+        known = set(self.layer_names)
+        for name in names:
+            if name != INPUT and name not in known:
+                close = closest_names(name, self.layer_names)
+                hint = f" Closest layer names: {', '.join(close)}." if close else ""
+                raise UnknownLayerError(
+                    f"model {self.name!r} has no layer {name!r}.{hint} "
+                    "List all names with `model.layer_names` or `samplevis layers`."
+                )
+
+    def layers_info(self) -> list[LayerInfo]:
+        """Name, layer class, output shape (without batch) and channel count of every layer."""
+        rows = []
+        for layer in self.keras_model.layers:
+            shape = getattr(layer, "output", None)
+            shape = tuple(shape.shape[1:]) if shape is not None and hasattr(shape, "shape") else ()
+            if layer.name in self.layer_names:
+                channels = shape[-1] if shape else None
+                rows.append(LayerInfo(layer.name, type(layer).__name__, shape, channels))
+        return rows
+
+    # ----- forward passes ----------------------------------------------------------------------
+    def to_input(self, images):
+        """Map images in [0, 1] to the network's input: resize, value range, preprocessing."""
+        import tensorflow as tf
+
+        images = tf.convert_to_tensor(images, tf.float32)
+        check_images(images)
+        if self.input_size is not None and tuple(images.shape[1:3]) != self.input_size:
+            images = tf.image.resize(images, self.input_size, method="bilinear")
+        lo, hi = self.value_range
+        x = images * (hi - lo) + lo
+        return self.preprocess(x) if self.preprocess is not None else x
+
+    def features(self, images, layer_names: Sequence[str], redirect_relu: bool = False) -> dict:
+        """Activations of `layer_names` for images in [0, 1], as tensors (differentiable).
+
+        Args:
+            images: float [B, H, W, 3] in [0, 1].
+            layer_names: layers to read; checked against `layer_names`.
+            redirect_relu: use Lucid's redirected ReLU gradient, which lets an optimizer leave a
+                start where a ReLU is dead everywhere (forward values are unchanged).
+        Returns:
+            {layer name: tensor [B, ...]}.
+        """
+        names = tuple(dict.fromkeys(layer_names))
+        self.check_layers(names)
+        extractor = self._extractor(names, redirect_relu)
+        outputs = extractor(self.to_input(images), training=False)
+        if len(names) == 1:
+            outputs = [outputs] if not isinstance(outputs, (list, tuple)) else outputs
+        return dict(zip(names, outputs))
+
+    def _extractor(self, names: tuple[str, ...], redirect_relu: bool):
+        key = (names, redirect_relu)
+        if key not in self._extractors:
+            import keras
+
+            from samplevis.redirect import with_redirected_relus
+
+            source = with_redirected_relus(self.keras_model) if redirect_relu else self.keras_model
+            outputs = [source.get_layer(n).output for n in names]
+            self._extractors[key] = keras.Model(source.inputs, outputs, name=f"{self.name}_features")
+        return self._extractors[key]
+
+    def _output(self, images):
+        return self.keras_model(self.to_input(images), training=False)
+
+    def __call__(self, images) -> np.ndarray:
+        """The network's final output for images float [B, H, W, 3] in [0, 1]."""
+        return np.asarray(self._output(images))
+
+    def activations(self, images, layer_names: Sequence[str]) -> dict[str, np.ndarray]:
+        """{layer name: numpy array [B, ...]} for images float [B, H, W, 3] in [0, 1]."""
+        return {k: np.asarray(v) for k, v in self.features(images, layer_names).items()}
+
+
+def check_images(images) -> None:
+    """Raise a ValueError unless `images` is a rank-4 [B, H, W, 3] array or tensor."""
+    shape = tuple(images.shape)
+    if len(shape) != 4:
+        hint = " Add a batch axis: images[None]." if len(shape) == 3 else ""
+        raise ValueError(f"images must have shape [B, H, W, 3]; got shape {shape}.{hint}")
+    if shape[-1] != 3:
+        raise ValueError(
+            f"images must have 3 colour channels (RGB, last axis); got shape {shape}. "
+            "Convert greyscale with np.repeat(x, 3, axis=-1) and drop alpha with x[..., :3]."
+        )
+
+
+def as_model(model) -> Model:
+    """A `Model` as it is; a plain keras.Model wrapped with value range (0, 1)."""
+    return model if isinstance(model, Model) else Model(model)

@@ -1,0 +1,405 @@
+"""Objectives: what an image should make the network do, as composable values.
+
+An objective is called with a feature lookup `T` (`T(layer_name)` is that layer's activations,
+`T("input")` the parameterized image in [0, 1] before transforms) and returns one value per image,
+shape [B]. `render_vis` maximizes their sum; sampling uses each chain's value. Objectives combine
+with `+ - * /`, negation, numbers and `sum(...)`; every operation returns a new objective.
+
+Penalties (`L1`, `L2`, `total_variation`, `blur_input_each_step`) are positive, as in Lucid: subtract
+them, e.g. `channel("block5c_add", 3) - 1e-3 * L1()`.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.models import INPUT
+
+FeatureLookup = Callable[[str], tf.Tensor]
+
+
+@dataclass(frozen=True, eq=False)
+class Objective:
+    """A function of the features returning one value per image (shape [B]).
+
+    Two objectives are equal when their names are; the library's constructors give names that
+    spell out every argument, so equal names mean equal objectives (compiled renders are reused).
+    """
+
+    fn: Callable[[FeatureLookup], tf.Tensor]
+    layers: frozenset = field(default_factory=frozenset)
+    name: str = ""
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", f"objective_{id(self.fn):x}")
+
+    def __call__(self, T: FeatureLookup) -> tf.Tensor:
+        return self.fn(T)
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Objective) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def _combine(self, other, op: Callable, symbol: str, reverse: bool = False) -> Objective:
+        other = as_objective(other)
+        a, b = (other, self) if reverse else (self, other)
+        return Objective(
+            lambda T: op(a(T), b(T)), a.layers | b.layers, f"({a.name} {symbol} {b.name})"
+        )
+
+    def __add__(self, other):
+        return self._combine(other, tf.add, "+")
+
+    def __radd__(self, other):
+        return self._combine(other, tf.add, "+", reverse=True)
+
+    def __sub__(self, other):
+        return self._combine(other, tf.subtract, "-")
+
+    def __rsub__(self, other):
+        return self._combine(other, tf.subtract, "-", reverse=True)
+
+    def __mul__(self, other):
+        return self._combine(other, tf.multiply, "*")
+
+    def __rmul__(self, other):
+        return self._combine(other, tf.multiply, "*", reverse=True)
+
+    def __truediv__(self, other):
+        return self._combine(other, tf.divide, "/")
+
+    def __rtruediv__(self, other):
+        return self._combine(other, tf.divide, "/", reverse=True)
+
+    def __neg__(self):
+        return Objective(lambda T: -self(T), self.layers, f"-{self.name}")
+
+
+def constant(value: float) -> Objective:
+    """An objective worth `value` for every image."""
+    value = float(value)
+    return Objective(lambda T: tf.constant(value, tf.float32), frozenset(), repr(value))
+
+
+def as_objective(obj) -> Objective:
+    """Objective from an Objective, a number, or a "layer:channel" string (a channel objective)."""
+    if isinstance(obj, Objective):
+        return obj
+    if isinstance(obj, numbers.Number):
+        return constant(obj)
+    if isinstance(obj, str):
+        layer, sep, chan = obj.rpartition(":")
+        if not sep or not chan.strip().isdigit():
+            raise ValueError(
+                f"an objective string must be 'layer:channel', e.g. 'block5c_add:12'; got {obj!r}."
+            )
+        return channel(layer, int(chan))
+    raise TypeError(
+        f"expected an Objective, a number or a 'layer:channel' string; got {type(obj).__name__}."
+    )
+
+
+def _objective(name: str, layers: Sequence[str], per_image: Callable, batch: int | None):
+    """Wrap a per-image function; with `batch=i` only image i counts (the others get zero)."""
+
+    def fn(T):
+        values = per_image(T)
+        if batch is None:
+            return values
+        size = values.shape[0]
+        if size is not None and not 0 <= batch < size:
+            raise ValueError(
+                f"{name}: batch index {batch} is out of range for a batch of {size} images "
+                f"(valid: 0..{size - 1}). Render a batch of at least {batch + 1} images."
+            )
+        return tf.where(tf.range(tf.shape(values)[0]) == batch, values, tf.zeros_like(values))
+
+    suffix = "" if batch is None else f", batch={batch}"
+    return Objective(fn, frozenset(layers) - {INPUT}, name[:-1] + suffix + ")")
+
+
+def _check_channel(acts: tf.Tensor, layer: str, n_channel: int) -> None:
+    count = acts.shape[-1]
+    if count is not None and not 0 <= n_channel < count:
+        raise ValueError(
+            f"channel {n_channel} is out of range for layer {layer!r}, which has {count} channels "
+            f"(valid: 0..{count - 1})."
+        )
+
+
+def _spatial_mean(x: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(x, axis=list(range(1, len(x.shape)))) if len(x.shape) > 1 else x
+
+
+def _per_image_sum(x: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_sum(x, axis=list(range(1, len(x.shape))))
+
+
+def _position(acts: tf.Tensor, layer: str, x: int | None, y: int | None) -> tuple[int, int]:
+    """(y, x) of a neuron, defaulting to the centre; checked against the feature map size."""
+    if len(acts.shape) != 4:
+        raise ValueError(
+            f"layer {layer!r} has no spatial positions (activations of shape {tuple(acts.shape)}); "
+            "use channel() for dense layers."
+        )
+    height, width = acts.shape[1], acts.shape[2]
+    y = height // 2 if y is None else y
+    x = width // 2 if x is None else x
+    if not (0 <= y < height and 0 <= x < width):
+        raise ValueError(
+            f"neuron position (x={x}, y={y}) is outside layer {layer!r}, whose feature map is "
+            f"{width} wide and {height} high (valid: x in 0..{width - 1}, y in 0..{height - 1})."
+        )
+    return y, x
+
+
+def neuron(layer: str, n_channel: int, x: int | None = None, y: int | None = None,
+           batch: int | None = None) -> Objective:
+    """Activation of one unit of `layer` at spatial position (x, y); default: the centre."""
+
+    def per_image(T):
+        acts = T(layer)
+        _check_channel(acts, layer, n_channel)
+        yy, xx = _position(acts, layer, x, y)
+        return acts[:, yy, xx, n_channel]
+
+    return _objective(f"neuron({layer!r}, {n_channel}, x={x}, y={y})", [layer], per_image, batch)
+
+
+def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
+    """Mean activation of channel `n_channel` of `layer` over all positions."""
+
+    def per_image(T):
+        acts = T(layer)
+        _check_channel(acts, layer, n_channel)
+        return _spatial_mean(acts[..., n_channel])
+
+    return _objective(f"channel({layer!r}, {n_channel})", [layer], per_image, batch)
+
+
+def deepdream(layer: str, batch: int | None = None) -> Objective:
+    """Mean of the squared activations of `layer` (DeepDream's objective)."""
+    return _objective(
+        f"deepdream({layer!r})", [layer], lambda T: _spatial_mean(tf.square(T(layer))), batch
+    )
+
+
+def _dot_cossim(acts: tf.Tensor, vec: tf.Tensor, cossim_pow: float) -> tf.Tensor:
+    """dot(acts, vec) times max(0.1, cosine similarity)**cossim_pow (Lucid), along the last axis."""
+    dot = tf.reduce_sum(acts * vec, axis=-1)
+    if cossim_pow == 0:
+        return dot
+    eps = 1e-4  # Lucid's _dot_cossim epsilon
+    cos = dot / (eps + tf.norm(acts, axis=-1)) / (eps + tf.norm(vec))
+    return dot * tf.maximum(0.1, cos) ** cossim_pow
+
+
+def _vector(vec, layer: str) -> tf.Tensor:
+    vec = np.asarray(vec, np.float32)
+    if vec.ndim != 1:
+        raise ValueError(f"direction vector for {layer!r} must be 1-D [channels]; got {vec.shape}.")
+    return tf.constant(vec)
+
+
+def _check_vector(acts: tf.Tensor, vec: tf.Tensor, layer: str) -> None:
+    if acts.shape[-1] is not None and acts.shape[-1] != vec.shape[0]:
+        raise ValueError(
+            f"direction vector has {vec.shape[0]} entries but layer {layer!r} has "
+            f"{acts.shape[-1]} channels; give one weight per channel."
+        )
+
+
+def _vec_key(vec) -> str:
+    vec = np.asarray(vec, np.float32)
+    return f"vec[{vec.size}]#{hash(vec.tobytes()) & 0xFFFFFFFF:08x}"
+
+
+def direction(layer: str, vec, batch: int | None = None, cossim_pow: float = 0) -> Objective:
+    """Mean over positions of the dot product of the activations with `vec` [channels]."""
+    v = _vector(vec, layer)
+
+    def per_image(T):
+        acts = T(layer)
+        _check_vector(acts, v, layer)
+        return _spatial_mean(_dot_cossim(acts, v, cossim_pow))
+
+    name = f"direction({layer!r}, {_vec_key(vec)}, cossim_pow={cossim_pow})"
+    return _objective(name, [layer], per_image, batch)
+
+
+def direction_neuron(layer: str, vec, batch: int | None = None, x: int | None = None,
+                     y: int | None = None, cossim_pow: float = 0) -> Objective:
+    """dot(activations at (x, y), vec) × max(0.1, cosine similarity)**cossim_pow; default: centre."""
+    v = _vector(vec, layer)
+
+    def per_image(T):
+        acts = T(layer)
+        _check_vector(acts, v, layer)
+        yy, xx = _position(acts, layer, x, y)
+        return _dot_cossim(acts[:, yy, xx, :], v, cossim_pow)
+
+    name = f"direction_neuron({layer!r}, {_vec_key(vec)}, x={x}, y={y}, cossim_pow={cossim_pow})"
+    return _objective(name, [layer], per_image, batch)
+
+
+def class_logit(label: int | str, layer: str = "logits", batch: int | None = None) -> Objective:
+    """The pre-softmax score of one class: an index, or an ImageNet label such as "hen"."""
+    if isinstance(label, str):
+        from samplevis.zoo.labels import label_index
+
+        index = label_index(label)
+    elif isinstance(label, numbers.Integral):
+        index = int(label)
+    else:
+        raise TypeError(f"class_logit takes a class index or label name; got {label!r}.")
+
+    def per_image(T):
+        acts = T(layer)
+        _check_channel(acts, layer, index)
+        return acts[:, index] if len(acts.shape) == 2 else _spatial_mean(acts[..., index])
+
+    return _objective(f"class_logit({index}, layer={layer!r})", [layer], per_image, batch)
+
+
+def _grams(acts: tf.Tensor) -> tf.Tensor:
+    """L2-normalized Gram matrices [B, C, C] of activations [B, H, W, C]."""
+    flat = tf.reshape(acts, [tf.shape(acts)[0], -1, acts.shape[-1]])
+    grams = tf.matmul(flat, flat, transpose_a=True)
+    return tf.math.l2_normalize(grams, axis=[1, 2], epsilon=1e-10)  # epsilon from Lucid
+
+
+def diversity(layer: str) -> Objective:
+    """Mean cosine similarity of an image's Gram matrix at `layer` to the other images' (Lucid).
+
+    A penalty, as in Lucid: subtract it with a weight (e.g. `- 100 * diversity("block4a_add")`) to
+    make the images of a batch differ in style. Zero for a batch of one.
+    """
+
+    def fn(T):
+        grams = _grams(T(layer))
+        batch = tf.shape(grams)[0]
+        sims = tf.einsum("icd,jcd->ij", grams, grams)
+        off_diagonal = tf.reduce_sum(sims, axis=1) - tf.linalg.diag_part(sims)
+        return off_diagonal / tf.cast(batch, tf.float32)
+
+    return Objective(fn, frozenset([layer]), f"diversity({layer!r})")
+
+
+def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
+    """Minus the mean squared difference of neighbouring images' activations (Lucid).
+
+    Images d apart in the batch (d = 1..4) are pulled together with weight 1/decay_ratio**d, which
+    makes interpolation sequences smooth. The penalty of a pair is split between its two images.
+    """
+
+    def fn(T):
+        acts = T(layer)
+        size = acts.shape[0]
+        penalty = [tf.zeros([], tf.float32) for _ in range(size)]
+        for d in range(1, 5):  # Lucid's neighbourhood of 4
+            for i in range(size - d):
+                cost = tf.reduce_mean(tf.square(acts[i] - acts[i + d])) / decay_ratio**d
+                penalty[i] += cost / 2
+                penalty[i + d] += cost / 2
+        return -tf.stack(penalty)
+
+    return Objective(fn, frozenset([layer]), f"alignment({layer!r}, decay_ratio={decay_ratio})")
+
+
+def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: int) -> Objective:
+    """Image i of B maximizes (1 - i/(B-1)) · channel 1 + i/(B-1) · channel 2 (Lucid)."""
+
+    def fn(T):
+        a, b = T(layer1), T(layer2)
+        _check_channel(a, layer1, n_channel1)
+        _check_channel(b, layer2, n_channel2)
+        size = a.shape[0]
+        weights = tf.constant(np.arange(size) / max(size - 1, 1), tf.float32)
+        return (1 - weights) * _spatial_mean(a[..., n_channel1]) + weights * _spatial_mean(
+            b[..., n_channel2]
+        )
+
+    name = f"channel_interpolate({layer1!r}, {n_channel1}, {layer2!r}, {n_channel2})"
+    return Objective(fn, frozenset([layer1, layer2]) - {INPUT}, name)
+
+
+def L1(layer: str = INPUT, constant: float = 0.0, batch: int | None = None) -> Objective:
+    """Sum of |activations - constant| per image (a penalty: subtract it)."""
+    return _objective(
+        f"L1({layer!r}, constant={constant})", [layer],
+        lambda T: _per_image_sum(tf.abs(T(layer) - constant)), batch,
+    )
+
+
+def L2(layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6,
+       batch: int | None = None) -> Objective:
+    """sqrt(epsilon + sum of (activations - constant)²) per image (a penalty: subtract it)."""
+    return _objective(
+        f"L2({layer!r}, constant={constant}, epsilon={epsilon})", [layer],
+        lambda T: tf.sqrt(epsilon + _per_image_sum(tf.square(T(layer) - constant))), batch,
+    )
+
+
+def total_variation(layer: str = INPUT, batch: int | None = None) -> Objective:
+    """Total variation (sum of absolute neighbour differences) per image (a penalty)."""
+    return _objective(
+        f"total_variation({layer!r})", [layer], lambda T: tf.image.total_variation(T(layer)), batch
+    )
+
+
+def _blur(x: tf.Tensor, w: int = 3) -> tf.Tensor:
+    """Lucid's w×w per-channel blur (inner weight 1, border 0.5), normalized at the image edges."""
+    depth = x.shape[-1]
+    k = np.full([w, w], 0.5, np.float32)
+    k[1:-1, 1:-1] = 1.0
+    kernel = tf.constant(np.tile(k[:, :, None, None], [1, 1, depth, 1]))
+    conv = lambda t: tf.nn.depthwise_conv2d(t, kernel, [1, 1, 1, 1], "SAME")
+    return conv(x) / conv(tf.ones_like(x))
+
+
+def blur_input_each_step() -> Objective:
+    """½‖input − stop_gradient(blur(input))‖² per image.
+
+    Subtracting k times this objective moves the input a fraction k towards its blurred version at
+    every step (Lucid's trick for smoothing pixel-space optimization).
+    """
+
+    def per_image(T):
+        image = T(INPUT)
+        return 0.5 * _per_image_sum(tf.square(image - tf.stop_gradient(_blur(image))))
+
+    return _objective("blur_input_each_step()", [INPUT], per_image, None)
+
+
+def penalize_boundary_complexity(w: int = 20, C: float = 0.5, mask=None) -> Objective:
+    """Minus the detail and the distance from grey `C` in a border `w` px wide (Lucid).
+
+    `mask` [H, W] (1 where penalized) replaces the border when given.
+    """
+
+    def per_image(T):
+        image = T(INPUT)
+        if mask is None:
+            height, width = image.shape[1], image.shape[2]
+            m = np.ones([height, width], np.float32)
+            m[w:-w, w:-w] = 0
+        else:
+            m = np.asarray(mask, np.float32)
+        # the 5x5 blur and the 0.8 weight are Lucid's
+        diffs = tf.square(_blur(image, w=5) - image) + 0.8 * tf.square(image - C)
+        return -_per_image_sum(diffs * m[None, :, :, None])
+
+    mask_key = "None" if mask is None else _vec_key(np.ravel(mask))
+    return _objective(
+        f"penalize_boundary_complexity(w={w}, C={C}, mask={mask_key})", [INPUT], per_image, None
+    )

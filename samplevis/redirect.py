@@ -1,0 +1,86 @@
+"""Redirected ReLU gradients (Lucid's `redirected_relu_grad`), for leaving dead starts.
+
+A ReLU that is negative everywhere passes no gradient, so an optimizer started there never moves.
+The redirected gradient lets through the part of the incoming gradient that would push a negative
+input *up*; it is used only when the true ReLU gradient of that image is zero everywhere, so it never
+changes the direction of an optimization that already has a gradient. Forward values are unchanged.
+"""
+from __future__ import annotations
+
+import functools
+
+import tensorflow as tf
+
+
+def redirected_relu(x: tf.Tensor, max_value: float | None = None) -> tf.Tensor:
+    """relu(x) (or relu6 when max_value=6) with the redirected gradient."""
+
+    @tf.custom_gradient
+    def forward(x):
+        y = tf.nn.relu(x) if max_value is None else tf.clip_by_value(x, 0.0, max_value)
+
+        def grad(dy):
+            # dy is d(loss)/dy for a loss being minimized: dy > 0 pushes the input down.
+            below = x < 0.0
+            passes = ~below if max_value is None else ~below & (x <= max_value)
+            relu_grad = tf.where(passes, dy, tf.zeros_like(dy))
+            pushing_out = below & (dy > 0.0)
+            if max_value is not None:
+                pushing_out |= (x > max_value) & (dy < 0.0)
+            redirected = tf.where(pushing_out, tf.zeros_like(dy), dy)
+            batch = tf.shape(x)[0]
+            norm = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
+            has_grad = tf.reshape(norm > 0.0, [-1] + [1] * (len(x.shape) - 1))
+            return tf.where(has_grad, relu_grad, redirected)
+
+        return y, grad
+
+    return forward(x)
+
+
+def _relu_cap(activation) -> tuple[bool, float | None]:
+    """(is a plain relu/relu6, its cap) for a Keras activation function."""
+    import keras
+
+    if activation is keras.activations.relu:
+        return True, None
+    if activation is keras.activations.relu6:
+        return True, 6.0
+    return False, None
+
+
+def with_redirected_relus(keras_model):
+    """A copy of a functional model whose ReLU/ReLU6 use redirected gradients.
+
+    Layers without a ReLU are shared with the original; layers with a fused ReLU activation are
+    rebuilt with a copy of their weights (so the copy must be rebuilt if the weights change).
+    """
+    import keras
+
+    replaced: list[tuple] = []
+
+    def clone(layer):
+        if isinstance(layer, keras.layers.ReLU):
+            plain = layer.negative_slope == 0.0 and layer.threshold == 0.0
+            if plain:
+                cap = None if layer.max_value is None else float(layer.max_value)
+                return keras.layers.Activation(
+                    functools.partial(redirected_relu, max_value=cap), name=layer.name
+                )
+            return layer
+        is_relu, cap = _relu_cap(getattr(layer, "activation", None))
+        if not is_relu:
+            return layer  # shared: same weights, same object
+        if isinstance(layer, keras.layers.Activation):
+            return keras.layers.Activation(
+                functools.partial(redirected_relu, max_value=cap), name=layer.name
+            )
+        copy = layer.__class__.from_config(layer.get_config())
+        copy.activation = functools.partial(redirected_relu, max_value=cap)
+        replaced.append((layer, copy))
+        return copy
+
+    cloned = keras.models.clone_model(keras_model, clone_function=clone)
+    for original, copy in replaced:
+        copy.set_weights(original.get_weights())
+    return cloned

