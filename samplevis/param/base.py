@@ -1,0 +1,147 @@
+"""The two value types every parameterization is built from.
+
+A ``TensorParam`` maps a tuple of state tensors to an unconstrained tensor
+[B, H, W, C]; an ``ImageParam`` maps its state to images in [0, 1]. Both are
+immutable values: their fields are their configuration, so two equal
+configurations compare and hash equal. Every state tensor has the batch axis
+first, so that image ``i`` of the batch depends only on slice ``i`` of every
+state tensor.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import Callable, Sequence
+
+State = tuple  # tuple[tf.Tensor, ...], batch axis first in every tensor
+Shape = tuple  # tuple[int, ...]
+
+
+def check_positive_int(name: str, value: object) -> int:
+    """Return ``value`` as int, or raise naming the argument and the fix."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"{name} must be a positive int, got {value!r}; pass an int >= 1."
+        )
+    return value
+
+
+def as_seed(seed: object):
+    """Return a stateless-random seed: int64 tensor of shape [2].
+
+    Accepts an int (becomes ``[seed, 0]``) or anything convertible to an
+    integer tensor of shape [2].
+    """
+    import tensorflow as tf
+
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return tf.constant([seed, 0], tf.int64)
+    seed = tf.convert_to_tensor(seed)
+    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] != 2:
+        raise ValueError(
+            "seed must be an int or an integer tensor of shape [2], got "
+            f"dtype {seed.dtype.name} and shape {seed.shape}; pass e.g. seed=0 "
+            "or tf.constant([0, 0])."
+        )
+    return tf.cast(seed, tf.int64)
+
+
+def split_seed(seed: object, n: int) -> list:
+    """Split one stateless seed into ``n`` independent seeds of shape [2]."""
+    import tensorflow as tf
+
+    seeds = tf.random.experimental.stateless_split(as_seed(seed), num=n)
+    return [seeds[i] for i in range(n)]
+
+
+def normal_state(shapes: Sequence[Shape], seed: object, sd: float) -> State:
+    """One stateless normal tensor of std ``sd`` per shape, independent seeds."""
+    import tensorflow as tf
+
+    seeds = split_seed(seed, len(shapes))
+    return tuple(
+        sd * tf.random.stateless_normal(shape, s, dtype=tf.float32)
+        for shape, s in zip(shapes, seeds)
+    )
+
+
+def _size(shapes: Sequence[Shape]) -> int:
+    return sum(math.prod(s[1:]) for s in shapes)
+
+
+class _Stateful(abc.ABC):
+    """What tensor and image parameterizations share: a batched state."""
+
+    @property
+    @abc.abstractmethod
+    def state_shapes(self) -> tuple[Shape, ...]:
+        """Full shapes of the state tensors, batch axis first."""
+
+    @abc.abstractmethod
+    def init(self, seed: object) -> State:
+        """Initial state tensors (float32) from a stateless seed (int or [2])."""
+
+    @property
+    def state_size(self) -> int:
+        """Number of real scalars of state per image (all tensors, batch axis excluded)."""
+        return _size(self.state_shapes)
+
+    def check_state(self, state: State) -> State:
+        """Raise if ``state`` does not have ``state_shapes``; return it as a tuple."""
+        state = tuple(state)
+        got = tuple(tuple(s.shape) for s in state)
+        if got != tuple(self.state_shapes):
+            raise ValueError(
+                f"state shapes must be {self.state_shapes}, got {got}; pass the "
+                "tuple returned by init(seed) of this same parameterization."
+            )
+        return state
+
+
+class TensorParam(_Stateful):
+    """An unconstrained tensor [batch, height, width, channels] made from a state."""
+
+    batch: int
+    height: int
+    width: int
+    channels: int
+
+    @abc.abstractmethod
+    def to_tensor(self, state: State):
+        """The tensor [B, H, W, C] float32 for ``state``; pure and differentiable."""
+
+    def inverse(self, tensor) -> State:
+        """A state whose ``to_tensor`` is ``tensor`` [B, H, W, C] (if invertible)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot be initialized from a tensor; use a "
+            "pixel, fft or laplacian pyramid parameterization instead."
+        )
+
+
+class ImageParam(_Stateful):
+    """Images [batch, height, width, 3] in [0, 1] made from a state.
+
+    ``init(seed)`` gives the initial state, ``to_image(state)`` is pure and
+    differentiable, and ``build(seed)`` gives Lucid-style
+    ``(variables, image_fn)``.
+    """
+
+    batch: int
+    height: int
+    width: int
+
+    @abc.abstractmethod
+    def to_image(self, state: State):
+        """Images float32 [B, H, W, 3] in [0, 1] for ``state``."""
+
+    def build(self, seed: object = 0) -> tuple[tuple, Callable[[], object]]:
+        """Return ``(variables, image_fn)``: tf.Variables holding ``init(seed)``
+        and a zero-argument function giving ``to_image(variables)``."""
+        import tensorflow as tf
+
+        variables = tuple(
+            tf.Variable(t, trainable=True, name=f"param_state_{i}")
+            for i, t in enumerate(self.init(seed))
+        )
+        return variables, lambda: self.to_image(variables)

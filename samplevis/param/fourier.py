@@ -1,0 +1,125 @@
+"""Spectral (FFT) parameterization with Lucid's 1/f amplitude scaling.
+
+The state ``z`` holds the real and imaginary parts of the 2-D real FFT
+coefficients of every channel. The tensor is
+``irfft2d(scale * z) / 4`` with ``scale = sqrt(w*h) / max(f, 1/max(w, h))**decay_power``
+(``f`` in cycles per pixel), so a standard normal ``z`` is a Gaussian image
+prior whose power spectrum falls as ``1/f**(2*decay_power)``, like natural
+images for decay_power 1. Optimizing ``z`` is gradient ascent with a
+natural-image preconditioner; sampling ``z ~ N(0, I)`` draws from that prior.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from samplevis.param.base import State, TensorParam, check_positive_int, normal_state
+from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
+
+# Lucid's fft_image divides its output by this constant (lucid.optvis.param.spatial).
+LUCID_FFT_DIVISOR = 4.0
+
+
+def rfft2d_freqs(h: int, w: int) -> np.ndarray:
+    """Frequency magnitudes (cycles/pixel) of the rfft2d coefficients, [h, wf].
+
+    As Lucid: for odd ``w`` one extra column is kept (``wf = w//2 + 2``) and the
+    image is later cropped by one pixel; otherwise ``wf = w//2 + 1``.
+    """
+    fy = np.fft.fftfreq(h)[:, None]
+    fx = np.fft.fftfreq(w)[: w // 2 + (2 if w % 2 == 1 else 1)]
+    return np.sqrt(fx * fx + fy * fy)
+
+
+def spectrum_scale(h: int, w: int, decay_power: float) -> np.ndarray:
+    """Lucid's amplitude scale [h, wf]: sqrt(w*h) / max(f, 1/max(w, h))**decay_power."""
+    freqs = rfft2d_freqs(h, w)
+    # The 1/max(w, h) floor keeps the DC term finite (Lucid, spatial.fft_image).
+    scale = 1.0 / np.maximum(freqs, 1.0 / max(w, h)) ** decay_power
+    return (scale * np.sqrt(w * h)).astype(np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class FFTTensor(TensorParam):
+    """A tensor [batch, height, width, channels] parameterized by its spectrum.
+
+    State: one float32 tensor ``z`` [B, 2, C, H, Wf] (real and imaginary parts,
+    ``Wf = len(rfft2d_freqs(H, W)[0])``), initialized N(0, sd^2). A standard
+    normal ``z`` is the intended image prior (power ~ 1/f^(2*decay_power)).
+    The imaginary parts of the self-conjugate coefficients (DC and Nyquist)
+    do not affect the tensor.
+    """
+
+    batch: int
+    height: int
+    width: int
+    channels: int = 3
+    sd: float = DEFAULT_SD
+    decay_power: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("batch", "height", "width", "channels"):
+            check_positive_int(name, getattr(self, name))
+        if not self.decay_power >= 0:
+            raise ValueError(
+                f"decay_power must be >= 0, got {self.decay_power!r}; use 1.0 for "
+                "a natural-image (1/f) spectrum."
+            )
+
+    @property
+    def freq_width(self) -> int:
+        return self.width // 2 + (2 if self.width % 2 == 1 else 1)
+
+    @property
+    def padded_width(self) -> int:
+        """Width of the inverse FFT before cropping to ``width`` (even)."""
+        return 2 * (self.freq_width - 1)
+
+    @property
+    def state_shapes(self) -> tuple:
+        return ((self.batch, 2, self.channels, self.height, self.freq_width),)
+
+    def init(self, seed: object) -> State:
+        return normal_state(self.state_shapes, seed, self.sd)
+
+    def _scale(self):
+        import tensorflow as tf
+
+        return tf.constant(spectrum_scale(self.height, self.width, self.decay_power))
+
+    def to_tensor(self, state: State):
+        import tensorflow as tf
+
+        z = state[0]
+        spectrum = tf.complex(z[:, 0], z[:, 1]) * tf.cast(self._scale(), tf.complex64)
+        t = tf.signal.irfft2d(spectrum, fft_length=[self.height, self.padded_width])
+        t = tf.transpose(t, (0, 2, 3, 1))[:, :, : self.width, :]
+        return t / LUCID_FFT_DIVISOR
+
+    def inverse(self, tensor) -> State:
+        import tensorflow as tf
+
+        t = tf.convert_to_tensor(tensor, tf.float32) * LUCID_FFT_DIVISOR
+        extra = self.padded_width - self.width
+        if extra:
+            # Any value works for the cropped column; reflecting keeps it smooth.
+            t = tf.concat([t, t[:, :, -extra - 1 : -1, :]], axis=2)
+        spectrum = tf.signal.rfft2d(tf.transpose(t, (0, 3, 1, 2)))
+        spectrum = spectrum / tf.cast(self._scale(), tf.complex64)
+        return (tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=1),)
+
+
+def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTTensor:
+    """Lucid's ``fft_image``: a spectral tensor of ``shape`` [B, H, W, C].
+
+    ``sd`` is the std of the initial spectrum (default 0.01, as Lucid);
+    ``decay_power`` the exponent of the 1/f amplitude scaling.
+    """
+    batch, height, width, channels = _unpack_shape(shape)
+    return FFTTensor(
+        batch, height, width, channels,
+        sd=DEFAULT_SD if sd is None else float(sd),
+        decay_power=float(decay_power),
+    )

@@ -1,0 +1,38 @@
+"""Lucid's default image: FFT spectrum + ImageNet colour decorrelation + sigmoid."""
+
+from __future__ import annotations
+
+from samplevis.param.base import check_positive_int
+from samplevis.param.color import RGBImage
+from samplevis.param.fourier import fft_image
+from samplevis.param.pixel import pixel_image
+
+
+def image(
+    w: int,
+    h: int | None = None,
+    batch: int = 1,
+    sd: float | None = None,
+    decorrelate: bool = True,
+    fft: bool = True,
+    sigmoid: bool = True,
+    decay_power: float = 1.0,
+) -> RGBImage:
+    """Lucid's ``param.image``: ``batch`` images of ``h`` x ``w`` pixels in [0, 1].
+
+    Composes ``fft_image`` (or ``pixel_image`` if ``fft=False``) of shape
+    [batch, h, w, 3] with ``to_valid_rgb(decorrelate, sigmoid)``. ``h``
+    defaults to ``w``; ``sd`` (default 0.01) is the std of the initial state.
+    With ``fft=True`` the state is the spectral coefficients ``z``; a standard
+    normal ``z`` is the intended natural-image prior.
+
+    >>> p = image(32, batch=2)
+    >>> p == image(32, batch=2), p.to_image(p.init(0)).shape
+    (True, TensorShape([2, 32, 32, 3]))
+    """
+    w = check_positive_int("w", w)
+    h = w if h is None else check_positive_int("h", h)
+    batch = check_positive_int("batch", batch)
+    shape = (batch, h, w, 3)
+    tensor = fft_image(shape, sd=sd, decay_power=decay_power) if fft else pixel_image(shape, sd=sd)
+    return RGBImage(tensor, bool(decorrelate), bool(sigmoid))

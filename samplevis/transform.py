@@ -1,0 +1,349 @@
+"""Lucid's image transforms, in-graph, differentiable and stateless-random.
+
+A transform is an immutable callable value ``t(images, seed) -> images``:
+``images`` float32 [B, H, W, C], ``seed`` an integer tensor of shape [2]. The
+same random parameters apply to every image of the batch (as Lucid). Each
+transform also tells its static output size via ``t.output_size(h, w)``.
+
+Random scaling differs from Lucid on purpose: Lucid resizes the image to a
+random size, which gives no static shape; here the content is zoomed about
+the centre on a canvas of unchanged size (zoom-in crops the border, zoom-out
+fills it with ``fill_value``), so a compiled step sees one shape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable, Sequence
+
+_FILL_MODES = ("CONSTANT", "REFLECT", "WRAP", "NEAREST")
+_PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
+
+
+def _seed(seed: object):
+    """An int64 seed tensor of shape [2] from an int or a [2] integer tensor."""
+    import tensorflow as tf
+
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return tf.constant([seed, 0], tf.int64)
+    seed = tf.convert_to_tensor(seed)
+    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] != 2:
+        raise ValueError(
+            "seed must be an int or an integer tensor of shape [2], got dtype "
+            f"{seed.dtype.name} and shape {seed.shape}; pass e.g. tf.constant([0, 0])."
+        )
+    return tf.cast(seed, tf.int64)
+
+
+def _as_images(images):
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(images, tf.float32)
+    if images.shape.rank != 4:
+        raise ValueError(
+            f"transforms need images of rank 4 [B, H, W, C], got shape {images.shape}; "
+            "add a batch axis with images[None]."
+        )
+    return images
+
+
+def _dims(images) -> tuple:
+    """(batch, height, width, channels): static ints where known, else tensors."""
+    import tensorflow as tf
+
+    static = images.shape.as_list()
+    dynamic = tf.unstack(tf.shape(images))
+    return tuple(s if s is not None else d for s, d in zip(static, dynamic))
+
+
+def _choose(values: tuple, seed):
+    """One of ``values`` uniformly at random (float32 scalar tensor)."""
+    import tensorflow as tf
+
+    index = tf.random.stateless_uniform([], seed, 0, len(values), dtype=tf.int32)
+    return tf.gather(tf.constant(values, tf.float32), index)
+
+
+def _affine_about_center(images, inverse_matrix, fill_mode: str, fill_value: float):
+    """Resample ``images`` so output point p reads input point c + A (p - c).
+
+    ``inverse_matrix`` A is a [2, 2] float32 tensor in (x, y) pixel
+    coordinates, c the image centre; bilinear interpolation.
+    """
+    import tensorflow as tf
+
+    _, h, w, _ = _dims(images)
+    cx = (tf.cast(w, tf.float32) - 1.0) / 2.0
+    cy = (tf.cast(h, tf.float32) - 1.0) / 2.0
+    a = inverse_matrix
+    offset_x = cx - a[0, 0] * cx - a[0, 1] * cy
+    offset_y = cy - a[1, 0] * cx - a[1, 1] * cy
+    zero = tf.zeros([], tf.float32)
+    flat = tf.stack([a[0, 0], a[0, 1], offset_x, a[1, 0], a[1, 1], offset_y, zero, zero])
+    out = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=flat[None, :],
+        output_shape=tf.cast(tf.stack([h, w]), tf.int32),
+        fill_value=tf.constant(fill_value, tf.float32),
+        interpolation="BILINEAR",
+        fill_mode=fill_mode,
+    )
+    return tf.ensure_shape(out, images.shape)
+
+
+def _check_fill(fill_mode: str) -> str:
+    mode = str(fill_mode).upper()
+    if mode not in _FILL_MODES:
+        raise ValueError(f"fill_mode must be one of {_FILL_MODES}, got {fill_mode!r}.")
+    return mode
+
+
+@dataclasses.dataclass(frozen=True)
+class Pad:
+    """Pad ``width`` pixels on each side: [B, H, W, C] -> [B, H+2w, W+2w, C].
+
+    ``mode`` is CONSTANT, REFLECT or SYMMETRIC; ``constant_value`` a float or
+    ``"uniform"`` (a random grey level in [0, 1), as Lucid).
+    """
+
+    width: int
+    mode: str = "REFLECT"
+    constant_value: float | str = 0.5
+
+    def __post_init__(self) -> None:
+        if isinstance(self.width, bool) or not isinstance(self.width, int) or self.width < 0:
+            raise ValueError(f"pad width must be an int >= 0, got {self.width!r}.")
+        mode = str(self.mode).upper()
+        if mode not in _PAD_MODES:
+            raise ValueError(f"pad mode must be one of {_PAD_MODES}, got {self.mode!r}.")
+        object.__setattr__(self, "mode", mode)
+        if self.constant_value != "uniform" and not isinstance(self.constant_value, (int, float)):
+            raise ValueError(
+                f"constant_value must be a number or 'uniform', got {self.constant_value!r}."
+            )
+
+    def __call__(self, images, seed):
+        import tensorflow as tf
+
+        images = _as_images(images)
+        if self.constant_value == "uniform":
+            value = tf.random.stateless_uniform([], _seed(seed), 0.0, 1.0)
+        else:
+            value = float(self.constant_value)
+        w = self.width
+        return tf.pad(images, [(0, 0), (w, w), (w, w), (0, 0)], mode=self.mode,
+                      constant_values=value)
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        return height + 2 * self.width, width + 2 * self.width
+
+
+@dataclasses.dataclass(frozen=True)
+class Jitter:
+    """Random crop reducing height and width by ``d`` (offsets uniform in [0, d])."""
+
+    d: int
+
+    def __post_init__(self) -> None:
+        if isinstance(self.d, bool) or not isinstance(self.d, int) or self.d < 0:
+            raise ValueError(f"jitter d must be an int >= 0, got {self.d!r}.")
+
+    def __call__(self, images, seed):
+        import tensorflow as tf
+
+        images = _as_images(images)
+        b, h, w, c = _dims(images)
+        if isinstance(h, int) and isinstance(w, int) and min(h, w) <= self.d:
+            raise ValueError(
+                f"jitter({self.d}) needs images larger than {self.d} px, got {h}x{w}; "
+                "pad first or use a smaller d."
+            )
+        return tf.image.stateless_random_crop(images, [b, h - self.d, w - self.d, c], _seed(seed))
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        return height - self.d, width - self.d
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomScale:
+    """Zoom the content about the centre by a factor drawn from ``scales``.
+
+    The output keeps the input size (see the module docstring); a factor
+    s > 1 enlarges the content, s < 1 shrinks it and fills the border.
+    """
+
+    scales: tuple
+    fill_mode: str = "CONSTANT"
+    fill_value: float = 0.5
+
+    def __post_init__(self) -> None:
+        scales = tuple(float(s) for s in self.scales)
+        if not scales or min(scales) <= 0:
+            raise ValueError(f"scales must be a non-empty list of positive numbers, got {self.scales!r}.")
+        object.__setattr__(self, "scales", scales)
+        object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode))
+
+    def __call__(self, images, seed):
+        import tensorflow as tf
+
+        images = _as_images(images)
+        inv = 1.0 / _choose(self.scales, _seed(seed))
+        zero = tf.zeros([], tf.float32)
+        matrix = tf.stack([tf.stack([inv, zero]), tf.stack([zero, inv])])
+        return _affine_about_center(images, matrix, self.fill_mode, float(self.fill_value))
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        return height, width
+
+
+def _to_radians(angle: float, units: str) -> float:
+    units = units.lower()
+    if units in ("degrees", "degree", "degs", "deg"):
+        return angle * math.pi / 180.0
+    if units in ("radians", "radian", "rads", "rad"):
+        return angle
+    raise ValueError(f"units must be 'degrees' or 'radians', got {units!r}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class RandomRotate:
+    """Rotate counter-clockwise (as displayed) about the centre by an angle from ``angles``.
+
+    Bilinear; corners outside the input are filled with ``fill_value``
+    (0.0, black, as Lucid's rotate).
+    """
+
+    angles: tuple
+    units: str = "degrees"
+    fill_mode: str = "CONSTANT"
+    fill_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        angles = tuple(float(a) for a in self.angles)
+        if not angles:
+            raise ValueError("angles must be a non-empty list of numbers, got an empty one.")
+        _to_radians(0.0, self.units)
+        object.__setattr__(self, "angles", angles)
+        object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode))
+
+    def __call__(self, images, seed):
+        import tensorflow as tf
+
+        images = _as_images(images)
+        radians = tuple(_to_radians(a, self.units) for a in self.angles)
+        theta = _choose(radians, _seed(seed))
+        cos, sin = tf.cos(theta), tf.sin(theta)
+        # Image y points down, so this output->input map turns content counter-clockwise on screen.
+        matrix = tf.stack([tf.stack([cos, -sin]), tf.stack([sin, cos])])
+        return _affine_about_center(images, matrix, self.fill_mode, float(self.fill_value))
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        return height, width
+
+
+@dataclasses.dataclass(frozen=True)
+class CropOrPadTo:
+    """Centre-crop or zero-pad to ``height`` x ``width`` (deterministic)."""
+
+    height: int
+    width: int
+
+    def __post_init__(self) -> None:
+        for name in ("height", "width"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}.")
+
+    def __call__(self, images, seed):
+        import tensorflow as tf
+
+        return tf.image.resize_with_crop_or_pad(_as_images(images), self.height, self.width)
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        return self.height, self.width
+
+
+@dataclasses.dataclass(frozen=True)
+class Compose:
+    """Apply ``transforms`` in order; each gets its own seed split from ``seed``."""
+
+    transforms: tuple
+
+    def __post_init__(self) -> None:
+        transforms = tuple(self.transforms)
+        for t in transforms:
+            if not callable(t) or not hasattr(t, "output_size"):
+                raise TypeError(
+                    f"compose needs transforms with __call__(images, seed) and "
+                    f"output_size(h, w), got {t!r}; build them with this module's functions."
+                )
+        object.__setattr__(self, "transforms", transforms)
+
+    def __call__(self, images, seed):
+        import tensorflow as tf
+
+        images = _as_images(images)
+        if not self.transforms:
+            return images
+        seeds = tf.random.experimental.stateless_split(_seed(seed), num=len(self.transforms))
+        for i, t in enumerate(self.transforms):
+            images = t(images, seeds[i])
+        return images
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        return output_size(self.transforms, height, width)
+
+
+Transform = Callable  # (images [B, H, W, C] float32, seed [2]) -> images
+
+
+def pad(w: int, mode: str = "REFLECT", constant_value: float | str = 0.5) -> Pad:
+    """Pad ``w`` pixels on each side (Lucid's ``pad``)."""
+    return Pad(w, mode, constant_value)
+
+
+def jitter(d: int) -> Jitter:
+    """Random crop by ``d`` pixels in height and width (Lucid's ``jitter``)."""
+    return Jitter(d)
+
+
+def random_scale(scales: Sequence[float], fill_mode: str = "CONSTANT",
+                 fill_value: float = 0.5) -> RandomScale:
+    """Zoom by a random factor from ``scales`` keeping the size (see module docstring)."""
+    return RandomScale(tuple(scales), fill_mode, fill_value)
+
+
+def random_rotate(angles: Sequence[float], units: str = "degrees", fill_mode: str = "CONSTANT",
+                  fill_value: float = 0.0) -> RandomRotate:
+    """Rotate by a random angle from ``angles`` (Lucid's ``random_rotate``)."""
+    return RandomRotate(tuple(angles), units, fill_mode, fill_value)
+
+
+def crop_or_pad_to(height: int, width: int) -> CropOrPadTo:
+    """Centre-crop or zero-pad to a fixed size (Lucid's ``crop_or_pad_to``)."""
+    return CropOrPadTo(height, width)
+
+
+def compose(transforms: Sequence[Transform]) -> Compose:
+    """One transform applying ``transforms`` in order with independent seeds."""
+    return Compose(tuple(transforms))
+
+
+def output_size(transforms, height: int, width: int) -> tuple[int, int]:
+    """Static (height, width) after a transform or a sequence of transforms."""
+    chain = (transforms,) if hasattr(transforms, "output_size") else tuple(transforms)
+    for t in chain:
+        height, width = t.output_size(height, width)
+    return height, width
+
+
+# Lucid's standard_transforms (lucid.optvis.transform): pad 12 grey, jitter 8,
+# scale 0.9..1.1 in steps of 0.02, rotate -10..10 degrees (0 five extra times), jitter 4.
+standard_transforms = (
+    pad(12, mode="constant", constant_value=0.5),
+    jitter(8),
+    random_scale([1 + (i - 5) / 50.0 for i in range(11)]),
+    random_rotate(list(range(-10, 11)) + 5 * [0]),
+    jitter(4),
+)
