@@ -1,0 +1,189 @@
+"""The `samplevis` command: render, sample, layers, gallery.
+
+    samplevis layers --model efficientnet_lite0
+    samplevis render --objective block5c_add:12 --steps 256 --out out/
+    samplevis sample --objective block6a_expand_activation:301 --num-results 10 --out out/
+    samplevis gallery out/
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = "efficientnet_lite0"
+
+
+def load_model(spec: str):
+    """A `samplevis.Model` from a zoo name, a Keras application name, a saved `.keras` file, or
+    `module:function` (a function returning a samplevis.Model or keras.Model)."""
+    from samplevis import zoo
+    from samplevis.models import as_model
+
+    if spec == "efficientnet_lite0":
+        return zoo.efficientnet_lite0()
+    if spec.endswith((".keras", ".h5")):
+        import keras
+
+        if not Path(spec).exists():
+            raise SystemExit(f"samplevis: no model file {spec!r}.")
+        return as_model(keras.models.load_model(spec, compile=False))
+    if ":" in spec:
+        module_name, _, attr = spec.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as err:
+            raise SystemExit(f"samplevis: cannot load model {spec!r}: {err}") from None
+        return as_model(factory())
+    from samplevis.zoo.applications import APPLICATIONS
+
+    if spec in APPLICATIONS:
+        return zoo.keras_application(spec)
+    raise SystemExit(
+        f"samplevis: unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
+        f"{', '.join(sorted(APPLICATIONS))}, a .keras file, or module:function."
+    )
+
+
+def _objective(spec: str):
+    from samplevis import objectives
+
+    try:
+        return objectives.as_objective(spec)
+    except ValueError as err:
+        raise SystemExit(f"samplevis: {err}") from None
+
+
+def cmd_layers(args) -> int:
+    model = load_model(args.model)
+    rows = [(info.name, info.kind, "x".join(str(d) for d in info.output_shape),
+             "" if info.channels is None else str(info.channels)) for info in model.layers_info()]
+    header = ("layer", "type", "output shape", "channels")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
+    for row in [header] + rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return 0
+
+
+def cmd_render(args) -> int:
+    import samplevis
+    from samplevis import io, param
+
+    model = load_model(args.model)
+    obj = _objective(args.objective)
+    thresholds = tuple(args.thresholds or (args.steps,))
+    images = samplevis.render_vis(
+        model, obj, param_f=lambda: param.image(args.size, batch=args.batch),
+        thresholds=thresholds, seed=args.seed, progress=not args.quiet,
+    )
+    out = Path(args.out)
+    for steps, batch in zip(thresholds, images):
+        for i, image in enumerate(batch):
+            path = io.save_png(out / f"{_slug(obj.name)}_{steps:04d}_{i}.png", image)
+            print(path)
+    return 0
+
+
+def cmd_sample(args) -> int:
+    import samplevis
+
+    model = load_model(args.model)
+    obj = _objective(args.objective)
+    opts = dict(num_results=args.num_results, num_chains=args.num_chains)
+    for key in ("num_burnin_steps", "num_leapfrog_steps", "num_steps_between_results",
+                "temperature", "target_ratio", "kernel"):
+        value = getattr(args, key)
+        if value is not None:
+            opts[key] = value
+    result = samplevis.render(model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet)
+    out = Path(args.out)
+    paths = result.save_pngs(out)
+    gif = result.save_gif(out / "samples.gif")
+    report = result.save_diagnostics(out / "diagnostics.json")
+    for path in [*paths, gif, report]:
+        print(path)
+    if result.interrupted:
+        print("samplevis: interrupted; wrote the samples drawn so far.", file=sys.stderr)
+    return 0
+
+
+def cmd_gallery(args) -> int:
+    from samplevis import io
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise SystemExit(f"samplevis: no folder {str(folder)!r}.")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".gif"))
+    if not files:
+        raise SystemExit(f"samplevis: no .png or .gif files under {str(folder)!r}.")
+    page = io.save_gallery(folder / "index.html",
+                           [(str(p.relative_to(folder)), str(p.relative_to(folder))) for p in files])
+    print(page)
+    return 0
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_")[:80]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="samplevis", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p, objective=True):
+        p.add_argument("--model", default=DEFAULT_MODEL,
+                       help=f"zoo or Keras application name, .keras file, or module:function "
+                            f"(default {DEFAULT_MODEL}, offline)")
+        if objective:
+            p.add_argument("--objective", required=True,
+                           help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`)")
+            p.add_argument("--out", default="out", help="output folder (default: out)")
+            p.add_argument("--seed", type=int, default=0)
+            p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("layers", help="list the layers of a model and their channel counts")
+    common(p, objective=False)
+    p.set_defaults(func=cmd_layers)
+
+    p = sub.add_parser("render", help="optimize images for an objective and write PNGs")
+    common(p)
+    p.add_argument("--steps", type=int, default=512)
+    p.add_argument("--thresholds", type=int, nargs="*", help="write images at these steps")
+    p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
+    p.add_argument("--batch", type=int, default=1, help="images rendered at once (seeds differ)")
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("sample", help="draw diverse high-activation images with HMC")
+    common(p)
+    p.add_argument("--num-results", type=int, default=10)
+    p.add_argument("--num-chains", type=int, default=4)
+    p.add_argument("--num-burnin-steps", type=int)
+    p.add_argument("--num-leapfrog-steps", type=int)
+    p.add_argument("--num-steps-between-results", type=int)
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--target-ratio", type=float,
+                   help="activation to keep, as a fraction of the optimized one (sets temperature)")
+    p.add_argument("--kernel", choices=("hmc", "mala", "nuts"))
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("gallery", help="write index.html showing every PNG and GIF in a folder")
+    p.add_argument("folder")
+    p.set_defaults(func=cmd_gallery)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("samplevis: interrupted.", file=sys.stderr)
+        return 130
+    except ValueError as err:
+        print(f"samplevis: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

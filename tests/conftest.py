@@ -1,0 +1,63 @@
+"""Shared fixtures: small hand-built models whose answers are known."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+
+def gabor_kernel(theta_deg: float, size: int = 15, wavelength: float = 6.0, sigma: float = 4.0):
+    """A zero-mean Gabor filter [size, size]: a grating of `wavelength` px whose wave vector points
+    at `theta_deg` (0 = varies along x, 90 = varies along y)."""
+    r = np.arange(size) - size // 2
+    y, x = np.meshgrid(r, r, indexing="ij")
+    theta = np.deg2rad(theta_deg)
+    phase = 2 * np.pi * (x * np.cos(theta) + y * np.sin(theta)) / wavelength
+    kernel = np.exp(-(x**2 + y**2) / (2 * sigma**2)) * np.cos(phase)
+    return (kernel - kernel.mean()).astype(np.float32)
+
+
+GABOR_ANGLES = (0.0, 45.0, 90.0, 135.0)
+
+
+def gabor_keras_model(angles=GABOR_ANGLES, input_shape=(None, None, 3)):
+    """A fully convolutional model: one ReLU'd Gabor filter per channel, on the grey image."""
+    import keras
+
+    kernels = np.stack([gabor_kernel(a) for a in angles], axis=-1)  # [15, 15, C]
+    weights = np.repeat(kernels[:, :, None, :] / 3.0, 3, axis=2)  # same filter on R, G, B
+    inputs = keras.Input(input_shape)
+    conv = keras.layers.Conv2D(len(angles), 15, padding="valid", use_bias=False, name="gabor")
+    outputs = keras.layers.ReLU(name="gabor_relu")(conv(inputs))
+    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(outputs)
+    model = keras.Model(inputs, pooled, name="gabor_net")
+    conv.set_weights([weights])
+    return model
+
+
+@pytest.fixture(scope="session")
+def gabor_model():
+    from samplevis import Model
+
+    return Model(gabor_keras_model(), name="gabor_net")
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A small two-conv network with dense logits, fixed 32x32 input, value range (-1, 1)."""
+    import keras
+
+    from samplevis import Model
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same", name="conv2")(x)
+    x = keras.layers.ReLU(name="conv2_relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    logits = keras.layers.Dense(5, name="logits")(x)
+    keras_model = keras.Model(inputs, logits, name="tiny")
+    rng = np.random.default_rng(0)
+    keras_model.set_weights([rng.normal(0, 0.3, w.shape).astype("float32")
+                             for w in keras_model.get_weights()])
+    return Model(keras_model, value_range=(-1.0, 1.0), name="tiny")

@@ -1,0 +1,48 @@
+"""Writers: files are whole or absent; PNG, grid and GIF contents round-trip."""
+import json
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from samplevis import io
+
+
+def test_png_round_trips_pixels(tmp_path):
+    image = np.random.default_rng(0).uniform(0, 1, (9, 7, 3)).astype(np.float32)
+    path = io.save_png(tmp_path / "a.png", image)
+    np.testing.assert_array_equal(iio.imread(path), np.round(image * 255).astype(np.uint8))
+
+
+def test_grid_places_images_in_rows(tmp_path):
+    images = np.stack([np.full((4, 4, 3), v, np.float32) for v in (0.0, 0.5, 1.0)])
+    tiled = io.grid(images, ncols=2, pad=1)
+    assert tiled.shape == (1 + 2 * 5, 1 + 2 * 5, 3)
+    assert tiled[1, 6, 0] == 0.5 and tiled[6, 1, 0] == 1.0
+
+
+def test_gif_has_one_frame_per_image(tmp_path):
+    frames = np.random.default_rng(0).uniform(0, 1, (5, 8, 8, 3))
+    path = io.save_gif(tmp_path / "a.gif", frames, fps=10)
+    assert iio.imread(path, index=None).shape[0] == 5
+
+
+def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
+    target = tmp_path / "keep.png"
+    io.save_png(target, np.zeros((2, 2, 3)))
+    before = target.read_bytes()
+    with pytest.raises(ValueError, match="NaN"):
+        io.save_png(target, np.full((2, 2, 3), np.nan))
+    with pytest.raises(RuntimeError):
+        with io.atomic_path(target) as tmp:
+            tmp.write_bytes(b"partial")
+            raise RuntimeError("interrupted")
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
+
+
+def test_json_and_gallery(tmp_path):
+    io.write_json(tmp_path / "d.json", {"rate": np.float32(0.5), "v": np.arange(3)})
+    assert json.loads((tmp_path / "d.json").read_text()) == {"rate": 0.5, "v": [0, 1, 2]}
+    page = io.save_gallery(tmp_path / "index.html", [("a <b>", "a.png")]).read_text()
+    assert '<img src="a.png"' in page and "a &lt;b&gt;" in page

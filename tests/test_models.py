@@ -1,0 +1,88 @@
+"""Model: preprocessing to the value range, cached extractors, errors that name the fix."""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from samplevis import Model
+from samplevis.models import UnknownLayerError
+
+
+def test_images_are_mapped_to_the_value_range_and_resized():
+    inputs = keras.Input((16, 16, 3))
+    outputs = keras.layers.Identity(name="same")(inputs)
+    model = Model(keras.Model(inputs, outputs), value_range=(-117.0, 138.0))
+    assert model.input_size == (16, 16)
+    white = np.ones([1, 8, 8, 3], np.float32)
+    out = model(white)
+    assert out.shape == (1, 16, 16, 3)
+    np.testing.assert_allclose(out, 138.0, rtol=1e-6)
+    np.testing.assert_allclose(model(np.zeros([1, 16, 16, 3], np.float32)), -117.0)
+
+
+def test_preprocess_runs_after_the_value_range():
+    inputs = keras.Input((None, None, 3))
+    model = Model(keras.Model(inputs, keras.layers.Identity(name="id")(inputs)),
+                  value_range=(0, 255), preprocess=lambda x: x - 100.0)
+    assert model.input_size is None
+    np.testing.assert_allclose(model(np.full([2, 5, 7, 3], 0.5, np.float32)), 27.5)
+
+
+def test_activations_match_the_keras_layers(tiny_model):
+    x = np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
+    acts = tiny_model.activations(x, ["conv1", "logits"])
+    np.testing.assert_allclose(acts["logits"], tiny_model(x), rtol=1e-5)
+    assert acts["conv1"].shape == (2, 32, 32, 8)
+
+
+def test_extractor_is_built_once_per_layer_set(tiny_model):
+    x = tf.zeros([1, 32, 32, 3])
+    tiny_model.features(x, ["conv1", "logits"])
+    before = dict(tiny_model._extractors)
+    tiny_model.features(x, ["conv1", "logits"])
+    assert tiny_model._extractors == before
+
+
+def test_unknown_layer_lists_the_closest_names(tiny_model):
+    with pytest.raises(UnknownLayerError, match="Closest layer names: conv2, conv1"):
+        tiny_model.features(tf.zeros([1, 32, 32, 3]), ["conv2x"])
+
+
+def test_wrong_image_rank_and_channels_say_the_fix(tiny_model):
+    with pytest.raises(ValueError, match=r"Add a batch axis"):
+        tiny_model(np.zeros([32, 32, 3], np.float32))
+    with pytest.raises(ValueError, match="3 colour channels"):
+        tiny_model(np.zeros([1, 32, 32, 4], np.float32))
+
+
+def test_non_image_models_are_refused():
+    inputs = keras.Input((10,))
+    with pytest.raises(ValueError, match=r"\[B, H, W, 3\]"):
+        Model(keras.Model(inputs, keras.layers.Dense(2)(inputs)))
+    with pytest.raises(TypeError, match="keras.Model"):
+        Model(lambda x: x)
+
+
+def test_layers_info_lists_shapes_and_channels(tiny_model):
+    info = {row.name: row for row in tiny_model.layers_info()}
+    assert info["conv2"].output_shape == (16, 16, 6) and info["conv2"].channels == 6
+    assert info["logits"].channels == 5
+    assert list(info) == tiny_model.layer_names
+
+
+def test_redirected_relu_moves_a_dead_start_and_keeps_forward_values(tiny_model):
+    inputs = keras.Input((8, 8, 3))
+    conv = keras.layers.Conv2D(2, 3, activation="relu", name="dead")
+    model = Model(keras.Model(inputs, conv(inputs)))
+    kernel, bias = conv.get_weights()
+    conv.set_weights([np.ones_like(kernel), np.full_like(bias, -100.0)])  # dead everywhere
+    x = tf.Variable(tf.fill([1, 8, 8, 3], 0.5))
+    grads = {}
+    for redirect in (False, True):
+        with tf.GradientTape() as tape:
+            acts = model.features(x, ["dead"], redirect_relu=redirect)["dead"]
+            loss = -tf.reduce_sum(acts)
+        grads[redirect] = tape.gradient(loss, x).numpy()
+        np.testing.assert_allclose(acts.numpy(), 0.0)
+    assert np.abs(grads[False]).max() == 0.0
+    assert grads[True].min() < 0.0  # descending the loss raises the input: towards firing

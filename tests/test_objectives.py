@@ -1,0 +1,148 @@
+"""Objectives: per-image values, algebra equal to the algebra of values, errors that name the fix."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from samplevis import objectives
+from samplevis.render import objective_values
+
+
+@pytest.fixture(scope="module")
+def images():
+    return tf.constant(np.random.default_rng(1).uniform(0, 1, (3, 32, 32, 3)), tf.float32)
+
+
+@pytest.fixture(scope="module")
+def acts(tiny_model, images):
+    return tiny_model.activations(images, ["conv1", "conv2_relu", "logits"])
+
+
+def values(model, obj, images):
+    return objective_values(model, obj, images).numpy()
+
+
+def test_channel_is_the_spatial_mean_of_that_channel(tiny_model, images, acts):
+    got = values(tiny_model, objectives.channel("conv1", 5), images)
+    np.testing.assert_allclose(got, acts["conv1"][..., 5].mean(axis=(1, 2)), rtol=1e-5)
+
+
+def test_neuron_defaults_to_the_centre_position(tiny_model, images, acts):
+    got = values(tiny_model, objectives.neuron("conv2_relu", 2), images)
+    np.testing.assert_allclose(got, acts["conv2_relu"][:, 8, 8, 2], rtol=1e-5)
+    got = values(tiny_model, objectives.neuron("conv2_relu", 2, x=3, y=1), images)
+    np.testing.assert_allclose(got, acts["conv2_relu"][:, 1, 3, 2], rtol=1e-5)
+
+
+def test_deepdream_is_the_mean_square(tiny_model, images, acts):
+    got = values(tiny_model, objectives.deepdream("conv1"), images)
+    np.testing.assert_allclose(got, (acts["conv1"] ** 2).mean(axis=(1, 2, 3)), rtol=1e-5)
+
+
+def test_direction_and_direction_neuron_are_dot_products(tiny_model, images, acts):
+    vec = np.linspace(-1, 1, 8).astype(np.float32)
+    got = values(tiny_model, objectives.direction("conv1", vec), images)
+    np.testing.assert_allclose(got, (acts["conv1"] @ vec).mean(axis=(1, 2)), rtol=1e-4)
+    centre = acts["conv1"][:, 16, 16, :]
+    cos = (centre @ vec) / (1e-4 + np.linalg.norm(centre, axis=1)) / (1e-4 + np.linalg.norm(vec))
+    expected = (centre @ vec) * np.maximum(0.1, cos) ** 2
+    got = values(tiny_model, objectives.direction_neuron("conv1", vec, cossim_pow=2), images)
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+
+
+def test_class_logit_by_index_reads_the_logit(tiny_model, images, acts):
+    got = values(tiny_model, objectives.class_logit(3), images)
+    np.testing.assert_allclose(got, acts["logits"][:, 3], rtol=1e-5)
+
+
+def test_batch_index_keeps_only_that_image(tiny_model, images, acts):
+    got = values(tiny_model, objectives.channel("conv1", 1, batch=1), images)
+    expected = acts["conv1"][..., 1].mean(axis=(1, 2)) * np.array([0, 1, 0])
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_algebra_equals_algebra_of_values(tiny_model, images, acts):
+    a = objectives.channel("conv1", 0)
+    b = objectives.class_logit(1)
+    va, vb = values(tiny_model, a, images), values(tiny_model, b, images)
+    cases = {
+        "2*a - b": (2 * a - b, 2 * va - vb),
+        "a + 3": (a + 3, va + 3),
+        "-a / 4": (-a / 4, -va / 4),
+        "a * b": (a * b, va * vb),
+        "1 - a": (1 - a, 1 - va),
+        "sum": (sum([a, b, a]), 2 * va + vb),
+    }
+    for label, (obj, expected) in cases.items():
+        np.testing.assert_allclose(values(tiny_model, obj, images), expected, rtol=1e-5,
+                                   err_msg=label)
+
+
+def test_algebra_never_mutates_operands(tiny_model, images):
+    a = objectives.channel("conv1", 0)
+    before = values(tiny_model, a, images)
+    _ = a * 2 + objectives.channel("conv1", 1) * 5
+    np.testing.assert_allclose(values(tiny_model, a, images), before)
+    assert a.name == "channel('conv1', 0)" and a.layers == frozenset({"conv1"})
+
+
+def test_objectives_with_equal_arguments_are_equal_values():
+    assert objectives.channel("conv1", 3) == objectives.channel("conv1", 3)
+    assert hash(2 * objectives.channel("conv1", 3)) == hash(2 * objectives.channel("conv1", 3))
+    assert objectives.channel("conv1", 3) != objectives.channel("conv1", 4)
+
+
+def test_penalties_on_the_input_image(tiny_model, images):
+    x = images.numpy()
+    np.testing.assert_allclose(values(tiny_model, objectives.L1(constant=0.5), images),
+                               np.abs(x - 0.5).sum(axis=(1, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(values(tiny_model, objectives.L2(), images),
+                               np.sqrt(1e-6 + (x**2).sum(axis=(1, 2, 3))), rtol=1e-5)
+    tv = np.abs(np.diff(x, axis=1)).sum(axis=(1, 2, 3)) + np.abs(np.diff(x, axis=2)).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(values(tiny_model, objectives.total_variation(), images), tv, rtol=1e-4)
+
+
+def test_blur_penalty_is_zero_for_a_flat_image(tiny_model):
+    flat = tf.fill([2, 32, 32, 3], 0.3)
+    np.testing.assert_allclose(values(tiny_model, objectives.blur_input_each_step(), flat), 0, atol=1e-9)
+    grey = tf.fill([1, 64, 64, 3], 0.5)
+    got = values(tiny_model, objectives.penalize_boundary_complexity(w=8), grey)
+    np.testing.assert_allclose(got, 0, atol=1e-9)
+
+
+def test_diversity_is_one_for_identical_images_and_lower_for_different_ones(tiny_model, images):
+    same = tf.repeat(images[:1], 3, axis=0)
+    np.testing.assert_allclose(values(tiny_model, objectives.diversity("conv1"), same), 2 / 3, rtol=1e-4)
+    assert np.all(values(tiny_model, objectives.diversity("conv1"), images) < 2 / 3)
+
+
+def test_alignment_is_zero_for_identical_images_and_negative_otherwise(tiny_model, images):
+    same = tf.repeat(images[:1], 3, axis=0)
+    np.testing.assert_allclose(values(tiny_model, objectives.alignment("conv1"), same), 0, atol=1e-9)
+    assert np.all(values(tiny_model, objectives.alignment("conv1"), images) < 0)
+
+
+def test_channel_interpolate_weights_move_across_the_batch(tiny_model, images, acts):
+    got = values(tiny_model, objectives.channel_interpolate("conv1", 0, "conv1", 1), images)
+    c0, c1 = (acts["conv1"][..., k].mean(axis=(1, 2)) for k in (0, 1))
+    np.testing.assert_allclose(got, [c0[0], (c0[1] + c1[1]) / 2, c1[2]], rtol=1e-5)
+
+
+def test_channel_out_of_range_names_the_channel_count(tiny_model, images):
+    with pytest.raises(ValueError, match=r"8 channels \(valid: 0\.\.7\)"):
+        values(tiny_model, objectives.channel("conv1", 8), images)
+
+
+def test_neuron_position_out_of_range_names_the_valid_range(tiny_model, images):
+    with pytest.raises(ValueError, match=r"x in 0\.\.15"):
+        values(tiny_model, objectives.neuron("conv2_relu", 0, x=16, y=0), images)
+
+
+def test_batch_index_out_of_range_says_how_many_images(tiny_model, images):
+    with pytest.raises(ValueError, match="batch of 3 images"):
+        values(tiny_model, objectives.channel("conv1", 0, batch=3), images)
+
+
+def test_layer_channel_strings_become_channel_objectives():
+    assert objectives.as_objective("conv1:3") == objectives.channel("conv1", 3)
+    with pytest.raises(ValueError, match="layer:channel"):
+        objectives.as_objective("conv1")
