@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {"objectives", "param", "transform", "zoo", "io", "models", "sampling"}
 _ATTRIBUTES = {
     "Model": "samplevis.models",
-    "render_vis": "samplevis.render",
+    "render_vis": "samplevis.optimize",
     "render": "samplevis.sampling.api",
     "SampleResult": "samplevis.sampling.api",
 }
