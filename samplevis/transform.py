@@ -273,10 +273,10 @@ class Compose:
     def __post_init__(self) -> None:
         transforms = tuple(self.transforms)
         for t in transforms:
-            if not callable(t) or not hasattr(t, "output_size"):
+            if not callable(t):
                 raise TypeError(
-                    f"compose needs transforms with __call__(images, seed) and "
-                    f"output_size(h, w), got {t!r}; build them with this module's functions."
+                    f"compose needs callables t(images, seed), got {t!r}; build them "
+                    "with this module's functions."
                 )
         object.__setattr__(self, "transforms", transforms)
 
@@ -332,8 +332,13 @@ def compose(transforms: Sequence[Transform]) -> Compose:
 
 def output_size(transforms, height: int, width: int) -> tuple[int, int]:
     """Static (height, width) after a transform or a sequence of transforms."""
-    chain = (transforms,) if hasattr(transforms, "output_size") else tuple(transforms)
+    chain = (transforms,) if callable(transforms) else tuple(transforms)
     for t in chain:
+        if not hasattr(t, "output_size"):
+            raise TypeError(
+                f"{t!r} does not tell its output size; give it a method "
+                "output_size(height, width) -> (height, width)."
+            )
         height, width = t.output_size(height, width)
     return height, width
 

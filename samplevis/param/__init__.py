@@ -1,8 +1,14 @@
 """Image parameterizations: immutable values mapping a batched state to images.
 
-Every parameterization has ``init(seed) -> state`` (a tuple of tensors, batch
-axis first), a pure ``to_image(state)`` giving float32 [B, H, W, 3] in [0, 1]
-and ``build(seed) -> (variables, image_fn)``. ``image(w)`` is Lucid's default.
+Every image parameterization has ``init(seed) -> state`` (a tuple of float32
+tensors, batch axis first), a pure ``to_image(state)`` giving float32
+[B, H, W, 3] in [0, 1], ``state_size`` (real scalars per image) and
+``build(seed) -> (variables, image_fn)``. ``image(w)`` is Lucid's default:
+spectral state, ImageNet colour decorrelation, sigmoid.
+
+Tensor parameterizations (``pixel_image``, ``fft_image``, ``lowres_tensor``,
+``laplacian_pyramid``) give unconstrained tensors; ``rgb(tensor, decorrelate,
+sigmoid)`` turns one into images as Lucid's ``to_valid_rgb`` does.
 """
 
 from samplevis.param.base import ImageParam, TensorParam
@@ -15,22 +21,35 @@ from samplevis.param.color import (
     rgb,
     to_valid_rgb,
 )
+from samplevis.param.cppn import CPPNImage, cppn
 from samplevis.param.fourier import FFTTensor, fft_image, rfft2d_freqs
+from samplevis.param.from_image import InitializedImage, from_image, initialized
 from samplevis.param.images import image
+from samplevis.param.lowres import LowresTensor, lowres_tensor
 from samplevis.param.pixel import PixelTensor, pixel_image
+from samplevis.param.pyramid import LaplacianPyramid, laplacian_pyramid
 
 __all__ = [
     "COLOR_CORRELATION_SVD_SQRT",
     "COLOR_MEAN",
+    "CPPNImage",
     "FFTTensor",
     "ImageParam",
+    "InitializedImage",
+    "LaplacianPyramid",
+    "LowresTensor",
     "PixelTensor",
     "RGBImage",
     "TensorParam",
     "constrain_l_inf",
+    "cppn",
     "decorrelate_color",
     "fft_image",
+    "from_image",
     "image",
+    "initialized",
+    "laplacian_pyramid",
+    "lowres_tensor",
     "pixel_image",
     "rfft2d_freqs",
     "rgb",

@@ -1,0 +1,190 @@
+"""Specifications of the image transforms (samplevis.transform)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from samplevis import transform
+
+SEED = tf.constant([1, 2], tf.int32)
+
+
+def random_images(batch=2, height=32, width=28):
+    return tf.random.stateless_uniform([batch, height, width, 3], [7, 7])
+
+
+def bar(size=65, length=41, thickness=3):
+    """A white horizontal bar centred on a black square image [1, size, size, 3]."""
+    img = np.zeros((size, size), np.float32)
+    c = size // 2
+    img[c - thickness // 2 : c + thickness // 2 + 1, c - length // 2 : c + length // 2 + 1] = 1.0
+    return tf.constant(np.repeat(img[None, :, :, None], 3, axis=-1))
+
+
+def orientation_degrees(image: np.ndarray) -> float:
+    """Angle of the principal axis of a grey image [H, W], counter-clockwise from +x, y up."""
+    h, w = image.shape
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    y = -y  # rows grow downwards; measure with y pointing up
+    m = image.sum()
+    mx, my = (image * x).sum() / m, (image * y).sum() / m
+    mu20 = (image * (x - mx) ** 2).sum()
+    mu02 = (image * (y - my) ** 2).sum()
+    mu11 = (image * (x - mx) * (y - my)).sum()
+    return float(np.degrees(0.5 * np.arctan2(2 * mu11, mu20 - mu02)))
+
+
+def test_standard_transforms_are_lucids_list():
+    pad, jit8, scale, rotate, jit4 = transform.standard_transforms
+    assert (pad.width, pad.mode, pad.constant_value) == (12, "CONSTANT", 0.5)
+    assert jit8.d == 8 and jit4.d == 4
+    assert scale.scales == pytest.approx([0.9, 0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06, 1.08, 1.1])
+    assert rotate.angles == tuple(range(-10, 11)) + (0,) * 5 and rotate.units == "degrees"
+
+
+def test_same_seed_gives_identical_output_and_different_seeds_differ():
+    chain = transform.compose(transform.standard_transforms)
+    images = random_images()
+    a, b = chain(images, SEED), chain(images, tf.constant([1, 2], tf.int64))
+    c = chain(images, tf.constant([3, 2], tf.int32))
+    assert np.array_equal(a.numpy(), b.numpy())
+    assert not np.allclose(a.numpy(), c.numpy())
+
+
+def test_every_image_of_a_batch_gets_the_same_random_transform():
+    one = random_images(batch=1)
+    out = transform.compose(transform.standard_transforms)(tf.concat([one, one, one], 0), SEED)
+    assert np.array_equal(out[0].numpy(), out[1].numpy()) and np.array_equal(out[0].numpy(), out[2].numpy())
+
+
+@pytest.mark.parametrize("d", [0, 1, 4, 8])
+def test_jitter_is_a_crop_smaller_by_d_at_an_offset_within_d(d):
+    images = random_images()
+    out = transform.jitter(d)(images, SEED).numpy()
+    assert out.shape == (2, 32 - d, 28 - d, 3)
+    crops = [
+        images[:, y : y + 32 - d, x : x + 28 - d].numpy() for y in range(d + 1) for x in range(d + 1)
+    ]
+    assert any(np.array_equal(out, crop) for crop in crops)
+
+
+def test_jitter_offsets_vary_with_the_seed():
+    images = random_images()
+    outs = {transform.jitter(8)(images, tf.constant([s, 0])).numpy().tobytes() for s in range(6)}
+    assert len(outs) > 1
+
+
+def test_pad_grows_each_side_by_w_with_the_constant_or_a_reflection():
+    images = random_images(height=10, width=6)
+    grey = transform.pad(3, mode="constant", constant_value=0.5)(images, SEED).numpy()
+    assert grey.shape == (2, 16, 12, 3)
+    assert np.all(grey[:, :3] == 0.5) and np.all(grey[:, :, -3:] == 0.5)
+    assert np.array_equal(grey[:, 3:-3, 3:-3], images.numpy())
+    reflected = transform.pad(2)(images, SEED).numpy()
+    expected = np.pad(images.numpy(), [(0, 0), (2, 2), (2, 2), (0, 0)], mode="reflect")
+    assert np.array_equal(reflected, expected)
+
+
+def test_uniform_pad_uses_one_random_grey_level_set_by_the_seed():
+    images = random_images(height=6, width=6)
+    a = transform.pad(2, mode="constant", constant_value="uniform")(images, SEED).numpy()
+    b = transform.pad(2, mode="constant", constant_value="uniform")(images, tf.constant([9, 9])).numpy()
+    border = a[:, :2]
+    assert np.all(border == border.flat[0]) and 0.0 <= border.flat[0] < 1.0
+    assert b[0, 0, 0, 0] != border.flat[0]
+
+
+@pytest.mark.parametrize("angle", [-30.0, 10.0, 45.0])
+def test_rotation_tilts_a_bar_counter_clockwise_by_the_angle(angle):
+    out = transform.random_rotate([angle])(bar(), SEED).numpy()
+    assert orientation_degrees(bar().numpy()[0, ..., 0]) == pytest.approx(0.0, abs=1e-6)
+    assert orientation_degrees(out[0, ..., 0]) == pytest.approx(angle, abs=0.5)
+    assert out.shape == (1, 65, 65, 3)
+
+
+def test_rotation_by_a_right_angle_in_radians_equals_rot90():
+    images = random_images(batch=1, height=9, width=9)
+    out = transform.random_rotate([np.pi / 2], units="radians")(images, SEED).numpy()
+    assert np.allclose(out, np.rot90(images.numpy(), k=1, axes=(1, 2)), atol=1e-5)
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.5])
+def test_scaling_by_a_factor_scales_the_content_about_the_centre(scale):
+    img = np.zeros((1, 64, 64, 3), np.float32)
+    img[:, 22:42, 22:42] = 1.0  # a 20 px square centred on the image
+    out = transform.random_scale([scale], fill_value=0.0)(tf.constant(img), SEED).numpy()[0, ..., 0]
+    assert out.shape == (64, 64)
+    side = 20 * scale
+    assert out.sum() == pytest.approx(side**2, rel=0.03)
+    rows = np.nonzero(out.max(axis=1) > 0.5)[0]
+    assert (rows.min() + rows.max()) / 2 == pytest.approx(31.5, abs=0.5)
+
+
+def test_scale_keeps_the_canvas_and_fills_the_border_when_shrinking():
+    out = transform.random_scale([0.5], fill_value=0.25)(tf.ones([1, 20, 20, 3]), SEED).numpy()
+    assert out.shape == (1, 20, 20, 3) and out[0, 0, 0, 0] == pytest.approx(0.25)
+
+
+def test_crop_or_pad_to_reaches_the_requested_size_either_way():
+    images = random_images(height=10, width=30)
+    out = transform.crop_or_pad_to(20, 20)(images, SEED).numpy()
+    assert out.shape == (2, 20, 20, 3)
+    assert np.array_equal(out[:, 5:15], images.numpy()[:, :, 5:25])
+    assert np.all(out[:, :5] == 0.0)
+
+
+def test_output_size_follows_the_chain():
+    assert transform.output_size(transform.standard_transforms, 128, 128) == (140, 140)
+    assert transform.output_size(transform.standard_transforms, 100, 60) == (112, 72)
+    assert transform.output_size(transform.crop_or_pad_to(7, 9), 3, 3) == (7, 9)
+    chain = transform.compose(transform.standard_transforms)
+    assert transform.output_size([chain, transform.jitter(2)], 128, 128) == (138, 138)
+    with pytest.raises(TypeError, match="output_size"):
+        transform.output_size([lambda images, seed: images], 8, 8)
+
+
+def test_gradients_flow_through_the_standard_transforms():
+    images = tf.Variable(random_images())
+    chain = transform.compose(transform.standard_transforms)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(chain(images, SEED) ** 2)
+    grad = tape.gradient(loss, images)
+    assert grad is not None and float(tf.reduce_sum(tf.abs(grad))) > 0.0
+
+
+def test_compiled_chain_keeps_static_shapes_and_does_not_retrace_for_new_seeds():
+    chain = transform.compose(transform.standard_transforms)
+    fn = tf.function(chain)
+    images = random_images(height=40, width=36)
+    a = fn(images, tf.constant([0, 0]))
+    b = fn(images, tf.constant([5, 1]))
+    assert fn.experimental_get_tracing_count() == 1
+    assert not np.allclose(a.numpy(), b.numpy())
+    graph = fn.get_concrete_function(tf.TensorSpec([2, 40, 36, 3]), tf.TensorSpec([2], tf.int32))
+    assert graph.structured_outputs.shape.as_list() == [2, 52, 48, 3]
+
+
+def test_transforms_are_values_equal_and_hashable_by_configuration():
+    assert transform.random_scale([1, 2]) == transform.random_scale((1.0, 2.0))
+    assert hash(transform.random_scale([1, 2])) == hash(transform.random_scale((1.0, 2.0)))
+    assert transform.pad(3) != transform.pad(3, mode="constant")
+    assert hash(transform.compose(transform.standard_transforms)) == hash(
+        transform.compose(list(transform.standard_transforms))
+    )
+
+
+@pytest.mark.parametrize(
+    "make,match",
+    [
+        (lambda: transform.jitter(-1), "int >= 0"),
+        (lambda: transform.pad(2, mode="wrap"), "pad mode"),
+        (lambda: transform.random_scale([]), "non-empty"),
+        (lambda: transform.random_rotate([1], units="turns"), "degrees"),
+        (lambda: transform.jitter(40)(random_images(), SEED), "pad first"),
+        (lambda: transform.jitter(2)(tf.zeros([8, 8, 3]), SEED), r"images\[None\]"),
+        (lambda: transform.jitter(2)(random_images(), tf.constant([1, 2, 3])), "shape \\[2\\]"),
+    ],
+)
+def test_bad_arguments_are_refused_with_the_fix(make, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make()
