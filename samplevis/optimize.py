@@ -8,7 +8,9 @@ objective, parameterization, transforms and optimizer settings: a second call do
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
+import logging
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -73,14 +75,17 @@ class _Program:
         self.transform = _compose(transforms)
         initial = image_param.init(tf.constant([0, 0], tf.int64))
         self.state = tuple(tf.Variable(t, trainable=True) for t in initial)
+        # the latest state whose objective and gradient were finite, restored if a step is not
+        self._last_finite = tuple(tf.Variable(t, trainable=False) for t in initial)
         self.optimizer = optimizer
         optimizer.build(list(self.state))
         self._fresh_optimizer = [v.numpy() for v in optimizer.variables]
         self.run = tf.function(self._run)
 
     def reset(self, seed: tf.Tensor) -> None:
-        for var, value in zip(self.state, self.image_param.init(seed)):
+        for var, good, value in zip(self.state, self._last_finite, self.image_param.init(seed)):
             var.assign(value)
+            good.assign(value)
         for var, value in zip(self.optimizer.variables, self._fresh_optimizer):
             var.assign(value)
 
@@ -88,14 +93,16 @@ class _Program:
         return self.image_param.to_image(self.state).numpy()
 
     def _run(self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor, redirect: bool):
-        """Run up to `num_steps` steps; stop before a step whose loss or gradient is not finite.
+        """Run up to `num_steps` steps; at a step whose loss or gradient is not finite, go back to
+        the last state where they were and stop.
 
         Returns (objective values [B] at the last step taken, number of steps taken).
         """
         values = tf.zeros([self.image_param.batch], tf.float32)
         taken = tf.constant(0, tf.int32)
         for i in tf.range(num_steps):
-            step_seed = tf.random.experimental.stateless_fold_in(seed, first_step + tf.cast(i, tf.int64))
+            step = first_step + tf.cast(i, tf.int64)
+            step_seed = tf.random.experimental.stateless_fold_in(seed, step)
             with tf.GradientTape() as tape:
                 image = self.image_param.to_image(self.state)
                 step_values = objective_values(
@@ -108,7 +115,11 @@ class _Program:
                 if g is not None:
                     finite = finite & tf.reduce_all(tf.math.is_finite(g))
             if not finite:
+                for var, good in zip(self.state, self._last_finite):
+                    var.assign(good)
                 break
+            for good, var in zip(self._last_finite, self.state):
+                good.assign(var)
             self.optimizer.apply_gradients(zip(grads, self.state))
             values = step_values
             taken += 1
@@ -272,9 +283,11 @@ def render_vis(
                 relu_redirect_steps if redirect else total,
             )
             requested = stop - step
-            out, taken = program.run(
-                tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed, redirect
-            )
+            with _expected_retracing():
+                out, taken = program.run(
+                    tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed,
+                    redirect,
+                )
             taken = int(taken)
             if taken:
                 values = out.numpy()
@@ -302,6 +315,25 @@ def render_vis(
         return images
     state = tuple(v.numpy() for v in program.state)
     return Rendering(images, state, values, step, interrupted)
+
+
+class _ExpectedRetracing(logging.Filter):
+    """Drops TensorFlow's warning about retracing `_Program._run`: every cached program traces
+    once (twice with ReLU redirection), which TensorFlow counts across programs as retracing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("_Program._run" in message and "retracing" in message)
+
+
+@contextlib.contextmanager
+def _expected_retracing():
+    logger, quiet = tf.get_logger(), _ExpectedRetracing()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def _progress_bar(total: int, enabled: bool, objective):

@@ -1,0 +1,119 @@
+"""render_vis: known preferred images, determinism, no retracing, interruption, bad input."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import samplevis
+from samplevis import objectives, optimize, param
+from conftest import GABOR_ANGLES
+
+
+def grating_angle(image: np.ndarray, min_freq: float = 1 / 16) -> float:
+    """Orientation (degrees, mod 180) of the strongest grating in an image [H, W, 3]:
+    the direction of the FFT peak, ignoring frequencies below `min_freq` cycles/px."""
+    grey = image.mean(-1) - image.mean()
+    power = np.abs(np.fft.fft2(grey))
+    fy = np.fft.fftfreq(grey.shape[0])[:, None]
+    fx = np.fft.fftfreq(grey.shape[1])[None, :]
+    power[np.hypot(fy, fx) < min_freq] = 0
+    ky, kx = np.unravel_index(power.argmax(), power.shape)
+    return float(np.rad2deg(np.arctan2(fy[ky, 0], fx[0, kx])) % 180)
+
+
+def angle_error(a: float, b: float) -> float:
+    d = abs(a - b) % 180
+    return min(d, 180 - d)
+
+
+def gabor_batch_objective():
+    return sum(objectives.channel("gabor_relu", k, batch=k) for k in range(len(GABOR_ANGLES)))
+
+
+def test_each_gabor_channel_renders_a_grating_of_its_orientation(gabor_model):
+    n = len(GABOR_ANGLES)
+    result = samplevis.render_vis(gabor_model, gabor_batch_objective(),
+                                  param_f=lambda: param.image(64, batch=n), thresholds=(96,),
+                                  seed=0, progress=False, return_state=True)
+    images = result.images[-1]
+    assert images.shape == (n, 64, 64, 3) and images.min() >= 0 and images.max() <= 1
+    for k, expected in enumerate(GABOR_ANGLES):
+        assert angle_error(grating_angle(images[k]), expected) <= 15, k
+    start = param.image(64, batch=n).build(0)[1]()
+    start_values = optimize.objective_values(gabor_model, gabor_batch_objective(), start).numpy()
+    assert np.all(result.values > 10 * np.maximum(start_values, 1e-3)), (result.values, start_values)
+
+
+def test_same_seed_gives_identical_images_and_a_new_seed_different_ones(gabor_model):
+    run = lambda seed: samplevis.render_vis(
+        gabor_model, "gabor_relu:1", param_f=lambda: param.image(32), thresholds=(8, 16),
+        seed=seed, progress=False)
+    a, b, c = run(3), run(3), run(4)
+    assert len(a) == 2 and a[0].shape == (1, 32, 32, 3)
+    np.testing.assert_array_equal(a[1], b[1])
+    assert np.abs(a[1] - c[1]).max() > 1e-3
+
+
+def test_second_call_with_the_same_shapes_does_not_retrace(gabor_model):
+    obj = objectives.channel("gabor_relu", 2)
+    render = lambda seed: samplevis.render_vis(
+        gabor_model, obj, param_f=lambda: param.image(40), thresholds=(20,), seed=seed,
+        progress=False)
+    render(0)
+    traces = optimize.tracing_count(gabor_model)
+    render(1)
+    samplevis.render_vis(gabor_model, objectives.channel("gabor_relu", 2),
+                         param_f=lambda: param.image(40), thresholds=(20,), seed=2, progress=False)
+    assert optimize.tracing_count(gabor_model) == traces
+
+
+def test_plain_keras_models_are_accepted(gabor_model):
+    images = samplevis.render_vis(gabor_model.keras_model, "gabor_relu:0",
+                                  param_f=lambda: param.image(32), thresholds=(4,), seed=0,
+                                  progress=False, transforms=())
+    assert images[0].shape == (1, 32, 32, 3)
+
+
+def test_ctrl_c_returns_the_images_rendered_so_far(gabor_model, monkeypatch):
+    class InterruptingBar:
+        calls = 0
+
+        def update(self, n):
+            InterruptingBar.calls += 1
+            if InterruptingBar.calls == 2:
+                raise KeyboardInterrupt
+
+        def set_postfix(self, **_):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar())
+    with pytest.warns(UserWarning, match="interrupted"):
+        images = samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: param.image(32),
+                                      thresholds=(16, 64, 128), seed=0)
+    assert len(images) == 2  # the 16-step image and the one at the interruption
+    assert all(np.all(np.isfinite(im)) for im in images)
+
+
+def test_non_finite_objective_stops_with_the_last_finite_image(gabor_model):
+    # log(0.7 - mean) is NaN once the mean brightness passes 0.7, which maximizing -log drives at
+    mean = lambda T: tf.reduce_mean(T("input"), axis=[1, 2, 3])
+    obj = objectives.Objective(lambda T: -tf.math.log(0.7 - mean(T)), name="blowup")
+    with pytest.raises(optimize.NonFiniteObjectiveError, match="NaN or infinite") as err:
+        samplevis.render_vis(gabor_model, obj, param_f=lambda: param.image(16), thresholds=(500,),
+                             seed=0, progress=False, transforms=())
+    last = err.value.images[-1]
+    assert np.all(np.isfinite(last)) and last.mean() < 0.7
+
+
+def test_bad_input_names_the_fix(gabor_model):
+    with pytest.raises(ValueError, match="Closest layer names: gabor_relu, gabor"):
+        samplevis.render_vis(gabor_model, "gabor_reluu:0", progress=False)
+    with pytest.raises(ValueError, match="positive whole step counts"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", thresholds=(0, 10), progress=False)
+    with pytest.raises(ValueError, match=r"4 channels \(valid: 0\.\.3\)"):
+        samplevis.render_vis(gabor_model, "gabor_relu:4", param_f=lambda: param.image(32),
+                             thresholds=(1,), progress=False)
+    with pytest.raises(TypeError, match="param_f must be a function"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: 5, progress=False)
