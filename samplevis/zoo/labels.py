@@ -3,7 +3,8 @@
 Names are spelled as in Keras' ``imagenet_class_index.json`` (e.g. 0 ``tench``,
 8 ``hen``, 281 ``tabby``, 967 ``espresso``); multi-word names use underscores
 (``tiger_cat``). Two names occur twice in that list: ``crane`` (134 the bird, 517
-the machine) and ``maillot`` (638, 639).
+the machine) and ``maillot`` (638, 639); ``Cardigan`` (264, a corgi) and ``cardigan``
+(474, a sweater) differ only by case.
 """
 
 from __future__ import annotations
@@ -45,16 +46,23 @@ def label_index(name: str) -> int:
     """Class index (0–999) of an ImageNet class name.
 
     Matching is exact up to case, and spaces may stand for underscores:
-    ``label_index("Tabby") == 281``, ``label_index("tiger cat") == 282``.
+    ``label_index("Tabby") == 281``, ``label_index("tiger cat") == 282``. Where two
+    names differ only by case the exact spelling decides: ``label_index("Cardigan")
+    == 264`` (the dog), ``label_index("cardigan") == 474`` (the sweater).
 
     Raises:
       ValueError: the name is unknown (the message lists close matches), or it names
-        two classes (``crane``, ``maillot``); then pass the class index instead.
+        two classes (``crane``, ``maillot``, or ``CARDIGAN`` in neither spelling);
+        then pass the class index instead.
     """
     if not isinstance(name, str):
         raise TypeError(f"expected a class name string, got {type(name).__name__} {name!r}.")
     table = _indices_by_name()
     indices = table.get(_normalize(name))
+    if indices is not None and len(indices) > 1:
+        # 'Cardigan' (the corgi, 264) and 'cardigan' (the sweater, 474) differ only by case.
+        exact = tuple(i for i in indices if imagenet_labels()[i] == name.strip().replace(" ", "_"))
+        indices = exact if len(exact) == 1 else indices
     if indices is None:
         labels = imagenet_labels()
         close = difflib.get_close_matches(_normalize(name), list(table), n=5, cutoff=0.6)

@@ -170,12 +170,16 @@ def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
     return data
 
 
-def _load_pickle(f: BinaryIO, what: str) -> Any:
+def _load_pickle(f: BinaryIO, what: str, unpickler: _StateDictUnpickler | None = None) -> Any:
+    unpickler = unpickler or _StateDictUnpickler(f)
     try:
-        return _StateDictUnpickler(f).load()
-    except EOFError:
-        raise ValueError(f"truncated file: it ends inside the {what} pickle. "
-                         "Re-copy or re-download the file.") from None
+        return unpickler.load()
+    except (EOFError, pickle.UnpicklingError) as e:
+        # The C unpickler reports a short read as UnpicklingError("pickle data was truncated").
+        if isinstance(e, EOFError) or "truncated" in str(e):
+            raise ValueError(f"truncated file: it ends inside the {what} pickle. "
+                             "Re-copy or re-download the file.") from None
+        raise
 
 
 def _materialize(obj: Any) -> Any:
@@ -231,11 +235,7 @@ def _read_legacy(f: BinaryIO, name: str) -> dict[str, np.ndarray]:
         raise ValueError(f"{name!r} was written on a big-endian machine; only little-endian "
                          "files are supported.")
     unpickler = _StateDictUnpickler(f)
-    try:
-        result = unpickler.load()
-    except EOFError:
-        raise ValueError("truncated file: it ends inside the state-dict pickle. "
-                         "Re-copy or re-download the file.") from None
+    result = _load_pickle(f, "state-dict", unpickler)
     keys = _load_pickle(f, "storage keys")
     for key in keys:
         storage = unpickler.storages.get(key)
