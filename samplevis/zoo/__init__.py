@@ -7,15 +7,18 @@
 """
 import importlib
 
+# Imported now, not on first use: the function shares its module's name, and importing the module
+# later would bind the module, not the function, to `zoo.efficientnet_lite0`.
+from samplevis.zoo.efficientnet_lite0 import efficientnet_lite0
+
 _ATTRIBUTES = {
-    "efficientnet_lite0": "samplevis.zoo.efficientnet_lite0",
     "imagenet_labels": "samplevis.zoo.labels",
     "label_index": "samplevis.zoo.labels",
     "keras_application": "samplevis.zoo.applications",
     "APPLICATIONS": "samplevis.zoo.applications",
     "from_graphdef": "samplevis.zoo.graphdef",
 }
-__all__ = sorted(_ATTRIBUTES)
+__all__ = sorted(_ATTRIBUTES) + ["efficientnet_lite0"]
 
 
 def __getattr__(name: str):
