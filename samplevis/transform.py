@@ -9,6 +9,11 @@ Random scaling differs from Lucid on purpose: Lucid resizes the image to a
 random size, which gives no static shape; here the content is zoomed about
 the centre on a canvas of unchanged size (zoom-in crops the border, zoom-out
 fills it with ``fill_value``), so a compiled step sees one shape.
+
+Rotation and zoom resample bilinearly with ImageProjectiveTransformV3's pixel
+convention, but through gathers, so their gradient is exact (see
+``_affine_about_center``). Fill modes: CONSTANT, REFLECT (d c b a | a b c d),
+WRAP (a b c d | a b c d) and NEAREST.
 """
 
 from __future__ import annotations
@@ -65,31 +70,52 @@ def _choose(values: tuple, seed):
     return tf.gather(tf.constant(values, tf.float32), index)
 
 
+def _wrap_index(i, n, fill_mode: str):
+    """Map integer pixel indices ``i`` outside [0, n) as ``fill_mode`` says."""
+    import tensorflow as tf
+
+    if fill_mode == "WRAP":
+        return tf.math.floormod(i, n)
+    if fill_mode == "REFLECT":  # d c b a | a b c d | d c b a
+        i = tf.math.floormod(i, 2 * n)
+        return tf.where(i >= n, 2 * n - 1 - i, i)
+    return tf.clip_by_value(i, 0, n - 1)  # NEAREST, and CONSTANT before masking
+
+
 def _affine_about_center(images, inverse_matrix, fill_mode: str, fill_value: float):
-    """Resample ``images`` so output point p reads input point c + A (p - c).
+    """Resample ``images`` so output pixel p reads input point c + A (p - c).
 
     ``inverse_matrix`` A is a [2, 2] float32 tensor in (x, y) pixel
-    coordinates, c the image centre; bilinear interpolation.
+    coordinates, c the image centre ((W-1)/2, (H-1)/2); bilinear
+    interpolation, same convention as ImageProjectiveTransformV3. Written with
+    gathers so that automatic differentiation gives the exact adjoint: the
+    gradient registered for ImageProjectiveTransformV3 warps the gradient
+    back instead, which is far from the true gradient for a zoom (a sampler
+    needs the true one).
     """
     import tensorflow as tf
 
-    _, h, w, _ = _dims(images)
-    cx = (tf.cast(w, tf.float32) - 1.0) / 2.0
-    cy = (tf.cast(h, tf.float32) - 1.0) / 2.0
+    b, h, w, c = _dims(images)
+    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    cx, cy = (wf - 1.0) / 2.0, (hf - 1.0) / 2.0
+    ys, xs = tf.meshgrid(tf.range(hf) - cy, tf.range(wf) - cx, indexing="ij")
     a = inverse_matrix
-    offset_x = cx - a[0, 0] * cx - a[0, 1] * cy
-    offset_y = cy - a[1, 0] * cx - a[1, 1] * cy
-    zero = tf.zeros([], tf.float32)
-    flat = tf.stack([a[0, 0], a[0, 1], offset_x, a[1, 0], a[1, 1], offset_y, zero, zero])
-    out = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
-        transforms=flat[None, :],
-        output_shape=tf.cast(tf.stack([h, w]), tf.int32),
-        fill_value=tf.constant(fill_value, tf.float32),
-        interpolation="BILINEAR",
-        fill_mode=fill_mode,
-    )
-    return tf.ensure_shape(out, images.shape)
+    src_x = tf.reshape(cx + a[0, 0] * xs + a[0, 1] * ys, [-1])
+    src_y = tf.reshape(cy + a[1, 0] * xs + a[1, 1] * ys, [-1])
+    x0, y0 = tf.floor(src_x), tf.floor(src_y)
+    fx, fy = src_x - x0, src_y - y0
+    x0, y0 = tf.cast(x0, tf.int32), tf.cast(y0, tf.int32)
+    flat = tf.reshape(images, tf.stack([b, h * w, c]))
+    out = 0.0
+    for dy, wy in ((0, 1.0 - fy), (1, fy)):
+        for dx, wx in ((0, 1.0 - fx), (1, fx)):
+            xi, yi = x0 + dx, y0 + dy
+            values = tf.gather(flat, _wrap_index(yi, h, fill_mode) * w + _wrap_index(xi, w, fill_mode), axis=1)
+            if fill_mode == "CONSTANT":
+                inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+                values = tf.where(inside[None, :, None], values, tf.cast(fill_value, images.dtype))
+            out += (wy * wx)[None, :, None] * values
+    return tf.reshape(out, tf.stack([b, h, w, c]))
 
 
 def _check_fill(fill_mode: str) -> str:

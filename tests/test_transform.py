@@ -188,3 +188,33 @@ def test_transforms_are_values_equal_and_hashable_by_configuration():
 def test_bad_arguments_are_refused_with_the_fix(make, match):
     with pytest.raises((ValueError, TypeError), match=match):
         make()
+
+
+@pytest.mark.parametrize("fill_mode", ["CONSTANT", "REFLECT", "NEAREST"])
+def test_rotation_matches_tensorflows_projective_transform_op(fill_mode):
+    images = random_images(height=31, width=40)
+    theta, (h, w) = np.radians(17.0), (31, 40)
+    cos, sin = np.cos(theta), np.sin(theta)
+    # tf.contrib.image.rotate's matrix for a counter-clockwise turn about the centre.
+    x_off = ((w - 1) - (cos * (w - 1) - sin * (h - 1))) / 2
+    y_off = ((h - 1) - (sin * (w - 1) + cos * (h - 1))) / 2
+    reference = tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=tf.constant([[cos, -sin, x_off, sin, cos, y_off, 0, 0]], tf.float32),
+        output_shape=[h, w], fill_value=0.3, interpolation="BILINEAR", fill_mode=fill_mode)
+    ours = transform.random_rotate([17.0], fill_mode=fill_mode, fill_value=0.3)(images, SEED)
+    assert np.allclose(ours.numpy(), reference.numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "t", [transform.random_scale([1.1]), transform.random_scale([0.9]), transform.random_rotate([7])]
+)
+def test_resampling_gradient_is_the_exact_adjoint(t):
+    # The transform is affine in the images, so <grad, v> must equal t(x + v) - t(x) weighted.
+    x, v = random_images(), tf.random.stateless_normal([2, 32, 28, 3], [3, 3])
+    weights = tf.random.stateless_normal([2, 32, 28, 3], [4, 4])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(weights * t(x, SEED))
+    directional = tf.reduce_sum(tape.gradient(loss, x) * v)
+    difference = tf.reduce_sum(weights * (t(x + v, SEED) - t(x, SEED)))
+    assert float(directional) == pytest.approx(float(difference), rel=1e-4, abs=1e-3)

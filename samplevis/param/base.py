@@ -87,17 +87,6 @@ class _Stateful(abc.ABC):
         """Number of real scalars of state per image (all tensors, batch axis excluded)."""
         return _size(self.state_shapes)
 
-    def check_state(self, state: State) -> State:
-        """Raise if ``state`` does not have ``state_shapes``; return it as a tuple."""
-        state = tuple(state)
-        got = tuple(tuple(s.shape) for s in state)
-        if got != tuple(self.state_shapes):
-            raise ValueError(
-                f"state shapes must be {self.state_shapes}, got {got}; pass the "
-                "tuple returned by init(seed) of this same parameterization."
-            )
-        return state
-
 
 class TensorParam(_Stateful):
     """An unconstrained tensor [batch, height, width, channels] made from a state."""
