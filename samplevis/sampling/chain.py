@@ -1,0 +1,446 @@
+"""Run MCMC chains in compiled blocks.
+
+Each block is one call of a compiled `tfp.mcmc.sample_chain` that continues
+from the previous block's state and kernel results, so a progress bar can
+advance per block and Ctrl-C returns everything drawn by the finished blocks.
+Block b uses the stateless seed fold_in(seed, b): the same seed and plan give
+the same samples, and an interrupted run resumed with `resume_chains` gives
+exactly the samples of an uninterrupted one.
+
+Only per-chain scalars are traced at every step (acceptance, log accept ratio,
+step size, target log-prob, divergence and any caller-supplied scalar); states
+are kept only for the `num_results` kept samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+from tqdm.auto import tqdm
+
+from samplevis.sampling.kernels import num_adaptation_steps_of, step_stats
+from samplevis.sampling.seeds import SeedLike, as_seed, fold_in
+
+# A per-chain scalar to trace: (state parts [C, ...], target log-prob [C]) -> [C].
+TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]
+
+STEP_KEYS = ("is_accepted", "log_accept_ratio", "target_log_prob", "step_size", "divergent")
+COUNT_KEYS = ("steps", "accepted", "divergent", "accept_prob")
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainPlan:
+    """How many steps to run and how to cut them into blocks.
+
+    Attributes:
+      num_results: kept samples per chain.
+      num_burnin_steps: steps run (and traced) before the first kept sample.
+      num_steps_between_results: thinning; each kept sample comes after this
+        many discarded steps plus one.
+      block_steps: MCMC steps per compiled call (one progress-bar update).
+    """
+
+    num_results: int
+    num_burnin_steps: int = 0
+    num_steps_between_results: int = 0
+    block_steps: int = 10
+
+    def __post_init__(self) -> None:
+        for name, low in (
+            ("num_results", 0),
+            ("num_burnin_steps", 0),
+            ("num_steps_between_results", 0),
+            ("block_steps", 1),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
+
+    @property
+    def steps_per_result(self) -> int:
+        return self.num_steps_between_results + 1
+
+    @property
+    def total_steps(self) -> int:
+        return self.num_burnin_steps + self.num_results * self.steps_per_result
+
+    def blocks(self) -> tuple["Block", ...]:
+        """The blocks in order: burn-in blocks, then sampling blocks."""
+        out = []
+        for start in range(0, self.num_burnin_steps, self.block_steps):
+            n = min(self.block_steps, self.num_burnin_steps - start)
+            out.append(Block("burnin", num_results=n, skip=0))
+        per_block = max(1, self.block_steps // self.steps_per_result)
+        for start in range(0, self.num_results, per_block):
+            n = min(per_block, self.num_results - start)
+            out.append(Block("sample", num_results=n, skip=self.num_steps_between_results))
+        return tuple(out)
+
+
+class Block(NamedTuple):
+    """One compiled call: `num_results` traced states, each after `skip` + 1 steps."""
+
+    phase: str  # "burnin" or "sample"
+    num_results: int
+    skip: int
+
+    @property
+    def steps(self) -> int:
+        return self.num_results * (self.skip + 1)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.asarray(array)
+    array.setflags(write=False)
+    return array
+
+
+def _mapping(d: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    return types.MappingProxyType({k: _frozen(v) for k, v in d.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainRun:
+    """What a run drew. C = number of chains.
+
+    Attributes:
+      plan: the plan the run follows.
+      seed: int32 [2], the stateless seed of the run.
+      samples: one array per state part, [n_kept, C, ...].
+      trace: per kept sample, name -> [n_kept, C] (STEP_KEYS and caller scalars).
+      burnin_trace: per burn-in step, name -> [n_burnin_done, C].
+      counts: over every sampling-phase step (thinned ones too), COUNT_KEYS -> [C]
+        (numbers of steps, accepted and divergent steps; summed acceptance probability).
+      burnin_counts: the same over burn-in.
+      final_state: state parts after the last finished block, each [C, ...].
+      final_kernel_results: kernel results after the last finished block.
+      blocks_done: number of finished blocks.
+      interrupted: True when Ctrl-C stopped the run early.
+    """
+
+    plan: ChainPlan
+    seed: np.ndarray
+    samples: tuple[np.ndarray, ...]
+    trace: Mapping[str, np.ndarray]
+    burnin_trace: Mapping[str, np.ndarray]
+    counts: Mapping[str, np.ndarray]
+    burnin_counts: Mapping[str, np.ndarray]
+    final_state: tuple[tf.Tensor, ...]
+    final_kernel_results: Any
+    blocks_done: int
+    interrupted: bool
+
+    @property
+    def num_chains(self) -> int:
+        return int(self.final_state[0].shape[0])
+
+    @property
+    def num_kept(self) -> int:
+        return int(self.samples[0].shape[0])
+
+    @property
+    def complete(self) -> bool:
+        return self.blocks_done == len(self.plan.blocks())
+
+
+class _TallyResults(NamedTuple):
+    inner_results: Any
+    steps: tf.Tensor  # int32 [C]
+    accepted: tf.Tensor  # int32 [C]
+    divergent: tf.Tensor  # int32 [C]
+    accept_prob: tf.Tensor  # float [C], sum of min(1, exp(log accept ratio))
+
+
+class _Tally(tfp.mcmc.TransitionKernel):
+    """Per-chain running counts of every step, thinned steps included."""
+
+    def __init__(self, inner_kernel: tfp.mcmc.TransitionKernel):
+        self._inner_kernel = inner_kernel
+        self._parameters = dict(inner_kernel=inner_kernel)
+
+    @property
+    def inner_kernel(self) -> tfp.mcmc.TransitionKernel:
+        return self._inner_kernel
+
+    @property
+    def parameters(self) -> dict:
+        return self._parameters
+
+    @property
+    def is_calibrated(self) -> bool:
+        return self._inner_kernel.is_calibrated
+
+    def one_step(self, current_state, previous_kernel_results, seed=None):
+        state, inner = self._inner_kernel.one_step(
+            current_state, previous_kernel_results.inner_results, seed=seed
+        )
+        stats = step_stats(inner)
+        prev = previous_kernel_results
+        return state, _TallyResults(
+            inner_results=inner,
+            steps=prev.steps + 1,
+            accepted=prev.accepted + tf.cast(stats.is_accepted, tf.int32),
+            divergent=prev.divergent + tf.cast(stats.divergent, tf.int32),
+            accept_prob=prev.accept_prob + _accept_prob(stats.log_accept_ratio),
+        )
+
+    def bootstrap_results(self, init_state):
+        inner = self._inner_kernel.bootstrap_results(init_state)
+        target_log_prob = step_stats(inner).target_log_prob
+        zeros = tf.zeros_like(target_log_prob, dtype=tf.int32)
+        return _TallyResults(inner, zeros, zeros, zeros, tf.zeros_like(target_log_prob))
+
+
+def _accept_prob(log_accept_ratio: tf.Tensor) -> tf.Tensor:
+    """Metropolis acceptance probability in [0, 1]; 0 where the ratio is NaN."""
+    prob = tf.exp(tf.minimum(log_accept_ratio, 0.0))
+    return tf.where(tf.math.is_nan(prob), tf.zeros_like(prob), prob)
+
+
+def _block_function(
+    kernel: _Tally, block: Block, trace_fns: Mapping[str, TraceFn], jit_compile: bool
+):
+    """A compiled (state, kernel results, seed) -> (kept states, trace, results)."""
+
+    def trace_fn(state, kernel_results):
+        stats = step_stats(kernel_results)
+        out = dict(stats._asdict())
+        for name, fn in trace_fns.items():
+            out[name] = fn(state, stats.target_log_prob)
+        return out
+
+    @tf.function(jit_compile=jit_compile, autograph=False)
+    def run(state, kernel_results, seed):
+        result = tfp.mcmc.sample_chain(
+            num_results=block.num_results,
+            current_state=state,
+            previous_kernel_results=kernel_results,
+            kernel=kernel,
+            num_burnin_steps=block.skip,
+            num_steps_between_results=block.skip,
+            trace_fn=trace_fn,
+            return_final_kernel_results=True,
+            seed=seed,
+        )
+        return result.all_states, result.trace, result.final_kernel_results
+
+    return run
+
+
+class _Recorder:
+    """Per-block outputs collected during a run (the one mutable piece, local to a run)."""
+
+    def __init__(self, run: ChainRun | None):
+        self.samples: list[list[np.ndarray]] = []
+        self.trace: list[dict[str, np.ndarray]] = []
+        self.burnin_trace: list[dict[str, np.ndarray]] = []
+        self.counts: list[dict[str, np.ndarray]] = []
+        self.burnin_counts: list[dict[str, np.ndarray]] = []
+        if run is not None and run.burnin_trace["target_log_prob"].shape[0]:
+            self.burnin_trace.append(dict(run.burnin_trace))
+            self.burnin_counts.append(dict(run.burnin_counts))
+        if run is not None and run.num_kept:
+            self.samples.append(list(run.samples))
+            self.trace.append(dict(run.trace))
+            self.counts.append(dict(run.counts))
+
+    def add(self, block: Block, states, trace, counts) -> None:
+        if block.phase == "burnin":
+            self.burnin_trace.append(trace)
+            self.burnin_counts.append(counts)
+        else:
+            self.samples.append(states)
+            self.trace.append(trace)
+            self.counts.append(counts)
+
+
+def _concat(parts: list[dict[str, np.ndarray]], empty: dict[str, np.ndarray]) -> dict:
+    if not parts:
+        return empty
+    return {k: np.concatenate([p[k] for p in parts], axis=0) for k in parts[0]}
+
+
+def _sum(parts: list[dict[str, np.ndarray]], num_chains: int) -> dict:
+    if not parts:
+        parts = [{k: np.zeros([num_chains]) for k in COUNT_KEYS}]
+    sums = {k: np.sum([p[k] for p in parts], axis=0, dtype=np.float64) for k in COUNT_KEYS}
+    # Steps and accepted/divergent steps are counts; the acceptance probability is a sum.
+    return {k: v if k == "accept_prob" else v.astype(np.int64) for k, v in sums.items()}
+
+
+def _counts(before: _TallyResults, after: _TallyResults) -> dict[str, np.ndarray]:
+    return {k: (getattr(after, k) - getattr(before, k)).numpy() for k in COUNT_KEYS}
+
+
+def _postfix(trace: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, str]:
+    out = {
+        "accept": f"{trace['is_accepted'].mean():.2f}",
+        "step": f"{np.median(trace['step_size'][-1]):.2e}",
+    }
+    for name in names:
+        out[name] = f"{np.median(trace[name][-1]):.4g}"
+    return out
+
+
+def _drive(
+    kernel: tfp.mcmc.TransitionKernel,
+    plan: ChainPlan,
+    seed: tf.Tensor,
+    state: list[tf.Tensor],
+    kernel_results: Any,
+    first_block: int,
+    previous: ChainRun | None,
+    trace_fns: Mapping[str, TraceFn],
+    progress: bool,
+    on_block: Callable[[int], None] | None,
+    jit_compile: bool,
+) -> ChainRun:
+    num_chains = int(state[0].shape[0])
+    blocks = plan.blocks()
+    recorder = _Recorder(previous)
+    functions: dict[Block, Callable] = {}
+    done = first_block
+    interrupted = False
+    bar = tqdm(
+        total=plan.total_steps,
+        initial=sum(b.steps for b in blocks[:first_block]),
+        disable=not progress,
+        unit="step",
+        desc="sampling",
+    )
+    try:
+        for index in range(first_block, len(blocks)):
+            block = blocks[index]
+            if on_block is not None:
+                on_block(index)
+            if block not in functions:
+                functions[block] = _block_function(kernel, block, trace_fns, jit_compile)
+            states, trace, new_results = functions[block](
+                state, kernel_results, fold_in(seed, index)
+            )
+            trace_np = {k: v.numpy() for k, v in trace.items()}
+            counts = _counts(kernel_results, new_results)
+            kept = [s.numpy() for s in states] if block.phase == "sample" else None
+            state = [s[-1] for s in states]
+            kernel_results = new_results
+            recorder.add(block, kept, trace_np, counts)
+            done = index + 1
+            bar.update(block.steps)
+            bar.set_postfix(_postfix(trace_np, list(trace_fns)), refresh=False)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+
+    empty_trace = {
+        k: np.zeros([0, num_chains], np.float32) for k in (*STEP_KEYS, *trace_fns)
+    }
+    empty_samples = [np.zeros([0, *s.shape], s.dtype.as_numpy_dtype) for s in state]
+    samples = (
+        [np.concatenate(parts, axis=0) for parts in zip(*recorder.samples)]
+        if recorder.samples
+        else empty_samples
+    )
+    return ChainRun(
+        plan=plan,
+        seed=_frozen(seed.numpy()),
+        samples=tuple(_frozen(s) for s in samples),
+        trace=_mapping(_concat(recorder.trace, empty_trace)),
+        burnin_trace=_mapping(_concat(recorder.burnin_trace, empty_trace)),
+        counts=_mapping(_sum(recorder.counts, num_chains)),
+        burnin_counts=_mapping(_sum(recorder.burnin_counts, num_chains)),
+        final_state=tuple(state),
+        final_kernel_results=kernel_results,
+        blocks_done=done,
+        interrupted=interrupted,
+    )
+
+
+def _check_adaptation(kernel: tfp.mcmc.TransitionKernel, plan: ChainPlan) -> None:
+    steps = num_adaptation_steps_of(kernel)
+    if steps is not None and steps > plan.num_burnin_steps:
+        raise ValueError(
+            f"step-size adaptation must end within burn-in so kept samples come from a fixed "
+            f"kernel; got num_adaptation_steps={steps} > num_burnin_steps={plan.num_burnin_steps}. "
+            f"Lower the adaptation steps (e.g. 80 % of burn-in) or lengthen the burn-in."
+        )
+
+
+def run_chains(
+    kernel: tfp.mcmc.TransitionKernel,
+    initial_state: Sequence[tf.Tensor] | tf.Tensor,
+    plan: ChainPlan,
+    seed: SeedLike = None,
+    *,
+    trace_fns: Mapping[str, TraceFn] | None = None,
+    progress: bool = True,
+    on_block: Callable[[int], None] | None = None,
+    jit_compile: bool = False,
+) -> ChainRun:
+    """Run chains from `initial_state` following `plan`.
+
+    Args:
+      kernel: a kernel from `make_kernel` (chains along the first axis).
+      initial_state: a tensor or list of state parts, each [C, ...].
+      plan: numbers of steps and block size.
+      seed: see `as_seed`; the seed used is stored in the result.
+      trace_fns: extra per-chain scalars to trace, name -> fn(state, target_log_prob).
+      progress: show a tqdm bar advancing per block.
+      on_block: called with the block index before each block (for callbacks
+        and for testing interruption).
+      jit_compile: compile blocks with XLA.
+
+    Returns:
+      a ChainRun; `interrupted` is True when Ctrl-C stopped it, and then it
+      holds the samples of the finished blocks.
+    """
+    _check_adaptation(kernel, plan)
+    if isinstance(initial_state, (tf.Tensor, np.ndarray)):
+        initial_state = [initial_state]
+    state = [tf.convert_to_tensor(s, tf.float32) for s in initial_state]
+    num_chains = state[0].shape[0]
+    if any(s.shape.rank < 1 or s.shape[0] != num_chains for s in state):
+        raise ValueError(
+            "every state part needs the chain axis first with the same length; got shapes "
+            f"{[s.shape.as_list() for s in state]}."
+        )
+    tally = _Tally(kernel)
+    results = tally.bootstrap_results(state)
+    return _drive(
+        tally, plan, as_seed(seed), state, results, 0, None,
+        dict(trace_fns or {}), progress, on_block, jit_compile,
+    )
+
+
+def resume_chains(
+    kernel: tfp.mcmc.TransitionKernel,
+    run: ChainRun,
+    *,
+    trace_fns: Mapping[str, TraceFn] | None = None,
+    progress: bool = True,
+    on_block: Callable[[int], None] | None = None,
+    jit_compile: bool = False,
+) -> ChainRun:
+    """Continue an interrupted run with the kernel and trace functions it used.
+
+    The result equals the run that was never interrupted.
+    """
+    if run.complete:
+        return run
+    names = set(run.trace)
+    expected = set(STEP_KEYS) | set(trace_fns or {})
+    if names != expected:
+        raise ValueError(
+            f"resume with the same trace_fns as the run; it traced {sorted(names - set(STEP_KEYS))}, "
+            f"got {sorted(expected - set(STEP_KEYS))}."
+        )
+    return _drive(
+        _Tally(kernel), run.plan, tf.constant(run.seed), list(run.final_state),
+        run.final_kernel_results, run.blocks_done, run,
+        dict(trace_fns or {}), progress, on_block, jit_compile,
+    )

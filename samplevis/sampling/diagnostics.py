@@ -1,0 +1,167 @@
+"""MCMC health figures of a chain run, per chain, as a JSON-ready value.
+
+Chains of a feature-visualization sampler sit in different modes on purpose,
+so convergence is judged per chain (split R-hat of a traced scalar within
+each chain); the cross-chain R-hat is reported as a measure of multimodality.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from samplevis.sampling.chain import ChainRun
+from samplevis.sampling.kernels import step_stats
+
+# Split R-hat needs two halves of at least two draws each.
+MIN_DRAWS_FOR_RHAT = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostics:
+    """Per-chain figures (tuples of length C) over the sampling phase.
+
+    Attributes:
+      acceptance_rate: accepted fraction of every sampling step, thinned ones
+        too (always 1 for NUTS, which samples within its trajectory).
+      accept_prob: mean Metropolis acceptance probability min(1, exp(log
+        accept ratio)) over sampling steps; what step-size adaptation targets
+        (for NUTS, the trajectory average).
+      burnin_acceptance_rate: mean acceptance probability over burn-in.
+      step_size: leapfrog step size at the end of the run.
+      divergences: divergent sampling steps (non-finite or energy error > 1000).
+      num_steps: sampling steps per chain.
+      rhat: split R-hat of `scalar` within each chain (NaN with < 4 draws).
+      ess: effective sample size of `scalar` per chain.
+      rhat_across_chains: split R-hat of `scalar` treating chains as one
+        population; large values mean the chains sit in different modes.
+      scalar: the name of the traced scalar R-hat and ESS are computed on.
+      num_results: kept samples per chain.
+      interrupted: True when the run was stopped early.
+    """
+
+    acceptance_rate: tuple[float, ...]
+    accept_prob: tuple[float, ...]
+    burnin_acceptance_rate: tuple[float, ...]
+    step_size: tuple[float, ...]
+    divergences: tuple[int, ...]
+    num_steps: int
+    rhat: tuple[float, ...]
+    ess: tuple[float, ...]
+    rhat_across_chains: float
+    scalar: str
+    num_results: int
+    interrupted: bool
+
+    @property
+    def divergence_rate(self) -> float:
+        """Divergent fraction of all sampling steps of all chains, in [0, 1]."""
+        total = self.num_steps * len(self.divergences)
+        return sum(self.divergences) / total if total else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain Python values; NaN becomes None so the JSON is standard."""
+        def clean(v):
+            if isinstance(v, tuple):
+                return [clean(x) for x in v]
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            return v
+
+        d = {k: clean(v) for k, v in dataclasses.asdict(self).items()}
+        d["divergence_rate"] = clean(self.divergence_rate)
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def summary(self) -> str:
+        """One line: median acceptance, divergences, worst per-chain R-hat, min ESS."""
+        def worst(values, pick):
+            finite = [v for v in values if math.isfinite(v)]
+            return pick(finite) if finite else math.nan
+
+        return (
+            f"acceptance probability {np.median(self.accept_prob):.2f} (median over chains), "
+            f"divergences {sum(self.divergences)}/{self.num_steps * len(self.divergences)}, "
+            f"split R-hat per chain <= {worst(self.rhat, max):.3f}, "
+            f"ESS >= {worst(self.ess, min):.1f}, cross-chain R-hat {self.rhat_across_chains:.2f}"
+        )
+
+
+def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
+    """Split R-hat of each chain on its own.
+
+    Args:
+      draws: [n, C] scalar draws.
+
+    Returns:
+      [C] float; NaN when n < 4.
+    """
+    draws = np.asarray(draws, np.float64)
+    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+        return np.full(draws.shape[1:], np.nan)
+    # Chain axis of size one, chains as a batch: each is split in two halves.
+    rhat = tfp.mcmc.potential_scale_reduction(
+        tf.constant(draws[:, None]), independent_chain_ndims=1, split_chains=True
+    )
+    return rhat.numpy()
+
+
+def split_rhat_across_chains(draws: np.ndarray) -> float:
+    """Split R-hat of [n, C] draws with the C chains as one population."""
+    draws = np.asarray(draws, np.float64)
+    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+        return math.nan
+    rhat = tfp.mcmc.potential_scale_reduction(
+        tf.constant(draws), independent_chain_ndims=1, split_chains=True
+    )
+    return float(rhat.numpy())
+
+
+def ess_per_chain(draws: np.ndarray) -> np.ndarray:
+    """Effective sample size of each column of [n, C] draws, [C]."""
+    draws = np.asarray(draws, np.float64)
+    if draws.shape[0] < 2:
+        return np.full(draws.shape[1:], float(draws.shape[0]))
+    ess = tfp.mcmc.effective_sample_size(tf.constant(draws), filter_beyond_positive_pairs=True)
+    return ess.numpy()
+
+
+def _rate(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, ...]:
+    den = np.asarray(denominator, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return tuple(float(x) for x in np.where(den > 0, numerator / den, np.nan))
+
+
+def diagnose(run: ChainRun, scalar: str = "target_log_prob") -> Diagnostics:
+    """Diagnostics of `run`, with R-hat and ESS on the traced `scalar`."""
+    if scalar not in run.trace:
+        raise ValueError(
+            f"scalar must be one of the traced names {sorted(run.trace)}; got {scalar!r}."
+        )
+    draws = np.asarray(run.trace[scalar], np.float64)
+    step = step_stats(run.final_kernel_results).step_size.numpy()
+    return Diagnostics(
+        acceptance_rate=_rate(run.counts["accepted"], run.counts["steps"]),
+        accept_prob=_rate(run.counts["accept_prob"], run.counts["steps"]),
+        burnin_acceptance_rate=_rate(
+            run.burnin_counts["accept_prob"], run.burnin_counts["steps"]
+        ),
+        step_size=tuple(float(s) for s in step),
+        divergences=tuple(int(d) for d in run.counts["divergent"]),
+        num_steps=int(run.counts["steps"].max(initial=0)),
+        rhat=tuple(float(r) for r in split_rhat_per_chain(draws)),
+        ess=tuple(float(e) for e in ess_per_chain(draws)),
+        rhat_across_chains=split_rhat_across_chains(draws),
+        scalar=scalar,
+        num_results=run.num_kept,
+        interrupted=run.interrupted,
+    )
+

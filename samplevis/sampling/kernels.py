@@ -1,0 +1,177 @@
+"""MCMC transition kernels for chains that run along the batch axis.
+
+Every state part has the chain axis first ([C, ...]); the target log-density
+returns one value per chain, shape [C]. Step sizes are per chain, shaped
+[C, 1, ..., 1] so they broadcast against each state part and so step-size
+adaptation tunes every chain on its own acceptance.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple, Sequence
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+KINDS = ("hmc", "mala", "nuts")
+
+# Stan's and TFP NUTS's threshold: an energy error above this is a divergence.
+MAX_ENERGY_ERROR = 1000.0
+
+
+class StepStats(NamedTuple):
+    """Per-chain scalars of one transition, each of shape [C]."""
+
+    is_accepted: tf.Tensor  # bool
+    log_accept_ratio: tf.Tensor  # float; -energy error for HMC
+    target_log_prob: tf.Tensor  # float; log pi of the current state
+    step_size: tf.Tensor  # float; leapfrog step size used
+    divergent: tf.Tensor  # bool
+
+
+def per_chain_step_size(
+    step_size: float | Sequence[float] | tf.Tensor,
+    state: Sequence[tf.Tensor],
+) -> list[tf.Tensor]:
+    """One step size per chain and state part.
+
+    Args:
+      step_size: a scalar (same start for every chain) or a vector of shape [C].
+      state: state parts, each [C, ...].
+
+    Returns:
+      a list with, for each state part of rank r, a float tensor [C, 1, ..., 1]
+      of rank r.
+    """
+    state = [tf.convert_to_tensor(s) for s in state]
+    num_chains = state[0].shape[0]
+    step = tf.convert_to_tensor(step_size, dtype=state[0].dtype)
+    if step.shape.rank not in (0, 1) or (
+        step.shape.rank == 1 and step.shape[0] != num_chains
+    ):
+        raise ValueError(
+            f"step_size must be a scalar or have one value per chain (shape [{num_chains}]); "
+            f"got shape {step.shape.as_list()}. Pass a float or a vector of length {num_chains}."
+        )
+    if not bool(tf.reduce_all(step > 0.0)):
+        raise ValueError(f"step_size must be positive; got {step.numpy()}.")
+    step = tf.broadcast_to(step, [num_chains])
+    return [
+        tf.reshape(tf.cast(step, s.dtype), [num_chains] + [1] * (s.shape.rank - 1))
+        for s in state
+    ]
+
+
+def default_adaptation_steps(num_burnin_steps: int) -> int | None:
+    """Steps of step-size adaptation for a burn-in: 80 % of it (TFP's advice).
+
+    None (no adaptation) when the burn-in is too short to adapt.
+    """
+    steps = int(0.8 * num_burnin_steps)
+    return steps if steps >= 1 else None
+
+
+def make_kernel(
+    target_log_prob_fn: Callable[..., tf.Tensor],
+    kind: str = "hmc",
+    step_size: Any = 0.01,
+    num_leapfrog_steps: int = 10,
+    num_adaptation_steps: int | None = None,
+    target_accept_prob: float = 0.75,
+    max_tree_depth: int = 6,
+) -> tfp.mcmc.TransitionKernel:
+    """A `tfp.mcmc` kernel for chains along the batch axis.
+
+    Args:
+      target_log_prob_fn: state parts (each [C, ...]) -> log density [C].
+      kind: "hmc" (HamiltonianMonteCarlo), "mala" (HMC with one leapfrog step,
+        so its step size can be adapted) or "nuts" (NoUTurnSampler).
+      step_size: what TFP accepts; use `per_chain_step_size` for per-chain
+        sizes [C, 1, ...].
+      num_leapfrog_steps: leapfrog steps per HMC proposal (ignored by mala/nuts).
+      num_adaptation_steps: if given, wrap in DualAveragingStepSizeAdaptation
+        for that many steps; keep it below the number of burn-in steps.
+      target_accept_prob: acceptance rate the adaptation aims for, in (0, 1).
+      max_tree_depth: NUTS tree depth; chains run in lockstep, so the deepest
+        tree of any chain sets the cost of a step (5-6 is plenty).
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
+    if int(num_leapfrog_steps) < 1:
+        raise ValueError(
+            f"num_leapfrog_steps must be >= 1; got {num_leapfrog_steps}."
+        )
+    if not 0.0 < float(target_accept_prob) < 1.0:
+        raise ValueError(
+            f"target_accept_prob must lie in (0, 1); got {target_accept_prob}."
+        )
+    if kind == "nuts":
+        if int(max_tree_depth) < 1:
+            raise ValueError(f"max_tree_depth must be >= 1; got {max_tree_depth}.")
+        kernel = tfp.mcmc.NoUTurnSampler(
+            target_log_prob_fn,
+            step_size=step_size,
+            max_tree_depth=int(max_tree_depth),
+            max_energy_diff=MAX_ENERGY_ERROR,
+        )
+    else:
+        kernel = tfp.mcmc.HamiltonianMonteCarlo(
+            target_log_prob_fn,
+            step_size=step_size,
+            num_leapfrog_steps=1 if kind == "mala" else int(num_leapfrog_steps),
+            # Keep the step size in the results so it can be traced without adaptation.
+            store_parameters_in_results=True,
+        )
+    if num_adaptation_steps is None:
+        return kernel
+    if int(num_adaptation_steps) < 1:
+        raise ValueError(
+            f"num_adaptation_steps must be >= 1 or None (no adaptation); got {num_adaptation_steps}."
+        )
+    return tfp.mcmc.DualAveragingStepSizeAdaptation(
+        kernel,
+        num_adaptation_steps=int(num_adaptation_steps),
+        target_accept_prob=float(target_accept_prob),
+    )
+
+
+def num_adaptation_steps_of(kernel: tfp.mcmc.TransitionKernel) -> int | None:
+    """The adaptation length of a kernel made by `make_kernel`, or None."""
+    while kernel is not None:
+        if isinstance(kernel, tfp.mcmc.DualAveragingStepSizeAdaptation):
+            return int(kernel.num_adaptation_steps)
+        kernel = getattr(kernel, "inner_kernel", None)
+    return None
+
+
+def _innermost(kernel_results: Any) -> Any:
+    """Unwrap step-size adaptation (and similar) results to the sampler's own."""
+    while hasattr(kernel_results, "inner_results"):
+        kernel_results = kernel_results.inner_results
+    return kernel_results
+
+
+def step_stats(kernel_results: Any) -> StepStats:
+    """Per-chain scalars from the results of a `make_kernel` kernel."""
+    kr = _innermost(kernel_results)
+    if hasattr(kr, "has_divergence"):  # NUTS
+        target_log_prob = kr.target_log_prob
+        step = tf.nest.flatten(kr.step_size)[0]
+        divergent = kr.has_divergence | ~tf.math.is_finite(kr.log_accept_ratio)
+    else:  # Metropolis-Hastings around uncalibrated HMC
+        target_log_prob = kr.accepted_results.target_log_prob
+        step = tf.nest.flatten(kr.accepted_results.step_size)[0]
+        # For HMC the log accept ratio is minus the energy error of the proposal.
+        divergent = ~tf.math.is_finite(kr.log_accept_ratio) | (
+            kr.log_accept_ratio < -MAX_ENERGY_ERROR
+        )
+    step = tf.reshape(tf.cast(step, target_log_prob.dtype), [-1]) * tf.ones_like(
+        target_log_prob
+    )
+    return StepStats(
+        is_accepted=kr.is_accepted,
+        log_accept_ratio=kr.log_accept_ratio,
+        target_log_prob=target_log_prob,
+        step_size=step,
+        divergent=divergent,
+    )

@@ -1,0 +1,239 @@
+"""The MCMC machinery on targets whose answer is known exactly (Gaussians)."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from samplevis.sampling import chain, diagnostics, kernels
+
+D, C = 50, 4
+T, LAM = 0.5, 1.0
+A = np.linspace(-1.0, 1.0, D).astype(np.float32)
+
+
+def linear_target(z):
+    """log pi(z) = a.z / T - lam |z|^2 / 2: Gaussian, mean a / (T lam), variance 1 / lam."""
+    return tf.reduce_sum(A * z, -1) / T - LAM * tf.reduce_sum(z * z, -1) / 2
+
+
+# Quadratic "activation" -sum w (z - c)^2 / 2: Gaussian with precision w / T + lam.
+W = np.linspace(0.0, 1.5, D).astype(np.float32)
+CENTER = np.cos(np.arange(D)).astype(np.float32)
+QUAD_PRECISION = W / T + LAM
+QUAD_MEAN = (W / T) * CENTER / QUAD_PRECISION
+
+
+def quadratic_target(z):
+    activation = -tf.reduce_sum(W * (z - CENTER) ** 2, -1) / 2
+    return activation / T - LAM * tf.reduce_sum(z * z, -1) / 2
+
+
+def sample(target, kind, *, seed=0, num_results=400, burnin=200, thin=0, block=100, step=0.1):
+    z0 = tf.zeros([C, D])
+    kernel = kernels.make_kernel(
+        target,
+        kind,
+        kernels.per_chain_step_size(step, [z0]),
+        num_leapfrog_steps=8,
+        num_adaptation_steps=kernels.default_adaptation_steps(burnin),
+        max_tree_depth=5,
+    )
+    plan = chain.ChainPlan(num_results, burnin, thin, block)
+    return chain.run_chains(kernel, [z0], plan, seed=seed, progress=False)
+
+
+def assert_gaussian(draws, mean, var):
+    """Per-dimension mean and variance within 4 Monte Carlo standard errors (from the ESS)."""
+    draws = tf.constant(draws, tf.float64)  # [n, C, D]
+    mean = np.broadcast_to(mean, [D])
+    var = np.broadcast_to(var, [D])
+    ess_mean = tfp.mcmc.effective_sample_size(draws, cross_chain_dims=1).numpy()
+    sq = (draws - mean) ** 2
+    ess_var = tfp.mcmc.effective_sample_size(sq, cross_chain_dims=1).numpy()
+    est_mean = draws.numpy().mean((0, 1))
+    est_var = sq.numpy().mean((0, 1))
+    # Var[(z - mu)^2] = 2 var^2 for a Gaussian.
+    assert np.all(np.abs(est_mean - mean) < 4 * np.sqrt(var / ess_mean)), (est_mean, mean)
+    assert np.all(np.abs(est_var - var) < 4 * np.sqrt(2 * var**2 / ess_var)), (est_var, var)
+    # The bounds must be informative: enough effective draws in every dimension.
+    # (Fixed-length HMC trajectories resonate with some Gaussian periods, so a
+    # few dimensions mix slowly; the median dimension must mix well.)
+    assert ess_mean.min() > 10 and np.median(ess_mean) > 100, ess_mean
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return {
+        "hmc": sample(linear_target, "hmc"),
+        "mala": sample(linear_target, "mala", num_results=300, thin=3, block=300),
+        "nuts": sample(linear_target, "nuts", num_results=300, burnin=150),  # slowest kernel
+    }
+
+
+@pytest.mark.parametrize("kind", kernels.KINDS)
+def test_sampler_recovers_mean_and_variance_of_linear_gaussian_target(runs, kind):
+    assert_gaussian(runs[kind].samples[0], A / (T * LAM), 1.0 / LAM)
+
+
+@pytest.mark.parametrize("kind", kernels.KINDS)
+def test_split_rhat_of_each_chain_is_below_1_05(runs, kind):
+    diag = diagnostics.diagnose(runs[kind])
+    assert max(diag.rhat) < 1.05, diag.rhat
+
+
+@pytest.mark.parametrize("kind", kernels.KINDS)
+def test_adapted_acceptance_probability_is_near_the_target(runs, kind):
+    diag = diagnostics.diagnose(runs[kind])
+    # Dual averaging ends on the averaged step, which sits a little below the
+    # exploring one, so acceptance lands at or somewhat above the 0.75 target.
+    assert all(0.65 < p < 0.92 for p in diag.accept_prob), diag.accept_prob
+    assert sum(diag.divergences) == 0
+
+
+def test_hmc_recovers_anisotropic_quadratic_target():
+    run = sample(quadratic_target, "hmc", seed=3)
+    assert_gaussian(run.samples[0], QUAD_MEAN, 1.0 / QUAD_PRECISION)
+
+
+def test_traced_target_log_prob_equals_target_recomputed_on_kept_states(runs):
+    run = runs["hmc"]
+    states = tf.constant(run.samples[0])  # [n, C, D]
+    recomputed = tf.map_fn(linear_target, states).numpy()
+    np.testing.assert_allclose(run.trace["target_log_prob"], recomputed, rtol=1e-5, atol=1e-3)
+    # Evaluating the target twice on the same state gives the same number.
+    np.testing.assert_array_equal(linear_target(states[-1]), linear_target(states[-1]))
+
+
+def test_same_seed_gives_identical_samples_and_another_seed_differs():
+    a = sample(linear_target, "hmc", seed=7, num_results=20, burnin=20, block=10)
+    b = sample(linear_target, "hmc", seed=7, num_results=20, burnin=20, block=10)
+    c = sample(linear_target, "hmc", seed=8, num_results=20, burnin=20, block=10)
+    np.testing.assert_array_equal(a.samples[0], b.samples[0])
+    np.testing.assert_array_equal(a.trace["step_size"], b.trace["step_size"])
+    assert not np.allclose(a.samples[0], c.samples[0])
+
+
+def test_keyboard_interrupt_returns_finished_blocks_and_resume_completes_the_run():
+    z0 = tf.zeros([C, D])
+    kernel = kernels.make_kernel(
+        linear_target, "hmc", kernels.per_chain_step_size(0.1, [z0]), 8, num_adaptation_steps=16
+    )
+    plan = chain.ChainPlan(num_results=12, num_burnin_steps=20, num_steps_between_results=1,
+                           block_steps=10)
+    # Blocks: two burn-in blocks of 10 steps, then 5 kept per block (2 steps each): 5, 5, 2.
+    assert [b.steps for b in plan.blocks()] == [10, 10, 10, 10, 4]
+
+    def stop_at_block_3(index):
+        if index == 3:
+            raise KeyboardInterrupt
+
+    partial = chain.run_chains(kernel, [z0], plan, seed=5, progress=False, on_block=stop_at_block_3)
+    assert partial.interrupted and not partial.complete
+    assert partial.blocks_done == 3
+    assert partial.samples[0].shape == (5, C, D)
+    assert partial.burnin_trace["step_size"].shape == (20, C)
+    assert partial.counts["steps"].tolist() == [10] * C
+
+    resumed = chain.resume_chains(kernel, partial, progress=False)
+    whole = chain.run_chains(kernel, [z0], plan, seed=5, progress=False)
+    assert resumed.complete and not resumed.interrupted
+    assert resumed.samples[0].shape == (12, C, D)
+    np.testing.assert_array_equal(resumed.samples[0], whole.samples[0])
+    np.testing.assert_array_equal(resumed.trace["target_log_prob"], whole.trace["target_log_prob"])
+    np.testing.assert_array_equal(resumed.counts["accepted"], whole.counts["accepted"])
+    assert whole.counts["steps"].tolist() == [24] * C
+    assert whole.burnin_counts["steps"].tolist() == [20] * C
+
+
+def test_blocks_of_the_same_length_are_compiled_once():
+    calls = []
+
+    def counting_target(z):
+        calls.append(1)  # runs in Python only while a graph is being traced
+        return linear_target(z)
+
+    def python_calls(num_results):
+        calls.clear()
+        sample(counting_target, "hmc", num_results=num_results, burnin=0, block=5)
+        return len(calls)
+
+    # 2 and 8 blocks of 5 results: the block function is traced once either way.
+    assert python_calls(10) == python_calls(40)
+
+
+def test_divergences_are_counted_when_the_step_size_is_far_too_large():
+    z0 = tf.zeros([C, D])
+    kernel = kernels.make_kernel(
+        linear_target, "hmc", kernels.per_chain_step_size(50.0, [z0]), num_leapfrog_steps=8
+    )
+    run = chain.run_chains(kernel, [z0], chain.ChainPlan(10), seed=0, progress=False)
+    diag = diagnostics.diagnose(run)
+    assert diag.divergences == (10,) * C
+    assert diag.acceptance_rate == (0.0,) * C
+    assert diag.divergence_rate == 1.0
+
+
+def test_step_size_adapts_separately_for_each_chain():
+    scales = tf.constant([0.25, 0.5, 1.0, 2.0])[:, None]  # standard deviation of each chain
+
+    def scaled_gaussian(z):
+        return -tf.reduce_sum((z / scales) ** 2, -1) / 2
+
+    run = sample(scaled_gaussian, "hmc", num_results=10, burnin=300, block=150)
+    step = np.asarray(diagnostics.diagnose(run).step_size)
+    # For a Gaussian the best leapfrog step scales with the standard deviation: ratio 8.
+    assert 8 / 1.5 < step[3] / step[0] < 8 * 1.5, step
+
+
+def test_per_chain_step_size_broadcasts_against_every_state_part():
+    state = [tf.zeros([3, 5]), tf.zeros([3, 2, 4, 4])]
+    steps = kernels.per_chain_step_size([0.1, 0.2, 0.3], state)
+    assert [s.shape.as_list() for s in steps] == [[3, 1], [3, 1, 1, 1]]
+    np.testing.assert_allclose(steps[1][:, 0, 0, 0], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="one value per chain"):
+        kernels.per_chain_step_size([0.1, 0.2], state)
+
+
+def test_make_kernel_rejects_unknown_kind_and_adaptation_longer_than_burnin():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        kernels.make_kernel(linear_target, "gibbs")
+    kernel = kernels.make_kernel(linear_target, "hmc", 0.1, num_adaptation_steps=50)
+    with pytest.raises(ValueError, match="adaptation must end within burn-in"):
+        chain.run_chains(kernel, [tf.zeros([C, D])], chain.ChainPlan(5, 10), progress=False)
+
+
+def test_split_rhat_is_one_for_iid_draws_and_large_for_a_drifting_chain():
+    rng = np.random.default_rng(0)
+    iid = rng.normal(size=[2000, 2])
+    drift = iid.copy()
+    drift[:, 1] += np.linspace(0, 10, 2000)
+    rhat = diagnostics.split_rhat_per_chain(drift)
+    assert abs(rhat[0] - 1) < 0.01 and rhat[1] > 1.5
+    assert math.isnan(diagnostics.split_rhat_per_chain(iid[:3])[0])
+
+
+def test_ess_matches_theory_for_iid_and_autoregressive_draws():
+    rng = np.random.default_rng(1)
+    n, rho = 20000, 0.8
+    noise = rng.normal(size=[n, 2])
+    ar = np.zeros(n)
+    for i in range(1, n):
+        ar[i] = rho * ar[i - 1] + noise[i, 1]
+    ess = diagnostics.ess_per_chain(np.stack([noise[:, 0], ar], 1))
+    # AR(1): ESS = n (1 - rho) / (1 + rho).
+    assert abs(ess[0] / n - 1) < 0.1
+    assert abs(ess[1] / (n * (1 - rho) / (1 + rho)) - 1) < 0.2
+
+
+def test_diagnostics_serialise_to_standard_json(runs):
+    diag = diagnostics.diagnose(runs["hmc"])
+    data = json.loads(diag.to_json())
+    assert data["accept_prob"] == pytest.approx(list(diag.accept_prob))
+    assert data["divergence_rate"] == 0.0
+    assert len(data["rhat"]) == C and data["scalar"] == "target_log_prob"
+    empty = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
+    assert json.loads(empty.to_json())["rhat"] == [None] * C
