@@ -16,12 +16,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import string
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from samplevis.zoo.torch_pickle import load_legacy_state_dict
+
+if TYPE_CHECKING:  # Keras and TensorFlow load on first use, so importing the zoo stays light.
+    import keras
+    import tensorflow as tf
 
 INPUT_SIZE = 224  # training resolution of EfficientNet-Lite0 (tensorflow/tpu lite README)
 NUM_CLASSES = 1000
@@ -72,6 +75,8 @@ def _pad_for_stride2(kernel: int) -> tuple[tuple[int, int], tuple[int, int]]:
 
 def _conv_bn_act(x, filters: int, kernel: int, stride: int, name: str, bn_name: str,
                  act_name: str | None, depthwise: bool = False):
+    import keras
+
     if stride == 2:
         x = keras.layers.ZeroPadding2D(_pad_for_stride2(kernel), name=name + "_pad")(x)
     padding = "valid" if stride == 2 else "same"
@@ -90,6 +95,8 @@ def _conv_bn_act(x, filters: int, kernel: int, stride: int, name: str, bn_name: 
 
 def _block(x, filters_in: int, stage: _Stage, stride: int, prefix: str):
     """One inverted-residual (MBConv) block without squeeze-excite."""
+    import keras
+
     inputs = x
     expanded = filters_in * stage.expand_ratio
     if stage.expand_ratio != 1:
@@ -126,6 +133,8 @@ def build_keras_model(state_dict: dict[str, np.ndarray] | None = None) -> keras.
       A keras.Model mapping normalized images float32 [B, 224, 224, 3] to softmax
       probabilities [B, 1000]. Normalization is not part of the graph.
     """
+    import keras
+
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), name="input_layer")
     x = _conv_bn_act(inputs, STEM_FILTERS, 3, 2, "stem_conv", "stem_bn", "stem_activation")
     for prefix, filters_in, stage, stride in _block_prefixes():
@@ -198,6 +207,8 @@ def imagenet_normalize(images: tf.Tensor) -> tf.Tensor:
     """
     # Measured against (255x - 127.5) / 128, 2x - 1 and no normalization: mean/std gives the
     # highest confidence on the correct classes of test photos (docs/efficientnet_lite0.md).
+    import tensorflow as tf
+
     mean = tf.constant(IMAGENET_MEAN, images.dtype)
     std = tf.constant(IMAGENET_STD, images.dtype)
     return (images - mean) / std
