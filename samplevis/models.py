@@ -163,9 +163,10 @@ class Model:
 
             from samplevis.redirect import with_redirected_relus
 
-            source = with_redirected_relus(self.keras_model) if redirect_relu else self.keras_model
-            outputs = [source.get_layer(n).output for n in names]
-            self._extractors[key] = keras.Model(source.inputs, outputs, name=f"{self.name}_features")
+            outputs = [self.keras_model.get_layer(n).output for n in names]
+            extractor = keras.Model(self.keras_model.inputs, outputs, name=f"{self.name}_features")
+            # cloning the extractor, not the whole model, keeps its outputs on the cloned graph
+            self._extractors[key] = with_redirected_relus(extractor) if redirect_relu else extractor
         return self._extractors[key]
 
     def _output(self, images):

