@@ -86,3 +86,12 @@ def test_redirected_relu_moves_a_dead_start_and_keeps_forward_values(tiny_model)
         np.testing.assert_allclose(acts.numpy(), 0.0)
     assert np.abs(grads[False]).max() == 0.0
     assert grads[True].min() < 0.0  # descending the loss raises the input: towards firing
+
+
+def test_redirected_extractor_reads_every_layer_with_unchanged_values(tiny_model):
+    x = tf.constant(np.random.default_rng(2).uniform(0, 1, (2, 32, 32, 3)), tf.float32)
+    names = ["conv1", "conv2", "conv2_relu", "logits"]  # replaced and shared layers alike
+    plain = tiny_model.features(x, names)
+    redirected = tiny_model.features(x, names, redirect_relu=True)
+    for name in names:
+        np.testing.assert_allclose(redirected[name].numpy(), plain[name].numpy(), rtol=1e-5)
