@@ -13,16 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import tensorflow as tf
-
 from samplevis.models import Model, closest_names
 
 # ImageNet channel means in BGR order, [0, 255] units (keras.applications.imagenet_utils, "caffe")
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 
 
-def caffe_preprocess(x: tf.Tensor) -> tf.Tensor:
-    """Caffe-style input: RGB [B, H, W, 3] in [0, 255] → BGR with the ImageNet mean subtracted."""
+def caffe_preprocess(x):
+    """Caffe-style input: RGB float [B, H, W, 3] in [0, 255] → BGR with the ImageNet mean
+    subtracted (tensor in, tensor out)."""
+    import tensorflow as tf
+
     return x[..., ::-1] - tf.constant(CAFFE_BGR_MEAN, x.dtype)
 
 

@@ -1,0 +1,296 @@
+"""Frozen TF1 GraphDefs (Lucid model-zoo `.pb` files) as `samplevis.Model`s.
+
+    model = zoo.from_graphdef("inception_v1.pb", input_name="input:0", image_shape=(224, 224, 3),
+                              value_range=(-117, 138))   # Lucid's InceptionV1
+    images = samplevis.render_vis(model, "mixed4a:476")
+
+The graph is imported once into a wrapped TF1 function whose input is the preprocessed image batch;
+for every set of tensors an objective reads, the function is pruned to exactly those tensors and
+the pruned function cached. Pruned functions are differentiable and run inside `tf.function`, so
+gradients flow through the imported graph to the images.
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from samplevis.models import INPUT, LayerInfo, Model, UnknownLayerError, closest_names
+
+# Op types whose outputs are listed as layers by default: what Lucid's model zoo addresses.
+LAYER_OP_TYPES = frozenset({
+    "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "MatMul", "Add", "AddV2",
+    "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
+    "Concat", "ConcatV2", "MaxPool", "AvgPool", "Mean",
+})
+_SCOPE = "graph"  # name scope of the imported ops, so they never clash with the input placeholder
+_REDIRECTED = {"Relu": ("SamplevisRedirectedRelu", None), "Relu6": ("SamplevisRedirectedRelu6", 6.0)}
+
+
+def from_graphdef(
+    path,
+    input_name: str,
+    image_shape: tuple,
+    value_range: tuple[float, float],
+    layer_names: Sequence[str] | None = None,
+    output_name: str | None = None,
+    preprocess: Callable | None = None,
+    name: str | None = None,
+) -> "GraphDefModel":
+    """A frozen TF1 graph as a `samplevis.Model` (Lucid model-zoo style).
+
+    Args:
+        path: a binary `.pb` GraphDef file (str or os.PathLike), or a `tf.compat.v1.GraphDef`.
+        input_name: the image placeholder, e.g. "input" or "input:0"; it is fed float32 images
+            [B, H, W, 3] in `value_range` (after `preprocess`).
+        image_shape: (H, W, 3) the graph takes; images of other sizes are resized to it. H and W
+            may be None for a fully convolutional graph.
+        value_range: (lo, hi) the graph's pixel values, e.g. (-117, 138) for Lucid's InceptionV1.
+        layer_names: tensors objectives may read, by op name ("mixed4a") or tensor name
+            ("mixed4a:0"); default: the outputs of every op of a type in `LAYER_OP_TYPES` that
+            depends on the input.
+        output_name: the tensor `model(images)` returns; default the last of `layer_names`.
+        preprocess: optional function applied after the value range (see `samplevis.Model`).
+        name: a display name; default the file name without extension.
+    """
+    import tensorflow as tf
+
+    if isinstance(path, tf.compat.v1.GraphDef):
+        graph_def, default_name = path, "graphdef"
+    else:
+        path = os.fspath(path)
+        if not tf.io.gfile.exists(path):
+            raise FileNotFoundError(f"no GraphDef file {path!r}; pass the path of a frozen .pb file.")
+        graph_def = tf.compat.v1.GraphDef()
+        with tf.io.gfile.GFile(path, "rb") as f:
+            graph_def.ParseFromString(f.read())
+        default_name = os.path.splitext(os.path.basename(path))[0]
+    return GraphDefModel(graph_def, input_name, image_shape, value_range, layer_names=layer_names,
+                         output_name=output_name, preprocess=preprocess, name=name or default_name)
+
+
+def _op_name(name: str) -> str:
+    """"mixed4a:0" and "mixed4a" → "mixed4a"; other outputs keep their index ("split:1")."""
+    op, sep, index = name.rpartition(":")
+    if sep and index.isdigit():
+        return op if index == "0" else name
+    return name
+
+
+def _tensor_name(name: str) -> str:
+    """"mixed4a" → "mixed4a:0"; names with an output index are kept."""
+    _, sep, index = name.rpartition(":")
+    return name if sep and index.isdigit() else f"{name}:0"
+
+
+class GraphDefModel(Model):
+    """A `samplevis.Model` over a frozen TF1 GraphDef instead of a Keras model.
+
+    Layers are the graph's tensors, named by op name ("mixed4a"; "mixed4a:0" is accepted too). See
+    `from_graphdef` for the arguments. `model.graph_def` holds the graph.
+    """
+
+    def __init__(self, graph_def, input_name: str, image_shape: tuple,
+                 value_range: tuple[float, float], layer_names: Sequence[str] | None = None,
+                 output_name: str | None = None, preprocess: Callable | None = None,
+                 name: str = "graphdef"):
+        # Model.__init__ wraps a keras.Model; the attributes it sets are set here instead.
+        image_shape = tuple(image_shape)
+        if len(image_shape) != 3 or image_shape[2] != 3 or any(
+                s is not None and (not isinstance(s, (int, np.integer)) or s < 1)
+                for s in image_shape[:2]):
+            raise ValueError(
+                f"image_shape must be (H, W, 3) with positive H, W (or None for any size); got "
+                f"{image_shape}. Lucid's InceptionV1 takes (224, 224, 3)."
+            )
+        lo, hi = (float(v) for v in value_range)
+        if not hi > lo:
+            raise ValueError(f"value_range must be (lo, hi) with hi > lo; got {value_range}.")
+        self.graph_def = graph_def
+        self.value_range = (lo, hi)
+        self.preprocess = preprocess
+        self.name = name
+        h, w = image_shape[:2]
+        self.input_size = (int(h), int(w)) if h and w else None
+        self._image_shape = (h, w, 3)
+        self._extractors: dict[tuple[tuple[str, ...], bool], Callable] = {}
+        self._imports: dict[bool, object] = {}
+
+        nodes = {node.name: node for node in graph_def.node}
+        input_op = _op_name(input_name)
+        if input_op not in nodes:
+            candidates = [n.name for n in graph_def.node if n.op == "Placeholder"] or list(nodes)
+            close = closest_names(input_op, candidates)
+            close += [n for n in candidates if n not in close][: max(0, 5 - len(close))]
+            raise ValueError(
+                f"the graph has no input {input_name!r}. Placeholders in the graph, closest first: "
+                f"{', '.join(close) or 'none'}. Lucid's model-zoo graphs call it 'input'."
+            )
+        self.input_name = _tensor_name(input_name)
+        attrs = nodes[input_op].attr  # reading a missing key would add it: test membership first
+        self._input_dtype = attrs["dtype"].type if "dtype" in attrs else None
+        self._graph_ops = self._imported(False).graph.get_operations()
+        self._layer_names = self._check_given(layer_names) if layer_names is not None else (
+            self._default_layers())
+        if not self._layer_names:
+            raise ValueError(
+                f"no layers found: the graph has no op of the types {sorted(LAYER_OP_TYPES)} that "
+                "depends on the input. Pass layer_names=[...] with the tensors to visualize."
+            )
+        self.output_name = _op_name(output_name) if output_name else self._layer_names[-1]
+        self._tensor(self.output_name)  # fail now, not at the first call, if it does not exist
+
+    def __repr__(self) -> str:
+        return super().__repr__().replace("samplevis.Model(", "GraphDefModel(", 1)
+
+    @property
+    def keras_model(self):
+        raise AttributeError(
+            f"{self.name!r} is a frozen TF1 graph, not a Keras model; its graph is `.graph_def`."
+        )
+
+    # ----- names -----------------------------------------------------------------------------
+    @property
+    def layer_names(self) -> list[str]:
+        """Op names of the addressable tensors, input to output."""
+        return list(self._layer_names)
+
+    def check_layers(self, names: Iterable[str]) -> None:
+        """Raise `UnknownLayerError` naming the closest layers for every name the graph lacks."""
+        known = set(self._layer_names)
+        for name in names:
+            if name != INPUT and _op_name(name) not in known:
+                close = closest_names(_op_name(name), self._layer_names)
+                hint = f" Closest layer names: {', '.join(close)}." if close else ""
+                raise UnknownLayerError(
+                    f"graph {self.name!r} has no layer {name!r}.{hint} List all names with "
+                    "`model.layer_names`, or pass layer_names=[...] to from_graphdef."
+                )
+
+    def layers_info(self) -> list[LayerInfo]:
+        """Name, op type, static output shape (without batch; None where unknown), channels."""
+        rows = []
+        for name in self._layer_names:
+            tensor = self._tensor(name)
+            shape = tuple(tensor.shape[1:]) if tensor.shape.rank else ()
+            channels = shape[-1] if shape else None
+            rows.append(LayerInfo(name, tensor.op.type, shape, channels))
+        return rows
+
+    def _check_given(self, names: Sequence[str]) -> list[str]:
+        ops = [_op_name(n) for n in names]
+        for op in ops:
+            self._tensor(op)
+        return list(dict.fromkeys(ops))
+
+    def _default_layers(self) -> list[str]:
+        """Ops of the layer types that depend on the input, in graph (topological) order."""
+        prefix = f"{_SCOPE}/"
+        dependent = self._downstream_of_input()
+        return [op.name[len(prefix):] for op in self._graph_ops
+                if op.name.startswith(prefix) and op.type in LAYER_OP_TYPES and op in dependent]
+
+    def _downstream_of_input(self) -> set:
+        graph = self._imported(False).graph
+        frontier = [graph.get_tensor_by_name(f"{_SCOPE}/{self.input_name}").op,
+                    *(t.op for t in self._imported(False).inputs)]
+        seen = set()
+        while frontier:
+            op = frontier.pop()
+            if op in seen:
+                continue
+            seen.add(op)
+            frontier.extend(c for t in op.outputs for c in t.consumers())
+        return seen
+
+    def _tensor(self, name: str, redirect_relu: bool = False):
+        graph = self._imported(redirect_relu).graph
+        try:
+            return graph.get_tensor_by_name(f"{_SCOPE}/{_tensor_name(name)}")
+        except (KeyError, ValueError):
+            prefix = f"{_SCOPE}/"
+            ops = [op.name[len(prefix):] for op in graph.get_operations()
+                   if op.name.startswith(prefix)]
+            close = closest_names(_op_name(name), ops)
+            raise UnknownLayerError(
+                f"graph {self.name!r} has no tensor {name!r}. Closest op names: "
+                f"{', '.join(close) or 'none'}."
+            ) from None
+
+    # ----- the imported graph ------------------------------------------------------------------
+    def _imported(self, redirect_relu: bool):
+        """The graph imported into a wrapped function of the network input [B, H, W, 3]."""
+        if redirect_relu not in self._imports:
+            import tensorflow as tf
+
+            if redirect_relu:
+                _register_redirected_gradients()
+            overrides = {op: grad for op, (grad, _) in _REDIRECTED.items()} if redirect_relu else {}
+
+            def import_graph(x):
+                if self._input_dtype is not None:
+                    x = tf.cast(x, tf.dtypes.as_dtype(self._input_dtype))
+                with tf.compat.v1.get_default_graph().gradient_override_map(overrides):
+                    tf.compat.v1.import_graph_def(
+                        self.graph_def, input_map={self.input_name: x}, name=_SCOPE
+                    )
+
+            spec = tf.TensorSpec([None, *self._image_shape], tf.float32, name="samplevis_images")
+            self._imports[redirect_relu] = tf.compat.v1.wrap_function(import_graph, [spec])
+        return self._imports[redirect_relu]
+
+    def _extractor(self, names: tuple[str, ...], redirect_relu: bool):
+        """The imported function pruned to the tensors `names`; built once per set."""
+        key = (tuple(_tensor_name(n) for n in names), redirect_relu)
+        if key not in self._extractors:
+            wrapped = self._imported(redirect_relu)
+            fetches = [self._tensor(n, redirect_relu) for n in names]
+            self._extractors[key] = wrapped.prune(wrapped.inputs[0], fetches)
+        return self._extractors[key]
+
+    def _run(self, images, names: tuple[str, ...], redirect_relu: bool = False) -> dict:
+        outputs = self._extractor(names, redirect_relu)(self.to_input(images))
+        return dict(zip(names, outputs))
+
+    # ----- forward passes ----------------------------------------------------------------------
+    def features(self, images, layer_names: Sequence[str], redirect_relu: bool = False) -> dict:
+        """Tensors of `layer_names` for images float [B, H, W, 3] in [0, 1] (differentiable).
+
+        Args:
+            images: float [B, H, W, 3] in [0, 1].
+            layer_names: op names ("mixed4a") or tensor names ("mixed4a:0") from `layer_names`.
+            redirect_relu: give the graph's Relu/Relu6 ops Lucid's redirected gradient (forward
+                values are unchanged).
+        Returns:
+            {name as given: tensor [B, ...]}.
+        """
+        names = tuple(dict.fromkeys(layer_names))
+        self.check_layers(names)
+        return self._run(images, names, redirect_relu)
+
+    def _output(self, images):
+        return self._run(images, (self.output_name,))[self.output_name]
+
+
+def _register_redirected_gradients() -> None:
+    """Register the redirected ReLU gradients under their names (once per process)."""
+    import tensorflow as tf
+
+    from samplevis.redirect import redirected_relu
+
+    def make(max_value):
+        def gradient(op, dy):
+            x = op.inputs[0]
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = redirected_relu(x, max_value)
+            return tape.gradient(y, x, output_gradients=dy)
+
+        return gradient
+
+    for grad_name, max_value in _REDIRECTED.values():
+        try:
+            tf.RegisterGradient(grad_name)(make(max_value))
+        except KeyError:  # already registered by an earlier model
+            pass
