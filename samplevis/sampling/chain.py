@@ -303,7 +303,8 @@ def _drive(
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
     recorder = _Recorder(previous)
-    functions: dict[Block, Callable] = {}
+    # Burn-in and sampling blocks of the same shape share one compiled function.
+    functions: dict[tuple[int, int], Callable] = {}
     done = first_block
     interrupted = False
     bar = tqdm(
@@ -318,9 +319,10 @@ def _drive(
             block = blocks[index]
             if on_block is not None:
                 on_block(index)
-            if block not in functions:
-                functions[block] = _block_function(kernel, block, trace_fns, jit_compile)
-            states, trace, new_results = functions[block](
+            key = (block.num_results, block.skip)
+            if key not in functions:
+                functions[key] = _block_function(kernel, block, trace_fns, jit_compile)
+            states, trace, new_results = functions[key](
                 state, kernel_results, fold_in(seed, index)
             )
             trace_np = {k: v.numpy() for k, v in trace.items()}

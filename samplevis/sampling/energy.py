@@ -1,0 +1,177 @@
+"""The target density of image sampling, on a parameterization's state.
+
+    log pi(z) = A(image(z)) / T - lam * |z|^2 / 2
+
+z is the state of an image parameterization (for `param.image` the spectral
+coefficients: a standard normal z is 1/f coloured noise with a pixel standard
+deviation of about 0.22, close to photographs, so N(0, I) is the image prior
+and needs no rescaling). A is the objective of each chain's image averaged
+over K transforms whose random parameters are drawn once: the density is a
+deterministic function of z, which the Metropolis correction requires.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
+
+import tensorflow as tf
+
+from samplevis.models import INPUT, Model
+from samplevis.sampling.seeds import fold_in
+
+Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+
+
+def objective_per_image(
+    model: Model, objective, images: tf.Tensor, seen: tf.Tensor
+) -> tf.Tensor:
+    """The objective of each image, [B].
+
+    Args:
+      images: the parameterized images [B, H, W, 3] in [0, 1] (`T("input")`).
+      seen: what the model sees (the images after a transform), [B, h, w, 3].
+    """
+    layers = sorted(objective.layers - {INPUT})
+    features = model.features(seen, layers) if layers else {}
+
+    def lookup(name: str) -> tf.Tensor:
+        return images if name == INPUT else features[name]
+
+    values = tf.convert_to_tensor(objective(lookup), tf.float32)
+    return tf.broadcast_to(values, tf.shape(images)[:1])
+
+
+def objective_per_transform(
+    model: Model, objective, images: tf.Tensor, seen: Sequence[tf.Tensor]
+) -> list[tf.Tensor]:
+    """The objective of each image under each of K views, K tensors [B].
+
+    The K views (same shape) go through the network as one batch of K * B.
+    """
+    layers = sorted(objective.layers - {INPUT})
+    # A static batch keeps slices static, so objectives can check batch indices.
+    batch = images.shape[0] if images.shape[0] is not None else tf.shape(images)[0]
+    features = model.features(tf.concat(list(seen), 0), layers) if layers else {}
+    values = []
+    for k in range(len(seen)):
+        def lookup(name: str, k: int = k) -> tf.Tensor:
+            if name == INPUT:
+                return images
+            return features[name][k * batch : (k + 1) * batch]
+
+        value = tf.convert_to_tensor(objective(lookup), tf.float32)
+        values.append(tf.broadcast_to(value, tf.shape(images)[:1]))
+    return values
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Energy:
+    """log pi(z) over the state of `image_param` (chains = the param's batch).
+
+    Attributes:
+      model: the network.
+      objective: returns one value per image.
+      image_param: an ImageParam; its batch is the number of chains C.
+      temperature: T > 0, in objective units.
+      prior_weight: lam >= 0, the precision of the Gaussian prior on z.
+      transforms: K transforms t(images, seed), each applied to the whole
+        chain batch with its fixed seed; empty = the images as they are.
+      seeds: K fixed seeds, int32 [2] each.
+    """
+
+    model: Model
+    objective: object
+    image_param: object
+    temperature: float
+    prior_weight: float
+    transforms: tuple[Transform, ...] = ()
+    seeds: tuple[tf.Tensor, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.temperature > 0:
+            raise ValueError(
+                f"temperature must be > 0 (objective units); got {self.temperature!r}."
+            )
+        if not self.prior_weight >= 0:
+            raise ValueError(f"prior_weight must be >= 0; got {self.prior_weight!r}.")
+        if len(self.transforms) != len(self.seeds):
+            raise ValueError(
+                f"need one fixed seed per transform; got {len(self.transforms)} transforms "
+                f"and {len(self.seeds)} seeds."
+            )
+
+    def activation(self, *state: tf.Tensor) -> tf.Tensor:
+        """The objective averaged over the fixed transforms, [C]."""
+        images = self.image_param.to_image(tuple(state))
+        if not self.transforms:
+            return objective_per_image(self.model, self.objective, images, images)
+        seen = [t(images, s) for t, s in zip(self.transforms, self.seeds)]
+        if len({tuple(x.shape[1:3]) for x in seen}) > 1:
+            values = [objective_per_image(self.model, self.objective, images, x) for x in seen]
+        else:
+            # One network pass over all K transformed batches; the objective still
+            # sees each batch of C on its own, as it may use batch indices.
+            values = objective_per_transform(self.model, self.objective, images, seen)
+        return tf.add_n(values) / float(len(values))
+
+    def prior_log_prob(self, *state: tf.Tensor) -> tf.Tensor:
+        """-lam |z|^2 / 2 per chain, [C] (the Gaussian prior up to a constant)."""
+        return -0.5 * self.prior_weight * squared_norm(state)
+
+    def __call__(self, *state: tf.Tensor) -> tf.Tensor:
+        """log pi(z) per chain, [C]; deterministic in z."""
+        return self.activation(*state) / self.temperature + self.prior_log_prob(*state)
+
+    def activation_from_log_prob(
+        self, state: Sequence[tf.Tensor], target_log_prob: tf.Tensor
+    ) -> tf.Tensor:
+        """Recover A [C] from log pi without another pass through the network."""
+        return self.temperature * (target_log_prob - self.prior_log_prob(*state))
+
+
+def squared_norm(state: Sequence[tf.Tensor]) -> tf.Tensor:
+    """Sum of squares of all state parts per chain, [C]."""
+    return tf.add_n(
+        [tf.reduce_sum(tf.reshape(s * s, [tf.shape(s)[0], -1]), axis=1) for s in state]
+    )
+
+
+def fixed_transform_seeds(seed: tf.Tensor, count: int) -> tuple[tf.Tensor, ...]:
+    """`count` fixed transform seeds derived from one stateless seed."""
+    return tuple(fold_in(seed, k) for k in range(count))
+
+
+def make_energy(
+    model: Model,
+    objective,
+    image_param,
+    temperature: float,
+    prior_weight: float = 1.0,
+    transforms: Sequence[Transform] = (),
+    num_transforms: int = 2,
+    seed: tf.Tensor | None = None,
+) -> Energy:
+    """An `Energy` averaging over `num_transforms` draws of `compose(transforms)`.
+
+    Args:
+      transforms: transforms composed into one; () means no transform (then
+        num_transforms is ignored and the image is seen as it is).
+      num_transforms: K, how many fixed draws of the composed transform.
+      seed: stateless seed int32 [2] the K draws derive from.
+    """
+    if not transforms:
+        return Energy(model, objective, image_param, float(temperature), float(prior_weight))
+    if isinstance(num_transforms, bool) or not isinstance(num_transforms, int) or num_transforms < 1:
+        raise ValueError(
+            f"num_transforms must be an int >= 1 when transforms are given; got {num_transforms!r}."
+        )
+    from samplevis.transform import compose
+
+    composed = compose(tuple(transforms))
+    seed = tf.constant([0, 0], tf.int32) if seed is None else seed
+    return Energy(
+        model, objective, image_param, float(temperature), float(prior_weight),
+        transforms=(composed,) * num_transforms,
+        seeds=fixed_transform_seeds(seed, num_transforms),
+    )

@@ -1,0 +1,167 @@
+"""`samplevis.render` end to end on a tiny hand-built convolutional model."""
+
+import json
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import samplevis
+from samplevis import objectives, param, transform
+from samplevis.sampling import api, energy, metrics
+
+SIZE, CHAINS = 16, 2
+OBJECTIVE = objectives.channel("relu2", 1)
+
+
+def tiny_model() -> keras.Model:
+    """Two conv + ReLU layers with fixed weights, any input size."""
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", name="conv1")(inputs)
+    x = keras.layers.ReLU(name="relu1")(x)
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same", name="conv2")(x)
+    x = keras.layers.ReLU(name="relu2")(x)
+    model = keras.Model(inputs, x)
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if layer.weights:
+            kernel, bias = layer.get_weights()
+            layer.set_weights([
+                rng.normal(0, 0.5, kernel.shape).astype("float32"),
+                np.full(bias.shape, 0.05, "float32"),
+            ])
+    return model
+
+
+def image_param():
+    return param.image(SIZE, batch=CHAINS)
+
+
+QUICK = dict(num_results=4, num_burnin_steps=8, num_steps_between_results=0, block_steps=4,
+             optimize_steps=8, num_leapfrog_steps=4)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return samplevis.Model(tiny_model())
+
+
+@pytest.fixture(scope="module")
+def result(model):
+    return samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
+                            progress=False)
+
+
+def test_result_has_one_image_and_activation_per_sample_and_chain(result):
+    assert result.images.shape == (4, CHAINS, SIZE, SIZE, 3)
+    assert result.images.dtype == np.float32
+    assert 0.0 <= result.images.min() and result.images.max() <= 1.0
+    assert result.activations.shape == (4, CHAINS)
+    assert result.init_images.shape == (CHAINS, SIZE, SIZE, 3)
+    assert result.init_activations.shape == (CHAINS,)
+    assert result.burnin_activations.shape == (8, CHAINS)
+    assert len(result.diagnostics.acceptance_rate) == CHAINS
+    assert result.diagnostics.num_steps == 4 and not result.interrupted
+    assert result.diagnostics.scalar == "activation"
+    json.loads(result.diagnostics.to_json())
+
+
+def test_same_seed_gives_identical_samples(model, result):
+    again = samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
+                             progress=False)
+    np.testing.assert_array_equal(again.init_images, result.init_images)
+    np.testing.assert_array_equal(again.images, result.images)
+    np.testing.assert_array_equal(again.activations, result.activations)
+
+
+def test_temperature_follows_the_target_ratio_rule(result):
+    d = image_param().state_size
+    expected = api.TEMPERATURE_MULTIPLIER * 2 * (1 - 0.8) * result.init_activations.mean() / d
+    assert result.temperature == pytest.approx(expected, rel=1e-6)
+    assert result.options["target_ratio"] == 0.8
+
+
+def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
+    with pytest.raises(ValueError, match="unknown hmc_opts key.*num_leapfrog_step'.*allowed keys"):
+        samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_leapfrog_step=3), progress=False)
+
+
+@pytest.mark.parametrize("opts, message", [
+    (dict(num_results=0), "num_results.*int >= 1"),
+    (dict(kernel="gibbs"), "kernel.*one of"),
+    (dict(target_ratio=1.5), r"target_ratio.*\(0, 1\)"),
+    (dict(temperature=1.0, target_ratio=0.5), "not both"),
+    (dict(init="prior"), "give hmc_opts\\['temperature'\\]"),
+    (dict(step_size=-1.0), "step_size.*> 0"),
+    (dict(num_burnin_steps=0), "adapt_step_size needs a burn-in"),
+    (dict(init=np.zeros([3, 8, 8])), r"images \[C, H, W, 3\]"),
+])
+def test_invalid_hmc_opts_values_are_explained(opts, message):
+    with pytest.raises(ValueError, match=message):
+        api.resolve_options(opts)
+
+
+def test_parameterization_batch_must_match_the_number_of_chains(model):
+    with pytest.raises(ValueError, match="batch=3"):
+        samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_chains=3), param_f=image_param,
+                         progress=False)
+
+
+def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):
+    def interrupt_at_block_3(index):
+        if index == 3:  # blocks 0, 1: burn-in; block 2: the first 4 samples
+            raise KeyboardInterrupt
+
+    opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0, num_results=12)
+    partial = samplevis.render(model.keras_model, OBJECTIVE, hmc_opts=opts, param_f=image_param,
+                               seed=1, progress=False, on_block=interrupt_at_block_3)
+    assert partial.interrupted and partial.diagnostics.interrupted
+    assert partial.images.shape == (4, CHAINS, SIZE, SIZE, 3)
+    assert partial.activations.shape == (4, CHAINS)
+    # Without transforms the traced activation is the objective of the returned images.
+    features = model.activations(partial.images.reshape(-1, SIZE, SIZE, 3), ["relu2"])["relu2"]
+    recomputed = features[..., 1].mean(axis=(1, 2)).reshape(4, CHAINS)
+    np.testing.assert_allclose(partial.activations, recomputed, rtol=1e-3, atol=1e-4)
+
+
+def test_energy_is_deterministic_and_averages_fixed_transforms(model):
+    p = image_param()
+    z = p.init(0)[0] * 100.0  # a standard normal state
+    e = energy.make_energy(model, OBJECTIVE, p, temperature=0.1, prior_weight=1.0,
+                           transforms=transform.standard_transforms, num_transforms=2,
+                           seed=tf.constant([4, 2]))
+    first, second = e(z).numpy(), e(z).numpy()
+    np.testing.assert_array_equal(first, second)
+    assert first.shape == (CHAINS,)
+    # The average over K fixed views equals the mean of the views taken one by one.
+    images = p.to_image((z,))
+    views = [energy.objective_per_image(model, OBJECTIVE, images, t(images, s))
+             for t, s in zip(e.transforms, e.seeds)]
+    np.testing.assert_allclose(e.activation(z), np.mean(views, axis=0), rtol=1e-5)
+    expected = np.mean(views, axis=0) / 0.1 - 0.5 * np.sum(z.numpy() ** 2, axis=(1, 2, 3, 4))
+    np.testing.assert_allclose(first, expected, rtol=1e-4)
+    np.testing.assert_allclose(e.activation_from_log_prob([z], e(z)), e.activation(z),
+                               rtol=1e-3, atol=1e-3)
+
+
+def test_standard_normal_state_is_a_one_over_f_image_prior():
+    p = param.image(64, batch=4)
+    z = tf.random.stateless_normal(p.state_shapes[0], [0, 1])
+    images = p.to_image((z,)).numpy()
+    slopes = metrics.spectrum_slope(images)
+    assert np.all((-2.6 < slopes) & (slopes < -1.5)), slopes
+    assert 0.15 < images.std() < 0.3  # the contrast of photographs, not saturated
+
+
+def test_save_gif_and_pngs_write_one_frame_and_file_per_sample(result, tmp_path):
+    gif = result.save_gif(tmp_path / "all.gif")
+    frames = iio.imread(gif, index=None)
+    assert frames.shape[0] == 4 and frames.shape[2] > SIZE * CHAINS  # chains side by side
+    one = iio.imread(result.save_gif(tmp_path / "one.gif", chain=1), index=None)
+    assert one.shape[:3] == (4, SIZE, SIZE)
+    paths = result.save_pngs(tmp_path / "pngs")
+    assert len(paths) == 4 * CHAINS and all(p.exists() for p in paths)
+    with pytest.raises(ValueError, match="chain must be in 0..1"):
+        result.save_gif(tmp_path / "bad.gif", chain=5)
