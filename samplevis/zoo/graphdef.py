@@ -70,6 +70,47 @@ def from_graphdef(
                          output_name=output_name, preprocess=preprocess, name=name or default_name)
 
 
+def _check_image_shape(image_shape) -> tuple[int | None, int | None]:
+    """(H, W) of an (H, W, 3) image shape whose H and W are positive ints or None."""
+    shape = tuple(image_shape)
+    if len(shape) != 3 or shape[2] != 3 or any(
+            s is not None and (not isinstance(s, (int, np.integer)) or s < 1) for s in shape[:2]):
+        raise ValueError(
+            f"image_shape must be (H, W, 3) with positive H, W (or None for any size); got "
+            f"{shape}. Lucid's InceptionV1 takes (224, 224, 3)."
+        )
+    return tuple(None if s is None else int(s) for s in shape[:2])
+
+
+def _find_input(graph_def, input_name: str) -> tuple[str, int | None]:
+    """(tensor name, dtype enum or None) of the input op; an error lists the placeholders."""
+    nodes = {node.name: node for node in graph_def.node}
+    op = _op_name(input_name)
+    if op not in nodes:
+        placeholders = [n.name for n in graph_def.node if n.op == "Placeholder"]
+        candidates = placeholders or list(nodes)
+        close = closest_names(op, candidates)
+        close += [n for n in candidates if n not in close][: max(0, 5 - len(close))]
+        kind = "Placeholders" if placeholders else "Ops (the graph has no placeholder)"
+        raise ValueError(
+            f"the graph has no input {input_name!r}. {kind}, closest first: "
+            f"{', '.join(close) or 'none'}. Lucid's model-zoo graphs call it 'input'."
+        )
+    attrs = nodes[op].attr  # reading a missing key would add it: test membership first
+    return _tensor_name(input_name), (attrs["dtype"].type if "dtype" in attrs else None)
+
+
+def _downstream(start) -> set:
+    """Every op that depends on an op in `start`, those included."""
+    frontier, seen = list(start), set()
+    while frontier:
+        op = frontier.pop()
+        if op not in seen:
+            seen.add(op)
+            frontier.extend(c for t in op.outputs for c in t.consumers())
+    return seen
+
+
 def _op_name(name: str) -> str:
     """"mixed4a:0" and "mixed4a" → "mixed4a"; other outputs keep their index ("split:1")."""
     op, sep, index = name.rpartition(":")
@@ -96,14 +137,7 @@ class GraphDefModel(Model):
                  output_name: str | None = None, preprocess: Callable | None = None,
                  name: str = "graphdef"):
         # Model.__init__ wraps a keras.Model; the attributes it sets are set here instead.
-        image_shape = tuple(image_shape)
-        if len(image_shape) != 3 or image_shape[2] != 3 or any(
-                s is not None and (not isinstance(s, (int, np.integer)) or s < 1)
-                for s in image_shape[:2]):
-            raise ValueError(
-                f"image_shape must be (H, W, 3) with positive H, W (or None for any size); got "
-                f"{image_shape}. Lucid's InceptionV1 takes (224, 224, 3)."
-            )
+        h, w = _check_image_shape(image_shape)
         lo, hi = (float(v) for v in value_range)
         if not hi > lo:
             raise ValueError(f"value_range must be (lo, hi) with hi > lo; got {value_range}.")
@@ -111,26 +145,11 @@ class GraphDefModel(Model):
         self.value_range = (lo, hi)
         self.preprocess = preprocess
         self.name = name
-        h, w = image_shape[:2]
-        self.input_size = (int(h), int(w)) if h and w else None
+        self.input_size = (h, w) if h and w else None
         self._image_shape = (h, w, 3)
         self._extractors: dict[tuple[tuple[str, ...], bool], Callable] = {}
         self._imports: dict[bool, object] = {}
-
-        nodes = {node.name: node for node in graph_def.node}
-        input_op = _op_name(input_name)
-        if input_op not in nodes:
-            candidates = [n.name for n in graph_def.node if n.op == "Placeholder"] or list(nodes)
-            close = closest_names(input_op, candidates)
-            close += [n for n in candidates if n not in close][: max(0, 5 - len(close))]
-            raise ValueError(
-                f"the graph has no input {input_name!r}. Placeholders in the graph, closest first: "
-                f"{', '.join(close) or 'none'}. Lucid's model-zoo graphs call it 'input'."
-            )
-        self.input_name = _tensor_name(input_name)
-        attrs = nodes[input_op].attr  # reading a missing key would add it: test membership first
-        self._input_dtype = attrs["dtype"].type if "dtype" in attrs else None
-        self._graph_ops = self._imported(False).graph.get_operations()
+        self.input_name, self._input_dtype = _find_input(graph_def, input_name)
         self._layer_names = self._check_given(layer_names) if layer_names is not None else (
             self._default_layers())
         if not self._layer_names:
@@ -186,23 +205,11 @@ class GraphDefModel(Model):
 
     def _default_layers(self) -> list[str]:
         """Ops of the layer types that depend on the input, in graph (topological) order."""
+        wrapped = self._imported(False)
         prefix = f"{_SCOPE}/"
-        dependent = self._downstream_of_input()
-        return [op.name[len(prefix):] for op in self._graph_ops
+        dependent = _downstream(t.op for t in wrapped.inputs)
+        return [op.name[len(prefix):] for op in wrapped.graph.get_operations()
                 if op.name.startswith(prefix) and op.type in LAYER_OP_TYPES and op in dependent]
-
-    def _downstream_of_input(self) -> set:
-        graph = self._imported(False).graph
-        frontier = [graph.get_tensor_by_name(f"{_SCOPE}/{self.input_name}").op,
-                    *(t.op for t in self._imported(False).inputs)]
-        seen = set()
-        while frontier:
-            op = frontier.pop()
-            if op in seen:
-                continue
-            seen.add(op)
-            frontier.extend(c for t in op.outputs for c in t.consumers())
-        return seen
 
     def _tensor(self, name: str, redirect_relu: bool = False):
         graph = self._imported(redirect_relu).graph
