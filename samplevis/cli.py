@@ -15,9 +15,12 @@ from pathlib import Path
 DEFAULT_MODEL = "efficientnet_lite0"
 
 
-def load_model(spec: str):
+def load_model(spec: str, pretrained: bool = True):
     """A `samplevis.Model` from a zoo name, a Keras application name, a saved `.keras` file, or
-    `module:function` (a function returning a samplevis.Model or keras.Model)."""
+    `module:function` (a function returning a samplevis.Model or keras.Model).
+
+    `pretrained=False` skips downloading a Keras application's weights (enough to list layers).
+    """
     from samplevis import zoo
     from samplevis.models import as_model
 
@@ -39,7 +42,7 @@ def load_model(spec: str):
     from samplevis.zoo.applications import APPLICATIONS
 
     if spec in APPLICATIONS:
-        return zoo.keras_application(spec)
+        return zoo.keras_application(spec, weights="imagenet" if pretrained else None)
     raise SystemExit(
         f"samplevis: unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
         f"{', '.join(sorted(APPLICATIONS))}, a .keras file, or module:function."
@@ -56,7 +59,7 @@ def _objective(spec: str):
 
 
 def cmd_layers(args) -> int:
-    model = load_model(args.model)
+    model = load_model(args.model, pretrained=False)
     rows = [(info.name, info.kind, "x".join(str(d) for d in info.output_shape),
              "" if info.channels is None else str(info.channels)) for info in model.layers_info()]
     header = ("layer", "type", "output shape", "channels")
