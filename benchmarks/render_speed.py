@@ -1,0 +1,293 @@
+"""How close `render_vis` comes to the fastest possible gradient ascent on the same network.
+
+For each (model, batch) the script times, in alternating repeats:
+
+* `render_vis`: Lucid's default pipeline — `param.image(224)` (FFT spectrum + colour
+  decorrelation + sigmoid), the standard transforms, preprocessing, a channel objective and Adam —
+  one call of `thresholds=(N,)` after a warm-up call that compiles it;
+* the bare loop: one compiled `tf.range` loop of N steps of forward pass + input gradient +
+  `x.assign_add(lr * grad)` on a variable of the size the network receives after the transforms.
+  This is the floor: every render_vis step has to do at least this much work;
+* chained 2048×2048 float32 matmuls: the machine's peak under the same load.
+
+It prints image-steps per second of both loops, their ratio and the GFLOP/s they achieve on the
+network's convolutions beside the matmul peak. `--breakdown` also times render_vis without
+transforms and with a plain pixel image, to show where the time beyond the floor goes.
+
+    python benchmarks/render_speed.py            # full run, about 5 minutes on 2 cores
+    python benchmarks/render_speed.py --quick    # smoke run, about 2 minutes
+    python benchmarks/render_speed.py --breakdown
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import operator
+import sys
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from common import (
+    command_line,
+    format_table,
+    forward_flops,
+    interleaved_medians,
+    machine,
+    matmul_peak,
+)
+
+IMAGE_SIZE = 224  # the parameterized image, as Lucent renders for 224 px networks
+LEARNING_RATE = 0.05  # render_vis's default Adam learning rate, reused for the bare loop's step
+# One step is a forward pass plus the gradient with respect to the input only: the weights are
+# constants, so no filter gradients are computed and a step costs about 2 forward passes (a
+# training step, which also differentiates the weights, would cost about 3).
+STEP_COST = 2
+# ratio of render_vis to the bare loop this project aims for, by batch
+AIM = {1: 0.60, 8: 0.80}
+# Caffe-style VGG preprocessing subtracts the ImageNet mean (RGB order here; channel order does
+# not matter for speed with random weights)
+VGG_MEAN = (123.68, 116.779, 103.939)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One table row: a network truncated at `layer`, rendered `batch` images at a time."""
+
+    network: str
+    layer: str
+    batch: int
+    steps: int  # steps per timed call, the same for every contender
+
+
+def full_cases() -> list[Case]:
+    # Step counts give ≥ 5 s per bare-loop measurement at batch 1 on 2 busy cores, a few seconds
+    # at batch 8, and keep the whole run near 5 minutes.
+    return [
+        Case("MobileNetV2", "block_13_expand_relu", 1, 160),
+        Case("MobileNetV2", "block_13_expand_relu", 8, 32),
+        Case("VGG16", "block4_conv3", 1, 12),
+        Case("VGG16", "block4_conv3", 8, 3),
+    ]
+
+
+def quick_cases() -> list[Case]:
+    return [
+        Case("MobileNetV2", "block_13_expand_relu", 1, 16),
+        Case("MobileNetV2", "block_13_expand_relu", 8, 4),
+        Case("VGG16", "block4_conv3", 1, 2),
+        Case("VGG16", "block4_conv3", 8, 1),
+    ]
+
+
+@functools.lru_cache(maxsize=None)
+def build_model(network: str, layer: str):
+    """The samplevis.Model of `network` (random weights) truncated at `layer`.
+
+    Built with input shape (None, None, 3), so the network takes the transformed image at its own
+    size with no resize. MobileNetV2 expects values in (-1, 1); VGG16 Caffe-style values in
+    (0, 255) minus the ImageNet mean.
+    """
+    import keras
+    import tensorflow as tf
+
+    import samplevis
+
+    shape = (None, None, 3)
+    if network == "MobileNetV2":
+        app = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=shape)
+        value_range, preprocess = (-1.0, 1.0), None
+    elif network == "VGG16":
+        app = keras.applications.VGG16(weights=None, include_top=False, input_shape=shape)
+        value_range = (0.0, 255.0)
+        preprocess = lambda x: x - tf.constant(VGG_MEAN, tf.float32)  # noqa: E731
+    else:
+        raise ValueError(f"unknown network {network!r}; expected MobileNetV2 or VGG16.")
+    truncated = keras.Model(app.input, app.get_layer(layer).output, name=f"{network}_{layer}")
+    return samplevis.Model(truncated, value_range=value_range, preprocess=preprocess)
+
+
+def channel_objective(layer: str, batch: int):
+    """Image i maximizes channel i of `layer` (one channel when batch is 1)."""
+    from samplevis import objectives
+
+    if batch == 1:
+        return objectives.channel(layer, 0)
+    terms = [objectives.channel(layer, i, batch=i) for i in range(batch)]
+    return functools.reduce(operator.add, terms)
+
+
+def model_input_size() -> tuple[int, int]:
+    """Height and width the network receives: the image after the standard transforms."""
+    from samplevis import transform
+
+    return transform.output_size(transform.standard_transforms, IMAGE_SIZE, IMAGE_SIZE)
+
+
+def render_call(model, layer: str, batch: int, steps: int, param_f: Callable,
+                transforms=None) -> Callable[[], object]:
+    """One render_vis call of `steps` steps, already compiled by a warm-up call."""
+    import samplevis
+
+    # one objective value for every call: render_vis reuses its compiled program only for an
+    # equal objective, parameterization, transforms and optimizer
+    objective = channel_objective(layer, batch)
+
+    def call(steps: int = steps) -> object:
+        return samplevis.render_vis(
+            model, objective, param_f=param_f, transforms=transforms, thresholds=(steps,),
+            seed=0, progress=False, relu_redirect_steps=0,
+        )
+
+    call(1)
+    return call
+
+
+def bare_call(keras_model, batch: int, size: tuple[int, int], steps: int) -> Callable[[], object]:
+    """One call of a compiled loop of `steps` input-gradient steps: the floor for render_vis."""
+    import tensorflow as tf
+
+    x = tf.Variable(tf.random.stateless_uniform([batch, *size, 3], [0, 0], -1.0, 1.0))
+    channels = tf.range(batch)
+
+    @tf.function
+    def ascend(num_steps: tf.Tensor) -> tf.Tensor:
+        for _ in tf.range(num_steps):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                means = tf.reduce_mean(keras_model(x, training=False), axis=[1, 2])
+                objective = tf.reduce_sum(tf.gather(means, channels, axis=1, batch_dims=1))
+            x.assign_add(LEARNING_RATE * tape.gradient(objective, x))
+        return x[0, 0, 0, 0]  # fetching a value waits for the loop to finish
+
+    ascend(tf.constant(1)).numpy()
+    count = tf.constant(steps)
+    return lambda: ascend(count).numpy()
+
+
+def contenders(case: Case, breakdown: bool) -> dict[str, Callable[[], object]]:
+    """What one row times: render_vis, the bare loop and, with `breakdown`, render_vis without
+    transforms (FFT image at the network's input size) and with a plain pixel image as well."""
+    from samplevis import param
+
+    model, size, b = build_model(case.network, case.layer), model_input_size(), case.batch
+    calls = {
+        "render_vis": render_call(model, case.layer, b, case.steps,
+                                  lambda: param.image(IMAGE_SIZE, batch=b)),
+        "bare": bare_call(model.keras_model, b, size, case.steps),
+    }
+    if breakdown:
+        calls["no transforms"] = render_call(
+            model, case.layer, b, case.steps, lambda: param.image(size[1], size[0], batch=b), ()
+        )
+        calls["no transforms, pixel"] = render_call(
+            model, case.layer, b, case.steps,
+            lambda: param.image(size[1], size[0], batch=b, fft=False, decorrelate=False), (),
+        )
+    return calls
+
+
+@dataclass(frozen=True)
+class Row:
+    case: Case
+    size: tuple[int, int]
+    rates: dict[str, float]  # image-steps per second of each contender
+    step_gflop: float  # network GFLOP of one image-step
+    peak: float  # matmul GFLOP/s measured alongside
+
+    def ratio(self, name: str = "render_vis") -> float:
+        return self.rates[name] / self.rates["bare"]
+
+
+def measure(case: Case, repeats: int, breakdown: bool) -> Row:
+    calls = contenders(case, breakdown)
+    peak_call, peak_flops = matmul_peak()
+    calls["matmul"] = peak_call
+    medians = interleaved_medians(calls, repeats)
+    peak = peak_flops / medians.pop("matmul") / 1e9
+    image_steps = case.batch * case.steps
+    model, size = build_model(case.network, case.layer), model_input_size()
+    step_gflop = STEP_COST * forward_flops(model.keras_model, (*size, 3)) / 1e9
+    rates = {name: image_steps / seconds for name, seconds in medians.items()}
+    return Row(case, size, rates, step_gflop, peak)
+
+
+def model_label(row: Row) -> str:
+    return f"{row.case.network} ({row.case.layer})"
+
+
+def main_table(rows: Sequence[Row]) -> str:
+    headers = [
+        "model (layer)", "batch", "input px", "steps", "GFLOP/img-step", "render_vis img-steps/s",
+        "bare img-steps/s", "ratio %", "aim %", "render_vis GFLOP/s", "bare GFLOP/s",
+        "peak GFLOP/s",
+    ]
+    body = [
+        [
+            model_label(r), r.case.batch, f"{r.size[0]}x{r.size[1]}", r.case.steps,
+            f"{r.step_gflop:.2f}", f"{r.rates['render_vis']:.2f}", f"{r.rates['bare']:.2f}",
+            f"{100 * r.ratio():.0f}", f"{100 * AIM.get(r.case.batch, 0):.0f}",
+            f"{r.rates['render_vis'] * r.step_gflop:.1f}", f"{r.rates['bare'] * r.step_gflop:.1f}",
+            f"{r.peak:.1f}",
+        ]
+        for r in rows
+    ]
+    return format_table(headers, body)
+
+
+def breakdown_table(rows: Sequence[Row]) -> str:
+    names = ["render_vis", "no transforms", "no transforms, pixel", "bare"]
+    headers = ["model (layer)", "batch"] + [f"{n} img-steps/s (% of bare)" for n in names]
+    body = [
+        [model_label(r), r.case.batch]
+        + [f"{r.rates[n]:.2f} ({100 * r.ratio(n):.0f})" for n in names]
+        for r in rows
+    ]
+    return format_table(headers, body)
+
+
+def description(repeats: int) -> str:
+    size = "x".join(map(str, model_input_size()))
+    return (
+        f"Random-weight keras.applications networks built with input shape (None, None, 3) and "
+        f"truncated; the {IMAGE_SIZE} px image reaches them at {size} px after the standard "
+        f"transforms, not resized. MobileNetV2: value range (-1, 1); VGG16: (0, 255) minus the "
+        f"ImageNet mean. render_vis: param.image({IMAGE_SIZE}), standard transforms, channel "
+        f"objective (channel i for image i), Adam({LEARNING_RATE}), no ReLU redirection. "
+        f"Medians of {repeats} alternating repeats. GFLOP counts convolutions only, a step = "
+        f"{STEP_COST} forward passes (input gradient only). Peak: chained 2048x2048 float32 "
+        f"matmuls timed in the same alternation."
+    )
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few steps, one repeat (a smoke run)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time render_vis without transforms and with a pixel image")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="alternating repeats per row, medians reported "
+                        "(default 3; 1 if --quick)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] = ()) -> None:
+    args = parse(argv)
+    repeats = args.repeats or (1 if args.quick else 3)
+    print(f"command: {command_line()}")
+    print(f"machine: {machine()}", flush=True)
+    rows = []
+    for case in quick_cases() if args.quick else full_cases():
+        rows.append(measure(case, repeats, args.breakdown))
+        print(f"  measured {case.network} batch {case.batch}", flush=True)
+    print()
+    print(description(repeats))
+    print()
+    print(main_table(rows))
+    if args.breakdown:
+        print()
+        print(breakdown_table(rows))
+    print(f"machine at end: {machine()}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
