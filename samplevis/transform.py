@@ -87,8 +87,8 @@ def _affine_about_center(images, inverse_matrix, fill_mode: str, fill_value: flo
 
     ``inverse_matrix`` A is a [2, 2] float32 tensor in (x, y) pixel
     coordinates, c the image centre ((W-1)/2, (H-1)/2); bilinear
-    interpolation, same convention as ImageProjectiveTransformV3. Written with
-    gathers so that automatic differentiation gives the exact adjoint: the
+    interpolation, same convention as ImageProjectiveTransformV3. Written as a
+    sparse matrix product so that automatic differentiation gives the exact adjoint: the
     gradient registered for ImageProjectiveTransformV3 warps the gradient
     back instead, which is far from the true gradient for a zoom (a sampler
     needs the true one).
@@ -100,22 +100,31 @@ def _affine_about_center(images, inverse_matrix, fill_mode: str, fill_value: flo
     cx, cy = (wf - 1.0) / 2.0, (hf - 1.0) / 2.0
     ys, xs = tf.meshgrid(tf.range(hf) - cy, tf.range(wf) - cx, indexing="ij")
     a = inverse_matrix
-    src_x = tf.reshape(cx + a[0, 0] * xs + a[0, 1] * ys, [-1])
-    src_y = tf.reshape(cy + a[1, 0] * xs + a[1, 1] * ys, [-1])
+    src_x = tf.reshape(cx + a[0, 0] * xs + a[0, 1] * ys, [-1, 1])
+    src_y = tf.reshape(cy + a[1, 0] * xs + a[1, 1] * ys, [-1, 1])
     x0, y0 = tf.floor(src_x), tf.floor(src_y)
     fx, fy = src_x - x0, src_y - y0
-    x0, y0 = tf.cast(x0, tf.int32), tf.cast(y0, tf.int32)
-    flat = tf.reshape(images, tf.stack([b, h * w, c]))
-    out = 0.0
-    for dy, wy in ((0, 1.0 - fy), (1, fy)):
-        for dx, wx in ((0, 1.0 - fx), (1, fx)):
-            xi, yi = x0 + dx, y0 + dy
-            values = tf.gather(flat, _wrap_index(yi, h, fill_mode) * w + _wrap_index(xi, w, fill_mode), axis=1)
-            if fill_mode == "CONSTANT":
-                inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-                values = tf.where(inside[None, :, None], values, tf.cast(fill_value, images.dtype))
-            out += (wy * wx)[None, :, None] * values
-    return tf.reshape(out, tf.stack([b, h, w, c]))
+    # The four bilinear neighbours of every output pixel, as the rows of a sparse [hw, hw]
+    # matrix: one sparse matmul (and its exact adjoint) is far cheaper on CPU than four
+    # gathers with masks.
+    dx = tf.constant([[0, 1, 0, 1]])
+    dy = tf.constant([[0, 0, 1, 1]])
+    xi = tf.cast(x0, tf.int32) + dx
+    yi = tf.cast(y0, tf.int32) + dy
+    weights = tf.where(dx == 1, fx, 1.0 - fx) * tf.where(dy == 1, fy, 1.0 - fy)  # [hw, 4]
+    if fill_mode == "CONSTANT":
+        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        weights *= tf.cast(inside, tf.float32)
+    cols = _wrap_index(yi, h, fill_mode) * w + _wrap_index(xi, w, fill_mode)
+    rows = tf.repeat(tf.range(h * w, dtype=tf.int64), 4)[:, None]
+    indices = tf.concat([rows, tf.cast(tf.reshape(cols, [-1, 1]), tf.int64)], axis=1)
+    matrix = tf.sparse.SparseTensor(indices, tf.reshape(weights, [-1]),
+                                    tf.cast(tf.stack([h * w, h * w]), tf.int64))
+    columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
+    out = tf.sparse.sparse_dense_matmul(matrix, columns)
+    if fill_mode == "CONSTANT":
+        out += fill_value * (1.0 - tf.reduce_sum(weights, axis=1, keepdims=True))
+    return tf.transpose(tf.reshape(out, tf.stack([h, w, b, c])), [2, 0, 1, 3])
 
 
 def _check_fill(fill_mode: str) -> str:

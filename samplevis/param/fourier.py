@@ -92,10 +92,13 @@ class FFTTensor(TensorParam):
     def to_tensor(self, state: State):
         import tensorflow as tf
 
-        z = state[0]
-        spectrum = tf.complex(z[:, 0], z[:, 1]) * tf.cast(self._scale(), tf.complex64)
+        # unstack and a crop only when needed: strided-slice gradients are costly on CPU
+        real, imag = tf.unstack(state[0], axis=1)
+        spectrum = tf.complex(real, imag) * tf.cast(self._scale(), tf.complex64)
         t = tf.signal.irfft2d(spectrum, fft_length=[self.height, self.padded_width])
-        t = tf.transpose(t, (0, 2, 3, 1))[:, :, : self.width, :]
+        t = tf.transpose(t, (0, 2, 3, 1))
+        if self.padded_width != self.width:
+            t = t[:, :, : self.width, :]
         return t / LUCID_FFT_DIVISOR
 
     def inverse(self, tensor) -> State:
