@@ -90,25 +90,48 @@ def cmd_render(args) -> int:
 
 def cmd_sample(args) -> int:
     import samplevis
+    from samplevis import io, param
 
     model = load_model(args.model)
     obj = _objective(args.objective)
     opts = dict(num_results=args.num_results, num_chains=args.num_chains)
     for key in ("num_burnin_steps", "num_leapfrog_steps", "num_steps_between_results",
-                "temperature", "target_ratio", "kernel"):
+                "temperature", "target_ratio", "kernel", "optimize_steps"):
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
-    result = samplevis.render(model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet)
+    result = samplevis.render(model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet,
+                              param_f=lambda: param.image(args.size, batch=args.num_chains))
     out = Path(args.out)
-    paths = result.save_pngs(out)
-    gif = result.save_gif(out / "samples.gif")
-    report = result.save_diagnostics(out / "diagnostics.json")
-    for path in [*paths, gif, report]:
+    paths = result.save_pngs(out) if len(result.images) else []
+    if len(result.images):
+        paths.append(result.save_gif(out / "samples.gif"))
+    paths.append(io.save_grid(out / "starts.png", result.init_images))
+    paths.append(io.write_json(out / "diagnostics.json", run_report(obj, result)))
+    for path in paths:
         print(path)
+    if result.diagnostics is not None:
+        print(result.diagnostics.summary(), file=sys.stderr)
     if result.interrupted:
         print("samplevis: interrupted; wrote the samples drawn so far.", file=sys.stderr)
     return 0
+
+
+def run_report(objective, result) -> dict:
+    """What `samplevis sample` records beside the images: options, temperature, activations and
+    MCMC diagnostics."""
+    return {
+        "objective": objective.name,
+        "options": dict(result.options) | {"init": str(result.options["init"])},
+        "seed": result.seed,
+        "temperature": result.temperature,
+        "prior_weight": result.prior_weight,
+        "interrupted": result.interrupted,
+        "init_activations": result.init_activations,
+        "activations": result.activations,
+        "activation_ratio": result.activation_ratio if len(result.images) else None,
+        "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
+    }
 
 
 def cmd_gallery(args) -> int:
@@ -168,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-ratio", type=float,
                    help="activation to keep, as a fraction of the optimized one (sets temperature)")
     p.add_argument("--kernel", choices=("hmc", "mala", "nuts"))
+    p.add_argument("--optimize-steps", type=int, help="render_vis steps for each chain's start")
+    p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("gallery", help="write index.html showing every PNG and GIF in a folder")

@@ -1,0 +1,241 @@
+"""Sampling quality on the built-in EfficientNet-Lite0: do HMC samples stay high, look like images,
+and differ from each other? Also runs the original project's configuration as a baseline.
+
+    python benchmarks/sampling_quality.py            # the README table (about 30 min on 2 cores)
+    python benchmarks/sampling_quality.py --quick    # one channel, short chains
+    python benchmarks/sampling_quality.py --images images/   # also write GIFs and std maps
+
+Per channel it prints the figures of SAMPLING.md's "How to tell it works":
+ratio     median sample activation / mean activation of the optimized starts (target >= 0.5)
+robust    activation under fresh random transforms / under the K fixed ones (target >= 0.7)
+slope     radially averaged power-spectrum slope (photos about -2 to -3, white noise 0)
+hf        high-frequency energy share, f > 0.25 cycles/px (target <= 1.5x the starts')
+div x     mean cosine distance between samples of different chains, in the pooled features of
+          a different layer (target >= that of the optimized starts, `div 0`)
+div w     the same within a chain (0 means the chain does not move)
+acc       Metropolis acceptance probability per chain, min-max (target 0.6-0.9)
+divg      divergent steps, % (target < 1)
+rhat      worst per-chain split R-hat of the activation after burn-in (target < 1.05)
+ess       smallest per-chain effective sample size of the activation
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+import samplevis
+from samplevis import io, objectives, optimize, transform, zoo
+from samplevis.sampling import metrics
+
+CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
+    "block3a_expand_activation:20",
+    "block5a_expand_activation:100",
+    "block6a_expand_activation:301",
+    "top_activation:1000",
+)
+PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera")
+DIVERSITY_LAYERS = ("top_activation", "block5c_add")  # the first that is not the objective's
+FRESH_TRANSFORM_DRAWS = 8
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    ratio: float
+    robust: float
+    slope: float
+    hf: float
+    hf_start: float
+    div_starts: float
+    div_between: float
+    div_within: float
+    acc: tuple
+    divergent: float
+    rhat: float
+    ess: float
+    seconds: float
+
+
+def photos(size: int) -> np.ndarray:
+    """scikit-image's bundled photos, [N, size, size, 3] in [0, 1]."""
+    import skimage.data
+    from skimage.transform import resize
+
+    out = []
+    for name in PHOTOS:
+        image = getattr(skimage.data, name)()
+        image = np.stack([image] * 3, -1) if image.ndim == 2 else image[..., :3]
+        out.append(resize(image, (size, size), anti_aliasing=True))
+    return np.asarray(out, np.float32)
+
+
+def diversity_layer(objective_layer: str) -> str:
+    return next(layer for layer in DIVERSITY_LAYERS if layer != objective_layer)
+
+
+def pooled_features(model, images: np.ndarray, layer: str) -> np.ndarray:
+    """Spatially pooled features [N, c] of images [N, H, W, 3], in batches of 16."""
+    parts = [model.activations(images[i:i + 16], [layer])[layer] for i in range(0, len(images), 16)]
+    return metrics.pool(np.concatenate(parts))
+
+
+def fresh_transform_activation(model, obj, images: np.ndarray) -> float:
+    """Mean objective of images [N, H, W, 3] under fresh draws of the standard transforms."""
+    compose = transform.compose(transform.standard_transforms)
+    values = [
+        optimize.objective_values(model, obj, tf.constant(images), compose,
+                                  tf.constant([10_000 + k, 7], tf.int64)).numpy()
+        for k in range(FRESH_TRANSFORM_DRAWS)
+    ]
+    return float(np.mean(values))
+
+
+def evaluate(model, obj, layer: str, images: np.ndarray, activations: np.ndarray,
+             starts: np.ndarray, start_activations: np.ndarray, diagnostics: dict,
+             seconds: float, name: str) -> Row:
+    """The figures of one run: samples [N, C, H, W, 3] with their activations [N, C], from starts
+    [C, H, W, 3] with theirs [C], both measured the way the sampler measured them."""
+    n, c = images.shape[:2]
+    flat = images.reshape(n * c, *images.shape[2:])
+    start_mean = float(np.mean(start_activations))
+    between, within = metrics.chain_diversity(
+        pooled_features(model, flat, layer).reshape(n, c, -1))
+    fixed = float(np.mean(activations))
+    return Row(
+        name=name,
+        ratio=float(np.median(activations)) / start_mean,
+        robust=fresh_transform_activation(model, obj, flat) / fixed if fixed > 0 else float("nan"),
+        slope=float(np.median(metrics.spectrum_slope(flat))),
+        hf=float(np.median(metrics.high_frequency_share(flat))),
+        hf_start=float(np.median(metrics.high_frequency_share(starts))),
+        div_starts=metrics.mean_pairwise_cosine_distance(pooled_features(model, starts, layer)),
+        div_between=between,
+        div_within=within,
+        acc=(min(diagnostics["accept"]), max(diagnostics["accept"])),
+        divergent=100.0 * diagnostics["divergent"],
+        rhat=max(diagnostics["rhat"]),
+        ess=min(diagnostics["ess"]),
+        seconds=seconds,
+    )
+
+
+def sample_channel(model, spec: str, opts: dict, image_dir: Path | None) -> tuple[Row, object]:
+    obj = objectives.as_objective(spec)
+    layer = spec.rpartition(":")[0]
+    t0 = time.perf_counter()
+    result = samplevis.render(model, obj, hmc_opts=opts, seed=0, progress=False)
+    seconds = time.perf_counter() - t0
+    d = result.diagnostics
+    diag = dict(accept=d.accept_prob, divergent=d.divergence_rate, rhat=d.rhat, ess=d.ess)
+    row = evaluate(model, obj, diversity_layer(layer), result.images, result.activations,
+                   result.init_images, result.init_activations, diag, seconds, spec)
+    if image_dir is not None:
+        slug = spec.replace(":", "_")
+        result.save_gif(image_dir / f"{slug}_samples.gif")
+        io.save_png(image_dir / f"{slug}_opt.png", result.init_images[0])
+        std = metrics.pixel_std_map(result.images[:, 0])
+        io.save_png(image_dir / f"{slug}_std.png", np.repeat((std / std.max())[..., None], 3, -1))
+    return row, result
+
+
+def original_configuration(model, obj, starts: np.ndarray, num_results: int, burnin: int,
+                           leapfrog: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The earlier project's sampler: pixel logits x, image sigmoid(x), T = 1, identity mass,
+    log p(x) = log(activation) + sum log sigmoid'(x); chains start at the optimized images."""
+    x0 = tf.constant(np.log(np.clip(starts, 1e-3, 1 - 1e-3) / (1 - np.clip(starts, 1e-3, 1 - 1e-3))))
+
+    def target(x):
+        activation = optimize.objective_values(model, obj, tf.sigmoid(x))
+        jacobian = tf.reduce_sum(tf.math.log_sigmoid(x) + tf.math.log_sigmoid(-x), axis=[1, 2, 3])
+        return tf.math.log(tf.nn.relu(activation) + 1e-6) + jacobian
+
+    kernel = tfp.mcmc.DualAveragingStepSizeAdaptation(
+        tfp.mcmc.HamiltonianMonteCarlo(target, step_size=tf.fill([len(starts), 1, 1, 1], 0.01),
+                                       num_leapfrog_steps=leapfrog),
+        num_adaptation_steps=int(0.8 * burnin), target_accept_prob=0.75)
+
+    @tf.function
+    def run():
+        return tfp.mcmc.sample_chain(
+            num_results, x0, kernel=kernel, num_burnin_steps=burnin, num_steps_between_results=1,
+            trace_fn=lambda _, r: r.inner_results.log_accept_ratio, seed=tf.constant([0, 1]))
+
+    xs, log_accept = run()
+    images = tf.sigmoid(xs).numpy()
+    activations = np.stack([optimize.objective_values(model, obj, tf.constant(im)).numpy()
+                            for im in images])
+    accept = np.exp(np.minimum(0.0, log_accept.numpy())).mean(axis=0)
+    rhat = [float(tfp.mcmc.potential_scale_reduction(activations[:, c:c + 1], split_chains=True)[0])
+            for c in range(activations.shape[1])]
+    ess = tfp.mcmc.effective_sample_size(activations).numpy()
+    diag = dict(accept=tuple(accept), divergent=float(np.mean(~np.isfinite(log_accept.numpy()))),
+                rhat=tuple(rhat), ess=tuple(ess))
+    return images, activations, diag
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ("objective", "ratio", "robust", "slope", "hf", "hf start", "div 0", "div x",
+              "div w", "acc", "divg %", "rhat", "ess", "s")
+    print(" | ".join(header))
+    print(" | ".join("---" for _ in header))
+    for r in rows:
+        print(" | ".join([
+            r.name, f"{r.ratio:.2f}", f"{r.robust:.2f}", f"{r.slope:.2f}", f"{r.hf:.3f}",
+            f"{r.hf_start:.3f}", f"{r.div_starts:.3f}", f"{r.div_between:.3f}",
+            f"{r.div_within:.3f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}", f"{r.divergent:.1f}",
+            f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.seconds:.0f}",
+        ]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one channel, short chains")
+    parser.add_argument("--channels", nargs="*", help="layer:channel objectives to sample")
+    parser.add_argument("--images", type=Path, help="write sample GIFs, starts and std maps here")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+
+    model = zoo.efficientnet_lite0()
+    channels = args.channels or (CHANNELS[-2:-1] if args.quick else CHANNELS)
+    opts = dict(num_chains=4, num_results=10 if args.quick else 20,
+                num_burnin_steps=60 if args.quick else 100,
+                optimize_steps=128 if args.quick else 256)
+    reference = photos(128)
+    noise = np.random.default_rng(0).uniform(0, 1, (8, 128, 128, 3))
+    print(f"EfficientNet-Lite0, 128 px images, seed 0, hmc_opts {opts}")
+    print(f"photos: slope {np.median(metrics.spectrum_slope(reference)):.2f}, "
+          f"hf {np.median(metrics.high_frequency_share(reference)):.3f}; white noise: slope "
+          f"{np.median(metrics.spectrum_slope(noise)):.2f}, hf "
+          f"{np.median(metrics.high_frequency_share(noise)):.3f}")
+    rows, last = [], None
+    for spec in channels:
+        row, last = sample_channel(model, spec, opts, args.images)
+        rows.append(row)
+        print_table(rows[-1:])  # as it comes: a long run shows progress
+    if not args.no_baseline and last is not None:
+        spec = channels[-1]
+        obj = objectives.as_objective(spec)
+        t0 = time.perf_counter()
+        images, activations, diag = original_configuration(
+            model, obj, last.init_images, num_results=opts["num_results"],
+            burnin=opts["num_burnin_steps"], leapfrog=8)
+        starts = last.init_images
+        rows.append(evaluate(model, obj, diversity_layer(spec.rpartition(":")[0]), images,
+                             activations, starts,
+                             optimize.objective_values(model, obj, tf.constant(starts)).numpy(),
+                             diag, time.perf_counter() - t0, f"{spec} original (pixel logits, T=1)"))
+        if args.images is not None:
+            io.save_gif(args.images / "original_configuration.gif",
+                        np.stack([io.grid(f, ncols=len(f)) for f in images]))
+    print()
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

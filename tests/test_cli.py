@@ -1,0 +1,49 @@
+"""The samplevis command: render and sample write whole files; bad input exits with the fix."""
+import json
+
+import imageio.v3 as iio
+import pytest
+
+from samplevis import cli
+
+GABOR = "conftest:gabor_keras_model"  # a module:function model spec (tests/ is on sys.path)
+
+
+def test_render_writes_one_png_per_threshold(tmp_path, capsys):
+    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "32",
+                     "--thresholds", "4", "8", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    pngs = sorted(tmp_path.glob("*.png"))
+    assert len(pngs) == 2 and iio.imread(pngs[0]).shape == (32, 32, 3)
+    assert str(pngs[0]) in capsys.readouterr().out
+
+
+def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
+                     "--num-results", "3", "--num-chains", "2", "--num-burnin-steps", "8",
+                     "--optimize-steps", "16", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
+    assert iio.imread(tmp_path / "samples.gif", index=None).shape[0] == 3
+    report = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert len(report["activations"]) == 3 and len(report["diagnostics"]["accept_prob"]) == 2
+    assert report["temperature"] > 0
+
+
+def test_unknown_layer_exits_with_the_closest_names(capsys):
+    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_rel:0", "--quiet"])
+    assert code == 2
+    assert "Closest layer names: gabor_relu" in capsys.readouterr().err
+
+
+def test_malformed_objective_says_the_format():
+    with pytest.raises(SystemExit, match="layer:channel"):
+        cli.main(["render", "--model", GABOR, "--objective", "gabor_relu"])
+
+
+def test_gallery_lists_every_image(tmp_path, capsys):
+    cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
+              "--steps", "2", "--out", str(tmp_path), "--quiet"])
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    assert page.count("<img") == len(list(tmp_path.glob("*.png"))) == 1
