@@ -26,7 +26,7 @@ import tensorflow as tf
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
 from samplevis.sampling.diagnostics import Diagnostics, diagnose
-from samplevis.sampling.energy import Energy, make_energy
+from samplevis.sampling.energy import make_energy
 from samplevis.sampling.seeds import SeedLike, as_seed, fold_in
 
 # T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) a* / d. The bare rule (multiplier 1) is
@@ -445,4 +445,4 @@ def render(
 
 
 __all__ = ["render", "SampleResult", "DEFAULTS", "TEMPERATURE_MULTIPLIER", "temperature_for",
-           "resolve_options", "Energy"]
+           "resolve_options"]
