@@ -1,7 +1,7 @@
 """Sampling quality on the built-in EfficientNet-Lite0: do HMC samples stay high, look like images,
 and differ from each other? Also runs the original project's configuration as a baseline.
 
-    python benchmarks/sampling_quality.py            # the README table (about 30 min on 2 cores)
+    python benchmarks/sampling_quality.py            # the README table (about 25 min on 2 cores)
     python benchmarks/sampling_quality.py --quick    # one channel, short chains
     python benchmarks/sampling_quality.py --images images/   # also write GIFs and std maps
 
@@ -32,12 +32,12 @@ import tensorflow_probability as tfp
 import samplevis
 from samplevis import io, objectives, optimize, transform, zoo
 from samplevis.sampling import metrics
+from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
 
 CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block3a_expand_activation:20",
     "block5a_expand_activation:100",
     "block6a_expand_activation:301",
-    "top_activation:1000",
 )
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 DIVERSITY_LAYERS = ("top_activation", "block5c_add")  # the first that is not the objective's
@@ -171,11 +171,9 @@ def original_configuration(model, obj, starts: np.ndarray, num_results: int, bur
     activations = np.stack([optimize.objective_values(model, obj, tf.constant(im)).numpy()
                             for im in images])
     accept = np.exp(np.minimum(0.0, log_accept.numpy())).mean(axis=0)
-    rhat = [float(tfp.mcmc.potential_scale_reduction(activations[:, c:c + 1], split_chains=True)[0])
-            for c in range(activations.shape[1])]
-    ess = tfp.mcmc.effective_sample_size(activations).numpy()
     diag = dict(accept=tuple(accept), divergent=float(np.mean(~np.isfinite(log_accept.numpy()))),
-                rhat=tuple(rhat), ess=tuple(ess))
+                rhat=tuple(split_rhat_per_chain(activations)),
+                ess=tuple(ess_per_chain(activations)))
     return images, activations, diag
 
 
