@@ -160,13 +160,20 @@ class Model:
         key = (names, redirect_relu)
         if key not in self._extractors:
             import keras
+            import tensorflow as tf
 
             from samplevis.redirect import with_redirected_relus
 
-            outputs = [self.keras_model.get_layer(n).output for n in names]
-            extractor = keras.Model(self.keras_model.inputs, outputs, name=f"{self.name}_features")
-            # cloning the extractor, not the whole model, keeps its outputs on the cloned graph
-            self._extractors[key] = with_redirected_relus(extractor) if redirect_relu else extractor
+            # Built eagerly even when first asked for inside a tf.function being traced: cloning
+            # copies weights, which needs their values.
+            with tf.init_scope():
+                outputs = [self.keras_model.get_layer(n).output for n in names]
+                extractor = keras.Model(self.keras_model.inputs, outputs,
+                                        name=f"{self.name}_features")
+                # cloning the extractor, not the whole model, keeps its outputs on the clone
+                if redirect_relu:
+                    extractor = with_redirected_relus(extractor)
+            self._extractors[key] = extractor
         return self._extractors[key]
 
     def _output(self, images):

@@ -117,3 +117,13 @@ def test_bad_input_names_the_fix(gabor_model):
                              thresholds=(1,), progress=False)
     with pytest.raises(TypeError, match="param_f must be a function"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: 5, progress=False)
+
+
+def test_models_with_fused_relu_activations_render_with_redirection(tiny_model):
+    # tiny_model's conv1 has activation="relu" built in: redirection rebuilds that layer
+    result = samplevis.render_vis(tiny_model, "conv2_relu:3", param_f=lambda: param.image(32),
+                                  thresholds=(24,), seed=0, progress=False,
+                                  relu_redirect_steps=8, return_state=True)
+    start = param.image(32).build(0)[1]()
+    before = optimize.objective_values(tiny_model, objectives.channel("conv2_relu", 3), start)
+    assert result.values[0] > float(before[0])
