@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from samplevis import objectives as objectives_lib
 from samplevis.models import INPUT, Model, as_model
+from samplevis.seeds import as_seed
 
 STEPS_PER_CALL = 16  # steps run inside one compiled call; progress and thresholds are per call
 CACHE_SIZE = 8  # compiled programs kept per model (least recently used dropped first)
@@ -33,15 +34,6 @@ class NonFiniteObjectiveError(FloatingPointError):
     def __init__(self, message: str, images: list[np.ndarray]):
         super().__init__(message)
         self.images = images
-
-
-def new_seed(seed: int | None) -> tf.Tensor:
-    """A stateless seed [2] int64 from an int, or a fresh random one for None."""
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int or None; got {seed!r}.")
-    return tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)
 
 
 def objective_values(model: Model, objective: objectives_lib.Objective, images: tf.Tensor,
@@ -266,7 +258,7 @@ def render_vis(
     image_param = _resolve_param(param_f)
     program = _program(model, objective, image_param, _resolve_transforms(transforms), optimizer)
 
-    base = new_seed(seed)
+    base = as_seed(seed)
     program.reset(tf.random.experimental.stateless_fold_in(base, 0))
     step_seed = tf.random.experimental.stateless_fold_in(base, 1)
     total = thresholds[-1]

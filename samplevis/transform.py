@@ -27,18 +27,10 @@ _PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 
 
 def _seed(seed: object):
-    """An int64 seed tensor of shape [2] from an int or a [2] integer tensor."""
-    import tensorflow as tf
+    """A stateless seed [2] from an int or a [2] integer tensor (see `samplevis.seeds`)."""
+    from samplevis.seeds import as_seed
 
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return tf.constant([seed, 0], tf.int64)
-    seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] != 2:
-        raise ValueError(
-            "seed must be an int or an integer tensor of shape [2], got dtype "
-            f"{seed.dtype.name} and shape {seed.shape}; pass e.g. tf.constant([0, 0])."
-        )
-    return tf.cast(seed, tf.int64)
+    return as_seed(seed)
 
 
 def _as_images(images):
@@ -321,7 +313,9 @@ class Compose:
         images = _as_images(images)
         if not self.transforms:
             return images
-        seeds = tf.random.experimental.stateless_split(_seed(seed), num=len(self.transforms))
+        from samplevis.seeds import split
+
+        seeds = split(seed, len(self.transforms))
         for i, t in enumerate(self.transforms):
             images = t(images, seeds[i])
         return images

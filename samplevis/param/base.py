@@ -27,32 +27,11 @@ def check_positive_int(name: str, value: object) -> int:
     return value
 
 
-def as_seed(seed: object):
-    """Return a stateless-random seed: int64 tensor of shape [2].
-
-    Accepts an int (becomes ``[seed, 0]``) or anything convertible to an
-    integer tensor of shape [2].
-    """
-    import tensorflow as tf
-
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return tf.constant([seed, 0], tf.int64)
-    seed = tf.convert_to_tensor(seed)
-    if not seed.dtype.is_integer or seed.shape.rank != 1 or seed.shape[0] != 2:
-        raise ValueError(
-            "seed must be an int or an integer tensor of shape [2], got "
-            f"dtype {seed.dtype.name} and shape {seed.shape}; pass e.g. seed=0 "
-            "or tf.constant([0, 0])."
-        )
-    return tf.cast(seed, tf.int64)
-
-
 def split_seed(seed: object, n: int) -> list:
-    """Split one stateless seed into ``n`` independent seeds of shape [2]."""
-    import tensorflow as tf
+    """Split one stateless seed (an int or [2] tensor) into ``n`` independent seeds [2]."""
+    from samplevis.seeds import split
 
-    seeds = tf.random.experimental.stateless_split(as_seed(seed), num=n)
-    return [seeds[i] for i in range(n)]
+    return split(seed, n)
 
 
 def normal_state(shapes: Sequence[Shape], seed: object, sd: float) -> State:

@@ -1,6 +1,6 @@
 """Sampling many diverse high-activation images with Hamiltonian Monte Carlo.
 
-Layers: `seeds` (stateless seeds), `kernels` (TFP kernels, per-chain step
+Layers: `kernels` (TFP kernels, per-chain step
 sizes), `chain` (blocked runs with progress and Ctrl-C), `diagnostics`
 (acceptance, divergences, R-hat, ESS), `energy` (the target density over an
 image parameterization's state), `api` (`render`), `metrics` (image

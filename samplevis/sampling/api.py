@@ -27,7 +27,7 @@ from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
 from samplevis.sampling.diagnostics import Diagnostics, diagnose
 from samplevis.sampling.energy import make_energy
-from samplevis.sampling.seeds import SeedLike, as_seed, fold_in
+from samplevis.seeds import SeedLike, as_seed, fold_in
 
 # T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) a* / d. The bare rule (multiplier 1) is
 # equipartition as if the objective held all d state directions; the prior holds

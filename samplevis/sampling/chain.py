@@ -24,7 +24,7 @@ import tensorflow_probability as tfp
 from tqdm.auto import tqdm
 
 from samplevis.sampling.kernels import num_adaptation_steps_of, step_stats
-from samplevis.sampling.seeds import SeedLike, as_seed, fold_in
+from samplevis.seeds import SeedLike, as_seed, fold_in
 
 # A per-chain scalar to trace: (state parts [C, ...], target log-prob [C]) -> [C].
 TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]

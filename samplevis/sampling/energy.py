@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 from samplevis.models import INPUT, Model
-from samplevis.sampling.seeds import fold_in
+from samplevis.seeds import fold_in
 
 Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
