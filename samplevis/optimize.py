@@ -36,12 +36,14 @@ class NonFiniteObjectiveError(FloatingPointError):
         self.images = images
 
 
-def objective_values(model: Model, objective: objectives_lib.Objective, images: tf.Tensor,
-                     transform: Callable | None = None, seed: tf.Tensor | None = None,
-                     redirect_relu: bool = False) -> tf.Tensor:
-    """The objective of each image, shape [B]: images (float [B, H, W, 3] in [0, 1]) are
-    transformed with `transform(images, seed)` if given, then passed through the model."""
-    seen = images if transform is None else transform(images, seed)
+def objective_of(model: Model, objective: objectives_lib.Objective, images: tf.Tensor,
+                 seen: tf.Tensor, redirect_relu: bool = False) -> tf.Tensor:
+    """The objective of each image, shape [B].
+
+    Args:
+        images: the parameterized images, float [B, H, W, 3] in [0, 1] (what `T("input")` reads).
+        seen: what the network receives: the images, or a transformed view of them.
+    """
     layers = sorted(objective.layers - {INPUT})
     features = model.features(seen, layers, redirect_relu=redirect_relu) if layers else {}
 
@@ -50,6 +52,15 @@ def objective_values(model: Model, objective: objectives_lib.Objective, images: 
 
     values = tf.convert_to_tensor(objective(lookup), tf.float32)
     return tf.broadcast_to(values, [tf.shape(images)[0]])
+
+
+def objective_values(model: Model, objective: objectives_lib.Objective, images: tf.Tensor,
+                     transform: Callable | None = None, seed: tf.Tensor | None = None,
+                     redirect_relu: bool = False) -> tf.Tensor:
+    """The objective of each image, shape [B]: images (float [B, H, W, 3] in [0, 1]) are
+    transformed with `transform(images, seed)` if given, then passed through the model."""
+    seen = images if transform is None else transform(images, seed)
+    return objective_of(model, objective, images, seen, redirect_relu)
 
 
 def _compose(transforms: Sequence[Callable]) -> Callable | None:

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import objectives, param, transform
+from samplevis.optimize import objective_of
 from samplevis.sampling import api, energy, metrics
 
 SIZE, CHAINS = 16, 2
@@ -137,7 +138,7 @@ def test_energy_is_deterministic_and_averages_fixed_transforms(model):
     assert first.shape == (CHAINS,)
     # The average over K fixed views equals the mean of the views taken one by one.
     images = p.to_image((z,))
-    views = [energy.objective_per_image(model, OBJECTIVE, images, t(images, s))
+    views = [objective_of(model, OBJECTIVE, images, t(images, s))
              for t, s in zip(e.transforms, e.seeds)]
     np.testing.assert_allclose(e.activation(z), np.mean(views, axis=0), rtol=1e-5)
     expected = np.mean(views, axis=0) / 0.1 - 0.5 * np.sum(z.numpy() ** 2, axis=(1, 2, 3, 4))

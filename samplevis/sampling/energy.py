@@ -18,28 +18,10 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 from samplevis.models import INPUT, Model
+from samplevis.optimize import objective_of
 from samplevis.seeds import fold_in
 
 Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
-
-
-def objective_per_image(
-    model: Model, objective, images: tf.Tensor, seen: tf.Tensor
-) -> tf.Tensor:
-    """The objective of each image, [B].
-
-    Args:
-      images: the parameterized images [B, H, W, 3] in [0, 1] (`T("input")`).
-      seen: what the model sees (the images after a transform), [B, h, w, 3].
-    """
-    layers = sorted(objective.layers - {INPUT})
-    features = model.features(seen, layers) if layers else {}
-
-    def lookup(name: str) -> tf.Tensor:
-        return images if name == INPUT else features[name]
-
-    values = tf.convert_to_tensor(objective(lookup), tf.float32)
-    return tf.broadcast_to(values, tf.shape(images)[:1])
 
 
 def objective_per_transform(
@@ -105,10 +87,10 @@ class Energy:
         """The objective averaged over the fixed transforms, [C]."""
         images = self.image_param.to_image(tuple(state))
         if not self.transforms:
-            return objective_per_image(self.model, self.objective, images, images)
+            return objective_of(self.model, self.objective, images, images)
         seen = [t(images, s) for t, s in zip(self.transforms, self.seeds)]
         if len({tuple(x.shape[1:3]) for x in seen}) > 1:
-            values = [objective_per_image(self.model, self.objective, images, x) for x in seen]
+            values = [objective_of(self.model, self.objective, images, x) for x in seen]
         else:
             # One network pass over all K transformed batches; the objective still
             # sees each batch of C on its own, as it may use batch indices.
