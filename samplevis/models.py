@@ -101,16 +101,23 @@ class Model:
             if not isinstance(layer, keras.layers.InputLayer)
         ]
 
+    # where to find every name, said after an unknown layer's closest names
+    _names_hint = "List all names with `model.layer_names` or `samplevis layers`."
+
+    def _layer_key(self, name: str) -> str:
+        """The form of `name` that `layer_names` holds."""
+        return name
+
     def check_layers(self, names: Iterable[str]) -> None:
         """Raise `UnknownLayerError` naming the closest layers for every name the model lacks."""
         known = set(self.layer_names)
         for name in names:
-            if name != INPUT and name not in known:
-                close = closest_names(name, self.layer_names)
+            key = self._layer_key(name)
+            if name != INPUT and key not in known:
+                close = closest_names(key, self.layer_names)
                 hint = f" Closest layer names: {', '.join(close)}." if close else ""
                 raise UnknownLayerError(
-                    f"model {self.name!r} has no layer {name!r}.{hint} "
-                    "List all names with `model.layer_names` or `samplevis layers`."
+                    f"model {self.name!r} has no layer {name!r}.{hint} {self._names_hint}"
                 )
 
     def layers_info(self) -> list[LayerInfo]:

@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from samplevis import objectives as objectives_lib
 from samplevis.models import INPUT, Model, as_model
-from samplevis.seeds import as_seed
+from samplevis.seeds import as_seed, fold_in
 
 STEPS_PER_CALL = 16  # steps run inside one compiled call; progress and thresholds are per call
 CACHE_SIZE = 8  # compiled programs kept per model (least recently used dropped first)
@@ -105,7 +105,7 @@ class _Program:
         taken = tf.constant(0, tf.int32)
         for i in tf.range(num_steps):
             step = first_step + tf.cast(i, tf.int64)
-            step_seed = tf.random.experimental.stateless_fold_in(seed, step)
+            step_seed = fold_in(seed, step)
             with tf.GradientTape() as tape:
                 image = self.image_param.to_image(self.state)
                 step_values = objective_values(
@@ -270,8 +270,8 @@ def render_vis(
     program = _program(model, objective, image_param, _resolve_transforms(transforms), optimizer)
 
     base = as_seed(seed)
-    program.reset(tf.random.experimental.stateless_fold_in(base, 0))
-    step_seed = tf.random.experimental.stateless_fold_in(base, 1)
+    program.reset(fold_in(base, 0))
+    step_seed = fold_in(base, 1)
     total = thresholds[-1]
     images: list[np.ndarray] = []
     values = np.zeros([image_param.batch], np.float32)
@@ -281,7 +281,7 @@ def render_vis(
         while step < total:
             redirect = step < relu_redirect_steps
             stop = min(
-                [t for t in thresholds if t > step][0],
+                next(t for t in thresholds if t > step),
                 step + STEPS_PER_CALL,
                 relu_redirect_steps if redirect else total,
             )

@@ -12,11 +12,11 @@ gradients flow through the imported graph to the images.
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from samplevis.models import INPUT, LayerInfo, Model, UnknownLayerError, closest_names
+from samplevis.models import LayerInfo, Model, UnknownLayerError, closest_names
 
 # Op types whose outputs are listed as layers by default: what Lucid's model zoo addresses.
 LAYER_OP_TYPES = frozenset({
@@ -175,17 +175,12 @@ class GraphDefModel(Model):
         """Op names of the addressable tensors, input to output."""
         return list(self._layer_names)
 
-    def check_layers(self, names: Iterable[str]) -> None:
-        """Raise `UnknownLayerError` naming the closest layers for every name the graph lacks."""
-        known = set(self._layer_names)
-        for name in names:
-            if name != INPUT and _op_name(name) not in known:
-                close = closest_names(_op_name(name), self._layer_names)
-                hint = f" Closest layer names: {', '.join(close)}." if close else ""
-                raise UnknownLayerError(
-                    f"graph {self.name!r} has no layer {name!r}.{hint} List all names with "
-                    "`model.layer_names`, or pass layer_names=[...] to from_graphdef."
-                )
+    _names_hint = (
+        "List all names with `model.layer_names`, or pass layer_names=[...] to from_graphdef."
+    )
+
+    def _layer_key(self, name: str) -> str:
+        return _op_name(name)  # "mixed4a:0" and "mixed4a" name the same tensor
 
     def layers_info(self) -> list[LayerInfo]:
         """Name, op type, static output shape (without batch; None where unknown), channels."""
