@@ -75,14 +75,20 @@ class Model:
             raise ValueError(
                 f"the model input must have shape [B, H, W, 3]; {keras_model.name!r} takes {shape}."
             )
+        self.keras_model = keras_model
+        self._set_input(value_range, preprocess, name or keras_model.name, shape[1], shape[2])
+
+    def _set_input(self, value_range: tuple[float, float], preprocess: Callable | None, name: str,
+                   height: int | None, width: int | None) -> None:
+        """Set what every model has besides its network: the input mapping, a name, the input
+        size (None when any size works) and an empty extractor cache."""
         lo, hi = (float(v) for v in value_range)
         if not hi > lo:
             raise ValueError(f"value_range must be (lo, hi) with hi > lo; got {value_range}.")
-        self.keras_model = keras_model
         self.value_range = (lo, hi)
         self.preprocess = preprocess
-        self.name = name or keras_model.name
-        self.input_size = (shape[1], shape[2]) if shape[1] and shape[2] else None
+        self.name = name
+        self.input_size = (height, width) if height and width else None
         self._extractors: dict[tuple[tuple[str, ...], bool], Callable] = {}
 
     def __repr__(self) -> str:

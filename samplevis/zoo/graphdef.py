@@ -136,18 +136,11 @@ class GraphDefModel(Model):
                  value_range: tuple[float, float], layer_names: Sequence[str] | None = None,
                  output_name: str | None = None, preprocess: Callable | None = None,
                  name: str = "graphdef"):
-        # Model.__init__ wraps a keras.Model; the attributes it sets are set here instead.
+        # Model.__init__ wraps a keras.Model; only its input settings apply here.
         h, w = _check_image_shape(image_shape)
-        lo, hi = (float(v) for v in value_range)
-        if not hi > lo:
-            raise ValueError(f"value_range must be (lo, hi) with hi > lo; got {value_range}.")
+        self._set_input(value_range, preprocess, name, h, w)
         self.graph_def = graph_def
-        self.value_range = (lo, hi)
-        self.preprocess = preprocess
-        self.name = name
-        self.input_size = (h, w) if h and w else None
         self._image_shape = (h, w, 3)
-        self._extractors: dict[tuple[tuple[str, ...], bool], Callable] = {}
         self._imports: dict[bool, object] = {}
         self.input_name, self._input_dtype = _find_input(graph_def, input_name)
         self._layer_names = self._check_given(layer_names) if layer_names is not None else (
