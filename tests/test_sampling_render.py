@@ -1,6 +1,7 @@
 """`samplevis.render` end to end on a tiny hand-built convolutional model."""
 
 import json
+import warnings
 
 import imageio.v3 as iio
 import keras
@@ -166,3 +167,32 @@ def test_save_gif_and_pngs_write_one_frame_and_file_per_sample(result, tmp_path)
     assert len(paths) == 4 * CHAINS and all(p.exists() for p in paths)
     with pytest.raises(ValueError, match="chain must be in 0..1"):
         result.save_gif(tmp_path / "bad.gif", chain=5)
+
+
+def brightness_above_half():
+    """relu(mean brightness - 0.5): starts darker than half grey have no gradient (dead)."""
+    return objectives.Objective(
+        lambda T: tf.nn.relu(tf.reduce_mean(T("input"), axis=[1, 2, 3]) - 0.5),
+        name="brightness_above_half")
+
+
+def test_dead_optimized_starts_are_reseeded():
+    from conftest import gabor_keras_model
+
+    model = samplevis.Model(gabor_keras_model())
+    small = dict(num_chains=6, num_results=2, num_burnin_steps=4, optimize_steps=8,
+                 num_transforms=0)
+    first = param.image(16, batch=6)
+    # the optimization render() runs first, with the seed it derives from seed=3
+    probe = samplevis.render_vis(model, brightness_above_half(), param_f=first, thresholds=(8,),
+                                 progress=False, return_state=True,
+                                 seed=int(api.fold_in(api.as_seed(3), 0)[1].numpy()) & 0x7FFFFFFF)
+    dead_before = int(np.sum(probe.values <= 0))
+    assert dead_before >= 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # chains still dead after the re-seeds are warned about
+        result = samplevis.render(model, brightness_above_half(), hmc_opts=small, seed=3,
+                                  param_f=first, progress=False)
+    alive_before = probe.values > 0
+    assert np.all(result.init_activations[alive_before] > 0)  # live starts are kept
+    assert int(np.sum(result.init_activations <= 0)) < dead_before

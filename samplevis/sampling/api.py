@@ -60,6 +60,7 @@ DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
     )
 )
 DEFAULT_TARGET_RATIO = 0.8
+RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
 DEFAULT_NUM_CHAINS = 4
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
@@ -381,10 +382,27 @@ def render(
         seed=fold_in(base, 1),
     )
     init_activations = energy.activation(*state).numpy()
-    if np.any(init_activations <= 0) and isinstance(opts["init"], str) and opts["init"] == "optimize":
+    optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
+    for attempt in range(1, RESEEDS + 1):
+        if interrupted or not optimized or np.all(init_activations > 0):
+            break
+        # a dead start (zero activation) gets a new optimization with another seed
+        fresh, interrupted = _initial_state(
+            model, objective, image_param, opts, fold_in(base, 100 + attempt), progress
+        )
+        fresh_activations = energy.activation(*fresh).numpy()
+        revive = (init_activations <= 0) & (fresh_activations > init_activations)
+        mask = tf.constant(revive)
+        state = tuple(
+            tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
+            for s, f in zip(state, fresh)
+        )
+        init_activations = np.where(revive, fresh_activations, init_activations)
+    if np.any(init_activations <= 0) and optimized:
         warnings.warn(
             f"chains {np.flatnonzero(init_activations <= 0).tolist()} start with objective <= 0 "
-            "after optimization (a dead unit?); they sample near the prior. Optimize longer "
+            f"after optimization and {RESEEDS} re-seeded tries (a dead unit?); they sample near "
+            "the prior. Optimize longer "
             "(hmc_opts['optimize_steps']) or change the seed."
         )
     if opts["temperature"] is not None:
