@@ -46,3 +46,14 @@ def test_json_and_gallery(tmp_path):
     assert json.loads((tmp_path / "d.json").read_text()) == {"rate": 0.5, "v": [0, 1, 2]}
     page = io.save_gallery(tmp_path / "index.html", [("a <b>", "a.png")]).read_text()
     assert '<img src="a.png"' in page and "a &lt;b&gt;" in page
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = io.save_png(tmp_path / "p.png", np.zeros((2, 2, 3)))
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
