@@ -46,6 +46,13 @@ def objective_of(model: Model, objective: objectives_lib.Objective, images: tf.T
     """
     layers = sorted(objective.layers - {INPUT})
     features = model.features(seen, layers, redirect_relu=redirect_relu) if layers else {}
+    return objective_from_features(objective, images, features)
+
+
+def objective_from_features(objective: objectives_lib.Objective, images: tf.Tensor,
+                            features: dict) -> tf.Tensor:
+    """The objective of each image, shape [B], given {layer: activations [B, ...]} of a view of
+    `images` (float [B, H, W, 3] in [0, 1], what `T("input")` reads)."""
 
     def lookup(name: str) -> tf.Tensor:
         return images if name == INPUT else features[name]
@@ -191,13 +198,7 @@ def _resolve_param(param_f):
 
     if param_f is None:
         return param_lib.image(128)  # Lucid's default image size
-    image_param = param_f() if callable(param_f) and not isinstance(param_f, param_lib.ImageParam) else param_f
-    if not isinstance(image_param, param_lib.ImageParam):
-        raise TypeError(
-            "param_f must be a function returning a samplevis.param parameterization, e.g. "
-            f"lambda: param.image(128); it returned {type(image_param).__name__}."
-        )
-    return image_param
+    return param_lib.as_image_param(param_f)
 
 
 def _resolve_transforms(transforms) -> tuple:

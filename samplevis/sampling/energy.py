@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 from samplevis.models import INPUT, Model
-from samplevis.optimize import objective_of
+from samplevis.optimize import objective_from_features, objective_of
 from samplevis.seeds import fold_in
 
 Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
@@ -35,16 +35,12 @@ def objective_per_transform(
     # A static batch keeps slices static, so objectives can check batch indices.
     batch = images.shape[0] if images.shape[0] is not None else tf.shape(images)[0]
     features = model.features(tf.concat(list(seen), 0), layers) if layers else {}
-    values = []
-    for k in range(len(seen)):
-        def lookup(name: str, k: int = k) -> tf.Tensor:
-            if name == INPUT:
-                return images
-            return features[name][k * batch : (k + 1) * batch]
-
-        value = tf.convert_to_tensor(objective(lookup), tf.float32)
-        values.append(tf.broadcast_to(value, tf.shape(images)[:1]))
-    return values
+    return [
+        objective_from_features(
+            objective, images, {n: f[k * batch:(k + 1) * batch] for n, f in features.items()}
+        )
+        for k in range(len(seen))
+    ]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
