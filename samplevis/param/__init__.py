@@ -11,7 +11,7 @@ Tensor parameterizations (``pixel_image``, ``fft_image``, ``lowres_tensor``,
 sigmoid)`` turns one into images as Lucid's ``to_valid_rgb`` does.
 """
 
-from samplevis.param.base import ImageParam, TensorParam
+from samplevis.param.base import ImageParam, TensorParam, as_image_param
 from samplevis.param.color import (
     COLOR_CORRELATION_SVD_SQRT,
     COLOR_MEAN,
@@ -35,6 +35,7 @@ __all__ = [
     "CPPNImage",
     "FFTTensor",
     "ImageParam",
+    "as_image_param",
     "InitializedImage",
     "LaplacianPyramid",
     "LowresTensor",

@@ -113,3 +113,15 @@ class ImageParam(_Stateful):
             for i, t in enumerate(self.init(seed))
         )
         return variables, lambda: self.to_image(variables)
+
+
+def as_image_param(param_f) -> "ImageParam":
+    """A parameterization given as itself or as a function returning one (Lucid's `param_f`)."""
+    image_param = param_f() if callable(param_f) and not isinstance(param_f, ImageParam) else param_f
+    if not isinstance(image_param, ImageParam):
+        raise TypeError(
+            "param_f must be a function returning a samplevis.param parameterization (or the "
+            "parameterization itself), e.g. lambda: param.image(128); got "
+            f"{type(image_param).__name__}."
+        )
+    return image_param

@@ -253,12 +253,7 @@ def _image_param(param_f, opts: dict):
         if isinstance(init, np.ndarray):
             return param_lib.image(init.shape[2], init.shape[1], batch=chains)
         return param_lib.image(DEFAULT_IMAGE_SIZE, batch=chains)
-    image_param = param_f() if callable(param_f) and not isinstance(param_f, param_lib.ImageParam) else param_f
-    if not isinstance(image_param, param_lib.ImageParam):
-        raise TypeError(
-            "param_f must be a samplevis.param parameterization or a function returning one, "
-            f"e.g. lambda: param.image(128, batch=4); got {type(image_param).__name__}."
-        )
+    image_param = param_lib.as_image_param(param_f)
     if given_chains is not None and image_param.batch != given_chains:
         raise ValueError(
             f"the parameterization has batch {image_param.batch} but {given_chains} chains were "
