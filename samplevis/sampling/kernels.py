@@ -79,6 +79,7 @@ def make_kernel(
     num_adaptation_steps: int | None = None,
     target_accept_prob: float = 0.75,
     max_tree_depth: int = 6,
+    momentum_distribution: tfp.distributions.Distribution | None = None,
 ) -> tfp.mcmc.TransitionKernel:
     """A `tfp.mcmc` kernel for chains along the batch axis.
 
@@ -94,6 +95,8 @@ def make_kernel(
       target_accept_prob: acceptance rate the adaptation aims for, in (0, 1).
       max_tree_depth: NUTS tree depth; chains run in lockstep, so the deepest
         tree of any chain sets the cost of a step (5-6 is plenty).
+      momentum_distribution: momenta per state part with one log-density per
+        chain (see `mass.momentum_distribution`); None is the identity mass.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
@@ -105,25 +108,49 @@ def make_kernel(
         raise ValueError(
             f"target_accept_prob must lie in (0, 1); got {target_accept_prob}."
         )
+    # The preconditioned kernels take a momentum distribution; with None they
+    # would draw unit momenta, so the plain kernels serve the identity mass.
+    mass = {} if momentum_distribution is None else dict(
+        momentum_distribution=momentum_distribution
+    )
     if kind == "nuts":
         if int(max_tree_depth) < 1:
             raise ValueError(f"max_tree_depth must be >= 1; got {max_tree_depth}.")
-        kernel = tfp.mcmc.NoUTurnSampler(
+        nuts = (
+            tfp.mcmc.NoUTurnSampler if not mass
+            else tfp.experimental.mcmc.PreconditionedNoUTurnSampler
+        )
+        kernel = nuts(
             target_log_prob_fn,
             step_size=step_size,
             max_tree_depth=int(max_tree_depth),
             max_energy_diff=MAX_ENERGY_ERROR,
+            **mass,
         )
     else:
-        kernel = tfp.mcmc.HamiltonianMonteCarlo(
+        hmc = (
+            tfp.mcmc.HamiltonianMonteCarlo if not mass
+            else tfp.experimental.mcmc.PreconditionedHamiltonianMonteCarlo
+        )
+        kernel = hmc(
             target_log_prob_fn,
             step_size=step_size,
             num_leapfrog_steps=1 if kind == "mala" else int(num_leapfrog_steps),
             # Keep the step size in the results so it can be traced without adaptation.
             store_parameters_in_results=True,
+            **mass,
         )
     if num_adaptation_steps is None:
         return kernel
+    if kind == "nuts" and mass:
+        # Measured with TFP 0.25: under DualAveragingStepSizeAdaptation the
+        # preconditioned NUTS integrates with unit momenta (energy errors of
+        # -inf at steps that work without adaptation), so adaptation drives the
+        # step to the identity-mass size.
+        raise ValueError(
+            "NUTS with a momentum distribution cannot adapt its step size; use kind='hmc' "
+            "with the mass, give a fixed step size (no adaptation), or drop the mass."
+        )
     if int(num_adaptation_steps) < 1:
         raise ValueError(
             f"num_adaptation_steps must be >= 1 or None (no adaptation); got {num_adaptation_steps}."
