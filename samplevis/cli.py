@@ -96,7 +96,7 @@ def cmd_sample(args) -> int:
     obj = _objective(args.objective)
     opts = dict(num_results=args.num_results, num_chains=args.num_chains)
     for key in ("num_burnin_steps", "num_leapfrog_steps", "num_steps_between_results",
-                "temperature", "target_ratio", "kernel", "optimize_steps"):
+                "temperature", "target_ratio", "kernel", "mass", "optimize_steps"):
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-ratio", type=float,
                    help="activation to keep, as a fraction of the optimized one (sets temperature)")
     p.add_argument("--kernel", choices=("hmc", "mala", "nuts"))
+    p.add_argument("--mass", choices=("fisher", "identity"),
+                   help="HMC mass: per frequency band from the objective's gradients (default "
+                        "for hmc and mala), or identity")
     p.add_argument("--optimize-steps", type=int, help="render_vis steps for each chain's start")
     p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
     p.set_defaults(func=cmd_sample)

@@ -99,10 +99,18 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     (dict(step_size=-1.0), "step_size.*> 0"),
     (dict(num_burnin_steps=0), "adapt_step_size needs a burn-in"),
     (dict(init=np.zeros([3, 8, 8])), r"images \[C, H, W, 3\]"),
+    (dict(mass="dense"), r"mass.*one of \('fisher', 'identity'\)"),
+    (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
 ])
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):
         api.resolve_options(opts)
+
+
+def test_mass_defaults_to_fisher_except_for_nuts_adapting_its_step():
+    assert api.resolve_options({})["mass"] == "fisher"
+    assert api.resolve_options(dict(kernel="nuts"))["mass"] == "identity"
+    assert api.resolve_options(dict(kernel="nuts", adapt_step_size=False))["mass"] == "fisher"
 
 
 def test_parameterization_batch_must_match_the_number_of_chains(model):

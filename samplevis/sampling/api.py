@@ -25,6 +25,7 @@ import tensorflow as tf
 
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
+from samplevis.sampling import mass as mass_lib
 from samplevis.sampling.diagnostics import Diagnostics, diagnose
 from samplevis.sampling.energy import make_energy
 from samplevis.seeds import SeedLike, as_seed, fold_in
@@ -53,6 +54,8 @@ DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
         init="optimize",  # "optimize", "prior" or images [C, H, W, 3] in [0, 1]
         optimize_steps=256,  # render_vis steps for init="optimize"
         kernel="hmc",  # "hmc", "mala" or "nuts"
+        mass=None,  # "fisher" (per-band precision estimate) or "identity"; None: the
+        # kernel's default ("fisher", "identity" for NUTS adapting its step size)
         adapt_step_size=True,
         target_accept_prob=0.75,
         max_tree_depth=6,  # NUTS only
@@ -218,6 +221,16 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
             "adapt_step_size needs a burn-in to adapt in: num_burnin_steps >= 2; got "
             f"{opts['num_burnin_steps']}. Raise num_burnin_steps or set adapt_step_size=False."
         )
+    nuts_adapting = opts["kernel"] == "nuts" and opts["adapt_step_size"]
+    if opts["mass"] is None:
+        opts["mass"] = "identity" if nuts_adapting else "fisher"
+    if opts["mass"] not in mass_lib.KINDS:
+        _fail("mass", f"one of {mass_lib.KINDS} or None", opts["mass"])
+    if opts["mass"] == "fisher" and nuts_adapting:
+        raise ValueError(
+            "hmc_opts mass='fisher' with kernel='nuts' needs adapt_step_size=False (TFP's "
+            "preconditioned NUTS cannot adapt its step size); use kernel='hmc' or mass='identity'."
+        )
     init = opts["init"]
     if isinstance(init, str):
         if init not in INIT_KINDS:
@@ -342,7 +355,9 @@ def render(
         temperature or target_ratio (rho: T is set so the samples keep about
         this share of the optimized objective; default 0.8), prior_weight,
         num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
-        optimize_steps, kernel ("hmc", "mala", "nuts"), adapt_step_size,
+        optimize_steps, kernel ("hmc", "mala", "nuts"), mass ("fisher": a
+        diagonal mass from the objective's squared gradients at the starts,
+        averaged per colour channel and frequency band; "identity"), adapt_step_size,
         target_accept_prob, max_tree_depth, block_steps. Unknown keys are an
         error.
       param_f: the parameterization (or a function returning it); its batch is
@@ -436,6 +451,11 @@ def render(
         kernels.default_adaptation_steps(opts["num_burnin_steps"])
         if opts["adapt_step_size"] else None
     )
+    momentum = None
+    if opts["mass"] == "fisher":
+        momentum = mass_lib.momentum_distribution(
+            mass_lib.fisher_mass(energy, state, mass_lib.state_groups(image_param))
+        )
     kernel = kernels.make_kernel(
         energy,
         opts["kernel"],
@@ -444,6 +464,7 @@ def render(
         num_adaptation_steps=adaptation,
         target_accept_prob=opts["target_accept_prob"],
         max_tree_depth=opts["max_tree_depth"],
+        momentum_distribution=momentum,
     )
     plan = chain_lib.ChainPlan(
         opts["num_results"], opts["num_burnin_steps"], opts["num_steps_between_results"],
