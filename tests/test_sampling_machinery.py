@@ -237,3 +237,10 @@ def test_diagnostics_serialise_to_standard_json(runs):
     assert len(data["rhat"]) == C and data["scalar"] == "target_log_prob"
     empty = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
     assert json.loads(empty.to_json())["rhat"] == [None] * C
+
+
+def test_ess_does_not_log_tensorflow_warnings_about_its_own_fft(caplog):
+    draws = np.random.default_rng(0).normal(size=(100, 3))
+    ess = diagnostics.ess_per_chain(draws)
+    assert np.all((ess > 30) & (ess < 200)), ess  # iid draws: ESS about n
+    assert not [r for r in caplog.records if "casting an input of type complex" in r.getMessage()]

@@ -7,10 +7,12 @@ each chain); the cross-chain R-hat is reported as a measure of multimodality.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import logging
 import math
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import tensorflow as tf
@@ -125,12 +127,32 @@ def split_rhat_across_chains(draws: np.ndarray) -> float:
     return float(rhat.numpy())
 
 
+class _DropComplexCastWarning(logging.Filter):
+    """TFP's autocorrelation takes the real part of an FFT on purpose; TF warns about that cast."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "casting an input of type complex" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_complex_casts() -> Iterator[None]:
+    log_filter = _DropComplexCastWarning()
+    tf.get_logger().addFilter(log_filter)
+    try:
+        yield
+    finally:
+        tf.get_logger().removeFilter(log_filter)
+
+
 def ess_per_chain(draws: np.ndarray) -> np.ndarray:
     """Effective sample size of each column of [n, C] draws, [C]."""
     draws = np.asarray(draws, np.float64)
     if draws.shape[0] < 2:
         return np.full(draws.shape[1:], float(draws.shape[0]))
-    ess = tfp.mcmc.effective_sample_size(tf.constant(draws), filter_beyond_positive_pairs=True)
+    with _quiet_complex_casts():
+        ess = tfp.mcmc.effective_sample_size(
+            tf.constant(draws), filter_beyond_positive_pairs=True
+        )
     return ess.numpy()
 
 
