@@ -112,6 +112,11 @@ def cmd_sample(args) -> int:
         print(path)
     if result.diagnostics is not None:
         print(result.diagnostics.summary(), file=sys.stderr)
+        unsettled = result.diagnostics.unsettled_chains
+        if unsettled:
+            print(f"samplevis: chains {list(unsettled)} were still drifting (split R-hat > 1.05); "
+                  "for samples from the settled distribution raise --num-burnin-steps and "
+                  "--num-results.", file=sys.stderr)
     if result.interrupted:
         print("samplevis: interrupted; wrote the samples drawn so far.", file=sys.stderr)
     return 0

@@ -1,5 +1,6 @@
 """The MCMC machinery on targets whose answer is known exactly (Gaussians)."""
 
+import dataclasses
 import json
 import math
 
@@ -214,6 +215,13 @@ def test_split_rhat_is_one_for_iid_draws_and_large_for_a_drifting_chain():
     rhat = diagnostics.split_rhat_per_chain(drift)
     assert abs(rhat[0] - 1) < 0.01 and rhat[1] > 1.5
     assert math.isnan(diagnostics.split_rhat_per_chain(iid[:3])[0])
+
+
+def test_unsettled_chains_are_those_with_split_rhat_above_1_05(runs):
+    diag = diagnostics.diagnose(runs["hmc"])
+    assert diag.unsettled_chains == ()  # a Gaussian target, well mixed
+    marked = dataclasses.replace(diag, rhat=(1.0, 1.6, math.nan, 1.04))
+    assert marked.unsettled_chains == (1,)
 
 
 def test_ess_matches_theory_for_iid_and_autoregressive_draws():

@@ -23,6 +23,8 @@ from samplevis.sampling.kernels import step_stats
 
 # Split R-hat needs two halves of at least two draws each.
 MIN_DRAWS_FOR_RHAT = 4
+# Above this a chain's two halves disagree: it had not settled (Vehtari et al. 2021).
+RHAT_LIMIT = 1.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +62,11 @@ class Diagnostics:
     scalar: str
     num_results: int
     interrupted: bool
+
+    @property
+    def unsettled_chains(self) -> tuple[int, ...]:
+        """Chains whose split R-hat exceeds RHAT_LIMIT: still drifting when sampling ended."""
+        return tuple(c for c, r in enumerate(self.rhat) if math.isfinite(r) and r > RHAT_LIMIT)
 
     @property
     def divergence_rate(self) -> float:
