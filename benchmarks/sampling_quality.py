@@ -42,6 +42,7 @@ CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 DIVERSITY_LAYERS = ("top_activation", "block5c_add")  # the first that is not the objective's
 FRESH_TRANSFORM_DRAWS = 8
+GIF_EVERY = 3  # every third sample is a GIF frame: 20 frames, about 1.7 MB per GIF
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None) -> tupl
                    result.init_images, result.init_activations, diag, seconds, spec)
     if image_dir is not None:
         slug = spec.replace(":", "_")
-        result.save_gif(image_dir / f"{slug}_samples.gif")
+        result.save_gif(image_dir / f"{slug}_samples.gif", every=GIF_EVERY)
         io.save_png(image_dir / f"{slug}_opt.png", result.init_images[0])
         std = metrics.pixel_std_map(result.images[:, 0])
         io.save_png(image_dir / f"{slug}_std.png", np.repeat((std / std.max())[..., None], 3, -1))
@@ -235,7 +236,7 @@ def main() -> None:
                              diag, time.perf_counter() - t0, f"{spec} original (pixel logits, T=1)"))
         if args.images is not None:
             io.save_gif(args.images / "original_configuration.gif",
-                        np.stack([io.grid(f, ncols=len(f)) for f in images]))
+                        np.stack([io.grid(f, ncols=len(f)) for f in images[::GIF_EVERY]]))
     print()
     print_table(rows)
 

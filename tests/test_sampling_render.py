@@ -175,6 +175,12 @@ def test_save_gif_and_pngs_write_one_frame_and_file_per_sample(result, tmp_path)
     assert len(paths) == 4 * CHAINS and all(p.exists() for p in paths)
     with pytest.raises(ValueError, match="chain must be in 0..1"):
         result.save_gif(tmp_path / "bad.gif", chain=5)
+    # every third sample: frames 0 and 3 of 4
+    sparse = iio.imread(result.save_gif(tmp_path / "sparse.gif", chain=1, every=3), index=None)
+    assert sparse.shape[0] == 2
+    np.testing.assert_array_equal(sparse[1], one[3])
+    with pytest.raises(ValueError, match="every must be an int >= 1"):
+        result.save_gif(tmp_path / "bad.gif", every=0)
 
 
 def brightness_above_half():

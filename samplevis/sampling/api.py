@@ -126,20 +126,26 @@ class SampleResult:
 
         return io.save_png(path, self.grid(with_init))
 
-    def save_gif(self, path, fps: float = 4.0, chain: int | None = None) -> Path:
-        """An animated GIF of the samples: one chain, or (chain=None) all chains side by side."""
+    def save_gif(self, path, fps: float = 4.0, chain: int | None = None, every: int = 1) -> Path:
+        """An animated GIF of the samples: one chain, or (chain=None) all chains side by side.
+
+        `every` keeps every k-th sample as a frame (long runs make large GIFs).
+        """
         from samplevis import io
 
         if self.images.shape[0] == 0:
             raise ValueError("no samples to write: the run was interrupted before the first one.")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1 (keep every k-th sample); got {every!r}.")
+        images = self.images[::every]
         if chain is None:
-            frames = np.stack([io.grid(f, ncols=self.num_chains) for f in self.images])
+            frames = np.stack([io.grid(f, ncols=self.num_chains) for f in images])
         else:
             if not 0 <= chain < self.num_chains:
                 raise ValueError(
                     f"chain must be in 0..{self.num_chains - 1} or None for all; got {chain}."
                 )
-            frames = self.images[:, chain]
+            frames = images[:, chain]
         return io.save_gif(path, frames, fps=fps)
 
     def save_pngs(self, directory, prefix: str = "sample") -> list[Path]:

