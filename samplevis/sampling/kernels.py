@@ -18,6 +18,13 @@ KINDS = ("hmc", "mala", "nuts")
 # Stan's and TFP NUTS's threshold: an energy error above this is a divergence.
 MAX_ENERGY_ERROR = 1000.0
 
+# Sampler family -> (identity-mass kernel, kernel taking a momentum distribution).
+_SAMPLERS = {
+    "hmc": (tfp.mcmc.HamiltonianMonteCarlo,
+            tfp.experimental.mcmc.PreconditionedHamiltonianMonteCarlo),
+    "nuts": (tfp.mcmc.NoUTurnSampler, tfp.experimental.mcmc.PreconditionedNoUTurnSampler),
+}
+
 
 class StepStats(NamedTuple):
     """Per-chain scalars of one transition, each of shape [C]."""
@@ -113,33 +120,19 @@ def make_kernel(
     mass = {} if momentum_distribution is None else dict(
         momentum_distribution=momentum_distribution
     )
+    plain, preconditioned = _SAMPLERS["nuts" if kind == "nuts" else "hmc"]
+    sampler = preconditioned if mass else plain
     if kind == "nuts":
         if int(max_tree_depth) < 1:
             raise ValueError(f"max_tree_depth must be >= 1; got {max_tree_depth}.")
-        nuts = (
-            tfp.mcmc.NoUTurnSampler if not mass
-            else tfp.experimental.mcmc.PreconditionedNoUTurnSampler
-        )
-        kernel = nuts(
-            target_log_prob_fn,
-            step_size=step_size,
-            max_tree_depth=int(max_tree_depth),
-            max_energy_diff=MAX_ENERGY_ERROR,
-            **mass,
-        )
+        settings = dict(max_tree_depth=int(max_tree_depth), max_energy_diff=MAX_ENERGY_ERROR)
     else:
-        hmc = (
-            tfp.mcmc.HamiltonianMonteCarlo if not mass
-            else tfp.experimental.mcmc.PreconditionedHamiltonianMonteCarlo
-        )
-        kernel = hmc(
-            target_log_prob_fn,
-            step_size=step_size,
+        settings = dict(
             num_leapfrog_steps=1 if kind == "mala" else int(num_leapfrog_steps),
             # Keep the step size in the results so it can be traced without adaptation.
             store_parameters_in_results=True,
-            **mass,
         )
+    kernel = sampler(target_log_prob_fn, step_size=step_size, **settings, **mass)
     if num_adaptation_steps is None:
         return kernel
     if kind == "nuts" and mass:
