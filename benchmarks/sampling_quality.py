@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,7 @@ class Row:
     rhat: float
     ess: float
     seconds: float
+    tuned: float = float("nan")  # tuned T over the rule's first T
 
 
 def photos(size: int) -> np.ndarray:
@@ -138,6 +140,8 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None) -> tupl
     diag = dict(accept=d.accept_prob, divergent=d.divergence_rate, rhat=d.rhat, ess=d.ess)
     row = evaluate(model, obj, diversity_layer(layer), result.images, result.activations,
                    result.init_images, result.init_activations, diag, seconds, spec)
+    if len(result.temperatures):
+        row = dataclasses.replace(row, tuned=result.temperature / result.temperatures[0])
     if image_dir is not None:
         slug = spec.replace(":", "_")
         result.save_gif(image_dir / f"{slug}_samples.gif", every=GIF_EVERY)
@@ -182,7 +186,7 @@ def original_configuration(model, obj, starts: np.ndarray, num_results: int, bur
 
 def print_table(rows: list[Row]) -> None:
     header = ("objective", "ratio", "robust", "slope", "hf", "hf start", "div 0", "div x",
-              "div w", "acc", "divg %", "rhat", "ess", "s")
+              "div w", "acc", "divg %", "rhat", "ess", "T / rule", "s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
@@ -190,7 +194,7 @@ def print_table(rows: list[Row]) -> None:
             r.name, f"{r.ratio:.2f}", f"{r.robust:.2f}", f"{r.slope:.2f}", f"{r.hf:.3f}",
             f"{r.hf_start:.3f}", f"{r.div_starts:.3f}", f"{r.div_between:.3f}",
             f"{r.div_within:.3f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}", f"{r.divergent:.1f}",
-            f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.seconds:.0f}",
+            f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}", f"{r.seconds:.0f}",
         ]))
 
 

@@ -96,7 +96,8 @@ def cmd_sample(args) -> int:
     obj = _objective(args.objective)
     opts = dict(num_results=args.num_results, num_chains=args.num_chains)
     for key in ("num_burnin_steps", "num_leapfrog_steps", "num_steps_between_results",
-                "temperature", "target_ratio", "kernel", "mass", "optimize_steps"):
+                "temperature", "target_ratio", "temperature_steps", "kernel", "mass",
+                "optimize_steps"):
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
@@ -130,6 +131,7 @@ def run_report(objective, result) -> dict:
         "options": dict(result.options) | {"init": str(result.options["init"])},
         "seed": result.seed,
         "temperature": result.temperature,
+        "temperatures_tuning": result.temperatures,
         "prior_weight": result.prior_weight,
         "interrupted": result.interrupted,
         "init_activations": result.init_activations,
@@ -195,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float)
     p.add_argument("--target-ratio", type=float,
                    help="activation to keep, as a fraction of the optimized one (sets temperature)")
+    p.add_argument("--temperature-steps", type=int,
+                   help="steps tuning the temperature to --target-ratio before burn-in "
+                        "(default 120; 0 keeps the first estimate)")
     p.add_argument("--kernel", choices=("hmc", "mala", "nuts"))
     p.add_argument("--mass", choices=("fisher", "identity"),
                    help="HMC mass: per frequency band from the objective's gradients (default "

@@ -42,7 +42,7 @@ def image_param():
 
 
 QUICK = dict(num_results=4, num_burnin_steps=8, num_steps_between_results=0, block_steps=4,
-             optimize_steps=8, num_leapfrog_steps=4)
+             optimize_steps=8, num_leapfrog_steps=4, temperature_steps=0)
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +78,29 @@ def test_same_seed_gives_identical_samples(model, result):
     np.testing.assert_array_equal(again.activations, result.activations)
 
 
-def test_temperature_follows_the_target_ratio_rule(result):
+def test_temperature_follows_the_target_ratio_rule_without_tuning(result):
     d = image_param().state_size
     expected = api.TEMPERATURE_MULTIPLIER * 2 * (1 - 0.8) * result.init_activations.mean() / d
     assert result.temperature == pytest.approx(expected, rel=1e-6)
     assert result.options["target_ratio"] == 0.8
+    assert result.temperatures.shape == (0,)
+
+
+def test_tuned_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(model, result):
+    opts = dict(QUICK, temperature_steps=60)
+    tuned = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
+                             progress=False)
+    np.testing.assert_array_equal(tuned.init_images, result.init_images)
+    assert tuned.temperatures.shape == (2,)  # two stages of 30 steps
+    assert tuned.temperatures[0] == pytest.approx(result.temperature, rel=1e-6)
+    assert tuned.temperature != tuned.temperatures[-1]  # the update after the last stage
+    assert tuned.burnin_activations.shape == (60 + 8, CHAINS)
+    assert tuned.images.shape == result.images.shape
+
+
+def test_temperature_steps_default_to_tuning_only_with_a_target_ratio():
+    assert api.resolve_options({})["temperature_steps"] == api.TEMPERATURE_STEPS
+    assert api.resolve_options(dict(temperature=0.1))["temperature_steps"] == 0
 
 
 def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
@@ -101,6 +119,8 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     (dict(init=np.zeros([3, 8, 8])), r"images \[C, H, W, 3\]"),
     (dict(mass="dense"), r"mass.*one of \('fisher', 'identity'\)"),
     (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
+    (dict(temperature=0.1, temperature_steps=30), "temperature_steps tune T"),
+    (dict(temperature_steps=-1), "temperature_steps.*int >= 0"),
 ])
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):

@@ -26,6 +26,7 @@ import tensorflow as tf
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
+from samplevis.sampling import temperature as temperature_lib
 from samplevis.sampling.diagnostics import Diagnostics, diagnose
 from samplevis.sampling.energy import make_energy
 from samplevis.seeds import SeedLike, as_seed, fold_in
@@ -36,7 +37,9 @@ from samplevis.seeds import SeedLike, as_seed, fold_in
 # Measured on EfficientNet-Lite0 (128 px, 4 chains, K = 2, L = 8, 100 burn-in
 # steps, 10 results 2 steps apart, rho = 0.8): multipliers 20 / 30 / 100 kept
 # 0.80 / 0.68 / 0.14 of a* on block6a_expand_activation:301, and 20 kept 0.82 on
-# block5c_add:12. Chains still drift after that burn-in, so longer runs keep less.
+# block5c_add:12. Chains still drift after that burn-in, so longer runs keep less,
+# and other units keep more (0.99 on block5a_expand_activation:100): the rule only
+# gives the first T, which `temperature_steps` then tune (sampling/temperature.py).
 TEMPERATURE_MULTIPLIER = 20.0
 
 DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
@@ -49,6 +52,8 @@ DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
         num_chains=None,  # default: the parameterization's batch, else 4
         temperature=None,  # T in objective units; default from target_ratio
         target_ratio=None,  # rho; 0.8 when no temperature is given
+        temperature_steps=None,  # steps tuning T to target_ratio before burn-in;
+        # None: TEMPERATURE_STEPS with target_ratio, 0 with a given temperature
         prior_weight=1.0,  # lam, precision of the N(0, I) prior on z
         num_transforms=2,  # K fixed draws of the standard transforms
         init="optimize",  # "optimize", "prior" or images [C, H, W, 3] in [0, 1]
@@ -63,6 +68,7 @@ DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
     )
 )
 DEFAULT_TARGET_RATIO = 0.8
+TEMPERATURE_STEPS = 120  # 4 stages of tuning T (see sampling/temperature.py)
 RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
 DEFAULT_NUM_CHAINS = 4
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
@@ -78,9 +84,11 @@ class SampleResult:
       activations: float32 [N, C], objective under the K fixed transforms.
       init_images: float32 [C, H, W, 3], the chains' starts.
       init_activations: float32 [C], the starts' objective (a*).
-      burnin_activations: float32 [n_burnin, C], the objective during burn-in.
+      burnin_activations: float32 [n, C], the objective during the steps
+        tuning T and then burn-in.
       diagnostics: MCMC health (None if interrupted before sampling began).
       temperature: T used, objective units.
+      temperatures: float [S], T during each stage of tuning it (empty if not tuned).
       prior_weight: lam used.
       interrupted: True when Ctrl-C stopped the run; the fields hold what
         was drawn until then.
@@ -95,6 +103,7 @@ class SampleResult:
     burnin_activations: np.ndarray
     diagnostics: Diagnostics | None
     temperature: float
+    temperatures: np.ndarray
     prior_weight: float
     interrupted: bool
     seed: np.ndarray
@@ -205,7 +214,16 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
         )
     if opts["temperature"] is not None:
         _positive(opts, "temperature")
+        if opts["temperature_steps"]:
+            raise ValueError(
+                "hmc_opts temperature_steps tune T to target_ratio; with a given temperature "
+                f"set it to 0 or None; got temperature_steps={opts['temperature_steps']!r}."
+            )
+        opts["temperature_steps"] = 0
     else:
+        if opts["temperature_steps"] is None:
+            opts["temperature_steps"] = TEMPERATURE_STEPS
+        _int(opts, "temperature_steps", 0)
         ratio = DEFAULT_TARGET_RATIO if opts["target_ratio"] is None else opts["target_ratio"]
         if not _is_number(ratio) or not 0 < ratio < 1:
             _fail("target_ratio", "a number in (0, 1), the activation share to keep", ratio)
@@ -358,8 +376,9 @@ def render(
       hmc_opts: options; keys and defaults in `DEFAULTS`:
         num_results, step_size, num_leapfrog_steps, num_burnin_steps,
         num_steps_between_results (as the original project), num_chains,
-        temperature or target_ratio (rho: T is set so the samples keep about
-        this share of the optimized objective; default 0.8), prior_weight,
+        temperature or target_ratio (rho: T is tuned so the samples keep about
+        this share of the optimized objective; default 0.8), temperature_steps
+        (steps tuning T before burn-in, default 120), prior_weight,
         num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
         optimize_steps, kernel ("hmc", "mala", "nuts"), mass ("fisher": a
         diagonal mass from the objective's squared gradients at the starts,
@@ -429,22 +448,23 @@ def render(
         )
     energy = dataclasses.replace(energy, temperature=temperature)
     init_images = image_param.to_image(state).numpy()
+    tuning = None
 
     def result(run: chain_lib.ChainRun | None, stopped: bool) -> SampleResult:
         c = image_param.batch
         samples = run.samples if run is not None else tuple(
             np.zeros([0, *s.shape], np.float32) for s in state
         )
+        burnin = [r.burnin_trace["activation"] for r in (tuning and tuning.run, run) if r]
         return SampleResult(
             images=_frozen(_images(image_param, samples)),
             activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),
             init_images=_frozen(init_images),
             init_activations=_frozen(init_activations),
-            burnin_activations=_frozen(
-                run.burnin_trace["activation"] if run else np.zeros([0, c])
-            ),
+            burnin_activations=_frozen(np.concatenate(burnin) if burnin else np.zeros([0, c])),
             diagnostics=diagnose(run, "activation") if run is not None else None,
             temperature=float(temperature),
+            temperatures=_frozen(tuning.temperatures if tuning else np.zeros([0])),
             prior_weight=opts["prior_weight"],
             interrupted=stopped,
             seed=_frozen(base.numpy()),
@@ -453,25 +473,43 @@ def render(
 
     if interrupted:
         return result(None, True)
-    adaptation = (
-        kernels.default_adaptation_steps(opts["num_burnin_steps"])
-        if opts["adapt_step_size"] else None
-    )
-    momentum = None
-    if opts["mass"] == "fisher":
-        momentum = mass_lib.momentum_distribution(
-            mass_lib.fisher_mass(energy, state, mass_lib.state_groups(image_param))
+
+    def make_kernel(energy, state, step_size, num_burnin_steps: int):
+        adaptation = (
+            kernels.default_adaptation_steps(num_burnin_steps) if opts["adapt_step_size"] else None
         )
-    kernel = kernels.make_kernel(
-        energy,
-        opts["kernel"],
-        kernels.per_chain_step_size(opts["step_size"], state),
-        num_leapfrog_steps=opts["num_leapfrog_steps"],
-        num_adaptation_steps=adaptation,
-        target_accept_prob=opts["target_accept_prob"],
-        max_tree_depth=opts["max_tree_depth"],
-        momentum_distribution=momentum,
-    )
+        momentum = None
+        if opts["mass"] == "fisher":
+            momentum = mass_lib.momentum_distribution(
+                mass_lib.fisher_mass(energy, state, mass_lib.state_groups(image_param))
+            )
+        return kernels.make_kernel(
+            energy,
+            opts["kernel"],
+            kernels.per_chain_step_size(step_size, state),
+            num_leapfrog_steps=opts["num_leapfrog_steps"],
+            num_adaptation_steps=adaptation,
+            target_accept_prob=opts["target_accept_prob"],
+            max_tree_depth=opts["max_tree_depth"],
+            momentum_distribution=momentum,
+        )
+
+    step_size = opts["step_size"]
+    if opts["temperature_steps"]:
+        tuning = temperature_lib.tune_temperature(
+            energy,
+            lambda e: make_kernel(e, state, step_size, opts["temperature_steps"]),
+            state, float(np.mean(init_activations)), opts["target_ratio"],
+            opts["temperature_steps"], seed=fold_in(base, 3), progress=progress,
+        )
+        if tuning.run.interrupted:
+            return result(None, True)
+        temperature = tuning.temperature
+        energy = dataclasses.replace(energy, temperature=temperature)
+        state = tuning.run.final_state
+        # The tuned step sizes are a better start than the option's.
+        step_size = tuning.run.burnin_trace["step_size"][-1]
+    kernel = make_kernel(energy, state, step_size, opts["num_burnin_steps"])
     plan = chain_lib.ChainPlan(
         opts["num_results"], opts["num_burnin_steps"], opts["num_steps_between_results"],
         opts["block_steps"],

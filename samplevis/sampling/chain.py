@@ -23,11 +23,13 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tqdm.auto import tqdm
 
-from samplevis.sampling.kernels import num_adaptation_steps_of, step_stats
+from samplevis.sampling.kernels import num_adaptation_steps_of, refreshed_results, step_stats
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 # A per-chain scalar to trace: (state parts [C, ...], target log-prob [C]) -> [C].
 TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]
+# Called after a block with (block index, the block's trace); True = it changed the target.
+RetargetFn = Callable[[int, Mapping[str, np.ndarray]], bool]
 
 STEP_KEYS = ("is_accepted", "log_accept_ratio", "target_log_prob", "step_size", "divergent")
 COUNT_KEYS = ("steps", "accepted", "divergent", "accept_prob")
@@ -299,6 +301,8 @@ def _drive(
     progress: bool,
     on_block: Callable[[int], None] | None,
     jit_compile: bool,
+    retarget: RetargetFn | None = None,
+    desc: str = "sampling",
 ) -> ChainRun:
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
@@ -312,7 +316,7 @@ def _drive(
         initial=sum(b.steps for b in blocks[:first_block]),
         disable=not progress,
         unit="step",
-        desc="sampling",
+        desc=desc,
     )
     try:
         for index in range(first_block, len(blocks)):
@@ -331,6 +335,13 @@ def _drive(
             state = [s[-1] for s in states]
             kernel_results = new_results
             recorder.add(block, kept, trace_np, counts)
+            if retarget is not None and retarget(index, trace_np):
+                # The cached log-density and gradient belong to the old target.
+                kernel_results = kernel_results._replace(
+                    inner_results=refreshed_results(
+                        kernel.inner_kernel, state, kernel_results.inner_results
+                    )
+                )
             done = index + 1
             bar.update(block.steps)
             bar.set_postfix(_postfix(trace_np, list(trace_fns)), refresh=False)
@@ -383,6 +394,8 @@ def run_chains(
     progress: bool = True,
     on_block: Callable[[int], None] | None = None,
     jit_compile: bool = False,
+    retarget: RetargetFn | None = None,
+    desc: str = "sampling",
 ) -> ChainRun:
     """Run chains from `initial_state` following `plan`.
 
@@ -396,6 +409,11 @@ def run_chains(
       on_block: called with the block index before each block (for callbacks
         and for testing interruption).
       jit_compile: compile blocks with XLA.
+      retarget: called after each block with its index and trace; it may change
+        the target density (through a variable the target reads) and then
+        returns True, so the kernel results are recomputed at the current
+        state. Step-size adaptation keeps its state.
+      desc: the progress bar's label.
 
     Returns:
       a ChainRun; `interrupted` is True when Ctrl-C stopped it, and then it
@@ -415,7 +433,7 @@ def run_chains(
     results = tally.bootstrap_results(state)
     return _drive(
         tally, plan, as_seed(seed), state, results, 0, None,
-        dict(trace_fns or {}), progress, on_block, jit_compile,
+        dict(trace_fns or {}), progress, on_block, jit_compile, retarget, desc,
     )
 
 

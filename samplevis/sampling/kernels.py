@@ -164,6 +164,22 @@ def num_adaptation_steps_of(kernel: tfp.mcmc.TransitionKernel) -> int | None:
     return None
 
 
+def refreshed_results(
+    kernel: tfp.mcmc.TransitionKernel, state: Sequence[tf.Tensor], kernel_results: Any
+) -> Any:
+    """`kernel_results` with the sampler's cached target values recomputed at `state`.
+
+    For a target that changed between steps (a new temperature): the sampler's
+    results are bootstrapped afresh, while step-size adaptation keeps its
+    state (it sets the step size before every step).
+    """
+    if isinstance(kernel, tfp.mcmc.DualAveragingStepSizeAdaptation):
+        return kernel_results._replace(
+            inner_results=kernel.inner_kernel.bootstrap_results(list(state))
+        )
+    return kernel.bootstrap_results(list(state))
+
+
 def _innermost(kernel_results: Any) -> Any:
     """Unwrap step-size adaptation (and similar) results to the sampler's own."""
     while hasattr(kernel_results, "inner_results"):

@@ -1,0 +1,93 @@
+"""Tuning the temperature to a target ratio, on a Gaussian target whose answer is exact."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from samplevis.sampling import kernels, temperature
+
+D, C = 50, 4
+PEAK, CURVATURE, LAM = 10.0, 1.0, 1.0
+
+
+def exact_temperature(rho: float) -> float:
+    """T at which E[A] = rho * PEAK for A = PEAK - CURVATURE |z|^2 / 2 under the prior.
+
+    pi(z) ~ exp(A / T - LAM |z|^2 / 2) is N(0, 1 / P) per coordinate, P = CURVATURE / T + LAM,
+    so E[A] = PEAK - CURVATURE D / (2 P); solve for T.
+    """
+    drop = (1.0 - rho) * PEAK
+    return 2.0 * drop * CURVATURE / (CURVATURE * D - 2.0 * drop * LAM)
+
+
+@dataclasses.dataclass(frozen=True)
+class QuadraticEnergy:
+    """log pi(z) = A(z) / T - LAM |z|^2 / 2 with the peak of A at z = 0."""
+
+    temperature: object
+
+    def activation(self, z):
+        return PEAK - CURVATURE * tf.reduce_sum(z * z, -1) / 2
+
+    def __call__(self, z):
+        return self.activation(z) / self.temperature - LAM * tf.reduce_sum(z * z, -1) / 2
+
+    def activation_from_log_prob(self, state, target_log_prob):
+        z = state[0]
+        return self.temperature * (target_log_prob + LAM * tf.reduce_sum(z * z, -1) / 2)
+
+
+def make_kernel(energy, steps):
+    z0 = tf.zeros([C, D])
+    return kernels.make_kernel(energy, "hmc", kernels.per_chain_step_size(0.05, [z0]),
+                               num_leapfrog_steps=8, num_adaptation_steps=steps)
+
+
+@pytest.mark.parametrize("start", [0.2, 5.0])
+def test_tuning_finds_the_temperature_that_keeps_the_target_ratio(start):
+    exact = exact_temperature(0.8)
+    steps = 5 * temperature.STAGE_STEPS
+    tuning = temperature.tune_temperature(
+        QuadraticEnergy(start * exact), lambda e: make_kernel(e, steps), [tf.zeros([C, D])],
+        PEAK, 0.8, steps, seed=0, progress=False,
+    )
+    assert tuning.temperatures[0] == pytest.approx(start * exact)
+    assert tuning.temperature == pytest.approx(exact, rel=0.15), tuning.temperatures / exact
+    assert tuning.ratios[-1] == pytest.approx(0.8, abs=0.05), tuning.ratios
+    assert tuning.run.burnin_trace["activation"].shape == (steps, C)
+
+
+def test_secant_update_scales_the_temperature_by_the_ratio_of_drops():
+    assert temperature.next_temperature(1.0, ratio=0.9, target_ratio=0.8) == pytest.approx(2.0)
+    assert temperature.next_temperature(1.0, ratio=0.6, target_ratio=0.8) == pytest.approx(0.5)
+    # A stage that kept everything (or more) raises T by the largest step allowed.
+    assert temperature.next_temperature(1.0, ratio=1.2, target_ratio=0.8) == temperature.MAX_FACTOR
+    assert temperature.next_temperature(1.0, ratio=-5.0, target_ratio=0.8) == pytest.approx(
+        1.0 / temperature.MAX_FACTOR
+    )
+
+
+def test_ctrl_c_while_tuning_keeps_the_finished_stages():
+    def stop_at_stage_2(index):
+        if index == 2:
+            raise KeyboardInterrupt
+
+    tuning = temperature.tune_temperature(
+        QuadraticEnergy(exact_temperature(0.8)), lambda e: make_kernel(e, 90),
+        [tf.zeros([C, D])], PEAK, 0.8, 90, seed=0, progress=False, on_block=stop_at_stage_2,
+    )
+    assert tuning.run.interrupted
+    assert len(tuning.temperatures) == 2
+    assert tuning.run.burnin_trace["activation"].shape == (2 * temperature.STAGE_STEPS, C)
+
+
+def test_tuning_needs_a_positive_optimum_and_a_ratio_in_0_1():
+    energy = QuadraticEnergy(0.1)
+    with pytest.raises(ValueError, match="a\\* > 0"):
+        temperature.tune_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
+                                     0.0, 0.8, 30, progress=False)
+    with pytest.raises(ValueError, match=r"target_ratio must lie in \(0, 1\)"):
+        temperature.tune_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
+                                     PEAK, 1.0, 30, progress=False)
