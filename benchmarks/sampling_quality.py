@@ -17,6 +17,7 @@ acc       Metropolis acceptance probability per chain, min-max (target 0.6-0.9)
 divg      divergent steps, % (target < 1)
 rhat      worst per-chain split R-hat of the activation after burn-in (target < 1.05)
 ess       smallest per-chain effective sample size of the activation
+T / rule  the temperature tuned to target_ratio over the rule's first estimate
 """
 from __future__ import annotations
 
