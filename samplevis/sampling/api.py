@@ -381,7 +381,7 @@ def render(
         (steps tuning T before burn-in, default 120), prior_weight,
         num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
         optimize_steps, kernel ("hmc", "mala", "nuts"), mass ("fisher": a
-        diagonal mass from the objective's squared gradients at the starts,
+        diagonal mass from the objective's squared gradients where burn-in starts,
         averaged per colour channel and frequency band; "identity"), adapt_step_size,
         target_accept_prob, max_tree_depth, block_steps. Unknown keys are an
         error.
@@ -391,7 +391,8 @@ def render(
       seed: int or stateless seed [2]; same seed and options give identical
         samples. None draws one (stored in `result.seed`).
       progress: show progress bars (optimization, then sampling per block).
-      on_block: called with the block index before every block of MCMC steps.
+      on_block: called with the block index before every block of burn-in and
+        sampling steps (the steps tuning T are not counted).
 
     Returns:
       a SampleResult. Ctrl-C returns what was drawn so far, `interrupted` set.
