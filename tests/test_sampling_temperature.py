@@ -39,18 +39,19 @@ class QuadraticEnergy:
         return self.temperature * (target_log_prob + LAM * tf.reduce_sum(z * z, -1) / 2)
 
 
-def make_kernel(energy, steps):
+def make_kernel(energy, steps, kind="hmc"):
     z0 = tf.zeros([C, D])
-    return kernels.make_kernel(energy, "hmc", kernels.per_chain_step_size(0.05, [z0]),
-                               num_leapfrog_steps=8, num_adaptation_steps=steps)
+    return kernels.make_kernel(energy, kind, kernels.per_chain_step_size(0.05, [z0]),
+                               num_leapfrog_steps=8, num_adaptation_steps=steps, max_tree_depth=4)
 
 
-@pytest.mark.parametrize("start", [0.2, 5.0])
-def test_tuning_finds_the_temperature_that_keeps_the_target_ratio(start):
+# Starting cold makes T rise, which a stale cached log-density would hide (every proposal rejected).
+@pytest.mark.parametrize("start, kind", [(0.2, "hmc"), (0.2, "mala"), (0.2, "nuts"), (5.0, "hmc")])
+def test_tuning_finds_the_temperature_that_keeps_the_target_ratio(start, kind):
     exact = exact_temperature(0.8)
     steps = 5 * temperature.STAGE_STEPS
     tuning = temperature.tune_temperature(
-        QuadraticEnergy(start * exact), lambda e: make_kernel(e, steps), [tf.zeros([C, D])],
+        QuadraticEnergy(start * exact), lambda e: make_kernel(e, steps, kind), [tf.zeros([C, D])],
         PEAK, 0.8, steps, seed=0, progress=False,
     )
     assert tuning.temperatures[0] == pytest.approx(start * exact)
