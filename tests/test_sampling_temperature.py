@@ -45,7 +45,7 @@ def make_kernel(energy, steps, kind="hmc"):
                                num_leapfrog_steps=8, num_adaptation_steps=steps, max_tree_depth=4)
 
 
-# Starting cold makes T rise, which a stale cached log-density would hide (every proposal rejected).
+# Starting cold makes T rise: with the old T's cached log-density every proposal would be rejected.
 @pytest.mark.parametrize("start, kind", [(0.2, "hmc"), (0.2, "mala"), (0.2, "nuts"), (5.0, "hmc")])
 def test_tuning_finds_the_temperature_that_keeps_the_target_ratio(start, kind):
     exact = exact_temperature(0.8)
