@@ -131,7 +131,7 @@ def run_report(objective, result) -> dict:
         "options": dict(result.options) | {"init": str(result.options["init"])},
         "seed": result.seed,
         "temperature": result.temperature,
-        "temperatures_tuning": result.temperatures,
+        "temperatures": result.temperatures,  # per stage of tuning T
         "prior_weight": result.prior_weight,
         "interrupted": result.interrupted,
         "init_activations": result.init_activations,

@@ -21,13 +21,15 @@ def test_render_writes_one_png_per_threshold(tmp_path, capsys):
 def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
                      "--num-results", "3", "--num-chains", "2", "--num-burnin-steps", "8",
-                     "--optimize-steps", "16", "--out", str(tmp_path), "--quiet"])
+                     "--optimize-steps", "16", "--temperature-steps", "60",
+                     "--out", str(tmp_path), "--quiet"])
     assert code == 0
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
     assert iio.imread(tmp_path / "samples.gif", index=None).shape[0] == 3
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert len(report["activations"]) == 3 and len(report["diagnostics"]["accept_prob"]) == 2
     assert report["temperature"] > 0
+    assert len(report["temperatures"]) == 2  # two 30-step stages tuning T
 
 
 def test_unknown_layer_exits_with_the_closest_names(capsys):
