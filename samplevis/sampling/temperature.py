@@ -12,8 +12,9 @@ each update is a secant step through the origin,
     T <- T * clip((1 - rho) / (1 - r), 1 / MAX_FACTOR, MAX_FACTOR),
 
 with r the share of a* kept over the second half of the stage. The chains
-answer a new T over tens of steps, so shorter stages overshoot: measured
-with 5-step stages on block6a_expand_activation:301, T rose 4.5-fold while the
+answer a new T over tens of steps, so short stages overshoot: measured on
+block6a_expand_activation:301 with 5-step stages (and a gentler update, the
+square root of the factor above, clipped to 2x), T rose 4.5-fold while the
 chains were still leaving their optimized starts, and the ratio then fell to
 0.62 against a target of 0.8.
 """
