@@ -205,6 +205,10 @@ def main() -> None:
     parser.add_argument("--channels", nargs="*", help="layer:channel objectives to sample")
     parser.add_argument("--images", type=Path, help="write sample GIFs, starts and std maps here")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--temperature-steps", type=int, default=120,
+                        help="steps tuning T to rho = 0.8 before burn-in (default 120; 0: none)")
+    parser.add_argument("--num-transforms", type=int, default=2,
+                        help="K fixed transforms the target averages over (default 2)")
     parser.add_argument("--mass", choices=("fisher", "identity"), default="fisher",
                         help="HMC mass: per-band precision estimate (default) or identity")
     args = parser.parse_args()
@@ -214,7 +218,8 @@ def main() -> None:
     # Long enough for a per-chain R-hat to mean something: 60 kept draws after 200 burn-in steps.
     opts = dict(num_chains=4, num_results=20 if args.quick else 60,
                 num_burnin_steps=100 if args.quick else 200,
-                optimize_steps=128 if args.quick else 256, mass=args.mass)
+                optimize_steps=128 if args.quick else 256, mass=args.mass,
+                num_transforms=args.num_transforms, temperature_steps=args.temperature_steps)
     reference = photos(128)
     noise = np.random.default_rng(0).uniform(0, 1, (8, 128, 128, 3))
     print(f"EfficientNet-Lite0, 128 px images, seed 0, hmc_opts {opts}")
