@@ -475,7 +475,8 @@ def render(
     if interrupted:
         return result(None, True)
 
-    def make_kernel(energy, state, step_size, num_burnin_steps: int):
+    def build_kernel(energy, state, step_size, num_burnin_steps: int):
+        """The options' kernel, its mass measured at `state` and T of `energy`."""
         adaptation = (
             kernels.default_adaptation_steps(num_burnin_steps) if opts["adapt_step_size"] else None
         )
@@ -499,7 +500,7 @@ def render(
     if opts["temperature_steps"]:
         tuning = temperature_lib.tune_temperature(
             energy,
-            lambda e: make_kernel(e, state, step_size, opts["temperature_steps"]),
+            lambda e: build_kernel(e, state, step_size, opts["temperature_steps"]),
             state, float(np.mean(init_activations)), opts["target_ratio"],
             opts["temperature_steps"], seed=fold_in(base, 3), progress=progress,
         )
@@ -510,7 +511,7 @@ def render(
         state = tuning.run.final_state
         # The tuned step sizes are a better start than the option's.
         step_size = tuning.run.burnin_trace["step_size"][-1]
-    kernel = make_kernel(energy, state, step_size, opts["num_burnin_steps"])
+    kernel = build_kernel(energy, state, step_size, opts["num_burnin_steps"])
     plan = chain_lib.ChainPlan(
         opts["num_results"], opts["num_burnin_steps"], opts["num_steps_between_results"],
         opts["block_steps"],
