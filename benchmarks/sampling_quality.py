@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import argparse
 import time
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,7 @@ import tensorflow_probability as tfp
 
 import samplevis
 from samplevis import io, objectives, optimize, transform, zoo
-from samplevis.sampling import metrics
+from samplevis.sampling import api, metrics
 from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
 
 CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
@@ -142,7 +141,7 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None) -> tupl
     row = evaluate(model, obj, diversity_layer(layer), result.images, result.activations,
                    result.init_images, result.init_activations, diag, seconds, spec)
     if len(result.temperatures):
-        row = dataclasses.replace(row, tuned=result.temperature / result.temperatures[0])
+        row = replace(row, tuned=result.temperature / result.temperatures[0])
     if image_dir is not None:
         slug = spec.replace(":", "_")
         result.save_gif(image_dir / f"{slug}_samples.gif", every=GIF_EVERY)
@@ -205,8 +204,9 @@ def main() -> None:
     parser.add_argument("--channels", nargs="*", help="layer:channel objectives to sample")
     parser.add_argument("--images", type=Path, help="write sample GIFs, starts and std maps here")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--temperature-steps", type=int, default=120,
-                        help="steps tuning T to rho = 0.8 before burn-in (default 120; 0: none)")
+    parser.add_argument("--temperature-steps", type=int, default=api.TEMPERATURE_STEPS,
+                        help=f"steps tuning T to rho = 0.8 before burn-in (default "
+                             f"{api.TEMPERATURE_STEPS}; 0: none)")
     parser.add_argument("--num-transforms", type=int, default=2,
                         help="K fixed transforms the target averages over (default 2)")
     parser.add_argument("--mass", choices=("fisher", "identity"), default="fisher",
