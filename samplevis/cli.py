@@ -96,8 +96,8 @@ def cmd_sample(args) -> int:
     obj = _objective(args.objective)
     opts = dict(num_results=args.num_results, num_chains=args.num_chains)
     for key in ("num_burnin_steps", "num_leapfrog_steps", "num_steps_between_results",
-                "temperature", "target_ratio", "temperature_steps", "kernel", "mass",
-                "optimize_steps"):
+                "temperature", "target_ratio", "temperature_steps", "prior_weight", "kernel",
+                "mass", "optimize_steps"):
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
@@ -200,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature-steps", type=int,
                    help="steps tuning the temperature to --target-ratio before burn-in "
                         "(default 120; 0 keeps the first estimate)")
+    p.add_argument("--prior-weight", type=float,
+                   help="precision of the Gaussian prior on the spectral state (default: its "
+                        "mean square matches the optimized starts')")
     p.add_argument("--kernel", choices=("hmc", "mala", "nuts"))
     p.add_argument("--mass", choices=("fisher", "identity"),
                    help="HMC mass: per frequency band from the objective's gradients (default "

@@ -30,6 +30,16 @@ def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
     assert len(report["activations"]) == 3 and len(report["diagnostics"]["accept_prob"]) == 2
     assert report["temperature"] > 0
     assert len(report["temperatures"]) == 2  # two 30-step stages tuning T
+    assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
+
+
+def test_sample_takes_a_given_prior_weight(tmp_path):
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
+                     "--num-results", "1", "--num-chains", "2", "--num-burnin-steps", "4",
+                     "--optimize-steps", "8", "--temperature-steps", "0", "--prior-weight", "3",
+                     "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    assert json.loads((tmp_path / "diagnostics.json").read_text())["prior_weight"] == 3.0
 
 
 def test_unknown_layer_exits_with_the_closest_names(capsys):

@@ -103,6 +103,38 @@ def test_temperature_steps_default_to_tuning_only_with_a_target_ratio():
     assert api.resolve_options(dict(temperature=0.1))["temperature_steps"] == 0
 
 
+def test_matched_prior_weight_is_the_state_size_over_the_mean_squared_norm():
+    # chain 0 is all ones, chain 1 all threes, over two parts: mean square (1 + 9) / 2 = 5
+    a = tf.constant(np.stack([np.ones([2, 3]), 3 * np.ones([2, 3])]), tf.float32)
+    b = tf.constant([[1.0], [3.0]])
+    assert energy.matched_prior_weight((a, b)) == pytest.approx(1 / 5)
+    assert energy.matched_prior_weight((tf.zeros([2, 4]),)) == 1.0
+
+
+def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_prior(model):
+    pattern = np.random.default_rng(1).uniform(-1, 1, (CHAINS, SIZE, SIZE, 3)).astype("float32")
+
+    def start(contrast: float):
+        return param.initialized(image_param(), 0.5 + contrast * pattern).init(None)
+
+    # The state is about linear in the pixel logits, so lam goes as 1 / contrast^2.
+    low, high = (energy.matched_prior_weight([tf.constant(s) for s in start(c)])
+                 for c in (0.02, 0.08))
+    assert low / high == pytest.approx(16, rel=0.03)
+    opts = dict(QUICK, init=0.5 + 0.02 * pattern, num_results=1)
+    matched = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
+                               progress=False)
+    assert matched.options["prior_weight"] is None
+    assert matched.prior_weight == pytest.approx(low, rel=1e-6)
+    given = samplevis.render(model, OBJECTIVE, hmc_opts=dict(opts, prior_weight=2.5),
+                             param_f=image_param, seed=0, progress=False)
+    assert given.prior_weight == 2.5
+    prior = samplevis.render(model, OBJECTIVE,
+                             hmc_opts=dict(QUICK, init="prior", temperature=0.1, num_results=1),
+                             param_f=image_param, seed=0, progress=False)
+    assert prior.prior_weight == 1.0
+
+
 def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     with pytest.raises(ValueError, match="unknown hmc_opts key.*num_leapfrog_step'.*allowed keys"):
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_leapfrog_step=3), progress=False)
@@ -121,6 +153,7 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
     (dict(temperature=0.1, temperature_steps=30), "temperature_steps tune T"),
     (dict(temperature_steps=-1), "temperature_steps.*int >= 0"),
+    (dict(prior_weight="auto"), "prior_weight.*number >= 0, or None"),
 ])
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):

@@ -28,7 +28,7 @@ from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
 from samplevis.sampling import temperature as temperature_lib
 from samplevis.sampling.diagnostics import Diagnostics, diagnose
-from samplevis.sampling.energy import make_energy
+from samplevis.sampling.energy import make_energy, matched_prior_weight
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 # T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) a* / d. The bare rule (multiplier 1) is
@@ -54,7 +54,8 @@ DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
         target_ratio=None,  # rho; 0.8 when no temperature is given
         temperature_steps=None,  # steps tuning T to target_ratio before burn-in;
         # None: TEMPERATURE_STEPS with target_ratio, 0 with a given temperature
-        prior_weight=1.0,  # lam, precision of the N(0, I) prior on z
+        prior_weight=None,  # lam, precision of the Gaussian prior on z; None: matched
+        # to the starts (prior mean square = theirs), 1 for init="prior"
         num_transforms=2,  # K fixed draws of the standard transforms
         init="optimize",  # "optimize", "prior" or images [C, H, W, 3] in [0, 1]
         optimize_steps=256,  # render_vis steps for init="optimize"
@@ -229,9 +230,10 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
             _fail("target_ratio", "a number in (0, 1), the activation share to keep", ratio)
         opts["target_ratio"] = float(ratio)
     prior = opts["prior_weight"]
-    if not _is_number(prior) or not prior >= 0:
-        _fail("prior_weight", "a number >= 0", prior)
-    opts["prior_weight"] = float(prior)
+    if prior is not None:
+        if not _is_number(prior) or not prior >= 0:
+            _fail("prior_weight", "a number >= 0, or None to match the starts", prior)
+        opts["prior_weight"] = float(prior)
     if opts["kernel"] not in kernels.KINDS:
         _fail("kernel", f"one of {kernels.KINDS}", opts["kernel"])
     accept = opts["target_accept_prob"]
@@ -378,7 +380,8 @@ def render(
         num_steps_between_results (as the original project), num_chains,
         temperature or target_ratio (rho: T is tuned so the samples keep about
         this share of the optimized objective; default 0.8), temperature_steps
-        (steps tuning T before burn-in, default 120), prior_weight,
+        (steps tuning T before burn-in, default 120), prior_weight (lam;
+        default: the prior's mean square matches the starts', 1 for init="prior"),
         num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
         optimize_steps, kernel ("hmc", "mala", "nuts"), mass ("fisher": a
         diagonal mass from the objective's squared gradients where burn-in starts,
@@ -412,8 +415,9 @@ def render(
         model, objective, image_param, opts, fold_in(base, 0), progress
     )
     transforms = transform_lib.standard_transforms if opts["num_transforms"] else ()
+    # T and lam are set once the starts are known.
     energy = make_energy(
-        model, objective, image_param, temperature=1.0, prior_weight=opts["prior_weight"],
+        model, objective, image_param, temperature=1.0, prior_weight=1.0,
         transforms=transforms, num_transforms=max(1, opts["num_transforms"]),
         seed=fold_in(base, 1),
     )
@@ -447,7 +451,11 @@ def render(
         temperature = temperature_for(
             float(np.mean(init_activations)), opts["target_ratio"], image_param.state_size
         )
-    energy = dataclasses.replace(energy, temperature=temperature)
+    prior_weight = opts["prior_weight"]
+    if prior_weight is None:
+        from_prior = isinstance(opts["init"], str) and opts["init"] == "prior"
+        prior_weight = 1.0 if from_prior else matched_prior_weight(state)
+    energy = dataclasses.replace(energy, temperature=temperature, prior_weight=prior_weight)
     init_images = image_param.to_image(state).numpy()
     tuning = None
 
@@ -466,7 +474,7 @@ def render(
             diagnostics=diagnose(run, "activation") if run is not None else None,
             temperature=float(temperature),
             temperatures=_frozen(tuning.temperatures if tuning else np.zeros([0])),
-            prior_weight=opts["prior_weight"],
+            prior_weight=float(prior_weight),
             interrupted=stopped,
             seed=_frozen(base.numpy()),
             options=types.MappingProxyType(opts),

@@ -4,10 +4,12 @@
 
 z is the state of an image parameterization (for `param.image` the spectral
 coefficients: a standard normal z is 1/f coloured noise with a pixel standard
-deviation of about 0.22, close to photographs, so N(0, I) is the image prior
-and needs no rescaling). A is the objective of each chain's image averaged
-over K transforms whose random parameters are drawn once: the density is a
-deterministic function of z, which the Metropolis correction requires.
+deviation of about 0.22, close to photographs). lam sets the prior's scale:
+`matched_prior_weight` gives it the mean square of the optimized starts, whose
+contrast is often lower than a photograph's. A is the objective of each
+chain's image averaged over K transforms whose random parameters are drawn
+once: the density is a deterministic function of z, which the Metropolis
+correction requires.
 """
 
 from __future__ import annotations
@@ -113,6 +115,14 @@ def squared_norm(state: Sequence[tf.Tensor]) -> tf.Tensor:
     return tf.add_n(
         [tf.reduce_sum(tf.reshape(s * s, [tf.shape(s)[0], -1]), axis=1) for s in state]
     )
+
+
+def matched_prior_weight(state: Sequence[tf.Tensor]) -> float:
+    """lam whose prior N(0, I / lam) has the mean square of `state` (parts [C, ...]):
+    d / mean over chains of |z|^2, with d the size of one chain's state; 1 for a zero state."""
+    d = sum(int(tf.size(s[0])) for s in state)
+    mean_square = float(tf.reduce_mean(squared_norm(state))) / d
+    return 1.0 / mean_square if mean_square > 0 else 1.0
 
 
 def fixed_transform_seeds(seed: tf.Tensor, count: int) -> tuple[tf.Tensor, ...]:

@@ -4,7 +4,7 @@ On the spectral state of `param.image` the objective's curvature spans about
 five orders of magnitude. Measured on EfficientNet-Lite0 (block6a channel 301,
 128 px, the default temperature), the squared gradients of A / T average
 80-680 per coefficient in the lowest of 8 frequency bands and 0.001-0.09 in
-the highest, where the prior's precision lam = 1 dominates. With an identity mass
+the highest, where the prior's precision lam (1 there) dominates. With an identity mass
 the step size is set by the stiffest directions and the prior-held ones
 barely move.
 
