@@ -18,6 +18,7 @@ divg      divergent steps, % (target < 1)
 rhat      worst per-chain split R-hat of the activation after burn-in (target < 1.05)
 ess       smallest per-chain effective sample size of the activation
 T / rule  the temperature tuned to target_ratio over the rule's first estimate
+lam       the prior's precision (by default matched to the starts' mean square)
 """
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ class Row:
     ess: float
     seconds: float
     tuned: float = float("nan")  # tuned T over the rule's first T
+    prior_weight: float = float("nan")
 
 
 def photos(size: int) -> np.ndarray:
@@ -142,6 +144,7 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None) -> tupl
                    result.init_images, result.init_activations, diag, seconds, spec)
     if len(result.temperatures):
         row = replace(row, tuned=result.temperature / result.temperatures[0])
+    row = replace(row, prior_weight=result.prior_weight)
     if image_dir is not None:
         slug = spec.replace(":", "_")
         result.save_gif(image_dir / f"{slug}_samples.gif", every=GIF_EVERY)
@@ -186,7 +189,7 @@ def original_configuration(model, obj, starts: np.ndarray, num_results: int, bur
 
 def print_table(rows: list[Row]) -> None:
     header = ("objective", "ratio", "robust", "slope", "hf", "hf start", "div 0", "div x",
-              "div w", "acc", "divg %", "rhat", "ess", "T / rule", "s")
+              "div w", "acc", "divg %", "rhat", "ess", "T / rule", "lam", "s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
@@ -194,7 +197,8 @@ def print_table(rows: list[Row]) -> None:
             r.name, f"{r.ratio:.2f}", f"{r.robust:.2f}", f"{r.slope:.2f}", f"{r.hf:.3f}",
             f"{r.hf_start:.3f}", f"{r.div_starts:.3f}", f"{r.div_between:.3f}",
             f"{r.div_within:.3f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}", f"{r.divergent:.1f}",
-            f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}", f"{r.seconds:.0f}",
+            f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}", f"{r.prior_weight:.2f}",
+            f"{r.seconds:.0f}",
         ]))
 
 
@@ -209,6 +213,9 @@ def main() -> None:
                              f"{api.TEMPERATURE_STEPS}; 0: none)")
     parser.add_argument("--num-transforms", type=int, default=2,
                         help="K fixed transforms the target averages over (default 2)")
+    parser.add_argument("--prior-weight", type=float,
+                        help="lam, precision of the Gaussian prior on z (default: matched to "
+                             "the starts' mean square)")
     parser.add_argument("--mass", choices=("fisher", "identity"), default="fisher",
                         help="HMC mass: per-band precision estimate (default) or identity")
     args = parser.parse_args()
@@ -219,7 +226,8 @@ def main() -> None:
     opts = dict(num_chains=4, num_results=20 if args.quick else 60,
                 num_burnin_steps=100 if args.quick else 200,
                 optimize_steps=128 if args.quick else 256, mass=args.mass,
-                num_transforms=args.num_transforms, temperature_steps=args.temperature_steps)
+                num_transforms=args.num_transforms, temperature_steps=args.temperature_steps,
+                prior_weight=args.prior_weight)
     reference = photos(128)
     noise = np.random.default_rng(0).uniform(0, 1, (8, 128, 128, 3))
     print(f"EfficientNet-Lite0, 128 px images, seed 0, hmc_opts {opts}")
