@@ -65,9 +65,11 @@ def run(model, leapfrog_steps: int, burnin: int, steps: int) -> list[str]:
     t0 = time.perf_counter()
     result = samplevis.render(
         model, OBJECTIVE, param_f=image_param, seed=0, progress=False,
-        # T stays at the rule's first estimate, as when the README's figures were taken.
+        # T stays at the rule's first estimate and the prior at N(0, I) (prior sd 1 in every
+        # band), as when the README's figures were taken.
         hmc_opts=dict(num_leapfrog_steps=leapfrog_steps, num_burnin_steps=burnin,
-                      num_results=steps, num_steps_between_results=0, temperature_steps=0),
+                      num_results=steps, num_steps_between_results=0, temperature_steps=0,
+                      prior_weight=1.0),
     )
     seconds = time.perf_counter() - t0
     d = result.diagnostics

@@ -194,9 +194,9 @@ def print_table(rows: list[Row]) -> None:
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(" | ".join([
-            r.name, f"{r.ratio:.2f}", f"{r.robust:.2f}", f"{r.slope:.2f}", f"{r.hf:.3f}",
-            f"{r.hf_start:.3f}", f"{r.div_starts:.3f}", f"{r.div_between:.3f}",
-            f"{r.div_within:.3f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}", f"{r.divergent:.1f}",
+            r.name, f"{r.ratio:.2f}", f"{r.robust:.3f}", f"{r.slope:.2f}", f"{r.hf:.3f}",
+            f"{r.hf_start:.3f}", f"{r.div_starts:.4f}", f"{r.div_between:.4f}",
+            f"{r.div_within:.4f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}", f"{r.divergent:.1f}",
             f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}", f"{r.prior_weight:.2f}",
             f"{r.seconds:.0f}",
         ]))
