@@ -4,9 +4,9 @@ On the spectral state of `param.image` the objective's curvature spans about
 five orders of magnitude. Measured on EfficientNet-Lite0 (block6a channel 301,
 128 px, the default temperature), the squared gradients of A / T average
 80-680 per coefficient in the lowest of 8 frequency bands and 0.001-0.09 in
-the highest, where the prior's precision lam (1 there) dominates. With an identity mass
-the step size is set by the stiffest directions and the prior-held ones
-barely move.
+the highest, where the prior's precision (lam = 1 in that run) dominates.
+With an identity mass the step size is set by the stiffest directions and
+the prior-held ones barely move.
 
 `fisher_mass` sets the mass of each coordinate to its estimated precision,
 lam + E[(dA/dz / T)^2] (for a Gaussian the mean squared score equals the
