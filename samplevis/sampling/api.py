@@ -34,8 +34,8 @@ from samplevis.seeds import SeedLike, as_seed, fold_in
 # T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) a* / d. The bare rule (multiplier 1) is
 # equipartition as if the objective held all d state directions; the prior holds
 # most of them, so the objective loses far less than T d / 2 and T must be larger.
-# Measured on EfficientNet-Lite0 (128 px, 4 chains, K = 2, L = 8, 100 burn-in
-# steps, 10 results 2 steps apart, rho = 0.8): multipliers 20 / 30 / 100 kept
+# Measured on EfficientNet-Lite0 (128 px, 4 chains, K = 2, L = 8, lam = 1, 100
+# burn-in steps, 10 results 2 steps apart, rho = 0.8): multipliers 20 / 30 / 100 kept
 # 0.80 / 0.68 / 0.14 of a* on block6a_expand_activation:301, and 20 kept 0.82 on
 # block5c_add:12. Chains still drift after that burn-in, so longer runs keep less,
 # and other units keep more (0.99 on block5a_expand_activation:100): the rule only
