@@ -211,8 +211,9 @@ def main() -> None:
     parser.add_argument("--temperature-steps", type=int, default=api.TEMPERATURE_STEPS,
                         help=f"steps tuning T to rho = 0.8 before burn-in (default "
                              f"{api.TEMPERATURE_STEPS}; 0: none)")
-    parser.add_argument("--num-transforms", type=int, default=2,
-                        help="K fixed transforms the target averages over (default 2)")
+    parser.add_argument("--num-transforms", type=int, default=api.DEFAULTS["num_transforms"],
+                        help=f"K fixed transforms the target averages over (default "
+                             f"{api.DEFAULTS['num_transforms']})")
     parser.add_argument("--prior-weight", type=float,
                         help="lam, precision of the Gaussian prior on z (default: matched to "
                              "the starts' mean square)")
