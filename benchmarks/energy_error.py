@@ -1,0 +1,151 @@
+"""Why the adapted HMC step stays small on the built-in EfficientNet-Lite0: the energy error of a
+leapfrog trajectory of fixed length against its step size.
+
+    python benchmarks/energy_error.py        # about 5 min
+
+For a smooth target the energy error of a trajectory of fixed length falls as the step size
+squared (slope 2 on log-log axes). Where the gradient jumps, as it does at every ReLU6 kink the
+trajectory crosses, each crossing adds an error proportional to the step (slope 1), so a smaller
+step buys little acceptance. The script measures both on the objective's optimized starts, at the
+temperature rule's first estimate, the prior matched to the starts and the band mass (the
+sampler's defaults before temperature tuning):
+
+relu6     the network as it is
+smooth    the same weights with every ReLU6 replaced by softplus(b x) / b - softplus(b (x - 6)) / b,
+          which has no kinks (b = --sharpness)
+
+Per step size it prints the median |energy error| over the chains and momentum draws, and the
+mean Metropolis acceptance min(1, exp(-error)) it implies; then the fitted log-log slope. Energies
+are summed in float64, so float32 round-off in the sums does not set a floor.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from samplevis import Model, objectives, param, transform, zoo
+from samplevis.optimize import render_vis
+from samplevis.sampling import api, mass
+from samplevis.sampling.energy import make_energy, matched_prior_weight
+from samplevis.zoo.efficientnet_lite0 import imagenet_normalize
+
+from common import command_line, format_table, machine
+
+OBJECTIVE = "block6a_expand_activation:301"
+NUM_CHAINS = 4
+IMAGE_SIZE = 128
+STEP_SIZES = (0.002, 0.004, 0.008, 0.016, 0.032)  # the adapted step is about 0.01-0.016
+TRAJECTORY_LENGTH = 0.128  # 8 leapfrog steps of 0.016: the default trajectory
+
+
+def smooth_relu6(sharpness: float):
+    """ReLU6 without kinks: softplus(b x) / b - softplus(b (x - 6)) / b."""
+    def fn(x):
+        return (tf.nn.softplus(sharpness * x) - tf.nn.softplus(sharpness * (x - 6.0))) / sharpness
+    return fn
+
+
+def smoothed(model: Model, sharpness: float) -> Model:
+    """`model` (EfficientNet-Lite0) with its ReLU6 layers made smooth; weights shared."""
+    def clone(layer):
+        if isinstance(layer, keras.layers.ReLU):
+            return keras.layers.Activation(smooth_relu6(sharpness), name=layer.name)
+        return layer
+
+    keras_model = keras.models.clone_model(model.keras_model, clone_function=clone)
+    return Model(keras_model, value_range=(0.0, 1.0), preprocess=imagenet_normalize,
+                 name=f"{model.name}-smooth")
+
+
+def energy_errors(energy, start: tf.Tensor, momentum_mass: tf.Tensor, draws: int,
+                  seed: int) -> dict[float, np.ndarray]:
+    """|H(end) - H(start)| per step size, [draws * C], for leapfrog trajectories of
+    TRAJECTORY_LENGTH from `start` [C, ...] with momenta p ~ N(0, diag(mass))."""
+    @tf.function
+    def log_prob_and_grad(z):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            activation = energy.activation(z)
+        return activation, tape.gradient(activation, z) / energy.temperature - energy.prior_weight * z
+
+    def hamiltonian(z, p, activation):
+        z, p, m = (np.asarray(x, np.float64).reshape(z.shape[0], -1) for x in (z, p, momentum_mass))
+        potential = -np.asarray(activation, np.float64) / energy.temperature \
+            + 0.5 * energy.prior_weight * (z * z).sum(1)
+        return potential + 0.5 * (p * p / m).sum(1)
+
+    out = {eps: [] for eps in STEP_SIZES}
+    for draw in range(draws):
+        noise = tf.random.stateless_normal(start.shape, [seed, draw])
+        p0 = noise * tf.sqrt(momentum_mass)
+        activation, grad = log_prob_and_grad(start)
+        h0 = hamiltonian(start, p0, activation)
+        for eps in STEP_SIZES:
+            z, p, g = start, p0, grad
+            for _ in range(int(round(TRAJECTORY_LENGTH / eps))):
+                p = p + 0.5 * eps * g
+                z = z + eps * p / momentum_mass
+                activation, g = log_prob_and_grad(z)
+                p = p + 0.5 * eps * g
+            out[eps].append(np.abs(hamiltonian(z, p, activation) - h0))
+    return {eps: np.concatenate(v) for eps, v in out.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--objective", default=OBJECTIVE)
+    parser.add_argument("--draws", type=int, default=3, help="momentum draws per step size")
+    parser.add_argument("--sharpness", type=float, default=4.0,
+                        help="b of the smooth ReLU6 (larger is closer to ReLU6)")
+    args = parser.parse_args()
+    print(command_line())
+    print(machine())
+
+    model = zoo.efficientnet_lite0()
+    obj = objectives.as_objective(args.objective)
+    image_param = param.image(IMAGE_SIZE, batch=NUM_CHAINS)
+    t0 = time.perf_counter()
+    start = tf.constant(render_vis(model, obj, param_f=image_param, thresholds=(256,), seed=0,
+                                   progress=False, return_state=True).state[0])
+    columns = {}
+    for name, network in (("relu6", model), ("smooth", smoothed(model, args.sharpness))):
+        energy = make_energy(network, obj, image_param, temperature=1.0,
+                             transforms=transform.standard_transforms,
+                             num_transforms=api.DEFAULTS["num_transforms"],
+                             seed=tf.constant([0, 1]))
+        a_star = float(tf.reduce_mean(energy.activation(start)))
+        energy = dataclasses.replace(
+            energy, temperature=api.temperature_for(a_star, api.DEFAULT_TARGET_RATIO,
+                                                    image_param.state_size),
+            prior_weight=matched_prior_weight([start]))
+        momentum_mass = mass.fisher_mass(energy, [start], mass.state_groups(image_param))[0]
+        columns[name] = energy_errors(energy, start, momentum_mass, args.draws, seed=7)
+        print(f"{name}: a* {a_star:.3f}, T {energy.temperature:.3g}, lam "
+              f"{energy.prior_weight:.2f}", flush=True)
+
+    rows = []
+    for eps in STEP_SIZES:
+        row = [f"{eps:.3f}", str(int(round(TRAJECTORY_LENGTH / eps)))]
+        for errors in columns.values():
+            e = errors[eps]
+            row += [f"{np.median(e):.4f}", f"{np.mean(np.minimum(1, np.exp(-e))):.2f}"]
+        rows.append(row)
+    header = ["step", "L"]
+    for name in columns:
+        header += [f"|dH| {name}", f"acc {name}"]
+    print(f"\n{args.objective}, {NUM_CHAINS} chains x {args.draws} momentum draws, trajectory "
+          f"length {TRAJECTORY_LENGTH}; {time.perf_counter() - t0:.0f} s")
+    print(format_table(header, rows))
+    for name, errors in columns.items():
+        x = np.log(STEP_SIZES)
+        y = np.log([np.median(errors[eps]) for eps in STEP_SIZES])
+        print(f"log-log slope, {name}: {np.polyfit(x, y, 1)[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
