@@ -67,30 +67,36 @@ def energy_errors(energy, start: tf.Tensor, momentum_mass: tf.Tensor, draws: int
     """|H(end) - H(start)| per step size, [draws * C], for leapfrog trajectories of
     TRAJECTORY_LENGTH from `start` [C, ...] with momenta p ~ N(0, diag(mass))."""
     @tf.function
-    def log_prob_and_grad(z):
+    def activation_and_score(z):
+        """A [C] and d log pi / dz [C, ...]."""
         with tf.GradientTape() as tape:
             tape.watch(z)
             activation = energy.activation(z)
         return activation, tape.gradient(activation, z) / energy.temperature - energy.prior_weight * z
 
-    def hamiltonian(z, p, activation):
-        z, p, m = (np.asarray(x, np.float64).reshape(z.shape[0], -1) for x in (z, p, momentum_mass))
-        potential = -np.asarray(activation, np.float64) / energy.temperature \
-            + 0.5 * energy.prior_weight * (z * z).sum(1)
+    def flat64(x) -> np.ndarray:
+        return np.asarray(x, np.float64).reshape(start.shape[0], -1)
+
+    def hamiltonian(z, p, activation) -> np.ndarray:
+        """-log pi(z) + p' M^-1 p / 2 per chain, summed in float64."""
+        z, p, m = flat64(z), flat64(p), flat64(momentum_mass)
+        potential = (-np.asarray(activation, np.float64) / energy.temperature
+                     + 0.5 * energy.prior_weight * (z * z).sum(1))
         return potential + 0.5 * (p * p / m).sum(1)
 
+    # Leapfrog written out, not TFP's kernel, so that the energies are summed in float64.
     out = {eps: [] for eps in STEP_SIZES}
     for draw in range(draws):
         noise = tf.random.stateless_normal(start.shape, [seed, draw])
         p0 = noise * tf.sqrt(momentum_mass)
-        activation, grad = log_prob_and_grad(start)
+        activation, grad = activation_and_score(start)
         h0 = hamiltonian(start, p0, activation)
         for eps in STEP_SIZES:
             z, p, g = start, p0, grad
             for _ in range(int(round(TRAJECTORY_LENGTH / eps))):
                 p = p + 0.5 * eps * g
                 z = z + eps * p / momentum_mass
-                activation, g = log_prob_and_grad(z)
+                activation, g = activation_and_score(z)
                 p = p + 0.5 * eps * g
             out[eps].append(np.abs(hamiltonian(z, p, activation) - h0))
     return {eps: np.concatenate(v) for eps, v in out.items()}
