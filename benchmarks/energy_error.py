@@ -40,7 +40,7 @@ OBJECTIVE = "block6a_expand_activation:301"
 NUM_CHAINS = 4
 IMAGE_SIZE = 128
 STEP_SIZES = (0.002, 0.004, 0.008, 0.016, 0.032)  # the adapted step is about 0.01-0.016
-TRAJECTORY_LENGTH = 0.128  # 8 leapfrog steps of 0.016: the default trajectory
+TRAJECTORY_LENGTH = 0.128  # the default L = 8 steps at 0.016, the top of the adapted range
 
 
 def smooth_relu6(sharpness: float):
