@@ -103,7 +103,7 @@ def energy_errors(energy, start: tf.Tensor, momentum_mass: tf.Tensor, draws: int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--objective", default=OBJECTIVE,
                         help=f"layer:channel of the built-in model (default {OBJECTIVE})")
     parser.add_argument("--draws", type=int, default=3, help="momentum draws per step size")

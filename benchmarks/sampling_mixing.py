@@ -86,7 +86,7 @@ def run(model, leapfrog_steps: int, burnin: int, steps: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leapfrog-steps", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--burnin", type=int, default=100,
                         help="burn-in steps (step-size adaptation)")

@@ -203,7 +203,7 @@ def print_table(rows: list[Row]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one channel, short chains")
     parser.add_argument("--channels", nargs="*", help="layer:channel objectives to sample")
     parser.add_argument("--images", type=Path, help="write sample GIFs, starts and std maps here")
