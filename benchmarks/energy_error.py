@@ -32,7 +32,6 @@ from samplevis import Model, objectives, param, transform, zoo
 from samplevis.optimize import render_vis
 from samplevis.sampling import api, mass
 from samplevis.sampling.energy import make_energy, matched_prior_weight
-from samplevis.zoo.efficientnet_lite0 import imagenet_normalize
 
 from common import command_line, format_table, machine
 
@@ -51,14 +50,14 @@ def smooth_relu6(sharpness: float):
 
 
 def smoothed(model: Model, sharpness: float) -> Model:
-    """`model` (EfficientNet-Lite0) with its ReLU6 layers made smooth; weights shared."""
+    """`model` with its ReLU6 layers made smooth; weights and input mapping shared."""
     def clone(layer):
         if isinstance(layer, keras.layers.ReLU):
             return keras.layers.Activation(smooth_relu6(sharpness), name=layer.name)
         return layer
 
     keras_model = keras.models.clone_model(model.keras_model, clone_function=clone)
-    return Model(keras_model, value_range=(0.0, 1.0), preprocess=imagenet_normalize,
+    return Model(keras_model, value_range=model.value_range, preprocess=model.preprocess,
                  name=f"{model.name}-smooth")
 
 
