@@ -209,8 +209,8 @@ def main() -> None:
     parser.add_argument("--images", type=Path, help="write sample GIFs, starts and std maps here")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--temperature-steps", type=int, default=api.TEMPERATURE_STEPS,
-                        help=f"steps tuning T to rho = 0.8 before burn-in (default "
-                             f"{api.TEMPERATURE_STEPS}; 0: none)")
+                        help=f"steps tuning T to rho = {api.DEFAULT_TARGET_RATIO} before burn-in "
+                             f"(default {api.TEMPERATURE_STEPS}; 0: none)")
     parser.add_argument("--num-transforms", type=int, default=api.DEFAULTS["num_transforms"],
                         help=f"K fixed transforms the target averages over (default "
                              f"{api.DEFAULTS['num_transforms']})")
