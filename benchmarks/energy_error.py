@@ -71,7 +71,8 @@ def energy_errors(energy, start: tf.Tensor, momentum_mass: tf.Tensor, draws: int
         with tf.GradientTape() as tape:
             tape.watch(z)
             activation = energy.activation(z)
-        return activation, tape.gradient(activation, z) / energy.temperature - energy.prior_weight * z
+        score = tape.gradient(activation, z) / energy.temperature - energy.prior_weight * z
+        return activation, score
 
     def flat64(x) -> np.ndarray:
         return np.asarray(x, np.float64).reshape(start.shape[0], -1)
