@@ -102,6 +102,15 @@ class _Program:
     def image(self) -> np.ndarray:
         return self.image_param.to_image(self.state).numpy()
 
+    def check(self, seed: tf.Tensor) -> None:
+        """Evaluate the objective once, eagerly, as the first step will.
+
+        A channel, position or batch index out of range then raises with its own message here,
+        before the progress bar, rather than wrapped in a trace of the compiled loop.
+        """
+        objective_values(self.model, self.objective, self.image_param.to_image(self.state),
+                         self.transform, seed)
+
     def _run(self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor, redirect: bool):
         """Run up to `num_steps` steps; at a step whose loss or gradient is not finite, go back to
         the last state where they were and stop.
@@ -273,6 +282,7 @@ def render_vis(
     base = as_seed(seed)
     program.reset(fold_in(base, 0))
     step_seed = fold_in(base, 1)
+    program.check(fold_in(step_seed, 0))
     total = thresholds[-1]
     images: list[np.ndarray] = []
     values = np.zeros([image_param.batch], np.float32)

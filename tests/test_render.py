@@ -112,9 +112,16 @@ def test_bad_input_names_the_fix(gabor_model):
         samplevis.render_vis(gabor_model, "gabor_reluu:0", progress=False)
     with pytest.raises(ValueError, match="positive whole step counts"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", thresholds=(0, 10), progress=False)
-    with pytest.raises(ValueError, match=r"4 channels \(valid: 0\.\.3\)"):
+    # raised before the compiled loop is traced, so the message is the objective's own
+    with pytest.raises(ValueError, match=r"4 channels \(valid: 0\.\.3\)") as err:
         samplevis.render_vis(gabor_model, "gabor_relu:4", param_f=lambda: param.image(32),
                              thresholds=(1,), progress=False)
+    assert str(err.value).startswith("channel 4 is out of range")
+    with pytest.raises(ValueError, match="batch of 2 images") as err:
+        samplevis.render_vis(gabor_model, objectives.channel("gabor_relu", 0, batch=2),
+                             param_f=lambda: param.image(32, batch=2), thresholds=(1,),
+                             progress=False)
+    assert str(err.value).startswith("channel('gabor_relu', 0): batch index 2")
     with pytest.raises(TypeError, match="param_f must be a function"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: 5, progress=False)
 
