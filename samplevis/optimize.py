@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from samplevis import objectives as objectives_lib
 from samplevis.models import INPUT, Model, as_model
-from samplevis.seeds import as_seed, fold_in
+from samplevis.seeds import SeedLike, as_seed, fold_in
 
 STEPS_PER_CALL = 16  # steps run inside one compiled call; progress and thresholds are per call
 CACHE_SIZE = 8  # compiled programs kept per model (least recently used dropped first)
@@ -238,7 +238,7 @@ def render_vis(
     optimizer=None,
     transforms=None,
     thresholds: Sequence[int] = (512,),
-    seed: int | None = None,
+    seed: SeedLike = None,
     progress: bool = True,
     relu_redirect_steps: int = 16,
     return_state: bool = False,
@@ -256,7 +256,8 @@ def render_vis(
         transforms: transforms applied before the model at every step (random parameters drawn
             per step); default `transform.standard_transforms`; `()` for none.
         thresholds: step counts at which to return images, e.g. (64, 256).
-        seed: int for reproducible results (same seed → identical images); None draws one.
+        seed: an int (or a stateless seed, int [2]) for reproducible results (same seed →
+            identical images); None draws one.
         progress: show a progress bar with the current objective value.
         relu_redirect_steps: during the first steps, ReLUs that block all gradient let through the
             part that raises them (Lucid's redirected ReLU gradient); 0 disables.

@@ -78,6 +78,12 @@ def test_same_seed_gives_identical_samples(model, result):
     np.testing.assert_array_equal(again.activations, result.activations)
 
 
+def test_another_seed_optimizes_other_starts(model, result):
+    other = samplevis.render(model, OBJECTIVE, hmc_opts=dict(QUICK, num_results=1),
+                             param_f=image_param, seed=1, progress=False)
+    assert np.abs(other.init_images - result.init_images).max() > 0.01
+
+
 def test_temperature_follows_the_target_ratio_rule_without_tuning(result):
     d = image_param().state_size
     expected = api.TEMPERATURE_MULTIPLIER * 2 * (1 - 0.8) * result.init_activations.mean() / d

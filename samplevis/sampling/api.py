@@ -319,7 +319,7 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
 
     rendering = render_vis(
         model, objective, param_f=image_param, thresholds=(max(1, opts["optimize_steps"]),),
-        seed=int(seed[1].numpy()) & 0x7FFFFFFF, progress=progress, return_state=True,
+        seed=seed, progress=progress, return_state=True,
     )
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
