@@ -4,6 +4,7 @@ and differ from each other? Also runs the original project's configuration as a 
     python benchmarks/sampling_quality.py            # the README table (about 30 min on 2 cores)
     python benchmarks/sampling_quality.py --quick    # one channel, short chains
     python benchmarks/sampling_quality.py --images images/   # also write GIFs and std maps
+    python benchmarks/sampling_quality.py --seeds 0 1 2      # a row per seed: the spread
 
 Per channel it prints the figures of SAMPLING.md's "How to tell it works":
 ratio     median sample activation / mean activation of the optimized starts (target >= 0.5)
@@ -132,16 +133,18 @@ def evaluate(model, obj, layer: str, images: np.ndarray, activations: np.ndarray
     )
 
 
-def sample_channel(model, spec: str, opts: dict, image_dir: Path | None) -> tuple[Row, object]:
+def sample_channel(model, spec: str, opts: dict, image_dir: Path | None,
+                   seed: int = 0) -> tuple[Row, object]:
     obj = objectives.as_objective(spec)
     layer = spec.rpartition(":")[0]
     t0 = time.perf_counter()
-    result = samplevis.render(model, obj, hmc_opts=opts, seed=0, progress=False)
+    result = samplevis.render(model, obj, hmc_opts=opts, seed=seed, progress=False)
     seconds = time.perf_counter() - t0
     d = result.diagnostics
     diag = dict(accept=d.accept_prob, divergent=d.divergence_rate, rhat=d.rhat, ess=d.ess)
     row = evaluate(model, obj, diversity_layer(layer), result.images, result.activations,
-                   result.init_images, result.init_activations, diag, seconds, spec)
+                   result.init_images, result.init_activations, diag, seconds,
+                   spec if seed == 0 else f"{spec} seed {seed}")
     if len(result.temperatures):
         row = replace(row, tuned=result.temperature / result.temperatures[0])
     row = replace(row, prior_weight=result.prior_weight)
@@ -208,6 +211,9 @@ def main() -> None:
     parser.add_argument("--channels", nargs="*", help="layer:channel objectives to sample")
     parser.add_argument("--images", type=Path, help="write sample GIFs, starts and std maps here")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0],
+                        help="run every channel once per seed (other starts, other chains), to "
+                             "see how much the figures vary (default: 0; images for the first)")
     parser.add_argument("--temperature-steps", type=int, default=api.TEMPERATURE_STEPS,
                         help=f"steps tuning T to rho = {api.DEFAULT_TARGET_RATIO} before burn-in "
                              f"(default {api.TEMPERATURE_STEPS}; 0: none)")
@@ -238,9 +244,11 @@ def main() -> None:
           f"{np.median(metrics.high_frequency_share(noise)):.3f}")
     rows, last = [], None
     for spec in channels:
-        row, last = sample_channel(model, spec, opts, args.images)
-        rows.append(row)
-        print_table(rows[-1:])  # as it comes: a long run shows progress
+        for k, seed in enumerate(args.seeds):
+            row, result = sample_channel(model, spec, opts, None if k else args.images, seed)
+            last = last if k else result  # the baseline starts from the first seed's starts
+            rows.append(row)
+            print_table(rows[-1:])  # as it comes: a long run shows progress
     if not args.no_baseline and last is not None:
         spec = channels[-1]
         obj = objectives.as_objective(spec)
