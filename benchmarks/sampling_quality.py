@@ -237,7 +237,7 @@ def main() -> None:
                 prior_weight=args.prior_weight)
     reference = photos(128)
     noise = np.random.default_rng(0).uniform(0, 1, (8, 128, 128, 3))
-    print(f"EfficientNet-Lite0, 128 px images, seed 0, hmc_opts {opts}")
+    print(f"EfficientNet-Lite0, 128 px images, seeds {args.seeds}, hmc_opts {opts}")
     print(f"photos: slope {np.median(metrics.spectrum_slope(reference)):.2f}, "
           f"hf {np.median(metrics.high_frequency_share(reference)):.3f}; white noise: slope "
           f"{np.median(metrics.spectrum_slope(noise)):.2f}, hf "
