@@ -13,6 +13,8 @@ slope     radially averaged power-spectrum slope (photos about -2 to -3, white n
 hf        high-frequency energy share, f > 0.25 cycles/px (target <= 1.5x the starts')
 div x     mean cosine distance between samples of different chains, in the pooled features of
           a different layer (target >= that of the optimized starts, `div 0`)
+div opt   the same between 16 images optimized from different seeds (the 4 starts and 12 more):
+          the optimizer's diversity, steadier than `div 0`, which rests on 6 pairs
 div w     the same within a chain (0 means the chain does not move)
 acc       Metropolis acceptance probability per chain, min-max (target 0.6-0.9)
 divg      divergent steps, % (target < 1)
@@ -33,9 +35,10 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import samplevis
-from samplevis import io, objectives, optimize, transform, zoo
+from samplevis import io, objectives, optimize, param, transform, zoo
 from samplevis.sampling import api, metrics
 from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
+from samplevis.seeds import as_seed, fold_in
 
 CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block3a_expand_activation:20",
@@ -45,6 +48,7 @@ CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 DIVERSITY_LAYERS = ("top_activation", "block5c_add")  # the first that is not the objective's
 FRESH_TRANSFORM_DRAWS = 8
+OPTIMIZED_FOR_DIVERSITY = 16  # images behind `div opt`: the chains' starts and more
 GIF_EVERY = 3  # every third sample is a GIF frame: 20 frames, about 1.7 MB per GIF
 
 
@@ -66,6 +70,7 @@ class Row:
     seconds: float
     tuned: float = float("nan")  # tuned T over the rule's first T
     prior_weight: float = float("nan")
+    div_optimized: float = float("nan")
 
 
 def photos(size: int) -> np.ndarray:
@@ -89,6 +94,19 @@ def pooled_features(model, images: np.ndarray, layer: str) -> np.ndarray:
     """Spatially pooled features [N, c] of images [N, H, W, 3], in batches of 16."""
     parts = [model.activations(images[i:i + 16], [layer])[layer] for i in range(0, len(images), 16)]
     return metrics.pool(np.concatenate(parts))
+
+
+def optimized_images(model, obj, opts: dict, size: int, count: int, seed: int) -> np.ndarray:
+    """`count` images [count, size, size, 3] optimized as `render` optimizes its starts, from
+    seeds other than the chains'."""
+    chains = opts["num_chains"]
+    batches = [
+        samplevis.render_vis(model, obj, param_f=param.image(size, batch=chains),
+                             thresholds=(opts["optimize_steps"],),
+                             seed=fold_in(as_seed(seed), 1000 + k), progress=False)[-1]
+        for k in range(-(-count // chains))
+    ]
+    return np.concatenate(batches)[:count]
 
 
 def fresh_transform_activation(model, obj, images: np.ndarray) -> float:
@@ -147,7 +165,12 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None,
                    spec if seed == 0 else f"{spec} seed {seed}")
     if len(result.temperatures):
         row = replace(row, tuned=result.temperature / result.temperatures[0])
-    row = replace(row, prior_weight=result.prior_weight)
+    starts = result.init_images
+    optimized = np.concatenate([starts, optimized_images(
+        model, obj, opts, starts.shape[1], OPTIMIZED_FOR_DIVERSITY - len(starts), seed)])
+    div_optimized = metrics.mean_pairwise_cosine_distance(
+        pooled_features(model, optimized, diversity_layer(layer)))
+    row = replace(row, prior_weight=result.prior_weight, div_optimized=div_optimized)
     if image_dir is not None:
         slug = spec.replace(":", "_")
         result.save_gif(image_dir / f"{slug}_samples.gif", every=GIF_EVERY)
@@ -191,17 +214,17 @@ def original_configuration(model, obj, starts: np.ndarray, num_results: int, bur
 
 
 def print_table(rows: list[Row]) -> None:
-    header = ("objective", "ratio", "robust", "slope", "hf", "hf start", "div 0", "div x",
-              "div w", "acc", "divg %", "rhat", "ess", "T / rule", "lam", "s")
+    header = ("objective", "ratio", "robust", "slope", "hf", "hf start", "div 0", "div opt",
+              "div x", "div w", "acc", "divg %", "rhat", "ess", "T / rule", "lam", "s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(" | ".join([
             r.name, f"{r.ratio:.2f}", f"{r.robust:.3f}", f"{r.slope:.2f}", f"{r.hf:.3f}",
-            f"{r.hf_start:.3f}", f"{r.div_starts:.4f}", f"{r.div_between:.4f}",
-            f"{r.div_within:.4f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}", f"{r.divergent:.1f}",
-            f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}", f"{r.prior_weight:.2f}",
-            f"{r.seconds:.0f}",
+            f"{r.hf_start:.3f}", f"{r.div_starts:.4f}", f"{r.div_optimized:.4f}",
+            f"{r.div_between:.4f}", f"{r.div_within:.4f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}",
+            f"{r.divergent:.1f}", f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}",
+            f"{r.prior_weight:.2f}", f"{r.seconds:.0f}",
         ]))
 
 
@@ -242,11 +265,12 @@ def main() -> None:
           f"hf {np.median(metrics.high_frequency_share(reference)):.3f}; white noise: slope "
           f"{np.median(metrics.spectrum_slope(noise)):.2f}, hf "
           f"{np.median(metrics.high_frequency_share(noise)):.3f}")
-    rows, last = [], None
+    rows, last, last_row = [], None, None
     for spec in channels:
         for k, seed in enumerate(args.seeds):
             row, result = sample_channel(model, spec, opts, None if k else args.images, seed)
-            last = last if k else result  # the baseline starts from the first seed's starts
+            if not k:  # the baseline starts from the first seed's starts
+                last, last_row = result, row
             rows.append(row)
             print_table(rows[-1:])  # as it comes: a long run shows progress
     if not args.no_baseline and last is not None:
@@ -257,10 +281,11 @@ def main() -> None:
             model, obj, last.init_images, num_results=opts["num_results"],
             burnin=opts["num_burnin_steps"], leapfrog=8)
         starts = last.init_images
-        rows.append(evaluate(model, obj, diversity_layer(spec.rpartition(":")[0]), images,
-                             activations, starts,
-                             optimize.objective_values(model, obj, tf.constant(starts)).numpy(),
-                             diag, time.perf_counter() - t0, f"{spec} original (pixel logits, T=1)"))
+        row = evaluate(model, obj, diversity_layer(spec.rpartition(":")[0]), images,
+                       activations, starts,
+                       optimize.objective_values(model, obj, tf.constant(starts)).numpy(),
+                       diag, time.perf_counter() - t0, f"{spec} original (pixel logits, T=1)")
+        rows.append(replace(row, div_optimized=last_row.div_optimized))
         if args.images is not None:
             io.save_gif(args.images / "original_configuration.gif",
                         np.stack([io.grid(f, ncols=len(f)) for f in images[::GIF_EVERY]]))
