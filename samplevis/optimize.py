@@ -91,6 +91,7 @@ class _Program:
         optimizer.build(list(self.state))
         self._fresh_optimizer = [v.numpy() for v in optimizer.variables]
         self.run = tf.function(self._run)
+        self._check_objective(tf.constant([0, 0], tf.int32))
 
     def reset(self, seed: tf.Tensor) -> None:
         for var, good, value in zip(self.state, self._last_finite, self.image_param.init(seed)):
@@ -102,11 +103,12 @@ class _Program:
     def image(self) -> np.ndarray:
         return self.image_param.to_image(self.state).numpy()
 
-    def check(self, seed: tf.Tensor) -> None:
-        """Evaluate the objective once, eagerly, as the first step will.
+    def _check_objective(self, seed: tf.Tensor) -> None:
+        """Evaluate the objective once, eagerly, on the initial images seen through the transforms.
 
-        A channel, position or batch index out of range then raises with its own message here,
-        before the progress bar, rather than wrapped in a trace of the compiled loop.
+        Run once per program, before it is cached: a channel, position or batch index out of range
+        then raises with its own message, before any progress bar, rather than wrapped in a trace
+        of the compiled loop.
         """
         objective_values(self.model, self.objective, self.image_param.to_image(self.state),
                          self.transform, seed)
@@ -283,7 +285,6 @@ def render_vis(
     base = as_seed(seed)
     program.reset(fold_in(base, 0))
     step_seed = fold_in(base, 1)
-    program.check(fold_in(step_seed, 0))
     total = thresholds[-1]
     images: list[np.ndarray] = []
     values = np.zeros([image_param.batch], np.float32)
