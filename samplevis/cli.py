@@ -112,6 +112,8 @@ def cmd_sample(args) -> int:
     for path in paths:
         print(path)
     if result.diagnostics is not None:
+        print(f"samples keep {result.activation_ratio:.2f} of the optimized activation and "
+              f"{result.gain_ratio:.2f} of its gain over prior images", file=sys.stderr)
         print(result.diagnostics.summary(), file=sys.stderr)
         unsettled = result.diagnostics.unsettled_chains
         if unsettled:
@@ -136,7 +138,9 @@ def run_report(objective, result) -> dict:
         "interrupted": result.interrupted,
         "init_activations": result.init_activations,
         "activations": result.activations,
+        "prior_activation": result.prior_activation,  # a0, objective of prior images
         "activation_ratio": result.activation_ratio if len(result.images) else None,
+        "gain_ratio": result.gain_ratio if len(result.images) else None,  # of a* - a0
         "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
     }
 
@@ -196,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-steps-between-results", type=int)
     p.add_argument("--temperature", type=float)
     p.add_argument("--target-ratio", type=float,
-                   help="activation to keep, as a fraction of the optimized one (sets temperature)")
+                   help="share of the optimized activation's gain over prior images to keep "
+                        "(default 0.8; sets the temperature)")
     p.add_argument("--temperature-steps", type=int,
                    help="steps tuning the temperature to --target-ratio before burn-in "
                         "(default 120; 0 keeps the first estimate)")

@@ -12,13 +12,13 @@ D, C = 50, 4
 PEAK, CURVATURE, LAM = 10.0, 1.0, 1.0
 
 
-def exact_temperature(rho: float) -> float:
-    """T at which E[A] = rho * PEAK for A = PEAK - CURVATURE |z|^2 / 2 under the prior.
+def exact_temperature(rho: float, floor: float = 0.0) -> float:
+    """T at which E[A] = floor + rho * (PEAK - floor) for A = PEAK - CURVATURE |z|^2 / 2.
 
     pi(z) ~ exp(A / T - LAM |z|^2 / 2) is N(0, 1 / P) per coordinate, P = CURVATURE / T + LAM,
     so E[A] = PEAK - CURVATURE D / (2 P); solve for T.
     """
-    drop = (1.0 - rho) * PEAK
+    drop = (1.0 - rho) * (PEAK - floor)
     return 2.0 * drop * CURVATURE / (CURVATURE * D - 2.0 * drop * LAM)
 
 
@@ -27,6 +27,7 @@ class QuadraticEnergy:
     """log pi(z) = A(z) / T - LAM |z|^2 / 2 with the peak of A at z = 0."""
 
     temperature: object
+    prior_weight: float = LAM
 
     def activation(self, z):
         return PEAK - CURVATURE * tf.reduce_sum(z * z, -1) / 2
@@ -60,6 +61,29 @@ def test_tuning_finds_the_temperature_that_keeps_the_target_ratio(start, kind):
     assert tuning.run.burnin_trace["activation"].shape == (steps, C)
 
 
+def test_tuning_measures_the_ratio_from_the_floor():
+    # Under the prior alone (T = infinity) E[A] = PEAK - CURVATURE D / (2 LAM) = -15: the floor.
+    floor = PEAK - CURVATURE * D / (2 * LAM)
+    exact = exact_temperature(0.8, floor)
+    steps = 5 * temperature.STAGE_STEPS
+    tuning = temperature.tune_temperature(
+        QuadraticEnergy(0.5 * exact), lambda e: make_kernel(e, steps), [tf.zeros([C, D])],
+        PEAK, 0.8, steps, seed=0, floor=floor, progress=False,
+    )
+    assert tuning.temperature == pytest.approx(exact, rel=0.15), tuning.temperatures / exact
+    assert tuning.ratios[-1] == pytest.approx(0.8, abs=0.05), tuning.ratios
+
+
+@pytest.mark.parametrize("lam", [1.0, 4.0])
+def test_prior_floor_is_the_mean_objective_under_the_prior(lam):
+    # z ~ N(0, I / lam): E[A] = PEAK - CURVATURE D / (2 lam), standard deviation of the mean of
+    # 16 draws CURVATURE sqrt(2 D) / (2 lam) / 4 = 1.25 / lam.
+    energy = QuadraticEnergy(1.0, prior_weight=lam)
+    floor = temperature.prior_floor(energy, [tf.zeros([C, D])], seed=3)
+    assert temperature.FLOOR_BATCHES * C == 16
+    assert floor == pytest.approx(PEAK - CURVATURE * D / (2 * lam), abs=4 * 1.25 / lam)
+
+
 def test_secant_update_scales_the_temperature_by_the_ratio_of_drops():
     assert temperature.next_temperature(1.0, ratio=0.9, target_ratio=0.8) == pytest.approx(2.0)
     assert temperature.next_temperature(1.0, ratio=0.6, target_ratio=0.8) == pytest.approx(0.5)
@@ -86,7 +110,7 @@ def test_ctrl_c_while_tuning_keeps_the_finished_stages():
 
 def test_tuning_needs_a_positive_optimum_and_a_ratio_in_0_1():
     energy = QuadraticEnergy(0.1)
-    with pytest.raises(ValueError, match="a\\* > 0"):
+    with pytest.raises(ValueError, match="a\\* above the prior's floor"):
         temperature.tune_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
                                      0.0, 0.8, 30, progress=False)
     with pytest.raises(ValueError, match=r"target_ratio must lie in \(0, 1\)"):

@@ -31,11 +31,12 @@ from samplevis.sampling.diagnostics import Diagnostics, diagnose
 from samplevis.sampling.energy import make_energy, matched_prior_weight
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
-# T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) a* / d. The bare rule (multiplier 1) is
-# equipartition as if the objective held all d state directions; the prior holds
-# most of them, so the objective loses far less than T d / 2 and T must be larger.
-# Measured on EfficientNet-Lite0 (128 px, 4 chains, K = 2, L = 8, lam = 1, 100
-# burn-in steps, 10 results 2 steps apart, rho = 0.8): multipliers 20 / 30 / 100 kept
+# T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) (a* - a0) / d, a0 the objective of prior
+# images. The bare rule (multiplier 1) is equipartition as if the objective held all
+# d state directions; the prior holds most of them, so the objective loses far less
+# than T d / 2 and T must be larger. Measured with a0 = 0 on EfficientNet-Lite0
+# (128 px, 4 chains, K = 2, L = 8, lam = 1, 100 burn-in steps, 10 results 2 steps
+# apart, rho = 0.8): multipliers 20 / 30 / 100 kept
 # 0.80 / 0.68 / 0.14 of a* on block6a_expand_activation:301, and 20 kept 0.82 on
 # block5c_add:12. Chains still drift after that burn-in, so longer runs keep less,
 # and other units keep more (0.99 on block5a_expand_activation:100): the rule only
@@ -85,6 +86,8 @@ class SampleResult:
       activations: float32 [N, C], objective under the K fixed transforms.
       init_images: float32 [C, H, W, 3], the chains' starts.
       init_activations: float32 [C], the starts' objective (a*).
+      prior_activation: a0, the mean objective of images drawn from the prior
+        (0 when prior_weight is 0); target_ratio is a share of a* - a0.
       burnin_activations: float32 [n, C], the objective during the steps
         tuning T and then burn-in.
       diagnostics: MCMC health (None if interrupted before sampling began).
@@ -101,6 +104,7 @@ class SampleResult:
     activations: np.ndarray
     init_images: np.ndarray
     init_activations: np.ndarray
+    prior_activation: float
     burnin_activations: np.ndarray
     diagnostics: Diagnostics | None
     temperature: float
@@ -120,6 +124,15 @@ class SampleResult:
         if self.activations.size == 0:
             return math.nan
         return float(np.median(self.activations) / np.mean(self.init_activations))
+
+    @property
+    def gain_ratio(self) -> float:
+        """The median sample's share of the starts' gain over prior images,
+        (median A - a0) / (mean a* - a0), what target_ratio aims at (NaN if none)."""
+        if self.activations.size == 0:
+            return math.nan
+        gain = np.mean(self.init_activations) - self.prior_activation
+        return float((np.median(self.activations) - self.prior_activation) / gain)
 
     def grid(self, with_init: bool = True) -> np.ndarray:
         """One image: a row per chain, the start first (if `with_init`), then samples."""
@@ -227,7 +240,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
         _int(opts, "temperature_steps", 0)
         ratio = DEFAULT_TARGET_RATIO if opts["target_ratio"] is None else opts["target_ratio"]
         if not _is_number(ratio) or not 0 < ratio < 1:
-            _fail("target_ratio", "a number in (0, 1), the activation share to keep", ratio)
+            _fail("target_ratio",
+                  "a number in (0, 1), the share of the gain over prior images to keep", ratio)
         opts["target_ratio"] = float(ratio)
     prior = opts["prior_weight"]
     if prior is not None:
@@ -324,21 +338,26 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
-def temperature_for(init_activation: float, target_ratio: float, state_size: int) -> float:
-    """T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) a* / d.
+def temperature_for(
+    init_activation: float, target_ratio: float, state_size: int, floor: float = 0.0
+) -> float:
+    """T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) (a* - a0) / d.
 
     Args:
-      init_activation: a*, the optimized objective (> 0).
-      target_ratio: rho in (0, 1), the share of a* the samples should keep.
+      init_activation: a*, the optimized objective (> floor).
+      target_ratio: rho in (0, 1), the share of a* - a0 the samples should keep.
       state_size: d, real numbers of state per chain.
+      floor: a0, the objective of prior images (0: shares of a* itself).
     """
-    if not init_activation > 0:
+    if not init_activation > floor:
         raise ValueError(
-            f"target_ratio sets the temperature from the starts' objective, which must be > 0; "
-            f"got a* = {init_activation:.4g}. Optimize longer, choose another unit, or give "
+            f"target_ratio sets the temperature from the starts' objective, which must be above "
+            f"{'0' if floor == 0 else f'that of prior images ({floor:.4g})'}; got a* = "
+            f"{init_activation:.4g}. Optimize longer, choose another unit, or give "
             "hmc_opts['temperature']."
         )
-    return TEMPERATURE_MULTIPLIER * 2.0 * (1.0 - target_ratio) * init_activation / state_size
+    drop = (1.0 - target_ratio) * (init_activation - floor)
+    return TEMPERATURE_MULTIPLIER * 2.0 * drop / state_size
 
 
 def _images(image_param, samples: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -379,7 +398,8 @@ def render(
         num_results, step_size, num_leapfrog_steps, num_burnin_steps,
         num_steps_between_results (as the original project), num_chains,
         temperature or target_ratio (rho: T is tuned so the samples keep about
-        this share of the optimized objective; default 0.8), temperature_steps
+        this share of what the optimized starts gain over images drawn from the
+        prior, (A - a0) / (a* - a0); default 0.8), temperature_steps
         (steps tuning T before burn-in, default 120), prior_weight (lam;
         default: the prior's mean square matches the starts', 1 for init="prior"),
         num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
@@ -445,17 +465,31 @@ def render(
             "the prior. Optimize longer "
             "(hmc_opts['optimize_steps']) or change the seed."
         )
-    if opts["temperature"] is not None:
-        temperature = opts["temperature"]
-    else:
-        temperature = temperature_for(
-            float(np.mean(init_activations)), opts["target_ratio"], image_param.state_size
-        )
     prior_weight = opts["prior_weight"]
     if prior_weight is None:
         from_prior = isinstance(opts["init"], str) and opts["init"] == "prior"
         prior_weight = 1.0 if from_prior else matched_prior_weight(state)
-    energy = dataclasses.replace(energy, temperature=temperature, prior_weight=prior_weight)
+    energy = dataclasses.replace(energy, prior_weight=prior_weight)
+    floor = (
+        temperature_lib.prior_floor(energy, state, fold_in(base, 4)) if prior_weight > 0 else 0.0
+    )
+    a_star = float(np.mean(init_activations))
+    # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
+    ratio_floor = floor if floor < a_star else 0.0
+    if opts["temperature"] is not None:
+        temperature = opts["temperature"]
+    else:
+        if floor >= a_star:
+            warnings.warn(
+                f"images drawn from the prior reach objective {floor:.4g}, as much as the "
+                f"optimized starts ({a_star:.4g}); target_ratio is taken as a share of a* "
+                "itself. Optimize longer (hmc_opts['optimize_steps']) or give "
+                "hmc_opts['temperature']."
+            )
+        temperature = temperature_for(
+            a_star, opts["target_ratio"], image_param.state_size, ratio_floor
+        )
+    energy = dataclasses.replace(energy, temperature=temperature)
     init_images = image_param.to_image(state).numpy()
     tuning = None
 
@@ -470,6 +504,7 @@ def render(
             activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),
             init_images=_frozen(init_images),
             init_activations=_frozen(init_activations),
+            prior_activation=float(floor),
             burnin_activations=_frozen(np.concatenate(burnin) if burnin else np.zeros([0, c])),
             diagnostics=diagnose(run, "activation") if run is not None else None,
             temperature=float(temperature),
@@ -509,8 +544,8 @@ def render(
         tuning = temperature_lib.tune_temperature(
             energy,
             lambda e: build_kernel(e, state, step_size, opts["temperature_steps"]),
-            state, float(np.mean(init_activations)), opts["target_ratio"],
-            opts["temperature_steps"], seed=fold_in(base, 3), progress=progress,
+            state, a_star, opts["target_ratio"], opts["temperature_steps"],
+            seed=fold_in(base, 3), floor=ratio_floor, progress=progress,
         )
         if tuning.run.interrupted:
             return result(None, True)
