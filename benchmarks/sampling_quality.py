@@ -8,6 +8,8 @@ and differ from each other? Also runs the original project's configuration as a 
 
 Per channel it prints the figures of SAMPLING.md's "How to tell it works":
 ratio     median sample activation / mean activation of the optimized starts (target >= 0.5)
+prior     mean activation of images drawn from the prior / that of the starts: the floor a0/a*
+gain      (median sample activation - a0) / (a* - a0), the share target_ratio aims at
 robust    activation under fresh random transforms / under the K fixed ones (target >= 0.7)
 slope     radially averaged power-spectrum slope (photos about -2 to -3, white noise 0)
 hf        high-frequency energy share, f > 0.25 cycles/px (target <= 1.5x the starts')
@@ -71,6 +73,8 @@ class Row:
     tuned: float = float("nan")  # tuned T over the rule's first T
     prior_weight: float = float("nan")
     div_optimized: float = float("nan")
+    prior: float = float("nan")  # a0 / a*
+    gain: float = float("nan")  # (median A - a0) / (a* - a0)
 
 
 def photos(size: int) -> np.ndarray:
@@ -170,7 +174,9 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None,
         model, obj, opts, starts.shape[1], OPTIMIZED_FOR_DIVERSITY - len(starts), seed)])
     div_optimized = metrics.mean_pairwise_cosine_distance(
         pooled_features(model, optimized, diversity_layer(layer)))
-    row = replace(row, prior_weight=result.prior_weight, div_optimized=div_optimized)
+    row = replace(row, prior_weight=result.prior_weight, div_optimized=div_optimized,
+                  prior=result.prior_activation / float(np.mean(result.init_activations)),
+                  gain=result.gain_ratio)
     if image_dir is not None:
         slug = spec.replace(":", "_")
         result.save_gif(image_dir / f"{slug}_samples.gif", every=GIF_EVERY)
@@ -214,14 +220,15 @@ def original_configuration(model, obj, starts: np.ndarray, num_results: int, bur
 
 
 def print_table(rows: list[Row]) -> None:
-    header = ("objective", "ratio", "robust", "slope", "hf", "hf start", "div 0", "div opt",
-              "div x", "div w", "acc", "divg %", "rhat", "ess", "T / rule", "lam", "s")
+    header = ("objective", "ratio", "prior", "gain", "robust", "slope", "hf", "hf start", "div 0",
+              "div opt", "div x", "div w", "acc", "divg %", "rhat", "ess", "T / rule", "lam", "s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(" | ".join([
-            r.name, f"{r.ratio:.2f}", f"{r.robust:.3f}", f"{r.slope:.2f}", f"{r.hf:.3f}",
-            f"{r.hf_start:.3f}", f"{r.div_starts:.4f}", f"{r.div_optimized:.4f}",
+            r.name, f"{r.ratio:.2f}", f"{r.prior:.2f}", f"{r.gain:.2f}", f"{r.robust:.3f}",
+            f"{r.slope:.2f}", f"{r.hf:.3f}", f"{r.hf_start:.3f}", f"{r.div_starts:.4f}",
+            f"{r.div_optimized:.4f}",
             f"{r.div_between:.4f}", f"{r.div_within:.4f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}",
             f"{r.divergent:.1f}", f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}",
             f"{r.prior_weight:.2f}", f"{r.seconds:.0f}",
