@@ -128,10 +128,11 @@ class SampleResult:
     @property
     def gain_ratio(self) -> float:
         """The median sample's share of the starts' gain over prior images,
-        (median A - a0) / (mean a* - a0), what target_ratio aims at (NaN if none)."""
-        if self.activations.size == 0:
-            return math.nan
+        (median A - a0) / (mean a* - a0), what target_ratio aims at (NaN if none,
+        or if the starts gain nothing)."""
         gain = np.mean(self.init_activations) - self.prior_activation
+        if self.activations.size == 0 or not gain > 0:
+            return math.nan
         return float((np.median(self.activations) - self.prior_activation) / gain)
 
     def grid(self, with_init: bool = True) -> np.ndarray:
