@@ -247,6 +247,9 @@ def main() -> None:
     parser.add_argument("--temperature-steps", type=int, default=api.TEMPERATURE_STEPS,
                         help=f"steps tuning T to rho = {api.DEFAULT_TARGET_RATIO} before burn-in "
                              f"(default {api.TEMPERATURE_STEPS}; 0: none)")
+    parser.add_argument("--target-ratio", type=float,
+                        help=f"rho, the share of the starts' gain over prior images the samples "
+                             f"keep (default {api.DEFAULT_TARGET_RATIO})")
     parser.add_argument("--num-transforms", type=int, default=api.DEFAULTS["num_transforms"],
                         help=f"K fixed transforms the target averages over (default "
                              f"{api.DEFAULTS['num_transforms']})")
@@ -264,7 +267,7 @@ def main() -> None:
                 num_burnin_steps=100 if args.quick else 200,
                 optimize_steps=128 if args.quick else 256, mass=args.mass,
                 num_transforms=args.num_transforms, temperature_steps=args.temperature_steps,
-                prior_weight=args.prior_weight)
+                prior_weight=args.prior_weight, target_ratio=args.target_ratio)
     reference = photos(128)
     noise = np.random.default_rng(0).uniform(0, 1, (8, 128, 128, 3))
     print(f"EfficientNet-Lite0, 128 px images, seeds {args.seeds}, hmc_opts {opts}")
