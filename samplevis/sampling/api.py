@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import tensorflow as tf
 
+from samplevis.param.base import normal_state
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
@@ -326,10 +327,7 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
         state = param_lib.initialized(image_param, init).init(None)
         return tuple(tf.constant(s, tf.float32) for s in state), False
     if init == "prior":
-        shapes = image_param.state_shapes
-        return tuple(
-            tf.random.stateless_normal(shape, fold_in(seed, i)) for i, shape in enumerate(shapes)
-        ), False
+        return normal_state(image_param.state_shapes, seed, 1.0), False
     from samplevis.optimize import render_vis
 
     rendering = render_vis(

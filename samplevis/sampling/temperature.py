@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from samplevis.param.base import normal_state
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling.energy import Energy
 from samplevis.seeds import SeedLike, as_seed, fold_in
@@ -76,13 +77,10 @@ def prior_floor(energy: Energy, state: Sequence[tf.Tensor], seed: SeedLike = Non
     if not energy.prior_weight > 0:
         raise ValueError(f"a prior floor needs prior_weight > 0; got {energy.prior_weight!r}.")
     seed = as_seed(seed)
-    scale = 1.0 / np.sqrt(energy.prior_weight)
+    shapes = [tuple(s.shape) for s in state]
+    sd = 1.0 / float(np.sqrt(energy.prior_weight))
     values = [
-        energy.activation(*[
-            scale * tf.random.stateless_normal(tf.shape(s), fold_in(seed, b * len(state) + i))
-            for i, s in enumerate(state)
-        ])
-        for b in range(FLOOR_BATCHES)
+        energy.activation(*normal_state(shapes, fold_in(seed, b), sd)) for b in range(FLOOR_BATCHES)
     ]
     return float(tf.reduce_mean(tf.stack(values)))
 
