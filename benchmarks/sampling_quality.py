@@ -247,6 +247,10 @@ def main() -> None:
     parser.add_argument("--temperature-steps", type=int, default=api.TEMPERATURE_STEPS,
                         help=f"steps tuning T to rho = {api.DEFAULT_TARGET_RATIO} before burn-in "
                              f"(default {api.TEMPERATURE_STEPS}; 0: none)")
+    parser.add_argument("--num-results", type=int,
+                        help="draws kept per chain, 3 steps apart (default 60; 20 with --quick)")
+    parser.add_argument("--num-burnin-steps", type=int,
+                        help="burn-in steps after the tuning (default 200; 100 with --quick)")
     parser.add_argument("--target-ratio", type=float,
                         help=f"rho, the share of the starts' gain over prior images the samples "
                              f"keep (default {api.DEFAULT_TARGET_RATIO})")
@@ -263,8 +267,8 @@ def main() -> None:
     model = zoo.efficientnet_lite0()
     channels = args.channels or (CHANNELS[-2:-1] if args.quick else CHANNELS)
     # Long enough for a per-chain R-hat to mean something: 60 kept draws after 200 burn-in steps.
-    opts = dict(num_chains=4, num_results=20 if args.quick else 60,
-                num_burnin_steps=100 if args.quick else 200,
+    opts = dict(num_chains=4, num_results=args.num_results or (20 if args.quick else 60),
+                num_burnin_steps=args.num_burnin_steps or (100 if args.quick else 200),
                 optimize_steps=128 if args.quick else 256, mass=args.mass,
                 num_transforms=args.num_transforms, temperature_steps=args.temperature_steps,
                 prior_weight=args.prior_weight, target_ratio=args.target_ratio)
