@@ -96,8 +96,8 @@ def cmd_sample(args) -> int:
     obj = _objective(args.objective)
     opts = dict(num_results=args.num_results, num_chains=args.num_chains)
     for key in ("num_burnin_steps", "num_leapfrog_steps", "num_steps_between_results",
-                "temperature", "target_ratio", "temperature_steps", "prior_weight", "kernel",
-                "mass", "optimize_steps"):
+                "num_transforms", "temperature", "target_ratio", "temperature_steps",
+                "prior_weight", "kernel", "mass", "optimize_steps"):
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
@@ -176,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--objective", required=True,
                            help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`)")
             p.add_argument("--out", default="out", help="output folder (default: out)")
-            p.add_argument("--seed", type=int, default=0)
+            p.add_argument("--seed", type=int, default=0,
+                           help="same seed and options, same images (default 0)")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("layers", help="list the layers of a model and their channel counts")
@@ -193,12 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sample", help="draw diverse high-activation images with HMC")
     common(p)
-    p.add_argument("--num-results", type=int, default=10)
-    p.add_argument("--num-chains", type=int, default=4)
-    p.add_argument("--num-burnin-steps", type=int)
-    p.add_argument("--num-leapfrog-steps", type=int)
-    p.add_argument("--num-steps-between-results", type=int)
-    p.add_argument("--temperature", type=float)
+    # Defaults are written out so `--help` does not import TensorFlow; a test holds them to
+    # samplevis.sampling.api.DEFAULTS.
+    p.add_argument("--num-results", type=int, default=10, help="samples kept per chain (default 10)")
+    p.add_argument("--num-chains", type=int, default=4, help="chains, each from its own optimized "
+                   "start (default 4)")
+    p.add_argument("--num-burnin-steps", type=int,
+                   help="steps after tuning the temperature, adapting the step size, before the "
+                        "first sample (default 100)")
+    p.add_argument("--num-leapfrog-steps", type=int, help="leapfrog steps per HMC step (default 8)")
+    p.add_argument("--num-steps-between-results", type=int,
+                   help="HMC steps discarded between kept samples (default 2)")
+    p.add_argument("--num-transforms", type=int,
+                   help="fixed random transforms the activation is averaged over (default 2; "
+                        "3 keeps late layers more robust to fresh transforms, at 1.5x the time)")
+    p.add_argument("--temperature", type=float,
+                   help="T in activation units; instead of --target-ratio")
     p.add_argument("--target-ratio", type=float,
                    help="share of the optimized activation's gain over prior images to keep "
                         "(default 0.8; sets the temperature)")
@@ -208,11 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior-weight", type=float,
                    help="precision of the Gaussian prior on the spectral state (default: its "
                         "mean square matches the optimized starts')")
-    p.add_argument("--kernel", choices=("hmc", "mala", "nuts"))
+    p.add_argument("--kernel", choices=("hmc", "mala", "nuts"), help="(default hmc)")
     p.add_argument("--mass", choices=("fisher", "identity"),
-                   help="HMC mass: per frequency band from the objective's gradients (default "
-                        "for hmc and mala), or identity")
-    p.add_argument("--optimize-steps", type=int, help="render_vis steps for each chain's start")
+                   help="HMC mass: fisher, per frequency band from the objective's gradients "
+                        "(the default for hmc and mala), or identity")
+    p.add_argument("--optimize-steps", type=int,
+                   help="render_vis steps for each chain's start (default 256)")
     p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
     p.set_defaults(func=cmd_sample)
 

@@ -1,10 +1,12 @@
 """The samplevis command: render and sample write whole files; bad input exits with the fix."""
 import json
+import re
 
 import imageio.v3 as iio
 import pytest
 
 from samplevis import cli
+from samplevis.sampling import api
 
 GABOR = "conftest:gabor_keras_model"  # a module:function model spec (tests/ is on sys.path)
 
@@ -33,13 +35,34 @@ def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
 
 
-def test_sample_takes_a_given_prior_weight(tmp_path):
+def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
                      "--num-results", "1", "--num-chains", "2", "--num-burnin-steps", "4",
                      "--optimize-steps", "8", "--temperature-steps", "0", "--prior-weight", "3",
-                     "--out", str(tmp_path), "--quiet"])
+                     "--num-transforms", "3", "--out", str(tmp_path), "--quiet"])
     assert code == 0
-    assert json.loads((tmp_path / "diagnostics.json").read_text())["prior_weight"] == 3.0
+    report = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert report["prior_weight"] == 3.0 and report["options"]["num_transforms"] == 3
+
+
+def test_sample_help_states_the_defaults_render_uses():
+    sample = cli.build_parser()._subparsers._group_actions[0].choices["sample"]
+    stated = {}  # dest -> the default its help text states
+    for action in sample._actions:
+        found = re.search(r"\(default ([\w.]+)", action.help or "")
+        if found:
+            stated[action.dest] = found.group(1)
+    # Options left unset (None) fall through to render's own defaults.
+    used = {**api.DEFAULTS, "target_ratio": api.DEFAULT_TARGET_RATIO,
+            "temperature_steps": api.TEMPERATURE_STEPS}
+    assert {"num_burnin_steps", "num_transforms", "kernel", "optimize_steps"} <= set(stated)
+    for action in sample._actions:
+        if action.dest in stated:
+            default = used[action.dest] if action.default is None else action.default
+            assert stated[action.dest] == str(default), action.dest
+    assert sample.get_default("num_chains") == api.DEFAULT_NUM_CHAINS
+    assert sample.get_default("size") == api.DEFAULT_IMAGE_SIZE
+    assert sample.get_default("num_results") == api.DEFAULTS["num_results"]
 
 
 def test_unknown_layer_exits_with_the_closest_names(capsys):
