@@ -186,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("render", help="optimize images for an objective and write PNGs")
     common(p)
-    p.add_argument("--steps", type=int, default=512)
-    p.add_argument("--thresholds", type=int, nargs="*", help="write images at these steps")
+    p.add_argument("--steps", type=int, default=512, help="optimization steps (default 512)")
+    p.add_argument("--thresholds", type=int, nargs="*",
+                   help="write images at these steps (default: at --steps only)")
     p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
     p.add_argument("--batch", type=int, default=1, help="images rendered at once (seeds differ)")
     p.set_defaults(func=cmd_render)
