@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     # Defaults are written out so `--help` does not import TensorFlow; a test holds them to
     # samplevis.sampling.api.DEFAULTS.
-    p.add_argument("--num-results", type=int, default=10, help="samples kept per chain (default 10)")
+    p.add_argument("--num-results", type=int, default=10,
+                   help="samples kept per chain (default 10)")
     p.add_argument("--num-chains", type=int, default=4, help="chains, each from its own optimized "
                    "start (default 4)")
     p.add_argument("--num-burnin-steps", type=int,
