@@ -17,6 +17,8 @@ div x     mean cosine distance between samples of different chains, in the poole
           a different layer (target >= that of the optimized starts, `div 0`)
 div opt   the same between 16 images optimized from different seeds (the 4 starts and 12 more):
           the optimizer's diversity, steadier than `div 0`, which rests on 6 pairs
+div prior the same between 16 images drawn from the sampler's prior N(0, I / lam): how alike
+          the network sees the noise every sample carries
 div w     the same within a chain (0 means the chain does not move)
 acc       Metropolis acceptance probability per chain, min-max (target 0.6-0.9)
 divg      divergent steps, % (target < 1)
@@ -38,6 +40,7 @@ import tensorflow_probability as tfp
 
 import samplevis
 from samplevis import io, objectives, optimize, param, transform, zoo
+from samplevis.param.base import normal_state
 from samplevis.sampling import api, metrics
 from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
 from samplevis.seeds import as_seed, fold_in
@@ -73,6 +76,7 @@ class Row:
     tuned: float = float("nan")  # tuned T over the rule's first T
     prior_weight: float = float("nan")
     div_optimized: float = float("nan")
+    div_prior: float = float("nan")
     prior: float = float("nan")  # a0 / a*
     gain: float = float("nan")  # (median A - a0) / (a* - a0)
 
@@ -111,6 +115,14 @@ def optimized_images(model, obj, opts: dict, size: int, count: int, seed: int) -
         for k in range(-(-count // chains))
     ]
     return np.concatenate(batches)[:count]
+
+
+def prior_images(size: int, prior_weight: float, count: int, seed: int) -> np.ndarray:
+    """`count` images [count, size, size, 3] drawn from the prior N(0, I / lam) on the state."""
+    image_param = param.image(size, batch=count)
+    state = normal_state(image_param.state_shapes, fold_in(as_seed(seed), 2000),
+                         1.0 / np.sqrt(prior_weight))
+    return image_param.to_image(state).numpy()
 
 
 def fresh_transform_activation(model, obj, images: np.ndarray) -> float:
@@ -174,7 +186,14 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None,
         model, obj, opts, starts.shape[1], OPTIMIZED_FOR_DIVERSITY - len(starts), seed)])
     div_optimized = metrics.mean_pairwise_cosine_distance(
         pooled_features(model, optimized, diversity_layer(layer)))
+    div_prior = float("nan")  # no prior to draw from at lam = 0
+    if result.prior_weight > 0:
+        div_prior = metrics.mean_pairwise_cosine_distance(pooled_features(
+            model, prior_images(starts.shape[1], result.prior_weight, OPTIMIZED_FOR_DIVERSITY,
+                                seed),
+            diversity_layer(layer)))
     row = replace(row, prior_weight=result.prior_weight, div_optimized=div_optimized,
+                  div_prior=div_prior,
                   prior=result.prior_activation / float(np.mean(result.init_activations)),
                   gain=result.gain_ratio)
     if image_dir is not None:
@@ -221,14 +240,15 @@ def original_configuration(model, obj, starts: np.ndarray, num_results: int, bur
 
 def print_table(rows: list[Row]) -> None:
     header = ("objective", "ratio", "prior", "gain", "robust", "slope", "hf", "hf start", "div 0",
-              "div opt", "div x", "div w", "acc", "divg %", "rhat", "ess", "T / rule", "lam", "s")
+              "div opt", "div prior", "div x", "div w", "acc", "divg %", "rhat", "ess", "T / rule",
+              "lam", "s")
     print(" | ".join(header))
     print(" | ".join("---" for _ in header))
     for r in rows:
         print(" | ".join([
             r.name, f"{r.ratio:.2f}", f"{r.prior:.2f}", f"{r.gain:.2f}", f"{r.robust:.3f}",
             f"{r.slope:.2f}", f"{r.hf:.3f}", f"{r.hf_start:.3f}", f"{r.div_starts:.4f}",
-            f"{r.div_optimized:.4f}",
+            f"{r.div_optimized:.4f}", f"{r.div_prior:.4f}",
             f"{r.div_between:.4f}", f"{r.div_within:.4f}", f"{r.acc[0]:.2f}-{r.acc[1]:.2f}",
             f"{r.divergent:.1f}", f"{r.rhat:.3f}", f"{r.ess:.0f}", f"{r.tuned:.2f}",
             f"{r.prior_weight:.2f}", f"{r.seconds:.0f}",
