@@ -13,7 +13,9 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 def run(name: str, cwd: Path) -> nbformat.NotebookNode:
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     # A cell that raises fails the run with the cell's traceback.
-    nbclient.NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(cwd)}}).execute()
+    client = nbclient.NotebookClient(notebook, timeout=600,
+                                     resources={"metadata": {"path": str(cwd)}})
+    client.execute()
     return notebook
 
 
