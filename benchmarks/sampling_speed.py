@@ -66,9 +66,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"EfficientNet-Lite0, {SIZE} px images (resized to 224 for the network), objective "
           f"{OBJECTIVE.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step")
-    render = {b: render_step_seconds(model, b, steps) for b in sorted({chains, 2 * chains})}
+    ks = (1, 2, 3)
+    render = {b: render_step_seconds(model, b, steps) for b in sorted({chains * k for k in ks})}
     rows = []
-    for k in (1, 2):
+    for k in ks:
         leap = leapfrog_step_seconds(model, chains, k, leapfrog, extra)
         same_images = render[chains * k]
         rows.append([k, chains * k, f"{1000 * leap:.0f}", f"{1000 * same_images:.0f}",

@@ -58,7 +58,7 @@ DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
         # None: TEMPERATURE_STEPS with target_ratio, 0 with a given temperature
         prior_weight=None,  # lam, precision of the Gaussian prior on z; None: matched
         # to the starts (prior mean square = theirs), 1 for init="prior"
-        num_transforms=2,  # K fixed draws of the standard transforms
+        num_transforms=3,  # K fixed draws of the standard transforms
         init="optimize",  # "optimize", "prior" or images [C, H, W, 3] in [0, 1]
         optimize_steps=256,  # render_vis steps for init="optimize"
         kernel="hmc",  # "hmc", "mala" or "nuts"

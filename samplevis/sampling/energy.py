@@ -137,7 +137,7 @@ def make_energy(
     temperature: float,
     prior_weight: float = 1.0,
     transforms: Sequence[Transform] = (),
-    num_transforms: int = 2,
+    num_transforms: int = 1,
     seed: tf.Tensor | None = None,
 ) -> Energy:
     """An `Energy` averaging over `num_transforms` draws of `compose(transforms)`.
