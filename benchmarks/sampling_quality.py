@@ -6,7 +6,7 @@ and differ from each other? Also runs the original project's configuration as a 
     python benchmarks/sampling_quality.py --images images/   # also write GIFs and std maps
     python benchmarks/sampling_quality.py --seeds 0 1 2      # a row per seed: the spread
 
-Per channel it prints the figures of SAMPLING.md's "How to tell it works":
+Per channel it prints:
 ratio     median sample activation / mean activation of the optimized starts (target >= 0.5)
 prior     mean activation of images drawn from the prior / that of the starts: the floor a0/a*
 gain      (median sample activation - a0) / (a* - a0), the share target_ratio aims at
