@@ -19,30 +19,11 @@ from typing import Callable, Sequence
 
 import tensorflow as tf
 
-from samplevis.models import INPUT, Model
-from samplevis.optimize import objective_from_features, objective_of
+from samplevis.models import Model
+from samplevis.optimize import objective_of
 from samplevis.seeds import fold_in
 
 Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
-
-
-def objective_per_transform(
-    model: Model, objective, images: tf.Tensor, seen: Sequence[tf.Tensor]
-) -> list[tf.Tensor]:
-    """The objective of each image under each of K views, K tensors [B].
-
-    The K views (same shape) go through the network as one batch of K * B.
-    """
-    layers = sorted(objective.layers - {INPUT})
-    # A static batch keeps slices static, so objectives can check batch indices.
-    batch = images.shape[0] if images.shape[0] is not None else tf.shape(images)[0]
-    features = model.features(tf.concat(list(seen), 0), layers) if layers else {}
-    return [
-        objective_from_features(
-            objective, images, {n: f[k * batch:(k + 1) * batch] for n, f in features.items()}
-        )
-        for k in range(len(seen))
-    ]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -86,13 +67,13 @@ class Energy:
         images = self.image_param.to_image(tuple(state))
         if not self.transforms:
             return objective_of(self.model, self.objective, images, images)
-        seen = [t(images, s) for t, s in zip(self.transforms, self.seeds)]
-        if len({tuple(x.shape[1:3]) for x in seen}) > 1:
-            values = [objective_of(self.model, self.objective, images, x) for x in seen]
-        else:
-            # One network pass over all K transformed batches; the objective still
-            # sees each batch of C on its own, as it may use batch indices.
-            values = objective_per_transform(self.model, self.objective, images, seen)
+        # One network pass per view, not one pass over all K * C images: on 2 CPU cores
+        # the K passes run side by side. A gradient for 4 chains took 54 ms against 77
+        # at K = 2 (same bits) and 80 ms against 118 at K = 3.
+        values = [
+            objective_of(self.model, self.objective, images, t(images, s))
+            for t, s in zip(self.transforms, self.seeds)
+        ]
         return tf.add_n(values) / float(len(values))
 
     def prior_log_prob(self, *state: tf.Tensor) -> tf.Tensor:
