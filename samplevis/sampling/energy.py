@@ -68,8 +68,8 @@ class Energy:
         if not self.transforms:
             return objective_of(self.model, self.objective, images, images)
         # One network pass per view, not one pass over all K * C images: on 2 CPU cores
-        # the K passes run side by side. A gradient for 4 chains took 54 ms against 77
-        # at K = 2 (same bits) and 80 ms against 118 at K = 3.
+        # the K passes run side by side. At K = 2 a leapfrog step for 4 chains took 70-72
+        # ms against 80-84 (benchmarks/sampling_speed.py), with the same bits.
         values = [
             objective_of(self.model, self.objective, images, t(images, s))
             for t, s in zip(self.transforms, self.seeds)
