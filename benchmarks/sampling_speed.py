@@ -1,6 +1,6 @@
 """Cost of one HMC leapfrog step against one render_vis step, on the built-in EfficientNet-Lite0.
 
-    python benchmarks/sampling_speed.py            # about 5 minutes on 2 cores
+    python benchmarks/sampling_speed.py            # about 2 minutes on 2 cores
     python benchmarks/sampling_speed.py --quick
 
 A leapfrog step evaluates the target's gradient once: the objective of every chain's image under K
