@@ -209,7 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="HMC steps discarded between kept samples (default 2)")
     p.add_argument("--num-transforms", type=int,
                    help="fixed random transforms the activation is averaged over (default 2; "
-                        "3 keeps late layers more robust to fresh transforms, at 1.5x the time)")
+                        "3 keeps late layers more robust to fresh transforms, at 1.5x the time, "
+                        "but two runs with one seed can then differ)")
     p.add_argument("--temperature", type=float,
                    help="T in activation units; instead of --target-ratio")
     p.add_argument("--target-ratio", type=float,
