@@ -208,9 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-steps-between-results", type=int,
                    help="HMC steps discarded between kept samples (default 2)")
     p.add_argument("--num-transforms", type=int,
-                   help="fixed random transforms the activation is averaged over (default 2; "
-                        "3 keeps late layers more robust to fresh transforms, at 1.5x the time, "
-                        "but two runs with one seed can then differ)")
+                   help="fixed random transforms the activation is averaged over (default 3; "
+                        "2 takes two thirds of the time, but late layers then lose more "
+                        "under fresh transforms)")
     p.add_argument("--temperature", type=float,
                    help="T in activation units; instead of --target-ratio")
     p.add_argument("--target-ratio", type=float,

@@ -58,7 +58,7 @@ DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
         # None: TEMPERATURE_STEPS with target_ratio, 0 with a given temperature
         prior_weight=None,  # lam, precision of the Gaussian prior on z; None: matched
         # to the starts (prior mean square = theirs), 1 for init="prior"
-        num_transforms=2,  # K fixed draws of the standard transforms
+        num_transforms=3,  # K fixed draws of the standard transforms
         init="optimize",  # "optimize", "prior" or images [C, H, W, 3] in [0, 1]
         optimize_steps=256,  # render_vis steps for init="optimize"
         kernel="hmc",  # "hmc", "mala" or "nuts"
@@ -411,9 +411,7 @@ def render(
         the number of chains. Default `param.image(128, batch=num_chains)`;
         the Gaussian prior is on its state, so use a spectral one.
       seed: int or stateless seed [2]; same seed and options give identical
-        samples. None draws one (stored in `result.seed`). On a CPU with
-        num_transforms >= 3 and step-size adaptation, thread scheduling can make
-        two runs differ; num_transforms <= 2 reproduces a run exactly.
+        samples. None draws one (stored in `result.seed`).
       progress: show progress bars (optimization, then sampling per block).
       on_block: called with the block index before every block of burn-in and
         sampling steps (the steps tuning T are not counted).
