@@ -1,4 +1,7 @@
-"""render_vis on the built-in pretrained model: a class visualization that the model recognizes."""
+"""render_vis and render on the built-in pretrained model.
+
+A class visualization the model recognizes; samples that repeat exactly for a seed.
+"""
 import numpy as np
 
 import samplevis
