@@ -69,7 +69,7 @@ class Energy:
             return objective_of(self.model, self.objective, images, images)
         # One network pass per view, not one pass over all K * C images: on 2 CPU cores
         # the K passes run side by side. At K = 2 a leapfrog step for 4 chains took 70-72
-        # ms against 80-84 (benchmarks/sampling_speed.py), with the same bits.
+        # ms against 80-84 (benchmarks/sampling_speed.py).
         views = _fan_out(images, len(self.transforms))
         values = [
             objective_of(self.model, self.objective, view, t(view, s))
@@ -96,7 +96,7 @@ def squared_norm(state: Sequence[tf.Tensor]) -> tf.Tensor:
     """Sum of squares of all state parts per chain, [C]."""
     # tf.square, not s * s: the product's gradient reaches s twice, and with the image's
     # gradient that makes a three-way sum (see _ordered_sum).
-    return tf.add_n(
+    return _ordered_sum(
         [tf.reduce_sum(tf.reshape(tf.square(s), [tf.shape(s)[0], -1]), axis=1) for s in state]
     )
 
@@ -106,8 +106,8 @@ def _ordered_sum(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
 
     tf.add_n (and the AddN that gradients of a tensor used three or more times go
     through) starts from whichever input buffer it can reuse at run time, so with
-    three or more inputs the rounding changes from call to call and two runs of one
-    seed part after a few hundred steps. Two terms commute exactly.
+    three or more inputs the rounding changes from call to call, and two runs of one
+    seed part within a few dozen steps. Two terms commute exactly.
     """
     return tf.reduce_sum(tf.stack(list(tensors)), axis=0)
 
