@@ -46,10 +46,12 @@ class LaplacianPyramid(TensorParam):
     def to_tensor(self, state: State):
         import tensorflow as tf
 
+        from samplevis.sums import ordered_sum
+
         size = [self.height, self.width]
         # Level 0 has the full size: resizing it would be the identity.
         levels = [state[0]] + [tf.image.resize(s, size, method="bilinear") for s in state[1:]]
-        return tf.add_n(levels)
+        return ordered_sum(levels)
 
     def inverse(self, tensor) -> State:
         import tensorflow as tf

@@ -22,6 +22,7 @@ import tensorflow as tf
 from samplevis.models import Model
 from samplevis.optimize import objective_of
 from samplevis.seeds import fold_in
+from samplevis.sums import fan_out, ordered_sum
 
 Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
@@ -70,12 +71,12 @@ class Energy:
         # One network pass per view, not one pass over all K * C images: on 2 CPU cores
         # the K passes run side by side. At K = 2 a leapfrog step for 4 chains took 70-72
         # ms against 80-84 (benchmarks/sampling_speed.py).
-        views = _fan_out(images, len(self.transforms))
+        views = fan_out(images, len(self.transforms))
         values = [
             objective_of(self.model, self.objective, view, t(view, s))
             for view, t, s in zip(views, self.transforms, self.seeds)
         ]
-        return _ordered_sum(values) / float(len(values))
+        return ordered_sum(values) / float(len(values))
 
     def prior_log_prob(self, *state: tf.Tensor) -> tf.Tensor:
         """-lam |z|^2 / 2 per chain, [C] (the Gaussian prior up to a constant)."""
@@ -95,31 +96,10 @@ class Energy:
 def squared_norm(state: Sequence[tf.Tensor]) -> tf.Tensor:
     """Sum of squares of all state parts per chain, [C]."""
     # tf.square, not s * s: the product's gradient reaches s twice, and with the image's
-    # gradient that makes a three-way sum (see _ordered_sum).
-    return _ordered_sum(
+    # gradient that makes a three-way sum (see samplevis.sums).
+    return ordered_sum(
         [tf.reduce_sum(tf.reshape(tf.square(s), [tf.shape(s)[0], -1]), axis=1) for s in state]
     )
-
-
-def _ordered_sum(tensors: Sequence[tf.Tensor]) -> tf.Tensor:
-    """Sum of same-shape tensors, always added in the order given.
-
-    tf.add_n (and the AddN that gradients of a tensor used three or more times go
-    through) starts from whichever input buffer it can reuse at run time, so with
-    three or more inputs the rounding changes from call to call, and two runs of one
-    seed part within a few dozen steps. Two terms commute exactly.
-    """
-    return tf.reduce_sum(tf.stack(list(tensors)), axis=0)
-
-
-def _fan_out(x: tf.Tensor, n: int) -> list[tf.Tensor]:
-    """n copies of x whose gradients come back through `_ordered_sum`."""
-
-    @tf.custom_gradient
-    def copies(x):
-        return [tf.identity(x) for _ in range(n)], lambda *grads: _ordered_sum(grads)
-
-    return copies(x)
 
 
 def matched_prior_weight(state: Sequence[tf.Tensor]) -> float:
