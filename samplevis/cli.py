@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import re
 import sys
 from pathlib import Path
 
 DEFAULT_MODEL = "efficientnet_lite0"
+INTERRUPTED = 130  # the shell's status after Ctrl-C; what was computed is on disk
 
 
 def load_model(spec: str, pretrained: bool = True):
@@ -58,9 +61,39 @@ def _objective(spec: str):
         raise SystemExit(f"samplevis: {err}") from None
 
 
+def _out_folder(spec: str) -> Path:
+    """The --out folder, created before any work so that a bad path fails at once."""
+    out = Path(spec)
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"samplevis: --out {spec!r} is a file; give a folder (it is created "
+                         "if missing).")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SystemExit(f"samplevis: cannot create the --out folder {spec!r}: "
+                         f"{err.strerror}.") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise SystemExit(f"samplevis: cannot write to the --out folder {spec!r}; give another.")
+    return out
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1; got {text!r}")
+    return value
+
+
 def cmd_layers(args) -> int:
     model = load_model(args.model, pretrained=False)
-    rows = [(info.name, info.kind, "x".join(str(d) for d in info.output_shape),
+    def shape(dims) -> str:
+        return "x".join("?" if d is None else str(d) for d in dims)  # ? = any size
+
+    rows = [(info.name, info.kind, shape(info.output_shape),
              "" if info.channels is None else str(info.channels)) for info in model.layers_info()]
     header = ("layer", "type", "output shape", "channels")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
@@ -73,18 +106,26 @@ def cmd_render(args) -> int:
     import samplevis
     from samplevis import io, param
 
-    model = load_model(args.model)
     obj = _objective(args.objective)
+    out = _out_folder(args.out)
+    model = load_model(args.model)
     thresholds = tuple(args.thresholds or (args.steps,))
-    images = samplevis.render_vis(
+    rendering = samplevis.render_vis(
         model, obj, param_f=lambda: param.image(args.size, batch=args.batch),
-        thresholds=thresholds, seed=args.seed, progress=not args.quiet,
+        thresholds=thresholds, seed=args.seed, progress=not args.quiet, return_state=True,
     )
-    out = Path(args.out)
-    for steps, batch in zip(thresholds, images):
+    # Images come one per threshold reached, then, if interrupted, the one at the step reached.
+    steps = list(thresholds[:len(rendering.images)])
+    if rendering.interrupted:
+        steps[len(rendering.images) - 1:] = [rendering.steps]
+    for step, batch in zip(steps, rendering.images):
         for i, image in enumerate(batch):
-            path = io.save_png(out / f"{_slug(obj.name)}_{steps:04d}_{i}.png", image)
+            path = io.save_png(out / f"{_slug(obj.name)}_{step:04d}_{i}.png", image)
             print(path)
+    if rendering.interrupted:
+        print(f"samplevis: interrupted at step {rendering.steps} of {thresholds[-1]}; wrote the "
+              "images so far.", file=sys.stderr)
+        return INTERRUPTED
     return 0
 
 
@@ -92,18 +133,19 @@ def cmd_sample(args) -> int:
     import samplevis
     from samplevis import io, param
 
-    model = load_model(args.model)
     obj = _objective(args.objective)
+    out = _out_folder(args.out)
+    model = load_model(args.model)
     opts = dict(num_results=args.num_results, num_chains=args.num_chains)
     for key in ("num_burnin_steps", "num_leapfrog_steps", "num_steps_between_results",
                 "num_transforms", "temperature", "target_ratio", "temperature_steps",
-                "prior_weight", "kernel", "mass", "optimize_steps"):
+                "prior_weight", "kernel", "mass", "optimize_steps", "step_size",
+                "adapt_step_size"):
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
     result = samplevis.render(model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet,
                               param_f=lambda: param.image(args.size, batch=args.num_chains))
-    out = Path(args.out)
     paths = result.save_pngs(out) if len(result.images) else []
     if len(result.images):
         paths.append(result.save_gif(out / "samples.gif"))
@@ -122,6 +164,7 @@ def cmd_sample(args) -> int:
                   "--num-results.", file=sys.stderr)
     if result.interrupted:
         print("samplevis: interrupted; wrote the samples drawn so far.", file=sys.stderr)
+        return INTERRUPTED
     return 0
 
 
@@ -155,7 +198,7 @@ def cmd_gallery(args) -> int:
     if not files:
         raise SystemExit(f"samplevis: no .png or .gif files under {str(folder)!r}.")
     page = io.save_gallery(folder / "index.html",
-                           [(str(p.relative_to(folder)), str(p.relative_to(folder))) for p in files])
+                           [(p.relative_to(folder).as_posix(),) * 2 for p in files])
     print(page)
     return 0
 
@@ -186,25 +229,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("render", help="optimize images for an objective and write PNGs")
     common(p)
-    p.add_argument("--steps", type=int, default=512, help="optimization steps (default 512)")
-    p.add_argument("--thresholds", type=int, nargs="*",
+    p.add_argument("--steps", type=_positive_int, default=512, help="optimization steps (default 512)")
+    p.add_argument("--thresholds", type=_positive_int, nargs="*",
                    help="write images at these steps (default: at --steps only)")
-    p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
-    p.add_argument("--batch", type=int, default=1, help="images rendered at once (seeds differ)")
+    p.add_argument("--size", type=_positive_int, default=128, help="image size in pixels (default 128)")
+    p.add_argument("--batch", type=_positive_int, default=1, help="images rendered at once (seeds differ)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("sample", help="draw diverse high-activation images with HMC")
     common(p)
     # Defaults are written out so `--help` does not import TensorFlow; a test holds them to
     # samplevis.sampling.api.DEFAULTS.
-    p.add_argument("--num-results", type=int, default=10,
+    p.add_argument("--num-results", type=_positive_int, default=10,
                    help="samples kept per chain (default 10)")
-    p.add_argument("--num-chains", type=int, default=4, help="chains, each from its own optimized "
+    p.add_argument("--num-chains", type=_positive_int, default=4, help="chains, each from its own optimized "
                    "start (default 4)")
     p.add_argument("--num-burnin-steps", type=int,
                    help="steps after tuning the temperature, adapting the step size, before the "
                         "first sample (default 100)")
     p.add_argument("--num-leapfrog-steps", type=int, help="leapfrog steps per HMC step (default 8)")
+    p.add_argument("--step-size", type=float,
+                   help="first leapfrog step size, in spectral-state units (default 0.001; "
+                        "adapted per chain during burn-in)")
+    p.add_argument("--no-adapt-step-size", dest="adapt_step_size", action="store_const",
+                   const=False, help="keep --step-size through burn-in (allows "
+                                     "--num-burnin-steps 0 or 1)")
     p.add_argument("--num-steps-between-results", type=int,
                    help="HMC steps discarded between kept samples (default 2)")
     p.add_argument("--num-transforms", type=int,
@@ -228,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the default for hmc and mala), or identity")
     p.add_argument("--optimize-steps", type=int,
                    help="render_vis steps for each chain's start (default 256)")
-    p.add_argument("--size", type=int, default=128, help="image size in pixels (default 128)")
+    p.add_argument("--size", type=_positive_int, default=128, help="image size in pixels (default 128)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("gallery", help="write index.html showing every PNG and GIF in a folder")
@@ -237,15 +286,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
+    """An API error in the command's terms: hmc_opts['num_results'], num_results and
+    adapt_step_size=False become --num-results and --no-adapt-step-size where those flags exist."""
+    flags = {}
+    for action in parser._actions:  # argparse keeps its actions here; there is no public view
+        if not action.option_strings:
+            continue
+        if action.const is False:
+            flags[f"{action.dest}=False"] = action.option_strings[0]
+        else:
+            flags.setdefault(action.dest, action.option_strings[0])
+    message = re.sub(r"hmc_opts\[['\"](\w+)['\"]\]",
+                     lambda m: flags.get(m.group(1), m.group(0)), message)
+    return re.sub(r"\b[a-z]+(?:_[a-z]+)+(?:=False)?\b(?!\()",
+                  lambda m: flags.get(m.group(0), m.group(0)), message)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("samplevis: interrupted.", file=sys.stderr)
-        return 130
-    except ValueError as err:
-        print(f"samplevis: {err}", file=sys.stderr)
+        return INTERRUPTED
+    except (ValueError, FloatingPointError) as err:
+        command = parser._subparsers._group_actions[0].choices[args.command]
+        print(f"samplevis: {_in_flags(str(err), command)}", file=sys.stderr)
         return 2
 
 

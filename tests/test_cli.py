@@ -74,6 +74,67 @@ def test_malformed_objective_says_the_format():
         cli.main(["render", "--model", GABOR, "--objective", "gabor_relu"])
 
 
+def test_an_out_path_that_is_a_file_fails_before_any_work(tmp_path):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    with pytest.raises(SystemExit, match="is a file; give a folder"):
+        cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
+                  "--out", str(taken), "--quiet"])
+    assert taken.read_text() == "keep me"
+
+
+def test_interrupted_render_names_its_image_by_the_step_reached_and_exits_130(
+        tmp_path, monkeypatch, capsys):
+    from samplevis import optimize
+
+    class InterruptingBar:  # Ctrl-C during the second compiled call of 16 steps
+        calls = 0
+
+        def update(self, n):
+            InterruptingBar.calls += 1
+            if InterruptingBar.calls == 2:
+                raise KeyboardInterrupt
+
+        def set_postfix(self, **_):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar())
+    with pytest.warns(UserWarning, match="interrupted"):
+        code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size",
+                         "16", "--thresholds", "16", "64", "--out", str(tmp_path), "--quiet"])
+    assert code == cli.INTERRUPTED == 130
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "channel__gabor_relu___1_0016_0.png", "channel__gabor_relu___1_0032_0.png"]
+    assert "interrupted at step 32 of 64" in capsys.readouterr().err
+
+
+def test_api_errors_name_the_command_line_flags(capsys):
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
+                     "--num-burnin-steps", "1", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Raise --num-burnin-steps or set --no-adapt-step-size." in err, err
+
+
+def test_sampling_without_burn_in_keeps_the_given_step_size(tmp_path):
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
+                     "--num-results", "2", "--num-chains", "2", "--num-burnin-steps", "0",
+                     "--no-adapt-step-size", "--step-size", "0.002", "--optimize-steps", "8",
+                     "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    report = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert report["diagnostics"]["step_size"] == pytest.approx([0.002, 0.002])
+
+
+def test_sizes_below_one_are_refused_by_the_flag_name(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "0"])
+    assert "argument --size: must be an int >= 1; got '0'" in capsys.readouterr().err
+
+
 def test_gallery_lists_every_image(tmp_path, capsys):
     cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
               "--steps", "2", "--out", str(tmp_path), "--quiet"])
