@@ -192,6 +192,13 @@ def test_from_image_reproduces_a_photo(fft, decorrelate, sigmoid):
     assert np.abs(p.to_image(p.init(0)).numpy() - photo).max() < 1e-3
 
 
+def test_starting_images_with_nan_are_refused_by_name():
+    photo = chelsea(8, 8)
+    photo[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        param.from_image(photo)
+
+
 def test_laplacian_pyramid_and_pixel_rgb_can_start_from_a_photo():
     photo = np.concatenate([chelsea(20, 32), chelsea(20, 32)[:, ::-1]])
     for tensor in [param.laplacian_pyramid((2, 20, 32, 3)), param.pixel_image((2, 20, 32, 3))]:

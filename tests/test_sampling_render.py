@@ -163,6 +163,10 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     (dict(temperature=0.1, temperature_steps=30), "temperature_steps tune T"),
     (dict(temperature_steps=-1), "temperature_steps.*int >= 0"),
     (dict(prior_weight="auto"), "prior_weight.*number >= 0, or None"),
+    (dict(step_size=float("inf")), "step_size.*finite number > 0"),
+    (dict(temperature=float("inf")), "temperature.*finite number > 0"),
+    (dict(prior_weight=float("inf")), "prior_weight.*finite number >= 0"),
+    (dict(init=[np.zeros([8, 8, 3]), np.zeros([4, 4, 3])]), "all of one size"),
 ])
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):

@@ -100,6 +100,8 @@ def _check_images(images01) -> np.ndarray:
             f"images must be float [B, H, W, 3], got shape {images01.shape}; add a batch "
             "axis with images[None] and keep 3 colour channels."
         )
+    if not np.all(np.isfinite(images01)):
+        raise ValueError("images contain NaN or infinite values; give finite values in [0, 1].")
     if images01.size and (images01.min() < 0.0 or images01.max() > 1.0):
         raise ValueError(
             f"images must be in [0, 1], got values in [{images01.min()}, {images01.max()}]; "

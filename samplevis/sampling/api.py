@@ -188,7 +188,9 @@ def _fail(key: str, expected: str, value: Any) -> None:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    """A finite real number: inf passes `> 0` and would run to NaN samples."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value))
 
 
 def _int(opts: dict, key: str, low: int) -> None:
@@ -201,7 +203,7 @@ def _int(opts: dict, key: str, low: int) -> None:
 def _positive(opts: dict, key: str) -> None:
     value = opts[key]
     if not _is_number(value) or not value > 0:
-        _fail(key, "a number > 0", value)
+        _fail(key, "a finite number > 0", value)
     opts[key] = float(value)
 
 
@@ -248,7 +250,7 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
     prior = opts["prior_weight"]
     if prior is not None:
         if not _is_number(prior) or not prior >= 0:
-            _fail("prior_weight", "a number >= 0, or None to match the starts", prior)
+            _fail("prior_weight", "a finite number >= 0, or None to match the starts", prior)
         opts["prior_weight"] = float(prior)
     if opts["kernel"] not in kernels.KINDS:
         _fail("kernel", f"one of {kernels.KINDS}", opts["kernel"])
@@ -283,7 +285,13 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
                 "give hmc_opts['temperature'] (objective units)."
             )
     else:
-        images = np.asarray(init, np.float32)
+        try:
+            images = np.asarray(init, np.float32)
+        except (TypeError, ValueError):  # ragged lists, non-numbers
+            raise ValueError(
+                "hmc_opts['init'] must be 'optimize', 'prior' or images [C, H, W, 3] in [0, 1], "
+                f"all of one size; the {type(init).__name__} given does not form one float array."
+            ) from None
         if images.ndim != 4 or images.shape[-1] != 3:
             _fail("init", "'optimize', 'prior' or images [C, H, W, 3] in [0, 1]",
                   f"an array of shape {images.shape}")
