@@ -150,17 +150,20 @@ class Model:
         x = images * (hi - lo) + lo
         return self.preprocess(x) if self.preprocess is not None else x
 
-    def features(self, images, layer_names: Sequence[str], redirect_relu: bool = False) -> dict:
+    def features(self, images, layer_names: Sequence[str] | str,
+                 redirect_relu: bool = False) -> dict:
         """Activations of `layer_names` for images in [0, 1], as tensors (differentiable).
 
         Args:
             images: float [B, H, W, 3] in [0, 1].
-            layer_names: layers to read; checked against `layer_names`.
+            layer_names: layers to read (or one name); checked against `layer_names`.
             redirect_relu: use Lucid's redirected ReLU gradient, which lets an optimizer leave a
                 start where a ReLU is dead everywhere (forward values are unchanged).
         Returns:
             {layer name: tensor [B, ...]}.
         """
+        if isinstance(layer_names, str):
+            layer_names = (layer_names,)
         names = tuple(dict.fromkeys(layer_names))
         self.check_layers(names)
         extractor = self._extractor(names, redirect_relu)
@@ -196,7 +199,7 @@ class Model:
         """The network's final output for images float [B, H, W, 3] in [0, 1]."""
         return np.asarray(self._output(images))
 
-    def activations(self, images, layer_names: Sequence[str]) -> dict[str, np.ndarray]:
+    def activations(self, images, layer_names: Sequence[str] | str) -> dict[str, np.ndarray]:
         """{layer name: numpy array [B, ...]} for images float [B, H, W, 3] in [0, 1]."""
         return {k: np.asarray(v) for k, v in self.features(images, layer_names).items()}
 

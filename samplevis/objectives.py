@@ -99,11 +99,15 @@ def as_objective(obj) -> Objective:
         return constant(obj)
     if isinstance(obj, str):
         layer, sep, chan = obj.rpartition(":")
-        if not sep or not chan.strip().isdigit():
+        try:
+            index = int(chan)
+        except ValueError:
+            index = None
+        if not sep or not layer or index is None:
             raise ValueError(
                 f"an objective string must be 'layer:channel', e.g. 'block5c_add:12'; got {obj!r}."
             )
-        return channel(layer, int(chan))
+        return channel(layer, index)  # a negative index fails the range check, naming the count
     raise TypeError(
         f"expected an Objective, a number or a 'layer:channel' string; got {type(obj).__name__}."
     )
@@ -126,6 +130,13 @@ def _objective(name: str, layers: Sequence[str], per_image: Callable, batch: int
 
     suffix = "" if batch is None else f", batch={batch}"
     return Objective(fn, frozenset(layers) - {INPUT}, name[:-1] + suffix + ")")
+
+
+def _channel_index(n_channel) -> int:
+    """`n_channel` as an int; a TypeError for floats and other non-integers."""
+    if isinstance(n_channel, bool) or not isinstance(n_channel, (int, np.integer)):
+        raise TypeError(f"a channel index must be an int; got {n_channel!r}.")
+    return int(n_channel)
 
 
 def _check_channel(acts: tf.Tensor, layer: str, n_channel: int) -> None:
@@ -166,6 +177,7 @@ def _position(acts: tf.Tensor, layer: str, x: int | None, y: int | None) -> tupl
 def neuron(layer: str, n_channel: int, x: int | None = None, y: int | None = None,
            batch: int | None = None) -> Objective:
     """Activation of one unit of `layer` at spatial position (x, y); default: the centre."""
+    n_channel = _channel_index(n_channel)
 
     def per_image(T):
         acts = T(layer)
@@ -178,6 +190,7 @@ def neuron(layer: str, n_channel: int, x: int | None = None, y: int | None = Non
 
 def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
     """Mean activation of channel `n_channel` of `layer` over all positions."""
+    n_channel = _channel_index(n_channel)
 
     def per_image(T):
         acts = T(layer)
@@ -318,6 +331,7 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
 
 def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: int) -> Objective:
     """Image i of B maximizes (1 - i/(B-1)) · channel 1 + i/(B-1) · channel 2 (Lucid)."""
+    n_channel1, n_channel2 = _channel_index(n_channel1), _channel_index(n_channel2)
 
     def fn(T):
         a, b = T(layer1), T(layer2)

@@ -48,6 +48,12 @@ def test_unknown_layer_lists_the_closest_names(tiny_model):
         tiny_model.features(tf.zeros([1, 32, 32, 3]), ["conv2x"])
 
 
+def test_one_layer_name_is_read_as_a_name_not_letters(tiny_model):
+    one = tiny_model.activations(np.zeros([1, 32, 32, 3], np.float32), "conv2")
+    listed = tiny_model.activations(np.zeros([1, 32, 32, 3], np.float32), ["conv2"])
+    assert list(one) == ["conv2"] and np.array_equal(one["conv2"], listed["conv2"])
+
+
 def test_wrong_image_rank_and_channels_say_the_fix(tiny_model):
     with pytest.raises(ValueError, match=r"Add a batch axis"):
         tiny_model(np.zeros([32, 32, 3], np.float32))

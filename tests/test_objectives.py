@@ -146,3 +146,11 @@ def test_layer_channel_strings_become_channel_objectives():
     assert objectives.as_objective("conv1:3") == objectives.channel("conv1", 3)
     with pytest.raises(ValueError, match="layer:channel"):
         objectives.as_objective("conv1")
+
+
+def test_a_fractional_channel_is_a_type_error_and_a_negative_one_names_the_count(tiny_model,
+                                                                                 images):
+    with pytest.raises(TypeError, match="channel index must be an int; got 1.5"):
+        objectives.channel("conv1", 1.5)
+    with pytest.raises(ValueError, match="valid: 0"):
+        values(tiny_model, objectives.as_objective("conv1:-1"), images)
