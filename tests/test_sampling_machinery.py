@@ -245,6 +245,14 @@ def test_diagnostics_serialise_to_standard_json(runs):
     assert len(data["rhat"]) == C and data["scalar"] == "target_log_prob"
     empty = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
     assert json.loads(empty.to_json())["rhat"] == [None] * C
+    assert json.loads(empty.to_json())["ess"] == [None] * C  # 2 draws: no ESS either
+
+
+def test_ess_is_nan_like_rhat_below_four_draws():
+    draws = np.random.default_rng(0).normal(size=(3, 2))
+    assert np.all(np.isnan(diagnostics.ess_per_chain(draws)))
+    assert np.all(np.isnan(diagnostics.split_rhat_per_chain(draws)))
+    assert np.all(np.isfinite(diagnostics.ess_per_chain(np.tile(draws, (2, 1))[:4])))
 
 
 def test_ess_does_not_log_tensorflow_warnings_about_its_own_fft(caplog):

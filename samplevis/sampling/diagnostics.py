@@ -21,7 +21,7 @@ import tensorflow_probability as tfp
 from samplevis.sampling.chain import ChainRun
 from samplevis.sampling.kernels import step_stats
 
-# Split R-hat needs two halves of at least two draws each.
+# Split R-hat needs two halves of at least two draws each; ESS is reported from the same count.
 MIN_DRAWS_FOR_RHAT = 4
 # Above this a chain's two halves disagree: it had not settled (Vehtari et al. 2021).
 RHAT_LIMIT = 1.05
@@ -42,7 +42,7 @@ class Diagnostics:
       divergences: divergent sampling steps (non-finite or energy error > 1000).
       num_steps: sampling steps per chain.
       rhat: split R-hat of `scalar` within each chain (NaN with < 4 draws).
-      ess: effective sample size of `scalar` per chain.
+      ess: effective sample size of `scalar` per chain (NaN with < 4 draws).
       rhat_across_chains: split R-hat of `scalar` treating chains as one
         population; large values mean the chains sit in different modes.
       scalar: the name of the traced scalar R-hat and ESS are computed on.
@@ -152,10 +152,14 @@ def _quiet_complex_casts() -> Iterator[None]:
 
 
 def ess_per_chain(draws: np.ndarray) -> np.ndarray:
-    """Effective sample size of each column of [n, C] draws, [C]."""
+    """Effective sample size of each column of [n, C] draws, [C]; NaN when n < 4.
+
+    Below 4 draws there is no autocorrelation to estimate (TFP returns inf for 2 or 3), and
+    R-hat is NaN there too.
+    """
     draws = np.asarray(draws, np.float64)
-    if draws.shape[0] < 2:
-        return np.full(draws.shape[1:], float(draws.shape[0]))
+    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+        return np.full(draws.shape[1:], np.nan)
     with _quiet_complex_casts():
         ess = tfp.mcmc.effective_sample_size(
             tf.constant(draws), filter_beyond_positive_pairs=True
