@@ -14,6 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Iterator, Sequence
+from urllib.parse import quote
 
 import numpy as np
 
@@ -143,9 +144,11 @@ def write_json(path: str | os.PathLike, obj) -> Path:
 
 def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
                  title: str = "samplevis gallery") -> Path:
-    """Write an HTML page showing (caption, image file relative to the page) entries, atomically."""
+    """Write an HTML page showing (caption, image file relative to the page) entries, atomically.
+
+    File names are URL-quoted, so '#', '?' and '%' in them still resolve."""
     figures = "\n".join(
-        f'<figure><img src="{html.escape(src)}" alt="{html.escape(cap)}">'
+        f'<figure><img src="{html.escape(quote(src))}" alt="{html.escape(cap)}">'
         f"<figcaption>{html.escape(cap)}</figcaption></figure>"
         for cap, src in entries
     )

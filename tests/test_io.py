@@ -1,5 +1,7 @@
 """Writers: files are whole or absent; PNG, grid and GIF contents round-trip."""
 import json
+import re
+from urllib.parse import unquote
 
 import imageio.v3 as iio
 import numpy as np
@@ -57,3 +59,12 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_gallery_links_resolve_for_names_with_url_characters(tmp_path):
+    name = "a #1?50%.png"
+    io.save_png(tmp_path / name, np.zeros([4, 4, 3]))
+    page = io.save_gallery(tmp_path / "index.html", [(name, name)]).read_text()
+    src = re.search(r'src="([^"]+)"', page).group(1)
+    assert "#" not in src and "?" not in src
+    assert (tmp_path / unquote(src)).exists()
