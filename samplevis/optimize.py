@@ -8,9 +8,7 @@ objective, parameterization, transforms and optimizer settings: a second call do
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
-import logging
 import warnings
 import weakref
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ import tensorflow as tf
 from samplevis import objectives as objectives_lib
 from samplevis.models import INPUT, Model, as_model
 from samplevis.seeds import SeedLike, as_seed, fold_in
+from samplevis.tracing import expected_retracing
 
 STEPS_PER_CALL = 16  # steps run inside one compiled call; progress and thresholds are per call
 CACHE_SIZE = 8  # compiled programs kept per model (least recently used dropped first)
@@ -299,7 +298,8 @@ def render_vis(
                 relu_redirect_steps if redirect else total,
             )
             requested = stop - step
-            with _expected_retracing():
+            # Every cached program traces once (twice with ReLU redirection).
+            with expected_retracing("_Program._run"):
                 out, taken = program.run(
                     tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed,
                     redirect,
@@ -331,25 +331,6 @@ def render_vis(
         return images
     state = tuple(v.numpy() for v in program.state)
     return Rendering(images, state, values, step, interrupted)
-
-
-class _ExpectedRetracing(logging.Filter):
-    """Drops TensorFlow's warning about retracing `_Program._run`: every cached program traces
-    once (twice with ReLU redirection), which TensorFlow counts across programs as retracing."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not ("_Program._run" in message and "retracing" in message)
-
-
-@contextlib.contextmanager
-def _expected_retracing():
-    logger, quiet = tf.get_logger(), _ExpectedRetracing()
-    logger.addFilter(quiet)
-    try:
-        yield
-    finally:
-        logger.removeFilter(quiet)
 
 
 def _progress_bar(total: int, enabled: bool, objective):

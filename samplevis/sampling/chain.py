@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from samplevis.sampling.kernels import num_adaptation_steps_of, refreshed_results, step_stats
 from samplevis.seeds import SeedLike, as_seed, fold_in
+from samplevis.tracing import expected_retracing
 
 # A per-chain scalar to trace: (state parts [C, ...], target log-prob [C]) -> [C].
 TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]
@@ -326,9 +327,11 @@ def _drive(
             key = (block.num_results, block.skip)
             if key not in functions:
                 functions[key] = _block_function(kernel, block, trace_fns, jit_compile)
-            states, trace, new_results = functions[key](
-                state, kernel_results, fold_in(seed, index)
-            )
+            # One compiled block per (length, thinning), each traced once per run.
+            with expected_retracing("_block_function.<locals>.run"):
+                states, trace, new_results = functions[key](
+                    state, kernel_results, fold_in(seed, index)
+                )
             trace_np = {k: v.numpy() for k, v in trace.items()}
             counts = _counts(kernel_results, new_results)
             kept = [s.numpy() for s in states] if block.phase == "sample" else None
