@@ -88,12 +88,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _shape(dims) -> str:
+    """An output shape as 14x14x112; ? where any size fits (fully convolutional models)."""
+    return "x".join("?" if d is None else str(d) for d in dims)
+
+
 def cmd_layers(args) -> int:
     model = load_model(args.model, pretrained=False)
-    def shape(dims) -> str:
-        return "x".join("?" if d is None else str(d) for d in dims)  # ? = any size
-
-    rows = [(info.name, info.kind, shape(info.output_shape),
+    rows = [(info.name, info.kind, _shape(info.output_shape),
              "" if info.channels is None else str(info.channels)) for info in model.layers_info()]
     header = ("layer", "type", "output shape", "channels")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
@@ -212,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p, objective=True):
+        p.set_defaults(command_parser=p)  # for error messages in its flags
         p.add_argument("--model", default=DEFAULT_MODEL,
                        help=f"zoo or Keras application name, .keras file, or module:function "
                             f"(default {DEFAULT_MODEL}, offline)")
@@ -229,11 +232,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("render", help="optimize images for an objective and write PNGs")
     common(p)
-    p.add_argument("--steps", type=_positive_int, default=512, help="optimization steps (default 512)")
+    p.add_argument("--steps", type=_positive_int, default=512,
+                   help="optimization steps (default 512)")
     p.add_argument("--thresholds", type=_positive_int, nargs="*",
                    help="write images at these steps (default: at --steps only)")
-    p.add_argument("--size", type=_positive_int, default=128, help="image size in pixels (default 128)")
-    p.add_argument("--batch", type=_positive_int, default=1, help="images rendered at once (seeds differ)")
+    p.add_argument("--size", type=_positive_int, default=128,
+                   help="image size in pixels (default 128)")
+    p.add_argument("--batch", type=_positive_int, default=1,
+                   help="images rendered at once (seeds differ)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("sample", help="draw diverse high-activation images with HMC")
@@ -242,8 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     # samplevis.sampling.api.DEFAULTS.
     p.add_argument("--num-results", type=_positive_int, default=10,
                    help="samples kept per chain (default 10)")
-    p.add_argument("--num-chains", type=_positive_int, default=4, help="chains, each from its own optimized "
-                   "start (default 4)")
+    p.add_argument("--num-chains", type=_positive_int, default=4,
+                   help="chains, each from its own optimized start (default 4)")
     p.add_argument("--num-burnin-steps", type=int,
                    help="steps after tuning the temperature, adapting the step size, before the "
                         "first sample (default 100)")
@@ -277,11 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the default for hmc and mala), or identity")
     p.add_argument("--optimize-steps", type=int,
                    help="render_vis steps for each chain's start (default 256)")
-    p.add_argument("--size", type=_positive_int, default=128, help="image size in pixels (default 128)")
+    p.add_argument("--size", type=_positive_int, default=128,
+                   help="image size in pixels (default 128)")
     p.set_defaults(func=cmd_sample)
 
     p = sub.add_parser("gallery", help="write index.html showing every PNG and GIF in a folder")
     p.add_argument("folder")
+    p.set_defaults(command_parser=p)
     p.set_defaults(func=cmd_gallery)
     return parser
 
@@ -304,16 +312,14 @@ def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt:
         print("samplevis: interrupted.", file=sys.stderr)
         return INTERRUPTED
     except (ValueError, FloatingPointError) as err:
-        command = parser._subparsers._group_actions[0].choices[args.command]
-        print(f"samplevis: {_in_flags(str(err), command)}", file=sys.stderr)
+        print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
         return 2
 
 
