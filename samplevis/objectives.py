@@ -11,6 +11,7 @@ them, e.g. `channel("block5c_add", 3) - 1e-3 * L1()`.
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -99,15 +100,11 @@ def as_objective(obj) -> Objective:
         return constant(obj)
     if isinstance(obj, str):
         layer, sep, chan = obj.rpartition(":")
-        try:
-            index = int(chan)
-        except ValueError:
-            index = None
-        if not sep or not layer or index is None:
+        if not sep or not layer or not re.fullmatch(r"\s*-?\d+\s*", chan):
             raise ValueError(
                 f"an objective string must be 'layer:channel', e.g. 'block5c_add:12'; got {obj!r}."
             )
-        return channel(layer, index)  # a negative index fails the range check, naming the count
+        return channel(layer, int(chan))  # a negative index fails the range check, naming the count
     raise TypeError(
         f"expected an Objective, a number or a 'layer:channel' string; got {type(obj).__name__}."
     )
