@@ -62,18 +62,17 @@ def _objective(spec: str):
 
 
 def _out_folder(spec: str) -> Path:
-    """The --out folder, created before any work so that a bad path fails at once."""
+    """The --out folder, checked before any work so that a bad path fails at once; it is
+    created when the first file is written."""
     out = Path(spec)
-    if out.exists() and not out.is_dir():
-        raise SystemExit(f"samplevis: --out {spec!r} is a file; give a folder (it is created "
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == out else f"lies under the file {str(existing)!r}"
+        raise SystemExit(f"samplevis: --out {spec!r} {where}; give a folder (it is created "
                          "if missing).")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise SystemExit(f"samplevis: cannot create the --out folder {spec!r}: "
-                         f"{err.strerror}.") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise SystemExit(f"samplevis: cannot write to the --out folder {spec!r}; give another.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SystemExit(f"samplevis: cannot write in {str(existing)!r} for --out {spec!r}; "
+                         "give another folder.")
     return out
 
 

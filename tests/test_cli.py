@@ -80,6 +80,9 @@ def test_an_out_path_that_is_a_file_fails_before_any_work(tmp_path):
     with pytest.raises(SystemExit, match="is a file; give a folder"):
         cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
                   "--out", str(taken), "--quiet"])
+    with pytest.raises(SystemExit, match="lies under the file"):
+        cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:0",
+                  "--out", str(taken / "deeper"), "--quiet"])
     assert taken.read_text() == "keep me"
 
 
@@ -111,12 +114,13 @@ def test_interrupted_render_names_its_image_by_the_step_reached_and_exits_130(
     assert "interrupted at step 32 of 64" in capsys.readouterr().err
 
 
-def test_api_errors_name_the_command_line_flags(capsys):
+def test_api_errors_name_the_command_line_flags(tmp_path, capsys):
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
-                     "--num-burnin-steps", "1", "--quiet"])
+                     "--num-burnin-steps", "1", "--out", str(tmp_path / "out"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2
     assert "Raise --num-burnin-steps or set --no-adapt-step-size." in err, err
+    assert not (tmp_path / "out").exists()  # a failed command leaves no folder behind
 
 
 def test_sampling_without_burn_in_keeps_the_given_step_size(tmp_path):
