@@ -21,6 +21,25 @@ def gabor_kernel(theta_deg: float, size: int = 15, wavelength: float = 6.0, sigm
 GABOR_ANGLES = (0.0, 45.0, 90.0, 135.0)
 
 
+class InterruptingBar:
+    """A stand-in for render_vis's progress bar that raises KeyboardInterrupt (Ctrl-C) on its
+    `at_call`-th update, i.e. after that many compiled calls have run."""
+
+    def __init__(self, at_call: int):
+        self.at_call, self.calls = at_call, 0
+
+    def update(self, n):
+        self.calls += 1
+        if self.calls == self.at_call:
+            raise KeyboardInterrupt
+
+    def set_postfix(self, **_):
+        pass
+
+    def close(self):
+        pass
+
+
 def gabor_keras_model(angles=GABOR_ANGLES, input_shape=(None, None, 3)):
     """A fully convolutional model: one ReLU'd Gabor filter per channel, on the grey image."""
     import keras

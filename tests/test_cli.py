@@ -5,6 +5,7 @@ import re
 import imageio.v3 as iio
 import pytest
 
+from conftest import InterruptingBar
 from samplevis import cli
 from samplevis.sampling import api
 
@@ -90,21 +91,8 @@ def test_interrupted_render_names_its_image_by_the_step_reached_and_exits_130(
         tmp_path, monkeypatch, capsys):
     from samplevis import optimize
 
-    class InterruptingBar:  # Ctrl-C during the second compiled call of 16 steps
-        calls = 0
-
-        def update(self, n):
-            InterruptingBar.calls += 1
-            if InterruptingBar.calls == 2:
-                raise KeyboardInterrupt
-
-        def set_postfix(self, **_):
-            pass
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar())
+    # Ctrl-C during the second compiled call of 16 steps.
+    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
     with pytest.warns(UserWarning, match="interrupted"):
         code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size",
                          "16", "--thresholds", "16", "64", "--out", str(tmp_path), "--quiet"])

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import objectives, optimize, param
-from conftest import GABOR_ANGLES
+from conftest import GABOR_ANGLES, InterruptingBar
 
 
 def grating_angle(image: np.ndarray, min_freq: float = 1 / 16) -> float:
@@ -74,21 +74,7 @@ def test_plain_keras_models_are_accepted(gabor_model):
 
 
 def test_ctrl_c_returns_the_images_rendered_so_far(gabor_model, monkeypatch):
-    class InterruptingBar:
-        calls = 0
-
-        def update(self, n):
-            InterruptingBar.calls += 1
-            if InterruptingBar.calls == 2:
-                raise KeyboardInterrupt
-
-        def set_postfix(self, **_):
-            pass
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar())
+    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
     with pytest.warns(UserWarning, match="interrupted"):
         images = samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: param.image(32),
                                       thresholds=(16, 64, 128), seed=0)
