@@ -122,7 +122,7 @@ def main() -> None:
                         help="b of the smooth ReLU6 (larger is closer to ReLU6)")
     parser.add_argument("--surrogate-sharpness", type=float, nargs="*", default=[4.0, 64.0],
                         help="b of each smooth network whose gradient steers the real "
-                             "network's leapfrog (default 4 64; none to skip)")
+                             "network's leapfrog (default 4 64; the flag with no values skips them)")
     args = parser.parse_args()
     print(command_line())
     print(machine())
