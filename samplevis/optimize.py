@@ -28,11 +28,13 @@ DEFAULT_LEARNING_RATE = 0.05  # Lucid's default Adam learning rate
 
 
 class NonFiniteObjectiveError(FloatingPointError):
-    """The objective or its gradient became NaN/inf; `images` holds what was rendered before."""
+    """The objective or its gradient became NaN/inf. `images` holds what was rendered before: one
+    array per threshold reached, then the last finite images, those after `steps` steps."""
 
-    def __init__(self, message: str, images: list[np.ndarray]):
+    def __init__(self, message: str, images: list[np.ndarray], steps: int):
         super().__init__(message)
         self.images = images
+        self.steps = steps
 
 
 def objective_of(model: Model, objective: objectives_lib.Objective, images: tf.Tensor,
@@ -317,7 +319,7 @@ def render_vis(
                     "stopped there. The error's .images holds the images so far, ending with the "
                     "last finite one. Lower the learning rate or add a penalty (e.g. - 1e-3 * "
                     "objectives.L2()).",
-                    images,
+                    images, step,
                 )
             if step in thresholds:
                 images.append(program.image())

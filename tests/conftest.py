@@ -55,6 +55,17 @@ def gabor_keras_model(angles=GABOR_ANGLES, input_shape=(None, None, 3)):
     return model
 
 
+def blowup_keras_model():
+    """One channel, -log(0.7 - grey level) per pixel: maximizing it brightens the image until the
+    log turns NaN."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    grey = keras.ops.mean(inputs, axis=-1, keepdims=True)
+    outputs = keras.layers.Lambda(lambda g: -keras.ops.log(0.7 - g), name="blowup")(grey)
+    return keras.Model(inputs, outputs, name="blowup_net")
+
+
 @pytest.fixture(scope="session")
 def gabor_model():
     from samplevis import Model

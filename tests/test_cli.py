@@ -21,6 +21,20 @@ def test_render_writes_one_png_per_threshold(tmp_path, capsys):
     assert str(pngs[0]) in capsys.readouterr().out
 
 
+def test_render_whose_objective_turns_nan_writes_the_last_finite_images(tmp_path, capsys):
+    code = cli.main(["render", "--model", "conftest:blowup_keras_model", "--objective",
+                     "blowup:0", "--size", "16", "--thresholds", "2", "2000",
+                     "--out", str(tmp_path), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    last = int(re.search(r"NaN or infinite at step (\d+)", err).group(1)) - 1
+    assert 2 < last < 2000 and f"Render at most {last} steps (--steps)" in err
+    names = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert names == [f"channel__blowup___0_{step:04d}_0.png" for step in (2, last)]
+    image = iio.imread(tmp_path / names[-1])
+    assert image.mean() / 255 < 0.7  # finite: the grey level never passed 0.7
+
+
 def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
                      "--num-results", "3", "--num-chains", "2", "--num-burnin-steps", "8",

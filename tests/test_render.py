@@ -91,6 +91,7 @@ def test_non_finite_objective_stops_with_the_last_finite_image(gabor_model):
                              seed=0, progress=False, transforms=())
     last = err.value.images[-1]
     assert np.all(np.isfinite(last)) and last.mean() < 0.7
+    assert f"at step {err.value.steps + 1};" in str(err.value)  # the images are those before it
 
 
 def test_bad_input_names_the_fix(gabor_model):
