@@ -105,42 +105,48 @@ def cmd_layers(args) -> int:
 
 def cmd_render(args) -> int:
     import samplevis
-    from samplevis import io, param
+    from samplevis import param
     from samplevis.optimize import NonFiniteObjectiveError
 
     obj = _objective(args.objective)
     out = _out_folder(args.out)
     model = load_model(args.model)
     thresholds = tuple(args.thresholds or (args.steps,))
-
-    def write(images: list, last_step: int | None) -> None:
-        """Images come one per threshold reached, then, if the run stopped early, the ones after
-        `last_step` steps."""
-        steps = list(thresholds[:len(images)])
-        if last_step is not None:
-            steps[len(images) - 1:] = [last_step]
-        for step, batch in zip(steps, images):
-            for i, image in enumerate(batch):
-                print(io.save_png(out / f"{_slug(obj.name)}_{step:04d}_{i}.png", image))
-
+    prefix = out / _slug(obj.name)
     try:
         rendering = samplevis.render_vis(
             model, obj, param_f=lambda: param.image(args.size, batch=args.batch),
             thresholds=thresholds, seed=args.seed, progress=not args.quiet, return_state=True,
         )
     except NonFiniteObjectiveError as err:
-        write(err.images, err.steps)
+        _write_renders(prefix, thresholds, err.images, err.steps)
+        fewer = f"Render at most {err.steps} steps (--steps), or add" if err.steps else "Add"
         print(f"samplevis: the objective or its gradient became NaN or infinite at step "
               f"{err.steps + 1}; wrote the images so far, ending with those after step "
-              f"{err.steps}. Render at most {err.steps} steps (--steps), or add a penalty to the "
-              "objective in Python (e.g. - 1e-3 * objectives.L2()).", file=sys.stderr)
+              f"{err.steps}. {fewer} a penalty to the objective in Python (e.g. - 1e-3 * "
+              "objectives.L2()).", file=sys.stderr)
         return 2
-    write(rendering.images, rendering.steps if rendering.interrupted else None)
+    _write_renders(prefix, thresholds, rendering.images,
+                   rendering.steps if rendering.interrupted else None)
     if rendering.interrupted:
         print(f"samplevis: interrupted at step {rendering.steps} of {thresholds[-1]}; wrote the "
               "images so far.", file=sys.stderr)
         return INTERRUPTED
     return 0
+
+
+def _write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
+                   last_step: int | None) -> None:
+    """Writes `prefix`_STEP_I.png for image I of each batch in `images`: one batch per threshold
+    reached, then, when the run stopped early, the batch after `last_step` steps."""
+    from samplevis import io
+
+    steps = list(thresholds[:len(images)])
+    if last_step is not None:
+        steps[len(images) - 1:] = [last_step]
+    for step, batch in zip(steps, images):
+        for i, image in enumerate(batch):
+            print(io.save_png(f"{prefix}_{step:04d}_{i}.png", image))
 
 
 def cmd_sample(args) -> int:
