@@ -152,6 +152,7 @@ def _write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
 def cmd_sample(args) -> int:
     import samplevis
     from samplevis import io, param
+    from samplevis.optimize import NonFiniteObjectiveError
 
     obj = _objective(args.objective)
     out = _out_folder(args.out)
@@ -164,8 +165,18 @@ def cmd_sample(args) -> int:
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
-    result = samplevis.render(model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet,
-                              param_f=lambda: param.image(args.size, batch=args.num_chains))
+    try:
+        result = samplevis.render(
+            model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet,
+            param_f=lambda: param.image(args.size, batch=args.num_chains),
+        )
+    except NonFiniteObjectiveError as err:
+        fewer = f"Lower --optimize-steps to {err.steps} or less, or add" if err.steps else "Add"
+        print(f"samplevis: while optimizing the chains' starts, the objective or its gradient "
+              f"became NaN or infinite at step {err.steps + 1}; no samples were drawn. {fewer} a "
+              "penalty to the objective in Python (e.g. - 1e-3 * objectives.L2()).",
+              file=sys.stderr)
+        return 2
     paths = result.save_pngs(out) if len(result.images) else []
     if len(result.images):
         paths.append(result.save_gif(out / "samples.gif"))

@@ -35,6 +35,17 @@ def test_render_whose_objective_turns_nan_writes_the_last_finite_images(tmp_path
     assert image.mean() / 255 < 0.7  # finite: the grey level never passed 0.7
 
 
+def test_sample_whose_starts_turn_nan_names_the_step_and_the_flag(tmp_path, capsys):
+    code = cli.main(["sample", "--model", "conftest:blowup_keras_model", "--objective",
+                     "blowup:0", "--size", "16", "--num-chains", "2", "--optimize-steps", "2000",
+                     "--out", str(tmp_path), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    last = int(re.search(r"NaN or infinite at step (\d+)", err).group(1)) - 1
+    assert 0 < last < 2000 and f"Lower --optimize-steps to {last} or less" in err
+    assert not list(tmp_path.iterdir())
+
+
 def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
                      "--num-results", "3", "--num-chains", "2", "--num-burnin-steps", "8",
