@@ -13,6 +13,10 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
+    from samplevis.optimize import NonFiniteObjectiveError
 
 DEFAULT_MODEL = "efficientnet_lite0"
 INTERRUPTED = 130  # the shell's status after Ctrl-C; what was computed is on disk
@@ -120,11 +124,9 @@ def cmd_render(args) -> int:
         )
     except NonFiniteObjectiveError as err:
         _write_renders(prefix, thresholds, err.images, err.steps)
-        fewer = f"Render at most {err.steps} steps (--steps), or add" if err.steps else "Add"
-        print(f"samplevis: the objective or its gradient became NaN or infinite at step "
-              f"{err.steps + 1}; wrote the images so far, ending with those after step "
-              f"{err.steps}. {fewer} a penalty to the objective in Python (e.g. - 1e-3 * "
-              "objectives.L2()).", file=sys.stderr)
+        print(_non_finite_message(
+            err, f"wrote the images so far, ending with those after step {err.steps}",
+            f"Render at most {err.steps} steps (--steps)"), file=sys.stderr)
         return 2
     _write_renders(prefix, thresholds, rendering.images,
                    rendering.steps if rendering.interrupted else None)
@@ -133,6 +135,15 @@ def cmd_render(args) -> int:
               "images so far.", file=sys.stderr)
         return INTERRUPTED
     return 0
+
+
+def _non_finite_message(err: NonFiniteObjectiveError, outcome: str, fewer_steps: str, during: str = "") -> str:
+    """What a NonFiniteObjectiveError means on the command line: the step, `outcome` (what was
+    kept) and the fixes, `fewer_steps` first unless no step stayed finite."""
+    fixes = f"{fewer_steps}, or add" if err.steps else "Add"
+    return (f"samplevis: {during}the objective or its gradient became NaN or infinite at step "
+            f"{err.steps + 1}; {outcome}. {fixes} a penalty to the objective in Python "
+            "(e.g. - 1e-3 * objectives.L2()).")
 
 
 def _write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
@@ -171,11 +182,9 @@ def cmd_sample(args) -> int:
             param_f=lambda: param.image(args.size, batch=args.num_chains),
         )
     except NonFiniteObjectiveError as err:
-        fewer = f"Lower --optimize-steps to {err.steps} or less, or add" if err.steps else "Add"
-        print(f"samplevis: while optimizing the chains' starts, the objective or its gradient "
-              f"became NaN or infinite at step {err.steps + 1}; no samples were drawn. {fewer} a "
-              "penalty to the objective in Python (e.g. - 1e-3 * objectives.L2()).",
-              file=sys.stderr)
+        print(_non_finite_message(err, "no samples were drawn",
+                                  f"Lower --optimize-steps to {err.steps} or less",
+                                  during="while optimizing the chains' starts, "), file=sys.stderr)
         return 2
     paths = result.save_pngs(out) if len(result.images) else []
     if len(result.images):
