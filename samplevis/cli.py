@@ -110,7 +110,6 @@ def cmd_layers(args) -> int:
 def cmd_render(args) -> int:
     import samplevis
     from samplevis import param
-    from samplevis.optimize import NonFiniteObjectiveError
 
     obj = _objective(args.objective)
     out = _out_folder(args.out)
@@ -122,7 +121,7 @@ def cmd_render(args) -> int:
             model, obj, param_f=lambda: param.image(args.size, batch=args.batch),
             thresholds=thresholds, seed=args.seed, progress=not args.quiet, return_state=True,
         )
-    except NonFiniteObjectiveError as err:
+    except samplevis.NonFiniteObjectiveError as err:
         _write_renders(prefix, thresholds, err.images, err.steps)
         print(_non_finite_message(
             err, f"wrote the images so far, ending with those after step {err.steps}",
@@ -137,7 +136,8 @@ def cmd_render(args) -> int:
     return 0
 
 
-def _non_finite_message(err: NonFiniteObjectiveError, outcome: str, fewer_steps: str, during: str = "") -> str:
+def _non_finite_message(err: NonFiniteObjectiveError, outcome: str, fewer_steps: str,
+                        during: str = "") -> str:
     """What a NonFiniteObjectiveError means on the command line: the step, `outcome` (what was
     kept) and the fixes, `fewer_steps` first unless no step stayed finite."""
     fixes = f"{fewer_steps}, or add" if err.steps else "Add"
@@ -163,7 +163,6 @@ def _write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
 def cmd_sample(args) -> int:
     import samplevis
     from samplevis import io, param
-    from samplevis.optimize import NonFiniteObjectiveError
 
     obj = _objective(args.objective)
     out = _out_folder(args.out)
@@ -181,7 +180,7 @@ def cmd_sample(args) -> int:
             model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet,
             param_f=lambda: param.image(args.size, batch=args.num_chains),
         )
-    except NonFiniteObjectiveError as err:
+    except samplevis.NonFiniteObjectiveError as err:
         print(_non_finite_message(err, "no samples were drawn",
                                   f"Lower --optimize-steps to {err.steps} or less",
                                   during="while optimizing the chains' starts, "), file=sys.stderr)
