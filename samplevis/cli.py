@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("samplevis: interrupted.", file=sys.stderr)
         return INTERRUPTED
-    except (ValueError, FloatingPointError) as err:
+    except ValueError as err:
         print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
         return 2
 
