@@ -136,7 +136,7 @@ def main() -> None:
 
     def tuned(network: Model, a_star: float | None = None):
         """The network's energy at the rule's temperature for a* (default: its own a*) with
-        the prior matched to the starts."""
+        the prior matched to the starts, and that a*."""
         energy = make_energy(network, obj, image_param, temperature=1.0,
                              transforms=transform.standard_transforms,
                              num_transforms=api.DEFAULTS["num_transforms"],
@@ -146,22 +146,21 @@ def main() -> None:
         return dataclasses.replace(
             energy, temperature=api.temperature_for(a_star, api.DEFAULT_TARGET_RATIO,
                                                     image_param.state_size),
-            prior_weight=matched_prior_weight([start]))
+            prior_weight=matched_prior_weight([start])), a_star
 
     def band_mass(energy) -> tf.Tensor:
         """The sampler's Fisher band mass at the starts, [C, ...]."""
         return mass.fisher_mass(energy, [start], mass.state_groups(image_param))[0]
 
-    relu6 = tuned(model)
-    a_star = float(tf.reduce_mean(relu6.activation(start)))
+    relu6, a_star = tuned(model)
     relu6_mass = band_mass(relu6)
-    smooth = tuned(smoothed(model, args.sharpness))
+    smooth, _ = tuned(smoothed(model, args.sharpness))
     columns = {"relu6": energy_errors(relu6, start, relu6_mass, args.draws, seed=7),
                "smooth": energy_errors(smooth, start, band_mass(smooth), args.draws, seed=7)}
     print(f"a* {a_star:.3f}, T {relu6.temperature:.3g}, lam {relu6.prior_weight:.2f}", flush=True)
     for b in args.surrogate_sharpness:
         # The real network's temperature, prior and mass; only the force is the smooth one's.
-        guide = tuned(smoothed(model, b), a_star)
+        guide, _ = tuned(smoothed(model, b), a_star)
         columns[f"surr {b:g}"] = energy_errors(relu6, start, relu6_mass, args.draws, seed=7,
                                                guide=guide)
 
