@@ -20,6 +20,11 @@ if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
 
 DEFAULT_MODEL = "efficientnet_lite0"
 INTERRUPTED = 130  # the shell's status after Ctrl-C; what was computed is on disk
+USAGE = 2  # bad input, as argparse exits for a bad flag
+
+
+class UsageError(Exception):
+    """Input the command cannot use; `main` prints the message and exits with status 2."""
 
 
 def load_model(spec: str, pretrained: bool = True):
@@ -37,21 +42,21 @@ def load_model(spec: str, pretrained: bool = True):
         import keras
 
         if not Path(spec).exists():
-            raise SystemExit(f"samplevis: no model file {spec!r}.")
+            raise UsageError(f"no model file {spec!r}.")
         return as_model(keras.models.load_model(spec, compile=False))
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
         try:
             factory = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as err:
-            raise SystemExit(f"samplevis: cannot load model {spec!r}: {err}") from None
+            raise UsageError(f"cannot load model {spec!r}: {err}") from None
         return as_model(factory())
     from samplevis.zoo.applications import APPLICATIONS
 
     if spec in APPLICATIONS:
         return zoo.keras_application(spec, weights="imagenet" if pretrained else None)
-    raise SystemExit(
-        f"samplevis: unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
+    raise UsageError(
+        f"unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
         f"{', '.join(sorted(APPLICATIONS))}, a .keras file, or module:function."
     )
 
@@ -62,7 +67,7 @@ def _objective(spec: str):
     try:
         return objectives.as_objective(spec)
     except ValueError as err:
-        raise SystemExit(f"samplevis: {err}") from None
+        raise UsageError(str(err)) from None
 
 
 def _out_folder(spec: str) -> Path:
@@ -72,10 +77,10 @@ def _out_folder(spec: str) -> Path:
     existing = next(p for p in (out, *out.parents) if p.exists())
     if not existing.is_dir():
         where = "is a file" if existing == out else f"lies under the file {str(existing)!r}"
-        raise SystemExit(f"samplevis: --out {spec!r} {where}; give a folder (it is created "
+        raise UsageError(f"--out {spec!r} {where}; give a folder (it is created "
                          "if missing).")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise SystemExit(f"samplevis: cannot write in {str(existing)!r} for --out {spec!r}; "
+        raise UsageError(f"cannot write in {str(existing)!r} for --out {spec!r}; "
                          "give another folder.")
     return out
 
@@ -232,10 +237,10 @@ def cmd_gallery(args) -> int:
 
     folder = Path(args.folder)
     if not folder.is_dir():
-        raise SystemExit(f"samplevis: no folder {str(folder)!r}.")
+        raise UsageError(f"no folder {str(folder)!r}.")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".gif"))
     if not files:
-        raise SystemExit(f"samplevis: no .png or .gif files under {str(folder)!r}.")
+        raise UsageError(f"no .png or .gif files under {str(folder)!r}.")
     page = io.save_gallery(folder / "index.html",
                            [(p.relative_to(folder).as_posix(),) * 2 for p in files])
     print(page)
@@ -355,9 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("samplevis: interrupted.", file=sys.stderr)
         return INTERRUPTED
+    except UsageError as err:
+        print(f"samplevis: {err}", file=sys.stderr)
+        return USAGE
     except ValueError as err:
         print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
-        return 2
+        return USAGE
 
 
 if __name__ == "__main__":

@@ -95,20 +95,21 @@ def test_unknown_layer_exits_with_the_closest_names(capsys):
     assert "Closest layer names: gabor_relu" in capsys.readouterr().err
 
 
-def test_malformed_objective_says_the_format():
-    with pytest.raises(SystemExit, match="layer:channel"):
-        cli.main(["render", "--model", GABOR, "--objective", "gabor_relu"])
+def test_malformed_objective_says_the_format_and_exits_2(capsys):
+    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu"])
+    assert code == 2
+    assert "must be 'layer:channel'" in capsys.readouterr().err
 
 
-def test_an_out_path_that_is_a_file_fails_before_any_work(tmp_path):
+def test_an_out_path_that_is_a_file_fails_before_any_work(tmp_path, capsys):
     taken = tmp_path / "taken"
     taken.write_text("keep me")
-    with pytest.raises(SystemExit, match="is a file; give a folder"):
-        cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
-                  "--out", str(taken), "--quiet"])
-    with pytest.raises(SystemExit, match="lies under the file"):
-        cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:0",
-                  "--out", str(taken / "deeper"), "--quiet"])
+    assert cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
+                     "--out", str(taken), "--quiet"]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err
+    assert cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:0",
+                     "--out", str(taken / "deeper"), "--quiet"]) == 2
+    assert "lies under the file" in capsys.readouterr().err
     assert taken.read_text() == "keep me"
 
 
@@ -150,6 +151,18 @@ def test_sizes_below_one_are_refused_by_the_flag_name(capsys):
     with pytest.raises(SystemExit):
         cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "0"])
     assert "argument --size: must be an int >= 1; got '0'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["gallery", "{tmp}/nowhere"], "no folder"),
+    (["gallery", "{tmp}"], "no .png or .gif files under"),
+    (["layers", "--model", "{tmp}/missing.keras"], "no model file"),
+    (["layers", "--model", "samplevis:no_such_factory"], "cannot load model"),
+])
+def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, args, message):
+    code = cli.main([a.format(tmp=tmp_path) for a in args])
+    assert code == 2
+    assert message in capsys.readouterr().err
 
 
 def test_gallery_lists_every_image(tmp_path, capsys):
