@@ -193,6 +193,8 @@ def cmd_sample(args) -> int:
     paths = result.save_pngs(out) if len(result.images) else []
     if len(result.images):
         paths.append(result.save_gif(out / "samples.gif"))
+    if len(result.images) >= 2:
+        paths.append(result.save_std_map(out / "std.png"))
     paths.append(io.save_grid(out / "starts.png", result.init_images))
     paths.append(io.write_json(out / "diagnostics.json", run_report(obj, result)))
     for path in paths:
@@ -284,7 +286,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="images rendered at once (seeds differ)")
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("sample", help="draw diverse high-activation images with HMC")
+    p = sub.add_parser(
+        "sample", help="draw diverse high-activation images with HMC",
+        description="Draw diverse high-activation images with HMC, from chains started at "
+                    "optimized images. Writes to --out: sample_chain<c>_<i>.png for every sample, "
+                    "samples.gif (the chains side by side), std.png (per-pixel standard deviation "
+                    "across each chain's samples: bright where the unit lets the image vary), "
+                    "starts.png and diagnostics.json.")
     common(p)
     # Defaults are written out so `--help` does not import TensorFlow; a test holds them to
     # samplevis.sampling.api.DEFAULTS.

@@ -54,6 +54,7 @@ def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
     assert code == 0
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
     assert iio.imread(tmp_path / "samples.gif", index=None).shape[0] == 3
+    assert iio.imread(tmp_path / "std.png").shape == (2 + 32 + 2, 2 + 2 * (32 + 2), 3)
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert len(report["activations"]) == 3 and len(report["diagnostics"]["accept_prob"]) == 2
     assert report["temperature"] > 0
@@ -69,6 +70,7 @@ def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
     assert code == 0
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert report["prior_weight"] == 3.0 and report["options"]["num_transforms"] == 3
+    assert not (tmp_path / "std.png").exists()  # one sample per chain has no spread
 
 
 def test_sample_help_states_the_defaults_render_uses():

@@ -34,7 +34,8 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     assert "Closest layer names: block5c_add" in text  # the misspelt layer's error
     assert "(6, 2, 128, 128, 3)" in text
     images = [o for o in outputs(notebook, "display_data") if "image/png" in o.data]
-    assert len(images) == 2
+    assert len(images) == 3  # the optimized images, the samples and their std map
+    assert iio.imread(tmp_path / "std.png").shape == (2 + 128 + 2, 2 + 2 * (128 + 2), 3)
     frames = iio.imread(tmp_path / "samples.gif", index=None)
     assert frames.shape[0] == 6
     assert iio.imread(tmp_path / "optimized.png").shape[2] in (3, 4)

@@ -1,5 +1,6 @@
 """`samplevis.render` end to end on a tiny hand-built convolutional model."""
 
+import dataclasses
 import json
 import warnings
 
@@ -247,6 +248,20 @@ def test_save_gif_and_pngs_write_one_frame_and_file_per_sample(result, tmp_path)
     np.testing.assert_array_equal(sparse[1], one[3])
     with pytest.raises(ValueError, match="every must be an int >= 1"):
         result.save_gif(tmp_path / "bad.gif", every=0)
+
+
+def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):
+    images = np.full_like(result.images, 0.5)  # [4, CHAINS, SIZE, SIZE, 3]
+    images[::2, 1, 3, 5] = 1.0  # chain 1, pixel (3, 5): 1, 0.5, 1, 0.5 -> std 0.25
+    flickering = dataclasses.replace(result, images=images)
+    expected = np.zeros((CHAINS, SIZE, SIZE))
+    expected[1, 3, 5] = 0.25
+    np.testing.assert_allclose(flickering.std_maps(), expected, atol=1e-6)
+    png = iio.imread(flickering.save_std_map(tmp_path / "std.png"))
+    tiles = [png[2:2 + SIZE, left:left + SIZE, 0] for left in (2, SIZE + 4)]  # 2 px padding
+    assert tiles[1][3, 5] == 255 and tiles[1].sum() == 255 and tiles[0].sum() == 0
+    with pytest.raises(ValueError, match="at least 2 samples per chain"):
+        dataclasses.replace(result, images=images[:1]).std_maps()
 
 
 def brightness_above_half():

@@ -27,6 +27,7 @@ from samplevis.param.base import normal_state
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
+from samplevis.sampling import metrics
 from samplevis.sampling import temperature as temperature_lib
 from samplevis.sampling.diagnostics import Diagnostics, diagnose
 from samplevis.sampling.energy import make_energy, matched_prior_weight
@@ -172,6 +173,26 @@ class SampleResult:
                 )
             frames = images[:, chain]
         return io.save_gif(path, frames, fps=fps)
+
+    def std_maps(self) -> np.ndarray:
+        """Per-pixel standard deviation across each chain's samples, float [C, H, W], colours
+        averaged: bright where a chain's samples differ (what the unit ignores), dark where
+        they agree. Needs at least 2 samples."""
+        if self.images.shape[0] < 2:
+            raise ValueError(f"a standard deviation needs at least 2 samples per chain; this "
+                             f"run has {self.images.shape[0]}. Raise num_results.")
+        return np.stack([metrics.pixel_std_map(self.images[:, c])
+                         for c in range(self.num_chains)]).astype(np.float32)
+
+    def save_std_map(self, path) -> Path:
+        """Write `std_maps()` as one grey PNG, a tile per chain, all scaled by the largest
+        value so the chains compare (atomically)."""
+        from samplevis import io
+
+        maps = self.std_maps()
+        peak = maps.max()
+        scaled = maps / peak if peak > 0 else maps
+        return io.save_grid(path, np.repeat(scaled[..., None], 3, axis=-1), ncols=self.num_chains)
 
     def save_pngs(self, directory, prefix: str = "sample") -> list[Path]:
         """Write every sample as `{prefix}_chain{c}_{i:03d}.png` in `directory`."""
