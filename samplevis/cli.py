@@ -77,8 +77,7 @@ def _out_folder(spec: str) -> Path:
     existing = next(p for p in (out, *out.parents) if p.exists())
     if not existing.is_dir():
         where = "is a file" if existing == out else f"lies under the file {str(existing)!r}"
-        raise UsageError(f"--out {spec!r} {where}; give a folder (it is created "
-                         "if missing).")
+        raise UsageError(f"--out {spec!r} {where}; give a folder (it is created if missing).")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write in {str(existing)!r} for --out {spec!r}; "
                          "give another folder.")
