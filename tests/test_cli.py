@@ -73,6 +73,20 @@ def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
     assert not (tmp_path / "std.png").exists()  # one sample per chain has no spread
 
 
+def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path, capsys):
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
+                     "--num-results", "12", "--num-chains", "2", "--num-burnin-steps", "0",
+                     "--no-adapt-step-size", "--step-size", "0.002",
+                     "--num-steps-between-results", "0", "--optimize-steps", "16",
+                     "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    report = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert min(report["diagnostics"]["rhat"]) > 1.05
+    err = capsys.readouterr().err
+    assert "chains [0, 1] were still drifting" in err
+    assert "Longer runs (--num-burnin-steps, --num-results) drift less" in err
+
+
 def test_sample_help_states_the_defaults_render_uses():
     sample = cli.build_parser()._subparsers._group_actions[0].choices["sample"]
     # Options left unset (None) fall through to render's own defaults.
