@@ -308,8 +308,6 @@ class Compose:
         object.__setattr__(self, "transforms", transforms)
 
     def __call__(self, images, seed):
-        import tensorflow as tf
-
         images = _as_images(images)
         if not self.transforms:
             return images

@@ -1,6 +1,5 @@
 """`samplevis layers`: the layer catalogue of zoo models, Keras applications and frozen graphs."""
 import numpy as np
-import pytest
 
 from samplevis import cli
 

@@ -7,7 +7,7 @@ from skimage import data
 from skimage import transform as sk_transform
 
 from samplevis import param
-from samplevis.param import color, fourier
+from samplevis.param import color
 
 SHAPES = [(1, 16, 16), (4, 12, 20), (2, 17, 23)]  # (batch, height, width), odd sizes included
 

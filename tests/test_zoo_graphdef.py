@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 import samplevis
-from samplevis import objectives, param
+from samplevis import param
 from samplevis.models import UnknownLayerError
 from samplevis.zoo import from_graphdef
 from samplevis.zoo.graphdef import GraphDefModel

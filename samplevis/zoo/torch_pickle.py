@@ -16,7 +16,6 @@ refused, so reading a file never runs code named by the file.
 from __future__ import annotations
 
 import collections
-import io
 import os
 import pickle
 from typing import Any, BinaryIO
