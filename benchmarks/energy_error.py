@@ -35,7 +35,7 @@ import tensorflow as tf
 
 from samplevis import Model, objectives, param, transform, zoo
 from samplevis.optimize import render_vis
-from samplevis.sampling import api, mass
+from samplevis.sampling import mass, options, temperature
 from samplevis.sampling.energy import make_energy, matched_prior_weight
 
 from common import command_line, format_table, machine
@@ -139,12 +139,12 @@ def main() -> None:
         the prior matched to the starts, and that a*."""
         energy = make_energy(network, obj, image_param, temperature=1.0,
                              transforms=transform.standard_transforms,
-                             num_transforms=api.DEFAULTS["num_transforms"],
+                             num_transforms=options.DEFAULTS["num_transforms"],
                              seed=tf.constant([0, 1]))
         if a_star is None:
             a_star = float(tf.reduce_mean(energy.activation(start)))
         return dataclasses.replace(
-            energy, temperature=api.temperature_for(a_star, api.DEFAULT_TARGET_RATIO,
+            energy, temperature=temperature.temperature_for(a_star, options.DEFAULT_TARGET_RATIO,
                                                     image_param.state_size),
             prior_weight=matched_prior_weight([start])), a_star
 

@@ -41,7 +41,7 @@ import tensorflow_probability as tfp
 import samplevis
 from samplevis import io, objectives, optimize, param, transform, zoo
 from samplevis.param.base import normal_state
-from samplevis.sampling import api, metrics
+from samplevis.sampling import metrics, options
 from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
 from samplevis.seeds import as_seed, fold_in
 
@@ -264,19 +264,19 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0],
                         help="run every channel once per seed (other starts, other chains), to "
                              "see how much the figures vary (default: 0; images for the first)")
-    parser.add_argument("--temperature-steps", type=int, default=api.TEMPERATURE_STEPS,
-                        help=f"steps tuning T to rho = {api.DEFAULT_TARGET_RATIO} before burn-in "
-                             f"(default {api.TEMPERATURE_STEPS}; 0: none)")
+    parser.add_argument("--temperature-steps", type=int, default=options.TEMPERATURE_STEPS,
+                        help=f"steps tuning T to rho = {options.DEFAULT_TARGET_RATIO} before burn-in "
+                             f"(default {options.TEMPERATURE_STEPS}; 0: none)")
     parser.add_argument("--num-results", type=int,
                         help="draws kept per chain, 3 steps apart (default 60; 20 with --quick)")
     parser.add_argument("--num-burnin-steps", type=int,
                         help="burn-in steps after the tuning (default 200; 100 with --quick)")
     parser.add_argument("--target-ratio", type=float,
                         help=f"rho, the share of the starts' gain over prior images the samples "
-                             f"keep (default {api.DEFAULT_TARGET_RATIO})")
-    parser.add_argument("--num-transforms", type=int, default=api.DEFAULTS["num_transforms"],
+                             f"keep (default {options.DEFAULT_TARGET_RATIO})")
+    parser.add_argument("--num-transforms", type=int, default=options.DEFAULTS["num_transforms"],
                         help=f"K fixed transforms the target averages over (default "
-                             f"{api.DEFAULTS['num_transforms']})")
+                             f"{options.DEFAULTS['num_transforms']})")
     parser.add_argument("--prior-weight", type=float,
                         help="lam, precision of the Gaussian prior on z (default: matched to "
                              "the starts' mean square)")

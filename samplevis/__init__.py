@@ -20,7 +20,7 @@ _ATTRIBUTES = {
     "render_vis": "samplevis.optimize",
     "NonFiniteObjectiveError": "samplevis.optimize",
     "render": "samplevis.sampling.api",
-    "SampleResult": "samplevis.sampling.api",
+    "SampleResult": "samplevis.sampling.result",
 }
 __all__ = sorted(_SUBMODULES | set(_ATTRIBUTES))
 

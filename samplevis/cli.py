@@ -298,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "starts.png and diagnostics.json.")
     common(p)
     # Defaults are written out so `--help` does not import TensorFlow; a test holds them to
-    # samplevis.sampling.api.DEFAULTS.
+    # samplevis.sampling.options.DEFAULTS.
     p.add_argument("--num-results", type=_positive_int, default=10,
                    help="samples kept per chain (default 10)")
     p.add_argument("--num-chains", type=_positive_int, default=4,

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import InterruptingBar
 from samplevis import cli
-from samplevis.sampling import api
+from samplevis.sampling import options
 
 GABOR = "conftest:gabor_keras_model"  # a module:function model spec (tests/ is on sys.path)
 
@@ -90,8 +90,8 @@ def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path
 def test_sample_help_states_the_defaults_render_uses():
     sample = cli.build_parser()._subparsers._group_actions[0].choices["sample"]
     # Options left unset (None) fall through to render's own defaults.
-    used = {**api.DEFAULTS, "target_ratio": api.DEFAULT_TARGET_RATIO,
-            "temperature_steps": api.TEMPERATURE_STEPS}
+    used = {**options.DEFAULTS, "target_ratio": options.DEFAULT_TARGET_RATIO,
+            "temperature_steps": options.TEMPERATURE_STEPS}
     stated = set()  # options whose help states a default
     for action in sample._actions:
         found = re.search(r"\(default ([\w.]+)", action.help or "")
@@ -100,9 +100,9 @@ def test_sample_help_states_the_defaults_render_uses():
             default = used[action.dest] if action.default is None else action.default
             assert found.group(1) == str(default), action.dest
     assert {"num_burnin_steps", "num_transforms", "kernel", "optimize_steps"} <= stated
-    assert sample.get_default("num_chains") == api.DEFAULT_NUM_CHAINS
-    assert sample.get_default("size") == api.DEFAULT_IMAGE_SIZE
-    assert sample.get_default("num_results") == api.DEFAULTS["num_results"]
+    assert sample.get_default("num_chains") == options.DEFAULT_NUM_CHAINS
+    assert sample.get_default("size") == options.DEFAULT_IMAGE_SIZE
+    assert sample.get_default("num_results") == options.DEFAULTS["num_results"]
 
 
 def test_unknown_layer_exits_with_the_closest_names(capsys):

@@ -13,7 +13,8 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param, transform
 from samplevis.optimize import objective_of
-from samplevis.sampling import api, energy, metrics
+from samplevis.sampling import energy, metrics, options, temperature
+from samplevis.seeds import as_seed, fold_in
 
 SIZE, CHAINS = 16, 2
 OBJECTIVE = objectives.channel("relu2", 1)
@@ -90,7 +91,7 @@ def test_temperature_follows_the_target_ratio_rule_without_tuning(result):
     # The ReLU objective is >= 0 on prior images, and the optimized starts beat them.
     assert 0.0 <= result.prior_activation < result.init_activations.mean()
     gain = result.init_activations.mean() - result.prior_activation
-    expected = api.TEMPERATURE_MULTIPLIER * 2 * (1 - 0.8) * gain / d
+    expected = temperature.TEMPERATURE_MULTIPLIER * 2 * (1 - 0.8) * gain / d
     assert result.temperature == pytest.approx(expected, rel=1e-6)
     assert result.options["target_ratio"] == 0.8
     assert result.temperatures.shape == (0,)
@@ -109,8 +110,8 @@ def test_tuned_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(m
 
 
 def test_temperature_steps_default_to_tuning_only_with_a_target_ratio():
-    assert api.resolve_options({})["temperature_steps"] == api.TEMPERATURE_STEPS
-    assert api.resolve_options(dict(temperature=0.1))["temperature_steps"] == 0
+    assert options.resolve_options({})["temperature_steps"] == options.TEMPERATURE_STEPS
+    assert options.resolve_options(dict(temperature=0.1))["temperature_steps"] == 0
 
 
 def test_matched_prior_weight_is_the_state_size_over_the_mean_squared_norm():
@@ -171,13 +172,13 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
 ])
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):
-        api.resolve_options(opts)
+        options.resolve_options(opts)
 
 
 def test_mass_defaults_to_fisher_except_for_nuts_adapting_its_step():
-    assert api.resolve_options({})["mass"] == "fisher"
-    assert api.resolve_options(dict(kernel="nuts"))["mass"] == "identity"
-    assert api.resolve_options(dict(kernel="nuts", adapt_step_size=False))["mass"] == "fisher"
+    assert options.resolve_options({})["mass"] == "fisher"
+    assert options.resolve_options(dict(kernel="nuts"))["mass"] == "identity"
+    assert options.resolve_options(dict(kernel="nuts", adapt_step_size=False))["mass"] == "fisher"
 
 
 def test_parameterization_batch_must_match_the_number_of_chains(model):
@@ -281,7 +282,7 @@ def test_dead_optimized_starts_are_reseeded():
     # the optimization render() runs first, with the seed it derives from seed=3
     probe = samplevis.render_vis(model, brightness_above_half(), param_f=first, thresholds=(8,),
                                  progress=False, return_state=True,
-                                 seed=int(api.fold_in(api.as_seed(3), 0)[1].numpy()) & 0x7FFFFFFF)
+                                 seed=int(fold_in(as_seed(3), 0)[1].numpy()) & 0x7FFFFFFF)
     dead_before = int(np.sum(probe.values <= 0))
     assert dead_before >= 2
     with warnings.catch_warnings():

@@ -8,7 +8,7 @@ respond to 1/f noise: on EfficientNet-Lite0, prior images reach 0.61 and 0.35
 of a* on block3a_expand_activation:20 and block5a_expand_activation:100, so a
 share of a* itself lets the chains drift almost to noise before it bites.
 
-A fixed rule for T (`api.temperature_for`) keeps very different shares of the
+A fixed rule for T (`temperature_for`) keeps very different shares of the
 optimized objective a* on different units: 0.68 and 0.99 on two channels of
 EfficientNet-Lite0 under the same rule. So `render` first runs the chains in
 stages of STAGE_STEPS with T in a variable and rescales T after each stage.
@@ -41,10 +41,43 @@ from samplevis.sampling import chain as chain_lib
 from samplevis.sampling.energy import Energy
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
+# T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) (a* - a0) / d, a0 the objective of prior
+# images. The bare rule (multiplier 1) is equipartition as if the objective held all
+# d state directions; the prior holds most of them, so the objective loses far less
+# than T d / 2 and T must be larger. Measured with a0 = 0 on EfficientNet-Lite0
+# (128 px, 4 chains, K = 2, L = 8, lam = 1, 100 burn-in steps, 10 results 2 steps
+# apart, rho = 0.8): multipliers 20 / 30 / 100 kept
+# 0.80 / 0.68 / 0.14 of a* on block6a_expand_activation:301, and 20 kept 0.82 on
+# block5c_add:12. Chains still drift after that burn-in, so longer runs keep less,
+# and other units keep more (0.99 on block5a_expand_activation:100): the rule only
+# gives the first T, which `temperature_steps` then tune (`tune_temperature` below).
+TEMPERATURE_MULTIPLIER = 20.0
 STAGE_STEPS = 30  # MCMC steps at one T
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
 MAX_FACTOR = 4.0  # largest change of T per stage
 MIN_DROP = 1e-3  # a stage that kept all of a* - a0 (or more) counts as giving up this share
+
+
+def temperature_for(
+    init_activation: float, target_ratio: float, state_size: int, floor: float = 0.0
+) -> float:
+    """T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) (a* - a0) / d.
+
+    Args:
+      init_activation: a*, the optimized objective (> floor).
+      target_ratio: rho in (0, 1), the share of a* - a0 the samples should keep.
+      state_size: d, real numbers of state per chain.
+      floor: a0, the objective of prior images (0: shares of a* itself).
+    """
+    if not init_activation > floor:
+        raise ValueError(
+            f"target_ratio sets the temperature from the starts' objective, which must be above "
+            f"{'0' if floor == 0 else f'that of prior images ({floor:.4g})'}; got a* = "
+            f"{init_activation:.4g}. Optimize longer, choose another unit, or give "
+            "hmc_opts['temperature']."
+        )
+    drop = (1.0 - target_ratio) * (init_activation - floor)
+    return TEMPERATURE_MULTIPLIER * 2.0 * drop / state_size
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""`SampleResult`: what `render` returns, and how to write it out."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from samplevis.sampling import metrics
+from samplevis.sampling.diagnostics import Diagnostics
+
+
+@dataclasses.dataclass(frozen=True)
+class SampleResult:
+    """Samples of `render`. N = kept samples per chain, C = chains.
+
+    Attributes:
+      images: float32 [N, C, H, W, 3] in [0, 1].
+      activations: float32 [N, C], objective under the K fixed transforms.
+      init_images: float32 [C, H, W, 3], the chains' starts.
+      init_activations: float32 [C], the starts' objective (a*).
+      prior_activation: a0, the mean objective of images drawn from the prior
+        (0 when prior_weight is 0); target_ratio is a share of a* - a0.
+      burnin_activations: float32 [n, C], the objective during the steps
+        tuning T and then burn-in.
+      diagnostics: MCMC health (None if interrupted before sampling began).
+      temperature: T used, objective units.
+      temperatures: float [S], T during each stage of tuning it (empty if not tuned).
+      prior_weight: lam used.
+      interrupted: True when Ctrl-C stopped the run; the fields hold what
+        was drawn until then.
+      seed: int32 [2], reproduces the run with the same options.
+      options: the resolved hmc_opts.
+    """
+
+    images: np.ndarray
+    activations: np.ndarray
+    init_images: np.ndarray
+    init_activations: np.ndarray
+    prior_activation: float
+    burnin_activations: np.ndarray
+    diagnostics: Diagnostics | None
+    temperature: float
+    temperatures: np.ndarray
+    prior_weight: float
+    interrupted: bool
+    seed: np.ndarray
+    options: Mapping[str, Any]
+
+    @property
+    def num_chains(self) -> int:
+        return int(self.init_images.shape[0])
+
+    @property
+    def activation_ratio(self) -> float:
+        """Median sample activation over the mean start activation (NaN if none)."""
+        if self.activations.size == 0:
+            return math.nan
+        return float(np.median(self.activations) / np.mean(self.init_activations))
+
+    @property
+    def gain_ratio(self) -> float:
+        """The median sample's share of the starts' gain over prior images,
+        (median A - a0) / (mean a* - a0), what target_ratio aims at (NaN if none,
+        or if the starts gain nothing)."""
+        gain = np.mean(self.init_activations) - self.prior_activation
+        if self.activations.size == 0 or not gain > 0:
+            return math.nan
+        return float((np.median(self.activations) - self.prior_activation) / gain)
+
+    def grid(self, with_init: bool = True) -> np.ndarray:
+        """One image: a row per chain, the start first (if `with_init`), then samples."""
+        from samplevis import io
+
+        columns = [self.init_images[None]] if with_init else []
+        frames = np.concatenate(columns + [self.images], axis=0)  # [N(+1), C, H, W, 3]
+        rows = np.swapaxes(frames, 0, 1)
+        return io.grid(rows.reshape(-1, *rows.shape[2:]), ncols=frames.shape[0])
+
+    def save_grid(self, path, with_init: bool = True) -> Path:
+        """Write `grid()` as a PNG (atomically)."""
+        from samplevis import io
+
+        return io.save_png(path, self.grid(with_init))
+
+    def save_gif(self, path, fps: float = 4.0, chain: int | None = None, every: int = 1) -> Path:
+        """An animated GIF of the samples: one chain, or (chain=None) all chains side by side.
+
+        `every` keeps every k-th sample as a frame (long runs make large GIFs).
+        """
+        from samplevis import io
+
+        if self.images.shape[0] == 0:
+            raise ValueError("no samples to write: the run was interrupted before the first one.")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1 (keep every k-th sample); got {every!r}.")
+        images = self.images[::every]
+        if chain is None:
+            frames = np.stack([io.grid(f, ncols=self.num_chains) for f in images])
+        else:
+            if not 0 <= chain < self.num_chains:
+                raise ValueError(
+                    f"chain must be in 0..{self.num_chains - 1} or None for all; got {chain}."
+                )
+            frames = images[:, chain]
+        return io.save_gif(path, frames, fps=fps)
+
+    def std_maps(self) -> np.ndarray:
+        """Per-pixel standard deviation across each chain's samples, float [C, H, W], colours
+        averaged: bright where a chain's samples differ (what the unit ignores), dark where
+        they agree. Needs at least 2 samples."""
+        if self.images.shape[0] < 2:
+            raise ValueError(f"a standard deviation needs at least 2 samples per chain; this "
+                             f"run has {self.images.shape[0]}. Raise num_results.")
+        return np.stack([metrics.pixel_std_map(self.images[:, c])
+                         for c in range(self.num_chains)]).astype(np.float32)
+
+    def save_std_map(self, path) -> Path:
+        """Write `std_maps()` as one grey PNG, a tile per chain, all scaled by the largest
+        value so the chains compare (atomically)."""
+        from samplevis import io
+
+        maps = self.std_maps()
+        peak = maps.max()
+        scaled = maps / peak if peak > 0 else maps
+        return io.save_grid(path, np.repeat(scaled[..., None], 3, axis=-1), ncols=self.num_chains)
+
+    def save_pngs(self, directory, prefix: str = "sample") -> list[Path]:
+        """Write every sample as `{prefix}_chain{c}_{i:03d}.png` in `directory`."""
+        from samplevis import io
+
+        paths = []
+        for c in range(self.num_chains):
+            paths += io.save_pngs(directory, self.images[:, c], prefix=f"{prefix}_chain{c}")
+        return paths
