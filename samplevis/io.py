@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 import numpy as np
@@ -129,17 +129,29 @@ def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -
     return write_bytes(path, data)
 
 
+def _plain(value):
+    """`value` with numpy scalars and arrays as numbers and lists, and NaN and infinities as
+    None: JSON has no token for them, and strict readers (JavaScript, jq) reject Python's."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int)):  # bool is an int
+        return value
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
 def write_json(path: str | os.PathLike, obj) -> Path:
-    """Write `obj` as indented JSON (numpy scalars and arrays become numbers and lists)."""
-
-    def default(value):
-        if isinstance(value, np.ndarray):
-            return value.tolist()
-        if isinstance(value, np.generic):
-            return value.item()
-        raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-    return write_bytes(path, (json.dumps(obj, indent=2, default=default) + "\n").encode())
+    """Write `obj` as indented standard JSON: numpy scalars and arrays become numbers and
+    lists, NaN and infinities become null."""
+    text = json.dumps(_plain(obj), indent=2, allow_nan=False)
+    return write_bytes(path, (text + "\n").encode())
 
 
 def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],

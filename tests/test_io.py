@@ -46,6 +46,17 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
 def test_json_and_gallery(tmp_path):
     io.write_json(tmp_path / "d.json", {"rate": np.float32(0.5), "v": np.arange(3)})
     assert json.loads((tmp_path / "d.json").read_text()) == {"rate": 0.5, "v": [0, 1, 2]}
+    io.write_json(tmp_path / "nan.json", {"t": float("nan"), "a": np.array([1.5, np.inf]),
+                                          "r": np.float32("nan"), "ok": True, "n": None})
+
+    def reject(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    assert json.loads((tmp_path / "nan.json").read_text(), parse_constant=reject) == {
+        "t": None, "a": [1.5, None], "r": None, "ok": True, "n": None}
+    with pytest.raises(TypeError, match="cannot write set"):
+        io.write_json(tmp_path / "bad.json", {"s": {1}})
+    assert not (tmp_path / "bad.json").exists()
     page = io.save_gallery(tmp_path / "index.html", [("a <b>", "a.png")]).read_text()
     assert '<img src="a.png"' in page and "a &lt;b&gt;" in page
 
