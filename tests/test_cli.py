@@ -144,6 +144,31 @@ def test_interrupted_render_names_its_image_by_the_step_reached_and_exits_130(
     assert "interrupted at step 32 of 64" in capsys.readouterr().err
 
 
+def test_sample_interrupted_before_sampling_writes_the_starts_and_exits_130(
+        tmp_path, monkeypatch, capsys):
+    from samplevis.sampling import temperature
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(temperature, "prior_floor", ctrl_c)  # after the starts are optimized
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
+                     "--num-chains", "2", "--optimize-steps", "8", "--out", str(tmp_path),
+                     "--quiet"])
+    assert code == cli.INTERRUPTED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics.json", "starts.png"]
+    assert iio.imread(tmp_path / "starts.png").shape == (2 + 16 + 2, 2 + 2 * (16 + 2), 3)
+
+    def reject(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    report = json.loads((tmp_path / "diagnostics.json").read_text(), parse_constant=reject)
+    assert report["interrupted"] and report["temperature"] is None
+    assert report["prior_activation"] is None and report["diagnostics"] is None
+    assert len(report["init_activations"]) == 2 and min(report["init_activations"]) > 0
+    assert "interrupted; wrote the samples drawn so far" in capsys.readouterr().err
+
+
 def test_api_errors_name_the_command_line_flags(tmp_path, capsys):
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
                      "--num-burnin-steps", "1", "--out", str(tmp_path / "out"), "--quiet"])

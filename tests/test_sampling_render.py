@@ -187,6 +187,24 @@ def test_parameterization_batch_must_match_the_number_of_chains(model):
                          progress=False)
 
 
+def test_ctrl_c_between_optimizing_and_sampling_keeps_the_optimized_starts(
+        model, result, monkeypatch):
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    # The prior's floor is measured after the starts are optimized, outside any chain loop.
+    monkeypatch.setattr(temperature, "prior_floor", ctrl_c)
+    partial = samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
+                               progress=False)
+    assert partial.interrupted and partial.diagnostics is None
+    assert partial.images.shape == (0, CHAINS, SIZE, SIZE, 3)
+    # Same seed and options as the uninterrupted `result`: the same starts, a* and lam.
+    np.testing.assert_array_equal(partial.init_images, result.init_images)
+    np.testing.assert_array_equal(partial.init_activations, result.init_activations)
+    assert partial.prior_weight == result.prior_weight
+    assert np.isnan(partial.prior_activation) and np.isnan(partial.temperature)
+
+
 def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):
     def interrupt_at_block_3(index):
         if index == 3:  # blocks 0, 1: burn-in; block 2: the first 4 samples

@@ -13,6 +13,7 @@ log pi(z) = A(image(z)) / T - lam |z|^2 / 2 over the spectral state z.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import warnings
 from typing import Any, Callable, Mapping
@@ -151,78 +152,24 @@ def render(
     image_param = _image_param(param_f, opts)
     base = as_seed(seed)
 
-    state, interrupted = _initial_state(
+    starts, interrupted = _initial_state(
         model, objective, image_param, opts, fold_in(base, 0), progress
     )
-    transforms = transform_lib.standard_transforms if opts["num_transforms"] else ()
-    # T and lam are set once the starts are known.
-    energy = make_energy(
-        model, objective, image_param, temperature=1.0, prior_weight=1.0,
-        transforms=transforms, num_transforms=max(1, opts["num_transforms"]),
-        seed=fold_in(base, 1),
-    )
-    init_activations = energy.activation(*state).numpy()
-    optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
-    for attempt in range(1, RESEEDS + 1):
-        if interrupted or not optimized or np.all(init_activations > 0):
-            break
-        # a dead start (zero activation) gets a new optimization with another seed
-        fresh, interrupted = _initial_state(
-            model, objective, image_param, opts, fold_in(base, 100 + attempt), progress
-        )
-        fresh_activations = energy.activation(*fresh).numpy()
-        revive = (init_activations <= 0) & (fresh_activations > init_activations)
-        mask = tf.constant(revive)
-        state = tuple(
-            tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
-            for s, f in zip(state, fresh)
-        )
-        init_activations = np.where(revive, fresh_activations, init_activations)
-    if np.any(init_activations <= 0) and optimized:
-        warnings.warn(
-            f"chains {np.flatnonzero(init_activations <= 0).tolist()} start with objective <= 0 "
-            f"after optimization and {RESEEDS} re-seeded tries (a dead unit?); they sample near "
-            "the prior. Optimize longer "
-            "(hmc_opts['optimize_steps']) or change the seed."
-        )
-    prior_weight = opts["prior_weight"]
-    if prior_weight is None:
-        from_prior = isinstance(opts["init"], str) and opts["init"] == "prior"
-        prior_weight = 1.0 if from_prior else matched_prior_weight(state)
-    energy = dataclasses.replace(energy, prior_weight=prior_weight)
-    floor = (
-        temperature_lib.prior_floor(energy, state, fold_in(base, 4)) if prior_weight > 0 else 0.0
-    )
-    a_star = float(np.mean(init_activations))
-    # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
-    ratio_floor = floor if floor < a_star else 0.0
-    if opts["temperature"] is not None:
-        temperature = opts["temperature"]
-    else:
-        if floor >= a_star:
-            warnings.warn(
-                f"images drawn from the prior reach objective {floor:.4g}, as much as the "
-                f"optimized starts ({a_star:.4g}); target_ratio is taken as a share of a* "
-                "itself. Optimize longer (hmc_opts['optimize_steps']) or give "
-                "hmc_opts['temperature']."
-            )
-        temperature = temperature_lib.temperature_for(
-            a_star, opts["target_ratio"], image_param.state_size, ratio_floor
-        )
-    energy = dataclasses.replace(energy, temperature=temperature)
-    init_images = image_param.to_image(state).numpy()
+    c = image_param.batch
+    # Set as they become known; a Ctrl-C before that leaves them NaN in the result.
+    init_activations = np.full([c], np.nan, np.float32)
+    floor = temperature = prior_weight = math.nan
     tuning = None
 
     def result(run: chain_lib.ChainRun | None, stopped: bool) -> SampleResult:
-        c = image_param.batch
         samples = run.samples if run is not None else tuple(
-            np.zeros([0, *s.shape], np.float32) for s in state
+            np.zeros([0, *s.shape], np.float32) for s in starts
         )
         burnin = [r.burnin_trace["activation"] for r in (tuning and tuning.run, run) if r]
         return SampleResult(
             images=_frozen(_images(image_param, samples)),
             activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),
-            init_images=_frozen(init_images),
+            init_images=_frozen(image_param.to_image(starts).numpy()),
             init_activations=_frozen(init_activations),
             prior_activation=float(floor),
             burnin_activations=_frozen(np.concatenate(burnin) if burnin else np.zeros([0, c])),
@@ -234,9 +181,6 @@ def render(
             seed=_frozen(base.numpy()),
             options=types.MappingProxyType(opts),
         )
-
-    if interrupted:
-        return result(None, True)
 
     def build_kernel(energy, state, step_size, num_burnin_steps: int):
         """The options' kernel, its mass measured at `state` and T of `energy`."""
@@ -259,32 +203,100 @@ def render(
             momentum_distribution=momentum,
         )
 
-    step_size = opts["step_size"]
-    if opts["temperature_steps"]:
-        tuning = temperature_lib.tune_temperature(
-            energy,
-            lambda e: build_kernel(e, state, step_size, opts["temperature_steps"]),
-            state, a_star, opts["target_ratio"], opts["temperature_steps"],
-            seed=fold_in(base, 3), floor=ratio_floor, progress=progress,
+    # The starts took minutes to optimize: a Ctrl-C from here on, also between the loops that
+    # handle it themselves (measuring the prior, the mass, compiling), still returns them.
+    try:
+        transforms = transform_lib.standard_transforms if opts["num_transforms"] else ()
+        # T and lam are set once the starts are known.
+        energy = make_energy(
+            model, objective, image_param, temperature=1.0, prior_weight=1.0,
+            transforms=transforms, num_transforms=max(1, opts["num_transforms"]),
+            seed=fold_in(base, 1),
         )
-        if tuning.run.interrupted:
+        init_activations = energy.activation(*starts).numpy()
+        optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
+        for attempt in range(1, RESEEDS + 1):
+            if interrupted or not optimized or np.all(init_activations > 0):
+                break
+            # a dead start (zero activation) gets a new optimization with another seed
+            fresh, interrupted = _initial_state(
+                model, objective, image_param, opts, fold_in(base, 100 + attempt), progress
+            )
+            fresh_activations = energy.activation(*fresh).numpy()
+            revive = (init_activations <= 0) & (fresh_activations > init_activations)
+            mask = tf.constant(revive)
+            revived = tuple(
+                tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
+                for s, f in zip(starts, fresh)
+            )
+            # One assignment, so a Ctrl-C never pairs starts with another start's activation.
+            starts, init_activations = (
+                revived, np.where(revive, fresh_activations, init_activations)
+            )
+        if interrupted:
             return result(None, True)
-        temperature = tuning.temperature
+        if np.any(init_activations <= 0) and optimized:
+            warnings.warn(
+                f"chains {np.flatnonzero(init_activations <= 0).tolist()} start with objective "
+                f"<= 0 after optimization and {RESEEDS} re-seeded tries (a dead unit?); they "
+                "sample near the prior. Optimize longer (hmc_opts['optimize_steps']) or change "
+                "the seed."
+            )
+        prior_weight = opts["prior_weight"]
+        if prior_weight is None:
+            from_prior = isinstance(opts["init"], str) and opts["init"] == "prior"
+            prior_weight = 1.0 if from_prior else matched_prior_weight(starts)
+        energy = dataclasses.replace(energy, prior_weight=prior_weight)
+        floor = (
+            temperature_lib.prior_floor(energy, starts, fold_in(base, 4))
+            if prior_weight > 0 else 0.0
+        )
+        a_star = float(np.mean(init_activations))
+        # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
+        ratio_floor = floor if floor < a_star else 0.0
+        if opts["temperature"] is not None:
+            temperature = opts["temperature"]
+        else:
+            if floor >= a_star:
+                warnings.warn(
+                    f"images drawn from the prior reach objective {floor:.4g}, as much as the "
+                    f"optimized starts ({a_star:.4g}); target_ratio is taken as a share of a* "
+                    "itself. Optimize longer (hmc_opts['optimize_steps']) or give "
+                    "hmc_opts['temperature']."
+                )
+            temperature = temperature_lib.temperature_for(
+                a_star, opts["target_ratio"], image_param.state_size, ratio_floor
+            )
         energy = dataclasses.replace(energy, temperature=temperature)
-        state = tuning.run.final_state
-        # The tuned step sizes are a better start than the option's.
-        step_size = tuning.run.burnin_trace["step_size"][-1]
-    kernel = build_kernel(energy, state, step_size, opts["num_burnin_steps"])
-    plan = chain_lib.ChainPlan(
-        opts["num_results"], opts["num_burnin_steps"], opts["num_steps_between_results"],
-        opts["block_steps"],
-    )
-    run = chain_lib.run_chains(
-        kernel, list(state), plan, seed=fold_in(base, 2),
-        trace_fns={"activation": energy.activation_from_log_prob},
-        progress=progress, on_block=on_block,
-    )
-    return result(run, run.interrupted)
 
+        state = starts
+        step_size = opts["step_size"]
+        if opts["temperature_steps"]:
+            tuning = temperature_lib.tune_temperature(
+                energy,
+                lambda e: build_kernel(e, state, step_size, opts["temperature_steps"]),
+                state, a_star, opts["target_ratio"], opts["temperature_steps"],
+                seed=fold_in(base, 3), floor=ratio_floor, progress=progress,
+            )
+            if tuning.run.interrupted:
+                return result(None, True)
+            temperature = tuning.temperature
+            energy = dataclasses.replace(energy, temperature=temperature)
+            state = tuning.run.final_state
+            # The tuned step sizes are a better start than the option's.
+            step_size = tuning.run.burnin_trace["step_size"][-1]
+        kernel = build_kernel(energy, state, step_size, opts["num_burnin_steps"])
+        plan = chain_lib.ChainPlan(
+            opts["num_results"], opts["num_burnin_steps"], opts["num_steps_between_results"],
+            opts["block_steps"],
+        )
+        run = chain_lib.run_chains(
+            kernel, list(state), plan, seed=fold_in(base, 2),
+            trace_fns={"activation": energy.activation_from_log_prob},
+            progress=progress, on_block=on_block,
+        )
+    except KeyboardInterrupt:
+        return result(None, True)
+    return result(run, run.interrupted)
 
 __all__ = ["render", "SampleResult"]

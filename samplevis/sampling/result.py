@@ -31,7 +31,10 @@ class SampleResult:
       temperatures: float [S], T during each stage of tuning it (empty if not tuned).
       prior_weight: lam used.
       interrupted: True when Ctrl-C stopped the run; the fields hold what
-        was drawn until then.
+        was drawn until then. The starts are kept from the moment their
+        optimization stops; a* (init_activations), a0, T and lam are NaN if
+        the run stopped before they were measured (a Ctrl-C during the
+        optimization leaves a0, T and lam unset).
       seed: int32 [2], reproduces the run with the same options.
       options: the resolved hmc_opts.
     """
