@@ -248,6 +248,16 @@ def test_diagnostics_serialise_to_standard_json(runs):
     assert json.loads(empty.to_json())["ess"] == [None] * C  # 2 draws: no ESS either
 
 
+def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs):
+    diag = dataclasses.replace(diagnostics.diagnose(runs["hmc"]), rhat=(1.0, 1.6, math.nan, 1.04),
+                               ess=(50.0, 3.0, math.nan, 20.0))
+    assert "split R-hat per chain <= 1.600, ESS >= 3.0" in diag.summary()
+    short = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
+    assert short.summary().endswith("no R-hat or ESS: they need 4 samples per chain, this run "
+                                    "kept 2")
+    assert "nan" not in short.summary()
+
+
 def test_ess_is_nan_like_rhat_below_four_draws():
     draws = np.random.default_rng(0).normal(size=(3, 2))
     assert np.all(np.isnan(diagnostics.ess_per_chain(draws)))

@@ -96,9 +96,14 @@ class Diagnostics:
             finite = [v for v in values if math.isfinite(v)]
             return pick(finite) if finite else math.nan
 
-        return (
+        health = (
             f"acceptance probability {np.median(self.accept_prob):.2f} (median over chains), "
             f"divergences {sum(self.divergences)}/{self.num_steps * len(self.divergences)}, "
+        )
+        if self.num_results < MIN_DRAWS_FOR_RHAT:
+            return health + (f"no R-hat or ESS: they need {MIN_DRAWS_FOR_RHAT} samples per "
+                             f"chain, this run kept {self.num_results}")
+        return health + (
             f"split R-hat per chain <= {worst(self.rhat, max):.3f}, "
             f"ESS >= {worst(self.ess, min):.1f}, cross-chain R-hat {self.rhat_across_chains:.2f}"
         )
