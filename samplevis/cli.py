@@ -28,8 +28,8 @@ class UsageError(Exception):
 
 
 def load_model(spec: str, pretrained: bool = True):
-    """A `samplevis.Model` from a zoo name, a Keras application name, a saved `.keras` file, or
-    `module:function` (a function returning a samplevis.Model or keras.Model).
+    """A `samplevis.Model` from a zoo name, a Keras application name, a saved `.keras` or `.h5`
+    file, or `module:function` (a function returning a samplevis.Model or keras.Model).
 
     `pretrained=False` skips downloading a Keras application's weights (enough to list layers).
     """
@@ -282,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, default=512,
                    help="optimization steps (default 512)")
     p.add_argument("--thresholds", type=_positive_int, nargs="*",
-                   help="write images at these steps (default: at --steps only)")
+                   help="write images at these steps; the run ends at the largest, and --steps is "
+                        "then ignored (default: at --steps only)")
     p.add_argument("--size", type=_positive_int, default=128,
                    help="image size in pixels (default 128)")
     p.add_argument("--batch", type=_positive_int, default=1,
@@ -333,8 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel", choices=("hmc", "mala", "nuts"), help="(default hmc)")
     p.add_argument("--mass", choices=("fisher", "identity"),
                    help="HMC mass: fisher, per frequency band from the objective's gradients "
-                        "(the default for hmc and mala), or identity")
-    p.add_argument("--optimize-steps", type=int,
+                        "(the default unless --kernel nuts adapts its step size), or identity")
+    p.add_argument("--optimize-steps", type=_positive_int,
                    help="render_vis steps for each chain's start (default 256)")
     p.add_argument("--size", type=_positive_int, default=128,
                    help="image size in pixels (default 128)")

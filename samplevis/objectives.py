@@ -289,9 +289,10 @@ def _grams(acts: tf.Tensor) -> tf.Tensor:
 
 
 def diversity(layer: str) -> Objective:
-    """Mean cosine similarity of an image's Gram matrix at `layer` to the other images' (Lucid).
+    """Cosine similarity of an image's Gram matrix at `layer` to the other images', summed over
+    them and divided by the batch size (Lucid's scaling: (B - 1) / B times the mean).
 
-    A penalty, as in Lucid: subtract it with a weight (e.g. `- 100 * diversity("block4a_add")`) to
+    A penalty, as in Lucid: subtract it with a weight (e.g. `- 100 * diversity("block5c_add")`) to
     make the images of a batch differ in style. Zero for a batch of one.
     """
 

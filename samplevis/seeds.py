@@ -18,8 +18,8 @@ def as_seed(seed: SeedLike) -> tf.Tensor:
     """A stateless seed, int32 [2].
 
     Args:
-      seed: a non-negative int n (the seed [n >> 31, n mod 2**31], so [0, n] for
-        n < 2**31), a pair of ints / shape-[2] tensor, or None for a
+      seed: an int 0 <= n < 2**62 (the seed [n >> 31, n mod 2**31], so [0, n]
+        for n < 2**31), a pair of ints / shape-[2] tensor, or None for a
         fresh seed from the operating system's entropy (samplers record the
         seed they used, so such a run can be repeated).
     """
@@ -27,8 +27,8 @@ def as_seed(seed: SeedLike) -> tf.Tensor:
         # Fresh entropy, not a global generator: nothing else is affected.
         return tf.constant(np.random.SeedSequence().generate_state(2) >> 1, tf.int32)
     if isinstance(seed, (int, np.integer)):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int; got {seed}.")
+        if not 0 <= seed < 2**62:  # two 31-bit words; larger ints would wrap onto smaller
+            raise ValueError(f"seed must be an int in [0, 2**62), or a pair of ints; got {seed}.")
         seed = int(seed)
         return tf.constant([(seed >> 31) & 0x7FFFFFFF, seed & 0x7FFFFFFF], tf.int32)
     seed = tf.convert_to_tensor(seed)

@@ -11,8 +11,8 @@ the centre on a canvas of unchanged size (zoom-in crops the border, zoom-out
 fills it with ``fill_value``), so a compiled step sees one shape.
 
 Rotation and zoom resample bilinearly with ImageProjectiveTransformV3's pixel
-convention, but through gathers, so their gradient is exact (see
-``_affine_about_center``). Fill modes: CONSTANT, REFLECT (d c b a | a b c d),
+convention, but as a sparse matrix product, so their gradient is its exact
+adjoint (see ``_affine_about_center``). Fill modes: CONSTANT, REFLECT (d c b a | a b c d),
 WRAP (a b c d | a b c d) and NEAREST.
 """
 

@@ -169,6 +169,7 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     (dict(temperature=float("inf")), "temperature.*finite number > 0"),
     (dict(prior_weight=float("inf")), "prior_weight.*finite number >= 0"),
     (dict(init=[np.zeros([8, 8, 3]), np.zeros([4, 4, 3])]), "all of one size"),
+    (dict(optimize_steps=0), "optimize_steps.*int >= 1"),
 ])
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):

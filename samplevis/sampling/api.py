@@ -5,8 +5,9 @@
     result.images        # [num_results, num_chains, H, W, 3] in [0, 1]
     result.save_gif("channel.gif")
 
-Chains start from `render_vis` optima (one per chain, ReLU gradient
-redirection so none starts dead) and sample
+Chains start from `render_vis` optima (one per chain, with ReLU gradient
+redirection; a start still dead is optimized again from up to RESEEDS other
+seeds) and sample
 log pi(z) = A(image(z)) / T - lam |z|^2 / 2 over the spectral state z.
 """
 
@@ -75,7 +76,7 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
     from samplevis.optimize import render_vis
 
     rendering = render_vis(
-        model, objective, param_f=image_param, thresholds=(max(1, opts["optimize_steps"]),),
+        model, objective, param_f=image_param, thresholds=(opts["optimize_steps"],),
         seed=seed, progress=progress, return_state=True,
     )
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted

@@ -7,9 +7,10 @@ Block b uses the stateless seed fold_in(seed, b): the same seed and plan give
 the same samples, and an interrupted run resumed with `resume_chains` gives
 exactly the samples of an uninterrupted one.
 
-Only per-chain scalars are traced at every step (acceptance, log accept ratio,
-step size, target log-prob, divergence and any caller-supplied scalar); states
-are kept only for the `num_results` kept samples.
+Per-chain scalars (acceptance, log accept ratio, step size, target log-prob,
+divergence and any caller-supplied scalar) are traced at every burn-in step and
+at every kept sample; thinned steps only enter the counts. States are kept only
+for the `num_results` kept samples.
 """
 
 from __future__ import annotations

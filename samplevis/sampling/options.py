@@ -78,10 +78,10 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
             f"unknown hmc_opts key(s) {unknown}; allowed keys are {sorted(DEFAULTS)}."
         )
     opts = {**DEFAULTS, **hmc_opts}
-    for key in ("num_results", "num_leapfrog_steps", "max_tree_depth", "block_steps"):
-        _int(opts, key, 1)
-    for key in ("num_burnin_steps", "num_steps_between_results", "num_transforms",
+    for key in ("num_results", "num_leapfrog_steps", "max_tree_depth", "block_steps",
                 "optimize_steps"):
+        _int(opts, key, 1)
+    for key in ("num_burnin_steps", "num_steps_between_results", "num_transforms"):
         _int(opts, key, 0)
     if opts["num_chains"] is not None:
         _int(opts, "num_chains", 1)

@@ -99,7 +99,7 @@ class Tuning:
 
 
 def next_temperature(temperature: float, ratio: float, target_ratio: float) -> float:
-    """One secant update of T from a stage that kept `ratio` of a*."""
+    """One secant update of T from a stage that kept `ratio` of a* - a0."""
     factor = (1.0 - target_ratio) / max(1.0 - ratio, MIN_DROP)
     return temperature * float(np.clip(factor, 1.0 / MAX_FACTOR, MAX_FACTOR))
 
