@@ -45,6 +45,8 @@ from samplevis.sampling import metrics, options
 from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
 from samplevis.seeds import as_seed, fold_in
 
+from common import command_line, machine
+
 CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block3a_expand_activation:20",
     "block5a_expand_activation:100",
@@ -294,6 +296,8 @@ def main() -> None:
                 prior_weight=args.prior_weight, target_ratio=args.target_ratio)
     reference = photos(128)
     noise = np.random.default_rng(0).uniform(0, 1, (8, 128, 128, 3))
+    print(command_line())
+    print(machine())
     print(f"EfficientNet-Lite0, 128 px images, seeds {args.seeds}, hmc_opts {opts}")
     print(f"photos: slope {np.median(metrics.spectrum_slope(reference)):.2f}, "
           f"hf {np.median(metrics.high_frequency_share(reference)):.3f}; white noise: slope "
