@@ -82,6 +82,21 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
+def _reseeded(model, objective, image_param, opts: dict, energy, starts, activations: np.ndarray,
+              seed: tf.Tensor, progress: bool):
+    """Dead starts (objective <= 0) replaced by a new optimization from `seed` where it does
+    better: (starts, their activations [C], interrupted)."""
+    fresh, interrupted = _initial_state(model, objective, image_param, opts, seed, progress)
+    fresh_activations = energy.activation(*fresh).numpy()
+    revive = (activations <= 0) & (fresh_activations > activations)
+    mask = tf.constant(revive)
+    revived = tuple(
+        tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
+        for s, f in zip(starts, fresh)
+    )
+    return revived, np.where(revive, fresh_activations, activations), interrupted
+
+
 def _images(image_param, samples: tuple[np.ndarray, ...]) -> np.ndarray:
     """[N, C, ...] state parts -> [N, C, H, W, 3] images."""
     if samples[0].shape[0] == 0:
@@ -219,20 +234,10 @@ def render(
         for attempt in range(1, RESEEDS + 1):
             if interrupted or not optimized or np.all(init_activations > 0):
                 break
-            # a dead start (zero activation) gets a new optimization with another seed
-            fresh, interrupted = _initial_state(
-                model, objective, image_param, opts, fold_in(base, 100 + attempt), progress
-            )
-            fresh_activations = energy.activation(*fresh).numpy()
-            revive = (init_activations <= 0) & (fresh_activations > init_activations)
-            mask = tf.constant(revive)
-            revived = tuple(
-                tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
-                for s, f in zip(starts, fresh)
-            )
             # One assignment, so a Ctrl-C never pairs starts with another start's activation.
-            starts, init_activations = (
-                revived, np.where(revive, fresh_activations, init_activations)
+            starts, init_activations, interrupted = _reseeded(
+                model, objective, image_param, opts, energy, starts, init_activations,
+                fold_in(base, 100 + attempt), progress,
             )
         if interrupted:
             return result(None, True)
