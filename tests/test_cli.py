@@ -208,7 +208,9 @@ def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, a
 
 def test_gallery_lists_every_image(tmp_path, capsys):
     cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
-              "--steps", "2", "--out", str(tmp_path), "--quiet"])
+              "--thresholds", "1", "2", "3", "--out", str(tmp_path), "--quiet"])
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
-    assert page.count("<img") == len(list(tmp_path.glob("*.png"))) == 1
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(pngs) == 3 and page.count("<img") == 3
+    assert all(f'src="{name}"' in page for name in pngs)

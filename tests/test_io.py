@@ -43,7 +43,7 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.png"]
 
 
-def test_json_and_gallery(tmp_path):
+def test_json_holds_numpy_values_and_null_for_nan_and_refuses_other_types(tmp_path):
     io.write_json(tmp_path / "d.json", {"rate": np.float32(0.5), "v": np.arange(3)})
     assert json.loads((tmp_path / "d.json").read_text()) == {"rate": 0.5, "v": [0, 1, 2]}
     io.write_json(tmp_path / "nan.json", {"t": float("nan"), "a": np.array([1.5, np.inf]),
@@ -57,6 +57,9 @@ def test_json_and_gallery(tmp_path):
     with pytest.raises(TypeError, match="cannot write set"):
         io.write_json(tmp_path / "bad.json", {"s": {1}})
     assert not (tmp_path / "bad.json").exists()
+
+
+def test_gallery_escapes_its_captions(tmp_path):
     page = io.save_gallery(tmp_path / "index.html", [("a <b>", "a.png")]).read_text()
     assert '<img src="a.png"' in page and "a &lt;b&gt;" in page
 

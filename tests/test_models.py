@@ -39,8 +39,10 @@ def test_extractor_is_built_once_per_layer_set(tiny_model):
     x = tf.zeros([1, 32, 32, 3])
     tiny_model.features(x, ["conv1", "logits"])
     before = dict(tiny_model._extractors)
+    assert (("conv1", "logits"), False) in before
     tiny_model.features(x, ["conv1", "logits"])
     assert tiny_model._extractors == before
+    assert tiny_model._extractor(("conv1", "logits"), False) is before[(("conv1", "logits"), False)]
 
 
 def test_unknown_layer_lists_the_closest_names(tiny_model):

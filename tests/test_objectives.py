@@ -101,16 +101,32 @@ def test_penalties_on_the_input_image(tiny_model, images):
     np.testing.assert_allclose(values(tiny_model, objectives.total_variation(), images), tv, rtol=1e-4)
 
 
-def test_blur_penalty_is_zero_for_a_flat_image(tiny_model):
+def test_blur_penalty_is_zero_for_a_flat_image_and_known_for_one_bright_pixel(tiny_model):
     flat = tf.fill([2, 32, 32, 3], 0.3)
     np.testing.assert_allclose(values(tiny_model, objectives.blur_input_each_step(), flat), 0, atol=1e-9)
-    grey = tf.fill([1, 64, 64, 3], 0.5)
-    got = values(tiny_model, objectives.penalize_boundary_complexity(w=8), grey)
-    np.testing.assert_allclose(got, 0, atol=1e-9)
+    # Lucid's 3x3 kernel: centre 1, ring 8 x 0.5, sum 5. A lone pixel of 1 blurs to 1/5 (off by
+    # 0.8) and lights its 8 neighbours to 0.5/5 (off by 0.1): per colour 0.64 + 8 * 0.01.
+    dot = np.zeros([1, 32, 32, 3], np.float32)
+    dot[0, 10, 20] = 1.0
+    got = values(tiny_model, objectives.blur_input_each_step(), tf.constant(dot))
+    np.testing.assert_allclose(got, [0.5 * 3 * (0.64 + 8 * 0.01)], rtol=1e-5)
 
 
-def test_diversity_is_one_for_identical_images_and_lower_for_different_ones(tiny_model, images):
-    same = tf.repeat(images[:1], 3, axis=0)
+def test_boundary_penalty_is_zero_for_grey_and_counts_only_the_border(tiny_model):
+    grey = np.full([1, 64, 64, 3], 0.5, np.float32)
+    penalty = objectives.penalize_boundary_complexity(w=8)
+    np.testing.assert_allclose(values(tiny_model, penalty, tf.constant(grey)), 0, atol=1e-9)
+    inside = grey.copy()
+    inside[0, 20:44, 20:44] = 1.0  # the 5x5 blur reaches 2 px: the change stays off the border
+    np.testing.assert_allclose(values(tiny_model, penalty, tf.constant(inside)), 0, atol=1e-9)
+    white = np.ones_like(grey)  # flat, so only the distance from grey: 0.8 * 0.5^2 per value
+    border = 64 * 64 - 48 * 48
+    np.testing.assert_allclose(values(tiny_model, penalty, tf.constant(white)),
+                               [-0.8 * 0.25 * 3 * border], rtol=1e-5)
+
+
+def test_diversity_is_b_minus_1_over_b_for_identical_images_and_lower_for_different_ones(tiny_model, images):
+    same = tf.repeat(images[:1], 3, axis=0)  # similarity 1 to each of the 2 others, / B = 3
     np.testing.assert_allclose(values(tiny_model, objectives.diversity("conv1"), same), 2 / 3, rtol=1e-4)
     assert np.all(values(tiny_model, objectives.diversity("conv1"), images) < 2 / 3)
 

@@ -1,4 +1,5 @@
 """render_vis: known preferred images, determinism, no retracing, interruption, bad input."""
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -60,17 +61,20 @@ def test_second_call_with_the_same_shapes_does_not_retrace(gabor_model):
         progress=False)
     render(0)
     traces = optimize.tracing_count(gabor_model)
+    assert traces >= 1  # the first call traced, so a count that stays put means something
     render(1)
     samplevis.render_vis(gabor_model, objectives.channel("gabor_relu", 2),
                          param_f=lambda: param.image(40), thresholds=(20,), seed=2, progress=False)
     assert optimize.tracing_count(gabor_model) == traces
 
 
-def test_plain_keras_models_are_accepted(gabor_model):
-    images = samplevis.render_vis(gabor_model.keras_model, "gabor_relu:0",
-                                  param_f=lambda: param.image(32), thresholds=(4,), seed=0,
-                                  progress=False, transforms=())
-    assert images[0].shape == (1, 32, 32, 3)
+def test_plain_keras_models_render_as_a_model_with_value_range_0_1(gabor_model):
+    def render(model):
+        return samplevis.render_vis(model, "gabor_relu:0", param_f=lambda: param.image(32),
+                                    thresholds=(4,), seed=0, progress=False, transforms=())[0]
+
+    assert gabor_model.value_range == (0.0, 1.0)
+    np.testing.assert_array_equal(render(gabor_model.keras_model), render(gabor_model))
 
 
 def test_ctrl_c_returns_the_images_rendered_so_far(gabor_model, monkeypatch):
@@ -113,11 +117,20 @@ def test_bad_input_names_the_fix(gabor_model):
         samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: 5, progress=False)
 
 
-def test_models_with_fused_relu_activations_render_with_redirection(tiny_model):
-    # tiny_model's conv1 has activation="relu" built in: redirection rebuilds that layer
-    result = samplevis.render_vis(tiny_model, "conv2_relu:3", param_f=lambda: param.image(32),
-                                  thresholds=(24,), seed=0, progress=False,
-                                  relu_redirect_steps=8, return_state=True)
-    start = param.image(32).build(0)[1]()
-    before = optimize.objective_values(tiny_model, objectives.channel("conv2_relu", 3), start)
-    assert result.values[0] > float(before[0])
+def test_models_with_fused_relu_activations_render_with_redirection():
+    # A conv with activation="relu" built in (redirection rebuilds that layer), all-ones
+    # kernel and bias -15: a 3x3x3 patch fires only above mean 15 / 27 = 0.56, so the
+    # grey start (0.5) is dead everywhere and its gradient is zero.
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(1, 3, activation="relu", name="dead")
+    model = keras.Model(inputs, conv(inputs))
+    kernel, bias = conv.get_weights()
+    conv.set_weights([np.ones_like(kernel), np.full_like(bias, -15.0)])
+    runs = {steps: samplevis.render_vis(model, "dead:0", param_f=lambda: param.image(16),
+                                        thresholds=(32,), seed=0, progress=False,
+                                        relu_redirect_steps=steps, return_state=True)
+            for steps in (0, 8)}
+    start = param.image(16).build(0)[1]().numpy()  # the same seed's first image
+    assert abs(start.mean() - 0.5) < 0.01
+    assert runs[0].values[0] == 0.0  # no gradient: stuck at the dead start
+    assert runs[8].values[0] > 0.0 and runs[8].images[-1].mean() > start.mean()

@@ -130,8 +130,11 @@ def test_extractor_is_built_once_per_layer_set_whichever_way_it_is_named(model):
     x = tf.zeros([1, 32, 32, 3])
     model.features(x, ["conv1", "pooled"])
     before = dict(model._extractors)
+    key = (("conv1:0", "pooled:0"), False)
+    assert key in before
     model.features(x, ["conv1:0", "pooled"])
     assert model._extractors == before
+    assert model._extractor(("conv1:0", "pooled"), False) is before[key]
 
 
 def test_unknown_tensor_lists_the_closest_names(model):
