@@ -23,10 +23,13 @@ def test_grid_places_images_in_rows(tmp_path):
     assert tiled[1, 6, 0] == 0.5 and tiled[6, 1, 0] == 1.0
 
 
-def test_gif_has_one_frame_per_image(tmp_path):
-    frames = np.random.default_rng(0).uniform(0, 1, (5, 8, 8, 3))
+def test_gif_holds_one_frame_per_image_in_order(tmp_path):
+    levels = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+    frames = np.broadcast_to(levels[:, None, None, None], (5, 8, 8, 3))  # flat greys
     path = io.save_gif(tmp_path / "a.gif", frames, fps=10)
-    assert iio.imread(path, index=None).shape[0] == 5
+    read = iio.imread(path, index=None)
+    assert read.shape[0] == 5
+    np.testing.assert_allclose(read[..., :3].reshape(5, -1).mean(1), levels * 255, atol=1)
 
 
 def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):

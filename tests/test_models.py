@@ -32,7 +32,8 @@ def test_activations_match_the_keras_layers(tiny_model):
     x = np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
     acts = tiny_model.activations(x, ["conv1", "logits"])
     np.testing.assert_allclose(acts["logits"], tiny_model(x), rtol=1e-5)
-    assert acts["conv1"].shape == (2, 32, 32, 8)
+    conv1 = tiny_model.keras_model.get_layer("conv1")
+    np.testing.assert_allclose(acts["conv1"], conv1(2 * x - 1), rtol=1e-5, atol=1e-6)  # (-1, 1)
 
 
 def test_extractor_is_built_once_per_layer_set(tiny_model):
