@@ -41,16 +41,33 @@ def load_model(spec: str, pretrained: bool = True):
     if spec.endswith((".keras", ".h5")):
         import keras
 
-        if not Path(spec).exists():
+        if not Path(spec).is_file():
             raise UsageError(f"no model file {spec!r}.")
-        return as_model(keras.models.load_model(spec, compile=False))
+        try:
+            network = keras.models.load_model(spec, compile=False)
+        except Exception as err:  # Keras raises many types for a file it cannot parse
+            raise UsageError(
+                f"cannot read model file {spec!r} as a Keras model ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''}). Save it with model.save()."
+            ) from None
+        return as_model(network)
     if ":" in spec:
         module_name, _, attr = spec.partition(":")
+        if not module_name or not attr:
+            raise UsageError(f"--model {spec!r} is not module:function.")
         try:
             factory = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as err:
             raise UsageError(f"cannot load model {spec!r}: {err}") from None
-        return as_model(factory())
+        if not callable(factory):
+            raise UsageError(f"{spec!r} is a {type(factory).__name__}, not a function returning "
+                             "a keras.Model or samplevis.Model.")
+        made = factory()
+        try:
+            return as_model(made)
+        except TypeError:
+            raise UsageError(f"{spec!r} returned a {type(made).__name__}; it must return a "
+                             "keras.Model or samplevis.Model.") from None
     from samplevis.zoo.applications import APPLICATIONS
 
     if spec in APPLICATIONS:

@@ -64,11 +64,16 @@ class Model:
                 f"samplevis.Model wraps a keras.Model; got {type(keras_model).__name__}. "
                 "Build or load your network with Keras first (functional API)."
             )
-        inputs = keras_model.inputs
+        try:
+            inputs = keras_model.inputs
+        except AttributeError:  # subclassed, or a Sequential not built yet
+            inputs = None
         if not inputs or len(inputs) != 1:
             raise ValueError(
-                f"samplevis.Model needs a functional Keras model with exactly one image input; "
-                f"{keras_model.name!r} has {len(inputs or [])} inputs."
+                f"samplevis.Model needs a functional (or built Sequential) Keras model with "
+                f"exactly one image input; {keras_model.name!r} has {len(inputs or [])}. For a "
+                "subclassed network, wrap it: x = keras.Input((H, W, 3)); "
+                "keras.Model(x, network(x))."
             )
         shape = tuple(inputs[0].shape)
         if len(shape) != 4 or shape[-1] != 3:

@@ -110,8 +110,21 @@ def as_objective(obj) -> Objective:
     )
 
 
+def image_objective(obj) -> Objective:
+    """`as_objective` for render_vis and render: a plain number has no gradient to follow."""
+    if isinstance(obj, numbers.Number):
+        raise ValueError(
+            f"the objective {obj!r} is a number and does not depend on the image; give an "
+            "objective such as 'block5c_add:12' or objectives.channel(layer, channel)."
+        )
+    return as_objective(obj)
+
+
 def _objective(name: str, layers: Sequence[str], per_image: Callable, batch: int | None):
     """Wrap a per-image function; with `batch=i` only image i counts (the others get zero)."""
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, np.integer))
+                              or batch < 0):
+        raise ValueError(f"{name}: batch must be an image index, an int >= 0; got {batch!r}.")
 
     def fn(T):
         values = per_image(T)
@@ -398,6 +411,9 @@ def penalize_boundary_complexity(w: int = 20, C: float = 0.5, mask=None) -> Obje
 
     `mask` [H, W] (1 where penalized) replaces the border when given.
     """
+    if mask is None and (isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1):
+        raise ValueError(f"penalize_boundary_complexity: w is the border width in px, an int "
+                         f">= 1; got {w!r}.")
 
     def per_image(T):
         image = T(INPUT)

@@ -202,7 +202,11 @@ def _check_thresholds(thresholds) -> tuple[int, ...]:
         raise ValueError(
             f"thresholds must be positive whole step counts, e.g. (128, 512); got {thresholds!r}."
         )
-    return tuple(sorted(set(int(t) for t in values)))
+    # One image per threshold, in the order given: so they must increase.
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"thresholds must increase, one image each, e.g. (128, 512); got "
+                         f"{thresholds!r}. Give them as {tuple(sorted(set(int(t) for t in values)))}.")
+    return tuple(int(t) for t in values)
 
 
 def _resolve_param(param_f):
@@ -275,7 +279,7 @@ def render_vis(
             `images` holds the images so far, ending with the last finite one.
     """
     model = as_model(model)
-    objective = objectives_lib.as_objective(objective)
+    objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     thresholds = _check_thresholds(thresholds)
     if not isinstance(relu_redirect_steps, (int, np.integer)) or relu_redirect_steps < 0:

@@ -199,11 +199,22 @@ def test_sizes_below_one_are_refused_by_the_flag_name(capsys):
     (["gallery", "{tmp}"], "no .png or .gif files under"),
     (["layers", "--model", "{tmp}/missing.keras"], "no model file"),
     (["layers", "--model", "samplevis:no_such_factory"], "cannot load model"),
+    (["layers", "--model", "samplevis:__version__"], "is a str, not a function returning a"),
+    (["layers", "--model", "builtins:dict"], "returned a dict; it must return a keras.Model"),
+    (["layers", "--model", ":"], "is not module:function"),
+    (["render", "--model", GABOR, "--objective", "gabor_relu:0", "--thresholds", "8", "4"],
+     "thresholds must increase"),
 ])
 def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, args, message):
     code = cli.main([a.format(tmp=tmp_path) for a in args])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_model_file_keras_cannot_read_exits_2_naming_it(tmp_path, capsys):
+    (tmp_path / "notes.keras").write_text("not a model")
+    assert cli.main(["layers", "--model", str(tmp_path / "notes.keras")]) == 2
+    assert "cannot read model file" in capsys.readouterr().err
 
 
 def test_gallery_lists_every_image(tmp_path, capsys):

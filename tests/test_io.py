@@ -27,6 +27,8 @@ def test_gif_holds_one_frame_per_image_in_order(tmp_path):
     levels = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
     frames = np.broadcast_to(levels[:, None, None, None], (5, 8, 8, 3))  # flat greys
     path = io.save_gif(tmp_path / "a.gif", frames, fps=10)
+    with pytest.raises(ValueError, match="fps must be a number of frames per second > 0"):
+        io.save_gif(tmp_path / "b.gif", frames, fps=0)
     read = iio.imread(path, index=None)
     assert read.shape[0] == 5
     np.testing.assert_allclose(read[..., :3].reshape(5, -1).mean(1), levels * 255, atol=1)

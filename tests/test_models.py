@@ -46,6 +46,15 @@ def test_extractor_is_built_once_per_layer_set(tiny_model):
     assert tiny_model._extractor(("conv1", "logits"), False) is before[(("conv1", "logits"), False)]
 
 
+def test_a_subclassed_model_is_refused_with_how_to_wrap_it():
+    class Identity(keras.Model):
+        def call(self, x):
+            return x
+
+    with pytest.raises(ValueError, match=r"wrap it: x = keras.Input\(\(H, W, 3\)\)"):
+        Model(Identity())
+
+
 def test_unknown_layer_lists_the_closest_names(tiny_model):
     with pytest.raises(UnknownLayerError, match="Closest layer names: conv2, conv1"):
         tiny_model.features(tf.zeros([1, 32, 32, 3]), ["conv2x"])

@@ -115,6 +115,12 @@ def test_bad_input_names_the_fix(gabor_model):
     assert str(err.value).startswith("channel('gabor_relu', 0): batch index 2")
     with pytest.raises(TypeError, match="param_f must be a function"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: 5, progress=False)
+    with pytest.raises(ValueError, match="thresholds must increase.*Give them as \\(4, 8\\)"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", thresholds=(8, 4), progress=False)
+    with pytest.raises(ValueError, match="is a number and does not depend on the image"):
+        samplevis.render_vis(gabor_model, 5, progress=False)
+    with pytest.raises(ValueError, match="batch must be an image index, an int >= 0; got -1"):
+        objectives.channel("gabor_relu", 0, batch=-1)
 
 
 def test_models_with_fused_relu_activations_render_with_redirection():

@@ -176,6 +176,13 @@ def test_invalid_hmc_opts_values_are_explained(opts, message):
         options.resolve_options(opts)
 
 
+def test_hmc_opts_and_on_block_of_the_wrong_type_are_refused_before_any_work(model):
+    with pytest.raises(TypeError, match="hmc_opts must be a dict"):
+        options.resolve_options([("num_results", 3)])
+    with pytest.raises(TypeError, match="on_block must be a function"):
+        samplevis.render(model, OBJECTIVE, on_block=5, progress=False)
+
+
 def test_mass_defaults_to_fisher_except_for_nuts_adapting_its_step():
     assert options.resolve_options({})["mass"] == "fisher"
     assert options.resolve_options(dict(kernel="nuts"))["mass"] == "identity"

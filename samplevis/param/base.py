@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import math
+import numbers
 from typing import Callable, Sequence
 
 State = tuple  # tuple[tf.Tensor, ...], batch axis first in every tensor
@@ -20,11 +21,11 @@ Shape = tuple  # tuple[int, ...]
 
 def check_positive_int(name: str, value: object) -> int:
     """Return ``value`` as int, or raise naming the argument and the fix."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
             f"{name} must be a positive int, got {value!r}; pass an int >= 1."
         )
-    return value
+    return int(value)
 
 
 def split_seed(seed: object, n: int) -> list:

@@ -162,8 +162,11 @@ def render(
     from samplevis.models import as_model
 
     opts = resolve_options(hmc_opts)
+    if on_block is not None and not callable(on_block):
+        raise TypeError(f"on_block must be a function of the block index; got "
+                        f"{type(on_block).__name__}.")
     model = as_model(model)
-    objective = objectives_lib.as_objective(objective)
+    objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     image_param = _image_param(param_f, opts)
     base = as_seed(seed)

@@ -71,6 +71,9 @@ def _positive(opts: dict, key: str) -> None:
 
 def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
     """hmc_opts merged into DEFAULTS and checked; raises ValueError naming the fix."""
+    if hmc_opts is not None and not isinstance(hmc_opts, Mapping):
+        raise TypeError(f"hmc_opts must be a dict of options, e.g. dict(num_results=10); got "
+                        f"{type(hmc_opts).__name__}.")
     hmc_opts = dict(hmc_opts or {})
     unknown = sorted(set(hmc_opts) - set(DEFAULTS))
     if unknown:

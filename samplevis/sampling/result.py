@@ -104,7 +104,8 @@ class SampleResult:
         if chain is None:
             frames = np.stack([io.grid(f, ncols=self.num_chains) for f in images])
         else:
-            if not 0 <= chain < self.num_chains:
+            if (isinstance(chain, bool) or not isinstance(chain, (int, np.integer))
+                    or not 0 <= chain < self.num_chains):
                 raise ValueError(
                     f"chain must be in 0..{self.num_chains - 1} or None for all; got {chain}."
                 )
