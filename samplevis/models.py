@@ -8,6 +8,7 @@ objectives name are built once per model and cached.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -87,9 +88,16 @@ class Model:
                    height: int | None, width: int | None) -> None:
         """Set what every model has besides its network: the input mapping, a name, the input
         size (None when any size works) and an empty extractor cache."""
-        lo, hi = (float(v) for v in value_range)
-        if not hi > lo:
-            raise ValueError(f"value_range must be (lo, hi) with hi > lo; got {value_range}.")
+        try:
+            lo, hi = (float(v) for v in value_range)
+        except (TypeError, ValueError):  # not a pair of numbers
+            lo = hi = math.nan
+        if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+            raise ValueError(f"value_range must be (lo, hi), finite numbers with hi > lo, e.g. "
+                             f"(-1, 1); got {value_range!r}.")
+        if preprocess is not None and not callable(preprocess):
+            raise TypeError(f"preprocess must be a function of the images in value_range; got "
+                            f"{type(preprocess).__name__}.")
         self.value_range = (lo, hi)
         self.preprocess = preprocess
         self.name = name

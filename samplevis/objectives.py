@@ -36,6 +36,9 @@ class Objective:
     name: str = ""
 
     def __post_init__(self):
+        bad = sorted(repr(layer) for layer in self.layers if not isinstance(layer, str))
+        if bad:
+            raise TypeError(f"layer names are strings, e.g. 'block5c_add'; got {', '.join(bad)}.")
         if not self.name:
             object.__setattr__(self, "name", f"objective_{id(self.fn):x}")
 

@@ -224,6 +224,12 @@ def _resolve_transforms(transforms) -> tuple:
         return tuple(transform_lib.standard_transforms)
     if callable(transforms):
         return (transforms,)
+    if not isinstance(transforms, (list, tuple)) or not all(callable(t) for t in transforms):
+        raise TypeError(
+            "transforms must be a list of transforms t(images, seed) -> images, e.g. "
+            f"transform.standard_transforms or [transform.jitter(8)], or () for none; got "
+            f"{transforms!r}."
+        )
     return tuple(transforms)
 
 

@@ -55,6 +55,17 @@ def test_a_subclassed_model_is_refused_with_how_to_wrap_it():
         Model(Identity())
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(value_range="ab"), r"value_range must be \(lo, hi\), finite numbers with hi > lo"),
+    (dict(value_range=(0, float("inf"))), "finite numbers"),
+    (dict(value_range=(1, 0)), "hi > lo"),
+    (dict(preprocess=5), "preprocess must be a function"),
+])
+def test_model_options_are_checked_when_it_is_wrapped(tiny_model, kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        Model(tiny_model.keras_model, **kwargs)
+
+
 def test_unknown_layer_lists_the_closest_names(tiny_model):
     with pytest.raises(UnknownLayerError, match="Closest layer names: conv2, conv1"):
         tiny_model.features(tf.zeros([1, 32, 32, 3]), ["conv2x"])

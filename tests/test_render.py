@@ -121,6 +121,10 @@ def test_bad_input_names_the_fix(gabor_model):
         samplevis.render_vis(gabor_model, 5, progress=False)
     with pytest.raises(ValueError, match="batch must be an image index, an int >= 0; got -1"):
         objectives.channel("gabor_relu", 0, batch=-1)
+    with pytest.raises(TypeError, match="layer names are strings"):
+        objectives.channel(3, 0)
+    with pytest.raises(TypeError, match=r"transforms must be a list of transforms t\(images, seed\)"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", transforms="jitter", progress=False)
 
 
 def test_models_with_fused_relu_activations_render_with_redirection():
