@@ -378,8 +378,15 @@ def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
             flags.setdefault(action.dest, action.option_strings[0])
     message = re.sub(r"hmc_opts\[['\"](\w+)['\"]\]",
                      lambda m: flags.get(m.group(1), m.group(0)), message)
-    return re.sub(r"\b[a-z]+(?:_[a-z]+)+(?:=False)?\b(?!\()",
-                  lambda m: flags.get(m.group(0), m.group(0)), message)
+    message = re.sub(r"\b\w+=False\b", lambda m: flags.get(m.group(0), m.group(0)), message)
+    # name=value and 'name' become "--flag value" and --flag; bare one-word names stay words
+    message = re.sub(r"\b(\w+)=(?:'([^']*)'|(-?\d+(?:\.\d+)?(?:e-?\d+)?|\w+))",
+                     lambda m: (f"{flags[m.group(1)]} {m.group(2) or m.group(3)}"
+                                if m.group(1) in flags else m.group(0)), message)
+    message = re.sub(r"'(\w+)'", lambda m: flags.get(m.group(1), m.group(0)), message)
+    message = re.sub(r"\b[a-z]+(?:_[a-z]+)+\b(?!\()",
+                     lambda m: flags.get(m.group(0), m.group(0)), message)
+    return message.replace("hmc_opts --", "--").replace(" or None", " or leave the flag out")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -178,6 +178,22 @@ def test_api_errors_name_the_command_line_flags(tmp_path, capsys):
     assert not (tmp_path / "out").exists()  # a failed command leaves no folder behind
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["--kernel", "nuts", "--mass", "fisher"], "--mass fisher with --kernel nuts needs "
+     "--no-adapt-step-size (TFP's preconditioned NUTS cannot adapt its step size); use "
+     "--kernel hmc or --mass identity."),
+    (["--temperature", "1", "--target-ratio", "0.5"], "give --temperature or --target-ratio, "
+     "not both: the ratio sets the temperature; got --temperature 1.0, --target-ratio 0.5."),
+    (["--prior-weight", "-1"], "--prior-weight must be a finite number >= 0, or leave the flag "
+     "out to match the starts"),
+])
+def test_option_errors_are_written_in_flags(tmp_path, capsys, flags, message):
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", *flags,
+                     "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_sampling_without_burn_in_keeps_the_given_step_size(tmp_path):
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
                      "--num-results", "2", "--num-chains", "2", "--num-burnin-steps", "0",
