@@ -267,8 +267,8 @@ def main() -> None:
                         help="run every channel once per seed (other starts, other chains), to "
                              "see how much the figures vary (default: 0; images for the first)")
     parser.add_argument("--temperature-steps", type=int, default=options.TEMPERATURE_STEPS,
-                        help=f"steps tuning T to rho = {options.DEFAULT_TARGET_RATIO} before burn-in "
-                             f"(default {options.TEMPERATURE_STEPS}; 0: none)")
+                        help=f"steps tuning T to rho = {options.DEFAULT_TARGET_RATIO} before "
+                             f"burn-in (default {options.TEMPERATURE_STEPS}; 0: none)")
     parser.add_argument("--num-results", type=int,
                         help="draws kept per chain, 3 steps apart (default 60; 20 with --quick)")
     parser.add_argument("--num-burnin-steps", type=int,

@@ -122,7 +122,8 @@ def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -
     """Write frames [T, H, W, 3] (float in [0, 1] or uint8) as an animated GIF, atomically."""
     import imageio.v3 as iio
 
-    if isinstance(fps, bool) or not isinstance(fps, (int, float, np.number)) or not 0 < fps < math.inf:
+    if (isinstance(fps, bool) or not isinstance(fps, (int, float, np.number))
+            or not 0 < fps < math.inf):
         raise ValueError(f"fps must be a number of frames per second > 0; got {fps!r}.")
     frames = to_uint8(np.asarray(frames))
     if frames.ndim != 4:
