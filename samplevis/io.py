@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import numpy as np
 
+from samplevis.checks import is_number
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -122,8 +124,7 @@ def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -
     """Write frames [T, H, W, 3] (float in [0, 1] or uint8) as an animated GIF, atomically."""
     import imageio.v3 as iio
 
-    if (isinstance(fps, bool) or not isinstance(fps, (int, float, np.number))
-            or not 0 < fps < math.inf):
+    if not is_number(fps) or fps <= 0:
         raise ValueError(f"fps must be a number of frames per second > 0; got {fps!r}.")
     frames = to_uint8(np.asarray(frames))
     if frames.ndim != 4:

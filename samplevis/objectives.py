@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from samplevis.checks import is_int
 from samplevis.models import INPUT
 
 FeatureLookup = Callable[[str], tf.Tensor]
@@ -123,14 +124,9 @@ def image_objective(obj) -> Objective:
     return as_objective(obj)
 
 
-def _is_int(value) -> bool:
-    """A Python or numpy int; bool is an int to Python but never an index here."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
 def _objective(name: str, layers: Sequence[str], per_image: Callable, batch: int | None):
     """Wrap a per-image function; with `batch=i` only image i counts (the others get zero)."""
-    if batch is not None and not (_is_int(batch) and batch >= 0):
+    if batch is not None and not (is_int(batch) and batch >= 0):
         raise ValueError(f"{name}: batch must be an image index, an int >= 0; got {batch!r}.")
 
     def fn(T):
@@ -151,7 +147,7 @@ def _objective(name: str, layers: Sequence[str], per_image: Callable, batch: int
 
 def _channel_index(n_channel) -> int:
     """`n_channel` as an int; a TypeError for floats and other non-integers."""
-    if not _is_int(n_channel):
+    if not is_int(n_channel):
         raise TypeError(f"a channel index must be an int; got {n_channel!r}.")
     return int(n_channel)
 
@@ -418,7 +414,7 @@ def penalize_boundary_complexity(w: int = 20, C: float = 0.5, mask=None) -> Obje
 
     `mask` [H, W] (1 where penalized) replaces the border when given.
     """
-    if mask is None and not (_is_int(w) and w >= 1):
+    if mask is None and not (is_int(w) and w >= 1):
         raise ValueError(f"penalize_boundary_complexity: w is the border width in px, an int "
                          f">= 1; got {w!r}.")
 

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis import objectives as objectives_lib
+from samplevis.checks import is_int
 from samplevis.models import INPUT, Model, as_model
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.tracing import expected_retracing
@@ -197,7 +198,7 @@ def _check_thresholds(thresholds) -> tuple[int, ...]:
         values = tuple(thresholds)
     except TypeError:
         raise TypeError(f"thresholds must be a sequence of step counts; got {thresholds!r}.") from None
-    bad = [t for t in values if not isinstance(t, (int, np.integer)) or isinstance(t, bool) or t < 1]
+    bad = [t for t in values if not is_int(t) or t < 1]
     if not values or bad:
         raise ValueError(
             f"thresholds must be positive whole step counts, e.g. (128, 512); got {thresholds!r}."

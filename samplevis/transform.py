@@ -22,6 +22,8 @@ import dataclasses
 import math
 from typing import Callable, Sequence
 
+from samplevis.checks import is_int
+
 _FILL_MODES = ("CONSTANT", "REFLECT", "WRAP", "NEAREST")
 _PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 
@@ -139,8 +141,9 @@ class Pad:
     constant_value: float | str = 0.5
 
     def __post_init__(self) -> None:
-        if isinstance(self.width, bool) or not isinstance(self.width, int) or self.width < 0:
+        if not is_int(self.width) or self.width < 0:
             raise ValueError(f"pad width must be an int >= 0, got {self.width!r}.")
+        object.__setattr__(self, "width", int(self.width))
         mode = str(self.mode).upper()
         if mode not in _PAD_MODES:
             raise ValueError(f"pad mode must be one of {_PAD_MODES}, got {self.mode!r}.")
@@ -173,8 +176,9 @@ class Jitter:
     d: int
 
     def __post_init__(self) -> None:
-        if isinstance(self.d, bool) or not isinstance(self.d, int) or self.d < 0:
+        if not is_int(self.d) or self.d < 0:
             raise ValueError(f"jitter d must be an int >= 0, got {self.d!r}.")
+        object.__setattr__(self, "d", int(self.d))
 
     def __call__(self, images, seed):
         import tensorflow as tf
@@ -279,8 +283,9 @@ class CropOrPadTo:
     def __post_init__(self) -> None:
         for name in ("height", "width"):
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            if not is_int(v) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}.")
+            object.__setattr__(self, name, int(v))
 
     def __call__(self, images, seed):
         import tensorflow as tf

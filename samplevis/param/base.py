@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import abc
 import math
-import numbers
 from typing import Callable, Sequence
+
+from samplevis.checks import is_int
 
 State = tuple  # tuple[tf.Tensor, ...], batch axis first in every tensor
 Shape = tuple  # tuple[int, ...]
@@ -21,7 +22,7 @@ Shape = tuple  # tuple[int, ...]
 
 def check_positive_int(name: str, value: object) -> int:
     """Return ``value`` as int, or raise naming the argument and the fix."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(
             f"{name} must be a positive int, got {value!r}; pass an int >= 1."
         )

@@ -24,6 +24,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tqdm.auto import tqdm
 
+from samplevis.checks import is_int
 from samplevis.sampling.kernels import num_adaptation_steps_of, refreshed_results, step_stats
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.tracing import expected_retracing
@@ -62,7 +63,7 @@ class ChainPlan:
             ("block_steps", 1),
         ):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+            if not is_int(value) or value < low:
                 raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
 
     @property

@@ -19,6 +19,7 @@ from typing import Callable, Sequence
 
 import tensorflow as tf
 
+from samplevis.checks import is_int
 from samplevis.models import Model
 from samplevis.optimize import objective_of
 from samplevis.seeds import fold_in
@@ -135,7 +136,7 @@ def make_energy(
     """
     if not transforms:
         return Energy(model, objective, image_param, float(temperature), float(prior_weight))
-    if isinstance(num_transforms, bool) or not isinstance(num_transforms, int) or num_transforms < 1:
+    if not is_int(num_transforms) or num_transforms < 1:
         raise ValueError(
             f"num_transforms must be an int >= 1 when transforms are given; got {num_transforms!r}."
         )

@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from samplevis.checks import is_int
 from samplevis.param.fourier import FFTTensor, rfft2d_freqs
 
 KINDS = ("fisher", "identity")
@@ -58,7 +59,7 @@ def state_groups(image_param, num_bands: int = DEFAULT_NUM_BANDS) -> tuple[np.nd
     (channels * num_bands groups, real and imaginary parts together); any
     other state part is one group.
     """
-    if isinstance(num_bands, bool) or not isinstance(num_bands, int) or num_bands < 1:
+    if not is_int(num_bands) or num_bands < 1:
         raise ValueError(f"num_bands must be an int >= 1; got {num_bands!r}.")
     shapes = [tuple(s[1:]) for s in image_param.state_shapes]
     fft = _fft_tensor(image_param)

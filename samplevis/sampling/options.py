@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 import types
 from typing import Any, Mapping
 
 import numpy as np
 
+from samplevis.checks import is_int, is_number
 from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
 
@@ -49,22 +48,16 @@ def _fail(key: str, expected: str, value: Any) -> None:
     raise ValueError(f"hmc_opts[{key!r}] must be {expected}; got {value!r}.")
 
 
-def _is_number(value: Any) -> bool:
-    """A finite real number: inf passes `> 0` and would run to NaN samples."""
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
 def _int(opts: dict, key: str, low: int) -> None:
     value = opts[key]
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+    if not is_int(value) or value < low:
         _fail(key, f"an int >= {low}", value)
     opts[key] = int(value)
 
 
 def _positive(opts: dict, key: str) -> None:
     value = opts[key]
-    if not _is_number(value) or not value > 0:
+    if not is_number(value) or not value > 0:
         _fail(key, "a finite number > 0", value)
     opts[key] = float(value)
 
@@ -108,23 +101,24 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
             opts["temperature_steps"] = TEMPERATURE_STEPS
         _int(opts, "temperature_steps", 0)
         ratio = DEFAULT_TARGET_RATIO if opts["target_ratio"] is None else opts["target_ratio"]
-        if not _is_number(ratio) or not 0 < ratio < 1:
+        if not is_number(ratio) or not 0 < ratio < 1:
             _fail("target_ratio",
                   "a number in (0, 1), the share of the gain over prior images to keep", ratio)
         opts["target_ratio"] = float(ratio)
     prior = opts["prior_weight"]
     if prior is not None:
-        if not _is_number(prior) or not prior >= 0:
+        if not is_number(prior) or not prior >= 0:
             _fail("prior_weight", "a finite number >= 0, or None to match the starts", prior)
         opts["prior_weight"] = float(prior)
     if opts["kernel"] not in kernels.KINDS:
         _fail("kernel", f"one of {kernels.KINDS}", opts["kernel"])
     accept = opts["target_accept_prob"]
-    if not _is_number(accept) or not 0 < accept < 1:
+    if not is_number(accept) or not 0 < accept < 1:
         _fail("target_accept_prob", "a number in (0, 1)", accept)
     opts["target_accept_prob"] = float(accept)
-    if not isinstance(opts["adapt_step_size"], bool):
+    if not isinstance(opts["adapt_step_size"], (bool, np.bool_)):
         _fail("adapt_step_size", "True or False", opts["adapt_step_size"])
+    opts["adapt_step_size"] = bool(opts["adapt_step_size"])
     if opts["adapt_step_size"] and kernels.default_adaptation_steps(opts["num_burnin_steps"]) is None:
         raise ValueError(
             "adapt_step_size needs a burn-in to adapt in: num_burnin_steps >= 2; got "

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from samplevis.checks import is_int
 from samplevis.sampling import metrics
 from samplevis.sampling.diagnostics import Diagnostics
 
@@ -98,14 +99,13 @@ class SampleResult:
 
         if self.images.shape[0] == 0:
             raise ValueError("no samples to write: the run was interrupted before the first one.")
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        if not is_int(every) or every < 1:
             raise ValueError(f"every must be an int >= 1 (keep every k-th sample); got {every!r}.")
         images = self.images[::every]
         if chain is None:
             frames = np.stack([io.grid(f, ncols=self.num_chains) for f in images])
         else:
-            if (isinstance(chain, bool) or not isinstance(chain, (int, np.integer))
-                    or not 0 <= chain < self.num_chains):
+            if not is_int(chain) or not 0 <= chain < self.num_chains:
                 raise ValueError(
                     f"chain must be in 0..{self.num_chains - 1} or None for all; got {chain}."
                 )
