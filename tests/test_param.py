@@ -255,6 +255,14 @@ def test_equal_configurations_compare_and_hash_equal():
         (lambda: param.initialized(param.image(8), np.zeros((1, 8, 9, 3))), "must have shape"),
         (lambda: param.image(8).init(tf.constant([1, 2, 3])), "shape \\[2\\]"),
         (lambda: param.rgb(param.pixel_image((1, 4, 4, 1))), "3-channel"),
+        (lambda: param.image(8, sd=-0.01), r"sd is the std of the initial state, a number >= 0"),
+        (lambda: param.pixel_image((1, 4, 4, 3), sd=float("nan")), "sd is the std"),
+        (lambda: param.lowres_tensor((1, 8, 8, 3), (1, 4, 4, 3), sd="0.1"), "sd is the std"),
+        (lambda: param.laplacian_pyramid((1, 8, 8, 3), n_levels=2, sd=True), "sd is the std"),
+        (lambda: param.image(8, decay_power=float("inf")), "decay_power must be >= 0"),
+        (lambda: param.image(8, fft="no"), "fft must be True or False; got 'no'"),
+        (lambda: param.image(8, decorrelate="no"), "decorrelate must be True or False"),
+        (lambda: param.image(8, sigmoid=None), "sigmoid must be True or False"),
     ],
 )
 def test_bad_arguments_are_refused_with_the_fix(make, match):

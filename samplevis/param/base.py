@@ -14,7 +14,7 @@ import abc
 import math
 from typing import Callable, Sequence
 
-from samplevis.checks import is_int
+from samplevis.checks import is_int, is_number
 
 State = tuple  # tuple[tf.Tensor, ...], batch axis first in every tensor
 Shape = tuple  # tuple[int, ...]
@@ -27,6 +27,13 @@ def check_positive_int(name: str, value: object) -> int:
             f"{name} must be a positive int, got {value!r}; pass an int >= 1."
         )
     return int(value)
+
+
+def check_sd(sd: object) -> None:
+    """Raise unless `sd`, the std of a random initial state, is a finite number >= 0."""
+    if not is_number(sd) or sd < 0:
+        raise ValueError(f"sd is the std of the initial state, a number >= 0 (0 starts from "
+                         f"grey); got {sd!r}.")
 
 
 def split_seed(seed: object, n: int) -> list:

@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from samplevis.checks import check_bool
 from samplevis.param.base import ImageParam, State, TensorParam
 
 # Square root of the ImageNet colour correlation matrix, from Lucid
@@ -122,6 +123,8 @@ class RGBImage(ImageParam):
                 f"RGBImage needs a 3-channel tensor, got {self.tensor.channels} "
                 "channels; make the tensor with shape [B, H, W, 3]."
             )
+        for name in ("decorrelate", "sigmoid"):
+            object.__setattr__(self, name, check_bool(name, getattr(self, name)))
 
     @property
     def batch(self) -> int:

@@ -15,7 +15,9 @@ import dataclasses
 
 import numpy as np
 
-from samplevis.param.base import State, TensorParam, check_positive_int, normal_state
+from samplevis.checks import is_number
+from samplevis.param.base import (State, TensorParam, check_positive_int, check_sd,
+                                   normal_state)
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
 # Lucid's fft_image divides its output by this constant (lucid.optvis.param.spatial).
@@ -62,7 +64,9 @@ class FFTTensor(TensorParam):
     def __post_init__(self) -> None:
         for name in ("batch", "height", "width", "channels"):
             check_positive_int(name, getattr(self, name))
-        if not self.decay_power >= 0:
+        check_sd(self.sd)
+        object.__setattr__(self, "sd", float(self.sd))
+        if not is_number(self.decay_power) or self.decay_power < 0:
             raise ValueError(
                 f"decay_power must be >= 0, got {self.decay_power!r}; use 1.0 for "
                 "a natural-image (1/f) spectrum."
@@ -123,6 +127,6 @@ def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTTe
     batch, height, width, channels = _unpack_shape(shape)
     return FFTTensor(
         batch, height, width, channels,
-        sd=DEFAULT_SD if sd is None else float(sd),
+        sd=DEFAULT_SD if sd is None else sd,
         decay_power=float(decay_power),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from samplevis.checks import check_bool
 from samplevis.param.base import check_positive_int
 from samplevis.param.color import RGBImage
 from samplevis.param.fourier import fft_image
@@ -33,6 +34,7 @@ def image(
     w = check_positive_int("w", w)
     h = w if h is None else check_positive_int("h", h)
     batch = check_positive_int("batch", batch)
+    fft = check_bool("fft", fft)
     shape = (batch, h, w, 3)
     tensor = fft_image(shape, sd=sd, decay_power=decay_power) if fft else pixel_image(shape, sd=sd)
-    return RGBImage(tensor, bool(decorrelate), bool(sigmoid))
+    return RGBImage(tensor, decorrelate, sigmoid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from samplevis.param.base import State, TensorParam, check_positive_int, normal_state
+from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
 
@@ -28,6 +28,8 @@ class LowresTensor(TensorParam):
     def __post_init__(self) -> None:
         for name in ("batch", "height", "width", "channels", "low_height", "low_width"):
             check_positive_int(name, getattr(self, name))
+        check_sd(self.sd)
+        object.__setattr__(self, "sd", float(self.sd))
         offset = tuple(int(o) for o in self.offset)
         if len(offset) != 2 or min(offset) < 0:
             raise ValueError(f"offset must be two ints >= 0 (oy, ox), got {self.offset!r}.")
@@ -80,4 +82,4 @@ def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None)
     elif isinstance(offset, int):
         offset = (offset, offset)
     return LowresTensor(batch, height, width, channels, low_height, low_width, tuple(offset),
-                        DEFAULT_SD if sd is None else float(sd))
+                        DEFAULT_SD if sd is None else sd)

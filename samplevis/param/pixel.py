@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from samplevis.param.base import State, TensorParam, check_positive_int, normal_state
+from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 
 # Lucid's default standard deviation of the initial noise (lucid.optvis.param.spatial).
 DEFAULT_SD = 0.01
@@ -26,6 +26,8 @@ class PixelTensor(TensorParam):
     def __post_init__(self) -> None:
         for name in ("batch", "height", "width", "channels"):
             check_positive_int(name, getattr(self, name))
+        check_sd(self.sd)
+        object.__setattr__(self, "sd", float(self.sd))
 
     @property
     def state_shapes(self) -> tuple:
@@ -51,7 +53,7 @@ def pixel_image(shape, sd: float | None = None) -> PixelTensor:
     ``sd`` is the std of the initial noise (default 0.01, as Lucid).
     """
     batch, height, width, channels = _unpack_shape(shape)
-    return PixelTensor(batch, height, width, channels, sd=DEFAULT_SD if sd is None else float(sd))
+    return PixelTensor(batch, height, width, channels, sd=DEFAULT_SD if sd is None else sd)
 
 
 def _unpack_shape(shape) -> tuple[int, int, int, int]:

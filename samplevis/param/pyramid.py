@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from samplevis.param.base import State, TensorParam, check_positive_int, normal_state
+from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
 
@@ -26,6 +26,8 @@ class LaplacianPyramid(TensorParam):
     def __post_init__(self) -> None:
         for name in ("batch", "height", "width", "channels", "n_levels"):
             check_positive_int(name, getattr(self, name))
+        check_sd(self.sd)
+        object.__setattr__(self, "sd", float(self.sd))
         k = 2 ** (self.n_levels - 1)
         if min(self.height, self.width) < k:
             raise ValueError(
@@ -66,4 +68,4 @@ def laplacian_pyramid(shape, n_levels: int = 4, sd: float | None = None) -> Lapl
     """Lucid's ``laplacian_pyramid_image`` of ``shape`` [B, H, W, C] with ``n_levels`` levels."""
     batch, height, width, channels = _unpack_shape(shape)
     return LaplacianPyramid(batch, height, width, channels, n_levels,
-                            DEFAULT_SD if sd is None else float(sd))
+                            DEFAULT_SD if sd is None else sd)
