@@ -25,7 +25,10 @@ from samplevis.checks import is_number
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give a file path inside it, e.g. "
+                                f"{path / ('image' + (path.suffix or '.png'))}.")
+    _make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
@@ -35,6 +38,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _make_folder(folder: Path) -> None:
+    """Create `folder` and its parents; a file in the way is an error naming it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        in_the_way = next(p for p in [folder, *folder.parents] if p.exists() and not p.is_dir())
+        raise NotADirectoryError(f"cannot write into {folder}: {in_the_way} is a file, not a "
+                                 "folder. Choose another folder.") from None
+
+
+def _check_suffix(path: str | os.PathLike, suffix: str) -> None:
+    """Refuse a file name whose suffix promises another format than the bytes written."""
+    path = Path(path)
+    if path.suffix.lower() != suffix:
+        raise ValueError(f"this writes {suffix[1:].upper()} data; name the file with {suffix}, "
+                         f"e.g. {path.with_suffix(suffix)}; got {path}.")
 
 
 def _umask() -> int:
@@ -85,7 +106,8 @@ def png_bytes(image) -> bytes:
 
 
 def save_png(path: str | os.PathLike, image) -> Path:
-    """Write one image [H, W, 3] (float in [0, 1] or uint8) as a PNG, atomically."""
+    """Write one image [H, W, 3] (float in [0, 1] or uint8) as a PNG (a .png path), atomically."""
+    _check_suffix(path, ".png")
     return write_bytes(path, png_bytes(image))
 
 
@@ -114,6 +136,10 @@ def save_grid(path: str | os.PathLike, images, ncols: int | None = None, pad: in
 
 def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> list[Path]:
     """Write images [N, H, W, 3] as `prefix_000.png`, … in `directory`; returns the paths."""
+    if not isinstance(prefix, str) or any(sep and sep in prefix for sep in (os.sep, os.altsep)):
+        raise ValueError(f"prefix starts each file name and cannot hold a folder; got {prefix!r}. "
+                         "Give the folder as `directory`.")
+    _make_folder(Path(directory))
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[None]
@@ -121,9 +147,11 @@ def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> li
 
 
 def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -> Path:
-    """Write frames [T, H, W, 3] (float in [0, 1] or uint8) as an animated GIF, atomically."""
+    """Write frames [T, H, W, 3] (float in [0, 1] or uint8) as an animated GIF (a .gif path),
+    atomically."""
     import imageio.v3 as iio
 
+    _check_suffix(path, ".gif")
     if not is_number(fps) or fps <= 0:
         raise ValueError(f"fps must be a number of frames per second > 0; got {fps!r}.")
     frames = to_uint8(np.asarray(frames))

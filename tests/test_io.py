@@ -87,3 +87,23 @@ def test_gallery_links_resolve_for_names_with_url_characters(tmp_path):
     src = re.search(r'src="([^"]+)"', page).group(1)
     assert "#" not in src and "?" not in src
     assert (tmp_path / unquote(src)).exists()
+
+
+def test_paths_that_cannot_hold_the_files_are_refused_naming_the_fix(tmp_path):
+    image = np.zeros((2, 2, 3))
+    with pytest.raises(ValueError, match=r"name the file with \.gif, e\.g\. .*a\.gif"):
+        io.save_gif(tmp_path / "a.png", np.stack([image, image]))
+    with pytest.raises(ValueError, match=r"name the file with \.png"):
+        io.save_png(tmp_path / "a.jpg", image)
+    io.save_png(tmp_path / "upper.PNG", image)  # the suffix's case is the user's choice
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(NotADirectoryError, match=r"a_file is a file, not a folder"):
+        io.save_pngs(tmp_path / "a_file" / "deeper", [image])
+    with pytest.raises(NotADirectoryError, match=r"a_file is a file, not a folder"):
+        io.save_pngs(tmp_path / "a_file", [image])
+    (tmp_path / "folder.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"is a folder; give a file path inside it"):
+        io.save_png(tmp_path / "folder.png", image)
+    with pytest.raises(ValueError, match=r"prefix .* cannot hold a folder; got '/tmp/x'"):
+        io.save_pngs(tmp_path, [image], prefix="/tmp/x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "folder.png", "upper.PNG"]
