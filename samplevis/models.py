@@ -169,7 +169,8 @@ class Model:
 
         Args:
             images: float [B, H, W, 3] in [0, 1].
-            layer_names: layers to read (or one name); checked against `layer_names`.
+            layer_names: layers to read (or one name); checked against `layer_names`. "input"
+                reads the images themselves, as objectives do.
             redirect_relu: use Lucid's redirected ReLU gradient, which lets an optimizer leave a
                 start where a ReLU is dead everywhere (forward values are unchanged).
         Returns:
@@ -178,11 +179,24 @@ class Model:
         if isinstance(layer_names, str):
             layer_names = (layer_names,)
         names = tuple(dict.fromkeys(layer_names))
+        if not names:
+            raise ValueError(f"no layer names given; name at least one, e.g. "
+                             f"{self.layer_names[-1]!r}. {self._names_hint}")
         self.check_layers(names)
-        extractor = self._extractor(names, redirect_relu)
-        outputs = extractor(self.to_input(images), training=False)
-        if len(names) == 1:
-            outputs = [outputs] if not isinstance(outputs, (list, tuple)) else outputs
+        layers = tuple(n for n in names if n != INPUT)
+        found = self._layer_outputs(images, layers, redirect_relu) if layers else {}
+        if INPUT in names:
+            import tensorflow as tf
+
+            found[INPUT] = tf.convert_to_tensor(images, tf.float32)
+            check_images(found[INPUT])
+        return {name: found[name] for name in names}
+
+    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu: bool) -> dict:
+        """{name: tensor} of checked layer names (not "input") for images in [0, 1]."""
+        outputs = self._extractor(names, redirect_relu)(self.to_input(images), training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
         return dict(zip(names, outputs))
 
     def _extractor(self, names: tuple[str, ...], redirect_relu: bool):

@@ -36,6 +36,16 @@ def test_activations_match_the_keras_layers(tiny_model):
     np.testing.assert_allclose(acts["conv1"], conv1(2 * x - 1), rtol=1e-5, atol=1e-6)  # (-1, 1)
 
 
+def test_input_reads_the_images_themselves_and_no_layer_at_all_is_refused(tiny_model):
+    x = np.random.default_rng(1).uniform(0, 1, (1, 32, 32, 3)).astype(np.float32)
+    acts = tiny_model.activations(x, ["input", "logits"])
+    assert list(acts) == ["input", "logits"]
+    np.testing.assert_array_equal(acts["input"], x)  # in [0, 1], not the network's (-1, 1)
+    np.testing.assert_allclose(acts["logits"], tiny_model(x), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"no layer names given; name at least one, e\.g\. 'logits'"):
+        tiny_model.activations(x, [])
+
+
 def test_extractor_is_built_once_per_layer_set(tiny_model):
     x = tf.zeros([1, 32, 32, 3])
     tiny_model.features(x, ["conv1", "logits"])

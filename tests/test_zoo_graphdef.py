@@ -84,6 +84,9 @@ def test_activations_equal_the_original_networks(model, weights):
     np.testing.assert_allclose(acts["conv2_relu:0"], expected["conv2_relu"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(model(x), expected["pooled"], rtol=1e-5, atol=1e-6)
     assert acts["conv2_relu:0"].shape == (2, 16, 16, 4)
+    one = model.activations(x, "conv1_relu")  # one name, not its letters
+    np.testing.assert_allclose(one["conv1_relu"], expected["conv1_relu"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(model.activations(x, ["input"])["input"], x)
 
 
 def test_images_of_another_size_are_resized_to_the_image_shape(model, weights):

@@ -244,28 +244,15 @@ class GraphDefModel(Model):
             self._extractors[key] = wrapped.prune(wrapped.inputs[0], fetches)
         return self._extractors[key]
 
-    def _run(self, images, names: tuple[str, ...], redirect_relu: bool = False) -> dict:
+    # ----- forward passes ----------------------------------------------------------------------
+    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu: bool = False) -> dict:
+        """{name as given: tensor} for op names ("mixed4a") or tensor names ("mixed4a:0");
+        `redirect_relu` gives the graph's Relu/Relu6 ops Lucid's redirected gradient."""
         outputs = self._extractor(names, redirect_relu)(self.to_input(images))
         return dict(zip(names, outputs))
 
-    # ----- forward passes ----------------------------------------------------------------------
-    def features(self, images, layer_names: Sequence[str], redirect_relu: bool = False) -> dict:
-        """Tensors of `layer_names` for images float [B, H, W, 3] in [0, 1] (differentiable).
-
-        Args:
-            images: float [B, H, W, 3] in [0, 1].
-            layer_names: op names ("mixed4a") or tensor names ("mixed4a:0") from `layer_names`.
-            redirect_relu: give the graph's Relu/Relu6 ops Lucid's redirected gradient (forward
-                values are unchanged).
-        Returns:
-            {name as given: tensor [B, ...]}.
-        """
-        names = tuple(dict.fromkeys(layer_names))
-        self.check_layers(names)
-        return self._run(images, names, redirect_relu)
-
     def _output(self, images):
-        return self._run(images, (self.output_name,))[self.output_name]
+        return self._layer_outputs(images, (self.output_name,))[self.output_name]
 
 
 def _register_redirected_gradients() -> None:
