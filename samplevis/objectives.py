@@ -417,20 +417,29 @@ def penalize_boundary_complexity(w: int = 20, C: float = 0.5, mask=None) -> Obje
     if mask is None and not (is_int(w) and w >= 1):
         raise ValueError(f"penalize_boundary_complexity: w is the border width in px, an int "
                          f">= 1; got {w!r}.")
+    if mask is not None:
+        mask = np.asarray(mask, np.float32)
+        if mask.ndim != 2:
+            raise ValueError(f"penalize_boundary_complexity: mask is [H, W], one weight per "
+                             f"pixel; got shape {mask.shape}.")
 
     def per_image(T):
         image = T(INPUT)
+        height, width = image.shape[1], image.shape[2]
         if mask is None:
-            height, width = image.shape[1], image.shape[2]
             m = np.ones([height, width], np.float32)
             m[w:-w, w:-w] = 0
+        elif mask.shape != (height, width):
+            raise ValueError(f"penalize_boundary_complexity: the mask is {mask.shape[0]}x"
+                             f"{mask.shape[1]} px but the images are {height}x{width}; give a "
+                             f"mask of shape [{height}, {width}].")
         else:
-            m = np.asarray(mask, np.float32)
+            m = mask
         # the 5x5 blur and the 0.8 weight are Lucid's
         diffs = tf.square(_blur(image, w=5) - image) + 0.8 * tf.square(image - C)
         return -_per_image_sum(diffs * m[None, :, :, None])
 
-    mask_key = "None" if mask is None else _vec_key(np.ravel(mask))
+    mask_key = "None" if mask is None else f"{mask.shape}:{_vec_key(np.ravel(mask))}"
     return _objective(
         f"penalize_boundary_complexity(w={w}, C={C}, mask={mask_key})", [INPUT], per_image, None
     )

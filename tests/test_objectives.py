@@ -125,6 +125,19 @@ def test_boundary_penalty_is_zero_for_grey_and_counts_only_the_border(tiny_model
                                [-0.8 * 0.25 * 3 * border], rtol=1e-5)
 
 
+def test_boundary_mask_weights_its_own_pixels_and_must_match_the_image_size(tiny_model):
+    white = tf.ones([1, 16, 16, 3])
+    mask = np.zeros([16, 16], np.float32)
+    mask[:3, :] = 1.0  # the top 3 rows
+    penalty = objectives.penalize_boundary_complexity(mask=mask)
+    np.testing.assert_allclose(values(tiny_model, penalty, white), [-0.8 * 0.25 * 3 * 48], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"mask is 16x16 px but the images are 8x8; give a mask "
+                                         r"of shape \[8, 8\]"):
+        values(tiny_model, penalty, tf.ones([1, 8, 8, 3]))
+    with pytest.raises(ValueError, match=r"mask is \[H, W\].*got shape \(1, 16, 16\)"):
+        objectives.penalize_boundary_complexity(mask=mask[None])
+
+
 def test_diversity_is_b_minus_1_over_b_for_identical_images_and_lower_for_different_ones(tiny_model, images):
     same = tf.repeat(images[:1], 3, axis=0)  # similarity 1 to each of the 2 others, / B = 3
     np.testing.assert_allclose(values(tiny_model, objectives.diversity("conv1"), same), 2 / 3, rtol=1e-4)
