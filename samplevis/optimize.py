@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis import objectives as objectives_lib
-from samplevis.checks import is_int
+from samplevis.checks import check_bool, is_int
 from samplevis.models import INPUT, Model, as_model
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.tracing import expected_retracing
@@ -162,6 +162,10 @@ def _optimizer_key(optimizer) -> tuple:
             f"optimizer must be a keras.optimizers.Optimizer (e.g. keras.optimizers.Adam(0.05)) or "
             f"None for Lucid's Adam(0.05); got {type(optimizer).__name__}."
         )
+    rate = optimizer.get_config().get("learning_rate")
+    if isinstance(rate, (int, float)) and not rate > 0:  # a schedule is a dict here
+        raise ValueError(f"the optimizer's learning rate must be > 0 (render_vis maximizes the "
+                         f"objective); got {rate:g}. Lucid's is 0.05.")
     config = json.dumps(optimizer.get_config(), sort_keys=True, default=str)
     return (type(optimizer).__qualname__, config)
 
@@ -289,7 +293,8 @@ def render_vis(
     objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     thresholds = _check_thresholds(thresholds)
-    if not isinstance(relu_redirect_steps, (int, np.integer)) or relu_redirect_steps < 0:
+    progress, return_state = check_bool("progress", progress), check_bool("return_state", return_state)
+    if not is_int(relu_redirect_steps) or relu_redirect_steps < 0:
         raise ValueError(f"relu_redirect_steps must be an int >= 0; got {relu_redirect_steps!r}.")
     image_param = _resolve_param(param_f)
     program = _program(model, objective, image_param, _resolve_transforms(transforms), optimizer)

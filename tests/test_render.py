@@ -125,6 +125,11 @@ def test_bad_input_names_the_fix(gabor_model):
         objectives.channel(3, 0)
     with pytest.raises(TypeError, match=r"transforms must be a list of transforms t\(images, seed\)"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", transforms="jitter", progress=False)
+    with pytest.raises(ValueError, match=r"learning rate must be > 0 .*got -0\.05"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", optimizer=keras.optimizers.Adam(-0.05),
+                             progress=False)
+    with pytest.raises(TypeError, match="return_state must be True or False; got 'no'"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", return_state="no", progress=False)
 
 
 def test_models_with_fused_relu_activations_render_with_redirection():

@@ -181,6 +181,8 @@ def test_hmc_opts_and_on_block_of_the_wrong_type_are_refused_before_any_work(mod
         options.resolve_options([("num_results", 3)])
     with pytest.raises(TypeError, match="on_block must be a function"):
         samplevis.render(model, OBJECTIVE, on_block=5, progress=False)
+    with pytest.raises(TypeError, match="progress must be True or False; got 'no'"):
+        samplevis.render(model, OBJECTIVE, progress="no")
 
 
 def test_mass_defaults_to_fisher_except_for_nuts_adapting_its_step():

@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import tensorflow as tf
 
+from samplevis.checks import check_bool
 from samplevis.param.base import normal_state
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
@@ -162,6 +163,7 @@ def render(
     from samplevis.models import as_model
 
     opts = resolve_options(hmc_opts)
+    progress = check_bool("progress", progress)
     if on_block is not None and not callable(on_block):
         raise TypeError(f"on_block must be a function of the block index; got "
                         f"{type(on_block).__name__}.")
