@@ -7,6 +7,7 @@ objectives name are built once per model and cached.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+# TensorFlow's words for a convolution or pooling window larger than its input: traced, eager
+_TOO_SMALL = ("Negative dimension size", "output size would be negative")
 INPUT = "input"  # the name objectives use for the parameterized image itself
 
 
@@ -184,7 +187,8 @@ class Model:
                              f"{self.layer_names[-1]!r}. {self._names_hint}")
         self.check_layers(names)
         layers = tuple(n for n in names if n != INPUT)
-        found = self._layer_outputs(images, layers, redirect_relu) if layers else {}
+        with self._too_small_is_explained(images):
+            found = self._layer_outputs(images, layers, redirect_relu) if layers else {}
         if INPUT in names:
             import tensorflow as tf
 
@@ -220,7 +224,25 @@ class Model:
         return self._extractors[key]
 
     def _output(self, images):
-        return self.keras_model(self.to_input(images), training=False)
+        with self._too_small_is_explained(images):
+            return self.keras_model(self.to_input(images), training=False)
+
+    @contextlib.contextmanager
+    def _too_small_is_explained(self, images):
+        """Turn TensorFlow's negative-size error for images smaller than a kernel into the fix."""
+        import tensorflow as tf
+
+        try:
+            yield
+        except (ValueError, tf.errors.InvalidArgumentError) as err:
+            if not any(s in str(err) for s in _TOO_SMALL):
+                raise
+            height, width = images.shape[1:3]
+            raise ValueError(
+                f"images of {height}x{width} px are too small for model {self.name!r}: a layer's "
+                "kernel is larger than its input. Give larger images, e.g. param.image(128) "
+                "(with transforms, the size the network sees is the size after them)."
+            ) from None
 
     def __call__(self, images) -> np.ndarray:
         """The network's final output for images float [B, H, W, 3] in [0, 1]."""

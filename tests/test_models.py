@@ -46,6 +46,17 @@ def test_input_reads_the_images_themselves_and_no_layer_at_all_is_refused(tiny_m
         tiny_model.activations(x, [])
 
 
+def test_images_smaller_than_a_kernel_are_refused_with_their_size():
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(2, 5, padding="valid", name="conv5")(inputs)
+    model = Model(keras.Model(inputs, conv))
+    assert model.activations(np.zeros([1, 5, 5, 3], np.float32), "conv5")["conv5"].shape == (1, 1, 1, 2)
+    with pytest.raises(ValueError, match=r"images of 4x3 px are too small .* param\.image\(128\)"):
+        model.activations(np.zeros([1, 4, 3, 3], np.float32), "conv5")
+    with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):
+        tf.function(lambda x: model.features(x, "conv5"))(tf.zeros([1, 4, 4, 3]))  # traced
+
+
 def test_extractor_is_built_once_per_layer_set(tiny_model):
     x = tf.zeros([1, 32, 32, 3])
     tiny_model.features(x, ["conv1", "logits"])
