@@ -246,10 +246,11 @@ class Model:
 
     def __call__(self, images) -> np.ndarray:
         """The network's final output for images float [B, H, W, 3] in [0, 1]."""
-        return np.asarray(self._output(images))
+        return np.asarray(self._output(check_unit_range(images)))
 
     def activations(self, images, layer_names: Sequence[str] | str) -> dict[str, np.ndarray]:
         """{layer name: numpy array [B, ...]} for images float [B, H, W, 3] in [0, 1]."""
+        images = check_unit_range(images)
         return {k: np.asarray(v) for k, v in self.features(images, layer_names).items()}
 
 
@@ -264,6 +265,19 @@ def check_images(images) -> None:
             f"images must have 3 colour channels (RGB, last axis); got shape {shape}. "
             "Convert greyscale with np.repeat(x, 3, axis=-1) and drop alpha with x[..., :3]."
         )
+
+
+def check_unit_range(images) -> np.ndarray:
+    """`images` as float32 [B, H, W, 3], or raise unless finite and in [0, 1]: 8-bit values would
+    otherwise run silently at 255 times the contrast the network was trained on."""
+    images = np.asarray(images, dtype=np.float32)
+    check_images(images)
+    if not np.all(np.isfinite(images)):
+        raise ValueError("images contain NaN or infinite values; give finite values in [0, 1].")
+    if images.size and (images.min() < 0.0 or images.max() > 1.0):
+        raise ValueError(f"images must be in [0, 1], got values in [{images.min():g}, "
+                         f"{images.max():g}]; divide 8-bit images by 255.")
+    return images
 
 
 def as_model(model) -> Model:

@@ -46,6 +46,16 @@ def test_input_reads_the_images_themselves_and_no_layer_at_all_is_refused(tiny_m
         tiny_model.activations(x, [])
 
 
+def test_8_bit_values_are_refused_by_the_numpy_entry_points(tiny_model):
+    photo = np.full([1, 32, 32, 3], 200.0, np.float32)
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\], got values in \[200, 200\]; divide "
+                                         r"8-bit images by 255"):
+        tiny_model.activations(photo, "conv1")
+    with pytest.raises(ValueError, match="divide 8-bit images by 255"):
+        tiny_model(photo)
+    np.testing.assert_allclose(tiny_model(photo / 255), tiny_model(tf.constant(photo / 255)))
+
+
 def test_images_smaller_than_a_kernel_are_refused_with_their_size():
     inputs = keras.Input((None, None, 3))
     conv = keras.layers.Conv2D(2, 5, padding="valid", name="conv5")(inputs)

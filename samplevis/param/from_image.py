@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from samplevis.models import check_unit_range
 from samplevis.param.base import ImageParam, State
 from samplevis.param.color import RGBImage
 from samplevis.param.images import image
@@ -94,17 +95,4 @@ def from_image(
 
 
 def _check_images(images01) -> np.ndarray:
-    images01 = np.asarray(images01, dtype=np.float32)
-    if images01.ndim != 4 or images01.shape[-1] != 3:
-        raise ValueError(
-            f"images must be float [B, H, W, 3], got shape {images01.shape}; add a batch "
-            "axis with images[None] and keep 3 colour channels."
-        )
-    if not np.all(np.isfinite(images01)):
-        raise ValueError("images contain NaN or infinite values; give finite values in [0, 1].")
-    if images01.size and (images01.min() < 0.0 or images01.max() > 1.0):
-        raise ValueError(
-            f"images must be in [0, 1], got values in [{images01.min()}, {images01.max()}]; "
-            "divide 8-bit images by 255."
-        )
-    return np.ascontiguousarray(images01)
+    return np.ascontiguousarray(check_unit_range(images01))
