@@ -18,6 +18,8 @@ import numpy as np
 # TensorFlow's words for a convolution or pooling window larger than its input: traced, eager
 _TOO_SMALL = ("Negative dimension size", "output size would be negative")
 INPUT = "input"  # the name objectives use for the parameterized image itself
+# Antialiased and bicubic resizes overshoot [0, 1] a little; only values beyond this are a mistake.
+RESAMPLING_SLACK = 0.5
 
 
 @dataclass(frozen=True)
@@ -246,11 +248,11 @@ class Model:
 
     def __call__(self, images) -> np.ndarray:
         """The network's final output for images float [B, H, W, 3] in [0, 1]."""
-        return np.asarray(self._output(check_unit_range(images)))
+        return np.asarray(self._output(check_unit_range(images, RESAMPLING_SLACK)))
 
     def activations(self, images, layer_names: Sequence[str] | str) -> dict[str, np.ndarray]:
         """{layer name: numpy array [B, ...]} for images float [B, H, W, 3] in [0, 1]."""
-        images = check_unit_range(images)
+        images = check_unit_range(images, RESAMPLING_SLACK)
         return {k: np.asarray(v) for k, v in self.features(images, layer_names).items()}
 
 
@@ -267,14 +269,14 @@ def check_images(images) -> None:
         )
 
 
-def check_unit_range(images) -> np.ndarray:
-    """`images` as float32 [B, H, W, 3], or raise unless finite and in [0, 1]: 8-bit values would
-    otherwise run silently at 255 times the contrast the network was trained on."""
+def check_unit_range(images, slack: float = 0.0) -> np.ndarray:
+    """`images` as float32 [B, H, W, 3], or raise unless finite and in [-slack, 1 + slack]: 8-bit
+    values would otherwise run silently at 255 times the contrast the network was trained on."""
     images = np.asarray(images, dtype=np.float32)
     check_images(images)
     if not np.all(np.isfinite(images)):
         raise ValueError("images contain NaN or infinite values; give finite values in [0, 1].")
-    if images.size and (images.min() < 0.0 or images.max() > 1.0):
+    if images.size and (images.min() < -slack or images.max() > 1.0 + slack):
         raise ValueError(f"images must be in [0, 1], got values in [{images.min():g}, "
                          f"{images.max():g}]; divide 8-bit images by 255.")
     return images

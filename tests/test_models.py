@@ -54,6 +54,9 @@ def test_8_bit_values_are_refused_by_the_numpy_entry_points(tiny_model):
     with pytest.raises(ValueError, match="divide 8-bit images by 255"):
         tiny_model(photo)
     np.testing.assert_allclose(tiny_model(photo / 255), tiny_model(tf.constant(photo / 255)))
+    overshoot = np.full([1, 32, 32, 3], 1.01, np.float32)  # as a bicubic resize leaves them
+    expected = tiny_model.keras_model(2 * overshoot - 1)  # value range (-1, 1)
+    np.testing.assert_allclose(tiny_model(overshoot), expected, rtol=1e-5)
 
 
 def test_images_smaller_than_a_kernel_are_refused_with_their_size():
