@@ -152,12 +152,13 @@ def _channel_index(n_channel) -> int:
     return int(n_channel)
 
 
-def _check_channel(acts: tf.Tensor, layer: str, n_channel: int) -> None:
+def _check_channel(acts: tf.Tensor, layer: str, n_channel: int,
+                   noun: tuple[str, str] = ("channel", "channels")) -> None:
     count = acts.shape[-1]
     if count is not None and not 0 <= n_channel < count:
         raise ValueError(
-            f"channel {n_channel} is out of range for layer {layer!r}, which has {count} channels "
-            f"(valid: 0..{count - 1})."
+            f"{noun[0]} {n_channel} is out of range for layer {layer!r}, which has {count} "
+            f"{noun[1]} (valid: 0..{count - 1})."
         )
 
 
@@ -291,7 +292,7 @@ def class_logit(label: int | str, layer: str = "logits", batch: int | None = Non
 
     def per_image(T):
         acts = T(layer)
-        _check_channel(acts, layer, index)
+        _check_channel(acts, layer, index, ("class", "classes"))
         return acts[:, index] if len(acts.shape) == 2 else _spatial_mean(acts[..., index])
 
     return _objective(f"class_logit({index}, layer={layer!r})", [layer], per_image, batch)

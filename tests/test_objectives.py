@@ -52,6 +52,9 @@ def test_direction_and_direction_neuron_are_dot_products(tiny_model, images, act
 def test_class_logit_by_index_reads_the_logit(tiny_model, images, acts):
     got = values(tiny_model, objectives.class_logit(3), images)
     np.testing.assert_allclose(got, acts["logits"][:, 3], rtol=1e-5)
+    with pytest.raises(ValueError, match=r"^class 5 is out of range for layer 'logits', which has 5 "
+                                         r"classes \(valid: 0\.\.4\)"):
+        values(tiny_model, objectives.class_logit(5), images)
 
 
 def test_batch_index_keeps_only_that_image(tiny_model, images, acts):
