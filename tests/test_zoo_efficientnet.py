@@ -202,9 +202,15 @@ def test_weights_none_gives_a_random_model_with_the_same_architecture(model, pho
     assert random_model(photos[:1]).shape == (1, 1000)
 
 
-def test_weights_path_reads_that_file(model, photos, probabilities):
-    from_path = efficientnet_lite0(weights=packaged_weights_path())
+def test_weights_path_reads_that_file(photos, probabilities, tmp_path):
+    copy = tmp_path / "copy.pth"
+    data = open(packaged_weights_path(), "rb").read()
+    copy.write_bytes(data)
+    from_path = efficientnet_lite0(weights=str(copy))
     np.testing.assert_allclose(from_path(photos[:1]), probabilities[:1], atol=1e-6)
+    copy.write_bytes(data[: len(data) // 2])  # the same path now holds half the file
+    with pytest.raises(ValueError, match="truncated file"):
+        efficientnet_lite0(weights=str(copy))
 
 
 def test_missing_weights_file_raises_file_not_found(tmp_path):
