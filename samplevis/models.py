@@ -239,7 +239,7 @@ class Model:
         except (ValueError, tf.errors.InvalidArgumentError) as err:
             if not any(s in str(err) for s in _TOO_SMALL):
                 raise
-            height, width = images.shape[1:3]
+            height, width = tf.convert_to_tensor(images).shape[1:3]
             raise ValueError(
                 f"images of {height}x{width} px are too small for model {self.name!r}: a layer's "
                 "kernel is larger than its input. Give larger images, e.g. param.image(128) "
