@@ -202,7 +202,7 @@ def sample_channel(model, spec: str, opts: dict, image_dir: Path | None,
         slug = spec.replace(":", "_")
         result.save_gif(image_dir / f"{slug}_samples.gif", every=GIF_EVERY)
         io.save_png(image_dir / f"{slug}_opt.png", result.init_images[0])
-        std = metrics.pixel_std_map(result.images[:, 0])
+        std = result.std_maps()[0]  # chain 0, whose start is the one shown
         io.save_png(image_dir / f"{slug}_std.png", np.repeat((std / std.max())[..., None], 3, -1))
     return row, result
 
