@@ -28,8 +28,10 @@ FeatureLookup = Callable[[str], tf.Tensor]
 class Objective:
     """A function of the features returning one value per image (shape [B]).
 
-    Two objectives are equal when their names are; the library's constructors give names that
-    spell out every argument, so equal names mean equal objectives (compiled renders are reused).
+    Objectives from the library's constructors are equal when their names are: those names spell
+    out every argument, so compiled renders are reused across calls. An objective you build
+    yourself is equal only to itself, whatever its name, so that two functions given one name are
+    never taken for each other.
     """
 
     fn: Callable[[FeatureLookup], tf.Tensor]
@@ -49,18 +51,20 @@ class Objective:
     def __repr__(self) -> str:
         return self.name
 
+    def _key(self) -> object:
+        return self.name if getattr(self, "_named_by_library", False) else (self.name, id(self.fn))
+
     def __eq__(self, other) -> bool:
-        return isinstance(other, Objective) and other.name == self.name
+        return isinstance(other, Objective) and other._key() == self._key()
 
     def __hash__(self) -> int:
-        return hash(self.name)
+        return hash(self._key())
 
     def _combine(self, other, op: Callable, symbol: str, reverse: bool = False) -> Objective:
         other = as_objective(other)
         a, b = (other, self) if reverse else (self, other)
-        return Objective(
-            lambda T: op(a(T), b(T)), a.layers | b.layers, f"({a.name} {symbol} {b.name})"
-        )
+        return _named(lambda T: op(a(T), b(T)), a.layers | b.layers,
+                      f"({a.name} {symbol} {b.name})", a, b)
 
     def __add__(self, other):
         return self._combine(other, tf.add, "+")
@@ -87,13 +91,22 @@ class Objective:
         return self._combine(other, tf.divide, "/", reverse=True)
 
     def __neg__(self):
-        return Objective(lambda T: -self(T), self.layers, f"-{self.name}")
+        return _named(lambda T: -self(T), self.layers, f"-{self.name}", self)
+
+
+def _named(fn: Callable, layers: frozenset, name: str, *parts: Objective) -> Objective:
+    """An objective whose name spells out all it computes (equal names, equal objectives); one
+    built from `parts` is so only when they all are."""
+    objective = Objective(fn, layers, name)
+    if all(getattr(p, "_named_by_library", False) for p in parts):
+        object.__setattr__(objective, "_named_by_library", True)
+    return objective
 
 
 def constant(value: float) -> Objective:
     """An objective worth `value` for every image."""
     value = float(value)
-    return Objective(lambda T: tf.constant(value, tf.float32), frozenset(), repr(value))
+    return _named(lambda T: tf.constant(value, tf.float32), frozenset(), repr(value))
 
 
 def as_objective(obj) -> Objective:
@@ -142,7 +155,7 @@ def _objective(name: str, layers: Sequence[str], per_image: Callable, batch: int
         return tf.where(tf.range(tf.shape(values)[0]) == batch, values, tf.zeros_like(values))
 
     suffix = "" if batch is None else f", batch={batch}"
-    return Objective(fn, frozenset(layers) - {INPUT}, name[:-1] + suffix + ")")
+    return _named(fn, frozenset(layers) - {INPUT}, name[:-1] + suffix + ")")
 
 
 def _channel_index(n_channel) -> int:
@@ -246,6 +259,15 @@ def _check_vector(acts: tf.Tensor, vec: tf.Tensor, layer: str) -> None:
         )
 
 
+def _value_key(value) -> str:
+    """A number as itself; an array by its shape and a hash of every value (numpy's printout
+    elides the middle of large arrays, and two such arrays must not share a name)."""
+    if np.ndim(value) == 0:
+        return repr(value)
+    array = np.asarray(value, np.float32)
+    return f"array{list(array.shape)}#{hash(array.tobytes()) & 0xFFFFFFFF:08x}"
+
+
 def _vec_key(vec) -> str:
     vec = np.asarray(vec, np.float32)
     return f"vec[{vec.size}]#{hash(vec.tobytes()) & 0xFFFFFFFF:08x}"
@@ -320,7 +342,7 @@ def diversity(layer: str) -> Objective:
         off_diagonal = tf.reduce_sum(sims, axis=1) - tf.linalg.diag_part(sims)
         return off_diagonal / tf.cast(batch, tf.float32)
 
-    return Objective(fn, frozenset([layer]), f"diversity({layer!r})")
+    return _named(fn, frozenset([layer]), f"diversity({layer!r})")
 
 
 def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
@@ -341,7 +363,7 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
                 penalty[i + d] += cost / 2
         return -tf.stack(penalty)
 
-    return Objective(fn, frozenset([layer]), f"alignment({layer!r}, decay_ratio={decay_ratio})")
+    return _named(fn, frozenset([layer]), f"alignment({layer!r}, decay_ratio={decay_ratio})")
 
 
 def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: int) -> Objective:
@@ -359,13 +381,13 @@ def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: i
         )
 
     name = f"channel_interpolate({layer1!r}, {n_channel1}, {layer2!r}, {n_channel2})"
-    return Objective(fn, frozenset([layer1, layer2]) - {INPUT}, name)
+    return _named(fn, frozenset([layer1, layer2]) - {INPUT}, name)
 
 
 def L1(layer: str = INPUT, constant: float = 0.0, batch: int | None = None) -> Objective:
     """Sum of |activations - constant| per image (a penalty: subtract it)."""
     return _objective(
-        f"L1({layer!r}, constant={constant})", [layer],
+        f"L1({layer!r}, constant={_value_key(constant)})", [layer],
         lambda T: _per_image_sum(tf.abs(T(layer) - constant)), batch,
     )
 
@@ -374,7 +396,7 @@ def L2(layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6,
        batch: int | None = None) -> Objective:
     """sqrt(epsilon + sum of (activations - constant)²) per image (a penalty: subtract it)."""
     return _objective(
-        f"L2({layer!r}, constant={constant}, epsilon={epsilon})", [layer],
+        f"L2({layer!r}, constant={_value_key(constant)}, epsilon={epsilon})", [layer],
         lambda T: tf.sqrt(epsilon + _per_image_sum(tf.square(T(layer) - constant))), batch,
     )
 

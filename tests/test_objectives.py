@@ -92,6 +92,21 @@ def test_objectives_with_equal_arguments_are_equal_values():
     assert objectives.channel("conv1", 3) == objectives.channel("conv1", 3)
     assert hash(2 * objectives.channel("conv1", 3)) == hash(2 * objectives.channel("conv1", 3))
     assert objectives.channel("conv1", 3) != objectives.channel("conv1", 4)
+    # numpy's printout of these two arrays is the same; the names must not be
+    target = np.full([32, 32, 3], 0.5, np.float32)
+    other = target.copy()
+    other[16, 16] = 0.0
+    assert objectives.L1(constant=target) != objectives.L1(constant=other)
+    assert objectives.L2(constant=target) == objectives.L2(constant=target.copy())
+
+
+def test_objectives_built_by_hand_are_equal_only_to_themselves_whatever_their_name():
+    def mine(c):
+        return objectives.Objective(lambda T: T("conv1")[:, 0, 0, c], frozenset({"conv1"}), "mine")
+
+    first = mine(0)
+    assert first == first and first + 1 != mine(0) + 1
+    assert first != mine(2) and first - objectives.L1() != mine(2) - objectives.L1()
 
 
 def test_penalties_on_the_input_image(tiny_model, images):

@@ -132,6 +132,19 @@ def test_bad_input_names_the_fix(gabor_model):
         samplevis.render_vis(gabor_model, "gabor_relu:0", return_state="no", progress=False)
 
 
+def test_two_hand_built_objectives_of_one_name_render_each_its_own_channel(gabor_model):
+    def mine(c):
+        return objectives.Objective(lambda T: tf.reduce_mean(T("gabor_relu")[..., c], [1, 2]),
+                                    frozenset({"gabor_relu"}), name="mine")
+
+    first, second = (samplevis.render_vis(gabor_model, mine(c), param_f=lambda: param.image(32),
+                                          thresholds=(8,), seed=0, progress=False)[0]
+                     for c in (0, 2))
+    acts = gabor_model.activations(np.concatenate([first, second]), "gabor_relu")["gabor_relu"]
+    means = acts.mean(axis=(1, 2))
+    assert means[0, 0] > means[1, 0] and means[1, 2] > means[0, 2]
+
+
 def test_models_with_fused_relu_activations_render_with_redirection():
     # A conv with activation="relu" built in (redirection rebuilds that layer), all-ones
     # kernel and bias -15: a 3x3x3 patch fires only above mean 15 / 27 = 0.56, so the
