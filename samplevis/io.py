@@ -19,6 +19,7 @@ from urllib.parse import quote
 import numpy as np
 
 from samplevis.checks import is_number
+from samplevis.models import RESAMPLING_SLACK
 
 
 @contextlib.contextmanager
@@ -72,12 +73,22 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def to_uint8(image) -> np.ndarray:
-    """Float image(s) in [0, 1] (clipped) or uint8 → uint8 with the same shape."""
+    """Float image(s) in [0, 1] (clipped) or integers in 0..255 → uint8 with the same shape."""
     image = np.asarray(image)
     if image.dtype == np.uint8:
         return image
+    low, high = (image.min(), image.max()) if image.size else (0, 0)
+    if np.issubdtype(image.dtype, np.integer):
+        if low < 0 or high > 255:
+            raise ValueError(f"integer images hold 0..255; these reach [{low}, {high}]. "
+                             "Nothing was written.")
+        return image.astype(np.uint8)
     if not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or infinite values; nothing was written.")
+    if low < -RESAMPLING_SLACK or high > 1.0 + RESAMPLING_SLACK:  # clipping would hide them
+        raise ValueError(f"float images are in [0, 1]; these reach [{low:g}, {high:g}]. Divide "
+                         "8-bit values by 255, or map [-1, 1] with (x + 1) / 2. Nothing was "
+                         "written.")
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
@@ -114,7 +125,7 @@ def save_png(path: str | os.PathLike, image) -> Path:
 def grid(images, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
     """Tile images [N, H, W, 3] into one image, `ncols` per row (default: about square)."""
     images = np.asarray(images)
-    scale = 255.0 if images.dtype == np.uint8 else 1.0
+    scale = 255.0 if np.issubdtype(images.dtype, np.integer) else 1.0
     images = images.astype(np.float32) / scale
     if images.ndim != 4:
         raise ValueError(f"grid takes images [N, H, W, C]; got shape {images.shape}.")

@@ -107,3 +107,19 @@ def test_paths_that_cannot_hold_the_files_are_refused_naming_the_fix(tmp_path):
     with pytest.raises(ValueError, match=r"prefix .* cannot hold a folder; got '/tmp/x'"):
         io.save_pngs(tmp_path, [image], prefix="/tmp/x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "folder.png", "upper.PNG"]
+
+
+def test_pixel_values_outside_the_image_range_are_refused_not_clipped_to_white(tmp_path):
+    levels = np.arange(0, 256, 17).reshape(4, 4, 1).repeat(3, axis=2)  # int64, 16 grey levels
+    np.testing.assert_array_equal(iio.imread(io.save_png(tmp_path / "int.png", levels)), levels)
+    np.testing.assert_allclose(io.grid(levels[None], pad=0), levels / 255, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"float images are in \[0, 1\]; these reach \[0, 255\]\. "
+                                         r"Divide 8-bit values by 255"):
+        io.save_png(tmp_path / "float255.png", levels.astype(np.float32))
+    with pytest.raises(ValueError, match=r"map \[-1, 1\] with \(x \+ 1\) / 2"):
+        io.save_gif(tmp_path / "signed.gif", np.full([2, 4, 4, 3], -1.0))
+    with pytest.raises(ValueError, match=r"integer images hold 0\.\.255; these reach \[1, 256\]"):
+        io.save_pngs(tmp_path, [levels + 1])
+    overshoot = np.full([4, 4, 3], 1.2, np.float32)  # a resize's overshoot is clipped, as before
+    assert iio.imread(io.save_png(tmp_path / "over.png", overshoot)).min() == 255
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["int.png", "over.png"]
