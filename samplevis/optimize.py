@@ -162,8 +162,8 @@ def _optimizer_key(optimizer) -> tuple:
             f"optimizer must be a keras.optimizers.Optimizer (e.g. keras.optimizers.Adam(0.05)) or "
             f"None for Lucid's Adam(0.05); got {type(optimizer).__name__}."
         )
-    rate = optimizer.get_config().get("learning_rate")
-    if isinstance(rate, (int, float)) and not rate > 0:  # a schedule is a dict here
+    rate = float(optimizer.learning_rate)  # a schedule's rate at the optimizer's current step
+    if not rate > 0:
         raise ValueError(f"the optimizer's learning rate must be > 0 (render_vis maximizes the "
                          f"objective); got {rate:g}. Lucid's is 0.05.")
     config = json.dumps(optimizer.get_config(), sort_keys=True, default=str)

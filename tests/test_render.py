@@ -128,6 +128,10 @@ def test_bad_input_names_the_fix(gabor_model):
     with pytest.raises(ValueError, match=r"learning rate must be > 0 .*got -0\.05"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", optimizer=keras.optimizers.Adam(-0.05),
                              progress=False)
+    decay = keras.optimizers.schedules.ExponentialDecay(-0.05, decay_steps=100, decay_rate=0.9)
+    with pytest.raises(ValueError, match=r"learning rate must be > 0 .*got -0\.05"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", optimizer=keras.optimizers.Adam(decay),
+                             progress=False)
     with pytest.raises(TypeError, match="return_state must be True or False; got 'no'"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", return_state="no", progress=False)
 
