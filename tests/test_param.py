@@ -263,6 +263,10 @@ def test_equal_configurations_compare_and_hash_equal():
         (lambda: param.image(8, fft="no"), "fft must be True or False; got 'no'"),
         (lambda: param.image(8, decorrelate="no"), "decorrelate must be True or False"),
         (lambda: param.image(8, sigmoid=None), "sigmoid must be True or False"),
+        (lambda: param.rgb(param.fft_image((1, 8, 8, 3)), decorrelate="no"), "decorrelate must be"),
+        (lambda: param.cppn(8, normalize="no"), "normalize must be True or False"),
+        (lambda: param.pixel_image((1, 32.7, 32, 3)), "pass four positive ints"),
+        (lambda: param.pixel_image("1323"), "pass four positive ints"),
     ],
 )
 def test_bad_arguments_are_refused_with_the_fix(make, match):

@@ -155,4 +155,4 @@ class RGBImage(ImageParam):
 
 def rgb(tensor: TensorParam, decorrelate: bool = False, sigmoid: bool = True) -> RGBImage:
     """Images in [0, 1] from a 3-channel tensor parameterization (Lucid's to_valid_rgb)."""
-    return RGBImage(tensor, bool(decorrelate), bool(sigmoid))
+    return RGBImage(tensor, decorrelate, sigmoid)

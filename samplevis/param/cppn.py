@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from samplevis.checks import check_bool
 from samplevis.param.base import ImageParam, State, check_positive_int, split_seed
 
 # Coordinates span +-sqrt(3) so that their standard deviation is 1 (Lucid, param/cppn.py).
@@ -59,6 +60,7 @@ class CPPNImage(ImageParam):
             check_positive_int(name, getattr(self, name))
         if self.activation not in _ACTIVATIONS:
             raise ValueError(f"activation must be one of {_ACTIVATIONS}, got {self.activation!r}.")
+        object.__setattr__(self, "normalize", check_bool("normalize", self.normalize))
 
     def _layer_sizes(self) -> list[tuple[int, int]]:
         widen = 1 if self.activation == "relu_normalized" else 2  # composite doubles channels
@@ -136,4 +138,4 @@ def cppn(
     """
     width = check_positive_int("width", width)
     height = width if height is None else check_positive_int("height", height)
-    return CPPNImage(batch, height, width, num_hidden_channels, num_layers, activation, bool(normalize))
+    return CPPNImage(batch, height, width, num_hidden_channels, num_layers, activation, normalize)

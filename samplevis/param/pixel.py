@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from samplevis.checks import is_int
 from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 
 # Lucid's default standard deviation of the initial noise (lucid.optvis.param.spatial).
@@ -57,8 +58,8 @@ def pixel_image(shape, sd: float | None = None) -> PixelTensor:
 
 
 def _unpack_shape(shape) -> tuple[int, int, int, int]:
-    shape = tuple(shape)
-    if len(shape) != 4:
+    shape = tuple(shape) if not isinstance(shape, str) else (shape,)
+    if len(shape) != 4 or not all(is_int(s) and s >= 1 for s in shape):
         raise ValueError(
             f"shape must be [batch, height, width, channels], got {shape!r}; "
             "pass four positive ints, e.g. [1, 128, 128, 3]."
