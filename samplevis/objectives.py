@@ -205,6 +205,10 @@ def neuron(layer: str, n_channel: int, x: int | None = None, y: int | None = Non
            batch: int | None = None) -> Objective:
     """Activation of one unit of `layer` at spatial position (x, y); default: the centre."""
     n_channel = _channel_index(n_channel)
+    for name, value in (("x", x), ("y", y)):
+        if value is not None and not is_int(value):
+            raise TypeError(f"neuron: {name} is a position in the feature map, an int (or None "
+                            f"for the centre); got {value!r}.")
 
     def per_image(T):
         acts = T(layer)
@@ -403,9 +407,15 @@ def L2(layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6,
 
 def total_variation(layer: str = INPUT, batch: int | None = None) -> Objective:
     """Total variation (sum of absolute neighbour differences) per image (a penalty)."""
-    return _objective(
-        f"total_variation({layer!r})", [layer], lambda T: tf.image.total_variation(T(layer)), batch
-    )
+
+    def per_image(T):
+        acts = T(layer)
+        if len(acts.shape) != 4:
+            raise ValueError(f"total_variation needs a layer with spatial positions [B, H, W, C]; "
+                             f"{layer!r} gives shape {tuple(acts.shape)}.")
+        return tf.image.total_variation(acts)
+
+    return _objective(f"total_variation({layer!r})", [layer], per_image, batch)
 
 
 def _blur(x: tf.Tensor, w: int = 3) -> tf.Tensor:

@@ -22,9 +22,22 @@ import dataclasses
 import math
 from typing import Callable, Sequence
 
-from samplevis.checks import is_int
+from samplevis.checks import is_int, is_number
 
 _FILL_MODES = ("CONSTANT", "REFLECT", "WRAP", "NEAREST")
+
+
+def _numbers(name: str, values: object, example: str) -> tuple[float, ...]:
+    """`values` as a non-empty tuple of finite floats, or a ValueError showing `example`; one
+    number is refused, not taken as a list of one (Lucid takes lists here)."""
+    try:
+        items = tuple(values) if not isinstance(values, (str, bytes)) else None
+    except TypeError:
+        items = None
+    if not items or not all(is_number(v) for v in items):
+        raise ValueError(f"{name} must be a non-empty list of numbers to draw from, e.g. "
+                         f"{example}; got {values!r}.")
+    return tuple(float(v) for v in items)
 _PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 
 
@@ -209,8 +222,8 @@ class RandomScale:
     fill_value: float = 0.5
 
     def __post_init__(self) -> None:
-        scales = tuple(float(s) for s in self.scales)
-        if not scales or min(scales) <= 0:
+        scales = _numbers("scales", self.scales, "[0.9, 1.0, 1.1]")
+        if min(scales) <= 0:
             raise ValueError(f"scales must be a non-empty list of positive numbers, got {self.scales!r}.")
         object.__setattr__(self, "scales", scales)
         object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode))
@@ -251,9 +264,7 @@ class RandomRotate:
     fill_value: float = 0.0
 
     def __post_init__(self) -> None:
-        angles = tuple(float(a) for a in self.angles)
-        if not angles:
-            raise ValueError("angles must be a non-empty list of numbers, got an empty one.")
+        angles = _numbers("angles", self.angles, "[-5, 0, 5]")
         _to_radians(0.0, self.units)
         object.__setattr__(self, "angles", angles)
         object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode))
@@ -343,13 +354,13 @@ def jitter(d: int) -> Jitter:
 def random_scale(scales: Sequence[float], fill_mode: str = "CONSTANT",
                  fill_value: float = 0.5) -> RandomScale:
     """Zoom by a random factor from ``scales`` keeping the size (see module docstring)."""
-    return RandomScale(tuple(scales), fill_mode, fill_value)
+    return RandomScale(scales, fill_mode, fill_value)
 
 
 def random_rotate(angles: Sequence[float], units: str = "degrees", fill_mode: str = "CONSTANT",
                   fill_value: float = 0.0) -> RandomRotate:
     """Rotate by a random angle from ``angles`` (Lucid's ``random_rotate``)."""
-    return RandomRotate(tuple(angles), units, fill_mode, fill_value)
+    return RandomRotate(angles, units, fill_mode, fill_value)
 
 
 def crop_or_pad_to(height: int, width: int) -> CropOrPadTo:

@@ -182,6 +182,11 @@ def test_channel_out_of_range_names_the_channel_count(tiny_model, images):
 def test_neuron_position_out_of_range_names_the_valid_range(tiny_model, images):
     with pytest.raises(ValueError, match=r"x in 0\.\.15"):
         values(tiny_model, objectives.neuron("conv2_relu", 0, x=16, y=0), images)
+    with pytest.raises(TypeError, match=r"x is a position in the feature map, an int .*got 2\.5"):
+        objectives.neuron("conv2_relu", 0, x=2.5)
+    with pytest.raises(ValueError, match=r"total_variation needs a layer with spatial positions "
+                                         r"\[B, H, W, C\]; 'logits' gives shape \(3, 5\)"):
+        values(tiny_model, objectives.total_variation("logits"), images)
 
 
 def test_batch_index_out_of_range_says_how_many_images(tiny_model, images):
