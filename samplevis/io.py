@@ -25,7 +25,7 @@ from samplevis.models import RESAMPLING_SLACK
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
-    path = Path(path)
+    path = _as_path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; give a file path inside it, e.g. "
                                 f"{path / ('image' + (path.suffix or '.png'))}.")
@@ -41,6 +41,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.remove(tmp)
 
 
+def _as_path(path: object) -> Path:
+    """`path` as a Path; anything else is most likely the data given first (Lucid's order)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"the file path comes first, then the data, e.g. save_png('a.png', image); "
+                        f"got a {type(path).__name__} as the path.")
+    return Path(path)
+
+
 def _make_folder(folder: Path) -> None:
     """Create `folder` and its parents; a file in the way is an error naming it."""
     try:
@@ -53,7 +61,7 @@ def _make_folder(folder: Path) -> None:
 
 def _check_suffix(path: str | os.PathLike, suffix: str) -> None:
     """Refuse a file name whose suffix promises another format than the bytes written."""
-    path = Path(path)
+    path = _as_path(path)
     if path.suffix.lower() != suffix:
         raise ValueError(f"this writes {suffix[1:].upper()} data; name the file with {suffix}, "
                          f"e.g. {path.with_suffix(suffix)}; got {path}.")
@@ -193,6 +201,7 @@ def _plain(value):
 def write_json(path: str | os.PathLike, obj) -> Path:
     """Write `obj` as indented standard JSON: numpy scalars and arrays become numbers and
     lists, NaN and infinities become null."""
+    path = _as_path(path)
     text = json.dumps(_plain(obj), indent=2, allow_nan=False)
     return write_bytes(path, (text + "\n").encode())
 

@@ -104,6 +104,10 @@ def test_paths_that_cannot_hold_the_files_are_refused_naming_the_fix(tmp_path):
     (tmp_path / "folder.png").mkdir()
     with pytest.raises(IsADirectoryError, match=r"is a folder; give a file path inside it"):
         io.save_png(tmp_path / "folder.png", image)
+    with pytest.raises(TypeError, match=r"the file path comes first.*got a ndarray as the path"):
+        io.save_png(image, tmp_path / "swapped.png")
+    with pytest.raises(TypeError, match=r"the file path comes first"):
+        io.write_json({"a": 1}, tmp_path / "swapped.json")
     with pytest.raises(ValueError, match=r"prefix .* cannot hold a folder; got '/tmp/x'"):
         io.save_pngs(tmp_path, [image], prefix="/tmp/x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "folder.png", "upper.PNG"]

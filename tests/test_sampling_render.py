@@ -198,7 +198,7 @@ def test_parameterization_batch_must_match_the_number_of_chains(model):
 
 
 def test_ctrl_c_between_optimizing_and_sampling_keeps_the_optimized_starts(
-        model, result, monkeypatch):
+        model, result, monkeypatch, tmp_path):
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -213,6 +213,11 @@ def test_ctrl_c_between_optimizing_and_sampling_keeps_the_optimized_starts(
     np.testing.assert_array_equal(partial.init_activations, result.init_activations)
     assert partial.prior_weight == result.prior_weight
     assert np.isnan(partial.prior_activation) and np.isnan(partial.temperature)
+    with pytest.raises(ValueError, match="no samples to write: the run was interrupted"):
+        partial.save_gif(tmp_path / "out.gif")
+    with pytest.raises(ValueError, match="no samples to write: the run was interrupted"):
+        partial.save_pngs(tmp_path / "pngs")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):

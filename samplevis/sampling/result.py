@@ -136,6 +136,8 @@ class SampleResult:
         """Write every sample as `{prefix}_chain{c}_{i:03d}.png` in `directory`."""
         from samplevis import io
 
+        if self.images.shape[0] == 0:
+            raise ValueError("no samples to write: the run was interrupted before the first one.")
         paths = []
         for c in range(self.num_chains):
             paths += io.save_pngs(directory, self.images[:, c], prefix=f"{prefix}_chain{c}")
