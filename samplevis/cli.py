@@ -62,7 +62,11 @@ def load_model(spec: str, pretrained: bool = True):
         if not callable(factory):
             raise UsageError(f"{spec!r} is a {type(factory).__name__}, not a function returning "
                              "a keras.Model or samplevis.Model.")
-        made = factory()
+        try:
+            made = factory()
+        except TypeError as err:
+            raise UsageError(f"calling {spec!r} failed ({err}); --model module:function needs a "
+                             "function that takes no arguments.") from None
         try:
             return as_model(made)
         except TypeError:
@@ -71,7 +75,10 @@ def load_model(spec: str, pretrained: bool = True):
     from samplevis.zoo.applications import APPLICATIONS
 
     if spec in APPLICATIONS:
-        return zoo.keras_application(spec, weights="imagenet" if pretrained else None)
+        try:
+            return zoo.keras_application(spec, weights="imagenet" if pretrained else None)
+        except ConnectionError as err:
+            raise UsageError(f"{err} On the command line: --model {DEFAULT_MODEL}.") from None
     raise UsageError(
         f"unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
         f"{', '.join(sorted(APPLICATIONS))}, a .keras file, or module:function."

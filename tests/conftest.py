@@ -111,3 +111,13 @@ def photo(name: str, size: int = 224) -> np.ndarray:
         image = np.stack([image] * 3, axis=-1)
     image = resize(image[..., :3], (size, size), anti_aliasing=True)
     return image.astype(np.float32)[None]
+
+
+@pytest.fixture
+def no_network(monkeypatch, tmp_path):
+    """Keras downloads fail: an empty cache and a proxy on a closed port (real requests, no mock)."""
+    from keras.src.backend import config
+
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path))  # no cached weights to fall back on
+    for proxy in ("https_proxy", "HTTPS_PROXY"):
+        monkeypatch.setenv(proxy, "http://127.0.0.1:9")

@@ -210,6 +210,14 @@ def test_sizes_below_one_are_refused_by_the_flag_name(capsys):
     assert "argument --size: must be an int >= 1; got '0'" in capsys.readouterr().err
 
 
+def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, tmp_path, capsys):
+    code = cli.main(["render", "--model", "mobilenet_v2", "--objective", "block_1_expand_relu:0",
+                     "--steps", "1", "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 2
+    assert "--model efficientnet_lite0" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["gallery", "{tmp}/nowhere"], "no folder"),
     (["gallery", "{tmp}"], "no .png or .gif files under"),
@@ -218,6 +226,7 @@ def test_sizes_below_one_are_refused_by_the_flag_name(capsys):
     (["layers", "--model", "samplevis:__version__"], "is a str, not a function returning a"),
     (["layers", "--model", "builtins:dict"], "returned a dict; it must return a keras.Model"),
     (["layers", "--model", ":"], "is not module:function"),
+    (["layers", "--model", "os.path:join"], "needs a function that takes no arguments"),
     (["render", "--model", GABOR, "--objective", "gabor_relu:0", "--thresholds", "8", "4"],
      "thresholds must increase"),
 ])

