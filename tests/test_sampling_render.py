@@ -327,3 +327,21 @@ def test_dead_optimized_starts_are_reseeded():
                                np.maximum(result.init_images.mean(axis=(1, 2, 3)) - 0.5, 0),
                                atol=1e-5)
     assert int(np.sum(result.init_activations <= 0)) < int(np.sum(~alive))  # some revived
+
+
+def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts():
+    from conftest import gabor_keras_model
+
+    model = samplevis.Model(gabor_keras_model())
+    penalized = objectives.channel("gabor_relu", 0) - 100  # below 0 everywhere, yet it climbs
+    small = dict(num_chains=2, num_results=1, num_burnin_steps=2, optimize_steps=8,
+                 num_transforms=0, temperature=0.05)
+    first = param.image(16, batch=2)
+    probe = samplevis.render_vis(model, penalized, param_f=first, thresholds=(8,),
+                                 progress=False, seed=fold_in(as_seed(3), 0))[-1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "dead unit?" warning
+        result = samplevis.render(model, penalized, hmc_opts=small, seed=3, param_f=first,
+                                  progress=False)
+    assert np.all(result.init_activations < 0)
+    np.testing.assert_allclose(result.init_images, probe, atol=1e-6)  # not re-seeded

@@ -83,13 +83,30 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
+def _dead(energy, starts: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
+    """Chains whose start is dead, bool [C]: objective <= 0 and no gradient to climb (a ReLU unit
+    off at every position and view). An objective below 0 that still has a gradient, as with a
+    penalty term, is alive."""
+    dead = activations <= 0
+    if not dead.any():
+        return dead
+    with tf.GradientTape() as tape:
+        tape.watch(starts)
+        total = tf.reduce_sum(energy.activation(*starts))  # chain c's value depends on its state only
+    grads = [g for g in tape.gradient(total, starts) if g is not None]
+    if not grads:
+        return dead  # the objective does not depend on the state at all
+    norm2 = sum(tf.reduce_sum(tf.square(tf.reshape(g, [g.shape[0], -1])), axis=1) for g in grads)
+    return dead & (norm2.numpy() == 0)
+
+
 def _reseeded(model, objective, image_param, opts: dict, energy, starts, activations: np.ndarray,
               seed: tf.Tensor, progress: bool):
-    """Dead starts (objective <= 0) replaced by a new optimization from `seed` where it does
+    """Dead starts (see `_dead`) replaced by a new optimization from `seed` where it does
     better: (starts, their activations [C], interrupted)."""
     fresh, interrupted = _initial_state(model, objective, image_param, opts, seed, progress)
     fresh_activations = energy.activation(*fresh).numpy()
-    revive = (activations <= 0) & (fresh_activations > activations)
+    revive = _dead(energy, starts, activations) & (fresh_activations > activations)
     mask = tf.constant(revive)
     revived = tuple(
         tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
@@ -237,7 +254,7 @@ def render(
         init_activations = energy.activation(*starts).numpy()
         optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
         for attempt in range(1, RESEEDS + 1):
-            if interrupted or not optimized or np.all(init_activations > 0):
+            if interrupted or not optimized or not _dead(energy, starts, init_activations).any():
                 break
             # One assignment, so a Ctrl-C never pairs starts with another start's activation.
             starts, init_activations, interrupted = _reseeded(
@@ -246,10 +263,11 @@ def render(
             )
         if interrupted:
             return result(None, True)
-        if np.any(init_activations <= 0) and optimized:
+        dead = _dead(energy, starts, init_activations) if optimized else np.zeros(c, bool)
+        if np.any(dead):
             warnings.warn(
-                f"chains {np.flatnonzero(init_activations <= 0).tolist()} start with objective "
-                f"<= 0 after optimization and {RESEEDS} re-seeded tries (a dead unit?); they "
+                f"chains {np.flatnonzero(dead).tolist()} start with objective <= 0 and no "
+                f"gradient after optimization and {RESEEDS} re-seeded tries (a dead unit?); they "
                 "sample near the prior. Optimize longer (hmc_opts['optimize_steps']) or change "
                 "the seed."
             )
