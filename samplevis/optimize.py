@@ -57,9 +57,18 @@ def objective_from_features(objective: objectives_lib.Objective, images: tf.Tens
     `images` (float [B, H, W, 3] in [0, 1], what `T("input")` reads)."""
 
     def lookup(name: str) -> tf.Tensor:
-        return images if name == INPUT else features[name]
+        if name == INPUT:
+            return images
+        if name not in features:  # only the declared layers were computed
+            declared = ", ".join(repr(n) for n in sorted(objective.layers | {name}))
+            raise ValueError(f"objective {objective.name} reads layer {name!r} but does not "
+                             f"declare it; build it as Objective(fn, frozenset({{{declared}}})).")
+        return features[name]
 
     values = tf.convert_to_tensor(objective(lookup), tf.float32)
+    if values.shape.rank not in (None, 0, 1):
+        raise ValueError(f"objective {objective.name} gives shape {tuple(values.shape)}; it must "
+                         "give one value per image, shape [B] (reduce over the other axes).")
     return tf.broadcast_to(values, [tf.shape(images)[0]])
 
 

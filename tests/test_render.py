@@ -132,6 +132,14 @@ def test_bad_input_names_the_fix(gabor_model):
     with pytest.raises(ValueError, match=r"learning rate must be > 0 .*got -0\.05"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", optimizer=keras.optimizers.Adam(decay),
                              progress=False)
+    undeclared = objectives.Objective(lambda T: tf.reduce_mean(T("gabor_relu"), [1, 2, 3]))
+    with pytest.raises(ValueError, match=r"reads layer 'gabor_relu' but does not declare it; build "
+                                         r"it as Objective\(fn, frozenset\(\{'gabor_relu'\}\)\)"):
+        samplevis.render_vis(gabor_model, undeclared, progress=False)
+    maps = objectives.Objective(lambda T: T("gabor_relu")[..., 0], frozenset({"gabor_relu"}))
+    with pytest.raises(ValueError, match=r"gives shape \(1, \d+, \d+\); it must give one value "
+                                         r"per image, shape \[B\]"):
+        samplevis.render_vis(gabor_model, maps, progress=False)
     with pytest.raises(TypeError, match="return_state must be True or False; got 'no'"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", return_state="no", progress=False)
 
