@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from samplevis.checks import is_int
+from samplevis.checks import is_int, is_number
 from samplevis.models import INPUT
 
 FeatureLookup = Callable[[str], tf.Tensor]
@@ -122,8 +122,11 @@ def as_objective(obj) -> Objective:
                 f"an objective string must be 'layer:channel', e.g. 'block5c_add:12'; got {obj!r}."
             )
         return channel(layer, int(chan))  # a negative index fails the range check, naming the count
+    hint = (" Wrap a function of T as objectives.Objective(fn, frozenset({layer, ...}))."
+            if callable(obj) else "")
     raise TypeError(
-        f"expected an Objective, a number or a 'layer:channel' string; got {type(obj).__name__}."
+        f"expected an Objective, a number or a 'layer:channel' string; got "
+        f"{type(obj).__name__}.{hint}"
     )
 
 
@@ -249,10 +252,29 @@ def _dot_cossim(acts: tf.Tensor, vec: tf.Tensor, cossim_pow: float) -> tf.Tensor
 
 
 def _vector(vec, layer: str) -> tf.Tensor:
-    vec = np.asarray(vec, np.float32)
+    if not isinstance(layer, str):
+        raise TypeError(f"direction takes the layer name first, then the vector; got {layer!r} "
+                        "as the layer.")
+    vec = _numbers("direction vector", vec)
     if vec.ndim != 1:
         raise ValueError(f"direction vector for {layer!r} must be 1-D [channels]; got {vec.shape}.")
+    if not vec.any():
+        raise ValueError(f"direction vector for {layer!r} is all zeros; it has no direction.")
     return tf.constant(vec)
+
+
+def _numbers(what: str, value) -> np.ndarray:
+    """`value` (a number or an array) as finite float32, or a ValueError naming `what`."""
+    if isinstance(value, (str, bytes)) or (np.ndim(value) == 0 and not is_number(value)):
+        raise ValueError(f"{what} must be a finite number or an array of them; got {value!r}.")
+    try:
+        array = np.asarray(value, np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a finite number or an array of them; got "
+                         f"{value!r}.") from None
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{what} holds NaN or infinite values.")
+    return array
 
 
 def _check_vector(acts: tf.Tensor, vec: tf.Tensor, layer: str) -> None:
@@ -355,6 +377,9 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
     Images d apart in the batch (d = 1..4) are pulled together with weight 1/decay_ratio**d, which
     makes interpolation sequences smooth. The penalty of a pair is split between its two images.
     """
+    if not is_number(decay_ratio) or decay_ratio <= 0:
+        raise ValueError(f"alignment: decay_ratio must be a number > 0 (Lucid's is 2); got "
+                         f"{decay_ratio!r}.")
 
     def fn(T):
         acts = T(layer)
@@ -390,6 +415,7 @@ def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: i
 
 def L1(layer: str = INPUT, constant: float = 0.0, batch: int | None = None) -> Objective:
     """Sum of |activations - constant| per image (a penalty: subtract it)."""
+    _numbers("L1: constant", constant)
     return _objective(
         f"L1({layer!r}, constant={_value_key(constant)})", [layer],
         lambda T: _per_image_sum(tf.abs(T(layer) - constant)), batch,
@@ -399,6 +425,9 @@ def L1(layer: str = INPUT, constant: float = 0.0, batch: int | None = None) -> O
 def L2(layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6,
        batch: int | None = None) -> Objective:
     """sqrt(epsilon + sum of (activations - constant)²) per image (a penalty: subtract it)."""
+    _numbers("L2: constant", constant)
+    if not is_number(epsilon) or epsilon < 0:
+        raise ValueError(f"L2: epsilon must be a number >= 0; got {epsilon!r}.")
     return _objective(
         f"L2({layer!r}, constant={_value_key(constant)}, epsilon={epsilon})", [layer],
         lambda T: tf.sqrt(epsilon + _per_image_sum(tf.square(T(layer) - constant))), batch,
@@ -450,6 +479,9 @@ def penalize_boundary_complexity(w: int = 20, C: float = 0.5, mask=None) -> Obje
     if mask is None and not (is_int(w) and w >= 1):
         raise ValueError(f"penalize_boundary_complexity: w is the border width in px, an int "
                          f">= 1; got {w!r}.")
+    if not is_number(C):
+        raise ValueError(f"penalize_boundary_complexity: C is the grey level the border is pulled "
+                         f"to, a number in [0, 1]; got {C!r}.")
     if mask is not None:
         mask = np.asarray(mask, np.float32)
         if mask.ndim != 2:
@@ -460,6 +492,10 @@ def penalize_boundary_complexity(w: int = 20, C: float = 0.5, mask=None) -> Obje
         image = T(INPUT)
         height, width = image.shape[1], image.shape[2]
         if mask is None:
+            if 2 * w >= min(height, width):
+                raise ValueError(f"penalize_boundary_complexity: a border of w={w} px leaves no "
+                                 f"inside in {height}x{width} images; use w < "
+                                 f"{min(height, width) // 2}.")
             m = np.ones([height, width], np.float32)
             m[w:-w, w:-w] = 0
         elif mask.shape != (height, width):

@@ -194,6 +194,27 @@ def test_batch_index_out_of_range_says_how_many_images(tiny_model, images):
         values(tiny_model, objectives.channel("conv1", 0, batch=3), images)
 
 
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: objectives.L1(constant="0.5"), ValueError, r"L1: constant must be a finite number"),
+    (lambda: objectives.L2(epsilon=-1), ValueError, r"epsilon must be a number >= 0"),
+    (lambda: objectives.penalize_boundary_complexity(C="grey"), ValueError, r"C is the grey level"),
+    (lambda: objectives.alignment("conv1", 0), ValueError, r"decay_ratio must be a number > 0"),
+    (lambda: objectives.direction("conv1", [np.nan, 1.0]), ValueError, r"NaN or infinite"),
+    (lambda: objectives.direction("conv1", [0, 0]), ValueError, r"all zeros; it has no direction"),
+    (lambda: objectives.direction([1, 0], "conv1"), TypeError, r"the layer name first"),
+    (lambda: objectives.as_objective(lambda T: T("conv1")), TypeError,
+     r"Wrap a function of T as objectives\.Objective\(fn, frozenset"),
+])
+def test_bad_objective_arguments_are_refused_when_built(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_a_border_as_wide_as_half_the_image_is_refused_with_the_widest_that_fits(tiny_model):
+    with pytest.raises(ValueError, match=r"w=16 px leaves no inside in 32x32 images; use w < 16"):
+        values(tiny_model, objectives.penalize_boundary_complexity(w=16), tf.ones([1, 32, 32, 3]))
+
+
 def test_layer_channel_strings_become_channel_objectives():
     assert objectives.as_objective("conv1:3") == objectives.channel("conv1", 3)
     with pytest.raises(ValueError, match="layer:channel"):
