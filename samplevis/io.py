@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from samplevis.checks import is_number
+from samplevis.checks import is_int, is_number
 from samplevis.models import RESAMPLING_SLACK
 
 
@@ -59,10 +59,11 @@ def _make_folder(folder: Path) -> None:
                                  "folder. Choose another folder.") from None
 
 
-def _check_suffix(path: str | os.PathLike, suffix: str) -> None:
-    """Refuse a file name whose suffix promises another format than the bytes written."""
+def _check_suffix(path: str | os.PathLike, suffix: str, *others: str) -> None:
+    """Refuse a file name whose suffix promises another format than the bytes written (`suffix`
+    or one of `others`)."""
     path = _as_path(path)
-    if path.suffix.lower() != suffix:
+    if path.suffix.lower() not in (suffix, *others):
         raise ValueError(f"this writes {suffix[1:].upper()} data; name the file with {suffix}, "
                          f"e.g. {path.with_suffix(suffix)}; got {path}.")
 
@@ -132,6 +133,11 @@ def save_png(path: str | os.PathLike, image) -> Path:
 
 def grid(images, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
     """Tile images [N, H, W, 3] into one image, `ncols` per row (default: about square)."""
+    if ncols is not None and not (is_int(ncols) and ncols >= 1):
+        raise ValueError(f"ncols is the number of images per row, an int >= 1 or None; got "
+                         f"{ncols!r}.")
+    if not (is_int(pad) and pad >= 0):
+        raise ValueError(f"pad is the gap between images in px, an int >= 0; got {pad!r}.")
     images = np.asarray(images)
     scale = 255.0 if np.issubdtype(images.dtype, np.integer) else 1.0
     images = images.astype(np.float32) / scale
@@ -171,11 +177,16 @@ def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -
     import imageio.v3 as iio
 
     _check_suffix(path, ".gif")
+    if not (is_int(loop) and loop >= 0):
+        raise ValueError(f"loop is how many times the GIF plays, an int >= 0 (0: forever); got "
+                         f"{loop!r}.")
     if not is_number(fps) or fps <= 0:
         raise ValueError(f"fps must be a number of frames per second > 0; got {fps!r}.")
     frames = to_uint8(np.asarray(frames))
-    if frames.ndim != 4:
+    if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
         raise ValueError(f"save_gif takes frames [T, H, W, 3]; got shape {frames.shape}.")
+    if frames.shape[-1] == 1:
+        frames = frames[..., 0]  # grey frames: the GIF writer takes them without a colour axis
     data = iio.imwrite("<bytes>", frames, extension=".gif", duration=1000.0 / fps, loop=loop)
     return write_bytes(path, data)
 
@@ -201,7 +212,7 @@ def _plain(value):
 def write_json(path: str | os.PathLike, obj) -> Path:
     """Write `obj` as indented standard JSON: numpy scalars and arrays become numbers and
     lists, NaN and infinities become null."""
-    path = _as_path(path)
+    _check_suffix(path, ".json")
     text = json.dumps(_plain(obj), indent=2, allow_nan=False)
     return write_bytes(path, (text + "\n").encode())
 
@@ -211,6 +222,12 @@ def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
     """Write an HTML page showing (caption, image file relative to the page) entries, atomically.
 
     File names are URL-quoted, so '#', '?' and '%' in them still resolve."""
+    entries = list(entries)
+    bad = [e for e in entries if not (isinstance(e, (tuple, list)) and len(e) == 2
+                                      and all(isinstance(part, str) for part in e))]
+    if bad:
+        raise ValueError(f"gallery entries are (caption, image file) pairs of strings, e.g. "
+                         f"('chain 0', 'sample_000.png'); got {bad[0]!r}.")
     figures = "\n".join(
         f'<figure><img src="{html.escape(quote(src))}" alt="{html.escape(cap)}">'
         f"<figcaption>{html.escape(cap)}</figcaption></figure>"
@@ -223,4 +240,5 @@ def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
         "img{width:192px;image-rendering:pixelated}</style></head>\n"
         f"<body><h1>{html.escape(title)}</h1>\n{figures}\n</body></html>\n"
     )
+    _check_suffix(path, ".html", ".htm")
     return write_bytes(path, page.encode())

@@ -32,6 +32,8 @@ def test_gif_holds_one_frame_per_image_in_order(tmp_path):
     read = iio.imread(path, index=None)
     assert read.shape[0] == 5
     np.testing.assert_allclose(read[..., :3].reshape(5, -1).mean(1), levels * 255, atol=1)
+    grey = iio.imread(io.save_gif(tmp_path / "grey.gif", frames[..., :1]), index=None)
+    np.testing.assert_allclose(grey.reshape(5, -1).mean(1), levels * 255, atol=1)
 
 
 def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
@@ -101,6 +103,18 @@ def test_paths_that_cannot_hold_the_files_are_refused_naming_the_fix(tmp_path):
         io.save_pngs(tmp_path / "a_file" / "deeper", [image])
     with pytest.raises(NotADirectoryError, match=r"a_file is a file, not a folder"):
         io.save_pngs(tmp_path / "a_file", [image])
+    with pytest.raises(ValueError, match=r"name the file with \.json"):
+        io.write_json(tmp_path / "d.png", {"a": 1})
+    with pytest.raises(ValueError, match=r"name the file with \.html"):
+        io.save_gallery(tmp_path / "g.png", [("a", "a.png")])
+    with pytest.raises(ValueError, match=r"\(caption, image file\) pairs of strings.*got 'ab'"):
+        io.save_gallery(tmp_path / "g.html", ["ab"])
+    with pytest.raises(ValueError, match=r"ncols is the number of images per row"):
+        io.grid(np.zeros([2, 2, 2, 3]), ncols=-1)
+    with pytest.raises(ValueError, match=r"pad is the gap between images in px"):
+        io.grid(np.zeros([2, 2, 2, 3]), pad=-5)
+    with pytest.raises(ValueError, match=r"loop is how many times the GIF plays"):
+        io.save_gif(tmp_path / "l.gif", np.zeros([2, 2, 2, 3]), loop=-1)
     (tmp_path / "folder.png").mkdir()
     with pytest.raises(IsADirectoryError, match=r"is a folder; give a file path inside it"):
         io.save_png(tmp_path / "folder.png", image)
