@@ -65,6 +65,8 @@ class Model:
     ):
         import keras
 
+        if isinstance(keras_model, Model):
+            raise TypeError(f"{keras_model!r} is a samplevis.Model already; pass it as it is.")
         if not isinstance(keras_model, keras.Model):
             raise TypeError(
                 f"samplevis.Model wraps a keras.Model; got {type(keras_model).__name__}. "

@@ -8,6 +8,7 @@ objective, parameterization, transforms and optimizer settings: a second call do
 from __future__ import annotations
 
 import collections
+import inspect
 import json
 import warnings
 import weakref
@@ -244,6 +245,14 @@ def _resolve_transforms(transforms) -> tuple:
             f"transform.standard_transforms or [transform.jitter(8)], or () for none; got "
             f"{transforms!r}."
         )
+    for t in transforms:
+        try:
+            inspect.signature(t).bind(None, None)
+        except TypeError:
+            raise TypeError(f"transform {t!r} does not take (images, seed); a one-argument "
+                            "function f(images) becomes lambda images, seed: f(images).") from None
+        except ValueError:  # no signature to read (some builtins): left to the first call
+            pass
     return tuple(transforms)
 
 

@@ -161,7 +161,8 @@ class Pad:
         if mode not in _PAD_MODES:
             raise ValueError(f"pad mode must be one of {_PAD_MODES}, got {self.mode!r}.")
         object.__setattr__(self, "mode", mode)
-        if self.constant_value != "uniform" and not isinstance(self.constant_value, (int, float)):
+        if not (isinstance(self.constant_value, str) and self.constant_value == "uniform"
+                or is_number(self.constant_value)):
             raise ValueError(
                 f"constant_value must be a number or 'uniform', got {self.constant_value!r}."
             )

@@ -140,6 +140,10 @@ def test_bad_input_names_the_fix(gabor_model):
     with pytest.raises(ValueError, match=r"gives shape \(1, \d+, \d+\); it must give one value "
                                          r"per image, shape \[B\]"):
         samplevis.render_vis(gabor_model, maps, progress=False)
+    with pytest.raises(TypeError, match=r"does not take \(images, seed\); a one-argument function"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", transforms=[lambda x: x], progress=False)
+    with pytest.raises(TypeError, match="is a samplevis.Model already; pass it as it is"):
+        samplevis.Model(gabor_model)
     with pytest.raises(TypeError, match="return_state must be True or False; got 'no'"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", return_state="no", progress=False)
 

@@ -180,6 +180,7 @@ def test_transforms_are_values_equal_and_hashable_by_configuration():
         (lambda: transform.pad(2, mode="wrap"), "pad mode"),
         (lambda: transform.random_scale([]), "non-empty"),
         (lambda: transform.random_scale(1.1), r"scales must be a non-empty list .* got 1\.1"),
+        (lambda: transform.pad(2, "constant", "grey"), "constant_value must be a number"),
         (lambda: transform.random_rotate(10), r"angles must be .* e\.g\. \[-5, 0, 5\]; got 10"),
         (lambda: transform.random_rotate("10"), "angles must be a non-empty list"),
         (lambda: transform.random_rotate([float("nan")]), "angles must be a non-empty list"),
@@ -222,3 +223,8 @@ def test_resampling_gradient_is_the_exact_adjoint(t):
     directional = tf.reduce_sum(tape.gradient(loss, x) * v)
     difference = tf.reduce_sum(weights * (t(x + v, SEED) - t(x, SEED)))
     assert float(directional) == pytest.approx(float(difference), rel=1e-4, abs=1e-3)
+
+
+def test_a_numpy_fill_value_pads_with_that_value():
+    padded = transform.pad(1, "constant", np.float32(0.25))(tf.ones([1, 2, 2, 3]), SEED).numpy()
+    assert padded.shape == (1, 4, 4, 3) and padded[0, 0, 0, 0] == 0.25 and padded[0, 1, 1, 0] == 1

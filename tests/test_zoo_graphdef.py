@@ -206,5 +206,8 @@ def test_wrong_input_name_image_shape_and_path_say_the_fix(tmp_path, weights):
         from_graphdef(path, "input", (32, 32), VALUE_RANGE)
     with pytest.raises(FileNotFoundError, match="frozen .pb"):
         from_graphdef(tmp_path / "missing.pb", "input", (32, 32, 3), VALUE_RANGE)
+    (tmp_path / "notes.pb").write_text("not a graph: text where protobuf wire data belongs")
+    with pytest.raises(ValueError, match=r"notes\.pb' is not a frozen GraphDef"):
+        from_graphdef(tmp_path / "notes.pb", "input", (32, 32, 3), VALUE_RANGE)
     with pytest.raises(AttributeError, match="not a Keras model"):
         from_graphdef(path, "input", (32, 32, 3), VALUE_RANGE).keras_model

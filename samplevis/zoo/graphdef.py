@@ -64,7 +64,12 @@ def from_graphdef(
             raise FileNotFoundError(f"no GraphDef file {path!r}; pass the path of a frozen .pb file.")
         graph_def = tf.compat.v1.GraphDef()
         with tf.io.gfile.GFile(path, "rb") as f:
-            graph_def.ParseFromString(f.read())
+            data = f.read()
+        try:
+            graph_def.ParseFromString(data)
+        except Exception:  # protobuf's DecodeError; its module differs between implementations
+            raise ValueError(f"{path!r} is not a frozen GraphDef; pass a binary .pb file such as "
+                             "Lucid's model-zoo graphs.") from None
         default_name = os.path.splitext(os.path.basename(path))[0]
     return GraphDefModel(graph_def, input_name, image_shape, value_range, layer_names=layer_names,
                          output_name=output_name, preprocess=preprocess, name=name or default_name)
