@@ -110,6 +110,8 @@ class Model:
         self.name = name
         self.input_size = (height, width) if height and width else None
         self._extractors: dict[tuple[tuple[str, ...], bool], Callable] = {}
+        # (layer, its copy with a redirected ReLU) pairs; see refresh_redirected_weights
+        self._redirect_copies: list[tuple] = []
 
     def __repr__(self) -> str:
         size = "any size" if self.input_size is None else f"{self.input_size[0]}x{self.input_size[1]}"
@@ -223,9 +225,17 @@ class Model:
                                         name=f"{self.name}_features")
                 # cloning the extractor, not the whole model, keeps its outputs on the clone
                 if redirect_relu:
-                    extractor = with_redirected_relus(extractor)
+                    extractor, copies = with_redirected_relus(extractor)
+                    self._redirect_copies += copies
             self._extractors[key] = extractor
         return self._extractors[key]
+
+    def refresh_redirected_weights(self) -> None:
+        """Copy the network's current weights into the redirected-ReLU copies of its fused-ReLU
+        layers, which compiled renders reuse: weights set after wrapping then count there too."""
+        from samplevis.redirect import refresh_copies
+
+        refresh_copies(self._redirect_copies)
 
     def _output(self, images):
         with self._too_small_is_explained(images):

@@ -49,11 +49,13 @@ def _relu_cap(activation) -> tuple[bool, float | None]:
     return False, None
 
 
-def with_redirected_relus(keras_model):
-    """A copy of a functional model whose ReLU/ReLU6 use redirected gradients.
+def with_redirected_relus(keras_model) -> tuple:
+    """(a copy of a functional model whose ReLU/ReLU6 use redirected gradients, [(original layer,
+    its copy)]).
 
     Layers without a ReLU are shared with the original; layers with a fused ReLU activation are
-    rebuilt with a copy of their weights (so the copy must be rebuilt if the weights change).
+    rebuilt with a copy of their weights, listed in the pairs: `refresh_copies` brings them up to
+    date after the original's weights change.
     """
     import keras
 
@@ -81,6 +83,12 @@ def with_redirected_relus(keras_model):
         return copy
 
     cloned = keras.models.clone_model(keras_model, clone_function=clone)
-    for original, copy in replaced:
-        copy.set_weights(original.get_weights())
-    return cloned
+    refresh_copies(replaced)
+    return cloned, replaced
+
+
+def refresh_copies(pairs) -> None:
+    """Give each copied layer its original's current weights (in place, no retracing)."""
+    for original, copy in pairs:
+        for source, target in zip(original.weights, copy.weights):
+            target.assign(source)

@@ -178,3 +178,22 @@ def test_models_with_fused_relu_activations_render_with_redirection():
     assert abs(start.mean() - 0.5) < 0.01
     assert runs[0].values[0] == 0.0  # no gradient: stuck at the dead start
     assert runs[8].values[0] > 0.0 and runs[8].images[-1].mean() > start.mean()
+
+
+def test_weights_set_after_wrapping_count_in_the_redirected_steps_too():
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(1, 3, activation="relu", name="dead")
+    wrapped = samplevis.Model(keras.Model(inputs, conv(inputs)))
+    kernel, bias = conv.get_weights()
+    conv.set_weights([np.ones_like(kernel), np.full_like(bias, -15.0)])
+
+    def render(model):  # every step redirected: the copied layer does all the work
+        return samplevis.render_vis(model, "dead:0", param_f=lambda: param.image(16),
+                                    thresholds=(8,), seed=0, progress=False,
+                                    relu_redirect_steps=8)[0]
+
+    brightening = render(wrapped)
+    conv.set_weights([-np.ones_like(kernel), np.full_like(bias, 12.0)])  # now fires on dark
+    darkening = render(wrapped)
+    np.testing.assert_array_equal(darkening, render(samplevis.Model(wrapped.keras_model)))
+    assert darkening.mean() < 0.5 < brightening.mean()
