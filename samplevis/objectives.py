@@ -265,13 +265,14 @@ def _vector(vec, layer: str) -> tf.Tensor:
 
 def _numbers(what: str, value) -> np.ndarray:
     """`value` (a number or an array) as finite float32, or a ValueError naming `what`."""
-    if isinstance(value, (str, bytes)) or (np.ndim(value) == 0 and not is_number(value)):
+    array = None
+    if not isinstance(value, (str, bytes)):  # numpy would read "0.5" as a number
+        try:
+            array = np.asarray(value, np.float32)
+        except (TypeError, ValueError):
+            pass
+    if array is None:
         raise ValueError(f"{what} must be a finite number or an array of them; got {value!r}.")
-    try:
-        array = np.asarray(value, np.float32)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a finite number or an array of them; got "
-                         f"{value!r}.") from None
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{what} holds NaN or infinite values.")
     return array
