@@ -134,10 +134,14 @@ def _affine_about_center(images, inverse_matrix, fill_mode: str, fill_value: flo
     return tf.transpose(tf.reshape(out, tf.stack([h, w, b, c])), [2, 0, 1, 3])
 
 
-def _check_fill(fill_mode: str) -> str:
+def _check_fill(fill_mode: str, fill_value: object) -> str:
+    """The upper-case fill mode; a ValueError for an unknown mode or a fill value not a number."""
     mode = str(fill_mode).upper()
     if mode not in _FILL_MODES:
         raise ValueError(f"fill_mode must be one of {_FILL_MODES}, got {fill_mode!r}.")
+    if not is_number(fill_value):
+        raise ValueError(f"fill_value is the grey level of uncovered pixels, a number in [0, 1]; "
+                         f"got {fill_value!r}.")
     return mode
 
 
@@ -171,6 +175,14 @@ class Pad:
         import tensorflow as tf
 
         images = _as_images(images)
+        height, width = images.shape[1], images.shape[2]
+        if self.mode != "CONSTANT" and height and width:
+            # a mirror copies the image's own rows: REFLECT skips the edge row, SYMMETRIC keeps it
+            widest = min(height, width) - (1 if self.mode == "REFLECT" else 0)
+            if self.width > widest:
+                raise ValueError(f"{self.mode} padding mirrors the images' own rows, so it pads "
+                                 f"{height}x{width} images by at most {widest} px; got "
+                                 f"{self.width}. Pad by less or use mode='constant'.")
         if self.constant_value == "uniform":
             value = tf.random.stateless_uniform([], _seed(seed), 0.0, 1.0)
         else:
@@ -227,7 +239,7 @@ class RandomScale:
         if min(scales) <= 0:
             raise ValueError(f"scales must be a non-empty list of positive numbers, got {self.scales!r}.")
         object.__setattr__(self, "scales", scales)
-        object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode))
+        object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode, self.fill_value))
 
     def __call__(self, images, seed):
         import tensorflow as tf
@@ -268,7 +280,7 @@ class RandomRotate:
         angles = _numbers("angles", self.angles, "[-5, 0, 5]")
         _to_radians(0.0, self.units)
         object.__setattr__(self, "angles", angles)
-        object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode))
+        object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode, self.fill_value))
 
     def __call__(self, images, seed):
         import tensorflow as tf

@@ -280,3 +280,8 @@ def test_to_image_compiles_and_does_not_retrace_for_new_state_values():
     a = fn(p.init(0))
     b = fn(p.init(1))
     assert fn.experimental_get_tracing_count() == 1 and not np.allclose(a, b)
+
+
+def test_a_numpy_int_offset_shifts_a_lowres_tensor_like_a_python_int():
+    assert (param.lowres_tensor((1, 8, 8, 3), (1, 2, 2, 3), offset=np.int64(1))
+            == param.lowres_tensor((1, 8, 8, 3), (1, 2, 2, 3), offset=1))

@@ -181,6 +181,8 @@ def test_transforms_are_values_equal_and_hashable_by_configuration():
         (lambda: transform.random_scale([]), "non-empty"),
         (lambda: transform.random_scale(1.1), r"scales must be a non-empty list .* got 1\.1"),
         (lambda: transform.pad(2, "constant", "grey"), "constant_value must be a number"),
+        (lambda: transform.random_rotate([5], fill_value="black"), "fill_value is the grey level"),
+        (lambda: transform.pad(28)(random_images(), SEED), r"pads 32x28 images by at most 27 px"),
         (lambda: transform.random_rotate(10), r"angles must be .* e\.g\. \[-5, 0, 5\]; got 10"),
         (lambda: transform.random_rotate("10"), "angles must be a non-empty list"),
         (lambda: transform.random_rotate([float("nan")]), "angles must be a non-empty list"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from samplevis.checks import is_int
 from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
@@ -79,7 +80,7 @@ def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None)
         offset = (0, 0)
     elif offset is True:
         offset = (height // low_height // 2, width // low_width // 2)
-    elif isinstance(offset, int):
+    elif is_int(offset):
         offset = (offset, offset)
     return LowresTensor(batch, height, width, channels, low_height, low_width, tuple(offset),
                         DEFAULT_SD if sd is None else sd)
