@@ -115,6 +115,9 @@ def test_bad_input_names_the_fix(gabor_model):
     assert str(err.value).startswith("channel('gabor_relu', 0): batch index 2")
     with pytest.raises(TypeError, match="param_f must be a function"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=lambda: 5, progress=False)
+    with pytest.raises(TypeError, match=r"got FFTTensor\. .* param\.rgb\(tensor, decorrelate=True\)"):
+        samplevis.render_vis(gabor_model, "gabor_relu:0", param_f=param.fft_image((1, 32, 32, 3)),
+                             progress=False)
     with pytest.raises(ValueError, match="thresholds must increase.*Give them as \\(4, 8\\)"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", thresholds=(8, 4), progress=False)
     with pytest.raises(ValueError, match="is a number and does not depend on the image"):

@@ -128,9 +128,12 @@ def as_image_param(param_f) -> "ImageParam":
     """A parameterization given as itself or as a function returning one (Lucid's `param_f`)."""
     image_param = param_f() if callable(param_f) and not isinstance(param_f, ImageParam) else param_f
     if not isinstance(image_param, ImageParam):
+        hint = (" A tensor parameterization gives no images until coloured: wrap it as "
+                "param.rgb(tensor, decorrelate=True)." if isinstance(image_param, TensorParam)
+                else "")
         raise TypeError(
             "param_f must be a function returning a samplevis.param parameterization (or the "
             "parameterization itself), e.g. lambda: param.image(128); got "
-            f"{type(image_param).__name__}."
+            f"{type(image_param).__name__}.{hint}"
         )
     return image_param

@@ -107,7 +107,8 @@ class SampleResult:
         else:
             if not is_int(chain) or not 0 <= chain < self.num_chains:
                 raise ValueError(
-                    f"chain must be in 0..{self.num_chains - 1} or None for all; got {chain}."
+                    f"chain must be an int in 0..{self.num_chains - 1}, or None for all; got "
+                    f"{chain!r}."
                 )
             frames = images[:, chain]
         return io.save_gif(path, frames, fps=fps)
