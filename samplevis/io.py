@@ -82,7 +82,8 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def to_uint8(image) -> np.ndarray:
-    """Float image(s) in [0, 1] (clipped) or integers in 0..255 → uint8 with the same shape."""
+    """Image(s) → uint8 with the same shape: floats in [0, 1] (a resize's overshoot of up to 0.5
+    is clipped; beyond that, or NaN, raises) or integers in 0..255."""
     image = np.asarray(image)
     if image.dtype == np.uint8:
         return image
@@ -114,7 +115,7 @@ def _single_image(image) -> np.ndarray:
 
 
 def png_bytes(image) -> bytes:
-    """PNG encoding of one image [H, W, 3] float in [0, 1] or uint8."""
+    """PNG encoding of one image [H, W, 3] (see `to_uint8` for the values it takes)."""
     from PIL import Image
 
     pixels = to_uint8(_single_image(image))
@@ -126,7 +127,8 @@ def png_bytes(image) -> bytes:
 
 
 def save_png(path: str | os.PathLike, image) -> Path:
-    """Write one image [H, W, 3] (float in [0, 1] or uint8) as a PNG (a .png path), atomically."""
+    """Write one image [H, W, 3] (floats in [0, 1] or integers in 0..255) as a PNG (a .png
+    path), atomically."""
     _check_suffix(path, ".png")
     return write_bytes(path, png_bytes(image))
 
@@ -164,16 +166,17 @@ def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> li
     if not isinstance(prefix, str) or any(sep and sep in prefix for sep in (os.sep, os.altsep)):
         raise ValueError(f"prefix starts each file name and cannot hold a folder; got {prefix!r}. "
                          "Give the folder as `directory`.")
-    _make_folder(Path(directory))
+    directory = _as_path(directory)
+    _make_folder(directory)
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[None]
-    return [save_png(Path(directory) / f"{prefix}_{i:03d}.png", im) for i, im in enumerate(images)]
+    return [save_png(directory / f"{prefix}_{i:03d}.png", im) for i, im in enumerate(images)]
 
 
 def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -> Path:
-    """Write frames [T, H, W, 3] (float in [0, 1] or uint8) as an animated GIF (a .gif path),
-    atomically."""
+    """Write frames [T, H, W, 3] or grey [T, H, W, 1] (floats in [0, 1] or integers in 0..255) as
+    an animated GIF (a .gif path), atomically."""
     import imageio.v3 as iio
 
     _check_suffix(path, ".gif")
@@ -184,7 +187,8 @@ def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -
         raise ValueError(f"fps must be a number of frames per second > 0; got {fps!r}.")
     frames = to_uint8(np.asarray(frames))
     if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
-        raise ValueError(f"save_gif takes frames [T, H, W, 3]; got shape {frames.shape}.")
+        raise ValueError(f"save_gif takes frames [T, H, W, 3] or [T, H, W, 1]; got shape "
+                         f"{frames.shape}.")
     if frames.shape[-1] == 1:
         frames = frames[..., 0]  # grey frames: the GIF writer takes them without a colour axis
     data = iio.imwrite("<bytes>", frames, extension=".gif", duration=1000.0 / fps, loop=loop)
@@ -210,8 +214,8 @@ def _plain(value):
 
 
 def write_json(path: str | os.PathLike, obj) -> Path:
-    """Write `obj` as indented standard JSON: numpy scalars and arrays become numbers and
-    lists, NaN and infinities become null."""
+    """Write `obj` as indented standard JSON to a .json path, atomically: numpy scalars and
+    arrays become numbers and lists, NaN and infinities become null."""
     _check_suffix(path, ".json")
     text = json.dumps(_plain(obj), indent=2, allow_nan=False)
     return write_bytes(path, (text + "\n").encode())
@@ -219,7 +223,8 @@ def write_json(path: str | os.PathLike, obj) -> Path:
 
 def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
                  title: str = "samplevis gallery") -> Path:
-    """Write an HTML page showing (caption, image file relative to the page) entries, atomically.
+    """Write an HTML page (a .html or .htm path) showing (caption, image file relative to the
+    page) pairs of strings, atomically.
 
     File names are URL-quoted, so '#', '?' and '%' in them still resolve."""
     entries = list(entries)

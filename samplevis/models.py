@@ -181,7 +181,9 @@ class Model:
             layer_names: layers to read (or one name); checked against `layer_names`. "input"
                 reads the images themselves, as objectives do.
             redirect_relu: use Lucid's redirected ReLU gradient, which lets an optimizer leave a
-                start where a ReLU is dead everywhere (forward values are unchanged).
+                start where a ReLU is dead everywhere (forward values are unchanged). Layers with
+                a fused ReLU run on copies; `refresh_redirected_weights` (which `render_vis`
+                calls) gives them weights set since.
         Returns:
             {layer name: tensor [B, ...]}.
         """

@@ -29,9 +29,9 @@ class Objective:
     """A function of the features returning one value per image (shape [B]).
 
     Objectives from the library's constructors are equal when their names are: those names spell
-    out every argument, so compiled renders are reused across calls. An objective you build
-    yourself is equal only to itself, whatever its name, so that two functions given one name are
-    never taken for each other.
+    out every argument, so compiled renders are reused across calls. One you build yourself is
+    equal only to one with the same name, layers and function object, so that two functions
+    given one name are never taken for each other.
     """
 
     fn: Callable[[FeatureLookup], tf.Tensor]
@@ -52,7 +52,9 @@ class Objective:
         return self.name
 
     def _key(self) -> object:
-        return self.name if getattr(self, "_named_by_library", False) else (self.name, id(self.fn))
+        if getattr(self, "_named_by_library", False):
+            return self.name
+        return self.name, self.layers, id(self.fn)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Objective) and other._key() == self._key()
@@ -495,8 +497,8 @@ def penalize_boundary_complexity(w: int = 20, C: float = 0.5, mask=None) -> Obje
         if mask is None:
             if 2 * w >= min(height, width):
                 raise ValueError(f"penalize_boundary_complexity: a border of w={w} px leaves no "
-                                 f"inside in {height}x{width} images; use w < "
-                                 f"{min(height, width) // 2}.")
+                                 f"inside in {height}x{width} images; use w <= "
+                                 f"{(min(height, width) - 1) // 2}.")
             m = np.ones([height, width], np.float32)
             m[w:-w, w:-w] = 0
         elif mask.shape != (height, width):

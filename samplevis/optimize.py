@@ -238,7 +238,7 @@ def _resolve_transforms(transforms) -> tuple:
     if transforms is None:
         return tuple(transform_lib.standard_transforms)
     if callable(transforms):
-        return (transforms,)
+        transforms = (transforms,)
     if not isinstance(transforms, (list, tuple)) or not all(callable(t) for t in transforms):
         raise TypeError(
             "transforms must be a list of transforms t(images, seed) -> images, e.g. "
@@ -311,7 +311,8 @@ def render_vis(
     objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     thresholds = _check_thresholds(thresholds)
-    progress, return_state = check_bool("progress", progress), check_bool("return_state", return_state)
+    progress = check_bool("progress", progress)
+    return_state = check_bool("return_state", return_state)
     if not is_int(relu_redirect_steps) or relu_redirect_steps < 0:
         raise ValueError(f"relu_redirect_steps must be an int >= 0; got {relu_redirect_steps!r}.")
     image_param = _resolve_param(param_f)

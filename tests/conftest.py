@@ -115,7 +115,7 @@ def photo(name: str, size: int = 224) -> np.ndarray:
 
 @pytest.fixture
 def no_network(monkeypatch, tmp_path):
-    """Keras downloads fail: an empty cache and a proxy on a closed port (real requests, no mock)."""
+    """Keras downloads fail: an empty cache and a proxy on a closed port (real requests)."""
     from keras.src.backend import config
 
     monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path))  # no cached weights to fall back on

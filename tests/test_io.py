@@ -122,6 +122,8 @@ def test_paths_that_cannot_hold_the_files_are_refused_naming_the_fix(tmp_path):
         io.save_png(image, tmp_path / "swapped.png")
     with pytest.raises(TypeError, match=r"the file path comes first"):
         io.write_json({"a": 1}, tmp_path / "swapped.json")
+    with pytest.raises(TypeError, match=r"the file path comes first"):
+        io.save_pngs([image], tmp_path)
     with pytest.raises(ValueError, match=r"prefix .* cannot hold a folder; got '/tmp/x'"):
         io.save_pngs(tmp_path, [image], prefix="/tmp/x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "folder.png", "upper.PNG"]

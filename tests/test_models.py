@@ -42,7 +42,7 @@ def test_input_reads_the_images_themselves_and_no_layer_at_all_is_refused(tiny_m
     assert list(acts) == ["input", "logits"]
     np.testing.assert_array_equal(acts["input"], x)  # in [0, 1], not the network's (-1, 1)
     np.testing.assert_allclose(acts["logits"], tiny_model(x), rtol=1e-5)
-    with pytest.raises(ValueError, match=r"no layer names given; name at least one, e\.g\. 'logits'"):
+    with pytest.raises(ValueError, match=r"no layer names given; name at least one, e\.g\. 'lo"):
         tiny_model.activations(x, [])
 
 
@@ -53,7 +53,8 @@ def test_8_bit_values_are_refused_by_the_numpy_entry_points(tiny_model):
         tiny_model.activations(photo, "conv1")
     with pytest.raises(ValueError, match="divide 8-bit images by 255"):
         tiny_model(photo)
-    np.testing.assert_allclose(tiny_model(photo / 255), tiny_model(tf.constant(photo / 255)))
+    np.testing.assert_allclose(tiny_model(photo / 255),
+                               tiny_model.keras_model(2 * photo / 255 - 1), rtol=1e-5)
     overshoot = np.full([1, 32, 32, 3], 1.01, np.float32)  # as a bicubic resize leaves them
     expected = tiny_model.keras_model(2 * overshoot - 1)  # value range (-1, 1)
     np.testing.assert_allclose(tiny_model(overshoot), expected, rtol=1e-5)
@@ -63,7 +64,8 @@ def test_images_smaller_than_a_kernel_are_refused_with_their_size():
     inputs = keras.Input((None, None, 3))
     conv = keras.layers.Conv2D(2, 5, padding="valid", name="conv5")(inputs)
     model = Model(keras.Model(inputs, conv))
-    assert model.activations(np.zeros([1, 5, 5, 3], np.float32), "conv5")["conv5"].shape == (1, 1, 1, 2)
+    fits = model.activations(np.zeros([1, 5, 5, 3], np.float32), "conv5")["conv5"]
+    assert fits.shape == (1, 1, 1, 2)
     with pytest.raises(ValueError, match=r"images of 4x3 px are too small .* param\.image\(128\)"):
         model.activations(np.zeros([1, 4, 3, 3], np.float32), "conv5")
     with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):

@@ -52,8 +52,8 @@ def test_direction_and_direction_neuron_are_dot_products(tiny_model, images, act
 def test_class_logit_by_index_reads_the_logit(tiny_model, images, acts):
     got = values(tiny_model, objectives.class_logit(3), images)
     np.testing.assert_allclose(got, acts["logits"][:, 3], rtol=1e-5)
-    with pytest.raises(ValueError, match=r"^class 5 is out of range for layer 'logits', which has 5 "
-                                         r"classes \(valid: 0\.\.4\)"):
+    with pytest.raises(ValueError, match=r"^class 5 is out of range for layer 'logits', which has "
+                                         r"5 classes \(valid: 0\.\.4\)"):
         values(tiny_model, objectives.class_logit(5), images)
 
 
@@ -105,8 +105,11 @@ def test_objectives_built_by_hand_are_equal_only_to_themselves_whatever_their_na
         return objectives.Objective(lambda T: T("conv1")[:, 0, 0, c], frozenset({"conv1"}), "mine")
 
     first = mine(0)
-    assert first == first and first + 1 != mine(0) + 1
+    assert first + 1 != mine(0) + 1  # same name and code, another function object
     assert first != mine(2) and first - objectives.L1() != mine(2) - objectives.L1()
+    same_fn = objectives.Objective(first.fn, frozenset({"conv1"}), "mine")
+    assert same_fn == first and hash(same_fn) == hash(first)
+    assert objectives.Objective(first.fn, frozenset({"conv1", "conv2"}), "mine") != first
 
 
 def test_penalties_on_the_input_image(tiny_model, images):
@@ -148,7 +151,8 @@ def test_boundary_mask_weights_its_own_pixels_and_must_match_the_image_size(tiny
     mask = np.zeros([16, 16], np.float32)
     mask[:3, :] = 1.0  # the top 3 rows
     penalty = objectives.penalize_boundary_complexity(mask=mask)
-    np.testing.assert_allclose(values(tiny_model, penalty, white), [-0.8 * 0.25 * 3 * 48], rtol=1e-5)
+    np.testing.assert_allclose(values(tiny_model, penalty, white), [-0.8 * 0.25 * 3 * 48],
+                               rtol=1e-5)
     with pytest.raises(ValueError, match=r"mask is 16x16 px but the images are 8x8; give a mask "
                                          r"of shape \[8, 8\]"):
         values(tiny_model, penalty, tf.ones([1, 8, 8, 3]))
@@ -211,7 +215,7 @@ def test_bad_objective_arguments_are_refused_when_built(make, error, match):
 
 
 def test_a_border_as_wide_as_half_the_image_is_refused_with_the_widest_that_fits(tiny_model):
-    with pytest.raises(ValueError, match=r"w=16 px leaves no inside in 32x32 images; use w < 16"):
+    with pytest.raises(ValueError, match=r"w=16 px leaves no inside in 32x32 images; use w <= 15"):
         values(tiny_model, objectives.penalize_boundary_complexity(w=16), tf.ones([1, 32, 32, 3]))
 
 

@@ -68,9 +68,10 @@ class FFTTensor(TensorParam):
         object.__setattr__(self, "sd", float(self.sd))
         if not is_number(self.decay_power) or self.decay_power < 0:
             raise ValueError(
-                f"decay_power must be >= 0, got {self.decay_power!r}; use 1.0 for "
+                f"decay_power must be a finite number >= 0, got {self.decay_power!r}; use 1.0 for "
                 "a natural-image (1/f) spectrum."
             )
+        object.__setattr__(self, "decay_power", float(self.decay_power))
 
     @property
     def freq_width(self) -> int:
@@ -128,5 +129,5 @@ def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTTe
     return FFTTensor(
         batch, height, width, channels,
         sd=DEFAULT_SD if sd is None else sd,
-        decay_power=float(decay_power),
+        decay_power=decay_power,
     )

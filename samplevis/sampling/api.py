@@ -85,14 +85,15 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
 
 def _dead(energy, starts: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
     """Chains whose start is dead, bool [C]: objective <= 0 and no gradient to climb (a ReLU unit
-    off at every position and view). An objective below 0 that still has a gradient, as with a
-    penalty term, is alive."""
+    off at every position and view). An objective below 0 that still has a gradient is alive,
+    as with a penalty term, which also keeps a unit that is off from being seen as dead."""
     dead = activations <= 0
     if not dead.any():
         return dead
     with tf.GradientTape() as tape:
         tape.watch(starts)
-        total = tf.reduce_sum(energy.activation(*starts))  # chain c's value depends on its state only
+        # chain c's value depends on its own state only, so one sum gives every chain's gradient
+        total = tf.reduce_sum(energy.activation(*starts))
     grads = [g for g in tape.gradient(total, starts) if g is not None]
     if not grads:
         return dead  # the objective does not depend on the state at all
@@ -268,8 +269,8 @@ def render(
             warnings.warn(
                 f"chains {np.flatnonzero(dead).tolist()} start with objective <= 0 and no "
                 f"gradient after optimization and {RESEEDS} re-seeded tries (a dead unit?); they "
-                "sample near the prior. Optimize longer (hmc_opts['optimize_steps']) or change "
-                "the seed."
+                "sample near the prior. Try other seeds, or start from images the unit responds "
+                "to (hmc_opts['init'])."
             )
         prior_weight = opts["prior_weight"]
         if prior_weight is None:
