@@ -257,7 +257,7 @@ def _vector(vec, layer: str) -> tf.Tensor:
     if not isinstance(layer, str):
         raise TypeError(f"direction takes the layer name first, then the vector; got {layer!r} "
                         "as the layer.")
-    vec = _numbers("direction vector", vec)
+    vec = _finite_array("direction vector", vec)
     if vec.ndim != 1:
         raise ValueError(f"direction vector for {layer!r} must be 1-D [channels]; got {vec.shape}.")
     if not vec.any():
@@ -265,7 +265,7 @@ def _vector(vec, layer: str) -> tf.Tensor:
     return tf.constant(vec)
 
 
-def _numbers(what: str, value) -> np.ndarray:
+def _finite_array(what: str, value) -> np.ndarray:
     """`value` (a number or an array) as finite float32, or a ValueError naming `what`."""
     array = None
     if not isinstance(value, (str, bytes)):  # numpy would read "0.5" as a number
@@ -418,7 +418,7 @@ def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: i
 
 def L1(layer: str = INPUT, constant: float = 0.0, batch: int | None = None) -> Objective:
     """Sum of |activations - constant| per image (a penalty: subtract it)."""
-    _numbers("L1: constant", constant)
+    _finite_array("L1: constant", constant)
     return _objective(
         f"L1({layer!r}, constant={_value_key(constant)})", [layer],
         lambda T: _per_image_sum(tf.abs(T(layer) - constant)), batch,
@@ -428,7 +428,7 @@ def L1(layer: str = INPUT, constant: float = 0.0, batch: int | None = None) -> O
 def L2(layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6,
        batch: int | None = None) -> Objective:
     """sqrt(epsilon + sum of (activations - constant)²) per image (a penalty: subtract it)."""
-    _numbers("L2: constant", constant)
+    _finite_array("L2: constant", constant)
     if not is_number(epsilon) or epsilon < 0:
         raise ValueError(f"L2: epsilon must be a number >= 0; got {epsilon!r}.")
     return _objective(

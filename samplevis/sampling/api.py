@@ -102,12 +102,12 @@ def _dead(energy, starts: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.
 
 
 def _reseeded(model, objective, image_param, opts: dict, energy, starts, activations: np.ndarray,
-              seed: tf.Tensor, progress: bool):
-    """Dead starts (see `_dead`) replaced by a new optimization from `seed` where it does
-    better: (starts, their activations [C], interrupted)."""
+              dead: np.ndarray, seed: tf.Tensor, progress: bool):
+    """The `dead` starts (bool [C], see `_dead`) replaced by a new optimization from `seed` where
+    it does better: (starts, their activations [C], interrupted)."""
     fresh, interrupted = _initial_state(model, objective, image_param, opts, seed, progress)
     fresh_activations = energy.activation(*fresh).numpy()
-    revive = _dead(energy, starts, activations) & (fresh_activations > activations)
+    revive = dead & (fresh_activations > activations)
     mask = tf.constant(revive)
     revived = tuple(
         tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
@@ -254,17 +254,19 @@ def render(
         )
         init_activations = energy.activation(*starts).numpy()
         optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
+        dead = _dead(energy, starts, init_activations) if optimized else np.zeros(c, bool)
         for attempt in range(1, RESEEDS + 1):
-            if interrupted or not optimized or not _dead(energy, starts, init_activations).any():
+            if interrupted or not dead.any():
                 break
             # One assignment, so a Ctrl-C never pairs starts with another start's activation.
             starts, init_activations, interrupted = _reseeded(
-                model, objective, image_param, opts, energy, starts, init_activations,
+                model, objective, image_param, opts, energy, starts, init_activations, dead,
                 fold_in(base, 100 + attempt), progress,
             )
+            if not interrupted:
+                dead = _dead(energy, starts, init_activations)
         if interrupted:
             return result(None, True)
-        dead = _dead(energy, starts, init_activations) if optimized else np.zeros(c, bool)
         if np.any(dead):
             warnings.warn(
                 f"chains {np.flatnonzero(dead).tolist()} start with objective <= 0 and no "
