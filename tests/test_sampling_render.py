@@ -345,3 +345,17 @@ def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts():
                                   progress=False)
     assert np.all(result.init_activations < 0)
     np.testing.assert_allclose(result.init_images, probe, atol=1e-6)  # not re-seeded
+
+
+def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause():
+    from conftest import gabor_keras_model
+
+    model = samplevis.Model(gabor_keras_model())
+    small = dict(num_chains=2, num_results=1, num_burnin_steps=2, optimize_steps=4,
+                 num_transforms=0, temperature=0.05)
+    with pytest.warns(UserWarning, match=r"chains \[0\] start with objective <= 0 .* picks images "
+                                         r"with batch=, which leaves these chains without one"):
+        result = samplevis.render(model, objectives.channel("gabor_relu", 0, batch=1),
+                                  hmc_opts=small, param_f=param.image(16, batch=2), seed=0,
+                                  progress=False)
+    assert result.init_activations[0] == 0 and result.init_activations[1] > 0

@@ -268,9 +268,13 @@ def render(
         if interrupted:
             return result(None, True)
         if np.any(dead):
+            # batch=i gives only image i an objective, and in render every chain is an image
+            cause = ("the objective picks images with batch=, which leaves these chains without "
+                     "one: drop batch= or give every chain a term" if "batch=" in objective.name
+                     else "a dead unit?")
             warnings.warn(
                 f"chains {np.flatnonzero(dead).tolist()} start with objective <= 0 and no "
-                f"gradient after optimization and {RESEEDS} re-seeded tries (a dead unit?); they "
+                f"gradient after optimization and {RESEEDS} re-seeded tries ({cause}); they "
                 "sample near the prior. Try other seeds, or start from images the unit responds "
                 "to (hmc_opts['init'])."
             )
