@@ -18,8 +18,13 @@ def is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def is_bool(value: object) -> bool:
+    """A Python or numpy bool; a string such as "no" would otherwise count as True."""
+    return isinstance(value, (bool, np.bool_))
+
+
 def check_bool(name: str, value: object) -> bool:
-    """Return `value` as a bool, or raise: a string such as "no" would otherwise count as True."""
-    if isinstance(value, (bool, np.bool_)):
+    """Return `value` as a bool, or raise a TypeError naming `name`."""
+    if is_bool(value):
         return bool(value)
     raise TypeError(f"{name} must be True or False; got {value!r}.")

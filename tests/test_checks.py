@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from samplevis import transform
-from samplevis.checks import check_bool, is_int, is_number
+from samplevis.checks import check_bool, is_bool, is_int, is_number
 
 
 def test_ints_include_numpy_ints_but_not_bools_or_floats():
@@ -20,6 +20,8 @@ def test_numbers_are_finite_reals_but_not_bools():
 
 
 def test_flags_are_bools_and_a_string_is_refused():
+    assert [is_bool(v) for v in (True, np.bool_(False))] == [True] * 2
+    assert [is_bool(v) for v in (1, "no", None)] == [False] * 3
     assert check_bool("fft", np.bool_(False)) is False
     assert check_bool("fft", True) is True
     with pytest.raises(TypeError, match=r"fft must be True or False; got 'no'"):

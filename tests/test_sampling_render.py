@@ -170,6 +170,7 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     (dict(prior_weight=float("inf")), "prior_weight.*finite number >= 0"),
     (dict(init=[np.zeros([8, 8, 3]), np.zeros([4, 4, 3])]), "all of one size"),
     (dict(optimize_steps=0), "optimize_steps.*int >= 1"),
+    (dict(adapt_step_size="no"), r"adapt_step_size'\] must be True or False; got 'no'"),
 ])
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):
@@ -189,6 +190,7 @@ def test_mass_defaults_to_fisher_except_for_nuts_adapting_its_step():
     assert options.resolve_options({})["mass"] == "fisher"
     assert options.resolve_options(dict(kernel="nuts"))["mass"] == "identity"
     assert options.resolve_options(dict(kernel="nuts", adapt_step_size=False))["mass"] == "fisher"
+    assert options.resolve_options(dict(adapt_step_size=np.bool_(True)))["adapt_step_size"] is True
 
 
 def test_parameterization_batch_must_match_the_number_of_chains(model):

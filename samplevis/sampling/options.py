@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from samplevis.checks import is_int, is_number
+from samplevis.checks import is_bool, is_int, is_number
 from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
 
@@ -116,7 +116,7 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
     if not is_number(accept) or not 0 < accept < 1:
         _fail("target_accept_prob", "a number in (0, 1)", accept)
     opts["target_accept_prob"] = float(accept)
-    if not isinstance(opts["adapt_step_size"], (bool, np.bool_)):
+    if not is_bool(opts["adapt_step_size"]):
         _fail("adapt_step_size", "True or False", opts["adapt_step_size"])
     opts["adapt_step_size"] = bool(opts["adapt_step_size"])
     if opts["adapt_step_size"] and kernels.default_adaptation_steps(opts["num_burnin_steps"]) is None:
