@@ -227,6 +227,7 @@ def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
     page) pairs of strings, atomically.
 
     File names are URL-quoted, so '#', '?' and '%' in them still resolve."""
+    _check_suffix(path, ".html", ".htm")
     entries = list(entries)
     bad = [e for e in entries if not (isinstance(e, (tuple, list)) and len(e) == 2
                                       and all(isinstance(part, str) for part in e))]
@@ -245,5 +246,4 @@ def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
         "img{width:192px;image-rendering:pixelated}</style></head>\n"
         f"<body><h1>{html.escape(title)}</h1>\n{figures}\n</body></html>\n"
     )
-    _check_suffix(path, ".html", ".htm")
     return write_bytes(path, page.encode())

@@ -317,7 +317,8 @@ def render_vis(
         raise ValueError(f"relu_redirect_steps must be an int >= 0; got {relu_redirect_steps!r}.")
     image_param = _resolve_param(param_f)
     program = _program(model, objective, image_param, _resolve_transforms(transforms), optimizer)
-    model.refresh_redirected_weights()  # the user may have set new weights since the last call
+    if relu_redirect_steps:  # the user may have set new weights since the last call
+        model.refresh_redirected_weights()
 
     base = as_seed(seed)
     program.reset(fold_in(base, 0))
