@@ -40,6 +40,15 @@ def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
     return close
 
 
+def _extra_colon_hint(name: str, known: set[str]) -> str:
+    """Why 'layer:12:3' is not a layer: the objective string took '3' as the channel."""
+    layer, sep, number = name.rpartition(":")
+    if not (sep and layer in known and number.strip().isdigit()):
+        return ""
+    return (f" {layer!r} is a layer: an objective string is 'layer:channel' with one number; for "
+            f"one position of a channel use objectives.neuron({layer!r}, {int(number)}, x, y).")
+
+
 class UnknownLayerError(ValueError):
     """A layer name the model does not have; the message lists the closest names."""
 
@@ -144,6 +153,7 @@ class Model:
             if name != INPUT and key not in known:
                 close = closest_names(key, self.layer_names)
                 hint = f" Closest layer names: {', '.join(close)}." if close else ""
+                hint += _extra_colon_hint(key, known)
                 raise UnknownLayerError(
                     f"model {self.name!r} has no layer {name!r}.{hint} {self._names_hint}"
                 )

@@ -101,6 +101,9 @@ def test_non_finite_objective_stops_with_the_last_finite_image(gabor_model):
 def test_bad_input_names_the_fix(gabor_model):
     with pytest.raises(ValueError, match="Closest layer names: gabor_relu, gabor"):
         samplevis.render_vis(gabor_model, "gabor_reluu:0", progress=False)
+    # 'layer:channel:x' reads as layer 'gabor_relu:1', channel 2
+    with pytest.raises(ValueError, match=r"objectives\.neuron\('gabor_relu', 1, x, y\)"):
+        samplevis.render_vis(gabor_model, "gabor_relu:1:2", progress=False)
     with pytest.raises(ValueError, match="positive whole step counts"):
         samplevis.render_vis(gabor_model, "gabor_relu:0", thresholds=(0, 10), progress=False)
     # raised before the compiled loop is traced, so the message is the objective's own
