@@ -355,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior-weight", type=float,
                    help="precision of the Gaussian prior on the spectral state (default: its "
                         "mean square matches the optimized starts')")
-    p.add_argument("--kernel", choices=("hmc", "mala", "nuts"), help="(default hmc)")
+    p.add_argument("--kernel", choices=("hmc", "mala", "nuts"),
+                   help="mala is HMC with one leapfrog step; nuts (no-U-turn) sets its own "
+                        "trajectory length, ignoring --num-leapfrog-steps (default hmc)")
     p.add_argument("--mass", choices=("fisher", "identity"),
                    help="HMC mass: fisher, per frequency band from the objective's gradients "
                         "(the default unless --kernel nuts adapts its step size), or identity")
