@@ -294,12 +294,17 @@ def _value_key(value) -> str:
     if np.ndim(value) == 0:
         return repr(value)
     array = np.asarray(value, np.float32)
-    return f"array{list(array.shape)}#{hash(array.tobytes()) & 0xFFFFFFFF:08x}"
+    return f"array{list(array.shape)}#{_hash_hex(array)}"
 
 
 def _vec_key(vec) -> str:
     vec = np.asarray(vec, np.float32)
-    return f"vec[{vec.size}]#{hash(vec.tobytes()) & 0xFFFFFFFF:08x}"
+    return f"vec[{vec.size}]#{_hash_hex(vec)}"
+
+
+def _hash_hex(array: np.ndarray) -> str:
+    """8 hex digits hashing every value of a float32 array."""
+    return f"{hash(array.tobytes()) & 0xFFFFFFFF:08x}"
 
 
 def direction(layer: str, vec, batch: int | None = None, cossim_pow: float = 0) -> Objective:
