@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 from samplevis.checks import is_int, is_number
 
 _FILL_MODES = ("CONSTANT", "REFLECT", "WRAP", "NEAREST")
+_PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 
 
 def _numbers(name: str, values: object, example: str) -> tuple[float, ...]:
@@ -38,7 +39,6 @@ def _numbers(name: str, values: object, example: str) -> tuple[float, ...]:
         raise ValueError(f"{name} must be a non-empty list of numbers to draw from, e.g. "
                          f"{example}; got {values!r}.")
     return tuple(float(v) for v in items)
-_PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 
 
 def _seed(seed: object):
