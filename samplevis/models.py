@@ -16,7 +16,9 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 # TensorFlow's words for a convolution or pooling window larger than its input: traced, eager
-_TOO_SMALL = ("Negative dimension size", "output size would be negative")
+# TensorFlow's op errors, and Keras 3's own check for a convolution whose output is exactly 0 px
+_TOO_SMALL = ("Negative dimension size", "output size would be negative",
+              "resulted in an empty output")
 INPUT = "input"  # the name objectives use for the parameterized image itself
 # Antialiased and bicubic resizes overshoot [0, 1] a little; only values beyond this are a mistake.
 RESAMPLING_SLACK = 0.5
@@ -255,7 +257,8 @@ class Model:
 
     @contextlib.contextmanager
     def _too_small_is_explained(self, images):
-        """Turn TensorFlow's negative-size error for images smaller than a kernel into the fix."""
+        """Turn the error for images smaller than a kernel (a negative or empty output) into the
+        fix."""
         import tensorflow as tf
 
         try:
@@ -270,9 +273,13 @@ class Model:
                 "(with transforms, the size the network sees is the size after them)."
             ) from None
 
-    def __call__(self, images) -> np.ndarray:
-        """The network's final output for images float [B, H, W, 3] in [0, 1]."""
-        return np.asarray(self._output(check_unit_range(images, RESAMPLING_SLACK)))
+    def __call__(self, images):
+        """The network's final output for images float [B, H, W, 3] in [0, 1]: a numpy array, or
+        for a model with several outputs a list (or dict) of them, as the Keras model returns."""
+        import tensorflow as tf
+
+        outputs = self._output(check_unit_range(images, RESAMPLING_SLACK))
+        return tf.nest.map_structure(np.asarray, outputs)
 
     def activations(self, images, layer_names: Sequence[str] | str) -> dict[str, np.ndarray]:
         """{layer name: numpy array [B, ...]} for images float [B, H, W, 3] in [0, 1]."""

@@ -68,8 +68,21 @@ def test_images_smaller_than_a_kernel_are_refused_with_their_size():
     assert fits.shape == (1, 1, 1, 2)
     with pytest.raises(ValueError, match=r"images of 4x3 px are too small .* param\.image\(128\)"):
         model.activations(np.zeros([1, 4, 3, 3], np.float32), "conv5")
+    with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):  # output exactly 0 px
+        model.activations(np.zeros([1, 4, 4, 3], np.float32), "conv5")
     with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):
         tf.function(lambda x: model.features(x, "conv5"))(tf.zeros([1, 4, 4, 3]))  # traced
+
+
+def test_a_model_with_two_outputs_returns_both():
+    inputs = keras.Input((None, None, 3))
+    first = keras.layers.Conv2D(4, 3, name="first")(inputs)
+    second = keras.layers.Conv2D(5, 3, name="second")(first)
+    model = Model(keras.Model(inputs, [first, second]))
+    x = np.random.default_rng(0).random([2, 16, 16, 3], np.float32)
+    outputs = model(x)
+    assert [o.shape for o in outputs] == [(2, 14, 14, 4), (2, 12, 12, 5)]
+    np.testing.assert_allclose(outputs[1], model.activations(x, "second")["second"], rtol=1e-5)
 
 
 def test_extractor_is_built_once_per_layer_set(tiny_model):
