@@ -223,9 +223,15 @@ def cmd_sample(args) -> int:
     for path in paths:
         print(path)
     if result.diagnostics is not None:
-        print(f"samples keep {result.activation_ratio:.2f} of the optimized activation and "
-              f"{result.gain_ratio:.2f} of its gain over prior images", file=sys.stderr)
+        if len(result.images):
+            print(f"samples keep {result.activation_ratio:.2f} of the optimized activation and "
+                  f"{result.gain_ratio:.2f} of its gain over prior images", file=sys.stderr)
         print(result.diagnostics.summary(), file=sys.stderr)
+        stuck = result.diagnostics.stuck_chains
+        if stuck:
+            print(f"samplevis: chains {list(stuck)} accepted no step while sampling, so their "
+                  "samples are all the same image. More burn-in (--num-burnin-steps) gives their "
+                  "step size longer to adapt.", file=sys.stderr)
         unsettled = result.diagnostics.unsettled_chains
         if unsettled:
             # Doubling a default run does not settle a real network's chains (on block3a of the

@@ -222,6 +222,20 @@ def test_unsettled_chains_are_those_with_split_rhat_above_1_05(runs):
     assert marked.unsettled_chains == (1,)
 
 
+def test_a_chain_that_accepts_nothing_is_reported_stuck(runs):
+    assert diagnostics.diagnose(runs["hmc"]).stuck_chains == ()
+    z0 = tf.zeros([C, D])
+    # Chain 1's fixed step is 100 prior widths: every trajectory is rejected.
+    kernel = kernels.make_kernel(linear_target, "hmc",
+                                 kernels.per_chain_step_size([0.1, 100.0, 0.1, 0.1], [z0]),
+                                 num_leapfrog_steps=8)
+    run = chain.run_chains(kernel, [z0], chain.ChainPlan(20, 10), seed=0, progress=False)
+    diag = diagnostics.diagnose(run, "target_log_prob")
+    assert diag.stuck_chains == (1,)
+    assert math.isnan(diag.rhat[1]) and 1 not in diag.unsettled_chains  # why R-hat can't flag it
+    assert "chains [1] accepted no step" in diag.summary()
+
+
 def test_ess_matches_theory_for_iid_and_autoregressive_draws():
     rng = np.random.default_rng(1)
     n, rho = 20000, 0.8

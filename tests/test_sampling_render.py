@@ -239,6 +239,22 @@ def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):
     np.testing.assert_allclose(partial.activations, recomputed, rtol=1e-3, atol=1e-4)
 
 
+def test_ctrl_c_during_burn_in_keeps_its_acceptance_and_no_samples(model):
+    def interrupt_at_block_1(index):
+        if index == 1:  # block 0 is burn-in
+            raise KeyboardInterrupt
+
+    opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0)
+    partial = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=1,
+                               progress=False, on_block=interrupt_at_block_1)
+    assert partial.interrupted and partial.images.shape == (0, CHAINS, SIZE, SIZE, 3)
+    diag = partial.diagnostics
+    assert diag.num_steps == 0 and diag.stuck_chains == ()
+    assert all(0 < p <= 1 for p in diag.burnin_acceptance_rate), diag.burnin_acceptance_rate
+    assert diag.summary().startswith("no sampling steps (stopped during burn-in); burn-in "
+                                     "acceptance probability")
+
+
 def test_energy_is_deterministic_and_averages_fixed_transforms(model):
     p = image_param()
     z = p.init(0)[0] * 100.0  # a standard normal state

@@ -69,6 +69,14 @@ class Diagnostics:
         return tuple(c for c, r in enumerate(self.rhat) if math.isfinite(r) and r > RHAT_LIMIT)
 
     @property
+    def stuck_chains(self) -> tuple[int, ...]:
+        """Chains that accepted none of their sampling steps: every sample is the same image, and
+        their R-hat is NaN, so `unsettled_chains` cannot flag them."""
+        if not self.num_steps:
+            return ()
+        return tuple(c for c, r in enumerate(self.acceptance_rate) if r == 0)
+
+    @property
     def divergence_rate(self) -> float:
         """Divergent fraction of all sampling steps of all chains, in [0, 1]."""
         total = self.num_steps * len(self.divergences)
@@ -96,10 +104,18 @@ class Diagnostics:
             finite = [v for v in values if math.isfinite(v)]
             return pick(finite) if finite else math.nan
 
+        if not self.num_steps:
+            burnin = [r for r in self.burnin_acceptance_rate if math.isfinite(r)]
+            if not burnin:
+                return "no steps: stopped before the first burn-in step"
+            return (f"no sampling steps (stopped during burn-in); burn-in acceptance probability "
+                    f"{np.median(burnin):.2f} (median over chains)")
         health = (
             f"acceptance probability {np.median(self.accept_prob):.2f} (median over chains), "
             f"divergences {sum(self.divergences)}/{self.num_steps * len(self.divergences)}, "
         )
+        if self.stuck_chains:
+            health += f"chains {list(self.stuck_chains)} accepted no step, "
         if self.num_results < MIN_DRAWS_FOR_RHAT:
             return health + (f"no R-hat or ESS: they need {MIN_DRAWS_FOR_RHAT} samples per "
                              f"chain, this run kept {self.num_results}")

@@ -27,7 +27,9 @@ class SampleResult:
         (0 when prior_weight is 0); target_ratio is a share of a* - a0.
       burnin_activations: float32 [n, C], the objective during the steps
         tuning T and then burn-in.
-      diagnostics: MCMC health (None if interrupted before sampling began).
+      diagnostics: MCMC health; None if interrupted before burn-in began (while
+        optimizing the starts or tuning T). Interrupted during burn-in, it has
+        num_steps 0, the burn-in acceptance and NaN sampling figures.
       temperature: T used, objective units.
       temperatures: float [S], T during each stage of tuning it (empty if not tuned).
       prior_weight: lam used.
