@@ -115,6 +115,13 @@ class _Program:
     def image(self) -> np.ndarray:
         return self.image_param.to_image(self.state).numpy()
 
+    def snapshot(self) -> tuple[np.ndarray, ...]:
+        return tuple(v.numpy() for v in self.state)
+
+    def restore(self, state: tuple[np.ndarray, ...]) -> None:
+        for var, value in zip(self.state, state):
+            var.assign(value)
+
     def _check_objective(self, seed: tf.Tensor) -> None:
         """Evaluate the objective once, eagerly, on the initial images seen through the transforms.
 
@@ -328,6 +335,10 @@ def render_vis(
     values = np.zeros([image_param.batch], np.float32)
     step, interrupted = 0, False
     bar = _progress_bar(total, progress, objective)
+    # A Ctrl-C during a compiled call takes effect as the call returns, and may land before its
+    # steps are counted: the state goes back to the last counted call, so the images, state,
+    # values and step count agree.
+    checkpoint = (step, len(images), values, program.snapshot())
     try:
         while step < total:
             redirect = step < relu_redirect_steps
@@ -347,8 +358,6 @@ def render_vis(
             if taken:
                 values = out.numpy()
             step += taken
-            bar.update(taken)
-            bar.set_postfix(objective=f"{float(np.sum(values)):.4g}")
             if taken < requested:
                 images.append(program.image())
                 raise NonFiniteObjectiveError(
@@ -360,10 +369,17 @@ def render_vis(
                 )
             if step in thresholds:
                 images.append(program.image())
+            checkpoint = (step, len(images), values, program.snapshot())
+            bar.update(taken)
+            bar.set_postfix(objective=f"{float(np.sum(values)):.4g}")
     except KeyboardInterrupt:
         interrupted = True
+        step, kept, values, state = checkpoint
+        del images[kept:]
+        program.restore(state)
         warnings.warn(f"render_vis interrupted at step {step} of {total}; returning images so far.")
-        images.append(program.image())
+        if step not in thresholds:  # a threshold's images are in the list already
+            images.append(program.image())
     finally:
         bar.close()
     if not return_state:

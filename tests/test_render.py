@@ -1,4 +1,6 @@
 """render_vis: known preferred images, determinism, no retracing, interruption, bad input."""
+import contextlib
+
 import keras
 import numpy as np
 import pytest
@@ -84,6 +86,26 @@ def test_ctrl_c_returns_the_images_rendered_so_far(gabor_model, monkeypatch):
                                       thresholds=(16, 64, 128), seed=0)
     assert len(images) == 2  # the 16-step image and the one at the interruption
     assert all(np.all(np.isfinite(im)) for im in images)
+
+
+def test_ctrl_c_as_a_compiled_call_returns_keeps_images_and_step_count_together(gabor_model, monkeypatch):
+    kw = dict(param_f=lambda: param.image(32), seed=0, progress=False)
+    at_16 = samplevis.render_vis(gabor_model, "gabor_relu:0", thresholds=(16,), **kw)[-1]
+    calls = []
+
+    @contextlib.contextmanager
+    def ctrl_c_as_call_2_ends(qualname):
+        calls.append(qualname)
+        yield
+        if len(calls) == 2:  # the call's steps have changed the state but are not counted yet
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(optimize, "expected_retracing", ctrl_c_as_call_2_ends)
+    with pytest.warns(UserWarning, match="interrupted at step 16 of 64"):
+        rendering = samplevis.render_vis(gabor_model, "gabor_relu:0", thresholds=(64,),
+                                         return_state=True, **kw)
+    assert rendering.interrupted and rendering.steps == 16 and len(rendering.images) == 1
+    np.testing.assert_array_equal(rendering.images[-1], at_16)
 
 
 def test_non_finite_objective_stops_with_the_last_finite_image(gabor_model):
