@@ -147,8 +147,12 @@ def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_pri
 
 
 def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
-    with pytest.raises(ValueError, match="unknown hmc_opts key.*num_leapfrog_step'.*allowed keys"):
+    with pytest.raises(ValueError, match="unknown hmc_opts key.*num_leapfrog_step'.*Did you mean "
+                                         "'num_leapfrog_steps' for 'num_leapfrog_step'.*allowed"):
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_leapfrog_step=3), progress=False)
+    # other samplers' names, which spelling alone does not lead to
+    with pytest.raises(ValueError, match="'num_results' for 'num_samples'"):
+        samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_samples=3), progress=False)
 
 
 @pytest.mark.parametrize("opts, message", [

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from samplevis.checks import is_bool, is_int, is_number
+from samplevis.models import closest_names
 from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
 
@@ -43,6 +44,13 @@ DEFAULT_NUM_CHAINS = 4
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
 
+# Other samplers' names for options, which spelling alone would not lead to.
+ALIASES: Mapping[str, str] = types.MappingProxyType(dict(
+    num_samples="num_results", burnin="num_burnin_steps", num_burnin="num_burnin_steps",
+    thin="num_steps_between_results", thinning="num_steps_between_results", T="temperature",
+    chains="num_chains", leapfrog_steps="num_leapfrog_steps",
+))
+
 
 def _fail(key: str, expected: str, value: Any) -> None:
     raise ValueError(f"hmc_opts[{key!r}] must be {expected}; got {value!r}.")
@@ -68,10 +76,14 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
         raise TypeError(f"hmc_opts must be a dict of options, e.g. dict(num_results=10); got "
                         f"{type(hmc_opts).__name__}.")
     hmc_opts = dict(hmc_opts or {})
-    unknown = sorted(set(hmc_opts) - set(DEFAULTS))
+    unknown = sorted(set(hmc_opts) - set(DEFAULTS), key=str)
     if unknown:
+        guesses = {k: ALIASES.get(k) or next(iter(closest_names(str(k), sorted(DEFAULTS), n=1)),
+                                             None) for k in unknown}
+        hint = ", ".join(f"{g!r} for {k!r}" for k, g in guesses.items() if g)
+        hint = f" Did you mean {hint}?" if hint else ""
         raise ValueError(
-            f"unknown hmc_opts key(s) {unknown}; allowed keys are {sorted(DEFAULTS)}."
+            f"unknown hmc_opts key(s) {unknown};{hint} allowed keys are {sorted(DEFAULTS)}."
         )
     opts = {**DEFAULTS, **hmc_opts}
     for key in ("num_results", "num_leapfrog_steps", "max_tree_depth", "block_steps",
