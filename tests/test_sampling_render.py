@@ -70,6 +70,9 @@ def test_result_has_one_image_and_activation_per_sample_and_chain(result):
     assert result.diagnostics.num_steps == 4 and not result.interrupted
     assert result.diagnostics.scalar == "activation"
     json.loads(result.diagnostics.to_json())
+    text = repr(result)  # what a notebook cell shows: one line, not the arrays
+    assert text.startswith(f"SampleResult(4 samples x {CHAINS} chains of {SIZE}x{SIZE} px, T=")
+    assert len(text) < 200 and "interrupted" not in text
 
 
 def test_same_seed_gives_identical_samples(model, result):
@@ -232,8 +235,11 @@ def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):
             raise KeyboardInterrupt
 
     opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0, num_results=12)
-    partial = samplevis.render(model.keras_model, OBJECTIVE, hmc_opts=opts, param_f=image_param,
-                               seed=1, progress=False, on_block=interrupt_at_block_3)
+    with pytest.warns(UserWarning, match="render interrupted; returning the chains' starts and "
+                                         "the 4 samples per chain drawn so far"):
+        partial = samplevis.render(model.keras_model, OBJECTIVE, hmc_opts=opts,
+                                   param_f=image_param, seed=1, progress=False,
+                                   on_block=interrupt_at_block_3)
     assert partial.interrupted and partial.diagnostics.interrupted
     assert partial.images.shape == (4, CHAINS, SIZE, SIZE, 3)
     assert partial.activations.shape == (4, CHAINS)
@@ -316,8 +322,10 @@ def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):
     png = iio.imread(flickering.save_std_map(tmp_path / "std.png"))
     tiles = [png[2:2 + SIZE, left:left + SIZE, 0] for left in (2, SIZE + 4)]  # 2 px padding
     assert tiles[1][3, 5] == 255 and tiles[1].sum() == 255 and tiles[0].sum() == 0
-    with pytest.raises(ValueError, match="at least 2 samples per chain"):
+    with pytest.raises(ValueError, match="at least 2 samples per chain.*Raise num_results"):
         dataclasses.replace(result, images=images[:1]).std_maps()
+    with pytest.raises(ValueError, match="at least 2 samples per chain.*It was interrupted"):
+        dataclasses.replace(result, images=images[:1], interrupted=True).std_maps()
 
 
 def brightness_above_half():

@@ -205,6 +205,9 @@ def render(
             np.zeros([0, *s.shape], np.float32) for s in starts
         )
         burnin = [r.burnin_trace["activation"] for r in (tuning and tuning.run, run) if r]
+        if stopped:
+            warnings.warn(f"render interrupted; returning the chains' starts and the "
+                          f"{len(samples[0])} samples per chain drawn so far.")
         return SampleResult(
             images=_frozen(_images(image_param, samples)),
             activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),

@@ -14,7 +14,7 @@ from samplevis.sampling import metrics
 from samplevis.sampling.diagnostics import Diagnostics
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, repr=False)
 class SampleResult:
     """Samples of `render`. N = kept samples per chain, C = chains.
 
@@ -59,6 +59,14 @@ class SampleResult:
     @property
     def num_chains(self) -> int:
         return int(self.init_images.shape[0])
+
+    def __repr__(self) -> str:
+        # The arrays would print tens of thousands of numbers in a notebook cell.
+        n, c, h, w = self.images.shape[:4]
+        return (f"SampleResult({n} samples x {c} chains of {h}x{w} px, T={self.temperature:.4g}, "
+                f"prior_weight={self.prior_weight:.4g}, activation_ratio="
+                f"{self.activation_ratio:.2f}, gain_ratio={self.gain_ratio:.2f}"
+                f"{', interrupted' if self.interrupted else ''})")
 
     @property
     def activation_ratio(self) -> float:
@@ -120,8 +128,9 @@ class SampleResult:
         averaged: bright where a chain's samples differ (what the unit ignores), dark where
         they agree. Needs at least 2 samples."""
         if self.images.shape[0] < 2:
+            fix = "It was interrupted." if self.interrupted else "Raise num_results."
             raise ValueError(f"a standard deviation needs at least 2 samples per chain; this "
-                             f"run has {self.images.shape[0]}. Raise num_results.")
+                             f"run has {self.images.shape[0]}. {fix}")
         return np.stack([metrics.pixel_std_map(self.images[:, c])
                          for c in range(self.num_chains)]).astype(np.float32)
 
