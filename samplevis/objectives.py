@@ -335,12 +335,30 @@ def direction_neuron(layer: str, vec, batch: int | None = None, x: int | None = 
     return _objective(name, [layer], per_image, batch)
 
 
+def _is_label(name: str) -> bool:
+    from samplevis.zoo.labels import label_index
+
+    try:
+        label_index(name)
+    except ValueError:
+        return False
+    return True
+
+
 def class_logit(label: int | str, layer: str = "logits", batch: int | None = None) -> Objective:
     """The pre-softmax score of one class: an index, or an ImageNet label such as "hen"."""
+    swapped = (f" The class comes first here (Lucid's class_logit takes the layer first): "
+               f"class_logit({layer!r}, {label!r}).")
+    if not isinstance(layer, str):
+        raise TypeError(f"class_logit's layer must be a layer name; got {layer!r}."
+                        + (swapped if isinstance(label, str) else ""))
     if isinstance(label, str):
         from samplevis.zoo.labels import label_index
 
-        index = label_index(label)
+        try:
+            index = label_index(label)
+        except ValueError as err:
+            raise ValueError(f"{err}{swapped if _is_label(layer) else ''}") from None
     elif isinstance(label, numbers.Integral):
         index = int(label)
     else:

@@ -57,6 +57,17 @@ def test_class_logit_by_index_reads_the_logit(tiny_model, images, acts):
         values(tiny_model, objectives.class_logit(5), images)
 
 
+def test_class_logit_in_lucids_argument_order_names_ours():
+    with pytest.raises(TypeError, match=r"class_logit\(3, 'logits'\)"):
+        objectives.class_logit("logits", 3)
+    with pytest.raises(ValueError, match=r"not an ImageNet class name.*class_logit\('hen', "
+                                         r"'logits'\)"):
+        objectives.class_logit("logits", "hen")
+    with pytest.raises(ValueError, match=r"Close matches: .*'hen'") as err:  # a typo, not a swap
+        objectives.class_logit("hne", "logits")
+    assert "Lucid" not in str(err.value)
+
+
 def test_batch_index_keeps_only_that_image(tiny_model, images, acts):
     got = values(tiny_model, objectives.channel("conv1", 1, batch=1), images)
     expected = acts["conv1"][..., 1].mean(axis=(1, 2)) * np.array([0, 1, 0])
