@@ -93,18 +93,35 @@ def test_secant_update_scales_the_temperature_by_the_ratio_of_drops():
     )
 
 
-def test_ctrl_c_while_tuning_keeps_the_finished_stages():
-    def stop_at_stage_2(index):
-        if index == 2:
+@pytest.mark.parametrize("stop_at_block", [6, 7])  # blocks of 10 steps, 3 to a stage
+def test_ctrl_c_while_tuning_keeps_the_finished_stages_and_blocks(stop_at_block):
+    def stop(index):
+        if index == stop_at_block:
             raise KeyboardInterrupt
 
+    start = exact_temperature(0.8)
     tuning = temperature.tune_temperature(
-        QuadraticEnergy(exact_temperature(0.8)), lambda e: make_kernel(e, 90),
-        [tf.zeros([C, D])], PEAK, 0.8, 90, seed=0, progress=False, on_block=stop_at_stage_2,
+        QuadraticEnergy(start), lambda e: make_kernel(e, 120), [tf.zeros([C, D])], PEAK, 0.8,
+        120, seed=0, progress=False, on_block=stop, block_steps=10,
     )
     assert tuning.run.interrupted
-    assert len(tuning.temperatures) == 2
-    assert tuning.run.burnin_trace["activation"].shape == (2 * temperature.STAGE_STEPS, C)
+    assert len(tuning.temperatures) == 2 and tuning.temperatures[0] == pytest.approx(start)
+    # T is the update after stage 2; a block of stage 3 that finished keeps its steps.
+    assert tuning.temperature == pytest.approx(
+        temperature.next_temperature(tuning.temperatures[1], tuning.ratios[1], 0.8))
+    assert tuning.run.burnin_trace["activation"].shape == (10 * stop_at_block, C)
+
+
+@pytest.mark.parametrize("block_steps, calls", [(30, 3), (7, 15)])  # 7 rounds down to 6
+def test_a_stage_runs_in_blocks_and_t_changes_only_between_stages(block_steps, calls):
+    blocks = []
+    tuning = temperature.tune_temperature(
+        QuadraticEnergy(exact_temperature(0.8)), lambda e: make_kernel(e, 90), [tf.zeros([C, D])],
+        PEAK, 0.8, 90, seed=0, progress=False, on_block=blocks.append, block_steps=block_steps,
+    )
+    assert len(blocks) == calls and len(tuning.temperatures) == 3
+    assert tuning.run.burnin_trace["activation"].shape == (90, C)
+    assert tuning.temperature == pytest.approx(exact_temperature(0.8), rel=0.15)
 
 
 def test_tuning_needs_a_positive_optimum_and_a_ratio_in_0_1():

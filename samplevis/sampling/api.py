@@ -316,6 +316,7 @@ def render(
                 lambda e: build_kernel(e, state, step_size, opts["temperature_steps"]),
                 state, a_star, opts["target_ratio"], opts["temperature_steps"],
                 seed=fold_in(base, 3), floor=ratio_floor, progress=progress,
+                block_steps=opts["block_steps"],
             )
             if tuning.run.interrupted:
                 return result(None, True)

@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from samplevis.checks import is_int
 from samplevis.param.base import normal_state
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling.energy import Energy
@@ -130,6 +131,7 @@ def tune_temperature(
     floor: float = 0.0,
     progress: bool = True,
     on_block: Callable[[int], None] | None = None,
+    block_steps: int = 10,
 ) -> Tuning:
     """Run `num_steps` MCMC steps, rescaling T after every stage of `STAGE_STEPS`.
 
@@ -143,6 +145,10 @@ def tune_temperature(
       num_steps: steps to run, in stages of STAGE_STEPS (the last may be shorter).
       floor: a0, the objective of prior images (`prior_floor`); 0 measures
         shares of a* itself.
+      on_block: called with the block index before every block.
+      block_steps: at most this many steps per compiled call, rounded down to
+        a divisor of STAGE_STEPS: a stage runs in several calls, so progress
+        shows and Ctrl-C takes effect within it.
 
     Ctrl-C stops early; `run.interrupted` is then set and T is the update
     after the last finished stage.
@@ -154,14 +160,24 @@ def tune_temperature(
         )
     if not 0.0 < target_ratio < 1.0:
         raise ValueError(f"target_ratio must lie in (0, 1); got {target_ratio!r}.")
+    if not is_int(block_steps) or block_steps < 1:
+        raise ValueError(f"block_steps must be an int >= 1; got {block_steps!r}.")
+    block = max(d for d in range(1, min(block_steps, STAGE_STEPS) + 1) if STAGE_STEPS % d == 0)
     variable = tf.Variable(float(energy.temperature), trainable=False, dtype=tf.float32)
     tuned = dataclasses.replace(energy, temperature=variable)
     temperatures: list[float] = []
     ratios: list[float] = []
+    stage: list[np.ndarray] = []  # the current stage's activations, a block at a time
 
     def retarget(index: int, trace: Mapping[str, np.ndarray]) -> bool:
+        stage.append(trace["activation"])
+        steps_done = min((index + 1) * block, num_steps)
+        if steps_done % STAGE_STEPS and steps_done < num_steps:
+            return False  # the stage goes on at the same T
+        activation = np.concatenate(stage)
+        stage.clear()
         # The second half of a stage has had time to answer the stage's T.
-        half = trace["activation"][trace["activation"].shape[0] // 2:]
+        half = activation[activation.shape[0] // 2:]
         ratio = float((np.mean(half) - floor) / (init_activation - floor))
         temperatures.append(float(variable.numpy()))
         ratios.append(ratio)
@@ -170,7 +186,7 @@ def tune_temperature(
 
     run = chain_lib.run_chains(
         make_kernel(tuned), list(state),
-        chain_lib.ChainPlan(num_results=0, num_burnin_steps=num_steps, block_steps=STAGE_STEPS),
+        chain_lib.ChainPlan(num_results=0, num_burnin_steps=num_steps, block_steps=block),
         seed=seed,
         trace_fns={"activation": tuned.activation_from_log_prob},
         progress=progress, on_block=on_block, retarget=retarget, desc="tuning T",
