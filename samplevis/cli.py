@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
     from samplevis.optimize import NonFiniteObjectiveError
@@ -67,6 +69,9 @@ def load_model(spec: str, pretrained: bool = True):
         except TypeError as err:
             raise UsageError(f"calling {spec!r} failed ({err}); --model module:function needs a "
                              "function that takes no arguments.") from None
+        except Exception as err:  # the user's function may fail in any way (e.g. offline)
+            first = str(err).splitlines()[0] if str(err) else ""
+            raise UsageError(f"calling {spec!r} failed: {type(err).__name__}: {first}") from None
         try:
             return as_model(made)
         except TypeError:
@@ -83,6 +88,21 @@ def load_model(spec: str, pretrained: bool = True):
         f"unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
         f"{', '.join(sorted(APPLICATIONS))}, a .keras file, or module:function."
     )
+
+
+WRITE_FAILED = 1  # the run finished but --out refused its files; they are in a temporary folder
+
+
+def _written(write: Callable[[Path], list[Path]], out: Path) -> tuple[list[Path], bool]:
+    """(write(out), True); if the disk refuses (full, removed, read-only), (write(a new temporary
+    folder), False) instead, so that a finished run is not lost."""
+    try:
+        return write(out), True
+    except OSError as err:
+        rescue = Path(tempfile.mkdtemp(prefix="samplevis-"))
+        print(f"samplevis: could not write to {str(out)!r} ({err.strerror or err}); writing to "
+              f"{str(rescue)!r} instead.", file=sys.stderr)
+        return write(rescue), False
 
 
 def _objective(spec: str):
@@ -143,25 +163,27 @@ def cmd_render(args) -> int:
     out = _out_folder(args.out)
     model = load_model(args.model)
     thresholds = tuple(args.thresholds or (args.steps,))
-    prefix = out / _slug(obj.name)
+    name = _slug(obj.name)
     try:
         rendering = samplevis.render_vis(
             model, obj, param_f=lambda: param.image(args.size, batch=args.batch),
             thresholds=thresholds, seed=args.seed, progress=not args.quiet, return_state=True,
         )
     except samplevis.NonFiniteObjectiveError as err:
-        _write_renders(prefix, thresholds, err.images, err.steps)
+        images, steps = err.images, err.steps
+        _written(lambda folder: _write_renders(folder / name, thresholds, images, steps), out)
         print(_non_finite_message(
             err, f"wrote the images so far, ending with those after step {err.steps}",
             f"Render at most {err.steps} steps (--steps)"), file=sys.stderr)
         return 2
-    _write_renders(prefix, thresholds, rendering.images,
-                   rendering.steps if rendering.interrupted else None)
+    last_step = rendering.steps if rendering.interrupted else None
+    _, in_out = _written(
+        lambda folder: _write_renders(folder / name, thresholds, rendering.images, last_step), out)
     if rendering.interrupted:
         print(f"samplevis: interrupted at step {rendering.steps} of {thresholds[-1]}; wrote the "
               "images so far.", file=sys.stderr)
         return INTERRUPTED
-    return 0
+    return 0 if in_out else WRITE_FAILED
 
 
 def _non_finite_message(err: NonFiniteObjectiveError, outcome: str, fewer_steps: str,
@@ -175,22 +197,25 @@ def _non_finite_message(err: NonFiniteObjectiveError, outcome: str, fewer_steps:
 
 
 def _write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
-                   last_step: int | None) -> None:
-    """Writes `prefix`_STEP_I.png for image I of each batch in `images`: one batch per threshold
-    reached, then, when the run stopped early, the batch after `last_step` steps."""
+                   last_step: int | None) -> list[Path]:
+    """Writes (and prints) `prefix`_STEP_I.png for image I of each batch in `images`: one batch
+    per threshold reached, then, when the run stopped early, the batch after `last_step` steps."""
     from samplevis import io
 
     steps = list(thresholds[:len(images)])
     if last_step is not None:
         steps[len(images) - 1:] = [last_step]
+    paths = []
     for step, batch in zip(steps, images):
         for i, image in enumerate(batch):
-            print(io.save_png(f"{prefix}_{step:04d}_{i}.png", image))
+            paths.append(io.save_png(f"{prefix}_{step:04d}_{i}.png", image))
+            print(paths[-1])
+    return paths
 
 
 def cmd_sample(args) -> int:
     import samplevis
-    from samplevis import io, param
+    from samplevis import param
 
     obj = _objective(args.objective)
     out = _out_folder(args.out)
@@ -213,19 +238,18 @@ def cmd_sample(args) -> int:
                                   f"Lower --optimize-steps to {err.steps} or less",
                                   during="while optimizing the chains' starts, "), file=sys.stderr)
         return 2
-    paths = result.save_pngs(out) if len(result.images) else []
-    if len(result.images):
-        paths.append(result.save_gif(out / "samples.gif"))
-    if len(result.images) >= 2:
-        paths.append(result.save_std_map(out / "std.png"))
-    paths.append(io.save_grid(out / "starts.png", result.init_images))
-    paths.append(io.write_json(out / "diagnostics.json", run_report(obj, result)))
+    paths, in_out = _written(lambda folder: _write_sample(folder, obj, result), out)
     for path in paths:
         print(path)
+    if len(result.images) == 1:
+        print("samplevis: std.png needs 2 samples per chain or more; not written.",
+              file=sys.stderr)
     if result.diagnostics is not None:
         if len(result.images):
-            print(f"samples keep {result.activation_ratio:.2f} of the optimized activation and "
-                  f"{result.gain_ratio:.2f} of its gain over prior images", file=sys.stderr)
+            gain = (f" and {result.gain_ratio:.2f} of its gain over prior images"
+                    if math.isfinite(result.gain_ratio) else "")
+            print(f"samples keep {result.activation_ratio:.2f} of the optimized activation{gain}",
+                  file=sys.stderr)
         print(result.diagnostics.summary(), file=sys.stderr)
         stuck = result.diagnostics.stuck_chains
         if stuck:
@@ -242,9 +266,38 @@ def cmd_sample(args) -> int:
                   "(--num-burnin-steps, --num-results) drift less; on a real network that can "
                   "take thousands of HMC steps.", file=sys.stderr)
     if result.interrupted:
-        print("samplevis: interrupted; wrote the samples drawn so far.", file=sys.stderr)
+        kept = ("the samples drawn so far" if len(result.images)
+                else "the chains' starts; no samples had been drawn")
+        print(f"samplevis: interrupted; wrote {kept}.", file=sys.stderr)
         return INTERRUPTED
-    return 0
+    return 0 if in_out else WRITE_FAILED
+
+
+# What `sample` writes that another run may not overwrite (other sample counts or chains).
+SAMPLE_FILES = re.compile(r"sample_chain\d+_\d+\.png|samples\.gif|std\.png")
+
+
+def _write_sample(folder: Path, objective, result) -> list[Path]:
+    """Write a sample run's files in `folder`, then delete the ones an earlier run left there
+    that this run did not write, so that the folder and its diagnostics.json describe one run."""
+    from samplevis import io
+
+    paths = result.save_pngs(folder) if len(result.images) else []
+    if len(result.images):
+        paths.append(result.save_gif(folder / "samples.gif"))
+    if len(result.images) >= 2:
+        paths.append(result.save_std_map(folder / "std.png"))
+    paths.append(io.save_grid(folder / "starts.png", result.init_images))
+    paths.append(io.write_json(folder / "diagnostics.json", run_report(objective, result)))
+    written = {Path(p).name for p in paths}
+    stale = sorted(p for p in folder.iterdir()
+                   if SAMPLE_FILES.fullmatch(p.name) and p.name not in written)
+    for path in stale:
+        path.unlink()
+    if stale:
+        print(f"samplevis: removed {len(stale)} files an earlier run had written to "
+              f"{str(folder)!r} (e.g. {stale[0].name}).", file=sys.stderr)
+    return paths
 
 
 def run_report(objective, result) -> dict:
@@ -349,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-transforms", type=int,
                    help="fixed random transforms the activation is averaged over (default 3; "
                         "2 takes two thirds of the time, but late layers then lose more "
-                        "under fresh transforms)")
+                        "under fresh transforms; 0 for none)")
     p.add_argument("--temperature", type=float,
                    help="T in activation units; instead of --target-ratio")
     p.add_argument("--target-ratio", type=float,
@@ -417,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
         return USAGE
+    except OSError as err:  # a disk that refuses a file (full, read-only, removed)
+        print(f"samplevis: {err}", file=sys.stderr)
+        return WRITE_FAILED
 
 
 if __name__ == "__main__":

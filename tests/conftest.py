@@ -66,6 +66,11 @@ def blowup_keras_model():
     return keras.Model(inputs, outputs, name="blowup_net")
 
 
+def unreachable_model():
+    """A model factory that fails as one fetching weights offline does."""
+    raise ConnectionError("URL fetch failure on https://example.invalid/weights.h5")
+
+
 @pytest.fixture(scope="session")
 def gabor_model():
     from samplevis import Model

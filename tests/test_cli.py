@@ -1,6 +1,8 @@
 """The samplevis command: render and sample write whole files; bad input exits with the fix."""
 import json
 import re
+import shutil
+from pathlib import Path
 
 import imageio.v3 as iio
 import pytest
@@ -71,6 +73,48 @@ def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert report["prior_weight"] == 3.0 and report["options"]["num_transforms"] == 3
     assert not (tmp_path / "std.png").exists()  # one sample per chain has no spread
+
+
+def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path, capsys):
+    def sample(num_results):
+        return cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size",
+                         "16", "--num-results", num_results, "--num-chains", "2",
+                         "--num-burnin-steps", "4", "--optimize-steps", "8",
+                         "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+
+    assert sample("3") == 0
+    assert len(list(tmp_path.glob("sample_chain*.png"))) == 6 and (tmp_path / "std.png").exists()
+    capsys.readouterr()
+    assert sample("1") == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "diagnostics.json", "sample_chain0_000.png", "sample_chain1_000.png", "samples.gif",
+        "starts.png"]
+    err = capsys.readouterr().err
+    assert f"removed 5 files an earlier run had written to {str(tmp_path)!r}" in err
+    assert "std.png needs 2 samples per chain or more; not written" in err
+
+
+def test_a_disk_that_refuses_the_files_gets_them_in_a_temporary_folder(
+        tmp_path, capsys, monkeypatch):
+    from samplevis import io
+
+    full = tmp_path / "full"
+    save_png = io.save_png
+
+    def no_space_in_full(path, image):  # a full disk under `full`, the rest of the machine fine
+        if full in Path(path).parents:
+            raise OSError(28, "No space left on device", str(path))
+        return save_png(path, image)
+
+    monkeypatch.setattr(io, "save_png", no_space_in_full)
+    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
+                     "--thresholds", "2", "--out", str(full), "--quiet"])
+    assert code == cli.WRITE_FAILED == 1
+    err = capsys.readouterr().err
+    rescue = Path(re.search(r"No space left on device\); writing to '([^']+)' instead", err)[1])
+    assert [p.name for p in rescue.iterdir()] == ["channel__gabor_relu___1_0002_0.png"]
+    assert iio.imread(next(rescue.iterdir())).shape == (16, 16, 3)
+    shutil.rmtree(rescue)
 
 
 def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path, capsys):
@@ -166,7 +210,8 @@ def test_sample_interrupted_before_sampling_writes_the_starts_and_exits_130(
     assert report["interrupted"] and report["temperature"] is None
     assert report["prior_activation"] is None and report["diagnostics"] is None
     assert len(report["init_activations"]) == 2 and min(report["init_activations"]) > 0
-    assert "interrupted; wrote the samples drawn so far" in capsys.readouterr().err
+    assert "interrupted; wrote the chains' starts; no samples had been drawn" in (
+        capsys.readouterr().err)
 
 
 def test_api_errors_name_the_command_line_flags(tmp_path, capsys):
@@ -227,6 +272,8 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
     (["layers", "--model", "builtins:dict"], "returned a dict; it must return a keras.Model"),
     (["layers", "--model", ":"], "is not module:function"),
     (["layers", "--model", "os.path:join"], "needs a function that takes no arguments"),
+    (["layers", "--model", "conftest:unreachable_model"],
+     "calling 'conftest:unreachable_model' failed: ConnectionError: URL fetch failure"),
     (["render", "--model", GABOR, "--objective", "gabor_relu:0", "--thresholds", "8", "4"],
      "thresholds must increase"),
 ])
