@@ -324,6 +324,9 @@ def cmd_gallery(args) -> int:
     from samplevis import io
 
     folder = Path(args.folder)
+    if folder.is_file():
+        raise UsageError(f"{str(folder)!r} is a file; give the folder that holds the images "
+                         f"({str(folder.parent)!r}).")
     if not folder.is_dir():
         raise UsageError(f"no folder {str(folder)!r}.")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".gif"))
@@ -364,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--steps", type=_positive_int, default=512,
                    help="optimization steps (default 512)")
-    p.add_argument("--thresholds", type=_positive_int, nargs="*",
+    p.add_argument("--thresholds", type=_positive_int, nargs="+",
                    help="write images at these steps; the run ends at the largest, and --steps is "
                         "then ignored (default: at --steps only)")
     p.add_argument("--size", type=_positive_int, default=128,

@@ -266,6 +266,8 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
 @pytest.mark.parametrize("args, message", [
     (["gallery", "{tmp}/nowhere"], "no folder"),
     (["gallery", "{tmp}"], "no .png or .gif files under"),
+    (["gallery", "{tmp}/a.txt"], "a.txt' is a file; give the folder that holds the images"),
+    (["render", "--objective", "gabor_relu:0", "--thresholds"], "expected at least one argument"),
     (["layers", "--model", "{tmp}/missing.keras"], "no model file"),
     (["layers", "--model", "samplevis:no_such_factory"], "cannot load model"),
     (["layers", "--model", "samplevis:__version__"], "is a str, not a function returning a"),
@@ -278,7 +280,11 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
      "thresholds must increase"),
 ])
 def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, args, message):
-    code = cli.main([a.format(tmp=tmp_path) for a in args])
+    (tmp_path / "a.txt").write_text("not a folder")
+    try:
+        code = cli.main([a.format(tmp=tmp_path) for a in args])
+    except SystemExit as err:  # argparse's own errors exit from parse_args
+        code = err.code
     assert code == 2
     assert message in capsys.readouterr().err
 
