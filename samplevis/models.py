@@ -15,8 +15,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-# TensorFlow's words for a convolution or pooling window larger than its input: traced, eager
-# TensorFlow's op errors, and Keras 3's own check for a convolution whose output is exactly 0 px
+# The words for a convolution or pooling window larger than its input: TensorFlow's, traced and
+# eager, and Keras 3's own check for a convolution whose output is exactly 0 px
 _TOO_SMALL = ("Negative dimension size", "output size would be negative",
               "resulted in an empty output")
 INPUT = "input"  # the name objectives use for the parameterized image itself

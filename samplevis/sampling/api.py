@@ -206,8 +206,9 @@ def render(
         )
         burnin = [r.burnin_trace["activation"] for r in (tuning and tuning.run, run) if r]
         if stopped:
-            warnings.warn(f"render interrupted; returning the chains' starts and the "
-                          f"{len(samples[0])} samples per chain drawn so far.")
+            kept = (f"and the {len(samples[0])} samples per chain drawn so far" if len(samples[0])
+                    else "(no samples had been drawn)")
+            warnings.warn(f"render interrupted; returning the chains' starts {kept}.")
         return SampleResult(
             images=_frozen(_images(image_param, samples)),
             activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),
