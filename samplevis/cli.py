@@ -8,14 +8,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import importlib.util
 import math
 import os
 import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
     from samplevis.optimize import NonFiniteObjectiveError
@@ -31,7 +33,8 @@ class UsageError(Exception):
 
 def load_model(spec: str, pretrained: bool = True):
     """A `samplevis.Model` from a zoo name, a Keras application name, a saved `.keras` or `.h5`
-    file, or `module:function` (a function returning a samplevis.Model or keras.Model).
+    file, or `module:function` / `path/to/file.py:function` (a function of no arguments
+    returning a samplevis.Model or keras.Model; modules are also looked up in the current folder).
 
     `pretrained=False` skips downloading a Keras application's weights (enough to list layers).
     """
@@ -54,29 +57,11 @@ def load_model(spec: str, pretrained: bool = True):
             ) from None
         return as_model(network)
     if ":" in spec:
-        module_name, _, attr = spec.partition(":")
+        module_name, _, attr = spec.rpartition(":")
         if not module_name or not attr:
             raise UsageError(f"--model {spec!r} is not module:function.")
-        try:
-            factory = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as err:
-            raise UsageError(f"cannot load model {spec!r}: {err}") from None
-        if not callable(factory):
-            raise UsageError(f"{spec!r} is a {type(factory).__name__}, not a function returning "
-                             "a keras.Model or samplevis.Model.")
-        try:
-            made = factory()
-        except TypeError as err:
-            raise UsageError(f"calling {spec!r} failed ({err}); --model module:function needs a "
-                             "function that takes no arguments.") from None
-        except Exception as err:  # the user's function may fail in any way (e.g. offline)
-            first = str(err).splitlines()[0] if str(err) else ""
-            raise UsageError(f"calling {spec!r} failed: {type(err).__name__}: {first}") from None
-        try:
-            return as_model(made)
-        except TypeError:
-            raise UsageError(f"{spec!r} returned a {type(made).__name__}; it must return a "
-                             "keras.Model or samplevis.Model.") from None
+        with _importable_from(module_name):
+            return _model_from_factory(spec, _module(spec, module_name), attr)
     from samplevis.zoo.applications import APPLICATIONS
 
     if spec in APPLICATIONS:
@@ -86,8 +71,79 @@ def load_model(spec: str, pretrained: bool = True):
             raise UsageError(f"{err} On the command line: --model {DEFAULT_MODEL}.") from None
     raise UsageError(
         f"unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
-        f"{', '.join(sorted(APPLICATIONS))}, a .keras file, or module:function."
+        f"{', '.join(sorted(APPLICATIONS))}, a .keras file, module:function or file.py:function."
     )
+
+
+def _first_line(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err).splitlines()[0]}" if str(err) else type(err).__name__
+
+
+@contextlib.contextmanager
+def _importable_from(module_name: str) -> Iterator[None]:
+    """Within the block, modules are also found where the user stands (as `python -m` finds
+    them) and, for a .py path, beside that file, so that its own imports work too."""
+    folders = [str(Path(module_name).resolve().parent) if module_name.endswith(".py")
+               else os.getcwd()]
+    added = [f for f in folders if f not in sys.path]
+    sys.path.extend(added)  # after the installed packages, so a local file never shadows one
+    try:
+        yield
+    finally:
+        for folder in added:
+            sys.path.remove(folder)
+
+
+def _module(spec: str, module_name: str):
+    """The module of --model `spec`: a dotted module name or the path of a .py file."""
+    try:
+        if not module_name.endswith(".py"):
+            return importlib.import_module(module_name)
+        path = Path(module_name)
+        if not path.is_file():
+            raise UsageError(f"--model {spec!r}: no Python file {module_name!r}.")
+        loader_spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(loader_spec)
+        loader_spec.loader.exec_module(module)
+        return module
+    except ModuleNotFoundError as err:
+        if err.name != module_name.split(".")[0]:
+            raise UsageError(f"cannot load model {spec!r}: importing it failed: {err}") from None
+        raise UsageError(
+            f"cannot load model {spec!r}: no module {module_name!r} in the current folder "
+            f"({os.getcwd()}) or among the installed packages. Run the command from the folder "
+            f"that holds {module_name.split('.')[0]}.py, or give the file's path "
+            f"(--model path/to/{module_name.split('.')[-1]}.py:{spec.rpartition(':')[2]})."
+        ) from None
+    except UsageError:
+        raise
+    except Exception as err:  # the user's module may fail in any way as it runs
+        raise UsageError(f"cannot load model {spec!r}: importing it failed: "
+                         f"{_first_line(err)}") from None
+
+
+def _model_from_factory(spec: str, module, attr: str):
+    """The model returned by `module`.`attr`(), as a samplevis.Model."""
+    from samplevis.models import as_model
+
+    factory = getattr(module, attr, None)
+    if factory is None:
+        raise UsageError(f"cannot load model {spec!r}: {module.__name__!r} has no {attr!r}.")
+    if not callable(factory):
+        raise UsageError(f"{spec!r} is a {type(factory).__name__}, not a function returning "
+                         "a keras.Model or samplevis.Model.")
+    try:
+        made = factory()
+    except TypeError as err:
+        raise UsageError(f"calling {spec!r} failed ({err}); --model module:function needs a "
+                         "function that takes no arguments.") from None
+    except Exception as err:  # the user's function may fail in any way (e.g. offline)
+        raise UsageError(f"calling {spec!r} failed: {_first_line(err)}") from None
+    try:
+        return as_model(made)
+    except TypeError:
+        raise UsageError(f"{spec!r} returned a {type(made).__name__}; it must return a "
+                         "keras.Model or samplevis.Model.") from None
 
 
 WRITE_FAILED = 1  # the run finished but --out refused its files; they are in a temporary folder
@@ -350,7 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(command_parser=p)  # for error messages in its flags
         p.add_argument("--model", default=DEFAULT_MODEL,
                        help=f"zoo or Keras application name, .keras file, or module:function "
-                            f"(default {DEFAULT_MODEL}, offline)")
+                            f"or file.py:function returning a model (default {DEFAULT_MODEL}, "
+                            "offline)")
         if objective:
             p.add_argument("--objective", required=True,
                            help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`)")

@@ -289,6 +289,47 @@ def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, a
     assert message in capsys.readouterr().err
 
 
+NET_PY = """
+import keras
+from helpers import WIDTH  # a module beside this one
+
+
+def build():
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(WIDTH, 3, name="my_conv")(inputs))
+"""
+
+
+def test_a_model_function_is_found_in_the_current_folder_or_by_its_file(
+        tmp_path, monkeypatch, capsys):
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "mynet.py").write_text(NET_PY)
+    (models / "helpers.py").write_text("WIDTH = 7\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["layers", "--model", "models/mynet.py:build"]) == 0
+    assert re.search(r"my_conv +Conv2D +\?x\?x7 +7", capsys.readouterr().out)
+    assert cli.main(["layers", "--model", "mynet:build"]) == 2  # not in this folder
+    err = capsys.readouterr().err
+    assert f"no module 'mynet' in the current folder ({tmp_path})" in err
+    assert "--model path/to/mynet.py:build" in err
+    monkeypatch.chdir(models)
+    assert cli.main(["layers", "--model", "mynet:build"]) == 0
+    assert "my_conv" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("source, message", [
+    ("import no_such_package_here\n", "importing it failed: No module named "
+                                       "'no_such_package_here'"),
+    ("def build(:\n", "importing it failed: SyntaxError"),
+    ("x = 1\n", "'broken' has no 'build'"),
+])
+def test_a_model_module_that_fails_to_import_says_why(tmp_path, capsys, source, message):
+    (tmp_path / "broken.py").write_text(source)
+    assert cli.main(["layers", "--model", f"{tmp_path}/broken.py:build"]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_a_model_file_keras_cannot_read_exits_2_naming_it(tmp_path, capsys):
     (tmp_path / "notes.keras").write_text("not a model")
     assert cli.main(["layers", "--model", str(tmp_path / "notes.keras")]) == 2
