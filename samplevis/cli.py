@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
     from samplevis.optimize import NonFiniteObjectiveError
 
 DEFAULT_MODEL = "efficientnet_lite0"
+PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep  # where our warnings come from
 INTERRUPTED = 130  # the shell's status after Ctrl-C; what was computed is on disk
 USAGE = 2  # bad input, as argparse exits for a bad flag
 
@@ -302,25 +304,11 @@ def cmd_sample(args) -> int:
               file=sys.stderr)
     if result.diagnostics is not None:
         if len(result.images):
-            gain = (f" and {result.gain_ratio:.2f} of its gain over prior images"
+            gain = (f" and {result.gain_ratio:.2f} of their gain over prior images"
                     if math.isfinite(result.gain_ratio) else "")
-            print(f"samples keep {result.activation_ratio:.2f} of the optimized activation{gain}",
+            print(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}",
                   file=sys.stderr)
         print(result.diagnostics.summary(), file=sys.stderr)
-        stuck = result.diagnostics.stuck_chains
-        if stuck:
-            print(f"samplevis: chains {list(stuck)} accepted no step while sampling, so their "
-                  "samples are all the same image. More burn-in (--num-burnin-steps) gives their "
-                  "step size longer to adapt.", file=sys.stderr)
-        unsettled = result.diagnostics.unsettled_chains
-        if unsettled:
-            # Doubling a default run does not settle a real network's chains (on block3a of the
-            # built-in model the activation levelled off after 3,000-4,000 steps), so the advice
-            # gives the scale rather than promising that the flags fix it.
-            print(f"samplevis: chains {list(unsettled)} were still drifting (split R-hat > 1.05): "
-                  "their activation changes over more steps than the run kept. Longer runs "
-                  "(--num-burnin-steps, --num-results) drift less; on a real network that can "
-                  "take thousands of HMC steps.", file=sys.stderr)
     if result.interrupted:
         kept = ("the samples drawn so far" if len(result.images)
                 else "the chains' starts; no samples had been drawn")
@@ -517,10 +505,30 @@ def _in_flags(message: str, parser: argparse.ArgumentParser) -> str:
     return message.replace("hmc_opts --", "--").replace(" or None", " or leave the flag out")
 
 
+@contextlib.contextmanager
+def _warnings_in_flags(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """Within the block, samplevis's warnings print as the command's own messages, in its flags;
+    those of other libraries print as usual."""
+    show = warnings.showwarning
+
+    def show_in_flags(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, UserWarning) and filename.startswith(PACKAGE_FOLDER):
+            print(f"samplevis: {_in_flags(str(message), parser)}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show_in_flags
+        # The commands say themselves what an interrupted run wrote.
+        warnings.filterwarnings("ignore", r"render(_vis)? interrupted", UserWarning)
+        yield
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _warnings_in_flags(args.command_parser):
+            return args.func(args)
     except KeyboardInterrupt:
         print("samplevis: interrupted.", file=sys.stderr)
         return INTERRUPTED

@@ -1,6 +1,7 @@
 """The notebooks in notebooks/ run from top to bottom and produce what they say they do."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -33,6 +34,9 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     text = "".join(o.get("text", "") for o in outputs(notebook, "stream"))
     assert "Closest layer names: block5c_add" in text  # the misspelt layer's error
     assert "(6, 2, 128, 128, 3)" in text
+    # chains this short drift, as the notebook says; render warns exactly when one did
+    worst_rhat = float(re.search(r"split R-hat per chain <= ([\d.]+)", text)[1])
+    assert ("were still drifting (split R-hat > 1.05)" in text) == (worst_rhat > 1.05)
     images = [o for o in outputs(notebook, "display_data") if "image/png" in o.data]
     assert len(images) == 3  # the optimized images, the samples and their std map
     assert iio.imread(tmp_path / "std.png").shape == (2 + 128 + 2, 2 + 2 * (128 + 2), 3)

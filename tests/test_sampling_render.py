@@ -389,3 +389,26 @@ def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause():
                                   hmc_opts=small, param_f=param.image(16, batch=2), seed=0,
                                   progress=False)
     assert result.init_activations[0] == 0 and result.init_activations[1] > 0
+
+
+def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
+    # A fixed step of 100 prior widths rejects every trajectory; without burn-in nothing adapts it.
+    stuck = QUICK | dict(num_burnin_steps=0, adapt_step_size=False, step_size=100.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = samplevis.render(model, OBJECTIVE, hmc_opts=stuck, param_f=image_param, seed=0,
+                                  progress=False)
+    assert result.diagnostics.stuck_chains == (0, 1)
+    warned = [w for w in caught if "accepted no step" in str(w.message)]
+    assert [str(w.message) for w in warned] == [
+        "chains [0, 1] accepted no step while sampling, so their samples are all the same image. "
+        "More burn-in (hmc_opts['num_burnin_steps']) gives their step size longer to adapt."]
+    assert warned[0].filename == __file__  # it points at the call, not into the library
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
+                                  progress=False)
+    drifting = [str(w.message).split(" were still drifting")[0] for w in caught
+                if "were still drifting" in str(w.message)]
+    unsettled = list(result.diagnostics.unsettled_chains)
+    assert drifting == ([f"chains {unsettled}"] if unsettled else [])

@@ -28,7 +28,7 @@ from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
 from samplevis.sampling import mass as mass_lib
 from samplevis.sampling import temperature as temperature_lib
-from samplevis.sampling.diagnostics import diagnose
+from samplevis.sampling.diagnostics import RHAT_LIMIT, diagnose
 from samplevis.sampling.energy import make_energy, matched_prior_weight
 from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CHAINS, resolve_options
 from samplevis.sampling.result import SampleResult
@@ -81,6 +81,31 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
         seed=seed, progress=progress, return_state=True,
     )
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
+
+
+def _chain_warnings(diagnostics) -> list[str]:
+    """What a user must know before reading the samples: chains that never moved, or whose
+    activation was still drifting (the samples then come from no single distribution)."""
+    if diagnostics is None:
+        return []
+    messages = []
+    if diagnostics.stuck_chains:
+        messages.append(
+            f"chains {list(diagnostics.stuck_chains)} accepted no step while sampling, so their "
+            "samples are all the same image. More burn-in (hmc_opts['num_burnin_steps']) gives "
+            "their step size longer to adapt."
+        )
+    if diagnostics.unsettled_chains:
+        # Doubling a default run does not settle a real network's chains (on block3a of the
+        # built-in model the activation levelled off after 3,000-4,000 steps), so the advice
+        # gives the scale rather than promising that more steps fix it.
+        messages.append(
+            f"chains {list(diagnostics.unsettled_chains)} were still drifting (split R-hat > "
+            f"{RHAT_LIMIT}): their activation changes over more steps than the run kept. Longer "
+            "runs (hmc_opts['num_burnin_steps'], hmc_opts['num_results']) drift less; on a real "
+            "network that can take thousands of HMC steps."
+        )
+    return messages
 
 
 def _dead(energy, starts: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
@@ -209,6 +234,9 @@ def render(
             kept = (f"and the {len(samples[0])} samples per chain drawn so far" if len(samples[0])
                     else "(no samples had been drawn)")
             warnings.warn(f"render interrupted; returning the chains' starts {kept}.")
+        diagnostics = diagnose(run, "activation") if run is not None else None
+        for message in _chain_warnings(diagnostics):
+            warnings.warn(message, stacklevel=3)
         return SampleResult(
             images=_frozen(_images(image_param, samples)),
             activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),
@@ -216,7 +244,7 @@ def render(
             init_activations=_frozen(init_activations),
             prior_activation=float(floor),
             burnin_activations=_frozen(np.concatenate(burnin) if burnin else np.zeros([0, c])),
-            diagnostics=diagnose(run, "activation") if run is not None else None,
+            diagnostics=diagnostics,
             temperature=float(temperature),
             temperatures=_frozen(tuning.temperatures if tuning else np.zeros([0])),
             prior_weight=float(prior_weight),
