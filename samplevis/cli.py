@@ -286,6 +286,8 @@ def cmd_sample(args) -> int:
         value = getattr(args, key)
         if value is not None:
             opts[key] = value
+    if args.init is not None:
+        opts["init"] = _init(args.init, args.size, args.num_chains)
     try:
         result = samplevis.render(
             model, obj, hmc_opts=opts, seed=args.seed, progress=not args.quiet,
@@ -296,7 +298,8 @@ def cmd_sample(args) -> int:
                                   f"Lower --optimize-steps to {err.steps} or less",
                                   during="while optimizing the chains' starts, "), file=sys.stderr)
         return 2
-    paths, in_out = _written(lambda folder: _write_sample(folder, obj, result), out)
+    report = run_report(obj, result, init_files=args.init if "init" in opts else None)
+    paths, in_out = _written(lambda folder: _write_sample(folder, result, report), out)
     for path in paths:
         print(path)
     if len(result.images) == 1:
@@ -317,11 +320,29 @@ def cmd_sample(args) -> int:
     return 0 if in_out else WRITE_FAILED
 
 
+def _init(values: list[str], size: int, num_chains: int):
+    """--init as hmc_opts['init']: 'optimize', 'prior', or images [num_chains, size, size, 3]."""
+    import numpy as np
+
+    from samplevis import io
+
+    if len(values) == 1 and values[0] in ("optimize", "prior"):
+        return values[0]
+    if len(values) not in (1, num_chains):
+        raise UsageError(f"--init takes optimize, prior, one image file for every chain, or one "
+                         f"per chain (--num-chains {num_chains}); got {len(values)} files.")
+    try:
+        images = io.load_images(values, size)
+    except (FileNotFoundError, ValueError) as err:
+        raise UsageError(f"--init: {err}") from None
+    return np.repeat(images, num_chains // len(images), axis=0)
+
+
 # What `sample` writes that another run may not overwrite (other sample counts or chains).
 SAMPLE_FILES = re.compile(r"sample_chain\d+_\d+\.png|samples\.gif|std\.png")
 
 
-def _write_sample(folder: Path, objective, result) -> list[Path]:
+def _write_sample(folder: Path, result, report: dict) -> list[Path]:
     """Write a sample run's files in `folder`, then delete the ones an earlier run left there
     that this run did not write, so that the folder and its diagnostics.json describe one run."""
     from samplevis import io
@@ -332,7 +353,7 @@ def _write_sample(folder: Path, objective, result) -> list[Path]:
     if len(result.images) >= 2:
         paths.append(result.save_std_map(folder / "std.png"))
     paths.append(io.save_grid(folder / "starts.png", result.init_images))
-    paths.append(io.write_json(folder / "diagnostics.json", run_report(objective, result)))
+    paths.append(io.write_json(folder / "diagnostics.json", report))
     written = {Path(p).name for p in paths}
     stale = sorted(p for p in folder.iterdir()
                    if SAMPLE_FILES.fullmatch(p.name) and p.name not in written)
@@ -344,12 +365,16 @@ def _write_sample(folder: Path, objective, result) -> list[Path]:
     return paths
 
 
-def run_report(objective, result) -> dict:
-    """What `samplevis sample` records beside the images: options, temperature, activations and
+def run_report(objective, result, init_files: list[str] | None = None) -> dict:
+    """What `samplevis sample` records beside the images: options (the chains' start as
+    "optimize", "prior", or the `init_files` the images came from), temperature, activations and
     MCMC diagnostics."""
+    init = result.options["init"]
+    if not isinstance(init, str):
+        init = list(init_files) if init_files else f"images {list(init.shape)}"
     return {
         "objective": objective.name,
-        "options": dict(result.options) | {"init": str(result.options["init"])},
+        "options": dict(result.options) | {"init": init},
         "seed": result.seed,
         "temperature": result.temperature,
         "temperatures": result.temperatures,  # per stage of tuning T
@@ -468,6 +493,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mass", choices=("fisher", "identity"),
                    help="HMC mass: fisher, per frequency band from the objective's gradients "
                         "(the default unless --kernel nuts adapts its step size), or identity")
+    p.add_argument("--init", nargs="+", metavar="optimize|prior|IMAGE",
+                   help="where the chains start: optimize (default: images optimized for the "
+                        "objective), prior (needs --temperature), or image files, one for every "
+                        "chain or one per chain, cropped to their centre square and resized to "
+                        "--size")
     p.add_argument("--optimize-steps", type=_positive_int,
                    help="render_vis steps for each chain's start (default 256)")
     p.add_argument("--size", type=_positive_int, default=128,

@@ -1,4 +1,4 @@
-"""Writers for PNGs, image grids, GIFs, JSON and an HTML gallery.
+"""Writers for PNGs, image grids, GIFs, JSON and an HTML gallery, and a reader for image files.
 
 Every file is written whole or not at all: the bytes go to a temporary file in the same directory,
 which then replaces the target in one step, so an interrupted run never leaves a truncated file.
@@ -172,6 +172,34 @@ def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> li
     if images.ndim == 3:
         images = images[None]
     return [save_png(directory / f"{prefix}_{i:03d}.png", im) for i, im in enumerate(images)]
+
+
+def load_images(paths: str | os.PathLike | Sequence[str | os.PathLike], size: int) -> np.ndarray:
+    """Image files (any format Pillow reads) as float32 [N, size, size, 3] in [0, 1]: each is
+    cropped to its centre square and resized, as the images render and render_vis start from."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not (is_int(size) and size >= 1):
+        raise ValueError(f"size is the side of the images in px, an int >= 1; got {size!r}.")
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    images = []
+    for path in paths:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"load_images takes file paths; got a {type(path).__name__}.")
+        try:
+            with Image.open(path) as image:
+                square = ImageOps.fit(image.convert("RGB"), (size, size),
+                                      Image.Resampling.LANCZOS)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no image file {str(path)!r}.") from None
+        except (UnidentifiedImageError, IsADirectoryError):
+            raise ValueError(f"cannot read {str(path)!r} as an image; give a PNG, JPEG or "
+                             "another format Pillow reads.") from None
+        images.append(np.asarray(square, np.float32) / 255.0)
+    if not images:
+        raise ValueError("load_images needs at least one path.")
+    return np.stack(images)
 
 
 def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -> Path:

@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 
 from conftest import InterruptingBar
@@ -63,6 +64,31 @@ def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
     assert report["temperature"] > 0
     assert len(report["temperatures"]) == 2  # two 30-step stages tuning T
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
+
+
+def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
+    from samplevis import io
+
+    stripes = np.zeros((24, 40, 3), np.uint8)  # vertical stripes 6 px apart, wider than tall
+    stripes[:, ::6] = 255
+    iio.imwrite(tmp_path / "stripes.png", stripes)
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
+                     "--num-results", "2", "--num-chains", "2", "--num-burnin-steps", "4",
+                     "--temperature-steps", "0", "--init", str(tmp_path / "stripes.png"),
+                     "--out", str(tmp_path / "out"), "--quiet"])
+    assert code == 0
+    report = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
+    assert report["options"]["init"] == [str(tmp_path / "stripes.png")]
+    expected = io.load_images([tmp_path / "stripes.png"], 16)[0]
+    starts = iio.imread(tmp_path / "out" / "starts.png") / 255.0  # two chains side by side
+    for c in range(2):
+        cell = starts[2:18, 2 + 18 * c:18 + 18 * c]
+        np.testing.assert_allclose(cell, expected, atol=0.02)
+    assert "of the starts' activation" in capsys.readouterr().err
+    assert cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--num-chains",
+                     "4", "--init", *[str(tmp_path / "stripes.png")] * 2,
+                     "--out", str(tmp_path / "out2"), "--quiet"]) == 2
+    assert "one per chain (--num-chains 4); got 2 files" in capsys.readouterr().err
 
 
 def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):

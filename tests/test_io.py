@@ -143,3 +143,25 @@ def test_pixel_values_outside_the_image_range_are_refused_not_clipped_to_white(t
     overshoot = np.full([4, 4, 3], 1.2, np.float32)  # a resize's overshoot is clipped, as before
     assert iio.imread(io.save_png(tmp_path / "over.png", overshoot)).min() == 255
     assert sorted(p.name for p in tmp_path.iterdir()) == ["int.png", "over.png"]
+
+
+def test_load_images_crops_the_centre_square_and_resizes(tmp_path):
+    wide = np.zeros((20, 60, 3), np.uint8)
+    wide[:] = (0, 0, 255)  # blue sides; red from 10 px around the centre square on
+    wide[:, 10:50] = (255, 0, 0)
+    iio.imwrite(tmp_path / "wide.png", wide)
+    grey = np.tile(np.linspace(0, 255, 16).astype(np.uint8), (16, 1))  # a horizontal ramp
+    iio.imwrite(tmp_path / "grey.jpg", grey, quality=100)
+    images = io.load_images([tmp_path / "wide.png", str(tmp_path / "grey.jpg")], size=8)
+    assert images.shape == (2, 8, 8, 3) and images.dtype == np.float32
+    np.testing.assert_allclose(images[0], np.broadcast_to([1.0, 0.0, 0.0], (8, 8, 3)), atol=1e-6)
+    np.testing.assert_allclose(images[1, ..., 0], images[1, ..., 2], atol=0.02)  # still grey
+    assert np.all(np.diff(images[1, :, :, 0].mean(axis=0)) > 0)  # the ramp still rises
+
+
+def test_load_images_names_the_file_it_cannot_read(tmp_path):
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(FileNotFoundError, match="no image file '.*missing.png'"):
+        io.load_images([tmp_path / "missing.png"], 8)
+    with pytest.raises(ValueError, match="cannot read '.*notes.png' as an image"):
+        io.load_images(tmp_path / "notes.png", 8)
