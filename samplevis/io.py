@@ -193,8 +193,9 @@ def load_images(paths: str | os.PathLike | Sequence[str | os.PathLike], size: in
                                       Image.Resampling.LANCZOS)
         except FileNotFoundError:
             raise FileNotFoundError(f"no image file {str(path)!r}.") from None
-        except (UnidentifiedImageError, IsADirectoryError):
-            raise ValueError(f"cannot read {str(path)!r} as an image; give a PNG, JPEG or "
+        except OSError as err:  # not an image, a truncated one, a folder, no permission
+            why = "" if isinstance(err, UnidentifiedImageError) else f" ({err})"
+            raise ValueError(f"cannot read {str(path)!r} as an image{why}; give a PNG, JPEG or "
                              "another format Pillow reads.") from None
         images.append(np.asarray(square, np.float32) / 255.0)
     if not images:

@@ -158,6 +158,19 @@ def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path
     assert "Longer runs (--num-burnin-steps, --num-results) drift less" in err
 
 
+def test_chains_that_accept_no_step_are_reported_in_flags(tmp_path, capsys):
+    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
+                     "--num-results", "4", "--num-chains", "2", "--num-burnin-steps", "0",
+                     "--no-adapt-step-size", "--step-size", "100", "--optimize-steps", "8",
+                     "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert ("samplevis: chains [0, 1] accepted no step while sampling, so their samples are all "
+            "the same image. Give a smaller --step-size: with --no-adapt-step-size every chain "
+            "keeps it.") in err
+    assert "UserWarning" not in err and "hmc_opts" not in err
+
+
 def test_sample_help_states_the_defaults_render_uses():
     sample = cli.build_parser()._subparsers._group_actions[0].choices["sample"]
     # Options left unset (None) fall through to render's own defaults.

@@ -402,7 +402,7 @@ def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
     warned = [w for w in caught if "accepted no step" in str(w.message)]
     assert [str(w.message) for w in warned] == [
         "chains [0, 1] accepted no step while sampling, so their samples are all the same image. "
-        "More burn-in (hmc_opts['num_burnin_steps']) gives their step size longer to adapt."]
+        "Give a smaller hmc_opts['step_size']: with adapt_step_size=False every chain keeps it."]
     assert warned[0].filename == __file__  # it points at the call, not into the library
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

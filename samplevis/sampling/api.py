@@ -83,17 +83,19 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
-def _chain_warnings(diagnostics) -> list[str]:
+def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[str]:
     """What a user must know before reading the samples: chains that never moved, or whose
     activation was still drifting (the samples then come from no single distribution)."""
     if diagnostics is None:
         return []
     messages = []
     if diagnostics.stuck_chains:
+        fix = ("More burn-in (hmc_opts['num_burnin_steps']) gives their step size longer to adapt."
+               if adapts_step_size else "Give a smaller hmc_opts['step_size']: with "
+               "adapt_step_size=False every chain keeps it.")
         messages.append(
             f"chains {list(diagnostics.stuck_chains)} accepted no step while sampling, so their "
-            "samples are all the same image. More burn-in (hmc_opts['num_burnin_steps']) gives "
-            "their step size longer to adapt."
+            f"samples are all the same image. {fix}"
         )
     if diagnostics.unsettled_chains:
         # Doubling a default run does not settle a real network's chains (on block3a of the
@@ -235,7 +237,7 @@ def render(
                     else "(no samples had been drawn)")
             warnings.warn(f"render interrupted; returning the chains' starts {kept}.")
         diagnostics = diagnose(run, "activation") if run is not None else None
-        for message in _chain_warnings(diagnostics):
+        for message in _chain_warnings(diagnostics, opts["adapt_step_size"]):
             warnings.warn(message, stacklevel=3)
         return SampleResult(
             images=_frozen(_images(image_param, samples)),
