@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+import traceback
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -64,6 +65,9 @@ def load_model(spec: str, pretrained: bool = True):
             raise UsageError(f"--model {spec!r} is not module:function.")
         with _importable_from(module_name):
             return _model_from_factory(spec, _module(spec, module_name), attr)
+    if spec.endswith(".py"):
+        raise UsageError(f"--model {spec!r} is a Python file; add the function that returns the "
+                         f"model: --model {spec}:FUNCTION.")
     from samplevis.zoo.applications import APPLICATIONS
 
     if spec in APPLICATIONS:
@@ -125,12 +129,23 @@ def _module(spec: str, module_name: str):
 
 
 def _model_from_factory(spec: str, module, attr: str):
-    """The model returned by `module`.`attr`(), as a samplevis.Model."""
-    from samplevis.models import as_model
+    """The model returned by `module`.`attr`(), as a samplevis.Model (named module.function when
+    it is a keras.Model, whose own name is often Keras's default, "functional")."""
+    from samplevis.models import Model, closest_names
 
     factory = getattr(module, attr, None)
     if factory is None:
-        raise UsageError(f"cannot load model {spec!r}: {module.__name__!r} has no {attr!r}.")
+        where = getattr(module, "__file__", None) or "built in"
+        functions = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+        close = closest_names(attr, functions)
+        hint = f" Closest names: {', '.join(close)}." if close else ""
+        local = Path(f"{module.__name__.split('.')[0]}.py")
+        if local.is_file() and where != str(local.resolve()):
+            hint += (f" The module of that name comes from {where}, not from ./{local}; give "
+                     f"the file's path: --model ./{local}:{attr}.")
+            where = "installed"
+        raise UsageError(f"cannot load model {spec!r}: {module.__name__!r} ({where}) has no "
+                         f"{attr!r}.{hint}")
     if not callable(factory):
         raise UsageError(f"{spec!r} is a {type(factory).__name__}, not a function returning "
                          "a keras.Model or samplevis.Model.")
@@ -140,12 +155,17 @@ def _model_from_factory(spec: str, module, attr: str):
         raise UsageError(f"calling {spec!r} failed ({err}); --model module:function needs a "
                          "function that takes no arguments.") from None
     except Exception as err:  # the user's function may fail in any way (e.g. offline)
-        raise UsageError(f"calling {spec!r} failed: {_first_line(err)}") from None
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        raise UsageError(f"calling {spec!r} failed: {_first_line(err)} ({frame.filename}, line "
+                         f"{frame.lineno})") from None
+    if isinstance(made, Model):
+        return made
     try:
-        return as_model(made)
+        # a TensorFlow name scope: no ':' or '/' of the spec's path
+        return Model(made, name=f"{module.__name__}.{attr}")
     except TypeError:
-        raise UsageError(f"{spec!r} returned a {type(made).__name__}; it must return a "
-                         "keras.Model or samplevis.Model.") from None
+        raise UsageError(f"{spec!r} returned a value of type {type(made).__name__}; it must "
+                         "return a keras.Model or samplevis.Model.") from None
 
 
 WRITE_FAILED = 1  # the run finished but --out refused its files; they are in a temporary folder
@@ -329,8 +349,9 @@ def _init(values: list[str], size: int, num_chains: int):
     if len(values) == 1 and values[0] in ("optimize", "prior"):
         return values[0]
     if len(values) not in (1, num_chains):
-        raise UsageError(f"--init takes optimize, prior, one image file for every chain, or one "
-                         f"per chain (--num-chains {num_chains}); got {len(values)} files.")
+        raise UsageError(f"--init takes optimize, prior, one image file that every chain starts "
+                         f"from, or one per chain (--num-chains {num_chains}); got {len(values)} "
+                         "files.")
     try:
         images = io.load_images(values, size)
     except (FileNotFoundError, ValueError) as err:
@@ -418,7 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p, objective=True):
         p.set_defaults(command_parser=p)  # for error messages in its flags
         p.add_argument("--model", default=DEFAULT_MODEL,
-                       help=f"zoo or Keras application name, .keras file, or module:function "
+                       help=f"zoo or Keras application name, .keras or .h5 file, or module:function "
                             f"or file.py:function returning a model (default {DEFAULT_MODEL}, "
                             "offline)")
         if objective:
@@ -495,9 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(the default unless --kernel nuts adapts its step size), or identity")
     p.add_argument("--init", nargs="+", metavar="optimize|prior|IMAGE",
                    help="where the chains start: optimize (default: images optimized for the "
-                        "objective), prior (needs --temperature), or image files, one for every "
-                        "chain or one per chain, cropped to their centre square and resized to "
-                        "--size")
+                        "objective), prior (needs --temperature), or image files: one that every "
+                        "chain starts from, or one per chain, cropped to their centre square and "
+                        "resized to --size")
     p.add_argument("--optimize-steps", type=_positive_int,
                    help="render_vis steps for each chain's start (default 256)")
     p.add_argument("--size", type=_positive_int, default=128,
@@ -566,7 +587,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"samplevis: {err}", file=sys.stderr)
         return USAGE
     except ValueError as err:
-        print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
+        # the layers of the model this command loaded, not those of the default one
+        message = str(err).replace("`model.layer_names` or `samplevis layers`",
+                                   f"`samplevis layers --model {getattr(args, 'model', '')}`")
+        print(f"samplevis: {_in_flags(message, args.command_parser)}", file=sys.stderr)
         return USAGE
     except OSError as err:  # a disk that refuses a file (full, read-only, removed)
         print(f"samplevis: {err}", file=sys.stderr)

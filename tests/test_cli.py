@@ -315,7 +315,17 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
     (["layers", "--model", "{tmp}/missing.keras"], "no model file"),
     (["layers", "--model", "samplevis:no_such_factory"], "cannot load model"),
     (["layers", "--model", "samplevis:__version__"], "is a str, not a function returning a"),
-    (["layers", "--model", "builtins:dict"], "returned a dict; it must return a keras.Model"),
+    (["layers", "--model", "builtins:dict"],
+     "returned a value of type dict; it must return a keras.Model"),
+    (["layers", "--model", "conftest:gabor_keras_modle"],
+     "'conftest' ({tests}/conftest.py) has no 'gabor_keras_modle'. Closest names: "
+     "gabor_keras_model"),
+    (["layers", "--model", "{tmp}/a.py"], "is a Python file; add the function that returns the "
+     "model: --model {tmp}/a.py:FUNCTION."),
+    (["sample", "--model", GABOR, "--objective", "gabro_relu:0"],
+     "model 'conftest.gabor_keras_model' has no layer 'gabro_relu'. "
+     "Closest layer names: gabor_relu, gabor. List all names with `samplevis layers --model "
+     + GABOR),
     (["layers", "--model", ":"], "is not module:function"),
     (["layers", "--model", "os.path:join"], "needs a function that takes no arguments"),
     (["layers", "--model", "conftest:unreachable_model"],
@@ -330,7 +340,7 @@ def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, a
     except SystemExit as err:  # argparse's own errors exit from parse_args
         code = err.code
     assert code == 2
-    assert message in capsys.readouterr().err
+    assert message.format(tmp=tmp_path, tests=Path(__file__).parent) in capsys.readouterr().err
 
 
 NET_PY = """
@@ -366,12 +376,14 @@ def test_a_model_function_is_found_in_the_current_folder_or_by_its_file(
     ("import no_such_package_here\n", "importing it failed: No module named "
                                        "'no_such_package_here'"),
     ("def build(:\n", "importing it failed: SyntaxError"),
-    ("x = 1\n", "'broken' has no 'build'"),
+    ("x = 1\n", "has no 'build'"),
+    ("def build():\n    return missing_name\n", "calling '{path}:build' failed: NameError: name "
+     "'missing_name' is not defined ({path}, line 2)"),
 ])
 def test_a_model_module_that_fails_to_import_says_why(tmp_path, capsys, source, message):
     (tmp_path / "broken.py").write_text(source)
     assert cli.main(["layers", "--model", f"{tmp_path}/broken.py:build"]) == 2
-    assert message in capsys.readouterr().err
+    assert message.format(path=tmp_path / "broken.py") in capsys.readouterr().err
 
 
 def test_a_model_file_keras_cannot_read_exits_2_naming_it(tmp_path, capsys):
