@@ -377,7 +377,8 @@ def render_vis(
         step, kept, values, state = checkpoint
         del images[kept:]
         program.restore(state)
-        warnings.warn(f"render_vis interrupted at step {step} of {total}; returning images so far.")
+        warnings.warn(f"render_vis interrupted at step {step} of {total}; returning images so far.",
+                      stacklevel=2)
         if step not in thresholds:  # a threshold's images are in the list already
             images.append(program.image())
     finally:

@@ -165,7 +165,7 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     (dict(temperature=1.0, target_ratio=0.5), "not both"),
     (dict(init="prior"), "give hmc_opts\\['temperature'\\]"),
     (dict(step_size=-1.0), "step_size.*> 0"),
-    (dict(num_burnin_steps=0), "adapt_step_size needs a burn-in"),
+    (dict(num_burnin_steps=0), "adapting the step size needs a burn-in"),
     (dict(init=np.zeros([3, 8, 8])), r"images \[C, H, W, 3\]"),
     (dict(mass="dense"), r"mass.*one of \('fisher', 'identity'\)"),
     (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
@@ -404,6 +404,12 @@ def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
         "chains [0, 1] accepted no step while sampling, so their samples are all the same image. "
         "Give a smaller hmc_opts['step_size']: with adapt_step_size=False every chain keeps it."]
     assert warned[0].filename == __file__  # it points at the call, not into the library
+    # trajectories of 100 prior widths end at energy errors far above 1000: every step diverged
+    assert result.diagnostics.divergence_rate == 1.0
+    assert [str(w.message) for w in caught if "diverged" in str(w.message)] == [
+        "8 of 8 sampling steps diverged (energy error > 1000): the leapfrog step was too large for "
+        "the target, and those trajectories were rejected. Give a smaller hmc_opts['step_size']: "
+        "with adapt_step_size=False every chain keeps it."]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
@@ -412,3 +418,19 @@ def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
                 if "were still drifting" in str(w.message)]
     unsettled = list(result.diagnostics.unsettled_chains)
     assert drifting == ([f"chains {unsettled}"] if unsettled else [])
+
+
+def test_prior_images_that_beat_given_starts_are_warned_about_without_optimizer_advice(model):
+    dark = np.zeros([CHAINS, SIZE, SIZE, 3], np.float32) + 0.02  # the unit hardly sees black
+    opts = QUICK | dict(init=dark, num_results=1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
+                                  progress=False)
+    a_star = float(np.mean(result.init_activations))
+    assert 0 < a_star <= result.prior_activation
+    messages = [str(w.message) for w in caught if "images drawn from the prior" in str(w.message)]
+    assert len(messages) == 1 and f"a* = {a_star:.4g}" in messages[0]
+    assert "Start from images the unit responds to more" in messages[0]
+    assert "optimize_steps" not in messages[0]  # these starts were not optimized
+    assert caught[[str(w.message) for w in caught].index(messages[0])].filename == __file__

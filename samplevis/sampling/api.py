@@ -83,6 +83,10 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
+# Above this share of divergent steps a run is unhealthy (the sampling target is < 1 %).
+MAX_DIVERGENCE_RATE = 0.01
+
+
 def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[str]:
     """What a user must know before reading the samples: chains that never moved, or whose
     activation was still drifting (the samples then come from no single distribution)."""
@@ -96,6 +100,15 @@ def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[str]:
         messages.append(
             f"chains {list(diagnostics.stuck_chains)} accepted no step while sampling, so their "
             f"samples are all the same image. {fix}"
+        )
+    if diagnostics.divergence_rate > MAX_DIVERGENCE_RATE:
+        fix = ("" if adapts_step_size else
+               " Give a smaller hmc_opts['step_size']: with adapt_step_size=False every chain "
+               "keeps it.")
+        messages.append(
+            f"{sum(diagnostics.divergences)} of {diagnostics.num_steps * len(diagnostics.divergences)}"
+            " sampling steps diverged (energy error > 1000): the leapfrog step was too large "
+            f"for the target, and those trajectories were rejected.{fix}"
         )
     if diagnostics.unsettled_chains:
         # Doubling a default run does not settle a real network's chains (on block3a of the
@@ -310,7 +323,7 @@ def render(
                 f"chains {np.flatnonzero(dead).tolist()} start with objective <= 0 and no "
                 f"gradient after optimization and {RESEEDS} re-seeded tries ({cause}); they "
                 "sample near the prior. Try other seeds, or start from images the unit responds "
-                "to (hmc_opts['init'])."
+                "to (hmc_opts['init']).", stacklevel=2,
             )
         prior_weight = opts["prior_weight"]
         if prior_weight is None:
@@ -327,12 +340,13 @@ def render(
         if opts["temperature"] is not None:
             temperature = opts["temperature"]
         else:
-            if floor >= a_star:
+            if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
+                fix = ("Optimize longer (hmc_opts['optimize_steps'])" if optimized
+                       else "Start from images the unit responds to more")
                 warnings.warn(
-                    f"images drawn from the prior reach objective {floor:.4g}, as much as the "
-                    f"optimized starts ({a_star:.4g}); target_ratio is taken as a share of a* "
-                    "itself. Optimize longer (hmc_opts['optimize_steps']) or give "
-                    "hmc_opts['temperature']."
+                    f"images drawn from the prior reach objective {floor:.4g}, at least as much "
+                    f"as the starts (their mean, a* = {a_star:.4g}); target_ratio is taken as a "
+                    f"share of a* itself. {fix}, or give hmc_opts['temperature'].", stacklevel=2,
                 )
             temperature = temperature_lib.temperature_for(
                 a_star, opts["target_ratio"], image_param.state_size, ratio_floor

@@ -133,7 +133,7 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
     opts["adapt_step_size"] = bool(opts["adapt_step_size"])
     if opts["adapt_step_size"] and kernels.default_adaptation_steps(opts["num_burnin_steps"]) is None:
         raise ValueError(
-            "adapt_step_size needs a burn-in to adapt in: num_burnin_steps >= 2; got "
+            "adapting the step size needs a burn-in to adapt in: num_burnin_steps >= 2; got "
             f"{opts['num_burnin_steps']}. Raise num_burnin_steps or set adapt_step_size=False."
         )
     nuts_adapting = opts["kernel"] == "nuts" and opts["adapt_step_size"]
@@ -161,7 +161,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
         except (TypeError, ValueError):  # ragged lists, non-numbers
             raise ValueError(
                 "hmc_opts['init'] must be 'optimize', 'prior' or images [C, H, W, 3] in [0, 1], "
-                f"all of one size; the {type(init).__name__} given does not form one float array."
+                f"all of one size; the {type(init).__name__} given does not form one float array. "
+                "Image files: samplevis.io.load_images(paths, size)."
             ) from None
         if images.ndim != 4 or images.shape[-1] != 3:
             _fail("init", "'optimize', 'prior' or images [C, H, W, 3] in [0, 1]",

@@ -70,10 +70,12 @@ class SampleResult:
 
     @property
     def activation_ratio(self) -> float:
-        """Median sample activation over the mean start activation (NaN if none)."""
-        if self.activations.size == 0:
+        """Median sample activation over the mean start activation (NaN if none, or if the
+        starts' mean is 0)."""
+        start = np.mean(self.init_activations)
+        if self.activations.size == 0 or start == 0:
             return math.nan
-        return float(np.median(self.activations) / np.mean(self.init_activations))
+        return float(np.median(self.activations) / start)
 
     @property
     def gain_ratio(self) -> float:
