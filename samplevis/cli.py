@@ -326,7 +326,7 @@ def cmd_sample(args) -> int:
         print("samplevis: std.png needs 2 samples per chain or more; not written.",
               file=sys.stderr)
     if result.diagnostics is not None:
-        if len(result.images):
+        if math.isfinite(result.activation_ratio):  # NaN without samples, or at a* = 0
             gain = (f" and {result.gain_ratio:.2f} of their gain over prior images"
                     if math.isfinite(result.gain_ratio) else "")
             print(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}",

@@ -268,6 +268,9 @@ def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs)
     assert short.summary().endswith("no R-hat or ESS: they need 4 samples per chain, this run "
                                     "kept 2")
     assert "nan" not in short.summary()
+    constant = dataclasses.replace(diag, rhat=(math.nan,) * C, ess=(math.nan,) * C)  # a dead unit
+    assert constant.summary().endswith("no R-hat or ESS: the activation did not vary within any "
+                                       "chain")
 
 
 def test_ess_is_nan_like_rhat_below_four_draws():

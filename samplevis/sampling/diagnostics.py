@@ -119,6 +119,8 @@ class Diagnostics:
         if self.num_results < MIN_DRAWS_FOR_RHAT:
             return health + (f"no R-hat or ESS: they need {MIN_DRAWS_FOR_RHAT} samples per "
                              f"chain, this run kept {self.num_results}")
+        if not any(math.isfinite(r) for r in self.rhat):  # zero variance within every chain
+            return health + "no R-hat or ESS: the activation did not vary within any chain"
         return health + (
             f"split R-hat per chain <= {worst(self.rhat, max):.3f}, "
             f"ESS >= {worst(self.ess, min):.1f}, cross-chain R-hat {self.rhat_across_chains:.2f}"
