@@ -88,27 +88,27 @@ MAX_DIVERGENCE_RATE = 0.01
 
 
 def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[str]:
-    """What a user must know before reading the samples: chains that never moved, or whose
-    activation was still drifting (the samples then come from no single distribution)."""
+    """What a user must know before reading the samples: chains that never moved, steps that
+    diverged, or chains whose activation was still drifting (their samples then come from no
+    single distribution)."""
     if diagnostics is None:
         return []
     messages = []
+    smaller_step = ("Give a smaller hmc_opts['step_size']: with adapt_step_size=False every "
+                    "chain keeps it.")
     if diagnostics.stuck_chains:
         fix = ("More burn-in (hmc_opts['num_burnin_steps']) gives their step size longer to adapt."
-               if adapts_step_size else "Give a smaller hmc_opts['step_size']: with "
-               "adapt_step_size=False every chain keeps it.")
+               if adapts_step_size else smaller_step)
         messages.append(
             f"chains {list(diagnostics.stuck_chains)} accepted no step while sampling, so their "
             f"samples are all the same image. {fix}"
         )
     if diagnostics.divergence_rate > MAX_DIVERGENCE_RATE:
-        fix = ("" if adapts_step_size else
-               " Give a smaller hmc_opts['step_size']: with adapt_step_size=False every chain "
-               "keeps it.")
+        steps = diagnostics.num_steps * len(diagnostics.divergences)
         messages.append(
-            f"{sum(diagnostics.divergences)} of {diagnostics.num_steps * len(diagnostics.divergences)}"
-            " sampling steps diverged (energy error > 1000): the leapfrog step was too large "
-            f"for the target, and those trajectories were rejected.{fix}"
+            f"{sum(diagnostics.divergences)} of {steps} sampling steps diverged (energy error > "
+            "1000): the leapfrog step was too large for the target, and those trajectories were "
+            "rejected." + ("" if adapts_step_size else f" {smaller_step}")
         )
     if diagnostics.unsettled_chains:
         # Doubling a default run does not settle a real network's chains (on block3a of the
@@ -248,7 +248,8 @@ def render(
         if stopped:
             kept = (f"and the {len(samples[0])} samples per chain drawn so far" if len(samples[0])
                     else "(no samples had been drawn)")
-            warnings.warn(f"render interrupted; returning the chains' starts {kept}.")
+            warnings.warn(f"render interrupted; returning the chains' starts {kept}.",
+                          stacklevel=3)
         diagnostics = diagnose(run, "activation") if run is not None else None
         for message in _chain_warnings(diagnostics, opts["adapt_step_size"]):
             warnings.warn(message, stacklevel=3)
