@@ -77,11 +77,13 @@ def load_model(spec: str, pretrained: bool = True):
             raise UsageError(f"{err} On the command line: --model {DEFAULT_MODEL}.") from None
     raise UsageError(
         f"unknown model {spec!r}. Use {DEFAULT_MODEL}, one of "
-        f"{', '.join(sorted(APPLICATIONS))}, a .keras file, module:function or file.py:function."
+        f"{', '.join(sorted(APPLICATIONS))}, a .keras or .h5 file, module:function or "
+        "file.py:function."
     )
 
 
 def _first_line(err: BaseException) -> str:
+    """'Type: first line of the message', for an error raised in the user's code."""
     return f"{type(err).__name__}: {str(err).splitlines()[0]}" if str(err) else type(err).__name__
 
 
@@ -140,7 +142,8 @@ def _model_from_factory(spec: str, module, attr: str):
         close = closest_names(attr, functions)
         hint = f" Closest names: {', '.join(close)}." if close else ""
         local = Path(f"{module.__name__.split('.')[0]}.py")
-        if local.is_file() and where != str(local.resolve()):
+        by_name = not spec.rpartition(":")[0].endswith(".py")
+        if by_name and local.is_file() and where != str(local.resolve()):
             hint += (f" The module of that name comes from {where}, not from ./{local}; give "
                      f"the file's path: --model ./{local}:{attr}.")
             where = "installed"
@@ -151,11 +154,12 @@ def _model_from_factory(spec: str, module, attr: str):
                          "a keras.Model or samplevis.Model.")
     try:
         made = factory()
-    except TypeError as err:
-        raise UsageError(f"calling {spec!r} failed ({err}); --model module:function needs a "
-                         "function that takes no arguments.") from None
     except Exception as err:  # the user's function may fail in any way (e.g. offline)
-        frame = traceback.extract_tb(err.__traceback__)[-1]
+        frames = traceback.extract_tb(err.__traceback__)
+        if isinstance(err, TypeError) and len(frames) == 1:  # the call itself: it wants arguments
+            raise UsageError(f"calling {spec!r} failed ({err}); --model module:function needs a "
+                             "function that takes no arguments.") from None
+        frame = frames[-1]
         raise UsageError(f"calling {spec!r} failed: {_first_line(err)} ({frame.filename}, line "
                          f"{frame.lineno})") from None
     if isinstance(made, Model):

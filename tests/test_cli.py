@@ -379,6 +379,8 @@ def test_a_model_function_is_found_in_the_current_folder_or_by_its_file(
     ("x = 1\n", "has no 'build'"),
     ("def build():\n    return missing_name\n", "calling '{path}:build' failed: NameError: name "
      "'missing_name' is not defined ({path}, line 2)"),
+    ("def build():\n    return len(1, 2)\n", "calling '{path}:build' failed: TypeError: len() "
+     "takes exactly one argument (2 given) ({path}, line 2)"),  # not "needs no arguments"
 ])
 def test_a_model_module_that_fails_to_import_says_why(tmp_path, capsys, source, message):
     (tmp_path / "broken.py").write_text(source)
