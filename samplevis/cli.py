@@ -265,6 +265,13 @@ def cmd_render(args) -> int:
         print(f"samplevis: interrupted at step {rendering.steps} of {thresholds[-1]}; wrote the "
               "images so far.", file=sys.stderr)
         return INTERRUPTED
+    # Exactly 0 after every step, with ReLU gradient redirection on, is a unit that is off for
+    # every image the optimizer tried; the images are then the start, not what the unit likes.
+    zero = [i for i, v in enumerate(rendering.values) if v == 0]
+    if zero:
+        print(f"samplevis: the objective is exactly 0 for image{'s' if len(zero) > 1 else ''} "
+              f"{zero} after {rendering.steps} steps: the unit is off for every image tried (a "
+              "dead unit?). Try another --seed or another channel.", file=sys.stderr)
     return 0 if in_out else WRITE_FAILED
 
 

@@ -66,6 +66,17 @@ def blowup_keras_model():
     return keras.Model(inputs, outputs, name="blowup_net")
 
 
+def dead_keras_model():
+    """One ReLU channel whose bias of -100 keeps it off for every image in [0, 1]."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    conv = keras.layers.Conv2D(1, 3, activation="relu", name="dead")
+    outputs = conv(inputs)
+    conv.set_weights([np.ones((3, 3, 3, 1), np.float32), np.full((1,), -100.0, np.float32)])
+    return keras.Model(inputs, outputs, name="dead_net")
+
+
 def unreachable_model():
     """A model factory that fails as one fetching weights offline does."""
     raise ConnectionError("URL fetch failure on https://example.invalid/weights.h5")

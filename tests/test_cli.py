@@ -25,6 +25,17 @@ def test_render_writes_one_png_per_threshold(tmp_path, capsys):
     assert str(pngs[0]) in capsys.readouterr().out
 
 
+def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_path, capsys):
+    code = cli.main(["render", "--model", "conftest:dead_keras_model", "--objective", "dead:0",
+                     "--size", "16", "--steps", "8", "--out", str(tmp_path), "--quiet"])
+    assert code == 0 and len(list(tmp_path.glob("*.png"))) == 1
+    assert ("the objective is exactly 0 for image [0] after 8 steps: the unit is off for every "
+            "image tried") in capsys.readouterr().err
+    assert cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
+                     "--steps", "8", "--out", str(tmp_path / "alive"), "--quiet"]) == 0
+    assert "exactly 0" not in capsys.readouterr().err
+
+
 def test_render_whose_objective_turns_nan_writes_the_last_finite_images(tmp_path, capsys):
     code = cli.main(["render", "--model", "conftest:blowup_keras_model", "--objective",
                      "blowup:0", "--size", "16", "--thresholds", "2", "2000",
