@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
     from samplevis.optimize import NonFiniteObjectiveError
 
 DEFAULT_MODEL = "efficientnet_lite0"
-PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep  # where our warnings come from
+# samplevis's own warnings come from files in here
+PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
 INTERRUPTED = 130  # the shell's status after Ctrl-C; what was computed is on disk
 USAGE = 2  # bad input, as argparse exits for a bad flag
 
@@ -450,9 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p, objective=True):
         p.set_defaults(command_parser=p)  # for error messages in its flags
         p.add_argument("--model", default=DEFAULT_MODEL,
-                       help=f"zoo or Keras application name, .keras or .h5 file, or module:function "
-                            f"or file.py:function returning a model (default {DEFAULT_MODEL}, "
-                            "offline)")
+                       help=f"zoo or Keras application name, .keras or .h5 file, or "
+                            f"module:function or file.py:function returning a model (default "
+                            f"{DEFAULT_MODEL}, offline)")
         if objective:
             p.add_argument("--objective", required=True,
                            help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`)")
