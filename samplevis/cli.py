@@ -330,7 +330,7 @@ def cmd_sample(args) -> int:
                                   f"Lower --optimize-steps to {err.steps} or less",
                                   during="while optimizing the chains' starts, "), file=sys.stderr)
         return 2
-    report = run_report(obj, result, init_files=args.init if "init" in opts else None)
+    report = run_report(obj, result, init_files=args.init)
     paths, in_out = _written(lambda folder: _write_sample(folder, result, report), out)
     for path in paths:
         print(path)
