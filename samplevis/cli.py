@@ -21,6 +21,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from samplevis.models import UnknownLayerError
+
 if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
     from samplevis.optimize import NonFiniteObjectiveError
 
@@ -598,11 +600,14 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"samplevis: {err}", file=sys.stderr)
         return USAGE
-    except ValueError as err:
+    except UnknownLayerError as err:
         # the layers of the model this command loaded, not those of the default one
-        message = str(err).replace("`model.layer_names` or `samplevis layers`",
-                                   f"`samplevis layers --model {getattr(args, 'model', '')}`")
+        message = (f"{err.problem} List all names with `samplevis layers --model "
+                   f"{getattr(args, 'model', '')}`.")
         print(f"samplevis: {_in_flags(message, args.command_parser)}", file=sys.stderr)
+        return USAGE
+    except ValueError as err:
+        print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
         return USAGE
     except OSError as err:  # a disk that refuses a file (full, read-only, removed)
         print(f"samplevis: {err}", file=sys.stderr)

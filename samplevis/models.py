@@ -52,7 +52,16 @@ def _extra_colon_hint(name: str, known: set[str]) -> str:
 
 
 class UnknownLayerError(ValueError):
-    """A layer name the model does not have; the message lists the closest names."""
+    """A layer name the model does not have; the message lists the closest names.
+
+    `problem` is the message without `names_hint`, the closing sentence on where to find every
+    name, so that a caller with another way to list them (the command line) can say its own.
+    """
+
+    def __init__(self, problem: str, names_hint: str = ""):
+        super().__init__(f"{problem} {names_hint}".strip())
+        self.problem = problem
+        self.names_hint = names_hint
 
 
 class Model:
@@ -157,7 +166,7 @@ class Model:
                 hint = f" Closest layer names: {', '.join(close)}." if close else ""
                 hint += _extra_colon_hint(key, known)
                 raise UnknownLayerError(
-                    f"model {self.name!r} has no layer {name!r}.{hint} {self._names_hint}"
+                    f"model {self.name!r} has no layer {name!r}.{hint}", self._names_hint
                 )
 
     def layers_info(self) -> list[LayerInfo]:

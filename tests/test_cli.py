@@ -36,6 +36,18 @@ def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_pat
     assert "exactly 0" not in capsys.readouterr().err
 
 
+def test_sample_of_a_dead_unit_says_which_chains_and_names_the_flags_to_try(tmp_path, capsys):
+    code = cli.main(["sample", "--model", "conftest:dead_keras_model", "--objective", "dead:0",
+                     "--size", "16", "--num-chains", "2", "--num-results", "2",
+                     "--num-burnin-steps", "2", "--optimize-steps", "4", "--temperature", "0.1",
+                     "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    assert ("samplevis: chains [0, 1] start with objective <= 0 and no gradient after "
+            "optimization and 2 re-seeded tries (a dead unit?); they sample near the prior. Try "
+            "another seed (--seed 1, say), or start from images the unit responds to (--init)."
+            ) in capsys.readouterr().err
+
+
 def test_render_whose_objective_turns_nan_writes_the_last_finite_images(tmp_path, capsys):
     code = cli.main(["render", "--model", "conftest:blowup_keras_model", "--objective",
                      "blowup:0", "--size", "16", "--thresholds", "2", "2000",

@@ -323,8 +323,8 @@ def render(
             warnings.warn(
                 f"chains {np.flatnonzero(dead).tolist()} start with objective <= 0 and no "
                 f"gradient after optimization and {RESEEDS} re-seeded tries ({cause}); they "
-                "sample near the prior. Try other seeds, or start from images the unit responds "
-                "to (hmc_opts['init']).", stacklevel=2,
+                "sample near the prior. Try another seed (seed=1, say), or start from images the "
+                "unit responds to (hmc_opts['init']).", stacklevel=2,
             )
         prior_weight = opts["prior_weight"]
         if prior_weight is None:
