@@ -404,12 +404,15 @@ def run_report(objective, result, init_files: list[str] | None = None) -> dict:
     """What `samplevis sample` records beside the images: options (the chains' start as
     "optimize", "prior", or the `init_files` the images came from), temperature, activations and
     MCMC diagnostics."""
-    init = result.options["init"]
+    options = dict(result.options)
+    init = options["init"]
     if not isinstance(init, str):
         init = list(init_files) if init_files else f"images {list(init.shape)}"
+    if init != "optimize":
+        del options["optimize_steps"]  # nothing was optimized
     return {
         "objective": objective.name,
-        "options": dict(result.options) | {"init": init},
+        "options": options | {"init": init},
         "seed": result.seed,
         "temperature": result.temperature,
         "temperatures": result.temperatures,  # per stage of tuning T

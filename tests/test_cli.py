@@ -102,6 +102,7 @@ def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
     assert code == 0
     report = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
     assert report["options"]["init"] == [str(tmp_path / "stripes.png")]
+    assert "optimize_steps" not in report["options"]  # the given images were not optimized
     expected = io.load_images([tmp_path / "stripes.png"], 16)[0]
     starts = iio.imread(tmp_path / "out" / "starts.png") / 255.0  # two chains side by side
     for c in range(2):
