@@ -69,10 +69,11 @@ class Model:
 
     Args:
         keras_model: a functional `keras.Model` with one input of shape [B, H, W, 3] (H and W may be
-            None for fully convolutional networks).
+            None for fully convolutional networks), or [B, H, W, 1] for a greyscale network, which
+            sees the mean of the images' three colour channels.
         value_range: (lo, hi): images in [0, 1] are mapped linearly to [lo, hi] before `preprocess`.
-        preprocess: optional function of a float32 tensor [B, H, W, 3] in `value_range` returning the
-            network input (for example mean/std normalization).
+        preprocess: optional function of a float32 tensor [B, H, W, 3] (greyscale: [B, H, W, 1]) in
+            `value_range` returning the network input (for example mean/std normalization).
         name: a display name (defaults to the Keras model's name).
     """
 
@@ -104,11 +105,13 @@ class Model:
                 "keras.Model(x, network(x))."
             )
         shape = tuple(inputs[0].shape)
-        if len(shape) != 4 or shape[-1] != 3:
+        if len(shape) != 4 or shape[-1] not in (1, 3):
             raise ValueError(
-                f"the model input must have shape [B, H, W, 3]; {keras_model.name!r} takes {shape}."
+                f"the model input must have shape [B, H, W, 3], or [B, H, W, 1] for a greyscale "
+                f"network; {keras_model.name!r} takes {shape}."
             )
         self.keras_model = keras_model
+        self.greyscale = shape[-1] == 1
         self._set_input(value_range, preprocess, name or keras_model.name, shape[1], shape[2])
 
     def _set_input(self, value_range: tuple[float, float], preprocess: Callable | None, name: str,
@@ -133,8 +136,11 @@ class Model:
         # (layer, its copy with a redirected ReLU) pairs; see refresh_redirected_weights
         self._redirect_copies: list[tuple] = []
 
+    greyscale = False  # whether the network takes one channel (the images' RGB mean)
+
     def __repr__(self) -> str:
         size = "any size" if self.input_size is None else f"{self.input_size[0]}x{self.input_size[1]}"
+        size += ", greyscale" if self.greyscale else ""
         return f"samplevis.Model({self.name!r}, input {size}, value_range={self.value_range})"
 
     # ----- names -----------------------------------------------------------------------------
@@ -182,13 +188,16 @@ class Model:
 
     # ----- forward passes ----------------------------------------------------------------------
     def to_input(self, images):
-        """Map images in [0, 1] to the network's input: resize, value range, preprocessing."""
+        """Map images in [0, 1] to the network's input: resize, grey (for a greyscale network),
+        value range, preprocessing."""
         import tensorflow as tf
 
         images = tf.convert_to_tensor(images, tf.float32)
         check_images(images)
         if self.input_size is not None and tuple(images.shape[1:3]) != self.input_size:
             images = tf.image.resize(images, self.input_size, method="bilinear")
+        if self.greyscale:
+            images = tf.reduce_mean(images, axis=-1, keepdims=True)
         lo, hi = self.value_range
         x = images * (hi - lo) + lo
         return self.preprocess(x) if self.preprocess is not None else x

@@ -41,11 +41,13 @@ class InterruptingBar:
 
 
 def gabor_keras_model(angles=GABOR_ANGLES, input_shape=(None, None, 3)):
-    """A fully convolutional model: one ReLU'd Gabor filter per channel, on the grey image."""
+    """A fully convolutional model: one ReLU'd Gabor filter per channel, on the grey image (the
+    mean of R, G and B; with input_shape [..., 1] the network takes that grey image itself)."""
     import keras
 
     kernels = np.stack([gabor_kernel(a) for a in angles], axis=-1)  # [15, 15, C]
-    weights = np.repeat(kernels[:, :, None, :] / 3.0, 3, axis=2)  # same filter on R, G, B
+    colours = input_shape[-1]
+    weights = np.repeat(kernels[:, :, None, :] / colours, colours, axis=2)  # same on R, G, B
     inputs = keras.Input(input_shape)
     conv = keras.layers.Conv2D(len(angles), 15, padding="valid", use_bias=False, name="gabor")
     outputs = keras.layers.ReLU(name="gabor_relu")(conv(inputs))

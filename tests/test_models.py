@@ -133,10 +133,33 @@ def test_wrong_image_rank_and_channels_say_the_fix(tiny_model):
         tiny_model(np.zeros([1, 32, 32, 4], np.float32))
 
 
+def test_a_greyscale_network_sees_the_mean_of_the_colour_channels():
+    import samplevis
+    from conftest import gabor_keras_model
+    from samplevis import objectives
+
+    # The RGB network filters the mean of R, G and B; the greyscale one gets that mean as input.
+    rgb = Model(gabor_keras_model())
+    grey = Model(gabor_keras_model(input_shape=(None, None, 1)))
+    assert grey.greyscale and not rgb.greyscale and "greyscale" in repr(grey)
+    images = np.random.default_rng(0).uniform(size=(2, 24, 24, 3)).astype(np.float32)
+    np.testing.assert_allclose(grey.features(images, "gabor_relu")["gabor_relu"],
+                               rgb.features(images, "gabor_relu")["gabor_relu"], atol=1e-5)
+    # same gradients, so the same preferred images
+    obj = objectives.channel("gabor_relu", 1)
+    a, b = (samplevis.render_vis(m, obj, param_f=lambda: samplevis.param.image(24),
+                                 thresholds=(16,), seed=0, progress=False)[-1]
+            for m in (grey, rgb))
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
+
 def test_non_image_models_are_refused():
     inputs = keras.Input((10,))
-    with pytest.raises(ValueError, match=r"\[B, H, W, 3\]"):
+    with pytest.raises(ValueError, match=r"\[B, H, W, 3\], or \[B, H, W, 1\] for a greyscale"):
         Model(keras.Model(inputs, keras.layers.Dense(2)(inputs)))
+    inputs = keras.Input((8, 8, 4))
+    with pytest.raises(ValueError, match=r"takes \(None, 8, 8, 4\)"):
+        Model(keras.Model(inputs, keras.layers.Identity()(inputs)))
     with pytest.raises(TypeError, match="keras.Model"):
         Model(lambda x: x)
 
