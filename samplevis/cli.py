@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from samplevis.models import UnknownLayerError
+from samplevis.models import ResizeWarning, UnknownLayerError
 
 if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
     from samplevis.optimize import NonFiniteObjectiveError
@@ -580,7 +580,13 @@ def _warnings_in_flags(parser: argparse.ArgumentParser) -> Iterator[None]:
     show = warnings.showwarning
 
     def show_in_flags(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, UserWarning) and filename.startswith(PACKAGE_FOLDER):
+        if isinstance(message, ResizeWarning):
+            height, width = message.input_size
+            fix = (f"Render at that size: --size {height}." if height == width else
+                   f"The command line renders square images; for {height}x{width} use the "
+                   f"Python API: param.image({width}, {height}).")
+            print(f"samplevis: {message.problem} {fix}", file=sys.stderr)
+        elif issubclass(category, UserWarning) and filename.startswith(PACKAGE_FOLDER):
             print(f"samplevis: {_in_flags(str(message), parser)}", file=sys.stderr)
         else:
             show(message, category, filename, lineno, file, line)

@@ -64,6 +64,18 @@ class UnknownLayerError(ValueError):
         self.names_hint = names_hint
 
 
+class ResizeWarning(UserWarning):
+    """Images whose size a fixed-input network changes in a way that misleads: it stretches them
+    to another aspect, or shrinks them and loses their finer detail. `input_size` is the network's
+    (H, W), for callers that say the fix in their own terms."""
+
+    def __init__(self, problem: str, input_size: tuple[int, int]):
+        height, width = input_size
+        super().__init__(f"{problem} Render at that size: param.image({width}, {height}).")
+        self.problem = problem
+        self.input_size = input_size
+
+
 class Model:
     """A functional Keras image model prepared for feature visualization.
 
@@ -185,6 +197,22 @@ class Model:
                 channels = shape[-1] if shape else None
                 rows.append(LayerInfo(layer.name, type(layer).__name__, shape, channels))
         return rows
+
+    def resize_warning(self, height: int, width: int) -> ResizeWarning | None:
+        """What is lost when images of `height` x `width` px meet the network's fixed input: None
+        when its input takes any size, this size, or a larger one of the same aspect (a bilinear
+        upsample adds no artefact of its own)."""
+        if self.input_size is None or (height, width) == self.input_size:
+            return None
+        net_h, net_w = self.input_size
+        if abs(height * net_w - width * net_h) > 0.02 * width * net_h:  # aspects differ by > 2 %
+            how = "stretched"
+        elif height > net_h:
+            how = "shrunk, losing their finer detail,"
+        else:
+            return None
+        return ResizeWarning(f"images of {height}x{width} px are {how} to the {net_h}x{net_w} px "
+                             f"input of model {self.name!r}.", self.input_size)
 
     # ----- forward passes ----------------------------------------------------------------------
     def to_input(self, images):

@@ -323,6 +323,9 @@ def render_vis(
     if not is_int(relu_redirect_steps) or relu_redirect_steps < 0:
         raise ValueError(f"relu_redirect_steps must be an int >= 0; got {relu_redirect_steps!r}.")
     image_param = _resolve_param(param_f)
+    resized = model.resize_warning(image_param.height, image_param.width)
+    if resized is not None:
+        warnings.warn(resized, stacklevel=2)
     program = _program(model, objective, image_param, _resolve_transforms(transforms), optimizer)
     if relu_redirect_steps:  # the user may have set new weights since the last call
         model.refresh_redirected_weights()

@@ -57,6 +57,16 @@ def gabor_keras_model(angles=GABOR_ANGLES, input_shape=(None, None, 3)):
     return model
 
 
+def wide_gabor_keras_model():
+    """The Gabor model with a fixed input 24 px high and 32 px wide."""
+    return gabor_keras_model(input_shape=(24, 32, 3))
+
+
+def fixed_gabor_keras_model():
+    """The Gabor model with a fixed input of 16 x 16 px."""
+    return gabor_keras_model(input_shape=(16, 16, 3))
+
+
 def blowup_keras_model():
     """One channel, -log(0.7 - grey level) per pixel: maximizing it brightens the image until the
     log turns NaN."""

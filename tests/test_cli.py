@@ -48,6 +48,25 @@ def test_sample_of_a_dead_unit_says_which_chains_and_names_the_flags_to_try(tmp_
             ) in capsys.readouterr().err
 
 
+def test_images_a_fixed_input_resizes_are_warned_about_with_the_size_to_use(tmp_path, capsys):
+    code = cli.main(["render", "--model", "conftest:fixed_gabor_keras_model", "--objective",
+                     "gabor_relu:0", "--size", "32", "--steps", "2", "--out", str(tmp_path),
+                     "--quiet"])
+    assert code == 0
+    assert ("samplevis: images of 32x32 px are shrunk, losing their finer detail, to the 16x16 px "
+            "input of model 'conftest.fixed_gabor_keras_model'. Render at that size: --size 16.\n"
+            ) in capsys.readouterr().err
+    code = cli.main(["sample", "--model", "conftest:wide_gabor_keras_model", "--objective",
+                     "gabor_relu:0", "--size", "24", "--num-chains", "1", "--num-results", "2",
+                     "--num-burnin-steps", "2", "--optimize-steps", "2", "--temperature-steps",
+                     "0", "--out", str(tmp_path / "wide"), "--quiet"])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert err.count("samplevis: images of 24x24 px are stretched to the 24x32 px input of model "
+                     "'conftest.wide_gabor_keras_model'. The command line renders square images; "
+                     "for 24x32 use the Python API: param.image(32, 24).\n") == 1
+
+
 def test_render_whose_objective_turns_nan_writes_the_last_finite_images(tmp_path, capsys):
     code = cli.main(["render", "--model", "conftest:blowup_keras_model", "--objective",
                      "blowup:0", "--size", "16", "--thresholds", "2", "2000",

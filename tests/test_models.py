@@ -1,4 +1,6 @@
 """Model: preprocessing to the value range, cached extractors, errors that name the fix."""
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -151,6 +153,37 @@ def test_a_greyscale_network_sees_the_mean_of_the_colour_channels():
                                  thresholds=(16,), seed=0, progress=False)[-1]
             for m in (grey, rgb))
     np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_images_a_fixed_input_would_stretch_or_shrink_are_warned_about():
+    import samplevis
+    from conftest import gabor_keras_model, wide_gabor_keras_model
+    from samplevis import objectives, param
+    from samplevis.models import ResizeWarning
+
+    model = Model(wide_gabor_keras_model())  # input 24 px high, 32 px wide
+    for height, width in [(24, 32), (12, 16), (23, 31)]:  # its size, or its aspect and smaller
+        assert model.resize_warning(height, width) is None
+    for height, width, how in [(24, 24, "stretched"), (32, 24, "stretched"),
+                               (48, 64, "shrunk, losing their finer detail,")]:
+        warning = model.resize_warning(height, width)
+        assert warning.input_size == (24, 32)
+        assert str(warning) == (f"images of {height}x{width} px are {how} to the 24x32 px input of "
+                                f"model 'gabor_net'. Render at that size: param.image(32, 24).")
+    assert Model(gabor_keras_model()).resize_warning(500, 7) is None  # any size goes
+    obj = objectives.channel("gabor_relu", 0)
+    small = dict(num_chains=1, num_results=2, num_burnin_steps=2, optimize_steps=2,
+                 num_transforms=0, temperature_steps=0)
+    for size, expected in [((24, 24), 1), ((32, 24), 0)]:  # param.image takes (w, h)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            samplevis.render_vis(model, obj, param_f=param.image(*size), thresholds=(2,),
+                                 progress=False)
+            samplevis.render(model, obj, param_f=param.image(*size), hmc_opts=small,
+                             progress=False)
+        resized = [w for w in caught if issubclass(w.category, ResizeWarning)]
+        assert len(resized) == 2 * expected  # once each: render's own optimization is quiet
+        assert all(w.filename == __file__ for w in resized)  # at the caller's line
 
 
 def test_non_image_models_are_refused():

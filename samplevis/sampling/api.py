@@ -74,12 +74,15 @@ def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
         return tuple(tf.constant(s, tf.float32) for s in state), False
     if init == "prior":
         return normal_state(image_param.state_shapes, seed, 1.0), False
+    from samplevis.models import ResizeWarning
     from samplevis.optimize import render_vis
 
-    rendering = render_vis(
-        model, objective, param_f=image_param, thresholds=(opts["optimize_steps"],),
-        seed=seed, progress=progress, return_state=True,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResizeWarning)  # render has said it
+        rendering = render_vis(
+            model, objective, param_f=image_param, thresholds=(opts["optimize_steps"],),
+            seed=seed, progress=progress, return_state=True,
+        )
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
@@ -229,6 +232,9 @@ def render(
     objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     image_param = _image_param(param_f, opts)
+    resized = model.resize_warning(image_param.height, image_param.width)
+    if resized is not None:
+        warnings.warn(resized, stacklevel=2)
     base = as_seed(seed)
 
     starts, interrupted = _initial_state(
