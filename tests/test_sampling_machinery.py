@@ -280,6 +280,18 @@ def test_ess_is_nan_like_rhat_below_four_draws():
     assert np.all(np.isfinite(diagnostics.ess_per_chain(np.tile(draws, (2, 1))[:4])))
 
 
+def test_ess_of_anticorrelated_draws_is_capped_at_n_log10_n():
+    n = 100
+    alternating = np.array([(-1.0) ** i for i in range(n)])  # TFP: infinite or negative
+    flip = np.random.default_rng(0).normal(size=n // 2)
+    antithetic = np.stack([flip, -flip], 1).ravel()  # pairs that cancel
+    ess = diagnostics.ess_per_chain(np.stack([alternating, antithetic], 1))
+    np.testing.assert_allclose(ess, [n * 2.0, n * 2.0])  # log10(100) = 2
+    four = diagnostics.ess_per_chain(np.array([[1.0, 2.0, 1.0, 2.0]]).T)
+    np.testing.assert_allclose(four, [4 * np.log10(4)])
+    assert np.isnan(diagnostics.ess_per_chain(np.ones((6, 1))))[0]  # never varies: no ESS
+
+
 def test_ess_does_not_log_tensorflow_warnings_about_its_own_fft(caplog):
     draws = np.random.default_rng(0).normal(size=(100, 3))
     ess = diagnostics.ess_per_chain(draws)

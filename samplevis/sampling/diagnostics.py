@@ -42,7 +42,8 @@ class Diagnostics:
       divergences: divergent sampling steps (non-finite or energy error > 1000).
       num_steps: sampling steps per chain.
       rhat: split R-hat of `scalar` within each chain (NaN with < 4 draws).
-      ess: effective sample size of `scalar` per chain (NaN with < 4 draws).
+      ess: effective sample size of `scalar` per chain (NaN with < 4 draws; at most
+        n·log10(n) for n draws).
       rhat_across_chains: split R-hat of `scalar` treating chains as one
         population; large values mean the chains sit in different modes.
       scalar: the name of the traced scalar R-hat and ESS are computed on.
@@ -175,19 +176,23 @@ def _quiet_complex_casts() -> Iterator[None]:
 
 
 def ess_per_chain(draws: np.ndarray) -> np.ndarray:
-    """Effective sample size of each column of [n, C] draws, [C]; NaN when n < 4.
+    """Effective sample size of each column of [n, C] draws, [C]; NaN when n < 4 or a column
+    never varies, at most n·log10(n).
 
     Below 4 draws there is no autocorrelation to estimate (TFP returns inf for 2 or 3), and
-    R-hat is NaN there too.
+    R-hat is NaN there too. Anticorrelated draws can make the autocorrelation sum vanish or turn
+    negative, and TFP's estimate infinite or negative; like Stan, the ESS is capped at n·log10(n).
     """
     draws = np.asarray(draws, np.float64)
-    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+    n = draws.shape[0]
+    if n < MIN_DRAWS_FOR_RHAT:
         return np.full(draws.shape[1:], np.nan)
     with _quiet_complex_casts():
         ess = tfp.mcmc.effective_sample_size(
             tf.constant(draws), filter_beyond_positive_pairs=True
-        )
-    return ess.numpy()
+        ).numpy()
+    cap = n * math.log10(n)
+    return np.where(np.isnan(ess) | ((ess >= 0) & (ess <= cap)), ess, cap)
 
 
 def _rate(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, ...]:
