@@ -434,3 +434,22 @@ def test_prior_images_that_beat_given_starts_are_warned_about_without_optimizer_
     assert "Start from images the unit responds to more" in messages[0]
     assert "optimize_steps" not in messages[0]  # these starts were not optimized
     assert caught[[str(w.message) for w in caught].index(messages[0])].filename == __file__
+
+
+def test_samples_that_lost_most_of_the_gain_t_was_set_for_are_warned_about(result):
+    from samplevis.sampling.api import _lost_gain_warning
+
+    assert result.gain_ratio >= 0.4 and _lost_gain_warning(result) is None
+    # Samples at the prior's level keep none of the gain: T did not hold the chains.
+    fallen = dataclasses.replace(
+        result, activations=np.full_like(result.activations, result.prior_activation))
+    assert fallen.gain_ratio == 0
+    assert _lost_gain_warning(fallen) == (
+        f"the samples keep 0.00 of the starts' gain over prior images, against "
+        f"target_ratio=0.8: the chains fell further than the temperature T = "
+        f"{result.temperature:.3g} aimed at. Tune T (hmc_opts['temperature_steps']), or give a "
+        "lower hmc_opts['temperature'].")
+    tuned = dataclasses.replace(fallen, options=dict(fallen.options, temperature_steps=20))
+    assert "Tune T for longer" in _lost_gain_warning(tuned)
+    given = dataclasses.replace(fallen, options=dict(fallen.options, temperature=0.1))
+    assert _lost_gain_warning(given) is None  # the user chose T

@@ -126,6 +126,21 @@ def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[str]:
     return messages
 
 
+def _lost_gain_warning(result: SampleResult) -> str | None:
+    """A run whose samples kept under half the share of the starts' gain that T was set for (by
+    the rule and tuning, not given): the chains fell further than the temperature aimed at."""
+    target = result.options["target_ratio"]
+    kept = result.gain_ratio
+    if result.options["temperature"] is not None or not kept < target / 2:  # NaN: nothing to say
+        return None
+    tuned = result.options["temperature_steps"]
+    fix = f"Tune T{' for longer' if tuned else ''} (hmc_opts['temperature_steps'])"
+    return (f"the samples keep {kept:.2f} of the starts' gain over prior images, against "
+            f"target_ratio={target}: the chains fell further than the temperature "
+            f"T = {result.temperature:.3g} aimed at. {fix}, or give a lower "
+            "hmc_opts['temperature'].")
+
+
 def _dead(energy, starts: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
     """Chains whose start is dead, bool [C]: objective <= 0 and no gradient to climb (a ReLU unit
     off at every position and view). An objective below 0 that still has a gradient is alive,
@@ -257,9 +272,7 @@ def render(
             warnings.warn(f"render interrupted; returning the chains' starts {kept}.",
                           stacklevel=3)
         diagnostics = diagnose(run, "activation") if run is not None else None
-        for message in _chain_warnings(diagnostics, opts["adapt_step_size"]):
-            warnings.warn(message, stacklevel=3)
-        return SampleResult(
+        sampled = SampleResult(
             images=_frozen(_images(image_param, samples)),
             activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),
             init_images=_frozen(image_param.to_image(starts).numpy()),
@@ -274,6 +287,11 @@ def render(
             seed=_frozen(base.numpy()),
             options=types.MappingProxyType(opts),
         )
+        messages = _chain_warnings(diagnostics, opts["adapt_step_size"])
+        messages += [m for m in [_lost_gain_warning(sampled)] if m]
+        for message in messages:
+            warnings.warn(message, stacklevel=3)
+        return sampled
 
     def build_kernel(energy, state, step_size, num_burnin_steps: int):
         """The options' kernel, its mass measured at `state` and T of `energy`."""
