@@ -252,7 +252,8 @@ def cmd_render(args) -> int:
     try:
         rendering = samplevis.render_vis(
             model, obj, param_f=lambda: param.image(args.size, batch=args.batch),
-            thresholds=thresholds, seed=args.seed, progress=not args.quiet, return_state=True,
+            transforms=None if args.transforms else (), thresholds=thresholds, seed=args.seed,
+            progress=not args.quiet, return_state=True,
         )
     except samplevis.NonFiniteObjectiveError as err:
         images, steps = err.images, err.steps
@@ -467,11 +468,19 @@ def build_parser() -> argparse.ArgumentParser:
                            help="same seed and options, same images (default 0)")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = sub.add_parser("layers", help="list the layers of a model and their channel counts")
+    p = sub.add_parser(
+        "layers", help="list the layers of a model and their channel counts",
+        description="List the layers of --model that objectives can name: layer name, type, "
+                    "output shape and channel count (an objective's channel runs from 0 to the "
+                    "count - 1).")
     common(p, objective=False)
     p.set_defaults(func=cmd_layers)
 
-    p = sub.add_parser("render", help="optimize images for an objective and write PNGs")
+    p = sub.add_parser(
+        "render", help="optimize images for an objective and write PNGs",
+        description="Optimize images for an objective by gradient ascent (FFT, colour-"
+                    "decorrelated images seen through random transforms) and write "
+                    "<objective>_<step>_<i>.png to --out at every threshold.")
     common(p)
     p.add_argument("--steps", type=_positive_int, default=512,
                    help="optimization steps (default 512)")
@@ -481,7 +490,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_positive_int, default=128,
                    help="image size in pixels (default 128)")
     p.add_argument("--batch", type=_positive_int, default=1,
-                   help="images rendered at once (seeds differ)")
+                   help="images rendered at once, each from its own start (default 1)")
+    p.add_argument("--no-transforms", dest="transforms", action="store_false",
+                   help="optimize the image as the network sees it, without the random "
+                        "transforms (a 12 px grey border, shifts of up to 12 px, scale and "
+                        "rotation: much of a small image)")
     p.set_defaults(func=cmd_render)
 
     p = sub.add_parser(

@@ -25,6 +25,22 @@ def test_render_writes_one_png_per_threshold(tmp_path, capsys):
     assert str(pngs[0]) in capsys.readouterr().out
 
 
+def test_render_without_transforms_writes_what_render_vis_gives_without_them(tmp_path):
+    import samplevis
+    from samplevis import objectives, param
+
+    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "24",
+                     "--steps", "16", "--no-transforms", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    written = iio.imread(tmp_path / "channel__gabor_relu___1_0016_0.png") / 255.0
+    model = cli.load_model(GABOR)
+    for transforms, matches in [((), True), (None, False)]:
+        image = samplevis.render_vis(model, objectives.channel("gabor_relu", 1),
+                                     param_f=lambda: param.image(24), transforms=transforms,
+                                     thresholds=(16,), seed=0, progress=False)[-1][0]
+        assert (np.abs(written - image).max() <= 1 / 255) == matches
+
+
 def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_path, capsys):
     code = cli.main(["render", "--model", "conftest:dead_keras_model", "--objective", "dead:0",
                      "--size", "16", "--steps", "8", "--out", str(tmp_path), "--quiet"])
