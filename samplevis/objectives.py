@@ -171,12 +171,13 @@ def _channel_index(n_channel) -> int:
 
 
 def _check_channel(acts: tf.Tensor, layer: str, n_channel: int,
-                   noun: tuple[str, str] = ("channel", "channels")) -> None:
+                   noun: tuple[str, str] = ("channel", "channels"), note: str = "") -> None:
+    """Raise naming the layer's count when `n_channel` is outside it; `note` ends the message."""
     count = acts.shape[-1]
     if count is not None and not 0 <= n_channel < count:
         raise ValueError(
             f"{noun[0]} {n_channel} is out of range for layer {layer!r}, which has {count} "
-            f"{noun[1]} (valid: 0..{count - 1})."
+            f"{noun[1]} (valid: 0..{count - 1}).{note}"
         )
 
 
@@ -364,9 +365,12 @@ def class_logit(label: int | str, layer: str = "logits", batch: int | None = Non
     else:
         raise TypeError(f"class_logit takes a class index or label name; got {label!r}.")
 
+    note = (f" {label!r} is class {index} of ImageNet's 1000, which labels name; give this "
+            "model's class index instead." if isinstance(label, str) else "")
+
     def per_image(T):
         acts = T(layer)
-        _check_channel(acts, layer, index, ("class", "classes"))
+        _check_channel(acts, layer, index, ("class", "classes"), note)
         return acts[:, index] if len(acts.shape) == 2 else _spatial_mean(acts[..., index])
 
     return _objective(f"class_logit({index}, layer={layer!r})", [layer], per_image, batch)

@@ -53,8 +53,12 @@ def test_class_logit_by_index_reads_the_logit(tiny_model, images, acts):
     got = values(tiny_model, objectives.class_logit(3), images)
     np.testing.assert_allclose(got, acts["logits"][:, 3], rtol=1e-5)
     with pytest.raises(ValueError, match=r"^class 5 is out of range for layer 'logits', which has "
-                                         r"5 classes \(valid: 0\.\.4\)"):
+                                         r"5 classes \(valid: 0\.\.4\)\.$"):
         values(tiny_model, objectives.class_logit(5), images)
+    with pytest.raises(ValueError, match=r"^class 8 is out of range .* \(valid: 0\.\.4\)\. "
+                                         r"'hen' is class 8 of ImageNet's 1000, which labels name; "
+                                         r"give this model's class index instead\.$"):
+        values(tiny_model, objectives.class_logit("hen"), images)
 
 
 def test_class_logit_in_lucids_argument_order_names_ours():
