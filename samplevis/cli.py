@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import importlib
 import importlib.util
+import json
 import math
 import os
 import re
@@ -340,13 +341,8 @@ def cmd_sample(args) -> int:
     if len(result.images) == 1:
         print("samplevis: std.png needs 2 samples per chain or more; not written.",
               file=sys.stderr)
-    if result.diagnostics is not None:
-        if math.isfinite(result.activation_ratio):  # NaN without samples, or at a* = 0
-            gain = (f" and {result.gain_ratio:.2f} of their gain over prior images"
-                    if math.isfinite(result.gain_ratio) else "")
-            print(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}",
-                  file=sys.stderr)
-        print(result.diagnostics.summary(), file=sys.stderr)
+    for line in report["summary"]:
+        print(line, file=sys.stderr)
     if result.interrupted:
         kept = ("the samples drawn so far" if len(result.images)
                 else "the chains' starts; no samples had been drawn")
@@ -374,8 +370,10 @@ def _init(values: list[str], size: int, num_chains: int):
     return np.repeat(images, num_chains // len(images), axis=0)
 
 
+# The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.
+SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 # What `sample` writes that another run may not overwrite (other sample counts or chains).
-SAMPLE_FILES = re.compile(r"sample_chain\d+_\d+\.png|samples\.gif|std\.png")
+SAMPLE_FILES = re.compile(rf"{SAMPLE_PNG.pattern}|samples\.gif|std\.png")
 
 
 def _write_sample(folder: Path, result, report: dict) -> list[Path]:
@@ -403,8 +401,9 @@ def _write_sample(folder: Path, result, report: dict) -> list[Path]:
 
 def run_report(objective, result, init_files: list[str] | None = None) -> dict:
     """What `samplevis sample` records beside the images: options (the chains' start as
-    "optimize", "prior", or the `init_files` the images came from), temperature, activations and
-    MCMC diagnostics."""
+    "optimize", "prior", or the `init_files` the images came from), temperature, activations,
+    MCMC diagnostics, and `summary`, the lines the command prints about the run at its end (the
+    gallery shows them too)."""
     options = dict(result.options)
     init = options["init"]
     if not isinstance(init, str):
@@ -425,7 +424,21 @@ def run_report(objective, result, init_files: list[str] | None = None) -> dict:
         "activation_ratio": result.activation_ratio if len(result.images) else None,
         "gain_ratio": result.gain_ratio if len(result.images) else None,  # of a* - a0
         "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
+        "summary": _summary(result),
     }
+
+
+def _summary(result) -> list[str]:
+    """The share of the starts' activation (and gain) the samples kept and the diagnostics' line;
+    none before the first sampling block."""
+    if result.diagnostics is None:
+        return []
+    lines = []
+    if math.isfinite(result.activation_ratio):  # NaN without samples, or at a* = 0
+        gain = (f" and {result.gain_ratio:.2f} of their gain over prior images"
+                if math.isfinite(result.gain_ratio) else "")
+        lines.append(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}")
+    return lines + [result.diagnostics.summary()]
 
 
 def cmd_gallery(args) -> int:
@@ -440,10 +453,61 @@ def cmd_gallery(args) -> int:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".gif"))
     if not files:
         raise UsageError(f"no .png or .gif files under {str(folder)!r}.")
-    page = io.save_gallery(folder / "index.html",
-                           [(p.relative_to(folder).as_posix(),) * 2 for p in files])
+    runs = [run for run in map(_sample_run, sorted(folder.rglob("diagnostics.json"))) if run]
+    shown = {path for _, _, paths in runs for path in paths}
+    rest = [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
+    sections = [_run_section(report, run, paths, folder) for report, run, paths in runs]
+    page = io.save_gallery(folder / "index.html", sections + rest)
     print(page)
     return 0
+
+
+# A sample run's overview images, in the order the gallery shows them, with their captions.
+RUN_OVERVIEW = (
+    ("starts.png", "starts: one per chain, chain 0 first, in reading order"),
+    ("samples.gif", "samples: the chains side by side, one sample per frame"),
+    ("std.png", "per-pixel std across each chain's samples: bright where the unit lets the "
+                "image vary"),
+)
+
+
+def _sample_run(report_path: Path) -> tuple[dict, Path, list[Path]] | None:
+    """(the report, its folder, the folder's overview images then sample PNGs) for a folder
+    that `samplevis sample` wrote; None for any other diagnostics.json."""
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(report, dict) or not {"objective", "diagnostics"} <= report.keys():
+        return None
+    run = report_path.parent
+    overview = [run / name for name, _ in RUN_OVERVIEW if (run / name).is_file()]
+    samples = sorted((p for p in run.iterdir() if SAMPLE_PNG.fullmatch(p.name)),
+                     key=lambda p: tuple(map(int, SAMPLE_PNG.fullmatch(p.name).groups())))
+    return report, run, overview + samples
+
+
+def _run_section(report: dict, run: Path, paths: list[Path], page: Path):
+    """A sample run as a gallery section: its objective and summary, the overview images, then a
+    row of samples per chain."""
+    from samplevis import io
+
+    captions = dict(RUN_OVERVIEW)
+    overview = tuple((captions[p.name], p.relative_to(page).as_posix())
+                     for p in paths if p.name in captions)
+    chains: dict[int, list[tuple[str, str]]] = {}
+    for p in paths:
+        if match := SAMPLE_PNG.fullmatch(p.name):
+            chain, index = map(int, match.groups())
+            chains.setdefault(chain, []).append((f"chain {chain}, sample {index}",
+                                                 p.relative_to(page).as_posix()))
+    lines = [str(line) for line in report.get("summary") or []]
+    if report.get("interrupted"):
+        lines.append("The run was interrupted: these are the samples drawn before it stopped.")
+    rows = ((overview,) if overview else ()) + tuple(tuple(chains[c]) for c in sorted(chains))
+    where = run.relative_to(page).as_posix()
+    heading = report["objective"] + ("" if where == "." else f" ({where}/)")
+    return io.GallerySection(heading, tuple(lines), rows)
 
 
 def _slug(text: str) -> str:
@@ -555,7 +619,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="image size in pixels (default 128)")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("gallery", help="write index.html showing every PNG and GIF in a folder")
+    p = sub.add_parser(
+        "gallery", help="write index.html showing every PNG and GIF in a folder",
+        description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
+                    "that `samplevis sample` wrote shows as a section: the objective, what the "
+                    "samples kept and the MCMC diagnostics, the starts, the GIF and the std map, "
+                    "then a row of samples per chain.")
     p.add_argument("folder")
     p.set_defaults(command_parser=p)
     p.set_defaults(func=cmd_gallery)

@@ -6,6 +6,7 @@ which then replaces the target in one step, so an interrupted run never leaves a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import io as _io
 import json
@@ -250,29 +251,60 @@ def write_json(path: str | os.PathLike, obj) -> Path:
     return write_bytes(path, (text + "\n").encode())
 
 
-def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str]],
+@dataclasses.dataclass(frozen=True)
+class GallerySection:
+    """A titled part of a gallery page: `lines` of text, then `rows` of (caption, image file)
+    pairs. The first row wraps to the page's width (an overview); each later row stays on one
+    line, scrolling sideways when wider. Images show at their own size."""
+
+    heading: str
+    lines: tuple[str, ...] = ()
+    rows: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+
+def _is_pair(entry: object) -> bool:
+    return (isinstance(entry, (tuple, list)) and len(entry) == 2
+            and all(isinstance(part, str) for part in entry))
+
+
+def _figure(caption: str, src: str) -> str:
+    return (f'<figure><img src="{html.escape(quote(src))}" alt="{html.escape(caption)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _section_html(section: GallerySection) -> str:
+    lines = "".join(f"<p>{html.escape(line)}</p>" for line in section.lines)
+    rows = "".join(f"<div>{''.join(_figure(*pair) for pair in row)}</div>"
+                   for row in section.rows)
+    return f"<section><h2>{html.escape(section.heading)}</h2>{lines}{rows}</section>"
+
+
+def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str] | GallerySection],
                  title: str = "samplevis gallery") -> Path:
-    """Write an HTML page (a .html or .htm path) showing (caption, image file relative to the
-    page) pairs of strings, atomically.
+    """Write an HTML page (a .html or .htm path) showing, in order, (caption, image file relative
+    to the page) pairs of strings as thumbnails and `GallerySection`s, atomically.
 
     File names are URL-quoted, so '#', '?' and '%' in them still resolve."""
     _check_suffix(path, ".html", ".htm")
     entries = list(entries)
-    bad = [e for e in entries if not (isinstance(e, (tuple, list)) and len(e) == 2
-                                      and all(isinstance(part, str) for part in e))]
+    bad = [e for e in entries if not (_is_pair(e) or (
+        isinstance(e, GallerySection) and isinstance(e.heading, str)
+        and all(isinstance(line, str) for line in e.lines)
+        and all(_is_pair(pair) for row in e.rows for pair in row)))]
     if bad:
         raise ValueError(f"gallery entries are (caption, image file) pairs of strings, e.g. "
-                         f"('chain 0', 'sample_000.png'); got {bad[0]!r}.")
-    figures = "\n".join(
-        f'<figure><img src="{html.escape(quote(src))}" alt="{html.escape(cap)}">'
-        f"<figcaption>{html.escape(cap)}</figcaption></figure>"
-        for cap, src in entries
+                         f"('chain 0', 'sample_000.png'), or GallerySections of such pairs; got "
+                         f"{bad[0]!r}.")
+    body = "\n".join(
+        _section_html(e) if isinstance(e, GallerySection) else _figure(*e) for e in entries
     )
     page = (
         "<!doctype html>\n<html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>"
         "body{font-family:sans-serif}figure{display:inline-block;margin:8px;text-align:center}"
-        "img{width:192px;image-rendering:pixelated}</style></head>\n"
-        f"<body><h1>{html.escape(title)}</h1>\n{figures}\n</body></html>\n"
+        "img{width:192px;image-rendering:pixelated}section img{width:auto}"
+        "section{border-top:1px solid #ccc;margin-bottom:16px}"
+        "section>div+div{white-space:nowrap;overflow-x:auto}</style></head>\n"
+        f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
     )
     return write_bytes(path, page.encode())

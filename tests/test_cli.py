@@ -1,4 +1,5 @@
 """The samplevis command: render and sample write whole files; bad input exits with the fix."""
+import html
 import json
 import re
 import shutil
@@ -451,6 +452,33 @@ def test_a_model_file_keras_cannot_read_exits_2_naming_it(tmp_path, capsys):
     (tmp_path / "notes.keras").write_text("not a model")
     assert cli.main(["layers", "--model", str(tmp_path / "notes.keras")]) == 2
     assert "cannot read model file" in capsys.readouterr().err
+
+
+def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_chain(
+        tmp_path, capsys):
+    assert cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
+                     "--num-results", "4", "--num-chains", "2", "--num-burnin-steps", "4",
+                     "--optimize-steps", "8", "--temperature-steps", "0",
+                     "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    printed = [line for line in capsys.readouterr().err.splitlines()
+               if line.startswith(("samples keep", "acceptance probability"))]
+    assert len(printed) == 2
+    assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
+    cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
+              "--thresholds", "1", "--out", str(tmp_path / "renders"), "--quiet"])
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    section = re.search(r"<section>(.*)</section>", page, re.S).group(1)
+    assert f"<h2>{html.escape(cli._objective('gabor_relu:0').name)} (run/)</h2>" in section
+    assert all(f"<p>{html.escape(line)}</p>" in section for line in printed)
+    rows = re.findall(r"<div>(.*?)</div>", section)
+    assert re.findall(r'src="([^"]+)"', rows[0]) == ["run/starts.png", "run/samples.gif",
+                                                      "run/std.png"]
+    assert [re.findall(r'src="([^"]+)"', row) for row in rows[1:]] == [
+        [f"run/sample_chain{c}_{i:03d}.png" for i in range(4)] for c in range(2)]
+    outside = page.split("</section>")[1]  # the render's image, in the list after the runs
+    assert re.findall(r'src="([^"]+)"', outside) == [
+        p.relative_to(tmp_path).as_posix() for p in (tmp_path / "renders").glob("*.png")]
 
 
 def test_gallery_lists_every_image(tmp_path, capsys):
