@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from samplevis.models import ResizeWarning, UnknownLayerError
 
 if TYPE_CHECKING:  # the command imports TensorFlow only once it runs a job
+    from samplevis.io import GallerySection
     from samplevis.optimize import NonFiniteObjectiveError
 
 DEFAULT_MODEL = "efficientnet_lite0"
@@ -453,11 +454,11 @@ def cmd_gallery(args) -> int:
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".gif"))
     if not files:
         raise UsageError(f"no .png or .gif files under {str(folder)!r}.")
-    runs = [run for run in map(_sample_run, sorted(folder.rglob("diagnostics.json"))) if run]
-    shown = {path for _, _, paths in runs for path in paths}
+    runs = [run for run in (_run_section(report, folder)
+                            for report in sorted(folder.rglob("diagnostics.json"))) if run]
+    shown = {path for _, paths in runs for path in paths}
     rest = [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
-    sections = [_run_section(report, run, paths, folder) for report, run, paths in runs]
-    page = io.save_gallery(folder / "index.html", sections + rest)
+    page = io.save_gallery(folder / "index.html", [section for section, _ in runs] + rest)
     print(page)
     return 0
 
@@ -471,9 +472,12 @@ RUN_OVERVIEW = (
 )
 
 
-def _sample_run(report_path: Path) -> tuple[dict, Path, list[Path]] | None:
-    """(the report, its folder, the folder's overview images then sample PNGs) for a folder
-    that `samplevis sample` wrote; None for any other diagnostics.json."""
+def _run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path]] | None:
+    """(a gallery section, the images it shows) for a folder that `samplevis sample` wrote: its
+    objective and summary, the overview images, then a row of samples per chain; None for any
+    other diagnostics.json."""
+    from samplevis import io
+
     try:
         report = json.loads(report_path.read_text())
     except (OSError, ValueError):
@@ -481,33 +485,24 @@ def _sample_run(report_path: Path) -> tuple[dict, Path, list[Path]] | None:
     if not isinstance(report, dict) or not {"objective", "diagnostics"} <= report.keys():
         return None
     run = report_path.parent
-    overview = [run / name for name, _ in RUN_OVERVIEW if (run / name).is_file()]
-    samples = sorted((p for p in run.iterdir() if SAMPLE_PNG.fullmatch(p.name)),
-                     key=lambda p: tuple(map(int, SAMPLE_PNG.fullmatch(p.name).groups())))
-    return report, run, overview + samples
-
-
-def _run_section(report: dict, run: Path, paths: list[Path], page: Path):
-    """A sample run as a gallery section: its objective and summary, the overview images, then a
-    row of samples per chain."""
-    from samplevis import io
-
-    captions = dict(RUN_OVERVIEW)
-    overview = tuple((captions[p.name], p.relative_to(page).as_posix())
-                     for p in paths if p.name in captions)
-    chains: dict[int, list[tuple[str, str]]] = {}
-    for p in paths:
-        if match := SAMPLE_PNG.fullmatch(p.name):
+    shown = [(caption, run / name) for name, caption in RUN_OVERVIEW if (run / name).is_file()]
+    chains: dict[int, list[tuple[int, Path]]] = {}
+    for path in run.iterdir():
+        if match := SAMPLE_PNG.fullmatch(path.name):
             chain, index = map(int, match.groups())
-            chains.setdefault(chain, []).append((f"chain {chain}, sample {index}",
-                                                 p.relative_to(page).as_posix()))
+            chains.setdefault(chain, []).append((index, path))
+    rows = [shown] if shown else []
+    for chain in sorted(chains):
+        rows.append([(f"chain {chain}, sample {i}", path) for i, path in sorted(chains[chain])])
     lines = [str(line) for line in report.get("summary") or []]
     if report.get("interrupted"):
         lines.append("The run was interrupted: these are the samples drawn before it stopped.")
-    rows = ((overview,) if overview else ()) + tuple(tuple(chains[c]) for c in sorted(chains))
     where = run.relative_to(page).as_posix()
-    heading = report["objective"] + ("" if where == "." else f" ({where}/)")
-    return io.GallerySection(heading, tuple(lines), rows)
+    section = io.GallerySection(
+        report["objective"] + ("" if where == "." else f" ({where}/)"), tuple(lines),
+        tuple(tuple((caption, path.relative_to(page).as_posix()) for caption, path in row)
+              for row in rows))
+    return section, {path for row in rows for _, path in row}
 
 
 def _slug(text: str) -> str:
