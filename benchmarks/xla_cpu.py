@@ -1,11 +1,12 @@
 """XLA against TensorFlow's default graph for the sampler's gradient, on the built-in model.
 
-    cd benchmarks && python xla_cpu.py          # about 2 minutes on 2 cores
+    cd benchmarks && python xla_cpu.py          # about 1 minute on 2 cores
 
 A leapfrog step is one evaluation of log pi and its gradient. This times that evaluation compiled
-as a plain `tf.function` (what `render` runs) and with `jit_compile=True` (XLA), for C chains of
-128 px images with no transforms, and checks that both give the same values. It also tries XLA
-with the standard transforms, which `render` applies, and prints why that fails.
+as a plain `tf.function` (what `render` runs) and with `jit_compile=True` (XLA), for 12 images of
+128 px (4 chains x 3 views; --chains) with no transforms, and checks that both give the same
+values. It also tries XLA with the standard transforms, which `render` applies, and prints why
+that fails.
 """
 from __future__ import annotations
 
