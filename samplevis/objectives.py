@@ -464,6 +464,30 @@ def L2(layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6,
     )
 
 
+def input_diff(orig_img, batch: int | None = None) -> Objective:
+    """Root-mean-square difference per image between the image and `orig_img`, float [H, W, 3]
+    (or [B, H, W, 3], one per image) in [0, 1], as Lucid's; a penalty: subtract it to stay near
+    a photo (adversarial counterexamples)."""
+    orig = _finite_array("input_diff: orig_img", orig_img)
+    if orig.ndim not in (3, 4) or orig.shape[-1] != 3:
+        raise ValueError(f"input_diff: orig_img is an image [H, W, 3] or images [B, H, W, 3] in "
+                         f"[0, 1]; got shape {orig.shape}.")
+    if orig.min() < 0 or orig.max() > 1:
+        raise ValueError(f"input_diff: orig_img holds values in [{orig.min():g}, {orig.max():g}]; "
+                         "images are in [0, 1]: divide 8-bit values by 255.")
+
+    def per_image(T):
+        image = T(INPUT)
+        if tuple(image.shape[1:3]) != orig.shape[-3:-1]:
+            height, width = orig.shape[-3:-1]
+            raise ValueError(f"input_diff: orig_img is {height}x{width} px but the images are "
+                             f"{image.shape[1]}x{image.shape[2]}; render at its size: "
+                             f"param.image({width}, {height}).")
+        return tf.sqrt(tf.reduce_mean(tf.square(image - orig), axis=[1, 2, 3]))
+
+    return _objective(f"input_diff({_value_key(orig)})", [INPUT], per_image, batch)
+
+
 def total_variation(layer: str = INPUT, batch: int | None = None) -> Objective:
     """Total variation (sum of absolute neighbour differences) per image (a penalty)."""
 

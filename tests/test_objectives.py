@@ -246,3 +246,23 @@ def test_a_fractional_channel_is_a_type_error_and_a_negative_one_names_the_count
         objectives.channel("conv1", 1.5)
     with pytest.raises(ValueError, match="valid: 0"):
         values(tiny_model, objectives.as_objective("conv1:-1"), images)
+
+
+def test_input_diff_is_the_root_mean_square_difference_from_the_given_image(tiny_model):
+    grey = tf.fill([2, 8, 8, 3], 0.5)
+    np.testing.assert_allclose(values(tiny_model, objectives.input_diff(np.full([8, 8, 3], 0.25)),
+                                      grey), [0.25, 0.25], rtol=1e-6)
+    per_image = np.stack([np.full([8, 8, 3], 0.5), np.zeros([8, 8, 3])])  # one per image
+    half = per_image[1].copy()
+    half[:4] = 0.5  # the second image differs by 0.5 in half its values
+    np.testing.assert_allclose(
+        values(tiny_model, objectives.input_diff(np.stack([per_image[0], half])), grey),
+        [0.0, 0.5 * np.sqrt(0.5)], rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match=r"orig_img is 8x8 px but the images are 16x16; render at "
+                                         r"its size: param\.image\(8, 8\)"):
+        values(tiny_model, objectives.input_diff(np.zeros([8, 8, 3])), tf.zeros([1, 16, 16, 3]))
+    with pytest.raises(ValueError, match=r"values in \[0, 255\]; images are in \[0, 1\]: divide "
+                                         r"8-bit values by 255"):
+        objectives.input_diff(np.full([8, 8, 3], 255.0) * np.eye(8)[:, :, None])
+    with pytest.raises(ValueError, match=r"image \[H, W, 3\] or images \[B, H, W, 3\]"):
+        objectives.input_diff(np.zeros([8, 8]))

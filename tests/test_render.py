@@ -227,3 +227,26 @@ def test_weights_set_after_wrapping_count_in_the_redirected_steps_too():
     darkening = render(wrapped)
     np.testing.assert_array_equal(darkening, render(samplevis.Model(wrapped.keras_model)))
     assert darkening.mean() < 0.5 < brightening.mean()
+
+
+
+def test_minimizing_input_diff_reproduces_the_target_image(gabor_model):
+    target = np.random.default_rng(5).uniform(0.2, 0.8, (16, 16, 3)).astype(np.float32)
+    images = samplevis.render_vis(
+        gabor_model, -objectives.input_diff(target),
+        param_f=lambda: param.image(16, fft=False, decorrelate=False), transforms=(),
+        thresholds=(192,), seed=0, progress=False)[-1]
+    np.testing.assert_allclose(images[0], target, atol=0.03)
+
+
+def test_a_zero_normalize_gradient_scale_holds_its_image_at_the_start(gabor_model):
+    from samplevis import transform
+
+    result = samplevis.render_vis(
+        gabor_model, objectives.channel("gabor_relu", 0), param_f=lambda: param.image(32, batch=2),
+        transforms=(transform.normalize_gradient([1.0, 0.0]),), thresholds=(48,), seed=0,
+        progress=False, return_state=True)
+    moving, still = result.images[-1]
+    np.testing.assert_allclose(still, 0.5, atol=0.03)  # sigmoid of a state drawn near 0
+    assert np.abs(moving - 0.5).max() > 0.2  # the other image grew a grating
+    assert angle_error(grating_angle(moving), GABOR_ANGLES[0]) < 10

@@ -190,6 +190,11 @@ def test_transforms_are_values_equal_and_hashable_by_configuration():
         (lambda: transform.jitter(40)(random_images(), SEED), "pad first"),
         (lambda: transform.jitter(2)(tf.zeros([8, 8, 3]), SEED), r"images\[None\]"),
         (lambda: transform.jitter(2)(random_images(), tf.constant([1, 2, 3])), "shape \\[2\\]"),
+        (lambda: transform.normalize_gradient(2.0), r"scales must be a list of numbers, one per "
+                                                    r"image, e\.g\. \(1\.0, 0\.5\); got 2\.0"),
+        (lambda: transform.normalize_gradient([1.0, float("inf")]), "scales must be a list"),
+        (lambda: transform.normalize_gradient([1.0, 2.0, 3.0])(random_images(), SEED),
+         r"3 scales but the batch holds 2 images; give one scale per image"),
     ],
 )
 def test_bad_arguments_are_refused_with_the_fix(make, match):
@@ -230,3 +235,27 @@ def test_resampling_gradient_is_the_exact_adjoint(t):
 def test_a_numpy_fill_value_pads_with_that_value():
     padded = transform.pad(1, "constant", np.float32(0.25))(tf.ones([1, 2, 2, 3]), SEED).numpy()
     assert padded.shape == (1, 4, 4, 3) and padded[0, 0, 0, 0] == 0.25 and padded[0, 1, 1, 0] == 1
+
+
+def test_normalize_gradient_keeps_the_images_and_scales_each_images_gradient_to_unit_norm():
+    images = random_images()  # two images
+    weights = tf.constant(np.random.default_rng(3).normal(size=images.shape), tf.float32)
+
+    def gradient(t):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            seen = t(images, SEED)
+            loss = tf.reduce_sum(weights * seen)
+        return seen, tape.gradient(loss, images)
+
+    seen, grad = gradient(transform.normalize_gradient())
+    np.testing.assert_array_equal(seen, images)
+    w = weights.numpy()
+    unit = w / np.linalg.norm(w.reshape(2, -1), axis=1)[:, None, None, None]
+    np.testing.assert_allclose(grad, unit, atol=1e-6)
+    _, scaled = gradient(transform.normalize_gradient([2.0, 0.5]))
+    np.testing.assert_allclose(scaled, unit * np.array([2.0, 0.5])[:, None, None, None], atol=1e-6)
+    with tf.GradientTape() as tape:  # an image the loss ignores keeps a zero gradient, not NaN
+        tape.watch(images)
+        loss = tf.reduce_sum(transform.normalize_gradient()(images, SEED)[0])
+    np.testing.assert_array_equal(tape.gradient(loss, images)[1], 0.0)
