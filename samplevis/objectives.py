@@ -483,6 +483,9 @@ def input_diff(orig_img, batch: int | None = None) -> Objective:
             raise ValueError(f"input_diff: orig_img is {height}x{width} px but the images are "
                              f"{image.shape[1]}x{image.shape[2]}; render at its size: "
                              f"param.image({width}, {height}).")
+        if orig.ndim == 4 and image.shape[0] is not None and image.shape[0] != orig.shape[0]:
+            raise ValueError(f"input_diff: orig_img holds {orig.shape[0]} images but the batch "
+                             f"holds {image.shape[0]}; give one image for all, or one per image.")
         return tf.sqrt(tf.reduce_mean(tf.square(image - orig), axis=[1, 2, 3]))
 
     return _objective(f"input_diff({_value_key(orig)})", [INPUT], per_image, batch)

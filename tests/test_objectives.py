@@ -266,3 +266,6 @@ def test_input_diff_is_the_root_mean_square_difference_from_the_given_image(tiny
         objectives.input_diff(np.full([8, 8, 3], 255.0) * np.eye(8)[:, :, None])
     with pytest.raises(ValueError, match=r"image \[H, W, 3\] or images \[B, H, W, 3\]"):
         objectives.input_diff(np.zeros([8, 8]))
+    with pytest.raises(ValueError, match=r"orig_img holds 2 images but the batch holds 3; give one "
+                                         r"image for all, or one per image"):
+        values(tiny_model, objectives.input_diff(per_image), tf.zeros([3, 8, 8, 3]))
