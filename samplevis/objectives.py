@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.checks import is_int, is_number
-from samplevis.models import INPUT
+from samplevis.models import INPUT, check_unit_range
 
 FeatureLookup = Callable[[str], tf.Tensor]
 
@@ -472,9 +472,7 @@ def input_diff(orig_img, batch: int | None = None) -> Objective:
     if orig.ndim not in (3, 4) or orig.shape[-1] != 3:
         raise ValueError(f"input_diff: orig_img is an image [H, W, 3] or images [B, H, W, 3] in "
                          f"[0, 1]; got shape {orig.shape}.")
-    if orig.min() < 0 or orig.max() > 1:
-        raise ValueError(f"input_diff: orig_img holds values in [{orig.min():g}, {orig.max():g}]; "
-                         "images are in [0, 1]: divide 8-bit values by 255.")
+    orig = check_unit_range(orig[None] if orig.ndim == 3 else orig)  # [B or 1, H, W, 3]
 
     def per_image(T):
         image = T(INPUT)
@@ -483,7 +481,7 @@ def input_diff(orig_img, batch: int | None = None) -> Objective:
             raise ValueError(f"input_diff: orig_img is {height}x{width} px but the images are "
                              f"{image.shape[1]}x{image.shape[2]}; render at its size: "
                              f"param.image({width}, {height}).")
-        if orig.ndim == 4 and image.shape[0] is not None and image.shape[0] != orig.shape[0]:
+        if image.shape[0] is not None and orig.shape[0] not in (1, image.shape[0]):
             raise ValueError(f"input_diff: orig_img holds {orig.shape[0]} images but the batch "
                              f"holds {image.shape[0]}; give one image for all, or one per image.")
         return tf.sqrt(tf.reduce_mean(tf.square(image - orig), axis=[1, 2, 3]))

@@ -261,8 +261,8 @@ def test_input_diff_is_the_root_mean_square_difference_from_the_given_image(tiny
     with pytest.raises(ValueError, match=r"orig_img is 8x8 px but the images are 16x16; render at "
                                          r"its size: param\.image\(8, 8\)"):
         values(tiny_model, objectives.input_diff(np.zeros([8, 8, 3])), tf.zeros([1, 16, 16, 3]))
-    with pytest.raises(ValueError, match=r"values in \[0, 255\]; images are in \[0, 1\]: divide "
-                                         r"8-bit values by 255"):
+    with pytest.raises(ValueError, match=r"images must be in \[0, 1\], got values in \[0, 255\]; "
+                                         r"divide 8-bit images by 255"):
         objectives.input_diff(np.full([8, 8, 3], 255.0) * np.eye(8)[:, :, None])
     with pytest.raises(ValueError, match=r"image \[H, W, 3\] or images \[B, H, W, 3\]"):
         objectives.input_diff(np.zeros([8, 8]))
