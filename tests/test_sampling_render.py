@@ -193,6 +193,32 @@ def test_hmc_opts_and_on_block_of_the_wrong_type_are_refused_before_any_work(mod
         samplevis.render(model, OBJECTIVE, progress="no")
 
 
+@pytest.mark.parametrize("coupled", [
+    objectives.channel("relu2", 1) - 10.0 * objectives.diversity("relu2"),
+    objectives.channel("relu2", 1) + objectives.alignment("relu2"),
+    objectives.Objective(lambda T: tf.reduce_sum(T("relu2")), frozenset({"relu2"}), "batch_sum"),
+], ids=["diversity", "alignment", "sum over the batch"])
+def test_objectives_that_couple_the_chains_images_are_refused_before_any_work(model, coupled,
+                                                                              monkeypatch):
+    from samplevis import optimize
+
+    def no_optimizing(*args, **kwargs):
+        raise AssertionError("render optimized starts for an objective it must refuse")
+
+    monkeypatch.setattr(optimize, "render_vis", no_optimizing)
+    with pytest.raises(ValueError, match="gives image 0 changes when the other images do.*"
+                                         "optimize batch objectives with render_vis"):
+        samplevis.render(model, coupled, hmc_opts=QUICK, param_f=image_param, progress=False)
+
+
+def test_per_image_objectives_pass_the_coupling_check(model):
+    from samplevis.sampling.api import _check_per_image
+
+    for per_image in (OBJECTIVE, objectives.channel("relu2", 1, batch=1),
+                      OBJECTIVE - 1e-3 * objectives.L1()):
+        _check_per_image(model, per_image, image_param(), as_seed(0))
+
+
 def test_mass_defaults_to_fisher_except_for_nuts_adapting_its_step():
     assert options.resolve_options({})["mass"] == "fisher"
     assert options.resolve_options(dict(kernel="nuts"))["mass"] == "identity"

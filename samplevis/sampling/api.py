@@ -23,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.checks import check_bool
+from samplevis.optimize import objective_of
 from samplevis.param.base import normal_state
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
@@ -61,6 +62,32 @@ def _image_param(param_f, opts: dict):
             f"asked for; build it with batch={given_chains} (one image per chain)."
         )
     return image_param
+
+
+def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
+    """Raise unless each image's objective depends on that image alone.
+
+    A Metropolis step accepts or rejects each chain on its own value; a term that couples the
+    images of a batch (`diversity`, `alignment`, a value summed over the batch) would change the
+    other chains' targets with every move, and their samples would come from no distribution.
+    Probed on random images of the parameterization's size, before anything is optimized: the
+    objective of image 0 must keep its value when the other images change.
+    """
+    if image_param.batch < 2:
+        return
+    shape = [image_param.batch, image_param.height, image_param.width, 3]
+    images = tf.random.stateless_uniform(shape, seed)
+    changed = tf.concat([images[:1], tf.random.stateless_uniform(shape, fold_in(seed, 1))[1:]], 0)
+    before = float(objective_of(model, objective, images, images)[0])
+    after = float(objective_of(model, objective, changed, changed)[0])
+    if not np.isclose(before, after, rtol=1e-4, atol=1e-6):
+        raise ValueError(
+            f"render samples every chain's image on its own, but the value objective "
+            f"{objective.name} gives image 0 changes when the other images do (a diversity or "
+            "alignment term, or a value summed over the batch). Give render an objective with "
+            "one value per image that reads only that image; optimize batch objectives with "
+            "render_vis."
+        )
 
 
 def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
@@ -251,6 +278,7 @@ def render(
     if resized is not None:
         warnings.warn(resized, stacklevel=2)
     base = as_seed(seed)
+    _check_per_image(model, objective, image_param, fold_in(base, 5))
 
     starts, interrupted = _initial_state(
         model, objective, image_param, opts, fold_in(base, 0), progress
