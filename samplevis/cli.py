@@ -526,6 +526,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--seed", type=int, default=0,
                            help="same seed and options, same images (default 0)")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--verbose", action="store_true",
+                       help="show TensorFlow's start-up log and C++ messages (CUDA probing, "
+                            "oneDNN notices), hidden otherwise")
 
     p = sub.add_parser(
         "layers", help="list the layers of a model and their channel counts",
@@ -675,8 +678,41 @@ def _warnings_in_flags(parser: argparse.ArgumentParser) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _stderr_discarded() -> Iterator[None]:
+    """Within the block, what anything writes to file descriptor 2 (C++ code too) is dropped."""
+    sys.stderr.flush()
+    kept = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(kept, 2)
+        os.close(kept)
+        os.close(null)
+
+
+def start_tensorflow(verbose: bool = False) -> None:
+    """Import TensorFlow; unless `verbose`, without its start-up log.
+
+    TensorFlow's C++ libraries log as they load (CUDA probing, oneDNN notices), each library with
+    its own copy of the logger, so every line comes twice, and the logger writes before it reads
+    TF_CPP_MIN_LOG_LEVEL. Level 3 then keeps out what it logs later (a failed cuInit on machines
+    without a GPU is logged as an ERROR). Nothing changes once TensorFlow is imported.
+    """
+    if verbose or "tensorflow" in sys.modules:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with _stderr_discarded():
+        import tensorflow  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "verbose", None) is not None:  # the commands that run a network
+        start_tensorflow(args.verbose)
     try:
         with _warnings_in_flags(args.command_parser):
             return args.func(args)

@@ -1,0 +1,39 @@
+"""The samplevis command as a user's shell runs it: a fresh process, a terminal or a pipe."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+TESTS = Path(__file__).parent
+GABOR = "conftest:gabor_keras_model"  # found in the folder the command runs in
+GABOR_TABLE = """\
+layer       type                    output shape  channels
+gabor       Conv2D                  ?x?x4         4
+gabor_relu  ReLU                    ?x?x4         4
+pool        GlobalAveragePooling2D  4             4
+"""
+
+
+def command(*args: str) -> list[str]:
+    """The `samplevis` console script's command line, run by this test's Python."""
+    return [sys.executable, "-c", "import sys; from samplevis.cli import main; sys.exit(main())",
+            *args]
+
+
+def fresh_shell_env() -> dict:
+    """The environment of a user who has set nothing for TensorFlow."""
+    env = dict(os.environ)
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    return env
+
+
+def test_commands_start_without_tensorflows_log_and_verbose_shows_it():
+    quiet = subprocess.run(command("layers", "--model", GABOR), cwd=TESTS, env=fresh_shell_env(),
+                           capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0
+    assert quiet.stdout == GABOR_TABLE
+    assert quiet.stderr == ""  # no "E0000 ... cuInit", oneDNN notice or absl warning
+    verbose = subprocess.run(command("layers", "--model", GABOR, "--verbose"), cwd=TESTS,
+                             env=fresh_shell_env(), capture_output=True, text=True, timeout=300)
+    assert verbose.returncode == 0 and verbose.stdout == GABOR_TABLE
+
