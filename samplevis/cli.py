@@ -231,6 +231,25 @@ def _shape(dims) -> str:
     return "x".join("?" if d is None else str(d) for d in dims)
 
 
+def _print_out(line) -> None:
+    """Print `line` on stdout; once its reader has gone (`| head`), print nothing more and carry
+    on: the files a command writes matter more than the list of them."""
+    try:
+        print(line)
+    except BrokenPipeError:
+        _discard(sys.stdout)
+
+
+def _discard(stream) -> None:
+    """Point `stream`'s file descriptor at /dev/null: what is still buffered, and what comes, is
+    dropped without the error a closed pipe raises (also at exit, when Python flushes it)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, stream.fileno())
+    finally:
+        os.close(null)
+
+
 def cmd_layers(args) -> int:
     model = load_model(args.model, pretrained=False)
     rows = [(info.name, info.kind, _shape(info.output_shape),
@@ -238,7 +257,7 @@ def cmd_layers(args) -> int:
     header = ("layer", "type", "output shape", "channels")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
     for row in [header] + rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        _print_out("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     return 0
 
 
@@ -304,7 +323,7 @@ def _write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
     for step, batch in zip(steps, images):
         for i, image in enumerate(batch):
             paths.append(io.save_png(f"{prefix}_{step:04d}_{i}.png", image))
-            print(paths[-1])
+            _print_out(paths[-1])
     return paths
 
 
@@ -338,7 +357,7 @@ def cmd_sample(args) -> int:
     report = run_report(obj, result, init_files=args.init)
     paths, in_out = _written(lambda folder: _write_sample(folder, result, report), out)
     for path in paths:
-        print(path)
+        _print_out(path)
     if len(result.images) == 1:
         print("samplevis: std.png needs 2 samples per chain or more; not written.",
               file=sys.stderr)
@@ -459,7 +478,7 @@ def cmd_gallery(args) -> int:
     shown = {path for _, paths in runs for path in paths}
     rest = [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
     page = io.save_gallery(folder / "index.html", [section for section, _ in runs] + rest)
-    print(page)
+    _print_out(page)
     return 0
 
 
@@ -710,6 +729,19 @@ def start_tensorflow(verbose: bool = False) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command in `argv` (default: the command line); returns the exit status. Output
+    piped into a reader that stops early (`| head`) ends it quietly with status 0."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # inside the try: a reader gone shows here, not at exit
+        return status
+    except BrokenPipeError:
+        for stream in (sys.stdout, sys.stderr):
+            _discard(stream)
+        return 0
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "verbose", None) is not None:  # the commands that run a network
         start_tensorflow(args.verbose)
@@ -731,6 +763,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
         return USAGE
+    except BrokenPipeError:  # stderr's reader has gone; `main` ends quietly
+        raise
     except OSError as err:  # a disk that refuses a file (full, read-only, removed)
         print(f"samplevis: {err}", file=sys.stderr)
         return WRITE_FAILED

@@ -13,6 +13,20 @@ gabor_relu  ReLU                    ?x?x4         4
 pool        GlobalAveragePooling2D  4             4
 """
 
+# More layers than a pipe holds (64 KiB on Linux) plus both ends' buffers: the command is still
+# writing when its reader goes.
+WIDE_PY = """
+import keras
+
+
+def build():
+    inputs = keras.Input((None, None, 3))
+    names = [f"branch_{i:03d}_" + "of_a_network_whose_layer_table_is_longer_than_a_pipe_holds_" * 2
+             for i in range(800)]
+    branches = [keras.layers.Identity(name=name)(inputs) for name in names]
+    return keras.Model(inputs, keras.layers.Concatenate(name="joined")(branches))
+"""
+
 
 def command(*args: str) -> list[str]:
     """The `samplevis` console script's command line, run by this test's Python."""
@@ -37,3 +51,17 @@ def test_commands_start_without_tensorflows_log_and_verbose_shows_it():
                              env=fresh_shell_env(), capture_output=True, text=True, timeout=300)
     assert verbose.returncode == 0 and verbose.stdout == GABOR_TABLE
 
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly_with_status_0(tmp_path):
+    (tmp_path / "wide.py").write_text(WIDE_PY)
+    # as `samplevis layers --model wide.py:build | head -1` does
+    with subprocess.Popen(command("layers", "--model", "wide.py:build"), cwd=tmp_path,
+                          env=fresh_shell_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as process:
+        first = process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read()
+        status = process.wait(timeout=300)
+    assert first.split() == ["layer", "type", "output", "shape", "channels"]
+    assert stderr == ""  # not "samplevis: [Errno 32] Broken pipe"
+    assert status == 0
