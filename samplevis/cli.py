@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import importlib.util
 import json
@@ -741,8 +742,33 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line's arguments; flags it does not know exit with status 2 naming the
+    closest ones the command has."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        command = getattr(args, "command_parser", parser)
+        known = [flag for action in command._actions for flag in action.option_strings
+                 if flag.startswith("--")]  # argparse keeps its actions here; no public view
+        guesses = {}
+        for extra in extras:
+            flag = extra.partition("=")[0]
+            close = difflib.get_close_matches(flag, known, n=1) if flag.startswith("-") else []
+            if close:
+                guesses[flag] = close[0]
+        if len(guesses) == 1:
+            hint = f" Did you mean {next(iter(guesses.values()))}?"
+        elif guesses:
+            hint = f" Did you mean {', '.join(f'{g} for {f}' for f, g in guesses.items())}?"
+        else:
+            hint = f" See {command.prog} --help."
+        command.error(f"unrecognized arguments: {' '.join(extras)}.{hint}")
+    return args
+
+
 def _run(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     if getattr(args, "verbose", None) is not None:  # the commands that run a network
         start_tensorflow(args.verbose)
     try:
