@@ -51,7 +51,7 @@ class Objective:
     def __call__(self, T: FeatureLookup) -> tf.Tensor:
         return self.fn(T)
 
-    def label(self, width: int = 40) -> str:
+    def label(self, width: int = 50) -> str:
         """A name of at most `width` characters for progress bars: the name, or for a longer sum
         the count of what it adds up ("8 objectives"), else the name's start."""
         if len(self.name) <= width:

@@ -77,6 +77,8 @@ def test_objective_labels_are_short_and_whole():
     long_one = objectives.neuron("a_layer_name_long_enough_to_need_cutting_here", 7, x=3, y=4)
     assert long_one.label(width=30) == long_one.name[:29] + "…"
     assert channels[3].label() == "channel('gabor_relu', 3, batch=3)"
+    readme = objectives.as_objective("block6a_expand_activation:301")
+    assert readme.label() == "channel('block6a_expand_activation', 301)"  # whole, not cut off
 
 
 def test_second_call_with_the_same_shapes_does_not_retrace(gabor_model):
