@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import importlib.util
 import json
@@ -231,6 +232,25 @@ def _shape(dims) -> str:
     return "x".join("?" if d is None else str(d) for d in dims)
 
 
+def _print_out(line) -> None:
+    """Print `line` on stdout; once its reader has gone (`| head`), print nothing more and carry
+    on: the files a command writes matter more than the list of them."""
+    try:
+        print(line)
+    except BrokenPipeError:
+        _discard(sys.stdout)
+
+
+def _discard(stream) -> None:
+    """Point `stream`'s file descriptor at /dev/null: what is still buffered, and what comes, is
+    dropped without the error a closed pipe raises (also at exit, when Python flushes it)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, stream.fileno())
+    finally:
+        os.close(null)
+
+
 def cmd_layers(args) -> int:
     model = load_model(args.model, pretrained=False)
     rows = [(info.name, info.kind, _shape(info.output_shape),
@@ -238,7 +258,7 @@ def cmd_layers(args) -> int:
     header = ("layer", "type", "output shape", "channels")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
     for row in [header] + rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        _print_out("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     return 0
 
 
@@ -304,7 +324,7 @@ def _write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
     for step, batch in zip(steps, images):
         for i, image in enumerate(batch):
             paths.append(io.save_png(f"{prefix}_{step:04d}_{i}.png", image))
-            print(paths[-1])
+            _print_out(paths[-1])
     return paths
 
 
@@ -338,7 +358,7 @@ def cmd_sample(args) -> int:
     report = run_report(obj, result, init_files=args.init)
     paths, in_out = _written(lambda folder: _write_sample(folder, result, report), out)
     for path in paths:
-        print(path)
+        _print_out(path)
     if len(result.images) == 1:
         print("samplevis: std.png needs 2 samples per chain or more; not written.",
               file=sys.stderr)
@@ -459,7 +479,7 @@ def cmd_gallery(args) -> int:
     shown = {path for _, paths in runs for path in paths}
     rest = [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
     page = io.save_gallery(folder / "index.html", [section for section, _ in runs] + rest)
-    print(page)
+    _print_out(page)
     return 0
 
 
@@ -526,6 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--seed", type=int, default=0,
                            help="same seed and options, same images (default 0)")
             p.add_argument("--quiet", action="store_true", help="no progress bar")
+        p.add_argument("--verbose", action="store_true",
+                       help="show TensorFlow's start-up log and C++ messages (CUDA probing, "
+                            "oneDNN notices), hidden otherwise")
 
     p = sub.add_parser(
         "layers", help="list the layers of a model and their channel counts",
@@ -675,8 +698,79 @@ def _warnings_in_flags(parser: argparse.ArgumentParser) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def _stderr_discarded() -> Iterator[None]:
+    """Within the block, what anything writes to file descriptor 2 (C++ code too) is dropped."""
+    sys.stderr.flush()
+    kept = os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(kept, 2)
+        os.close(kept)
+        os.close(null)
+
+
+def start_tensorflow(verbose: bool = False) -> None:
+    """Import TensorFlow; unless `verbose`, without its start-up log.
+
+    TensorFlow's C++ libraries log as they load (CUDA probing, oneDNN notices), each library with
+    its own copy of the logger, so every line comes twice, and the logger writes before it reads
+    TF_CPP_MIN_LOG_LEVEL. Level 3 then keeps out what it logs later (a failed cuInit on machines
+    without a GPU is logged as an ERROR). Nothing changes once TensorFlow is imported.
+    """
+    if verbose or "tensorflow" in sys.modules:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with _stderr_discarded():
+        import tensorflow  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command in `argv` (default: the command line); returns the exit status. Output
+    piped into a reader that stops early (`| head`) ends it quietly with status 0."""
+    try:
+        status = _run(argv)
+        sys.stdout.flush()  # inside the try: a reader gone shows here, not at exit
+        return status
+    except BrokenPipeError:
+        for stream in (sys.stdout, sys.stderr):
+            _discard(stream)
+        return 0
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line's arguments; flags it does not know exit with status 2 naming the
+    closest ones the command has."""
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        command = getattr(args, "command_parser", parser)
+        known = [flag for action in command._actions for flag in action.option_strings
+                 if flag.startswith("--")]  # argparse keeps its actions here; no public view
+        guesses = {}
+        for extra in extras:
+            flag = extra.partition("=")[0]
+            close = difflib.get_close_matches(flag, known, n=1) if flag.startswith("-") else []
+            if close:
+                guesses[flag] = close[0]
+        if len(guesses) == 1:
+            hint = f" Did you mean {next(iter(guesses.values()))}?"
+        elif guesses:
+            hint = f" Did you mean {', '.join(f'{g} for {f}' for f, g in guesses.items())}?"
+        else:
+            hint = f" See {command.prog} --help."
+        command.error(f"unrecognized arguments: {' '.join(extras)}.{hint}")
+    return args
+
+
+def _run(argv: list[str] | None) -> int:
+    args = _parse(argv)
+    if getattr(args, "verbose", None) is not None:  # the commands that run a network
+        start_tensorflow(args.verbose)
     try:
         with _warnings_in_flags(args.command_parser):
             return args.func(args)
@@ -695,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"samplevis: {_in_flags(str(err), args.command_parser)}", file=sys.stderr)
         return USAGE
+    except BrokenPipeError:  # stderr's reader has gone; `main` ends quietly
+        raise
     except OSError as err:  # a disk that refuses a file (full, read-only, removed)
         print(f"samplevis: {err}", file=sys.stderr)
         return WRITE_FAILED

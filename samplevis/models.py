@@ -7,7 +7,6 @@ objectives name are built once per model and cached.
 """
 from __future__ import annotations
 
-import contextlib
 import difflib
 import math
 from dataclasses import dataclass
@@ -15,10 +14,6 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-# The words for a convolution or pooling window larger than its input: TensorFlow's, traced and
-# eager, and Keras 3's own check for a convolution whose output is exactly 0 px
-_TOO_SMALL = ("Negative dimension size", "output size would be negative",
-              "resulted in an empty output")
 INPUT = "input"  # the name objectives use for the parameterized image itself
 # Antialiased and bicubic resizes overshoot [0, 1] a little; only values beyond this are a mistake.
 RESAMPLING_SLACK = 0.5
@@ -145,6 +140,8 @@ class Model:
         self.name = name
         self.input_size = (height, width) if height and width else None
         self._extractors: dict[tuple[tuple[str, ...], bool], Callable] = {}
+        # (layer names or None for the outputs, H, W) -> why that size is too small, or None
+        self._size_checks: dict[tuple, str | None] = {}
         # (layer, its copy with a redirected ReLU) pairs; see refresh_redirected_weights
         self._redirect_copies: list[tuple] = []
 
@@ -253,8 +250,9 @@ class Model:
                              f"{self.layer_names[-1]!r}. {self._names_hint}")
         self.check_layers(names)
         layers = tuple(n for n in names if n != INPUT)
-        with self._too_small_is_explained(images):
-            found = self._layer_outputs(images, layers, redirect_relu) if layers else {}
+        if layers:
+            self._check_size(images, layers)
+        found = self._layer_outputs(images, layers, redirect_relu) if layers else {}
         if INPUT in names:
             import tensorflow as tf
 
@@ -298,26 +296,44 @@ class Model:
         refresh_copies(self._redirect_copies)
 
     def _output(self, images):
-        with self._too_small_is_explained(images):
-            return self.keras_model(self.to_input(images), training=False)
+        self._check_size(images, None)
+        return self.keras_model(self.to_input(images), training=False)
 
-    @contextlib.contextmanager
-    def _too_small_is_explained(self, images):
-        """Turn the error for images smaller than a kernel (a negative or empty output) into the
-        fix."""
+    def _check_size(self, images, names: tuple[str, ...] | None) -> None:
+        """Raise a ValueError naming the size to give when images of this size would leave a layer
+        on the way to `names` (None: the outputs) without pixels. Decided by the layers' geometry
+        before anything runs, for networks that take any size; a size unknown while tracing is not
+        checked."""
         import tensorflow as tf
 
-        try:
-            yield
-        except (ValueError, tf.errors.InvalidArgumentError) as err:
-            if not any(s in str(err) for s in _TOO_SMALL):
-                raise
-            height, width = tf.convert_to_tensor(images).shape[1:3]
-            raise ValueError(
-                f"images of {height}x{width} px are too small for model {self.name!r}: a layer's "
-                "kernel is larger than its input. Give larger images, e.g. param.image(128) "
-                "(with transforms, the size the network sees is the size after them)."
-            ) from None
+        if self.input_size is not None:  # resized to the size the network was built for
+            return
+        height, width = tuple(tf.convert_to_tensor(images).shape[1:3])
+        if height is None or width is None:
+            return
+        key = (names, height, width)
+        if key not in self._size_checks:
+            self._size_checks[key] = self._too_small(names, height, width)
+        if self._size_checks[key]:
+            raise ValueError(f"images of {height}x{width} px are too small for model "
+                             f"{self.name!r}: {self._size_checks[key]}")
+
+    def _too_small(self, names: tuple[str, ...] | None, height: int, width: int) -> str | None:
+        """Why the network's input of `height` x `width` px is too small for the layers `names`
+        (None: the outputs), ending with the size to give; None when it is large enough."""
+        from samplevis import geometry
+
+        tensors = (self.keras_model.outputs if names is None else
+                   [self.keras_model.get_layer(n).output for n in names])
+        inputs = self.keras_model.inputs
+        empty = geometry.first_empty_output(inputs, tensors, height, width)
+        if empty is None:
+            return None
+        smallest = geometry.smallest_fitting(
+            lambda h, w: geometry.first_empty_output(inputs, tensors, h, w) is None, height, width)
+        return (f"layer {empty.layer!r} ({empty.window}) would output no pixels from the "
+                f"{empty.received[0]}x{empty.received[1]} px it gets. "
+                + larger_images_hint(smallest))
 
     def __call__(self, images):
         """The network's final output for images float [B, H, W, 3] in [0, 1]: a numpy array, or
@@ -331,6 +347,14 @@ class Model:
         """{layer name: numpy array [B, ...]} for images float [B, H, W, 3] in [0, 1]."""
         images = check_unit_range(images, RESAMPLING_SLACK)
         return {k: np.asarray(v) for k, v in self.features(images, layer_names).items()}
+
+
+def larger_images_hint(smallest: tuple[int, int] | None) -> str:
+    """The fix for images too small for a network: the smallest size that fits, if known."""
+    side = max(128, *smallest) if smallest else 128  # Lucid's default size, or larger
+    least = f" of at least {smallest[0]}x{smallest[1]} px" if smallest else ""
+    return (f"Give images{least}, e.g. param.image({side}) (with transforms, the size the "
+            "network sees is the size after them).")
 
 
 def check_images(images) -> None:

@@ -45,8 +45,20 @@ class Objective:
         if not self.name:
             object.__setattr__(self, "name", f"objective_{id(self.fn):x}")
 
+    # how many objectives this one adds up (+ and -, scaled by numbers or not); a number counts none
+    _terms = 1
+
     def __call__(self, T: FeatureLookup) -> tf.Tensor:
         return self.fn(T)
+
+    def label(self, width: int = 50) -> str:
+        """A name of at most `width` characters for progress bars: the name, or for a longer sum
+        the count of what it adds up ("8 objectives"), else the name's start."""
+        if len(self.name) <= width:
+            return self.name
+        if self._terms > 1:
+            return f"{self._terms} objectives"
+        return self.name[:width - 1] + "…"
 
     def __repr__(self) -> str:
         return self.name
@@ -65,8 +77,16 @@ class Objective:
     def _combine(self, other, op: Callable, symbol: str, reverse: bool = False) -> Objective:
         other = as_objective(other)
         a, b = (other, self) if reverse else (self, other)
-        return _named(lambda T: op(a(T), b(T)), a.layers | b.layers,
-                      f"({a.name} {symbol} {b.name})", a, b)
+        combined = _named(lambda T: op(a(T), b(T)), a.layers | b.layers,
+                          f"({a.name} {symbol} {b.name})", a, b)
+        if symbol in "+-":
+            terms = a._terms + b._terms
+        elif b._terms == 0 or (a._terms == 0 and symbol == "*"):  # scaled by a number
+            terms = a._terms + b._terms
+        else:
+            terms = 1
+        object.__setattr__(combined, "_terms", terms)
+        return combined
 
     def __add__(self, other):
         return self._combine(other, tf.add, "+")
@@ -93,7 +113,9 @@ class Objective:
         return self._combine(other, tf.divide, "/", reverse=True)
 
     def __neg__(self):
-        return _named(lambda T: -self(T), self.layers, f"-{self.name}", self)
+        negated = _named(lambda T: -self(T), self.layers, f"-{self.name}", self)
+        object.__setattr__(negated, "_terms", self._terms)
+        return negated
 
 
 def _named(fn: Callable, layers: frozenset, name: str, *parts: Objective) -> Objective:
@@ -108,7 +130,9 @@ def _named(fn: Callable, layers: frozenset, name: str, *parts: Objective) -> Obj
 def constant(value: float) -> Objective:
     """An objective worth `value` for every image."""
     value = float(value)
-    return _named(lambda T: tf.constant(value, tf.float32), frozenset(), repr(value))
+    number = _named(lambda T: tf.constant(value, tf.float32), frozenset(), repr(value))
+    object.__setattr__(number, "_terms", 0)
+    return number
 
 
 def as_objective(obj) -> Objective:

@@ -395,4 +395,4 @@ def render_vis(
 def _progress_bar(total: int, enabled: bool, objective):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, disable=not enabled, desc=f"render {objective.name}"[:60], unit="step")
+    return tqdm(total=total, disable=not enabled, desc=f"render {objective.label()}", unit="step")

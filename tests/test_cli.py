@@ -392,6 +392,14 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
      "calling 'conftest:unreachable_model' failed: ConnectionError: URL fetch failure"),
     (["render", "--model", GABOR, "--objective", "gabor_relu:0", "--thresholds", "8", "4"],
      "thresholds must increase"),
+    (["sample", "--objective", "gabor_relu:0", "--num-reslts", "3"],
+     "samplevis sample: error: unrecognized arguments: --num-reslts 3. Did you mean "
+     "--num-results?"),
+    (["render", "--objective", "gabor_relu:0", "--sed", "1", "--stepz=4"],
+     "unrecognized arguments: --sed 1 --stepz=4. Did you mean --seed for --sed, --steps for "
+     "--stepz?"),
+    (["render", "--objective", "gabor_relu:0", "--frobnicate"],
+     "unrecognized arguments: --frobnicate. See samplevis render --help."),
 ])
 def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, args, message):
     (tmp_path / "a.txt").write_text("not a folder")

@@ -65,15 +65,61 @@ def test_8_bit_values_are_refused_by_the_numpy_entry_points(tiny_model):
 def test_images_smaller_than_a_kernel_are_refused_with_their_size():
     inputs = keras.Input((None, None, 3))
     conv = keras.layers.Conv2D(2, 5, padding="valid", name="conv5")(inputs)
-    model = Model(keras.Model(inputs, conv))
+    model = Model(keras.Model(inputs, conv), name="five")
     fits = model.activations(np.zeros([1, 5, 5, 3], np.float32), "conv5")["conv5"]
     assert fits.shape == (1, 1, 1, 2)
-    with pytest.raises(ValueError, match=r"images of 4x3 px are too small .* param\.image\(128\)"):
+    with pytest.raises(ValueError) as refused:
         model.activations(np.zeros([1, 4, 3, 3], np.float32), "conv5")
-    with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):  # output exactly 0 px
+    assert str(refused.value) == (
+        "images of 4x3 px are too small for model 'five': layer 'conv5' (5x5 kernel, padding "
+        "'valid') would output no pixels from the 4x3 px it gets. Give images of at least 5x5 px, "
+        "e.g. param.image(128) (with transforms, the size the network sees is the size after "
+        "them).")
+    # An output of exactly 0 px is refused before any kernel runs: some CPUs' oneDNN convolution
+    # returns such an input without an error.
+    with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):
         model.activations(np.zeros([1, 4, 4, 3], np.float32), "conv5")
     with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):
+        model(np.zeros([1, 4, 4, 3], np.float32))
+    with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):
         tf.function(lambda x: model.features(x, "conv5"))(tf.zeros([1, 4, 4, 3]))  # traced
+
+
+def branching_keras_model():
+    """Two paths from the input. 'pool': 1 px of zero padding, a 3x3 convolution with stride 2
+    and a 3x3 max pool with stride 2, all 'valid': it needs n >= 5 px, since (n - 1) // 2 + 1 must
+    reach the pool's 3. 'dilated': 2 px cropped from top and bottom, then a 3x3 kernel dilated by 2
+    (5 px wide): it needs H - 4 >= 5 and W >= 5. A 7x7 'same' convolution after the pool needs
+    nothing more."""
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.ZeroPadding2D(1, name="pad")(inputs)
+    x = keras.layers.Conv2D(4, 3, strides=2, name="down")(x)
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool")(x)
+    pooled = keras.layers.Conv2D(2, 7, padding="same", name="wide_same")(x)
+    y = keras.layers.Cropping2D(((2, 2), (0, 0)), name="crop")(inputs)
+    dilated = keras.layers.Conv2D(2, 3, dilation_rate=2, name="dilated")(y)
+    return keras.Model(inputs, [pooled, dilated], name="branches")
+
+
+def test_the_smallest_images_follow_from_every_layer_on_the_path_to_a_layer():
+    model = Model(branching_keras_model())
+    with pytest.raises(ValueError) as refused:
+        model.activations(np.zeros([1, 4, 4, 3], np.float32), "wide_same")
+    assert ("layer 'pool' (3x3 pool, strides 2x2, padding 'valid') would output no pixels from "
+            "the 2x2 px it gets. Give images of at least 5x5 px") in str(refused.value)
+    assert model.activations(np.zeros([1, 5, 5, 3], np.float32), "wide_same")["wide_same"].shape \
+        == (1, 1, 1, 2)
+    with pytest.raises(ValueError) as refused:
+        model.activations(np.zeros([1, 8, 20, 3], np.float32), "dilated")
+    assert ("layer 'dilated' (3x3 kernel, dilation 2x2, padding 'valid') would output no pixels "
+            "from the 4x20 px it gets. Give images of at least 9x5 px") in str(refused.value)
+    # the model's outputs need both paths: 6x6 passes the pool but not the dilated kernel
+    with pytest.raises(ValueError, match=r"layer 'dilated' .* at least 9x5 px"):
+        model(np.zeros([1, 6, 6, 3], np.float32))
+    # at the smallest size both paths give what the geometry says: (11 - 3) // 2 + 1 = 5 rows
+    # after the strided convolution, (5 - 3) // 2 + 1 = 2 after the pool
+    pooled, dilated = model(np.zeros([1, 9, 5, 3], np.float32))
+    assert pooled.shape == (1, 2, 1, 2) and dilated.shape == (1, 1, 1, 2)
 
 
 def test_a_model_with_two_outputs_returns_both():

@@ -56,6 +56,31 @@ def test_same_seed_gives_identical_images_and_a_new_seed_different_ones(gabor_mo
     assert np.abs(a[1] - c[1]).max() > 1e-3
 
 
+def test_the_progress_bar_names_a_batch_objective_by_its_count(gabor_model, capsys):
+    batch = gabor_batch_objective()  # sum(...) of 4 channels, one per image
+    assert len(batch.name) > 100
+    quick = dict(thresholds=(1,), transforms=(), relu_redirect_steps=0, seed=0, progress=True)
+    samplevis.render_vis(gabor_model, batch, param_f=lambda: param.image(16, batch=4), **quick)
+    bar = capsys.readouterr().err
+    assert "render 4 objectives:" in bar and "channel(" not in bar
+    one = objectives.channel("gabor_relu", 2)
+    samplevis.render_vis(gabor_model, one, param_f=lambda: param.image(16), **quick)
+    assert "render channel('gabor_relu', 2):" in capsys.readouterr().err
+
+
+def test_objective_labels_are_short_and_whole():
+    channels = [objectives.channel("gabor_relu", k, batch=k) for k in range(8)]
+    assert (channels[0] + channels[1] - channels[2]).label() == "3 objectives"
+    assert (2 * sum(channels) + 1).label() == "8 objectives"  # the numbers are not counted
+    penalized = objectives.channel("a_rather_long_layer_name", 7) - 1e-3 * objectives.L1()
+    assert penalized.label() == "2 objectives"
+    long_one = objectives.neuron("a_layer_name_long_enough_to_need_cutting_here", 7, x=3, y=4)
+    assert long_one.label(width=30) == long_one.name[:29] + "…"
+    assert channels[3].label() == "channel('gabor_relu', 3, batch=3)"
+    readme = objectives.as_objective("block6a_expand_activation:301")
+    assert readme.label() == "channel('block6a_expand_activation', 301)"  # whole, not cut off
+
+
 def test_second_call_with_the_same_shapes_does_not_retrace(gabor_model):
     obj = objectives.channel("gabor_relu", 2)
     render = lambda seed: samplevis.render_vis(

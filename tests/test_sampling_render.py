@@ -150,12 +150,33 @@ def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_pri
 
 
 def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
-    with pytest.raises(ValueError, match="unknown hmc_opts key.*num_leapfrog_step'.*Did you mean "
-                                         "'num_leapfrog_steps' for 'num_leapfrog_step'.*allowed"):
+    with pytest.raises(ValueError) as unknown:
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_leapfrog_step=3), progress=False)
+    assert str(unknown.value).startswith(
+        "unknown hmc_opts key(s) ['num_leapfrog_step']. Did you mean 'num_leapfrog_steps' for "
+        "'num_leapfrog_step'? Allowed keys are ['adapt_step_size', ")
+    with pytest.raises(ValueError, match=r"unknown hmc_opts key\(s\) \['zzz'\]; allowed keys are"):
+        samplevis.render(model, OBJECTIVE, hmc_opts=dict(zzz=3), progress=False)
     # other samplers' names, which spelling alone does not lead to
     with pytest.raises(ValueError, match="'num_results' for 'num_samples'"):
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_samples=3), progress=False)
+
+
+@pytest.mark.parametrize("init, hint", [
+    ("cat.png", "For image files, load them as images first: hmc_opts['init'] = "
+                "samplevis.io.load_images(['cat.png'], size), size being the side of the images "
+                "rendered in px (one file for every chain, or one per chain)."),
+    ("prior.png", "samplevis.io.load_images(['prior.png'], size)"),  # a file, not a misspelling
+    ("optimise", "Did you mean 'optimize'?"),
+])
+def test_an_init_string_that_is_no_start_says_how_to_give_files_or_the_closest_start(
+        model, init, hint):
+    with pytest.raises(ValueError) as refused:
+        samplevis.render(model, OBJECTIVE, hmc_opts=dict(init=init), progress=False)
+    message = str(refused.value)
+    assert message.startswith(f"hmc_opts['init'] must be one of ('optimize', 'prior') or images "
+                              f"[C, H, W, 3] in [0, 1]; got {init!r}. ")
+    assert hint in message and ("Did you mean" in message) == (init == "optimise")
 
 
 @pytest.mark.parametrize("opts, message", [

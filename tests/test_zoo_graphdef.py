@@ -178,6 +178,27 @@ def test_a_graphdef_object_and_a_fully_convolutional_shape_are_accepted(weights)
     assert model.activations(x, ["conv2_relu"])["conv2_relu"].shape == (1, 10, 10, 4)
 
 
+def test_images_too_small_for_a_graphs_kernel_are_refused_before_it_runs():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="input")
+        conv = tf.nn.conv2d(x, tf.ones([5, 5, 3, 2]), 1, "VALID", name="conv5")
+        tf.nn.relu(conv, name="conv5_relu")
+        tf.nn.conv2d(x, tf.ones([1, 1, 3, 2]), 1, "VALID", name="conv1x1")  # fits any size
+    model = from_graphdef(graph.as_graph_def(), "input", (None, None, 3), (0, 1),
+                          output_name="conv5_relu", name="five")
+    assert model.activations(np.zeros([1, 5, 5, 3], np.float32), "conv5_relu")[
+        "conv5_relu"].shape == (1, 1, 1, 2)
+    for height, width in [(4, 4), (4, 3)]:  # an empty output, and a negative one
+        tiny = np.zeros([1, height, width, 3], np.float32)
+        with pytest.raises(ValueError, match=rf"images of {height}x{width} px are too small for "
+                                             r"model 'five': .*conv5.*param\.image\(128\)"):
+            model.activations(tiny, "conv5_relu")
+        with pytest.raises(ValueError, match="too small"):
+            model(tiny)  # the output, conv5_relu
+        assert model.activations(tiny, "conv1x1")["conv1x1"].shape == (1, height, width, 2)
+
+
 def test_redirected_relu_lets_gradient_through_a_dead_channel(tmp_path, weights):
     # conv2's bias of -1000 makes conv2_relu zero everywhere: the true gradient is zero
     path = freeze(tmp_path / "dead.pb", weights, b2_shift=-1000.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import types
 from typing import Any, Mapping
 
@@ -81,9 +82,9 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
         guesses = {k: ALIASES.get(k) or next(iter(closest_names(str(k), sorted(DEFAULTS), n=1)),
                                              None) for k in unknown}
         hint = ", ".join(f"{g!r} for {k!r}" for k, g in guesses.items() if g)
-        hint = f" Did you mean {hint}?" if hint else ""
+        hint = f". Did you mean {hint}? Allowed" if hint else "; allowed"
         raise ValueError(
-            f"unknown hmc_opts key(s) {unknown};{hint} allowed keys are {sorted(DEFAULTS)}."
+            f"unknown hmc_opts key(s) {unknown}{hint} keys are {sorted(DEFAULTS)}."
         )
     opts = {**DEFAULTS, **hmc_opts}
     for key in ("num_results", "num_leapfrog_steps", "max_tree_depth", "block_steps",
@@ -149,7 +150,14 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
     init = opts["init"]
     if isinstance(init, str):
         if init not in INIT_KINDS:
-            _fail("init", f"one of {INIT_KINDS} or images [C, H, W, 3] in [0, 1]", init)
+            path_like = os.path.splitext(init)[1] or os.sep in init or os.path.exists(init)
+            close = [] if path_like else closest_names(init, INIT_KINDS, n=1)
+            hint = (f" Did you mean {close[0]!r}?" if close else
+                    f" For image files, load them as images first: hmc_opts['init'] = "
+                    f"samplevis.io.load_images([{init!r}], size), size being the side of the "
+                    "images rendered in px (one file for every chain, or one per chain).")
+            raise ValueError(f"hmc_opts['init'] must be one of {INIT_KINDS} or images "
+                             f"[C, H, W, 3] in [0, 1]; got {init!r}.{hint}")
         if init == "prior" and opts["temperature"] is None:
             raise ValueError(
                 "init='prior' has no optimized activation to set the temperature from; "

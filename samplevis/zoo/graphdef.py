@@ -16,7 +16,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from samplevis.models import LayerInfo, Model, UnknownLayerError, closest_names
+from samplevis.models import (LayerInfo, Model, UnknownLayerError, closest_names,
+                              larger_images_hint)
 
 # Op types whose outputs are listed as layers by default: what Lucid's model zoo addresses.
 LAYER_OP_TYPES = frozenset({
@@ -257,7 +258,27 @@ class GraphDefModel(Model):
         return dict(zip(names, outputs))
 
     def _output(self, images):
+        self._check_size(images, None)
         return self._layer_outputs(images, (self.output_name,))[self.output_name]
+
+    def _too_small(self, names: tuple[str, ...] | None, height: int, width: int) -> str | None:
+        """Why the graph's input of `height` x `width` px is too small for the tensors `names`
+        (None: the output), from TensorFlow's shape inference of the ops on the way to them,
+        which runs no kernel; None when it is large enough."""
+        import tensorflow as tf
+
+        targets = [_op_name(n) for n in names or (self.output_name,)]
+        path = tf.compat.v1.graph_util.extract_sub_graph(self.graph_def, targets)
+        with tf.Graph().as_default():
+            x = tf.compat.v1.placeholder(tf.float32, [1, height, width, 3])
+            if self._input_dtype is not None:
+                x = tf.cast(x, tf.dtypes.as_dtype(self._input_dtype))
+            try:
+                tf.compat.v1.import_graph_def(path, input_map={self.input_name: x}, name=_SCOPE)
+            except ValueError as err:  # the graph imported at any size: this size is the cause
+                return (f"TensorFlow's shape inference of its ops fails at that size "
+                        f"({str(err).splitlines()[0]}). {larger_images_hint(None)}")
+        return None
 
 
 def _register_redirected_gradients() -> None:

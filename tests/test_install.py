@@ -1,0 +1,48 @@
+"""`pip install -e .` is enough for the library: the test extras only serve the tests."""
+import ast
+import configparser
+import importlib.metadata
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def canonical(distribution: str) -> str:
+    """A distribution's name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", distribution).lower()
+
+
+def modules_the_library_imports() -> dict[str, list[str]]:
+    """{top-level module: files of samplevis/ importing it} for modules outside the standard
+    library and samplevis, wherever the import stands (functions import lazily)."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "samplevis").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "samplevis":
+                    found.setdefault(top, []).append(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_every_module_the_library_imports_comes_from_its_install_requires():
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    required = {canonical(re.split(r"[<>=!~;\[ ]", line.strip())[0])
+                for line in setup["options"]["install_requires"].splitlines() if line.strip()}
+    providers = importlib.metadata.packages_distributions()
+    imported = modules_the_library_imports()
+    assert {"tensorflow", "tensorflow_probability", "keras", "numpy"} <= set(imported)
+    for module, files in imported.items():
+        from_dists = {canonical(d) for d in providers.get(module, [])}
+        assert from_dists & required, (
+            f"{module} (imported in {', '.join(sorted(set(files)))}) comes from "
+            f"{sorted(from_dists) or 'no installed distribution'}, not from install_requires")
