@@ -94,3 +94,28 @@ def test_metrics_explain_wrong_shapes():
         metrics.spectrum_slope(np.zeros([8, 8]))
     with pytest.raises(ValueError, match="at least 2"):
         metrics.mean_pairwise_cosine_distance(np.ones([1, 3]))
+
+
+def test_gaussian_blur_keeps_flat_images_and_spreads_a_point_with_its_sigma():
+    flat = np.full([1, 9, 9, 3], 0.3)
+    assert np.allclose(metrics.gaussian_blur(flat, 2.0), 0.3)
+    point = np.zeros([1, 41, 41, 1])
+    point[0, 20, 20, 0] = 1.0
+    blurred = metrics.gaussian_blur(point, 2.0)[0, :, :, 0]
+    assert blurred.sum() == pytest.approx(1.0, abs=1e-4)
+    r = np.arange(41) - 20
+    variance = (blurred.sum(axis=0) * r**2).sum()  # of the profile along x
+    assert variance == pytest.approx(4.0, rel=1e-3)
+
+
+def test_distinct_images_ignore_speckle_and_count_copies_once():
+    rng = np.random.default_rng(0)
+    # references: flat images of four grey levels, 0.2 apart in order -> mean pairwise RMS 0.333
+    references = np.stack([np.full([16, 16, 3], v) for v in (0.2, 0.4, 0.6, 0.8)])
+    assert metrics.mean_pairwise_rms(references) == pytest.approx(1 / 3)
+    base = references[0]
+    speckled = base + 0.3 * rng.choice([-1.0, 1.0], size=[6, 16, 16, 3])  # pixel-scale only
+    assert metrics.distinct_images(speckled, references) == [0]
+    # 0.25 of 1/3 is 0.083: levels 0.09 apart count, 0.05 apart do not
+    levels = np.stack([np.full([16, 16, 3], v) for v in (0.2, 0.25, 0.29, 0.38, 0.2)])
+    assert metrics.distinct_images(levels, references) == [0, 2, 3]

@@ -151,3 +151,52 @@ def pixel_std_map(images: np.ndarray) -> np.ndarray:
     if images.ndim != 4 or images.shape[0] < 2:
         raise ValueError(f"need samples [N >= 2, H, W, C]; got shape {images.shape}.")
     return images.std(axis=0).mean(-1)
+
+
+def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
+    """Images [N, H, W, C] blurred by a Gaussian of `sigma` px along H and W (edges reflected)."""
+    images = np.asarray(images, np.float64)
+    radius = max(1, int(np.ceil(4 * sigma)))  # 4 sigma keeps all but 6e-5 of the weight
+    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    taps /= taps.sum()
+    out = images
+    for axis in (1, 2):
+        padding = [(0, 0)] * 4
+        padding[axis] = (radius, radius)
+        padded = np.pad(out, padding, mode="reflect")
+        length = out.shape[axis]
+        out = sum(w * np.take(padded, np.arange(k, k + length), axis=axis)
+                  for k, w in enumerate(taps))
+    return out
+
+
+def rms_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Root-mean-square difference of two equally shaped images."""
+    return float(np.sqrt(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)))
+
+
+def mean_pairwise_rms(images: np.ndarray) -> float:
+    """Mean RMS difference over all pairs of N >= 2 images [N, H, W, C]."""
+    n = len(images)
+    if n < 2:
+        raise ValueError(f"need at least 2 images for a pairwise distance; got {n}.")
+    return float(np.mean([rms_distance(images[i], images[j])
+                          for i in range(n) for j in range(i + 1, n)]))
+
+
+def distinct_images(images: np.ndarray, references: np.ndarray, sigma: float = 2.0,
+                    share: float = 0.25) -> list[int]:
+    """Indices of the visibly distinct images among `images` [N, H, W, C], counted greedily.
+
+    After a Gaussian blur of `sigma` px (so pixel-scale speckle does not count), an image counts
+    when its RMS difference from every image counted before it is at least `share` times the
+    mean RMS difference between the blurred `references` [M >= 2, H, W, C] (images optimized from
+    different seeds: how far apart two unrelated solutions lie).
+    """
+    threshold = share * mean_pairwise_rms(gaussian_blur(references, sigma))
+    blurred = gaussian_blur(images, sigma)
+    counted: list[int] = []
+    for i, image in enumerate(blurred):
+        if all(rms_distance(image, blurred[j]) >= threshold for j in counted):
+            counted.append(i)
+    return counted
