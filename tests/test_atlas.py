@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import samplevis
-from samplevis import optimize
+from samplevis import cli, optimize
 from samplevis.models import UnknownLayerError
 from atlas_models import ANGLES, WORKER_ENV, gabor_net, gabor_net_killed_once
 from conftest import InterruptingBar
@@ -150,6 +150,17 @@ def test_channels_take_numbers_ranges_and_lists():
 def test_all_means_every_activation_layer(tiny_model):
     assert atlas_module.activation_layers(gabor_net()) == [LAYER]
     assert atlas_module.activation_layers(tiny_model) == ["conv2_relu"]  # conv1's ReLU is fused
+
+
+def test_the_command_writes_an_atlas_and_names_the_fix_for_a_bad_range(tmp_path, capsys):
+    model = f"{gabor_net.__module__}:gabor_net"
+    common = ["--model", model, "--layers", LAYER, "--steps", "8", "--size", "40", "--batch", "4",
+              "--quiet", "--out", str(tmp_path)]
+    assert cli.main(["atlas", *common, "--channels", "0-1"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "index.html")
+    assert sorted(p.name for p in (tmp_path / LAYER).iterdir()) == ["0.png", "1.png"]
+    assert cli.main(["atlas", *common, "--channels", "0-6"]) == 2
+    assert "--channels 0-5" in capsys.readouterr().err
 
 
 # ----- Ray -------------------------------------------------------------------------------------
