@@ -7,7 +7,6 @@ import threading
 import time
 
 ANGLES = (0.0, 30.0, 60.0, 90.0, 120.0, 150.0)  # six Gabor channels
-WORKER_ENV = "SAMPLEVIS_ATLAS_TEST_WORKER"  # set in the test cluster's workers only
 KILL_AFTER = 2.0  # seconds after a worker has loaded the model: it is rendering its first batch
 
 
@@ -22,10 +21,12 @@ def gabor_net():
 
 
 def gabor_net_killed_once(marker: str):
-    """`gabor_net()`; the first Ray worker to load it (the one that creates `marker`) is killed
+    """`gabor_net()`; the first Ray actor to load it (the one that creates `marker`) is killed
     with SIGKILL KILL_AFTER seconds later, in the middle of its first batch."""
+    import ray
+
     model = gabor_net()
-    if os.environ.get(WORKER_ENV):
+    if ray.is_initialized() and ray.get_runtime_context().get_actor_id():
         try:
             fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:

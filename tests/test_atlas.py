@@ -14,7 +14,7 @@ from PIL import Image
 import samplevis
 from samplevis import cli, optimize
 from samplevis.models import UnknownLayerError
-from atlas_models import ANGLES, WORKER_ENV, gabor_net, gabor_net_killed_once
+from atlas_models import ANGLES, gabor_net, gabor_net_killed_once
 from conftest import InterruptingBar
 
 atlas_module = importlib.import_module("samplevis.atlas")  # `samplevis.atlas` is the function
@@ -87,8 +87,9 @@ def test_an_interrupted_run_leaves_a_valid_atlas_and_resumes_to_the_same_images(
 
 
 def test_a_channels_image_does_not_depend_on_the_batch_it_lands_in(reference, tmp_path):
-    # batches {1, 2, 3} and {4} here; {0, 1, 2, 3} and {4, 5} in the reference
-    samplevis.atlas(gabor_net(), LAYER, channels="1-4", out=tmp_path, **{**SETTINGS, "batch": 3})
+    # batch {1, 2, 3, 4} here; {0, 1, 2, 3} and {4, 5} in the reference: other batch-mates,
+    # other places in the batch
+    samplevis.atlas(gabor_net(), LAYER, channels="1-4", out=tmp_path, **SETTINGS)
     for channel in range(1, 5):
         difference = np.abs(pixels(tmp_path, channel) - pixels(reference[0].out, channel))
         assert difference.max() <= 1, channel  # float32 rounding may move a pixel by one level
@@ -167,38 +168,37 @@ def test_the_command_writes_an_atlas_and_names_the_fix_for_a_bad_range(tmp_path,
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'samplevis[ray]')")
-    tests = str(Path(__file__).parent)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, runtime_env={
-        "env_vars": {"PYTHONPATH": tests, WORKER_ENV: "1", "TF_CPP_MIN_LOG_LEVEL": "2"}})
+    # The workers inherit the environment the cluster starts with: they find atlas_models here.
+    # (A runtime_env would do it too, but makes every worker wait for Ray to set it up.)
+    path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), path]))
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    finally:
+        if path is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = path
     yield ray
     ray.shutdown()
 
 
-@pytest.fixture(scope="module")
-def ray_atlas(ray_cluster, tmp_path_factory):
-    """(result, kill marker) of the reference atlas on two Ray workers, one of which is killed
-    while it renders its first batch."""
-    out, marker = tmp_path_factory.mktemp("ray_atlas"), tmp_path_factory.mktemp("kill") / "pid"
+def test_two_ray_workers_one_killed_mid_run_lose_no_channel_and_give_the_in_process_images(
+        ray_cluster, reference, tmp_path):
+    # one test, so that `pytest -n 2` starts one Ray cluster, not one per xdist worker
+    marker = tmp_path / "killed_pid"
     factory = functools.partial(gabor_net_killed_once, str(marker))
-    result = samplevis.atlas(factory, LAYER, out=out, cluster=True, workers=2, **SETTINGS)
-    return result, marker
-
-
-def test_two_ray_workers_give_the_images_of_the_in_process_run(ray_atlas, reference):
-    result, _ = ray_atlas
-    assert [e["channel"] for e in result.entries] == list(range(len(ANGLES)))
-    for channel in range(len(ANGLES)):
-        difference = np.abs(pixels(result.out, channel) - pixels(reference[0].out, channel))
-        assert difference.max() <= 1, channel
-
-
-def test_a_ray_worker_killed_mid_run_loses_no_channel(ray_atlas):
-    result, marker = ray_atlas
-    assert marker.is_file()  # a worker armed its own SIGKILL
+    result = samplevis.atlas(factory, LAYER, out=tmp_path / "atlas", cluster=True, workers=2,
+                             **SETTINGS)
+    assert marker.is_file()  # a worker armed its own SIGKILL while rendering its first batch
     assert (result.rendered, result.interrupted) == (len(ANGLES), False)
     written = json.loads((result.out / "atlas.json").read_text())
     assert [e["channel"] for e in written["channels"]] == list(range(len(ANGLES)))
-    assert all((result.out / f).is_file() for e in written["channels"] for f in e["files"])
+    for entry in written["channels"]:
+        assert all((result.out / f).is_file() for f in entry["files"])
+        difference = np.abs(pixels(result.out, entry["channel"])
+                            - pixels(reference[0].out, entry["channel"]))
+        assert difference.max() <= 1, entry["channel"]
 
 
 # ----- the page in a browser -------------------------------------------------------------------
@@ -213,20 +213,21 @@ def test_the_page_loads_every_thumbnail_and_a_click_shows_the_channel_large(refe
         try:
             page = browser.new_page()
             page.goto((folder / "index.html").as_uri())
-            thumbnails = page.locator("a.ch img")
-            assert thumbnails.count() == len(ANGLES)
+            thumbnails = page.locator("a.ch img")  # made as their section nears the window
+            sync_api.expect(thumbnails).to_have_count(len(ANGLES))
             for i in range(len(ANGLES)):
                 thumbnails.nth(i).scroll_into_view_if_needed()
             page.wait_for_function("[...document.querySelectorAll('a.ch img')].every("
                                    "img => img.complete && img.naturalWidth > 0)", timeout=10000)
-            assert not page.locator("#detail").is_visible()
-            page.locator("a.ch").nth(3).click()
-            assert page.locator("#detail").is_visible()
-            assert page.locator("#detail-title").inner_text() == f"{LAYER}, channel 3"
+            detail = page.locator("#detail")
+            sync_api.expect(detail).to_be_hidden()
+            page.locator("a.ch").nth(3).click()  # the view opens on the fragment's change
+            sync_api.expect(detail).to_be_visible()
+            sync_api.expect(page.locator("#detail-title")).to_have_text(f"{LAYER}, channel 3")
             page.wait_for_function("document.querySelector('#detail img.large').naturalWidth > 0",
                                    timeout=10000)
-            assert "objective" in page.locator("#detail-info").inner_text()
+            sync_api.expect(page.locator("#detail-info")).to_contain_text("objective")
             page.keyboard.press("Escape")
-            assert not page.locator("#detail").is_visible()
+            sync_api.expect(detail).to_be_hidden()
         finally:
             browser.close()
