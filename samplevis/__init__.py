@@ -7,10 +7,16 @@
     obj = objectives.channel("block5c_add", 12)
     images = samplevis.render_vis(model, obj, thresholds=(256,), seed=0)
     result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
+    samplevis.atlas(zoo.efficientnet_lite0, ["block3a_expand_activation"], out="atlas/")
 
 Submodules load on first use, so `import samplevis` stays light until TensorFlow is needed.
 """
 import importlib
+
+# Imported now, not on first use: the function shares its module's name, and importing the module
+# later would bind the module, not the function, to `samplevis.atlas`. The module imports
+# TensorFlow only when it runs.
+from samplevis.atlas import atlas
 
 __version__ = "0.1.0"
 
@@ -22,7 +28,7 @@ _ATTRIBUTES = {
     "render": "samplevis.sampling.api",
     "SampleResult": "samplevis.sampling.result",
 }
-__all__ = sorted(_SUBMODULES | set(_ATTRIBUTES))
+__all__ = sorted(_SUBMODULES | set(_ATTRIBUTES) | {"atlas"})
 
 
 def __getattr__(name: str):

@@ -462,6 +462,29 @@ def _summary(result) -> list[str]:
     return lines + [result.diagnostics.summary()]
 
 
+def cmd_atlas(args) -> int:
+    import functools
+
+    import samplevis
+
+    out = _out_folder(args.out)
+    options = {} if args.gpus_per_worker is None else {"num_gpus": args.gpus_per_worker}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "atlas interrupted", UserWarning)  # said below
+        result = samplevis.atlas(
+            functools.partial(load_model, args.model), args.layers, channels=args.channels,
+            steps=args.steps, size=args.size, batch=args.batch, out=out, samples=args.samples,
+            seed=args.seed, cluster=args.ray, workers=args.workers, worker_options=options,
+            progress=not args.quiet)
+    print(result.index)
+    if result.interrupted:
+        print(f"samplevis: interrupted; {result.out / 'atlas.json'} lists the "
+              f"{len(result.entries)} channels finished. The same command goes on from there.",
+              file=sys.stderr)
+        return INTERRUPTED
+    return 0
+
+
 def cmd_gallery(args) -> int:
     from samplevis import io
 
@@ -636,6 +659,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_positive_int, default=128,
                    help="image size in pixels (default 128)")
     p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser(
+        "atlas", help="render every channel of layers into a browsable, resumable atlas",
+        description="Render every channel (or --channels) of --layers, --batch channels at a "
+                    "time, and write OUT/LAYER/CHANNEL.png, OUT/atlas.json (per channel: the "
+                    "objective reached, steps, seed, files, seconds) and OUT/index.html, a page "
+                    "to browse them (no server needed). A rerun skips the channels written "
+                    "already; Ctrl-C keeps those finished. --ray renders on a Ray cluster "
+                    "(pip install 'samplevis[ray]').")
+    common(p, objective=False)
+    p.add_argument("--layers", nargs="+", required=True, metavar="LAYER",
+                   help="layer names, or all: every activation layer (see `samplevis layers`)")
+    p.add_argument("--channels", help="channels of every layer, e.g. 0-63 or 0-7,12 "
+                                      "(default: all)")
+    p.add_argument("--steps", type=_positive_int, default=256,
+                   help="optimization steps (default 256)")
+    p.add_argument("--size", type=_positive_int, default=128,
+                   help="image size in pixels (default 128)")
+    p.add_argument("--batch", type=_positive_int, default=16,
+                   help="channels rendered at once (default 16)")
+    p.add_argument("--samples", type=int, default=0,
+                   help="HMC samples per channel, written as CHANNEL_samples.gif and a strip "
+                        "CHANNEL_samples.png (default 0: none; each channel then takes minutes)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="same seed and options, same images (default 0)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="render on Ray: alone, a local cluster; with ADDRESS (auto, "
+                        "ray://HEAD:10001) a running one, whose nodes must have samplevis and "
+                        "the model")
+    p.add_argument("--workers", type=_positive_int,
+                   help="Ray workers, each loading the model once (default: one per CPU, or "
+                        "per GPU with --gpus-per-worker)")
+    p.add_argument("--gpus-per-worker", type=float, help="GPUs per Ray worker, e.g. 1")
+    p.add_argument("--out", default="atlas", help="output folder (default: atlas)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_atlas)
 
     p = sub.add_parser(
         "gallery", help="write index.html showing every PNG and GIF in a folder",

@@ -1,4 +1,5 @@
-"""Writers for PNGs, image grids, GIFs, JSON and an HTML gallery, and a reader for image files.
+"""Writers for PNGs, image grids, GIFs, JSON, an HTML gallery and an atlas page, and a reader for
+image files.
 
 Every file is written whole or not at all: the bytes go to a temporary file in the same directory,
 which then replaces the target in one step, so an interrupted run never leaves a truncated file.
@@ -306,5 +307,164 @@ def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str] | Ga
         "section{border-top:1px solid #ccc;margin-bottom:16px}"
         "section>div+div{white-space:nowrap;overflow-x:auto}</style></head>\n"
         f"<body><h1>{html.escape(title)}</h1>\n{body}\n</body></html>\n"
+    )
+    return write_bytes(path, page.encode())
+
+
+THUMBNAIL_PX = 96  # side of a channel's thumbnail on an atlas page
+_ATLAS_STYLE = (
+    "body{font-family:sans-serif;margin:16px}nav a{margin-right:12px}"
+    "section{border-top:1px solid #ccc}.grid{display:flex;flex-wrap:wrap;gap:6px}"
+    f".ch{{display:block;width:{THUMBNAIL_PX}px;font-size:12px;text-align:center;color:#333;"
+    "text-decoration:none}"
+    f".ch img{{display:block;width:{THUMBNAIL_PX}px;height:{THUMBNAIL_PX}px;background:#eee}}"
+    # a label of fixed height, so that a section's height is known before its thumbnails exist
+    ".ch span{display:block;height:18px;line-height:18px;overflow:hidden}"
+    "#detail{position:fixed;inset:0;overflow:auto;padding:24px;background:rgba(20,20,20,.97);"
+    "color:#fff}#detail[hidden]{display:none}#detail figure{display:inline-block;margin:8px;"
+    "vertical-align:top}#detail img{max-width:90vw}#detail .large{width:384px;height:auto}"
+    "#detail td{padding:2px 12px 2px 0;vertical-align:top}#detail button{float:right;"
+    "font-size:16px}"
+)
+# A layer's thumbnails are made when its section comes near the window (so a page of tens of
+# thousands of channels opens at once), each image loading lazily. The detail view shows the
+# channel named by the page's #fragment ('layer/channel') large, with its other files and its
+# atlas.json entry; an empty or other fragment (a layer's link) hides it.
+_ATLAS_SCRIPT = """
+const THUMBNAIL = %d, GAP = 6, LABEL = 18;
+const entries = JSON.parse(document.getElementById('atlas-data').textContent);
+const byKey = new Map(entries.map(e => [e.layer + '/' + e.channel, e]));
+const byLayer = new Map();
+for (const e of entries) {
+  if (!byLayer.has(e.layer)) byLayer.set(e.layer, []);
+  byLayer.get(e.layer).push(e);
+}
+const url = file => file.split('/').map(encodeURIComponent).join('/');
+function thumbnail(e) {
+  const link = document.createElement('a');
+  link.className = 'ch';
+  link.href = url(e.files[0]);
+  link.dataset.key = e.layer + '/' + e.channel;
+  const img = document.createElement('img');
+  img.loading = 'lazy';
+  img.decoding = 'async';
+  img.width = img.height = THUMBNAIL;
+  img.alt = e.layer + ' channel ' + e.channel;
+  img.src = url(e.files[0]);
+  const label = document.createElement('span');
+  label.textContent = e.channel;
+  link.append(img, label);
+  return link;
+}
+const near = new IntersectionObserver(seen => {
+  for (const item of seen) {
+    if (!item.isIntersecting) continue;
+    near.unobserve(item.target);
+    item.target.replaceChildren(...byLayer.get(item.target.dataset.layer).map(thumbnail));
+    item.target.style.minHeight = '';
+  }
+}, {rootMargin: '1500px'});
+for (const grid of document.querySelectorAll('.grid')) {
+  const perRow = Math.max(1, Math.floor((grid.clientWidth + GAP) / (THUMBNAIL + GAP)));
+  const rows = Math.ceil(byLayer.get(grid.dataset.layer).length / perRow);
+  grid.style.minHeight = rows * (THUMBNAIL + LABEL + GAP) - GAP + 'px';
+  near.observe(grid);
+}
+const detail = document.getElementById('detail');
+function cell(row, text) { row.insertCell().textContent = text; }
+function show() {
+  const e = byKey.get(decodeURIComponent(location.hash.slice(1)));
+  if (!e) { detail.hidden = true; return; }
+  document.getElementById('detail-title').textContent = e.layer + ', channel ' + e.channel;
+  const figures = document.getElementById('detail-figures');
+  figures.replaceChildren();
+  e.files.forEach((file, i) => {
+    const figure = document.createElement('figure');
+    const img = document.createElement('img');
+    img.src = url(file);
+    img.alt = file;
+    if (i === 0) img.className = 'large';
+    const caption = document.createElement('figcaption');
+    caption.textContent = file;
+    figure.append(img, caption);
+    figures.append(figure);
+  });
+  const table = document.getElementById('detail-info');
+  table.replaceChildren();
+  for (const [key, value] of Object.entries(e)) {
+    if (key === 'files') continue;
+    const row = table.insertRow();
+    cell(row, key);
+    cell(row, Array.isArray(value) ? value.join(key === 'notes' ? ' | ' : ', ') : String(value));
+  }
+  detail.hidden = false;
+}
+document.addEventListener('click', event => {
+  const link = event.target.closest('a.ch');
+  if (!link) return;
+  event.preventDefault();
+  location.hash = encodeURIComponent(link.dataset.key);
+});
+document.getElementById('detail-close').onclick = () => { location.hash = ''; };
+document.addEventListener('keydown', event => {
+  if (event.key === 'Escape' && !detail.hidden) location.hash = '';
+});
+window.addEventListener('hashchange', show);
+show();
+""" % THUMBNAIL_PX
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _atlas_section(layer: str, count: int | None, shown: int) -> str:
+    of = f" of {count}" if count else ""
+    plural = "" if (count or shown) == 1 else "s"
+    return (f'<section id="layer-{html.escape(quote(layer))}"><h2>{html.escape(layer)} '
+            f"<small>({shown}{of} channel{plural})</small></h2>"
+            f'<div class="grid" data-layer="{html.escape(layer)}"></div></section>')
+
+
+def save_atlas_page(path: str | os.PathLike, entries: Sequence[Mapping],
+                    layers: Mapping[str, int | None], title: str = "samplevis atlas") -> Path:
+    """Write an atlas page (a .html path), atomically: a section per layer of `layers` ({name:
+    channel count}, in page order) with a labelled thumbnail per entry; clicking one shows it
+    large with its other files and numbers. A section's thumbnails are made as it nears the
+    window and load lazily, so a page of tens of thousands of channels opens at once. It works
+    from the file system, without a server (with JavaScript).
+
+    `entries` are atlas.json entries: dicts with at least "layer", "channel" (int) and "files"
+    (paths relative to the page, the channel's image first).
+    """
+    _check_suffix(path, ".html", ".htm")
+    bad = [e for e in entries if not (isinstance(e, Mapping) and isinstance(e.get("layer"), str)
+                                      and is_int(e.get("channel")) and e.get("files")
+                                      and all(isinstance(f, str) for f in e["files"]))]
+    if bad:
+        raise ValueError(f"atlas entries are dicts with 'layer', 'channel' and 'files' (image "
+                         f"first); got {bad[0]!r}.")
+    by_layer: dict[str, list] = {layer: [] for layer in layers}
+    for entry in entries:
+        by_layer.setdefault(entry["layer"], []).append(entry)
+    by_layer = {layer: found for layer, found in by_layer.items() if found}
+    nav = "".join(f'<a href="#layer-{html.escape(quote(layer))}">{html.escape(layer)}</a>'
+                  for layer in by_layer)
+    sections = "\n".join(_atlas_section(layer, layers.get(layer), len(found))
+                         for layer, found in by_layer.items())
+    data = json.dumps(_plain(list(entries)), allow_nan=False).replace("</", "<\\/")
+    page = (
+        "<!doctype html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{_ATLAS_STYLE}</style></head>\n<body>"
+        f"<h1>{html.escape(title)}</h1><p>{_count(len(entries), 'channel')} in "
+        f"{_count(len(by_layer), 'layer')}. "
+        "Click a channel to see it large with its numbers.</p>"
+        f"<nav>{nav}</nav><noscript><p>The thumbnails need JavaScript; the images are in "
+        f"the layers' folders, listed in atlas.json.</p></noscript>\n{sections}\n"
+        '<div id="detail" hidden><button id="detail-close">close</button>'
+        '<h2 id="detail-title"></h2><div id="detail-figures"></div>'
+        '<table id="detail-info"></table></div>\n'
+        f'<script type="application/json" id="atlas-data">{data}</script>\n'
+        f"<script>{_ATLAS_SCRIPT}</script>\n</body></html>\n"
     )
     return write_bytes(path, page.encode())
