@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import logging
 import os
 import re
 import time
@@ -414,7 +415,8 @@ class _RayPool:
         self.started = not ray.is_initialized()
         if self.started:
             address = None if cluster is True or cluster == "local" else cluster
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.WARNING)  # no INFO lines around the progress bar
         options = {"num_cpus": 1, **worker_options}
         if workers is None:
             resource, each = (("GPU", options["num_gpus"]) if options.get("num_gpus")

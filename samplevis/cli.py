@@ -468,6 +468,8 @@ def cmd_atlas(args) -> int:
     import samplevis
 
     out = _out_folder(args.out)
+    if args.ray is not None and importlib.util.find_spec("ray") is None:
+        raise UsageError("--ray needs Ray: pip install 'samplevis[ray]'.")
     options = {} if args.gpus_per_worker is None else {"num_gpus": args.gpus_per_worker}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "atlas interrupted", UserWarning)  # said below

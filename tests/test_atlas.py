@@ -2,6 +2,7 @@
 resuming, images independent of batching and of where they ran, the page in a real browser."""
 import functools
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -162,6 +163,14 @@ def test_the_command_writes_an_atlas_and_names_the_fix_for_a_bad_range(tmp_path,
     assert sorted(p.name for p in (tmp_path / LAYER).iterdir()) == ["0.png", "1.png"]
     assert cli.main(["atlas", *common, "--channels", "0-6"]) == 2
     assert "--channels 0-5" in capsys.readouterr().err
+
+
+def test_the_command_without_ray_installed_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ray" else find_spec(name, *a))
+    assert cli.main(["atlas", "--layers", LAYER, "--ray", "--out", str(tmp_path)]) == 2
+    assert "pip install 'samplevis[ray]'" in capsys.readouterr().err
 
 
 # ----- Ray -------------------------------------------------------------------------------------
