@@ -1,9 +1,10 @@
-"""The `samplevis` command: render, sample, layers, gallery.
+"""The `samplevis` command: render, sample, layers, gallery, atlas.
 
     samplevis layers --model efficientnet_lite0
     samplevis render --objective block5c_add:12 --steps 256 --out out/
     samplevis sample --objective block6a_expand_activation:301 --num-results 10 --out out/
     samplevis gallery out/
+    samplevis atlas --layers block3a_expand_activation --out atlas/
 """
 from __future__ import annotations
 
