@@ -32,8 +32,7 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param, zoo
 from samplevis.optimize import objective_values
-from samplevis.param.base import normal_state
-from samplevis.sampling import mass, metrics, options
+from samplevis.sampling import mass, metrics, options, temperature
 from samplevis.sampling.diagnostics import split_rhat_per_chain
 from samplevis.sampling.energy import make_energy
 from samplevis.seeds import as_seed, fold_in
@@ -46,7 +45,6 @@ CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block6a_expand_activation:301",
 )
 SIZE = 128  # render's default image size
-PRIOR_IMAGES = 16  # images behind a0
 CURVATURE_PROBES = 2  # random directions behind each band's curvature
 PROBE_STEP = 0.1  # finite-difference step, in prior standard deviations
 
@@ -61,9 +59,10 @@ def real_activation(model, obj, images: np.ndarray) -> np.ndarray:
 
 def prior_floor(model, obj, prior_weight: float, seed: int) -> float:
     """a0: the mean real activation of images whose state is drawn from N(0, I / lam)."""
-    image_param = param.image(SIZE, batch=PRIOR_IMAGES)
-    state = normal_state(image_param.state_shapes, as_seed(seed), 1.0 / math.sqrt(prior_weight))
-    return float(np.mean(real_activation(model, obj, image_param.to_image(state).numpy())))
+    image_param = param.image(SIZE, batch=4)  # temperature.prior_floor draws 4 batches of it
+    energy = make_energy(model, obj, image_param, temperature=1.0, prior_weight=prior_weight)
+    starts = image_param.init(as_seed(seed))  # only their shapes are used
+    return temperature.prior_floor(energy, starts, as_seed(seed))
 
 
 def band_curvature(model, obj, image_param, state, prior_weight: float,
