@@ -10,11 +10,14 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
 from samplevis.checks import RESAMPLING_SLACK, check_images, check_unit_range
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 INPUT = "input"  # the name objectives use for the parameterized image itself
 
@@ -228,7 +231,7 @@ class Model:
         return self.preprocess(x) if self.preprocess is not None else x
 
     def features(self, images, layer_names: Sequence[str] | str,
-                 redirect_relu: bool = False) -> dict:
+                 redirect_relu: bool | tf.Tensor = False) -> dict:
         """Activations of `layer_names` for images in [0, 1], as tensors (differentiable).
 
         Args:
@@ -238,7 +241,8 @@ class Model:
             redirect_relu: use Lucid's redirected ReLU gradient, which lets an optimizer leave a
                 start where a ReLU is dead everywhere (forward values are unchanged). Layers with
                 a fused ReLU run on copies; `refresh_redirected_weights` (which `render_vis`
-                calls) gives them weights set since.
+                calls) gives them weights set since. A scalar bool tensor chooses at run
+                time, so one compiled program serves both.
         Returns:
             {layer name: tensor [B, ...]}.
         """
@@ -260,14 +264,27 @@ class Model:
             check_images(found[INPUT])
         return {name: found[name] for name in names}
 
-    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu: bool) -> dict:
+    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu) -> dict:
         """{name: tensor} of checked layer names (not "input") for images in [0, 1]."""
-        outputs = self._extractor(names, redirect_relu)(self.to_input(images), training=False)
+        x = self.to_input(images)
+        if isinstance(redirect_relu, bool) and not redirect_relu:
+            outputs = self._extractor(names, False)(x)
+        else:
+            import tensorflow as tf
+
+            outputs = self._extractor(names, True)(x, tf.convert_to_tensor(redirect_relu, tf.bool))
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         return dict(zip(names, outputs))
 
-    def _extractor(self, names: tuple[str, ...], redirect_relu: bool):
+    def _extractor(self, names: tuple[str, ...], redirect_relu: bool) -> Callable:
+        """A compiled function of network inputs [B, ...] (and, with `redirect_relu`, a scalar
+        bool tensor switching the redirection on) giving the activations of `names`.
+
+        Built once per layer set and traced once per input shape: every program that reads these
+        layers (each `Renderer`, the sampler) calls the same trace, and TensorFlow keeps its
+        gradient, so a new program need not trace the network again.
+        """
         key = (names, redirect_relu)
         if key not in self._extractors:
             import keras
@@ -285,7 +302,10 @@ class Model:
                 if redirect_relu:
                     extractor, copies = with_redirected_relus(extractor)
                     self._redirect_copies += copies
-            self._extractors[key] = extractor
+            # an object, not a closure: TensorFlow counts the traces of all functions of one code
+            # object together and would warn of retracing across extractors
+            self._extractors[key] = tf.function(_Features(extractor, redirect_relu),
+                                                autograph=False)
         return self._extractors[key]
 
     def refresh_redirected_weights(self) -> None:
@@ -360,3 +380,20 @@ def larger_images_hint(smallest: tuple[int, int] | None) -> str:
 def as_model(model) -> Model:
     """A `Model` as it is; a plain keras.Model wrapped with value range (0, 1)."""
     return model if isinstance(model, Model) else Model(model)
+
+
+class _Features:
+    """A Keras model's outputs as a function of its input x, and, for a model with redirected
+    ReLUs, of a scalar bool tensor `on` switching the redirection (see `redirect.switched_by`)."""
+
+    def __init__(self, keras_model, redirected: bool):
+        self.keras_model = keras_model
+        self.redirected = redirected
+
+    def __call__(self, x, on=None):
+        if not self.redirected:
+            return self.keras_model(x, training=False)
+        from samplevis.redirect import switched_by
+
+        with switched_by(on):
+            return self.keras_model(x, training=False)

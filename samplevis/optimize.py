@@ -85,7 +85,7 @@ class Renderer:
 
     @property
     def traces(self) -> int:
-        """How many times the compiled step loop has been traced (once per ReLU mode used)."""
+        """How many times the compiled step loop has been traced (once, on the first run)."""
         return self._steps.experimental_get_tracing_count()
 
     def _resolved(self, objective) -> objectives_lib.Objective:
@@ -150,10 +150,9 @@ class Renderer:
         for var, value in zip(self.state, state):
             var.assign(value)
 
-    def _steps_fn(self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor,
-                  redirect: bool):
-        """Run up to `num_steps` steps; at a step whose loss or gradient is not finite, go back to
-        the last state where they were and stop.
+    def _steps_fn(self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor):
+        """Run up to `num_steps` steps from step number `first_step`; at a step whose loss or
+        gradient is not finite, go back to the last state where they were and stop.
 
         Returns (objective values [taken, B] at each step taken, number of steps taken).
 
@@ -161,11 +160,14 @@ class Renderer:
         parameterization, transforms, model call and objective it reaches (none of which branches
         on tensors) would dominate the time to compile. Every step's values are kept, not only
         the last, for a TensorBoard log: a few floats per step are nothing beside the step.
+        Whether a step redirects ReLU gradients is decided as it runs, so one program serves all.
         """
         params = tuple(v.read_value() for v in self._params)
 
         def step(i, values, taken, stopped):
-            step_seed = fold_in(seed, first_step + tf.cast(i, tf.int64))
+            number = first_step + tf.cast(i, tf.int64)
+            step_seed = fold_in(seed, number)
+            redirect = number < self.relu_redirect_steps if self.relu_redirect_steps else False
             with tf.GradientTape() as tape:
                 image = self.image_param.to_image(self.state)
                 step_values = objective_values(self.model, self.objective, image, self.transform,
@@ -381,20 +383,13 @@ def _run(renderer: Renderer, thresholds: tuple[int, ...], seed: SeedLike, progre
     checkpoint = (step, len(images), values, renderer.snapshot())
     try:
         while step < total:
-            redirect = step < renderer.relu_redirect_steps
-            stop = min(
-                next(t for t in thresholds if t > step),
-                step + STEPS_PER_CALL,
-                renderer.relu_redirect_steps if redirect else total,
-            )
+            stop = min(next(t for t in thresholds if t > step), step + STEPS_PER_CALL)
             requested = stop - step
-            # Each Renderer traces its own program (twice with ReLU redirection); TensorFlow counts
-            # the traces of all Renderers' programs together and would call that retracing.
+            # Each Renderer traces its own program; TensorFlow counts the traces of all
+            # Renderers' programs together and would call that retracing.
             with expected_retracing("Renderer._steps_fn"):
                 out, taken = renderer._steps(
-                    tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed,
-                    redirect,
-                )
+                    tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed)
             taken, history = int(taken), out.numpy()
             if taken:
                 values = history[-1]

@@ -4,34 +4,66 @@ A ReLU that is negative everywhere passes no gradient, so an optimizer started t
 The redirected gradient lets through the part of the incoming gradient that would push a negative
 input *up*; it is used only when the true ReLU gradient of that image is zero everywhere, so it never
 changes the direction of an optimization that already has a gradient. Forward values are unchanged.
+
+`switched_by(on)` makes the redirection a runtime choice: one compiled program then serves both
+the first, redirected steps of a rendering and the plain ones after.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from typing import Iterator
 
 import tensorflow as tf
 
+# the scalar bool tensor that turns redirection on, for redirected ReLUs called in `switched_by`
+_SWITCH: contextvars.ContextVar[tf.Tensor | None] = contextvars.ContextVar("redirect_switch",
+                                                                          default=None)
+
+
+@contextlib.contextmanager
+def switched_by(on: tf.Tensor) -> Iterator[None]:
+    """Redirected ReLUs called inside redirect their gradient only while `on` (a scalar bool
+    tensor of the graph being traced) is true, and pass the plain ReLU gradient otherwise."""
+    token = _SWITCH.set(on)
+    try:
+        yield
+    finally:
+        _SWITCH.reset(token)
+
 
 def redirected_relu(x: tf.Tensor, max_value: float | None = None) -> tf.Tensor:
-    """relu(x) (or relu6 when max_value=6) with the redirected gradient."""
+    """relu(x) (or relu6 when max_value=6) with the redirected gradient (see `switched_by`)."""
+    on = _SWITCH.get()  # read now: the gradient is built later, outside the caller's context
 
     @tf.custom_gradient
     def forward(x):
         y = tf.nn.relu(x) if max_value is None else tf.clip_by_value(x, 0.0, max_value)
 
         def grad(dy):
-            # dy is d(loss)/dy for a loss being minimized: dy > 0 pushes the input down.
+            if on is None:
+                return redirected_grad(dy)
+            # plain steps skip the redirection's norms and selections
+            return tf.cond(on, lambda: redirected_grad(dy), lambda: relu_grad(dy))
+
+        def relu_grad(dy):
             below = x < 0.0
             passes = ~below if max_value is None else ~below & (x <= max_value)
-            relu_grad = tf.where(passes, dy, tf.zeros_like(dy))
+            return tf.where(passes, dy, tf.zeros_like(dy))
+
+        def redirected_grad(dy):
+            # dy is d(loss)/dy for a loss being minimized: dy > 0 pushes the input down.
+            below = x < 0.0
+            plain = relu_grad(dy)
             pushing_out = below & (dy > 0.0)
             if max_value is not None:
                 pushing_out |= (x > max_value) & (dy < 0.0)
             redirected = tf.where(pushing_out, tf.zeros_like(dy), dy)
             batch = tf.shape(x)[0]
-            norm = tf.norm(tf.reshape(relu_grad, [batch, -1]), axis=1)
+            norm = tf.norm(tf.reshape(plain, [batch, -1]), axis=1)
             has_grad = tf.reshape(norm > 0.0, [-1] + [1] * (len(x.shape) - 1))
-            return tf.where(has_grad, relu_grad, redirected)
+            return tf.where(has_grad, plain, redirected)
 
         return y, grad
 

@@ -267,6 +267,17 @@ def test_redirected_relu_moves_a_dead_start_and_keeps_forward_values(tiny_model)
     assert np.abs(grads[False]).max() == 0.0
     assert grads[True].min() < 0.0  # descending the loss raises the input: towards firing
 
+    # decided at run time: one compiled program, redirecting or not as its switch says
+    @tf.function
+    def gradient(on):
+        with tf.GradientTape() as tape:
+            loss = -tf.reduce_sum(model.features(x, ["dead"], redirect_relu=on)["dead"])
+        return tape.gradient(loss, x)
+
+    for on in (False, True):
+        np.testing.assert_allclose(gradient(tf.constant(on)).numpy(), grads[on], rtol=1e-6)
+    assert gradient.experimental_get_tracing_count() == 1
+
 
 def test_redirected_extractor_reads_every_layer_with_unchanged_values(tiny_model):
     x = tf.constant(np.random.default_rng(2).uniform(0, 1, (2, 32, 32, 3)), tf.float32)

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import evaluation, objectives, optimize, param
-from conftest import GABOR_ANGLES, InterruptingBar
+from conftest import GABOR_ANGLES, InterruptingBar, gabor_keras_model
 
 
 def grating_angle(image: np.ndarray, min_freq: float = 1 / 16) -> float:
@@ -89,12 +89,21 @@ def test_a_renderer_renders_other_seeds_channels_and_weights_without_retracing(g
     vis = samplevis.Renderer(model, objective(0, 1e-3), param.image(40))
     vis.run(20, seed=0, progress=False)
     traces = vis.traces
-    assert traces == 2  # the redirected-ReLU steps, then the plain ones
+    assert traces == 1  # the redirected-ReLU steps and the plain ones alike
     images = [vis.run(20, seed=s, objective=objective(c, w), progress=False)[0]
               for s, c, w in ((1, 0, 1e-3), (0, 2, 1e-3), (0, 2, 5e-3))]
     assert vis.traces == traces
     means = gabor_model.activations(np.concatenate(images), "gabor_relu")["gabor_relu"].mean((1, 2))
     assert means[1, 2] > means[0, 2] and means[0, 0] > means[1, 0]  # the new channel counts
+
+
+def test_new_renderers_reuse_the_models_trace_of_the_network():
+    model = samplevis.Model(gabor_keras_model(), name="gabor_net")
+    for channel in range(3):  # three programs, each traced once; the network traced once
+        samplevis.render_vis(model, f"gabor_relu:{channel}", param.image(24), thresholds=(4,),
+                             seed=0, progress=False)
+    features = model._extractor(("gabor_relu",), True)
+    assert features.experimental_get_tracing_count() == 1
 
 
 def test_a_renderer_refuses_an_objective_of_another_structure(gabor_model):

@@ -205,18 +205,23 @@ def test_redirected_relu_lets_gradient_through_a_dead_channel(tmp_path, weights)
     model = from_graphdef(path, "input", (32, 32, 3), VALUE_RANGE)
     x = tf.constant(_images(batch=1))
 
-    def gradient(redirect: bool) -> np.ndarray:
+    def gradient(redirect) -> tuple:
         with tf.GradientTape() as tape:
             tape.watch(x)
             acts = model.features(x, ["conv2_relu"], redirect_relu=redirect)["conv2_relu"]
             loss = -tf.reduce_sum(acts[..., 1])  # minimized, as render_vis does
-        return tape.gradient(loss, x).numpy(), acts.numpy()
+        return tape.gradient(loss, x), acts
 
-    plain, plain_acts = gradient(False)
-    redirected, redirected_acts = gradient(True)
+    plain, plain_acts = (t.numpy() for t in gradient(False))
+    redirected, redirected_acts = (t.numpy() for t in gradient(True))
     assert np.all(plain == 0) and np.all(plain_acts == 0)
     assert np.abs(redirected).max() > 0
     np.testing.assert_array_equal(redirected_acts, plain_acts)
+
+    switched = tf.function(gradient)  # decided at run time, in one compiled program
+    for on, expected in ((False, plain), (True, redirected)):
+        np.testing.assert_allclose(switched(tf.constant(on))[0].numpy(), expected, rtol=1e-6)
+    assert switched.experimental_get_tracing_count() == 1
 
 
 def test_wrong_input_name_image_shape_and_path_say_the_fix(tmp_path, weights):

@@ -251,10 +251,19 @@ class GraphDefModel(Model):
         return self._extractors[key]
 
     # ----- forward passes ----------------------------------------------------------------------
-    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu: bool = False) -> dict:
+    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu=False) -> dict:
         """{name as given: tensor} for op names ("mixed4a") or tensor names ("mixed4a:0");
         `redirect_relu` gives the graph's Relu/Relu6 ops Lucid's redirected gradient."""
-        outputs = self._extractor(names, redirect_relu)(self.to_input(images))
+        x = self.to_input(images)
+        if isinstance(redirect_relu, bool):
+            outputs = self._extractor(names, redirect_relu)(x)
+        else:
+            import tensorflow as tf
+
+            # The gradients are registered per op type when the graph is imported, so a run-time
+            # choice is a choice between the two imports.
+            outputs = tf.cond(redirect_relu, lambda: self._extractor(names, True)(x),
+                              lambda: self._extractor(names, False)(x))
         return dict(zip(names, outputs))
 
     def _output(self, images):
