@@ -281,9 +281,10 @@ class Model:
         """A compiled function of network inputs [B, ...] (and, with `redirect_relu`, a scalar
         bool tensor switching the redirection on) giving the activations of `names`.
 
-        Built once per layer set and traced once per input shape: every program that reads these
-        layers (each `Renderer`, the sampler) calls the same trace, and TensorFlow keeps its
-        gradient, so a new program need not trace the network again.
+        Built once per layer set and traced once per input shape (after two shapes, once for any
+        batch size): every program that reads these layers (each `Renderer`, the sampler) calls
+        the same trace, and TensorFlow keeps its gradient, so a new program need not trace the
+        network again.
         """
         key = (names, redirect_relu)
         if key not in self._extractors:
@@ -305,7 +306,7 @@ class Model:
             # an object, not a closure: TensorFlow counts the traces of all functions of one code
             # object together and would warn of retracing across extractors
             self._extractors[key] = tf.function(_Features(extractor, redirect_relu),
-                                                autograph=False)
+                                                autograph=False, reduce_retracing=True)
         return self._extractors[key]
 
     def refresh_redirected_weights(self) -> None:

@@ -1,7 +1,7 @@
 """The notebooks in notebooks/ run from top to bottom and produce what they say they do.
 
-quickstart.ipynb runs as it is. The others have a cell tagged "parameters"; the tests replace it
-with the small settings below, so that each runs in a few minutes on 2 CPU cores.
+Each has a cell tagged "parameters"; the tests replace it with the small settings below, so that
+each runs in about two minutes on 2 CPU cores.
 """
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ import nbformat
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 SMALL = {
+    "quickstart.ipynb": """
+SIZE = 64
+THRESHOLDS = (8, 16)
+HMC_OPTS = dict(num_chains=2, num_results=4, num_burnin_steps=4, num_leapfrog_steps=2,
+                num_steps_between_results=0, temperature_steps=4, optimize_steps=16)
+""",
     "lucid_tutorial.ipynb": """
 LAYER = "block5c_add"
 CHANNEL, OTHER = 12, 40
@@ -104,18 +110,18 @@ def test_small_settings_set_every_parameter():
 
 
 def test_quickstart_optimizes_and_samples(tmp_path):
-    notebook = run("quickstart.ipynb", tmp_path)
+    notebook = run("quickstart.ipynb", tmp_path, SMALL["quickstart.ipynb"])
     text = "".join(o.get("text", "") for o in outputs(notebook, "stream"))
     assert "Closest layer names: block5c_add" in text  # the misspelt layer's error
-    assert "(6, 2, 128, 128, 3)" in text
+    assert "(4, 2, 64, 64, 3)" in text
     # chains this short drift, as the notebook says; render warns exactly when one did
     worst_rhat = float(re.search(r"split R-hat per chain <= ([\d.]+)", text)[1])
     assert ("were still drifting (split R-hat > 1.05)" in text) == (worst_rhat > 1.05)
     images = [o for o in outputs(notebook, "display_data") if "image/png" in o.data]
     assert len(images) == 3  # the optimized images, the samples and their std map
-    assert iio.imread(tmp_path / "std.png").shape == (2 + 128 + 2, 2 + 2 * (128 + 2), 3)
+    assert iio.imread(tmp_path / "std.png").shape == (2 + 64 + 2, 2 + 2 * (64 + 2), 3)
     frames = iio.imread(tmp_path / "samples.gif", index=None)
-    assert frames.shape[0] == 6
+    assert frames.shape[0] == 4
     assert iio.imread(tmp_path / "optimized.png").shape[2] in (3, 4)
 
 
