@@ -1,42 +1,99 @@
-"""How fast `samplevis.atlas` renders channels of the built-in model, by batch, and how long every
-channel of it would take.
+"""How fast `samplevis.atlas` renders many channels of the built-in model, by three designs side
+by side, and how long every channel of it would take.
 
 For one layer of the built-in EfficientNet-Lite0 (default `block3a_expand_activation`) it times
-the atlas's unit of work, `atlas.render_batch` (a batch of channels, each with its own seed and
-transform draws, through the layer's compiled program; no files), at each batch size, in
-alternating repeats after a warm-up call that compiles the program. A channel's 256 steps are 16
-with ReLU gradient redirection (slower) and 240 without, so it times calls of 16 and of 16 + N
-steps and takes 256 steps as the first plus 240/N times the difference. Beside each batch it
-times the bare loop (forward pass + input gradient + an update, compiled, on a variable of the
-224 px input the network receives), the floor for that batch. It prints channels per minute and
-the speed-up over batch 1 per channel.
+channels per minute of:
 
-It then times the last layer, `top_activation`, at the fastest batch, and projects the time for
-every channel of every activation layer (what `layers="all"` renders) on this machine and on N
-Ray workers: a layer's time per image-step is interpolated linearly in the forward FLOPs up to
-it between the two timed layers, times 256 steps, times its channels.
+- **A. batch axis**, the atlas's own design: `LayerRenderers.render_batch`, a batch of channels
+  along the batch axis of one compiled program (each channel with its own seed and transform
+  draws; no files), in this process with TensorFlow on every core; at each of `--batches`.
+- **B. Ray workers**: a local Ray cluster of 2 CPUs with 2 actors of 1 CPU each (the atlas's
+  `AtlasWorker`, which gives TensorFlow one thread per CPU it was assigned), each rendering its
+  own batch of `--worker-batches` channels through its own program at the same time.
+- **C. threads**: 2 Python threads in this process, each with its own `LayerRenderers` (its own
+  program), rendering different channels at the same time. TensorFlow releases the GIL while a
+  program runs, so this shows whether one small program leaves the cores idle.
+- **the bare loop**: forward pass + input gradient + an update, compiled, on a variable of the
+  224 px input the network receives, at the first and last of `--batches`: the floor of A.
 
-    python benchmarks/atlas_speed.py              # about 15 minutes on 2 quiet cores
-    python benchmarks/atlas_speed.py --quick      # smoke run, a few minutes
+Every program is compiled by a warm-up call; then all designs are timed in the same alternating
+repeats (the Ray actors and the threads sit idle while the others run). A channel's 256 steps are
+16 with ReLU gradient redirection (slower) and 240 without, so each design times one round of 16
+and one of 16 + N steps, a round ending when every channel in flight is done, and takes 256 steps
+as the first plus 240/N times the difference. It prints channels per minute, the ratio to A at
+batch 1, and whether the best design with more than one channel in flight meets the target.
+
+It then times the last layer, `top_activation`, with design A at its fastest batch, and projects
+the time for every channel of every activation layer (what `layers="all"` renders) on this
+machine and on N Ray workers: a layer's time per image-step is interpolated linearly in the
+forward FLOPs up to it between the two timed layers, times 256 steps, times its channels.
+
+    python benchmarks/atlas_speed.py              # about 20 minutes on 2 quiet cores
+    python benchmarks/atlas_speed.py --quick      # smoke run, about 4 minutes
+
+Without Ray installed (`pip install 'samplevis[ray]'`), design B is skipped with a note.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
+import concurrent.futures
+import logging
 import sys
 import time
+from typing import Callable
 
 from common import command_line, format_table, forward_flops, interleaved_medians, machine
+from samplevis.atlas import AtlasWorker, LayerRenderers, Settings
 
 ATLAS_STEPS = 256  # samplevis.atlas's default steps per channel
 REDIRECT_STEPS = 16  # render_vis's first steps, with ReLU gradient redirection
-TARGET = 4.0  # batch 16 should render a channel at least this many times faster than batch 1
+TARGET = 4.0  # a batched design should render a channel this many times faster than A, batch 1
 LAST_LAYER = "top_activation"
+PARALLEL = 2  # Ray actors (of 1 CPU each) in design B, threads in design C
+
+Round = Callable[[int], object]  # renders every channel in flight for that many steps
 
 
-def bare_loop(model, layer: str, batch: int, steps: int):
-    """A compiled loop of `steps` forward passes + input gradients + updates through `layer` at
-    the network's own input size: the least work one optimization step can do."""
+class Batches:
+    """Batches of channels rendered for a chosen number of steps, through one `LayerRenderers`
+    per batch size (a layer's program is compiled on its first batch of that size)."""
+
+    def __init__(self, model, size: int):
+        self.model, self.size = model, size
+        self.by_batch: dict[int, LayerRenderers] = {}
+
+    def __call__(self, layer: str, channels: list[int], steps: int) -> list:
+        settings = Settings(steps=steps, size=self.size, batch=len(channels), seed=0)
+        if len(channels) not in self.by_batch:
+            self.by_batch[len(channels)] = LayerRenderers(self.model, settings)
+        renderers = self.by_batch[len(channels)]
+        renderers.settings = settings  # the steps are an input of the program: no new compile
+        return renderers.render_batch(layer, channels)
+
+
+class Worker(AtlasWorker):
+    """The atlas's Ray actor (the model loaded once, one TensorFlow thread per assigned CPU),
+    rendering batches of any size for a chosen number of steps."""
+
+    def __init__(self, size: int):
+        from samplevis import zoo
+
+        # AtlasWorker's own renderers (for fixed settings) go unused: only its model is kept
+        super().__init__(zoo.efficientnet_lite0, Settings(steps=1, size=size, batch=1, seed=0))
+        self.batches = Batches(self.renderers.model, size)
+
+    def run(self, layer: str, channels: list[int], steps: int) -> list:
+        return self.batches(layer, channels, steps)
+
+
+def channels_of(batch: int, part: int = 0) -> list[int]:
+    """The channels of the `part`-th batch in flight: distinct channels for each."""
+    return list(range(part * batch, (part + 1) * batch))
+
+
+def bare_loop(model, layer: str, batch: int) -> Round:
+    """A compiled loop of forward passes + input gradients + updates through `layer` at the
+    network's own input size: the least work one optimization step can do."""
     import tensorflow as tf
 
     height, width = model.input_size
@@ -51,28 +108,61 @@ def bare_loop(model, layer: str, batch: int, steps: int):
             x.assign_add(1e-3 * tape.gradient(loss, x))
         return loss
 
-    loop(tf.constant(1)).numpy()  # compile
-    return lambda: loop(tf.constant(steps)).numpy()
+    return lambda steps: loop(tf.constant(steps)).numpy()
 
 
-def atlas_calls(atlas, model, layer: str, batch: int, steps: int, size: int) -> dict:
-    """{steps: one `render_batch` of `batch` channels of `layer` for that many steps} for
-    REDIRECT_STEPS and REDIRECT_STEPS + `steps`, already compiled by a warm-up call."""
-    channels = list(range(batch))
-    calls = {}
-    for count in (REDIRECT_STEPS, REDIRECT_STEPS + steps):
-        settings = atlas.Settings(steps=count, size=size, batch=batch, seed=0)
-        calls[count] = lambda settings=settings: atlas.render_batch(model, layer, channels,
-                                                                    settings)
-    calls[REDIRECT_STEPS + steps]()  # compile (both phases)
-    return calls
+def batch_axis(batches: Batches, layer: str, batch: int) -> Round:
+    return lambda steps: batches(layer, channels_of(batch), steps)
 
 
-def channel_seconds(first: float, longer: float, steps: int, batch: int) -> float:
-    """Seconds per channel for ATLAS_STEPS steps, from the seconds of a batch's REDIRECT_STEPS
+def threads(pool, all_batches: list[Batches], layer: str, batch: int) -> Round:
+    def round_(steps: int) -> None:
+        futures = [pool.submit(batches, layer, channels_of(batch, i), steps)
+                   for i, batches in enumerate(all_batches)]
+        for future in futures:
+            future.result()
+
+    for i, batches in enumerate(all_batches):  # compile one program after the other
+        batches(layer, channels_of(batch, i), REDIRECT_STEPS + 1)
+    return round_
+
+
+def ray_actors(ray, actors: list, layer: str, batch: int) -> Round:
+    return lambda steps: ray.get([actor.run.remote(layer, channels_of(batch, i), steps)
+                                  for i, actor in enumerate(actors)])
+
+
+def start_ray(size: int):
+    """(ray, PARALLEL actors of 1 CPU on a local cluster of PARALLEL CPUs), or None without Ray."""
+    try:
+        import ray
+    except ImportError:
+        print("design B skipped: Ray is not installed (pip install 'samplevis[ray]').")
+        return None
+    ray.init(num_cpus=PARALLEL, include_dashboard=False, log_to_driver=False,
+             logging_level=logging.WARNING)
+    actor = ray.remote(Worker).options(num_cpus=1)
+    return ray, [actor.remote(size) for _ in range(PARALLEL)]
+
+
+def channel_seconds(first: float, longer: float, steps: int, in_flight: int) -> float:
+    """Seconds per channel for ATLAS_STEPS steps, from the seconds of a round's REDIRECT_STEPS
     steps (`first`) and of REDIRECT_STEPS + `steps` (`longer`)."""
     plain = (longer - first) / steps
-    return (first + (ATLAS_STEPS - REDIRECT_STEPS) * plain) / batch
+    return (first + (ATLAS_STEPS - REDIRECT_STEPS) * plain) / in_flight
+
+
+def timed(designs: dict[tuple[str, int], Round], steps: int, repeats: int) -> dict:
+    """{(design, channels in flight): (s for REDIRECT_STEPS, s for REDIRECT_STEPS + `steps`)},
+    medians of alternating repeats, every round compiled by a warm-up call first."""
+    longer = REDIRECT_STEPS + steps
+    contenders = {}
+    for key, round_ in designs.items():
+        round_(REDIRECT_STEPS + 1)  # compile both phases (with and without redirection)
+        for count in (REDIRECT_STEPS, longer):
+            contenders[key, count] = lambda round_=round_, count=count: round_(count)
+    medians = interleaved_medians(contenders, repeats)
+    return {key: (medians[key, REDIRECT_STEPS], medians[key, longer]) for key in designs}
 
 
 def truncated_flops(model, layer: str) -> int:
@@ -83,9 +173,9 @@ def truncated_flops(model, layer: str) -> int:
                          (*model.input_size, 3))
 
 
-def projection(model, timed: dict[str, float], workers: list[int]) -> tuple[list, float]:
-    """(rows of the projection table, hours on this machine) for every activation layer, from
-    seconds per image-step of the layers in `timed`, linear in forward FLOPs."""
+def projection(model, timed: dict[str, float], workers: list[int]) -> list:
+    """Rows of the projection table for every activation layer, from seconds per image-step of
+    the layers in `timed`, linear in forward FLOPs."""
     from samplevis.atlas import activation_layers
 
     (low, t_low), (high, t_high) = sorted(timed.items(),
@@ -99,73 +189,89 @@ def projection(model, timed: dict[str, float], workers: list[int]) -> tuple[list
         total_seconds += per_image_step * ATLAS_STEPS * counts[layer]
         channels += counts[layer]
     hours = total_seconds / 3600
-    rows = [(f"{n} worker{'s' if n > 1 else ''}", channels, f"{hours / n:.1f} h",
+    return [(f"{n} worker{'s' if n > 1 else ''}", channels, f"{hours / n:.1f} h",
              f"{hours / n / 24:.2f} days") for n in workers]
-    return rows, hours
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--layer", default="block3a_expand_activation")
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 16])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 16],
+                        help="design A's batch sizes; the bare loop runs at the first and last")
+    parser.add_argument("--worker-batches", type=int, nargs="+", default=[1, 8],
+                        help=f"batch of each of the {PARALLEL} Ray actors and threads")
     parser.add_argument("--steps", type=int, default=32,
-                        help=f"steps after the first {REDIRECT_STEPS} in the longer timed call "
+                        help=f"steps after the first {REDIRECT_STEPS} in the longer timed round "
                              "(default 32)")
     parser.add_argument("--size", type=int, default=128, help="image size (default 128)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 8, 32, 128],
                         help="worker counts to project for (each as fast as this machine)")
-    parser.add_argument("--quick", action="store_true", help="8 steps, one repeat")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 8 steps, 64 px, batches 1 and 2, worker batch 1, one "
+                             "repeat")
     args = parser.parse_args()
     if args.quick:
-        args.steps, args.repeats = 8, 1
+        args.steps, args.size, args.repeats = 8, 64, 1
+        args.batches, args.worker_batches = [1, 2], [1]
 
     from samplevis import zoo
 
-    atlas = importlib.import_module("samplevis.atlas")  # samplevis.atlas is the function
     print(command_line())
     print(machine())
-    model = zoo.efficientnet_lite0()
     start = time.perf_counter()
-    contenders = {}
-    for batch in args.batches:
-        calls = atlas_calls(atlas, model, args.layer, batch, args.steps, args.size)
-        for count, call in calls.items():
-            contenders[f"atlas {batch} {count}"] = call
-        contenders[f"bare {batch}"] = bare_loop(model, args.layer, batch, args.steps)
-    medians = interleaved_medians(contenders, args.repeats)
-    longer = REDIRECT_STEPS + args.steps
-    seconds = {b: channel_seconds(medians[f"atlas {b} {REDIRECT_STEPS}"],
-                                  medians[f"atlas {b} {longer}"], args.steps, b)
+    model = zoo.efficientnet_lite0()
+    layer, first = args.layer, args.batches[0]
+    in_process = Batches(model, args.size)
+    designs = {(f"A batch axis, batch {b}", b): batch_axis(in_process, layer, b)
                for b in args.batches}
-    rate = {b: 60.0 / seconds[b] for b in args.batches}
-    floor = {b: 60.0 * b / (medians[f"bare {b}"] * ATLAS_STEPS / args.steps)
-             for b in args.batches}
-    first = args.batches[0]
-    rows = [(args.layer, b, f"{medians[f'atlas {b} {REDIRECT_STEPS}']:.2f}",
-             f"{medians[f'atlas {b} {longer}']:.2f}", f"{rate[b]:.2f}",
-             f"{rate[b] / rate[first]:.2f}", f"{floor[b]:.2f}", f"{floor[b] / floor[first]:.2f}")
-            for b in args.batches]
-    print(f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (resized to the "
-          f"network's {model.input_size[0]} px), median of {args.repeats}:")
-    print(format_table(("layer", "batch", f"s for {REDIRECT_STEPS} steps",
-                        f"s for {longer} steps", "channels/min", f"x batch {first}",
-                        "bare channels/min", f"bare x batch {first}"), rows))
-    best = max(rate, key=rate.get)
-    if 1 in rate and 16 in rate:
-        ratio = rate[16] / rate[1]
-        verdict = "met" if ratio >= TARGET else "not met"
-        print(f"target batch 16 >= {TARGET:g}x batch 1 per channel: {ratio:.2f}x, {verdict}")
+    started = start_ray(args.size)
+    if started:
+        ray, actors = started
+        designs.update({(f"B Ray, {PARALLEL} actors x batch {b}", PARALLEL * b):
+                        ray_actors(ray, actors, layer, b) for b in args.worker_batches})
+    pool = concurrent.futures.ThreadPoolExecutor(PARALLEL)
+    own = [Batches(model, args.size) for _ in range(PARALLEL)]
+    designs.update({(f"C threads, {PARALLEL} x batch {b}", PARALLEL * b):
+                    threads(pool, own, layer, b) for b in args.worker_batches})
+    designs.update({(f"bare loop, batch {b} (floor of A)", b): bare_loop(model, layer, b)
+                    for b in dict.fromkeys([first, args.batches[-1]])})
+    try:
+        seconds = timed(designs, args.steps, args.repeats)
+    finally:
+        pool.shutdown()
+        if started:
+            ray.shutdown()
 
-    calls = atlas_calls(atlas, model, LAST_LAYER, best, args.steps, args.size)
-    last = interleaved_medians(calls, 1)
-    last_seconds = channel_seconds(last[REDIRECT_STEPS], last[longer], args.steps, best)
-    timed = {args.layer: seconds[best] / ATLAS_STEPS, LAST_LAYER: last_seconds / ATLAS_STEPS}
-    print(f"\n{LAST_LAYER} at batch {best}: {60.0 / last_seconds:.2f} channels/min")
-    rows, hours = projection(model, timed, args.workers)
+    rate = {key: 60.0 / channel_seconds(*pair, args.steps, key[1])
+            for key, pair in seconds.items()}
+    reference = rate[f"A batch axis, batch {first}", first]
+    longer = REDIRECT_STEPS + args.steps
+    rows = [(name, n, f"{seconds[name, n][0]:.2f}", f"{seconds[name, n][1]:.2f}",
+             f"{rate[name, n]:.2f}", f"{rate[name, n] / reference:.2f}") for name, n in rate]
+    print(f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (resized to the "
+          f"network's {model.input_size[0]} px), median of {args.repeats} alternating repeats "
+          f"of all designs (Ray and threads included):")
+    print(format_table(("design", "in flight", f"s for {REDIRECT_STEPS} steps",
+                        f"s for {longer} steps", "channels/min", f"x A batch {first}"), rows))
+    batched = {key: r for key, r in rate.items() if key[1] > 1 and not key[0].startswith("bare")}
+    if first == 1 and batched:
+        (name, n), best = max(batched.items(), key=lambda item: item[1])
+        verdict = "met" if best / reference >= TARGET else "not met"
+        print(f"target: a batched design >= {TARGET:g}x A batch 1 per channel: best is {name} "
+              f"({n} in flight) at {best / reference:.2f}x, {verdict}")
+
+    a_rates = {n: r for (name, n), r in rate.items() if name.startswith("A ")}
+    best_batch = max(a_rates, key=a_rates.get)
+    last = timed({LAST_LAYER: batch_axis(in_process, LAST_LAYER, best_batch)}, args.steps, 1)
+    last_seconds = channel_seconds(*last[LAST_LAYER], args.steps, best_batch)
+    per_image_step = {layer: 60.0 / a_rates[best_batch] / ATLAS_STEPS,
+                      LAST_LAYER: last_seconds / ATLAS_STEPS}
+    print(f"\n{LAST_LAYER} with A at batch {best_batch}: {60.0 / last_seconds:.2f} channels/min")
     print(f"\nevery channel of every activation layer of {model.name} (layers='all') at "
-          f"{ATLAS_STEPS} steps, batch {best}, projected from the two timed layers:")
-    print(format_table(("on", "channels", "time", "days"), rows))
+          f"{ATLAS_STEPS} steps, A at batch {best_batch}, projected from the two timed layers:")
+    print(format_table(("on", "channels", "time", "days"),
+                       projection(model, per_image_step, args.workers)))
     print(f"\n(the run took {time.perf_counter() - start:.0f} s)")
     return 0
 
