@@ -104,7 +104,7 @@ def bare_loop(model, layer: str, batch: int) -> Round:
     def loop(n):
         for _ in tf.range(n):
             with tf.GradientTape() as tape:
-                loss = tf.reduce_sum(tf.reduce_mean(extractor(x, training=False), axis=[1, 2]))
+                loss = tf.reduce_sum(tf.reduce_mean(extractor(x), axis=[1, 2]))
             x.assign_add(1e-3 * tape.gradient(loss, x))
         return loss
 
