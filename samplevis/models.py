@@ -264,7 +264,8 @@ class Model:
             check_images(found[INPUT])
         return {name: found[name] for name in names}
 
-    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu) -> dict:
+    def _layer_outputs(self, images, names: tuple[str, ...],
+                       redirect_relu: bool | tf.Tensor) -> dict:
         """{name: tensor} of checked layer names (not "input") for images in [0, 1]."""
         x = self.to_input(images)
         if isinstance(redirect_relu, bool) and not redirect_relu:

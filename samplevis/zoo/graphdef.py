@@ -12,12 +12,15 @@ gradients flow through the imported graph to the images.
 from __future__ import annotations
 
 import os
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from samplevis.models import (LayerInfo, Model, UnknownLayerError, closest_names,
                               larger_images_hint)
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 # Op types whose outputs are listed as layers by default: what Lucid's model zoo addresses.
 LAYER_OP_TYPES = frozenset({
@@ -251,7 +254,8 @@ class GraphDefModel(Model):
         return self._extractors[key]
 
     # ----- forward passes ----------------------------------------------------------------------
-    def _layer_outputs(self, images, names: tuple[str, ...], redirect_relu=False) -> dict:
+    def _layer_outputs(self, images, names: tuple[str, ...],
+                       redirect_relu: bool | tf.Tensor = False) -> dict:
         """{name as given: tensor} for op names ("mixed4a") or tensor names ("mixed4a:0");
         `redirect_relu` gives the graph's Relu/Relu6 ops Lucid's redirected gradient."""
         x = self.to_input(images)
