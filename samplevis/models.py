@@ -267,13 +267,18 @@ class Model:
     def _layer_outputs(self, images, names: tuple[str, ...],
                        redirect_relu: bool | tf.Tensor) -> dict:
         """{name: tensor} of checked layer names (not "input") for images in [0, 1]."""
-        x = self.to_input(images)
-        if isinstance(redirect_relu, bool) and not redirect_relu:
-            outputs = self._extractor(names, False)(x)
-        else:
-            import tensorflow as tf
+        import tensorflow as tf
 
-            outputs = self._extractor(names, True)(x, tf.convert_to_tensor(redirect_relu, tf.bool))
+        x = self.to_input(images)
+        redirected = not (isinstance(redirect_relu, bool) and not redirect_relu)
+        compiled = self._extractor(names, redirected)
+        # An eager call runs the network as it is: compiling it for each new shape of a one-off
+        # evaluation would cost more than it saves.
+        features = compiled.python_function if tf.executing_eagerly() else compiled
+        if redirected:
+            outputs = features(x, tf.convert_to_tensor(redirect_relu, tf.bool))
+        else:
+            outputs = features(x)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
         return dict(zip(names, outputs))

@@ -209,10 +209,10 @@ def _accept_prob(log_accept_ratio: tf.Tensor) -> tf.Tensor:
     return tf.where(tf.math.is_nan(prob), tf.zeros_like(prob), prob)
 
 
-def _block_function(
-    kernel: _Tally, block: Block, trace_fns: Mapping[str, TraceFn], jit_compile: bool
-):
-    """A compiled (state, kernel results, seed) -> (kept states, trace, results)."""
+def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compile: bool):
+    """A compiled (state, kernel results, seed, num_results, skip) -> (kept states, trace,
+    results): `num_results` states, each after `skip` + 1 steps. Given as tensors, every block of
+    a run shares one trace; XLA needs them as Python ints, a trace per (num_results, skip)."""
 
     def trace_fn(state, kernel_results):
         stats = step_stats(kernel_results)
@@ -222,14 +222,14 @@ def _block_function(
         return out
 
     @tf.function(jit_compile=jit_compile, autograph=False)
-    def run(state, kernel_results, seed):
+    def run(state, kernel_results, seed, num_results, skip):
         result = tfp.mcmc.sample_chain(
-            num_results=block.num_results,
+            num_results=num_results,
             current_state=state,
             previous_kernel_results=kernel_results,
             kernel=kernel,
-            num_burnin_steps=block.skip,
-            num_steps_between_results=block.skip,
+            num_burnin_steps=skip,
+            num_steps_between_results=skip,
             trace_fn=trace_fn,
             return_final_kernel_results=True,
             seed=seed,
@@ -312,8 +312,9 @@ def _drive(
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
     recorder = _Recorder(previous)
-    # Burn-in and sampling blocks of the same shape share one compiled function.
-    functions: dict[tuple[int, int], Callable] = {}
+    # Burn-in and sampling blocks share one compiled function (see _block_function).
+    function = _block_function(kernel, trace_fns, jit_compile)
+    as_input = (lambda n: n) if jit_compile else (lambda n: tf.constant(n, tf.int32))
     done = first_block
     interrupted = False
     bar = tqdm(
@@ -328,14 +329,12 @@ def _drive(
             block = blocks[index]
             if on_block is not None:
                 on_block(index)
-            key = (block.num_results, block.skip)
-            if key not in functions:
-                functions[key] = _block_function(kernel, block, trace_fns, jit_compile)
-            # One compiled block per (length, thinning), each traced once per run.
+            # Each run traces its own function; TensorFlow counts the traces of all runs'
+            # functions together and would call that retracing.
             with expected_retracing("_block_function.<locals>.run"):
-                states, trace, new_results = functions[key](
-                    state, kernel_results, fold_in(seed, index)
-                )
+                states, trace, new_results = function(
+                    state, kernel_results, fold_in(seed, index), as_input(block.num_results),
+                    as_input(block.skip))
             trace_np = {k: v.numpy() for k, v in trace.items()}
             counts = _counts(kernel_results, new_results)
             kept = [s.numpy() for s in states] if block.phase == "sample" else None
