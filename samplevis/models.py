@@ -7,6 +7,7 @@ objectives name are built once per model and cached.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 from dataclasses import dataclass
@@ -270,7 +271,7 @@ class Model:
         import tensorflow as tf
 
         x = self.to_input(images)
-        redirected = not (isinstance(redirect_relu, bool) and not redirect_relu)
+        redirected = not isinstance(redirect_relu, bool) or redirect_relu  # a switch, or True
         compiled = self._extractor(names, redirected)
         # An eager call runs the network as it is: compiling it for each new shape of a one-off
         # evaluation would cost more than it saves.
@@ -398,9 +399,7 @@ class _Features:
         self.redirected = redirected
 
     def __call__(self, x, on=None):
-        if not self.redirected:
-            return self.keras_model(x, training=False)
         from samplevis.redirect import switched_by
 
-        with switched_by(on):
+        with switched_by(on) if self.redirected else contextlib.nullcontext():
             return self.keras_model(x, training=False)
