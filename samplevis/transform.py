@@ -16,8 +16,11 @@ fills it with ``fill_value``), so a compiled step sees one shape.
 
 Rotation and zoom resample bilinearly with ImageProjectiveTransformV3's pixel
 convention, but as a sparse matrix product, so their gradient is its exact
-adjoint (see ``_affine_about_center``). Fill modes: CONSTANT, REFLECT (d c b a | a b c d),
-WRAP (a b c d | a b c d) and NEAREST.
+adjoint (see ``_resample``). ``compose`` resamples zooms and rotations that follow
+each other once, with their maps composed: the images are interpolated once
+rather than blurred by each, and the border each one uncovers keeps its own
+fill. Fill modes: CONSTANT, REFLECT (d c b a | a b c d), WRAP (a b c d | a b c d)
+and NEAREST.
 """
 
 from __future__ import annotations
@@ -113,16 +116,36 @@ def _wrap_index(i, n, fill_mode: str):
     return tf.clip_by_value(i, 0, n - 1)  # NEAREST, and CONSTANT before masking
 
 
-def _affine_about_center(images, inverse_matrix, fill_mode: str, fill_value: float):
-    """Resample ``images`` so output pixel p reads input point c + A (p - c).
+def _neighbours(x, y, height, width):
+    """The four bilinear neighbours of the points (x, y) (pixel coordinates, [N, 1] each), in
+    the order (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1): their columns and rows
+    (int32 [N, 4]), weights ([N, 4], summing to 1) and whether each lies on the image."""
+    import tensorflow as tf
 
-    ``inverse_matrix`` A is a [2, 2] float32 tensor in (x, y) pixel
-    coordinates, c the image centre ((W-1)/2, (H-1)/2); bilinear
-    interpolation, same convention as ImageProjectiveTransformV3. Written as a
-    sparse matrix product so that automatic differentiation gives the exact adjoint: the
-    gradient registered for ImageProjectiveTransformV3 warps the gradient
-    back instead, which is far from the true gradient for a zoom (a sampler
-    needs the true one).
+    x0, y0 = tf.floor(x), tf.floor(y)
+    fx, fy = x - x0, y - y0
+    dx = tf.constant([[0, 1, 0, 1]])
+    dy = tf.constant([[0, 0, 1, 1]])
+    xi = tf.cast(x0, tf.int32) + dx
+    yi = tf.cast(y0, tf.int32) + dy
+    weights = tf.where(dx == 1, fx, 1.0 - fx) * tf.where(dy == 1, fy, 1.0 - fy)
+    inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
+    return xi, yi, weights, inside
+
+
+def _resample(images, stages):
+    """Apply the affine resamplings ``stages`` in turn, interpolating the images only once.
+
+    Each stage is (A, fill_mode, fill_value): output pixel p reads the point c + A (p - c) of
+    the stage's input, c the image centre ((W-1)/2, (H-1)/2); bilinear, with the pixel
+    convention of ImageProjectiveTransformV3. Every stage after the first must fill with a
+    constant: its output is then the fraction of its bilinear footprint that falls on its
+    input (where it reads the stages before, composed into one interpolation of the images)
+    plus the rest of the footprint times its fill. One stage is an ordinary resampling.
+
+    The resampling is a sparse matrix product, so automatic differentiation gives the exact
+    adjoint: the gradient registered for ImageProjectiveTransformV3 warps the gradient back
+    instead, which is far from the true gradient for a zoom (a sampler needs the true one).
     """
     import tensorflow as tf
 
@@ -130,31 +153,33 @@ def _affine_about_center(images, inverse_matrix, fill_mode: str, fill_value: flo
     hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
     cx, cy = (wf - 1.0) / 2.0, (hf - 1.0) / 2.0
     ys, xs = tf.meshgrid(tf.range(hf) - cy, tf.range(wf) - cx, indexing="ij")
-    a = inverse_matrix
-    src_x = tf.reshape(cx + a[0, 0] * xs + a[0, 1] * ys, [-1, 1])
-    src_y = tf.reshape(cy + a[1, 0] * xs + a[1, 1] * ys, [-1, 1])
-    x0, y0 = tf.floor(src_x), tf.floor(src_y)
-    fx, fy = src_x - x0, src_y - y0
-    # The four bilinear neighbours of every output pixel, as the rows of a sparse [hw, hw]
-    # matrix: one sparse matmul (and its exact adjoint) is far cheaper on CPU than four
-    # gathers with masks.
-    dx = tf.constant([[0, 1, 0, 1]])
-    dy = tf.constant([[0, 0, 1, 1]])
-    xi = tf.cast(x0, tf.int32) + dx
-    yi = tf.cast(y0, tf.int32) + dy
-    weights = tf.where(dx == 1, fx, 1.0 - fx) * tf.where(dy == 1, fy, 1.0 - fy)  # [hw, 4]
+    x, y = tf.reshape(xs, [-1, 1]), tf.reshape(ys, [-1, 1])  # about the centre
+    outer = []  # (share of the footprint on the stage's input, fill), the last stage first
+    for a, _, fill_value in reversed(stages[1:]):
+        x, y = a[0, 0] * x + a[0, 1] * y, a[1, 0] * x + a[1, 1] * y
+        _, _, weights, inside = _neighbours(cx + x, cy + y, h, w)
+        outer.append((tf.reduce_sum(weights * tf.cast(inside, tf.float32), 1, keepdims=True),
+                      fill_value))
+    a, fill_mode, fill_value = stages[0]
+    x, y = a[0, 0] * x + a[0, 1] * y, a[1, 0] * x + a[1, 1] * y
+    xi, yi, weights, inside = _neighbours(cx + x, cy + y, h, w)
+    # the constant part of each output pixel (fills), and the share left for the images
+    offset, share = 0.0, 1.0
     if fill_mode == "CONSTANT":
-        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
         weights *= tf.cast(inside, tf.float32)
+        offset = fill_value * (1.0 - tf.reduce_sum(weights, axis=1, keepdims=True))
+    for on_input, fill in reversed(outer):
+        offset = on_input * offset + (1.0 - on_input) * fill
+        share = on_input * share
+    # The four neighbours of every output pixel as the rows of a sparse [hw, hw] matrix: one
+    # sparse matmul (and its exact adjoint) is far cheaper on CPU than four gathers with masks.
     cols = _wrap_index(yi, h, fill_mode) * w + _wrap_index(xi, w, fill_mode)
     rows = tf.repeat(tf.range(h * w, dtype=tf.int64), 4)[:, None]
     indices = tf.concat([rows, tf.cast(tf.reshape(cols, [-1, 1]), tf.int64)], axis=1)
-    matrix = tf.sparse.SparseTensor(indices, tf.reshape(weights, [-1]),
+    matrix = tf.sparse.SparseTensor(indices, tf.reshape(weights * share, [-1]),
                                     tf.cast(tf.stack([h * w, h * w]), tf.int64))
     columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
-    out = tf.sparse.sparse_dense_matmul(matrix, columns)
-    if fill_mode == "CONSTANT":
-        out += fill_value * (1.0 - tf.reduce_sum(weights, axis=1, keepdims=True))
+    out = tf.sparse.sparse_dense_matmul(matrix, columns) + offset
     return tf.transpose(tf.reshape(out, tf.stack([h, w, b, c])), [2, 0, 1, 3])
 
 
@@ -274,14 +299,17 @@ class RandomScale:
         object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode, self.fill_value))
         object.__setattr__(self, "seed", _check_own_seed(self.seed))
 
-    def __call__(self, images, seed):
+    def stage(self, seed) -> tuple:
+        """This call's resampling as `_resample` takes it: (A, fill_mode, fill_value)."""
         import tensorflow as tf
 
-        images = _as_images(images)
         inv = 1.0 / _choose(self.scales, _call_seed(seed, self.seed))
         zero = tf.zeros([], tf.float32)
         matrix = tf.stack([tf.stack([inv, zero]), tf.stack([zero, inv])])
-        return _affine_about_center(images, matrix, self.fill_mode, float(self.fill_value))
+        return matrix, self.fill_mode, float(self.fill_value)
+
+    def __call__(self, images, seed):
+        return _resample(_as_images(images), [self.stage(seed)])
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return height, width
@@ -318,16 +346,19 @@ class RandomRotate:
         object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode, self.fill_value))
         object.__setattr__(self, "seed", _check_own_seed(self.seed))
 
-    def __call__(self, images, seed):
+    def stage(self, seed) -> tuple:
+        """This call's resampling as `_resample` takes it: (A, fill_mode, fill_value)."""
         import tensorflow as tf
 
-        images = _as_images(images)
         radians = tuple(_to_radians(a, self.units) for a in self.angles)
         theta = _choose(radians, _call_seed(seed, self.seed))
         cos, sin = tf.cos(theta), tf.sin(theta)
         # Image y points down, so this output->input map turns content counter-clockwise on screen.
         matrix = tf.stack([tf.stack([cos, -sin]), tf.stack([sin, cos])])
-        return _affine_about_center(images, matrix, self.fill_mode, float(self.fill_value))
+        return matrix, self.fill_mode, float(self.fill_value)
+
+    def __call__(self, images, seed):
+        return _resample(_as_images(images), [self.stage(seed)])
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return height, width
@@ -373,9 +404,19 @@ class Compose:
         from samplevis.seeds import split
 
         seeds = split(seed, len(self.transforms))
-        for i, t in enumerate(self.transforms):
-            images = t(images, seeds[i])
-        return images
+        # Zooms and rotations in a row are resampled together, interpolating the images once:
+        # a resampling has a fixed cost per step that a light network does not hide at small
+        # batches on a CPU (docs/benchmarks.md, "Where render_vis's time goes").
+        stages: list = []
+        for t, s in zip(self.transforms, seeds):
+            affine = isinstance(t, (RandomScale, RandomRotate))
+            if stages and not (affine and t.fill_mode == "CONSTANT"):
+                images, stages = _resample(images, stages), []
+            if affine:
+                stages.append(t.stage(s))
+            else:
+                images = t(images, s)
+        return _resample(images, stages) if stages else images
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return output_size(self.transforms, height, width)

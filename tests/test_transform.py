@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from samplevis import transform
+from samplevis.seeds import split
 
 SEED = tf.constant([1, 2], tf.int32)
 
@@ -218,7 +219,8 @@ def test_rotation_matches_tensorflows_projective_transform_op(fill_mode):
 
 
 @pytest.mark.parametrize(
-    "t", [transform.random_scale([1.1]), transform.random_scale([0.9]), transform.random_rotate([7])]
+    "t", [transform.random_scale([1.1]), transform.random_scale([0.9]), transform.random_rotate([7]),
+          transform.compose([transform.random_scale([0.9]), transform.random_rotate([7])])]
 )
 def test_resampling_gradient_is_the_exact_adjoint(t):
     # The transform is affine in the images, so <grad, v> must equal t(x + v) - t(x) weighted.
@@ -230,6 +232,21 @@ def test_resampling_gradient_is_the_exact_adjoint(t):
     directional = tf.reduce_sum(tape.gradient(loss, x) * v)
     difference = tf.reduce_sum(weights * (t(x + v, SEED) - t(x, SEED)))
     assert float(directional) == pytest.approx(float(difference), rel=1e-4, abs=1e-3)
+
+
+def test_a_zoom_then_a_rotation_interpolate_once_and_each_fills_the_border_it_uncovers():
+    zoom, turn = transform.random_scale([0.8]), transform.random_rotate([10])  # fills 0.5, 0
+    both = transform.compose([zoom, turn])
+    seeds = split(SEED, 2)  # compose's seed for each
+    white = both(tf.ones([1, 64, 64, 3]), SEED).numpy()[0, ..., 0]
+    # the corners the rotation uncovers are black, the band the zoom-out uncovers grey
+    assert white[0, 0] == 0.0 and white[32, 2] == 0.5 and white[32, 32] == 1.0
+    # one interpolation: inside the band, two resamplings one after the other agree with it
+    y, x = np.mgrid[0:64, 0:64] / 64.0
+    smooth = tf.constant((0.5 + 0.4 * np.stack([np.sin(3 * x + 2 * y), np.cos(2 * x - y), x * y],
+                                                -1))[None], tf.float32)
+    in_turn = turn(zoom(smooth, seeds[0]), seeds[1])
+    assert np.abs(both(smooth, SEED) - in_turn)[:, 12:-12, 12:-12].max() < 1e-3
 
 
 def test_a_numpy_fill_value_pads_with_that_value():
