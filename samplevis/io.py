@@ -215,7 +215,9 @@ def load_images(paths: str | os.PathLike | Sequence[str | os.PathLike], size: in
 
 def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -> Path:
     """Write frames [T, H, W, 3] or grey [T, H, W, 1] (floats in [0, 1] or integers in 0..255) as
-    an animated GIF (a .gif path), atomically."""
+    an animated GIF (a .gif path) of T / fps seconds, atomically. A frame equal to the one before
+    it is stored as a longer showing of that one (the GIF writer's way), so a reader may count
+    fewer frames than T, never less time."""
     import imageio.v3 as iio
 
     _check_suffix(path, ".gif")

@@ -59,6 +59,15 @@ class InterruptingBar:
         pass
 
 
+def gif_seconds(path) -> float:
+    """How long a GIF plays once: the sum of its frames' durations (a frame equal to the one
+    before it is stored as a longer showing of that one, so frames are not counted)."""
+    import imageio.v3 as iio
+
+    count = len(iio.imread(path, index=None))
+    return sum(iio.immeta(path, index=i)["duration"] for i in range(count)) / 1000.0
+
+
 def read_events(folder) -> dict:
     """The summaries of every TensorBoard event file in `folder` (not below it), read with
     TensorFlow's own reader: {tag: [(step, value), ...]} in the order written, a value being a
