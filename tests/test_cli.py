@@ -1,5 +1,6 @@
 """The samplevis command: render and sample write whole files; bad input exits with the fix."""
 import html
+import importlib.util
 import json
 import re
 import shutil
@@ -10,7 +11,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from conftest import InterruptingBar, read_events
+from conftest import InterruptingBar, gif_seconds, read_events
 from samplevis import cli, zoo
 from samplevis.commands import shell
 from samplevis.sampling import options
@@ -110,14 +111,21 @@ def test_sample_whose_starts_turn_nan_names_the_step_and_the_flag(tmp_path, caps
     assert not list(tmp_path.iterdir())
 
 
-def test_sample_writes_pngs_gif_and_diagnostics(tmp_path):
+def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_matplotlib(
+        tmp_path, capsys, monkeypatch):
+    find_spec = importlib.util.find_spec  # as on an install without the plot extra
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a))
     code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
                      "--num-results", "3", "--num-chains", "2", "--num-burnin-steps", "8",
                      "--optimize-steps", "16", "--temperature-steps", "60",
                      "--out", str(tmp_path), "--quiet"])
     assert code == 0
+    assert not (tmp_path / "trace.png").exists()
+    assert "no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib)" \
+        in capsys.readouterr().err
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
-    assert iio.imread(tmp_path / "samples.gif", index=None).shape[0] == 3
+    assert gif_seconds(tmp_path / "samples.gif") == 3 / 4  # one frame per sample, at 4 fps
     assert iio.imread(tmp_path / "std.png").shape == (2 + 32 + 2, 2 + 2 * (32 + 2), 3)
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert len(report["activations"]) == 3 and len(report["diagnostics"]["accept_prob"]) == 2

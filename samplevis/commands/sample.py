@@ -98,6 +98,8 @@ def write_sample(folder: Path, result, report: dict) -> list[Path]:
     ran = len(result.burnin_activations) or len(result.images)
     if ran and importlib.util.find_spec("matplotlib") is not None:
         paths.append(io.save_figure(folder / "trace.png", result.plot_trace()))
+    elif ran:
+        say("no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib).")
     paths.append(io.write_json(folder / "diagnostics.json", report))
     kept = {Path(p).name for p in paths}
     stale = sorted(p for p in folder.iterdir()
