@@ -406,7 +406,7 @@ class Compose:
         seeds = split(seed, len(self.transforms))
         # Zooms and rotations in a row are resampled together, interpolating the images once:
         # a resampling has a fixed cost per step that a light network does not hide at small
-        # batches on a CPU (docs/benchmarks.md, "Where render_vis's time goes").
+        # batches on a CPU (docs/benchmarks.md, "Where render_vis's time goes at batch 1").
         stages: list = []
         for t, s in zip(self.transforms, seeds):
             affine = isinstance(t, (RandomScale, RandomRotate))
