@@ -8,8 +8,8 @@ spectral coefficients below `--cutoffs` cycles per pixel; the higher ones stay a
 start's values. With D coefficients left the temperature rule T = 2 (1 - rho) a* / D allows a
 temperature larger by the factor the state shrank.
 
-For each cutoff (0: the whole state) it runs the same plain HMC on channel 301 of
-block6a_expand_activation of the built-in model: 4 chains from 4 optimized starts (256 steps,
+For each objective and cutoff (0: the whole state) it runs the same plain HMC on a channel of
+the built-in model (default block6a_expand_activation:301): 4 chains from 4 optimized starts (256 steps,
 seed 0), 128 px, no transforms, a prior N(0, I / lam) on the free coefficients with lam matched
 to the starts' mean square (as `render`), 8 leapfrog steps, a per-chain step size adapted to an
 acceptance of 0.75 over the first 80 % of the burn-in, then 10 samples 20 steps apart.
@@ -25,6 +25,7 @@ rhat       per-chain split R-hat of the kept samples' activation (target <= 1.1)
 
     python benchmarks/coarse_state.py                       # cutoffs 0, 1/8, 1/16: about 10 min
     python benchmarks/coarse_state.py --cutoffs 0.0625 --grid coarse.png
+    python benchmarks/coarse_state.py --objectives block3a_expand_activation:20 --cutoffs 0 0.0625
 """
 from __future__ import annotations
 
@@ -37,12 +38,12 @@ import numpy as np
 
 from common import command_line, format_table, machine
 
-LAYER, CHANNEL, SIZE, CHAINS = "block6a_expand_activation", 301, 128, 4
+OBJECTIVE, SIZE, CHAINS = "block6a_expand_activation:301", 128, 4
 LEAPFROG_STEPS = 8
 
 
-def run(cutoff: float, target_ratio: float, burn_in: int, results: int, every: int,
-        grid: str | None) -> list[object]:
+def run(objective_name: str, cutoff: float, target_ratio: float, burn_in: int, results: int,
+        every: int, grid: str | None) -> list[object]:
     import tensorflow as tf
     import tensorflow_probability as tfp
 
@@ -54,7 +55,7 @@ def run(cutoff: float, target_ratio: float, burn_in: int, results: int, every: i
     from samplevis.sampling.diagnostics import split_rhat_per_chain
 
     model = zoo.efficientnet_lite0()
-    objective = objectives.channel(LAYER, CHANNEL)
+    objective = objectives.as_objective(objective_name)
     image = param.image(SIZE, batch=CHAINS)
     starts = samplevis.render_vis(model, objective, lambda: image, thresholds=(256,), seed=0,
                                   return_state=True, progress=False)
@@ -103,16 +104,18 @@ def run(cutoff: float, target_ratio: float, burn_in: int, results: int, every: i
     distinct = len(metrics.distinct_images(by_chain, others))
     rhat = split_rhat_per_chain(activations)
     if grid:  # rows: every third sample; columns: the chains
-        io.save_grid(grid.replace(".png", f"_{cutoff:g}.png"),
+        io.save_grid(grid.replace(".png", f"_{objective_name.replace(':', '_')}_{cutoff:g}.png"),
                      images[::3].reshape(-1, SIZE, SIZE, 3), ncols=CHAINS)
     accept = accepted.numpy().mean(axis=0)
-    return [f"{cutoff:g}", dims, f"{temperature:.2e}", f"{accept.min():.2f}-{accept.max():.2f}",
+    return [objective_name, f"{cutoff:g}", dims, f"{temperature:.2e}", f"{accept.min():.2f}-{accept.max():.2f}",
             f"{np.median(activations / a_star):.2f}", f"{distinct} of {by_chain.shape[0]}",
             " ".join(f"{r:.2f}" for r in rhat), f"{seconds:.0f}"]
 
 
 def main(argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--objectives", nargs="+", default=[OBJECTIVE],
+                        help="layer:channel of the built-in model")
     parser.add_argument("--cutoffs", type=float, nargs="+", default=[0.0, 0.125, 0.0625],
                         help="cycles per pixel below which coefficients move; 0: all")
     parser.add_argument("--target-ratio", type=float, default=0.8)
@@ -124,13 +127,14 @@ def main(argv: Sequence[str] = ()) -> None:
     print(f"command: {command_line()}")
     print(f"machine: {machine()}", flush=True)
     rows = []
-    for cutoff in args.cutoffs:
-        rows.append(run(cutoff, args.target_ratio, args.burn_in, args.results, args.every,
-                        args.grid))
-        print(f"  ran cutoff {cutoff:g}", flush=True)
-    print(f"{LAYER}:{CHANNEL}, {SIZE} px, {CHAINS} chains, target ratio {args.target_ratio}, "
+    for name in args.objectives:
+        for cutoff in args.cutoffs:
+            rows.append(run(name, cutoff, args.target_ratio, args.burn_in, args.results,
+                            args.every, args.grid))
+            print(f"  ran {name} cutoff {cutoff:g}", flush=True)
+    print(f"{SIZE} px, {CHAINS} chains, target ratio {args.target_ratio}, "
           f"{args.burn_in} burn-in steps, {args.results} samples {args.every} steps apart")
-    print(format_table(["cutoff", "D", "T", "accept", "ratio", "distinct", "rhat per chain",
+    print(format_table(["objective", "cutoff", "D", "T", "accept", "ratio", "distinct", "rhat per chain",
                         "seconds"], rows))
     print(f"machine at end: {machine()}")
 
