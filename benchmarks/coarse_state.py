@@ -9,10 +9,11 @@ start's values. With D coefficients left the temperature rule T = 2 (1 - rho) a*
 temperature larger by the factor the state shrank.
 
 For each objective and cutoff (0: the whole state) it runs the same plain HMC on a channel of
-the built-in model (default block6a_expand_activation:301): 4 chains from 4 optimized starts (256 steps,
-seed 0), 128 px, no transforms, a prior N(0, I / lam) on the free coefficients with lam matched
-to the starts' mean square (as `render`), 8 leapfrog steps, a per-chain step size adapted to an
-acceptance of 0.75 over the first 80 % of the burn-in, then 10 samples 20 steps apart.
+the built-in model (default block6a_expand_activation:301): 4 chains from 4 optimized starts
+(256 steps, seed 0), 128 px, no transforms, a prior N(0, I / lam) on the free coefficients
+with lam matched to the starts' mean square (as `render`), 8 leapfrog steps, a per-chain step
+size adapted to an acceptance of 0.75 over the first 80 % of the burn-in, then 10 samples 20
+steps apart.
 It prints, as `sampling_targets.py` counts them:
 
 D          free coefficients (per chain)
@@ -107,7 +108,8 @@ def run(objective_name: str, cutoff: float, target_ratio: float, burn_in: int, r
         io.save_grid(grid.replace(".png", f"_{objective_name.replace(':', '_')}_{cutoff:g}.png"),
                      images[::3].reshape(-1, SIZE, SIZE, 3), ncols=CHAINS)
     accept = accepted.numpy().mean(axis=0)
-    return [objective_name, f"{cutoff:g}", dims, f"{temperature:.2e}", f"{accept.min():.2f}-{accept.max():.2f}",
+    return [objective_name, f"{cutoff:g}", dims, f"{temperature:.2e}",
+            f"{accept.min():.2f}-{accept.max():.2f}",
             f"{np.median(activations / a_star):.2f}", f"{distinct} of {by_chain.shape[0]}",
             " ".join(f"{r:.2f}" for r in rhat), f"{seconds:.0f}"]
 
@@ -134,8 +136,8 @@ def main(argv: Sequence[str] = ()) -> None:
             print(f"  ran {name} cutoff {cutoff:g}", flush=True)
     print(f"{SIZE} px, {CHAINS} chains, target ratio {args.target_ratio}, "
           f"{args.burn_in} burn-in steps, {args.results} samples {args.every} steps apart")
-    print(format_table(["objective", "cutoff", "D", "T", "accept", "ratio", "distinct", "rhat per chain",
-                        "seconds"], rows))
+    print(format_table(["objective", "cutoff", "D", "T", "accept", "ratio", "distinct",
+                        "rhat per chain", "seconds"], rows))
     print(f"machine at end: {machine()}")
 
 

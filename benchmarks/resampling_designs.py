@@ -60,28 +60,23 @@ def projective_kernel(images, matrix, fill: float):
 
 
 def _gathered(images, matrix, fill):
+    """The library's bilinear neighbours and weights, read with four gathers."""
     import tensorflow as tf
+
+    from samplevis.transform import _neighbours
 
     b, h, w, c = images.shape
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
     ys, xs = tf.meshgrid(tf.range(h, dtype=tf.float32) - cy, tf.range(w, dtype=tf.float32) - cx,
                          indexing="ij")
-    src_x = cx + matrix[0, 0] * xs + matrix[0, 1] * ys
-    src_y = cy + matrix[1, 0] * xs + matrix[1, 1] * ys
-    x0, y0 = tf.floor(src_x), tf.floor(src_y)
-    fx, fy = src_x - x0, src_y - y0
-    x0, y0 = tf.cast(x0, tf.int32), tf.cast(y0, tf.int32)
+    xs, ys = tf.reshape(xs, [-1, 1]), tf.reshape(ys, [-1, 1])
+    xi, yi, weights, inside = _neighbours(cx + matrix[0, 0] * xs + matrix[0, 1] * ys,
+                                          cy + matrix[1, 0] * xs + matrix[1, 1] * ys, h, w)
+    weights *= tf.cast(inside, tf.float32)  # [hw, 4]
+    index = tf.clip_by_value(yi, 0, h - 1) * w + tf.clip_by_value(xi, 0, w - 1)
     flat = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), [h * w, b * c])
-    out, covered = 0.0, 0.0
-    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
-        xi, yi = x0 + dx, y0 + dy
-        weight = (fx if dx else 1.0 - fx) * (fy if dy else 1.0 - fy)
-        weight *= tf.cast((xi >= 0) & (xi < w) & (yi >= 0) & (yi < h), tf.float32)
-        index = tf.clip_by_value(yi, 0, h - 1) * w + tf.clip_by_value(xi, 0, w - 1)
-        weight = tf.reshape(weight, [-1, 1])
-        out += weight * tf.gather(flat, tf.reshape(index, [-1]))
-        covered += weight
-    out += fill * (1.0 - covered)
+    out = tf.reduce_sum(weights[..., None] * tf.gather(flat, index), axis=1)  # [hw, bc]
+    out += fill * (1.0 - tf.reduce_sum(weights, axis=1, keepdims=True))
     return tf.transpose(tf.reshape(out, [h, w, b, c]), [2, 0, 1, 3])
 
 

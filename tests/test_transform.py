@@ -219,7 +219,8 @@ def test_rotation_matches_tensorflows_projective_transform_op(fill_mode):
 
 
 @pytest.mark.parametrize(
-    "t", [transform.random_scale([1.1]), transform.random_scale([0.9]), transform.random_rotate([7]),
+    "t", [transform.random_scale([1.1]), transform.random_scale([0.9]),
+          transform.random_rotate([7]),
           transform.compose([transform.random_scale([0.9]), transform.random_rotate([7])])]
 )
 def test_resampling_gradient_is_the_exact_adjoint(t):
