@@ -25,7 +25,7 @@ def main() -> None:
     model = zoo.efficientnet_lite0()
     result = samplevis.render(model, OBJECTIVE, hmc_opts=HMC_OPTS, seed=0)
     print(result.diagnostics.summary())
-    print(io.save_figure(IMAGES / "trace.png", result.plot_trace(), dpi=DPI))
+    print(io.save_figure(IMAGES / "trace.png", samplevis.plot_trace(result), dpi=DPI))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,11 @@ _ATTRIBUTES = {
     "NonFiniteObjectiveError": "samplevis.optimize",
     "render": "samplevis.sampling.api",
     "SampleResult": "samplevis.sampling.result",
+    # functions of a SampleResult, which stays a plain record
+    "plot_trace": "samplevis.sampling.plots",
+    "plot_grid": "samplevis.sampling.plots",
+    "to_arviz": "samplevis.sampling.arviz_export",
+    "save_tensorboard": "samplevis.sampling.summaries",
 }
 __all__ = sorted(_SUBMODULES | set(_ATTRIBUTES) | {"atlas"})
 

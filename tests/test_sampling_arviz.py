@@ -29,7 +29,7 @@ def result():
 
 
 def test_posterior_holds_the_activation_and_log_pi_of_each_chain_and_draw(result):
-    idata = result.to_arviz()
+    idata = samplevis.to_arviz(result)
     posterior = idata.posterior
     assert dict(posterior.sizes) == {"chain": CHAINS, "draw": NUM_RESULTS}
     np.testing.assert_array_equal(posterior["activation"].values, result.activations.T)
@@ -42,7 +42,7 @@ def test_posterior_holds_the_activation_and_log_pi_of_each_chain_and_draw(result
 
 
 def test_sample_stats_carry_arviz_names_so_its_summary_and_energy_plot_read_them(result):
-    idata = result.to_arviz()
+    idata = samplevis.to_arviz(result)
     stats = idata.sample_stats
     assert {"acceptance_rate", "step_size", "diverging", "energy", "lp"} <= set(stats)
     assert stats["diverging"].dtype == bool
@@ -72,7 +72,7 @@ def test_sample_stats_carry_arviz_names_so_its_summary_and_energy_plot_read_them
 def test_to_arviz_without_arviz_names_the_extra_to_install(result, monkeypatch):
     monkeypatch.setitem(sys.modules, "arviz", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r"pip install 'samplevis\[arviz\]'"):
-        result.to_arviz()
+        samplevis.to_arviz(result)
 
 
 def ar1(rng, n: int, chains: int, rho: float) -> np.ndarray:

@@ -6,6 +6,9 @@ import types
 import numpy as np
 import pytest
 
+import samplevis
+
+from samplevis.sampling.options import resolve_options
 from samplevis.sampling.result import SampleResult
 
 pytest.importorskip("matplotlib", reason="pip install 'samplevis[plot]'")
@@ -39,7 +42,13 @@ def known_result(tuning: int = TUNING, burnin: int = BURNIN, kept: int = N) -> S
         prior_weight=1.0,
         interrupted=False,
         seed=np.zeros(2, np.int32),
-        options=types.MappingProxyType({"num_steps_between_results": THIN}),
+        options=resolve_options(dict(num_steps_between_results=THIN)),
+        burnin_trace={},
+        log_masses=np.zeros(C),
+        cutoff=1 / 16,
+        num_moving=6,
+        rule_temperature=1.0,
+        temperature_shares=np.zeros([1]),
     )
 
 
@@ -50,7 +59,7 @@ def spans(ax) -> list[tuple[float, float]]:
 
 def test_trace_draws_one_line_per_chain_through_every_step_of_every_phase():
     result = known_result()
-    figure = result.plot_trace()
+    figure = samplevis.plot_trace(result)
     assert len(figure.axes) == 1
     ax = figure.axes[0]
     lines = ax.get_lines()
@@ -65,17 +74,17 @@ def test_trace_draws_one_line_per_chain_through_every_step_of_every_phase():
         np.testing.assert_array_equal(x, expected_x)
         np.testing.assert_allclose(y, 10 * c + np.array(expected_x) / 100, rtol=1e-6)
     assert spans(ax) == [(0, TUNING), (TUNING, TUNING + BURNIN), (TUNING + BURNIN, end)]
-    assert [t.get_text() for t in ax.texts] == ["tuning T", "burn-in", "sampling"]
+    assert [t.get_text() for t in ax.texts] == ["checking T", "burn-in", "sampling"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chain 0", "chain 1",
                                                                    "chain 2"]
 
 
 def test_trace_leaves_out_phases_the_run_did_not_have():
-    ax = known_result(tuning=0).plot_trace().axes[0]
+    ax = samplevis.plot_trace(known_result(tuning=0)).axes[0]
     assert [t.get_text() for t in ax.texts] == ["burn-in", "sampling"]
     assert spans(ax) == [(0, BURNIN), (BURNIN, BURNIN + (THIN + 1) * N)]
-    stopped = known_result(kept=0).plot_trace().axes[0]  # interrupted during burn-in
-    assert [t.get_text() for t in stopped.texts] == ["tuning T", "burn-in"]
+    stopped = samplevis.plot_trace(known_result(kept=0)).axes[0]  # interrupted during burn-in
+    assert [t.get_text() for t in stopped.texts] == ["checking T", "burn-in"]
     assert len(stopped.get_lines()[0].get_xdata()) == 1 + TUNING + BURNIN
 
 
@@ -84,7 +93,7 @@ def test_trace_draws_into_a_given_axes_and_saves_as_png(tmp_path):
 
     figure = Figure()
     left, right = figure.subplots(1, 2)
-    assert known_result().plot_trace(ax=right) is figure
+    assert samplevis.plot_trace(known_result(), ax=right) is figure
     assert len(right.get_lines()) == C and not left.get_lines()
     figure.savefig(tmp_path / "trace.png")
     assert (tmp_path / "trace.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -92,7 +101,7 @@ def test_trace_draws_into_a_given_axes_and_saves_as_png(tmp_path):
 
 def test_grid_shows_a_row_per_chain_with_its_start_first():
     result = known_result()
-    figure = result.plot_grid()
+    figure = samplevis.plot_grid(result)
     assert len(figure.axes) == 1
     ax = figure.axes[0]
     assert len(ax.images) == 1
@@ -112,6 +121,6 @@ def test_grid_shows_a_row_per_chain_with_its_start_first():
 def test_plots_without_matplotlib_name_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # as if it were not installed
     with pytest.raises(ImportError, match=r"pip install 'samplevis\[plot\]'"):
-        known_result().plot_trace()
+        samplevis.plot_trace(known_result())
     with pytest.raises(ImportError, match=r"pip install 'samplevis\[plot\]'"):
-        known_result().plot_grid()
+        samplevis.plot_grid(known_result())

@@ -94,18 +94,20 @@ def test_another_seed_optimizes_other_starts(model, result):
     assert np.abs(other.init_images - result.init_images).max() > 0.01
 
 
-def test_temperature_follows_the_target_ratio_rule_without_tuning(result):
-    d = image_param().state_size
+def test_temperature_follows_the_equipartition_rule_over_the_moving_coefficients(result):
+    # 16 px: below 1/16 cycle per pixel only the mean colour moves, 2 parts x 3 channels
+    assert result.num_moving == 6 and result.cutoff == 1 / 16
     # The ReLU objective is >= 0 on prior images, and the optimized starts beat them.
     assert 0.0 <= result.prior_activation < result.init_activations.mean()
     gain = result.init_activations.mean() - result.prior_activation
-    expected = temperature.TEMPERATURE_MULTIPLIER * 2 * (1 - 0.8) * gain / d
+    expected = 2 * (1 - 0.8) * gain / result.num_moving
     assert result.temperature == pytest.approx(expected, rel=1e-6)
-    assert result.options["target_ratio"] == 0.8
+    assert result.rule_temperature == result.temperature
+    assert result.options.target_ratio == 0.8
     assert result.temperatures.shape == (0,)
 
 
-def test_tuned_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(model, result):
+def test_checked_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(model, result):
     opts = dict(QUICK, temperature_steps=60)
     tuned = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
                              progress=False)
@@ -113,13 +115,14 @@ def test_tuned_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(m
     assert tuned.temperatures.shape == (2,)  # two stages of 30 steps
     assert tuned.temperatures[0] == pytest.approx(result.temperature, rel=1e-6)
     assert tuned.temperature != tuned.temperatures[-1]  # the update after the last stage
+    assert tuned.temperature_shares.shape == (2,) and tuned.rule_temperature == pytest.approx(tuned.temperatures[0])
     assert tuned.burnin_activations.shape == (60 + 8, CHAINS) and tuned.tuning_steps == 60
     assert tuned.images.shape == result.images.shape
 
 
-def test_temperature_steps_default_to_tuning_only_with_a_target_ratio():
-    assert options.resolve_options({})["temperature_steps"] == options.TEMPERATURE_STEPS
-    assert options.resolve_options(dict(temperature=0.1))["temperature_steps"] == 0
+def test_temperature_steps_default_to_a_check_only_with_a_target_ratio():
+    assert options.resolve_options({}).temperature_steps == options.TEMPERATURE_STEPS
+    assert options.resolve_options(dict(temperature=0.1)).temperature_steps == 0
 
 
 def test_matched_prior_weight_is_the_state_size_over_the_mean_squared_norm():
@@ -143,7 +146,7 @@ def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_pri
     opts = dict(QUICK, init=0.5 + 0.02 * pattern, num_results=1)
     matched = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
                                progress=False)
-    assert matched.options["prior_weight"] is None
+    assert matched.options.prior_weight is None
     assert matched.prior_weight == pytest.approx(low, rel=1e-6)
     given = samplevis.render(model, OBJECTIVE, hmc_opts=dict(opts, prior_weight=2.5),
                              param_f=image_param, seed=0, progress=False)
@@ -245,11 +248,14 @@ def test_per_image_objectives_pass_the_coupling_check(model):
         _check_per_image(model, per_image, image_param(), as_seed(0))
 
 
-def test_mass_defaults_to_fisher_except_for_nuts_adapting_its_step():
-    assert options.resolve_options({})["mass"] == "fisher"
-    assert options.resolve_options(dict(kernel="nuts"))["mass"] == "identity"
-    assert options.resolve_options(dict(kernel="nuts", adapt_step_size=False))["mass"] == "fisher"
-    assert options.resolve_options(dict(adapt_step_size=np.bool_(True)))["adapt_step_size"] is True
+def test_mass_defaults_to_identity_and_fisher_with_nuts_needs_a_fixed_step():
+    assert options.resolve_options({}).mass == "identity"
+    assert options.resolve_options(dict(kernel="nuts")).mass == "identity"
+    with pytest.raises(ValueError, match="adapt_step_size=False"):
+        options.resolve_options(dict(kernel="nuts", mass="fisher"))
+    assert options.resolve_options(dict(kernel="nuts", adapt_step_size=False, mass="fisher")).mass \
+        == "fisher"
+    assert options.resolve_options(dict(adapt_step_size=np.bool_(True))).adapt_step_size is True
 
 
 def test_parameterization_batch_must_match_the_number_of_chains(model):
@@ -272,8 +278,8 @@ def test_ctrl_c_between_optimizing_and_sampling_keeps_the_optimized_starts(
     # Same seed and options as the uninterrupted `result`: the same starts, a* and lam.
     np.testing.assert_array_equal(partial.init_images, result.init_images)
     np.testing.assert_array_equal(partial.init_activations, result.init_activations)
-    assert partial.prior_weight == result.prior_weight
-    assert np.isnan(partial.prior_activation) and np.isnan(partial.temperature)
+    assert np.isnan(partial.prior_weight) and np.isnan(partial.prior_activation)
+    assert np.isnan(partial.temperature) and np.isnan(partial.log_masses).all()
     with pytest.raises(ValueError, match="no samples to write: the run was interrupted"):
         partial.save_gif(tmp_path / "out.gif")
     with pytest.raises(ValueError, match="no samples to write: the run was interrupted"):
@@ -562,7 +568,7 @@ def test_samples_that_lost_most_of_the_gain_t_was_set_for_are_warned_about(resul
         f"target_ratio=0.8: the chains fell further than the temperature T = "
         f"{result.temperature:.3g} aimed at. Tune T (hmc_opts['temperature_steps']), or give a "
         "lower hmc_opts['temperature'].")
-    tuned = dataclasses.replace(fallen, options=dict(fallen.options, temperature_steps=20))
+    tuned = dataclasses.replace(fallen, options=dataclasses.replace(fallen.options, temperature_steps=20))
     assert "Tune T for longer" in str(_lost_gain_warning(tuned))
-    given = dataclasses.replace(fallen, options=dict(fallen.options, temperature=0.1))
+    given = dataclasses.replace(fallen, options=dataclasses.replace(fallen.options, temperature=0.1))
     assert _lost_gain_warning(given) is None  # the user chose T

@@ -50,7 +50,7 @@ def make_kernel(energy, steps, kind="hmc"):
 def test_tuning_finds_the_temperature_that_keeps_the_target_ratio(start, kind):
     exact = exact_temperature(0.8)
     steps = 5 * temperature.STAGE_STEPS
-    tuning = temperature.tune_temperature(
+    tuning = temperature.check_temperature(
         QuadraticEnergy(start * exact), lambda e: make_kernel(e, steps, kind), [tf.zeros([C, D])],
         PEAK, 0.8, steps, seed=0, progress=False,
     )
@@ -65,7 +65,7 @@ def test_tuning_measures_the_ratio_from_the_floor():
     floor = PEAK - CURVATURE * D / (2 * LAM)
     exact = exact_temperature(0.8, floor)
     steps = 5 * temperature.STAGE_STEPS
-    tuning = temperature.tune_temperature(
+    tuning = temperature.check_temperature(
         QuadraticEnergy(0.5 * exact), lambda e: make_kernel(e, steps), [tf.zeros([C, D])],
         PEAK, 0.8, steps, seed=0, floor=floor, progress=False,
     )
@@ -100,7 +100,7 @@ def test_ctrl_c_while_tuning_keeps_the_finished_stages_and_blocks(stop_at_block)
             raise KeyboardInterrupt
 
     start = exact_temperature(0.8)
-    tuning = temperature.tune_temperature(
+    tuning = temperature.check_temperature(
         QuadraticEnergy(start), lambda e: make_kernel(e, 120), [tf.zeros([C, D])], PEAK, 0.8,
         120, seed=0, progress=False, on_block=stop, block_steps=10,
     )
@@ -115,7 +115,7 @@ def test_ctrl_c_while_tuning_keeps_the_finished_stages_and_blocks(stop_at_block)
 @pytest.mark.parametrize("block_steps, calls", [(30, 3), (7, 15)])  # 7 rounds down to 6
 def test_a_stage_runs_in_blocks_and_t_changes_only_between_stages(block_steps, calls):
     blocks = []
-    tuning = temperature.tune_temperature(
+    tuning = temperature.check_temperature(
         QuadraticEnergy(exact_temperature(0.8)), lambda e: make_kernel(e, 90), [tf.zeros([C, D])],
         PEAK, 0.8, 90, seed=0, progress=False, on_block=blocks.append, block_steps=block_steps,
     )
@@ -127,8 +127,8 @@ def test_a_stage_runs_in_blocks_and_t_changes_only_between_stages(block_steps, c
 def test_tuning_needs_a_positive_optimum_and_a_ratio_in_0_1():
     energy = QuadraticEnergy(0.1)
     with pytest.raises(ValueError, match="a\\* above the prior's floor"):
-        temperature.tune_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
+        temperature.check_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
                                      0.0, 0.8, 30, progress=False)
     with pytest.raises(ValueError, match=r"target_ratio must lie in \(0, 1\)"):
-        temperature.tune_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
+        temperature.check_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
                                      PEAK, 1.0, 30, progress=False)

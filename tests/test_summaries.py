@@ -7,6 +7,7 @@ import pytest
 import samplevis
 from samplevis import io, objectives, optimize, param
 from samplevis.checks import OptionError
+from samplevis.sampling.options import resolve_options
 from samplevis.sampling.result import SampleResult
 from conftest import InterruptingBar, read_events
 
@@ -101,14 +102,19 @@ def known_result() -> SampleResult:
         prior_weight=1.0,
         interrupted=False,
         seed=np.zeros(2, np.int32),
-        options=types.MappingProxyType({"num_steps_between_results": THIN}),
+        options=resolve_options(dict(num_steps_between_results=THIN)),
         burnin_trace=types.MappingProxyType(trace(burnin_steps)),
+        log_masses=np.zeros(C),
+        cutoff=1 / 16,
+        num_moving=6,
+        rule_temperature=1.0,
+        temperature_shares=np.zeros([1]),
     )
 
 
 def test_a_sample_result_logs_each_chain_at_the_mcmc_step_of_every_value(tmp_path):
     result = known_result()
-    assert result.save_tensorboard(tmp_path / "log") == tmp_path / "log"
+    assert samplevis.save_tensorboard(result, tmp_path / "log") == tmp_path / "log"
     events = read_events(tmp_path / "log")
     kept = [TUNING + BURNIN + (THIN + 1) * i for i in range(1, N + 1)]
     steps = list(range(1, TUNING + BURNIN + 1)) + kept

@@ -19,7 +19,7 @@ RUN_OVERVIEW = (
     ("samples.gif", "samples: the chains side by side in the same order, one sample per frame"),
     ("std.png", "per-pixel std across each chain's samples, same order: bright where the unit "
                 "lets the image vary"),
-    ("trace.png", "activation per chain over the steps tuning T, of burn-in and sampling"),
+    ("trace.png", "activation per chain over the steps checking T, of burn-in and sampling"),
 )
 
 

@@ -97,7 +97,9 @@ def write_sample(folder: Path, result, report: dict) -> list[Path]:
     # with the optional plot extra, once there are steps to show
     ran = len(result.burnin_activations) or len(result.images)
     if ran and importlib.util.find_spec("matplotlib") is not None:
-        paths.append(io.save_figure(folder / "trace.png", result.plot_trace()))
+        from samplevis.sampling.plots import plot_trace
+
+        paths.append(io.save_figure(folder / "trace.png", plot_trace(result)))
     elif ran:
         say("no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib).")
     paths.append(io.write_json(folder / "diagnostics.json", report))
@@ -117,7 +119,7 @@ def run_report(objective, result, init_files: list[str] | None = None) -> dict:
     "optimize", "prior", or the `init_files` the images came from), temperature, activations,
     MCMC diagnostics, and `summary`, the lines the command prints about the run at its end (the
     gallery shows them too)."""
-    options = dict(result.options)
+    options = result.options.as_dict()
     init = options["init"]
     if not isinstance(init, str):
         init = list(init_files) if init_files else f"images {list(init.shape)}"
@@ -128,7 +130,7 @@ def run_report(objective, result, init_files: list[str] | None = None) -> dict:
         "options": options | {"init": init},
         "seed": result.seed,
         "temperature": result.temperature,
-        "temperatures": result.temperatures,  # per stage of tuning T
+        "temperatures": result.temperatures,  # per stage of checking T
         "prior_weight": result.prior_weight,
         "interrupted": result.interrupted,
         "init_activations": result.init_activations,

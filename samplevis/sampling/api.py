@@ -1,14 +1,14 @@
-"""`render`: sample many diverse high-activation images with HMC.
+"""`render`: sample many diverse high-activation images with HMC, one facet per chain.
 
     result = samplevis.render(model, objectives.channel("block6a_expand_activation", 301),
                               hmc_opts=dict(num_results=10, num_chains=4), seed=0)
     result.images        # [num_results, num_chains, H, W, 3] in [0, 1]
     result.save_gif("channel.gif")
 
-Chains start from `render_vis` optima (one per chain, with ReLU gradient
-redirection; a start still dead is optimized again from up to RESEEDS other
-seeds) and sample
-log pi(z) = A(image(z)) / T - lam |z|^2 / 2 over the spectral state z.
+`render` runs in phases, each a function with a frozen record out: the facets' starts
+(`starts.find_starts`), the prior and the temperature (`_temperature`), the facets' log-masses
+(`log_mass`), then burn-in and sampling (`chain.run_chains`). A Ctrl-C in any phase returns a
+`SampleResult` of what the finished phases made.
 """
 
 from __future__ import annotations
@@ -26,26 +26,56 @@ import tensorflow as tf
 
 from samplevis.checks import OptionError, OptionWarning, check_bool
 from samplevis.evaluation import objective_of
-from samplevis.param.base import normal_state
+from samplevis.param.base import ImageParam
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import kernels
+from samplevis.sampling import log_mass as log_mass_lib
 from samplevis.sampling import mass as mass_lib
 from samplevis.sampling import temperature as temperature_lib
 from samplevis.sampling.diagnostics import MAX_DIVERGENCE_RATE, RHAT_LIMIT, diagnose
-from samplevis.sampling.energy import make_energy, matched_prior_weight
-from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CHAINS, resolve_options
+from samplevis.sampling.energy import Energy, make_energy, matched_prior_weight
+from samplevis.sampling.facet import FacetImage, moving_mask
+from samplevis.sampling.options import (DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CHAINS, SamplingOptions,
+                                        resolve_options)
 from samplevis.sampling.result import SampleResult
+from samplevis.sampling.starts import RESEEDS, Starts, find_starts
+from samplevis.sampling.summaries import save_tensorboard
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.summaries import log_folder
 
-RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
+
+@dataclasses.dataclass(frozen=True)
+class Temperature:
+    """The prior and the temperature of a run.
+
+    Attributes:
+      prior_weight: lam, the prior's precision on the spectral state.
+      floor: a0, the mean objective of images drawn from the prior.
+      rule: T of the equipartition rule over the moving coefficients (objective units).
+      temperature: T after the check (the rule's when nothing was checked).
+      stages: float [S], T during each stage of the check.
+      shares: float [S], the share of a* - a0 each stage kept.
+      run: the check's steps (counted as burn-in), or None.
+    """
+
+    prior_weight: float
+    floor: float
+    rule: float
+    temperature: float
+    stages: np.ndarray
+    shares: np.ndarray
+    run: chain_lib.ChainRun | None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.run is not None and self.run.interrupted
 
 
-def _image_param(param_f, opts: dict):
+def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
     from samplevis import param as param_lib
 
-    init = opts["init"]
-    given_chains = opts["num_chains"]
+    init = opts.init
+    given_chains = opts.num_chains
     if isinstance(init, np.ndarray):
         if given_chains is not None and given_chains != init.shape[0]:
             raise OptionError(
@@ -94,30 +124,6 @@ def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
         )
 
 
-def _initial_state(model, objective, image_param, opts: dict, seed: tf.Tensor,
-                   progress: bool, log_dir: Path | None = None
-                   ) -> tuple[tuple[tf.Tensor, ...], bool]:
-    """(state parts [C, ...], interrupted); an optimization logs to `log_dir`."""
-    init = opts["init"]
-    if isinstance(init, np.ndarray):
-        from samplevis import param as param_lib
-
-        state = param_lib.initialized(image_param, init).init(None)
-        return tuple(tf.constant(s, tf.float32) for s in state), False
-    if init == "prior":
-        return normal_state(image_param.state_shapes, seed, 1.0), False
-    from samplevis.models import ResizeWarning
-    from samplevis.optimize import render_vis
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-        rendering = render_vis(
-            model, objective, param_f=image_param, thresholds=(opts["optimize_steps"],),
-            seed=seed, progress=progress, return_state=True, log_dir=log_dir,
-        )
-    return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
-
-
 def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[OptionWarning]:
     """What a user must know before reading the samples: chains that never moved, steps that
     diverged, or chains whose activation was still drifting (their samples then come from no
@@ -156,51 +162,17 @@ def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[OptionWarning]:
 def _lost_gain_warning(result: SampleResult) -> OptionWarning | None:
     """A run whose samples kept under half the share of the starts' gain that T was set for (by
     the rule and tuning, not given): the chains fell further than the temperature aimed at."""
-    target = result.options["target_ratio"]
+    target = result.options.target_ratio
     kept = result.gain_ratio
-    if result.options["temperature"] is not None or not kept < target / 2:  # NaN: nothing to say
+    if result.options.temperature is not None or target is None or not kept < target / 2:  # NaN: nothing to say
         return None
-    tuned = result.options["temperature_steps"]
+    tuned = result.options.temperature_steps
     fix = f"Tune T{' for longer' if tuned else ''} ({{hmc_opts.temperature_steps}})"
     return OptionWarning(
         "hmc_opts.temperature_steps", "the samples keep {kept:.2f} of the starts' gain over prior "
         "images, against {hmc_opts.target_ratio=target}: the chains fell further than the "
         "temperature T = {temperature:.3g} aimed at. " + fix + ", or give a lower "
         "{hmc_opts.temperature}.", kept=kept, target=target, temperature=result.temperature)
-
-
-def _dead(energy, starts: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
-    """Chains whose start is dead, bool [C]: objective <= 0 and no gradient to climb (a ReLU unit
-    off at every position and view). An objective below 0 that still has a gradient is alive,
-    as with a penalty term, which also keeps a unit that is off from being seen as dead."""
-    dead = activations <= 0
-    if not dead.any():
-        return dead
-    with tf.GradientTape() as tape:
-        tape.watch(starts)
-        # chain c's value depends on its own state only, so one sum gives every chain's gradient
-        total = tf.reduce_sum(energy.activation(*starts))
-    grads = [g for g in tape.gradient(total, starts) if g is not None]
-    if not grads:
-        return dead  # the objective does not depend on the state at all
-    norm2 = sum(tf.reduce_sum(tf.square(tf.reshape(g, [g.shape[0], -1])), axis=1) for g in grads)
-    return dead & (norm2.numpy() == 0)
-
-
-def _reseeded(model, objective, image_param, opts: dict, energy, starts, activations: np.ndarray,
-              dead: np.ndarray, seed: tf.Tensor, progress: bool, log_dir: Path | None = None):
-    """The `dead` starts (bool [C], see `_dead`) replaced by a new optimization from `seed` (logged
-    to `log_dir`) where it does better: (starts, their activations [C], interrupted)."""
-    fresh, interrupted = _initial_state(model, objective, image_param, opts, seed, progress,
-                                        log_dir)
-    fresh_activations = energy.activation(*fresh).numpy()
-    revive = dead & (fresh_activations > activations)
-    mask = tf.constant(revive)
-    revived = tuple(
-        tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
-        for s, f in zip(starts, fresh)
-    )
-    return revived, np.where(revive, fresh_activations, activations), interrupted
 
 
 def _images(image_param, samples: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -214,18 +186,14 @@ def _images(image_param, samples: tuple[np.ndarray, ...]) -> np.ndarray:
     ])
 
 
-def _inside(folder: Path | None, name: str) -> Path | None:
-    return None if folder is None else folder / name
-
-
 def _log(result: SampleResult, folder: Path) -> None:
     """Write `result`'s TensorBoard log; a disk that refuses it costs the log, not the run."""
     try:
-        result.save_tensorboard(folder)
+        save_tensorboard(result, folder)
     except (OSError, tf.errors.OpError) as err:
         warnings.warn(f"could not write the TensorBoard log to {str(folder)!r} ({err}); the "
                       "result is returned whole. Write the log elsewhere with "
-                      "result.save_tensorboard(DIR).",
+                      "samplevis.sampling.summaries.save_tensorboard(result, DIR).",
                       stacklevel=4)
 
 
@@ -235,53 +203,121 @@ def _frozen(array) -> np.ndarray:
     return array
 
 
+
+def _frozen(array: Any) -> np.ndarray:
+    array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def _chain_state(image_param: ImageParam, starts: Starts, cutoff: float | None) -> ImageParam:
+    """What the chains move: the coefficients below `cutoff` of each start (its facet), or the
+    whole state (cutoff None)."""
+    if cutoff is None:
+        return image_param
+    start = starts.state[0].numpy()
+    return FacetImage(image_param, start, moving_mask(image_param, cutoff))
+
+
+def _temperature(energy: Energy, image_param: ImageParam, starts: Starts, opts: SamplingOptions,
+                 build_kernel: Callable[[Energy, int], Any], seed: tf.Tensor,
+                 progress: bool) -> Temperature:
+    """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
+    drawn from the prior), T from the equipartition rule over the coefficients `energy` moves,
+    checked for `opts.temperature_steps` steps (see sampling.temperature)."""
+    prior_weight = opts.prior_weight
+    if prior_weight is None:
+        from_prior = isinstance(opts.init, str) and opts.init == "prior"
+        prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
+    full = dataclasses.replace(energy, image_param=image_param, prior_weight=prior_weight)
+    floor = temperature_lib.prior_floor(full, starts.state, fold_in(seed, 1)) \
+        if prior_weight > 0 else 0.0
+    a_star = float(np.mean(starts.activations))
+    # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
+    ratio_floor = floor if floor < a_star else 0.0
+    if opts.temperature is not None:
+        return Temperature(prior_weight, floor, opts.temperature, opts.temperature,
+                           np.zeros([0]), np.zeros([0]), None)
+    if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
+        fix = ("Optimize longer ({hmc_opts.optimize_steps})" if opts.optimized
+               else "Start from images the unit responds to more")
+        warnings.warn(OptionWarning(
+            "hmc_opts.temperature", "images drawn from the prior reach objective {floor:.4g}, at "
+            "least as much as the starts (their mean, a* = {a_star:.4g}); "
+            "{hmc_opts.target_ratio} is taken as a share of a* itself. " + fix + ", or give "
+            "{hmc_opts.temperature}.", floor=floor, a_star=a_star), stacklevel=3)
+    rule = temperature_lib.temperature_for(a_star, opts.target_ratio,
+                                           energy.image_param.state_size, ratio_floor)
+    if not opts.temperature_steps:
+        return Temperature(prior_weight, floor, rule, rule, np.zeros([0]), np.zeros([0]), None)
+    moving = dataclasses.replace(energy, prior_weight=prior_weight, temperature=rule)
+    check = temperature_lib.check_temperature(
+        moving, lambda e: build_kernel(e, opts.temperature_steps),
+        list(energy.image_param.init(None)), a_star, opts.target_ratio, opts.temperature_steps,
+        seed=fold_in(seed, 2), floor=ratio_floor, progress=progress,
+        block_steps=opts.block_steps)
+    return Temperature(prior_weight, floor, rule, check.temperature, check.temperatures,
+                       check.ratios, check.run)
+
+
+def _log_masses(energy: Energy, prior_weight: float, seed: tf.Tensor) -> np.ndarray:
+    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.log_mass)."""
+    state = list(energy.image_param.init(None))
+    groups = mass_lib.state_groups(energy.image_param)
+    log_z = log_mass_lib.laplace_log_mass(energy, state, groups, prior_weight, seed)
+    if isinstance(energy.image_param, FacetImage):
+        # the coefficients a facet keeps still weigh in the prior
+        log_z = log_z - 0.5 * prior_weight * energy.image_param.fixed_squared_norm()
+    return log_mass_lib.relative(log_z)
+
+
 def render(
-    model,
-    objective,
+    model: object,
+    objective: object,
     hmc_opts: Mapping[str, Any] | None = None,
-    param_f=None,
+    param_f: object = None,
     seed: SeedLike = None,
     progress: bool = True,
     *,
     on_block: Callable[[int], None] | None = None,
     log_dir: str | os.PathLike | None = None,
 ) -> SampleResult:
-    """Sample images whose objective stays high, with Hamiltonian Monte Carlo.
+    """Sample images whose objective stays high, with Hamiltonian Monte Carlo, one facet a chain.
+
+    Each chain starts from its own optimized image and samples the density
+    exp(A(image) / T) * prior restricted to that start's basin (its facet): by default only the
+    spectral coefficients below `cutoff` cycles per pixel move, the finer ones keep the start's
+    values. The exact density would give one facet nearly all the mass; the chains are pooled
+    with equal weight instead, and `result.log_masses` says how the exact density would weigh
+    them. T follows the equipartition rule over the coefficients that move, checked by a short
+    run so the samples keep about `target_ratio` of the starts' gain over prior images.
 
     Args:
       model: a `samplevis.Model`, or a plain `keras.Model` (then images in [0, 1]
         are fed as they are: value range (0, 1), no preprocessing).
       objective: a `samplevis.objectives.Objective` (one value per image) or a
         "layer:channel" string.
-      hmc_opts: options; keys and defaults in `sampling.options.DEFAULTS`:
-        num_results, step_size, num_leapfrog_steps, num_burnin_steps,
-        num_steps_between_results (as the original project), num_chains,
-        temperature or target_ratio (rho: T is tuned so the samples keep about
-        this share of what the optimized starts gain over images drawn from the
-        prior, (A - a0) / (a* - a0); default 0.8), temperature_steps
-        (steps tuning T before burn-in, default 120), prior_weight (lam;
-        default: the prior's mean square matches the starts', 1 for init="prior"),
-        num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
-        optimize_steps, kernel ("hmc", "mala", "nuts"), mass ("fisher": a
-        diagonal mass from the objective's squared gradients where burn-in starts,
-        averaged per colour channel and frequency band; "identity"), adapt_step_size,
-        target_accept_prob, max_tree_depth, block_steps. Unknown keys are an
-        error.
+      hmc_opts: options; keys, defaults and what each does in
+        `samplevis.sampling.options.OPTIONS`: num_results, step_size, num_leapfrog_steps,
+        num_burnin_steps, num_steps_between_results (as the original project), num_chains,
+        cutoff (cycles per pixel, default 1/16; None moves the whole state), temperature or
+        target_ratio (default 0.8), temperature_steps (steps checking T, default 60),
+        prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
+        optimize_steps, start_diversity, kernel ("hmc", "mala", "nuts"), mass ("identity",
+        "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps. Unknown
+        keys are an error.
       param_f: the parameterization (or a function returning it); its batch is
         the number of chains. Default `param.image(128, batch=num_chains)`;
         the Gaussian prior is on its state, so use a spectral one.
       seed: int or stateless seed [2]; same seed and options give identical
-        samples. None draws one (stored in `result.seed`).
-      progress: show progress bars (optimization, then sampling per block).
+        samples on one machine. None draws one (stored in `result.seed`).
+      progress: show progress bars (optimization, checking T, then sampling per block).
       on_block: called with the block index before every block of burn-in and
-        sampling steps (the steps tuning T are not counted).
+        sampling steps (the steps checking T are not counted).
       log_dir: a folder (created if missing) for TensorBoard event files. As the
-        run ends, also at Ctrl-C, it gets the run (`SampleResult.save_tensorboard`:
-        per chain, the activation, acceptance and step size at every MCMC step of
-        tuning T, burn-in and sampling, and the samples as images); while the
-        starts are optimized, `log_dir/starts` gets `render_vis`'s log
-        (`log_dir/starts_reseed1`, ... for starts optimized again). View them
-        with `tensorboard --logdir DIR`.
+        run ends, also at Ctrl-C, it gets the run (`sampling.summaries.save_tensorboard`);
+        while the starts are optimized, `log_dir/starts` gets `render_vis`'s log
+        (`log_dir/starts_reseed1`, ... for starts optimized again).
 
     Returns:
       a SampleResult. Ctrl-C returns what was drawn so far, `interrupted` set.
@@ -300,181 +336,188 @@ def render(
     objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     image_param = _image_param(param_f, opts)
+    if opts.cutoff is not None:
+        moving_mask(image_param, opts.cutoff)  # a parameterization without a spectrum fails here
     resized = model.resize_warning(image_param.height, image_param.width)
     if resized is not None:
         warnings.warn(resized, stacklevel=2)
     base = as_seed(seed)
     _check_per_image(model, objective, image_param, fold_in(base, 5))
 
-    starts, interrupted = _initial_state(
-        model, objective, image_param, opts, fold_in(base, 0), progress,
-        _inside(folder, "starts"),
-    )
-    c = image_param.batch
-    # Set as they become known; a Ctrl-C before that leaves them NaN in the result.
-    init_activations = np.full([c], np.nan, np.float32)
-    floor = temperature = prior_weight = math.nan
-    tuning = None
+    transforms = transform_lib.default_transforms() if opts.num_transforms else ()
+    # T and lam are set once the starts are known.
+    energy = make_energy(model, objective, image_param, temperature=1.0, prior_weight=1.0,
+                         transforms=transforms, num_transforms=max(1, opts.num_transforms),
+                         seed=fold_in(base, 1))
+    starts: Starts | None = None
+    temperature: Temperature | None = None
+    log_masses = np.full([image_param.batch], np.nan)
+    run: chain_lib.ChainRun | None = None
+    chain_param: ImageParam = image_param
 
-    def result(run: chain_lib.ChainRun | None, stopped: bool) -> SampleResult:
-        samples = run.samples if run is not None else tuple(
-            np.zeros([0, *s.shape], np.float32) for s in starts
-        )
-        burnin_runs = [r for r in (tuning and tuning.run, run) if r]
-        burnin_trace = {
-            k: (np.concatenate([r.burnin_trace[k] for r in burnin_runs]) if burnin_runs
-                else np.zeros([0, c], np.float32))
-            for k in (*chain_lib.STEP_KEYS, "activation")
-        }
-        if stopped:
-            kept = (f"and the {len(samples[0])} samples per chain drawn so far" if len(samples[0])
-                    else "(no samples had been drawn)")
-            warnings.warn(f"render interrupted; returning the chains' starts {kept}.",
-                          stacklevel=3)
-        diagnostics = diagnose(run, "activation") if run is not None else None
-        trace = run.trace if run is not None else {
-            k: np.zeros([0, c], np.float32) for k in (*chain_lib.STEP_KEYS, "activation")}
-        sampled = SampleResult(
-            images=_frozen(_images(image_param, samples)),
-            activations=_frozen(run.trace["activation"] if run else np.zeros([0, c])),
-            init_images=_frozen(image_param.to_image(starts).numpy()),
-            init_activations=_frozen(init_activations),
-            prior_activation=float(floor),
-            burnin_activations=_frozen(burnin_trace["activation"]),
-            tuning_steps=len(tuning.run.burnin_trace["activation"]) if tuning else 0,
-            trace=types.MappingProxyType({k: _frozen(v) for k, v in trace.items()}),
-            diagnostics=diagnostics,
-            temperature=float(temperature),
-            temperatures=_frozen(tuning.temperatures if tuning else np.zeros([0])),
-            prior_weight=float(prior_weight),
-            interrupted=stopped,
-            seed=_frozen(base.numpy()),
-            options=types.MappingProxyType(opts),
-            burnin_trace=types.MappingProxyType({k: _frozen(v) for k, v in burnin_trace.items()}),
-        )
-        if folder is not None:
-            _log(sampled, folder)
-        messages = _chain_warnings(diagnostics, opts["adapt_step_size"])
-        messages += [m for m in [_lost_gain_warning(sampled)] if m]
-        for message in messages:
-            warnings.warn(message, stacklevel=3)
-        return sampled
-
-    def build_kernel(energy, state, step_size, num_burnin_steps: int):
-        """The options' kernel, its mass measured at `state` and T of `energy`."""
-        adaptation = (
-            kernels.default_adaptation_steps(num_burnin_steps) if opts["adapt_step_size"] else None
-        )
+    def build_kernel(target: Energy, num_burnin_steps: int) -> Any:
+        adaptation = (kernels.default_adaptation_steps(num_burnin_steps)
+                      if opts.adapt_step_size else None)
+        state = list(target.image_param.init(None))
         momentum = None
-        if opts["mass"] == "fisher":
-            momentum = mass_lib.momentum_distribution(
-                mass_lib.fisher_mass(energy, state, mass_lib.state_groups(image_param))
-            )
+        if opts.mass == "fisher":
+            groups = mass_lib.state_groups(target.image_param)
+            momentum = mass_lib.momentum_distribution(mass_lib.fisher_mass(target, state, groups))
+        step_size = opts.step_size
+        if temperature is not None and temperature.run is not None:
+            step_size = temperature.run.burnin_trace["step_size"][-1]  # the check adapted it
         return kernels.make_kernel(
-            energy,
-            opts["kernel"],
-            kernels.per_chain_step_size(step_size, state),
-            num_leapfrog_steps=opts["num_leapfrog_steps"],
-            num_adaptation_steps=adaptation,
-            target_accept_prob=opts["target_accept_prob"],
-            max_tree_depth=opts["max_tree_depth"],
-            momentum_distribution=momentum,
-        )
+            target, opts.kernel, kernels.per_chain_step_size(step_size, state),
+            num_leapfrog_steps=opts.num_leapfrog_steps, num_adaptation_steps=adaptation,
+            target_accept_prob=opts.target_accept_prob, max_tree_depth=opts.max_tree_depth,
+            momentum_distribution=momentum)
 
-    # The starts took minutes to optimize: a Ctrl-C from here on, also between the loops that
+    def result(stopped: bool) -> SampleResult:
+        return _result(image_param, chain_param, opts, base, starts, temperature, log_masses, run,
+                       stopped, folder)
+
+    # The starts take minutes to optimize: a Ctrl-C from here on, also between the loops that
     # handle it themselves (measuring the prior, the mass, compiling), still returns them.
     try:
-        transforms = transform_lib.default_transforms() if opts["num_transforms"] else ()
-        # T and lam are set once the starts are known.
-        energy = make_energy(
-            model, objective, image_param, temperature=1.0, prior_weight=1.0,
-            transforms=transforms, num_transforms=max(1, opts["num_transforms"]),
-            seed=fold_in(base, 1),
-        )
-        init_activations = energy.activation(*starts).numpy()
-        optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
-        dead = _dead(energy, starts, init_activations) if optimized else np.zeros(c, bool)
-        for attempt in range(1, RESEEDS + 1):
-            if interrupted or not dead.any():
-                break
-            # One assignment, so a Ctrl-C never pairs starts with another start's activation.
-            starts, init_activations, interrupted = _reseeded(
-                model, objective, image_param, opts, energy, starts, init_activations, dead,
-                fold_in(base, 100 + attempt), progress, _inside(folder, f"starts_reseed{attempt}"),
-            )
-            if not interrupted:
-                dead = _dead(energy, starts, init_activations)
-        if interrupted:
-            return result(None, True)
-        if np.any(dead):
-            # batch=i gives only image i an objective, and in render every chain is an image
-            cause = ("the objective picks images with batch=, which leaves these chains without "
-                     "one: drop batch= or give every chain a term" if "batch=" in objective.name
-                     else "a dead unit?")
-            warnings.warn(OptionWarning(
-                "seed", "chains {chains} start with objective <= 0 and no gradient after "
-                "optimization and {reseeds} re-seeded tries ({cause}); they sample near the "
-                "prior. Try another seed ({seed=1}, say), or start from images the unit responds "
-                "to ({hmc_opts.init}).", chains=np.flatnonzero(dead).tolist(), reseeds=RESEEDS,
-                cause=cause), stacklevel=2)
-        prior_weight = opts["prior_weight"]
-        if prior_weight is None:
-            from_prior = isinstance(opts["init"], str) and opts["init"] == "prior"
-            prior_weight = 1.0 if from_prior else matched_prior_weight(starts)
-        energy = dataclasses.replace(energy, prior_weight=prior_weight)
-        floor = (
-            temperature_lib.prior_floor(energy, starts, fold_in(base, 4))
-            if prior_weight > 0 else 0.0
-        )
-        a_star = float(np.mean(init_activations))
-        # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
-        ratio_floor = floor if floor < a_star else 0.0
-        if opts["temperature"] is not None:
-            temperature = opts["temperature"]
-        else:
-            if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
-                fix = ("Optimize longer ({hmc_opts.optimize_steps})" if optimized
-                       else "Start from images the unit responds to more")
-                warnings.warn(OptionWarning(
-                    "hmc_opts.temperature", "images drawn from the prior reach objective "
-                    "{floor:.4g}, at least as much as the starts (their mean, a* = {a_star:.4g}); "
-                    "{hmc_opts.target_ratio} is taken as a share of a* itself. " + fix +
-                    ", or give {hmc_opts.temperature}.", floor=floor, a_star=a_star),
-                    stacklevel=2)
-            temperature = temperature_lib.temperature_for(
-                a_star, opts["target_ratio"], image_param.state_size, ratio_floor
-            )
-        energy = dataclasses.replace(energy, temperature=temperature)
-
-        state = starts
-        step_size = opts["step_size"]
-        if opts["temperature_steps"]:
-            tuning = temperature_lib.tune_temperature(
-                energy,
-                lambda e: build_kernel(e, state, step_size, opts["temperature_steps"]),
-                state, a_star, opts["target_ratio"], opts["temperature_steps"],
-                seed=fold_in(base, 3), floor=ratio_floor, progress=progress,
-                block_steps=opts["block_steps"],
-            )
-            if tuning.run.interrupted:
-                return result(None, True)
-            temperature = tuning.temperature
-            energy = dataclasses.replace(energy, temperature=temperature)
-            state = tuning.run.final_state
-            # The tuned step sizes are a better start than the option's.
-            step_size = tuning.run.burnin_trace["step_size"][-1]
-        kernel = build_kernel(energy, state, step_size, opts["num_burnin_steps"])
-        plan = chain_lib.ChainPlan(
-            opts["num_results"], opts["num_burnin_steps"], opts["num_steps_between_results"],
-            opts["block_steps"],
-        )
+        starts = find_starts(model, objective, image_param, opts, energy, fold_in(base, 0),
+                             progress, folder)
+        if starts.interrupted:
+            return result(True)
+        _warn_dead(starts, objective)
+        chain_param = _chain_state(image_param, starts, opts.cutoff)
+        energy = dataclasses.replace(energy, image_param=chain_param)
+        temperature = _temperature(energy, image_param, starts, opts, build_kernel,
+                                   fold_in(base, 3), progress)
+        if temperature.interrupted:
+            return result(True)
+        energy = dataclasses.replace(energy, prior_weight=temperature.prior_weight,
+                                     temperature=temperature.temperature)
+        log_masses = _log_masses(energy, temperature.prior_weight, fold_in(base, 6))
+        if temperature.run is not None:  # burn-in goes on from where the check left the chains
+            energy = dataclasses.replace(energy, image_param=_moved(chain_param, temperature.run))
+            chain_param = energy.image_param
+        plan = chain_lib.ChainPlan(opts.num_results, opts.num_burnin_steps,
+                                   opts.num_steps_between_results, opts.block_steps)
         run = chain_lib.run_chains(
-            kernel, list(state), plan, seed=fold_in(base, 2),
-            trace_fns={"activation": energy.activation_from_log_prob},
-            progress=progress, on_block=on_block,
-        )
+            build_kernel(energy, opts.num_burnin_steps), list(chain_param.init(None)), plan,
+            seed=fold_in(base, 2), trace_fns={"activation": energy.activation_from_log_prob},
+            progress=progress, on_block=on_block)
     except KeyboardInterrupt:
-        return result(None, True)
-    return result(run, run.interrupted)
+        return result(True)
+    return result(run.interrupted)
+
+
+def _moved(chain_param: ImageParam, run: chain_lib.ChainRun) -> ImageParam:
+    """`chain_param` whose `init` is where `run` left the chains."""
+    final = tuple(s.numpy() for s in run.final_state)
+    if isinstance(chain_param, FacetImage):
+        moved = chain_param.spectrum((tf.constant(final[0]),)).numpy()
+        return dataclasses.replace(chain_param, start=moved)
+    return _Started(chain_param, final)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Started(ImageParam):
+    """A whole-state parameterization whose `init` is a given state (cutoff None)."""
+
+    base: ImageParam
+    state: tuple[np.ndarray, ...]
+
+    @property
+    def batch(self) -> int:
+        return self.base.batch
+
+    @property
+    def height(self) -> int:
+        return self.base.height
+
+    @property
+    def width(self) -> int:
+        return self.base.width
+
+    @property
+    def state_shapes(self) -> tuple:
+        return self.base.state_shapes
+
+    def init(self, seed: object = None) -> tuple[tf.Tensor, ...]:
+        return tuple(tf.constant(s) for s in self.state)
+
+    def to_image(self, state: Any) -> tf.Tensor:
+        return self.base.to_image(state)
+
+
+def _warn_dead(starts: Starts, objective: Any) -> None:
+    if not np.any(starts.dead):
+        return
+    # batch=i gives only image i an objective, and in render every chain is an image
+    cause = ("the objective picks images with batch=, which leaves these chains without one: "
+             "drop batch= or give every chain a term" if "batch=" in objective.name
+             else "a dead unit?")
+    warnings.warn(OptionWarning(
+        "seed", "chains {chains} start with objective <= 0 and no gradient after optimization "
+        "and {reseeds} re-seeded tries ({cause}); they sample near the prior. Try another seed "
+        "({seed=1}, say), or start from images the unit responds to ({hmc_opts.init}).",
+        chains=np.flatnonzero(starts.dead).tolist(), reseeds=RESEEDS, cause=cause), stacklevel=4)
+
+
+def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOptions,
+            seed: tf.Tensor, starts: Starts | None, temperature: Temperature | None,
+            log_masses: np.ndarray, run: chain_lib.ChainRun | None, stopped: bool,
+            folder: Path | None) -> SampleResult:
+    """The SampleResult of the phases that finished (None: not reached), with its warnings and
+    TensorBoard log."""
+    c = image_param.batch
+    nan = math.nan
+    check = temperature.run if temperature is not None else None
+    empty = {k: np.zeros([0, c], np.float32) for k in (*chain_lib.STEP_KEYS, "activation")}
+    burnin_runs = [r for r in (check, run) if r is not None]
+    burnin_trace = {k: np.concatenate([r.burnin_trace[k] for r in burnin_runs]) if burnin_runs
+                    else empty[k] for k in empty}
+    samples = run.samples if run is not None else None
+    if stopped:
+        drawn = len(samples[0]) if samples is not None else 0
+        kept = (f"and the {drawn} samples per chain drawn so far" if drawn
+                else "(no samples had been drawn)")
+        what = "the chains' starts" if starts is not None else "nothing: the starts were not done"
+        warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=4)
+    init_images = (image_param.to_image(starts.state).numpy() if starts is not None
+                   else np.zeros([c, image_param.height, image_param.width, 3], np.float32))
+    diagnostics = diagnose(run, "activation") if run is not None else None
+    sampled = SampleResult(
+        images=_frozen(_images(chain_param, samples) if samples is not None
+                       else np.zeros([0, c, image_param.height, image_param.width, 3],
+                                     np.float32)),
+        activations=_frozen(run.trace["activation"] if run is not None else empty["activation"]),
+        init_images=_frozen(init_images),
+        init_activations=_frozen(starts.activations if starts is not None
+                                 else np.full([c], np.nan, np.float32)),
+        prior_activation=float(temperature.floor) if temperature is not None else nan,
+        burnin_activations=_frozen(burnin_trace["activation"]),
+        tuning_steps=len(check.burnin_trace["activation"]) if check is not None else 0,
+        trace=types.MappingProxyType({k: _frozen(v) for k, v in
+                                      (run.trace if run is not None else empty).items()}),
+        diagnostics=diagnostics,
+        temperature=float(temperature.temperature) if temperature is not None else nan,
+        temperatures=_frozen(temperature.stages if temperature is not None else np.zeros([0])),
+        prior_weight=float(temperature.prior_weight) if temperature is not None else nan,
+        interrupted=stopped,
+        seed=_frozen(seed.numpy()),
+        options=opts,
+        burnin_trace=types.MappingProxyType({k: _frozen(v) for k, v in burnin_trace.items()}),
+        log_masses=_frozen(log_masses),
+        cutoff=opts.cutoff,
+        num_moving=chain_param.state_size,
+        rule_temperature=float(temperature.rule) if temperature is not None else nan,
+        temperature_shares=_frozen(temperature.shares if temperature is not None
+                                   else np.zeros([0])),
+    )
+    if folder is not None:
+        _log(sampled, folder)
+    messages = _chain_warnings(diagnostics, opts.adapt_step_size)
+    messages += [m for m in [_lost_gain_warning(sampled)] if m]
+    for message in messages:
+        warnings.warn(message, stacklevel=4)
+    return sampled
+
 
 __all__ = ["render", "SampleResult"]

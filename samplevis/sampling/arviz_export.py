@@ -1,6 +1,6 @@
 """A `SampleResult` as an `arviz.InferenceData`, so that ArviZ's summaries and plots read it.
 
-    idata = result.to_arviz()
+    idata = samplevis.to_arviz(result)
     az.summary(idata)        # mean, sd, ESS and R-hat of the activation and log pi
     az.plot_trace(idata)     # per chain
     az.plot_energy(idata)    # the Hamiltonian's marginal and transition distributions, E-BFMI
@@ -64,7 +64,7 @@ def to_arviz(result: SampleResult) -> arviz.InferenceData:
         "prior_weight": result.prior_weight,
         "seed": [int(s) for s in result.seed],
         "interrupted": int(result.interrupted),  # netCDF attributes hold no booleans
-        "steps_per_draw": int(result.options.get("num_steps_between_results", 0)) + 1,
+        "steps_per_draw": result.options.num_steps_between_results + 1,
         "tuning_steps": result.tuning_steps,
     }
     warmup = {}

@@ -26,6 +26,7 @@ import tensorflow_probability as tfp
 
 from samplevis.checks import is_int
 from samplevis.param.fourier import FFTTensor, rfft2d_freqs
+from samplevis.sampling.facet import FacetImage
 
 KINDS = ("fisher", "identity")
 DEFAULT_NUM_BANDS = 8
@@ -62,6 +63,8 @@ def state_groups(image_param, num_bands: int = DEFAULT_NUM_BANDS) -> tuple[np.nd
     if not is_int(num_bands) or num_bands < 1:
         raise ValueError(f"num_bands must be an int >= 1; got {num_bands!r}.")
     shapes = [tuple(s[1:]) for s in image_param.state_shapes]
+    if isinstance(image_param, FacetImage):
+        return image_param.groups(state_groups(image_param.base, num_bands)[0])
     fft = _fft_tensor(image_param)
     if fft is None or len(shapes) != 1:
         return tuple(np.zeros(s, np.int32) for s in shapes)

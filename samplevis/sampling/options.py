@@ -15,11 +15,18 @@ import numpy as np
 from samplevis.checks import OptionError, is_bool, is_int, is_number
 from samplevis.models import closest_names
 
+DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/facet.py)
+
 DEFAULT_TARGET_RATIO = 0.8
-TEMPERATURE_STEPS = 120  # 4 stages of tuning T (see sampling/temperature.py)
+TEMPERATURE_STEPS = 60  # 2 stages checking T (see sampling/temperature.py)
 DEFAULT_NUM_CHAINS = 4
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
+
+
+def _cutoff_value(text: str) -> float | None:
+    """--cutoff as typed: a number, or 'none' for the whole state."""
+    return None if text.strip().lower() in ("none", "all") else float(text)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,39 +46,46 @@ class Option:
 
 OPTIONS: Mapping[str, Option] = types.MappingProxyType(dict(
     num_results=Option(10, "samples kept per chain"),
-    step_size=Option(1e-3, "first leapfrog step size, in spectral-state units (adapted per chain "
+    step_size=Option(1e-2, "first leapfrog step size, in spectral-state units (adapted per chain "
                            "during burn-in unless {hmc_opts.adapt_step_size=False})"),
     num_leapfrog_steps=Option(8, "leapfrog steps per HMC step"),
-    num_burnin_steps=Option(100, "steps after tuning the temperature, adapting the step size, "
+    num_burnin_steps=Option(100, "steps after checking the temperature, adapting the step size, "
                                  "before the first sample"),
-    num_steps_between_results=Option(2, "HMC steps discarded between kept samples"),
-    num_chains=Option(None, "chains, each from its own start ({hmc_opts.num_chains=None}: the "
-                            f"parameterization's batch, else {DEFAULT_NUM_CHAINS})", int),
+    num_steps_between_results=Option(4, "HMC steps discarded between kept samples"),
+    num_chains=Option(None, "chains, each sampling the facet of its own optimized start "
+                            "({hmc_opts.num_chains=None}: the parameterization's batch, else "
+                            f"{DEFAULT_NUM_CHAINS})", int),
+    cutoff=Option(DEFAULT_CUTOFF, "cycles per pixel below which the spectral coefficients move; "
+                                  "the finer ones keep each chain's start (its facet). None (or "
+                                  "'none' on the command line) moves the whole state",
+                  _cutoff_value),
     temperature=Option(None, "T in objective units; instead of {hmc_opts.target_ratio}", float),
     target_ratio=Option(None, "share of the optimized starts' gain over prior images that the "
                               "samples keep, which sets T ({hmc_opts.target_ratio=None}: "
                               f"{DEFAULT_TARGET_RATIO} unless "
                               "{hmc_opts.temperature} is given)", float),
-    temperature_steps=Option(None, "steps tuning T to {hmc_opts.target_ratio} before burn-in "
+    temperature_steps=Option(None, "steps checking T against {hmc_opts.target_ratio} before "
+                                   "burn-in, in stages that rescale it "
                                    "({hmc_opts.temperature_steps=None}: "
                                    f"{TEMPERATURE_STEPS}, or 0 with a given "
-                                   "{hmc_opts.temperature}; 0 keeps the first estimate)", int),
+                                   "{hmc_opts.temperature}; 0 keeps the equipartition rule's T)",
+                             int),
     prior_weight=Option(None, "precision of the Gaussian prior on the spectral state "
                               "({hmc_opts.prior_weight=None}: its mean square matches the starts', "
                               "1 for {hmc_opts.init='prior'})",
                         float),
-    num_transforms=Option(3, "fixed random transforms the activation is averaged over (2 takes "
-                             "two thirds of the time, but late layers then lose more under fresh "
-                             "transforms; 0 for none)"),
+    num_transforms=Option(1, "fixed random transforms the activation is averaged over (each "
+                             "adds a network pass to every leapfrog step; 0 for none)"),
     init=Option("optimize", "where the chains start: 'optimize' (images optimized for the "
                             "objective), 'prior' (needs {hmc_opts.temperature}) or images "
                             "[C, H, W, 3] in [0, 1]"),
     optimize_steps=Option(256, "render_vis steps for each chain's start"),
+    start_diversity=Option(0.0, "weight of Lucid's diversity term on the objective's layer while "
+                                "the starts are optimized together (0: independent starts)"),
     kernel=Option("hmc", "'hmc', 'mala' (HMC with one leapfrog step) or 'nuts' (no-U-turn: it "
                          "sets its own trajectory length, ignoring {hmc_opts.num_leapfrog_steps})"),
     mass=Option(None, "HMC mass: 'fisher', per frequency band from the objective's gradients, "
-                      "or 'identity' ({hmc_opts.mass=None}: fisher, unless "
-                      "{hmc_opts.kernel='nuts'} adapts its step size)", str),
+                      "or 'identity' ({hmc_opts.mass=None}: identity)", str),
     adapt_step_size=Option(True, "adapt each chain's step size during burn-in (without, the "
                                  "chains keep {hmc_opts.step_size}, which allows "
                                  "{hmc_opts.num_burnin_steps=0} or 1)"),
@@ -111,7 +125,45 @@ def _positive(opts: dict, key: str) -> None:
     opts[key] = float(value)
 
 
-def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True, eq=False)
+class SamplingOptions:
+    """`hmc_opts` resolved: every key of OPTIONS with its checked value (see OPTIONS for what each
+    does). Defaults that depend on other options are filled in (target_ratio, temperature_steps,
+    mass); init is "optimize", "prior" or images float32 [C, H, W, 3]."""
+
+    num_results: int
+    step_size: float
+    num_leapfrog_steps: int
+    num_burnin_steps: int
+    num_steps_between_results: int
+    num_chains: int | None
+    cutoff: float | None
+    temperature: float | None
+    target_ratio: float | None
+    temperature_steps: int
+    prior_weight: float | None
+    num_transforms: int
+    init: Any
+    optimize_steps: int
+    start_diversity: float
+    kernel: str
+    mass: str
+    adapt_step_size: bool
+    target_accept_prob: float
+    max_tree_depth: int
+    block_steps: int
+
+    @property
+    def optimized(self) -> bool:
+        """Whether the chains start from optimized images."""
+        return isinstance(self.init, str) and self.init == "optimize"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options by name (the images of init as they are)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     """hmc_opts merged into DEFAULTS and checked; raises an OptionError (a ValueError) naming the
     option and the fix."""
     from samplevis.sampling import kernels
@@ -136,6 +188,16 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
         _int(opts, key, 1)
     for key in ("num_burnin_steps", "num_steps_between_results", "num_transforms"):
         _int(opts, key, 0)
+    if opts["cutoff"] is not None:
+        cutoff = opts["cutoff"]
+        if not is_number(cutoff) or not cutoff > 0:
+            _fail("cutoff", "a number of cycles per pixel > 0 (1/16 moves the coefficients "
+                            "coarser than 16 px), or None for the whole state", cutoff)
+        opts["cutoff"] = float(cutoff)
+    diversity = opts["start_diversity"]
+    if not is_number(diversity) or not diversity >= 0:
+        _fail("start_diversity", "a finite number >= 0 (0: independent starts)", diversity)
+    opts["start_diversity"] = float(diversity)
     if opts["num_chains"] is not None:
         _int(opts, "num_chains", 1)
     _positive(opts, "step_size")
@@ -186,7 +248,7 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
             "{hmc_opts.adapt_step_size=False}.", got=opts["num_burnin_steps"])
     nuts_adapting = opts["kernel"] == "nuts" and opts["adapt_step_size"]
     if opts["mass"] is None:
-        opts["mass"] = "identity" if nuts_adapting else "fisher"
+        opts["mass"] = "identity"
     if opts["mass"] not in mass_lib.KINDS:
         _fail("mass", f"one of {mass_lib.KINDS} or None", opts["mass"])
     if opts["mass"] == "fisher" and nuts_adapting:
@@ -226,4 +288,9 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> dict[str, Any]:
             _fail("init", "'optimize', 'prior' or images [C, H, W, 3] in [0, 1]", None,
                   f"an array of shape {images.shape}")
         opts["init"] = images
-    return opts
+    if opts["start_diversity"] and not (isinstance(opts["init"], str)
+                                        and opts["init"] == "optimize"):
+        raise OptionError(
+            "hmc_opts.start_diversity", "{hmc_opts.start_diversity} weighs a term of the starts' "
+            "optimization, but {hmc_opts.init} does not optimize them; leave it at 0.")
+    return SamplingOptions(**opts)

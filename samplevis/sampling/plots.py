@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from samplevis.sampling.result import SampleResult
 
 # Shading of the phases, light enough for the chains' lines to read over it.
-PHASE_COLORS = {"tuning T": "#fde2c4", "burn-in": "#e3e3e3", "sampling": "#d4ecd4"}
+PHASE_COLORS = {"checking T": "#fde2c4", "burn-in": "#e3e3e3", "sampling": "#d4ecd4"}
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
@@ -39,17 +39,17 @@ def phases(result: SampleResult) -> list[tuple[str, float, float]]:
     tuning = result.tuning_steps
     burnin = result.burnin_activations.shape[0]
     sampling = result.activations.shape[0] * _steps_per_sample(result)
-    spans = [("tuning T", 0, tuning), ("burn-in", tuning, burnin),
+    spans = [("checking T", 0, tuning), ("burn-in", tuning, burnin),
              ("sampling", burnin, burnin + sampling)]
     return [(name, float(start), float(end)) for name, start, end in spans if end > start]
 
 
 def _steps_per_sample(result: SampleResult) -> int:
-    return int(result.options.get("num_steps_between_results", 0)) + 1
+    return result.options.num_steps_between_results + 1
 
 
 def trace_steps(result: SampleResult) -> tuple[np.ndarray, np.ndarray]:
-    """(steps [S], activations [S, C]): each chain's start at step 0, every step tuning T and
+    """(steps [S], activations [S, C]): each chain's start at step 0, every step checking T and
     of burn-in, then each kept sample at the step it was drawn."""
     burnin = result.burnin_activations.shape[0]
     kept = result.activations.shape[0]
@@ -64,7 +64,7 @@ def trace_steps(result: SampleResult) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_trace(result: SampleResult, ax: Axes | None = None) -> Figure:
     """Each chain's activation (one line per chain) over the MCMC steps: its start at step
-    0, tuning T, burn-in and sampling, each phase shaded and named at the top. Returns the
+    0, checking T, burn-in and sampling, each phase shaded and named at the top. Returns the
     Figure (of `ax` when given)."""
     ax = _axes(ax, (8.0, 3.5))
     for name, start, end in phases(result):

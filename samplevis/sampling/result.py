@@ -12,8 +12,9 @@ from typing import Any, Mapping
 import numpy as np
 
 from samplevis.checks import is_int
-from samplevis.sampling import metrics
+from samplevis.sampling import log_mass, metrics
 from samplevis.sampling.diagnostics import Diagnostics
+from samplevis.sampling.options import SamplingOptions
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -37,7 +38,7 @@ class SampleResult:
         optimizing the starts or tuning T). Interrupted during burn-in, it has
         num_steps 0, the burn-in acceptance and NaN sampling figures.
       temperature: T used, objective units.
-      temperatures: float [S], T during each stage of tuning it (empty if not tuned).
+      temperatures: float [S], T during each stage of checking it (empty if not checked).
       prior_weight: lam used.
       interrupted: True when Ctrl-C stopped the run; the fields hold what
         was drawn until then. The starts are kept from the moment their
@@ -46,9 +47,17 @@ class SampleResult:
         optimization leaves a0, T and lam unset).
       seed: int32 [2], reproduces the run with the same options.
       options: the resolved hmc_opts.
-      burnin_trace: per step tuning T and of burn-in, the names of `trace` -> [n, C]
+      burnin_trace: per step checking T and of burn-in, the names of `trace` -> [n, C]
         (acceptance and step size as the step size adapts; its "activation" is
         `burnin_activations`).
+      log_masses: float [C], each facet's estimated log-mass (nats) relative to the heaviest:
+        the Laplace estimate at the chain's start, over the coefficients that move (NaN if
+        the run stopped before it). `facets` says what they mean.
+      cutoff: cycles per pixel below which the coefficients moved (None: the whole state).
+      num_moving: D, the state that moved per chain.
+      rule_temperature: T of the equipartition rule over those D, before the check.
+      temperature_shares: float [S], the share of the starts' gain each stage of the check
+        kept (the rule predicts target_ratio).
     """
 
     images: np.ndarray
@@ -65,9 +74,13 @@ class SampleResult:
     prior_weight: float
     interrupted: bool
     seed: np.ndarray
-    options: Mapping[str, Any]
-    burnin_trace: Mapping[str, np.ndarray] = dataclasses.field(
-        default_factory=lambda: types.MappingProxyType({}))
+    options: SamplingOptions
+    burnin_trace: Mapping[str, np.ndarray]
+    log_masses: np.ndarray
+    cutoff: float | None
+    num_moving: int
+    rule_temperature: float
+    temperature_shares: np.ndarray
 
     @property
     def num_chains(self) -> int:
@@ -100,37 +113,10 @@ class SampleResult:
             return math.nan
         return float((np.median(self.activations) - self.prior_activation) / gain)
 
-    def to_arviz(self):
-        """The samples as an `arviz.InferenceData` (chain, draw): the activation and log pi as
-        the posterior; acceptance, step size, divergences and energy as sample_stats, under
-        ArviZ's names, so az.summary, az.plot_trace and az.plot_energy read it. Needs
-        `pip install 'samplevis[arviz]'`; see `sampling.arviz_export`."""
-        from samplevis.sampling.arviz_export import to_arviz
-
-        return to_arviz(self)
-
-    def save_tensorboard(self, log_dir: str | os.PathLike) -> Path:
-        """Write the run as a TensorBoard event file in `log_dir` (created if missing): per
-        chain, the activation, acceptance probability and step size at every MCMC step, and
-        the starts and samples as images; see `sampling.summaries`. Returns the folder."""
-        from samplevis.sampling.summaries import save_tensorboard
-
-        return save_tensorboard(self, log_dir)
-
-    def plot_trace(self, ax=None):
-        """A matplotlib Figure: each chain's activation over the MCMC steps, from its start
-        through tuning T, burn-in and sampling, the phases shaded and labelled. Needs
-        `pip install 'samplevis[plot]'`; see `sampling.plots`."""
-        from samplevis.sampling.plots import plot_trace
-
-        return plot_trace(self, ax=ax)
-
-    def plot_grid(self, ax=None):
-        """A matplotlib Figure of `grid()`: a row per chain, its start in the first column,
-        then its samples. Needs `pip install 'samplevis[plot]'`."""
-        from samplevis.sampling.plots import plot_grid
-
-        return plot_grid(self, ax=ax)
+    @property
+    def facets(self) -> str:
+        """What `log_masses` mean, in one plain sentence."""
+        return log_mass.sentence(self.log_masses)
 
     def grid(self, with_init: bool = True) -> np.ndarray:
         """One image: a row per chain, the start first (if `with_init`), then samples."""

@@ -3,7 +3,7 @@
 interrupted run logs what it drew.
 
 Steps are MCMC steps counted as the trace plot counts them (`plots.trace_steps`): the chains'
-starts at step 0, then every step tuning T and of burn-in, then each kept sample at the step it
+starts at step 0, then every step checking T and of burn-in, then each kept sample at the step it
 was drawn (with thinning, every `num_steps_between_results + 1` steps). Tags, per chain c:
 
     activation/chain_{c}   the objective under the fixed transforms: start, every step, samples

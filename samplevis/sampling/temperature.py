@@ -1,30 +1,23 @@
-"""Tune the temperature before burn-in so the chains keep a target share of a*'s
-gain over the prior.
+"""The temperature: the equipartition rule over the coefficients that move, checked by a short
+run that rescales it.
 
-The share is measured from the prior's floor a0, the mean objective of images
-drawn from the prior alone (`prior_floor`): r = (A - a0) / (a* - a0), so rho = 0
-is the prior (T = infinity) and rho = 1 the optimized starts (T = 0). Many units
-respond to 1/f noise: on EfficientNet-Lite0, prior images reach 0.60 and 0.42
-of a* on block3a_expand_activation:20 and block5a_expand_activation:100, so a
-share of a* itself lets the chains drift almost to noise before it bites.
+Shares are measured from the prior's floor a0, the mean objective of images drawn from the
+prior alone (`prior_floor`): r = (A - a0) / (a* - a0), so rho = 0 is the prior (T = infinity)
+and rho = 1 the optimized starts (T = 0). Many units respond to 1/f noise (on EfficientNet-Lite0
+prior images reach 0.60 and 0.42 of a* on block3a_expand_activation:20 and
+block5a_expand_activation:100), so a share of a* itself would let the chains drift almost to
+noise before it bites.
 
-A fixed rule for T (`temperature_for`) keeps very different shares of the
-optimized objective a* on different units: 0.68 and 0.99 on two channels of
-EfficientNet-Lite0 under the same rule. So `render` first runs the chains in
-stages of STAGE_STEPS with T in a variable and rescales T after each stage.
-
-Near an optimum the objective a chain gives up, a* - E[A], grows about in
-proportion to T (each direction the objective holds gives up about T / 2), so
-each update is a secant step through the origin,
+Near an optimum each of the D moving directions the objective holds gives up about T / 2 of it
+(equipartition), so keeping a share rho of the gain needs T = 2 (1 - rho) (a* - a0) / D
+(`temperature_for`). Not every direction is held by the objective, and ReLU kinks make the
+basin no quadratic, so `check_temperature` runs the chains in stages of STAGE_STEPS and rescales
+T after each by a secant step through the origin,
 
     T <- T * clip((1 - rho) / (1 - r), 1 / MAX_FACTOR, MAX_FACTOR),
 
-with r the share of a* - a0 kept over the second half of the stage. The chains
-answer a new T over tens of steps, so short stages overshoot: measured on
-block6a_expand_activation:301 with 5-step stages (and a gentler update, the
-square root of the factor above, clipped to 2x), T rose 4.5-fold while the
-chains were still leaving their optimized starts, and the ratio then fell to
-0.62 against a target of 0.8.
+with r the share kept over the second half of the stage (the chains answer a new T over tens
+of steps, so shorter stages overshoot).
 """
 
 from __future__ import annotations
@@ -42,17 +35,6 @@ from samplevis.sampling import chain as chain_lib
 from samplevis.sampling.energy import Energy
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
-# T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) (a* - a0) / d, a0 the objective of prior
-# images. The bare rule (multiplier 1) is equipartition as if the objective held all
-# d state directions; the prior holds most of them, so the objective loses far less
-# than T d / 2 and T must be larger. Measured with a0 = 0 on EfficientNet-Lite0
-# (128 px, 4 chains, K = 2, L = 8, lam = 1, 100 burn-in steps, 10 results 2 steps
-# apart, rho = 0.8): multipliers 20 / 30 / 100 kept
-# 0.80 / 0.68 / 0.14 of a* on block6a_expand_activation:301, and 20 kept 0.82 on
-# block5c_add:12. Chains still drift after that burn-in, so longer runs keep less,
-# and other units keep more (0.99 on block5a_expand_activation:100): the rule only
-# gives the first T, which `temperature_steps` then tune (`tune_temperature` below).
-TEMPERATURE_MULTIPLIER = 20.0
 STAGE_STEPS = 30  # MCMC steps at one T
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
 MAX_FACTOR = 4.0  # largest change of T per stage
@@ -62,12 +44,12 @@ MIN_DROP = 1e-3  # a stage that kept all of a* - a0 (or more) counts as giving u
 def temperature_for(
     init_activation: float, target_ratio: float, state_size: int, floor: float = 0.0
 ) -> float:
-    """T = TEMPERATURE_MULTIPLIER * 2 (1 - rho) (a* - a0) / d.
+    """The equipartition rule T = 2 (1 - rho) (a* - a0) / D.
 
     Args:
       init_activation: a*, the optimized objective (> floor).
       target_ratio: rho in (0, 1), the share of a* - a0 the samples should keep.
-      state_size: d, real numbers of state per chain.
+      state_size: D, real numbers of state that move per chain.
       floor: a0, the objective of prior images (0: shares of a* itself).
     """
     if not init_activation > floor:
@@ -78,7 +60,7 @@ def temperature_for(
             "hmc_opts['temperature']."
         )
     drop = (1.0 - target_ratio) * (init_activation - floor)
-    return TEMPERATURE_MULTIPLIER * 2.0 * drop / state_size
+    return 2.0 * drop / state_size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +101,7 @@ def prior_floor(energy: Energy, state: Sequence[tf.Tensor], seed: SeedLike = Non
     return float(tf.reduce_mean(tf.stack(values)))
 
 
-def tune_temperature(
+def check_temperature(
     energy: Energy,
     make_kernel: Callable[[Energy], tfp.mcmc.TransitionKernel],
     state: Sequence[tf.Tensor],
@@ -155,7 +137,7 @@ def tune_temperature(
     """
     if not init_activation > floor:
         raise ValueError(
-            f"tuning T to a target ratio needs the starts' objective a* above the prior's floor "
+            f"checking T against a target ratio needs the starts' objective a* above the prior's floor "
             f"a0; got a* = {init_activation:.4g}, a0 = {floor:.4g}."
         )
     if not 0.0 < target_ratio < 1.0:
@@ -189,7 +171,7 @@ def tune_temperature(
         chain_lib.ChainPlan(num_results=0, num_burnin_steps=num_steps, block_steps=block),
         seed=seed,
         trace_fns={"activation": tuned.activation_from_log_prob},
-        progress=progress, on_block=on_block, retarget=retarget, desc="tuning T",
+        progress=progress, on_block=on_block, retarget=retarget, desc="checking T",
     )
     return Tuning(
         temperature=float(variable.numpy()),

@@ -1,0 +1,124 @@
+"""A chain's state for one facet: the coarse spectral coefficients move, the fine ones are the
+start's.
+
+At a temperature that keeps most of the activation, the ~50,000 spectral coefficients of a
+128 px image each give up about T / 2 of it (equipartition), so T must be tiny and every
+coefficient moves by speckle. With only the D coefficients below `cutoff` cycles per pixel
+moving, the same activation budget allows a temperature larger by the factor the state shrank;
+each chain then samples the coarse layout of its own optimized start (its facet) while the finer
+coefficients keep the start's values (docs/sampling.md, "Facets").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.param.base import ImageParam, State
+from samplevis.param.fourier import FFTTensor, rfft2d_freqs
+
+
+def fft_tensor(image_param: object) -> FFTTensor | None:
+    """The FFT tensor parameterization inside `image_param`, if there is one."""
+    while image_param is not None and not isinstance(image_param, FFTTensor):
+        image_param = getattr(image_param, "base", None) or getattr(image_param, "tensor", None)
+    return image_param
+
+
+def moving_mask(image_param: ImageParam, cutoff: float) -> np.ndarray:
+    """bool [2, channels, H, Wf]: the spectral coefficients below `cutoff` cycles per pixel (real
+    and imaginary parts of every colour channel) of a `param.image`-like parameterization."""
+    fft = fft_tensor(image_param)
+    if fft is None:
+        raise ValueError(
+            f"hmc_opts['cutoff'] moves the spectral coefficients below a frequency, so it needs a "
+            f"spectral parameterization such as param.image(128); got "
+            f"{type(image_param).__name__}. Use it, or give cutoff=None to move the whole state.")
+    below = rfft2d_freqs(fft.height, fft.width) < cutoff
+    return np.broadcast_to(below, (2, fft.channels, *below.shape)).copy()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FacetImage(ImageParam):
+    """Images of `base` whose state is only its coefficients under `moving`.
+
+    State: one part, float32 [C, D], the moving coefficients of each chain, D = moving.sum();
+    the others keep `start`'s values. `init` gives the start's moving coefficients.
+
+    Attributes:
+      base: a spectral image parameterization with one state part [C, 2, channels, H, Wf].
+      start: float32 [C, 2, channels, H, Wf], each chain's optimized start.
+      moving: bool [2, channels, H, Wf], the coefficients that move (`moving_mask`).
+    """
+
+    base: ImageParam
+    start: np.ndarray
+    moving: np.ndarray
+
+    def __post_init__(self) -> None:
+        shape = tuple(self.base.state_shapes[0][1:])
+        if len(self.base.state_shapes) != 1 or self.moving.shape != shape:
+            raise ValueError(f"moving must have the shape of one chain's state {shape}; got "
+                             f"{self.moving.shape}.")
+        if self.start.shape != (self.base.batch, *shape):
+            raise ValueError(f"start must be [C, ...] = {(self.base.batch, *shape)}; got "
+                             f"{self.start.shape}.")
+        if not self.moving.any():
+            raise ValueError("no coefficient moves: raise hmc_opts['cutoff'] (cycles per pixel; "
+                             "the lowest nonzero frequency of an N px image is 1/N).")
+
+    @property
+    def batch(self) -> int:
+        return self.base.batch
+
+    @property
+    def height(self) -> int:
+        return self.base.height
+
+    @property
+    def width(self) -> int:
+        return self.base.width
+
+    @property
+    def num_moving(self) -> int:
+        """D, the coefficients that move per chain."""
+        return int(self.moving.sum())
+
+    @property
+    def state_shapes(self) -> tuple:
+        return ((self.batch, self.num_moving),)
+
+    def _flat(self) -> tuple[np.ndarray, np.ndarray]:
+        flat = self.moving.reshape(-1)
+        return np.flatnonzero(flat), np.flatnonzero(~flat)
+
+    def init(self, seed: object = None) -> State:
+        return (tf.constant(self.moving_part(self.start)),)
+
+    def moving_part(self, spectra: np.ndarray) -> np.ndarray:
+        """The moving coefficients [C, D] of full states [C, 2, channels, H, Wf]."""
+        return np.asarray(spectra).reshape(self.batch, -1)[:, self._flat()[0]].astype(np.float32)
+
+    def spectrum(self, state: State) -> tf.Tensor:
+        """Full states [C, 2, channels, H, Wf]: the start with its moving coefficients replaced."""
+        moving, fixed = self._flat()
+        fine = tf.constant(self.start.reshape(self.batch, -1)[:, fixed], tf.float32)
+        # A gather through the inverse of the (moving, fixed) order puts every coefficient back
+        # in place; its gradient reaches the moving part as a sparse sum.
+        order = np.argsort(np.concatenate([moving, fixed]))
+        flat = tf.gather(tf.concat([state[0], fine], axis=1), order, axis=1)
+        return tf.reshape(flat, [self.batch, *self.moving.shape])
+
+    def to_image(self, state: State) -> tf.Tensor:
+        return self.base.to_image((self.spectrum(state),))
+
+    def fixed_squared_norm(self) -> np.ndarray:
+        """|fine|^2 per chain, float [C]: the prior's share of the coefficients that stay."""
+        fixed = self.start.reshape(self.batch, -1)[:, self._flat()[1]]
+        return np.sum(np.square(fixed.astype(np.float64)), axis=1)
+
+    def groups(self, full_groups: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per moving coefficient, its group among `full_groups` (int [2, channels, H, Wf])."""
+        return (full_groups.reshape(-1)[self._flat()[0]].astype(np.int32),)

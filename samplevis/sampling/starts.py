@@ -1,0 +1,116 @@
+"""The facets' starts: one optimized image per chain, dead starts optimized again.
+
+Each chain samples the basin of its own start, so the starts decide which patterns the samples
+show. `start_diversity` optimizes them together with Lucid's diversity term, which pushes their
+patterns apart at some cost in activation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.param.base import ImageParam, normal_state
+from samplevis.sampling.energy import Energy
+from samplevis.sampling.options import SamplingOptions
+from samplevis.seeds import fold_in
+
+RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
+
+
+@dataclasses.dataclass(frozen=True)
+class Starts:
+    """The chains' starts.
+
+    Attributes:
+      state: state parts of the full parameterization, each [C, ...].
+      activations: float32 [C], the objective of each start under the energy's views (a*).
+      dead: bool [C], starts with objective <= 0 and no gradient (see `dead`).
+      interrupted: True when Ctrl-C stopped an optimization (the state is what it had reached).
+    """
+
+    state: tuple[tf.Tensor, ...]
+    activations: np.ndarray
+    dead: np.ndarray
+    interrupted: bool
+
+
+def _optimized(model: object, objective: object, image_param: ImageParam,
+               opts: SamplingOptions, seed: tf.Tensor, progress: bool,
+               log_dir: Path | None) -> tuple[tuple[tf.Tensor, ...], bool]:
+    """(state parts [C, ...], interrupted) of `render_vis` from `seed`, logged to `log_dir`."""
+    from samplevis import objectives
+    from samplevis.models import ResizeWarning
+    from samplevis.optimize import render_vis
+
+    target = objective
+    if opts.start_diversity:
+        target = objective - opts.start_diversity * objectives.diversity(sorted(objective.layers)[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResizeWarning)  # render has said it
+        rendering = render_vis(
+            model, target, param_f=image_param, thresholds=(opts.optimize_steps,), seed=seed,
+            progress=progress, return_state=True, log_dir=log_dir,
+        )
+    return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
+
+
+def dead(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
+    """Chains whose start is dead, bool [C]: objective <= 0 and no gradient to climb (a ReLU unit
+    off at every position and view). An objective below 0 that still has a gradient is alive,
+    as with a penalty term, which also keeps a unit that is off from being seen as dead."""
+    is_dead = activations <= 0
+    if not is_dead.any():
+        return is_dead
+    with tf.GradientTape() as tape:
+        tape.watch(state)
+        # chain c's value depends on its own state only, so one sum gives every chain's gradient
+        total = tf.reduce_sum(energy.activation(*state))
+    grads = [g for g in tape.gradient(total, state) if g is not None]
+    if not grads:
+        return is_dead  # the objective does not depend on the state at all
+    norm2 = sum(tf.reduce_sum(tf.square(tf.reshape(g, [g.shape[0], -1])), axis=1) for g in grads)
+    return is_dead & (norm2.numpy() == 0)
+
+
+def find_starts(model: object, objective: object, image_param: ImageParam,
+                opts: SamplingOptions, energy: Energy, seed: tf.Tensor, progress: bool,
+                log_dir: Path | None = None) -> Starts:
+    """The chains' starts as `opts.init` asks: optimized (dead ones optimized again from up to
+    RESEEDS other seeds, each logged to `log_dir/starts_reseedN`), drawn from the prior, or the
+    given images. `energy` measures their activation."""
+    init = opts.init
+    if not isinstance(init, str):
+        from samplevis import param as param_lib
+
+        given = param_lib.initialized(image_param, init).init(None)
+        state = tuple(tf.constant(s, tf.float32) for s in given)
+        return Starts(state, energy.activation(*state).numpy(), np.zeros(len(init), bool), False)
+    if init == "prior":
+        state = normal_state(image_param.state_shapes, seed, 1.0)
+        return Starts(state, energy.activation(*state).numpy(), np.zeros(image_param.batch, bool),
+                      False)
+    inside = (lambda name: None) if log_dir is None else (lambda name: log_dir / name)
+    state, interrupted = _optimized(model, objective, image_param, opts, seed, progress,
+                                    inside("starts"))
+    activations = energy.activation(*state).numpy()
+    is_dead = np.zeros(len(activations), bool) if interrupted else dead(energy, state, activations)
+    for attempt in range(1, RESEEDS + 1):
+        if interrupted or not is_dead.any():
+            break
+        fresh, interrupted = _optimized(model, objective, image_param, opts,
+                                        fold_in(seed, 100 + attempt), progress,
+                                        inside(f"starts_reseed{attempt}"))
+        fresh_activations = energy.activation(*fresh).numpy()
+        revive = is_dead & (fresh_activations > activations)
+        mask = tf.constant(revive)
+        state = tuple(tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
+                      for s, f in zip(state, fresh))
+        activations = np.where(revive, fresh_activations, activations)
+        if not interrupted:
+            is_dead = dead(energy, state, activations)
+    return Starts(state, activations, is_dead, interrupted)
