@@ -255,9 +255,11 @@ def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path
                      "--num-results", "12", "--num-chains", "2", "--num-burnin-steps", "0",
                      "--no-adapt-step-size", "--step-size", "0.002",
                      "--num-steps-between-results", "0", "--optimize-steps", "16",
-                     "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+                     "--temperature-steps", "0", "--cutoff", "none", "--out", str(tmp_path),
+                     "--quiet"])
     assert code == 0
     report = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert report["cutoff"] is None and report["num_moving"] == 2 * 3 * 32 * 17
     assert min(report["diagnostics"]["rhat"]) > 1.05
     err = capsys.readouterr().err
     assert "chains [0, 1] were still drifting" in err
@@ -541,8 +543,9 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
                      "--optimize-steps", "8", "--temperature-steps", "0",
                      "--out", str(tmp_path / "run"), "--quiet"]) == 0
     printed = [line for line in capsys.readouterr().err.splitlines()
-               if line.startswith(("samples keep", "acceptance probability"))]
-    assert len(printed) == 2
+               if line.startswith(("T = ", "facet log-masses", "samples keep",
+                                   "acceptance probability"))]
+    assert len(printed) == 4
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
               "--thresholds", "1", "--out", str(tmp_path / "renders"), "--quiet"])

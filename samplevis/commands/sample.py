@@ -139,18 +139,39 @@ def run_report(objective, result, init_files: list[str] | None = None) -> dict:
         "activation_ratio": result.activation_ratio if len(result.images) else None,
         "gain_ratio": result.gain_ratio if len(result.images) else None,  # of a* - a0
         "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
+        "cutoff": result.cutoff,  # cycles per pixel below which coefficients moved; None: all
+        "num_moving": result.num_moving,
+        "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
+        "temperature_shares": result.temperature_shares,  # per stage of checking T
+        "log_masses": result.log_masses,  # per facet, nats relative to the heaviest
         "summary": summary(result),
     }
 
 
 def summary(result) -> list[str]:
-    """The share of the starts' activation (and gain) the samples kept and the diagnostics' line;
-    none before the first sampling block."""
+    """The share of the starts' activation (and gain) the samples kept, how T was set, the facets'
+    log-masses and the diagnostics' line; none before the first sampling block."""
     if result.diagnostics is None:
         return []
-    lines = []
+    lines = [temperature_line(result), result.facets]
     if math.isfinite(result.activation_ratio):  # NaN without samples, or at a* = 0
         gain = (f" and {result.gain_ratio:.2f} of their gain over prior images"
                 if math.isfinite(result.gain_ratio) else "")
         lines.append(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}")
     return lines + [result.diagnostics.summary()]
+
+
+def temperature_line(result) -> str:
+    """How T was set: the equipartition rule over the coefficients that moved, the share it
+    predicts, and what the check measured."""
+    moved = (f"the {result.num_moving} coefficients below {result.cutoff:g} cycles/px"
+             if result.cutoff is not None else f"all {result.num_moving} coefficients")
+    if not len(result.temperature_shares):
+        return f"T = {result.temperature:.3g}, moving {moved}"
+    target = result.options.target_ratio
+    predicted = 1 - (1 - target) * result.temperature / result.rule_temperature
+    shares = ", ".join(f"{s:.2f}" for s in result.temperature_shares)
+    return (f"T = {result.temperature:.3g}: equipartition over {moved} gave "
+            f"{result.rule_temperature:.3g} for a share of {target:.2f} of the gain; the check "
+            f"measured {shares} per stage, and at the final T equipartition predicts "
+            f"{predicted:.2f}")

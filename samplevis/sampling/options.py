@@ -6,6 +6,7 @@ TensorFlow-free at import, so that a command line can build its flags from `OPTI
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import types
 from typing import Any, Mapping
@@ -24,9 +25,10 @@ DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
 
 
-def _cutoff_value(text: str) -> float | None:
-    """--cutoff as typed: a number, or 'none' for the whole state."""
-    return None if text.strip().lower() in ("none", "all") else float(text)
+def _cutoff_value(text: str) -> float:
+    """--cutoff as typed: a number, or 'none' for the whole state (infinity: every coefficient is
+    below it, and a given value, unlike None, is not taken for the default)."""
+    return math.inf if text.strip().lower() in ("none", "all") else float(text)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +190,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
         _int(opts, key, 1)
     for key in ("num_burnin_steps", "num_steps_between_results", "num_transforms"):
         _int(opts, key, 0)
+    if opts["cutoff"] == math.inf:
+        opts["cutoff"] = None
     if opts["cutoff"] is not None:
         cutoff = opts["cutoff"]
         if not is_number(cutoff) or not cutoff > 0:
