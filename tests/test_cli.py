@@ -543,9 +543,9 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
                      "--optimize-steps", "8", "--temperature-steps", "0",
                      "--out", str(tmp_path / "run"), "--quiet"]) == 0
     printed = [line for line in capsys.readouterr().err.splitlines()
-               if line.startswith(("T = ", "facet log-masses", "samples keep",
+               if line.startswith(("T = ", "facet log-masses", "seconds: ", "samples keep",
                                    "acceptance probability"))]
-    assert len(printed) == 4
+    assert len(printed) == 5
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
               "--thresholds", "1", "--out", str(tmp_path / "renders"), "--quiet"])

@@ -144,6 +144,7 @@ def run_report(objective, result, init_files: list[str] | None = None) -> dict:
         "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
         "temperature_shares": result.temperature_shares,  # per stage of checking T
         "log_masses": result.log_masses,  # per facet, nats relative to the heaviest
+        "seconds": dict(result.seconds),  # per phase
         "summary": summary(result),
     }
 
@@ -153,7 +154,8 @@ def summary(result) -> list[str]:
     log-masses and the diagnostics' line; none before the first sampling block."""
     if result.diagnostics is None:
         return []
-    lines = [temperature_line(result), result.facets]
+    lines = [temperature_line(result), result.facets, "seconds: " + ", ".join(
+        f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items())]
     if math.isfinite(result.activation_ratio):  # NaN without samples, or at a* = 0
         gain = (f" and {result.gain_ratio:.2f} of their gain over prior images"
                 if math.isfinite(result.gain_ratio) else "")

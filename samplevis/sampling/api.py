@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import time
 import types
 import warnings
 from pathlib import Path
@@ -354,6 +355,7 @@ def render(
     log_masses = np.full([image_param.batch], np.nan)
     run: chain_lib.ChainRun | None = None
     chain_param: ImageParam = image_param
+    clock = _Clock()
 
     def build_kernel(target: Energy, num_burnin_steps: int) -> Any:
         adaptation = (kernels.default_adaptation_steps(num_burnin_steps)
@@ -374,11 +376,12 @@ def render(
 
     def result(stopped: bool) -> SampleResult:
         return _result(image_param, chain_param, opts, base, starts, temperature, log_masses, run,
-                       stopped, folder)
+                       stopped, folder, clock.seconds())
 
     # The starts take minutes to optimize: a Ctrl-C from here on, also between the loops that
     # handle it themselves (measuring the prior, the mass, compiling), still returns them.
     try:
+        clock.start("starts")
         starts = find_starts(model, objective, image_param, opts, energy, fold_in(base, 0),
                              progress, folder)
         if starts.interrupted:
@@ -386,25 +389,54 @@ def render(
         _warn_dead(starts, objective)
         chain_param = _chain_state(image_param, starts, opts.cutoff)
         energy = dataclasses.replace(energy, image_param=chain_param)
+        clock.start("temperature")
         temperature = _temperature(energy, image_param, starts, opts, build_kernel,
                                    fold_in(base, 3), progress)
         if temperature.interrupted:
             return result(True)
         energy = dataclasses.replace(energy, prior_weight=temperature.prior_weight,
                                      temperature=temperature.temperature)
+        clock.start("log-masses")
         log_masses = _log_masses(energy, temperature.prior_weight, fold_in(base, 6))
         if temperature.run is not None:  # burn-in goes on from where the check left the chains
             energy = dataclasses.replace(energy, image_param=_moved(chain_param, temperature.run))
             chain_param = energy.image_param
         plan = chain_lib.ChainPlan(opts.num_results, opts.num_burnin_steps,
                                    opts.num_steps_between_results, opts.block_steps)
+        phases = [block.phase for block in plan.blocks()]
+
+        def each_block(index: int) -> None:
+            clock.start("burn-in" if phases[index] == "burnin" else "sampling")
+            if on_block is not None:
+                on_block(index)
+
         run = chain_lib.run_chains(
             build_kernel(energy, opts.num_burnin_steps), list(chain_param.init(None)), plan,
             seed=fold_in(base, 2), trace_fns={"activation": energy.activation_from_log_prob},
-            progress=progress, on_block=on_block)
+            progress=progress, on_block=each_block)
     except KeyboardInterrupt:
         return result(True)
     return result(run.interrupted)
+
+
+class _Clock:
+    """Wall-clock seconds per phase of one run (the one mutable piece, local to a run)."""
+
+    def __init__(self) -> None:
+        self._spent: dict[str, float] = {}
+        self._phase: str | None = None
+        self._since = 0.0
+
+    def start(self, phase: str) -> None:
+        """End the current phase and start `phase` (the same phase goes on)."""
+        now = time.perf_counter()
+        if self._phase is not None:
+            self._spent[self._phase] = self._spent.get(self._phase, 0.0) + now - self._since
+        self._phase, self._since = phase, now
+
+    def seconds(self) -> Mapping[str, float]:
+        self.start(self._phase or "")
+        return types.MappingProxyType({k: v for k, v in self._spent.items() if k})
 
 
 def _moved(chain_param: ImageParam, run: chain_lib.ChainRun) -> ImageParam:
@@ -463,7 +495,7 @@ def _warn_dead(starts: Starts, objective: Any) -> None:
 def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOptions,
             seed: tf.Tensor, starts: Starts | None, temperature: Temperature | None,
             log_masses: np.ndarray, run: chain_lib.ChainRun | None, stopped: bool,
-            folder: Path | None) -> SampleResult:
+            folder: Path | None, seconds: Mapping[str, float]) -> SampleResult:
     """The SampleResult of the phases that finished (None: not reached), with its warnings and
     TensorBoard log."""
     c = image_param.batch
@@ -510,6 +542,7 @@ def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOpti
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
         temperature_shares=_frozen(temperature.shares if temperature is not None
                                    else np.zeros([0])),
+        seconds=seconds,
     )
     if folder is not None:
         _log(sampled, folder)

@@ -48,7 +48,7 @@ class Option:
 
 OPTIONS: Mapping[str, Option] = types.MappingProxyType(dict(
     num_results=Option(10, "samples kept per chain"),
-    step_size=Option(1e-2, "first leapfrog step size, in spectral-state units (adapted per chain "
+    step_size=Option(1e-3, "first leapfrog step size, in spectral-state units (adapted per chain "
                            "during burn-in unless {hmc_opts.adapt_step_size=False})"),
     num_leapfrog_steps=Option(8, "leapfrog steps per HMC step"),
     num_burnin_steps=Option(100, "steps after checking the temperature, adapting the step size, "

@@ -58,6 +58,8 @@ class SampleResult:
       rule_temperature: T of the equipartition rule over those D, before the check.
       temperature_shares: float [S], the share of the starts' gain each stage of the check
         kept (the rule predicts target_ratio).
+      seconds: wall-clock seconds of each phase that ran: "starts", "temperature",
+        "log-masses", "burn-in", "sampling" (compiling included).
     """
 
     images: np.ndarray
@@ -81,6 +83,8 @@ class SampleResult:
     num_moving: int
     rule_temperature: float
     temperature_shares: np.ndarray
+    seconds: Mapping[str, float] = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({}))
 
     @property
     def num_chains(self) -> int:
