@@ -19,8 +19,8 @@ Settled (the run with 40 draws)
              default run; "long" the long run's (target: within 0.1 of the default's)
 Diverse (the default run)
   distinct   visibly distinct samples of 40 (`metrics.distinct_images`, target >= 30)
-  pattern    within-chain distance of the samples' pooled features at an earlier layer as a share
-             of that between the references (`metrics.pattern_share`, goal >= 0.25)
+  pattern    within-chain cosine distance of the samples' spatially pooled features at an earlier
+             layer (PATTERN_LAYER) as a share of that between the references (goal >= 0.25)
 High
   ratio      median sample activation over the starts' mean (target >= 0.7)
 Fast
@@ -54,6 +54,9 @@ CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block6a_expand_activation:301",
 )
 SIZE = 128  # render's default image size
+# Patterns are read at a layer before all three objectives' (stage 2 of 7): features there are
+# textures and motifs, which the objective does not pin down by itself.
+PATTERN_LAYER = "block2b_add"
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
 # --quick: every code path in a few minutes; its figures mean nothing
 QUICK_OPTS = dict(optimize_steps=16, temperature_steps=10, num_burnin_steps=4,
@@ -72,6 +75,22 @@ def activations_of(model, obj, images: np.ndarray) -> np.ndarray:
     """[N, C, H, W, 3] -> [N, C]."""
     return real_activation(model, obj, images.reshape(-1, *images.shape[2:])).reshape(
         images.shape[:2])
+
+
+def pooled(model, images: np.ndarray) -> np.ndarray:
+    """Spatially pooled features at PATTERN_LAYER of images [N, H, W, 3], [N, channels]."""
+    return np.concatenate([
+        metrics.pool(model.activations(images[i:i + 16], [PATTERN_LAYER])[PATTERN_LAYER])
+        for i in range(0, len(images), 16)])
+
+
+def pattern_share(model, samples: np.ndarray, references: np.ndarray) -> float:
+    """How far the samples' patterns move: the mean cosine distance between pooled features of
+    samples of one chain, over that between the references (multi-seed optimized images)."""
+    n, c = samples.shape[:2]
+    features = pooled(model, samples.reshape(-1, *samples.shape[2:])).reshape(n, c, -1)
+    _, within = metrics.chain_diversity(features)
+    return within / metrics.mean_pairwise_cosine_distance(pooled(model, references))
 
 
 def gain_share(activations: np.ndarray, a_star: float, floor: float) -> float:
@@ -113,8 +132,7 @@ def measure(model, spec: str, seed: int, long: int, quick: bool, grid: str | Non
     activations = activations_of(model, obj, default.images)
     distinct = metrics.distinct_images(samples, references)
     distinct_references = metrics.distinct_images(references, references)
-    _, pattern = metrics.pattern_share(model, default.images, references,
-                                       metrics.pattern_layer(obj))
+    pattern = pattern_share(model, default.images, references)
 
     forty = samplevis.render(model, obj, hmc_opts=dict(num_results=SETTLED_RESULTS, **opts),
                              seed=seed, progress=False)
