@@ -82,3 +82,59 @@ def test_the_walk_sees_imports_inside_functions(tmp_path):
 def test_every_module_has_a_layer():
     for name in modules():
         layer_of(name)
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import cycle of `graph` (module -> the modules it imports), each as the modules in
+    order with the first repeated at the end; a cycle is listed once, from its smallest name."""
+    found = []
+
+    def walk(path: list[str]) -> None:
+        for nxt in sorted(graph.get(path[-1], ())):
+            if nxt == path[0]:
+                found.append(path + [nxt])
+            elif nxt > path[0] and nxt not in path:
+                walk(path + [nxt])
+
+    for start in sorted(graph):
+        walk([start])
+    return found
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Which modules of the package each module imports (wherever the import sits), resolved to
+    modules that exist: `from samplevis.sampling import chain` is samplevis.sampling.chain, and
+    `from samplevis.sampling.chain import run_chains` is samplevis.sampling.chain too."""
+    names = modules()
+    graph = {}
+    for name, path in names.items():
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                base = node.module.removeprefix("samplevis").removeprefix(".")
+                if node.module.split(".")[0] != "samplevis":
+                    continue
+                for alias in node.names:
+                    full = f"{base}.{alias.name}".lstrip(".")
+                    targets.add(full if full in names else base)
+            elif isinstance(node, ast.Import):
+                targets |= {a.name.removeprefix("samplevis.") for a in node.names
+                            if a.name.startswith("samplevis.")}
+        graph[name] = {t for t in targets if t in names and t != name}
+    return graph
+
+
+def test_no_module_imports_another_that_imports_it_back():
+    found = cycles(package_graph())
+    assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
+
+
+def test_the_import_graph_sees_submodules_named_in_a_from_import():
+    graph = package_graph()
+    assert "sampling.chain" in graph["sampling.api"]  # from samplevis.sampling import chain as ...
+    assert "sampling.result" in graph["sampling.api"]  # from samplevis.sampling.result import ...
+
+
+def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
