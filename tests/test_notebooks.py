@@ -40,6 +40,7 @@ NUM_RESULTS = 4
 HMC_OPTS = dict(num_burnin_steps=4, num_leapfrog_steps=2, num_steps_between_results=0,
                 temperature_steps=0, num_transforms=1)
 TARGET_RATIOS = (0.5, 0.9)
+CUTOFFS = (1 / 16, None)
 NUM_OPTIMIZED = 4
 OPTIMIZE_STEPS = 16
 PHOTOS = ("chelsea", "coffee")
@@ -172,9 +173,17 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert text.count("(4, 2, 64, 64, 3)") == 2  # from optimized starts, and from the photos
     kept = re.search(r"activation kept: " + NUMBER + r" of the starts', " + NUMBER, text)
     assert float(kept[1]) > 0 and float(kept[2]) > 0
-    # the samples, their std maps, the trace, the sweep's plot and its two grids, the
-    # optimized images and the chains from photos
-    assert pictures(notebook) == 8
+    # the samples, their std maps, the trace, the sweep's plot and its two grids, the cutoffs'
+    # rows, the optimized images and the chains from photos
+    assert pictures(notebook) == 9
+    assert "facet log-masses (nats, relative to the heaviest)" in text
+
+    # the cutoffs: the default moves the coarse coefficients of 64 px images, None all of them
+    cutoffs = re.findall(r"cutoff (\S+): (\d+) coefficients move, (\d+) of (\d+) distinct, "
+                         r"worst split R-hat " + NUMBER + r", kept " + NUMBER, text)
+    assert [c[0] for c in cutoffs] == ["0.0625", "None"]
+    assert int(cutoffs[0][1]) < int(cutoffs[1][1]) == 2 * 3 * 64 * 33
+    assert all(1 <= int(c[2]) <= int(c[3]) == 8 for c in cutoffs)
 
     # the per-chain diagnostics, and the chains listed as drifting are those with R-hat > 1.05
     chains = re.findall(r"chain \d: acceptance " + NUMBER + r", divergences (\d+), split R-hat "
