@@ -1,36 +1,41 @@
-"""The README's picture: for each sampled channel in images/, the optimized start of chain 0
-beside four of that chain's samples, taken from the GIF `sampling_quality.py --images` wrote.
+"""The README's pictures, from default `render` runs on the built-in model.
 
-    python benchmarks/readme_picture.py      # writes images/readme.png
+images/readme.png: for each channel in CHANNELS, two chains (rows): the optimized start, then
+four of its samples. images/trace.png: `samplevis.plot_trace` of the run on the first channel
+(the README's first command's channel).
+
+    python benchmarks/readme_picture.py      # about 10 minutes on 2 cores
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import imageio.v3 as iio
 import numpy as np
 
-from samplevis import io
+import samplevis
+from samplevis import io, zoo
 
 IMAGES = Path(__file__).resolve().parent.parent / "images"
-CHANNELS = ("block3a_expand_activation_20", "block6a_expand_activation_301")
-FRAMES = (0, 6, 13, 19)  # spread over the GIF's 20 frames
-SIZE = 128  # the sampled images' size; the GIF puts the chains side by side, chain 0 first
-
-
-def row(name: str) -> np.ndarray:
-    """[5, SIZE, SIZE, 3] in [0, 1]: the start, then chain 0 in FRAMES."""
-    start = iio.imread(IMAGES / f"{name}_opt.png")[..., :3]
-    frames = iio.imread(IMAGES / f"{name}_samples.gif")[..., :3]
-    # the GIF's frames are the sample grid: a border, then the chains' images side by side
-    border = (frames.shape[1] - SIZE) // 2
-    samples = [frames[f, border:border + SIZE, border:border + SIZE] for f in FRAMES]
-    return np.stack([start, *samples]).astype(np.float32) / 255.0
+CHANNELS = ("block6a_expand_activation:301", "block3a_expand_activation:20")
+CHAINS = (0, 1)  # the rows shown of each channel
+SAMPLES = (0, 3, 6, 9)  # of the default run's 10
+DPI = 80  # the trace plot: an 8 x 3.5 inch figure, 640 x 280 px
 
 
 def main() -> None:
-    images = np.concatenate([row(name) for name in CHANNELS])
-    print(io.save_grid(IMAGES / "readme.png", images, ncols=len(FRAMES) + 1))
+    model = zoo.efficientnet_lite0()
+    rows = []
+    for index, channel in enumerate(CHANNELS):
+        result = samplevis.render(model, channel, hmc_opts=dict(num_results=10), seed=0)
+        print(channel, result)
+        print("  " + result.facets)
+        print("  " + result.diagnostics.summary())
+        for chain in CHAINS:
+            rows.append(np.concatenate([result.init_images[chain][None],
+                                        result.images[list(SAMPLES), chain]]))
+        if index == 0:
+            print(io.save_figure(IMAGES / "trace.png", samplevis.plot_trace(result), dpi=DPI))
+    print(io.save_grid(IMAGES / "readme.png", np.concatenate(rows), ncols=1 + len(SAMPLES)))
 
 
 if __name__ == "__main__":

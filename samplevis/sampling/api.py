@@ -33,7 +33,7 @@ from samplevis.sampling import kernels
 from samplevis.sampling import log_mass as log_mass_lib
 from samplevis.sampling import mass as mass_lib
 from samplevis.sampling import temperature as temperature_lib
-from samplevis.sampling.diagnostics import MAX_DIVERGENCE_RATE, RHAT_LIMIT, diagnose
+from samplevis.sampling.diagnostics import MAX_DIVERGENCE_RATE, diagnose
 from samplevis.sampling.energy import Energy, make_energy, matched_prior_weight
 from samplevis.sampling.facet import FacetImage, moving_mask
 from samplevis.sampling.options import (DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CHAINS, SamplingOptions,
@@ -156,7 +156,7 @@ def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[OptionWarning]:
             "their activation changes over more steps than the run kept. Longer runs "
             "({hmc_opts.num_burnin_steps}, {hmc_opts.num_results}) drift less; on a real network "
             "that can take thousands of HMC steps.",
-            chains=list(diagnostics.unsettled_chains), limit=RHAT_LIMIT))
+            chains=list(diagnostics.unsettled_chains), limit=f"{diagnostics.rhat_limit:.2f}"))
     return messages
 
 

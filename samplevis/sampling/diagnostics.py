@@ -23,8 +23,12 @@ from samplevis.sampling.kernels import step_stats
 
 # Split R-hat needs two halves of at least two draws each; ESS is reported from the same count.
 MIN_DRAWS_FOR_RHAT = 4
-# Above this a chain's two halves disagree: it had not settled (Vehtari et al. 2021).
+# Above this a chain's two halves disagree: it had not settled (Vehtari et al. 2021), given
+# enough draws; with few, independent draws exceed it by chance, so `rhat_limit` raises it.
 RHAT_LIMIT = 1.05
+# The chance that a chain of independent draws is called unsettled (`rhat_limit`).
+FALSE_ALARM = 1 / 300
+_NULL_CHAINS = 6000  # simulated chains of independent draws behind `rhat_limit`
 # Above this share of divergent steps a run is unhealthy (the sampling target is < 1 %).
 MAX_DIVERGENCE_RATE = 0.01
 # Below this the momentum draws move a chain between energy levels too slowly to explore the
@@ -58,6 +62,7 @@ class Diagnostics:
       scalar: the name of the traced scalar R-hat and ESS are computed on.
       num_results: kept samples per chain.
       interrupted: True when the run was stopped early.
+      rhat_limit: the split R-hat above which a chain counts as unsettled (`rhat_limit`).
     """
 
     acceptance_rate: tuple[float, ...]
@@ -73,11 +78,13 @@ class Diagnostics:
     scalar: str
     num_results: int
     interrupted: bool
+    rhat_limit: float = RHAT_LIMIT
 
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
-        """Chains whose split R-hat exceeds RHAT_LIMIT: still drifting when sampling ended."""
-        return tuple(c for c, r in enumerate(self.rhat) if math.isfinite(r) and r > RHAT_LIMIT)
+        """Chains whose split R-hat exceeds `rhat_limit`: still drifting when sampling ended."""
+        return tuple(c for c, r in enumerate(self.rhat)
+                     if math.isfinite(r) and r > self.rhat_limit)
 
     @property
     def stuck_chains(self) -> tuple[int, ...]:
@@ -130,6 +137,8 @@ class Diagnostics:
             elif value is None and str(field.type) == "float":
                 value = math.nan
             values[field.name] = value
+        if data.get("rhat_limit") is None:  # written before the limit depended on the draws
+            values["rhat_limit"] = rhat_limit(int(data["num_results"]))
         return cls(**values)
 
     def summary(self) -> str:
@@ -185,6 +194,21 @@ def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
         tf.constant(draws[:, None]), independent_chain_ndims=1, split_chains=True
     )
     return rhat.numpy()
+
+
+def rhat_limit(num_draws: int) -> float:
+    """The split R-hat that a chain of `num_draws` independent draws exceeds with probability
+    FALSE_ALARM, or RHAT_LIMIT if that is larger (NaN below MIN_DRAWS_FOR_RHAT draws).
+
+    Split R-hat of one chain compares its two halves, so with few draws it is noisy: 10
+    independent draws exceed 1.1 about one time in five. Simulated with a fixed seed, so a
+    number of draws always gives the same limit.
+    """
+    if num_draws < MIN_DRAWS_FOR_RHAT:
+        return math.nan
+    draws = np.random.default_rng(0).standard_normal((num_draws, _NULL_CHAINS))
+    null = split_rhat_per_chain(draws)
+    return max(RHAT_LIMIT, float(np.quantile(null, 1 - FALSE_ALARM)))
 
 
 def split_rhat_across_chains(draws: np.ndarray) -> float:
@@ -281,5 +305,6 @@ def diagnose(run: ChainRun, scalar: str = "target_log_prob") -> Diagnostics:
         scalar=scalar,
         num_results=run.num_kept,
         interrupted=run.interrupted,
+        rhat_limit=rhat_limit(run.num_kept),
     )
 

@@ -9,7 +9,7 @@ from samplevis.sampling.diagnostics import (
     EBFMI_LIMIT,
     MAX_DIVERGENCE_RATE,
     MIN_DRAWS_FOR_RHAT,
-    RHAT_LIMIT,
+    FALSE_ALARM,
     Diagnostics,
 )
 
@@ -38,8 +38,9 @@ def _rhat(d: Diagnostics) -> str:
                "those samples come from no single distribution (run longer)" if unsettled
                else "every chain had settled")
     return (f"Split R-hat per chain {_figures(d.rhat, 2)}: it compares the two halves of each "
-            f"chain's activation. Near 1 (below {RHAT_LIMIT}) they agree and the chain has "
-            f"settled; {verdict}.")
+            f"chain's activation. Near 1 (below {d.rhat_limit:.2f}, which {d.num_results} "
+            f"independent draws exceed one time in {round(1 / FALSE_ALARM)}) they agree and the "
+            f"chain has settled; {verdict}.")
 
 
 def _across(d: Diagnostics) -> str | None:
