@@ -12,7 +12,8 @@ network as it is (no transforms). It prints:
 
 Settled (the run with 40 draws)
   rhat       per chain, the worst of four split R-hats: the activation and the image's mean of
-             each colour channel (target <= 1.2)
+             each colour channel, on ArviZ's (Vehtari et al.'s) scale, whose 1.2 forty
+             independent draws exceed about one time in 300 (target <= 1.2)
   ess        per chain, the smallest of the four effective sample sizes
   accept     per chain, the acceptance probability; divergences as a share of all steps
   share      the samples' share of the starts' gain over prior images (median A - a0) / (a* - a0),
@@ -97,12 +98,19 @@ def gain_share(activations: np.ndarray, a_star: float, floor: float) -> float:
     return float((np.median(activations) - floor) / (a_star - floor))
 
 
+def arviz_scale(rhat: np.ndarray, num_draws: int) -> np.ndarray:
+    """TFP's split R-hat of one chain of `num_draws` as ArviZ's: TFP's is Brooks and Gelman's
+    corrected ratio (M + 1) / M * R^2 - (N - 1) / (M N) of R for M = 2 halves of N draws."""
+    m, n = 2, num_draws // 2
+    return np.sqrt((np.asarray(rhat) + (n - 1) / (m * n)) * m / (m + 1))
+
+
 def settled(model, obj, result) -> list[str]:
     """Per chain: worst split R-hat and smallest ESS over the activation and the mean colours,
     the acceptance probability; and the divergent share of all steps."""
     quantities = [activations_of(model, obj, result.images)]
     quantities += [result.images[..., c].mean(axis=(2, 3)) for c in range(3)]  # [N, C] each
-    rhat = np.nanmax([split_rhat_per_chain(q) for q in quantities], axis=0)
+    rhat = np.nanmax([arviz_scale(split_rhat_per_chain(q), len(q)) for q in quantities], axis=0)
     ess = np.nanmin([ess_per_chain(q) for q in quantities], axis=0)
     d = result.diagnostics
     divergent = sum(d.divergences) / max(1, d.num_steps * len(d.divergences))
