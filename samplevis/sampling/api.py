@@ -6,9 +6,9 @@
     result.save_gif("channel.gif")
 
 `render` runs in phases, each a function with a frozen record out: the facets' starts
-(`starts.find_starts`), the prior and the temperature (`_temperature`), the facets' log-masses
-(`log_mass`), then burn-in and sampling (`chain.run_chains`). A Ctrl-C in any phase returns a
-`SampleResult` of what the finished phases made.
+(`starts.find_starts`), the prior and the temperature (`temperature.choose_temperature`), the
+facets' log-masses (`log_mass`), then burn-in and sampling (`chain.run_chains`). A Ctrl-C in
+any phase returns a `SampleResult` of what the finished phases made.
 """
 
 from __future__ import annotations
@@ -25,51 +25,28 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import tensorflow as tf
 
-from samplevis.checks import OptionError, OptionWarning, check_bool
+from samplevis.checks import OptionError, check_bool
 from samplevis.evaluation import objective_of
 from samplevis.param.base import ImageParam
+from samplevis.sampling import advice, facet, kernels
 from samplevis.sampling import chain as chain_lib
-from samplevis.sampling import kernels
 from samplevis.sampling import log_mass as log_mass_lib
 from samplevis.sampling import mass as mass_lib
 from samplevis.sampling import temperature as temperature_lib
-from samplevis.sampling.diagnostics import MAX_DIVERGENCE_RATE, diagnose
-from samplevis.sampling.energy import Energy, make_energy, matched_prior_weight
+from samplevis.sampling.diagnostics import diagnose
+from samplevis.sampling.energy import Energy, make_energy
 from samplevis.sampling.facet import FacetImage, moving_mask
-from samplevis.sampling.options import (DEFAULT_IMAGE_SIZE, DEFAULT_NUM_CHAINS, SamplingOptions,
-                                        resolve_options)
+from samplevis.sampling.options import (
+    DEFAULT_IMAGE_SIZE,
+    DEFAULT_NUM_CHAINS,
+    SamplingOptions,
+    resolve_options,
+)
 from samplevis.sampling.result import SampleResult
-from samplevis.sampling.starts import RESEEDS, Starts, find_starts
+from samplevis.sampling.starts import Starts, find_starts
 from samplevis.sampling.summaries import save_tensorboard
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.summaries import log_folder
-
-
-@dataclasses.dataclass(frozen=True)
-class Temperature:
-    """The prior and the temperature of a run.
-
-    Attributes:
-      prior_weight: lam, the prior's precision on the spectral state.
-      floor: a0, the mean objective of images drawn from the prior.
-      rule: T of the equipartition rule over the moving coefficients (objective units).
-      temperature: T after the check (the rule's when nothing was checked).
-      stages: float [S], T during each stage of the check.
-      shares: float [S], the share of a* - a0 each stage kept.
-      run: the check's steps (counted as burn-in), or None.
-    """
-
-    prior_weight: float
-    floor: float
-    rule: float
-    temperature: float
-    stages: np.ndarray
-    shares: np.ndarray
-    run: chain_lib.ChainRun | None
-
-    @property
-    def interrupted(self) -> bool:
-        return self.run is not None and self.run.interrupted
 
 
 def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
@@ -125,57 +102,6 @@ def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
         )
 
 
-def _chain_warnings(diagnostics, adapts_step_size: bool) -> list[OptionWarning]:
-    """What a user must know before reading the samples: chains that never moved, steps that
-    diverged, or chains whose activation was still drifting (their samples then come from no
-    single distribution)."""
-    if diagnostics is None:
-        return []
-    messages = []
-    smaller_step = ("Give a smaller {hmc_opts.step_size}: with {hmc_opts.adapt_step_size=False} "
-                    "every chain keeps it.")
-    if diagnostics.stuck_chains:
-        fix = ("More burn-in ({hmc_opts.num_burnin_steps}) gives their step size longer to adapt."
-               if adapts_step_size else smaller_step)
-        messages.append(OptionWarning(
-            "hmc_opts.step_size", "chains {chains} accepted no step while sampling, so their "
-            "samples are all the same image. " + fix, chains=list(diagnostics.stuck_chains)))
-    if diagnostics.divergence_rate > MAX_DIVERGENCE_RATE:
-        messages.append(OptionWarning(
-            "hmc_opts.step_size", "{diverged} of {steps} sampling steps diverged (energy error > "
-            "1000): the leapfrog step was too large for the target, and those trajectories were "
-            "rejected." + ("" if adapts_step_size else f" {smaller_step}"),
-            diverged=sum(diagnostics.divergences),
-            steps=diagnostics.num_steps * len(diagnostics.divergences)))
-    if diagnostics.unsettled_chains:
-        # Doubling a default run does not settle a real network's chains (on block3a of the
-        # built-in model the activation levelled off after 3,000-4,000 steps), so the advice
-        # gives the scale rather than promising that more steps fix it.
-        messages.append(OptionWarning(
-            "hmc_opts.num_results", "chains {chains} were still drifting (split R-hat > {limit}): "
-            "their activation changes over more steps than the run kept. Longer runs "
-            "({hmc_opts.num_burnin_steps}, {hmc_opts.num_results}) drift less; on a real network "
-            "that can take thousands of HMC steps.",
-            chains=list(diagnostics.unsettled_chains), limit=f"{diagnostics.rhat_limit:.2f}"))
-    return messages
-
-
-def _lost_gain_warning(result: SampleResult) -> OptionWarning | None:
-    """A run whose samples kept under half the share of the starts' gain that T was set for (by
-    the rule and tuning, not given): the chains fell further than the temperature aimed at."""
-    target = result.options.target_ratio
-    kept = result.gain_ratio
-    if result.options.temperature is not None or target is None or not kept < target / 2:  # NaN: nothing to say
-        return None
-    tuned = result.options.temperature_steps
-    fix = f"Tune T{' for longer' if tuned else ''} ({{hmc_opts.temperature_steps}})"
-    return OptionWarning(
-        "hmc_opts.temperature_steps", "the samples keep {kept:.2f} of the starts' gain over prior "
-        "images, against {hmc_opts.target_ratio=target}: the chains fell further than the "
-        "temperature T = {temperature:.3g} aimed at. " + fix + ", or give a lower "
-        "{hmc_opts.temperature}.", kept=kept, target=target, temperature=result.temperature)
-
-
 def _images(image_param, samples: tuple[np.ndarray, ...]) -> np.ndarray:
     """[N, C, ...] state parts -> [N, C, H, W, 3] images."""
     if samples[0].shape[0] == 0:
@@ -198,67 +124,10 @@ def _log(result: SampleResult, folder: Path) -> None:
                       stacklevel=4)
 
 
-def _frozen(array) -> np.ndarray:
-    array = np.array(array, copy=True)
-    array.setflags(write=False)
-    return array
-
-
-
 def _frozen(array: Any) -> np.ndarray:
     array = np.array(array, copy=True)
     array.setflags(write=False)
     return array
-
-
-def _chain_state(image_param: ImageParam, starts: Starts, cutoff: float | None) -> ImageParam:
-    """What the chains move: the coefficients below `cutoff` of each start (its facet), or the
-    whole state (cutoff None)."""
-    if cutoff is None:
-        return image_param
-    start = starts.state[0].numpy()
-    return FacetImage(image_param, start, moving_mask(image_param, cutoff))
-
-
-def _temperature(energy: Energy, image_param: ImageParam, starts: Starts, opts: SamplingOptions,
-                 build_kernel: Callable[[Energy, int], Any], seed: tf.Tensor,
-                 progress: bool) -> Temperature:
-    """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
-    drawn from the prior), T from the equipartition rule over the coefficients `energy` moves,
-    checked for `opts.temperature_steps` steps (see sampling.temperature)."""
-    prior_weight = opts.prior_weight
-    if prior_weight is None:
-        from_prior = isinstance(opts.init, str) and opts.init == "prior"
-        prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
-    full = dataclasses.replace(energy, image_param=image_param, prior_weight=prior_weight)
-    floor = temperature_lib.prior_floor(full, starts.state, fold_in(seed, 1)) \
-        if prior_weight > 0 else 0.0
-    a_star = float(np.mean(starts.activations))
-    # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
-    ratio_floor = floor if floor < a_star else 0.0
-    if opts.temperature is not None:
-        return Temperature(prior_weight, floor, opts.temperature, opts.temperature,
-                           np.zeros([0]), np.zeros([0]), None)
-    if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
-        fix = ("Optimize longer ({hmc_opts.optimize_steps})" if opts.optimized
-               else "Start from images the unit responds to more")
-        warnings.warn(OptionWarning(
-            "hmc_opts.temperature", "images drawn from the prior reach objective {floor:.4g}, at "
-            "least as much as the starts (their mean, a* = {a_star:.4g}); "
-            "{hmc_opts.target_ratio} is taken as a share of a* itself. " + fix + ", or give "
-            "{hmc_opts.temperature}.", floor=floor, a_star=a_star), stacklevel=3)
-    rule = temperature_lib.temperature_for(a_star, opts.target_ratio,
-                                           energy.image_param.state_size, ratio_floor)
-    if not opts.temperature_steps:
-        return Temperature(prior_weight, floor, rule, rule, np.zeros([0]), np.zeros([0]), None)
-    moving = dataclasses.replace(energy, prior_weight=prior_weight, temperature=rule)
-    check = temperature_lib.check_temperature(
-        moving, lambda e: build_kernel(e, opts.temperature_steps),
-        list(energy.image_param.init(None)), a_star, opts.target_ratio, opts.temperature_steps,
-        seed=fold_in(seed, 2), floor=ratio_floor, progress=progress,
-        block_steps=opts.block_steps)
-    return Temperature(prior_weight, floor, rule, check.temperature, check.temperatures,
-                       check.ratios, check.run)
 
 
 def _log_masses(energy: Energy, prior_weight: float, seed: tf.Tensor) -> np.ndarray:
@@ -351,7 +220,7 @@ def render(
                          transforms=transforms, num_transforms=max(1, opts.num_transforms),
                          seed=fold_in(base, 1))
     starts: Starts | None = None
-    temperature: Temperature | None = None
+    temperature: temperature_lib.Temperature | None = None
     log_masses = np.full([image_param.batch], np.nan)
     run: chain_lib.ChainRun | None = None
     chain_param: ImageParam = image_param
@@ -386,12 +255,14 @@ def render(
                              progress, folder)
         if starts.interrupted:
             return result(True)
-        _warn_dead(starts, objective)
-        chain_param = _chain_state(image_param, starts, opts.cutoff)
+        dead = advice.dead_starts_warning(starts, objective)
+        if dead is not None:
+            warnings.warn(dead, stacklevel=2)
+        chain_param = facet.chain_state(image_param, starts.state[0].numpy(), opts.cutoff)
         energy = dataclasses.replace(energy, image_param=chain_param)
         clock.start("temperature")
-        temperature = _temperature(energy, image_param, starts, opts, build_kernel,
-                                   fold_in(base, 3), progress)
+        temperature = temperature_lib.choose_temperature(
+            energy, image_param, starts, opts, build_kernel, fold_in(base, 3), progress)
         if temperature.interrupted:
             return result(True)
         energy = dataclasses.replace(energy, prior_weight=temperature.prior_weight,
@@ -399,7 +270,8 @@ def render(
         clock.start("log-masses")
         log_masses = _log_masses(energy, temperature.prior_weight, fold_in(base, 6))
         if temperature.run is not None:  # burn-in goes on from where the check left the chains
-            energy = dataclasses.replace(energy, image_param=_moved(chain_param, temperature.run))
+            final = tuple(s.numpy() for s in temperature.run.final_state)
+            energy = dataclasses.replace(energy, image_param=facet.moved(chain_param, final))
             chain_param = energy.image_param
         plan = chain_lib.ChainPlan(opts.num_results, opts.num_burnin_steps,
                                    opts.num_steps_between_results, opts.block_steps)
@@ -439,61 +311,9 @@ class _Clock:
         return types.MappingProxyType({k: v for k, v in self._spent.items() if k})
 
 
-def _moved(chain_param: ImageParam, run: chain_lib.ChainRun) -> ImageParam:
-    """`chain_param` whose `init` is where `run` left the chains."""
-    final = tuple(s.numpy() for s in run.final_state)
-    if isinstance(chain_param, FacetImage):
-        moved = chain_param.spectrum((tf.constant(final[0]),)).numpy()
-        return dataclasses.replace(chain_param, start=moved)
-    return _Started(chain_param, final)
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class _Started(ImageParam):
-    """A whole-state parameterization whose `init` is a given state (cutoff None)."""
-
-    base: ImageParam
-    state: tuple[np.ndarray, ...]
-
-    @property
-    def batch(self) -> int:
-        return self.base.batch
-
-    @property
-    def height(self) -> int:
-        return self.base.height
-
-    @property
-    def width(self) -> int:
-        return self.base.width
-
-    @property
-    def state_shapes(self) -> tuple:
-        return self.base.state_shapes
-
-    def init(self, seed: object = None) -> tuple[tf.Tensor, ...]:
-        return tuple(tf.constant(s) for s in self.state)
-
-    def to_image(self, state: Any) -> tf.Tensor:
-        return self.base.to_image(state)
-
-
-def _warn_dead(starts: Starts, objective: Any) -> None:
-    if not np.any(starts.dead):
-        return
-    # batch=i gives only image i an objective, and in render every chain is an image
-    cause = ("the objective picks images with batch=, which leaves these chains without one: "
-             "drop batch= or give every chain a term" if "batch=" in objective.name
-             else "a dead unit?")
-    warnings.warn(OptionWarning(
-        "seed", "chains {chains} start with objective <= 0 and no gradient after optimization "
-        "and {reseeds} re-seeded tries ({cause}); they sample near the prior. Try another seed "
-        "({seed=1}, say), or start from images the unit responds to ({hmc_opts.init}).",
-        chains=np.flatnonzero(starts.dead).tolist(), reseeds=RESEEDS, cause=cause), stacklevel=4)
-
-
 def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOptions,
-            seed: tf.Tensor, starts: Starts | None, temperature: Temperature | None,
+            seed: tf.Tensor, starts: Starts | None,
+            temperature: temperature_lib.Temperature | None,
             log_masses: np.ndarray, run: chain_lib.ChainRun | None, stopped: bool,
             folder: Path | None, seconds: Mapping[str, float]) -> SampleResult:
     """The SampleResult of the phases that finished (None: not reached), with its warnings and
@@ -546,8 +366,8 @@ def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOpti
     )
     if folder is not None:
         _log(sampled, folder)
-    messages = _chain_warnings(diagnostics, opts.adapt_step_size)
-    messages += [m for m in [_lost_gain_warning(sampled)] if m]
+    messages = advice.chain_warnings(diagnostics, opts.adapt_step_size)
+    messages += [m for m in [advice.lost_gain_warning(sampled)] if m]
     for message in messages:
         warnings.warn(message, stacklevel=4)
     return sampled

@@ -464,7 +464,8 @@ def resume_chains(
     expected = set(STEP_KEYS) | set(trace_fns or {})
     if names != expected:
         raise ValueError(
-            f"resume with the same trace_fns as the run; it traced {sorted(names - set(STEP_KEYS))}, "
+            "resume with the same trace_fns as the run; it traced "
+            f"{sorted(names - set(STEP_KEYS))}, "
             f"got {sorted(expected - set(STEP_KEYS))}."
         )
     return _drive(

@@ -20,8 +20,8 @@ from typing import Callable, Sequence
 import tensorflow as tf
 
 from samplevis.checks import is_int
-from samplevis.models import Model
 from samplevis.evaluation import objective_of
+from samplevis.models import Model
 from samplevis.seeds import fold_in
 from samplevis.sums import fan_out, ordered_sum
 

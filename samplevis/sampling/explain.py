@@ -7,9 +7,9 @@ from typing import Sequence
 
 from samplevis.sampling.diagnostics import (
     EBFMI_LIMIT,
+    FALSE_ALARM,
     MAX_DIVERGENCE_RATE,
     MIN_DRAWS_FOR_RHAT,
-    FALSE_ALARM,
     Diagnostics,
 )
 

@@ -12,6 +12,7 @@ coefficients keep the start's values (docs/sampling.md, "Facets").
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -122,3 +123,49 @@ class FacetImage(ImageParam):
     def groups(self, full_groups: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per moving coefficient, its group among `full_groups` (int [2, channels, H, Wf])."""
         return (full_groups.reshape(-1)[self._flat()[0]].astype(np.int32),)
+
+
+def chain_state(image_param: ImageParam, start: np.ndarray, cutoff: float | None) -> ImageParam:
+    """What the chains move, from the starts' state `start` [C, ...] of `image_param`: the
+    coefficients below `cutoff` of each start (its facet), or the whole state (cutoff None)."""
+    if cutoff is None:
+        return Started(image_param, (np.asarray(start),))
+    return FacetImage(image_param, np.asarray(start), moving_mask(image_param, cutoff))
+
+
+def moved(chain_param: ImageParam, final: tuple[np.ndarray, ...]) -> ImageParam:
+    """`chain_param` whose `init` is the chains' `final` state (parts [C, ...])."""
+    if isinstance(chain_param, FacetImage):
+        spectra = chain_param.spectrum((tf.constant(final[0]),)).numpy()
+        return dataclasses.replace(chain_param, start=spectra)
+    return dataclasses.replace(chain_param, state=final)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Started(ImageParam):
+    """The whole state of `base` (cutoff None), its `init` the given `state` (parts [C, ...])."""
+
+    base: ImageParam
+    state: tuple[np.ndarray, ...]
+
+    @property
+    def batch(self) -> int:
+        return self.base.batch
+
+    @property
+    def height(self) -> int:
+        return self.base.height
+
+    @property
+    def width(self) -> int:
+        return self.base.width
+
+    @property
+    def state_shapes(self) -> tuple:
+        return self.base.state_shapes
+
+    def init(self, seed: object = None) -> tuple[tf.Tensor, ...]:
+        return tuple(tf.constant(s) for s in self.state)
+
+    def to_image(self, state: Any) -> tf.Tensor:
+        return self.base.to_image(state)

@@ -147,7 +147,8 @@ def make_kernel(
         )
     if int(num_adaptation_steps) < 1:
         raise ValueError(
-            f"num_adaptation_steps must be >= 1 or None (no adaptation); got {num_adaptation_steps}."
+            "num_adaptation_steps must be >= 1 or None (no adaptation); got "
+            f"{num_adaptation_steps}."
         )
     return tfp.mcmc.DualAveragingStepSizeAdaptation(
         kernel,

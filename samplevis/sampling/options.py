@@ -244,7 +244,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     if not is_bool(opts["adapt_step_size"]):
         _fail("adapt_step_size", "True or False", opts["adapt_step_size"])
     opts["adapt_step_size"] = bool(opts["adapt_step_size"])
-    if opts["adapt_step_size"] and kernels.default_adaptation_steps(opts["num_burnin_steps"]) is None:
+    adaptation = kernels.default_adaptation_steps(opts["num_burnin_steps"])
+    if opts["adapt_step_size"] and adaptation is None:
         raise OptionError(
             "hmc_opts.num_burnin_steps",
             "adapting the step size needs a burn-in to adapt in: {hmc_opts.num_burnin_steps} >= "

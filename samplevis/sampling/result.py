@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import types
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
 

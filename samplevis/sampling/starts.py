@@ -49,7 +49,8 @@ def _optimized(model: object, objective: object, image_param: ImageParam,
 
     target = objective
     if opts.start_diversity:
-        target = objective - opts.start_diversity * objectives.diversity(sorted(objective.layers)[0])
+        layer = sorted(objective.layers)[0]
+        target = objective - opts.start_diversity * objectives.diversity(layer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
         rendering = render_vis(

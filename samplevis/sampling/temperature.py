@@ -23,16 +23,19 @@ of steps, so shorter stages overshoot).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Mapping, Sequence
+import warnings
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from samplevis.checks import is_int
-from samplevis.param.base import normal_state
+from samplevis.checks import OptionWarning, is_int, user_stacklevel
+from samplevis.param.base import ImageParam, normal_state
 from samplevis.sampling import chain as chain_lib
-from samplevis.sampling.energy import Energy
+from samplevis.sampling.energy import Energy, matched_prior_weight
+from samplevis.sampling.options import SamplingOptions
+from samplevis.sampling.starts import Starts
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 STAGE_STEPS = 30  # MCMC steps at one T
@@ -137,8 +140,8 @@ def check_temperature(
     """
     if not init_activation > floor:
         raise ValueError(
-            f"checking T against a target ratio needs the starts' objective a* above the prior's floor "
-            f"a0; got a* = {init_activation:.4g}, a0 = {floor:.4g}."
+            "checking T against a target ratio needs the starts' objective a* above the prior's "
+            f"floor a0; got a* = {init_activation:.4g}, a0 = {floor:.4g}."
         )
     if not 0.0 < target_ratio < 1.0:
         raise ValueError(f"target_ratio must lie in (0, 1); got {target_ratio!r}.")
@@ -179,3 +182,71 @@ def check_temperature(
         ratios=np.asarray(ratios, np.float64),
         run=run,
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class Temperature:
+    """The prior and the temperature of a run.
+
+    Attributes:
+      prior_weight: lam, the prior's precision on the spectral state.
+      floor: a0, the mean objective of images drawn from the prior.
+      rule: T of the equipartition rule over the moving coefficients (objective units).
+      temperature: T after the check (the rule's when nothing was checked).
+      stages: float [S], T during each stage of the check.
+      shares: float [S], the share of a* - a0 each stage kept.
+      run: the check's steps (counted as burn-in), or None.
+    """
+
+    prior_weight: float
+    floor: float
+    rule: float
+    temperature: float
+    stages: np.ndarray
+    shares: np.ndarray
+    run: chain_lib.ChainRun | None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.run is not None and self.run.interrupted
+
+
+def choose_temperature(energy: Energy, image_param: ImageParam, starts: Starts,
+                       opts: SamplingOptions, build_kernel: Callable[[Energy, int], Any],
+                       seed: tf.Tensor, progress: bool) -> Temperature:
+    """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
+    drawn from the prior), T from the equipartition rule over the coefficients `energy` moves,
+    checked for `opts.temperature_steps` steps (see sampling.temperature)."""
+    prior_weight = opts.prior_weight
+    if prior_weight is None:
+        from_prior = isinstance(opts.init, str) and opts.init == "prior"
+        prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
+    full = dataclasses.replace(energy, image_param=image_param, prior_weight=prior_weight)
+    floor = prior_floor(full, starts.state, fold_in(seed, 1)) \
+        if prior_weight > 0 else 0.0
+    a_star = float(np.mean(starts.activations))
+    # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
+    ratio_floor = floor if floor < a_star else 0.0
+    if opts.temperature is not None:
+        return Temperature(prior_weight, floor, opts.temperature, opts.temperature,
+                           np.zeros([0]), np.zeros([0]), None)
+    if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
+        fix = ("Optimize longer ({hmc_opts.optimize_steps})" if opts.optimized
+               else "Start from images the unit responds to more")
+        warnings.warn(OptionWarning(
+            "hmc_opts.temperature", "images drawn from the prior reach objective {floor:.4g}, at "
+            "least as much as the starts (their mean, a* = {a_star:.4g}); "
+            "{hmc_opts.target_ratio} is taken as a share of a* itself. " + fix + ", or give "
+            "{hmc_opts.temperature}.", floor=floor, a_star=a_star), stacklevel=user_stacklevel())
+    rule = temperature_for(a_star, opts.target_ratio,
+                                           energy.image_param.state_size, ratio_floor)
+    if not opts.temperature_steps:
+        return Temperature(prior_weight, floor, rule, rule, np.zeros([0]), np.zeros([0]), None)
+    moving = dataclasses.replace(energy, prior_weight=prior_weight, temperature=rule)
+    check = check_temperature(
+        moving, lambda e: build_kernel(e, opts.temperature_steps),
+        list(energy.image_param.init(None)), a_star, opts.target_ratio, opts.temperature_steps,
+        seed=fold_in(seed, 2), floor=ratio_floor, progress=progress,
+        block_steps=opts.block_steps)
+    return Temperature(prior_weight, floor, rule, check.temperature, check.temperatures,
+                       check.ratios, check.run)

@@ -1,0 +1,80 @@
+"""What a user must know about a run before reading its samples, as warnings that name the
+option to change (`checks.OptionWarning`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from samplevis.checks import OptionWarning
+from samplevis.sampling.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
+from samplevis.sampling.result import SampleResult
+from samplevis.sampling.starts import RESEEDS, Starts
+
+
+def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> list[OptionWarning]:
+    """What a user must know before reading the samples: chains that never moved, steps that
+    diverged, or chains whose activation was still drifting (their samples then come from no
+    single distribution)."""
+    if diagnostics is None:
+        return []
+    messages = []
+    smaller_step = ("Give a smaller {hmc_opts.step_size}: with {hmc_opts.adapt_step_size=False} "
+                    "every chain keeps it.")
+    if diagnostics.stuck_chains:
+        fix = ("More burn-in ({hmc_opts.num_burnin_steps}) gives their step size longer to adapt."
+               if adapts_step_size else smaller_step)
+        messages.append(OptionWarning(
+            "hmc_opts.step_size", "chains {chains} accepted no step while sampling, so their "
+            "samples are all the same image. " + fix, chains=list(diagnostics.stuck_chains)))
+    if diagnostics.divergence_rate > MAX_DIVERGENCE_RATE:
+        messages.append(OptionWarning(
+            "hmc_opts.step_size", "{diverged} of {steps} sampling steps diverged (energy error > "
+            "1000): the leapfrog step was too large for the target, and those trajectories were "
+            "rejected." + ("" if adapts_step_size else f" {smaller_step}"),
+            diverged=sum(diagnostics.divergences),
+            steps=diagnostics.num_steps * len(diagnostics.divergences)))
+    if diagnostics.unsettled_chains:
+        # Doubling a default run does not settle a real network's chains (on block3a of the
+        # built-in model the activation levelled off after 3,000-4,000 steps), so the advice
+        # gives the scale rather than promising that more steps fix it.
+        messages.append(OptionWarning(
+            "hmc_opts.num_results", "chains {chains} were still drifting (split R-hat > {limit}): "
+            "their activation changes over more steps than the run kept. Longer runs "
+            "({hmc_opts.num_burnin_steps}, {hmc_opts.num_results}) drift less; on a real network "
+            "that can take thousands of HMC steps.",
+            chains=list(diagnostics.unsettled_chains), limit=f"{diagnostics.rhat_limit:.2f}"))
+    return messages
+
+
+def lost_gain_warning(result: SampleResult) -> OptionWarning | None:
+    """A run whose samples kept under half the share of the starts' gain that T was set for (by
+    the rule and tuning, not given): the chains fell further than the temperature aimed at."""
+    target = result.options.target_ratio
+    kept = result.gain_ratio
+    # a given T is the user's choice; NaN (no samples) has nothing to say
+    if result.options.temperature is not None or target is None or not kept < target / 2:
+        return None
+    tuned = result.options.temperature_steps
+    fix = f"Tune T{' for longer' if tuned else ''} ({{hmc_opts.temperature_steps}})"
+    return OptionWarning(
+        "hmc_opts.temperature_steps", "the samples keep {kept:.2f} of the starts' gain over prior "
+        "images, against {hmc_opts.target_ratio=target}: the chains fell further than the "
+        "temperature T = {temperature:.3g} aimed at. " + fix + ", or give a lower "
+        "{hmc_opts.temperature}.", kept=kept, target=target, temperature=result.temperature)
+
+
+def dead_starts_warning(starts: Starts, objective: Any) -> OptionWarning | None:
+    """Chains whose start stayed dead after the re-seeded optimizations, and why."""
+    if not np.any(starts.dead):
+        return None
+    # batch=i gives only image i an objective, and in render every chain is an image
+    cause = ("the objective picks images with batch=, which leaves these chains without one: "
+             "drop batch= or give every chain a term" if "batch=" in objective.name
+             else "a dead unit?")
+    return OptionWarning(
+        "seed", "chains {chains} start with objective <= 0 and no gradient after optimization "
+        "and {reseeds} re-seeded tries ({cause}); they sample near the prior. Try another seed "
+        "({seed=1}, say), or start from images the unit responds to ({hmc_opts.init}).",
+        chains=np.flatnonzero(starts.dead).tolist(), reseeds=RESEEDS, cause=cause)
