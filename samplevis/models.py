@@ -7,11 +7,12 @@ objectives name are built once per model and cached.
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import difflib
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 
@@ -148,6 +149,9 @@ class Model:
         self._size_checks: dict[tuple, str | None] = {}
         # (layer, its copy with a redirected ReLU) pairs; see refresh_redirected_weights
         self._redirect_copies: list[tuple] = []
+        # compiled programs kept for this model, most recently used last: `Renderer.cached`
+        # keeps its Renderers here, so they go when the model goes
+        self.renderers: collections.OrderedDict[Hashable, object] = collections.OrderedDict()
 
     greyscale = False  # whether the network takes one channel (the images' RGB mean)
 

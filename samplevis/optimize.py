@@ -4,7 +4,8 @@ One `tf.function` runs several whole steps per call — parameterization → tra
 → model → objective → gradient → optimizer update — so Python is out of the hot path. A `Renderer`
 owns that program, its variables and its optimizer; the objective's params (channel indices,
 positions, weights) are variables too, so it renders other objectives of the same structure and
-other seeds without tracing again. `render_vis` builds one per call.
+other seeds without tracing again. `render_vis` reuses one from a small cache per model (`Renderer.cached`) when called again with
+equal arguments.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, ClassVar, Hashable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -55,9 +56,41 @@ class Renderer:
         for n in range(1, 8):  # same program: the channel is an input, not a constant
             images = vis.run(256, seed=0, objective=objectives.channel("block5c_add", n))
 
-    `render_vis` builds one per call; keep one yourself to render many objectives of the same
-    structure (see `objectives.Objective.structure`) or many seeds without compiling again.
+    `render_vis` takes one from `Renderer.cached`, so calling it again with equal arguments (other
+    seeds, thresholds, channels) compiles nothing; keep one yourself for explicit control.
     """
+
+    # Renderers `cached` keeps per model, least recently used dropped first; 0 keeps none.
+    cache_size: ClassVar[int] = 4
+
+    @classmethod
+    def cached(cls, model, objective_f, param_f=None, optimizer=None, transforms=None,
+               relu_gradient_override: bool = True) -> "Renderer":
+        """A Renderer for these arguments: the one made for equal arguments before, if the model
+        (the same `samplevis.Model` object) still keeps it in `model.renderers`, else a new one
+        kept there. Equal means the same model object, an objective of the same structure (its
+        channel, position or weights may differ), an equal parameterization and transforms, an
+        optimizer of the same class and configuration, and the same `relu_gradient_override`;
+        any other change builds, and so compiles, a new Renderer. At most `cache_size` are kept
+        per model; they go with the model, or with `model.renderers.clear()`. The Renderer
+        returned renders `objective_f` (`use`)."""
+        model = as_model(model)
+        image_param = _resolve_param(param_f)
+        renderer = None
+        key = _cache_key(objective_f, image_param, optimizer, transforms, relu_gradient_override)
+        if key is not None and cls.cache_size > 0:
+            renderer = model.renderers.get(key)
+        if renderer is None:
+            renderer = cls(model, objective_f, image_param, optimizer, transforms,
+                           relu_gradient_override)
+            if key is not None and cls.cache_size > 0:
+                model.renderers[key] = renderer
+                while len(model.renderers) > cls.cache_size:
+                    model.renderers.popitem(last=False)
+        else:
+            model.renderers.move_to_end(key)
+            renderer.use(objective_f)
+        return renderer
 
     def __init__(self, model, objective_f, param_f=None, optimizer=None, transforms=None,
                  relu_gradient_override: bool = True):
@@ -203,6 +236,25 @@ class Renderer:
         return values.stack(), taken
 
 
+def _cache_key(objective_f, image_param, optimizer, transforms,
+               relu_gradient_override: bool) -> Hashable | None:
+    """What makes two Renderers the same program, or None when an argument has no value equality
+    (then nothing is reused)."""
+    objective = objectives_lib.image_objective(objective_f)
+    if optimizer is None:
+        optimizer_key: Hashable = None
+    else:
+        _optimizer_config(optimizer)
+        optimizer_key = (type(optimizer), repr(sorted(optimizer.get_config().items())))
+    key = (objective.structure, objective.layers, image_param, optimizer_key,
+           _resolve_transforms(transforms), bool(relu_gradient_override))
+    try:
+        hash(key)
+    except TypeError:  # e.g. a transform that is an unhashable object
+        return None
+    return key
+
+
 def _optimizer_config(optimizer) -> None:
     import keras
 
@@ -286,6 +338,7 @@ def render_vis(
     progress: bool = True,
     return_state: bool = False,
     log_dir: str | os.PathLike | None = None,
+    reuse: bool = True,
 ):
     """Optimize images to maximize `objective_f` (Lucid's `render_vis`, compiled; its arguments
     in its order, samplevis's extras keyword-only).
@@ -316,6 +369,11 @@ def render_vis(
             every step, summed ("objective") and per image ("objective/image_0", ...), and the
             images at each threshold ("images"); see `summaries.OptimizationLog`. View it with
             `tensorboard --logdir DIR`.
+        reuse: take the compiled program from `Renderer.cached`: a call with the same model
+            object, an objective of the same structure (another channel, position or weight),
+            an equal parameterization, transforms and optimizer configuration compiles nothing;
+            seed, thresholds, print_objectives, verbose, progress, return_state and log_dir never
+            do. False builds a new Renderer.
 
     Returns:
         A list with one float32 array [B, H, W, 3] in [0, 1] per threshold (fewer, ending with the
@@ -325,14 +383,13 @@ def render_vis(
         NonFiniteObjectiveError: the objective or its gradient became NaN or infinite; the error's
             `images` holds the images so far, ending with the last finite one.
 
-    To render many objectives of one structure (every channel of a layer) or many seeds, keep a
-    `Renderer`: it compiles once.
     """
     thresholds = _check_thresholds(thresholds)
     if check_bool("use_fixed_seed", use_fixed_seed) and seed is None:
         seed = 0
     folder = log_folder(log_dir)
-    renderer = Renderer(model, objective_f, param_f, optimizer, transforms, relu_gradient_override)
+    make = Renderer.cached if check_bool("reuse", reuse) else Renderer
+    renderer = make(model, objective_f, param_f, optimizer, transforms, relu_gradient_override)
     return renderer.run(thresholds, seed, progress=progress, verbose=verbose,
                         print_objectives=print_objectives, return_state=return_state,
                         log_dir=folder)

@@ -106,6 +106,47 @@ def test_new_renderers_reuse_the_models_trace_of_the_network():
     assert features.experimental_get_tracing_count() == 1
 
 
+def test_render_vis_called_again_with_equal_arguments_compiles_nothing():
+    model = samplevis.Model(gabor_keras_model(), name="gabor_net")
+    kept = lambda: list(model.renderers.values())  # noqa: E731
+    run = lambda channel, seed, steps: samplevis.render_vis(  # noqa: E731
+        model, f"gabor_relu:{channel}", param.image(24), thresholds=steps, seed=seed,
+        progress=False)
+    first = run(0, 0, (4,))
+    (vis,) = kept()
+    assert vis.traces == 1
+    # another seed, other thresholds, another channel: the same program
+    for channel, seed, steps in ((0, 1, (4,)), (2, 0, (2, 6)), (1, 5, (3,))):
+        run(channel, seed, steps)
+    assert kept() == [vis] and vis.traces == 1
+    # the same images as a fresh Renderer's
+    np.testing.assert_array_equal(run(0, 0, (4,))[-1], first[-1])
+    fresh = samplevis.Renderer(model, "gabor_relu:0", param.image(24)).run(4, seed=0,
+                                                                            progress=False)
+    np.testing.assert_array_equal(fresh[-1], first[-1])
+    # another size is another program; reuse=False builds one and keeps nothing
+    samplevis.render_vis(model, "gabor_relu:0", param.image(32), thresholds=(4,), seed=0,
+                         progress=False)
+    assert len(kept()) == 2 and kept()[0] is vis
+    samplevis.render_vis(model, "gabor_relu:0", param.image(24), thresholds=(4,), seed=0,
+                         progress=False, reuse=False)
+    assert len(kept()) == 2
+
+
+def test_the_renderer_cache_is_bounded_and_goes_with_the_model(monkeypatch):
+    model = samplevis.Model(gabor_keras_model(), name="gabor_net")
+    monkeypatch.setattr(samplevis.Renderer, "cache_size", 2)
+    for size in (16, 20, 24):
+        samplevis.render_vis(model, "gabor_relu:0", param.image(size), thresholds=(2,), seed=0,
+                             progress=False)
+    assert [vis.image_param.height for vis in model.renderers.values()] == [20, 24]
+    model.renderers.clear()
+    monkeypatch.setattr(samplevis.Renderer, "cache_size", 0)
+    samplevis.render_vis(model, "gabor_relu:0", param.image(16), thresholds=(2,), seed=0,
+                         progress=False)
+    assert not model.renderers
+
+
 def test_a_renderer_refuses_an_objective_of_another_structure(gabor_model):
     vis = samplevis.Renderer(gabor_model, "gabor_relu:0", param.image(16))
     with pytest.raises(ValueError, match="Build a new Renderer"):
