@@ -43,7 +43,8 @@ import time
 from typing import Callable
 
 from common import command_line, format_table, forward_flops, interleaved_medians, machine
-from samplevis.atlas import AtlasWorker, LayerRenderers, Settings
+from samplevis.atlas import LayerRenderers, Settings
+from samplevis.atlas.cluster import AtlasWorker
 
 ATLAS_STEPS = 256  # samplevis.atlas's default steps per channel
 REDIRECT_STEPS = 16  # render_vis's first steps, with ReLU gradient redirection

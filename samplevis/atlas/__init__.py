@@ -1,0 +1,147 @@
+"""`atlas`: every channel of one or more layers, rendered in batches, resumable; on Ray when asked.
+
+    samplevis.atlas(zoo.efficientnet_lite0, ["block3a_expand_activation"], out="atlas/")
+
+writes `atlas/LAYER/CHANNEL.png` for every channel, `atlas/atlas.json` (what each channel reached,
+with which seed, in how long) and `atlas/index.html`, a page to browse them from the file system.
+
+Channels render `batch` at a time in one compiled `render_vis` program per layer: the channel of
+each image and its seed are variables the atlas sets before every batch, so the next batch and the
+last, partial one reuse the program (a partial batch is filled with copies of its last channel,
+whose results are dropped). Every image has its own random start and its own transform draws,
+from a seed derived from (seed, layer, channel): a channel's image does not depend on which batch
+it lands in, on a resumed run or on a Ray worker.
+"""
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+from samplevis.atlas.files import check_out, read_atlas, save, write_channel
+from samplevis.atlas.local import InProcess
+from samplevis.atlas.plan import (
+    ALL,
+    Plan,
+    activation_layers,
+    channel_counts,
+    check_channels,
+    check_cluster,
+    chosen_layers,
+    hmc_options,
+    model_and_factory,
+    parse_channels,
+    plan_channels,
+    positive,
+)
+from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
+from samplevis.atlas.renderer import LayerRenderers, channel_seed
+from samplevis.checks import check_bool
+
+JSON_EVERY = 10.0  # seconds between rewrites of atlas.json during a run (it is also written last)
+
+
+def atlas(model, layers, channels=None, steps: int = 256, size: int = 128, batch: int = 16,
+          out: str | os.PathLike = "atlas/", samples: int = 0, seed: int = 0, cluster=None, *,
+          workers: int | None = None, worker_options: Mapping[str, Any] | None = None,
+          hmc_opts: Mapping[str, Any] | None = None, progress: bool = True) -> AtlasResult:
+    """Render every channel of `layers` (or those in `channels`) and write a browsable atlas.
+
+    Writes `out/LAYER/CHANNEL.png` (float image from `render_vis`'s default pipeline: a
+    `param.image(size)` FFT image, the standard transforms, Adam(0.05), `steps` steps), with
+    `samples` > 0 also `CHANNEL_samples.gif` and `CHANNEL_samples.png` (the start, then the
+    samples) from `samplevis.render` started at that image; `out/atlas.json` (per channel: layer,
+    channel, objective value reached, steps, seed, files, seconds) and `out/index.html`.
+
+    Channels whose files exist and are in atlas.json with the same steps, size and seed are
+    skipped, so a rerun resumes. Files are written whole or not at all; Ctrl-C stops after
+    writing atlas.json and index.html for the channels finished.
+
+    Args:
+        model: a `samplevis.Model` or `keras.Model`, or a function of no arguments returning one
+            (e.g. `zoo.efficientnet_lite0`); with `cluster`, a function that the Ray workers
+            can import (a module-level function or a `functools.partial` of one).
+        layers: a layer name, a list of them, or "all" (every activation layer of
+            `model.layers_info()`).
+        channels: None (all), an int, a list, or a string such as "0-63" or "0-7,12";
+            the same for every layer.
+        steps, size: optimization steps and image size in px.
+        batch: channels rendered at once in one compiled program (one image per channel).
+        samples: HMC samples per channel (0: none); `hmc_opts` passes other `render` options.
+        seed: an int; a channel's image depends only on (seed, layer, channel) and the settings.
+        cluster: None renders in this process; True or "local" starts a local Ray cluster; an
+            address ("auto", "ray://host:10001") joins a running one. If Ray is already
+            initialized, its connection is used and left open.
+        workers: Ray actors (default: the cluster's CPUs, or GPUs, per actor).
+        worker_options: Ray actor options, e.g. {"num_gpus": 1} or {"num_cpus": 4} (default
+            {"num_cpus": 1}).
+        progress: one progress bar over channels, with the rate and time left.
+
+    Returns:
+        An `AtlasResult` (the folder, the atlas.json entries, counts, `interrupted`).
+    """
+    settings = Settings(positive("steps", steps), positive("size", size),
+                        positive("batch", batch), positive("seed", seed, 0),
+                        positive("samples", samples, 0), hmc_options(hmc_opts))
+    progress = check_bool("progress", progress)
+    check_cluster(cluster)
+    wanted = parse_channels(channels)
+    out = check_out(out)
+    the_model, factory = model_and_factory(model)
+    if cluster is not None and factory is None:
+        raise TypeError("on a Ray cluster each worker loads the model itself: give a function of "
+                        "no arguments returning it (e.g. zoo.efficientnet_lite0, or "
+                        "functools.partial(zoo.load, 'model.keras')), not the model.")
+    names = chosen_layers(the_model, layers)
+    counts = channel_counts(the_model, names)
+    chosen = check_channels(channels, wanted, counts)
+    plan = plan_channels(chosen, counts, settings, out, read_atlas(out, the_model.name))
+    out.mkdir(parents=True, exist_ok=True)
+    if cluster is None or not plan.jobs:
+        runner: Any = InProcess(the_model, settings)
+    else:
+        from samplevis.atlas.cluster import RayPool  # Ray only when asked for
+
+        runner = RayPool(factory, settings, cluster, workers, dict(worker_options or {}),
+                         len(plan.jobs))
+    return _run(runner, plan, the_model.name, settings, out, progress)
+
+
+def _run(runner, plan: Plan, model_name: str, settings: Settings, out: Path,
+         progress: bool) -> AtlasResult:
+    """Render the plan's batches with `runner`, writing each channel's files as it comes and
+    atlas.json and index.html every JSON_EVERY seconds and at the end, also after Ctrl-C."""
+    entries, rendered, interrupted = dict(plan.entries), 0, False
+    bar = _progress_bar(plan.total, plan.skipped, progress)
+    saved, ordered = time.monotonic(), []
+    try:
+        for results in runner.run(plan.jobs):
+            for result in results:
+                entries[(result.layer, result.channel)] = write_channel(out, result, settings)
+            rendered += len(results)
+            if time.monotonic() - saved > JSON_EVERY:
+                save(out, model_name, plan.layers, entries, settings)
+                saved = time.monotonic()
+            bar.update(len(results))
+    except KeyboardInterrupt:
+        interrupted = True
+        warnings.warn(f"atlas interrupted after {rendered} of {plan.total - plan.skipped} "
+                      f"channels; {out / ATLAS_JSON} lists those finished.", stacklevel=3)
+    finally:
+        bar.close()
+        runner.close()
+        ordered = save(out, model_name, plan.layers, entries, settings)
+    return AtlasResult(out, tuple(ordered), rendered, plan.skipped, interrupted)
+
+
+def _progress_bar(total: int, done: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, disable=not enabled, desc="atlas", unit="channel",
+                smoothing=0.1)
+
+
+__all__ = ["ALL", "ATLAS_JSON", "INDEX_HTML", "AtlasResult", "ChannelResult", "LayerRenderers",
+           "Settings", "activation_layers", "atlas", "channel_seed", "parse_channels"]

@@ -1,0 +1,100 @@
+"""The atlas folder: a channel's files, atlas.json (read to resume, rewritten as channels finish)
+and index.html, each written whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Mapping
+
+from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, ChannelResult, Settings
+
+
+def folder_name(layer: str) -> str:
+    """A layer's folder: its name with characters a file name cannot hold replaced by '_'."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", layer)
+
+
+def check_out(out) -> Path:
+    """The output folder, checked before any work: it (or the folder it will be made in) must be
+    a writable folder."""
+    out = Path(out)
+    existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == out.absolute() else f"lies under the file {existing}"
+        raise NotADirectoryError(f"out={str(out)!r} {where}; give a folder (it is created if "
+                                 "missing).")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write in {str(existing)!r} for out={str(out)!r}; give a "
+                              "folder you can write to.")
+    return out
+
+
+def read_atlas(out: Path, model_name: str) -> dict:
+    """The atlas.json already in `out`, or an empty one; another model's atlas is an error."""
+    path = out / ATLAS_JSON
+    if not path.exists():
+        return {}
+    try:
+        found = json.loads(path.read_text())
+        if not isinstance(found, dict) or not isinstance(found.get("channels"), list):
+            raise ValueError
+    except (OSError, ValueError):
+        raise ValueError(f"{path} is not an atlas.json written by samplevis.atlas; remove it or "
+                         "give another out folder.") from None
+    if found.get("model") not in (None, model_name):
+        raise ValueError(f"{out} holds an atlas of model {found['model']!r}, not {model_name!r}; "
+                         "give another out folder.")
+    return found
+
+
+def is_done(entry: Mapping, settings: Settings, out: Path) -> bool:
+    """Whether an atlas.json entry was rendered with these settings and its files exist."""
+    same = (entry.get("steps_asked") == settings.steps and entry.get("size") == settings.size
+            and entry.get("seed") == settings.seed
+            and entry.get("samples", 0) >= settings.samples)
+    return same and all((out / f).is_file() for f in entry.get("files", ()))
+
+
+def write_channel(out: Path, result: ChannelResult, settings: Settings) -> dict:
+    """Write a channel's files (each whole or not at all); its atlas.json entry."""
+    from samplevis import io
+
+    folder = folder_name(result.layer)
+    files = [f"{folder}/{result.channel}.png"]
+    io.save_png(out / files[0], result.image)
+    if result.frames is not None:
+        files += [f"{folder}/{result.channel}_samples{suffix}" for suffix in (".gif", ".png")]
+        io.save_gif(out / files[1], result.frames)
+        io.save_png(out / files[2], result.strip)
+    entry = dict(layer=result.layer, channel=result.channel, objective=result.objective,
+                 steps=result.steps, steps_asked=settings.steps, size=settings.size,
+                 seed=settings.seed, channel_seed=list(result.channel_seed),
+                 samples=0 if result.frames is None else len(result.frames), files=files,
+                 seconds=round(result.seconds, 3))
+    if result.notes:
+        entry["notes"] = list(result.notes)
+    return entry
+
+
+def save(out: Path, model_name: str, counts: Mapping[str, int], entries: Mapping,
+          settings: Settings) -> list[dict]:
+    """Write atlas.json and index.html for the entries so far (atomically); the entries in
+    layer, then channel order."""
+    from samplevis import io
+
+    order = {layer: i for i, layer in enumerate(counts)}
+    ordered = sorted(entries.values(), key=lambda e: (order.get(e["layer"], len(order)),
+                                                      e["layer"], e["channel"]))
+    io.write_json(out / ATLAS_JSON, dict(
+        model=model_name,
+        settings=dict(steps=settings.steps, size=settings.size, batch=settings.batch,
+                      seed=settings.seed, samples=settings.samples,
+                      image="param.image(size): FFT spectrum, colour decorrelation, sigmoid",
+                      transforms="transform.standard_transforms, drawn per image"),
+        layers={layer: dict(channels=count) for layer, count in counts.items()},
+        channels=ordered))
+    io.save_atlas_page(out / INDEX_HTML, ordered, counts, title=f"{model_name} atlas")
+    return ordered

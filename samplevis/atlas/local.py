@@ -1,0 +1,22 @@
+"""Running an atlas's batches in this process."""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+from samplevis.atlas.records import ChannelResult, Settings
+from samplevis.atlas.renderer import LayerRenderers
+
+
+class InProcess:
+    """Batches rendered one after the other in this process."""
+
+    def __init__(self, model, settings: Settings):
+        self.renderers = LayerRenderers(model, settings)
+
+    def run(self, jobs: Iterable[tuple[str, list[int]]]) -> Iterator[list[ChannelResult]]:
+        for layer, channels in jobs:
+            yield self.renderers.render_batch(layer, channels)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,57 @@
+"""What an atlas renders with, and what it gives back."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+ATLAS_JSON = "atlas.json"
+INDEX_HTML = "index.html"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What every channel of an atlas is rendered with (sent to Ray workers)."""
+
+    steps: int
+    size: int
+    batch: int
+    seed: int
+    samples: int = 0
+    hmc_opts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class ChannelResult:
+    """One rendered channel: its image float32 [H, W, 3] in [0, 1], the objective value it reached
+    after `steps` steps, and with samples their frames [N, H, W, 3] and a strip (start, samples)."""
+
+    layer: str
+    channel: int
+    image: np.ndarray
+    objective: float
+    steps: int
+    seconds: float
+    channel_seed: tuple[int, int]
+    frames: np.ndarray | None = None
+    strip: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class AtlasResult:
+    """What `atlas` returns: the folder, one entry per channel in atlas.json (layer, then channel
+    order), how many channels this call rendered and skipped, and whether Ctrl-C stopped it."""
+
+    out: Path
+    entries: tuple[dict, ...]
+    rendered: int
+    skipped: int
+    interrupted: bool
+
+    @property
+    def index(self) -> Path:
+        return self.out / INDEX_HTML
