@@ -26,6 +26,7 @@ _ATTRIBUTES = {
     "render_vis": "samplevis.optimize",
     "Renderer": "samplevis.optimize",
     "NonFiniteObjectiveError": "samplevis.optimize",
+    "MemoryLimitError": "samplevis.memory",
     "render": "samplevis.sampling.api",
     "SampleResult": "samplevis.sampling.result",
     # functions of a SampleResult, which stays a plain record

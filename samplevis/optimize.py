@@ -18,6 +18,7 @@ from typing import Callable, ClassVar, Hashable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from samplevis import memory
 from samplevis import objectives as objectives_lib
 from samplevis.checks import OptionError, check_bool, is_int, user_stacklevel
 from samplevis.evaluation import images_or_features, objective_values
@@ -99,6 +100,8 @@ class Renderer:
         self.model = as_model(model)
         self.image_param = _resolve_param(param_f)
         self.objective = self._resolved(objective_f)
+        memory.check_fits(self.model, sorted(self.objective.layers), self.image_param.height,
+                          self.image_param.width, self.image_param.batch)
         redirect = check_bool("relu_gradient_override", relu_gradient_override)
         self.relu_redirect_steps = REDIRECT_STEPS if redirect else 0
         resized = self.model.resize_warning(self.image_param.height, self.image_param.width)
@@ -382,6 +385,10 @@ def render_vis(
     Raises:
         NonFiniteObjectiveError: the objective or its gradient became NaN or infinite; the error's
             `images` holds the images so far, ending with the last finite one.
+        MemoryLimitError: before any work, when the images, their spectra and the network's
+            activations cannot fit in the memory available (it says what to lower); during the
+            work, when TensorFlow ran out of memory, with the images so far as its `images`
+            (those at the thresholds reached, then the current ones) and `steps`.
 
     """
     thresholds = _check_thresholds(thresholds)
@@ -483,6 +490,17 @@ def _run(renderer: Renderer, thresholds: tuple[int, ...], seed: SeedLike, progre
         if step not in thresholds:  # a threshold's images are in the list already
             images.append(renderer.image())
             log.images(step, images[-1])
+    except tf.errors.ResourceExhaustedError as err:
+        # as at Ctrl-C, the images so far are kept: on the error, as a NonFiniteObjectiveError's
+        step, kept, values, state = checkpoint
+        del images[kept:]
+        renderer.restore(state)
+        if step not in thresholds:
+            images.append(renderer.image())
+        error = memory.out_of_memory_error(renderer.image_param.height,
+                                           renderer.image_param.width, renderer.image_param.batch)
+        error.images, error.steps = images, step
+        raise error from err
     finally:
         bar.close()
         log.close()

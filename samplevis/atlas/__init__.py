@@ -38,6 +38,7 @@ from samplevis.atlas.plan import (
 )
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
 from samplevis.atlas.renderer import LayerRenderers, channel_seed
+from samplevis import memory
 from samplevis.checks import check_bool
 
 JSON_EVERY = 10.0  # seconds between rewrites of atlas.json during a run (it is also written last)
@@ -95,6 +96,7 @@ def atlas(model, layers, channels=None, steps: int = 256, size: int = 128, batch
                         "no arguments returning it (e.g. zoo.efficientnet_lite0, or "
                         "functools.partial(zoo.load, 'model.keras')), not the model.")
     names = chosen_layers(the_model, layers)
+    memory.check_fits(the_model, names, settings.size, settings.size, settings.batch)
     counts = channel_counts(the_model, names)
     chosen = check_channels(channels, wanted, counts)
     plan = plan_channels(chosen, counts, settings, out, read_atlas(out, the_model.name))

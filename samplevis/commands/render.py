@@ -35,6 +35,12 @@ def run(args) -> int:
             err, f"wrote the images so far, ending with those after step {err.steps}",
             f"Render at most {err.steps} steps (--steps), lower --learning-rate"))
         return USAGE
+    except samplevis.MemoryLimitError as err:
+        if getattr(err, "images", None):  # out of memory during the run: keep what it rendered
+            images, steps = err.images, err.steps
+            written(lambda folder: write_renders(folder / name, thresholds, images, steps), out)
+            say(f"wrote the images so far, those after step {steps}.")
+        raise
     last_step = rendering.steps if rendering.interrupted else None
     _, in_out = written(
         lambda folder: write_renders(folder / name, thresholds, rendering.images, last_step), out)

@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import tensorflow as tf
 
+from samplevis import memory
 from samplevis.checks import OptionError, check_bool
 from samplevis.evaluation import objective_of
 from samplevis.param.base import ImageParam
@@ -191,6 +192,11 @@ def render(
 
     Returns:
       a SampleResult. Ctrl-C returns what was drawn so far, `interrupted` set.
+
+    Raises:
+      MemoryLimitError: before any work, when the chains' images cannot fit in the memory
+        available (it names what to lower); if TensorFlow runs out of memory during the run, its
+        `result` holds what the finished phases made (the starts, T), as at Ctrl-C.
     """
     from samplevis import objectives as objectives_lib
     from samplevis import transform as transform_lib
@@ -206,6 +212,8 @@ def render(
     objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     image_param = _image_param(param_f, opts)
+    memory.check_fits(model, sorted(objective.layers), image_param.height, image_param.width,
+                      image_param.batch, batch_option="hmc_opts.num_chains")
     if opts.cutoff is not None:
         moving_mask(image_param, opts.cutoff)  # a parameterization without a spectrum fails here
     resized = model.resize_warning(image_param.height, image_param.width)
@@ -288,6 +296,13 @@ def render(
             progress=progress, on_block=each_block)
     except KeyboardInterrupt:
         return result(True)
+    except tf.errors.ResourceExhaustedError as err:
+        # what the finished phases made, as at Ctrl-C, on the error (a running chain's blocks
+        # are lost with it)
+        error = memory.out_of_memory_error(image_param.height, image_param.width,
+                                           image_param.batch, batch_option="hmc_opts.num_chains")
+        error.result = result(True)
+        raise error from err
     return result(run.interrupted)
 
 

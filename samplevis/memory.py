@@ -1,0 +1,147 @@
+"""Memory at the door: what a run will need, estimated before any tensor is made, against what the
+machine has.
+
+An image of 100,000 px a side has a spectral state of 2 x 3 x 100,000 x 50,001 floats (120 GB):
+TensorFlow would fail with an out-of-memory traceback after compiling. `check_fits` says so
+first, in a `MemoryLimitError` that names the argument (or command-line flag) to lower.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Sequence
+
+from samplevis.checks import OptionError
+
+BYTES = 4  # float32
+# Copies of the spectral state a step holds: the variable, Adam's two moments, the last finite
+# state kept for a NaN step, its gradient, and the complex spectrum (two floats) the inverse FFT
+# reads.
+STATE_COPIES = 7
+# Copies of the image a step holds: the image, the transforms' intermediate images (pad, jitter,
+# the fused scale-and-rotate resampling with its weights and neighbours), the resize to the
+# network, and the gradients of each.
+IMAGE_COPIES = 24
+# Copies of every activation up to the objective's layers: the forward value kept for the
+# backward pass, its gradient, and the backward kernels' workspace.
+ACTIVATION_COPIES = 3
+PROBE_SIDE = 32  # px: a fully convolutional network's activations are measured at this size
+
+
+class MemoryLimitError(OptionError):
+    """A run whose tensors cannot fit in the machine's memory; the message says how much it
+    needs, how much there is, and what to lower. `needed` and `available` are in bytes."""
+
+    def __init__(self, option: str, template: str, *, needed: int, available: int,
+                 **values: object):
+        self.needed = needed
+        self.available = available
+        super().__init__(option, template, needed_text=_size(needed),
+                         available_text=_size(available), needed=needed, available=available,
+                         **values)
+
+
+def _size(num_bytes: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if num_bytes < 1000 or unit == "PB":
+            return f"{num_bytes:.0f} {unit}" if unit == "bytes" else f"{num_bytes:.1f} {unit}"
+        num_bytes /= 1000
+    raise AssertionError("unreachable")
+
+
+def available_bytes() -> int:
+    """Memory a new allocation can have now: MemAvailable of /proc/meminfo, else the free
+    physical pages."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def _activation_elements(model: object, layers: Sequence[str], height: int, width: int) -> int:
+    """Activation elements of one image up to the deepest of `layers`, at the size the network
+    sees: its fixed input size, or height x width for a network of any input size (measured at
+    PROBE_SIDE px and scaled by area). 0 when the network cannot tell."""
+    info = list(model.layers_info())  # type: ignore[attr-defined]
+    names = [row.name for row in info]
+    deepest = max((names.index(layer) for layer in layers if layer in names), default=-1)
+    if deepest < 0:
+        return 0
+    rows = info[:deepest + 1]
+    if all(row.output_shape and None not in row.output_shape for row in rows):
+        return sum(_product(row.output_shape) for row in rows)
+    return _probed_elements(model, [row.name for row in rows]) * height * width // PROBE_SIDE**2
+
+
+def _probed_elements(model: object, names: list[str]) -> int:
+    """Activation elements of one PROBE_SIDE px image at `names`, by a forward pass."""
+    import numpy as np
+
+    probe = np.full([1, PROBE_SIDE, PROBE_SIDE, 3], 0.5, np.float32)
+    try:
+        outputs = model.activations(probe, names)  # type: ignore[attr-defined]
+    except (ValueError, TypeError):  # a layer the extractor cannot read (a Keras input)
+        return 0
+    return sum(int(np.asarray(v).size) for v in outputs.values())
+
+
+def _product(shape: Sequence[int]) -> int:
+    total = 1
+    for dim in shape:
+        total *= int(dim)
+    return total
+
+
+def needed_bytes(model: object, layers: Sequence[str], height: int, width: int,
+                 batch: int) -> int:
+    """Bytes a compiled step on `batch` images of height x width px (a spectral state) holds, up
+    to the deepest of the objective's `layers` of `model`."""
+    state = batch * 2 * 3 * height * (width // 2 + 2)
+    image = batch * height * width * 3
+    activations = batch * _activation_elements(model, layers, height, width)
+    return BYTES * (STATE_COPIES * state + IMAGE_COPIES * image + ACTIVATION_COPIES * activations)
+
+
+def check_fits(model: object, layers: Sequence[str], height: int, width: int, batch: int, *,
+               batch_option: str = "batch", size_option: str = "size") -> None:
+    """Raise a MemoryLimitError, before any work, when a run on `batch` images of height x width
+    px cannot fit in the memory available; it names `size_option` and `batch_option` (options
+    as `checks.OptionMessage` names them, so a command line says its flags)."""
+    needed = needed_bytes(model, layers, height, width, batch)
+    available = available_bytes()
+    if needed <= available:
+        return
+    side = _largest_side(model, layers, batch, available)
+    fits = (f"about {side} px fits at this batch" if side else "no size fits at this batch")
+    raise MemoryLimitError(
+        size_option, "this run needs about {needed_text} of memory ({height}x{width} px images, "
+        "batch {count}) but the machine has {available_text} available; lower {%s} (the image "
+        "side; %s) or {%s}." % (size_option, fits, batch_option),
+        needed=needed, available=available, height=height, width=width, count=batch)
+
+
+def _largest_side(model: object, layers: Sequence[str], batch: int, available: int) -> int:
+    """The largest square side (a multiple of 8 px, at least 8) whose run fits, or 0."""
+    low, high = 0, 1 << 20
+    while high - low > 8:
+        middle = (low + high) // 2 // 8 * 8
+        if middle and needed_bytes(model, layers, middle, middle, batch) <= available:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def out_of_memory_error(height: int, width: int, batch: int, *, size_option: str = "size",
+                        batch_option: str = "batch") -> MemoryLimitError:
+    """The error for TensorFlow running out of memory during a run that `check_fits` let start
+    (another process may have taken the memory since)."""
+    available = available_bytes()
+    return MemoryLimitError(
+        size_option, "the machine ran out of memory during the run ({height}x{width} px images, "
+        "batch {count}; {available_text} available now): lower {%s} (the image side) or {%s}, "
+        "or free memory." % (size_option, batch_option),
+        needed=0, available=available, height=height, width=width, count=batch)
