@@ -40,11 +40,12 @@ import concurrent.futures
 import logging
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from common import command_line, format_table, forward_flops, interleaved_medians, machine
 from samplevis.atlas import LayerRenderers, Settings
 from samplevis.atlas.cluster import AtlasWorker
+
+from common import command_line, format_table, forward_flops, interleaved_medians, machine
 
 ATLAS_STEPS = 256  # samplevis.atlas's default steps per channel
 REDIRECT_STEPS = 16  # render_vis's first steps, with ReLU gradient redirection

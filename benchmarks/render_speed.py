@@ -25,8 +25,8 @@ import argparse
 import functools
 import operator
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from common import (
     command_line,
@@ -80,7 +80,7 @@ def quick_cases() -> list[Case]:
     ]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_model(network: str, layer: str):
     """The samplevis.Model of `network` (random weights) truncated at `layer`.
 
@@ -138,9 +138,8 @@ def render_call(model, layer: str, batch: int, steps: int, param_f: Callable,
 
 def bare_call(keras_model, batch: int, size: tuple[int, int], steps: int) -> Callable[[], object]:
     """One call of a compiled loop of `steps` input-gradient steps: the floor for render_vis."""
-    import tensorflow as tf
-
     import keras
+    import tensorflow as tf
 
     x = tf.Variable(tf.random.stateless_uniform([batch, *size, 3], [0, 0], -1.0, 1.0))
     channels = tf.range(batch)

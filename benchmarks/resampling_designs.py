@@ -24,9 +24,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from common import command_line, format_table, interleaved_medians, machine
 from render_speed import (
     IMAGE_SIZE,
     bare_call,
@@ -34,6 +33,8 @@ from render_speed import (
     model_input_size,
     render_call,
 )
+
+from common import command_line, format_table, interleaved_medians, machine
 
 NETWORK, LAYER = "MobileNetV2", "block_13_expand_relu"  # render_speed.py's light network
 STEPS = {1: 160, 8: 32}  # render_speed.py's step counts per batch

@@ -27,9 +27,10 @@ OBJECTIVE = objectives.channel("block6a_expand_activation", 301)
 
 def render_step_seconds(model, batch: int, steps: int) -> float:
     """Seconds per render_vis step at `batch` (after a warm-up call that compiles)."""
-    run = lambda: samplevis.render_vis(
-        model, OBJECTIVE, param_f=lambda: param.image(SIZE, batch=batch), thresholds=(steps,),
-        seed=0, progress=False, relu_gradient_override=False)
+    def run() -> list:
+        return samplevis.render_vis(
+            model, OBJECTIVE, param_f=lambda: param.image(SIZE, batch=batch), thresholds=(steps,),
+            seed=0, progress=False, relu_gradient_override=False)
     run()
     start = time.perf_counter()
     run()

@@ -40,13 +40,14 @@ import time
 
 import numpy as np
 import tensorflow as tf
-from common import command_line, format_table, machine
 
 import samplevis
 from samplevis import io, objectives, param, zoo
 from samplevis.evaluation import objective_values
 from samplevis.sampling import metrics
 from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
+
+from common import command_line, format_table, machine
 
 CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block3a_expand_activation:20",

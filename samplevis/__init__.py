@@ -16,7 +16,7 @@ import importlib
 # Imported now, not on first use: the function shares its module's name, and importing the module
 # later would bind the module, not the function, to `samplevis.atlas`. The module imports
 # TensorFlow only when it runs.
-from samplevis.atlas import atlas
+from samplevis.atlas import atlas as atlas
 
 __version__ = "0.1.0"
 

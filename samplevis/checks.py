@@ -8,9 +8,10 @@ import functools
 import math
 import numbers
 import os
-import sys
 import string
-from typing import Any, Callable
+import sys
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

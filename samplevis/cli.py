@@ -14,13 +14,13 @@ import difflib
 import inspect
 import os
 import sys
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from samplevis.checks import NO_VALUE, Spelling, python_spelling, spelt
 from samplevis.commands import atlas as atlas_command
 from samplevis.commands import gallery, layers, render, sample
-from samplevis.commands.shell import (INTERRUPTED, UsageError, discard, explained, say,
-                                      warnings_said)
+from samplevis.commands.shell import INTERRUPTED, UsageError, discard, explained, say, warnings_said
 from samplevis.zoo.specs import DEFAULT as DEFAULT_MODEL
 
 # The commands give the same images for the same flags unless told otherwise (the library draws

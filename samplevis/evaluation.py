@@ -2,7 +2,7 @@
 the objective. What rendering maximizes and sampling's energy is built on."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import tensorflow as tf
 

@@ -11,8 +11,8 @@ nothing downstream of it is checked.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 Size = tuple  # (H, W) in px: ints, or None for a tensor without a known spatial size
 # The largest side tried when searching for the smallest images that fit; far beyond any network.

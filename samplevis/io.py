@@ -14,8 +14,8 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 import numpy as np
@@ -353,7 +353,7 @@ _ATLAS_STYLE = (
 # channel named by the page's #fragment ('layer/channel') large, with its other files and its
 # atlas.json entry; an empty or other fragment (a layer's link) hides it.
 _ATLAS_SCRIPT = """
-const THUMBNAIL = %d, GAP = 6, LABEL = 18;
+const THUMBNAIL = THUMBNAIL_PX, GAP = 6, LABEL = 18;
 const entries = JSON.parse(document.getElementById('atlas-data').textContent);
 const byKey = new Map(entries.map(e => [e.layer + '/' + e.channel, e]));
 const byLayer = new Map();
@@ -433,7 +433,7 @@ document.addEventListener('keydown', event => {
 });
 window.addEventListener('hashchange', show);
 show();
-""" % THUMBNAIL_PX
+""".replace("THUMBNAIL_PX", str(THUMBNAIL_PX))
 
 
 def _count(n: int, noun: str) -> str:

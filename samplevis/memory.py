@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 from samplevis.checks import OptionError
 
@@ -118,8 +118,8 @@ def check_fits(model: object, layers: Sequence[str], height: int, width: int, ba
     fits = (f"about {side} px fits at this batch" if side else "no size fits at this batch")
     raise MemoryLimitError(
         size_option, "this run needs about {needed_text} of memory ({height}x{width} px images, "
-        "batch {count}) but the machine has {available_text} available; lower {%s} (the image "
-        "side; %s) or {%s}." % (size_option, fits, batch_option),
+        "batch {count}) but the machine has {available_text} available; lower "
+        f"{{{size_option}}} (the image side; {fits}) or {{{batch_option}}}.",
         needed=needed, available=available, height=height, width=width, count=batch)
 
 
@@ -142,6 +142,6 @@ def out_of_memory_error(height: int, width: int, batch: int, *, size_option: str
     available = available_bytes()
     return MemoryLimitError(
         size_option, "the machine ran out of memory during the run ({height}x{width} px images, "
-        "batch {count}; {available_text} available now): lower {%s} (the image side) or {%s}, "
-        "or free memory." % (size_option, batch_option),
+        "batch {count}; {available_text} available now): lower "
+        f"{{{size_option}}} (the image side) or {{{batch_option}}}, or free memory.",
         needed=0, available=available, height=height, width=width, count=batch)

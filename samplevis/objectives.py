@@ -18,8 +18,8 @@ import dataclasses
 import inspect
 import numbers
 import re
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Hashable, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -598,7 +598,10 @@ def _blur(x: tf.Tensor, w: int = 3) -> tf.Tensor:
     k = np.full([w, w], 0.5, np.float32)
     k[1:-1, 1:-1] = 1.0
     kernel = tf.constant(np.tile(k[:, :, None, None], [1, 1, depth, 1]))
-    conv = lambda t: tf.nn.depthwise_conv2d(t, kernel, [1, 1, 1, 1], "SAME")
+
+    def conv(t: tf.Tensor) -> tf.Tensor:
+        return tf.nn.depthwise_conv2d(t, kernel, [1, 1, 1, 1], "SAME")
+
     return conv(x) / conv(tf.ones_like(x))
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ClassVar, Hashable, Sequence
+from typing import ClassVar
 
 import numpy as np
 import tensorflow as tf
@@ -66,7 +67,7 @@ class Renderer:
 
     @classmethod
     def cached(cls, model, objective_f, param_f=None, optimizer=None, transforms=None,
-               relu_gradient_override: bool = True) -> "Renderer":
+               relu_gradient_override: bool = True) -> Renderer:
         """A Renderer for these arguments: the one made for equal arguments before, if the model
         (the same `samplevis.Model` object) still keeps it in `model.renderers`, else a new one
         kept there. Equal means the same model object, an objective of the same structure (its
@@ -128,7 +129,9 @@ class Renderer:
         objective = objectives_lib.image_objective(objective)
         if objective.layers & objectives_lib.ANY_LAYER:  # a plain function of T: find its layers
             probe = self.image_param.to_image(self.image_param.init(tf.constant([0, 0], tf.int64)))
-            read = lambda name: images_or_features(self.model, probe, name)  # noqa: E731
+            def read(name: str) -> tf.Tensor:
+                return images_or_features(self.model, probe, name)
+
             objective = objectives_lib.with_layers(objective, read)
         self.model.check_layers(objective.layers)
         return objective

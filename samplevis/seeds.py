@@ -6,7 +6,7 @@ seed, so the same seed gives the same result and no global generator is touched.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf

@@ -12,12 +12,11 @@ tensorboard --logdir DIR`. Its page keeps 10 images per tag unless started with
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
-
 from tensorflow.core.framework import summary_pb2
 
 from samplevis.checks import OptionError
@@ -51,7 +50,7 @@ def log_folder(log_dir: str | os.PathLike | None, option: str = "log_dir") -> Pa
                         f"{type(log_dir).__name__}.")
     folder = Path(log_dir)
     existing = next(p for p in (folder, *folder.parents) if p.exists())
-    given = "{%s} {folder!r}" % option
+    given = f"{{{option}}} {{folder!r}}"
     if not existing.is_dir():
         where = "is a file" if existing == folder else "lies under the file {existing!r}"
         raise OptionError(option, given + f" {where}; give a folder for the TensorBoard log (it "

@@ -8,7 +8,7 @@ part within a few dozen steps. Two terms commute exactly.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import tensorflow as tf
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from samplevis.checks import is_int, is_number
 

@@ -14,8 +14,9 @@ KILL_AFTER = 2.0  # seconds after a worker has loaded the model: it is rendering
 def gabor_net():
     """The Gabor model of conftest with six orientations; one instance per process, so that
     every atlas of a test process reuses its compiled programs."""
-    from conftest import gabor_keras_model
     from samplevis import Model
+
+    from conftest import gabor_keras_model
 
     return Model(gabor_keras_model(angles=ANGLES), name="gabor_net")
 

@@ -17,6 +17,7 @@ from PIL import Image
 import samplevis
 from samplevis import cli
 from samplevis.models import UnknownLayerError
+
 from atlas_models import ANGLES, gabor_net, gabor_net_killed_once
 from conftest import CHROMIUM, CHROMIUM_FLAGS, InterruptingBar
 
@@ -73,7 +74,9 @@ def test_a_rerun_renders_nothing_and_rewrites_no_image(reference, monkeypatch):
 
 def test_an_interrupted_run_leaves_a_valid_atlas_and_resumes_to_the_same_images(
         reference, tmp_path, monkeypatch):
-    ctrl_c_after_first_batch = lambda total, done, enabled: InterruptingBar(at_call=1)
+    def ctrl_c_after_first_batch(total, done, enabled):
+        return InterruptingBar(at_call=1)
+
     monkeypatch.setattr(atlas_module, "_progress_bar", ctrl_c_after_first_batch)
     with pytest.warns(UserWarning, match="atlas interrupted after 4 of 6 channels"):
         stopped = samplevis.atlas(gabor_net(), LAYER, out=tmp_path, **SETTINGS)

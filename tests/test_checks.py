@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from samplevis import transform
-from samplevis.checks import (NO_VALUE, OptionError, OptionWarning, check_bool, is_bool, is_int,
-                              is_number)
+from samplevis.checks import (
+    NO_VALUE,
+    OptionError,
+    OptionWarning,
+    check_bool,
+    is_bool,
+    is_int,
+    is_number,
+)
 
 
 def test_ints_include_numpy_ints_but_not_bools_or_floats():

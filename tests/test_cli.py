@@ -11,10 +11,11 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from conftest import InterruptingBar, gif_seconds, read_events
 from samplevis import cli, zoo
 from samplevis.commands import shell
 from samplevis.sampling import options
+
+from conftest import InterruptingBar, gif_seconds, read_events
 
 GABOR = "conftest:gabor_keras_model"  # a module:function model spec (tests/ is on sys.path)
 

@@ -27,7 +27,7 @@ class render:  # noqa: N801 - stands for Lucid's module lucid.optvis.render
     @staticmethod
     def render_vis(model, objective_f, param_f=None, *args, **kwargs):
         if param_f is None:
-            param_f = lambda: param.image(SIZE)  # noqa: E731
+            param_f = lambda: param.image(SIZE)  # noqa: E731 - as Lucid's examples write it
         if len(args) < 3:  # no positional thresholds
             kwargs.setdefault("thresholds", (STEPS,))
         kwargs.setdefault("seed", 0)
@@ -75,7 +75,7 @@ def test_tutorial_a_more_explicit_objective_gives_the_same_images(model):
 def test_tutorial_objectives_add(model):
     # Or we could do something weirder:
     # (Technically, objectives are a class that implements addition.)
-    channel = lambda n: objectives.channel("gabor_relu", n)  # noqa: E731
+    channel = lambda n: objectives.channel("gabor_relu", n)  # noqa: E731 - as Lucid's tutorial
     obj = channel(1) + channel(3)
     _ = render.render_vis(model, obj)
     means = channel_means(model, "gabor_relu", check_images(_, 1, (1, SIZE, SIZE, 3)))[0]
@@ -110,7 +110,7 @@ def test_tutorial_transformation_robustness(model, cell):
 def test_tutorial_alternate_parameterizations(model, fft):
     # Using alternate parameterizations is one of the primary ingredients for
     # effective visualization
-    param_f = lambda: param.image(SIZE, fft=fft, decorrelate=fft)  # noqa: E731
+    param_f = lambda: param.image(SIZE, fft=fft, decorrelate=fft)  # noqa: E731 - as Lucid's tutorial
     _ = render.render_vis(model, "gabor_relu:2", param_f)
     assert channel_means(model, "gabor_relu", check_images(_, 1, (1, SIZE, SIZE, 3)))[0, 2] > 0.005
 
@@ -272,8 +272,9 @@ def test_cppn_batch_is_the_second_argument(model):
 
 
 def test_standard_transforms_plus_crop_or_pad_to_a_fixed_input():
-    from conftest import gabor_keras_model
     from samplevis import Model
+
+    from conftest import gabor_keras_model
 
     fixed = Model(gabor_keras_model(input_shape=(24, 32, 3)), name="fixed_gabor")
     w, h = 32, 24

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import cli, memory, objectives, param
+
 from conftest import gabor_keras_model
 
 HUGE = 100_000  # px a side: its spectral state alone is 120 GB

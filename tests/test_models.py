@@ -183,8 +183,9 @@ def test_wrong_image_rank_and_channels_say_the_fix(tiny_model):
 
 def test_a_greyscale_network_sees_the_mean_of_the_colour_channels():
     import samplevis
-    from conftest import gabor_keras_model
     from samplevis import objectives
+
+    from conftest import gabor_keras_model
 
     # The RGB network filters the mean of R, G and B; the greyscale one gets that mean as input.
     rgb = Model(gabor_keras_model())
@@ -203,9 +204,10 @@ def test_a_greyscale_network_sees_the_mean_of_the_colour_channels():
 
 def test_images_a_fixed_input_would_stretch_or_shrink_are_warned_about():
     import samplevis
-    from conftest import gabor_keras_model, wide_gabor_keras_model
     from samplevis import objectives, param
     from samplevis.models import ResizeWarning
+
+    from conftest import gabor_keras_model, wide_gabor_keras_model
 
     model = Model(wide_gabor_keras_model())  # input 24 px high, 32 px wide
     for height, width in [(24, 32), (12, 16), (23, 31)]:  # its size, or its aspect and smaller

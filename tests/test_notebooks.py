@@ -12,9 +12,10 @@ from pathlib import Path
 import imageio.v3 as iio
 import nbclient
 import nbformat
-from conftest import gif_seconds
 
 from samplevis.sampling.diagnostics import rhat_limit
+
+from conftest import gif_seconds
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

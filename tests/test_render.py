@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import evaluation, objectives, optimize, param
+
 from conftest import GABOR_ANGLES, InterruptingBar, gabor_keras_model
 
 
@@ -47,9 +48,10 @@ def test_each_gabor_channel_renders_a_grating_of_its_orientation(gabor_model):
 
 
 def test_same_seed_gives_identical_images_and_a_new_seed_different_ones(gabor_model):
-    run = lambda seed: samplevis.render_vis(
-        gabor_model, "gabor_relu:1", param_f=lambda: param.image(32), thresholds=(8, 16),
-        seed=seed, progress=False)
+    def run(seed):
+        return samplevis.render_vis(gabor_model, "gabor_relu:1", param_f=lambda: param.image(32),
+                                    thresholds=(8, 16), seed=seed, progress=False)
+
     a, b, c = run(3), run(3), run(4)
     assert len(a) == 2 and a[0].shape == (1, 32, 32, 3)
     np.testing.assert_array_equal(a[1], b[1])
@@ -85,7 +87,9 @@ def test_objective_labels_are_short_and_whole():
 def test_a_renderer_renders_other_seeds_channels_and_weights_without_retracing(gabor_model,
                                                                                plain_keras):
     model = gabor_model.keras_model if plain_keras else gabor_model
-    objective = lambda c, w: objectives.channel("gabor_relu", c) - w * objectives.L1()
+    def objective(c, w):
+        return objectives.channel("gabor_relu", c) - w * objectives.L1()
+
     vis = samplevis.Renderer(model, objective(0, 1e-3), param.image(40))
     vis.run(20, seed=0, progress=False)
     traces = vis.traces
@@ -108,10 +112,13 @@ def test_new_renderers_reuse_the_models_trace_of_the_network():
 
 def test_render_vis_called_again_with_equal_arguments_compiles_nothing():
     model = samplevis.Model(gabor_keras_model(), name="gabor_net")
-    kept = lambda: list(model.renderers.values())  # noqa: E731
-    run = lambda channel, seed, steps: samplevis.render_vis(  # noqa: E731
-        model, f"gabor_relu:{channel}", param.image(24), thresholds=steps, seed=seed,
-        progress=False)
+    def kept():
+        return list(model.renderers.values())
+
+    def run(channel, seed, steps):
+        return samplevis.render_vis(model, f"gabor_relu:{channel}", param.image(24),
+                                    thresholds=steps, seed=seed, progress=False)
+
     first = run(0, 0, (4,))
     (vis,) = kept()
     assert vis.traces == 1
@@ -195,7 +202,9 @@ def test_ctrl_c_as_a_compiled_call_returns_keeps_images_and_step_count_together(
 
 def test_non_finite_objective_stops_with_the_last_finite_image(gabor_model):
     # log(0.7 - mean) is NaN once the mean brightness passes 0.7, which maximizing -log drives at
-    mean = lambda T: tf.reduce_mean(T("input"), axis=[1, 2, 3])
+    def mean(T):
+        return tf.reduce_mean(T("input"), axis=[1, 2, 3])
+
     obj = objectives.Objective(lambda T: -tf.math.log(0.7 - mean(T)), name="blowup")
     with pytest.raises(optimize.NonFiniteObjectiveError, match="NaN or infinite") as err:
         samplevis.render_vis(gabor_model, obj, param_f=lambda: param.image(16), thresholds=(500,),

@@ -5,10 +5,10 @@ import warnings
 
 import numpy as np
 import pytest
+from test_sampling_render import CHAINS, OBJECTIVE, QUICK, image_param, tiny_model
 
 import samplevis
 from samplevis.sampling import diagnostics
-from test_sampling_render import CHAINS, OBJECTIVE, QUICK, image_param, tiny_model
 
 az = pytest.importorskip("arviz", reason="pip install 'samplevis[arviz]'")
 

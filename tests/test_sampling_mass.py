@@ -5,10 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_sampling_machinery import C, D, assert_gaussian
 
 from samplevis import param
 from samplevis.sampling import chain, diagnostics, kernels, mass
-from test_sampling_machinery import C, D, assert_gaussian
 
 # A Gaussian whose precisions span 1 to 1e4: an identity mass must take steps
 # of about 1e-2 for the stiffest coordinate, so the loosest one crawls.

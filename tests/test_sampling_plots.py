@@ -1,13 +1,11 @@
 """SampleResult.plot_trace and plot_grid draw what the result holds, on a result of known numbers."""
 
 import sys
-import types
 
 import numpy as np
 import pytest
 
 import samplevis
-
 from samplevis.sampling.options import resolve_options
 from samplevis.sampling.result import SampleResult
 

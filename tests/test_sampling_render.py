@@ -15,6 +15,7 @@ from samplevis import io, objectives, param, transform
 from samplevis.evaluation import objective_of
 from samplevis.sampling import chain, energy, metrics, options, temperature
 from samplevis.seeds import as_seed, fold_in
+
 from conftest import read_events
 
 SIZE, CHAINS = 16, 2

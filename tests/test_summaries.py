@@ -9,6 +9,7 @@ from samplevis import io, objectives, optimize, param
 from samplevis.checks import OptionError
 from samplevis.sampling.options import resolve_options
 from samplevis.sampling.result import SampleResult
+
 from conftest import InterruptingBar, read_events
 
 OBJECTIVE = objectives.channel("gabor_relu", 0, batch=0) + objectives.channel("gabor_relu", 2,

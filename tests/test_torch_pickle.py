@@ -9,7 +9,6 @@ import pytest
 
 from samplevis.zoo.torch_pickle import MAGIC_NUMBER, PROTOCOL_VERSION, load_legacy_state_dict
 
-
 # --- a minimal writer of the legacy format, so the test owns its known answers -------------------
 
 def _value(v) -> bytes:

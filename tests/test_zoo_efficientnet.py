@@ -8,6 +8,7 @@ import skimage.data
 import skimage.io
 import tensorflow as tf
 
+from samplevis.labels import label_index
 from samplevis.zoo.efficientnet_lite0 import (
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -15,7 +16,6 @@ from samplevis.zoo.efficientnet_lite0 import (
     efficientnet_lite0,
     packaged_weights_path,
 )
-from samplevis.labels import label_index
 from samplevis.zoo.torch_pickle import load_legacy_state_dict
 
 PHOTO_DIR = os.path.dirname(skimage.data.__file__)

@@ -236,4 +236,4 @@ def test_wrong_input_name_image_shape_and_path_say_the_fix(tmp_path, weights):
     with pytest.raises(ValueError, match=r"notes\.pb' is not a frozen GraphDef"):
         from_graphdef(tmp_path / "notes.pb", "input", (32, 32, 3), VALUE_RANGE)
     with pytest.raises(AttributeError, match="not a Keras model"):
-        from_graphdef(path, "input", (32, 32, 3), VALUE_RANGE).keras_model
+        _ = from_graphdef(path, "input", (32, 32, 3), VALUE_RANGE).keras_model

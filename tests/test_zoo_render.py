@@ -6,6 +6,7 @@ import numpy as np
 
 import samplevis
 from samplevis import objectives, param, zoo
+
 from conftest import photo
 
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera")

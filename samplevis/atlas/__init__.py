@@ -17,9 +17,11 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from samplevis import memory
 from samplevis.atlas.files import check_out, read_atlas, save, write_channel
 from samplevis.atlas.local import InProcess
 from samplevis.atlas.plan import (
@@ -38,7 +40,6 @@ from samplevis.atlas.plan import (
 )
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
 from samplevis.atlas.renderer import LayerRenderers, channel_seed
-from samplevis import memory
 from samplevis.checks import check_bool
 
 JSON_EVERY = 10.0  # seconds between rewrites of atlas.json during a run (it is also written last)

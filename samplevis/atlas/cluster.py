@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import collections
 import logging
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from samplevis.atlas.records import ChannelResult, Settings
 from samplevis.atlas.renderer import LayerRenderers

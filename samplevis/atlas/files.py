@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, ChannelResult, Settings
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from samplevis.atlas.records import ChannelResult, Settings
 from samplevis.atlas.renderer import LayerRenderers

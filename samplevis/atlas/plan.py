@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from samplevis.atlas.files import is_done
 from samplevis.atlas.records import Settings
@@ -139,7 +140,7 @@ def model_and_factory(model) -> tuple[Any, Callable | None]:
 
 def positive(name: str, value: object, low: int = 1) -> int:
     if not is_int(value) or value < low:
-        raise OptionError(name, "{%s} must be an int >= {low}; got {got!r}." % name, low=low,
+        raise OptionError(name, f"{{{name}}} must be an int >= {{low}}; got {{got!r}}.", low=low,
                           got=value)
     return int(value)
 

@@ -3,8 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from samplevis.commands.shell import (INTERRUPTED, OK, USAGE, WRITE_FAILED, load_model, objective,
-                                      out_folder, print_out, resize_said_once, say, slug, written)
+from samplevis.commands.shell import (
+    INTERRUPTED,
+    OK,
+    USAGE,
+    WRITE_FAILED,
+    load_model,
+    objective,
+    out_folder,
+    print_out,
+    resize_said_once,
+    say,
+    slug,
+    written,
+)
 
 
 def run(args) -> int:

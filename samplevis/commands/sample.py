@@ -9,8 +9,20 @@ import sys
 from pathlib import Path
 
 from samplevis.commands.render import non_finite_message
-from samplevis.commands.shell import (INTERRUPTED, OK, USAGE, WRITE_FAILED, UsageError, load_model,
-                                      objective, out_folder, print_out, resize_said_once, say, written)
+from samplevis.commands.shell import (
+    INTERRUPTED,
+    OK,
+    USAGE,
+    WRITE_FAILED,
+    UsageError,
+    load_model,
+    objective,
+    out_folder,
+    print_out,
+    resize_said_once,
+    say,
+    written,
+)
 
 HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc_opts
 # The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.

@@ -8,8 +8,8 @@ import os
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from samplevis.checks import OptionMessage, Spelling
 from samplevis.models import ResizeWarning, UnknownLayerError

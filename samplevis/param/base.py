@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from samplevis.checks import is_int, is_number
 
@@ -124,7 +124,7 @@ class ImageParam(_Stateful):
         return variables, lambda: self.to_image(variables)
 
 
-def as_image_param(param_f) -> "ImageParam":
+def as_image_param(param_f) -> ImageParam:
     """A parameterization given as itself or as a function returning one (Lucid's `param_f`)."""
     image_param = param_f() if callable(param_f) and not isinstance(param_f, ImageParam) else param_f
     if not isinstance(image_param, ImageParam):

@@ -16,8 +16,7 @@ import dataclasses
 import numpy as np
 
 from samplevis.checks import is_number
-from samplevis.param.base import (State, TensorParam, check_positive_int, check_sd,
-                                   normal_state)
+from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
 # Lucid's fft_image divides its output by this constant (lucid.optvis.param.spatial).

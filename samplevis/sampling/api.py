@@ -19,8 +19,9 @@ import os
 import time
 import types
 import warnings
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import dataclasses
 import types
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -76,7 +77,7 @@ class ChainPlan:
     def total_steps(self) -> int:
         return self.num_burnin_steps + self.num_results * self.steps_per_result
 
-    def blocks(self) -> tuple["Block", ...]:
+    def blocks(self) -> tuple[Block, ...]:
         """The blocks in order: burn-in blocks, then sampling blocks."""
         out = []
         for start in range(0, self.num_burnin_steps, self.block_steps):

@@ -12,7 +12,8 @@ import dataclasses
 import json
 import logging
 import math
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -124,7 +125,7 @@ class Diagnostics:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Diagnostics":
+    def from_dict(cls, data: Mapping[str, Any]) -> Diagnostics:
         """The inverse of `to_dict` (None back to NaN); figures a file written before they
         existed (e.g. e_bfmi) are NaN."""
         chains = len(data["rhat"])

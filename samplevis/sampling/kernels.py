@@ -8,7 +8,8 @@ adaptation tunes every chain on its own acceptance.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import tensorflow as tf
 import tensorflow_probability as tfp

@@ -15,7 +15,7 @@ coordinates (colour channel and frequency band); for a Gaussian basin it is exac
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf

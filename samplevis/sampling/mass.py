@@ -18,7 +18,7 @@ chains' starts gives a stable estimate.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf

@@ -9,7 +9,8 @@ import dataclasses
 import math
 import os
 import types
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ ALIASES: Mapping[str, str] = types.MappingProxyType(dict(
 def _fail(key: str, expected: str, value: Any, shown: str | None = None) -> None:
     """Raise: hmc_opts[key] must be `expected` (a template, see `checks.OptionMessage`); got
     `value` (its repr, or `shown`)."""
-    raise OptionError(f"hmc_opts.{key}", "{hmc_opts.%s} must be %s; got {got}." % (key, expected),
+    raise OptionError(f"hmc_opts.{key}", f"{{hmc_opts.{key}}} must be {expected}; got {{got}}.",
                       got=repr(value) if shown is None else shown)
 
 

@@ -10,8 +10,8 @@ in `zoo.efficientnet_lite0()`, so `objectives.class_logit` works on every preset
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from samplevis.models import Model, closest_names
 

@@ -12,12 +12,12 @@ gradients flow through the imported graph to the images.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from samplevis.models import (LayerInfo, Model, UnknownLayerError, closest_names,
-                              larger_images_hint)
+from samplevis.models import LayerInfo, Model, UnknownLayerError, closest_names, larger_images_hint
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -41,7 +41,7 @@ def from_graphdef(
     output_name: str | None = None,
     preprocess: Callable | None = None,
     name: str | None = None,
-) -> "GraphDefModel":
+) -> GraphDefModel:
     """A frozen TF1 graph as a `samplevis.Model` (Lucid model-zoo style).
 
     Args:

@@ -14,8 +14,8 @@ import importlib.util
 import os
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from samplevis.checks import OptionError, OptionMessage
 
