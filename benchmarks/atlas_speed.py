@@ -33,6 +33,7 @@ forward FLOPs up to it between the two timed layers, times 256 steps, times its 
 
 Without Ray installed (`pip install 'samplevis[ray]'`), design B is skipped with a note.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -119,8 +120,10 @@ def batch_axis(batches: Batches, layer: str, batch: int) -> Round:
 
 def threads(pool, all_batches: list[Batches], layer: str, batch: int) -> Round:
     def round_(steps: int) -> None:
-        futures = [pool.submit(batches, layer, channels_of(batch, i), steps)
-                   for i, batches in enumerate(all_batches)]
+        futures = [
+            pool.submit(batches, layer, channels_of(batch, i), steps)
+            for i, batches in enumerate(all_batches)
+        ]
         for future in futures:
             future.result()
 
@@ -130,8 +133,9 @@ def threads(pool, all_batches: list[Batches], layer: str, batch: int) -> Round:
 
 
 def ray_actors(ray, actors: list, layer: str, batch: int) -> Round:
-    return lambda steps: ray.get([actor.run.remote(layer, channels_of(batch, i), steps)
-                                  for i, actor in enumerate(actors)])
+    return lambda steps: ray.get(
+        [actor.run.remote(layer, channels_of(batch, i), steps) for i, actor in enumerate(actors)]
+    )
 
 
 def start_ray(size: int):
@@ -141,8 +145,12 @@ def start_ray(size: int):
     except ImportError:
         print("design B skipped: Ray is not installed (pip install 'samplevis[ray]').")
         return None
-    ray.init(num_cpus=PARALLEL, include_dashboard=False, log_to_driver=False,
-             logging_level=logging.WARNING)
+    ray.init(
+        num_cpus=PARALLEL,
+        include_dashboard=False,
+        log_to_driver=False,
+        logging_level=logging.WARNING,
+    )
     actor = ray.remote(Worker).options(num_cpus=1)
     return ray, [actor.remote(size) for _ in range(PARALLEL)]
 
@@ -171,8 +179,9 @@ def truncated_flops(model, layer: str) -> int:
     import keras
 
     network = model.keras_model
-    return forward_flops(keras.Model(network.inputs, network.get_layer(layer).output),
-                         (*model.input_size, 3))
+    return forward_flops(
+        keras.Model(network.inputs, network.get_layer(layer).output), (*model.input_size, 3)
+    )
 
 
 def projection(model, timed: dict[str, float], workers: list[int]) -> list:
@@ -180,8 +189,9 @@ def projection(model, timed: dict[str, float], workers: list[int]) -> list:
     the layers in `timed`, linear in forward FLOPs."""
     from samplevis.atlas import activation_layers
 
-    (low, t_low), (high, t_high) = sorted(timed.items(),
-                                          key=lambda item: truncated_flops(model, item[0]))
+    (low, t_low), (high, t_high) = sorted(
+        timed.items(), key=lambda item: truncated_flops(model, item[0])
+    )
     f_low, f_high = truncated_flops(model, low), truncated_flops(model, high)
     counts = {info.name: info.channels for info in model.layers_info()}
     total_seconds, channels = 0.0, 0
@@ -191,27 +201,54 @@ def projection(model, timed: dict[str, float], workers: list[int]) -> list:
         total_seconds += per_image_step * ATLAS_STEPS * counts[layer]
         channels += counts[layer]
     hours = total_seconds / 3600
-    return [(f"{n} worker{'s' if n > 1 else ''}", channels, f"{hours / n:.1f} h",
-             f"{hours / n / 24:.2f} days") for n in workers]
+    return [
+        (
+            f"{n} worker{'s' if n > 1 else ''}",
+            channels,
+            f"{hours / n:.1f} h",
+            f"{hours / n / 24:.2f} days",
+        )
+        for n in workers
+    ]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--layer", default="block3a_expand_activation")
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 8, 16],
-                        help="design A's batch sizes; the bare loop runs at the first and last")
-    parser.add_argument("--worker-batches", type=int, nargs="+", default=[1, 8],
-                        help=f"batch of each of the {PARALLEL} Ray actors and threads")
-    parser.add_argument("--steps", type=int, default=32,
-                        help=f"steps after the first {REDIRECT_STEPS} in the longer timed round "
-                             "(default 32)")
+    parser.add_argument(
+        "--batches",
+        type=int,
+        nargs="+",
+        default=[1, 8, 16],
+        help="design A's batch sizes; the bare loop runs at the first and last",
+    )
+    parser.add_argument(
+        "--worker-batches",
+        type=int,
+        nargs="+",
+        default=[1, 8],
+        help=f"batch of each of the {PARALLEL} Ray actors and threads",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=32,
+        help=f"steps after the first {REDIRECT_STEPS} in the longer timed round (default 32)",
+    )
     parser.add_argument("--size", type=int, default=128, help="image size (default 128)")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 8, 32, 128],
-                        help="worker counts to project for (each as fast as this machine)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 8 steps, 64 px, batches 1 and 2, worker batch 1, one "
-                             "repeat")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 8, 32, 128],
+        help="worker counts to project for (each as fast as this machine)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 8 steps, 64 px, batches 1 and 2, worker batch 1, one repeat",
+    )
     args = parser.parse_args()
     if args.quick:
         args.steps, args.size, args.repeats = 8, 64, 1
@@ -225,19 +262,34 @@ def main() -> int:
     model = zoo.efficientnet_lite0()
     layer, first = args.layer, args.batches[0]
     in_process = Batches(model, args.size)
-    designs = {(f"A batch axis, batch {b}", b): batch_axis(in_process, layer, b)
-               for b in args.batches}
+    designs = {
+        (f"A batch axis, batch {b}", b): batch_axis(in_process, layer, b) for b in args.batches
+    }
     started = start_ray(args.size)
     if started:
         ray, actors = started
-        designs.update({(f"B Ray, {PARALLEL} actors x batch {b}", PARALLEL * b):
-                        ray_actors(ray, actors, layer, b) for b in args.worker_batches})
+        designs.update(
+            {
+                (f"B Ray, {PARALLEL} actors x batch {b}", PARALLEL * b): ray_actors(
+                    ray, actors, layer, b
+                )
+                for b in args.worker_batches
+            }
+        )
     pool = concurrent.futures.ThreadPoolExecutor(PARALLEL)
     own = [Batches(model, args.size) for _ in range(PARALLEL)]
-    designs.update({(f"C threads, {PARALLEL} x batch {b}", PARALLEL * b):
-                    threads(pool, own, layer, b) for b in args.worker_batches})
-    designs.update({(f"bare loop, batch {b} (floor of A)", b): bare_loop(model, layer, b)
-                    for b in dict.fromkeys([first, args.batches[-1]])})
+    designs.update(
+        {
+            (f"C threads, {PARALLEL} x batch {b}", PARALLEL * b): threads(pool, own, layer, b)
+            for b in args.worker_batches
+        }
+    )
+    designs.update(
+        {
+            (f"bare loop, batch {b} (floor of A)", b): bare_loop(model, layer, b)
+            for b in dict.fromkeys([first, args.batches[-1]])
+        }
+    )
     try:
         seconds = timed(designs, args.steps, args.repeats)
     finally:
@@ -245,35 +297,65 @@ def main() -> int:
         if started:
             ray.shutdown()
 
-    rate = {key: 60.0 / channel_seconds(*pair, args.steps, key[1])
-            for key, pair in seconds.items()}
+    rate = {key: 60.0 / channel_seconds(*pair, args.steps, key[1]) for key, pair in seconds.items()}
     reference = rate[f"A batch axis, batch {first}", first]
     longer = REDIRECT_STEPS + args.steps
-    rows = [(name, n, f"{seconds[name, n][0]:.2f}", f"{seconds[name, n][1]:.2f}",
-             f"{rate[name, n]:.2f}", f"{rate[name, n] / reference:.2f}") for name, n in rate]
-    print(f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (resized to the "
-          f"network's {model.input_size[0]} px), median of {args.repeats} alternating repeats "
-          f"of all designs (Ray and threads included):")
-    print(format_table(("design", "in flight", f"s for {REDIRECT_STEPS} steps",
-                        f"s for {longer} steps", "channels/min", f"x A batch {first}"), rows))
+    rows = [
+        (
+            name,
+            n,
+            f"{seconds[name, n][0]:.2f}",
+            f"{seconds[name, n][1]:.2f}",
+            f"{rate[name, n]:.2f}",
+            f"{rate[name, n] / reference:.2f}",
+        )
+        for name, n in rate
+    ]
+    print(
+        f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (resized to the "
+        f"network's {model.input_size[0]} px), median of {args.repeats} alternating repeats "
+        f"of all designs (Ray and threads included):"
+    )
+    print(
+        format_table(
+            (
+                "design",
+                "in flight",
+                f"s for {REDIRECT_STEPS} steps",
+                f"s for {longer} steps",
+                "channels/min",
+                f"x A batch {first}",
+            ),
+            rows,
+        )
+    )
     batched = {key: r for key, r in rate.items() if key[1] > 1 and not key[0].startswith("bare")}
     if first == 1 and batched:
         (name, n), best = max(batched.items(), key=lambda item: item[1])
         verdict = "met" if best / reference >= TARGET else "not met"
-        print(f"target: a batched design >= {TARGET:g}x A batch 1 per channel: best is {name} "
-              f"({n} in flight) at {best / reference:.2f}x, {verdict}")
+        print(
+            f"target: a batched design >= {TARGET:g}x A batch 1 per channel: best is {name} "
+            f"({n} in flight) at {best / reference:.2f}x, {verdict}"
+        )
 
     a_rates = {n: r for (name, n), r in rate.items() if name.startswith("A ")}
     best_batch = max(a_rates, key=a_rates.get)
     last = timed({LAST_LAYER: batch_axis(in_process, LAST_LAYER, best_batch)}, args.steps, 1)
     last_seconds = channel_seconds(*last[LAST_LAYER], args.steps, best_batch)
-    per_image_step = {layer: 60.0 / a_rates[best_batch] / ATLAS_STEPS,
-                      LAST_LAYER: last_seconds / ATLAS_STEPS}
+    per_image_step = {
+        layer: 60.0 / a_rates[best_batch] / ATLAS_STEPS,
+        LAST_LAYER: last_seconds / ATLAS_STEPS,
+    }
     print(f"\n{LAST_LAYER} with A at batch {best_batch}: {60.0 / last_seconds:.2f} channels/min")
-    print(f"\nevery channel of every activation layer of {model.name} (layers='all') at "
-          f"{ATLAS_STEPS} steps, A at batch {best_batch}, projected from the two timed layers:")
-    print(format_table(("on", "channels", "time", "days"),
-                       projection(model, per_image_step, args.workers)))
+    print(
+        f"\nevery channel of every activation layer of {model.name} (layers='all') at "
+        f"{ATLAS_STEPS} steps, A at batch {best_batch}, projected from the two timed layers:"
+    )
+    print(
+        format_table(
+            ("on", "channels", "time", "days"), projection(model, per_image_step, args.workers)
+        )
+    )
     print(f"\n(the run took {time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -28,6 +28,7 @@ rhat       per-chain split R-hat of the kept samples' activation (target <= 1.1)
     python benchmarks/coarse_state.py --cutoffs 0.0625 --grid coarse.png
     python benchmarks/coarse_state.py --objectives block3a_expand_activation:20 --cutoffs 0 0.0625
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,15 @@ OBJECTIVE, SIZE, CHAINS = "block6a_expand_activation:301", 128, 4
 LEAPFROG_STEPS = 8
 
 
-def run(objective_name: str, cutoff: float, target_ratio: float, burn_in: int, results: int,
-        every: int, grid: str | None) -> list[object]:
+def run(
+    objective_name: str,
+    cutoff: float,
+    target_ratio: float,
+    burn_in: int,
+    results: int,
+    every: int,
+    grid: str | None,
+) -> list[object]:
     import tensorflow as tf
     import tensorflow_probability as tfp
 
@@ -58,10 +66,18 @@ def run(objective_name: str, cutoff: float, target_ratio: float, burn_in: int, r
     model = zoo.efficientnet_lite0()
     objective = objectives.as_objective(objective_name)
     image = param.image(SIZE, batch=CHAINS)
-    starts = samplevis.render_vis(model, objective, lambda: image, thresholds=(256,), seed=0,
-                                  return_state=True, progress=False)
-    others = samplevis.render_vis(model, objective, lambda: image, thresholds=(256,), seed=1,
-                                  progress=False)[-1]
+    starts = samplevis.render_vis(
+        model,
+        objective,
+        lambda: image,
+        thresholds=(256,),
+        seed=0,
+        return_state=True,
+        progress=False,
+    )
+    others = samplevis.render_vis(
+        model, objective, lambda: image, thresholds=(256,), seed=1, progress=False
+    )[-1]
     z0 = tf.constant(starts.state[0])  # [chains, 2, 3, H, W // 2 + 1]
 
     def activation(z):
@@ -83,16 +99,24 @@ def run(objective_name: str, cutoff: float, target_ratio: float, burn_in: int, r
         return activation(spectrum(u)) / temperature - lam * tf.reduce_sum(u * u, axis=1) / 2
 
     kernel = tfp.mcmc.DualAveragingStepSizeAdaptation(
-        tfp.mcmc.HamiltonianMonteCarlo(log_prob, step_size=tf.fill([CHAINS, 1], 1e-3),
-                                       num_leapfrog_steps=LEAPFROG_STEPS),
-        num_adaptation_steps=int(0.8 * burn_in), target_accept_prob=0.75)
+        tfp.mcmc.HamiltonianMonteCarlo(
+            log_prob, step_size=tf.fill([CHAINS, 1], 1e-3), num_leapfrog_steps=LEAPFROG_STEPS
+        ),
+        num_adaptation_steps=int(0.8 * burn_in),
+        target_accept_prob=0.75,
+    )
 
     @tf.function(autograph=False)
     def chain(u, seed):
         return tfp.mcmc.sample_chain(
-            results, u, kernel=kernel, num_burnin_steps=burn_in,
-            num_steps_between_results=every - 1, seed=seed,
-            trace_fn=lambda _, k: k.inner_results.is_accepted)
+            results,
+            u,
+            kernel=kernel,
+            num_burnin_steps=burn_in,
+            num_steps_between_results=every - 1,
+            seed=seed,
+            trace_fn=lambda _, k: k.inner_results.is_accepted,
+        )
 
     start = np.stack([z0.numpy()[c][tuple(index.T)] for c in range(CHAINS)])
     began = time.perf_counter()
@@ -105,21 +129,37 @@ def run(objective_name: str, cutoff: float, target_ratio: float, burn_in: int, r
     distinct = len(metrics.distinct_images(by_chain, others))
     rhat = split_rhat_per_chain(activations)
     if grid:  # rows: every third sample; columns: the chains
-        io.save_grid(grid.replace(".png", f"_{objective_name.replace(':', '_')}_{cutoff:g}.png"),
-                     images[::3].reshape(-1, SIZE, SIZE, 3), ncols=CHAINS)
+        io.save_grid(
+            grid.replace(".png", f"_{objective_name.replace(':', '_')}_{cutoff:g}.png"),
+            images[::3].reshape(-1, SIZE, SIZE, 3),
+            ncols=CHAINS,
+        )
     accept = accepted.numpy().mean(axis=0)
-    return [objective_name, f"{cutoff:g}", dims, f"{temperature:.2e}",
-            f"{accept.min():.2f}-{accept.max():.2f}",
-            f"{np.median(activations / a_star):.2f}", f"{distinct} of {by_chain.shape[0]}",
-            " ".join(f"{r:.2f}" for r in rhat), f"{seconds:.0f}"]
+    return [
+        objective_name,
+        f"{cutoff:g}",
+        dims,
+        f"{temperature:.2e}",
+        f"{accept.min():.2f}-{accept.max():.2f}",
+        f"{np.median(activations / a_star):.2f}",
+        f"{distinct} of {by_chain.shape[0]}",
+        " ".join(f"{r:.2f}" for r in rhat),
+        f"{seconds:.0f}",
+    ]
 
 
 def main(argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--objectives", nargs="+", default=[OBJECTIVE],
-                        help="layer:channel of the built-in model")
-    parser.add_argument("--cutoffs", type=float, nargs="+", default=[0.0, 0.125, 0.0625],
-                        help="cycles per pixel below which coefficients move; 0: all")
+    parser.add_argument(
+        "--objectives", nargs="+", default=[OBJECTIVE], help="layer:channel of the built-in model"
+    )
+    parser.add_argument(
+        "--cutoffs",
+        type=float,
+        nargs="+",
+        default=[0.0, 0.125, 0.0625],
+        help="cycles per pixel below which coefficients move; 0: all",
+    )
     parser.add_argument("--target-ratio", type=float, default=0.8)
     parser.add_argument("--burn-in", type=int, default=150)
     parser.add_argument("--results", type=int, default=10)
@@ -131,13 +171,38 @@ def main(argv: Sequence[str] = ()) -> None:
     rows = []
     for name in args.objectives:
         for cutoff in args.cutoffs:
-            rows.append(run(name, cutoff, args.target_ratio, args.burn_in, args.results,
-                            args.every, args.grid))
+            rows.append(
+                run(
+                    name,
+                    cutoff,
+                    args.target_ratio,
+                    args.burn_in,
+                    args.results,
+                    args.every,
+                    args.grid,
+                )
+            )
             print(f"  ran {name} cutoff {cutoff:g}", flush=True)
-    print(f"{SIZE} px, {CHAINS} chains, target ratio {args.target_ratio}, "
-          f"{args.burn_in} burn-in steps, {args.results} samples {args.every} steps apart")
-    print(format_table(["objective", "cutoff", "D", "T", "accept", "ratio", "distinct",
-                        "rhat per chain", "seconds"], rows))
+    print(
+        f"{SIZE} px, {CHAINS} chains, target ratio {args.target_ratio}, "
+        f"{args.burn_in} burn-in steps, {args.results} samples {args.every} steps apart"
+    )
+    print(
+        format_table(
+            [
+                "objective",
+                "cutoff",
+                "D",
+                "T",
+                "accept",
+                "ratio",
+                "distinct",
+                "rhat per chain",
+                "seconds",
+            ],
+            rows,
+        )
+    )
     print(f"machine at end: {machine()}")
 
 

@@ -4,6 +4,7 @@ Benchmarks here run on shared machines, so two things being compared are timed i
 repeats and summarised by their medians: a burst of load from elsewhere then slows both alike
 instead of biasing the ratio.
 """
+
 from __future__ import annotations
 
 import math

@@ -12,6 +12,7 @@ under each cap, and prints how far each result lies from the uncapped run's.
 A cap above what the CPU has changes nothing. "repeat" is a second uncapped run: it shows that
 one machine repeats itself exactly.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,14 @@ from common import command_line, format_table, machine
 
 OBJECTIVE = ("block6a_expand_activation", 301)
 OPTIMIZE_STEPS = 32
-HMC_OPTS = dict(num_chains=2, num_results=2, num_burnin_steps=4, num_leapfrog_steps=4,
-                optimize_steps=16, temperature_steps=0)
+HMC_OPTS = dict(
+    num_chains=2,
+    num_results=2,
+    num_burnin_steps=4,
+    num_leapfrog_steps=4,
+    optimize_steps=16,
+    temperature_steps=0,
+)
 
 
 def run_child(out: Path) -> None:
@@ -38,8 +45,9 @@ def run_child(out: Path) -> None:
 
     model = zoo.efficientnet_lite0()
     obj = objectives.channel(*OBJECTIVE)
-    optimized = samplevis.render_vis(model, obj, thresholds=(OPTIMIZE_STEPS,), seed=0,
-                                     progress=False)[-1]
+    optimized = samplevis.render_vis(
+        model, obj, thresholds=(OPTIMIZE_STEPS,), seed=0, progress=False
+    )[-1]
     result = samplevis.render(model, obj, hmc_opts=HMC_OPTS, seed=0, progress=False)
     np.savez(out, optimized=optimized, samples=result.images, activations=result.activations)
 
@@ -57,8 +65,12 @@ def run_capped(cap: str | None, out: Path) -> dict[str, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--caps", nargs="+", default=["AVX2", "AVX", "SSE41"],
-                        help="ONEDNN_MAX_CPU_ISA values to compare with the uncapped run")
+    parser.add_argument(
+        "--caps",
+        nargs="+",
+        default=["AVX2", "AVX", "SSE41"],
+        help="ONEDNN_MAX_CPU_ISA values to compare with the uncapped run",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -67,24 +79,38 @@ def main() -> None:
 
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
-    print(f"objective channel{OBJECTIVE}: render_vis {OPTIMIZE_STEPS} steps; render {HMC_OPTS}; "
-          "seed 0; pixel values in [0, 1]")
+    print(
+        f"objective channel{OBJECTIVE}: render_vis {OPTIMIZE_STEPS} steps; render {HMC_OPTS}; "
+        "seed 0; pixel values in [0, 1]"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         reference = run_capped(None, Path(tmp) / "uncapped.npz")
         for name, cap in [("repeat", None)] + [(cap, cap) for cap in args.caps]:
             got = run_capped(cap, Path(tmp) / f"{name}.npz")
             same = all(np.array_equal(got[k], reference[k]) for k in reference)
-            rows.append([
-                name,
-                "yes" if same else "no",
-                f"{np.abs(got['optimized'] - reference['optimized']).max():.3g}",
-                f"{np.abs(got['samples'] - reference['samples']).max():.3g}",
-                f"{got['activations'].mean():.4f}",
-            ])
+            rows.append(
+                [
+                    name,
+                    "yes" if same else "no",
+                    f"{np.abs(got['optimized'] - reference['optimized']).max():.3g}",
+                    f"{np.abs(got['samples'] - reference['samples']).max():.3g}",
+                    f"{got['activations'].mean():.4f}",
+                ]
+            )
     rows.insert(0, ["uncapped", "-", "0", "0", f"{reference['activations'].mean():.4f}"])
-    print(format_table(["ONEDNN_MAX_CPU_ISA", "identical", "max |d| optimized", "max |d| samples",
-                        "mean sample activation"], rows))
+    print(
+        format_table(
+            [
+                "ONEDNN_MAX_CPU_ISA",
+                "identical",
+                "max |d| optimized",
+                "max |d| samples",
+                "mean sample activation",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ Per step size it prints the median |energy error| over the chains and momentum d
 mean Metropolis acceptance min(1, exp(-error)) it implies; then the fitted log-log slope. Energies
 are summed in float64, so float32 round-off in the sums does not set a floor.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,25 +50,33 @@ TRAJECTORY_LENGTH = 0.128  # the default L = 8 steps at 0.016, the top of the ad
 
 def smooth_relu6(sharpness: float):
     """ReLU6 without kinks: softplus(b x) / b - softplus(b (x - 6)) / b."""
+
     def fn(x):
         return (tf.nn.softplus(sharpness * x) - tf.nn.softplus(sharpness * (x - 6.0))) / sharpness
+
     return fn
 
 
 def smoothed(model: Model, sharpness: float) -> Model:
     """`model` with its ReLU6 layers made smooth; weights and input mapping shared."""
+
     def clone(layer):
         if isinstance(layer, keras.layers.ReLU):
             return keras.layers.Activation(smooth_relu6(sharpness), name=layer.name)
         return layer
 
     keras_model = keras.models.clone_model(model.keras_model, clone_function=clone)
-    return Model(keras_model, value_range=model.value_range, preprocess=model.preprocess,
-                 name=f"{model.name}-smooth")
+    return Model(
+        keras_model,
+        value_range=model.value_range,
+        preprocess=model.preprocess,
+        name=f"{model.name}-smooth",
+    )
 
 
-def energy_errors(energy, start: tf.Tensor, momentum_mass: tf.Tensor, draws: int,
-                  seed: int, guide=None) -> dict[float, np.ndarray]:
+def energy_errors(
+    energy, start: tf.Tensor, momentum_mass: tf.Tensor, draws: int, seed: int, guide=None
+) -> dict[float, np.ndarray]:
     """|H(end) - H(start)| per step size, [draws * C], for leapfrog trajectories of
     TRAJECTORY_LENGTH from `start` [C, ...] with momenta p ~ N(0, diag(mass)).
 
@@ -115,14 +124,26 @@ def energy_errors(energy, start: tf.Tensor, momentum_mass: tf.Tensor, draws: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--objective", default=OBJECTIVE,
-                        help=f"layer:channel of the built-in model (default {OBJECTIVE})")
+    parser.add_argument(
+        "--objective",
+        default=OBJECTIVE,
+        help=f"layer:channel of the built-in model (default {OBJECTIVE})",
+    )
     parser.add_argument("--draws", type=int, default=3, help="momentum draws per step size")
-    parser.add_argument("--sharpness", type=float, default=4.0,
-                        help="b of the smooth ReLU6 (larger is closer to ReLU6)")
-    parser.add_argument("--surrogate-sharpness", type=float, nargs="*", default=[4.0, 64.0],
-                        help="b of each smooth network whose gradient steers the real "
-                             "network's leapfrog (default 4 64; the flag with no values skips them)")
+    parser.add_argument(
+        "--sharpness",
+        type=float,
+        default=4.0,
+        help="b of the smooth ReLU6 (larger is closer to ReLU6)",
+    )
+    parser.add_argument(
+        "--surrogate-sharpness",
+        type=float,
+        nargs="*",
+        default=[4.0, 64.0],
+        help="b of each smooth network whose gradient steers the real "
+        "network's leapfrog (default 4 64; the flag with no values skips them)",
+    )
     args = parser.parse_args()
     print(command_line())
     print(machine())
@@ -131,22 +152,39 @@ def main() -> None:
     obj = objectives.as_objective(args.objective)
     image_param = param.image(IMAGE_SIZE, batch=NUM_CHAINS)
     t0 = time.perf_counter()
-    start = tf.constant(render_vis(model, obj, param_f=image_param, thresholds=(256,), seed=0,
-                                   progress=False, return_state=True).state[0])
+    start = tf.constant(
+        render_vis(
+            model,
+            obj,
+            param_f=image_param,
+            thresholds=(256,),
+            seed=0,
+            progress=False,
+            return_state=True,
+        ).state[0]
+    )
 
     def tuned(network: Model, a_star: float | None = None):
         """The network's energy at the rule's temperature for a* (default: its own a*) with
         the prior matched to the starts, and that a*."""
-        energy = make_energy(network, obj, image_param, temperature=1.0,
-                             transforms=transform.standard_transforms,
-                             num_transforms=options.DEFAULTS["num_transforms"],
-                             seed=tf.constant([0, 1]))
+        energy = make_energy(
+            network,
+            obj,
+            image_param,
+            temperature=1.0,
+            transforms=transform.standard_transforms,
+            num_transforms=options.DEFAULTS["num_transforms"],
+            seed=tf.constant([0, 1]),
+        )
         if a_star is None:
             a_star = float(tf.reduce_mean(energy.activation(start)))
         return dataclasses.replace(
-            energy, temperature=temperature.temperature_for(a_star, options.DEFAULT_TARGET_RATIO,
-                                                    image_param.state_size),
-            prior_weight=matched_prior_weight([start])), a_star
+            energy,
+            temperature=temperature.temperature_for(
+                a_star, options.DEFAULT_TARGET_RATIO, image_param.state_size
+            ),
+            prior_weight=matched_prior_weight([start]),
+        ), a_star
 
     def band_mass(energy) -> tf.Tensor:
         """The sampler's Fisher band mass at the starts, [C, ...]."""
@@ -155,14 +193,17 @@ def main() -> None:
     relu6, a_star = tuned(model)
     relu6_mass = band_mass(relu6)
     smooth, _ = tuned(smoothed(model, args.sharpness))
-    columns = {"relu6": energy_errors(relu6, start, relu6_mass, args.draws, seed=7),
-               "smooth": energy_errors(smooth, start, band_mass(smooth), args.draws, seed=7)}
+    columns = {
+        "relu6": energy_errors(relu6, start, relu6_mass, args.draws, seed=7),
+        "smooth": energy_errors(smooth, start, band_mass(smooth), args.draws, seed=7),
+    }
     print(f"a* {a_star:.3f}, T {relu6.temperature:.3g}, lam {relu6.prior_weight:.2f}", flush=True)
     for b in args.surrogate_sharpness:
         # The real network's temperature, prior and mass; only the force is the smooth one's.
         guide, _ = tuned(smoothed(model, b), a_star)
-        columns[f"surr {b:g}"] = energy_errors(relu6, start, relu6_mass, args.draws, seed=7,
-                                               guide=guide)
+        columns[f"surr {b:g}"] = energy_errors(
+            relu6, start, relu6_mass, args.draws, seed=7, guide=guide
+        )
 
     rows = []
     for eps in STEP_SIZES:
@@ -174,8 +215,10 @@ def main() -> None:
     header = ["step", "L"]
     for name in columns:
         header += [f"|dH| {name}", f"acc {name}"]
-    print(f"\n{args.objective}, {NUM_CHAINS} chains x {args.draws} momentum draws, trajectory "
-          f"length {TRAJECTORY_LENGTH}; {time.perf_counter() - t0:.0f} s")
+    print(
+        f"\n{args.objective}, {NUM_CHAINS} chains x {args.draws} momentum draws, trajectory "
+        f"length {TRAJECTORY_LENGTH}; {time.perf_counter() - t0:.0f} s"
+    )
     print(format_table(header, rows))
     for name, errors in columns.items():
         x = np.log(STEP_SIZES)

@@ -6,6 +6,7 @@ A two-convolution network small enough that a step costs little, so the log's co
 objective of every step written (summed and per image) and the images at two thresholds. One
 Renderer runs both ways (compiled once), timed in alternation, a new log folder per run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,12 @@ def main() -> None:
     args = parser.parse_args()
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
-    renderer = Renderer(tiny_model(), objectives.channel("conv2_relu", 1),
-                        param.image(32, batch=args.batch), transforms=[])
+    renderer = Renderer(
+        tiny_model(),
+        objectives.channel("conv2_relu", 1),
+        param.image(32, batch=args.batch),
+        transforms=[],
+    )
     thresholds = (args.steps // 2, args.steps)
     logs = tempfile.mkdtemp(prefix="log_overhead-")
     runs = iter(range(10**9))
@@ -47,13 +52,22 @@ def main() -> None:
         return renderer.run(thresholds, seed=0, progress=False, log_dir=log_dir)
 
     run(False)  # traces the step loop
-    medians = interleaved_medians({"no log": lambda: run(False), "log_dir": lambda: run(True)},
-                                  args.repeats)
-    print(f"Renderer.run, {args.steps} steps, batch {args.batch}, 32 px, no transforms, "
-          f"{args.repeats} alternating repeats (logs in {logs})")
-    print(format_table(["run", "median s", "ms per step", "x no log"],
-                       [[name, f"{s:.3f}", f"{1000 * s / args.steps:.2f}",
-                         f"{s / medians['no log']:.2f}"] for name, s in medians.items()]))
+    medians = interleaved_medians(
+        {"no log": lambda: run(False), "log_dir": lambda: run(True)}, args.repeats
+    )
+    print(
+        f"Renderer.run, {args.steps} steps, batch {args.batch}, 32 px, no transforms, "
+        f"{args.repeats} alternating repeats (logs in {logs})"
+    )
+    print(
+        format_table(
+            ["run", "median s", "ms per step", "x no log"],
+            [
+                [name, f"{s:.3f}", f"{1000 * s / args.steps:.2f}", f"{s / medians['no log']:.2f}"]
+                for name, s in medians.items()
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ four of its samples. images/trace.png: `samplevis.plot_trace` of the run on the 
 
     python benchmarks/readme_picture.py      # about 10 minutes on 2 cores
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,8 +32,11 @@ def main() -> None:
         print("  " + result.facets)
         print("  " + result.diagnostics.summary())
         for chain in CHAINS:
-            rows.append(np.concatenate([result.init_images[chain][None],
-                                        result.images[list(SAMPLES), chain]]))
+            rows.append(
+                np.concatenate(
+                    [result.init_images[chain][None], result.images[list(SAMPLES), chain]]
+                )
+            )
         if index == 0:
             print(io.save_figure(IMAGES / "trace.png", samplevis.plot_trace(result), dpi=DPI))
     print(io.save_grid(IMAGES / "readme.png", np.concatenate(rows), ncols=1 + len(SAMPLES)))

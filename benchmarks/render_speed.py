@@ -19,6 +19,7 @@ transforms and with a plain pixel image, to show where the time beyond the floor
     python benchmarks/render_speed.py --breakdown
     python benchmarks/render_speed.py --latency  # time to compile, built-in model at 128 px
 """
+
 from __future__ import annotations
 
 import argparse
@@ -124,14 +125,20 @@ def model_input_size() -> tuple[int, int]:
     return transform.output_size(transform.standard_transforms, IMAGE_SIZE, IMAGE_SIZE)
 
 
-def render_call(model, layer: str, batch: int, steps: int, param_f: Callable,
-                transforms=None) -> Callable[[], object]:
+def render_call(
+    model, layer: str, batch: int, steps: int, param_f: Callable, transforms=None
+) -> Callable[[], object]:
     """One run of `steps` steps of a `Renderer` (render_vis's program), compiled by a warm-up
     run: the steady state, without the time to compile (see `--latency` for that)."""
     import samplevis
 
-    vis = samplevis.Renderer(model, channel_objective(layer, batch), param_f,
-                             transforms=transforms, relu_gradient_override=False)
+    vis = samplevis.Renderer(
+        model,
+        channel_objective(layer, batch),
+        param_f,
+        transforms=transforms,
+        relu_gradient_override=False,
+    )
     vis.run((1,), seed=0, progress=False)
     return lambda: vis.run((steps,), seed=0, progress=False)
 
@@ -168,8 +175,9 @@ def contenders(case: Case, breakdown: bool) -> dict[str, Callable[[], object]]:
 
     model, size, b = build_model(case.network, case.layer), model_input_size(), case.batch
     calls = {
-        "render_vis": render_call(model, case.layer, b, case.steps,
-                                  lambda: param.image(IMAGE_SIZE, batch=b)),
+        "render_vis": render_call(
+            model, case.layer, b, case.steps, lambda: param.image(IMAGE_SIZE, batch=b)
+        ),
         "bare": bare_call(model.keras_model, b, size, case.steps),
     }
     if breakdown:
@@ -177,8 +185,12 @@ def contenders(case: Case, breakdown: bool) -> dict[str, Callable[[], object]]:
             model, case.layer, b, case.steps, lambda: param.image(size[1], size[0], batch=b), ()
         )
         calls["no transforms, pixel"] = render_call(
-            model, case.layer, b, case.steps,
-            lambda: param.image(size[1], size[0], batch=b, fft=False, decorrelate=False), (),
+            model,
+            case.layer,
+            b,
+            case.steps,
+            lambda: param.image(size[1], size[0], batch=b, fft=False, decorrelate=False),
+            (),
         )
     return calls
 
@@ -214,16 +226,32 @@ def model_label(row: Row) -> str:
 
 def main_table(rows: Sequence[Row]) -> str:
     headers = [
-        "model (layer)", "batch", "input px", "steps", "GFLOP/img-step", "render_vis img-steps/s",
-        "bare img-steps/s", "ratio %", "aim %", "render_vis GFLOP/s", "bare GFLOP/s",
+        "model (layer)",
+        "batch",
+        "input px",
+        "steps",
+        "GFLOP/img-step",
+        "render_vis img-steps/s",
+        "bare img-steps/s",
+        "ratio %",
+        "aim %",
+        "render_vis GFLOP/s",
+        "bare GFLOP/s",
         "peak GFLOP/s",
     ]
     body = [
         [
-            model_label(r), r.case.batch, f"{r.size[0]}x{r.size[1]}", r.case.steps,
-            f"{r.step_gflop:.2f}", f"{r.rates['render_vis']:.2f}", f"{r.rates['bare']:.2f}",
-            f"{100 * r.ratio():.0f}", f"{100 * AIM.get(r.case.batch, 0):.0f}",
-            f"{r.rates['render_vis'] * r.step_gflop:.1f}", f"{r.rates['bare'] * r.step_gflop:.1f}",
+            model_label(r),
+            r.case.batch,
+            f"{r.size[0]}x{r.size[1]}",
+            r.case.steps,
+            f"{r.step_gflop:.2f}",
+            f"{r.rates['render_vis']:.2f}",
+            f"{r.rates['bare']:.2f}",
+            f"{100 * r.ratio():.0f}",
+            f"{100 * AIM.get(r.case.batch, 0):.0f}",
+            f"{r.rates['render_vis'] * r.step_gflop:.1f}",
+            f"{r.rates['bare'] * r.step_gflop:.1f}",
             f"{r.peak:.1f}",
         ]
         for r in rows
@@ -273,35 +301,57 @@ def latency(repeats: int) -> str:
     objective = "block5c_add:12"
 
     def render_vis():
-        return samplevis.render_vis(model, objective, thresholds=(LATENCY_STEPS,), seed=0,
-                                    progress=False)
+        return samplevis.render_vis(
+            model, objective, thresholds=(LATENCY_STEPS,), seed=0, progress=False
+        )
 
     start = time.perf_counter()
     render_vis()
     first = time.perf_counter() - start
     vis = samplevis.Renderer(model, objective)
     vis.run((LATENCY_STEPS,), seed=0, progress=False)
-    calls = {"render_vis": render_vis,
-             "compiled": lambda: vis.run((LATENCY_STEPS,), seed=0, progress=False)}
+    calls = {
+        "render_vis": render_vis,
+        "compiled": lambda: vis.run((LATENCY_STEPS,), seed=0, progress=False),
+    }
     medians = interleaved_medians(calls, repeats)
     headers = ["call", "px", "steps", "render_vis s", "compiled Renderer s", "first-call cost s"]
-    body = [[name, 128, LATENCY_STEPS, f"{seconds:.2f}", f"{medians['compiled']:.2f}",
-             f"{seconds - medians['compiled']:.2f}"]
-            for name, seconds in (("first of the process", first),
-                                  (f"later (median of {repeats})", medians["render_vis"]))]
+    body = [
+        [
+            name,
+            128,
+            LATENCY_STEPS,
+            f"{seconds:.2f}",
+            f"{medians['compiled']:.2f}",
+            f"{seconds - medians['compiled']:.2f}",
+        ]
+        for name, seconds in (
+            ("first of the process", first),
+            (f"later (median of {repeats})", medians["render_vis"]),
+        )
+    ]
     return "efficientnet_lite0, block5c_add:12\n" + format_table(headers, body)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few steps, one repeat (a smoke run)")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="also time render_vis without transforms and with a pixel image")
-    parser.add_argument("--latency", action="store_true",
-                        help="only the first-call cost of render_vis on the built-in model")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="alternating repeats per row, medians reported "
-                        "(default 3; 1 if --quick)")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also time render_vis without transforms and with a pixel image",
+    )
+    parser.add_argument(
+        "--latency",
+        action="store_true",
+        help="only the first-call cost of render_vis on the built-in model",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="alternating repeats per row, medians reported (default 3; 1 if --quick)",
+    )
     return parser.parse_args(argv)
 
 

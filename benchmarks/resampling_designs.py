@@ -19,6 +19,7 @@ rotation, no transforms at all (the FFT image at the network's input size), and 
     python benchmarks/resampling_designs.py              # batch 1, about 4 minutes on 2 cores
     python benchmarks/resampling_designs.py --batch 1 8  # both batches
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,18 @@ def _about_center(matrix, height: int, width: int):
 
     cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
     a = matrix
-    return tf.stack([a[0, 0], a[0, 1], cx - a[0, 0] * cx - a[0, 1] * cy,
-                     a[1, 0], a[1, 1], cy - a[1, 0] * cx - a[1, 1] * cy, 0.0, 0.0])[None]
+    return tf.stack(
+        [
+            a[0, 0],
+            a[0, 1],
+            cx - a[0, 0] * cx - a[0, 1] * cy,
+            a[1, 0],
+            a[1, 1],
+            cy - a[1, 0] * cx - a[1, 1] * cy,
+            0.0,
+            0.0,
+        ]
+    )[None]
 
 
 def projective_kernel(images, matrix, fill: float):
@@ -56,8 +67,13 @@ def projective_kernel(images, matrix, fill: float):
 
     _, h, w, _ = images.shape
     return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=_about_center(matrix, h, w), output_shape=[h, w],
-        fill_value=fill, interpolation="BILINEAR", fill_mode="CONSTANT")
+        images=images,
+        transforms=_about_center(matrix, h, w),
+        output_shape=[h, w],
+        fill_value=fill,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
 
 
 def _gathered(images, matrix, fill):
@@ -68,11 +84,13 @@ def _gathered(images, matrix, fill):
 
     b, h, w, c = images.shape
     cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
-    ys, xs = tf.meshgrid(tf.range(h, dtype=tf.float32) - cy, tf.range(w, dtype=tf.float32) - cx,
-                         indexing="ij")
+    ys, xs = tf.meshgrid(
+        tf.range(h, dtype=tf.float32) - cy, tf.range(w, dtype=tf.float32) - cx, indexing="ij"
+    )
     xs, ys = tf.reshape(xs, [-1, 1]), tf.reshape(ys, [-1, 1])
-    xi, yi, weights, inside = _neighbours(cx + matrix[0, 0] * xs + matrix[0, 1] * ys,
-                                          cy + matrix[1, 0] * xs + matrix[1, 1] * ys, h, w)
+    xi, yi, weights, inside = _neighbours(
+        cx + matrix[0, 0] * xs + matrix[0, 1] * ys, cy + matrix[1, 0] * xs + matrix[1, 1] * ys, h, w
+    )
     weights *= tf.cast(inside, tf.float32)  # [hw, 4]
     index = tf.clip_by_value(yi, 0, h - 1) * w + tf.clip_by_value(xi, 0, w - 1)
     flat = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), [h * w, b * c])
@@ -130,8 +148,7 @@ def designs() -> dict[str, tuple[object, str]]:
         "one sparse matmul (library)": (list(transform.standard_transforms), "exact"),
         "two sparse matmuls": ([pad, jitter, ZoomRotate(sparse_matmul), last], "exact"),
         "XLA gathers": ([pad, jitter, ZoomRotate(xla_gathers), last], "exact"),
-        "projective kernel": ([pad, jitter, ZoomRotate(projective_kernel), last],
-                              "inverse warp"),
+        "projective kernel": ([pad, jitter, ZoomRotate(projective_kernel), last], "inverse warp"),
         "no zoom or rotation": ([pad, jitter, last], "-"),
         "no transforms": (None, "-"),
     }
@@ -145,20 +162,30 @@ def measure(batch: int, repeats: int) -> list[list[object]]:
     calls, gradients = {}, {}
     for name, (transforms, gradient) in designs().items():
         if transforms is None:
-            calls[name] = render_call(model, LAYER, batch, steps,
-                                      lambda: param.image(size[1], size[0], batch=batch), ())
+            calls[name] = render_call(
+                model, LAYER, batch, steps, lambda: param.image(size[1], size[0], batch=batch), ()
+            )
         else:
-            calls[name] = render_call(model, LAYER, batch, steps,
-                                      lambda: param.image(IMAGE_SIZE, batch=batch), transforms)
+            calls[name] = render_call(
+                model, LAYER, batch, steps, lambda: param.image(IMAGE_SIZE, batch=batch), transforms
+            )
         gradients[name] = gradient
     calls["bare loop"] = bare_call(model.keras_model, batch, size, steps)
     gradients["bare loop"] = "-"
     medians = interleaved_medians(calls, repeats)
     bare_ms = 1000 * medians["bare loop"] / steps
-    return [[batch, name, gradients[name], f"{batch * steps / seconds:.2f}",
-             f"{1000 * seconds / steps:.1f}", f"{1000 * seconds / steps - bare_ms:+.1f}",
-             f"{100 * medians['bare loop'] / seconds:.0f}"]
-            for name, seconds in medians.items()]
+    return [
+        [
+            batch,
+            name,
+            gradients[name],
+            f"{batch * steps / seconds:.2f}",
+            f"{1000 * seconds / steps:.1f}",
+            f"{1000 * seconds / steps - bare_ms:+.1f}",
+            f"{100 * medians['bare loop'] / seconds:.0f}",
+        ]
+        for name, seconds in medians.items()
+    ]
 
 
 def main(argv: Sequence[str] = ()) -> None:
@@ -169,10 +196,16 @@ def main(argv: Sequence[str] = ()) -> None:
     print(f"command: {command_line()}")
     print(f"machine: {machine()}", flush=True)
     rows = [row for batch in args.batch for row in measure(batch, args.repeats)]
-    print(f"{NETWORK} ({LAYER}), random weights, {IMAGE_SIZE} px FFT image, channel objective, "
-          f"Adam, no ReLU redirection; medians of {args.repeats} alternating repeats")
-    print(format_table(["batch", "design", "gradient", "img-steps/s", "ms/step", "ms over bare",
-                        "% of bare"], rows))
+    print(
+        f"{NETWORK} ({LAYER}), random weights, {IMAGE_SIZE} px FFT image, channel objective, "
+        f"Adam, no ReLU redirection; medians of {args.repeats} alternating repeats"
+    )
+    print(
+        format_table(
+            ["batch", "design", "gradient", "img-steps/s", "ms/step", "ms over bare", "% of bare"],
+            rows,
+        )
+    )
     print(f"machine at end: {machine()}")
 
 

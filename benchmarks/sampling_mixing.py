@@ -19,6 +19,7 @@ move b0..b7  root-mean-square change of z's coordinates per HMC step (rejections
 steps/sd  1 / (move b7)^2: HMC steps a random walk at that pace needs to cross one prior
           standard deviation in the highest band, which the prior, not the unit, holds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,12 +66,21 @@ def run(model, leapfrog_steps: int, burnin: int, steps: int) -> list[str]:
     image_param = param.image(IMAGE_SIZE, batch=NUM_CHAINS)
     t0 = time.perf_counter()
     result = samplevis.render(
-        model, OBJECTIVE, param_f=image_param, seed=0, progress=False,
+        model,
+        OBJECTIVE,
+        param_f=image_param,
+        seed=0,
+        progress=False,
         # T stays at the rule's first estimate and the prior at N(0, I) (prior sd 1 in every
         # band), as when the README's figures were taken.
-        hmc_opts=dict(num_leapfrog_steps=leapfrog_steps, num_burnin_steps=burnin,
-                      num_results=steps, num_steps_between_results=0, temperature_steps=0,
-                      prior_weight=1.0),
+        hmc_opts=dict(
+            num_leapfrog_steps=leapfrog_steps,
+            num_burnin_steps=burnin,
+            num_results=steps,
+            num_steps_between_results=0,
+            temperature_steps=0,
+            prior_weight=1.0,
+        ),
     )
     seconds = time.perf_counter() - t0
     d = result.diagnostics
@@ -79,9 +89,14 @@ def run(model, leapfrog_steps: int, burnin: int, steps: int) -> list[str]:
     move = band_medians(step_rms(z), bands, mass.DEFAULT_NUM_BANDS)
     ess_per_k = 1000.0 * np.asarray(d.ess) / (steps * leapfrog_steps)
     return [
-        str(leapfrog_steps), f"{np.median(d.step_size):.4f}", f"{np.median(d.accept_prob):.2f}",
-        f"{ess_per_k.min():.1f}-{ess_per_k.max():.1f}", f"{max(d.rhat):.2f}",
-        *(f"{v:.3f}" for v in move), f"{1.0 / move[-1] ** 2:.0f}", f"{result.activation_ratio:.2f}",
+        str(leapfrog_steps),
+        f"{np.median(d.step_size):.4f}",
+        f"{np.median(d.accept_prob):.2f}",
+        f"{ess_per_k.min():.1f}-{ess_per_k.max():.1f}",
+        f"{max(d.rhat):.2f}",
+        *(f"{v:.3f}" for v in move),
+        f"{1.0 / move[-1] ** 2:.0f}",
+        f"{result.activation_ratio:.2f}",
         f"{seconds:.0f}",
     ]
 
@@ -89,21 +104,34 @@ def run(model, leapfrog_steps: int, burnin: int, steps: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leapfrog-steps", type=int, nargs="+", default=[8, 32])
-    parser.add_argument("--burnin", type=int, default=100,
-                        help="burn-in steps (step-size adaptation)")
+    parser.add_argument(
+        "--burnin", type=int, default=100, help="burn-in steps (step-size adaptation)"
+    )
     parser.add_argument("--steps", type=int, default=160, help="steps kept after the burn-in")
     args = parser.parse_args()
     if args.steps < 2:
-        parser.error("--steps must be at least 2 (moves are differences of kept steps); "
-                     f"got {args.steps}.")
+        parser.error(
+            f"--steps must be at least 2 (moves are differences of kept steps); got {args.steps}."
+        )
 
     print(command_line())
     print(machine())
-    print(f"EfficientNet-Lite0, {OBJECTIVE}, {IMAGE_SIZE} px, {NUM_CHAINS} chains, seed 0, "
-          f"{args.burnin} burn-in steps, {args.steps} kept steps")
+    print(
+        f"EfficientNet-Lite0, {OBJECTIVE}, {IMAGE_SIZE} px, {NUM_CHAINS} chains, seed 0, "
+        f"{args.burnin} burn-in steps, {args.steps} kept steps"
+    )
     model = zoo.efficientnet_lite0()
-    headers = ["L", "step", "acc", "ess/1k", "rhat",
-               *(f"move b{b}" for b in range(mass.DEFAULT_NUM_BANDS)), "steps/sd", "ratio", "s"]
+    headers = [
+        "L",
+        "step",
+        "acc",
+        "ess/1k",
+        "rhat",
+        *(f"move b{b}" for b in range(mass.DEFAULT_NUM_BANDS)),
+        "steps/sd",
+        "ratio",
+        "s",
+    ]
     rows = []
     for leapfrog_steps in args.leapfrog_steps:
         rows.append(run(model, leapfrog_steps, args.burnin, args.steps))

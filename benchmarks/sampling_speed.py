@@ -11,6 +11,7 @@ images through the network (C·K), and with render_vis at batch C (aim: at most 
 The leapfrog cost is the slope of wall time in the number of kept samples (two runs that differ
 only in `num_results`), so tracing, the starts and the set-up cancel out.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,10 +28,18 @@ OBJECTIVE = objectives.channel("block6a_expand_activation", 301)
 
 def render_step_seconds(model, batch: int, steps: int) -> float:
     """Seconds per render_vis step at `batch` (after a warm-up call that compiles)."""
+
     def run() -> list:
         return samplevis.render_vis(
-            model, OBJECTIVE, param_f=lambda: param.image(SIZE, batch=batch), thresholds=(steps,),
-            seed=0, progress=False, relu_gradient_override=False)
+            model,
+            OBJECTIVE,
+            param_f=lambda: param.image(SIZE, batch=batch),
+            thresholds=(steps,),
+            seed=0,
+            progress=False,
+            relu_gradient_override=False,
+        )
+
     run()
     start = time.perf_counter()
     run()
@@ -39,13 +48,28 @@ def render_step_seconds(model, batch: int, steps: int) -> float:
 
 def sampling_seconds(model, chains: int, transforms: int, leapfrog: int, results: int) -> float:
     """Wall seconds of one `samplevis.render` run from prior starts, fixed step size."""
-    opts = dict(num_chains=chains, num_transforms=transforms, num_leapfrog_steps=leapfrog,
-                num_results=results, num_burnin_steps=0, num_steps_between_results=0,
-                adapt_step_size=False, init="prior", temperature=1e-3, step_size=1e-3,
-                block_steps=results)
+    opts = dict(
+        num_chains=chains,
+        num_transforms=transforms,
+        num_leapfrog_steps=leapfrog,
+        num_results=results,
+        num_burnin_steps=0,
+        num_steps_between_results=0,
+        adapt_step_size=False,
+        init="prior",
+        temperature=1e-3,
+        step_size=1e-3,
+        block_steps=results,
+    )
     start = time.perf_counter()
-    samplevis.render(model, OBJECTIVE, hmc_opts=opts, seed=0, progress=False,
-                     param_f=lambda: param.image(SIZE, batch=chains))
+    samplevis.render(
+        model,
+        OBJECTIVE,
+        hmc_opts=opts,
+        seed=0,
+        progress=False,
+        param_f=lambda: param.image(SIZE, batch=chains),
+    )
     return time.perf_counter() - start
 
 
@@ -65,20 +89,41 @@ def main() -> None:
     model = zoo.efficientnet_lite0()
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
-    print(f"EfficientNet-Lite0, {SIZE} px images (resized to 224 for the network), objective "
-          f"{OBJECTIVE.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step")
+    print(
+        f"EfficientNet-Lite0, {SIZE} px images (resized to 224 for the network), objective "
+        f"{OBJECTIVE.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step"
+    )
     ks = (1, 2, 3)
     render = {b: render_step_seconds(model, b, steps) for b in sorted({chains * k for k in ks})}
     rows = []
     for k in ks:
         leap = leapfrog_step_seconds(model, chains, k, leapfrog, extra)
         same_images = render[chains * k]
-        rows.append([k, chains * k, f"{1000 * leap:.0f}", f"{1000 * same_images:.0f}",
-                     f"{leap / same_images:.2f}", f"{1000 * render[chains]:.0f}",
-                     f"{leap / render[chains]:.2f}"])
-    print(format_table(
-        ["K transforms", "images/eval", "leapfrog ms", "render_vis ms (same images)",
-         "ratio", f"render_vis ms (batch {chains})", "ratio"], rows))
+        rows.append(
+            [
+                k,
+                chains * k,
+                f"{1000 * leap:.0f}",
+                f"{1000 * same_images:.0f}",
+                f"{leap / same_images:.2f}",
+                f"{1000 * render[chains]:.0f}",
+                f"{leap / render[chains]:.2f}",
+            ]
+        )
+    print(
+        format_table(
+            [
+                "K transforms",
+                "images/eval",
+                "leapfrog ms",
+                "render_vis ms (same images)",
+                "ratio",
+                f"render_vis ms (batch {chains})",
+                "ratio",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

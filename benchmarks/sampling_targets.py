@@ -60,29 +60,36 @@ SIZE = 128  # render's default image size
 PATTERN_LAYER = "block2b_add"
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
 # --quick: every code path in a few minutes; its figures mean nothing
-QUICK_OPTS = dict(optimize_steps=16, temperature_steps=10, num_burnin_steps=4,
-                  num_steps_between_results=0)
+QUICK_OPTS = dict(
+    optimize_steps=16, temperature_steps=10, num_burnin_steps=4, num_steps_between_results=0
+)
 
 
 def real_activation(model, obj, images: np.ndarray) -> np.ndarray:
     """The objective of each image [N, H, W, 3] on the network as it is, [N]."""
-    return np.concatenate([
-        objective_values(model, obj, tf.constant(images[i:i + 16], tf.float32)).numpy()
-        for i in range(0, len(images), 16)
-    ])
+    return np.concatenate(
+        [
+            objective_values(model, obj, tf.constant(images[i : i + 16], tf.float32)).numpy()
+            for i in range(0, len(images), 16)
+        ]
+    )
 
 
 def activations_of(model, obj, images: np.ndarray) -> np.ndarray:
     """[N, C, H, W, 3] -> [N, C]."""
     return real_activation(model, obj, images.reshape(-1, *images.shape[2:])).reshape(
-        images.shape[:2])
+        images.shape[:2]
+    )
 
 
 def pooled(model, images: np.ndarray) -> np.ndarray:
     """Spatially pooled features at PATTERN_LAYER of images [N, H, W, 3], [N, channels]."""
-    return np.concatenate([
-        metrics.pool(model.activations(images[i:i + 16], [PATTERN_LAYER])[PATTERN_LAYER])
-        for i in range(0, len(images), 16)])
+    return np.concatenate(
+        [
+            metrics.pool(model.activations(images[i : i + 16], [PATTERN_LAYER])[PATTERN_LAYER])
+            for i in range(0, len(images), 16)
+        ]
+    )
 
 
 def pattern_share(model, samples: np.ndarray, references: np.ndarray) -> float:
@@ -114,23 +121,34 @@ def settled(model, obj, result) -> list[str]:
     ess = np.nanmin([ess_per_chain(q) for q in quantities], axis=0)
     d = result.diagnostics
     divergent = sum(d.divergences) / max(1, d.num_steps * len(d.divergences))
-    return [" ".join(f"{r:.2f}" for r in rhat), " ".join(f"{e:.0f}" for e in ess),
-            " ".join(f"{a:.2f}" for a in d.accept_prob), f"{100 * divergent:.1f} %"]
+    return [
+        " ".join(f"{r:.2f}" for r in rhat),
+        " ".join(f"{e:.0f}" for e in ess),
+        " ".join(f"{a:.2f}" for a in d.accept_prob),
+        f"{100 * divergent:.1f} %",
+    ]
 
 
-def measure(model, spec: str, seed: int, long: int, quick: bool, grid: str | None
-            ) -> tuple[list[str], list[str]]:
+def measure(
+    model, spec: str, seed: int, long: int, quick: bool, grid: str | None
+) -> tuple[list[str], list[str]]:
     obj = objectives.as_objective(spec)
     opts = QUICK_OPTS if quick else {}
     start = time.perf_counter()
-    references = samplevis.render_vis(model, obj, param_f=lambda: param.image(SIZE, batch=4),
-                                      thresholds=(16,) if quick else (512,), seed=seed + 1000,
-                                      progress=False)[-1]
+    references = samplevis.render_vis(
+        model,
+        obj,
+        param_f=lambda: param.image(SIZE, batch=4),
+        thresholds=(16,) if quick else (512,),
+        seed=seed + 1000,
+        progress=False,
+    )[-1]
     optimize_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
-    default = samplevis.render(model, obj, hmc_opts=dict(num_results=DEFAULT_RESULTS, **opts),
-                               seed=seed, progress=False)
+    default = samplevis.render(
+        model, obj, hmc_opts=dict(num_results=DEFAULT_RESULTS, **opts), seed=seed, progress=False
+    )
     render_seconds = time.perf_counter() - start
     samples = default.images.transpose(1, 0, 2, 3, 4).reshape(-1, SIZE, SIZE, 3)
     if grid:
@@ -142,25 +160,40 @@ def measure(model, spec: str, seed: int, long: int, quick: bool, grid: str | Non
     distinct_references = metrics.distinct_images(references, references)
     pattern = pattern_share(model, default.images, references)
 
-    forty = samplevis.render(model, obj, hmc_opts=dict(num_results=SETTLED_RESULTS, **opts),
-                             seed=seed, progress=False)
+    forty = samplevis.render(
+        model, obj, hmc_opts=dict(num_results=SETTLED_RESULTS, **opts), seed=seed, progress=False
+    )
     long_share = math.nan
     if long:
-        burnin = opts.get("num_burnin_steps", samplevis.sampling.options.DEFAULTS[
-            "num_burnin_steps"])
-        longer = samplevis.render(model, obj, hmc_opts=dict(
-            opts, num_results=DEFAULT_RESULTS * long, num_burnin_steps=burnin * long),
-            seed=seed, progress=False)
+        burnin = opts.get(
+            "num_burnin_steps", samplevis.sampling.options.DEFAULTS["num_burnin_steps"]
+        )
+        longer = samplevis.render(
+            model,
+            obj,
+            hmc_opts=dict(opts, num_results=DEFAULT_RESULTS * long, num_burnin_steps=burnin * long),
+            seed=seed,
+            progress=False,
+        )
         long_share = gain_share(activations_of(model, obj, longer.images), a_star, floor)
     share = gain_share(activations, a_star, floor)
     phases = ", ".join(f"{k} {v:.0f}" for k, v in default.seconds.items())
-    quality = [spec, *settled(model, obj, forty), f"{share:.2f}",
-               "-" if math.isnan(long_share) else f"{long_share:.2f}"]
-    speed = [spec, f"{len(distinct)} of {len(samples)}", f"{pattern:.2f}",
-             f"{np.median(activations) / a_star:.2f}", f"{render_seconds / optimize_seconds:.2f}",
-             f"{render_seconds:.0f} ({phases})",
-             f"{60 * len(distinct) / render_seconds:.1f} / "
-             f"{60 * len(distinct_references) / optimize_seconds:.1f}"]
+    quality = [
+        spec,
+        *settled(model, obj, forty),
+        f"{share:.2f}",
+        "-" if math.isnan(long_share) else f"{long_share:.2f}",
+    ]
+    speed = [
+        spec,
+        f"{len(distinct)} of {len(samples)}",
+        f"{pattern:.2f}",
+        f"{np.median(activations) / a_star:.2f}",
+        f"{render_seconds / optimize_seconds:.2f}",
+        f"{render_seconds:.0f} ({phases})",
+        f"{60 * len(distinct) / render_seconds:.1f} / "
+        f"{60 * len(distinct_references) / optimize_seconds:.1f}",
+    ]
     return quality, speed
 
 
@@ -168,10 +201,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--channels", nargs="+", default=CHANNELS)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny settings that run every code path in minutes")
-    parser.add_argument("--long", type=int, default=0,
-                        help="also a run with K times the default's burn-in and samples")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny settings that run every code path in minutes"
+    )
+    parser.add_argument(
+        "--long",
+        type=int,
+        default=0,
+        help="also a run with K times the default's burn-in and samples",
+    )
     parser.add_argument("--grid", default=None, help="write the default runs' grids to PREFIX_*")
     args = parser.parse_args()
     print(command_line())
@@ -184,11 +222,27 @@ def main() -> None:
         speed.append(s)
         print(f"  measured {spec}", flush=True)
     print("Settled (40 draws a chain) and the share of the gain kept")
-    print(format_table(["objective", "rhat per chain", "ess per chain", "accept per chain",
-                        "divergent", "share", "long"], quality))
+    print(
+        format_table(
+            [
+                "objective",
+                "rhat per chain",
+                "ess per chain",
+                "accept per chain",
+                "divergent",
+                "share",
+                "long",
+            ],
+            quality,
+        )
+    )
     print("Diverse, high, fast (the default run, 10 draws a chain)")
-    print(format_table(["objective", "distinct", "pattern", "ratio", "time x",
-                        "seconds (phases)", "per min"], speed))
+    print(
+        format_table(
+            ["objective", "distinct", "pattern", "ratio", "time x", "seconds (phases)", "per min"],
+            speed,
+        )
+    )
     print(machine())
 
 

@@ -8,6 +8,7 @@ as a plain `tf.function` (what `render` runs) and with `jit_compile=True` (XLA),
 values. It also tries XLA with the standard transforms, which `render` applies, and prints why
 that fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,18 +29,24 @@ TEMPERATURE = 1e-3  # the order of the tuned T on this channel; it only scales t
 
 def value_and_gradient(energy):
     """state parts -> (log pi [C], gradient parts): one leapfrog step's network work."""
+
     def run(*state):
         with tf.GradientTape() as tape:
             tape.watch(state)
             log_prob = energy(*state)
         return log_prob, tape.gradient(log_prob, state)
+
     return run
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--chains", type=int, default=12,
-                        help="images per evaluation (12 = 4 chains x 3 views; default 12)")
+    parser.add_argument(
+        "--chains",
+        type=int,
+        default=12,
+        help="images per evaluation (12 = 4 chains x 3 views; default 12)",
+    )
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print(f"command: {command_line()}")
@@ -48,9 +55,17 @@ def main() -> None:
     image_param = param.image(SIZE, batch=args.chains)
     state = tuple(tf.constant(s) for s in image_param.init(tf.constant([0, 0], tf.int64)))
 
-    with_views = value_and_gradient(make_energy(
-        model, OBJECTIVE, image_param, TEMPERATURE, transforms=transform.standard_transforms,
-        num_transforms=1, seed=tf.constant([1, 2], tf.int32)))
+    with_views = value_and_gradient(
+        make_energy(
+            model,
+            OBJECTIVE,
+            image_param,
+            TEMPERATURE,
+            transforms=transform.standard_transforms,
+            num_transforms=1,
+            seed=tf.constant([1, 2], tf.int32),
+        )
+    )
     try:
         tf.function(with_views, jit_compile=True)(*state)
         print("XLA with the standard transforms: compiled")
@@ -62,16 +77,25 @@ def main() -> None:
     compiled = {"graph": tf.function(plain), "xla": tf.function(plain, jit_compile=True)}
     first = {name: fn(*state) for name, fn in compiled.items()}  # traces and compiles
     value_gap = float(np.max(np.abs(first["graph"][0] - first["xla"][0])))
-    gradient_gap = max(float(tf.norm(a - b) / tf.norm(a))
-                       for a, b in zip(first["graph"][1], first["xla"][1]))
+    gradient_gap = max(
+        float(tf.norm(a - b) / tf.norm(a)) for a, b in zip(first["graph"][1], first["xla"][1])
+    )
     medians = interleaved_medians(
-        {name: (lambda fn=fn: fn(*state)[0].numpy()) for name, fn in compiled.items()},
-        args.repeats)
-    print(f"EfficientNet-Lite0, {SIZE} px, {OBJECTIVE.name}, {args.chains} images, no transforms; "
-          f"largest log pi gap {value_gap:.2g}, gradient gap {gradient_gap:.2g} (relative)")
-    print(format_table(["compiled as", "ms per evaluation", "x graph"],
-                       [[name, f"{1000 * s:.0f}", f"{s / medians['graph']:.2f}"]
-                        for name, s in medians.items()]))
+        {name: (lambda fn=fn: fn(*state)[0].numpy()) for name, fn in compiled.items()}, args.repeats
+    )
+    print(
+        f"EfficientNet-Lite0, {SIZE} px, {OBJECTIVE.name}, {args.chains} images, no transforms; "
+        f"largest log pi gap {value_gap:.2g}, gradient gap {gradient_gap:.2g} (relative)"
+    )
+    print(
+        format_table(
+            ["compiled as", "ms per evaluation", "x graph"],
+            [
+                [name, f"{1000 * s:.0f}", f"{s / medians['graph']:.2f}"]
+                for name, s in medians.items()
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

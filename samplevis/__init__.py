@@ -11,6 +11,7 @@
 
 Submodules load on first use, so `import samplevis` stays light until TensorFlow is needed.
 """
+
 import importlib
 
 # Imported now, not on first use: the function shares its module's name, and importing the module

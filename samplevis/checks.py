@@ -141,8 +141,10 @@ def check_unit_range(images, slack: float = 0.0) -> np.ndarray:
     if not np.all(np.isfinite(images)):
         raise ValueError("images contain NaN or infinite values; give finite values in [0, 1].")
     if images.size and (images.min() < -slack or images.max() > 1.0 + slack):
-        raise ValueError(f"images must be in [0, 1], got values in [{images.min():g}, "
-                         f"{images.max():g}]; divide 8-bit images by 255.")
+        raise ValueError(
+            f"images must be in [0, 1], got values in [{images.min():g}, "
+            f"{images.max():g}]; divide 8-bit images by 255."
+        )
     return images
 
 

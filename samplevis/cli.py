@@ -1,11 +1,12 @@
 """The `samplevis` command: render, sample, layers, gallery, atlas.
 
-    samplevis layers --model efficientnet_lite0
-    samplevis render --objective block5c_add:12 --steps 256 --out out/
-    samplevis sample --objective block6a_expand_activation:301 --num-results 10 --out out/
-    samplevis gallery out/
-    samplevis atlas --layers block3a_expand_activation --out atlas/
+samplevis layers --model efficientnet_lite0
+samplevis render --objective block5c_add:12 --steps 256 --out out/
+samplevis sample --objective block6a_expand_activation:301 --num-results 10 --out out/
+samplevis gallery out/
+samplevis atlas --layers block3a_expand_activation --out atlas/
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,116 +86,202 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p, objective=True):
         p.set_defaults(command_parser=p)  # for error messages in its flags
         # dest "spec": the option of zoo.load, whose errors then name this flag
-        p.add_argument("--model", dest="spec", default=DEFAULT_MODEL,
-                       help="zoo or Keras application name, .keras or .h5 file, or "
-                            "module:function or file.py:function returning a model (default "
-                            "%(default)s, offline)")
+        p.add_argument(
+            "--model",
+            dest="spec",
+            default=DEFAULT_MODEL,
+            help="zoo or Keras application name, .keras or .h5 file, or "
+            "module:function or file.py:function returning a model (default "
+            "%(default)s, offline)",
+        )
         if objective:
-            p.add_argument("--objective", required=True,
-                           help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`)")
+            p.add_argument(
+                "--objective",
+                required=True,
+                help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`)",
+            )
             p.add_argument("--out", default="out", help="output folder (default: %(default)s)")
-            p.add_argument("--seed", type=int, default=SEED,
-                           help="same seed and options, same images (default %(default)s)")
+            p.add_argument(
+                "--seed",
+                type=int,
+                default=SEED,
+                help="same seed and options, same images (default %(default)s)",
+            )
             p.add_argument("--quiet", action="store_true", help="no progress bar")
-            p.add_argument("--log-dir", metavar="DIR",
-                           help="also write a TensorBoard log to DIR (created if missing); view "
-                                "it with `tensorboard --logdir DIR` (pip install tensorboard)")
-        p.add_argument("--verbose", action="store_true",
-                       help="show TensorFlow's start-up log and C++ messages (CUDA probing, "
-                            "oneDNN notices), hidden otherwise")
+            p.add_argument(
+                "--log-dir",
+                metavar="DIR",
+                help="also write a TensorBoard log to DIR (created if missing); view "
+                "it with `tensorboard --logdir DIR` (pip install tensorboard)",
+            )
+        p.add_argument(
+            "--verbose",
+            action="store_true",
+            help="show TensorFlow's start-up log and C++ messages (CUDA probing, "
+            "oneDNN notices), hidden otherwise",
+        )
 
     p = sub.add_parser(
-        "layers", help="list the layers of a model and their channel counts",
+        "layers",
+        help="list the layers of a model and their channel counts",
         description="List the layers of --model that objectives can name: layer name, type, "
-                    "output shape and channel count (an objective's channel runs from 0 to the "
-                    "count - 1).")
+        "output shape and channel count (an objective's channel runs from 0 to the "
+        "count - 1).",
+    )
     common(p, objective=False)
     p.set_defaults(func=layers.run)
 
     p = sub.add_parser(
-        "render", help="optimize images for an objective and write PNGs",
+        "render",
+        help="optimize images for an objective and write PNGs",
         description="Optimize images for an objective by gradient ascent (FFT, colour-"
-                    "decorrelated images seen through random transforms) and write "
-                    "<objective>_<step>_<i>.png to --out at every threshold.")
+        "decorrelated images seen through random transforms) and write "
+        "<objective>_<step>_<i>.png to --out at every threshold.",
+    )
     common(p)
-    p.add_argument("--steps", type=_positive_int,
-                   default=FromLibrary(lambda: _render_vis_default("thresholds")[-1]),
-                   help="optimization steps (default %(default)s)")
-    p.add_argument("--thresholds", type=_positive_int, nargs="+",
-                   help="write images at these steps; the run ends at the largest, and --steps is "
-                        "then ignored (default: at --steps only)")
-    p.add_argument("--size", type=_positive_int, default=options.DEFAULT_IMAGE_SIZE,
-                   help="image size in pixels (default %(default)s)")
-    p.add_argument("--batch", type=_positive_int,
-                   default=inspect.signature(param.image).parameters["batch"].default,
-                   help="images rendered at once, each from its own start (default %(default)s)")
-    p.add_argument("--learning-rate", type=_positive_number, default=FromLibrary(_learning_rate),
-                   help="Adam's learning rate (default %(default)s)")
-    p.add_argument("--no-transforms", dest="transforms", action="store_false",
-                   help="optimize the image as the network sees it, without the random "
-                        "transforms (a 12 px grey border, shifts of up to 12 px, scale and "
-                        "rotation: much of a small image)")
+    p.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=FromLibrary(lambda: _render_vis_default("thresholds")[-1]),
+        help="optimization steps (default %(default)s)",
+    )
+    p.add_argument(
+        "--thresholds",
+        type=_positive_int,
+        nargs="+",
+        help="write images at these steps; the run ends at the largest, and --steps is "
+        "then ignored (default: at --steps only)",
+    )
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        default=options.DEFAULT_IMAGE_SIZE,
+        help="image size in pixels (default %(default)s)",
+    )
+    p.add_argument(
+        "--batch",
+        type=_positive_int,
+        default=inspect.signature(param.image).parameters["batch"].default,
+        help="images rendered at once, each from its own start (default %(default)s)",
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=_positive_number,
+        default=FromLibrary(_learning_rate),
+        help="Adam's learning rate (default %(default)s)",
+    )
+    p.add_argument(
+        "--no-transforms",
+        dest="transforms",
+        action="store_false",
+        help="optimize the image as the network sees it, without the random "
+        "transforms (a 12 px grey border, shifts of up to 12 px, scale and "
+        "rotation: much of a small image)",
+    )
     p.set_defaults(func=render.run)
 
     p = sub.add_parser(
-        "sample", help="draw diverse high-activation images with HMC",
+        "sample",
+        help="draw diverse high-activation images with HMC",
         description="Draw diverse high-activation images with HMC, from chains started at "
-                    "optimized images. Writes to --out: sample_chain<c>_<i>.png for every sample, "
-                    "samples.gif (the chains side by side), std.png (per-pixel standard deviation "
-                    "across each chain's samples: bright where the unit lets the image vary), "
-                    "starts.png, diagnostics.json and, with matplotlib (samplevis[plot]), "
-                    "trace.png (the activation per chain over tuning, burn-in and sampling).")
+        "optimized images. Writes to --out: sample_chain<c>_<i>.png for every sample, "
+        "samples.gif (the chains side by side), std.png (per-pixel standard deviation "
+        "across each chain's samples: bright where the unit lets the image vary), "
+        "starts.png, diagnostics.json and, with matplotlib (samplevis[plot]), "
+        "trace.png (the activation per chain over tuning, burn-in and sampling).",
+    )
     common(p)
     _add_hmc_opts(p, options)
-    p.add_argument("--size", type=_positive_int, default=options.DEFAULT_IMAGE_SIZE,
-                   help="image size in pixels (default %(default)s)")
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        default=options.DEFAULT_IMAGE_SIZE,
+        help="image size in pixels (default %(default)s)",
+    )
     p.set_defaults(func=sample.run)
 
     atlas = inspect.signature(samplevis.atlas).parameters
     p = sub.add_parser(
-        "atlas", help="render every channel of layers into a browsable, resumable atlas",
+        "atlas",
+        help="render every channel of layers into a browsable, resumable atlas",
         description="Render every channel (or --channels) of --layers, --batch channels at a "
-                    "time, and write OUT/LAYER/CHANNEL.png, OUT/atlas.json (per channel: the "
-                    "objective reached, steps, seed, files, seconds) and OUT/index.html, a page "
-                    "to browse them (no server needed). A rerun skips the channels written "
-                    "already; Ctrl-C keeps those finished. --ray renders on a Ray cluster "
-                    "(pip install 'samplevis[ray]').")
+        "time, and write OUT/LAYER/CHANNEL.png, OUT/atlas.json (per channel: the "
+        "objective reached, steps, seed, files, seconds) and OUT/index.html, a page "
+        "to browse them (no server needed). A rerun skips the channels written "
+        "already; Ctrl-C keeps those finished. --ray renders on a Ray cluster "
+        "(pip install 'samplevis[ray]').",
+    )
     common(p, objective=False)
-    p.add_argument("--layers", nargs="+", required=True, metavar="LAYER",
-                   help="layer names, or all: every activation layer (see `samplevis layers`)")
-    p.add_argument("--channels", help="channels of every layer, e.g. 0-63 or 0-7,12 "
-                                      "(default: all)")
-    p.add_argument("--steps", type=_positive_int, default=atlas["steps"].default,
-                   help="optimization steps (default %(default)s)")
-    p.add_argument("--size", type=_positive_int, default=atlas["size"].default,
-                   help="image size in pixels (default %(default)s)")
-    p.add_argument("--batch", type=_positive_int, default=atlas["batch"].default,
-                   help="channels rendered at once (default %(default)s)")
-    p.add_argument("--samples", type=int, default=atlas["samples"].default,
-                   help="HMC samples per channel, written as CHANNEL_samples.gif and a strip "
-                        "CHANNEL_samples.png (default %(default)s: none; each channel then takes "
-                        "minutes)")
-    p.add_argument("--seed", type=int, default=atlas["seed"].default,
-                   help="same seed and options, same images (default %(default)s)")
-    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
-                   help="render on Ray: alone, a local cluster; with ADDRESS (auto, "
-                        "ray://HEAD:10001) a running one, whose nodes must have samplevis and "
-                        "the model")
-    p.add_argument("--workers", type=_positive_int,
-                   help="Ray workers, each loading the model once (default: one per CPU, or "
-                        "per GPU with --gpus-per-worker)")
+    p.add_argument(
+        "--layers",
+        nargs="+",
+        required=True,
+        metavar="LAYER",
+        help="layer names, or all: every activation layer (see `samplevis layers`)",
+    )
+    p.add_argument("--channels", help="channels of every layer, e.g. 0-63 or 0-7,12 (default: all)")
+    p.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=atlas["steps"].default,
+        help="optimization steps (default %(default)s)",
+    )
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        default=atlas["size"].default,
+        help="image size in pixels (default %(default)s)",
+    )
+    p.add_argument(
+        "--batch",
+        type=_positive_int,
+        default=atlas["batch"].default,
+        help="channels rendered at once (default %(default)s)",
+    )
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=atlas["samples"].default,
+        help="HMC samples per channel, written as CHANNEL_samples.gif and a strip "
+        "CHANNEL_samples.png (default %(default)s: none; each channel then takes "
+        "minutes)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=atlas["seed"].default,
+        help="same seed and options, same images (default %(default)s)",
+    )
+    p.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="render on Ray: alone, a local cluster; with ADDRESS (auto, "
+        "ray://HEAD:10001) a running one, whose nodes must have samplevis and "
+        "the model",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="Ray workers, each loading the model once (default: one per CPU, or "
+        "per GPU with --gpus-per-worker)",
+    )
     p.add_argument("--gpus-per-worker", type=float, help="GPUs per Ray worker, e.g. 1")
-    p.add_argument("--out", default=atlas["out"].default,
-                   help="output folder (default: %(default)s)")
+    p.add_argument(
+        "--out", default=atlas["out"].default, help="output folder (default: %(default)s)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=atlas_command.run)
 
     p = sub.add_parser(
-        "gallery", help="write index.html showing every PNG and GIF in a folder",
+        "gallery",
+        help="write index.html showing every PNG and GIF in a folder",
         description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
-                    "that `samplevis sample` wrote shows as a section: the objective, what the "
-                    "samples kept and the MCMC diagnostics, the starts, the GIF and the std map, "
-                    "then a row of samples per chain.")
+        "that `samplevis sample` wrote shows as a section: the objective, what the "
+        "samples kept and the MCMC diagnostics, the starts, the GIF and the std map, "
+        "then a row of samples per chain.",
+    )
     p.add_argument("folder")
     p.set_defaults(command_parser=p)
     p.set_defaults(func=gallery.run)
@@ -210,24 +297,39 @@ def _add_hmc_opts(p: argparse.ArgumentParser, options) -> None:
         dest, flag = sample.HMC_OPTS + name, "--" + name.replace("_", "-")
         text = option.help.replace("%", "%%")
         if name == "num_chains":  # render needs no count, but --init and the images here do
-            text, option = "chains, each from its own start", options.Option(
-                options.DEFAULT_NUM_CHAINS, "", int)
+            text, option = (
+                "chains, each from its own start",
+                options.Option(options.DEFAULT_NUM_CHAINS, "", int),
+            )
         if name == "init":  # files on the command line, images in Python
             action = p.add_argument(
-                flag, dest=dest, nargs="+", metavar="optimize|prior|IMAGE",
+                flag,
+                dest=dest,
+                nargs="+",
+                metavar="optimize|prior|IMAGE",
                 help="where the chains start: optimize (default: images optimized for the "
-                     "objective), prior (needs {hmc_opts.temperature}), or image files: one that "
-                     "every chain starts from, or one per chain, cropped to their centre square "
-                     "and resized to --size")
+                "objective), prior (needs {hmc_opts.temperature}), or image files: one that "
+                "every chain starts from, or one per chain, cropped to their centre square "
+                "and resized to --size",
+            )
         elif option.kind is bool:  # a switch away from the default
             action = p.add_argument(
-                "--no-" + flag[2:] if option.default else flag, dest=dest,
-                action="store_const", const=not option.default, default=option.default,
-                help=f"turn off: {text}" if option.default else text)
+                "--no-" + flag[2:] if option.default else flag,
+                dest=dest,
+                action="store_const",
+                const=not option.default,
+                default=option.default,
+                help=f"turn off: {text}" if option.default else text,
+            )
         else:
             action = p.add_argument(
-                flag, dest=dest, type=option.kind, default=option.default, metavar=name.upper(),
-                help=text + ("" if option.default is None else " (default %(default)s)"))
+                flag,
+                dest=dest,
+                type=option.kind,
+                default=option.default,
+                metavar=name.upper(),
+                help=text + ("" if option.default is None else " (default %(default)s)"),
+            )
         added.append(action)
     spell = flag_spelling(p)
     for action in added:
@@ -310,8 +412,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     args, extras = parser.parse_known_args(argv)
     if extras:
         command = getattr(args, "command_parser", parser)
-        known = [flag for action in command._actions for flag in action.option_strings
-                 if flag.startswith("--")]  # argparse keeps its actions here; no public view
+        known = [
+            flag
+            for action in command._actions
+            for flag in action.option_strings
+            if flag.startswith("--")
+        ]  # argparse keeps its actions here; no public view
         guesses = {}
         for extra in extras:
             flag = extra.partition("=")[0]

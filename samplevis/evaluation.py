@@ -1,5 +1,6 @@
 """The objective's value of images: the model's features of (a view of) the images, read by
 the objective. What rendering maximizes and sampling's energy is built on."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,9 +11,14 @@ from samplevis import objectives as objectives_lib
 from samplevis.models import INPUT, Model
 
 
-def objective_of(model: Model, objective: objectives_lib.Objective, images: tf.Tensor,
-                 seen: tf.Tensor, redirect_relu: bool = False,
-                 params: tuple | None = None) -> tf.Tensor:
+def objective_of(
+    model: Model,
+    objective: objectives_lib.Objective,
+    images: tf.Tensor,
+    seen: tf.Tensor,
+    redirect_relu: bool = False,
+    params: tuple | None = None,
+) -> tf.Tensor:
     """The objective of each image, shape [B].
 
     Args:
@@ -25,8 +31,12 @@ def objective_of(model: Model, objective: objectives_lib.Objective, images: tf.T
     return objective_from_features(objective, images, features, params)
 
 
-def objective_from_features(objective: objectives_lib.Objective, images: tf.Tensor,
-                            features: dict, params: tuple | None = None) -> tf.Tensor:
+def objective_from_features(
+    objective: objectives_lib.Objective,
+    images: tf.Tensor,
+    features: dict,
+    params: tuple | None = None,
+) -> tf.Tensor:
     """The objective of each image, shape [B], given {layer: activations [B, ...]} of a view of
     `images` (float [B, H, W, 3] in [0, 1], what `T("input")` reads)."""
 
@@ -35,20 +45,30 @@ def objective_from_features(objective: objectives_lib.Objective, images: tf.Tens
             return images
         if name not in features:  # only the declared layers were computed
             declared = ", ".join(repr(n) for n in sorted(objective.layers | {name}))
-            raise ValueError(f"objective {objective.name} reads layer {name!r} but does not "
-                             f"declare it; build it as Objective(fn, frozenset({{{declared}}})).")
+            raise ValueError(
+                f"objective {objective.name} reads layer {name!r} but does not "
+                f"declare it; build it as Objective(fn, frozenset({{{declared}}}))."
+            )
         return features[name]
 
     values = tf.convert_to_tensor(objective(lookup, params), tf.float32)
     if values.shape.rank not in (None, 0, 1):
-        raise ValueError(f"objective {objective.name} gives shape {tuple(values.shape)}; it must "
-                         "give one value per image, shape [B] (reduce over the other axes).")
+        raise ValueError(
+            f"objective {objective.name} gives shape {tuple(values.shape)}; it must "
+            "give one value per image, shape [B] (reduce over the other axes)."
+        )
     return tf.broadcast_to(values, [tf.shape(images)[0]])
 
 
-def objective_values(model: Model, objective: objectives_lib.Objective, images: tf.Tensor,
-                     transform: Callable | None = None, seed: tf.Tensor | None = None,
-                     redirect_relu: bool = False, params: tuple | None = None) -> tf.Tensor:
+def objective_values(
+    model: Model,
+    objective: objectives_lib.Objective,
+    images: tf.Tensor,
+    transform: Callable | None = None,
+    seed: tf.Tensor | None = None,
+    redirect_relu: bool = False,
+    params: tuple | None = None,
+) -> tf.Tensor:
     """The objective of each image, shape [B]: images (float [B, H, W, 3] in [0, 1]) are
     transformed with `transform(images, seed)` if given, then passed through the model."""
     seen = images if transform is None else transform(images, seed)

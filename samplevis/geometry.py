@@ -9,6 +9,7 @@ Layers without a window (activations, normalization, merges, reshapes, upsamplin
 size from Keras's own `compute_output_shape`; where that cannot say, the size is unknown and
 nothing downstream of it is checked.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -35,8 +36,9 @@ class _Empty(Exception):
         self.found = found
 
 
-def first_empty_output(inputs: Sequence, outputs: Sequence, height: int,
-                       width: int) -> EmptyOutput | None:
+def first_empty_output(
+    inputs: Sequence, outputs: Sequence, height: int, width: int
+) -> EmptyOutput | None:
     """The first layer on a path from `inputs` (Keras tensors [B, H, W, C] of a functional model)
     to `outputs` that would output no pixels when the inputs are `height` x `width` px; None when
     every layer on those paths gets at least one pixel (or its size cannot be known)."""
@@ -47,11 +49,13 @@ def first_empty_output(inputs: Sequence, outputs: Sequence, height: int,
     return None
 
 
-def smallest_fitting(fits: Callable[[int, int], bool], height: int,
-                     width: int) -> tuple[int, int] | None:
+def smallest_fitting(
+    fits: Callable[[int, int], bool], height: int, width: int
+) -> tuple[int, int] | None:
     """The smallest (H, W) px with `fits(H, W)`, searched one side at a time with the other side
     at LARGEST_SIDE (every layer's output grows with its input); None if nothing up to that fits.
     `height` x `width` is a size that does not fit."""
+
     def side(fits_side: Callable[[int], bool], low: int) -> int | None:
         high = max(2 * low, 1)
         while not fits_side(high):
@@ -79,8 +83,9 @@ def _window(layer) -> tuple[tuple, tuple, tuple, str, str] | None:
 
     if getattr(layer, "data_format", "channels_last") != "channels_last":
         return None
-    if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
-                          keras.layers.SeparableConv2D)):
+    if isinstance(
+        layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
+    ):
         size, dilation, what = tuple(layer.kernel_size), tuple(layer.dilation_rate), "kernel"
     elif isinstance(layer, (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)):
         size, dilation, what = tuple(layer.pool_size), (1, 1), "pool"
@@ -161,8 +166,13 @@ class _Walk:
             out = _through_window(received[0], window) if window else _padded(layer, received[0])
             if out is not None:
                 if min(out) < 1:
-                    raise _Empty(EmptyOutput(layer.name, window[-1] if window else
-                                             f"cropping {layer.cropping}", received[0]))
+                    raise _Empty(
+                        EmptyOutput(
+                            layer.name,
+                            window[-1] if window else f"cropping {layer.cropping}",
+                            received[0],
+                        )
+                    )
                 return out
         nested = _nested_outputs(layer)
         if nested is not None:

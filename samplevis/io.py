@@ -4,6 +4,7 @@ image files.
 Every file is written whole or not at all: the bytes go to a temporary file in the same directory,
 which then replaces the target in one step, so an interrupted run never leaves a truncated file.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,8 +29,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
     path = _as_path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"{path} is a folder; give a file path inside it, e.g. "
-                                f"{path / ('image' + (path.suffix or '.png'))}.")
+        raise IsADirectoryError(
+            f"{path} is a folder; give a file path inside it, e.g. "
+            f"{path / ('image' + (path.suffix or '.png'))}."
+        )
     _make_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
@@ -45,8 +48,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def _as_path(path: object) -> Path:
     """`path` as a Path; anything else is most likely the data given first (Lucid's order)."""
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"the file path comes first, then the data, e.g. save_png('a.png', image); "
-                        f"got a {type(path).__name__} as the path.")
+        raise TypeError(
+            f"the file path comes first, then the data, e.g. save_png('a.png', image); "
+            f"got a {type(path).__name__} as the path."
+        )
     return Path(path)
 
 
@@ -56,8 +61,10 @@ def _make_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         in_the_way = next(p for p in [folder, *folder.parents] if p.exists() and not p.is_dir())
-        raise NotADirectoryError(f"cannot write into {folder}: {in_the_way} is a file, not a "
-                                 "folder. Choose another folder.") from None
+        raise NotADirectoryError(
+            f"cannot write into {folder}: {in_the_way} is a file, not a "
+            "folder. Choose another folder."
+        ) from None
 
 
 def _check_suffix(path: str | os.PathLike, suffix: str, *others: str) -> None:
@@ -65,8 +72,10 @@ def _check_suffix(path: str | os.PathLike, suffix: str, *others: str) -> None:
     or one of `others`)."""
     path = _as_path(path)
     if path.suffix.lower() not in (suffix, *others):
-        raise ValueError(f"this writes {suffix[1:].upper()} data; name the file with {suffix}, "
-                         f"e.g. {path.with_suffix(suffix)}; got {path}.")
+        raise ValueError(
+            f"this writes {suffix[1:].upper()} data; name the file with {suffix}, "
+            f"e.g. {path.with_suffix(suffix)}; got {path}."
+        )
 
 
 def _umask() -> int:
@@ -91,15 +100,18 @@ def to_uint8(image) -> np.ndarray:
     low, high = (image.min(), image.max()) if image.size else (0, 0)
     if np.issubdtype(image.dtype, np.integer):
         if low < 0 or high > 255:
-            raise ValueError(f"integer images hold 0..255; these reach [{low}, {high}]. "
-                             "Nothing was written.")
+            raise ValueError(
+                f"integer images hold 0..255; these reach [{low}, {high}]. Nothing was written."
+            )
         return image.astype(np.uint8)
     if not np.all(np.isfinite(image)):
         raise ValueError("image contains NaN or infinite values; nothing was written.")
     if low < -RESAMPLING_SLACK or high > 1.0 + RESAMPLING_SLACK:  # clipping would hide them
-        raise ValueError(f"float images are in [0, 1]; these reach [{low:g}, {high:g}]. Divide "
-                         "8-bit values by 255, or map [-1, 1] with (x + 1) / 2. Nothing was "
-                         "written.")
+        raise ValueError(
+            f"float images are in [0, 1]; these reach [{low:g}, {high:g}]. Divide "
+            "8-bit values by 255, or map [-1, 1] with (x + 1) / 2. Nothing was "
+            "written."
+        )
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
@@ -137,8 +149,9 @@ def save_png(path: str | os.PathLike, image) -> Path:
 def grid(images, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
     """Tile images [N, H, W, 3] into one image, `ncols` per row (default: about square)."""
     if ncols is not None and not (is_int(ncols) and ncols >= 1):
-        raise ValueError(f"ncols is the number of images per row, an int >= 1 or None; got "
-                         f"{ncols!r}.")
+        raise ValueError(
+            f"ncols is the number of images per row, an int >= 1 or None; got {ncols!r}."
+        )
     if not (is_int(pad) and pad >= 0):
         raise ValueError(f"pad is the gap between images in px, an int >= 0; got {pad!r}.")
     images = np.asarray(images)
@@ -153,7 +166,7 @@ def grid(images, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0)
     for i, image in enumerate(images):
         r, col = divmod(i, ncols)
         top, left = pad + r * (h + pad), pad + col * (w + pad)
-        out[top:top + h, left:left + w] = image
+        out[top : top + h, left : left + w] = image
     return out
 
 
@@ -165,8 +178,10 @@ def save_grid(path: str | os.PathLike, images, ncols: int | None = None, pad: in
 def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> list[Path]:
     """Write images [N, H, W, 3] as `prefix_000.png`, … in `directory`; returns the paths."""
     if not isinstance(prefix, str) or any(sep and sep in prefix for sep in (os.sep, os.altsep)):
-        raise ValueError(f"prefix starts each file name and cannot hold a folder; got {prefix!r}. "
-                         "Give the folder as `directory`.")
+        raise ValueError(
+            f"prefix starts each file name and cannot hold a folder; got {prefix!r}. "
+            "Give the folder as `directory`."
+        )
     directory = _as_path(directory)
     _make_folder(directory)
     images = np.asarray(images)
@@ -199,14 +214,15 @@ def load_images(paths: str | os.PathLike | Sequence[str | os.PathLike], size: in
             raise TypeError(f"load_images takes file paths; got a {type(path).__name__}.")
         try:
             with Image.open(path) as image:
-                square = ImageOps.fit(image.convert("RGB"), (size, size),
-                                      Image.Resampling.LANCZOS)
+                square = ImageOps.fit(image.convert("RGB"), (size, size), Image.Resampling.LANCZOS)
         except FileNotFoundError:
             raise FileNotFoundError(f"no image file {str(path)!r}.") from None
         except OSError as err:  # not an image, a truncated one, a folder, no permission
             why = "" if isinstance(err, UnidentifiedImageError) else f" ({err})"
-            raise ValueError(f"cannot read {str(path)!r} as an image{why}; give a PNG, JPEG or "
-                             "another format Pillow reads.") from None
+            raise ValueError(
+                f"cannot read {str(path)!r} as an image{why}; give a PNG, JPEG or "
+                "another format Pillow reads."
+            ) from None
         images.append(np.asarray(square, np.float32) / 255.0)
     if not images:
         raise ValueError("load_images needs at least one path.")
@@ -222,14 +238,16 @@ def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -
 
     _check_suffix(path, ".gif")
     if not (is_int(loop) and loop >= 0):
-        raise ValueError(f"loop is how many times the GIF plays, an int >= 0 (0: forever); got "
-                         f"{loop!r}.")
+        raise ValueError(
+            f"loop is how many times the GIF plays, an int >= 0 (0: forever); got {loop!r}."
+        )
     if not is_number(fps) or fps <= 0:
         raise ValueError(f"fps must be a number of frames per second > 0; got {fps!r}.")
     frames = to_uint8(np.asarray(frames))
     if frames.ndim != 4 or frames.shape[-1] not in (1, 3):
-        raise ValueError(f"save_gif takes frames [T, H, W, 3] or [T, H, W, 1]; got shape "
-                         f"{frames.shape}.")
+        raise ValueError(
+            f"save_gif takes frames [T, H, W, 3] or [T, H, W, 1]; got shape {frames.shape}."
+        )
     if frames.shape[-1] == 1:
         frames = frames[..., 0]  # grey frames: the GIF writer takes them without a colour axis
     data = iio.imwrite("<bytes>", frames, extension=".gif", duration=1000.0 / fps, loop=loop)
@@ -289,38 +307,56 @@ GALLERY_STYLE = (
 
 
 def _is_pair(entry: object) -> bool:
-    return (isinstance(entry, (tuple, list)) and len(entry) == 2
-            and all(isinstance(part, str) for part in entry))
+    return (
+        isinstance(entry, (tuple, list))
+        and len(entry) == 2
+        and all(isinstance(part, str) for part in entry)
+    )
 
 
 def _figure(caption: str, src: str) -> str:
-    return (f'<figure><img src="{html.escape(quote(src))}" alt="{html.escape(caption)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img src="{html.escape(quote(src))}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def _section_html(section: GallerySection) -> str:
     lines = "".join(f"<p>{html.escape(line)}</p>" for line in section.lines)
-    rows = "".join(f"<div>{''.join(_figure(*pair) for pair in row)}</div>"
-                   for row in section.rows)
+    rows = "".join(f"<div>{''.join(_figure(*pair) for pair in row)}</div>" for row in section.rows)
     return f"<section><h2>{html.escape(section.heading)}</h2>{lines}{rows}</section>"
 
 
-def save_gallery(path: str | os.PathLike, entries: Sequence[tuple[str, str] | GallerySection],
-                 title: str = "samplevis gallery") -> Path:
+def save_gallery(
+    path: str | os.PathLike,
+    entries: Sequence[tuple[str, str] | GallerySection],
+    title: str = "samplevis gallery",
+) -> Path:
     """Write an HTML page (a .html or .htm path) showing, in order, (caption, image file relative
     to the page) pairs of strings as thumbnails and `GallerySection`s, atomically.
 
     File names are URL-quoted, so '#', '?' and '%' in them still resolve."""
     _check_suffix(path, ".html", ".htm")
     entries = list(entries)
-    bad = [e for e in entries if not (_is_pair(e) or (
-        isinstance(e, GallerySection) and isinstance(e.heading, str)
-        and all(isinstance(line, str) for line in e.lines)
-        and all(_is_pair(pair) for row in e.rows for pair in row)))]
+    bad = [
+        e
+        for e in entries
+        if not (
+            _is_pair(e)
+            or (
+                isinstance(e, GallerySection)
+                and isinstance(e.heading, str)
+                and all(isinstance(line, str) for line in e.lines)
+                and all(_is_pair(pair) for row in e.rows for pair in row)
+            )
+        )
+    ]
     if bad:
-        raise ValueError(f"gallery entries are (caption, image file) pairs of strings, e.g. "
-                         f"('chain 0', 'sample_000.png'), or GallerySections of such pairs; got "
-                         f"{bad[0]!r}.")
+        raise ValueError(
+            f"gallery entries are (caption, image file) pairs of strings, e.g. "
+            f"('chain 0', 'sample_000.png'), or GallerySections of such pairs; got "
+            f"{bad[0]!r}."
+        )
     body = "\n".join(
         _section_html(e) if isinstance(e, GallerySection) else _figure(*e) for e in entries
     )
@@ -443,13 +479,19 @@ def _count(n: int, noun: str) -> str:
 def _atlas_section(layer: str, count: int | None, shown: int) -> str:
     of = f" of {count}" if count else ""
     plural = "" if (count or shown) == 1 else "s"
-    return (f'<section id="layer-{html.escape(quote(layer))}"><h2>{html.escape(layer)} '
-            f"<small>({shown}{of} channel{plural})</small></h2>"
-            f'<div class="grid" data-layer="{html.escape(layer)}"></div></section>')
+    return (
+        f'<section id="layer-{html.escape(quote(layer))}"><h2>{html.escape(layer)} '
+        f"<small>({shown}{of} channel{plural})</small></h2>"
+        f'<div class="grid" data-layer="{html.escape(layer)}"></div></section>'
+    )
 
 
-def save_atlas_page(path: str | os.PathLike, entries: Sequence[Mapping],
-                    layers: Mapping[str, int | None], title: str = "samplevis atlas") -> Path:
+def save_atlas_page(
+    path: str | os.PathLike,
+    entries: Sequence[Mapping],
+    layers: Mapping[str, int | None],
+    title: str = "samplevis atlas",
+) -> Path:
     """Write an atlas page (a .html path), atomically: a section per layer of `layers` ({name:
     channel count}, in page order) with a labelled thumbnail per entry; clicking one shows it
     large with its other files and numbers. A section's thumbnails are made as it nears the
@@ -460,20 +502,33 @@ def save_atlas_page(path: str | os.PathLike, entries: Sequence[Mapping],
     (paths relative to the page, the channel's image first).
     """
     _check_suffix(path, ".html", ".htm")
-    bad = [e for e in entries if not (isinstance(e, Mapping) and isinstance(e.get("layer"), str)
-                                      and is_int(e.get("channel")) and e.get("files")
-                                      and all(isinstance(f, str) for f in e["files"]))]
+    bad = [
+        e
+        for e in entries
+        if not (
+            isinstance(e, Mapping)
+            and isinstance(e.get("layer"), str)
+            and is_int(e.get("channel"))
+            and e.get("files")
+            and all(isinstance(f, str) for f in e["files"])
+        )
+    ]
     if bad:
-        raise ValueError(f"atlas entries are dicts with 'layer', 'channel' and 'files' (image "
-                         f"first); got {bad[0]!r}.")
+        raise ValueError(
+            f"atlas entries are dicts with 'layer', 'channel' and 'files' (image "
+            f"first); got {bad[0]!r}."
+        )
     by_layer: dict[str, list] = {layer: [] for layer in layers}
     for entry in entries:
         by_layer.setdefault(entry["layer"], []).append(entry)
     by_layer = {layer: found for layer, found in by_layer.items() if found}
-    nav = "".join(f'<a href="#layer-{html.escape(quote(layer))}">{html.escape(layer)}</a>'
-                  for layer in by_layer)
-    sections = "\n".join(_atlas_section(layer, layers.get(layer), len(found))
-                         for layer, found in by_layer.items())
+    nav = "".join(
+        f'<a href="#layer-{html.escape(quote(layer))}">{html.escape(layer)}</a>'
+        for layer in by_layer
+    )
+    sections = "\n".join(
+        _atlas_section(layer, layers.get(layer), len(found)) for layer, found in by_layer.items()
+    )
     data = json.dumps(_plain(list(entries)), allow_nan=False).replace("</", "<\\/")
     page = (
         "<!doctype html>\n<html><head><meta charset='utf-8'>"

@@ -19,12 +19,17 @@ NUM_CLASSES = 1000
 @functools.lru_cache(maxsize=1)
 def imagenet_labels() -> tuple[str, ...]:
     """All 1000 class names; ``imagenet_labels()[i]`` names class index ``i``."""
-    text = resources.files("samplevis").joinpath("data", "imagenet_labels.txt").read_text(
-        encoding="utf-8")
+    text = (
+        resources.files("samplevis")
+        .joinpath("data", "imagenet_labels.txt")
+        .read_text(encoding="utf-8")
+    )
     labels = tuple(line.strip() for line in text.splitlines() if line.strip())
     if len(labels) != NUM_CLASSES:
-        raise RuntimeError(f"the packaged ImageNet label file has {len(labels)} names; expected "
-                           f"{NUM_CLASSES}. Reinstall samplevis.")
+        raise RuntimeError(
+            f"the packaged ImageNet label file has {len(labels)} names; expected "
+            f"{NUM_CLASSES}. Reinstall samplevis."
+        )
     return labels
 
 
@@ -66,11 +71,18 @@ def label_index(name: str) -> int:
     if indices is None:
         labels = imagenet_labels()
         close = difflib.get_close_matches(_normalize(name), list(table), n=5, cutoff=0.6)
-        hint = (" Close matches: " + ", ".join(f"{labels[table[c][0]]!r}" for c in close) + "."
-                if close else "")
-        raise ValueError(f"{name!r} is not an ImageNet class name.{hint} "
-                         "See samplevis.zoo.imagenet_labels() for all 1000 names.")
+        hint = (
+            " Close matches: " + ", ".join(f"{labels[table[c][0]]!r}" for c in close) + "."
+            if close
+            else ""
+        )
+        raise ValueError(
+            f"{name!r} is not an ImageNet class name.{hint} "
+            "See samplevis.zoo.imagenet_labels() for all 1000 names."
+        )
     if len(indices) > 1:
-        raise ValueError(f"{name!r} names {len(indices)} ImageNet classes, indices "
-                         f"{list(indices)}; pass the class index instead of the name.")
+        raise ValueError(
+            f"{name!r} names {len(indices)} ImageNet classes, indices "
+            f"{list(indices)}; pass the class index instead of the name."
+        )
     return indices[0]

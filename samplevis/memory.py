@@ -33,13 +33,20 @@ class MemoryLimitError(OptionError):
     """A run whose tensors cannot fit in the machine's memory; the message says how much it
     needs, how much there is, and what to lower. `needed` and `available` are in bytes."""
 
-    def __init__(self, option: str, template: str, *, needed: int, available: int,
-                 **values: object):
+    def __init__(
+        self, option: str, template: str, *, needed: int, available: int, **values: object
+    ):
         self.needed = needed
         self.available = available
-        super().__init__(option, template, needed_text=_size(needed),
-                         available_text=_size(available), needed=needed, available=available,
-                         **values)
+        super().__init__(
+            option,
+            template,
+            needed_text=_size(needed),
+            available_text=_size(available),
+            needed=needed,
+            available=available,
+            **values,
+        )
 
 
 def _size(num_bytes: float) -> str:
@@ -70,7 +77,7 @@ def _activation_elements(model: object, layers: Sequence[str], height: int, widt
     deepest = max((names.index(layer) for layer in layers if layer in names), default=-1)
     if deepest < 0:
         return 0
-    rows = info[:deepest + 1]
+    rows = info[: deepest + 1]
     if all(row.output_shape and None not in row.output_shape for row in rows):
         return sum(_product(row.output_shape) for row in rows)
     return _probed_elements(model, [row.name for row in rows]) * height * width // PROBE_SIDE**2
@@ -95,8 +102,7 @@ def _product(shape: Sequence[int]) -> int:
     return total
 
 
-def needed_bytes(model: object, layers: Sequence[str], height: int, width: int,
-                 batch: int) -> int:
+def needed_bytes(model: object, layers: Sequence[str], height: int, width: int, batch: int) -> int:
     """Bytes a compiled step on `batch` images of height x width px (a spectral state) holds, up
     to the deepest of the objective's `layers` of `model`."""
     state = batch * 2 * 3 * height * (width // 2 + 2)
@@ -105,8 +111,16 @@ def needed_bytes(model: object, layers: Sequence[str], height: int, width: int,
     return BYTES * (STATE_COPIES * state + IMAGE_COPIES * image + ACTIVATION_COPIES * activations)
 
 
-def check_fits(model: object, layers: Sequence[str], height: int, width: int, batch: int, *,
-               batch_option: str = "batch", size_option: str = "size") -> None:
+def check_fits(
+    model: object,
+    layers: Sequence[str],
+    height: int,
+    width: int,
+    batch: int,
+    *,
+    batch_option: str = "batch",
+    size_option: str = "size",
+) -> None:
     """Raise a MemoryLimitError, before any work, when a run on `batch` images of height x width
     px cannot fit in the memory available; it names `size_option` and `batch_option` (options
     as `checks.OptionMessage` names them, so a command line says its flags)."""
@@ -115,12 +129,18 @@ def check_fits(model: object, layers: Sequence[str], height: int, width: int, ba
     if needed <= available:
         return
     side = _largest_side(model, layers, batch, available)
-    fits = (f"about {side} px fits at this batch" if side else "no size fits at this batch")
+    fits = f"about {side} px fits at this batch" if side else "no size fits at this batch"
     raise MemoryLimitError(
-        size_option, "this run needs about {needed_text} of memory ({height}x{width} px images, "
+        size_option,
+        "this run needs about {needed_text} of memory ({height}x{width} px images, "
         "batch {count}) but the machine has {available_text} available; lower "
         f"{{{size_option}}} (the image side; {fits}) or {{{batch_option}}}.",
-        needed=needed, available=available, height=height, width=width, count=batch)
+        needed=needed,
+        available=available,
+        height=height,
+        width=width,
+        count=batch,
+    )
 
 
 def _largest_side(model: object, layers: Sequence[str], batch: int, available: int) -> int:
@@ -135,13 +155,20 @@ def _largest_side(model: object, layers: Sequence[str], batch: int, available: i
     return low
 
 
-def out_of_memory_error(height: int, width: int, batch: int, *, size_option: str = "size",
-                        batch_option: str = "batch") -> MemoryLimitError:
+def out_of_memory_error(
+    height: int, width: int, batch: int, *, size_option: str = "size", batch_option: str = "batch"
+) -> MemoryLimitError:
     """The error for TensorFlow running out of memory during a run that `check_fits` let start
     (another process may have taken the memory since)."""
     available = available_bytes()
     return MemoryLimitError(
-        size_option, "the machine ran out of memory during the run ({height}x{width} px images, "
+        size_option,
+        "the machine ran out of memory during the run ({height}x{width} px images, "
         "batch {count}; {available_text} available now): lower "
         f"{{{size_option}}} (the image side) or {{{batch_option}}}, or free memory.",
-        needed=0, available=available, height=height, width=width, count=batch)
+        needed=0,
+        available=available,
+        height=height,
+        width=width,
+        count=batch,
+    )

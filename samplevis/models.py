@@ -5,6 +5,7 @@ what the network expects: the linear map to `value_range`, an optional `preproce
 for networks with a fixed input size, a bilinear resize. Feature extractors for the layer sets that
 objectives name are built once per model and cached.
 """
+
 from __future__ import annotations
 
 import collections
@@ -39,7 +40,9 @@ def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
     """The `n` names most similar to `name`, best first (for "did you mean" errors)."""
     close = difflib.get_close_matches(name, names, n=n, cutoff=0.4)
     if len(close) < n:
-        close += [c for c in names if name.lower() in c.lower() and c not in close][: n - len(close)]
+        close += [c for c in names if name.lower() in c.lower() and c not in close][
+            : n - len(close)
+        ]
     return close
 
 
@@ -48,8 +51,10 @@ def _extra_colon_hint(name: str, known: set[str]) -> str:
     layer, sep, number = name.rpartition(":")
     if not (sep and layer in known and number.strip().isdigit()):
         return ""
-    return (f" {layer!r} is a layer: an objective string is 'layer:channel' with one number; for "
-            f"one position of a channel use objectives.neuron({layer!r}, {int(number)}, x, y).")
+    return (
+        f" {layer!r} is a layer: an objective string is 'layer:channel' with one number; for "
+        f"one position of a channel use objectives.neuron({layer!r}, {int(number)}, x, y)."
+    )
 
 
 class UnknownLayerError(ValueError):
@@ -127,8 +132,14 @@ class Model:
         self.greyscale = shape[-1] == 1
         self._set_input(value_range, preprocess, name or keras_model.name, shape[1], shape[2])
 
-    def _set_input(self, value_range: tuple[float, float], preprocess: Callable | None, name: str,
-                   height: int | None, width: int | None) -> None:
+    def _set_input(
+        self,
+        value_range: tuple[float, float],
+        preprocess: Callable | None,
+        name: str,
+        height: int | None,
+        width: int | None,
+    ) -> None:
         """Set what every model has besides its network: the input mapping, a name, the input
         size (None when any size works) and an empty extractor cache."""
         try:
@@ -136,11 +147,15 @@ class Model:
         except (TypeError, ValueError):  # not a pair of numbers
             lo = hi = math.nan
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
-            raise ValueError(f"value_range must be (lo, hi), finite numbers with hi > lo, e.g. "
-                             f"(-1, 1); got {value_range!r}.")
+            raise ValueError(
+                f"value_range must be (lo, hi), finite numbers with hi > lo, e.g. "
+                f"(-1, 1); got {value_range!r}."
+            )
         if preprocess is not None and not callable(preprocess):
-            raise TypeError(f"preprocess must be a function of the images in value_range; got "
-                            f"{type(preprocess).__name__}.")
+            raise TypeError(
+                f"preprocess must be a function of the images in value_range; got "
+                f"{type(preprocess).__name__}."
+            )
         self.value_range = (lo, hi)
         self.preprocess = preprocess
         self.name = name
@@ -157,7 +172,9 @@ class Model:
     greyscale = False  # whether the network takes one channel (the images' RGB mean)
 
     def __repr__(self) -> str:
-        size = "any size" if self.input_size is None else f"{self.input_size[0]}x{self.input_size[1]}"
+        size = (
+            "any size" if self.input_size is None else f"{self.input_size[0]}x{self.input_size[1]}"
+        )
         size += ", greyscale" if self.greyscale else ""
         return f"samplevis.Model({self.name!r}, input {size}, value_range={self.value_range})"
 
@@ -217,8 +234,11 @@ class Model:
             how = "shrunk, losing their finer detail,"
         else:
             return None
-        return ResizeWarning(f"images of {height}x{width} px are {how} to the {net_h}x{net_w} px "
-                             f"input of model {self.name!r}.", self.input_size)
+        return ResizeWarning(
+            f"images of {height}x{width} px are {how} to the {net_h}x{net_w} px "
+            f"input of model {self.name!r}.",
+            self.input_size,
+        )
 
     # ----- forward passes ----------------------------------------------------------------------
     def to_input(self, images):
@@ -236,8 +256,9 @@ class Model:
         x = images * (hi - lo) + lo
         return self.preprocess(x) if self.preprocess is not None else x
 
-    def features(self, images, layer_names: Sequence[str] | str,
-                 redirect_relu: bool | tf.Tensor = False) -> dict:
+    def features(
+        self, images, layer_names: Sequence[str] | str, redirect_relu: bool | tf.Tensor = False
+    ) -> dict:
         """Activations of `layer_names` for images in [0, 1], as tensors (differentiable).
 
         Args:
@@ -256,8 +277,10 @@ class Model:
             layer_names = (layer_names,)
         names = tuple(dict.fromkeys(layer_names))
         if not names:
-            raise ValueError(f"no layer names given; name at least one, e.g. "
-                             f"{self.layer_names[-1]!r}. {self._names_hint}")
+            raise ValueError(
+                f"no layer names given; name at least one, e.g. "
+                f"{self.layer_names[-1]!r}. {self._names_hint}"
+            )
         self.check_layers(names)
         layers = tuple(n for n in names if n != INPUT)
         if layers:
@@ -270,8 +293,9 @@ class Model:
             check_images(found[INPUT])
         return {name: found[name] for name in names}
 
-    def _layer_outputs(self, images, names: tuple[str, ...],
-                       redirect_relu: bool | tf.Tensor) -> dict:
+    def _layer_outputs(
+        self, images, names: tuple[str, ...], redirect_relu: bool | tf.Tensor
+    ) -> dict:
         """{name: tensor} of checked layer names (not "input") for images in [0, 1]."""
         import tensorflow as tf
 
@@ -309,16 +333,18 @@ class Model:
             # copies weights, which needs their values.
             with tf.init_scope():
                 outputs = [self.keras_model.get_layer(n).output for n in names]
-                extractor = keras.Model(self.keras_model.inputs, outputs,
-                                        name=f"{self.name}_features")
+                extractor = keras.Model(
+                    self.keras_model.inputs, outputs, name=f"{self.name}_features"
+                )
                 # cloning the extractor, not the whole model, keeps its outputs on the clone
                 if redirect_relu:
                     extractor, copies = with_redirected_relus(extractor)
                     self._redirect_copies += copies
             # an object, not a closure: TensorFlow counts the traces of all functions of one code
             # object together and would warn of retracing across extractors
-            self._extractors[key] = tf.function(_Features(extractor, redirect_relu),
-                                                autograph=False, reduce_retracing=True)
+            self._extractors[key] = tf.function(
+                _Features(extractor, redirect_relu), autograph=False, reduce_retracing=True
+            )
         return self._extractors[key]
 
     def refresh_redirected_weights(self) -> None:
@@ -348,25 +374,32 @@ class Model:
         if key not in self._size_checks:
             self._size_checks[key] = self._too_small(names, height, width)
         if self._size_checks[key]:
-            raise ValueError(f"images of {height}x{width} px are too small for model "
-                             f"{self.name!r}: {self._size_checks[key]}")
+            raise ValueError(
+                f"images of {height}x{width} px are too small for model "
+                f"{self.name!r}: {self._size_checks[key]}"
+            )
 
     def _too_small(self, names: tuple[str, ...] | None, height: int, width: int) -> str | None:
         """Why the network's input of `height` x `width` px is too small for the layers `names`
         (None: the outputs), ending with the size to give; None when it is large enough."""
         from samplevis import geometry
 
-        tensors = (self.keras_model.outputs if names is None else
-                   [self.keras_model.get_layer(n).output for n in names])
+        tensors = (
+            self.keras_model.outputs
+            if names is None
+            else [self.keras_model.get_layer(n).output for n in names]
+        )
         inputs = self.keras_model.inputs
         empty = geometry.first_empty_output(inputs, tensors, height, width)
         if empty is None:
             return None
         smallest = geometry.smallest_fitting(
-            lambda h, w: geometry.first_empty_output(inputs, tensors, h, w) is None, height, width)
-        return (f"layer {empty.layer!r} ({empty.window}) would output no pixels from the "
-                f"{empty.received[0]}x{empty.received[1]} px it gets. "
-                + larger_images_hint(smallest))
+            lambda h, w: geometry.first_empty_output(inputs, tensors, h, w) is None, height, width
+        )
+        return (
+            f"layer {empty.layer!r} ({empty.window}) would output no pixels from the "
+            f"{empty.received[0]}x{empty.received[1]} px it gets. " + larger_images_hint(smallest)
+        )
 
     def __call__(self, images):
         """The network's final output for images float [B, H, W, 3] in [0, 1]: a numpy array, or
@@ -386,8 +419,10 @@ def larger_images_hint(smallest: tuple[int, int] | None) -> str:
     """The fix for images too small for a network: the smallest size that fits, if known."""
     side = max(128, *smallest) if smallest else 128  # Lucid's default size, or larger
     least = f" of at least {smallest[0]}x{smallest[1]} px" if smallest else ""
-    return (f"Give images{least}, e.g. param.image({side}) (with transforms, the size the "
-            "network sees is the size after them).")
+    return (
+        f"Give images{least}, e.g. param.image({side}) (with transforms, the size the "
+        "network sees is the size after them)."
+    )
 
 
 def as_model(model) -> Model:

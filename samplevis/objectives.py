@@ -12,6 +12,7 @@ another objective of the same `structure` (say, the next channel of the layer) r
 Penalties (`L1`, `L2`, `total_variation`, `blur_input_each_step`) are positive, as in Lucid: subtract
 them, e.g. `channel("block5c_add", 3) - 1e-3 * L1()`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -82,7 +83,7 @@ class Objective:
             return self.name
         if self._terms > 1:
             return f"{self._terms} objectives"
-        return self.name[:width - 1] + "…"
+        return self.name[: width - 1] + "…"
 
     def __repr__(self) -> str:
         return self.name
@@ -95,8 +96,13 @@ class Objective:
         def fn(T, params):
             return op(a(T, params[:split]), b(T, params[split:]))
 
-        combined = Objective(fn, a.layers | b.layers, f"({a.name} {symbol} {b.name})",
-                             a.params + b.params, (symbol, a.structure, b.structure))
+        combined = Objective(
+            fn,
+            a.layers | b.layers,
+            f"({a.name} {symbol} {b.name})",
+            a.params + b.params,
+            (symbol, a.structure, b.structure),
+        )
         if symbol in "+-":
             terms = a._terms + b._terms
         elif b._terms == 0 or (a._terms == 0 and symbol == "*"):  # scaled by a number
@@ -131,8 +137,13 @@ class Objective:
         return self._combine(other, tf.divide, "/", reverse=True)
 
     def __neg__(self):
-        negated = Objective(lambda T, params: -self(T, params), self.layers, f"-{self.name}",
-                            self.params, ("neg", self.structure))
+        negated = Objective(
+            lambda T, params: -self(T, params),
+            self.layers,
+            f"-{self.name}",
+            self.params,
+            ("neg", self.structure),
+        )
         object.__setattr__(negated, "_terms", self._terms)
         return negated
 
@@ -140,8 +151,9 @@ class Objective:
 def constant(value: float) -> Objective:
     """An objective worth `value` for every image (a param: changing it does not recompile)."""
     value = float(value)
-    number = Objective(lambda T, params: params[0], frozenset(), repr(value),
-                       (np.float32(value),), ("constant",))
+    number = Objective(
+        lambda T, params: params[0], frozenset(), repr(value), (np.float32(value),), ("constant",)
+    )
     object.__setattr__(number, "_terms", 0)
     return number
 
@@ -209,8 +221,14 @@ def image_objective(obj) -> Objective:
     return as_objective(obj)
 
 
-def _objective(name: str, layers: Sequence[str], per_image: Callable, batch: int | None,
-               params: tuple = (), key: tuple = ()) -> Objective:
+def _objective(
+    name: str,
+    layers: Sequence[str],
+    per_image: Callable,
+    batch: int | None,
+    params: tuple = (),
+    key: tuple = (),
+) -> Objective:
     """Wrap `per_image(T, *params)`; with `batch=i` only image i counts (the others get zero).
     `key` holds every argument that is not a param, so that it and the name's function make the
     structure."""
@@ -248,8 +266,13 @@ def _channel_index(n_channel) -> int:
     return int(n_channel)
 
 
-def _check_channel(acts: tf.Tensor, layer: str, n_channel,
-                   noun: tuple[str, str] = ("channel", "channels"), note: str = "") -> None:
+def _check_channel(
+    acts: tf.Tensor,
+    layer: str,
+    n_channel,
+    noun: tuple[str, str] = ("channel", "channels"),
+    note: str = "",
+) -> None:
     """Raise naming the layer's count when `n_channel` is outside it; `note` ends the message."""
     count, n_channel = acts.shape[-1], _static(n_channel)
     if count is not None and n_channel is not None and not 0 <= n_channel < count:
@@ -279,8 +302,11 @@ def _position(acts: tf.Tensor, layer: str, x, y) -> tuple:
     y = height // 2 if y is None else y
     x = width // 2 if x is None else x
     known_x, known_y = _static(x), _static(y)
-    if known_x is not None and known_y is not None and not (
-            0 <= known_y < height and 0 <= known_x < width):
+    if (
+        known_x is not None
+        and known_y is not None
+        and not (0 <= known_y < height and 0 <= known_x < width)
+    ):
         raise ValueError(
             f"neuron position (x={known_x}, y={known_y}) is outside layer {layer!r}, whose feature "
             f"map is {width} wide and {height} high (valid: x in 0..{width - 1}, y in "
@@ -293,8 +319,10 @@ def _positions(x: int | None, y: int | None) -> tuple[tuple, tuple]:
     """(params, which are given) of an optional position: a centre default stays in the structure."""
     for name, value in (("x", x), ("y", y)):
         if value is not None and not is_int(value):
-            raise TypeError(f"{name} is a position in the feature map, an int (or None for the "
-                            f"centre); got {value!r}.")
+            raise TypeError(
+                f"{name} is a position in the feature map, an int (or None for the "
+                f"centre); got {value!r}."
+            )
     given = (x is not None, y is not None)
     return tuple(np.int32(v) for v in (x, y) if v is not None), given
 
@@ -304,8 +332,9 @@ def _unpack_position(given: tuple[bool, bool], rest: tuple) -> tuple:
     return tuple(next(values) if g else None for g in given)
 
 
-def neuron(layer: str, n_channel: int, x: int | None = None, y: int | None = None,
-           batch: int | None = None) -> Objective:
+def neuron(
+    layer: str, n_channel: int, x: int | None = None, y: int | None = None, batch: int | None = None
+) -> Objective:
     """Activation of one unit of `layer` at spatial position (x, y); default: the centre."""
     n_channel = _channel_index(n_channel)
     position, given = _positions(x, y)
@@ -316,8 +345,14 @@ def neuron(layer: str, n_channel: int, x: int | None = None, y: int | None = Non
         yy, xx = _position(acts, layer, *_unpack_position(given, rest))
         return acts[:, yy, xx, n]
 
-    return _objective(f"neuron({layer!r}, {n_channel}, x={x}, y={y})", [layer], per_image, batch,
-                      (np.int32(n_channel), *position), (layer, given))
+    return _objective(
+        f"neuron({layer!r}, {n_channel}, x={x}, y={y})",
+        [layer],
+        per_image,
+        batch,
+        (np.int32(n_channel), *position),
+        (layer, given),
+    )
 
 
 def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
@@ -329,14 +364,26 @@ def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
         _check_channel(acts, layer, n)
         return _spatial_mean(tf.gather(acts, n, axis=-1))
 
-    return _objective(f"channel({layer!r}, {n_channel})", [layer], per_image, batch,
-                      (np.int32(n_channel),), (layer,))
+    return _objective(
+        f"channel({layer!r}, {n_channel})",
+        [layer],
+        per_image,
+        batch,
+        (np.int32(n_channel),),
+        (layer,),
+    )
 
 
 def deepdream(layer: str, *, batch: int | None = None) -> Objective:
     """Mean of the squared activations of `layer` (DeepDream's objective)."""
-    return _objective(f"deepdream({layer!r})", [layer],
-                      lambda T: _spatial_mean(tf.square(T(layer))), batch, (), (layer,))
+    return _objective(
+        f"deepdream({layer!r})",
+        [layer],
+        lambda T: _spatial_mean(tf.square(T(layer))),
+        batch,
+        (),
+        (layer,),
+    )
 
 
 def _dot_cossim(acts: tf.Tensor, vec: tf.Tensor, cossim_pow: float) -> tf.Tensor:
@@ -351,8 +398,9 @@ def _dot_cossim(acts: tf.Tensor, vec: tf.Tensor, cossim_pow: float) -> tf.Tensor
 
 def _vector(vec, layer: str) -> np.ndarray:
     if not isinstance(layer, str):
-        raise TypeError(f"direction takes the layer name first, then the vector; got {layer!r} "
-                        "as the layer.")
+        raise TypeError(
+            f"direction takes the layer name first, then the vector; got {layer!r} as the layer."
+        )
     vec = _finite_array("direction vector", vec)
     if vec.ndim != 1:
         raise ValueError(f"direction vector for {layer!r} must be 1-D [channels]; got {vec.shape}.")
@@ -402,8 +450,14 @@ def direction(layer: str, vec, cossim_pow: float = 0, batch: int | None = None) 
     return _objective(name, [layer], per_image, batch, (v,), (layer, v.shape, cossim_pow))
 
 
-def direction_neuron(layer: str, vec, x: int | None = None, y: int | None = None,
-                     cossim_pow: float = 0, batch: int | None = None) -> Objective:
+def direction_neuron(
+    layer: str,
+    vec,
+    x: int | None = None,
+    y: int | None = None,
+    cossim_pow: float = 0,
+    batch: int | None = None,
+) -> Objective:
     """dot(activations at (x, y), vec) × max(0.1, cosine similarity)**cossim_pow; default: centre."""
     v = _vector(vec, layer)
     position, given = _positions(x, y)
@@ -415,8 +469,9 @@ def direction_neuron(layer: str, vec, x: int | None = None, y: int | None = None
         return _dot_cossim(acts[:, yy, xx, :], v, cossim_pow)
 
     name = f"direction_neuron({layer!r}, vec[{v.size}], x={x}, y={y}, cossim_pow={cossim_pow})"
-    return _objective(name, [layer], per_image, batch, (v, *position),
-                      (layer, v.shape, given, cossim_pow))
+    return _objective(
+        name, [layer], per_image, batch, (v, *position), (layer, v.shape, given, cossim_pow)
+    )
 
 
 def _is_label(name: str) -> bool:
@@ -432,10 +487,12 @@ def _is_label(name: str) -> bool:
 def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objective:
     """The pre-softmax score of one class of `layer` (e.g. "logits"): a class index, or an
     ImageNet label such as "hen"."""
-    swapped = (f" The layer comes first, as in Lucid: class_logit({label!r}, {layer!r}).")
+    swapped = f" The layer comes first, as in Lucid: class_logit({label!r}, {layer!r})."
     if not isinstance(layer, str):
-        raise TypeError(f"class_logit's first argument is the layer name; got {layer!r}."
-                        + (swapped if isinstance(label, str) else ""))
+        raise TypeError(
+            f"class_logit's first argument is the layer name; got {layer!r}."
+            + (swapped if isinstance(label, str) else "")
+        )
     if isinstance(label, str):
         from samplevis.labels import label_index
 
@@ -448,8 +505,12 @@ def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objec
     else:
         raise TypeError(f"class_logit takes a class index or label name; got {label!r}.")
 
-    note = (f" {label!r} is class {index} of ImageNet's 1000, which labels name; give this "
-            "model's class index instead." if isinstance(label, str) else "")
+    note = (
+        f" {label!r} is class {index} of ImageNet's 1000, which labels name; give this "
+        "model's class index instead."
+        if isinstance(label, str)
+        else ""
+    )
 
     def per_image(T, i):
         acts = T(layer)
@@ -457,8 +518,9 @@ def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objec
         values = tf.gather(acts, i, axis=-1)
         return values if len(acts.shape) == 2 else _spatial_mean(values)
 
-    return _objective(f"class_logit({layer!r}, {index})", [layer], per_image, batch,
-                      (np.int32(index),), (layer,))
+    return _objective(
+        f"class_logit({layer!r}, {index})", [layer], per_image, batch, (np.int32(index),), (layer,)
+    )
 
 
 def _grams(acts: tf.Tensor) -> tf.Tensor:
@@ -493,8 +555,9 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
     makes interpolation sequences smooth. The penalty of a pair is split between its two images.
     """
     if not is_number(decay_ratio) or decay_ratio <= 0:
-        raise ValueError(f"alignment: decay_ratio must be a number > 0 (Lucid's is 2); got "
-                         f"{decay_ratio!r}.")
+        raise ValueError(
+            f"alignment: decay_ratio must be a number > 0 (Lucid's is 2); got {decay_ratio!r}."
+        )
 
     def fn(T, params):
         acts = T(layer)
@@ -507,8 +570,13 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
                 penalty[i + d] += cost / 2
         return -tf.stack(penalty)
 
-    return Objective(fn, frozenset([layer]), f"alignment({layer!r}, decay_ratio={decay_ratio})",
-                     (), ("alignment", layer, decay_ratio))
+    return Objective(
+        fn,
+        frozenset([layer]),
+        f"alignment({layer!r}, decay_ratio={decay_ratio})",
+        (),
+        ("alignment", layer, decay_ratio),
+    )
 
 
 def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: int) -> Objective:
@@ -522,34 +590,47 @@ def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: i
         _check_channel(b, layer2, n2)
         size = a.shape[0]
         weights = tf.constant(np.arange(size) / max(size - 1, 1), tf.float32)
-        return ((1 - weights) * _spatial_mean(tf.gather(a, n1, axis=-1))
-                + weights * _spatial_mean(tf.gather(b, n2, axis=-1)))
+        return (1 - weights) * _spatial_mean(tf.gather(a, n1, axis=-1)) + weights * _spatial_mean(
+            tf.gather(b, n2, axis=-1)
+        )
 
     name = f"channel_interpolate({layer1!r}, {n_channel1}, {layer2!r}, {n_channel2})"
-    return Objective(fn, frozenset([layer1, layer2]) - {INPUT}, name,
-                     (np.int32(n_channel1), np.int32(n_channel2)),
-                     ("channel_interpolate", layer1, layer2))
+    return Objective(
+        fn,
+        frozenset([layer1, layer2]) - {INPUT},
+        name,
+        (np.int32(n_channel1), np.int32(n_channel2)),
+        ("channel_interpolate", layer1, layer2),
+    )
 
 
 def L1(layer: str = INPUT, constant: float = 0.0, *, batch: int | None = None) -> Objective:
     """Sum of |activations - constant| per image (a penalty: subtract it)."""
     c = _finite_array("L1: constant", constant)
     return _objective(
-        f"L1({layer!r}, constant={_value_name(c)})", [layer],
-        lambda T, c: _per_image_sum(tf.abs(T(layer) - c)), batch, (c,), (layer, c.shape),
+        f"L1({layer!r}, constant={_value_name(c)})",
+        [layer],
+        lambda T, c: _per_image_sum(tf.abs(T(layer) - c)),
+        batch,
+        (c,),
+        (layer, c.shape),
     )
 
 
-def L2(layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6, *,
-       batch: int | None = None) -> Objective:
+def L2(
+    layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6, *, batch: int | None = None
+) -> Objective:
     """sqrt(epsilon + sum of (activations - constant)²) per image (a penalty: subtract it)."""
     c = _finite_array("L2: constant", constant)
     if not is_number(epsilon) or epsilon < 0:
         raise ValueError(f"L2: epsilon must be a number >= 0; got {epsilon!r}.")
     return _objective(
-        f"L2({layer!r}, constant={_value_name(c)}, epsilon={epsilon})", [layer],
-        lambda T, c, e: tf.sqrt(e + _per_image_sum(tf.square(T(layer) - c))), batch,
-        (c, np.float32(epsilon)), (layer, c.shape),
+        f"L2({layer!r}, constant={_value_name(c)}, epsilon={epsilon})",
+        [layer],
+        lambda T, c, e: tf.sqrt(e + _per_image_sum(tf.square(T(layer) - c))),
+        batch,
+        (c, np.float32(epsilon)),
+        (layer, c.shape),
     )
 
 
@@ -559,24 +640,31 @@ def input_diff(orig_img, *, batch: int | None = None) -> Objective:
     a photo (adversarial counterexamples)."""
     orig = _finite_array("input_diff: orig_img", orig_img)
     if orig.ndim not in (3, 4) or orig.shape[-1] != 3:
-        raise ValueError(f"input_diff: orig_img is an image [H, W, 3] or images [B, H, W, 3] in "
-                         f"[0, 1]; got shape {orig.shape}.")
+        raise ValueError(
+            f"input_diff: orig_img is an image [H, W, 3] or images [B, H, W, 3] in "
+            f"[0, 1]; got shape {orig.shape}."
+        )
     orig = check_unit_range(orig[None] if orig.ndim == 3 else orig)  # [B or 1, H, W, 3]
 
     def per_image(T, orig_t):
         image = T(INPUT)
         if tuple(image.shape[1:3]) != orig.shape[-3:-1]:
             height, width = orig.shape[-3:-1]
-            raise ValueError(f"input_diff: orig_img is {height}x{width} px but the images are "
-                             f"{image.shape[1]}x{image.shape[2]}; render at its size: "
-                             f"param.image({width}, {height}).")
+            raise ValueError(
+                f"input_diff: orig_img is {height}x{width} px but the images are "
+                f"{image.shape[1]}x{image.shape[2]}; render at its size: "
+                f"param.image({width}, {height})."
+            )
         if image.shape[0] is not None and orig.shape[0] not in (1, image.shape[0]):
-            raise ValueError(f"input_diff: orig_img holds {orig.shape[0]} images but the batch "
-                             f"holds {image.shape[0]}; give one image for all, or one per image.")
+            raise ValueError(
+                f"input_diff: orig_img holds {orig.shape[0]} images but the batch "
+                f"holds {image.shape[0]}; give one image for all, or one per image."
+            )
         return tf.sqrt(tf.reduce_mean(tf.square(image - orig_t), axis=[1, 2, 3]))
 
-    return _objective(f"input_diff({_value_name(orig)})", [INPUT], per_image, batch, (orig,),
-                      (orig.shape,))
+    return _objective(
+        f"input_diff({_value_name(orig)})", [INPUT], per_image, batch, (orig,), (orig.shape,)
+    )
 
 
 def total_variation(layer: str = INPUT, *, batch: int | None = None) -> Objective:
@@ -585,8 +673,10 @@ def total_variation(layer: str = INPUT, *, batch: int | None = None) -> Objectiv
     def per_image(T):
         acts = T(layer)
         if len(acts.shape) != 4:
-            raise ValueError(f"total_variation needs a layer with spatial positions [B, H, W, C]; "
-                             f"{layer!r} gives shape {tuple(acts.shape)}.")
+            raise ValueError(
+                f"total_variation needs a layer with spatial positions [B, H, W, C]; "
+                f"{layer!r} gives shape {tuple(acts.shape)}."
+            )
         return tf.image.total_variation(acts)
 
     return _objective(f"total_variation({layer!r})", [layer], per_image, batch, (), (layer,))
@@ -623,45 +713,64 @@ def _image_size(shp: Sequence[int]) -> tuple[int, int]:
     """(height, width) from Lucid's `shp`: an image shape [B, H, W, C] or [H, W, C]."""
     dims = tuple(shp) if isinstance(shp, (list, tuple)) else ()
     if len(dims) not in (3, 4) or not all(is_int(d) and d > 0 for d in dims):
-        raise ValueError(f"penalize_boundary_complexity: shp is the image shape [B, H, W, C] "
-                         f"(e.g. [1, 128, 128, 3]); got {shp!r}.")
+        raise ValueError(
+            f"penalize_boundary_complexity: shp is the image shape [B, H, W, C] "
+            f"(e.g. [1, 128, 128, 3]); got {shp!r}."
+        )
     return int(dims[-3]), int(dims[-2])
 
 
-def penalize_boundary_complexity(shp: Sequence[int], w: int = 20, mask=None,
-                                 C: float = 0.5) -> Objective:
+def penalize_boundary_complexity(
+    shp: Sequence[int], w: int = 20, mask=None, C: float = 0.5
+) -> Objective:
     """Minus the detail and the distance from grey `C` in a border `w` px wide of images of shape
     `shp` [B, H, W, C] (Lucid's signature). `mask` [H, W] (1 where penalized) replaces the border
     when given."""
     height, width = _image_size(shp)
     if mask is None:
         if not (is_int(w) and w >= 1):
-            raise ValueError(f"penalize_boundary_complexity: w is the border width in px, an int "
-                             f">= 1; got {w!r}.")
+            raise ValueError(
+                f"penalize_boundary_complexity: w is the border width in px, an int "
+                f">= 1; got {w!r}."
+            )
         if 2 * w >= min(height, width):
-            raise ValueError(f"penalize_boundary_complexity: a border of w={w} px leaves no "
-                             f"inside in {height}x{width} images; use w <= "
-                             f"{(min(height, width) - 1) // 2}.")
+            raise ValueError(
+                f"penalize_boundary_complexity: a border of w={w} px leaves no "
+                f"inside in {height}x{width} images; use w <= "
+                f"{(min(height, width) - 1) // 2}."
+            )
         mask = np.ones([height, width], np.float32)
         mask[w:-w, w:-w] = 0
     else:
         mask = np.asarray(mask, np.float32)
         if mask.shape != (height, width):
-            raise ValueError(f"penalize_boundary_complexity: mask is [H, W], one weight per pixel "
-                             f"of the {height}x{width} images shp gives; got shape {mask.shape}.")
+            raise ValueError(
+                f"penalize_boundary_complexity: mask is [H, W], one weight per pixel "
+                f"of the {height}x{width} images shp gives; got shape {mask.shape}."
+            )
     if not is_number(C):
-        raise ValueError(f"penalize_boundary_complexity: C is the grey level the border is pulled "
-                         f"to, a number in [0, 1]; got {C!r}.")
+        raise ValueError(
+            f"penalize_boundary_complexity: C is the grey level the border is pulled "
+            f"to, a number in [0, 1]; got {C!r}."
+        )
 
     def per_image(T, m, c):
         image = T(INPUT)
         if tuple(image.shape[1:3]) != (height, width):
-            raise ValueError(f"penalize_boundary_complexity: shp is for {height}x{width} images "
-                             f"but they are {image.shape[1]}x{image.shape[2]}; give shp="
-                             f"{[1, image.shape[1], image.shape[2], 3]}.")
+            raise ValueError(
+                f"penalize_boundary_complexity: shp is for {height}x{width} images "
+                f"but they are {image.shape[1]}x{image.shape[2]}; give shp="
+                f"{[1, image.shape[1], image.shape[2], 3]}."
+            )
         # the 5x5 blur and the 0.8 weight are Lucid's
         diffs = tf.square(_blur(image, w=5) - image) + 0.8 * tf.square(image - c)
         return -_per_image_sum(diffs * m[None, :, :, None])
 
-    return _objective(f"penalize_boundary_complexity([{height}, {width}], w={w}, C={C})", [INPUT],
-                      per_image, None, (mask, np.float32(C)), ((height, width),))
+    return _objective(
+        f"penalize_boundary_complexity([{height}, {width}], w={w}, C={C})",
+        [INPUT],
+        per_image,
+        None,
+        (mask, np.float32(C)),
+        ((height, width),),
+    )

@@ -7,6 +7,7 @@ positions, weights) are variables too, so it renders other objectives of the sam
 other seeds without tracing again. `render_vis` reuses one from a small cache per model (`Renderer.cached`) when called again with
 equal arguments.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,8 +67,15 @@ class Renderer:
     cache_size: ClassVar[int] = 4
 
     @classmethod
-    def cached(cls, model, objective_f, param_f=None, optimizer=None, transforms=None,
-               relu_gradient_override: bool = True) -> Renderer:
+    def cached(
+        cls,
+        model,
+        objective_f,
+        param_f=None,
+        optimizer=None,
+        transforms=None,
+        relu_gradient_override: bool = True,
+    ) -> Renderer:
         """A Renderer for these arguments: the one made for equal arguments before, if the model
         (the same `samplevis.Model` object) still keeps it in `model.renderers`, else a new one
         kept there. Equal means the same model object, an objective of the same structure (its
@@ -83,8 +91,9 @@ class Renderer:
         if key is not None and cls.cache_size > 0:
             renderer = model.renderers.get(key)
         if renderer is None:
-            renderer = cls(model, objective_f, image_param, optimizer, transforms,
-                           relu_gradient_override)
+            renderer = cls(
+                model, objective_f, image_param, optimizer, transforms, relu_gradient_override
+            )
             if key is not None and cls.cache_size > 0:
                 model.renderers[key] = renderer
                 while len(model.renderers) > cls.cache_size:
@@ -94,15 +103,27 @@ class Renderer:
             renderer.use(objective_f)
         return renderer
 
-    def __init__(self, model, objective_f, param_f=None, optimizer=None, transforms=None,
-                 relu_gradient_override: bool = True):
+    def __init__(
+        self,
+        model,
+        objective_f,
+        param_f=None,
+        optimizer=None,
+        transforms=None,
+        relu_gradient_override: bool = True,
+    ):
         """Args as `render_vis`'s, in its order; `optimizer`'s configuration is copied, so the
         object you pass is never changed. Compiles on the first `run`."""
         self.model = as_model(model)
         self.image_param = _resolve_param(param_f)
         self.objective = self._resolved(objective_f)
-        memory.check_fits(self.model, sorted(self.objective.layers), self.image_param.height,
-                          self.image_param.width, self.image_param.batch)
+        memory.check_fits(
+            self.model,
+            sorted(self.objective.layers),
+            self.image_param.height,
+            self.image_param.width,
+            self.image_param.batch,
+        )
         redirect = check_bool("relu_gradient_override", relu_gradient_override)
         self.relu_redirect_steps = REDIRECT_STEPS if redirect else 0
         resized = self.model.resize_warning(self.image_param.height, self.image_param.width)
@@ -129,6 +150,7 @@ class Renderer:
         objective = objectives_lib.image_objective(objective)
         if objective.layers & objectives_lib.ANY_LAYER:  # a plain function of T: find its layers
             probe = self.image_param.to_image(self.image_param.init(tf.constant([0, 0], tf.int64)))
+
             def read(name: str) -> tf.Tensor:
                 return images_or_features(self.model, probe, name)
 
@@ -140,8 +162,13 @@ class Renderer:
         """Evaluate `objective` once, eagerly, on the current images seen through the transforms:
         a channel, position or batch index out of range raises with its own message, before any
         progress bar, rather than wrapped in a trace of the compiled loop."""
-        objective_values(self.model, objective, self.image_param.to_image(self.state),
-                         self.transform, tf.constant([0, 0], tf.int32))
+        objective_values(
+            self.model,
+            objective,
+            self.image_param.to_image(self.state),
+            self.transform,
+            tf.constant([0, 0], tf.int32),
+        )
 
     def use(self, objective) -> None:
         """Render `objective` from now on: one of the same structure as this renderer's (the
@@ -158,19 +185,34 @@ class Renderer:
             var.assign(value)
         self.objective = objective
 
-    def run(self, thresholds: int | Sequence[int] = (512,), seed: SeedLike = None, *,
-            objective=None, progress: bool = True, verbose: bool = False,
-            print_objectives: Sequence | None = None, return_state: bool = False,
-            log_dir: str | os.PathLike | None = None):
+    def run(
+        self,
+        thresholds: int | Sequence[int] = (512,),
+        seed: SeedLike = None,
+        *,
+        objective=None,
+        progress: bool = True,
+        verbose: bool = False,
+        print_objectives: Sequence | None = None,
+        return_state: bool = False,
+        log_dir: str | os.PathLike | None = None,
+    ):
         """Optimize from a fresh start for `thresholds[-1]` steps: `render_vis`'s thresholds, seed,
         progress, verbose, print_objectives, return_state and log_dir, with `objective` (same
         structure) replacing this renderer's first."""
         folder = log_folder(log_dir)
         if objective is not None:
             self.use(objective)
-        return _run(self, _check_thresholds(thresholds), seed, check_bool("progress", progress),
-                    check_bool("verbose", verbose), _printed(self, print_objectives),
-                    check_bool("return_state", return_state), folder)
+        return _run(
+            self,
+            _check_thresholds(thresholds),
+            seed,
+            check_bool("progress", progress),
+            check_bool("verbose", verbose),
+            _printed(self, print_objectives),
+            check_bool("return_state", return_state),
+            folder,
+        )
 
     def reset(self, seed: tf.Tensor) -> None:
         for var, good, value in zip(self.state, self._last_finite, self.image_param.init(seed)):
@@ -209,8 +251,9 @@ class Renderer:
             redirect = number < self.relu_redirect_steps if self.relu_redirect_steps else False
             with tf.GradientTape() as tape:
                 image = self.image_param.to_image(self.state)
-                step_values = objective_values(self.model, self.objective, image, self.transform,
-                                               step_seed, redirect, params)
+                step_values = objective_values(
+                    self.model, self.objective, image, self.transform, step_seed, redirect, params
+                )
                 loss = -tf.reduce_sum(step_values)
             grads = tape.gradient(loss, self.state)
             finite = tf.math.is_finite(loss)
@@ -219,31 +262,39 @@ class Renderer:
                     finite = finite & tf.reduce_all(tf.math.is_finite(g))
 
             def advance():
-                with tf.control_dependencies([good.assign(var) for good, var
-                                              in zip(self._last_finite, self.state)]):
+                with tf.control_dependencies(
+                    [good.assign(var) for good, var in zip(self._last_finite, self.state)]
+                ):
                     update = self.optimizer.apply_gradients(zip(grads, self.state))
                 with tf.control_dependencies([update] if update is not None else []):
                     return values.write(taken, step_values), taken + 1, tf.constant(False)
 
             def go_back():
-                with tf.control_dependencies([var.assign(good) for var, good
-                                              in zip(self.state, self._last_finite)]):
+                with tf.control_dependencies(
+                    [var.assign(good) for var, good in zip(self.state, self._last_finite)]
+                ):
                     return values, tf.identity(taken), tf.constant(True)
 
             values, taken, stopped = tf.cond(finite, advance, go_back)
             return i + 1, values, taken, stopped
 
-        start = (tf.constant(0, tf.int32),
-                 tf.TensorArray(tf.float32, size=0, dynamic_size=True,
-                                element_shape=[self.image_param.batch]),
-                 tf.constant(0, tf.int32), tf.constant(False))
+        start = (
+            tf.constant(0, tf.int32),
+            tf.TensorArray(
+                tf.float32, size=0, dynamic_size=True, element_shape=[self.image_param.batch]
+            ),
+            tf.constant(0, tf.int32),
+            tf.constant(False),
+        )
         _, values, taken, _ = tf.while_loop(
-            lambda i, values, taken, stopped: (i < num_steps) & ~stopped, step, start)
+            lambda i, values, taken, stopped: (i < num_steps) & ~stopped, step, start
+        )
         return values.stack(), taken
 
 
-def _cache_key(objective_f, image_param, optimizer, transforms,
-               relu_gradient_override: bool) -> Hashable | None:
+def _cache_key(
+    objective_f, image_param, optimizer, transforms, relu_gradient_override: bool
+) -> Hashable | None:
     """What makes two Renderers the same program, or None when an argument has no value equality
     (then nothing is reused)."""
     objective = objectives_lib.image_objective(objective_f)
@@ -252,8 +303,14 @@ def _cache_key(objective_f, image_param, optimizer, transforms,
     else:
         _optimizer_config(optimizer)
         optimizer_key = (type(optimizer), repr(sorted(optimizer.get_config().items())))
-    key = (objective.structure, objective.layers, image_param, optimizer_key,
-           _resolve_transforms(transforms), bool(relu_gradient_override))
+    key = (
+        objective.structure,
+        objective.layers,
+        image_param,
+        optimizer_key,
+        _resolve_transforms(transforms),
+        bool(relu_gradient_override),
+    )
     try:
         hash(key)
     except TypeError:  # e.g. a transform that is an unhashable object
@@ -271,8 +328,10 @@ def _optimizer_config(optimizer) -> None:
         )
     rate = float(optimizer.learning_rate)  # a schedule's rate at the optimizer's current step
     if not rate > 0:
-        raise ValueError(f"the optimizer's learning rate must be > 0 (render_vis maximizes the "
-                         f"objective); got {rate:g}. Lucid's is 0.05.")
+        raise ValueError(
+            f"the optimizer's learning rate must be > 0 (render_vis maximizes the "
+            f"objective); got {rate:g}. Lucid's is 0.05."
+        )
 
 
 def _new_optimizer(optimizer):
@@ -290,16 +349,25 @@ def _check_thresholds(thresholds) -> tuple[int, ...]:
     try:
         values = tuple(thresholds)
     except TypeError:
-        raise TypeError(f"thresholds must be a sequence of step counts; got {thresholds!r}.") from None
+        raise TypeError(
+            f"thresholds must be a sequence of step counts; got {thresholds!r}."
+        ) from None
     bad = [t for t in values if not is_int(t) or t < 1]
     if not values or bad:
-        raise OptionError("thresholds", "{thresholds} must be positive whole step counts, e.g. "
-                          "(128, 512); got {got!r}.", got=thresholds)
+        raise OptionError(
+            "thresholds",
+            "{thresholds} must be positive whole step counts, e.g. (128, 512); got {got!r}.",
+            got=thresholds,
+        )
     # One image per threshold, in the order given: so they must increase.
     if any(b <= a for a, b in zip(values, values[1:])):
-        raise OptionError("thresholds", "{thresholds} must increase, one image each, e.g. "
-                          "(128, 512); got {got!r}. Give them as {fix}.", got=thresholds,
-                          fix=tuple(sorted(set(int(t) for t in values))))
+        raise OptionError(
+            "thresholds",
+            "{thresholds} must increase, one image each, e.g. "
+            "(128, 512); got {got!r}. Give them as {fix}.",
+            got=thresholds,
+            fix=tuple(sorted(set(int(t) for t in values))),
+        )
     return tuple(int(t) for t in values)
 
 
@@ -400,9 +468,15 @@ def render_vis(
     folder = log_folder(log_dir)
     make = Renderer.cached if check_bool("reuse", reuse) else Renderer
     renderer = make(model, objective_f, param_f, optimizer, transforms, relu_gradient_override)
-    return renderer.run(thresholds, seed, progress=progress, verbose=verbose,
-                        print_objectives=print_objectives, return_state=return_state,
-                        log_dir=folder)
+    return renderer.run(
+        thresholds,
+        seed,
+        progress=progress,
+        verbose=verbose,
+        print_objectives=print_objectives,
+        return_state=return_state,
+        log_dir=folder,
+    )
 
 
 def _printed(renderer: Renderer, print_objectives) -> tuple:
@@ -420,8 +494,10 @@ def _report(renderer: Renderer, step: int, values: np.ndarray, printed: tuple, b
     parts = [f"{renderer.objective.label()} {_numbers(values)}"]
     if printed:
         images = tf.constant(renderer.image())
-        parts += [f"{o.label()} {_numbers(objective_values(renderer.model, o, images).numpy())}"
-                  for o in printed]
+        parts += [
+            f"{o.label()} {_numbers(objective_values(renderer.model, o, images).numpy())}"
+            for o in printed
+        ]
     bar.write(f"step {step}: " + "; ".join(parts))
 
 
@@ -429,8 +505,16 @@ def _numbers(values: np.ndarray) -> str:
     return " ".join(f"{v:.4g}" for v in np.ravel(values))
 
 
-def _run(renderer: Renderer, thresholds: tuple[int, ...], seed: SeedLike, progress: bool,
-         verbose: bool, printed: tuple, return_state: bool, log_dir: Path | None = None):
+def _run(
+    renderer: Renderer,
+    thresholds: tuple[int, ...],
+    seed: SeedLike,
+    progress: bool,
+    verbose: bool,
+    printed: tuple,
+    return_state: bool,
+    log_dir: Path | None = None,
+):
     """The optimization loop of `Renderer.run`, in compiled calls of up to STEPS_PER_CALL steps;
     with `log_dir`, every step's objective and the images go to a TensorBoard log there."""
     base = as_seed(seed)
@@ -456,7 +540,8 @@ def _run(renderer: Renderer, thresholds: tuple[int, ...], seed: SeedLike, progre
             # Renderers' programs together and would call that retracing.
             with expected_retracing("Renderer._steps_fn"):
                 out, taken = renderer._steps(
-                    tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed)
+                    tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed
+                )
             taken, history = int(taken), out.numpy()
             if taken:
                 values = history[-1]
@@ -470,7 +555,8 @@ def _run(renderer: Renderer, thresholds: tuple[int, ...], seed: SeedLike, progre
                     "stopped there. The error's .images holds the images so far, ending with the "
                     "last finite one. Lower the learning rate or add a penalty (e.g. - 1e-3 * "
                     "objectives.L2()).",
-                    images, step,
+                    images,
+                    step,
                 )
             if step in thresholds:
                 images.append(renderer.image())
@@ -488,8 +574,10 @@ def _run(renderer: Renderer, thresholds: tuple[int, ...], seed: SeedLike, progre
         step, kept, values, state = checkpoint
         del images[kept:]
         renderer.restore(state)
-        warnings.warn(f"render_vis interrupted at step {step} of {total}; returning images so far.",
-                      stacklevel=user_stacklevel())
+        warnings.warn(
+            f"render_vis interrupted at step {step} of {total}; returning images so far.",
+            stacklevel=user_stacklevel(),
+        )
         if step not in thresholds:  # a threshold's images are in the list already
             images.append(renderer.image())
             log.images(step, images[-1])
@@ -500,8 +588,9 @@ def _run(renderer: Renderer, thresholds: tuple[int, ...], seed: SeedLike, progre
         renderer.restore(state)
         if step not in thresholds:
             images.append(renderer.image())
-        error = memory.out_of_memory_error(renderer.image_param.height,
-                                           renderer.image_param.width, renderer.image_param.batch)
+        error = memory.out_of_memory_error(
+            renderer.image_param.height, renderer.image_param.width, renderer.image_param.batch
+        )
         error.images, error.steps = images, step
         raise error from err
     finally:

@@ -8,6 +8,7 @@ changes the direction of an optimization that already has a gradient. Forward va
 `switched_by(on)` makes the redirection a runtime choice: one compiled program then serves both
 the first, redirected steps of a rendering and the plain ones after.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,9 @@ from collections.abc import Iterator
 import tensorflow as tf
 
 # the scalar bool tensor that turns redirection on, for redirected ReLUs called in `switched_by`
-_SWITCH: contextvars.ContextVar[tf.Tensor | None] = contextvars.ContextVar("redirect_switch",
-                                                                          default=None)
+_SWITCH: contextvars.ContextVar[tf.Tensor | None] = contextvars.ContextVar(
+    "redirect_switch", default=None
+)
 
 
 @contextlib.contextmanager

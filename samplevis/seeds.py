@@ -39,9 +39,11 @@ def as_seed(seed: SeedLike) -> tf.Tensor:
         )
     if seed.dtype != tf.int32 and tf.executing_eagerly():
         words = seed.numpy()
-        if np.any(words < -2**31) or np.any(words >= 2**31):  # the cast would wrap them
-            raise ValueError(f"each word of a seed pair must fit in 32 bits (|word| < 2**31); "
-                             f"got {words.tolist()}.")
+        if np.any(words < -(2**31)) or np.any(words >= 2**31):  # the cast would wrap them
+            raise ValueError(
+                f"each word of a seed pair must fit in 32 bits (|word| < 2**31); "
+                f"got {words.tolist()}."
+            )
     return tf.cast(seed, tf.int32)
 
 

@@ -9,6 +9,7 @@ TensorFlow, and so does reading them back (`tf.compat.v1.train.summary_iterator`
 tensorboard --logdir DIR`. Its page keeps 10 images per tag unless started with
 `--samples_per_plugin images=0`; the files hold every one.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ from samplevis.checks import OptionError
 def _metadata(plugin: str, data_class: int) -> bytes:
     # TensorBoard's plugins mark their summaries so; version 0 of their plugin data is empty.
     plugin_data = summary_pb2.SummaryMetadata.PluginData(plugin_name=plugin, content=b"")
-    return summary_pb2.SummaryMetadata(plugin_data=plugin_data,
-                                       data_class=data_class).SerializeToString()
+    return summary_pb2.SummaryMetadata(
+        plugin_data=plugin_data, data_class=data_class
+    ).SerializeToString()
 
 
 SCALAR_METADATA = _metadata("scalars", summary_pb2.DATA_CLASS_SCALAR)
@@ -46,18 +48,28 @@ def log_folder(log_dir: str | os.PathLike | None, option: str = "log_dir") -> Pa
     if log_dir is None:
         return None
     if not isinstance(log_dir, (str, os.PathLike)):
-        raise TypeError(f"{option} must be a folder path (a str or os.PathLike) or None; got "
-                        f"{type(log_dir).__name__}.")
+        raise TypeError(
+            f"{option} must be a folder path (a str or os.PathLike) or None; got "
+            f"{type(log_dir).__name__}."
+        )
     folder = Path(log_dir)
     existing = next(p for p in (folder, *folder.parents) if p.exists())
     given = f"{{{option}}} {{folder!r}}"
     if not existing.is_dir():
         where = "is a file" if existing == folder else "lies under the file {existing!r}"
-        raise OptionError(option, given + f" {where}; give a folder for the TensorBoard log (it "
-                          "is created if missing).", folder=str(folder), existing=str(existing))
+        raise OptionError(
+            option,
+            given + f" {where}; give a folder for the TensorBoard log (it is created if missing).",
+            folder=str(folder),
+            existing=str(existing),
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise OptionError(option, given + ": no permission to write in {existing!r}; give a "
-                          "folder you can write to.", folder=str(folder), existing=str(existing))
+        raise OptionError(
+            option,
+            given + ": no permission to write in {existing!r}; give a folder you can write to.",
+            folder=str(folder),
+            existing=str(existing),
+        )
     return folder
 
 
@@ -85,10 +97,12 @@ class Curves:
 
     def _write_fn(self, steps: tf.Tensor, values: tf.Tensor) -> None:
         def body(i):
-            with tf.control_dependencies([
-                tf.summary.write(tag, values[i, j], step=steps[i], metadata=SCALAR_METADATA)
-                for j, tag in enumerate(self.tags)
-            ]):
+            with tf.control_dependencies(
+                [
+                    tf.summary.write(tag, values[i, j], step=steps[i], metadata=SCALAR_METADATA)
+                    for j, tag in enumerate(self.tags)
+                ]
+            ):
                 return i + 1
 
         with self.writer.as_default():

@@ -1,4 +1,5 @@
 """Quieting TensorFlow's retracing warning where retracing is by design."""
+
 from __future__ import annotations
 
 import contextlib

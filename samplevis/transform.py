@@ -44,8 +44,10 @@ def _numbers(name: str, values: object, example: str) -> tuple[float, ...]:
     except TypeError:
         items = None
     if not items or not all(is_number(v) for v in items):
-        raise ValueError(f"{name} must be a non-empty list of numbers to draw from, e.g. "
-                         f"{example}; got {values!r}.")
+        raise ValueError(
+            f"{name} must be a non-empty list of numbers to draw from, e.g. "
+            f"{example}; got {values!r}."
+        )
     return tuple(float(v) for v in items)
 
 
@@ -59,8 +61,10 @@ def _seed(seed: object):
 def _check_own_seed(seed: object) -> int | None:
     """A transform's own seed (Lucid's op-level ``seed``): None or an int."""
     if seed is not None and not is_int(seed):
-        raise ValueError(f"a transform's seed must be an int or None, got {seed!r}; the "
-                         "seed each call receives is what makes a render reproducible.")
+        raise ValueError(
+            f"a transform's seed must be an int or None, got {seed!r}; the "
+            "seed each call receives is what makes a render reproducible."
+        )
     return None if seed is None else int(seed)
 
 
@@ -158,8 +162,9 @@ def _resample(images, stages):
     for a, _, fill_value in reversed(stages[1:]):
         x, y = a[0, 0] * x + a[0, 1] * y, a[1, 0] * x + a[1, 1] * y
         _, _, weights, inside = _neighbours(cx + x, cy + y, h, w)
-        outer.append((tf.reduce_sum(weights * tf.cast(inside, tf.float32), 1, keepdims=True),
-                      fill_value))
+        outer.append(
+            (tf.reduce_sum(weights * tf.cast(inside, tf.float32), 1, keepdims=True), fill_value)
+        )
     a, fill_mode, fill_value = stages[0]
     x, y = a[0, 0] * x + a[0, 1] * y, a[1, 0] * x + a[1, 1] * y
     xi, yi, weights, inside = _neighbours(cx + x, cy + y, h, w)
@@ -176,8 +181,9 @@ def _resample(images, stages):
     cols = _wrap_index(yi, h, fill_mode) * w + _wrap_index(xi, w, fill_mode)
     rows = tf.repeat(tf.range(h * w, dtype=tf.int64), 4)[:, None]
     indices = tf.concat([rows, tf.cast(tf.reshape(cols, [-1, 1]), tf.int64)], axis=1)
-    matrix = tf.sparse.SparseTensor(indices, tf.reshape(weights * share, [-1]),
-                                    tf.cast(tf.stack([h * w, h * w]), tf.int64))
+    matrix = tf.sparse.SparseTensor(
+        indices, tf.reshape(weights * share, [-1]), tf.cast(tf.stack([h * w, h * w]), tf.int64)
+    )
     columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
     out = tf.sparse.sparse_dense_matmul(matrix, columns) + offset
     return tf.transpose(tf.reshape(out, tf.stack([h, w, b, c])), [2, 0, 1, 3])
@@ -189,8 +195,10 @@ def _check_fill(fill_mode: str, fill_value: object) -> str:
     if mode not in _FILL_MODES:
         raise ValueError(f"fill_mode must be one of {_FILL_MODES}, got {fill_mode!r}.")
     if not is_number(fill_value):
-        raise ValueError(f"fill_value is the grey level of uncovered pixels, a number in [0, 1]; "
-                         f"got {fill_value!r}.")
+        raise ValueError(
+            f"fill_value is the grey level of uncovered pixels, a number in [0, 1]; "
+            f"got {fill_value!r}."
+        )
     return mode
 
 
@@ -214,8 +222,11 @@ class Pad:
         if mode not in _PAD_MODES:
             raise ValueError(f"pad mode must be one of {_PAD_MODES}, got {self.mode!r}.")
         object.__setattr__(self, "mode", mode)
-        if not (isinstance(self.constant_value, str) and self.constant_value == "uniform"
-                or is_number(self.constant_value)):
+        if not (
+            isinstance(self.constant_value, str)
+            and self.constant_value == "uniform"
+            or is_number(self.constant_value)
+        ):
             raise ValueError(
                 f"constant_value must be a number or 'uniform', got {self.constant_value!r}."
             )
@@ -229,16 +240,19 @@ class Pad:
             # a mirror copies the image's own rows: REFLECT skips the edge row, SYMMETRIC keeps it
             widest = min(height, width) - (1 if self.mode == "REFLECT" else 0)
             if self.width > widest:
-                raise ValueError(f"{self.mode} padding mirrors the images' own rows, so it pads "
-                                 f"{height}x{width} images by at most {widest} px; got "
-                                 f"{self.width}. Pad by less or use mode='constant'.")
+                raise ValueError(
+                    f"{self.mode} padding mirrors the images' own rows, so it pads "
+                    f"{height}x{width} images by at most {widest} px; got "
+                    f"{self.width}. Pad by less or use mode='constant'."
+                )
         if self.constant_value == "uniform":
             value = tf.random.stateless_uniform([], _seed(seed), 0.0, 1.0)
         else:
             value = float(self.constant_value)
         w = self.width
-        return tf.pad(images, [(0, 0), (w, w), (w, w), (0, 0)], mode=self.mode,
-                      constant_values=value)
+        return tf.pad(
+            images, [(0, 0), (w, w), (w, w), (0, 0)], mode=self.mode, constant_values=value
+        )
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return height + 2 * self.width, width + 2 * self.width
@@ -270,8 +284,9 @@ class Jitter:
                 f"jitter({self.d}) needs images larger than {self.d} px, got {h}x{w}; "
                 "pad first or use a smaller d."
             )
-        return tf.image.stateless_random_crop(images, [b, h - self.d, w - self.d, c],
-                                              _call_seed(seed, self.seed))
+        return tf.image.stateless_random_crop(
+            images, [b, h - self.d, w - self.d, c], _call_seed(seed, self.seed)
+        )
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return height - self.d, width - self.d
@@ -294,7 +309,9 @@ class RandomScale:
     def __post_init__(self) -> None:
         scales = _numbers("scales", self.scales, "[0.9, 1.0, 1.1]")
         if min(scales) <= 0:
-            raise ValueError(f"scales must be a non-empty list of positive numbers, got {self.scales!r}.")
+            raise ValueError(
+                f"scales must be a non-empty list of positive numbers, got {self.scales!r}."
+            )
         object.__setattr__(self, "scales", scales)
         object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode, self.fill_value))
         object.__setattr__(self, "seed", _check_own_seed(self.seed))
@@ -443,8 +460,10 @@ class NormalizeGradient:
         except TypeError:
             items = ()
         if not items or not all(is_number(v) for v in items):
-            raise ValueError(f"normalize_gradient scales must be a list of numbers, one per "
-                             f"image, e.g. (1.0, 0.5); got {self.scales!r}.")
+            raise ValueError(
+                f"normalize_gradient scales must be a list of numbers, one per "
+                f"image, e.g. (1.0, 0.5); got {self.scales!r}."
+            )
         object.__setattr__(self, "scales", tuple(float(v) for v in items))
 
     def __call__(self, images, seed):
@@ -453,8 +472,10 @@ class NormalizeGradient:
         images = _as_images(images)
         batch = images.shape[0]
         if self.scales is not None and batch is not None and batch != len(self.scales):
-            raise ValueError(f"normalize_gradient has {len(self.scales)} scales but the batch "
-                             f"holds {batch} images; give one scale per image.")
+            raise ValueError(
+                f"normalize_gradient has {len(self.scales)} scales but the batch "
+                f"holds {batch} images; give one scale per image."
+            )
 
         @tf.custom_gradient
         def identity(x):
@@ -464,6 +485,7 @@ class NormalizeGradient:
                 if self.scales is None:
                     return dx
                 return dx * tf.reshape(tf.constant(self.scales, dx.dtype), [-1, 1, 1, 1])
+
             return tf.identity(x), unit_gradient
 
         return identity(images)
@@ -578,15 +600,26 @@ def jitter(d: int, seed: int | None = None) -> Jitter:
     return Jitter(d, seed)
 
 
-def random_scale(scales: Sequence[float], seed: int | None = None, *,
-                 fill_mode: str = "CONSTANT", fill_value: float = 0.5) -> RandomScale:
+def random_scale(
+    scales: Sequence[float],
+    seed: int | None = None,
+    *,
+    fill_mode: str = "CONSTANT",
+    fill_value: float = 0.5,
+) -> RandomScale:
     """Zoom by a random factor from ``scales`` keeping the size (Lucid's ``random_scale``, but
     see the module docstring); ``seed``, if an int, is folded into the seed of every call."""
     return RandomScale(scales, fill_mode, fill_value, seed)
 
 
-def random_rotate(angles: Sequence[float], units: str = "degrees", seed: int | None = None, *,
-                  fill_mode: str = "CONSTANT", fill_value: float = 0.0) -> RandomRotate:
+def random_rotate(
+    angles: Sequence[float],
+    units: str = "degrees",
+    seed: int | None = None,
+    *,
+    fill_mode: str = "CONSTANT",
+    fill_value: float = 0.0,
+) -> RandomRotate:
     """Rotate by a random angle from ``angles`` (Lucid's ``random_rotate``); ``seed``, if an
     int, is folded into the seed of every call."""
     return RandomRotate(angles, units, fill_mode, fill_value, seed)

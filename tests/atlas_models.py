@@ -1,5 +1,6 @@
 """Model factories for the atlas tests, importable by Ray workers (the tests put this folder on
 their PYTHONPATH)."""
+
 import functools
 import os
 import signal

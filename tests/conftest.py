@@ -1,4 +1,5 @@
 """Shared fixtures: small hand-built models whose answers are known."""
+
 import os
 from pathlib import Path
 
@@ -22,8 +23,15 @@ def gabor_kernel(theta_deg: float, size: int = 15, wavelength: float = 6.0, sigm
 GABOR_ANGLES = (0.0, 45.0, 90.0, 135.0)
 # Pages are checked in Debian's chromium, driven by Playwright (no browser download).
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -167,8 +175,9 @@ def tiny_model():
     logits = keras.layers.Dense(5, name="logits")(x)
     keras_model = keras.Model(inputs, logits, name="tiny")
     rng = np.random.default_rng(0)
-    keras_model.set_weights([rng.normal(0, 0.3, w.shape).astype("float32")
-                             for w in keras_model.get_weights()])
+    keras_model.set_weights(
+        [rng.normal(0, 0.3, w.shape).astype("float32") for w in keras_model.get_weights()]
+    )
     return Model(keras_model, value_range=(-1.0, 1.0), name="tiny")
 
 

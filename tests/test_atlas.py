@@ -1,5 +1,6 @@
 """samplevis.atlas: every channel on disk and in atlas.json, one compiled program per layer,
 resuming, images independent of batching and of where they ran, the page in a real browser."""
+
 import functools
 import importlib
 import importlib.util
@@ -42,7 +43,8 @@ def test_every_channel_of_the_layer_is_in_atlas_json_and_on_disk(reference):
     result, _ = reference
     written = json.loads((result.out / "atlas.json").read_text())
     assert [(e["layer"], e["channel"]) for e in written["channels"]] == [
-        (LAYER, c) for c in range(len(ANGLES))]
+        (LAYER, c) for c in range(len(ANGLES))
+    ]
     for entry in written["channels"]:
         assert entry["files"] == [f"{LAYER}/{entry['channel']}.png"]
         assert entry["steps"] == 8 and entry["seed"] == 0 and entry["seconds"] > 0
@@ -66,14 +68,17 @@ def test_the_next_batch_and_the_partial_last_one_reuse_the_layers_compiled_progr
 def test_a_rerun_renders_nothing_and_rewrites_no_image(reference, monkeypatch):
     result, _ = reference
     before = {p: p.stat().st_mtime_ns for p in (result.out / LAYER).iterdir()}
-    monkeypatch.setattr(atlas_module.LayerRenderers, "render_batch", lambda *a: pytest.fail("rendered again"))
+    monkeypatch.setattr(
+        atlas_module.LayerRenderers, "render_batch", lambda *a: pytest.fail("rendered again")
+    )
     again = samplevis.atlas(gabor_net(), LAYER, out=result.out, **SETTINGS)
     assert (again.rendered, again.skipped) == (0, len(ANGLES))
     assert {p: p.stat().st_mtime_ns for p in (result.out / LAYER).iterdir()} == before
 
 
 def test_an_interrupted_run_leaves_a_valid_atlas_and_resumes_to_the_same_images(
-        reference, tmp_path, monkeypatch):
+    reference, tmp_path, monkeypatch
+):
     def ctrl_c_after_first_batch(total, done, enabled):
         return InterruptingBar(at_call=1)
 
@@ -88,8 +93,7 @@ def test_an_interrupted_run_leaves_a_valid_atlas_and_resumes_to_the_same_images(
     resumed = samplevis.atlas(gabor_net(), LAYER, out=tmp_path, **SETTINGS)
     assert (resumed.rendered, resumed.skipped, resumed.interrupted) == (2, 4, False)
     for channel in range(len(ANGLES)):
-        np.testing.assert_array_equal(pixels(tmp_path, channel),
-                                      pixels(reference[0].out, channel))
+        np.testing.assert_array_equal(pixels(tmp_path, channel), pixels(reference[0].out, channel))
 
 
 def test_a_channels_image_does_not_depend_on_the_batch_it_lands_in(reference, tmp_path):
@@ -102,11 +106,20 @@ def test_a_channels_image_does_not_depend_on_the_batch_it_lands_in(reference, tm
 
 
 def test_samples_add_a_gif_and_a_strip_per_channel(tmp_path):
-    hmc_opts = dict(kernel="mala", mass="identity", num_transforms=0, temperature=0.05,
-                    prior_weight=0.0, adapt_step_size=False, num_burnin_steps=0,
-                    num_steps_between_results=0, block_steps=3)  # the quickest sampler
-    result = samplevis.atlas(gabor_net(), LAYER, channels=[2], out=tmp_path, samples=3,
-                             hmc_opts=hmc_opts, **SETTINGS)
+    hmc_opts = dict(
+        kernel="mala",
+        mass="identity",
+        num_transforms=0,
+        temperature=0.05,
+        prior_weight=0.0,
+        adapt_step_size=False,
+        num_burnin_steps=0,
+        num_steps_between_results=0,
+        block_steps=3,
+    )  # the quickest sampler
+    result = samplevis.atlas(
+        gabor_net(), LAYER, channels=[2], out=tmp_path, samples=3, hmc_opts=hmc_opts, **SETTINGS
+    )
     [entry] = result.entries
     assert entry["samples"] == 3
     assert entry["files"] == [f"{LAYER}/2.png", f"{LAYER}/2_samples.gif", f"{LAYER}/2_samples.png"]
@@ -116,15 +129,21 @@ def test_samples_add_a_gif_and_a_strip_per_channel(tmp_path):
     assert strip.size[0] > 3 * strip.size[1]  # the start and three samples side by side
 
 
-@pytest.mark.parametrize("kwargs, error, words", [
-    (dict(layers="gabor_rleu"), UnknownLayerError, ["'gabor_rleu'", "gabor_relu"]),
-    (dict(channels="0-9"), ValueError, ["channel 9", "6 channels", "0-5"]),
-    (dict(channels="9-3"), ValueError, ["'0-63'"]),
-    (dict(batch=0), ValueError, ["batch must be an int >= 1"]),
-])
-def test_bad_arguments_stop_before_any_work_naming_the_fix(tmp_path, monkeypatch, kwargs, error,
-                                                           words):
-    monkeypatch.setattr(atlas_module.LayerRenderers, "render_batch", lambda *a: pytest.fail("rendered"))
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(layers="gabor_rleu"), UnknownLayerError, ["'gabor_rleu'", "gabor_relu"]),
+        (dict(channels="0-9"), ValueError, ["channel 9", "6 channels", "0-5"]),
+        (dict(channels="9-3"), ValueError, ["'0-63'"]),
+        (dict(batch=0), ValueError, ["batch must be an int >= 1"]),
+    ],
+)
+def test_bad_arguments_stop_before_any_work_naming_the_fix(
+    tmp_path, monkeypatch, kwargs, error, words
+):
+    monkeypatch.setattr(
+        atlas_module.LayerRenderers, "render_batch", lambda *a: pytest.fail("rendered")
+    )
     arguments = {"layers": LAYER, **SETTINGS, **kwargs}
     out = tmp_path / "atlas"
     with pytest.raises(error) as raised:
@@ -135,7 +154,9 @@ def test_bad_arguments_stop_before_any_work_naming_the_fix(tmp_path, monkeypatch
 
 
 def test_an_out_folder_that_cannot_be_made_stops_before_any_work(tmp_path, monkeypatch):
-    monkeypatch.setattr(atlas_module.LayerRenderers, "render_batch", lambda *a: pytest.fail("rendered"))
+    monkeypatch.setattr(
+        atlas_module.LayerRenderers, "render_batch", lambda *a: pytest.fail("rendered")
+    )
     (tmp_path / "file").write_text("")
     with pytest.raises(NotADirectoryError, match="lies under the file .*give a folder"):
         samplevis.atlas(gabor_net(), LAYER, out=tmp_path / "file" / "atlas", **SETTINGS)
@@ -161,8 +182,21 @@ def test_all_means_every_activation_layer(tiny_model):
 
 def test_the_command_writes_an_atlas_and_names_the_fix_for_a_bad_range(tmp_path, capsys):
     model = f"{gabor_net.__module__}:gabor_net"
-    common = ["--model", model, "--layers", LAYER, "--steps", "8", "--size", "40", "--batch", "4",
-              "--quiet", "--out", str(tmp_path)]
+    common = [
+        "--model",
+        model,
+        "--layers",
+        LAYER,
+        "--steps",
+        "8",
+        "--size",
+        "40",
+        "--batch",
+        "4",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    ]
     assert cli.main(["atlas", *common, "--channels", "0-1"]) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "index.html")
     assert sorted(p.name for p in (tmp_path / LAYER).iterdir()) == ["0.png", "1.png"]
@@ -172,8 +206,9 @@ def test_the_command_writes_an_atlas_and_names_the_fix_for_a_bad_range(tmp_path,
 
 def test_the_command_without_ray_installed_says_how_to_install_it(tmp_path, monkeypatch, capsys):
     find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "ray" else find_spec(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ray" else find_spec(name, *a)
+    )
     assert cli.main(["atlas", "--layers", LAYER, "--ray", "--out", str(tmp_path)]) == 2
     assert "pip install 'samplevis[ray]'" in capsys.readouterr().err
 
@@ -198,20 +233,23 @@ def ray_cluster():
 
 
 def test_two_ray_workers_one_killed_mid_run_lose_no_channel_and_give_the_in_process_images(
-        ray_cluster, reference, tmp_path):
+    ray_cluster, reference, tmp_path
+):
     # one test, so that `pytest -n 2` starts one Ray cluster, not one per xdist worker
     marker = tmp_path / "killed_pid"
     factory = functools.partial(gabor_net_killed_once, str(marker))
-    result = samplevis.atlas(factory, LAYER, out=tmp_path / "atlas", cluster=True, workers=2,
-                             **SETTINGS)
+    result = samplevis.atlas(
+        factory, LAYER, out=tmp_path / "atlas", cluster=True, workers=2, **SETTINGS
+    )
     assert marker.is_file()  # a worker armed its own SIGKILL while rendering its first batch
     assert (result.rendered, result.interrupted) == (len(ANGLES), False)
     written = json.loads((result.out / "atlas.json").read_text())
     assert [e["channel"] for e in written["channels"]] == list(range(len(ANGLES)))
     for entry in written["channels"]:
         assert all((result.out / f).is_file() for f in entry["files"])
-        difference = np.abs(pixels(result.out, entry["channel"])
-                            - pixels(reference[0].out, entry["channel"]))
+        difference = np.abs(
+            pixels(result.out, entry["channel"]) - pixels(reference[0].out, entry["channel"])
+        )
         assert difference.max() <= 1, entry["channel"]
 
 
@@ -231,15 +269,19 @@ def test_the_page_loads_every_thumbnail_and_a_click_shows_the_channel_large(refe
             sync_api.expect(thumbnails).to_have_count(len(ANGLES))
             for i in range(len(ANGLES)):
                 thumbnails.nth(i).scroll_into_view_if_needed()
-            page.wait_for_function("[...document.querySelectorAll('a.ch img')].every("
-                                   "img => img.complete && img.naturalWidth > 0)", timeout=10000)
+            page.wait_for_function(
+                "[...document.querySelectorAll('a.ch img')].every("
+                "img => img.complete && img.naturalWidth > 0)",
+                timeout=10000,
+            )
             detail = page.locator("#detail")
             sync_api.expect(detail).to_be_hidden()
             page.locator("a.ch").nth(3).click()  # the view opens on the fragment's change
             sync_api.expect(detail).to_be_visible()
             sync_api.expect(page.locator("#detail-title")).to_have_text(f"{LAYER}, channel 3")
-            page.wait_for_function("document.querySelector('#detail img.large').naturalWidth > 0",
-                                   timeout=10000)
+            page.wait_for_function(
+                "document.querySelector('#detail img.large').naturalWidth > 0", timeout=10000
+            )
             sync_api.expect(page.locator("#detail-info")).to_contain_text("objective")
             page.keyboard.press("Escape")
             sync_api.expect(detail).to_be_hidden()
@@ -249,15 +291,21 @@ def test_the_page_loads_every_thumbnail_and_a_click_shows_the_channel_large(refe
 
 def test_an_atlas_in_this_process_imports_neither_ray_nor_the_cluster_module(tmp_path):
     tests = Path(__file__).resolve().parent
-    script = ("import sys; from atlas_models import gabor_net; import samplevis; "
-              f"samplevis.atlas(gabor_net(), {LAYER!r}, channels=[0], steps=2, size=24, batch=1, "
-              f"out={str(tmp_path)!r}, progress=False); "
-              "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.') or "
-              "m == 'samplevis.atlas.cluster'))")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tests), str(tests.parent)]),
-               TF_CPP_MIN_LOG_LEVEL="3")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, timeout=300)
+    script = (
+        "import sys; from atlas_models import gabor_net; import samplevis; "
+        f"samplevis.atlas(gabor_net(), {LAYER!r}, channels=[0], steps=2, size=24, batch=1, "
+        f"out={str(tmp_path)!r}, progress=False); "
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.') or "
+        "m == 'samplevis.atlas.cluster'))"
+    )
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(tests), str(tests.parent)]),
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / LAYER / "0.png").is_file()

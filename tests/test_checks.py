@@ -52,15 +52,22 @@ def flags(option: str, value=NO_VALUE) -> str:
 
 
 def test_an_option_error_names_options_in_python_or_in_the_readers_own_terms():
-    error = OptionError("hmc_opts.num_burnin_steps",
-                        "got {got}. Raise {hmc_opts.num_burnin_steps} or set "
-                        "{hmc_opts.adapt_step_size=False}; {seed=1} and {hmc_opts.kernel=kind}.",
-                        got=1, kind="nuts")
+    error = OptionError(
+        "hmc_opts.num_burnin_steps",
+        "got {got}. Raise {hmc_opts.num_burnin_steps} or set "
+        "{hmc_opts.adapt_step_size=False}; {seed=1} and {hmc_opts.kernel=kind}.",
+        got=1,
+        kind="nuts",
+    )
     assert isinstance(error, ValueError) and error.option == "hmc_opts.num_burnin_steps"
-    assert str(error) == ("got 1. Raise hmc_opts['num_burnin_steps'] or set "
-                          "adapt_step_size=False; seed=1 and kernel='nuts'.")
-    assert error.spelt(flags) == ("got 1. Raise --num-burnin-steps or set --adapt-step-size False; "
-                                  "--seed 1 and --kernel nuts.")
+    assert str(error) == (
+        "got 1. Raise hmc_opts['num_burnin_steps'] or set "
+        "adapt_step_size=False; seed=1 and kernel='nuts'."
+    )
+    assert error.spelt(flags) == (
+        "got 1. Raise --num-burnin-steps or set --adapt-step-size False; "
+        "--seed 1 and --kernel nuts."
+    )
 
 
 def test_values_a_user_gave_are_quoted_as_they_are_not_read_as_options():
@@ -70,8 +77,10 @@ def test_values_a_user_gave_are_quoted_as_they_are_not_read_as_options():
 
 
 def test_option_errors_and_warnings_survive_pickling_with_their_parts():
-    for made in (OptionError("steps", "{steps} must be >= 1; got {got}.", got=0),
-                 OptionWarning("hmc_opts.step_size", "give a smaller {hmc_opts.step_size}.")):
+    for made in (
+        OptionError("steps", "{steps} must be >= 1; got {got}.", got=0),
+        OptionWarning("hmc_opts.step_size", "give a smaller {hmc_opts.step_size}."),
+    ):
         copy = pickle.loads(pickle.dumps(made))
         assert type(copy) is type(made) and str(copy) == str(made)
         assert copy.spelt(flags) == made.spelt(flags) and copy.option == made.option

@@ -1,4 +1,5 @@
 """The samplevis command: render and sample write whole files; bad input exits with the fix."""
+
 import html
 import importlib.util
 import json
@@ -21,8 +22,23 @@ GABOR = "conftest:gabor_keras_model"  # a module:function model spec (tests/ is 
 
 
 def test_render_writes_one_png_per_threshold(tmp_path, capsys):
-    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "32",
-                     "--thresholds", "4", "8", "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "render",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:1",
+            "--size",
+            "32",
+            "--thresholds",
+            "4",
+            "8",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     pngs = sorted(tmp_path.glob("*.png"))
     assert len(pngs) == 2 and iio.imread(pngs[0]).shape == (32, 32, 3)
@@ -33,64 +49,192 @@ def test_render_without_transforms_writes_what_render_vis_gives_without_them(tmp
     import samplevis
     from samplevis import objectives, param
 
-    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "24",
-                     "--steps", "16", "--no-transforms", "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "render",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:1",
+            "--size",
+            "24",
+            "--steps",
+            "16",
+            "--no-transforms",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     written = iio.imread(tmp_path / "channel__gabor_relu___1_0016_0.png") / 255.0
     model = zoo.load(GABOR)
     for transforms, matches in [((), True), (None, False)]:
-        image = samplevis.render_vis(model, objectives.channel("gabor_relu", 1),
-                                     param_f=lambda: param.image(24), transforms=transforms,
-                                     thresholds=(16,), seed=0, progress=False)[-1][0]
+        image = samplevis.render_vis(
+            model,
+            objectives.channel("gabor_relu", 1),
+            param_f=lambda: param.image(24),
+            transforms=transforms,
+            thresholds=(16,),
+            seed=0,
+            progress=False,
+        )[-1][0]
         assert (np.abs(written - image).max() <= 1 / 255) == matches
 
 
 def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_path, capsys):
-    code = cli.main(["render", "--model", "conftest:dead_keras_model", "--objective", "dead:0",
-                     "--size", "16", "--steps", "8", "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "render",
+            "--model",
+            "conftest:dead_keras_model",
+            "--objective",
+            "dead:0",
+            "--size",
+            "16",
+            "--steps",
+            "8",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0 and len(list(tmp_path.glob("*.png"))) == 1
-    assert ("the objective is exactly 0 for image [0] after 8 steps: the unit is off for every "
-            "image tried") in capsys.readouterr().err
-    assert cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
-                     "--steps", "8", "--out", str(tmp_path / "alive"), "--quiet"]) == 0
+    assert (
+        "the objective is exactly 0 for image [0] after 8 steps: the unit is off for every "
+        "image tried"
+    ) in capsys.readouterr().err
+    assert (
+        cli.main(
+            [
+                "render",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:1",
+                "--size",
+                "16",
+                "--steps",
+                "8",
+                "--out",
+                str(tmp_path / "alive"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "exactly 0" not in capsys.readouterr().err
 
 
 def test_sample_of_a_dead_unit_says_which_chains_and_names_the_flags_to_try(tmp_path, capsys):
-    code = cli.main(["sample", "--model", "conftest:dead_keras_model", "--objective", "dead:0",
-                     "--size", "16", "--num-chains", "2", "--num-results", "2",
-                     "--num-burnin-steps", "2", "--optimize-steps", "4", "--temperature", "0.1",
-                     "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            "conftest:dead_keras_model",
+            "--objective",
+            "dead:0",
+            "--size",
+            "16",
+            "--num-chains",
+            "2",
+            "--num-results",
+            "2",
+            "--num-burnin-steps",
+            "2",
+            "--optimize-steps",
+            "4",
+            "--temperature",
+            "0.1",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
-    assert ("samplevis: chains [0, 1] start with objective <= 0 and no gradient after "
-            "optimization and 2 re-seeded tries (a dead unit?); they sample near the prior. Try "
-            "another seed (--seed 1, say), or start from images the unit responds to (--init)."
-            ) in capsys.readouterr().err
+    assert (
+        "samplevis: chains [0, 1] start with objective <= 0 and no gradient after "
+        "optimization and 2 re-seeded tries (a dead unit?); they sample near the prior. Try "
+        "another seed (--seed 1, say), or start from images the unit responds to (--init)."
+    ) in capsys.readouterr().err
 
 
 def test_images_a_fixed_input_resizes_are_warned_about_with_the_size_to_use(tmp_path, capsys):
-    code = cli.main(["render", "--model", "conftest:fixed_gabor_keras_model", "--objective",
-                     "gabor_relu:0", "--size", "32", "--steps", "2", "--out", str(tmp_path),
-                     "--quiet"])
+    code = cli.main(
+        [
+            "render",
+            "--model",
+            "conftest:fixed_gabor_keras_model",
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "32",
+            "--steps",
+            "2",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
-    assert ("samplevis: images of 32x32 px are shrunk, losing their finer detail, to the 16x16 px "
-            "input of model 'conftest.fixed_gabor_keras_model'. Render at that size: --size 16.\n"
-            ) in capsys.readouterr().err
-    code = cli.main(["sample", "--model", "conftest:wide_gabor_keras_model", "--objective",
-                     "gabor_relu:0", "--size", "24", "--num-chains", "1", "--num-results", "2",
-                     "--num-burnin-steps", "2", "--optimize-steps", "2", "--temperature-steps",
-                     "0", "--out", str(tmp_path / "wide"), "--quiet"])
+    assert (
+        "samplevis: images of 32x32 px are shrunk, losing their finer detail, to the 16x16 px "
+        "input of model 'conftest.fixed_gabor_keras_model'. Render at that size: --size 16.\n"
+    ) in capsys.readouterr().err
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            "conftest:wide_gabor_keras_model",
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "24",
+            "--num-chains",
+            "1",
+            "--num-results",
+            "2",
+            "--num-burnin-steps",
+            "2",
+            "--optimize-steps",
+            "2",
+            "--temperature-steps",
+            "0",
+            "--out",
+            str(tmp_path / "wide"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
-    assert err.count("samplevis: images of 24x24 px are stretched to the 24x32 px input of model "
-                     "'conftest.wide_gabor_keras_model'. The command line renders square images; "
-                     "for 24x32 use the Python API: param.image(32, 24).\n") == 1
+    assert (
+        err.count(
+            "samplevis: images of 24x24 px are stretched to the 24x32 px input of model "
+            "'conftest.wide_gabor_keras_model'. The command line renders square images; "
+            "for 24x32 use the Python API: param.image(32, 24).\n"
+        )
+        == 1
+    )
 
 
 def test_render_whose_objective_turns_nan_writes_the_last_finite_images(tmp_path, capsys):
-    code = cli.main(["render", "--model", "conftest:blowup_keras_model", "--objective",
-                     "blowup:0", "--size", "16", "--thresholds", "2", "2000",
-                     "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "render",
+            "--model",
+            "conftest:blowup_keras_model",
+            "--objective",
+            "blowup:0",
+            "--size",
+            "16",
+            "--thresholds",
+            "2",
+            "2000",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     last = int(re.search(r"NaN or infinite at step (\d+)", err).group(1)) - 1
@@ -102,9 +246,24 @@ def test_render_whose_objective_turns_nan_writes_the_last_finite_images(tmp_path
 
 
 def test_sample_whose_starts_turn_nan_names_the_step_and_the_flag(tmp_path, capsys):
-    code = cli.main(["sample", "--model", "conftest:blowup_keras_model", "--objective",
-                     "blowup:0", "--size", "16", "--num-chains", "2", "--optimize-steps", "2000",
-                     "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            "conftest:blowup_keras_model",
+            "--objective",
+            "blowup:0",
+            "--size",
+            "16",
+            "--num-chains",
+            "2",
+            "--optimize-steps",
+            "2000",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     last = int(re.search(r"NaN or infinite at step (\d+)", err).group(1)) - 1
@@ -113,18 +272,44 @@ def test_sample_whose_starts_turn_nan_names_the_step_and_the_flag(tmp_path, caps
 
 
 def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_matplotlib(
-        tmp_path, capsys, monkeypatch):
+    tmp_path, capsys, monkeypatch
+):
     find_spec = importlib.util.find_spec  # as on an install without the plot extra
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a))
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
-                     "--num-results", "3", "--num-chains", "2", "--num-burnin-steps", "8",
-                     "--optimize-steps", "16", "--temperature-steps", "60",
-                     "--out", str(tmp_path), "--quiet"])
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a),
+    )
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "32",
+            "--num-results",
+            "3",
+            "--num-chains",
+            "2",
+            "--num-burnin-steps",
+            "8",
+            "--optimize-steps",
+            "16",
+            "--temperature-steps",
+            "60",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert not (tmp_path / "trace.png").exists()
-    assert "no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib)" \
+    assert (
+        "no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib)"
         in capsys.readouterr().err
+    )
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
     assert gif_seconds(tmp_path / "samples.gif") == 3 / 4  # one frame per sample, at 4 fps
     assert iio.imread(tmp_path / "std.png").shape == (2 + 32 + 2, 2 + 2 * (32 + 2), 3)
@@ -136,38 +321,101 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
 
 
 def test_render_and_sample_write_a_tensorboard_log_to_log_dir(tmp_path):
-    assert cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
-                     "--thresholds", "4", "8", "--out", str(tmp_path / "out"), "--quiet",
-                     "--log-dir", str(tmp_path / "logs/render")]) == 0
+    assert (
+        cli.main(
+            [
+                "render",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:1",
+                "--size",
+                "16",
+                "--thresholds",
+                "4",
+                "8",
+                "--out",
+                str(tmp_path / "out"),
+                "--quiet",
+                "--log-dir",
+                str(tmp_path / "logs/render"),
+            ]
+        )
+        == 0
+    )
     events = read_events(tmp_path / "logs/render")
     assert [step for step, _ in events["objective/image_0"]] == list(range(1, 9))
     assert [step for step, _ in events["images"]] == [4, 8]
-    assert cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
-                     "--num-results", "3", "--num-chains", "2", "--num-burnin-steps", "4",
-                     "--optimize-steps", "4", "--temperature-steps", "0",
-                     "--out", str(tmp_path / "out"), "--quiet",
-                     "--log-dir", str(tmp_path / "logs/sample")]) == 0
+    assert (
+        cli.main(
+            [
+                "sample",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:0",
+                "--size",
+                "16",
+                "--num-results",
+                "3",
+                "--num-chains",
+                "2",
+                "--num-burnin-steps",
+                "4",
+                "--optimize-steps",
+                "4",
+                "--temperature-steps",
+                "0",
+                "--out",
+                str(tmp_path / "out"),
+                "--quiet",
+                "--log-dir",
+                str(tmp_path / "logs/sample"),
+            ]
+        )
+        == 0
+    )
     events = read_events(tmp_path / "logs/sample")
     every = options.OPTIONS["num_steps_between_results"].default + 1  # steps per kept sample
     for c in range(2):  # each chain's start, its burn-in steps and samples
         assert [step for step, _ in events[f"activation/chain_{c}"]] == [0, 1, 2, 3, 4] + [
-            4 + every * i for i in (1, 2, 3)]
+            4 + every * i for i in (1, 2, 3)
+        ]
         assert len(events[f"samples/chain_{c}"]) == 3
     assert [step for step, _ in read_events(tmp_path / "logs/sample/starts")["objective"]] == [
-        1, 2, 3, 4]
+        1,
+        2,
+        3,
+        4,
+    ]
 
 
 @pytest.mark.parametrize("command", ["render", "sample"])
 def test_a_log_dir_that_is_a_file_exits_2_naming_the_flag_before_the_model_loads(
-        tmp_path, capsys, command):
+    tmp_path, capsys, command
+):
     (tmp_path / "taken").write_text("keep me")
     # a model that does not exist: the log folder fails first
-    code = cli.main([command, "--model", "nosuch", "--objective", "gabor_relu:0", "--log-dir",
-                     str(tmp_path / "taken"), "--out", str(tmp_path / "out"), "--quiet"])
+    code = cli.main(
+        [
+            command,
+            "--model",
+            "nosuch",
+            "--objective",
+            "gabor_relu:0",
+            "--log-dir",
+            str(tmp_path / "taken"),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     assert code == 2
-    assert capsys.readouterr().err == (f"samplevis: --log-dir {str(tmp_path / 'taken')!r} is a "
-                                       "file; give a folder for the TensorBoard log (it is "
-                                       "created if missing).\n")
+    assert capsys.readouterr().err == (
+        f"samplevis: --log-dir {str(tmp_path / 'taken')!r} is a "
+        "file; give a folder for the TensorBoard log (it is "
+        "created if missing).\n"
+    )
     assert (tmp_path / "taken").read_text() == "keep me"
     assert not (tmp_path / "out").exists()
 
@@ -178,10 +426,30 @@ def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
     stripes = np.zeros((24, 40, 3), np.uint8)  # vertical stripes 6 px apart, wider than tall
     stripes[:, ::6] = 255
     iio.imwrite(tmp_path / "stripes.png", stripes)
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
-                     "--num-results", "2", "--num-chains", "2", "--num-burnin-steps", "4",
-                     "--temperature-steps", "0", "--init", str(tmp_path / "stripes.png"),
-                     "--out", str(tmp_path / "out"), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "16",
+            "--num-results",
+            "2",
+            "--num-chains",
+            "2",
+            "--num-burnin-steps",
+            "4",
+            "--temperature-steps",
+            "0",
+            "--init",
+            str(tmp_path / "stripes.png"),
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
     assert report["options"]["init"] == [str(tmp_path / "stripes.png")]
@@ -189,20 +457,60 @@ def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
     expected = io.load_images([tmp_path / "stripes.png"], 16)[0]
     starts = iio.imread(tmp_path / "out" / "starts.png") / 255.0  # two chains side by side
     for c in range(2):
-        cell = starts[2:18, 2 + 18 * c:18 + 18 * c]
+        cell = starts[2:18, 2 + 18 * c : 18 + 18 * c]
         np.testing.assert_allclose(cell, expected, atol=0.02)
     assert "of the starts' activation" in capsys.readouterr().err
-    assert cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--num-chains",
-                     "4", "--init", *[str(tmp_path / "stripes.png")] * 2,
-                     "--out", str(tmp_path / "out2"), "--quiet"]) == 2
+    assert (
+        cli.main(
+            [
+                "sample",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:0",
+                "--num-chains",
+                "4",
+                "--init",
+                *[str(tmp_path / "stripes.png")] * 2,
+                "--out",
+                str(tmp_path / "out2"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "one per chain (--num-chains 4); got 2 files" in capsys.readouterr().err
 
 
 def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
-                     "--num-results", "1", "--num-chains", "2", "--num-burnin-steps", "4",
-                     "--optimize-steps", "8", "--temperature-steps", "0", "--prior-weight", "3",
-                     "--num-transforms", "3", "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "32",
+            "--num-results",
+            "1",
+            "--num-chains",
+            "2",
+            "--num-burnin-steps",
+            "4",
+            "--optimize-steps",
+            "8",
+            "--temperature-steps",
+            "0",
+            "--prior-weight",
+            "3",
+            "--num-transforms",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert report["prior_weight"] == 3.0 and report["options"]["num_transforms"] == 3
@@ -211,25 +519,51 @@ def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
 
 def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path, capsys):
     def sample(num_results):
-        return cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size",
-                         "16", "--num-results", num_results, "--num-chains", "2",
-                         "--num-burnin-steps", "4", "--optimize-steps", "8",
-                         "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+        return cli.main(
+            [
+                "sample",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:0",
+                "--size",
+                "16",
+                "--num-results",
+                num_results,
+                "--num-chains",
+                "2",
+                "--num-burnin-steps",
+                "4",
+                "--optimize-steps",
+                "8",
+                "--temperature-steps",
+                "0",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
 
     assert sample("3") == 0
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6 and (tmp_path / "std.png").exists()
     capsys.readouterr()
     assert sample("1") == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "diagnostics.json", "sample_chain0_000.png", "sample_chain1_000.png", "samples.gif",
-        "starts.png", "trace.png"]
+        "diagnostics.json",
+        "sample_chain0_000.png",
+        "sample_chain1_000.png",
+        "samples.gif",
+        "starts.png",
+        "trace.png",
+    ]
     err = capsys.readouterr().err
     assert f"removed 5 files an earlier run had written to {str(tmp_path)!r}" in err
     assert "std.png needs 2 samples per chain or more; not written" in err
 
 
 def test_a_disk_that_refuses_the_files_gets_them_in_a_temporary_folder(
-        tmp_path, capsys, monkeypatch):
+    tmp_path, capsys, monkeypatch
+):
     from samplevis import io
 
     full = tmp_path / "full"
@@ -241,8 +575,22 @@ def test_a_disk_that_refuses_the_files_gets_them_in_a_temporary_folder(
         return save_png(path, image)
 
     monkeypatch.setattr(io, "save_png", no_space_in_full)
-    code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
-                     "--thresholds", "2", "--out", str(full), "--quiet"])
+    code = cli.main(
+        [
+            "render",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:1",
+            "--size",
+            "16",
+            "--thresholds",
+            "2",
+            "--out",
+            str(full),
+            "--quiet",
+        ]
+    )
     assert code == shell.WRITE_FAILED == 1
     err = capsys.readouterr().err
     rescue = Path(re.search(r"No space left on device\); writing to '([^']+)' instead", err)[1])
@@ -252,12 +600,37 @@ def test_a_disk_that_refuses_the_files_gets_them_in_a_temporary_folder(
 
 
 def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path, capsys):
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "32",
-                     "--num-results", "12", "--num-chains", "2", "--num-burnin-steps", "0",
-                     "--no-adapt-step-size", "--step-size", "0.002",
-                     "--num-steps-between-results", "0", "--optimize-steps", "16",
-                     "--temperature-steps", "0", "--cutoff", "none", "--out", str(tmp_path),
-                     "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "32",
+            "--num-results",
+            "12",
+            "--num-chains",
+            "2",
+            "--num-burnin-steps",
+            "0",
+            "--no-adapt-step-size",
+            "--step-size",
+            "0.002",
+            "--num-steps-between-results",
+            "0",
+            "--optimize-steps",
+            "16",
+            "--temperature-steps",
+            "0",
+            "--cutoff",
+            "none",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert report["cutoff"] is None and report["num_moving"] == 2 * 3 * 32 * 17
@@ -268,15 +641,40 @@ def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path
 
 
 def test_chains_that_accept_no_step_are_reported_in_flags(tmp_path, capsys):
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
-                     "--num-results", "4", "--num-chains", "2", "--num-burnin-steps", "0",
-                     "--no-adapt-step-size", "--step-size", "100", "--optimize-steps", "8",
-                     "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "16",
+            "--num-results",
+            "4",
+            "--num-chains",
+            "2",
+            "--num-burnin-steps",
+            "0",
+            "--no-adapt-step-size",
+            "--step-size",
+            "100",
+            "--optimize-steps",
+            "8",
+            "--temperature-steps",
+            "0",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     err = capsys.readouterr().err
-    assert ("samplevis: chains [0, 1] accepted no step while sampling, so their samples are all "
-            "the same image. Give a smaller --step-size: with --no-adapt-step-size every chain "
-            "keeps it.") in err
+    assert (
+        "samplevis: chains [0, 1] accepted no step while sampling, so their samples are all "
+        "the same image. Give a smaller --step-size: with --no-adapt-step-size every chain "
+        "keeps it."
+    ) in err
     assert "UserWarning" not in err and "hmc_opts" not in err
 
 
@@ -298,8 +696,10 @@ def test_sample_has_a_flag_for_every_hmc_option_stating_the_librarys_default(cap
             assert re.search(rf"{flag} \S+ .*?\(default {option.default}\)", text), name
     # what None stands for, in flags
     assert "(without --target-ratio: 0.8 unless --temperature is given)" in text
-    assert f"--num-chains NUM_CHAINS chains, each from its own start (default " \
-           f"{options.DEFAULT_NUM_CHAINS})" in text
+    assert (
+        f"--num-chains NUM_CHAINS chains, each from its own start (default "
+        f"{options.DEFAULT_NUM_CHAINS})" in text
+    )
 
 
 def test_render_and_atlas_state_the_librarys_defaults(capsys, monkeypatch):
@@ -334,28 +734,72 @@ def test_malformed_objective_says_the_format_and_exits_2(capsys):
 def test_an_out_path_that_is_a_file_fails_before_any_work(tmp_path, capsys):
     taken = tmp_path / "taken"
     taken.write_text("keep me")
-    assert cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
-                     "--out", str(taken), "--quiet"]) == 2
+    assert (
+        cli.main(
+            [
+                "sample",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:0",
+                "--out",
+                str(taken),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "is a file; give a folder" in capsys.readouterr().err
-    assert cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:0",
-                     "--out", str(taken / "deeper"), "--quiet"]) == 2
+    assert (
+        cli.main(
+            [
+                "render",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:0",
+                "--out",
+                str(taken / "deeper"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "lies under the file" in capsys.readouterr().err
     assert taken.read_text() == "keep me"
 
 
 def test_interrupted_render_names_its_image_by_the_step_reached_and_exits_130(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     from samplevis import optimize
 
     # Ctrl-C during the second compiled call of 16 steps.
     monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        code = cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size",
-                         "16", "--thresholds", "16", "64", "--out", str(tmp_path), "--quiet"])
+        code = cli.main(
+            [
+                "render",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:1",
+                "--size",
+                "16",
+                "--thresholds",
+                "16",
+                "64",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
     assert code == shell.INTERRUPTED == 130
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
-        "channel__gabor_relu___1_0016_0.png", "channel__gabor_relu___1_0032_0.png"]
+        "channel__gabor_relu___1_0016_0.png",
+        "channel__gabor_relu___1_0032_0.png",
+    ]
     err = capsys.readouterr().err
     # said once, by the command, and not again as render_vis's Python warning
     assert err.count("interrupted") == 1 and "interrupted at step 32 of 64" in err
@@ -363,16 +807,32 @@ def test_interrupted_render_names_its_image_by_the_step_reached_and_exits_130(
 
 
 def test_sample_interrupted_before_sampling_writes_the_starts_and_exits_130(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     from samplevis.sampling import temperature
 
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(temperature, "prior_floor", ctrl_c)  # after the starts are optimized
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
-                     "--num-chains", "2", "--optimize-steps", "8", "--out", str(tmp_path),
-                     "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "16",
+            "--num-chains",
+            "2",
+            "--optimize-steps",
+            "8",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == shell.INTERRUPTED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics.json", "starts.png"]
     assert iio.imread(tmp_path / "starts.png").shape == (2 + 16 + 2, 2 + 2 * (16 + 2), 3)
@@ -385,44 +845,104 @@ def test_sample_interrupted_before_sampling_writes_the_starts_and_exits_130(
     assert report["prior_activation"] is None and report["diagnostics"] is None
     assert len(report["init_activations"]) == 2 and min(report["init_activations"]) > 0
     assert "interrupted; wrote the chains' starts; no samples had been drawn" in (
-        capsys.readouterr().err)
+        capsys.readouterr().err
+    )
 
 
 def test_api_errors_name_the_command_line_flags(tmp_path, capsys):
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0",
-                     "--num-burnin-steps", "1", "--out", str(tmp_path / "out"), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--num-burnin-steps",
+            "1",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "Raise --num-burnin-steps or set --no-adapt-step-size." in err, err
     assert not (tmp_path / "out").exists()  # a failed command leaves no folder behind
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--kernel", "nuts", "--mass", "fisher"], "--mass fisher with --kernel nuts needs "
-     "--no-adapt-step-size (TFP's preconditioned NUTS cannot adapt its step size); use "
-     "--kernel hmc or --mass identity."),
-    (["--temperature", "1", "--target-ratio", "0.5"], "give --temperature or --target-ratio, "
-     "not both: the ratio sets the temperature; got --temperature 1.0, --target-ratio 0.5."),
-    (["--prior-weight", "-1"], "--prior-weight must be a finite number >= 0 (without "
-     "--prior-weight: matched to the starts); got -1.0."),
-    (["--num-results", "0"], "--num-results must be an int >= 1; got 0."),
-    (["--kernel", "gibbs"], "--kernel must be one of ('hmc', 'mala', 'nuts'); got 'gibbs'."),
-])
-def test_option_errors_are_written_in_flags_before_the_model_loads(tmp_path, capsys, flags,
-                                                                   message):
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (
+            ["--kernel", "nuts", "--mass", "fisher"],
+            "--mass fisher with --kernel nuts needs "
+            "--no-adapt-step-size (TFP's preconditioned NUTS cannot adapt its step size); use "
+            "--kernel hmc or --mass identity.",
+        ),
+        (
+            ["--temperature", "1", "--target-ratio", "0.5"],
+            "give --temperature or --target-ratio, "
+            "not both: the ratio sets the temperature; got --temperature 1.0, --target-ratio 0.5.",
+        ),
+        (
+            ["--prior-weight", "-1"],
+            "--prior-weight must be a finite number >= 0 (without "
+            "--prior-weight: matched to the starts); got -1.0.",
+        ),
+        (["--num-results", "0"], "--num-results must be an int >= 1; got 0."),
+        (["--kernel", "gibbs"], "--kernel must be one of ('hmc', 'mala', 'nuts'); got 'gibbs'."),
+    ],
+)
+def test_option_errors_are_written_in_flags_before_the_model_loads(
+    tmp_path, capsys, flags, message
+):
     # a model that does not exist: the options fail first
-    code = cli.main(["sample", "--model", "nosuch", "--objective", "gabor_relu:0", *flags,
-                     "--out", str(tmp_path / "out"), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            "nosuch",
+            "--objective",
+            "gabor_relu:0",
+            *flags,
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert err == f"samplevis: {message}\n"
 
 
 def test_sampling_without_burn_in_keeps_the_given_step_size(tmp_path):
-    code = cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
-                     "--num-results", "2", "--num-chains", "2", "--num-burnin-steps", "0",
-                     "--no-adapt-step-size", "--step-size", "0.002", "--optimize-steps", "8",
-                     "--temperature-steps", "0", "--out", str(tmp_path), "--quiet"])
+    code = cli.main(
+        [
+            "sample",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:0",
+            "--size",
+            "16",
+            "--num-results",
+            "2",
+            "--num-chains",
+            "2",
+            "--num-burnin-steps",
+            "0",
+            "--no-adapt-step-size",
+            "--step-size",
+            "0.002",
+            "--optimize-steps",
+            "8",
+            "--temperature-steps",
+            "0",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert report["diagnostics"]["step_size"] == pytest.approx([0.002, 0.002])
@@ -435,47 +955,84 @@ def test_sizes_below_one_are_refused_by_the_flag_name(capsys):
 
 
 def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, tmp_path, capsys):
-    code = cli.main(["render", "--model", "mobilenet_v2", "--objective", "block_1_expand_relu:0",
-                     "--steps", "1", "--out", str(tmp_path / "out"), "--quiet"])
+    code = cli.main(
+        [
+            "render",
+            "--model",
+            "mobilenet_v2",
+            "--objective",
+            "block_1_expand_relu:0",
+            "--steps",
+            "1",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "--model efficientnet_lite0" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["gallery", "{tmp}/nowhere"], "no folder"),
-    (["gallery", "{tmp}"], "no .png or .gif files under"),
-    (["gallery", "{tmp}/a.txt"], "a.txt' is a file; give the folder that holds the images"),
-    (["render", "--objective", "gabor_relu:0", "--thresholds"], "expected at least one argument"),
-    (["layers", "--model", "{tmp}/missing.keras"], "no model file"),
-    (["layers", "--model", "samplevis:no_such_factory"], "cannot load model"),
-    (["layers", "--model", "samplevis:__version__"], "is a str, not a function returning a"),
-    (["layers", "--model", "builtins:dict"],
-     "returned a value of type dict; it must return a keras.Model"),
-    (["layers", "--model", "conftest:gabor_keras_modle"],
-     "'conftest' ({tests}/conftest.py) has no 'gabor_keras_modle'. Closest names: "
-     "gabor_keras_model"),
-    (["layers", "--model", "{tmp}/a.py"], "--model '{tmp}/a.py' is a Python file; add the "
-     "function that returns the model: --model {tmp}/a.py:FUNCTION."),
-    (["sample", "--model", GABOR, "--objective", "gabro_relu:0"],
-     "model 'conftest.gabor_keras_model' has no layer 'gabro_relu'. "
-     "Closest layer names: gabor_relu, gabor. List all names with `samplevis layers --model "
-     + GABOR),
-    (["layers", "--model", ":"], "is not module:function"),
-    (["layers", "--model", "os.path:join"], "needs a function that takes no arguments"),
-    (["layers", "--model", "conftest:unreachable_model"],
-     "calling 'conftest:unreachable_model' failed: ConnectionError: URL fetch failure"),
-    (["render", "--model", GABOR, "--objective", "gabor_relu:0", "--thresholds", "8", "4"],
-     "--thresholds must increase, one image each"),
-    (["sample", "--objective", "gabor_relu:0", "--num-reslts", "3"],
-     "samplevis sample: error: unrecognized arguments: --num-reslts 3. Did you mean "
-     "--num-results?"),
-    (["render", "--objective", "gabor_relu:0", "--sed", "1", "--stepz=4"],
-     "unrecognized arguments: --sed 1 --stepz=4. Did you mean --seed for --sed, --steps for "
-     "--stepz?"),
-    (["render", "--objective", "gabor_relu:0", "--frobnicate"],
-     "unrecognized arguments: --frobnicate. See samplevis render --help."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["gallery", "{tmp}/nowhere"], "no folder"),
+        (["gallery", "{tmp}"], "no .png or .gif files under"),
+        (["gallery", "{tmp}/a.txt"], "a.txt' is a file; give the folder that holds the images"),
+        (
+            ["render", "--objective", "gabor_relu:0", "--thresholds"],
+            "expected at least one argument",
+        ),
+        (["layers", "--model", "{tmp}/missing.keras"], "no model file"),
+        (["layers", "--model", "samplevis:no_such_factory"], "cannot load model"),
+        (["layers", "--model", "samplevis:__version__"], "is a str, not a function returning a"),
+        (
+            ["layers", "--model", "builtins:dict"],
+            "returned a value of type dict; it must return a keras.Model",
+        ),
+        (
+            ["layers", "--model", "conftest:gabor_keras_modle"],
+            "'conftest' ({tests}/conftest.py) has no 'gabor_keras_modle'. Closest names: "
+            "gabor_keras_model",
+        ),
+        (
+            ["layers", "--model", "{tmp}/a.py"],
+            "--model '{tmp}/a.py' is a Python file; add the "
+            "function that returns the model: --model {tmp}/a.py:FUNCTION.",
+        ),
+        (
+            ["sample", "--model", GABOR, "--objective", "gabro_relu:0"],
+            "model 'conftest.gabor_keras_model' has no layer 'gabro_relu'. "
+            "Closest layer names: gabor_relu, gabor. List all names with `samplevis layers --model "
+            + GABOR,
+        ),
+        (["layers", "--model", ":"], "is not module:function"),
+        (["layers", "--model", "os.path:join"], "needs a function that takes no arguments"),
+        (
+            ["layers", "--model", "conftest:unreachable_model"],
+            "calling 'conftest:unreachable_model' failed: ConnectionError: URL fetch failure",
+        ),
+        (
+            ["render", "--model", GABOR, "--objective", "gabor_relu:0", "--thresholds", "8", "4"],
+            "--thresholds must increase, one image each",
+        ),
+        (
+            ["sample", "--objective", "gabor_relu:0", "--num-reslts", "3"],
+            "samplevis sample: error: unrecognized arguments: --num-reslts 3. Did you mean "
+            "--num-results?",
+        ),
+        (
+            ["render", "--objective", "gabor_relu:0", "--sed", "1", "--stepz=4"],
+            "unrecognized arguments: --sed 1 --stepz=4. Did you mean --seed for --sed, --steps for "
+            "--stepz?",
+        ),
+        (
+            ["render", "--objective", "gabor_relu:0", "--frobnicate"],
+            "unrecognized arguments: --frobnicate. See samplevis render --help.",
+        ),
+    ],
+)
 def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, args, message):
     (tmp_path / "a.txt").write_text("not a folder")
     try:
@@ -498,7 +1055,8 @@ def build():
 
 
 def test_a_model_function_is_found_in_the_current_folder_or_by_its_file(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     models = tmp_path / "models"
     models.mkdir()
     (models / "mynet.py").write_text(NET_PY)
@@ -515,16 +1073,27 @@ def test_a_model_function_is_found_in_the_current_folder_or_by_its_file(
     assert "my_conv" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("source, message", [
-    ("import no_such_package_here\n", "importing it failed: No module named "
-                                       "'no_such_package_here'"),
-    ("def build(:\n", "importing it failed: SyntaxError"),
-    ("x = 1\n", "has no 'build'"),
-    ("def build():\n    return missing_name\n", "calling '{path}:build' failed: NameError: name "
-     "'missing_name' is not defined ({path}, line 2)"),
-    ("def build():\n    return len(1, 2)\n", "calling '{path}:build' failed: TypeError: len() "
-     "takes exactly one argument (2 given) ({path}, line 2)"),  # not "needs no arguments"
-])
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        (
+            "import no_such_package_here\n",
+            "importing it failed: No module named 'no_such_package_here'",
+        ),
+        ("def build(:\n", "importing it failed: SyntaxError"),
+        ("x = 1\n", "has no 'build'"),
+        (
+            "def build():\n    return missing_name\n",
+            "calling '{path}:build' failed: NameError: name "
+            "'missing_name' is not defined ({path}, line 2)",
+        ),
+        (
+            "def build():\n    return len(1, 2)\n",
+            "calling '{path}:build' failed: TypeError: len() "
+            "takes exactly one argument (2 given) ({path}, line 2)",
+        ),  # not "needs no arguments"
+    ],
+)
 def test_a_model_module_that_fails_to_import_says_why(tmp_path, capsys, source, message):
     (tmp_path / "broken.py").write_text(source)
     assert cli.main(["layers", "--model", f"{tmp_path}/broken.py:build"]) == 2
@@ -538,28 +1107,75 @@ def test_a_model_file_keras_cannot_read_exits_2_naming_it(tmp_path, capsys):
 
 
 def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_chain(
-        tmp_path, capsys):
-    assert cli.main(["sample", "--model", GABOR, "--objective", "gabor_relu:0", "--size", "16",
-                     "--num-results", "4", "--num-chains", "2", "--num-burnin-steps", "4",
-                     "--optimize-steps", "8", "--temperature-steps", "0",
-                     "--out", str(tmp_path / "run"), "--quiet"]) == 0
-    printed = [line for line in capsys.readouterr().err.splitlines()
-               if line.startswith(("T = ", "facet log-masses", "seconds: ", "samples keep",
-                                   "acceptance probability"))]
+    tmp_path, capsys
+):
+    assert (
+        cli.main(
+            [
+                "sample",
+                "--model",
+                GABOR,
+                "--objective",
+                "gabor_relu:0",
+                "--size",
+                "16",
+                "--num-results",
+                "4",
+                "--num-chains",
+                "2",
+                "--num-burnin-steps",
+                "4",
+                "--optimize-steps",
+                "8",
+                "--temperature-steps",
+                "0",
+                "--out",
+                str(tmp_path / "run"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    printed = [
+        line
+        for line in capsys.readouterr().err.splitlines()
+        if line.startswith(
+            ("T = ", "facet log-masses", "seconds: ", "samples keep", "acceptance probability")
+        )
+    ]
     assert len(printed) == 5
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
-    cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
-              "--thresholds", "1", "--out", str(tmp_path / "renders"), "--quiet"])
+    cli.main(
+        [
+            "render",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:1",
+            "--size",
+            "16",
+            "--thresholds",
+            "1",
+            "--out",
+            str(tmp_path / "renders"),
+            "--quiet",
+        ]
+    )
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
     section = re.search(r"<section>(.*)</section>", page, re.S).group(1)
     assert f"<h2>{html.escape(shell.objective('gabor_relu:0').name)} (run/)</h2>" in section
     assert all(f"<p>{html.escape(line)}</p>" in section for line in printed)
     rows = re.findall(r"<div>(.*?)</div>", section)
-    assert re.findall(r'src="([^"]+)"', rows[0]) == ["run/starts.png", "run/samples.gif",
-                                                      "run/std.png", "run/trace.png"]
+    assert re.findall(r'src="([^"]+)"', rows[0]) == [
+        "run/starts.png",
+        "run/samples.gif",
+        "run/std.png",
+        "run/trace.png",
+    ]
     assert [re.findall(r'src="([^"]+)"', row) for row in rows[1:]] == [
-        [f"run/sample_chain{c}_{i:03d}.png" for i in range(4)] for c in range(2)]
+        [f"run/sample_chain{c}_{i:03d}.png" for i in range(4)] for c in range(2)
+    ]
     # the starts, the GIF's frames and the std map: one strip each, chains in the same order
     strip = (2 + 16 + 2, 2 + 2 * (16 + 2))
     assert iio.imread(tmp_path / "run" / "starts.png").shape[:2] == strip
@@ -570,18 +1186,39 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
     report = json.loads((tmp_path / "run" / "diagnostics.json").read_text())
     rhat = ", ".join(f"{r:.2f}" for r in report["diagnostics"]["rhat"])
     assert f"<p>Split R-hat per chain {rhat}: it compares the two halves of each chain" in section
-    for start in ("Effective sample size per chain", "Acceptance probability per chain",
-                  f"No divergent step in {2 * report['diagnostics']['num_steps']}:",
-                  "E-BFMI per chain", "R-hat across chains"):
+    for start in (
+        "Effective sample size per chain",
+        "Acceptance probability per chain",
+        f"No divergent step in {2 * report['diagnostics']['num_steps']}:",
+        "E-BFMI per chain",
+        "R-hat across chains",
+    ):
         assert f"<p>{start}" in section, start
     outside = page.split("</section>")[1]  # the render's image, in the list after the runs
     assert re.findall(r'src="([^"]+)"', outside) == [
-        p.relative_to(tmp_path).as_posix() for p in (tmp_path / "renders").glob("*.png")]
+        p.relative_to(tmp_path).as_posix() for p in (tmp_path / "renders").glob("*.png")
+    ]
 
 
 def test_gallery_lists_every_image(tmp_path, capsys):
-    cli.main(["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16",
-              "--thresholds", "1", "2", "3", "--out", str(tmp_path), "--quiet"])
+    cli.main(
+        [
+            "render",
+            "--model",
+            GABOR,
+            "--objective",
+            "gabor_relu:1",
+            "--size",
+            "16",
+            "--thresholds",
+            "1",
+            "2",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))

@@ -1,4 +1,5 @@
 """`samplevis layers`: the layer catalogue of zoo models, Keras applications and frozen graphs."""
+
 import numpy as np
 
 from samplevis import cli
@@ -53,7 +54,13 @@ def test_unknown_model_fails_naming_the_valid_models(capsys):
     assert cli.main(["layers", "--model", "nosuch"]) == 2
     message = capsys.readouterr().err
     assert "'nosuch'" in message
-    for valid in ("efficientnet_lite0", "vgg16", "inception_v3", "convnext_tiny", "module:function"):
+    for valid in (
+        "efficientnet_lite0",
+        "vgg16",
+        "inception_v3",
+        "convnext_tiny",
+        "module:function",
+    ):
         assert valid in message
 
 

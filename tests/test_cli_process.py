@@ -1,4 +1,5 @@
 """The samplevis command as a user's shell runs it: a fresh process, a terminal or a pipe."""
+
 import os
 import subprocess
 import sys
@@ -30,8 +31,12 @@ def build():
 
 def command(*args: str) -> list[str]:
     """The `samplevis` console script's command line, run by this test's Python."""
-    return [sys.executable, "-c", "import sys; from samplevis.cli import main; sys.exit(main())",
-            *args]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from samplevis.cli import main; sys.exit(main())",
+        *args,
+    ]
 
 
 def fresh_shell_env() -> dict:
@@ -42,22 +47,39 @@ def fresh_shell_env() -> dict:
 
 
 def test_commands_start_without_tensorflows_log_and_verbose_shows_it():
-    quiet = subprocess.run(command("layers", "--model", GABOR), cwd=TESTS, env=fresh_shell_env(),
-                           capture_output=True, text=True, timeout=300)
+    quiet = subprocess.run(
+        command("layers", "--model", GABOR),
+        cwd=TESTS,
+        env=fresh_shell_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert quiet.returncode == 0
     assert quiet.stdout == GABOR_TABLE
     assert quiet.stderr == ""  # no "E0000 ... cuInit", oneDNN notice or absl warning
-    verbose = subprocess.run(command("layers", "--model", GABOR, "--verbose"), cwd=TESTS,
-                             env=fresh_shell_env(), capture_output=True, text=True, timeout=300)
+    verbose = subprocess.run(
+        command("layers", "--model", GABOR, "--verbose"),
+        cwd=TESTS,
+        env=fresh_shell_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert verbose.returncode == 0 and verbose.stdout == GABOR_TABLE
 
 
 def test_output_piped_into_a_reader_that_stops_early_ends_quietly_with_status_0(tmp_path):
     (tmp_path / "wide.py").write_text(WIDE_PY)
     # as `samplevis layers --model wide.py:build | head -1` does
-    with subprocess.Popen(command("layers", "--model", "wide.py:build"), cwd=tmp_path,
-                          env=fresh_shell_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as process:
+    with subprocess.Popen(
+        command("layers", "--model", "wide.py:build"),
+        cwd=tmp_path,
+        env=fresh_shell_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
         first = process.stdout.readline()
         process.stdout.close()
         stderr = process.stderr.read()

@@ -1,4 +1,5 @@
 """`pip install -e .` is enough for the library: the test extras only serve the tests."""
+
 import ast
 import configparser
 import importlib.metadata
@@ -40,11 +41,17 @@ def test_every_module_the_library_imports_comes_from_install_requires_or_a_featu
     setup.read(ROOT / "setup.cfg")
     # what the library needs, and the extras a feature asks for by name (samplevis[ray]); the
     # test, notebook and benchmark extras serve only those
-    listed = setup["options"]["install_requires"] + "\n" + "\n".join(
-        setup["options.extras_require"][extra] for extra in LIBRARY_EXTRAS)
+    listed = (
+        setup["options"]["install_requires"]
+        + "\n"
+        + "\n".join(setup["options.extras_require"][extra] for extra in LIBRARY_EXTRAS)
+    )
     lines = [line.strip() for line in listed.splitlines()]
-    required = {canonical(re.split(r"[<>=!~;\[ ]", line)[0])
-                for line in lines if line and not line.startswith("#")}
+    required = {
+        canonical(re.split(r"[<>=!~;\[ ]", line)[0])
+        for line in lines
+        if line and not line.startswith("#")
+    }
     providers = importlib.metadata.packages_distributions()
     imported = modules_the_library_imports()
     assert {"tensorflow", "tensorflow_probability", "keras", "numpy"} <= set(imported)
@@ -52,4 +59,5 @@ def test_every_module_the_library_imports_comes_from_install_requires_or_a_featu
         from_dists = {canonical(d) for d in providers.get(module, [])}
         assert from_dists & required, (
             f"{module} (imported in {', '.join(sorted(set(files)))}) comes from "
-            f"{sorted(from_dists) or 'no installed distribution'}, not from install_requires")
+            f"{sorted(from_dists) or 'no installed distribution'}, not from install_requires"
+        )

@@ -1,4 +1,5 @@
 """Writers: files are whole or absent; PNG, grid and GIF contents round-trip."""
+
 import json
 import re
 from urllib.parse import unquote
@@ -53,14 +54,27 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
 def test_json_holds_numpy_values_and_null_for_nan_and_refuses_other_types(tmp_path):
     io.write_json(tmp_path / "d.json", {"rate": np.float32(0.5), "v": np.arange(3)})
     assert json.loads((tmp_path / "d.json").read_text()) == {"rate": 0.5, "v": [0, 1, 2]}
-    io.write_json(tmp_path / "nan.json", {"t": float("nan"), "a": np.array([1.5, np.inf]),
-                                          "r": np.float32("nan"), "ok": True, "n": None})
+    io.write_json(
+        tmp_path / "nan.json",
+        {
+            "t": float("nan"),
+            "a": np.array([1.5, np.inf]),
+            "r": np.float32("nan"),
+            "ok": True,
+            "n": None,
+        },
+    )
 
     def reject(token):
         raise ValueError(f"non-standard JSON token {token}")
 
     assert json.loads((tmp_path / "nan.json").read_text(), parse_constant=reject) == {
-        "t": None, "a": [1.5, None], "r": None, "ok": True, "n": None}
+        "t": None,
+        "a": [1.5, None],
+        "r": None,
+        "ok": True,
+        "n": None,
+    }
     with pytest.raises(TypeError, match="cannot write set"):
         io.write_json(tmp_path / "bad.json", {"s": {1}})
     assert not (tmp_path / "bad.json").exists()
@@ -133,8 +147,11 @@ def test_pixel_values_outside_the_image_range_are_refused_not_clipped_to_white(t
     levels = np.arange(0, 256, 17).reshape(4, 4, 1).repeat(3, axis=2)  # int64, 16 grey levels
     np.testing.assert_array_equal(iio.imread(io.save_png(tmp_path / "int.png", levels)), levels)
     np.testing.assert_allclose(io.grid(levels[None], pad=0), levels / 255, rtol=1e-6)
-    with pytest.raises(ValueError, match=r"float images are in \[0, 1\]; these reach \[0, 255\]\. "
-                                         r"Divide 8-bit values by 255"):
+    with pytest.raises(
+        ValueError,
+        match=r"float images are in \[0, 1\]; these reach \[0, 255\]\. "
+        r"Divide 8-bit values by 255",
+    ):
         io.save_png(tmp_path / "float255.png", levels.astype(np.float32))
     with pytest.raises(ValueError, match=r"map \[-1, 1\] with \(x \+ 1\) / 2"):
         io.save_gif(tmp_path / "signed.gif", np.full([2, 4, 4, 3], -1.0))
@@ -171,18 +188,25 @@ def test_gallery_page_fits_a_1400_px_window_without_sideways_scrolling(tmp_path,
     """A sample run's section as `samplevis gallery` lays it out, at a size that overflowed:
     strips of 8 chains of 128 px, an 800 px trace plot, rows of 20 samples per chain, and a
     loose image wider than the window."""
+
     def png(name: str, height: int, width: int) -> str:
         io.save_png(tmp_path / name, np.full((height, width, 3), 0.5, np.float32))
         return name
 
     strip = (2 + 128 + 2, 2 + 8 * (128 + 2))
-    overview = tuple((name, png(f"{name}.png", *shape)) for name, shape in [
-        ("starts", strip), ("std", strip), ("trace", (350, 800))])
-    chains = tuple(tuple((f"chain {c}, sample {i}", png(f"s{c}_{i:03d}.png", 128, 128))
-                         for i in range(20)) for c in range(2))
+    overview = tuple(
+        (name, png(f"{name}.png", *shape))
+        for name, shape in [("starts", strip), ("std", strip), ("trace", (350, 800))]
+    )
+    chains = tuple(
+        tuple((f"chain {c}, sample {i}", png(f"s{c}_{i:03d}.png", 128, 128)) for i in range(20))
+        for c in range(2)
+    )
     section = io.GallerySection("channel 1", ("a line of text " * 40,), (overview, *chains))
-    page_path = io.save_gallery(tmp_path / "index.html", [
-        section, ("a very wide loose image, " + "x" * 300, png("wide.png", 40, 2400))])
+    page_path = io.save_gallery(
+        tmp_path / "index.html",
+        [section, ("a very wide loose image, " + "x" * 300, png("wide.png", 40, 2400))],
+    )
 
     page = chromium.new_page(viewport={"width": 1400, "height": 900})
     page.goto(page_path.as_uri())
@@ -191,7 +215,9 @@ def test_gallery_page_fits_a_1400_px_window_without_sideways_scrolling(tmp_path,
     widths = page.evaluate("[...document.images].map(i => i.getBoundingClientRect().right)")
     assert len(widths) == 3 + 40 + 1 and max(widths) <= 1400
     # a chain's row wraps onto more lines instead of running off the side
-    tops = page.evaluate("[...document.querySelectorAll('section > div')[1].children]"
-                         ".map(f => f.getBoundingClientRect().top)")
+    tops = page.evaluate(
+        "[...document.querySelectorAll('section > div')[1].children]"
+        ".map(f => f.getBoundingClientRect().top)"
+    )
     assert len(tops) == 20 and tops[-1] > tops[0]
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)  # to look at on failure

@@ -12,11 +12,22 @@ def test_there_are_1000_labels_as_a_tuple_of_strings():
     assert all(isinstance(name, str) and name and name == name.strip() for name in labels)
 
 
-@pytest.mark.parametrize("index, name", [
-    (0, "tench"), (1, "goldfish"), (8, "hen"), (281, "tabby"), (282, "tiger_cat"),
-    (285, "Egyptian_cat"), (657, "missile"), (872, "tripod"), (967, "espresso"), (968, "cup"),
-    (999, "toilet_tissue"),
-])
+@pytest.mark.parametrize(
+    "index, name",
+    [
+        (0, "tench"),
+        (1, "goldfish"),
+        (8, "hen"),
+        (281, "tabby"),
+        (282, "tiger_cat"),
+        (285, "Egyptian_cat"),
+        (657, "missile"),
+        (872, "tripod"),
+        (967, "espresso"),
+        (968, "cup"),
+        (999, "toilet_tissue"),
+    ],
+)
 def test_labels_follow_the_standard_ilsvrc2012_class_index(index, name):
     assert imagenet_labels()[index] == name
 

@@ -1,6 +1,7 @@
 """The package's layers import one way: checks → model → objective → param/transform → io →
 render/sample → atlas → commands → cli. A module imports only from its own layer or lower ones,
 wherever the import sits (module level or inside a function)."""
+
 from __future__ import annotations
 
 import ast
@@ -44,8 +45,11 @@ def imports(path: Path) -> set[str]:
             elif node.module.startswith("samplevis."):
                 found.add(node.module.removeprefix("samplevis."))
         elif isinstance(node, ast.Import):
-            found |= {a.name.removeprefix("samplevis.") for a in node.names
-                      if a.name.startswith("samplevis.")}
+            found |= {
+                a.name.removeprefix("samplevis.")
+                for a in node.names
+                if a.name.startswith("samplevis.")
+            }
             if any(a.name == "samplevis" for a in node.names):
                 found.add("")  # the package itself: everything
     return found
@@ -118,8 +122,11 @@ def package_graph() -> dict[str, set[str]]:
                     full = f"{base}.{alias.name}".lstrip(".")
                     targets.add(full if full in names else base)
             elif isinstance(node, ast.Import):
-                targets |= {a.name.removeprefix("samplevis.") for a in node.names
-                            if a.name.startswith("samplevis.")}
+                targets |= {
+                    a.name.removeprefix("samplevis.")
+                    for a in node.names
+                    if a.name.startswith("samplevis.")
+                }
         graph[name] = {t for t in targets if t in names and t != name}
     return graph
 

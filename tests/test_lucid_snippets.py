@@ -11,6 +11,7 @@ of the feature-visualization notebooks or of its recipes, changed only in:
 - Python 3: ``list(range(...))`` where Lucid adds ranges.
 Then it checks what the cell produced.
 """
+
 import numpy as np
 import pytest
 
@@ -59,6 +60,7 @@ def check_images(images: list, count: int, shape: tuple) -> np.ndarray:
 
 # ----- notebooks/tutorial.ipynb ------------------------------------------------------------------
 
+
 def test_tutorial_visualizing_a_neuron_is_easy(model):
     # Visualizing a neuron is easy!
     _ = render.render_vis(model, "gabor_relu:1")
@@ -89,18 +91,17 @@ def test_tutorial_transformation_robustness(model, cell):
         transforms = []
     elif cell == "jitter 2":
         # Jitter 2
-        transforms = [
-            transform.jitter(2)
-        ]
+        transforms = [transform.jitter(2)]
     else:
         # Breaking out all the stops
         transforms = [
             transform.pad(16),
             transform.jitter(8),
-            transform.random_scale([n/100. for n in range(80, 120)]),
-            transform.random_rotate(list(range(-10, 10)) + list(range(-5, 5))
-                                    + 10*list(range(-2, 2))),
-            transform.jitter(2)
+            transform.random_scale([n / 100.0 for n in range(80, 120)]),
+            transform.random_rotate(
+                list(range(-10, 10)) + list(range(-5, 5)) + 10 * list(range(-2, 2))
+            ),
+            transform.jitter(2),
         ]
     _ = render.render_vis(model, "gabor_relu:1", transforms=transforms)
     assert channel_means(model, "gabor_relu", check_images(_, 1, (1, SIZE, SIZE, 3)))[0, 1] > 0.005
@@ -117,6 +118,7 @@ def test_tutorial_alternate_parameterizations(model, fft):
 
 # ----- lucid/optvis/README.md --------------------------------------------------------------------
 
+
 def test_readme_a_different_optimizer(model):
     import keras
 
@@ -131,10 +133,12 @@ def test_readme_a_different_optimizer(model):
 
 # ----- notebooks/feature-visualization ------------------------------------------------------------
 
+
 def test_negative_neurons(model):
     param_f = lambda: param.image(SIZE, batch=2)  # noqa: E731
-    obj = (objectives.channel("gabor_relu", 0, batch=1)
-           - objectives.channel("gabor_relu", 0, batch=0))
+    obj = objectives.channel("gabor_relu", 0, batch=1) - objectives.channel(
+        "gabor_relu", 0, batch=0
+    )
     _ = render.render_vis(model, obj, param_f)
     means = channel_means(model, "gabor_relu", check_images(_, 1, (2, SIZE, SIZE, 3)))
     assert means[1, 0] > 0.005 and means[0, 0] < 0.5 * means[1, 0]  # ReLU'd: 0 at the least
@@ -142,7 +146,7 @@ def test_negative_neurons(model):
 
 def test_neuron_diversity(model):
     param_f = lambda: param.image(SIZE, batch=4)  # noqa: E731
-    obj = objectives.channel("gabor_relu", 1) - 1e2*objectives.diversity("gabor_relu")
+    obj = objectives.channel("gabor_relu", 1) - 1e2 * objectives.diversity("gabor_relu")
     _ = render.render_vis(model, obj, param_f)
     images = check_images(_, 1, (4, SIZE, SIZE, 3))
     assert len({image.tobytes() for image in images}) == 4
@@ -174,11 +178,15 @@ def test_regularization_pixel_space_without_robustness(model):
 
     LEARNING_RATE = 0.05  # noqa: N806
     optimizer = keras.optimizers.Adam(LEARNING_RATE)
-    imgs = render.render_vis(model, "gabor_relu:1",
-                             optimizer=optimizer,
-                             transforms=[],
-                             param_f=lambda: param.image(SIZE, fft=False, decorrelate=False),
-                             thresholds=(1, 8, 32), verbose=False)
+    imgs = render.render_vis(
+        model,
+        "gabor_relu:1",
+        optimizer=optimizer,
+        transforms=[],
+        param_f=lambda: param.image(SIZE, fft=False, decorrelate=False),
+        thresholds=(1, 8, 32),
+        verbose=False,
+    )
     check_images(imgs, 3, (1, SIZE, SIZE, 3))
     gained = [channel_means(model, "gabor_relu", img)[0, 1] for img in imgs]
     assert gained[0] < gained[1] < gained[2]
@@ -190,18 +198,26 @@ def test_regularization_penalties(model):
     BLUR = -1.0  # noqa: N806
 
     obj = objectives.channel("gabor_relu", 1)
-    obj += L1 * objectives.L1(constant=.5)
+    obj += L1 * objectives.L1(constant=0.5)
     obj += TV * objectives.total_variation()
     obj += BLUR * objectives.blur_input_each_step()
 
-    imgs = render.render_vis(model, obj,
-                             transforms=[],
-                             param_f=lambda: param.image(SIZE, fft=False, decorrelate=False),
-                             thresholds=(1, 8, 32), verbose=False)
+    imgs = render.render_vis(
+        model,
+        obj,
+        transforms=[],
+        param_f=lambda: param.image(SIZE, fft=False, decorrelate=False),
+        thresholds=(1, 8, 32),
+        verbose=False,
+    )
     penalized = check_images(imgs, 3, (1, SIZE, SIZE, 3))
-    plain = render.render_vis(model, objectives.channel("gabor_relu", 1), transforms=[],
-                              param_f=lambda: param.image(SIZE, fft=False, decorrelate=False),
-                              thresholds=(32,))[-1]
+    plain = render.render_vis(
+        model,
+        objectives.channel("gabor_relu", 1),
+        transforms=[],
+        param_f=lambda: param.image(SIZE, fft=False, decorrelate=False),
+        thresholds=(32,),
+    )[-1]
     assert np.abs(penalized - 0.5).sum() < np.abs(plain - 0.5).sum()  # L1 pulls towards grey
 
 
@@ -211,15 +227,20 @@ def test_regularization_transformation_robustness(model):
     SCALE = 1.1  # noqa: N806
 
     transforms = [
-        transform.pad(2*JITTER),
+        transform.pad(2 * JITTER),
         transform.jitter(JITTER),
-        transform.random_scale([SCALE ** (n/10.) for n in range(-10, 11)]),
-        transform.random_rotate(range(-ROTATE, ROTATE+1))
+        transform.random_scale([SCALE ** (n / 10.0) for n in range(-10, 11)]),
+        transform.random_rotate(range(-ROTATE, ROTATE + 1)),
     ]
 
-    imgs = render.render_vis(model, "gabor_relu:1", transforms=transforms,
-                             param_f=lambda: param.image(SIZE),
-                             thresholds=(1, 8, 32), verbose=False)
+    imgs = render.render_vis(
+        model,
+        "gabor_relu:1",
+        transforms=transforms,
+        param_f=lambda: param.image(SIZE),
+        thresholds=(1, 8, 32),
+        verbose=False,
+    )
     check_images(imgs, 3, (1, SIZE, SIZE, 3))
     assert channel_means(model, "gabor_relu", imgs[-1])[0, 1] > 0.005
 
@@ -242,32 +263,39 @@ def test_regularization_decorrelation_and_robustness(model):
 
     optimizer = keras.optimizers.Adam(LEARNING_RATE)
 
-    imgs = render.render_vis(model, "gabor_relu:1",
-                             optimizer=optimizer,
-                             transforms=transforms,
-                             param_f=param_f,
-                             thresholds=(1, 8, 32), verbose=False)
+    imgs = render.render_vis(
+        model,
+        "gabor_relu:1",
+        optimizer=optimizer,
+        transforms=transforms,
+        param_f=param_f,
+        thresholds=(1, 8, 32),
+        verbose=False,
+    )
     check_images(imgs, 3, (1, SIZE, SIZE, 3))
     assert channel_means(model, "gabor_relu", imgs[-1])[0, 1] > 0.005
 
 
 # ----- CPPN and fixed-size models (differentiable-parameterizations, lucid.recipes) ---------------
 
+
 def test_cppn_parameterization(model):
     import keras
 
     param_f = lambda: param.cppn(SIZE)  # noqa: E731
     optimizer = keras.optimizers.Adam(0.005)  # Lucid: tf.train.AdamOptimizer(0.005)
-    _ = render.render_vis(model, "gabor_relu:1", param_f, optimizer, transforms=[],
-                          thresholds=(1, 16))
+    _ = render.render_vis(
+        model, "gabor_relu:1", param_f, optimizer, transforms=[], thresholds=(1, 16)
+    )
     check_images(_, 2, (1, SIZE, SIZE, 3))
     first, last = (channel_means(model, "gabor_relu", img)[0, 1] for img in _)
     assert last > first
 
 
 def test_cppn_batch_is_the_second_argument(model):
-    _ = render.render_vis(model, "gabor_relu:1", lambda: param.cppn(SIZE, 2), transforms=[],
-                          thresholds=(2,))
+    _ = render.render_vis(
+        model, "gabor_relu:1", lambda: param.cppn(SIZE, 2), transforms=[], thresholds=(2,)
+    )
     check_images(_, 1, (2, SIZE, SIZE, 3))
 
 
@@ -292,12 +320,14 @@ def test_lucid_one_argument_transforms(model):
     def flip(t_image):  # a transform in Lucid's form: a function of the image only
         return tf.reverse(t_image, [2])
 
-    _ = render.render_vis(model, "gabor_relu:1",
-                          transforms=[transform.pad(4), flip, transform.jitter(2)])
+    _ = render.render_vis(
+        model, "gabor_relu:1", transforms=[transform.pad(4), flip, transform.jitter(2)]
+    )
     assert channel_means(model, "gabor_relu", check_images(_, 1, (1, SIZE, SIZE, 3)))[0, 1] > 0.005
 
 
 # ----- features render_vis and the objectives are to gain -----------------------------------------
+
 
 def test_a_plain_function_of_T_is_an_objective(tiny_model):
     # notebooks/misc/attribution_caricatures.ipynb
@@ -319,8 +349,14 @@ def test_class_logit_takes_the_layer_first(tiny_model):
 
 def test_print_objectives_prints_each_at_every_threshold(model, capsys):
     printed = objectives.deepdream("gabor_relu")
-    render.render_vis(model, "gabor_relu:1", transforms=[], thresholds=(4, 8),
-                      print_objectives=[printed], verbose=True)
+    render.render_vis(
+        model,
+        "gabor_relu:1",
+        transforms=[],
+        thresholds=(4, 8),
+        print_objectives=[printed],
+        verbose=True,
+    )
     assert capsys.readouterr().out.lower().count("deepdream") >= 2  # once per threshold
     render.render_vis(model, "gabor_relu:1", transforms=[], thresholds=(4, 8), verbose=False)
     assert capsys.readouterr().out == ""
@@ -338,8 +374,12 @@ def test_use_fixed_seed_gives_identical_renderings(model):
     # tests/optvis/test_integration.py
     objective_f = objectives.neuron("gabor_relu", 1)
     param_f = lambda: param.image(SIZE, decorrelate=True, fft=True)  # noqa: E731
-    rendering = [optimize.render_vis(model, objective_f, param_f, verbose=False, thresholds=(1, 8),
-                                     use_fixed_seed=True) for _ in range(2)]
+    rendering = [
+        optimize.render_vis(
+            model, objective_f, param_f, verbose=False, thresholds=(1, 8), use_fixed_seed=True
+        )
+        for _ in range(2)
+    ]
     start_image, end_image = rendering[0]
     assert (start_image != end_image).any()
     np.testing.assert_array_equal(rendering[0][-1], rendering[1][-1])

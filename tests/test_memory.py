@@ -21,8 +21,9 @@ def model():
 
 def test_the_estimate_grows_with_the_image_area_and_the_batch(model):
     one = memory.needed_bytes(model, ["gabor_relu"], 64, 64, 1)
-    assert memory.needed_bytes(model, ["gabor_relu"], 128, 128, 1) == pytest.approx(4 * one,
-                                                                                   rel=0.05)
+    assert memory.needed_bytes(model, ["gabor_relu"], 128, 128, 1) == pytest.approx(
+        4 * one, rel=0.05
+    )
     assert memory.needed_bytes(model, ["gabor_relu"], 64, 64, 8) == 8 * one
     # the spectral state of a HUGE px image alone: 2 x 3 x HUGE x (HUGE / 2 + 2) floats
     assert memory.needed_bytes(model, ["gabor_relu"], HUGE, HUGE, 1) > 2 * 3 * HUGE * HUGE / 2 * 4
@@ -32,8 +33,11 @@ def test_a_network_of_fixed_input_size_costs_the_same_activations_at_any_image_s
     from samplevis import zoo
 
     lite = zoo.efficientnet_lite0()
-    small, large = (memory.needed_bytes(lite, ["block3a_expand_activation"], s, s, 1) -
-                    memory.needed_bytes(lite, [], s, s, 1) for s in (64, 512))
+    small, large = (
+        memory.needed_bytes(lite, ["block3a_expand_activation"], s, s, 1)
+        - memory.needed_bytes(lite, [], s, s, 1)
+        for s in (64, 512)
+    )
     assert small == large > 0
 
 
@@ -58,21 +62,33 @@ def test_a_renderer_too_large_for_any_machine_is_refused_before_any_tensor(model
 
 def test_render_and_atlas_name_their_own_arguments(model, tmp_path):
     with pytest.raises(samplevis.MemoryLimitError, match=r"hmc_opts\['num_chains'\]"):
-        samplevis.render(model, "gabor_relu:0", param_f=param.image(HUGE, batch=2),
-                         progress=False)
+        samplevis.render(model, "gabor_relu:0", param_f=param.image(HUGE, batch=2), progress=False)
     with pytest.raises(samplevis.MemoryLimitError, match="lower size"):
         samplevis.atlas(model, "gabor_relu", size=HUGE, out=tmp_path / "atlas", progress=False)
     assert not (tmp_path / "atlas").exists()
 
 
-@pytest.mark.parametrize("command, flag", [
-    (["render", "--size", str(HUGE)], "--size"),
-    (["sample", "--size", "64", "--num-chains", str(10**7)], "--num-chains"),
-])
+@pytest.mark.parametrize(
+    "command, flag",
+    [
+        (["render", "--size", str(HUGE)], "--size"),
+        (["sample", "--size", "64", "--num-chains", str(10**7)], "--num-chains"),
+    ],
+)
 def test_the_command_line_says_which_flag_to_lower_and_exits_2(tmp_path, capsys, command, flag):
-    code = cli.main([*command[:1], "--model", "tests/conftest.py:gabor_keras_model",
-                     "--objective", "gabor_relu:0", *command[1:], "--out", str(tmp_path),
-                     "--quiet"])
+    code = cli.main(
+        [
+            *command[:1],
+            "--model",
+            "tests/conftest.py:gabor_keras_model",
+            "--objective",
+            "gabor_relu:0",
+            *command[1:],
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     assert "this run needs about" in err and flag in err and "Traceback" not in err
@@ -86,8 +102,11 @@ def test_running_out_of_memory_during_a_run_keeps_the_images_so_far(model):
         values = tf.reduce_mean(T("gabor_relu")[..., 0], axis=(1, 2))
         # a 4 TiB tensor once `explode` is set, no allocator gives it; filled with a value of
         # the run, so that no compiler pass folds it into a constant
-        huge = tf.cond(explode, lambda: tf.reduce_sum(tf.fill([2**20, 2**20], values[0])),
-                       lambda: tf.constant(0.0))
+        huge = tf.cond(
+            explode,
+            lambda: tf.reduce_sum(tf.fill([2**20, 2**20], values[0])),
+            lambda: tf.constant(0.0),
+        )
         return values + 0 * huge
 
     vis = samplevis.Renderer(model, objectives.as_objective(objective), param.image(24))

@@ -1,4 +1,5 @@
 """Model: preprocessing to the value range, cached extractors, errors that name the fix."""
+
 import warnings
 
 import keras
@@ -24,8 +25,11 @@ def test_images_are_mapped_to_the_value_range_and_resized():
 
 def test_preprocess_runs_after_the_value_range():
     inputs = keras.Input((None, None, 3))
-    model = Model(keras.Model(inputs, keras.layers.Identity(name="id")(inputs)),
-                  value_range=(0, 255), preprocess=lambda x: x - 100.0)
+    model = Model(
+        keras.Model(inputs, keras.layers.Identity(name="id")(inputs)),
+        value_range=(0, 255),
+        preprocess=lambda x: x - 100.0,
+    )
     assert model.input_size is None
     np.testing.assert_allclose(model(np.full([2, 5, 7, 3], 0.5, np.float32)), 27.5)
 
@@ -50,13 +54,17 @@ def test_input_reads_the_images_themselves_and_no_layer_at_all_is_refused(tiny_m
 
 def test_8_bit_values_are_refused_by_the_numpy_entry_points(tiny_model):
     photo = np.full([1, 32, 32, 3], 200.0, np.float32)
-    with pytest.raises(ValueError, match=r"must be in \[0, 1\], got values in \[200, 200\]; divide "
-                                         r"8-bit images by 255"):
+    with pytest.raises(
+        ValueError,
+        match=r"must be in \[0, 1\], got values in \[200, 200\]; divide "
+        r"8-bit images by 255",
+    ):
         tiny_model.activations(photo, "conv1")
     with pytest.raises(ValueError, match="divide 8-bit images by 255"):
         tiny_model(photo)
-    np.testing.assert_allclose(tiny_model(photo / 255),
-                               tiny_model.keras_model(2 * photo / 255 - 1), rtol=1e-5)
+    np.testing.assert_allclose(
+        tiny_model(photo / 255), tiny_model.keras_model(2 * photo / 255 - 1), rtol=1e-5
+    )
     overshoot = np.full([1, 32, 32, 3], 1.01, np.float32)  # as a bicubic resize leaves them
     expected = tiny_model.keras_model(2 * overshoot - 1)  # value range (-1, 1)
     np.testing.assert_allclose(tiny_model(overshoot), expected, rtol=1e-5)
@@ -74,7 +82,8 @@ def test_images_smaller_than_a_kernel_are_refused_with_their_size():
         "images of 4x3 px are too small for model 'five': layer 'conv5' (5x5 kernel, padding "
         "'valid') would output no pixels from the 4x3 px it gets. Give images of at least 5x5 px, "
         "e.g. param.image(128) (with transforms, the size the network sees is the size after "
-        "them).")
+        "them)."
+    )
     # An output of exactly 0 px is refused before any kernel runs: some CPUs' oneDNN convolution
     # returns such an input without an error.
     with pytest.raises(ValueError, match=r"images of 4x4 px are too small"):
@@ -105,14 +114,19 @@ def test_the_smallest_images_follow_from_every_layer_on_the_path_to_a_layer():
     model = Model(branching_keras_model())
     with pytest.raises(ValueError) as refused:
         model.activations(np.zeros([1, 4, 4, 3], np.float32), "wide_same")
-    assert ("layer 'pool' (3x3 pool, strides 2x2, padding 'valid') would output no pixels from "
-            "the 2x2 px it gets. Give images of at least 5x5 px") in str(refused.value)
-    assert model.activations(np.zeros([1, 5, 5, 3], np.float32), "wide_same")["wide_same"].shape \
-        == (1, 1, 1, 2)
+    assert (
+        "layer 'pool' (3x3 pool, strides 2x2, padding 'valid') would output no pixels from "
+        "the 2x2 px it gets. Give images of at least 5x5 px"
+    ) in str(refused.value)
+    assert model.activations(np.zeros([1, 5, 5, 3], np.float32), "wide_same")[
+        "wide_same"
+    ].shape == (1, 1, 1, 2)
     with pytest.raises(ValueError) as refused:
         model.activations(np.zeros([1, 8, 20, 3], np.float32), "dilated")
-    assert ("layer 'dilated' (3x3 kernel, dilation 2x2, padding 'valid') would output no pixels "
-            "from the 4x20 px it gets. Give images of at least 9x5 px") in str(refused.value)
+    assert (
+        "layer 'dilated' (3x3 kernel, dilation 2x2, padding 'valid') would output no pixels "
+        "from the 4x20 px it gets. Give images of at least 9x5 px"
+    ) in str(refused.value)
     # the model's outputs need both paths: 6x6 passes the pool but not the dilated kernel
     with pytest.raises(ValueError, match=r"layer 'dilated' .* at least 9x5 px"):
         model(np.zeros([1, 6, 6, 3], np.float32))
@@ -152,12 +166,15 @@ def test_a_subclassed_model_is_refused_with_how_to_wrap_it():
         Model(Identity())
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(value_range="ab"), r"value_range must be \(lo, hi\), finite numbers with hi > lo"),
-    (dict(value_range=(0, float("inf"))), "finite numbers"),
-    (dict(value_range=(1, 0)), "hi > lo"),
-    (dict(preprocess=5), "preprocess must be a function"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(value_range="ab"), r"value_range must be \(lo, hi\), finite numbers with hi > lo"),
+        (dict(value_range=(0, float("inf"))), "finite numbers"),
+        (dict(value_range=(1, 0)), "hi > lo"),
+        (dict(preprocess=5), "preprocess must be a function"),
+    ],
+)
 def test_model_options_are_checked_when_it_is_wrapped(tiny_model, kwargs, message):
     with pytest.raises((TypeError, ValueError), match=message):
         Model(tiny_model.keras_model, **kwargs)
@@ -192,13 +209,24 @@ def test_a_greyscale_network_sees_the_mean_of_the_colour_channels():
     grey = Model(gabor_keras_model(input_shape=(None, None, 1)))
     assert grey.greyscale and not rgb.greyscale and "greyscale" in repr(grey)
     images = np.random.default_rng(0).uniform(size=(2, 24, 24, 3)).astype(np.float32)
-    np.testing.assert_allclose(grey.features(images, "gabor_relu")["gabor_relu"],
-                               rgb.features(images, "gabor_relu")["gabor_relu"], atol=1e-5)
+    np.testing.assert_allclose(
+        grey.features(images, "gabor_relu")["gabor_relu"],
+        rgb.features(images, "gabor_relu")["gabor_relu"],
+        atol=1e-5,
+    )
     # same gradients, so the same preferred images
     obj = objectives.channel("gabor_relu", 1)
-    a, b = (samplevis.render_vis(m, obj, param_f=lambda: samplevis.param.image(24),
-                                 thresholds=(16,), seed=0, progress=False)[-1]
-            for m in (grey, rgb))
+    a, b = (
+        samplevis.render_vis(
+            m,
+            obj,
+            param_f=lambda: samplevis.param.image(24),
+            thresholds=(16,),
+            seed=0,
+            progress=False,
+        )[-1]
+        for m in (grey, rgb)
+    )
     np.testing.assert_allclose(a, b, atol=1e-4)
 
 
@@ -212,23 +240,34 @@ def test_images_a_fixed_input_would_stretch_or_shrink_are_warned_about():
     model = Model(wide_gabor_keras_model())  # input 24 px high, 32 px wide
     for height, width in [(24, 32), (12, 16), (23, 31)]:  # its size, or its aspect and smaller
         assert model.resize_warning(height, width) is None
-    for height, width, how in [(24, 24, "stretched"), (32, 24, "stretched"),
-                               (48, 64, "shrunk, losing their finer detail,")]:
+    for height, width, how in [
+        (24, 24, "stretched"),
+        (32, 24, "stretched"),
+        (48, 64, "shrunk, losing their finer detail,"),
+    ]:
         warning = model.resize_warning(height, width)
         assert warning.input_size == (24, 32)
-        assert str(warning) == (f"images of {height}x{width} px are {how} to the 24x32 px input of "
-                                f"model 'gabor_net'. Render at that size: param.image(32, 24).")
+        assert str(warning) == (
+            f"images of {height}x{width} px are {how} to the 24x32 px input of "
+            f"model 'gabor_net'. Render at that size: param.image(32, 24)."
+        )
     assert Model(gabor_keras_model()).resize_warning(500, 7) is None  # any size goes
     obj = objectives.channel("gabor_relu", 0)
-    small = dict(num_chains=1, num_results=2, num_burnin_steps=2, optimize_steps=2,
-                 num_transforms=0, temperature_steps=0)
+    small = dict(
+        num_chains=1,
+        num_results=2,
+        num_burnin_steps=2,
+        optimize_steps=2,
+        num_transforms=0,
+        temperature_steps=0,
+    )
     for size, expected in [((24, 24), 1), ((32, 24), 0)]:  # param.image takes (w, h)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            samplevis.render_vis(model, obj, param_f=param.image(*size), thresholds=(2,),
-                                 progress=False)
-            samplevis.render(model, obj, param_f=param.image(*size), hmc_opts=small,
-                             progress=False)
+            samplevis.render_vis(
+                model, obj, param_f=param.image(*size), thresholds=(2,), progress=False
+            )
+            samplevis.render(model, obj, param_f=param.image(*size), hmc_opts=small, progress=False)
         resized = [w for w in caught if issubclass(w.category, ResizeWarning)]
         assert len(resized) == 2 * expected  # once each: render's own optimization is quiet
         assert all(w.filename == __file__ for w in resized)  # at the caller's line

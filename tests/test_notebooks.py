@@ -3,6 +3,7 @@
 Each has a cell tagged "parameters"; the tests replace it with the small settings below, so that
 each runs in about two minutes on 2 CPU cores.
 """
+
 from __future__ import annotations
 
 import ast
@@ -64,15 +65,21 @@ def run(name: str, cwd: Path, parameters: str | None = None) -> nbformat.Noteboo
     if parameters is not None:
         parameter_cell(notebook).source = parameters.strip()
     # A cell that raises fails the run with the cell's traceback.
-    client = nbclient.NotebookClient(notebook, timeout=600,
-                                     resources={"metadata": {"path": str(cwd)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=600, resources={"metadata": {"path": str(cwd)}}
+    )
     client.execute()
     return notebook
 
 
 def outputs(notebook: nbformat.NotebookNode, output_type: str) -> list:
-    return [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
-            if o.output_type == output_type]
+    return [
+        o
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for o in cell.outputs
+        if o.output_type == output_type
+    ]
 
 
 def printed(notebook: nbformat.NotebookNode) -> str:
@@ -81,8 +88,11 @@ def printed(notebook: nbformat.NotebookNode) -> str:
 
 def pictures(notebook: nbformat.NotebookNode) -> int:
     """How many PNGs the notebook showed (images and matplotlib figures)."""
-    return sum("image/png" in o.data for kind in ("display_data", "execute_result")
-               for o in outputs(notebook, kind))
+    return sum(
+        "image/png" in o.data
+        for kind in ("display_data", "execute_result")
+        for o in outputs(notebook, kind)
+    )
 
 
 def numbers(text: str) -> list[float]:
@@ -91,13 +101,22 @@ def numbers(text: str) -> list[float]:
 
 def assigned(source: str) -> set[str]:
     """The names a cell assigns."""
-    return {name.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assign)
-            for target in node.targets for name in ast.walk(target) if isinstance(name, ast.Name)}
+    return {
+        name.id
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        for name in ast.walk(target)
+        if isinstance(name, ast.Name)
+    }
 
 
 def test_every_notebook_is_tested():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == [
-        "lucid_tutorial.ipynb", "quickstart.ipynb", "sampling.ipynb"]
+        "lucid_tutorial.ipynb",
+        "quickstart.ipynb",
+        "sampling.ipynb",
+    ]
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -147,8 +166,9 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
     assert max(scores) == scores[3]
 
     # verbose prints the direction objective at each threshold, and it rises
-    steps = re.findall(r"step (\d+): direction\('block5c_add', vec\[112\], cossim_pow=1\) "
-                       + NUMBER, text)
+    steps = re.findall(
+        r"step (\d+): direction\('block5c_add', vec\[112\], cossim_pow=1\) " + NUMBER, text
+    )
     assert [int(s) for s, _ in steps] == [1, 8, 16]
     values = [float(v) for _, v in steps]
     assert values[0] < values[1] < values[2]
@@ -182,16 +202,28 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert "facet log-masses (nats, relative to the heaviest)" in text
 
     # the cutoffs: the default moves the coarse coefficients of 64 px images, None all of them
-    cutoffs = re.findall(r"cutoff (\S+): (\d+) coefficients move, (\d+) of (\d+) distinct, "
-                         r"worst split R-hat " + NUMBER + r", kept " + NUMBER, text)
+    cutoffs = re.findall(
+        r"cutoff (\S+): (\d+) coefficients move, (\d+) of (\d+) distinct, "
+        r"worst split R-hat " + NUMBER + r", kept " + NUMBER,
+        text,
+    )
     assert [c[0] for c in cutoffs] == ["0.0625", "None"]
     assert int(cutoffs[0][1]) < int(cutoffs[1][1]) == 2 * 3 * 64 * 33
     assert all(1 <= int(c[2]) <= int(c[3]) == 8 for c in cutoffs)
 
     # the per-chain diagnostics, and the chains listed as drifting are those whose R-hat is above
     # what 4 independent draws reach one time in 300
-    chains = re.findall(r"chain \d: acceptance " + NUMBER + r", divergences (\d+), split R-hat "
-                        + NUMBER + r", ESS " + NUMBER + r" of 4 samples, E-BFMI " + NUMBER, text)
+    chains = re.findall(
+        r"chain \d: acceptance "
+        + NUMBER
+        + r", divergences (\d+), split R-hat "
+        + NUMBER
+        + r", ESS "
+        + NUMBER
+        + r" of 4 samples, E-BFMI "
+        + NUMBER,
+        text,
+    )
     assert len(chains) == 2
     for acceptance, divergences, _, ess, _ in chains:
         assert 0 <= float(acceptance) <= 1 and int(divergences) >= 0 and float(ess) > 0
@@ -199,27 +231,39 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert f"chains still drifting: {drifting}" in text
 
     # the sweep: a higher target ratio sets a lower temperature; samples keep activation
-    sweep = re.findall(r"target ratio ([\d.]+): T = " + NUMBER + r", kept " + NUMBER
-                       + r" of the gain, diversity " + NUMBER, text)
+    sweep = re.findall(
+        r"target ratio ([\d.]+): T = "
+        + NUMBER
+        + r", kept "
+        + NUMBER
+        + r" of the gain, diversity "
+        + NUMBER,
+        text,
+    )
     assert [float(r) for r, *_ in sweep] == [0.5, 0.9]
     assert float(sweep[0][1]) > float(sweep[1][1]) > 0
     assert all(float(k) > 0 and float(d) >= 0 for _, _, k, d in sweep)
 
     # samples against multi-seed optimization: counts within their sets, and the chains vary
     # less within than between them
-    optimized = re.search(r"4 optimized images: mean activation " + NUMBER + r", (\d+) distinct",
-                          text)
+    optimized = re.search(
+        r"4 optimized images: mean activation " + NUMBER + r", (\d+) distinct", text
+    )
     assert float(optimized[1]) > 0 and 1 <= int(optimized[2]) <= 4
-    samples = re.search(r"8 samples: mean activation " + NUMBER + r", (\d+) distinct, mean "
-                        r"feature distance " + NUMBER + " between chains and " + NUMBER, text)
+    samples = re.search(
+        r"8 samples: mean activation " + NUMBER + r", (\d+) distinct, mean "
+        r"feature distance " + NUMBER + " between chains and " + NUMBER,
+        text,
+    )
     assert float(samples[1]) > 0 and 1 <= int(samples[2]) <= 8
     assert float(samples[4]) < float(samples[3])
     assert iio.imread(tmp_path / "optimized.png").shape[:2] == (2 + 64 + 2, 2 + 4 * (64 + 2))
 
     # chains from photos: a ReLU channel's mean is >= 0 on the photos and the samples
     for name in ("chelsea", "coffee"):
-        photo, sampled = re.search(name + r": photo " + NUMBER + ", samples " + NUMBER,
-                                   text).groups()
+        photo, sampled = re.search(
+            name + r": photo " + NUMBER + ", samples " + NUMBER, text
+        ).groups()
         assert float(photo) >= 0 and float(sampled) >= 0
 
     # ArviZ's summary of the activation and log pi

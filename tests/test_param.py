@@ -47,7 +47,9 @@ def radial_power_slope(images: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("decay_power", [1.0, 2.0])
-def test_fft_tensor_of_standard_normal_state_has_power_spectrum_slope_minus_two_decay_power(decay_power):
+def test_fft_tensor_of_standard_normal_state_has_power_spectrum_slope_minus_two_decay_power(
+    decay_power,
+):
     fft = param.fft_image((8, 64, 64, 3), sd=1.0, decay_power=decay_power)
     tensor = fft.to_tensor(fft.init(3)).numpy()
     assert radial_power_slope(tensor) == pytest.approx(-2.0 * decay_power, abs=0.15)
@@ -55,7 +57,9 @@ def test_fft_tensor_of_standard_normal_state_has_power_spectrum_slope_minus_two_
 
 def test_pixel_tensor_of_standard_normal_state_has_a_flat_power_spectrum():
     pixels = param.pixel_image((8, 64, 64, 3), sd=1.0)
-    assert radial_power_slope(pixels.to_tensor(pixels.init(3)).numpy()) == pytest.approx(0.0, abs=0.15)
+    assert radial_power_slope(pixels.to_tensor(pixels.init(3)).numpy()) == pytest.approx(
+        0.0, abs=0.15
+    )
 
 
 def test_rfft2d_freqs_matches_numpy_frequencies_with_the_extra_column_for_odd_widths():
@@ -92,14 +96,18 @@ def test_colour_decorrelation_matrix_reproduces_lucid_constants():
     # Largest column norm is the first one: sqrt(0.26^2 + 0.27^2 + 0.27^2).
     first_norm = np.sqrt(0.26**2 + 0.27**2 + 0.27**2)
     red_axis = param.decorrelate_color(tf.constant([1.0, 0.0, 0.0])).numpy()
-    assert red_axis == pytest.approx([0.26 / first_norm, 0.27 / first_norm, 0.27 / first_norm], abs=1e-6)
+    assert red_axis == pytest.approx(
+        [0.26 / first_norm, 0.27 / first_norm, 0.27 / first_norm], abs=1e-6
+    )
     assert np.linalg.norm(color.COLOR_CORRELATION_NORMALIZED, axis=0).max() == pytest.approx(1.0)
 
 
 def test_to_valid_rgb_maps_zero_to_grey_or_to_the_imagenet_mean():
     zero = tf.zeros([1, 2, 2, 3])
     assert np.allclose(param.to_valid_rgb(zero, decorrelate=True, sigmoid=True), 0.5)
-    assert np.allclose(param.to_valid_rgb(zero, decorrelate=True, sigmoid=False), [0.48, 0.46, 0.41])
+    assert np.allclose(
+        param.to_valid_rgb(zero, decorrelate=True, sigmoid=False), [0.48, 0.46, 0.41]
+    )
 
 
 def test_clipped_rgb_without_decorrelation_is_the_identity_clipped_to_unit_range():
@@ -119,7 +127,9 @@ def test_clipped_rgb_saturates_but_lets_gradient_pull_back_inside():
 
 
 @pytest.mark.parametrize("batch,height,width", SHAPES)
-def test_every_parameterization_gives_images_in_unit_range_with_requested_shape(batch, height, width):
+def test_every_parameterization_gives_images_in_unit_range_with_requested_shape(
+    batch, height, width
+):
     for name, p in all_params(batch, height, width).items():
         state = p.init(0)
         assert all(s.shape[0] == batch for s in state), name
@@ -184,7 +194,9 @@ def test_image_takes_lucids_positional_order_and_its_channels_argument():
 def test_to_valid_rgb_of_a_tensor_parameterization_is_its_image_parameterization():
     tensor = param.fft_image((2, 8, 8, 3))
     assert param.to_valid_rgb(tensor, decorrelate=True) == param.rgb(tensor, decorrelate=True)
-    assert param.laplacian_pyramid_image((1, 8, 8, 3), 2) == param.laplacian_pyramid((1, 8, 8, 3), 2)
+    assert param.laplacian_pyramid_image((1, 8, 8, 3), 2) == param.laplacian_pyramid(
+        (1, 8, 8, 3), 2
+    )
 
 
 def test_gradient_reaches_cppn_output_layer_at_init():
@@ -312,5 +324,6 @@ def test_to_image_compiles_and_does_not_retrace_for_new_state_values():
 
 
 def test_a_numpy_int_offset_shifts_a_lowres_tensor_like_a_python_int():
-    assert (param.lowres_tensor((1, 8, 8, 3), (1, 2, 2, 3), offset=np.int64(1))
-            == param.lowres_tensor((1, 8, 8, 3), (1, 2, 2, 3), offset=1))
+    assert param.lowres_tensor(
+        (1, 8, 8, 3), (1, 2, 2, 3), offset=np.int64(1)
+    ) == param.lowres_tensor((1, 8, 8, 3), (1, 2, 2, 3), offset=1)

@@ -7,10 +7,20 @@ from samplevis.sampling.diagnostics import Diagnostics
 from samplevis.sampling.explain import explain
 
 HEALTHY = Diagnostics(
-    acceptance_rate=(0.8, 0.7), accept_prob=(0.78, 0.74), burnin_acceptance_rate=(0.7, 0.7),
-    step_size=(0.01, 0.02), divergences=(0, 0), num_steps=30, rhat=(1.01, 1.02),
-    ess=(9.5, 8.1), e_bfmi=(1.1, 0.9), rhat_across_chains=3.2, scalar="activation",
-    num_results=10, interrupted=False, rhat_limit=1.3,
+    acceptance_rate=(0.8, 0.7),
+    accept_prob=(0.78, 0.74),
+    burnin_acceptance_rate=(0.7, 0.7),
+    step_size=(0.01, 0.02),
+    divergences=(0, 0),
+    num_steps=30,
+    rhat=(1.01, 1.02),
+    ess=(9.5, 8.1),
+    e_bfmi=(1.1, 0.9),
+    rhat_across_chains=3.2,
+    scalar="activation",
+    num_results=10,
+    interrupted=False,
+    rhat_limit=1.3,
 )
 
 
@@ -24,37 +34,48 @@ def test_a_healthy_run_is_read_figure_by_figure():
     lines = explain(HEALTHY)
     assert sentence(lines, "Split R-hat per chain 1.01, 1.02: ").endswith(
         "Near 1 (below 1.30, which 10 independent draws exceed one time in 300) they agree and "
-        "the chain has settled; every chain had settled.")
+        "the chain has settled; every chain had settled."
+    )
     assert "each chain keeps an image of its own" in sentence(lines, "R-hat across chains 3.20")
     assert "of 10 samples" in sentence(lines, "Effective sample size per chain 9.5, 8.1 ")
-    assert "adapted to aim at 0.75" in sentence(lines, "Acceptance probability per chain 0.78, "
-                                                       "0.74: ")
+    assert "adapted to aim at 0.75" in sentence(
+        lines, "Acceptance probability per chain 0.78, 0.74: "
+    )
     sentence(lines, "No divergent step in 60: ")
     assert sentence(lines, "E-BFMI per chain 1.10, 0.90: ").endswith("every chain explored well.")
     assert len(lines) == 6
 
 
 def test_each_problem_is_named_with_its_chains():
-    sick = dataclasses.replace(HEALTHY, rhat=(7.0, 1.01), e_bfmi=(0.1, 1.0), divergences=(3, 0),
-                               acceptance_rate=(0.0, 0.7))
+    sick = dataclasses.replace(
+        HEALTHY, rhat=(7.0, 1.01), e_bfmi=(0.1, 1.0), divergences=(3, 0), acceptance_rate=(0.0, 0.7)
+    )
     lines = explain(sick, target_accept_prob=None)
     assert "chain 0 had not settled: the activation was still drifting" in sentence(
-        lines, "Split R-hat per chain 7.00, 1.01")
+        lines, "Split R-hat per chain 7.00, 1.01"
+    )
     assert sentence(lines, "E-BFMI per chain 0.10, 1.00").endswith("chain 0 explored slowly.")
     assert sentence(lines, "3 of 60 sampling steps diverged").endswith(
-        "more than 1 %, too many: give a smaller step size.")
+        "more than 1 %, too many: give a smaller step size."
+    )
     acceptance = sentence(lines, "Acceptance probability per chain")
     assert "The step size was fixed" in acceptance and "chain 0 took no step at all" in acceptance
 
 
 def test_missing_figures_are_said_to_be_missing_not_printed_as_nan():
-    short = dataclasses.replace(HEALTHY, num_results=3, rhat=(math.nan,) * 2,
-                                ess=(math.nan,) * 2, e_bfmi=(math.nan,) * 2,
-                                rhat_across_chains=math.nan)
+    short = dataclasses.replace(
+        HEALTHY,
+        num_results=3,
+        rhat=(math.nan,) * 2,
+        ess=(math.nan,) * 2,
+        e_bfmi=(math.nan,) * 2,
+        rhat_across_chains=math.nan,
+    )
     lines = explain(short)
     assert lines[0] == "No split R-hat: it needs 4 samples per chain."
     assert not any("nan" in line for line in lines) and len(lines) == 3
     many = dataclasses.replace(HEALTHY, rhat=tuple(1 + c / 100 for c in range(12)))
     assert sentence(explain(many), "Split R-hat per chain 1.00 to 1.11: ")
     assert explain(dataclasses.replace(HEALTHY, num_steps=0)) == [
-        "No sampling step ran, so nothing tells how good the samples are."]
+        "No sampling step ran, so nothing tells how good the samples are."
+    ]

@@ -35,8 +35,9 @@ def test_coefficients_above_the_cutoff_keep_the_start_exactly():
     np.testing.assert_array_equal(spectrum[:, ~facet.moving], start[:, ~facet.moving])
     np.testing.assert_array_equal(spectrum[:, facet.moving], moved.numpy())
     # the image is the base parameterization's image of that spectrum
-    np.testing.assert_array_equal(facet.to_image((moved,)).numpy(),
-                                  image.to_image((tf.constant(spectrum),)).numpy())
+    np.testing.assert_array_equal(
+        facet.to_image((moved,)).numpy(), image.to_image((tf.constant(spectrum),)).numpy()
+    )
 
 
 # A 1x1 convolution reads the image's colours with weights W, so the objective (its channel's
@@ -55,8 +56,9 @@ def colour_reader() -> keras.Model:
     inputs = keras.Input((None, None, 3))
     outputs = keras.layers.Conv2D(1, 1, name="read")(inputs)
     model = keras.Model(inputs, outputs)
-    model.get_layer("read").set_weights([W.reshape(1, 1, 3, 1).astype("float32"),
-                                         np.zeros(1, "float32")])
+    model.get_layer("read").set_weights(
+        [W.reshape(1, 1, 3, 1).astype("float32"), np.zeros(1, "float32")]
+    )
     return model
 
 
@@ -69,12 +71,26 @@ def gaussian_run():
     rng = np.random.default_rng(0)
     # a textured start: its fine detail must survive every move
     start = np.clip(0.5 + 0.05 * rng.standard_normal((CHAINS, SIZE, SIZE, 3)), 0.05, 0.95)
-    opts = dict(init=start.astype("float32"), temperature=TEMPERATURE, prior_weight=LAM,
-                num_transforms=0, num_results=600, num_burnin_steps=100,
-                num_steps_between_results=1, num_leapfrog_steps=4, block_steps=200,
-                cutoff=1 / 16)
-    result = samplevis.render(samplevis.Model(colour_reader()), objectives.channel("read", 0),
-                              hmc_opts=opts, param_f=linear_image, seed=0, progress=False)
+    opts = dict(
+        init=start.astype("float32"),
+        temperature=TEMPERATURE,
+        prior_weight=LAM,
+        num_transforms=0,
+        num_results=600,
+        num_burnin_steps=100,
+        num_steps_between_results=1,
+        num_leapfrog_steps=4,
+        block_steps=200,
+        cutoff=1 / 16,
+    )
+    result = samplevis.render(
+        samplevis.Model(colour_reader()),
+        objectives.channel("read", 0),
+        hmc_opts=opts,
+        param_f=linear_image,
+        seed=0,
+        progress=False,
+    )
     return start, result
 
 
@@ -108,21 +124,29 @@ MODES = np.stack([np.full(D, -3.0), np.full(D, 3.0)]).astype(np.float32)
 
 
 def two_basins(u):
-    terms = [b - h * tf.reduce_sum((u - m) ** 2, -1) / 2
-             for b, h, m in zip(HEIGHTS, PRECISIONS, MODES)]
+    terms = [
+        b - h * tf.reduce_sum((u - m) ** 2, -1) / 2 for b, h, m in zip(HEIGHTS, PRECISIONS, MODES)
+    ]
     return tf.reduce_logsumexp(tf.stack(terms), axis=0)
 
 
 def test_each_chain_stays_in_its_basin_and_log_masses_are_the_analytic_ones():
     start = tf.constant(MODES)  # chain k starts at mode k
     exact = HEIGHTS + D / 2 * np.log(2 * np.pi / PRECISIONS)
-    estimated = log_mass.laplace_log_mass(two_basins, [start], [np.zeros(D, np.int64)],
-                                          prior_weight=1.0, seed=0)
+    estimated = log_mass.laplace_log_mass(
+        two_basins, [start], [np.zeros(D, np.int64)], prior_weight=1.0, seed=0
+    )
     np.testing.assert_allclose(log_mass.relative(estimated), exact - exact.max(), atol=0.5)
-    kernel = kernels.make_kernel(two_basins, "hmc", kernels.per_chain_step_size(0.3, [start]),
-                                 num_leapfrog_steps=8, num_adaptation_steps=80)
-    run = chain.run_chains(kernel, [start], chain.ChainPlan(200, 100, 0, 100), seed=1,
-                           progress=False)
+    kernel = kernels.make_kernel(
+        two_basins,
+        "hmc",
+        kernels.per_chain_step_size(0.3, [start]),
+        num_leapfrog_steps=8,
+        num_adaptation_steps=80,
+    )
+    run = chain.run_chains(
+        kernel, [start], chain.ChainPlan(200, 100, 0, 100), seed=1, progress=False
+    )
     nearest = np.argmin([np.linalg.norm(run.samples[0] - m, axis=-1) for m in MODES], axis=0)
     np.testing.assert_array_equal(nearest, np.broadcast_to([0, 1], nearest.shape))
 
@@ -143,9 +167,24 @@ def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_r
 
 def test_cutoff_none_moves_the_whole_state(gaussian_run):
     start, _ = gaussian_run
-    opts = dict(init=start.astype("float32"), temperature=TEMPERATURE, prior_weight=LAM,
-                num_transforms=0, num_results=2, num_burnin_steps=4, block_steps=4,
-                num_steps_between_results=0, num_leapfrog_steps=2, cutoff=None)
-    result = samplevis.render(samplevis.Model(colour_reader()), objectives.channel("read", 0),
-                              hmc_opts=opts, param_f=linear_image, seed=0, progress=False)
+    opts = dict(
+        init=start.astype("float32"),
+        temperature=TEMPERATURE,
+        prior_weight=LAM,
+        num_transforms=0,
+        num_results=2,
+        num_burnin_steps=4,
+        block_steps=4,
+        num_steps_between_results=0,
+        num_leapfrog_steps=2,
+        cutoff=None,
+    )
+    result = samplevis.render(
+        samplevis.Model(colour_reader()),
+        objectives.channel("read", 0),
+        hmc_opts=opts,
+        param_f=linear_image,
+        seed=0,
+        progress=False,
+    )
     assert result.num_moving == linear_image().state_size and result.cutoff is None

@@ -139,7 +139,8 @@ def test_diagnostics_come_back_from_their_json(runs):
     diag = diagnostics.diagnose(runs["hmc"])
     marked = dataclasses.replace(diag, rhat=(1.0, math.nan, 1.2, 1.0), rhat_across_chains=math.nan)
     assert diagnostics.Diagnostics.from_dict(json.loads(marked.to_json())).to_dict() == (
-        marked.to_dict())
+        marked.to_dict()
+    )
     older = json.loads(diag.to_json())
     del older["e_bfmi"]  # written before E-BFMI was recorded
     assert all(math.isnan(e) for e in diagnostics.Diagnostics.from_dict(older).e_bfmi)
@@ -171,8 +172,9 @@ def test_keyboard_interrupt_returns_finished_blocks_and_resume_completes_the_run
     kernel = kernels.make_kernel(
         linear_target, "hmc", kernels.per_chain_step_size(0.1, [z0]), 8, num_adaptation_steps=16
     )
-    plan = chain.ChainPlan(num_results=12, num_burnin_steps=20, num_steps_between_results=1,
-                           block_steps=10)
+    plan = chain.ChainPlan(
+        num_results=12, num_burnin_steps=20, num_steps_between_results=1, block_steps=10
+    )
     # Blocks: two burn-in blocks of 10 steps, then 5 kept per block (2 steps each): 5, 5, 2.
     assert [b.steps for b in plan.blocks()] == [10, 10, 10, 10, 4]
 
@@ -276,9 +278,12 @@ def test_a_chain_that_accepts_nothing_is_reported_stuck(runs):
     assert diagnostics.diagnose(runs["hmc"]).stuck_chains == ()
     z0 = tf.zeros([C, D])
     # Chain 1's fixed step is 100 prior widths: every trajectory is rejected.
-    kernel = kernels.make_kernel(linear_target, "hmc",
-                                 kernels.per_chain_step_size([0.1, 100.0, 0.1, 0.1], [z0]),
-                                 num_leapfrog_steps=8)
+    kernel = kernels.make_kernel(
+        linear_target,
+        "hmc",
+        kernels.per_chain_step_size([0.1, 100.0, 0.1, 0.1], [z0]),
+        num_leapfrog_steps=8,
+    )
     run = chain.run_chains(kernel, [z0], chain.ChainPlan(20, 10), seed=0, progress=False)
     diag = diagnostics.diagnose(run, "target_log_prob")
     assert diag.stuck_chains == (1,)
@@ -311,16 +316,21 @@ def test_diagnostics_serialise_to_standard_json(runs):
 
 
 def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs):
-    diag = dataclasses.replace(diagnostics.diagnose(runs["hmc"]), rhat=(1.0, 1.6, math.nan, 1.04),
-                               ess=(50.0, 3.0, math.nan, 20.0))
+    diag = dataclasses.replace(
+        diagnostics.diagnose(runs["hmc"]),
+        rhat=(1.0, 1.6, math.nan, 1.04),
+        ess=(50.0, 3.0, math.nan, 20.0),
+    )
     assert "split R-hat per chain <= 1.600, ESS >= 3.0" in diag.summary()
     short = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
-    assert short.summary().endswith("no R-hat or ESS: they need 4 samples per chain, this run "
-                                    "kept 2")
+    assert short.summary().endswith(
+        "no R-hat or ESS: they need 4 samples per chain, this run kept 2"
+    )
     assert "nan" not in short.summary()
     constant = dataclasses.replace(diag, rhat=(math.nan,) * C, ess=(math.nan,) * C)  # a dead unit
-    assert constant.summary().endswith("no R-hat or ESS: the activation did not vary within any "
-                                       "chain")
+    assert constant.summary().endswith(
+        "no R-hat or ESS: the activation did not vary within any chain"
+    )
 
 
 def test_ess_is_nan_like_rhat_below_four_draws():

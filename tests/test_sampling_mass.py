@@ -25,10 +25,13 @@ def sample_stiff(kind, momentum, seed=0):
     # Preconditioned NUTS cannot adapt its step (see make_kernel): it gets a fixed one.
     fixed = kind == "nuts" and momentum is not None
     kernel = kernels.make_kernel(
-        stiff_target, kind, kernels.per_chain_step_size(0.5 if fixed else 0.01, [z0]),
+        stiff_target,
+        kind,
+        kernels.per_chain_step_size(0.5 if fixed else 0.01, [z0]),
         num_leapfrog_steps=8,
         num_adaptation_steps=None if fixed else kernels.default_adaptation_steps(200),
-        max_tree_depth=5, momentum_distribution=momentum,
+        max_tree_depth=5,
+        momentum_distribution=momentum,
     )
     # MALA moves one leapfrog step per proposal: thin it as much as HMC's 8 steps cost.
     thin = 7 if kind == "mala" else 0
@@ -65,9 +68,7 @@ def test_mass_mixes_the_loosest_coordinate_far_faster_than_the_identity(precisio
         draws = run.samples[0][..., 0]  # the coordinate with precision 1
         return float(np.min(diagnostics.ess_per_chain(draws)))
 
-    assert worst_ess(sample_stiff("hmc", precision_mass)) > 5 * worst_ess(
-        sample_stiff("hmc", None)
-    )
+    assert worst_ess(sample_stiff("hmc", precision_mass)) > 5 * worst_ess(sample_stiff("hmc", None))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,8 +126,9 @@ def test_pixel_state_is_one_group():
 
 def test_nuts_with_a_mass_refuses_step_size_adaptation(precision_mass):
     with pytest.raises(ValueError, match="NUTS with a momentum distribution cannot adapt"):
-        kernels.make_kernel(stiff_target, "nuts", 0.1, num_adaptation_steps=10,
-                            momentum_distribution=precision_mass)
+        kernels.make_kernel(
+            stiff_target, "nuts", 0.1, num_adaptation_steps=10, momentum_distribution=precision_mass
+        )
 
 
 def test_num_bands_must_be_a_positive_int():

@@ -23,8 +23,9 @@ def known_result(tuning: int = TUNING, burnin: int = BURNIN, kept: int = N) -> S
     burnin_steps = np.arange(1, tuning + burnin + 1)[:, None]
     sample_steps = tuning + burnin + steps_per_sample * np.arange(1, kept + 1)[:, None]
     level = (np.arange(C) + 1) / 10
-    images = level[None, :, None, None, None] + (np.arange(kept) + 1)[:, None, None, None,
-                                                                      None] / 100
+    images = (
+        level[None, :, None, None, None] + (np.arange(kept) + 1)[:, None, None, None, None] / 100
+    )
     return SampleResult(
         images=np.broadcast_to(images, (kept, C, H, W, 3)).astype(np.float32),
         activations=(chain + sample_steps / 100).astype(np.float32),
@@ -61,20 +62,25 @@ def test_trace_draws_one_line_per_chain_through_every_step_of_every_phase():
     assert len(figure.axes) == 1
     ax = figure.axes[0]
     lines = ax.get_lines()
-    assert len(lines) == C and [line.get_label() for line in lines] == ["chain 0", "chain 1",
-                                                                        "chain 2"]
+    assert len(lines) == C and [line.get_label() for line in lines] == [
+        "chain 0",
+        "chain 1",
+        "chain 2",
+    ]
     end = TUNING + BURNIN + (THIN + 1) * N
     for c, line in enumerate(lines):
         x, y = line.get_data()
         # the start at step 0, every tuning and burn-in step, then every third step (thinning)
-        expected_x = [0, *range(1, TUNING + BURNIN + 1),
-                      *range(TUNING + BURNIN + THIN + 1, end + 1, THIN + 1)]
+        expected_x = [
+            0,
+            *range(1, TUNING + BURNIN + 1),
+            *range(TUNING + BURNIN + THIN + 1, end + 1, THIN + 1),
+        ]
         np.testing.assert_array_equal(x, expected_x)
         np.testing.assert_allclose(y, 10 * c + np.array(expected_x) / 100, rtol=1e-6)
     assert spans(ax) == [(0, TUNING), (TUNING, TUNING + BURNIN), (TUNING + BURNIN, end)]
     assert [t.get_text() for t in ax.texts] == ["checking T", "burn-in", "sampling"]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chain 0", "chain 1",
-                                                                   "chain 2"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chain 0", "chain 1", "chain 2"]
 
 
 def test_trace_leaves_out_phases_the_run_did_not_have():
@@ -110,7 +116,7 @@ def test_grid_shows_a_row_per_chain_with_its_start_first():
     # the first column holds each chain's start (grey (c + 1) / 10), then its samples in order
     for c in range(C):
         top = pad + c * (H + pad)
-        row = shown[top + H // 2, pad + W // 2::W + pad, 0]
+        row = shown[top + H // 2, pad + W // 2 :: W + pad, 0]
         np.testing.assert_allclose(row, (c + 1) / 10 + np.arange(N + 1) / 100, atol=1e-6)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["start", "1", "2", "3", "4"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["chain 0", "chain 1", "chain 2"]

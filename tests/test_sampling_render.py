@@ -34,10 +34,12 @@ def tiny_model() -> keras.Model:
     for layer in model.layers:
         if layer.weights:
             kernel, bias = layer.get_weights()
-            layer.set_weights([
-                rng.normal(0, 0.5, kernel.shape).astype("float32"),
-                np.full(bias.shape, 0.05, "float32"),
-            ])
+            layer.set_weights(
+                [
+                    rng.normal(0, 0.5, kernel.shape).astype("float32"),
+                    np.full(bias.shape, 0.05, "float32"),
+                ]
+            )
     return model
 
 
@@ -45,8 +47,15 @@ def image_param():
     return param.image(SIZE, batch=CHAINS)
 
 
-QUICK = dict(num_results=4, num_burnin_steps=8, num_steps_between_results=0, block_steps=4,
-             optimize_steps=8, num_leapfrog_steps=4, temperature_steps=0)
+QUICK = dict(
+    num_results=4,
+    num_burnin_steps=8,
+    num_steps_between_results=0,
+    block_steps=4,
+    optimize_steps=8,
+    num_leapfrog_steps=4,
+    temperature_steps=0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +65,9 @@ def model():
 
 @pytest.fixture(scope="module")
 def result(model):
-    return samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
-                            progress=False)
+    return samplevis.render(
+        model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
+    )
 
 
 def test_result_has_one_image_and_activation_per_sample_and_chain(result):
@@ -69,8 +79,17 @@ def test_result_has_one_image_and_activation_per_sample_and_chain(result):
     assert result.init_activations.shape == (CHAINS,)
     assert result.burnin_activations.shape == (8, CHAINS) and result.tuning_steps == 0
     assert {k: v.shape for k, v in result.trace.items()} == {
-        k: (4, CHAINS) for k in ("activation", "target_log_prob", "energy", "is_accepted",
-                                 "log_accept_ratio", "step_size", "divergent")}
+        k: (4, CHAINS)
+        for k in (
+            "activation",
+            "target_log_prob",
+            "energy",
+            "is_accepted",
+            "log_accept_ratio",
+            "step_size",
+            "divergent",
+        )
+    }
     np.testing.assert_array_equal(result.trace["activation"], result.activations)
     assert len(result.diagnostics.acceptance_rate) == CHAINS
     assert result.diagnostics.num_steps == 4 and not result.interrupted
@@ -82,16 +101,23 @@ def test_result_has_one_image_and_activation_per_sample_and_chain(result):
 
 
 def test_same_seed_gives_identical_samples(model, result):
-    again = samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
-                             progress=False)
+    again = samplevis.render(
+        model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
+    )
     np.testing.assert_array_equal(again.init_images, result.init_images)
     np.testing.assert_array_equal(again.images, result.images)
     np.testing.assert_array_equal(again.activations, result.activations)
 
 
 def test_another_seed_optimizes_other_starts(model, result):
-    other = samplevis.render(model, OBJECTIVE, hmc_opts=dict(QUICK, num_results=1),
-                             param_f=image_param, seed=1, progress=False)
+    other = samplevis.render(
+        model,
+        OBJECTIVE,
+        hmc_opts=dict(QUICK, num_results=1),
+        param_f=image_param,
+        seed=1,
+        progress=False,
+    )
     assert np.abs(other.init_images - result.init_images).max() > 0.01
 
 
@@ -110,13 +136,16 @@ def test_temperature_follows_the_equipartition_rule_over_the_moving_coefficients
 
 def test_checked_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(model, result):
     opts = dict(QUICK, temperature_steps=60)
-    tuned = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
-                             progress=False)
+    tuned = samplevis.render(
+        model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0, progress=False
+    )
     np.testing.assert_array_equal(tuned.init_images, result.init_images)
     assert tuned.temperatures.shape == (2,)  # two stages of 30 steps
     assert tuned.temperatures[0] == pytest.approx(result.temperature, rel=1e-6)
     assert tuned.temperature != tuned.temperatures[-1]  # the update after the last stage
-    assert tuned.temperature_shares.shape == (2,) and tuned.rule_temperature == pytest.approx(tuned.temperatures[0])
+    assert tuned.temperature_shares.shape == (2,) and tuned.rule_temperature == pytest.approx(
+        tuned.temperatures[0]
+    )
     assert tuned.burnin_activations.shape == (60 + 8, CHAINS) and tuned.tuning_steps == 60
     assert tuned.images.shape == result.images.shape
 
@@ -141,20 +170,33 @@ def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_pri
         return param.initialized(image_param(), 0.5 + contrast * pattern).init(None)
 
     # The state is about linear in the pixel logits, so lam goes as 1 / contrast^2.
-    low, high = (energy.matched_prior_weight([tf.constant(s) for s in start(c)])
-                 for c in (0.02, 0.08))
+    low, high = (
+        energy.matched_prior_weight([tf.constant(s) for s in start(c)]) for c in (0.02, 0.08)
+    )
     assert low / high == pytest.approx(16, rel=0.03)
     opts = dict(QUICK, init=0.5 + 0.02 * pattern, num_results=1)
-    matched = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
-                               progress=False)
+    matched = samplevis.render(
+        model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0, progress=False
+    )
     assert matched.options.prior_weight is None
     assert matched.prior_weight == pytest.approx(low, rel=1e-6)
-    given = samplevis.render(model, OBJECTIVE, hmc_opts=dict(opts, prior_weight=2.5),
-                             param_f=image_param, seed=0, progress=False)
+    given = samplevis.render(
+        model,
+        OBJECTIVE,
+        hmc_opts=dict(opts, prior_weight=2.5),
+        param_f=image_param,
+        seed=0,
+        progress=False,
+    )
     assert given.prior_weight == 2.5
-    prior = samplevis.render(model, OBJECTIVE,
-                             hmc_opts=dict(QUICK, init="prior", temperature=0.1, num_results=1),
-                             param_f=image_param, seed=0, progress=False)
+    prior = samplevis.render(
+        model,
+        OBJECTIVE,
+        hmc_opts=dict(QUICK, init="prior", temperature=0.1, num_results=1),
+        param_f=image_param,
+        seed=0,
+        progress=False,
+    )
     assert prior.prior_weight == 1.0
 
 
@@ -163,7 +205,8 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_leapfrog_step=3), progress=False)
     assert str(unknown.value).startswith(
         "unknown hmc_opts key(s) ['num_leapfrog_step']. Did you mean 'num_leapfrog_steps' for "
-        "'num_leapfrog_step'? Allowed keys are ['adapt_step_size', ")
+        "'num_leapfrog_step'? Allowed keys are ['adapt_step_size', "
+    )
     with pytest.raises(ValueError, match=r"unknown hmc_opts key\(s\) \['zzz'\]; allowed keys are"):
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(zzz=3), progress=False)
     # other samplers' names, which spelling alone does not lead to
@@ -171,44 +214,56 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_samples=3), progress=False)
 
 
-@pytest.mark.parametrize("init, hint", [
-    ("cat.png", "For image files, load them as images first: hmc_opts['init'] = "
-                "samplevis.io.load_images(['cat.png'], size), size being the side of the images "
-                "rendered in px (one file for every chain, or one per chain)."),
-    ("prior.png", "samplevis.io.load_images(['prior.png'], size)"),  # a file, not a misspelling
-    ("optimise", "Did you mean 'optimize'?"),
-])
+@pytest.mark.parametrize(
+    "init, hint",
+    [
+        (
+            "cat.png",
+            "For image files, load them as images first: hmc_opts['init'] = "
+            "samplevis.io.load_images(['cat.png'], size), size being the side of the images "
+            "rendered in px (one file for every chain, or one per chain).",
+        ),
+        ("prior.png", "samplevis.io.load_images(['prior.png'], size)"),  # a file, not a misspelling
+        ("optimise", "Did you mean 'optimize'?"),
+    ],
+)
 def test_an_init_string_that_is_no_start_says_how_to_give_files_or_the_closest_start(
-        model, init, hint):
+    model, init, hint
+):
     with pytest.raises(ValueError) as refused:
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(init=init), progress=False)
     message = str(refused.value)
-    assert message.startswith(f"hmc_opts['init'] must be one of ('optimize', 'prior') or images "
-                              f"[C, H, W, 3] in [0, 1]; got {init!r}. ")
+    assert message.startswith(
+        f"hmc_opts['init'] must be one of ('optimize', 'prior') or images "
+        f"[C, H, W, 3] in [0, 1]; got {init!r}. "
+    )
     assert hint in message and ("Did you mean" in message) == (init == "optimise")
 
 
-@pytest.mark.parametrize("opts, message", [
-    (dict(num_results=0), "num_results.*int >= 1"),
-    (dict(kernel="gibbs"), "kernel.*one of"),
-    (dict(target_ratio=1.5), r"target_ratio.*\(0, 1\)"),
-    (dict(temperature=1.0, target_ratio=0.5), "not both"),
-    (dict(init="prior"), "give hmc_opts\\['temperature'\\]"),
-    (dict(step_size=-1.0), "step_size.*> 0"),
-    (dict(num_burnin_steps=0), "adapting the step size needs a burn-in"),
-    (dict(init=np.zeros([3, 8, 8])), r"images \[C, H, W, 3\]"),
-    (dict(mass="dense"), r"mass.*one of \('fisher', 'identity'\)"),
-    (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
-    (dict(temperature=0.1, temperature_steps=30), r"temperature_steps'\] tune T"),
-    (dict(temperature_steps=-1), "temperature_steps.*int >= 0"),
-    (dict(prior_weight="auto"), r"prior_weight.*number >= 0 \(prior_weight=None: matched"),
-    (dict(step_size=float("inf")), "step_size.*finite number > 0"),
-    (dict(temperature=float("inf")), "temperature.*finite number > 0"),
-    (dict(prior_weight=float("inf")), "prior_weight.*finite number >= 0"),
-    (dict(init=[np.zeros([8, 8, 3]), np.zeros([4, 4, 3])]), "all of one size"),
-    (dict(optimize_steps=0), "optimize_steps.*int >= 1"),
-    (dict(adapt_step_size="no"), r"adapt_step_size'\] must be True or False; got 'no'"),
-])
+@pytest.mark.parametrize(
+    "opts, message",
+    [
+        (dict(num_results=0), "num_results.*int >= 1"),
+        (dict(kernel="gibbs"), "kernel.*one of"),
+        (dict(target_ratio=1.5), r"target_ratio.*\(0, 1\)"),
+        (dict(temperature=1.0, target_ratio=0.5), "not both"),
+        (dict(init="prior"), "give hmc_opts\\['temperature'\\]"),
+        (dict(step_size=-1.0), "step_size.*> 0"),
+        (dict(num_burnin_steps=0), "adapting the step size needs a burn-in"),
+        (dict(init=np.zeros([3, 8, 8])), r"images \[C, H, W, 3\]"),
+        (dict(mass="dense"), r"mass.*one of \('fisher', 'identity'\)"),
+        (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
+        (dict(temperature=0.1, temperature_steps=30), r"temperature_steps'\] tune T"),
+        (dict(temperature_steps=-1), "temperature_steps.*int >= 0"),
+        (dict(prior_weight="auto"), r"prior_weight.*number >= 0 \(prior_weight=None: matched"),
+        (dict(step_size=float("inf")), "step_size.*finite number > 0"),
+        (dict(temperature=float("inf")), "temperature.*finite number > 0"),
+        (dict(prior_weight=float("inf")), "prior_weight.*finite number >= 0"),
+        (dict(init=[np.zeros([8, 8, 3]), np.zeros([4, 4, 3])]), "all of one size"),
+        (dict(optimize_steps=0), "optimize_steps.*int >= 1"),
+        (dict(adapt_step_size="no"), r"adapt_step_size'\] must be True or False; got 'no'"),
+    ],
+)
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):
         options.resolve_options(opts)
@@ -223,29 +278,42 @@ def test_hmc_opts_and_on_block_of_the_wrong_type_are_refused_before_any_work(mod
         samplevis.render(model, OBJECTIVE, progress="no")
 
 
-@pytest.mark.parametrize("coupled", [
-    objectives.channel("relu2", 1) - 10.0 * objectives.diversity("relu2"),
-    objectives.channel("relu2", 1) + objectives.alignment("relu2"),
-    objectives.Objective(lambda T: tf.reduce_sum(T("relu2")), frozenset({"relu2"}), "batch_sum"),
-], ids=["diversity", "alignment", "sum over the batch"])
-def test_objectives_that_couple_the_chains_images_are_refused_before_any_work(model, coupled,
-                                                                              monkeypatch):
+@pytest.mark.parametrize(
+    "coupled",
+    [
+        objectives.channel("relu2", 1) - 10.0 * objectives.diversity("relu2"),
+        objectives.channel("relu2", 1) + objectives.alignment("relu2"),
+        objectives.Objective(
+            lambda T: tf.reduce_sum(T("relu2")), frozenset({"relu2"}), "batch_sum"
+        ),
+    ],
+    ids=["diversity", "alignment", "sum over the batch"],
+)
+def test_objectives_that_couple_the_chains_images_are_refused_before_any_work(
+    model, coupled, monkeypatch
+):
     from samplevis import optimize
 
     def no_optimizing(*args, **kwargs):
         raise AssertionError("render optimized starts for an objective it must refuse")
 
     monkeypatch.setattr(optimize, "render_vis", no_optimizing)
-    with pytest.raises(ValueError, match="gives image 0 changes when the other images do.*"
-                                         "optimize batch objectives with render_vis"):
+    with pytest.raises(
+        ValueError,
+        match="gives image 0 changes when the other images do.*"
+        "optimize batch objectives with render_vis",
+    ):
         samplevis.render(model, coupled, hmc_opts=QUICK, param_f=image_param, progress=False)
 
 
 def test_per_image_objectives_pass_the_coupling_check(model):
     from samplevis.sampling.api import _check_per_image
 
-    for per_image in (OBJECTIVE, objectives.channel("relu2", 1, batch=1),
-                      OBJECTIVE - 1e-3 * objectives.L1()):
+    for per_image in (
+        OBJECTIVE,
+        objectives.channel("relu2", 1, batch=1),
+        OBJECTIVE - 1e-3 * objectives.L1(),
+    ):
         _check_per_image(model, per_image, image_param(), as_seed(0))
 
 
@@ -254,26 +322,31 @@ def test_mass_defaults_to_identity_and_fisher_with_nuts_needs_a_fixed_step():
     assert options.resolve_options(dict(kernel="nuts")).mass == "identity"
     with pytest.raises(ValueError, match="adapt_step_size=False"):
         options.resolve_options(dict(kernel="nuts", mass="fisher"))
-    assert options.resolve_options(dict(kernel="nuts", adapt_step_size=False, mass="fisher")).mass \
+    assert (
+        options.resolve_options(dict(kernel="nuts", adapt_step_size=False, mass="fisher")).mass
         == "fisher"
+    )
     assert options.resolve_options(dict(adapt_step_size=np.bool_(True))).adapt_step_size is True
 
 
 def test_parameterization_batch_must_match_the_number_of_chains(model):
     with pytest.raises(ValueError, match="batch=3"):
-        samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_chains=3), param_f=image_param,
-                         progress=False)
+        samplevis.render(
+            model, OBJECTIVE, hmc_opts=dict(num_chains=3), param_f=image_param, progress=False
+        )
 
 
 def test_ctrl_c_between_optimizing_and_sampling_keeps_the_optimized_starts(
-        model, result, monkeypatch, tmp_path):
+    model, result, monkeypatch, tmp_path
+):
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt
 
     # The prior's floor is measured after the starts are optimized, outside any chain loop.
     monkeypatch.setattr(temperature, "prior_floor", ctrl_c)
-    partial = samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
-                               progress=False)
+    partial = samplevis.render(
+        model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
+    )
     assert partial.interrupted and partial.diagnostics is None
     assert partial.images.shape == (0, CHAINS, SIZE, SIZE, 3)
     # Same seed and options as the uninterrupted `result`: the same starts, a* and lam.
@@ -294,11 +367,20 @@ def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):
             raise KeyboardInterrupt
 
     opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0, num_results=12)
-    with pytest.warns(UserWarning, match="render interrupted; returning the chains' starts and "
-                                         "the 4 samples per chain drawn so far"):
-        partial = samplevis.render(model.keras_model, OBJECTIVE, hmc_opts=opts,
-                                   param_f=image_param, seed=1, progress=False,
-                                   on_block=interrupt_at_block_3)
+    with pytest.warns(
+        UserWarning,
+        match="render interrupted; returning the chains' starts and "
+        "the 4 samples per chain drawn so far",
+    ):
+        partial = samplevis.render(
+            model.keras_model,
+            OBJECTIVE,
+            hmc_opts=opts,
+            param_f=image_param,
+            seed=1,
+            progress=False,
+            on_block=interrupt_at_block_3,
+        )
     assert partial.interrupted and partial.diagnostics.interrupted
     assert partial.images.shape == (4, CHAINS, SIZE, SIZE, 3)
     assert partial.activations.shape == (4, CHAINS)
@@ -314,24 +396,39 @@ def test_ctrl_c_during_burn_in_keeps_its_acceptance_and_no_samples(model):
             raise KeyboardInterrupt
 
     opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0)
-    partial = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=1,
-                               progress=False, on_block=interrupt_at_block_1)
+    partial = samplevis.render(
+        model,
+        OBJECTIVE,
+        hmc_opts=opts,
+        param_f=image_param,
+        seed=1,
+        progress=False,
+        on_block=interrupt_at_block_1,
+    )
     assert partial.interrupted and partial.images.shape == (0, CHAINS, SIZE, SIZE, 3)
     diag = partial.diagnostics
     assert diag.num_steps == 0 and diag.stuck_chains == ()
     assert all(0 < p <= 1 for p in diag.burnin_acceptance_rate), diag.burnin_acceptance_rate
-    assert diag.summary().startswith("no sampling steps (stopped during burn-in); burn-in "
-                                     "acceptance probability")
+    assert diag.summary().startswith(
+        "no sampling steps (stopped during burn-in); burn-in acceptance probability"
+    )
 
 
-def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_sampling(model,
-                                                                                  tmp_path):
+def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_sampling(model, tmp_path):
     opts = dict(QUICK, temperature_steps=6, num_steps_between_results=1)
-    result = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
-                              progress=False, log_dir=tmp_path)
+    result = samplevis.render(
+        model,
+        OBJECTIVE,
+        hmc_opts=opts,
+        param_f=image_param,
+        seed=0,
+        progress=False,
+        log_dir=tmp_path,
+    )
     n, kept = 6 + 8, 4  # steps tuning T and of burn-in; samples, each 2 steps after the last
     assert {k: v.shape for k, v in result.burnin_trace.items()} == {
-        k: (n, CHAINS) for k in (*chain.STEP_KEYS, "activation")}
+        k: (n, CHAINS) for k in (*chain.STEP_KEYS, "activation")
+    }
     np.testing.assert_array_equal(result.burnin_trace["activation"], result.burnin_activations)
     events = read_events(tmp_path)
     steps = list(range(1, n + 1)) + [n + 2 * i for i in range(1, kept + 1)]
@@ -340,12 +437,22 @@ def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_samplin
         assert [s for s, _ in activation] == [0] + steps
         np.testing.assert_array_equal(
             [v for _, v in activation],
-            np.concatenate([result.init_activations[c:c + 1], result.burnin_activations[:, c],
-                            result.activations[:, c]]))
+            np.concatenate(
+                [
+                    result.init_activations[c : c + 1],
+                    result.burnin_activations[:, c],
+                    result.activations[:, c],
+                ]
+            ),
+        )
         step_size = events[f"step_size/chain_{c}"]
         assert [s for s, _ in step_size] == steps
-        np.testing.assert_array_equal([v for _, v in step_size], np.concatenate(
-            [result.burnin_trace["step_size"][:, c], result.trace["step_size"][:, c]]))
+        np.testing.assert_array_equal(
+            [v for _, v in step_size],
+            np.concatenate(
+                [result.burnin_trace["step_size"][:, c], result.trace["step_size"][:, c]]
+            ),
+        )
         acceptance = [v for s, v in events[f"acceptance/chain_{c}"]]
         assert len(acceptance) == len(steps) and all(0 <= a <= 1 for a in acceptance)
         samples = events[f"samples/chain_{c}"]
@@ -366,9 +473,16 @@ def test_render_interrupted_during_sampling_logs_the_samples_drawn_so_far(model,
 
     opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0, num_results=12)
     with pytest.warns(UserWarning, match="render interrupted"):
-        partial = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=1,
-                                   progress=False, on_block=interrupt_at_block_3,
-                                   log_dir=tmp_path)
+        partial = samplevis.render(
+            model,
+            OBJECTIVE,
+            hmc_opts=opts,
+            param_f=image_param,
+            seed=1,
+            progress=False,
+            on_block=interrupt_at_block_3,
+            log_dir=tmp_path,
+        )
     events = read_events(tmp_path)
     for c in range(CHAINS):
         assert [s for s, _ in events[f"activation/chain_{c}"]] == list(range(8 + 4 + 1))
@@ -381,28 +495,43 @@ def test_a_log_dir_in_a_file_is_refused_before_render_does_any_work(model, tmp_p
     (tmp_path / "taken").write_text("keep me")
     # an unknown layer would be the first error of any work done
     with pytest.raises(ValueError, match=r"log_dir '.*logs' lies under the file '.*taken'"):
-        samplevis.render(model, "relu9:0", hmc_opts=QUICK, param_f=image_param,
-                         progress=False, log_dir=tmp_path / "taken/logs")
+        samplevis.render(
+            model,
+            "relu9:0",
+            hmc_opts=QUICK,
+            param_f=image_param,
+            progress=False,
+            log_dir=tmp_path / "taken/logs",
+        )
 
 
 def test_energy_is_deterministic_and_averages_fixed_transforms(model):
     p = image_param()
     z = p.init(0)[0] * 100.0  # a standard normal state
-    e = energy.make_energy(model, OBJECTIVE, p, temperature=0.1, prior_weight=1.0,
-                           transforms=transform.standard_transforms, num_transforms=2,
-                           seed=tf.constant([4, 2]))
+    e = energy.make_energy(
+        model,
+        OBJECTIVE,
+        p,
+        temperature=0.1,
+        prior_weight=1.0,
+        transforms=transform.standard_transforms,
+        num_transforms=2,
+        seed=tf.constant([4, 2]),
+    )
     first, second = e(z).numpy(), e(z).numpy()
     np.testing.assert_array_equal(first, second)
     assert first.shape == (CHAINS,)
     # The average over K fixed views equals the mean of the views taken one by one.
     images = p.to_image((z,))
-    views = [objective_of(model, OBJECTIVE, images, t(images, s))
-             for t, s in zip(e.transforms, e.seeds)]
+    views = [
+        objective_of(model, OBJECTIVE, images, t(images, s)) for t, s in zip(e.transforms, e.seeds)
+    ]
     np.testing.assert_allclose(e.activation(z), np.mean(views, axis=0), rtol=1e-5)
     expected = np.mean(views, axis=0) / 0.1 - 0.5 * np.sum(z.numpy() ** 2, axis=(1, 2, 3, 4))
     np.testing.assert_allclose(first, expected, rtol=1e-4)
-    np.testing.assert_allclose(e.activation_from_log_prob([z], e(z)), e.activation(z),
-                               rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(
+        e.activation_from_log_prob([z], e(z)), e.activation(z), rtol=1e-3, atol=1e-3
+    )
 
 
 def test_standard_normal_state_is_a_one_over_f_image_prior():
@@ -440,7 +569,7 @@ def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):
     expected[1, 3, 5] = 0.25
     np.testing.assert_allclose(flickering.std_maps(), expected, atol=1e-6)
     png = iio.imread(flickering.save_std_map(tmp_path / "std.png"))
-    tiles = [png[2:2 + SIZE, left:left + SIZE, 0] for left in (2, SIZE + 4)]  # 2 px padding
+    tiles = [png[2 : 2 + SIZE, left : left + SIZE, 0] for left in (2, SIZE + 4)]  # 2 px padding
     assert tiles[1][3, 5] == 255 and tiles[1].sum() == 255 and tiles[0].sum() == 0
     with pytest.raises(ValueError, match="at least 2 samples per chain.*Raise num_results"):
         dataclasses.replace(result, images=images[:1]).std_maps()
@@ -452,30 +581,41 @@ def brightness_above_half():
     """relu(mean brightness - 0.5): starts darker than half grey have no gradient (dead)."""
     return objectives.Objective(
         lambda T: tf.nn.relu(tf.reduce_mean(T("input"), axis=[1, 2, 3]) - 0.5),
-        name="brightness_above_half")
+        name="brightness_above_half",
+    )
 
 
 def test_dead_optimized_starts_are_reseeded():
     from conftest import gabor_keras_model
 
     model = samplevis.Model(gabor_keras_model())
-    small = dict(num_chains=6, num_results=2, num_burnin_steps=4, optimize_steps=8,
-                 num_transforms=0)
+    small = dict(
+        num_chains=6, num_results=2, num_burnin_steps=4, optimize_steps=8, num_transforms=0
+    )
     first = param.image(16, batch=6)
     # the optimization render() runs first, with the seed it derives from seed=3
-    probe = samplevis.render_vis(model, brightness_above_half(), param_f=first, thresholds=(8,),
-                                 progress=False, seed=fold_in(as_seed(3), 0))[-1]
+    probe = samplevis.render_vis(
+        model,
+        brightness_above_half(),
+        param_f=first,
+        thresholds=(8,),
+        progress=False,
+        seed=fold_in(as_seed(3), 0),
+    )[-1]
     # Without transforms the objective is relu(mean brightness - 0.5).
     alive = probe.mean(axis=(1, 2, 3)) > 0.5
     assert int(np.sum(~alive)) >= 2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # chains still dead after the re-seeds are warned about
-        result = samplevis.render(model, brightness_above_half(), hmc_opts=small, seed=3,
-                                  param_f=first, progress=False)
+        result = samplevis.render(
+            model, brightness_above_half(), hmc_opts=small, seed=3, param_f=first, progress=False
+        )
     np.testing.assert_allclose(result.init_images[alive], probe[alive], atol=1e-6)  # kept
-    np.testing.assert_allclose(result.init_activations,
-                               np.maximum(result.init_images.mean(axis=(1, 2, 3)) - 0.5, 0),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        result.init_activations,
+        np.maximum(result.init_images.mean(axis=(1, 2, 3)) - 0.5, 0),
+        atol=1e-5,
+    )
     assert int(np.sum(result.init_activations <= 0)) < int(np.sum(~alive))  # some revived
 
 
@@ -484,15 +624,28 @@ def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts():
 
     model = samplevis.Model(gabor_keras_model())
     penalized = objectives.channel("gabor_relu", 0) - 100  # below 0 everywhere, yet it climbs
-    small = dict(num_chains=2, num_results=1, num_burnin_steps=2, optimize_steps=8,
-                 num_transforms=0, temperature=0.05)
+    small = dict(
+        num_chains=2,
+        num_results=1,
+        num_burnin_steps=2,
+        optimize_steps=8,
+        num_transforms=0,
+        temperature=0.05,
+    )
     first = param.image(16, batch=2)
-    probe = samplevis.render_vis(model, penalized, param_f=first, thresholds=(8,),
-                                 progress=False, seed=fold_in(as_seed(3), 0))[-1]
+    probe = samplevis.render_vis(
+        model,
+        penalized,
+        param_f=first,
+        thresholds=(8,),
+        progress=False,
+        seed=fold_in(as_seed(3), 0),
+    )[-1]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "dead unit?" warning
-        result = samplevis.render(model, penalized, hmc_opts=small, seed=3, param_f=first,
-                                  progress=False)
+        result = samplevis.render(
+            model, penalized, hmc_opts=small, seed=3, param_f=first, progress=False
+        )
     assert np.all(result.init_activations < 0)
     np.testing.assert_allclose(result.init_images, probe, atol=1e-6)  # not re-seeded
 
@@ -501,13 +654,27 @@ def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause():
     from conftest import gabor_keras_model
 
     model = samplevis.Model(gabor_keras_model())
-    small = dict(num_chains=2, num_results=1, num_burnin_steps=2, optimize_steps=4,
-                 num_transforms=0, temperature=0.05)
-    with pytest.warns(UserWarning, match=r"chains \[0\] start with objective <= 0 .* picks images "
-                                         r"with batch=, which leaves these chains without one"):
-        result = samplevis.render(model, objectives.channel("gabor_relu", 0, batch=1),
-                                  hmc_opts=small, param_f=param.image(16, batch=2), seed=0,
-                                  progress=False)
+    small = dict(
+        num_chains=2,
+        num_results=1,
+        num_burnin_steps=2,
+        optimize_steps=4,
+        num_transforms=0,
+        temperature=0.05,
+    )
+    with pytest.warns(
+        UserWarning,
+        match=r"chains \[0\] start with objective <= 0 .* picks images "
+        r"with batch=, which leaves these chains without one",
+    ):
+        result = samplevis.render(
+            model,
+            objectives.channel("gabor_relu", 0, batch=1),
+            hmc_opts=small,
+            param_f=param.image(16, batch=2),
+            seed=0,
+            progress=False,
+        )
     assert result.init_activations[0] == 0 and result.init_activations[1] > 0
 
 
@@ -516,26 +683,33 @@ def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
     stuck = QUICK | dict(num_burnin_steps=0, adapt_step_size=False, step_size=100.0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = samplevis.render(model, OBJECTIVE, hmc_opts=stuck, param_f=image_param, seed=0,
-                                  progress=False)
+        result = samplevis.render(
+            model, OBJECTIVE, hmc_opts=stuck, param_f=image_param, seed=0, progress=False
+        )
     assert result.diagnostics.stuck_chains == (0, 1)
     warned = [w for w in caught if "accepted no step" in str(w.message)]
     assert [str(w.message) for w in warned] == [
         "chains [0, 1] accepted no step while sampling, so their samples are all the same image. "
-        "Give a smaller hmc_opts['step_size']: with adapt_step_size=False every chain keeps it."]
+        "Give a smaller hmc_opts['step_size']: with adapt_step_size=False every chain keeps it."
+    ]
     assert warned[0].filename == __file__  # it points at the call, not into the library
     # trajectories of 100 prior widths end at energy errors far above 1000: every step diverged
     assert result.diagnostics.divergence_rate == 1.0
     assert [str(w.message) for w in caught if "diverged" in str(w.message)] == [
         "8 of 8 sampling steps diverged (energy error > 1000): the leapfrog step was too large for "
         "the target, and those trajectories were rejected. Give a smaller hmc_opts['step_size']: "
-        "with adapt_step_size=False every chain keeps it."]
+        "with adapt_step_size=False every chain keeps it."
+    ]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = samplevis.render(model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0,
-                                  progress=False)
-    drifting = [str(w.message).split(" were still drifting")[0] for w in caught
-                if "were still drifting" in str(w.message)]
+        result = samplevis.render(
+            model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
+        )
+    drifting = [
+        str(w.message).split(" were still drifting")[0]
+        for w in caught
+        if "were still drifting" in str(w.message)
+    ]
     unsettled = list(result.diagnostics.unsettled_chains)
     assert drifting == ([f"chains {unsettled}"] if unsettled else [])
 
@@ -545,8 +719,9 @@ def test_prior_images_that_beat_given_starts_are_warned_about_without_optimizer_
     opts = QUICK | dict(init=dark, num_results=1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = samplevis.render(model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0,
-                                  progress=False)
+        result = samplevis.render(
+            model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0, progress=False
+        )
     a_star = float(np.mean(result.init_activations))
     assert 0 < a_star <= result.prior_activation
     messages = [str(w.message) for w in caught if "images drawn from the prior" in str(w.message)]
@@ -562,14 +737,20 @@ def test_samples_that_lost_most_of_the_gain_t_was_set_for_are_warned_about(resul
     assert result.gain_ratio >= 0.4 and _lost_gain_warning(result) is None
     # Samples at the prior's level keep none of the gain: T did not hold the chains.
     fallen = dataclasses.replace(
-        result, activations=np.full_like(result.activations, result.prior_activation))
+        result, activations=np.full_like(result.activations, result.prior_activation)
+    )
     assert fallen.gain_ratio == 0
     assert str(_lost_gain_warning(fallen)) == (
         f"the samples keep 0.00 of the starts' gain over prior images, against "
         f"target_ratio=0.8: the chains fell further than the temperature T = "
         f"{result.temperature:.3g} aimed at. Tune T (hmc_opts['temperature_steps']), or give a "
-        "lower hmc_opts['temperature'].")
-    tuned = dataclasses.replace(fallen, options=dataclasses.replace(fallen.options, temperature_steps=20))
+        "lower hmc_opts['temperature']."
+    )
+    tuned = dataclasses.replace(
+        fallen, options=dataclasses.replace(fallen.options, temperature_steps=20)
+    )
     assert "Tune T for longer" in str(_lost_gain_warning(tuned))
-    given = dataclasses.replace(fallen, options=dataclasses.replace(fallen.options, temperature=0.1))
+    given = dataclasses.replace(
+        fallen, options=dataclasses.replace(fallen.options, temperature=0.1)
+    )
     assert _lost_gain_warning(given) is None  # the user chose T

@@ -41,8 +41,14 @@ class QuadraticEnergy:
 
 def make_kernel(energy, steps, kind="hmc"):
     z0 = tf.zeros([C, D])
-    return kernels.make_kernel(energy, kind, kernels.per_chain_step_size(0.05, [z0]),
-                               num_leapfrog_steps=8, num_adaptation_steps=steps, max_tree_depth=4)
+    return kernels.make_kernel(
+        energy,
+        kind,
+        kernels.per_chain_step_size(0.05, [z0]),
+        num_leapfrog_steps=8,
+        num_adaptation_steps=steps,
+        max_tree_depth=4,
+    )
 
 
 # Starting cold makes T rise: with the old T's cached log-density every proposal would be rejected.
@@ -51,8 +57,14 @@ def test_tuning_finds_the_temperature_that_keeps_the_target_ratio(start, kind):
     exact = exact_temperature(0.8)
     steps = 5 * temperature.STAGE_STEPS
     tuning = temperature.check_temperature(
-        QuadraticEnergy(start * exact), lambda e: make_kernel(e, steps, kind), [tf.zeros([C, D])],
-        PEAK, 0.8, steps, seed=0, progress=False,
+        QuadraticEnergy(start * exact),
+        lambda e: make_kernel(e, steps, kind),
+        [tf.zeros([C, D])],
+        PEAK,
+        0.8,
+        steps,
+        seed=0,
+        progress=False,
     )
     assert tuning.temperatures[0] == pytest.approx(start * exact)
     assert tuning.temperature == pytest.approx(exact, rel=0.15), tuning.temperatures / exact
@@ -66,8 +78,15 @@ def test_tuning_measures_the_ratio_from_the_floor():
     exact = exact_temperature(0.8, floor)
     steps = 5 * temperature.STAGE_STEPS
     tuning = temperature.check_temperature(
-        QuadraticEnergy(0.5 * exact), lambda e: make_kernel(e, steps), [tf.zeros([C, D])],
-        PEAK, 0.8, steps, seed=0, floor=floor, progress=False,
+        QuadraticEnergy(0.5 * exact),
+        lambda e: make_kernel(e, steps),
+        [tf.zeros([C, D])],
+        PEAK,
+        0.8,
+        steps,
+        seed=0,
+        floor=floor,
+        progress=False,
     )
     assert tuning.temperature == pytest.approx(exact, rel=0.15), tuning.temperatures / exact
     assert tuning.ratios[-1] == pytest.approx(0.8, abs=0.05), tuning.ratios
@@ -101,14 +120,23 @@ def test_ctrl_c_while_tuning_keeps_the_finished_stages_and_blocks(stop_at_block)
 
     start = exact_temperature(0.8)
     tuning = temperature.check_temperature(
-        QuadraticEnergy(start), lambda e: make_kernel(e, 120), [tf.zeros([C, D])], PEAK, 0.8,
-        120, seed=0, progress=False, on_block=stop, block_steps=10,
+        QuadraticEnergy(start),
+        lambda e: make_kernel(e, 120),
+        [tf.zeros([C, D])],
+        PEAK,
+        0.8,
+        120,
+        seed=0,
+        progress=False,
+        on_block=stop,
+        block_steps=10,
     )
     assert tuning.run.interrupted
     assert len(tuning.temperatures) == 2 and tuning.temperatures[0] == pytest.approx(start)
     # T is the update after stage 2; a block of stage 3 that finished keeps its steps.
     assert tuning.temperature == pytest.approx(
-        temperature.next_temperature(tuning.temperatures[1], tuning.ratios[1], 0.8))
+        temperature.next_temperature(tuning.temperatures[1], tuning.ratios[1], 0.8)
+    )
     assert tuning.run.burnin_trace["activation"].shape == (10 * stop_at_block, C)
 
 
@@ -116,8 +144,16 @@ def test_ctrl_c_while_tuning_keeps_the_finished_stages_and_blocks(stop_at_block)
 def test_a_stage_runs_in_blocks_and_t_changes_only_between_stages(block_steps, calls):
     blocks = []
     tuning = temperature.check_temperature(
-        QuadraticEnergy(exact_temperature(0.8)), lambda e: make_kernel(e, 90), [tf.zeros([C, D])],
-        PEAK, 0.8, 90, seed=0, progress=False, on_block=blocks.append, block_steps=block_steps,
+        QuadraticEnergy(exact_temperature(0.8)),
+        lambda e: make_kernel(e, 90),
+        [tf.zeros([C, D])],
+        PEAK,
+        0.8,
+        90,
+        seed=0,
+        progress=False,
+        on_block=blocks.append,
+        block_steps=block_steps,
     )
     assert len(blocks) == calls and len(tuning.temperatures) == 3
     assert tuning.run.burnin_trace["activation"].shape == (90, C)
@@ -127,8 +163,10 @@ def test_a_stage_runs_in_blocks_and_t_changes_only_between_stages(block_steps, c
 def test_tuning_needs_a_positive_optimum_and_a_ratio_in_0_1():
     energy = QuadraticEnergy(0.1)
     with pytest.raises(ValueError, match="a\\* above the prior's floor"):
-        temperature.check_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
-                                     0.0, 0.8, 30, progress=False)
+        temperature.check_temperature(
+            energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])], 0.0, 0.8, 30, progress=False
+        )
     with pytest.raises(ValueError, match=r"target_ratio must lie in \(0, 1\)"):
-        temperature.check_temperature(energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])],
-                                     PEAK, 1.0, 30, progress=False)
+        temperature.check_temperature(
+            energy, lambda e: make_kernel(e, 30), [tf.zeros([C, D])], PEAK, 1.0, 30, progress=False
+        )

@@ -1,4 +1,5 @@
 """Stateless seeds: an int becomes two 31-bit words; anything that would wrap is refused."""
+
 import numpy as np
 import pytest
 

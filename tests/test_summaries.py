@@ -1,4 +1,5 @@
 """TensorBoard logs of render_vis and of a SampleResult, read back with TensorFlow's reader."""
+
 import types
 
 import numpy as np
@@ -12,15 +13,18 @@ from samplevis.sampling.result import SampleResult
 
 from conftest import InterruptingBar, read_events
 
-OBJECTIVE = objectives.channel("gabor_relu", 0, batch=0) + objectives.channel("gabor_relu", 2,
-                                                                                batch=1)
+OBJECTIVE = objectives.channel("gabor_relu", 0, batch=0) + objectives.channel(
+    "gabor_relu", 2, batch=1
+)
 
 
 def test_render_vis_logs_the_objective_at_every_step_and_the_images_at_each_threshold(
-        gabor_model, tmp_path):
+    gabor_model, tmp_path
+):
     kw = dict(param_f=lambda: param.image(24, batch=2), seed=0, progress=False, return_state=True)
-    rendering = samplevis.render_vis(gabor_model, OBJECTIVE, thresholds=(8, 24),
-                                     log_dir=tmp_path / "run", **kw)
+    rendering = samplevis.render_vis(
+        gabor_model, OBJECTIVE, thresholds=(8, 24), log_dir=tmp_path / "run", **kw
+    )
     events = read_events(tmp_path / "run")
     assert set(events) == {"objective", "objective/image_0", "objective/image_1", "images"}
     curves = {tag: events[tag] for tag in ("objective", "objective/image_0", "objective/image_1")}
@@ -39,8 +43,9 @@ def test_render_vis_logs_the_objective_at_every_step_and_the_images_at_each_thre
             np.testing.assert_array_equal(png, io.to_uint8(image))
 
 
-def test_a_renderer_interrupted_by_ctrl_c_logs_the_steps_it_kept(gabor_model, tmp_path,
-                                                                   monkeypatch):
+def test_a_renderer_interrupted_by_ctrl_c_logs_the_steps_it_kept(
+    gabor_model, tmp_path, monkeypatch
+):
     monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
     renderer = optimize.Renderer(gabor_model, "gabor_relu:1", param.image(16))
     with pytest.warns(UserWarning, match="interrupted at step 32 of 128"):
@@ -53,12 +58,16 @@ def test_a_renderer_interrupted_by_ctrl_c_logs_the_steps_it_kept(gabor_model, tm
     np.testing.assert_array_equal(events["images"][-1][1][0], io.to_uint8(rendering.images[-1][0]))
 
 
-@pytest.mark.parametrize("where, message", [
-    ("taken", r"log_dir '.*taken' is a file; give a folder for the TensorBoard log"),
-    ("taken/logs", r"log_dir '.*logs' lies under the file '.*taken'; give a folder"),
-])
-def test_a_log_dir_that_cannot_be_a_folder_is_refused_before_any_work(gabor_model, tmp_path,
-                                                                       where, message):
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("taken", r"log_dir '.*taken' is a file; give a folder for the TensorBoard log"),
+        ("taken/logs", r"log_dir '.*logs' lies under the file '.*taken'; give a folder"),
+    ],
+)
+def test_a_log_dir_that_cannot_be_a_folder_is_refused_before_any_work(
+    gabor_model, tmp_path, where, message
+):
     (tmp_path / "taken").write_text("keep me")
     # the objective's unknown layer would be the first error of any work done
     with pytest.raises(OptionError, match=message):
@@ -83,9 +92,11 @@ def known_result() -> SampleResult:
     chain = np.arange(C)[None]
 
     def trace(steps):
-        return {"activation": (10 * chain + steps).astype(np.float32),
-                "step_size": (0.1 * (chain + 1) + steps / 1000 + 0 * chain).astype(np.float32),
-                "log_accept_ratio": np.log(steps / 100 + 0 * chain).astype(np.float32)}
+        return {
+            "activation": (10 * chain + steps).astype(np.float32),
+            "step_size": (0.1 * (chain + 1) + steps / 1000 + 0 * chain).astype(np.float32),
+            "log_accept_ratio": np.log(steps / 100 + 0 * chain).astype(np.float32),
+        }
 
     grey = (np.arange(N)[:, None] + chain + 1) / 10  # sample i of chain c: (i + c + 1) / 10
     return SampleResult(
@@ -124,13 +135,14 @@ def test_a_sample_result_logs_each_chain_at_the_mcmc_step_of_every_value(tmp_pat
         assert activation == [(s, 10.0 * c + s) for s in [0] + steps]
         step_size = events[f"step_size/chain_{c}"]
         assert [s for s, _ in step_size] == steps
-        np.testing.assert_allclose([v for _, v in step_size], [0.1 * (c + 1) + s / 1000
-                                                               for s in steps], rtol=1e-6)
+        np.testing.assert_allclose(
+            [v for _, v in step_size], [0.1 * (c + 1) + s / 1000 for s in steps], rtol=1e-6
+        )
         acceptance = events[f"acceptance/chain_{c}"]
-        np.testing.assert_allclose([v for _, v in acceptance], [s / 100 for s in steps],
-                                   rtol=1e-5)
+        np.testing.assert_allclose([v for _, v in acceptance], [s / 100 for s in steps], rtol=1e-5)
         samples = events[f"samples/chain_{c}"]
         assert [s for s, _ in samples] == kept
         assert [images[0][0, 0, 0] for _, images in samples] == [
-            round(255 * (i + c + 1) / 10) for i in range(N)]
+            round(255 * (i + c + 1) / 10) for i in range(N)
+        ]
     assert [(s, len(images)) for s, images in events["starts"]] == [(0, C)]

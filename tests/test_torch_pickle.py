@@ -11,6 +11,7 @@ from samplevis.zoo.torch_pickle import MAGIC_NUMBER, PROTOCOL_VERSION, load_lega
 
 # --- a minimal writer of the legacy format, so the test owns its known answers -------------------
 
+
 def _value(v) -> bytes:
     """Pickle opcodes of a plain value (no PROTO header, no STOP)."""
     return pickle.dumps(v, protocol=2)[2:-1]
@@ -21,13 +22,29 @@ def _global(module: str, name: str) -> bytes:
 
 
 def _tensor(storage_type: str, key: str, numel: int, offset: int, size, stride) -> bytes:
-    persistent_id = (pickle.MARK + _value("storage") + _global("torch", storage_type)
-                     + _value(key) + _value("cpu") + _value(numel) + pickle.NONE
-                     + pickle.TUPLE + pickle.BINPERSID)
-    args = (pickle.MARK + persistent_id + _value(offset) + _value(tuple(size))
-            + _value(tuple(stride)) + pickle.NEWFALSE
-            + _global("collections", "OrderedDict") + pickle.EMPTY_TUPLE + pickle.REDUCE
-            + pickle.TUPLE)
+    persistent_id = (
+        pickle.MARK
+        + _value("storage")
+        + _global("torch", storage_type)
+        + _value(key)
+        + _value("cpu")
+        + _value(numel)
+        + pickle.NONE
+        + pickle.TUPLE
+        + pickle.BINPERSID
+    )
+    args = (
+        pickle.MARK
+        + persistent_id
+        + _value(offset)
+        + _value(tuple(size))
+        + _value(tuple(stride))
+        + pickle.NEWFALSE
+        + _global("collections", "OrderedDict")
+        + pickle.EMPTY_TUPLE
+        + pickle.REDUCE
+        + pickle.TUPLE
+    )
     return _global("torch._utils", "_rebuild_tensor_v2") + args + pickle.REDUCE
 
 
@@ -44,8 +61,16 @@ def _write_legacy(path, entries: dict[str, bytes], storages: dict[str, np.ndarra
     with open(path, "wb") as f:
         f.write(pickle.dumps(MAGIC_NUMBER, protocol=2))
         f.write(pickle.dumps(PROTOCOL_VERSION, protocol=2))
-        f.write(pickle.dumps({"protocol_version": PROTOCOL_VERSION, "little_endian": True,
-                              "type_sizes": {"short": 2, "int": 4, "long": 4}}, protocol=2))
+        f.write(
+            pickle.dumps(
+                {
+                    "protocol_version": PROTOCOL_VERSION,
+                    "little_endian": True,
+                    "type_sizes": {"short": 2, "int": 4, "long": 4},
+                },
+                protocol=2,
+            )
+        )
         f.write(_state_dict_pickle(entries))
         f.write(pickle.dumps(list(storages), protocol=2))
         for data in storages.values():
@@ -79,8 +104,14 @@ def known_file(tmp_path):
 def test_known_tensors_come_back_exactly_with_names_shapes_and_dtypes(known_file):
     path, shared = known_file
     state = load_legacy_state_dict(path)
-    assert list(state) == ["conv.weight", "conv.weight_t", "tail", "double",
-                           "bn.num_batches_tracked", "half"]
+    assert list(state) == [
+        "conv.weight",
+        "conv.weight_t",
+        "tail",
+        "double",
+        "bn.num_batches_tracked",
+        "half",
+    ]
     np.testing.assert_array_equal(state["conv.weight"], shared.reshape(2, 3, 2))
     assert state["conv.weight"].dtype == np.float32
     np.testing.assert_array_equal(state["double"], [3.25, -7.5])
@@ -135,8 +166,15 @@ def test_file_ending_inside_the_state_dict_pickle_is_reported_as_truncated(known
 
 def test_globals_outside_the_allow_list_are_refused_not_executed(tmp_path):
     marker = tmp_path / "was_run"
-    payload = (pickle.PROTO + bytes([2]) + _global("os", "system")
-               + _value(f"touch {marker}") + pickle.TUPLE1 + pickle.REDUCE + pickle.STOP)
+    payload = (
+        pickle.PROTO
+        + bytes([2])
+        + _global("os", "system")
+        + _value(f"touch {marker}")
+        + pickle.TUPLE1
+        + pickle.REDUCE
+        + pickle.STOP
+    )
     path = tmp_path / "evil.pth"
     with open(path, "wb") as f:
         f.write(pickle.dumps(MAGIC_NUMBER, protocol=2))

@@ -39,7 +39,9 @@ def test_standard_transforms_are_lucids_list():
     pad, jit8, scale, rotate, jit4 = transform.standard_transforms
     assert (pad.width, pad.mode, pad.constant_value) == (12, "CONSTANT", 0.5)
     assert jit8.d == 8 and jit4.d == 4
-    assert scale.scales == pytest.approx([0.9, 0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06, 1.08, 1.1])
+    assert scale.scales == pytest.approx(
+        [0.9, 0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06, 1.08, 1.1]
+    )
     assert rotate.angles == tuple(range(-10, 11)) + (0,) * 5 and rotate.units == "degrees"
 
 
@@ -55,7 +57,9 @@ def test_same_seed_gives_identical_output_and_different_seeds_differ():
 def test_every_image_of_a_batch_gets_the_same_random_transform():
     one = random_images(batch=1)
     out = transform.compose(transform.standard_transforms)(tf.concat([one, one, one], 0), SEED)
-    assert np.array_equal(out[0].numpy(), out[1].numpy()) and np.array_equal(out[0].numpy(), out[2].numpy())
+    assert np.array_equal(out[0].numpy(), out[1].numpy()) and np.array_equal(
+        out[0].numpy(), out[2].numpy()
+    )
 
 
 @pytest.mark.parametrize("d", [0, 1, 4, 8])
@@ -64,7 +68,9 @@ def test_jitter_is_a_crop_smaller_by_d_at_an_offset_within_d(d):
     out = transform.jitter(d)(images, SEED).numpy()
     assert out.shape == (2, 32 - d, 28 - d, 3)
     crops = [
-        images[:, y : y + 32 - d, x : x + 28 - d].numpy() for y in range(d + 1) for x in range(d + 1)
+        images[:, y : y + 32 - d, x : x + 28 - d].numpy()
+        for y in range(d + 1)
+        for x in range(d + 1)
     ]
     assert any(np.array_equal(out, crop) for crop in crops)
 
@@ -89,7 +95,9 @@ def test_pad_grows_each_side_by_w_with_the_constant_or_a_reflection():
 def test_uniform_pad_uses_one_random_grey_level_set_by_the_seed():
     images = random_images(height=6, width=6)
     a = transform.pad(2, mode="constant", constant_value="uniform")(images, SEED).numpy()
-    b = transform.pad(2, mode="constant", constant_value="uniform")(images, tf.constant([9, 9])).numpy()
+    b = transform.pad(2, mode="constant", constant_value="uniform")(
+        images, tf.constant([9, 9])
+    ).numpy()
     border = a[:, :2]
     assert np.all(border == border.flat[0]) and 0.0 <= border.flat[0] < 1.0
     assert b[0, 0, 0, 0] != border.flat[0]
@@ -191,11 +199,16 @@ def test_transforms_are_values_equal_and_hashable_by_configuration():
         (lambda: transform.jitter(40)(random_images(), SEED), "pad first"),
         (lambda: transform.jitter(2)(tf.zeros([8, 8, 3]), SEED), r"images\[None\]"),
         (lambda: transform.jitter(2)(random_images(), tf.constant([1, 2, 3])), "shape \\[2\\]"),
-        (lambda: transform.normalize_gradient(2.0), r"scales must be a list of numbers, one per "
-                                                    r"image, e\.g\. \(1\.0, 0\.5\); got 2\.0"),
+        (
+            lambda: transform.normalize_gradient(2.0),
+            r"scales must be a list of numbers, one per "
+            r"image, e\.g\. \(1\.0, 0\.5\); got 2\.0",
+        ),
         (lambda: transform.normalize_gradient([1.0, float("inf")]), "scales must be a list"),
-        (lambda: transform.normalize_gradient([1.0, 2.0, 3.0])(random_images(), SEED),
-         r"3 scales but the batch holds 2 images; give one scale per image"),
+        (
+            lambda: transform.normalize_gradient([1.0, 2.0, 3.0])(random_images(), SEED),
+            r"3 scales but the batch holds 2 images; give one scale per image",
+        ),
     ],
 )
 def test_bad_arguments_are_refused_with_the_fix(make, match):
@@ -212,16 +225,25 @@ def test_rotation_matches_tensorflows_projective_transform_op(fill_mode):
     x_off = ((w - 1) - (cos * (w - 1) - sin * (h - 1))) / 2
     y_off = ((h - 1) - (sin * (w - 1) + cos * (h - 1))) / 2
     reference = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=tf.constant([[cos, -sin, x_off, sin, cos, y_off, 0, 0]], tf.float32),
-        output_shape=[h, w], fill_value=0.3, interpolation="BILINEAR", fill_mode=fill_mode)
+        images=images,
+        transforms=tf.constant([[cos, -sin, x_off, sin, cos, y_off, 0, 0]], tf.float32),
+        output_shape=[h, w],
+        fill_value=0.3,
+        interpolation="BILINEAR",
+        fill_mode=fill_mode,
+    )
     ours = transform.random_rotate([17.0], fill_mode=fill_mode, fill_value=0.3)(images, SEED)
     assert np.allclose(ours.numpy(), reference.numpy(), atol=1e-4)
 
 
 @pytest.mark.parametrize(
-    "t", [transform.random_scale([1.1]), transform.random_scale([0.9]),
-          transform.random_rotate([7]),
-          transform.compose([transform.random_scale([0.9]), transform.random_rotate([7])])]
+    "t",
+    [
+        transform.random_scale([1.1]),
+        transform.random_scale([0.9]),
+        transform.random_rotate([7]),
+        transform.compose([transform.random_scale([0.9]), transform.random_rotate([7])]),
+    ],
 )
 def test_resampling_gradient_is_the_exact_adjoint(t):
     # The transform is affine in the images, so <grad, v> must equal t(x + v) - t(x) weighted.
@@ -241,12 +263,15 @@ def test_a_zoom_then_a_rotation_interpolate_once_and_each_fills_the_border_it_un
     seeds = split(SEED, 2)  # compose's seed for each
     white = both(tf.ones([1, 64, 64, 3]), SEED).numpy()[0, ..., 0]
     # the corners the rotation uncovers are black, the band the zoom-out uncovers grey
-    np.testing.assert_allclose([white[0, 0], white[32, 2], white[32, 32]], [0.0, 0.5, 1.0],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        [white[0, 0], white[32, 2], white[32, 32]], [0.0, 0.5, 1.0], atol=1e-5
+    )
     # one interpolation: inside the band, two resamplings one after the other agree with it
     y, x = np.mgrid[0:64, 0:64] / 64.0
-    smooth = tf.constant((0.5 + 0.4 * np.stack([np.sin(3 * x + 2 * y), np.cos(2 * x - y), x * y],
-                                                -1))[None], tf.float32)
+    smooth = tf.constant(
+        (0.5 + 0.4 * np.stack([np.sin(3 * x + 2 * y), np.cos(2 * x - y), x * y], -1))[None],
+        tf.float32,
+    )
     in_turn = turn(zoom(smooth, seeds[0]), seeds[1])
     assert np.abs(both(smooth, SEED) - in_turn)[:, 12:-12, 12:-12].max() < 1e-3
 
@@ -296,8 +321,11 @@ def test_standard_transforms_is_a_list_whose_edits_leave_the_default_alone():
 
 def test_lucids_positional_seed_is_folded_into_each_calls_seed():
     images = random_images()
-    for make in (lambda s: transform.jitter(6, s), lambda s: transform.random_scale([0.8, 1.2], s),
-                 lambda s: transform.random_rotate(range(-40, 40), "degrees", s)):
+    for make in (
+        lambda s: transform.jitter(6, s),
+        lambda s: transform.random_scale([0.8, 1.2], s),
+        lambda s: transform.random_rotate(range(-40, 40), "degrees", s),
+    ):
         assert np.array_equal(make(3)(images, SEED), make(3)(images, SEED))
         draws = {make(s)(images, SEED).numpy().tobytes() for s in range(8)}
         assert len(draws) > 1
@@ -337,7 +365,9 @@ def test_two_argument_and_unreadable_callables_are_kept_as_they_are():
 def test_as_transforms_gives_a_tuple_from_a_list_a_tuple_or_one_transform():
     one_arg = lambda t: t  # noqa: E731
     assert transform.as_transforms([transform.jitter(2), one_arg]) == (
-        transform.jitter(2), transform.ImageOnly(one_arg))
+        transform.jitter(2),
+        transform.ImageOnly(one_arg),
+    )
     assert transform.as_transforms(()) == ()
     assert transform.as_transforms(one_arg) == (transform.ImageOnly(one_arg),)
     assert transform.as_transforms(transform.standard_transforms) == transform.default_transforms()
@@ -346,17 +376,27 @@ def test_as_transforms_gives_a_tuple_from_a_list_a_tuple_or_one_transform():
 @pytest.mark.parametrize(
     "make,match",
     [
-        (lambda: transform.as_transforms("jitter"),
-         r"transforms must be a list of transforms t\(images, seed\).*\[transform\.jitter\(8\)\]"),
-        (lambda: transform.as_transforms([transform.jitter(2), 3]),
-         r"a transform is a function t\(images, seed\) -> images, or Lucid's t\(images\); got 3 "
-         r"\(int\)\. Build one with samplevis\.transform"),
-        (lambda: transform.as_transform(lambda: None), r"does not take \(images, seed\), nor "
-                                                       r"Lucid's \(images\); write it as def t"),
+        (
+            lambda: transform.as_transforms("jitter"),
+            r"transforms must be a list of transforms t\(images, seed\).*\[transform\.jitter\(8\)\]",
+        ),
+        (
+            lambda: transform.as_transforms([transform.jitter(2), 3]),
+            r"a transform is a function t\(images, seed\) -> images, or Lucid's t\(images\); got 3 "
+            r"\(int\)\. Build one with samplevis\.transform",
+        ),
+        (
+            lambda: transform.as_transform(lambda: None),
+            r"does not take \(images, seed\), nor "
+            r"Lucid's \(images\); write it as def t",
+        ),
         (lambda: transform.compose([lambda a, b, c: a]), r"nor Lucid's \(images\)"),
-        (lambda: transform.as_transform(  # Lucid's own random_scale gives no static size
-            lambda t: tf.image.resize(t, tf.random.uniform([2], 4, 9, tf.int32))
-        ).output_size(8, 8), "gives no static image size"),
+        (
+            lambda: transform.as_transform(  # Lucid's own random_scale gives no static size
+                lambda t: tf.image.resize(t, tf.random.uniform([2], 4, 9, tf.int32))
+            ).output_size(8, 8),
+            "gives no static image size",
+        ),
     ],
 )
 def test_what_is_not_a_transform_is_refused_with_the_fix(make, match):

@@ -1,4 +1,5 @@
 """Keras application presets: each reproduces its own preprocess_input and keeps its layer names."""
+
 import keras
 import numpy as np
 import pytest
@@ -60,9 +61,16 @@ def test_preprocessing_has_the_documented_style(preset):
         np.testing.assert_allclose(pixel, 0.0, atol=1e-6)
     else:
         np.testing.assert_allclose(pixel, 127.5, atol=1e-4)
-    assert {"inception_v3": "tf", "vgg16": "caffe", "vgg19": "caffe", "resnet50": "caffe",
-            "resnet50_v2": "tf", "mobilenet_v2": "tf", "efficientnet_b0": "none",
-            "convnext_tiny": "none"}[name] == style
+    assert {
+        "inception_v3": "tf",
+        "vgg16": "caffe",
+        "vgg19": "caffe",
+        "resnet50": "caffe",
+        "resnet50_v2": "tf",
+        "mobilenet_v2": "tf",
+        "efficientnet_b0": "none",
+        "convnext_tiny": "none",
+    }[name] == style
 
 
 def test_forward_pass_resizes_and_gives_probabilities_from_the_logits_layer(preset):
@@ -71,8 +79,9 @@ def test_forward_pass_resizes_and_gives_probabilities_from_the_logits_layer(pres
     acts = model.activations(x, ["logits", "predictions"])
     assert acts["logits"].shape == acts["predictions"].shape == (2, 1000)
     np.testing.assert_allclose(acts["predictions"].sum(axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_allclose(tf.nn.softmax(acts["logits"]).numpy(), acts["predictions"],
-                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(
+        tf.nn.softmax(acts["logits"]).numpy(), acts["predictions"], rtol=1e-4, atol=1e-7
+    )
 
 
 def test_layer_names_keep_the_applications_own_names(preset):
@@ -84,7 +93,9 @@ def test_layer_names_keep_the_applications_own_names(preset):
 
 
 def test_unknown_name_lists_the_valid_names_closest_first():
-    with pytest.raises(ValueError, match=r"'resnet5'.*expected one of: resnet50, resnet50_v2, ") as err:
+    with pytest.raises(
+        ValueError, match=r"'resnet5'.*expected one of: resnet50, resnet50_v2, "
+    ) as err:
         keras_application("resnet5", weights=None)
     assert all(name in str(err.value) for name in APPLICATIONS)
 
@@ -102,6 +113,9 @@ def test_without_top_the_network_is_fully_convolutional():
 
 
 def test_imagenet_weights_without_a_network_say_how_to_work_offline(no_network):
-    with pytest.raises(ConnectionError, match=r"downloading mobilenet_v2's ImageNet weights failed "
-                                              r"\(URL fetch failure.*weights=None"):
+    with pytest.raises(
+        ConnectionError,
+        match=r"downloading mobilenet_v2's ImageNet weights failed "
+        r"\(URL fetch failure.*weights=None",
+    ):
         keras_application("mobilenet_v2")

@@ -57,6 +57,7 @@ def _top(p: np.ndarray, k: int) -> list[int]:
 
 # --- classification of photos with a clear ImageNet class (top-1 asserted where measured) -------
 
+
 def test_chelsea_top1_is_a_cat_class(probabilities):
     cats = {label_index(n) for n in ("tabby", "tiger_cat", "Egyptian_cat")}
     assert _top(probabilities[0], 1)[0] in cats
@@ -88,19 +89,53 @@ def test_outputs_are_probabilities_over_1000_classes(probabilities):
 
 # --- structure -----------------------------------------------------------------------------
 
+
 def test_layer_names_follow_the_keras_efficientnet_scheme(model):
     names = set(model.layer_names)
-    for name in ["stem_conv", "stem_bn", "stem_activation", "block1a_dwconv", "block1a_bn",
-                 "block1a_activation", "block1a_project_conv", "block1a_project_bn",
-                 "block2a_expand_conv", "block2b_add", "block4a_expand_activation",
-                 "block5c_add", "block6a_expand_activation", "block6d_add", "block7a_project_bn",
-                 "top_conv", "top_bn", "top_activation", "avg_pool", "logits", "predictions"]:
+    for name in [
+        "stem_conv",
+        "stem_bn",
+        "stem_activation",
+        "block1a_dwconv",
+        "block1a_bn",
+        "block1a_activation",
+        "block1a_project_conv",
+        "block1a_project_bn",
+        "block2a_expand_conv",
+        "block2b_add",
+        "block4a_expand_activation",
+        "block5c_add",
+        "block6a_expand_activation",
+        "block6d_add",
+        "block7a_project_bn",
+        "top_conv",
+        "top_bn",
+        "top_activation",
+        "avg_pool",
+        "logits",
+        "predictions",
+    ]:
         assert name in names, name
     # 16 blocks in stages of (1, 2, 2, 3, 3, 4, 1), no squeeze-excite layers.
     blocks = {n.split("_")[0] for n in names if n.startswith("block")}
-    assert sorted(blocks) == ["block1a", "block2a", "block2b", "block3a", "block3b", "block4a",
-                              "block4b", "block4c", "block5a", "block5b", "block5c", "block6a",
-                              "block6b", "block6c", "block6d", "block7a"]
+    assert sorted(blocks) == [
+        "block1a",
+        "block2a",
+        "block2b",
+        "block3a",
+        "block3b",
+        "block4a",
+        "block4b",
+        "block4c",
+        "block5a",
+        "block5b",
+        "block5c",
+        "block6a",
+        "block6b",
+        "block6c",
+        "block6d",
+        "block7a",
+    ]
     assert not [n for n in names if "se_" in n]
 
 
@@ -111,18 +146,26 @@ def test_model_wrapper_settings(model):
 
 
 def test_feature_maps_have_the_efficientnet_b0_resolutions_and_widths(model, photos):
-    layers = {"stem_activation": (112, 32), "block1a_project_bn": (112, 16),
-              "block2b_add": (56, 24), "block3b_add": (28, 40), "block4c_add": (14, 80),
-              "block5c_add": (14, 112), "block6d_add": (7, 192), "block7a_project_bn": (7, 320),
-              "top_activation": (7, 1280)}
+    layers = {
+        "stem_activation": (112, 32),
+        "block1a_project_bn": (112, 16),
+        "block2b_add": (56, 24),
+        "block3b_add": (28, 40),
+        "block4c_add": (14, 80),
+        "block5c_add": (14, 112),
+        "block6d_add": (7, 192),
+        "block7a_project_bn": (7, 320),
+        "top_activation": (7, 1280),
+    }
     acts = model.activations(photos[:1], list(layers))
     for name, (size, channels) in layers.items():
         assert acts[name].shape == (1, size, size, channels), name
 
 
 def test_relu6_activations_lie_in_0_to_6(model, photos):
-    acts = model.activations(photos[:2], ["stem_activation", "block4a_expand_activation",
-                                          "top_activation"])
+    acts = model.activations(
+        photos[:2], ["stem_activation", "block4a_expand_activation", "top_activation"]
+    )
     for value in acts.values():
         assert value.min() >= 0.0 and value.max() <= 6.0
     assert acts["top_activation"].max() == pytest.approx(6.0)  # some head units saturate
@@ -130,8 +173,9 @@ def test_relu6_activations_lie_in_0_to_6(model, photos):
 
 def test_logits_are_pre_softmax(model, photos):
     acts = model.activations(photos, ["logits", "predictions"])
-    np.testing.assert_allclose(tf.nn.softmax(acts["logits"]).numpy(), acts["predictions"],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        tf.nn.softmax(acts["logits"]).numpy(), acts["predictions"], atol=1e-6
+    )
     assert acts["logits"].min() < 0.0  # not probabilities
 
 
@@ -142,6 +186,7 @@ def test_keras_weights_hold_every_float_parameter_of_the_state_dict(model, state
 
 # --- an independent numpy forward pass of the stem and the first block --------------------------
 
+
 def _conv2d(x: np.ndarray, w_oihw: np.ndarray, stride: int, pad: int) -> np.ndarray:
     """Cross-correlation of x [H, W, I] with torch-layout weights [O, I, kh, kw], zero padding."""
     kh, kw = w_oihw.shape[2:]
@@ -151,7 +196,7 @@ def _conv2d(x: np.ndarray, w_oihw: np.ndarray, stride: int, pad: int) -> np.ndar
     out = np.zeros((out_h, out_w, w_oihw.shape[0]))
     for i in range(kh):
         for j in range(kw):
-            patch = xp[i:i + stride * out_h:stride, j:j + stride * out_w:stride, :]
+            patch = xp[i : i + stride * out_h : stride, j : j + stride * out_w : stride, :]
             out += np.einsum("hwi,oi->hwo", patch, w_oihw[:, :, i, j])
     return out
 
@@ -162,7 +207,7 @@ def _depthwise(x: np.ndarray, w_c1hw: np.ndarray, pad: int) -> np.ndarray:
     out = np.zeros_like(x)
     for i in range(kh):
         for j in range(kw):
-            out += xp[i:i + x.shape[0], j:j + x.shape[1], :] * w_c1hw[:, 0, i, j]
+            out += xp[i : i + x.shape[0], j : j + x.shape[1], :] * w_c1hw[:, 0, i, j]
     return out
 
 
@@ -181,16 +226,23 @@ def test_numpy_forward_pass_of_stem_and_first_block_matches_keras(model, photos,
     x = (image - np.array(IMAGENET_MEAN)) / np.array(IMAGENET_STD)
     # Stem: 3x3 stride-2 conv padded by one pixel on every side (PyTorch-style symmetric).
     x = _relu6(_bn(_conv2d(x, state_dict["_conv_stem.weight"], 2, 1), state_dict, "_bn0"))
-    x = _relu6(_bn(_depthwise(x, state_dict["_blocks.0._depthwise_conv.weight"], 1),
-                   state_dict, "_blocks.0._bn1"))
-    x = _bn(_conv2d(x, state_dict["_blocks.0._project_conv.weight"], 1, 0), state_dict,
-            "_blocks.0._bn2")
+    x = _relu6(
+        _bn(
+            _depthwise(x, state_dict["_blocks.0._depthwise_conv.weight"], 1),
+            state_dict,
+            "_blocks.0._bn1",
+        )
+    )
+    x = _bn(
+        _conv2d(x, state_dict["_blocks.0._project_conv.weight"], 1, 0), state_dict, "_blocks.0._bn2"
+    )
     keras_out = model.activations(photos[:1], ["block1a_project_bn"])["block1a_project_bn"][0]
     assert keras_out.shape == x.shape == (112, 112, 16)
     assert np.abs(keras_out - x).max() < 1e-4
 
 
 # --- the weights argument ------------------------------------------------------------------
+
 
 def test_weights_none_gives_a_random_model_with_the_same_architecture(model, photos):
     random_model = efficientnet_lite0(weights=None)
@@ -233,4 +285,3 @@ def test_state_dict_with_an_extra_parameter_is_refused(state_dict):
     extra = dict(state_dict, **{"_fc2.weight": np.zeros((2, 2), np.float32)})
     with pytest.raises(ValueError, match="not used"):
         build_keras_model(extra)
-

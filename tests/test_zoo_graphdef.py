@@ -1,4 +1,5 @@
 """Frozen TF1 GraphDefs: a small graph frozen here, imported, read, differentiated and rendered."""
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -35,8 +36,9 @@ def network(x, w, b2_shift=0.0) -> dict:
     bias = tf.add(tf.constant(w["b2"]), tf.constant(b2_shift, tf.float32), name="bias2_sum")
     h = tf.nn.bias_add(h, bias, name="conv2")
     r2 = tf.nn.relu(h, name="conv2_relu")
-    return dict(conv1_relu=r1, conv2=h, conv2_relu=r2,
-                pooled=tf.reduce_mean(r2, axis=[1, 2], name="pooled"))
+    return dict(
+        conv1_relu=r1, conv2=h, conv2_relu=r2, pooled=tf.reduce_mean(r2, axis=[1, 2], name="pooled")
+    )
 
 
 def freeze(path, w, b2_shift=0.0) -> str:
@@ -92,7 +94,9 @@ def test_activations_equal_the_original_networks(model, weights):
 def test_images_of_another_size_are_resized_to_the_image_shape(model, weights):
     x = _images(batch=1, size=48)
     resized = tf.image.resize(x, (32, 32)).numpy()
-    np.testing.assert_allclose(model(x), _original(resized, weights)["pooled"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model(x), _original(resized, weights)["pooled"], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_gradients_flow_through_the_imported_graph_to_the_images(model, weights):
@@ -121,8 +125,14 @@ def test_render_vis_raises_a_channel_far_above_its_random_start(model):
     start_param = param.image(32)
     start = channel_1(start_param.to_image(start_param.init(0)).numpy())
     noise = channel_1(_images(batch=8))  # the channel's scale: full-contrast uniform noise
-    [images] = samplevis.render_vis(model, "conv2_relu:1", param_f=lambda: param.image(32),
-                                    thresholds=(16,), seed=0, progress=False)
+    [images] = samplevis.render_vis(
+        model,
+        "conv2_relu:1",
+        param_f=lambda: param.image(32),
+        thresholds=(16,),
+        seed=0,
+        progress=False,
+    )
     assert images.shape == (1, 32, 32, 3)
     # the near-grey start leaves the channel silent; 16 steps reach a good part of noise's level
     assert start < 0.01 * noise
@@ -150,17 +160,26 @@ def test_unknown_tensor_lists_the_closest_names(model):
 def test_layers_info_gives_op_types_shapes_and_channels(model):
     info = {row.name: row for row in model.layers_info()}
     assert list(info) == LAYERS
-    assert (info["conv2_relu"].kind, info["conv2_relu"].output_shape, info["conv2_relu"].channels) \
-        == ("Relu", (16, 16, 4), 4)
+    assert (
+        info["conv2_relu"].kind,
+        info["conv2_relu"].output_shape,
+        info["conv2_relu"].channels,
+    ) == ("Relu", (16, 16, 4), 4)
     assert (info["conv1"].kind, info["conv1"].channels) == ("BiasAdd", 8)
     assert (info["pooled"].kind, info["pooled"].output_shape) == ("Mean", (4,))
 
 
 def test_given_layer_names_and_output_are_the_addressable_tensors(tmp_path, weights):
     path = freeze(tmp_path / "net.pb", weights)
-    model = from_graphdef(path, "input", (32, 32, 3), VALUE_RANGE,
-                          layer_names=["conv1_relu:0", "bias2_sum", "conv2"],
-                          output_name="conv2_relu:0", name="mine")
+    model = from_graphdef(
+        path,
+        "input",
+        (32, 32, 3),
+        VALUE_RANGE,
+        layer_names=["conv1_relu:0", "bias2_sum", "conv2"],
+        output_name="conv2_relu:0",
+        name="mine",
+    )
     assert model.layer_names == ["conv1_relu", "bias2_sum", "conv2"] and model.name == "mine"
     x = _images(batch=1)
     np.testing.assert_allclose(model(x), _original(x, weights)["conv2_relu"], rtol=1e-5, atol=1e-5)
@@ -185,14 +204,24 @@ def test_images_too_small_for_a_graphs_kernel_are_refused_before_it_runs():
         conv = tf.nn.conv2d(x, tf.ones([5, 5, 3, 2]), 1, "VALID", name="conv5")
         tf.nn.relu(conv, name="conv5_relu")
         tf.nn.conv2d(x, tf.ones([1, 1, 3, 2]), 1, "VALID", name="conv1x1")  # fits any size
-    model = from_graphdef(graph.as_graph_def(), "input", (None, None, 3), (0, 1),
-                          output_name="conv5_relu", name="five")
+    model = from_graphdef(
+        graph.as_graph_def(),
+        "input",
+        (None, None, 3),
+        (0, 1),
+        output_name="conv5_relu",
+        name="five",
+    )
     assert model.activations(np.zeros([1, 5, 5, 3], np.float32), "conv5_relu")[
-        "conv5_relu"].shape == (1, 1, 1, 2)
+        "conv5_relu"
+    ].shape == (1, 1, 1, 2)
     for height, width in [(4, 4), (4, 3)]:  # an empty output, and a negative one
         tiny = np.zeros([1, height, width, 3], np.float32)
-        with pytest.raises(ValueError, match=rf"images of {height}x{width} px are too small for "
-                                             r"model 'five': .*conv5.*param\.image\(128\)"):
+        with pytest.raises(
+            ValueError,
+            match=rf"images of {height}x{width} px are too small for "
+            r"model 'five': .*conv5.*param\.image\(128\)",
+        ):
             model.activations(tiny, "conv5_relu")
         with pytest.raises(ValueError, match="too small"):
             model(tiny)  # the output, conv5_relu

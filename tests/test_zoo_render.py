@@ -2,6 +2,7 @@
 
 A class visualization the model recognizes; samples that repeat exactly for a seed.
 """
+
 import numpy as np
 
 import samplevis
@@ -14,9 +15,14 @@ PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 
 def test_rendering_espresso_beats_every_photo_and_is_classified_espresso(effnet):
     espresso = zoo.label_index("espresso")
-    images = samplevis.render_vis(effnet, objectives.class_logit("logits", "espresso"),
-                                  param_f=lambda: param.image(96), thresholds=(48,), seed=0,
-                                  progress=False)
+    images = samplevis.render_vis(
+        effnet,
+        objectives.class_logit("logits", "espresso"),
+        param_f=lambda: param.image(96),
+        thresholds=(48,),
+        seed=0,
+        progress=False,
+    )
     logits = effnet.activations(images[-1], ["logits"])["logits"][0]
     photo_logits = [effnet.activations(photo(p), ["logits"])["logits"][0, espresso] for p in PHOTOS]
     assert logits[espresso] > max(photo_logits), (logits[espresso], photo_logits)
@@ -25,8 +31,15 @@ def test_rendering_espresso_beats_every_photo_and_is_classified_espresso(effnet)
 
 def test_optimized_channel_is_far_above_a_random_start(effnet):
     obj = objectives.channel("block4a_expand_activation", 7)
-    result = samplevis.render_vis(effnet, obj, param_f=lambda: param.image(64), thresholds=(24,),
-                                  seed=1, progress=False, return_state=True)
+    result = samplevis.render_vis(
+        effnet,
+        obj,
+        param_f=lambda: param.image(64),
+        thresholds=(24,),
+        seed=1,
+        progress=False,
+        return_state=True,
+    )
     start = param.image(64).build(1)[1]()
     start_value = effnet.activations(start, ["block4a_expand_activation"])
     start_value = start_value["block4a_expand_activation"][..., 7].mean()
@@ -38,11 +51,24 @@ def test_sampling_with_three_fixed_views_repeats_exactly_for_one_seed(effnet):
     # two views never showed it. Short as it is, this run still shows it: on the code before
     # the fix, two repeats both differed from the first run at 4 chains (at 2 chains they
     # did not).
-    opts = dict(num_results=2, num_burnin_steps=2, num_steps_between_results=0,
-                num_leapfrog_steps=4, optimize_steps=8, temperature_steps=0, num_transforms=3)
+    opts = dict(
+        num_results=2,
+        num_burnin_steps=2,
+        num_steps_between_results=0,
+        num_leapfrog_steps=4,
+        optimize_steps=8,
+        temperature_steps=0,
+        num_transforms=3,
+    )
     first, second = (
-        samplevis.render(effnet, "block3a_expand_activation:20", hmc_opts=opts,
-                         param_f=lambda: param.image(64, batch=4), seed=0, progress=False)
+        samplevis.render(
+            effnet,
+            "block3a_expand_activation:20",
+            hmc_opts=opts,
+            param_f=lambda: param.image(64, batch=4),
+            seed=0,
+            progress=False,
+        )
         for _ in range(2)
     )
     np.testing.assert_array_equal(first.images, second.images)

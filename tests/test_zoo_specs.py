@@ -1,4 +1,5 @@
 """`zoo.load`: a model named by a string; specs that name none raise library errors with the fix."""
+
 import pickle
 
 import pytest
@@ -13,15 +14,23 @@ def test_a_module_function_spec_gives_the_model_named_after_it():
     assert "gabor_relu" in model.layer_names
 
 
-@pytest.mark.parametrize("spec, error, message", [
-    ("nosuch", ModelSpecError, "unknown model 'nosuch'. Use efficientnet_lite0, one of "),
-    ("net.py", ModelSpecError, "spec 'net.py' is a Python file; add the function that returns "
-                               "the model: spec='net.py:FUNCTION'."),
-    ("missing.keras", ModelFileNotFoundError, "no model file 'missing.keras'"),
-    ("missing.py:build", ModelFileNotFoundError, "no Python file 'missing.py'"),
-])
+@pytest.mark.parametrize(
+    "spec, error, message",
+    [
+        ("nosuch", ModelSpecError, "unknown model 'nosuch'. Use efficientnet_lite0, one of "),
+        (
+            "net.py",
+            ModelSpecError,
+            "spec 'net.py' is a Python file; add the function that returns "
+            "the model: spec='net.py:FUNCTION'.",
+        ),
+        ("missing.keras", ModelFileNotFoundError, "no model file 'missing.keras'"),
+        ("missing.py:build", ModelFileNotFoundError, "no Python file 'missing.py'"),
+    ],
+)
 def test_a_spec_that_names_no_model_raises_a_library_error_naming_the_fix(
-        tmp_path, monkeypatch, spec, error, message):
+    tmp_path, monkeypatch, spec, error, message
+):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(error) as raised:
         zoo.load(spec)

@@ -12,6 +12,7 @@ whose results are dropped). Every image has its own random start and its own tra
 from a seed derived from (seed, layer, channel): a channel's image does not depend on which batch
 it lands in, on a resumed run or on a Ray worker.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,10 +46,23 @@ from samplevis.checks import check_bool
 JSON_EVERY = 10.0  # seconds between rewrites of atlas.json during a run (it is also written last)
 
 
-def atlas(model, layers, channels=None, steps: int = 256, size: int = 128, batch: int = 16,
-          out: str | os.PathLike = "atlas/", samples: int = 0, seed: int = 0, cluster=None, *,
-          workers: int | None = None, worker_options: Mapping[str, Any] | None = None,
-          hmc_opts: Mapping[str, Any] | None = None, progress: bool = True) -> AtlasResult:
+def atlas(
+    model,
+    layers,
+    channels=None,
+    steps: int = 256,
+    size: int = 128,
+    batch: int = 16,
+    out: str | os.PathLike = "atlas/",
+    samples: int = 0,
+    seed: int = 0,
+    cluster=None,
+    *,
+    workers: int | None = None,
+    worker_options: Mapping[str, Any] | None = None,
+    hmc_opts: Mapping[str, Any] | None = None,
+    progress: bool = True,
+) -> AtlasResult:
     """Render every channel of `layers` (or those in `channels`) and write a browsable atlas.
 
     Writes `out/LAYER/CHANNEL.png` (float image from `render_vis`'s default pipeline: a
@@ -84,18 +98,25 @@ def atlas(model, layers, channels=None, steps: int = 256, size: int = 128, batch
     Returns:
         An `AtlasResult` (the folder, the atlas.json entries, counts, `interrupted`).
     """
-    settings = Settings(positive("steps", steps), positive("size", size),
-                        positive("batch", batch), positive("seed", seed, 0),
-                        positive("samples", samples, 0), hmc_options(hmc_opts))
+    settings = Settings(
+        positive("steps", steps),
+        positive("size", size),
+        positive("batch", batch),
+        positive("seed", seed, 0),
+        positive("samples", samples, 0),
+        hmc_options(hmc_opts),
+    )
     progress = check_bool("progress", progress)
     check_cluster(cluster)
     wanted = parse_channels(channels)
     out = check_out(out)
     the_model, factory = model_and_factory(model)
     if cluster is not None and factory is None:
-        raise TypeError("on a Ray cluster each worker loads the model itself: give a function of "
-                        "no arguments returning it (e.g. zoo.efficientnet_lite0, or "
-                        "functools.partial(zoo.load, 'model.keras')), not the model.")
+        raise TypeError(
+            "on a Ray cluster each worker loads the model itself: give a function of "
+            "no arguments returning it (e.g. zoo.efficientnet_lite0, or "
+            "functools.partial(zoo.load, 'model.keras')), not the model."
+        )
     names = chosen_layers(the_model, layers)
     memory.check_fits(the_model, names, settings.size, settings.size, settings.batch)
     counts = channel_counts(the_model, names)
@@ -107,13 +128,15 @@ def atlas(model, layers, channels=None, steps: int = 256, size: int = 128, batch
     else:
         from samplevis.atlas.cluster import RayPool  # Ray only when asked for
 
-        runner = RayPool(factory, settings, cluster, workers, dict(worker_options or {}),
-                         len(plan.jobs))
+        runner = RayPool(
+            factory, settings, cluster, workers, dict(worker_options or {}), len(plan.jobs)
+        )
     return _run(runner, plan, the_model.name, settings, out, progress)
 
 
-def _run(runner, plan: Plan, model_name: str, settings: Settings, out: Path,
-         progress: bool) -> AtlasResult:
+def _run(
+    runner, plan: Plan, model_name: str, settings: Settings, out: Path, progress: bool
+) -> AtlasResult:
     """Render the plan's batches with `runner`, writing each channel's files as it comes and
     atlas.json and index.html every JSON_EVERY seconds and at the end, also after Ctrl-C."""
     entries, rendered, interrupted = dict(plan.entries), 0, False
@@ -130,8 +153,11 @@ def _run(runner, plan: Plan, model_name: str, settings: Settings, out: Path,
             bar.update(len(results))
     except KeyboardInterrupt:
         interrupted = True
-        warnings.warn(f"atlas interrupted after {rendered} of {plan.total - plan.skipped} "
-                      f"channels; {out / ATLAS_JSON} lists those finished.", stacklevel=3)
+        warnings.warn(
+            f"atlas interrupted after {rendered} of {plan.total - plan.skipped} "
+            f"channels; {out / ATLAS_JSON} lists those finished.",
+            stacklevel=3,
+        )
     finally:
         bar.close()
         runner.close()
@@ -142,9 +168,21 @@ def _run(runner, plan: Plan, model_name: str, settings: Settings, out: Path,
 def _progress_bar(total: int, done: int, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, initial=done, disable=not enabled, desc="atlas", unit="channel",
-                smoothing=0.1)
+    return tqdm(
+        total=total, initial=done, disable=not enabled, desc="atlas", unit="channel", smoothing=0.1
+    )
 
 
-__all__ = ["ALL", "ATLAS_JSON", "INDEX_HTML", "AtlasResult", "ChannelResult", "LayerRenderers",
-           "Settings", "activation_layers", "atlas", "channel_seed", "parse_channels"]
+__all__ = [
+    "ALL",
+    "ATLAS_JSON",
+    "INDEX_HTML",
+    "AtlasResult",
+    "ChannelResult",
+    "LayerRenderers",
+    "Settings",
+    "activation_layers",
+    "atlas",
+    "channel_seed",
+    "parse_channels",
+]

@@ -46,24 +46,40 @@ class RayPool:
     retried up to RAY_RETRIES times, then its error is raised.
     """
 
-    def __init__(self, model_factory: Callable, settings: Settings, cluster, workers: int | None,
-                 worker_options: Mapping[str, Any], jobs: int):
+    def __init__(
+        self,
+        model_factory: Callable,
+        settings: Settings,
+        cluster,
+        workers: int | None,
+        worker_options: Mapping[str, Any],
+        jobs: int,
+    ):
         import ray
 
         self.ray = ray
         self.started = not ray.is_initialized()
         if self.started:
             address = None if cluster is True or cluster == "local" else cluster
-            ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.WARNING)  # no INFO lines around the progress bar
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )  # no INFO lines around the progress bar
         options = {"num_cpus": 1, **worker_options}
         if workers is None:
-            resource, each = (("GPU", options["num_gpus"]) if options.get("num_gpus")
-                              else ("CPU", options["num_cpus"]))
+            resource, each = (
+                ("GPU", options["num_gpus"])
+                if options.get("num_gpus")
+                else ("CPU", options["num_cpus"])
+            )
             workers = max(1, int(ray.cluster_resources().get(resource, 1) // max(each, 1e-9)))
         actor = ray.remote(max_restarts=RAY_RETRIES, max_task_retries=0)(AtlasWorker)
-        self.actors = [actor.options(**options).remote(model_factory, settings)
-                       for _ in range(max(1, min(workers, jobs)))]
+        self.actors = [
+            actor.options(**options).remote(model_factory, settings)
+            for _ in range(max(1, min(workers, jobs)))
+        ]
 
     def run(self, jobs: Iterable[tuple[str, list[int]]]) -> Iterator[list[ChannelResult]]:
         ray = self.ray
@@ -74,11 +90,17 @@ class RayPool:
             while idle and queue:
                 (layer, channels), tries = queue.popleft()
                 actor = idle.pop()
-                pending[actor.render.remote(layer, channels)] = ("batch", actor, (layer, channels),
-                                                                 tries)
+                pending[actor.render.remote(layer, channels)] = (
+                    "batch",
+                    actor,
+                    (layer, channels),
+                    tries,
+                )
             if not pending:
-                raise RuntimeError("every Ray worker of the atlas died; see the workers' logs "
-                                   "(ray logs) for why, e.g. out of memory.")
+                raise RuntimeError(
+                    "every Ray worker of the atlas died; see the workers' logs "
+                    "(ray logs) for why, e.g. out of memory."
+                )
             [ref], _ = ray.wait(list(pending), num_returns=1)
             kind, actor, job, tries = pending.pop(ref)
             try:
@@ -86,9 +108,11 @@ class RayPool:
             except ray.exceptions.RayActorError as err:
                 if kind == "batch":
                     if tries >= RAY_RETRIES:
-                        raise RuntimeError(f"channels {job[1]} of layer {job[0]!r} lost their Ray "
-                                           f"worker {tries + 1} times (out of memory?); see the "
-                                           "workers' logs (ray logs).") from err
+                        raise RuntimeError(
+                            f"channels {job[1]} of layer {job[0]!r} lost their Ray "
+                            f"worker {tries + 1} times (out of memory?); see the "
+                            "workers' logs (ray logs)."
+                        ) from err
                     queue.appendleft((job, tries + 1))
                 deaths[actor] += 1
                 if deaths[actor] <= RAY_RETRIES:  # Ray restarts it; it rejoins when it answers

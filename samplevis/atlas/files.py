@@ -24,11 +24,14 @@ def check_out(out) -> Path:
     existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
     if not existing.is_dir():
         where = "is a file" if existing == out.absolute() else f"lies under the file {existing}"
-        raise NotADirectoryError(f"out={str(out)!r} {where}; give a folder (it is created if "
-                                 "missing).")
+        raise NotADirectoryError(
+            f"out={str(out)!r} {where}; give a folder (it is created if missing)."
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write in {str(existing)!r} for out={str(out)!r}; give a "
-                              "folder you can write to.")
+        raise PermissionError(
+            f"cannot write in {str(existing)!r} for out={str(out)!r}; give a "
+            "folder you can write to."
+        )
     return out
 
 
@@ -42,19 +45,26 @@ def read_atlas(out: Path, model_name: str) -> dict:
         if not isinstance(found, dict) or not isinstance(found.get("channels"), list):
             raise ValueError
     except (OSError, ValueError):
-        raise ValueError(f"{path} is not an atlas.json written by samplevis.atlas; remove it or "
-                         "give another out folder.") from None
+        raise ValueError(
+            f"{path} is not an atlas.json written by samplevis.atlas; remove it or "
+            "give another out folder."
+        ) from None
     if found.get("model") not in (None, model_name):
-        raise ValueError(f"{out} holds an atlas of model {found['model']!r}, not {model_name!r}; "
-                         "give another out folder.")
+        raise ValueError(
+            f"{out} holds an atlas of model {found['model']!r}, not {model_name!r}; "
+            "give another out folder."
+        )
     return found
 
 
 def is_done(entry: Mapping, settings: Settings, out: Path) -> bool:
     """Whether an atlas.json entry was rendered with these settings and its files exist."""
-    same = (entry.get("steps_asked") == settings.steps and entry.get("size") == settings.size
-            and entry.get("seed") == settings.seed
-            and entry.get("samples", 0) >= settings.samples)
+    same = (
+        entry.get("steps_asked") == settings.steps
+        and entry.get("size") == settings.size
+        and entry.get("seed") == settings.seed
+        and entry.get("samples", 0) >= settings.samples
+    )
     return same and all((out / f).is_file() for f in entry.get("files", ()))
 
 
@@ -69,32 +79,52 @@ def write_channel(out: Path, result: ChannelResult, settings: Settings) -> dict:
         files += [f"{folder}/{result.channel}_samples{suffix}" for suffix in (".gif", ".png")]
         io.save_gif(out / files[1], result.frames)
         io.save_png(out / files[2], result.strip)
-    entry = dict(layer=result.layer, channel=result.channel, objective=result.objective,
-                 steps=result.steps, steps_asked=settings.steps, size=settings.size,
-                 seed=settings.seed, channel_seed=list(result.channel_seed),
-                 samples=0 if result.frames is None else len(result.frames), files=files,
-                 seconds=round(result.seconds, 3))
+    entry = dict(
+        layer=result.layer,
+        channel=result.channel,
+        objective=result.objective,
+        steps=result.steps,
+        steps_asked=settings.steps,
+        size=settings.size,
+        seed=settings.seed,
+        channel_seed=list(result.channel_seed),
+        samples=0 if result.frames is None else len(result.frames),
+        files=files,
+        seconds=round(result.seconds, 3),
+    )
     if result.notes:
         entry["notes"] = list(result.notes)
     return entry
 
 
-def save(out: Path, model_name: str, counts: Mapping[str, int], entries: Mapping,
-          settings: Settings) -> list[dict]:
+def save(
+    out: Path, model_name: str, counts: Mapping[str, int], entries: Mapping, settings: Settings
+) -> list[dict]:
     """Write atlas.json and index.html for the entries so far (atomically); the entries in
     layer, then channel order."""
     from samplevis import io
 
     order = {layer: i for i, layer in enumerate(counts)}
-    ordered = sorted(entries.values(), key=lambda e: (order.get(e["layer"], len(order)),
-                                                      e["layer"], e["channel"]))
-    io.write_json(out / ATLAS_JSON, dict(
-        model=model_name,
-        settings=dict(steps=settings.steps, size=settings.size, batch=settings.batch,
-                      seed=settings.seed, samples=settings.samples,
-                      image="param.image(size): FFT spectrum, colour decorrelation, sigmoid",
-                      transforms="transform.standard_transforms, drawn per image"),
-        layers={layer: dict(channels=count) for layer, count in counts.items()},
-        channels=ordered))
+    ordered = sorted(
+        entries.values(),
+        key=lambda e: (order.get(e["layer"], len(order)), e["layer"], e["channel"]),
+    )
+    io.write_json(
+        out / ATLAS_JSON,
+        dict(
+            model=model_name,
+            settings=dict(
+                steps=settings.steps,
+                size=settings.size,
+                batch=settings.batch,
+                seed=settings.seed,
+                samples=settings.samples,
+                image="param.image(size): FFT spectrum, colour decorrelation, sigmoid",
+                transforms="transform.standard_transforms, drawn per image",
+            ),
+            layers={layer: dict(channels=count) for layer, count in counts.items()},
+            channels=ordered,
+        ),
+    )
     io.save_atlas_page(out / INDEX_HTML, ordered, counts, title=f"{model_name} atlas")
     return ordered

@@ -16,10 +16,22 @@ from samplevis.checks import OptionError, is_int
 ALL = "all"  # `layers="all"`: every activation layer of the model's catalogue
 # Layer types (Keras classes and TensorFlow op types of frozen graphs) whose outputs are the units
 # an atlas shows for `layers="all"`; the class output (Softmax) is left out.
-ACTIVATION_KINDS = frozenset({
-    "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU",
-    "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh",
-})
+ACTIVATION_KINDS = frozenset(
+    {
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "ELU",
+        "PReLU",
+        "Relu",
+        "Relu6",
+        "Elu",
+        "Selu",
+        "LeakyRelu",
+        "Sigmoid",
+        "Tanh",
+    }
+)
 
 
 def parse_channels(channels) -> list[int] | None:
@@ -33,9 +45,13 @@ def parse_channels(channels) -> list[int] | None:
         for part in channels.split(","):
             match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
             if not match or (match.group(2) and int(match.group(2)) < int(match.group(1))):
-                raise OptionError("channels", "{channels} must be channel numbers and ranges "
-                                  "'first-last', {example}; got {got!r}.", example=example,
-                                  got=channels)
+                raise OptionError(
+                    "channels",
+                    "{channels} must be channel numbers and ranges "
+                    "'first-last', {example}; got {got!r}.",
+                    example=example,
+                    got=channels,
+                )
             first = int(match.group(1))
             found.update(range(first, int(match.group(2) or first) + 1))
         return sorted(found)
@@ -45,8 +61,12 @@ def parse_channels(channels) -> list[int] | None:
     except TypeError:
         values = None
     if not values or not all(is_int(c) and c >= 0 for c in values):
-        raise OptionError("channels", "{channels} must be channel indices >= 0, {example}; got "
-                          "{got!r}.", example=example, got=channels)
+        raise OptionError(
+            "channels",
+            "{channels} must be channel indices >= 0, {example}; got {got!r}.",
+            example=example,
+            got=channels,
+        )
     return sorted(set(int(c) for c in values))
 
 
@@ -66,14 +86,21 @@ def chosen_layers(model, layers) -> list[str]:
     except TypeError:
         names = []
     if not names or not all(isinstance(n, str) for n in names):
-        raise OptionError("layers", "{layers} must be a layer name, a list of them or 'all'; got "
-                          "{got!r}.", got=layers)
+        raise OptionError(
+            "layers",
+            "{layers} must be a layer name, a list of them or 'all'; got {got!r}.",
+            got=layers,
+        )
     if ALL in names:
         found = activation_layers(model)
         if not found:
-            raise OptionError("layers", "{layers=all} found no activation layer (ReLU, "
-                              "Activation, …) in model {model!r}; name the layers instead.",
-                              all=ALL, model=model.name)
+            raise OptionError(
+                "layers",
+                "{layers=all} found no activation layer (ReLU, "
+                "Activation, …) in model {model!r}; name the layers instead.",
+                all=ALL,
+                model=model.name,
+            )
         names = [m for n in names for m in (found if n == ALL else [n])]
     names = list(dict.fromkeys(names))
     model.check_layers(names)
@@ -84,8 +111,10 @@ def channel_counts(model, layers: Sequence[str]) -> dict[str, int]:
     counts = {info.name: info.channels for info in model.layers_info()}
     for layer in layers:
         if not counts.get(layer):
-            raise ValueError(f"layer {layer!r} of model {model.name!r} has no channel axis to "
-                             "render; choose a convolutional or dense layer.")
+            raise ValueError(
+                f"layer {layer!r} of model {model.name!r} has no channel axis to "
+                "render; choose a convolutional or dense layer."
+            )
     return {layer: counts[layer] for layer in layers}
 
 
@@ -94,14 +123,20 @@ def check_channels(spec, wanted: list[int] | None, counts: Mapping[str, int]) ->
     chosen = {}
     for layer, count in counts.items():
         if wanted is not None and wanted[-1] >= count:
-            raise OptionError("channels", "{channels=spec} reaches channel {last}, but layer "
-                              "{layer!r} has {count} channels (valid: 0-{top}); give channels "
-                              "within that range, e.g. {channels=valid}.", spec=str(spec),
-                              last=wanted[-1], layer=layer, count=count, top=count - 1,
-                              valid=f"0-{count - 1}")
+            raise OptionError(
+                "channels",
+                "{channels=spec} reaches channel {last}, but layer "
+                "{layer!r} has {count} channels (valid: 0-{top}); give channels "
+                "within that range, e.g. {channels=valid}.",
+                spec=str(spec),
+                last=wanted[-1],
+                layer=layer,
+                count=count,
+                top=count - 1,
+                valid=f"0-{count - 1}",
+            )
         chosen[layer] = list(range(count)) if wanted is None else wanted
     return chosen
-
 
 
 def hmc_options(hmc_opts) -> dict:
@@ -112,15 +147,15 @@ def hmc_options(hmc_opts) -> dict:
 
 def check_cluster(cluster) -> None:
     if not (cluster is None or cluster is True or isinstance(cluster, str)):
-        raise TypeError(f"cluster must be None (this process), True or 'local' (a local Ray "
-                        f"cluster) or a Ray address such as 'auto'; got {cluster!r}.")
+        raise TypeError(
+            f"cluster must be None (this process), True or 'local' (a local Ray "
+            f"cluster) or a Ray address such as 'auto'; got {cluster!r}."
+        )
     if cluster is not None:
         try:
             import ray  # noqa: F401  (only to fail here, before any work)
         except ImportError:
             raise ImportError("cluster= needs Ray: pip install 'samplevis[ray]'.") from None
-
-
 
 
 def model_and_factory(model) -> tuple[Any, Callable | None]:
@@ -132,18 +167,20 @@ def model_and_factory(model) -> tuple[Any, Callable | None]:
     if isinstance(model, (Model, keras.Model)):
         return as_model(model), None
     if not callable(model):
-        raise TypeError(f"model must be a samplevis.Model, a keras.Model or a function of no "
-                        f"arguments returning one (e.g. zoo.efficientnet_lite0); got "
-                        f"{type(model).__name__}.")
+        raise TypeError(
+            f"model must be a samplevis.Model, a keras.Model or a function of no "
+            f"arguments returning one (e.g. zoo.efficientnet_lite0); got "
+            f"{type(model).__name__}."
+        )
     return as_model(model()), model
 
 
 def positive(name: str, value: object, low: int = 1) -> int:
     if not is_int(value) or value < low:
-        raise OptionError(name, f"{{{name}}} must be an int >= {{low}}; got {{got!r}}.", low=low,
-                          got=value)
+        raise OptionError(
+            name, f"{{{name}}} must be an int >= {{low}}; got {{got!r}}.", low=low, got=value
+        )
     return int(value)
-
 
 
 @dataclasses.dataclass
@@ -158,18 +195,39 @@ class Plan:
     layers: dict
 
 
-def plan_channels(chosen: Mapping[str, list[int]], counts: Mapping[str, int], settings: Settings,
-          out: Path, previous: Mapping) -> Plan:
-    entries = {(e["layer"], e["channel"]): e for e in previous.get("channels", [])
-               if isinstance(e, dict) and "layer" in e and "channel" in e}
-    todo = {layer: [c for c in channels if not ((layer, c) in entries and
-                                                is_done(entries[(layer, c)], settings, out))]
-            for layer, channels in chosen.items()}
-    jobs = [(layer, cs[i:i + settings.batch])
-            for layer, cs in todo.items() for i in range(0, len(cs), settings.batch)]
+def plan_channels(
+    chosen: Mapping[str, list[int]],
+    counts: Mapping[str, int],
+    settings: Settings,
+    out: Path,
+    previous: Mapping,
+) -> Plan:
+    entries = {
+        (e["layer"], e["channel"]): e
+        for e in previous.get("channels", [])
+        if isinstance(e, dict) and "layer" in e and "channel" in e
+    }
+    todo = {
+        layer: [
+            c
+            for c in channels
+            if not ((layer, c) in entries and is_done(entries[(layer, c)], settings, out))
+        ]
+        for layer, channels in chosen.items()
+    }
+    jobs = [
+        (layer, cs[i : i + settings.batch])
+        for layer, cs in todo.items()
+        for i in range(0, len(cs), settings.batch)
+    ]
     total = sum(len(cs) for cs in chosen.values())
     # layers of an earlier run stay in the atlas, before those of this one
-    layers = {**{layer: info.get("channels") for layer, info
-                 in (previous.get("layers") or {}).items() if isinstance(info, dict)},
-              **counts}
+    layers = {
+        **{
+            layer: info.get("channels")
+            for layer, info in (previous.get("layers") or {}).items()
+            if isinstance(info, dict)
+        },
+        **counts,
+    }
     return Plan(entries, jobs, total, total - sum(len(cs) for cs in todo.values()), layers)

@@ -88,10 +88,12 @@ class _PerImage:
         import tensorflow as tf
 
         batch = images.shape[0]
-        seeds = tf.stack([_item_seed(self.seeds, i, tf.cast(seed, tf.int32))
-                          for i in range(batch)])
-        return tf.map_fn(lambda pair: self.transform(pair[0][None], pair[1])[0], (images, seeds),
-                         fn_output_signature=tf.float32)
+        seeds = tf.stack([_item_seed(self.seeds, i, tf.cast(seed, tf.int32)) for i in range(batch)])
+        return tf.map_fn(
+            lambda pair: self.transform(pair[0][None], pair[1])[0],
+            (images, seeds),
+            fn_output_signature=tf.float32,
+        )
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return self.transform.output_size(height, width)
@@ -111,12 +113,14 @@ class _LayerRenderer:
         self.channels = tf.Variable(tf.zeros([batch], tf.int32), trainable=False)
         self.seeds = tf.Variable(tf.zeros([batch, 2], tf.int32), trainable=False)
         standard = transform.compose(transform.default_transforms())
-        self.renderer = Renderer(model, _channel_per_image(layer, self.channels),
-                                 _SeededImages(size, batch, self.seeds),
-                                 transforms=[_PerImage(standard, self.seeds)])
+        self.renderer = Renderer(
+            model,
+            _channel_per_image(layer, self.channels),
+            _SeededImages(size, batch, self.seeds),
+            transforms=[_PerImage(standard, self.seeds)],
+        )
 
-    def render(self, channels: Sequence[int], seeds: Sequence[tuple[int, int]],
-               settings: Settings):
+    def render(self, channels: Sequence[int], seeds: Sequence[tuple[int, int]], settings: Settings):
         """(images [n, H, W, 3], objective values [n], steps taken, notes) for n <= batch
         channels; Ctrl-C raises KeyboardInterrupt (the batch is dropped)."""
         from samplevis.optimize import NonFiniteObjectiveError
@@ -128,13 +132,16 @@ class _LayerRenderer:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "render_vis interrupted", UserWarning)
             try:
-                rendering = self.renderer.run((settings.steps,), settings.seed, progress=False,
-                                              return_state=True)
+                rendering = self.renderer.run(
+                    (settings.steps,), settings.seed, progress=False, return_state=True
+                )
             except NonFiniteObjectiveError as err:
                 values = np.full([self.batch], np.nan, np.float32)
-                notes = (f"the objective of an image of this batch became NaN or infinite at "
-                         f"step {err.steps + 1}; the batch stopped there",)
-                return err.images[-1][:len(channels)], values[:len(channels)], err.steps, notes
+                notes = (
+                    f"the objective of an image of this batch became NaN or infinite at "
+                    f"step {err.steps + 1}; the batch stopped there",
+                )
+                return err.images[-1][: len(channels)], values[: len(channels)], err.steps, notes
         if rendering.interrupted:
             raise KeyboardInterrupt
         n = len(channels)
@@ -164,9 +171,19 @@ class LayerRenderers:
         start = time.perf_counter()
         images, values, steps, notes = self._layers[layer].render(channels, seeds, settings)
         each = (time.perf_counter() - start) / len(channels)
-        results = [ChannelResult(layer, int(c), np.asarray(images[i], np.float32),
-                                 float(values[i]), int(steps), each, seeds[i], notes=notes)
-                   for i, c in enumerate(channels)]
+        results = [
+            ChannelResult(
+                layer,
+                int(c),
+                np.asarray(images[i], np.float32),
+                float(values[i]),
+                int(steps),
+                each,
+                seeds[i],
+                notes=notes,
+            )
+            for i, c in enumerate(channels)
+        ]
         for result in results if settings.samples else ():
             sample_channel(self.model, result, settings)
         return results
@@ -179,15 +196,23 @@ def sample_channel(model, result: ChannelResult, settings: Settings) -> None:
     from samplevis.sampling.api import render
     from samplevis.seeds import fold_in
 
-    opts = {**settings.hmc_opts, "num_results": settings.samples, "num_chains": 1,
-            "init": result.image[None]}
+    opts = {
+        **settings.hmc_opts,
+        "num_results": settings.samples,
+        "num_chains": 1,
+        "init": result.image[None],
+    }
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sampled = render(
-            model, objectives.channel(result.layer, result.channel), hmc_opts=opts,
-            param_f=param.image(settings.size), seed=fold_in(np.asarray(result.channel_seed), 2),
-            progress=False)
+            model,
+            objectives.channel(result.layer, result.channel),
+            hmc_opts=opts,
+            param_f=param.image(settings.size),
+            seed=fold_in(np.asarray(result.channel_seed), 2),
+            progress=False,
+        )
     if sampled.interrupted:
         raise KeyboardInterrupt
     result.frames = sampled.images[:, 0]

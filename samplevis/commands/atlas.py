@@ -1,4 +1,5 @@
 """`samplevis atlas`: every channel of some layers, rendered into a resumable, browsable atlas."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,18 +11,31 @@ def run(args) -> int:
     import functools
 
     import samplevis
+
     out = out_folder(args.out)
     if args.ray is not None and importlib.util.find_spec("ray") is None:
         raise UsageError("--ray needs Ray: pip install 'samplevis[ray]'.")
     options = {} if args.gpus_per_worker is None else {"num_gpus": args.gpus_per_worker}
     result = samplevis.atlas(
-        functools.partial(load_model, args.spec), args.layers, channels=args.channels,
-        steps=args.steps, size=args.size, batch=args.batch, out=out, samples=args.samples,
-        seed=args.seed, cluster=args.ray, workers=args.workers, worker_options=options,
-        progress=not args.quiet)
+        functools.partial(load_model, args.spec),
+        args.layers,
+        channels=args.channels,
+        steps=args.steps,
+        size=args.size,
+        batch=args.batch,
+        out=out,
+        samples=args.samples,
+        seed=args.seed,
+        cluster=args.ray,
+        workers=args.workers,
+        worker_options=options,
+        progress=not args.quiet,
+    )
     print(result.index)
     if result.interrupted:
-        say(f"interrupted; {result.out / 'atlas.json'} lists the {len(result.entries)} channels "
-            "finished. The same command goes on from there.")
+        say(
+            f"interrupted; {result.out / 'atlas.json'} lists the {len(result.entries)} channels "
+            "finished. The same command goes on from there."
+        )
         return INTERRUPTED
     return OK

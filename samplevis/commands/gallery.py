@@ -1,5 +1,6 @@
 """`samplevis gallery`: index.html showing every PNG and GIF in a folder, with a section for each
 run that `samplevis sample` wrote."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,11 @@ if TYPE_CHECKING:
 RUN_OVERVIEW = (
     ("starts.png", "starts: the image each chain began from, chain 0 on the left"),
     ("samples.gif", "samples: the chains side by side in the same order, one sample per frame"),
-    ("std.png", "per-pixel std across each chain's samples, same order: bright where the unit "
-                "lets the image vary"),
+    (
+        "std.png",
+        "per-pixel std across each chain's samples, same order: bright where the unit "
+        "lets the image vary",
+    ),
     ("trace.png", "activation per chain over the steps checking T, of burn-in and sampling"),
 )
 
@@ -28,15 +32,22 @@ def run(args) -> int:
 
     folder = Path(args.folder)
     if folder.is_file():
-        raise UsageError(f"{str(folder)!r} is a file; give the folder that holds the images "
-                         f"({str(folder.parent)!r}).")
+        raise UsageError(
+            f"{str(folder)!r} is a file; give the folder that holds the images "
+            f"({str(folder.parent)!r})."
+        )
     if not folder.is_dir():
         raise UsageError(f"no folder {str(folder)!r}.")
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".gif"))
     if not files:
         raise UsageError(f"no .png or .gif files under {str(folder)!r}.")
-    runs = [found for found in (run_section(report, folder)
-                                for report in sorted(folder.rglob("diagnostics.json"))) if found]
+    runs = [
+        found
+        for found in (
+            run_section(report, folder) for report in sorted(folder.rglob("diagnostics.json"))
+        )
+        if found
+    ]
     shown = {path for _, paths in runs for path in paths}
     rest = [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
     page = io.save_gallery(folder / "index.html", [section for section, _ in runs] + rest)
@@ -57,8 +68,9 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
     if not isinstance(report, dict) or not {"objective", "diagnostics"} <= report.keys():
         return None
     samples = report_path.parent
-    shown = [(caption, samples / name) for name, caption in RUN_OVERVIEW
-             if (samples / name).is_file()]
+    shown = [
+        (caption, samples / name) for name, caption in RUN_OVERVIEW if (samples / name).is_file()
+    ]
     chains: dict[int, list[tuple[int, Path]]] = {}
     for path in samples.iterdir():
         if match := SAMPLE_PNG.fullmatch(path.name):
@@ -72,9 +84,13 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
         lines.append("The run was interrupted: these are the samples drawn before it stopped.")
     where = samples.relative_to(page).as_posix()
     section = io.GallerySection(
-        report["objective"] + ("" if where == "." else f" ({where}/)"), tuple(lines),
-        tuple(tuple((caption, path.relative_to(page).as_posix()) for caption, path in row)
-              for row in rows))
+        report["objective"] + ("" if where == "." else f" ({where}/)"),
+        tuple(lines),
+        tuple(
+            tuple((caption, path.relative_to(page).as_posix()) for caption, path in row)
+            for row in rows
+        ),
+    )
     return section, {path for row in rows for _, path in row}
 
 

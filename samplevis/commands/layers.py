@@ -1,4 +1,5 @@
 """`samplevis layers`: the layers of a model that objectives can name, as a table."""
+
 from __future__ import annotations
 
 from samplevis.commands.shell import OK, load_model, print_out
@@ -13,12 +14,20 @@ def run(args) -> int:
 
 def table(infos) -> list[str]:
     """Lines of a table of `models.LayerInfo`s: name, type, output shape, channels."""
-    rows = [(info.name, info.kind, _shape(info.output_shape),
-             "" if info.channels is None else str(info.channels)) for info in infos]
+    rows = [
+        (
+            info.name,
+            info.kind,
+            _shape(info.output_shape),
+            "" if info.channels is None else str(info.channels),
+        )
+        for info in infos
+    ]
     header = ("layer", "type", "output shape", "channels")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
-    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-            for row in [header] + rows]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + rows
+    ]
 
 
 def _shape(dims) -> str:

@@ -1,4 +1,5 @@
 """`samplevis render`: optimize images for an objective and write a PNG per threshold."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,17 +36,27 @@ def run(args) -> int:
     try:
         with resize_said_once(model, args.size):
             rendering = samplevis.render_vis(
-                model, obj, param_f=lambda: param.image(args.size, batch=args.batch),
+                model,
+                obj,
+                param_f=lambda: param.image(args.size, batch=args.batch),
                 optimizer=keras.optimizers.Adam(args.learning_rate),
-                transforms=None if args.transforms else (), thresholds=thresholds,
-                seed=args.seed, progress=not args.quiet, return_state=True, log_dir=log_dir,
+                transforms=None if args.transforms else (),
+                thresholds=thresholds,
+                seed=args.seed,
+                progress=not args.quiet,
+                return_state=True,
+                log_dir=log_dir,
             )
     except samplevis.NonFiniteObjectiveError as err:
         images, steps = err.images, err.steps
         written(lambda folder: write_renders(folder / name, thresholds, images, steps), out)
-        say(non_finite_message(
-            err, f"wrote the images so far, ending with those after step {err.steps}",
-            f"Render at most {err.steps} steps (--steps), lower --learning-rate"))
+        say(
+            non_finite_message(
+                err,
+                f"wrote the images so far, ending with those after step {err.steps}",
+                f"Render at most {err.steps} steps (--steps), lower --learning-rate",
+            )
+        )
         return USAGE
     except samplevis.MemoryLimitError as err:
         if getattr(err, "images", None):  # out of memory during the run: keep what it rendered
@@ -55,7 +66,8 @@ def run(args) -> int:
         raise
     last_step = rendering.steps if rendering.interrupted else None
     _, in_out = written(
-        lambda folder: write_renders(folder / name, thresholds, rendering.images, last_step), out)
+        lambda folder: write_renders(folder / name, thresholds, rendering.images, last_step), out
+    )
     if rendering.interrupted:
         say(f"interrupted at step {rendering.steps} of {thresholds[-1]}; wrote the images so far.")
         return INTERRUPTED
@@ -63,9 +75,11 @@ def run(args) -> int:
     # every image the optimizer tried; the images are then the start, not what the unit likes.
     zero = [i for i, v in enumerate(rendering.values) if v == 0]
     if zero:
-        say(f"the objective is exactly 0 for image{'s' if len(zero) > 1 else ''} {zero} after "
+        say(
+            f"the objective is exactly 0 for image{'s' if len(zero) > 1 else ''} {zero} after "
             f"{rendering.steps} steps: the unit is off for every image tried (a dead unit?). Try "
-            "another --seed or another channel.")
+            "another --seed or another channel."
+        )
     return OK if in_out else WRITE_FAILED
 
 
@@ -73,20 +87,23 @@ def non_finite_message(err, outcome: str, fewer_steps: str, during: str = "") ->
     """What a `NonFiniteObjectiveError` means on the command line: the step, `outcome` (what was
     kept) and the fixes, `fewer_steps` first unless no step stayed finite."""
     fixes = f"{fewer_steps}, or add" if err.steps else "Add"
-    return (f"{during}the objective or its gradient became NaN or infinite at step "
-            f"{err.steps + 1}; {outcome}. {fixes} a penalty to the objective in Python "
-            "(e.g. - 1e-3 * objectives.L2()).")
+    return (
+        f"{during}the objective or its gradient became NaN or infinite at step "
+        f"{err.steps + 1}; {outcome}. {fixes} a penalty to the objective in Python "
+        "(e.g. - 1e-3 * objectives.L2())."
+    )
 
 
-def write_renders(prefix: Path, thresholds: tuple[int, ...], images: list,
-                  last_step: int | None) -> list[Path]:
+def write_renders(
+    prefix: Path, thresholds: tuple[int, ...], images: list, last_step: int | None
+) -> list[Path]:
     """Writes (and prints) `prefix`_STEP_I.png for image I of each batch in `images`: one batch
     per threshold reached, then, when the run stopped early, the batch after `last_step` steps."""
     from samplevis import io
 
-    steps = list(thresholds[:len(images)])
+    steps = list(thresholds[: len(images)])
     if last_step is not None:
-        steps[len(images) - 1:] = [last_step]
+        steps[len(images) - 1 :] = [last_step]
     paths = []
     for step, batch in zip(steps, images):
         for i, image in enumerate(batch):

@@ -1,5 +1,6 @@
 """`samplevis sample`: draw images with HMC and write them, the starts, a GIF, the std map and
 diagnostics.json (`run_report`), replacing what an earlier run left in the folder."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -40,8 +41,11 @@ def run(args) -> int:
     obj = objective(args.objective)
     out = out_folder(args.out)
     log_dir = log_folder(args.log_dir)
-    given = {dest[len(HMC_OPTS):]: value for dest, value in vars(args).items()
-             if dest.startswith(HMC_OPTS) and value is not None}
+    given = {
+        dest[len(HMC_OPTS) :]: value
+        for dest, value in vars(args).items()
+        if dest.startswith(HMC_OPTS) and value is not None
+    }
     # a bad option fails before the model loads, and before --init reads its files
     options.resolve_options({k: v for k, v in given.items() if k != "init"})
     num_chains = given["num_chains"]
@@ -51,12 +55,23 @@ def run(args) -> int:
     try:
         with resize_said_once(model, args.size):
             result = samplevis.render(
-                model, obj, hmc_opts=given, seed=args.seed, progress=not args.quiet,
-                param_f=lambda: param.image(args.size, batch=num_chains), log_dir=log_dir)
+                model,
+                obj,
+                hmc_opts=given,
+                seed=args.seed,
+                progress=not args.quiet,
+                param_f=lambda: param.image(args.size, batch=num_chains),
+                log_dir=log_dir,
+            )
     except samplevis.NonFiniteObjectiveError as err:
-        say(non_finite_message(err, "no samples were drawn",
-                               f"Lower --optimize-steps to {err.steps} or less",
-                               during="while optimizing the chains' starts, "))
+        say(
+            non_finite_message(
+                err,
+                "no samples were drawn",
+                f"Lower --optimize-steps to {err.steps} or less",
+                during="while optimizing the chains' starts, ",
+            )
+        )
         return USAGE
     report = run_report(obj, result, init_files=vars(args)[f"{HMC_OPTS}init"])
     paths, in_out = written(lambda folder: write_sample(folder, result, report), out)
@@ -67,8 +82,11 @@ def run(args) -> int:
     for line in report["summary"]:
         print(line, file=sys.stderr)
     if result.interrupted:
-        kept = ("the samples drawn so far" if len(result.images)
-                else "the chains' starts; no samples had been drawn")
+        kept = (
+            "the samples drawn so far"
+            if len(result.images)
+            else "the chains' starts; no samples had been drawn"
+        )
         say(f"interrupted; wrote {kept}.")
         return INTERRUPTED
     return OK if in_out else WRITE_FAILED
@@ -84,9 +102,11 @@ def _init(values: list[str], size: int, num_chains: int):
     if len(values) == 1 and values[0] in INIT_KINDS:
         return values[0]
     if len(values) not in (1, num_chains):
-        raise UsageError(f"--init takes {' or '.join(INIT_KINDS)}, one image file that every "
-                         f"chain starts from, or one per chain (--num-chains {num_chains}); got "
-                         f"{len(values)} files.")
+        raise UsageError(
+            f"--init takes {' or '.join(INIT_KINDS)}, one image file that every "
+            f"chain starts from, or one per chain (--num-chains {num_chains}); got "
+            f"{len(values)} files."
+        )
     try:
         images = io.load_images(values, size)
     except (FileNotFoundError, ValueError) as err:
@@ -116,13 +136,16 @@ def write_sample(folder: Path, result, report: dict) -> list[Path]:
         say("no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib).")
     paths.append(io.write_json(folder / "diagnostics.json", report))
     kept = {Path(p).name for p in paths}
-    stale = sorted(p for p in folder.iterdir()
-                   if SAMPLE_FILES.fullmatch(p.name) and p.name not in kept)
+    stale = sorted(
+        p for p in folder.iterdir() if SAMPLE_FILES.fullmatch(p.name) and p.name not in kept
+    )
     for path in stale:
         path.unlink()
     if stale:
-        say(f"removed {len(stale)} files an earlier run had written to {str(folder)!r} (e.g. "
-            f"{stale[0].name}).")
+        say(
+            f"removed {len(stale)} files an earlier run had written to {str(folder)!r} (e.g. "
+            f"{stale[0].name})."
+        )
     return paths
 
 
@@ -166,11 +189,18 @@ def summary(result) -> list[str]:
     log-masses and the diagnostics' line; none before the first sampling block."""
     if result.diagnostics is None:
         return []
-    lines = [temperature_line(result), result.facets, "seconds: " + ", ".join(
-        f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items())]
+    lines = [
+        temperature_line(result),
+        result.facets,
+        "seconds: "
+        + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
+    ]
     if math.isfinite(result.activation_ratio):  # NaN without samples, or at a* = 0
-        gain = (f" and {result.gain_ratio:.2f} of their gain over prior images"
-                if math.isfinite(result.gain_ratio) else "")
+        gain = (
+            f" and {result.gain_ratio:.2f} of their gain over prior images"
+            if math.isfinite(result.gain_ratio)
+            else ""
+        )
         lines.append(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}")
     return lines + [result.diagnostics.summary()]
 
@@ -178,14 +208,19 @@ def summary(result) -> list[str]:
 def temperature_line(result) -> str:
     """How T was set: the equipartition rule over the coefficients that moved, the share it
     predicts, and what the check measured."""
-    moved = (f"the {result.num_moving} coefficients below {result.cutoff:g} cycles/px"
-             if result.cutoff is not None else f"all {result.num_moving} coefficients")
+    moved = (
+        f"the {result.num_moving} coefficients below {result.cutoff:g} cycles/px"
+        if result.cutoff is not None
+        else f"all {result.num_moving} coefficients"
+    )
     if not len(result.temperature_shares):
         return f"T = {result.temperature:.3g}, moving {moved}"
     target = result.options.target_ratio
     predicted = 1 - (1 - target) * result.temperature / result.rule_temperature
     shares = ", ".join(f"{s:.2f}" for s in result.temperature_shares)
-    return (f"T = {result.temperature:.3g}: equipartition over {moved} gave "
-            f"{result.rule_temperature:.3g} for a share of {target:.2f} of the gain; the check "
-            f"measured {shares} per stage, and at the final T equipartition predicts "
-            f"{predicted:.2f}")
+    return (
+        f"T = {result.temperature:.3g}: equipartition over {moved} gave "
+        f"{result.rule_temperature:.3g} for a share of {target:.2f} of the gain; the check "
+        f"measured {shares} per stage, and at the final T equipartition predicts "
+        f"{predicted:.2f}"
+    )

@@ -1,6 +1,7 @@
 """What every command shares with the shell: exit statuses, UsageError, printing to a reader
 that may stop early (`| head`), the --out folder and writes that fall back to a temporary folder,
 and the library's errors and warnings said in the command's flags."""
+
 from __future__ import annotations
 
 import contextlib
@@ -60,8 +61,9 @@ def out_folder(spec: str) -> Path:
         where = "is a file" if existing == out else f"lies under the file {str(existing)!r}"
         raise UsageError(f"--out {spec!r} {where}; give a folder (it is created if missing).")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write in {str(existing)!r} for --out {spec!r}; "
-                         "give another folder.")
+        raise UsageError(
+            f"cannot write in {str(existing)!r} for --out {spec!r}; give another folder."
+        )
     return out
 
 
@@ -72,8 +74,10 @@ def written(write: Callable[[Path], list[Path]], out: Path) -> tuple[list[Path],
         return write(out), True
     except OSError as err:
         rescue = Path(tempfile.mkdtemp(prefix="samplevis-"))
-        say(f"could not write to {str(out)!r} ({err.strerror or err}); writing to "
-            f"{str(rescue)!r} instead.")
+        say(
+            f"could not write to {str(out)!r} ({err.strerror or err}); writing to "
+            f"{str(rescue)!r} instead."
+        )
         return write(rescue), False
 
 
@@ -101,9 +105,12 @@ def objective(spec: str):
 def say_resize(warning) -> None:
     """A `models.ResizeWarning` in the command's terms: the --size that fits the network."""
     height, width = warning.input_size
-    fix = (f"Render at that size: --size {height}." if height == width else
-           f"The command line renders square images; for {height}x{width} use the Python API: "
-           f"param.image({width}, {height}).")
+    fix = (
+        f"Render at that size: --size {height}."
+        if height == width
+        else f"The command line renders square images; for {height}x{width} use the Python API: "
+        f"param.image({width}, {height})."
+    )
     say(f"{warning.problem} {fix}")
 
 
@@ -141,12 +148,14 @@ def warnings_said(spell: Spelling) -> Iterator[None]:
                 say_resize(message)
             elif isinstance(message, OptionMessage):
                 say(message.spelt(spell))
-            elif (issubclass(warning.category, UserWarning)
-                  and warning.filename.startswith(PACKAGE_FOLDER)):
+            elif issubclass(warning.category, UserWarning) and warning.filename.startswith(
+                PACKAGE_FOLDER
+            ):
                 say(str(message))
             else:
-                warnings.showwarning(message, warning.category, warning.filename,
-                                     warning.lineno, line=warning.line)
+                warnings.showwarning(
+                    message, warning.category, warning.filename, warning.lineno, line=warning.line
+                )
 
 
 def explained(err: Exception, spec: str | None, spell: Spelling) -> tuple[int, str]:

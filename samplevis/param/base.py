@@ -23,17 +23,16 @@ Shape = tuple  # tuple[int, ...]
 def check_positive_int(name: str, value: object) -> int:
     """Return ``value`` as int, or raise naming the argument and the fix."""
     if not is_int(value) or value < 1:
-        raise ValueError(
-            f"{name} must be a positive int, got {value!r}; pass an int >= 1."
-        )
+        raise ValueError(f"{name} must be a positive int, got {value!r}; pass an int >= 1.")
     return int(value)
 
 
 def check_sd(sd: object) -> None:
     """Raise unless `sd`, the std of a random initial state, is a finite number >= 0."""
     if not is_number(sd) or sd < 0:
-        raise ValueError(f"sd is the std of the initial state, a number >= 0 (0 starts from "
-                         f"grey); got {sd!r}.")
+        raise ValueError(
+            f"sd is the std of the initial state, a number >= 0 (0 starts from grey); got {sd!r}."
+        )
 
 
 def split_seed(seed: object, n: int) -> list:
@@ -126,11 +125,16 @@ class ImageParam(_Stateful):
 
 def as_image_param(param_f) -> ImageParam:
     """A parameterization given as itself or as a function returning one (Lucid's `param_f`)."""
-    image_param = param_f() if callable(param_f) and not isinstance(param_f, ImageParam) else param_f
+    image_param = (
+        param_f() if callable(param_f) and not isinstance(param_f, ImageParam) else param_f
+    )
     if not isinstance(image_param, ImageParam):
-        hint = (" A tensor parameterization gives no images until coloured: wrap it as "
-                "param.rgb(tensor, decorrelate=True)." if isinstance(image_param, TensorParam)
-                else "")
+        hint = (
+            " A tensor parameterization gives no images until coloured: wrap it as "
+            "param.rgb(tensor, decorrelate=True)."
+            if isinstance(image_param, TensorParam)
+            else ""
+        )
         raise TypeError(
             "param_f must be a function returning a samplevis.param parameterization (or the "
             "parameterization itself), e.g. lambda: param.image(128); got "

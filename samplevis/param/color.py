@@ -12,9 +12,8 @@ from samplevis.param.base import ImageParam, State, TensorParam
 # Square root of the ImageNet colour correlation matrix, from Lucid
 # (lucid.optvis.param.color.color_correlation_svd_sqrt).
 COLOR_CORRELATION_SVD_SQRT = np.asarray(
-    [[0.26, 0.09, 0.02],
-     [0.27, 0.00, -0.05],
-     [0.27, -0.09, 0.03]], dtype=np.float32)
+    [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32
+)
 # Lucid normalizes the matrix by its largest column norm (same source).
 MAX_NORM_SVD_SQRT = float(np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)))
 COLOR_CORRELATION_NORMALIZED = COLOR_CORRELATION_SVD_SQRT / MAX_NORM_SVD_SQRT

@@ -126,7 +126,10 @@ def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTTe
     """
     batch, height, width, channels = _unpack_shape(shape)
     return FFTTensor(
-        batch, height, width, channels,
+        batch,
+        height,
+        width,
+        channels,
         sd=DEFAULT_SD if sd is None else sd,
         decay_power=decay_power,
     )

@@ -89,8 +89,15 @@ def from_image(
     """
     images01 = _check_images(images01)
     batch, height, width, _ = images01.shape
-    base = image(width, height, batch=batch, decorrelate=decorrelate, fft=fft,
-                 sigmoid=sigmoid, decay_power=decay_power)
+    base = image(
+        width,
+        height,
+        batch=batch,
+        decorrelate=decorrelate,
+        fft=fft,
+        sigmoid=sigmoid,
+        decay_power=decay_power,
+    )
     return initialized(base, images01)
 
 

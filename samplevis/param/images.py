@@ -43,12 +43,16 @@ def image(
     batch = 1 if batch is None else check_positive_int("batch", batch)
     fft = check_bool("fft", fft)
     if check_bool("alpha", alpha):
-        raise ValueError("alpha=True is not supported: the images are RGB without an alpha "
-                         "channel; leave alpha=False.")
+        raise ValueError(
+            "alpha=True is not supported: the images are RGB without an alpha "
+            "channel; leave alpha=False."
+        )
     if channels is not None:
         if channels != 3:
-            raise ValueError(f"channels must be None or 3, got {channels!r}: the images are RGB; "
-                             "map other channel counts to RGB in your own objective or model.")
+            raise ValueError(
+                f"channels must be None or 3, got {channels!r}: the images are RGB; "
+                "map other channel counts to RGB in your own objective or model."
+            )
         decorrelate = False  # Lucid's channels= path is a plain sigmoid per channel
     shape = (batch, h, w, 3)
     tensor = fft_image(shape, sd=sd, decay_power=decay_power) if fft else pixel_image(shape, sd=sd)

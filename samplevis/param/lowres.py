@@ -82,5 +82,13 @@ def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None)
         offset = (height // low_height // 2, width // low_width // 2)
     elif is_int(offset):
         offset = (offset, offset)
-    return LowresTensor(batch, height, width, channels, low_height, low_width, tuple(offset),
-                        DEFAULT_SD if sd is None else sd)
+    return LowresTensor(
+        batch,
+        height,
+        width,
+        channels,
+        low_height,
+        low_width,
+        tuple(offset),
+        DEFAULT_SD if sd is None else sd,
+    )

@@ -67,8 +67,9 @@ class LaplacianPyramid(TensorParam):
 def laplacian_pyramid(shape, n_levels: int = 4, sd: float | None = None) -> LaplacianPyramid:
     """Lucid's ``laplacian_pyramid_image`` of ``shape`` [B, H, W, C] with ``n_levels`` levels."""
     batch, height, width, channels = _unpack_shape(shape)
-    return LaplacianPyramid(batch, height, width, channels, n_levels,
-                            DEFAULT_SD if sd is None else sd)
+    return LaplacianPyramid(
+        batch, height, width, channels, n_levels, DEFAULT_SD if sd is None else sd
+    )
 
 
 def laplacian_pyramid_image(shape, n_levels: int = 4, sd: float | None = None) -> LaplacianPyramid:

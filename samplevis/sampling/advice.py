@@ -20,31 +20,50 @@ def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> l
     if diagnostics is None:
         return []
     messages = []
-    smaller_step = ("Give a smaller {hmc_opts.step_size}: with {hmc_opts.adapt_step_size=False} "
-                    "every chain keeps it.")
+    smaller_step = (
+        "Give a smaller {hmc_opts.step_size}: with {hmc_opts.adapt_step_size=False} "
+        "every chain keeps it."
+    )
     if diagnostics.stuck_chains:
-        fix = ("More burn-in ({hmc_opts.num_burnin_steps}) gives their step size longer to adapt."
-               if adapts_step_size else smaller_step)
-        messages.append(OptionWarning(
-            "hmc_opts.step_size", "chains {chains} accepted no step while sampling, so their "
-            "samples are all the same image. " + fix, chains=list(diagnostics.stuck_chains)))
+        fix = (
+            "More burn-in ({hmc_opts.num_burnin_steps}) gives their step size longer to adapt."
+            if adapts_step_size
+            else smaller_step
+        )
+        messages.append(
+            OptionWarning(
+                "hmc_opts.step_size",
+                "chains {chains} accepted no step while sampling, so their "
+                "samples are all the same image. " + fix,
+                chains=list(diagnostics.stuck_chains),
+            )
+        )
     if diagnostics.divergence_rate > MAX_DIVERGENCE_RATE:
-        messages.append(OptionWarning(
-            "hmc_opts.step_size", "{diverged} of {steps} sampling steps diverged (energy error > "
-            "1000): the leapfrog step was too large for the target, and those trajectories were "
-            "rejected." + ("" if adapts_step_size else f" {smaller_step}"),
-            diverged=sum(diagnostics.divergences),
-            steps=diagnostics.num_steps * len(diagnostics.divergences)))
+        messages.append(
+            OptionWarning(
+                "hmc_opts.step_size",
+                "{diverged} of {steps} sampling steps diverged (energy error > "
+                "1000): the leapfrog step was too large for the target, and those trajectories were "
+                "rejected." + ("" if adapts_step_size else f" {smaller_step}"),
+                diverged=sum(diagnostics.divergences),
+                steps=diagnostics.num_steps * len(diagnostics.divergences),
+            )
+        )
     if diagnostics.unsettled_chains:
         # Doubling a default run does not settle a real network's chains (on block3a of the
         # built-in model the activation levelled off after 3,000-4,000 steps), so the advice
         # gives the scale rather than promising that more steps fix it.
-        messages.append(OptionWarning(
-            "hmc_opts.num_results", "chains {chains} were still drifting (split R-hat > {limit}): "
-            "their activation changes over more steps than the run kept. Longer runs "
-            "({hmc_opts.num_burnin_steps}, {hmc_opts.num_results}) drift less; on a real network "
-            "that can take thousands of HMC steps.",
-            chains=list(diagnostics.unsettled_chains), limit=f"{diagnostics.rhat_limit:.2f}"))
+        messages.append(
+            OptionWarning(
+                "hmc_opts.num_results",
+                "chains {chains} were still drifting (split R-hat > {limit}): "
+                "their activation changes over more steps than the run kept. Longer runs "
+                "({hmc_opts.num_burnin_steps}, {hmc_opts.num_results}) drift less; on a real network "
+                "that can take thousands of HMC steps.",
+                chains=list(diagnostics.unsettled_chains),
+                limit=f"{diagnostics.rhat_limit:.2f}",
+            )
+        )
     return messages
 
 
@@ -59,10 +78,15 @@ def lost_gain_warning(result: SampleResult) -> OptionWarning | None:
     tuned = result.options.temperature_steps
     fix = f"Tune T{' for longer' if tuned else ''} ({{hmc_opts.temperature_steps}})"
     return OptionWarning(
-        "hmc_opts.temperature_steps", "the samples keep {kept:.2f} of the starts' gain over prior "
+        "hmc_opts.temperature_steps",
+        "the samples keep {kept:.2f} of the starts' gain over prior "
         "images, against {hmc_opts.target_ratio=target}: the chains fell further than the "
         "temperature T = {temperature:.3g} aimed at. " + fix + ", or give a lower "
-        "{hmc_opts.temperature}.", kept=kept, target=target, temperature=result.temperature)
+        "{hmc_opts.temperature}.",
+        kept=kept,
+        target=target,
+        temperature=result.temperature,
+    )
 
 
 def dead_starts_warning(starts: Starts, objective: Any) -> OptionWarning | None:
@@ -70,11 +94,18 @@ def dead_starts_warning(starts: Starts, objective: Any) -> OptionWarning | None:
     if not np.any(starts.dead):
         return None
     # batch=i gives only image i an objective, and in render every chain is an image
-    cause = ("the objective picks images with batch=, which leaves these chains without one: "
-             "drop batch= or give every chain a term" if "batch=" in objective.name
-             else "a dead unit?")
+    cause = (
+        "the objective picks images with batch=, which leaves these chains without one: "
+        "drop batch= or give every chain a term"
+        if "batch=" in objective.name
+        else "a dead unit?"
+    )
     return OptionWarning(
-        "seed", "chains {chains} start with objective <= 0 and no gradient after optimization "
+        "seed",
+        "chains {chains} start with objective <= 0 and no gradient after optimization "
         "and {reseeds} re-seeded tries ({cause}); they sample near the prior. Try another seed "
         "({seed=1}, say), or start from images the unit responds to ({hmc_opts.init}).",
-        chains=np.flatnonzero(starts.dead).tolist(), reseeds=RESEEDS, cause=cause)
+        chains=np.flatnonzero(starts.dead).tolist(),
+        reseeds=RESEEDS,
+        cause=cause,
+    )

@@ -59,9 +59,12 @@ def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
     if isinstance(init, np.ndarray):
         if given_chains is not None and given_chains != init.shape[0]:
             raise OptionError(
-                "hmc_opts.num_chains", "{hmc_opts.init} holds {images} images but "
+                "hmc_opts.num_chains",
+                "{hmc_opts.init} holds {images} images but "
                 "{hmc_opts.num_chains} is {chains}; give one image per chain.",
-                images=init.shape[0], chains=given_chains)
+                images=init.shape[0],
+                chains=given_chains,
+            )
         given_chains = init.shape[0]
     if param_f is None:
         chains = given_chains or DEFAULT_NUM_CHAINS
@@ -71,9 +74,12 @@ def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
     image_param = param_lib.as_image_param(param_f)
     if given_chains is not None and image_param.batch != given_chains:
         raise OptionError(
-            "hmc_opts.num_chains", "the parameterization has batch {batch} but {chains} chains "
+            "hmc_opts.num_chains",
+            "the parameterization has batch {batch} but {chains} chains "
             "were asked for; build it with batch={chains} (one image per chain).",
-            batch=image_param.batch, chains=given_chains)
+            batch=image_param.batch,
+            chains=given_chains,
+        )
     return image_param
 
 
@@ -109,10 +115,12 @@ def _images(image_param, samples: tuple[np.ndarray, ...]) -> np.ndarray:
     if samples[0].shape[0] == 0:
         shape = (0, image_param.batch, image_param.height, image_param.width, 3)
         return np.zeros(shape, np.float32)
-    return np.stack([
-        image_param.to_image(tuple(tf.constant(s[i]) for s in samples)).numpy()
-        for i in range(samples[0].shape[0])
-    ])
+    return np.stack(
+        [
+            image_param.to_image(tuple(tf.constant(s[i]) for s in samples)).numpy()
+            for i in range(samples[0].shape[0])
+        ]
+    )
 
 
 def _log(result: SampleResult, folder: Path) -> None:
@@ -120,10 +128,12 @@ def _log(result: SampleResult, folder: Path) -> None:
     try:
         save_tensorboard(result, folder)
     except (OSError, tf.errors.OpError) as err:
-        warnings.warn(f"could not write the TensorBoard log to {str(folder)!r} ({err}); the "
-                      "result is returned whole. Write the log elsewhere with "
-                      "samplevis.sampling.summaries.save_tensorboard(result, DIR).",
-                      stacklevel=4)
+        warnings.warn(
+            f"could not write the TensorBoard log to {str(folder)!r} ({err}); the "
+            "result is returned whole. Write the log elsewhere with "
+            "samplevis.sampling.summaries.save_tensorboard(result, DIR).",
+            stacklevel=4,
+        )
 
 
 def _frozen(array: Any) -> np.ndarray:
@@ -206,15 +216,22 @@ def render(
     opts = resolve_options(hmc_opts)
     progress = check_bool("progress", progress)
     if on_block is not None and not callable(on_block):
-        raise TypeError(f"on_block must be a function of the block index; got "
-                        f"{type(on_block).__name__}.")
+        raise TypeError(
+            f"on_block must be a function of the block index; got {type(on_block).__name__}."
+        )
     folder = log_folder(log_dir)
     model = as_model(model)
     objective = objectives_lib.image_objective(objective)
     model.check_layers(objective.layers)
     image_param = _image_param(param_f, opts)
-    memory.check_fits(model, sorted(objective.layers), image_param.height, image_param.width,
-                      image_param.batch, batch_option="hmc_opts.num_chains")
+    memory.check_fits(
+        model,
+        sorted(objective.layers),
+        image_param.height,
+        image_param.width,
+        image_param.batch,
+        batch_option="hmc_opts.num_chains",
+    )
     if opts.cutoff is not None:
         moving_mask(image_param, opts.cutoff)  # a parameterization without a spectrum fails here
     resized = model.resize_warning(image_param.height, image_param.width)
@@ -225,9 +242,16 @@ def render(
 
     transforms = transform_lib.default_transforms() if opts.num_transforms else ()
     # T and lam are set once the starts are known.
-    energy = make_energy(model, objective, image_param, temperature=1.0, prior_weight=1.0,
-                         transforms=transforms, num_transforms=max(1, opts.num_transforms),
-                         seed=fold_in(base, 1))
+    energy = make_energy(
+        model,
+        objective,
+        image_param,
+        temperature=1.0,
+        prior_weight=1.0,
+        transforms=transforms,
+        num_transforms=max(1, opts.num_transforms),
+        seed=fold_in(base, 1),
+    )
     starts: Starts | None = None
     temperature: temperature_lib.Temperature | None = None
     log_masses = np.full([image_param.batch], np.nan)
@@ -236,8 +260,9 @@ def render(
     clock = _Clock()
 
     def build_kernel(target: Energy, num_burnin_steps: int) -> Any:
-        adaptation = (kernels.default_adaptation_steps(num_burnin_steps)
-                      if opts.adapt_step_size else None)
+        adaptation = (
+            kernels.default_adaptation_steps(num_burnin_steps) if opts.adapt_step_size else None
+        )
         state = list(target.image_param.init(None))
         momentum = None
         if opts.mass == "fisher":
@@ -247,21 +272,38 @@ def render(
         if temperature is not None and temperature.run is not None:
             step_size = temperature.run.burnin_trace["step_size"][-1]  # the check adapted it
         return kernels.make_kernel(
-            target, opts.kernel, kernels.per_chain_step_size(step_size, state),
-            num_leapfrog_steps=opts.num_leapfrog_steps, num_adaptation_steps=adaptation,
-            target_accept_prob=opts.target_accept_prob, max_tree_depth=opts.max_tree_depth,
-            momentum_distribution=momentum)
+            target,
+            opts.kernel,
+            kernels.per_chain_step_size(step_size, state),
+            num_leapfrog_steps=opts.num_leapfrog_steps,
+            num_adaptation_steps=adaptation,
+            target_accept_prob=opts.target_accept_prob,
+            max_tree_depth=opts.max_tree_depth,
+            momentum_distribution=momentum,
+        )
 
     def result(stopped: bool) -> SampleResult:
-        return _result(image_param, chain_param, opts, base, starts, temperature, log_masses, run,
-                       stopped, folder, clock.seconds())
+        return _result(
+            image_param,
+            chain_param,
+            opts,
+            base,
+            starts,
+            temperature,
+            log_masses,
+            run,
+            stopped,
+            folder,
+            clock.seconds(),
+        )
 
     # The starts take minutes to optimize: a Ctrl-C from here on, also between the loops that
     # handle it themselves (measuring the prior, the mass, compiling), still returns them.
     try:
         clock.start("starts")
-        starts = find_starts(model, objective, image_param, opts, energy, fold_in(base, 0),
-                             progress, folder)
+        starts = find_starts(
+            model, objective, image_param, opts, energy, fold_in(base, 0), progress, folder
+        )
         if starts.interrupted:
             return result(True)
         dead = advice.dead_starts_warning(starts, objective)
@@ -271,19 +313,25 @@ def render(
         energy = dataclasses.replace(energy, image_param=chain_param)
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(
-            energy, image_param, starts, opts, build_kernel, fold_in(base, 3), progress)
+            energy, image_param, starts, opts, build_kernel, fold_in(base, 3), progress
+        )
         if temperature.interrupted:
             return result(True)
-        energy = dataclasses.replace(energy, prior_weight=temperature.prior_weight,
-                                     temperature=temperature.temperature)
+        energy = dataclasses.replace(
+            energy, prior_weight=temperature.prior_weight, temperature=temperature.temperature
+        )
         clock.start("log-masses")
         log_masses = _log_masses(energy, temperature.prior_weight, fold_in(base, 6))
         if temperature.run is not None:  # burn-in goes on from where the check left the chains
             final = tuple(s.numpy() for s in temperature.run.final_state)
             energy = dataclasses.replace(energy, image_param=facet.moved(chain_param, final))
             chain_param = energy.image_param
-        plan = chain_lib.ChainPlan(opts.num_results, opts.num_burnin_steps,
-                                   opts.num_steps_between_results, opts.block_steps)
+        plan = chain_lib.ChainPlan(
+            opts.num_results,
+            opts.num_burnin_steps,
+            opts.num_steps_between_results,
+            opts.block_steps,
+        )
         phases = [block.phase for block in plan.blocks()]
 
         def each_block(index: int) -> None:
@@ -292,16 +340,25 @@ def render(
                 on_block(index)
 
         run = chain_lib.run_chains(
-            build_kernel(energy, opts.num_burnin_steps), list(chain_param.init(None)), plan,
-            seed=fold_in(base, 2), trace_fns={"activation": energy.activation_from_log_prob},
-            progress=progress, on_block=each_block)
+            build_kernel(energy, opts.num_burnin_steps),
+            list(chain_param.init(None)),
+            plan,
+            seed=fold_in(base, 2),
+            trace_fns={"activation": energy.activation_from_log_prob},
+            progress=progress,
+            on_block=each_block,
+        )
     except KeyboardInterrupt:
         return result(True)
     except tf.errors.ResourceExhaustedError as err:
         # what the finished phases made, as at Ctrl-C, on the error (a running chain's blocks
         # are lost with it)
-        error = memory.out_of_memory_error(image_param.height, image_param.width,
-                                           image_param.batch, batch_option="hmc_opts.num_chains")
+        error = memory.out_of_memory_error(
+            image_param.height,
+            image_param.width,
+            image_param.batch,
+            batch_option="hmc_opts.num_chains",
+        )
         error.result = result(True)
         raise error from err
     return result(run.interrupted)
@@ -327,11 +384,19 @@ class _Clock:
         return types.MappingProxyType({k: v for k, v in self._spent.items() if k})
 
 
-def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOptions,
-            seed: tf.Tensor, starts: Starts | None,
-            temperature: temperature_lib.Temperature | None,
-            log_masses: np.ndarray, run: chain_lib.ChainRun | None, stopped: bool,
-            folder: Path | None, seconds: Mapping[str, float]) -> SampleResult:
+def _result(
+    image_param: ImageParam,
+    chain_param: ImageParam,
+    opts: SamplingOptions,
+    seed: tf.Tensor,
+    starts: Starts | None,
+    temperature: temperature_lib.Temperature | None,
+    log_masses: np.ndarray,
+    run: chain_lib.ChainRun | None,
+    stopped: bool,
+    folder: Path | None,
+    seconds: Mapping[str, float],
+) -> SampleResult:
     """The SampleResult of the phases that finished (None: not reached), with its warnings and
     TensorBoard log."""
     c = image_param.batch
@@ -339,31 +404,43 @@ def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOpti
     check = temperature.run if temperature is not None else None
     empty = {k: np.zeros([0, c], np.float32) for k in (*chain_lib.STEP_KEYS, "activation")}
     burnin_runs = [r for r in (check, run) if r is not None]
-    burnin_trace = {k: np.concatenate([r.burnin_trace[k] for r in burnin_runs]) if burnin_runs
-                    else empty[k] for k in empty}
+    burnin_trace = {
+        k: np.concatenate([r.burnin_trace[k] for r in burnin_runs]) if burnin_runs else empty[k]
+        for k in empty
+    }
     samples = run.samples if run is not None else None
     if stopped:
         drawn = len(samples[0]) if samples is not None else 0
-        kept = (f"and the {drawn} samples per chain drawn so far" if drawn
-                else "(no samples had been drawn)")
+        kept = (
+            f"and the {drawn} samples per chain drawn so far"
+            if drawn
+            else "(no samples had been drawn)"
+        )
         what = "the chains' starts" if starts is not None else "nothing: the starts were not done"
         warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=4)
-    init_images = (image_param.to_image(starts.state).numpy() if starts is not None
-                   else np.zeros([c, image_param.height, image_param.width, 3], np.float32))
+    init_images = (
+        image_param.to_image(starts.state).numpy()
+        if starts is not None
+        else np.zeros([c, image_param.height, image_param.width, 3], np.float32)
+    )
     diagnostics = diagnose(run, "activation") if run is not None else None
     sampled = SampleResult(
-        images=_frozen(_images(chain_param, samples) if samples is not None
-                       else np.zeros([0, c, image_param.height, image_param.width, 3],
-                                     np.float32)),
+        images=_frozen(
+            _images(chain_param, samples)
+            if samples is not None
+            else np.zeros([0, c, image_param.height, image_param.width, 3], np.float32)
+        ),
         activations=_frozen(run.trace["activation"] if run is not None else empty["activation"]),
         init_images=_frozen(init_images),
-        init_activations=_frozen(starts.activations if starts is not None
-                                 else np.full([c], np.nan, np.float32)),
+        init_activations=_frozen(
+            starts.activations if starts is not None else np.full([c], np.nan, np.float32)
+        ),
         prior_activation=float(temperature.floor) if temperature is not None else nan,
         burnin_activations=_frozen(burnin_trace["activation"]),
         tuning_steps=len(check.burnin_trace["activation"]) if check is not None else 0,
-        trace=types.MappingProxyType({k: _frozen(v) for k, v in
-                                      (run.trace if run is not None else empty).items()}),
+        trace=types.MappingProxyType(
+            {k: _frozen(v) for k, v in (run.trace if run is not None else empty).items()}
+        ),
         diagnostics=diagnostics,
         temperature=float(temperature.temperature) if temperature is not None else nan,
         temperatures=_frozen(temperature.stages if temperature is not None else np.zeros([0])),
@@ -376,8 +453,9 @@ def _result(image_param: ImageParam, chain_param: ImageParam, opts: SamplingOpti
         cutoff=opts.cutoff,
         num_moving=chain_param.state_size,
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
-        temperature_shares=_frozen(temperature.shares if temperature is not None
-                                   else np.zeros([0])),
+        temperature_shares=_frozen(
+            temperature.shares if temperature is not None else np.zeros([0])
+        ),
         seconds=seconds,
     )
     if folder is not None:

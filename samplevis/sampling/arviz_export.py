@@ -28,8 +28,9 @@ def _arviz():
             warnings.filterwarnings("ignore", "\nArviZ is undergoing", FutureWarning)
             import arviz
     except ImportError:
-        raise ImportError("to_arviz needs ArviZ: pip install 'samplevis[arviz]' (or pip "
-                          "install 'arviz<1').") from None
+        raise ImportError(
+            "to_arviz needs ArviZ: pip install 'samplevis[arviz]' (or pip install 'arviz<1')."
+        ) from None
     return arviz
 
 
@@ -69,8 +70,9 @@ def to_arviz(result: SampleResult) -> arviz.InferenceData:
     }
     warmup = {}
     if result.burnin_activations.shape[0]:
-        warmup = dict(warmup_posterior={"activation": _by_chain(result.burnin_activations)},
-                      save_warmup=True)
+        warmup = dict(
+            warmup_posterior={"activation": _by_chain(result.burnin_activations)}, save_warmup=True
+        )
     return az.from_dict(
         posterior={
             "activation": _by_chain(result.activations),

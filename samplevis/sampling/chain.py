@@ -36,7 +36,12 @@ TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]
 RetargetFn = Callable[[int, Mapping[str, np.ndarray]], bool]
 
 STEP_KEYS = (
-    "is_accepted", "log_accept_ratio", "target_log_prob", "step_size", "divergent", "energy",
+    "is_accepted",
+    "log_accept_ratio",
+    "target_log_prob",
+    "step_size",
+    "divergent",
+    "energy",
 )
 COUNT_KEYS = ("steps", "accepted", "divergent", "accept_prob")
 
@@ -334,8 +339,12 @@ def _drive(
             # functions together and would call that retracing.
             with expected_retracing("_block_function.<locals>.run"):
                 states, trace, new_results = function(
-                    state, kernel_results, fold_in(seed, index), as_input(block.num_results),
-                    as_input(block.skip))
+                    state,
+                    kernel_results,
+                    fold_in(seed, index),
+                    as_input(block.num_results),
+                    as_input(block.skip),
+                )
             trace_np = {k: v.numpy() for k, v in trace.items()}
             counts = _counts(kernel_results, new_results)
             kept = [s.numpy() for s in states] if block.phase == "sample" else None
@@ -357,9 +366,7 @@ def _drive(
     finally:
         bar.close()
 
-    empty_trace = {
-        k: np.zeros([0, num_chains], np.float32) for k in (*STEP_KEYS, *trace_fns)
-    }
+    empty_trace = {k: np.zeros([0, num_chains], np.float32) for k in (*STEP_KEYS, *trace_fns)}
     empty_samples = [np.zeros([0, *s.shape], s.dtype.as_numpy_dtype) for s in state]
     samples = (
         [np.concatenate(parts, axis=0) for parts in zip(*recorder.samples)]
@@ -441,8 +448,19 @@ def run_chains(
     tally = _Tally(kernel)
     results = tally.bootstrap_results(state)
     return _drive(
-        tally, plan, as_seed(seed), state, results, 0, None,
-        dict(trace_fns or {}), progress, on_block, jit_compile, retarget, desc,
+        tally,
+        plan,
+        as_seed(seed),
+        state,
+        results,
+        0,
+        None,
+        dict(trace_fns or {}),
+        progress,
+        on_block,
+        jit_compile,
+        retarget,
+        desc,
     )
 
 
@@ -470,7 +488,15 @@ def resume_chains(
             f"got {sorted(expected - set(STEP_KEYS))}."
         )
     return _drive(
-        _Tally(kernel), run.plan, tf.constant(run.seed), list(run.final_state),
-        run.final_kernel_results, run.blocks_done, run,
-        dict(trace_fns or {}), progress, on_block, jit_compile,
+        _Tally(kernel),
+        run.plan,
+        tf.constant(run.seed),
+        list(run.final_state),
+        run.final_kernel_results,
+        run.blocks_done,
+        run,
+        dict(trace_fns or {}),
+        progress,
+        on_block,
+        jit_compile,
     )

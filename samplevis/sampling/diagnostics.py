@@ -84,8 +84,7 @@ class Diagnostics:
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
         """Chains whose split R-hat exceeds `rhat_limit`: still drifting when sampling ended."""
-        return tuple(c for c, r in enumerate(self.rhat)
-                     if math.isfinite(r) and r > self.rhat_limit)
+        return tuple(c for c, r in enumerate(self.rhat) if math.isfinite(r) and r > self.rhat_limit)
 
     @property
     def stuck_chains(self) -> tuple[int, ...]:
@@ -110,6 +109,7 @@ class Diagnostics:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values; NaN becomes None so the JSON is standard."""
+
         def clean(v):
             if isinstance(v, tuple):
                 return [clean(x) for x in v]
@@ -145,6 +145,7 @@ class Diagnostics:
     def summary(self) -> str:
         """One line: median acceptance, divergences, worst per-chain R-hat, min ESS and
         E-BFMI."""
+
         def worst(values, pick):
             finite = [v for v in values if math.isfinite(v)]
             return pick(finite) if finite else math.nan
@@ -153,8 +154,10 @@ class Diagnostics:
             burnin = [r for r in self.burnin_acceptance_rate if math.isfinite(r)]
             if not burnin:
                 return "no steps: stopped before the first burn-in step"
-            return (f"no sampling steps (stopped during burn-in); burn-in acceptance probability "
-                    f"{np.median(burnin):.2f} (median over chains)")
+            return (
+                f"no sampling steps (stopped during burn-in); burn-in acceptance probability "
+                f"{np.median(burnin):.2f} (median over chains)"
+            )
         health = (
             f"acceptance probability {np.median(self.accept_prob):.2f} (median over chains), "
             f"divergences {sum(self.divergences)}/{self.num_steps * len(self.divergences)}, "
@@ -162,8 +165,10 @@ class Diagnostics:
         if self.stuck_chains:
             health += f"chains {list(self.stuck_chains)} accepted no step, "
         if self.num_results < MIN_DRAWS_FOR_RHAT:
-            return health + (f"no R-hat or ESS: they need {MIN_DRAWS_FOR_RHAT} samples per "
-                             f"chain, this run kept {self.num_results}")
+            return health + (
+                f"no R-hat or ESS: they need {MIN_DRAWS_FOR_RHAT} samples per "
+                f"chain, this run kept {self.num_results}"
+            )
         if not any(math.isfinite(r) for r in self.rhat):  # zero variance within every chain
             return health + "no R-hat or ESS: the activation did not vary within any chain"
         energy = ""
@@ -293,9 +298,7 @@ def diagnose(run: ChainRun, scalar: str = "target_log_prob") -> Diagnostics:
     return Diagnostics(
         acceptance_rate=_rate(run.counts["accepted"], run.counts["steps"]),
         accept_prob=_rate(run.counts["accept_prob"], run.counts["steps"]),
-        burnin_acceptance_rate=_rate(
-            run.burnin_counts["accept_prob"], run.burnin_counts["steps"]
-        ),
+        burnin_acceptance_rate=_rate(run.burnin_counts["accept_prob"], run.burnin_counts["steps"]),
         step_size=tuple(float(s) for s in step),
         divergences=tuple(int(d) for d in run.counts["divergent"]),
         num_steps=int(run.counts["steps"].max(initial=0)),
@@ -308,4 +311,3 @@ def diagnose(run: ChainRun, scalar: str = "target_log_prob") -> Diagnostics:
         interrupted=run.interrupted,
         rhat_limit=rhat_limit(run.num_kept),
     )
-

@@ -145,7 +145,11 @@ def make_energy(
     composed = compose(tuple(transforms))
     seed = tf.constant([0, 0], tf.int32) if seed is None else seed
     return Energy(
-        model, objective, image_param, float(temperature), float(prior_weight),
+        model,
+        objective,
+        image_param,
+        float(temperature),
+        float(prior_weight),
         transforms=(composed,) * num_transforms,
         seeds=fixed_transform_seeds(seed, num_transforms),
     )

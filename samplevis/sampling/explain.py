@@ -30,66 +30,91 @@ def _chains(chains: Sequence[int]) -> str:
 
 def _rhat(d: Diagnostics) -> str:
     if not any(math.isfinite(r) for r in d.rhat):
-        why = (f"it needs {MIN_DRAWS_FOR_RHAT} samples per chain" if d.num_results <
-               MIN_DRAWS_FOR_RHAT else "the activation did not vary within any chain")
+        why = (
+            f"it needs {MIN_DRAWS_FOR_RHAT} samples per chain"
+            if d.num_results < MIN_DRAWS_FOR_RHAT
+            else "the activation did not vary within any chain"
+        )
         return f"No split R-hat: {why}."
     unsettled = d.unsettled_chains
-    verdict = (f"{_chains(unsettled)} had not settled: the activation was still drifting, so "
-               "those samples come from no single distribution (run longer)" if unsettled
-               else "every chain had settled")
-    return (f"Split R-hat per chain {_figures(d.rhat, 2)}: it compares the two halves of each "
-            f"chain's activation. Near 1 (below {d.rhat_limit:.2f}, which {d.num_results} "
-            f"independent draws exceed one time in {round(1 / FALSE_ALARM)}) they agree and the "
-            f"chain has settled; {verdict}.")
+    verdict = (
+        f"{_chains(unsettled)} had not settled: the activation was still drifting, so "
+        "those samples come from no single distribution (run longer)"
+        if unsettled
+        else "every chain had settled"
+    )
+    return (
+        f"Split R-hat per chain {_figures(d.rhat, 2)}: it compares the two halves of each "
+        f"chain's activation. Near 1 (below {d.rhat_limit:.2f}, which {d.num_results} "
+        f"independent draws exceed one time in {round(1 / FALSE_ALARM)}) they agree and the "
+        f"chain has settled; {verdict}."
+    )
 
 
 def _across(d: Diagnostics) -> str | None:
     if not math.isfinite(d.rhat_across_chains):
         return None
-    return (f"R-hat across chains {d.rhat_across_chains:.2f}: far above 1 when the chains sit "
-            "in different modes, which is expected here, where each chain keeps an image of "
-            "its own.")
+    return (
+        f"R-hat across chains {d.rhat_across_chains:.2f}: far above 1 when the chains sit "
+        "in different modes, which is expected here, where each chain keeps an image of "
+        "its own."
+    )
 
 
 def _ess(d: Diagnostics) -> str | None:
     if not any(math.isfinite(e) for e in d.ess):
         return None
-    return (f"Effective sample size per chain {_figures(d.ess, 1)} of {d.num_results} samples: "
-            "how many independent samples each chain's correlated ones are worth. Near "
-            f"{d.num_results} they are about independent; far below, consecutive samples "
-            "repeat each other (more steps between samples help).")
+    return (
+        f"Effective sample size per chain {_figures(d.ess, 1)} of {d.num_results} samples: "
+        "how many independent samples each chain's correlated ones are worth. Near "
+        f"{d.num_results} they are about independent; far below, consecutive samples "
+        "repeat each other (more steps between samples help)."
+    )
 
 
 def _acceptance(d: Diagnostics, target: float | None) -> str:
     stuck = d.stuck_chains
-    verdict = (f" {_chains(stuck)} took no step at all: all its samples are one image."
-               if stuck else "")
-    aim = ("The step size was fixed" if target is None
-           else f"The step size was adapted to aim at {target:g}")
-    return (f"Acceptance probability per chain {_figures(d.accept_prob, 2)}: the average chance "
-            f"that a proposed move was taken. {aim}; near 0 a chain hardly moves (its step is "
-            f"too large), near 1 its steps may be needlessly small.{verdict}")
+    verdict = (
+        f" {_chains(stuck)} took no step at all: all its samples are one image." if stuck else ""
+    )
+    aim = (
+        "The step size was fixed"
+        if target is None
+        else f"The step size was adapted to aim at {target:g}"
+    )
+    return (
+        f"Acceptance probability per chain {_figures(d.accept_prob, 2)}: the average chance "
+        f"that a proposed move was taken. {aim}; near 0 a chain hardly moves (its step is "
+        f"too large), near 1 its steps may be needlessly small.{verdict}"
+    )
 
 
 def _divergences(d: Diagnostics) -> str:
     count, total = sum(d.divergences), d.num_steps * len(d.divergences)
     if not count:
         return f"No divergent step in {total}: the leapfrog steps followed the target well."
-    verdict = ("more than 1 %, too many: give a smaller step size" if d.divergence_rate >
-               MAX_DIVERGENCE_RATE else f"at most {MAX_DIVERGENCE_RATE:.0%}, tolerable")
-    return (f"{count} of {total} sampling steps diverged: their energy error exceeded 1000, so "
-            f"the leapfrog step was too large for the target there and the move was rejected; "
-            f"{verdict}.")
+    verdict = (
+        "more than 1 %, too many: give a smaller step size"
+        if d.divergence_rate > MAX_DIVERGENCE_RATE
+        else f"at most {MAX_DIVERGENCE_RATE:.0%}, tolerable"
+    )
+    return (
+        f"{count} of {total} sampling steps diverged: their energy error exceeded 1000, so "
+        f"the leapfrog step was too large for the target there and the move was rejected; "
+        f"{verdict}."
+    )
 
 
 def _ebfmi(d: Diagnostics) -> str | None:
     if not any(math.isfinite(e) for e in d.e_bfmi):
         return None
     low = d.low_bfmi_chains
-    verdict = (f"{_chains(low)} explored slowly" if low else "every chain explored well")
-    return (f"E-BFMI per chain {_figures(d.e_bfmi, 2)}: how far the momentum drawn at each "
-            f"step moves a chain between energy levels. About 1 or more is healthy; below "
-            f"{EBFMI_LIMIT} a chain crosses the target's energy levels slowly; {verdict}.")
+    verdict = f"{_chains(low)} explored slowly" if low else "every chain explored well"
+    return (
+        f"E-BFMI per chain {_figures(d.e_bfmi, 2)}: how far the momentum drawn at each "
+        f"step moves a chain between energy levels. About 1 or more is healthy; below "
+        f"{EBFMI_LIMIT} a chain crosses the target's energy levels slowly; {verdict}."
+    )
 
 
 def explain(d: Diagnostics, target_accept_prob: float | None = 0.75) -> list[str]:
@@ -102,6 +127,12 @@ def explain(d: Diagnostics, target_accept_prob: float | None = 0.75) -> list[str
     """
     if not d.num_steps:
         return ["No sampling step ran, so nothing tells how good the samples are."]
-    lines = [_rhat(d), _across(d), _ess(d), _acceptance(d, target_accept_prob),
-             _divergences(d), _ebfmi(d)]
+    lines = [
+        _rhat(d),
+        _across(d),
+        _ess(d),
+        _acceptance(d, target_accept_prob),
+        _divergences(d),
+        _ebfmi(d),
+    ]
     return [line for line in lines if line]

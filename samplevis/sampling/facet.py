@@ -36,7 +36,8 @@ def moving_mask(image_param: ImageParam, cutoff: float) -> np.ndarray:
         raise ValueError(
             f"hmc_opts['cutoff'] moves the spectral coefficients below a frequency, so it needs a "
             f"spectral parameterization such as param.image(128); got "
-            f"{type(image_param).__name__}. Use it, or give cutoff=None to move the whole state.")
+            f"{type(image_param).__name__}. Use it, or give cutoff=None to move the whole state."
+        )
     below = rfft2d_freqs(fft.height, fft.width) < cutoff
     return np.broadcast_to(below, (2, fft.channels, *below.shape)).copy()
 
@@ -61,14 +62,18 @@ class FacetImage(ImageParam):
     def __post_init__(self) -> None:
         shape = tuple(self.base.state_shapes[0][1:])
         if len(self.base.state_shapes) != 1 or self.moving.shape != shape:
-            raise ValueError(f"moving must have the shape of one chain's state {shape}; got "
-                             f"{self.moving.shape}.")
+            raise ValueError(
+                f"moving must have the shape of one chain's state {shape}; got {self.moving.shape}."
+            )
         if self.start.shape != (self.base.batch, *shape):
-            raise ValueError(f"start must be [C, ...] = {(self.base.batch, *shape)}; got "
-                             f"{self.start.shape}.")
+            raise ValueError(
+                f"start must be [C, ...] = {(self.base.batch, *shape)}; got {self.start.shape}."
+            )
         if not self.moving.any():
-            raise ValueError("no coefficient moves: raise hmc_opts['cutoff'] (cycles per pixel; "
-                             "the lowest nonzero frequency of an N px image is 1/N).")
+            raise ValueError(
+                "no coefficient moves: raise hmc_opts['cutoff'] (cycles per pixel; "
+                "the lowest nonzero frequency of an N px image is 1/N)."
+            )
 
     @property
     def batch(self) -> int:

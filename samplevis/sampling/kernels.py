@@ -21,8 +21,10 @@ MAX_ENERGY_ERROR = 1000.0
 
 # Sampler family -> (identity-mass kernel, kernel taking a momentum distribution).
 _SAMPLERS = {
-    "hmc": (tfp.mcmc.HamiltonianMonteCarlo,
-            tfp.experimental.mcmc.PreconditionedHamiltonianMonteCarlo),
+    "hmc": (
+        tfp.mcmc.HamiltonianMonteCarlo,
+        tfp.experimental.mcmc.PreconditionedHamiltonianMonteCarlo,
+    ),
     "nuts": (tfp.mcmc.NoUTurnSampler, tfp.experimental.mcmc.PreconditionedNoUTurnSampler),
 }
 
@@ -55,9 +57,7 @@ def per_chain_step_size(
     state = [tf.convert_to_tensor(s) for s in state]
     num_chains = state[0].shape[0]
     step = tf.convert_to_tensor(step_size, dtype=state[0].dtype)
-    if step.shape.rank not in (0, 1) or (
-        step.shape.rank == 1 and step.shape[0] != num_chains
-    ):
+    if step.shape.rank not in (0, 1) or (step.shape.rank == 1 and step.shape[0] != num_chains):
         raise ValueError(
             f"step_size must be a scalar or have one value per chain (shape [{num_chains}]); "
             f"got shape {step.shape.as_list()}. Pass a float or a vector of length {num_chains}."
@@ -66,8 +66,7 @@ def per_chain_step_size(
         raise ValueError(f"step_size must be positive; got {step.numpy()}.")
     step = tf.broadcast_to(step, [num_chains])
     return [
-        tf.reshape(tf.cast(step, s.dtype), [num_chains] + [1] * (s.shape.rank - 1))
-        for s in state
+        tf.reshape(tf.cast(step, s.dtype), [num_chains] + [1] * (s.shape.rank - 1)) for s in state
     ]
 
 
@@ -110,17 +109,13 @@ def make_kernel(
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
     if int(num_leapfrog_steps) < 1:
-        raise ValueError(
-            f"num_leapfrog_steps must be >= 1; got {num_leapfrog_steps}."
-        )
+        raise ValueError(f"num_leapfrog_steps must be >= 1; got {num_leapfrog_steps}.")
     if not 0.0 < float(target_accept_prob) < 1.0:
-        raise ValueError(
-            f"target_accept_prob must lie in (0, 1); got {target_accept_prob}."
-        )
+        raise ValueError(f"target_accept_prob must lie in (0, 1); got {target_accept_prob}.")
     # The preconditioned kernels take a momentum distribution; with None they
     # would draw unit momenta, so the plain kernels serve the identity mass.
-    mass = {} if momentum_distribution is None else dict(
-        momentum_distribution=momentum_distribution
+    mass = (
+        {} if momentum_distribution is None else dict(momentum_distribution=momentum_distribution)
     )
     plain, preconditioned = _SAMPLERS["nuts" if kind == "nuts" else "hmc"]
     sampler = preconditioned if mass else plain
@@ -198,9 +193,9 @@ def _kinetic_energy(kernel_results: Any, momentum: Sequence[tf.Tensor]) -> tf.Te
     if distribution is not None:
         zero = [tf.zeros_like(p) for p in momentum]
         return distribution.log_prob(zero) - distribution.log_prob(list(momentum))
-    return 0.5 * tf.add_n([
-        tf.reduce_sum(tf.reshape(tf.square(p), [tf.shape(p)[0], -1]), axis=1) for p in momentum
-    ])
+    return 0.5 * tf.add_n(
+        [tf.reduce_sum(tf.reshape(tf.square(p), [tf.shape(p)[0], -1]), axis=1) for p in momentum]
+    )
 
 
 def step_stats(kernel_results: Any) -> StepStats:
@@ -234,9 +229,7 @@ def step_stats(kernel_results: Any) -> StepStats:
             _kinetic_energy(proposed, proposed.initial_momentum),
         )
         energy = kinetic - target_log_prob
-    step = tf.reshape(tf.cast(step, target_log_prob.dtype), [-1]) * tf.ones_like(
-        target_log_prob
-    )
+    step = tf.reshape(tf.cast(step, target_log_prob.dtype), [-1]) * tf.ones_like(target_log_prob)
     return StepStats(
         is_accepted=kr.is_accepted,
         log_accept_ratio=kr.log_accept_ratio,

@@ -63,8 +63,10 @@ def laplace_log_mass(
     seed = as_seed(seed)
     curvature = [np.zeros(s.shape, np.float64) for s in state]
     for k in range(probes):
-        signs = [tf.sign(tf.random.stateless_uniform(s.shape, fold_in(seed, 2 * k + j), -1, 1))
-                 for j, s in enumerate(state)]
+        signs = [
+            tf.sign(tf.random.stateless_uniform(s.shape, fold_in(seed, 2 * k + j), -1, 1))
+            for j, s in enumerate(state)
+        ]
         _, up = _gradient(log_prob, [s + step * v for s, v in zip(state, signs)])
         _, down = _gradient(log_prob, [s - step * v for s, v in zip(state, signs)])
         for c, v, u, d in zip(curvature, signs, up, down):
@@ -99,8 +101,13 @@ def sentence(relative_log_mass: Sequence[float]) -> str:
     if values.size == 1:
         return "one facet: the chain samples the basin of its own optimized start."
     near = int(np.sum(others > -math.log(10)))
-    close = (f"{near} other facet{'s are' if near != 1 else ' is'} within a factor of 10 of it"
-             if near else "the others are more than a factor of 10 lighter")
-    return (f"facet log-masses (nats, relative to the heaviest): {listed}. The exact density "
-            f"would put most of its mass on facet {heaviest}; {close}. The samples weigh every "
-            "facet equally: each chain shows its own facet.")
+    close = (
+        f"{near} other facet{'s are' if near != 1 else ' is'} within a factor of 10 of it"
+        if near
+        else "the others are more than a factor of 10 lighter"
+    )
+    return (
+        f"facet log-masses (nats, relative to the heaviest): {listed}. The exact density "
+        f"would put most of its mass on facet {heaviest}; {close}. The samples weigh every "
+        "facet equally: each chain shows its own facet."
+    )

@@ -83,8 +83,9 @@ def _group_mean(values: tf.Tensor, groups: np.ndarray) -> tf.Tensor:
     return tf.reshape(tf.transpose(tf.gather(means, ids)), values.shape)
 
 
-def fisher_mass(energy, state: Sequence[tf.Tensor],
-                groups: Sequence[np.ndarray]) -> tuple[tf.Tensor, ...]:
+def fisher_mass(
+    energy, state: Sequence[tf.Tensor], groups: Sequence[np.ndarray]
+) -> tuple[tf.Tensor, ...]:
     """Mass lam + group mean of (dA/dz / T)^2 per chain, one [C, ...] tensor per state part.
 
     Args:
@@ -110,9 +111,11 @@ def fisher_mass(energy, state: Sequence[tf.Tensor],
 def momentum_distribution(mass: Sequence[tf.Tensor]) -> tfp.distributions.Distribution:
     """Momenta p ~ N(0, diag(mass)) per state part, one log-density per chain [C]."""
     tfd = tfp.distributions
-    return tfd.JointDistributionSequential([
-        tfd.Independent(
-            tfd.Normal(tf.zeros_like(m), tf.sqrt(m)), reinterpreted_batch_ndims=m.shape.rank - 1
-        )
-        for m in mass
-    ])
+    return tfd.JointDistributionSequential(
+        [
+            tfd.Independent(
+                tfd.Normal(tf.zeros_like(m), tf.sqrt(m)), reinterpreted_batch_ndims=m.shape.rank - 1
+            )
+            for m in mass
+        ]
+    )

@@ -165,8 +165,9 @@ def gaussian_blur(images: np.ndarray, sigma: float) -> np.ndarray:
         padding[axis] = (radius, radius)
         padded = np.pad(out, padding, mode="reflect")
         length = out.shape[axis]
-        out = sum(w * np.take(padded, np.arange(k, k + length), axis=axis)
-                  for k, w in enumerate(taps))
+        out = sum(
+            w * np.take(padded, np.arange(k, k + length), axis=axis) for k, w in enumerate(taps)
+        )
     return out
 
 
@@ -180,12 +181,14 @@ def mean_pairwise_rms(images: np.ndarray) -> float:
     n = len(images)
     if n < 2:
         raise ValueError(f"need at least 2 images for a pairwise distance; got {n}.")
-    return float(np.mean([rms_distance(images[i], images[j])
-                          for i in range(n) for j in range(i + 1, n)]))
+    return float(
+        np.mean([rms_distance(images[i], images[j]) for i in range(n) for j in range(i + 1, n)])
+    )
 
 
-def distinct_images(images: np.ndarray, references: np.ndarray, sigma: float = 2.0,
-                    share: float = 0.25) -> list[int]:
+def distinct_images(
+    images: np.ndarray, references: np.ndarray, sigma: float = 2.0, share: float = 0.25
+) -> list[int]:
     """Indices of the visibly distinct images among `images` [N, H, W, C], counted greedily.
 
     After a Gaussian blur of `sigma` px (so pixel-scale speckle does not count), an image counts

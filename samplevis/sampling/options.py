@@ -47,71 +47,125 @@ class Option:
             object.__setattr__(self, "kind", type(self.default))
 
 
-OPTIONS: Mapping[str, Option] = types.MappingProxyType(dict(
-    num_results=Option(10, "samples kept per chain"),
-    step_size=Option(1e-3, "first leapfrog step size, in spectral-state units (adapted per chain "
-                           "during burn-in unless {hmc_opts.adapt_step_size=False})"),
-    num_leapfrog_steps=Option(8, "leapfrog steps per HMC step"),
-    num_burnin_steps=Option(100, "steps after checking the temperature, adapting the step size, "
-                                 "before the first sample"),
-    num_steps_between_results=Option(4, "HMC steps discarded between kept samples"),
-    num_chains=Option(None, "chains, each sampling the facet of its own optimized start "
-                            "({hmc_opts.num_chains=None}: the parameterization's batch, else "
-                            f"{DEFAULT_NUM_CHAINS})", int),
-    cutoff=Option(DEFAULT_CUTOFF, "cycles per pixel below which the spectral coefficients move; "
-                                  "the finer ones keep each chain's start (its facet). None (or "
-                                  "'none' on the command line) moves the whole state",
-                  _cutoff_value),
-    temperature=Option(None, "T in objective units; instead of {hmc_opts.target_ratio}", float),
-    target_ratio=Option(None, "share of the optimized starts' gain over prior images that the "
-                              "samples keep, which sets T ({hmc_opts.target_ratio=None}: "
-                              f"{DEFAULT_TARGET_RATIO} unless "
-                              "{hmc_opts.temperature} is given)", float),
-    temperature_steps=Option(None, "steps checking T against {hmc_opts.target_ratio} before "
-                                   "burn-in, in stages that rescale it "
-                                   "({hmc_opts.temperature_steps=None}: "
-                                   f"{TEMPERATURE_STEPS}, or 0 with a given "
-                                   "{hmc_opts.temperature}; 0 keeps the equipartition rule's T)",
-                             int),
-    prior_weight=Option(None, "precision of the Gaussian prior on the spectral state "
-                              "({hmc_opts.prior_weight=None}: its mean square matches the starts', "
-                              "1 for {hmc_opts.init='prior'})",
-                        float),
-    num_transforms=Option(1, "fixed random transforms the activation is averaged over (each "
-                             "adds a network pass to every leapfrog step; 0 for none)"),
-    init=Option("optimize", "where the chains start: 'optimize' (images optimized for the "
-                            "objective), 'prior' (needs {hmc_opts.temperature}) or images "
-                            "[C, H, W, 3] in [0, 1]"),
-    optimize_steps=Option(256, "render_vis steps for each chain's start"),
-    start_diversity=Option(0.0, "weight of Lucid's diversity term on the objective's layer while "
-                                "the starts are optimized together (0: independent starts)"),
-    kernel=Option("hmc", "'hmc', 'mala' (HMC with one leapfrog step) or 'nuts' (no-U-turn: it "
-                         "sets its own trajectory length, ignoring {hmc_opts.num_leapfrog_steps})"),
-    mass=Option(None, "HMC mass: 'fisher', per frequency band from the objective's gradients, "
-                      "or 'identity' ({hmc_opts.mass=None}: identity)", str),
-    adapt_step_size=Option(True, "adapt each chain's step size during burn-in (without, the "
-                                 "chains keep {hmc_opts.step_size}, which allows "
-                                 "{hmc_opts.num_burnin_steps=0} or 1)"),
-    target_accept_prob=Option(0.75, "acceptance probability the step size adapts to"),
-    max_tree_depth=Option(6, "NUTS only: at most 2**depth leapfrog steps per HMC step"),
-    block_steps=Option(10, "MCMC steps per compiled call and progress update"),
-))
+OPTIONS: Mapping[str, Option] = types.MappingProxyType(
+    dict(
+        num_results=Option(10, "samples kept per chain"),
+        step_size=Option(
+            1e-3,
+            "first leapfrog step size, in spectral-state units (adapted per chain "
+            "during burn-in unless {hmc_opts.adapt_step_size=False})",
+        ),
+        num_leapfrog_steps=Option(8, "leapfrog steps per HMC step"),
+        num_burnin_steps=Option(
+            100,
+            "steps after checking the temperature, adapting the step size, before the first sample",
+        ),
+        num_steps_between_results=Option(4, "HMC steps discarded between kept samples"),
+        num_chains=Option(
+            None,
+            "chains, each sampling the facet of its own optimized start "
+            "({hmc_opts.num_chains=None}: the parameterization's batch, else "
+            f"{DEFAULT_NUM_CHAINS})",
+            int,
+        ),
+        cutoff=Option(
+            DEFAULT_CUTOFF,
+            "cycles per pixel below which the spectral coefficients move; "
+            "the finer ones keep each chain's start (its facet). None (or "
+            "'none' on the command line) moves the whole state",
+            _cutoff_value,
+        ),
+        temperature=Option(None, "T in objective units; instead of {hmc_opts.target_ratio}", float),
+        target_ratio=Option(
+            None,
+            "share of the optimized starts' gain over prior images that the "
+            "samples keep, which sets T ({hmc_opts.target_ratio=None}: "
+            f"{DEFAULT_TARGET_RATIO} unless "
+            "{hmc_opts.temperature} is given)",
+            float,
+        ),
+        temperature_steps=Option(
+            None,
+            "steps checking T against {hmc_opts.target_ratio} before "
+            "burn-in, in stages that rescale it "
+            "({hmc_opts.temperature_steps=None}: "
+            f"{TEMPERATURE_STEPS}, or 0 with a given "
+            "{hmc_opts.temperature}; 0 keeps the equipartition rule's T)",
+            int,
+        ),
+        prior_weight=Option(
+            None,
+            "precision of the Gaussian prior on the spectral state "
+            "({hmc_opts.prior_weight=None}: its mean square matches the starts', "
+            "1 for {hmc_opts.init='prior'})",
+            float,
+        ),
+        num_transforms=Option(
+            1,
+            "fixed random transforms the activation is averaged over (each "
+            "adds a network pass to every leapfrog step; 0 for none)",
+        ),
+        init=Option(
+            "optimize",
+            "where the chains start: 'optimize' (images optimized for the "
+            "objective), 'prior' (needs {hmc_opts.temperature}) or images "
+            "[C, H, W, 3] in [0, 1]",
+        ),
+        optimize_steps=Option(256, "render_vis steps for each chain's start"),
+        start_diversity=Option(
+            0.0,
+            "weight of Lucid's diversity term on the objective's layer while "
+            "the starts are optimized together (0: independent starts)",
+        ),
+        kernel=Option(
+            "hmc",
+            "'hmc', 'mala' (HMC with one leapfrog step) or 'nuts' (no-U-turn: it "
+            "sets its own trajectory length, ignoring {hmc_opts.num_leapfrog_steps})",
+        ),
+        mass=Option(
+            None,
+            "HMC mass: 'fisher', per frequency band from the objective's gradients, "
+            "or 'identity' ({hmc_opts.mass=None}: identity)",
+            str,
+        ),
+        adapt_step_size=Option(
+            True,
+            "adapt each chain's step size during burn-in (without, the "
+            "chains keep {hmc_opts.step_size}, which allows "
+            "{hmc_opts.num_burnin_steps=0} or 1)",
+        ),
+        target_accept_prob=Option(0.75, "acceptance probability the step size adapts to"),
+        max_tree_depth=Option(6, "NUTS only: at most 2**depth leapfrog steps per HMC step"),
+        block_steps=Option(10, "MCMC steps per compiled call and progress update"),
+    )
+)
 DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
-    {name: option.default for name, option in OPTIONS.items()})
+    {name: option.default for name, option in OPTIONS.items()}
+)
 
 # Other samplers' names for options, which spelling alone would not lead to.
-ALIASES: Mapping[str, str] = types.MappingProxyType(dict(
-    num_samples="num_results", burnin="num_burnin_steps", num_burnin="num_burnin_steps",
-    thin="num_steps_between_results", thinning="num_steps_between_results", T="temperature",
-    chains="num_chains", leapfrog_steps="num_leapfrog_steps",
-))
+ALIASES: Mapping[str, str] = types.MappingProxyType(
+    dict(
+        num_samples="num_results",
+        burnin="num_burnin_steps",
+        num_burnin="num_burnin_steps",
+        thin="num_steps_between_results",
+        thinning="num_steps_between_results",
+        T="temperature",
+        chains="num_chains",
+        leapfrog_steps="num_leapfrog_steps",
+    )
+)
 
 
 def _fail(key: str, expected: str, value: Any, shown: str | None = None) -> None:
     """Raise: hmc_opts[key] must be `expected` (a template, see `checks.OptionMessage`); got
     `value` (its repr, or `shown`)."""
-    raise OptionError(f"hmc_opts.{key}", f"{{hmc_opts.{key}}} must be {expected}; got {{got}}.",
-                      got=repr(value) if shown is None else shown)
+    raise OptionError(
+        f"hmc_opts.{key}",
+        f"{{hmc_opts.{key}}} must be {expected}; got {{got}}.",
+        got=repr(value) if shown is None else shown,
+    )
 
 
 def _int(opts: dict, key: str, low: int) -> None:
@@ -173,21 +227,28 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     from samplevis.sampling import mass as mass_lib
 
     if hmc_opts is not None and not isinstance(hmc_opts, Mapping):
-        raise TypeError(f"hmc_opts must be a dict of options, e.g. dict(num_results=10); got "
-                        f"{type(hmc_opts).__name__}.")
+        raise TypeError(
+            f"hmc_opts must be a dict of options, e.g. dict(num_results=10); got "
+            f"{type(hmc_opts).__name__}."
+        )
     hmc_opts = dict(hmc_opts or {})
     unknown = sorted(set(hmc_opts) - set(DEFAULTS), key=str)
     if unknown:
-        guesses = {k: ALIASES.get(k) or next(iter(closest_names(str(k), sorted(DEFAULTS), n=1)),
-                                             None) for k in unknown}
+        guesses = {
+            k: ALIASES.get(k) or next(iter(closest_names(str(k), sorted(DEFAULTS), n=1)), None)
+            for k in unknown
+        }
         hint = ", ".join(f"{g!r} for {k!r}" for k, g in guesses.items() if g)
         hint = f". Did you mean {hint}? Allowed" if hint else "; allowed"
-        raise ValueError(
-            f"unknown hmc_opts key(s) {unknown}{hint} keys are {sorted(DEFAULTS)}."
-        )
+        raise ValueError(f"unknown hmc_opts key(s) {unknown}{hint} keys are {sorted(DEFAULTS)}.")
     opts = {**DEFAULTS, **hmc_opts}
-    for key in ("num_results", "num_leapfrog_steps", "max_tree_depth", "block_steps",
-                "optimize_steps"):
+    for key in (
+        "num_results",
+        "num_leapfrog_steps",
+        "max_tree_depth",
+        "block_steps",
+        "optimize_steps",
+    ):
         _int(opts, key, 1)
     for key in ("num_burnin_steps", "num_steps_between_results", "num_transforms"):
         _int(opts, key, 0)
@@ -196,8 +257,12 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     if opts["cutoff"] is not None:
         cutoff = opts["cutoff"]
         if not is_number(cutoff) or not cutoff > 0:
-            _fail("cutoff", "a number of cycles per pixel > 0 (1/16 moves the coefficients "
-                            "coarser than 16 px), or None for the whole state", cutoff)
+            _fail(
+                "cutoff",
+                "a number of cycles per pixel > 0 (1/16 moves the coefficients "
+                "coarser than 16 px), or None for the whole state",
+                cutoff,
+            )
         opts["cutoff"] = float(cutoff)
     diversity = opts["start_diversity"]
     if not is_number(diversity) or not diversity >= 0:
@@ -211,7 +276,9 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "hmc_opts.target_ratio",
             "give {hmc_opts.temperature} or {hmc_opts.target_ratio}, not both: the ratio sets the "
             "temperature; got {hmc_opts.temperature=temperature}, {hmc_opts.target_ratio=ratio}.",
-            temperature=opts["temperature"], ratio=opts["target_ratio"])
+            temperature=opts["temperature"],
+            ratio=opts["target_ratio"],
+        )
     if opts["temperature"] is not None:
         _positive(opts, "temperature")
         if opts["temperature_steps"]:
@@ -219,7 +286,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
                 "hmc_opts.temperature_steps",
                 "{hmc_opts.temperature_steps} tune T to {hmc_opts.target_ratio}; with a given "
                 "{hmc_opts.temperature} set it to 0 or leave it out; got {got!r}.",
-                got=opts["temperature_steps"])
+                got=opts["temperature_steps"],
+            )
         opts["temperature_steps"] = 0
     else:
         if opts["temperature_steps"] is None:
@@ -227,14 +295,20 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
         _int(opts, "temperature_steps", 0)
         ratio = DEFAULT_TARGET_RATIO if opts["target_ratio"] is None else opts["target_ratio"]
         if not is_number(ratio) or not 0 < ratio < 1:
-            _fail("target_ratio",
-                  "a number in (0, 1), the share of the gain over prior images to keep", ratio)
+            _fail(
+                "target_ratio",
+                "a number in (0, 1), the share of the gain over prior images to keep",
+                ratio,
+            )
         opts["target_ratio"] = float(ratio)
     prior = opts["prior_weight"]
     if prior is not None:
         if not is_number(prior) or not prior >= 0:
-            _fail("prior_weight", "a finite number >= 0 ({hmc_opts.prior_weight=None}: matched "
-                                  "to the starts)", prior)
+            _fail(
+                "prior_weight",
+                "a finite number >= 0 ({hmc_opts.prior_weight=None}: matched to the starts)",
+                prior,
+            )
         opts["prior_weight"] = float(prior)
     if opts["kernel"] not in kernels.KINDS:
         _fail("kernel", f"one of {kernels.KINDS}", opts["kernel"])
@@ -251,7 +325,9 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "hmc_opts.num_burnin_steps",
             "adapting the step size needs a burn-in to adapt in: {hmc_opts.num_burnin_steps} >= "
             "2; got {got}. Raise {hmc_opts.num_burnin_steps} or set "
-            "{hmc_opts.adapt_step_size=False}.", got=opts["num_burnin_steps"])
+            "{hmc_opts.adapt_step_size=False}.",
+            got=opts["num_burnin_steps"],
+        )
     nuts_adapting = opts["kernel"] == "nuts" and opts["adapt_step_size"]
     if opts["mass"] is None:
         opts["mass"] = "identity"
@@ -262,24 +338,34 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "hmc_opts.mass",
             "{hmc_opts.mass='fisher'} with {hmc_opts.kernel='nuts'} needs "
             "{hmc_opts.adapt_step_size=False} (TFP's preconditioned NUTS cannot adapt its step "
-            "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.")
+            "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
+        )
     init = opts["init"]
     if isinstance(init, str):
         if init not in INIT_KINDS:
             path_like = os.path.splitext(init)[1] or os.sep in init or os.path.exists(init)
             close = [] if path_like else closest_names(init, INIT_KINDS, n=1)
-            hint = (" Did you mean {close!r}?" if close else
-                    " For image files, load them as images first: {hmc_opts.init} = "
-                    "samplevis.io.load_images([{got!r}], size), size being the side of the "
-                    "images rendered in px (one file for every chain, or one per chain).")
-            raise OptionError("hmc_opts.init", "{hmc_opts.init} must be one of {kinds} or "
-                              "images [C, H, W, 3] in [0, 1]; got {got!r}." + hint,
-                              kinds=INIT_KINDS, got=init, close=close[0] if close else None)
+            hint = (
+                " Did you mean {close!r}?"
+                if close
+                else " For image files, load them as images first: {hmc_opts.init} = "
+                "samplevis.io.load_images([{got!r}], size), size being the side of the "
+                "images rendered in px (one file for every chain, or one per chain)."
+            )
+            raise OptionError(
+                "hmc_opts.init",
+                "{hmc_opts.init} must be one of {kinds} or "
+                "images [C, H, W, 3] in [0, 1]; got {got!r}." + hint,
+                kinds=INIT_KINDS,
+                got=init,
+                close=close[0] if close else None,
+            )
         if init == "prior" and opts["temperature"] is None:
             raise OptionError(
                 "hmc_opts.temperature",
                 "{hmc_opts.init='prior'} has no optimized activation to set the temperature "
-                "from; give {hmc_opts.temperature} (objective units).")
+                "from; give {hmc_opts.temperature} (objective units).",
+            )
     else:
         try:
             images = np.asarray(init, np.float32)
@@ -288,15 +374,23 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
                 "hmc_opts.init",
                 "{hmc_opts.init} must be 'optimize', 'prior' or images [C, H, W, 3] in [0, 1], "
                 "all of one size; the {kind} given does not form one float array. Image files: "
-                "samplevis.io.load_images(paths, size).", kind=type(init).__name__,
+                "samplevis.io.load_images(paths, size).",
+                kind=type(init).__name__,
             ) from None
         if images.ndim != 4 or images.shape[-1] != 3:
-            _fail("init", "'optimize', 'prior' or images [C, H, W, 3] in [0, 1]", None,
-                  f"an array of shape {images.shape}")
+            _fail(
+                "init",
+                "'optimize', 'prior' or images [C, H, W, 3] in [0, 1]",
+                None,
+                f"an array of shape {images.shape}",
+            )
         opts["init"] = images
-    if opts["start_diversity"] and not (isinstance(opts["init"], str)
-                                        and opts["init"] == "optimize"):
+    if opts["start_diversity"] and not (
+        isinstance(opts["init"], str) and opts["init"] == "optimize"
+    ):
         raise OptionError(
-            "hmc_opts.start_diversity", "{hmc_opts.start_diversity} weighs a term of the starts' "
-            "optimization, but {hmc_opts.init} does not optimize them; leave it at 0.")
+            "hmc_opts.start_diversity",
+            "{hmc_opts.start_diversity} weighs a term of the starts' "
+            "optimization, but {hmc_opts.init} does not optimize them; leave it at 0.",
+        )
     return SamplingOptions(**opts)

@@ -26,8 +26,9 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     try:
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("the plots need matplotlib: pip install 'samplevis[plot]' (or pip "
-                          "install matplotlib).") from None
+        raise ImportError(
+            "the plots need matplotlib: pip install 'samplevis[plot]' (or pip install matplotlib)."
+        ) from None
     if ax is not None:
         return ax
     return Figure(figsize=figsize, layout="constrained").add_subplot()
@@ -39,8 +40,11 @@ def phases(result: SampleResult) -> list[tuple[str, float, float]]:
     tuning = result.tuning_steps
     burnin = result.burnin_activations.shape[0]
     sampling = result.activations.shape[0] * _steps_per_sample(result)
-    spans = [("checking T", 0, tuning), ("burn-in", tuning, burnin),
-             ("sampling", burnin, burnin + sampling)]
+    spans = [
+        ("checking T", 0, tuning),
+        ("burn-in", tuning, burnin),
+        ("sampling", burnin, burnin + sampling),
+    ]
     return [(name, float(start), float(end)) for name, start, end in spans if end > start]
 
 
@@ -53,12 +57,15 @@ def trace_steps(result: SampleResult) -> tuple[np.ndarray, np.ndarray]:
     of burn-in, then each kept sample at the step it was drawn."""
     burnin = result.burnin_activations.shape[0]
     kept = result.activations.shape[0]
-    steps = np.concatenate([
-        np.arange(burnin + 1),
-        burnin + _steps_per_sample(result) * np.arange(1, kept + 1),
-    ]).astype(np.float64)
-    values = np.concatenate([result.init_activations[None], result.burnin_activations,
-                             result.activations]).astype(np.float64)
+    steps = np.concatenate(
+        [
+            np.arange(burnin + 1),
+            burnin + _steps_per_sample(result) * np.arange(1, kept + 1),
+        ]
+    ).astype(np.float64)
+    values = np.concatenate(
+        [result.init_activations[None], result.burnin_activations, result.activations]
+    ).astype(np.float64)
     return steps, values
 
 
@@ -69,8 +76,15 @@ def plot_trace(result: SampleResult, ax: Axes | None = None) -> Figure:
     ax = _axes(ax, (8.0, 3.5))
     for name, start, end in phases(result):
         ax.axvspan(start, end, color=PHASE_COLORS[name], zorder=0, label="_" + name)
-        ax.text((start + end) / 2, 1.0, name, transform=ax.get_xaxis_transform(),
-                ha="center", va="bottom", fontsize=9)
+        ax.text(
+            (start + end) / 2,
+            1.0,
+            name,
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
     steps, values = trace_steps(result)
     for c in range(values.shape[1]):
         ax.plot(steps, values[:, c], linewidth=1.0, label=f"chain {c}")
@@ -96,10 +110,14 @@ def plot_grid(result: SampleResult, ax: Axes | None = None) -> Figure:
     every = max(1, columns // 12)  # at most about a dozen column labels
     shown = range(0, columns, every)
     pad = 2  # samplevis.io.grid's default gap
-    ax.set_xticks([pad + j * (tile_w + pad) + tile_w / 2 for j in shown],
-                  ["start" if j == 0 else str(j) for j in shown])
-    ax.set_yticks([pad + c * (tile_h + pad) + tile_h / 2 for c in range(result.num_chains)],
-                  [f"chain {c}" for c in range(result.num_chains)])
+    ax.set_xticks(
+        [pad + j * (tile_w + pad) + tile_w / 2 for j in shown],
+        ["start" if j == 0 else str(j) for j in shown],
+    )
+    ax.set_yticks(
+        [pad + c * (tile_h + pad) + tile_h / 2 for c in range(result.num_chains)],
+        [f"chain {c}" for c in range(result.num_chains)],
+    )
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)

@@ -83,7 +83,8 @@ class SampleResult:
     rule_temperature: float
     temperature_shares: np.ndarray
     seconds: Mapping[str, float] = dataclasses.field(
-        default_factory=lambda: types.MappingProxyType({}))
+        default_factory=lambda: types.MappingProxyType({})
+    )
 
     @property
     def num_chains(self) -> int:
@@ -92,10 +93,12 @@ class SampleResult:
     def __repr__(self) -> str:
         # The arrays would print tens of thousands of numbers in a notebook cell.
         n, c, h, w = self.images.shape[:4]
-        return (f"SampleResult({n} samples x {c} chains of {h}x{w} px, T={self.temperature:.4g}, "
-                f"prior_weight={self.prior_weight:.4g}, activation_ratio="
-                f"{self.activation_ratio:.2f}, gain_ratio={self.gain_ratio:.2f}"
-                f"{', interrupted' if self.interrupted else ''})")
+        return (
+            f"SampleResult({n} samples x {c} chains of {h}x{w} px, T={self.temperature:.4g}, "
+            f"prior_weight={self.prior_weight:.4g}, activation_ratio="
+            f"{self.activation_ratio:.2f}, gain_ratio={self.gain_ratio:.2f}"
+            f"{', interrupted' if self.interrupted else ''})"
+        )
 
     @property
     def activation_ratio(self) -> float:
@@ -165,10 +168,13 @@ class SampleResult:
         they agree. Needs at least 2 samples."""
         if self.images.shape[0] < 2:
             fix = "It was interrupted." if self.interrupted else "Raise num_results."
-            raise ValueError(f"a standard deviation needs at least 2 samples per chain; this "
-                             f"run has {self.images.shape[0]}. {fix}")
-        return np.stack([metrics.pixel_std_map(self.images[:, c])
-                         for c in range(self.num_chains)]).astype(np.float32)
+            raise ValueError(
+                f"a standard deviation needs at least 2 samples per chain; this "
+                f"run has {self.images.shape[0]}. {fix}"
+            )
+        return np.stack(
+            [metrics.pixel_std_map(self.images[:, c]) for c in range(self.num_chains)]
+        ).astype(np.float32)
 
     def save_std_map(self, path) -> Path:
         """Write `std_maps()` as one grey PNG, a tile per chain, all scaled by the largest

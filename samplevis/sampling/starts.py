@@ -39,9 +39,15 @@ class Starts:
     interrupted: bool
 
 
-def _optimized(model: object, objective: object, image_param: ImageParam,
-               opts: SamplingOptions, seed: tf.Tensor, progress: bool,
-               log_dir: Path | None) -> tuple[tuple[tf.Tensor, ...], bool]:
+def _optimized(
+    model: object,
+    objective: object,
+    image_param: ImageParam,
+    opts: SamplingOptions,
+    seed: tf.Tensor,
+    progress: bool,
+    log_dir: Path | None,
+) -> tuple[tuple[tf.Tensor, ...], bool]:
     """(state parts [C, ...], interrupted) of `render_vis` from `seed`, logged to `log_dir`."""
     from samplevis import objectives
     from samplevis.models import ResizeWarning
@@ -54,8 +60,14 @@ def _optimized(model: object, objective: object, image_param: ImageParam,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
         rendering = render_vis(
-            model, target, param_f=image_param, thresholds=(opts.optimize_steps,), seed=seed,
-            progress=progress, return_state=True, log_dir=log_dir,
+            model,
+            target,
+            param_f=image_param,
+            thresholds=(opts.optimize_steps,),
+            seed=seed,
+            progress=progress,
+            return_state=True,
+            log_dir=log_dir,
         )
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
@@ -78,9 +90,16 @@ def dead(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) 
     return is_dead & (norm2.numpy() == 0)
 
 
-def find_starts(model: object, objective: object, image_param: ImageParam,
-                opts: SamplingOptions, energy: Energy, seed: tf.Tensor, progress: bool,
-                log_dir: Path | None = None) -> Starts:
+def find_starts(
+    model: object,
+    objective: object,
+    image_param: ImageParam,
+    opts: SamplingOptions,
+    energy: Energy,
+    seed: tf.Tensor,
+    progress: bool,
+    log_dir: Path | None = None,
+) -> Starts:
     """The chains' starts as `opts.init` asks: optimized (dead ones optimized again from up to
     RESEEDS other seeds, each logged to `log_dir/starts_reseedN`), drawn from the prior, or the
     given images. `energy` measures their activation."""
@@ -93,24 +112,34 @@ def find_starts(model: object, objective: object, image_param: ImageParam,
         return Starts(state, energy.activation(*state).numpy(), np.zeros(len(init), bool), False)
     if init == "prior":
         state = normal_state(image_param.state_shapes, seed, 1.0)
-        return Starts(state, energy.activation(*state).numpy(), np.zeros(image_param.batch, bool),
-                      False)
+        return Starts(
+            state, energy.activation(*state).numpy(), np.zeros(image_param.batch, bool), False
+        )
     inside = (lambda name: None) if log_dir is None else (lambda name: log_dir / name)
-    state, interrupted = _optimized(model, objective, image_param, opts, seed, progress,
-                                    inside("starts"))
+    state, interrupted = _optimized(
+        model, objective, image_param, opts, seed, progress, inside("starts")
+    )
     activations = energy.activation(*state).numpy()
     is_dead = np.zeros(len(activations), bool) if interrupted else dead(energy, state, activations)
     for attempt in range(1, RESEEDS + 1):
         if interrupted or not is_dead.any():
             break
-        fresh, interrupted = _optimized(model, objective, image_param, opts,
-                                        fold_in(seed, 100 + attempt), progress,
-                                        inside(f"starts_reseed{attempt}"))
+        fresh, interrupted = _optimized(
+            model,
+            objective,
+            image_param,
+            opts,
+            fold_in(seed, 100 + attempt),
+            progress,
+            inside(f"starts_reseed{attempt}"),
+        )
         fresh_activations = energy.activation(*fresh).numpy()
         revive = is_dead & (fresh_activations > activations)
         mask = tf.constant(revive)
-        state = tuple(tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
-                      for s, f in zip(state, fresh))
+        state = tuple(
+            tf.where(tf.reshape(mask, [-1] + [1] * (len(s.shape) - 1)), f, s)
+            for s, f in zip(state, fresh)
+        )
         activations = np.where(revive, fresh_activations, activations)
         if not interrupted:
             is_dead = dead(energy, state, activations)

@@ -34,12 +34,22 @@ def _step_curves(result: SampleResult, steps: np.ndarray) -> tuple[np.ndarray, n
     tuning T and of burn-in and at every kept sample (those the result holds: `steps` as
     `trace_steps` gives them)."""
     burnin = result.burnin_activations.shape[0]
-    parts = [(trace, at) for trace, at in ((result.burnin_trace, steps[1:burnin + 1]),
-                                           (result.trace, steps[burnin + 1:])) if trace]
+    parts = [
+        (trace, at)
+        for trace, at in (
+            (result.burnin_trace, steps[1 : burnin + 1]),
+            (result.trace, steps[burnin + 1 :]),
+        )
+        if trace
+    ]
     at = np.concatenate([at for _, at in parts] + [np.zeros([0], np.int64)])
     values = np.concatenate(
-        [np.concatenate([accept_prob(trace["log_accept_ratio"]), trace["step_size"]], axis=1)
-         for trace, _ in parts] + [np.zeros([0, 2 * result.num_chains])])
+        [
+            np.concatenate([accept_prob(trace["log_accept_ratio"]), trace["step_size"]], axis=1)
+            for trace, _ in parts
+        ]
+        + [np.zeros([0, 2 * result.num_chains])]
+    )
     return at, values
 
 
@@ -61,10 +71,10 @@ def save_tensorboard(result: SampleResult, log_dir: str | os.PathLike) -> Path:
             Curves(writer, tags).write(at, values)
         with writer.as_default():
             write_images("starts", result.init_images, 0)
-            kept_steps = steps[result.burnin_activations.shape[0] + 1:]
+            kept_steps = steps[result.burnin_activations.shape[0] + 1 :]
             for step, batch in zip(kept_steps, result.images):
                 for c in chains:
-                    write_images(f"samples/chain_{c}", batch[c:c + 1], int(step))
+                    write_images(f"samples/chain_{c}", batch[c : c + 1], int(step))
     finally:
         writer.close()
     return folder

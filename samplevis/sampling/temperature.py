@@ -163,7 +163,7 @@ def check_temperature(
         activation = np.concatenate(stage)
         stage.clear()
         # The second half of a stage has had time to answer the stage's T.
-        half = activation[activation.shape[0] // 2:]
+        half = activation[activation.shape[0] // 2 :]
         ratio = float((np.mean(half) - floor) / (init_activation - floor))
         temperatures.append(float(variable.numpy()))
         ratios.append(ratio)
@@ -171,11 +171,15 @@ def check_temperature(
         return True
 
     run = chain_lib.run_chains(
-        make_kernel(tuned), list(state),
+        make_kernel(tuned),
+        list(state),
         chain_lib.ChainPlan(num_results=0, num_burnin_steps=num_steps, block_steps=block),
         seed=seed,
         trace_fns={"activation": tuned.activation_from_log_prob},
-        progress=progress, on_block=on_block, retarget=retarget, desc="checking T",
+        progress=progress,
+        on_block=on_block,
+        retarget=retarget,
+        desc="checking T",
     )
     return Tuning(
         temperature=float(variable.numpy()),
@@ -212,9 +216,15 @@ class Temperature:
         return self.run is not None and self.run.interrupted
 
 
-def choose_temperature(energy: Energy, image_param: ImageParam, starts: Starts,
-                       opts: SamplingOptions, build_kernel: Callable[[Energy, int], Any],
-                       seed: tf.Tensor, progress: bool) -> Temperature:
+def choose_temperature(
+    energy: Energy,
+    image_param: ImageParam,
+    starts: Starts,
+    opts: SamplingOptions,
+    build_kernel: Callable[[Energy, int], Any],
+    seed: tf.Tensor,
+    progress: bool,
+) -> Temperature:
     """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
     drawn from the prior), T from the equipartition rule over the coefficients `energy` moves,
     checked for `opts.temperature_steps` steps (see sampling.temperature)."""
@@ -223,31 +233,54 @@ def choose_temperature(energy: Energy, image_param: ImageParam, starts: Starts,
         from_prior = isinstance(opts.init, str) and opts.init == "prior"
         prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
     full = dataclasses.replace(energy, image_param=image_param, prior_weight=prior_weight)
-    floor = prior_floor(full, starts.state, fold_in(seed, 1)) \
-        if prior_weight > 0 else 0.0
+    floor = prior_floor(full, starts.state, fold_in(seed, 1)) if prior_weight > 0 else 0.0
     a_star = float(np.mean(starts.activations))
     # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
     ratio_floor = floor if floor < a_star else 0.0
     if opts.temperature is not None:
-        return Temperature(prior_weight, floor, opts.temperature, opts.temperature,
-                           np.zeros([0]), np.zeros([0]), None)
+        return Temperature(
+            prior_weight,
+            floor,
+            opts.temperature,
+            opts.temperature,
+            np.zeros([0]),
+            np.zeros([0]),
+            None,
+        )
     if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
-        fix = ("Optimize longer ({hmc_opts.optimize_steps})" if opts.optimized
-               else "Start from images the unit responds to more")
-        warnings.warn(OptionWarning(
-            "hmc_opts.temperature", "images drawn from the prior reach objective {floor:.4g}, at "
-            "least as much as the starts (their mean, a* = {a_star:.4g}); "
-            "{hmc_opts.target_ratio} is taken as a share of a* itself. " + fix + ", or give "
-            "{hmc_opts.temperature}.", floor=floor, a_star=a_star), stacklevel=user_stacklevel())
-    rule = temperature_for(a_star, opts.target_ratio,
-                                           energy.image_param.state_size, ratio_floor)
+        fix = (
+            "Optimize longer ({hmc_opts.optimize_steps})"
+            if opts.optimized
+            else "Start from images the unit responds to more"
+        )
+        warnings.warn(
+            OptionWarning(
+                "hmc_opts.temperature",
+                "images drawn from the prior reach objective {floor:.4g}, at "
+                "least as much as the starts (their mean, a* = {a_star:.4g}); "
+                "{hmc_opts.target_ratio} is taken as a share of a* itself. " + fix + ", or give "
+                "{hmc_opts.temperature}.",
+                floor=floor,
+                a_star=a_star,
+            ),
+            stacklevel=user_stacklevel(),
+        )
+    rule = temperature_for(a_star, opts.target_ratio, energy.image_param.state_size, ratio_floor)
     if not opts.temperature_steps:
         return Temperature(prior_weight, floor, rule, rule, np.zeros([0]), np.zeros([0]), None)
     moving = dataclasses.replace(energy, prior_weight=prior_weight, temperature=rule)
     check = check_temperature(
-        moving, lambda e: build_kernel(e, opts.temperature_steps),
-        list(energy.image_param.init(None)), a_star, opts.target_ratio, opts.temperature_steps,
-        seed=fold_in(seed, 2), floor=ratio_floor, progress=progress,
-        block_steps=opts.block_steps)
-    return Temperature(prior_weight, floor, rule, check.temperature, check.temperatures,
-                       check.ratios, check.run)
+        moving,
+        lambda e: build_kernel(e, opts.temperature_steps),
+        list(energy.image_param.init(None)),
+        a_star,
+        opts.target_ratio,
+        opts.temperature_steps,
+        seed=fold_in(seed, 2),
+        floor=ratio_floor,
+        progress=progress,
+        block_steps=opts.block_steps,
+    )
+    return Temperature(
+        prior_weight, floor, rule, check.temperature, check.temperatures, check.ratios, check.run
+    )

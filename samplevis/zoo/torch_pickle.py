@@ -71,8 +71,13 @@ class _StorageView:
 class _LazyTensor:
     """A tensor whose storage data has not been read yet."""
 
-    def __init__(self, storage: _Storage | _StorageView, offset: int,
-                 size: tuple[int, ...], stride: tuple[int, ...]):
+    def __init__(
+        self,
+        storage: _Storage | _StorageView,
+        offset: int,
+        size: tuple[int, ...],
+        stride: tuple[int, ...],
+    ):
         self.storage = storage
         self.offset = offset
         self.size = tuple(size)
@@ -85,23 +90,28 @@ class _LazyTensor:
             storage = storage.base
         flat = storage.data
         if flat is None:
-            raise ValueError(f"storage {storage.key!r} is used by a tensor but its data was "
-                             "never written in the file; the file is malformed.")
+            raise ValueError(
+                f"storage {storage.key!r} is used by a tensor but its data was "
+                "never written in the file; the file is malformed."
+            )
         if not self.size:
             return flat[offset].copy()
         extent = offset + sum((n - 1) * s for n, s in zip(self.size, self.stride)) + 1
         if min(self.size) > 0 and extent > flat.size:
-            raise ValueError(f"tensor of size {self.size}, stride {self.stride} at offset {offset} "
-                             f"needs {extent} elements but storage {storage.key!r} has {flat.size}; "
-                             "the file is malformed.")
+            raise ValueError(
+                f"tensor of size {self.size}, stride {self.stride} at offset {offset} "
+                f"needs {extent} elements but storage {storage.key!r} has {flat.size}; "
+                "the file is malformed."
+            )
         strides = tuple(s * flat.itemsize for s in self.stride)
         view = np.lib.stride_tricks.as_strided(flat[offset:], shape=self.size, strides=strides)
         # Copy so every returned array owns contiguous native-order memory.
         return np.ascontiguousarray(view).astype(flat.dtype.newbyteorder("="), copy=False)
 
 
-def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False,
-                       backward_hooks=None, metadata=None) -> _LazyTensor:
+def _rebuild_tensor_v2(
+    storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None
+) -> _LazyTensor:
     return _LazyTensor(storage, storage_offset, size, stride)
 
 
@@ -142,13 +152,15 @@ class _StateDictUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(
                 f"refusing to load global {module}.{name}: only tensors, storages and "
                 f"OrderedDict are allowed in a state dict ({len(_ALLOWED_GLOBALS)} known "
-                "globals). Save a plain state_dict() of tensors.") from None
+                "globals). Save a plain state_dict() of tensors."
+            ) from None
 
     def persistent_load(self, pid: Any) -> _Storage | _StorageView:
         if not (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage"):
             raise pickle.UnpicklingError(
                 f"expected a persistent id ('storage', type, key, location, numel, view), "
-                f"got {pid!r}; the file is not a legacy torch state dict.")
+                f"got {pid!r}; the file is not a legacy torch state dict."
+            )
         _, storage_type, key, _location, numel, view_metadata = pid
         if not isinstance(storage_type, _StorageType):
             raise pickle.UnpicklingError(f"expected a torch storage class, got {storage_type!r}.")
@@ -164,8 +176,10 @@ class _StateDictUnpickler(pickle.Unpickler):
 def _read_exact(f: BinaryIO, n: int, what: str) -> bytes:
     data = f.read(n)
     if len(data) != n:
-        raise ValueError(f"truncated file: expected {n} bytes for {what}, got {len(data)}. "
-                         "Re-copy or re-download the file.")
+        raise ValueError(
+            f"truncated file: expected {n} bytes for {what}, got {len(data)}. "
+            "Re-copy or re-download the file."
+        )
     return data
 
 
@@ -176,8 +190,10 @@ def _load_pickle(f: BinaryIO, what: str, unpickler: _StateDictUnpickler | None =
     except (EOFError, pickle.UnpicklingError) as e:
         # The C unpickler reports a short read as UnpicklingError("pickle data was truncated").
         if isinstance(e, EOFError) or "truncated" in str(e):
-            raise ValueError(f"truncated file: it ends inside the {what} pickle. "
-                             "Re-copy or re-download the file.") from None
+            raise ValueError(
+                f"truncated file: it ends inside the {what} pickle. "
+                "Re-copy or re-download the file."
+            ) from None
         raise
 
 
@@ -212,7 +228,8 @@ def load_legacy_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
             raise ValueError(
                 f"{os.fspath(path)!r} is a zip-format torch file (torch >= 1.6); expected the "
                 "legacy format. Re-save it with torch.save(obj, path, "
-                "_use_new_zipfile_serialization=False).")
+                "_use_new_zipfile_serialization=False)."
+            )
         f.seek(0)
         return _read_legacy(f, os.fspath(path))
 
@@ -223,29 +240,36 @@ def _read_legacy(f: BinaryIO, name: str) -> dict[str, np.ndarray]:
     except (pickle.UnpicklingError, EOFError, ValueError, IndexError):
         magic = None
     if magic != MAGIC_NUMBER:
-        raise ValueError(f"{name!r} does not start with the legacy torch magic number "
-                         f"{MAGIC_NUMBER:#x}; expected a file written by torch.save.")
+        raise ValueError(
+            f"{name!r} does not start with the legacy torch magic number "
+            f"{MAGIC_NUMBER:#x}; expected a file written by torch.save."
+        )
     version = _load_pickle(f, "protocol version")
     if version != PROTOCOL_VERSION:
-        raise ValueError(f"{name!r} has torch protocol version {version!r}; expected "
-                         f"{PROTOCOL_VERSION}.")
+        raise ValueError(
+            f"{name!r} has torch protocol version {version!r}; expected {PROTOCOL_VERSION}."
+        )
     sys_info = _load_pickle(f, "system info")
     if isinstance(sys_info, dict) and not sys_info.get("little_endian", True):
-        raise ValueError(f"{name!r} was written on a big-endian machine; only little-endian "
-                         "files are supported.")
+        raise ValueError(
+            f"{name!r} was written on a big-endian machine; only little-endian files are supported."
+        )
     unpickler = _StateDictUnpickler(f)
     result = _load_pickle(f, "state-dict", unpickler)
     keys = _load_pickle(f, "storage keys")
     for key in keys:
         storage = unpickler.storages.get(key)
         if storage is None:
-            raise ValueError(f"storage key {key!r} is listed in the file but no tensor uses it; "
-                             "the file is malformed.")
+            raise ValueError(
+                f"storage key {key!r} is listed in the file but no tensor uses it; "
+                "the file is malformed."
+            )
         count = int(np.frombuffer(_read_exact(f, 8, f"the size of storage {key!r}"), "<i8")[0])
         raw = _read_exact(f, count * storage.dtype.itemsize, f"the data of storage {key!r}")
         storage.data = np.frombuffer(raw, dtype=storage.dtype)
     result = _materialize(result)
     if not isinstance(result, dict):
-        raise ValueError(f"expected a state dict (a mapping of names to tensors), "
-                         f"got {type(result).__name__}.")
+        raise ValueError(
+            f"expected a state dict (a mapping of names to tensors), got {type(result).__name__}."
+        )
     return dict(result)
