@@ -10,18 +10,19 @@ import numbers
 import os
 import string
 import sys
+import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     """A Python or numpy int. A bool is an int to Python, but never a count or an index here."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[float]:
     """A finite real number, not a bool: inf passes `> 0` and would run on to NaN images."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -83,7 +84,7 @@ def spelt(template: str, spell: Spelling, **values: Any) -> str:
     return _Spelt(spell).vformat(template, (), values)
 
 
-class OptionMessage:
+class OptionMessage(Exception):
     """An error or warning about an option, whose message names options as {placeholders} so
     that each reader sees them in their own terms: `str()` gives Python's names
     (hmc_opts['num_results']), `spelt(spell)` another's (a command line's --num-results).
@@ -152,7 +153,8 @@ def user_stacklevel() -> int:
     """The `stacklevel` for `warnings.warn`, called right here, that names the first frame outside
     samplevis: the user's line, however many of the package's functions lie in between."""
     package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame, level = sys._getframe(1), 1  # the function that warns is level 1
+    frame: types.FrameType | None = sys._getframe(1)
+    level = 1  # the function that warns is level 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1
     return level

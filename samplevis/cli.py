@@ -333,7 +333,7 @@ def _add_hmc_opts(p: argparse.ArgumentParser, options) -> None:
         added.append(action)
     spell = flag_spelling(p)
     for action in added:
-        action.help = spelt(action.help, spell)
+        action.help = spelt(action.help or "", spell)
 
 
 def flag_spelling(parser: argparse.ArgumentParser) -> Spelling:

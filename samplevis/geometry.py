@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-Size = tuple  # (H, W) in px: ints, or None for a tensor without a known spatial size
+Size = tuple | None  # (H, W) in px (ints), or None for a tensor without a known spatial size
 # The largest side tried when searching for the smallest images that fit; far beyond any network.
 LARGEST_SIDE = 1 << 16
 
@@ -103,7 +103,7 @@ def _window(layer) -> tuple[tuple, tuple, tuple, str, str] | None:
     return size, strides, dilation, layer.padding, ", ".join(words)
 
 
-def _through_window(received: Size, window: tuple) -> Size | None:
+def _through_window(received: tuple, window: tuple) -> Size:
     """Output (H, W) of a window layer, as Keras and TensorFlow define it; None for a padding
     mode this does not know."""
     size, strides, dilation, padding, _ = window
@@ -118,7 +118,7 @@ def _through_window(received: Size, window: tuple) -> Size | None:
     return tuple(out)
 
 
-def _padded(layer, received: Size) -> Size | None:
+def _padded(layer, received: tuple) -> Size:
     """Output (H, W) of ZeroPadding2D and Cropping2D (channels last); None for other layers."""
     import keras
 

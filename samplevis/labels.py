@@ -21,7 +21,8 @@ def imagenet_labels() -> tuple[str, ...]:
     """All 1000 class names; ``imagenet_labels()[i]`` names class index ``i``."""
     text = (
         resources.files("samplevis")
-        .joinpath("data", "imagenet_labels.txt")
+        .joinpath("data")
+        .joinpath("imagenet_labels.txt")
         .read_text(encoding="utf-8")
     )
     labels = tuple(line.strip() for line in text.splitlines() if line.strip())

@@ -33,6 +33,12 @@ class MemoryLimitError(OptionError):
     """A run whose tensors cannot fit in the machine's memory; the message says how much it
     needs, how much there is, and what to lower. `needed` and `available` are in bytes."""
 
+    # What was computed before running out during the work, as on Ctrl-C: `render_vis` sets
+    # `images` and `steps` (as a NonFiniteObjectiveError's), `render` sets `result`.
+    images: list | None = None
+    steps: int | None = None
+    result: object = None
+
     def __init__(
         self, option: str, template: str, *, needed: int, available: int, **values: object
     ):

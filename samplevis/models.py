@@ -14,7 +14,7 @@ import difflib
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -313,7 +313,7 @@ class Model:
             outputs = [outputs]
         return dict(zip(names, outputs))
 
-    def _extractor(self, names: tuple[str, ...], redirect_relu: bool) -> Callable:
+    def _extractor(self, names: tuple[str, ...], redirect_relu: bool) -> Any:
         """A compiled function of network inputs [B, ...] (and, with `redirect_relu`, a scalar
         bool tensor switching the redirection on) giving the activations of `names`.
 

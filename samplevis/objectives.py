@@ -163,8 +163,8 @@ def as_objective(obj) -> Objective:
     function of T, as Lucid's objective functions are (its layers are found when it is rendered)."""
     if isinstance(obj, Objective):
         return obj
-    if isinstance(obj, numbers.Number):
-        return constant(obj)
+    if isinstance(obj, numbers.Real):
+        return constant(float(obj))
     if isinstance(obj, str):
         layer, sep, chan = obj.rpartition(":")
         if not sep or not layer or not re.fullmatch(r"\s*-?\d+\s*", chan):

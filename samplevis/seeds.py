@@ -7,11 +7,12 @@ seed, so the same seed gives the same result and no global generator is touched.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import tensorflow as tf
 
-SeedLike = int | Sequence[int] | np.ndarray | tf.Tensor | None
+SeedLike: TypeAlias = "int | Sequence[int] | np.ndarray | tf.Tensor | None"
 
 
 def as_seed(seed: SeedLike) -> tf.Tensor:
@@ -31,20 +32,20 @@ def as_seed(seed: SeedLike) -> tf.Tensor:
             raise ValueError(f"seed must be an int in [0, 2**62), or a pair of ints; got {seed}.")
         seed = int(seed)
         return tf.constant([(seed >> 31) & 0x7FFFFFFF, seed & 0x7FFFFFFF], tf.int32)
-    seed = tf.convert_to_tensor(seed)
-    if seed.shape != (2,) or not seed.dtype.is_integer:
+    pair = tf.convert_to_tensor(seed)
+    if pair.shape != (2,) or not pair.dtype.is_integer:
         raise ValueError(
-            f"seed must be an int or an integer tensor of shape [2]; got {seed.dtype.name} "
-            f"of shape {seed.shape.as_list()}."
+            f"seed must be an int or an integer tensor of shape [2]; got {pair.dtype.name} "
+            f"of shape {pair.shape.as_list()}."
         )
-    if seed.dtype != tf.int32 and tf.executing_eagerly():
-        words = seed.numpy()
+    if pair.dtype != tf.int32 and tf.executing_eagerly():
+        words = pair.numpy()
         if np.any(words < -(2**31)) or np.any(words >= 2**31):  # the cast would wrap them
             raise ValueError(
                 f"each word of a seed pair must fit in 32 bits (|word| < 2**31); "
                 f"got {words.tolist()}."
             )
-    return tf.cast(seed, tf.int32)
+    return tf.cast(pair, tf.int32)
 
 
 def split(seed: SeedLike, count: int) -> list[tf.Tensor]:

@@ -137,7 +137,7 @@ class OptimizationLog:
 
     def objective(self, first_step: int, values: np.ndarray) -> None:
         """Log `values` [n, B], the objective at steps first_step + 1 ... first_step + n."""
-        if self.writer is None or not len(values):
+        if self.writer is None or self.curves is None or not len(values):
             return
         values = np.asarray(values, np.float32)
         steps = first_step + 1 + np.arange(len(values))

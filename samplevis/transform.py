@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from samplevis.checks import is_int, is_number
 
@@ -40,7 +40,11 @@ def _numbers(name: str, values: object, example: str) -> tuple[float, ...]:
     """`values` as a non-empty tuple of finite floats, or a ValueError showing `example`; one
     number is refused, not taken as a list of one (Lucid takes lists here)."""
     try:
-        items = tuple(values) if not isinstance(values, (str, bytes)) else None
+        items: tuple | None = (
+            tuple(values)
+            if isinstance(values, Iterable) and not isinstance(values, (str, bytes))
+            else None
+        )
     except TypeError:
         items = None
     if not items or not all(is_number(v) for v in items):
@@ -100,7 +104,7 @@ def _dims(images) -> tuple:
     return tuple(s if s is not None else d for s, d in zip(static, dynamic))
 
 
-def _choose(values: tuple, seed):
+def _choose(values: Sequence[float], seed):
     """One of ``values`` uniformly at random (float32 scalar tensor)."""
     import tensorflow as tf
 
@@ -301,7 +305,7 @@ class RandomScale:
     ``seed``: None, or an int folded into the seed of every call (Lucid's op seed).
     """
 
-    scales: tuple
+    scales: Sequence[float]
     fill_mode: str = "CONSTANT"
     fill_value: float = 0.5
     seed: int | None = None
@@ -350,7 +354,7 @@ class RandomRotate:
     seed of every call (Lucid's op seed).
     """
 
-    angles: tuple
+    angles: Sequence[float]
     units: str = "degrees"
     fill_mode: str = "CONSTANT"
     fill_value: float = 0.0
@@ -450,7 +454,7 @@ class NormalizeGradient:
     the gradient through the network: terms reading ``T("input")`` (``L1``, ``input_diff``) see
     the image before the transforms, as in Lucid."""
 
-    scales: tuple[float, ...] | None = None
+    scales: Sequence[float] | None = None
 
     def __post_init__(self) -> None:
         if self.scales is None:

@@ -128,6 +128,7 @@ def atlas(
     else:
         from samplevis.atlas.cluster import RayPool  # Ray only when asked for
 
+        assert factory is not None  # checked above: a cluster needs the model's function
         runner = RayPool(
             factory, settings, cluster, workers, dict(worker_options or {}), len(plan.jobs)
         )

@@ -76,7 +76,7 @@ class RayPool:
             )
             workers = max(1, int(ray.cluster_resources().get(resource, 1) // max(each, 1e-9)))
         actor = ray.remote(max_restarts=RAY_RETRIES, max_task_retries=0)(AtlasWorker)
-        self.actors = [
+        self.actors: list[Any] = [
             actor.options(**options).remote(model_factory, settings)
             for _ in range(max(1, min(workers, jobs)))
         ]
@@ -84,7 +84,8 @@ class RayPool:
     def run(self, jobs: Iterable[tuple[str, list[int]]]) -> Iterator[list[ChannelResult]]:
         ray = self.ray
         queue = collections.deque((job, 0) for job in jobs)
-        idle, pending = list(self.actors), {}
+        idle: list[Any] = list(self.actors)
+        pending: dict[Any, tuple] = {}
         deaths: collections.Counter = collections.Counter()
         while queue or any(kind == "batch" for kind, *_ in pending.values()):
             while idle and queue:

@@ -41,7 +41,7 @@ def parse_channels(channels) -> list[int] | None:
         return None
     example = "e.g. '0-63', '0-7,12' or [0, 5, 9]"
     if isinstance(channels, str):
-        found = set()
+        found: set[int] = set()
         for part in channels.split(","):
             match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
             if not match or (match.group(2) and int(match.group(2)) < int(match.group(1))):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import warnings
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -55,7 +55,19 @@ class _SeededImages(ImageParam):
         self.single = param.image(size)
         self.full = param.image(size, batch=batch)
         self.seeds = seeds
-        self.batch, self.height, self.width = batch, size, size
+        self._shape = (batch, size, size)
+
+    @property
+    def batch(self) -> int:
+        return self._shape[0]
+
+    @property
+    def height(self) -> int:
+        return self._shape[1]
+
+    @property
+    def width(self) -> int:
+        return self._shape[2]
 
     @property
     def state_shapes(self) -> tuple:
@@ -81,7 +93,7 @@ class _PerImage:
     """A transform drawn for each image on its own: image i's draw at a step is seeded by
     (`seeds[i]`, the step's seed), so it does not depend on the other images of the batch."""
 
-    def __init__(self, transform: Callable, seeds):
+    def __init__(self, transform: Any, seeds: Any):
         self.transform, self.seeds = transform, seeds
 
     def __call__(self, images, seed):

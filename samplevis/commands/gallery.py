@@ -49,8 +49,9 @@ def run(args) -> int:
         if found
     ]
     shown = {path for _, paths in runs for path in paths}
-    rest = [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
-    page = io.save_gallery(folder / "index.html", [section for section, _ in runs] + rest)
+    entries: list[tuple[str, str] | GallerySection] = [section for section, _ in runs]
+    entries += [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
+    page = io.save_gallery(folder / "index.html", entries)
     print_out(page)
     return OK
 

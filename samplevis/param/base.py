@@ -13,6 +13,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from samplevis.checks import is_int, is_number
 
@@ -103,9 +104,16 @@ class ImageParam(_Stateful):
     ``(variables, image_fn)``.
     """
 
-    batch: int
-    height: int
-    width: int
+    if TYPE_CHECKING:  # read-only to the type checker; subclasses make them fields or properties
+
+        @property
+        def batch(self) -> int: ...
+
+        @property
+        def height(self) -> int: ...
+
+        @property
+        def width(self) -> int: ...
 
     @abc.abstractmethod
     def to_image(self, state: State):

@@ -129,7 +129,7 @@ class Diagnostics:
         """The inverse of `to_dict` (None back to NaN); figures a file written before they
         existed (e.g. e_bfmi) are NaN."""
         chains = len(data["rhat"])
-        values = {}
+        values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             value = data.get(field.name)
             if str(field.type).startswith("tuple"):

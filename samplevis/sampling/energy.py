@@ -22,6 +22,8 @@ import tensorflow as tf
 from samplevis.checks import is_int
 from samplevis.evaluation import objective_of
 from samplevis.models import Model
+from samplevis.objectives import Objective
+from samplevis.param.base import ImageParam
 from samplevis.seeds import fold_in
 from samplevis.sums import fan_out, ordered_sum
 
@@ -44,8 +46,8 @@ class Energy:
     """
 
     model: Model
-    objective: object
-    image_param: object
+    objective: Objective
+    image_param: ImageParam
     temperature: float
     prior_weight: float
     transforms: tuple[Transform, ...] = ()

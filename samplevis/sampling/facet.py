@@ -143,7 +143,11 @@ def moved(chain_param: ImageParam, final: tuple[np.ndarray, ...]) -> ImageParam:
     if isinstance(chain_param, FacetImage):
         spectra = chain_param.spectrum((tf.constant(final[0]),)).numpy()
         return dataclasses.replace(chain_param, start=spectra)
-    return dataclasses.replace(chain_param, state=final)
+    if isinstance(chain_param, Started):
+        return dataclasses.replace(chain_param, state=final)
+    raise TypeError(
+        f"a chain state is a FacetImage or a Started; got {type(chain_param).__name__}."
+    )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

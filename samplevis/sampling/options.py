@@ -9,7 +9,7 @@ import dataclasses
 import math
 import os
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -40,7 +40,7 @@ class Option:
 
     default: Any
     help: str
-    kind: type | None = None
+    kind: Callable[[Any], Any] | None = None  # a type, or a parser of the command line's text
 
     def __post_init__(self):
         if self.kind is None:

@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 PHASE_COLORS = {"checking T": "#fde2c4", "burn-in": "#e3e3e3", "sampling": "#d4ecd4"}
 
 
+def _figure(ax: Axes) -> Figure:
+    """The Figure `ax` draws in (a subfigure's own Figure)."""
+    figure = ax.figure
+    return figure if figure is figure.figure else figure.figure
+
+
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     try:
         from matplotlib.figure import Figure
@@ -93,7 +99,7 @@ def plot_trace(result: SampleResult, ax: Axes | None = None) -> Figure:
     ax.set_ylabel("activation")
     ax.legend(loc="best", fontsize=8, ncols=min(values.shape[1], 4))
     ax.set_title(f"activation per chain, T = {result.temperature:.3g}", pad=16)
-    return ax.figure
+    return _figure(ax)
 
 
 def plot_grid(result: SampleResult, ax: Axes | None = None) -> Figure:
@@ -122,4 +128,4 @@ def plot_grid(result: SampleResult, ax: Axes | None = None) -> Figure:
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_xlabel("sample")
-    return ax.figure
+    return _figure(ax)

@@ -122,7 +122,7 @@ class SampleResult:
     @property
     def facets(self) -> str:
         """What `log_masses` mean, in one plain sentence."""
-        return log_mass.sentence(self.log_masses)
+        return log_mass.sentence(self.log_masses.tolist())
 
     def grid(self, with_init: bool = True) -> np.ndarray:
         """One image: a row per chain, the start first (if `with_init`), then samples."""

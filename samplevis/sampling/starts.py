@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from samplevis.models import Model
+from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam, normal_state
 from samplevis.sampling.energy import Energy
 from samplevis.sampling.options import SamplingOptions
@@ -40,8 +42,8 @@ class Starts:
 
 
 def _optimized(
-    model: object,
-    objective: object,
+    model: Model,
+    objective: Objective,
     image_param: ImageParam,
     opts: SamplingOptions,
     seed: tf.Tensor,
@@ -91,8 +93,8 @@ def dead(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) 
 
 
 def find_starts(
-    model: object,
-    objective: object,
+    model: Model,
+    objective: Objective,
     image_param: ImageParam,
     opts: SamplingOptions,
     energy: Energy,
@@ -107,7 +109,7 @@ def find_starts(
     if not isinstance(init, str):
         from samplevis import param as param_lib
 
-        given = param_lib.initialized(image_param, init).init(None)
+        given = param_lib.initialized(image_param, init).init(None)  # type: ignore[arg-type]  # an RGBImage: `render` made it from init
         state = tuple(tf.constant(s, tf.float32) for s in given)
         return Starts(state, energy.activation(*state).numpy(), np.zeros(len(init), bool), False)
     if init == "prior":

@@ -265,7 +265,9 @@ def choose_temperature(
             ),
             stacklevel=user_stacklevel(),
         )
-    rule = temperature_for(a_star, opts.target_ratio, energy.image_param.state_size, ratio_floor)
+    ratio = opts.target_ratio
+    assert ratio is not None  # resolve_options sets it whenever no temperature is given
+    rule = temperature_for(a_star, ratio, energy.image_param.state_size, ratio_floor)
     if not opts.temperature_steps:
         return Temperature(prior_weight, floor, rule, rule, np.zeros([0]), np.zeros([0]), None)
     moving = dataclasses.replace(energy, prior_weight=prior_weight, temperature=rule)
@@ -274,7 +276,7 @@ def choose_temperature(
         lambda e: build_kernel(e, opts.temperature_steps),
         list(energy.image_param.init(None)),
         a_star,
-        opts.target_ratio,
+        ratio,
         opts.temperature_steps,
         seed=fold_in(seed, 2),
         floor=ratio_floor,

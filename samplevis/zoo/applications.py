@@ -11,7 +11,7 @@ in `zoo.efficientnet_lite0()`, so `objectives.class_logit` works on every preset
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from samplevis.models import Model, closest_names
@@ -137,7 +137,7 @@ def application_spec(name: str) -> ApplicationSpec:
 def keras_application(
     name: str,
     weights: str | None = "imagenet",
-    input_shape: tuple[int, int, int] | None = None,
+    input_shape: Sequence[int | None] | None = None,
     include_top: bool = True,
 ) -> Model:
     """A `keras.applications` network as a `samplevis.Model` with its own preprocessing.

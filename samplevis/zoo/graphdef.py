@@ -125,7 +125,8 @@ def _check_image_shape(image_shape) -> tuple[int | None, int | None]:
             f"image_shape must be (H, W, 3) with positive H, W (or None for any size); got "
             f"{shape}. Lucid's InceptionV1 takes (224, 224, 3)."
         )
-    return tuple(None if s is None else int(s) for s in shape[:2])
+    height, width = (None if s is None else int(s) for s in shape[:2])
+    return height, width
 
 
 def _find_input(graph_def, input_name: str) -> tuple[str, int | None]:

@@ -130,6 +130,8 @@ def _module(spec: str, module_name: str):
                 "spec", "{spec} {got!r}: no Python file {file!r}.", got=spec, file=module_name
             )
         loader_spec = importlib.util.spec_from_file_location(path.stem, path)
+        if loader_spec is None or loader_spec.loader is None:
+            raise ValueError(f"{str(path)!r} cannot be loaded as a Python module.")
         module = importlib.util.module_from_spec(loader_spec)
         loader_spec.loader.exec_module(module)
         return module
