@@ -4,6 +4,7 @@ headless Chromium (Debian's chromium package, driven by Playwright; no browser d
     samplevis atlas --layers block3a_expand_activation --steps 32 --size 64 --batch 4 --out atlas
     python docs/atlas_screenshot.py atlas/index.html docs/atlas.png
 """
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,15 @@ from PIL import Image
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1060, "height": 720}
 COLOURS = 96  # a palette keeps the PNG small; the thumbnails are textures
 
@@ -26,9 +34,11 @@ def main(page_path: str, out: str) -> int:
         try:
             page = browser.new_page(viewport=VIEWPORT)
             page.goto(Path(page_path).resolve().as_uri())
-            page.wait_for_function("[...document.querySelectorAll('a.ch img')].filter(img => "
-                                   "img.getBoundingClientRect().top < innerHeight).every(img => "
-                                   "img.complete && img.naturalWidth > 0)")
+            page.wait_for_function(
+                "[...document.querySelectorAll('a.ch img')].filter(img => "
+                "img.getBoundingClientRect().top < innerHeight).every(img => "
+                "img.complete && img.naturalWidth > 0)"
+            )
             shot = page.screenshot()
         finally:
             browser.close()

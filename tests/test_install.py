@@ -61,3 +61,77 @@ def test_every_module_the_library_imports_comes_from_install_requires_or_a_featu
             f"{module} (imported in {', '.join(sorted(set(files)))}) comes from "
             f"{sorted(from_dists) or 'no installed distribution'}, not from install_requires"
         )
+
+
+def test_a_built_wheel_installed_without_e_runs_from_outside_the_checkout(tmp_path):
+    """The wheel holds the package and its data: installed into a folder of its own (its
+    dependencies are this environment's) and run from elsewhere, it lists layers, names a class
+    from the shipped labels and reports its version."""
+    import subprocess
+
+    pytest = __import__("pytest")
+    pytest.importorskip("build", reason="needs the build package (the dev extra)")
+    dist, target = tmp_path / "dist", tmp_path / "site"
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = dist.glob("samplevis-*.whl")
+    installed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    env.update(PYTHONPATH=str(target), TF_CPP_MIN_LOG_LEVEL="3")
+    script = (
+        "import samplevis, samplevis.labels as labels; "
+        "print(samplevis.__file__); print(samplevis.__version__); "
+        "print(labels.imagenet_labels()[8])"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    where, version, hen = shown.stdout.split("\n")[:3]
+    assert where.startswith(str(target)) and hen == "hen"
+    assert version == importlib.metadata.version("samplevis")
+    layers = subprocess.run(
+        [str(target / "bin" / "samplevis"), "layers", "--model", "efficientnet_lite0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert layers.returncode == 0, layers.stderr[-2000:]
+    assert "block6a_expand_activation" in layers.stdout
