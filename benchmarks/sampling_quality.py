@@ -374,7 +374,7 @@ def main() -> None:
         "--temperature-steps",
         type=int,
         default=options.TEMPERATURE_STEPS,
-        help=f"steps tuning T to rho = {options.DEFAULT_TARGET_RATIO} before "
+        help=f"steps checking T to rho = {options.DEFAULT_TARGET_RATIO} before "
         f"burn-in (default {options.TEMPERATURE_STEPS}; 0: none)",
     )
     parser.add_argument(

@@ -13,7 +13,7 @@ from samplevis.sampling import diagnostics
 az = pytest.importorskip("arviz", reason="pip install 'samplevis[arviz]'")
 
 NUM_RESULTS = 6
-TUNING = 10  # one (short) stage tuning T
+TUNING = 10  # one (short) stage checking T
 BURNIN = 10
 
 
@@ -49,7 +49,7 @@ def test_posterior_holds_the_activation_and_log_pi_of_each_chain_and_draw(result
     np.testing.assert_array_equal(
         posterior["target_log_prob"].values, result.trace["target_log_prob"].T
     )
-    warmup = idata.warmup_posterior["activation"].values  # tuning T, then burn-in
+    warmup = idata.warmup_posterior["activation"].values  # checking T, then burn-in
     np.testing.assert_array_equal(warmup, result.burnin_activations.T)
     assert warmup.shape == (CHAINS, TUNING + BURNIN)
     assert idata.attrs["temperature"] == result.temperature

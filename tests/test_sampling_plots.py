@@ -12,7 +12,7 @@ from samplevis.sampling.result import SampleResult
 pytest.importorskip("matplotlib", reason="pip install 'samplevis[plot]'")
 
 C, N, H, W = 3, 4, 8, 10
-TUNING, BURNIN, THIN = 6, 4, 2  # steps tuning T and of burn-in; 2 discarded between samples
+TUNING, BURNIN, THIN = 6, 4, 2  # steps checking T and of burn-in; 2 discarded between samples
 
 
 def known_result(tuning: int = TUNING, burnin: int = BURNIN, kept: int = N) -> SampleResult:

@@ -425,7 +425,7 @@ def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_samplin
         progress=False,
         log_dir=tmp_path,
     )
-    n, kept = 6 + 8, 4  # steps tuning T and of burn-in; samples, each 2 steps after the last
+    n, kept = 6 + 8, 4  # steps checking T and of burn-in; samples, each 2 steps after the last
     assert {k: v.shape for k, v in result.burnin_trace.items()} == {
         k: (n, CHAINS) for k in (*chain.STEP_KEYS, "activation")
     }

@@ -53,7 +53,7 @@ def to_arviz(result: SampleResult) -> arviz.InferenceData:
     "target_log_prob" (log pi = A / T - lam |z|^2 / 2, the density sampled).
     sample_stats, under ArviZ's names: "acceptance_rate" (the step's acceptance probability),
     "step_size", "diverging", "energy" (the Hamiltonian -log pi + K) and "lp" (log pi).
-    warmup_posterior: "activation" at every step tuning T and of burn-in (no thinning).
+    warmup_posterior: "activation" at every step checking T and of burn-in (no thinning).
     attrs: temperature, prior_weight, seed, interrupted and the steps between kept samples.
     """
     az = _arviz()

@@ -28,13 +28,13 @@ class SampleResult:
       prior_activation: a0, the mean objective of images drawn from the prior
         (0 when prior_weight is 0); target_ratio is a share of a* - a0.
       burnin_activations: float32 [n, C], the objective during the steps
-        tuning T and then burn-in, one row per step.
-      tuning_steps: how many of those rows are steps tuning T.
+        checking T and then burn-in, one row per step.
+      tuning_steps: how many of those rows are steps checking T.
       trace: per kept sample, name -> [N, C]: "activation" (as `activations`),
         "target_log_prob" (log pi), "energy" (the Hamiltonian), "is_accepted",
         "log_accept_ratio", "step_size" and "divergent" (see `sampling.chain`).
       diagnostics: MCMC health; None if interrupted before burn-in began (while
-        optimizing the starts or tuning T). Interrupted during burn-in, it has
+        optimizing the starts or checking T). Interrupted during burn-in, it has
         num_steps 0, the burn-in acceptance and NaN sampling figures.
       temperature: T used, objective units.
       temperatures: float [S], T during each stage of checking it (empty if not checked).

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def _step_curves(result: SampleResult, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(steps [S], values [S, 2C]): acceptance then step size of every chain at every step
-    tuning T and of burn-in and at every kept sample (those the result holds: `steps` as
+    checking T and of burn-in and at every kept sample (those the result holds: `steps` as
     `trace_steps` gives them)."""
     burnin = result.burnin_activations.shape[0]
     parts = [
