@@ -55,7 +55,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "first leapfrog step size, in spectral-state units (adapted per chain "
             "during burn-in unless {hmc_opts.adapt_step_size=False})",
         ),
-        num_leapfrog_steps=Option(8, "leapfrog steps per HMC step"),
+        num_leapfrog_steps=Option(4, "leapfrog steps per HMC step"),
         num_burnin_steps=Option(
             100,
             "steps after checking the temperature, adapting the step size, before the first sample",
