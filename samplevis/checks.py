@@ -12,7 +12,7 @@ import string
 import sys
 import types
 from collections.abc import Callable
-from typing import Any, TypeGuard
+from typing import Any, TypeAlias, TypeGuard
 
 import numpy as np
 
@@ -50,6 +50,10 @@ class NoValue:
 NO_VALUE = NoValue()
 # How a reader names an option: spell("hmc_opts.step_size") or spell("seed", 1).
 Spelling = Callable[[str, Any], str]
+# TensorFlow and Keras ship no type information, so their tensors and models are Any to the type
+# checker; these names say which is meant where one is taken.
+TensorLike: TypeAlias = Any  # a tf.Tensor, or a NumPy array that converts to one
+KerasModel: TypeAlias = Any  # a keras.Model
 
 
 def python_spelling(option: str, value: Any = NO_VALUE) -> str:
@@ -121,7 +125,7 @@ class OptionWarning(OptionMessage, UserWarning):
 RESAMPLING_SLACK = 0.5
 
 
-def check_images(images) -> None:
+def check_images(images: TensorLike) -> None:
     """Raise a ValueError unless `images` is a rank-4 [B, H, W, 3] array or tensor."""
     shape = tuple(images.shape)
     if len(shape) != 4:
@@ -134,7 +138,7 @@ def check_images(images) -> None:
         )
 
 
-def check_unit_range(images, slack: float = 0.0) -> np.ndarray:
+def check_unit_range(images: TensorLike, slack: float = 0.0) -> np.ndarray:
     """`images` as float32 [B, H, W, 3], or raise unless finite and in [-slack, 1 + slack]: 8-bit
     values would otherwise run silently at 255 times the contrast the network was trained on."""
     images = np.asarray(images, dtype=np.float32)

@@ -7,6 +7,14 @@ which then replaces the target in one step, so an interrupted run never leaves a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from samplevis.checks import TensorLike
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
 import contextlib
 import dataclasses
 import html
@@ -91,7 +99,7 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return Path(path)
 
 
-def to_uint8(image) -> np.ndarray:
+def to_uint8(image: TensorLike) -> np.ndarray:
     """Image(s) → uint8 with the same shape: floats in [0, 1] (a resize's overshoot of up to 0.5
     is clipped; beyond that, or NaN, raises) or integers in 0..255."""
     image = np.asarray(image)
@@ -127,7 +135,7 @@ def _single_image(image) -> np.ndarray:
     return image
 
 
-def png_bytes(image) -> bytes:
+def png_bytes(image: TensorLike) -> bytes:
     """PNG encoding of one image [H, W, 3] (see `to_uint8` for the values it takes)."""
     from PIL import Image
 
@@ -139,14 +147,16 @@ def png_bytes(image) -> bytes:
     return buffer.getvalue()
 
 
-def save_png(path: str | os.PathLike, image) -> Path:
+def save_png(path: str | os.PathLike, image: TensorLike) -> Path:
     """Write one image [H, W, 3] (floats in [0, 1] or integers in 0..255) as a PNG (a .png
     path), atomically."""
     _check_suffix(path, ".png")
     return write_bytes(path, png_bytes(image))
 
 
-def grid(images, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0) -> np.ndarray:
+def grid(
+    images: TensorLike, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0
+) -> np.ndarray:
     """Tile images [N, H, W, 3] into one image, `ncols` per row (default: about square)."""
     if ncols is not None and not (is_int(ncols) and ncols >= 1):
         raise ValueError(
@@ -170,12 +180,16 @@ def grid(images, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0)
     return out
 
 
-def save_grid(path: str | os.PathLike, images, ncols: int | None = None, pad: int = 2) -> Path:
+def save_grid(
+    path: str | os.PathLike, images: TensorLike, ncols: int | None = None, pad: int = 2
+) -> Path:
     """Write images [N, H, W, 3] as one PNG grid, atomically."""
     return save_png(path, grid(images, ncols=ncols, pad=pad))
 
 
-def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> list[Path]:
+def save_pngs(
+    directory: str | os.PathLike, images: TensorLike, prefix: str = "image"
+) -> list[Path]:
     """Write images [N, H, W, 3] as `prefix_000.png`, … in `directory`; returns the paths."""
     if not isinstance(prefix, str) or any(sep and sep in prefix for sep in (os.sep, os.altsep)):
         raise ValueError(
@@ -190,7 +204,7 @@ def save_pngs(directory: str | os.PathLike, images, prefix: str = "image") -> li
     return [save_png(directory / f"{prefix}_{i:03d}.png", im) for i, im in enumerate(images)]
 
 
-def save_figure(path: str | os.PathLike, figure, dpi: float = 100.0) -> Path:
+def save_figure(path: str | os.PathLike, figure: Figure, dpi: float = 100.0) -> Path:
     """Write a matplotlib Figure as a PNG (a .png path), atomically. matplotlib renders PNGs
     with Agg whatever the figure's backend, so no display is needed."""
     _check_suffix(path, ".png")
@@ -229,7 +243,7 @@ def load_images(paths: str | os.PathLike | Sequence[str | os.PathLike], size: in
     return np.stack(images)
 
 
-def save_gif(path: str | os.PathLike, frames, fps: float = 4.0, loop: int = 0) -> Path:
+def save_gif(path: str | os.PathLike, frames: TensorLike, fps: float = 4.0, loop: int = 0) -> Path:
     """Write frames [T, H, W, 3] or grey [T, H, W, 1] (floats in [0, 1] or integers in 0..255) as
     an animated GIF (a .gif path) of T / fps seconds, atomically. A frame equal to the one before
     it is stored as a longer showing of that one (the GIF writer's way), so a reader may count
@@ -272,7 +286,7 @@ def _plain(value):
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def write_json(path: str | os.PathLike, obj) -> Path:
+def write_json(path: str | os.PathLike, obj: object) -> Path:
     """Write `obj` as indented standard JSON to a .json path, atomically: numpy scalars and
     arrays become numbers and lists, NaN and infinities become null."""
     _check_suffix(path, ".json")

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from samplevis.checks import RESAMPLING_SLACK, check_images, check_unit_range
+from samplevis.checks import (
+    RESAMPLING_SLACK,
+    KerasModel,
+    TensorLike,
+    check_images,
+    check_unit_range,
+)
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -97,7 +103,7 @@ class Model:
 
     def __init__(
         self,
-        keras_model,
+        keras_model: KerasModel,
         value_range: tuple[float, float] = (0.0, 1.0),
         preprocess: Callable | None = None,
         name: str | None = None,
@@ -241,7 +247,7 @@ class Model:
         )
 
     # ----- forward passes ----------------------------------------------------------------------
-    def to_input(self, images):
+    def to_input(self, images: TensorLike) -> TensorLike:
         """Map images in [0, 1] to the network's input: resize, grey (for a greyscale network),
         value range, preprocessing."""
         import tensorflow as tf
@@ -257,7 +263,10 @@ class Model:
         return self.preprocess(x) if self.preprocess is not None else x
 
     def features(
-        self, images, layer_names: Sequence[str] | str, redirect_relu: bool | tf.Tensor = False
+        self,
+        images: TensorLike,
+        layer_names: Sequence[str] | str,
+        redirect_relu: bool | tf.Tensor = False,
     ) -> dict:
         """Activations of `layer_names` for images in [0, 1], as tensors (differentiable).
 
@@ -401,7 +410,7 @@ class Model:
             f"{empty.received[0]}x{empty.received[1]} px it gets. " + larger_images_hint(smallest)
         )
 
-    def __call__(self, images):
+    def __call__(self, images: TensorLike) -> TensorLike:
         """The network's final output for images float [B, H, W, 3] in [0, 1]: a numpy array, or
         for a model with several outputs a list (or dict) of them, as the Keras model returns."""
         import tensorflow as tf
@@ -409,7 +418,9 @@ class Model:
         outputs = self._output(check_unit_range(images, RESAMPLING_SLACK))
         return tf.nest.map_structure(np.asarray, outputs)
 
-    def activations(self, images, layer_names: Sequence[str] | str) -> dict[str, np.ndarray]:
+    def activations(
+        self, images: TensorLike, layer_names: Sequence[str] | str
+    ) -> dict[str, np.ndarray]:
         """{layer name: numpy array [B, ...]} for images float [B, H, W, 3] in [0, 1]."""
         images = check_unit_range(images, RESAMPLING_SLACK)
         return {k: np.asarray(v) for k, v in self.features(images, layer_names).items()}
@@ -425,7 +436,7 @@ def larger_images_hint(smallest: tuple[int, int] | None) -> str:
     )
 
 
-def as_model(model) -> Model:
+def as_model(model: Model | KerasModel) -> Model:
     """A `Model` as it is; a plain keras.Model wrapped with value range (0, 1)."""
     return model if isinstance(model, Model) else Model(model)
 
@@ -434,11 +445,11 @@ class _Features:
     """A Keras model's outputs as a function of its input x, and, for a model with redirected
     ReLUs, of a scalar bool tensor `on` switching the redirection (see `redirect.switched_by`)."""
 
-    def __init__(self, keras_model, redirected: bool):
+    def __init__(self, keras_model: KerasModel, redirected: bool):
         self.keras_model = keras_model
         self.redirected = redirected
 
-    def __call__(self, x, on=None):
+    def __call__(self, x, on=None) -> TensorLike:
         from samplevis.redirect import switched_by
 
         with switched_by(on) if self.redirected else contextlib.nullcontext():

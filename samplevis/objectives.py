@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import tensorflow as tf
 
-from samplevis.checks import check_unit_range, is_int, is_number
+from samplevis.checks import TensorLike, check_unit_range, is_int, is_number
 from samplevis.models import INPUT
 
 FeatureLookup = Callable[[str], tf.Tensor]
@@ -158,7 +158,7 @@ def constant(value: float) -> Objective:
     return number
 
 
-def as_objective(obj) -> Objective:
+def as_objective(obj: object) -> Objective:
     """Objective from an Objective, a number, a "layer:channel" string (a channel objective) or a
     function of T, as Lucid's objective functions are (its layers are found when it is rendered)."""
     if isinstance(obj, Objective):
@@ -211,7 +211,7 @@ def with_layers(objective: Objective, read: Callable[[str], tf.Tensor]) -> Objec
     return dataclasses.replace(objective, layers=frozenset(asked) - {INPUT})
 
 
-def image_objective(obj) -> Objective:
+def image_objective(obj: object) -> Objective:
     """`as_objective` for render_vis and render: a plain number has no gradient to follow."""
     if isinstance(obj, numbers.Number):
         raise ValueError(
@@ -437,7 +437,9 @@ def _value_name(value: np.ndarray) -> str:
     return repr(value.item()) if value.ndim == 0 else f"array{list(value.shape)}"
 
 
-def direction(layer: str, vec, cossim_pow: float = 0, batch: int | None = None) -> Objective:
+def direction(
+    layer: str, vec: TensorLike, cossim_pow: float = 0, batch: int | None = None
+) -> Objective:
     """Mean over positions of the dot product of the activations with `vec` [channels]."""
     v = _vector(vec, layer)
 
@@ -452,7 +454,7 @@ def direction(layer: str, vec, cossim_pow: float = 0, batch: int | None = None) 
 
 def direction_neuron(
     layer: str,
-    vec,
+    vec: TensorLike,
     x: int | None = None,
     y: int | None = None,
     cossim_pow: float = 0,
@@ -634,7 +636,7 @@ def L2(
     )
 
 
-def input_diff(orig_img, *, batch: int | None = None) -> Objective:
+def input_diff(orig_img: TensorLike, *, batch: int | None = None) -> Objective:
     """Root-mean-square difference per image between the image and `orig_img`, float [H, W, 3]
     (or [B, H, W, 3], one per image) in [0, 1], as Lucid's; a penalty: subtract it to stay near
     a photo (adversarial counterexamples)."""
@@ -721,7 +723,7 @@ def _image_size(shp: Sequence[int]) -> tuple[int, int]:
 
 
 def penalize_boundary_complexity(
-    shp: Sequence[int], w: int = 20, mask=None, C: float = 0.5
+    shp: Sequence[int], w: int = 20, mask: TensorLike = None, C: float = 0.5
 ) -> Objective:
     """Minus the detail and the distance from grey `C` in a border `w` px wide of images of shape
     `shp` [B, H, W, C] (Lucid's signature). `mask` [H, W] (1 where penalized) replaces the border

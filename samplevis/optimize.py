@@ -22,9 +22,9 @@ import tensorflow as tf
 
 from samplevis import memory
 from samplevis import objectives as objectives_lib
-from samplevis.checks import OptionError, check_bool, is_int, user_stacklevel
+from samplevis.checks import KerasModel, OptionError, check_bool, is_int, user_stacklevel
 from samplevis.evaluation import images_or_features, objective_values
-from samplevis.models import as_model
+from samplevis.models import Model, as_model
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.summaries import OptimizationLog, log_folder
 from samplevis.tracing import expected_retracing
@@ -69,11 +69,11 @@ class Renderer:
     @classmethod
     def cached(
         cls,
-        model,
-        objective_f,
-        param_f=None,
-        optimizer=None,
-        transforms=None,
+        model: Model | KerasModel,
+        objective_f: object,
+        param_f: object = None,
+        optimizer: object = None,
+        transforms: object = None,
         relu_gradient_override: bool = True,
     ) -> Renderer:
         """A Renderer for these arguments: the one made for equal arguments before, if the model
@@ -99,17 +99,18 @@ class Renderer:
                 while len(model.renderers) > cls.cache_size:
                     model.renderers.popitem(last=False)
         else:
+            assert isinstance(renderer, cls)  # only `cached` keeps Renderers there
             model.renderers.move_to_end(key)
             renderer.use(objective_f)
         return renderer
 
     def __init__(
         self,
-        model,
-        objective_f,
-        param_f=None,
-        optimizer=None,
-        transforms=None,
+        model: Model | KerasModel,
+        objective_f: object,
+        param_f: object = None,
+        optimizer: object = None,
+        transforms: object = None,
         relu_gradient_override: bool = True,
     ):
         """Args as `render_vis`'s, in its order; `optimizer`'s configuration is copied, so the
@@ -170,7 +171,7 @@ class Renderer:
             tf.constant([0, 0], tf.int32),
         )
 
-    def use(self, objective) -> None:
+    def use(self, objective: object) -> None:
         """Render `objective` from now on: one of the same structure as this renderer's (the
         same function of other channels, positions or weights), so nothing is compiled again."""
         objective = self._resolved(objective)
@@ -190,13 +191,13 @@ class Renderer:
         thresholds: int | Sequence[int] = (512,),
         seed: SeedLike = None,
         *,
-        objective=None,
+        objective: object = None,
         progress: bool = True,
         verbose: bool = False,
         print_objectives: Sequence | None = None,
         return_state: bool = False,
         log_dir: str | os.PathLike | None = None,
-    ):
+    ) -> list[np.ndarray] | Rendering:
         """Optimize from a fresh start for `thresholds[-1]` steps: `render_vis`'s thresholds, seed,
         progress, verbose, print_objectives, return_state and log_dir, with `objective` (same
         structure) replacing this renderer's first."""
@@ -397,11 +398,11 @@ class Rendering:
 
 
 def render_vis(
-    model,
-    objective_f,
-    param_f=None,
-    optimizer=None,
-    transforms=None,
+    model: Model | KerasModel,
+    objective_f: object,
+    param_f: object = None,
+    optimizer: object = None,
+    transforms: object = None,
     thresholds: Sequence[int] = (512,),
     print_objectives: Sequence | None = None,
     verbose: bool = False,
@@ -413,7 +414,7 @@ def render_vis(
     return_state: bool = False,
     log_dir: str | os.PathLike | None = None,
     reuse: bool = True,
-):
+) -> list[np.ndarray] | Rendering:
     """Optimize images to maximize `objective_f` (Lucid's `render_vis`, compiled; its arguments
     in its order, samplevis's extras keyword-only).
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import tensorflow as tf
+
+from samplevis.checks import KerasModel
 
 # the scalar bool tensor that turns redirection on, for redirected ReLUs called in `switched_by`
 _SWITCH: contextvars.ContextVar[tf.Tensor | None] = contextvars.ContextVar(
@@ -83,7 +85,7 @@ def _relu_cap(activation) -> tuple[bool, float | None]:
     return False, None
 
 
-def with_redirected_relus(keras_model) -> tuple:
+def with_redirected_relus(keras_model: KerasModel) -> tuple:
     """(a copy of a functional model whose ReLU/ReLU6 use redirected gradients, [(original layer,
     its copy)]).
 
@@ -121,7 +123,7 @@ def with_redirected_relus(keras_model) -> tuple:
     return cloned, replaced
 
 
-def refresh_copies(pairs) -> None:
+def refresh_copies(pairs: Sequence[tuple]) -> None:
     """Give each copied layer its original's current weights (in place, no retracing)."""
     for original, copy in pairs:
         for source, target in zip(original.weights, copy.weights):

@@ -30,7 +30,7 @@ import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
 
-from samplevis.checks import is_int, is_number
+from samplevis.checks import TensorLike, is_int, is_number
 
 _FILL_MODES = ("CONSTANT", "REFLECT", "WRAP", "NEAREST")
 _PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
@@ -235,7 +235,7 @@ class Pad:
                 f"constant_value must be a number or 'uniform', got {self.constant_value!r}."
             )
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         import tensorflow as tf
 
         images = _as_images(images)
@@ -278,7 +278,7 @@ class Jitter:
         object.__setattr__(self, "d", int(self.d))
         object.__setattr__(self, "seed", _check_own_seed(self.seed))
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         import tensorflow as tf
 
         images = _as_images(images)
@@ -320,7 +320,7 @@ class RandomScale:
         object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode, self.fill_value))
         object.__setattr__(self, "seed", _check_own_seed(self.seed))
 
-    def stage(self, seed) -> tuple:
+    def stage(self, seed: TensorLike) -> tuple:
         """This call's resampling as `_resample` takes it: (A, fill_mode, fill_value)."""
         import tensorflow as tf
 
@@ -329,7 +329,7 @@ class RandomScale:
         matrix = tf.stack([tf.stack([inv, zero]), tf.stack([zero, inv])])
         return matrix, self.fill_mode, float(self.fill_value)
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         return _resample(_as_images(images), [self.stage(seed)])
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
@@ -367,7 +367,7 @@ class RandomRotate:
         object.__setattr__(self, "fill_mode", _check_fill(self.fill_mode, self.fill_value))
         object.__setattr__(self, "seed", _check_own_seed(self.seed))
 
-    def stage(self, seed) -> tuple:
+    def stage(self, seed: TensorLike) -> tuple:
         """This call's resampling as `_resample` takes it: (A, fill_mode, fill_value)."""
         import tensorflow as tf
 
@@ -378,7 +378,7 @@ class RandomRotate:
         matrix = tf.stack([tf.stack([cos, -sin]), tf.stack([sin, cos])])
         return matrix, self.fill_mode, float(self.fill_value)
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         return _resample(_as_images(images), [self.stage(seed)])
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
@@ -399,7 +399,7 @@ class CropOrPadTo:
                 raise ValueError(f"{name} must be a positive int, got {v!r}.")
             object.__setattr__(self, name, int(v))
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         import tensorflow as tf
 
         return tf.image.resize_with_crop_or_pad(_as_images(images), self.height, self.width)
@@ -418,7 +418,7 @@ class Compose:
     def __post_init__(self) -> None:
         object.__setattr__(self, "transforms", as_transforms(tuple(self.transforms)))
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         images = _as_images(images)
         if not self.transforms:
             return images
@@ -470,7 +470,7 @@ class NormalizeGradient:
             )
         object.__setattr__(self, "scales", tuple(float(v) for v in items))
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         import tensorflow as tf
 
         images = _as_images(images)
@@ -508,7 +508,7 @@ class ImageOnly:
 
     fn: Callable
 
-    def __call__(self, images, seed):
+    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         return self.fn(_as_images(images))
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
@@ -573,7 +573,7 @@ def default_transforms() -> tuple:
     return _STANDARD_TRANSFORMS
 
 
-def as_transforms(transforms) -> tuple:
+def as_transforms(transforms: object) -> tuple:
     """A tuple of transforms ``(images, seed) -> images`` from a list (or tuple) of
     transforms or Lucid-style ``t(images)`` functions, or from one of them.
 
@@ -646,7 +646,7 @@ def compose(transforms: Sequence[Transform]) -> Compose:
     return Compose(tuple(transforms))
 
 
-def output_size(transforms, height: int, width: int) -> tuple[int, int]:
+def output_size(transforms: Sequence[Callable], height: int, width: int) -> tuple[int, int]:
     """Static (height, width) after a transform or a sequence of transforms."""
     chain = (transforms,) if callable(transforms) else tuple(transforms)
     for t in chain:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +47,16 @@ JSON_EVERY = 10.0  # seconds between rewrites of atlas.json during a run (it is 
 
 
 def atlas(
-    model,
-    layers,
-    channels=None,
+    model: object,
+    layers: str | Sequence[str],
+    channels: int | str | Sequence[int] | None = None,
     steps: int = 256,
     size: int = 128,
     batch: int = 16,
     out: str | os.PathLike = "atlas/",
     samples: int = 0,
     seed: int = 0,
-    cluster=None,
+    cluster: bool | str | None = None,
     *,
     workers: int | None = None,
     worker_options: Mapping[str, Any] | None = None,

@@ -50,7 +50,7 @@ class RayPool:
         self,
         model_factory: Callable,
         settings: Settings,
-        cluster,
+        cluster: bool | str,
         workers: int | None,
         worker_options: Mapping[str, Any],
         jobs: int,
@@ -60,7 +60,7 @@ class RayPool:
         self.ray = ray
         self.started = not ray.is_initialized()
         if self.started:
-            address = None if cluster is True or cluster == "local" else cluster
+            address = None if cluster is True or cluster == "local" else str(cluster)
             ray.init(
                 address=address,
                 include_dashboard=False,

@@ -17,7 +17,7 @@ def folder_name(layer: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", layer)
 
 
-def check_out(out) -> Path:
+def check_out(out: str | os.PathLike) -> Path:
     """The output folder, checked before any work: it (or the folder it will be made in) must be
     a writable folder."""
     out = Path(out)

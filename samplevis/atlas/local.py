@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.models import Model
+
+
 from collections.abc import Iterable, Iterator
 
 from samplevis.atlas.records import ChannelResult, Settings
@@ -11,7 +17,7 @@ from samplevis.atlas.renderer import LayerRenderers
 class InProcess:
     """Batches rendered one after the other in this process."""
 
-    def __init__(self, model, settings: Settings):
+    def __init__(self, model: Model, settings: Settings):
         self.renderers = LayerRenderers(model, settings)
 
     def run(self, jobs: Iterable[tuple[str, list[int]]]) -> Iterator[list[ChannelResult]]:

@@ -3,6 +3,12 @@ the batches left to render once a resumed run's finished channels are skipped.""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.models import Model
+
+
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +40,7 @@ ACTIVATION_KINDS = frozenset(
 )
 
 
-def parse_channels(channels) -> list[int] | None:
+def parse_channels(channels: object) -> list[int] | None:
     """Channel indices from None (every channel), an int, a range or list of ints, or a string
     such as "0-63" or "0-7,12,40-47" (ranges include both ends); sorted, without repeats."""
     if channels is None:
@@ -55,9 +61,9 @@ def parse_channels(channels) -> list[int] | None:
             first = int(match.group(1))
             found.update(range(first, int(match.group(2) or first) + 1))
         return sorted(found)
-    values = [channels] if is_int(channels) else channels
+    values: list | None
     try:
-        values = list(values)
+        values = [channels] if is_int(channels) else list(channels)  # type: ignore[call-overload]  # any iterable, checked below
     except TypeError:
         values = None
     if not values or not all(is_int(c) and c >= 0 for c in values):
@@ -70,13 +76,13 @@ def parse_channels(channels) -> list[int] | None:
     return sorted(set(int(c) for c in values))
 
 
-def activation_layers(model) -> list[str]:
+def activation_layers(model: Model) -> list[str]:
     """The layers `layers="all"` stands for: every layer of the catalogue (`layers_info`) whose
     type is an activation (ReLU, Activation, …), input to output."""
     return [info.name for info in model.layers_info() if info.kind in ACTIVATION_KINDS]
 
 
-def chosen_layers(model, layers) -> list[str]:
+def chosen_layers(model: Model, layers: str | Sequence[str]) -> list[str]:
     """The layer names asked for, checked against the model (an unknown one raises naming the
     closest)."""
     if isinstance(layers, str):
@@ -107,7 +113,7 @@ def chosen_layers(model, layers) -> list[str]:
     return names
 
 
-def channel_counts(model, layers: Sequence[str]) -> dict[str, int]:
+def channel_counts(model: Model, layers: Sequence[str]) -> dict[str, int]:
     counts = {info.name: info.channels for info in model.layers_info()}
     for layer in layers:
         if not counts.get(layer):
@@ -115,10 +121,12 @@ def channel_counts(model, layers: Sequence[str]) -> dict[str, int]:
                 f"layer {layer!r} of model {model.name!r} has no channel axis to "
                 "render; choose a convolutional or dense layer."
             )
-    return {layer: counts[layer] for layer in layers}
+    return {layer: int(counts[layer] or 0) for layer in layers}
 
 
-def check_channels(spec, wanted: list[int] | None, counts: Mapping[str, int]) -> dict[str, list]:
+def check_channels(
+    spec: object, wanted: list[int] | None, counts: Mapping[str, int]
+) -> dict[str, list]:
     """{layer: channels to render}; channels beyond a layer's count are an error naming it."""
     chosen = {}
     for layer, count in counts.items():
@@ -139,13 +147,13 @@ def check_channels(spec, wanted: list[int] | None, counts: Mapping[str, int]) ->
     return chosen
 
 
-def hmc_options(hmc_opts) -> dict:
+def hmc_options(hmc_opts: Mapping[str, Any] | None) -> dict:
     if hmc_opts is not None and not isinstance(hmc_opts, Mapping):
         raise TypeError(f"hmc_opts must be a dict of samplevis.render options; got {hmc_opts!r}.")
     return dict(hmc_opts or {})
 
 
-def check_cluster(cluster) -> None:
+def check_cluster(cluster: object) -> None:
     if not (cluster is None or cluster is True or isinstance(cluster, str)):
         raise TypeError(
             f"cluster must be None (this process), True or 'local' (a local Ray "
@@ -158,7 +166,7 @@ def check_cluster(cluster) -> None:
             raise ImportError("cluster= needs Ray: pip install 'samplevis[ray]'.") from None
 
 
-def model_and_factory(model) -> tuple[Any, Callable | None]:
+def model_and_factory(model: object) -> tuple[Any, Callable | None]:
     """(the samplevis.Model, the function that made it, or None when given a model)."""
     import keras
 

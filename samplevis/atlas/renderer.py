@@ -3,6 +3,12 @@ its (seed, layer, channel), in this process or on a Ray worker; and a channel's 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.models import Model
+
+
 import time
 import warnings
 import zlib
@@ -115,7 +121,7 @@ class _LayerRenderer:
     """The compiled program of one layer's batches: its channels and per-image seeds are
     variables set before each batch, so every batch of the layer reuses one `Renderer`."""
 
-    def __init__(self, model, layer: str, size: int, batch: int):
+    def __init__(self, model: Model, layer: str, size: int, batch: int):
         import tensorflow as tf
 
         from samplevis import transform
@@ -135,7 +141,7 @@ class _LayerRenderer:
     def render(self, channels: Sequence[int], seeds: Sequence[tuple[int, int]], settings: Settings):
         """(images [n, H, W, 3], objective values [n], steps taken, notes) for n <= batch
         channels; Ctrl-C raises KeyboardInterrupt (the batch is dropped)."""
-        from samplevis.optimize import NonFiniteObjectiveError
+        from samplevis.optimize import NonFiniteObjectiveError, Rendering
 
         fill = self.batch - len(channels)
         self.channels.assign(np.asarray(list(channels) + [channels[-1]] * fill, np.int32))
@@ -154,6 +160,7 @@ class _LayerRenderer:
                     f"step {err.steps + 1}; the batch stopped there",
                 )
                 return err.images[-1][: len(channels)], values[: len(channels)], err.steps, notes
+        assert isinstance(rendering, Rendering)  # return_state=True
         if rendering.interrupted:
             raise KeyboardInterrupt
         n = len(channels)
@@ -164,7 +171,7 @@ class LayerRenderers:
     """One `_LayerRenderer` per layer of a model, built on a layer's first batch and kept by
     whoever renders the batches (this process, or a Ray worker)."""
 
-    def __init__(self, model, settings: Settings):
+    def __init__(self, model: Model, settings: Settings):
         self.model, self.settings = model, settings
         self._layers: dict[str, _LayerRenderer] = {}
 
@@ -201,7 +208,7 @@ class LayerRenderers:
         return results
 
 
-def sample_channel(model, result: ChannelResult, settings: Settings) -> None:
+def sample_channel(model: Model, result: ChannelResult, settings: Settings) -> None:
     """Add `settings.samples` HMC samples of the channel to `result`, one chain started from its
     optimized image; the sampler's warnings become the result's notes."""
     from samplevis import objectives, param

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 
 from samplevis.commands.shell import INTERRUPTED, OK, UsageError, load_model, out_folder, say
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import functools
 
     import samplevis

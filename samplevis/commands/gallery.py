@@ -3,6 +3,7 @@ run that `samplevis sample` wrote."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +28,7 @@ RUN_OVERVIEW = (
 )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from samplevis import io
 
     folder = Path(args.folder)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.models import LayerInfo
+
+
 from samplevis.commands.shell import OK, load_model, print_out
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     model = load_model(args.spec, pretrained=False)
     for line in table(model.layers_info()):
         print_out(line)
     return OK
 
 
-def table(infos) -> list[str]:
+def table(infos: Sequence[LayerInfo]) -> list[str]:
     """Lines of a table of `models.LayerInfo`s: name, type, output shape, channels."""
     rows = [
         (

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.optimize import NonFiniteObjectiveError
+
+
 from pathlib import Path
 
 from samplevis.commands.shell import (
@@ -20,7 +27,7 @@ from samplevis.commands.shell import (
 )
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import keras
 
     import samplevis
@@ -83,7 +90,9 @@ def run(args) -> int:
     return OK if in_out else WRITE_FAILED
 
 
-def non_finite_message(err, outcome: str, fewer_steps: str, during: str = "") -> str:
+def non_finite_message(
+    err: NonFiniteObjectiveError, outcome: str, fewer_steps: str, during: str = ""
+) -> str:
     """What a `NonFiniteObjectiveError` means on the command line: the step, `outcome` (what was
     kept) and the fixes, `fewer_steps` first unless no step stayed finite."""
     fixes = f"{fewer_steps}, or add" if err.steps else "Add"

@@ -3,6 +3,14 @@ diagnostics.json (`run_report`), replacing what an earlier run left in the folde
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.objectives import Objective
+    from samplevis.sampling.result import SampleResult
+
+
 import importlib.util
 import math
 import re
@@ -32,7 +40,7 @@ SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 SAMPLE_FILES = re.compile(rf"{SAMPLE_PNG.pattern}|samples\.gif|std\.png|trace\.png")
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import samplevis
     from samplevis import param
     from samplevis.sampling import options
@@ -114,7 +122,7 @@ def _init(values: list[str], size: int, num_chains: int):
     return np.repeat(images, num_chains // len(images), axis=0)
 
 
-def write_sample(folder: Path, result, report: dict) -> list[Path]:
+def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]:
     """Write a sample run's files in `folder`, then delete the ones an earlier run left there
     that this run did not write, so that the folder and its diagnostics.json describe one run."""
     from samplevis import io
@@ -149,7 +157,9 @@ def write_sample(folder: Path, result, report: dict) -> list[Path]:
     return paths
 
 
-def run_report(objective, result, init_files: list[str] | None = None) -> dict:
+def run_report(
+    objective: Objective, result: SampleResult, init_files: list[str] | None = None
+) -> dict:
     """What `samplevis sample` records beside the images: options (the chains' start as
     "optimize", "prior", or the `init_files` the images came from), temperature, activations,
     MCMC diagnostics, and `summary`, the lines the command prints about the run at its end (the
@@ -184,7 +194,7 @@ def run_report(objective, result, init_files: list[str] | None = None) -> dict:
     }
 
 
-def summary(result) -> list[str]:
+def summary(result: SampleResult) -> list[str]:
     """The share of the starts' activation (and gain) the samples kept, how T was set, the facets'
     log-masses and the diagnostics' line; none before the first sampling block."""
     if result.diagnostics is None:
@@ -205,7 +215,7 @@ def summary(result) -> list[str]:
     return lines + [result.diagnostics.summary()]
 
 
-def temperature_line(result) -> str:
+def temperature_line(result: SampleResult) -> str:
     """How T was set: the equipartition rule over the coefficients that moved, the share it
     predicts, and what the check measured."""
     moved = (
@@ -216,6 +226,7 @@ def temperature_line(result) -> str:
     if not len(result.temperature_shares):
         return f"T = {result.temperature:.3g}, moving {moved}"
     target = result.options.target_ratio
+    assert target is not None  # T was checked, so it was set from the target ratio
     predicted = 1 - (1 - target) * result.temperature / result.rule_temperature
     shares = ", ".join(f"{s:.2f}" for s in result.temperature_shares)
     return (

@@ -4,6 +4,13 @@ and the library's errors and warnings said in the command's flags."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from samplevis.models import Model, ResizeWarning
+    from samplevis.objectives import Objective
+
+
 import contextlib
 import os
 import sys
@@ -33,7 +40,7 @@ def say(message: str) -> None:
     print(f"samplevis: {message}", file=sys.stderr)
 
 
-def print_out(line) -> None:
+def print_out(line: object) -> None:
     """Print `line` on stdout; once its reader has gone (`| head`), print nothing more and carry
     on: the files a command writes matter more than the list of them."""
     try:
@@ -42,7 +49,7 @@ def print_out(line) -> None:
         discard(sys.stdout)
 
 
-def discard(stream) -> None:
+def discard(stream: TextIO) -> None:
     """Point `stream`'s file descriptor at /dev/null: what is still buffered, and what comes, is
     dropped without the error a closed pipe raises (also at exit, when Python flushes it)."""
     null = os.open(os.devnull, os.O_WRONLY)
@@ -81,7 +88,7 @@ def written(write: Callable[[Path], list[Path]], out: Path) -> tuple[list[Path],
         return write(rescue), False
 
 
-def load_model(spec: str, pretrained: bool = True):
+def load_model(spec: str, pretrained: bool = True) -> Model:
     """`zoo.load(spec)`; a Keras application whose weights cannot be downloaded is bad input that
     the built-in model avoids."""
     from samplevis.zoo.specs import DEFAULT, load
@@ -92,7 +99,7 @@ def load_model(spec: str, pretrained: bool = True):
         raise UsageError(f"{err} The built-in model needs no network: --model {DEFAULT}.") from None
 
 
-def objective(spec: str):
+def objective(spec: str) -> Objective:
     """The objective --objective names ('layer:channel')."""
     from samplevis import objectives
 
@@ -102,7 +109,7 @@ def objective(spec: str):
         raise UsageError(f"--objective: {err}") from None
 
 
-def say_resize(warning) -> None:
+def say_resize(warning: ResizeWarning) -> None:
     """A `models.ResizeWarning` in the command's terms: the --size that fits the network."""
     height, width = warning.input_size
     fix = (
@@ -115,7 +122,7 @@ def say_resize(warning) -> None:
 
 
 @contextlib.contextmanager
-def resize_said_once(model, size: int) -> Iterator[None]:
+def resize_said_once(model: Model, size: int) -> Iterator[None]:
     """Say now, in the command's terms, that `size` px images get resized for `model`, and keep
     the library from warning about it again within the block."""
     resized = model.resize_warning(size, size)

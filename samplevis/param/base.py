@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from samplevis.checks import is_int, is_number
+from samplevis.checks import TensorLike, is_int, is_number
 
 State = tuple  # tuple[tf.Tensor, ...], batch axis first in every tensor
 Shape = tuple  # tuple[int, ...]
@@ -85,10 +85,10 @@ class TensorParam(_Stateful):
     channels: int
 
     @abc.abstractmethod
-    def to_tensor(self, state: State):
+    def to_tensor(self, state: State) -> TensorLike:
         """The tensor [B, H, W, C] float32 for ``state``; pure and differentiable."""
 
-    def inverse(self, tensor) -> State:
+    def inverse(self, tensor: TensorLike) -> State:
         """A state whose ``to_tensor`` is ``tensor`` [B, H, W, C] (if invertible)."""
         raise NotImplementedError(
             f"{type(self).__name__} cannot be initialized from a tensor; use a "
@@ -116,7 +116,7 @@ class ImageParam(_Stateful):
         def width(self) -> int: ...
 
     @abc.abstractmethod
-    def to_image(self, state: State):
+    def to_image(self, state: State) -> TensorLike:
         """Images float32 [B, H, W, 3] in [0, 1] for ``state``."""
 
     def build(self, seed: object = 0) -> tuple[tuple, Callable[[], object]]:
@@ -131,7 +131,7 @@ class ImageParam(_Stateful):
         return variables, lambda: self.to_image(variables)
 
 
-def as_image_param(param_f) -> ImageParam:
+def as_image_param(param_f: object) -> ImageParam:
     """A parameterization given as itself or as a function returning one (Lucid's `param_f`)."""
     image_param = (
         param_f() if callable(param_f) and not isinstance(param_f, ImageParam) else param_f

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from samplevis.checks import check_bool
+from samplevis.checks import TensorLike, check_bool
 from samplevis.param.base import ImageParam, State, TensorParam
 
 # Square root of the ImageNet colour correlation matrix, from Lucid
@@ -24,14 +24,14 @@ COLOR_MEAN = np.asarray([0.48, 0.46, 0.41], dtype=np.float32)
 _LOGIT_EPS = 1e-6
 
 
-def decorrelate_color(t):
+def decorrelate_color(t: TensorLike) -> TensorLike:
     """Map colours from the decorrelated space to RGB: ``t @ M.T``, last axis 3."""
     import tensorflow as tf
 
     return tf.einsum("...j,ij->...i", t, tf.constant(COLOR_CORRELATION_NORMALIZED))
 
 
-def correlate_color(t):
+def correlate_color(t: TensorLike) -> TensorLike:
     """Inverse of ``decorrelate_color``: RGB to the decorrelated colour space."""
     import tensorflow as tf
 
@@ -39,7 +39,7 @@ def correlate_color(t):
     return tf.einsum("...j,ij->...i", t, tf.constant(inv))
 
 
-def constrain_l_inf(x):
+def constrain_l_inf(x: TensorLike) -> TensorLike:
     """Clip ``x`` to [-1, 1] with Lucid's gradient (lucid.optvis.param.unit_balls).
 
     The forward value is ``x / max(1, |x|)``; the gradient passes through
@@ -59,7 +59,7 @@ def constrain_l_inf(x):
     return _constrain(x)
 
 
-def to_valid_rgb(t, decorrelate: bool = False, sigmoid: bool = True):
+def to_valid_rgb(t: TensorLike, decorrelate: bool = False, sigmoid: bool = True) -> TensorLike:
     """Lucid's ``to_valid_rgb``: a tensor [..., 3] to colours in [0, 1].
 
     If ``decorrelate``, colours are read in the decorrelated ImageNet space
@@ -87,7 +87,9 @@ def to_valid_rgb(t, decorrelate: bool = False, sigmoid: bool = True):
     return constrain_l_inf(2.0 * t - 1.0) / 2.0 + 0.5
 
 
-def from_valid_rgb(images01, decorrelate: bool = False, sigmoid: bool = True):
+def from_valid_rgb(
+    images01: TensorLike, decorrelate: bool = False, sigmoid: bool = True
+) -> TensorLike:
     """Inverse of ``to_valid_rgb`` for colours strictly inside (0, 1)."""
     import tensorflow as tf
 
@@ -148,10 +150,10 @@ class RGBImage(ImageParam):
     def init(self, seed: object) -> State:
         return self.tensor.init(seed)
 
-    def to_image(self, state: State):
+    def to_image(self, state: State) -> TensorLike:
         return to_valid_rgb(self.tensor.to_tensor(state), self.decorrelate, self.sigmoid)
 
-    def state_for(self, images01) -> State:
+    def state_for(self, images01: TensorLike) -> State:
         """A state whose image is ``images01`` [B, H, W, 3] (to ~1e-5 inside (0, 1))."""
         return self.tensor.inverse(from_valid_rgb(images01, self.decorrelate, self.sigmoid))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from samplevis.checks import check_bool
+from samplevis.checks import TensorLike, check_bool
 from samplevis.param.base import ImageParam, State, check_positive_int, split_seed
 
 # Coordinates span +-sqrt(3) so that their standard deviation is 1 (Lucid, param/cppn.py).
@@ -102,7 +102,7 @@ class CPPNImage(ImageParam):
         yy, xx = tf.meshgrid(y, x, indexing="ij")
         return tf.reshape(tf.stack([xx, yy], -1), [1, self.height * self.width, 2])
 
-    def to_image(self, state: State):
+    def to_image(self, state: State) -> TensorLike:
         import tensorflow as tf
 
         batch = tf.shape(state[0])[0]

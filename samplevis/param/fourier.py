@@ -12,10 +12,11 @@ natural-image preconditioner; sampling ``z ~ N(0, I)`` draws from that prior.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
-from samplevis.checks import is_number
+from samplevis.checks import TensorLike, is_number
 from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
@@ -93,7 +94,7 @@ class FFTTensor(TensorParam):
 
         return tf.constant(spectrum_scale(self.height, self.width, self.decay_power))
 
-    def to_tensor(self, state: State):
+    def to_tensor(self, state: State) -> TensorLike:
         import tensorflow as tf
 
         # unstack and a crop only when needed: strided-slice gradients are costly on CPU
@@ -105,7 +106,7 @@ class FFTTensor(TensorParam):
             t = t[:, :, : self.width, :]
         return t / LUCID_FFT_DIVISOR
 
-    def inverse(self, tensor) -> State:
+    def inverse(self, tensor: TensorLike) -> State:
         import tensorflow as tf
 
         t = tf.convert_to_tensor(tensor, tf.float32) * LUCID_FFT_DIVISOR
@@ -118,7 +119,7 @@ class FFTTensor(TensorParam):
         return (tf.stack([tf.math.real(spectrum), tf.math.imag(spectrum)], axis=1),)
 
 
-def fft_image(shape, sd: float | None = None, decay_power: float = 1.0) -> FFTTensor:
+def fft_image(shape: Sequence[int], sd: float | None = None, decay_power: float = 1.0) -> FFTTensor:
     """Lucid's ``fft_image``: a spectral tensor of ``shape`` [B, H, W, C].
 
     ``sd`` is the std of the initial spectrum (default 0.01, as Lucid);

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from samplevis.checks import check_unit_range
+from samplevis.checks import TensorLike, check_unit_range
 from samplevis.param.base import ImageParam, State
 from samplevis.param.color import RGBImage
 from samplevis.param.images import image
@@ -48,11 +48,11 @@ class InitializedImage(ImageParam):
     def init(self, seed: object = None) -> State:
         return tuple(self.base.state_for(self.images))
 
-    def to_image(self, state: State):
+    def to_image(self, state: State) -> TensorLike:
         return self.base.to_image(state)
 
 
-def initialized(base: RGBImage, images01) -> InitializedImage:
+def initialized(base: RGBImage, images01: TensorLike) -> InitializedImage:
     """``base`` started from ``images01`` [B, H, W, 3] in [0, 1] (B, H, W as ``base``).
 
     Works for every ``RGBImage`` whose tensor is invertible (pixel, fft,
@@ -75,7 +75,7 @@ def initialized(base: RGBImage, images01) -> InitializedImage:
 
 
 def from_image(
-    images01,
+    images01: TensorLike,
     fft: bool = True,
     decorrelate: bool = True,
     sigmoid: bool = True,

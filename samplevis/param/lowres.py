@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
-from samplevis.checks import is_int
+from samplevis.checks import TensorLike, is_int
 from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
@@ -43,7 +44,7 @@ class LowresTensor(TensorParam):
     def init(self, seed: object) -> State:
         return normal_state(self.state_shapes, seed, self.sd)
 
-    def to_tensor(self, state: State):
+    def to_tensor(self, state: State) -> TensorLike:
         import tensorflow as tf
 
         t = tf.image.resize(state[0], [self.height, self.width], method="bilinear")
@@ -53,7 +54,7 @@ class LowresTensor(TensorParam):
             t = t[:, : self.height, : self.width, :]
         return t
 
-    def inverse(self, tensor) -> State:
+    def inverse(self, tensor: TensorLike) -> State:
         import tensorflow as tf
 
         if (self.low_height, self.low_width) != (self.height, self.width) or any(self.offset):
@@ -61,7 +62,12 @@ class LowresTensor(TensorParam):
         return (tf.convert_to_tensor(tensor, tf.float32),)
 
 
-def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None) -> LowresTensor:
+def lowres_tensor(
+    shape: Sequence[int],
+    underlying_shape: Sequence[int],
+    offset: Sequence[float] | int | bool | None = None,
+    sd: float | None = None,
+) -> LowresTensor:
     """Lucid's ``lowres_tensor``: a tensor of ``shape`` [B, H, W, C] upsampled
     from a state of ``underlying_shape`` [B, h, w, C].
 
@@ -76,12 +82,15 @@ def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None)
             f"underlying_shape must keep batch and channels of shape {tuple(shape)}, got "
             f"{tuple(underlying_shape)}; change only its height and width."
         )
+    pair: tuple
     if offset is None or offset is False:
-        offset = (0, 0)
+        pair = (0, 0)
     elif offset is True:
-        offset = (height // low_height // 2, width // low_width // 2)
+        pair = (height // low_height // 2, width // low_width // 2)
     elif is_int(offset):
-        offset = (offset, offset)
+        pair = (offset, offset)
+    else:
+        pair = tuple(offset)  # type: ignore[arg-type]  # a sequence: is_int took the ints
     return LowresTensor(
         batch,
         height,
@@ -89,6 +98,6 @@ def lowres_tensor(shape, underlying_shape, offset=None, sd: float | None = None)
         channels,
         low_height,
         low_width,
-        tuple(offset),
+        pair,
         DEFAULT_SD if sd is None else sd,
     )

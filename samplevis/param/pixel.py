@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
-from samplevis.checks import is_int
+from samplevis.checks import TensorLike, is_int
 from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 
 # Lucid's default standard deviation of the initial noise (lucid.optvis.param.spatial).
@@ -37,18 +38,18 @@ class PixelTensor(TensorParam):
     def init(self, seed: object) -> State:
         return normal_state(self.state_shapes, seed, self.sd)
 
-    def to_tensor(self, state: State):
+    def to_tensor(self, state: State) -> TensorLike:
         import tensorflow as tf
 
         return tf.identity(state[0])
 
-    def inverse(self, tensor) -> State:
+    def inverse(self, tensor: TensorLike) -> State:
         import tensorflow as tf
 
         return (tf.convert_to_tensor(tensor, tf.float32),)
 
 
-def pixel_image(shape, sd: float | None = None) -> PixelTensor:
+def pixel_image(shape: Sequence[int], sd: float | None = None) -> PixelTensor:
     """Lucid's ``pixel_image``: a naive pixel tensor of ``shape`` [B, H, W, C].
 
     ``sd`` is the std of the initial noise (default 0.01, as Lucid).

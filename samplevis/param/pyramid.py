@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
+from samplevis.checks import TensorLike
 from samplevis.param.base import State, TensorParam, check_positive_int, check_sd, normal_state
 from samplevis.param.pixel import DEFAULT_SD, _unpack_shape
 
@@ -45,7 +47,7 @@ class LaplacianPyramid(TensorParam):
     def init(self, seed: object) -> State:
         return normal_state(self.state_shapes, seed, self.sd)
 
-    def to_tensor(self, state: State):
+    def to_tensor(self, state: State) -> TensorLike:
         import tensorflow as tf
 
         from samplevis.sums import ordered_sum
@@ -55,7 +57,7 @@ class LaplacianPyramid(TensorParam):
         levels = [state[0]] + [tf.image.resize(s, size, method="bilinear") for s in state[1:]]
         return ordered_sum(levels)
 
-    def inverse(self, tensor) -> State:
+    def inverse(self, tensor: TensorLike) -> State:
         import tensorflow as tf
 
         t = tf.convert_to_tensor(tensor, tf.float32)
@@ -64,7 +66,9 @@ class LaplacianPyramid(TensorParam):
         return (t,) + tuple(tf.zeros(tf.concat([[batch], s[1:]], 0)) for s in self.state_shapes[1:])
 
 
-def laplacian_pyramid(shape, n_levels: int = 4, sd: float | None = None) -> LaplacianPyramid:
+def laplacian_pyramid(
+    shape: Sequence[int], n_levels: int = 4, sd: float | None = None
+) -> LaplacianPyramid:
     """Lucid's ``laplacian_pyramid_image`` of ``shape`` [B, H, W, C] with ``n_levels`` levels."""
     batch, height, width, channels = _unpack_shape(shape)
     return LaplacianPyramid(
@@ -72,6 +76,8 @@ def laplacian_pyramid(shape, n_levels: int = 4, sd: float | None = None) -> Lapl
     )
 
 
-def laplacian_pyramid_image(shape, n_levels: int = 4, sd: float | None = None) -> LaplacianPyramid:
+def laplacian_pyramid_image(
+    shape: Sequence[int], n_levels: int = 4, sd: float | None = None
+) -> LaplacianPyramid:
     """Lucid's current name for ``laplacian_pyramid`` (same arguments, same value)."""
     return laplacian_pyramid(shape, n_levels, sd)

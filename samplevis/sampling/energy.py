@@ -120,8 +120,8 @@ def fixed_transform_seeds(seed: tf.Tensor, count: int) -> tuple[tf.Tensor, ...]:
 
 def make_energy(
     model: Model,
-    objective,
-    image_param,
+    objective: Objective,
+    image_param: ImageParam,
     temperature: float,
     prior_weight: float = 1.0,
     transforms: Sequence[Transform] = (),

@@ -18,6 +18,13 @@ chains' starts gives a stable estimate.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.param.base import ImageParam
+    from samplevis.sampling.energy import Energy
+
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -52,7 +59,9 @@ def frequency_bands(height: int, width: int, num_bands: int) -> np.ndarray:
     )
 
 
-def state_groups(image_param, num_bands: int = DEFAULT_NUM_BANDS) -> tuple[np.ndarray, ...]:
+def state_groups(
+    image_param: ImageParam, num_bands: int = DEFAULT_NUM_BANDS
+) -> tuple[np.ndarray, ...]:
     """Group index of every state coordinate, one int32 array per state part.
 
     Each array has the part's shape without the chain axis. A spectral state
@@ -84,7 +93,7 @@ def _group_mean(values: tf.Tensor, groups: np.ndarray) -> tf.Tensor:
 
 
 def fisher_mass(
-    energy, state: Sequence[tf.Tensor], groups: Sequence[np.ndarray]
+    energy: Energy, state: Sequence[tf.Tensor], groups: Sequence[np.ndarray]
 ) -> tuple[tf.Tensor, ...]:
     """Mass lam + group mean of (dA/dz / T)^2 per chain, one [C, ...] tensor per state part.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import types
 from collections.abc import Mapping
 from pathlib import Path
@@ -133,13 +134,15 @@ class SampleResult:
         rows = np.swapaxes(frames, 0, 1)
         return io.grid(rows.reshape(-1, *rows.shape[2:]), ncols=frames.shape[0])
 
-    def save_grid(self, path, with_init: bool = True) -> Path:
+    def save_grid(self, path: str | os.PathLike, with_init: bool = True) -> Path:
         """Write `grid()` as a PNG (atomically)."""
         from samplevis import io
 
         return io.save_png(path, self.grid(with_init))
 
-    def save_gif(self, path, fps: float = 4.0, chain: int | None = None, every: int = 1) -> Path:
+    def save_gif(
+        self, path: str | os.PathLike, fps: float = 4.0, chain: int | None = None, every: int = 1
+    ) -> Path:
         """An animated GIF of the samples: one chain, or (chain=None) all chains side by side.
 
         `every` keeps every k-th sample as a frame (long runs make large GIFs).
@@ -176,7 +179,7 @@ class SampleResult:
             [metrics.pixel_std_map(self.images[:, c]) for c in range(self.num_chains)]
         ).astype(np.float32)
 
-    def save_std_map(self, path) -> Path:
+    def save_std_map(self, path: str | os.PathLike) -> Path:
         """Write `std_maps()` as one grey PNG, a tile per chain, all scaled by the largest
         value so the chains compare (atomically)."""
         from samplevis import io
@@ -186,7 +189,7 @@ class SampleResult:
         scaled = maps / peak if peak > 0 else maps
         return io.save_grid(path, np.repeat(scaled[..., None], 3, axis=-1), ncols=self.num_chains)
 
-    def save_pngs(self, directory, prefix: str = "sample") -> list[Path]:
+    def save_pngs(self, directory: str | os.PathLike, prefix: str = "sample") -> list[Path]:
         """Write every sample as `{prefix}_chain{c}_{i:03d}.png` in `directory`."""
         from samplevis import io
 

@@ -53,7 +53,7 @@ def _optimized(
     """(state parts [C, ...], interrupted) of `render_vis` from `seed`, logged to `log_dir`."""
     from samplevis import objectives
     from samplevis.models import ResizeWarning
-    from samplevis.optimize import render_vis
+    from samplevis.optimize import Rendering, render_vis
 
     target = objective
     if opts.start_diversity:
@@ -71,6 +71,7 @@ def _optimized(
             return_state=True,
             log_dir=log_dir,
         )
+    assert isinstance(rendering, Rendering)  # return_state=True
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 

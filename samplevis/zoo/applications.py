@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from samplevis.checks import TensorLike
 from samplevis.models import Model, closest_names
 
 # ImageNet channel means in BGR order, [0, 255] units (keras.applications.imagenet_utils, "caffe")
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 
 
-def caffe_preprocess(x):
+def caffe_preprocess(x: TensorLike) -> TensorLike:
     """Caffe-style input: RGB float [B, H, W, 3] in [0, 255] → BGR with the ImageNet mean
     subtracted (tensor in, tensor out)."""
     import tensorflow as tf

@@ -13,6 +13,12 @@ everywhere and the stem (32) and head (1280) widths kept fixed
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.models import Model
+
+
 import dataclasses
 import os
 import string
@@ -282,7 +288,7 @@ def _resolve_weights(weights: str | os.PathLike | None) -> dict[str, np.ndarray]
     )
 
 
-def efficientnet_lite0(weights: str | os.PathLike | None = "imagenet"):
+def efficientnet_lite0(weights: str | os.PathLike | None = "imagenet") -> Model:
     """EfficientNet-Lite0 as a ``samplevis.Model`` taking images in [0, 1].
 
     Args:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from samplevis.checks import KerasModel
 from samplevis.models import LayerInfo, Model, UnknownLayerError, closest_names, larger_images_hint
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ _REDIRECTED = {
 
 
 def from_graphdef(
-    path,
+    path: str | os.PathLike,
     input_name: str,
     image_shape: tuple,
     value_range: tuple[float, float],
@@ -181,7 +182,7 @@ class GraphDefModel(Model):
 
     def __init__(
         self,
-        graph_def,
+        graph_def: Any,
         input_name: str,
         image_shape: tuple,
         value_range: tuple[float, float],
@@ -212,7 +213,7 @@ class GraphDefModel(Model):
         return super().__repr__().replace("samplevis.Model(", "GraphDefModel(", 1)
 
     @property
-    def keras_model(self):
+    def keras_model(self) -> KerasModel:
         raise AttributeError(
             f"{self.name!r} is a frozen TF1 graph, not a Keras model; its graph is `.graph_def`."
         )

@@ -9,6 +9,12 @@ zoo.load("path/to/mynet.py:build")    # build() of that file
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.models import Model
+
+
 import contextlib
 import importlib
 import importlib.util
@@ -32,7 +38,7 @@ class ModelFileNotFoundError(OptionMessage, FileNotFoundError):
     """A spec naming a model or Python file that does not exist. `option` is 'spec'."""
 
 
-def load(spec: str, pretrained: bool = True):
+def load(spec: str, pretrained: bool = True) -> Model:
     """The `samplevis.Model` that `spec` names: a zoo name, a Keras application name, a saved
     `.keras` or `.h5` file, or `module:function` / `path/to/file.py:function` (a function of no
     arguments returning a samplevis.Model or keras.Model; modules are also looked up in the
