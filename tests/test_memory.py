@@ -2,6 +2,8 @@
 needs, how much there is and what to lower; running out of memory during a run keeps the images
 so far."""
 
+import importlib
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -117,3 +119,39 @@ def test_running_out_of_memory_during_a_run_keeps_the_images_so_far(model):
     assert stopped.value.steps == 0 and len(stopped.value.images) == 1
     assert stopped.value.images[0].shape == (1, 24, 24, 3)
     assert np.all(np.isfinite(stopped.value.images[0]))
+
+
+def test_an_atlas_that_runs_out_of_memory_keeps_a_valid_atlas_and_says_what_to_lower(
+    tmp_path, monkeypatch
+):
+    import json
+
+    import keras
+
+    atlas_module = importlib.import_module("samplevis.atlas")  # `samplevis.atlas` is the function
+    explode = tf.Variable(False)
+
+    def maybe_huge(x):
+        # a 4 TiB tensor once `explode` is set, filled with a value of the run (not foldable)
+        huge = tf.cond(
+            explode,
+            lambda: tf.reduce_sum(tf.fill([2**20, 2**20], tf.reduce_mean(x))),
+            lambda: tf.constant(0.0),
+        )
+        return x + 0 * huge
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(2, 3, padding="same", name="conv")(inputs)
+    outputs = keras.layers.Lambda(maybe_huge, name="boom")(x)
+    model = samplevis.Model(keras.Model(inputs, outputs), name="boom_net")
+    real_bar = atlas_module._progress_bar
+
+    def bar_that_arms(total, done, enabled):
+        explode.assign(True)  # after the door's checks, before the first batch
+        return real_bar(total, done, enabled)
+
+    monkeypatch.setattr(atlas_module, "_progress_bar", bar_that_arms)
+    with pytest.raises(samplevis.MemoryLimitError, match="ran out of memory during the run"):
+        samplevis.atlas(model, "boom", steps=2, size=24, batch=1, out=tmp_path, progress=False)
+    written = json.loads((tmp_path / "atlas.json").read_text())
+    assert written["channels"] == [] and (tmp_path / "index.html").is_file()

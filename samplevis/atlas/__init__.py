@@ -139,7 +139,10 @@ def _run(
     runner, plan: Plan, model_name: str, settings: Settings, out: Path, progress: bool
 ) -> AtlasResult:
     """Render the plan's batches with `runner`, writing each channel's files as it comes and
-    atlas.json and index.html every JSON_EVERY seconds and at the end, also after Ctrl-C."""
+    atlas.json and index.html every JSON_EVERY seconds and at the end, also after Ctrl-C or when
+    the machine runs out of memory (then a MemoryLimitError says what to lower)."""
+    import tensorflow as tf
+
     entries, rendered, interrupted = dict(plan.entries), 0, False
     bar = _progress_bar(plan.total, plan.skipped, progress)
     saved, ordered = time.monotonic(), []
@@ -159,6 +162,9 @@ def _run(
             f"channels; {out / ATLAS_JSON} lists those finished.",
             stacklevel=3,
         )
+    except tf.errors.ResourceExhaustedError as err:
+        # the channels finished are on disk and in atlas.json (below), as after Ctrl-C
+        raise memory.out_of_memory_error(settings.size, settings.size, settings.batch) from err
     finally:
         bar.close()
         runner.close()
