@@ -131,6 +131,24 @@ class ImageParam(_Stateful):
         return variables, lambda: self.to_image(variables)
 
 
+class WrappedImage(ImageParam):
+    """An image parameterization made over another, `base`, whose batch and size it keeps."""
+
+    base: ImageParam
+
+    @property
+    def batch(self) -> int:
+        return self.base.batch
+
+    @property
+    def height(self) -> int:
+        return self.base.height
+
+    @property
+    def width(self) -> int:
+        return self.base.width
+
+
 def as_image_param(param_f: object) -> ImageParam:
     """A parameterization given as itself or as a function returning one (Lucid's `param_f`)."""
     image_param = (

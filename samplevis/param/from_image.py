@@ -7,13 +7,13 @@ import dataclasses
 import numpy as np
 
 from samplevis.checks import TensorLike, check_unit_range
-from samplevis.param.base import ImageParam, State
+from samplevis.param.base import State, WrappedImage
 from samplevis.param.color import RGBImage
 from samplevis.param.images import image
 
 
 @dataclasses.dataclass(frozen=True, eq=True)
-class InitializedImage(ImageParam):
+class InitializedImage(WrappedImage):
     """``base`` whose ``init`` returns the state that reproduces given images.
 
     The images are kept as float32 bytes so that the value stays hashable;
@@ -22,18 +22,6 @@ class InitializedImage(ImageParam):
 
     base: RGBImage
     pixels: bytes = dataclasses.field(repr=False)
-
-    @property
-    def batch(self) -> int:
-        return self.base.batch
-
-    @property
-    def height(self) -> int:
-        return self.base.height
-
-    @property
-    def width(self) -> int:
-        return self.base.width
 
     @property
     def state_shapes(self) -> tuple:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from samplevis.param.base import ImageParam, State
+from samplevis.param.base import ImageParam, State, WrappedImage
 from samplevis.param.fourier import FFTTensor, rfft2d_freqs
 
 
@@ -43,7 +43,7 @@ def moving_mask(image_param: ImageParam, cutoff: float) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FacetImage(ImageParam):
+class FacetImage(WrappedImage):
     """Images of `base` whose state is only its coefficients under `moving`.
 
     State: one part, float32 [C, D], the moving coefficients of each chain, D = moving.sum();
@@ -74,18 +74,6 @@ class FacetImage(ImageParam):
                 "no coefficient moves: raise hmc_opts['cutoff'] (cycles per pixel; "
                 "the lowest nonzero frequency of an N px image is 1/N)."
             )
-
-    @property
-    def batch(self) -> int:
-        return self.base.batch
-
-    @property
-    def height(self) -> int:
-        return self.base.height
-
-    @property
-    def width(self) -> int:
-        return self.base.width
 
     @property
     def num_moving(self) -> int:
@@ -151,23 +139,11 @@ def moved(chain_param: ImageParam, final: tuple[np.ndarray, ...]) -> ImageParam:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Started(ImageParam):
+class Started(WrappedImage):
     """The whole state of `base` (cutoff None), its `init` the given `state` (parts [C, ...])."""
 
     base: ImageParam
     state: tuple[np.ndarray, ...]
-
-    @property
-    def batch(self) -> int:
-        return self.base.batch
-
-    @property
-    def height(self) -> int:
-        return self.base.height
-
-    @property
-    def width(self) -> int:
-        return self.base.width
 
     @property
     def state_shapes(self) -> tuple:
