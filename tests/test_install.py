@@ -70,7 +70,7 @@ def test_a_built_wheel_installed_without_e_runs_from_outside_the_checkout(tmp_pa
     import subprocess
 
     pytest = __import__("pytest")
-    pytest.importorskip("build", reason="needs the build package (the dev extra)")
+    pytest.importorskip("build", reason="needs the build package (the test extra)")
     dist, target = tmp_path / "dist", tmp_path / "site"
     built = subprocess.run(
         [
