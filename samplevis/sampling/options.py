@@ -114,8 +114,10 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         optimize_steps=Option(256, "render_vis steps for each chain's start"),
         start_diversity=Option(
             0.0,
-            "weight of Lucid's diversity term on the objective's layer while "
-            "the starts are optimized together (0: independent starts)",
+            "weight of Lucid's diversity term on the objective's layer while the starts are "
+            "optimized together: each chain samples its own start's facet, so it sets how "
+            "different the chains' patterns are (0: independent starts; its effect scales with "
+            "the objective's size, see docs/sampling_designs.md)",
         ),
         kernel=Option(
             "hmc",
