@@ -754,3 +754,12 @@ def test_samples_that_lost_most_of_the_gain_t_was_set_for_are_warned_about(resul
         fallen, options=dataclasses.replace(fallen.options, temperature=0.1)
     )
     assert _lost_gain_warning(given) is None  # the user chose T
+
+
+def test_start_diversity_needs_starts_that_are_optimized():
+    assert options.resolve_options({}).start_diversity == 0.0
+    assert options.resolve_options(dict(start_diversity=2)).start_diversity == 2.0
+    with pytest.raises(ValueError, match="does not optimize them; leave it at 0"):
+        options.resolve_options(dict(init="prior", temperature=0.1, start_diversity=1.0))
+    with pytest.raises(ValueError, match="start_diversity'\\] must be a finite number >= 0"):
+        options.resolve_options(dict(start_diversity=-1))
