@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from samplevis.checks import OptionError
+
+if TYPE_CHECKING:  # for the annotations only: the estimate itself needs no TensorFlow
+    from samplevis.models import Model
 
 BYTES = 4  # float32
 # Copies of the spectral state a step holds: the variable, Adam's two moments, the last finite
@@ -74,11 +78,11 @@ def available_bytes() -> int:
     return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
 
 
-def _activation_elements(model: object, layers: Sequence[str], height: int, width: int) -> int:
+def _activation_elements(model: Model, layers: Sequence[str], height: int, width: int) -> int:
     """Activation elements of one image up to the deepest of `layers`, at the size the network
     sees: its fixed input size, or height x width for a network of any input size (measured at
     PROBE_SIDE px and scaled by area). 0 when the network cannot tell."""
-    info = list(model.layers_info())  # type: ignore[attr-defined]
+    info = list(model.layers_info())
     names = [row.name for row in info]
     deepest = max((names.index(layer) for layer in layers if layer in names), default=-1)
     if deepest < 0:
@@ -89,13 +93,13 @@ def _activation_elements(model: object, layers: Sequence[str], height: int, widt
     return _probed_elements(model, [row.name for row in rows]) * height * width // PROBE_SIDE**2
 
 
-def _probed_elements(model: object, names: list[str]) -> int:
+def _probed_elements(model: Model, names: list[str]) -> int:
     """Activation elements of one PROBE_SIDE px image at `names`, by a forward pass."""
     import numpy as np
 
     probe = np.full([1, PROBE_SIDE, PROBE_SIDE, 3], 0.5, np.float32)
     try:
-        outputs = model.activations(probe, names)  # type: ignore[attr-defined]
+        outputs = model.activations(probe, names)
     except (ValueError, TypeError):  # a layer the extractor cannot read (a Keras input)
         return 0
     return sum(int(np.asarray(v).size) for v in outputs.values())
@@ -108,7 +112,7 @@ def _product(shape: Sequence[int]) -> int:
     return total
 
 
-def needed_bytes(model: object, layers: Sequence[str], height: int, width: int, batch: int) -> int:
+def needed_bytes(model: Model, layers: Sequence[str], height: int, width: int, batch: int) -> int:
     """Bytes a compiled step on `batch` images of height x width px (a spectral state) holds, up
     to the deepest of the objective's `layers` of `model`."""
     state = batch * 2 * 3 * height * (width // 2 + 2)
@@ -118,7 +122,7 @@ def needed_bytes(model: object, layers: Sequence[str], height: int, width: int, 
 
 
 def check_fits(
-    model: object,
+    model: Model,
     layers: Sequence[str],
     height: int,
     width: int,
@@ -149,7 +153,7 @@ def check_fits(
     )
 
 
-def _largest_side(model: object, layers: Sequence[str], batch: int, available: int) -> int:
+def _largest_side(model: Model, layers: Sequence[str], batch: int, available: int) -> int:
     """The largest square side (a multiple of 8 px, at least 8) whose run fits, or 0."""
     low, high = 0, 1 << 20
     while high - low > 8:

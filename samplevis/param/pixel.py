@@ -65,4 +65,4 @@ def _unpack_shape(shape) -> tuple[int, int, int, int]:
             f"shape must be [batch, height, width, channels], got {shape!r}; "
             "pass four positive ints, e.g. [1, 128, 128, 3]."
         )
-    return tuple(int(s) for s in shape)  # type: ignore[return-value]
+    return int(shape[0]), int(shape[1]), int(shape[2]), int(shape[3])
