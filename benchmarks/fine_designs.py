@@ -8,16 +8,15 @@ and prior weight, this script compares:
   (b)  a Gibbs sweep: a coarse HMC step, then a fine HMC step at the same T, each block with
        its own adapted step size, under the density's own prior on every coefficient;
   (c1) a facet prior: fine = start + s * delta, delta under the coarse coefficients' prior, both
-       moved by one HMC, each part's step size scaled by its stiffness at the starts (s = 0 is
-       design (a));
+       moved by one HMC (s = 0 is design (a));
   (c2) the fine coefficients re-optimized after every coarse HMC step: K Adam steps up the
        activation (with --reopt-prior, up log pi) over the fine block, warm-started (Adam's
        moments carried from sweep to sweep), so the motifs can follow the coarse layout;
   (d)  a deformation facet: the fine coefficients fixed as in (a), and the image warped by a
        smooth displacement field (a G x G grid of offsets, bilinearly upsampled), so the start's
-       motifs can move, bend and stretch: one HMC over both parts, each part's step size scaled
-       by its estimated stiffness at the starts (--warp-blocks: a coarse HMC step, then a warp
-       HMC step, each block with its own adapted step size).
+       motifs can move, bend and stretch: a coarse HMC step, then a warp HMC step, each block
+       with its own adapted step size (docs/sampling_designs.md has the joint variants, which
+       settled worse).
 
 Every design runs 160 burn-in sweeps (the step sizes adapted over the first 80 %) and 40
 samples 5 sweeps apart, 4 leapfrog steps a HMC step, one fixed transform. It prints, as
@@ -27,8 +26,8 @@ multi-seed `render_vis` images), the detail share (the same on the images with t
 layout removed: what moves besides colour and brightness), the worst per-chain split R-hat
 (ArviZ's scale) of the activation and mean colours over 40 samples, and the seconds.
 
-    python benchmarks/fine_designs.py                          # block6a:301, ~25 min
-    python benchmarks/fine_designs.py --designs d --warp-pixels 16 --grid fine   # (a), (d)
+    python benchmarks/fine_designs.py                          # block6a:301, ~30 min
+    python benchmarks/fine_designs.py --designs d --grid fine    # (a) and (d), with grids
 """
 
 from __future__ import annotations
@@ -262,30 +261,13 @@ def sweeps(
     return np.stack(images)
 
 
-def scaled_steps(log_prob: Callable, state: list) -> list:
-    """Per chain and state part, 1e-3 over the square root of the part's mean squared score
-    relative to the first part's: a diagonal mass per part (the Fisher estimate of its
-    precision, as `sampling.mass` makes per frequency band), so one adapted step size serves
-    parts of very different stiffness."""
-    with tf.GradientTape() as tape:
-        tape.watch(state)
-        value = tf.reduce_sum(log_prob(*state))
-    scores = tape.gradient(value, state)
-    precision = [tf.reduce_mean(tf.reshape(tf.square(g), [g.shape[0], -1]), 1) for g in scores]
-    return [
-        tf.reshape(1e-3 * tf.sqrt(precision[0] / p), [-1] + [1] * (len(s.shape) - 1))
-        for p, s in zip(precision, state)
-    ]
-
-
-def joint_run(log_prob: Callable, chains: SplitImage | WarpedImage, seed: int) -> np.ndarray:
-    """Designs (c1) and (d): one HMC over both parts, step sizes scaled per part; images
-    [RESULTS, C, H, W, 3]."""
+def joint_run(log_prob: Callable, chains: SplitImage, seed: int) -> np.ndarray:
+    """Design (c1): one HMC over (coarse, delta); images [RESULTS, C, H, W, 3]."""
     state = list(chains.init())
     kernel = kernels.make_kernel(
         log_prob,
         "hmc",
-        scaled_steps(log_prob, state),
+        kernels.per_chain_step_size(1e-3, state),
         num_leapfrog_steps=LEAPFROG,
         num_adaptation_steps=int(0.8 * BURNIN),
     )
@@ -334,14 +316,13 @@ def main() -> None:
     )
     parser.add_argument("--warp-grid", type=int, default=8, help="(d)'s G")
     parser.add_argument(
-        "--warp-pixels", type=float, default=8.0, help="(d)'s px of displacement per warp unit"
+        "--warp-pixels", type=float, default=16.0, help="(d)'s px of displacement per warp unit"
     )
     parser.add_argument(
-        "--warp-blocks",
-        action="store_true",
-        help="(d) moves coarse and warp in a block each; else in one HMC, steps scaled per part",
+        "--grid",
+        default=None,
+        help="write PREFIX_<design>.png (a row a chain) and its samples .npy",
     )
-    parser.add_argument("--grid", default=None, help="write PREFIX_<design>.png, a row a chain")
     args = parser.parse_args()
     print(command_line())
     print(machine(), flush=True)
@@ -395,12 +376,9 @@ def main() -> None:
         elif design == "d":
             chains = WarpedImage(image, start, mask, args.warp_grid, args.warp_pixels)
             energy = energy_of(chains)
-            if not args.warp_blocks:
-                images = joint_run(energy, chains, seed=3)
-            else:
-                warp = chains.init()[1]
-                move = gibbs_move(energy, kernels.per_chain_step_size(1e-3, [warp]))
-                images = sweeps(energy, chains, *move, seed=3)
+            warp = chains.init()[1]
+            move = gibbs_move(energy, kernels.per_chain_step_size(1e-3, [warp]))
+            images = sweeps(energy, chains, *move, seed=3)
         elif design == "c2":
             # Up the activation alone, as render_vis optimizes: up log pi, the prior's pull on
             # ~50,000 fine coefficients outweighs the activation's and shrinks the motifs.
@@ -433,6 +411,8 @@ def report(args, model, obj, default, results, a_star: float, references) -> Non
         images, seconds = results[design]
         rows.append(row(model, obj, names[design], images, a_star, references, seconds))
         if args.grid:
+            # the samples as well, so a new figure can be read off them without a new run
+            np.save(f"{args.grid}_{design}.npy", images)
             frames = np.concatenate([default.init_images[None], images[::8]])
             io.save_grid(
                 f"{args.grid}_{design}.png",
