@@ -22,8 +22,8 @@ Diverse (the default run)
   distinct   visibly distinct samples of 40 (`metrics.distinct_images`, target >= 30)
   pattern    within-chain cosine distance of the samples' spatially pooled features at an earlier
              layer (PATTERN_LAYER) as a share of that between the references (goal >= 0.25)
-  detail     the pattern share of the images less their coarse layout (DETAIL_SIGMA): how far
-             the patterns move besides colour and brightness
+  detail     the pattern share of the images without their frequencies below DETAIL_CUTOFF:
+             how far the patterns move besides colour, brightness and coarse layout
 High
   ratio      median sample activation over the starts' mean (target >= 0.7)
 Fast
@@ -60,9 +60,10 @@ SIZE = 128  # render's default image size
 # Patterns are read at a layer before all three objectives' (stage 2 of 7): features there are
 # textures and motifs, which the objective does not pin down by itself.
 PATTERN_LAYER = "block2b_add"
-# The detail share reads the images less a Gaussian blur of this many px, which keeps 6 % of the
-# default cutoff's 1/16 cycle per pixel and none above 1/8: the colour clouds go, motifs stay.
-DETAIL_SIGMA = 6.0
+# The detail share reads the images with every spatial frequency below this many cycles per
+# pixel removed, render's default cutoff: what the facet's coarse coefficients make (colour,
+# brightness, layout at 16 px and up) goes, the motifs stay.
+DETAIL_CUTOFF = 1 / 16
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
 # --quick: every code path in a few minutes; its figures mean nothing
 QUICK_OPTS = dict(
@@ -107,9 +108,11 @@ def pattern_share(model, samples: np.ndarray, references: np.ndarray) -> float:
 
 
 def detail(images: np.ndarray) -> np.ndarray:
-    """Images [..., H, W, 3] less their layout above DETAIL_SIGMA px, on mid grey."""
-    flat = images.reshape(-1, *images.shape[-3:])
-    return (flat - metrics.gaussian_blur(flat, DETAIL_SIGMA) + 0.5).reshape(images.shape)
+    """Images [..., H, W, 3] without their spatial frequencies below DETAIL_CUTOFF, on mid grey."""
+    h, w = images.shape[-3:-1]
+    spectrum = np.fft.rfft2(images.reshape(-1, h, w, 3), axes=(1, 2))
+    spectrum[:, np.fft.fftfreq(h)[:, None] ** 2 + np.fft.rfftfreq(w) ** 2 < DETAIL_CUTOFF**2] = 0
+    return (np.fft.irfft2(spectrum, s=(h, w), axes=(1, 2)) + 0.5).reshape(images.shape)
 
 
 def detail_share(model, samples: np.ndarray, references: np.ndarray) -> float:
