@@ -1,4 +1,4 @@
-"""What the fine coefficients do while the coarse ones move: five designs side by side.
+"""What the fine coefficients do while the coarse ones move: six designs side by side.
 
 The default chain state moves the spectral coefficients below 1/16 cycle per pixel and keeps the
 finer ones at the start's values. From the same four optimized starts, at the default run's T
@@ -15,8 +15,9 @@ and prior weight, this script compares:
   (d)  a deformation facet: the fine coefficients fixed as in (a), and the image warped by a
        smooth displacement field (a G x G grid of offsets, bilinearly upsampled), so the start's
        motifs can move, bend and stretch: a coarse HMC step, then a warp HMC step, each block
-       with its own adapted step size (docs/sampling_designs.md has the joint variants, which
-       settled worse).
+       with its own adapted step size;
+  (d1) (d) in one HMC over both parts, each part's step size scaled by its curvature at the
+       start (Hutchinson's estimate of the Hessian's diagonal, averaged over the part).
 
 Every design runs 160 burn-in sweeps (the step sizes adapted over the first 80 %) and 40
 samples 5 sweeps apart, 4 leapfrog steps a HMC step, one fixed transform. It prints, as
@@ -53,7 +54,7 @@ import samplevis
 from samplevis import io, objectives, param, zoo
 from samplevis.checks import TensorLike
 from samplevis.param.base import State, WrappedImage
-from samplevis.sampling import kernels, metrics
+from samplevis.sampling import kernels, log_mass, metrics
 from samplevis.sampling.diagnostics import split_rhat_per_chain
 from samplevis.sampling.energy import Energy, make_energy
 from samplevis.sampling.facet import moving_mask
@@ -61,7 +62,7 @@ from samplevis.sampling.facet import moving_mask
 from common import command_line, format_table, machine
 
 BURNIN, RESULTS, EVERY, LEAPFROG = 160, 40, 5, 4
-DESIGNS = ("a", "b", "c1", "c2", "d")
+DESIGNS = ("a", "b", "c1", "c2", "d", "d1")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -261,13 +262,33 @@ def sweeps(
     return np.stack(images)
 
 
-def joint_run(log_prob: Callable, chains: SplitImage, seed: int) -> np.ndarray:
-    """Design (c1): one HMC over (coarse, delta); images [RESULTS, C, H, W, 3]."""
+def curvature_steps(log_prob: Callable, state: list, prior_weight: float) -> list:
+    """Per chain and state part, 1e-3 times sqrt(the first part's curvature over this part's):
+    a mass per part from the mean of the Hessian's diagonal over the part (Hutchinson's
+    estimator, as `log_mass` reads it), so one adapted step size serves both parts."""
+    curvature = [
+        np.maximum(c.reshape(c.shape[0], -1).mean(axis=1), prior_weight)
+        for c in log_mass.hessian_diagonal(log_prob, state, prior_weight, seed=5)
+    ]
+    return [
+        tf.constant(
+            (1e-3 * np.sqrt(curvature[0] / c)).reshape([-1] + [1] * (len(s.shape) - 1)),
+            tf.float32,
+        )
+        for c, s in zip(curvature, state)
+    ]
+
+
+def joint_run(
+    log_prob: Callable, chains: SplitImage | WarpedImage, seed: int, step: list | None = None
+) -> np.ndarray:
+    """Designs (c1) and (d1): one HMC over both parts, at one step size or at `step` (per chain
+    and part); images [RESULTS, C, H, W, 3]."""
     state = list(chains.init())
     kernel = kernels.make_kernel(
         log_prob,
         "hmc",
-        kernels.per_chain_step_size(1e-3, state),
+        kernels.per_chain_step_size(1e-3, state) if step is None else step,
         num_leapfrog_steps=LEAPFROG,
         num_adaptation_steps=int(0.8 * BURNIN),
     )
@@ -379,6 +400,12 @@ def main() -> None:
             warp = chains.init()[1]
             move = gibbs_move(energy, kernels.per_chain_step_size(1e-3, [warp]))
             images = sweeps(energy, chains, *move, seed=3)
+        elif design == "d1":
+            chains = WarpedImage(image, start, mask, args.warp_grid, args.warp_pixels)
+            energy = energy_of(chains)
+            state = list(chains.init())
+            step = curvature_steps(energy, state, default.prior_weight)
+            images = joint_run(energy, chains, seed=3, step=step)
         elif design == "c2":
             # Up the activation alone, as render_vis optimizes: up log pi, the prior's pull on
             # ~50,000 fine coefficients outweighs the activation's and shrinks the motifs.
@@ -403,6 +430,7 @@ def report(args, model, obj, default, results, a_star: float, references) -> Non
         "c2": f"(c2) fine re-optimized, {args.adam_steps} Adam steps at {args.adam_rate:g}"
         + (" up log pi" if args.reopt_prior else " up A"),
         "d": f"(d) deformation facet, {args.warp_grid}^2 grid, {args.warp_pixels:g} px a unit",
+        "d1": "(d1) the same in one HMC, step sizes from each part's curvature",
     }
     rows = []
     for design in DESIGNS:

@@ -59,6 +59,27 @@ def laplace_log_mass(
     """
     state = [tf.convert_to_tensor(s, tf.float32) for s in state]
     value, grad = _gradient(log_prob, state)
+    curvature = hessian_diagonal(log_prob, state, prior_weight, seed, probes)
+    total = value.numpy().astype(np.float64)
+    for c, g, ids in zip(curvature, grad, groups):
+        num_chains = c.shape[0]
+        diag = _group_mean(c.reshape(num_chains, -1), np.asarray(ids).reshape(-1))
+        diag = np.maximum(diag, max(prior_weight, 1e-12))
+        g = g.numpy().reshape(num_chains, -1).astype(np.float64)
+        total += 0.5 * np.sum(g * g / diag, axis=1) + 0.5 * np.sum(np.log(2 * np.pi / diag), axis=1)
+    return total
+
+
+def hessian_diagonal(
+    log_prob: LogProb,
+    state: Sequence[tf.Tensor],
+    prior_weight: float,
+    seed: SeedLike = None,
+    probes: int = PROBES,
+) -> list[np.ndarray]:
+    """-diag of the Hessian of log pi at `state`, per state part (float64, the part's shape),
+    from `probes` random sign vectors; the finite-difference step is PROBE_STEP / sqrt(lam)."""
+    state = [tf.convert_to_tensor(s, tf.float32) for s in state]
     step = PROBE_STEP / math.sqrt(prior_weight) if prior_weight > 0 else PROBE_STEP
     seed = as_seed(seed)
     curvature = [np.zeros(s.shape, np.float64) for s in state]
@@ -72,14 +93,7 @@ def laplace_log_mass(
         for c, v, u, d in zip(curvature, signs, up, down):
             # v * (H v) estimates diag(H) (Hutchinson); the gradient of log pi is -H z.
             c -= (v * (u - d)).numpy() / (2 * step) / probes
-    total = value.numpy().astype(np.float64)
-    for c, g, ids in zip(curvature, grad, groups):
-        num_chains = c.shape[0]
-        diag = _group_mean(c.reshape(num_chains, -1), np.asarray(ids).reshape(-1))
-        diag = np.maximum(diag, max(prior_weight, 1e-12))
-        g = g.numpy().reshape(num_chains, -1).astype(np.float64)
-        total += 0.5 * np.sum(g * g / diag, axis=1) + 0.5 * np.sum(np.log(2 * np.pi / diag), axis=1)
-    return total
+    return curvature
 
 
 def relative(log_mass: np.ndarray) -> np.ndarray:
