@@ -18,10 +18,11 @@ It prints image-steps per second of each, the ratios to the bare loop and the GF
 network's convolutions beside the matmul peak. `--breakdown` also times render_vis without
 transforms and with a plain pixel image, to show where the time beyond the floor goes.
 
-    python benchmarks/render_speed.py            # full run, about 5 minutes on 2 cores
+    python benchmarks/render_speed.py            # full run, about 8 minutes on 2 cores
     python benchmarks/render_speed.py --quick    # smoke run, about 2 minutes
     python benchmarks/render_speed.py --breakdown
     python benchmarks/render_speed.py --latency  # time to compile, built-in model at 128 px
+    python benchmarks/render_speed.py --redirect # what ReLU redirection costs a step
 """
 
 from __future__ import annotations
@@ -386,6 +387,53 @@ def latency(repeats: int) -> str:
     )
 
 
+def redirect_cost(repeats: int) -> str:
+    """A table: what ReLU redirection costs a step, MobileNetV2 at 224 px, batch 1. A Renderer
+    with redirection runs its first 16 steps redirected and the rest plain in one program; one
+    without runs every step plain. 16 and 64 steps of each, in alternation."""
+    import itertools
+
+    import samplevis
+    from samplevis import param
+
+    layer = "block_13_expand_relu"
+    model, seeds = build_model("MobileNetV2", layer), itertools.count()
+    renderers = {
+        redirect: samplevis.Renderer(
+            model,
+            channel_objective(layer, 1),
+            lambda: param.image(IMAGE_SIZE, batch=1),
+            relu_gradient_override=redirect,
+        )
+        for redirect in (False, True)
+    }
+    for renderer in renderers.values():
+        renderer.run((16,), seed=0, progress=False)
+    calls = {
+        f"{redirect} {steps}": functools.partial(
+            lambda r, n: r.run((n,), seed=next(seeds), progress=False), renderer, steps
+        )
+        for redirect, renderer in renderers.items()
+        for steps in (16, 64)
+    }
+    medians = interleaved_medians(calls, repeats)
+    plain_ms = 1000 * (medians["False 64"] - medians["False 16"]) / 48
+    redirected_ms = 1000 * medians["True 16"] / 16
+    later_ms = 1000 * (medians["True 64"] - medians["True 16"]) / 48
+    rows = [
+        ["without redirection, every step", f"{plain_ms:.1f}", "1.00"],
+        [
+            "with it, the first 16 steps (redirected)",
+            f"{redirected_ms:.1f}",
+            f"{redirected_ms / plain_ms:.2f}",
+        ],
+        ["with it, the steps after (plain)", f"{later_ms:.1f}", f"{later_ms / plain_ms:.2f}"],
+    ]
+    return "MobileNetV2 (block_13_expand_relu), 224 px, batch 1\n" + format_table(
+        ["steps", "ms a step", "x without"], rows
+    )
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few steps, one repeat (a smoke run)")
@@ -398,6 +446,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         "--latency",
         action="store_true",
         help="only the first-call cost of render_vis on the built-in model",
+    )
+    parser.add_argument(
+        "--redirect",
+        action="store_true",
+        help="only what ReLU redirection costs a step (MobileNetV2, batch 1)",
     )
     parser.add_argument(
         "--repeats",
@@ -415,6 +468,10 @@ def main(argv: Sequence[str] = ()) -> None:
     print(f"machine: {machine()}", flush=True)
     if args.latency:
         print(latency(repeats))
+        print(f"machine at end: {machine()}")
+        return
+    if args.redirect:
+        print(redirect_cost(repeats))
         print(f"machine at end: {machine()}")
         return
     rows = []
