@@ -9,6 +9,7 @@ objectives name are built once per model and cached.
 from __future__ import annotations
 
 import collections
+import contextlib
 import difflib
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -308,27 +309,22 @@ class Model:
         import tensorflow as tf
 
         x = self.to_input(images)
-
-        def run(redirected: bool) -> list:
-            compiled = self._extractor(names, redirected)
-            # An eager call runs the network as it is: compiling it for each new shape of a
-            # one-off evaluation would cost more than it saves.
-            features = compiled.python_function if tf.executing_eagerly() else compiled
+        redirected = not isinstance(redirect_relu, bool) or redirect_relu  # a switch, or True
+        compiled = self._extractor(names, redirected)
+        # An eager call runs the network as it is: compiling it for each new shape of a one-off
+        # evaluation would cost more than it saves.
+        features = compiled.python_function if tf.executing_eagerly() else compiled
+        if redirected:
+            outputs = features(x, tf.convert_to_tensor(redirect_relu, tf.bool))
+        else:
             outputs = features(x)
-            return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-
-        if isinstance(redirect_relu, bool):
-            return dict(zip(names, run(redirect_relu)))
-        # A switch: each step runs one branch, the plain steps the network as it is (with the
-        # switch inside the copy instead, its plain steps ran slower: docs/benchmarks.md).
-        outputs = tf.cond(
-            tf.convert_to_tensor(redirect_relu, tf.bool), lambda: run(True), lambda: run(False)
-        )
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
         return dict(zip(names, outputs))
 
     def _extractor(self, names: tuple[str, ...], redirect_relu: bool) -> Any:
-        """A compiled function of network inputs [B, ...] giving the activations of `names`, with
-        Lucid's redirected ReLU gradient if `redirect_relu`.
+        """A compiled function of network inputs [B, ...] (and, with `redirect_relu`, a scalar
+        bool tensor switching the redirection on) giving the activations of `names`.
 
         Built once per layer set and traced once per input shape (after two shapes, once for any
         batch size): every program that reads these layers (each `Renderer`, the sampler) calls
@@ -356,7 +352,7 @@ class Model:
             # an object, not a closure: TensorFlow counts the traces of all functions of one code
             # object together and would warn of retracing across extractors
             self._extractors[key] = tf.function(
-                _Features(extractor), autograph=False, reduce_retracing=True
+                _Features(extractor, redirect_relu), autograph=False, reduce_retracing=True
             )
         return self._extractors[key]
 
@@ -446,10 +442,15 @@ def as_model(model: Model | KerasModel) -> Model:
 
 
 class _Features:
-    """A Keras model's outputs as a function of its input x."""
+    """A Keras model's outputs as a function of its input x, and, for a model with redirected
+    ReLUs, of a scalar bool tensor `on` switching the redirection (see `redirect.switched_by`)."""
 
-    def __init__(self, keras_model: KerasModel):
+    def __init__(self, keras_model: KerasModel, redirected: bool):
         self.keras_model = keras_model
+        self.redirected = redirected
 
-    def __call__(self, x) -> TensorLike:
-        return self.keras_model(x, training=False)
+    def __call__(self, x, on=None) -> TensorLike:
+        from samplevis.redirect import switched_by
+
+        with switched_by(on) if self.redirected else contextlib.nullcontext():
+            return self.keras_model(x, training=False)

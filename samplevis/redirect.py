@@ -5,27 +5,51 @@ The redirected gradient lets through the part of the incoming gradient that woul
 input *up*; it is used only when the true ReLU gradient of that image is zero everywhere, so it never
 changes the direction of an optimization that already has a gradient. Forward values are unchanged.
 
-A run-time choice between redirected and plain steps is a choice between two networks, the copy
-with redirected ReLUs and the network as it is (`Model._layer_outputs`), so the plain steps keep
-the network's fused ReLUs.
+`switched_by(on)` makes the redirection a runtime choice: one compiled program then serves both
+the first, redirected steps of a rendering and the plain ones after.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import tensorflow as tf
 
 from samplevis.checks import KerasModel
 
+# the scalar bool tensor that turns redirection on, for redirected ReLUs called in `switched_by`
+_SWITCH: contextvars.ContextVar[tf.Tensor | None] = contextvars.ContextVar(
+    "redirect_switch", default=None
+)
+
+
+@contextlib.contextmanager
+def switched_by(on: tf.Tensor) -> Iterator[None]:
+    """Redirected ReLUs called inside redirect their gradient only while `on` (a scalar bool
+    tensor of the graph being traced) is true, and pass the plain ReLU gradient otherwise."""
+    token = _SWITCH.set(on)
+    try:
+        yield
+    finally:
+        _SWITCH.reset(token)
+
 
 def redirected_relu(x: tf.Tensor, max_value: float | None = None) -> tf.Tensor:
-    """relu(x) (or relu6 when max_value=6) with the redirected gradient."""
+    """relu(x) (or relu6 when max_value=6) with the redirected gradient (see `switched_by`)."""
+    on = _SWITCH.get()  # read now: the gradient is built later, outside the caller's context
 
     @tf.custom_gradient
     def forward(x):
         y = tf.nn.relu(x) if max_value is None else tf.clip_by_value(x, 0.0, max_value)
+
+        def grad(dy):
+            if on is None:
+                return redirected_grad(dy)
+            # plain steps skip the redirection's norms and selections
+            return tf.cond(on, lambda: redirected_grad(dy), lambda: relu_grad(dy))
 
         def relu_grad(dy):
             below = x < 0.0
@@ -45,7 +69,7 @@ def redirected_relu(x: tf.Tensor, max_value: float | None = None) -> tf.Tensor:
             has_grad = tf.reshape(norm > 0.0, [-1] + [1] * (len(x.shape) - 1))
             return tf.where(has_grad, plain, redirected)
 
-        return y, redirected_grad
+        return y, grad
 
     return forward(x)
 
