@@ -12,9 +12,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 # Lowest first. io (and summaries, the TensorBoard log) is below rendering and sampling: results
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
-    ("checks", "seeds", "sums", "tracing", "geometry", "redirect", "labels", "memory"),
+    ("checks", "seeds", "sums", "tracing", "geometry", "redirect", "labels"),
     ("models", "zoo"),
-    ("objectives", "evaluation"),
+    # memory reads a model's layer table to estimate a run before it starts.
+    ("objectives", "evaluation", "memory"),
     ("param", "transform"),
     ("io", "summaries"),
     ("optimize",),
