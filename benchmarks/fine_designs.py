@@ -1,4 +1,4 @@
-"""What the fine coefficients do while the coarse ones move: six designs side by side.
+"""What the fine coefficients do while the coarse ones move: seven designs side by side.
 
 The default chain state moves the spectral coefficients below 1/16 cycle per pixel and keeps the
 finer ones at the start's values. From the same four optimized starts, at the default run's T
@@ -17,7 +17,10 @@ and prior weight, this script compares:
        motifs can move, bend and stretch: a coarse HMC step, then a warp HMC step, each block
        with its own adapted step size;
   (d1) (d) in one HMC over both parts, each part's step size scaled by its curvature at the
-       start (Hutchinson's estimate of the Hessian's diagonal, averaged over the part).
+       start (Hutchinson's estimate of the Hessian's diagonal, averaged over the part);
+  (d2) (d) with the warp step only every K-th sweep (--warp-every), its step size adapted over
+       as many of its own steps as fall in the first 80 % of burn-in: a fixed scan of two
+       kernels that each keep the target, at about (a)'s cost plus 1/K of the warp's.
 
 Every design runs 160 burn-in sweeps (the step sizes adapted over the first 80 %) and 40
 samples 5 sweeps apart, 4 leapfrog steps a HMC step, one fixed transform. It prints, as
@@ -62,7 +65,7 @@ from samplevis.sampling.facet import moving_mask
 from common import command_line, format_table, machine
 
 BURNIN, RESULTS, EVERY, LEAPFROG = 160, 40, 5, 4
-DESIGNS = ("a", "b", "c1", "c2", "d", "d1")
+DESIGNS = ("a", "b", "c1", "c2", "d", "d1", "d2")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -178,9 +181,10 @@ def coarse_kernel(log_prob: Callable, offset: tf.Tensor, step: list) -> tfp.mcmc
     )
 
 
-def gibbs_move(log_prob: Callable, step: list) -> tuple[FineMove, Callable]:
-    """The second block of (b) and (d): one HMC step on the state's second part (the fine
-    offsets, the warp) with the coarse coefficients fixed."""
+def gibbs_move(log_prob: Callable, step: list, every: int = 1) -> tuple[FineMove, Callable]:
+    """The second block of (b), (d) and (d2): one HMC step on the state's second part (the fine
+    offsets, the warp) with the coarse coefficients fixed; made every `every` sweeps, so its
+    step size adapts over that share of burn-in's first 80 %."""
 
     def kernel(coarse: tf.Tensor) -> tfp.mcmc.TransitionKernel:
         return kernels.make_kernel(
@@ -188,7 +192,7 @@ def gibbs_move(log_prob: Callable, step: list) -> tuple[FineMove, Callable]:
             "hmc",
             step,
             num_leapfrog_steps=LEAPFROG,
-            num_adaptation_steps=int(0.8 * BURNIN),
+            num_adaptation_steps=int(0.8 * BURNIN) // every,
         )
 
     def move(coarse, offset, results, seed):
@@ -232,9 +236,10 @@ def sweeps(
     move: FineMove,
     move_init: Callable,
     seed: int,
+    every: int = 1,
 ) -> np.ndarray:
-    """Coarse HMC step then the second block's move, BURNIN sweeps and RESULTS samples EVERY
-    apart; images [RESULTS, C, H, W, 3]."""
+    """Coarse HMC step then, every `every` sweeps, the second block's move; BURNIN sweeps and
+    RESULTS samples EVERY apart; images [RESULTS, C, H, W, 3]."""
     coarse, offset = chains.init()
     step = kernels.per_chain_step_size(1e-3, [coarse])
 
@@ -249,12 +254,20 @@ def sweeps(
         offset, fine_state = move(tf.stop_gradient(coarse), offset, fine_state, s2)
         return coarse, offset, coarse_results, fine_state
 
+    @tf.function
+    def coarse_only(coarse, offset, coarse_results, fine_state, seed):
+        k = coarse_kernel(log_prob, offset, step)
+        coarse_results = kernels.refreshed_results(k, [coarse], coarse_results)
+        [coarse], coarse_results = k.one_step([coarse], coarse_results, seed=seed)
+        return coarse, offset, coarse_results, fine_state
+
     coarse_results = coarse_kernel(log_prob, offset, step).bootstrap_results([coarse])
     fine_state = move_init(coarse, offset)
     seeds = tfp.random.split_seed(seed, BURNIN + RESULTS * EVERY)
     images = []
     for i in range(BURNIN + RESULTS * EVERY):
-        coarse, offset, coarse_results, fine_state = sweep(
+        step_fn = sweep if i % every == 0 else coarse_only
+        coarse, offset, coarse_results, fine_state = step_fn(
             coarse, offset, coarse_results, fine_state, seeds[i]
         )
         if i >= BURNIN and (i - BURNIN + 1) % EVERY == 0:
@@ -339,6 +352,7 @@ def main() -> None:
     parser.add_argument(
         "--warp-pixels", type=float, default=16.0, help="(d)'s px of displacement per warp unit"
     )
+    parser.add_argument("--warp-every", type=int, default=4, help="(d2)'s K")
     parser.add_argument(
         "--grid",
         default=None,
@@ -400,6 +414,12 @@ def main() -> None:
             warp = chains.init()[1]
             move = gibbs_move(energy, kernels.per_chain_step_size(1e-3, [warp]))
             images = sweeps(energy, chains, *move, seed=3)
+        elif design == "d2":
+            chains = WarpedImage(image, start, mask, args.warp_grid, args.warp_pixels)
+            energy = energy_of(chains)
+            warp = chains.init()[1]
+            move = gibbs_move(energy, kernels.per_chain_step_size(1e-3, [warp]), args.warp_every)
+            images = sweeps(energy, chains, *move, seed=3, every=args.warp_every)
         elif design == "d1":
             chains = WarpedImage(image, start, mask, args.warp_grid, args.warp_pixels)
             energy = energy_of(chains)
@@ -431,6 +451,7 @@ def report(args, model, obj, default, results, a_star: float, references) -> Non
         + (" up log pi" if args.reopt_prior else " up A"),
         "d": f"(d) deformation facet, {args.warp_grid}^2 grid, {args.warp_pixels:g} px a unit",
         "d1": "(d1) the same in one HMC, step sizes from each part's curvature",
+        "d2": f"(d2) (d) with the warp step every {args.warp_every} sweeps",
     }
     rows = []
     for design in DESIGNS:
