@@ -12,6 +12,11 @@ For each (model, batch) the script times, in alternating repeats:
 * the bare loop: one compiled `tf.range` loop of N steps of forward pass + input gradient +
   Adam on a variable of the size the network receives after the transforms.
   This is the floor: every render_vis step has to do at least this much work;
+* Xplique's `optimize` per call, where Xplique imports: the same channel objective, 224 px FFT
+  image, its standard transforms and Adam(0.05), the network built for the 236 px the image
+  reaches it at; Xplique pins TensorFlow <= 2.20, so install it beside this one with
+  `pip install --no-deps --target DIR xplique einops deprecated opencv-python-headless
+  scikit-learn narwhals` and run with `PYTHONPATH=DIR`;
 * chained 2048×2048 float32 matmuls: the machine's peak under the same load.
 
 It prints image-steps per second of each, the ratios to the bare loop and the GFLOP/s they achieve on the
@@ -196,6 +201,34 @@ def bare_call(keras_model, batch: int, size: tuple[int, int], steps: int) -> Cal
     return lambda: ascend(count).numpy()
 
 
+def xplique_call(network: str, layer: str, batch: int, steps: int) -> Callable[[], object] | None:
+    """A whole Xplique `optimize` call of `steps` steps on the same work, after a first call
+    (None when Xplique does not import): its step is a `tf.function` made anew each call."""
+    try:
+        from xplique.features_visualizations import Objective, optimize
+    except ImportError:
+        return None
+    import keras
+
+    shape = (*model_input_size(), 3)  # Xplique resizes its transformed image to the input's size
+    app = getattr(keras.applications, network)(weights=None, include_top=False, input_shape=shape)
+    truncated = keras.Model(app.input, app.get_layer(layer).output)
+    objective = Objective.channel(truncated, layer, list(range(batch)))
+    value_range = (-1.0, 1.0) if network == "MobileNetV2" else (0.0, 255.0)
+
+    def call() -> object:
+        return optimize(
+            objective,
+            optimizer=keras.optimizers.Adam(LEARNING_RATE),
+            nb_steps=steps,
+            values_range=value_range,
+            custom_shape=(IMAGE_SIZE, IMAGE_SIZE),
+        )[0][-1].numpy()
+
+    call()
+    return call
+
+
 def contenders(case: Case, breakdown: bool) -> dict[str, Callable[[], object]]:
     """What one row times: render_vis, the bare loop and, with `breakdown`, render_vis without
     transforms (FFT image at the network's input size) and with a plain pixel image as well."""
@@ -211,6 +244,9 @@ def contenders(case: Case, breakdown: bool) -> dict[str, Callable[[], object]]:
         ),
         "bare": bare_call(model.keras_model, b, size, case.steps),
     }
+    xplique = xplique_call(case.network, case.layer, b, case.steps)
+    if xplique is not None:
+        calls["Xplique per call"] = xplique
     if breakdown:
         calls["no transforms"] = render_call(
             model, case.layer, b, case.steps, lambda: param.image(size[1], size[0], batch=b), ()
@@ -272,6 +308,9 @@ def main_table(rows: Sequence[Row]) -> str:
         "bare GFLOP/s",
         "peak GFLOP/s",
     ]
+    xplique = all("Xplique per call" in r.rates for r in rows)
+    if xplique:
+        headers += ["Xplique per call img-steps/s", "per call × Xplique"]
     body = [
         [
             model_label(r),
@@ -289,6 +328,14 @@ def main_table(rows: Sequence[Row]) -> str:
             f"{r.rates['bare'] * r.step_gflop:.1f}",
             f"{r.peak:.1f}",
         ]
+        + (
+            [
+                f"{r.rates['Xplique per call']:.2f}",
+                f"{r.rates['render_vis per call'] / r.rates['Xplique per call']:.2f}",
+            ]
+            if xplique
+            else []
+        )
         for r in rows
     ]
     return format_table(headers, body)
@@ -313,7 +360,8 @@ def description(repeats: int) -> str:
         f"transforms, not resized. MobileNetV2: value range (-1, 1); VGG16: (0, 255) minus the "
         f"ImageNet mean. render_vis: param.image({IMAGE_SIZE}), standard transforms, channel "
         f"objective (channel i for image i), Adam({LEARNING_RATE}); the steady state without "
-        f"ReLU redirection, the per-call figure with it (render_vis's default). "
+        f"ReLU redirection, the per-call figure with it (render_vis's default); Xplique per "
+        f"call, where it imports: optimize() at its defaults otherwise. "
         f"Medians of {repeats} alternating repeats. GFLOP counts convolutions only, a step = "
         f"{STEP_COST} forward passes (input gradient only). Peak: chained 2048x2048 float32 "
         f"matmuls timed in the same alternation."
