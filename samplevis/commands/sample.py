@@ -218,11 +218,16 @@ def summary(result: SampleResult) -> list[str]:
 def temperature_line(result: SampleResult) -> str:
     """How T was set: the equipartition rule over the coefficients that moved, the share it
     predicts, and what the check measured."""
+    from samplevis.sampling.facet import WARP_GRID
+
+    warp = 2 * WARP_GRID**2 if result.options.warp_every else 0
     moved = (
-        f"the {result.num_moving} coefficients below {result.cutoff:g} cycles/px"
+        f"the {result.num_moving - warp} coefficients below {result.cutoff:g} cycles/px"
         if result.cutoff is not None
         else f"all {result.num_moving} coefficients"
     )
+    if warp:
+        moved += f" and a {WARP_GRID}x{WARP_GRID} warp ({warp} numbers)"
     if not len(result.temperature_shares):
         return f"T = {result.temperature:.3g}, moving {moved}"
     target = result.options.target_ratio

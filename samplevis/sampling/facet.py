@@ -7,6 +7,10 @@ coefficient moves by speckle. With only the D coefficients below `cutoff` cycles
 moving, the same activation budget allows a temperature larger by the factor the state shrank;
 each chain then samples the coarse layout of its own optimized start (its facet) while the finer
 coefficients keep the start's values (docs/sampling.md, "Facets").
+
+The coarse coefficients alone move colour and brightness, not the start's motifs. A
+`WarpedFacet` adds a smooth displacement field to the state, so the motifs can slide, bend and
+stretch while their detail stays the start's (docs/sampling_designs.md, the deformation facet).
 """
 
 from __future__ import annotations
@@ -118,23 +122,89 @@ class FacetImage(WrappedImage):
         return (full_groups.reshape(-1)[self._flat()[0]].astype(np.int32),)
 
 
-def chain_state(image_param: ImageParam, start: np.ndarray, cutoff: float | None) -> ImageParam:
+WARP_GRID = 8  # G: the displacement field's control points per side
+WARP_PIXELS = 16.0  # px of displacement per unit of warp state
+
+
+def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS) -> tf.Tensor:
+    """Images [C, H, W, 3] displaced by a smooth field: the warp [C, G, G, 2] (dy, dx at G x G
+    control points) times `pixels`, bilinearly upsampled to H x W, says where each output pixel
+    reads from; reads are bilinear and clamped at the edges. A zero warp returns the images."""
+    h, w = int(images.shape[1]), int(images.shape[2])
+    shift = pixels * tf.image.resize(warp, [h, w], method="bilinear")
+    rows, cols = tf.meshgrid(
+        tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
+    )
+    y = tf.clip_by_value(rows + shift[..., 0], 0.0, h - 1.0)
+    x = tf.clip_by_value(cols + shift[..., 1], 0.0, w - 1.0)
+    y0, x0 = tf.floor(y), tf.floor(x)
+    wy, wx = (y - y0)[..., None], (x - x0)[..., None]
+    y0, x0 = tf.cast(y0, tf.int32), tf.cast(x0, tf.int32)
+    y1, x1 = tf.minimum(y0 + 1, h - 1), tf.minimum(x0 + 1, w - 1)
+
+    def at(yi: tf.Tensor, xi: tf.Tensor) -> tf.Tensor:
+        return tf.gather_nd(images, tf.stack([yi, xi], -1), batch_dims=1)
+
+    top = (1 - wx) * at(y0, x0) + wx * at(y0, x1)
+    bottom = (1 - wx) * at(y1, x0) + wx * at(y1, x1)
+    return (1 - wy) * top + wy * bottom
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class WarpedFacet(WrappedImage):
+    """A facet's images, displaced by a smooth warp that is part of the state.
+
+    State: (the facet's moving coefficients [C, D], the warp [C, G, G, 2]); the image is
+    `warp_images(facet image, warp)`. Under the density's Gaussian prior the warp's spread is
+    that of a coefficient, 1 / sqrt(lam) units of `WARP_PIXELS` px.
+
+    Attributes:
+      base: the FacetImage whose images are warped.
+      warp_start: float32 [C, G, G, 2], each chain's first warp (zeros: the start as it is).
+    """
+
+    base: FacetImage
+    warp_start: np.ndarray
+
+    @property
+    def state_shapes(self) -> tuple:
+        return (*self.base.state_shapes, tuple(self.warp_start.shape))
+
+    def init(self, seed: object = None) -> State:
+        return (*self.base.init(seed), tf.constant(self.warp_start, tf.float32))
+
+    def to_image(self, state: State) -> tf.Tensor:
+        return warp_images(self.base.to_image(tuple(state[:1])), state[1])
+
+
+def chain_state(
+    image_param: ImageParam, start: np.ndarray, cutoff: float | None, warp: bool = False
+) -> ImageParam:
     """What the chains move, from the starts' state `start` [C, ...] of `image_param`: the
-    coefficients below `cutoff` of each start (its facet), or the whole state (cutoff None)."""
+    coefficients below `cutoff` of each start (its facet), with a warp of it if `warp`, or the
+    whole state (cutoff None)."""
     if cutoff is None:
         return Started(image_param, (np.asarray(start),))
-    return FacetImage(image_param, np.asarray(start), moving_mask(image_param, cutoff))
+    facet = FacetImage(image_param, np.asarray(start), moving_mask(image_param, cutoff))
+    if not warp:
+        return facet
+    return WarpedFacet(facet, np.zeros([facet.batch, WARP_GRID, WARP_GRID, 2], np.float32))
 
 
 def moved(chain_param: ImageParam, final: tuple[np.ndarray, ...]) -> ImageParam:
     """`chain_param` whose `init` is the chains' `final` state (parts [C, ...])."""
+    if isinstance(chain_param, WarpedFacet):
+        spectra = chain_param.base.spectrum((tf.constant(final[0]),)).numpy()
+        base = dataclasses.replace(chain_param.base, start=spectra)
+        return WarpedFacet(base, np.asarray(final[1], np.float32))
     if isinstance(chain_param, FacetImage):
         spectra = chain_param.spectrum((tf.constant(final[0]),)).numpy()
         return dataclasses.replace(chain_param, start=spectra)
     if isinstance(chain_param, Started):
         return dataclasses.replace(chain_param, state=final)
     raise TypeError(
-        f"a chain state is a FacetImage or a Started; got {type(chain_param).__name__}."
+        "a chain state is a FacetImage, a WarpedFacet or a Started; got "
+        f"{type(chain_param).__name__}."
     )
 
 

@@ -169,8 +169,11 @@ def refreshed_results(
 
     For a target that changed between steps (a new temperature): the sampler's
     results are bootstrapped afresh, while step-size adaptation keeps its
-    state (it sets the step size before every step).
+    state (it sets the step size before every step). A kernel of several blocks
+    (`gibbs.AlternatingKernel`) refreshes each block's.
     """
+    if hasattr(kernel, "refreshed_results"):
+        return kernel.refreshed_results(state, kernel_results)
     if isinstance(kernel, tfp.mcmc.DualAveragingStepSizeAdaptation):
         return kernel_results._replace(
             inner_results=kernel.inner_kernel.bootstrap_results(list(state))

@@ -75,6 +75,13 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "'none' on the command line) moves the whole state",
             _cutoff_value,
         ),
+        warp_every=Option(
+            0,
+            "steps between moves of each chain's warp, a smooth displacement field (8 x 8 "
+            "control points) that lets the start's motifs slide, bend and stretch; needs a "
+            "{hmc_opts.cutoff}. 0: no warp (the default: the warp makes a run slower and "
+            "its chains settle less, see docs/sampling.md)",
+        ),
         temperature=Option(None, "T in objective units; instead of {hmc_opts.target_ratio}", float),
         target_ratio=Option(
             None,
@@ -197,6 +204,7 @@ class SamplingOptions:
     num_steps_between_results: int
     num_chains: int | None
     cutoff: float | None
+    warp_every: int
     temperature: float | None
     target_ratio: float | None
     temperature_steps: int
@@ -266,6 +274,13 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
                 cutoff,
             )
         opts["cutoff"] = float(cutoff)
+    _int(opts, "warp_every", 0)
+    if opts["warp_every"] and opts["cutoff"] is None:
+        raise OptionError(
+            "hmc_opts.warp_every",
+            "the warp displaces a facet's image, so it needs a {hmc_opts.cutoff} below which the "
+            "coefficients move; to move the whole state, give {hmc_opts.warp_every=0}.",
+        )
     diversity = opts["start_diversity"]
     if not is_number(diversity) or not diversity >= 0:
         _fail("start_diversity", "a finite number >= 0 (0: independent starts)", diversity)
@@ -341,6 +356,15 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "{hmc_opts.mass='fisher'} with {hmc_opts.kernel='nuts'} needs "
             "{hmc_opts.adapt_step_size=False} (TFP's preconditioned NUTS cannot adapt its step "
             "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
+        )
+    if opts["warp_every"] and (opts["kernel"] == "nuts" or opts["mass"] == "fisher"):
+        raise OptionError(
+            "hmc_opts.warp_every",
+            "the warp moves in a block of its own, with plain HMC; {hmc_opts.kernel='nuts'} and "
+            "{hmc_opts.mass='fisher'} need {hmc_opts.warp_every=0}; got kernel {kernel!r}, "
+            "mass {mass!r}.",
+            kernel=opts["kernel"],
+            mass=opts["mass"],
         )
     init = opts["init"]
     if isinstance(init, str):
