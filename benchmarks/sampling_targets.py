@@ -3,6 +3,7 @@
     python benchmarks/sampling_targets.py                       # three channels, ~40 min on 2 cores
     python benchmarks/sampling_targets.py --channels block6a_expand_activation:301 --long 10
     python benchmarks/sampling_targets.py --quick               # every code path in minutes
+    python benchmarks/sampling_targets.py --warp-every 0        # the facets without their warp
 
 Per channel it runs, in one process: `render_vis` optimizing 4 images at its defaults (the
 references: what multi-seed optimization gives), a default `render` (num_results=10, 4 chains),
@@ -150,10 +151,12 @@ def settled(model, obj, result) -> list[str]:
 
 
 def measure(
-    model, spec: str, seed: int, long: int, quick: bool, grid: str | None
+    model, spec: str, seed: int, long: int, quick: bool, grid: str | None, warp_every: int | None
 ) -> tuple[list[str], list[str]]:
     obj = objectives.as_objective(spec)
-    opts = QUICK_OPTS if quick else {}
+    opts = dict(QUICK_OPTS if quick else {})
+    if warp_every is not None:
+        opts["warp_every"] = warp_every
     start = time.perf_counter()
     references = samplevis.render_vis(
         model,
@@ -233,13 +236,16 @@ def main() -> None:
         help="also a run with K times the default's burn-in and samples",
     )
     parser.add_argument("--grid", default=None, help="write the default runs' grids to PREFIX_*")
+    parser.add_argument(
+        "--warp-every", type=int, default=None, help="hmc_opts['warp_every'] (default: render's)"
+    )
     args = parser.parse_args()
     print(command_line())
     print(machine(), flush=True)
     model = zoo.efficientnet_lite0()
     quality, speed = [], []
     for spec in args.channels:
-        q, s = measure(model, spec, args.seed, args.long, args.quick, args.grid)
+        q, s = measure(model, spec, args.seed, args.long, args.quick, args.grid, args.warp_every)
         quality.append(q)
         speed.append(s)
         print(f"  measured {spec}", flush=True)
