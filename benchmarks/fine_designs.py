@@ -62,7 +62,7 @@ from samplevis.param.base import State, WrappedImage
 from samplevis.sampling import kernels, log_mass, metrics
 from samplevis.sampling.diagnostics import split_rhat_per_chain
 from samplevis.sampling.energy import Energy, make_energy
-from samplevis.sampling.facet import moving_mask
+from samplevis.sampling.facet import moving_mask, warp_images
 
 from common import command_line, format_table, machine
 
@@ -121,7 +121,7 @@ class TruePrior:
 @dataclasses.dataclass(frozen=True, eq=False)
 class WarpedImage(WrappedImage):
     """State (coarse [C, D], warp [C, G, G, 2]): design (a)'s image, then displaced by `pixels`
-    times the warp, bilinearly upsampled to the image, at each pixel (dy, dx); edges clamped."""
+    times the warp (`sampling.facet.warp_images`, which `render`'s warp uses too)."""
 
     base: param.RGBImage
     start: np.ndarray  # [C, 2, 3, H, Wf]
@@ -143,25 +143,7 @@ class WarpedImage(WrappedImage):
     def to_image(self, state: State) -> TensorLike:
         facet = SplitImage(self.base, self.start, self.moving, 0.0)
         fine = tf.zeros([self.batch, self.moving.size - int(self.moving.sum())])
-        images = facet.to_image((state[0], fine))
-        h, w = self.height, self.width
-        shift = self.pixels * tf.image.resize(state[1], [h, w], method="bilinear")
-        rows, cols = tf.meshgrid(
-            tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
-        )
-        y = tf.clip_by_value(rows + shift[..., 0], 0.0, h - 1.0)
-        x = tf.clip_by_value(cols + shift[..., 1], 0.0, w - 1.0)
-        y0, x0 = tf.floor(y), tf.floor(x)
-        wy, wx = (y - y0)[..., None], (x - x0)[..., None]
-        y0, x0 = tf.cast(y0, tf.int32), tf.cast(x0, tf.int32)
-        y1, x1 = tf.minimum(y0 + 1, h - 1), tf.minimum(x0 + 1, w - 1)
-
-        def at(yi, xi):
-            return tf.gather_nd(images, tf.stack([yi, xi], -1), batch_dims=1)
-
-        top = (1 - wx) * at(y0, x0) + wx * at(y0, x1)
-        bottom = (1 - wx) * at(y1, x0) + wx * at(y1, x1)
-        return (1 - wy) * top + wy * bottom
+        return warp_images(facet.to_image((state[0], fine)), state[1], self.pixels)
 
 
 def activation_only(log_prob: TruePrior) -> Callable:
