@@ -20,9 +20,10 @@ and prior weight, this script compares:
        start (Hutchinson's estimate of the Hessian's diagonal, averaged over the part);
   (d2) (d) with the warp step only every K-th sweep (--warp-every), its step size adapted over
        as many of its own steps as fall in the first 80 % of burn-in: a fixed scan of two
-       kernels that each keep the target, at about (a)'s cost plus 1/K of the warp's. `render`'s
-       default since (`sampling.facet.WarpedFacet`, `sampling.gibbs.AlternatingKernel`); here
-       each sweep is a call of its own, so its seconds include a call's overhead per sweep.
+       kernels that each keep the target, at about (a)'s cost plus 1/K of the warp's. `render`
+       has it as `hmc_opts["warp_every"]` (`sampling.facet.WarpedFacet`,
+       `sampling.gibbs.AlternatingKernel`); here each sweep is a call of its own, so its seconds
+       include a call's overhead per sweep.
 
 Every design runs 160 burn-in sweeps (the step sizes adapted over the first 80 %) and 40
 samples 5 sweeps apart, 4 leapfrog steps a HMC step, one fixed transform. It prints, as
@@ -227,12 +228,16 @@ def sweeps(
     coarse, offset = chains.init()
     step = kernels.per_chain_step_size(1e-3, [coarse])
 
+    def coarse_step(coarse, offset, coarse_results, seed):
+        k = coarse_kernel(log_prob, offset, step)
+        coarse_results = kernels.refreshed_results(k, [coarse], coarse_results)
+        [coarse], coarse_results = k.one_step([coarse], coarse_results, seed=seed)
+        return coarse, coarse_results
+
     @tf.function
     def sweep(coarse, offset, coarse_results, fine_state, seed):
         s1, s2 = tf.unstack(tfp.random.split_seed(seed, 2))
-        k = coarse_kernel(log_prob, offset, step)
-        coarse_results = kernels.refreshed_results(k, [coarse], coarse_results)
-        [coarse], coarse_results = k.one_step([coarse], coarse_results, seed=s1)
+        coarse, coarse_results = coarse_step(coarse, offset, coarse_results, s1)
         # The fine block sees the new coarse state as a constant: differentiating through the
         # coarse leapfrog loop is neither wanted nor supported by TensorFlow's nested loops.
         offset, fine_state = move(tf.stop_gradient(coarse), offset, fine_state, s2)
@@ -240,9 +245,7 @@ def sweeps(
 
     @tf.function
     def coarse_only(coarse, offset, coarse_results, fine_state, seed):
-        k = coarse_kernel(log_prob, offset, step)
-        coarse_results = kernels.refreshed_results(k, [coarse], coarse_results)
-        [coarse], coarse_results = k.one_step([coarse], coarse_results, seed=seed)
+        coarse, coarse_results = coarse_step(coarse, offset, coarse_results, seed)
         return coarse, offset, coarse_results, fine_state
 
     coarse_results = coarse_kernel(log_prob, offset, step).bootstrap_results([coarse])

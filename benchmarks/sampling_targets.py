@@ -3,7 +3,7 @@
     python benchmarks/sampling_targets.py                       # three channels, ~40 min on 2 cores
     python benchmarks/sampling_targets.py --channels block6a_expand_activation:301 --long 10
     python benchmarks/sampling_targets.py --quick               # every code path in minutes
-    python benchmarks/sampling_targets.py --warp-every 0        # the facets without their warp
+    python benchmarks/sampling_targets.py --warp-every 4        # with the deformation facet
 
 Per channel it runs, in one process: `render_vis` optimizing 4 images at its defaults (the
 references: what multi-seed optimization gives), a default `render` (num_results=10, 4 chains),

@@ -82,18 +82,9 @@ class AlternatingKernel(tfp.mcmc.TransitionKernel):
         return True
 
     @property
-    def every(self) -> int:
-        return self._every
-
-    @property
     def inner_kernel(self) -> tfp.mcmc.TransitionKernel:
         """The first part's kernel, for reading its settings (never stepped)."""
         return self._make_block(_unreachable, 0)
-
-    @property
-    def second_kernel(self) -> tfp.mcmc.TransitionKernel:
-        """The second part's kernel, for reading its settings (never stepped)."""
-        return self._make_block(_unreachable, 1)
 
     def _first(self, second: tf.Tensor) -> tfp.mcmc.TransitionKernel:
         return self._make_block(lambda x: self._target(x, second), 0)
