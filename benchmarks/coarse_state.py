@@ -126,7 +126,7 @@ def run(
     activations = np.stack([activation(z).numpy() for z in spectra])  # [results, chains]
     images = np.stack([image.to_image((z,)).numpy() for z in spectra])  # [results, chains, ...]
     by_chain = images.transpose(1, 0, 2, 3, 4).reshape(-1, SIZE, SIZE, 3)
-    distinct = len(metrics.distinct_images(by_chain, others))
+    distinct = len(metrics.distinct_by_pixels(by_chain, others))
     rhat = split_rhat_per_chain(activations)
     if grid:  # rows: every third sample; columns: the chains
         io.save_grid(

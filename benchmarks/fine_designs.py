@@ -315,7 +315,7 @@ def row(model, obj, name: str, images, a_star: float, references, seconds: float
     return [
         name,
         f"{np.median(acts) / a_star:.2f}",
-        f"{len(metrics.distinct_images(first, references))} of {len(first)}",
+        f"{len(metrics.distinct_by_pixels(first, references))} of {len(first)}",
         f"{pattern_share(model, images[:10], references):.2f}",
         f"{detail_share(model, images[:10], references):.2f}",
         " ".join(f"{r:.2f}" for r in rhat),

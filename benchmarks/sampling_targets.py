@@ -20,7 +20,7 @@ Settled (the run with 40 draws)
   share      the samples' share of the starts' gain over prior images (median A - a0) / (a* - a0),
              default run; "long" the long run's (target: within 0.1 of the default's)
 Diverse (the default run)
-  distinct   visibly distinct samples of 40 (`metrics.distinct_images`, target >= 30)
+  distinct   visibly distinct samples of 40 (`metrics.distinct_by_pixels`, target >= 30)
   pattern    within-chain cosine distance of the samples' spatially pooled features at an earlier
              layer (PATTERN_LAYER) as a share of that between the references (goal >= 0.25)
   detail     the pattern share of the images without their frequencies below DETAIL_CUTOFF:
@@ -179,8 +179,8 @@ def measure(
     a_star = float(np.mean(real_activation(model, obj, default.init_images)))
     floor = default.prior_activation
     activations = activations_of(model, obj, default.images)
-    distinct = metrics.distinct_images(samples, references)
-    distinct_references = metrics.distinct_images(references, references)
+    distinct = metrics.distinct_by_pixels(samples, references)
+    distinct_references = metrics.distinct_by_pixels(references, references)
     pattern = pattern_share(model, default.images, references)
     detail_moved = detail_share(model, default.images, references)
 

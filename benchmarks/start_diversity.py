@@ -53,7 +53,7 @@ def main() -> None:
                 f"{activation:.3g} ({activation / base:.2f})",
                 f"{metrics.mean_pairwise_cosine_distance(pooled(model, starts)):.3f}",
                 f"{metrics.mean_pairwise_cosine_distance(own):.3f}",
-                f"{len(metrics.distinct_images(starts, starts))} of 4",
+                f"{len(metrics.distinct_by_pixels(starts, starts))} of 4",
             ]
         )
         print(f"  weight {weight:g} done", flush=True)

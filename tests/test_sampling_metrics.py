@@ -108,14 +108,99 @@ def test_gaussian_blur_keeps_flat_images_and_spreads_a_point_with_its_sigma():
     assert variance == pytest.approx(4.0, rel=1e-3)
 
 
-def test_distinct_images_ignore_speckle_and_count_copies_once():
+def test_distinct_by_pixels_ignore_speckle_and_count_copies_once():
     rng = np.random.default_rng(0)
     # references: flat images of four grey levels, 0.2 apart in order -> mean pairwise RMS 0.333
     references = np.stack([np.full([16, 16, 3], v) for v in (0.2, 0.4, 0.6, 0.8)])
     assert metrics.mean_pairwise_rms(references) == pytest.approx(1 / 3)
     base = references[0]
     speckled = base + 0.3 * rng.choice([-1.0, 1.0], size=[6, 16, 16, 3])  # pixel-scale only
-    assert metrics.distinct_images(speckled, references) == [0]
+    assert metrics.distinct_by_pixels(speckled, references) == [0]
     # 0.25 of 1/3 is 0.083: levels 0.09 apart count, 0.05 apart do not
     levels = np.stack([np.full([16, 16, 3], v) for v in (0.2, 0.25, 0.29, 0.38, 0.2)])
-    assert metrics.distinct_images(levels, references) == [0, 2, 3]
+    assert metrics.distinct_by_pixels(levels, references) == [0, 2, 3]
+
+
+def photos(size=128):
+    """Four unrelated real photographs [4, size, size, 3] in [0, 1]."""
+    from skimage import data, transform
+
+    names = ("chelsea", "coffee", "astronaut", "rocket")
+    return np.stack(
+        [transform.resize(getattr(data, n)(), (size, size), anti_aliasing=True) for n in names]
+    )
+
+
+def coarse_cloud(size=128, seed=0):
+    """A smooth field [size, size, 3] made only of frequencies below 1/16 cycle per pixel."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[:size, :size] / size
+    return sum(
+        rng.normal(0, 0.1, 3) * np.cos(2 * np.pi * (ky * y + kx * x) + rng.uniform(0, 6))[..., None]
+        for ky, kx in [(1, 0), (0, 2), (3, 1), (2, -4)]  # |k| / size < 1 / 16 for size 128
+    )
+
+
+def test_recoloured_relit_and_shifted_copies_are_structurally_the_same():
+    cat = photos()[0]
+    copies = np.stack(
+        [
+            np.roll(cat, (7, -11), axis=(0, 1)),  # shifted (circularly)
+            0.6 * cat[..., [2, 0, 1]] + 0.2,  # colours permuted, contrast and brightness changed
+            cat + coarse_cloud(),  # clouds of colour and brightness above 16 px
+        ]
+    )
+    np.testing.assert_allclose(metrics.structural_distances(copies, cat[None]), 0.0, atol=1e-6)
+
+
+def test_unrelated_photos_are_structurally_far_apart():
+    distances = metrics.structural_distances(photos())
+    np.testing.assert_allclose(np.diag(distances), 0.0, atol=1e-9)
+    off = distances[~np.eye(4, dtype=bool)]
+    assert off.min() > 0.75
+    np.testing.assert_allclose(distances, distances.T, atol=1e-9)  # a shift one way or back
+
+
+def test_structure_ignores_the_layout_above_16_px_and_noise_above_0_3_cycles():
+    rng = np.random.default_rng(0)
+    cat = photos()[0]
+    fy, fx = np.meshgrid(np.fft.fftfreq(128), np.fft.fftfreq(128), indexing="ij")
+    fine = np.sqrt(fx**2 + fy**2) > metrics.STRUCTURE_BAND[1]
+    noise = np.real(np.fft.ifft2(np.fft.fft2(rng.normal(size=[128, 128])) * fine))
+    noisy = cat + 0.3 * noise[..., None]  # pixel noise above the band only
+    assert metrics.structural_distances(noisy[None], cat[None])[0, 0] < 1e-6
+
+
+def test_structural_share_is_zero_for_recolourings_and_about_one_for_new_patterns():
+    references = photos()
+    cat = references[0]
+    recoloured = np.stack([cat + coarse_cloud(seed=s) for s in range(5)])  # one chain, 5 samples
+    new = np.stack([references[(i + 1) % 4] for i in range(5)])[:, None]  # a chain of 5 photos
+    samples = np.concatenate([recoloured[:, None], new, new], axis=1)  # [5, 3, H, W, 3]
+    share = metrics.structural_share(samples, references)
+    assert share[0] < 1e-6
+    # the other chains' pairs are the references' own pairs, and one repeat at 0
+    assert 0.8 < share[1] == share[2] < 1.2
+    # the run's median is over all 30 pairs: 12 at 0, 18 as far apart as the references
+    assert 0.8 < metrics.run_structural_share(samples, references) < 1.2
+    assert metrics.run_structural_share(samples[:, :2], references) < 1e-6  # 11 of 20 at 0
+
+
+def test_distinct_patterns_count_recolourings_once():
+    references = photos()
+    cat, coffee = references[0], references[1]
+    images = np.stack([cat, cat + coarse_cloud(seed=1), coffee, 0.5 * coffee + 0.3, cat])
+    assert metrics.distinct_patterns(images, references) == [0, 2]
+    # by pixels, the recoloured copies count as new images
+    assert len(metrics.distinct_by_pixels(images, references)) > 2
+
+
+def test_structure_map_is_dark_for_recolourings_and_bright_where_a_motif_changed():
+    references = photos()
+    cat = references[0]
+    recoloured = np.stack([cat + coarse_cloud(seed=s) for s in range(4)])
+    assert metrics.structure_map(recoloured).max() < 1e-6
+    changed = recoloured.copy()
+    changed[2:, :64, :64] = references[2][:64, :64]  # the top-left quarter of two samples
+    where = metrics.structure_map(changed)
+    assert where[8:56, 8:56].mean() > 5 * where[72:120, 72:120].mean()

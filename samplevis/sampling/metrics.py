@@ -186,10 +186,13 @@ def mean_pairwise_rms(images: np.ndarray) -> float:
     )
 
 
-def distinct_images(
+def distinct_by_pixels(
     images: np.ndarray, references: np.ndarray, sigma: float = 2.0, share: float = 0.25
 ) -> list[int]:
-    """Indices of the visibly distinct images among `images` [N, H, W, C], counted greedily.
+    """Indices of the images [N, H, W, C] whose blurred pixels differ, counted greedily.
+
+    It counts colour and brightness changes alike with new patterns: a recoloured copy counts as
+    distinct. `distinct_patterns` counts patterns.
 
     After a Gaussian blur of `sigma` px (so pixel-scale speckle does not count), an image counts
     when its RMS difference from every image counted before it is at least `share` times the
@@ -203,3 +206,136 @@ def distinct_images(
         if all(rms_distance(image, blurred[j]) >= threshold for j in counted):
             counted.append(i)
     return counted
+
+
+# The structural distance's band, in cycles per pixel: from the facets' default cutoff (what the
+# coarse state moves: colour, brightness, layout at 16 px and up) to where pixel noise begins.
+STRUCTURE_BAND = (1.0 / 16, 0.3)
+# Local contrast is measured over a Gaussian window of this many px (sigma), so that a motif
+# relit or recoloured in one place is the same motif.
+STRUCTURE_SIGMA = 6.0
+
+
+def _circular_blur(images: np.ndarray, sigma: float) -> np.ndarray:
+    """[N, H, W] blurred by a periodic Gaussian of `sigma` px (the band-pass is periodic too)."""
+    h, w = images.shape[1:]
+    fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.rfftfreq(w), indexing="ij")
+    kernel = np.exp(-2 * (np.pi * sigma) ** 2 * (fx**2 + fy**2))
+    return np.fft.irfft2(np.fft.rfft2(images) * kernel, s=(h, w))
+
+
+def structure(images: np.ndarray) -> np.ndarray:
+    """What the structural distance compares, [N, H, W] of images [N, H, W, C]: the grey image's
+    frequencies inside `STRUCTURE_BAND` (an exact FFT band), divided by the local RMS over a
+    Gaussian window of `STRUCTURE_SIGMA` px, standardized to mean 0 and variance 1 per image.
+
+    Colour, brightness, local contrast and the layout above 16 px do not reach it.
+    """
+    grey = _grey(images)
+    h, w = grey.shape[1:]
+    fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.rfftfreq(w), indexing="ij")
+    freq = np.sqrt(fx**2 + fy**2)
+    low, high = STRUCTURE_BAND
+    band = np.fft.irfft2(np.fft.rfft2(grey) * ((freq >= low) & (freq <= high)), s=(h, w))
+    rms = np.sqrt(_circular_blur(band**2, STRUCTURE_SIGMA))
+    # a flat image has no structure: its tiny floor keeps 0 / 0 out
+    local = band / (rms + 1e-6 * rms.max(axis=(1, 2), keepdims=True) + 1e-12)
+    local -= local.mean(axis=(1, 2), keepdims=True)
+    return local / (local.std(axis=(1, 2), keepdims=True) + 1e-12)
+
+
+def _peak_correlations(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Peak circular normalized cross-correlation [N, M] of standardized maps a [N, H, W] and
+    b [M, H, W] over all shifts, and the shift (dy, dx) [N, M, 2] at the peak (b read at x + s)."""
+    h, w = a.shape[1:]
+    fa, fb = np.fft.rfft2(a), np.fft.rfft2(b)
+    peaks = np.empty((len(a), len(b)))
+    shifts = np.empty((len(a), len(b), 2), int)
+    for i, row in enumerate(fa):
+        corr = np.fft.irfft2(np.conj(row)[None] * fb, s=(h, w)).reshape(len(b), -1) / (h * w)
+        best = corr.argmax(axis=1)
+        peaks[i] = corr[np.arange(len(b)), best]
+        shifts[i] = np.stack(np.unravel_index(best, (h, w)), -1)
+    return peaks, shifts
+
+
+def structural_distances(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    """Structural distance of every image of a [N, H, W, C] to every image of b [M, H, W, C]
+    (default a itself), [N, M]: 1 - the peak of the circular normalized cross-correlation of
+    their `structure` maps over all shifts.
+
+    A recoloured, relit or (circularly) shifted copy is at 0; unrelated images are near 1.
+    """
+    sa = structure(a)
+    sb = sa if b is None else structure(b)
+    if sa.shape[1:] != sb.shape[1:]:
+        raise ValueError(f"images of one size are compared; got {sa.shape[1:]} and {sb.shape[1:]}.")
+    return np.clip(1.0 - _peak_correlations(sa, sb)[0], 0.0, 2.0)
+
+
+def _pairs(distances: np.ndarray) -> np.ndarray:
+    """The distances of distinct pairs i < j of a square [N, N] matrix, [N (N - 1) / 2]."""
+    return distances[np.triu_indices(len(distances), k=1)]
+
+
+def between_distance(references: np.ndarray) -> float:
+    """Median structural distance between pairs of `references` [M >= 2, H, W, C]: how far apart
+    images optimized from different seeds lie (the structural share's unit)."""
+    if len(references) < 2:
+        raise ValueError(f"need at least 2 reference images; got {len(references)}.")
+    return float(np.median(_pairs(structural_distances(references))))
+
+
+def chain_structural_distances(samples: np.ndarray) -> np.ndarray:
+    """Median structural distance between a chain's samples, per chain: samples
+    [N >= 2, C, H, W, 3] -> [C]."""
+    if samples.ndim != 5 or samples.shape[0] < 2:
+        raise ValueError(f"need samples [N >= 2, C, H, W, 3]; got shape {samples.shape}.")
+    return np.array(
+        [np.median(_pairs(structural_distances(samples[:, c]))) for c in range(samples.shape[1])]
+    )
+
+
+def structural_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """How far the patterns move within each chain, [C]: the median structural distance between a
+    chain's samples [N >= 2, C, H, W, 3] over the median between `references` [M >= 2, H, W, 3]
+    (multi-seed optimized images). 0: every sample a recoloured or shifted copy; about 1: as
+    different as images optimized from different seeds. The run's share is the median over
+    all the chains' pairs: `structural_share(...)` per chain, `np.median` of `run_structural_share`.
+    """
+    return chain_structural_distances(samples) / between_distance(references)
+
+
+def run_structural_share(samples: np.ndarray, references: np.ndarray) -> float:
+    """The run's structural share: the median over every within-chain pair of samples
+    [N >= 2, C, H, W, 3], over the median between `references` [M >= 2, H, W, 3]."""
+    within = np.concatenate(
+        [_pairs(structural_distances(samples[:, c])) for c in range(samples.shape[1])]
+    )
+    return float(np.median(within) / between_distance(references))
+
+
+def distinct_patterns(images: np.ndarray, references: np.ndarray, share: float = 0.25) -> list[int]:
+    """Indices of the images [N, H, W, C] with patterns of their own, counted greedily: an image
+    counts when its structural distance to every image counted before it is at least `share` times
+    the median distance between `references` [M >= 2, H, W, C]. Recolourings count once."""
+    threshold = share * between_distance(references)
+    distances = structural_distances(images)
+    counted: list[int] = []
+    for i in range(len(images)):
+        if all(distances[i, j] >= threshold for j in counted):
+            counted.append(i)
+    return counted
+
+
+def structure_map(images: np.ndarray) -> np.ndarray:
+    """Where the motifs of a chain's samples [N >= 2, H, W, C] change, [H, W]: the standard
+    deviation across samples of their `structure` maps, each shifted onto the first sample's at
+    their peak correlation. Dark where the samples share their motifs (also where only colour or
+    brightness changed), bright where the motifs moved or changed."""
+    maps = structure(images)
+    if len(maps) < 2:
+        raise ValueError(f"need samples [N >= 2, H, W, C]; got shape {np.shape(images)}.")
+    _, shifts = _peak_correlations(maps[:1], maps)
+    aligned = np.stack([np.roll(m, (-s[0], -s[1]), axis=(0, 1)) for m, s in zip(maps, shifts[0])])
+    return aligned.std(axis=0)
