@@ -558,7 +558,7 @@ def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path, capsys):
     ]
     err = capsys.readouterr().err
     assert f"removed 5 files an earlier run had written to {str(tmp_path)!r}" in err
-    assert "std.png needs 2 samples per chain or more; not written" in err
+    assert "std.png and structure.png need 2 samples per chain or more; not written" in err
 
 
 def test_a_disk_that_refuses_the_files_gets_them_in_a_temporary_folder(
@@ -1140,10 +1140,17 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
         line
         for line in capsys.readouterr().err.splitlines()
         if line.startswith(
-            ("T = ", "facet log-masses", "seconds: ", "samples keep", "acceptance probability")
+            (
+                "T = ",
+                "facet log-masses",
+                "seconds: ",
+                "samples keep",
+                "patterns: ",
+                "acceptance probability",
+            )
         )
     ]
-    assert len(printed) == 5
+    assert len(printed) == 6
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(
         [
@@ -1171,6 +1178,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
         "run/starts.png",
         "run/samples.gif",
         "run/std.png",
+        "run/structure.png",
         "run/trace.png",
     ]
     assert [re.findall(r'src="([^"]+)"', row) for row in rows[1:]] == [
@@ -1180,6 +1188,11 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
     strip = (2 + 16 + 2, 2 + 2 * (16 + 2))
     assert iio.imread(tmp_path / "run" / "starts.png").shape[:2] == strip
     assert iio.imread(tmp_path / "run" / "std.png").shape[:2] == strip
+    assert iio.imread(tmp_path / "run" / "structure.png").shape[:2] == strip
+    # each chain's structural share, in the line and in the report
+    shares = json.loads((tmp_path / "run" / "diagnostics.json").read_text())["structural_shares"]
+    assert len(shares) == 2 and all(0 <= s <= 2 for s in shares)
+    assert ", ".join(f"{s:.2f}" for s in shares) in printed[4]
     assert iio.imread(tmp_path / "run" / "samples.gif", index=0).shape[:2] == strip
     assert iio.imread(tmp_path / "run" / "trace.png").shape[:2] == (350, 800)  # 8 x 3.5 in
     # the diagnostics in plain words, with this run's figures

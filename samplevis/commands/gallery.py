@@ -24,6 +24,11 @@ RUN_OVERVIEW = (
         "per-pixel std across each chain's samples, same order: bright where the unit "
         "lets the image vary",
     ),
+    (
+        "structure.png",
+        "where each chain's motifs changed between its samples, same order: dark where they "
+        "keep the start's motifs (recoloured or not), bright where the motifs moved",
+    ),
     ("trace.png", "activation per chain over the steps checking T, of burn-in and sampling"),
 )
 

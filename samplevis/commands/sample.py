@@ -37,7 +37,7 @@ HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc
 # The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.
 SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 # What `sample` writes that another run may not overwrite (other sample counts or chains).
-SAMPLE_FILES = re.compile(rf"{SAMPLE_PNG.pattern}|samples\.gif|std\.png|trace\.png")
+SAMPLE_FILES = re.compile(rf"{SAMPLE_PNG.pattern}|samples\.gif|std\.png|structure\.png|trace\.png")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     for path in paths:
         print_out(path)
     if len(result.images) == 1:
-        say("std.png needs 2 samples per chain or more; not written.")
+        say("std.png and structure.png need 2 samples per chain or more; not written.")
     for line in report["summary"]:
         print(line, file=sys.stderr)
     if result.interrupted:
@@ -132,6 +132,7 @@ def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]
         paths.append(result.save_gif(folder / "samples.gif"))
     if len(result.images) >= 2:
         paths.append(result.save_std_map(folder / "std.png"))
+        paths.append(result.save_structure_map(folder / "structure.png"))
     # One row, chain 0 first, as samples.gif and std.png lay the chains out.
     paths.append(io.save_grid(folder / "starts.png", result.init_images, ncols=result.num_chains))
     # with the optional plot extra, once there are steps to show
@@ -189,6 +190,8 @@ def run_report(
         "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
         "temperature_shares": result.temperature_shares,  # per stage of checking T
         "log_masses": result.log_masses,  # per facet, nats relative to the heaviest
+        # per chain: structural distance between its samples over that between the starts
+        "structural_shares": result.structural_shares,
         "seconds": dict(result.seconds),  # per phase
         "summary": summary(result),
     }
@@ -212,22 +215,35 @@ def summary(result: SampleResult) -> list[str]:
             else ""
         )
         lines.append(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}")
+    lines += [line for line in [patterns_line(result)] if line]
     return lines + [result.diagnostics.summary()]
+
+
+def patterns_line(result: SampleResult) -> str | None:
+    """How far each chain's patterns moved, in words; None without 2 samples and 2 chains."""
+    shares = result.structural_shares
+    if not all(math.isfinite(s) for s in shares):
+        return None
+    return (
+        "patterns: each chain's samples differ in structure by "
+        + ", ".join(f"{s:.2f}" for s in shares)
+        + " of the distance between the starts (0: recoloured or shifted copies of the start, "
+        "1: as different as the starts; structure.png shows where)"
+    )
 
 
 def temperature_line(result: SampleResult) -> str:
     """How T was set: the equipartition rule over the coefficients that moved, the share it
     predicts, and what the check measured."""
-    from samplevis.sampling.facet import WARP_GRID
-
-    warp = 2 * WARP_GRID**2 if result.options.warp_every else 0
+    grid = result.options.warp_grid
+    warp = 2 * grid**2 if result.options.warp_every else 0
     moved = (
         f"the {result.num_moving - warp} coefficients below {result.cutoff:g} cycles/px"
         if result.cutoff is not None
         else f"all {result.num_moving} coefficients"
     )
     if warp:
-        moved += f" and a {WARP_GRID}x{WARP_GRID} warp ({warp} numbers)"
+        moved += f" and a {grid}x{grid} warp ({warp} numbers)"
     if not len(result.temperature_shares):
         return f"T = {result.temperature:.3g}, moving {moved}"
     target = result.options.target_ratio

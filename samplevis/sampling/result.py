@@ -179,6 +179,34 @@ class SampleResult:
             [metrics.pixel_std_map(self.images[:, c]) for c in range(self.num_chains)]
         ).astype(np.float32)
 
+    @property
+    def structural_shares(self) -> np.ndarray:
+        """How far each chain's patterns moved, float [C]: the median structural distance
+        between its samples (`metrics.structural_distances`, blind to colour, lighting and
+        shifts) over the median between the chains' starts. 0: the samples are recoloured or
+        shifted copies of one image; 1: as different as the starts. NaN with fewer than 2
+        samples or 2 chains."""
+        if self.images.shape[0] < 2 or self.num_chains < 2:
+            return np.full([self.num_chains], np.nan)
+        return metrics.structural_share(self.images, self.init_images)
+
+    def structure_maps(self) -> np.ndarray:
+        """Where each chain's motifs changed between its samples, float [C, H, W]
+        (`metrics.structure_map`): dark where the samples share the start's motifs, recoloured
+        or not, bright where the motifs moved or changed. Needs at least 2 samples."""
+        self.std_maps()  # the same check and message
+        return np.stack(
+            [metrics.structure_map(self.images[:, c]) for c in range(self.num_chains)]
+        ).astype(np.float32)
+
+    def save_structure_map(self, path: str | os.PathLike) -> Path:
+        """Write `structure_maps()` as one grey PNG, a tile per chain, all on one scale: a
+        standardized structure map's std of 1 is white (atomically)."""
+        from samplevis import io
+
+        maps = np.clip(self.structure_maps(), 0.0, 1.0)
+        return io.save_grid(path, np.repeat(maps[..., None], 3, axis=-1), ncols=self.num_chains)
+
     def save_std_map(self, path: str | os.PathLike) -> Path:
         """Write `std_maps()` as one grey PNG, a tile per chain, all scaled by the largest
         value so the chains compare (atomically)."""
