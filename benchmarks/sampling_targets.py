@@ -3,41 +3,47 @@
     python benchmarks/sampling_targets.py                       # three channels, ~40 min on 2 cores
     python benchmarks/sampling_targets.py --channels block6a_expand_activation:301 --long 10
     python benchmarks/sampling_targets.py --quick               # every code path in minutes
-    python benchmarks/sampling_targets.py --warp-every 4        # with the deformation facet
+    python benchmarks/sampling_targets.py --hmc-opts '{"warp_every": 4}' --no-settle  # a design
+    python benchmarks/sampling_targets.py --baselines           # with Lucid's diversity objective
+    python benchmarks/sampling_targets.py --channels neuron:block5c_expand_activation:7
 
 Per channel it runs, in one process: `render_vis` optimizing 4 images at its defaults (the
 references: what multi-seed optimization gives), a default `render` (num_results=10, 4 chains),
-the same run with num_results=40 (the settling figures need that many draws), and with
-`--long K` a run whose burn-in and samples are K times the default's. Every activation is on the
-network as it is (no transforms). It prints:
+the same run with num_results=40 (the settling figures need that many draws; `--no-settle` skips
+it), with `--long K` a run whose burn-in and samples are K times the default's, and with
+`--baselines` Lucid's diversity objective (`channel - w * diversity(layer)`, batch 4, w the
+largest of a ladder that keeps the median activation >= 0.7 of plain `render_vis`'s). A channel
+given as `neuron:layer:n` uses `objectives.neuron` (the centre position) instead of
+`objectives.channel`. Every activation is on the network as it is (no transforms). It prints:
 
 Settled (the run with 40 draws)
-  rhat       per chain, the worst of four split R-hats: the activation and the image's mean of
-             each colour channel, on ArviZ's (Vehtari et al.'s) scale, whose 1.2 forty
-             independent draws exceed about one time in 300 (target <= 1.2)
-  ess        per chain, the smallest of the four effective sample sizes
+  rhat       per chain, the worst of five split R-hats: the activation, the image's mean of
+             each colour channel and the structural distance of each sample from its chain's
+             first, on ArviZ's (Vehtari et al.'s) scale, whose 1.2 forty independent draws exceed
+             about one time in 300 (target <= 1.2)
+  ess        per chain, the smallest of those effective sample sizes
   accept     per chain, the acceptance probability; divergences as a share of all steps
   share      the samples' share of the starts' gain over prior images (median A - a0) / (a* - a0),
              default run; "long" the long run's (target: within 0.1 of the default's)
-Diverse (the default run)
-  distinct   visibly distinct samples of 40 (`metrics.distinct_by_pixels`, target >= 30)
-  pattern    within-chain cosine distance of the samples' spatially pooled features at an earlier
-             layer (PATTERN_LAYER) as a share of that between the references (goal >= 0.25)
-  detail     the pattern share of the images without their frequencies below DETAIL_CUTOFF:
-             how far the patterns move besides colour, brightness and coarse layout
-High
+Patterns, high, fast (the default run)
+  structure  the structural share (`metrics.run_structural_share`): the median structural
+             distance between samples of one chain over the median between the references
+             (target >= 0.25, goal 0.5); then per chain
   ratio      median sample activation over the starts' mean (target >= 0.7)
-Fast
   time x     the default `render` (starts included) over `render_vis` optimizing the 4
              references, in the same process (target <= 3)
   phases     the default run's seconds per phase
-  per min    distinct images per minute: the samples', then multi-seed render_vis's
+  patterns   distinct patterns (`metrics.distinct_patterns`: greedy, at 0.25 x the references'
+             median structural distance) per minute: the samples', multi-seed render_vis's and,
+             with --baselines, the diversity objective's (its activation ratio and w after it)
+  by pixels  distinct by blurred pixels (`metrics.distinct_by_pixels`: recolourings count)
 The grids of the default runs' samples go to --grid PREFIX (a row per chain, the start first).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 
@@ -58,13 +64,6 @@ CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block6a_expand_activation:301",
 )
 SIZE = 128  # render's default image size
-# Patterns are read at a layer before all three objectives' (stage 2 of 7): features there are
-# textures and motifs, which the objective does not pin down by itself.
-PATTERN_LAYER = "block2b_add"
-# The detail share reads the images with every spatial frequency below this many cycles per
-# pixel removed, render's default cutoff: what the facet's coarse coefficients make (colour,
-# brightness, layout at 16 px and up) goes, the motifs stay.
-DETAIL_CUTOFF = 1 / 16
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
 # --quick: every code path in a few minutes; its figures mean nothing
 QUICK_OPTS = dict(
@@ -89,39 +88,6 @@ def activations_of(model, obj, images: np.ndarray) -> np.ndarray:
     )
 
 
-def pooled(model, images: np.ndarray) -> np.ndarray:
-    """Spatially pooled features at PATTERN_LAYER of images [N, H, W, 3], [N, channels]."""
-    return np.concatenate(
-        [
-            metrics.pool(model.activations(images[i : i + 16], [PATTERN_LAYER])[PATTERN_LAYER])
-            for i in range(0, len(images), 16)
-        ]
-    )
-
-
-def pattern_share(model, samples: np.ndarray, references: np.ndarray) -> float:
-    """How far the samples' patterns move: the mean cosine distance between pooled features of
-    samples of one chain, over that between the references (multi-seed optimized images)."""
-    n, c = samples.shape[:2]
-    features = pooled(model, samples.reshape(-1, *samples.shape[2:])).reshape(n, c, -1)
-    _, within = metrics.chain_diversity(features)
-    return within / metrics.mean_pairwise_cosine_distance(pooled(model, references))
-
-
-def detail(images: np.ndarray) -> np.ndarray:
-    """Images [..., H, W, 3] without their spatial frequencies below DETAIL_CUTOFF, on mid grey."""
-    h, w = images.shape[-3:-1]
-    spectrum = np.fft.rfft2(images.reshape(-1, h, w, 3), axes=(1, 2))
-    spectrum[:, np.fft.fftfreq(h)[:, None] ** 2 + np.fft.rfftfreq(w) ** 2 < DETAIL_CUTOFF**2] = 0
-    return (np.fft.irfft2(spectrum, s=(h, w), axes=(1, 2)) + 0.5).reshape(images.shape)
-
-
-def detail_share(model, samples: np.ndarray, references: np.ndarray) -> float:
-    """`pattern_share` of the images' detail: how far the patterns move besides colour and
-    brightness, which live in the coarse layout that `detail` removes."""
-    return pattern_share(model, detail(samples), detail(references))
-
-
 def gain_share(activations: np.ndarray, a_star: float, floor: float) -> float:
     return float((np.median(activations) - floor) / (a_star - floor))
 
@@ -133,11 +99,30 @@ def arviz_scale(rhat: np.ndarray, num_draws: int) -> np.ndarray:
     return np.sqrt((np.asarray(rhat) + (n - 1) / (m * n)) * m / (m + 1))
 
 
+def objective_of_spec(spec: str) -> objectives.Objective:
+    """ "layer:n" -> objectives.channel; "neuron:layer:n" -> objectives.neuron (the centre)."""
+    if spec.startswith("neuron:"):
+        layer, n = spec[len("neuron:") :].rsplit(":", 1)
+        return objectives.neuron(layer, int(n))
+    return objectives.as_objective(spec)
+
+
 def settled(model, obj, result) -> list[str]:
-    """Per chain: worst split R-hat and smallest ESS over the activation and the mean colours,
-    the acceptance probability; and the divergent share of all steps."""
-    quantities = [activations_of(model, obj, result.images)]
-    quantities += [result.images[..., c].mean(axis=(2, 3)) for c in range(3)]  # [N, C] each
+    """Per chain: worst split R-hat and smallest ESS over the activation, the mean colours and
+    the structural distance from the chain's first sample; the acceptance probability; and the
+    divergent share of all steps."""
+    images = result.images
+    quantities = [activations_of(model, obj, images)]
+    quantities += [images[..., c].mean(axis=(2, 3)) for c in range(3)]  # [N, C] each
+    quantities.append(
+        np.stack(
+            [
+                metrics.structural_distances(images[:, c], images[:1, c])[:, 0]
+                for c in range(images.shape[1])
+            ],
+            axis=1,
+        )
+    )
     rhat = np.nanmax([arviz_scale(split_rhat_per_chain(q), len(q)) for q in quantities], axis=0)
     ess = np.nanmin([ess_per_chain(q) for q in quantities], axis=0)
     d = result.diagnostics
@@ -150,22 +135,46 @@ def settled(model, obj, result) -> list[str]:
     ]
 
 
-def measure(
-    model, spec: str, seed: int, long: int, quick: bool, grid: str | None, warp_every: int | None
-) -> tuple[list[str], list[str]]:
-    obj = objectives.as_objective(spec)
-    opts = dict(QUICK_OPTS if quick else {})
-    if warp_every is not None:
-        opts["warp_every"] = warp_every
-    start = time.perf_counter()
-    references = samplevis.render_vis(
+def optimized(model, obj, seed: int, quick: bool) -> np.ndarray:
+    """`render_vis` at its defaults on 4 images of SIZE px, [4, H, W, 3]."""
+    return samplevis.render_vis(
         model,
         obj,
         param_f=lambda: param.image(SIZE, batch=4),
         thresholds=(16,) if quick else (512,),
-        seed=seed + 1000,
+        seed=seed,
         progress=False,
     )[-1]
+
+
+def diversity_baseline(
+    model, spec: str, seed: int, quick: bool, plain: float
+) -> tuple[np.ndarray, float, float]:
+    """Lucid's diversity objective on a batch of 4: the images of the largest w on a doubling
+    ladder whose median activation stays >= 0.7 of `plain` (plain render_vis's), their seconds
+    and w. w is in units of `plain`, so the penalty weighs like the objective."""
+    layer = spec.split(":")[-2]
+    obj = objective_of_spec(spec)
+    kept = None
+    for k in range(-2, 5):
+        w = plain * 2.0**k
+        start = time.perf_counter()
+        images = optimized(model, obj - w * objectives.diversity(layer), seed, quick)
+        elapsed = time.perf_counter() - start
+        if np.median(real_activation(model, obj, images)) < 0.7 * plain:
+            break
+        kept = (images, elapsed, w)
+    if kept is None:
+        return np.zeros([0, SIZE, SIZE, 3]), math.nan, math.nan
+    return kept
+
+
+def measure(
+    model, spec: str, seed: int, args: argparse.Namespace, opts: dict
+) -> tuple[list[str], list[str]]:
+    obj = objective_of_spec(spec)
+    start = time.perf_counter()
+    references = optimized(model, obj, seed + 1000, args.quick)
     optimize_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -174,50 +183,62 @@ def measure(
     )
     render_seconds = time.perf_counter() - start
     samples = default.images.transpose(1, 0, 2, 3, 4).reshape(-1, SIZE, SIZE, 3)
-    if grid:
-        io.save_png(f"{grid}_{spec.replace(':', '_')}.png", default.grid())
+    if args.grid:
+        io.save_png(f"{args.grid}_{spec.replace(':', '_')}.png", default.grid())
     a_star = float(np.mean(real_activation(model, obj, default.init_images)))
     floor = default.prior_activation
     activations = activations_of(model, obj, default.images)
-    distinct = metrics.distinct_by_pixels(samples, references)
-    distinct_references = metrics.distinct_by_pixels(references, references)
-    pattern = pattern_share(model, default.images, references)
-    detail_moved = detail_share(model, default.images, references)
+    by_pixels = metrics.distinct_by_pixels(samples, references)
+    patterns = metrics.distinct_patterns(samples, references)
+    reference_patterns = metrics.distinct_patterns(references, references)
+    structure = metrics.run_structural_share(default.images, references)
+    per_chain = metrics.structural_share(default.images, references)
+    baseline = "-"
+    if args.baselines:
+        plain = float(np.median(real_activation(model, obj, references)))
+        images, elapsed, w = diversity_baseline(model, spec, seed + 2000, args.quick, plain)
+        if len(images):
+            ratio = np.median(real_activation(model, obj, images)) / plain
+            found = len(metrics.distinct_patterns(images, references))
+            baseline = f"{60 * found / elapsed:.1f} ({ratio:.2f}, w {w:.3g})"
 
-    forty = samplevis.render(
-        model, obj, hmc_opts=dict(num_results=SETTLED_RESULTS, **opts), seed=seed, progress=False
-    )
+    quality = [spec, "-", "-", "-", "-"]
+    if not args.no_settle:
+        forty = samplevis.render(
+            model,
+            obj,
+            hmc_opts=dict(num_results=SETTLED_RESULTS, **opts),
+            seed=seed,
+            progress=False,
+        )
+        quality = [spec, *settled(model, obj, forty)]
     long_share = math.nan
-    if long:
+    if args.long:
         burnin = opts.get(
             "num_burnin_steps", samplevis.sampling.options.DEFAULTS["num_burnin_steps"]
         )
         longer = samplevis.render(
             model,
             obj,
-            hmc_opts=dict(opts, num_results=DEFAULT_RESULTS * long, num_burnin_steps=burnin * long),
+            hmc_opts=dict(
+                opts, num_results=DEFAULT_RESULTS * args.long, num_burnin_steps=burnin * args.long
+            ),
             seed=seed,
             progress=False,
         )
         long_share = gain_share(activations_of(model, obj, longer.images), a_star, floor)
     share = gain_share(activations, a_star, floor)
+    quality += [f"{share:.2f}", "-" if math.isnan(long_share) else f"{long_share:.2f}"]
     phases = ", ".join(f"{k} {v:.0f}" for k, v in default.seconds.items())
-    quality = [
-        spec,
-        *settled(model, obj, forty),
-        f"{share:.2f}",
-        "-" if math.isnan(long_share) else f"{long_share:.2f}",
-    ]
     speed = [
         spec,
-        f"{len(distinct)} of {len(samples)}",
-        f"{pattern:.2f}",
-        f"{detail_moved:.2f}",
+        f"{structure:.2f} ({' '.join(f'{x:.2f}' for x in per_chain)})",
         f"{np.median(activations) / a_star:.2f}",
         f"{render_seconds / optimize_seconds:.2f}",
         f"{render_seconds:.0f} ({phases})",
-        f"{60 * len(distinct) / render_seconds:.1f} / "
-        f"{60 * len(distinct_references) / optimize_seconds:.1f}",
+        f"{60 * len(patterns) / render_seconds:.1f} / "
+        f"{60 * len(reference_patterns) / optimize_seconds:.1f} / {baseline}",
+        f"{len(by_pixels)} of {len(samples)}",
     ]
     return quality, speed
 
@@ -237,15 +258,20 @@ def main() -> None:
     )
     parser.add_argument("--grid", default=None, help="write the default runs' grids to PREFIX_*")
     parser.add_argument(
-        "--warp-every", type=int, default=None, help="hmc_opts['warp_every'] (default: render's)"
+        "--hmc-opts", default="{}", help="render's hmc_opts as JSON, beside the defaults"
     )
+    parser.add_argument(
+        "--no-settle", action="store_true", help="skip the run with 40 draws (no R-hat, ESS)"
+    )
+    parser.add_argument("--baselines", action="store_true", help="also Lucid's diversity objective")
     args = parser.parse_args()
     print(command_line())
     print(machine(), flush=True)
+    opts = dict(QUICK_OPTS if args.quick else {}, **json.loads(args.hmc_opts))
     model = zoo.efficientnet_lite0()
     quality, speed = [], []
     for spec in args.channels:
-        q, s = measure(model, spec, args.seed, args.long, args.quick, args.grid, args.warp_every)
+        q, s = measure(model, spec, args.seed, args, opts)
         quality.append(q)
         speed.append(s)
         print(f"  measured {spec}", flush=True)
@@ -264,18 +290,17 @@ def main() -> None:
             quality,
         )
     )
-    print("Diverse, high, fast (the default run, 10 draws a chain)")
+    print("Patterns, high, fast (the default run, 10 draws a chain)")
     print(
         format_table(
             [
                 "objective",
-                "distinct",
-                "pattern",
-                "detail",
+                "structure (per chain)",
                 "ratio",
                 "time x",
                 "seconds (phases)",
-                "per min",
+                "patterns/min: samples / render_vis / diversity",
+                "by pixels",
             ],
             speed,
         )
