@@ -79,7 +79,7 @@ def _warn_unchecked(device: devices.Device) -> None:
     _UNCHECKED.add(device.tf_name)
     warnings.warn(
         f"samplevis cannot tell how much memory {device.name} has free, so runs there start "
-        "unchecked; for an NVIDIA GPU install the gpu extra (pip install samplevis[gpu]), or "
+        "unchecked; for an NVIDIA GPU install the gpu extra (pip install 'samplevis[gpu]'), or "
         "give the GPU a memory limit (tf.config.set_logical_device_configuration).",
         stacklevel=user_stacklevel(),
     )

@@ -274,7 +274,7 @@ def test_a_gpu_whose_memory_cannot_be_read_warns_once_and_the_run_goes_on(model,
     said = [str(w.message) for w in caught if "cannot tell" in str(w.message)]
     assert said == [
         "samplevis cannot tell how much memory GPU:0 has free, so runs there start unchecked; "
-        "for an NVIDIA GPU install the gpu extra (pip install samplevis[gpu]), or give the GPU "
+        "for an NVIDIA GPU install the gpu extra (pip install 'samplevis[gpu]'), or give the GPU "
         "a memory limit (tf.config.set_logical_device_configuration)."
     ]
     assert [w.filename for w in caught if "cannot tell" in str(w.message)] == [__file__]
