@@ -33,24 +33,26 @@ def work_device() -> Device:
 
 
 def device(tf_name: str) -> Device:
-    """The `Device` of `tf_name` ("CPU:0", "GPU:0", ...), with its free memory."""
+    """The `Device` of `tf_name` ("CPU:0", "GPU:0", ...), with its free memory: the least of what
+    NVML and TensorFlow's memory limit allow, None when neither can tell."""
     kind, _, index_text = tf_name.partition(":")
     if kind == "CPU":
         return Device(tf_name, "the machine", host_free())
     index = int(index_text or 0)
-    model = gpu_model(index) if kind == "GPU" else ""
+    position, model = physical_gpu(index) if kind == "GPU" else (None, "")
     name = f"{tf_name} ({model})" if model else tf_name
     in_use = tensorflow_in_use(tf_name)
-    nvml = nvml_memory(index, model) if kind == "GPU" else None
+    allowed = []
+    nvml = nvml_memory(position, model) if position is not None else None
     if nvml is not None:
         # TensorFlow keeps the device memory it has taken (all of it, unless memory growth is
         # on): what this process holds and TensorFlow's tensors do not use is free for the run.
         unused, held = nvml
-        return Device(tf_name, name, unused + max(held - in_use, 0))
+        allowed.append(unused + max(held - in_use, 0))
     limit = tensorflow_limit(index) if kind == "GPU" else None
     if limit is not None:
-        return Device(tf_name, name, max(limit - in_use, 0))
-    return Device(tf_name, name, None)
+        allowed.append(max(limit - in_use, 0))
+    return Device(tf_name, name, min(allowed) if allowed else None)
 
 
 def device_that_ran_out(message: str) -> Device:
@@ -80,17 +82,22 @@ def default_placement() -> str:
     return gpus[0].name.removeprefix("/device:") if gpus else HOST
 
 
-def gpu_model(index: int) -> str:
-    """The product name TensorFlow reports for visible GPU `index` ("NVIDIA Tesla T4"), or ""."""
+def physical_gpu(index: int) -> tuple[int | None, str]:
+    """(the position among all physical GPUs, as CUDA numbers them, of the GPU under visible
+    logical GPU `index`, or None; the product name TensorFlow reports for it, e.g. "NVIDIA Tesla
+    T4", or "")."""
     import tensorflow as tf
 
     found = _logical_gpu(index)
     if found is None:
-        return ""
+        return None, ""
+    physical = found[0]
+    position = tf.config.list_physical_devices("GPU").index(physical)
     try:
-        return str(tf.config.experimental.get_device_details(found[0]).get("device_name", ""))
+        details = tf.config.experimental.get_device_details(physical)
     except ValueError:
-        return ""
+        details = {}
+    return position, str(details.get("device_name", ""))
 
 
 def tensorflow_in_use(tf_name: str) -> int:
@@ -112,9 +119,10 @@ def tensorflow_limit(index: int) -> int | None:
     return int(limit * MIB) if limit else None
 
 
-def nvml_memory(index: int, model: str) -> tuple[int, int] | None:
-    """(bytes free, bytes this process holds) on visible GPU `index` by NVIDIA's management
-    library, or None when it is not installed, finds no driver, or its device is not `model`."""
+def nvml_memory(position: int, model: str) -> tuple[int, int] | None:
+    """(bytes free, bytes this process holds) on the GPU CUDA numbers `position`, by NVIDIA's
+    management library, or None when it is not installed, finds no driver, or its device there
+    is not `model`."""
     try:
         import pynvml
     except ImportError:
@@ -124,7 +132,7 @@ def nvml_memory(index: int, model: str) -> tuple[int, int] | None:
     except pynvml.NVMLError:
         return None
     try:
-        handle = _nvml_handle(pynvml, index)
+        handle = _nvml_handle(pynvml, position)
         found = pynvml.nvmlDeviceGetName(handle)
         found = found.decode() if isinstance(found, bytes) else str(found)
         if model and found != model:
@@ -141,11 +149,11 @@ def nvml_memory(index: int, model: str) -> tuple[int, int] | None:
         pynvml.nvmlShutdown()
 
 
-def _nvml_handle(pynvml, index: int):
-    """NVML's handle of visible GPU `index`: CUDA_VISIBLE_DEVICES (indices or UUIDs) hides and
-    reorders GPUs for CUDA, not for NVML."""
+def _nvml_handle(pynvml, position: int):
+    """NVML's handle of the GPU CUDA numbers `position`: CUDA_VISIBLE_DEVICES (indices or UUIDs)
+    hides and reorders GPUs for CUDA, not for NVML."""
     visible = [e.strip() for e in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if e]
-    entry = visible[index] if visible else str(index)
+    entry = visible[position] if visible else str(position)
     if entry.startswith(("GPU-", "MIG-")):
         return pynvml.nvmlDeviceGetHandleByUUID(entry)
     return pynvml.nvmlDeviceGetHandleByIndex(int(entry))

@@ -194,8 +194,8 @@ def on_a_gpu(monkeypatch, model_name, nvml=None, limit=None, in_use=0, host=64 *
     process holds) and TensorFlow's memory limit `limit` (None: unknown), on a host with `host`
     bytes free."""
     monkeypatch.setattr(devices, "default_placement", lambda: "GPU:0")
-    monkeypatch.setattr(devices, "gpu_model", lambda index: model_name)
-    monkeypatch.setattr(devices, "nvml_memory", lambda index, model: nvml)
+    monkeypatch.setattr(devices, "physical_gpu", lambda index: (index, model_name))
+    monkeypatch.setattr(devices, "nvml_memory", lambda position, model: nvml)
     monkeypatch.setattr(devices, "tensorflow_limit", lambda index: limit)
     monkeypatch.setattr(devices, "tensorflow_in_use", lambda tf_name: in_use)
     monkeypatch.setattr(devices, "host_free", lambda: host)
@@ -250,6 +250,12 @@ def test_a_gpu_has_free_what_nvml_says_is_unused_and_what_this_process_holds_unu
     assert devices.work_device() == devices.Device("GPU:0", "GPU:0 (NVIDIA Tesla T4)", 8 * GB)
 
 
+def test_a_gpu_given_a_memory_limit_has_free_no_more_than_the_limit_leaves(monkeypatch):
+    # NVML sees 10 GB unused, but TensorFlow may use 4 GiB of the device, 1 GiB of it in use
+    on_a_gpu(monkeypatch, "NVIDIA Tesla T4", nvml=(10 * GB, 0), limit=4 * 2**30, in_use=2**30)
+    assert devices.work_device().free == 3 * 2**30
+
+
 def test_without_nvml_a_gpu_has_free_its_tensorflow_memory_limit_less_what_is_in_use(
     model, monkeypatch
 ):
@@ -283,7 +289,7 @@ def test_a_gpu_whose_memory_cannot_be_read_warns_once_and_the_run_goes_on(model,
 
 def test_running_out_of_memory_on_a_gpu_names_that_gpu_and_what_to_lower(monkeypatch):
     on_a_gpu(monkeypatch, "NVIDIA Tesla T4", nvml=(GB // 2, 0))
-    monkeypatch.setattr(devices, "gpu_model", lambda index: f"NVIDIA Tesla T4 #{index}")
+    monkeypatch.setattr(devices, "physical_gpu", lambda index: (index, f"NVIDIA Tesla T4 #{index}"))
     # TensorFlow's message, as its GPU allocator words it
     oom = tf.errors.ResourceExhaustedError(
         None,
