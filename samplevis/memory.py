@@ -1,19 +1,20 @@
 """Memory at the door: what a run will need, estimated before any tensor is made, against what the
-machine has.
+device that runs it has free (the host's memory, or the GPU's; `devices` asks the platform).
 
 An image of 100,000 px a side has a spectral state of 2 x 3 x 100,000 x 50,001 floats (120 GB):
 TensorFlow would fail with an out-of-memory traceback after compiling. `check_fits` says so
-first, in a `MemoryLimitError` that names the argument (or command-line flag) to lower.
+first, in a `MemoryLimitError` that names the argument (or command-line flag) to lower. Where
+the device cannot tell its free memory, a warning says so once and the run goes on.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from samplevis.checks import OptionError
+from samplevis import devices
+from samplevis.checks import OptionError, user_stacklevel
 
 if TYPE_CHECKING:  # for the annotations only: the estimate itself needs no TensorFlow
     from samplevis.models import Model
@@ -34,8 +35,9 @@ PROBE_SIDE = 32  # px: a fully convolutional network's activations are measured 
 
 
 class MemoryLimitError(OptionError):
-    """A run whose tensors cannot fit in the machine's memory; the message says how much it
-    needs, how much there is, and what to lower. `needed` and `available` are in bytes."""
+    """A run whose tensors cannot fit in the memory of the device that runs it; the message names
+    the device and says how much the run needs, how much there is, and what to lower. `needed`
+    and `available` are in bytes."""
 
     # What was computed before running out during the work, as on Ctrl-C: `render_vis` sets
     # `images` and `steps` (as a NonFiniteObjectiveError's), `render` sets `result`.
@@ -67,15 +69,20 @@ def _size(num_bytes: float) -> str:
     raise AssertionError("unreachable")
 
 
-def available_bytes() -> int:
-    """Memory a new allocation can have now: MemAvailable of /proc/meminfo, else the free
-    physical pages."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+# The devices whose free memory the door could not tell, each warned about once a process.
+_UNCHECKED: set[str] = set()
+
+
+def _warn_unchecked(device: devices.Device) -> None:
+    if device.tf_name in _UNCHECKED:
+        return
+    _UNCHECKED.add(device.tf_name)
+    warnings.warn(
+        f"samplevis cannot tell how much memory {device.name} has free, so runs there start "
+        "unchecked; for an NVIDIA GPU install the gpu extra (pip install 'samplevis[gpu]'), or "
+        "give the GPU a memory limit (tf.config.set_logical_device_configuration).",
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _activation_elements(model: Model, layers: Sequence[str], height: int, width: int) -> int:
@@ -135,7 +142,11 @@ def check_fits(
     px cannot fit in the memory available; it names `size_option` and `batch_option` (options
     as `checks.OptionMessage` names them, so a command line says its flags)."""
     needed = needed_bytes(model, layers, height, width, batch)
-    available = available_bytes()
+    device = devices.work_device()
+    if device.free is None:
+        _warn_unchecked(device)
+        return
+    available = device.free
     if needed <= available:
         return
     side = _largest_side(model, layers, batch, available)
@@ -143,10 +154,11 @@ def check_fits(
     raise MemoryLimitError(
         size_option,
         "this run needs about {needed_text} of memory ({height}x{width} px images, "
-        "batch {count}) but the machine has {available_text} available; lower "
+        "batch {count}) but {device} has {available_text} available; lower "
         f"{{{size_option}}} (the image side; {fits}) or {{{batch_option}}}.",
         needed=needed,
         available=available,
+        device=device.name,
         height=height,
         width=width,
         count=batch,
@@ -166,18 +178,27 @@ def _largest_side(model: Model, layers: Sequence[str], batch: int, available: in
 
 
 def out_of_memory_error(
-    height: int, width: int, batch: int, *, size_option: str = "size", batch_option: str = "batch"
+    error: Exception,
+    height: int,
+    width: int,
+    batch: int,
+    *,
+    size_option: str = "size",
+    batch_option: str = "batch",
 ) -> MemoryLimitError:
-    """The error for TensorFlow running out of memory during a run that `check_fits` let start
-    (another process may have taken the memory since)."""
-    available = available_bytes()
+    """The error for TensorFlow's out-of-memory `error` during a run that `check_fits` let start
+    (another process may have taken the memory since): it names the device that ran out."""
+    device = devices.device_that_ran_out(str(error))
+    available = device.free
+    now = "" if available is None else "; {available_text} available now"
     return MemoryLimitError(
         size_option,
-        "the machine ran out of memory during the run ({height}x{width} px images, "
-        "batch {count}; {available_text} available now): lower "
+        "{device} ran out of memory during the run ({height}x{width} px images, "
+        f"batch {{count}}{now}): lower "
         f"{{{size_option}}} (the image side) or {{{batch_option}}}, or free memory.",
         needed=0,
-        available=available,
+        available=0 if available is None else available,
+        device=device.name,
         height=height,
         width=width,
         count=batch,

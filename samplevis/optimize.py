@@ -590,7 +590,7 @@ def _run(
         if step not in thresholds:
             images.append(renderer.image())
         error = memory.out_of_memory_error(
-            renderer.image_param.height, renderer.image_param.width, renderer.image_param.batch
+            err, renderer.image_param.height, renderer.image_param.width, renderer.image_param.batch
         )
         error.images, error.steps = images, step
         raise error from err

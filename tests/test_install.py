@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-# imported only where asked for: `cluster=` / `--ray`, to_arviz, the plots
-LIBRARY_EXTRAS = ("ray", "arviz", "plot")
+# imported only where asked for: `cluster=` / `--ray`, to_arviz, the plots, a GPU's free memory
+LIBRARY_EXTRAS = ("ray", "arviz", "plot", "gpu")
 
 
 def canonical(distribution: str) -> str:

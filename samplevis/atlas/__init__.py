@@ -164,7 +164,7 @@ def _run(
         )
     except tf.errors.ResourceExhaustedError as err:
         # the channels finished are on disk and in atlas.json (below), as after Ctrl-C
-        raise memory.out_of_memory_error(settings.size, settings.size, settings.batch) from err
+        raise memory.out_of_memory_error(err, settings.size, settings.size, settings.batch) from err
     finally:
         bar.close()
         runner.close()

@@ -386,6 +386,7 @@ def render(
         # what the finished phases made, as at Ctrl-C, on the error (a running chain's blocks
         # are lost with it)
         error = memory.out_of_memory_error(
+            err,
             image_param.height,
             image_param.width,
             image_param.batch,
