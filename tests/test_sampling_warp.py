@@ -5,14 +5,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 import samplevis
 from samplevis import objectives, param
 from samplevis.checks import OptionError
-from samplevis.sampling import chain, facet, kernels
+from samplevis.sampling import facet
 from samplevis.sampling.facet import WARP_GRID, warp_images
-from samplevis.sampling.gibbs import AlternatingKernel
 from samplevis.sampling.options import resolve_options
 
 
@@ -42,66 +40,14 @@ def test_a_constant_warp_moves_the_image_by_its_pixels():
     warp[..., 0], warp[..., 1] = 0.0, 0.5 / 16
     half = warp_images(tf.constant(bars()), tf.constant(warp), pixels=16.0).numpy()
     np.testing.assert_allclose(half[0, 10, 19:21, 0], [0.5, 0.5], atol=1e-6)
-
-
-# Two independent Gaussian parts: x [C, 3] ~ N(1, 0.5^2), y [C, 2, 2, 1] ~ N(-2, 2^2).
-CHAINS = 4
-MEANS, SDS = (1.0, -2.0), (0.5, 2.0)
-
-
-def two_gaussians(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
-    return -0.5 * tf.reduce_sum(tf.square((x - MEANS[0]) / SDS[0]), 1) - 0.5 * tf.reduce_sum(
-        tf.reshape(tf.square((y - MEANS[1]) / SDS[1]), [CHAINS, -1]), 1
-    )
-
-
-def alternating(every: int, adaptation: int | None) -> AlternatingKernel:
-    state = [tf.zeros([CHAINS, 3]), tf.zeros([CHAINS, 2, 2, 1])]
-    steps = [kernels.per_chain_step_size(0.1, [s]) for s in state]
-
-    def block(fn, part):
-        return kernels.make_kernel(
-            fn,
-            "hmc",
-            steps[part],
-            num_leapfrog_steps=4,
-            num_adaptation_steps=adaptation and max(1, adaptation // (every if part else 1)),
-        )
-
-    return AlternatingKernel(two_gaussians, block, every)
-
-
-def test_the_alternating_kernel_samples_each_part_with_its_mean_and_variance():
-    state = [tf.zeros([CHAINS, 3]), tf.zeros([CHAINS, 2, 2, 1])]
-    run = chain.run_chains(
-        alternating(4, 400), state, chain.ChainPlan(1500, 500, 1, 500), seed=1, progress=False
-    )
-    for part, mean, sd in zip(run.samples, MEANS, SDS):
-        draws = part.reshape(part.shape[0], CHAINS, -1)  # [N, C, coordinates]
-        ess = tfp.mcmc.effective_sample_size(
-            tf.constant(draws, tf.float64), cross_chain_dims=1
-        ).numpy()
-        assert ess.min() > 100, ess
-        est_mean = draws.mean(axis=(0, 1))
-        est_var = ((draws - mean) ** 2).mean(axis=(0, 1))
-        np.testing.assert_array_less(np.abs(est_mean - mean), 4 * np.sqrt(sd**2 / ess))
-        np.testing.assert_array_less(np.abs(est_var - sd**2), 4 * np.sqrt(2 * sd**4 / ess))
-    # acceptance and step size are the first part's: it adapted to the target's 0.75
-    accepted = run.counts["accepted"] / run.counts["steps"]
-    assert np.all((accepted > 0.6) & (accepted < 0.9)), accepted
-
-
-def test_the_second_part_moves_only_every_kth_step():
-    state = [tf.zeros([CHAINS, 3]), tf.zeros([CHAINS, 2, 2, 1])]
-    run = chain.run_chains(
-        alternating(3, None), state, chain.ChainPlan(9, 0, 0, 9), seed=2, progress=False
-    )
-    first, second = run.samples  # after steps 1..9
-    assert np.all(np.any(np.diff(first.reshape(9, -1), axis=0) != 0, axis=1))
-    changed = [bool(np.any(second[i] != (second[i - 1] if i else 0.0))) for i in range(9)]
-    # steps 3, 6 and 9 may move it (a rejected proposal keeps it), the others never do
-    assert not any(c for i, c in enumerate(changed) if (i + 1) % 3)
-    assert any(changed[2::3])
+    # reads past an edge come back from the other side, as in a periodic image: reading 24 px
+    # to the left puts the column at x = 20 at x = 44, and a column at 60 wraps round to 20
+    warp[..., 0], warp[..., 1] = 0.0, -1.5
+    image = bars()
+    image[:, :, 60, 2] = 1.0
+    wrapped = warp_images(tf.constant(image), tf.constant(warp), pixels=16.0).numpy()
+    assert np.argmax(wrapped[0, 10, :, 0]) == 44
+    assert np.argmax(wrapped[0, 10, :, 2]) == 20
 
 
 # As in test_sampling_facets: with the prior N(0, 1/lam) on the spectrum, a 1x1 convolution
@@ -119,8 +65,8 @@ def mean_colour() -> keras.Model:
     return model
 
 
-@pytest.mark.parametrize("warp_every", [0, 2])
-def test_render_warps_each_facet_only_when_asked(warp_every):
+@pytest.mark.parametrize("warp", [False, True])
+def test_render_warps_each_facet_unless_told_not_to(warp):
     rng = np.random.default_rng(0)
     size, chains = 16, 2  # below 1/16 cycle per pixel only the mean colour moves
     start = np.clip(MEAN + 0.1 * rng.standard_normal((chains, size, size, 3)), 0.2, 0.8)
@@ -136,36 +82,35 @@ def test_render_warps_each_facet_only_when_asked(warp_every):
             num_burnin_steps=20,
             num_steps_between_results=1,
             num_leapfrog_steps=2,
-            warp_every=warp_every,
+            warp=warp,
         ),
         param_f=lambda: param.image(size, batch=chains, decorrelate=False, sigmoid=False),
         seed=0,
         progress=False,
     )
     coarse = 6  # the mean of 3 colours, real and imaginary parts
-    assert result.num_moving == coarse + (2 * WARP_GRID**2 if warp_every else 0)
+    assert result.num_moving == coarse + (2 * WARP_GRID**2 if warp else 0)
     detail = result.images - result.images.mean(axis=(2, 3), keepdims=True)
     start_detail = np.broadcast_to(start - start.mean(axis=(1, 2), keepdims=True), detail.shape)
     # without the warp only colour and brightness move; with it, the texture itself moves
     # (under the prior N(0, 1/lam) a warp unit moves the image by about 3 px)
     moved = np.abs(detail - start_detail).max(axis=(2, 3, 4))
-    if warp_every:
+    if warp:
         assert np.all(moved > 0.1), moved
     else:
         np.testing.assert_allclose(detail, start_detail, atol=1e-5)
 
 
-def test_the_warp_is_off_by_default_and_needs_a_cutoff_and_plain_hmc():
-    assert resolve_options(None).warp_every == 0
-    assert resolve_options(dict(warp_every=4)).warp_every == 4
-    with pytest.raises(OptionError, match="warp_every=0"):
-        resolve_options(dict(cutoff=None, warp_every=2))
-    with pytest.raises(OptionError, match="warp_every=0"):
-        resolve_options(dict(kernel="nuts", warp_every=4))
-    with pytest.raises(OptionError, match="warp_every=0"):
-        resolve_options(dict(mass="fisher", warp_every=4))
-    with pytest.raises(OptionError, match="warp_every"):
-        resolve_options(dict(warp_every=-1))
+def test_the_warp_is_on_by_default_wherever_there_is_a_facet():
+    assert resolve_options(None).warp is True
+    assert resolve_options(dict(warp=False)).warp is False
+    assert resolve_options(dict(cutoff=None)).warp is False  # the whole state: no facet to warp
+    assert resolve_options(dict(warp_grid=4)).warp_grid == 4
+    assert resolve_options(dict(mass="fisher")).warp is False  # a mass of the coefficients
+    with pytest.raises(OptionError, match="warp_every is gone.*warp=False"):
+        resolve_options(dict(warp_every=4))
+    with pytest.raises(OptionError, match="warp_grid"):
+        resolve_options(dict(warp_grid=1))
 
 
 def test_a_moved_warped_facet_starts_where_the_chains_stopped():

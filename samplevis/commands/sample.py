@@ -236,7 +236,7 @@ def temperature_line(result: SampleResult) -> str:
     """How T was set: the equipartition rule over the coefficients that moved, the share it
     predicts, and what the check measured."""
     grid = result.options.warp_grid
-    warp = 2 * grid**2 if result.options.warp_every else 0
+    warp = 2 * grid**2 if result.options.warp else 0
     moved = (
         f"the {result.num_moving - warp} coefficients below {result.cutoff:g} cycles/px"
         if result.cutoff is not None

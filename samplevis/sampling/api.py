@@ -30,7 +30,7 @@ from samplevis import memory
 from samplevis.checks import OptionError, check_bool
 from samplevis.evaluation import objective_of
 from samplevis.param.base import ImageParam
-from samplevis.sampling import advice, facet, kernels
+from samplevis.sampling import advice, curvature, facet, kernels
 from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import log_mass as log_mass_lib
 from samplevis.sampling import mass as mass_lib
@@ -38,7 +38,6 @@ from samplevis.sampling import temperature as temperature_lib
 from samplevis.sampling.diagnostics import diagnose
 from samplevis.sampling.energy import Energy, make_energy
 from samplevis.sampling.facet import FacetImage, WarpedFacet, moving_mask
-from samplevis.sampling.gibbs import AlternatingKernel
 from samplevis.sampling.options import (
     DEFAULT_IMAGE_SIZE,
     DEFAULT_NUM_CHAINS,
@@ -173,8 +172,8 @@ def render(
     Each chain starts from its own optimized image and samples the density
     exp(A(image) / T) * prior restricted to that start's basin (its facet): by default only the
     spectral coefficients below `cutoff` cycles per pixel move, the finer ones keep the start's
-    values; with `warp_every` a smooth warp of the image, moved every `warp_every`-th step,
-    lets the start's motifs slide, bend and stretch. The exact density would give one facet
+    values, and a smooth warp of the image, moved with them, lets the start's motifs slide,
+    bend and stretch. The exact density would give one facet
     nearly all the mass; the chains are pooled with equal weight instead, and
     `result.log_masses` says how the exact density would weigh them. T follows the
     equipartition rule over what moves, checked by a short run so the samples keep about
@@ -188,8 +187,8 @@ def render(
       hmc_opts: options; keys, defaults and what each does in
         `samplevis.sampling.options.OPTIONS`: num_results, step_size, num_leapfrog_steps,
         num_burnin_steps, num_steps_between_results (as the original project), num_chains,
-        cutoff (cycles per pixel, default 1/16; None moves the whole state), warp_every
-        (steps between moves of a warp of each facet; default 0, no warp), temperature or
+        cutoff (cycles per pixel, default 1/16; None moves the whole state), warp
+        (default True: a warp of each facet moves too), warp_grid, temperature or
         target_ratio (default 0.8), temperature_steps (steps checking T, default 60),
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
         optimize_steps, start_diversity, kernel ("hmc", "mala", "nuts"), mass ("identity",
@@ -276,41 +275,23 @@ def render(
             groups = mass_lib.state_groups(target.image_param)
             momentum = mass_lib.momentum_distribution(mass_lib.fisher_mass(target, state, groups))
         step_size = opts.step_size
-        warp_step_size = opts.step_size
         if temperature is not None and temperature.run is not None:
             step_size = temperature.run.burnin_trace["step_size"][-1]  # the check adapted it
-            if isinstance(target.image_param, WarpedFacet):
-                gibbs_results = temperature.run.final_kernel_results.inner_results
-                warp_step_size = kernels.step_stats(gibbs_results.second_results).step_size
-        if not isinstance(target.image_param, WarpedFacet):
-            return kernels.make_kernel(
-                target,
-                opts.kernel,
-                kernels.per_chain_step_size(step_size, state),
-                num_leapfrog_steps=opts.num_leapfrog_steps,
-                num_adaptation_steps=adaptation,
-                target_accept_prob=opts.target_accept_prob,
-                max_tree_depth=opts.max_tree_depth,
-                momentum_distribution=momentum,
-            )
-        # the warp moves every warp_every-th step, so it adapts over that share of the steps
-        steps = [
-            kernels.per_chain_step_size(step_size, state[:1]),
-            kernels.per_chain_step_size(warp_step_size, state[1:]),
-        ]
-        adaptations = [adaptation, adaptation and max(1, adaptation // opts.warp_every)]
-
-        def block(fn: Callable[[tf.Tensor], tf.Tensor], part: int) -> Any:
-            return kernels.make_kernel(
-                fn,
-                opts.kernel,
-                steps[part],
-                num_leapfrog_steps=opts.num_leapfrog_steps,
-                num_adaptation_steps=adaptations[part],
-                target_accept_prob=opts.target_accept_prob,
-            )
-
-        return AlternatingKernel(target, block, opts.warp_every)
+        steps = kernels.per_chain_step_size(step_size, state)
+        if isinstance(target.image_param, WarpedFacet):
+            # the warp is stiffer than the coefficients: each part's step by its curvature
+            curvatures = curvature.part_curvatures(target, state, fold_in(base, 7))
+            steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state)
+        return kernels.make_kernel(
+            target,
+            opts.kernel,
+            steps,
+            num_leapfrog_steps=opts.num_leapfrog_steps,
+            num_adaptation_steps=adaptation,
+            target_accept_prob=opts.target_accept_prob,
+            max_tree_depth=opts.max_tree_depth,
+            momentum_distribution=momentum,
+        )
 
     def result(stopped: bool) -> SampleResult:
         return _result(
@@ -340,7 +321,11 @@ def render(
         if dead is not None:
             warnings.warn(dead, stacklevel=2)
         chain_param = facet.chain_state(
-            image_param, starts.state[0].numpy(), opts.cutoff, warp=opts.warp_every > 0
+            image_param,
+            starts.state[0].numpy(),
+            opts.cutoff,
+            warp=opts.warp,
+            warp_grid=opts.warp_grid,
         )
         energy = dataclasses.replace(energy, image_param=chain_param)
         clock.start("temperature")

@@ -129,18 +129,20 @@ WARP_PIXELS = 16.0  # px of displacement per unit of warp state
 def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS) -> tf.Tensor:
     """Images [C, H, W, 3] displaced by a smooth field: the warp [C, G, G, 2] (dy, dx at G x G
     control points) times `pixels`, bilinearly upsampled to H x W, says where each output pixel
-    reads from; reads are bilinear and clamped at the edges. A zero warp returns the images."""
+    reads from; reads are bilinear and wrap around the edges, as the spectral images they warp
+    are periodic (clamped reads would smear the border pixels into streaks). A zero warp returns
+    the images."""
     h, w = int(images.shape[1]), int(images.shape[2])
     shift = pixels * tf.image.resize(warp, [h, w], method="bilinear")
     rows, cols = tf.meshgrid(
         tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
     )
-    y = tf.clip_by_value(rows + shift[..., 0], 0.0, h - 1.0)
-    x = tf.clip_by_value(cols + shift[..., 1], 0.0, w - 1.0)
+    y = tf.math.floormod(rows + shift[..., 0], float(h))
+    x = tf.math.floormod(cols + shift[..., 1], float(w))
     y0, x0 = tf.floor(y), tf.floor(x)
     wy, wx = (y - y0)[..., None], (x - x0)[..., None]
-    y0, x0 = tf.cast(y0, tf.int32), tf.cast(x0, tf.int32)
-    y1, x1 = tf.minimum(y0 + 1, h - 1), tf.minimum(x0 + 1, w - 1)
+    y0, x0 = tf.cast(y0, tf.int32) % h, tf.cast(x0, tf.int32) % w
+    y1, x1 = (y0 + 1) % h, (x0 + 1) % w
 
     def at(yi: tf.Tensor, xi: tf.Tensor) -> tf.Tensor:
         return tf.gather_nd(images, tf.stack([yi, xi], -1), batch_dims=1)
@@ -178,7 +180,11 @@ class WarpedFacet(WrappedImage):
 
 
 def chain_state(
-    image_param: ImageParam, start: np.ndarray, cutoff: float | None, warp: bool = False
+    image_param: ImageParam,
+    start: np.ndarray,
+    cutoff: float | None,
+    warp: bool = False,
+    warp_grid: int = WARP_GRID,
 ) -> ImageParam:
     """What the chains move, from the starts' state `start` [C, ...] of `image_param`: the
     coefficients below `cutoff` of each start (its facet), with a warp of it if `warp`, or the
@@ -188,7 +194,7 @@ def chain_state(
     facet = FacetImage(image_param, np.asarray(start), moving_mask(image_param, cutoff))
     if not warp:
         return facet
-    return WarpedFacet(facet, np.zeros([facet.batch, WARP_GRID, WARP_GRID, 2], np.float32))
+    return WarpedFacet(facet, np.zeros([facet.batch, warp_grid, warp_grid, 2], np.float32))
 
 
 def moved(chain_param: ImageParam, final: tuple[np.ndarray, ...]) -> ImageParam:

@@ -169,8 +169,8 @@ def refreshed_results(
 
     For a target that changed between steps (a new temperature): the sampler's
     results are bootstrapped afresh, while step-size adaptation keeps its
-    state (it sets the step size before every step). A kernel of several blocks
-    (`gibbs.AlternatingKernel`) refreshes each block's.
+    state (it sets the step size before every step). A kernel with a `refreshed_results` method
+    of its own refreshes itself.
     """
     if hasattr(kernel, "refreshed_results"):
         return kernel.refreshed_results(state, kernel_results)

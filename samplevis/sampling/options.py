@@ -75,12 +75,18 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "'none' on the command line) moves the whole state",
             _cutoff_value,
         ),
-        warp_every=Option(
-            0,
-            "steps between moves of each chain's warp, a smooth displacement field (8 x 8 "
-            "control points) that lets the start's motifs slide, bend and stretch; needs a "
-            "{hmc_opts.cutoff}. 0: no warp (the default: the warp makes a run slower and "
-            "its chains settle less, see docs/sampling.md)",
+        warp=Option(
+            True,
+            "move each facet's image by a smooth warp too, so the start's motifs slide, bend "
+            "and stretch: the warp's numbers join the coefficients in one HMC, each part's "
+            "step scaled by its curvature. A facet's warp: none when {hmc_opts.cutoff} is "
+            "None (the whole state moves) or with {hmc_opts.mass='fisher'} (a mass of the "
+            "coefficients alone)",
+        ),
+        warp_grid=Option(
+            8,
+            "the warp's control points per side, an equal grid over the image (4 moves larger "
+            "regions, 16 smaller ones)",
         ),
         temperature=Option(None, "T in objective units; instead of {hmc_opts.target_ratio}", float),
         target_ratio=Option(
@@ -204,7 +210,8 @@ class SamplingOptions:
     num_steps_between_results: int
     num_chains: int | None
     cutoff: float | None
-    warp_every: int
+    warp: bool
+    warp_grid: int
     temperature: float | None
     target_ratio: float | None
     temperature_steps: int
@@ -242,6 +249,12 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             f"{type(hmc_opts).__name__}."
         )
     hmc_opts = dict(hmc_opts or {})
+    if "warp_every" in hmc_opts:
+        raise OptionError(
+            "hmc_opts.warp",
+            "warp_every is gone: the warp now moves at every step, in one HMC with the "
+            "coefficients, and is on by default; give {hmc_opts.warp=False} for no warp.",
+        )
     unknown = sorted(set(hmc_opts) - set(DEFAULTS), key=str)
     if unknown:
         guesses = {
@@ -274,13 +287,9 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
                 cutoff,
             )
         opts["cutoff"] = float(cutoff)
-    _int(opts, "warp_every", 0)
-    if opts["warp_every"] and opts["cutoff"] is None:
-        raise OptionError(
-            "hmc_opts.warp_every",
-            "the warp displaces a facet's image, so it needs a {hmc_opts.cutoff} below which the "
-            "coefficients move; to move the whole state, give {hmc_opts.warp_every=0}.",
-        )
+    if not is_bool(opts["warp"]):
+        _fail("warp", "True or False", opts["warp"])
+    _int(opts, "warp_grid", 2)
     diversity = opts["start_diversity"]
     if not is_number(diversity) or not diversity >= 0:
         _fail("start_diversity", "a finite number >= 0 (0: independent starts)", diversity)
@@ -357,15 +366,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "{hmc_opts.adapt_step_size=False} (TFP's preconditioned NUTS cannot adapt its step "
             "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
         )
-    if opts["warp_every"] and (opts["kernel"] == "nuts" or opts["mass"] == "fisher"):
-        raise OptionError(
-            "hmc_opts.warp_every",
-            "the warp moves in a block of its own, with plain HMC; {hmc_opts.kernel='nuts'} and "
-            "{hmc_opts.mass='fisher'} need {hmc_opts.warp_every=0}; got kernel {kernel!r}, "
-            "mass {mass!r}.",
-            kernel=opts["kernel"],
-            mass=opts["mass"],
-        )
+    # a facet's warp; the Fisher mass is a mass of the coefficients alone
+    opts["warp"] = bool(opts["warp"]) and opts["cutoff"] is not None and opts["mass"] != "fisher"
     init = opts["init"]
     if isinstance(init, str):
         if init not in INIT_KINDS:

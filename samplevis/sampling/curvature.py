@@ -1,0 +1,67 @@
+"""How stiff each part of a state is: the step-size ratio of one HMC over parts of unlike scale.
+
+One HMC step moves every part with the same leapfrog step. When one part is much stiffer than
+another (a facet's warp against its coarse coefficients), the stiff part sets the step and the
+soft one barely moves, or the soft part sets it and the stiff one's proposals are rejected.
+Scaling each part's step by 1 / sqrt(its curvature) is HMC with a mass matrix that is that
+curvature on each part (Neal 2011, section 4.1), and keeps the target exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from samplevis.seeds import fold_in
+
+# State units per probe: a finite difference over a step a chain might take, so the estimate
+# averages over the kinks of a ReLU network rather than reading one side of one kink.
+PROBE = 1e-2
+
+
+def part_curvatures(
+    target_log_prob_fn: Callable[..., tf.Tensor],
+    state: Sequence[tf.Tensor],
+    seed: tf.Tensor,
+    probe: float = PROBE,
+) -> list[tf.Tensor]:
+    """Each part's mean curvature of -log pi along a random direction, per chain.
+
+    Args:
+      target_log_prob_fn: state parts (each [C, ...]) -> log pi [C].
+      state: the parts, each [C, ...].
+      seed: stateless seed int32 [2].
+      probe: the finite difference's length, in state units per coordinate.
+
+    Returns:
+      per part, float [C]: v'Hv / v'v of the Hessian H of -log pi along a Gaussian v of that
+      part (the mean of H's eigenvalues there), floored at a millionth of the largest part's.
+    """
+    state = [tf.convert_to_tensor(s) for s in state]
+    _, grads = tfp.math.value_and_gradient(target_log_prob_fn, state)
+    curvatures = []
+    for i, part in enumerate(state):
+        v = tf.random.stateless_normal(tf.shape(part), fold_in(seed, i), dtype=part.dtype)
+        moved = [s + probe * v if j == i else s for j, s in enumerate(state)]
+        _, moved_grads = tfp.math.value_and_gradient(target_log_prob_fn, moved)
+        axes = list(range(1, part.shape.rank))
+        slope = -tf.reduce_sum(v * (moved_grads[i] - grads[i]), axis=axes)
+        curvatures.append(slope / (probe * tf.reduce_sum(v * v, axis=axes)))
+    largest = tf.reduce_max(tf.stack(curvatures), axis=0)
+    return [tf.maximum(c, 1e-6 * largest) for c in curvatures]
+
+
+def part_step_sizes(
+    step_size: tf.Tensor, curvatures: Sequence[tf.Tensor], state: Sequence[tf.Tensor]
+) -> list[tf.Tensor]:
+    """Per part, step sizes [C, 1, ..., 1]: `step_size` [C] for the first part, the others scaled
+    by sqrt(first part's curvature / theirs) (a softer part takes longer steps)."""
+    first = curvatures[0]
+    return [
+        tf.reshape(
+            tf.cast(step_size * tf.sqrt(first / c), s.dtype), [-1] + [1] * (s.shape.rank - 1)
+        )
+        for c, s in zip(curvatures, state)
+    ]
