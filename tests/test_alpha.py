@@ -167,3 +167,15 @@ def test_alpha_where_it_cannot_be_says_how_to_get_it(gabor_model):
         samplevis.render_vis(gabor_model, objectives.penalize_alpha(), param.image(24))
     with pytest.raises(ValueError, match="without alpha=True"):
         samplevis.render(gabor_model, "gabor_relu:0", param_f=param.image(24, batch=2, alpha=True))
+
+
+def test_on_checkerboard_shows_the_board_where_transparent_and_the_colours_where_opaque():
+    rgba = np.zeros([16, 16, 4], np.float32)
+    rgba[:, 8:] = [0.1, 0.2, 0.3, 1.0]  # right half opaque
+    shown = io.on_checkerboard(rgba, tile=4)
+    assert shown.shape == (16, 16, 3)
+    np.testing.assert_allclose(shown[:, 8:], np.broadcast_to([0.1, 0.2, 0.3], (16, 8, 3)))
+    assert shown[0, 0, 0] == pytest.approx(0.95) and shown[0, 4, 0] == pytest.approx(0.6)
+    assert shown[4, 4, 0] == pytest.approx(0.95)
+    with pytest.raises(ValueError, match=r"\[..., H, W, 4\]"):
+        io.on_checkerboard(np.zeros([4, 4, 2]))
