@@ -178,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
         "transforms (a 12 px grey border, shifts of up to 12 px, scale and "
         "rotation: much of a small image)",
     )
+    p.add_argument(
+        "--alpha",
+        action="store_true",
+        help="render RGBA images, composited over a random image at every step, and maximize "
+        "the objective times the image's mean transparency (Lucid's transparency notebook): "
+        "what the unit does not need turns transparent in the PNGs",
+    )
     p.set_defaults(func=render.run)
 
     p = sub.add_parser(

@@ -136,7 +136,8 @@ def _single_image(image) -> np.ndarray:
 
 
 def png_bytes(image: TensorLike) -> bytes:
-    """PNG encoding of one image [H, W, 3] (see `to_uint8` for the values it takes)."""
+    """PNG encoding of one image [H, W, 3], RGBA [H, W, 4] or grey [H, W, 1] (see `to_uint8`
+    for the values it takes)."""
     from PIL import Image
 
     pixels = to_uint8(_single_image(image))
@@ -148,8 +149,8 @@ def png_bytes(image: TensorLike) -> bytes:
 
 
 def save_png(path: str | os.PathLike, image: TensorLike) -> Path:
-    """Write one image [H, W, 3] (floats in [0, 1] or integers in 0..255) as a PNG (a .png
-    path), atomically."""
+    """Write one image [H, W, 3] or RGBA [H, W, 4] (floats in [0, 1] or integers in 0..255) as
+    a PNG (a .png path; RGBA keeps its alpha), atomically."""
     _check_suffix(path, ".png")
     return write_bytes(path, png_bytes(image))
 
@@ -157,7 +158,8 @@ def save_png(path: str | os.PathLike, image: TensorLike) -> Path:
 def grid(
     images: TensorLike, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0
 ) -> np.ndarray:
-    """Tile images [N, H, W, 3] into one image, `ncols` per row (default: about square)."""
+    """Tile images [N, H, W, C] into one image, `ncols` per row (default: about square); the
+    gaps are `pad_value` in every channel (opaque, for RGBA)."""
     if ncols is not None and not (is_int(ncols) and ncols >= 1):
         raise ValueError(
             f"ncols is the number of images per row, an int >= 1 or None; got {ncols!r}."
@@ -180,17 +182,38 @@ def grid(
     return out
 
 
+def on_checkerboard(images: TensorLike, tile: int = 8) -> np.ndarray:
+    """RGBA images [..., H, W, 4] in [0, 1] composited over a light checkerboard of `tile` px
+    squares (Lucid's transparency notebook's greys, 0.95 and 0.6): RGB [..., H, W, 3], with
+    the transparent parts showing the board. RGB images are returned as they are."""
+    images = np.asarray(images, np.float32)
+    if images.ndim < 3 or images.shape[-1] not in (3, 4):
+        raise ValueError(
+            f"on_checkerboard takes images [..., H, W, 4] (RGBA) or [..., H, W, 3]; got shape "
+            f"{images.shape}."
+        )
+    if not (is_int(tile) and tile >= 1):
+        raise ValueError(f"tile is the side of a square in px, an int >= 1; got {tile!r}.")
+    if images.shape[-1] == 3:
+        return images
+    rows, cols = np.indices(images.shape[-3:-1]) // tile
+    board = np.where((rows + cols) % 2 == 0, 0.95, 0.6).astype(np.float32)[..., None]
+    rgb, alpha = images[..., :3], images[..., 3:]
+    return rgb * alpha + board * (1.0 - alpha)
+
+
 def save_grid(
     path: str | os.PathLike, images: TensorLike, ncols: int | None = None, pad: int = 2
 ) -> Path:
-    """Write images [N, H, W, 3] as one PNG grid, atomically."""
+    """Write images [N, H, W, 3] (or RGBA [N, H, W, 4]) as one PNG grid, atomically."""
     return save_png(path, grid(images, ncols=ncols, pad=pad))
 
 
 def save_pngs(
     directory: str | os.PathLike, images: TensorLike, prefix: str = "image"
 ) -> list[Path]:
-    """Write images [N, H, W, 3] as `prefix_000.png`, … in `directory`; returns the paths."""
+    """Write images [N, H, W, 3] (or RGBA [N, H, W, 4]) as `prefix_000.png`, … in `directory`;
+    returns the paths."""
     if not isinstance(prefix, str) or any(sep and sep in prefix for sep in (os.sep, os.altsep)):
         raise ValueError(
             f"prefix starts each file name and cannot hold a folder; got {prefix!r}. "
@@ -315,6 +338,8 @@ GALLERY_STYLE = (
     "figure{display:inline-block;max-width:calc(100% - 16px);margin:8px;text-align:center;"
     "vertical-align:top}figcaption,p{overflow-wrap:anywhere}"
     "img{width:192px;max-width:100%;height:auto;image-rendering:pixelated}"
+    # transparent parts of RGBA images show a checkerboard; opaque images cover it
+    "img{background:repeating-conic-gradient(#f2f2f2 0 25%,#999 0 50%) 0 0/16px 16px}"
     "section img{width:auto;image-rendering:auto}"
     "section{border-top:1px solid #ccc;margin-bottom:16px}"
 )

@@ -10,7 +10,9 @@ its `params`, kept apart from the function: a compiled `Renderer` reads them fro
 another objective of the same `structure` (say, the next channel of the layer) reuses the program.
 
 Penalties (`L1`, `L2`, `total_variation`, `blur_input_each_step`) are positive, as in Lucid: subtract
-them, e.g. `channel("block5c_add", 3) - 1e-3 * L1()`.
+them, e.g. `channel("block5c_add", 3) - 1e-3 * L1()`. For RGBA images (`param.image(w, alpha=True)`),
+`T("input")` holds the alpha as a fourth channel, and `penalize_alpha` and `blur_alpha_each_step`
+read it.
 """
 
 from __future__ import annotations
@@ -709,6 +711,39 @@ def blur_input_each_step() -> Objective:
         return 0.5 * _per_image_sum(tf.square(image - tf.stop_gradient(_blur(image))))
 
     return _objective("blur_input_each_step()", [INPUT], per_image, None)
+
+
+def _alpha(T: FeatureLookup, name: str) -> tf.Tensor:
+    """The alpha channel [B, H, W, 1] of the RGBA images `T("input")` reads, or a ValueError."""
+    image = T(INPUT)
+    if image.shape[-1] != 4:
+        raise ValueError(
+            f"{name} reads the alpha channel of RGBA images, but the images have "
+            f"{image.shape[-1]} channels; render them with param.image(w, alpha=True)."
+        )
+    return image[..., 3:4]
+
+
+def blur_alpha_each_step() -> Objective:
+    """½‖alpha − stop_gradient(blur(alpha))‖² per image, of RGBA images (Lucid's): subtracting k
+    times it moves the alpha a fraction k towards its blurred version at every step."""
+
+    def per_image(T):
+        alpha = _alpha(T, "blur_alpha_each_step()")
+        return 0.5 * _per_image_sum(tf.square(alpha - tf.stop_gradient(_blur(alpha))))
+
+    return _objective("blur_alpha_each_step()", [INPUT], per_image, None)
+
+
+def penalize_alpha(*, batch: int | None = None) -> Objective:
+    """Mean alpha per image of RGBA images, in [0, 1] (the penalty of Lucid's alpha notebooks):
+    subtract it (`obj - 0.5 * penalize_alpha()`), or scale by what it leaves transparent
+    (`obj * (1 - penalize_alpha())`, Lucid's transparency notebook)."""
+
+    def per_image(T):
+        return tf.reduce_mean(_alpha(T, "penalize_alpha()"), axis=[1, 2, 3])
+
+    return _objective("penalize_alpha()", [INPUT], per_image, batch)
 
 
 def _image_size(shp: Sequence[int]) -> tuple[int, int]:

@@ -23,8 +23,8 @@ import tensorflow as tf
 from samplevis import memory
 from samplevis import objectives as objectives_lib
 from samplevis.checks import KerasModel, OptionError, check_bool, is_int, user_stacklevel
-from samplevis.evaluation import images_or_features, objective_values
-from samplevis.models import Model, as_model
+from samplevis.evaluation import images_or_features, objective_of, objective_values
+from samplevis.models import INPUT, Model, as_model
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.summaries import OptimizationLog, log_folder
 from samplevis.tracing import expected_retracing
@@ -87,6 +87,7 @@ class Renderer:
         model = as_model(model)
         image_param = _resolve_param(param_f)
         renderer = None
+        transforms = _resolve_transforms(transforms, image_param)
         key = _cache_key(objective_f, image_param, optimizer, transforms, relu_gradient_override)
         if key is not None and cls.cache_size > 0:
             renderer = model.renderers.get(key)
@@ -130,7 +131,9 @@ class Renderer:
         resized = self.model.resize_warning(self.image_param.height, self.image_param.width)
         if resized is not None:
             warnings.warn(resized, stacklevel=user_stacklevel())
-        self.transform = _compose(_resolve_transforms(transforms))
+        self.transform = _compose(_resolve_transforms(transforms, self.image_param))
+        if self.image_param.channels != 3 and self.objective.layers:
+            _check_composited(self.image_param, self.transform)
         self.optimizer = _new_optimizer(optimizer)
         initial = self.image_param.init(tf.constant([0, 0], tf.int64))
         self.state = tuple(tf.Variable(t, trainable=True) for t in initial)
@@ -153,7 +156,9 @@ class Renderer:
             probe = self.image_param.to_image(self.image_param.init(tf.constant([0, 0], tf.int64)))
 
             def read(name: str) -> tf.Tensor:
-                return images_or_features(self.model, probe, name)
+                if name == INPUT:
+                    return probe
+                return images_or_features(self.model, probe[..., :3], name)  # RGB, as seen
 
             objective = objectives_lib.with_layers(objective, read)
         self.model.check_layers(objective.layers)
@@ -309,7 +314,7 @@ def _cache_key(
         objective.layers,
         image_param,
         optimizer_key,
-        _resolve_transforms(transforms),
+        transforms,
         bool(relu_gradient_override),
     )
     try:
@@ -380,10 +385,28 @@ def _resolve_param(param_f):
     return param_lib.as_image_param(param_f)
 
 
-def _resolve_transforms(transforms) -> tuple:
+def _resolve_transforms(transforms, image_param) -> tuple:
+    """The transforms as a tuple; None is the library's default, for RGBA images preceded by
+    `collapse_alpha_random()` (as Lucid's alpha notebooks), so that the network sees RGB."""
     from samplevis import transform as transform_lib
 
-    return transform_lib.as_transforms(transforms)
+    resolved = transform_lib.as_transforms(transforms)
+    if transforms is None and image_param.channels == 4:
+        return (transform_lib.collapse_alpha_random(), *resolved)
+    return resolved
+
+
+def _check_composited(image_param, transform: Callable | None) -> None:
+    """Raise unless `transform` turns the parameterization's RGBA images into RGB ones."""
+    probe = image_param.to_image(image_param.init(tf.constant([0, 0], tf.int64)))
+    seen = probe if transform is None else transform(probe, tf.constant([0, 0], tf.int32))
+    if seen.shape[-1] != 3:
+        raise ValueError(
+            f"the images have {image_param.channels} channels (RGBA) and reach the network "
+            f"with {seen.shape[-1]}; composite them first: put transform.collapse_alpha_random() "
+            "first in the transforms, e.g. [transform.collapse_alpha_random(), "
+            "*transform.standard_transforms], or leave transforms=None for that default."
+        )
 
 
 @dataclass(frozen=True)
@@ -425,13 +448,15 @@ def render_vis(
             of T as Lucid's (`lambda T: tf.reduce_mean(T("block5c_add")[..., 3])`).
         param_f: a parameterization (`param.image(128)`) or a function returning one; default
             `param.image(128)`: 128 px, FFT spectrum, ImageNet colour decorrelation, sigmoid.
+            `param.image(128, alpha=True)` gives RGBA images, composited by the transforms.
         optimizer: a `keras.optimizers.Optimizer` (its configuration is copied); default Adam with
             learning rate 0.05, as Lucid.
         transforms: transforms applied before the model at every step (random parameters drawn
-            per step); default `transform.standard_transforms`; `[]` for none.
+            per step); default `transform.standard_transforms`, for RGBA images preceded by
+            `transform.collapse_alpha_random()`; `[]` for none.
         thresholds: step counts at which to return images, e.g. (64, 256).
-        print_objectives: objectives whose values (per image, on the images without transforms)
-            are printed at each threshold, as Lucid's.
+        print_objectives: objectives whose values (per image, on the images without transforms;
+            RGBA images seen opaque) are printed at each threshold, as Lucid's.
         verbose: print the objective's values at each threshold.
         relu_gradient_override: for the first 16 steps, ReLUs that block all gradient let through
             the part that raises them (Lucid's redirected ReLU gradient).
@@ -451,7 +476,7 @@ def render_vis(
             do. False builds a new Renderer.
 
     Returns:
-        A list with one float32 array [B, H, W, 3] in [0, 1] per threshold (fewer, ending with the
+        A list with one float32 array [B, H, W, 3] (RGBA: 4) in [0, 1] per threshold (fewer, ending with the
         current images, if interrupted with Ctrl-C). With `return_state=True`, a `Rendering`.
 
     Raises:
@@ -495,8 +520,9 @@ def _report(renderer: Renderer, step: int, values: np.ndarray, printed: tuple, b
     parts = [f"{renderer.objective.label()} {_numbers(values)}"]
     if printed:
         images = tf.constant(renderer.image())
+        seen = images[..., :3]  # RGBA images are seen opaque: their colours alone
         parts += [
-            f"{o.label()} {_numbers(objective_values(renderer.model, o, images).numpy())}"
+            f"{o.label()} {_numbers(objective_of(renderer.model, o, images, seen).numpy())}"
             for o in printed
         ]
     bar.write(f"step {step}: " + "; ".join(parts))

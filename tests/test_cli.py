@@ -82,6 +82,18 @@ def test_render_without_transforms_writes_what_render_vis_gives_without_them(tmp
         assert (np.abs(written - image).max() <= 1 / 255) == matches
 
 
+def test_render_with_alpha_writes_rgba_pngs_the_gallery_shows_over_a_checkerboard(tmp_path):
+    base = ["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "32"]
+    code = cli.main([*base, "--steps", "32", "--alpha", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    (png,) = tmp_path.glob("*.png")
+    rgba = iio.imread(png)
+    assert rgba.shape == (32, 32, 4) and rgba[..., 3].min() < rgba[..., 3].max()
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    assert png.name in page and "repeating-conic-gradient" in page
+
+
 def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_path, capsys):
     code = cli.main(
         [

@@ -50,6 +50,11 @@ OPTIMIZE_STEPS = 16
 PHOTOS = ("chelsea", "coffee")
 PROGRESS = False
 """,
+    "transparency.ipynb": """
+LAYER, CHANNEL = "block4c_add", 5
+SIZE = 64
+STEPS = 64
+""",
 }
 NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?|nan)"
 
@@ -116,6 +121,7 @@ def test_every_notebook_is_tested():
         "lucid_tutorial.ipynb",
         "quickstart.ipynb",
         "sampling.ipynb",
+        "transparency.ipynb",
     ]
 
 
@@ -269,3 +275,15 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     # ArviZ's summary of the activation and log pi
     summary = outputs(notebook, "execute_result")[-1].data["text/plain"]
     assert "activation" in summary and "target_log_prob" in summary and "r_hat" in summary
+
+
+def test_transparency_notebook_renders_rgba_and_keeps_the_alpha(tmp_path):
+    notebook = run("transparency.ipynb", tmp_path, SMALL["transparency.ipynb"])
+    text = printed(notebook)
+    assert "(64, 64, 4)" in text
+    centre, border = numbers(re.search(r"mean alpha: centre (\S+), border (\S+)", text)[0])
+    assert centre > border  # the neuron's receptive field stays more opaque than the border
+    assert "RGBA True" in text  # the PNG keeps the alpha
+    assert pictures(notebook) == 2  # the image and its alpha, and what the network sees
+    assert iio.imread(tmp_path / "neuron.png").shape == (64, 64, 4)
+    assert iio.imread(tmp_path / "seen.png").shape[2] == 3

@@ -31,10 +31,15 @@ def run(args: argparse.Namespace) -> int:
     import keras
 
     import samplevis
-    from samplevis import param
+    from samplevis import objectives, param, transform
     from samplevis.summaries import log_folder
 
     obj = objective(args.objective)
+    goal = obj * (1 - objectives.penalize_alpha()) if args.alpha else obj
+    # --no-transforms with --alpha keeps the composite: the network takes RGB only
+    transforms: tuple | None = None
+    if not args.transforms:
+        transforms = (transform.collapse_alpha_random(),) if args.alpha else ()
     out = out_folder(args.out)
     log_dir = log_folder(args.log_dir)
     model = load_model(args.spec)
@@ -44,10 +49,10 @@ def run(args: argparse.Namespace) -> int:
         with resize_said_once(model, args.size):
             rendering = samplevis.render_vis(
                 model,
-                obj,
-                param_f=lambda: param.image(args.size, batch=args.batch),
+                goal,
+                param_f=lambda: param.image(args.size, batch=args.batch, alpha=args.alpha),
                 optimizer=keras.optimizers.Adam(args.learning_rate),
-                transforms=None if args.transforms else (),
+                transforms=transforms,
                 thresholds=thresholds,
                 seed=args.seed,
                 progress=not args.quiet,

@@ -2,9 +2,11 @@
 
 Every image parameterization has ``init(seed) -> state`` (a tuple of float32
 tensors, batch axis first), a pure ``to_image(state)`` giving float32
-[B, H, W, 3] in [0, 1], ``state_size`` (real scalars per image) and
+[B, H, W, 3] in [0, 1] (4 channels with alpha), ``state_size`` (real scalars per image) and
 ``build(seed) -> (variables, image_fn)``. ``image(w)`` is Lucid's default:
-spectral state, ImageNet colour decorrelation, sigmoid.
+spectral state, ImageNet colour decorrelation, sigmoid; ``image(w, alpha=True)``
+gives RGBA images [B, H, W, 4] (``RGBAImage``: any RGB parameterization with a
+one-channel tensor as its alpha).
 
 Tensor parameterizations (``pixel_image``, ``fft_image``, ``lowres_tensor``,
 ``laplacian_pyramid``) give unconstrained tensors; ``rgb(tensor, decorrelate,
@@ -15,6 +17,7 @@ what samplevis adds (``height`` of ``cppn``, ``sigmoid`` and ``decay_power``
 of ``image``) is keyword only.
 """
 
+from samplevis.param.alpha import RGBAImage
 from samplevis.param.base import ImageParam, TensorParam, as_image_param
 from samplevis.param.color import (
     COLOR_CORRELATION_SVD_SQRT,
@@ -44,6 +47,7 @@ __all__ = [
     "LaplacianPyramid",
     "LowresTensor",
     "PixelTensor",
+    "RGBAImage",
     "RGBImage",
     "TensorParam",
     "constrain_l_inf",

@@ -97,7 +97,8 @@ class TensorParam(_Stateful):
 
 
 class ImageParam(_Stateful):
-    """Images [batch, height, width, 3] in [0, 1] made from a state.
+    """Images [batch, height, width, channels] in [0, 1] made from a state: RGB (3 channels), or
+    RGBA (4, see ``param.alpha``).
 
     ``init(seed)`` gives the initial state, ``to_image(state)`` is pure and
     differentiable, and ``build(seed)`` gives Lucid-style
@@ -115,9 +116,14 @@ class ImageParam(_Stateful):
         @property
         def width(self) -> int: ...
 
+    @property
+    def channels(self) -> int:
+        """Channels of the images: 3 (RGB), or 4 (RGBA) for a parameterization with alpha."""
+        return 3
+
     @abc.abstractmethod
     def to_image(self, state: State) -> TensorLike:
-        """Images float32 [B, H, W, 3] in [0, 1] for ``state``."""
+        """Images float32 [B, H, W, channels] in [0, 1] for ``state``."""
 
     def build(self, seed: object = 0) -> tuple[tuple, Callable[[], object]]:
         """Return ``(variables, image_fn)``: tf.Variables holding ``init(seed)``
@@ -147,6 +153,10 @@ class WrappedImage(ImageParam):
     @property
     def width(self) -> int:
         return self.base.width
+
+    @property
+    def channels(self) -> int:
+        return self.base.channels
 
 
 def as_image_param(param_f: object) -> ImageParam:

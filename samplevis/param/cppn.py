@@ -150,8 +150,14 @@ def cppn(
     width = check_positive_int("width", width)
     height = width if height is None else check_positive_int("height", height)
     if num_output_channels != 3:
+        alpha = (
+            " For an alpha channel, give the CPPN one of its own: param.RGBAImage(cppn(...), "
+            f"param.fft_image([{batch}, {height}, {width}, 1]))."
+            if num_output_channels == 4
+            else ""
+        )
         raise ValueError(
             f"num_output_channels must be 3, got {num_output_channels!r}: the images are RGB. "
-            "To set the hidden width, pass num_hidden_channels= by name."
+            f"To set the hidden width, pass num_hidden_channels= by name.{alpha}"
         )
     return CPPNImage(batch, height, width, num_hidden_channels, num_layers, activation, normalize)

@@ -86,6 +86,7 @@ def from_image(
         sigmoid=sigmoid,
         decay_power=decay_power,
     )
+    assert isinstance(base, RGBImage)  # without alpha, image() is RGB
     return initialized(base, images01)
 
 

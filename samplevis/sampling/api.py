@@ -72,6 +72,12 @@ def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
             return param_lib.image(init.shape[2], init.shape[1], batch=chains)
         return param_lib.image(DEFAULT_IMAGE_SIZE, batch=chains)
     image_param = param_lib.as_image_param(param_f)
+    if image_param.channels != 3:
+        raise ValueError(
+            f"sampling draws RGB images, but {image_param!r} gives {image_param.channels} "
+            "channels (an alpha channel); build the parameterization without alpha=True, or "
+            "optimize RGBA images with render_vis."
+        )
     if given_chains is not None and image_param.batch != given_chains:
         raise OptionError(
             "hmc_opts.num_chains",
