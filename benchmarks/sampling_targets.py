@@ -4,6 +4,7 @@
     python benchmarks/sampling_targets.py --channels block6a_expand_activation:301 --long 10
     python benchmarks/sampling_targets.py --quick               # every code path in minutes
     python benchmarks/sampling_targets.py --warp-every 4        # with the deformation facet
+    python benchmarks/sampling_targets.py --target-ratio 0.6    # another share of the gain to keep
 
 Per channel it runs, in one process: `render_vis` optimizing 4 images at its defaults (the
 references: what multi-seed optimization gives), a default `render` (num_results=10, 4 chains),
@@ -19,6 +20,8 @@ Settled (the run with 40 draws)
   accept     per chain, the acceptance probability; divergences as a share of all steps
   share      the samples' share of the starts' gain over prior images (median A - a0) / (a* - a0),
              default run; "long" the long run's (target: within 0.1 of the default's)
+  per chain  the same share for each chain of the run with 40 draws, from its own start's a*
+             (target: within 0.05 of the target ratio asked)
 Diverse (the default run)
   distinct   visibly distinct samples of 40 (`metrics.distinct_images`, target >= 30)
   pattern    within-chain cosine distance of the samples' spatially pooled features at an earlier
@@ -68,7 +71,7 @@ DETAIL_CUTOFF = 1 / 16
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
 # --quick: every code path in a few minutes; its figures mean nothing
 QUICK_OPTS = dict(
-    optimize_steps=16, temperature_steps=10, num_burnin_steps=4, num_steps_between_results=0
+    optimize_steps=16, temperature_steps=4, num_burnin_steps=4, num_steps_between_results=0
 )
 
 
@@ -126,6 +129,14 @@ def gain_share(activations: np.ndarray, a_star: float, floor: float) -> float:
     return float((np.median(activations) - floor) / (a_star - floor))
 
 
+def chain_shares(model, obj, result) -> np.ndarray:
+    """Per chain, [C]: (median A - a0) / (a*_c - a0) over its samples, a*_c its own start's."""
+    a_star = real_activation(model, obj, result.init_images)
+    activations = activations_of(model, obj, result.images)
+    floor = result.prior_activation
+    return (np.median(activations, axis=0) - floor) / (a_star - floor)
+
+
 def arviz_scale(rhat: np.ndarray, num_draws: int) -> np.ndarray:
     """TFP's split R-hat of one chain of `num_draws` as ArviZ's: TFP's is Brooks and Gelman's
     corrected ratio (M + 1) / M * R^2 - (N - 1) / (M N) of R for M = 2 halves of N draws."""
@@ -151,12 +162,21 @@ def settled(model, obj, result) -> list[str]:
 
 
 def measure(
-    model, spec: str, seed: int, long: int, quick: bool, grid: str | None, warp_every: int | None
+    model,
+    spec: str,
+    seed: int,
+    long: int,
+    quick: bool,
+    grid: str | None,
+    warp_every: int | None,
+    target_ratio: float | None,
 ) -> tuple[list[str], list[str]]:
     obj = objectives.as_objective(spec)
-    opts = dict(QUICK_OPTS if quick else {})
+    opts: dict = dict(QUICK_OPTS if quick else {})
     if warp_every is not None:
         opts["warp_every"] = warp_every
+    if target_ratio is not None:
+        opts["target_ratio"] = target_ratio
     start = time.perf_counter()
     references = samplevis.render_vis(
         model,
@@ -207,6 +227,7 @@ def measure(
         *settled(model, obj, forty),
         f"{share:.2f}",
         "-" if math.isnan(long_share) else f"{long_share:.2f}",
+        " ".join(f"{s:.2f}" for s in chain_shares(model, obj, forty)),
     ]
     speed = [
         spec,
@@ -239,13 +260,28 @@ def main() -> None:
     parser.add_argument(
         "--warp-every", type=int, default=None, help="hmc_opts['warp_every'] (default: render's)"
     )
+    parser.add_argument(
+        "--target-ratio",
+        type=float,
+        default=None,
+        help="hmc_opts['target_ratio'] (default: render's)",
+    )
     args = parser.parse_args()
     print(command_line())
     print(machine(), flush=True)
     model = zoo.efficientnet_lite0()
     quality, speed = [], []
     for spec in args.channels:
-        q, s = measure(model, spec, args.seed, args.long, args.quick, args.grid, args.warp_every)
+        q, s = measure(
+            model,
+            spec,
+            args.seed,
+            args.long,
+            args.quick,
+            args.grid,
+            args.warp_every,
+            args.target_ratio,
+        )
         quality.append(q)
         speed.append(s)
         print(f"  measured {spec}", flush=True)
@@ -260,6 +296,7 @@ def main() -> None:
                 "divergent",
                 "share",
                 "long",
+                "share per chain",
             ],
             quality,
         )
