@@ -298,7 +298,7 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
             "--optimize-steps",
             "16",
             "--temperature-steps",
-            "60",
+            "8",
             "--out",
             str(tmp_path),
             "--quiet",
@@ -316,7 +316,9 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert len(report["activations"]) == 3 and len(report["diagnostics"]["accept_prob"]) == 2
     assert report["temperature"] > 0
-    assert len(report["temperatures"]) == 2  # two 30-step stages checking T
+    assert len(report["temperatures"]) == 1  # burn-in is one block of 8 steps, and it adapted T
+    assert len(report["chain_temperatures"]) == 2 and report["target_ratio"] == 0.8
+    assert len(report["gain_ratios"]) == 2
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
 
 

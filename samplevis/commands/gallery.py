@@ -24,7 +24,10 @@ RUN_OVERVIEW = (
         "per-pixel std across each chain's samples, same order: bright where the unit "
         "lets the image vary",
     ),
-    ("trace.png", "activation per chain over the steps checking T, of burn-in and sampling"),
+    (
+        "trace.png",
+        "activation per chain over the steps of burn-in (the first adapting T) and sampling",
+    ),
 )
 
 
