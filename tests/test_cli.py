@@ -1142,10 +1142,17 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
         line
         for line in capsys.readouterr().err.splitlines()
         if line.startswith(
-            ("T = ", "facet log-masses", "seconds: ", "samples keep", "acceptance probability")
+            (
+                "T ",
+                "facet log-masses",
+                "seconds: ",
+                "samples keep",
+                "share of each start's gain",
+                "acceptance probability",
+            )
         )
     ]
-    assert len(printed) == 5
+    assert len(printed) == 6
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(
         [

@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from samplevis.sampling import chain, kernels, temperature
+from samplevis.sampling.gibbs import AlternatingKernel
 
 D, LAM, FLOOR = 50, 1.0, -10.0
 SCALES = np.array([1.0, 1.0, 1.0, 1.0, 6.0, 6.0, 6.0, 6.0])  # two targets, four chains each
@@ -47,14 +48,16 @@ class QuadraticEnergy:
 
     temperature: object
 
-    def activation(self, z):
+    def activation(self, *parts):
+        z = tf.concat(parts, -1)  # a state in parts [C, d_1], [C, d_2], ...
         return A_STAR - 0.5 * tf.reduce_sum(K * tf.square(z - M), -1)
 
-    def __call__(self, z):
+    def __call__(self, *parts):
+        z = tf.concat(parts, -1)
         return self.activation(z) / self.temperature - LAM * tf.reduce_sum(z * z, -1) / 2
 
     def activation_from_log_prob(self, state, target_log_prob):
-        z = state[0]
+        z = tf.concat(state, -1)
         return self.temperature * (target_log_prob + LAM * tf.reduce_sum(z * z, -1) / 2)
 
 
@@ -112,6 +115,32 @@ def test_each_chains_adapted_temperature_is_the_exact_one_within_monte_carlo_err
 def test_the_adaptation_works_beside_each_kernel(kind):
     adaptation, run = adapt(0.8, exact_temperature(0.8).mean(), kind=kind)
     assert kept_share(adaptation.temperature) == pytest.approx(np.full(C, 0.8), abs=0.05)
+
+
+def test_the_adaptation_works_with_a_part_moved_every_kth_step():
+    # render's warp: a second part in a block of its own, moved every 2nd step
+    adaptation = temperature.TemperatureAdaptation(0.1, A_STAR, 0.8, 150, floor=FLOOR)
+    energy = adaptation.energy(QuadraticEnergy(1.0))
+    state = [tf.constant(M[:, :40]), tf.constant(M[:, 40:])]
+
+    steps = [kernels.per_chain_step_size(0.05, [part]) for part in state]
+
+    def block(fn, part):
+        return kernels.make_kernel(
+            fn, "hmc", steps[part], 8, num_adaptation_steps=160 // (1 + part)
+        )
+
+    run = chain.run_chains(
+        AlternatingKernel(energy, block, 2),
+        state,
+        chain.ChainPlan(200, 200),
+        seed=0,
+        trace_fns={"activation": energy.activation_from_log_prob},
+        progress=False,
+        retarget=adaptation,
+    )
+    assert kept_share(adaptation.temperature) == pytest.approx(np.full(C, 0.8), abs=0.05)
+    assert sampled_share(run) == pytest.approx(np.full(C, 0.8), abs=0.05)
 
 
 def test_t_is_frozen_after_the_adaptation_steps_and_recorded_per_block():
