@@ -310,7 +310,7 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
             "--optimize-steps",
             "16",
             "--temperature-steps",
-            "60",
+            "8",
             "--out",
             str(tmp_path),
             "--quiet",
@@ -328,7 +328,9 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert len(report["activations"]) == 3 and len(report["diagnostics"]["accept_prob"]) == 2
     assert report["temperature"] > 0
-    assert len(report["temperatures"]) == 2  # two 30-step stages checking T
+    assert len(report["temperatures"]) == 1  # burn-in is one block of 8 steps, and it adapted T
+    assert len(report["chain_temperatures"]) == 2 and report["target_ratio"] == 0.8
+    assert len(report["gain_ratios"]) == 2
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
 
 
@@ -1153,16 +1155,17 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
         for line in capsys.readouterr().err.splitlines()
         if line.startswith(
             (
-                "T = ",
+                "T ",
                 "facet log-masses",
                 "seconds: ",
                 "samples keep",
+                "share of each start's gain",
                 "patterns: ",
                 "acceptance probability",
             )
         )
     ]
-    assert len(printed) == 6
+    assert len(printed) == 7
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(
         [
@@ -1204,7 +1207,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
     # each chain's structural share, in the line and in the report
     shares = json.loads((tmp_path / "run" / "diagnostics.json").read_text())["structural_shares"]
     assert len(shares) == 2 and all(0 <= s <= 2 for s in shares)
-    assert ", ".join(f"{s:.2f}" for s in shares) in printed[4]
+    assert ", ".join(f"{s:.2f}" for s in shares) in printed[5]
     assert iio.imread(tmp_path / "run" / "samples.gif", index=0).shape[:2] == strip
     assert iio.imread(tmp_path / "run" / "trace.png").shape[:2] == (350, 800)  # 8 x 3.5 in
     # the diagnostics in plain words, with this run's figures

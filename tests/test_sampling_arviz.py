@@ -13,13 +13,13 @@ from samplevis.sampling import diagnostics
 az = pytest.importorskip("arviz", reason="pip install 'samplevis[arviz]'")
 
 NUM_RESULTS = 6
-TUNING = 10  # one (short) stage checking T
-BURNIN = 10
+TUNING = 10  # burn-in steps adapting T
+BURNIN = 20
 
 
 @pytest.fixture(scope="module")
 def result():
-    # Blocks of 5 steps: tuning and burn-in each compile one block function.
+    # Blocks of 5 steps: burn-in and sampling share one block function.
     opts = dict(
         QUICK,
         num_results=NUM_RESULTS,
@@ -49,10 +49,11 @@ def test_posterior_holds_the_activation_and_log_pi_of_each_chain_and_draw(result
     np.testing.assert_array_equal(
         posterior["target_log_prob"].values, result.trace["target_log_prob"].T
     )
-    warmup = idata.warmup_posterior["activation"].values  # checking T, then burn-in
+    warmup = idata.warmup_posterior["activation"].values  # burn-in, the first steps adapting T
     np.testing.assert_array_equal(warmup, result.burnin_activations.T)
-    assert warmup.shape == (CHAINS, TUNING + BURNIN)
-    assert idata.attrs["temperature"] == result.temperature
+    assert warmup.shape == (CHAINS, BURNIN)
+    np.testing.assert_array_equal(idata.attrs["temperature"], result.chain_temperatures)
+    assert idata.attrs["tuning_steps"] == TUNING
 
 
 def test_sample_stats_carry_arviz_names_so_its_summary_and_energy_plot_read_them(result):

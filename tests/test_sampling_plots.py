@@ -12,7 +12,7 @@ from samplevis.sampling.result import SampleResult
 pytest.importorskip("matplotlib", reason="pip install 'samplevis[plot]'")
 
 C, N, H, W = 3, 4, 8, 10
-TUNING, BURNIN, THIN = 6, 4, 2  # steps checking T and of burn-in; 2 discarded between samples
+TUNING, BURNIN, THIN = 6, 4, 2  # steps of burn-in adapting T and after; 2 discarded between samples
 
 
 def known_result(tuning: int = TUNING, burnin: int = BURNIN, kept: int = N) -> SampleResult:
@@ -37,7 +37,8 @@ def known_result(tuning: int = TUNING, burnin: int = BURNIN, kept: int = N) -> S
         trace={},
         diagnostics=None,
         temperature=0.5,
-        temperatures=np.zeros([1 if tuning else 0]),
+        chain_temperatures=np.full(C, 0.5),
+        temperatures=np.zeros([1 if tuning else 0, C]),
         prior_weight=1.0,
         interrupted=False,
         seed=np.zeros(2, np.int32),
@@ -47,7 +48,7 @@ def known_result(tuning: int = TUNING, burnin: int = BURNIN, kept: int = N) -> S
         cutoff=1 / 16,
         num_moving=6,
         rule_temperature=1.0,
-        temperature_shares=np.zeros([1]),
+        temperature_shares=np.zeros([1, C]),
     )
 
 
@@ -79,7 +80,7 @@ def test_trace_draws_one_line_per_chain_through_every_step_of_every_phase():
         np.testing.assert_array_equal(x, expected_x)
         np.testing.assert_allclose(y, 10 * c + np.array(expected_x) / 100, rtol=1e-6)
     assert spans(ax) == [(0, TUNING), (TUNING, TUNING + BURNIN), (TUNING + BURNIN, end)]
-    assert [t.get_text() for t in ax.texts] == ["checking T", "burn-in", "sampling"]
+    assert [t.get_text() for t in ax.texts] == ["burn-in, adapting T", "burn-in", "sampling"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["chain 0", "chain 1", "chain 2"]
 
 
@@ -88,7 +89,7 @@ def test_trace_leaves_out_phases_the_run_did_not_have():
     assert [t.get_text() for t in ax.texts] == ["burn-in", "sampling"]
     assert spans(ax) == [(0, BURNIN), (BURNIN, BURNIN + (THIN + 1) * N)]
     stopped = samplevis.plot_trace(known_result(kept=0)).axes[0]  # interrupted during burn-in
-    assert [t.get_text() for t in stopped.texts] == ["checking T", "burn-in"]
+    assert [t.get_text() for t in stopped.texts] == ["burn-in, adapting T", "burn-in"]
     assert len(stopped.get_lines()[0].get_xdata()) == 1 + TUNING + BURNIN
 
 

@@ -130,28 +130,34 @@ def test_temperature_follows_the_equipartition_rule_over_the_moving_coefficients
     expected = 2 * (1 - 0.8) * gain / result.num_moving
     assert result.temperature == pytest.approx(expected, rel=1e-6)
     assert result.rule_temperature == result.temperature
+    np.testing.assert_array_equal(result.chain_temperatures, np.full(CHAINS, result.temperature))
     assert result.options.target_ratio == 0.8
-    assert result.temperatures.shape == (0,)
+    assert result.temperatures.shape == (0, CHAINS)
 
 
-def test_checked_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(model, result):
-    opts = dict(QUICK, temperature_steps=60)
+def test_adapted_temperature_starts_from_the_rule_per_chain_within_burn_in(model, result):
+    opts = dict(QUICK, num_burnin_steps=16, temperature_steps=12)
     tuned = samplevis.render(
         model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0, progress=False
     )
     np.testing.assert_array_equal(tuned.init_images, result.init_images)
-    assert tuned.temperatures.shape == (2,)  # two stages of 30 steps
-    assert tuned.temperatures[0] == pytest.approx(result.temperature, rel=1e-6)
-    assert tuned.temperature != tuned.temperatures[-1]  # the update after the last stage
-    assert tuned.temperature_shares.shape == (2,) and tuned.rule_temperature == pytest.approx(
-        tuned.temperatures[0]
-    )
-    assert tuned.burnin_activations.shape == (60 + 8, CHAINS) and tuned.tuning_steps == 60
+    # blocks of 4 steps: those ending at 4, 8 and 12 adapt T, the last one freezing it
+    assert tuned.temperatures.shape == (3, CHAINS) and tuned.temperature_shares.shape == (3, CHAINS)
+    np.testing.assert_allclose(tuned.temperatures[0], result.temperature, rtol=1e-6)
+    assert tuned.rule_temperature == pytest.approx(result.temperature)
+    assert tuned.chain_temperatures.shape == (CHAINS,)
+    assert len(set(tuned.chain_temperatures)) == CHAINS  # each chain's own T
+    assert tuned.temperature == pytest.approx(np.exp(np.mean(np.log(tuned.chain_temperatures))))
+    assert tuned.burnin_activations.shape == (16, CHAINS) and tuned.tuning_steps == 12
     assert tuned.images.shape == result.images.shape
+    assert tuned.gain_ratios.shape == (CHAINS,)
 
 
-def test_temperature_steps_default_to_a_check_only_with_a_target_ratio():
-    assert options.resolve_options({}).temperature_steps == options.TEMPERATURE_STEPS
+def test_temperature_steps_default_to_most_of_burn_in_only_with_a_target_ratio():
+    assert options.resolve_options({}).temperature_steps == int(
+        options.TEMPERATURE_SHARE * options.DEFAULTS["num_burnin_steps"]
+    )
+    assert options.resolve_options(dict(num_burnin_steps=20)).temperature_steps == 14
     assert options.resolve_options(dict(temperature=0.1)).temperature_steps == 0
 
 
@@ -255,6 +261,10 @@ def test_an_init_string_that_is_no_start_says_how_to_give_files_or_the_closest_s
         (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
         (dict(temperature=0.1, temperature_steps=30), r"temperature_steps'\] tune T"),
         (dict(temperature_steps=-1), "temperature_steps.*int >= 0"),
+        (
+            dict(num_burnin_steps=20, temperature_steps=30),
+            r"at most hmc_opts\['num_burnin_steps'\]",
+        ),
         (dict(prior_weight="auto"), r"prior_weight.*number >= 0 \(prior_weight=None: matched"),
         (dict(step_size=float("inf")), "step_size.*finite number > 0"),
         (dict(temperature=float("inf")), "temperature.*finite number > 0"),
@@ -425,7 +435,7 @@ def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_samplin
         progress=False,
         log_dir=tmp_path,
     )
-    n, kept = 6 + 8, 4  # steps checking T and of burn-in; samples, each 2 steps after the last
+    n, kept = 8, 4  # steps of burn-in (the first adapting T); samples, each 2 steps apart
     assert {k: v.shape for k, v in result.burnin_trace.items()} == {
         k: (n, CHAINS) for k in (*chain.STEP_KEYS, "activation")
     }
@@ -743,13 +753,13 @@ def test_samples_that_lost_most_of_the_gain_t_was_set_for_are_warned_about(resul
     assert str(_lost_gain_warning(fallen)) == (
         f"the samples keep 0.00 of the starts' gain over prior images, against "
         f"target_ratio=0.8: the chains fell further than the temperature T = "
-        f"{result.temperature:.3g} aimed at. Tune T (hmc_opts['temperature_steps']), or give a "
-        "lower hmc_opts['temperature']."
+        f"{result.temperature:.3g} aimed at. Adapt T during burn-in "
+        "(hmc_opts['temperature_steps']), or give a lower hmc_opts['temperature']."
     )
     tuned = dataclasses.replace(
         fallen, options=dataclasses.replace(fallen.options, temperature_steps=20)
     )
-    assert "Tune T for longer" in str(_lost_gain_warning(tuned))
+    assert "Adapt T over a longer burn-in" in str(_lost_gain_warning(tuned))
     given = dataclasses.replace(
         fallen, options=dataclasses.replace(fallen.options, temperature=0.1)
     )

@@ -110,7 +110,8 @@ def known_result() -> SampleResult:
         trace=types.MappingProxyType(trace(sample_steps)),
         diagnostics=None,
         temperature=1.0,
-        temperatures=np.zeros([1]),
+        chain_temperatures=np.full(C, 1.0),
+        temperatures=np.zeros([1, C]),
         prior_weight=1.0,
         interrupted=False,
         seed=np.zeros(2, np.int32),
@@ -120,7 +121,7 @@ def known_result() -> SampleResult:
         cutoff=1 / 16,
         num_moving=6,
         rule_temperature=1.0,
-        temperature_shares=np.zeros([1]),
+        temperature_shares=np.zeros([1, C]),
     )
 
 

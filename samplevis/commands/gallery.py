@@ -29,7 +29,10 @@ RUN_OVERVIEW = (
         "where each chain's motifs changed between its samples, same order: dark where they "
         "keep the start's motifs (recoloured or not), bright where the motifs moved",
     ),
-    ("trace.png", "activation per chain over the steps checking T, of burn-in and sampling"),
+    (
+        "trace.png",
+        "activation per chain over the steps of burn-in (the first adapting T) and sampling",
+    ),
 )
 
 

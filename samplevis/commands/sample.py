@@ -175,8 +175,9 @@ def run_report(
         "objective": objective.name,
         "options": options | {"init": init},
         "seed": result.seed,
-        "temperature": result.temperature,
-        "temperatures": result.temperatures,  # per stage of checking T
+        "temperature": result.temperature,  # geometric mean of chain_temperatures
+        "chain_temperatures": result.chain_temperatures,  # the T each chain sampled at
+        "temperatures": result.temperatures,  # [block, chain] while burn-in adapted T
         "prior_weight": result.prior_weight,
         "interrupted": result.interrupted,
         "init_activations": result.init_activations,
@@ -184,11 +185,13 @@ def run_report(
         "prior_activation": result.prior_activation,  # a0, objective of prior images
         "activation_ratio": result.activation_ratio if len(result.images) else None,
         "gain_ratio": result.gain_ratio if len(result.images) else None,  # of a* - a0
+        "target_ratio": result.options.target_ratio,  # asked of every chain (None: T given)
+        "gain_ratios": result.gain_ratios if len(result.images) else None,  # kept, per chain
         "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
         "cutoff": result.cutoff,  # cycles per pixel below which coefficients moved; None: all
         "num_moving": result.num_moving,
         "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
-        "temperature_shares": result.temperature_shares,  # per stage of checking T
+        "temperature_shares": result.temperature_shares,  # [block, chain] while T adapted
         "log_masses": result.log_masses,  # per facet, nats relative to the heaviest
         # per chain: structural distance between its samples over that between the starts
         "structural_shares": result.structural_shares,
@@ -215,6 +218,12 @@ def summary(result: SampleResult) -> list[str]:
             else ""
         )
         lines.append(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}")
+    if len(result.images) and result.options.target_ratio is not None:
+        kept = ", ".join(f"{r:.2f}" for r in result.gain_ratios)
+        lines.append(
+            f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
+            f", kept per chain {kept}"
+        )
     lines += [line for line in [patterns_line(result)] if line]
     return lines + [result.diagnostics.summary()]
 
@@ -233,8 +242,8 @@ def patterns_line(result: SampleResult) -> str | None:
 
 
 def temperature_line(result: SampleResult) -> str:
-    """How T was set: the equipartition rule over the coefficients that moved, the share it
-    predicts, and what the check measured."""
+    """How T was set: the equipartition rule over the coefficients that moved, and each chain's
+    T after burn-in adapted it to the target ratio."""
     grid = result.options.warp_grid
     warp = 2 * grid**2 if result.options.warp else 0
     moved = (
@@ -244,15 +253,11 @@ def temperature_line(result: SampleResult) -> str:
     )
     if warp:
         moved += f" and a {grid}x{grid} warp ({warp} numbers)"
-    if not len(result.temperature_shares):
+    if not len(result.temperatures):
         return f"T = {result.temperature:.3g}, moving {moved}"
-    target = result.options.target_ratio
-    assert target is not None  # T was checked, so it was set from the target ratio
-    predicted = 1 - (1 - target) * result.temperature / result.rule_temperature
-    shares = ", ".join(f"{s:.2f}" for s in result.temperature_shares)
+    chains = ", ".join(f"{t:.3g}" for t in result.chain_temperatures)
     return (
-        f"T = {result.temperature:.3g}: equipartition over {moved} gave "
-        f"{result.rule_temperature:.3g} for a share of {target:.2f} of the gain; the check "
-        f"measured {shares} per stage, and at the final T equipartition predicts "
-        f"{predicted:.2f}"
+        f"T per chain {chains}: adapted over {result.tuning_steps} burn-in steps to keep "
+        f"{result.options.target_ratio:.2f} of each start's gain, from "
+        f"{result.rule_temperature:.3g}, equipartition over {moved}"
     )

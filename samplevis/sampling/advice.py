@@ -69,14 +69,18 @@ def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> l
 
 def lost_gain_warning(result: SampleResult) -> OptionWarning | None:
     """A run whose samples kept under half the share of the starts' gain that T was set for (by
-    the rule and tuning, not given): the chains fell further than the temperature aimed at."""
+    the rule and its adaptation, not given): the chains fell further than the temperature aimed at."""
     target = result.options.target_ratio
     kept = result.gain_ratio
     # a given T is the user's choice; NaN (no samples) has nothing to say
     if result.options.temperature is not None or target is None or not kept < target / 2:
         return None
     tuned = result.options.temperature_steps
-    fix = f"Tune T{' for longer' if tuned else ''} ({{hmc_opts.temperature_steps}})"
+    fix = (
+        "Adapt T over a longer burn-in ({hmc_opts.num_burnin_steps}, {hmc_opts.temperature_steps})"
+        if tuned
+        else "Adapt T during burn-in ({hmc_opts.temperature_steps})"
+    )
     return OptionWarning(
         "hmc_opts.temperature_steps",
         "the samples keep {kept:.2f} of the starts' gain over prior "

@@ -6,9 +6,10 @@
     result.save_gif("channel.gif")
 
 `render` runs in phases, each a function with a frozen record out: the facets' starts
-(`starts.find_starts`), the prior and the temperature (`temperature.choose_temperature`), the
-facets' log-masses (`log_mass`), then burn-in and sampling (`chain.run_chains`). A Ctrl-C in
-any phase returns a `SampleResult` of what the finished phases made.
+(`starts.find_starts`), the prior and the first temperature (`temperature.choose_temperature`),
+burn-in, which adapts each chain's temperature (`temperature.TemperatureAdaptation`), and
+sampling (`chain.run_chains`), then the facets' log-masses (`log_mass`). A Ctrl-C in any phase
+returns a `SampleResult` of what the finished phases made.
 """
 
 from __future__ import annotations
@@ -181,9 +182,9 @@ def render(
     values, and a smooth warp of the image, moved with them, lets the start's motifs slide,
     bend and stretch. The exact density would give one facet
     nearly all the mass; the chains are pooled with equal weight instead, and
-    `result.log_masses` says how the exact density would weigh them. T follows the
-    equipartition rule over what moves, checked by a short run so the samples keep about
-    `target_ratio` of the starts' gain over prior images.
+    `result.log_masses` says how the exact density would weigh them. Each chain's T starts at
+    the equipartition rule over what moves and adapts during burn-in so that the chain keeps
+    `target_ratio` of its start's gain over prior images; it is frozen before the samples.
 
     Args:
       model: a `samplevis.Model`, or a plain `keras.Model` (then images in [0, 1]
@@ -195,7 +196,8 @@ def render(
         num_burnin_steps, num_steps_between_results (as the original project), num_chains,
         cutoff (cycles per pixel, default 1/16; None moves the whole state), warp
         (default True: a warp of each facet moves too), warp_grid, temperature or
-        target_ratio (default 0.8), temperature_steps (steps checking T, default 60),
+        target_ratio (default 0.8), temperature_steps (burn-in steps adapting T, default 70 %
+        of num_burnin_steps),
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
         optimize_steps, start_diversity, kernel ("hmc", "mala", "nuts"), mass ("identity",
         "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps. Unknown
@@ -205,9 +207,9 @@ def render(
         the Gaussian prior is on its state, so use a spectral one.
       seed: int or stateless seed [2]; same seed and options give identical
         samples on one machine. None draws one (stored in `result.seed`).
-      progress: show progress bars (optimization, checking T, then sampling per block).
+      progress: show progress bars (optimization, then burn-in and sampling per block).
       on_block: called with the block index before every block of burn-in and
-        sampling steps (the steps checking T are not counted).
+        sampling steps.
       log_dir: a folder (created if missing) for TensorBoard event files. As the
         run ends, also at Ctrl-C, it gets the run (`sampling.summaries.save_tensorboard`);
         while the starts are optimized, `log_dir/starts` gets `render_vis`'s log
@@ -266,6 +268,7 @@ def render(
     )
     starts: Starts | None = None
     temperature: temperature_lib.Temperature | None = None
+    adapting: temperature_lib.TemperatureAdaptation | None = None
     log_masses = np.full([image_param.batch], np.nan)
     run: chain_lib.ChainRun | None = None
     chain_param: ImageParam = image_param
@@ -280,10 +283,7 @@ def render(
         if opts.mass == "fisher":
             groups = mass_lib.state_groups(target.image_param)
             momentum = mass_lib.momentum_distribution(mass_lib.fisher_mass(target, state, groups))
-        step_size = opts.step_size
-        if temperature is not None and temperature.run is not None:
-            step_size = temperature.run.burnin_trace["step_size"][-1]  # the check adapted it
-        steps = kernels.per_chain_step_size(step_size, state)
+        steps = kernels.per_chain_step_size(opts.step_size, state)
         if isinstance(target.image_param, WarpedFacet):
             # the warp is stiffer than the coefficients: each part's step by its curvature
             curvatures = curvature.part_curvatures(target, state, fold_in(base, 7))
@@ -307,6 +307,7 @@ def render(
             base,
             starts,
             temperature,
+            adapting,
             log_masses,
             run,
             stopped,
@@ -336,19 +337,14 @@ def render(
         energy = dataclasses.replace(energy, image_param=chain_param)
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(
-            energy, image_param, starts, opts, build_kernel, fold_in(base, 3), progress
+            energy, image_param, starts, opts, fold_in(base, 3)
         )
-        if temperature.interrupted:
-            return result(True)
         energy = dataclasses.replace(
-            energy, prior_weight=temperature.prior_weight, temperature=temperature.temperature
+            energy, prior_weight=temperature.prior_weight, temperature=temperature.rule
         )
-        clock.start("log-masses")
-        log_masses = _log_masses(energy, temperature.prior_weight, fold_in(base, 6))
-        if temperature.run is not None:  # burn-in goes on from where the check left the chains
-            final = tuple(s.numpy() for s in temperature.run.final_state)
-            energy = dataclasses.replace(energy, image_param=facet.moved(chain_param, final))
-            chain_param = energy.image_param
+        adapting = temperature_lib.adaptation(temperature, starts, opts)
+        if adapting is not None:  # each chain's T, adapted during burn-in
+            energy = adapting.energy(energy)
         plan = chain_lib.ChainPlan(
             opts.num_results,
             opts.num_burnin_steps,
@@ -370,7 +366,17 @@ def render(
             trace_fns={"activation": energy.activation_from_log_prob},
             progress=progress,
             on_block=each_block,
+            retarget=adapting,
         )
+        if adapting is None or adapting.frozen:
+            clock.start("log-masses")
+            # one T for all facets, so their masses compare: the chains' T's geometric mean
+            common = _common(_chain_temperatures(temperature, adapting))
+            log_masses = _log_masses(
+                dataclasses.replace(energy, temperature=common),
+                temperature.prior_weight,
+                fold_in(base, 6),
+            )
     except KeyboardInterrupt:
         return result(True)
     except tf.errors.ResourceExhaustedError as err:
@@ -408,6 +414,21 @@ class _Clock:
         return types.MappingProxyType({k: v for k, v in self._spent.items() if k})
 
 
+def _chain_temperatures(
+    temperature: temperature_lib.Temperature,
+    adapting: temperature_lib.TemperatureAdaptation | None,
+) -> np.ndarray:
+    """float [C] or [1]: each chain's T now (frozen once burn-in adapted it), or the one T."""
+    return adapting.temperature if adapting is not None else np.array([temperature.rule])
+
+
+def _common(temperatures: np.ndarray) -> float:
+    """One T for all chains: their geometric mean (the one T itself when all are equal)."""
+    if np.all(temperatures == temperatures[0]):
+        return float(temperatures[0])
+    return float(np.exp(np.mean(np.log(temperatures))))
+
+
 def _result(
     image_param: ImageParam,
     chain_param: ImageParam,
@@ -415,6 +436,7 @@ def _result(
     seed: tf.Tensor,
     starts: Starts | None,
     temperature: temperature_lib.Temperature | None,
+    adapting: temperature_lib.TemperatureAdaptation | None,
     log_masses: np.ndarray,
     run: chain_lib.ChainRun | None,
     stopped: bool,
@@ -425,13 +447,13 @@ def _result(
     TensorBoard log."""
     c = image_param.batch
     nan = math.nan
-    check = temperature.run if temperature is not None else None
     empty = {k: np.zeros([0, c], np.float32) for k in (*chain_lib.STEP_KEYS, "activation")}
-    burnin_runs = [r for r in (check, run) if r is not None]
-    burnin_trace = {
-        k: np.concatenate([r.burnin_trace[k] for r in burnin_runs]) if burnin_runs else empty[k]
-        for k in empty
-    }
+    burnin_trace = run.burnin_trace if run is not None else empty
+    chain_temperatures = (
+        np.broadcast_to(_chain_temperatures(temperature, adapting), [c])
+        if temperature is not None
+        else np.full([c], nan)
+    )
     samples = run.samples if run is not None else None
     if stopped:
         drawn = len(samples[0]) if samples is not None else 0
@@ -461,13 +483,16 @@ def _result(
         ),
         prior_activation=float(temperature.floor) if temperature is not None else nan,
         burnin_activations=_frozen(burnin_trace["activation"]),
-        tuning_steps=len(check.burnin_trace["activation"]) if check is not None else 0,
+        tuning_steps=min(len(burnin_trace["activation"]), adapting.num_steps)
+        if adapting is not None
+        else 0,
         trace=types.MappingProxyType(
             {k: _frozen(v) for k, v in (run.trace if run is not None else empty).items()}
         ),
         diagnostics=diagnostics,
-        temperature=float(temperature.temperature) if temperature is not None else nan,
-        temperatures=_frozen(temperature.stages if temperature is not None else np.zeros([0])),
+        temperature=_common(chain_temperatures),
+        chain_temperatures=_frozen(chain_temperatures),
+        temperatures=_frozen(adapting.temperatures if adapting is not None else np.zeros([0, c])),
         prior_weight=float(temperature.prior_weight) if temperature is not None else nan,
         interrupted=stopped,
         seed=_frozen(seed.numpy()),
@@ -477,9 +502,7 @@ def _result(
         cutoff=opts.cutoff,
         num_moving=chain_param.state_size,
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
-        temperature_shares=_frozen(
-            temperature.shares if temperature is not None else np.zeros([0])
-        ),
+        temperature_shares=_frozen(adapting.shares if adapting is not None else np.zeros([0, c])),
         seconds=seconds,
     )
     if folder is not None:

@@ -53,15 +53,15 @@ def to_arviz(result: SampleResult) -> arviz.InferenceData:
     "target_log_prob" (log pi = A / T - lam |z|^2 / 2, the density sampled).
     sample_stats, under ArviZ's names: "acceptance_rate" (the step's acceptance probability),
     "step_size", "diverging", "energy" (the Hamiltonian -log pi + K) and "lp" (log pi).
-    warmup_posterior: "activation" at every step checking T and of burn-in (no thinning).
-    attrs: temperature, prior_weight, seed, interrupted and the steps between kept samples.
+    warmup_posterior: "activation" at every step of burn-in (no thinning).
+    attrs: temperature (per chain), prior_weight, seed, interrupted and the steps between kept samples.
     """
     az = _arviz()
     if result.activations.shape[0] == 0:
         raise ValueError("no samples to convert: the run was interrupted before the first one.")
     trace = result.trace
     attrs: dict[str, Any] = {
-        "temperature": result.temperature,
+        "temperature": [float(t) for t in result.chain_temperatures],
         "prior_weight": result.prior_weight,
         "seed": [int(s) for s in result.seed],
         "interrupted": int(result.interrupted),  # netCDF attributes hold no booleans

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
+from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from samplevis.checks import is_int
@@ -38,7 +40,8 @@ class Energy:
       model: the network.
       objective: returns one value per image.
       image_param: an ImageParam; its batch is the number of chains C.
-      temperature: T > 0, in objective units.
+      temperature: T > 0, in objective units: a number, or one per chain [C] (a tensor or
+        variable, e.g. adapted during burn-in by `temperature.TemperatureAdaptation`).
       prior_weight: lam >= 0, the precision of the Gaussian prior on z.
       transforms: K transforms t(images, seed), each applied to the whole
         chain batch with its fixed seed; empty = the images as they are.
@@ -48,13 +51,13 @@ class Energy:
     model: Model
     objective: Objective
     image_param: ImageParam
-    temperature: float
+    temperature: Any  # a float, or a float tensor [C]
     prior_weight: float
     transforms: tuple[Transform, ...] = ()
     seeds: tuple[tf.Tensor, ...] = ()
 
     def __post_init__(self) -> None:
-        if not self.temperature > 0:
+        if not np.all(np.asarray(self.temperature) > 0):
             raise ValueError(
                 f"temperature must be > 0 (objective units); got {self.temperature!r}."
             )

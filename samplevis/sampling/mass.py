@@ -110,8 +110,11 @@ def fisher_mass(
         activation = energy.activation(*state)
     grads = tape.gradient(activation, state)
     masses = []
+    temperature = tf.convert_to_tensor(energy.temperature, tf.float32)
     for grad, part, ids in zip(grads, state, groups):
-        grad = tf.zeros_like(part) if grad is None else grad / energy.temperature
+        # T is a number or one per chain [C]: broadcast it over the chain's state
+        per_chain = tf.reshape(temperature, [-1] + [1] * (part.shape.rank - 1))
+        grad = tf.zeros_like(part) if grad is None else grad / per_chain
         mass = energy.prior_weight + _group_mean(grad * grad, ids)
         masses.append(tf.where(mass > 0.0, mass, tf.ones_like(mass)))
     return tuple(masses)

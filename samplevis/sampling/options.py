@@ -20,7 +20,9 @@ from samplevis.models import closest_names
 DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/facet.py)
 
 DEFAULT_TARGET_RATIO = 0.8
-TEMPERATURE_STEPS = 60  # 2 stages checking T (see sampling/temperature.py)
+# T adapts over this share of burn-in, the step size over 0.8 (kernels.default_adaptation_steps):
+# the chains then settle at the frozen T and, last, at a fixed step size before the samples
+TEMPERATURE_SHARE = 0.7
 DEFAULT_NUM_CHAINS = 4
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
@@ -57,8 +59,9 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         num_leapfrog_steps=Option(4, "leapfrog steps per HMC step"),
         num_burnin_steps=Option(
-            100,
-            "steps after checking the temperature, adapting the step size, before the first sample",
+            150,
+            "steps before the first sample, adapting each chain's temperature (the first "
+            "{hmc_opts.temperature_steps}) and step size",
         ),
         num_steps_between_results=Option(4, "HMC steps discarded between kept samples"),
         num_chains=Option(
@@ -99,11 +102,12 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         temperature_steps=Option(
             None,
-            "steps checking T against {hmc_opts.target_ratio} before "
-            "burn-in, in stages that rescale it "
-            "({hmc_opts.temperature_steps=None}: "
-            f"{TEMPERATURE_STEPS}, or 0 with a given "
-            "{hmc_opts.temperature}; 0 keeps the equipartition rule's T)",
+            "burn-in steps over which each chain's T adapts to {hmc_opts.target_ratio}, in "
+            "whole blocks of {hmc_opts.block_steps}; T is then frozen for the rest of burn-in "
+            "and the samples ({hmc_opts.temperature_steps=None}: "
+            f"{TEMPERATURE_SHARE:.0%} of "
+            "{hmc_opts.num_burnin_steps}, or 0 with a given {hmc_opts.temperature}; "
+            "0 keeps the equipartition rule's T)",
             int,
         ),
         prior_weight=Option(
@@ -317,8 +321,17 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
         opts["temperature_steps"] = 0
     else:
         if opts["temperature_steps"] is None:
-            opts["temperature_steps"] = TEMPERATURE_STEPS
+            opts["temperature_steps"] = int(TEMPERATURE_SHARE * opts["num_burnin_steps"])
         _int(opts, "temperature_steps", 0)
+        if opts["temperature_steps"] > opts["num_burnin_steps"]:
+            raise OptionError(
+                "hmc_opts.temperature_steps",
+                "T adapts during burn-in, so {hmc_opts.temperature_steps} must be at most "
+                "{hmc_opts.num_burnin_steps} ({burnin}); got {got}. Lower it, or raise "
+                "{hmc_opts.num_burnin_steps}.",
+                burnin=opts["num_burnin_steps"],
+                got=opts["temperature_steps"],
+            )
         ratio = DEFAULT_TARGET_RATIO if opts["target_ratio"] is None else opts["target_ratio"]
         if not is_number(ratio) or not 0 < ratio < 1:
             _fail(

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from samplevis.sampling.result import SampleResult
 
 # Shading of the phases, light enough for the chains' lines to read over it.
-PHASE_COLORS = {"checking T": "#fde2c4", "burn-in": "#e3e3e3", "sampling": "#d4ecd4"}
+PHASE_COLORS = {"burn-in, adapting T": "#fde2c4", "burn-in": "#e3e3e3", "sampling": "#d4ecd4"}
 
 
 def _figure(ax: Axes) -> Figure:
@@ -47,7 +47,7 @@ def phases(result: SampleResult) -> list[tuple[str, float, float]]:
     burnin = result.burnin_activations.shape[0]
     sampling = result.activations.shape[0] * _steps_per_sample(result)
     spans = [
-        ("checking T", 0, tuning),
+        ("burn-in, adapting T", 0, tuning),
         ("burn-in", tuning, burnin),
         ("sampling", burnin, burnin + sampling),
     ]
@@ -59,8 +59,7 @@ def _steps_per_sample(result: SampleResult) -> int:
 
 
 def trace_steps(result: SampleResult) -> tuple[np.ndarray, np.ndarray]:
-    """(steps [S], activations [S, C]): each chain's start at step 0, every step checking T and
-    of burn-in, then each kept sample at the step it was drawn."""
+    """(steps [S], activations [S, C]): each chain's start at step 0, every step of burn-in, then each kept sample at the step it was drawn."""
     burnin = result.burnin_activations.shape[0]
     kept = result.activations.shape[0]
     steps = np.concatenate(
@@ -77,7 +76,7 @@ def trace_steps(result: SampleResult) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_trace(result: SampleResult, ax: Axes | None = None) -> Figure:
     """Each chain's activation (one line per chain) over the MCMC steps: its start at step
-    0, checking T, burn-in and sampling, each phase shaded and named at the top. Returns the
+    0, burn-in adapting T, burn-in at the frozen T and sampling, each phase shaded and named at the top. Returns the
     Figure (of `ax` when given)."""
     ax = _axes(ax, (8.0, 3.5))
     for name, start, end in phases(result):
@@ -98,7 +97,13 @@ def plot_trace(result: SampleResult, ax: Axes | None = None) -> Figure:
     ax.set_xlabel("MCMC step (0: the optimized starts)")
     ax.set_ylabel("activation")
     ax.legend(loc="best", fontsize=8, ncols=min(values.shape[1], 4))
-    ax.set_title(f"activation per chain, T = {result.temperature:.3g}", pad=16)
+    temperatures = np.unique(result.chain_temperatures)
+    shown = (
+        f"T = {result.temperature:.3g}"
+        if len(temperatures) == 1
+        else f"T = {temperatures.min():.3g} to {temperatures.max():.3g}"
+    )
+    ax.set_title(f"activation per chain, {shown}", pad=16)
     return _figure(ax)
 
 

@@ -28,17 +28,20 @@ class SampleResult:
       init_activations: float32 [C], the starts' objective (a*).
       prior_activation: a0, the mean objective of images drawn from the prior
         (0 when prior_weight is 0); target_ratio is a share of a* - a0.
-      burnin_activations: float32 [n, C], the objective during the steps
-        checking T and then burn-in, one row per step.
-      tuning_steps: how many of those rows are steps checking T.
+      burnin_activations: float32 [n, C], the objective during burn-in, one row per step.
+      tuning_steps: how many of those rows are steps that adapted T (the first ones).
       trace: per kept sample, name -> [N, C]: "activation" (as `activations`),
         "target_log_prob" (log pi), "energy" (the Hamiltonian), "is_accepted",
         "log_accept_ratio", "step_size" and "divergent" (see `sampling.chain`).
       diagnostics: MCMC health; None if interrupted before burn-in began (while
-        optimizing the starts or checking T). Interrupted during burn-in, it has
+        optimizing the starts). Interrupted during burn-in, it has
         num_steps 0, the burn-in acceptance and NaN sampling figures.
-      temperature: T used, objective units.
-      temperatures: float [S], T during each stage of checking it (empty if not checked).
+      temperature: T used, objective units; with T adapted per chain, the geometric mean of
+        `chain_temperatures`.
+      chain_temperatures: float [C], the T each chain's samples were drawn at (frozen after
+        adapting during burn-in; all equal when T was given or not adapted).
+      temperatures: float [B, C], each chain's T during each burn-in block that adapted it
+        (no rows if T was not adapted).
       prior_weight: lam used.
       interrupted: True when Ctrl-C stopped the run; the fields hold what
         was drawn until then. The starts are kept from the moment their
@@ -47,19 +50,19 @@ class SampleResult:
         optimization leaves a0, T and lam unset).
       seed: int32 [2], reproduces the run with the same options.
       options: the resolved hmc_opts.
-      burnin_trace: per step checking T and of burn-in, the names of `trace` -> [n, C]
+      burnin_trace: per step of burn-in, the names of `trace` -> [n, C]
         (acceptance and step size as the step size adapts; its "activation" is
         `burnin_activations`).
       log_masses: float [C], each facet's estimated log-mass (nats) relative to the heaviest:
-        the Laplace estimate at the chain's start, over the coefficients that move (NaN if
-        the run stopped before it). `facets` says what they mean.
+        the Laplace estimate at the chain's start, over the coefficients that move, at one T
+        for all (`temperature`; NaN if the run stopped before T was frozen). `facets` says what they mean.
       cutoff: cycles per pixel below which the coefficients moved (None: the whole state).
       num_moving: D, the state that moved per chain.
-      rule_temperature: T of the equipartition rule over those D, before the check.
-      temperature_shares: float [S], the share of the starts' gain each stage of the check
-        kept (the rule predicts target_ratio).
+      rule_temperature: T of the equipartition rule over those D, where adapting T began.
+      temperature_shares: float [B, C], the share of its start's gain each chain kept during
+        each block that adapted T (the adaptation drives it to target_ratio).
       seconds: wall-clock seconds of each phase that ran: "starts", "temperature",
-        "log-masses", "burn-in", "sampling" (compiling included).
+        "burn-in", "sampling", "log-masses" (compiling included).
     """
 
     images: np.ndarray
@@ -72,6 +75,7 @@ class SampleResult:
     trace: Mapping[str, np.ndarray]
     diagnostics: Diagnostics | None
     temperature: float
+    chain_temperatures: np.ndarray
     temperatures: np.ndarray
     prior_weight: float
     interrupted: bool
@@ -119,6 +123,17 @@ class SampleResult:
         if self.activations.size == 0 or not gain > 0:
             return math.nan
         return float((np.median(self.activations) - self.prior_activation) / gain)
+
+    @property
+    def gain_ratios(self) -> np.ndarray:
+        """float [C]: each chain's median sample's share of its own start's gain over prior
+        images, (median A_c - a0) / (a*_c - a0), what target_ratio asks of every chain (NaN
+        for a chain without samples or whose start gains nothing)."""
+        gain = self.init_activations.astype(np.float64) - self.prior_activation
+        if self.activations.size == 0:
+            return np.full(self.init_activations.shape, math.nan)
+        kept = np.median(self.activations, axis=0) - self.prior_activation
+        return np.where(gain > 0, kept / np.where(gain > 0, gain, 1.0), math.nan)
 
     @property
     def facets(self) -> str:

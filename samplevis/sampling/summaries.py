@@ -3,7 +3,7 @@
 interrupted run logs what it drew.
 
 Steps are MCMC steps counted as the trace plot counts them (`plots.trace_steps`): the chains'
-starts at step 0, then every step checking T and of burn-in, then each kept sample at the step it
+starts at step 0, then every step of burn-in, then each kept sample at the step it
 was drawn (with thinning, every `num_steps_between_results + 1` steps). Tags, per chain c:
 
     activation/chain_{c}   the objective under the fixed transforms: start, every step, samples
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def _step_curves(result: SampleResult, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(steps [S], values [S, 2C]): acceptance then step size of every chain at every step
-    checking T and of burn-in and at every kept sample (those the result holds: `steps` as
+    of burn-in and at every kept sample (those the result holds: `steps` as
     `trace_steps` gives them)."""
     burnin = result.burnin_activations.shape[0]
     parts = [

@@ -1,9 +1,9 @@
-"""The temperature: the equipartition rule over the coefficients that move, checked by a short
-run that rescales it.
+"""The temperature: the equipartition rule over the coefficients that move, as the start of a
+per-chain adaptation during burn-in.
 
 Shares are measured from the prior's floor a0, the mean objective of images drawn from the
 prior alone (`prior_floor`): r = (A - a0) / (a* - a0), so rho = 0 is the prior (T = infinity)
-and rho = 1 the optimized starts (T = 0). Many units respond to 1/f noise (on EfficientNet-Lite0
+and rho = 1 the optimized start (T = 0). Many units respond to 1/f noise (on EfficientNet-Lite0
 prior images reach 0.60 and 0.42 of a* on block3a_expand_activation:20 and
 block5a_expand_activation:100), so a share of a* itself would let the chains drift almost to
 noise before it bites.
@@ -11,38 +11,36 @@ noise before it bites.
 Near an optimum each of the D moving directions the objective holds gives up about T / 2 of it
 (equipartition), so keeping a share rho of the gain needs T = 2 (1 - rho) (a* - a0) / D
 (`temperature_for`). Not every direction is held by the objective, and ReLU kinks make the
-basin no quadratic, so `check_temperature` runs the chains in stages of STAGE_STEPS and rescales
-T after each by a secant step through the origin,
-
-    T <- T * clip((1 - rho) / (1 - r), 1 / MAX_FACTOR, MAX_FACTOR),
-
-with r the share kept over the second half of the stage (the chains answer a new T over tens
-of steps, so shorter stages overshoot).
+basin no quadratic, so each chain's T is then adapted during burn-in
+(`TemperatureAdaptation`): after every burn-in block a Robbins-Monro step moves log T toward
+the share that block kept on that chain, and T is frozen, at the mean of the later iterates,
+before the samples are drawn, so that they come from one fixed density.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
-from samplevis.checks import OptionWarning, is_int, user_stacklevel
+from samplevis.checks import OptionWarning, user_stacklevel
 from samplevis.param.base import ImageParam, normal_state
-from samplevis.sampling import chain as chain_lib
 from samplevis.sampling.energy import Energy, matched_prior_weight
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.starts import Starts
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
-STAGE_STEPS = 30  # MCMC steps at one T
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
-MAX_FACTOR = 4.0  # largest change of T per stage
-MIN_DROP = 1e-3  # a stage that kept all of a* - a0 (or more) counts as giving up this share
+MAX_FACTOR = 4.0  # largest change of T per update
+MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving up this share
+# Robbins-Monro gains (k + 1) ** -GAIN_DECAY for update k = 0, 1, ...: their sum diverges and
+# the sum of their squares converges for any decay in (0.5, 1].
+GAIN_DECAY = 0.6
 
 
 def temperature_for(
@@ -67,28 +65,113 @@ def temperature_for(
     return 2.0 * drop / state_size
 
 
-@dataclasses.dataclass(frozen=True)
-class Tuning:
-    """What tuning the temperature did.
+def log_step(ratio: np.ndarray, target_ratio: float) -> np.ndarray:
+    """The change of log T that would take a share `ratio` [C] to `target_ratio` if 1 - r grew
+    in proportion to T (equipartition), clipped to a factor MAX_FACTOR; 0 where r is NaN."""
+    drop = np.maximum(1.0 - np.asarray(ratio, np.float64), MIN_DROP)
+    step = np.clip(np.log((1.0 - target_ratio) / drop), -math.log(MAX_FACTOR), math.log(MAX_FACTOR))
+    return np.nan_to_num(step, nan=0.0)
 
-    Attributes:
-      temperature: the T chosen (the update after the last stage), objective units.
-      temperatures: float [S], T during each stage.
-      ratios: float [S], each stage's share of a* - a0 (second half of the stage).
-      run: the tuning steps (their trace is burn-in), with the chains' final
-        state and kernel results.
+
+class TemperatureAdaptation:
+    """Each chain's T, adapted between burn-in blocks by a Robbins-Monro update of log T.
+
+    Use `energy(e)` as the target and the object itself as `chain.run_chains`'s `retarget`.
+    After block k, if the block ended within `num_steps`, chain c's share r_c = (mean A over
+    the block - floor) / (a*_c - floor) moves
+
+        log T_c <- log T_c + (k + 1) ** -GAIN_DECAY * log_step(r_c, target_ratio),
+
+    and after the last such block T is frozen at the mean of the later half of the iterates
+    (Polyak-Ruppert averaging: the gains decay slowly, so the last iterate alone is noisy).
+    Blocks after it leave T alone, so kept samples come from one fixed density.
+
+    The one mutable piece of a run: the variable the target reads, and what it went through.
     """
 
-    temperature: float
-    temperatures: np.ndarray
-    ratios: np.ndarray
-    run: chain_lib.ChainRun
+    def __init__(
+        self,
+        temperature: float | np.ndarray,
+        init_activations: np.ndarray,
+        target_ratio: float,
+        num_steps: int,
+        floor: float = 0.0,
+    ):
+        """
+        Args:
+          temperature: the first T, a scalar or one per chain [C] (objective units, > 0).
+          init_activations: a*_c, float [C], each chain's start; all above `floor`.
+          target_ratio: rho in (0, 1), the share of a*_c - floor each chain should keep.
+          num_steps: burn-in steps over which T adapts (whole blocks within them count).
+          floor: a0, the objective of prior images (0: shares of a* itself).
+        """
+        a_star = np.asarray(init_activations, np.float64)
+        if a_star.ndim != 1 or not np.all(a_star > floor):
+            raise ValueError(
+                "adapting T to a target ratio needs every start's objective a* above the prior's "
+                f"floor a0 = {floor:.4g}; got a* = {np.round(a_star, 4).tolist()}."
+            )
+        if not 0.0 < target_ratio < 1.0:
+            raise ValueError(f"target_ratio must lie in (0, 1); got {target_ratio!r}.")
+        first = np.broadcast_to(np.asarray(temperature, np.float64), a_star.shape)
+        if not np.all(first > 0):
+            raise ValueError(f"the first temperature must be > 0; got {temperature!r}.")
+        self.init_activations = a_star
+        self.target_ratio = float(target_ratio)
+        self.num_steps = int(num_steps)
+        self.floor = float(floor)
+        self.variable = tf.Variable(first.astype(np.float32), trainable=False)
+        self._log_t = np.log(first)
+        self._iterates: list[np.ndarray] = []  # log T after each update
+        self._temperatures: list[np.ndarray] = []  # T during each adapted block
+        self._shares: list[np.ndarray] = []  # share each adapted block kept
+        self._steps_done = 0
 
+    def energy(self, energy: Any) -> Any:
+        """`energy` (a frozen dataclass with a `temperature`) reading this T, [C]."""
+        return dataclasses.replace(energy, temperature=self.variable)
 
-def next_temperature(temperature: float, ratio: float, target_ratio: float) -> float:
-    """One secant update of T from a stage that kept `ratio` of a* - a0."""
-    factor = (1.0 - target_ratio) / max(1.0 - ratio, MIN_DROP)
-    return temperature * float(np.clip(factor, 1.0 / MAX_FACTOR, MAX_FACTOR))
+    @property
+    def temperature(self) -> np.ndarray:
+        """float [C], T now (the frozen T once adaptation is over)."""
+        return np.exp(self._log_t)
+
+    @property
+    def frozen(self) -> bool:
+        """True once T no longer changes."""
+        return self._steps_done >= self.num_steps
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """float [B, C], T during each block that adapted it."""
+        return np.reshape(np.asarray(self._temperatures), [-1, self.init_activations.size])
+
+    @property
+    def shares(self) -> np.ndarray:
+        """float [B, C], the share of a*_c - a0 each block that adapted T kept."""
+        return np.reshape(np.asarray(self._shares), [-1, self.init_activations.size])
+
+    def __call__(self, index: int, trace: Mapping[str, np.ndarray]) -> bool:
+        """Update T after burn-in block `index` (its trace: "activation" [n, C]); True if T
+        changed. Sampling blocks come after burn-in, so they find T frozen."""
+        activation = np.asarray(trace["activation"], np.float64)
+        before = self._steps_done
+        self._steps_done += activation.shape[0]
+        if self._steps_done > self.num_steps or before >= self.num_steps:
+            self._steps_done = max(self._steps_done, self.num_steps)
+            return False
+        share = (activation.mean(axis=0) - self.floor) / (self.init_activations - self.floor)
+        gain = (len(self._iterates) + 1) ** -GAIN_DECAY
+        self._temperatures.append(np.exp(self._log_t))
+        self._shares.append(share)
+        self._log_t = self._log_t + gain * log_step(share, self.target_ratio)
+        self._iterates.append(self._log_t)
+        if self._steps_done + activation.shape[0] > self.num_steps:
+            # the next block would end past num_steps: freeze at the later iterates' mean
+            self._log_t = np.mean(self._iterates[len(self._iterates) // 2 :], axis=0)
+            self._steps_done = self.num_steps
+        self.variable.assign(np.exp(self._log_t).astype(np.float32))
+        return True
 
 
 def prior_floor(energy: Energy, state: Sequence[tf.Tensor], seed: SeedLike = None) -> float:
@@ -105,115 +188,23 @@ def prior_floor(energy: Energy, state: Sequence[tf.Tensor], seed: SeedLike = Non
     return float(tf.reduce_mean(tf.stack(values)))
 
 
-def check_temperature(
-    energy: Energy,
-    make_kernel: Callable[[Energy], tfp.mcmc.TransitionKernel],
-    state: Sequence[tf.Tensor],
-    init_activation: float,
-    target_ratio: float,
-    num_steps: int,
-    seed: SeedLike = None,
-    *,
-    floor: float = 0.0,
-    progress: bool = True,
-    on_block: Callable[[int], None] | None = None,
-    block_steps: int = 10,
-) -> Tuning:
-    """Run `num_steps` MCMC steps, rescaling T after every stage of `STAGE_STEPS`.
-
-    Args:
-      energy: the target; its temperature is the first T.
-      make_kernel: energy -> kernel (its step-size adaptation, if any, must
-        end within num_steps).
-      state: the chains' starts, each part [C, ...].
-      init_activation: a*, the starts' mean objective (> floor).
-      target_ratio: rho in (0, 1), the share of a* - floor to keep.
-      num_steps: steps to run, in stages of STAGE_STEPS (the last may be shorter).
-      floor: a0, the objective of prior images (`prior_floor`); 0 measures
-        shares of a* itself.
-      on_block: called with the block index before every block.
-      block_steps: at most this many steps per compiled call, rounded down to
-        a divisor of STAGE_STEPS: a stage runs in several calls, so progress
-        shows and Ctrl-C takes effect within it.
-
-    Ctrl-C stops early; `run.interrupted` is then set and T is the update
-    after the last finished stage.
-    """
-    if not init_activation > floor:
-        raise ValueError(
-            "checking T against a target ratio needs the starts' objective a* above the prior's "
-            f"floor a0; got a* = {init_activation:.4g}, a0 = {floor:.4g}."
-        )
-    if not 0.0 < target_ratio < 1.0:
-        raise ValueError(f"target_ratio must lie in (0, 1); got {target_ratio!r}.")
-    if not is_int(block_steps) or block_steps < 1:
-        raise ValueError(f"block_steps must be an int >= 1; got {block_steps!r}.")
-    block = max(d for d in range(1, min(block_steps, STAGE_STEPS) + 1) if STAGE_STEPS % d == 0)
-    variable = tf.Variable(float(energy.temperature), trainable=False, dtype=tf.float32)
-    tuned = dataclasses.replace(energy, temperature=variable)
-    temperatures: list[float] = []
-    ratios: list[float] = []
-    stage: list[np.ndarray] = []  # the current stage's activations, a block at a time
-
-    def retarget(index: int, trace: Mapping[str, np.ndarray]) -> bool:
-        stage.append(trace["activation"])
-        steps_done = min((index + 1) * block, num_steps)
-        if steps_done % STAGE_STEPS and steps_done < num_steps:
-            return False  # the stage goes on at the same T
-        activation = np.concatenate(stage)
-        stage.clear()
-        # The second half of a stage has had time to answer the stage's T.
-        half = activation[activation.shape[0] // 2 :]
-        ratio = float((np.mean(half) - floor) / (init_activation - floor))
-        temperatures.append(float(variable.numpy()))
-        ratios.append(ratio)
-        variable.assign(next_temperature(temperatures[-1], ratio, target_ratio))
-        return True
-
-    run = chain_lib.run_chains(
-        make_kernel(tuned),
-        list(state),
-        chain_lib.ChainPlan(num_results=0, num_burnin_steps=num_steps, block_steps=block),
-        seed=seed,
-        trace_fns={"activation": tuned.activation_from_log_prob},
-        progress=progress,
-        on_block=on_block,
-        retarget=retarget,
-        desc="checking T",
-    )
-    return Tuning(
-        temperature=float(variable.numpy()),
-        temperatures=np.asarray(temperatures, np.float64),
-        ratios=np.asarray(ratios, np.float64),
-        run=run,
-    )
-
-
 @dataclasses.dataclass(frozen=True)
 class Temperature:
-    """The prior and the temperature of a run.
+    """The prior and the first temperature of a run.
 
     Attributes:
       prior_weight: lam, the prior's precision on the spectral state.
       floor: a0, the mean objective of images drawn from the prior.
-      rule: T of the equipartition rule over the moving coefficients (objective units).
-      temperature: T after the check (the rule's when nothing was checked).
-      stages: float [S], T during each stage of the check.
-      shares: float [S], the share of a* - a0 each stage kept.
-      run: the check's steps (counted as burn-in), or None.
+      rule: T of the equipartition rule over the moving coefficients (objective units), or the
+        T given.
+      ratio_floor: what shares of the gain are measured from: a0, or 0 when prior images do
+        as well as the starts.
     """
 
     prior_weight: float
     floor: float
     rule: float
-    temperature: float
-    stages: np.ndarray
-    shares: np.ndarray
-    run: chain_lib.ChainRun | None
-
-    @property
-    def interrupted(self) -> bool:
-        return self.run is not None and self.run.interrupted
+    ratio_floor: float
 
 
 def choose_temperature(
@@ -221,13 +212,11 @@ def choose_temperature(
     image_param: ImageParam,
     starts: Starts,
     opts: SamplingOptions,
-    build_kernel: Callable[[Energy, int], Any],
     seed: tf.Tensor,
-    progress: bool,
 ) -> Temperature:
     """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
-    drawn from the prior), T from the equipartition rule over the coefficients `energy` moves,
-    checked for `opts.temperature_steps` steps (see sampling.temperature)."""
+    drawn from the prior) and T from the equipartition rule over the coefficients `energy`
+    moves, or the T given (see sampling.temperature)."""
     prior_weight = opts.prior_weight
     if prior_weight is None:
         from_prior = isinstance(opts.init, str) and opts.init == "prior"
@@ -238,15 +227,7 @@ def choose_temperature(
     # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
     ratio_floor = floor if floor < a_star else 0.0
     if opts.temperature is not None:
-        return Temperature(
-            prior_weight,
-            floor,
-            opts.temperature,
-            opts.temperature,
-            np.zeros([0]),
-            np.zeros([0]),
-            None,
-        )
+        return Temperature(prior_weight, floor, opts.temperature, ratio_floor)
     if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
         fix = (
             "Optimize longer ({hmc_opts.optimize_steps})"
@@ -268,21 +249,25 @@ def choose_temperature(
     ratio = opts.target_ratio
     assert ratio is not None  # resolve_options sets it whenever no temperature is given
     rule = temperature_for(a_star, ratio, energy.image_param.state_size, ratio_floor)
-    if not opts.temperature_steps:
-        return Temperature(prior_weight, floor, rule, rule, np.zeros([0]), np.zeros([0]), None)
-    moving = dataclasses.replace(energy, prior_weight=prior_weight, temperature=rule)
-    check = check_temperature(
-        moving,
-        lambda e: build_kernel(e, opts.temperature_steps),
-        list(energy.image_param.init(None)),
+    return Temperature(prior_weight, floor, rule, ratio_floor)
+
+
+def adaptation(
+    temperature: Temperature, starts: Starts, opts: SamplingOptions
+) -> TemperatureAdaptation | None:
+    """The adaptation of each chain's T from the rule's over `opts.temperature_steps` of
+    burn-in toward `opts.target_ratio`; None when T is fixed (given, or no steps adapt it).
+
+    Each chain's share is of its own start's gain; a start at or below the floor (a dead
+    unit) is measured against the starts' mean instead."""
+    if opts.target_ratio is None or not opts.temperature_steps:
+        return None
+    own = np.asarray(starts.activations, np.float64)
+    a_star = np.where(own > temperature.ratio_floor, own, np.mean(own))
+    return TemperatureAdaptation(
+        temperature.rule,
         a_star,
-        ratio,
+        opts.target_ratio,
         opts.temperature_steps,
-        seed=fold_in(seed, 2),
-        floor=ratio_floor,
-        progress=progress,
-        block_steps=opts.block_steps,
-    )
-    return Temperature(
-        prior_weight, floor, rule, check.temperature, check.temperatures, check.ratios, check.run
+        floor=temperature.ratio_floor,
     )
