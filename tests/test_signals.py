@@ -1,0 +1,87 @@
+"""samplevis.signals: SIGTERM and SIGHUP taken as Ctrl-C within the block, and only there."""
+
+import signal
+import threading
+
+import pytest
+
+from samplevis import signals
+
+HUP = getattr(signal, "SIGHUP", None)  # not on Windows
+
+
+@pytest.fixture
+def own_handler():
+    """A Python handler of SIGTERM that counts the signals it sees, as a program's own would;
+    the test's handler is back after."""
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+    yield seen
+    signal.signal(signal.SIGTERM, previous)
+
+
+def test_sigterm_within_the_block_raises_a_keyboard_interrupt_and_the_old_handler_is_back_after(
+    own_handler,
+):
+    with signals.stop_on_termination() as stop:
+        with pytest.raises(KeyboardInterrupt) as raised:
+            signal.raise_signal(signal.SIGTERM)
+    assert isinstance(raised.value, signals.Terminated)
+    assert raised.value.signum == signal.SIGTERM
+    assert (stop.signum, stop.status) == (signal.SIGTERM, 143)
+    assert own_handler == []  # the block's handler took it
+    signal.raise_signal(signal.SIGTERM)
+    assert own_handler == [signal.SIGTERM]  # the program's own handling is back
+    assert signals.received() is None  # no block open
+
+
+@pytest.mark.skipif(HUP is None, reason="the platform has no SIGHUP")
+def test_sighup_stops_as_sigterm_does_with_status_129():
+    with signals.stop_on_termination() as stop:
+        with pytest.raises(signals.Terminated):
+            signal.raise_signal(HUP)
+        assert signals.received() == HUP
+    assert stop.status == 129
+
+
+def test_a_second_signal_is_ignored_while_the_run_writes_what_it_computed(own_handler):
+    with signals.stop_on_termination() as stop:
+        with pytest.raises(signals.Terminated):
+            signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(signal.SIGTERM)  # raises nothing
+    assert stop.signum == signal.SIGTERM and own_handler == []
+
+
+def test_a_signal_within_held_waits_for_the_end_of_the_outermost_held_block():
+    written = []
+    with signals.stop_on_termination() as stop:
+        with pytest.raises(signals.Terminated):
+            with signals.held():
+                with signals.held():
+                    signal.raise_signal(signal.SIGTERM)
+                    written.append("first")
+                written.append("second")  # the inner block's end raised nothing
+        assert written == ["first", "second"]
+    assert stop.status == 143
+
+
+def test_without_a_signal_the_status_is_ctrl_cs_and_held_changes_nothing_outside_a_block():
+    with signals.stop_on_termination() as stop:
+        pass
+    assert (stop.signum, stop.status) == (None, 130)
+    with signals.held():  # no block open: nothing to hold
+        assert signals.received() is None
+
+
+def test_outside_the_main_thread_the_block_leaves_the_handlers_alone(own_handler):
+    before = signal.getsignal(signal.SIGTERM)
+    seen = []
+
+    def in_thread():
+        with signals.stop_on_termination() as stop:
+            seen.append((signal.getsignal(signal.SIGTERM), stop.signum))
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert seen == [(before, None)]
