@@ -290,7 +290,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
         "that `samplevis sample` wrote shows as a section: the objective, what the "
         "samples kept and the MCMC diagnostics, the starts, the GIF and the std map, "
-        "then a row of samples per chain.",
+        "then a row of samples per chain. Of a diagnostics.json written in part, or by an "
+        "interrupted or older run, it shows what it can and names what it skipped.",
     )
     p.add_argument("folder")
     verbose(p)
