@@ -23,6 +23,7 @@ from samplevis.commands import gallery, layers, render, sample
 from samplevis.commands.quiet import QuietTensorFlow, quiet_tensorflow
 from samplevis.commands.shell import (
     INTERRUPTED,
+    OK,
     UsageError,
     discard,
     explained,
@@ -439,9 +440,9 @@ def _run(argv: list[str] | None, quiet: QuietTensorFlow) -> int:
             status, message = explained(err, getattr(args, "spec", None), spell)
             say(message)
             return status
-    if stop.signum is None:
+    if stop.signum is None or status not in (OK, INTERRUPTED):
         return status
-    if status != INTERRUPTED:  # it came while the finished run's files were being written
+    if status == OK:  # the signal came as the run ended, and its files are all written
         say(f"{stopped()} as the run ended; its files are written.")
     return stop.status
 

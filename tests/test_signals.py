@@ -1,11 +1,15 @@
 """samplevis.signals: SIGTERM and SIGHUP taken as Ctrl-C within the block, and only there."""
 
+import contextlib
 import signal
 import threading
+import warnings
 
 import pytest
 
 from samplevis import signals
+
+from conftest import InterruptingBar, gabor_keras_model
 
 HUP = getattr(signal, "SIGHUP", None)  # not on Windows
 
@@ -85,3 +89,38 @@ def test_outside_the_main_thread_the_block_leaves_the_handlers_alone(own_handler
     thread.start()
     thread.join()
     assert seen == [(before, None)]
+
+
+class SignallingBar(InterruptingBar):
+    """render_vis's progress bar, standing in for a scheduler: it sends the process SIGTERM on
+    its `at_call`-th update, after that many compiled calls have run."""
+
+    def update(self, n):
+        self.calls += 1
+        if self.calls == self.at_call:
+            signal.raise_signal(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("asked", [True, False])
+def test_render_vis_stops_at_sigterm_only_when_the_caller_asks(asked, own_handler, monkeypatch):
+    import samplevis
+    from samplevis import objectives, optimize, param
+
+    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: SignallingBar(at_call=2))
+    stopping = signals.stop_on_termination() if asked else contextlib.nullcontext()
+    with stopping, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "render_vis interrupted", UserWarning)
+        rendering = samplevis.render_vis(
+            gabor_keras_model(),
+            objectives.channel("gabor_relu", 1),
+            param_f=lambda: param.image(16),
+            thresholds=(16, 64),
+            seed=0,
+            return_state=True,
+        )
+    if asked:  # stopped after the second call of 16 steps, with the images then
+        assert (rendering.interrupted, rendering.steps, len(rendering.images)) == (True, 32, 2)
+        assert own_handler == []
+    else:  # the program's own handler saw the signal, and the run went on
+        assert (rendering.interrupted, rendering.steps, len(rendering.images)) == (False, 64, 2)
+        assert own_handler == [signal.SIGTERM]
