@@ -124,3 +124,40 @@ def test_render_vis_stops_at_sigterm_only_when_the_caller_asks(asked, own_handle
     else:  # the program's own handler saw the signal, and the run went on
         assert (rendering.interrupted, rendering.steps, len(rendering.images)) == (False, 64, 2)
         assert own_handler == [signal.SIGTERM]
+
+
+def test_a_sigterm_while_a_sampling_block_is_recorded_stops_the_chains_after_that_block(
+    own_handler,
+):
+    import tensorflow as tf
+
+    from samplevis.sampling import chain, kernels
+
+    z0 = tf.zeros([2, 3])
+    kernel = kernels.make_kernel(
+        lambda z: -0.5 * tf.reduce_sum(z**2, axis=-1),  # a standard normal
+        "hmc",
+        kernels.per_chain_step_size(0.5, [z0]),
+        4,
+        num_adaptation_steps=None,
+    )
+    # Blocks: one burn-in block of 4 steps, then 2 kept per block (2 steps each): 2, 2, 2.
+    plan = chain.ChainPlan(
+        num_results=6, num_burnin_steps=4, num_steps_between_results=1, block_steps=4
+    )
+
+    def signal_after_block_1(index, trace):  # runs as block `index` is recorded
+        if index == 1:
+            signal.raise_signal(signal.SIGTERM)
+        return False
+
+    with signals.stop_on_termination() as stop:
+        run = chain.run_chains(
+            kernel, [z0], plan, seed=1, progress=False, retarget=signal_after_block_1
+        )
+    assert stop.signum == signal.SIGTERM and run.interrupted
+    # block 1, the first sampling block, was recorded whole: its samples, trace and counts
+    assert run.blocks_done == 2
+    assert run.samples[0].shape == (2, 2, 3)
+    assert run.trace["target_log_prob"].shape == (2, 2)
+    assert run.counts["steps"].tolist() == [4, 4]
