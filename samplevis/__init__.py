@@ -21,7 +21,7 @@ from samplevis.atlas import atlas as atlas
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"objectives", "param", "transform", "zoo", "io", "models", "sampling"}
+_SUBMODULES = {"objectives", "param", "transform", "zoo", "io", "models", "sampling", "signals"}
 _ATTRIBUTES = {
     "Model": "samplevis.models",
     "render_vis": "samplevis.optimize",

@@ -10,18 +10,27 @@ samplevis atlas --layers block3a_expand_activation --out atlas/
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
 import inspect
-import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
+from samplevis import signals
 from samplevis.checks import NO_VALUE, Spelling, python_spelling, spelt
 from samplevis.commands import atlas as atlas_command
 from samplevis.commands import gallery, layers, render, sample
-from samplevis.commands.shell import INTERRUPTED, UsageError, discard, explained, say, warnings_said
+from samplevis.commands.quiet import QuietTensorFlow, quiet_tensorflow
+from samplevis.commands.shell import (
+    INTERRUPTED,
+    OK,
+    UsageError,
+    discard,
+    explained,
+    say,
+    stopped,
+    warnings_said,
+)
 from samplevis.zoo.specs import DEFAULT as DEFAULT_MODEL
 
 # The commands give the same images for the same flags unless told otherwise (the library draws
@@ -37,7 +46,6 @@ class FromLibrary:
         self.read = read
 
     def __str__(self) -> str:  # argparse's %(default)s in --help
-        start_tensorflow()
         return str(self.read())
 
 
@@ -83,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="samplevis", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def verbose(p):
+        p.add_argument(
+            "--verbose",
+            action="store_true",
+            help="show TensorFlow's start-up log and C++ messages (CUDA probing, "
+            "oneDNN notices), hidden otherwise",
+        )
+
     def common(p, objective=True):
         p.set_defaults(command_parser=p)  # for error messages in its flags
         # dest "spec": the option of zoo.load, whose errors then name this flag
@@ -114,12 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help="also write a TensorBoard log to DIR (created if missing); view "
                 "it with `tensorboard --logdir DIR` (pip install tensorboard)",
             )
-        p.add_argument(
-            "--verbose",
-            action="store_true",
-            help="show TensorFlow's start-up log and C++ messages (CUDA probing, "
-            "oneDNN notices), hidden otherwise",
-        )
+        verbose(p)
 
     p = sub.add_parser(
         "layers",
@@ -215,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         "time, and write OUT/LAYER/CHANNEL.png, OUT/atlas.json (per channel: the "
         "objective reached, steps, seed, files, seconds) and OUT/index.html, a page "
         "to browse them (no server needed). A rerun skips the channels written "
-        "already; Ctrl-C keeps those finished. --ray renders on a Ray cluster "
+        "already; Ctrl-C (or SIGTERM, SIGHUP) keeps those finished. --ray renders on a Ray cluster "
         "(pip install 'samplevis[ray]').",
     )
     common(p, objective=False)
@@ -287,9 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
         "that `samplevis sample` wrote shows as a section: the objective, what the "
         "samples kept and the MCMC diagnostics, the starts, the GIF and the std map, "
-        "then a row of samples per chain.",
+        "then a row of samples per chain. Of a diagnostics.json written in part, or by an "
+        "interrupted or older run, it shows what it can and names what it skipped.",
     )
     p.add_argument("folder")
+    verbose(p)
     p.set_defaults(command_parser=p)
     p.set_defaults(func=gallery.run)
     return parser
@@ -368,42 +381,12 @@ def flag_spelling(parser: argparse.ArgumentParser) -> Spelling:
     return spell
 
 
-@contextlib.contextmanager
-def _stderr_discarded() -> Iterator[None]:
-    """Within the block, what anything writes to file descriptor 2 (C++ code too) is dropped."""
-    sys.stderr.flush()
-    kept = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(kept, 2)
-        os.close(kept)
-        os.close(null)
-
-
-def start_tensorflow(verbose: bool = False) -> None:
-    """Import TensorFlow; unless `verbose`, without its start-up log.
-
-    TensorFlow's C++ libraries log as they load (CUDA probing, oneDNN notices), each library with
-    its own copy of the logger, so every line comes twice, and the logger writes before it reads
-    TF_CPP_MIN_LOG_LEVEL. Level 3 then keeps out what it logs later (a failed cuInit on machines
-    without a GPU is logged as an ERROR). Nothing changes once TensorFlow is imported.
-    """
-    if verbose or "tensorflow" in sys.modules:
-        return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    with _stderr_discarded():
-        import tensorflow  # noqa: F401
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the command in `argv` (default: the command line); returns the exit status. Output
     piped into a reader that stops early (`| head`) ends it quietly with status 0."""
     try:
-        status = _run(argv)
+        with quiet_tensorflow() as quiet:
+            status = _run(argv, quiet)
         sys.stdout.flush()  # inside the try: a reader gone shows here, not at exit
         return status
     except BrokenPipeError:
@@ -441,26 +424,34 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _run(argv: list[str] | None) -> int:
+def _run(argv: list[str] | None, quiet: QuietTensorFlow) -> int:
+    """Parse `argv` and run its command: SIGTERM and SIGHUP stop it as Ctrl-C does, and exit
+    with the shell's status for them (143, 129)."""
     args = _parse(argv)
-    if getattr(args, "verbose", None) is not None:  # the commands that run a network
-        start_tensorflow(args.verbose)
+    if args.verbose:
+        quiet.off()
     for dest, value in vars(args).items():
         if isinstance(value, FromLibrary):
             setattr(args, dest, value.read())
     spell = flag_spelling(args.command_parser)
-    try:
-        with warnings_said(spell):
-            return args.func(args)
-    except KeyboardInterrupt:
-        say("interrupted.")
-        return INTERRUPTED
-    except BrokenPipeError:  # stderr's reader has gone; `main` ends quietly
-        raise
-    except (UsageError, ValueError, OSError) as err:
-        status, message = explained(err, getattr(args, "spec", None), spell)
-        say(message)
+    with signals.stop_on_termination() as stop:
+        try:
+            with warnings_said(spell):
+                status = args.func(args)
+        except KeyboardInterrupt:
+            say(f"{stopped()}.")
+            return stop.status
+        except BrokenPipeError:  # stderr's reader has gone; `main` ends quietly
+            raise
+        except (UsageError, ValueError, OSError) as err:
+            status, message = explained(err, getattr(args, "spec", None), spell)
+            say(message)
+            return status
+    if stop.signum is None or status not in (OK, INTERRUPTED):
         return status
+    if status == OK:  # the signal came as the run ended, and its files are all written
+        say(f"{stopped()} as the run ended; its files are written.")
+    return stop.status
 
 
 if __name__ == "__main__":

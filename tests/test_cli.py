@@ -1252,3 +1252,46 @@ def test_gallery_lists_every_image(tmp_path, capsys):
     pngs = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(pngs) == 3 and page.count("<img") == 3
     assert all(f'src="{name}"' in page for name in pngs)
+
+
+def test_gallery_shows_what_a_half_written_stopped_or_older_run_left_and_names_what_it_skipped(
+    tmp_path, capsys
+):
+    from PIL import Image
+
+    reports = {
+        "half": '{"objective": "channel(\'gabor_relu\', 1)", "options": {"num_res',
+        "older": json.dumps({"objective": "mixed4a:3", "diagnostics": {"accept": [0.7]}}),
+        "stopped": json.dumps(
+            {"objective": "mixed4a:5", "summary": [], "diagnostics": None, "interrupted": True}
+        ),
+        "other": json.dumps({"loss": 0.5}),  # another program's file
+    }
+    images = {
+        "half": ["starts.png", "sample_chain0_000.png", "sample_chain0_001.png"],
+        "older": ["starts.png", "sample_chain0_000.png"],
+        "stopped": ["starts.png"],
+        "other": ["plot.png"],
+    }
+    for folder, text in reports.items():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "diagnostics.json").write_text(text)
+        for name in images[folder]:
+            Image.new("RGB", (8, 8)).save(tmp_path / folder / name)
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "samplevis: a sample run (half/): skipped the objective, summary and diagnostics: its "
+        "diagnostics.json is not valid JSON (written only in part?).",
+        "samplevis: mixed4a:3 (older/): skipped the summary, which this diagnostics.json lacks "
+        "(an older run?); the diagnostics, which are of another version.",
+    ]
+    page = (tmp_path / "index.html").read_text()
+    sections = dict(re.findall(r"<section><h2>(.*?)</h2>(.*?)</section>", page, re.S))
+    assert list(sections) == ["a sample run (half/)", "mixed4a:3 (older/)", "mixed4a:5 (stopped/)"]
+    for heading, folder in zip(sections, ["half", "older", "stopped"]):
+        shown = re.findall(r'src="([^"]+)"', sections[heading])
+        assert sorted(shown) == [f"{folder}/{name}" for name in sorted(images[folder])]
+    assert re.findall(r"<p>(.*?)</p>", sections["mixed4a:5 (stopped/)"]) == [
+        "The run was interrupted before its first sample: these are the chains&#x27; starts."
+    ]
+    assert 'src="other/plot.png"' in page.split("</section>")[-1]  # with the loose images

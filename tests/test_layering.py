@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 # Lowest first. io (and summaries, the TensorBoard log) is below rendering and sampling: results
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
-    ("checks", "seeds", "sums", "tracing", "geometry", "redirect", "labels", "devices"),
+    ("checks", "seeds", "sums", "tracing", "geometry", "redirect", "labels", "devices", "signals"),
     ("models", "zoo"),
     # memory reads a model's layer table to estimate a run before it starts.
     ("objectives", "evaluation", "memory"),

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from samplevis import memory
+from samplevis import memory, signals
 from samplevis.atlas.files import check_out, read_atlas, save, write_channel
 from samplevis.atlas.local import InProcess
 from samplevis.atlas.plan import (
@@ -148,13 +148,15 @@ def _run(
     saved, ordered = time.monotonic(), []
     try:
         for results in runner.run(plan.jobs):
-            for result in results:
-                entries[(result.layer, result.channel)] = write_channel(out, result, settings)
-            rendered += len(results)
-            if time.monotonic() - saved > JSON_EVERY:
-                save(out, model_name, plan.layers, entries, settings)
-                saved = time.monotonic()
-            bar.update(len(results))
+            # a SIGTERM within `signals.stop_on_termination` waits for the batch's files
+            with signals.held():
+                for result in results:
+                    entries[(result.layer, result.channel)] = write_channel(out, result, settings)
+                rendered += len(results)
+                if time.monotonic() - saved > JSON_EVERY:
+                    save(out, model_name, plan.layers, entries, settings)
+                    saved = time.monotonic()
+                bar.update(len(results))
     except KeyboardInterrupt:
         interrupted = True
         warnings.warn(
@@ -166,9 +168,10 @@ def _run(
         # the channels finished are on disk and in atlas.json (below), as after Ctrl-C
         raise memory.out_of_memory_error(err, settings.size, settings.size, settings.batch) from err
     finally:
-        bar.close()
-        runner.close()
-        ordered = save(out, model_name, plan.layers, entries, settings)
+        with signals.held():
+            bar.close()
+            runner.close()
+            ordered = save(out, model_name, plan.layers, entries, settings)
     return AtlasResult(out, tuple(ordered), rendered, plan.skipped, interrupted)
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from samplevis.commands.shell import INTERRUPTED, OK, UsageError, load_model, out_folder, say
+from samplevis.commands.shell import (
+    INTERRUPTED,
+    OK,
+    UsageError,
+    load_model,
+    out_folder,
+    say,
+    stopped,
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     print(result.index)
     if result.interrupted:
         say(
-            f"interrupted; {result.out / 'atlas.json'} lists the {len(result.entries)} channels "
+            f"{stopped()}; {result.out / 'atlas.json'} lists the {len(result.entries)} channels "
             "finished. The same command goes on from there."
         )
         return INTERRUPTED

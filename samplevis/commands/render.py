@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
 from pathlib import Path
 
+from samplevis import signals
 from samplevis.commands.shell import (
     INTERRUPTED,
     OK,
@@ -23,6 +24,7 @@ from samplevis.commands.shell import (
     resize_said_once,
     say,
     slug,
+    stopped,
     written,
 )
 
@@ -77,12 +79,17 @@ def run(args: argparse.Namespace) -> int:
             say(f"wrote the images so far, those after step {steps}.")
         raise
     last_step = rendering.steps if rendering.interrupted else None
-    _, in_out = written(
-        lambda folder: write_renders(folder / name, thresholds, rendering.images, last_step), out
-    )
-    if rendering.interrupted:
-        say(f"interrupted at step {rendering.steps} of {thresholds[-1]}; wrote the images so far.")
-        return INTERRUPTED
+    with signals.held():  # a SIGTERM now waits for the files and the line about them
+        _, in_out = written(
+            lambda folder: write_renders(folder / name, thresholds, rendering.images, last_step),
+            out,
+        )
+        if rendering.interrupted:
+            say(
+                f"{stopped()} at step {rendering.steps} of {thresholds[-1]}; wrote the images "
+                "so far."
+            )
+            return INTERRUPTED
     # Exactly 0 after every step, with ReLU gradient redirection on, is a unit that is off for
     # every image the optimizer tried; the images are then the start, not what the unit likes.
     zero = [i for i, v in enumerate(rendering.values) if v == 0]

@@ -17,6 +17,7 @@ import re
 import sys
 from pathlib import Path
 
+from samplevis import signals
 from samplevis.commands.render import non_finite_message
 from samplevis.commands.shell import (
     INTERRUPTED,
@@ -30,6 +31,7 @@ from samplevis.commands.shell import (
     print_out,
     resize_said_once,
     say,
+    stopped,
     written,
 )
 
@@ -81,7 +83,13 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return USAGE
-    report = run_report(obj, result, init_files=vars(args)[f"{HMC_OPTS}init"])
+    with signals.held():  # a SIGTERM now waits for the files and the lines about them
+        return _finish(obj, result, vars(args)[f"{HMC_OPTS}init"], out)
+
+
+def _finish(obj: Objective, result: SampleResult, init_files: list[str] | None, out: Path) -> int:
+    """Write the run's files, print them and the summary; the exit status."""
+    report = run_report(obj, result, init_files=init_files)
     paths, in_out = written(lambda folder: write_sample(folder, result, report), out)
     for path in paths:
         print_out(path)
@@ -95,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             if len(result.images)
             else "the chains' starts; no samples had been drawn"
         )
-        say(f"interrupted; wrote {kept}.")
+        say(f"{stopped()}; wrote {kept}.")
         return INTERRUPTED
     return OK if in_out else WRITE_FAILED
 

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from samplevis import signals
 from samplevis.checks import OptionMessage, Spelling
 from samplevis.models import ResizeWarning, UnknownLayerError
 
@@ -26,6 +27,7 @@ OK = 0
 WRITE_FAILED = 1  # the run finished but --out refused its files; they are in a temporary folder
 USAGE = 2  # bad input, as argparse exits for a bad flag
 INTERRUPTED = 130  # the shell's status after Ctrl-C; what was computed is on disk
+# (after SIGTERM or SIGHUP, which stop a command as Ctrl-C does, the CLI exits with 143 or 129)
 # samplevis's own warnings come from files in here
 PACKAGE_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -38,6 +40,13 @@ class UsageError(Exception):
 def say(message: str) -> None:
     """Print one of the command's own messages on stderr."""
     print(f"samplevis: {message}", file=sys.stderr)
+
+
+def stopped() -> str:
+    """What stopped the command early, for its messages: 'interrupted' (Ctrl-C) or 'stopped by
+    SIGTERM' (a termination signal, see `samplevis.signals`)."""
+    signum = signals.received()
+    return "interrupted" if signum is None else f"stopped by {signals.name(signum)}"
 
 
 def print_out(line: object) -> None:
@@ -76,16 +85,18 @@ def out_folder(spec: str) -> Path:
 
 def written(write: Callable[[Path], list[Path]], out: Path) -> tuple[list[Path], bool]:
     """(write(out), True); if the disk refuses (full, removed, read-only), (write(a new temporary
-    folder), False) instead, so that a finished run is not lost."""
-    try:
-        return write(out), True
-    except OSError as err:
-        rescue = Path(tempfile.mkdtemp(prefix="samplevis-"))
-        say(
-            f"could not write to {str(out)!r} ({err.strerror or err}); writing to "
-            f"{str(rescue)!r} instead."
-        )
-        return write(rescue), False
+    folder), False) instead, so that a finished run is not lost. A termination signal waits
+    until the files are written (`signals.held`)."""
+    with signals.held():
+        try:
+            return write(out), True
+        except OSError as err:
+            rescue = Path(tempfile.mkdtemp(prefix="samplevis-"))
+            say(
+                f"could not write to {str(out)!r} ({err.strerror or err}); writing to "
+                f"{str(rescue)!r} instead."
+            )
+            return write(rescue), False
 
 
 def load_model(spec: str, pretrained: bool = True) -> Model:

@@ -25,6 +25,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tqdm.auto import tqdm
 
+from samplevis import signals
 from samplevis.checks import is_int
 from samplevis.sampling.kernels import num_adaptation_steps_of, refreshed_results, step_stats
 from samplevis.seeds import SeedLike, as_seed, fold_in
@@ -345,20 +346,22 @@ def _drive(
                     as_input(block.num_results),
                     as_input(block.skip),
                 )
-            trace_np = {k: v.numpy() for k, v in trace.items()}
-            counts = _counts(kernel_results, new_results)
-            kept = [s.numpy() for s in states] if block.phase == "sample" else None
-            state = [s[-1] for s in states]
-            kernel_results = new_results
-            recorder.add(block, kept, trace_np, counts)
-            if retarget is not None and retarget(index, trace_np):
-                # The cached log-density and gradient belong to the old target.
-                kernel_results = kernel_results._replace(
-                    inner_results=refreshed_results(
-                        kernel.inner_kernel, state, kernel_results.inner_results
+            # A termination signal (samplevis.signals) waits until the block is recorded whole.
+            with signals.held():
+                trace_np = {k: v.numpy() for k, v in trace.items()}
+                counts = _counts(kernel_results, new_results)
+                kept = [s.numpy() for s in states] if block.phase == "sample" else None
+                state = [s[-1] for s in states]
+                kernel_results = new_results
+                recorder.add(block, kept, trace_np, counts)
+                if retarget is not None and retarget(index, trace_np):
+                    # The cached log-density and gradient belong to the old target.
+                    kernel_results = kernel_results._replace(
+                        inner_results=refreshed_results(
+                            kernel.inner_kernel, state, kernel_results.inner_results
+                        )
                     )
-                )
-            done = index + 1
+                done = index + 1
             bar.update(block.steps)
             bar.set_postfix(_postfix(trace_np, list(trace_fns)), refresh=False)
     except KeyboardInterrupt:
