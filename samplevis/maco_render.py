@@ -31,8 +31,6 @@ from samplevis.seeds import SeedLike, as_seed, fold_in
 NADAM_RATE = 1.0
 NOISE_SCHEDULE = (1.0, 1e-4)  # noise_intensity=None: np.logspace(0, -4, nb_steps)
 BOX_SCHEDULE = (0.5, 0.05)  # box_size=None: np.linspace(0.5, 0.05, nb_steps)
-# the crop size when the network takes any input size (Xplique needs a fixed one)
-DEFAULT_CROP_SIZE = 224
 
 
 def _schedule(name: str, value: object, default: tuple, crops_name: str) -> tuple:
@@ -96,7 +94,8 @@ def maco(
         nb_crops: crops the network sees at each step.
         custom_shape: (height, width) of the image in pixels.
         seed: an int (or stateless seed [2]) for a reproducible result; None draws one.
-        crop_size: the crops' side in pixels; default the network's input size (224 when any).
+        crop_size: the crops' side in pixels; default the network's input size (the image's
+            height for a network taking any size).
 
     Returns:
         (image, transparency): the image float32 [H, W, 3] in [0, 1], and the summed absolute
@@ -108,7 +107,7 @@ def maco(
     height, width = _shape(custom_shape)
     steps = _positive("nb_steps", nb_steps)
     crops = transform_lib.maco_crops(
-        _crop_size(model, crop_size),
+        maco_crop_size(model, height) if crop_size is None else _positive("crop_size", crop_size),
         _positive("nb_crops", nb_crops),
         _schedule("box_size", box_size, BOX_SCHEDULE, "box_size"),
         _schedule("noise_intensity", noise_intensity, NOISE_SCHEDULE, "noise"),
@@ -216,10 +215,10 @@ def _positive(name: str, value: object) -> int:
     return int(value)
 
 
-def _crop_size(model: Model, crop_size: int | None) -> int:
-    if crop_size is not None:
-        return _positive("crop_size", crop_size)
-    return model.input_size[0] if model.input_size else DEFAULT_CROP_SIZE
+def maco_crop_size(model: Model, image_size: int) -> int:
+    """The side (px) of MACO's crops: the network's input height, or `image_size` for a network
+    taking any size (Xplique needs a fixed one)."""
+    return model.input_size[0] if model.input_size else image_size
 
 
 def _optimizer(optimizer: object) -> Any:

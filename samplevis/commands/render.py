@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.optimize import NonFiniteObjectiveError
+    from samplevis.param import ImageParam
 
 
 from pathlib import Path
@@ -40,14 +41,29 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.spec)
     thresholds = tuple(args.thresholds or (args.steps,))
     name = slug(obj.name)
+    image_param: ImageParam
+    transforms: object
+    if args.param == "maco":
+        from samplevis import transform
+        from samplevis.maco_render import NADAM_RATE, maco_crop_size
+
+        image_param = param.maco(args.size, batch=args.batch)
+        rate = args.learning_rate if args.learning_rate_given else NADAM_RATE
+        optimizer = keras.optimizers.Nadam(rate)
+        crops = [transform.maco_crops(maco_crop_size(model, args.size))]
+        transforms = crops if args.transforms else ()
+    else:
+        image_param = param.image(args.size, batch=args.batch)
+        optimizer = keras.optimizers.Adam(args.learning_rate)
+        transforms = None if args.transforms else ()
     try:
         with resize_said_once(model, args.size):
             rendering = samplevis.render_vis(
                 model,
                 obj,
-                param_f=lambda: param.image(args.size, batch=args.batch),
-                optimizer=keras.optimizers.Adam(args.learning_rate),
-                transforms=None if args.transforms else (),
+                param_f=image_param,
+                optimizer=optimizer,
+                transforms=transforms,
                 thresholds=thresholds,
                 seed=args.seed,
                 progress=not args.quiet,
