@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the image parameterization: 'image', Lucid's (FFT spectrum, colour "
         "decorrelation) seen through the standard transforms, or 'maco', MACO's (only the "
         "Fourier phase moves, the magnitude is a photographs' spectrum) seen through 32 random "
-        "crops with noise, better on deep layers and slower (default %(default)s)",
+        "crops with noise, meant for deep layers and slower (default %(default)s)",
     )
     p.add_argument(
         "--no-transforms",

@@ -77,7 +77,8 @@ def maco(
     crop_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Optimize one image for `objective` with MACO; Xplique's `maco`, its arguments in its order
-    after the model (whose `value_range` stands for Xplique's `values_range`).
+    after the model, but for `values_range`: the model's `value_range` stands for it (pass
+    `custom_shape` by name).
 
     Args:
         model: a `samplevis.Model` or a plain `keras.Model` taking images in [0, 1].
@@ -123,7 +124,14 @@ class _Program:
     """The compiled MACO loop of one model, objective structure, image and optimizer; the
     objective's params (channel, position) are variables, so other channels reuse it."""
 
-    def __init__(self, model, objective, image_param, crops, optimizer) -> None:
+    def __init__(
+        self,
+        model: Model,
+        objective: objectives_lib.Objective,
+        image_param: param_lib.MacoImage,
+        crops: transform_lib.MacoCrops,
+        optimizer: object,
+    ) -> None:
         self.model, self.objective = model, objective
         self.image_param, self.crops = image_param, crops
         self.optimizer = _optimizer(optimizer)
@@ -133,7 +141,9 @@ class _Program:
         self.fresh = [v.numpy() for v in self.optimizer.variables]
         self.compiled = tf.function(self._run, autograph=False)
 
-    def run(self, objective, steps: int, seed: tf.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def run(
+        self, objective: objectives_lib.Objective, steps: int, seed: tf.Tensor
+    ) -> tuple[np.ndarray, np.ndarray]:
         for var, value in zip(self.params, objective.params):
             var.assign(value)
         self.state.assign(self.image_param.init(fold_in(seed, 0))[0])
@@ -173,7 +183,13 @@ class _Program:
         return transparency
 
 
-def _cached(model: Model, objective, image_param, crops, optimizer) -> _Program:
+def _cached(
+    model: Model,
+    objective: objectives_lib.Objective,
+    image_param: param_lib.MacoImage,
+    crops: transform_lib.MacoCrops,
+    optimizer: object,
+) -> _Program:
     """The program for these arguments kept with the model (as `Renderer.cached` keeps its
     Renderers, in `model.renderers`, and as many), or a new one kept there."""
     from samplevis.optimize import Renderer
