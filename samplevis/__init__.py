@@ -29,6 +29,7 @@ _ATTRIBUTES = {
     "NonFiniteObjectiveError": "samplevis.optimize",
     "MemoryLimitError": "samplevis.memory",
     "render": "samplevis.sampling.api",
+    "maco": "samplevis.maco_render",
     "SampleResult": "samplevis.sampling.result",
     # functions of a SampleResult, which stays a plain record
     "plot_trace": "samplevis.sampling.plots",

@@ -61,6 +61,15 @@ def _learning_rate() -> float:
     return optimize.DEFAULT_LEARNING_RATE
 
 
+class _Given(argparse.Action):
+    """Store the value and note that it was given (`<dest>_given`), so that a default can depend
+    on other flags."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def _positive_int(text: str) -> int:
     """argparse type: an int >= 1."""
     try:
@@ -179,7 +188,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--learning-rate",
         type=_positive_number,
         default=FromLibrary(_learning_rate),
-        help="Adam's learning rate (default %(default)s)",
+        action=_Given,
+        help="Adam's learning rate (default %(default)s); with --param maco, Nadam's "
+        "(default 1.0, MACO's)",
+    )
+    p.set_defaults(learning_rate_given=False)
+    p.add_argument(
+        "--param",
+        choices=("image", "maco"),
+        default="image",
+        help="the image parameterization: 'image', Lucid's (FFT spectrum, colour "
+        "decorrelation) seen through the standard transforms, or 'maco', MACO's (only the "
+        "Fourier phase moves, the magnitude is a photographs' spectrum) seen through 32 random "
+        "crops with noise, meant for deep layers and slower (default %(default)s)",
     )
     p.add_argument(
         "--no-transforms",
@@ -187,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="optimize the image as the network sees it, without the random "
         "transforms (a 12 px grey border, shifts of up to 12 px, scale and "
-        "rotation: much of a small image)",
+        "rotation: much of a small image; with --param maco, its crops)",
     )
     p.add_argument(
         "--alpha",

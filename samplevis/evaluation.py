@@ -23,12 +23,40 @@ def objective_of(
 
     Args:
         images: the parameterized images, float [B, H, W, 3] in [0, 1] (what `T("input")` reads).
-        seen: what the network receives: the images, or a transformed view of them.
+        seen: what the network receives: the images, or a transformed view of them; or k views of
+            each, [k * B, ...], view j of image b at j * B + b (`transform.maco_crops`): then the
+            objective is evaluated on each group of B views and averaged.
         params: tensors for the objective's params (a compiled program's inputs); default its own.
     """
     layers = sorted(objective.layers - {INPUT})
     features = model.features(seen, layers, redirect_relu=redirect_relu) if layers else {}
-    return objective_from_features(objective, images, features, params)
+    views = _views(images, seen)
+    if views == 1:
+        return objective_from_features(objective, images, features, params)
+    batch = images.shape[0]
+    per_view = [
+        objective_from_features(
+            objective,
+            images,
+            {name: f[j * batch : (j + 1) * batch] for name, f in features.items()},
+            params,
+        )
+        for j in range(views)
+    ]
+    return tf.add_n(per_view) / float(views)
+
+
+def _views(images: tf.Tensor, seen: tf.Tensor) -> int:
+    """How many views of each image `seen` holds (static batch sizes), or a ValueError."""
+    batch, seen_batch = images.shape[0], seen.shape[0]
+    if batch is None or seen_batch is None or seen_batch == batch:
+        return 1
+    if seen_batch % batch:
+        raise ValueError(
+            f"the transforms turned {batch} images into {seen_batch}; a transform gives the same "
+            "number of images or a whole number of views of each (view j of image b at j * B + b)."
+        )
+    return seen_batch // batch
 
 
 def objective_from_features(
@@ -68,10 +96,18 @@ def objective_values(
     seed: tf.Tensor | None = None,
     redirect_relu: bool = False,
     params: tuple | None = None,
+    progress: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """The objective of each image, shape [B]: images (float [B, H, W, 3] in [0, 1]) are
-    transformed with `transform(images, seed)` if given, then passed through the model."""
-    seen = images if transform is None else transform(images, seed)
+    transformed with `transform(images, seed)` if given, then passed through the model.
+    `progress`, the fraction of the run done (float scalar in [0, 1]), goes to transforms that
+    follow it (`takes_progress`, e.g. `transform.maco_crops`)."""
+    if transform is None:
+        seen = images
+    elif progress is not None and getattr(transform, "takes_progress", False):
+        seen = transform(images, seed, progress=progress)
+    else:
+        seen = transform(images, seed)
     return objective_of(model, objective, images, seen, redirect_relu, params)
 
 

@@ -237,9 +237,12 @@ class Renderer:
         for var, value in zip(self.state, state):
             var.assign(value)
 
-    def _steps_fn(self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor):
-        """Run up to `num_steps` steps from step number `first_step`; at a step whose loss or
-        gradient is not finite, go back to the last state where they were and stop.
+    def _steps_fn(
+        self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor, total: tf.Tensor
+    ):
+        """Run up to `num_steps` steps from step number `first_step` of a run of `total` steps; at
+        a step whose loss or gradient is not finite, go back to the last state where they were
+        and stop. Transforms that follow the run's progress get `step / (total - 1)`.
 
         Returns (objective values [taken, B] at each step taken, number of steps taken).
 
@@ -257,8 +260,19 @@ class Renderer:
             redirect = number < self.relu_redirect_steps if self.relu_redirect_steps else False
             with tf.GradientTape() as tape:
                 image = self.image_param.to_image(self.state)
+                # the last step's progress is 1, as Xplique's schedules end at the last step
+                progress = tf.cast(number, tf.float32) / tf.cast(
+                    tf.maximum(total - 1, 1), tf.float32
+                )
                 step_values = objective_values(
-                    self.model, self.objective, image, self.transform, step_seed, redirect, params
+                    self.model,
+                    self.objective,
+                    image,
+                    self.transform,
+                    step_seed,
+                    redirect,
+                    params,
+                    progress,
                 )
                 loss = -tf.reduce_sum(step_values)
             grads = tape.gradient(loss, self.state)
@@ -567,7 +581,10 @@ def _run(
             # Renderers' programs together and would call that retracing.
             with expected_retracing("Renderer._steps_fn"):
                 out, taken = renderer._steps(
-                    tf.constant(requested, tf.int32), tf.constant(step, tf.int64), step_seed
+                    tf.constant(requested, tf.int32),
+                    tf.constant(step, tf.int64),
+                    step_seed,
+                    tf.constant(total, tf.int64),
                 )
             taken, history = int(taken), out.numpy()
             if taken:

@@ -29,6 +29,7 @@ import dataclasses
 import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from samplevis.checks import TensorLike, is_int, is_number
 
@@ -418,7 +419,14 @@ class Compose:
     def __post_init__(self) -> None:
         object.__setattr__(self, "transforms", as_transforms(tuple(self.transforms)))
 
-    def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
+    @property
+    def takes_progress(self) -> bool:
+        """Whether a transform in the chain follows the run's progress (see ``MacoCrops``)."""
+        return any(getattr(t, "takes_progress", False) for t in self.transforms)
+
+    def __call__(
+        self, images: TensorLike, seed: TensorLike, progress: TensorLike | None = None
+    ) -> TensorLike:
         images = _as_images(images)
         if not self.transforms:
             return images
@@ -435,6 +443,8 @@ class Compose:
                 images, stages = _resample(images, stages), []
             if affine:
                 stages.append(t.stage(s))
+            elif progress is not None and getattr(t, "takes_progress", False):
+                images = t(images, s, progress=progress)
             else:
                 images = t(images, s)
         return _resample(images, stages) if stages else images
@@ -444,6 +454,109 @@ class Compose:
 
 
 Transform = Callable  # (images [B, H, W, C] float32, seed [2]) -> images
+
+
+def _pair(name: str, value: object, lowest: float, highest: float, example: str) -> tuple:
+    """`value`, a number or (start, end), as a pair of floats in [lowest, highest]."""
+    items: Any = (value, value) if is_number(value) else value
+    try:
+        pair = tuple(float(v) for v in items)
+    except (TypeError, ValueError):
+        pair = ()
+    if len(pair) != 2 or not all(lowest <= v <= highest for v in pair):
+        raise ValueError(
+            f"{name} must be a number in [{lowest:g}, {highest:g}] or a pair (start, end) of "
+            f"them, e.g. {example}; got {value!r}."
+        )
+    return pair
+
+
+@dataclasses.dataclass(frozen=True)
+class MacoCrops:
+    """MACO's views (Fel et al. 2023, Xplique's ``maco``): ``n`` random square crops of each image,
+    resized to ``size`` x ``size``, with noise added.
+
+    Images [B, H, W, C] give views [n * B, size, size, C], crop j of image b at j * B + b; the
+    objective of an image is the mean over its crops (``evaluation.objective_of``). A crop's
+    centre is N(0.5, center_sd^2) and its side N(box, box_sd^2) clipped to [0.05, 1], as
+    fractions of the image's (boxes may reach past the border, which reads as 0). ``box`` and the
+    noise's std follow the run: ``box_size`` is (start, end), interpolated linearly, ``noise``
+    (start, end), interpolated geometrically, by the fraction of the run done that a renderer
+    passes as ``progress``; without it, each call draws that fraction uniformly. The noise is
+    Xplique's: N(0, s^2) plus U(-s/2, s/2), in image units ([0, 1]).
+    """
+
+    size: int
+    n: int = 32
+    box_size: Any = (0.5, 0.05)  # a number or (start, end); (start, end) once made
+    noise: Any = (0.08, 0.08)  # likewise
+    center_sd: float = 0.15
+    box_sd: float = 0.05
+    seed: int | None = None
+
+    takes_progress = True  # a class constant, not a field: renderers pass the run's progress
+
+    def __post_init__(self) -> None:
+        for name in ("size", "n"):
+            value = getattr(self, name)
+            if not is_int(value) or value < 1:
+                raise ValueError(f"maco_crops {name} must be an int >= 1, got {value!r}.")
+            object.__setattr__(self, name, int(value))
+        object.__setattr__(self, "box_size", _pair("box_size", self.box_size, 0.01, 1.0, "0.25"))
+        object.__setattr__(self, "noise", _pair("noise", self.noise, 0.0, 10.0, "0.08"))
+        if min(self.noise) == 0.0 and max(self.noise) > 0.0:
+            raise ValueError(
+                f"a noise schedule interpolates geometrically, so it cannot start or end at 0; "
+                f"got {self.noise!r}. Use a small number such as 1e-4 instead of 0."
+            )
+        for name in ("center_sd", "box_sd"):
+            if not is_number(getattr(self, name)) or getattr(self, name) < 0:
+                raise ValueError(f"{name} must be a number >= 0, got {getattr(self, name)!r}.")
+        object.__setattr__(self, "seed", _check_own_seed(self.seed))
+
+    def __call__(
+        self, images: TensorLike, seed: TensorLike, progress: TensorLike | None = None
+    ) -> TensorLike:
+        import tensorflow as tf
+
+        from samplevis.seeds import split
+
+        images = _as_images(images)
+        b = _dims(images)[0]
+        s = split(_call_seed(seed, self.seed), 6)
+        if progress is None:
+            progress = tf.random.stateless_uniform([], s[5])
+        progress = tf.clip_by_value(tf.cast(progress, tf.float32), 0.0, 1.0)
+        start, end = self.box_size
+        box = start + (end - start) * progress
+        centres = 0.5 + self.center_sd * tf.random.stateless_normal([2, self.n], s[0])
+        # Xplique clips a crop's side to [0.05, 1]
+        side = tf.clip_by_value(
+            box + self.box_sd * tf.random.stateless_normal([self.n], s[1]), 0.05, 1.0
+        )
+        boxes = tf.stack(
+            [
+                centres[0] - side / 2,
+                centres[1] - side / 2,
+                centres[0] + side / 2,
+                centres[1] + side / 2,
+            ],
+            axis=1,
+        )
+        boxes = tf.repeat(boxes, b, axis=0)  # crop j of every image, then crop j + 1
+        indices = tf.tile(tf.range(b, dtype=tf.int32), [self.n])
+        crops = tf.image.crop_and_resize(images, boxes, indices, [self.size, self.size])
+        low, high = self.noise
+        if high == 0.0:
+            return crops
+        sd = low * (high / low) ** progress
+        shape = tf.shape(crops)
+        noise = sd * tf.random.stateless_normal(shape, s[2])
+        noise += sd * tf.random.stateless_uniform(shape, s[3], -0.5, 0.5)
+        return crops + noise
+
+    def output_size(self, height: int, width: int) -> tuple[int, int]:
+        return self.size, self.size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -688,6 +801,21 @@ def collapse_alpha_random(sd: float = 0.5) -> CollapseAlpha:
     """Composite RGBA images over a random image each call, so the network sees RGB (Lucid's
     ``collapse_alpha_random``); ``sd`` is the std of the background's random spectrum."""
     return CollapseAlpha(sd)
+
+
+def maco_crops(
+    size: int,
+    n: int = 32,
+    box_size: float | Sequence[float] = (0.5, 0.05),
+    noise: float | Sequence[float] = 0.08,
+    *,
+    seed: int | None = None,
+) -> MacoCrops:
+    """MACO's random crops with noise (Xplique's ``maco`` defaults): ``n`` crops of each image
+    resized to ``size`` px (the network's input size), their side shrinking from 50 % to 5 % of
+    the image over a run, noise of std 0.08; ``box_size`` or ``noise`` as one number holds it
+    fixed, as (start, end) sets a schedule. See ``MacoCrops``."""
+    return MacoCrops(size, n, box_size, noise, seed=seed)
 
 
 def compose(transforms: Sequence[Transform]) -> Compose:

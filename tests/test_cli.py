@@ -94,6 +94,29 @@ def test_render_with_alpha_writes_rgba_pngs_the_gallery_shows_over_a_checkerboar
     assert png.name in page and "repeating-conic-gradient" in page
 
 
+def test_render_with_param_maco_writes_what_render_vis_gives_with_macos_parts(tmp_path):
+    import keras
+
+    import samplevis
+    from samplevis import objectives, param, transform
+
+    args = ["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "24"]
+    code = cli.main([*args, "--steps", "8", "--param", "maco", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    written = iio.imread(tmp_path / "channel__gabor_relu___1_0008_0.png") / 255.0
+    image = samplevis.render_vis(
+        zoo.load(GABOR),
+        objectives.channel("gabor_relu", 1),
+        param.maco(24),
+        keras.optimizers.Nadam(1.0),
+        [transform.maco_crops(24)],  # the image's size: the network takes any
+        thresholds=(8,),
+        seed=0,
+        progress=False,
+    )[-1][0]
+    assert np.abs(written - image).max() <= 1 / 255
+
+
 def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_path, capsys):
     code = cli.main(
         [

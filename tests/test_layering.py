@@ -18,7 +18,7 @@ LAYERS = (
     ("objectives", "evaluation", "memory"),
     ("param", "transform"),
     ("io", "summaries"),
-    ("optimize",),
+    ("optimize", "maco_render"),
     ("sampling",),
     ("atlas",),
     ("commands",),

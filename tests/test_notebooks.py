@@ -36,6 +36,12 @@ BATCH = 3
 CHANNELS = range(3)
 PROGRESS = False
 """,
+    "maco.ipynb": """
+LAYER, CHANNEL = "block6d_add", 10
+SIZE = 64
+STEPS = 4
+CROPS = 2
+""",
     "sampling.ipynb": """
 LAYER, CHANNEL = "block6a_expand_activation", 301
 SIZE = 64
@@ -119,6 +125,7 @@ def assigned(source: str) -> set[str]:
 def test_every_notebook_is_tested():
     assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == [
         "lucid_tutorial.ipynb",
+        "maco.ipynb",
         "quickstart.ipynb",
         "sampling.ipynb",
         "transparency.ipynb",
@@ -194,6 +201,19 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
     assert re.search(r"compiled (\d+) times for 3 channels", text)[1] == first_count
     own = numbers(re.search(r"each image's own channel: \[(.*)\]", text)[1])
     assert len(own) == 3 and min(own) > 0
+
+
+def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_path):
+    notebook = run("maco.ipynb", tmp_path, SMALL["maco.ipynb"])
+    text = printed(notebook)
+    assert "image (64, 64, 3), transparency (64, 64, 3)" in text
+    (error,) = numbers(text.split("magnitude kept to a relative ")[1].split()[0])
+    assert error < 1e-3
+    assert "render_vis: (1, 64, 64, 3)" in text
+    assert "spectrum (3, 64, 33) -> image (1, 64, 64, 3)" in text
+    assert pictures(notebook) == 2
+    rgba = iio.imread(tmp_path / "maco_rgba.png")
+    assert rgba.shape == (64, 64, 4) and rgba[..., 3].max() == 255
 
 
 def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.optimize import NonFiniteObjectiveError
+    from samplevis.param import ImageParam
 
 
 from pathlib import Path
@@ -17,6 +18,7 @@ from samplevis.commands.shell import (
     OK,
     USAGE,
     WRITE_FAILED,
+    UsageError,
     load_model,
     objective,
     out_folder,
@@ -37,23 +39,41 @@ def run(args: argparse.Namespace) -> int:
     from samplevis.summaries import log_folder
 
     obj = objective(args.objective)
+    if args.alpha and args.param == "maco":
+        raise UsageError(
+            "--alpha is Lucid's transparency on the classic image; MACO writes its own "
+            "transparency map. Give one of --alpha and --param maco."
+        )
     goal = obj * (1 - objectives.penalize_alpha()) if args.alpha else obj
-    # --no-transforms with --alpha keeps the composite: the network takes RGB only
-    transforms: tuple | None = None
-    if not args.transforms:
-        transforms = (transform.collapse_alpha_random(),) if args.alpha else ()
     out = out_folder(args.out)
     log_dir = log_folder(args.log_dir)
     model = load_model(args.spec)
     thresholds = tuple(args.thresholds or (args.steps,))
     name = slug(obj.name)
+    image_param: ImageParam
+    transforms: object
+    if args.param == "maco":
+        from samplevis.maco_render import NADAM_RATE, maco_crop_size
+
+        image_param = param.maco(args.size, batch=args.batch)
+        rate = args.learning_rate if args.learning_rate_given else NADAM_RATE
+        optimizer = keras.optimizers.Nadam(rate)
+        crops = [transform.maco_crops(maco_crop_size(model, args.size))]
+        transforms = crops if args.transforms else ()
+    else:
+        image_param = param.image(args.size, batch=args.batch, alpha=args.alpha)
+        optimizer = keras.optimizers.Adam(args.learning_rate)
+        # --no-transforms with --alpha keeps the composite: the network takes RGB only
+        transforms = None
+        if not args.transforms:
+            transforms = (transform.collapse_alpha_random(),) if args.alpha else ()
     try:
         with resize_said_once(model, args.size):
             rendering = samplevis.render_vis(
                 model,
                 goal,
-                param_f=lambda: param.image(args.size, batch=args.batch, alpha=args.alpha),
-                optimizer=keras.optimizers.Adam(args.learning_rate),
+                param_f=image_param,
+                optimizer=optimizer,
                 transforms=transforms,
                 thresholds=thresholds,
                 seed=args.seed,

@@ -12,6 +12,9 @@ Tensor parameterizations (``pixel_image``, ``fft_image``, ``lowres_tensor``,
 ``laplacian_pyramid``) give unconstrained tensors; ``rgb(tensor, decorrelate,
 sigmoid)`` (or ``to_valid_rgb``, as in Lucid) turns one into images.
 
+``maco(w)`` is MACO's (Fel et al. 2023, Xplique): only the Fourier phase is optimized, the
+magnitude is fixed to a natural-image spectrum (``natural_spectrum``, ``folder_spectrum``).
+
 Names shared with Lucid take Lucid's positional arguments in Lucid's order;
 what samplevis adds (``height`` of ``cppn``, ``sigmoid`` and ``decay_power``
 of ``image``) is keyword only.
@@ -33,8 +36,15 @@ from samplevis.param.fourier import FFTTensor, fft_image, rfft2d_freqs
 from samplevis.param.from_image import InitializedImage, from_image, initialized
 from samplevis.param.images import image
 from samplevis.param.lowres import LowresTensor, lowres_tensor
+from samplevis.param.maco import MacoImage, maco
 from samplevis.param.pixel import PixelTensor, pixel_image
 from samplevis.param.pyramid import LaplacianPyramid, laplacian_pyramid, laplacian_pyramid_image
+from samplevis.param.spectrum import (
+    folder_spectrum,
+    image_spectrum,
+    natural_spectrum,
+    resize_spectrum,
+)
 
 __all__ = [
     "COLOR_CORRELATION_SVD_SQRT",
@@ -46,6 +56,7 @@ __all__ = [
     "InitializedImage",
     "LaplacianPyramid",
     "LowresTensor",
+    "MacoImage",
     "PixelTensor",
     "RGBAImage",
     "RGBImage",
@@ -54,13 +65,18 @@ __all__ = [
     "cppn",
     "decorrelate_color",
     "fft_image",
+    "folder_spectrum",
     "from_image",
     "image",
+    "image_spectrum",
     "initialized",
     "laplacian_pyramid",
     "laplacian_pyramid_image",
     "lowres_tensor",
+    "maco",
+    "natural_spectrum",
     "pixel_image",
+    "resize_spectrum",
     "rfft2d_freqs",
     "rgb",
     "to_valid_rgb",
