@@ -340,7 +340,7 @@ def render(
         if dead is not None:
             warnings.warn(dead, stacklevel=2)
         chain_param = facet.chain_state(
-            image_param, starts.state[0].numpy(), opts.cutoff, warp=opts.warp_every > 0
+            image_param, [s.numpy() for s in starts.state], opts.cutoff, warp=opts.warp_every > 0
         )
         energy = dataclasses.replace(energy, image_param=chain_param)
         clock.start("temperature")

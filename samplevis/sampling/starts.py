@@ -51,10 +51,14 @@ def _optimized(
     log_dir: Path | None,
 ) -> tuple[tuple[tf.Tensor, ...], bool]:
     """(state parts [C, ...], interrupted) of `render_vis` from `seed`, logged to `log_dir`."""
+    import keras
+
     from samplevis import objectives
     from samplevis.models import ResizeWarning
     from samplevis.optimize import Rendering, render_vis
 
+    rate = image_param.start_learning_rate
+    optimizer = None if rate is None else keras.optimizers.Adam(learning_rate=rate)
     target = objective
     if opts.start_diversity:
         layer = sorted(objective.layers)[0]
@@ -65,6 +69,7 @@ def _optimized(
             model,
             target,
             param_f=image_param,
+            optimizer=optimizer,
             thresholds=(opts.optimize_steps,),
             seed=seed,
             progress=progress,
