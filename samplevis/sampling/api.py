@@ -339,6 +339,9 @@ def render(
         dead = advice.dead_starts_warning(starts, objective)
         if dead is not None:
             warnings.warn(dead, stacklevel=2)
+        capped = advice.capped_starts_warning(starts, objective, model)
+        if capped is not None:
+            warnings.warn(capped, stacklevel=2)
         chain_param = facet.chain_state(
             image_param, [s.numpy() for s in starts.state], opts.cutoff, warp=opts.warp_every > 0
         )
