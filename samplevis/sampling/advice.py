@@ -155,7 +155,7 @@ def capped_starts_warning(starts: Starts, objective: Any, model: Any) -> OptionW
         "objective",
         "chains {chains} start at objective {values} with no gradient: " + where + ". At the "
         "cap the density is flat, so the samples only say which images saturate the unit, their "
-        "activation stays at the cap (R-hat and ESS come out NaN), and the temperature is set "
+        "activation stays at or near the cap (R-hat and ESS can come out NaN), and T is set "
         "from a gain the cap cut short.",
         chains=chains.tolist(),
         values=", ".join(f"{v:.6g}" for v in starts.activations[chains]),
