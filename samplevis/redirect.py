@@ -91,6 +91,16 @@ def _relu_cap(activation) -> tuple[bool, float | None]:
     return False, None
 
 
+def relu_cap(layer: object) -> float | None:
+    """The largest value a Keras layer outputs when that output is a capped ReLU (6.0 for
+    ReLU6, as a `ReLU(max_value=6)` layer or a fused `activation="relu6"`); None otherwise."""
+    import keras
+
+    if isinstance(layer, keras.layers.ReLU):
+        return None if layer.max_value is None else float(layer.max_value)
+    return _relu_cap(getattr(layer, "activation", None))[1]
+
+
 def with_redirected_relus(keras_model: KerasModel) -> tuple:
     """(a copy of a functional model whose ReLU/ReLU6 use redirected gradients, [(original layer,
     its copy)]).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import abc
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from samplevis.checks import TensorLike, is_int, is_number
 
@@ -102,8 +102,11 @@ class ImageParam(_Stateful):
 
     ``init(seed)`` gives the initial state, ``to_image(state)`` is pure and
     differentiable, and ``build(seed)`` gives Lucid-style
-    ``(variables, image_fn)``.
+    ``(variables, image_fn)``. ``start_learning_rate`` is the Adam learning rate
+    `render` optimizes its starts at (None: `render_vis`'s default).
     """
+
+    start_learning_rate: ClassVar[float | None] = None
 
     if TYPE_CHECKING:  # read-only to the type checker; subclasses make them fields or properties
 

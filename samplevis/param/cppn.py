@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 from samplevis.checks import TensorLike, check_bool
 from samplevis.param.base import ImageParam, State, check_positive_int, split_seed
@@ -46,6 +47,10 @@ class CPPNImage(ImageParam):
     [B, fan_out] (variance-scaling weights, N(0, 0.1) biases, zero output
     weights: the initial image is a flat colour, as Lucid).
     """
+
+    # Lucid's xy2rgb notebook optimizes CPPNs with Adam(0.005): at render_vis's 0.05 the output
+    # sigmoid saturates within tens of steps and the image freezes to a flat colour.
+    start_learning_rate: ClassVar[float | None] = 0.005
 
     batch: int
     height: int

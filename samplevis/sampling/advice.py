@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from samplevis import redirect
 from samplevis.checks import OptionWarning
 from samplevis.sampling.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
 from samplevis.sampling.result import SampleResult
@@ -112,4 +113,54 @@ def dead_starts_warning(starts: Starts, objective: Any) -> OptionWarning | None:
         chains=np.flatnonzero(starts.dead).tolist(),
         reseeds=RESEEDS,
         cause=cause,
+    )
+
+
+def _cap_of(model: Any, layer: str) -> tuple[float, str | None] | None:
+    """(its cap, the layer whose output it caps) when `layer` of `model` is a capped ReLU
+    (ReLU6); the second is None when the cap is fused into a layer with weights. None for
+    uncapped layers and for models that are not Keras (a frozen graph)."""
+    try:
+        keras_model = model.keras_model
+        keras_layer = keras_model.get_layer(layer)
+    except (AttributeError, ValueError):
+        return None
+    cap = redirect.relu_cap(keras_layer)
+    if cap is None:
+        return None
+    if keras_layer.weights:
+        return cap, None  # e.g. Conv2D(activation="relu6"): its input is not a layer's output
+    before = [other.name for other in keras_model.layers if other.output is keras_layer.input]
+    return cap, before[0] if before else None
+
+
+def capped_starts_warning(starts: Starts, objective: Any, model: Any) -> OptionWarning | None:
+    """Chains whose start sits at a capped unit's ceiling (a ReLU6 at 6, say), and the layer to
+    read instead: there the density is flat, so the samples say only "anything that saturates",
+    and the temperature, set from the starts' gain, divides a gain the cap cut short."""
+    if not np.any(starts.saturated):
+        return None
+    chains = np.flatnonzero(starts.saturated)
+    capped = [(layer, cap) for layer in sorted(objective.layers) if (cap := _cap_of(model, layer))]
+    if not capped:
+        where = (
+            "the unit is saturated (a capped activation at its ceiling, or a constant "
+            "objective). Read a layer before its activation (list them with `samplevis layers`)"
+        )
+    else:
+        layer, (ceiling, before) = capped[0]
+        where = f"{layer!r} is a ReLU capped at {ceiling:g}, and the starts reached the cap. " + (
+            f"Read the same unit of {before!r}, the layer before the cap (in the objective, "
+            f"{objective.name.replace(repr(layer), repr(before))})"
+            if before is not None
+            else f"The cap is fused into {layer!r}: read a layer with no cap"
+        )
+    return OptionWarning(
+        "objective",
+        "chains {chains} start at objective {values} with no gradient: " + where + ". At the "
+        "cap the density is flat, so the samples only say which images saturate the unit, their "
+        "activation stays at or near the cap (R-hat and ESS can come out NaN), and T is set "
+        "from a gain the cap cut short.",
+        chains=chains.tolist(),
+        values=", ".join(f"{v:.6g}" for v in starts.activations[chains]),
     )

@@ -327,9 +327,12 @@ def render(
         dead = advice.dead_starts_warning(starts, objective)
         if dead is not None:
             warnings.warn(dead, stacklevel=2)
+        capped = advice.capped_starts_warning(starts, objective, model)
+        if capped is not None:
+            warnings.warn(capped, stacklevel=2)
         chain_param = facet.chain_state(
             image_param,
-            starts.state[0].numpy(),
+            [s.numpy() for s in starts.state],
             opts.cutoff,
             warp=opts.warp,
             warp_grid=opts.warp_grid,

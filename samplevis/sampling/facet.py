@@ -16,6 +16,7 @@ stretch while their detail stays the start's (docs/sampling_designs.md, the defo
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -181,17 +182,27 @@ class WarpedFacet(WrappedImage):
 
 def chain_state(
     image_param: ImageParam,
-    start: np.ndarray,
+    start: np.ndarray | Sequence[np.ndarray],
     cutoff: float | None,
     warp: bool = False,
     warp_grid: int = WARP_GRID,
 ) -> ImageParam:
-    """What the chains move, from the starts' state `start` [C, ...] of `image_param`: the
-    coefficients below `cutoff` of each start (its facet), with a warp of it if `warp`, or the
-    whole state (cutoff None)."""
+    """What the chains move, from the starts' state `start` of `image_param` (its parts, each
+    [C, ...]; one array for a one-part state such as `param.image`'s): the coefficients below
+    `cutoff` of each start (its facet), with a warp of it if `warp`, or the whole state, every
+    part of it (cutoff None)."""
+    parts = (start,) if isinstance(start, np.ndarray) else tuple(start)
+    parts = tuple(np.asarray(p, np.float32) for p in parts)
+    shapes = [tuple(s) for s in image_param.state_shapes]
+    if [p.shape for p in parts] != shapes:
+        raise ValueError(
+            f"the starts' state must have the parameterization's parts {shapes}; got "
+            f"{[p.shape for p in parts]}. Pass every part of the state (a CPPN has one per "
+            "weight and bias), each [C, ...]."
+        )
     if cutoff is None:
-        return Started(image_param, (np.asarray(start),))
-    facet = FacetImage(image_param, np.asarray(start), moving_mask(image_param, cutoff))
+        return Started(image_param, parts)
+    facet = FacetImage(image_param, parts[0], moving_mask(image_param, cutoff))
     if not warp:
         return facet
     return WarpedFacet(facet, np.zeros([facet.batch, warp_grid, warp_grid, 2], np.float32))

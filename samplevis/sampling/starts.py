@@ -33,12 +33,14 @@ class Starts:
       activations: float32 [C], the objective of each start under the energy's views (a*).
       dead: bool [C], starts with objective <= 0 and no gradient (see `dead`).
       interrupted: True when Ctrl-C stopped an optimization (the state is what it had reached).
+      saturated: bool [C], starts with objective > 0 and no gradient (see `saturated`).
     """
 
     state: tuple[tf.Tensor, ...]
     activations: np.ndarray
     dead: np.ndarray
     interrupted: bool
+    saturated: np.ndarray
 
 
 def _optimized(
@@ -51,10 +53,14 @@ def _optimized(
     log_dir: Path | None,
 ) -> tuple[tuple[tf.Tensor, ...], bool]:
     """(state parts [C, ...], interrupted) of `render_vis` from `seed`, logged to `log_dir`."""
+    import keras
+
     from samplevis import objectives
     from samplevis.models import ResizeWarning
     from samplevis.optimize import Rendering, render_vis
 
+    rate = image_param.start_learning_rate
+    optimizer = None if rate is None else keras.optimizers.Adam(learning_rate=rate)
     target = objective
     if opts.start_diversity:
         layer = sorted(objective.layers)[0]
@@ -65,6 +71,7 @@ def _optimized(
             model,
             target,
             param_f=image_param,
+            optimizer=optimizer,
             thresholds=(opts.optimize_steps,),
             seed=seed,
             progress=progress,
@@ -75,6 +82,19 @@ def _optimized(
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
+def flat(energy: Energy, state: tuple[tf.Tensor, ...]) -> np.ndarray:
+    """Chains whose objective has no gradient at `state` (parts [C, ...]), bool [C]."""
+    with tf.GradientTape() as tape:
+        tape.watch(state)
+        # chain c's value depends on its own state only, so one sum gives every chain's gradient
+        total = tf.reduce_sum(energy.activation(*state))
+    grads = [g for g in tape.gradient(total, state) if g is not None]
+    if not grads:
+        return np.ones(int(state[0].shape[0]), bool)  # the objective ignores the state
+    norm2 = sum(tf.reduce_sum(tf.square(tf.reshape(g, [g.shape[0], -1])), axis=1) for g in grads)
+    return norm2.numpy() == 0
+
+
 def dead(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
     """Chains whose start is dead, bool [C]: objective <= 0 and no gradient to climb (a ReLU unit
     off at every position and view). An objective below 0 that still has a gradient is alive,
@@ -82,15 +102,14 @@ def dead(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) 
     is_dead = activations <= 0
     if not is_dead.any():
         return is_dead
-    with tf.GradientTape() as tape:
-        tape.watch(state)
-        # chain c's value depends on its own state only, so one sum gives every chain's gradient
-        total = tf.reduce_sum(energy.activation(*state))
-    grads = [g for g in tape.gradient(total, state) if g is not None]
-    if not grads:
-        return is_dead  # the objective does not depend on the state at all
-    norm2 = sum(tf.reduce_sum(tf.square(tf.reshape(g, [g.shape[0], -1])), axis=1) for g in grads)
-    return is_dead & (norm2.numpy() == 0)
+    return is_dead & flat(energy, state)
+
+
+def saturated(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
+    """Chains whose start is saturated, bool [C]: objective > 0 and no gradient (a capped unit,
+    ReLU6 say, at its cap at every view). The density is flat there: every image that keeps
+    the unit at its cap is equally likely, and the objective cannot say which is better."""
+    return (activations > 0) & flat(energy, state)
 
 
 def find_starts(
@@ -112,12 +131,14 @@ def find_starts(
 
         given = param_lib.initialized(image_param, init).init(None)  # type: ignore[arg-type]  # an RGBImage: `render` made it from init
         state = tuple(tf.constant(s, tf.float32) for s in given)
-        return Starts(state, energy.activation(*state).numpy(), np.zeros(len(init), bool), False)
+        activations = energy.activation(*state).numpy()
+        no_dead = np.zeros(len(init), bool)
+        return Starts(state, activations, no_dead, False, saturated(energy, state, activations))
     if init == "prior":
         state = normal_state(image_param.state_shapes, seed, 1.0)
-        return Starts(
-            state, energy.activation(*state).numpy(), np.zeros(image_param.batch, bool), False
-        )
+        activations = energy.activation(*state).numpy()
+        no_dead = np.zeros(image_param.batch, bool)
+        return Starts(state, activations, no_dead, False, saturated(energy, state, activations))
     inside = (lambda name: None) if log_dir is None else (lambda name: log_dir / name)
     state, interrupted = _optimized(
         model, objective, image_param, opts, seed, progress, inside("starts")
@@ -146,4 +167,7 @@ def find_starts(
         activations = np.where(revive, fresh_activations, activations)
         if not interrupted:
             is_dead = dead(energy, state, activations)
-    return Starts(state, activations, is_dead, interrupted)
+    is_saturated = (
+        np.zeros(len(activations), bool) if interrupted else saturated(energy, state, activations)
+    )
+    return Starts(state, activations, is_dead, interrupted, is_saturated)
