@@ -146,6 +146,7 @@ def test_t_is_frozen_after_the_adaptation_steps_and_recorded_per_block():
     adaptation, run = adapt(0.8, 0.05, burnin=60, steps=45, results=20, block_steps=10)
     # blocks ending at 10 ... 40 adapt (45 rounds down to whole blocks); the last freezes T
     assert adaptation.frozen and adaptation.temperatures.shape == (4, C)
+    assert adaptation.adapted_steps == 40
     assert adaptation.shares.shape == (4, C)
     assert adaptation.temperatures[0] == pytest.approx(np.full(C, 0.05))
     np.testing.assert_allclose(adaptation.variable.numpy(), adaptation.temperature, rtol=1e-6)

@@ -486,9 +486,7 @@ def _result(
         ),
         prior_activation=float(temperature.floor) if temperature is not None else nan,
         burnin_activations=_frozen(burnin_trace["activation"]),
-        tuning_steps=min(len(burnin_trace["activation"]), adapting.num_steps)
-        if adapting is not None
-        else 0,
+        tuning_steps=adapting.adapted_steps if adapting is not None else 0,
         trace=types.MappingProxyType(
             {k: _frozen(v) for k, v in (run.trace if run is not None else empty).items()}
         ),

@@ -126,6 +126,7 @@ class TemperatureAdaptation:
         self._temperatures: list[np.ndarray] = []  # T during each adapted block
         self._shares: list[np.ndarray] = []  # share each adapted block kept
         self._steps_done = 0
+        self._adapted_steps = 0
 
     def energy(self, energy: Any) -> Any:
         """`energy` (a frozen dataclass with a `temperature`) reading this T, [C]."""
@@ -140,6 +141,11 @@ class TemperatureAdaptation:
     def frozen(self) -> bool:
         """True once T no longer changes."""
         return self._steps_done >= self.num_steps
+
+    @property
+    def adapted_steps(self) -> int:
+        """Steps of the blocks that adapted T (num_steps rounded down to whole blocks)."""
+        return self._adapted_steps
 
     @property
     def temperatures(self) -> np.ndarray:
@@ -162,6 +168,7 @@ class TemperatureAdaptation:
             return False
         share = (activation.mean(axis=0) - self.floor) / (self.init_activations - self.floor)
         gain = (len(self._iterates) + 1) ** -GAIN_DECAY
+        self._adapted_steps += activation.shape[0]
         self._temperatures.append(np.exp(self._log_t))
         self._shares.append(share)
         self._log_t = self._log_t + gain * log_step(share, self.target_ratio)
