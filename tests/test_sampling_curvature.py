@@ -27,6 +27,15 @@ def test_each_parts_curvature_is_its_precision_on_a_gaussian():
         np.testing.assert_allclose(c.numpy(), np.full(CHAINS, 1 / sd**2), rtol=1e-3)
 
 
+def test_a_part_the_target_ignores_reports_the_floor():
+    def first_only(x, y):
+        return -0.5 * tf.reduce_sum(tf.square(x / SDS[0]), 1) + 0.0 * tf.reduce_sum(y)
+
+    found = curvature.part_curvatures(first_only, state(), tf.constant([0, 1]), floor=0.5)
+    np.testing.assert_allclose(found[0].numpy(), 1 / SDS[0] ** 2, rtol=1e-3)
+    np.testing.assert_allclose(found[1].numpy(), 0.5)
+
+
 def test_a_softer_part_takes_proportionally_longer_steps():
     found = curvature.part_curvatures(two_gaussians, state(), tf.constant([0, 1]))
     steps = curvature.part_step_sizes(tf.fill([CHAINS], 0.1), found, state())

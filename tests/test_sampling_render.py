@@ -55,6 +55,8 @@ QUICK = dict(
     optimize_steps=8,
     num_leapfrog_steps=4,
     temperature_steps=0,
+    warp=False,  # the facet's coefficients alone, which these tests count; the warp's own tests
+    # are in test_sampling_warp
 )
 
 

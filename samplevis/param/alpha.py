@@ -12,7 +12,7 @@ from samplevis.param.base import ImageParam, State, TensorParam
 _ALPHA_STREAM = 4
 
 
-def alpha_seed(seed: object):
+def alpha_seed(seed: object) -> TensorLike:
     """The stateless seed [2] an RGBA image's alpha state is drawn from, given the image's seed."""
     from samplevis.seeds import as_seed, fold_in
 

@@ -286,7 +286,9 @@ def render(
         steps = kernels.per_chain_step_size(opts.step_size, state)
         if isinstance(target.image_param, WarpedFacet):
             # the warp is stiffer than the coefficients: each part's step by its curvature
-            curvatures = curvature.part_curvatures(target, state, fold_in(base, 7))
+            curvatures = curvature.part_curvatures(
+                target, state, fold_in(base, 7), floor=target.prior_weight
+            )
             steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state)
         return kernels.make_kernel(
             target,

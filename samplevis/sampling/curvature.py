@@ -25,32 +25,41 @@ def part_curvatures(
     target_log_prob_fn: Callable[..., tf.Tensor],
     state: Sequence[tf.Tensor],
     seed: tf.Tensor,
+    floor: float = 0.0,
     probe: float = PROBE,
+    num_probes: int = 2,
 ) -> list[tf.Tensor]:
-    """Each part's mean curvature of -log pi along a random direction, per chain.
+    """How stiff each part of the state is, per chain: the mean over `num_probes` random
+    directions v of that part of |v'Hv| / v'v, H the Hessian of -log pi, floored at `floor`.
 
     Args:
       target_log_prob_fn: state parts (each [C, ...]) -> log pi [C].
       state: the parts, each [C, ...].
       seed: stateless seed int32 [2].
+      floor: the least curvature to report: the prior's precision, which every direction has
+        (away from a mode a ReLU network's curvature can come out near 0 or below).
       probe: the finite difference's length, in state units per coordinate.
+      num_probes: random directions averaged per part.
 
     Returns:
-      per part, float [C]: v'Hv / v'v of the Hessian H of -log pi along a Gaussian v of that
-      part (the mean of H's eigenvalues there), floored at a millionth of the largest part's.
+      per part, float [C]; for a Gaussian part, its precision.
     """
     state = [tf.convert_to_tensor(s) for s in state]
     _, grads = tfp.math.value_and_gradient(target_log_prob_fn, state)
     curvatures = []
     for i, part in enumerate(state):
-        v = tf.random.stateless_normal(tf.shape(part), fold_in(seed, i), dtype=part.dtype)
-        moved = [s + probe * v if j == i else s for j, s in enumerate(state)]
-        _, moved_grads = tfp.math.value_and_gradient(target_log_prob_fn, moved)
         axes = list(range(1, part.shape.rank))
-        slope = -tf.reduce_sum(v * (moved_grads[i] - grads[i]), axis=axes)
-        curvatures.append(slope / (probe * tf.reduce_sum(v * v, axis=axes)))
-    largest = tf.reduce_max(tf.stack(curvatures), axis=0)
-    return [tf.maximum(c, 1e-6 * largest) for c in curvatures]
+        found = []
+        for k in range(num_probes):
+            v = tf.random.stateless_normal(
+                tf.shape(part), fold_in(seed, i * num_probes + k), dtype=part.dtype
+            )
+            moved = [s + probe * v if j == i else s for j, s in enumerate(state)]
+            _, moved_grads = tfp.math.value_and_gradient(target_log_prob_fn, moved)
+            slope = tf.reduce_sum(v * (moved_grads[i] - grads[i]), axis=axes)
+            found.append(tf.abs(slope) / (probe * tf.reduce_sum(v * v, axis=axes)))
+        curvatures.append(tf.maximum(tf.reduce_mean(tf.stack(found), axis=0), floor))
+    return curvatures
 
 
 def part_step_sizes(
