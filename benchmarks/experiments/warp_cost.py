@@ -7,8 +7,8 @@ that also moves the warp every K-th step (`sampling.gibbs.AlternatingKernel`). I
 block's first call (tracing included) and its steady seconds, timed in alternating repeats, as
 a ratio to warp_every=0; then the bilinear warp's own forward and backward pass.
 
-    python benchmarks/warp_cost.py                 # K = 4 and 8, ~3 min
-    python benchmarks/warp_cost.py --every 2 4 8
+    PYTHONPATH=benchmarks python benchmarks/experiments/warp_cost.py                 # K = 4 and 8, ~3 min
+    PYTHONPATH=benchmarks python benchmarks/experiments/warp_cost.py --every 2 4 8
 """
 
 from __future__ import annotations
