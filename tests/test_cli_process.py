@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TESTS = Path(__file__).parent
 GABOR = "conftest:gabor_keras_model"  # found in the folder the command runs in
 GABOR_TABLE = """\
@@ -46,6 +48,7 @@ def fresh_shell_env() -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_commands_start_without_tensorflows_log_and_verbose_shows_it():
     quiet = subprocess.run(
         command("layers", "--model", GABOR),
@@ -69,6 +72,7 @@ def test_commands_start_without_tensorflows_log_and_verbose_shows_it():
     assert verbose.returncode == 0 and verbose.stdout == GABOR_TABLE
 
 
+@pytest.mark.slow
 def test_output_piped_into_a_reader_that_stops_early_ends_quietly_with_status_0(tmp_path):
     (tmp_path / "wide.py").write_text(WIDE_PY)
     # as `samplevis layers --model wide.py:build | head -1` does

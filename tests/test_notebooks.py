@@ -13,6 +13,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import nbclient
 import nbformat
+import pytest
 
 from samplevis.sampling.diagnostics import rhat_limit
 
@@ -133,6 +134,7 @@ def test_small_settings_set_every_parameter():
         assert assigned(small) == assigned(cell.source), name
 
 
+@pytest.mark.slow
 def test_quickstart_optimizes_and_samples(tmp_path):
     notebook = run("quickstart.ipynb", tmp_path, SMALL["quickstart.ipynb"])
     text = "".join(o.get("text", "") for o in outputs(notebook, "stream"))
@@ -148,6 +150,7 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     assert iio.imread(tmp_path / "optimized.png").shape[2] in (3, 4)
 
 
+@pytest.mark.slow
 def test_lucid_tutorial_renders_each_topic(tmp_path):
     notebook = run("lucid_tutorial.ipynb", tmp_path, SMALL["lucid_tutorial.ipynb"])
     text = printed(notebook)
@@ -190,6 +193,7 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
     assert len(own) == 3 and min(own) > 0
 
 
+@pytest.mark.slow
 def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     notebook = run("sampling.ipynb", tmp_path, SMALL["sampling.ipynb"])
     text = printed(notebook)

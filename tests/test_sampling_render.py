@@ -134,6 +134,7 @@ def test_temperature_follows_the_equipartition_rule_over_the_moving_coefficients
     assert result.temperatures.shape == (0,)
 
 
+@pytest.mark.slow
 def test_checked_temperature_starts_from_the_rule_and_its_steps_count_as_burn_in(model, result):
     opts = dict(QUICK, temperature_steps=60)
     tuned = samplevis.render(
@@ -163,6 +164,7 @@ def test_matched_prior_weight_is_the_state_size_over_the_mean_squared_norm():
     assert energy.matched_prior_weight((tf.zeros([2, 4]),)) == 1.0
 
 
+@pytest.mark.slow
 def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_prior(model):
     pattern = np.random.default_rng(1).uniform(-1, 1, (CHAINS, SIZE, SIZE, 3)).astype("float32")
 
@@ -414,6 +416,7 @@ def test_ctrl_c_during_burn_in_keeps_its_acceptance_and_no_samples(model):
     )
 
 
+@pytest.mark.slow
 def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_sampling(model, tmp_path):
     opts = dict(QUICK, temperature_steps=6, num_steps_between_results=1)
     result = samplevis.render(

@@ -119,7 +119,7 @@ def mean_colour() -> keras.Model:
     return model
 
 
-@pytest.mark.parametrize("warp_every", [0, 2])
+@pytest.mark.parametrize("warp_every", [0, pytest.param(2, marks=pytest.mark.slow)])
 def test_render_warps_each_facet_only_when_asked(warp_every):
     rng = np.random.default_rng(0)
     size, chains = 16, 2  # below 1/16 cycle per pixel only the mean colour moves
