@@ -160,6 +160,7 @@ def test_sample_of_a_dead_unit_says_which_chains_and_names_the_flags_to_try(tmp_
     ) in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_images_a_fixed_input_resizes_are_warned_about_with_the_size_to_use(tmp_path, capsys):
     code = cli.main(
         [

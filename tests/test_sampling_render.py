@@ -681,6 +681,7 @@ def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause():
     assert result.init_activations[0] == 0 and result.init_activations[1] > 0
 
 
+@pytest.mark.slow
 def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
     # A fixed step of 100 prior widths rejects every trajectory; without burn-in nothing adapts it.
     stuck = QUICK | dict(num_burnin_steps=0, adapt_step_size=False, step_size=100.0)
