@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from samplevis.atlas import LayerRenderers, Settings
 from samplevis.atlas.cluster import AtlasWorker
@@ -54,6 +56,7 @@ TARGET = 4.0  # a batched design should render a channel this many times faster 
 LAST_LAYER = "top_activation"
 PARALLEL = 2  # Ray actors (of 1 CPU each) in design B, threads in design C
 
+Key = TypeVar("Key")
 Round = Callable[[int], object]  # renders every channel in flight for that many steps
 
 
@@ -162,15 +165,15 @@ def channel_seconds(first: float, longer: float, steps: int, in_flight: int) -> 
     return (first + (ATLAS_STEPS - REDIRECT_STEPS) * plain) / in_flight
 
 
-def timed(designs: dict[tuple[str, int], Round], steps: int, repeats: int) -> dict:
+def timed(designs: Mapping[Key, Round], steps: int, repeats: int) -> dict[Key, tuple[float, float]]:
     """{(design, channels in flight): (s for REDIRECT_STEPS, s for REDIRECT_STEPS + `steps`)},
     medians of alternating repeats, every round compiled by a warm-up call first."""
     longer = REDIRECT_STEPS + steps
-    contenders = {}
+    contenders: dict[tuple[Key, int], Callable[[], object]] = {}
     for key, round_ in designs.items():
         round_(REDIRECT_STEPS + 1)  # compile both phases (with and without redirection)
         for count in (REDIRECT_STEPS, longer):
-            contenders[key, count] = lambda round_=round_, count=count: round_(count)
+            contenders[key, count] = functools.partial(round_, count)
     medians = interleaved_medians(contenders, repeats)
     return {key: (medians[key, REDIRECT_STEPS], medians[key, longer]) for key in designs}
 
@@ -313,7 +316,7 @@ def main() -> int:
     ]
     print(
         f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (resized to the "
-        f"network's {model.input_size[0]} px), median of {args.repeats} alternating repeats "
+        f"network's {model.input_size[0] if model.input_size else args.size} px), median of {args.repeats} alternating repeats "
         f"of all designs (Ray and threads included):"
     )
     print(
@@ -339,7 +342,7 @@ def main() -> int:
         )
 
     a_rates = {n: r for (name, n), r in rate.items() if name.startswith("A ")}
-    best_batch = max(a_rates, key=a_rates.get)
+    best_batch = max(a_rates, key=lambda n: a_rates[n])
     last = timed({LAST_LAYER: batch_axis(in_process, LAST_LAYER, best_batch)}, args.steps, 1)
     last_seconds = channel_seconds(*last[LAST_LAYER], args.steps, best_batch)
     per_image_step = {

@@ -13,9 +13,12 @@ import platform
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
+
+Key = TypeVar("Key", bound=Hashable)  # what names a contender: a string, a tuple
 
 
 def command_line() -> str:
@@ -52,14 +55,14 @@ def seconds(fn: Callable[[], object]) -> float:
 
 
 def interleaved_medians(
-    contenders: Mapping[str, Callable[[], object]], repeats: int
-) -> dict[str, float]:
+    contenders: Mapping[Key, Callable[[], object]], repeats: int
+) -> dict[Key, float]:
     """Median wall-clock seconds of each contender, timed in turn `repeats` times.
 
     Alternating (a b a b …) rather than (a a … b b …) spreads load from other processes over
     all contenders, so their ratio stays meaningful on a busy machine.
     """
-    times: dict[str, list[float]] = {name: [] for name in contenders}
+    times: dict[Key, list[float]] = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, fn in contenders.items():
             times[name].append(seconds(fn))

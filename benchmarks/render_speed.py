@@ -24,7 +24,7 @@ network's convolutions beside the matmul peak. `--breakdown` also times render_v
 transforms and with a plain pixel image, to show where the time beyond the floor goes.
 
     python benchmarks/render_speed.py            # full run, about 8 minutes on 2 cores
-    python benchmarks/render_speed.py --quick    # smoke run, about 2 minutes
+    python benchmarks/render_speed.py --quick    # smoke run: few steps, MobileNetV2 only
     python benchmarks/render_speed.py --breakdown
     python benchmarks/render_speed.py --latency  # time to compile, built-in model at 128 px
     python benchmarks/render_speed.py --redirect # what ReLU redirection costs a step
@@ -86,8 +86,6 @@ def quick_cases() -> list[Case]:
     return [
         Case("MobileNetV2", "block_13_expand_relu", 1, 16),
         Case("MobileNetV2", "block_13_expand_relu", 8, 4),
-        Case("VGG16", "block4_conv3", 1, 2),
-        Case("VGG16", "block4_conv3", 8, 1),
     ]
 
 

@@ -1,7 +1,7 @@
 """Cost of one HMC leapfrog step against one render_vis step, on the built-in EfficientNet-Lite0.
 
     python benchmarks/sampling_speed.py            # about 2 minutes on 2 cores
-    python benchmarks/sampling_speed.py --quick
+    python benchmarks/sampling_speed.py --quick    # a smoke run: fewer steps, K = 1 only
 
 A leapfrog step evaluates the target's gradient once: the objective of every chain's image under K
 fixed transforms, so the network sees C·K images. A render_vis step sees its batch once. The table
@@ -82,7 +82,7 @@ def leapfrog_step_seconds(model, chains: int, transforms: int, leapfrog: int, ex
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: fewer steps, K = 1 only")
     args = parser.parse_args()
     steps, extra = (16, 4) if args.quick else (48, 12)
     chains, leapfrog = 4, 8
@@ -93,7 +93,7 @@ def main() -> None:
         f"EfficientNet-Lite0, {SIZE} px images (resized to 224 for the network), objective "
         f"{OBJECTIVE.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step"
     )
-    ks = (1, 2, 3)
+    ks = (1,) if args.quick else (1, 2, 3)
     render = {b: render_step_seconds(model, b, steps) for b in sorted({chains * k for k in ks})}
     rows = []
     for k in ks:

@@ -849,4 +849,4 @@ _STANDARD_TRANSFORMS = (
 
 # A list, as Lucid's, so that `standard_transforms + [crop_or_pad_to(h, w)]` works. The
 # library's defaults read the tuple above: editing this list changes no default.
-standard_transforms = list(_STANDARD_TRANSFORMS)
+standard_transforms: list[Callable] = list(_STANDARD_TRANSFORMS)

@@ -39,6 +39,7 @@ def reference(tmp_path_factory):
     return result, SETTINGS
 
 
+@pytest.mark.slow
 def test_every_channel_of_the_layer_is_in_atlas_json_and_on_disk(reference):
     result, _ = reference
     written = json.loads((result.out / "atlas.json").read_text())
@@ -55,6 +56,7 @@ def test_every_channel_of_the_layer_is_in_atlas_json_and_on_disk(reference):
     assert (result.out / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_the_next_batch_and_the_partial_last_one_reuse_the_layers_compiled_program():
     settings = atlas_module.Settings(steps=8, size=40, batch=4, seed=0)
     renderers = atlas_module.LayerRenderers(samplevis.models.as_model(gabor_net()), settings)
@@ -65,6 +67,7 @@ def test_the_next_batch_and_the_partial_last_one_reuse_the_layers_compiled_progr
     assert all(r.objective > 0 for r in first + last)  # each image excites its own channel
 
 
+@pytest.mark.slow
 def test_a_rerun_renders_nothing_and_rewrites_no_image(reference, monkeypatch):
     result, _ = reference
     before = {p: p.stat().st_mtime_ns for p in (result.out / LAYER).iterdir()}
@@ -76,6 +79,7 @@ def test_a_rerun_renders_nothing_and_rewrites_no_image(reference, monkeypatch):
     assert {p: p.stat().st_mtime_ns for p in (result.out / LAYER).iterdir()} == before
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_leaves_a_valid_atlas_and_resumes_to_the_same_images(
     reference, tmp_path, monkeypatch
 ):
@@ -96,6 +100,7 @@ def test_an_interrupted_run_leaves_a_valid_atlas_and_resumes_to_the_same_images(
         np.testing.assert_array_equal(pixels(tmp_path, channel), pixels(reference[0].out, channel))
 
 
+@pytest.mark.slow
 def test_a_channels_image_does_not_depend_on_the_batch_it_lands_in(reference, tmp_path):
     # batch {1, 2, 3, 4} here; {0, 1, 2, 3} and {4, 5} in the reference: other batch-mates,
     # other places in the batch
@@ -105,6 +110,7 @@ def test_a_channels_image_does_not_depend_on_the_batch_it_lands_in(reference, tm
         assert difference.max() <= 1, channel  # float32 rounding may move a pixel by one level
 
 
+@pytest.mark.slow
 def test_samples_add_a_gif_and_a_strip_per_channel(tmp_path):
     hmc_opts = dict(
         kernel="mala",
@@ -180,6 +186,7 @@ def test_all_means_every_activation_layer(tiny_model):
     assert atlas_module.activation_layers(tiny_model) == ["conv2_relu"]  # conv1's ReLU is fused
 
 
+@pytest.mark.slow
 def test_the_command_writes_an_atlas_and_names_the_fix_for_a_bad_range(tmp_path, capsys):
     model = f"{gabor_net.__module__}:gabor_net"
     common = [
@@ -232,6 +239,7 @@ def ray_cluster():
     ray.shutdown()
 
 
+@pytest.mark.slow
 def test_two_ray_workers_one_killed_mid_run_lose_no_channel_and_give_the_in_process_images(
     ray_cluster, reference, tmp_path
 ):
@@ -254,6 +262,7 @@ def test_two_ray_workers_one_killed_mid_run_lose_no_channel_and_give_the_in_proc
 
 
 # ----- the page in a browser -------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_page_loads_every_thumbnail_and_a_click_shows_the_channel_large(reference, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     if not os.path.exists(CHROMIUM):
@@ -289,6 +298,7 @@ def test_the_page_loads_every_thumbnail_and_a_click_shows_the_channel_large(refe
             browser.close()
 
 
+@pytest.mark.slow
 def test_an_atlas_in_this_process_imports_neither_ray_nor_the_cluster_module(tmp_path):
     tests = Path(__file__).resolve().parent
     script = (

@@ -161,6 +161,7 @@ def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_pat
     assert "exactly 0" not in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sample_of_a_dead_unit_says_which_chains_and_names_the_flags_to_try(tmp_path, capsys):
     code = cli.main(
         [
@@ -194,6 +195,7 @@ def test_sample_of_a_dead_unit_says_which_chains_and_names_the_flags_to_try(tmp_
     ) in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_images_a_fixed_input_resizes_are_warned_about_with_the_size_to_use(tmp_path, capsys):
     code = cli.main(
         [
@@ -306,6 +308,7 @@ def test_sample_whose_starts_turn_nan_names_the_step_and_the_flag(tmp_path, caps
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_matplotlib(
     tmp_path, capsys, monkeypatch
 ):
@@ -357,6 +360,7 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
 
 
+@pytest.mark.slow
 def test_render_and_sample_write_a_tensorboard_log_to_log_dir(tmp_path):
     assert (
         cli.main(
@@ -519,6 +523,7 @@ def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
     assert "one per chain (--num-chains 4); got 2 files" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
     code = cli.main(
         [

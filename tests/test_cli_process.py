@@ -120,6 +120,7 @@ def stopped_sample(tmp_path_factory):
 
 
 @POSIX
+@pytest.mark.slow
 def test_sigterm_mid_sampling_writes_the_samples_so_far_whole_and_exits_143(stopped_sample):
     out, status, stderr = stopped_sample
     assert status == 143, stderr
@@ -145,6 +146,7 @@ def test_sigterm_mid_sampling_writes_the_samples_so_far_whole_and_exits_143(stop
 
 @POSIX
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="the platform has no SIGHUP")
+@pytest.mark.slow
 def test_sighup_mid_render_writes_the_images_so_far_and_exits_129(tmp_path):
     status, stderr = stopped(
         ["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "32"]
@@ -163,6 +165,7 @@ def test_sighup_mid_render_writes_the_images_so_far_and_exits_129(tmp_path):
         assert image.size == (32, 32)
 
 
+@pytest.mark.slow
 def test_every_command_is_quiet_unless_verbose(stopped_sample, tmp_path):
     out, _, sample_stderr = stopped_sample
     gallery_folder = tmp_path / "gallery"
@@ -194,6 +197,7 @@ def test_every_command_is_quiet_unless_verbose(stopped_sample, tmp_path):
     assert verbose.returncode == 0 and TENSORFLOW_LOG.search(verbose.stderr), verbose.stderr
 
 
+@pytest.mark.slow
 def test_output_piped_into_a_reader_that_stops_early_ends_quietly_with_status_0(tmp_path):
     (tmp_path / "wide.py").write_text(WIDE_PY)
     # as `samplevis layers --model wide.py:build | head -1` does

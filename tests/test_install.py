@@ -7,6 +7,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 # imported only where asked for: `cluster=` / `--ray`, to_arviz, the plots, a GPU's free memory
 LIBRARY_EXTRAS = ("ray", "arviz", "plot", "gpu")
@@ -63,6 +65,7 @@ def test_every_module_the_library_imports_comes_from_install_requires_or_a_featu
         )
 
 
+@pytest.mark.slow
 def test_a_built_wheel_installed_without_e_runs_from_outside_the_checkout(tmp_path):
     """The wheel holds the package and its data: installed into a folder of its own (its
     dependencies are this environment's) and run from elsewhere, it lists layers, names a class

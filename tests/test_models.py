@@ -230,6 +230,7 @@ def test_a_greyscale_network_sees_the_mean_of_the_colour_channels():
     np.testing.assert_allclose(a, b, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_images_a_fixed_input_would_stretch_or_shrink_are_warned_about():
     import samplevis
     from samplevis import objectives, param

@@ -13,6 +13,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import nbclient
 import nbformat
+import pytest
 
 from samplevis.sampling.diagnostics import rhat_limit
 
@@ -146,6 +147,7 @@ def test_small_settings_set_every_parameter():
         assert assigned(small) == assigned(cell.source), name
 
 
+@pytest.mark.slow
 def test_quickstart_optimizes_and_samples(tmp_path):
     notebook = run("quickstart.ipynb", tmp_path, SMALL["quickstart.ipynb"])
     text = "".join(o.get("text", "") for o in outputs(notebook, "stream"))
@@ -161,6 +163,7 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     assert iio.imread(tmp_path / "optimized.png").shape[2] in (3, 4)
 
 
+@pytest.mark.slow
 def test_lucid_tutorial_renders_each_topic(tmp_path):
     notebook = run("lucid_tutorial.ipynb", tmp_path, SMALL["lucid_tutorial.ipynb"])
     text = printed(notebook)
@@ -203,6 +206,7 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
     assert len(own) == 3 and min(own) > 0
 
 
+@pytest.mark.slow
 def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_path):
     notebook = run("maco.ipynb", tmp_path, SMALL["maco.ipynb"])
     text = printed(notebook)
@@ -216,6 +220,7 @@ def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_pat
     assert rgba.shape == (64, 64, 4) and rgba[..., 3].max() == 255
 
 
+@pytest.mark.slow
 def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     notebook = run("sampling.ipynb", tmp_path, SMALL["sampling.ipynb"])
     text = printed(notebook)
@@ -297,6 +302,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert "activation" in summary and "target_log_prob" in summary and "r_hat" in summary
 
 
+@pytest.mark.slow
 def test_transparency_notebook_renders_rgba_and_keeps_the_alpha(tmp_path):
     notebook = run("transparency.ipynb", tmp_path, SMALL["transparency.ipynb"])
     text = printed(notebook)

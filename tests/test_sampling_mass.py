@@ -47,7 +47,10 @@ def precision_mass():
     return mass.momentum_distribution([tf.constant(np.broadcast_to(PRECISION, [C, D]))])
 
 
-@pytest.mark.parametrize("kind", kernels.KINDS)
+# NUTS builds the longest trajectories: the slowest of the three
+@pytest.mark.parametrize(
+    "kind", [pytest.param(k, marks=pytest.mark.slow) if k == "nuts" else k for k in kernels.KINDS]
+)
 def test_mass_equal_to_the_precision_recovers_a_stiff_gaussian(kind, precision_mass):
     run = sample_stiff(kind, precision_mass)
     assert_gaussian(run.samples[0], MEAN, 1.0 / PRECISION)

@@ -137,6 +137,7 @@ def test_temperature_follows_the_equipartition_rule_over_the_moving_coefficients
     assert result.temperatures.shape == (0, CHAINS)
 
 
+@pytest.mark.slow
 def test_adapted_temperature_starts_from_the_rule_per_chain_within_burn_in(model, result):
     opts = dict(QUICK, num_burnin_steps=16, temperature_steps=12)
     tuned = samplevis.render(
@@ -171,6 +172,7 @@ def test_matched_prior_weight_is_the_state_size_over_the_mean_squared_norm():
     assert energy.matched_prior_weight((tf.zeros([2, 4]),)) == 1.0
 
 
+@pytest.mark.slow
 def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_prior(model):
     pattern = np.random.default_rng(1).uniform(-1, 1, (CHAINS, SIZE, SIZE, 3)).astype("float32")
 
@@ -426,6 +428,7 @@ def test_ctrl_c_during_burn_in_keeps_its_acceptance_and_no_samples(model):
     )
 
 
+@pytest.mark.slow
 def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_sampling(model, tmp_path):
     opts = dict(QUICK, temperature_steps=6, num_steps_between_results=1)
     result = samplevis.render(
@@ -690,6 +693,7 @@ def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause():
     assert result.init_activations[0] == 0 and result.init_activations[1] > 0
 
 
+@pytest.mark.slow
 def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
     # A fixed step of 100 prior widths rejects every trajectory; without burn-in nothing adapts it.
     stuck = QUICK | dict(num_burnin_steps=0, adapt_step_size=False, step_size=100.0)

@@ -65,7 +65,7 @@ def mean_colour() -> keras.Model:
     return model
 
 
-@pytest.mark.parametrize("warp", [False, True])
+@pytest.mark.parametrize("warp", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_render_warps_each_facet_unless_told_not_to(warp):
     rng = np.random.default_rng(0)
     size, chains = 16, 2  # below 1/16 cycle per pixel only the mean colour moves

@@ -4,6 +4,7 @@ A class visualization the model recognizes; samples that repeat exactly for a se
 """
 
 import numpy as np
+import pytest
 
 import samplevis
 from samplevis import objectives, param, zoo
@@ -13,6 +14,7 @@ from conftest import photo
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "camera")
 
 
+@pytest.mark.slow
 def test_rendering_espresso_beats_every_photo_and_is_classified_espresso(effnet):
     espresso = zoo.label_index("espresso")
     images = samplevis.render_vis(
@@ -46,6 +48,7 @@ def test_optimized_channel_is_far_above_a_random_start(effnet):
     assert result.values[0] > 3 * max(start_value, 0.05), (result.values, start_value)
 
 
+@pytest.mark.slow
 def test_sampling_with_three_fixed_views_repeats_exactly_for_one_seed(effnet):
     # Sums of three or more gradients used to round differently from run to run here;
     # two views never showed it. Short as it is, this run still shows it: on the code before

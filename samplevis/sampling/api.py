@@ -36,6 +36,7 @@ from samplevis.sampling import chain as chain_lib
 from samplevis.sampling import log_mass as log_mass_lib
 from samplevis.sampling import mass as mass_lib
 from samplevis.sampling import temperature as temperature_lib
+from samplevis.sampling.chain import frozen as _frozen
 from samplevis.sampling.diagnostics import diagnose
 from samplevis.sampling.energy import Energy, make_energy
 from samplevis.sampling.facet import FacetImage, WarpedFacet, moving_mask
@@ -141,12 +142,6 @@ def _log(result: SampleResult, folder: Path) -> None:
             "samplevis.sampling.summaries.save_tensorboard(result, DIR).",
             stacklevel=4,
         )
-
-
-def _frozen(array: Any) -> np.ndarray:
-    array = np.array(array, copy=True)
-    array.setflags(write=False)
-    return array
 
 
 def _log_masses(energy: Energy, prior_weight: float, seed: tf.Tensor) -> np.ndarray:

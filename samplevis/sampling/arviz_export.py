@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from samplevis.sampling.kernels import accept_prob
+
 if TYPE_CHECKING:
     import arviz
 
@@ -37,13 +39,6 @@ def _arviz():
 def _by_chain(draws: np.ndarray) -> np.ndarray:
     """[N, C] as samplevis keeps draws -> [C, N] as ArviZ takes them (chain, draw)."""
     return np.swapaxes(np.asarray(draws), 0, 1)
-
-
-def accept_prob(log_accept_ratio: np.ndarray) -> np.ndarray:
-    """min(1, exp(log accept ratio)), 0 where it is NaN: Stan's accept_stat__."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        prob = np.exp(np.minimum(log_accept_ratio, 0.0))
-    return np.where(np.isnan(prob), 0.0, prob)
 
 
 def to_arviz(result: SampleResult) -> arviz.InferenceData:
@@ -79,7 +74,7 @@ def to_arviz(result: SampleResult) -> arviz.InferenceData:
             "target_log_prob": _by_chain(trace["target_log_prob"]),
         },
         sample_stats={
-            "acceptance_rate": _by_chain(accept_prob(trace["log_accept_ratio"])),
+            "acceptance_rate": _by_chain(accept_prob(trace["log_accept_ratio"]).numpy()),
             "step_size": _by_chain(trace["step_size"]),
             "diverging": _by_chain(trace["divergent"]).astype(bool),
             "energy": _by_chain(trace["energy"]),

@@ -27,7 +27,12 @@ from tqdm.auto import tqdm
 
 from samplevis import signals
 from samplevis.checks import is_int
-from samplevis.sampling.kernels import num_adaptation_steps_of, refreshed_results, step_stats
+from samplevis.sampling.kernels import (
+    accept_prob,
+    num_adaptation_steps_of,
+    refreshed_results,
+    step_stats,
+)
 from samplevis.seeds import SeedLike, as_seed, fold_in
 from samplevis.tracing import expected_retracing
 
@@ -108,14 +113,16 @@ class Block(NamedTuple):
         return self.num_results * (self.skip + 1)
 
 
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array = np.asarray(array)
-    array.setflags(write=False)
-    return array
+def frozen(array: Any) -> np.ndarray:
+    """`array` as a read-only NumPy array. A view: nothing is copied, and the array it views
+    keeps its own flags."""
+    view = np.asarray(array).view()
+    view.setflags(write=False)
+    return view
 
 
 def _mapping(d: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
-    return types.MappingProxyType({k: _frozen(v) for k, v in d.items()})
+    return types.MappingProxyType({k: frozen(v) for k, v in d.items()})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,7 +207,7 @@ class _Tally(tfp.mcmc.TransitionKernel):
             steps=prev.steps + 1,
             accepted=prev.accepted + tf.cast(stats.is_accepted, tf.int32),
             divergent=prev.divergent + tf.cast(stats.divergent, tf.int32),
-            accept_prob=prev.accept_prob + _accept_prob(stats.log_accept_ratio),
+            accept_prob=prev.accept_prob + accept_prob(stats.log_accept_ratio),
         )
 
     def bootstrap_results(self, init_state):
@@ -208,12 +215,6 @@ class _Tally(tfp.mcmc.TransitionKernel):
         target_log_prob = step_stats(inner).target_log_prob
         zeros = tf.zeros_like(target_log_prob, dtype=tf.int32)
         return _TallyResults(inner, zeros, zeros, zeros, tf.zeros_like(target_log_prob))
-
-
-def _accept_prob(log_accept_ratio: tf.Tensor) -> tf.Tensor:
-    """Metropolis acceptance probability in [0, 1]; 0 where the ratio is NaN."""
-    prob = tf.exp(tf.minimum(log_accept_ratio, 0.0))
-    return tf.where(tf.math.is_nan(prob), tf.zeros_like(prob), prob)
 
 
 def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compile: bool):
@@ -378,8 +379,8 @@ def _drive(
     )
     return ChainRun(
         plan=plan,
-        seed=_frozen(seed.numpy()),
-        samples=tuple(_frozen(s) for s in samples),
+        seed=frozen(seed.numpy()),
+        samples=tuple(frozen(s) for s in samples),
         trace=_mapping(_concat(recorder.trace, empty_trace)),
         burnin_trace=_mapping(_concat(recorder.burnin_trace, empty_trace)),
         counts=_mapping(_sum(recorder.counts, num_chains)),
@@ -427,7 +428,7 @@ def run_chains(
         and for testing interruption).
       jit_compile: compile blocks with XLA. On a 2-core CPU XLA ran the built-in model's
         gradient 8-10x slower, and it cannot compile the standard transforms
-        (benchmarks/xla_cpu.py).
+        (benchmarks/experiments/xla_cpu.py).
       retarget: called after each block with its index and trace; it may change
         the target density (through a variable the target reads) and then
         returns True, so the kernel results are recomputed at the current

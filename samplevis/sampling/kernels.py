@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -38,6 +39,13 @@ class StepStats(NamedTuple):
     step_size: tf.Tensor  # float; leapfrog step size used
     divergent: tf.Tensor  # bool
     energy: tf.Tensor  # float; Hamiltonian -log pi(z) + K(p) where the step ended
+
+
+def accept_prob(log_accept_ratio: tf.Tensor | np.ndarray) -> tf.Tensor:
+    """min(1, exp(log accept ratio)), the Metropolis acceptance probability in [0, 1], 0 where
+    the ratio is NaN (Stan's accept_stat__); float, `log_accept_ratio`'s shape."""
+    prob = tf.exp(tf.minimum(log_accept_ratio, 0.0))
+    return tf.where(tf.math.is_nan(prob), tf.zeros_like(prob), prob)
 
 
 def per_chain_step_size(

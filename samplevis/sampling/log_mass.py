@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from samplevis.sampling.mass import group_mean
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 LogProb = Callable[..., tf.Tensor]  # state parts, each [C, ...] -> log pi [C]
@@ -32,13 +33,6 @@ def _gradient(log_prob: LogProb, state: Sequence[tf.Tensor]) -> tuple[tf.Tensor,
         tape.watch(state)
         value = log_prob(*state)
     return value, tape.gradient(value, list(state))
-
-
-def _group_mean(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """values [C, n] averaged within each group of `groups` [n], broadcast back to [C, n]."""
-    counts = np.bincount(groups)
-    sums = np.stack([np.bincount(groups, weights=v) for v in values])
-    return (sums / np.maximum(counts, 1))[:, groups]
 
 
 def laplace_log_mass(
@@ -63,7 +57,7 @@ def laplace_log_mass(
     total = value.numpy().astype(np.float64)
     for c, g, ids in zip(curvature, grad, groups):
         num_chains = c.shape[0]
-        diag = _group_mean(c.reshape(num_chains, -1), np.asarray(ids).reshape(-1))
+        diag = group_mean(c.reshape(num_chains, -1), np.asarray(ids).reshape(-1)).numpy()
         diag = np.maximum(diag, max(prior_weight, 1e-12))
         g = g.numpy().reshape(num_chains, -1).astype(np.float64)
         total += 0.5 * np.sum(g * g / diag, axis=1) + 0.5 * np.sum(np.log(2 * np.pi / diag), axis=1)

@@ -32,18 +32,11 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from samplevis.checks import is_int
-from samplevis.param.fourier import FFTTensor, rfft2d_freqs
-from samplevis.sampling.facet import FacetImage
+from samplevis.param.fourier import rfft2d_freqs
+from samplevis.sampling.facet import FacetImage, fft_tensor
 
 KINDS = ("fisher", "identity")
 DEFAULT_NUM_BANDS = 8
-
-
-def _fft_tensor(image_param) -> FFTTensor | None:
-    """The FFT tensor parameterization inside `image_param`, if there is one."""
-    while image_param is not None and not isinstance(image_param, FFTTensor):
-        image_param = getattr(image_param, "base", None) or getattr(image_param, "tensor", None)
-    return image_param
 
 
 def frequency_bands(height: int, width: int, num_bands: int) -> np.ndarray:
@@ -74,7 +67,7 @@ def state_groups(
     shapes = [tuple(s[1:]) for s in image_param.state_shapes]
     if isinstance(image_param, FacetImage):
         return image_param.groups(state_groups(image_param.base, num_bands)[0])
-    fft = _fft_tensor(image_param)
+    fft = fft_tensor(image_param)
     if fft is None or len(shapes) != 1:
         return tuple(np.zeros(s, np.int32) for s in shapes)
     bands = frequency_bands(fft.height, fft.width, num_bands)  # [H, Wf]
@@ -83,8 +76,12 @@ def state_groups(
     return (np.broadcast_to(groups[None], shapes[0]).copy(),)
 
 
-def _group_mean(values: tf.Tensor, groups: np.ndarray) -> tf.Tensor:
-    """Mean of values [C, ...] over each group of coordinates, broadcast back to [C, ...]."""
+def group_mean(values: tf.Tensor | np.ndarray, groups: np.ndarray) -> tf.Tensor:
+    """Mean of values [C, ...] over each group of coordinates, broadcast back to [C, ...].
+
+    `groups` is int [...], the group of every coordinate of one chain (values' shape without the
+    chain axis); the mean is in values' dtype.
+    """
     num_chains = values.shape[0]
     flat = tf.transpose(tf.reshape(values, [num_chains, -1]))  # [n, C]
     ids = tf.constant(groups.reshape(-1))
@@ -115,7 +112,7 @@ def fisher_mass(
         # T is a number or one per chain [C]: broadcast it over the chain's state
         per_chain = tf.reshape(temperature, [-1] + [1] * (part.shape.rank - 1))
         grad = tf.zeros_like(part) if grad is None else grad / per_chain
-        mass = energy.prior_weight + _group_mean(grad * grad, ids)
+        mass = energy.prior_weight + group_mean(grad * grad, ids)
         masses.append(tf.where(mass > 0.0, mass, tf.ones_like(mass)))
     return tuple(masses)
 

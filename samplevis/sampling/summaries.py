@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from samplevis.sampling.arviz_export import accept_prob
+from samplevis.sampling.kernels import accept_prob
 from samplevis.sampling.plots import trace_steps
 from samplevis.summaries import Curves, file_writer, log_folder, write_images
 
@@ -45,7 +45,9 @@ def _step_curves(result: SampleResult, steps: np.ndarray) -> tuple[np.ndarray, n
     at = np.concatenate([at for _, at in parts] + [np.zeros([0], np.int64)])
     values = np.concatenate(
         [
-            np.concatenate([accept_prob(trace["log_accept_ratio"]), trace["step_size"]], axis=1)
+            np.concatenate(
+                [accept_prob(trace["log_accept_ratio"]).numpy(), trace["step_size"]], axis=1
+            )
             for trace, _ in parts
         ]
         + [np.zeros([0, 2 * result.num_chains])]

@@ -1,6 +1,6 @@
 """What a TensorBoard log costs render_vis: Renderer.run with and without log_dir, on a tiny model.
 
-    cd benchmarks && python log_overhead.py          # about 1 minute on 2 cores
+    cd benchmarks && PYTHONPATH=. python experiments/log_overhead.py          # about 1 minute on 2 cores
 
 A two-convolution network small enough that a step costs little, so the log's cost shows: the
 objective of every step written (summed and per image) and the images at two thresholds. One

@@ -8,8 +8,8 @@ objective alone (as a share of w = 0's), the mean pairwise cosine distance of th
 features at `block2b_add` (the pattern share's layer) and at the objective's layer, and how many
 of the 4 are visibly distinct from each other.
 
-    python benchmarks/start_diversity.py                        # block6a:301, ~3 min
-    python benchmarks/start_diversity.py --objective block3a_expand_activation:20
+    PYTHONPATH=benchmarks python benchmarks/experiments/start_diversity.py                        # block6a:301, ~3 min
+    PYTHONPATH=benchmarks python benchmarks/experiments/start_diversity.py --objective block3a_expand_activation:20
 """
 
 from __future__ import annotations

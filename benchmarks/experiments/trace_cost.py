@@ -16,8 +16,8 @@ of compiling that part; then the renderer's cost beside the sum of the parts a s
 (param, transforms, redirected network; the rest is Adam and the loop), for the built-in model
 at 128 px and MobileNetV2 (random weights, truncated at block_13_expand_relu) at 224 px.
 
-    python benchmarks/trace_cost.py                   # both models, about 3 minutes
-    python benchmarks/trace_cost.py --models builtin
+    PYTHONPATH=benchmarks python benchmarks/experiments/trace_cost.py                   # both models, about 3 minutes
+    PYTHONPATH=benchmarks python benchmarks/experiments/trace_cost.py --models builtin
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Where HMC chains mix slowly: how far the spectral state moves, per frequency band, for one or
 more trajectory lengths, on the built-in EfficientNet-Lite0.
 
-    python benchmarks/sampling_mixing.py                        # L = 8 and 32, about 20 min
-    python benchmarks/sampling_mixing.py --leapfrog-steps 8 --steps 40 --burnin 20   # smoke run
+    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_mixing.py                        # L = 8 and 32, about 20 min
+    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_mixing.py --leapfrog-steps 8 --steps 40 --burnin 20   # smoke run
 
 For each number of leapfrog steps L it runs `samplevis.render` with T kept at the rule's first
 estimate and the N(0, I) prior (`temperature_steps=0, prior_weight=1`; default options otherwise)

@@ -1,10 +1,10 @@
 """Sampling quality on the built-in EfficientNet-Lite0: do HMC samples stay high, look like images,
 and differ from each other? Also runs the original project's configuration as a baseline.
 
-    python benchmarks/sampling_quality.py            # the README table (about 30 min on 2 cores)
-    python benchmarks/sampling_quality.py --quick    # one channel, short chains
-    python benchmarks/sampling_quality.py --images images/   # also write GIFs and std maps
-    python benchmarks/sampling_quality.py --seeds 0 1 2      # a row per seed: the spread
+    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py            # the README table (about 30 min on 2 cores)
+    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py --quick    # one channel, short chains
+    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py --images images/   # also write GIFs and std maps
+    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py --seeds 0 1 2      # a row per seed: the spread
 
 Per channel it prints:
 ratio     median sample activation / mean activation of the optimized starts (target >= 0.5)

@@ -1,6 +1,6 @@
 """XLA against TensorFlow's default graph for the sampler's gradient, on the built-in model.
 
-    cd benchmarks && python xla_cpu.py          # about 1 minute on 2 cores
+    cd benchmarks && PYTHONPATH=. python experiments/xla_cpu.py          # about 1 minute on 2 cores
 
 A leapfrog step is one evaluation of log pi and its gradient. This times that evaluation compiled
 as a plain `tf.function` (what `render` runs) and with `jit_compile=True` (XLA), for 12 images of

@@ -6,8 +6,8 @@ different code adds in a different order. `ONEDNN_MAX_CPU_ISA` caps what it may 
 script runs one short `render_vis` and one short `render` of the same seed in fresh processes
 under each cap, and prints how far each result lies from the uncapped run's.
 
-    python benchmarks/cpu_kernels.py                       # about 6 minutes on 2 cores
-    python benchmarks/cpu_kernels.py --caps AVX2 SSE41     # only these caps
+    PYTHONPATH=benchmarks python benchmarks/experiments/cpu_kernels.py                       # about 6 minutes on 2 cores
+    PYTHONPATH=benchmarks python benchmarks/experiments/cpu_kernels.py --caps AVX2 SSE41     # only these caps
 
 A cap above what the CPU has changes nothing. "repeat" is a second uncapped run: it shows that
 one machine repeats itself exactly.

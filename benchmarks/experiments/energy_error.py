@@ -1,8 +1,8 @@
 """Why the adapted HMC step stays small on the built-in EfficientNet-Lite0: the energy error of a
 leapfrog trajectory of fixed length against its step size.
 
-    python benchmarks/energy_error.py                        # 42 min on a shared machine
-    python benchmarks/energy_error.py --surrogate-sharpness  # relu6 and smooth only: 13 min
+    PYTHONPATH=benchmarks python benchmarks/experiments/energy_error.py                        # 42 min on a shared machine
+    PYTHONPATH=benchmarks python benchmarks/experiments/energy_error.py --surrogate-sharpness  # relu6 and smooth only: 13 min
 
 For a smooth target the energy error of a trajectory of fixed length falls as the step size
 squared (slope 2 on log-log axes). Where the gradient jumps, as it does at every ReLU6 kink the

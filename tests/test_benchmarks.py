@@ -1,0 +1,78 @@
+"""The measuring scripts in benchmarks/ still run: each with --quick, in a fresh process, exits 0
+and prints its table. Their figures mean nothing at --quick; that they are printed at all is what
+is checked, so a change to the library that breaks a script fails here, not in a later benchmark.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# script -> a column of the table it prints
+TABLES = {
+    "render_speed.py": "render_vis img-steps/s",
+    "sampling_speed.py": "leapfrog ms",
+    "sampling_targets.py": "rhat per chain",
+    "atlas_speed.py": "channels/min",
+    "maco_speed.py": "images/s per call",
+}
+# scripts that write pictures or data files rather than print a table
+MAKERS = {"common.py", "readme_picture.py", "maco_grid.py", "maco_spectrum.py", "plot_designs.py"}
+
+# sampling_targets.py --quick measures three channels; one runs every code path
+ARGS = {"sampling_targets.py": ["--channels", "block6a_expand_activation:301"]}
+
+# A rule under a header, as benchmarks/common.format_table draws it: dashes per column.
+RULE = re.compile(r"^-+(  -+)+$")
+
+
+def table_headers(output: str) -> list[str]:
+    """The header lines of the plain-text tables in `output` (a header, a rule, at least one
+    row)."""
+    lines = output.splitlines()
+    return [
+        lines[i - 1]
+        for i in range(1, len(lines) - 1)
+        if RULE.match(lines[i]) and lines[i + 1].strip()
+    ]
+
+
+def test_table_headers_finds_a_format_table_and_nothing_in_prose():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from common import format_table
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    table = format_table(["design", "channels/min"], [["A", 1.5], ["B", 2.0]])
+    assert table_headers(f"a line\n{table}\n(the run took 3 s)") == [table.splitlines()[0]]
+    assert table_headers("no table here\n----\nsome text") == []
+
+
+def test_every_script_left_in_benchmarks_is_run_here_or_makes_pictures():
+    scripts = {p.name for p in (ROOT / "benchmarks").glob("*.py")}
+    assert scripts - set(TABLES) == MAKERS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(TABLES))
+def test_benchmark_runs_quick_and_prints_its_table(script):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", *ARGS.get(script, [])],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    headers = table_headers(done.stdout)
+    assert any(TABLES[script] in h for h in headers), done.stdout[-3000:]
