@@ -471,6 +471,39 @@ def _pair(name: str, value: object, lowest: float, highest: float, example: str)
     return pair
 
 
+def _resampling(start: TensorLike, end: TensorLike, length: int, size: int) -> TensorLike:
+    """[n, size, length]: rows that read `size` points from `start` to `end` (fractions of the
+    axis, [n] each) of an axis of `length` pixels by linear interpolation, as
+    tf.image.crop_and_resize places them; a point outside the axis reads 0."""
+    import tensorflow as tf
+
+    steps = tf.range(size, dtype=tf.float32) / max(size - 1, 1)
+    where = (start[:, None] + (end - start)[:, None] * steps) * (length - 1)  # [n, size]
+    low = tf.floor(where)
+    frac = where - low
+    inside = tf.cast((where >= 0) & (where <= length - 1), tf.float32)
+    low = tf.cast(low, tf.int32)
+    rows = (1 - frac)[..., None] * tf.one_hot(low, length) + frac[..., None] * tf.one_hot(
+        low + 1, length
+    )
+    return rows * inside[..., None]
+
+
+def _crops(images: TensorLike, boxes: TensorLike, size: int) -> TensorLike:
+    """The crops [n * B, size, size, C] of images [B, H, W, C] in `boxes` [n, 4] (y1, x1, y2, x2
+    as fractions), crop j of image b at j * B + b, bilinear as tf.image.crop_and_resize. Two
+    matrix products per crop: their gradient sums in a fixed order, where crop_and_resize's
+    gradient over many boxes adds them in whatever order its threads finish, so a seed would not
+    fix the images."""
+    import tensorflow as tf
+
+    h, w = int(images.shape[1]), int(images.shape[2])
+    rows = _resampling(boxes[:, 0], boxes[:, 2], h, size)  # [n, size, H]
+    cols = _resampling(boxes[:, 1], boxes[:, 3], w, size)  # [n, size, W]
+    crops = tf.einsum("nyh,bhwc,nxw->nbyxc", rows, images, cols)
+    return tf.reshape(crops, [-1, size, size, images.shape[-1]])
+
+
 @dataclasses.dataclass(frozen=True)
 class MacoCrops:
     """MACO's views (Fel et al. 2023, Xplique's ``maco``): ``n`` random square crops of each image,
@@ -522,7 +555,6 @@ class MacoCrops:
         from samplevis.seeds import split
 
         images = _as_images(images)
-        b = _dims(images)[0]
         s = split(_call_seed(seed, self.seed), 6)
         if progress is None:
             progress = tf.random.stateless_uniform([], s[5])
@@ -543,9 +575,7 @@ class MacoCrops:
             ],
             axis=1,
         )
-        boxes = tf.repeat(boxes, b, axis=0)  # crop j of every image, then crop j + 1
-        indices = tf.tile(tf.range(b, dtype=tf.int32), [self.n])
-        crops = tf.image.crop_and_resize(images, boxes, indices, [self.size, self.size])
+        crops = _crops(images, boxes, self.size)
         low, high = self.noise
         if high == 0.0:
             return crops

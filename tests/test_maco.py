@@ -195,3 +195,30 @@ def test_render_vis_renders_a_maco_image_through_maco_crops():
     )
     assert images.shape == (1, 32, 32, 3)
     assert responses(model, images[0])[0] > 2 * responses(model, start)[0]
+
+
+def test_crops_are_crop_and_resize_and_a_seed_fixes_a_run_with_many_of_them():
+    from samplevis.transform import _crops
+
+    images = tf.random.stateless_uniform([2, 40, 50, 3], [0, 1])
+    boxes = tf.constant([[0.1, 0.2, 0.7, 0.9], [-0.2, -0.1, 0.5, 0.6], [0.3, 0.3, 1.2, 1.1]])
+    reference = tf.image.crop_and_resize(
+        images, tf.repeat(boxes, 2, axis=0), tf.tile(tf.range(2), [3]), [16, 16]
+    )
+    np.testing.assert_allclose(_crops(images, boxes, 16), reference, atol=1e-5)
+    # 32 crops: crop_and_resize's gradient summed them in a different order from run to run
+    model = keras_gabor()
+    runs = [
+        samplevis.render_vis(
+            model,
+            objectives.channel("gabor", 1),
+            param.maco(24),
+            keras.optimizers.Nadam(1.0),
+            [transform.maco_crops(24)],
+            thresholds=(8,),
+            seed=0,
+            progress=False,
+        )[-1]
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
