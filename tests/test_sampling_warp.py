@@ -9,7 +9,6 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param
 from samplevis.checks import OptionError
-from samplevis.sampling import facet
 from samplevis.sampling.facet import WARP_GRID, warp_images
 from samplevis.sampling.options import resolve_options
 
@@ -111,19 +110,3 @@ def test_the_warp_is_on_by_default_wherever_there_is_a_facet():
         resolve_options(dict(warp_every=4))
     with pytest.raises(OptionError, match="warp_grid"):
         resolve_options(dict(warp_grid=1))
-
-
-def test_a_moved_warped_facet_starts_where_the_chains_stopped():
-    image = param.image(32, batch=2)
-    chains = facet.chain_state(image, image.init(0)[0].numpy(), 1 / 8, warp=True)
-    coarse, warp = chains.init()
-    final = (
-        (coarse + 1.0).numpy(),
-        np.full(warp.shape, 0.25, np.float32),
-    )
-    again = facet.moved(chains, final)
-    np.testing.assert_array_equal(again.init()[0].numpy(), final[0])
-    np.testing.assert_array_equal(again.init()[1].numpy(), final[1])
-    # the coefficients above the cutoff are still the first start's
-    fine = ~chains.base.moving
-    np.testing.assert_array_equal(again.base.start[:, fine], chains.base.start[:, fine])

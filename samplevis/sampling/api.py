@@ -280,7 +280,7 @@ def render(
             momentum = mass_lib.momentum_distribution(mass_lib.fisher_mass(target, state, groups))
         steps = kernels.per_chain_step_size(opts.step_size, state)
         if isinstance(target.image_param, WarpedFacet):
-            # the warp is stiffer than the coefficients: each part's step by its curvature
+            # the warp and the coefficients differ in stiffness: each part's step by its own
             curvatures = curvature.part_curvatures(
                 target, state, fold_in(base, 7), floor=target.prior_weight
             )

@@ -208,23 +208,6 @@ def chain_state(
     return WarpedFacet(facet, np.zeros([facet.batch, warp_grid, warp_grid, 2], np.float32))
 
 
-def moved(chain_param: ImageParam, final: tuple[np.ndarray, ...]) -> ImageParam:
-    """`chain_param` whose `init` is the chains' `final` state (parts [C, ...])."""
-    if isinstance(chain_param, WarpedFacet):
-        spectra = chain_param.base.spectrum((tf.constant(final[0]),)).numpy()
-        base = dataclasses.replace(chain_param.base, start=spectra)
-        return WarpedFacet(base, np.asarray(final[1], np.float32))
-    if isinstance(chain_param, FacetImage):
-        spectra = chain_param.spectrum((tf.constant(final[0]),)).numpy()
-        return dataclasses.replace(chain_param, start=spectra)
-    if isinstance(chain_param, Started):
-        return dataclasses.replace(chain_param, state=final)
-    raise TypeError(
-        "a chain state is a FacetImage, a WarpedFacet or a Started; got "
-        f"{type(chain_param).__name__}."
-    )
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class Started(WrappedImage):
     """The whole state of `base` (cutoff None), its `init` the given `state` (parts [C, ...])."""

@@ -286,32 +286,28 @@ def between_distance(references: np.ndarray) -> float:
     return float(np.median(_pairs(structural_distances(references))))
 
 
-def chain_structural_distances(samples: np.ndarray) -> np.ndarray:
-    """Median structural distance between a chain's samples, per chain: samples
-    [N >= 2, C, H, W, 3] -> [C]."""
+def _chain_pairs(samples: np.ndarray) -> list[np.ndarray]:
+    """Per chain, the structural distances between its samples' pairs: samples
+    [N >= 2, C, H, W, 3] -> C arrays [N (N - 1) / 2]."""
     if samples.ndim != 5 or samples.shape[0] < 2:
         raise ValueError(f"need samples [N >= 2, C, H, W, 3]; got shape {samples.shape}.")
-    return np.array(
-        [np.median(_pairs(structural_distances(samples[:, c]))) for c in range(samples.shape[1])]
-    )
+    return [_pairs(structural_distances(samples[:, c])) for c in range(samples.shape[1])]
 
 
 def structural_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
     """How far the patterns move within each chain, [C]: the median structural distance between a
     chain's samples [N >= 2, C, H, W, 3] over the median between `references` [M >= 2, H, W, 3]
     (multi-seed optimized images). 0: every sample a recoloured or shifted copy; about 1: as
-    different as images optimized from different seeds. The run's share is the median over
-    all the chains' pairs: `structural_share(...)` per chain, `np.median` of `run_structural_share`.
-    """
-    return chain_structural_distances(samples) / between_distance(references)
+    different as images optimized from different seeds. `run_structural_share` pools the
+    chains."""
+    within = np.array([np.median(pairs) for pairs in _chain_pairs(samples)])
+    return within / between_distance(references)
 
 
 def run_structural_share(samples: np.ndarray, references: np.ndarray) -> float:
     """The run's structural share: the median over every within-chain pair of samples
     [N >= 2, C, H, W, 3], over the median between `references` [M >= 2, H, W, 3]."""
-    within = np.concatenate(
-        [_pairs(structural_distances(samples[:, c])) for c in range(samples.shape[1])]
-    )
+    within = np.concatenate(_chain_pairs(samples))
     return float(np.median(within) / between_distance(references))
 
 

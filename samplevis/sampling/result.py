@@ -180,16 +180,20 @@ class SampleResult:
             frames = images[:, chain]
         return io.save_gif(path, frames, fps=fps)
 
+    def _need_two_samples(self, what: str) -> None:
+        """Raise, naming the fix, unless each chain has 2 samples or more for `what`."""
+        if self.images.shape[0] < 2:
+            fix = "It was interrupted." if self.interrupted else "Raise num_results."
+            raise ValueError(
+                f"{what} needs at least 2 samples per chain; this run has "
+                f"{self.images.shape[0]}. {fix}"
+            )
+
     def std_maps(self) -> np.ndarray:
         """Per-pixel standard deviation across each chain's samples, float [C, H, W], colours
         averaged: bright where a chain's samples differ (what the unit ignores), dark where
         they agree. Needs at least 2 samples."""
-        if self.images.shape[0] < 2:
-            fix = "It was interrupted." if self.interrupted else "Raise num_results."
-            raise ValueError(
-                f"a standard deviation needs at least 2 samples per chain; this "
-                f"run has {self.images.shape[0]}. {fix}"
-            )
+        self._need_two_samples("a standard deviation")
         return np.stack(
             [metrics.pixel_std_map(self.images[:, c]) for c in range(self.num_chains)]
         ).astype(np.float32)
@@ -209,7 +213,7 @@ class SampleResult:
         """Where each chain's motifs changed between its samples, float [C, H, W]
         (`metrics.structure_map`): dark where the samples share the start's motifs, recoloured
         or not, bright where the motifs moved or changed. Needs at least 2 samples."""
-        self.std_maps()  # the same check and message
+        self._need_two_samples("a structure map")
         return np.stack(
             [metrics.structure_map(self.images[:, c]) for c in range(self.num_chains)]
         ).astype(np.float32)
