@@ -7,6 +7,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from samplevis.objectives import Objective
     from samplevis.sampling.result import SampleResult
 
@@ -179,6 +181,7 @@ def run_report(
         init = list(init_files) if init_files else f"images {list(init.shape)}"
     if init != "optimize":
         del options["optimize_steps"]  # nothing was optimized
+    shares = result.structural_shares  # a pass over every pair of each chain's samples: once
     return {
         "objective": objective.name,
         "options": options | {"init": init},
@@ -202,15 +205,16 @@ def run_report(
         "temperature_shares": result.temperature_shares,  # [block, chain] while T adapted
         "log_masses": result.log_masses,  # per facet, nats relative to the heaviest
         # per chain: structural distance between its samples over that between the starts
-        "structural_shares": result.structural_shares,
+        "structural_shares": shares,
         "seconds": dict(result.seconds),  # per phase
-        "summary": summary(result),
+        "summary": summary(result, shares),
     }
 
 
-def summary(result: SampleResult) -> list[str]:
+def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
     """The share of the starts' activation (and gain) the samples kept, how T was set, the facets'
-    log-masses and the diagnostics' line; none before the first sampling block."""
+    log-masses, how far the patterns moved (`result.structural_shares`) and the diagnostics'
+    line; none before the first sampling block."""
     if result.diagnostics is None:
         return []
     lines = [
@@ -232,13 +236,13 @@ def summary(result: SampleResult) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [line for line in [patterns_line(result)] if line]
+    lines += [line for line in [patterns_line(structural_shares)] if line]
     return lines + [result.diagnostics.summary()]
 
 
-def patterns_line(result: SampleResult) -> str | None:
-    """How far each chain's patterns moved, in words; None without 2 samples and 2 chains."""
-    shares = result.structural_shares
+def patterns_line(shares: np.ndarray) -> str | None:
+    """How far each chain's patterns moved (float [C]), in words; None without 2 samples and 2
+    chains (NaN)."""
     if not all(math.isfinite(s) for s in shares):
         return None
     return (
