@@ -158,8 +158,8 @@ def test_t_is_frozen_after_the_adaptation_steps_and_recorded_per_block():
 
 def test_a_robbins_monro_step_is_the_equipartition_secant_in_log_t_clipped():
     steps = temperature.log_step(np.array([0.9, 0.6, 1.2, -5.0, np.nan]), 0.8)
-    expected = [np.log(2.0), np.log(0.5), np.log(temperature.MAX_FACTOR)]
-    expected += [-np.log(temperature.MAX_FACTOR), 0.0]
+    expected = [np.log(2.0), np.log(0.5), np.log(temperature.MAX_RISE)]
+    expected += [-np.log(temperature.MAX_FALL), 0.0]
     np.testing.assert_allclose(steps, expected)
 
 

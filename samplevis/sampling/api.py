@@ -280,11 +280,15 @@ def render(
             momentum = mass_lib.momentum_distribution(mass_lib.fisher_mass(target, state, groups))
         steps = kernels.per_chain_step_size(opts.step_size, state)
         if isinstance(target.image_param, WarpedFacet):
-            # the warp and the coefficients differ in stiffness: each part's step by its own
+            # The coefficients step by their stiffness; the warp as if only its prior held it:
+            # the network holds a few of its directions hard, and a step set by their mean
+            # curvature would leave the many soft ones (where motifs slide) nearly still.
             curvatures = curvature.part_curvatures(
                 target, state, fold_in(base, 7), floor=target.prior_weight
             )
-            steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state)
+            steps = curvature.part_step_sizes(
+                steps[0][:, 0], curvatures, state, scales=[curvatures[0], target.prior_weight]
+            )
         return kernels.make_kernel(
             target,
             opts.kernel,

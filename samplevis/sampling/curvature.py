@@ -63,14 +63,28 @@ def part_curvatures(
 
 
 def part_step_sizes(
-    step_size: tf.Tensor, curvatures: Sequence[tf.Tensor], state: Sequence[tf.Tensor]
+    step_size: tf.Tensor,
+    curvatures: Sequence[tf.Tensor],
+    state: Sequence[tf.Tensor],
+    scales: Sequence[tf.Tensor | float] | None = None,
 ) -> list[tf.Tensor]:
-    """Per part, step sizes [C, 1, ..., 1]: `step_size` [C] for the first part, the others scaled
-    by sqrt(first part's curvature / theirs) (a softer part takes longer steps)."""
+    """Per part, step sizes [C, 1, ..., 1] for one HMC over parts of unlike stiffness.
+
+    Part i's step is sqrt(curvatures[0] / scales[i]) times the first part's: `scales[i]` is
+    the curvature of the directions the part should move along at the first part's pace
+    (default: its curvature, so a softer part takes proportionally longer steps). A scale below
+    the part's curvature lets its soft directions move further, and the stiff ones are then held
+    by the acceptance, which the step-size adaptation keeps at its target. The first part's step
+    is `step_size` [C], lowered where needed so that no part starts with a longer step than its
+    own curvature allows (a burn-in too short to adapt the steps still accepts).
+    """
+    scales = curvatures if scales is None else scales
     first = curvatures[0]
+    ratios = [tf.sqrt(first / tf.cast(s, first.dtype)) for s in scales]
+    # the step each part's own curvature allows, relative to the first's
+    allowed = [tf.sqrt(first / c) for c in curvatures]
+    start = step_size * tf.reduce_min(tf.stack([a / r for a, r in zip(allowed, ratios)]), axis=0)
     return [
-        tf.reshape(
-            tf.cast(step_size * tf.sqrt(first / c), s.dtype), [-1] + [1] * (s.shape.rank - 1)
-        )
-        for c, s in zip(curvatures, state)
+        tf.reshape(tf.cast(start * r, s.dtype), [-1] + [1] * (s.shape.rank - 1))
+        for r, s in zip(ratios, state)
     ]

@@ -36,7 +36,11 @@ from samplevis.sampling.starts import Starts
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
-MAX_FACTOR = 4.0  # largest change of T per update
+# Largest change of T per update. On a network a chain's share follows a rise of T only over
+# several blocks (it must drift away from its start), so a faster rise overshoots
+# (docs/sampling_designs.md, "Patterns that move"); a fall takes effect at once.
+MAX_RISE = 2.5
+MAX_FALL = 4.0
 MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving up this share
 # Robbins-Monro gains (k + 1) ** -GAIN_DECAY for update k = 0, 1, ...: their sum diverges and
 # the sum of their squares converges for any decay in (0.5, 1].
@@ -67,9 +71,10 @@ def temperature_for(
 
 def log_step(ratio: np.ndarray, target_ratio: float) -> np.ndarray:
     """The change of log T that would take a share `ratio` [C] to `target_ratio` if 1 - r grew
-    in proportion to T (equipartition), clipped to a factor MAX_FACTOR; 0 where r is NaN."""
+    in proportion to T (equipartition), clipped to a rise of MAX_RISE or a fall of MAX_FALL; 0
+    where r is NaN."""
     drop = np.maximum(1.0 - np.asarray(ratio, np.float64), MIN_DROP)
-    step = np.clip(np.log((1.0 - target_ratio) / drop), -math.log(MAX_FACTOR), math.log(MAX_FACTOR))
+    step = np.clip(np.log((1.0 - target_ratio) / drop), -math.log(MAX_FALL), math.log(MAX_RISE))
     return np.nan_to_num(step, nan=0.0)
 
 
