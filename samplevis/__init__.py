@@ -35,7 +35,7 @@ _ATTRIBUTES = {
     "plot_trace": "samplevis.sampling.plots",
     "plot_grid": "samplevis.sampling.plots",
     "to_arviz": "samplevis.sampling.arviz_export",
-    "save_tensorboard": "samplevis.sampling.summaries",
+    "save_tensorboard": "samplevis.sampling.tensorboard_log",
 }
 __all__ = sorted(_SUBMODULES | set(_ATTRIBUTES) | {"atlas"})
 

@@ -24,9 +24,9 @@ from samplevis import memory
 from samplevis import objectives as objectives_lib
 from samplevis.checks import KerasModel, OptionError, check_bool, is_int, user_stacklevel
 from samplevis.evaluation import images_or_features, objective_of, objective_values
+from samplevis.event_files import OptimizationLog, log_folder
 from samplevis.models import INPUT, Model, as_model
 from samplevis.seeds import SeedLike, as_seed, fold_in
-from samplevis.summaries import OptimizationLog, log_folder
 from samplevis.tracing import expected_retracing
 
 STEPS_PER_CALL = 16  # steps run inside one compiled call; progress and thresholds are per call
@@ -481,7 +481,7 @@ def render_vis(
         return_state: also return the final parameterization state (see `Rendering`).
         log_dir: a folder (created if missing) for a TensorBoard event file: the objective at
             every step, summed ("objective") and per image ("objective/image_0", ...), and the
-            images at each threshold ("images"); see `summaries.OptimizationLog`. View it with
+            images at each threshold ("images"); see `event_files.OptimizationLog`. View it with
             `tensorboard --logdir DIR`.
         reuse: take the compiled program from `Renderer.cached`: a call with the same model
             object, an objective of the same structure (another channel, position or weight),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 
-# Lowest first. io (and summaries, the TensorBoard log) is below rendering and sampling: results
+# Lowest first. io (and event_files, the TensorBoard log) is below rendering and sampling: results
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
     ("checks", "seeds", "sums", "tracing", "geometry", "redirect", "labels", "devices", "signals"),
@@ -17,7 +17,7 @@ LAYERS = (
     # memory reads a model's layer table to estimate a run before it starts.
     ("objectives", "evaluation", "memory"),
     ("param", "transform"),
-    ("io", "summaries"),
+    ("io", "event_files"),
     ("optimize", "maco_render"),
     ("sampling",),
     ("atlas",),

@@ -10,7 +10,7 @@ import tensorflow_probability as tfp
 import samplevis
 from samplevis import objectives, param
 from samplevis.param.fourier import rfft2d_freqs
-from samplevis.sampling import chain, kernels, log_mass
+from samplevis.sampling import chain, facet_mass, kernels
 from samplevis.sampling.facet import FacetImage, moving_mask
 
 SIZE, CHAINS = 16, 2
@@ -134,10 +134,10 @@ def two_basins(u):
 def test_each_chain_stays_in_its_basin_and_log_masses_are_the_analytic_ones():
     start = tf.constant(MODES)  # chain k starts at mode k
     exact = HEIGHTS + D / 2 * np.log(2 * np.pi / PRECISIONS)
-    estimated = log_mass.laplace_log_mass(
+    estimated = facet_mass.laplace_log_mass(
         two_basins, [start], [np.zeros(D, np.int64)], prior_weight=1.0, seed=0
     )
-    np.testing.assert_allclose(log_mass.relative(estimated), exact - exact.max(), atol=0.5)
+    np.testing.assert_allclose(facet_mass.relative(estimated), exact - exact.max(), atol=0.5)
     kernel = kernels.make_kernel(
         two_basins,
         "hmc",
@@ -153,11 +153,11 @@ def test_each_chain_stays_in_its_basin_and_log_masses_are_the_analytic_ones():
 
 
 def test_the_log_mass_sentence_names_the_heaviest_facet_and_says_the_samples_weigh_all_equally():
-    text = log_mass.sentence(log_mass.relative([-3.0, -1.0, -900.0]))
+    text = facet_mass.sentence(facet_mass.relative([-3.0, -1.0, -900.0]))
     assert text.startswith("facet log-masses (nats, relative to the heaviest): -2, 0, -899.")
     assert "facet 1" in text and "1 other facet is within a factor of 10" in text
     assert "equally" in text
-    assert "not measured" in log_mass.sentence([np.nan, np.nan])
+    assert "not measured" in facet_mass.sentence([np.nan, np.nan])
 
 
 def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_run):

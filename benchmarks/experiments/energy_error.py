@@ -36,7 +36,7 @@ import tensorflow as tf
 
 from samplevis import Model, objectives, param, transform, zoo
 from samplevis.optimize import render_vis
-from samplevis.sampling import mass, options, temperature
+from samplevis.sampling import momentum, options, temperature
 from samplevis.sampling.energy import make_energy, matched_prior_weight
 
 from common import command_line, format_table, machine
@@ -188,7 +188,7 @@ def main() -> None:
 
     def band_mass(energy) -> tf.Tensor:
         """The sampler's Fisher band mass at the starts, [C, ...]."""
-        return mass.fisher_mass(energy, [start], mass.state_groups(image_param))[0]
+        return momentum.fisher_mass(energy, [start], momentum.state_groups(image_param))[0]
 
     relu6, a_star = tuned(model)
     relu6_mass = band_mass(relu6)

@@ -29,7 +29,7 @@ import numpy as np
 
 import samplevis
 from samplevis import param, zoo
-from samplevis.sampling import mass
+from samplevis.sampling import momentum
 
 from common import command_line, format_table, machine
 
@@ -85,8 +85,8 @@ def run(model, leapfrog_steps: int, burnin: int, steps: int) -> list[str]:
     seconds = time.perf_counter() - t0
     d = result.diagnostics
     z = spectral_states(image_param, result.images)
-    bands = mass.frequency_bands(IMAGE_SIZE, IMAGE_SIZE, mass.DEFAULT_NUM_BANDS)[DETERMINED]
-    move = band_medians(step_rms(z), bands, mass.DEFAULT_NUM_BANDS)
+    bands = momentum.frequency_bands(IMAGE_SIZE, IMAGE_SIZE, momentum.DEFAULT_NUM_BANDS)[DETERMINED]
+    move = band_medians(step_rms(z), bands, momentum.DEFAULT_NUM_BANDS)
     ess_per_k = 1000.0 * np.asarray(d.ess) / (steps * leapfrog_steps)
     return [
         str(leapfrog_steps),
@@ -127,7 +127,7 @@ def main() -> None:
         "acc",
         "ess/1k",
         "rhat",
-        *(f"move b{b}" for b in range(mass.DEFAULT_NUM_BANDS)),
+        *(f"move b{b}" for b in range(momentum.DEFAULT_NUM_BANDS)),
         "steps/sd",
         "ratio",
         "s",

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     import samplevis
     from samplevis import objectives, param, transform
-    from samplevis.summaries import log_folder
+    from samplevis.event_files import log_folder
 
     obj = objective(args.objective)
     if args.alpha and args.param == "maco":

@@ -47,8 +47,8 @@ SAMPLE_FILES = re.compile(rf"{SAMPLE_PNG.pattern}|samples\.gif|std\.png|structur
 def run(args: argparse.Namespace) -> int:
     import samplevis
     from samplevis import param
+    from samplevis.event_files import log_folder
     from samplevis.sampling import options
-    from samplevis.summaries import log_folder
 
     obj = objective(args.objective)
     out = out_folder(args.out)

@@ -8,7 +8,7 @@
 `render` runs in phases, each a function with a frozen record out: the facets' starts
 (`starts.find_starts`), the prior and the first temperature (`temperature.choose_temperature`),
 burn-in, which adapts each chain's temperature (`temperature.TemperatureAdaptation`), and
-sampling (`chain.run_chains`), then the facets' log-masses (`log_mass`). A Ctrl-C in any phase
+sampling (`chain.run_chains`), then the facets' log-masses (`facet_mass`). A Ctrl-C in any phase
 returns a `SampleResult` of what the finished phases made.
 """
 
@@ -30,11 +30,10 @@ import tensorflow as tf
 from samplevis import memory
 from samplevis.checks import OptionError, check_bool
 from samplevis.evaluation import objective_of
+from samplevis.event_files import log_folder
 from samplevis.param.base import ImageParam
-from samplevis.sampling import advice, curvature, facet, kernels
+from samplevis.sampling import advice, curvature, facet, facet_mass, kernels, momentum
 from samplevis.sampling import chain as chain_lib
-from samplevis.sampling import log_mass as log_mass_lib
-from samplevis.sampling import mass as mass_lib
 from samplevis.sampling import temperature as temperature_lib
 from samplevis.sampling.chain import frozen as _frozen
 from samplevis.sampling.diagnostics import diagnose
@@ -48,9 +47,8 @@ from samplevis.sampling.options import (
 )
 from samplevis.sampling.result import SampleResult
 from samplevis.sampling.starts import Starts, find_starts
-from samplevis.sampling.summaries import save_tensorboard
+from samplevis.sampling.tensorboard_log import save_tensorboard
 from samplevis.seeds import SeedLike, as_seed, fold_in
-from samplevis.summaries import log_folder
 
 
 def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
@@ -139,23 +137,23 @@ def _log(result: SampleResult, folder: Path) -> None:
         warnings.warn(
             f"could not write the TensorBoard log to {str(folder)!r} ({err}); the "
             "result is returned whole. Write the log elsewhere with "
-            "samplevis.sampling.summaries.save_tensorboard(result, DIR).",
+            "samplevis.sampling.tensorboard_log.save_tensorboard(result, DIR).",
             stacklevel=4,
         )
 
 
 def _log_masses(energy: Energy, prior_weight: float, seed: tf.Tensor) -> np.ndarray:
-    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.log_mass)."""
+    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.facet_mass)."""
     if isinstance(energy.image_param, WarpedFacet):
         # over the coefficients at the unwarped start: the warp's volume counts alike for all
         energy = dataclasses.replace(energy, image_param=energy.image_param.base)
     state = list(energy.image_param.init(None))
-    groups = mass_lib.state_groups(energy.image_param)
-    log_z = log_mass_lib.laplace_log_mass(energy, state, groups, prior_weight, seed)
+    groups = momentum.state_groups(energy.image_param)
+    log_z = facet_mass.laplace_log_mass(energy, state, groups, prior_weight, seed)
     if isinstance(energy.image_param, FacetImage):
         # the coefficients a facet keeps still weigh in the prior
         log_z = log_z - 0.5 * prior_weight * energy.image_param.fixed_squared_norm()
-    return log_mass_lib.relative(log_z)
+    return facet_mass.relative(log_z)
 
 
 def render(
@@ -206,7 +204,7 @@ def render(
       on_block: called with the block index before every block of burn-in and
         sampling steps.
       log_dir: a folder (created if missing) for TensorBoard event files. As the
-        run ends, also at Ctrl-C, it gets the run (`sampling.summaries.save_tensorboard`);
+        run ends, also at Ctrl-C, it gets the run (`sampling.tensorboard_log.save_tensorboard`);
         while the starts are optimized, `log_dir/starts` gets `render_vis`'s log
         (`log_dir/starts_reseed1`, ... for starts optimized again).
 
@@ -274,10 +272,10 @@ def render(
             kernels.default_adaptation_steps(num_burnin_steps) if opts.adapt_step_size else None
         )
         state = list(target.image_param.init(None))
-        momentum = None
+        momenta = None
         if opts.mass == "fisher":
-            groups = mass_lib.state_groups(target.image_param)
-            momentum = mass_lib.momentum_distribution(mass_lib.fisher_mass(target, state, groups))
+            groups = momentum.state_groups(target.image_param)
+            momenta = momentum.momentum_distribution(momentum.fisher_mass(target, state, groups))
         steps = kernels.per_chain_step_size(opts.step_size, state)
         if isinstance(target.image_param, WarpedFacet):
             # The coefficients step by their stiffness; the warp as if only its prior held it:
@@ -297,7 +295,7 @@ def render(
             num_adaptation_steps=adaptation,
             target_accept_prob=opts.target_accept_prob,
             max_tree_depth=opts.max_tree_depth,
-            momentum_distribution=momentum,
+            momentum_distribution=momenta,
         )
 
     def result(stopped: bool) -> SampleResult:

@@ -244,8 +244,7 @@ class SamplingOptions:
 def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     """hmc_opts merged into DEFAULTS and checked; raises an OptionError (a ValueError) naming the
     option and the fix."""
-    from samplevis.sampling import kernels
-    from samplevis.sampling import mass as mass_lib
+    from samplevis.sampling import kernels, momentum
 
     if hmc_opts is not None and not isinstance(hmc_opts, Mapping):
         raise TypeError(
@@ -370,8 +369,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     nuts_adapting = opts["kernel"] == "nuts" and opts["adapt_step_size"]
     if opts["mass"] is None:
         opts["mass"] = "identity"
-    if opts["mass"] not in mass_lib.KINDS:
-        _fail("mass", f"one of {mass_lib.KINDS} or None", opts["mass"])
+    if opts["mass"] not in momentum.KINDS:
+        _fail("mass", f"one of {momentum.KINDS} or None", opts["mass"])
     if opts["mass"] == "fisher" and nuts_adapting:
         raise OptionError(
             "hmc_opts.mass",

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from samplevis.checks import is_int
-from samplevis.sampling import log_mass, metrics
+from samplevis.sampling import facet_mass, metrics
 from samplevis.sampling.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
 
@@ -138,7 +138,7 @@ class SampleResult:
     @property
     def facets(self) -> str:
         """What `log_masses` mean, in one plain sentence."""
-        return log_mass.sentence(self.log_masses.tolist())
+        return facet_mass.sentence(self.log_masses.tolist())
 
     def grid(self, with_init: bool = True) -> np.ndarray:
         """One image: a row per chain, the start first (if `with_init`), then samples."""

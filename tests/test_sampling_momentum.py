@@ -8,7 +8,7 @@ import tensorflow as tf
 from test_sampling_machinery import C, D, assert_gaussian
 
 from samplevis import param
-from samplevis.sampling import chain, diagnostics, kernels, mass
+from samplevis.sampling import chain, diagnostics, kernels, momentum
 
 # A Gaussian whose precisions span 1 to 1e4: an identity mass must take steps
 # of about 1e-2 for the stiffest coordinate, so the loosest one crawls.
@@ -44,7 +44,7 @@ def sample_stiff(kind, momentum, seed=0):
 
 @pytest.fixture(scope="module")
 def precision_mass():
-    return mass.momentum_distribution([tf.constant(np.broadcast_to(PRECISION, [C, D]))])
+    return momentum.momentum_distribution([tf.constant(np.broadcast_to(PRECISION, [C, D]))])
 
 
 # NUTS builds the longest trajectories: the slowest of the three
@@ -88,11 +88,11 @@ class LinearEnergy:
 
 def test_fisher_mass_is_prior_weight_plus_group_mean_of_squared_gradients():
     p = param.image(16, batch=2)
-    groups = mass.state_groups(p, num_bands=4)
+    groups = momentum.state_groups(p, num_bands=4)
     shape = p.state_shapes[0]
     weights = np.random.default_rng(0).normal(size=shape).astype(np.float32)
     energy = LinearEnergy(weights, temperature=0.5, prior_weight=2.0)
-    (m,) = mass.fisher_mass(energy, p.init(0), groups)
+    (m,) = momentum.fisher_mass(energy, p.init(0), groups)
 
     squared = (weights / 0.5) ** 2
     for chain_index in range(2):
@@ -105,12 +105,12 @@ def test_fisher_mass_is_prior_weight_plus_group_mean_of_squared_gradients():
 def test_fisher_mass_is_one_where_there_is_neither_gradient_nor_prior():
     p = param.image(16, batch=2)
     energy = LinearEnergy(np.zeros(p.state_shapes[0], np.float32), 1.0, prior_weight=0.0)
-    (m,) = mass.fisher_mass(energy, p.init(0), mass.state_groups(p))
+    (m,) = momentum.fisher_mass(energy, p.init(0), momentum.state_groups(p))
     np.testing.assert_array_equal(m.numpy(), 1.0)
 
 
 def test_spectral_state_is_grouped_by_colour_channel_and_frequency_band():
-    (groups,) = mass.state_groups(param.image(32, batch=2), num_bands=8)
+    (groups,) = momentum.state_groups(param.image(32, batch=2), num_bands=8)
     assert groups.shape == (2, 3, 32, 17)  # state [C, 2, 3, H, Wf] without the chain axis
     np.testing.assert_array_equal(groups[0], groups[1])  # real and imaginary parts together
     assert sorted(np.unique(groups)) == list(range(24))
@@ -123,7 +123,7 @@ def test_spectral_state_is_grouped_by_colour_channel_and_frequency_band():
 
 
 def test_pixel_state_is_one_group():
-    (groups,) = mass.state_groups(param.image(8, batch=2, fft=False))
+    (groups,) = momentum.state_groups(param.image(8, batch=2, fft=False))
     assert groups.shape == (8, 8, 3) and not groups.any()
 
 
@@ -136,4 +136,4 @@ def test_nuts_with_a_mass_refuses_step_size_adaptation(precision_mass):
 
 def test_num_bands_must_be_a_positive_int():
     with pytest.raises(ValueError, match="num_bands must be an int >= 1"):
-        mass.state_groups(param.image(8), num_bands=0)
+        momentum.state_groups(param.image(8), num_bands=0)

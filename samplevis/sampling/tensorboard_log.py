@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from samplevis.event_files import Curves, file_writer, log_folder, write_images
 from samplevis.sampling.kernels import accept_prob
 from samplevis.sampling.plots import trace_steps
-from samplevis.summaries import Curves, file_writer, log_folder, write_images
 
 if TYPE_CHECKING:
     from samplevis.sampling.result import SampleResult
