@@ -280,13 +280,14 @@ def render(
         if isinstance(target.image_param, WarpedFacet):
             # The coefficients step by their stiffness; the warp as if only its prior held it:
             # the network holds a few of its directions hard, and a step set by their mean
-            # curvature would leave the many soft ones (where motifs slide) nearly still.
+            # curvature would leave the many soft ones (where motifs slide) nearly still. Only
+            # the step-size adaptation can shorten such a step where it is too long, so without
+            # it the warp steps by its curvature and the coefficients by the step given.
             curvatures = curvature.part_curvatures(
                 target, state, fold_in(base, 7), floor=target.prior_weight
             )
-            steps = curvature.part_step_sizes(
-                steps[0][:, 0], curvatures, state, scales=[curvatures[0], target.prior_weight]
-            )
+            scales = [curvatures[0], target.prior_weight] if opts.adapt_step_size else None
+            steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state, scales=scales)
         return kernels.make_kernel(
             target,
             opts.kernel,
