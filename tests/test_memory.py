@@ -107,6 +107,7 @@ def test_the_command_line_says_which_flag_to_lower_and_exits_2(tmp_path, capsys,
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_running_out_of_memory_during_a_run_keeps_the_images_so_far(model):
     explode = tf.Variable(False)
 
@@ -133,6 +134,7 @@ def test_running_out_of_memory_during_a_run_keeps_the_images_so_far(model):
     assert np.all(np.isfinite(stopped.value.images[0]))
 
 
+@pytest.mark.slow
 def test_an_atlas_that_runs_out_of_memory_keeps_a_valid_atlas_and_says_what_to_lower(
     tmp_path, monkeypatch
 ):
