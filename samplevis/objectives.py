@@ -641,7 +641,8 @@ def L2(
 def input_diff(orig_img: TensorLike, *, batch: int | None = None) -> Objective:
     """Root-mean-square difference per image between the image and `orig_img`, float [H, W, 3]
     (or [B, H, W, 3], one per image) in [0, 1], as Lucid's; a penalty: subtract it to stay near
-    a photo (adversarial counterexamples)."""
+    a photo (adversarial counterexamples). On RGBA images (`param.image(..., alpha=True)`) it
+    compares their colour channels."""
     orig = _finite_array("input_diff: orig_img", orig_img)
     if orig.ndim not in (3, 4) or orig.shape[-1] != 3:
         raise ValueError(
@@ -664,6 +665,7 @@ def input_diff(orig_img: TensorLike, *, batch: int | None = None) -> Objective:
                 f"input_diff: orig_img holds {orig.shape[0]} images but the batch "
                 f"holds {image.shape[0]}; give one image for all, or one per image."
             )
+        image = image[..., :3]  # an RGBA image's colours; its alpha has no photo to match
         return tf.sqrt(tf.reduce_mean(tf.square(image - orig_t), axis=[1, 2, 3]))
 
     return _objective(

@@ -179,3 +179,26 @@ def test_on_checkerboard_shows_the_board_where_transparent_and_the_colours_where
     assert shown[4, 4, 0] == pytest.approx(0.95)
     with pytest.raises(ValueError, match=r"\[..., H, W, 4\]"):
         io.on_checkerboard(np.zeros([4, 4, 2]))
+
+
+def test_input_diff_compares_an_rgb_photo_with_an_rgba_images_colours():
+    rgba = np.full([2, 8, 8, 4], 0.5, np.float32)
+    rgba[1, ..., 3] = 0.0  # the alpha does not count against an RGB photo
+    photo = np.full([8, 8, 3], 0.25, np.float32)
+    got = objectives.input_diff(photo)(lambda name: tf.constant(rgba)).numpy()
+    np.testing.assert_allclose(got, [0.25, 0.25], rtol=1e-6)
+
+
+def test_minimizing_input_diff_on_an_rgba_image_reproduces_the_photos_colours(gabor_model):
+    target = np.random.default_rng(5).uniform(0.2, 0.8, (16, 16, 3)).astype(np.float32)
+    images = samplevis.render_vis(
+        gabor_model,
+        -objectives.input_diff(target),
+        param_f=lambda: param.image(16, fft=False, decorrelate=False, alpha=True),
+        transforms=(),
+        thresholds=(192,),
+        seed=0,
+        progress=False,
+    )[-1]
+    assert images.shape == (1, 16, 16, 4)
+    np.testing.assert_allclose(images[0, ..., :3], target, atol=0.03)
