@@ -1,7 +1,7 @@
-"""The `samplevis` command: render, sample, layers, gallery, atlas.
+"""The `samplevis` command: optimize (also `render`), sample, layers, gallery, atlas.
 
 samplevis layers --model efficientnet_lite0
-samplevis render --objective block5c_add:12 --steps 256 --out out/
+samplevis optimize --objective block5c_add:12 --steps 256 --out out/
 samplevis sample --objective block6a_expand_activation:301 --num-results 10 --out out/
 samplevis gallery out/
 samplevis atlas --layers block3a_expand_activation --out atlas/
@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=layers.run)
 
     p = sub.add_parser(
-        "render",
+        "optimize",
+        aliases=["render"],  # its earlier name, kept for scripts that call it
         help="optimize images for an objective and write PNGs",
         description="Optimize images for an objective by gradient ascent (FFT, colour-"
         "decorrelated images seen through random transforms) and write "

@@ -1071,8 +1071,8 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
             "--stepz?",
         ),
         (
-            ["render", "--objective", "gabor_relu:0", "--frobnicate"],
-            "unrecognized arguments: --frobnicate. See samplevis render --help.",
+            ["optimize", "--objective", "gabor_relu:0", "--frobnicate"],
+            "unrecognized arguments: --frobnicate. See samplevis optimize --help.",
         ),
     ],
 )
@@ -1324,3 +1324,14 @@ def test_gallery_shows_what_a_half_written_stopped_or_older_run_left_and_names_w
         "The run was interrupted before its first sample: these are the chains&#x27; starts."
     ]
     assert 'src="other/plot.png"' in page.split("</section>")[-1]  # with the loose images
+
+
+def test_optimize_is_the_optimizing_command_and_render_its_earlier_name(tmp_path):
+    outs = []
+    for name in ("optimize", "render"):
+        out = tmp_path / name
+        args = [name, "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16"]
+        code = cli.main([*args, "--steps", "4", "--seed", "0", "--out", str(out), "--quiet"])
+        assert code == 0
+        outs.append(sorted(p.name for p in out.iterdir()))
+    assert outs[0] == outs[1] and outs[0]

@@ -1,4 +1,5 @@
-"""`samplevis render`: optimize images for an objective and write a PNG per threshold."""
+"""`samplevis optimize` (also `samplevis render`, its earlier name): optimize images for an
+objective and write a PNG per threshold."""
 
 from __future__ import annotations
 
