@@ -78,12 +78,14 @@ def part_step_sizes(
     is `step_size` [C], lowered where needed so that no part starts with a longer step than its
     own curvature allows (a burn-in too short to adapt the steps still accepts).
     """
-    scales = curvatures if scales is None else scales
     first = curvatures[0]
-    ratios = [tf.sqrt(first / tf.cast(s, first.dtype)) for s in scales]
-    # the step each part's own curvature allows, relative to the first's
-    allowed = [tf.sqrt(first / c) for c in curvatures]
-    start = step_size * tf.reduce_min(tf.stack([a / r for a, r in zip(allowed, ratios)]), axis=0)
+    scales = curvatures if scales is None else [tf.cast(s, first.dtype) for s in scales]
+    ratios = [tf.sqrt(first / s) for s in scales]
+    # part i starts at step_size * ratio_i, within what its curvature allows, step_size *
+    # sqrt(first / c_i), for every i: so the first step is at most sqrt(s_i / c_i) of step_size
+    start = step_size * tf.reduce_min(
+        tf.stack([tf.sqrt(s / c) for s, c in zip(scales, curvatures)]), axis=0
+    )
     return [
         tf.reshape(tf.cast(start * r, s.dtype), [-1] + [1] * (s.shape.rank - 1))
         for r, s in zip(ratios, state)
