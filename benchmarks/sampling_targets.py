@@ -57,7 +57,7 @@ import samplevis
 from samplevis import io, objectives, param, zoo
 from samplevis.evaluation import objective_values
 from samplevis.sampling import metrics
-from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
+from samplevis.sampling.mcmc.diagnostics import ess_per_chain, split_rhat_per_chain
 
 from common import command_line, format_table, machine
 

@@ -1,6 +1,6 @@
-"""The package's layers import one way: checks → model → objective → param/transform → io →
-render/sample → atlas → commands → cli. A module imports only from its own layer or lower ones,
-wherever the import sits (module level or inside a function)."""
+"""The package's layers import one way: checks → the MCMC core → model → objective →
+param/transform → io → render/sample → atlas → commands → cli. A module imports only from its own
+layer or lower ones, wherever the import sits (module level or inside a function)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
     ("checks", "seeds", "sums", "tracing", "geometry", "redirect", "labels", "devices", "signals"),
+    # The MCMC core knows nothing of images, models or objectives, nor of the rest of sampling.
+    ("sampling.mcmc",),
     ("models", "zoo"),
     # memory reads a model's layer table to estimate a run before it starts.
     ("objectives", "evaluation", "memory"),
@@ -27,12 +29,15 @@ LAYERS = (
 
 
 def layer_of(module: str) -> int:
-    """The layer of `samplevis.<module>` (a dotted name below the package); "" is the package
-    itself, whose facade reaches up to the atlas."""
-    top = module.split(".")[0] or "atlas"
-    for rank, names in enumerate(LAYERS):
-        if top in names:
-            return rank
+    """The layer of `samplevis.<module>` (a dotted name below the package), set by the longest
+    prefix LAYERS names ("sampling.mcmc.chain" by "sampling.mcmc", "sampling.api" by
+    "sampling"); "" is the package itself, whose facade reaches up to the atlas."""
+    parts = module.split(".") if module else ["atlas"]
+    for length in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:length])
+        for rank, names in enumerate(LAYERS):
+            if prefix in names:
+                return rank
     raise AssertionError(f"samplevis.{module} is in no layer; add it to LAYERS")
 
 
@@ -68,13 +73,44 @@ def modules() -> dict[str, Path]:
     return out
 
 
-def test_no_module_imports_from_a_higher_layer():
+def upward_imports(named: dict[str, Path]) -> list[str]:
+    """Each import of a module in `named` (name below the package -> its file) from a higher
+    layer, as a sentence."""
     upward = []
-    for name, path in modules().items():
-        for imported in imports(path):
+    for name, path in named.items():
+        for imported in sorted(imports(path)):
             if layer_of(imported) > layer_of(name):
                 upward.append(f"samplevis.{name} imports samplevis.{imported or '(package)'}")
+    return upward
+
+
+def test_no_module_imports_from_a_higher_layer():
+    upward = upward_imports(modules())
     assert not upward, "\n".join(upward)
+
+
+def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(tmp_path):
+    core = {name: path for name, path in modules().items() if name.startswith("sampling.mcmc")}
+    assert {"sampling.mcmc.kernels", "sampling.mcmc.chain", "sampling.mcmc.diagnostics"} <= set(
+        core
+    )
+    assert not upward_imports(core)
+    # a core module reaching for the target, a parameterization, a model, an objective, a
+    # transform or io is caught, however it spells the import; the lowest layer is allowed
+    source = tmp_path / "bad.py"
+    source.write_text(
+        "from samplevis.sampling.energy import Energy\n"
+        "from samplevis.sampling import momentum\n"
+        "import samplevis.param.fourier\n"
+        "from samplevis import models, objectives, transform, io\n"
+        "from samplevis.sampling.mcmc import kernels\n"
+        "from samplevis.seeds import fold_in\n"
+    )
+    assert upward_imports({"sampling.mcmc.bad": source}) == [
+        f"samplevis.sampling.mcmc.bad imports samplevis.{name}"
+        for name in ("io", "models", "objectives", "param.fourier", "sampling", "sampling.energy")
+        + ("transform",)
+    ]
 
 
 def test_the_walk_sees_imports_inside_functions(tmp_path):
@@ -82,6 +118,7 @@ def test_the_walk_sees_imports_inside_functions(tmp_path):
     source.write_text("def f():\n    from samplevis.cli import main\n    import samplevis.io\n")
     assert imports(source) == {"cli", "io"}
     assert layer_of("cli") > layer_of("io") > layer_of("objectives") > layer_of("models")
+    assert layer_of("sampling.api") > layer_of("models") > layer_of("sampling.mcmc.chain")
 
 
 def test_every_module_has_a_layer():
@@ -108,8 +145,9 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def package_graph() -> dict[str, set[str]]:
     """Which modules of the package each module imports (wherever the import sits), resolved to
-    modules that exist: `from samplevis.sampling import chain` is samplevis.sampling.chain, and
-    `from samplevis.sampling.chain import run_chains` is samplevis.sampling.chain too."""
+    modules that exist: `from samplevis.sampling.mcmc import chain` is
+    samplevis.sampling.mcmc.chain, and `from samplevis.sampling.mcmc.chain import run_chains` is
+    samplevis.sampling.mcmc.chain too."""
     names = modules()
     graph = {}
     for name, path in names.items():
@@ -139,7 +177,9 @@ def test_no_module_imports_another_that_imports_it_back():
 
 def test_the_import_graph_sees_submodules_named_in_a_from_import():
     graph = package_graph()
-    assert "sampling.chain" in graph["sampling.api"]  # from samplevis.sampling import chain as ...
+    assert (
+        "sampling.mcmc.chain" in graph["sampling.api"]
+    )  # from samplevis.sampling.mcmc import chain
     assert "sampling.result" in graph["sampling.api"]  # from samplevis.sampling.result import ...
 
 

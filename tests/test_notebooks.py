@@ -15,7 +15,7 @@ import nbclient
 import nbformat
 import pytest
 
-from samplevis.sampling.diagnostics import rhat_limit
+from samplevis.sampling.mcmc.diagnostics import rhat_limit
 
 from conftest import gif_seconds
 

@@ -8,7 +8,7 @@ import pytest
 from test_sampling_render import CHAINS, OBJECTIVE, QUICK, image_param, tiny_model
 
 import samplevis
-from samplevis.sampling import diagnostics
+from samplevis.sampling.mcmc import diagnostics
 
 az = pytest.importorskip("arviz", reason="pip install 'samplevis[arviz]'")
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from samplevis.sampling import chain, curvature, kernels
+from samplevis.sampling.mcmc import chain, curvature, kernels
 
 CHAINS = 4
 # Two independent parts of unlike scale: x [C, 3] ~ N(1, 0.2^2), y [C, 2, 2, 1] ~ N(-2, 3^2).

@@ -10,8 +10,9 @@ import tensorflow_probability as tfp
 import samplevis
 from samplevis import objectives, param
 from samplevis.param.fourier import rfft2d_freqs
-from samplevis.sampling import chain, facet_mass, kernels
+from samplevis.sampling import facet_mass
 from samplevis.sampling.facet import FacetImage, moving_mask
+from samplevis.sampling.mcmc import chain, kernels
 
 SIZE, CHAINS = 16, 2
 

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from samplevis.sampling import chain, diagnostics, kernels
+from samplevis.sampling.mcmc import chain, diagnostics, kernels
 
 D, C = 50, 4
 T, LAM = 0.5, 1.0

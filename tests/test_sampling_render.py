@@ -13,7 +13,8 @@ import tensorflow as tf
 import samplevis
 from samplevis import io, objectives, param, transform
 from samplevis.evaluation import objective_of
-from samplevis.sampling import chain, energy, metrics, options, temperature
+from samplevis.sampling import energy, metrics, options, temperature
+from samplevis.sampling.mcmc import chain
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import read_events

@@ -131,7 +131,7 @@ def test_a_sigterm_while_a_sampling_block_is_recorded_stops_the_chains_after_tha
 ):
     import tensorflow as tf
 
-    from samplevis.sampling import chain, kernels
+    from samplevis.sampling.mcmc import chain, kernels
 
     z0 = tf.zeros([2, 3])
     kernel = kernels.make_kernel(

@@ -43,7 +43,7 @@ import samplevis
 from samplevis import evaluation, io, objectives, param, transform, zoo
 from samplevis.param.base import normal_state
 from samplevis.sampling import metrics, options
-from samplevis.sampling.diagnostics import ess_per_chain, split_rhat_per_chain
+from samplevis.sampling.mcmc.diagnostics import ess_per_chain, split_rhat_per_chain
 from samplevis.seeds import as_seed, fold_in
 
 from common import command_line, machine

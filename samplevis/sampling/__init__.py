@@ -1,11 +1,11 @@
 """Sampling many diverse high-activation images with Hamiltonian Monte Carlo.
 
-Layers: `kernels` (TFP kernels, per-chain step
-sizes), `chain` (blocked runs with progress and Ctrl-C), `diagnostics`
-(acceptance, divergences, R-hat, ESS), `energy` (the target density over an
-image parameterization's state), `mass` (the momentum's mass), `temperature`
-(the rule for T and its tuning), `options` (`hmc_opts`, their defaults and
-checks), `api` (`render`), `result` (`SampleResult`), `metrics` (image
-statistics). Submodules import TensorFlow, so import them
-directly.
+`mcmc` is the image-free core: `mcmc.kernels` (TFP kernels, per-chain step sizes),
+`mcmc.chain` (blocked runs with progress and Ctrl-C), `mcmc.curvature` (each state part's
+stiffness and step), `mcmc.diagnostics` (acceptance, divergences, R-hat, ESS). Over it, the
+target: `energy` (the log density over an image parameterization's state), `facet` (what of a
+start moves), `momentum` (the momentum's mass), `starts`, `temperature` (the rule for T and its
+tuning), `facet_mass` (a facet's Laplace mass); and `options` (`hmc_opts`, their defaults and
+checks), `api` (`render`), `result` (`SampleResult`), `metrics` (image statistics). Submodules
+import TensorFlow, so import them directly.
 """

@@ -8,8 +8,8 @@
 `render` runs in phases, each a function with a frozen record out: the facets' starts
 (`starts.find_starts`), the prior and the first temperature (`temperature.choose_temperature`),
 burn-in, which adapts each chain's temperature (`temperature.TemperatureAdaptation`), and
-sampling (`chain.run_chains`), then the facets' log-masses (`facet_mass`). A Ctrl-C in any phase
-returns a `SampleResult` of what the finished phases made.
+sampling (`mcmc.chain.run_chains`), then the facets' log-masses (`facet_mass`). A Ctrl-C in any
+phase returns a `SampleResult` of what the finished phases made.
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ from samplevis.checks import OptionError, check_bool
 from samplevis.evaluation import objective_of
 from samplevis.event_files import log_folder
 from samplevis.param.base import ImageParam
-from samplevis.sampling import advice, curvature, facet, facet_mass, kernels, momentum
-from samplevis.sampling import chain as chain_lib
+from samplevis.sampling import advice, facet, facet_mass, momentum
 from samplevis.sampling import temperature as temperature_lib
-from samplevis.sampling.chain import frozen as _frozen
-from samplevis.sampling.diagnostics import diagnose
 from samplevis.sampling.energy import Energy, make_energy
 from samplevis.sampling.facet import FacetImage, WarpedFacet, moving_mask
+from samplevis.sampling.mcmc import chain as chain_lib
+from samplevis.sampling.mcmc import curvature, kernels
+from samplevis.sampling.mcmc.chain import frozen as _frozen
+from samplevis.sampling.mcmc.diagnostics import diagnose
 from samplevis.sampling.options import (
     DEFAULT_IMAGE_SIZE,
     DEFAULT_NUM_CHAINS,

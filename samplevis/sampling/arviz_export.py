@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from samplevis.sampling.kernels import accept_prob
+from samplevis.sampling.mcmc.kernels import accept_prob
 
 if TYPE_CHECKING:
     import arviz

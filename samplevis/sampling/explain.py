@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from samplevis.sampling.diagnostics import (
+from samplevis.sampling.mcmc.diagnostics import (
     EBFMI_LIMIT,
     FALSE_ALARM,
     MAX_DIVERGENCE_RATE,

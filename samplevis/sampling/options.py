@@ -244,7 +244,8 @@ class SamplingOptions:
 def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     """hmc_opts merged into DEFAULTS and checked; raises an OptionError (a ValueError) naming the
     option and the fix."""
-    from samplevis.sampling import kernels, momentum
+    from samplevis.sampling import momentum
+    from samplevis.sampling.mcmc import kernels
 
     if hmc_opts is not None and not isinstance(hmc_opts, Mapping):
         raise TypeError(

@@ -13,7 +13,7 @@ import numpy as np
 
 from samplevis.checks import is_int
 from samplevis.sampling import facet_mass, metrics
-from samplevis.sampling.diagnostics import Diagnostics
+from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
 
 
@@ -32,7 +32,7 @@ class SampleResult:
       tuning_steps: how many of those rows are steps that adapted T (the first ones).
       trace: per kept sample, name -> [N, C]: "activation" (as `activations`),
         "target_log_prob" (log pi), "energy" (the Hamiltonian), "is_accepted",
-        "log_accept_ratio", "step_size" and "divergent" (see `sampling.chain`).
+        "log_accept_ratio", "step_size" and "divergent" (see `sampling.mcmc.chain`).
       diagnostics: MCMC health; None if interrupted before burn-in began (while
         optimizing the starts). Interrupted during burn-in, it has
         num_steps 0, the burn-in acceptance and NaN sampling figures.

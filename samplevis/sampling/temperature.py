@@ -81,7 +81,7 @@ def log_step(ratio: np.ndarray, target_ratio: float) -> np.ndarray:
 class TemperatureAdaptation:
     """Each chain's T, adapted between burn-in blocks by a Robbins-Monro update of log T.
 
-    Use `energy(e)` as the target and the object itself as `chain.run_chains`'s `retarget`.
+    Use `energy(e)` as the target and the object itself as `mcmc.chain.run_chains`'s `retarget`.
     After block k, if the block ended within `num_steps`, chain c's share r_c = (mean A over
     the block - floor) / (a*_c - floor) moves
 

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from samplevis import signals
 from samplevis.checks import is_int
-from samplevis.sampling.kernels import (
+from samplevis.sampling.mcmc.kernels import (
     accept_prob,
     num_adaptation_steps_of,
     refreshed_results,

@@ -19,8 +19,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from samplevis.sampling.chain import ChainRun
-from samplevis.sampling.kernels import step_stats
+from samplevis.sampling.mcmc.chain import ChainRun
+from samplevis.sampling.mcmc.kernels import step_stats
 
 # Split R-hat needs two halves of at least two draws each; ESS is reported from the same count.
 MIN_DRAWS_FOR_RHAT = 4
