@@ -376,6 +376,29 @@ def test_ctrl_c_between_optimizing_and_sampling_keeps_the_optimized_starts(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_running_out_of_memory_after_the_starts_keeps_them_on_the_error(model, result, monkeypatch):
+    def out_of_memory(*args, **kwargs):
+        # TensorFlow's words when the host's allocator refuses a tensor
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "OOM when allocating tensor with shape[2,16,16,3] and type float on CPU"
+        )
+
+    monkeypatch.setattr(temperature, "prior_floor", out_of_memory)
+    with pytest.raises(samplevis.MemoryLimitError) as stopped:
+        samplevis.render(
+            model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
+        )
+    assert "ran out of memory during the run (16x16 px images, batch 2" in str(stopped.value)
+    assert "hmc_opts['num_chains']" in str(stopped.value)
+    partial = stopped.value.result
+    assert partial.interrupted and partial.diagnostics is None
+    assert partial.images.shape == (0, CHAINS, SIZE, SIZE, 3)
+    # the starts of the same seed and options as the uninterrupted `result`, and nothing after
+    np.testing.assert_array_equal(partial.init_images, result.init_images)
+    assert np.isnan(partial.prior_weight) and np.isnan(partial.log_masses).all()
+    assert partial.num_moving == result.num_moving  # the facets were set before T was
+
+
 def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):
     def interrupt_at_block_3(index):
         if index == 3:  # blocks 0, 1: burn-in; block 2: the first 4 samples

@@ -5,22 +5,26 @@
     result.images        # [num_results, num_chains, H, W, 3] in [0, 1]
     result.save_gif("channel.gif")
 
-`render` runs in phases, each a function with a frozen record out: the facets' starts
-(`starts.find_starts`), the prior and the first temperature (`temperature.choose_temperature`),
-burn-in, which adapts each chain's temperature (`temperature.TemperatureAdaptation`), and
-sampling (`mcmc.chain.run_chains`), then the facets' log-masses (`facet_mass`). A Ctrl-C in any
-phase returns a `SampleResult` of what the finished phases made.
+`render` checks its arguments (`_checked_inputs`, a frozen `_Inputs` out), then runs in phases,
+each a function of explicit inputs: the facets' starts (`starts.find_starts`) and what of them
+the chains move (`facet.chain_state`), the prior and the first temperature
+(`temperature.choose_temperature`), the kernel (`build_kernel`), burn-in, which adapts each
+chain's temperature (`temperature.TemperatureAdaptation`), and sampling
+(`mcmc.chain.run_chains`), then the facets' log-masses (`_log_masses`). What the finished phases
+made is a frozen `_Made`; `_result` turns it into the `SampleResult`, also at a Ctrl-C in any
+phase or when TensorFlow runs out of memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import time
 import types
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +32,11 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis import memory
-from samplevis.checks import OptionError, check_bool
+from samplevis.checks import OptionError, check_bool, user_stacklevel
 from samplevis.evaluation import objective_of
 from samplevis.event_files import log_folder
+from samplevis.models import Model
+from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
 from samplevis.sampling import advice, facet, facet_mass, momentum
 from samplevis.sampling import temperature as temperature_lib
@@ -139,21 +145,218 @@ def _log(result: SampleResult, folder: Path) -> None:
             f"could not write the TensorBoard log to {str(folder)!r} ({err}); the "
             "result is returned whole. Write the log elsewhere with "
             "samplevis.sampling.tensorboard_log.save_tensorboard(result, DIR).",
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 
-def _log_masses(energy: Energy, prior_weight: float, seed: tf.Tensor) -> np.ndarray:
-    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.facet_mass)."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Inputs:
+    """One render call's inputs, checked: what every phase reads."""
+
+    model: Model
+    objective: Objective
+    image_param: ImageParam  # the chains' images, one per chain (its batch C)
+    opts: SamplingOptions
+    seed: tf.Tensor  # int32 [2], the run's stateless seed
+    folder: Path | None  # the TensorBoard log's folder
+    progress: bool  # show progress bars
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Made:
+    """What one render call has made so far: each finished phase's output, None (log_masses:
+    NaN) for a phase not reached. A Ctrl-C in any phase returns the `SampleResult` of it."""
+
+    chain_param: ImageParam  # what the chains move (the whole image until the starts are known)
+    starts: Starts | None = None
+    temperature: temperature_lib.Temperature | None = None
+    adapting: temperature_lib.TemperatureAdaptation | None = None
+    run: chain_lib.ChainRun | None = None
+    log_masses: np.ndarray | None = None  # float [C]
+
+
+def _checked_inputs(
+    model: object,
+    objective: object,
+    hmc_opts: Mapping[str, Any] | None,
+    param_f: object,
+    seed: SeedLike,
+    progress: object,
+    on_block: Callable[[int], None] | None,
+    log_dir: str | os.PathLike | None,
+) -> _Inputs:
+    """render's arguments checked before any work, each with an error that names the fix."""
+    from samplevis import objectives as objectives_lib
+    from samplevis.models import as_model
+
+    opts = resolve_options(hmc_opts)
+    progress = check_bool("progress", progress)
+    if on_block is not None and not callable(on_block):
+        raise TypeError(
+            f"on_block must be a function of the block index; got {type(on_block).__name__}."
+        )
+    folder = log_folder(log_dir)
+    model = as_model(model)
+    objective = objectives_lib.image_objective(objective)
+    model.check_layers(objective.layers)
+    image_param = _image_param(param_f, opts)
+    memory.check_fits(
+        model,
+        sorted(objective.layers),
+        image_param.height,
+        image_param.width,
+        image_param.batch,
+        batch_option="hmc_opts.num_chains",
+    )
+    if opts.cutoff is not None:
+        moving_mask(image_param, opts.cutoff)  # a parameterization without a spectrum fails here
+    resized = model.resize_warning(image_param.height, image_param.width)
+    if resized is not None:
+        warnings.warn(resized, stacklevel=user_stacklevel())
+    base = as_seed(seed)
+    _check_per_image(model, objective, image_param, fold_in(base, 5))
+    return _Inputs(model, objective, image_param, opts, base, folder, progress)
+
+
+def _first_energy(
+    model: Model,
+    objective: Objective,
+    image_param: ImageParam,
+    num_transforms: int,
+    seed: tf.Tensor,
+) -> Energy:
+    """The target over the whole of `image_param` at T = 1 and lam = 1 (both set once the starts
+    are known), measured through `num_transforms` of the default transforms (0: none), their
+    seeds drawn from `seed` (int32 [2])."""
+    from samplevis import transform as transform_lib
+
+    return make_energy(
+        model,
+        objective,
+        image_param,
+        temperature=1.0,
+        prior_weight=1.0,
+        transforms=transform_lib.default_transforms() if num_transforms else (),
+        num_transforms=max(1, num_transforms),
+        seed=seed,
+    )
+
+
+def _warn_about_starts(starts: Starts, objective: Objective, model: Model) -> None:
+    """Warn about starts at a dead unit or at a capped unit's ceiling (see sampling.advice)."""
+    for message in (
+        advice.dead_starts_warning(starts, objective),
+        advice.capped_starts_warning(starts, objective, model),
+    ):
+        if message is not None:
+            warnings.warn(message, stacklevel=user_stacklevel())
+
+
+def _tempered(
+    energy: Energy,
+    temperature: temperature_lib.Temperature,
+    adapting: temperature_lib.TemperatureAdaptation | None,
+) -> Energy:
+    """`energy` at the chosen prior weight and T: each chain's own T, adapted during burn-in,
+    when `adapting` is given, else the rule's (or the given) T."""
+    energy = dataclasses.replace(
+        energy, prior_weight=temperature.prior_weight, temperature=temperature.rule
+    )
+    return adapting.energy(energy) if adapting is not None else energy
+
+
+def build_kernel(
+    target: Energy,
+    *,
+    kind: str,
+    step_size: float,
+    num_leapfrog_steps: int,
+    num_burnin_steps: int,
+    adapt_step_size: bool,
+    target_accept_prob: float,
+    max_tree_depth: int,
+    mass: str,
+    seed: tf.Tensor,
+) -> Any:
+    """The chains' `tfp.mcmc` kernel over `target`'s state (see `mcmc.kernels.make_kernel` and
+    `hmc_opts` in sampling.options for the arguments), with the momentum's mass ("identity" or
+    "fisher", measured at the chains' starts) and, on a warped facet, per-part step sizes;
+    `seed` (int32 [2]) draws the curvature's probe directions."""
+    adaptation = kernels.default_adaptation_steps(num_burnin_steps) if adapt_step_size else None
+    state = list(target.image_param.init(None))
+    momenta = None
+    if mass == "fisher":
+        groups = momentum.state_groups(target.image_param)
+        momenta = momentum.momentum_distribution(momentum.fisher_mass(target, state, groups))
+    steps = kernels.per_chain_step_size(step_size, state)
+    if isinstance(target.image_param, WarpedFacet):
+        # The coefficients step by their stiffness; the warp as if only its prior held it:
+        # the network holds a few of its directions hard, and a step set by their mean
+        # curvature would leave the many soft ones (where motifs slide) nearly still. Only
+        # the step-size adaptation can shorten such a step where it is too long, so without
+        # it the warp steps by its curvature and the coefficients by the step given.
+        curvatures = curvature.part_curvatures(target, state, seed, floor=target.prior_weight)
+        scales = [curvatures[0], target.prior_weight] if adapt_step_size else None
+        steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state, scales=scales)
+    return kernels.make_kernel(
+        target,
+        kind,
+        steps,
+        num_leapfrog_steps=num_leapfrog_steps,
+        num_adaptation_steps=adaptation,
+        target_accept_prob=target_accept_prob,
+        max_tree_depth=max_tree_depth,
+        momentum_distribution=momenta,
+    )
+
+
+def _enter_block(
+    clock: _Clock,
+    blocks: Sequence[chain_lib.Block],
+    on_block: Callable[[int], None] | None,
+    index: int,
+) -> None:
+    """Before block `index` of `blocks`: time it as burn-in or sampling, then call the user's
+    `on_block`."""
+    clock.start("burn-in" if blocks[index].phase == "burnin" else "sampling")
+    if on_block is not None:
+        on_block(index)
+
+
+def _out_of_memory(
+    err: tf.errors.ResourceExhaustedError, image_param: ImageParam
+) -> memory.MemoryLimitError:
+    """The MemoryLimitError for TensorFlow's `err` while sampling `image_param`'s images, naming
+    what to lower (see samplevis.memory)."""
+    return memory.out_of_memory_error(
+        err,
+        image_param.height,
+        image_param.width,
+        image_param.batch,
+        batch_option="hmc_opts.num_chains",
+    )
+
+
+def _log_masses(
+    energy: Energy,
+    temperature: temperature_lib.Temperature,
+    adapting: temperature_lib.TemperatureAdaptation | None,
+    seed: tf.Tensor,
+) -> np.ndarray:
+    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.facet_mass), at
+    one T for all facets, so their masses compare: the chains' T's geometric mean."""
+    energy = dataclasses.replace(
+        energy, temperature=_common(_chain_temperatures(temperature, adapting))
+    )
     if isinstance(energy.image_param, WarpedFacet):
         # over the coefficients at the unwarped start: the warp's volume counts alike for all
         energy = dataclasses.replace(energy, image_param=energy.image_param.base)
     state = list(energy.image_param.init(None))
     groups = momentum.state_groups(energy.image_param)
-    log_z = facet_mass.laplace_log_mass(energy, state, groups, prior_weight, seed)
+    log_z = facet_mass.laplace_log_mass(energy, state, groups, temperature.prior_weight, seed)
     if isinstance(energy.image_param, FacetImage):
         # the coefficients a facet keeps still weigh in the prior
-        log_z = log_z - 0.5 * prior_weight * energy.image_param.fixed_squared_norm()
+        log_z = log_z - 0.5 * temperature.prior_weight * energy.image_param.fixed_squared_norm()
     return facet_mass.relative(log_z)
 
 
@@ -217,185 +420,85 @@ def render(
         available (it names what to lower); if TensorFlow runs out of memory during the run, its
         `result` holds what the finished phases made (the starts, T), as at Ctrl-C.
     """
-    from samplevis import objectives as objectives_lib
-    from samplevis import transform as transform_lib
-    from samplevis.models import as_model
-
-    opts = resolve_options(hmc_opts)
-    progress = check_bool("progress", progress)
-    if on_block is not None and not callable(on_block):
-        raise TypeError(
-            f"on_block must be a function of the block index; got {type(on_block).__name__}."
-        )
-    folder = log_folder(log_dir)
-    model = as_model(model)
-    objective = objectives_lib.image_objective(objective)
-    model.check_layers(objective.layers)
-    image_param = _image_param(param_f, opts)
-    memory.check_fits(
-        model,
-        sorted(objective.layers),
-        image_param.height,
-        image_param.width,
-        image_param.batch,
-        batch_option="hmc_opts.num_chains",
-    )
-    if opts.cutoff is not None:
-        moving_mask(image_param, opts.cutoff)  # a parameterization without a spectrum fails here
-    resized = model.resize_warning(image_param.height, image_param.width)
-    if resized is not None:
-        warnings.warn(resized, stacklevel=2)
-    base = as_seed(seed)
-    _check_per_image(model, objective, image_param, fold_in(base, 5))
-
-    transforms = transform_lib.default_transforms() if opts.num_transforms else ()
-    # T and lam are set once the starts are known.
-    energy = make_energy(
-        model,
-        objective,
-        image_param,
-        temperature=1.0,
-        prior_weight=1.0,
-        transforms=transforms,
-        num_transforms=max(1, opts.num_transforms),
-        seed=fold_in(base, 1),
-    )
-    starts: Starts | None = None
-    temperature: temperature_lib.Temperature | None = None
-    adapting: temperature_lib.TemperatureAdaptation | None = None
-    log_masses = np.full([image_param.batch], np.nan)
-    run: chain_lib.ChainRun | None = None
-    chain_param: ImageParam = image_param
+    inputs = _checked_inputs(model, objective, hmc_opts, param_f, seed, progress, on_block, log_dir)
+    image_param, opts, base = inputs.image_param, inputs.opts, inputs.seed
+    model, objective = inputs.model, inputs.objective
+    energy = _first_energy(model, objective, image_param, opts.num_transforms, fold_in(base, 1))
+    made = _Made(chain_param=image_param)
     clock = _Clock()
-
-    def build_kernel(target: Energy, num_burnin_steps: int) -> Any:
-        adaptation = (
-            kernels.default_adaptation_steps(num_burnin_steps) if opts.adapt_step_size else None
-        )
-        state = list(target.image_param.init(None))
-        momenta = None
-        if opts.mass == "fisher":
-            groups = momentum.state_groups(target.image_param)
-            momenta = momentum.momentum_distribution(momentum.fisher_mass(target, state, groups))
-        steps = kernels.per_chain_step_size(opts.step_size, state)
-        if isinstance(target.image_param, WarpedFacet):
-            # The coefficients step by their stiffness; the warp as if only its prior held it:
-            # the network holds a few of its directions hard, and a step set by their mean
-            # curvature would leave the many soft ones (where motifs slide) nearly still. Only
-            # the step-size adaptation can shorten such a step where it is too long, so without
-            # it the warp steps by its curvature and the coefficients by the step given.
-            curvatures = curvature.part_curvatures(
-                target, state, fold_in(base, 7), floor=target.prior_weight
-            )
-            scales = [curvatures[0], target.prior_weight] if opts.adapt_step_size else None
-            steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state, scales=scales)
-        return kernels.make_kernel(
-            target,
-            opts.kernel,
-            steps,
-            num_leapfrog_steps=opts.num_leapfrog_steps,
-            num_adaptation_steps=adaptation,
-            target_accept_prob=opts.target_accept_prob,
-            max_tree_depth=opts.max_tree_depth,
-            momentum_distribution=momenta,
-        )
-
-    def result(stopped: bool) -> SampleResult:
-        return _result(
-            image_param,
-            chain_param,
-            opts,
-            base,
-            starts,
-            temperature,
-            adapting,
-            log_masses,
-            run,
-            stopped,
-            folder,
-            clock.seconds(),
-        )
-
     # The starts take minutes to optimize: a Ctrl-C from here on, also between the loops that
     # handle it themselves (measuring the prior, the mass, compiling), still returns them.
     try:
         clock.start("starts")
         starts = find_starts(
-            model, objective, image_param, opts, energy, fold_in(base, 0), progress, folder
-        )
-        if starts.interrupted:
-            return result(True)
-        dead = advice.dead_starts_warning(starts, objective)
-        if dead is not None:
-            warnings.warn(dead, stacklevel=2)
-        capped = advice.capped_starts_warning(starts, objective, model)
-        if capped is not None:
-            warnings.warn(capped, stacklevel=2)
-        chain_param = facet.chain_state(
+            model,
+            objective,
             image_param,
-            [s.numpy() for s in starts.state],
-            opts.cutoff,
-            warp=opts.warp,
-            warp_grid=opts.warp_grid,
+            opts,
+            energy,
+            fold_in(base, 0),
+            inputs.progress,
+            inputs.folder,
         )
+        made = dataclasses.replace(made, starts=starts)
+        if starts.interrupted:
+            return _result(inputs, made, True, clock.seconds())
+        _warn_about_starts(starts, objective, model)
+        start_state = [s.numpy() for s in starts.state]
+        chain_param = facet.chain_state(
+            image_param, start_state, opts.cutoff, warp=opts.warp, warp_grid=opts.warp_grid
+        )
+        made = dataclasses.replace(made, chain_param=chain_param)
         energy = dataclasses.replace(energy, image_param=chain_param)
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(
             energy, image_param, starts, opts, fold_in(base, 3)
         )
-        energy = dataclasses.replace(
-            energy, prior_weight=temperature.prior_weight, temperature=temperature.rule
-        )
         adapting = temperature_lib.adaptation(temperature, starts, opts)
-        if adapting is not None:  # each chain's T, adapted during burn-in
-            energy = adapting.energy(energy)
+        made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
+        energy = _tempered(energy, temperature, adapting)
+        kernel = build_kernel(
+            energy,
+            kind=opts.kernel,
+            step_size=opts.step_size,
+            num_leapfrog_steps=opts.num_leapfrog_steps,
+            num_burnin_steps=opts.num_burnin_steps,
+            adapt_step_size=opts.adapt_step_size,
+            target_accept_prob=opts.target_accept_prob,
+            max_tree_depth=opts.max_tree_depth,
+            mass=opts.mass,
+            seed=fold_in(base, 7),
+        )
         plan = chain_lib.ChainPlan(
             opts.num_results,
             opts.num_burnin_steps,
             opts.num_steps_between_results,
             opts.block_steps,
         )
-        phases = [block.phase for block in plan.blocks()]
-
-        def each_block(index: int) -> None:
-            clock.start("burn-in" if phases[index] == "burnin" else "sampling")
-            if on_block is not None:
-                on_block(index)
-
         run = chain_lib.run_chains(
-            build_kernel(energy, opts.num_burnin_steps),
+            kernel,
             list(chain_param.init(None)),
             plan,
             seed=fold_in(base, 2),
             trace_fns={"activation": energy.activation_from_log_prob},
-            progress=progress,
-            on_block=each_block,
+            progress=inputs.progress,
+            on_block=functools.partial(_enter_block, clock, plan.blocks(), on_block),
             retarget=adapting,
         )
+        made = dataclasses.replace(made, run=run)
         if adapting is None or adapting.frozen:
             clock.start("log-masses")
-            # one T for all facets, so their masses compare: the chains' T's geometric mean
-            common = _common(_chain_temperatures(temperature, adapting))
-            log_masses = _log_masses(
-                dataclasses.replace(energy, temperature=common),
-                temperature.prior_weight,
-                fold_in(base, 6),
-            )
+            log_masses = _log_masses(energy, temperature, adapting, fold_in(base, 6))
+            made = dataclasses.replace(made, log_masses=log_masses)
     except KeyboardInterrupt:
-        return result(True)
+        return _result(inputs, made, True, clock.seconds())
     except tf.errors.ResourceExhaustedError as err:
         # what the finished phases made, as at Ctrl-C, on the error (a running chain's blocks
         # are lost with it)
-        error = memory.out_of_memory_error(
-            err,
-            image_param.height,
-            image_param.width,
-            image_param.batch,
-            batch_option="hmc_opts.num_chains",
-        )
-        error.result = result(True)
+        error = _out_of_memory(err, image_param)
+        error.result = _result(inputs, made, True, clock.seconds())
         raise error from err
-    return result(run.interrupted)
+    return _result(inputs, made, run.interrupted, clock.seconds())
 
 
 class _Clock:
@@ -434,21 +537,12 @@ def _common(temperatures: np.ndarray) -> float:
 
 
 def _result(
-    image_param: ImageParam,
-    chain_param: ImageParam,
-    opts: SamplingOptions,
-    seed: tf.Tensor,
-    starts: Starts | None,
-    temperature: temperature_lib.Temperature | None,
-    adapting: temperature_lib.TemperatureAdaptation | None,
-    log_masses: np.ndarray,
-    run: chain_lib.ChainRun | None,
-    stopped: bool,
-    folder: Path | None,
-    seconds: Mapping[str, float],
+    inputs: _Inputs, made: _Made, stopped: bool, seconds: Mapping[str, float]
 ) -> SampleResult:
-    """The SampleResult of the phases that finished (None: not reached), with its warnings and
-    TensorBoard log."""
+    """The SampleResult of what the phases `made` (None: not reached), with its warnings and
+    TensorBoard log; `stopped`: by Ctrl-C or an error."""
+    image_param, chain_param, opts = inputs.image_param, made.chain_param, inputs.opts
+    starts, temperature, adapting, run = made.starts, made.temperature, made.adapting, made.run
     c = image_param.batch
     nan = math.nan
     empty = {k: np.zeros([0, c], np.float32) for k in (*chain_lib.STEP_KEYS, "activation")}
@@ -467,7 +561,7 @@ def _result(
             else "(no samples had been drawn)"
         )
         what = "the chains' starts" if starts is not None else "nothing: the starts were not done"
-        warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=4)
+        warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=user_stacklevel())
     init_images = (
         image_param.to_image(starts.state).numpy()
         if starts is not None
@@ -497,22 +591,22 @@ def _result(
         temperatures=_frozen(adapting.temperatures if adapting is not None else np.zeros([0, c])),
         prior_weight=float(temperature.prior_weight) if temperature is not None else nan,
         interrupted=stopped,
-        seed=_frozen(seed.numpy()),
+        seed=_frozen(inputs.seed.numpy()),
         options=opts,
         burnin_trace=types.MappingProxyType({k: _frozen(v) for k, v in burnin_trace.items()}),
-        log_masses=_frozen(log_masses),
+        log_masses=_frozen(made.log_masses if made.log_masses is not None else np.full([c], nan)),
         cutoff=opts.cutoff,
         num_moving=chain_param.state_size,
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
         temperature_shares=_frozen(adapting.shares if adapting is not None else np.zeros([0, c])),
         seconds=seconds,
     )
-    if folder is not None:
-        _log(sampled, folder)
+    if inputs.folder is not None:
+        _log(sampled, inputs.folder)
     messages = advice.chain_warnings(diagnostics, opts.adapt_step_size)
     messages += [m for m in [advice.lost_gain_warning(sampled)] if m]
     for message in messages:
-        warnings.warn(message, stacklevel=4)
+        warnings.warn(message, stacklevel=user_stacklevel())
     return sampled
 
 
