@@ -10,6 +10,7 @@ samplevis atlas --layers block3a_expand_activation --out atlas/
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import inspect
 import sys
@@ -341,7 +342,7 @@ def _add_hmc_opts(p: argparse.ArgumentParser, options) -> None:
         if name == "num_chains":  # render needs no count, but --init and the images here do
             text, option = (
                 "chains, each from its own start",
-                options.Option(options.DEFAULT_NUM_CHAINS, "", int),
+                dataclasses.replace(option, default=options.DEFAULT_NUM_CHAINS),
             )
         if name == "init":  # files on the command line, images in Python
             action = p.add_argument(

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 import warnings
 
 import imageio.v3 as iio
@@ -282,6 +283,16 @@ def test_an_init_string_that_is_no_start_says_how_to_give_files_or_the_closest_s
 def test_invalid_hmc_opts_values_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):
         options.resolve_options(opts)
+
+
+def test_each_option_is_checked_by_its_own_entry_and_the_resolved_record_has_every_option():
+    from samplevis.checks import OptionError
+
+    assert [f.name for f in dataclasses.fields(options.SamplingOptions)] == list(options.OPTIONS)
+    for key, option in options.OPTIONS.items():
+        option.check(key, option.default)  # every default passes its option's own check
+        with pytest.raises(OptionError, match=re.escape(f"hmc_opts['{key}'] must be")):
+            option.check(key, object())
 
 
 def test_hmc_opts_and_on_block_of_the_wrong_type_are_refused_before_any_work(model):

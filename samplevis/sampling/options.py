@@ -1,4 +1,5 @@
-"""`render`'s options (`hmc_opts`): what each does, its default, and the checks that name the fix.
+"""`render`'s options (`hmc_opts`): each in one `Option` of `OPTIONS`, with what it does, its
+default and its own check; the rules that span several options in `_joint_rules`.
 
 TensorFlow-free at import, so that a command line can build its flags from `OPTIONS` quickly.
 """
@@ -10,7 +11,7 @@ import math
 import os
 import types
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -34,15 +35,144 @@ def _cutoff_value(text: str) -> float:
     return math.inf if text.strip().lower() in ("none", "all") else float(text)
 
 
+def _fail(key: str, expected: str, value: Any, shown: str | None = None) -> NoReturn:
+    """Raise: hmc_opts[key] must be `expected` (a template, see `checks.OptionMessage`); got
+    `value` (its repr, or `shown`)."""
+    raise OptionError(
+        f"hmc_opts.{key}",
+        f"{{hmc_opts.{key}}} must be {expected}; got {{got}}.",
+        got=repr(value) if shown is None else shown,
+    )
+
+
+# An option's own check: (key, value given or default) -> the value to use, or an OptionError
+# that names the fix. Rules that span several options are in `_joint_rules`.
+Check = Callable[[str, Any], Any]
+
+
+def _int_from(low: int) -> Check:
+    """Ints >= `low`."""
+
+    def check(key: str, value: Any) -> int:
+        if not is_int(value) or value < low:
+            _fail(key, f"an int >= {low}", value)
+        return int(value)
+
+    return check
+
+
+def _positive(key: str, value: Any) -> float:
+    if not is_number(value) or not value > 0:
+        _fail(key, "a finite number > 0", value)
+    return float(value)
+
+
+def _number(expected: str, accept: Callable[[float], bool]) -> Check:
+    """Finite numbers that `accept` takes; `expected` says which, for the error."""
+
+    def check(key: str, value: Any) -> float:
+        if not is_number(value) or not accept(value):
+            _fail(key, expected, value)
+        return float(value)
+
+    return check
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not is_bool(value):
+        _fail(key, "True or False", value)
+    return bool(value)
+
+
+def _or_none(check: Check) -> Check:
+    """`check`, and None as it is (a default that depends on other options, or 'none')."""
+    return lambda key, value: None if value is None else check(key, value)
+
+
+def _cutoff(key: str, value: Any) -> float | None:
+    if value is None or value == math.inf:  # infinity: --cutoff none, the whole state
+        return None
+    if not is_number(value) or not value > 0:
+        _fail(
+            key,
+            "a number of cycles per pixel > 0 (1/16 moves the coefficients "
+            "coarser than 16 px), or None for the whole state",
+            value,
+        )
+    return float(value)
+
+
+def _kernel(key: str, value: Any) -> str:
+    from samplevis.sampling.mcmc import kernels
+
+    if value not in kernels.KINDS:
+        _fail(key, f"one of {kernels.KINDS}", value)
+    return value
+
+
+def _mass(key: str, value: Any) -> str:
+    from samplevis.sampling import momentum
+
+    value = "identity" if value is None else value
+    if value not in momentum.KINDS:
+        _fail(key, f"one of {momentum.KINDS} or None", value)
+    return value
+
+
+def _init(key: str, init: Any) -> Any:
+    """'optimize', 'prior', or images as float32 [C, H, W, 3]."""
+    if isinstance(init, str):
+        if init not in INIT_KINDS:
+            path_like = os.path.splitext(init)[1] or os.sep in init or os.path.exists(init)
+            close = [] if path_like else closest_names(init, INIT_KINDS, n=1)
+            hint = (
+                " Did you mean {close!r}?"
+                if close
+                else " For image files, load them as images first: {hmc_opts.init} = "
+                "samplevis.io.load_images([{got!r}], size), size being the side of the "
+                "images rendered in px (one file for every chain, or one per chain)."
+            )
+            raise OptionError(
+                "hmc_opts.init",
+                "{hmc_opts.init} must be one of {kinds} or "
+                "images [C, H, W, 3] in [0, 1]; got {got!r}." + hint,
+                kinds=INIT_KINDS,
+                got=init,
+                close=close[0] if close else None,
+            )
+        return init
+    try:
+        images = np.asarray(init, np.float32)
+    except (TypeError, ValueError):  # ragged lists, non-numbers
+        raise OptionError(
+            "hmc_opts.init",
+            "{hmc_opts.init} must be 'optimize', 'prior' or images [C, H, W, 3] in [0, 1], "
+            "all of one size; the {kind} given does not form one float array. Image files: "
+            "samplevis.io.load_images(paths, size).",
+            kind=type(init).__name__,
+        ) from None
+    if images.ndim != 4 or images.shape[-1] != 3:
+        _fail(
+            key,
+            "'optimize', 'prior' or images [C, H, W, 3] in [0, 1]",
+            None,
+            f"an array of shape {images.shape}",
+        )
+    return images
+
+
 @dataclasses.dataclass(frozen=True)
 class Option:
     """One key of `hmc_opts`. `help` says what it does, with units and what None stands for; it
     names other options as {hmc_opts.key} (see `checks.OptionMessage`). `kind` is the type of a
-    value given (by default the default's)."""
+    value given (by default the default's). `check` takes (key, value) and returns the value
+    to use or raises an OptionError naming the fix; what a value must be given other options
+    is in `_joint_rules`."""
 
     default: Any
     help: str
     kind: Callable[[Any], Any] | None = None  # a type, or a parser of the command line's text
+    check: Check = dataclasses.field(kw_only=True)
 
     def __post_init__(self):
         if self.kind is None:
@@ -51,25 +181,40 @@ class Option:
 
 OPTIONS: Mapping[str, Option] = types.MappingProxyType(
     dict(
-        num_results=Option(10, "samples kept per chain"),
+        num_results=Option(
+            10,
+            "samples kept per chain",
+            check=_int_from(1),
+        ),
         step_size=Option(
             1e-3,
             "first leapfrog step size, in spectral-state units (adapted per chain "
             "during burn-in unless {hmc_opts.adapt_step_size=False})",
+            check=_positive,
         ),
-        num_leapfrog_steps=Option(4, "leapfrog steps per HMC step"),
+        num_leapfrog_steps=Option(
+            4,
+            "leapfrog steps per HMC step",
+            check=_int_from(1),
+        ),
         num_burnin_steps=Option(
             150,
             "steps before the first sample, adapting each chain's temperature (the first "
             "{hmc_opts.temperature_steps}) and step size",
+            check=_int_from(0),
         ),
-        num_steps_between_results=Option(4, "HMC steps discarded between kept samples"),
+        num_steps_between_results=Option(
+            4,
+            "HMC steps discarded between kept samples",
+            check=_int_from(0),
+        ),
         num_chains=Option(
             None,
             "chains, each sampling the facet of its own optimized start "
             "({hmc_opts.num_chains=None}: the parameterization's batch, else "
             f"{DEFAULT_NUM_CHAINS})",
             int,
+            check=_or_none(_int_from(1)),
         ),
         cutoff=Option(
             DEFAULT_CUTOFF,
@@ -77,6 +222,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "the finer ones keep each chain's start (its facet). None (or "
             "'none' on the command line) moves the whole state",
             _cutoff_value,
+            check=_cutoff,
         ),
         warp=Option(
             True,
@@ -85,13 +231,20 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "step scaled by its curvature. A facet's warp: none when {hmc_opts.cutoff} is "
             "None (the whole state moves) or with {hmc_opts.mass='fisher'} (a mass of the "
             "coefficients alone)",
+            check=_bool,
         ),
         warp_grid=Option(
             8,
             "the warp's control points per side, an equal grid over the image (4 moves larger "
             "regions, 16 smaller ones)",
+            check=_int_from(2),
         ),
-        temperature=Option(None, "T in objective units; instead of {hmc_opts.target_ratio}", float),
+        temperature=Option(
+            None,
+            "T in objective units; instead of {hmc_opts.target_ratio}",
+            float,
+            check=_or_none(_positive),
+        ),
         target_ratio=Option(
             None,
             "share of the optimized starts' gain over prior images that the "
@@ -99,6 +252,12 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             f"{DEFAULT_TARGET_RATIO} unless "
             "{hmc_opts.temperature} is given)",
             float,
+            check=_or_none(
+                _number(
+                    "a number in (0, 1), the share of the gain over prior images to keep",
+                    lambda ratio: 0 < ratio < 1,
+                )
+            ),
         ),
         temperature_steps=Option(
             None,
@@ -109,6 +268,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "{hmc_opts.num_burnin_steps}, or 0 with a given {hmc_opts.temperature}; "
             "0 keeps the equipartition rule's T)",
             int,
+            check=_or_none(_int_from(0)),
         ),
         prior_weight=Option(
             None,
@@ -116,46 +276,76 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "({hmc_opts.prior_weight=None}: its mean square matches the starts', "
             "1 for {hmc_opts.init='prior'})",
             float,
+            check=_or_none(
+                _number(
+                    "a finite number >= 0 ({hmc_opts.prior_weight=None}: matched to the starts)",
+                    lambda weight: weight >= 0,
+                )
+            ),
         ),
         num_transforms=Option(
             1,
             "fixed random transforms the activation is averaged over (each "
             "adds a network pass to every leapfrog step; 0 for none)",
+            check=_int_from(0),
         ),
         init=Option(
             "optimize",
             "where the chains start: 'optimize' (images optimized for the "
             "objective), 'prior' (needs {hmc_opts.temperature}) or images "
             "[C, H, W, 3] in [0, 1]",
+            check=_init,
         ),
-        optimize_steps=Option(256, "render_vis steps for each chain's start"),
+        optimize_steps=Option(
+            256,
+            "render_vis steps for each chain's start",
+            check=_int_from(1),
+        ),
         start_diversity=Option(
             0.0,
             "weight of Lucid's diversity term on the objective's layer while the starts are "
             "optimized together: each chain samples its own start's facet, so it sets how "
             "different the chains' patterns are (0: independent starts; its effect scales with "
             "the objective's size, see docs/sampling_designs.md)",
+            check=_number(
+                "a finite number >= 0 (0: independent starts)", lambda weight: weight >= 0
+            ),
         ),
         kernel=Option(
             "hmc",
             "'hmc', 'mala' (HMC with one leapfrog step) or 'nuts' (no-U-turn: it "
             "sets its own trajectory length, ignoring {hmc_opts.num_leapfrog_steps})",
+            check=_kernel,
         ),
         mass=Option(
             None,
             "HMC mass: 'fisher', per frequency band from the objective's gradients, "
             "or 'identity' ({hmc_opts.mass=None}: identity)",
             str,
+            check=_mass,
         ),
         adapt_step_size=Option(
             True,
             "adapt each chain's step size during burn-in (without, the "
             "chains keep {hmc_opts.step_size}, which allows "
             "{hmc_opts.num_burnin_steps=0} or 1)",
+            check=_bool,
         ),
-        target_accept_prob=Option(0.75, "acceptance probability the step size adapts to"),
-        max_tree_depth=Option(6, "NUTS only: at most 2**depth leapfrog steps per HMC step"),
-        block_steps=Option(10, "MCMC steps per compiled call and progress update"),
+        target_accept_prob=Option(
+            0.75,
+            "acceptance probability the step size adapts to",
+            check=_number("a number in (0, 1)", lambda prob: 0 < prob < 1),
+        ),
+        max_tree_depth=Option(
+            6,
+            "NUTS only: at most 2**depth leapfrog steps per HMC step",
+            check=_int_from(1),
+        ),
+        block_steps=Option(
+            10,
+            "MCMC steps per compiled call and progress update",
+            check=_int_from(1),
+        ),
     )
 )
 DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
@@ -177,35 +367,12 @@ ALIASES: Mapping[str, str] = types.MappingProxyType(
 )
 
 
-def _fail(key: str, expected: str, value: Any, shown: str | None = None) -> None:
-    """Raise: hmc_opts[key] must be `expected` (a template, see `checks.OptionMessage`); got
-    `value` (its repr, or `shown`)."""
-    raise OptionError(
-        f"hmc_opts.{key}",
-        f"{{hmc_opts.{key}}} must be {expected}; got {{got}}.",
-        got=repr(value) if shown is None else shown,
-    )
-
-
-def _int(opts: dict, key: str, low: int) -> None:
-    value = opts[key]
-    if not is_int(value) or value < low:
-        _fail(key, f"an int >= {low}", value)
-    opts[key] = int(value)
-
-
-def _positive(opts: dict, key: str) -> None:
-    value = opts[key]
-    if not is_number(value) or not value > 0:
-        _fail(key, "a finite number > 0", value)
-    opts[key] = float(value)
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class SamplingOptions:
     """`hmc_opts` resolved: every key of OPTIONS with its checked value (see OPTIONS for what each
     does). Defaults that depend on other options are filled in (target_ratio, temperature_steps,
-    mass); init is "optimize", "prior" or images float32 [C, H, W, 3]."""
+    mass); init is "optimize", "prior" or images float32 [C, H, W, 3]. The fields are OPTIONS'
+    keys in its order (a test keeps them so), with the types their checks return."""
 
     num_results: int
     step_size: float
@@ -242,11 +409,9 @@ class SamplingOptions:
 
 
 def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
-    """hmc_opts merged into DEFAULTS and checked; raises an OptionError (a ValueError) naming the
+    """hmc_opts merged into DEFAULTS and checked, each option by its own `Option.check`, then by
+    the rules that span several (`_joint_rules`); raises an OptionError (a ValueError) naming the
     option and the fix."""
-    from samplevis.sampling import momentum
-    from samplevis.sampling.mcmc import kernels
-
     if hmc_opts is not None and not isinstance(hmc_opts, Mapping):
         raise TypeError(
             f"hmc_opts must be a dict of options, e.g. dict(num_results=10); got "
@@ -268,39 +433,17 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
         hint = ", ".join(f"{g!r} for {k!r}" for k, g in guesses.items() if g)
         hint = f". Did you mean {hint}? Allowed" if hint else "; allowed"
         raise ValueError(f"unknown hmc_opts key(s) {unknown}{hint} keys are {sorted(DEFAULTS)}.")
-    opts = {**DEFAULTS, **hmc_opts}
-    for key in (
-        "num_results",
-        "num_leapfrog_steps",
-        "max_tree_depth",
-        "block_steps",
-        "optimize_steps",
-    ):
-        _int(opts, key, 1)
-    for key in ("num_burnin_steps", "num_steps_between_results", "num_transforms"):
-        _int(opts, key, 0)
-    if opts["cutoff"] == math.inf:
-        opts["cutoff"] = None
-    if opts["cutoff"] is not None:
-        cutoff = opts["cutoff"]
-        if not is_number(cutoff) or not cutoff > 0:
-            _fail(
-                "cutoff",
-                "a number of cycles per pixel > 0 (1/16 moves the coefficients "
-                "coarser than 16 px), or None for the whole state",
-                cutoff,
-            )
-        opts["cutoff"] = float(cutoff)
-    if not is_bool(opts["warp"]):
-        _fail("warp", "True or False", opts["warp"])
-    _int(opts, "warp_grid", 2)
-    diversity = opts["start_diversity"]
-    if not is_number(diversity) or not diversity >= 0:
-        _fail("start_diversity", "a finite number >= 0 (0: independent starts)", diversity)
-    opts["start_diversity"] = float(diversity)
-    if opts["num_chains"] is not None:
-        _int(opts, "num_chains", 1)
-    _positive(opts, "step_size")
+    given = {**DEFAULTS, **hmc_opts}
+    return SamplingOptions(**_joint_rules({k: OPTIONS[k].check(k, v) for k, v in given.items()}))
+
+
+def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
+    """`opts`, each checked on its own, checked against each other, with the defaults that
+    depend on other options filled in (target_ratio, temperature_steps) and the warp off where
+    there is no facet to warp."""
+    from samplevis.sampling.mcmc import kernels
+
+    opts = dict(opts)
     if opts["temperature"] is not None and opts["target_ratio"] is not None:
         raise OptionError(
             "hmc_opts.target_ratio",
@@ -310,7 +453,6 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             ratio=opts["target_ratio"],
         )
     if opts["temperature"] is not None:
-        _positive(opts, "temperature")
         if opts["temperature_steps"]:
             raise OptionError(
                 "hmc_opts.temperature_steps",
@@ -322,7 +464,6 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     else:
         if opts["temperature_steps"] is None:
             opts["temperature_steps"] = int(TEMPERATURE_SHARE * opts["num_burnin_steps"])
-        _int(opts, "temperature_steps", 0)
         if opts["temperature_steps"] > opts["num_burnin_steps"]:
             raise OptionError(
                 "hmc_opts.temperature_steps",
@@ -332,32 +473,8 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
                 burnin=opts["num_burnin_steps"],
                 got=opts["temperature_steps"],
             )
-        ratio = DEFAULT_TARGET_RATIO if opts["target_ratio"] is None else opts["target_ratio"]
-        if not is_number(ratio) or not 0 < ratio < 1:
-            _fail(
-                "target_ratio",
-                "a number in (0, 1), the share of the gain over prior images to keep",
-                ratio,
-            )
-        opts["target_ratio"] = float(ratio)
-    prior = opts["prior_weight"]
-    if prior is not None:
-        if not is_number(prior) or not prior >= 0:
-            _fail(
-                "prior_weight",
-                "a finite number >= 0 ({hmc_opts.prior_weight=None}: matched to the starts)",
-                prior,
-            )
-        opts["prior_weight"] = float(prior)
-    if opts["kernel"] not in kernels.KINDS:
-        _fail("kernel", f"one of {kernels.KINDS}", opts["kernel"])
-    accept = opts["target_accept_prob"]
-    if not is_number(accept) or not 0 < accept < 1:
-        _fail("target_accept_prob", "a number in (0, 1)", accept)
-    opts["target_accept_prob"] = float(accept)
-    if not is_bool(opts["adapt_step_size"]):
-        _fail("adapt_step_size", "True or False", opts["adapt_step_size"])
-    opts["adapt_step_size"] = bool(opts["adapt_step_size"])
+        if opts["target_ratio"] is None:
+            opts["target_ratio"] = DEFAULT_TARGET_RATIO
     adaptation = kernels.default_adaptation_steps(opts["num_burnin_steps"])
     if opts["adapt_step_size"] and adaptation is None:
         raise OptionError(
@@ -367,12 +484,7 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "{hmc_opts.adapt_step_size=False}.",
             got=opts["num_burnin_steps"],
         )
-    nuts_adapting = opts["kernel"] == "nuts" and opts["adapt_step_size"]
-    if opts["mass"] is None:
-        opts["mass"] = "identity"
-    if opts["mass"] not in momentum.KINDS:
-        _fail("mass", f"one of {momentum.KINDS} or None", opts["mass"])
-    if opts["mass"] == "fisher" and nuts_adapting:
+    if opts["mass"] == "fisher" and opts["kernel"] == "nuts" and opts["adapt_step_size"]:
         raise OptionError(
             "hmc_opts.mass",
             "{hmc_opts.mass='fisher'} with {hmc_opts.kernel='nuts'} needs "
@@ -380,52 +492,13 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
         )
     # a facet's warp; the Fisher mass is a mass of the coefficients alone
-    opts["warp"] = bool(opts["warp"]) and opts["cutoff"] is not None and opts["mass"] != "fisher"
-    init = opts["init"]
-    if isinstance(init, str):
-        if init not in INIT_KINDS:
-            path_like = os.path.splitext(init)[1] or os.sep in init or os.path.exists(init)
-            close = [] if path_like else closest_names(init, INIT_KINDS, n=1)
-            hint = (
-                " Did you mean {close!r}?"
-                if close
-                else " For image files, load them as images first: {hmc_opts.init} = "
-                "samplevis.io.load_images([{got!r}], size), size being the side of the "
-                "images rendered in px (one file for every chain, or one per chain)."
-            )
-            raise OptionError(
-                "hmc_opts.init",
-                "{hmc_opts.init} must be one of {kinds} or "
-                "images [C, H, W, 3] in [0, 1]; got {got!r}." + hint,
-                kinds=INIT_KINDS,
-                got=init,
-                close=close[0] if close else None,
-            )
-        if init == "prior" and opts["temperature"] is None:
-            raise OptionError(
-                "hmc_opts.temperature",
-                "{hmc_opts.init='prior'} has no optimized activation to set the temperature "
-                "from; give {hmc_opts.temperature} (objective units).",
-            )
-    else:
-        try:
-            images = np.asarray(init, np.float32)
-        except (TypeError, ValueError):  # ragged lists, non-numbers
-            raise OptionError(
-                "hmc_opts.init",
-                "{hmc_opts.init} must be 'optimize', 'prior' or images [C, H, W, 3] in [0, 1], "
-                "all of one size; the {kind} given does not form one float array. Image files: "
-                "samplevis.io.load_images(paths, size).",
-                kind=type(init).__name__,
-            ) from None
-        if images.ndim != 4 or images.shape[-1] != 3:
-            _fail(
-                "init",
-                "'optimize', 'prior' or images [C, H, W, 3] in [0, 1]",
-                None,
-                f"an array of shape {images.shape}",
-            )
-        opts["init"] = images
+    opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
+    if isinstance(opts["init"], str) and opts["init"] == "prior" and opts["temperature"] is None:
+        raise OptionError(
+            "hmc_opts.temperature",
+            "{hmc_opts.init='prior'} has no optimized activation to set the temperature "
+            "from; give {hmc_opts.temperature} (objective units).",
+        )
     if opts["start_diversity"] and not (
         isinstance(opts["init"], str) and opts["init"] == "optimize"
     ):
@@ -434,4 +507,4 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             "{hmc_opts.start_diversity} weighs a term of the starts' "
             "optimization, but {hmc_opts.init} does not optimize them; leave it at 0.",
         )
-    return SamplingOptions(**opts)
+    return opts
