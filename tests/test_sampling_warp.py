@@ -104,7 +104,9 @@ def test_the_warp_is_on_by_default_wherever_there_is_a_facet():
     assert resolve_options(None).warp is True
     assert resolve_options(dict(warp=False)).warp is False
     assert resolve_options(dict(cutoff=None)).warp is False  # the whole state: no facet to warp
-    assert resolve_options(dict(warp_grid=4)).warp_grid == 4
+    # the option's default is the facet's: the command line reads it without TensorFlow
+    assert resolve_options(None).warp_grid == WARP_GRID
+    assert resolve_options(dict(warp_grid=8)).warp_grid == 8
     assert resolve_options(dict(mass="fisher")).warp is False  # a mass of the coefficients
     with pytest.raises(OptionError, match="warp_every is gone.*warp=False"):
         resolve_options(dict(warp_every=4))

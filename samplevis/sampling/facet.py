@@ -123,7 +123,9 @@ class FacetImage(WrappedImage):
         return (full_groups.reshape(-1)[self._flat()[0]].astype(np.int32),)
 
 
-WARP_GRID = 8  # G: the displacement field's control points per side
+# G: the displacement field's control points per side, `hmc_opts['warp_grid']`'s default (a
+# coarser grid kept more activation at the same share: docs/sampling_designs.md)
+WARP_GRID = 4
 WARP_PIXELS = 16.0  # px of displacement per unit of warp state
 
 

@@ -234,9 +234,9 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_bool,
         ),
         warp_grid=Option(
-            8,
-            "the warp's control points per side, an equal grid over the image (4 moves larger "
-            "regions, 16 smaller ones)",
+            4,
+            "the warp's control points per side, an equal grid over the image (8 moves smaller "
+            "regions, 2 bends the whole image at once)",
             check=_int_from(2),
         ),
         temperature=Option(
