@@ -6,6 +6,7 @@ stiffness and step), `mcmc.diagnostics` (acceptance, divergences, R-hat, ESS). O
 target: `energy` (the log density over an image parameterization's state), `facet` (what of a
 start moves), `momentum` (the momentum's mass), `starts`, `temperature` (the rule for T and its
 tuning), `facet_mass` (a facet's Laplace mass); and `options` (`hmc_opts`, their defaults and
-checks), `api` (`render`), `result` (`SampleResult`), `metrics` (image statistics). Submodules
+checks), `api` (`render`), `result` (`SampleResult`), `metrics` (image statistics),
+`registration` (the structural distance once bends are taken out). Submodules
 import TensorFlow, so import them directly.
 """

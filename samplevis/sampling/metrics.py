@@ -216,7 +216,7 @@ STRUCTURE_BAND = (1.0 / 16, 0.3)
 STRUCTURE_SIGMA = 6.0
 
 
-def _circular_blur(images: np.ndarray, sigma: float) -> np.ndarray:
+def circular_blur(images: np.ndarray, sigma: float) -> np.ndarray:
     """[N, H, W] blurred by a periodic Gaussian of `sigma` px (the band-pass is periodic too)."""
     h, w = images.shape[1:]
     fy, fx = np.meshgrid(np.fft.fftfreq(h), np.fft.rfftfreq(w), indexing="ij")
@@ -237,7 +237,7 @@ def structure(images: np.ndarray) -> np.ndarray:
     freq = np.sqrt(fx**2 + fy**2)
     low, high = STRUCTURE_BAND
     band = np.fft.irfft2(np.fft.rfft2(grey) * ((freq >= low) & (freq <= high)), s=(h, w))
-    rms = np.sqrt(_circular_blur(band**2, STRUCTURE_SIGMA))
+    rms = np.sqrt(circular_blur(band**2, STRUCTURE_SIGMA))
     # a flat image has no structure: its tiny floor keeps 0 / 0 out
     local = band / (rms + 1e-6 * rms.max(axis=(1, 2), keepdims=True) + 1e-12)
     local -= local.mean(axis=(1, 2), keepdims=True)
