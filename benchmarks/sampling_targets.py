@@ -40,6 +40,13 @@ Patterns, high, fast (the default run)
              median structural distance) per minute: the samples', multi-seed render_vis's and,
              with --baselines, the diversity objective's (its activation ratio and w after it)
   by pixels  distinct by blurred pixels (`metrics.distinct_by_pixels`: recolourings count)
+  bent copy  what the structural share gives copies: the share of each reference against
+             itself bent by a smooth warp (`facet.warp_images`, 4 x 4 control points, each
+             displaced by a normal of 1, 2 or 4 px a side); a chain whose share is below a
+             2 px bend's draws what a person calls bent copies of one image
+  registered the same share once bends are taken out (`registration.registered_share`: each
+             pair's structure registered by the best smooth warp first), per chain; a copy bent
+             by 2 px scores about 0.1
 The grids of the default runs' samples go to --grid PREFIX (a row per chain, the start first).
 """
 
@@ -56,7 +63,8 @@ import tensorflow as tf
 import samplevis
 from samplevis import io, objectives, param, zoo
 from samplevis.evaluation import objective_values
-from samplevis.sampling import metrics
+from samplevis.sampling import metrics, registration
+from samplevis.sampling.facet import WARP_PIXELS, warp_images
 from samplevis.sampling.mcmc.diagnostics import ess_per_chain, split_rhat_per_chain
 
 from common import command_line, format_table, machine
@@ -180,6 +188,23 @@ def diversity_baseline(
     return kept
 
 
+BENDS = (1.0, 2.0, 4.0)  # px, the bent copies' displacement a side
+
+
+def bent_copy_shares(references: np.ndarray, seed: int) -> list[float]:
+    """The structural share of `references` [M, H, W, 3] against themselves bent by a smooth
+    random warp of each of `BENDS` px: what the share says of copies a person calls copies."""
+    rng = np.random.default_rng(seed)
+    between = metrics.between_distance(references)
+    shares = []
+    for pixels in BENDS:
+        warp = rng.normal(size=[len(references), 4, 4, 2]) * pixels / WARP_PIXELS
+        bent = warp_images(tf.constant(references, tf.float32), tf.constant(warp, tf.float32))
+        distances = np.diag(metrics.structural_distances(references, bent.numpy()))
+        shares.append(float(np.median(distances) / between))
+    return shares
+
+
 def measure(
     model, spec: str, seed: int, args: argparse.Namespace, opts: dict
 ) -> tuple[list[str], list[str]]:
@@ -204,6 +229,7 @@ def measure(
     reference_patterns = metrics.distinct_patterns(references, references)
     structure = metrics.run_structural_share(default.images, references)
     per_chain = metrics.structural_share(default.images, references)
+    registered = registration.registered_share(default.images, references)
     baseline = "-"
     if args.baselines:
         plain = float(np.median(real_activation(model, obj, references)))
@@ -252,6 +278,8 @@ def measure(
         f"{60 * len(patterns) / render_seconds:.1f} / "
         f"{60 * len(reference_patterns) / optimize_seconds:.1f} / {baseline}",
         f"{len(by_pixels)} of {len(samples)}",
+        " / ".join(f"{x:.2f}" for x in bent_copy_shares(references, seed)),
+        " ".join(f"{x:.2f}" for x in registered),
     ]
     return quality, speed
 
@@ -315,6 +343,8 @@ def main() -> None:
                 "seconds (phases)",
                 "patterns/min: samples / render_vis / diversity",
                 "by pixels",
+                "bent copy 1 / 2 / 4 px",
+                "registered per chain",
             ],
             speed,
         )
