@@ -35,8 +35,8 @@ def test_unrelated_photos_stay_far_apart_whatever_the_warp():
     images = photos()
     others = np.roll(images, 1, axis=0)
     distances = registration.registered_distances(images, others)
-    # a smooth warp of 2 x 4 x 4 numbers cannot make one photograph's detail another's
-    assert distances.min() > 0.6
+    # a smooth warp of 2 x 8 x 8 numbers cannot make one photograph's detail another's
+    assert distances.min() > 0.45
 
 
 def test_registered_share_is_near_zero_for_a_chain_of_bent_copies_and_about_one_for_new_ones():

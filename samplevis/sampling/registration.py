@@ -6,7 +6,7 @@ an optimized image bent by a smooth warp of a few pixels is as far from it as an
 optimized from another seed, because fine stripes decorrelate under any local displacement
 (docs/sampling_designs.md, "Bent copies"). A person calls such a copy a copy. Here each pair's
 `metrics.structure` maps are registered first, by their peak circular correlation and then by
-the smooth warp (`facet.warp_images`, G x G control points) that maximizes their correlation,
+the smooth warp (`facet.warp_images`, 8 x 8 control points) that maximizes their correlation,
 found coarse to fine by gradient ascent; what the best warp cannot explain is the distance.
 """
 
@@ -23,9 +23,9 @@ from samplevis.sampling.facet import warp_images
 SIGMAS = (4.0, 2.0, 0.0)
 STEPS = 60  # Adam steps per sigma
 RATE = 0.3  # px per step
-# the registering warp's control points per side: a finer warp bends one photograph's edges
-# onto another's far enough to call unrelated images near (docs/sampling_designs.md)
-GRID = 4
+# the registering warp's control points per side: as fine as the chains' warp can be set, so
+# their bends are taken out; a finer one would bend one photograph's edges onto another's
+GRID = 8
 
 
 def _correlation(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
