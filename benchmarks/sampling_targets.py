@@ -45,8 +45,8 @@ Patterns, high, fast (the default run)
              displaced by a normal of 1, 2 or 4 px a side); a chain whose share is below a
              2 px bend's draws what a person calls bent copies of one image
   registered the same share once bends are taken out (`registration.registered_share`: each
-             pair's structure registered by the best smooth warp first), per chain; a copy bent
-             by 2 px scores about 0.1
+             pair's structure registered by the best smooth warp first), per chain, then what it
+             gives the bent copies
 The grids of the default runs' samples go to --grid PREFIX (a row per chain, the start first).
 """
 
@@ -191,18 +191,24 @@ def diversity_baseline(
 BENDS = (1.0, 2.0, 4.0)  # px, the bent copies' displacement a side
 
 
-def bent_copy_shares(references: np.ndarray, seed: int) -> list[float]:
-    """The structural share of `references` [M, H, W, 3] against themselves bent by a smooth
-    random warp of each of `BENDS` px: what the share says of copies a person calls copies."""
+def bent_copy_shares(references: np.ndarray, seed: int) -> tuple[list[float], list[float]]:
+    """The structural share, plain and registered, of `references` [M, H, W, 3] against
+    themselves bent by a smooth random warp of each of `BENDS` px: what the shares say of copies
+    a person calls copies."""
     rng = np.random.default_rng(seed)
     between = metrics.between_distance(references)
-    shares = []
+    i, j = np.triu_indices(len(references), k=1)
+    registered_between = np.median(registration.registered_distances(references[i], references[j]))
+    plain, registered = [], []
     for pixels in BENDS:
         warp = rng.normal(size=[len(references), 4, 4, 2]) * pixels / WARP_PIXELS
         bent = warp_images(tf.constant(references, tf.float32), tf.constant(warp, tf.float32))
-        distances = np.diag(metrics.structural_distances(references, bent.numpy()))
-        shares.append(float(np.median(distances) / between))
-    return shares
+        bent = bent.numpy()
+        distances = np.diag(metrics.structural_distances(references, bent))
+        plain.append(float(np.median(distances) / between))
+        distances = registration.registered_distances(references, bent)
+        registered.append(float(np.median(distances) / registered_between))
+    return plain, registered
 
 
 def measure(
@@ -230,6 +236,7 @@ def measure(
     structure = metrics.run_structural_share(default.images, references)
     per_chain = metrics.structural_share(default.images, references)
     registered = registration.registered_share(default.images, references)
+    bent_plain, bent_registered = bent_copy_shares(references, seed)
     baseline = "-"
     if args.baselines:
         plain = float(np.median(real_activation(model, obj, references)))
@@ -278,8 +285,9 @@ def measure(
         f"{60 * len(patterns) / render_seconds:.1f} / "
         f"{60 * len(reference_patterns) / optimize_seconds:.1f} / {baseline}",
         f"{len(by_pixels)} of {len(samples)}",
-        " / ".join(f"{x:.2f}" for x in bent_copy_shares(references, seed)),
+        " / ".join(f"{x:.2f}" for x in bent_plain),
         " ".join(f"{x:.2f}" for x in registered),
+        " / ".join(f"{x:.2f}" for x in bent_registered),
     ]
     return quality, speed
 
@@ -345,6 +353,7 @@ def main() -> None:
                 "by pixels",
                 "bent copy 1 / 2 / 4 px",
                 "registered per chain",
+                "its bent copy 1 / 2 / 4 px",
             ],
             speed,
         )

@@ -23,8 +23,8 @@ from samplevis.sampling.facet import warp_images
 SIGMAS = (4.0, 2.0, 0.0)
 STEPS = 60  # Adam steps per sigma
 RATE = 0.3  # px per step
-# the registering warp's control points per side: as fine as the chains' warp can be set, so
-# their bends are taken out; a finer one would bend one photograph's edges onto another's
+# the registering warp's control points per side: the bends of a chain's warp up to this grid
+# (its default is 4) are taken out; a finer one would bend one photograph's edges onto another's
 GRID = 8
 
 
