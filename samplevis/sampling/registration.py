@@ -12,6 +12,7 @@ found coarse to fine by gradient ascent; what the best warp cannot explain is th
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -57,7 +58,7 @@ def registered_distances(a: np.ndarray, b: np.ndarray, grid: int = GRID) -> np.n
     sa = metrics.structure(a)
     sb = _aligned(sa, metrics.structure(b))
     warp = tf.Variable(tf.zeros([len(sa), grid, grid, 2]))
-    optimizer = tf.keras.optimizers.Adam(RATE)
+    optimizer = keras.optimizers.Adam(RATE)
 
     @tf.function
     def ascend(target: tf.Tensor, moving: tf.Tensor) -> None:
