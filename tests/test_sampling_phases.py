@@ -198,6 +198,25 @@ def linear(gabor):
     return energy_of(gabor, linear_in_state(), pixel_param())
 
 
+def choose(energy, image_param, found, opts):
+    """`choose_temperature` with the options render passes it."""
+    return temperature.choose_temperature(
+        energy,
+        image_param,
+        found,
+        SEED,
+        init=opts.init,
+        prior_weight=opts.prior_weight,
+        temperature=opts.temperature,
+        target_ratio=opts.target_ratio,
+    )
+
+
+def adapt(chosen, found, opts):
+    """`adaptation` with the options render passes it."""
+    return temperature.adaptation(chosen, found, opts.target_ratio, opts.temperature_steps)
+
+
 def test_the_linear_objective_is_b_plus_the_mean_state(linear):
     found = hand_built_starts(linear, [1.0, 3.0])
     np.testing.assert_allclose(found.activations, [OFFSET + 1, OFFSET + 3], rtol=1e-5)
@@ -212,7 +231,7 @@ def floor_error(prior_weight):
 def test_choose_temperature_matches_the_prior_and_applies_the_equipartition_rule(linear):
     found = hand_built_starts(linear, [1.0, 3.0])
     opts = resolve_options(dict(target_ratio=0.75))
-    chosen = temperature.choose_temperature(linear, linear.image_param, found, opts, SEED)
+    chosen = choose(linear, linear.image_param, found, opts)
     # mean square of the starts (1 + 9) / 2 = 5, so lam = 1 / 5
     assert chosen.prior_weight == pytest.approx(0.2, rel=1e-6)
     assert chosen.floor == pytest.approx(OFFSET, abs=4 * floor_error(0.2))
@@ -227,11 +246,11 @@ def test_a_given_prior_weight_sets_the_floors_draws_and_zero_means_no_floor(line
     found = hand_built_starts(linear, [1.0, 3.0])
     d = linear.image_param.state_size
     given = resolve_options(dict(prior_weight=4.0))
-    chosen = temperature.choose_temperature(linear, linear.image_param, found, given, SEED)
+    chosen = choose(linear, linear.image_param, found, given)
     assert chosen.prior_weight == 4.0
     assert chosen.floor == pytest.approx(OFFSET, abs=4 * floor_error(4.0))
     none = resolve_options(dict(prior_weight=0.0))
-    flat = temperature.choose_temperature(linear, linear.image_param, found, none, SEED)
+    flat = choose(linear, linear.image_param, found, none)
     assert flat.prior_weight == 0.0 and flat.floor == 0.0 and flat.ratio_floor == 0.0
     assert flat.rule == pytest.approx(2 * 0.2 * (OFFSET + 2.0) / d, rel=1e-5)  # rho = 0.8
 
@@ -239,7 +258,7 @@ def test_a_given_prior_weight_sets_the_floors_draws_and_zero_means_no_floor(line
 def test_a_given_temperature_is_kept_and_starts_from_the_prior_get_lam_1(linear):
     found = hand_built_starts(linear, [1.0, 3.0])
     opts = resolve_options(dict(init="prior", temperature=0.05))
-    chosen = temperature.choose_temperature(linear, linear.image_param, found, opts, SEED)
+    chosen = choose(linear, linear.image_param, found, opts)
     assert chosen.rule == 0.05 and chosen.prior_weight == 1.0
     assert chosen.floor == pytest.approx(OFFSET, abs=4 * floor_error(1.0))
 
@@ -248,7 +267,7 @@ def test_starts_below_the_prior_floor_measure_shares_from_zero_with_a_warning(li
     found = hand_built_starts(linear, [-1.0, -3.0])  # a* = B - 2, prior images reach B
     opts = resolve_options({})
     with pytest.warns(OptionWarning, match="images drawn from the prior reach") as caught:
-        chosen = temperature.choose_temperature(linear, linear.image_param, found, opts, SEED)
+        chosen = choose(linear, linear.image_param, found, opts)
     assert "Optimize longer" in str(caught[0].message)  # the default init optimizes
     assert chosen.floor > OFFSET - 2.0 and chosen.ratio_floor == 0.0
     d = linear.image_param.state_size
@@ -263,7 +282,7 @@ def test_the_rule_counts_the_coefficients_the_chains_move_and_the_floor_the_whol
     )
     chain_param = facet.chain_state(image_param, [s.numpy() for s in found.state], 1 / 16)
     moving = energy_lib.Energy(gabor, GRATING, chain_param, 1.0, 1.0)
-    chosen = temperature.choose_temperature(moving, image_param, found, resolve_options({}), SEED)
+    chosen = choose(moving, image_param, found, resolve_options({}))
     # 16 px: below 1/16 cycle per pixel only the mean colour moves, 2 parts x 3 channels
     assert chain_param.state_size == 6
     lam = energy_lib.matched_prior_weight(found.state)
@@ -276,15 +295,15 @@ def test_the_rule_counts_the_coefficients_the_chains_move_and_the_floor_the_whol
 def test_no_adaptation_when_t_is_given_or_no_burn_in_step_adapts_it(linear):
     found = hand_built_starts(linear, [1.0, 3.0])
     fixed = temperature.Temperature(0.2, OFFSET, 0.05, OFFSET)
-    assert temperature.adaptation(fixed, found, resolve_options(dict(temperature=0.05))) is None
-    assert temperature.adaptation(fixed, found, resolve_options(dict(temperature_steps=0))) is None
+    assert adapt(fixed, found, resolve_options(dict(temperature=0.05))) is None
+    assert adapt(fixed, found, resolve_options(dict(temperature_steps=0))) is None
 
 
 def test_the_adaptation_starts_every_chain_at_the_rule_toward_the_target_ratio(linear):
     found = hand_built_starts(linear, [1.0, 3.0])
     opts = resolve_options(dict(target_ratio=0.6, num_burnin_steps=40, temperature_steps=20))
-    chosen = temperature.choose_temperature(linear, linear.image_param, found, opts, SEED)
-    adapting = temperature.adaptation(chosen, found, opts)
+    chosen = choose(linear, linear.image_param, found, opts)
+    adapting = adapt(chosen, found, opts)
     assert isinstance(adapting, temperature.TemperatureAdaptation)
     np.testing.assert_allclose(adapting.temperature, [chosen.rule] * CHAINS, rtol=1e-12)
     np.testing.assert_allclose(adapting.variable.numpy(), [chosen.rule] * CHAINS, rtol=1e-6)
@@ -296,6 +315,6 @@ def test_the_adaptation_starts_every_chain_at_the_rule_toward_the_target_ratio(l
 def test_a_start_at_or_below_the_floor_adapts_against_the_starts_mean(linear):
     found = hand_built_starts(linear, [-4.0, 5.0])  # a* = B - 4 = -1 and B + 5 = 8
     chosen = temperature.Temperature(1.0, 0.0, 0.01, 0.0)  # shares measured from 0
-    adapting = temperature.adaptation(chosen, found, resolve_options({}))
+    adapting = adapt(chosen, found, resolve_options({}))
     assert adapting is not None
     np.testing.assert_allclose(adapting.init_activations, [3.5, 8.0], rtol=1e-5)
