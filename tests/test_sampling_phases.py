@@ -38,6 +38,22 @@ def energy_of(model, objective, image_param, prior_weight=1.0):
     return energy_lib.make_energy(model, objective, image_param, 1.0, prior_weight)
 
 
+def find(model, objective, image_param, opts, energy, log_dir=None):
+    """`find_starts` from SEED with the options render passes it."""
+    return starts.find_starts(
+        model,
+        objective,
+        image_param,
+        energy,
+        SEED,
+        False,
+        log_dir,
+        init=opts.init,
+        optimize_steps=opts.optimize_steps,
+        start_diversity=opts.start_diversity,
+    )
+
+
 # ---- find_starts ----------------------------------------------------------------------------
 
 
@@ -47,7 +63,7 @@ def test_given_images_are_the_starts_state_and_their_objective_is_a_star(gabor):
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(init=images))
     energy = energy_of(gabor, GRATING, image_param)
-    found = starts.find_starts(gabor, GRATING, image_param, opts, energy, SEED, progress=False)
+    found = find(gabor, GRATING, image_param, opts, energy)
     np.testing.assert_allclose(image_param.to_image(found.state).numpy(), images, atol=1e-4)
     expected = objective_of(gabor, GRATING, tf.constant(images), tf.constant(images)).numpy()
     np.testing.assert_allclose(found.activations, expected, rtol=1e-4, atol=1e-6)
@@ -60,7 +76,7 @@ def test_prior_starts_are_the_seeds_standard_normal_state(gabor):
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(init="prior", temperature=0.1))
     energy = energy_of(gabor, GRATING, image_param)
-    found = starts.find_starts(gabor, GRATING, image_param, opts, energy, SEED, progress=False)
+    found = find(gabor, GRATING, image_param, opts, energy)
     drawn = normal_state(image_param.state_shapes, SEED, 1.0)
     for part, expected in zip(found.state, drawn):
         np.testing.assert_array_equal(part.numpy(), expected.numpy())
@@ -74,9 +90,7 @@ def test_optimized_starts_are_render_vis_images_and_beat_prior_images(gabor, tmp
     image_param = param.image(32, batch=CHAINS)  # at 16 px this seed leaves a start dead
     opts = resolve_options(dict(optimize_steps=32))
     energy = energy_of(gabor, GRATING, image_param)
-    found = starts.find_starts(
-        gabor, GRATING, image_param, opts, energy, SEED, progress=False, log_dir=tmp_path
-    )
+    found = find(gabor, GRATING, image_param, opts, energy, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["starts"]  # no start dead: no re-seed
     # the same optimization render_vis runs from the same seed, none of it dead
     probe = samplevis.render_vis(
@@ -94,15 +108,29 @@ def test_optimized_starts_are_render_vis_images_and_beat_prior_images(gabor, tmp
     assert not found.dead.any() and not found.interrupted
 
 
+def test_start_diversity_optimizes_the_starts_with_lucids_diversity_term(gabor):
+    image_param = param.image(32, batch=CHAINS)
+    opts = resolve_options(dict(optimize_steps=16, start_diversity=2.0))
+    energy = energy_of(gabor, GRATING, image_param)
+    found = find(gabor, GRATING, image_param, opts, energy)
+    diverse = GRATING - 2.0 * objectives.diversity("gabor_relu")
+    probe = samplevis.render_vis(
+        gabor, diverse, param_f=image_param, thresholds=(16,), progress=False, seed=SEED
+    )[-1]
+    np.testing.assert_allclose(image_param.to_image(found.state).numpy(), probe, atol=1e-6)
+    plain = find(gabor, GRATING, image_param, resolve_options(dict(optimize_steps=16)), energy)
+    assert np.abs(image_param.to_image(plain.state).numpy() - probe).max() > 0.01
+    # a* is the objective alone, without the diversity term
+    np.testing.assert_allclose(found.activations, energy.activation(*found.state), rtol=1e-6)
+
+
 def test_starts_at_a_dead_unit_are_reseeded_and_reported_dead_when_none_revives(tmp_path):
     model = samplevis.Model(dead_keras_model())
     dead_unit = objectives.channel("dead", 0)
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(optimize_steps=4))
     energy = energy_of(model, dead_unit, image_param)
-    found = starts.find_starts(
-        model, dead_unit, image_param, opts, energy, SEED, progress=False, log_dir=tmp_path
-    )
+    found = find(model, dead_unit, image_param, opts, energy, tmp_path)
     # the first optimization and RESEEDS more, each in its own log folder
     assert starts.RESEEDS == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -135,7 +163,7 @@ def test_dead_starts_are_optimized_again_from_other_seeds_and_live_ones_are_kept
     )[-1]
     alive = first.mean(axis=(1, 2, 3)) > 0.5
     assert 2 <= int(np.sum(~alive)) < 6  # the seed leaves some starts dead, some alive
-    found = starts.find_starts(gabor, objective, image_param, opts, energy, SEED, progress=False)
+    found = find(gabor, objective, image_param, opts, energy)
     images = image_param.to_image(found.state).numpy()
     np.testing.assert_allclose(images[alive], first[alive], atol=1e-6)  # kept as they were
     np.testing.assert_allclose(
@@ -151,7 +179,7 @@ def test_ctrl_c_while_optimizing_returns_the_state_reached_and_no_verdict(gabor,
     opts = resolve_options(dict(optimize_steps=2 * optimize.STEPS_PER_CALL))
     energy = energy_of(gabor, GRATING, image_param)
     with pytest.warns(UserWarning, match="interrupted"):
-        found = starts.find_starts(gabor, GRATING, image_param, opts, energy, SEED, progress=False)
+        found = find(gabor, GRATING, image_param, opts, energy)
     assert found.interrupted
     probe = samplevis.render_vis(
         gabor,
@@ -277,9 +305,7 @@ def test_starts_below_the_prior_floor_measure_shares_from_zero_with_a_warning(li
 def test_the_rule_counts_the_coefficients_the_chains_move_and_the_floor_the_whole_image(gabor):
     image_param = param.image(SIZE, batch=CHAINS)
     whole = energy_of(gabor, GRATING, image_param)
-    found = starts.find_starts(
-        gabor, GRATING, image_param, resolve_options({}), whole, SEED, progress=False
-    )
+    found = find(gabor, GRATING, image_param, resolve_options({}), whole)
     chain_param = facet.chain_state(image_param, [s.numpy() for s in found.state], 1 / 16)
     moving = energy_lib.Energy(gabor, GRATING, chain_param, 1.0, 1.0)
     chosen = choose(moving, image_param, found, resolve_options({}))

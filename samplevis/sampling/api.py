@@ -434,11 +434,13 @@ def render(
             model,
             objective,
             image_param,
-            opts,
             energy,
             fold_in(base, 0),
             inputs.progress,
             inputs.folder,
+            init=opts.init,
+            optimize_steps=opts.optimize_steps,
+            start_diversity=opts.start_diversity,
         )
         made = dataclasses.replace(made, starts=starts)
         if starts.interrupted:
