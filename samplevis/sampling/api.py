@@ -434,11 +434,13 @@ def render(
             model,
             objective,
             image_param,
-            opts,
             energy,
             fold_in(base, 0),
             inputs.progress,
             inputs.folder,
+            init=opts.init,
+            optimize_steps=opts.optimize_steps,
+            start_diversity=opts.start_diversity,
         )
         made = dataclasses.replace(made, starts=starts)
         if starts.interrupted:
@@ -452,9 +454,18 @@ def render(
         energy = dataclasses.replace(energy, image_param=chain_param)
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(
-            energy, image_param, starts, opts, fold_in(base, 3)
+            energy,
+            image_param,
+            starts,
+            fold_in(base, 3),
+            init=opts.init,
+            prior_weight=opts.prior_weight,
+            temperature=opts.temperature,
+            target_ratio=opts.target_ratio,
         )
-        adapting = temperature_lib.adaptation(temperature, starts, opts)
+        adapting = temperature_lib.adaptation(
+            temperature, starts, opts.target_ratio, opts.temperature_steps
+        )
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
         energy = _tempered(energy, temperature, adapting)
         kernel = build_kernel(

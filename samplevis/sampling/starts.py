@@ -18,7 +18,6 @@ from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam, normal_state
 from samplevis.sampling.energy import Energy
-from samplevis.sampling.options import SamplingOptions
 from samplevis.seeds import fold_in
 
 RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
@@ -47,12 +46,14 @@ def _optimized(
     model: Model,
     objective: Objective,
     image_param: ImageParam,
-    opts: SamplingOptions,
+    optimize_steps: int,
+    start_diversity: float,
     seed: tf.Tensor,
     progress: bool,
     log_dir: Path | None,
 ) -> tuple[tuple[tf.Tensor, ...], bool]:
-    """(state parts [C, ...], interrupted) of `render_vis` from `seed`, logged to `log_dir`."""
+    """(state parts [C, ...], interrupted) of `render_vis` from `seed` over `optimize_steps`,
+    with Lucid's diversity term weighted `start_diversity` (0: none), logged to `log_dir`."""
     import keras
 
     from samplevis import objectives
@@ -62,9 +63,9 @@ def _optimized(
     rate = image_param.start_learning_rate
     optimizer = None if rate is None else keras.optimizers.Adam(learning_rate=rate)
     target = objective
-    if opts.start_diversity:
+    if start_diversity:
         layer = sorted(objective.layers)[0]
-        target = objective - opts.start_diversity * objectives.diversity(layer)
+        target = objective - start_diversity * objectives.diversity(layer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
         rendering = render_vis(
@@ -72,7 +73,7 @@ def _optimized(
             target,
             param_f=image_param,
             optimizer=optimizer,
-            thresholds=(opts.optimize_steps,),
+            thresholds=(optimize_steps,),
             seed=seed,
             progress=progress,
             return_state=True,
@@ -116,16 +117,19 @@ def find_starts(
     model: Model,
     objective: Objective,
     image_param: ImageParam,
-    opts: SamplingOptions,
     energy: Energy,
     seed: tf.Tensor,
     progress: bool,
     log_dir: Path | None = None,
+    *,
+    init: str | np.ndarray,
+    optimize_steps: int,
+    start_diversity: float = 0.0,
 ) -> Starts:
-    """The chains' starts as `opts.init` asks: optimized (dead ones optimized again from up to
-    RESEEDS other seeds, each logged to `log_dir/starts_reseedN`), drawn from the prior, or the
-    given images. `energy` measures their activation."""
-    init = opts.init
+    """The chains' starts as `init` asks: "optimize"d over `optimize_steps` (dead ones optimized
+    again from up to RESEEDS other seeds, each logged to `log_dir/starts_reseedN`), drawn from
+    the "prior", or the given images float32 [C, H, W, 3] in [0, 1]. `energy` measures their
+    activation; `start_diversity` weighs Lucid's diversity term in the optimization."""
     if not isinstance(init, str):
         from samplevis import param as param_lib
 
@@ -141,7 +145,14 @@ def find_starts(
         return Starts(state, activations, no_dead, False, saturated(energy, state, activations))
     inside = (lambda name: None) if log_dir is None else (lambda name: log_dir / name)
     state, interrupted = _optimized(
-        model, objective, image_param, opts, seed, progress, inside("starts")
+        model,
+        objective,
+        image_param,
+        optimize_steps,
+        start_diversity,
+        seed,
+        progress,
+        inside("starts"),
     )
     activations = energy.activation(*state).numpy()
     is_dead = np.zeros(len(activations), bool) if interrupted else dead(energy, state, activations)
@@ -152,7 +163,8 @@ def find_starts(
             model,
             objective,
             image_param,
-            opts,
+            optimize_steps,
+            start_diversity,
             fold_in(seed, 100 + attempt),
             progress,
             inside(f"starts_reseed{attempt}"),

@@ -31,7 +31,6 @@ import tensorflow as tf
 from samplevis.checks import OptionWarning, user_stacklevel
 from samplevis.param.base import ImageParam, normal_state
 from samplevis.sampling.energy import Energy, matched_prior_weight
-from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.starts import Starts
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
@@ -223,27 +222,39 @@ def choose_temperature(
     energy: Energy,
     image_param: ImageParam,
     starts: Starts,
-    opts: SamplingOptions,
     seed: tf.Tensor,
+    *,
+    init: object,
+    prior_weight: float | None,
+    temperature: float | None,
+    target_ratio: float | None,
 ) -> Temperature:
     """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
     drawn from the prior) and T from the equipartition rule over the coefficients `energy`
-    moves, or the T given (see sampling.temperature)."""
-    prior_weight = opts.prior_weight
+    moves, or the T given (see sampling.temperature).
+
+    Args:
+      seed: int32 [2], the prior images' draws derive from it.
+      init: how the starts were made, as hmc_opts' init: "optimize", "prior" or images.
+      prior_weight: lam, or None to match it to the starts (1 for starts from the prior).
+      temperature: the T given (objective units), or None for the rule's.
+      target_ratio: rho in (0, 1), the rule's share of a* - a0; needed when no T is given.
+    """
+    from_prior = isinstance(init, str) and init == "prior"
     if prior_weight is None:
-        from_prior = isinstance(opts.init, str) and opts.init == "prior"
         prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
     full = dataclasses.replace(energy, image_param=image_param, prior_weight=prior_weight)
     floor = prior_floor(full, starts.state, fold_in(seed, 1)) if prior_weight > 0 else 0.0
     a_star = float(np.mean(starts.activations))
     # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
     ratio_floor = floor if floor < a_star else 0.0
-    if opts.temperature is not None:
-        return Temperature(prior_weight, floor, opts.temperature, ratio_floor)
+    if temperature is not None:
+        return Temperature(prior_weight, floor, temperature, ratio_floor)
     if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
+        optimized = isinstance(init, str) and init == "optimize"
         fix = (
             "Optimize longer ({hmc_opts.optimize_steps})"
-            if opts.optimized
+            if optimized
             else "Start from images the unit responds to more"
         )
         warnings.warn(
@@ -258,28 +269,30 @@ def choose_temperature(
             ),
             stacklevel=user_stacklevel(),
         )
-    ratio = opts.target_ratio
-    assert ratio is not None  # resolve_options sets it whenever no temperature is given
-    rule = temperature_for(a_star, ratio, energy.image_param.state_size, ratio_floor)
+    assert target_ratio is not None  # resolve_options sets it whenever no temperature is given
+    rule = temperature_for(a_star, target_ratio, energy.image_param.state_size, ratio_floor)
     return Temperature(prior_weight, floor, rule, ratio_floor)
 
 
 def adaptation(
-    temperature: Temperature, starts: Starts, opts: SamplingOptions
+    temperature: Temperature,
+    starts: Starts,
+    target_ratio: float | None,
+    temperature_steps: int,
 ) -> TemperatureAdaptation | None:
-    """The adaptation of each chain's T from the rule's over `opts.temperature_steps` of
-    burn-in toward `opts.target_ratio`; None when T is fixed (given, or no steps adapt it).
+    """The adaptation of each chain's T from the rule's over `temperature_steps` of burn-in
+    toward `target_ratio`; None when T is fixed (given, so no ratio, or no steps adapt it).
 
     Each chain's share is of its own start's gain; a start at or below the floor (a dead
     unit) is measured against the starts' mean instead."""
-    if opts.target_ratio is None or not opts.temperature_steps:
+    if target_ratio is None or not temperature_steps:
         return None
     own = np.asarray(starts.activations, np.float64)
     a_star = np.where(own > temperature.ratio_floor, own, np.mean(own))
     return TemperatureAdaptation(
         temperature.rule,
         a_star,
-        opts.target_ratio,
-        opts.temperature_steps,
+        target_ratio,
+        temperature_steps,
         floor=temperature.ratio_floor,
     )
