@@ -209,3 +209,15 @@ def no_network(monkeypatch, tmp_path):
     monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path))  # no cached weights to fall back on
     for proxy in ("https_proxy", "HTTPS_PROXY"):
         monkeypatch.setenv(proxy, "http://127.0.0.1:9")
+
+
+def brightness_above_half():
+    """relu(mean brightness - 0.5): starts darker than half grey have no gradient (dead)."""
+    import tensorflow as tf
+
+    from samplevis import objectives
+
+    return objectives.Objective(
+        lambda T: tf.nn.relu(tf.reduce_mean(T("input"), axis=[1, 2, 3]) - 0.5),
+        name="brightness_above_half",
+    )

@@ -21,7 +21,12 @@ from samplevis.sampling import facet, starts, temperature
 from samplevis.sampling.options import resolve_options
 from samplevis.seeds import as_seed, fold_in
 
-from conftest import InterruptingBar, dead_keras_model, gabor_keras_model
+from conftest import (
+    InterruptingBar,
+    brightness_above_half,
+    dead_keras_model,
+    gabor_keras_model,
+)
 
 SIZE, CHAINS = 16, 2
 SEED = as_seed(0)
@@ -143,14 +148,6 @@ def test_starts_at_a_dead_unit_are_reseeded_and_reported_dead_when_none_revives(
     np.testing.assert_array_equal(found.saturated, [False, False])
     # dead: objective <= 0 and no gradient; saturated needs an objective above 0
     assert starts.flat(energy, found.state).all()
-
-
-def brightness_above_half():
-    """relu(mean brightness - 0.5): starts darker than half grey have no gradient (dead)."""
-    return objectives.Objective(
-        lambda T: tf.nn.relu(tf.reduce_mean(T("input"), axis=[1, 2, 3]) - 0.5),
-        name="brightness_above_half",
-    )
 
 
 def test_dead_starts_are_optimized_again_from_other_seeds_and_live_ones_are_kept(gabor):

@@ -18,7 +18,7 @@ from samplevis.sampling import energy, metrics, options, temperature
 from samplevis.sampling.mcmc import chain
 from samplevis.seeds import as_seed, fold_in
 
-from conftest import read_events
+from conftest import brightness_above_half, read_events
 
 SIZE, CHAINS = 16, 2
 OBJECTIVE = objectives.channel("relu2", 1)
@@ -625,14 +625,6 @@ def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):
         dataclasses.replace(result, images=images[:1]).std_maps()
     with pytest.raises(ValueError, match="at least 2 samples per chain.*It was interrupted"):
         dataclasses.replace(result, images=images[:1], interrupted=True).std_maps()
-
-
-def brightness_above_half():
-    """relu(mean brightness - 0.5): starts darker than half grey have no gradient (dead)."""
-    return objectives.Objective(
-        lambda T: tf.nn.relu(tf.reduce_mean(T("input"), axis=[1, 2, 3]) - 0.5),
-        name="brightness_above_half",
-    )
 
 
 def test_dead_optimized_starts_are_reseeded():
