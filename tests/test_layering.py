@@ -113,6 +113,55 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     ]
 
 
+# Inside the sampling package, lowest first: the image-free core; the target (the log density
+# and what shapes it: facets, the momentum's mass, starts, T, a facet's mass, image statistics);
+# the options, which name the target's choices; the report of a run; and `render`, which runs the
+# phases in order.
+SAMPLING_LAYERS = (
+    ("mcmc",),
+    (
+        "energy",
+        "facet",
+        "momentum",
+        "facet_mass",
+        "starts",
+        "temperature",
+        "metrics",
+        "registration",
+    ),
+    ("options",),
+    ("result", "advice", "explain", "plots", "arviz_export", "tensorboard_log"),
+    ("api",),
+)
+
+
+def sampling_layer_of(module: str) -> int:
+    """The layer inside `samplevis.sampling` of `module` (a dotted name below it)."""
+    top = module.split(".")[0]
+    for rank, names in enumerate(SAMPLING_LAYERS):
+        if top in names:
+            return rank
+    raise AssertionError(f"samplevis.sampling.{module} is in no layer; add it to SAMPLING_LAYERS")
+
+
+def test_inside_sampling_the_core_the_target_the_report_and_render_import_in_order():
+    upward = []
+    for name, imported_modules in package_graph().items():
+        if not name.startswith("sampling."):
+            continue
+        here = sampling_layer_of(name.removeprefix("sampling."))
+        for imported in sorted(imported_modules):
+            if imported.startswith("sampling.") and (
+                sampling_layer_of(imported.removeprefix("sampling.")) > here
+            ):
+                upward.append(f"samplevis.{name} imports samplevis.{imported}")
+    assert not upward, "\n".join(upward)
+    # the graph sees `from samplevis.sampling import facet_mass` as that module
+    assert "sampling.facet_mass" in package_graph()["sampling.result"]
+    assert sampling_layer_of("api") > sampling_layer_of("result") > sampling_layer_of("energy")
+    assert sampling_layer_of("energy") > sampling_layer_of("mcmc.chain")
+
+
 def test_the_walk_sees_imports_inside_functions(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from samplevis.cli import main\n    import samplevis.io\n")
