@@ -249,7 +249,8 @@ def patterns_line(shares: np.ndarray) -> str | None:
         "patterns: each chain's samples differ in structure by "
         + ", ".join(f"{s:.2f}" for s in shares)
         + " of the distance between the starts (0: recoloured or shifted copies of the start, "
-        "1: as different as the starts; structure.png shows where)"
+        "1: as different as the starts; a bend of a few px counts too: a copy of a start bent "
+        "by 2 px scores about 0.6; structure.png shows where)"
     )
 
 
