@@ -64,8 +64,8 @@ import samplevis
 from samplevis import io, objectives, param, zoo
 from samplevis.evaluation import objective_values
 from samplevis.sampling import metrics, registration
-from samplevis.sampling.facet import WARP_PIXELS, warp_images
 from samplevis.sampling.mcmc.diagnostics import ess_per_chain, split_rhat_per_chain
+from samplevis.sampling.target.facet import WARP_PIXELS, warp_images
 
 from common import command_line, format_table, machine
 

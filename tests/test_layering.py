@@ -99,7 +99,7 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     # transform or io is caught, however it spells the import; the lowest layer is allowed
     source = tmp_path / "bad.py"
     source.write_text(
-        "from samplevis.sampling.energy import Energy\n"
+        "from samplevis.sampling.target.energy import Energy\n"
         "from samplevis.sampling import momentum\n"
         "import samplevis.param.fourier\n"
         "from samplevis import models, objectives, transform, io\n"
@@ -108,27 +108,25 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     )
     assert upward_imports({"sampling.mcmc.bad": source}) == [
         f"samplevis.sampling.mcmc.bad imports samplevis.{name}"
-        for name in ("io", "models", "objectives", "param.fourier", "sampling", "sampling.energy")
+        for name in (
+            "io",
+            "models",
+            "objectives",
+            "param.fourier",
+            "sampling",
+            "sampling.target.energy",
+        )
         + ("transform",)
     ]
 
 
 # Inside the sampling package, lowest first: the image-free core; the target (the log density
-# and what shapes it: facets, the momentum's mass, starts, T, a facet's mass, image statistics);
+# and what shapes it: facets, the momentum's mass, starts, T, a facet's mass) and image statistics;
 # the options, which name the target's choices; the report of a run; and `render`, which runs the
 # phases in order.
 SAMPLING_LAYERS = (
     ("mcmc",),
-    (
-        "energy",
-        "facet",
-        "momentum",
-        "facet_mass",
-        "starts",
-        "temperature",
-        "metrics",
-        "registration",
-    ),
+    ("target", "metrics", "registration"),
     ("options",),
     ("result", "advice", "explain", "plots", "arviz_export", "tensorboard_log"),
     ("api",),
@@ -157,9 +155,11 @@ def test_inside_sampling_the_core_the_target_the_report_and_render_import_in_ord
                 upward.append(f"samplevis.{name} imports samplevis.{imported}")
     assert not upward, "\n".join(upward)
     # the graph sees `from samplevis.sampling import facet_mass` as that module
-    assert "sampling.facet_mass" in package_graph()["sampling.result"]
-    assert sampling_layer_of("api") > sampling_layer_of("result") > sampling_layer_of("energy")
-    assert sampling_layer_of("energy") > sampling_layer_of("mcmc.chain")
+    assert "sampling.target.facet_mass" in package_graph()["sampling.result"]
+    assert (
+        sampling_layer_of("api") > sampling_layer_of("result") > sampling_layer_of("target.facet")
+    )
+    assert sampling_layer_of("target.energy") > sampling_layer_of("mcmc.chain")
 
 
 def test_the_walk_sees_imports_inside_functions(tmp_path):

@@ -16,9 +16,9 @@ from samplevis import objectives, optimize, param
 from samplevis.checks import OptionWarning
 from samplevis.evaluation import objective_of
 from samplevis.param.base import normal_state
-from samplevis.sampling import energy as energy_lib
-from samplevis.sampling import facet, starts, temperature
 from samplevis.sampling.options import resolve_options
+from samplevis.sampling.target import energy as energy_lib
+from samplevis.sampling.target import facet, starts, temperature
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import (

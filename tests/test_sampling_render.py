@@ -14,8 +14,9 @@ import tensorflow as tf
 import samplevis
 from samplevis import io, objectives, param, transform
 from samplevis.evaluation import objective_of
-from samplevis.sampling import energy, metrics, options, temperature
+from samplevis.sampling import metrics, options
 from samplevis.sampling.mcmc import chain
+from samplevis.sampling.target import energy, temperature
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import brightness_above_half, read_events

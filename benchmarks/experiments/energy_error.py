@@ -36,8 +36,9 @@ import tensorflow as tf
 
 from samplevis import Model, objectives, param, transform, zoo
 from samplevis.optimize import render_vis
-from samplevis.sampling import momentum, options, temperature
-from samplevis.sampling.energy import make_energy, matched_prior_weight
+from samplevis.sampling import options
+from samplevis.sampling.target import momentum, temperature
+from samplevis.sampling.target.energy import make_energy, matched_prior_weight
 
 from common import command_line, format_table, machine
 

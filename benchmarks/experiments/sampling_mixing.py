@@ -29,7 +29,7 @@ import numpy as np
 
 import samplevis
 from samplevis import param, zoo
-from samplevis.sampling import momentum
+from samplevis.sampling.target import momentum
 
 from common import command_line, format_table, machine
 

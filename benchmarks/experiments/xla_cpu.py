@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis import objectives, param, transform, zoo
-from samplevis.sampling.energy import make_energy
+from samplevis.sampling.target.energy import make_energy
 
 from common import command_line, format_table, interleaved_medians, machine
 

@@ -11,7 +11,7 @@ from samplevis import redirect
 from samplevis.checks import OptionWarning
 from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
 from samplevis.sampling.result import SampleResult
-from samplevis.sampling.starts import RESEEDS, Starts
+from samplevis.sampling.target.starts import RESEEDS, Starts
 
 
 def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> list[OptionWarning]:

@@ -38,10 +38,7 @@ from samplevis.event_files import log_folder
 from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
-from samplevis.sampling import advice, facet, facet_mass, momentum
-from samplevis.sampling import temperature as temperature_lib
-from samplevis.sampling.energy import Energy, make_energy
-from samplevis.sampling.facet import FacetImage, WarpedFacet, moving_mask
+from samplevis.sampling import advice
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc import curvature, kernels
 from samplevis.sampling.mcmc.chain import frozen as _frozen
@@ -53,7 +50,11 @@ from samplevis.sampling.options import (
     resolve_options,
 )
 from samplevis.sampling.result import SampleResult
-from samplevis.sampling.starts import Starts, find_starts
+from samplevis.sampling.target import facet, facet_mass, momentum
+from samplevis.sampling.target import temperature as temperature_lib
+from samplevis.sampling.target.energy import Energy, make_energy
+from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask
+from samplevis.sampling.target.starts import Starts, find_starts
 from samplevis.sampling.tensorboard_log import save_tensorboard
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
@@ -343,7 +344,7 @@ def _log_masses(
     adapting: temperature_lib.TemperatureAdaptation | None,
     seed: tf.Tensor,
 ) -> np.ndarray:
-    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.facet_mass), at
+    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.target.facet_mass), at
     one T for all facets, so their masses compare: the chains' T's geometric mean."""
     energy = dataclasses.replace(
         energy, temperature=_common(_chain_temperatures(temperature, adapting))

@@ -18,7 +18,7 @@ import numpy as np
 from samplevis.checks import OptionError, is_bool, is_int, is_number
 from samplevis.models import closest_names
 
-DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/facet.py)
+DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/target/facet.py)
 
 DEFAULT_TARGET_RATIO = 0.8
 # T adapts over this share of burn-in, the step size over 0.8 (kernels.default_adaptation_steps):
@@ -111,7 +111,7 @@ def _kernel(key: str, value: Any) -> str:
 
 
 def _mass(key: str, value: Any) -> str:
-    from samplevis.sampling import momentum
+    from samplevis.sampling.target import momentum
 
     value = "identity" if value is None else value
     if value not in momentum.KINDS:

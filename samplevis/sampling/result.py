@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from samplevis.checks import is_int
-from samplevis.sampling import facet_mass, metrics
+from samplevis.sampling import metrics
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
+from samplevis.sampling.target import facet_mass
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

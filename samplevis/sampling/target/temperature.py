@@ -30,8 +30,8 @@ import tensorflow as tf
 
 from samplevis.checks import OptionWarning, user_stacklevel
 from samplevis.param.base import ImageParam, normal_state
-from samplevis.sampling.energy import Energy, matched_prior_weight
-from samplevis.sampling.starts import Starts
+from samplevis.sampling.target.energy import Energy, matched_prior_weight
+from samplevis.sampling.target.starts import Starts
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
@@ -231,7 +231,7 @@ def choose_temperature(
 ) -> Temperature:
     """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
     drawn from the prior) and T from the equipartition rule over the coefficients `energy`
-    moves, or the T given (see sampling.temperature).
+    moves, or the T given (see sampling.target.temperature).
 
     Args:
       seed: int32 [2], the prior images' draws derive from it.

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
-from samplevis.sampling.momentum import group_mean
+from samplevis.sampling.target.momentum import group_mean
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 LogProb = Callable[..., tf.Tensor]  # state parts, each [C, ...] -> log pi [C]
