@@ -1,5 +1,5 @@
 """The objective's value of images: the model's features of (a view of) the images, read by
-the objective. What rendering maximizes and sampling's energy is built on."""
+the objective. What rendering maximizes and sampling's log density is built on."""
 
 from __future__ import annotations
 

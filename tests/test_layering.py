@@ -99,7 +99,7 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     # transform or io is caught, however it spells the import; the lowest layer is allowed
     source = tmp_path / "bad.py"
     source.write_text(
-        "from samplevis.sampling.target.energy import Energy\n"
+        "from samplevis.sampling.target.log_density import LogDensity\n"
         "from samplevis.sampling import momentum\n"
         "import samplevis.param.fourier\n"
         "from samplevis import models, objectives, transform, io\n"
@@ -114,7 +114,7 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
             "objectives",
             "param.fourier",
             "sampling",
-            "sampling.target.energy",
+            "sampling.target.log_density",
         )
         + ("transform",)
     ]
@@ -159,7 +159,7 @@ def test_inside_sampling_the_core_the_target_the_report_and_render_import_in_ord
     assert (
         sampling_layer_of("api") > sampling_layer_of("result") > sampling_layer_of("target.facet")
     )
-    assert sampling_layer_of("target.energy") > sampling_layer_of("mcmc.chain")
+    assert sampling_layer_of("target.log_density") > sampling_layer_of("mcmc.chain")
 
 
 def test_the_walk_sees_imports_inside_functions(tmp_path):

@@ -76,7 +76,7 @@ def test_mass_mixes_the_loosest_coordinate_far_faster_than_the_identity(precisio
 
 
 @dataclasses.dataclass(frozen=True)
-class LinearEnergy:
+class LinearLogDensity:
     """A = sum(w * z) per chain, so dA/dz = w exactly."""
 
     weights: np.ndarray
@@ -92,8 +92,8 @@ def test_fisher_mass_is_prior_weight_plus_group_mean_of_squared_gradients():
     groups = momentum.state_groups(p, num_bands=4)
     shape = p.state_shapes[0]
     weights = np.random.default_rng(0).normal(size=shape).astype(np.float32)
-    energy = LinearEnergy(weights, temperature=0.5, prior_weight=2.0)
-    (m,) = momentum.fisher_mass(energy, p.init(0), groups)
+    log_density = LinearLogDensity(weights, temperature=0.5, prior_weight=2.0)
+    (m,) = momentum.fisher_mass(log_density, p.init(0), groups)
 
     squared = (weights / 0.5) ** 2
     for chain_index in range(2):
@@ -105,8 +105,8 @@ def test_fisher_mass_is_prior_weight_plus_group_mean_of_squared_gradients():
 
 def test_fisher_mass_is_one_where_there_is_neither_gradient_nor_prior():
     p = param.image(16, batch=2)
-    energy = LinearEnergy(np.zeros(p.state_shapes[0], np.float32), 1.0, prior_weight=0.0)
-    (m,) = momentum.fisher_mass(energy, p.init(0), momentum.state_groups(p))
+    log_density = LinearLogDensity(np.zeros(p.state_shapes[0], np.float32), 1.0, prior_weight=0.0)
+    (m,) = momentum.fisher_mass(log_density, p.init(0), momentum.state_groups(p))
     np.testing.assert_array_equal(m.numpy(), 1.0)
 
 

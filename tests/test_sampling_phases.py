@@ -17,8 +17,8 @@ from samplevis.checks import OptionWarning
 from samplevis.evaluation import objective_of
 from samplevis.param.base import normal_state
 from samplevis.sampling.options import resolve_options
-from samplevis.sampling.target import energy as energy_lib
 from samplevis.sampling.target import facet, starts, temperature
+from samplevis.sampling.target import log_density as log_density_lib
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import (
@@ -38,18 +38,18 @@ def gabor():
     return samplevis.Model(gabor_keras_model())
 
 
-def energy_of(model, objective, image_param, prior_weight=1.0):
+def log_density_of(model, objective, image_param, prior_weight=1.0):
     """The target at T = 1 with no transforms: its activation is the objective of the images."""
-    return energy_lib.make_energy(model, objective, image_param, 1.0, prior_weight)
+    return log_density_lib.make_log_density(model, objective, image_param, 1.0, prior_weight)
 
 
-def find(model, objective, image_param, opts, energy, log_dir=None):
+def find(model, objective, image_param, opts, log_density, log_dir=None):
     """`find_starts` from SEED with the options render passes it."""
     return starts.find_starts(
         model,
         objective,
         image_param,
-        energy,
+        log_density,
         SEED,
         False,
         log_dir,
@@ -67,8 +67,8 @@ def test_given_images_are_the_starts_state_and_their_objective_is_a_star(gabor):
     images = rng.uniform(0.1, 0.9, (CHAINS, SIZE, SIZE, 3)).astype(np.float32)
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(init=images))
-    energy = energy_of(gabor, GRATING, image_param)
-    found = find(gabor, GRATING, image_param, opts, energy)
+    log_density = log_density_of(gabor, GRATING, image_param)
+    found = find(gabor, GRATING, image_param, opts, log_density)
     np.testing.assert_allclose(image_param.to_image(found.state).numpy(), images, atol=1e-4)
     expected = objective_of(gabor, GRATING, tf.constant(images), tf.constant(images)).numpy()
     np.testing.assert_allclose(found.activations, expected, rtol=1e-4, atol=1e-6)
@@ -80,22 +80,22 @@ def test_given_images_are_the_starts_state_and_their_objective_is_a_star(gabor):
 def test_prior_starts_are_the_seeds_standard_normal_state(gabor):
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(init="prior", temperature=0.1))
-    energy = energy_of(gabor, GRATING, image_param)
-    found = find(gabor, GRATING, image_param, opts, energy)
+    log_density = log_density_of(gabor, GRATING, image_param)
+    found = find(gabor, GRATING, image_param, opts, log_density)
     drawn = normal_state(image_param.state_shapes, SEED, 1.0)
     for part, expected in zip(found.state, drawn):
         np.testing.assert_array_equal(part.numpy(), expected.numpy())
     z = np.concatenate([p.numpy().ravel() for p in found.state])
     assert abs(z.mean()) < 0.1 and z.std() == pytest.approx(1.0, abs=0.1)
-    np.testing.assert_allclose(found.activations, energy.activation(*drawn).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(found.activations, log_density.activation(*drawn).numpy(), rtol=1e-6)
     assert not found.interrupted and not found.dead.any()
 
 
 def test_optimized_starts_are_render_vis_images_and_beat_prior_images(gabor, tmp_path):
     image_param = param.image(32, batch=CHAINS)  # at 16 px this seed leaves a start dead
     opts = resolve_options(dict(optimize_steps=32))
-    energy = energy_of(gabor, GRATING, image_param)
-    found = find(gabor, GRATING, image_param, opts, energy, tmp_path)
+    log_density = log_density_of(gabor, GRATING, image_param)
+    found = find(gabor, GRATING, image_param, opts, log_density, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["starts"]  # no start dead: no re-seed
     # the same optimization render_vis runs from the same seed, none of it dead
     probe = samplevis.render_vis(
@@ -104,9 +104,9 @@ def test_optimized_starts_are_render_vis_images_and_beat_prior_images(gabor, tmp
     np.testing.assert_allclose(image_param.to_image(found.state).numpy(), probe, atol=1e-6)
     # every start beats each of 16 images drawn from the prior the chains sample under,
     # N(0, I / lam) with lam matched to the starts
-    sd = 1 / np.sqrt(energy_lib.matched_prior_weight(found.state))
+    sd = 1 / np.sqrt(log_density_lib.matched_prior_weight(found.state))
     prior = [
-        energy.activation(*normal_state(image_param.state_shapes, fold_in(SEED, k), sd))
+        log_density.activation(*normal_state(image_param.state_shapes, fold_in(SEED, k), sd))
         for k in range(8)
     ]
     assert found.activations.min() > np.max(prior) > 0
@@ -116,17 +116,17 @@ def test_optimized_starts_are_render_vis_images_and_beat_prior_images(gabor, tmp
 def test_start_diversity_optimizes_the_starts_with_lucids_diversity_term(gabor):
     image_param = param.image(32, batch=CHAINS)
     opts = resolve_options(dict(optimize_steps=16, start_diversity=2.0))
-    energy = energy_of(gabor, GRATING, image_param)
-    found = find(gabor, GRATING, image_param, opts, energy)
+    log_density = log_density_of(gabor, GRATING, image_param)
+    found = find(gabor, GRATING, image_param, opts, log_density)
     diverse = GRATING - 2.0 * objectives.diversity("gabor_relu")
     probe = samplevis.render_vis(
         gabor, diverse, param_f=image_param, thresholds=(16,), progress=False, seed=SEED
     )[-1]
     np.testing.assert_allclose(image_param.to_image(found.state).numpy(), probe, atol=1e-6)
-    plain = find(gabor, GRATING, image_param, resolve_options(dict(optimize_steps=16)), energy)
+    plain = find(gabor, GRATING, image_param, resolve_options(dict(optimize_steps=16)), log_density)
     assert np.abs(image_param.to_image(plain.state).numpy() - probe).max() > 0.01
     # a* is the objective alone, without the diversity term
-    np.testing.assert_allclose(found.activations, energy.activation(*found.state), rtol=1e-6)
+    np.testing.assert_allclose(found.activations, log_density.activation(*found.state), rtol=1e-6)
 
 
 def test_starts_at_a_dead_unit_are_reseeded_and_reported_dead_when_none_revives(tmp_path):
@@ -134,8 +134,8 @@ def test_starts_at_a_dead_unit_are_reseeded_and_reported_dead_when_none_revives(
     dead_unit = objectives.channel("dead", 0)
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(optimize_steps=4))
-    energy = energy_of(model, dead_unit, image_param)
-    found = find(model, dead_unit, image_param, opts, energy, tmp_path)
+    log_density = log_density_of(model, dead_unit, image_param)
+    found = find(model, dead_unit, image_param, opts, log_density, tmp_path)
     # the first optimization and RESEEDS more, each in its own log folder
     assert starts.RESEEDS == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -147,20 +147,20 @@ def test_starts_at_a_dead_unit_are_reseeded_and_reported_dead_when_none_revives(
     np.testing.assert_array_equal(found.dead, [True, True])
     np.testing.assert_array_equal(found.saturated, [False, False])
     # dead: objective <= 0 and no gradient; saturated needs an objective above 0
-    assert starts.flat(energy, found.state).all()
+    assert starts.flat(log_density, found.state).all()
 
 
 def test_dead_starts_are_optimized_again_from_other_seeds_and_live_ones_are_kept(gabor):
     objective = brightness_above_half()
     image_param = param.image(SIZE, batch=6)
     opts = resolve_options(dict(num_chains=6, optimize_steps=8))
-    energy = energy_of(gabor, objective, image_param)
+    log_density = log_density_of(gabor, objective, image_param)
     first = samplevis.render_vis(
         gabor, objective, param_f=image_param, thresholds=(8,), progress=False, seed=SEED
     )[-1]
     alive = first.mean(axis=(1, 2, 3)) > 0.5
     assert 2 <= int(np.sum(~alive)) < 6  # the seed leaves some starts dead, some alive
-    found = find(gabor, objective, image_param, opts, energy)
+    found = find(gabor, objective, image_param, opts, log_density)
     images = image_param.to_image(found.state).numpy()
     np.testing.assert_allclose(images[alive], first[alive], atol=1e-6)  # kept as they were
     np.testing.assert_allclose(
@@ -174,9 +174,9 @@ def test_ctrl_c_while_optimizing_returns_the_state_reached_and_no_verdict(gabor,
     monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=1))
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(optimize_steps=2 * optimize.STEPS_PER_CALL))
-    energy = energy_of(gabor, GRATING, image_param)
+    log_density = log_density_of(gabor, GRATING, image_param)
     with pytest.warns(UserWarning, match="interrupted"):
-        found = find(gabor, GRATING, image_param, opts, energy)
+        found = find(gabor, GRATING, image_param, opts, log_density)
     assert found.interrupted
     probe = samplevis.render_vis(
         gabor,
@@ -209,24 +209,24 @@ def pixel_param():
     return param.image(8, batch=CHAINS, fft=False, decorrelate=False)
 
 
-def hand_built_starts(energy, levels):
+def hand_built_starts(log_density, levels):
     """Starts whose state is the constant levels[c] on chain c."""
-    shape = energy.image_param.state_shapes[0]
+    shape = log_density.image_param.state_shapes[0]
     state = (tf.constant(np.broadcast_to(np.reshape(levels, [-1, 1, 1, 1]), shape), tf.float32),)
-    activations = energy.activation(*state).numpy()
+    activations = log_density.activation(*state).numpy()
     none = np.zeros(len(levels), bool)
     return starts.Starts(state, activations, none, False, none)
 
 
 @pytest.fixture(scope="module")
 def linear(gabor):
-    return energy_of(gabor, linear_in_state(), pixel_param())
+    return log_density_of(gabor, linear_in_state(), pixel_param())
 
 
-def choose(energy, image_param, found, opts):
+def choose(log_density, image_param, found, opts):
     """`choose_temperature` with the options render passes it."""
     return temperature.choose_temperature(
-        energy,
+        log_density,
         image_param,
         found,
         SEED,
@@ -301,15 +301,15 @@ def test_starts_below_the_prior_floor_measure_shares_from_zero_with_a_warning(li
 
 def test_the_rule_counts_the_coefficients_the_chains_move_and_the_floor_the_whole_image(gabor):
     image_param = param.image(SIZE, batch=CHAINS)
-    whole = energy_of(gabor, GRATING, image_param)
+    whole = log_density_of(gabor, GRATING, image_param)
     found = find(gabor, GRATING, image_param, resolve_options({}), whole)
     chain_param = facet.chain_state(image_param, [s.numpy() for s in found.state], 1 / 16)
-    moving = energy_lib.Energy(gabor, GRATING, chain_param, 1.0, 1.0)
+    moving = log_density_lib.LogDensity(gabor, GRATING, chain_param, 1.0, 1.0)
     chosen = choose(moving, image_param, found, resolve_options({}))
     # 16 px: below 1/16 cycle per pixel only the mean colour moves, 2 parts x 3 channels
     assert chain_param.state_size == 6
-    lam = energy_lib.matched_prior_weight(found.state)
-    with_lam = energy_lib.Energy(gabor, GRATING, image_param, 1.0, lam)
+    lam = log_density_lib.matched_prior_weight(found.state)
+    with_lam = log_density_lib.LogDensity(gabor, GRATING, image_param, 1.0, lam)
     assert chosen.floor == temperature.prior_floor(with_lam, found.state, fold_in(SEED, 1))
     gain = float(np.mean(found.activations)) - chosen.floor
     assert chosen.rule == pytest.approx(2 * 0.2 * gain / 6, rel=1e-6)

@@ -16,7 +16,7 @@ from samplevis import io, objectives, param, transform
 from samplevis.evaluation import objective_of
 from samplevis.sampling import metrics, options
 from samplevis.sampling.mcmc import chain
-from samplevis.sampling.target import energy, temperature
+from samplevis.sampling.target import log_density, temperature
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import brightness_above_half, read_events
@@ -171,8 +171,8 @@ def test_matched_prior_weight_is_the_state_size_over_the_mean_squared_norm():
     # chain 0 is all ones, chain 1 all threes, over two parts: mean square (1 + 9) / 2 = 5
     a = tf.constant(np.stack([np.ones([2, 3]), 3 * np.ones([2, 3])]), tf.float32)
     b = tf.constant([[1.0], [3.0]])
-    assert energy.matched_prior_weight((a, b)) == pytest.approx(1 / 5)
-    assert energy.matched_prior_weight((tf.zeros([2, 4]),)) == 1.0
+    assert log_density.matched_prior_weight((a, b)) == pytest.approx(1 / 5)
+    assert log_density.matched_prior_weight((tf.zeros([2, 4]),)) == 1.0
 
 
 @pytest.mark.slow
@@ -184,7 +184,7 @@ def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_pri
 
     # The state is about linear in the pixel logits, so lam goes as 1 / contrast^2.
     low, high = (
-        energy.matched_prior_weight([tf.constant(s) for s in start(c)]) for c in (0.02, 0.08)
+        log_density.matched_prior_weight([tf.constant(s) for s in start(c)]) for c in (0.02, 0.08)
     )
     assert low / high == pytest.approx(16, rel=0.03)
     opts = dict(QUICK, init=0.5 + 0.02 * pattern, num_results=1)
@@ -559,7 +559,7 @@ def test_a_log_dir_in_a_file_is_refused_before_render_does_any_work(model, tmp_p
 def test_energy_is_deterministic_and_averages_fixed_transforms(model):
     p = image_param()
     z = p.init(0)[0] * 100.0  # a standard normal state
-    e = energy.make_energy(
+    e = log_density.make_log_density(
         model,
         OBJECTIVE,
         p,

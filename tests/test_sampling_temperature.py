@@ -43,7 +43,7 @@ def exact_temperature(rho: float) -> np.ndarray:
 
 
 @dataclasses.dataclass(frozen=True)
-class QuadraticEnergy:
+class QuadraticLogDensity:
     """log pi(z) = A(z) / T - LAM |z|^2 / 2, T a number or one per chain [C]."""
 
     temperature: object
@@ -64,9 +64,9 @@ class QuadraticEnergy:
 def adapt(rho, first, burnin=200, steps=150, results=200, kind="hmc", block_steps=10):
     """Chains from the optima M with T adapted over `steps` of `burnin`, then `results` draws."""
     adaptation = temperature.TemperatureAdaptation(first, A_STAR, rho, steps, floor=FLOOR)
-    energy = adaptation.energy(QuadraticEnergy(1.0))
+    log_density = adaptation.log_density(QuadraticLogDensity(1.0))
     kernel = kernels.make_kernel(
-        energy,
+        log_density,
         kind,
         kernels.per_chain_step_size(0.05, [tf.constant(M)]),
         num_leapfrog_steps=8,
@@ -78,7 +78,7 @@ def adapt(rho, first, burnin=200, steps=150, results=200, kind="hmc", block_step
         [tf.constant(M)],
         chain.ChainPlan(results, burnin, block_steps=block_steps),
         seed=0,
-        trace_fns={"activation": energy.activation_from_log_prob},
+        trace_fns={"activation": log_density.activation_from_log_prob},
         progress=False,
         retarget=adaptation,
     )
@@ -120,11 +120,11 @@ def test_the_adaptation_works_beside_each_kernel(kind):
 def test_the_adaptation_works_with_two_parts_at_their_own_step_sizes():
     # render's warp: a second part in the same HMC, each part's step scaled by its curvature
     adaptation = temperature.TemperatureAdaptation(0.1, A_STAR, 0.8, 150, floor=FLOOR)
-    energy = adaptation.energy(QuadraticEnergy(1.0))
+    log_density = adaptation.log_density(QuadraticLogDensity(1.0))
     state = [tf.constant(M[:, :40]), tf.constant(M[:, 40:])]
-    curvatures = curvature.part_curvatures(energy, state, tf.constant([0, 1]))
+    curvatures = curvature.part_curvatures(log_density, state, tf.constant([0, 1]))
     kernel = kernels.make_kernel(
-        energy,
+        log_density,
         "hmc",
         curvature.part_step_sizes(tf.fill([C], 0.05), curvatures, state),
         8,
@@ -135,7 +135,7 @@ def test_the_adaptation_works_with_two_parts_at_their_own_step_sizes():
         state,
         chain.ChainPlan(200, 200),
         seed=0,
-        trace_fns={"activation": energy.activation_from_log_prob},
+        trace_fns={"activation": log_density.activation_from_log_prob},
         progress=False,
         retarget=adaptation,
     )
@@ -153,7 +153,7 @@ def test_t_is_frozen_after_the_adaptation_steps_and_recorded_per_block():
     np.testing.assert_allclose(adaptation.variable.numpy(), adaptation.temperature, rtol=1e-6)
     # the samples' log pi is the frozen T's: recomputed from their states it agrees
     z = tf.constant(run.samples[0][-1])
-    frozen = QuadraticEnergy(tf.constant(adaptation.temperature, tf.float32))
+    frozen = QuadraticLogDensity(tf.constant(adaptation.temperature, tf.float32))
     np.testing.assert_allclose(frozen(z).numpy(), run.trace["target_log_prob"][-1], rtol=1e-4)
 
 

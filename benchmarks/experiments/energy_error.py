@@ -38,7 +38,7 @@ from samplevis import Model, objectives, param, transform, zoo
 from samplevis.optimize import render_vis
 from samplevis.sampling import options
 from samplevis.sampling.target import momentum, temperature
-from samplevis.sampling.target.energy import make_energy, matched_prior_weight
+from samplevis.sampling.target.log_density import make_log_density, matched_prior_weight
 
 from common import command_line, format_table, machine
 
@@ -168,7 +168,7 @@ def main() -> None:
     def tuned(network: Model, a_star: float | None = None):
         """The network's energy at the rule's temperature for a* (default: its own a*) with
         the prior matched to the starts, and that a*."""
-        energy = make_energy(
+        energy = make_log_density(
             network,
             obj,
             image_param,

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis import objectives, param, transform, zoo
-from samplevis.sampling.target.energy import make_energy
+from samplevis.sampling.target.log_density import make_log_density
 
 from common import command_line, format_table, interleaved_medians, machine
 
@@ -27,13 +27,13 @@ OBJECTIVE = objectives.channel("block6a_expand_activation", 301)
 TEMPERATURE = 1e-3  # the order of the tuned T on this channel; it only scales the values
 
 
-def value_and_gradient(energy):
+def value_and_gradient(log_density):
     """state parts -> (log pi [C], gradient parts): one leapfrog step's network work."""
 
     def run(*state):
         with tf.GradientTape() as tape:
             tape.watch(state)
-            log_prob = energy(*state)
+            log_prob = log_density(*state)
         return log_prob, tape.gradient(log_prob, state)
 
     return run
@@ -56,7 +56,7 @@ def main() -> None:
     state = tuple(tf.constant(s) for s in image_param.init(tf.constant([0, 0], tf.int64)))
 
     with_views = value_and_gradient(
-        make_energy(
+        make_log_density(
             model,
             OBJECTIVE,
             image_param,
@@ -73,7 +73,7 @@ def main() -> None:
         ops = sorted(set(re.findall(r"No registered '(\w+)' OpKernel", str(err))))
         print(f"XLA with the standard transforms: fails, no XLA kernel for {', '.join(ops)}")
 
-    plain = value_and_gradient(make_energy(model, OBJECTIVE, image_param, TEMPERATURE))
+    plain = value_and_gradient(make_log_density(model, OBJECTIVE, image_param, TEMPERATURE))
     compiled = {"graph": tf.function(plain), "xla": tf.function(plain, jit_compile=True)}
     first = {name: fn(*state) for name, fn in compiled.items()}  # traces and compiles
     value_gap = float(np.max(np.abs(first["graph"][0] - first["xla"][0])))

@@ -3,7 +3,7 @@
 `mcmc` is the image-free core: `mcmc.kernels` (TFP kernels, per-chain step sizes),
 `mcmc.chain` (blocked runs with progress and Ctrl-C), `mcmc.curvature` (each state part's
 stiffness and step), `mcmc.diagnostics` (acceptance, divergences, R-hat, ESS). Over it,
-`target`: `target.energy` (the log density over an image parameterization's state),
+`target`: `target.log_density` (the log density over an image parameterization's state),
 `target.facet` (what of a start moves), `target.momentum` (the momentum's mass),
 `target.starts`, `target.temperature` (the rule for T and its tuning), `target.facet_mass` (a
 facet's Laplace mass); and `options` (`hmc_opts`, their defaults and

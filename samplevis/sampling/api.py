@@ -52,8 +52,8 @@ from samplevis.sampling.options import (
 from samplevis.sampling.result import SampleResult
 from samplevis.sampling.target import facet, facet_mass, momentum
 from samplevis.sampling.target import temperature as temperature_lib
-from samplevis.sampling.target.energy import Energy, make_energy
 from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask
+from samplevis.sampling.target.log_density import LogDensity, make_log_density
 from samplevis.sampling.target.starts import Starts, find_starts
 from samplevis.sampling.tensorboard_log import save_tensorboard
 from samplevis.seeds import SeedLike, as_seed, fold_in
@@ -219,19 +219,19 @@ def _checked_inputs(
     return _Inputs(model, objective, image_param, opts, base, folder, progress)
 
 
-def _first_energy(
+def _first_log_density(
     model: Model,
     objective: Objective,
     image_param: ImageParam,
     num_transforms: int,
     seed: tf.Tensor,
-) -> Energy:
+) -> LogDensity:
     """The target over the whole of `image_param` at T = 1 and lam = 1 (both set once the starts
     are known), measured through `num_transforms` of the default transforms (0: none), their
     seeds drawn from `seed` (int32 [2])."""
     from samplevis import transform as transform_lib
 
-    return make_energy(
+    return make_log_density(
         model,
         objective,
         image_param,
@@ -254,20 +254,20 @@ def _warn_about_starts(starts: Starts, objective: Objective, model: Model) -> No
 
 
 def _tempered(
-    energy: Energy,
+    log_density: LogDensity,
     temperature: temperature_lib.Temperature,
     adapting: temperature_lib.TemperatureAdaptation | None,
-) -> Energy:
-    """`energy` at the chosen prior weight and T: each chain's own T, adapted during burn-in,
+) -> LogDensity:
+    """`log_density` at the chosen prior weight and T: each chain's own T, adapted during burn-in,
     when `adapting` is given, else the rule's (or the given) T."""
-    energy = dataclasses.replace(
-        energy, prior_weight=temperature.prior_weight, temperature=temperature.rule
+    log_density = dataclasses.replace(
+        log_density, prior_weight=temperature.prior_weight, temperature=temperature.rule
     )
-    return adapting.energy(energy) if adapting is not None else energy
+    return adapting.log_density(log_density) if adapting is not None else log_density
 
 
 def build_kernel(
-    target: Energy,
+    target: LogDensity,
     *,
     kind: str,
     step_size: float,
@@ -339,25 +339,27 @@ def _out_of_memory(
 
 
 def _log_masses(
-    energy: Energy,
+    log_density: LogDensity,
     temperature: temperature_lib.Temperature,
     adapting: temperature_lib.TemperatureAdaptation | None,
     seed: tf.Tensor,
 ) -> np.ndarray:
     """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.target.facet_mass), at
     one T for all facets, so their masses compare: the chains' T's geometric mean."""
-    energy = dataclasses.replace(
-        energy, temperature=_common(_chain_temperatures(temperature, adapting))
+    log_density = dataclasses.replace(
+        log_density, temperature=_common(_chain_temperatures(temperature, adapting))
     )
-    if isinstance(energy.image_param, WarpedFacet):
+    if isinstance(log_density.image_param, WarpedFacet):
         # over the coefficients at the unwarped start: the warp's volume counts alike for all
-        energy = dataclasses.replace(energy, image_param=energy.image_param.base)
-    state = list(energy.image_param.init(None))
-    groups = momentum.state_groups(energy.image_param)
-    log_z = facet_mass.laplace_log_mass(energy, state, groups, temperature.prior_weight, seed)
-    if isinstance(energy.image_param, FacetImage):
+        log_density = dataclasses.replace(log_density, image_param=log_density.image_param.base)
+    state = list(log_density.image_param.init(None))
+    groups = momentum.state_groups(log_density.image_param)
+    log_z = facet_mass.laplace_log_mass(log_density, state, groups, temperature.prior_weight, seed)
+    if isinstance(log_density.image_param, FacetImage):
         # the coefficients a facet keeps still weigh in the prior
-        log_z = log_z - 0.5 * temperature.prior_weight * energy.image_param.fixed_squared_norm()
+        log_z = (
+            log_z - 0.5 * temperature.prior_weight * log_density.image_param.fixed_squared_norm()
+        )
     return facet_mass.relative(log_z)
 
 
@@ -424,7 +426,9 @@ def render(
     inputs = _checked_inputs(model, objective, hmc_opts, param_f, seed, progress, on_block, log_dir)
     image_param, opts, base = inputs.image_param, inputs.opts, inputs.seed
     model, objective = inputs.model, inputs.objective
-    energy = _first_energy(model, objective, image_param, opts.num_transforms, fold_in(base, 1))
+    log_density = _first_log_density(
+        model, objective, image_param, opts.num_transforms, fold_in(base, 1)
+    )
     made = _Made(chain_param=image_param)
     clock = _Clock()
     # The starts take minutes to optimize: a Ctrl-C from here on, also between the loops that
@@ -435,7 +439,7 @@ def render(
             model,
             objective,
             image_param,
-            energy,
+            log_density,
             fold_in(base, 0),
             inputs.progress,
             inputs.folder,
@@ -452,10 +456,10 @@ def render(
             image_param, start_state, opts.cutoff, warp=opts.warp, warp_grid=opts.warp_grid
         )
         made = dataclasses.replace(made, chain_param=chain_param)
-        energy = dataclasses.replace(energy, image_param=chain_param)
+        log_density = dataclasses.replace(log_density, image_param=chain_param)
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(
-            energy,
+            log_density,
             image_param,
             starts,
             fold_in(base, 3),
@@ -468,9 +472,9 @@ def render(
             temperature, starts, opts.target_ratio, opts.temperature_steps
         )
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
-        energy = _tempered(energy, temperature, adapting)
+        log_density = _tempered(log_density, temperature, adapting)
         kernel = build_kernel(
-            energy,
+            log_density,
             kind=opts.kernel,
             step_size=opts.step_size,
             num_leapfrog_steps=opts.num_leapfrog_steps,
@@ -492,7 +496,7 @@ def render(
             list(chain_param.init(None)),
             plan,
             seed=fold_in(base, 2),
-            trace_fns={"activation": energy.activation_from_log_prob},
+            trace_fns={"activation": log_density.activation_from_log_prob},
             progress=inputs.progress,
             on_block=functools.partial(_enter_block, clock, plan.blocks(), on_block),
             retarget=adapting,
@@ -500,7 +504,7 @@ def render(
         made = dataclasses.replace(made, run=run)
         if adapting is None or adapting.frozen:
             clock.start("log-masses")
-            log_masses = _log_masses(energy, temperature, adapting, fold_in(base, 6))
+            log_masses = _log_masses(log_density, temperature, adapting, fold_in(base, 6))
             made = dataclasses.replace(made, log_masses=log_masses)
     except KeyboardInterrupt:
         return _result(inputs, made, True, clock.seconds())

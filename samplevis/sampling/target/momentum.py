@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.param.base import ImageParam
-    from samplevis.sampling.target.energy import Energy
+    from samplevis.sampling.target.log_density import LogDensity
 
 
 from collections.abc import Sequence
@@ -90,12 +90,12 @@ def group_mean(values: tf.Tensor | np.ndarray, groups: np.ndarray) -> tf.Tensor:
 
 
 def fisher_mass(
-    energy: Energy, state: Sequence[tf.Tensor], groups: Sequence[np.ndarray]
+    log_density: LogDensity, state: Sequence[tf.Tensor], groups: Sequence[np.ndarray]
 ) -> tuple[tf.Tensor, ...]:
     """Mass lam + group mean of (dA/dz / T)^2 per chain, one [C, ...] tensor per state part.
 
     Args:
-      energy: an `Energy` (its activation, temperature and prior weight are used).
+      log_density: a `LogDensity` (its activation, temperature and prior weight are used).
       state: the chains' starts, each part [C, ...].
       groups: `state_groups` of the parameterization.
 
@@ -104,15 +104,15 @@ def fisher_mass(
     state = [tf.convert_to_tensor(s, tf.float32) for s in state]
     with tf.GradientTape() as tape:
         tape.watch(state)
-        activation = energy.activation(*state)
+        activation = log_density.activation(*state)
     grads = tape.gradient(activation, state)
     masses = []
-    temperature = tf.convert_to_tensor(energy.temperature, tf.float32)
+    temperature = tf.convert_to_tensor(log_density.temperature, tf.float32)
     for grad, part, ids in zip(grads, state, groups):
         # T is a number or one per chain [C]: broadcast it over the chain's state
         per_chain = tf.reshape(temperature, [-1] + [1] * (part.shape.rank - 1))
         grad = tf.zeros_like(part) if grad is None else grad / per_chain
-        mass = energy.prior_weight + group_mean(grad * grad, ids)
+        mass = log_density.prior_weight + group_mean(grad * grad, ids)
         masses.append(tf.where(mass > 0.0, mass, tf.ones_like(mass)))
     return tuple(masses)
 

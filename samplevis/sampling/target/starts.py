@@ -17,7 +17,7 @@ import tensorflow as tf
 from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam, normal_state
-from samplevis.sampling.target.energy import Energy
+from samplevis.sampling.target.log_density import LogDensity
 from samplevis.seeds import fold_in
 
 RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
@@ -29,7 +29,7 @@ class Starts:
 
     Attributes:
       state: state parts of the full parameterization, each [C, ...].
-      activations: float32 [C], the objective of each start under the energy's views (a*).
+      activations: float32 [C], the objective of each start under the log density's views (a*).
       dead: bool [C], starts with objective <= 0 and no gradient (see `dead`).
       interrupted: True when Ctrl-C stopped an optimization (the state is what it had reached).
       saturated: bool [C], starts with objective > 0 and no gradient (see `saturated`).
@@ -83,12 +83,12 @@ def _optimized(
     return tuple(tf.constant(s, tf.float32) for s in rendering.state), rendering.interrupted
 
 
-def flat(energy: Energy, state: tuple[tf.Tensor, ...]) -> np.ndarray:
+def flat(log_density: LogDensity, state: tuple[tf.Tensor, ...]) -> np.ndarray:
     """Chains whose objective has no gradient at `state` (parts [C, ...]), bool [C]."""
     with tf.GradientTape() as tape:
         tape.watch(state)
         # chain c's value depends on its own state only, so one sum gives every chain's gradient
-        total = tf.reduce_sum(energy.activation(*state))
+        total = tf.reduce_sum(log_density.activation(*state))
     grads = [g for g in tape.gradient(total, state) if g is not None]
     if not grads:
         return np.ones(int(state[0].shape[0]), bool)  # the objective ignores the state
@@ -96,28 +96,32 @@ def flat(energy: Energy, state: tuple[tf.Tensor, ...]) -> np.ndarray:
     return norm2.numpy() == 0
 
 
-def dead(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
+def dead(
+    log_density: LogDensity, state: tuple[tf.Tensor, ...], activations: np.ndarray
+) -> np.ndarray:
     """Chains whose start is dead, bool [C]: objective <= 0 and no gradient to climb (a ReLU unit
     off at every position and view). An objective below 0 that still has a gradient is alive,
     as with a penalty term, which also keeps a unit that is off from being seen as dead."""
     is_dead = activations <= 0
     if not is_dead.any():
         return is_dead
-    return is_dead & flat(energy, state)
+    return is_dead & flat(log_density, state)
 
 
-def saturated(energy: Energy, state: tuple[tf.Tensor, ...], activations: np.ndarray) -> np.ndarray:
+def saturated(
+    log_density: LogDensity, state: tuple[tf.Tensor, ...], activations: np.ndarray
+) -> np.ndarray:
     """Chains whose start is saturated, bool [C]: objective > 0 and no gradient (a capped unit,
     ReLU6 say, at its cap at every view). The density is flat there: every image that keeps
     the unit at its cap is equally likely, and the objective cannot say which is better."""
-    return (activations > 0) & flat(energy, state)
+    return (activations > 0) & flat(log_density, state)
 
 
 def find_starts(
     model: Model,
     objective: Objective,
     image_param: ImageParam,
-    energy: Energy,
+    log_density: LogDensity,
     seed: tf.Tensor,
     progress: bool,
     log_dir: Path | None = None,
@@ -128,21 +132,25 @@ def find_starts(
 ) -> Starts:
     """The chains' starts as `init` asks: "optimize"d over `optimize_steps` (dead ones optimized
     again from up to RESEEDS other seeds, each logged to `log_dir/starts_reseedN`), drawn from
-    the "prior", or the given images float32 [C, H, W, 3] in [0, 1]. `energy` measures their
+    the "prior", or the given images float32 [C, H, W, 3] in [0, 1]. `log_density` measures their
     activation; `start_diversity` weighs Lucid's diversity term in the optimization."""
     if not isinstance(init, str):
         from samplevis import param as param_lib
 
         given = param_lib.initialized(image_param, init).init(None)  # type: ignore[arg-type]  # an RGBImage: `render` made it from init
         state = tuple(tf.constant(s, tf.float32) for s in given)
-        activations = energy.activation(*state).numpy()
+        activations = log_density.activation(*state).numpy()
         no_dead = np.zeros(len(init), bool)
-        return Starts(state, activations, no_dead, False, saturated(energy, state, activations))
+        return Starts(
+            state, activations, no_dead, False, saturated(log_density, state, activations)
+        )
     if init == "prior":
         state = normal_state(image_param.state_shapes, seed, 1.0)
-        activations = energy.activation(*state).numpy()
+        activations = log_density.activation(*state).numpy()
         no_dead = np.zeros(image_param.batch, bool)
-        return Starts(state, activations, no_dead, False, saturated(energy, state, activations))
+        return Starts(
+            state, activations, no_dead, False, saturated(log_density, state, activations)
+        )
     inside = (lambda name: None) if log_dir is None else (lambda name: log_dir / name)
     state, interrupted = _optimized(
         model,
@@ -154,8 +162,10 @@ def find_starts(
         progress,
         inside("starts"),
     )
-    activations = energy.activation(*state).numpy()
-    is_dead = np.zeros(len(activations), bool) if interrupted else dead(energy, state, activations)
+    activations = log_density.activation(*state).numpy()
+    is_dead = (
+        np.zeros(len(activations), bool) if interrupted else dead(log_density, state, activations)
+    )
     for attempt in range(1, RESEEDS + 1):
         if interrupted or not is_dead.any():
             break
@@ -169,7 +179,7 @@ def find_starts(
             progress,
             inside(f"starts_reseed{attempt}"),
         )
-        fresh_activations = energy.activation(*fresh).numpy()
+        fresh_activations = log_density.activation(*fresh).numpy()
         revive = is_dead & (fresh_activations > activations)
         mask = tf.constant(revive)
         state = tuple(
@@ -178,8 +188,10 @@ def find_starts(
         )
         activations = np.where(revive, fresh_activations, activations)
         if not interrupted:
-            is_dead = dead(energy, state, activations)
+            is_dead = dead(log_density, state, activations)
     is_saturated = (
-        np.zeros(len(activations), bool) if interrupted else saturated(energy, state, activations)
+        np.zeros(len(activations), bool)
+        if interrupted
+        else saturated(log_density, state, activations)
     )
     return Starts(state, activations, is_dead, interrupted, is_saturated)

@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from samplevis.checks import OptionWarning, user_stacklevel
 from samplevis.param.base import ImageParam, normal_state
-from samplevis.sampling.target.energy import Energy, matched_prior_weight
+from samplevis.sampling.target.log_density import LogDensity, matched_prior_weight
 from samplevis.sampling.target.starts import Starts
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
@@ -80,7 +80,7 @@ def log_step(ratio: np.ndarray, target_ratio: float) -> np.ndarray:
 class TemperatureAdaptation:
     """Each chain's T, adapted between burn-in blocks by a Robbins-Monro update of log T.
 
-    Use `energy(e)` as the target and the object itself as `mcmc.chain.run_chains`'s `retarget`.
+    Use `log_density(e)` as the target and the object itself as `mcmc.chain.run_chains`'s `retarget`.
     After block k, if the block ended within `num_steps`, chain c's share r_c = (mean A over
     the block - floor) / (a*_c - floor) moves
 
@@ -132,9 +132,9 @@ class TemperatureAdaptation:
         self._steps_done = 0
         self._adapted_steps = 0
 
-    def energy(self, energy: Any) -> Any:
-        """`energy` (a frozen dataclass with a `temperature`) reading this T, [C]."""
-        return dataclasses.replace(energy, temperature=self.variable)
+    def log_density(self, log_density: Any) -> Any:
+        """`log_density` (a frozen dataclass with a `temperature`) reading this T, [C]."""
+        return dataclasses.replace(log_density, temperature=self.variable)
 
     @property
     def temperature(self) -> np.ndarray:
@@ -185,16 +185,19 @@ class TemperatureAdaptation:
         return True
 
 
-def prior_floor(energy: Energy, state: Sequence[tf.Tensor], seed: SeedLike = None) -> float:
+def prior_floor(
+    log_density: LogDensity, state: Sequence[tf.Tensor], seed: SeedLike = None
+) -> float:
     """a0: the mean objective of FLOOR_BATCHES * C images drawn from the prior
     N(0, I / lam) on the state (parts shaped like `state`, [C, ...])."""
-    if not energy.prior_weight > 0:
-        raise ValueError(f"a prior floor needs prior_weight > 0; got {energy.prior_weight!r}.")
+    if not log_density.prior_weight > 0:
+        raise ValueError(f"a prior floor needs prior_weight > 0; got {log_density.prior_weight!r}.")
     seed = as_seed(seed)
     shapes = [tuple(s.shape) for s in state]
-    sd = 1.0 / float(np.sqrt(energy.prior_weight))
+    sd = 1.0 / float(np.sqrt(log_density.prior_weight))
     values = [
-        energy.activation(*normal_state(shapes, fold_in(seed, b), sd)) for b in range(FLOOR_BATCHES)
+        log_density.activation(*normal_state(shapes, fold_in(seed, b), sd))
+        for b in range(FLOOR_BATCHES)
     ]
     return float(tf.reduce_mean(tf.stack(values)))
 
@@ -219,7 +222,7 @@ class Temperature:
 
 
 def choose_temperature(
-    energy: Energy,
+    log_density: LogDensity,
     image_param: ImageParam,
     starts: Starts,
     seed: tf.Tensor,
@@ -230,7 +233,7 @@ def choose_temperature(
     target_ratio: float | None,
 ) -> Temperature:
     """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
-    drawn from the prior) and T from the equipartition rule over the coefficients `energy`
+    drawn from the prior) and T from the equipartition rule over the coefficients `log_density`
     moves, or the T given (see sampling.target.temperature).
 
     Args:
@@ -243,7 +246,7 @@ def choose_temperature(
     from_prior = isinstance(init, str) and init == "prior"
     if prior_weight is None:
         prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
-    full = dataclasses.replace(energy, image_param=image_param, prior_weight=prior_weight)
+    full = dataclasses.replace(log_density, image_param=image_param, prior_weight=prior_weight)
     floor = prior_floor(full, starts.state, fold_in(seed, 1)) if prior_weight > 0 else 0.0
     a_star = float(np.mean(starts.activations))
     # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
@@ -270,7 +273,7 @@ def choose_temperature(
             stacklevel=user_stacklevel(),
         )
     assert target_ratio is not None  # resolve_options sets it whenever no temperature is given
-    rule = temperature_for(a_star, target_ratio, energy.image_param.state_size, ratio_floor)
+    rule = temperature_for(a_star, target_ratio, log_density.image_param.state_size, ratio_floor)
     return Temperature(prior_weight, floor, rule, ratio_floor)
 
 

@@ -33,7 +33,7 @@ Transform = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class Energy:
+class LogDensity:
     """log pi(z) over the state of `image_param` (chains = the param's batch).
 
     Attributes:
@@ -121,7 +121,7 @@ def fixed_transform_seeds(seed: tf.Tensor, count: int) -> tuple[tf.Tensor, ...]:
     return tuple(fold_in(seed, k) for k in range(count))
 
 
-def make_energy(
+def make_log_density(
     model: Model,
     objective: Objective,
     image_param: ImageParam,
@@ -130,8 +130,8 @@ def make_energy(
     transforms: Sequence[Transform] = (),
     num_transforms: int = 1,
     seed: tf.Tensor | None = None,
-) -> Energy:
-    """An `Energy` averaging over `num_transforms` draws of `compose(transforms)`.
+) -> LogDensity:
+    """An `LogDensity` averaging over `num_transforms` draws of `compose(transforms)`.
 
     Args:
       transforms: transforms composed into one; () means no transform (then
@@ -140,7 +140,7 @@ def make_energy(
       seed: stateless seed int32 [2] the K draws derive from.
     """
     if not transforms:
-        return Energy(model, objective, image_param, float(temperature), float(prior_weight))
+        return LogDensity(model, objective, image_param, float(temperature), float(prior_weight))
     if not is_int(num_transforms) or num_transforms < 1:
         raise ValueError(
             f"num_transforms must be an int >= 1 when transforms are given; got {num_transforms!r}."
@@ -149,7 +149,7 @@ def make_energy(
 
     composed = compose(tuple(transforms))
     seed = tf.constant([0, 0], tf.int32) if seed is None else seed
-    return Energy(
+    return LogDensity(
         model,
         objective,
         image_param,
