@@ -82,10 +82,10 @@ def test_cppn_starts_are_optimized_at_its_own_learning_rate(model, result):
 def test_the_whole_state_of_a_many_part_start_is_kept_and_a_part_short_is_refused():
     cppn = tiny_cppn()
     start = [s.numpy() for s in cppn.init(3)]
-    chains = facet.chain_state(cppn, start, None)
+    chains = facet.chain_parameterization(cppn, start, None)
     assert len(chains.init(None)) == len(cppn.state_shapes) == 6
     np.testing.assert_allclose(
         chains.to_image(chains.init(None)), cppn.to_image(tuple(map(tf.constant, start)))
     )
     with pytest.raises(ValueError, match="Pass every part of the state"):
-        facet.chain_state(cppn, start[0], None)
+        facet.chain_parameterization(cppn, start[0], None)

@@ -303,7 +303,9 @@ def test_the_rule_counts_the_coefficients_the_chains_move_and_the_floor_the_whol
     image_param = param.image(SIZE, batch=CHAINS)
     whole = log_density_of(gabor, GRATING, image_param)
     found = find(gabor, GRATING, image_param, resolve_options({}), whole)
-    chain_param = facet.chain_state(image_param, [s.numpy() for s in found.state], 1 / 16)
+    chain_param = facet.chain_parameterization(
+        image_param, [s.numpy() for s in found.state], 1 / 16
+    )
     moving = log_density_lib.LogDensity(gabor, GRATING, chain_param, 1.0, 1.0)
     chosen = choose(moving, image_param, found, resolve_options({}))
     # 16 px: below 1/16 cycle per pixel only the mean colour moves, 2 parts x 3 channels

@@ -7,7 +7,7 @@
 
 `render` checks its arguments (`_checked_inputs`, a frozen `_Inputs` out), then runs in phases,
 each a function of explicit inputs: the facets' starts (`starts.find_starts`) and what of them
-the chains move (`facet.chain_state`), the prior and the first temperature
+the chains move (`facet.chain_parameterization`), the prior and the first temperature
 (`temperature.choose_temperature`), the kernel (`build_kernel`), burn-in, which adapts each
 chain's temperature (`temperature.TemperatureAdaptation`), and sampling
 (`mcmc.chain.run_chains`), then the facets' log-masses (`_log_masses`). What the finished phases
@@ -452,7 +452,7 @@ def render(
             return _result(inputs, made, True, clock.seconds())
         _warn_about_starts(starts, objective, model)
         start_state = [s.numpy() for s in starts.state]
-        chain_param = facet.chain_state(
+        chain_param = facet.chain_parameterization(
             image_param, start_state, opts.cutoff, warp=opts.warp, warp_grid=opts.warp_grid
         )
         made = dataclasses.replace(made, chain_param=chain_param)

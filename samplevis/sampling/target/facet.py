@@ -182,7 +182,7 @@ class WarpedFacet(WrappedImage):
         return warp_images(self.base.to_image(tuple(state[:1])), state[1])
 
 
-def chain_state(
+def chain_parameterization(
     image_param: ImageParam,
     start: np.ndarray | Sequence[np.ndarray],
     cutoff: float | None,
