@@ -259,6 +259,16 @@ def _peak_correlations(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.nda
     return peaks, shifts
 
 
+def aligned_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """b [N, H, W], each map shifted (circularly) onto its a [N, H, W] at their peak
+    cross-correlation."""
+    h, w = a.shape[1:]
+    corr = np.fft.irfft2(np.conj(np.fft.rfft2(a)) * np.fft.rfft2(b), s=(h, w))
+    peaks = corr.reshape(len(a), -1).argmax(axis=1)
+    shifts = np.stack(np.unravel_index(peaks, (h, w)), -1)
+    return np.stack([np.roll(m, (-s[0], -s[1]), axis=(0, 1)) for m, s in zip(b, shifts)])
+
+
 def structural_distances(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
     """Structural distance of every image of a [N, H, W, C] to every image of b [M, H, W, C]
     (default a itself), [N, M]: 1 - the peak of the circular normalized cross-correlation of
@@ -332,6 +342,4 @@ def structure_map(images: np.ndarray) -> np.ndarray:
     maps = structure(images)
     if len(maps) < 2:
         raise ValueError(f"need samples [N >= 2, H, W, C]; got shape {np.shape(images)}.")
-    _, shifts = _peak_correlations(maps[:1], maps)
-    aligned = np.stack([np.roll(m, (-s[0], -s[1]), axis=(0, 1)) for m, s in zip(maps, shifts[0])])
-    return aligned.std(axis=0)
+    return aligned_pairs(np.broadcast_to(maps[:1], maps.shape), maps).std(axis=0)

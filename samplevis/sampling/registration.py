@@ -37,15 +37,6 @@ def _correlation(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     return tf.reduce_sum(a * b, [1, 2, 3]) / tf.sqrt(norms + 1e-12)
 
 
-def _aligned(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """b [N, H, W] each shifted (circularly) onto its a [N, H, W] at their peak correlation."""
-    h, w = a.shape[1:]
-    corr = np.fft.irfft2(np.conj(np.fft.rfft2(a)) * np.fft.rfft2(b), s=(h, w))
-    peaks = corr.reshape(len(a), -1).argmax(axis=1)
-    shifts = np.stack(np.unravel_index(peaks, (h, w)), -1)
-    return np.stack([np.roll(m, (-s[0], -s[1]), axis=(0, 1)) for m, s in zip(b, shifts)])
-
-
 def registered_distances(a: np.ndarray, b: np.ndarray, grid: int = GRID) -> np.ndarray:
     """1 - the correlation of the `metrics.structure` maps of a[i] and b[i] [N, H, W, C] once
     b[i]'s is shifted and warped (`grid` x `grid` control points) onto a[i]'s, [N]. A recoloured,
@@ -56,7 +47,7 @@ def registered_distances(a: np.ndarray, b: np.ndarray, grid: int = GRID) -> np.n
             f"pairs of images [N, H, W, C] of one shape are compared; got {a.shape} and {b.shape}."
         )
     sa = metrics.structure(a)
-    sb = _aligned(sa, metrics.structure(b))
+    sb = metrics.aligned_pairs(sa, metrics.structure(b))
     warp = tf.Variable(tf.zeros([len(sa), grid, grid, 2]))
     optimizer = keras.optimizers.Adam(RATE)
 
