@@ -73,6 +73,15 @@ def _pairs(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return images[i], images[j]
 
 
+def between_distance(references: np.ndarray) -> float:
+    """Median registered distance between pairs of `references` [M >= 2, H, W, C] (multi-seed
+    optimized images): the registered share's unit, as `metrics.between_distance` is the
+    structural share's."""
+    if len(references) < 2:
+        raise ValueError(f"need at least 2 reference images; got {len(references)}.")
+    return float(np.median(registered_distances(*_pairs(np.asarray(references)))))
+
+
 def registered_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
     """How far the patterns move within each chain once bends are taken out, [C]: the median
     registered distance between pairs of a chain's samples [N >= 2, C, H, W, 3] over the median
@@ -87,5 +96,6 @@ def registered_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
     num_pairs = samples.shape[0] * (samples.shape[0] - 1) // 2
     firsts, seconds = zip(*(_pairs(samples[:, c]) for c in range(samples.shape[1])))
     within = registered_distances(np.concatenate(firsts), np.concatenate(seconds))
-    between = np.median(registered_distances(*_pairs(np.asarray(references))))
-    return np.median(within.reshape(samples.shape[1], num_pairs), axis=1) / between
+    return np.median(within.reshape(samples.shape[1], num_pairs), axis=1) / between_distance(
+        references
+    )
