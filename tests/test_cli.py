@@ -117,6 +117,13 @@ def test_render_with_param_maco_writes_what_render_vis_gives_with_macos_parts(tm
     assert np.abs(written - image).max() <= 1 / 255
 
 
+def test_render_with_alpha_and_param_maco_stops_naming_both_flags(tmp_path, capsys):
+    args = ["render", "--model", GABOR, "--objective", "gabor_relu:1", "--out", str(tmp_path)]
+    assert cli.main([*args, "--alpha", "--param", "maco"]) == 2
+    assert "Give one of --alpha and --param maco." in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_render_of_a_dead_unit_writes_its_image_and_says_the_unit_is_off(tmp_path, capsys):
     code = cli.main(
         [

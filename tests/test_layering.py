@@ -20,7 +20,8 @@ LAYERS = (
     ("objectives", "evaluation", "memory"),
     ("param", "transform"),
     ("io", "event_files"),
-    ("optimize", "maco_render"),
+    # recipes builds what optimize renders with, by name (`--param`, `--alpha`).
+    ("optimize", "maco_render", "recipes"),
     ("sampling",),
     ("atlas",),
     ("commands",),

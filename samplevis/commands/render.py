@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.optimize import NonFiniteObjectiveError
-    from samplevis.param import ImageParam
 
 
 from pathlib import Path
@@ -19,7 +18,6 @@ from samplevis.commands.shell import (
     OK,
     USAGE,
     WRITE_FAILED,
-    UsageError,
     load_model,
     objective,
     out_folder,
@@ -33,49 +31,35 @@ from samplevis.commands.shell import (
 
 
 def run(args: argparse.Namespace) -> int:
-    import keras
-
     import samplevis
-    from samplevis import objectives, param, transform
+    from samplevis import recipes
     from samplevis.event_files import log_folder
 
     obj = objective(args.objective)
-    if args.alpha and args.param == "maco":
-        raise UsageError(
-            "--alpha is Lucid's transparency on the classic image; MACO writes its own "
-            "transparency map. Give one of --alpha and --param maco."
-        )
-    goal = obj * (1 - objectives.penalize_alpha()) if args.alpha else obj
+    recipes.check_choice(args.param, args.alpha)  # before the model loads
     out = out_folder(args.out)
     log_dir = log_folder(args.log_dir)
     model = load_model(args.spec)
     thresholds = tuple(args.thresholds or (args.steps,))
     name = slug(obj.name)
-    image_param: ImageParam
-    transforms: object
-    if args.param == "maco":
-        from samplevis.maco_render import NADAM_RATE, maco_crop_size
-
-        image_param = param.maco(args.size, batch=args.batch)
-        rate = args.learning_rate if args.learning_rate_given else NADAM_RATE
-        optimizer = keras.optimizers.Nadam(rate)
-        crops = [transform.maco_crops(maco_crop_size(model, args.size))]
-        transforms = crops if args.transforms else ()
-    else:
-        image_param = param.image(args.size, batch=args.batch, alpha=args.alpha)
-        optimizer = keras.optimizers.Adam(args.learning_rate)
-        # --no-transforms with --alpha keeps the composite: the network takes RGB only
-        transforms = None
-        if not args.transforms:
-            transforms = (transform.collapse_alpha_random(),) if args.alpha else ()
+    parts = recipes.recipe(
+        model,
+        obj,
+        args.size,
+        args.batch,
+        args.param,
+        args.alpha,
+        transforms=args.transforms,
+        learning_rate=args.learning_rate if args.learning_rate_given else None,
+    )
     try:
         with resize_said_once(model, args.size):
             rendering = samplevis.render_vis(
                 model,
-                goal,
-                param_f=image_param,
-                optimizer=optimizer,
-                transforms=transforms,
+                parts.objective,
+                param_f=parts.param,
+                optimizer=parts.optimizer,
+                transforms=parts.transforms,
                 thresholds=thresholds,
                 seed=args.seed,
                 progress=not args.quiet,
