@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from samplevis import signals
+from samplevis import recipes, signals
 from samplevis.checks import NO_VALUE, Spelling, python_spelling, spelt
 from samplevis.commands import atlas as atlas_command
 from samplevis.commands import gallery, layers, render, sample
@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(learning_rate_given=False)
     p.add_argument(
         "--param",
-        choices=("image", "maco"),
+        choices=recipes.PARAMS,
         default="image",
         help="the image parameterization: 'image', Lucid's (FFT spectrum, colour "
         "decorrelation) seen through the standard transforms, or 'maco', MACO's (only the "
@@ -292,6 +292,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=atlas["seed"].default,
         help="same seed and options, same images (default %(default)s)",
+    )
+    p.add_argument(
+        "--param",
+        choices=recipes.PARAMS,
+        default=atlas["param"].default,
+        help="the image parameterization, as `samplevis optimize --param`: 'image', Lucid's, "
+        "or 'maco', MACO's (Nadam at 1.0, 32 crops per image: for deep layers, slower) "
+        "(default %(default)s)",
+    )
+    p.add_argument(
+        "--alpha",
+        action="store_true",
+        help="RGBA images, as `samplevis optimize --alpha`: what a channel does not need "
+        "turns transparent; the PNGs keep it and the page shows them over a checkerboard",
     )
     p.add_argument(
         "--ray",

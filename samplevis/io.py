@@ -328,6 +328,9 @@ class GallerySection:
     rows: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
+# Transparent parts of RGBA images show a checkerboard behind them; opaque images cover it.
+CHECKERBOARD_CSS = "background:repeating-conic-gradient(#f2f2f2 0 25%,#999 0 50%) 0 0/16px 16px"
+
 # The page fits its window, down to a phone's, without sideways scrolling: figures and their
 # images shrink to the width there is (a trace plot is 800 px wide), rows of figures wrap, and
 # long captions break anywhere. Thumbnails of loose images are enlarged with their pixels
@@ -338,8 +341,7 @@ GALLERY_STYLE = (
     "figure{display:inline-block;max-width:calc(100% - 16px);margin:8px;text-align:center;"
     "vertical-align:top}figcaption,p{overflow-wrap:anywhere}"
     "img{width:192px;max-width:100%;height:auto;image-rendering:pixelated}"
-    # transparent parts of RGBA images show a checkerboard; opaque images cover it
-    "img{background:repeating-conic-gradient(#f2f2f2 0 25%,#999 0 50%) 0 0/16px 16px}"
+    f"img{{{CHECKERBOARD_CSS}}}"
     "section img{width:auto;image-rendering:auto}"
     "section{border-top:1px solid #ccc;margin-bottom:16px}"
 )
@@ -414,7 +416,8 @@ _ATLAS_STYLE = (
     "section{border-top:1px solid #ccc}.grid{display:flex;flex-wrap:wrap;gap:6px}"
     f".ch{{display:block;width:{THUMBNAIL_PX}px;font-size:12px;text-align:center;color:#333;"
     "text-decoration:none}"
-    f".ch img{{display:block;width:{THUMBNAIL_PX}px;height:{THUMBNAIL_PX}px;background:#eee}}"
+    f".ch img{{display:block;width:{THUMBNAIL_PX}px;height:{THUMBNAIL_PX}px}}"
+    f".ch img,#detail img{{{CHECKERBOARD_CSS}}}"  # RGBA channels (`atlas(alpha=True)`)
     # a label of fixed height, so that a section's height is known before its thumbnails exist
     ".ch span{display:block;height:18px;line-height:18px;overflow:hidden}"
     "#detail{position:fixed;inset:0;overflow:auto;padding:24px;background:rgba(20,20,20,.97);"

@@ -111,7 +111,8 @@ def test_a_channels_image_does_not_depend_on_the_batch_it_lands_in(reference, tm
 
 
 @pytest.mark.slow
-def test_samples_add_a_gif_and_a_strip_per_channel(tmp_path):
+@pytest.mark.parametrize("param", ["image", "maco"])  # a MACO image is an RGB start as any
+def test_samples_add_a_gif_and_a_strip_per_channel(tmp_path, param):
     hmc_opts = dict(
         kernel="mala",
         mass="identity",
@@ -124,7 +125,14 @@ def test_samples_add_a_gif_and_a_strip_per_channel(tmp_path):
         block_steps=3,
     )  # the quickest sampler
     result = samplevis.atlas(
-        gabor_net(), LAYER, channels=[2], out=tmp_path, samples=3, hmc_opts=hmc_opts, **SETTINGS
+        gabor_net(),
+        LAYER,
+        channels=[2],
+        out=tmp_path,
+        samples=3,
+        hmc_opts=hmc_opts,
+        param=param,
+        **SETTINGS,
     )
     [entry] = result.entries
     assert entry["samples"] == 3
@@ -142,6 +150,9 @@ def test_samples_add_a_gif_and_a_strip_per_channel(tmp_path):
         (dict(channels="0-9"), ValueError, ["channel 9", "6 channels", "0-5"]),
         (dict(channels="9-3"), ValueError, ["'0-63'"]),
         (dict(batch=0), ValueError, ["batch must be an int >= 1"]),
+        (dict(param="lucid"), ValueError, ["param must be one of 'image', 'maco'"]),
+        (dict(param="maco", alpha=True), ValueError, ["Give one of alpha=True and param='maco'"]),
+        (dict(alpha=True, samples=2), ValueError, ["Give samples=0 with alpha=True"]),
     ],
 )
 def test_bad_arguments_stop_before_any_work_naming_the_fix(
@@ -218,6 +229,133 @@ def test_the_command_without_ray_installed_says_how_to_install_it(tmp_path, monk
     )
     assert cli.main(["atlas", "--layers", LAYER, "--ray", "--out", str(tmp_path)]) == 2
     assert "pip install 'samplevis[ray]'" in capsys.readouterr().err
+
+
+# ----- alpha and MACO ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def chosen(tmp_path_factory):
+    """{(param, alpha): the atlas of channels 0 and 1, in one batch} for MACO and for alpha."""
+    return {
+        choice: samplevis.atlas(
+            gabor_net(),
+            LAYER,
+            channels="0-1",
+            out=tmp_path_factory.mktemp("atlas"),
+            param=choice[0],
+            alpha=choice[1],
+            **{**SETTINGS, "batch": 2},
+        )
+        for choice in [("maco", False), ("image", True)]
+    }
+
+
+def render_vis_of_channel(channel: int, param_f, optimizer, transforms, objective):
+    """`render_vis` of one channel with these parts, its start drawn from the atlas's seed of
+    the channel and its transforms from (that seed, the step's seed), as the atlas draws them."""
+    import tensorflow as tf
+
+    from samplevis import transform
+
+    renderer = importlib.import_module("samplevis.atlas.renderer")
+    seeds = tf.Variable([atlas_module.channel_seed(SETTINGS["seed"], LAYER, channel)], tf.int32)
+    return samplevis.render_vis(
+        gabor_net(),
+        objective,
+        renderer._SeededImages(param_f, param_f, seeds),
+        optimizer,
+        [renderer._PerImage(transform.compose(transforms), seeds)],
+        thresholds=(SETTINGS["steps"],),
+        seed=SETTINGS["seed"],
+        progress=False,
+    )[-1][0]
+
+
+def as_levels(image: np.ndarray) -> np.ndarray:
+    return samplevis.io.to_uint8(image).astype(np.int16)
+
+
+@pytest.mark.slow
+def test_a_maco_tile_is_render_vis_of_its_channel_with_macos_parts(chosen):
+    import keras
+
+    from samplevis import objectives, param, transform
+
+    result = chosen[("maco", False)]
+    assert json.loads((result.out / "atlas.json").read_text())["settings"]["param"] == "maco"
+    for channel in (0, 1):
+        expected = render_vis_of_channel(
+            channel,
+            param.maco(40),
+            keras.optimizers.Nadam(1.0),
+            [transform.maco_crops(40)],  # the image's size: the network takes any
+            objectives.channel(LAYER, channel),
+        )
+        tile = pixels(result.out, channel)
+        assert tile.shape == (40, 40, 3)
+        # float32 rounding in a batch of two images may move a pixel by one level
+        assert np.abs(tile - as_levels(expected)).max() <= 1, channel
+
+
+@pytest.mark.slow
+def test_an_alpha_atlas_writes_rgba_pngs_whose_alpha_is_the_rendered_alpha(chosen):
+    import keras
+
+    from samplevis import objectives, param, transform
+
+    result = chosen[("image", True)]
+    for channel in (0, 1):
+        expected = render_vis_of_channel(
+            channel,
+            param.image(40, alpha=True),
+            keras.optimizers.Adam(0.05),
+            [transform.collapse_alpha_random(), *transform.standard_transforms],
+            objectives.channel(LAYER, channel) * (1 - objectives.penalize_alpha()),
+        )
+        tile = pixels(result.out, channel)
+        assert tile.shape == (40, 40, 4) and tile[..., 3].min() < tile[..., 3].max()
+        assert np.abs(tile - as_levels(expected)).max() <= 1, channel
+    page = (result.out / "index.html").read_text()
+    assert f".ch img,#detail img{{{samplevis.io.CHECKERBOARD_CSS}}}" in page  # the gallery's
+
+
+@pytest.mark.slow
+def test_resuming_with_another_param_or_alpha_stops_naming_the_fix(chosen, monkeypatch, capsys):
+    monkeypatch.setattr(
+        atlas_module.LayerRenderers, "render_batch", lambda *a: pytest.fail("rendered")
+    )
+    out = chosen[("maco", False)].out
+    before = (out / "atlas.json").read_text()
+    with pytest.raises(ValueError) as raised:
+        samplevis.atlas(gabor_net(), LAYER, out=out, **SETTINGS)  # param="image"
+    assert str(raised.value) == (
+        f"{out} holds an atlas rendered with param='maco', alpha=False; this call asks for "
+        "param='image', alpha=False. Add to it with param='maco', alpha=False, or give "
+        "another out folder."
+    )
+    model = f"{gabor_net.__module__}:gabor_net"
+    assert cli.main(["atlas", "--model", model, "--layers", LAYER, "--out", str(out)]) == 2
+    assert "Add to it with --param maco, without --alpha, or give another --out folder." in (
+        capsys.readouterr().err
+    )
+    assert (out / "atlas.json").read_text() == before
+
+
+@pytest.mark.slow
+def test_the_commands_alpha_and_param_flags_give_the_libraries_tiles(chosen, tmp_path, capsys):
+    common = ["--model", f"{gabor_net.__module__}:gabor_net", "--layers", LAYER, "--quiet"]
+    common += ["--steps", "8", "--size", "40", "--batch", "2", "--channels", "0-1"]
+    for flags, choice in [(["--param", "maco"], ("maco", False)), (["--alpha"], ("image", True))]:
+        out = tmp_path / flags[-1]
+        assert cli.main(["atlas", *common, *flags, "--out", str(out)]) == 0
+        settings = json.loads((out / "atlas.json").read_text())["settings"]
+        assert (settings["param"], settings["alpha"]) == choice
+        for channel in (0, 1):
+            np.testing.assert_array_equal(pixels(out, channel), pixels(chosen[choice].out, channel))
+    capsys.readouterr()
+    assert cli.main(["atlas", *common, "--alpha", "--param", "maco", "--out", str(tmp_path)]) == 2
+    assert "Give one of --alpha and --param maco." in capsys.readouterr().err
+    assert cli.main(["atlas", *common, "--alpha", "--samples", "2", "--out", str(tmp_path)]) == 2
+    assert "Give --samples 0 with --alpha, or leave out --alpha" in capsys.readouterr().err
 
 
 # ----- Ray -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from samplevis import memory, signals
-from samplevis.atlas.files import check_out, read_atlas, save, write_channel
+from samplevis.atlas.files import check_out, check_same_choice, read_atlas, save, write_channel
 from samplevis.atlas.local import InProcess
 from samplevis.atlas.plan import (
     ALL,
@@ -32,6 +32,7 @@ from samplevis.atlas.plan import (
     channel_counts,
     check_channels,
     check_cluster,
+    check_samples,
     chosen_layers,
     hmc_options,
     model_and_factory,
@@ -42,6 +43,7 @@ from samplevis.atlas.plan import (
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
 from samplevis.atlas.renderer import LayerRenderers, channel_seed
 from samplevis.checks import check_bool
+from samplevis.recipes import check_choice
 
 JSON_EVERY = 10.0  # seconds between rewrites of atlas.json during a run (it is also written last)
 
@@ -58,6 +60,8 @@ def atlas(
     seed: int = 0,
     cluster: bool | str | None = None,
     *,
+    param: str = "image",
+    alpha: bool = False,
     workers: int | None = None,
     worker_options: Mapping[str, Any] | None = None,
     hmc_opts: Mapping[str, Any] | None = None,
@@ -66,14 +70,16 @@ def atlas(
     """Render every channel of `layers` (or those in `channels`) and write a browsable atlas.
 
     Writes `out/LAYER/CHANNEL.png` (float image from `render_vis`'s default pipeline: a
-    `param.image(size)` FFT image, the standard transforms, Adam(0.05), `steps` steps), with
+    `param.image(size)` FFT image, the standard transforms, Adam(0.05), `steps` steps; or as
+    `param` and `alpha` choose, as `samplevis optimize --param/--alpha` renders), with
     `samples` > 0 also `CHANNEL_samples.gif` and `CHANNEL_samples.png` (the start, then the
     samples) from `samplevis.render` started at that image; `out/atlas.json` (per channel: layer,
     channel, objective value reached, steps, seed, files, seconds) and `out/index.html`.
 
     Channels whose files exist and are in atlas.json with the same steps, size and seed are
-    skipped, so a rerun resumes. Files are written whole or not at all; Ctrl-C stops after
-    writing atlas.json and index.html for the channels finished.
+    skipped, so a rerun resumes; an atlas rendered with another `param` or `alpha` is an error.
+    Files are written whole or not at all; Ctrl-C stops after writing atlas.json and index.html
+    for the channels finished.
 
     Args:
         model: a `samplevis.Model` or `keras.Model`, or a function of no arguments returning one
@@ -87,6 +93,12 @@ def atlas(
         batch: channels rendered at once in one compiled program (one image per channel).
         samples: HMC samples per channel (0: none); `hmc_opts` passes other `render` options.
         seed: an int; a channel's image depends only on (seed, layer, channel) and the settings.
+        param: "image" (Lucid's, above) or "maco": `param.maco(size)` seen through
+            `transform.maco_crops` of the network's input size, Nadam(1.0) (MACO's).
+        alpha: RGBA images (with param "image"): `param.image(size, alpha=True)`, composited
+            over a random image at every step, the objective times (1 - `penalize_alpha()`);
+            the PNGs keep the alpha, and the page shows them over a checkerboard. Not with
+            `samples`: the sampler's images are RGB.
         cluster: None renders in this process; True or "local" starts a local Ray cluster; an
             address ("auto", "ray://host:10001") joins a running one. If Ray is already
             initialized, its connection is used and left open.
@@ -105,7 +117,9 @@ def atlas(
         positive("seed", seed, 0),
         positive("samples", samples, 0),
         hmc_options(hmc_opts),
+        *check_choice(param, alpha),
     )
+    check_samples(settings)
     progress = check_bool("progress", progress)
     check_cluster(cluster)
     wanted = parse_channels(channels)
@@ -121,7 +135,9 @@ def atlas(
     memory.check_fits(the_model, names, settings.size, settings.size, settings.batch)
     counts = channel_counts(the_model, names)
     chosen = check_channels(channels, wanted, counts)
-    plan = plan_channels(chosen, counts, settings, out, read_atlas(out, the_model.name))
+    previous = read_atlas(out, the_model.name)
+    check_same_choice(previous, settings, out)
+    plan = plan_channels(chosen, counts, settings, out, previous)
     out.mkdir(parents=True, exist_ok=True)
     if cluster is None or not plan.jobs:
         runner: Any = InProcess(the_model, settings)

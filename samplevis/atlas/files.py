@@ -10,6 +10,31 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, ChannelResult, Settings
+from samplevis.checks import OptionError
+
+# What atlas.json says each choice of `param` (and `alpha`) renders with: `recipes.recipe`'s parts.
+_RENDERED_WITH = {
+    ("image", False): dict(
+        image="param.image(size): FFT spectrum, colour decorrelation, sigmoid",
+        transforms="transform.standard_transforms, drawn per image",
+        optimizer="Adam(0.05)",
+        objective="the channel's mean activation",
+    ),
+    ("image", True): dict(
+        image="param.image(size, alpha=True): FFT spectrum, colour decorrelation, sigmoid; "
+        "an alpha channel",
+        transforms="transform.collapse_alpha_random, then transform.standard_transforms, "
+        "drawn per image",
+        optimizer="Adam(0.05)",
+        objective="the channel's mean activation times (1 - penalize_alpha())",
+    ),
+    ("maco", False): dict(
+        image="param.maco(size): a photographs' Fourier magnitude, the phase optimized",
+        transforms="transform.maco_crops(the network's input size), drawn per image",
+        optimizer="Nadam(1.0)",
+        objective="the channel's mean activation, averaged over the crops",
+    ),
+}
 
 
 def folder_name(layer: str) -> str:
@@ -57,6 +82,27 @@ def read_atlas(out: Path, model_name: str) -> dict:
     return found
 
 
+def check_same_choice(previous: Mapping, settings: Settings, out: Path) -> None:
+    """Raise unless the atlas in `out` (its atlas.json, `previous`), if it has channels, was
+    rendered with the settings' `param` and `alpha`: one atlas holds one kind of image."""
+    if not previous.get("channels"):
+        return
+    was = previous.get("settings") or {}
+    param, alpha = was.get("param", "image"), was.get("alpha", False)  # older atlases: image
+    if (param, alpha) != (settings.param, settings.alpha):
+        raise OptionError(
+            "param",
+            "{folder} holds an atlas rendered with {param=param}, {alpha=alpha}; this call asks "
+            "for {param=new_param}, {alpha=new_alpha}. Add to it with {param=param}, "
+            "{alpha=alpha}, or give another {out} folder.",
+            folder=str(out),
+            param=param,
+            alpha=alpha,
+            new_param=settings.param,
+            new_alpha=settings.alpha,
+        )
+
+
 def is_done(entry: Mapping, settings: Settings, out: Path) -> bool:
     """Whether an atlas.json entry was rendered with these settings and its files exist."""
     same = (
@@ -69,7 +115,8 @@ def is_done(entry: Mapping, settings: Settings, out: Path) -> bool:
 
 
 def write_channel(out: Path, result: ChannelResult, settings: Settings) -> dict:
-    """Write a channel's files (each whole or not at all); its atlas.json entry."""
+    """Write a channel's files (each whole or not at all; an RGBA image keeps its alpha); its
+    atlas.json entry."""
     from samplevis import io
 
     folder = folder_name(result.layer)
@@ -119,8 +166,9 @@ def save(
                 batch=settings.batch,
                 seed=settings.seed,
                 samples=settings.samples,
-                image="param.image(size): FFT spectrum, colour decorrelation, sigmoid",
-                transforms="transform.standard_transforms, drawn per image",
+                param=settings.param,
+                alpha=settings.alpha,
+                **_RENDERED_WITH[(settings.param, settings.alpha)],
             ),
             layers={layer: dict(channels=count) for layer, count in counts.items()},
             channels=ordered,

@@ -153,6 +153,17 @@ def hmc_options(hmc_opts: Mapping[str, Any] | None) -> dict:
     return dict(hmc_opts or {})
 
 
+def check_samples(settings: Settings) -> None:
+    """Samples start from a channel's image as an RGB `param.image`: not from an RGBA one."""
+    if settings.samples and settings.alpha:
+        raise OptionError(
+            "samples",
+            "{samples} start the sampler from each channel's image, and it samples RGB images: "
+            "{alpha=True} renders RGBA ones. Give {samples=0} with {alpha=True}, or leave out "
+            "{alpha=True} to sample.",
+        )
+
+
 def check_cluster(cluster: object) -> None:
     if not (cluster is None or cluster is True or isinstance(cluster, str)):
         raise TypeError(

@@ -15,7 +15,8 @@ INDEX_HTML = "index.html"
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    """What every channel of an atlas is rendered with (sent to Ray workers)."""
+    """What every channel of an atlas is rendered with (sent to Ray workers); `param` and
+    `alpha` choose the parameterization, transforms and optimizer (`recipes.recipe`)."""
 
     steps: int
     size: int
@@ -23,12 +24,15 @@ class Settings:
     seed: int
     samples: int = 0
     hmc_opts: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    param: str = "image"
+    alpha: bool = False
 
 
 @dataclasses.dataclass
 class ChannelResult:
-    """One rendered channel: its image float32 [H, W, 3] in [0, 1], the objective value it reached
-    after `steps` steps, and with samples their frames [N, H, W, 3] and a strip (start, samples)."""
+    """One rendered channel: its image float32 [H, W, 3] (RGBA [H, W, 4] with alpha) in [0, 1],
+    the objective value it reached after `steps` steps, and with samples their frames
+    [N, H, W, 3] and a strip (start, samples)."""
 
     layer: str
     channel: int

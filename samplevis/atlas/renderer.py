@@ -52,28 +52,28 @@ def _item_seed(seeds, i: int, seed):
 
 
 class _SeededImages(ImageParam):
-    """Lucid's default image (`param.image(size)`) for a batch whose image i starts from its own
-    seed `seeds[i]` (an int32 tf.Variable [B, 2]); the seed given to `init` is not used."""
+    """The parameterization `full` (a batch) whose image i starts as `single` (the same, of one
+    image) starts from its own seed `seeds[i]` (an int32 tf.Variable [B, 2]); the seed given to
+    `init` is not used."""
 
-    def __init__(self, size: int, batch: int, seeds):
-        from samplevis import param
-
-        self.single = param.image(size)
-        self.full = param.image(size, batch=batch)
-        self.seeds = seeds
-        self._shape = (batch, size, size)
+    def __init__(self, single: ImageParam, full: ImageParam, seeds):
+        self.single, self.full, self.seeds = single, full, seeds
 
     @property
     def batch(self) -> int:
-        return self._shape[0]
+        return self.full.batch
 
     @property
     def height(self) -> int:
-        return self._shape[1]
+        return self.full.height
 
     @property
     def width(self) -> int:
-        return self._shape[2]
+        return self.full.width
+
+    @property
+    def channels(self) -> int:
+        return self.full.channels
 
     @property
     def state_shapes(self) -> tuple:
@@ -97,21 +97,31 @@ class _SeededImages(ImageParam):
 
 class _PerImage:
     """A transform drawn for each image on its own: image i's draw at a step is seeded by
-    (`seeds[i]`, the step's seed), so it does not depend on the other images of the batch."""
+    (`seeds[i]`, the step's seed), so it does not depend on the other images of the batch. A
+    transform giving k views of an image (`transform.maco_crops`) gives k * B views, view j of
+    image b at j * B + b, as `evaluation.objective_of` reads them."""
 
     def __init__(self, transform: Any, seeds: Any):
         self.transform, self.seeds = transform, seeds
 
-    def __call__(self, images, seed):
+    @property
+    def takes_progress(self) -> bool:
+        return bool(getattr(self.transform, "takes_progress", False))
+
+    def __call__(self, images, seed, progress=None):
         import tensorflow as tf
 
         batch = images.shape[0]
         seeds = tf.stack([_item_seed(self.seeds, i, tf.cast(seed, tf.int32)) for i in range(batch)])
-        return tf.map_fn(
-            lambda pair: self.transform(pair[0][None], pair[1])[0],
-            (images, seeds),
-            fn_output_signature=tf.float32,
-        )
+
+        def views(pair):
+            if progress is not None and self.takes_progress:
+                return self.transform(pair[0][None], pair[1], progress=progress)
+            return self.transform(pair[0][None], pair[1])
+
+        seen = tf.map_fn(views, (images, seeds), fn_output_signature=tf.float32)  # [B, k, ...]
+        seen = tf.transpose(seen, [1, 0, *range(2, len(seen.shape))])
+        return tf.reshape(seen, [-1, *seen.shape[2:]])
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return self.transform.output_size(height, width)
@@ -119,28 +129,34 @@ class _PerImage:
 
 class _LayerRenderer:
     """The compiled program of one layer's batches: its channels and per-image seeds are
-    variables set before each batch, so every batch of the layer reuses one `Renderer`."""
+    variables set before each batch, so every batch of the layer reuses one `Renderer`. The
+    parameterization, transforms and optimizer are `recipes.recipe`'s for the settings' `param`
+    and `alpha`, those of `samplevis optimize --param/--alpha`."""
 
-    def __init__(self, model: Model, layer: str, size: int, batch: int):
+    def __init__(self, model: Model, layer: str, settings: Settings):
         import tensorflow as tf
 
-        from samplevis import transform
+        from samplevis import recipes, transform
         from samplevis.optimize import Renderer
 
-        self.batch = batch
+        self.batch = batch = settings.batch
         self.channels = tf.Variable(tf.zeros([batch], tf.int32), trainable=False)
         self.seeds = tf.Variable(tf.zeros([batch, 2], tf.int32), trainable=False)
-        standard = transform.compose(transform.default_transforms())
+        size, param, alpha = settings.size, settings.param, settings.alpha
+        objective = _channel_per_image(layer, self.channels)
+        parts = recipes.recipe(model, objective, size, batch, param, alpha)
+        single = recipes.image_param(param, size, 1, alpha)
         self.renderer = Renderer(
             model,
-            _channel_per_image(layer, self.channels),
-            _SeededImages(size, batch, self.seeds),
-            transforms=[_PerImage(standard, self.seeds)],
+            parts.objective,
+            _SeededImages(single, parts.param, self.seeds),
+            parts.optimizer,
+            transforms=[_PerImage(transform.compose(parts.transforms), self.seeds)],
         )
 
     def render(self, channels: Sequence[int], seeds: Sequence[tuple[int, int]], settings: Settings):
-        """(images [n, H, W, 3], objective values [n], steps taken, notes) for n <= batch
-        channels; Ctrl-C raises KeyboardInterrupt (the batch is dropped)."""
+        """(images [n, H, W, 3] (RGBA: 4), objective values [n], steps taken, notes) for
+        n <= batch channels; Ctrl-C raises KeyboardInterrupt (the batch is dropped)."""
         from samplevis.optimize import NonFiniteObjectiveError, Rendering
 
         fill = self.batch - len(channels)
@@ -185,7 +201,7 @@ class LayerRenderers:
         `settings.samples`, sample each); one ChannelResult per channel, in order."""
         settings = self.settings
         if layer not in self._layers:
-            self._layers[layer] = _LayerRenderer(self.model, layer, settings.size, settings.batch)
+            self._layers[layer] = _LayerRenderer(self.model, layer, settings)
         seeds = [channel_seed(settings.seed, layer, c) for c in channels]
         start = time.perf_counter()
         images, values, steps, notes = self._layers[layer].render(channels, seeds, settings)
@@ -209,8 +225,9 @@ class LayerRenderers:
 
 
 def sample_channel(model: Model, result: ChannelResult, settings: Settings) -> None:
-    """Add `settings.samples` HMC samples of the channel to `result`, one chain started from its
-    optimized image; the sampler's warnings become the result's notes."""
+    """Add `settings.samples` HMC samples of the channel to `result`, one chain of
+    `param.image(size)` started from its optimized image (a MACO image is one too; `atlas`
+    refuses samples of RGBA images); the sampler's warnings become the result's notes."""
     from samplevis import objectives, param
     from samplevis.sampling.api import render
     from samplevis.seeds import fold_in

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
         samples=args.samples,
         seed=args.seed,
         cluster=args.ray,
+        param=args.param,
+        alpha=args.alpha,
         workers=args.workers,
         worker_options=options,
         progress=not args.quiet,
