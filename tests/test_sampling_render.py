@@ -776,7 +776,7 @@ def test_prior_images_that_beat_given_starts_are_warned_about_without_optimizer_
 
 
 def test_samples_that_lost_most_of_the_gain_t_was_set_for_are_warned_about(result):
-    from samplevis.sampling.advice import lost_gain_warning as _lost_gain_warning
+    from samplevis.sampling.report.advice import lost_gain_warning as _lost_gain_warning
 
     assert result.gain_ratio >= 0.4 and _lost_gain_warning(result) is None
     # Samples at the prior's level keep none of the gain: T did not hold the chains.
