@@ -30,12 +30,12 @@ _ATTRIBUTES = {
     "MemoryLimitError": "samplevis.memory",
     "render": "samplevis.sampling.api",
     "maco": "samplevis.maco_render",
-    "SampleResult": "samplevis.sampling.result",
+    "SampleResult": "samplevis.sampling.report.result",
     # functions of a SampleResult, which stays a plain record
-    "plot_trace": "samplevis.sampling.plots",
-    "plot_grid": "samplevis.sampling.plots",
-    "to_arviz": "samplevis.sampling.arviz_export",
-    "save_tensorboard": "samplevis.sampling.tensorboard_log",
+    "plot_trace": "samplevis.sampling.report.plots",
+    "plot_grid": "samplevis.sampling.report.plots",
+    "to_arviz": "samplevis.sampling.report.arviz_export",
+    "save_tensorboard": "samplevis.sampling.report.tensorboard_log",
 }
 __all__ = sorted(_SUBMODULES | set(_ATTRIBUTES) | {"atlas"})
 

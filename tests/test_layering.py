@@ -129,7 +129,9 @@ SAMPLING_LAYERS = (
     ("mcmc",),
     ("target", "metrics", "registration"),
     ("options",),
-    ("result", "advice", "explain", "plots", "arviz_export", "tensorboard_log"),
+    # report: the result and how it is read (advice, explain, plots, arviz_export,
+    # tensorboard_log)
+    ("report",),
     ("api",),
 )
 
@@ -143,9 +145,11 @@ def sampling_layer_of(module: str) -> int:
     raise AssertionError(f"samplevis.sampling.{module} is in no layer; add it to SAMPLING_LAYERS")
 
 
-def test_inside_sampling_the_core_the_target_the_report_and_render_import_in_order():
+def sampling_upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Each import inside `samplevis.sampling` of `graph` (as `package_graph` gives it) from a
+    higher layer of SAMPLING_LAYERS, as a sentence."""
     upward = []
-    for name, imported_modules in package_graph().items():
+    for name, imported_modules in sorted(graph.items()):
         if not name.startswith("sampling."):
             continue
         here = sampling_layer_of(name.removeprefix("sampling."))
@@ -154,13 +158,34 @@ def test_inside_sampling_the_core_the_target_the_report_and_render_import_in_ord
                 sampling_layer_of(imported.removeprefix("sampling.")) > here
             ):
                 upward.append(f"samplevis.{name} imports samplevis.{imported}")
+    return upward
+
+
+def test_inside_sampling_the_core_the_target_the_report_and_render_import_in_order():
+    upward = sampling_upward_imports(package_graph())
     assert not upward, "\n".join(upward)
-    # the graph sees `from samplevis.sampling import facet_mass` as that module
-    assert "sampling.target.facet_mass" in package_graph()["sampling.result"]
+    # the graph sees `from samplevis.sampling.target import facet_mass` as that module
+    assert "sampling.target.facet_mass" in package_graph()["sampling.report.result"]
     assert (
-        sampling_layer_of("api") > sampling_layer_of("result") > sampling_layer_of("target.facet")
+        sampling_layer_of("api")
+        > sampling_layer_of("report.result")
+        > sampling_layer_of("options")
+        > sampling_layer_of("target.facet")
+        == sampling_layer_of("metrics")
     )
     assert sampling_layer_of("target.log_density") > sampling_layer_of("mcmc.chain")
+    # a target or options module reaching for the report, or the report for `render`, is caught
+    assert sampling_upward_imports(
+        {
+            "sampling.target.facet": {"sampling.report.result", "sampling.mcmc.chain"},
+            "sampling.options": {"sampling.report.advice", "sampling.target.facet"},
+            "sampling.report.plots": {"sampling.api", "sampling.report.result"},
+        }
+    ) == [
+        "samplevis.sampling.options imports samplevis.sampling.report.advice",
+        "samplevis.sampling.report.plots imports samplevis.sampling.api",
+        "samplevis.sampling.target.facet imports samplevis.sampling.report.result",
+    ]
 
 
 def test_the_walk_sees_imports_inside_functions(tmp_path):
@@ -230,7 +255,8 @@ def test_the_import_graph_sees_submodules_named_in_a_from_import():
     assert (
         "sampling.mcmc.chain" in graph["sampling.api"]
     )  # from samplevis.sampling.mcmc import chain
-    assert "sampling.result" in graph["sampling.api"]  # from samplevis.sampling.result import ...
+    # from samplevis.sampling.report.result import SampleResult
+    assert "sampling.report.result" in graph["sampling.api"]
 
 
 def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():

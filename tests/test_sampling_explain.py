@@ -3,8 +3,8 @@
 import dataclasses
 import math
 
-from samplevis.sampling.explain import explain
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
+from samplevis.sampling.report.explain import explain
 
 HEALTHY = Diagnostics(
     acceptance_rate=(0.8, 0.7),

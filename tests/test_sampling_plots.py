@@ -7,7 +7,7 @@ import pytest
 
 import samplevis
 from samplevis.sampling.options import resolve_options
-from samplevis.sampling.result import SampleResult
+from samplevis.sampling.report.result import SampleResult
 
 pytest.importorskip("matplotlib", reason="pip install 'samplevis[plot]'")
 

@@ -14,12 +14,13 @@ import tensorflow as tf
 import samplevis
 from samplevis import io, objectives, param, transform
 from samplevis.evaluation import objective_of
-from samplevis.sampling import metrics, options
+from samplevis.sampling import options
 from samplevis.sampling.mcmc import chain
 from samplevis.sampling.target import log_density, temperature
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import brightness_above_half, read_events
+from spectra import spectrum_slope
 
 SIZE, CHAINS = 16, 2
 OBJECTIVE = objectives.channel("relu2", 1)
@@ -589,7 +590,7 @@ def test_standard_normal_state_is_a_one_over_f_image_prior():
     p = param.image(64, batch=4)
     z = tf.random.stateless_normal(p.state_shapes[0], [0, 1])
     images = p.to_image((z,)).numpy()
-    slopes = metrics.spectrum_slope(images)
+    slopes = spectrum_slope(images)
     assert np.all((-2.6 < slopes) & (slopes < -1.5)), slopes
     assert 0.15 < images.std() < 0.3  # the contrast of photographs, not saturated
 
@@ -776,7 +777,7 @@ def test_prior_images_that_beat_given_starts_are_warned_about_without_optimizer_
 
 
 def test_samples_that_lost_most_of_the_gain_t_was_set_for_are_warned_about(result):
-    from samplevis.sampling.advice import lost_gain_warning as _lost_gain_warning
+    from samplevis.sampling.report.advice import lost_gain_warning as _lost_gain_warning
 
     assert result.gain_ratio >= 0.4 and _lost_gain_warning(result) is None
     # Samples at the prior's level keep none of the gain: T did not hold the chains.

@@ -9,7 +9,7 @@ import samplevis
 from samplevis import io, objectives, optimize, param
 from samplevis.checks import OptionError
 from samplevis.sampling.options import resolve_options
-from samplevis.sampling.result import SampleResult
+from samplevis.sampling.report.result import SampleResult
 
 from conftest import InterruptingBar, read_events
 

@@ -1,10 +1,10 @@
 """Sampling quality on the built-in EfficientNet-Lite0: do HMC samples stay high, look like images,
 and differ from each other? Also runs the original project's configuration as a baseline.
 
-    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py            # the README table (about 30 min on 2 cores)
-    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py --quick    # one channel, short chains
-    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py --images images/   # also write GIFs and std maps
-    PYTHONPATH=benchmarks python benchmarks/experiments/sampling_quality.py --seeds 0 1 2      # a row per seed: the spread
+    PYTHONPATH=benchmarks:tests python benchmarks/experiments/sampling_quality.py            # the README table (about 30 min on 2 cores)
+    PYTHONPATH=benchmarks:tests python benchmarks/experiments/sampling_quality.py --quick    # one channel, short chains
+    PYTHONPATH=benchmarks:tests python benchmarks/experiments/sampling_quality.py --images images/   # also write GIFs and std maps
+    PYTHONPATH=benchmarks:tests python benchmarks/experiments/sampling_quality.py --seeds 0 1 2      # a row per seed: the spread
 
 Per channel it prints:
 ratio     median sample activation / mean activation of the optimized starts (target >= 0.5)
@@ -47,6 +47,7 @@ from samplevis.sampling.mcmc.diagnostics import ess_per_chain, split_rhat_per_ch
 from samplevis.seeds import as_seed, fold_in
 
 from common import command_line, machine
+from spectra import high_frequency_share, spectrum_slope
 
 CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
     "block3a_expand_activation:20",
@@ -177,9 +178,9 @@ def evaluate(
         name=name,
         ratio=float(np.median(activations)) / start_mean,
         robust=fresh_transform_activation(model, obj, flat) / fixed if fixed > 0 else float("nan"),
-        slope=float(np.median(metrics.spectrum_slope(flat))),
-        hf=float(np.median(metrics.high_frequency_share(flat))),
-        hf_start=float(np.median(metrics.high_frequency_share(starts))),
+        slope=float(np.median(spectrum_slope(flat))),
+        hf=float(np.median(high_frequency_share(flat))),
+        hf_start=float(np.median(high_frequency_share(starts))),
         div_starts=metrics.mean_pairwise_cosine_distance(pooled_features(model, starts, layer)),
         div_between=between,
         div_within=within,
@@ -434,10 +435,10 @@ def main() -> None:
     print(machine())
     print(f"EfficientNet-Lite0, 128 px images, seeds {args.seeds}, hmc_opts {opts}")
     print(
-        f"photos: slope {np.median(metrics.spectrum_slope(reference)):.2f}, "
-        f"hf {np.median(metrics.high_frequency_share(reference)):.3f}; white noise: slope "
-        f"{np.median(metrics.spectrum_slope(noise)):.2f}, hf "
-        f"{np.median(metrics.high_frequency_share(noise)):.3f}"
+        f"photos: slope {np.median(spectrum_slope(reference)):.2f}, "
+        f"hf {np.median(high_frequency_share(reference)):.3f}; white noise: slope "
+        f"{np.median(spectrum_slope(noise)):.2f}, hf "
+        f"{np.median(high_frequency_share(noise)):.3f}"
     )
     rows, last, last_row = [], None, None
     for spec in channels:

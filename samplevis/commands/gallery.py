@@ -146,8 +146,8 @@ def _report_lines(report: dict, sampled: bool) -> tuple[list[str], list[str]]:
 
 def _explained(report: dict) -> list[str] | None:
     """The run's diagnostics in plain words; None when they are of another make."""
-    from samplevis.sampling.explain import explain
     from samplevis.sampling.mcmc.diagnostics import Diagnostics
+    from samplevis.sampling.report.explain import explain
 
     try:
         diagnostics = Diagnostics.from_dict(report["diagnostics"])

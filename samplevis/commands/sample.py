@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from samplevis.objectives import Objective
-    from samplevis.sampling.result import SampleResult
+    from samplevis.sampling.report.result import SampleResult
 
 
 import importlib.util
@@ -148,7 +148,7 @@ def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]
     # with the optional plot extra, once there are steps to show
     ran = len(result.burnin_activations) or len(result.images)
     if ran and importlib.util.find_spec("matplotlib") is not None:
-        from samplevis.sampling.plots import plot_trace
+        from samplevis.sampling.report.plots import plot_trace
 
         paths.append(io.save_figure(folder / "trace.png", plot_trace(result)))
     elif ran:

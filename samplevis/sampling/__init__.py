@@ -6,8 +6,10 @@ stiffness and step), `mcmc.diagnostics` (acceptance, divergences, R-hat, ESS). O
 `target`: `target.log_density` (the log density over an image parameterization's state),
 `target.facet` (what of a start moves), `target.momentum` (the momentum's mass),
 `target.starts`, `target.temperature` (the rule for T and its tuning), `target.facet_mass` (a
-facet's Laplace mass); and `options` (`hmc_opts`, their defaults and
-checks), `api` (`render`), `result` (`SampleResult`), `metrics` (image statistics),
-`registration` (the structural distance once bends are taken out). Submodules
+facet's Laplace mass); `metrics` (image statistics), `registration` (the structural distance
+once bends are taken out), `options` (`hmc_opts`, their defaults and checks); `report`: a run as
+`report.result` (`SampleResult`), its warnings (`report.advice`), its diagnostics in words
+(`report.explain`), figures (`report.plots`), ArviZ (`report.arviz_export`) and TensorBoard
+(`report.tensorboard_log`); and `api` (`render`), which runs the phases in order. Submodules
 import TensorFlow, so import them directly.
 """

@@ -38,7 +38,6 @@ from samplevis.event_files import log_folder
 from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
-from samplevis.sampling import advice
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc import curvature, kernels
 from samplevis.sampling.mcmc.chain import frozen as _frozen
@@ -49,13 +48,14 @@ from samplevis.sampling.options import (
     SamplingOptions,
     resolve_options,
 )
-from samplevis.sampling.result import SampleResult
+from samplevis.sampling.report import advice
+from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.report.tensorboard_log import save_tensorboard
 from samplevis.sampling.target import facet, facet_mass, momentum
 from samplevis.sampling.target import temperature as temperature_lib
 from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask
 from samplevis.sampling.target.log_density import LogDensity, make_log_density
 from samplevis.sampling.target.starts import Starts, find_starts
-from samplevis.sampling.tensorboard_log import save_tensorboard
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 
@@ -145,7 +145,7 @@ def _log(result: SampleResult, folder: Path) -> None:
         warnings.warn(
             f"could not write the TensorBoard log to {str(folder)!r} ({err}); the "
             "result is returned whole. Write the log elsewhere with "
-            "samplevis.sampling.tensorboard_log.save_tensorboard(result, DIR).",
+            "samplevis.sampling.report.tensorboard_log.save_tensorboard(result, DIR).",
             stacklevel=user_stacklevel(),
         )
 
@@ -244,7 +244,7 @@ def _first_log_density(
 
 
 def _warn_about_starts(starts: Starts, objective: Objective, model: Model) -> None:
-    """Warn about starts at a dead unit or at a capped unit's ceiling (see sampling.advice)."""
+    """Warn about starts at a dead unit or at a capped unit's ceiling (see sampling.report.advice)."""
     for message in (
         advice.dead_starts_warning(starts, objective),
         advice.capped_starts_warning(starts, objective, model),
@@ -411,7 +411,7 @@ def render(
       on_block: called with the block index before every block of burn-in and
         sampling steps.
       log_dir: a folder (created if missing) for TensorBoard event files. As the
-        run ends, also at Ctrl-C, it gets the run (`sampling.tensorboard_log.save_tensorboard`);
+        run ends, also at Ctrl-C, it gets the run (`sampling.report.tensorboard_log.save_tensorboard`);
         while the starts are optimized, `log_dir/starts` gets `render_vis`'s log
         (`log_dir/starts_reseed1`, ... for starts optimized again).
 

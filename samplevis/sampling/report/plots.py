@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from samplevis.sampling.result import SampleResult
+    from samplevis.sampling.report.result import SampleResult
 
 # Shading of the phases, light enough for the chains' lines to read over it.
 PHASE_COLORS = {"burn-in, adapting T": "#fde2c4", "burn-in": "#e3e3e3", "sampling": "#d4ecd4"}

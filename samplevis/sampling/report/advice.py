@@ -10,7 +10,7 @@ import numpy as np
 from samplevis import redirect
 from samplevis.checks import OptionWarning
 from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
-from samplevis.sampling.result import SampleResult
+from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.target.starts import RESEEDS, Starts
 
 

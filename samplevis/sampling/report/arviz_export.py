@@ -20,7 +20,7 @@ from samplevis.sampling.mcmc.kernels import accept_prob
 if TYPE_CHECKING:
     import arviz
 
-    from samplevis.sampling.result import SampleResult
+    from samplevis.sampling.report.result import SampleResult
 
 
 def _arviz():

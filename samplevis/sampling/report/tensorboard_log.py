@@ -23,10 +23,10 @@ import numpy as np
 
 from samplevis.event_files import Curves, file_writer, log_folder, write_images
 from samplevis.sampling.mcmc.kernels import accept_prob
-from samplevis.sampling.plots import trace_steps
+from samplevis.sampling.report.plots import trace_steps
 
 if TYPE_CHECKING:
-    from samplevis.sampling.result import SampleResult
+    from samplevis.sampling.report.result import SampleResult
 
 
 def _step_curves(result: SampleResult, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
