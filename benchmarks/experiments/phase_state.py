@@ -148,6 +148,8 @@ def main() -> None:
     parser.add_argument("--refs", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=Path("phase_state"))
     parser.add_argument("--hmc-opts", default="{}", help="JSON, added to every design's")
+    parser.add_argument("--tag", default="", help="added to the phase designs' labels")
+    parser.add_argument("--phase-hmc-opts", default="{}", help="JSON, added to the phase designs'")
     args = parser.parse_args()
     extra = json.loads(args.hmc_opts)
     model = zoo.efficientnet_lite0()
@@ -173,14 +175,19 @@ def main() -> None:
             result = samplevis.render(
                 model,
                 obj,
-                hmc_opts=dict(num_results=10, init=default.init_images, **extra),
+                hmc_opts=dict(
+                    num_results=10,
+                    init=default.init_images,
+                    **extra,
+                    **json.loads(args.phase_hmc_opts),
+                ),
                 seed=0,
                 progress=False,
             )
             seconds = time.perf_counter() - start
         finally:
             facet.chain_parameterization = original
-        row(model, obj, refs, result, design, seconds, args.out, args.objective)
+        row(model, obj, refs, result, design + args.tag, seconds, args.out, args.objective)
 
 
 if __name__ == "__main__":
