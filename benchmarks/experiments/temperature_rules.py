@@ -17,6 +17,10 @@ asked. Each rule here replaces `TemperatureAdaptation` for one run:
 - `predictive`: per chain, s_k = s_(k-1) + a (s_max - b T_k - s_(k-1)) fitted to the last blocks,
   and T set so the predicted mean share over the sampling phase is the target.
 
+A ninth idea is a better first T rather than a better update: `--first-t` prints, per chain,
+the T at which a quadratic activation with the Hessian's participation ratio PR = tr(H)^2 /
+tr(H^2) (16 finite-difference probes at the start) would keep `target_ratio`, over the rule's.
+
 Two measures: `--gaussian` runs tests/test_sampling_temperature.py's known-answer tests under
 the rule (PASS / FAIL per test); otherwise one `render` of each `--channels` channel (seed 0, 10
 draws a chain) prints each chain's share of the gain over its samples, from
@@ -257,6 +261,63 @@ def gaussian() -> None:
             print(f"{name}: FAIL", flush=True)
 
 
+def first_temperature(channels: list[str], target_ratio: float, probes: int = 16) -> None:
+    """Per chain, the T of a quadratic activation with the starts' curvature participation
+    ratio, over the equipartition rule's, printed; no chain is run."""
+    import tensorflow as tf
+    from sampling_targets import objective_of_spec
+
+    import samplevis
+    from samplevis import zoo
+
+    rule = T.choose_temperature
+
+    def predict(log_density, image_param, starts, seed, **options):
+        chosen = rule(log_density, image_param, starts, seed, **options)
+        state = [tf.constant(s) for s in log_density.image_param.init(None)]
+
+        def gradient(parts):
+            with tf.GradientTape() as tape:
+                tape.watch(parts)
+                value = log_density.activation(*parts)
+            return tape.gradient(value, parts)
+
+        def summed(parts):
+            return sum(tf.reduce_sum(p, list(range(1, p.shape.rank))) for p in parts)
+
+        here, trace, trace_sq = gradient(state), [], []
+        for k in range(probes):
+            v = [tf.random.stateless_normal(s.shape, [k, 7], dtype=s.dtype) for s in state]
+            moved = gradient([s + 1e-2 * u for s, u in zip(state, v)])
+            hv = [(b - a) / 1e-2 for a, b in zip(here, moved)]  # H of the activation times v
+            trace.append(-summed([u * h for u, h in zip(v, hv)]).numpy())
+            trace_sq.append(summed([h * h for h in hv]).numpy())
+        tr, tr_sq = np.mean(trace, 0), np.mean(trace_sq, 0)
+        ratio, stiffness = tr**2 / tr_sq, tr_sq / tr
+        drop = (1 - target_ratio) * (np.asarray(starts.activations) - chosen.ratio_floor)
+        below = ratio - 2 * drop * chosen.prior_weight / stiffness
+        first = np.where((tr > 0) & (below > 0), 2 * drop / np.maximum(below, 1e-9), np.nan)
+        print(
+            f"tr(H) {np.round(tr, 1).tolist()}, PR {np.round(ratio, 2).tolist()}, "
+            f"T / rule {np.round(first / chosen.rule, 1).tolist()} (NaN: the start is no "
+            "maximum along random directions)",
+            flush=True,
+        )
+        raise KeyboardInterrupt  # render returns what it has: nothing is sampled
+
+    T.choose_temperature = predict
+    model = zoo.efficientnet_lite0()
+    for spec in channels:
+        print(spec, end=": ", flush=True)
+        samplevis.render(
+            model,
+            objective_of_spec(spec),
+            hmc_opts=dict(num_results=10, target_ratio=target_ratio),
+            seed=0,
+            progress=False,
+        )
+
+
 def network(channels: list[str], target_ratio: float) -> None:
     from sampling_targets import chain_shares, objective_of_spec, optimized
 
@@ -292,6 +353,7 @@ def main() -> None:
     parser.add_argument("--beta", type=float, default=2.0, help="trend's and gated's factor")
     parser.add_argument("--target-ratio", type=float, default=0.8)
     parser.add_argument("--gaussian", action="store_true")
+    parser.add_argument("--first-t", action="store_true")
     parser.add_argument(
         "--channels",
         nargs="+",
@@ -304,7 +366,9 @@ def main() -> None:
     if args.gaussian:  # the tests' burn-in and draws
         Correct.burnin, Predictive.burnin, Predictive.sampling = 200, 200, 200
     T.TemperatureAdaptation = rule
-    if args.gaussian:
+    if args.first_t:
+        first_temperature(args.channels, args.target_ratio)
+    elif args.gaussian:
         gaussian()
     else:
         network(args.channels, args.target_ratio)
