@@ -336,6 +336,7 @@ class Model:
             import keras
             import tensorflow as tf
 
+            from samplevis.folded_batch_norm import fold_batch_norms
             from samplevis.redirect import with_redirected_relus
 
             # Built eagerly even when first asked for inside a tf.function being traced: cloning
@@ -345,6 +346,9 @@ class Model:
                 extractor = keras.Model(
                     self.keras_model.inputs, outputs, name=f"{self.name}_features"
                 )
+                # the layers read keep their own outputs; every other convolution takes in the
+                # batch normalization after it, which computes the same in fewer passes
+                extractor, _ = fold_batch_norms(extractor, keep=names)
                 # cloning the extractor, not the whole model, keeps its outputs on the clone
                 if redirect_relu:
                     extractor, copies = with_redirected_relus(extractor)

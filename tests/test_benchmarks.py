@@ -22,6 +22,7 @@ TABLES = {
     "sampling_targets.py": "rhat per chain",
     "atlas_speed.py": "channels/min",
     "maco_speed.py": "images/s per call",
+    "network_speed.py": "Keras / samplevis",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {"common.py", "readme_picture.py", "maco_grid.py", "maco_spectrum.py", "plot_designs.py"}

@@ -12,7 +12,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 # Lowest first. io (and event_files, the TensorBoard log) is below rendering and sampling: results
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
-    ("checks", "seeds", "sums", "tracing", "geometry", "redirect", "labels", "devices", "signals"),
+    (
+        "checks",
+        "seeds",
+        "sums",
+        "tracing",
+        "geometry",
+        "redirect",
+        "folded_batch_norm",
+        "labels",
+        "devices",
+        "signals",
+    ),
     # The MCMC core knows nothing of images, models or objectives, nor of the rest of sampling.
     ("sampling.mcmc",),
     ("models", "zoo"),
