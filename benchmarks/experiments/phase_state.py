@@ -150,11 +150,19 @@ def main() -> None:
     parser.add_argument("--hmc-opts", default="{}", help="JSON, added to every design's")
     parser.add_argument("--tag", default="", help="added to the phase designs' labels")
     parser.add_argument("--phase-hmc-opts", default="{}", help="JSON, added to the phase designs'")
+    parser.add_argument(
+        "--maco-starts",
+        action="store_true",
+        help="start every design from 4 `samplevis.maco` images (seeds 0..3, 128 px) instead",
+    )
     args = parser.parse_args()
     extra = json.loads(args.hmc_opts)
     model = zoo.efficientnet_lite0()
     obj = objective_of_spec(args.objective)
     refs = np.load(args.refs) if args.refs else optimized(model, obj, 1000, False)
+    if args.maco_starts:  # MACO's phase as the chain state: the starts' magnitude is MACO's
+        maco = [samplevis.maco(model, obj, custom_shape=(128, 128), seed=s)[0] for s in range(4)]
+        extra = dict(extra, init=np.stack(maco))
     start = time.perf_counter()
     default = samplevis.render(
         model, obj, hmc_opts=dict(num_results=10, **extra), seed=0, progress=False
@@ -177,8 +185,7 @@ def main() -> None:
                 obj,
                 hmc_opts=dict(
                     num_results=10,
-                    init=default.init_images,
-                    **extra,
+                    **dict(extra, init=default.init_images),
                     **json.loads(args.phase_hmc_opts),
                 ),
                 seed=0,
