@@ -94,6 +94,7 @@ def test_render_with_alpha_writes_rgba_pngs_the_gallery_shows_over_a_checkerboar
     assert png.name in page and "repeating-conic-gradient" in page
 
 
+@pytest.mark.slow
 def test_render_with_param_maco_writes_what_render_vis_gives_with_macos_parts(tmp_path):
     import keras
 
@@ -468,6 +469,7 @@ def test_a_log_dir_that_is_a_file_exits_2_naming_the_flag_before_the_model_loads
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
     from samplevis import io
 
@@ -566,6 +568,7 @@ def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
     assert not (tmp_path / "std.png").exists()  # one sample per chain has no spread
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path, capsys):
     def sample(num_results):
         return cli.main(
@@ -690,6 +693,7 @@ def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path
     assert "Longer runs (--num-burnin-steps, --num-results) drift less" in err
 
 
+@pytest.mark.slow
 def test_chains_that_accept_no_step_are_reported_in_flags(tmp_path, capsys):
     code = cli.main(
         [
@@ -965,6 +969,7 @@ def test_option_errors_are_written_in_flags_before_the_model_loads(
     assert err == f"samplevis: {message}\n"
 
 
+@pytest.mark.slow
 def test_sampling_without_burn_in_keeps_the_given_step_size(tmp_path):
     code = cli.main(
         [
@@ -1156,6 +1161,7 @@ def test_a_model_file_keras_cannot_read_exits_2_naming_it(tmp_path, capsys):
     assert "cannot read model file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_chain(
     tmp_path, capsys
 ):

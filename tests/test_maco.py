@@ -197,6 +197,7 @@ def test_render_vis_renders_a_maco_image_through_maco_crops():
     assert responses(model, images[0])[0] > 2 * responses(model, start)[0]
 
 
+@pytest.mark.slow
 def test_crops_are_crop_and_resize_and_a_seed_fixes_a_run_with_many_of_them():
     from samplevis.transform import _crops
 

@@ -31,6 +31,7 @@ def test_bent_recoloured_and_shifted_copies_are_near_zero_where_the_plain_distan
     assert plain.min() > 2 * registered.max()  # the bend alone takes the plain distance this far
 
 
+@pytest.mark.slow
 def test_unrelated_photos_stay_far_apart_whatever_the_warp():
     images = photos()
     others = np.roll(images, 1, axis=0)
@@ -39,6 +40,7 @@ def test_unrelated_photos_stay_far_apart_whatever_the_warp():
     assert distances.min() > 0.45
 
 
+@pytest.mark.slow
 def test_registered_share_is_near_zero_for_a_chain_of_bent_copies_and_about_one_for_new_ones():
     references = photos()
     cat = references[0]

@@ -629,6 +629,7 @@ def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):
         dataclasses.replace(result, images=images[:1], interrupted=True).std_maps()
 
 
+@pytest.mark.slow
 def test_dead_optimized_starts_are_reseeded():
     from conftest import gabor_keras_model
 

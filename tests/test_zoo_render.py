@@ -31,6 +31,7 @@ def test_rendering_espresso_beats_every_photo_and_is_classified_espresso(effnet)
     assert espresso in np.argsort(-logits)[:5]
 
 
+@pytest.mark.slow
 def test_optimized_channel_is_far_above_a_random_start(effnet):
     obj = objectives.channel("block4a_expand_activation", 7)
     result = samplevis.render_vis(
