@@ -55,7 +55,15 @@ def _outputs_and_input_gradient(model: keras.Model, x: tf.Tensor):
         outputs = model(x, training=False)
         outputs = outputs if isinstance(outputs, list) else [outputs]
         total = tf.add_n([tf.reduce_sum(tf.sin(y)) for y in outputs])
-    return [y.numpy() for y in outputs], tape.gradient(total, x).numpy()
+    return [y.numpy() for y in outputs] + [tape.gradient(total, x).numpy()]
+
+
+def _assert_computes_the_same(folded: keras.Model, network: keras.Model) -> None:
+    """Each output and the input gradient of a function of all of them, to float32 rounding."""
+    got = _outputs_and_input_gradient(folded, _images())
+    want = _outputs_and_input_gradient(network, _images())
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
 
 
 def test_the_folded_network_computes_the_same_outputs_and_input_gradients():
@@ -64,11 +72,7 @@ def test_the_folded_network_computes_the_same_outputs_and_input_gradients():
     assert count == 3  # stem, dw, project; not shared (read twice), not tail_bn (after a ReLU)
     names = {type(layer).__name__ for layer in folded.layers}
     assert "BatchNormalization" in names and "FoldedConvolution" in names
-    x = _images()
-    (want,), want_grad = _outputs_and_input_gradient(network, x)
-    (got,), got_grad = _outputs_and_input_gradient(folded, x)
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
-    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-4, atol=1e-4 * np.abs(want_grad).max())
+    _assert_computes_the_same(folded, network)
 
 
 def test_a_kept_convolution_keeps_its_own_output():
@@ -79,10 +83,7 @@ def test_a_kept_convolution_keeps_its_own_output():
     folded, count = fold_batch_norms(sub, keep=["dw"])
     assert count == 1  # stem: the sub-network ends at dw_bn
     assert not isinstance(folded.get_layer("dw"), FoldedConvolution)
-    want, _ = _outputs_and_input_gradient(sub, _images())
-    got, _ = _outputs_and_input_gradient(folded, _images())
-    for a, b in zip(got, want):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+    _assert_computes_the_same(folded, sub)
 
 
 def test_a_convolution_that_is_an_output_is_not_folded():
@@ -90,10 +91,7 @@ def test_a_convolution_that_is_an_output_is_not_folded():
     sub = keras.Model(network.inputs, [network.get_layer("project").output, network.output])
     folded, count = fold_batch_norms(sub)
     assert count == 2  # stem, dw
-    want, _ = _outputs_and_input_gradient(sub, _images())
-    got, _ = _outputs_and_input_gradient(folded, _images())
-    for a, b in zip(got, want):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+    _assert_computes_the_same(folded, sub)
 
 
 def test_the_folded_network_follows_weights_set_after_folding():
@@ -102,9 +100,7 @@ def test_the_folded_network_follows_weights_set_after_folding():
     for name in ("stem", "stem_bn", "dw_bn"):
         for variable in network.get_layer(name).weights:
             variable.assign(variable * 1.5 + 0.25)
-    (want,), _ = _outputs_and_input_gradient(network, _images())
-    (got,), _ = _outputs_and_input_gradient(folded, _images())
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    _assert_computes_the_same(folded, network)
 
 
 def test_a_network_with_nothing_to_fold_is_returned_as_it_is():
