@@ -10,8 +10,8 @@ For each (model, batch) the script times, in alternating repeats:
   redirection included), another seed each time, after a first call in the process: whatever
   a later call traces, builds or sets up is in its time;
 * the bare loop: one compiled `tf.range` loop of N steps of forward pass + input gradient +
-  Adam on a variable of the size the network receives after the transforms.
-  This is the floor: every render_vis step has to do at least this much work;
+  Adam on a variable of the size the network receives after the transforms, through the
+  network with its normalizations folded as render_vis runs it. This is the floor: every render_vis step has to do at least this much work;
 * Xplique's `optimize` per call, where Xplique imports: the same channel objective, 224 px FFT
   image, its standard transforms and Adam(0.05), the network built for the 236 px the image
   reaches it at; Xplique pins TensorFlow <= 2.20, so install it beside this one with
@@ -175,9 +175,16 @@ def call_per_call(model, layer: str, batch: int, steps: int, param_f: Callable):
 
 
 def bare_call(keras_model, batch: int, size: tuple[int, int], steps: int) -> Callable[[], object]:
-    """One call of a compiled loop of `steps` input-gradient steps: the floor for render_vis."""
+    """One call of a compiled loop of `steps` input-gradient steps: the floor for render_vis.
+
+    The network runs with its normalizations folded, as `Model.features` runs it, so the floor
+    measures what render_vis adds around the same network pass."""
     import keras
     import tensorflow as tf
+
+    from samplevis.folded_batch_norm import fold_batch_norms
+
+    keras_model, _ = fold_batch_norms(keras_model)
 
     x = tf.Variable(tf.random.stateless_uniform([batch, *size, 3], [0, 0], -1.0, 1.0))
     channels = tf.range(batch)

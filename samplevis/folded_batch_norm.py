@@ -48,8 +48,10 @@ def _folded_pairs(keras_model: KerasModel, keep: Collection[str]) -> dict[str, A
     """{convolution's name: the BatchNormalization it feeds} for each pair that folds: in this
     model's graph each layer is called once, the convolution's output goes to that layer alone
     and is not an output, and the convolution is not among `keep`."""
-    # this graph's calls of its layers (a layer shared with other graphs has their calls too)
-    nodes = [node for depth in keras_model._nodes_by_depth.values() for node in depth]
+    # this graph's calls of its layers (a layer shared with other graphs has their calls too);
+    # a model that does not keep them as Keras 3's functional models do is run as it is
+    by_depth = getattr(keras_model, "_nodes_by_depth", {})
+    nodes = [node for depth in by_depth.values() for node in depth]
     calls: dict[int, int] = {}
     readers: dict[int, int] = {}
     for node in nodes:
@@ -60,7 +62,9 @@ def _folded_pairs(keras_model: KerasModel, keep: Collection[str]) -> dict[str, A
     pairs = {}
     for node in nodes:
         norm, parents = node.operation, node.parent_nodes
-        if not _inference_affine(norm) or len(parents) != 1:
+        # a norm built with training=True normalizes by the batch's statistics even at inference
+        built_training = node.arguments.kwargs.get("training") is True
+        if not _inference_affine(norm) or built_training or len(parents) != 1:
             continue
         conv = parents[0].operation
         if (

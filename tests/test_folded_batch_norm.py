@@ -103,6 +103,13 @@ def test_the_folded_network_follows_weights_set_after_folding():
     _assert_computes_the_same(folded, network)
 
 
+def test_a_norm_built_to_use_the_batchs_statistics_is_not_folded():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+    network = keras.Model(inputs, keras.layers.BatchNormalization()(x, training=True))
+    assert fold_batch_norms(network) == (network, 0)
+
+
 def test_a_network_with_nothing_to_fold_is_returned_as_it_is():
     inputs = keras.Input((8, 8, 3))
     network = keras.Model(inputs, keras.layers.Conv2D(2, 3, activation="relu")(inputs))
