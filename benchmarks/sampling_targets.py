@@ -76,6 +76,14 @@ CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
 )
 SIZE = 128  # render's default image size
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
+QUICK_RESULTS = 4, 8  # --quick's: the registration's cost grows with the samples
+
+
+def draws(quick: bool) -> tuple[int, int]:
+    """(draws a chain of the default run, of the settled run)."""
+    return QUICK_RESULTS if quick else (DEFAULT_RESULTS, SETTLED_RESULTS)
+
+
 # --quick: every code path in a few minutes; its figures mean nothing
 QUICK_OPTS = dict(
     optimize_steps=16, temperature_steps=4, num_burnin_steps=4, num_steps_between_results=0
@@ -214,13 +222,14 @@ def measure(
     model, spec: str, seed: int, args: argparse.Namespace, opts: dict
 ) -> tuple[list[str], list[str]]:
     obj = objective_of_spec(spec)
+    results, settled_results = draws(args.quick)
     start = time.perf_counter()
     references = optimized(model, obj, seed + 1000, args.quick)
     optimize_seconds = time.perf_counter() - start
 
     start = time.perf_counter()
     default = samplevis.render(
-        model, obj, hmc_opts=dict(num_results=DEFAULT_RESULTS, **opts), seed=seed, progress=False
+        model, obj, hmc_opts=dict(num_results=results, **opts), seed=seed, progress=False
     )
     render_seconds = time.perf_counter() - start
     samples = default.images.transpose(1, 0, 2, 3, 4).reshape(-1, SIZE, SIZE, 3)
@@ -251,7 +260,7 @@ def measure(
         forty = samplevis.render(
             model,
             obj,
-            hmc_opts=dict(num_results=SETTLED_RESULTS, **opts),
+            hmc_opts=dict(num_results=settled_results, **opts),
             seed=seed,
             progress=False,
         )
@@ -266,7 +275,7 @@ def measure(
             model,
             obj,
             hmc_opts=dict(
-                opts, num_results=DEFAULT_RESULTS * args.long, num_burnin_steps=burnin * args.long
+                opts, num_results=results * args.long, num_burnin_steps=burnin * args.long
             ),
             seed=seed,
             progress=False,
@@ -323,7 +332,8 @@ def main() -> None:
         quality.append(q)
         speed.append(s)
         print(f"  measured {spec}", flush=True)
-    print("Settled (40 draws a chain) and the share of the gain kept")
+    results, settled_results = draws(args.quick)
+    print(f"Settled ({settled_results} draws a chain) and the share of the gain kept")
     print(
         format_table(
             [
@@ -339,7 +349,7 @@ def main() -> None:
             quality,
         )
     )
-    print("Patterns, high, fast (the default run, 10 draws a chain)")
+    print(f"Patterns, high, fast (the default run, {results} draws a chain)")
     print(
         format_table(
             [

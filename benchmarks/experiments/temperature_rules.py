@@ -318,7 +318,7 @@ def first_temperature(channels: list[str], target_ratio: float, probes: int = 16
         )
 
 
-def network(channels: list[str], target_ratio: float) -> None:
+def network(channels: list[str], target_ratio: float, burnin: int | None) -> None:
     from sampling_targets import chain_shares, objective_of_spec, optimized
 
     import samplevis
@@ -331,7 +331,11 @@ def network(channels: list[str], target_ratio: float) -> None:
         result = samplevis.render(
             model,
             obj,
-            hmc_opts=dict(num_results=10, target_ratio=target_ratio),
+            hmc_opts=dict(
+                num_results=10,
+                target_ratio=target_ratio,
+                **({} if burnin is None else {"num_burnin_steps": burnin}),
+            ),
             seed=0,
             progress=False,
         )
@@ -355,6 +359,9 @@ def main() -> None:
     parser.add_argument("--gaussian", action="store_true")
     parser.add_argument("--first-t", action="store_true")
     parser.add_argument(
+        "--burnin", type=int, help="num_burnin_steps (render's default if not given)"
+    )
+    parser.add_argument(
         "--channels",
         nargs="+",
         default=["block6a_expand_activation:301", "block3a_expand_activation:20"],
@@ -371,7 +378,7 @@ def main() -> None:
     elif args.gaussian:
         gaussian()
     else:
-        network(args.channels, args.target_ratio)
+        network(args.channels, args.target_ratio, args.burnin)
 
 
 if __name__ == "__main__":
