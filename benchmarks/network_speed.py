@@ -12,7 +12,7 @@ Networks: the built-in EfficientNet-Lite0 at an early, a middle and a late layer
 `keras.applications` MobileNetV2 and ResNet50 with `weights=None` (timing does not depend on the
 weights; no download).
 
-    python benchmarks/network_speed.py            # about 3 minutes on 2 cores
+    python benchmarks/network_speed.py            # about 2 minutes on 2 cores
     python benchmarks/network_speed.py --quick    # one layer, a few passes
 """
 

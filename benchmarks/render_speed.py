@@ -11,7 +11,8 @@ For each (model, batch) the script times, in alternating repeats:
   a later call traces, builds or sets up is in its time;
 * the bare loop: one compiled `tf.range` loop of N steps of forward pass + input gradient +
   Adam on a variable of the size the network receives after the transforms, through the
-  network with its normalizations folded as render_vis runs it. This is the floor: every render_vis step has to do at least this much work;
+  network with its normalizations folded as render_vis runs it. This is the floor: every
+  render_vis step has to do at least this much work;
 * Xplique's `optimize` per call, where Xplique imports: the same channel objective, 224 px FFT
   image, its standard transforms and Adam(0.05), the network built for the 236 px the image
   reaches it at; Xplique pins TensorFlow <= 2.20, so install it beside this one with
