@@ -314,8 +314,15 @@ def test_hmc_opts_and_on_block_of_the_wrong_type_are_refused_before_any_work(mod
         objectives.Objective(
             lambda T: tf.reduce_sum(T("relu2")), frozenset({"relu2"}), "batch_sum"
         ),
+        # a coupling far below any tolerance on the values: its gradient is still not zero
+        objectives.channel("relu2", 1)
+        + objectives.Objective(
+            lambda T: 1e-12 * tf.reduce_sum(T("relu2")) * tf.ones([T("relu2").shape[0]]),
+            frozenset({"relu2"}),
+            "tiny_batch_sum",
+        ),
     ],
-    ids=["diversity", "alignment", "sum over the batch"],
+    ids=["diversity", "alignment", "sum over the batch", "tiny coupling"],
 )
 def test_objectives_that_couple_the_chains_images_are_refused_before_any_work(
     model, coupled, monkeypatch
