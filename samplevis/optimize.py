@@ -237,6 +237,29 @@ class Renderer:
         for var, value in zip(self.state, state):
             var.assign(value)
 
+    def climb(
+        self, state: tuple[np.ndarray, ...], steps: int, seed: SeedLike = None
+    ) -> tuple[tuple[np.ndarray, ...], int]:
+        """Optimize on from `state` (parts [B, ...]) for `steps` steps with a fresh optimizer
+        and no ReLU redirection (the state is no blank start), in this renderer's compiled
+        program: no tracing per call. Returns (the state reached, parts [B, ...]; the steps
+        taken, fewer than `steps` where the objective stopped being finite, the state then
+        the last finite one)."""
+        for var, good, value in zip(self.state, self._last_finite, state):
+            var.assign(value)
+            good.assign(value)
+        for var, value in zip(self.optimizer.variables, self._fresh_optimizer):
+            var.assign(value)
+        first = max(self.relu_redirect_steps, 0)
+        with expected_retracing("Renderer._steps_fn"):
+            _, taken = self._steps(
+                tf.constant(steps, tf.int32),
+                tf.constant(first, tf.int64),
+                as_seed(seed),
+                tf.constant(first + steps, tf.int64),
+            )
+        return self.snapshot(), int(taken)
+
     def _steps_fn(
         self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor, total: tf.Tensor
     ):
