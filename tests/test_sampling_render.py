@@ -61,6 +61,8 @@ QUICK = dict(
     temperature_steps=0,
     warp=False,  # the facet's coefficients alone, which these tests count; the warp's own tests
     # are in test_sampling_warp
+    walk=False,  # one basin per chain, blocks of several samples; the walk's tests are in
+    # test_sampling_walk
 )
 
 

@@ -40,7 +40,7 @@ from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc import curvature, kernels
-from samplevis.sampling.mcmc.chain import frozen as _frozen
+from samplevis.sampling.mcmc.chain import frozen
 from samplevis.sampling.mcmc.diagnostics import diagnose
 from samplevis.sampling.options import (
     DEFAULT_IMAGE_SIZE,
@@ -51,11 +51,11 @@ from samplevis.sampling.options import (
 from samplevis.sampling.report import advice
 from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
-from samplevis.sampling.target import facet, facet_mass, momentum
+from samplevis.sampling.target import basins, facet, facet_mass, momentum
 from samplevis.sampling.target import temperature as temperature_lib
 from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask
 from samplevis.sampling.target.log_density import LogDensity, make_log_density
-from samplevis.sampling.target.starts import Starts, find_starts
+from samplevis.sampling.target.starts import Starts, find_starts, start_optimizer
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 
@@ -168,6 +168,7 @@ class _Inputs:
     seed: tf.Tensor  # int32 [2], the run's stateless seed
     folder: Path | None  # the TensorBoard log's folder
     progress: bool  # show progress bars
+    on_block: Callable[[int], None] | None  # the user's, before every block of steps
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -180,7 +181,8 @@ class _Made:
     temperature: temperature_lib.Temperature | None = None
     adapting: temperature_lib.TemperatureAdaptation | None = None
     run: chain_lib.ChainRun | None = None
-    log_masses: np.ndarray | None = None  # float [C]
+    walk: basins.BasinWalk | None = None  # the walk between basins, when the chains walk
+    log_masses: np.ndarray | None = None  # float [C], absolute: `_result` makes them relative
 
 
 def _checked_inputs(
@@ -223,7 +225,7 @@ def _checked_inputs(
         warnings.warn(resized, stacklevel=user_stacklevel())
     base = as_seed(seed)
     _check_per_image(model, objective, image_param, fold_in(base, 5))
-    return _Inputs(model, objective, image_param, opts, base, folder, progress)
+    return _Inputs(model, objective, image_param, opts, base, folder, progress, on_block)
 
 
 def _first_log_density(
@@ -351,7 +353,7 @@ def _log_masses(
     adapting: temperature_lib.TemperatureAdaptation | None,
     seed: tf.Tensor,
 ) -> np.ndarray:
-    """Each facet's Laplace log-mass relative to the heaviest, [C] (see sampling.target.facet_mass), at
+    """Each chain's facet's Laplace log-mass, float64 [C] (see sampling.target.facet_mass), at
     one T for all facets, so their masses compare: the chains' T's geometric mean."""
     log_density = dataclasses.replace(
         log_density, temperature=_common(_chain_temperatures(temperature, adapting))
@@ -367,7 +369,7 @@ def _log_masses(
         log_z = (
             log_z - 0.5 * temperature.prior_weight * log_density.image_param.fixed_squared_norm()
         )
-    return facet_mass.relative(log_z)
+    return log_z
 
 
 def render(
@@ -433,9 +435,7 @@ def render(
     inputs = _checked_inputs(model, objective, hmc_opts, param_f, seed, progress, on_block, log_dir)
     image_param, opts, base = inputs.image_param, inputs.opts, inputs.seed
     model, objective = inputs.model, inputs.objective
-    log_density = _first_log_density(
-        model, objective, image_param, opts.num_transforms, fold_in(base, 1)
-    )
+    whole = _first_log_density(model, objective, image_param, opts.num_transforms, fold_in(base, 1))
     made = _Made(chain_param=image_param)
     clock = _Clock()
     # The starts take minutes to optimize: a Ctrl-C from here on, also between the loops that
@@ -446,7 +446,7 @@ def render(
             model,
             objective,
             image_param,
-            log_density,
+            whole,
             fold_in(base, 0),
             inputs.progress,
             inputs.folder,
@@ -458,12 +458,16 @@ def render(
         if starts.interrupted:
             return _result(inputs, made, True, clock.seconds())
         _warn_about_starts(starts, objective, model)
-        start_state = [s.numpy() for s in starts.state]
         chain_param = facet.chain_parameterization(
-            image_param, start_state, opts.cutoff, warp=opts.warp, warp_grid=opts.warp_grid
+            image_param,
+            [s.numpy() for s in starts.state],
+            opts.cutoff,
+            warp=opts.warp,
+            warp_grid=opts.warp_grid,
+            walking=opts.walk,
         )
         made = dataclasses.replace(made, chain_param=chain_param)
-        log_density = dataclasses.replace(log_density, image_param=chain_param)
+        log_density = dataclasses.replace(whole, image_param=chain_param)
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(
             log_density,
@@ -480,36 +484,14 @@ def render(
         )
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
         log_density = _tempered(log_density, temperature, adapting)
-        kernel = build_kernel(
-            log_density,
-            kind=opts.kernel,
-            step_size=opts.step_size,
-            num_leapfrog_steps=opts.num_leapfrog_steps,
-            num_burnin_steps=opts.num_burnin_steps,
-            adapt_step_size=opts.adapt_step_size,
-            target_accept_prob=opts.target_accept_prob,
-            max_tree_depth=opts.max_tree_depth,
-            mass=opts.mass,
-            seed=fold_in(base, 7),
-        )
-        plan = chain_lib.ChainPlan(
-            opts.num_results,
-            opts.num_burnin_steps,
-            opts.num_steps_between_results,
-            opts.block_steps,
-        )
-        run = chain_lib.run_chains(
-            kernel,
-            list(chain_param.init(None)),
-            plan,
-            seed=fold_in(base, 2),
-            trace_fns={"activation": log_density.activation_from_log_prob},
-            progress=inputs.progress,
-            on_block=functools.partial(_enter_block, clock, plan.blocks(), on_block),
-            retarget=adapting,
-        )
+        plan = _plan(opts)
+        walk = _walk(inputs, made, log_density, whole, plan) if opts.walk else None
+        made = dataclasses.replace(made, walk=walk)
+        run = _run_chains(inputs, log_density, plan, clock, adapting, walk)
         made = dataclasses.replace(made, run=run)
-        if adapting is None or adapting.frozen:
+        if walk is not None and walk.log_masses is not None:
+            made = dataclasses.replace(made, log_masses=walk.log_masses)
+        elif adapting is None or adapting.frozen:
             clock.start("log-masses")
             log_masses = _log_masses(log_density, temperature, adapting, fold_in(base, 6))
             made = dataclasses.replace(made, log_masses=log_masses)
@@ -522,6 +504,103 @@ def render(
         error.result = _result(inputs, made, True, clock.seconds())
         raise error from err
     return _result(inputs, made, run.interrupted, clock.seconds())
+
+
+def _plan(opts: SamplingOptions) -> chain_lib.ChainPlan:
+    """The chains' steps: burn-in, then the samples, a block for each basin when they walk."""
+    return chain_lib.ChainPlan(
+        opts.num_results,
+        opts.num_burnin_steps,
+        opts.num_steps_between_results,
+        opts.block_steps,
+        samples_per_block=opts.samples_per_basin if opts.walk else None,
+    )
+
+
+def _run_chains(
+    inputs: _Inputs,
+    log_density: LogDensity,
+    plan: chain_lib.ChainPlan,
+    clock: _Clock,
+    adapting: temperature_lib.TemperatureAdaptation | None,
+    walk: basins.BasinWalk | None,
+) -> chain_lib.ChainRun:
+    """Burn-in and the samples: the kernel built over `log_density`, the chains run by `plan`
+    from their facets' starts, T adapted by `adapting`, walking between basins with `walk`."""
+    opts, base = inputs.opts, inputs.seed
+    kernel = build_kernel(
+        log_density,
+        kind=opts.kernel,
+        step_size=opts.step_size,
+        num_leapfrog_steps=opts.num_leapfrog_steps,
+        num_burnin_steps=opts.num_burnin_steps,
+        adapt_step_size=opts.adapt_step_size,
+        target_accept_prob=opts.target_accept_prob,
+        max_tree_depth=opts.max_tree_depth,
+        mass=opts.mass,
+        seed=fold_in(base, 7),
+    )
+    return chain_lib.run_chains(
+        kernel,
+        list(log_density.image_param.init(None)),
+        plan,
+        seed=fold_in(base, 2),
+        trace_fns={"activation": log_density.activation_from_log_prob},
+        progress=inputs.progress,
+        on_block=functools.partial(_enter_block, clock, plan.blocks(), inputs.on_block),
+        retarget=adapting,
+        move=walk,
+    )
+
+
+def _walk(
+    inputs: _Inputs,
+    made: _Made,
+    log_density: LogDensity,
+    whole: LogDensity,
+    plan: chain_lib.ChainPlan,
+) -> basins.BasinWalk:
+    """The walk between basins over the chains' facets (`made.chain_param`, its start a
+    variable): moves climb with the compiled optimizer the starts were optimized with, and
+    `whole` (the target over the whole image) measures each new optimum."""
+    from samplevis.optimize import Renderer
+
+    opts, image_param, starts = inputs.opts, inputs.image_param, made.starts
+    assert starts is not None and made.temperature is not None  # the walk follows them
+    assert opts.cutoff is not None  # the options turn the walk off without a facet
+    chain_param = made.chain_param
+    facet_image = chain_param.base if isinstance(chain_param, WarpedFacet) else chain_param
+    assert isinstance(facet_image, FacetImage)  # opts.walk needs a cutoff: a facet
+    renderer = Renderer.cached(
+        inputs.model, inputs.objective, image_param, start_optimizer(image_param)
+    )
+    temperature, adapting, seed = made.temperature, made.adapting, fold_in(inputs.seed, 8)
+
+    def climb(states: np.ndarray, steps: int, step_seed: tf.Tensor) -> np.ndarray:
+        return renderer.climb((states,), steps, step_seed)[0][0]
+
+    def activation(states: np.ndarray) -> np.ndarray:
+        return whole.activation(tf.constant(states)).numpy()
+
+    def log_mass() -> np.ndarray:
+        return _log_masses(log_density, temperature, adapting, fold_in(seed, 1))
+
+    sampling_blocks = sum(block.phase == "sample" for block in plan.blocks())
+    return basins.BasinWalk(
+        facet_image,
+        chain_param.to_image,
+        climb,
+        activation,
+        log_mass,
+        starts.activations,
+        basins.WalkSettings(
+            opts.move, opts.move_size, opts.move_steps, opts.basin_rule, opts.basin_level
+        ),
+        sampling_blocks - 1,
+        seed,
+        width=image_param.width,
+        coarse=moving_mask(image_param, opts.cutoff),
+    )
 
 
 class _Clock:
@@ -559,6 +638,39 @@ def _common(temperatures: np.ndarray) -> float:
     return float(np.exp(np.mean(np.log(temperatures))))
 
 
+def _drawn(made: _Made, init_images: np.ndarray) -> basins.WalkRecord:
+    """The samples' images, each with its basin: the walk's record, or, for chains that stay
+    in their start's basin, the samples' images in basin 0 (the start's activation; no
+    log-mass per sample: `log_masses` has each facet's)."""
+    run, starts = made.run, made.starts
+    if made.walk is not None and run is not None:
+        return made.walk.record(run.samples)
+    c = init_images.shape[0]
+    n = run.samples[0].shape[0] if run is not None else 0
+    activations = starts.activations if starts is not None else np.full([c], np.nan)
+    return basins.WalkRecord(
+        images=_images(made.chain_param, run.samples) if run is not None else init_images[:0],
+        basins=np.zeros([n, c], np.int64),
+        basin_activations=np.broadcast_to(activations, [n, c]).astype(np.float32),
+        basin_log_masses=np.full([n, c], np.nan),
+        proposed=np.zeros([c], np.int64),
+        accepted=np.zeros([c], np.int64),
+    )
+
+
+def _relative(
+    log_masses: np.ndarray | None, others: np.ndarray | None, num_chains: int
+) -> np.ndarray:
+    """`log_masses` (absolute, nats; None: not measured, NaN) relative to the heaviest of them
+    and of `others`, the other basins the chains visited."""
+    if log_masses is None:
+        return np.full([num_chains], np.nan)
+    every = np.concatenate([np.ravel(log_masses), np.ravel(others if others is not None else [])])
+    if not np.isfinite(every).any():
+        return np.asarray(log_masses, np.float64)
+    return np.asarray(log_masses, np.float64) - np.nanmax(every)
+
+
 def _result(
     inputs: _Inputs, made: _Made, stopped: bool, seconds: Mapping[str, float]
 ) -> SampleResult:
@@ -591,38 +703,45 @@ def _result(
         else np.zeros([c, image_param.height, image_param.width, 3], np.float32)
     )
     diagnostics = diagnose(run, "activation") if run is not None else None
+    record = _drawn(made, init_images)
     sampled = SampleResult(
-        images=_frozen(
-            _images(chain_param, samples)
+        images=frozen(
+            record.images
             if samples is not None
             else np.zeros([0, c, image_param.height, image_param.width, 3], np.float32)
         ),
-        activations=_frozen(run.trace["activation"] if run is not None else empty["activation"]),
-        init_images=_frozen(init_images),
-        init_activations=_frozen(
+        activations=frozen(run.trace["activation"] if run is not None else empty["activation"]),
+        init_images=frozen(init_images),
+        init_activations=frozen(
             starts.activations if starts is not None else np.full([c], np.nan, np.float32)
         ),
         prior_activation=float(temperature.floor) if temperature is not None else nan,
-        burnin_activations=_frozen(burnin_trace["activation"]),
+        burnin_activations=frozen(burnin_trace["activation"]),
         tuning_steps=adapting.adapted_steps if adapting is not None else 0,
         trace=types.MappingProxyType(
-            {k: _frozen(v) for k, v in (run.trace if run is not None else empty).items()}
+            {k: frozen(v) for k, v in (run.trace if run is not None else empty).items()}
         ),
         diagnostics=diagnostics,
         temperature=_common(chain_temperatures),
-        chain_temperatures=_frozen(chain_temperatures),
-        temperatures=_frozen(adapting.temperatures if adapting is not None else np.zeros([0, c])),
+        chain_temperatures=frozen(chain_temperatures),
+        temperatures=frozen(adapting.temperatures if adapting is not None else np.zeros([0, c])),
         prior_weight=float(temperature.prior_weight) if temperature is not None else nan,
         interrupted=stopped,
-        seed=_frozen(inputs.seed.numpy()),
+        seed=frozen(inputs.seed.numpy()),
         options=opts,
-        burnin_trace=types.MappingProxyType({k: _frozen(v) for k, v in burnin_trace.items()}),
-        log_masses=_frozen(made.log_masses if made.log_masses is not None else np.full([c], nan)),
+        burnin_trace=types.MappingProxyType({k: frozen(v) for k, v in burnin_trace.items()}),
+        log_masses=frozen(_relative(made.log_masses, record.basin_log_masses, c)),
         cutoff=opts.cutoff,
         num_moving=chain_param.state_size,
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
-        temperature_shares=_frozen(adapting.shares if adapting is not None else np.zeros([0, c])),
+        temperature_shares=frozen(adapting.shares if adapting is not None else np.zeros([0, c])),
         seconds=seconds,
+        basins=frozen(record.basins),
+        basin_activations=frozen(record.basin_activations),
+        basin_log_masses=frozen(_relative(record.basin_log_masses, made.log_masses, c)),
+        moves=types.MappingProxyType(
+            {"proposed": frozen(record.proposed), "accepted": frozen(record.accepted)}
+        ),
     )
     if inputs.folder is not None:
         _log(sampled, inputs.folder)

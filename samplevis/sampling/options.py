@@ -110,6 +110,22 @@ def _kernel(key: str, value: Any) -> str:
     return value
 
 
+def _move(key: str, value: Any) -> str:
+    from samplevis.sampling.target import moves
+
+    if value not in moves.KINDS:
+        _fail(key, f"one of {moves.KINDS}", value)
+    return value
+
+
+def _basin_rule(key: str, value: Any) -> str:
+    from samplevis.sampling.target import basins
+
+    if value not in basins.RULES:
+        _fail(key, f"one of {basins.RULES}", value)
+    return value
+
+
 def _mass(key: str, value: Any) -> str:
     from samplevis.sampling.target import momentum
 
@@ -346,6 +362,53 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "MCMC steps per compiled call and progress update",
             check=_int_from(1),
         ),
+        walk=Option(
+            True,
+            "each chain walks between optimized basins: after every "
+            "{hmc_opts.samples_per_basin} samples a move proposes a new start from the chain's "
+            "optimum, {hmc_opts.move_steps} optimizer steps climb from it, and "
+            "{hmc_opts.basin_rule} keeps the new basin or the old one; HMC draws the samples "
+            "inside each (False: each chain stays in its start's basin; off when "
+            "{hmc_opts.cutoff} is None)",
+            check=_bool,
+        ),
+        samples_per_basin=Option(
+            1,
+            "HMC samples drawn inside each basin before the next move",
+            check=_int_from(1),
+        ),
+        move=Option(
+            "crossover",
+            "how a move leaves the optimum: 'crossover' with another chain's optimum, "
+            "'shifted' (the same, the other optimum moved by a random shift), 'pcn' (noise at "
+            "the optima's own scale per frequency) or 'coarse' (the coefficients below "
+            "{hmc_opts.cutoff} redrawn)",
+            check=_move,
+        ),
+        move_size=Option(
+            0.7,
+            "b, the share of new material in a move: the proposal is sqrt(1 - b^2) times the "
+            "optimum plus b times the new material",
+            check=_number("a number in (0, 1]", lambda size: 0 < size <= 1),
+        ),
+        move_steps=Option(
+            32,
+            "optimizer steps from each move's proposal into its basin",
+            check=_int_from(1),
+        ),
+        basin_rule=Option(
+            "floor",
+            "which new basins a chain keeps: 'floor' (those whose optimum reaches "
+            "{hmc_opts.basin_level} of the chain's first start's activation: uniform over "
+            "them) or 'metropolis' (weighed by exp(a* / T_b), T_b = (1 - "
+            "{hmc_opts.basin_level}) times that activation)",
+            check=_basin_rule,
+        ),
+        basin_level=Option(
+            0.85,
+            "the floor of {hmc_opts.basin_rule}, a share of each chain's first start's activation",
+            check=_number("a number in (0, 1)", lambda level: 0 < level < 1),
+        ),
     )
 )
 DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
@@ -397,6 +460,13 @@ class SamplingOptions:
     target_accept_prob: float
     max_tree_depth: int
     block_steps: int
+    walk: bool
+    samples_per_basin: int
+    move: str
+    move_size: float
+    move_steps: int
+    basin_rule: str
+    basin_level: float
 
     @property
     def optimized(self) -> bool:
@@ -493,6 +563,8 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
         )
     # a facet's warp; the Fisher mass is a mass of the coefficients alone
     opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
+    # the walk rebases a facet: there is none to rebase when the whole state moves
+    opts["walk"] = opts["walk"] and opts["cutoff"] is not None
     if isinstance(opts["init"], str) and opts["init"] == "prior" and opts["temperature"] is None:
         raise OptionError(
             "hmc_opts.temperature",

@@ -54,16 +54,26 @@ class SampleResult:
       burnin_trace: per step of burn-in, the names of `trace` -> [n, C]
         (acceptance and step size as the step size adapts; its "activation" is
         `burnin_activations`).
-      log_masses: float [C], each facet's estimated log-mass (nats) relative to the heaviest:
-        the Laplace estimate at the chain's start, over the coefficients that move, at one T
-        for all (`temperature`; NaN if the run stopped before T was frozen). `facets` says what they mean.
+      log_masses: float [C], each chain's facet's estimated log-mass (nats) relative to the
+        heaviest basin visited: the Laplace estimate at the optimum of the chain's last basin
+        (its start's when the chains do not walk), over the coefficients that move, at one T
+        for all (`temperature`; NaN if the run stopped before T was frozen). `facets` says
+        what they mean.
       cutoff: cycles per pixel below which the coefficients moved (None: the whole state).
       num_moving: D, the state that moved per chain.
       rule_temperature: T of the equipartition rule over those D, where adapting T began.
       temperature_shares: float [B, C], the share of its start's gain each chain kept during
         each block that adapted T (the adaptation drives it to target_ratio).
       seconds: wall-clock seconds of each phase that ran: "starts", "temperature",
-        "burn-in", "sampling", "log-masses" (compiling included).
+        "burn-in", "sampling", "log-masses" (compiling included; the walk's moves are in
+        "sampling").
+      basins: int [N, C], each sample's basin: 0 the chain's start, k after its k-th kept move
+        (all 0 when the chains do not walk, `options.walk` False).
+      basin_activations: float32 [N, C], the activation of the optimum of each sample's basin.
+      basin_log_masses: float [N, C], the Laplace log-mass (nats) of each sample's basin,
+        relative to the heaviest basin the run visited (NaN when the chains do not walk:
+        `log_masses` has each facet's).
+      moves: "proposed" and "accepted", int [C]: the walk's moves per chain.
     """
 
     images: np.ndarray
@@ -89,6 +99,16 @@ class SampleResult:
     rule_temperature: float
     temperature_shares: np.ndarray
     seconds: Mapping[str, float] = dataclasses.field(
+        default_factory=lambda: types.MappingProxyType({})
+    )
+    basins: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros([0, 0], np.int64))
+    basin_activations: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.zeros([0, 0], np.float32)
+    )
+    basin_log_masses: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.zeros([0, 0], np.float64)
+    )
+    moves: Mapping[str, np.ndarray] = dataclasses.field(
         default_factory=lambda: types.MappingProxyType({})
     )
 

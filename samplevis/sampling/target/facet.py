@@ -56,12 +56,14 @@ class FacetImage(WrappedImage):
 
     Attributes:
       base: a spectral image parameterization with one state part [C, 2, channels, H, Wf].
-      start: float32 [C, 2, channels, H, Wf], each chain's optimized start.
+      start: float32 [C, 2, channels, H, Wf], each chain's optimized start; a tf.Variable when
+        the chains walk between basins (sampling.target.basins assigns each new optimum, and
+        the compiled target reads it).
       moving: bool [2, channels, H, Wf], the coefficients that move (`moving_mask`).
     """
 
     base: ImageParam
-    start: np.ndarray
+    start: np.ndarray | tf.Variable
     moving: np.ndarray
 
     def __post_init__(self) -> None:
@@ -70,7 +72,7 @@ class FacetImage(WrappedImage):
             raise ValueError(
                 f"moving must have the shape of one chain's state {shape}; got {self.moving.shape}."
             )
-        if self.start.shape != (self.base.batch, *shape):
+        if tuple(self.start.shape) != (self.base.batch, *shape):
             raise ValueError(
                 f"start must be [C, ...] = {(self.base.batch, *shape)}; got {self.start.shape}."
             )
@@ -103,7 +105,8 @@ class FacetImage(WrappedImage):
     def spectrum(self, state: State) -> tf.Tensor:
         """Full states [C, 2, channels, H, Wf]: the start with its moving coefficients replaced."""
         moving, fixed = self._flat()
-        fine = tf.constant(self.start.reshape(self.batch, -1)[:, fixed], tf.float32)
+        start = tf.reshape(tf.convert_to_tensor(self.start, tf.float32), [self.batch, -1])
+        fine = tf.gather(start, fixed, axis=1)
         # A gather through the inverse of the (moving, fixed) order puts every coefficient back
         # in place; its gradient reaches the moving part as a sparse sum.
         order = np.argsort(np.concatenate([moving, fixed]))
@@ -115,7 +118,7 @@ class FacetImage(WrappedImage):
 
     def fixed_squared_norm(self) -> np.ndarray:
         """|fine|^2 per chain, float [C]: the prior's share of the coefficients that stay."""
-        fixed = self.start.reshape(self.batch, -1)[:, self._flat()[1]]
+        fixed = np.asarray(self.start).reshape(self.batch, -1)[:, self._flat()[1]]
         return np.sum(np.square(fixed.astype(np.float64)), axis=1)
 
     def groups(self, full_groups: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -188,11 +191,13 @@ def chain_parameterization(
     cutoff: float | None,
     warp: bool = False,
     warp_grid: int = WARP_GRID,
+    walking: bool = False,
 ) -> ImageParam:
     """What the chains move, from the starts' state `start` of `image_param` (its parts, each
     [C, ...]; one array for a one-part state such as `param.image`'s): the coefficients below
     `cutoff` of each start (its facet), with a warp of it if `warp`, or the whole state, every
-    part of it (cutoff None)."""
+    part of it (cutoff None). `walking`: the facet's start is a tf.Variable, for the walk
+    between basins to assign."""
     parts = (start,) if isinstance(start, np.ndarray) else tuple(start)
     parts = tuple(np.asarray(p, np.float32) for p in parts)
     shapes = [tuple(s) for s in image_param.state_shapes]
@@ -204,7 +209,8 @@ def chain_parameterization(
         )
     if cutoff is None:
         return Started(image_param, parts)
-    facet = FacetImage(image_param, parts[0], moving_mask(image_param, cutoff))
+    start = tf.Variable(parts[0], trainable=False) if walking else parts[0]
+    facet = FacetImage(image_param, start, moving_mask(image_param, cutoff))
     if not warp:
         return facet
     return WarpedFacet(facet, np.zeros([facet.batch, warp_grid, warp_grid, 2], np.float32))

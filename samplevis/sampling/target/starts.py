@@ -42,6 +42,15 @@ class Starts:
     saturated: np.ndarray
 
 
+def start_optimizer(image_param: ImageParam) -> object:
+    """The optimizer the starts climb with: Adam at the parameterization's own learning rate,
+    or None for render_vis's default."""
+    import keras
+
+    rate = image_param.start_learning_rate
+    return None if rate is None else keras.optimizers.Adam(learning_rate=rate)
+
+
 def _optimized(
     model: Model,
     objective: Objective,
@@ -54,14 +63,11 @@ def _optimized(
 ) -> tuple[tuple[tf.Tensor, ...], bool]:
     """(state parts [C, ...], interrupted) of `render_vis` from `seed` over `optimize_steps`,
     with Lucid's diversity term weighted `start_diversity` (0: none), logged to `log_dir`."""
-    import keras
-
     from samplevis import objectives
     from samplevis.models import ResizeWarning
     from samplevis.optimize import Rendering, render_vis
 
-    rate = image_param.start_learning_rate
-    optimizer = None if rate is None else keras.optimizers.Adam(learning_rate=rate)
+    optimizer = start_optimizer(image_param)
     target = objective
     if start_diversity:
         layer = sorted(objective.layers)[0]
