@@ -1,53 +1,47 @@
 """The sampling targets, measured on the built-in EfficientNet-Lite0 at `render`'s defaults.
 
-    python benchmarks/sampling_targets.py                       # three channels, ~40 min on 2 cores
-    python benchmarks/sampling_targets.py --channels block6a_expand_activation:301 --long 10
+    python benchmarks/sampling_targets.py                       # four rows, ~1 h on 2 cores
+    python benchmarks/sampling_targets.py --channels block6a_expand_activation:301 --no-settle
     python benchmarks/sampling_targets.py --quick               # every code path in minutes
-    python benchmarks/sampling_targets.py --hmc-opts '{"warp": false}' --no-settle  # a design
-    python benchmarks/sampling_targets.py --hmc-opts '{"target_ratio": 0.6}'  # another share
+    python benchmarks/sampling_targets.py --hmc-opts '{"move": "pcn"}' --no-settle  # a design
     python benchmarks/sampling_targets.py --baselines           # with Lucid's diversity objective
-    python benchmarks/sampling_targets.py --channels neuron:block5c_expand_activation:7
+    python benchmarks/sampling_targets.py --facets block6a_expand_activation:301,50
 
-Per channel it runs, in one process: `render_vis` optimizing 4 images at its defaults (the
-references: what multi-seed optimization gives), a default `render` (num_results=10, 4 chains),
-the same run with num_results=40 (the settling figures need that many draws; `--no-settle` skips
-it), with `--long K` a run whose burn-in and samples are K times the default's, and with
-`--baselines` Lucid's diversity objective (`channel - w * diversity(layer)`, batch 4, w the
-largest of a ladder that keeps the median activation >= 0.7 of plain `render_vis`'s). A channel
-given as `neuron:layer:n` uses `objectives.neuron` (the centre position) instead of
-`objectives.channel`. Every activation is on the network as it is (no transforms). It prints:
+Per row it runs, in one process: `render_vis` from two seeds of 4 images each, keeping the
+images at thresholds 32 to 512 steps (the references, and what multi-seed optimization costs:
+the first call's seconds include its tracing, the second's are the steady state), a default
+`render` (num_results=10, 4 chains), and unless `--no-settle` the same with num_results=40.
+A row given as `neuron:layer:n` uses `objectives.neuron` (the centre position). Activations are
+on the network as it is (no transforms); patterns are judged by the registered share
+(`registration`: structure blind to colour, lighting, shifts and bends) over the median between
+the 8 references at 512 steps. It prints per row:
 
-Settled (the run with 40 draws)
-  rhat       per chain, the worst of five split R-hats: the activation, the image's mean of
-             each colour channel and the structural distance of each sample from its chain's
-             first, on ArviZ's (Vehtari et al.'s) scale, whose 1.2 forty independent draws exceed
-             about one time in 300 (target <= 1.2)
-  ess        per chain, the smallest of those effective sample sizes
-  accept     per chain, the acceptance probability; divergences as a share of all steps
-  share      the samples' share of the starts' gain over prior images (median A - a0) / (a* - a0),
-             default run; "long" the long run's (target: within 0.1 of the default's)
-  per chain  the same share for each chain of the run with 40 draws, from its own start's a*
-             (target: within 0.05 of the target ratio asked)
-Patterns, high, fast (the default run)
-  structure  the structural share (`metrics.run_structural_share`): the median structural
-             distance between samples of one chain over the median between the references
-             (target >= 0.25, goal 0.5); then per chain
-  ratio      median sample activation over the starts' mean (target >= 0.7)
-  time x     the default `render` (starts included) over `render_vis` optimizing the 4
-             references, in the same process (target <= 3)
-  phases     the default run's seconds per phase
-  patterns   distinct patterns (`metrics.distinct_patterns`: greedy, at 0.25 x the references'
-             median structural distance) per minute: the samples', multi-seed render_vis's and,
-             with --baselines, the diversity objective's (its activation ratio and w after it)
-  by pixels  distinct by blurred pixels (`metrics.distinct_by_pixels`: recolourings count)
-  bent copy  what the structural share gives copies: the share of each reference against
-             itself bent by a smooth warp (`facet.warp_images`, 4 x 4 control points, each
-             displaced by a normal of 1, 2 or 4 px a side); a chain whose share is below a
-             2 px bend's draws what a person calls bent copies of one image
-  registered the same share once bends are taken out (`registration.registered_share`: each
-             pair's structure registered by the best smooth warp first), per chain, then what it
-             gives the bent copies
-The grids of the default runs' samples go to --grid PREFIX (a row per chain, the start first).
+  new           samples that are new patterns, of all: registered share >= 0.5 against every
+                earlier new pattern of the run, every chain's, in the order drawn (each sample
+                is registered against the 3 earlier new patterns nearest by the unregistered
+                structural distance, which registration only lowers)   target >= 20 of 40
+  consecutive   median registered share between consecutive samples of a chain   >= 0.5
+  high          median sample activation / render_vis's at 512 steps            >= 0.85
+  steps eq.     render_vis steps to reach the samples' median activation (interpolated over
+                its thresholds; ">512" when it never does)
+  fast x        new patterns per second of `render` (the whole call, tracing included) over
+                multi-seed render_vis's at equal activation: 40 images in batches of 4, each
+                taken to "steps eq." (the first batch with tracing), every seed counted a new
+                pattern                                                         >= 2, goal 4
+  collapse 10   median registered share between the chains' current samples after 10 samples
+                over the same between seeds                                     >= 0.8
+  collapse 40   the same after 40 (the settle run)                              >= 0.8
+  rhat          per chain, split R-hat of the activation over 40 samples       <= 1.1
+  moves         moves kept of those proposed; seconds of the default run by phase
+  diversity     with --baselines: Lucid's diversity objective (channel - w * diversity, batch 4,
+                512 steps) new patterns per second and activation, w the largest on a doubling
+                ladder keeping >= 0.85 of render_vis's activation
+
+`--facets LAYER:A,B` adds the case sampling exists for: the unit max(channel A / a_A, channel B
+/ a_B), a_X each channel's own optimum (render_vis, 512 steps), whose two facets are equally
+high. It prints which facet 8 fresh seeds land in and, for a default run with 40 samples, each
+facet's share of the samples and of each chain's. The grids go to --grid PREFIX (a row per
+chain, the start first).
 """
 
 from __future__ import annotations
@@ -64,30 +58,37 @@ import samplevis
 from samplevis import io, objectives, param, zoo
 from samplevis.evaluation import objective_values
 from samplevis.sampling import metrics, registration
-from samplevis.sampling.mcmc.diagnostics import ess_per_chain, split_rhat_per_chain
-from samplevis.sampling.target.facet import WARP_PIXELS, warp_images
+from samplevis.sampling.mcmc.diagnostics import split_rhat_per_chain
 
 from common import command_line, format_table, machine
 
-CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0
+CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0, and one position
     "block3a_expand_activation:20",
     "block5a_expand_activation:100",
     "block6a_expand_activation:301",
+    "neuron:block5c_expand_activation:7",
 )
 SIZE = 128  # render's default image size
+THRESHOLDS = (32, 48, 64, 96, 128, 192, 256, 384, 512)
+QUICK_THRESHOLDS = (8, 16)
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
-QUICK_RESULTS = 4, 8  # --quick's: the registration's cost grows with the samples
+QUICK_RESULTS = 3, 4
+NEW = 0.5  # registered share above which a sample is a new pattern
+NEAREST = 3  # earlier new patterns each sample is registered against
+
+# --quick: every code path in a few minutes; its figures mean nothing
+QUICK_OPTS = dict(
+    optimize_steps=16,
+    temperature_steps=4,
+    num_burnin_steps=4,
+    num_steps_between_results=0,
+    move_steps=4,
+)
 
 
 def draws(quick: bool) -> tuple[int, int]:
     """(draws a chain of the default run, of the settled run)."""
     return QUICK_RESULTS if quick else (DEFAULT_RESULTS, SETTLED_RESULTS)
-
-
-# --quick: every code path in a few minutes; its figures mean nothing
-QUICK_OPTS = dict(
-    optimize_steps=16, temperature_steps=4, num_burnin_steps=4, num_steps_between_results=0
-)
 
 
 def real_activation(model, obj, images: np.ndarray) -> np.ndarray:
@@ -107,59 +108,12 @@ def activations_of(model, obj, images: np.ndarray) -> np.ndarray:
     )
 
 
-def gain_share(activations: np.ndarray, a_star: float, floor: float) -> float:
-    return float((np.median(activations) - floor) / (a_star - floor))
-
-
-def chain_shares(model, obj, result) -> np.ndarray:
-    """Per chain, [C]: (median A - a0) / (a*_c - a0) over its samples, a*_c its own start's."""
-    a_star = real_activation(model, obj, result.init_images)
-    activations = activations_of(model, obj, result.images)
-    floor = result.prior_activation
-    return (np.median(activations, axis=0) - floor) / (a_star - floor)
-
-
-def arviz_scale(rhat: np.ndarray, num_draws: int) -> np.ndarray:
-    """TFP's split R-hat of one chain of `num_draws` as ArviZ's: TFP's is Brooks and Gelman's
-    corrected ratio (M + 1) / M * R^2 - (N - 1) / (M N) of R for M = 2 halves of N draws."""
-    m, n = 2, num_draws // 2
-    return np.sqrt((np.asarray(rhat) + (n - 1) / (m * n)) * m / (m + 1))
-
-
 def objective_of_spec(spec: str) -> objectives.Objective:
     """ "layer:n" -> objectives.channel; "neuron:layer:n" -> objectives.neuron (the centre)."""
     if spec.startswith("neuron:"):
         layer, n = spec[len("neuron:") :].rsplit(":", 1)
         return objectives.neuron(layer, int(n))
     return objectives.as_objective(spec)
-
-
-def settled(model, obj, result) -> list[str]:
-    """Per chain: worst split R-hat and smallest ESS over the activation, the mean colours and
-    the structural distance from the chain's first sample; the acceptance probability; and the
-    divergent share of all steps."""
-    images = result.images
-    quantities = [activations_of(model, obj, images)]
-    quantities += [images[..., c].mean(axis=(2, 3)) for c in range(3)]  # [N, C] each
-    quantities.append(
-        np.stack(
-            [
-                metrics.structural_distances(images[:, c], images[:1, c])[:, 0]
-                for c in range(images.shape[1])
-            ],
-            axis=1,
-        )
-    )
-    rhat = np.nanmax([arviz_scale(split_rhat_per_chain(q), len(q)) for q in quantities], axis=0)
-    ess = np.nanmin([ess_per_chain(q) for q in quantities], axis=0)
-    d = result.diagnostics
-    divergent = sum(d.divergences) / max(1, d.num_steps * len(d.divergences))
-    return [
-        " ".join(f"{r:.2f}" for r in rhat),
-        " ".join(f"{e:.0f}" for e in ess),
-        " ".join(f"{a:.2f}" for a in d.accept_prob),
-        f"{100 * divergent:.1f} %",
-    ]
 
 
 def optimized(model, obj, seed: int, quick: bool) -> np.ndarray:
@@ -174,12 +128,117 @@ def optimized(model, obj, seed: int, quick: bool) -> np.ndarray:
     )[-1]
 
 
-def diversity_baseline(
-    model, spec: str, seed: int, quick: bool, plain: float
-) -> tuple[np.ndarray, float, float]:
-    """Lucid's diversity objective on a batch of 4: the images of the largest w on a doubling
-    ladder whose median activation stays >= 0.7 of `plain` (plain render_vis's), their seconds
-    and w. w is in units of `plain`, so the penalty weighs like the objective."""
+def chain_shares(model, obj, result) -> np.ndarray:
+    """Per chain, [C]: (median A - a0) / (a*_c - a0) over its samples, a*_c its own start's."""
+    a_star = real_activation(model, obj, result.init_images)
+    activations = activations_of(model, obj, result.images)
+    floor = result.prior_activation
+    return (np.median(activations, axis=0) - floor) / (a_star - floor)
+
+
+def seeds(model, obj, seed: int, thresholds: tuple[int, ...]) -> dict:
+    """Two `render_vis` calls of 4 images: the images at the last threshold [8, H, W, 3], the
+    median activation at each threshold, and the seconds of the first call (tracing included)
+    and of the second (steady state)."""
+    images, levels, seconds = [], [], []
+    for k in range(2):
+        start = time.perf_counter()
+        out = samplevis.render_vis(
+            model,
+            obj,
+            param_f=lambda: param.image(SIZE, batch=4),
+            thresholds=thresholds,
+            seed=seed + k,
+            progress=False,
+        )
+        seconds.append(time.perf_counter() - start)
+        images.append(out[-1])
+        levels.append([real_activation(model, obj, x) for x in out])
+    per_threshold = np.median(np.concatenate(levels, axis=1), axis=1)
+    return dict(
+        images=np.concatenate(images),
+        levels=per_threshold,
+        first=seconds[0],
+        steady=seconds[1],
+        thresholds=thresholds,
+    )
+
+
+def steps_to(level: float, reference: dict) -> float:
+    """render_vis steps to reach `level` (linear between its thresholds; inf past the last)."""
+    levels, steps = reference["levels"], np.asarray(reference["thresholds"], np.float64)
+    if level <= levels[0]:
+        return float(steps[0] * max(level, 0.0) / max(levels[0], 1e-12))
+    for i in range(1, len(steps)):
+        if level <= levels[i]:
+            share = (level - levels[i - 1]) / max(levels[i] - levels[i - 1], 1e-12)
+            return float(steps[i - 1] + share * (steps[i] - steps[i - 1]))
+    return math.inf
+
+
+def seed_seconds(steps: float, count: int, reference: dict) -> float:
+    """Seconds multi-seed render_vis takes for `count` images of `steps` steps, in batches of
+    4, the first batch paying the tracing the first call did."""
+    per_step = reference["steady"] / reference["thresholds"][-1]
+    tracing = max(0.0, reference["first"] - reference["steady"])
+    return tracing + math.ceil(count / 4) * steps * per_step
+
+
+def in_order(images: np.ndarray) -> np.ndarray:
+    """[N, C, H, W, 3] -> [N * C, H, W, 3], sample 0 of every chain first (the order drawn)."""
+    return images.reshape(-1, *images.shape[2:])
+
+
+def new_patterns(images: np.ndarray, between: float) -> list[int]:
+    """Indices of the new patterns among `images` [M, H, W, 3] in the order drawn: registered
+    share >= NEW against every earlier new pattern, checked against the NEAREST earlier ones
+    by the unregistered structural distance."""
+    kept: list[int] = []
+    plain = metrics.structural_distances(images)
+    for i in range(len(images)):
+        if not kept:
+            kept.append(i)
+            continue
+        nearest = sorted(kept, key=lambda j: plain[i, j])[:NEAREST]
+        distances = registration.registered_distances(
+            np.repeat(images[i : i + 1], len(nearest), 0), images[nearest]
+        )
+        if np.min(distances) / between >= NEW:
+            kept.append(i)
+    return kept
+
+
+def consecutive_share(samples: np.ndarray, between: float) -> float:
+    """Median registered share between consecutive samples of each chain, [N, C, ...]."""
+    a = samples[:-1].reshape(-1, *samples.shape[2:])
+    b = samples[1:].reshape(-1, *samples.shape[2:])
+    return float(np.median(registered_distances(a, b)) / between)
+
+
+def registered_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`registration.registered_distances` in batches of 32 pairs (its memory)."""
+    return np.concatenate(
+        [
+            registration.registered_distances(a[i : i + 32], b[i : i + 32])
+            for i in range(0, len(a), 32)
+        ]
+    )
+
+
+def spread(current: np.ndarray, between: float) -> float:
+    """Median registered share between the chains' current samples [C, H, W, 3]."""
+    i, j = np.triu_indices(len(current), k=1)
+    return float(np.median(registered_distances(current[i], current[j])) / between)
+
+
+def rhat_per_chain(activations: np.ndarray) -> np.ndarray:
+    """Split R-hat of each chain's activation [N, C] (TFP's, as `render` reports)."""
+    return np.asarray(split_rhat_per_chain(activations))
+
+
+def diversity_baseline(model, spec: str, seed: int, quick: bool, plain: float, between: float):
+    """Lucid's diversity objective on a batch of 4: (new patterns per second, activation over
+    `plain`, w) for the largest w on a doubling ladder keeping >= 0.85 of `plain`."""
     layer = spec.split(":")[-2]
     obj = objective_of_spec(spec)
     kept = None
@@ -188,137 +247,150 @@ def diversity_baseline(
         start = time.perf_counter()
         images = optimized(model, obj - w * objectives.diversity(layer), seed, quick)
         elapsed = time.perf_counter() - start
-        if np.median(real_activation(model, obj, images)) < 0.7 * plain:
+        level = float(np.median(real_activation(model, obj, images)))
+        if level < 0.85 * plain:
             break
-        kept = (images, elapsed, w)
-    if kept is None:
-        return np.zeros([0, SIZE, SIZE, 3]), math.nan, math.nan
+        kept = (len(new_patterns(images, between)) / elapsed, level / plain, w)
     return kept
 
 
-BENDS = (1.0, 2.0, 4.0)  # px, the bent copies' displacement a side
-
-
-def bent_copy_shares(references: np.ndarray, seed: int) -> tuple[list[float], list[float]]:
-    """The structural share, plain and registered, of `references` [M, H, W, 3] against
-    themselves bent by a smooth random warp of each of `BENDS` px: what the shares say of copies
-    a person calls copies."""
-    rng = np.random.default_rng(seed)
-    between = metrics.between_distance(references)
-    registered_between = registration.between_distance(references)
-    plain, registered = [], []
-    for pixels in BENDS:
-        warp = rng.normal(size=[len(references), 4, 4, 2]) * pixels / WARP_PIXELS
-        bent = warp_images(tf.constant(references, tf.float32), tf.constant(warp, tf.float32))
-        bent = bent.numpy()
-        distances = np.diag(metrics.structural_distances(references, bent))
-        plain.append(float(np.median(distances) / between))
-        distances = registration.registered_distances(references, bent)
-        registered.append(float(np.median(distances) / registered_between))
-    return plain, registered
-
-
-def measure(
-    model, spec: str, seed: int, args: argparse.Namespace, opts: dict
-) -> tuple[list[str], list[str]]:
+def measure(model, spec: str, args: argparse.Namespace, opts: dict) -> list[str]:
     obj = objective_of_spec(spec)
     results, settled_results = draws(args.quick)
-    start = time.perf_counter()
-    references = optimized(model, obj, seed + 1000, args.quick)
-    optimize_seconds = time.perf_counter() - start
+    reference = seeds(model, obj, args.seed + 1000, QUICK_THRESHOLDS if args.quick else THRESHOLDS)
+    between = registration.between_distance(reference["images"])
+    top = float(reference["levels"][-1])
 
     start = time.perf_counter()
     default = samplevis.render(
-        model, obj, hmc_opts=dict(num_results=results, **opts), seed=seed, progress=False
+        model, obj, hmc_opts=dict(num_results=results, **opts), seed=args.seed, progress=False
     )
     render_seconds = time.perf_counter() - start
-    samples = default.images.transpose(1, 0, 2, 3, 4).reshape(-1, SIZE, SIZE, 3)
     if args.grid:
         io.save_png(f"{args.grid}_{spec.replace(':', '_')}.png", default.grid())
-    a_star = float(np.mean(real_activation(model, obj, default.init_images)))
-    floor = default.prior_activation
     activations = activations_of(model, obj, default.images)
-    by_pixels = metrics.distinct_by_pixels(samples, references)
-    patterns = metrics.distinct_patterns(samples, references)
-    reference_patterns = metrics.distinct_patterns(references, references)
-    structure = metrics.run_structural_share(default.images, references)
-    per_chain = metrics.structural_share(default.images, references)
-    registered = registration.registered_share(default.images, references)
-    bent_plain, bent_registered = bent_copy_shares(references, seed)
-    baseline = "-"
-    if args.baselines:
-        plain = float(np.median(real_activation(model, obj, references)))
-        images, elapsed, w = diversity_baseline(model, spec, seed + 2000, args.quick, plain)
-        if len(images):
-            ratio = np.median(real_activation(model, obj, images)) / plain
-            found = len(metrics.distinct_patterns(images, references))
-            baseline = f"{60 * found / elapsed:.1f} ({ratio:.2f}, w {w:.3g})"
-
-    quality = [spec, "-", "-", "-", "-"]
-    kept = "-"
+    level = float(np.median(activations))
+    new = new_patterns(in_order(default.images), between)
+    steps = steps_to(level, reference)
+    count = default.images.shape[0] * default.images.shape[1]
+    seed_rate = count / seed_seconds(steps, count, reference) if math.isfinite(steps) else 0.0
+    rate = len(new) / render_seconds
+    collapse_40, rhat = "-", "-"
     if not args.no_settle:
         forty = samplevis.render(
             model,
             obj,
             hmc_opts=dict(num_results=settled_results, **opts),
-            seed=seed,
+            seed=args.seed,
             progress=False,
         )
-        quality = [spec, *settled(model, obj, forty)]
-        kept = " ".join(f"{s:.2f}" for s in chain_shares(model, obj, forty))
-    long_share = math.nan
-    if args.long:
-        burnin = opts.get(
-            "num_burnin_steps", samplevis.sampling.options.DEFAULTS["num_burnin_steps"]
+        collapse_40 = f"{spread(forty.images[-1], between):.2f}"
+        rhat = " ".join(
+            f"{r:.2f}" for r in rhat_per_chain(activations_of(model, obj, forty.images))
         )
-        longer = samplevis.render(
-            model,
-            obj,
-            hmc_opts=dict(
-                opts, num_results=results * args.long, num_burnin_steps=burnin * args.long
-            ),
-            seed=seed,
-            progress=False,
-        )
-        long_share = gain_share(activations_of(model, obj, longer.images), a_star, floor)
-    share = gain_share(activations, a_star, floor)
-    quality += [f"{share:.2f}", "-" if math.isnan(long_share) else f"{long_share:.2f}", kept]
+    baseline = "-"
+    if args.baselines:
+        kept = diversity_baseline(model, spec, args.seed + 2000, args.quick, top, between)
+        if kept is not None:
+            baseline = f"{kept[0]:.3f}/s at {kept[1]:.2f} (w {kept[2]:.3g})"
+    moves = default.moves
     phases = ", ".join(f"{k} {v:.0f}" for k, v in default.seconds.items())
-    speed = [
+    return [
         spec,
-        f"{structure:.2f} ({' '.join(f'{x:.2f}' for x in per_chain)})",
-        f"{np.median(activations) / a_star:.2f}",
-        f"{render_seconds / optimize_seconds:.2f}",
+        f"{len(new)} of {count}",
+        f"{consecutive_share(default.images, between):.2f}",
+        f"{level / top:.2f}",
+        ">512" if not math.isfinite(steps) else f"{steps:.0f}",
+        f"{rate / seed_rate:.2f}" if seed_rate else "inf",
+        f"{spread(default.images[-1], between):.2f}",
+        collapse_40,
+        rhat,
+        f"{int(np.sum(moves.get('accepted', 0)))}/{int(np.sum(moves.get('proposed', 0)))}",
         f"{render_seconds:.0f} ({phases})",
-        f"{60 * len(patterns) / render_seconds:.1f} / "
-        f"{60 * len(reference_patterns) / optimize_seconds:.1f} / {baseline}",
-        f"{len(by_pixels)} of {len(samples)}",
-        " / ".join(f"{x:.2f}" for x in bent_plain),
-        " ".join(f"{x:.2f}" for x in registered),
-        " / ".join(f"{x:.2f}" for x in bent_registered),
+        baseline,
     ]
-    return quality, speed
+
+
+def facet_row(model, spec: str, args: argparse.Namespace, opts: dict) -> list[str]:
+    """The two-facet unit of `spec` ("layer:a,b"): where seeds land and where the walk goes."""
+    layer, pair = spec.rsplit(":", 1)
+    a, b = (int(x) for x in pair.split(","))
+    steps = (16,) if args.quick else (512,)
+    tops = []
+    for channel in (a, b):
+        images = samplevis.render_vis(
+            model,
+            objectives.channel(layer, channel),
+            param_f=lambda: param.image(SIZE, batch=4),
+            thresholds=steps,
+            seed=args.seed + 3000,
+            progress=False,
+        )[-1]
+        tops.append(
+            float(np.max(real_activation(model, objectives.channel(layer, channel), images)))
+        )
+    unit = two_facets(layer, a, b, tops[0], tops[1])
+    seeded = samplevis.render_vis(
+        model,
+        unit,
+        param_f=lambda: param.image(SIZE, batch=8),
+        thresholds=steps,
+        seed=args.seed + 4000,
+        progress=False,
+    )[-1]
+    seed_facets = facet_of(model, layer, a, b, tops, seeded)
+    results = draws(args.quick)[1]
+    run = samplevis.render(
+        model, unit, hmc_opts=dict(num_results=results, **opts), seed=args.seed, progress=False
+    )
+    if args.grid:
+        io.save_png(f"{args.grid}_facets_{layer}_{a}_{b}.png", run.grid())
+    facets = facet_of(model, layer, a, b, tops, in_order(run.images)).reshape(run.images.shape[:2])
+    per_chain = " ".join(f"{np.mean(facets[:, c] == 0):.2f}" for c in range(facets.shape[1]))
+    return [
+        spec,
+        f"{int(np.sum(seed_facets == 0))} / {int(np.sum(seed_facets == 1))}",
+        f"{np.mean(facets == 0):.2f} / {np.mean(facets == 1):.2f}",
+        per_chain,
+        f"{int(np.sum(facets.max(axis=0) != facets.min(axis=0)))} of {facets.shape[1]}",
+    ]
+
+
+def two_facets(layer: str, a: int, b: int, top_a: float, top_b: float) -> objectives.Objective:
+    """max(channel a / top_a, channel b / top_b): two facets of equal height."""
+
+    def fn(T):
+        features = T(layer)
+        first = tf.reduce_mean(features[..., a], axis=[1, 2]) / top_a
+        second = tf.reduce_mean(features[..., b], axis=[1, 2]) / top_b
+        return tf.maximum(first, second)
+
+    return objectives.Objective(fn, frozenset({layer}), f"max({layer}:{a}, {layer}:{b})")
+
+
+def facet_of(model, layer, a, b, tops, images: np.ndarray) -> np.ndarray:
+    """int [N]: 0 where `images` excite channel a more (each over its optimum), else 1."""
+    first = real_activation(model, objectives.channel(layer, a), images) / tops[0]
+    second = real_activation(model, objectives.channel(layer, b), images) / tops[1]
+    return (second > first).astype(np.int64)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--channels", nargs="+", default=CHANNELS)
+    parser.add_argument("--channels", nargs="*", default=CHANNELS)
+    parser.add_argument("--facets", nargs="*", default=[], help="two-facet units, LAYER:A,B")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--quick", action="store_true", help="tiny settings that run every code path in minutes"
-    )
-    parser.add_argument(
-        "--long",
-        type=int,
-        default=0,
-        help="also a run with K times the default's burn-in and samples",
     )
     parser.add_argument("--grid", default=None, help="write the default runs' grids to PREFIX_*")
     parser.add_argument(
         "--hmc-opts", default="{}", help="render's hmc_opts as JSON, beside the defaults"
     )
     parser.add_argument(
-        "--no-settle", action="store_true", help="skip the run with 40 draws (no R-hat, ESS)"
+        "--no-settle",
+        action="store_true",
+        help="skip the run with 40 draws (no R-hat, collapse 40)",
     )
     parser.add_argument("--baselines", action="store_true", help="also Lucid's diversity objective")
     args = parser.parse_args()
@@ -326,47 +398,41 @@ def main() -> None:
     print(machine(), flush=True)
     opts = dict(QUICK_OPTS if args.quick else {}, **json.loads(args.hmc_opts))
     model = zoo.efficientnet_lite0()
-    quality, speed = [], []
+    rows = []
     for spec in args.channels:
-        q, s = measure(model, spec, args.seed, args, opts)
-        quality.append(q)
-        speed.append(s)
+        rows.append(measure(model, spec, args, opts))
         print(f"  measured {spec}", flush=True)
     results, settled_results = draws(args.quick)
-    print(f"Settled ({settled_results} draws a chain) and the share of the gain kept")
-    print(
-        format_table(
-            [
-                "objective",
-                "rhat per chain",
-                "ess per chain",
-                "accept per chain",
-                "divergent",
-                "share",
-                "long",
-                "share per chain",
-            ],
-            quality,
+    if rows:
+        print(f"Patterns, high, fast ({results} draws a chain; settled: {settled_results})")
+        print(
+            format_table(
+                [
+                    "objective",
+                    "new",
+                    "consecutive",
+                    "high",
+                    "steps eq.",
+                    "fast x",
+                    f"collapse {results}",
+                    f"collapse {settled_results}",
+                    "rhat per chain",
+                    "moves",
+                    "seconds (phases)",
+                    "diversity",
+                ],
+                rows,
+            )
         )
-    )
-    print(f"Patterns, high, fast (the default run, {results} draws a chain)")
-    print(
-        format_table(
-            [
-                "objective",
-                "structure (per chain)",
-                "ratio",
-                "time x",
-                "seconds (phases)",
-                "patterns/min: samples / render_vis / diversity",
-                "by pixels",
-                "bent copy 1 / 2 / 4 px",
-                "registered per chain",
-                "its bent copy 1 / 2 / 4 px",
-            ],
-            speed,
+    facet_rows = [facet_row(model, spec, args, opts) for spec in args.facets]
+    if facet_rows:
+        print(f"Two facets of equal height ({settled_results} draws a chain)")
+        print(
+            format_table(
+                ["unit", "seeds a / b", "samples a / b", "share a per chain", "chains in both"],
+                facet_rows,
+            )
         )
-    )
     print(machine())
 
 
