@@ -254,11 +254,26 @@ def diversity_baseline(model, spec: str, seed: int, quick: bool, plain: float, b
     return kept
 
 
-def measure(model, spec: str, args: argparse.Namespace, opts: dict) -> list[str]:
+def references(model, spec: str, args: argparse.Namespace) -> tuple[dict, float]:
+    """Multi-seed render_vis for `spec` (see `seeds`) and the registered share's unit."""
+    obj = objective_of_spec(spec)
+    reference = seeds(model, obj, args.seed + 1000, QUICK_THRESHOLDS if args.quick else THRESHOLDS)
+    # --quick: 3 pairs of references instead of 28 (registering a pair is the slow part)
+    unit = reference["images"][:3] if args.quick else reference["images"]
+    return reference, registration.between_distance(unit)
+
+
+def measure(
+    model,
+    spec: str,
+    args: argparse.Namespace,
+    opts: dict,
+    reference: dict,
+    between: float,
+    name: str = "",
+) -> list[str]:
     obj = objective_of_spec(spec)
     results, settled_results = draws(args.quick)
-    reference = seeds(model, obj, args.seed + 1000, QUICK_THRESHOLDS if args.quick else THRESHOLDS)
-    between = registration.between_distance(reference["images"])
     top = float(reference["levels"][-1])
 
     start = time.perf_counter()
@@ -267,7 +282,7 @@ def measure(model, spec: str, args: argparse.Namespace, opts: dict) -> list[str]
     )
     render_seconds = time.perf_counter() - start
     if args.grid:
-        io.save_png(f"{args.grid}_{spec.replace(':', '_')}.png", default.grid())
+        io.save_png(f"{args.grid}_{spec.replace(':', '_')}{name}.png", default.grid())
     activations = activations_of(model, obj, default.images)
     level = float(np.median(activations))
     new = new_patterns(in_order(default.images), between)
@@ -295,8 +310,13 @@ def measure(model, spec: str, args: argparse.Namespace, opts: dict) -> list[str]
             baseline = f"{kept[0]:.3f}/s at {kept[1]:.2f} (w {kept[2]:.3g})"
     moves = default.moves
     phases = ", ".join(f"{k} {v:.0f}" for k, v in default.seconds.items())
+    if args.csv:
+        with open(args.csv, "a") as f:
+            f.write(
+                f"{spec},{name or 'default'},{level / top:.4f},{rate:.5f},{rate / seed_rate if seed_rate else math.inf:.4f},{len(new)}\n"
+            )
     return [
-        spec,
+        spec + (f" {name}" if name else ""),
         f"{len(new)} of {count}",
         f"{consecutive_share(default.images, between):.2f}",
         f"{level / top:.2f}",
@@ -393,15 +413,29 @@ def main() -> None:
         help="skip the run with 40 draws (no R-hat, collapse 40)",
     )
     parser.add_argument("--baselines", action="store_true", help="also Lucid's diversity objective")
+    parser.add_argument(
+        "--designs",
+        default=None,
+        help="a JSON file of {name: hmc_opts}: each design measured against the same references",
+    )
+    parser.add_argument(
+        "--csv", default=None, help="append objective,design,high,new/s,fast x,new to this file"
+    )
     args = parser.parse_args()
     print(command_line())
     print(machine(), flush=True)
     opts = dict(QUICK_OPTS if args.quick else {}, **json.loads(args.hmc_opts))
     model = zoo.efficientnet_lite0()
+    designs: dict[str, dict] = {"": {}}
+    if args.designs:
+        with open(args.designs) as f:
+            designs = json.load(f)
     rows = []
     for spec in args.channels:
-        rows.append(measure(model, spec, args, opts))
-        print(f"  measured {spec}", flush=True)
+        reference, between = references(model, spec, args)
+        for name, design in designs.items():
+            rows.append(measure(model, spec, args, dict(opts, **design), reference, between, name))
+            print(f"  measured {spec} {name}", flush=True)
     results, settled_results = draws(args.quick)
     if rows:
         print(f"Patterns, high, fast ({results} draws a chain; settled: {settled_results})")

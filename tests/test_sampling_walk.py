@@ -51,6 +51,19 @@ def test_a_crossover_blends_each_optimum_with_another_chains_and_keeps_its_norm(
         assert coef[1] / coef[0] == pytest.approx(0.6 / np.sqrt(1 - 0.36), rel=1e-4)
 
 
+def test_an_archive_move_blends_with_an_optimum_from_the_archive_only():
+    z, archive = spectra(3, seed=0), spectra(5, seed=1)
+    proposal = moves.propose("archive", z, 0.6, np.random.default_rng(4), archive=archive)
+    np.testing.assert_allclose(norms(proposal), norms(z), rtol=1e-5)
+    for c in range(3):
+        residuals = []
+        for k in range(5):
+            basis = np.stack([z[c].ravel(), archive[k].ravel()], 1)
+            coef, *_ = np.linalg.lstsq(basis, proposal[c].ravel(), rcond=None)
+            residuals.append(np.linalg.norm(basis @ coef - proposal[c].ravel()))
+        assert min(residuals) < 1e-3 * norms(z)[c]
+
+
 def test_pcn_noise_comes_at_the_optima_s_own_scale_per_frequency():
     z = spectra(8) * np.linspace(0.1, 2.0, SIZE)[:, None]  # each row of frequencies its scale
     proposal = moves.propose("pcn", z, 1.0, np.random.default_rng(2))  # all noise
@@ -180,3 +193,43 @@ def test_a_rejected_move_keeps_the_basin_and_the_basin_numbers_count_the_kept_mo
         np.broadcast_to(strict.init_activations[stayed], (5, stayed.sum())),
         rtol=1e-6,
     )
+
+
+def colour_facets() -> samplevis.Model:
+    """Two channels of equal height: "red" is relu(R - (G + B) / 2), "green" relu(G - (R +
+    B) / 2), each 1 at a pure red (green) image, their preferred images."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    layer = keras.layers.Conv2D(2, 1, name="colours")
+    outputs = keras.layers.ReLU(name="facets")(layer(inputs))
+    model = keras.Model(inputs, outputs)
+    kernel = np.array([[1.0, -0.5], [-0.5, 1.0], [-0.5, -0.5]], np.float32)[None, None]
+    layer.set_weights([kernel, np.zeros([2], np.float32)])
+    return samplevis.Model(model)
+
+
+def larger_facet(T):
+    """The unit: the larger of the two channels' means."""
+    return tf.reduce_max(tf.reduce_mean(T("facets"), axis=[1, 2]), axis=-1)
+
+
+def test_chains_started_in_one_facet_reach_the_other_of_equal_height():
+    from samplevis import objectives
+
+    unit = objectives.Objective(larger_facet, frozenset({"facets"}), "larger_facet")
+    rng = np.random.default_rng(0)
+    red = np.clip([0.85, 0.1, 0.1] + 0.05 * rng.standard_normal((4, SIZE, SIZE, 3)), 0, 1)
+    result = samplevis.render(
+        colour_facets(),
+        unit,
+        hmc_opts=dict(WALK, init=red.astype(np.float32), num_results=12, move_steps=16, move="pcn"),
+        param_f=lambda: param.image(SIZE, batch=4),
+        seed=0,
+        progress=False,
+    )
+    means = result.images.mean(axis=(2, 3))  # [N, C, 3]
+    green = means[..., 1] > means[..., 0]
+    assert not green[0].any()  # every chain starts in the red facet
+    assert green.any(axis=0).sum() >= 1, means[..., :2]  # a chain walked into the green one
+    assert np.median(result.activations) > 0.5  # at high activation: each facet's top is 1

@@ -380,7 +380,8 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         move=Option(
             "crossover",
             "how a move leaves the optimum: 'crossover' with another chain's optimum, "
-            "'shifted' (the same, the other optimum moved by a random shift), 'pcn' (noise at "
+            "'archive' (with an optimum of any basin kept so far, the starts among them), "
+            "'shifted' (the other chain's optimum moved by a random shift), 'pcn' (noise at "
             "the optima's own scale per frequency) or 'coarse' (the coefficients below "
             "{hmc_opts.cutoff} redrawn)",
             check=_move,

@@ -156,6 +156,8 @@ class BasinWalk:
         self._images: list[np.ndarray] = []  # per block of samples, [n, C, H, W, 3]
         self._rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per sample
         self._moves = 0
+        # every optimum kept, the starts first: what an "archive" move draws from
+        self._archive = [np.asarray(self._optima.numpy())]
 
     def __call__(
         self,
@@ -199,6 +201,7 @@ class BasinWalk:
             self._rng,
             coarse=self._coarse,
             width=self._width,
+            archive=np.concatenate(self._archive),
         )
         climbed = self._climb(proposal, settings.move_steps, seed)
         activations = np.asarray(self._activation(climbed), np.float64)
@@ -216,6 +219,7 @@ class BasinWalk:
         self._accepted += keep
         where = keep.reshape([-1] + [1] * (optima.ndim - 1))
         self._optima.assign(np.where(where, climbed, optima))
+        self._archive.append(climbed[keep])
         self._current = np.where(keep, activations, self._current)
         self._basin = self._basin + keep
         assert self._masses is not None  # measured as the block's samples were recorded

@@ -6,6 +6,8 @@ there into a basin, new or the same (sampling.target.basins). Each move keeps pa
 brings in other material, so the climb is short and lands elsewhere:
 
 - "crossover": z' = sqrt(1 - b^2) z* + b z*_other, another chain's current optimum;
+- "archive": the same with an optimum drawn from every basin the run has kept (the starts
+  among them), so the material the chains began with stays in reach after they agree;
 - "shifted": the same with the other optimum moved by a random whole-pixel shift, so its
   motifs land at new places against z*'s (a new arrangement even where the chains agree);
 - "pcn": z' = sqrt(1 - b^2) z* + b noise, the noise at the optima's own scale per frequency
@@ -23,7 +25,7 @@ import math
 
 import numpy as np
 
-KINDS = ("crossover", "shifted", "pcn", "coarse")
+KINDS = ("crossover", "archive", "shifted", "pcn", "coarse")
 
 
 def own_scale(optima: np.ndarray) -> np.ndarray:
@@ -62,12 +64,19 @@ def propose(
     *,
     coarse: np.ndarray | None = None,
     width: int | None = None,
+    archive: np.ndarray | None = None,
 ) -> np.ndarray:
     """New starts float32 [C, 2, channels, H, Wf] from the chains' `optima` (same shape) by the
     move `kind` (see the module) of size b = `size` in (0, 1]. `coarse` (bool [2, channels, H,
-    Wf]) is what "coarse" redraws; `width` (px) is the images' width, which "shifted" needs."""
+    Wf]) is what "coarse" redraws; `width` (px) is the images' width, which "shifted" needs;
+    `archive` [M, 2, channels, H, Wf] the optima "archive" draws from (default `optima`)."""
     if kind not in KINDS:
         raise ValueError(f"move must be one of {KINDS}; got {kind!r}.")
+    if kind == "archive":
+        pool = optima if archive is None else archive
+        other = pool[rng.integers(0, len(pool), size=len(optima))]
+        keep = math.sqrt(max(0.0, 1.0 - size * size))
+        return _with_norm_of(optima, keep * optima + size * other)
     return _with_norm_of(optima, _proposal(kind, optima, size, rng, coarse, width))
 
 
