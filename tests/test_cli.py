@@ -1,8 +1,10 @@
 """The samplevis command: render and sample write whole files; bad input exits with the fix."""
 
+import dataclasses
 import html
 import importlib.util
 import json
+import os
 import re
 import shutil
 import warnings
@@ -352,10 +354,15 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     )
     assert code == 0
     assert not (tmp_path / "trace.png").exists()
+    printed = capsys.readouterr()
     assert (
         "no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib)"
-        in capsys.readouterr().err
+        in printed.err
     )
+    assert printed.out.splitlines() == [  # one line for the files, in the order written
+        "wrote 6 samples (sample_chain*_*.png), samples.gif, std.png, structure.png, "
+        f"starts.png, diagnostics.json to {tmp_path}{os.sep}"
+    ]
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
     assert gif_seconds(tmp_path / "samples.gif") == 3 / 4  # one frame per sample, at 4 fps
     assert iio.imread(tmp_path / "std.png").shape == (2 + 32 + 2, 2 + 2 * (32 + 2), 3)
@@ -366,6 +373,74 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     assert len(report["chain_temperatures"]) == 2 and report["target_ratio"] == 0.8
     assert len(report["gain_ratios"]) == 2
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
+    # the walk: a move after each sample but the last, each sample's basin numbered in its chain
+    assert report["moves"]["proposed"] == [2, 2]
+    basins = np.array(report["basins"])
+    assert basins.shape == (3, 2) and list(basins[0]) == [0, 0]
+    assert set(np.diff(basins, axis=0).ravel()) <= {0, 1}  # a kept move numbers the next
+    assert list(basins[-1]) == report["moves"]["accepted"]
+    assert np.array(report["basin_activations"]).shape == (3, 2)
+    assert np.array(report["basin_log_masses"])[-1].tolist() == report["log_masses"]
+
+
+def walked_result():
+    """A known run of 2 chains and 3 samples: chain 0 kept its first move, chain 1 its second;
+    the starts' activations 10 and 20, the new basins' optima 9 and 17 (0.90 and 0.85 of them);
+    chain 1's start the heaviest basin, chain 0's second 5 nats lighter."""
+    from test_summaries import known_result
+
+    return dataclasses.replace(
+        known_result(),
+        init_activations=np.array([10.0, 20.0], np.float32),
+        basins=np.array([[0, 0], [1, 0], [1, 1]]),
+        basin_activations=np.array([[10, 20], [9, 20], [9, 17]], np.float32),
+        basin_log_masses=np.array([[-1.0, 0.0], [-5.0, 0.0], [-5.0, -0.5]]),
+        log_masses=np.array([-5.0, -0.5]),
+        moves={"proposed": np.array([2, 2]), "accepted": np.array([1, 1])},
+    )
+
+
+def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_weighs():
+    from samplevis.commands import sample
+
+    result = walked_result()
+    assert sample.walk_line(result) == (
+        "walk: chain 0 visited 2 basins (1 of 2 moves kept), chain 1 visited 2 basins (1 of 2 "
+        "moves kept); each new basin's optimum at 0.85-0.90 of its chain's start's activation"
+    )
+    assert sample.facets_line(result) == (
+        "basin log-masses (nats, relative to the heaviest basin visited, chain 1's basin 0): "
+        "each chain's last basin -5.0, -0.5; 3 of the 4 basins visited are within a factor of "
+        "10 of the heaviest. The exact density would weigh the basins by these masses; the walk "
+        "does not: its floor rule keeps any basin whose optimum reaches 0.85 of the chain's "
+        "start's activation."
+    )
+    # moves proposed, none kept: each chain's one basin is its facet, as the library says
+    stayed = dataclasses.replace(
+        result,
+        basins=np.zeros([3, 2], np.int64),
+        moves={"proposed": np.array([2, 2]), "accepted": np.array([0, 0])},
+    )
+    assert sample.facets_line(stayed) == stayed.facets
+    assert sample.walk_line(stayed) == (
+        "walk: chain 0 visited 1 basin (0 of 2 moves kept), chain 1 visited 1 basin (0 of 2 "
+        "moves kept); no move was kept: each chain stayed in its start's basin"
+    )
+    # no walk (hmc_opts walk False): no moves, no line
+    assert sample.walk_line(dataclasses.replace(stayed, moves={})) is None
+
+
+def test_sample_report_holds_each_samples_basin_and_each_chains_moves(tmp_path):
+    from samplevis import io, objectives
+    from samplevis.commands import sample
+
+    report = sample.run_report(objectives.channel("gabor_relu", 0), walked_result())
+    read = json.loads(io.write_json(tmp_path / "diagnostics.json", report).read_text())
+    assert read["basins"] == [[0, 0], [1, 0], [1, 1]]
+    assert read["basin_activations"] == [[10, 20], [9, 20], [9, 17]]
+    assert read["basin_log_masses"] == [[-1, 0], [-5, 0], [-5, -0.5]]
+    assert read["moves"] == {"proposed": [2, 2], "accepted": [1, 1]}
+    assert read["log_masses"] == [-5, -0.5]
 
 
 @pytest.mark.slow
@@ -1198,16 +1273,18 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
         if line.startswith(
             (
                 "T ",
-                "facet log-masses",
+                "facet log-masses",  # or, once a chain walked:
+                "basin log-masses",
                 "seconds: ",
                 "samples keep",
                 "share of each start's gain",
                 "patterns: ",
+                "walk: ",
                 "acceptance probability",
             )
         )
     ]
-    assert len(printed) == 7
+    assert len(printed) == 8
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(
         [
