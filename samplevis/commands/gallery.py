@@ -57,6 +57,10 @@ STRIP_NOTES = (
         "the start's motifs (recoloured or not), bright where the motifs moved.",
     ),
 )
+GIF_NOTE = (
+    "samples.gif plays the strips: a frame per sample, the chains side by side, an orange bar "
+    "above and below a chain's tile in the frame where it enters a new basin."
+)
 SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
 
 
@@ -134,7 +138,10 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
         why = "is not valid JSON (written only in part?)" if report is None else "holds no run"
         skipped = [f"the objective, summary and diagnostics: its diagnostics.json {why}"]
     if strips:
-        details.append(("What the images show", [caption for _, caption in STRIP_NOTES]))
+        notes = [caption for _, caption in STRIP_NOTES]
+        if (samples / "samples.gif").is_file():
+            notes.append(GIF_NOTE)
+        details.append(("What the images show", notes))
     objective = known.get("objective")
     heading = objective if isinstance(objective, str) else "a sample run"
     if where != ".":
