@@ -333,10 +333,12 @@ def build_parser() -> argparse.ArgumentParser:
         "gallery",
         help="write index.html showing every PNG and GIF in a folder",
         description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
-        "that `samplevis sample` wrote shows as a section: the objective, what the "
-        "samples kept and the MCMC diagnostics, the starts, the GIF and the std map, "
-        "then a row of samples per chain. Of a diagnostics.json written in part, or by an "
-        "interrupted or older run, it shows what it can and names what it skipped.",
+        "that `samplevis sample` wrote shows as a section: the objective, a strip per "
+        "chain in the order it walked (its start, then its samples with their activation "
+        "and basin, its std and structure maps beside), a table of each chain's figures, "
+        "the GIF and the trace plot, then the summary and the MCMC diagnostics in words, "
+        "folded. Of a diagnostics.json written in part, or by an interrupted or older run, "
+        "it shows what it can and names what it skipped.",
     )
     p.add_argument("folder")
     verbose(p)

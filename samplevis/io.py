@@ -318,14 +318,54 @@ def write_json(path: str | os.PathLike, obj: object) -> Path:
 
 
 @dataclasses.dataclass(frozen=True)
+class Crop:
+    """A rectangle of an image file, in px: e.g. one tile of a grid (`grid`)."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    file_width: int  # the whole file's width
+
+
+@dataclasses.dataclass(frozen=True)
+class Tile:
+    """One picture of a strip: an image file (`src`, relative to the page), or a `crop` of one,
+    with a short `caption` under it and a longer `title` shown on hovering; `marked` draws a
+    bar on its left, where something changes along the strip."""
+
+    src: str
+    caption: str
+    crop: Crop | None = None
+    marked: bool = False
+    title: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Strip:
+    """One row of tiles that never wraps (it scrolls sideways when the page is too narrow), with
+    a `label` on its left and `aside` tiles on its right that stay in view."""
+
+    label: str
+    tiles: tuple[Tile, ...]
+    aside: tuple[Tile, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class GallerySection:
-    """A titled part of a gallery page: `lines` of text, then `rows` of (caption, image file)
-    pairs. Each row starts on a new line and wraps to the page's width; images show at their
-    own size, scaled down to the page's width when wider."""
+    """A titled part of a gallery page, in this order: `lines` of text, `strips`, a `table`
+    (its first row the header) with `table_note` under it, `rows` of (caption, image file)
+    pairs, then `details`: (title, lines) folded away until clicked. Each row starts on a new
+    line and wraps to the page's width; its images show at their own size, scaled down to the
+    page's width when wider."""
 
     heading: str
     lines: tuple[str, ...] = ()
     rows: tuple[tuple[tuple[str, str], ...], ...] = ()
+    strips: tuple[Strip, ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()
+    table_note: str = ""
+    details: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 # Transparent parts of RGBA images show a checkerboard behind them; opaque images cover it.
@@ -335,6 +375,8 @@ CHECKERBOARD_CSS = "background:repeating-conic-gradient(#f2f2f2 0 25%,#999 0 50%
 # images shrink to the width there is (a trace plot is 800 px wide), rows of figures wrap, and
 # long captions break anywhere. Thumbnails of loose images are enlarged with their pixels
 # kept sharp; a run's images show at their own size, smoothly scaled down when too wide.
+# A strip's tiles share the width left of its aside, between 64 and 128 px each (--n: the
+# tiles of the strip and its aside); below 64 px the strip scrolls sideways instead.
 GALLERY_STYLE = (
     "body{font-family:sans-serif;max-width:1400px;margin:0 auto;padding:8px;"
     "box-sizing:border-box}"
@@ -344,6 +386,23 @@ GALLERY_STYLE = (
     f"img{{{CHECKERBOARD_CSS}}}"
     "section img{width:auto;image-rendering:auto}"
     "section{border-top:1px solid #ccc;margin-bottom:16px}"
+    ".chain{display:flex;align-items:flex-start;gap:12px;margin:4px 0}"
+    ".chain>b{flex:none;width:56px;font-size:13px;padding-top:4px}"
+    ".strip,.aside{display:flex;gap:3px;padding:3px 0}"
+    ".strip{overflow-x:auto;min-width:0;flex:0 1 auto}.aside{flex:none}"
+    "section figure.tile{flex:none;max-width:none;margin:0;padding-left:4px;"
+    "border-left:3px solid transparent;"
+    "width:clamp(64px,calc((min(100vw,1400px) - 150px) / var(--n) - 12px),128px)}"
+    "section figure.marked{border-left-color:#d35400}"
+    "figure.tile figcaption{font-size:11px;color:#444;white-space:nowrap;overflow:hidden;"
+    "text-overflow:ellipsis}figure.marked figcaption{color:#d35400;font-weight:bold}"
+    "section figure.tile img{display:block;width:100%;image-rendering:pixelated}"
+    ".crop{overflow:hidden}section .crop img{max-width:none}"
+    "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
+    "th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #e4e4e4}"
+    "th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}"
+    ".note{font-size:13px;color:#444;margin:0 0 8px}details{margin:6px 0}"
+    "summary{cursor:pointer;color:#333}"
 )
 
 
@@ -362,10 +421,66 @@ def _figure(caption: str, src: str) -> str:
     )
 
 
+def _tile_html(tile: Tile) -> str:
+    """A strip's picture; a crop shows its rectangle of the file, scaled to the tile's width
+    (percentages of the tile's width: margins in CSS are, vertical ones too)."""
+    image = f'<img src="{html.escape(quote(tile.src))}" alt="{html.escape(tile.caption)}"'
+    crop = tile.crop
+    if crop is None:
+        picture = image + ">"
+    else:
+        scale = 100.0 / crop.width  # % of the tile's width per px of the file
+        picture = (
+            f'<div class="crop" style="aspect-ratio:{crop.width}/{crop.height}">{image} '
+            f'style="width:{crop.file_width * scale:.4g}%;margin:{-crop.top * scale:.4g}% 0 0 '
+            f'{-crop.left * scale:.4g}%"></div>'
+        )
+    title = f' title="{html.escape(tile.title)}"' if tile.title else ""
+    marked = " marked" if tile.marked else ""
+    return (
+        f'<figure class="tile{marked}"{title}>{picture}'
+        f"<figcaption>{html.escape(tile.caption)}</figcaption></figure>"
+    )
+
+
+def _strip_html(strip: Strip) -> str:
+    count = len(strip.tiles) + len(strip.aside)
+    aside = "".join(_tile_html(t) for t in strip.aside)
+    return (
+        f'<div class="chain" style="--n:{count}"><b>{html.escape(strip.label)}</b>'
+        f'<div class="strip">{"".join(_tile_html(t) for t in strip.tiles)}</div>'
+        + (f'<div class="aside">{aside}</div>' if aside else "")
+        + "</div>"
+    )
+
+
+def _table_html(rows: tuple[tuple[str, ...], ...], note: str) -> str:
+    if not rows:
+        return f'<p class="note">{html.escape(note)}</p>' if note else ""
+    head = "".join(f"<th>{html.escape(cell)}</th>" for cell in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows[1:]
+    )
+    under = f'<p class="note">{html.escape(note)}</p>' if note else ""
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{under}"
+
+
 def _section_html(section: GallerySection) -> str:
     lines = "".join(f"<p>{html.escape(line)}</p>" for line in section.lines)
+    strips = "".join(_strip_html(strip) for strip in section.strips)
+    table = _table_html(section.table, section.table_note)
     rows = "".join(f"<div>{''.join(_figure(*pair) for pair in row)}</div>" for row in section.rows)
-    return f"<section><h2>{html.escape(section.heading)}</h2>{lines}{rows}</section>"
+    details = "".join(
+        f"<details><summary>{html.escape(title)}</summary>"
+        + "".join(f"<p>{html.escape(line)}</p>" for line in folded)
+        + "</details>"
+        for title, folded in section.details
+    )
+    return (
+        f"<section><h2>{html.escape(section.heading)}</h2>{lines}"
+        f"{f'<div class=strips>{strips}</div>' if strips else ''}{table}{rows}{details}</section>"
+    )
 
 
 def save_gallery(
@@ -389,6 +504,9 @@ def save_gallery(
                 and isinstance(e.heading, str)
                 and all(isinstance(line, str) for line in e.lines)
                 and all(_is_pair(pair) for row in e.rows for pair in row)
+                and all(
+                    isinstance(t, Tile) for strip in e.strips for t in (*strip.tiles, *strip.aside)
+                )
             )
         )
     ]

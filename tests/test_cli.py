@@ -1,8 +1,10 @@
 """The samplevis command: render and sample write whole files; bad input exits with the fix."""
 
+import dataclasses
 import html
 import importlib.util
 import json
+import os
 import re
 import shutil
 import warnings
@@ -352,10 +354,15 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     )
     assert code == 0
     assert not (tmp_path / "trace.png").exists()
+    printed = capsys.readouterr()
     assert (
         "no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib)"
-        in capsys.readouterr().err
+        in printed.err
     )
+    assert printed.out.splitlines() == [  # one line for the files, in the order written
+        "wrote 6 samples (sample_chain*_*.png), samples.gif, std.png, structure.png, "
+        f"starts.png, diagnostics.json to {tmp_path}{os.sep}"
+    ]
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
     assert gif_seconds(tmp_path / "samples.gif") == 3 / 4  # one frame per sample, at 4 fps
     assert iio.imread(tmp_path / "std.png").shape == (2 + 32 + 2, 2 + 2 * (32 + 2), 3)
@@ -366,6 +373,74 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     assert len(report["chain_temperatures"]) == 2 and report["target_ratio"] == 0.8
     assert len(report["gain_ratios"]) == 2
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
+    # the walk: a move after each sample but the last, each sample's basin numbered in its chain
+    assert report["moves"]["proposed"] == [2, 2]
+    basins = np.array(report["basins"])
+    assert basins.shape == (3, 2) and list(basins[0]) == [0, 0]
+    assert set(np.diff(basins, axis=0).ravel()) <= {0, 1}  # a kept move numbers the next
+    assert list(basins[-1]) == report["moves"]["accepted"]
+    assert np.array(report["basin_activations"]).shape == (3, 2)
+    assert np.array(report["basin_log_masses"])[-1].tolist() == report["log_masses"]
+
+
+def walked_result():
+    """A known run of 2 chains and 3 samples: chain 0 kept its first move, chain 1 its second;
+    the starts' activations 10 and 20, the new basins' optima 9 and 17 (0.90 and 0.85 of them);
+    chain 1's start the heaviest basin, chain 0's second 5 nats lighter."""
+    from test_summaries import known_result
+
+    return dataclasses.replace(
+        known_result(),
+        init_activations=np.array([10.0, 20.0], np.float32),
+        basins=np.array([[0, 0], [1, 0], [1, 1]]),
+        basin_activations=np.array([[10, 20], [9, 20], [9, 17]], np.float32),
+        basin_log_masses=np.array([[-1.0, 0.0], [-5.0, 0.0], [-5.0, -0.5]]),
+        log_masses=np.array([-5.0, -0.5]),
+        moves={"proposed": np.array([2, 2]), "accepted": np.array([1, 1])},
+    )
+
+
+def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_weighs():
+    from samplevis.commands import sample
+
+    result = walked_result()
+    assert sample.walk_line(result) == (
+        "walk: chain 0 visited 2 basins (1 of 2 moves kept), chain 1 visited 2 basins (1 of 2 "
+        "moves kept); each new basin's optimum at 0.85-0.90 of its chain's start's activation"
+    )
+    assert sample.facets_line(result) == (
+        "basin log-masses (nats, relative to the heaviest basin visited, chain 1's basin 0): "
+        "each chain's last basin -5.0, -0.5; 3 of the 4 basins visited are within a factor of "
+        "10 of the heaviest. The exact density would weigh the basins by these masses; the walk "
+        "does not: its floor rule keeps any basin whose optimum reaches 0.85 of the chain's "
+        "start's activation."
+    )
+    # moves proposed, none kept: each chain's one basin is its facet, as the library says
+    stayed = dataclasses.replace(
+        result,
+        basins=np.zeros([3, 2], np.int64),
+        moves={"proposed": np.array([2, 2]), "accepted": np.array([0, 0])},
+    )
+    assert sample.facets_line(stayed) == stayed.facets
+    assert sample.walk_line(stayed) == (
+        "walk: chain 0 visited 1 basin (0 of 2 moves kept), chain 1 visited 1 basin (0 of 2 "
+        "moves kept); no move was kept: each chain stayed in its start's basin"
+    )
+    # no walk (hmc_opts walk False): no moves, no line
+    assert sample.walk_line(dataclasses.replace(stayed, moves={})) is None
+
+
+def test_sample_report_holds_each_samples_basin_and_each_chains_moves(tmp_path):
+    from samplevis import io, objectives
+    from samplevis.commands import sample
+
+    report = sample.run_report(objectives.channel("gabor_relu", 0), walked_result())
+    read = json.loads(io.write_json(tmp_path / "diagnostics.json", report).read_text())
+    assert read["basins"] == [[0, 0], [1, 0], [1, 1]]
+    assert read["basin_activations"] == [[10, 20], [9, 20], [9, 17]]
+    assert read["basin_log_masses"] == [[-1, 0], [-5, 0], [-5, -0.5]]
+    assert read["moves"] == {"proposed": [2, 2], "accepted": [1, 1]}
+    assert read["log_masses"] == [-5, -0.5]
 
 
 @pytest.mark.slow
@@ -1162,7 +1237,7 @@ def test_a_model_file_keras_cannot_read_exits_2_naming_it(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_chain(
+def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_summary(
     tmp_path, capsys
 ):
     assert (
@@ -1198,16 +1273,18 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
         if line.startswith(
             (
                 "T ",
-                "facet log-masses",
+                "facet log-masses",  # or, once a chain walked:
+                "basin log-masses",
                 "seconds: ",
                 "samples keep",
                 "share of each start's gain",
                 "patterns: ",
+                "walk: ",
                 "acceptance probability",
             )
         )
     ]
-    assert len(printed) == 7
+    assert len(printed) == 8
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(
         [
@@ -1229,17 +1306,26 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
     page = (tmp_path / "index.html").read_text()
     section = re.search(r"<section>(.*)</section>", page, re.S).group(1)
     assert f"<h2>{html.escape(shell.objective('gabor_relu:0').name)} (run/)</h2>" in section
-    assert all(f"<p>{html.escape(line)}</p>" in section for line in printed)
+    folded = dict(re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", section))
+    summary = folded["Summary, as samplevis sample printed it"]
+    assert all(f"<p>{html.escape(line)}</p>" in summary for line in printed)
     rows = re.findall(r"<div>(.*?)</div>", section)
-    assert re.findall(r'src="([^"]+)"', rows[0]) == [
-        "run/starts.png",
-        "run/samples.gif",
-        "run/std.png",
-        "run/structure.png",
-        "run/trace.png",
+    assert [re.findall(r'src="([^"]+)"', row) for row in rows] == [
+        ["run/samples.gif", "run/trace.png"]
     ]
-    assert [re.findall(r'src="([^"]+)"', row) for row in rows[1:]] == [
-        [f"run/sample_chain{c}_{i:03d}.png" for i in range(4)] for c in range(2)
+    # a strip per chain: its start, then its 4 samples in order, each with its basin
+    report = json.loads((tmp_path / "run" / "diagnostics.json").read_text())
+    strips = strips_of(section)
+    assert [(label, [src for src, _, _ in tiles], aside) for label, tiles, aside in strips] == [
+        (
+            f"chain {c}",
+            ["run/starts.png", *(f"run/sample_chain{c}_{i:03d}.png" for i in range(4))],
+            ["run/std.png", "run/structure.png"],
+        )
+        for c in range(2)
+    ]
+    assert [[caption.split(" · ")[1] for _, caption, _ in tiles] for _, tiles, _ in strips] == [
+        ["start", *(f"basin {report['basins'][i][c]}" for i in range(4))] for c in range(2)
     ]
     # the starts, the GIF's frames and the std map: one strip each, chains in the same order
     strip = (2 + 16 + 2, 2 + 2 * (16 + 2))
@@ -1253,7 +1339,6 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
     assert iio.imread(tmp_path / "run" / "samples.gif", index=0).shape[:2] == strip
     assert iio.imread(tmp_path / "run" / "trace.png").shape[:2] == (350, 800)  # 8 x 3.5 in
     # the diagnostics in plain words, with this run's figures
-    report = json.loads((tmp_path / "run" / "diagnostics.json").read_text())
     rhat = ", ".join(f"{r:.2f}" for r in report["diagnostics"]["rhat"])
     assert f"<p>Split R-hat per chain {rhat}: it compares the two halves of each chain" in section
     for start in (
@@ -1268,6 +1353,135 @@ def test_gallery_shows_a_sample_run_as_a_section_with_its_summary_and_a_row_per_
     assert re.findall(r'src="([^"]+)"', outside) == [
         p.relative_to(tmp_path).as_posix() for p in (tmp_path / "renders").glob("*.png")
     ]
+
+
+def walked_run(folder: Path) -> dict:
+    """Write `walked_result`, with known diagnostics, as `samplevis sample` writes a run to
+    `folder`; its report."""
+    from samplevis import objectives
+    from samplevis.commands import sample
+    from samplevis.sampling.mcmc.diagnostics import Diagnostics
+
+    pair = (0.8, 0.9)
+    diagnostics = Diagnostics(
+        *(pair, pair, pair, pair),
+        divergences=(0, 0),
+        num_steps=6,
+        rhat=(1.01, 1.02),
+        ess=(2.5, 2.9),
+        e_bfmi=(0.9, 1.1),
+        rhat_across_chains=3.0,
+        scalar="activation",
+        num_results=3,
+        interrupted=False,
+    )
+    result = dataclasses.replace(walked_result(), diagnostics=diagnostics)
+    report = sample.run_report(objectives.channel("gabor_relu", 0), result)
+    sample.write_sample(folder, result, report)
+    return report
+
+
+def strips_of(section: str) -> list[tuple[str, list[tuple[str, str, bool]], list[str]]]:
+    """(label, its strip's (image, caption, marked) in order, its aside's images) per chain."""
+    tile = r'<figure class="tile( marked)?"[^>]*>.*?<img src="([^"]+)".*?<figcaption>(.*?)</fig'
+    found = []
+    for block in re.findall(
+        r'<div class="chain"[^>]*>(.*?)(?=<div class="chain"|</div><t)', section
+    ):
+        label = re.match(r"<b>(.*?)</b>", block).group(1)
+        strip, _, aside = block.partition('<div class="aside">')
+        tiles = [
+            (src, html.unescape(caption), bool(mark))
+            for mark, src, caption in re.findall(tile, strip)
+        ]
+        found.append((label, tiles, [src for _, src, _ in re.findall(tile, aside)]))
+    return found
+
+
+def test_gallery_shows_each_chain_as_one_strip_in_walk_order_with_each_samples_basin(
+    tmp_path, capsys
+):
+    walked_run(tmp_path / "run")
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    # the start, then the samples in the order drawn: activation and basin under each, the
+    # first sample of each new basin marked; the chain's std and structure tiles beside
+    assert strips_of(section) == [
+        (
+            "chain 0",
+            [
+                ("run/starts.png", "10.0 · start", False),
+                ("run/sample_chain0_000.png", "7.00 · basin 0", False),
+                ("run/sample_chain0_001.png", "9.00 · basin 1", True),
+                ("run/sample_chain0_002.png", "11.0 · basin 1", False),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+        (
+            "chain 1",
+            [
+                ("run/starts.png", "20.0 · start", False),
+                ("run/sample_chain1_000.png", "17.0 · basin 0", False),
+                ("run/sample_chain1_001.png", "19.0 · basin 0", False),
+                ("run/sample_chain1_002.png", "21.0 · basin 1", True),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+    ]
+    # images first, then one table of the figures, then the GIF and the trace plot; the words
+    # folded away
+    order = [section.index(part) for part in ("class=strips", "<table", "samples.gif", "<details")]
+    assert order == sorted(order) and "<p>" not in section[: order[-1]].replace(
+        '<p class="note">', ""
+    )
+    header = re.findall(r"<th>(.*?)</th>", section)
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", section)]
+    walk = [
+        [row[header.index(h)] for h in ("chain", "basins visited", "moves kept")] for row in rows
+    ]
+    assert walk == [["0", "2", "1 of 2"], ["1", "2", "1 of 2"]]
+    assert rows[1][header.index("last basin log-mass")] == "-0.5"
+    folded = dict(re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", section))
+    assert "<p>walk: chain 0 visited 2 basins" in folded["Summary, as samplevis sample printed it"]
+    assert (
+        "<p>Split R-hat per chain 1.01, 1.02: it compares"
+        in folded["The diagnostics in plain words"]
+    )
+    assert (
+        "a coloured bar marks the first sample of each new basin" in folded["What the images show"]
+    )
+
+
+def test_gallery_of_a_run_without_basins_in_its_diagnostics_shows_its_strips_without_them(
+    tmp_path, capsys
+):
+    from samplevis import io
+
+    report = walked_run(tmp_path / "run")
+    for key in ("basins", "basin_activations", "basin_log_masses", "moves"):
+        del report[key]  # as a run before the walk wrote it
+    io.write_json(tmp_path / "run" / "diagnostics.json", report)
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""  # nothing skipped
+    section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    # the activation alone under each sample, and no marks
+    assert [tiles for _, tiles, _ in strips_of(section)] == [
+        [
+            ("run/starts.png", "10.0 · start", False),
+            ("run/sample_chain0_000.png", "7.00", False),
+            ("run/sample_chain0_001.png", "9.00", False),
+            ("run/sample_chain0_002.png", "11.0", False),
+        ],
+        [
+            ("run/starts.png", "20.0 · start", False),
+            ("run/sample_chain1_000.png", "17.0", False),
+            ("run/sample_chain1_001.png", "19.0", False),
+            ("run/sample_chain1_002.png", "21.0", False),
+        ],
+    ]
+    header = re.findall(r"<th>(.*?)</th>", section)
+    assert "basins visited" not in header and "moves kept" not in header
+    assert "acceptance" in header
 
 
 def test_gallery_lists_every_image(tmp_path, capsys):

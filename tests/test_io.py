@@ -221,3 +221,58 @@ def test_gallery_page_fits_a_1400_px_window_without_sideways_scrolling(tmp_path,
     )
     assert len(tops) == 20 and tops[-1] > tops[0]
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)  # to look at on failure
+
+
+def test_gallery_strips_stay_one_line_each_and_show_their_tile_of_a_grid(tmp_path, chromium):
+    """Two chains of 30 samples of 64 px in a 1300 px window: each strip is one line that
+    scrolls sideways by itself, its aside stays in view, and each start shows its own tile of
+    starts.png (chain 0's red, chain 1's green)."""
+    colours = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32)
+    io.save_grid(tmp_path / "starts.png", np.broadcast_to(colours[:, None, None], (2, 64, 64, 3)))
+    io.save_grid(tmp_path / "std.png", np.full((2, 64, 64, 3), 0.5, np.float32), ncols=2)
+    grey = np.full((64, 64, 3), 0.5, np.float32)
+    for i in range(30):
+        io.save_png(tmp_path / f"s{i:03d}.png", grey)
+    width = 2 + 2 * (64 + 2)
+    strips = tuple(
+        io.Strip(
+            f"chain {c}",
+            (
+                io.Tile("starts.png", "start", crop=io.Crop(2 + 66 * c, 2, 64, 64, width)),
+                *(
+                    io.Tile(f"s{i:03d}.png", f"{i} · basin {i // 3}", marked=i % 3 == 0)
+                    for i in range(30)
+                ),
+            ),
+            (io.Tile("std.png", "std", crop=io.Crop(2 + 66 * c, 2, 64, 64, width)),),
+        )
+        for c in range(2)
+    )
+    section = io.GallerySection("channel 1", strips=strips, table=(("chain", "T"), ("0", "1.0")))
+    page_path = io.save_gallery(tmp_path / "index.html", [section])
+
+    page = chromium.new_page(viewport={"width": 1300, "height": 900})
+    page.goto(page_path.as_uri())
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1300
+    for strip in page.query_selector_all(".strip"):
+        tops = strip.eval_on_selector_all(
+            "figure", "fs => fs.map(f => f.getBoundingClientRect().top)"
+        )
+        assert len(tops) == 31 and len(set(tops)) == 1  # one line
+        assert strip.evaluate("s => s.scrollWidth > s.clientWidth")  # it scrolls by itself
+    right = page.evaluate(
+        "[...document.querySelectorAll('.aside figure')].map(f => f.getBoundingClientRect().right)"
+    )
+    assert len(right) == 2 and max(right) <= 1300
+    widths = page.evaluate(
+        "[...document.querySelectorAll('figure.tile')].map(f => f.getBoundingClientRect().width)"
+    )
+    assert len(widths) == 2 * 32 and len(set(widths)) == 1  # the aside's tiles as wide too
+    shot = tmp_path / "page.png"
+    page.screenshot(path=str(shot), full_page=True)  # to look at on failure too
+    pixels = iio.imread(shot)
+    for c, colour in enumerate(colours):
+        box = page.query_selector_all(".strip figure:first-child .crop")[c].bounding_box()
+        centre = pixels[int(box["y"] + box["height"] / 2), int(box["x"] + box["width"] / 2), :3]
+        np.testing.assert_allclose(centre, 255 * colour, atol=8)

@@ -622,6 +622,29 @@ def test_save_gif_and_pngs_write_one_frame_and_file_per_sample(result, tmp_path)
         result.save_gif(tmp_path / "bad.gif", every=0)
 
 
+def test_the_gif_marks_a_chain_entering_a_new_basin_with_a_bar_above_and_below_it(result, tmp_path):
+    grey = np.full_like(result.images, 0.5)
+    basins = np.array([[0, 0], [1, 0], [1, 0], [1, 1]])  # chain 0 moves at sample 1, 1 at 3
+    walked = dataclasses.replace(result, images=grey, basins=basins)
+    orange = np.array([212, 84, 0])  # NEW_BASIN in 0..255
+
+    def is_orange(pixels):
+        return bool(np.all(np.abs(pixels[..., :3].astype(int) - orange) < 12))
+
+    frames = iio.imread(walked.save_gif(tmp_path / "walk.gif"), index=None)
+    bars = np.r_[0:2, -2:0]  # the 2 px rows above and below the tiles
+    tiles = [slice(2 + c * (SIZE + 2), 2 + c * (SIZE + 2) + SIZE) for c in range(CHAINS)]
+    marked = [[is_orange(frame[bars, tile]) for tile in tiles] for frame in frames]
+    assert marked == [[False, False], [True, False], [False, False], [False, True]]
+    assert np.all(np.abs(frames[:, 2:-2, tiles[0], :3].astype(int) - 128) <= 2)  # tiles intact
+    # a run that did not walk: no bars
+    still = dataclasses.replace(walked, basins=np.zeros_like(basins))
+    assert not any(
+        is_orange(frame[bars, tiles[0]])
+        for frame in iio.imread(still.save_gif(tmp_path / "still.gif"), index=None)
+    )
+
+
 def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):
     images = np.full_like(result.images, 0.5)  # [4, CHAINS, SIZE, SIZE, 3]
     images[::2, 1, 3, 5] = 1.0  # chain 1, pixel (3, 5): 1, 0.5, 1, 0.5 -> std 0.25

@@ -8,17 +8,20 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from samplevis.commands import run_figures as figures
 from samplevis.commands.sample import SAMPLE_PNG
 from samplevis.commands.shell import OK, UsageError, print_out, say
 
 if TYPE_CHECKING:
+    from samplevis import io
     from samplevis.io import GallerySection
 
-# A sample run's overview images, in the order the gallery shows them, with their captions.
-# The three strips show the chains in the same order, chain 0 on the left.
+# A sample run's images outside its strips (or all of them, when its strips cannot be cut), in
+# the order the gallery shows them, with their captions. starts.png, std.png and structure.png
+# show the chains in the same order, chain 0 on the left.
 RUN_OVERVIEW = (
     ("starts.png", "starts: the image each chain began from, chain 0 on the left"),
-    ("samples.gif", "samples: the chains side by side in the same order, one sample per frame"),
+    ("samples.gif", "samples.gif: the chains' walks side by side"),
     (
         "std.png",
         "per-pixel std across each chain's samples, same order: bright where the unit "
@@ -31,8 +34,32 @@ RUN_OVERVIEW = (
     ),
     (
         "trace.png",
-        "activation per chain over the steps of burn-in (the first adapting T) and sampling",
+        "trace.png: activation per chain over burn-in (the first steps adapting T) and sampling",
     ),
+)
+# The grids a run's strips show a tile of per chain: the start first, the maps beside.
+STRIP_NOTES = (
+    (
+        "starts.png",
+        "Each chain is a strip in the order it walked: its start (the optimized image it began "
+        "from), then its samples, each captioned with its activation and, when the chains "
+        "walked between basins, its basin (0 the start's, k after the chain's k-th kept move); "
+        "a coloured bar marks the first sample of each new basin.",
+    ),
+    (
+        "std.png",
+        "std: the per-pixel standard deviation across the chain's samples, every chain on one "
+        "scale: bright where the unit lets the image vary.",
+    ),
+    (
+        "structure.png",
+        "structure: where the chain's motifs changed between its samples: dark where they keep "
+        "the start's motifs (recoloured or not), bright where the motifs moved.",
+    ),
+)
+GIF_NOTE = (
+    "samples.gif plays the strips: a frame per sample, the chains side by side, an orange bar "
+    "above and below a chain's tile in the frame where it enters a new basin."
 )
 SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
 
@@ -71,15 +98,15 @@ def run(args: argparse.Namespace) -> int:
 
 def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path]] | None:
     """(a gallery section, the images it shows) for a folder that `samplevis sample` wrote: its
-    objective and summary, the overview images, then a row of samples per chain; None for any
-    other diagnostics.json. What a half-written, interrupted or older diagnostics.json lacks is
-    left out, and the section's last line, starting with SKIPPED, names it."""
+    objective, then a strip per chain in walk order (its start, then its samples, each with
+    its activation and basin; std.png's and structure.png's tiles of the chain beside), the
+    figures in a table, the GIF and the trace plot, and the summary and diagnostics in words,
+    folded; None for any other diagnostics.json. What a half-written, interrupted or older
+    diagnostics.json lacks is left out, and the section's last line, starting with SKIPPED,
+    names it."""
     from samplevis import io
 
     samples = report_path.parent
-    shown = [
-        (caption, samples / name) for name, caption in RUN_OVERVIEW if (samples / name).is_file()
-    ]
     chains: dict[int, list[tuple[int, Path]]] = {}
     for path in samples.iterdir():
         if match := SAMPLE_PNG.fullmatch(path.name):
@@ -92,22 +119,36 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
     ours = isinstance(report, dict) and "objective" in report
     if not ours and not (chains or (samples / "starts.png").is_file()):
         return None  # another program's diagnostics.json
+    known = report if isinstance(report, dict) else {}
+    strips, in_strips = _strips(samples, chains, known, page)
+    shown = [
+        (caption, samples / name)
+        for name, caption in RUN_OVERVIEW
+        if (samples / name).is_file() and samples / name not in in_strips
+    ]
     rows = [shown] if shown else []
-    for chain in sorted(chains):
-        rows.append([(f"chain {chain}, sample {i}", path) for i, path in sorted(chains[chain])])
+    if not strips:  # no tiles to cut: a row of samples per chain, as they are
+        for chain in sorted(chains):
+            rows.append([(f"chain {chain}, sample {i}", path) for i, path in sorted(chains[chain])])
     where = samples.relative_to(page).as_posix()
     if isinstance(report, dict):
-        lines, skipped = _report_lines(report, bool(chains))
+        lines, details, skipped = _report_lines(report, bool(chains))
     else:
-        lines = []
+        lines, details = [], []
         why = "is not valid JSON (written only in part?)" if report is None else "holds no run"
         skipped = [f"the objective, summary and diagnostics: its diagnostics.json {why}"]
-    objective = report.get("objective") if isinstance(report, dict) else None
+    if strips:
+        notes = [caption for _, caption in STRIP_NOTES]
+        if (samples / "samples.gif").is_file():
+            notes.append(GIF_NOTE)
+        details.append(("What the images show", notes))
+    objective = known.get("objective")
     heading = objective if isinstance(objective, str) else "a sample run"
     if where != ".":
         heading += f" ({where}/)"
     if skipped:
         lines.append(f"{SKIPPED} {'; '.join(skipped)}.")
+    table, note = figures.chain_table(known, len(strips) or len(chains))
     section = io.GallerySection(
         heading,
         tuple(lines),
@@ -115,24 +156,33 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
             tuple((caption, path.relative_to(page).as_posix()) for caption, path in row)
             for row in rows
         ),
+        strips=tuple(strips),
+        table=table,
+        table_note=note,
+        details=tuple((title, tuple(folded)) for title, folded in details),
     )
-    return section, {path for row in rows for _, path in row}
+    return section, in_strips | {path for row in rows for _, path in row}
 
 
-def _report_lines(report: dict, sampled: bool) -> tuple[list[str], list[str]]:
-    """(the lines a sample run's report gives the gallery, the parts of it that could not be
-    read): its summary, its diagnostics in plain words, and whether it was interrupted."""
-    lines, skipped = [], []
+def _report_lines(
+    report: dict, sampled: bool
+) -> tuple[list[str], list[tuple[str, list[str]]], list[str]]:
+    """(the lines a sample run's report gives the gallery to show, the (title, lines) to fold
+    away, the parts of it that could not be read): whether it was interrupted; its summary and
+    its diagnostics in plain words."""
+    lines, details, skipped = [], [], []
     summary = report.get("summary")
     if isinstance(summary, list) and all(isinstance(line, str) for line in summary):
-        lines += summary
+        if summary:
+            details.append(("Summary, as samplevis sample printed it", summary))
     else:
         skipped.append("the summary, which this diagnostics.json lacks (an older run?)")
     if report.get("diagnostics") is not None:
         explained = _explained(report)
         if explained is None:
             skipped.append("the diagnostics, which are of another version")
-        lines += explained or []
+        elif explained:
+            details.append(("The diagnostics in plain words", explained))
     elif not report.get("interrupted"):
         skipped.append("the diagnostics, which this diagnostics.json lacks (an older run?)")
     if report.get("interrupted"):
@@ -141,7 +191,84 @@ def _report_lines(report: dict, sampled: bool) -> tuple[list[str], list[str]]:
             if sampled
             else "The run was interrupted before its first sample: these are the chains' starts."
         )
-    return lines, skipped
+    return lines, details, skipped
+
+
+def _strips(
+    samples: Path, chains: dict[int, list[tuple[int, Path]]], report: dict, page: Path
+) -> tuple[list[io.Strip], set[Path]]:
+    """(a strip per chain, the images they show): the chain's start (its tile of starts.png),
+    then its samples in the order drawn, each captioned with its activation and basin, and its
+    tiles of std.png and structure.png beside; none when starts.png is not a row of one tile
+    per chain of the samples' size."""
+    from samplevis import io
+
+    count = max(chains) + 1 if chains else len(report.get("init_activations") or [])
+    first = min(chains.get(0, []), default=None)
+    size = _image_size(first[1]) if first else None
+    tiles = {name: _grid_tiles(samples / name, count, size) for name, _ in STRIP_NOTES}
+    if not count or tiles["starts.png"] is None:
+        return [], set()
+    captions = figures.captions(report, count)
+    strips = []
+    for c in range(count):
+        start = io.Tile(
+            (samples / "starts.png").relative_to(page).as_posix(),
+            captions.start(c),
+            crop=tiles["starts.png"][c],
+            title=f"chain {c}'s start",
+        )
+        drawn = [
+            io.Tile(
+                path.relative_to(page).as_posix(),
+                captions.sample(i, c),
+                marked=captions.new_basin(i, c),
+                title=captions.title(i, c),
+            )
+            for i, path in sorted(chains.get(c, []))
+        ]
+        aside = tuple(
+            io.Tile(
+                (samples / name).relative_to(page).as_posix(),
+                name.removesuffix(".png"),
+                crop=found[c],
+                title=f"chain {c}. {note}",
+            )
+            for name, note in STRIP_NOTES[1:]
+            if (found := tiles[name]) is not None
+        )
+        strips.append(io.Strip(f"chain {c}", (start, *drawn), aside))
+    shown = {samples / name for name, found in tiles.items() if found is not None}
+    return strips, shown | {path for found in chains.values() for _, path in found}
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of an image file in px; None when it cannot be read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError):
+        return None
+
+
+def _grid_tiles(path: Path, count: int, size: tuple[int, int] | None) -> list[io.Crop] | None:
+    """The `count` tiles of a row that `io.grid` wrote to `path` (ncols=count, 2 px gaps), each
+    of `size` (width, height) if given; None when the file is missing or laid out otherwise."""
+    from samplevis import io
+
+    found = _image_size(path) if path.is_file() and count else None
+    if found is None:
+        return None
+    width, height = found
+    pad = 2  # io.grid's default gap, which SampleResult's strips use
+    tile = ((width - pad) // count - pad, height - 2 * pad)
+    if tile[0] < 1 or tile[1] < 1 or width != pad + count * (tile[0] + pad):
+        return None
+    if size is not None and tile != size:
+        return None
+    return [io.Crop(pad + c * (tile[0] + pad), pad, *tile, width) for c in range(count)]
 
 
 def _explained(report: dict) -> list[str] | None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 import importlib.util
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -93,8 +94,7 @@ def _finish(obj: Objective, result: SampleResult, init_files: list[str] | None, 
     """Write the run's files, print them and the summary; the exit status."""
     report = run_report(obj, result, init_files=init_files)
     paths, in_out = written(lambda folder: write_sample(folder, result, report), out)
-    for path in paths:
-        print_out(path)
+    print_out(files_line(paths))
     if len(result.images) == 1:
         say("std.png and structure.png need 2 samples per chain or more; not written.")
     for line in report["summary"]:
@@ -108,6 +108,16 @@ def _finish(obj: Objective, result: SampleResult, init_files: list[str] | None, 
         say(f"{stopped()}; wrote {kept}.")
         return INTERRUPTED
     return OK if in_out else WRITE_FAILED
+
+
+def files_line(paths: list[Path]) -> str:
+    """One line naming the files a run wrote (all in one folder): the sample PNGs counted, the
+    others by name, e.g. 'wrote 8 samples (sample_chain*_*.png), samples.gif, starts.png,
+    diagnostics.json to out/'."""
+    samples = [p for p in paths if SAMPLE_PNG.fullmatch(Path(p).name)]
+    named = [f"{len(samples)} samples (sample_chain*_*.png)"] if samples else []
+    named += [Path(p).name for p in paths if p not in samples]
+    return f"wrote {', '.join(named)} to {os.path.join(Path(paths[0]).parent, '')}"
 
 
 def _init(values: list[str], size: int, num_chains: int):
@@ -203,10 +213,17 @@ def run_report(
         "num_moving": result.num_moving,
         "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
         "temperature_shares": result.temperature_shares,  # [block, chain] while T adapted
-        "log_masses": result.log_masses,  # per facet, nats relative to the heaviest
+        # per chain, its last basin's; nats relative to the heaviest basin visited
+        "log_masses": result.log_masses,
         # per chain: structural distance between its samples over that between the starts
         "structural_shares": shares,
         "seconds": dict(result.seconds),  # per phase
+        # the walk between basins, per sample [N, C]: its basin (0 the start's, k after k kept
+        # moves), that basin's optimum's activation and log-mass (as log_masses)
+        "basins": result.basins,
+        "basin_activations": result.basin_activations,
+        "basin_log_masses": result.basin_log_masses,
+        "moves": dict(result.moves),  # "proposed" and "accepted", per chain
         "summary": summary(result, shares),
     }
 
@@ -219,7 +236,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
         return []
     lines = [
         temperature_line(result),
-        result.facets,
+        facets_line(result),
         "seconds: "
         + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
     ]
@@ -236,8 +253,81 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [line for line in [patterns_line(structural_shares)] if line]
+    lines += [line for line in [patterns_line(structural_shares), walk_line(result)] if line]
     return lines + [result.diagnostics.summary()]
+
+
+def walked(result: SampleResult) -> bool:
+    """Whether a chain left its start's basin (kept a move)."""
+    return bool(result.basins.size) and bool(result.basins.max() > 0)
+
+
+def facets_line(result: SampleResult) -> str:
+    """What `result.log_masses` mean, in one plain sentence: the facets' (`result.facets`) while
+    each chain stayed in its start's basin; once a chain walked, each chain's last basin's,
+    against the heaviest basin the chains visited."""
+    import numpy as np
+
+    masses = np.asarray(result.basin_log_masses, np.float64)
+    if not walked(result) or not np.isfinite(masses).any():
+        return result.facets
+    sample, chain = np.unravel_index(np.nanargmax(masses), masses.shape)
+    heaviest = f"chain {chain}'s basin {result.basins[sample, chain]}"
+    visited = {(c, int(result.basins[n, c])): masses[n, c] for n, c in np.ndindex(masses.shape)}
+    near = sum(1 for m in visited.values() if m > -math.log(10))
+    last = ", ".join(_nats(m) for m in result.log_masses)
+    options = result.options
+    rule = (
+        f"its floor rule keeps any basin whose optimum reaches {options.basin_level:.2f} of the "
+        "chain's start's activation"
+        if options.basin_rule == "floor"
+        else f"its {options.basin_rule} rule weighs them by exp(a / T_b), a their optimum's "
+        f"activation, T_b {1 - options.basin_level:.2f} of the chain's start's"
+    )
+    return (
+        f"basin log-masses (nats, relative to the heaviest basin visited, {heaviest}): each "
+        f"chain's last basin {last}; {near} of the {len(visited)} basins visited "
+        f"{'is' if near == 1 else 'are'} within a factor of 10 of the heaviest. The exact "
+        f"density would weigh the basins by these masses; the walk does not: {rule}."
+    )
+
+
+def _nats(value: float) -> str:
+    """A log-mass in nats: 0.1 nat apart below 10 nats from the heaviest, whole nats beyond."""
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
+
+
+def walk_line(result: SampleResult) -> str | None:
+    """How far each chain walked: the basins it visited, the moves it kept, and the activation
+    of the new basins' optima against its start's; None when no move was proposed."""
+    import numpy as np
+
+    proposed = np.asarray(result.moves.get("proposed", []))
+    if not proposed.size or not proposed.sum() or not result.basins.size:
+        return None
+    accepted = np.asarray(result.moves["accepted"])
+    chains = ", ".join(
+        f"chain {c} visited {len(np.unique(result.basins[:, c]))} "
+        f"basin{'' if len(np.unique(result.basins[:, c])) == 1 else 's'} "
+        f"({accepted[c]} of {proposed[c]} moves kept)"
+        for c in range(result.num_chains)
+    )
+    new = result.basins > 0
+    starts = np.broadcast_to(result.init_activations, result.basins.shape)
+    shares = (result.basin_activations / np.where(starts != 0, starts, np.nan))[new]
+    shares = shares[np.isfinite(shares)]
+    if not new.any():
+        where = "no move was kept: each chain stayed in its start's basin"
+    elif not shares.size:
+        where = "the new basins' optima against the starts' activation: not measured"
+    else:
+        where = (
+            f"each new basin's optimum at {shares.min():.2f}-{shares.max():.2f} of its chain's "
+            "start's activation"
+        )
+    return f"walk: {chains}; {where}"
 
 
 def patterns_line(shares: np.ndarray) -> str | None:

@@ -17,6 +17,9 @@ from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.target import facet_mass
 
+# The colour that marks a chain's entry into a new basin in `save_gif` (the gallery's, #d35400).
+NEW_BASIN = (0.83, 0.33, 0.0)
+
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class SampleResult:
@@ -179,7 +182,9 @@ class SampleResult:
     def save_gif(
         self, path: str | os.PathLike, fps: float = 4.0, chain: int | None = None, every: int = 1
     ) -> Path:
-        """An animated GIF of the samples: one chain, or (chain=None) all chains side by side.
+        """An animated GIF of the samples in the order drawn: one chain, or (chain=None) all
+        chains side by side, a bar above and below a chain's tile in the frame where it enters
+        a new basin (`basins`).
 
         `every` keeps every k-th sample as a frame (long runs make large GIFs).
         """
@@ -192,6 +197,7 @@ class SampleResult:
         images = self.images[::every]
         if chain is None:
             frames = np.stack([io.grid(f, ncols=self.num_chains) for f in images])
+            frames = self._mark_new_basins(frames, self.basins[::every])
         else:
             if not is_int(chain) or not 0 <= chain < self.num_chains:
                 raise ValueError(
@@ -200,6 +206,21 @@ class SampleResult:
                 )
             frames = images[:, chain]
         return io.save_gif(path, frames, fps=fps)
+
+    def _mark_new_basins(self, frames: np.ndarray, basins: np.ndarray) -> np.ndarray:
+        """`frames` (grids of the chains, io.grid's 2 px gaps) with a bar in NEW_BASIN above and
+        below each chain's tile in the frame where it is in another basin than in the frame
+        before (the start's, 0, before the first); unchanged without a basin per frame."""
+        if basins.shape != (len(frames), self.num_chains) or not basins.any():
+            return frames
+        before = np.concatenate([np.zeros_like(basins[:1]), basins[:-1]])
+        width, pad = self.images.shape[3], 2
+        marked = frames.copy()
+        for frame, chain in zip(*np.nonzero(basins != before)):
+            left = pad + chain * (width + pad)
+            marked[frame, :pad, left : left + width] = NEW_BASIN
+            marked[frame, -pad:, left : left + width] = NEW_BASIN
+        return marked
 
     def _need_two_samples(self, what: str) -> None:
         """Raise, naming the fix, unless each chain has 2 samples or more for `what`."""

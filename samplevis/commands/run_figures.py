@@ -1,0 +1,189 @@
+"""A sample run's figures for the gallery, read from its diagnostics.json alone (`sample.run_report`):
+each sample's caption (its activation and basin) and a table of each chain's figures. A file of
+an older version, without some keys, gives what it has; a value it lacks shows as '-'."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+def number(value: Any, spec: str | None = None) -> str:
+    """`value` formatted by `spec` (None: 3 significant digits, trailing zeros kept, so that a
+    column's figures line up: 1.30, 0.00222, 123); '-' for what is not a finite number (null in
+    the file)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "-"
+    if spec is not None:
+        return format(value, spec)
+    if value == 0 or abs(value) >= 1e5:
+        return f"{value:.3g}"
+    return f"{value:.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
+
+
+def _grid(report: dict, key: str, num_chains: int) -> list[list[Any]]:
+    """report[key] as rows of `num_chains` values ([N, C] in the file); [] when it is not."""
+    rows = report.get(key)
+    if not isinstance(rows, list) or not all(
+        isinstance(row, list) and len(row) == num_chains for row in rows
+    ):
+        return []
+    return rows
+
+
+def _per_chain(report: Any, key: str, num_chains: int) -> list[Any] | None:
+    """report[key] when it is a list of `num_chains` values ([C] in the file), else None."""
+    values = report.get(key) if isinstance(report, dict) else None
+    return values if isinstance(values, list) and len(values) == num_chains else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Captions:
+    """What a run's strips say under each image: activations [N][C], basins [N][C] and their
+    optima's activations [N][C] (empty when the file lacks them), the starts' activations [C]."""
+
+    activations: list[list[Any]]
+    basins: list[list[Any]]
+    basin_activations: list[list[Any]]
+    starts: list[Any]
+
+    def start(self, chain: int) -> str:
+        """'1.09 · start'; 'start' without the starts' activations."""
+        value = number(self.starts[chain]) if chain < len(self.starts) else "-"
+        return "start" if value == "-" else f"{value} · start"
+
+    def _at(self, rows: list[list[Any]], sample: int, chain: int) -> Any:
+        return rows[sample][chain] if sample < len(rows) else None
+
+    def sample(self, sample: int, chain: int) -> str:
+        """'0.91 · basin 3': the sample's activation and its basin, what the file has of them
+        ('sample 4' with neither)."""
+        parts = [number(self._at(self.activations, sample, chain))]
+        basin = self._at(self.basins, sample, chain)
+        if isinstance(basin, int):
+            parts.append(f"basin {basin}")
+        parts = [p for p in parts if p != "-"]
+        return " · ".join(parts) if parts else f"sample {sample}"
+
+    def new_basin(self, sample: int, chain: int) -> bool:
+        """Whether the chain's basin changed with this sample (against the one before, or the
+        start's, 0)."""
+        basin = self._at(self.basins, sample, chain)
+        before = self._at(self.basins, sample - 1, chain) if sample else 0
+        return isinstance(basin, int) and isinstance(before, int) and basin != before
+
+    def title(self, sample: int, chain: int) -> str:
+        """The sample's figures in full, shown on hovering."""
+        text = f"chain {chain}, sample {sample}"
+        activation = self._at(self.activations, sample, chain)
+        if number(activation) != "-":
+            text += f": activation {number(activation, '.4g')}"
+            start = self.starts[chain] if chain < len(self.starts) else None
+            if number(start) != "-" and start:
+                text += f" ({activation / start:.2f} of the start's)"
+        basin = self._at(self.basins, sample, chain)
+        if isinstance(basin, int):
+            optimum = number(self._at(self.basin_activations, sample, chain), ".4g")
+            text += f"; basin {basin}" + (f", its optimum {optimum}" if optimum != "-" else "")
+        return text
+
+
+def captions(report: dict, num_chains: int) -> Captions:
+    """The captions of a run of `num_chains` chains, from its report (a dict read from JSON)."""
+    return Captions(
+        _grid(report, "activations", num_chains),
+        _grid(report, "basins", num_chains),
+        _grid(report, "basin_activations", num_chains),
+        _per_chain(report, "init_activations", num_chains) or [],
+    )
+
+
+def _column(
+    values: Sequence[Any] | None, spec: str | None | Callable[[Any], str]
+) -> list[str] | None:
+    """A table column: `values` formatted by `spec` (as `number`, or a function); None when
+    there are none, or none is a number."""
+    if values is None:
+        return None
+    cells = [spec(v) if callable(spec) else number(v, spec) for v in values]
+    return None if all(cell == "-" for cell in cells) else cells
+
+
+def _medians(rows: list[list[Any]], num_chains: int) -> list[Any] | None:
+    if not rows:
+        return None
+    per_chain = [[row[c] for row in rows if number(row[c]) != "-"] for c in range(num_chains)]
+    return [statistics.median(values) if values else None for values in per_chain]
+
+
+def _nats(value: Any) -> str:
+    """A log-mass: 0.1 nat apart below 10 nats from the heaviest, whole nats beyond."""
+    return number(value, ".1f" if number(value) != "-" and abs(value) < 10 else ".0f")
+
+
+def chain_table(report: dict, num_chains: int) -> tuple[tuple[tuple[str, ...], ...], str]:
+    """(rows of a table, a note under it): a row per chain (after the header) of the figures
+    the report has, and the run's own figures; no rows for a report without chains."""
+    if not num_chains:
+        return (), ""
+    diagnostics = report.get("diagnostics")
+    basins = _grid(report, "basins", num_chains)
+    moves = report.get("moves") if isinstance(report.get("moves"), dict) else {}
+    proposed = _per_chain(moves, "proposed", num_chains)
+    accepted = _per_chain(moves, "accepted", num_chains)
+    walked = bool(proposed and any(proposed))
+    visited = [len({row[c] for row in basins}) for c in range(num_chains)] if basins else None
+    kept = (
+        [f"{a} of {p}" for a, p in zip(accepted, proposed)]
+        if walked and accepted is not None and proposed is not None
+        else None
+    )
+    columns = [
+        ("start activation", _column(_per_chain(report, "init_activations", num_chains), None)),
+        (
+            "median sample",
+            _column(_medians(_grid(report, "activations", num_chains), num_chains), None),
+        ),
+        ("gain kept", _column(_per_chain(report, "gain_ratios", num_chains), ".2f")),
+        ("T", _column(_per_chain(report, "chain_temperatures", num_chains), None)),
+        ("patterns moved", _column(_per_chain(report, "structural_shares", num_chains), ".2f")),
+        ("basins visited", _column(visited if walked else None, "d")),
+        ("moves kept", kept),
+        (
+            "last basin log-mass" if walked else "facet log-mass",
+            _column(_per_chain(report, "log_masses", num_chains), _nats),
+        ),
+        ("acceptance", _column(_per_chain(diagnostics, "accept_prob", num_chains), ".2f")),
+        ("split R-hat", _column(_per_chain(diagnostics, "rhat", num_chains), ".2f")),
+        ("ESS", _column(_per_chain(diagnostics, "ess", num_chains), ".1f")),
+        ("E-BFMI", _column(_per_chain(diagnostics, "e_bfmi", num_chains), ".2f")),
+        ("divergences", _column(_per_chain(diagnostics, "divergences", num_chains), "d")),
+    ]
+    shown = [(header, cells) for header, cells in columns if cells is not None]
+    if not shown:
+        return (), ""
+    rows = [("chain", *(header for header, _ in shown))]
+    rows += [(str(c), *(cells[c] for _, cells in shown)) for c in range(num_chains)]
+    return tuple(rows), _run_note(report, diagnostics)
+
+
+def _run_note(report: dict, diagnostics: Any) -> str:
+    """The run's own figures, for under the table: the samples' share of the starts'
+    activation, R-hat across chains, the steps and the seconds."""
+    parts = []
+    if number(report.get("activation_ratio")) != "-":
+        parts.append(f"samples keep {report['activation_ratio']:.2f} of the starts' activation")
+    if isinstance(diagnostics, dict):
+        if number(diagnostics.get("rhat_across_chains")) != "-":
+            parts.append(f"R-hat across chains {diagnostics['rhat_across_chains']:.2f}")
+        if number(diagnostics.get("num_steps")) != "-":
+            parts.append(f"{diagnostics['num_steps']} sampling steps per chain")
+    seconds = report.get("seconds")
+    if isinstance(seconds, dict) and seconds:
+        parts.append(
+            "seconds: " + ", ".join(f"{phase} {number(s, '.0f')}" for phase, s in seconds.items())
+        )
+    return "; ".join(parts)
