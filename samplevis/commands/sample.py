@@ -236,7 +236,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
         return []
     lines = [
         temperature_line(result),
-        facets_line(result),
+        result.facets,
         "seconds: "
         + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
     ]
@@ -255,48 +255,6 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
         )
     lines += [line for line in [patterns_line(structural_shares), walk_line(result)] if line]
     return lines + [result.diagnostics.summary()]
-
-
-def walked(result: SampleResult) -> bool:
-    """Whether a chain left its start's basin (kept a move)."""
-    return bool(result.basins.size) and bool(result.basins.max() > 0)
-
-
-def facets_line(result: SampleResult) -> str:
-    """What `result.log_masses` mean, in one plain sentence: the facets' (`result.facets`) while
-    each chain stayed in its start's basin; once a chain walked, each chain's last basin's,
-    against the heaviest basin the chains visited."""
-    import numpy as np
-
-    masses = np.asarray(result.basin_log_masses, np.float64)
-    if not walked(result) or not np.isfinite(masses).any():
-        return result.facets
-    sample, chain = np.unravel_index(np.nanargmax(masses), masses.shape)
-    heaviest = f"chain {chain}'s basin {result.basins[sample, chain]}"
-    visited = {(c, int(result.basins[n, c])): masses[n, c] for n, c in np.ndindex(masses.shape)}
-    near = sum(1 for m in visited.values() if m > -math.log(10))
-    last = ", ".join(_nats(m) for m in result.log_masses)
-    options = result.options
-    rule = (
-        f"its floor rule keeps any basin whose optimum reaches {options.basin_level:.2f} of the "
-        "chain's start's activation"
-        if options.basin_rule == "floor"
-        else f"its {options.basin_rule} rule weighs them by exp(a / T_b), a their optimum's "
-        f"activation, T_b {1 - options.basin_level:.2f} of the chain's start's"
-    )
-    return (
-        f"basin log-masses (nats, relative to the heaviest basin visited, {heaviest}): each "
-        f"chain's last basin {last}; {near} of the {len(visited)} basins visited "
-        f"{'is' if near == 1 else 'are'} within a factor of 10 of the heaviest. The exact "
-        f"density would weigh the basins by these masses; the walk does not: {rule}."
-    )
-
-
-def _nats(value: float) -> str:
-    """A log-mass in nats: 0.1 nat apart below 10 nats from the heaviest, whole nats beyond."""
-    if not math.isfinite(value):
-        return "-"
-    return f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
 
 
 def walk_line(result: SampleResult) -> str | None:

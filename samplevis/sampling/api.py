@@ -58,7 +58,6 @@ from samplevis.sampling.target.log_density import LogDensity, make_log_density
 from samplevis.sampling.target.starts import Starts, find_starts, start_optimizer
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
-
 # probe directions of each basin's log-mass: the curvature is averaged over groups of
 # coefficients (colour channel and band), so few probes serve, and the walk measures every basin
 BASIN_PROBES = 2

@@ -160,9 +160,37 @@ class SampleResult:
         return np.where(gain > 0, kept / np.where(gain > 0, gain, 1.0), math.nan)
 
     @property
+    def walked(self) -> bool:
+        """Whether a chain left its start's basin (kept a move)."""
+        return bool(self.basins.size) and bool(self.basins.max() > 0)
+
+    @property
     def facets(self) -> str:
-        """What `log_masses` mean, in one plain sentence."""
-        return facet_mass.sentence(self.log_masses.tolist())
+        """What `log_masses` mean, in one plain sentence: the facets' while each chain stayed in
+        its start's basin; once a chain walked, each chain's last basin's, against the heaviest
+        basin the chains visited."""
+        masses = np.asarray(self.basin_log_masses, np.float64)
+        if not self.walked or not np.isfinite(masses).any():
+            return facet_mass.sentence(self.log_masses.tolist())
+        sample, chain = np.unravel_index(np.nanargmax(masses), masses.shape)
+        heaviest = f"chain {chain}'s basin {self.basins[sample, chain]}"
+        visited = {(c, int(self.basins[n, c])): masses[n, c] for n, c in np.ndindex(masses.shape)}
+        near = sum(1 for m in visited.values() if m > -math.log(10))
+        last = ", ".join(_nats(m) for m in self.log_masses)
+        options = self.options
+        rule = (
+            f"its floor rule keeps any basin whose optimum reaches {options.basin_level:.2f} of "
+            "the chain's start's activation"
+            if options.basin_rule == "floor"
+            else f"its {options.basin_rule} rule weighs them by exp(a / T_b), a their optimum's "
+            f"activation, T_b {1 - options.basin_level:.2f} of the chain's start's"
+        )
+        return (
+            f"basin log-masses (nats, relative to the heaviest basin visited, {heaviest}): each "
+            f"chain's last basin {last}; {near} of the {len(visited)} basins visited "
+            f"{'is' if near == 1 else 'are'} within a factor of 10 of the heaviest. The exact "
+            f"density would weigh the basins by these masses; the walk does not: {rule}."
+        )
 
     def grid(self, with_init: bool = True) -> np.ndarray:
         """One image: a row per chain, the start first (if `with_init`), then samples."""
@@ -289,3 +317,10 @@ class SampleResult:
         for c in range(self.num_chains):
             paths += io.save_pngs(directory, self.images[:, c], prefix=f"{prefix}_chain{c}")
         return paths
+
+
+def _nats(value: float) -> str:
+    """A log-mass in nats: 0.1 nat apart below 10 nats from the heaviest, whole nats beyond."""
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
