@@ -412,7 +412,7 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
         "basin log-masses (nats, relative to the heaviest basin visited, chain 1's basin 0): "
         "each chain's last basin -5.0, -0.5; 3 of the 4 basins visited are within a factor of "
         "10 of the heaviest. The exact density would weigh the basins by these masses; the walk "
-        "does not: its floor rule keeps any basin whose optimum reaches 0.85 of the chain's "
+        "does not: its floor rule keeps any basin whose optimum reaches 0.80 of the chain's "
         "start's activation."
     )
     # moves proposed, none kept: each chain's one basin is its facet, as the library says

@@ -214,13 +214,13 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(1),
         ),
         num_burnin_steps=Option(
-            150,
+            40,
             "steps before the first sample, adapting each chain's temperature (the first "
             "{hmc_opts.temperature_steps}) and step size",
             check=_int_from(0),
         ),
         num_steps_between_results=Option(
-            4,
+            1,
             "HMC steps discarded between kept samples",
             check=_int_from(0),
         ),
@@ -378,7 +378,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(1),
         ),
         move=Option(
-            "crossover",
+            "archive",
             "how a move leaves the optimum: 'crossover' with another chain's optimum, "
             "'archive' (with an optimum of any basin kept so far, the starts among them), "
             "'shifted' (the other chain's optimum moved by a random shift), 'pcn' (noise at "
@@ -406,7 +406,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_basin_rule,
         ),
         basin_level=Option(
-            0.85,
+            0.8,
             "the floor of {hmc_opts.basin_rule}, a share of each chain's first start's activation",
             check=_number("a number in (0, 1)", lambda level: 0 < level < 1),
         ),
