@@ -193,4 +193,3 @@ def test_a_rejected_move_keeps_the_basin_and_the_basin_numbers_count_the_kept_mo
         np.broadcast_to(strict.init_activations[stayed], (5, stayed.sum())),
         rtol=1e-6,
     )
-
