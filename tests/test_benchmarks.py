@@ -25,7 +25,14 @@ TABLES = {
     "network_speed.py": "Keras / samplevis",
 }
 # scripts that write pictures or data files rather than print a table
-MAKERS = {"common.py", "readme_picture.py", "maco_grid.py", "maco_spectrum.py", "plot_designs.py"}
+MAKERS = {
+    "common.py",
+    "readme_picture.py",
+    "maco_grid.py",
+    "maco_spectrum.py",
+    "plot_designs.py",
+    "plot_walk.py",
+}
 
 # sampling_targets.py --quick measures three channels; one runs every code path
 ARGS = {"sampling_targets.py": ["--channels", "block6a_expand_activation:301"]}
