@@ -356,12 +356,14 @@ def _log_masses(
     temperature: temperature_lib.Temperature,
     adapting: temperature_lib.TemperatureAdaptation | None,
     seed: tf.Tensor,
-    probes: int = facet_mass.PROBES,
 ) -> np.ndarray:
     """Each chain's facet's Laplace log-mass, float64 [C] (see sampling.target.facet_mass), at
     one T for all facets, so their masses compare: the chains' T's geometric mean."""
     return _facet_log_masses(
-        _mass_target(log_density, temperature, adapting), temperature.prior_weight, seed, probes
+        _mass_target(log_density, temperature, adapting),
+        temperature.prior_weight,
+        seed,
+        facet_mass.PROBES,
     )
 
 
