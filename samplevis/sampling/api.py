@@ -58,10 +58,6 @@ from samplevis.sampling.target.log_density import LogDensity, make_log_density
 from samplevis.sampling.target.starts import Starts, find_starts, start_optimizer
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
-# probe directions of each basin's log-mass: the curvature is averaged over groups of
-# coefficients (colour channel and band), so few probes serve, and the walk measures every basin
-BASIN_PROBES = 2
-
 
 def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
     from samplevis import param as param_lib
@@ -359,73 +355,10 @@ def _log_masses(
 ) -> np.ndarray:
     """Each chain's facet's Laplace log-mass, float64 [C] (see sampling.target.facet_mass), at
     one T for all facets, so their masses compare: the chains' T's geometric mean."""
-    return _facet_log_masses(
-        _mass_target(log_density, temperature, adapting),
-        temperature.prior_weight,
-        seed,
-        facet_mass.PROBES,
+    target = facet_mass.mass_target(
+        log_density, _common(_chain_temperatures(temperature, adapting))
     )
-
-
-def _mass_target(
-    log_density: LogDensity,
-    temperature: temperature_lib.Temperature,
-    adapting: temperature_lib.TemperatureAdaptation | None,
-) -> LogDensity:
-    """`log_density` at the chains' common T, over the facet's coefficients at the unwarped
-    start (the warp's volume counts alike for every facet)."""
-    log_density = dataclasses.replace(
-        log_density, temperature=_common(_chain_temperatures(temperature, adapting))
-    )
-    if isinstance(log_density.image_param, WarpedFacet):
-        log_density = dataclasses.replace(log_density, image_param=log_density.image_param.base)
-    return log_density
-
-
-def _facet_log_masses(
-    target: LogDensity,
-    prior_weight: float,
-    seed: tf.Tensor,
-    probes: int,
-    log_prob: Callable[..., tf.Tensor] | None = None,
-) -> np.ndarray:
-    """The Laplace log-mass of `target`'s facets at their starts, float64 [C]; `log_prob` is
-    `target` itself or its compiled form."""
-    state = list(target.image_param.init(None))
-    groups = momentum.state_groups(target.image_param)
-    log_z = facet_mass.laplace_log_mass(
-        log_prob or target, state, groups, prior_weight, seed, probes
-    )
-    if isinstance(target.image_param, FacetImage):
-        # the coefficients a facet keeps still weigh in the prior
-        log_z = log_z - 0.5 * prior_weight * target.image_param.fixed_squared_norm()
-    return log_z
-
-
-class _BasinMasses:
-    """Each chain's current basin's log-mass for the walk (`basins.BasinWalk`'s `log_mass`): the
-    target compiled once, on the first call, when burn-in has frozen T, and read again at
-    every basin (the facet's start is a variable); BASIN_PROBES probe directions."""
-
-    def __init__(
-        self,
-        log_density: LogDensity,
-        temperature: temperature_lib.Temperature,
-        adapting: temperature_lib.TemperatureAdaptation | None,
-        seed: tf.Tensor,
-    ) -> None:
-        self._parts = (log_density, temperature, adapting)
-        self._seed = seed
-        self._compiled: tuple[LogDensity, Callable[..., tf.Tensor]] | None = None
-
-    def __call__(self) -> np.ndarray:
-        if self._compiled is None:
-            target = _mass_target(*self._parts)
-            self._compiled = (target, tf.function(target.__call__, autograph=False))
-        target, log_prob = self._compiled
-        return _facet_log_masses(
-            target, self._parts[1].prior_weight, self._seed, BASIN_PROBES, log_prob
-        )
+    return facet_mass.facet_log_masses(target, temperature.prior_weight, seed)
 
 
 def render(
@@ -644,7 +577,12 @@ def _walk(
         chain_param.to_image,
         climb,
         activation,
-        _BasinMasses(log_density, temperature, adapting, fold_in(seed, 1)),
+        facet_mass.BasinMasses(
+            log_density,
+            lambda: _common(_chain_temperatures(temperature, adapting)),
+            temperature.prior_weight,
+            fold_in(seed, 1),
+        ),
         starts.activations,
         basins.WalkSettings(
             opts.move, opts.move_size, opts.move_steps, opts.basin_rule, opts.basin_level

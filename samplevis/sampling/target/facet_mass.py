@@ -14,17 +14,23 @@ coordinates (colour channel and frequency band); for a Gaussian basin it is exac
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
-from samplevis.sampling.target.momentum import group_mean
+from samplevis.sampling.target.facet import FacetImage, WarpedFacet
+from samplevis.sampling.target.log_density import LogDensity
+from samplevis.sampling.target.momentum import group_mean, state_groups
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 LogProb = Callable[..., tf.Tensor]  # state parts, each [C, ...] -> log pi [C]
 PROBES = 4  # random sign vectors behind the curvature
+# a walk measures every basin it keeps: the curvature is averaged over groups of coefficients
+# (colour channel and band), so few probes serve
+BASIN_PROBES = 2
 PROBE_STEP = 0.05  # finite-difference step, in prior standard deviations
 
 
@@ -119,3 +125,55 @@ def sentence(relative_log_mass: Sequence[float]) -> str:
         f"would put most of its mass on facet {heaviest}; {close}. The samples weigh every "
         "facet equally: each chain shows its own facet."
     )
+
+
+def mass_target(log_density: LogDensity, temperature: float) -> LogDensity:
+    """`log_density` at one `temperature` for every chain, over its facet's coefficients at the
+    unwarped start (the warp's volume counts alike for every facet)."""
+    log_density = dataclasses.replace(log_density, temperature=temperature)
+    if isinstance(log_density.image_param, WarpedFacet):
+        log_density = dataclasses.replace(log_density, image_param=log_density.image_param.base)
+    return log_density
+
+
+def facet_log_masses(
+    target: LogDensity,
+    prior_weight: float,
+    seed: SeedLike = None,
+    probes: int = PROBES,
+    log_prob: LogProb | None = None,
+) -> np.ndarray:
+    """The Laplace log-mass of `target`'s facets at their starts, float64 [C], the coefficients
+    a facet keeps counted in the prior; `log_prob` is `target` itself (default) or its compiled
+    form."""
+    state = list(target.image_param.init(None))
+    groups = state_groups(target.image_param)
+    log_z = laplace_log_mass(log_prob or target, state, groups, prior_weight, seed, probes)
+    if isinstance(target.image_param, FacetImage):
+        log_z = log_z - 0.5 * prior_weight * target.image_param.fixed_squared_norm()
+    return log_z
+
+
+class BasinMasses:
+    """Each chain's current basin's log-mass, float64 [C], for a walk between basins
+    (`basins.BasinWalk`'s `log_mass`): the target at `temperature()` compiled once, at the first
+    call, when burn-in has frozen T, then read again at every basin (the facet's start is a
+    variable the walk assigns); BASIN_PROBES probe directions."""
+
+    def __init__(
+        self,
+        log_density: LogDensity,
+        temperature: Callable[[], float],
+        prior_weight: float,
+        seed: tf.Tensor,
+    ) -> None:
+        self._log_density, self._temperature = log_density, temperature
+        self._prior_weight, self._seed = prior_weight, seed
+        self._compiled: tuple[LogDensity, LogProb] | None = None
+
+    def __call__(self) -> np.ndarray:
+        if self._compiled is None:
+            target = mass_target(self._log_density, self._temperature())
+            self._compiled = (target, tf.function(target.__call__, autograph=False))
+        target, log_prob = self._compiled
+        return facet_log_masses(target, self._prior_weight, self._seed, BASIN_PROBES, log_prob)
