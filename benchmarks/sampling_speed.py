@@ -1,7 +1,7 @@
 """Cost of one HMC leapfrog step against one render_vis step, on the built-in EfficientNet-Lite0.
 
     python benchmarks/sampling_speed.py            # about 2 minutes on 2 cores
-    python benchmarks/sampling_speed.py --quick    # a smoke run: fewer steps, K = 1 only
+    python benchmarks/sampling_speed.py --quick    # a smoke run: 2 chains, fewer steps, K = 1 only
 
 A leapfrog step evaluates the target's gradient once: the objective of every chain's image under K
 fixed transforms, so the network sees C·K images. A render_vis step sees its batch once. The table
@@ -82,10 +82,12 @@ def leapfrog_step_seconds(model, chains: int, transforms: int, leapfrog: int, ex
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run: fewer steps, K = 1 only")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 2 chains, fewer steps, K = 1 only"
+    )
     args = parser.parse_args()
-    steps, extra = (16, 4) if args.quick else (48, 12)
-    chains, leapfrog = 4, 8
+    # render_vis steps; extra kept samples of the longer sampling run; chains; leapfrog steps
+    steps, extra, chains, leapfrog = (4, 2, 2, 2) if args.quick else (48, 12, 4, 8)
     model = zoo.efficientnet_lite0()
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")

@@ -34,8 +34,15 @@ MAKERS = {
     "plot_walk.py",
 }
 
-# sampling_targets.py --quick measures three channels; one runs every code path
-ARGS = {"sampling_targets.py": ["--channels", "block6a_expand_activation:301"]}
+# sampling_targets.py --quick measures three channels, maco_speed.py --quick eight (the settings
+# of a table in docs/) and network_speed.py passes a batch of 8: one channel, two channels (a
+# warm-up call, then a timed one each) and a batch of 2 run every code path
+ARGS = {
+    # the earliest of the three: the network runs up to its layer only
+    "sampling_targets.py": ["--channels", "block3a_expand_activation:20"],
+    "maco_speed.py": ["--channels", "2"],
+    "network_speed.py": ["--batch", "2"],
+}
 
 # A rule under a header, as benchmarks/common.format_table draws it: dashes per column.
 RULE = re.compile(r"^-+(  -+)+$")

@@ -21,7 +21,7 @@ def test_rendering_espresso_beats_every_photo_and_is_classified_espresso(effnet)
         effnet,
         objectives.class_logit("logits", "espresso"),
         param_f=lambda: param.image(96),
-        thresholds=(48,),
+        thresholds=(24,),
         seed=0,
         progress=False,
     )
