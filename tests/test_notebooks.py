@@ -234,7 +234,9 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     # the samples, their std maps, the trace, the sweep's plot and its two grids, the cutoffs'
     # rows, the optimized images and the chains from photos
     assert pictures(notebook) == 9
-    assert "facet log-masses (nats, relative to the heaviest)" in text
+    # the chains walk: each basin's log-mass against the heaviest visited (the facets' sentence
+    # when no move was kept)
+    assert re.search(r"(facet|basin) log-masses \(nats, relative to the heaviest", text)
 
     # the cutoffs: the default moves the coarse coefficients of 64 px images, None all of them
     cutoffs = re.findall(
@@ -279,8 +281,8 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert float(sweep[0][1]) > float(sweep[1][1]) > 0
     assert all(float(k) > 0 and float(d) >= 0 for _, _, k, d in sweep)
 
-    # samples against multi-seed optimization: counts within their sets, and the chains vary
-    # less within than between them
+    # samples against multi-seed optimization: counts within their sets, and the chains differ
+    # from each other and move along the walk
     optimized = re.search(
         r"4 optimized images: mean activation " + NUMBER + r", (\d+) distinct", text
     )
@@ -291,7 +293,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
         text,
     )
     assert float(samples[1]) > 0 and 1 <= int(samples[2]) <= 8
-    assert float(samples[4]) < float(samples[3])
+    assert float(samples[3]) > 0 and float(samples[4]) > 0
     assert iio.imread(tmp_path / "optimized.png").shape[:2] == (2 + 64 + 2, 2 + 4 * (64 + 2))
 
     # chains from photos: a ReLU channel's mean is >= 0 on the photos and the samples
