@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from samplevis.sampling.target import moves
 from samplevis.sampling.target.facet import FacetImage
+from samplevis.seeds import fold_in
 
 RULES = ("floor", "metropolis")
 
@@ -191,8 +192,8 @@ class BasinWalk:
 
     def _move(self, state: list[tf.Tensor]) -> list[tf.Tensor] | None:
         settings = self.settings
-        seed = tf.stack([self._seed[0], self._seed[1] + 7919 * (self._moves + 1)])
         self._moves += 1
+        seed = fold_in(self._seed, self._moves)  # each move's climb its own stateless seed
         optima = np.asarray(self._optima.numpy())
         proposal = moves.propose(
             settings.move,
