@@ -1,4 +1,5 @@
-"""`render`: sample many diverse high-activation images with HMC, one facet per chain.
+"""`render`: sample many diverse high-activation images: chains walk between optimized basins,
+HMC draws the samples inside each.
 
     result = samplevis.render(model, objectives.channel("block6a_expand_activation", 301),
                               hmc_opts=dict(num_results=10, num_chains=4), seed=0)
@@ -8,9 +9,10 @@
 `render` checks its arguments (`_checked_inputs`, a frozen `_Inputs` out), then runs in phases,
 each a function of explicit inputs: the facets' starts (`starts.find_starts`) and what of them
 the chains move (`facet.chain_parameterization`), the prior and the first temperature
-(`temperature.choose_temperature`), the kernel (`build_kernel`), burn-in, which adapts each
-chain's temperature (`temperature.TemperatureAdaptation`), and sampling
-(`mcmc.chain.run_chains`), then the facets' log-masses (`_log_masses`). What the finished phases
+(`temperature.choose_temperature`), the walk between basins (`_walk`, `basins.BasinWalk`), the
+kernel (`build_kernel`), burn-in, which adapts each chain's temperature
+(`temperature.TemperatureAdaptation`), and sampling (`mcmc.chain.run_chains`, the walk moving
+after each block of samples), then the basins' or facets' log-masses. What the finished phases
 made is a frozen `_Made`; `_result` turns it into the `SampleResult`, also at a Ctrl-C in any
 phase or when TensorFlow runs out of memory.
 """
@@ -372,17 +374,21 @@ def render(
     on_block: Callable[[int], None] | None = None,
     log_dir: str | os.PathLike | None = None,
 ) -> SampleResult:
-    """Sample images whose objective stays high, with Hamiltonian Monte Carlo, one facet a chain.
+    """Sample images whose objective stays high: chains that walk between optimized basins, with
+    Hamiltonian Monte Carlo inside each.
 
-    Each chain starts from its own optimized image and samples the density
-    exp(A(image) / T) * prior restricted to that start's basin (its facet): by default only the
-    spectral coefficients below `cutoff` cycles per pixel move, the finer ones keep the start's
-    values, and a smooth warp of the image, moved with them, lets the start's motifs slide,
-    bend and stretch. The exact density would give one facet
-    nearly all the mass; the chains are pooled with equal weight instead, and
-    `result.log_masses` says how the exact density would weigh them. Each chain's T starts at
-    the equipartition rule over what moves and adapts during burn-in so that the chain keeps
-    `target_ratio` of its start's gain over prior images; it is frozen before the samples.
+    Each chain starts from its own optimized image. After every `samples_per_basin` samples a
+    move proposes a new start from the chain's optimum (`move`, `move_size`), `move_steps` steps
+    of the compiled optimizer climb from it, and `basin_rule` keeps the new optimum or the old
+    one (sampling.target.basins): a Markov chain over the optimizer's basins, not the exact
+    density, which at a T that keeps the activation is one basin. Inside each basin HMC samples
+    exp(A(image) / T) * prior restricted to it (its facet): the spectral coefficients below
+    `cutoff` cycles per pixel move, the finer ones keep the optimum's values, and a smooth warp
+    lets its motifs slide, bend and stretch. Each chain's T starts at the equipartition rule over
+    what moves and adapts during burn-in so that the chain keeps `target_ratio` of its start's
+    gain over prior images; it is frozen before the samples. `result.basins` says each sample's
+    basin, `result.basin_log_masses` how the exact density would weigh it. With `walk=False`
+    each chain samples its start's basin only.
 
     Args:
       model: a `samplevis.Model`, or a plain `keras.Model` (then images in [0, 1]
@@ -398,8 +404,10 @@ def render(
         of num_burnin_steps),
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
         optimize_steps, start_diversity, kernel ("hmc", "mala", "nuts"), mass ("identity",
-        "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps. Unknown
-        keys are an error.
+        "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps, walk
+        (default True), samples_per_basin, move ("archive", "crossover", "shifted", "pcn",
+        "coarse"), move_size, move_steps, basin_rule ("floor", "metropolis"), basin_level.
+        Unknown keys are an error.
       param_f: the parameterization (or a function returning it); its batch is
         the number of chains. Default `param.image(128, batch=num_chains)`;
         the Gaussian prior is on its state, so use a spectral one.
