@@ -221,7 +221,12 @@ class Renderer:
         )
 
     def reset(self, seed: tf.Tensor) -> None:
-        for var, good, value in zip(self.state, self._last_finite, self.image_param.init(seed)):
+        self._start_from(self.image_param.init(seed))
+
+    def _start_from(self, state) -> None:
+        """Make `state` (parts [B, ...]) the current and last finite state, with a fresh
+        optimizer."""
+        for var, good, value in zip(self.state, self._last_finite, state):
             var.assign(value)
             good.assign(value)
         for var, value in zip(self.optimizer.variables, self._fresh_optimizer):
@@ -245,11 +250,7 @@ class Renderer:
         program: no tracing per call. Returns (the state reached, parts [B, ...]; the steps
         taken, fewer than `steps` where the objective stopped being finite, the state then
         the last finite one)."""
-        for var, good, value in zip(self.state, self._last_finite, state):
-            var.assign(value)
-            good.assign(value)
-        for var, value in zip(self.optimizer.variables, self._fresh_optimizer):
-            var.assign(value)
+        self._start_from(state)
         first = max(self.relu_redirect_steps, 0)
         with expected_retracing("Renderer._steps_fn"):
             _, taken = self._steps(

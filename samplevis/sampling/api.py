@@ -55,7 +55,7 @@ from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
 from samplevis.sampling.target import basins, facet, facet_mass, momentum
 from samplevis.sampling.target import temperature as temperature_lib
-from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask
+from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask, sample_images
 from samplevis.sampling.target.log_density import LogDensity, make_log_density
 from samplevis.sampling.target.starts import Starts, find_starts, start_optimizer
 from samplevis.seeds import SeedLike, as_seed, fold_in
@@ -131,19 +131,6 @@ def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
             "one value per image that reads only that image; optimize batch objectives with "
             "render_vis."
         )
-
-
-def _images(image_param, samples: tuple[np.ndarray, ...]) -> np.ndarray:
-    """[N, C, ...] state parts -> [N, C, H, W, 3] images."""
-    if samples[0].shape[0] == 0:
-        shape = (0, image_param.batch, image_param.height, image_param.width, 3)
-        return np.zeros(shape, np.float32)
-    return np.stack(
-        [
-            image_param.to_image(tuple(tf.constant(s[i]) for s in samples)).numpy()
-            for i in range(samples[0].shape[0])
-        ]
-    )
 
 
 def _log(result: SampleResult, folder: Path) -> None:
@@ -582,7 +569,7 @@ def _walk(
     sampling_blocks = sum(block.phase == "sample" for block in plan.blocks())
     return basins.BasinWalk(
         facet_image,
-        chain_param.to_image,
+        chain_param,
         climb,
         activation,
         facet_mass.BasinMasses(
@@ -648,7 +635,7 @@ def _drawn(made: _Made, init_images: np.ndarray) -> basins.WalkRecord:
     n = run.samples[0].shape[0] if run is not None else 0
     activations = starts.activations if starts is not None else np.full([c], np.nan)
     return basins.WalkRecord(
-        images=_images(made.chain_param, run.samples) if run is not None else init_images[:0],
+        images=sample_images(made.chain_param, run.samples) if run is not None else init_images[:0],
         basins=np.zeros([n, c], np.int64),
         basin_activations=np.broadcast_to(activations, [n, c]).astype(np.float32),
         basin_log_masses=np.full([n, c], np.nan),

@@ -315,6 +315,15 @@ def _postfix(trace: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, st
     return out
 
 
+def _refreshed(kernel: _Tally, state: list[tf.Tensor], kernel_results: Any) -> Any:
+    """`kernel_results` at `state` after the target changed (a new T, a new basin): the cached
+    log-density and gradient belong to the old one; the tallies and step-size adaptation keep
+    theirs."""
+    return kernel_results._replace(
+        inner_results=refreshed_results(kernel.inner_kernel, state, kernel_results.inner_results)
+    )
+
+
 def _drive(
     kernel: tfp.mcmc.TransitionKernel,
     plan: ChainPlan,
@@ -370,12 +379,7 @@ def _drive(
                 kernel_results = new_results
                 recorder.add(block, kept, trace_np, counts)
                 if retarget is not None and retarget(index, trace_np):
-                    # The cached log-density and gradient belong to the old target.
-                    kernel_results = kernel_results._replace(
-                        inner_results=refreshed_results(
-                            kernel.inner_kernel, state, kernel_results.inner_results
-                        )
-                    )
+                    kernel_results = _refreshed(kernel, state, kernel_results)
                 done = index + 1
             bar.update(block.steps)
             bar.set_postfix(_postfix(trace_np, list(trace_fns)), refresh=False)
@@ -383,11 +387,7 @@ def _drive(
                 moved = move(index, kept, trace_np, state)
                 if moved is not None:
                     state = list(moved)
-                    kernel_results = kernel_results._replace(
-                        inner_results=refreshed_results(
-                            kernel.inner_kernel, state, kernel_results.inner_results
-                        )
-                    )
+                    kernel_results = _refreshed(kernel, state, kernel_results)
     except KeyboardInterrupt:
         interrupted = True
     finally:

@@ -22,8 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+from samplevis.param.base import ImageParam
 from samplevis.sampling.target import moves
-from samplevis.sampling.target.facet import FacetImage
+from samplevis.sampling.target.facet import FacetImage, sample_images
 from samplevis.seeds import fold_in
 
 RULES = ("floor", "metropolis")
@@ -107,7 +108,7 @@ class BasinWalk:
     def __init__(
         self,
         facet: FacetImage,
-        to_image: Callable[[tuple[tf.Tensor, ...]], tf.Tensor],
+        chain_param: ImageParam,
         climb: Climb,
         activation: Activation,
         log_mass: Callable[[], np.ndarray],
@@ -121,7 +122,8 @@ class BasinWalk:
     ) -> None:
         """Args:
         facet: the chains' facet, its `start` a tf.Variable [C, ...] holding the starts.
-        to_image: HMC state parts (the facet's, then the warp's) -> images [C, H, W, 3].
+        chain_param: what the chains move (the facet, or its warped images), whose images
+          the samples are.
         climb: the optimizer's short run (see `Climb`).
         activation: the objective of full states (see `Activation`).
         log_mass: each chain's current basin's Laplace log-mass, float [C], at the frozen T.
@@ -138,7 +140,7 @@ class BasinWalk:
             )
         self.facet = facet
         self._optima: tf.Variable = facet.start
-        self._to_image = to_image
+        self._chain_param = chain_param
         self._climb = climb
         self._activation = activation
         self._log_mass = log_mass
@@ -235,17 +237,14 @@ class BasinWalk:
 
     def _images_of(self, kept: Sequence[np.ndarray]) -> np.ndarray:
         """Images [n, C, H, W, 3] of kept state parts [n, C, ...] in the current basins."""
-        count = int(kept[0].shape[0])
-        return np.stack(
-            [self._to_image(tuple(tf.constant(p[i]) for p in kept)).numpy() for i in range(count)]
-        )
+        return sample_images(self._chain_param, kept)
 
     def record(self, samples: Sequence[np.ndarray]) -> WalkRecord:
         """What the walk drew, for the run's kept `samples` (state parts [N, C, ...]). A block
         that a Ctrl-C kept before the walk saw it is in the basins the chains are in now."""
         num = int(samples[0].shape[0])
         seen = len(self._rows)
-        images = [i for i in self._images] + (
+        images = list(self._images) + (
             [self._images_of([p[seen:] for p in samples])] if num > seen else []
         )
         rows = self._rows[:num] + [self._row()] * max(0, num - seen)

@@ -26,6 +26,20 @@ from samplevis.param.base import ImageParam, State, WrappedImage
 from samplevis.param.fourier import FFTTensor, rfft2d_freqs
 
 
+def sample_images(image_param: ImageParam, samples: Sequence[np.ndarray]) -> np.ndarray:
+    """[N, C, H, W, 3] images of `image_param`'s state parts, each [N, C, ...] (N samples of C
+    chains)."""
+    if samples[0].shape[0] == 0:
+        shape = (0, image_param.batch, image_param.height, image_param.width, 3)
+        return np.zeros(shape, np.float32)
+    return np.stack(
+        [
+            image_param.to_image(tuple(tf.constant(s[i]) for s in samples)).numpy()
+            for i in range(samples[0].shape[0])
+        ]
+    )
+
+
 def fft_tensor(image_param: object) -> FFTTensor | None:
     """The FFT tensor parameterization inside `image_param`, if there is one."""
     while image_param is not None and not isinstance(image_param, FFTTensor):

@@ -72,12 +72,7 @@ def propose(
     `archive` [M, 2, channels, H, Wf] the optima "archive" draws from (default `optima`)."""
     if kind not in KINDS:
         raise ValueError(f"move must be one of {KINDS}; got {kind!r}.")
-    if kind == "archive":
-        pool = optima if archive is None else archive
-        other = pool[rng.integers(0, len(pool), size=len(optima))]
-        keep = math.sqrt(max(0.0, 1.0 - size * size))
-        return _with_norm_of(optima, keep * optima + size * other)
-    return _with_norm_of(optima, _proposal(kind, optima, size, rng, coarse, width))
+    return _with_norm_of(optima, _proposal(kind, optima, size, rng, coarse, width, archive))
 
 
 def _with_norm_of(optima: np.ndarray, proposal: np.ndarray) -> np.ndarray:
@@ -95,10 +90,15 @@ def _proposal(
     rng: np.random.Generator,
     coarse: np.ndarray | None,
     width: int | None,
+    archive: np.ndarray | None,
 ) -> np.ndarray:
     keep = math.sqrt(max(0.0, 1.0 - size * size))
-    if kind in ("crossover", "shifted"):
-        other = optima[partners(len(optima), rng)]
+    if kind in ("crossover", "archive", "shifted"):
+        if kind == "archive":
+            pool = optima if archive is None else archive
+            other = pool[rng.integers(0, len(pool), size=len(optima))]
+        else:
+            other = optima[partners(len(optima), rng)]
         if kind == "shifted":
             if width is None:
                 raise ValueError("a shifted crossover needs the images' width in px.")
