@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from samplevis import claims
+from samplevis import claims, io
 from samplevis.atlas.files import (
     check_same_choice,
     entries_by_channel,
@@ -21,7 +21,7 @@ from samplevis.atlas.files import (
     read_atlas,
     save,
 )
-from samplevis.atlas.records import Settings
+from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, Settings
 from samplevis.checks import OptionError
 from samplevis.folder_lock import folder_lock
 
@@ -84,6 +84,10 @@ class SharedAtlas:
             self.run = self.run.holding(self.run.units - set(mine))
             runs[self.run.id] = self.run
             claims.write_runs(self.out / CLAIMS_JSON, runs)
+            # every writer of these holds the lock: a temporary file now is a killed writer's
+            for name in (ATLAS_JSON, INDEX_HTML, CLAIMS_JSON):
+                for part in io.partial_writes(self.out / name):
+                    part.unlink(missing_ok=True)
         return ordered
 
     def leave(self) -> None:
