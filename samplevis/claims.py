@@ -84,19 +84,27 @@ class Run:
 
 
 def read_runs(path: str | os.PathLike) -> dict[str, Run]:
-    """{run id: Run} of the live runs in the claims file `path` (none if it is missing)."""
+    """{run id: Run} of every run in the claims file `path`, live or not (none if it is
+    missing)."""
     try:
         records = json.loads(Path(path).read_text()).get("runs")
     except (OSError, ValueError, AttributeError):
         return {}
     runs = (Run.from_dict(r) for r in (records if isinstance(records, list) else ()))
+    return {run.id: run for run in runs if run is not None}
+
+
+def live(runs: Mapping[str, Run]) -> dict[str, Run]:
+    """The runs of `runs` that still count: their process runs (or was heard from lately)."""
     now = time.time()
-    return {run.id: run for run in runs if run is not None and run.live(now)}
+    return {key: run for key, run in runs.items() if run.live(now)}
 
 
 def write_runs(path: str | os.PathLike, runs: Mapping[str, Run]) -> None:
-    """Write `runs` to the claims file `path` whole, or remove it when there are none."""
+    """Write the live runs of `runs` to the claims file `path` whole, or remove it when there
+    are none."""
     path = Path(path)
+    runs = live(runs)
     if runs:
         io.write_json(path, dict(runs=[run.as_dict() for run in runs.values()]))
     elif path.exists():
@@ -104,5 +112,5 @@ def write_runs(path: str | os.PathLike, runs: Mapping[str, Run]) -> None:
 
 
 def claimed(runs: Mapping[str, Run], but: str) -> dict[tuple, Run]:
-    """{unit: the run holding it} over every run but the one with id `but`."""
-    return {unit: run for run in runs.values() if run.id != but for unit in run.units}
+    """{unit: the run holding it} over every live run but the one with id `but`."""
+    return {unit: run for run in live(runs).values() if run.id != but for unit in run.units}

@@ -161,9 +161,10 @@ def test_a_run_with_other_settings_is_told_while_another_writes_and_goes_on_once
         long.send_signal(signal.SIGKILL)
         long.wait(timeout=60)
     # the killed run's claim on channel 0 holds no more, nor does the lock it held
-    again = samplevis.atlas(
-        gabor_net(), LAYER, steps=STEPS, size=SIZE, batch=1, out=out, progress=False
-    )
+    with pytest.warns(UserWarning, match=rf"pid {long.pid} .* has stopped without finishing 1 "):
+        again = samplevis.atlas(
+            gabor_net(), LAYER, steps=STEPS, size=SIZE, batch=1, out=out, progress=False
+        )
     assert (again.rendered, again.others, again.missing) == (len(CHANNELS), 0, 0)
     check_whole_atlas(out)
 
@@ -219,5 +220,7 @@ def test_a_run_killed_mid_save_leaves_the_old_index_whole_and_the_next_run_finis
     said = log.read_text()
     assert "waiting for the lock" not in said
     assert "atlas: rendered 3 channels; 3 channels done already." in said
+    assert f"pid {saving.pid} " in said
+    assert "has stopped without finishing 3 channel(s) it had claimed (killed?)" in said
     check_whole_atlas(out)
     assert json.loads((out / "atlas.json").read_text())["channels"][:3] == list(kept.entries)

@@ -127,8 +127,11 @@ def test_claims_of_a_dead_process_or_of_a_silent_other_host_do_not_count(tmp_pat
     )
     heard = claims.Run("heard", far.process, time.time(), {}).holding([("layer", 4)])
     claims.write_runs(path, {r.id: r for r in (me, dead, silent, heard)})
+    assert set(claims.read_runs(path)) == {me.id, "heard"}  # only live runs are written
+    claims.write_runs(path, {"dead": dead})
+    assert not path.exists()
+    claims.write_runs(path, {r.id: r for r in (me, dead, silent, heard)})
     runs = claims.read_runs(path)
-    assert set(runs) == {me.id, "heard"}
     assert claims.claimed(runs, but=me.id) == {("layer", 4): runs["heard"]}
     assert runs[me.id].units == {("layer", 0), ("layer", 1)}
     claims.write_runs(path, {})

@@ -9,6 +9,7 @@ param, alpha) than a live one is an error, since both would write the same files
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from samplevis.atlas.files import (
     save,
 )
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, Settings
-from samplevis.checks import OptionError
+from samplevis.checks import OptionError, user_stacklevel
 from samplevis.folder_lock import folder_lock
 
 CLAIMS_JSON = ".atlas.claims.json"
@@ -38,6 +39,7 @@ class SharedAtlas:
         self.out, self.model_name, self.settings = out, model_name, settings
         self.run = claims.Run.this({name: getattr(settings, name) for name in SHARED})
         self.at_start: dict = {}  # atlas.json's entries when this run joined
+        self.told: set[str] = set()  # the stopped runs said so
 
     def join(self) -> dict:
         """The folder's atlas.json (empty if none), checked against this run's model and
@@ -93,7 +95,7 @@ class SharedAtlas:
     def leave(self) -> None:
         """Remove this run's record (and with it its claims) from the folder's."""
         with folder_lock(self.out):
-            runs = claims.read_runs(self.out / CLAIMS_JSON)
+            runs = claims.live(claims.read_runs(self.out / CLAIMS_JSON))
             runs.pop(self.run.id, None)
             claims.write_runs(self.out / CLAIMS_JSON, runs)
 
@@ -102,10 +104,19 @@ class SharedAtlas:
         found = read_atlas(self.out, self.model_name)
         check_same_choice(found, self.settings, self.out)
         runs = claims.read_runs(self.out / CLAIMS_JSON)
+        alive = claims.live(runs)
         for run in runs.values():
-            if run.id != self.run.id:
+            if run.id not in alive and run.units and run.id not in self.told:
+                self.told.add(run.id)
+                warnings.warn(
+                    f"a run into {self.out}, {run.process}, has stopped without finishing "
+                    f"{len(run.units)} channel(s) it had claimed (killed?); they are free to "
+                    "render again.",
+                    stacklevel=user_stacklevel(),
+                )
+            elif run.id in alive and run.id != self.run.id:
                 check_same_settings(run, self.run, self.out)
-        return found, runs
+        return found, alive
 
 
 def check_same_settings(other: claims.Run, this: claims.Run, out: Path) -> None:
