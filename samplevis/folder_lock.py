@@ -107,6 +107,8 @@ def folder_lock(
         say(_waiting(folder, holder(folder)))
         lock.acquire()
     try:
+        for part in io.partial_writes(folder / HOLDER_FILE):  # a killed holder's
+            part.unlink(missing_ok=True)
         io.write_json(folder / HOLDER_FILE, Process.this().as_dict())
         yield
     finally:
