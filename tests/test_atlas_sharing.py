@@ -13,11 +13,14 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
 import samplevis
-from samplevis.atlas.sharing import CLAIMS_JSON
+from samplevis.atlas.files import write_channel
+from samplevis.atlas.records import ChannelResult, Settings
+from samplevis.atlas.sharing import CLAIMS_JSON, SharedAtlas
 from samplevis.folder_lock import folder_lock
 
 from atlas_models import ANGLES, gabor_net
@@ -30,7 +33,6 @@ STEPS, SIZE = 16, 32
 FLAGS = ["--model", "atlas_models:gabor_net", "--layers", LAYER, "--size", str(SIZE)]
 FLAGS += ["--batch", "1"]
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is a POSIX signal")
-pytestmark = pytest.mark.slow  # each test starts TensorFlow in two or three processes
 
 
 def env() -> dict:
@@ -108,6 +110,7 @@ def check_whole_atlas(out: Path) -> None:
     assert not [p for p in out.rglob("*.part")]
 
 
+@pytest.mark.slow  # two processes start TensorFlow
 def test_two_runs_of_other_channels_into_one_folder_end_with_both_in_the_index(tmp_path):
     out = tmp_path / "atlas"
     steps = ["--steps", str(STEPS)]
@@ -118,6 +121,7 @@ def test_two_runs_of_other_channels_into_one_folder_end_with_both_in_the_index(t
     assert (rendered(first), rendered(second)) == (3, 3), (first, second)
 
 
+@pytest.mark.slow  # two processes start TensorFlow
 def test_two_runs_of_the_same_channels_share_them(tmp_path):
     out = tmp_path / "atlas"
     same = ["--steps", str(STEPS)]
@@ -130,6 +134,7 @@ def test_two_runs_of_the_same_channels_share_them(tmp_path):
 
 
 @POSIX
+@pytest.mark.slow  # two processes start TensorFlow
 def test_a_run_with_other_settings_is_told_while_another_writes_and_goes_on_once_it_is_killed(
     tmp_path,
 ):
@@ -193,6 +198,7 @@ with folder_lock(out):
 
 
 @POSIX
+@pytest.mark.slow  # a process starts TensorFlow
 def test_a_run_killed_mid_save_leaves_the_old_index_whole_and_the_next_run_finishes(tmp_path):
     out = tmp_path / "atlas"
     kept = samplevis.atlas(
@@ -224,3 +230,54 @@ def test_a_run_killed_mid_save_leaves_the_old_index_whole_and_the_next_run_finis
     assert "has stopped without finishing 3 channel(s) it had claimed (killed?)" in said
     check_whole_atlas(out)
     assert json.loads((out / "atlas.json").read_text())["channels"][:3] == list(kept.entries)
+
+
+# ----- two runs' sides of one folder, in this process -------------------------------------------
+def finished(run: SharedAtlas, channels: list[int]) -> dict:
+    """The entries of `channels` rendered by `run` (flat grey images), their files written."""
+    image = np.full((SIZE, SIZE, 3), 0.5, np.float32)
+    return {
+        (LAYER, c): write_channel(
+            run.out, ChannelResult(LAYER, c, image, 1.0, STEPS, 0.1, (0, c)), run.settings
+        )
+        for c in channels
+    }
+
+
+def test_two_runs_claim_other_batches_and_each_save_keeps_the_others_channels(tmp_path):
+    settings = Settings(steps=STEPS, size=SIZE, batch=2, seed=0)
+    first, second = (SharedAtlas(tmp_path, "gabor_net", settings) for _ in range(2))
+    assert first.join() == {} and second.join() == {}
+    assert first.claim(LAYER, CHANNELS, 2) == ([0, 1], [])
+    assert second.claim(LAYER, CHANNELS, 2) == ([2, 3], [])  # 0 and 1 are the first run's
+    saved = second.save({LAYER: len(ANGLES)}, finished(second, [2, 3]))
+    assert [e["channel"] for e in saved] == [2, 3]
+    saved = first.save({LAYER: len(ANGLES)}, finished(first, [0, 1]))
+    assert [e["channel"] for e in saved] == [0, 1, 2, 3]  # the second run's kept
+    # the first run goes on with channels 2-5: the second has finished 2 and 3
+    assert first.claim(LAYER, [2, 3, 4, 5], 2) == ([4, 5], [2, 3])
+    assert second.claim(LAYER, [4, 5], 2) == ([], [])  # 4 and 5 are the first run's now
+    second.leave()
+    first.save({LAYER: len(ANGLES)}, finished(first, [4, 5]))
+    first.leave()
+    written = json.loads((tmp_path / "atlas.json").read_text())
+    assert [e["channel"] for e in written["channels"]] == CHANNELS
+    assert not (tmp_path / CLAIMS_JSON).exists()
+
+
+def test_a_run_with_other_steps_than_a_live_run_in_the_folder_stops_naming_both(tmp_path):
+    writing = SharedAtlas(tmp_path, "gabor_net", Settings(steps=8, size=SIZE, batch=2, seed=0))
+    writing.join()
+    late = SharedAtlas(tmp_path, "gabor_net", Settings(steps=16, size=SIZE, batch=4, seed=1))
+    with pytest.raises(ValueError) as raised:
+        late.join()
+    assert str(raised.value) == (
+        f"{tmp_path} is being written by another atlas run, {writing.run.process}, with "
+        "steps=8, seed=0; this call asks for steps=16, seed=1. Give the same settings to share "
+        "its work, wait until it ends, or give another out folder."
+    )
+    batch_only = SharedAtlas(tmp_path, "gabor_net", Settings(steps=8, size=SIZE, batch=4, seed=0))
+    batch_only.join()  # another batch renders the same images
+    writing.leave()
+    batch_only.leave()
+    late.join()  # once the other run has ended, other settings re-render, as for one run
