@@ -66,10 +66,16 @@ class Process:
         import psutil
 
         try:
-            # a pid the system gave to a later process is not this one
-            return abs(psutil.Process(self.pid).create_time() - self.started) < 1.0
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            process = psutil.Process(self.pid)
+            # a pid the system gave to a later process is not this one; a zombie has ended
+            return (
+                abs(process.create_time() - self.started) < 1.0
+                and process.status() != psutil.STATUS_ZOMBIE
+            )
+        except psutil.NoSuchProcess:
             return False
+        except psutil.AccessDenied:  # another user's process: it exists
+            return True
 
     def __str__(self) -> str:
         since = datetime.datetime.fromtimestamp(self.started).strftime("%Y-%m-%d %H:%M:%S")

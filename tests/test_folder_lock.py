@@ -108,6 +108,10 @@ def test_a_process_runs_until_killed_and_a_later_one_with_its_pid_is_not_it(tmp_
     record = Process(child.pid, socket.gethostname(), psutil.Process(child.pid).create_time())
     assert record.running() is True
     child.kill()
+    deadline = time.monotonic() + 30
+    while record.running() and time.monotonic() < deadline:  # the signal takes a moment
+        time.sleep(0.05)
+    assert record.running() is False  # killed, before this process has reaped it
     child.wait(timeout=60)
     assert record.running() is False
     assert Process(os.getpid(), me.host, me.started - 3600).running() is False  # pid reused
