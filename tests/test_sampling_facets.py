@@ -262,10 +262,27 @@ def test_the_log_mass_sentence_names_the_heaviest_facet_and_says_the_samples_wei
     assert "not measured" in facet_mass.sentence([np.nan, np.nan])
 
 
+def test_the_sentence_gives_error_bars_and_says_which_facets_the_masses_do_not_tell_apart():
+    relative = facet_mass.relative([-3.0, -1.0, -900.0, np.nan])
+    text = facet_mass.sentence(relative, [0.8, 0.7, 2.0, np.inf])
+    assert text.startswith(
+        "facet log-masses (nats, relative to the heaviest): "
+        "-2.0 ± 0.8, 0.0 ± 0.7, -899 ± 2, none."
+    )
+    # 2 nats apart with an error of 1.06 on the difference: within twice of it
+    assert "Facet 0 and 1: within the error, the masses do not tell these facets apart." in text
+    assert "Facet 3 has no mass: Newton's method from the start did not reach a mode" in text
+    apart = facet_mass.sentence(relative[:3], [0.2, 0.2, 2.0])
+    assert "within the error" not in apart and "no mass" not in apart
+
+
 def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_run):
     _, result = gaussian_run
     assert result.log_masses.shape == (CHAINS,) and np.nanmax(result.log_masses) == 0
     assert result.facets.startswith("facet log-masses")
+    # a Gaussian target: every group's curvature is the prior's, so the probes agree exactly
+    assert result.log_mass_errors.shape == (CHAINS,)
+    np.testing.assert_allclose(result.log_mass_errors, 0, atol=1e-3)
 
 
 def test_cutoff_none_moves_the_whole_state(gaussian_run):

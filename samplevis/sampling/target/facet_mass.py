@@ -56,12 +56,16 @@ class LogMassEstimate(NamedTuple):
         quadratic extrapolates to reach the mode (near 0 at a mode).
       climbed: float64 [C], log pi at that point minus log pi at the start (nats): how far
         below its basin's mode the start was.
+      unchecked: float64 [C], the Laplace formula's value at that point, refused or not (what
+        the estimate would say without the check), and `unchecked_error` its standard error.
     """
 
     log_mass: np.ndarray
     error: np.ndarray
     gradient_term: np.ndarray
     climbed: np.ndarray
+    unchecked: np.ndarray
+    unchecked_error: np.ndarray
 
     @property
     def refused(self) -> np.ndarray:
@@ -219,6 +223,8 @@ def laplace_estimate(
         error=np.where(refused, np.inf, error),
         gradient_term=term,
         climbed=value - start_value,
+        unchecked=log_z,
+        unchecked_error=error,
     )
 
 
@@ -306,7 +312,9 @@ def sentence(relative_log_mass: Sequence[float], errors: Sequence[float] | None 
 def _with_error(value: float, error: float) -> str:
     if not np.isfinite(value):
         return "none"
-    return f"{value:.0f} ± {error:.1g}" if np.isfinite(error) else f"{value:.0f}"
+    if not np.isfinite(error):
+        return f"{value:.0f}"
+    return f"{value:.1f} ± {error:.2g}" if abs(value) < 10 else f"{value:.0f} ± {error:.2g}"
 
 
 def _listed(indices: Sequence[int] | np.ndarray) -> str:
@@ -329,17 +337,22 @@ def facet_log_mass_estimate(
     seed: SeedLike = None,
     probes: int = PROBES,
     log_prob: LogProb | None = None,
+    newton_steps: int = NEWTON_STEPS,
 ) -> LogMassEstimate:
     """The Laplace log-mass of `target`'s facets from their starts, with its standard error
     (`LogMassEstimate`: log_mass and error float64 [C] each, nats; NaN and inf where Newton's
     method did not reach a mode), the coefficients a facet keeps counted in the prior;
-    `log_prob` is `target` itself (default) or its compiled form."""
+    `log_prob` is `target` itself (default) or its compiled form. See `laplace_estimate`."""
     state = list(target.image_param.init(None))
     groups = state_groups(target.image_param)
-    estimate = laplace_estimate(log_prob or target, state, groups, prior_weight, seed, probes)
+    estimate = laplace_estimate(
+        log_prob or target, state, groups, prior_weight, seed, probes, newton_steps
+    )
     if isinstance(target.image_param, FacetImage):
         fixed = 0.5 * prior_weight * target.image_param.fixed_squared_norm()
-        estimate = estimate._replace(log_mass=estimate.log_mass - fixed)
+        estimate = estimate._replace(
+            log_mass=estimate.log_mass - fixed, unchecked=estimate.unchecked - fixed
+        )
     return estimate
 
 

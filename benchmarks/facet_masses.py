@@ -1,0 +1,139 @@
+"""Facets' log-masses on the built-in EfficientNet-Lite0: the Laplace estimate at each chain's
+optimized start as it was (no Newton steps, 4 probes) and as it is (Newton's steps to the mass
+target's mode first), each with its jackknife error bar, from independent probe seeds.
+
+    python benchmarks/facet_masses.py                      # block6a_expand_activation:301
+    python benchmarks/facet_masses.py --quick              # 64 px, 2 chains, 32 steps
+
+It runs a default `render` (num_results 4, the README's other options), then estimates the mass
+of each chain's start's facet again at that run's T and lam, from the same starts (same seed),
+`--seeds` times per estimator with independent probes. Per chain it prints:
+
+  at start      the former estimate: log Z at the start, its error bar (the jackknife over the
+                probes) and its scatter over the probe seeds, and its gradient term g'H^-1g/2
+  at the mode   the estimate after Newton's steps: the same figures, the gradient term left,
+                and how far (nats of log pi) the steps climbed from the start
+  render        what the run itself printed (relative to the heaviest basin it visited)
+
+and the seconds of each estimator (median over the seeds, alternating).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import numpy as np
+
+from common import command_line, machine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--objective", default="block6a_expand_activation:301")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=3, help="independent probe seeds")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+
+    import tensorflow as tf
+
+    import samplevis
+    from samplevis import param, zoo
+    from samplevis.commands.shell import objective
+    from samplevis.models import as_model
+    from samplevis.objectives import image_objective
+    from samplevis.sampling import api
+    from samplevis.sampling.options import DEFAULT_IMAGE_SIZE
+    from samplevis.sampling.target import facet, facet_mass
+    from samplevis.sampling.target.starts import find_starts
+    from samplevis.seeds import as_seed, fold_in
+
+    size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)
+    opts = {"num_results": 4, "num_chains": chains}
+    if args.quick:
+        opts.update(optimize_steps=32, num_burnin_steps=8, temperature_steps=8)
+    model, obj = zoo.efficientnet_lite0(), objective(args.objective)
+
+    def image_param():
+        return param.image(size, batch=chains)
+
+    print(command_line())
+    print(machine())
+    start = time.perf_counter()
+    result = samplevis.render(
+        model, obj, hmc_opts=opts, param_f=image_param, seed=args.seed, progress=False
+    )
+    print(f"render: {time.perf_counter() - start:.0f} s; {result.facets}")
+
+    # the run's starts again (same seed, same phase seeds), and its target at its T and lam
+    resolved, base = result.options, as_seed(args.seed)
+    whole = api._first_log_density(
+        as_model(model),
+        image_objective(obj),
+        image_param(),
+        resolved.num_transforms,
+        fold_in(base, 1),
+    )
+    starts = find_starts(
+        whole.model,
+        whole.objective,
+        whole.image_param,
+        whole,
+        fold_in(base, 0),
+        False,
+        init=resolved.init,
+        optimize_steps=resolved.optimize_steps,
+        start_diversity=resolved.start_diversity,
+    )
+    same = np.allclose(starts.activations, result.init_activations, rtol=1e-4)
+    print(f"starts as the run's: {same} ({np.round(starts.activations, 3).tolist()})")
+    facet_image = facet.chain_parameterization(
+        whole.image_param, [s.numpy() for s in starts.state], resolved.cutoff
+    )
+    target = facet_mass.mass_target(
+        dataclasses.replace(whole, image_param=facet_image, prior_weight=result.prior_weight),
+        result.temperature,
+    )
+    compiled = tf.function(target.__call__, autograph=False)
+    compiled(*facet_image.init(None))  # traced before any timing
+    lam = result.prior_weight
+    estimators = {
+        "at start": lambda s: facet_mass.facet_log_mass_estimate(
+            target, lam, s, 4, compiled, newton_steps=0
+        ),
+        "at the mode": lambda s: facet_mass.facet_log_mass_estimate(
+            target, lam, s, log_prob=compiled
+        ),
+    }
+    runs: dict[str, list] = {name: [] for name in estimators}
+    seconds: dict[str, list[float]] = {name: [] for name in estimators}
+    for k in range(args.seeds):
+        for name, estimate in estimators.items():  # alternating: load slows both alike
+            begin = time.perf_counter()
+            runs[name].append(estimate(fold_in(base, 100 + k)))
+            seconds[name].append(time.perf_counter() - begin)
+    print(
+        f"T {result.temperature:.4g}, lam {lam:.4g}, {facet_image.num_moving} moving coefficients"
+    )
+    for name, estimates in runs.items():
+        masses = np.stack([e.log_mass for e in estimates])
+        errors = np.stack([e.error for e in estimates])
+        scatter = masses.std(axis=0, ddof=1) if len(estimates) > 1 else np.full(chains, np.nan)
+        print(f"{name} (median {np.median(seconds[name]):.1f} s per estimate):")
+        for c in range(chains):
+            first = estimates[0]
+            print(
+                f"  chain {c}: log Z {masses[0, c]:.1f} ± {errors[0, c]:.2g} (error bar; "
+                f"scatter over {len(estimates)} probe seeds {scatter[c]:.2g}), gradient term "
+                f"{first.gradient_term[c]:.1f}, climbed {first.climbed[c]:.1f}"
+            )
+        relative = masses[0] - np.nanmax(masses[0])
+        print(f"  relative: {', '.join(f'{v:.1f}' for v in relative)}")
+    print(f"render's log-masses (relative): {np.round(result.log_masses, 1).tolist()}")
+    print(f"render's errors: {np.round(result.log_mass_errors, 2).tolist()}")
+
+
+if __name__ == "__main__":
+    main()
