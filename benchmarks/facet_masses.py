@@ -92,6 +92,7 @@ def main() -> None:
     facet_image = facet.chain_parameterization(
         whole.image_param, [s.numpy() for s in starts.state], resolved.cutoff
     )
+    assert isinstance(facet_image, facet.FacetImage)  # a cutoff, no warp
     target = facet_mass.mass_target(
         dataclasses.replace(whole, image_param=facet_image, prior_weight=result.prior_weight),
         result.temperature,
@@ -126,9 +127,9 @@ def main() -> None:
         print(f"{name} (median {np.median(seconds[name]):.1f} s per estimate):")
         for c in range(chains):
             first = estimates[0]
-            unchecked = f" (unchecked {first.unchecked[c]:.1f} ± {first.unchecked_error[c]:.2g})"
+            said = f" (unchecked {first.unchecked[c]:.1f} ± {first.unchecked_error[c]:.2g})"
             print(
-                f"  chain {c}: log Z {masses[0, c]:.1f} ± {errors[0, c]:.2g}{unchecked} (error bar; "
+                f"  chain {c}: log Z {masses[0, c]:.1f} ± {errors[0, c]:.2g}{said} (error bar; "
                 f"scatter over {len(estimates)} probe seeds {scatter[c]:.2g}), gradient term "
                 f"{first.gradient_term[c]:.1f}, climbed {first.climbed[c]:.1f}"
             )

@@ -266,8 +266,7 @@ def test_the_sentence_gives_error_bars_and_says_which_facets_the_masses_do_not_t
     relative = facet_mass.relative([-3.0, -1.0, -900.0, np.nan])
     text = facet_mass.sentence(relative, [0.8, 0.7, 2.0, np.inf])
     assert text.startswith(
-        "facet log-masses (nats, relative to the heaviest): "
-        "-2.0 ± 0.8, 0.0 ± 0.7, -899 ± 2, none."
+        "facet log-masses (nats, relative to the heaviest): -2.0 ± 0.8, 0.0 ± 0.7, -899 ± 2, none."
     )
     # 2 nats apart with an error of 1.06 on the difference: within twice of it
     assert "Facet 0 and 1: within the error, the masses do not tell these facets apart." in text

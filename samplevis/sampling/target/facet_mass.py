@@ -147,18 +147,18 @@ def _newton(
     coordinate moving more than `reach` a step (so a chain does not leap into another basin),
     each kept only where it raises log pi; s doubles (to 1) after a kept step and halves after
     a fall. Stops once every chain's gradient term is below a tenth of GRADIENT_TOLERANCE."""
-    value, grad = _gradient(log_prob, state)
-    value, grad, z = value.numpy().astype(np.float64), _flat(grad), _flat(state)
+    at, grads = _gradient(log_prob, state)
+    value, grad, z = at.numpy().astype(np.float64), _flat(grads), _flat(state)
     scale = np.ones(len(z))
     for _ in range(steps):
         if np.all(0.5 * np.sum(grad * grad / diag, axis=1) < GRADIENT_TOLERANCE / 10):
             break
         trial = z + np.clip(scale[:, None] * grad / diag, -reach, reach)
-        new_value, new_grad = _gradient(log_prob, _unflat(trial, state))
-        new_value = new_value.numpy().astype(np.float64)
+        at, grads = _gradient(log_prob, _unflat(trial, state))
+        new_value = at.numpy().astype(np.float64)
         rose = np.isfinite(new_value) & (new_value > value)
         z = np.where(rose[:, None], trial, z)
-        grad = np.where(rose[:, None], _flat(new_grad), grad)
+        grad = np.where(rose[:, None], _flat(grads), grad)
         value = np.where(rose, new_value, value)
         scale = np.where(rose, np.minimum(2 * scale, 1.0), scale / 2)
     return _unflat(z, state)
@@ -200,8 +200,8 @@ def laplace_estimate(
         diag = _grouped(at_start.mean(axis=0), ids, prior_weight)
         reach = NEWTON_REACH / math.sqrt(prior_weight) if prior_weight > 0 else NEWTON_REACH
         state = _newton(log_prob, state, diag, newton_steps, reach)
-    value, grad = _gradient(log_prob, state)
-    value, grad = value.numpy().astype(np.float64), _flat(grad)
+    at, grads = _gradient(log_prob, state)
+    value, grad = at.numpy().astype(np.float64), _flat(grads)
     curvatures = probe_curvatures(log_prob, state, prior_weight, seed, probes)
 
     def laplace(kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +258,10 @@ def relative(log_mass: np.ndarray) -> np.ndarray:
 SEPARATION = 2.0
 
 
-def sentence(relative_log_mass: Sequence[float], errors: Sequence[float] | None = None) -> str:
+def sentence(
+    relative_log_mass: Sequence[float] | np.ndarray,
+    errors: Sequence[float] | np.ndarray | None = None,
+) -> str:
     """What the facets' log-masses mean, in one plain sentence; with `errors` (their standard
     errors, inf where an estimate was refused) it gives each its error bar, names the facets
     whose difference from the heaviest is within SEPARATION standard errors, and says why a
