@@ -35,6 +35,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=3, help="independent probe seeds")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--temperature", type=float, help="with --prior-weight: no render, this T (a run's)"
+    )
+    parser.add_argument("--prior-weight", type=float, help="with --temperature: this lam")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -45,7 +49,7 @@ def main() -> None:
     from samplevis.models import as_model
     from samplevis.objectives import image_objective
     from samplevis.sampling import api
-    from samplevis.sampling.options import DEFAULT_IMAGE_SIZE
+    from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, resolve_options
     from samplevis.sampling.target import facet, facet_mass
     from samplevis.sampling.target.starts import find_starts
     from samplevis.seeds import as_seed, fold_in
@@ -61,14 +65,20 @@ def main() -> None:
 
     print(command_line())
     print(machine())
-    start = time.perf_counter()
-    result = samplevis.render(
-        model, obj, hmc_opts=opts, param_f=image_param, seed=args.seed, progress=False
-    )
-    print(f"render: {time.perf_counter() - start:.0f} s; {result.facets}")
+    result = None
+    if args.temperature is None or args.prior_weight is None:
+        start = time.perf_counter()
+        result = samplevis.render(
+            model, obj, hmc_opts=opts, param_f=image_param, seed=args.seed, progress=False
+        )
+        took = f"{time.perf_counter() - start:.0f} s ({dict(result.seconds)})"
+        print(f"render: {took}; {result.facets}")
+        temperature, lam = result.temperature, result.prior_weight
+    else:
+        temperature, lam = args.temperature, args.prior_weight
 
     # the run's starts again (same seed, same phase seeds), and its target at its T and lam
-    resolved, base = result.options, as_seed(args.seed)
+    resolved, base = resolve_options(opts), as_seed(args.seed)
     whole = api._first_log_density(
         as_model(model),
         image_objective(obj),
@@ -87,19 +97,19 @@ def main() -> None:
         optimize_steps=resolved.optimize_steps,
         start_diversity=resolved.start_diversity,
     )
-    same = np.allclose(starts.activations, result.init_activations, rtol=1e-4)
-    print(f"starts as the run's: {same} ({np.round(starts.activations, 3).tolist()})")
+    if result is not None:
+        same = np.allclose(starts.activations, result.init_activations, rtol=1e-4)
+        print(f"starts as the run's: {same} ({np.round(starts.activations, 3).tolist()})")
     facet_image = facet.chain_parameterization(
         whole.image_param, [s.numpy() for s in starts.state], resolved.cutoff
     )
     assert isinstance(facet_image, facet.FacetImage)  # a cutoff, no warp
     target = facet_mass.mass_target(
-        dataclasses.replace(whole, image_param=facet_image, prior_weight=result.prior_weight),
-        result.temperature,
+        dataclasses.replace(whole, image_param=facet_image, prior_weight=lam),
+        temperature,
     )
     compiled = tf.function(target.__call__, autograph=False)
     compiled(*facet_image.init(None))  # traced before any timing
-    lam = result.prior_weight
     estimators = {
         "at start": lambda s: facet_mass.facet_log_mass_estimate(
             target, lam, s, 4, compiled, newton_steps=0
@@ -117,9 +127,7 @@ def main() -> None:
             begin = time.perf_counter()
             runs[name].append(estimate(fold_in(base, 100 + k)))
             seconds[name].append(time.perf_counter() - begin)
-    print(
-        f"T {result.temperature:.4g}, lam {lam:.4g}, {facet_image.num_moving} moving coefficients"
-    )
+    print(f"T {temperature:.4g}, lam {lam:.4g}, {facet_image.num_moving} moving coefficients")
     for name, estimates in runs.items():
         masses = np.stack([e.log_mass for e in estimates])
         errors = np.stack([e.error for e in estimates])
@@ -140,8 +148,9 @@ def main() -> None:
         print(f"  relative (unchecked): {', '.join(f'{v:.1f}' for v in relative)}")
         moving = relative + fixed - np.nanmax(relative + fixed)
         print(f"  relative without the kept coefficients' prior: {np.round(moving, 1).tolist()}")
-    print(f"render's log-masses (relative): {np.round(result.log_masses, 1).tolist()}")
-    print(f"render's errors: {np.round(result.log_mass_errors, 2).tolist()}")
+    if result is not None:
+        print(f"render's log-masses (relative): {np.round(result.log_masses, 1).tolist()}")
+        print(f"render's errors: {np.round(result.log_mass_errors, 2).tolist()}")
 
 
 if __name__ == "__main__":

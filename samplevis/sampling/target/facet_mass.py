@@ -37,11 +37,14 @@ BASIN_PROBES = 4
 PROBE_STEP = 0.05  # finite-difference step, in prior standard deviations
 # steps of Newton's method (the diagonal Hessian, halved on a fall) from the start to the mode of
 # the mass target: a climb's end is the activation's optimum, not the target's
-NEWTON_STEPS = 24
+NEWTON_STEPS = 32
+# the diagonal is measured again every NEWTON_REFRESH steps, from NEWTON_PROBES sign vectors
+NEWTON_REFRESH, NEWTON_PROBES = 8, 2
 # the farthest a Newton step moves a coordinate, in prior standard deviations
 NEWTON_REACH = 1.0
-# the gradient term g' H^-1 g / 2 (nats) left at the end of the steps above which the end is no
-# mode: the estimate is refused (NaN) rather than carried by an extrapolation
+# the gradient term g' H^-1 g / 2 (nats) left at the end of the steps above which (and above the
+# probes' error) the end is no mode: the estimate is refused (NaN) rather than carried by an
+# extrapolation
 GRADIENT_TOLERANCE = 1.0
 
 
@@ -50,8 +53,9 @@ class LogMassEstimate(NamedTuple):
 
     Attributes:
       log_mass: float64 [C], nats; NaN where refused (`refused`).
-      error: float64 [C], its standard error (nats) from the jackknife over the probes: the
-        difference of two chains' log-masses has error sqrt(e_i^2 + e_j^2); inf where refused.
+      error: float64 [C], its standard error (nats): the jackknife's over the probes and the
+        gradient term left, in quadrature; the difference of two chains' log-masses has error
+        sqrt(e_i^2 + e_j^2); inf where refused.
       gradient_term: float64 [C], g' H^-1 g / 2 (nats) at the point of the estimate: what the
         quadratic extrapolates to reach the mode (near 0 at a mode).
       climbed: float64 [C], log pi at that point minus log pi at the start (nats): how far
@@ -142,17 +146,18 @@ def hessian_diagonal(
 
 def _newton(
     log_prob: LogProb, state: list[tf.Tensor], diag: np.ndarray, steps: int, reach: float
-) -> list[tf.Tensor]:
+) -> tuple[list[tf.Tensor], bool]:
     """Up to `steps` Newton steps z + s H^-1 g per chain (H the diagonal `diag` [C, n]), no
     coordinate moving more than `reach` a step (so a chain does not leap into another basin),
     each kept only where it raises log pi; s doubles (to 1) after a kept step and halves after
-    a fall. Stops once every chain's gradient term is below a tenth of GRADIENT_TOLERANCE."""
+    a fall. Stops, and says so, once every chain's gradient term is below a tenth of
+    GRADIENT_TOLERANCE."""
     at, grads = _gradient(log_prob, state)
     value, grad, z = at.numpy().astype(np.float64), _flat(grads), _flat(state)
     scale = np.ones(len(z))
     for _ in range(steps):
         if np.all(0.5 * np.sum(grad * grad / diag, axis=1) < GRADIENT_TOLERANCE / 10):
-            break
+            return _unflat(z, state), True
         trial = z + np.clip(scale[:, None] * grad / diag, -reach, reach)
         at, grads = _gradient(log_prob, _unflat(trial, state))
         new_value = at.numpy().astype(np.float64)
@@ -161,7 +166,7 @@ def _newton(
         grad = np.where(rose[:, None], _flat(grads), grad)
         value = np.where(rose, new_value, value)
         scale = np.where(rose, np.minimum(2 * scale, 1.0), scale / 2)
-    return _unflat(z, state)
+    return _unflat(z, state), False
 
 
 def laplace_estimate(
@@ -175,11 +180,12 @@ def laplace_estimate(
 ) -> LogMassEstimate:
     """log Z per chain of the basin around each chain's `state` (parts [C, ...]), with its error.
 
-    First `newton_steps` Newton steps (the diagonal Hessian at the start) move each chain to
-    its basin's mode; there log Z = log pi + g' H^-1 g / 2 + sum log(2 pi / H_ii) / 2, the
-    diagonal from `probes` fresh sign vectors. The error is the jackknife's over the probes
-    (each left out in turn). Where the gradient term left exceeds GRADIENT_TOLERANCE nats the
-    end is no mode, and the log-mass is NaN (error inf).
+    First up to `newton_steps` Newton steps (the diagonal Hessian measured again every
+    NEWTON_REFRESH steps) move each chain to its basin's mode; there log Z = log pi +
+    g' H^-1 g / 2 + sum log(2 pi / H_ii) / 2, the diagonal from `probes` fresh sign vectors.
+    The error is the jackknife's over the probes (each left out in turn) and the gradient term
+    left, in quadrature. Where that term exceeds both GRADIENT_TOLERANCE nats and the
+    jackknife's error the end is no mode, and the log-mass is NaN (error inf).
 
     Args:
       log_prob: the target, one value per chain.
@@ -195,11 +201,17 @@ def laplace_estimate(
         [np.asarray(g).reshape(-1) + _offset(groups, i) for i, g in enumerate(groups)]
     )
     start_value = log_prob(*state).numpy().astype(np.float64)
-    if newton_steps > 0:
-        at_start = probe_curvatures(log_prob, state, prior_weight, fold_in(seed, 1), probes)
-        diag = _grouped(at_start.mean(axis=0), ids, prior_weight)
-        reach = NEWTON_REACH / math.sqrt(prior_weight) if prior_weight > 0 else NEWTON_REACH
-        state = _newton(log_prob, state, diag, newton_steps, reach)
+    reach = NEWTON_REACH / math.sqrt(prior_weight) if prior_weight > 0 else NEWTON_REACH
+    for done in range(0, newton_steps, NEWTON_REFRESH):
+        # the curvature where the chain is now: the start's misleads once the steps have climbed
+        here = probe_curvatures(
+            log_prob, state, prior_weight, fold_in(seed, 1 + done), NEWTON_PROBES
+        )
+        diag = _grouped(here.mean(axis=0), ids, prior_weight)
+        steps = min(NEWTON_REFRESH, newton_steps - done)
+        state, converged = _newton(log_prob, state, diag, steps, reach)
+        if converged:
+            break
     at, grads = _gradient(log_prob, state)
     value, grad = at.numpy().astype(np.float64), _flat(grads)
     curvatures = probe_curvatures(log_prob, state, prior_weight, seed, probes)
@@ -214,10 +226,13 @@ def laplace_estimate(
     if probes >= 2:
         left_out = np.stack([laplace(every[every != k])[0] for k in every])
         spread = np.sum((left_out - left_out.mean(axis=0)) ** 2, axis=0)
-        error = np.sqrt((probes - 1) / probes * spread)
+        probe_error = np.sqrt((probes - 1) / probes * spread)
     else:
-        error = np.full_like(log_z, np.nan)
-    refused = ~np.isfinite(log_z) | ~(term <= GRADIENT_TOLERANCE)
+        probe_error = np.full_like(log_z, np.nan)
+    # the gradient term left extrapolates to a mode the steps did not reach: it counts as
+    # error too, and where it exceeds the probes' own error (and the tolerance) the end is no mode
+    error = np.hypot(probe_error, term)
+    refused = ~np.isfinite(log_z) | ~(term <= np.fmax(GRADIENT_TOLERANCE, probe_error))
     return LogMassEstimate(
         log_mass=np.where(refused, np.nan, log_z),
         error=np.where(refused, np.inf, error),
