@@ -4,18 +4,24 @@ target's mode first), each with its jackknife error bar, from independent probe 
 
     python benchmarks/facet_masses.py                      # block6a_expand_activation:301
     python benchmarks/facet_masses.py --quick              # 64 px, 2 chains, 32 steps
+    python benchmarks/facet_masses.py --temperature 0.0067 --prior-weight 2.161  # no render
 
 It runs a default `render` (num_results 4, the README's other options), then estimates the mass
 of each chain's start's facet again at that run's T and lam, from the same starts (same seed),
-`--seeds` times per estimator with independent probes. Per chain it prints:
+`--seeds` times per estimator with independent probes. A row per estimator and chain:
 
-  at start      the former estimate: log Z at the start, its error bar (the jackknife over the
-                probes) and its scatter over the probe seeds, and its gradient term g'H^-1g/2
-  at the mode   the estimate after Newton's steps: the same figures, the gradient term left,
-                and how far (nats of log pi) the steps climbed from the start
-  render        what the run itself printed (relative to the heaviest basin it visited)
+  log Z, error    the first probe seed's estimate, refused or not, and its standard error
+                  (the jackknife over the probes, and the gradient term left, in quadrature)
+  scatter         the estimate's standard deviation over the probe seeds
+  mass            "refused" where the gradient term left exceeds 1 nat and the probes' error
+  gradient term   g' H^-1 g / 2 where the estimate was taken; climbed: log pi gained there
+                  over the start (0 at the start)
+  relative        to the heaviest facet; "without kept prior" the same with the prior of the
+                  fine coefficients each facet keeps at its start's values taken out
+  s               median seconds per estimate (the estimators alternate: load slows both)
 
-and the seconds of each estimator (median over the seeds, alternating).
+"at start" is the former estimate (no Newton steps, 4 probes), "at the mode" today's. Then
+what the run itself printed (relative to the heaviest basin it visited).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import time
 
 import numpy as np
 
-from common import command_line, machine
+from common import command_line, format_table, machine
 
 
 def main() -> None:
@@ -57,7 +63,9 @@ def main() -> None:
     size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)
     opts = {"num_results": 4, "num_chains": chains}
     if args.quick:
-        opts.update(optimize_steps=32, num_burnin_steps=8, temperature_steps=8)
+        opts.update(
+            optimize_steps=32, num_burnin_steps=8, temperature_steps=8, num_results=1, walk=False
+        )
     model, obj = zoo.efficientnet_lite0(), objective(args.objective)
 
     def image_param():
@@ -128,26 +136,46 @@ def main() -> None:
             runs[name].append(estimate(fold_in(base, 100 + k)))
             seconds[name].append(time.perf_counter() - begin)
     print(f"T {temperature:.4g}, lam {lam:.4g}, {facet_image.num_moving} moving coefficients")
+    print(f"the prior of the coefficients each facet keeps: {np.round(fixed, 1).tolist()}")
+    rows = []
     for name, estimates in runs.items():
-        masses = np.stack([e.log_mass for e in estimates])
-        errors = np.stack([e.error for e in estimates])
-        scatter = masses.std(axis=0, ddof=1) if len(estimates) > 1 else np.full(chains, np.nan)
-        print(f"{name} (median {np.median(seconds[name]):.1f} s per estimate):")
-        for c in range(chains):
-            first = estimates[0]
-            said = f" (unchecked {first.unchecked[c]:.1f} ± {first.unchecked_error[c]:.2g})"
-            print(
-                f"  chain {c}: log Z {masses[0, c]:.1f} ± {errors[0, c]:.2g}{said} (error bar; "
-                f"scatter over {len(estimates)} probe seeds {scatter[c]:.2g}), gradient term "
-                f"{first.gradient_term[c]:.1f}, climbed {first.climbed[c]:.1f}"
-            )
-        unchecked = np.stack([e.unchecked for e in estimates])
+        unchecked = np.stack([e.unchecked for e in estimates])  # [seeds, C]
         spread = unchecked.std(axis=0, ddof=1) if len(estimates) > 1 else np.full(chains, np.nan)
-        print(f"  unchecked scatter over the probe seeds: {np.round(spread, 2).tolist()}")
-        relative = unchecked[0] - np.nanmax(unchecked[0])
-        print(f"  relative (unchecked): {', '.join(f'{v:.1f}' for v in relative)}")
+        first = estimates[0]
+        relative = first.unchecked - np.nanmax(first.unchecked)
         moving = relative + fixed - np.nanmax(relative + fixed)
-        print(f"  relative without the kept coefficients' prior: {np.round(moving, 1).tolist()}")
+        for c in range(chains):
+            rows.append(
+                [
+                    f"{name}, chain {c}",
+                    f"{first.unchecked[c]:.1f}",
+                    f"{first.unchecked_error[c]:.2g}",
+                    f"{spread[c]:.2g}",
+                    "refused" if first.refused[c] else "kept",
+                    f"{first.gradient_term[c]:.1f}",
+                    f"{first.climbed[c]:.1f}",
+                    f"{relative[c]:.1f}",
+                    f"{moving[c]:.1f}",
+                    f"{np.median(seconds[name]):.1f}",
+                ]
+            )
+    headers = [
+        "estimate",
+        "log Z",
+        "error",
+        "scatter",
+        "mass",
+        "gradient term",
+        "climbed",
+        "relative",
+        "without kept prior",
+        "s",
+    ]
+    print(format_table(headers, rows))
+    print(
+        f"log Z, error, gradient term, climbed: the first probe seed's (nats); scatter: over "
+        f"{args.seeds} probe seeds; relative: to the heaviest facet; s: median seconds"
+    )
     if result is not None:
         print(f"render's log-masses (relative): {np.round(result.log_masses, 1).tolist()}")
         print(f"render's errors: {np.round(result.log_mass_errors, 2).tolist()}")
