@@ -2,14 +2,18 @@
 
 Chains sample their own facet and pool with equal weight. The exact density would not weigh
 them equally: at a temperature that keeps the activation, a difference of 0.1 in the optimized
-activation is a factor of e^(0.1 / T) in mass. The Laplace estimate around each chain's start z0,
+activation is a factor of e^(0.1 / T) in mass. The Laplace estimate at the mode z* of each
+chain's basin,
 
-    log Z = log pi(z0) + g' H^-1 g / 2 + sum_i log(2 pi / H_ii) / 2,
+    log Z = log pi(z*) + g' H^-1 g / 2 + sum_i log(2 pi / H_ii) / 2,
 
-with g the gradient of log pi and H = -diag of its Hessian over the coordinates that move, says
-which facets the exact density would favour. The diagonal comes from finite differences of the
-gradient along random sign vectors (Hutchinson's estimator), averaged within groups of
-coordinates (colour channel and frequency band); for a Gaussian basin it is exact.
+with g the gradient of log pi (near 0 at z*) and H = -diag of its Hessian over the coordinates
+that move, says which facets the exact density would favour. A chain's start is an optimum of
+the activation, not of log pi, so Newton's steps climb from it to z* first; where they do not
+reach a mode the estimate is refused. The diagonal comes from finite differences of the gradient
+along random sign vectors (Hutchinson's estimator), averaged within groups of coordinates
+(colour channel and frequency band); for a Gaussian basin it is exact. Its error bar is the
+jackknife's over those sign vectors (docs/sampling.md, "Log-masses you can trust").
 """
 
 from __future__ import annotations
