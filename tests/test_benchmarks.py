@@ -23,6 +23,7 @@ TABLES = {
     "atlas_speed.py": "channels/min",
     "maco_speed.py": "images/s per call",
     "network_speed.py": "Keras / samplevis",
+    "facet_masses.py": "gradient term",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {
@@ -42,6 +43,7 @@ ARGS = {
     "sampling_targets.py": ["--channels", "block3a_expand_activation:20"],
     "maco_speed.py": ["--channels", "2"],
     "network_speed.py": ["--batch", "2"],
+    "facet_masses.py": ["--seeds", "2"],
 }
 
 # A rule under a header, as benchmarks/common.format_table draws it: dashes per column.
