@@ -554,6 +554,9 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         "no random rotate": renderer(transforms=(pad, jitter8, scale, jitter4)),
         "no jitter(4) (image 220 px)": renderer(IMAGE_SIZE - 4, (pad, jitter8, scale, rotate)),
         "no transforms (image 236 px)": renderer(size[0], ()),
+        "pads and crops as tensors, not in the resampling": renderer(
+            transforms=(pad, jitter8, transform.compose([scale, rotate]), jitter4)
+        ),
         "one channel for all images (no per-image gather)": renderer(
             objective=samplevis.objectives.channel(layer, 0)
         ),

@@ -166,6 +166,18 @@ def _resample(images, stages, before=(), after=()):
     import tensorflow as tf
 
     b, h, w, c = _dims(images)
+    indices, values, offset, (oh, ow) = _sampling_map(h, w, before, stages, after)
+    matrix = tf.sparse.SparseTensor(indices, values, tf.cast(tf.stack([oh * ow, h * w]), tf.int64))
+    columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
+    out = tf.sparse.sparse_dense_matmul(matrix, columns) + offset
+    return tf.transpose(tf.reshape(out, tf.stack([oh, ow, b, c])), [2, 0, 1, 3])
+
+
+def _sampling_map(h, w, before, stages, after) -> tuple:
+    """The sparse matrix of `_resample` (its args) as (indices [4N, 2] int64, values [4N],
+    the constant part of each output pixel [N, 1] or 0, (output height, output width))."""
+    import tensorflow as tf
+
     # the sizes of the canvases the pads and crops before the stages make, the images' first
     canvases = [(h, w)]
     for kind, dy, dx, extra in before:
@@ -216,12 +228,8 @@ def _resample(images, stages, before=(), after=()):
     cols = _wrap_index(yi, h, fill_mode) * w + _wrap_index(xi, w, fill_mode)
     rows = tf.repeat(tf.range(oh * ow, dtype=tf.int64), 4)[:, None]
     indices = tf.concat([rows, tf.cast(tf.reshape(cols, [-1, 1]), tf.int64)], axis=1)
-    matrix = tf.sparse.SparseTensor(
-        indices, tf.reshape(weights * share, [-1]), tf.cast(tf.stack([oh * ow, h * w]), tf.int64)
-    )
-    columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
-    out = tf.sparse.sparse_dense_matmul(matrix, columns) + offset
-    return tf.transpose(tf.reshape(out, tf.stack([oh, ow, b, c])), [2, 0, 1, 3])
+    values = tf.reshape(weights * share, [-1])
+    return indices, values, offset, (oh, ow)
 
 
 def _check_fill(fill_mode: str, fill_value: object) -> str:
