@@ -17,6 +17,8 @@ absolute seconds: run both in one shell session, alternating, and compare ratios
     PYTHONPATH=OLD python benchmarks/render_quality.py --grid old.png
     PYTHONPATH=NEW python benchmarks/render_quality.py --grid new.png
     python benchmarks/render_quality.py --quick   # smoke run: one channel, 32 steps, 64 px
+    python benchmarks/render_quality.py --channels block6a_expand_activation:301 --reach 176
+        # only the seconds of a call of 176 steps on a fresh model (known steps to 0.9)
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--size", type=int, default=None, help="px, default 128 (64 if --quick)")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--grid", default=None, help="a PNG for the last step's images")
+    parser.add_argument(
+        "--reach", type=int, default=None, help="only time a call of this many steps"
+    )
     return parser.parse_args(argv)
 
 
@@ -106,6 +111,17 @@ def main(argv: Sequence[str] = ()) -> None:
     print(f"samplevis: {samplevis.__file__}")
     print(f"machine: {machine()}", flush=True)
     rows, grids = [], []
+    if args.reach:
+        from samplevis import zoo
+
+        for objective in channels:
+            model = zoo.efficientnet_lite0()
+            start = time.perf_counter()
+            render(model, objective, size, args.batch, (args.reach,))
+            rows.append([objective, args.reach, f"{time.perf_counter() - start:.2f}"])
+        print(format_table(["channel", "steps", "s (call, fresh model)"], rows))
+        print(f"machine at end: {machine()}")
+        return
     for objective in channels:
         images, m = measure(objective, size, args.batch, steps)
         grids.append(images[-1])

@@ -612,6 +612,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         help="only what ReLU redirection costs a step (MobileNetV2, batch 1)",
     )
     parser.add_argument(
+        "--network",
+        choices=("MobileNetV2", "VGG16"),
+        default=None,
+        help="only this network's rows of the main table",
+    )
+    parser.add_argument(
         "--parts",
         action="store_true",
         help="only a step's time with each part removed in turn (MobileNetV2, batch 1 and 8)",
@@ -643,7 +649,8 @@ def main(argv: Sequence[str] = ()) -> None:
         print(f"machine at end: {machine()}")
         return
     rows = []
-    for case in quick_cases() if args.quick else full_cases():
+    cases = quick_cases() if args.quick else full_cases()
+    for case in [c for c in cases if args.network in (None, c.network)]:
         rows.append(measure(case, repeats, args.breakdown))
         print(f"  measured {case.network} batch {case.batch}", flush=True)
     print()
