@@ -30,6 +30,7 @@ transforms and with a plain pixel image, to show where the time beyond the floor
     python benchmarks/render_speed.py --latency  # time to compile, built-in model at 128 px
     python benchmarks/render_speed.py --redirect # what ReLU redirection costs a step
     python benchmarks/render_speed.py --parts    # a step with each part removed in turn
+    python benchmarks/render_speed.py --network MobileNetV2   # that network's rows only
 """
 
 from __future__ import annotations
