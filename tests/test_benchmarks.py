@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # script -> a column of the table it prints
 TABLES = {
     "render_speed.py": "render_vis img-steps/s",
+    "render_quality.py": "steps to 0.9 of it",
     "sampling_speed.py": "leapfrog ms",
     "sampling_targets.py": "rhat per chain",
     "atlas_speed.py": "channels/min",
