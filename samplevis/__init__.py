@@ -21,10 +21,21 @@ from samplevis.atlas import atlas as atlas
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"objectives", "param", "transform", "zoo", "io", "models", "sampling", "signals"}
+_SUBMODULES = {
+    "objectives",
+    "param",
+    "transform",
+    "zoo",
+    "io",
+    "models",
+    "sampling",
+    "signals",
+    "examples",
+}
 _ATTRIBUTES = {
     "Model": "samplevis.models",
     "render_vis": "samplevis.optimize",
+    "dataset_examples": "samplevis.examples",
     "Renderer": "samplevis.optimize",
     "NonFiniteObjectiveError": "samplevis.optimize",
     "MemoryLimitError": "samplevis.memory",
