@@ -281,20 +281,7 @@ def _boxes(fields: list, positions: np.ndarray, fits: list) -> np.ndarray:
             axis=-1,
         )
         boxes[has, u] = box[has]
-    scale = np.array([f.scale for f in fits])[:, None]
-    oy = np.array([f.offset[0] for f in fits])[:, None]
-    ox = np.array([f.offset[1] for f in fits])[:, None]
-    h = np.array([f.size[0] for f in fits])[:, None]
-    w = np.array([f.size[1] for f in fits])[:, None]
-    return np.stack(
-        [
-            np.maximum(np.floor((boxes[..., 0] + ox) / scale), 0),
-            np.maximum(np.floor((boxes[..., 1] + oy) / scale), 0),
-            np.minimum(np.ceil((boxes[..., 2] + ox) / scale), w),
-            np.minimum(np.ceil((boxes[..., 3] + oy) / scale), h),
-        ],
-        axis=-1,
-    ).astype(np.int64)
+    return image_files.source_boxes(boxes, fits)
 
 
 def _record(found: record.Record, best: topk.TopK, read: set, skipped: dict) -> record.Record:

@@ -94,18 +94,31 @@ class Fit:
         s = self.scale
         return (ox / s, oy / s, (ox + cols) / s, (oy + rows) / s)
 
-    def to_source(self, box: Sequence[int]) -> tuple[int, int, int, int]:
+    def to_source(self, box: Sequence[int]) -> tuple[int, ...]:
         """A (left, top, right, bottom) box of the input's px as the image's px (the smallest
         whole-pixel box holding it, inside the image)."""
-        left, top, right, bottom = box
-        (oy, ox), s = self.offset, self.scale
-        height, width = self.size
-        return (
-            max(int(np.floor((left + ox) / s)), 0),
-            max(int(np.floor((top + oy) / s)), 0),
-            min(int(np.ceil((right + ox) / s)), width),
-            min(int(np.ceil((bottom + oy) / s)), height),
-        )
+        return tuple(int(v) for v in source_boxes(np.asarray(box)[None, None], [self])[0, 0])
+
+
+def source_boxes(boxes: np.ndarray, fits: Sequence[Fit]) -> np.ndarray:
+    """Boxes (left, top, right, bottom) of the input's px [B, U, 4] as px of each image `fits`
+    [B] describes: the smallest whole-pixel boxes holding them, inside the images; int64."""
+    boxes = np.asarray(boxes, np.float64)
+    scale = np.array([f.scale for f in fits])[:, None]
+    oy = np.array([f.offset[0] for f in fits])[:, None]
+    ox = np.array([f.offset[1] for f in fits])[:, None]
+    height = np.array([f.size[0] for f in fits])[:, None]
+    width = np.array([f.size[1] for f in fits])[:, None]
+    slack = 1e-6  # px: a side that maps to a whole pixel stays on it despite rounding
+    return np.stack(
+        [
+            np.maximum(np.floor((boxes[..., 0] + ox) / scale + slack), 0),
+            np.maximum(np.floor((boxes[..., 1] + oy) / scale + slack), 0),
+            np.minimum(np.ceil((boxes[..., 2] + ox) / scale - slack), width),
+            np.minimum(np.ceil((boxes[..., 3] + oy) / scale - slack), height),
+        ],
+        axis=-1,
+    ).astype(np.int64)
 
 
 def open_rgb(
