@@ -320,3 +320,25 @@ def test_the_receptive_field_is_the_set_of_pixels_the_gradient_reaches():
         ys, xs = np.nonzero(np.abs(tape.gradient(value, image)[0].numpy()).sum(-1))
         reached = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
         assert reached == field.box(row, col, 64, 64)
+
+
+def test_the_examples_command_writes_the_index_and_pngs_and_names_its_units(tmp_path, capsys):
+    from samplevis import cli
+
+    places = make_folder(tmp_path / "images")
+    base = ["examples", "--model", "conftest:gabor_keras_model", "--images"]
+    args = [*base, str(tmp_path / "images"), "--size", str(SIDE), "--top", "4", "--quiet"]
+    assert cli.main([*args, "--objective", "gabor_relu:0", "--out", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "out/examples.json")
+    saved = json.loads((tmp_path / "out/examples.json").read_text())
+    (unit,) = saved["units"]
+    assert unit["unit"] == "gabor_relu:0" and unit["channel"] == 0
+    assert {e["file"] for e in unit["examples"]} == set(places)
+    for entry in unit["examples"]:
+        assert inside(entry["box"], places[entry["file"]])
+        crop = np.asarray(Image.open(tmp_path / "out" / entry["crop"]))
+        assert crop.shape == (15, 15, 3)
+        # the crop holds the grating: its columns swing from dark to light
+        assert np.ptp(crop.mean(axis=(0, 2))) > 150
+    assert cli.main([*args, "--out", str(tmp_path / "none")]) == 2
+    assert "--objective LAYER:CHANNEL" in capsys.readouterr().err

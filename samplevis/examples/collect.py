@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,8 +17,10 @@ from samplevis import signals
 from samplevis.checks import KerasModel, TensorLike, is_int
 from samplevis.examples import images as image_files
 from samplevis.examples import record, topk
-from samplevis.examples.units import Unit, as_unit, layer_units
 from samplevis.models import Model, as_model
+
+if TYPE_CHECKING:
+    from samplevis.examples.units import Unit
 
 DEFAULT_SIZE = 224  # px, the input side for networks that take any size (ImageNet's)
 
@@ -164,6 +167,9 @@ def skipped_line(skipped: dict[str, str], read: int, out: Path | None) -> str:
 
 
 def _units(model: Model, units: object, layer: str | Sequence[str] | None) -> list[Unit]:
+    # objectives import TensorFlow: not before a pass needs it (the command's --help does not)
+    from samplevis.examples.units import as_unit, layer_units
+
     given = [units] if isinstance(units, str) or not isinstance(units, Sequence) else list(units)
     found = [as_unit(u) for u in given]
     layers = [layer] if isinstance(layer, str) else list(layer or ())
