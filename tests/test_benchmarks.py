@@ -23,6 +23,7 @@ TABLES = {
     "atlas_speed.py": "channels/min",
     "maco_speed.py": "images/s per call",
     "network_speed.py": "Keras / samplevis",
+    "examples_speed.py": "examples img/s",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

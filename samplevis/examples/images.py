@@ -171,7 +171,13 @@ def fitted(
     # the drafted image is the original scaled by its own factor per axis
     ky, kx = image.size[1] / size[0], image.size[0] / size[1]
     left, top, right, bottom = fit.source_box()
-    box = (left * kx, top * ky, right * kx, bottom * ky)
+    # clipped: rounding can put a side a hair outside the image, which Pillow refuses
+    box = (
+        max(left * kx, 0.0),
+        max(top * ky, 0.0),
+        min(right * kx, image.size[0]),
+        min(bottom * ky, image.size[1]),
+    )
     resized = image.resize(
         (target[1], target[0]), Image.Resampling.BILINEAR, box=box, reducing_gap=3.0
     )
