@@ -341,7 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
         "chain in the order it walked (its start, then its samples with their activation "
         "and basin, its std and structure maps beside), a table of each chain's figures, "
         "the GIF and the trace plot, then the summary and the MCMC diagnostics in words, "
-        "folded. Of a diagnostics.json written in part, or by an interrupted or older run, "
+        "folded. Each folder that `samplevis examples` wrote shows a strip per unit of its top "
+        "images' crops, beside the unit's optimized image when FOLDER holds one. Of a diagnostics.json written in part, or by an interrupted or older run, "
         "it shows what it can and names what it skipped.",
     )
     p.add_argument("folder")

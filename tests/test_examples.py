@@ -342,3 +342,28 @@ def test_the_examples_command_writes_the_index_and_pngs_and_names_its_units(tmp_
         assert np.ptp(crop.mean(axis=(0, 2))) > 150
     assert cli.main([*args, "--out", str(tmp_path / "none")]) == 2
     assert "--objective LAYER:CHANNEL" in capsys.readouterr().err
+
+
+def test_the_gallery_shows_a_units_crops_beside_its_optimized_image(tmp_path, gabor48):
+    from samplevis import cli, io
+
+    make_folder(tmp_path / "images")
+    samplevis.dataset_examples(
+        gabor48,
+        "gabor_relu:0",
+        images=tmp_path / "images",
+        top=3,
+        out=tmp_path / "page/ex",
+        progress=False,
+    )
+    # what `samplevis optimize --objective gabor_relu:0` names its images
+    optimized = tmp_path / "page/channel__gabor_relu___0_0064_0.png"
+    io.save_png(optimized, np.full((48, 48, 3), 0.5))
+    assert cli.main(["gallery", str(tmp_path / "page")]) == 0
+    page = (tmp_path / "page/index.html").read_text()
+    assert "dataset examples (ex/)" in page
+    crops = [f"ex/gabor_relu_0/{rank:02d}_crop.png" for rank in range(3)]
+    strip = page[page.index(crops[0]) : page.index(optimized.name)]
+    assert all(crop in strip for crop in crops)  # in rank order, the optimized image after them
+    assert strip.index(crops[0]) < strip.index(crops[1]) < strip.index(crops[2])
+    assert "ex/gabor_relu_0/00.png" not in page  # the whole images stay in their folder

@@ -155,8 +155,8 @@ def open_rgb(
             image = Image.alpha_composite(background, rgba)
         image = image.convert("RGB")
         image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        raise BadImage(UNREADABLE, str(err)) from None
+    except Exception as err:  # noqa: BLE001 Pillow's plugins raise what a broken file provokes
+        raise BadImage(UNREADABLE, f"{type(err).__name__}: {err}") from None
     return image, (height, width)
 
 
@@ -256,7 +256,5 @@ def read_batches(
 def _decode(path: Path, target: tuple[int, int]) -> tuple[np.ndarray, Fit] | BadImage:
     try:
         return load_fitted(path, target)
-    except BadImage as bad:
+    except BadImage as bad:  # anything else is not the file's fault: it goes up
         return bad
-    except Exception as err:  # noqa: BLE001 Pillow's plugins raise what their formats provoke
-        return BadImage(UNREADABLE, f"{type(err).__name__}: {err}")
