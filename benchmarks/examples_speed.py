@@ -113,6 +113,7 @@ def main() -> None:
         write_jpegs(small, count)
         names = image_files.image_files(small)
         target = model.input_size
+        assert target is not None  # the built-in model takes 224 x 224 px
         pixels = np.stack([image_files.load_fitted(small / n, target)[0] for n in names])
 
         # the network up to the layer, compiled as the pass compiles it
