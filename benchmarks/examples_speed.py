@@ -20,7 +20,7 @@ memory of the pass in a fresh process over `--images` files and over four times 
 first folder is part of the second), with the target (within 10 %).
 
     python benchmarks/examples_speed.py            # 2000 and 8000 images, about 10 minutes
-    python benchmarks/examples_speed.py --quick    # 64 and 128 images: a smoke run
+    python benchmarks/examples_speed.py --quick    # 64 and 256 images: a smoke run
 """
 
 from __future__ import annotations
@@ -74,99 +74,107 @@ def write_jpegs(folder: Path, count: int, start: int = 0, seed: int = 0) -> None
 def peak_rss_mb(folder: Path, layer: str) -> float:
     """Peak resident memory (MB) of a fresh process running the examples pass over `folder`."""
     code = (
-        "import json, resource, sys\n"
+        "import json, re\n"
         "import samplevis\n"
         "from samplevis import zoo\n"
         f"samplevis.dataset_examples(zoo.efficientnet_lite0(), layer={layer!r}, "
         f"images={str(folder)!r}, top={TOP}, batch={BATCH}, progress=False)\n"
-        "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))\n"
+        # VmHWM, the peak since this program started: getrusage's ru_maxrss would keep the
+        # parent's peak, which survives the fork and exec
+        "status = open('/proc/self/status').read()\n"
+        "print(json.dumps(int(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1))))\n"
     )
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    kilobytes = json.loads(done.stdout.strip().splitlines()[-1])  # Linux reports KiB
+    kilobytes = json.loads(done.stdout.strip().splitlines()[-1])
     return kilobytes / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="64 and 128 images")
-    parser.add_argument("--images", type=int, default=2000, help="JPEGs timed (default 2000)")
-    parser.add_argument("--layer", default="block4c_add", help="every channel is a unit")
-    parser.add_argument("--repeats", type=int, default=1, help="alternating timed runs")
-    args = parser.parse_args()
-    count = 64 if args.quick else args.images
-
+def speed(model, folder: Path, layer: str, repeats: int) -> None:
+    """Time the examples pass over `folder` against the bare loop and Keras's predict over the
+    same images in memory, alternately; print the table and the ratio."""
     import keras
     import tensorflow as tf
 
     import samplevis
-    from samplevis import zoo
     from samplevis.examples import images as image_files
+
+    names = image_files.image_files(folder)
+    target = model.input_size
+    assert target is not None  # the built-in model takes 224 x 224 px
+    pixels = np.stack([image_files.load_fitted(folder / n, target)[0] for n in names])
+
+    # the network up to the layer, compiled as the pass compiles it
+    features = tf.function(lambda x: model.features(tf.cast(x, tf.float32) / 255.0, layer))
+
+    def bare() -> None:
+        for start in range(0, len(pixels), BATCH):
+            batch = pixels[start : start + BATCH]
+            if len(batch) < BATCH:  # one compiled shape, as the pass pads its last batch
+                batch = np.concatenate([batch, np.zeros_like(pixels[: BATCH - len(batch)])])
+            np.asarray(features(batch)[layer])
+
+    truncated = keras.Model(model.keras_model.inputs, model.keras_model.get_layer(layer).output)
+    inputs = np.asarray(model.to_input(tf.cast(pixels, tf.float32) / 255.0))
+
+    def keras_predict() -> None:
+        truncated.predict(inputs, batch_size=BATCH, verbose=0)
+
+    def examples() -> None:
+        samplevis.dataset_examples(
+            model, layer=layer, images=folder, top=TOP, batch=BATCH, progress=False
+        )
+
+    # compile every program first: the pass's own is kept with the model for equal units
+    samplevis.dataset_examples(
+        model, layer=layer, images=pixels[:BATCH] / 255.0, top=TOP, progress=False
+    )
+    np.asarray(features(pixels[:BATCH])[layer])
+    truncated.predict(inputs[:BATCH], batch_size=BATCH, verbose=0)
+    times = interleaved_medians(
+        {
+            "examples pass": examples,
+            "bare loop, same network": bare,
+            "Keras predict": keras_predict,
+        },
+        repeats,
+    )
+    units = model.keras_model.get_layer(layer).output.shape[-1]
+    rows = []
+    for name, seconds in times.items():
+        ratio = times["bare loop, same network"] / seconds
+        rows.append([name, len(names), f"{len(names) / seconds:.1f}", f"{ratio:.2f}"])
+    print(f"\n{layer}: {units} channels, top {TOP}, batch {BATCH}, {len(names)} JPEGs")
+    print(format_table(["design", "images", "examples img/s", "/ bare loop"], rows))
+    ratio = times["bare loop, same network"] / times["examples pass"]
+    print(
+        f"examples pass / bare loop: {ratio:.2f} (target >= {TARGET_RATIO}): "
+        f"{'met' if ratio >= TARGET_RATIO else 'missed'}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="64 and 256 images")
+    parser.add_argument("--images", type=int, default=2000, help="JPEGs timed (default 2000)")
+    parser.add_argument("--layer", default="block4c_add", help="every channel is a unit")
+    parser.add_argument("--repeats", type=int, default=1, help="alternating timed runs")
+    parser.add_argument("--no-memory", action="store_true", help="time only")
+    args = parser.parse_args()
+    count = 64 if args.quick else args.images
+
+    from samplevis import zoo
 
     print(command_line())
     print(machine())
-    model = zoo.efficientnet_lite0()
     with tempfile.TemporaryDirectory(prefix="examples-speed-") as tmp:
         small, large = Path(tmp) / "all" / "first", Path(tmp) / "all"
         write_jpegs(small, count)
-        names = image_files.image_files(small)
-        target = model.input_size
-        assert target is not None  # the built-in model takes 224 x 224 px
-        pixels = np.stack([image_files.load_fitted(small / n, target)[0] for n in names])
-
-        # the network up to the layer, compiled as the pass compiles it
-        features = tf.function(lambda x: model.features(tf.cast(x, tf.float32) / 255.0, args.layer))
-
-        def bare() -> None:
-            for start in range(0, len(pixels), BATCH):
-                batch = pixels[start : start + BATCH]
-                if len(batch) < BATCH:  # one compiled shape, as the pass pads its last batch
-                    batch = np.concatenate([batch, np.zeros_like(pixels[: BATCH - len(batch)])])
-                np.asarray(features(batch)[args.layer])
-
-        truncated = keras.Model(
-            model.keras_model.inputs, model.keras_model.get_layer(args.layer).output
-        )
-        inputs = np.asarray(model.to_input(tf.cast(pixels, tf.float32) / 255.0))
-
-        def keras_predict() -> None:
-            truncated.predict(inputs, batch_size=BATCH, verbose=0)
-
-        def examples() -> None:
-            samplevis.dataset_examples(
-                model, layer=args.layer, images=small, top=TOP, batch=BATCH, progress=False
-            )
-
-        # compile the network's programs before timing (the pass still traces its own scoring
-        # function, as every call does)
-        samplevis.dataset_examples(
-            model, layer=args.layer, images=pixels[:BATCH] / 255.0, top=TOP, progress=False
-        )
-        np.asarray(features(pixels[:BATCH])[args.layer])
-        truncated.predict(inputs[:BATCH], batch_size=BATCH, verbose=0)
-        times = interleaved_medians(
-            {
-                "examples pass": examples,
-                "bare loop, same network": bare,
-                "Keras predict": keras_predict,
-            },
-            args.repeats,
-        )
-        units = model.keras_model.get_layer(args.layer).output.shape[-1]
-        rows = []
-        for name, seconds in times.items():
-            ratio = times["bare loop, same network"] / seconds
-            rows.append([name, len(names), f"{len(names) / seconds:.1f}", f"{ratio:.2f}"])
-        print(f"\n{args.layer}: {units} channels, top {TOP}, batch {BATCH}, {len(names)} JPEGs")
-        print(format_table(["design", "images", "examples img/s", "/ bare loop"], rows))
-        ratio = times["bare loop, same network"] / times["examples pass"]
-        print(
-            f"examples pass / bare loop: {ratio:.2f} (target >= {TARGET_RATIO}): "
-            f"{'met' if ratio >= TARGET_RATIO else 'missed'}"
-        )
-
+        speed(zoo.efficientnet_lite0(), small, args.layer, args.repeats)
+        if args.no_memory:
+            return
         write_jpegs(large / "rest", 3 * count, start=count)
         memory = [
             (count, peak_rss_mb(small, args.layer)),

@@ -58,6 +58,12 @@ def _render_vis_default(name: str) -> Any:
     return inspect.signature(optimize.render_vis).parameters[name].default
 
 
+def _examples_top() -> int:
+    from samplevis.examples import collect
+
+    return inspect.signature(collect.dataset_examples).parameters["top"].default
+
+
 def _learning_rate() -> float:
     from samplevis import optimize
 
@@ -325,6 +331,18 @@ def build_parser() -> argparse.ArgumentParser:
         "per GPU with --gpus-per-worker)",
     )
     p.add_argument("--gpus-per-worker", type=float, help="GPUs per Ray worker, e.g. 1")
+    p.add_argument(
+        "--images",
+        metavar="DIR",
+        help="also find each channel's top images in the folder DIR first (as `samplevis "
+        "examples`), written to OUT/examples and shown beside the channel on the page",
+    )
+    p.add_argument(
+        "--top",
+        type=_positive_int,
+        default=FromLibrary(_examples_top),
+        help="with --images, the images kept per channel (default %(default)s)",
+    )
     p.add_argument(
         "--out", default=atlas["out"].default, help="output folder (default: %(default)s)"
     )

@@ -367,3 +367,22 @@ def test_the_gallery_shows_a_units_crops_beside_its_optimized_image(tmp_path, ga
     assert all(crop in strip for crop in crops)  # in rank order, the optimized image after them
     assert strip.index(crops[0]) < strip.index(crops[1]) < strip.index(crops[2])
     assert "ex/gabor_relu_0/00.png" not in page  # the whole images stay in their folder
+
+
+@pytest.mark.slow
+def test_an_atlas_with_images_shows_each_channels_top_crops_beside_it(tmp_path):
+    from samplevis import cli
+
+    places = make_folder(tmp_path / "images")
+    args = ["atlas", "--model", "conftest:gabor_keras_model", "--layers", "gabor_relu"]
+    args += ["--steps", "2", "--size", str(SIDE), "--images", str(tmp_path / "images")]
+    assert cli.main([*args, "--top", "4", "--out", str(tmp_path / "atlas"), "--quiet"]) == 0
+    page = (tmp_path / "atlas/index.html").read_text()
+    data = page[page.index('id="atlas-data">') + len('id="atlas-data">') :]
+    entries = json.loads(data[: data.index("</script>")])
+    (channel0,) = [e for e in entries if e["channel"] == 0]
+    assert channel0["files"][0] == "gabor_relu/0.png"
+    crops = channel0["files"][1:]
+    assert crops == [f"examples/gabor_relu_0/{rank:02d}_crop.png" for rank in range(4)]
+    assert all((tmp_path / "atlas" / crop).is_file() for crop in crops)
+    assert set(channel0["examples"]) == set(places)

@@ -112,9 +112,9 @@ def dataset_examples(
     found = record.start(out, blank)
     todo = [n for n in source.names if n not in found.read]
     fields = _fields(model, unit_list, target)
-    from samplevis.examples.units import scorer
+    from samplevis.examples.units import cached_scorer
 
-    score = scorer(model, unit_list)
+    score = cached_scorer(model, unit_list)
     best, read, skipped = found.top, set(found.read), dict(found.skipped)
     out_path = None if out is None else Path(out)
     bar = _bar(progress, len(source.names), len(source.names) - len(todo))

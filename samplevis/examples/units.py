@@ -98,6 +98,33 @@ def layers_read(units: Sequence[Unit]) -> tuple[str, ...]:
     return tuple(names)
 
 
+CACHED = 4  # scoring programs kept per model (in `model.renderers`)
+
+
+def cached_scorer(model: Model, units: Sequence[Unit]) -> Callable:
+    """`scorer(model, units)`, the one made before for equal units if the model still keeps it
+    (with its other compiled programs, at most CACHED of these): a call over another folder
+    then does not trace the network again. Units of plain objectives are not kept."""
+    if any(u.kind == OBJECTIVE for u in units):
+        return scorer(model, units)
+    key = (
+        "examples.scorer",
+        tuple(
+            (u.name, u.kind, u.layer, u.channel, u.position, u.cossim_pow)
+            + (() if u.vector is None else (u.vector.tobytes(),))
+            for u in units
+        ),
+    )
+    found = model.renderers.get(key)
+    if found is None:
+        found = model.renderers[key] = scorer(model, units)
+        kept = [k for k in model.renderers if isinstance(k, tuple) and k[:1] == key[:1]]
+        for old in kept[:-CACHED]:
+            del model.renderers[old]
+    model.renderers.move_to_end(key)
+    return found  # type: ignore[return-value]
+
+
 def scorer(model: Model, units: Sequence[Unit]) -> Callable:
     """A compiled function of images uint8 [B, H, W, 3] (already the network's input size) giving
     each unit's value float32 [B, U] and its map's largest position int32 [B, U, 2] (row, column;
@@ -119,48 +146,62 @@ def scorer(model: Model, units: Sequence[Unit]) -> Callable:
     def score(pixels):
         images = tf.cast(pixels, tf.float32) / 255.0
         features = model.features(images, read) if read else {}
-        values: list = [None] * len(units)
-        positions: list = [None] * len(units)
         batch = tf.shape(images)[0]
-        none = tf.fill([batch, 2], -1)
+        # blocks of columns [B, n] and [B, n, 2], in the order of `order`'s units: a layer's
+        # channels are one block, so a whole layer costs a few ops, not a few per channel
+        values, positions, order = [], [], []
         for layer, members in channel_groups.items():
             acts = features[layer]
-            if len(acts.shape) != 4:  # a dense layer: the value is the unit
-                picked = tf.gather(acts, _channels(units, members), axis=-1)
-                for k, i in enumerate(members):
-                    values[i], positions[i] = picked[:, k], none
-                continue
             picked = _all_or_gathered(acts, _channels(units, members))
-            mean, where = _mean_and_argmax(picked)
-            for k, i in enumerate(members):
-                values[i], positions[i] = mean[:, k], where[:, k]
+            if len(acts.shape) == 4:
+                mean, where = _mean_and_argmax(picked)
+            else:  # a dense layer: the value is the unit, without a position
+                mean, where = picked, tf.fill([batch, len(members), 2], -1)
+            values.append(mean)
+            positions.append(where)
+            order += members
+        grouped = set(order)
         for i, unit in enumerate(units):
-            if values[i] is not None:
+            if i in grouped:
                 continue
-            if unit.kind == OBJECTIVE:
-                value = objectives[i](lambda n: features[n] if n != "input" else images)
-                values[i], positions[i] = tf.cast(value, tf.float32), none
-                continue
-            acts = features[unit.layer]
-            if len(acts.shape) != 4:
-                raise ValueError(
-                    f"layer {unit.layer!r} has no spatial positions; a neuron needs a layer "
-                    "of shape [B, H, W, C]: use its channel instead."
-                )
-            if unit.vector is not None:
-                unit_map = _direction_map(acts, unit.vector, unit.cossim_pow)
-            else:
-                unit_map = acts[..., unit.channel]
-            if unit.position is None:
-                mean, where = _mean_and_argmax(unit_map[..., None])
-                values[i], positions[i] = mean[:, 0], where[:, 0]
-            else:
-                row, col = _resolved(unit.position, unit_map.shape)
-                values[i] = unit_map[:, row, col]
-                positions[i] = tf.tile(tf.constant([[row, col]], tf.int32), [batch, 1])
-        return tf.stack(values, axis=1), tf.stack(positions, axis=1)
+            value, where = _single(unit, objectives.get(i), features, images)
+            values.append(value[:, None])
+            positions.append(where[:, None])
+            order.append(i)
+        values, positions = tf.concat(values, axis=1), tf.concat(positions, axis=1)
+        if order != list(range(len(units))):
+            back = np.argsort(order)
+            values, positions = tf.gather(values, back, axis=1), tf.gather(positions, back, axis=1)
+        return values, positions
 
     return tf.function(score, autograph=False, reduce_retracing=True)
+
+
+def _single(unit: Unit, objective: Objective | None, features: dict, images) -> tuple:
+    """One unit's value [B] and position [B, 2] (-1s without one)."""
+    import tensorflow as tf
+
+    none = tf.fill([tf.shape(images)[0], 2], -1)
+    if objective is not None:
+        value = objective(lambda n: features[n] if n != "input" else images)
+        return tf.cast(value, tf.float32), none
+    acts = features[unit.layer]
+    if len(acts.shape) != 4:
+        raise ValueError(
+            f"layer {unit.layer!r} has no spatial positions; a neuron needs a layer of shape "
+            "[B, H, W, C]: use its channel instead."
+        )
+    if unit.vector is not None:
+        unit_map = _direction_map(acts, unit.vector, unit.cossim_pow)
+    else:
+        unit_map = acts[..., unit.channel]
+    if unit.position is None:
+        mean, where = _mean_and_argmax(unit_map[..., None])
+        return mean[:, 0], where[:, 0]
+    row, col = _resolved(unit.position, unit_map.shape)
+    return unit_map[:, row, col], tf.tile(
+        tf.constant([[row, col]], tf.int32), [tf.shape(acts)[0], 1]
+    )
 
 
 def _channel_groups(units: Sequence[Unit]) -> dict[str, list[int]]:
