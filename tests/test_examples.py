@@ -386,3 +386,20 @@ def test_an_atlas_with_images_shows_each_channels_top_crops_beside_it(tmp_path):
     assert crops == [f"examples/gabor_relu_0/{rank:02d}_crop.png" for rank in range(4)]
     assert all((tmp_path / "atlas" / crop).is_file() for crop in crops)
     assert set(channel0["examples"]) == set(places)
+
+
+@pytest.mark.parametrize("size", [(107, 107), (107, 300), (1, 1), (20, 3000), (3000, 20)])
+def test_a_file_of_any_size_is_fitted_to_the_input(tmp_path, size):
+    from samplevis.examples.images import load_fitted
+
+    # 107 px scaled to 224 px rounds the crop's corner to a hair outside the image
+    path = tmp_path / "image.png"
+    Image.fromarray(grey(*size, seed=0)).save(path)
+    pixels, fit = load_fitted(path, (224, 224))
+    assert pixels.shape == (224, 224, 3)
+    assert fit.to_source((0, 0, 224, 224)) == (
+        (size[1] - min(size)) // 2,
+        (size[0] - min(size)) // 2,
+        (size[1] + min(size)) // 2 + (size[1] - min(size)) % 2,
+        (size[0] + min(size)) // 2 + (size[0] - min(size)) % 2,
+    )
