@@ -403,3 +403,23 @@ def test_a_file_of_any_size_is_fitted_to_the_input(tmp_path, size):
         (size[1] + min(size)) // 2 + (size[1] - min(size)) % 2,
         (size[0] + min(size)) // 2 + (size[0] - min(size)) % 2,
     )
+
+
+def test_a_direction_along_one_channel_ranks_as_that_channel(tmp_path, gabor48):
+    make_folder(tmp_path / "images")
+    units = [
+        objectives.direction("gabor_relu", [1.0, 0.0]),
+        objectives.direction("gabor_relu", [0.0, 2.0]),
+        "gabor_relu:0",
+        "gabor_relu:1",
+    ]
+    found = samplevis.dataset_examples(
+        gabor48, units, images=tmp_path / "images", top=4, progress=False
+    )
+    assert len({u.name for u in found.units}) == 4
+    for direction, channel, weight in ((0, 2, 1.0), (1, 3, 2.0)):
+        along, alone = found.ranked(direction), found.ranked(channel)
+        assert [(n, b) for n, _, b in along] == [(n, b) for n, _, b in alone]
+        np.testing.assert_allclose(
+            [v for _, v, _ in along], [weight * v for _, v, _ in alone], rtol=1e-5
+        )

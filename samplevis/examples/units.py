@@ -11,6 +11,7 @@ only, and their examples the whole image.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +76,10 @@ def as_unit(obj: object) -> Unit:
     if batch is None and kind in ("direction", "direction_neuron"):
         layer, vector, cossim_pow = structure[1], params[0].astype(np.float32), structure[-2]
         at = _position(structure[3], params[1:]) if kind == "direction_neuron" else None
-        return Unit(objective.name, DIRECTION, layer, None, at, vector, float(cossim_pow))
+        # the name says the vector's length only: a digest tells two directions apart
+        digest = hashlib.sha1(vector.tobytes()).hexdigest()[:8]
+        name = f"{objective.name}#{digest}"
+        return Unit(name, DIRECTION, layer, None, at, vector, float(cossim_pow))
     return Unit(objective.name, OBJECTIVE, objective=objective)
 
 
