@@ -8,6 +8,7 @@
     images = samplevis.render_vis(model, obj, thresholds=(256,), seed=0)
     result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
     samplevis.atlas(zoo.efficientnet_lite0, ["block3a_expand_activation"], out="atlas/")
+    found = samplevis.dataset_examples(model, "block4c_add:12", images="photos/", out="examples/")
 
 Submodules load on first use, so `import samplevis` stays light until TensorFlow is needed.
 """
