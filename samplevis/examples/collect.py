@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from samplevis.examples.units import Unit
 
 DEFAULT_SIZE = 224  # px, the input side for networks that take any size (ImageNet's)
+# Threads decoding files: Pillow releases the GIL while it decodes and resizes, and on 2 cores 4
+# threads kept further ahead of the network than 1 or 2 (docs/examples.md).
+DECODERS = 4
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ def dataset_examples(
             arguments goes on from the files read, and runs into one folder add up.
         batch: images per network call.
         size: the input side in px for a network that takes any size (default 224).
-        workers: threads decoding files ahead of the network (default: up to 4).
+        workers: threads decoding files ahead of the network (default DECODERS).
         progress: show a progress bar with images per second.
         checkpoint_seconds: with `out`, how often examples.json is saved during the pass.
     Returns:
@@ -120,7 +123,7 @@ def dataset_examples(
     bar = _bar(progress, len(source.names), len(source.names) - len(todo))
     interrupted, saved = False, time.monotonic()
     try:
-        for got in source.batches(todo, batch, workers or min(4, os.cpu_count() or 1)):
+        for got in source.batches(todo, batch, workers or DECODERS):
             skipped.update(got.bad)
             if got.names:
                 values, positions = _scored(score, got.pixels, batch)
