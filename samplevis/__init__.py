@@ -8,6 +8,7 @@
     images = samplevis.render_vis(model, obj, thresholds=(256,), seed=0)
     result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
     samplevis.atlas(zoo.efficientnet_lite0, ["block3a_expand_activation"], out="atlas/")
+    found = samplevis.dataset_examples(model, "block4c_add:12", images="photos/", out="examples/")
 
 Submodules load on first use, so `import samplevis` stays light until TensorFlow is needed.
 """
@@ -21,10 +22,21 @@ from samplevis.atlas import atlas as atlas
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"objectives", "param", "transform", "zoo", "io", "models", "sampling", "signals"}
+_SUBMODULES = {
+    "objectives",
+    "param",
+    "transform",
+    "zoo",
+    "io",
+    "models",
+    "sampling",
+    "signals",
+    "examples",
+}
 _ATTRIBUTES = {
     "Model": "samplevis.models",
     "render_vis": "samplevis.optimize",
+    "dataset_examples": "samplevis.examples",
     "Renderer": "samplevis.optimize",
     "NonFiniteObjectiveError": "samplevis.optimize",
     "MemoryLimitError": "samplevis.memory",

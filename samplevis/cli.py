@@ -1,10 +1,11 @@
-"""The `samplevis` command: optimize (also `render`), sample, layers, gallery, atlas.
+"""The `samplevis` command: optimize (also `render`), sample, layers, gallery, atlas, examples.
 
 samplevis layers --model efficientnet_lite0
 samplevis optimize --objective block5c_add:12 --steps 256 --out out/
 samplevis sample --objective block6a_expand_activation:301 --num-results 10 --out out/
 samplevis gallery out/
 samplevis atlas --layers block3a_expand_activation --out atlas/
+samplevis examples --images photos/ --objective block4c_add:12 --out examples/
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from samplevis import recipes, signals
 from samplevis.checks import NO_VALUE, Spelling, python_spelling, spelt
 from samplevis.commands import atlas as atlas_command
+from samplevis.commands import examples as examples_command
 from samplevis.commands import gallery, layers, render, sample
 from samplevis.commands.quiet import QuietTensorFlow, quiet_tensorflow
 from samplevis.commands.shell import (
@@ -54,6 +56,12 @@ def _render_vis_default(name: str) -> Any:
     from samplevis import optimize
 
     return inspect.signature(optimize.render_vis).parameters[name].default
+
+
+def _examples_top() -> int:
+    from samplevis.examples import collect
+
+    return inspect.signature(collect.dataset_examples).parameters["top"].default
 
 
 def _learning_rate() -> float:
@@ -326,10 +334,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--gpus-per-worker", type=float, help="GPUs per Ray worker, e.g. 1")
     p.add_argument(
+        "--images",
+        metavar="DIR",
+        help="also find each channel's top images in the folder DIR first (as `samplevis "
+        "examples`), written to OUT/examples and shown beside the channel on the page",
+    )
+    p.add_argument(
+        "--top",
+        type=_positive_int,
+        default=FromLibrary(_examples_top),
+        help="with --images, the images kept per channel (default %(default)s)",
+    )
+    p.add_argument(
         "--out", default=atlas["out"].default, help="output folder (default: %(default)s)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=atlas_command.run)
+
+    _add_examples(sub.add_parser, common)
 
     p = sub.add_parser(
         "gallery",
@@ -339,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
         "chain in the order it walked (its start, then its samples with their activation "
         "and basin, its std and structure maps beside), a table of each chain's figures, "
         "the GIF and the trace plot, then the summary and the MCMC diagnostics in words, "
-        "folded. Of a diagnostics.json written in part, or by an interrupted or older run, "
+        "folded. Each folder that `samplevis examples` wrote shows a strip per unit of its top "
+        "images' crops, beside the unit's optimized image when FOLDER holds one. Of a diagnostics.json written in part, or by an interrupted or older run, "
         "it shows what it can and names what it skipped.",
     )
     p.add_argument("folder")
@@ -347,6 +370,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(command_parser=p)
     p.set_defaults(func=gallery.run)
     return parser
+
+
+def _add_examples(add_parser: Callable, common: Callable) -> None:
+    """`samplevis examples`, its defaults from `dataset_examples`'s."""
+    from samplevis.examples import collect
+
+    defaults = inspect.signature(collect.dataset_examples).parameters
+    p = add_parser(
+        "examples",
+        help="find the images of a folder that drive units most",
+        description="Stream every image under --images (recursively: JPEG, PNG, WebP, ...), "
+        "run the network up to the layers needed, and keep each unit's --top images and the "
+        "box of each that its most active position sees (its receptive field). Writes "
+        "OUT/examples.json (per unit: files relative to --images, values, boxes in the files' "
+        "pixels) and OUT/UNIT/NN.png (the image, its box outlined) and NN_crop.png. Files that "
+        "do not decode are skipped and counted. A rerun goes on from the files read; Ctrl-C "
+        "(or SIGTERM, SIGHUP) keeps the top images so far.",
+    )
+    common(p, objective=False)
+    p.add_argument("--images", required=True, metavar="DIR", help="the folder of images")
+    p.add_argument(
+        "--objective",
+        nargs="+",
+        metavar="LAYER:CHANNEL",
+        help="units, e.g. block4c_add:12 (see `samplevis layers`)",
+    )
+    p.add_argument(
+        "--layer", nargs="+", metavar="LAYER", help="layers whose every channel is a unit"
+    )
+    p.add_argument(
+        "--top",
+        type=_positive_int,
+        default=defaults["top"].default,
+        help="images kept per unit (default %(default)s)",
+    )
+    p.add_argument(
+        "--batch",
+        type=_positive_int,
+        default=defaults["batch"].default,
+        help="images per network call (default %(default)s)",
+    )
+    p.add_argument(
+        "--size",
+        type=_positive_int,
+        help=f"input side in px for a network that takes any size (default "
+        f"{collect.DEFAULT_SIZE}); a fixed-input network takes its own",
+    )
+    p.add_argument("--out", default="examples", help="output folder (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=examples_command.run)
 
 
 def _add_hmc_opts(p: argparse.ArgumentParser, options) -> None:

@@ -235,3 +235,131 @@ def _keras_output_size(layer, parents: list, received: list[Size], index: int) -
     if not isinstance(out, tuple) or len(out) != 4 or not all(isinstance(d, int) for d in out[1:3]):
         return None
     return out[1], out[2]
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Which input pixels a position of a layer sees, per axis (rows, then columns): position i
+    sees pixels [start + i * jump, start + i * jump + size) of the input (start may be negative,
+    and the window may run past the input's far side: that part is padding)."""
+
+    start: tuple[int, int]
+    jump: tuple[int, int]
+    size: tuple[int, int]
+
+    def box(self, row: int, col: int, height: int, width: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) px, right and bottom exclusive, of what position (row,
+        col) sees of a `height` x `width` px input, clipped to it."""
+        top = self.start[0] + row * self.jump[0]
+        left = self.start[1] + col * self.jump[1]
+        return (
+            max(left, 0),
+            max(top, 0),
+            min(left + self.size[1], width),
+            min(top + self.size[0], height),
+        )
+
+
+_INPUT_FIELD = ReceptiveField((0, 0), (1, 1), (1, 1))
+
+
+def receptive_field(
+    inputs: Sequence, output: object, height: int, width: int
+) -> ReceptiveField | None:
+    """The receptive field of the positions of `output` (a Keras tensor [B, H', W', C] of a
+    functional model with `inputs`) for `height` x `width` px inputs, from the windows (kernel or
+    pool size, strides, dilation, padding), paddings and croppings on every path to it; None when
+    a layer on the way changes the spatial size in a way this does not know (upsampling,
+    reshapes, nested models).
+
+    Where paths merge (a residual add, a concatenation) the field is the union of theirs. A
+    tensor broadcast over all positions (squeeze-excite's pooled scale, [B, 1, 1, C]) is left
+    out: it is the same for every position, so it does not say which part of the image a
+    position sees."""
+    walk = _Walk({id(x): (height, width) for x in inputs})
+    fields: dict[int, ReceptiveField | None] = {id(x): _INPUT_FIELD for x in inputs}
+    stack = [output]
+    while stack:
+        tensor = stack[-1]
+        if id(tensor) in fields:
+            stack.pop()
+            continue
+        parents = _parents(tensor)
+        missing = [p for p in parents if id(p) not in fields]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        fields[id(tensor)] = _field(tensor, parents, fields, walk) if parents else None
+    return fields[id(output)]
+
+
+def _field(tensor, parents: list, fields: dict, walk: _Walk) -> ReceptiveField | None:
+    """The field of `tensor` from those of its `parents` (all known)."""
+    layer = tensor._keras_history.operation
+    try:
+        out_size, *sizes = walk.sizes([tensor, *parents])
+    except _Empty:
+        return None
+    if out_size is None or None in out_size:
+        return None
+    if len(parents) == 1 and fields[id(parents[0])] is not None and sizes[0] is not None:
+        field, received = fields[id(parents[0])], sizes[0]
+        window = _window(layer)
+        if window is not None:
+            return _through(field, window, received, out_size)
+        shift = _shift(layer)
+        if shift is not None:
+            return ReceptiveField(
+                _pair([a + s * j for a, s, j in zip(field.start, shift, field.jump)]),
+                field.jump,
+                field.size,
+            )
+    # a layer that keeps the spatial size (activation, normalization, a merge): the union of
+    # the fields of the parents of that size
+    found = [fields[id(p)] for p, size in zip(parents, sizes) if size == out_size]
+    same = [f for f in found if f is not None]
+    if not same or len(same) < len(found) or len({f.jump for f in same}) > 1:
+        return None
+    broadcast = all(size == out_size or size == (1, 1) for size in sizes)
+    if not broadcast:
+        return None
+    starts = [min(f.start[axis] for f in same) for axis in (0, 1)]
+    ends = [max(f.start[axis] + f.size[axis] for f in same) for axis in (0, 1)]
+    return ReceptiveField(_pair(starts), same[0].jump, _pair([e - s for e, s in zip(ends, starts)]))
+
+
+def _through(field: ReceptiveField, window: tuple, received: tuple, out: tuple) -> ReceptiveField:
+    """The field after a convolution or pooling window, as TensorFlow pads: 'same' puts the
+    smaller half of the padding before the image."""
+    size, strides, dilation, padding, _ = window
+    start, jump, extent = [], [], []
+    for axis in (0, 1):
+        k, s, d, n = size[axis], strides[axis], dilation[axis], received[axis]
+        before = 0
+        if padding == "same":
+            before = max((out[axis] - 1) * s + d * (k - 1) + 1 - n, 0) // 2
+        start.append(field.start[axis] - before * field.jump[axis])
+        jump.append(field.jump[axis] * s)
+        extent.append(field.size[axis] + d * (k - 1) * field.jump[axis])
+    return ReceptiveField(_pair(start), _pair(jump), _pair(extent))
+
+
+def _pair(values: Sequence[int]) -> tuple[int, int]:
+    return int(values[0]), int(values[1])
+
+
+def _shift(layer) -> tuple[int, int] | None:
+    """How far ZeroPadding2D (negative) and Cropping2D (positive) move position 0 along rows and
+    columns, in the positions of their input; None for other layers."""
+    import keras
+
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        return None
+    if isinstance(layer, keras.layers.ZeroPadding2D):
+        (top, _), (left, _) = layer.padding
+        return -top, -left
+    if isinstance(layer, keras.layers.Cropping2D):
+        (top, _), (left, _) = layer.cropping
+        return top, left
+    return None

@@ -25,6 +25,7 @@ TABLES = {
     "maco_speed.py": "images/s per call",
     "network_speed.py": "Keras / samplevis",
     "facet_masses.py": "gradient term",
+    "examples_speed.py": "examples img/s",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

@@ -34,6 +34,8 @@ LAYERS = (
     ("io", "event_files", "folder_lock", "claims"),
     # recipes builds what optimize renders with, by name (`--param`, `--alpha`).
     ("optimize", "maco_render", "recipes"),
+    # dataset examples: a pass over images with a model, written with io
+    ("examples",),
     ("sampling",),
     ("atlas",),
     ("commands",),

@@ -37,6 +37,39 @@ _RENDERED_WITH = {
 }
 
 
+# OUT/examples/examples.json: the dataset examples of the atlas's channels (`samplevis atlas
+# --images`), which the page shows beside each channel's image
+EXAMPLES = "examples"
+
+
+def with_examples(out: Path, entries: list[dict]) -> list[dict]:
+    """The page's entries, each channel's top crops from OUT/examples/examples.json added after
+    its own files (its "examples": the files they come from, best first); as they are without
+    that file."""
+    index = out / EXAMPLES / "examples.json"
+    try:
+        units = json.loads(index.read_text())["units"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return entries
+    crops = {}
+    for unit in units:
+        if not isinstance(unit, dict) or unit.get("kind") != "channel":
+            continue
+        ranked = [e for e in unit.get("examples", []) if isinstance(e, dict) and e.get("crop")]
+        crops[(unit.get("layer"), unit.get("channel"))] = ranked
+    shown = []
+    for entry in entries:
+        best = crops.get((entry["layer"], entry["channel"]))
+        if best:
+            entry = dict(
+                entry,
+                files=[*entry["files"], *(f"{EXAMPLES}/{e['crop']}" for e in best)],
+                examples=[str(e.get("file")) for e in best],
+            )
+        shown.append(entry)
+    return shown
+
+
 def folder_name(layer: str) -> str:
     """A layer's folder: its name with characters a file name cannot hold replaced by '_'."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", layer)
@@ -196,5 +229,6 @@ def save(
             channels=ordered,
         ),
     )
-    io.save_atlas_page(out / INDEX_HTML, ordered, counts, title=f"{model_name} atlas")
+    page = with_examples(out, ordered)
+    io.save_atlas_page(out / INDEX_HTML, page, counts, title=f"{model_name} atlas")
     return ordered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     if args.ray is not None and importlib.util.find_spec("ray") is None:
         raise UsageError("--ray needs Ray: pip install 'samplevis[ray]'.")
     options = {} if args.gpus_per_worker is None else {"num_gpus": args.gpus_per_worker}
+    if args.images is not None and not _examples(args, out):
+        return INTERRUPTED
     result = samplevis.atlas(
         functools.partial(load_model, args.spec),
         args.layers,
@@ -72,3 +75,35 @@ def summary(result: AtlasResult) -> str:
 
 def _channels(n: int) -> str:
     return f"{n} channel" if n == 1 else f"{n} channels"
+
+
+def _examples(args: argparse.Namespace, out: Path) -> bool:
+    """Write the dataset examples of the atlas's channels from --images to OUT/examples, which
+    the atlas page shows beside each channel; False when Ctrl-C stopped the pass."""
+    import samplevis
+    from samplevis.atlas.files import EXAMPLES
+    from samplevis.atlas.plan import ALL, activation_layers, parse_channels
+
+    model = load_model(args.spec)
+    layers = activation_layers(model) if args.layers == [ALL] else args.layers
+    wanted = parse_channels(args.channels)
+    if wanted is None:
+        units, by_layer = [], layers
+    else:
+        units, by_layer = [f"{layer}:{c}" for layer in layers for c in wanted], None
+    found = samplevis.dataset_examples(
+        model,
+        units,
+        images=args.images,
+        layer=by_layer,
+        top=args.top,
+        out=out / EXAMPLES,
+        progress=not args.quiet,
+    )
+    if found.interrupted:
+        say(
+            f"{stopped()} after {found.read} images; {found.index} holds the top images so "
+            "far. The same command goes on from there."
+        )
+        return False
+    return True

@@ -1,5 +1,5 @@
 """`samplevis gallery`: index.html showing every PNG and GIF in a folder, with a section for each
-run that `samplevis sample` wrote."""
+run that `samplevis sample` wrote and for each folder of dataset examples (`samplevis examples`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from samplevis.commands import run_figures as figures
+from samplevis.commands.examples_gallery import INDEX, examples_section
 from samplevis.commands.sample import SAMPLE_PNG
 from samplevis.commands.shell import OK, UsageError, print_out, say
 
@@ -88,6 +89,14 @@ def run(args: argparse.Namespace) -> int:
     for section, _ in runs:
         if section.lines and section.lines[-1].startswith(SKIPPED):
             say(f"{section.heading}: skipped{section.lines[-1].removeprefix(SKIPPED)}")
+    pngs = [p for p in files if p.suffix.lower() == ".png"]
+    runs += [
+        found
+        for found in (
+            examples_section(index, folder, pngs) for index in sorted(folder.rglob(INDEX))
+        )
+        if found
+    ]
     shown = {path for _, paths in runs for path in paths}
     entries: list[tuple[str, str] | GallerySection] = [section for section, _ in runs]
     entries += [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]

@@ -157,7 +157,9 @@ def warnings_said(spell: Spelling) -> Iterator[None]:
     try:
         with warnings.catch_warnings(record=True) as caught:
             # The commands say themselves what an interrupted run wrote.
-            warnings.filterwarnings("ignore", r"(render(_vis)?|atlas) interrupted", UserWarning)
+            warnings.filterwarnings(
+                "ignore", r"(render(_vis)?|atlas|examples) interrupted", UserWarning
+            )
             yield
     finally:
         for warning in caught:
