@@ -473,6 +473,25 @@ class CropOrPadTo:
         return self.height, self.width
 
 
+def _flush(images, before: list, stages: list, after: list):
+    """`images` through the pads and crops `before` (pairs of transform and seed), the zooms and
+    rotations `stages` and the crops `after`, in one resampling when there are stages."""
+    if not stages:
+        for t, s in before:
+            images = t(images, s)
+        return images
+    size = tuple(images.shape[1:3])
+    shifts = []
+    for t, s in before:
+        shifts.append(t.shift(s, *size))
+        size = t.output_size(*size)
+    crops = []
+    for t, s in after:
+        crops.append(t.shift(s, *size))
+        size = t.output_size(*size)
+    return _resample(images, stages, shifts, crops)
+
+
 @dataclasses.dataclass(frozen=True)
 class Compose:
     """Apply ``transforms`` in order; each gets its own seed split from ``seed``.
@@ -506,22 +525,6 @@ class Compose:
         stages: list = []
         after: list = []  # (transform, seed): crops after the stages
 
-        def flush(images):
-            if not stages:
-                for t, s in before:
-                    images = t(images, s)
-                return images
-            size = tuple(images.shape[1:3])
-            shifts = []
-            for t, s in before:
-                shifts.append(t.shift(s, *size))
-                size = t.output_size(*size)
-            crops = []
-            for t, s in after:
-                crops.append(t.shift(s, *size))
-                size = t.output_size(*size)
-            return _resample(images, stages, shifts, crops)
-
         for t, s in zip(self.transforms, seeds):
             static = None not in images.shape[1:3]
             shift = static and (
@@ -529,19 +532,22 @@ class Compose:
             )
             if shift:
                 if stages and not isinstance(t, Jitter):  # a pad after the stages starts anew
-                    images, before, stages, after = flush(images), [], [], []
+                    images = _flush(images, before, stages, after)
+                    before, stages, after = [], [], []
                 (after if stages else before).append((t, s))
             elif isinstance(t, (RandomScale, RandomRotate)):
                 if after or (stages or before) and t.fill_mode != "CONSTANT":
-                    images, before, stages, after = flush(images), [], [], []
+                    images = _flush(images, before, stages, after)
+                    before, stages, after = [], [], []
                 stages.append(t.stage(s))
             else:
-                images, before, stages, after = flush(images), [], [], []
+                images = _flush(images, before, stages, after)
+                before, stages, after = [], [], []
                 if progress is not None and getattr(t, "takes_progress", False):
                     images = t(images, s, progress=progress)
                 else:
                     images = t(images, s)
-        return flush(images)
+        return _flush(images, before, stages, after)
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return output_size(self.transforms, height, width)
