@@ -157,6 +157,18 @@ def ablated_objective(pair: Pair, through, w, m, mask):
     )
 
 
+def _last(images: object) -> np.ndarray:
+    assert isinstance(images, list)  # render's images, return_state=False
+    return images[-1]
+
+
+def _state(rendering: object) -> tuple:
+    from samplevis.optimize import Rendering
+
+    assert isinstance(rendering, Rendering)  # return_state=True
+    return rendering.state
+
+
 @dataclass
 class Found:
     images: list  # one [4, H, W, 3] per round
@@ -183,7 +195,7 @@ def medians(model, pair: Pair, cache: Path) -> np.ndarray:
             w = np.stack([_weights(facet, channels)] * 2)
             obj = unit_objective(pair.layer, w, np.ones([2], np.float32))
             r = Renderer(model, obj, param.image(SIZE, batch=BATCH))
-            images = r.run((STEPS_SEED,), seed=1, progress=False)[-1]
+            images = _last(r.run((STEPS_SEED,), seed=1, progress=False))
             known[key] = float(
                 np.median(_values(model, pair, w, np.ones(2, np.float32), images)[:, 0])
             )
@@ -209,7 +221,7 @@ class Search:
         self.unit.run((16,), seed=0, progress=False)  # traced before anything is timed
 
     def seed_round(self, seed: int) -> np.ndarray:
-        return self.unit.run((STEPS_SEED,), seed=seed, progress=False)[-1]
+        return _last(self.unit.run((STEPS_SEED,), seed=seed, progress=False))
 
     def polish(self, state, seed: int) -> np.ndarray:
         self.unit.climb(state, STEPS_POLISH, seed)
@@ -259,7 +271,7 @@ def run_deflation(search: Search, rounds: int, first: np.ndarray, lam: float) ->
         rendering = renderer.run(
             (STEPS_CLIMB,), seed=2000 + k, objective=objective(), progress=False, return_state=True
         )
-        images = search.polish(rendering.state, 3000 + k)
+        images = search.polish(_state(rendering), 3000 + k)
         found.seconds.append(time.perf_counter() - start)
         found.images.append(images)
         found.values.append(search.values(images))
@@ -303,7 +315,7 @@ def run_ablation(search: Search, rounds: int, first: np.ndarray) -> Found:
             progress=False,
             return_state=True,
         )
-        images = search.polish(rendering.state, 3000 + k)
+        images = search.polish(_state(rendering), 3000 + k)
         found.seconds.append(time.perf_counter() - start)
         found.images.append(images)
         found.values.append(search.values(images))
@@ -334,7 +346,7 @@ def run_annealing(search: Search, rounds: int, first: np.ndarray) -> Found:
     for k in range(1, rounds + 1):
         start = time.perf_counter()
         rendering = renderer.run((16,), seed=4000 + k, progress=False, return_state=True)
-        state = rendering.state
+        state = _state(rendering)
         for j, sigma in enumerate((0.5, 0.25, 0.1)):
             rng = np.random.default_rng([k, j])
             noisy = tuple(
@@ -346,7 +358,12 @@ def run_annealing(search: Search, rounds: int, first: np.ndarray) -> Found:
         big = tf.image.resize(images, [SIZE, SIZE]).numpy().clip(1e-3, 1 - 1e-3)
         heights = search.values(big).max(axis=1)
         pick = _farthest(search.features(big), heights, BATCH)
-        start_state = tuple(np.asarray(s) for s in search.param.state_for(tf.constant(big[pick])))
+        start_state = tuple(
+            np.asarray(s)
+            for s in search.param.state_for(  # type: ignore[union-attr]  # an RGBImage
+                tf.constant(big[pick])
+            )
+        )
         images = search.polish(start_state, 3000 + k)
         found.seconds.append(time.perf_counter() - start)
         found.images.append(images)

@@ -408,7 +408,7 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
         "walk: chain 0 visited 2 basins (1 of 2 moves kept), chain 1 visited 2 basins (1 of 2 "
         "moves kept); each new basin's optimum at 0.85-0.90 of its chain's start's activation"
     )
-    assert result.facets == (
+    assert result.mass_sentence == (
         "basin log-masses (nats, relative to the heaviest basin visited, chain 1's basin 0): "
         "each chain's last basin -5.0, -0.5; 3 of the 4 basins visited are within a factor of "
         "10 of the heaviest. The exact density would weigh the basins by these masses; the walk "
@@ -421,7 +421,7 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
         basins=np.zeros([3, 2], np.int64),
         moves={"proposed": np.array([2, 2]), "accepted": np.array([0, 0])},
     )
-    assert stayed.facets.startswith("facet log-masses")
+    assert stayed.mass_sentence.startswith("facet log-masses")
     assert sample.walk_line(stayed) == (
         "walk: chain 0 visited 1 basin (0 of 2 moves kept), chain 1 visited 1 basin (0 of 2 "
         "moves kept); no move was kept: each chain stayed in its start's basin"

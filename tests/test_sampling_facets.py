@@ -165,7 +165,7 @@ def test_the_log_mass_sentence_names_the_heaviest_facet_and_says_the_samples_wei
 def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_run):
     _, result = gaussian_run
     assert result.log_masses.shape == (CHAINS,) and np.nanmax(result.log_masses) == 0
-    assert result.facets.startswith("facet log-masses")
+    assert result.mass_sentence.startswith("facet log-masses")
 
 
 def test_cutoff_none_moves_the_whole_state(gaussian_run):

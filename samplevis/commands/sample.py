@@ -236,7 +236,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
         return []
     lines = [
         temperature_line(result),
-        result.facets,
+        result.mass_sentence,
         "seconds: "
         + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
     ]
@@ -253,7 +253,11 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [line for line in [patterns_line(structural_shares), walk_line(result)] if line]
+    lines += [
+        line
+        for line in [result.facets_line(), patterns_line(structural_shares), walk_line(result)]
+        if line
+    ]
     return lines + [result.diagnostics.summary()]
 
 

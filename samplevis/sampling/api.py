@@ -51,13 +51,19 @@ from samplevis.sampling.options import (
     resolve_options,
 )
 from samplevis.sampling.report import advice
-from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.report.result import Facet, SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
-from samplevis.sampling.target import basins, facet, facet_mass, momentum
+from samplevis.sampling.target import basins, facet, facet_mass, facet_search, momentum
 from samplevis.sampling.target import temperature as temperature_lib
 from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask, sample_images
 from samplevis.sampling.target.log_density import LogDensity, make_log_density
-from samplevis.sampling.target.starts import Starts, find_starts, start_optimizer
+from samplevis.sampling.target.starts import (
+    Starts,
+    dead,
+    find_starts,
+    saturated,
+    start_optimizer,
+)
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 
@@ -171,6 +177,7 @@ class _Made:
     adapting: temperature_lib.TemperatureAdaptation | None = None
     run: chain_lib.ChainRun | None = None
     walk: basins.BasinWalk | None = None  # the walk between basins, when the chains walk
+    search: facet_search.FacetSearch | None = None  # the facets, when the search ran
     log_masses: np.ndarray | None = None  # float [C], absolute: `_result` makes them relative
 
 
@@ -212,6 +219,8 @@ def _checked_inputs(
     resized = model.resize_warning(image_param.height, image_param.width)
     if resized is not None:
         warnings.warn(resized, stacklevel=user_stacklevel())
+    if opts.search_layer is not None:
+        model.check_layers([opts.search_layer])
     base = as_seed(seed)
     _check_per_image(model, objective, image_param, fold_in(base, 5))
     return _Inputs(model, objective, image_param, opts, base, folder, progress, on_block)
@@ -442,6 +451,15 @@ def render(
         if starts.interrupted:
             return _result(inputs, made, True, clock.seconds())
         _warn_about_starts(starts, objective, model)
+        if opts.search_rounds:
+            clock.start("facet search")
+            search = _search_facets(inputs, starts, whole)
+            if search is not None:
+                made = dataclasses.replace(made, search=search)
+                starts = _facet_starts(search, whole, image_param.batch)
+                made = dataclasses.replace(made, starts=starts)
+                if search.interrupted:
+                    return _result(inputs, made, True, clock.seconds())
         chain_param = facet.chain_parameterization(
             image_param,
             [s.numpy() for s in starts.state],
@@ -488,6 +506,93 @@ def render(
         error.result = _result(inputs, made, True, clock.seconds())
         raise error from err
     return _result(inputs, made, run.interrupted, clock.seconds())
+
+
+def _search_facets(
+    inputs: _Inputs, starts: Starts, whole: LogDensity
+) -> facet_search.FacetSearch | None:
+    """The facet search from the optimized starts (sampling.target.facet_search): its rounds
+    climb with the starts' optimizer and steps, half steered and half polishing; `whole`
+    measures every optimum as it measured the starts. None for an objective of no layer
+    without {hmc_opts.search_layer} (no features to compare), or when no optimum is above 0."""
+    opts, image_param = inputs.opts, inputs.image_param
+    layers = sorted(inputs.objective.layers)
+    layer = opts.search_layer or (layers[0] if layers else None)
+    if layer is None:
+        return None
+    settings = facet_search.SearchSettings(
+        rounds=opts.search_rounds,
+        floor=opts.facet_floor,
+        strength=opts.search_strength,
+        distance=opts.facet_distance,
+        layer=layer,
+        climb_steps=max(1, opts.optimize_steps // 2),
+        polish_steps=max(1, opts.optimize_steps - opts.optimize_steps // 2),
+    )
+
+    def activation(state: tuple[np.ndarray, ...]) -> np.ndarray:
+        return whole.activation(*(tf.constant(s, tf.float32) for s in state)).numpy()
+
+    found = facet_search.search_facets(
+        inputs.model,
+        inputs.objective,
+        image_param,
+        tuple(s.numpy() for s in starts.state),
+        activation,
+        settings,
+        fold_in(inputs.seed, 9),
+        start_optimizer(image_param),
+        progress=inputs.progress,
+    )
+    return found if found.facets else None  # no start above 0: nothing is a facet
+
+
+def _facet_starts(search: facet_search.FacetSearch, whole: LogDensity, num_chains: int) -> Starts:
+    """The chains' starts at the facets' optima, best facet first (`FacetSearch.starts`)."""
+    parts, activations = search.starts(num_chains)
+    state = tuple(tf.constant(p, tf.float32) for p in parts)
+    return Starts(
+        state,
+        activations,
+        dead(whole, state, activations),
+        False,
+        saturated(whole, state, activations),
+    )
+
+
+def _facets(
+    search: facet_search.FacetSearch | None,
+    image_param: ImageParam,
+    images: np.ndarray,
+    log_masses: np.ndarray,
+) -> tuple[Facet, ...]:
+    """The result's facets, best first: each one's optimum, height, how it was found, its
+    chains (from `search.chains`), their samples' std map (`images` [N, C, H, W, 3]) and the
+    log-mass of its first chain (`log_masses` [C], relative)."""
+    from samplevis.sampling import metrics
+
+    if search is None or not search.facets:
+        return ()
+    owner = search.chains(image_param.batch)
+    out = []
+    for f, found in enumerate(search.facets):
+        chains = tuple(int(c) for c in np.flatnonzero(owner == f))
+        drawn = images[:, list(chains)].reshape(-1, *images.shape[2:]) if chains else images[:0]
+        optimum = image_param.to_image(
+            tuple(tf.constant(np.repeat(p, image_param.batch, 0)) for p in found.states[0])
+        ).numpy()[0]
+        out.append(
+            Facet(
+                image=optimum,
+                activation=float(found.activations[0]),
+                height=float(found.activations[0] / search.best),
+                found="seed" if found.round == 0 else f"search round {found.round}",
+                chains=chains,
+                std_map=metrics.pixel_std_map(drawn) if len(drawn) >= 2 else None,
+                log_mass=float(log_masses[chains[0]]) if chains else math.nan,
+            )
+        )
+    return tuple(out)
 
 
 def _plan(opts: SamplingOptions) -> chain_lib.ChainPlan:
@@ -727,6 +832,12 @@ def _result(
         basin_log_masses=frozen(_relative(record.basin_log_masses, made.log_masses, c)),
         moves=types.MappingProxyType(
             {"proposed": frozen(record.proposed), "accepted": frozen(record.accepted)}
+        ),
+        facets=_facets(
+            made.search,
+            image_param,
+            record.images,
+            _relative(made.log_masses, record.basin_log_masses, c),
         ),
     )
     if inputs.folder is not None:

@@ -22,6 +22,30 @@ NEW_BASIN = (0.83, 0.33, 0.0)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
+class Facet:
+    """One facet of the unit: what a pattern of the images that excite it looks like.
+
+    Attributes:
+      image: float32 [H, W, 3], its best optimum.
+      activation: that optimum's objective (a*).
+      height: activation as a share of the best facet's (1 for the best).
+      found: "seed" (an optimized start) or "search round k".
+      chains: the chains that sampled it (their samples: `result.images[:, chains]`).
+      std_map: float [H, W], per-pixel std across its samples (None without 2 samples).
+      log_mass: its Laplace log-mass (nats) relative to the heaviest chain's facet, that of
+        its first chain (NaN: not measured).
+    """
+
+    image: np.ndarray
+    activation: float
+    height: float
+    found: str
+    chains: tuple[int, ...]
+    std_map: np.ndarray | None
+    log_mass: float
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class SampleResult:
     """Samples of `render`. N = kept samples per chain, C = chains.
 
@@ -60,8 +84,8 @@ class SampleResult:
       log_masses: float [C], each chain's facet's estimated log-mass (nats) relative to the
         heaviest basin visited: the Laplace estimate at the optimum of the chain's last basin
         (its start's when the chains do not walk), over the coefficients that move, at one T
-        for all (`temperature`; NaN if the run stopped before T was frozen). `facets` says
-        what they mean.
+        for all (`temperature`; NaN if the run stopped before T was frozen).
+        `mass_sentence` says what they mean.
       cutoff: cycles per pixel below which the coefficients moved (None: the whole state).
       num_moving: D, the state that moved per chain.
       rule_temperature: T of the equipartition rule over those D, where adapting T began.
@@ -77,6 +101,9 @@ class SampleResult:
         relative to the heaviest basin the run visited (NaN when the chains do not walk:
         `log_masses` has each facet's).
       moves: "proposed" and "accepted", int [C]: the walk's moves per chain.
+      facets: the facets the facet search found (`hmc_opts.search_rounds`), best first, each a
+        `Facet`: its optimum, height, how it was found, its chains, std map and log-mass
+        (empty when the search did not run).
     """
 
     images: np.ndarray
@@ -114,6 +141,7 @@ class SampleResult:
     moves: Mapping[str, np.ndarray] = dataclasses.field(
         default_factory=lambda: types.MappingProxyType({})
     )
+    facets: tuple[Facet, ...] = ()
 
     @property
     def num_chains(self) -> int:
@@ -164,8 +192,21 @@ class SampleResult:
         """Whether a chain left its start's basin (kept a move)."""
         return bool(self.basins.size) and bool(self.basins.max() > 0)
 
+    def facets_line(self) -> str | None:
+        """The facets in one line, e.g. "3 facets at >= 0.8 of the best (2 found by the
+        search)"; None when the search did not run."""
+        if not self.facets:
+            return None
+        searched = sum(f.found != "seed" for f in self.facets)
+        floor = self.options.facet_floor
+        heights = ", ".join(f"{f.height:.2f}" for f in self.facets)
+        return (
+            f"{len(self.facets)} facet{'s' if len(self.facets) != 1 else ''} at >= {floor:g} "
+            f"of the best ({searched} found by the search): heights {heights}"
+        )
+
     @property
-    def facets(self) -> str:
+    def mass_sentence(self) -> str:
         """What `log_masses` mean, in one plain sentence: the facets' while each chain stayed in
         its start's basin; once a chain walked, each chain's last basin's, against the heaviest
         basin the chains visited."""
