@@ -116,12 +116,25 @@ def _pooled(x: tf.Tensor) -> tf.Tensor:
     return f / (tf.norm(f, axis=1, keepdims=True) + 1e-8)
 
 
-def deflated_objective(layer: str, feature_layer: str, w, m, archive, valid, lam):
+def _scored(x: tf.Tensor, mean: tf.Tensor, sd: tf.Tensor) -> tf.Tensor:
+    """Spatially pooled features z-scored by prior images' (mean, sd per channel), unit length."""
+    f = (tf.reduce_mean(x, [1, 2]) - mean) / sd
+    return f / (tf.norm(f, axis=1, keepdims=True) + 1e-8)
+
+
+def deflated_objective(layer: str, feature_layer: str, w, m, archive, valid, lam, prior=None):
+    """The unit minus lam times the largest cosine to the archive's rows; features centred per
+    image (prior None) or z-scored by prior images' per-channel (mean, sd)."""
     from samplevis.objectives import Objective
+
+    z = prior is not None
+    extra = tuple(prior) if z else ()
 
     def fn(T, p):
         unit = tf.reduce_max(facet_values(T(layer), p[0], p[1]), axis=1)
-        cos = tf.matmul(_pooled(T(feature_layer)), p[2], transpose_b=True)  # [B, K]
+        x = T(feature_layer)
+        f = _scored(x, p[5], p[6]) if z else _pooled(x)
+        cos = tf.matmul(f, p[2], transpose_b=True)  # [B, K]
         cos = tf.where(p[3][None, :] > 0, cos, -tf.ones_like(cos))
         return unit - p[4] * tf.reduce_max(cos, axis=1)
 
@@ -129,8 +142,8 @@ def deflated_objective(layer: str, feature_layer: str, w, m, archive, valid, lam
         fn,
         frozenset({layer, feature_layer}),
         f"deflated({layer}, {feature_layer})",
-        (w, m, archive, valid, np.float32(lam)),
-        ("deflated", layer, feature_layer, archive.shape),
+        (w, m, archive, valid, np.float32(lam), *extra),
+        ("deflated", layer, feature_layer, archive.shape, z),
     )
 
 
@@ -246,10 +259,35 @@ def run_seeds(search: Search, rounds: int, first: np.ndarray) -> Found:
     return found
 
 
-def run_deflation(search: Search, rounds: int, first: np.ndarray, lam: float) -> Found:
+def prior_stats(search: Search) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and sd of the upstream layer's pooled features over 16 prior images
+    (the spectral state at std 1: 1/f noise)."""
+    from samplevis import param
+    from samplevis.param.base import normal_state
+
+    image = param.image(SIZE, batch=16)
+    state = normal_state(image.state_shapes, tf.constant([7, 7]), 1.0)
+    x = search.model.features(image.to_image(state), [search.pair.upstream])[search.pair.upstream]
+    f = tf.reduce_mean(x, [1, 2]).numpy()
+    return f.mean(0).astype(np.float32), (f.std(0) + 1e-3 * f.std(0).mean() + 1e-6).astype(
+        np.float32
+    )
+
+
+def run_deflation(
+    search: Search, rounds: int, first: np.ndarray, lam: float, z: bool = False
+) -> Found:
     from samplevis.optimize import Renderer
 
     pair = search.pair
+    prior = prior_stats(search) if z else None
+
+    def feats(images: np.ndarray) -> np.ndarray:
+        if prior is None:
+            return search.features(images)
+        x = search.model.features(tf.constant(images), [pair.upstream])[pair.upstream]
+        return _scored(x, prior[0], prior[1]).numpy()
+
     dims = search.model.keras_model.get_layer(pair.upstream).output.shape[-1]
     archive = np.zeros([ARCHIVE, dims], np.float32)
     valid = np.zeros([ARCHIVE], np.float32)
@@ -265,7 +303,7 @@ def run_deflation(search: Search, rounds: int, first: np.ndarray, lam: float) ->
     filled = 0
     for k in range(1, rounds + 1):
         start = time.perf_counter()
-        for f in search.features(np.concatenate(found.images[-1:])):
+        for f in feats(np.concatenate(found.images[-1:])):
             archive[filled % ARCHIVE], valid[filled % ARCHIVE] = f, 1.0
             filled += 1
         rendering = renderer.run(
@@ -410,6 +448,49 @@ def save_grid(found: Found, path: Path, title: str) -> None:
     sheet.save(path)
 
 
+def run_library(search: Search, rounds: int, first: np.ndarray) -> Found:
+    """`render`'s facet search with its defaults (features of the unit's own layer, strength
+    1, floor 0.8, distance 0.3), from the seeds' round; prints the facets it keeps."""
+    from samplevis.sampling.options import DEFAULTS
+    from samplevis.sampling.target import facet_search
+
+    image = search.param
+    state = tuple(np.asarray(s) for s in image.state_for(tf.constant(first)))  # type: ignore[union-attr]  # an RGBImage
+
+    def activation(parts):
+        images = image.to_image(tuple(tf.constant(p) for p in parts)).numpy()
+        return search.values(images).max(axis=1)
+
+    settings = facet_search.SearchSettings(
+        rounds=rounds,
+        floor=DEFAULTS["facet_floor"],
+        strength=DEFAULTS["search_strength"],
+        distance=DEFAULTS["facet_distance"],
+        layer=search.pair.layer,
+        climb_steps=STEPS_CLIMB,
+        polish_steps=STEPS_POLISH,
+    )
+    start = time.perf_counter()
+    result = facet_search.search_facets(
+        search.model, search.unit.objective, image, state, activation, settings, tf.constant([0, 9])
+    )
+    seconds = time.perf_counter() - start
+    optima = [
+        image.to_image(tuple(tf.constant(np.repeat(p, BATCH, 0)) for p in f.states[0])).numpy()[0]
+        for f in result.facets[:BATCH]
+    ]
+    row = np.stack(optima + [np.full_like(first[0], 0.5)] * (BATCH - len(optima)))
+    for f, v in zip(result.facets, search.values(row)):
+        print(
+            f"#   library facet: round {f.round}, height {v.max():.2f} in "
+            f"{'AB'[int(np.argmax(v))]}, {len(f.states)} optima"
+        )
+    # the second row: the facets kept, best first (grey: none)
+    found = Found([first, row], [search.values(first), search.values(row)], [0.0, seconds])
+    print(f"#   library facet_of per round: {result.facet_of.tolist()}")
+    return found
+
+
 def _run(design: str, search: Search, args: argparse.Namespace, first: np.ndarray) -> Found:
     if design == "seeds":
         return run_seeds(search, args.rounds, first)
@@ -417,6 +498,10 @@ def _run(design: str, search: Search, args: argparse.Namespace, first: np.ndarra
         return run_deflation(search, args.rounds, first, args.lam)
     if design == "ablation":
         return run_ablation(search, args.rounds, first)
+    if design == "zdeflation":
+        return run_deflation(search, args.rounds, first, args.lam, z=True)
+    if design == "library":
+        return run_library(search, args.rounds, first)
     return run_annealing(search, args.rounds, first)
 
 
@@ -427,7 +512,7 @@ def main() -> None:
         "--designs",
         nargs="+",
         default=["seeds", "deflation", "ablation", "annealing"],
-        choices=["seeds", "deflation", "ablation", "annealing"],
+        choices=["seeds", "deflation", "zdeflation", "ablation", "annealing", "library"],
     )
     parser.add_argument("--rounds", type=int, default=2, help="search rounds after the seeds")
     parser.add_argument("--lam", type=float, default=1.0, help="deflation strength")

@@ -224,6 +224,17 @@ def run_report(
         "basin_activations": result.basin_activations,
         "basin_log_masses": result.basin_log_masses,
         "moves": dict(result.moves),  # "proposed" and "accepted", per chain
+        # the facet search's facets, best first (each chain starts at an optimum of its facet)
+        "facets": [
+            {
+                "height": f.height,
+                "activation": f.activation,
+                "found": f.found,
+                "chains": list(f.chains),
+                "log_mass": f.log_mass,
+            }
+            for f in result.facets
+        ],
         "summary": summary(result, shares),
     }
 

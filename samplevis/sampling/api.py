@@ -1,5 +1,5 @@
-"""`render`: sample many diverse high-activation images: chains walk between optimized basins,
-HMC draws the samples inside each.
+"""`render`: sample many diverse high-activation images: a facet search finds the patterns a unit
+answers to, HMC draws the samples inside each.
 
     result = samplevis.render(model, objectives.channel("block6a_expand_activation", 301),
                               hmc_opts=dict(num_results=10, num_chains=4), seed=0)
@@ -7,8 +7,9 @@ HMC draws the samples inside each.
     result.save_gif("channel.gif")
 
 `render` checks its arguments (`_checked_inputs`, a frozen `_Inputs` out), then runs in phases,
-each a function of explicit inputs: the facets' starts (`starts.find_starts`) and what of them
-the chains move (`facet.chain_parameterization`), the prior and the first temperature
+each a function of explicit inputs: the optimized starts (`starts.find_starts`), the facet
+search from them (`facet_search.search_facets`, which sets the chains' starts), what of them the
+chains move (`facet.chain_parameterization`), the prior and the first temperature
 (`temperature.choose_temperature`), the walk between basins (`_walk`, `basins.BasinWalk`), the
 kernel (`build_kernel`), burn-in, which adapts each chain's temperature
 (`temperature.TemperatureAdaptation`), and sampling (`mcmc.chain.run_chains`, the walk moving
@@ -370,12 +371,18 @@ def render(
     on_block: Callable[[int], None] | None = None,
     log_dir: str | os.PathLike | None = None,
 ) -> SampleResult:
-    """Sample images whose objective stays high: chains that walk between optimized basins, with
-    Hamiltonian Monte Carlo inside each.
+    """Sample images whose objective stays high: a facet search finds the patterns the unit
+    answers to, and Hamiltonian Monte Carlo samples inside each.
 
-    Each chain starts from its own optimized image. After every `samples_per_basin` samples a
-    move proposes a new start from the chain's optimum (`move`, `move_size`), `move_steps` steps
-    of the compiled optimizer climb from it, and `basin_rule` keeps the new optimum or the old
+    The starts are optimized images, one per chain (the seeds). Then `search_rounds` rounds of
+    the facet search (sampling.target.facet_search) each climb one fresh start per chain on the
+    objective pushed away from the pooled features (`search_layer`) of every image found so far,
+    and polish it on the objective alone: an optimum that reaches `facet_floor` of the best and
+    keeps `facet_distance` from every facet is a new facet. The chains share the facets, best
+    first, each starting at its facet's optimum; `result.facets` holds them. With `walk=True`
+    (off by default) each chain also walks between basins: after every `samples_per_basin`
+    samples a move proposes a new start from the chain's optimum (`move`, `move_size`),
+    `move_steps` steps of the compiled optimizer climb from it, and `basin_rule` keeps the new optimum or the old
     one (sampling.target.basins): a Markov chain over the optimizer's basins, not the exact
     density, which at a T that keeps the activation is one basin. Inside each basin HMC samples
     exp(A(image) / T) * prior restricted to it (its facet): the spectral coefficients below
@@ -383,7 +390,7 @@ def render(
     lets its motifs slide, bend and stretch. Each chain's T starts at the equipartition rule over
     what moves and adapts during burn-in so that the chain keeps `target_ratio` of its start's
     gain over prior images; it is frozen before the samples. `result.basins` says each sample's
-    basin, `result.basin_log_masses` how the exact density would weigh it. With `walk=False`
+    basin, `result.basin_log_masses` how the exact density would weigh it. Without the walk
     each chain samples its start's basin only.
 
     Args:
@@ -399,9 +406,10 @@ def render(
         target_ratio (default 0.8), temperature_steps (burn-in steps adapting T, default 70 %
         of num_burnin_steps),
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
-        optimize_steps, start_diversity, kernel ("hmc", "mala", "nuts"), mass ("identity",
-        "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps, walk
-        (default True), samples_per_basin, move ("archive", "crossover", "shifted", "pcn",
+        optimize_steps, start_diversity, search_rounds (default 2), facet_floor (0.8),
+        search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
+        "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps, walk
+        (default False), samples_per_basin, move ("archive", "crossover", "shifted", "pcn",
         "coarse"), move_size, move_steps, basin_rule ("floor", "metropolis"), basin_level.
         Unknown keys are an error.
       param_f: the parameterization (or a function returning it); its batch is
@@ -548,9 +556,11 @@ def _search_facets(
 
 
 def _facet_starts(search: facet_search.FacetSearch, whole: LogDensity, num_chains: int) -> Starts:
-    """The chains' starts at the facets' optima, best facet first (`FacetSearch.starts`)."""
-    parts, activations = search.starts(num_chains)
+    """The chains' starts at the facets' optima, best facet first (`FacetSearch.starts`),
+    measured again where they now sit (an objective of one batch index reads only its chain)."""
+    parts, _ = search.starts(num_chains)
     state = tuple(tf.constant(p, tf.float32) for p in parts)
+    activations = whole.activation(*state).numpy()
     return Starts(
         state,
         activations,
