@@ -449,8 +449,9 @@ def save_grid(found: Found, path: Path, title: str) -> None:
 
 
 def run_library(search: Search, rounds: int, first: np.ndarray) -> Found:
-    """`render`'s facet search with its defaults (features of the unit's own layer, strength
-    1, floor 0.8, distance 0.3), from the seeds' round; prints the facets it keeps."""
+    """`render`'s facet search with its defaults (features of the input of the unit's
+    convolution, strength 1, floor 0.8, distance 0.3), from the seeds' round; prints the facets
+    it keeps."""
     from samplevis.sampling.options import DEFAULTS
     from samplevis.sampling.target import facet_search
 
@@ -466,7 +467,7 @@ def run_library(search: Search, rounds: int, first: np.ndarray) -> Found:
         floor=DEFAULTS["facet_floor"],
         strength=DEFAULTS["search_strength"],
         distance=DEFAULTS["facet_distance"],
-        layer=search.pair.layer,
+        layer=facet_search.upstream_layer(search.model, search.pair.layer),
         climb_steps=STEPS_CLIMB,
         polish_steps=STEPS_POLISH,
     )

@@ -347,6 +347,7 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
             "16",
             "--temperature-steps",
             "8",
+            "--walk",  # off by default; this run's report holds the walk's moves too
             "--out",
             str(tmp_path),
             "--quiet",
@@ -373,6 +374,9 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     assert len(report["chain_temperatures"]) == 2 and report["target_ratio"] == 0.8
     assert len(report["gain_ratios"]) == 2
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
+    # the facet search's facets, best first, each with the chains that sampled it
+    assert report["facets"][0]["height"] == 1.0 and report["facets"][0]["found"] == "seed"
+    assert sorted(c for f in report["facets"] for c in f["chains"]) == [0, 1]
     # the walk: a move after each sample but the last, each sample's basin numbered in its chain
     assert report["moves"]["proposed"] == [2, 2]
     basins = np.array(report["basins"])
@@ -821,6 +825,8 @@ def test_sample_has_a_flag_for_every_hmc_option_stating_the_librarys_default(cap
         flag = "--" + name.replace("_", "-")
         if option.default is True:
             assert f"--no-{flag[2:]} turn off:" in text
+        elif option.default is False:  # a switch that turns it on
+            assert re.search(rf"{flag} [a-z]", text), name
         elif option.default is not None and name != "init":
             assert re.search(rf"{flag} \S+ .*?\(default {option.default}\)", text), name
     # what None stands for, in flags
@@ -1283,6 +1289,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
                 "acceptance probability",
             )
         )
+        or re.match(r"\d+ facets? at >= 0.8 of the best \(\d+ found by the search\)", line)
     ]
     assert len(printed) == 8
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
@@ -1335,7 +1342,8 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
     # each chain's structural share, in the line and in the report
     shares = json.loads((tmp_path / "run" / "diagnostics.json").read_text())["structural_shares"]
     assert len(shares) == 2 and all(0 <= s <= 2 for s in shares)
-    assert ", ".join(f"{s:.2f}" for s in shares) in printed[5]
+    patterns = next(line for line in printed if line.startswith("patterns: "))
+    assert ", ".join(f"{s:.2f}" for s in shares) in patterns
     assert iio.imread(tmp_path / "run" / "samples.gif", index=0).shape[:2] == strip
     assert iio.imread(tmp_path / "run" / "trace.png").shape[:2] == (350, 800)  # 8 x 3.5 in
     # the diagnostics in plain words, with this run's figures

@@ -99,6 +99,13 @@ def test_a_lower_facet_is_found_and_ranked_second():
     assert found.chains(4).tolist() == [0, 1, 0, 1]
 
 
+def test_the_search_compares_the_features_the_unit_s_convolution_reads():
+    model = samplevis.Model(two_facet_unit(1.0), value_range=(0, 1))
+    assert facet_search.upstream_layer(model, "unit") == "colours"
+    assert facet_search.upstream_layer(model, "facets") == "colours"
+    assert facet_search.upstream_layer(model, "colours") == "colours"  # the input is next
+
+
 def test_an_optimum_near_a_facet_joins_it_and_one_below_the_floor_is_dropped():
     red = np.array([0.8, -0.4, -0.4]) / np.linalg.norm([0.8, -0.4, -0.4])
     near = red + np.array([0.0, 0.05, -0.05])
@@ -124,8 +131,7 @@ def test_render_samples_each_facet_and_says_how_it_was_found():
             num_steps_between_results=1,
             cutoff=None,
             optimize_steps=64,
-            search_rounds=1,
-            search_layer="colours",
+            search_rounds=1,  # features of "colours", the input of the unit's convolution
         ),
         param_f=param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False),
         seed=0,

@@ -525,9 +525,9 @@ def _search_facets(
     without {hmc_opts.search_layer} (no features to compare), or when no optimum is above 0."""
     opts, image_param = inputs.opts, inputs.image_param
     layers = sorted(inputs.objective.layers)
-    layer = opts.search_layer or (layers[0] if layers else None)
-    if layer is None:
+    if opts.search_layer is None and not layers:
         return None
+    layer = opts.search_layer or facet_search.upstream_layer(inputs.model, layers[0])
     settings = facet_search.SearchSettings(
         rounds=opts.search_rounds,
         floor=opts.facet_floor,

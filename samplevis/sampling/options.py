@@ -364,7 +364,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         search_layer=Option(
             None,
             "the layer whose centred, spatially pooled features the facet search compares "
-            "(None: the objective's first layer)",
+            "(None: the input of the convolution that computes the objective's first layer)",
             str,
             check=_or_none(_layer_name),
         ),
