@@ -18,6 +18,9 @@ polishes every shown image on the unit alone, so no search term shapes it:
 - annealing: 16 cheap particles at 64 px climb 64 steps with noise added to their state every 16
   (shrinking), the 4 most different of the high ones (greedy farthest points in the pooled
   features) are upsampled to 128 px and polished 128 steps.
+- zdeflation: deflation with the pooled features z-scored per channel by 16 prior images'
+  (1/f noise) instead of centred per image;
+- library: `render`'s own search (sampling.target.facet_search) at its defaults.
 
 Prints, per pair and design, each round's images in facet B and their heights, and seconds as a
 ratio to one seed round's (256 steps, batch 4, in this process). Saves a grid per pair and design.
