@@ -29,6 +29,8 @@ transforms and with a plain pixel image, to show where the time beyond the floor
     python benchmarks/render_speed.py --breakdown
     python benchmarks/render_speed.py --latency  # time to compile, built-in model at 128 px
     python benchmarks/render_speed.py --redirect # what ReLU redirection costs a step
+    python benchmarks/render_speed.py --parts    # a step with each part removed in turn
+    python benchmarks/render_speed.py --network MobileNetV2   # that network's rows only
 """
 
 from __future__ import annotations
@@ -486,6 +488,110 @@ def redirect_cost(repeats: int) -> str:
     )
 
 
+PART_STEPS = {1: 48, 8: 16}  # steps per timed call in `--parts`, by batch
+
+
+def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
+    """render_vis's steady-state step (MobileNetV2, 224 px, no redirection) and the same with one
+    part removed or replaced by the cheapest stand-in that keeps the network's input at its size
+    (the image made larger by what a removed pad or crop took away), plus the bare loop."""
+    import keras
+
+    import samplevis
+    from samplevis import param, transform
+
+    layer = "block_13_expand_relu"
+    model, size = build_model("MobileNetV2", layer), model_input_size()
+    standard = transform.default_transforms()
+
+    def renderer(
+        px: int = IMAGE_SIZE,
+        transforms: tuple = standard,
+        objective: object = None,
+        pixel: bool = False,
+        optimizer: object = None,
+        redirect: bool = False,
+    ) -> Callable[[], object]:
+        image = param.image(px, batch=batch, fft=not pixel, decorrelate=not pixel)
+        vis = samplevis.Renderer(
+            model,
+            channel_objective(layer, batch) if objective is None else objective,
+            image,
+            optimizer,
+            transforms,
+            redirect,
+        )
+        vis.run((1,), seed=0, progress=False)
+        return lambda: vis.run((steps,), seed=0, progress=False)
+
+    def one_call() -> Callable[[], object]:
+        import tensorflow as tf
+
+        vis = samplevis.Renderer(
+            model,
+            channel_objective(layer, batch),
+            param.image(IMAGE_SIZE, batch=batch),
+            None,
+            None,
+            False,
+        )
+        args = [
+            tf.constant(0, tf.int64),
+            tf.constant([0, 0], tf.int32),
+            tf.constant(steps, tf.int64),
+        ]
+        vis._steps(tf.constant(1, tf.int32), *args)
+        count = tf.constant(steps, tf.int32)
+        return lambda: vis._steps(count, *args)[1].numpy()
+
+    pad, jitter8, scale, rotate, jitter4 = standard
+    calls = {
+        "render_vis (steady state)": renderer(),
+        "with ReLU redirection (16 of the steps)": renderer(redirect=True),
+        "pixel image (no FFT, no colour decorrelation)": renderer(pixel=True),
+        "no pad (image 248 px)": renderer(IMAGE_SIZE + 24, (jitter8, scale, rotate, jitter4)),
+        "no jitter(8) (image 216 px)": renderer(IMAGE_SIZE - 8, (pad, scale, rotate, jitter4)),
+        "no random scale": renderer(transforms=(pad, jitter8, rotate, jitter4)),
+        "no random rotate": renderer(transforms=(pad, jitter8, scale, jitter4)),
+        "no jitter(4) (image 220 px)": renderer(IMAGE_SIZE - 4, (pad, jitter8, scale, rotate)),
+        "no transforms (image 236 px)": renderer(size[0], ()),
+        "pads and crops as tensors, not in the resampling": renderer(
+            transforms=(pad, jitter8, transform.compose([scale, rotate]), jitter4)
+        ),
+        "one channel for all images (no per-image gather)": renderer(
+            objective=samplevis.objectives.channel(layer, 0)
+        ),
+        "SGD instead of Adam": renderer(optimizer=keras.optimizers.SGD(LEARNING_RATE)),
+        "all steps in one compiled call": one_call(),
+        "bare": bare_call(model.keras_model, batch, size, steps),
+    }
+    return calls
+
+
+def parts(repeats: int, batches: Sequence[int]) -> str:
+    """A table: ms per step of render_vis's step with each part removed in turn, by batch."""
+    rows: dict[str, list[str]] = {}
+    for batch in batches:
+        steps = PART_STEPS.get(batch, 16)
+        medians = interleaved_medians(part_calls(batch, steps), repeats)
+        full = medians["render_vis (steady state)"]
+        bare = medians["bare"]
+        for name, seconds in medians.items():
+            ms, saved = 1000 * seconds / steps, 1000 * (full - seconds) / steps
+            rows.setdefault(name, [name]).extend(
+                [f"{ms:.1f}", f"{saved:+.1f}", f"{100 * bare / seconds:.0f}"]
+            )
+        print(f"  measured batch {batch}", flush=True)
+    headers = ["step"]
+    for batch in batches:
+        headers += [f"b{batch} ms/step", f"b{batch} ms saved", f"b{batch} % of bare"]
+    return (
+        f"MobileNetV2 (block_13_expand_relu), {IMAGE_SIZE} px, {PART_STEPS} steps a call by "
+        f"batch, medians of {repeats} alternating repeats; ms saved: against the first row\n"
+        + format_table(headers, list(rows.values()))
+    )
+
+
 def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -507,6 +613,17 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         help="only what ReLU redirection costs a step (MobileNetV2, batch 1)",
     )
     parser.add_argument(
+        "--network",
+        choices=("MobileNetV2", "VGG16"),
+        default=None,
+        help="only this network's rows of the main table",
+    )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="only a step's time with each part removed in turn (MobileNetV2, batch 1 and 8)",
+    )
+    parser.add_argument(
         "--repeats",
         type=int,
         default=None,
@@ -524,12 +641,17 @@ def main(argv: Sequence[str] = ()) -> None:
         print(latency(repeats))
         print(f"machine at end: {machine()}")
         return
+    if args.parts:
+        print(parts(repeats, (2,) if args.quick else (1, 8)))
+        print(f"machine at end: {machine()}")
+        return
     if args.redirect:
         print(redirect_cost(repeats))
         print(f"machine at end: {machine()}")
         return
     rows = []
-    for case in quick_cases() if args.quick else full_cases():
+    cases = quick_cases() if args.quick else full_cases()
+    for case in [c for c in cases if args.network in (None, c.network)]:
         rows.append(measure(case, repeats, args.breakdown))
         print(f"  measured {case.network} batch {case.batch}", flush=True)
     print()

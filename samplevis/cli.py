@@ -249,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
         "time, and write OUT/LAYER/CHANNEL.png, OUT/atlas.json (per channel: the "
         "objective reached, steps, seed, files, seconds) and OUT/index.html, a page "
         "to browse them (no server needed). A rerun skips the channels written "
-        "already; Ctrl-C (or SIGTERM, SIGHUP) keeps those finished. --ray renders on a Ray cluster "
+        "already; Ctrl-C (or SIGTERM, SIGHUP) keeps those finished. Several runs with the same "
+        "settings may write into one --out at once (terminals, a scheduler's jobs): they merge "
+        "their channels and share the work. --ray renders on a Ray cluster "
         "(pip install 'samplevis[ray]').",
     )
     common(p, objective=False)

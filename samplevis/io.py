@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 import contextlib
 import dataclasses
+import glob
 import html
 import io as _io
 import json
@@ -51,6 +52,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def partial_writes(path: str | os.PathLike) -> list[Path]:
+    """The temporary files that writes of `path` stopped midway (a SIGKILL, a power loss) left
+    beside it; `path` itself is whole (see `atomic_path`)."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{glob.escape(path.name)}.*.part"))
 
 
 def _as_path(path: object) -> Path:

@@ -142,7 +142,7 @@ def _neighbours(x, y, height, width):
     return xi, yi, weights, inside
 
 
-def _resample(images, stages):
+def _resample(images, stages, before=(), after=()):
     """Apply the affine resamplings ``stages`` in turn, interpolating the images only once.
 
     Each stage is (A, fill_mode, fill_value): output pixel p reads the point c + A (p - c) of
@@ -152,6 +152,13 @@ def _resample(images, stages):
     input (where it reads the stages before, composed into one interpolation of the images)
     plus the rest of the footprint times its fill. One stage is an ordinary resampling.
 
+    ``before`` and ``after`` are whole-pixel shifts applied before and after the stages, each
+    (kind, rows, columns, value): ("pad", w, w, v) pads w px of constant v on each side,
+    ("crop", dy, dx, size) crops [dy, dx] to [size[0], size[1]]. They only move pixels, so the
+    output is the same as padding and cropping tensors, without making them: pads and crops read
+    no pixel in between. With ``before``, the first stage must fill with a constant. The images
+    need a static height and width when ``before`` or ``after`` is given.
+
     The resampling is a sparse matrix product, so automatic differentiation gives the exact
     adjoint: the gradient registered for ImageProjectiveTransformV3 warps the gradient back
     instead, which is far from the true gradient for a zoom (a sampler needs the true one).
@@ -159,39 +166,70 @@ def _resample(images, stages):
     import tensorflow as tf
 
     b, h, w, c = _dims(images)
-    hf, wf = tf.cast(h, tf.float32), tf.cast(w, tf.float32)
+    indices, values, offset, (oh, ow) = _sampling_map(h, w, before, stages, after)
+    matrix = tf.sparse.SparseTensor(indices, values, tf.cast(tf.stack([oh * ow, h * w]), tf.int64))
+    columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
+    out = tf.sparse.sparse_dense_matmul(matrix, columns) + offset
+    return tf.transpose(tf.reshape(out, tf.stack([oh, ow, b, c])), [2, 0, 1, 3])
+
+
+def _sampling_map(h, w, before, stages, after) -> tuple:
+    """The sparse matrix of `_resample` (its args) as (indices [4N, 2] int64, values [4N],
+    the constant part of each output pixel [N, 1] or 0, (output height, output width))."""
+    import tensorflow as tf
+
+    # the sizes of the canvases the pads and crops before the stages make, the images' first
+    canvases = [(h, w)]
+    for kind, dy, dx, extra in before:
+        ch, cw = canvases[-1]
+        canvases.append((ch + 2 * dy, cw + 2 * dx) if kind == "pad" else extra)
+    ch, cw = canvases[-1]  # the stages' canvas
+    oh, ow = after[-1][3] if after else (ch, cw)
+    hf, wf = tf.cast(ch, tf.float32), tf.cast(cw, tf.float32)
     cx, cy = (wf - 1.0) / 2.0, (hf - 1.0) / 2.0
-    ys, xs = tf.meshgrid(tf.range(hf) - cy, tf.range(wf) - cx, indexing="ij")
-    x, y = tf.reshape(xs, [-1, 1]), tf.reshape(ys, [-1, 1])  # about the centre
+    ys, xs = tf.meshgrid(
+        tf.range(tf.cast(oh, tf.float32)), tf.range(tf.cast(ow, tf.float32)), indexing="ij"
+    )
+    x, y = tf.reshape(xs, [-1, 1]), tf.reshape(ys, [-1, 1])
+    for _, dy, dx, _ in reversed(after):  # a crop reads its input at p + (dy, dx)
+        x, y = x + tf.cast(dx, tf.float32), y + tf.cast(dy, tf.float32)
+    x, y = x - cx, y - cy  # about the centre
     outer = []  # (share of the footprint on the stage's input, fill), the last stage first
     for a, _, fill_value in reversed(stages[1:]):
         x, y = a[0, 0] * x + a[0, 1] * y, a[1, 0] * x + a[1, 1] * y
-        _, _, weights, inside = _neighbours(cx + x, cy + y, h, w)
+        _, _, weights, inside = _neighbours(cx + x, cy + y, ch, cw)
         outer.append(
             (tf.reduce_sum(weights * tf.cast(inside, tf.float32), 1, keepdims=True), fill_value)
         )
     a, fill_mode, fill_value = stages[0]
     x, y = a[0, 0] * x + a[0, 1] * y, a[1, 0] * x + a[1, 1] * y
-    xi, yi, weights, inside = _neighbours(cx + x, cy + y, h, w)
+    xi, yi, weights, inside = _neighbours(cx + x, cy + y, ch, cw)
     # the constant part of each output pixel (fills), and the share left for the images
     offset, share = 0.0, 1.0
     if fill_mode == "CONSTANT":
+        off_canvas = weights * (1.0 - tf.cast(inside, tf.float32))
+        offset = fill_value * tf.reduce_sum(off_canvas, axis=1, keepdims=True)
+        # back through the pads and crops to the images: a neighbour in a pad's border reads
+        # its value
+        for (kind, dy, dx, value), (ih, iw) in zip(reversed(before), reversed(canvases[:-1])):
+            xi, yi = (xi - dx, yi - dy) if kind == "pad" else (xi + dx, yi + dy)
+            if kind == "pad":
+                border = inside & ~((xi >= 0) & (xi < iw) & (yi >= 0) & (yi < ih))
+                offset += value * tf.reduce_sum(
+                    weights * tf.cast(border, tf.float32), axis=1, keepdims=True
+                )
+                inside &= ~border
         weights *= tf.cast(inside, tf.float32)
-        offset = fill_value * (1.0 - tf.reduce_sum(weights, axis=1, keepdims=True))
     for on_input, fill in reversed(outer):
         offset = on_input * offset + (1.0 - on_input) * fill
         share = on_input * share
-    # The four neighbours of every output pixel as the rows of a sparse [hw, hw] matrix: one
+    # The four neighbours of every output pixel as the rows of a sparse [oh*ow, h*w] matrix: one
     # sparse matmul (and its exact adjoint) is far cheaper on CPU than four gathers with masks.
     cols = _wrap_index(yi, h, fill_mode) * w + _wrap_index(xi, w, fill_mode)
-    rows = tf.repeat(tf.range(h * w, dtype=tf.int64), 4)[:, None]
+    rows = tf.repeat(tf.range(oh * ow, dtype=tf.int64), 4)[:, None]
     indices = tf.concat([rows, tf.cast(tf.reshape(cols, [-1, 1]), tf.int64)], axis=1)
-    matrix = tf.sparse.SparseTensor(
-        indices, tf.reshape(weights * share, [-1]), tf.cast(tf.stack([h * w, h * w]), tf.int64)
-    )
-    columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
-    out = tf.sparse.sparse_dense_matmul(matrix, columns) + offset
-    return tf.transpose(tf.reshape(out, tf.stack([h, w, b, c])), [2, 0, 1, 3])
+    values = tf.reshape(weights * share, [-1])
+    return indices, values, offset, (oh, ow)
 
 
 def _check_fill(fill_mode: str, fill_value: object) -> str:
@@ -259,6 +297,17 @@ class Pad:
             images, [(0, 0), (w, w), (w, w), (0, 0)], mode=self.mode, constant_values=value
         )
 
+    def shift(self, seed: TensorLike, height: int, width: int) -> tuple:
+        """This call's padding as `_resample` takes it: ("pad", width, width, value); CONSTANT
+        mode only."""
+        import tensorflow as tf
+
+        if self.constant_value == "uniform":
+            value = tf.random.stateless_uniform([], _seed(seed), 0.0, 1.0)
+        else:
+            value = float(self.constant_value)
+        return "pad", self.width, self.width, value
+
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return height + 2 * self.width, width + 2 * self.width
 
@@ -284,14 +333,29 @@ class Jitter:
 
         images = _as_images(images)
         b, h, w, c = _dims(images)
-        if isinstance(h, int) and isinstance(w, int) and min(h, w) <= self.d:
-            raise ValueError(
-                f"jitter({self.d}) needs images larger than {self.d} px, got {h}x{w}; "
-                "pad first or use a smaller d."
-            )
+        self._check_size(h, w)
         return tf.image.stateless_random_crop(
             images, [b, h - self.d, w - self.d, c], _call_seed(seed, self.seed)
         )
+
+    def _check_size(self, height: object, width: object) -> None:
+        if isinstance(height, int) and isinstance(width, int) and min(height, width) <= self.d:
+            raise ValueError(
+                f"jitter({self.d}) needs images larger than {self.d} px, got {height}x{width}; "
+                "pad first or use a smaller d."
+            )
+
+    def shift(self, seed: TensorLike, height: int, width: int) -> tuple:
+        """This call's crop as `_resample` takes it: ("crop", rows, columns, output size), the
+        corner drawn as `tf.image.stateless_random_crop` draws it in `__call__`."""
+        import tensorflow as tf
+
+        self._check_size(height, width)
+        draws = tf.random.stateless_uniform(
+            [4], _call_seed(seed, self.seed), maxval=tf.int32.max, dtype=tf.int32
+        )
+        corner = draws % tf.constant([1, self.d + 1, self.d + 1, 1])
+        return "crop", corner[1], corner[2], self.output_size(height, width)
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return height - self.d, width - self.d
@@ -433,21 +497,51 @@ class Compose:
         from samplevis.seeds import split
 
         seeds = split(seed, len(self.transforms))
-        # Zooms and rotations in a row are resampled together, interpolating the images once:
-        # a resampling has a fixed cost per step that a light network does not hide at small
-        # batches on a CPU (docs/benchmarks.md, "Where render_vis's time goes at batch 1").
+        # Zooms and rotations in a row are resampled together, interpolating the images once,
+        # and the constant pads and crops around them are folded into the same sparse product:
+        # a resampling, a pad and a crop each have a fixed cost per step (with its gradient)
+        # that a light network does not hide on a CPU (docs/benchmarks.md, "Where the step's
+        # time goes"). The images are the same as applying the transforms one by one.
+        before: list = []  # (transform, seed): pads and crops waiting for a zoom or rotation
         stages: list = []
+        after: list = []  # (transform, seed): crops after the stages
+
+        def flush(images):
+            if not stages:
+                for t, s in before:
+                    images = t(images, s)
+                return images
+            size = tuple(images.shape[1:3])
+            shifts = []
+            for t, s in before:
+                shifts.append(t.shift(s, *size))
+                size = t.output_size(*size)
+            crops = []
+            for t, s in after:
+                crops.append(t.shift(s, *size))
+                size = t.output_size(*size)
+            return _resample(images, stages, shifts, crops)
+
         for t, s in zip(self.transforms, seeds):
-            affine = isinstance(t, (RandomScale, RandomRotate))
-            if stages and not (affine and t.fill_mode == "CONSTANT"):
-                images, stages = _resample(images, stages), []
-            if affine:
+            static = None not in images.shape[1:3]
+            shift = static and (
+                isinstance(t, Jitter) or isinstance(t, Pad) and t.mode == "CONSTANT"
+            )
+            if shift:
+                if stages and not isinstance(t, Jitter):  # a pad after the stages starts anew
+                    images, before, stages, after = flush(images), [], [], []
+                (after if stages else before).append((t, s))
+            elif isinstance(t, (RandomScale, RandomRotate)):
+                if after or (stages or before) and t.fill_mode != "CONSTANT":
+                    images, before, stages, after = flush(images), [], [], []
                 stages.append(t.stage(s))
-            elif progress is not None and getattr(t, "takes_progress", False):
-                images = t(images, s, progress=progress)
             else:
-                images = t(images, s)
-        return _resample(images, stages) if stages else images
+                images, before, stages, after = flush(images), [], [], []
+                if progress is not None and getattr(t, "takes_progress", False):
+                    images = t(images, s, progress=progress)
+                else:
+                    images = t(images, s)
+        return flush(images)
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         return output_size(self.transforms, height, width)

@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # script -> a column of the table it prints
 TABLES = {
     "render_speed.py": "render_vis img-steps/s",
+    "render_quality.py": "steps to 0.9 of it",
     "sampling_speed.py": "leapfrog ms",
     "sampling_targets.py": "rhat per chain",
     "atlas_speed.py": "channels/min",
     "maco_speed.py": "images/s per call",
     "network_speed.py": "Keras / samplevis",
+    "facet_masses.py": "gradient term",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {
@@ -42,6 +44,7 @@ ARGS = {
     "sampling_targets.py": ["--channels", "block3a_expand_activation:20"],
     "maco_speed.py": ["--channels", "2"],
     "network_speed.py": ["--batch", "2"],
+    "facet_masses.py": ["--seeds", "2"],
 }
 
 # A rule under a header, as benchmarks/common.format_table draws it: dashes per column.

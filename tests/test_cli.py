@@ -385,12 +385,15 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     assert list(basins[-1]) == report["moves"]["accepted"]
     assert np.array(report["basin_activations"]).shape == (3, 2)
     assert np.array(report["basin_log_masses"])[-1].tolist() == report["log_masses"]
+    errors = np.array(report["basin_log_mass_errors"], np.float64)  # null: no mode, or none
+    assert errors.shape == (3, 2) and errors[-1].tolist() == report["log_mass_errors"]
 
 
 def walked_result():
     """A known run of 2 chains and 3 samples: chain 0 kept its first move, chain 1 its second;
     the starts' activations 10 and 20, the new basins' optima 9 and 17 (0.90 and 0.85 of them);
-    chain 1's start the heaviest basin, chain 0's second 5 nats lighter."""
+    chain 1's start the heaviest basin, chain 0's second 5 nats lighter; chain 1's second 0.5
+    lighter, within twice the standard error of that difference (0.36)."""
     from test_summaries import known_result
 
     return dataclasses.replace(
@@ -400,6 +403,8 @@ def walked_result():
         basin_activations=np.array([[10, 20], [9, 20], [9, 17]], np.float32),
         basin_log_masses=np.array([[-1.0, 0.0], [-5.0, 0.0], [-5.0, -0.5]]),
         log_masses=np.array([-5.0, -0.5]),
+        basin_log_mass_errors=np.array([[0.3, 0.2], [0.4, 0.2], [0.4, 0.3]]),
+        log_mass_errors=np.array([0.4, 0.3]),
         moves={"proposed": np.array([2, 2]), "accepted": np.array([1, 1])},
     )
 
@@ -414,10 +419,23 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
     )
     assert result.mass_sentence == (
         "basin log-masses (nats, relative to the heaviest basin visited, chain 1's basin 0): "
-        "each chain's last basin -5.0, -0.5; 3 of the 4 basins visited are within a factor of "
-        "10 of the heaviest. The exact density would weigh the basins by these masses; the walk "
-        "does not: its floor rule keeps any basin whose optimum reaches 0.80 of the chain's "
-        "start's activation."
+        "each chain's last basin -5.0 ± 0.4, -0.5 ± 0.3; 3 of the 4 basins visited are within "
+        "a factor of 10 of the heaviest. 1 of them is within the error of the heaviest: the "
+        "masses do not tell these basins apart. The exact density would weigh the basins by "
+        "these masses; the walk does not: its floor rule keeps any basin whose optimum reaches "
+        "0.80 of the chain's start's activation."
+    )
+    # a basin whose optimum led Newton's method to no mode has no mass, and the sentence says why
+    refused = dataclasses.replace(
+        result,
+        basin_log_masses=np.array([[-1.0, 0.0], [np.nan, 0.0], [np.nan, -0.5]]),
+        basin_log_mass_errors=np.array([[0.3, 0.2], [np.inf, 0.2], [np.inf, 0.3]]),
+        log_masses=np.array([np.nan, -0.5]),
+        log_mass_errors=np.array([np.inf, 0.3]),
+    )
+    assert "each chain's last basin none, -0.5 ± 0.3;" in refused.mass_sentence
+    assert "1 has no mass: Newton's method from its optimum did not reach a mode" in (
+        refused.mass_sentence
     )
     # moves proposed, none kept: each chain's one basin is its facet, as the library says
     stayed = dataclasses.replace(
@@ -445,6 +463,8 @@ def test_sample_report_holds_each_samples_basin_and_each_chains_moves(tmp_path):
     assert read["basin_log_masses"] == [[-1, 0], [-5, 0], [-5, -0.5]]
     assert read["moves"] == {"proposed": [2, 2], "accepted": [1, 1]}
     assert read["log_masses"] == [-5, -0.5]
+    assert read["log_mass_errors"] == [0.4, 0.3]
+    assert read["basin_log_mass_errors"] == [[0.3, 0.2], [0.4, 0.2], [0.4, 0.3]]
 
 
 @pytest.mark.slow
@@ -1448,7 +1468,7 @@ def test_gallery_shows_each_chain_as_one_strip_in_walk_order_with_each_samples_b
         [row[header.index(h)] for h in ("chain", "basins visited", "moves kept")] for row in rows
     ]
     assert walk == [["0", "2", "1 of 2"], ["1", "2", "1 of 2"]]
-    assert rows[1][header.index("last basin log-mass")] == "-0.5"
+    assert rows[1][header.index("last basin log-mass")] == "-0.5 ± 0.3"
     folded = dict(re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", section))
     assert "<p>walk: chain 0 visited 2 basins" in folded["Summary, as samplevis sample printed it"]
     assert (

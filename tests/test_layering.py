@@ -30,7 +30,8 @@ LAYERS = (
     # memory reads a model's layer table to estimate a run before it starts.
     ("objectives", "evaluation", "memory"),
     ("param", "transform"),
-    ("io", "event_files"),
+    # folder_lock and claims: runs writing one output folder take turns and share its work.
+    ("io", "event_files", "folder_lock", "claims"),
     # recipes builds what optimize renders with, by name (`--param`, `--alpha`).
     ("optimize", "maco_render", "recipes"),
     ("sampling",),

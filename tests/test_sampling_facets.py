@@ -1,6 +1,8 @@
 """Facets: a chain moves the coarse coefficients of its own start, and each facet's log-mass is
 estimated, on targets whose answers are known exactly."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -154,6 +156,104 @@ def test_each_chain_stays_in_its_basin_and_log_masses_are_the_analytic_ones():
     np.testing.assert_array_equal(nearest, np.broadcast_to([0, 1], nearest.shape))
 
 
+# Two basins that are Gaussian near their modes and not away from them:
+# log pi(u) = logsumexp_k [b_k - h_k sum_i log cosh(u_i - m_k)] in E dimensions. Basin k holds
+# exp(b_k) B_k^E with B_k = int cosh(x)^-h_k dx = sqrt(pi) Gamma(h_k / 2) / Gamma((h_k + 1) / 2)
+# exactly (the other basin's share there is below e^-50); near its mode it is a Gaussian of
+# precision h_k, while 1.5 away from it the curvature is a fifth of that and the slope almost h_k,
+# so a Laplace estimate taken there without reaching the mode is tens of nats off.
+E = 4
+COSH_HEIGHTS = np.array([0.0, -2.0])
+COSH_PRECISIONS = np.array([16.0, 4.0])
+COSH_MODES = np.stack([np.full(E, -3.0), np.full(E, 3.0)]).astype(np.float32)
+
+
+def cosh_basins(u):
+    terms = [
+        b - h * tf.reduce_sum(tf.math.log(tf.math.cosh(u - m)), -1)
+        for b, h, m in zip(COSH_HEIGHTS, COSH_PRECISIONS, COSH_MODES)
+    ]
+    return tf.reduce_logsumexp(tf.stack(terms), axis=0)
+
+
+def cosh_log_masses() -> np.ndarray:
+    h = COSH_PRECISIONS
+    one = 0.5 * np.log(np.pi) + np.array([math.lgamma(x / 2) - math.lgamma((x + 1) / 2) for x in h])
+    return COSH_HEIGHTS + E * one
+
+
+@pytest.mark.parametrize("offset", [0.0, 1.5, -1.0])
+def test_log_mass_differences_are_the_exact_ones_within_1_nat_from_the_mode_or_away(offset):
+    exact = cosh_log_masses()
+    start = tf.constant(COSH_MODES + offset)
+    estimate = facet_mass.laplace_estimate(
+        cosh_basins, [start], [np.zeros(E, np.int64)], prior_weight=1.0, seed=0
+    )
+    difference = estimate.log_mass[1] - estimate.log_mass[0]
+    assert abs(difference - (exact[1] - exact[0])) < 1.0, (difference, exact)
+    # each chain's own basin's, not its neighbour's: Newton's steps climbed to its own mode
+    np.testing.assert_allclose(estimate.log_mass, exact, atol=0.5)
+    below = cosh_basins(tf.constant(COSH_MODES)).numpy() - cosh_basins(start).numpy()
+    np.testing.assert_allclose(estimate.climbed, below, atol=0.5)
+    assert (estimate.gradient_term < facet_mass.GRADIENT_TOLERANCE).all()
+    assert np.isfinite(estimate.error).all()
+
+
+def test_without_newton_steps_a_start_away_from_the_mode_gets_no_mass():
+    start = tf.constant(COSH_MODES + 1.5)
+    estimate = facet_mass.laplace_estimate(
+        cosh_basins, [start], [np.zeros(E, np.int64)], prior_weight=1.0, seed=0, newton_steps=0
+    )
+    # the gradient term, not the basin, would carry the estimate: it overshoots the rise to
+    # the mode by more than 10 nats, so the estimate is refused
+    below = cosh_basins(tf.constant(COSH_MODES)).numpy() - cosh_basins(start).numpy()
+    assert (estimate.gradient_term - below > 10).all()
+    assert estimate.refused.all() and np.isinf(estimate.error).all()
+    assert (estimate.climbed == 0).all()
+
+
+# A Gaussian whose precision is not diagonal: P = a I + b 11' in F dimensions. Its diagonal is
+# a + b everywhere, so with one group the diagonal Laplace estimate is F/2 log(2 pi/(a + b))
+# (not the exact log det, which the diagonal cannot see), and each sign vector's estimate
+# v * (P v) = a + b + b sum_{j != i} v_i v_j scatters around it: the jackknife's error bar must
+# match the scatter of estimates over independent seeds.
+F, CROSS = 16, 0.4
+
+
+def correlated(u):
+    return -0.5 * (2.0 * tf.reduce_sum(u * u, -1) + CROSS * tf.reduce_sum(u, -1) ** 2)
+
+
+def test_the_error_bar_is_the_scatter_of_the_estimate_over_independent_probes():
+    start = tf.zeros([2, F])
+    runs = [
+        facet_mass.laplace_estimate(
+            correlated, [start], [np.zeros(F, np.int64)], 1.0, seed=s, probes=8
+        )
+        for s in range(12)
+    ]
+    masses = np.stack([r.log_mass for r in runs])  # [seeds, C]
+    errors = np.stack([r.error for r in runs])
+    scatter, error = masses.std(axis=0, ddof=1), np.sqrt(np.mean(errors**2, axis=0))
+    assert (scatter > 0).all()
+    np.testing.assert_array_less(error, 2.5 * scatter)
+    np.testing.assert_array_less(scatter, 2.5 * error)
+    # the estimate scatters around the diagonal's answer
+    diagonal = F / 2 * np.log(2 * np.pi / (2.0 + CROSS))
+    assert abs(masses.mean() - diagonal) < 3 * scatter.mean()
+
+
+def test_a_target_without_a_mode_gets_no_mass():
+    def rising(u):  # a slope the prior's floor cannot hold: no mode within reach
+        return 50.0 * tf.reduce_sum(u, -1)
+
+    estimate = facet_mass.laplace_estimate(
+        rising, [tf.zeros([2, 3])], [np.zeros(3, np.int64)], 1.0, seed=0, newton_steps=4
+    )
+    assert estimate.refused.all() and np.isnan(estimate.log_mass).all()
+    assert np.isinf(estimate.error).all()
+
+
 def test_the_log_mass_sentence_names_the_heaviest_facet_and_says_the_samples_weigh_all_equally():
     text = facet_mass.sentence(facet_mass.relative([-3.0, -1.0, -900.0]))
     assert text.startswith("facet log-masses (nats, relative to the heaviest): -2, 0, -899.")
@@ -162,10 +262,26 @@ def test_the_log_mass_sentence_names_the_heaviest_facet_and_says_the_samples_wei
     assert "not measured" in facet_mass.sentence([np.nan, np.nan])
 
 
+def test_the_sentence_gives_error_bars_and_says_which_facets_the_masses_do_not_tell_apart():
+    relative = facet_mass.relative([-3.0, -1.0, -900.0, np.nan])
+    text = facet_mass.sentence(relative, [0.8, 0.7, 2.0, np.inf])
+    assert text.startswith(
+        "facet log-masses (nats, relative to the heaviest): -2.0 ± 0.8, 0.0 ± 0.7, -899 ± 2, none."
+    )
+    # 2 nats apart with an error of 1.06 on the difference: within twice of it
+    assert "Facet 0 and 1: within the error, the masses do not tell these facets apart." in text
+    assert "Facet 3 has no mass: Newton's method from the start did not reach a mode" in text
+    apart = facet_mass.sentence(relative[:3], [0.2, 0.2, 2.0])
+    assert "within the error" not in apart and "no mass" not in apart
+
+
 def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_run):
     _, result = gaussian_run
     assert result.log_masses.shape == (CHAINS,) and np.nanmax(result.log_masses) == 0
     assert result.mass_sentence.startswith("facet log-masses")
+    # a Gaussian target: every group's curvature is the prior's, so the probes agree exactly
+    assert result.log_mass_errors.shape == (CHAINS,)
+    np.testing.assert_allclose(result.log_mass_errors, 0, atol=1e-3)
 
 
 def test_cutoff_none_moves_the_whole_state(gaussian_run):

@@ -179,6 +179,17 @@ def test_basin_log_masses_are_relative_to_the_heaviest_basin_visited(walked):
     np.testing.assert_allclose(walked.log_masses, masses[-1])
 
 
+def test_each_basin_log_mass_has_its_standard_error_from_the_probes(walked):
+    errors = walked.basin_log_mass_errors
+    assert errors.shape == walked.basin_log_masses.shape
+    assert np.isfinite(errors).all() and (errors >= 0).all()
+    np.testing.assert_array_equal(walked.log_mass_errors, errors[-1])
+    # one estimate per basin: every sample of a basin carries its error
+    for c in range(errors.shape[1]):
+        for basin in np.unique(walked.basins[:, c]):
+            assert len(set(errors[walked.basins[:, c] == basin, c])) == 1
+
+
 def test_a_rejected_move_keeps_the_basin_and_the_basin_numbers_count_the_kept_moves(model):
     # pure noise at the optima's scale, one step up: most land far below 0.99 of the start
     strict = walk_run(model, basin_level=0.99, move="pcn", move_size=1.0, move_steps=1)

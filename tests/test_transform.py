@@ -257,6 +257,61 @@ def test_resampling_gradient_is_the_exact_adjoint(t):
     assert float(directional) == pytest.approx(float(difference), rel=1e-4, abs=1e-3)
 
 
+def one_by_one(chain, images, seed):
+    """What `chain` (a Compose) gives when its pads and crops are made as tensors: each
+    transform applied alone with the seed compose gives it, a zoom and the rotation right
+    after it resampled together."""
+    seeds = split(seed, len(chain.transforms))
+    items = list(zip(chain.transforms, seeds))
+    while items:
+        (t, s), items = items[0], items[1:]
+        if isinstance(t, transform.RandomScale) and isinstance(items[0][0], transform.RandomRotate):
+            (r, rs), items = items[0], items[1:]
+            images = transform._resample(images, [t.stage(s), r.stage(rs)])
+        else:
+            images = t(images, s)
+    return images
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        transform.standard_transforms,
+        [
+            transform.pad(3, "constant", "uniform"),
+            transform.jitter(2),
+            transform.pad(2, "constant", 0.25),
+            transform.random_scale([0.8, 1.2]),
+            transform.random_rotate([-20, 15]),
+            transform.jitter(3),
+            transform.jitter(1),
+        ],
+    ],
+)
+@pytest.mark.parametrize("size", [(32, 28), (37, 37)])
+def test_compose_folds_constant_pads_and_crops_into_the_resampling_giving_the_same_images(
+    chain, size
+):
+    chain = transform.compose(chain)
+    images = random_images(2, *size)
+    for k in range(6):
+        seed = tf.constant([k, 9], tf.int32)
+        expected = one_by_one(chain, images, seed)
+        np.testing.assert_allclose(chain(images, seed), expected, atol=1e-6)
+
+
+def test_the_folded_standard_transforms_gradient_is_the_exact_adjoint():
+    t = transform.compose(transform.standard_transforms)
+    x, v = random_images(), tf.random.stateless_normal([2, 32, 28, 3], [3, 3])
+    weights = tf.random.stateless_normal([2, 44, 40, 3], [4, 4])  # the size after the chain
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(weights * t(x, SEED))
+    directional = tf.reduce_sum(tape.gradient(loss, x) * v)
+    difference = tf.reduce_sum(weights * (t(x + v, SEED) - t(x, SEED)))
+    assert float(directional) == pytest.approx(float(difference), rel=1e-4, abs=1e-3)
+
+
 def test_a_zoom_then_a_rotation_interpolate_once_and_each_fills_the_border_it_uncovers():
     zoom, turn = transform.random_scale([0.8]), transform.random_rotate([10])  # fills 0.5, 0
     both = transform.compose([zoom, turn])

@@ -18,12 +18,12 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from samplevis import memory, signals
-from samplevis.atlas.files import check_out, check_same_choice, read_atlas, save, write_channel
+from samplevis.atlas.files import check_out, is_done, write_channel
 from samplevis.atlas.local import InProcess
 from samplevis.atlas.plan import (
     ALL,
@@ -42,6 +42,7 @@ from samplevis.atlas.plan import (
 )
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
 from samplevis.atlas.renderer import LayerRenderers, channel_seed
+from samplevis.atlas.sharing import SharedAtlas
 from samplevis.checks import check_bool
 from samplevis.recipes import check_choice
 
@@ -80,6 +81,12 @@ def atlas(
     skipped, so a rerun resumes; an atlas rendered with another `param` or `alpha` is an error.
     Files are written whole or not at all; Ctrl-C stops after writing atlas.json and index.html
     for the channels finished.
+
+    Several runs (processes, hosts) may write into one `out` at the same time, with the same
+    settings: each merges its channels into the folder's atlas.json (under a file lock), skips
+    channels another run has finished and leaves those another run is rendering to it, so
+    runs of the same channels share them (`samplevis.atlas.sharing`). A run with other steps,
+    size, seed, samples, param or alpha than one still writing into `out` is an error.
 
     Args:
         model: a `samplevis.Model` or `keras.Model`, or a function of no arguments returning one
@@ -135,42 +142,48 @@ def atlas(
     memory.check_fits(the_model, names, settings.size, settings.size, settings.batch)
     counts = channel_counts(the_model, names)
     chosen = check_channels(channels, wanted, counts)
-    previous = read_atlas(out, the_model.name)
-    check_same_choice(previous, settings, out)
-    plan = plan_channels(chosen, counts, settings, out, previous)
     out.mkdir(parents=True, exist_ok=True)
-    if cluster is None or not plan.jobs:
-        runner: Any = InProcess(the_model, settings)
-    else:
-        from samplevis.atlas.cluster import RayPool  # Ray only when asked for
+    folder = SharedAtlas(out, the_model.name, settings)
+    previous = folder.join()
+    try:
+        plan = plan_channels(chosen, counts, settings, out, previous)
+        if cluster is None or not plan.jobs:
+            runner: Any = InProcess(the_model, settings)
+        else:
+            from samplevis.atlas.cluster import RayPool  # Ray only when asked for
 
-        assert factory is not None  # checked above: a cluster needs the model's function
-        runner = RayPool(
-            factory, settings, cluster, workers, dict(worker_options or {}), len(plan.jobs)
-        )
-    return _run(runner, plan, the_model.name, settings, out, progress)
+            assert factory is not None  # checked above: a cluster needs the model's function
+            runner = RayPool(
+                factory, settings, cluster, workers, dict(worker_options or {}), len(plan.jobs)
+            )
+        return _run(runner, plan, folder, settings, out, progress)
+    finally:
+        with signals.held():
+            folder.leave()
 
 
 def _run(
-    runner, plan: Plan, model_name: str, settings: Settings, out: Path, progress: bool
+    runner, plan: Plan, folder: SharedAtlas, settings: Settings, out: Path, progress: bool
 ) -> AtlasResult:
-    """Render the plan's batches with `runner`, writing each channel's files as it comes and
-    atlas.json and index.html every JSON_EVERY seconds and at the end, also after Ctrl-C or when
-    the machine runs out of memory (then a MemoryLimitError says what to lower)."""
+    """Render the plan's batches with `runner`, each claimed in the folder just before, writing
+    each channel's files as it comes and atlas.json and index.html (merged with the folder's)
+    every JSON_EVERY seconds and at the end, also after Ctrl-C or when the machine runs out of
+    memory (then a MemoryLimitError says what to lower)."""
     import tensorflow as tf
 
-    entries, rendered, interrupted = dict(plan.entries), 0, False
+    mine: dict = {}  # this run's entries, by (layer, channel)
+    rendered, interrupted = 0, False
     bar = _progress_bar(plan.total, plan.skipped, progress)
     saved, ordered = time.monotonic(), []
     try:
-        for results in runner.run(plan.jobs):
+        for results in runner.run(_claimed_batches(plan, folder, settings.batch, bar)):
             # a SIGTERM within `signals.stop_on_termination` waits for the batch's files
             with signals.held():
                 for result in results:
-                    entries[(result.layer, result.channel)] = write_channel(out, result, settings)
+                    mine[(result.layer, result.channel)] = write_channel(out, result, settings)
                 rendered += len(results)
                 if time.monotonic() - saved > JSON_EVERY:
-                    save(out, model_name, plan.layers, entries, settings)
+                    folder.save(plan.layers, mine)
                     saved = time.monotonic()
                 bar.update(len(results))
     except KeyboardInterrupt:
@@ -187,8 +200,39 @@ def _run(
         with signals.held():
             bar.close()
             runner.close()
-            ordered = save(out, model_name, plan.layers, entries, settings)
-    return AtlasResult(out, tuple(ordered), rendered, plan.skipped, interrupted)
+            ordered = folder.save(plan.layers, mine)
+    finished = {
+        (e["layer"], e["channel"]) for e in ordered if is_done(e, settings, out)
+    } - mine.keys()
+    todo = {(layer, c) for layer, channels in plan.todo.items() for c in channels}
+    others = len(todo & finished)
+    return AtlasResult(
+        out,
+        tuple(ordered),
+        rendered,
+        plan.skipped,
+        interrupted,
+        others=others,
+        missing=len(todo) - rendered - others,
+    )
+
+
+def _claimed_batches(
+    plan: Plan, folder: SharedAtlas, batch: int, bar
+) -> Iterator[tuple[str, list[int]]]:
+    """The plan's batches, each claimed in the folder as it is about to render: channels that
+    another run has finished since this one started are skipped (and counted on the bar), and
+    those another live run has claimed are left to it."""
+    for layer, channels in plan.todo.items():
+        left = list(channels)
+        while left:
+            chosen, done = folder.claim(layer, left, batch)
+            if done:
+                bar.update(len(done))
+            left = [c for c in left if c not in chosen and c not in done]
+            if not chosen:
+                break
+            yield layer, chosen
 
 
 def _progress_bar(total: int, done: int, enabled: bool):

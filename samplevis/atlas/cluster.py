@@ -83,11 +83,19 @@ class RayPool:
 
     def run(self, jobs: Iterable[tuple[str, list[int]]]) -> Iterator[list[ChannelResult]]:
         ray = self.ray
-        queue = collections.deque((job, 0) for job in jobs)
+        fresh = iter(jobs)  # taken one at a time, as an actor comes free (the atlas claims each)
+        queue: collections.deque = collections.deque()  # batches to retry, before fresh ones
         idle: list[Any] = list(self.actors)
         pending: dict[Any, tuple] = {}
         deaths: collections.Counter = collections.Counter()
-        while queue or any(kind == "batch" for kind, *_ in pending.values()):
+        while True:
+            while len(queue) < len(idle):
+                job = next(fresh, None)
+                if job is None:
+                    break
+                queue.append((job, 0))
+            if not queue and not any(kind == "batch" for kind, *_ in pending.values()):
+                return
             while idle and queue:
                 (layer, channels), tries = queue.popleft()
                 actor = idle.pop()

@@ -82,6 +82,24 @@ def read_atlas(out: Path, model_name: str) -> dict:
     return found
 
 
+def entries_by_channel(atlas: Mapping) -> dict[tuple[str, int], dict]:
+    """{(layer, channel): entry} of an atlas.json's entries."""
+    return {
+        (e["layer"], e["channel"]): e
+        for e in atlas.get("channels", [])
+        if isinstance(e, dict) and "layer" in e and "channel" in e
+    }
+
+
+def layer_counts(atlas: Mapping) -> dict[str, int | None]:
+    """{layer: channel count} of an atlas.json, in page order."""
+    return {
+        layer: info.get("channels")
+        for layer, info in (atlas.get("layers") or {}).items()
+        if isinstance(info, dict)
+    }
+
+
 def check_same_choice(previous: Mapping, settings: Settings, out: Path) -> None:
     """Raise unless the atlas in `out` (its atlas.json, `previous`), if it has channels, was
     rendered with the settings' `param` and `alpha`: one atlas holds one kind of image."""
@@ -145,7 +163,11 @@ def write_channel(out: Path, result: ChannelResult, settings: Settings) -> dict:
 
 
 def save(
-    out: Path, model_name: str, counts: Mapping[str, int], entries: Mapping, settings: Settings
+    out: Path,
+    model_name: str,
+    counts: Mapping[str, int | None],
+    entries: Mapping,
+    settings: Settings,
 ) -> list[dict]:
     """Write atlas.json and index.html for the entries so far (atomically); the entries in
     layer, then channel order."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from samplevis.atlas.files import is_done
+from samplevis.atlas.files import entries_by_channel, is_done, layer_counts
 from samplevis.atlas.records import Settings
 from samplevis.checks import OptionError, is_int
 
@@ -204,10 +204,12 @@ def positive(name: str, value: object, low: int = 1) -> int:
 
 @dataclasses.dataclass
 class Plan:
-    """The channels of a call: those done already (atlas.json entries by (layer, channel)), the
-    batches to render, and every layer's channel count, in page order."""
+    """The channels of a call: those done already (atlas.json entries by (layer, channel)), those
+    left to render ({layer: channels}) and their batches, and every layer's channel count, in
+    page order."""
 
     entries: dict
+    todo: dict
     jobs: list
     total: int
     skipped: int
@@ -221,11 +223,7 @@ def plan_channels(
     out: Path,
     previous: Mapping,
 ) -> Plan:
-    entries = {
-        (e["layer"], e["channel"]): e
-        for e in previous.get("channels", [])
-        if isinstance(e, dict) and "layer" in e and "channel" in e
-    }
+    entries = entries_by_channel(previous)
     todo = {
         layer: [
             c
@@ -241,12 +239,6 @@ def plan_channels(
     ]
     total = sum(len(cs) for cs in chosen.values())
     # layers of an earlier run stay in the atlas, before those of this one
-    layers = {
-        **{
-            layer: info.get("channels")
-            for layer, info in (previous.get("layers") or {}).items()
-            if isinstance(info, dict)
-        },
-        **counts,
-    }
-    return Plan(entries, jobs, total, total - sum(len(cs) for cs in todo.values()), layers)
+    layers = {**layer_counts(previous), **counts}
+    skipped = total - sum(len(cs) for cs in todo.values())
+    return Plan(entries, todo, jobs, total, skipped, layers)

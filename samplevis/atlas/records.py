@@ -49,13 +49,18 @@ class ChannelResult:
 @dataclasses.dataclass(frozen=True)
 class AtlasResult:
     """What `atlas` returns: the folder, one entry per channel in atlas.json (layer, then channel
-    order), how many channels this call rendered and skipped, and whether Ctrl-C stopped it."""
+    order), how many channels this call rendered and skipped (done before it started), and
+    whether Ctrl-C stopped it. With other runs writing into the folder at the same time: how
+    many of this call's channels they rendered (`others`), and how many are not in atlas.json
+    as this call ends (`missing`: another run is still rendering them, or Ctrl-C came first)."""
 
     out: Path
     entries: tuple[dict, ...]
     rendered: int
     skipped: int
     interrupted: bool
+    others: int = 0
+    missing: int = 0
 
     @property
     def index(self) -> Path:

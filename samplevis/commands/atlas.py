@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.atlas.records import AtlasResult
 
 from samplevis.commands.shell import (
     INTERRUPTED,
@@ -43,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     print(result.index)
+    if not args.quiet:
+        say(summary(result))
     if result.interrupted:
         say(
             f"{stopped()}; {result.out / 'atlas.json'} lists the {len(result.entries)} channels "
@@ -50,3 +56,19 @@ def run(args: argparse.Namespace) -> int:
         )
         return INTERRUPTED
     return OK
+
+
+def summary(result: AtlasResult) -> str:
+    """What the run did, beside the other runs writing into its folder."""
+    said = [f"rendered {_channels(result.rendered)}"]
+    if result.skipped:
+        said.append(f"{_channels(result.skipped)} done already")
+    if result.others:
+        said.append(f"{_channels(result.others)} rendered by another run into {result.out}")
+    if result.missing and not result.interrupted:
+        said.append(f"{_channels(result.missing)} left to another run still rendering them")
+    return "atlas: " + "; ".join(said) + "."
+
+
+def _channels(n: int) -> str:
+    return f"{n} channel" if n == 1 else f"{n} channels"

@@ -124,6 +124,19 @@ def _nats(value: Any) -> str:
     return number(value, ".1f" if number(value) != "-" and abs(value) < 10 else ".0f")
 
 
+def _with_errors(report: dict, num_chains: int) -> list[str] | None:
+    """Each chain's log-mass with its standard error ("-3.2 ± 0.4"; the log-mass alone in a
+    file without errors), None when the file has no log-masses."""
+    masses = _per_chain(report, "log_masses", num_chains)
+    if masses is None:
+        return None
+    errors = _per_chain(report, "log_mass_errors", num_chains) or [None] * num_chains
+    return [
+        _nats(m) + (f" ± {e:.2g}" if number(m) != "-" and number(e) != "-" else "")
+        for m, e in zip(masses, errors)
+    ]
+
+
 def chain_table(report: dict, num_chains: int) -> tuple[tuple[tuple[str, ...], ...], str]:
     """(rows of a table, a note under it): a row per chain (after the header) of the figures
     the report has, and the run's own figures; no rows for a report without chains."""
@@ -154,7 +167,7 @@ def chain_table(report: dict, num_chains: int) -> tuple[tuple[tuple[str, ...], .
         ("moves kept", kept),
         (
             "last basin log-mass" if walked else "facet log-mass",
-            _column(_per_chain(report, "log_masses", num_chains), _nats),
+            _column(_with_errors(report, num_chains), str),
         ),
         ("acceptance", _column(_per_chain(diagnostics, "accept_prob", num_chains), ".2f")),
         ("split R-hat", _column(_per_chain(diagnostics, "rhat", num_chains), ".2f")),

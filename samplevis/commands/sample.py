@@ -215,6 +215,8 @@ def run_report(
         "temperature_shares": result.temperature_shares,  # [block, chain] while T adapted
         # per chain, its last basin's; nats relative to the heaviest basin visited
         "log_masses": result.log_masses,
+        # their standard errors (nats; null where no mode was found or not measured)
+        "log_mass_errors": result.log_mass_errors,
         # per chain: structural distance between its samples over that between the starts
         "structural_shares": shares,
         "seconds": dict(result.seconds),  # per phase
@@ -223,6 +225,7 @@ def run_report(
         "basins": result.basins,
         "basin_activations": result.basin_activations,
         "basin_log_masses": result.basin_log_masses,
+        "basin_log_mass_errors": result.basin_log_mass_errors,
         "moves": dict(result.moves),  # "proposed" and "accepted", per chain
         # the facet search's facets, best first (each chain starts at an optimum of its facet)
         "facets": [
@@ -232,6 +235,7 @@ def run_report(
                 "found": f.found,
                 "chains": list(f.chains),
                 "log_mass": f.log_mass,
+                "log_mass_error": f.log_mass_error,
             }
             for f in result.facets
         ],

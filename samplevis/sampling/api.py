@@ -180,6 +180,8 @@ class _Made:
     walk: basins.BasinWalk | None = None  # the walk between basins, when the chains walk
     search: facet_search.FacetSearch | None = None  # the facets, when the search ran
     log_masses: np.ndarray | None = None  # float [C], absolute: `_result` makes them relative
+    log_mass_errors: np.ndarray | None = None  # float [C], their standard errors
+    basin_masses: facet_mass.BasinMasses | None = None  # the walk's, with every estimate's error
 
 
 def _checked_inputs(
@@ -351,13 +353,17 @@ def _log_masses(
     temperature: temperature_lib.Temperature,
     adapting: temperature_lib.TemperatureAdaptation | None,
     seed: tf.Tensor,
-) -> np.ndarray:
-    """Each chain's facet's Laplace log-mass, float64 [C] (see sampling.target.facet_mass), at
-    one T for all facets, so their masses compare: the chains' T's geometric mean."""
+) -> facet_mass.LogMassEstimate:
+    """Each chain's facet's Laplace log-mass and its error, float64 [C] each (see
+    sampling.target.facet_mass), at one T for all facets, so their masses compare: the chains'
+    T's geometric mean. The target is compiled: Newton's steps and the probes read it often."""
     target = facet_mass.mass_target(
         log_density, _common(_chain_temperatures(temperature, adapting))
     )
-    return facet_mass.facet_log_masses(target, temperature.prior_weight, seed)
+    compiled = tf.function(target.__call__, autograph=False)
+    return facet_mass.facet_log_mass_estimate(
+        target, temperature.prior_weight, seed, log_prob=compiled
+    )
 
 
 def render(
@@ -495,16 +501,20 @@ def render(
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
         log_density = _tempered(log_density, temperature, adapting)
         plan = _plan(opts)
-        walk = _walk(inputs, made, log_density, whole, plan) if opts.walk else None
-        made = dataclasses.replace(made, walk=walk)
+        masses = _basin_masses(inputs, made, log_density) if opts.walk else None
+        walk = _walk(inputs, made, whole, plan, masses) if masses is not None else None
+        made = dataclasses.replace(made, walk=walk, basin_masses=masses)
         run = _run_chains(inputs, log_density, plan, clock, adapting, walk)
         made = dataclasses.replace(made, run=run)
-        if walk is not None and walk.log_masses is not None:
-            made = dataclasses.replace(made, log_masses=walk.log_masses)
+        if walk is not None and masses is not None and walk.log_masses is not None:
+            errors = masses.errors_of(walk.log_masses)
+            made = dataclasses.replace(made, log_masses=walk.log_masses, log_mass_errors=errors)
         elif adapting is None or adapting.frozen:
             clock.start("log-masses")
-            log_masses = _log_masses(log_density, temperature, adapting, fold_in(base, 6))
-            made = dataclasses.replace(made, log_masses=log_masses)
+            estimate = _log_masses(log_density, temperature, adapting, fold_in(base, 6))
+            made = dataclasses.replace(
+                made, log_masses=estimate.log_mass, log_mass_errors=estimate.error
+            )
     except KeyboardInterrupt:
         return _result(inputs, made, True, clock.seconds())
     except tf.errors.ResourceExhaustedError as err:
@@ -575,10 +585,11 @@ def _facets(
     image_param: ImageParam,
     images: np.ndarray,
     log_masses: np.ndarray,
+    errors: np.ndarray,
 ) -> tuple[Facet, ...]:
     """The result's facets, best first: each one's optimum, height, how it was found, its
     chains (from `search.chains`), their samples' std map (`images` [N, C, H, W, 3]) and the
-    log-mass of its first chain (`log_masses` [C], relative)."""
+    log-mass of its first chain (`log_masses` [C], relative) with its error (`errors` [C])."""
     from samplevis.sampling import metrics
 
     if search is None or not search.facets:
@@ -600,6 +611,7 @@ def _facets(
                 chains=chains,
                 std_map=metrics.pixel_std_map(drawn) if len(drawn) >= 2 else None,
                 log_mass=float(log_masses[chains[0]]) if chains else math.nan,
+                log_mass_error=float(errors[chains[0]]) if chains else math.nan,
             )
         )
     return tuple(out)
@@ -652,16 +664,30 @@ def _run_chains(
     )
 
 
+def _basin_masses(inputs: _Inputs, made: _Made, log_density: LogDensity) -> facet_mass.BasinMasses:
+    """Each basin's log-mass for the walk, over `log_density` at the chains' common T once
+    burn-in froze it."""
+    temperature, adapting = made.temperature, made.adapting
+    assert temperature is not None  # the walk follows T
+    return facet_mass.BasinMasses(
+        log_density,
+        lambda: _common(_chain_temperatures(temperature, adapting)),
+        temperature.prior_weight,
+        fold_in(fold_in(inputs.seed, 8), 1),
+    )
+
+
 def _walk(
     inputs: _Inputs,
     made: _Made,
-    log_density: LogDensity,
     whole: LogDensity,
     plan: chain_lib.ChainPlan,
+    masses: facet_mass.BasinMasses,
 ) -> basins.BasinWalk:
     """The walk between basins over the chains' facets (`made.chain_param`, its start a
     variable): moves climb with the compiled optimizer the starts were optimized with, and
-    `whole` (the target over the whole image) measures each new optimum."""
+    `whole` (the target over the whole image) measures each new optimum, `masses` its
+    log-mass."""
     from samplevis.optimize import Renderer
 
     opts, image_param, starts = inputs.opts, inputs.image_param, made.starts
@@ -673,7 +699,7 @@ def _walk(
     renderer = Renderer.cached(
         inputs.model, inputs.objective, image_param, start_optimizer(image_param)
     )
-    temperature, adapting, seed = made.temperature, made.adapting, fold_in(inputs.seed, 8)
+    seed = fold_in(inputs.seed, 8)
 
     def climb(states: np.ndarray, steps: int, step_seed: tf.Tensor) -> np.ndarray:
         return renderer.climb((states,), steps, step_seed)[0][0]
@@ -687,12 +713,7 @@ def _walk(
         chain_param,
         climb,
         activation,
-        facet_mass.BasinMasses(
-            log_density,
-            lambda: _common(_chain_temperatures(temperature, adapting)),
-            temperature.prior_weight,
-            fold_in(seed, 1),
-        ),
+        masses,
         starts.activations,
         basins.WalkSettings(
             opts.move, opts.move_size, opts.move_steps, opts.basin_rule, opts.basin_level
@@ -832,6 +853,9 @@ def _result(
         options=opts,
         burnin_trace=types.MappingProxyType({k: frozen(v) for k, v in burnin_trace.items()}),
         log_masses=frozen(_relative(made.log_masses, record.basin_log_masses, c)),
+        log_mass_errors=frozen(
+            made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan)
+        ),
         cutoff=opts.cutoff,
         num_moving=chain_param.state_size,
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
@@ -840,6 +864,11 @@ def _result(
         basins=frozen(record.basins),
         basin_activations=frozen(record.basin_activations),
         basin_log_masses=frozen(_relative(record.basin_log_masses, made.log_masses, c)),
+        basin_log_mass_errors=frozen(
+            made.basin_masses.errors_of(record.basin_log_masses)
+            if made.basin_masses is not None
+            else np.full(record.basin_log_masses.shape, nan)
+        ),
         moves=types.MappingProxyType(
             {"proposed": frozen(record.proposed), "accepted": frozen(record.accepted)}
         ),
@@ -848,6 +877,7 @@ def _result(
             image_param,
             record.images,
             _relative(made.log_masses, record.basin_log_masses, c),
+            made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan),
         ),
     )
     if inputs.folder is not None:

@@ -450,9 +450,8 @@ def run_chains(
       progress: show a tqdm bar advancing per block.
       on_block: called with the block index before each block (for callbacks
         and for testing interruption).
-      jit_compile: compile blocks with XLA. On a 2-core CPU XLA ran the built-in model's
-        gradient 8-10x slower, and it cannot compile the standard transforms
-        (benchmarks/experiments/xla_cpu.py).
+      jit_compile: compile blocks with XLA. On CPUs XLA ran the built-in model's gradient
+        slower, and it cannot compile the standard transforms (docs/sampling_runs.md).
       retarget: called after each block with its index and trace; it may change
         the target density (through a variable the target reads) and then
         returns True, so the kernel results are recomputed at the current

@@ -34,6 +34,7 @@ class Facet:
       std_map: float [H, W], per-pixel std across its samples (None without 2 samples).
       log_mass: its Laplace log-mass (nats) relative to the heaviest chain's facet, that of
         its first chain (NaN: not measured).
+      log_mass_error: that log-mass's standard error (nats; see `log_mass_errors`).
     """
 
     image: np.ndarray
@@ -43,6 +44,7 @@ class Facet:
     chains: tuple[int, ...]
     std_map: np.ndarray | None
     log_mass: float
+    log_mass_error: float
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -84,8 +86,11 @@ class SampleResult:
       log_masses: float [C], each chain's facet's estimated log-mass (nats) relative to the
         heaviest basin visited: the Laplace estimate at the optimum of the chain's last basin
         (its start's when the chains do not walk), over the coefficients that move, at one T
-        for all (`temperature`; NaN if the run stopped before T was frozen).
-        `mass_sentence` says what they mean.
+        for all (`temperature`; NaN if the run stopped before T was frozen, or where Newton's
+        method found no mode to take it at). `mass_sentence` says what they mean.
+      log_mass_errors: float [C], the standard error of each of `log_masses` (nats; the
+        jackknife over the curvature's probes; inf where no mode was found, NaN where not
+        measured). A difference of two log-masses has error sqrt(e_i^2 + e_j^2).
       cutoff: cycles per pixel below which the coefficients moved (None: the whole state).
       num_moving: D, the state that moved per chain.
       rule_temperature: T of the equipartition rule over those D, where adapting T began.
@@ -100,6 +105,8 @@ class SampleResult:
       basin_log_masses: float [N, C], the Laplace log-mass (nats) of each sample's basin,
         relative to the heaviest basin the run visited (NaN when the chains do not walk:
         `log_masses` has each facet's).
+      basin_log_mass_errors: float [N, C], the standard error of each of `basin_log_masses`
+        (as `log_mass_errors`; NaN when the chains do not walk).
       moves: "proposed" and "accepted", int [C]: the walk's moves per chain.
       facets: the facets the facet search found (`hmc_opts.search_rounds`), best first, each a
         `Facet`: its optimum, height, how it was found, its chains, std map and log-mass
@@ -140,6 +147,12 @@ class SampleResult:
     )
     moves: Mapping[str, np.ndarray] = dataclasses.field(
         default_factory=lambda: types.MappingProxyType({})
+    )
+    log_mass_errors: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.zeros([0], np.float64)
+    )
+    basin_log_mass_errors: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.zeros([0, 0], np.float64)
     )
     facets: tuple[Facet, ...] = ()
 
@@ -209,15 +222,31 @@ class SampleResult:
     def mass_sentence(self) -> str:
         """What `log_masses` mean, in one plain sentence: the facets' while each chain stayed in
         its start's basin; once a chain walked, each chain's last basin's, against the heaviest
-        basin the chains visited."""
+        basin the chains visited. Each with its error bar; basins whose difference from the
+        heaviest is within facet_mass.SEPARATION of its standard error are said to be within
+        the error (their masses do not tell them apart)."""
         masses = np.asarray(self.basin_log_masses, np.float64)
+        errors = _matching(self.basin_log_mass_errors, masses.shape)
         if not self.walked or not np.isfinite(masses).any():
-            return facet_mass.sentence(self.log_masses.tolist())
+            return facet_mass.sentence(
+                self.log_masses.tolist(), _matching(self.log_mass_errors, self.log_masses.shape)
+            )
         sample, chain = np.unravel_index(np.nanargmax(masses), masses.shape)
         heaviest = f"chain {chain}'s basin {self.basins[sample, chain]}"
-        visited = {(c, int(self.basins[n, c])): masses[n, c] for n, c in np.ndindex(masses.shape)}
-        near = sum(1 for m in visited.values() if m > -math.log(10))
-        last = ", ".join(_nats(m) for m in self.log_masses)
+        top_error = errors[sample, chain]
+        visited = {
+            (c, int(self.basins[n, c])): (masses[n, c], errors[n, c])
+            for n, c in np.ndindex(masses.shape)
+        }
+        near = sum(1 for m, _ in visited.values() if m > -math.log(10))
+        tied = sum(
+            1
+            for m, e in visited.values()
+            if m < 0 and -m <= facet_mass.SEPARATION * math.hypot(e, top_error)
+        )
+        unmeasured = sum(1 for m, _ in visited.values() if not np.isfinite(m))
+        last_errors = _matching(self.log_mass_errors, self.log_masses.shape)
+        last = ", ".join(_with_error(m, e) for m, e in zip(self.log_masses, last_errors))
         options = self.options
         rule = (
             f"its floor rule keeps any basin whose optimum reaches {options.basin_level:.2f} of "
@@ -226,11 +255,24 @@ class SampleResult:
             else f"its {options.basin_rule} rule weighs them by exp(a / T_b), a their optimum's "
             f"activation, T_b {1 - options.basin_level:.2f} of the chain's start's"
         )
+        within = (
+            f" {tied} of them {'is' if tied == 1 else 'are'} within the error of the heaviest: "
+            "the masses do not tell these basins apart."
+            if tied
+            else ""
+        )
+        refused = (
+            f" {unmeasured} {'has' if unmeasured == 1 else 'have'} no mass: Newton's method from "
+            "its optimum did not reach a mode of the target, where the Laplace estimate holds."
+            if unmeasured
+            else ""
+        )
         return (
             f"basin log-masses (nats, relative to the heaviest basin visited, {heaviest}): each "
             f"chain's last basin {last}; {near} of the {len(visited)} basins visited "
-            f"{'is' if near == 1 else 'are'} within a factor of 10 of the heaviest. The exact "
-            f"density would weigh the basins by these masses; the walk does not: {rule}."
+            f"{'is' if near == 1 else 'are'} within a factor of 10 of the heaviest.{within}"
+            f"{refused} The exact density would weigh the basins by these masses; the walk does "
+            f"not: {rule}."
         )
 
     def grid(self, with_init: bool = True) -> np.ndarray:
@@ -365,3 +407,16 @@ def _nats(value: float) -> str:
     if not math.isfinite(value):
         return "-"
     return f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
+
+
+def _matching(errors: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`errors` when it has `shape`, else NaN of that shape (a result made without them)."""
+    errors = np.asarray(errors, np.float64)
+    return errors if errors.shape == shape else np.full(shape, np.nan)
+
+
+def _with_error(value: float, error: float) -> str:
+    """A log-mass with its standard error when it has one: -3.2 ± 0.4; 'none' for NaN."""
+    if not np.isfinite(value):
+        return "none"
+    return f"{_nats(value)} ± {error:.2g}" if np.isfinite(error) else _nats(value)
