@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
 import tensorflow as tf
 
-from common import command_line, machine
+from common import command_line, format_table, machine
 
 STEPS_SEED = 256  # render_vis's steps for a seed and for the medians m_f
 STEPS_CLIMB = 128  # a steered climb
@@ -207,6 +207,8 @@ def medians(model, pair: Pair, cache: Path) -> np.ndarray:
     out = []
     for facet in (pair.facet_a, pair.facet_b):
         key = f"{pair.layer}:{json.dumps({str(k): v for k, v in sorted(facet.items())})}"
+        if STEPS_SEED != 256:  # a --quick run's medians are not the real ones
+            key = f"{STEPS_SEED} steps: {key}"
         if key not in known:
             w = np.stack([_weights(facet, channels)] * 2)
             obj = unit_objective(pair.layer, w, np.ones([2], np.float32))
@@ -521,7 +523,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="search rounds after the seeds")
     parser.add_argument("--lam", type=float, default=1.0, help="deflation strength")
     parser.add_argument("--out", type=Path, default=Path("out/facet_search"))
+    parser.add_argument("--quick", action="store_true", help="8 steps everywhere: a smoke run")
     args = parser.parse_args()
+    if args.quick:
+        global STEPS_SEED, STEPS_CLIMB, STEPS_POLISH
+        STEPS_SEED = STEPS_CLIMB = STEPS_POLISH = 8
+    summary = []
 
     import samplevis
 
@@ -548,6 +555,20 @@ def main() -> None:
         print("|---|---|---|---|---|---|")
         for design in args.designs:
             found = _run(design, search, args, first)
+            for k in range(1, len(found.values)):
+                in_b = found.values[k][:, 1] > found.values[k][:, 0]
+                best_b = found.values[k][in_b].max() if in_b.any() else float("nan")
+                cost = found.seconds[k] / seed_seconds
+                summary.append(
+                    [
+                        name,
+                        design,
+                        k,
+                        f"{int(in_b.sum())} of {BATCH}",
+                        f"{best_b:.2f}",
+                        f"{cost:.2f}",
+                    ]
+                )
             for k, (values, secs) in enumerate(zip(found.values, found.seconds)):
                 in_b = int((values[:, 1] > values[:, 0]).sum())
                 heights = " ".join(f"{v.max():.2f}{'*' if v[1] > v[0] else ''}" for v in values)
@@ -558,6 +579,9 @@ def main() -> None:
                 )
             save_grid(found, args.out / f"{name}_{design}.png", f"{pair.layer} {name}: {design}")
             sys.stdout.flush()
+    print()
+    headers = ["pair", "design", "round", "in B", "best height in B", "cost (seed rounds)"]
+    print(format_table(headers, summary))
 
 
 if __name__ == "__main__":
