@@ -80,7 +80,7 @@ def main() -> None:
             model, obj, hmc_opts=opts, param_f=image_param, seed=args.seed, progress=False
         )
         took = f"{time.perf_counter() - start:.0f} s ({dict(result.seconds)})"
-        print(f"render: {took}; {result.facets}")
+        print(f"render: {took}; {result.mass_sentence}")
         temperature, lam = result.temperature, result.prior_weight
     else:
         temperature, lam = args.temperature, args.prior_weight

@@ -29,7 +29,7 @@ def main() -> None:
     for index, channel in enumerate(CHANNELS):
         result = samplevis.render(model, channel, hmc_opts=dict(num_results=10), seed=0)
         print(channel, result)
-        print("  " + result.facets)
+        print("  " + result.mass_sentence)
         print("  " + result.diagnostics.summary())
         for chain in CHAINS:
             rows.append(

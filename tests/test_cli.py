@@ -347,6 +347,7 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
             "16",
             "--temperature-steps",
             "8",
+            "--walk",  # off by default; this run's report holds the walk's moves too
             "--out",
             str(tmp_path),
             "--quiet",
@@ -373,6 +374,9 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     assert len(report["chain_temperatures"]) == 2 and report["target_ratio"] == 0.8
     assert len(report["gain_ratios"]) == 2
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
+    # the facet search's facets, best first, each with the chains that sampled it
+    assert report["facets"][0]["height"] == 1.0 and report["facets"][0]["found"] == "seed"
+    assert sorted(c for f in report["facets"] for c in f["chains"]) == [0, 1]
     # the walk: a move after each sample but the last, each sample's basin numbered in its chain
     assert report["moves"]["proposed"] == [2, 2]
     basins = np.array(report["basins"])
@@ -413,7 +417,7 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
         "walk: chain 0 visited 2 basins (1 of 2 moves kept), chain 1 visited 2 basins (1 of 2 "
         "moves kept); each new basin's optimum at 0.85-0.90 of its chain's start's activation"
     )
-    assert result.facets == (
+    assert result.mass_sentence == (
         "basin log-masses (nats, relative to the heaviest basin visited, chain 1's basin 0): "
         "each chain's last basin -5.0 ± 0.4, -0.5 ± 0.3; 3 of the 4 basins visited are within "
         "a factor of 10 of the heaviest. 1 of them is within the error of the heaviest: the "
@@ -429,9 +433,9 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
         log_masses=np.array([np.nan, -0.5]),
         log_mass_errors=np.array([np.inf, 0.3]),
     )
-    assert "each chain's last basin none, -0.5 ± 0.3;" in refused.facets
+    assert "each chain's last basin none, -0.5 ± 0.3;" in refused.mass_sentence
     assert "1 has no mass: Newton's method from its optimum did not reach a mode" in (
-        refused.facets
+        refused.mass_sentence
     )
     # moves proposed, none kept: each chain's one basin is its facet, as the library says
     stayed = dataclasses.replace(
@@ -439,7 +443,7 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
         basins=np.zeros([3, 2], np.int64),
         moves={"proposed": np.array([2, 2]), "accepted": np.array([0, 0])},
     )
-    assert stayed.facets.startswith("facet log-masses")
+    assert stayed.mass_sentence.startswith("facet log-masses")
     assert sample.walk_line(stayed) == (
         "walk: chain 0 visited 1 basin (0 of 2 moves kept), chain 1 visited 1 basin (0 of 2 "
         "moves kept); no move was kept: each chain stayed in its start's basin"
@@ -841,6 +845,8 @@ def test_sample_has_a_flag_for_every_hmc_option_stating_the_librarys_default(cap
         flag = "--" + name.replace("_", "-")
         if option.default is True:
             assert f"--no-{flag[2:]} turn off:" in text
+        elif option.default is False:  # a switch that turns it on
+            assert re.search(rf"{flag} [a-z]", text), name
         elif option.default is not None and name != "init":
             assert re.search(rf"{flag} \S+ .*?\(default {option.default}\)", text), name
     # what None stands for, in flags
@@ -1303,6 +1309,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
                 "acceptance probability",
             )
         )
+        or re.match(r"\d+ facets? at >= 0.8 of the best \(\d+ found by the search\)", line)
     ]
     assert len(printed) == 8
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
@@ -1355,7 +1362,8 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
     # each chain's structural share, in the line and in the report
     shares = json.loads((tmp_path / "run" / "diagnostics.json").read_text())["structural_shares"]
     assert len(shares) == 2 and all(0 <= s <= 2 for s in shares)
-    assert ", ".join(f"{s:.2f}" for s in shares) in printed[5]
+    patterns = next(line for line in printed if line.startswith("patterns: "))
+    assert ", ".join(f"{s:.2f}" for s in shares) in patterns
     assert iio.imread(tmp_path / "run" / "samples.gif", index=0).shape[:2] == strip
     assert iio.imread(tmp_path / "run" / "trace.png").shape[:2] == (350, 800)  # 8 x 3.5 in
     # the diagnostics in plain words, with this run's figures

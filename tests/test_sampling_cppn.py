@@ -26,6 +26,7 @@ OPTS = dict(
     optimize_steps=8,
     num_leapfrog_steps=2,
     temperature_steps=6,  # the check of T runs the chains over the whole state
+    search_rounds=0,  # each chain at its own optimized start, the render_vis image below
 )
 
 

@@ -278,7 +278,7 @@ def test_the_sentence_gives_error_bars_and_says_which_facets_the_masses_do_not_t
 def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_run):
     _, result = gaussian_run
     assert result.log_masses.shape == (CHAINS,) and np.nanmax(result.log_masses) == 0
-    assert result.facets.startswith("facet log-masses")
+    assert result.mass_sentence.startswith("facet log-masses")
     # a Gaussian target: every group's curvature is the prior's, so the probes agree exactly
     assert result.log_mass_errors.shape == (CHAINS,)
     np.testing.assert_allclose(result.log_mass_errors, 0, atol=1e-3)

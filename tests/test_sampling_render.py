@@ -63,6 +63,8 @@ QUICK = dict(
     # are in test_sampling_warp
     walk=False,  # one basin per chain, blocks of several samples; the walk's tests are in
     # test_sampling_walk
+    search_rounds=0,  # each chain at its own start; the facet search's tests are in
+    # test_facet_search
 )
 
 

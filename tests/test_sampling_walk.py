@@ -126,6 +126,8 @@ WALK = dict(
     temperature_steps=0,
     move_steps=6,
     num_transforms=0,
+    walk=True,  # off by default since the facet search makes the starts
+    search_rounds=0,  # each chain walks from its own start; the search has tests of its own
 )
 
 

@@ -227,6 +227,18 @@ def run_report(
         "basin_log_masses": result.basin_log_masses,
         "basin_log_mass_errors": result.basin_log_mass_errors,
         "moves": dict(result.moves),  # "proposed" and "accepted", per chain
+        # the facet search's facets, best first (each chain starts at an optimum of its facet)
+        "facets": [
+            {
+                "height": f.height,
+                "activation": f.activation,
+                "found": f.found,
+                "chains": list(f.chains),
+                "log_mass": f.log_mass,
+                "log_mass_error": f.log_mass_error,
+            }
+            for f in result.facets
+        ],
         "summary": summary(result, shares),
     }
 
@@ -239,7 +251,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
         return []
     lines = [
         temperature_line(result),
-        result.facets,
+        result.mass_sentence,
         "seconds: "
         + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
     ]
@@ -256,7 +268,11 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [line for line in [patterns_line(structural_shares), walk_line(result)] if line]
+    lines += [
+        line
+        for line in [result.facets_line(), patterns_line(structural_shares), walk_line(result)]
+        if line
+    ]
     return lines + [result.diagnostics.summary()]
 
 

@@ -1,5 +1,5 @@
-"""`render`: sample many diverse high-activation images: chains walk between optimized basins,
-HMC draws the samples inside each.
+"""`render`: sample many diverse high-activation images: a facet search finds the patterns a unit
+answers to, HMC draws the samples inside each.
 
     result = samplevis.render(model, objectives.channel("block6a_expand_activation", 301),
                               hmc_opts=dict(num_results=10, num_chains=4), seed=0)
@@ -7,8 +7,9 @@ HMC draws the samples inside each.
     result.save_gif("channel.gif")
 
 `render` checks its arguments (`_checked_inputs`, a frozen `_Inputs` out), then runs in phases,
-each a function of explicit inputs: the facets' starts (`starts.find_starts`) and what of them
-the chains move (`facet.chain_parameterization`), the prior and the first temperature
+each a function of explicit inputs: the optimized starts (`starts.find_starts`), the facet
+search from them (`facet_search.search_facets`, which sets the chains' starts), what of them the
+chains move (`facet.chain_parameterization`), the prior and the first temperature
 (`temperature.choose_temperature`), the walk between basins (`_walk`, `basins.BasinWalk`), the
 kernel (`build_kernel`), burn-in, which adapts each chain's temperature
 (`temperature.TemperatureAdaptation`), and sampling (`mcmc.chain.run_chains`, the walk moving
@@ -51,13 +52,19 @@ from samplevis.sampling.options import (
     resolve_options,
 )
 from samplevis.sampling.report import advice
-from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.report.result import Facet, SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
-from samplevis.sampling.target import basins, facet, facet_mass, momentum
+from samplevis.sampling.target import basins, facet, facet_mass, facet_search, momentum
 from samplevis.sampling.target import temperature as temperature_lib
 from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask, sample_images
 from samplevis.sampling.target.log_density import LogDensity, make_log_density
-from samplevis.sampling.target.starts import Starts, find_starts, start_optimizer
+from samplevis.sampling.target.starts import (
+    Starts,
+    dead,
+    find_starts,
+    saturated,
+    start_optimizer,
+)
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 
@@ -171,6 +178,7 @@ class _Made:
     adapting: temperature_lib.TemperatureAdaptation | None = None
     run: chain_lib.ChainRun | None = None
     walk: basins.BasinWalk | None = None  # the walk between basins, when the chains walk
+    search: facet_search.FacetSearch | None = None  # the facets, when the search ran
     log_masses: np.ndarray | None = None  # float [C], absolute: `_result` makes them relative
     log_mass_errors: np.ndarray | None = None  # float [C], their standard errors
     basin_masses: facet_mass.BasinMasses | None = None  # the walk's, with every estimate's error
@@ -214,6 +222,8 @@ def _checked_inputs(
     resized = model.resize_warning(image_param.height, image_param.width)
     if resized is not None:
         warnings.warn(resized, stacklevel=user_stacklevel())
+    if opts.search_layer is not None:
+        model.check_layers([opts.search_layer])
     base = as_seed(seed)
     _check_per_image(model, objective, image_param, fold_in(base, 5))
     return _Inputs(model, objective, image_param, opts, base, folder, progress, on_block)
@@ -367,12 +377,18 @@ def render(
     on_block: Callable[[int], None] | None = None,
     log_dir: str | os.PathLike | None = None,
 ) -> SampleResult:
-    """Sample images whose objective stays high: chains that walk between optimized basins, with
-    Hamiltonian Monte Carlo inside each.
+    """Sample images whose objective stays high: a facet search finds the patterns the unit
+    answers to, and Hamiltonian Monte Carlo samples inside each.
 
-    Each chain starts from its own optimized image. After every `samples_per_basin` samples a
-    move proposes a new start from the chain's optimum (`move`, `move_size`), `move_steps` steps
-    of the compiled optimizer climb from it, and `basin_rule` keeps the new optimum or the old
+    The starts are optimized images, one per chain (the seeds). Then `search_rounds` rounds of
+    the facet search (sampling.target.facet_search) each climb one fresh start per chain on the
+    objective pushed away from the pooled features (`search_layer`) of every image found so far,
+    and polish it on the objective alone: an optimum that reaches `facet_floor` of the best and
+    keeps `facet_distance` from every facet is a new facet. The chains share the facets, best
+    first, each starting at its facet's optimum; `result.facets` holds them. With `walk=True`
+    (off by default) each chain also walks between basins: after every `samples_per_basin`
+    samples a move proposes a new start from the chain's optimum (`move`, `move_size`),
+    `move_steps` steps of the compiled optimizer climb from it, and `basin_rule` keeps the new optimum or the old
     one (sampling.target.basins): a Markov chain over the optimizer's basins, not the exact
     density, which at a T that keeps the activation is one basin. Inside each basin HMC samples
     exp(A(image) / T) * prior restricted to it (its facet): the spectral coefficients below
@@ -380,7 +396,7 @@ def render(
     lets its motifs slide, bend and stretch. Each chain's T starts at the equipartition rule over
     what moves and adapts during burn-in so that the chain keeps `target_ratio` of its start's
     gain over prior images; it is frozen before the samples. `result.basins` says each sample's
-    basin, `result.basin_log_masses` how the exact density would weigh it. With `walk=False`
+    basin, `result.basin_log_masses` how the exact density would weigh it. Without the walk
     each chain samples its start's basin only.
 
     Args:
@@ -396,9 +412,10 @@ def render(
         target_ratio (default 0.8), temperature_steps (burn-in steps adapting T, default 70 %
         of num_burnin_steps),
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
-        optimize_steps, start_diversity, kernel ("hmc", "mala", "nuts"), mass ("identity",
-        "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps, walk
-        (default True), samples_per_basin, move ("archive", "crossover", "shifted", "pcn",
+        optimize_steps, start_diversity, search_rounds (default 2), facet_floor (0.8),
+        search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
+        "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps, walk
+        (default False), samples_per_basin, move ("archive", "crossover", "shifted", "pcn",
         "coarse"), move_size, move_steps, basin_rule ("floor", "metropolis"), basin_level.
         Unknown keys are an error.
       param_f: the parameterization (or a function returning it); its batch is
@@ -448,6 +465,15 @@ def render(
         if starts.interrupted:
             return _result(inputs, made, True, clock.seconds())
         _warn_about_starts(starts, objective, model)
+        if opts.search_rounds:
+            clock.start("facet search")
+            search = _search_facets(inputs, starts, whole)
+            if search is not None:
+                made = dataclasses.replace(made, search=search)
+                starts = _facet_starts(search, whole, image_param.batch)
+                made = dataclasses.replace(made, starts=starts)
+                if search.interrupted:
+                    return _result(inputs, made, True, clock.seconds())
         chain_param = facet.chain_parameterization(
             image_param,
             [s.numpy() for s in starts.state],
@@ -498,6 +524,97 @@ def render(
         error.result = _result(inputs, made, True, clock.seconds())
         raise error from err
     return _result(inputs, made, run.interrupted, clock.seconds())
+
+
+def _search_facets(
+    inputs: _Inputs, starts: Starts, whole: LogDensity
+) -> facet_search.FacetSearch | None:
+    """The facet search from the optimized starts (sampling.target.facet_search): its rounds
+    climb with the starts' optimizer and steps, half steered and half polishing; `whole`
+    measures every optimum as it measured the starts. None for an objective of no layer
+    without {hmc_opts.search_layer} (no features to compare), or when no optimum is above 0."""
+    opts, image_param = inputs.opts, inputs.image_param
+    layers = sorted(inputs.objective.layers)
+    if opts.search_layer is None and not layers:
+        return None
+    layer = opts.search_layer or facet_search.upstream_layer(inputs.model, layers[0])
+    settings = facet_search.SearchSettings(
+        rounds=opts.search_rounds,
+        floor=opts.facet_floor,
+        strength=opts.search_strength,
+        distance=opts.facet_distance,
+        layer=layer,
+        climb_steps=max(1, opts.optimize_steps // 2),
+        polish_steps=max(1, opts.optimize_steps - opts.optimize_steps // 2),
+    )
+
+    def activation(state: tuple[np.ndarray, ...]) -> np.ndarray:
+        return whole.activation(*(tf.constant(s, tf.float32) for s in state)).numpy()
+
+    found = facet_search.search_facets(
+        inputs.model,
+        inputs.objective,
+        image_param,
+        tuple(s.numpy() for s in starts.state),
+        activation,
+        settings,
+        fold_in(inputs.seed, 9),
+        start_optimizer(image_param),
+        progress=inputs.progress,
+    )
+    return found if found.facets else None  # no start above 0: nothing is a facet
+
+
+def _facet_starts(search: facet_search.FacetSearch, whole: LogDensity, num_chains: int) -> Starts:
+    """The chains' starts at the facets' optima, best facet first (`FacetSearch.starts`),
+    measured again where they now sit (an objective of one batch index reads only its chain)."""
+    parts, _ = search.starts(num_chains)
+    state = tuple(tf.constant(p, tf.float32) for p in parts)
+    activations = whole.activation(*state).numpy()
+    return Starts(
+        state,
+        activations,
+        dead(whole, state, activations),
+        False,
+        saturated(whole, state, activations),
+    )
+
+
+def _facets(
+    search: facet_search.FacetSearch | None,
+    image_param: ImageParam,
+    images: np.ndarray,
+    log_masses: np.ndarray,
+    errors: np.ndarray,
+) -> tuple[Facet, ...]:
+    """The result's facets, best first: each one's optimum, height, how it was found, its
+    chains (from `search.chains`), their samples' std map (`images` [N, C, H, W, 3]) and the
+    log-mass of its first chain (`log_masses` [C], relative) with its error (`errors` [C])."""
+    from samplevis.sampling import metrics
+
+    if search is None or not search.facets:
+        return ()
+    owner = search.chains(image_param.batch)
+    out = []
+    for f, found in enumerate(search.facets):
+        chains = tuple(int(c) for c in np.flatnonzero(owner == f))
+        drawn = images[:, list(chains)].reshape(-1, *images.shape[2:]) if chains else images[:0]
+        optimum = image_param.to_image(
+            tuple(tf.constant(np.repeat(p, image_param.batch, 0)) for p in found.states[0])
+        ).numpy()[0]
+        out.append(
+            Facet(
+                image=optimum,
+                activation=float(found.activations[0]),
+                height=float(found.activations[0] / search.best),
+                found="seed" if found.round == 0 else f"search round {found.round}",
+                chains=chains,
+                std_map=metrics.pixel_std_map(drawn) if len(drawn) >= 2 else None,
+                log_mass=float(log_masses[chains[0]]) if chains else math.nan,
+                log_mass_error=float(errors[chains[0]]) if chains else math.nan,
+            )
+        )
+    return tuple(out)
 
 
 def _plan(opts: SamplingOptions) -> chain_lib.ChainPlan:
@@ -754,6 +871,13 @@ def _result(
         ),
         moves=types.MappingProxyType(
             {"proposed": frozen(record.proposed), "accepted": frozen(record.accepted)}
+        ),
+        facets=_facets(
+            made.search,
+            image_param,
+            record.images,
+            _relative(made.log_masses, record.basin_log_masses, c),
+            made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan),
         ),
     )
     if inputs.folder is not None:

@@ -102,6 +102,12 @@ def _cutoff(key: str, value: Any) -> float | None:
     return float(value)
 
 
+def _layer_name(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        _fail(key, "a layer name such as 'block5c_add', or None", value)
+    return value
+
+
 def _kernel(key: str, value: Any) -> str:
     from samplevis.sampling.mcmc import kernels
 
@@ -327,6 +333,41 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
                 "a finite number >= 0 (0: independent starts)", lambda weight: weight >= 0
             ),
         ),
+        search_rounds=Option(
+            2,
+            "rounds of the facet search after the optimized starts: each climbs one fresh "
+            "start per chain steered away from every image found so far, then polishes it on "
+            "the objective alone; an optimum that reaches {hmc_opts.facet_floor} of the best "
+            "and differs from every facet by {hmc_opts.facet_distance} is a new facet, and the "
+            "chains share the facets, best first (0: the chains sample their own starts; "
+            "only with {hmc_opts.init='optimize'})",
+            check=_int_from(0),
+        ),
+        facet_floor=Option(
+            0.8,
+            "the activation a new facet must reach, a share of the best facet's",
+            check=_number("a number in (0, 1]", lambda floor: 0 < floor <= 1),
+        ),
+        search_strength=Option(
+            1.0,
+            "how hard a search round's climb is pushed away from the images found so far: the "
+            "weight of their largest feature cosine similarity, in units of the best start's "
+            "activation",
+            check=_number("a finite number >= 0", lambda weight: weight >= 0),
+        ),
+        facet_distance=Option(
+            0.3,
+            "cosine distance of pooled features (of {hmc_opts.search_layer}) a new facet "
+            "keeps from every facet; nearer optima are more optima of that facet",
+            check=_number("a number in (0, 2]", lambda gap: 0 < gap <= 2),
+        ),
+        search_layer=Option(
+            None,
+            "the layer whose centred, spatially pooled features the facet search compares "
+            "(None: the input of the convolution that computes the objective's first layer)",
+            str,
+            check=_or_none(_layer_name),
+        ),
         kernel=Option(
             "hmc",
             "'hmc', 'mala' (HMC with one leapfrog step) or 'nuts' (no-U-turn: it "
@@ -363,7 +404,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(1),
         ),
         walk=Option(
-            True,
+            False,
             "each chain walks between optimized basins: after every "
             "{hmc_opts.samples_per_basin} samples a move proposes a new start from the chain's "
             "optimum, {hmc_opts.move_steps} optimizer steps climb from it, and "
@@ -455,6 +496,11 @@ class SamplingOptions:
     init: Any
     optimize_steps: int
     start_diversity: float
+    search_rounds: int
+    facet_floor: float
+    search_strength: float
+    facet_distance: float
+    search_layer: str | None
     kernel: str
     mass: str
     adapt_step_size: bool
@@ -564,6 +610,9 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
         )
     # a facet's warp; the Fisher mass is a mass of the coefficients alone
     opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
+    # the facet search starts from the optimized starts
+    if not (isinstance(opts["init"], str) and opts["init"] == "optimize"):
+        opts["search_rounds"] = 0
     # the walk rebases a facet: there is none to rebase when the whole state moves
     opts["walk"] = opts["walk"] and opts["cutoff"] is not None
     if isinstance(opts["init"], str) and opts["init"] == "prior" and opts["temperature"] is None:

@@ -22,6 +22,32 @@ NEW_BASIN = (0.83, 0.33, 0.0)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
+class Facet:
+    """One facet of the unit: what a pattern of the images that excite it looks like.
+
+    Attributes:
+      image: float32 [H, W, 3], its best optimum.
+      activation: that optimum's objective (a*).
+      height: activation as a share of the best facet's (1 for the best).
+      found: "seed" (an optimized start) or "search round k".
+      chains: the chains that sampled it (their samples: `result.images[:, chains]`).
+      std_map: float [H, W], per-pixel std across its samples (None without 2 samples).
+      log_mass: its Laplace log-mass (nats) relative to the heaviest chain's facet, that of
+        its first chain (NaN: not measured).
+      log_mass_error: that log-mass's standard error (nats; see `log_mass_errors`).
+    """
+
+    image: np.ndarray
+    activation: float
+    height: float
+    found: str
+    chains: tuple[int, ...]
+    std_map: np.ndarray | None
+    log_mass: float
+    log_mass_error: float
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class SampleResult:
     """Samples of `render`. N = kept samples per chain, C = chains.
 
@@ -61,7 +87,7 @@ class SampleResult:
         heaviest basin visited: the Laplace estimate at the optimum of the chain's last basin
         (its start's when the chains do not walk), over the coefficients that move, at one T
         for all (`temperature`; NaN if the run stopped before T was frozen, or where Newton's
-        method found no mode to take it at). `facets` says what they mean.
+        method found no mode to take it at). `mass_sentence` says what they mean.
       log_mass_errors: float [C], the standard error of each of `log_masses` (nats; the
         jackknife over the curvature's probes; inf where no mode was found, NaN where not
         measured). A difference of two log-masses has error sqrt(e_i^2 + e_j^2).
@@ -82,6 +108,9 @@ class SampleResult:
       basin_log_mass_errors: float [N, C], the standard error of each of `basin_log_masses`
         (as `log_mass_errors`; NaN when the chains do not walk).
       moves: "proposed" and "accepted", int [C]: the walk's moves per chain.
+      facets: the facets the facet search found (`hmc_opts.search_rounds`), best first, each a
+        `Facet`: its optimum, height, how it was found, its chains, std map and log-mass
+        (empty when the search did not run).
     """
 
     images: np.ndarray
@@ -125,6 +154,7 @@ class SampleResult:
     basin_log_mass_errors: np.ndarray = dataclasses.field(
         default_factory=lambda: np.zeros([0, 0], np.float64)
     )
+    facets: tuple[Facet, ...] = ()
 
     @property
     def num_chains(self) -> int:
@@ -175,8 +205,21 @@ class SampleResult:
         """Whether a chain left its start's basin (kept a move)."""
         return bool(self.basins.size) and bool(self.basins.max() > 0)
 
+    def facets_line(self) -> str | None:
+        """The facets in one line, e.g. "3 facets at >= 0.8 of the best (2 found by the
+        search)"; None when the search did not run."""
+        if not self.facets:
+            return None
+        searched = sum(f.found != "seed" for f in self.facets)
+        floor = self.options.facet_floor
+        heights = ", ".join(f"{f.height:.2f}" for f in self.facets)
+        return (
+            f"{len(self.facets)} facet{'s' if len(self.facets) != 1 else ''} at >= {floor:g} "
+            f"of the best ({searched} found by the search): heights {heights}"
+        )
+
     @property
-    def facets(self) -> str:
+    def mass_sentence(self) -> str:
         """What `log_masses` mean, in one plain sentence: the facets' while each chain stayed in
         its start's basin; once a chain walked, each chain's last basin's, against the heaviest
         basin the chains visited. Each with its error bar; basins whose difference from the

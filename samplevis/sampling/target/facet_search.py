@@ -1,0 +1,283 @@
+"""The facet search: the seeds, then climbs steered away from every facet found so far.
+
+Fresh seeds of the optimizer land in the facet with the widest basin of attraction, not in every
+facet a unit answers to (a unit that fires on dogs may fire on cats, "albeit not as much"). Each
+search round here climbs a batch of fresh starts on the objective minus `strength` times the
+largest cosine similarity of the image's centred, spatially pooled features (`features`) to an
+archive of every image found so far, seeds included, shared by all chains (deflation: Farrell
+et al., SIAM J. Sci. Comput. 2015), then polishes them on the objective alone, so that no
+search term shapes a shown image. A round that finds no new facet doubles the strength for the
+next: its climb fell back into the archived facets. An optimum becomes a new facet when it reaches `floor` of the
+best facet's activation and its features are at least `distance` (cosine) from every facet's;
+otherwise it joins the nearest facet as another of its optima. Rearranged or bent copies of one
+pattern pool to nearly the same features, so they stay one facet (docs/sampling_designs.md,
+"The facet search", has the distances measured).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.models import Model
+from samplevis.objectives import Objective
+from samplevis.param.base import ImageParam
+from samplevis.seeds import fold_in
+
+# The archive's rows in the compiled climb: a fixed shape, so every round reuses one program.
+ARCHIVE_ROWS = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchSettings:
+    """rounds: search rounds after the seeds; floor: share of the best facet's activation a new
+    facet must reach; strength: the deflation's weight, in units of the objective's value at the
+    seeds' best optimum; distance: cosine distance of pooled features a new facet must keep
+    from every facet; layer: the layer whose pooled features the search compares; climb_steps,
+    polish_steps: optimizer steps of a round's steered climb and of its polish."""
+
+    rounds: int
+    floor: float
+    strength: float
+    distance: float
+    layer: str
+    climb_steps: int
+    polish_steps: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Facet:
+    """One facet: its optima (the best first), each a state (parts [1, ...]) and activation,
+    and how the best was found (round 0: the seeds, k: search round k)."""
+
+    states: tuple  # one state per optimum, each a tuple of parts [1, ...]
+    activations: np.ndarray  # float [M], the optima's activations, best first
+    features: np.ndarray  # float [D], the best optimum's pooled features (unit length)
+    round: int
+
+
+@dataclasses.dataclass(frozen=True)
+class FacetSearch:
+    """The facets found, best first, and every optimum the rounds reached."""
+
+    facets: tuple[Facet, ...]
+    activations: np.ndarray  # float [R + 1, C], each round's optima (round 0: the seeds)
+    facet_of: np.ndarray  # int [R + 1, C], the facet each optimum went to (-1: below the floor)
+    interrupted: bool = False
+
+    @property
+    def best(self) -> float:
+        return float(self.facets[0].activations[0]) if self.facets else float("nan")
+
+    def chains(self, num_chains: int) -> np.ndarray:
+        """The facet each chain samples, int [C]: facets best first, one chain each in turn,
+        the best facets keeping the chains when there are more facets than chains."""
+        return np.arange(num_chains) % max(1, min(len(self.facets), num_chains))
+
+    def starts(self, num_chains: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+        """The chains' starts (parts [C, ...]) and activations [C]: each chain at an optimum of
+        its facet (`chains`), the facet's best first, then its other optima in turn."""
+        facet_of = self.chains(num_chains)
+        picks = []
+        for c, f in enumerate(facet_of):
+            turn = int(np.sum(facet_of[:c] == f)) % len(self.facets[f].states)
+            picks.append((self.facets[f].states[turn], self.facets[f].activations[turn]))
+        parts = tuple(
+            np.concatenate([state[i] for state, _ in picks]) for i in range(len(picks[0][0]))
+        )
+        return parts, np.array([a for _, a in picks], np.float32)
+
+
+def pooled(features: tf.Tensor) -> tf.Tensor:
+    """Centred, spatially pooled, unit-length features [B, D] of a layer's [B, H, W, D] (or
+    [B, D])."""
+    f = tf.reduce_mean(features, [1, 2]) if len(features.shape) == 4 else features
+    f = f - tf.reduce_mean(f, axis=1, keepdims=True)
+    return f / (tf.norm(f, axis=1, keepdims=True) + 1e-8)
+
+
+def deflated(objective: Objective, layer: str, archive: np.ndarray, strength: float) -> Objective:
+    """`objective` minus `strength` times each image's largest cosine similarity of its pooled
+    `layer` features to the archive's rows [K, D] (rows of zeros are empty), shape [B]."""
+    rows = np.zeros([ARCHIVE_ROWS, archive.shape[1]], np.float32)
+    kept = archive[-ARCHIVE_ROWS:]
+    rows[: len(kept)] = kept
+    valid = np.zeros([ARCHIVE_ROWS], np.float32)
+    valid[: len(kept)] = 1.0
+    split = len(objective.params)
+
+    def fn(T, params):
+        value = objective(T, params[:split]) if split else objective(T)
+        rows_, valid_, weight = params[split:]
+        cosine = tf.matmul(pooled(T(layer)), rows_, transpose_b=True)
+        cosine = tf.where(valid_[None, :] > 0, cosine, -tf.ones_like(cosine))
+        return value - weight * tf.reduce_max(cosine, axis=1)
+
+    return Objective(
+        fn,
+        objective.layers | {layer},
+        f"({objective.name} - deflation({layer}))",
+        (*objective.params, rows, valid, np.float32(strength)),
+        ("deflated", objective.structure, layer, rows.shape),
+    )
+
+
+def upstream_layer(model: Model, layer: str) -> str:
+    """The layer whose features `layer`'s units are one convolution away from: the input of the
+    nearest Conv2D, DepthwiseConv2D or Dense at or before `layer` along single-input layers
+    (batch norms, activations); `layer` itself where that path ends first (an addition, the
+    model's input) or the model is no Keras graph.
+
+    A unit's facets differ in which upstream features it sums; in its own layer they are one
+    channel among hundreds and pool to nearly the same vector (docs/sampling_designs.md, "The
+    facet search")."""
+    import keras
+
+    try:
+        current = model.keras_model.get_layer(layer)
+        for _ in range(64):  # a path of single-input layers; real ones are a few long
+            source = current.input
+            if isinstance(source, (list, tuple)):
+                return layer
+            previous = source._keras_history[0]
+            convolutions = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
+            if isinstance(current, convolutions):
+                name = previous.name
+                return name if name in model.layer_names else layer
+            if isinstance(previous, keras.layers.InputLayer):
+                return layer
+            current = previous
+    except (AttributeError, ValueError):
+        pass
+    return layer
+
+
+def features(model: Model, images: np.ndarray, layer: str) -> np.ndarray:
+    """Pooled features [B, D] of images [B, H, W, 3] in [0, 1] (see `pooled`)."""
+    return pooled(model.features(tf.constant(images, tf.float32), [layer])[layer]).numpy()
+
+
+def sort_into_facets(
+    facets: list[Facet],
+    states: tuple[np.ndarray, ...],
+    activations: np.ndarray,
+    feats: np.ndarray,
+    round_: int,
+    floor: float,
+    distance: float,
+) -> tuple[list[Facet], np.ndarray]:
+    """Add one round's optima (parts [B, ...], activations [B], features [B, D]) to `facets`:
+    the highest first, each a new facet when it reaches `floor` of the best activation and is
+    `distance` from every facet's features, else another optimum of the nearest facet (or
+    dropped, -1, below the floor). Returns the facets, best first, and each optimum's facet."""
+    facets = list(facets)
+    facet_of = np.full([len(activations)], -1)
+    for i in np.argsort(-activations):
+        best = max([activations[i], *(f.activations[0] for f in facets)])
+        one = tuple(part[i : i + 1] for part in states)
+        if activations[i] < floor * best or not np.isfinite(activations[i]):
+            continue
+        gaps = [1.0 - float(feats[i] @ f.features) for f in facets]
+        if not facets or min(gaps) >= distance:
+            facets.append(Facet((one,), np.array([activations[i]]), feats[i], round_))
+            facet_of[i] = len(facets) - 1
+            continue
+        near = int(np.argmin(gaps))
+        f = facets[near]
+        merged = sorted(
+            zip((*f.states, one), (*f.activations, activations[i])), key=lambda p: -p[1]
+        )
+        if merged[0][1] > f.activations[0]:  # a better optimum leads the facet
+            facets[near] = Facet(
+                tuple(s for s, _ in merged), np.array([a for _, a in merged]), feats[i], round_
+            )
+        else:
+            facets[near] = dataclasses.replace(
+                f, states=tuple(s for s, _ in merged), activations=np.array([a for _, a in merged])
+            )
+        facet_of[i] = near
+    order = sorted(range(len(facets)), key=lambda k: -facets[k].activations[0])
+    # facets that fell below the floor of a better one found since are dropped
+    top = facets[order[0]].activations[0] if facets else 0.0
+    order = [k for k in order if facets[k].activations[0] >= floor * top]
+    rank = {old: new for new, old in enumerate(order)}
+    return [facets[k] for k in order], np.array([rank.get(int(k), -1) for k in facet_of])
+
+
+def search_facets(
+    model: Model,
+    objective: Objective,
+    image_param: ImageParam,
+    seeds: tuple[np.ndarray, ...],
+    activation: Callable[[tuple[np.ndarray, ...]], np.ndarray],
+    settings: SearchSettings,
+    seed: tf.Tensor,
+    optimizer: object = None,
+    progress: bool = False,
+) -> FacetSearch:
+    """The facets of `objective` from the seeds' optimized states (parts [C, ...]) and
+    `settings.rounds` deflated rounds of C fresh starts each, climbed with the compiled
+    optimizer (`optimizer`, as the seeds) and polished on `objective`; `activation` measures a
+    state's optima [C] as the seeds' were. Ctrl-C ends the search with the facets found."""
+    from samplevis.optimize import Renderer, Rendering
+
+    to_image = image_param.to_image
+    found = [np.asarray(s) for s in seeds]
+    values = np.asarray(activation(tuple(found)), np.float64)
+    feats = features(model, to_image(tuple(tf.constant(s) for s in found)).numpy(), settings.layer)
+    facets, facet_of = sort_into_facets(
+        [], tuple(found), values, feats, 0, settings.floor, settings.distance
+    )
+    rows, all_values, all_facets = [feats], [values], [facet_of]
+    if settings.rounds == 0 or not facets:
+        return FacetSearch(tuple(facets), np.stack(all_values), np.stack(all_facets))
+    # the penalty's scale: a cosine of 1 costs `strength` times the best optimum's value
+    weight = settings.strength * max(float(np.max(values)), 1e-6)
+    climber = Renderer(
+        model,
+        deflated(objective, settings.layer, np.concatenate(rows), weight),
+        image_param,
+        optimizer,
+    )
+    polisher = Renderer.cached(model, objective, image_param, optimizer)
+    interrupted = False
+    try:
+        for k in range(1, settings.rounds + 1):
+            target = deflated(objective, settings.layer, np.concatenate(rows), weight)
+            rendering = climber.run(
+                (settings.climb_steps,),
+                seed=fold_in(seed, k),
+                objective=target,
+                progress=progress,
+                return_state=True,
+            )
+            assert isinstance(rendering, Rendering)  # return_state=True
+            if rendering.interrupted:
+                raise KeyboardInterrupt
+            state, _ = polisher.climb(
+                rendering.state, settings.polish_steps, fold_in(seed, 100 + k)
+            )
+            values = np.asarray(activation(state), np.float64)
+            feats = features(
+                model, to_image(tuple(tf.constant(s) for s in state)).numpy(), settings.layer
+            )
+            facets, facet_of = sort_into_facets(
+                facets, state, values, feats, k, settings.floor, settings.distance
+            )
+            rows.append(feats)
+            all_values.append(values)
+            all_facets.append(facet_of)
+            if not any(f.round == k for f in facets):
+                weight *= 2  # the climb fell back into known facets: push harder
+
+    except KeyboardInterrupt:
+        interrupted = True
+    # earlier rounds' facet indices follow the final ranking: recompute from the features
+    finals = np.stack([f.features for f in facets])
+    ranked = [
+        np.where(f >= 0, np.argmax(r @ finals.T, axis=1), -1) for r, f in zip(rows, all_facets)
+    ]
+    return FacetSearch(tuple(facets), np.stack(all_values), np.stack(ranked), interrupted)
