@@ -55,9 +55,9 @@ def main() -> None:
     from samplevis.models import as_model
     from samplevis.objectives import image_objective
     from samplevis.sampling import api
+    from samplevis.sampling.density import facet, facet_mass
+    from samplevis.sampling.density.starts import find_starts
     from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, resolve_options
-    from samplevis.sampling.target import facet, facet_mass
-    from samplevis.sampling.target.starts import find_starts
     from samplevis.seeds import as_seed, fold_in
 
     size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)

@@ -20,7 +20,7 @@ polishes every shown image on the unit alone, so no search term shapes it:
   features) are upsampled to 128 px and polished 128 steps.
 - zdeflation: deflation with the pooled features z-scored per channel by 16 prior images'
   (1/f noise) instead of centred per image;
-- library: `render`'s own search (sampling.target.facet_search) at its defaults.
+- library: `render`'s own search (sampling.density.facet_search) at its defaults.
 
 Prints, per pair and design, each round's images in facet B and their heights, and seconds as a
 ratio to one seed round's (256 steps, batch 4, in this process). Saves a grid per pair and design.
@@ -457,8 +457,8 @@ def run_library(search: Search, rounds: int, first: np.ndarray) -> Found:
     """`render`'s facet search with its defaults (features of the input of the unit's
     convolution, strength 1, floor 0.8, distance 0.3), from the seeds' round; prints the facets
     it keeps."""
+    from samplevis.sampling.density import facet_search
     from samplevis.sampling.options import DEFAULTS
-    from samplevis.sampling.target import facet_search
 
     image = search.param
     state = tuple(np.asarray(s) for s in image.state_for(tf.constant(first)))  # type: ignore[union-attr]  # an RGBImage

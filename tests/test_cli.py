@@ -964,7 +964,7 @@ def test_interrupted_render_names_its_image_by_the_step_reached_and_exits_130(
 def test_sample_interrupted_before_sampling_writes_the_starts_and_exits_130(
     tmp_path, monkeypatch, capsys
 ):
-    from samplevis.sampling.target import temperature
+    from samplevis.sampling.density import temperature
 
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt

@@ -17,7 +17,7 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param
 from samplevis.optimize import Renderer
-from samplevis.sampling.target import facet_search
+from samplevis.sampling.density import facet_search
 
 SIZE, CHAINS = 32, 2
 

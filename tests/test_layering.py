@@ -114,7 +114,7 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     # transform or io is caught, however it spells the import; the lowest layer is allowed
     source = tmp_path / "bad.py"
     source.write_text(
-        "from samplevis.sampling.target.log_density import LogDensity\n"
+        "from samplevis.sampling.density.log_density import LogDensity\n"
         "from samplevis.sampling import momentum\n"
         "import samplevis.param.fourier\n"
         "from samplevis import models, objectives, transform, io\n"
@@ -129,19 +129,19 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
             "objectives",
             "param.fourier",
             "sampling",
-            "sampling.target.log_density",
+            "sampling.density.log_density",
         )
         + ("transform",)
     ]
 
 
-# Inside the sampling package, lowest first: the image-free core; the target (the log density
+# Inside the sampling package, lowest first: the image-free core; the density (the log density
 # and what shapes it: facets, the momentum's mass, starts, T, a facet's mass) and image statistics;
-# the options, which name the target's choices; the report of a run; and `render`, which runs the
+# the options, which name the density's choices; the report of a run; and `render`, which runs the
 # phases in order.
 SAMPLING_LAYERS = (
     ("mcmc",),
-    ("target", "metrics", "registration"),
+    ("density", "metrics", "registration"),
     ("options",),
     # report: the result and how it is read (advice, explain, plots, arviz_export,
     # tensorboard_log)
@@ -175,30 +175,30 @@ def sampling_upward_imports(graph: dict[str, set[str]]) -> list[str]:
     return upward
 
 
-def test_inside_sampling_the_core_the_target_the_report_and_render_import_in_order():
+def test_inside_sampling_the_core_the_density_the_report_and_render_import_in_order():
     upward = sampling_upward_imports(package_graph())
     assert not upward, "\n".join(upward)
-    # the graph sees `from samplevis.sampling.target import facet_mass` as that module
-    assert "sampling.target.facet_mass" in package_graph()["sampling.report.result"]
+    # the graph sees `from samplevis.sampling.density import facet_mass` as that module
+    assert "sampling.density.facet_mass" in package_graph()["sampling.report.result"]
     assert (
         sampling_layer_of("api")
         > sampling_layer_of("report.result")
         > sampling_layer_of("options")
-        > sampling_layer_of("target.facet")
+        > sampling_layer_of("density.facet")
         == sampling_layer_of("metrics")
     )
-    assert sampling_layer_of("target.log_density") > sampling_layer_of("mcmc.chain")
-    # a target or options module reaching for the report, or the report for `render`, is caught
+    assert sampling_layer_of("density.log_density") > sampling_layer_of("mcmc.chain")
+    # a density or options module reaching for the report, or the report for `render`, is caught
     assert sampling_upward_imports(
         {
-            "sampling.target.facet": {"sampling.report.result", "sampling.mcmc.chain"},
-            "sampling.options": {"sampling.report.advice", "sampling.target.facet"},
+            "sampling.density.facet": {"sampling.report.result", "sampling.mcmc.chain"},
+            "sampling.options": {"sampling.report.advice", "sampling.density.facet"},
             "sampling.report.plots": {"sampling.api", "sampling.report.result"},
         }
     ) == [
+        "samplevis.sampling.density.facet imports samplevis.sampling.report.result",
         "samplevis.sampling.options imports samplevis.sampling.report.advice",
         "samplevis.sampling.report.plots imports samplevis.sampling.api",
-        "samplevis.sampling.target.facet imports samplevis.sampling.report.result",
     ]
 
 

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import objectives, param
-from samplevis.sampling.target import facet
+from samplevis.sampling.density import facet
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import gabor_keras_model

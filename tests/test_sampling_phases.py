@@ -16,9 +16,9 @@ from samplevis import objectives, optimize, param
 from samplevis.checks import OptionWarning
 from samplevis.evaluation import objective_of
 from samplevis.param.base import normal_state
+from samplevis.sampling.density import facet, starts, temperature
+from samplevis.sampling.density import log_density as log_density_lib
 from samplevis.sampling.options import resolve_options
-from samplevis.sampling.target import facet, starts, temperature
-from samplevis.sampling.target import log_density as log_density_lib
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import (

@@ -15,8 +15,8 @@ import samplevis
 from samplevis import io, objectives, param, transform
 from samplevis.evaluation import objective_of
 from samplevis.sampling import options
+from samplevis.sampling.density import log_density, temperature
 from samplevis.sampling.mcmc import chain
-from samplevis.sampling.target import log_density, temperature
 from samplevis.seeds import as_seed, fold_in
 
 from conftest import brightness_above_half, read_events

@@ -8,8 +8,8 @@ from test_sampling_render import OBJECTIVE, tiny_model
 import samplevis
 from samplevis import param
 from samplevis.sampling import options
-from samplevis.sampling.target import basins, moves
-from samplevis.sampling.target.facet import moving_mask
+from samplevis.sampling.density import basins, moves
+from samplevis.sampling.density.facet import moving_mask
 
 SIZE = 16
 

@@ -41,6 +41,17 @@ from samplevis.event_files import log_folder
 from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
+from samplevis.sampling.density import basins, facet, facet_mass, facet_search, momentum
+from samplevis.sampling.density import temperature as temperature_lib
+from samplevis.sampling.density.facet import FacetImage, WarpedFacet, moving_mask, sample_images
+from samplevis.sampling.density.log_density import LogDensity, make_log_density
+from samplevis.sampling.density.starts import (
+    Starts,
+    dead,
+    find_starts,
+    saturated,
+    start_optimizer,
+)
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc import curvature, kernels
 from samplevis.sampling.mcmc.chain import frozen
@@ -54,17 +65,6 @@ from samplevis.sampling.options import (
 from samplevis.sampling.report import advice
 from samplevis.sampling.report.result import Facet, SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
-from samplevis.sampling.target import basins, facet, facet_mass, facet_search, momentum
-from samplevis.sampling.target import temperature as temperature_lib
-from samplevis.sampling.target.facet import FacetImage, WarpedFacet, moving_mask, sample_images
-from samplevis.sampling.target.log_density import LogDensity, make_log_density
-from samplevis.sampling.target.starts import (
-    Starts,
-    dead,
-    find_starts,
-    saturated,
-    start_optimizer,
-)
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 
@@ -355,7 +355,7 @@ def _log_masses(
     seed: tf.Tensor,
 ) -> facet_mass.LogMassEstimate:
     """Each chain's facet's Laplace log-mass and its error, float64 [C] each (see
-    sampling.target.facet_mass), at one T for all facets, so their masses compare: the chains'
+    sampling.density.facet_mass), at one T for all facets, so their masses compare: the chains'
     T's geometric mean. The target is compiled: Newton's steps and the probes read it often."""
     target = facet_mass.mass_target(
         log_density, _common(_chain_temperatures(temperature, adapting))
@@ -381,7 +381,7 @@ def render(
     answers to, and Hamiltonian Monte Carlo samples inside each.
 
     The starts are optimized images, one per chain (the seeds). Then `search_rounds` rounds of
-    the facet search (sampling.target.facet_search) each climb one fresh start per chain on the
+    the facet search (sampling.density.facet_search) each climb one fresh start per chain on the
     objective pushed away from the pooled features (`search_layer`) of every image found so far,
     and polish it on the objective alone: an optimum that reaches `facet_floor` of the best and
     keeps `facet_distance` from every facet is a new facet. The chains share the facets, best
@@ -389,7 +389,7 @@ def render(
     (off by default) each chain also walks between basins: after every `samples_per_basin`
     samples a move proposes a new start from the chain's optimum (`move`, `move_size`),
     `move_steps` steps of the compiled optimizer climb from it, and `basin_rule` keeps the new optimum or the old
-    one (sampling.target.basins): a Markov chain over the optimizer's basins, not the exact
+    one (sampling.density.basins): a Markov chain over the optimizer's basins, not the exact
     density, which at a T that keeps the activation is one basin. Inside each basin HMC samples
     exp(A(image) / T) * prior restricted to it (its facet): the spectral coefficients below
     `cutoff` cycles per pixel move, the finer ones keep the optimum's values, and a smooth warp
@@ -529,7 +529,7 @@ def render(
 def _search_facets(
     inputs: _Inputs, starts: Starts, whole: LogDensity
 ) -> facet_search.FacetSearch | None:
-    """The facet search from the optimized starts (sampling.target.facet_search): its rounds
+    """The facet search from the optimized starts (sampling.density.facet_search): its rounds
     climb with the starts' optimizer and steps, half steered and half polishing; `whole`
     measures every optimum as it measured the starts. None for an objective of no layer
     without {hmc_opts.search_layer} (no features to compare), or when no optimum is above 0."""

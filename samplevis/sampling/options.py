@@ -18,7 +18,7 @@ import numpy as np
 from samplevis.checks import OptionError, is_bool, is_int, is_number
 from samplevis.models import closest_names
 
-DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/target/facet.py)
+DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/density/facet.py)
 
 DEFAULT_TARGET_RATIO = 0.8
 # T adapts over this share of burn-in, the step size over 0.8 (kernels.default_adaptation_steps):
@@ -117,7 +117,7 @@ def _kernel(key: str, value: Any) -> str:
 
 
 def _move(key: str, value: Any) -> str:
-    from samplevis.sampling.target import moves
+    from samplevis.sampling.density import moves
 
     if value not in moves.KINDS:
         _fail(key, f"one of {moves.KINDS}", value)
@@ -125,7 +125,7 @@ def _move(key: str, value: Any) -> str:
 
 
 def _basin_rule(key: str, value: Any) -> str:
-    from samplevis.sampling.target import basins
+    from samplevis.sampling.density import basins
 
     if value not in basins.RULES:
         _fail(key, f"one of {basins.RULES}", value)
@@ -133,7 +133,7 @@ def _basin_rule(key: str, value: Any) -> str:
 
 
 def _mass(key: str, value: Any) -> str:
-    from samplevis.sampling.target import momentum
+    from samplevis.sampling.density import momentum
 
     value = "identity" if value is None else value
     if value not in momentum.KINDS:

@@ -9,9 +9,9 @@ import numpy as np
 
 from samplevis import redirect
 from samplevis.checks import OptionWarning
+from samplevis.sampling.density.starts import RESEEDS, Starts
 from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
 from samplevis.sampling.report.result import SampleResult
-from samplevis.sampling.target.starts import RESEEDS, Starts
 
 
 def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> list[OptionWarning]:

@@ -13,9 +13,9 @@ import numpy as np
 
 from samplevis.checks import is_int
 from samplevis.sampling import metrics
+from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
-from samplevis.sampling.target import facet_mass
 
 # The colour that marks a chain's entry into a new basin in `save_gif` (the gallery's, #d35400).
 NEW_BASIN = (0.83, 0.33, 0.0)

@@ -26,9 +26,9 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from samplevis.sampling.target.facet import FacetImage, WarpedFacet
-from samplevis.sampling.target.log_density import LogDensity
-from samplevis.sampling.target.momentum import group_mean, state_groups
+from samplevis.sampling.density.facet import FacetImage, WarpedFacet
+from samplevis.sampling.density.log_density import LogDensity
+from samplevis.sampling.density.momentum import group_mean, state_groups
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 LogProb = Callable[..., tf.Tensor]  # state parts, each [C, ...] -> log pi [C]

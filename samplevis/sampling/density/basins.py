@@ -3,7 +3,7 @@
 At a temperature that keeps the activation, the exact density holds one optimized basin, and
 inside a basin the patterns only bend (docs/sampling_designs.md). So a chain's state is also a
 basin: its optimum z*. Between blocks of samples, a move proposes a new start from z*
-(sampling.target.moves), a short run of the compiled optimizer climbs from it, and the basin
+(sampling.density.moves), a short run of the compiled optimizer climbs from it, and the basin
 rule keeps the new optimum or the old one; HMC then draws the next samples inside the basin
 kept, from its optimum. What the walk samples is a Markov chain over the optimizer's basins,
 not the exact density (docs/sampling.md, "The walk"):
@@ -23,8 +23,8 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.param.base import ImageParam
-from samplevis.sampling.target import moves
-from samplevis.sampling.target.facet import FacetImage, sample_images
+from samplevis.sampling.density import moves
+from samplevis.sampling.density.facet import FacetImage, sample_images
 from samplevis.seeds import fold_in
 
 RULES = ("floor", "metropolis")

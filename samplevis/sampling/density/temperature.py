@@ -30,8 +30,8 @@ import tensorflow as tf
 
 from samplevis.checks import OptionWarning, user_stacklevel
 from samplevis.param.base import ImageParam, normal_state
-from samplevis.sampling.target.log_density import LogDensity, matched_prior_weight
-from samplevis.sampling.target.starts import Starts
+from samplevis.sampling.density.log_density import LogDensity, matched_prior_weight
+from samplevis.sampling.density.starts import Starts
 from samplevis.seeds import SeedLike, as_seed, fold_in
 
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
@@ -234,7 +234,7 @@ def choose_temperature(
 ) -> Temperature:
     """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
     drawn from the prior) and T from the equipartition rule over the coefficients `log_density`
-    moves, or the T given (see sampling.target.temperature).
+    moves, or the T given (see sampling.density.temperature).
 
     Args:
       seed: int32 [2], the prior images' draws derive from it.

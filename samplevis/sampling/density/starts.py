@@ -17,7 +17,7 @@ import tensorflow as tf
 from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam, normal_state
-from samplevis.sampling.target.log_density import LogDensity
+from samplevis.sampling.density.log_density import LogDensity
 from samplevis.seeds import fold_in
 
 RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead

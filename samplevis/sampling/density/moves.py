@@ -2,7 +2,7 @@
 
 A chain of the walk sits at an optimized image, its spectral state z* (`param.image`'s, float32
 [C, 2, channels, H, Wf]). A move proposes a new state from it; the optimizer then climbs from
-there into a basin, new or the same (sampling.target.basins). Each move keeps part of z* and
+there into a basin, new or the same (sampling.density.basins). Each move keeps part of z* and
 brings in other material, so the climb is short and lands elsewhere:
 
 - "crossover": z' = sqrt(1 - b^2) z* + b z*_other, another chain's current optimum;

@@ -71,7 +71,7 @@ class FacetImage(WrappedImage):
     Attributes:
       base: a spectral image parameterization with one state part [C, 2, channels, H, Wf].
       start: float32 [C, 2, channels, H, Wf], each chain's optimized start; a tf.Variable when
-        the chains walk between basins (sampling.target.basins assigns each new optimum, and
+        the chains walk between basins (sampling.density.basins assigns each new optimum, and
         the compiled target reads it).
       moving: bool [2, channels, H, Wf], the coefficients that move (`moving_mask`).
     """
