@@ -27,6 +27,7 @@ TABLES = {
     "facet_masses.py": "gradient term",
     "examples_speed.py": "examples img/s",
     "facet_search.py": "best height in B",
+    "facet_targets.py": "samples in B",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {
@@ -48,6 +49,7 @@ ARGS = {
     "network_speed.py": ["--batch", "2"],
     "facet_masses.py": ["--seeds", "2"],
     "facet_search.py": ["--pairs", "block6a", "--designs", "deflation", "--rounds", "1"],
+    "facet_targets.py": ["--seeds", "0"],
 }
 
 # A rule under a header, as benchmarks/common.format_table draws it: dashes per column.
