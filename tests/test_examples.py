@@ -510,33 +510,33 @@ def stripes_way(model, images: np.ndarray) -> list[str]:
 
 
 def test_two_chains_start_one_from_each_kind_of_example(tmp_path, either48):
-    from samplevis.examples import starts
+    from samplevis.examples import facets as examples_facets
 
     stripes_folder(tmp_path / "images")
     found = samplevis.dataset_examples(
         either48, "mix:0", images=tmp_path / "images", top=6, out=tmp_path / "ex", progress=False
     )
     assert {Path(f).name[0] for f, _, _ in found.ranked("mix:0")} == {"v", "h"}  # noise is out
-    facets = starts.facets(tmp_path / "ex" / "examples.json", either48, "mix:0", 2)
+    facets = examples_facets.facets(tmp_path / "ex" / "examples.json", either48, "mix:0", 2)
     # each facet is its kind's strongest file, and holds the three of its kind
     assert [(f.file.name, f.size) for f in facets] == [("v_100.png", 3), ("h_090.png", 3)]
-    images = starts.starts(found, either48, "mix:0", num_chains=2, size=SIDE)
+    images = samplevis.examples.starts(found, either48, "mix:0", num_chains=2, size=SIDE)
     assert images.shape == (2, SIDE, SIDE, 3) and images.dtype == np.float32
     assert stripes_way(either48, images) == ["v", "h"]
     np.testing.assert_allclose(
         images[0], np.asarray(Image.open(tmp_path / "images/v_100.png")) / 255.0, atol=1e-6
     )
     # one chain: the best image; more chains than examples: the facets repeat, said once
-    assert stripes_way(either48, starts.starts(tmp_path / "ex", either48, "mix:0", 1, SIDE)) == [
-        "v"
-    ]
+    assert stripes_way(
+        either48, examples_facets.starts(tmp_path / "ex", either48, "mix:0", 1, SIDE)
+    ) == ["v"]
     with pytest.warns(UserWarning, match="6 distinct examples for 8 chains: the facets repeat"):
-        many = starts.starts(tmp_path / "ex", either48, "mix:0", 8, SIDE)
+        many = examples_facets.starts(tmp_path / "ex", either48, "mix:0", 8, SIDE)
     assert len(many) == 8
 
 
 def test_starts_from_examples_name_what_is_wrong_with_the_file(tmp_path, either48):
-    from samplevis.examples import starts
+    from samplevis.examples import facets as examples_facets
 
     stripes_folder(tmp_path / "images")
     samplevis.dataset_examples(
@@ -544,22 +544,22 @@ def test_starts_from_examples_name_what_is_wrong_with_the_file(tmp_path, either4
     )
     index = tmp_path / "ex" / "examples.json"
     with pytest.raises(ValueError, match=r"has no unit 'mix:1'; it holds mix:0\. Run"):
-        starts.starts(index, either48, "mix:1", 2, SIDE)
+        examples_facets.starts(index, either48, "mix:1", 2, SIDE)
     (tmp_path / "other.json").write_text('{"chains": 2}')
     with pytest.raises(ValueError, match=r"other\.json' is not an examples\.json .*\(OUT/examples"):
-        starts.starts(tmp_path / "other.json", either48, "mix:0", 2, SIDE)
+        examples_facets.starts(tmp_path / "other.json", either48, "mix:0", 2, SIDE)
     with pytest.raises(ValueError, match="no examples file"):
-        starts.starts(tmp_path / "nowhere", either48, "mix:0", 2, SIDE)
+        examples_facets.starts(tmp_path / "nowhere", either48, "mix:0", 2, SIDE)
     (tmp_path / "images" / "v_100.png").unlink()
     with pytest.raises(ValueError, match=r"1 of the 4 example images .* are not in .*images"):
-        starts.starts(index, either48, "mix:0", 2, SIDE)
+        examples_facets.starts(index, either48, "mix:0", 2, SIDE)
     (tmp_path / "images").rename(tmp_path / "moved")
     with pytest.raises(ValueError, match=r"images folder .* is gone; put the images back"):
-        starts.starts(index, either48, "mix:0", 2, SIDE)
+        examples_facets.starts(index, either48, "mix:0", 2, SIDE)
 
 
 def test_kmeans_splits_two_directions_whatever_their_lengths():
-    from samplevis.examples.starts import kmeans
+    from samplevis.examples.facets import kmeans
 
     rng = np.random.default_rng(0)
     a = np.array([1.0, 0.0, 0.2]) * rng.uniform(0.5, 5.0, (5, 1))

@@ -154,12 +154,12 @@ def _examples_file(values: list[str]) -> bool:
 
 
 def _examples_init(path: str, model, obj: Objective, size: int, num_chains: int):
-    """--init OUT/examples.json: one start per facet of the unit's examples (`examples.starts`)
+    """--init OUT/examples.json: one start per facet of the unit's examples (`examples.facets`)
     as images [num_chains, size, size, 3], and the files they are."""
-    from samplevis.examples import starts
+    from samplevis.examples import facets
 
     try:
-        found = starts.facets(path, model, obj, num_chains)
+        found = facets.facets(path, model, obj, num_chains)
     except (ValueError, TypeError) as err:
         raise UsageError(f"--init: {err}") from None
     if len(found) < num_chains:
@@ -172,7 +172,7 @@ def _examples_init(path: str, model, obj: Objective, size: int, num_chains: int)
         f"chains start from {len(found)} facets of the examples in {path}: "
         + ", ".join(f"{f.file.name} ({f.size} examples, value {f.value:.3g})" for f in found)
     )
-    return starts.start_images(chosen, size), [str(f.file) for f in chosen]
+    return facets.start_images(chosen, size), [str(f.file) for f in chosen]
 
 
 def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]:

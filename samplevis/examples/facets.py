@@ -5,6 +5,12 @@ top images in a layer's features and starting one optimization from each cluster
 that with an examples.json: the unit's top images, embedded in a layer's spatially pooled
 features, clustered by k-means (k = the number of chains) and each cluster given by its member
 with the highest unit value, as images that `render`'s `hmc_opts['init']` takes.
+
+A start is the whole image, not the crop its unit's most active position saw: a channel's value is
+a mean over positions, and a crop resized to the render size shows its pattern larger than the
+scale that drove the unit, so crops start lower (docs/examples.md). The layer is by default the
+unit's own: one layer always (the one before an add has two inputs), whose channels describe an
+image at the unit's own level.
 """
 
 from __future__ import annotations
