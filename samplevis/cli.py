@@ -440,11 +440,13 @@ def _add_hmc_opts(p: argparse.ArgumentParser, options) -> None:
                 flag,
                 dest=dest,
                 nargs="+",
-                metavar="optimize|prior|IMAGE",
+                metavar="optimize|prior|IMAGE|EXAMPLES.json",
                 help="where the chains start: optimize (default: images optimized for the "
-                "objective), prior (needs {hmc_opts.temperature}), or image files: one that "
+                "objective), prior (needs {hmc_opts.temperature}), image files: one that "
                 "every chain starts from, or one per chain, cropped to their centre square "
-                "and resized to --size",
+                "and resized to --size; or an examples.json (samplevis examples): the "
+                "objective's top images clustered in its layer's pooled features, each chain "
+                "starting from a different cluster's best image",
             )
         elif option.kind is bool:  # a switch away from the default
             action = p.add_argument(

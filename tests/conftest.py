@@ -116,6 +116,20 @@ def gabor_keras_model(angles=GABOR_ANGLES, input_shape=(None, None, 3)):
     return model
 
 
+def either_stripes_keras_model():
+    """Stripes of either way: the Gabor model's vertical (0) and horizontal (90 degree) channels,
+    then a 1 x 1 layer 'mix' of three channels: 0 their sum (it fires on both), 1 the vertical
+    one, 2 the horizontal one."""
+    import keras
+
+    base = gabor_keras_model((0.0, 90.0))
+    mix = keras.layers.Conv2D(3, 1, use_bias=False, name="mix")
+    outputs = mix(base.get_layer("gabor_relu").output)
+    model = keras.Model(base.inputs, outputs, name="either_stripes_net")
+    mix.set_weights([np.array([[[[1.0, 1.0, 0.0], [1.0, 0.0, 1.0]]]], np.float32)])
+    return model
+
+
 def wide_gabor_keras_model():
     """The Gabor model with a fixed input 24 px high and 32 px wide."""
     return gabor_keras_model(input_shape=(24, 32, 3))

@@ -5,6 +5,7 @@ are counted and skipped; an interrupted run resumes to what one run finds."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -469,3 +470,159 @@ def test_a_direction_along_one_channel_ranks_as_that_channel(tmp_path, gabor48):
         np.testing.assert_allclose(
             [v for _, v, _ in along], [weight * v for _, v, _ in alone], rtol=1e-5
         )
+
+
+# ----- starts from examples: one chain per facet --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def either48():
+    """'mix:0' fires on vertical and on horizontal stripes; 'mix:1' and 'mix:2' tell them apart."""
+    from conftest import either_stripes_keras_model
+
+    return samplevis.Model(either_stripes_keras_model(), name="either48")
+
+
+def striped(contrast: float, vertical: bool, seed: int) -> np.ndarray:
+    """Grey noise with the grating pasted at `contrast`, its stripes vertical or horizontal."""
+    image = grey(SIDE, SIDE, seed).astype(np.float64)
+    patch = grating() / 255.0 if vertical else np.transpose(grating(), (1, 0, 2)) / 255.0
+    image[12 : 12 + PATCH, 12 : 12 + PATCH] = 255 * (0.5 + contrast * (patch - 0.5))
+    return np.round(image).astype(np.uint8)
+
+
+def stripes_folder(root) -> None:
+    """Three files of vertical stripes, three of horizontal ones (named by way and contrast),
+    two of noise."""
+    root.mkdir()
+    for way, contrasts in (("v", (1.0, 0.8, 0.6)), ("h", (0.9, 0.7, 0.5))):
+        for contrast in contrasts:
+            image = striped(contrast, way == "v", seed=int(contrast * 10))
+            Image.fromarray(image).save(root / f"{way}_{round(contrast * 100):03d}.png")
+    for seed in (1, 2):
+        Image.fromarray(grey(SIDE, SIDE, seed)).save(root / f"noise_{seed}.png")
+
+
+def stripes_way(model, images: np.ndarray) -> list[str]:
+    """'v' or 'h' per image: which of the vertical and horizontal channels it drives more."""
+    pooled = np.asarray(model.features(images, ["mix"])["mix"]).mean(axis=(1, 2))
+    return ["v" if p[1] > p[2] else "h" for p in pooled]
+
+
+def test_two_chains_start_one_from_each_kind_of_example(tmp_path, either48):
+    from samplevis.examples import facets as examples_facets
+
+    stripes_folder(tmp_path / "images")
+    found = samplevis.dataset_examples(
+        either48, "mix:0", images=tmp_path / "images", top=6, out=tmp_path / "ex", progress=False
+    )
+    assert {Path(f).name[0] for f, _, _ in found.ranked("mix:0")} == {"v", "h"}  # noise is out
+    facets = examples_facets.facets(tmp_path / "ex" / "examples.json", either48, "mix:0", 2)
+    # each facet is its kind's strongest file, and holds the three of its kind
+    assert [(f.file.name, f.size) for f in facets] == [("v_100.png", 3), ("h_090.png", 3)]
+    images = samplevis.examples.starts(found, either48, "mix:0", num_chains=2, size=SIDE)
+    assert images.shape == (2, SIDE, SIDE, 3) and images.dtype == np.float32
+    assert stripes_way(either48, images) == ["v", "h"]
+    np.testing.assert_allclose(
+        images[0], np.asarray(Image.open(tmp_path / "images/v_100.png")) / 255.0, atol=1e-6
+    )
+    # one chain: the best image; more chains than examples: the facets repeat, said once
+    assert stripes_way(
+        either48, examples_facets.starts(tmp_path / "ex", either48, "mix:0", 1, SIDE)
+    ) == ["v"]
+    with pytest.warns(UserWarning, match="6 distinct examples for 8 chains: the facets repeat"):
+        many = examples_facets.starts(tmp_path / "ex", either48, "mix:0", 8, SIDE)
+    assert len(many) == 8
+
+
+def test_starts_from_examples_name_what_is_wrong_with_the_file(tmp_path, either48):
+    from samplevis.examples import facets as examples_facets
+
+    stripes_folder(tmp_path / "images")
+    samplevis.dataset_examples(
+        either48, "mix:0", images=tmp_path / "images", top=4, out=tmp_path / "ex", progress=False
+    )
+    index = tmp_path / "ex" / "examples.json"
+    with pytest.raises(ValueError, match=r"has no unit 'mix:1'; it holds mix:0\. Run"):
+        examples_facets.starts(index, either48, "mix:1", 2, SIDE)
+    (tmp_path / "other.json").write_text('{"chains": 2}')
+    with pytest.raises(ValueError, match=r"other\.json' is not an examples\.json .*\(OUT/examples"):
+        examples_facets.starts(tmp_path / "other.json", either48, "mix:0", 2, SIDE)
+    with pytest.raises(ValueError, match="no examples file"):
+        examples_facets.starts(tmp_path / "nowhere", either48, "mix:0", 2, SIDE)
+    (tmp_path / "images" / "v_100.png").unlink()
+    with pytest.raises(ValueError, match=r"1 of the 4 example images .* are not in .*images"):
+        examples_facets.starts(index, either48, "mix:0", 2, SIDE)
+    (tmp_path / "images").rename(tmp_path / "moved")
+    with pytest.raises(ValueError, match=r"images folder .* is gone; put the images back"):
+        examples_facets.starts(index, either48, "mix:0", 2, SIDE)
+
+
+def test_kmeans_splits_two_directions_whatever_their_lengths():
+    from samplevis.examples.facets import kmeans
+
+    rng = np.random.default_rng(0)
+    a = np.array([1.0, 0.0, 0.2]) * rng.uniform(0.5, 5.0, (5, 1))
+    b = np.array([0.0, 1.0, 0.2]) * rng.uniform(0.5, 5.0, (4, 1))
+    features = np.concatenate([a, b]) + rng.normal(0, 0.01, (9, 3))
+    assert kmeans(features, 2).tolist() == [0] * 5 + [1] * 4
+    assert kmeans(features, 1).tolist() == [0] * 9
+
+
+def test_sample_init_names_a_unit_missing_from_the_examples_file(tmp_path, capsys):
+    from samplevis import cli
+
+    stripes_folder(tmp_path / "images")
+    model = ["--model", "conftest:either_stripes_keras_model"]
+    args = ["--images", str(tmp_path / "images"), "--top", "4", "--quiet"]
+    out = str(tmp_path / "ex")
+    assert cli.main(["examples", *model, *args, "--objective", "mix:0", "--out", out]) == 0
+    index = str(tmp_path / "ex" / "examples.json")
+    code = cli.main(["sample", *model, "--objective", "mix:2", "--init", index, "--out", out])
+    assert code == 2
+    assert "--init: " in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_sample_init_from_examples_starts_each_chain_from_a_facet(tmp_path, capsys, either48):
+    from samplevis import cli
+
+    stripes_folder(tmp_path / "images")
+    model = ["--model", "conftest:either_stripes_keras_model"]
+    out = str(tmp_path / "ex")
+    examples = ["--images", str(tmp_path / "images"), "--top", "6", "--quiet", "--out", out]
+    assert cli.main(["examples", *model, "--objective", "mix:0", *examples]) == 0
+    code = cli.main(
+        [
+            "sample",
+            *model,
+            "--objective",
+            "mix:0",
+            "--size",
+            str(SIDE),
+            "--num-results",
+            "2",
+            "--num-chains",
+            "2",
+            "--num-burnin-steps",
+            "4",
+            "--temperature-steps",
+            "0",
+            "--init",
+            str(tmp_path / "ex" / "examples.json"),
+            "--out",
+            str(tmp_path / "s"),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "chains start from 2 facets of the examples in" in err
+    assert "v_100.png (3 examples" in err and "h_090.png (3 examples" in err
+    report = json.loads((tmp_path / "s" / "diagnostics.json").read_text())
+    assert [Path(f).name for f in report["options"]["init"]] == ["v_100.png", "h_090.png"]
+    grid = np.asarray(Image.open(tmp_path / "s" / "starts.png")) / 255.0  # chains side by side
+    cells = np.stack(
+        [grid[2 : 2 + SIDE, 2 + c * (SIDE + 2) : 2 + c * (SIDE + 2) + SIDE] for c in (0, 1)]
+    )
+    assert stripes_way(either48, cells.astype(np.float32)) == ["v", "h"]

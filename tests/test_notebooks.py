@@ -7,6 +7,7 @@ each runs in about two minutes on 2 CPU cores.
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -161,7 +162,11 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     worst_rhat = float(re.search(r"split R-hat per chain <= ([\d.]+)", text)[1])
     assert ("were still drifting (split R-hat > " in text) == (worst_rhat > rhat_limit(4))
     images = [o for o in outputs(notebook, "display_data") if "image/png" in o.data]
-    assert len(images) == 3  # the optimized images, the samples and their std map
+    # the optimized images, them beside the top photos' crops, the samples and their std map
+    assert len(images) == 4
+    assert "top photos of block5c_add:12: " in text
+    assert iio.imread(tmp_path / "examples.png").shape[:2] == (2 + 64 + 2, 2 + 4 * (64 + 2))
+    assert len(json.loads((tmp_path / "examples/examples.json").read_text())["files_read"]) == 8
     assert iio.imread(tmp_path / "std.png").shape == (2 + 64 + 2, 2 + 2 * (64 + 2), 3)
     assert gif_seconds(tmp_path / "samples.gif") == 4 / 4  # one frame per sample, at 4 fps
     assert iio.imread(tmp_path / "optimized.png").shape[2] in (3, 4)

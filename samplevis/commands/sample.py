@@ -62,9 +62,15 @@ def run(args: argparse.Namespace) -> int:
     # a bad option fails before the model loads, and before --init reads its files
     options.resolve_options({k: v for k, v in given.items() if k != "init"})
     num_chains = given["num_chains"]
-    if "init" in given:
+    init_files = vars(args)[f"{HMC_OPTS}init"]
+    from_examples = "init" in given and _examples_file(given["init"])
+    if "init" in given and not from_examples:
         given["init"] = _init(given["init"], args.size, num_chains)
     model = load_model(args.spec)
+    if from_examples:
+        given["init"], init_files = _examples_init(
+            given["init"][0], model, obj, args.size, num_chains
+        )
     try:
         with resize_said_once(model, args.size):
             result = samplevis.render(
@@ -87,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return USAGE
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
-        return _finish(obj, result, vars(args)[f"{HMC_OPTS}init"], out)
+        return _finish(obj, result, init_files, out)
 
 
 def _finish(obj: Objective, result: SampleResult, init_files: list[str] | None, out: Path) -> int:
@@ -140,6 +146,33 @@ def _init(values: list[str], size: int, num_chains: int):
     except (FileNotFoundError, ValueError) as err:
         raise UsageError(f"--init: {err}") from None
     return np.repeat(images, num_chains // len(images), axis=0)
+
+
+def _examples_file(values: list[str]) -> bool:
+    """Whether --init names an examples.json (`samplevis examples`' index)."""
+    return len(values) == 1 and values[0].endswith(".json")
+
+
+def _examples_init(path: str, model, obj: Objective, size: int, num_chains: int):
+    """--init OUT/examples.json: one start per facet of the unit's examples (`examples.facets`)
+    as images [num_chains, size, size, 3], and the files they are."""
+    from samplevis.examples import facets
+
+    try:
+        found = facets.facets(path, model, obj, num_chains)
+    except (ValueError, TypeError) as err:
+        raise UsageError(f"--init: {err}") from None
+    if len(found) < num_chains:
+        say(
+            f"--init: {len(found)} distinct examples for {num_chains} chains: the facets "
+            "repeat; collect more examples (--top) for as many facets as chains."
+        )
+    chosen = [found[c % len(found)] for c in range(num_chains)]
+    say(
+        f"chains start from {len(found)} facets of the examples in {path}: "
+        + ", ".join(f"{f.file.name} ({f.size} examples, value {f.value:.3g})" for f in found)
+    )
+    return facets.start_images(chosen, size), [str(f.file) for f in chosen]
 
 
 def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]:

@@ -1,0 +1,223 @@
+"""Chains' starts from a unit's dataset examples, one per facet.
+
+Nguyen et al. 2016 (Multifaceted Feature Visualization) found a unit's facets by clustering its
+top images in a layer's features and starting one optimization from each cluster. `starts` does
+that with an examples.json: the unit's top images, embedded in a layer's spatially pooled
+features, clustered by k-means (k = the number of chains) and each cluster given by its member
+with the highest unit value, as images that `render`'s `hmc_opts['init']` takes.
+
+A start is the whole image, not the crop its unit's most active position saw: a channel's value is
+a mean over positions, and a crop resized to the render size shows its pattern larger than the
+scale that drove the unit, so crops start lower (docs/examples.md). The layer is by default the
+unit's own: one layer always (the one before an add has two inputs), whose channels describe an
+image at the unit's own level.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from samplevis.checks import KerasModel, is_int
+from samplevis.examples import images as image_files
+from samplevis.examples import record
+from samplevis.models import Model, as_model
+
+BATCH = 32  # images per network call while embedding
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A cluster of a unit's examples: its best member's `file` (a path), `value` and `box`
+    (left, top, right, bottom px of the file), and the cluster's `size` (examples in it)."""
+
+    file: Path
+    value: float
+    box: tuple[int, ...] | None
+    size: int
+
+
+def facets(
+    examples: str | os.PathLike | object,
+    model: Model | KerasModel,
+    unit: object,
+    k: int,
+    *,
+    layer: str | None = None,
+) -> list[Facet]:
+    """A unit's top images in `k` clusters (fewer when it has fewer examples), best first.
+
+    Args:
+        examples: an examples.json, the folder holding it, or `dataset_examples`' result.
+        model: the model the examples were ranked with.
+        unit: 'layer:channel' or an objective, as `dataset_examples` named it.
+        k: clusters wanted.
+        layer: the layer whose features, averaged over positions, place the images (default:
+            the unit's own layer).
+    """
+    from samplevis.examples.units import as_unit
+
+    if not (is_int(k) and k >= 1):
+        raise ValueError(f"k is the number of facets, an int >= 1; got {k!r}.")
+    model = as_model(model)
+    path, found = _read(examples)
+    wanted = as_unit(unit)
+    names = [u["unit"] for u in found.units]
+    if wanted.name not in names:
+        raise ValueError(
+            f"{path} has no unit {wanted.name!r}; it holds {', '.join(names[:8])}"
+            f"{' ...' if len(names) > 8 else ''}. Run `samplevis examples --objective "
+            f"{wanted.name}` into another folder, or give one of these."
+        )
+    ranked = found.top.ranked(names.index(wanted.name))
+    if not ranked:
+        raise ValueError(f"{path} holds no examples of {wanted.name!r} yet.")
+    layer = layer or wanted.layer
+    if layer is None:
+        raise ValueError(
+            f"{wanted.name!r} reads no single layer; give layer= (the layer whose pooled "
+            "features cluster its examples)."
+        )
+    folder = _images_folder(path, found)
+    files = [folder / name for name in [f for f, _, _ in ranked]]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} of the {len(files)} example images of {wanted.name!r} are not in "
+            f"{str(folder)!r} any more (e.g. {missing[0].name}); put the images back there, or "
+            f"run `samplevis examples` again over where they are now."
+        )
+    height, width = found.run["input"]  # the examples were ranked at this input size
+    fitted = np.stack([image_files.load_fitted(f, (height, width))[0] for f in files])
+    labels = kmeans(pooled(model, fitted, layer), min(k, len(files)))
+    values = np.array([v for _, v, _ in ranked])
+    out = []
+    for c in range(labels.max() + 1):
+        members = np.flatnonzero(labels == c)
+        best = members[np.argmax(values[members])]
+        box = tuple(int(b) for b in ranked[best][2])
+        # a unit without a map keeps no box (-1s)
+        out.append(
+            Facet(files[best], float(values[best]), box if box[0] >= 0 else None, len(members))
+        )
+    return sorted(out, key=lambda f: -f.value)
+
+
+def starts(
+    examples: str | os.PathLike | object,
+    model: Model | KerasModel,
+    unit: object,
+    num_chains: int,
+    size: int,
+    *,
+    layer: str | None = None,
+) -> np.ndarray:
+    """One start per chain from the facets of a unit's examples (`facets` with k = num_chains):
+    each facet's best image, its centre square resized to `size`, as float32
+    [num_chains, size, size, 3] in [0, 1] for `render(..., hmc_opts={'init': ...})`. With fewer
+    facets than chains the facets repeat, best first (with a warning)."""
+    if not (is_int(size) and size >= 1):
+        raise ValueError(f"size is the side of the starts in px, an int >= 1; got {size!r}.")
+    found = facets(examples, model, unit, num_chains, layer=layer)
+    if len(found) < num_chains:
+        warnings.warn(
+            f"{len(found)} distinct examples for {num_chains} chains: the facets repeat; "
+            "collect more examples (--top) for as many facets as chains.",
+            stacklevel=2,
+        )
+    return start_images([found[c % len(found)] for c in range(num_chains)], size)
+
+
+def start_images(chosen: list[Facet], size: int) -> np.ndarray:
+    """The facets' images, centre squares resized to `size`: float32 [N, size, size, 3]."""
+    images = [image_files.load_fitted(f.file, (size, size))[0] for f in chosen]
+    return np.stack(images).astype(np.float32) / 255.0
+
+
+def pooled(model: Model, pixels: np.ndarray, layer: str) -> np.ndarray:
+    """`layer`'s activations of images uint8 [N, H, W, 3], averaged over positions: [N, C]."""
+    import tensorflow as tf
+
+    model.check_layers([layer])
+    out = []
+    for start in range(0, len(pixels), BATCH):
+        images = tf.constant(pixels[start : start + BATCH], tf.float32) / 255.0
+        acts = model.features(images, [layer])[layer]
+        if len(acts.shape) == 4:
+            acts = tf.reduce_mean(acts, axis=(1, 2))
+        out.append(np.asarray(tf.reshape(acts, [len(images), -1]), np.float64))
+    return np.concatenate(out)
+
+
+def kmeans(features: np.ndarray, k: int, iterations: int = 100) -> np.ndarray:
+    """Cluster labels int [N] of `features` [N, D] (ranked: row 0 the unit's best image) in k
+    clusters by direction (rows scaled to unit length, so that a facet is a pattern of the
+    layer's channels, not how strongly they fire). Deterministic: the centres start at row 0 and
+    then each row farthest from those chosen (farthest-point seeding), then Lloyd's iterations."""
+    x = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    chosen = [0]
+    for _ in range(1, k):
+        far = np.min(((x[:, None] - x[chosen][None]) ** 2).sum(-1), axis=1)
+        chosen.append(int(np.argmax(far)))
+    centres = x[chosen]
+    labels = np.full(len(x), -1)
+    for _ in range(iterations):
+        new = np.argmin(((x[:, None] - centres[None]) ** 2).sum(-1), axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        centres = np.stack(
+            [x[labels == c].mean(0) if (labels == c).any() else centres[c] for c in range(k)]
+        )
+    # labels numbered 0.. without gaps (identical rows can leave a centre empty)
+    return np.unique(labels, return_inverse=True)[1].reshape(-1)
+
+
+def _read(examples: object) -> tuple[Path, record.Record]:
+    """The path of an examples.json and its record."""
+    from samplevis.examples.collect import Examples
+
+    if isinstance(examples, Examples) and examples.index is not None:
+        examples = examples.index
+    if not isinstance(examples, (str, os.PathLike)):
+        raise TypeError(
+            f"examples is an examples.json, its folder or dataset_examples' result; got a "
+            f"{type(examples).__name__}."
+        )
+    path = Path(examples)
+    if path.is_dir():
+        path = path / record.FILE
+    if not path.is_file():
+        raise ValueError(
+            f"no examples file {str(path)!r}; give the examples.json that `samplevis examples "
+            "--out OUT` wrote (OUT/examples.json)."
+        )
+    try:
+        return path, record.from_json(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
+        raise ValueError(
+            f"{str(path)!r} is not an examples.json ({type(err).__name__}: {err}); give the "
+            "one that `samplevis examples --out OUT` wrote (OUT/examples.json)."
+        ) from None
+
+
+def _images_folder(path: Path, found: record.Record) -> Path:
+    """The folder the examples' files are relative to."""
+    folder = Path(found.run["images"])
+    if not folder.is_absolute() or found.run["images"].startswith("array of "):
+        raise ValueError(
+            f"{str(path)!r} ranked images given as an array, which it keeps no files of; run "
+            "dataset_examples over a folder of the images for starts from them."
+        )
+    if not folder.is_dir():
+        raise ValueError(
+            f"the images folder {str(folder)!r} that {str(path)!r} ranked is gone; put the "
+            "images back there, or run `samplevis examples --images DIR` again over where "
+            "they are now."
+        )
+    return folder
