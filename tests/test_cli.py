@@ -1489,7 +1489,7 @@ def test_gallery_shows_each_chain_as_one_strip_in_walk_order_with_each_samples_b
 
 def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(tmp_path, capsys):
     from samplevis import objectives
-    from samplevis.commands import sample
+    from samplevis.commands import run_figures, sample
     from samplevis.sampling.report.result import Facet
 
     walked_run(tmp_path / "run")  # a run without facets, which this one replaces
@@ -1542,6 +1542,17 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
         "facet 1: height 0.50 of the best, found by search round 2, log-mass -5.0 ± 0.4 nats; "
         "chain 0",
     ]
+    # a facet whose log-mass was not measured says so
+    unmeasured = dataclasses.replace(facets[1], log_mass=np.nan, log_mass_error=np.inf)
+    assert run_figures.facet_note(
+        1,
+        sample.run_report(
+            objectives.channel("gabor_relu", 0),
+            dataclasses.replace(result, facets=(facets[0], unmeasured)),
+        )["facets"][1],
+    ) == (
+        "facet 1: height 0.50 of the best, found by search round 2, log-mass not measured; chain 0"
+    )
     # the chains' starts, no longer in the strips, show with the run's other images
     assert 'src="run/starts.png"' in section
     # a run without facets writes no optima and removes the earlier run's

@@ -221,13 +221,15 @@ def facets(report: dict, num_chains: int) -> list[dict]:
 
 def facet_note(index: int, record: dict) -> str:
     """A facet's row's line: 'facet 1: height 0.91 of the best, found by search round 2,
-    log-mass -3.2 ± 0.4 nats; chains 2, 3' (what the record lacks left out)."""
+    log-mass -3.2 ± 0.4 nats; chains 2, 3' (a height or finding the record lacks left out)."""
     height = number(record.get("height"), ".2f")
     said = [f"height {height} of the best"] if height != "-" else []
     if isinstance(found := record.get("found"), str):
         said.append(f"found by {found}" if found != "seed" else "found by the seeds")
     mass, error = record.get("log_mass"), record.get("log_mass_error")
-    if number(mass) != "-":
+    if number(mass) == "-":
+        said.append("log-mass not measured")
+    else:
         said.append(
             f"log-mass {_nats(mass)}"
             + (f" ± {error:.2g}" if number(error) != "-" else "")
