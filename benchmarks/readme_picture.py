@@ -1,10 +1,10 @@
-"""The README's pictures, from default `render` runs on the built-in model.
+"""The README's pictures, from a default `render` run on the built-in model.
 
-images/readme.png: for each channel in CHANNELS, two chains (rows): the optimized start, then
-four of its samples. images/trace.png: `samplevis.plot_trace` of the run on the first channel
-(the README's first command's channel).
+images/readme.png: a row per facet of UNIT, best first: the facet's optimum, then SHOWN of its
+chains' samples, evenly spaced along them (a facet no chain sampled shows its optimum alone).
+images/trace.png: `samplevis.plot_trace` of the same run.
 
-    python benchmarks/readme_picture.py      # about 10 minutes on 2 cores
+    python benchmarks/readme_picture.py      # a few minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -14,32 +14,43 @@ from pathlib import Path
 import numpy as np
 
 import samplevis
-from samplevis import io, zoo
+from samplevis import io, objectives, zoo
+from samplevis.sampling.report.result import Facet, SampleResult
 
 IMAGES = Path(__file__).resolve().parent.parent / "images"
-CHANNELS = ("block6a_expand_activation:301", "block3a_expand_activation:20")
-CHAINS = (0, 1)  # the rows shown of each channel
-SAMPLES = (0, 3, 6, 9)  # of the default run's 10
+UNIT = ("logits", "bell pepper")  # a class logit whose default search finds 2 facets or more
+SHOWN = 4  # samples per facet, of the default run's 10 per chain
 DPI = 80  # the trace plot: an 8 x 3.5 inch figure, 640 x 280 px
+
+
+def facet_row(result: SampleResult, facet: Facet) -> np.ndarray:
+    """float [1 + SHOWN, H, W, 3]: the facet's optimum, then SHOWN of its chains' samples evenly
+    spaced (chain by chain, each in the order drawn); white where it has fewer."""
+    drawn = np.concatenate([result.images[:, c] for c in facet.chains] or [result.images[:0, 0]])
+    picked = drawn[np.linspace(0, len(drawn) - 1, SHOWN).round().astype(int)] if len(drawn) else []
+    row = np.ones([1 + SHOWN, *facet.image.shape], np.float32)
+    row[0] = facet.image
+    row[1 : 1 + len(picked)] = picked
+    return row
 
 
 def main() -> None:
     model = zoo.efficientnet_lite0()
-    rows = []
-    for index, channel in enumerate(CHANNELS):
-        result = samplevis.render(model, channel, hmc_opts=dict(num_results=10), seed=0)
-        print(channel, result)
-        print("  " + result.mass_sentence)
-        print("  " + result.diagnostics.summary())
-        for chain in CHAINS:
-            rows.append(
-                np.concatenate(
-                    [result.init_images[chain][None], result.images[list(SAMPLES), chain]]
-                )
-            )
-        if index == 0:
-            print(io.save_figure(IMAGES / "trace.png", samplevis.plot_trace(result), dpi=DPI))
-    print(io.save_grid(IMAGES / "readme.png", np.concatenate(rows), ncols=1 + len(SAMPLES)))
+    result = samplevis.render(
+        model, objectives.class_logit(*UNIT), hmc_opts=dict(num_results=10), seed=0
+    )
+    print(UNIT, result)
+    print("  " + str(result.facets_line()))
+    for k, facet in enumerate(result.facets):
+        print(
+            f"  facet {k}: height {facet.height:.2f}, {facet.found}, chains {list(facet.chains)}, "
+            f"log-mass {facet.log_mass:.1f} ± {facet.log_mass_error:.2g}"
+        )
+    print("  " + result.mass_sentence)
+    print("  " + result.diagnostics.summary())
+    rows = np.concatenate([facet_row(result, facet) for facet in result.facets])
+    print(io.save_figure(IMAGES / "trace.png", samplevis.plot_trace(result), dpi=DPI))
+    print(io.save_grid(IMAGES / "readme.png", rows, ncols=1 + SHOWN))
 
 
 if __name__ == "__main__":

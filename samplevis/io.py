@@ -352,11 +352,13 @@ class Tile:
 @dataclasses.dataclass(frozen=True)
 class Strip:
     """One row of tiles that never wraps (it scrolls sideways when the page is too narrow), with
-    a `label` on its left and `aside` tiles on its right that stay in view."""
+    a `label` on its left, `aside` tiles on its right that stay in view, and a `note` (a line
+    of text above the row; none when empty)."""
 
     label: str
     tiles: tuple[Tile, ...]
     aside: tuple[Tile, ...] = ()
+    note: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -409,7 +411,8 @@ GALLERY_STYLE = (
     "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
     "th,td{padding:2px 8px;text-align:right;border-bottom:1px solid #e4e4e4}"
     "th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}"
-    ".note{font-size:13px;color:#444;margin:0 0 8px}details{margin:6px 0}"
+    ".note{font-size:13px;color:#444;margin:0 0 8px}.strip-note{margin:10px 0 0}"
+    "details{margin:6px 0}"
     "summary{cursor:pointer;color:#333}"
 )
 
@@ -454,8 +457,9 @@ def _tile_html(tile: Tile) -> str:
 def _strip_html(strip: Strip) -> str:
     count = len(strip.tiles) + len(strip.aside)
     aside = "".join(_tile_html(t) for t in strip.aside)
+    note = f'<p class="note strip-note">{html.escape(strip.note)}</p>' if strip.note else ""
     return (
-        f'<div class="chain" style="--n:{count}"><b>{html.escape(strip.label)}</b>'
+        note + f'<div class="chain" style="--n:{count}"><b>{html.escape(strip.label)}</b>'
         f'<div class="strip">{"".join(_tile_html(t) for t in strip.tiles)}</div>'
         + (f'<div class="aside">{aside}</div>' if aside else "")
         + "</div>"

@@ -1338,21 +1338,28 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
     assert all(f"<p>{html.escape(line)}</p>" in summary for line in printed)
     rows = re.findall(r"<div>(.*?)</div>", section)
     assert [re.findall(r'src="([^"]+)"', row) for row in rows] == [
-        ["run/samples.gif", "run/trace.png"]
+        ["run/starts.png", "run/samples.gif", "run/trace.png"]
     ]
-    # a strip per chain: its start, then its 4 samples in order, each with its basin
+    # a strip per facet, best first: its optimum, then its chains' 4 samples in order, each
+    # with its basin
     report = json.loads((tmp_path / "run" / "diagnostics.json").read_text())
+    facets = report["facets"]
+    assert facets and sorted(c for f in facets for c in f["chains"]) == [0, 1]
     strips = strips_of(section)
     assert [(label, [src for src, _, _ in tiles], aside) for label, tiles, aside in strips] == [
         (
-            f"chain {c}",
-            ["run/starts.png", *(f"run/sample_chain{c}_{i:03d}.png" for i in range(4))],
-            ["run/std.png", "run/structure.png"],
+            f"facet {k}",
+            [
+                f"run/facet_{k}_optimum.png",
+                *(f"run/sample_chain{c}_{i:03d}.png" for c in f["chains"] for i in range(4)),
+            ],
+            ["run/std.png", "run/structure.png"] * len(f["chains"]),
         )
-        for c in range(2)
+        for k, f in enumerate(facets)
     ]
     assert [[caption.split(" · ")[1] for _, caption, _ in tiles] for _, tiles, _ in strips] == [
-        ["start", *(f"basin {report['basins'][i][c]}" for i in range(4))] for c in range(2)
+        ["optimum", *(f"basin {report['basins'][i][c]}" for c in f["chains"] for i in range(4))]
+        for f in facets
     ]
     # the starts, the GIF's frames and the std map: one strip each, chains in the same order
     strip = (2 + 16 + 2, 2 + 2 * (16 + 2))
@@ -1478,6 +1485,79 @@ def test_gallery_shows_each_chain_as_one_strip_in_walk_order_with_each_samples_b
     assert (
         "a coloured bar marks the first sample of each new basin" in folded["What the images show"]
     )
+
+
+def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(tmp_path, capsys):
+    from samplevis import objectives
+    from samplevis.commands import run_figures, sample
+    from samplevis.sampling.report.result import Facet
+
+    walked_run(tmp_path / "run")  # a run without facets, which this one replaces
+    size = walked_result().init_images.shape[1:3]
+    red, blue = (np.zeros([*size, 3], np.float32) for _ in range(2))
+    red[..., 0], blue[..., 2] = 1.0, 1.0
+    # the best facet is chain 1's, found by the seeds; chain 0's, at half its height, by the
+    # search's second round
+    facets = (
+        Facet(red, 20.0, 1.0, "seed", (1,), None, -0.5, 0.3),
+        Facet(blue, 10.0, 0.5, "search round 2", (0,), None, -5.0, 0.4),
+    )
+    result = dataclasses.replace(walked_result(), facets=facets)
+    report = sample.run_report(objectives.channel("gabor_relu", 0), result)
+    written = sample.write_sample(tmp_path / "run", result, report)
+    assert {"facet_0_optimum.png", "facet_1_optimum.png"} <= {p.name for p in written}
+    assert [f["optimum"] for f in report["facets"]] == [
+        "facet_0_optimum.png",
+        "facet_1_optimum.png",
+    ]
+    assert (iio.imread(tmp_path / "run" / "facet_0_optimum.png")[..., :3] == [255, 0, 0]).all()
+    assert (iio.imread(tmp_path / "run" / "facet_1_optimum.png")[..., :3] == [0, 0, 255]).all()
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    assert strips_of(section) == [
+        (
+            "facet 0",
+            [
+                ("run/facet_0_optimum.png", "1.00 · optimum", False),
+                ("run/sample_chain1_000.png", "17.0 · basin 0", False),
+                ("run/sample_chain1_001.png", "19.0 · basin 0", False),
+                ("run/sample_chain1_002.png", "21.0 · basin 1", True),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+        (
+            "facet 1",
+            [
+                ("run/facet_1_optimum.png", "0.50 · optimum", False),
+                ("run/sample_chain0_000.png", "7.00 · basin 0", False),
+                ("run/sample_chain0_001.png", "9.00 · basin 1", True),
+                ("run/sample_chain0_002.png", "11.0 · basin 1", False),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+    ]
+    notes = re.findall(r'<p class="note strip-note">(.*?)</p>', section)
+    assert [html.unescape(note) for note in notes] == [
+        "facet 0: height 1.00 of the best, found by the seeds, log-mass -0.5 ± 0.3 nats; chain 1",
+        "facet 1: height 0.50 of the best, found by search round 2, log-mass -5.0 ± 0.4 nats; "
+        "chain 0",
+    ]
+    # a facet whose log-mass was not measured says so
+    unmeasured = dataclasses.replace(facets[1], log_mass=np.nan, log_mass_error=np.inf)
+    assert run_figures.facet_note(
+        1,
+        sample.run_report(
+            objectives.channel("gabor_relu", 0),
+            dataclasses.replace(result, facets=(facets[0], unmeasured)),
+        )["facets"][1],
+    ) == (
+        "facet 1: height 0.50 of the best, found by search round 2, log-mass not measured; chain 0"
+    )
+    # the chains' starts, no longer in the strips, show with the run's other images
+    assert 'src="run/starts.png"' in section
+    # a run without facets writes no optima and removes the earlier run's
+    walked_run(tmp_path / "run")
+    assert not list((tmp_path / "run").glob("facet_*_optimum.png"))
 
 
 def test_gallery_of_a_run_without_basins_in_its_diagnostics_shows_its_strips_without_them(

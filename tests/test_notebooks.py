@@ -236,9 +236,19 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert text.count("(4, 2, 64, 64, 3)") == 2  # from optimized starts, and from the photos
     kept = re.search(r"activation kept: " + NUMBER + r" of the starts', " + NUMBER, text)
     assert float(kept[1]) > 0 and float(kept[2]) > 0
-    # the samples, their std maps, the trace, the sweep's plot and its two grids, the cutoffs'
-    # rows, the optimized images and the chains from photos
-    assert pictures(notebook) == 9
+    # the samples, the facets, their std maps, the trace, the sweep's plot and its two grids,
+    # the cutoffs' rows, the optimized images and the chains from photos
+    assert pictures(notebook) == 10
+    # a line and a row per facet, best first: the best at height 1 (the seeds' or a round's)
+    facets = re.findall(
+        r"facet (\d+): height " + NUMBER + r", found by (seed|search round \d+)", text
+    )
+    assert facets and [int(k) for k, _, _ in facets] == list(range(len(facets)))
+    assert facets[0][1] == "1.00" and all(float(h) >= 0.8 for _, h, _ in facets)
+    assert iio.imread(tmp_path / "facets.png").shape[:2] == (
+        2 + len(facets) * (64 + 2),
+        2 + 9 * (64 + 2),
+    )
     # the chains walk: each basin's log-mass against the heaviest visited (the facets' sentence
     # when no move was kept)
     assert re.search(r"(facet|basin) log-masses \(nats, relative to the heaviest", text)

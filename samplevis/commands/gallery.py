@@ -62,6 +62,14 @@ GIF_NOTE = (
     "samples.gif plays the strips: a frame per sample, the chains side by side, an orange bar "
     "above and below a chain's tile in the frame where it enters a new basin."
 )
+FACET_NOTE = (
+    "Each facet is a row, best first: its optimum (the best image the facet search found of "
+    "it), then the samples of its chains in the order drawn (the chains' starts are in "
+    "starts.png), each captioned with its activation and, when the chains walked between "
+    "basins, its basin; the line above the row says the facet's height (its optimum's "
+    "activation as a share of the best facet's), whether the seeds or which search round found "
+    "it, and its log-mass with its standard error."
+)
 SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
 
 
@@ -107,8 +115,10 @@ def run(args: argparse.Namespace) -> int:
 
 def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path]] | None:
     """(a gallery section, the images it shows) for a folder that `samplevis sample` wrote: its
-    objective, then a strip per chain in walk order (its start, then its samples, each with
-    its activation and basin; std.png's and structure.png's tiles of the chain beside), the
+    objective, then a strip per facet, best first (its optimum, then its chains' samples:
+    `_facet_strips`), or, for a run without facets, a strip per chain in walk order (its
+    start, then its samples, each with its activation and basin; std.png's and
+    structure.png's tiles of the chain beside), the
     figures in a table, the GIF and the trace plot, and the summary and diagnostics in words,
     folded; None for any other diagnostics.json. What a half-written, interrupted or older
     diagnostics.json lacks is left out, and the section's last line, starting with SKIPPED,
@@ -130,6 +140,10 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
         return None  # another program's diagnostics.json
     known = report if isinstance(report, dict) else {}
     strips, in_strips = _strips(samples, chains, known, page)
+    num_chains = len(strips) or len(chains)
+    by_facet = _facet_strips(samples, strips, known, page)
+    if by_facet:
+        strips, in_strips = by_facet
     shown = [
         (caption, samples / name)
         for name, caption in RUN_OVERVIEW
@@ -147,7 +161,8 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
         why = "is not valid JSON (written only in part?)" if report is None else "holds no run"
         skipped = [f"the objective, summary and diagnostics: its diagnostics.json {why}"]
     if strips:
-        notes = [caption for _, caption in STRIP_NOTES]
+        notes = [FACET_NOTE] if by_facet else [STRIP_NOTES[0][1]]
+        notes += [caption for _, caption in STRIP_NOTES[1:]]
         if (samples / "samples.gif").is_file():
             notes.append(GIF_NOTE)
         details.append(("What the images show", notes))
@@ -157,7 +172,7 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
         heading += f" ({where}/)"
     if skipped:
         lines.append(f"{SKIPPED} {'; '.join(skipped)}.")
-    table, note = figures.chain_table(known, len(strips) or len(chains))
+    table, note = figures.chain_table(known, num_chains)
     section = io.GallerySection(
         heading,
         tuple(lines),
@@ -249,6 +264,37 @@ def _strips(
         strips.append(io.Strip(f"chain {c}", (start, *drawn), aside))
     shown = {samples / name for name, found in tiles.items() if found is not None}
     return strips, shown | {path for found in chains.values() for _, path in found}
+
+
+def _facet_strips(
+    samples: Path, strips: list[io.Strip], report: dict, page: Path
+) -> tuple[list[io.Strip], set[Path]] | None:
+    """A strip per facet of the run, best first (`report["facets"]`): its optimum, then its
+    chains' samples (their tiles of `strips`, a strip per chain, without their starts), their
+    std and structure tiles beside, the facet's height, how it was found and its log-mass
+    above; None for a run without facets, or whose optima's files are missing."""
+    from samplevis import io
+
+    records = figures.facets(report, len(strips))
+    if not strips or not records:
+        return None
+    optima = [samples / record["optimum"] for record in records]
+    if not all(path.is_file() for path in optima):
+        return None
+    found = []
+    for k, (record, optimum) in enumerate(zip(records, optima)):
+        note = figures.facet_note(k, record)
+        height = figures.number(record.get("height"), ".2f")
+        best = io.Tile(
+            optimum.relative_to(page).as_posix(),
+            "optimum" if height == "-" else f"{height} · optimum",
+            title=note,
+        )
+        chains = [strips[c] for c in record["chains"]]
+        drawn = tuple(t for strip in chains for t in strip.tiles[1:])
+        aside = tuple(t for strip in chains for t in strip.aside)
+        found.append(io.Strip(f"facet {k}", (best, *drawn), aside, note=note))
+    return found, {page / tile.src for strip in found for tile in (*strip.tiles, *strip.aside)}
 
 
 def _image_size(path: Path) -> tuple[int, int] | None:

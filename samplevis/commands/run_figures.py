@@ -200,3 +200,43 @@ def _run_note(report: dict, diagnostics: Any) -> str:
             "seconds: " + ", ".join(f"{phase} {number(s, '.0f')}" for phase, s in seconds.items())
         )
     return "; ".join(parts)
+
+
+def facets(report: dict, num_chains: int) -> list[dict]:
+    """The run's facets, best first, as its file records them (`sample.run_report`), those whose
+    record names its optimum's file and chains of this run; [] for a run without them (the
+    search off, or a file from before it)."""
+    records = report.get("facets")
+    if not isinstance(records, list):
+        return []
+    return [
+        record
+        for record in records
+        if isinstance(record, dict)
+        and isinstance(record.get("optimum"), str)
+        and isinstance(record.get("chains"), list)
+        and all(isinstance(c, int) and 0 <= c < num_chains for c in record["chains"])
+    ]
+
+
+def facet_note(index: int, record: dict) -> str:
+    """A facet's row's line: 'facet 1: height 0.91 of the best, found by search round 2,
+    log-mass -3.2 ± 0.4 nats; chains 2, 3' (a height or finding the record lacks left out)."""
+    height = number(record.get("height"), ".2f")
+    said = [f"height {height} of the best"] if height != "-" else []
+    if isinstance(found := record.get("found"), str):
+        said.append(f"found by {found}" if found != "seed" else "found by the seeds")
+    mass, error = record.get("log_mass"), record.get("log_mass_error")
+    if number(mass) == "-":
+        said.append("log-mass not measured")
+    else:
+        said.append(
+            f"log-mass {_nats(mass)}"
+            + (f" ± {error:.2g}" if number(error) != "-" else "")
+            + " nats"
+        )
+    chains = ", ".join(str(c) for c in record["chains"])
+    text = f"facet {index}: {', '.join(said)}" if said else f"facet {index}"
+    if not chains:
+        return text + "; no chain sampled it (more facets than chains)"
+    return text + f"; chain{'s' if len(record['chains']) != 1 else ''} {chains}"

@@ -41,8 +41,12 @@ from samplevis.commands.shell import (
 HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc_opts
 # The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.
 SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
-# What `sample` writes that another run may not overwrite (other sample counts or chains).
-SAMPLE_FILES = re.compile(rf"{SAMPLE_PNG.pattern}|samples\.gif|std\.png|structure\.png|trace\.png")
+# Each facet's optimum (`result.facets`, best first): facet K's, named in its record.
+FACET_PNG = "facet_{}_optimum.png"
+# What `sample` writes that another run may not overwrite (other sample counts, chains, facets).
+SAMPLE_FILES = re.compile(
+    rf"{SAMPLE_PNG.pattern}|facet_\d+_optimum\.png|samples\.gif|std\.png|structure\.png|trace\.png"
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,8 +125,10 @@ def files_line(paths: list[Path]) -> str:
     others by name, e.g. 'wrote 8 samples (sample_chain*_*.png), samples.gif, starts.png,
     diagnostics.json to out/'."""
     samples = [p for p in paths if SAMPLE_PNG.fullmatch(Path(p).name)]
+    optima = [p for p in paths if re.fullmatch(r"facet_\d+_optimum\.png", Path(p).name)]
     named = [f"{len(samples)} samples (sample_chain*_*.png)"] if samples else []
-    named += [Path(p).name for p in paths if p not in samples]
+    named += [f"{len(optima)} facets' optima (facet_*_optimum.png)"] if optima else []
+    named += [Path(p).name for p in paths if p not in samples and p not in optima]
     return f"wrote {', '.join(named)} to {os.path.join(Path(paths[0]).parent, '')}"
 
 
@@ -188,6 +194,10 @@ def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]
         paths.append(result.save_structure_map(folder / "structure.png"))
     # One row, chain 0 first, as samples.gif and std.png lay the chains out.
     paths.append(io.save_grid(folder / "starts.png", result.init_images, ncols=result.num_chains))
+    paths += [
+        io.save_png(folder / FACET_PNG.format(k), facet.image)
+        for k, facet in enumerate(result.facets)
+    ]
     # with the optional plot extra, once there are steps to show
     ran = len(result.burnin_activations) or len(result.images)
     if ran and importlib.util.find_spec("matplotlib") is not None:
@@ -260,9 +270,11 @@ def run_report(
         "basin_log_masses": result.basin_log_masses,
         "basin_log_mass_errors": result.basin_log_mass_errors,
         "moves": dict(result.moves),  # "proposed" and "accepted", per chain
-        # the facet search's facets, best first (each chain starts at an optimum of its facet)
+        # the facet search's facets, best first (each chain starts at an optimum of its facet);
+        # "optimum" names the PNG of the facet's optimum beside this file
         "facets": [
             {
+                "optimum": FACET_PNG.format(k),
                 "height": f.height,
                 "activation": f.activation,
                 "found": f.found,
@@ -270,7 +282,7 @@ def run_report(
                 "log_mass": f.log_mass,
                 "log_mass_error": f.log_mass_error,
             }
-            for f in result.facets
+            for k, f in enumerate(result.facets)
         ],
         "summary": summary(result, shares),
     }
