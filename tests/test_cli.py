@@ -360,9 +360,12 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
         "no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib)"
         in printed.err
     )
+    optima = len(list(tmp_path.glob("facet_*_optimum.png")))  # one per facet the search kept
+    facets = "1 facet's optimum" if optima == 1 else f"{optima} facets' optima"
+    assert optima == len(json.loads((tmp_path / "diagnostics.json").read_text())["facets"])
     assert printed.out.splitlines() == [  # one line for the files, in the order written
-        "wrote 6 samples (sample_chain*_*.png), samples.gif, std.png, structure.png, "
-        f"starts.png, diagnostics.json to {tmp_path}{os.sep}"
+        f"wrote 6 samples (sample_chain*_*.png), {facets} (facet_*_optimum.png), samples.gif, "
+        f"std.png, structure.png, starts.png, diagnostics.json to {tmp_path}{os.sep}"
     ]
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6
     assert gif_seconds(tmp_path / "samples.gif") == 3 / 4  # one frame per sample, at 4 fps
@@ -699,8 +702,11 @@ def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path, capsys):
     assert len(list(tmp_path.glob("sample_chain*.png"))) == 6 and (tmp_path / "std.png").exists()
     capsys.readouterr()
     assert sample("1") == 0
+    optima = sorted(p.name for p in tmp_path.glob("facet_*_optimum.png"))  # this run's facets
+    assert optima == [f"facet_{k}_optimum.png" for k in range(len(optima))] and optima
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "diagnostics.json",
+        *optima,
         "sample_chain0_000.png",
         "sample_chain1_000.png",
         "samples.gif",
@@ -989,7 +995,9 @@ def test_sample_interrupted_before_sampling_writes_the_starts_and_exits_130(
         ]
     )
     assert code == shell.INTERRUPTED
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics.json", "starts.png"]
+    optima = sorted(p.name for p in tmp_path.glob("facet_*_optimum.png"))  # the search's facets
+    assert optima == [f"facet_{k}_optimum.png" for k in range(len(optima))] and optima
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["diagnostics.json", *optima, "starts.png"]
     assert iio.imread(tmp_path / "starts.png").shape == (2 + 16 + 2, 2 + 2 * (16 + 2), 3)
 
     def reject(token):

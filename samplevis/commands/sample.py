@@ -127,7 +127,8 @@ def files_line(paths: list[Path]) -> str:
     samples = [p for p in paths if SAMPLE_PNG.fullmatch(Path(p).name)]
     optima = [p for p in paths if re.fullmatch(r"facet_\d+_optimum\.png", Path(p).name)]
     named = [f"{len(samples)} samples (sample_chain*_*.png)"] if samples else []
-    named += [f"{len(optima)} facets' optima (facet_*_optimum.png)"] if optima else []
+    some = "1 facet's optimum" if len(optima) == 1 else f"{len(optima)} facets' optima"
+    named += [f"{some} (facet_*_optimum.png)"] if optima else []
     named += [Path(p).name for p in paths if p not in samples and p not in optima]
     return f"wrote {', '.join(named)} to {os.path.join(Path(paths[0]).parent, '')}"
 

@@ -17,6 +17,7 @@ pattern pool to nearly the same features, so they stay one facet (docs/sampling_
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -222,6 +223,7 @@ def search_facets(
     `settings.rounds` deflated rounds of C fresh starts each, climbed with the compiled
     optimizer (`optimizer`, as the seeds) and polished on `objective`; `activation` measures a
     state's optima [C] as the seeds' were. Ctrl-C ends the search with the facets found."""
+    from samplevis.models import ResizeWarning
     from samplevis.optimize import Renderer, Rendering
 
     to_image = image_param.to_image
@@ -236,13 +238,15 @@ def search_facets(
         return FacetSearch(tuple(facets), np.stack(all_values), np.stack(all_facets))
     # the penalty's scale: a cosine of 1 costs `strength` times the best optimum's value
     weight = settings.strength * max(float(np.max(values)), 1e-6)
-    climber = Renderer(
-        model,
-        deflated(objective, settings.layer, np.concatenate(rows), weight),
-        image_param,
-        optimizer,
-    )
-    polisher = Renderer.cached(model, objective, image_param, optimizer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResizeWarning)  # render has said it
+        climber = Renderer(
+            model,
+            deflated(objective, settings.layer, np.concatenate(rows), weight),
+            image_param,
+            optimizer,
+        )
+        polisher = Renderer.cached(model, objective, image_param, optimizer)
     interrupted = False
     try:
         for k in range(1, settings.rounds + 1):
