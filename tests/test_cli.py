@@ -446,7 +446,7 @@ def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_w
         basins=np.zeros([3, 2], np.int64),
         moves={"proposed": np.array([2, 2]), "accepted": np.array([0, 0])},
     )
-    assert stayed.mass_sentence.startswith("facet log-masses")
+    assert stayed.mass_sentence.startswith("log-masses of each chain's basin")
     assert sample.walk_line(stayed) == (
         "walk: chain 0 visited 1 basin (0 of 2 moves kept), chain 1 visited 1 basin (0 of 2 "
         "moves kept); no move was kept: each chain stayed in its start's basin"
@@ -1307,7 +1307,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         if line.startswith(
             (
                 "T ",
-                "facet log-masses",  # or, once a chain walked:
+                "log-masses of each chain's basin",  # or, once a chain walked:
                 "basin log-masses",
                 "seconds: ",
                 "samples keep",

@@ -254,10 +254,12 @@ def test_a_target_without_a_mode_gets_no_mass():
     assert np.isinf(estimate.error).all()
 
 
-def test_the_log_mass_sentence_names_the_heaviest_facet_and_says_the_samples_weigh_all_equally():
+def test_the_log_mass_sentence_names_the_heaviest_basin_and_says_the_samples_weigh_all_equally():
     text = facet_mass.sentence(facet_mass.relative([-3.0, -1.0, -900.0]))
-    assert text.startswith("facet log-masses (nats, relative to the heaviest): -2, 0, -899.")
-    assert "facet 1" in text and "1 other facet is within a factor of 10" in text
+    assert text.startswith(
+        "log-masses of each chain's basin (nats, relative to the heaviest): -2, 0, -899."
+    )
+    assert "chain 1's basin" in text and "1 other basin is within a factor of 10" in text
     assert "equally" in text
     assert "not measured" in facet_mass.sentence([np.nan, np.nan])
 
@@ -266,11 +268,14 @@ def test_the_sentence_gives_error_bars_and_says_which_facets_the_masses_do_not_t
     relative = facet_mass.relative([-3.0, -1.0, -900.0, np.nan])
     text = facet_mass.sentence(relative, [0.8, 0.7, 2.0, np.inf])
     assert text.startswith(
-        "facet log-masses (nats, relative to the heaviest): -2.0 ± 0.8, 0.0 ± 0.7, -899 ± 2, none."
+        "log-masses of each chain's basin (nats, relative to the heaviest): -2.0 ± 0.8, 0.0 ± 0.7, -899 ± 2, none."
     )
     # 2 nats apart with an error of 1.06 on the difference: within twice of it
-    assert "Facet 0 and 1: within the error, the masses do not tell these facets apart." in text
-    assert "Facet 3 has no mass: Newton's method from the start did not reach a mode" in text
+    assert "Chain 0 and 1: within the error, the masses do not tell these basins apart." in text
+    assert (
+        "The basin of chain 3 has no mass: Newton's method from the start did not reach a mode"
+        in text
+    )
     apart = facet_mass.sentence(relative[:3], [0.2, 0.2, 2.0])
     assert "within the error" not in apart and "no mass" not in apart
 
@@ -278,7 +283,7 @@ def test_the_sentence_gives_error_bars_and_says_which_facets_the_masses_do_not_t
 def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_run):
     _, result = gaussian_run
     assert result.log_masses.shape == (CHAINS,) and np.nanmax(result.log_masses) == 0
-    assert result.mass_sentence.startswith("facet log-masses")
+    assert result.mass_sentence.startswith("log-masses of each chain's basin")
     # a Gaussian target: every group's curvature is the prior's, so the probes agree exactly
     assert result.log_mass_errors.shape == (CHAINS,)
     np.testing.assert_allclose(result.log_mass_errors, 0, atol=1e-3)

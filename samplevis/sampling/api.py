@@ -412,7 +412,7 @@ def render(
         target_ratio (default 0.8), temperature_steps (burn-in steps adapting T, default 70 %
         of num_burnin_steps),
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
-        optimize_steps, start_diversity, search_rounds (default 2), facet_floor (0.8),
+        optimize_steps, start_diversity, search_rounds (default 1), facet_floor (0.8),
         search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
         "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps, walk
         (default False), samples_per_basin, move ("archive", "crossover", "shifted", "pcn",

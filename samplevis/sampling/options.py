@@ -334,7 +334,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             ),
         ),
         search_rounds=Option(
-            2,
+            1,
             "rounds of the facet search after the optimized starts: each climbs one fresh "
             "start per chain steered away from every image found so far, then polishes it on "
             "the objective alone; an optimum that reaches {hmc_opts.facet_floor} of the best "

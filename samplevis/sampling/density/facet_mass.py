@@ -281,34 +281,35 @@ def sentence(
     relative_log_mass: Sequence[float] | np.ndarray,
     errors: Sequence[float] | np.ndarray | None = None,
 ) -> str:
-    """What the facets' log-masses mean, in one plain sentence; with `errors` (their standard
-    errors, inf where an estimate was refused) it gives each its error bar, names the facets
-    whose difference from the heaviest is within SEPARATION standard errors, and says why a
-    refused one has no mass."""
+    """What the log-masses of the chains' basins (each chain's start's, one per chain) mean, in
+    one plain sentence; with `errors` (their standard errors, inf where an estimate was refused)
+    it gives each its error bar, names the chains whose difference from the heaviest is within
+    SEPARATION standard errors, and says why a refused one has no mass."""
     values = np.asarray(relative_log_mass, np.float64)
     errs = np.full(values.shape, np.nan) if errors is None else np.asarray(errors, np.float64)
     refused = np.isinf(errs) & ~np.isfinite(values)
     if values.size == 0 or not np.isfinite(values).any() and not refused.any():
-        return "the facets' log-masses were not measured (the run stopped before them)."
+        return "the basins' log-masses were not measured (the run stopped before them)."
     why = (
-        f" Facet{'s' if refused.sum() > 1 else ''} {_listed(np.flatnonzero(refused))} "
-        f"{'have' if refused.sum() > 1 else 'has'} no mass: Newton's method from the start did "
-        "not reach a mode of the target, where the Laplace estimate holds."
+        f" The basin{'s' if refused.sum() > 1 else ''} of chain{'s' if refused.sum() > 1 else ''} "
+        f"{_listed(np.flatnonzero(refused))} {'have' if refused.sum() > 1 else 'has'} no mass: "
+        "Newton's method from the start did not reach a mode of the target, where the Laplace "
+        "estimate holds."
         if refused.any()
         else ""
     )
     if not np.isfinite(values).any():
-        return f"no facet's log-mass was measured.{why}"
+        return f"no basin's log-mass was measured.{why}"
     if not (np.isfinite(values) | refused).all():
-        return "the facets' log-masses were not measured (the run stopped before them)."
+        return "the basins' log-masses were not measured (the run stopped before them)."
     if values.size == 1:
-        return "one facet: the chain samples the basin of its own optimized start."
+        return "one chain: it samples the basin of its own optimized start."
     heaviest = int(np.nanargmax(values))
     listed = ", ".join(_with_error(v, e) for v, e in zip(values, errs))
     others = [k for k in range(values.size) if k != heaviest and np.isfinite(values[k])]
     near = sum(values[k] > -math.log(10) for k in others)
     close = (
-        f"{near} other facet{'s are' if near != 1 else ' is'} within a factor of 10 of it"
+        f"{near} other basin{'s are' if near != 1 else ' is'} within a factor of 10 of it"
         if near
         else "the others are more than a factor of 10 lighter"
     )
@@ -319,15 +320,15 @@ def sentence(
         <= SEPARATION * math.hypot(errs[k], errs[heaviest])  # False when an error is NaN
     ]
     within = (
-        f" Facet{'s' if len(tied) > 1 else ''} {_listed(tied)} and {heaviest}: within the "
-        "error, the masses do not tell these facets apart."
+        f" Chain{'s' if len(tied) > 1 else ''} {_listed(tied)} and {heaviest}: within the "
+        "error, the masses do not tell these basins apart."
         if tied
         else ""
     )
     return (
-        f"facet log-masses (nats, relative to the heaviest): {listed}. The exact density "
-        f"would put most of its mass on facet {heaviest}; {close}.{within}{why} The samples "
-        "weigh every facet equally: each chain shows its own facet."
+        f"log-masses of each chain's basin (nats, relative to the heaviest): {listed}. The "
+        f"exact density would put most of its mass on chain {heaviest}'s basin; {close}."
+        f"{within}{why} The samples weigh every chain equally: each shows its own basin."
     )
 
 
