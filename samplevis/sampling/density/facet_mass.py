@@ -379,18 +379,6 @@ def facet_log_mass_estimate(
     return estimate
 
 
-def facet_log_masses(
-    target: LogDensity,
-    prior_weight: float,
-    seed: SeedLike = None,
-    probes: int = PROBES,
-    log_prob: LogProb | None = None,
-) -> np.ndarray:
-    """The Laplace log-mass of `target`'s facets, float64 [C] (`facet_log_mass_estimate`'s,
-    NaN where refused; that function gives their errors too)."""
-    return facet_log_mass_estimate(target, prior_weight, seed, probes, log_prob).log_mass
-
-
 class BasinMasses:
     """Each chain's current basin's log-mass, float64 [C], for a walk between basins
     (`basins.BasinWalk`'s `log_mass`): the target at `temperature()` compiled once, at the first
