@@ -20,7 +20,11 @@ polishes every shown image on the unit alone, so no search term shapes it:
   features) are upsampled to 128 px and polished 128 steps.
 - zdeflation: deflation with the pooled features z-scored per channel by 16 prior images'
   (1/f noise) instead of centred per image;
-- library: `render`'s own search (sampling.density.facet_search) at its defaults.
+- library: `render`'s own search (sampling.density.facet_search) at its defaults: rounds of
+  deflation and of probes in turn;
+- probes: the library's probe rounds alone: the gratings where the unit answers through other
+  upstream features (its pooled gradient) than at every image found so far, polished on the
+  unit for a round's steps.
 
 Prints, per pair and design, each round's images in facet B and their heights, and seconds as a
 ratio to one seed round's (256 steps, batch 4, in this process). Saves a grid per pair and design.
@@ -453,10 +457,12 @@ def save_grid(found: Found, path: Path, title: str) -> None:
     sheet.save(path)
 
 
-def run_library(search: Search, rounds: int, first: np.ndarray) -> Found:
+def run_library(
+    search: Search, rounds: int, first: np.ndarray, searches: tuple[str, ...] | None = None
+) -> Found:
     """`render`'s facet search with its defaults (features of the input of the unit's
-    convolution, strength 1, floor 0.8, distance 0.3), from the seeds' round; prints the facets
-    it keeps."""
+    convolution, strength 1, floor 0.8, distance 0.3; `searches` in turn, default the
+    library's), from the seeds' round; prints the facets it keeps."""
     from samplevis.sampling.density import facet_search
     from samplevis.sampling.options import DEFAULTS
 
@@ -475,6 +481,7 @@ def run_library(search: Search, rounds: int, first: np.ndarray) -> Found:
         layer=facet_search.upstream_layer(search.model, search.pair.layer),
         climb_steps=STEPS_CLIMB,
         polish_steps=STEPS_POLISH,
+        searches=searches or facet_search.SEARCHES,
     )
     start = time.perf_counter()
     result = facet_search.search_facets(
@@ -508,6 +515,8 @@ def _run(design: str, search: Search, args: argparse.Namespace, first: np.ndarra
         return run_deflation(search, args.rounds, first, args.lam, z=True)
     if design == "library":
         return run_library(search, args.rounds, first)
+    if design == "probes":
+        return run_library(search, args.rounds, first, searches=("probes",))
     return run_annealing(search, args.rounds, first)
 
 
@@ -518,7 +527,15 @@ def main() -> None:
         "--designs",
         nargs="+",
         default=["seeds", "deflation", "ablation", "annealing"],
-        choices=["seeds", "deflation", "zdeflation", "ablation", "annealing", "library"],
+        choices=[
+            "seeds",
+            "deflation",
+            "zdeflation",
+            "ablation",
+            "annealing",
+            "library",
+            "probes",
+        ],
     )
     parser.add_argument("--rounds", type=int, default=2, help="search rounds after the seeds")
     parser.add_argument("--lam", type=float, default=1.0, help="deflation strength")

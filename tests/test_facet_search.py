@@ -1,4 +1,4 @@
-"""The facet search finds the facet seeds miss, on a unit whose two facets are known exactly.
+"""The facet search finds the facet seeds miss, on units whose two facets are known exactly.
 
 The toy unit reads an image's mean colour (r, g, b) through a 1x1 convolution ("colours", the
 identity: the features the search compares) and answers max(A, B): A = r - g - b + 1, highest
@@ -146,3 +146,101 @@ def test_render_samples_each_facet_and_says_how_it_was_found():
     np.testing.assert_allclose(result.init_images[1], result.facets[1].image, atol=1e-5)
     assert result.facets[1].std_map.shape == (SIZE, SIZE)
     assert result.facets_line().startswith("2 facets at >= 0.8 of the best (1 found by the search)")
+
+
+# A second toy unit answers max(A, B) through a rectified 4x4 convolution: A is the mean
+# brightness (1 at white), B the mean rectified response to vertical stripes of period 4 px
+# (about 1.7 at its optimum, sharp black-and-white stripes: white's height is then 0.55). Its
+# other channels are fixed random filters the unit ignores: with the two, the rectified features
+# that the search compares and whose gradient a probe round reads.
+# From noise every climb brightens the image and A leads, so B gets no gradient: seeds and a
+# deflated climb both end near white. A grating probe whose stripes B answers leads through
+# B's channel instead, and the polish sharpens it into B's facet.
+STRIPES = 4  # px a period
+
+
+def stripes_unit() -> keras.Model:
+    inputs = keras.Input((None, None, 3))
+    pixels = keras.layers.Conv2D(3, 1, name="pixels")(inputs)
+    detect = keras.layers.Conv2D(8, 4, name="detect")(pixels)
+    rectified = keras.layers.ReLU(name="rectified")(detect)
+    means = keras.layers.GlobalAveragePooling2D(name="means")(rectified)
+    unit = keras.layers.Lambda(
+        lambda x: keras.ops.max(x[:, :2], axis=-1, keepdims=True), name="unit"
+    )(means)
+    model = keras.Model(inputs, unit)
+    model.get_layer("pixels").set_weights([np.eye(3).reshape(1, 1, 3, 3), np.zeros(3)])
+    w = np.zeros((4, 4, 3, 8), np.float32)
+    w[..., 0] = 1 / 48
+    w[..., 1] = np.cos(2 * np.pi * (np.arange(4) + 0.5) / STRIPES)[None, :, None] / 3
+    w[..., 2:] = np.random.default_rng(0).standard_normal((4, 4, 3, 6)) / 12
+    model.get_layer("detect").set_weights([w, np.zeros(8, np.float32)])
+    return model
+
+
+def _stripes_search(searches: tuple[str, ...]) -> tuple[facet_search.FacetSearch, object]:
+    model = samplevis.Model(stripes_unit(), value_range=(0, 1))
+    objective = objectives.channel("unit", 0)
+    image = param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False)
+    seeds = Renderer(model, objective, image).run((64,), seed=0, progress=False, return_state=True)
+
+    def activation(state):
+        images = image.to_image(tuple(tf.constant(s) for s in state))
+        return model.features(images, ["unit"])["unit"].numpy().reshape(-1)
+
+    settings = facet_search.SearchSettings(
+        rounds=1,
+        floor=0.5,
+        strength=1.0,
+        distance=0.3,
+        layer="rectified",
+        climb_steps=64,
+        polish_steps=64,
+        searches=searches,
+    )
+    found = facet_search.search_facets(
+        model, objective, image, seeds.state, activation, settings, tf.constant([0, 1])
+    )
+    return found, image
+
+
+def _stripes(found: facet_search.FacetSearch, image, k: int) -> tuple[float, float]:
+    """Facet k's image: its mean brightness and the share of its columns' spectrum (grey, mean
+    over rows) at its strongest horizontal frequency (vertical stripes: near 1)."""
+    state = tuple(tf.constant(np.repeat(p, CHAINS, 0)) for p in found.facets[k].states[0])
+    grey = image.to_image(state).numpy()[0].mean(axis=-1)
+    spectrum = np.abs(np.fft.rfft(grey.mean(axis=0) - grey.mean()))
+    return float(grey.mean()), float(spectrum.max() / spectrum.sum())
+
+
+@pytest.mark.slow
+def test_a_probe_round_finds_a_narrow_facet_that_seeds_and_deflation_miss():
+    deflated, image = _stripes_search(("deflation",))
+    assert len(deflated.facets) == 1 and {f.round for f in deflated.facets} <= {0, 1}
+    assert _stripes(deflated, image, 0)[0] > 0.9  # white: A's facet
+
+    found, image = _stripes_search(("probes",))
+    assert (found.facet_of[0] == found.facet_of[0][0]).all()  # the seeds: one facet
+    assert [f.round for f in found.facets] == [1, 0]  # the stripes, then white
+    brightness, peak = _stripes(found, image, 0)
+    assert 0.3 < brightness < 0.7 and peak > 0.3, (brightness, peak)
+    assert _stripes(found, image, 1)[0] > 0.9
+    assert 0.5 < found.facets[1].activations[0] / found.best < 0.6
+
+
+def test_probes_are_gratings_and_the_most_novel_with_a_positive_value_go_first():
+    bank = facet_search.gratings(16, 24)
+    assert bank.shape == (
+        len(facet_search.PROBE_FREQUENCIES) * facet_search.PROBE_ANGLES,
+        16,
+        24,
+        3,
+    )
+    assert 0 < bank.min() < 0.05 and 0.95 < bank.max() < 1
+    assert (bank[..., 0] == bank[..., 2]).all()  # grey
+    values = np.array([1.0, 0.5, -1.0, 0.2, 0.7])
+    novelty = np.array([0.1, 0.9, 1.0, 0.9, 0.5])
+    picks = facet_search.probe_picks(values, novelty, used={3}, count=3)
+    assert picks.tolist() == [1, 4, 0]
+    with pytest.raises(ValueError, match="searches must name"):
+        facet_search.SearchSettings(1, 0.8, 1.0, 0.3, "x", 1, 1, searches=("walk",))

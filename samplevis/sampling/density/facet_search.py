@@ -1,13 +1,23 @@
-"""The facet search: the seeds, then climbs steered away from every facet found so far.
+"""The facet search: the seeds, then rounds that look for the facets the seeds missed.
 
 Fresh seeds of the optimizer land in the facet with the widest basin of attraction, not in every
-facet a unit answers to (a unit that fires on dogs may fire on cats, "albeit not as much"). Each
-search round here climbs a batch of fresh starts on the objective minus `strength` times the
-largest cosine similarity of the image's centred, spatially pooled features (`features`) to an
-archive of every image found so far, seeds included, shared by all chains (deflation: Farrell
-et al., SIAM J. Sci. Comput. 2015), then polishes them on the objective alone, so that no
-search term shapes a shown image. A round that finds no new facet doubles the strength for the
-next: its climb fell back into the archived facets. An optimum becomes a new facet when it reaches `floor` of the
+facet a unit answers to (a unit that fires on dogs may fire on cats, "albeit not as much"). The
+rounds take turns between two searches, each a batch of starts polished on the objective alone,
+so that no search term shapes a shown image:
+
+- **deflation** (odd rounds) climbs fresh starts on the objective minus `strength` times the
+  largest cosine similarity of the image's centred, spatially pooled features (`features`) to
+  an archive of every image found so far, seeds included, shared by all chains (Farrell et al.,
+  SIAM J. Sci. Comput. 2015), then polishes them. A deflation round that finds no new facet
+  doubles the strength for the next: its climb fell back into the archived facets.
+- **probes** (even rounds) starts from a bank of sinusoidal gratings (`gratings`): those where
+  the objective answers through other features than at every image found so far (the
+  objective's gradient with respect to the search layer, pooled: `answers`) are polished. A
+  facet whose basin is narrow, which every climb from noise misses even when pushed away
+  from the others, is reached from a grating that already leans into it.
+
+docs/sampling_designs.md ("The facet search") has both measured on units with a known answer.
+An optimum becomes a new facet when it reaches `floor` of the
 best facet's activation and its features are at least `distance` (cosine) from every facet's;
 otherwise it joins the nearest facet as another of its optima. Rearranged or bent copies of one
 pattern pool to nearly the same features, so they stay one facet (docs/sampling_designs.md,
@@ -19,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -28,17 +39,31 @@ from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
 from samplevis.seeds import fold_in
 
+if TYPE_CHECKING:
+    from samplevis.optimize import Renderer
+
 # The archive's rows in the compiled climb: a fixed shape, so every round reuses one program.
 ARCHIVE_ROWS = 64
+# The probe bank: gratings at these spatial frequencies (cycles per px, from a period of 32 px
+# to one of under 3 px) and this many orientations (15 degrees apart), grey at this contrast
+# (amplitude about mid-grey). Measured against other banks: docs/sampling_designs.md.
+PROBE_FREQUENCIES = (1 / 32, 1 / 16, 3 / 32, 1 / 8, 3 / 16, 1 / 4, 5 / 16, 3 / 8)
+PROBE_ANGLES = 12
+PROBE_CONTRAST = 0.48
+# The searches the rounds take in turn by default.
+SEARCHES = ("deflation", "probes")
 
 
 @dataclasses.dataclass(frozen=True)
 class SearchSettings:
-    """rounds: search rounds after the seeds; floor: share of the best facet's activation a new
-    facet must reach; strength: the deflation's weight, in units of the objective's value at the
-    seeds' best optimum; distance: cosine distance of pooled features a new facet must keep
-    from every facet; layer: the layer whose pooled features the search compares; climb_steps,
-    polish_steps: optimizer steps of a round's steered climb and of its polish."""
+    """rounds: search rounds after the seeds; floor: share of the best
+    facet's activation a new facet must reach; strength: the deflation's weight, in units of
+    the objective's value at the seeds' best optimum; distance: cosine distance of pooled
+    features a new facet must keep from every facet; layer: the layer whose pooled features
+    the search compares (and whose gradient a probe round reads); climb_steps, polish_steps:
+    optimizer steps of a deflation round's steered climb and of its polish (a probe round
+    polishes for both); searches: the searches the rounds take in turn ("deflation",
+    "probes")."""
 
     rounds: int
     floor: float
@@ -47,6 +72,15 @@ class SearchSettings:
     layer: str
     climb_steps: int
     polish_steps: int
+    searches: tuple[str, ...] = SEARCHES
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.searches if s not in SEARCHES] or not self.searches
+        if unknown:
+            raise ValueError(
+                f"searches must name some of {SEARCHES} in the order the rounds take them; "
+                f"got {self.searches!r}."
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,6 +195,54 @@ def features(model: Model, images: np.ndarray, layer: str) -> np.ndarray:
     return pooled(model.features(tf.constant(images, tf.float32), [layer])[layer]).numpy()
 
 
+def gratings(height: int, width: int) -> np.ndarray:
+    """The probe bank: grey sinusoidal gratings float32 [N, height, width, 3] in (0, 1), at
+    PROBE_FREQUENCIES and PROBE_ANGLES orientations, frequencies first."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    bank = []
+    for frequency in PROBE_FREQUENCIES:
+        for k in range(PROBE_ANGLES):
+            angle = np.pi * k / PROBE_ANGLES
+            wave = np.sin(2 * np.pi * frequency * (x * np.cos(angle) + y * np.sin(angle)))
+            bank.append(np.repeat((0.5 + PROBE_CONTRAST * wave)[..., None], 3, axis=-1))
+    return np.stack(bank).astype(np.float32)
+
+
+def answers(
+    model: Model, objective: Objective, images: np.ndarray, layer: str, batch: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The objective's values [N] at images [N, H, W, 3] in [0, 1], and its gradient with
+    respect to `layer`'s features, spatially pooled and of unit length [N, D]: which of the
+    layer's features the objective answers through at each image. Computed `batch` images
+    at a time (the objective's batch; the last batch padded)."""
+    values, grads = [], []
+    names = sorted(objective.layers | {layer})
+    for start in range(0, len(images), batch):
+        chunk = images[start : start + batch]
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), 0)])
+        with tf.GradientTape() as tape:
+            x = tf.constant(padded, tf.float32)
+            tape.watch(x)
+            found = model.features(x, names)
+            value = objective(found.__getitem__)
+        gradient = tape.gradient(value, found[layer])
+        if gradient is None:  # the objective does not read this layer's path
+            gradient = tf.zeros_like(found[layer])
+        pooled_ = tf.reduce_mean(gradient, [1, 2]) if len(gradient.shape) == 4 else gradient
+        values.append(value.numpy()[: len(chunk)])
+        grads.append(pooled_.numpy()[: len(chunk)])
+    g = np.concatenate(grads)
+    return np.concatenate(values), g / (np.linalg.norm(g, axis=1, keepdims=True) + 1e-12)
+
+
+def probe_picks(values: np.ndarray, novelty: np.ndarray, used: set[int], count: int) -> np.ndarray:
+    """The `count` probes to polish, int [count]: not used before, the objective above 0 there,
+    the most novel first (ties: the highest value first); fewer when fewer qualify."""
+    ok = [i for i in range(len(values)) if i not in used and values[i] > 0]
+    ranked = sorted(ok, key=lambda i: (-novelty[i], -values[i]))
+    return np.array(ranked[:count], np.int64)
+
+
 def sort_into_facets(
     facets: list[Facet],
     states: tuple[np.ndarray, ...],
@@ -208,6 +290,50 @@ def sort_into_facets(
     return [facets[k] for k in order], np.array([rank.get(int(k), -1) for k in facet_of])
 
 
+class Probes:
+    """The probe rounds' bank of gratings (at the image's size), what the objective answers
+    through at each (`answers`, computed at the first probe round) and the probes used."""
+
+    def __init__(self, model: Model, objective: Objective, image_param: ImageParam, layer: str):
+        self.model, self.objective = model, objective
+        self.image_param, self.layer = image_param, layer
+        self.used: set[int] = set()
+        self.bank: np.ndarray | None = None
+        self.values = self.directions = np.zeros([0])
+
+    def round(
+        self, found: list[np.ndarray], polisher: Renderer, steps: int, seed: tf.Tensor
+    ) -> tuple[np.ndarray, ...] | None:
+        """One probe per chain, the most novel against every optimum `found` so far (parts
+        [N, ...]), polished `steps` steps with `polisher` (a Renderer of the objective): the
+        state reached (parts [C, ...]); None where the parameterization takes no image or no
+        probe is left with the objective above 0."""
+        param, batch = self.image_param, self.image_param.batch
+        if param.channels != 3 or not hasattr(param, "state_for"):  # a CPPN has no state
+            return None  # for a given image, an RGBA image no grey probe
+        if self.bank is None:
+            self.bank = gratings(param.height, param.width)
+            self.values, self.directions = answers(
+                self.model, self.objective, self.bank, self.layer, batch
+            )
+        images = np.concatenate(
+            [
+                param.to_image(tuple(tf.constant(p[i : i + batch]) for p in found)).numpy()
+                for i in range(0, len(found[0]), batch)
+            ]
+        )
+        _, archive = answers(self.model, self.objective, images, self.layer, batch)
+        novelty = 1.0 - np.max(self.directions @ archive.T, axis=1)
+        picks = probe_picks(self.values, novelty, self.used, batch)
+        if not len(picks):
+            return None
+        self.used.update(int(i) for i in picks)
+        picks = np.resize(picks, batch)  # fewer than the chains: again from the first
+        start = tuple(np.asarray(p) for p in param.state_for(tf.constant(self.bank[picks])))
+        state, _ = polisher.climb(start, steps, seed)
+        return state
+
+
 def search_facets(
     model: Model,
     objective: Objective,
@@ -248,22 +374,30 @@ def search_facets(
         )
         polisher = Renderer.cached(model, objective, image_param, optimizer)
     interrupted = False
+    probing = Probes(model, objective, image_param, settings.layer)
     try:
         for k in range(1, settings.rounds + 1):
-            target = deflated(objective, settings.layer, np.concatenate(rows), weight)
-            rendering = climber.run(
-                (settings.climb_steps,),
-                seed=fold_in(seed, k),
-                objective=target,
-                progress=progress,
-                return_state=True,
-            )
-            assert isinstance(rendering, Rendering)  # return_state=True
-            if rendering.interrupted:
-                raise KeyboardInterrupt
-            state, _ = polisher.climb(
-                rendering.state, settings.polish_steps, fold_in(seed, 100 + k)
-            )
+            state = None
+            if settings.searches[(k - 1) % len(settings.searches)] == "probes":
+                state = probing.round(
+                    found, polisher, settings.climb_steps + settings.polish_steps, fold_in(seed, k)
+                )
+            if state is None:  # a deflation round, or no probe to start from
+                target = deflated(objective, settings.layer, np.concatenate(rows), weight)
+                rendering = climber.run(
+                    (settings.climb_steps,),
+                    seed=fold_in(seed, k),
+                    objective=target,
+                    progress=progress,
+                    return_state=True,
+                )
+                assert isinstance(rendering, Rendering)  # return_state=True
+                if rendering.interrupted:
+                    raise KeyboardInterrupt
+                state, _ = polisher.climb(
+                    rendering.state, settings.polish_steps, fold_in(seed, 100 + k)
+                )
+            found = [np.concatenate([f, s]) for f, s in zip(found, state)]
             values = np.asarray(activation(state), np.float64)
             feats = features(
                 model, to_image(tuple(tf.constant(s) for s in state)).numpy(), settings.layer
