@@ -358,8 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write index.html showing every PNG and GIF in a folder",
         description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
         "that `samplevis sample` wrote shows as a section: the objective, a strip per "
-        "chain in the order it walked (its start, then its samples with their activation "
-        "and basin, its std and structure maps beside), a table of each chain's figures, "
+        "chain in the order drawn (its start, then its samples with their activation, its "
+        "std and structure maps beside), a table of each chain's figures, "
         "the GIF and the trace plot, then the summary and the MCMC diagnostics in words, "
         "folded. Each folder that `samplevis examples` wrote shows a strip per unit of its top "
         "images' crops, beside the unit's optimized image when FOLDER holds one. Of a diagnostics.json written in part, or by an interrupted or older run, "
@@ -513,11 +513,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     """The command line's arguments; flags it does not know exit with status 2 naming the
-    closest ones the command has."""
+    closest ones the command has, or, for an option of `render` that is gone, what to give
+    instead."""
+    from samplevis.sampling import options
+
     parser = build_parser()
     args, extras = parser.parse_known_args(argv)
     if extras:
         command = getattr(args, "command_parser", parser)
+        sampling = any(a.dest.startswith(sample.HMC_OPTS) for a in command._actions)
+        for extra in extras:
+            flag = extra.partition("=")[0]
+            name = flag.removeprefix("--").replace("-", "_")
+            if sampling and flag.startswith("--") and name in options.REMOVED:
+                command.error(spelt(options.REMOVED[name], flag_spelling(command), given=flag))
         known = [
             flag
             for action in command._actions

@@ -339,13 +339,11 @@ class Crop:
 @dataclasses.dataclass(frozen=True)
 class Tile:
     """One picture of a strip: an image file (`src`, relative to the page), or a `crop` of one,
-    with a short `caption` under it and a longer `title` shown on hovering; `marked` draws a
-    bar on its left, where something changes along the strip."""
+    with a short `caption` under it and a longer `title` shown on hovering."""
 
     src: str
     caption: str
     crop: Crop | None = None
-    marked: bool = False
     title: str = ""
 
 
@@ -403,9 +401,8 @@ GALLERY_STYLE = (
     "section figure.tile{flex:none;max-width:none;margin:0;padding-left:4px;"
     "border-left:3px solid transparent;"
     "width:clamp(64px,calc((min(100vw,1400px) - 150px) / var(--n) - 12px),128px)}"
-    "section figure.marked{border-left-color:#d35400}"
     "figure.tile figcaption{font-size:11px;color:#444;white-space:nowrap;overflow:hidden;"
-    "text-overflow:ellipsis}figure.marked figcaption{color:#d35400;font-weight:bold}"
+    "text-overflow:ellipsis}"
     "section figure.tile img{display:block;width:100%;image-rendering:pixelated}"
     ".crop{overflow:hidden}section .crop img{max-width:none}"
     "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
@@ -447,9 +444,8 @@ def _tile_html(tile: Tile) -> str:
             f'{-crop.left * scale:.4g}%"></div>'
         )
     title = f' title="{html.escape(tile.title)}"' if tile.title else ""
-    marked = " marked" if tile.marked else ""
     return (
-        f'<figure class="tile{marked}"{title}>{picture}'
+        f'<figure class="tile"{title}>{picture}'
         f"<figcaption>{html.escape(tile.caption)}</figcaption></figure>"
     )
 

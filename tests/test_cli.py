@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from samplevis import cli, zoo
-from samplevis.commands import shell
+from samplevis.commands import run_figures, shell
 from samplevis.sampling import options
 
 from conftest import InterruptingBar, gif_seconds, read_events
@@ -347,7 +347,6 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
             "16",
             "--temperature-steps",
             "8",
-            "--walk",  # off by default; this run's report holds the walk's moves too
             "--out",
             str(tmp_path),
             "--quiet",
@@ -380,94 +379,29 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     # the facet search's facets, best first, each with the chains that sampled it
     assert report["facets"][0]["height"] == 1.0 and report["facets"][0]["found"] == "seed"
     assert sorted(c for f in report["facets"] for c in f["chains"]) == [0, 1]
-    # the walk: a move after each sample but the last, each sample's basin numbered in its chain
-    assert report["moves"]["proposed"] == [2, 2]
-    basins = np.array(report["basins"])
-    assert basins.shape == (3, 2) and list(basins[0]) == [0, 0]
-    assert set(np.diff(basins, axis=0).ravel()) <= {0, 1}  # a kept move numbers the next
-    assert list(basins[-1]) == report["moves"]["accepted"]
-    assert np.array(report["basin_activations"]).shape == (3, 2)
-    assert np.array(report["basin_log_masses"])[-1].tolist() == report["log_masses"]
-    errors = np.array(report["basin_log_mass_errors"], np.float64)  # null: no mode, or none
-    assert errors.shape == (3, 2) and errors[-1].tolist() == report["log_mass_errors"]
 
 
-def walked_result():
-    """A known run of 2 chains and 3 samples: chain 0 kept its first move, chain 1 its second;
-    the starts' activations 10 and 20, the new basins' optima 9 and 17 (0.90 and 0.85 of them);
-    chain 1's start the heaviest basin, chain 0's second 5 nats lighter; chain 1's second 0.5
-    lighter, within twice the standard error of that difference (0.36)."""
+def known_run_result():
+    """A known run of 2 chains and 3 samples: the starts' activations 10 and 20; chain 1's facet
+    the heaviest, chain 0's 5 nats lighter, with standard errors 0.4 and 0.3."""
     from test_summaries import known_result
 
     return dataclasses.replace(
         known_result(),
         init_activations=np.array([10.0, 20.0], np.float32),
-        basins=np.array([[0, 0], [1, 0], [1, 1]]),
-        basin_activations=np.array([[10, 20], [9, 20], [9, 17]], np.float32),
-        basin_log_masses=np.array([[-1.0, 0.0], [-5.0, 0.0], [-5.0, -0.5]]),
-        log_masses=np.array([-5.0, -0.5]),
-        basin_log_mass_errors=np.array([[0.3, 0.2], [0.4, 0.2], [0.4, 0.3]]),
+        log_masses=np.array([-5.0, 0.0]),
         log_mass_errors=np.array([0.4, 0.3]),
-        moves={"proposed": np.array([2, 2]), "accepted": np.array([1, 1])},
     )
 
 
-def test_sample_summary_says_how_far_each_chain_walked_and_what_its_last_basin_weighs():
-    from samplevis.commands import sample
-
-    result = walked_result()
-    assert sample.walk_line(result) == (
-        "walk: chain 0 visited 2 basins (1 of 2 moves kept), chain 1 visited 2 basins (1 of 2 "
-        "moves kept); each new basin's optimum at 0.85-0.90 of its chain's start's activation"
-    )
-    assert result.mass_sentence == (
-        "basin log-masses (nats, relative to the heaviest basin visited, chain 1's basin 0): "
-        "each chain's last basin -5.0 ± 0.4, -0.5 ± 0.3; 3 of the 4 basins visited are within "
-        "a factor of 10 of the heaviest. 1 of them is within the error of the heaviest: the "
-        "masses do not tell these basins apart. The exact density would weigh the basins by "
-        "these masses; the walk does not: its floor rule keeps any basin whose optimum reaches "
-        "0.80 of the chain's start's activation."
-    )
-    # a basin whose optimum led Newton's method to no mode has no mass, and the sentence says why
-    refused = dataclasses.replace(
-        result,
-        basin_log_masses=np.array([[-1.0, 0.0], [np.nan, 0.0], [np.nan, -0.5]]),
-        basin_log_mass_errors=np.array([[0.3, 0.2], [np.inf, 0.2], [np.inf, 0.3]]),
-        log_masses=np.array([np.nan, -0.5]),
-        log_mass_errors=np.array([np.inf, 0.3]),
-    )
-    assert "each chain's last basin none, -0.5 ± 0.3;" in refused.mass_sentence
-    assert "1 has no mass: Newton's method from its optimum did not reach a mode" in (
-        refused.mass_sentence
-    )
-    # moves proposed, none kept: each chain's one basin is its facet, as the library says
-    stayed = dataclasses.replace(
-        result,
-        basins=np.zeros([3, 2], np.int64),
-        moves={"proposed": np.array([2, 2]), "accepted": np.array([0, 0])},
-    )
-    assert stayed.mass_sentence.startswith("log-masses of each chain's basin")
-    assert sample.walk_line(stayed) == (
-        "walk: chain 0 visited 1 basin (0 of 2 moves kept), chain 1 visited 1 basin (0 of 2 "
-        "moves kept); no move was kept: each chain stayed in its start's basin"
-    )
-    # no walk (hmc_opts walk False): no moves, no line
-    assert sample.walk_line(dataclasses.replace(stayed, moves={})) is None
-
-
-def test_sample_report_holds_each_samples_basin_and_each_chains_moves(tmp_path):
+def test_sample_report_holds_each_chains_log_mass_and_its_error(tmp_path):
     from samplevis import io, objectives
     from samplevis.commands import sample
 
-    report = sample.run_report(objectives.channel("gabor_relu", 0), walked_result())
+    report = sample.run_report(objectives.channel("gabor_relu", 0), known_run_result())
     read = json.loads(io.write_json(tmp_path / "diagnostics.json", report).read_text())
-    assert read["basins"] == [[0, 0], [1, 0], [1, 1]]
-    assert read["basin_activations"] == [[10, 20], [9, 20], [9, 17]]
-    assert read["basin_log_masses"] == [[-1, 0], [-5, 0], [-5, -0.5]]
-    assert read["moves"] == {"proposed": [2, 2], "accepted": [1, 1]}
-    assert read["log_masses"] == [-5, -0.5]
+    assert read["log_masses"] == [-5, 0]
     assert read["log_mass_errors"] == [0.4, 0.3]
-    assert read["basin_log_mass_errors"] == [[0.3, 0.2], [0.4, 0.2], [0.4, 0.3]]
 
 
 @pytest.mark.slow
@@ -1195,6 +1129,18 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
             ["optimize", "--objective", "gabor_relu:0", "--frobnicate"],
             "unrecognized arguments: --frobnicate. See samplevis optimize --help.",
         ),
+        (
+            ["sample", "--objective", "gabor_relu:0", "--walk"],
+            "samplevis sample: error: the walk between basins (--walk) is gone: on a two-facet "
+            "unit its samples all stayed in one facet, where the facet search finds both "
+            '(docs/sampling_designs.md, "The walk between basins"). The facet search finds the '
+            "unit's facets and the chains sample inside each; for more facets give it more "
+            "rounds: --search-rounds (default 1).",
+        ),
+        (
+            ["sample", "--objective", "gabor_relu:0", "--move-size=0.5"],
+            "samplevis sample: error: --move-size set the walk between basins, which is gone",
+        ),
     ],
 )
 def test_input_the_command_cannot_use_exits_2_with_a_message(tmp_path, capsys, args, message):
@@ -1307,13 +1253,11 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         if line.startswith(
             (
                 "T ",
-                "log-masses of each chain's basin",  # or, once a chain walked:
-                "basin log-masses",
+                "log-masses of each chain's basin",
                 "seconds: ",
                 "samples keep",
                 "share of each start's gain",
                 "patterns: ",
-                "walk: ",
                 "acceptance probability",
             )
         )
@@ -1349,12 +1293,12 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         ["run/starts.png", "run/samples.gif", "run/trace.png"]
     ]
     # a strip per facet, best first: its optimum, then its chains' 4 samples in order, each
-    # with its basin
+    # with its activation
     report = json.loads((tmp_path / "run" / "diagnostics.json").read_text())
     facets = report["facets"]
     assert facets and sorted(c for f in facets for c in f["chains"]) == [0, 1]
     strips = strips_of(section)
-    assert [(label, [src for src, _, _ in tiles], aside) for label, tiles, aside in strips] == [
+    assert [(label, [src for src, _ in tiles], aside) for label, tiles, aside in strips] == [
         (
             f"facet {k}",
             [
@@ -1365,8 +1309,12 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         )
         for k, f in enumerate(facets)
     ]
-    assert [[caption.split(" · ")[1] for _, caption, _ in tiles] for _, tiles, _ in strips] == [
-        ["optimum", *(f"basin {report['basins'][i][c]}" for c in f["chains"] for i in range(4))]
+    activations = report["activations"]
+    assert [[caption for _, caption in tiles] for _, tiles, _ in strips] == [
+        [
+            f"{f['height']:.2f} · optimum",
+            *(run_figures.number(activations[i][c]) for c in f["chains"] for i in range(4)),
+        ]
         for f in facets
     ]
     # the starts, the GIF's frames and the std map: one strip each, chains in the same order
@@ -1398,8 +1346,8 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
     ]
 
 
-def walked_run(folder: Path) -> dict:
-    """Write `walked_result`, with known diagnostics, as `samplevis sample` writes a run to
+def known_run(folder: Path) -> dict:
+    """Write `known_run_result`, with known diagnostics, as `samplevis sample` writes a run to
     `folder`; its report."""
     from samplevis import objectives
     from samplevis.commands import sample
@@ -1418,55 +1366,52 @@ def walked_run(folder: Path) -> dict:
         num_results=3,
         interrupted=False,
     )
-    result = dataclasses.replace(walked_result(), diagnostics=diagnostics)
+    result = dataclasses.replace(known_run_result(), diagnostics=diagnostics)
     report = sample.run_report(objectives.channel("gabor_relu", 0), result)
     sample.write_sample(folder, result, report)
     return report
 
 
-def strips_of(section: str) -> list[tuple[str, list[tuple[str, str, bool]], list[str]]]:
-    """(label, its strip's (image, caption, marked) in order, its aside's images) per chain."""
-    tile = r'<figure class="tile( marked)?"[^>]*>.*?<img src="([^"]+)".*?<figcaption>(.*?)</fig'
+def strips_of(section: str) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
+    """(label, its strip's (image, caption) in order, its aside's images) per chain."""
+    tile = r'<figure class="tile"[^>]*>.*?<img src="([^"]+)".*?<figcaption>(.*?)</fig'
     found = []
     for block in re.findall(
         r'<div class="chain"[^>]*>(.*?)(?=<div class="chain"|</div><t)', section
     ):
         label = re.match(r"<b>(.*?)</b>", block).group(1)
         strip, _, aside = block.partition('<div class="aside">')
-        tiles = [
-            (src, html.unescape(caption), bool(mark))
-            for mark, src, caption in re.findall(tile, strip)
-        ]
-        found.append((label, tiles, [src for _, src, _ in re.findall(tile, aside)]))
+        tiles = [(src, html.unescape(caption)) for src, caption in re.findall(tile, strip)]
+        found.append((label, tiles, [src for src, _ in re.findall(tile, aside)]))
     return found
 
 
-def test_gallery_shows_each_chain_as_one_strip_in_walk_order_with_each_samples_basin(
+def test_gallery_shows_each_chain_as_one_strip_in_the_order_drawn_with_each_samples_activation(
     tmp_path, capsys
 ):
-    walked_run(tmp_path / "run")
+    known_run(tmp_path / "run")
     assert cli.main(["gallery", str(tmp_path)]) == 0
     section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
-    # the start, then the samples in the order drawn: activation and basin under each, the
-    # first sample of each new basin marked; the chain's std and structure tiles beside
+    # the start, then the samples in the order drawn, the activation under each; the chain's
+    # std and structure tiles beside
     assert strips_of(section) == [
         (
             "chain 0",
             [
-                ("run/starts.png", "10.0 · start", False),
-                ("run/sample_chain0_000.png", "7.00 · basin 0", False),
-                ("run/sample_chain0_001.png", "9.00 · basin 1", True),
-                ("run/sample_chain0_002.png", "11.0 · basin 1", False),
+                ("run/starts.png", "10.0 · start"),
+                ("run/sample_chain0_000.png", "7.00"),
+                ("run/sample_chain0_001.png", "9.00"),
+                ("run/sample_chain0_002.png", "11.0"),
             ],
             ["run/std.png", "run/structure.png"],
         ),
         (
             "chain 1",
             [
-                ("run/starts.png", "20.0 · start", False),
-                ("run/sample_chain1_000.png", "17.0 · basin 0", False),
-                ("run/sample_chain1_001.png", "19.0 · basin 0", False),
-                ("run/sample_chain1_002.png", "21.0 · basin 1", True),
+                ("run/starts.png", "20.0 · start"),
+                ("run/sample_chain1_000.png", "17.0"),
+                ("run/sample_chain1_001.png", "19.0"),
+                ("run/sample_chain1_002.png", "21.0"),
             ],
             ["run/std.png", "run/structure.png"],
         ),
@@ -1479,38 +1424,33 @@ def test_gallery_shows_each_chain_as_one_strip_in_walk_order_with_each_samples_b
     )
     header = re.findall(r"<th>(.*?)</th>", section)
     rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", section)]
-    walk = [
-        [row[header.index(h)] for h in ("chain", "basins visited", "moves kept")] for row in rows
-    ]
-    assert walk == [["0", "2", "1 of 2"], ["1", "2", "1 of 2"]]
-    assert rows[1][header.index("last basin log-mass")] == "-0.5 ± 0.3"
+    assert [row[header.index("facet log-mass")] for row in rows] == ["-5.0 ± 0.4", "0.0 ± 0.3"]
     folded = dict(re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", section))
-    assert "<p>walk: chain 0 visited 2 basins" in folded["Summary, as samplevis sample printed it"]
     assert (
         "<p>Split R-hat per chain 1.01, 1.02: it compares"
         in folded["The diagnostics in plain words"]
     )
     assert (
-        "a coloured bar marks the first sample of each new basin" in folded["What the images show"]
+        "then its samples, each captioned with its activation." in (folded["What the images show"])
     )
 
 
 def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(tmp_path, capsys):
     from samplevis import objectives
-    from samplevis.commands import run_figures, sample
+    from samplevis.commands import sample
     from samplevis.sampling.report.result import Facet
 
-    walked_run(tmp_path / "run")  # a run without facets, which this one replaces
-    size = walked_result().init_images.shape[1:3]
+    known_run(tmp_path / "run")  # a run without facets, which this one replaces
+    size = known_run_result().init_images.shape[1:3]
     red, blue = (np.zeros([*size, 3], np.float32) for _ in range(2))
     red[..., 0], blue[..., 2] = 1.0, 1.0
     # the best facet is chain 1's, found by the seeds; chain 0's, at half its height, by the
     # search's second round
     facets = (
-        Facet(red, 20.0, 1.0, "seed", (1,), None, -0.5, 0.3),
+        Facet(red, 20.0, 1.0, "seed", (1,), None, 0.0, 0.3),
         Facet(blue, 10.0, 0.5, "search round 2", (0,), None, -5.0, 0.4),
     )
-    result = dataclasses.replace(walked_result(), facets=facets)
+    result = dataclasses.replace(known_run_result(), facets=facets)
     report = sample.run_report(objectives.channel("gabor_relu", 0), result)
     written = sample.write_sample(tmp_path / "run", result, report)
     assert {"facet_0_optimum.png", "facet_1_optimum.png"} <= {p.name for p in written}
@@ -1526,27 +1466,27 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
         (
             "facet 0",
             [
-                ("run/facet_0_optimum.png", "1.00 · optimum", False),
-                ("run/sample_chain1_000.png", "17.0 · basin 0", False),
-                ("run/sample_chain1_001.png", "19.0 · basin 0", False),
-                ("run/sample_chain1_002.png", "21.0 · basin 1", True),
+                ("run/facet_0_optimum.png", "1.00 · optimum"),
+                ("run/sample_chain1_000.png", "17.0"),
+                ("run/sample_chain1_001.png", "19.0"),
+                ("run/sample_chain1_002.png", "21.0"),
             ],
             ["run/std.png", "run/structure.png"],
         ),
         (
             "facet 1",
             [
-                ("run/facet_1_optimum.png", "0.50 · optimum", False),
-                ("run/sample_chain0_000.png", "7.00 · basin 0", False),
-                ("run/sample_chain0_001.png", "9.00 · basin 1", True),
-                ("run/sample_chain0_002.png", "11.0 · basin 1", False),
+                ("run/facet_1_optimum.png", "0.50 · optimum"),
+                ("run/sample_chain0_000.png", "7.00"),
+                ("run/sample_chain0_001.png", "9.00"),
+                ("run/sample_chain0_002.png", "11.0"),
             ],
             ["run/std.png", "run/structure.png"],
         ),
     ]
     notes = re.findall(r'<p class="note strip-note">(.*?)</p>', section)
     assert [html.unescape(note) for note in notes] == [
-        "facet 0: height 1.00 of the best, found by the seeds, log-mass -0.5 ± 0.3 nats; chain 1",
+        "facet 0: height 1.00 of the best, found by the seeds, log-mass 0.0 ± 0.3 nats; chain 1",
         "facet 1: height 0.50 of the best, found by search round 2, log-mass -5.0 ± 0.4 nats; "
         "chain 0",
     ]
@@ -1564,40 +1504,45 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
     # the chains' starts, no longer in the strips, show with the run's other images
     assert 'src="run/starts.png"' in section
     # a run without facets writes no optima and removes the earlier run's
-    walked_run(tmp_path / "run")
+    known_run(tmp_path / "run")
     assert not list((tmp_path / "run").glob("facet_*_optimum.png"))
 
 
-def test_gallery_of_a_run_without_basins_in_its_diagnostics_shows_its_strips_without_them(
+def test_gallery_of_a_run_written_with_the_walk_between_basins_shows_its_strips_without_it(
     tmp_path, capsys
 ):
     from samplevis import io
 
-    report = walked_run(tmp_path / "run")
-    for key in ("basins", "basin_activations", "basin_log_masses", "moves"):
-        del report[key]  # as a run before the walk wrote it
+    report = known_run(tmp_path / "run")
+    # as a run wrote them before the walk between basins was removed (after 998226f)
+    report |= {
+        "basins": [[0, 0], [1, 0], [1, 1]],
+        "basin_activations": [[10, 20], [9, 20], [9, 17]],
+        "basin_log_masses": [[-1, 0], [-5, 0], [-5, -0.5]],
+        "moves": {"proposed": [2, 2], "accepted": [1, 1]},
+    }
     io.write_json(tmp_path / "run" / "diagnostics.json", report)
     assert cli.main(["gallery", str(tmp_path)]) == 0
     assert capsys.readouterr().err == ""  # nothing skipped
     section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
-    # the activation alone under each sample, and no marks
+    # the activation alone under each sample
     assert [tiles for _, tiles, _ in strips_of(section)] == [
         [
-            ("run/starts.png", "10.0 · start", False),
-            ("run/sample_chain0_000.png", "7.00", False),
-            ("run/sample_chain0_001.png", "9.00", False),
-            ("run/sample_chain0_002.png", "11.0", False),
+            ("run/starts.png", "10.0 · start"),
+            ("run/sample_chain0_000.png", "7.00"),
+            ("run/sample_chain0_001.png", "9.00"),
+            ("run/sample_chain0_002.png", "11.0"),
         ],
         [
-            ("run/starts.png", "20.0 · start", False),
-            ("run/sample_chain1_000.png", "17.0", False),
-            ("run/sample_chain1_001.png", "19.0", False),
-            ("run/sample_chain1_002.png", "21.0", False),
+            ("run/starts.png", "20.0 · start"),
+            ("run/sample_chain1_000.png", "17.0"),
+            ("run/sample_chain1_001.png", "19.0"),
+            ("run/sample_chain1_002.png", "21.0"),
         ],
     ]
     header = re.findall(r"<th>(.*?)</th>", section)
     assert "basins visited" not in header and "moves kept" not in header
-    assert "acceptance" in header
+    assert "facet log-mass" in header and "acceptance" in header
 
 
 def test_gallery_lists_every_image(tmp_path, capsys):

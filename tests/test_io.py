@@ -239,10 +239,7 @@ def test_gallery_strips_stay_one_line_each_and_show_their_tile_of_a_grid(tmp_pat
             f"chain {c}",
             (
                 io.Tile("starts.png", "start", crop=io.Crop(2 + 66 * c, 2, 64, 64, width)),
-                *(
-                    io.Tile(f"s{i:03d}.png", f"{i} · basin {i // 3}", marked=i % 3 == 0)
-                    for i in range(30)
-                ),
+                *(io.Tile(f"s{i:03d}.png", f"{i} · {0.9 + i / 1000:.3f}") for i in range(30)),
             ),
             (io.Tile("std.png", "std", crop=io.Crop(2 + 66 * c, 2, 64, 64, width)),),
         )

@@ -86,7 +86,6 @@ def gaussian_run():
         block_steps=200,
         cutoff=1 / 16,
         warp=False,  # the coefficients alone: the warp has tests of its own
-        walk=False,  # one Gaussian facet per chain: the walk has tests of its own
     )
     result = samplevis.render(
         samplevis.Model(colour_reader()),

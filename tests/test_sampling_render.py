@@ -61,8 +61,6 @@ QUICK = dict(
     temperature_steps=0,
     warp=False,  # the facet's coefficients alone, which these tests count; the warp's own tests
     # are in test_sampling_warp
-    walk=False,  # one basin per chain, blocks of several samples; the walk's tests are in
-    # test_sampling_walk
     search_rounds=0,  # each chain at its own start; the facet search's tests are in
     # test_facet_search
 )
@@ -230,6 +228,22 @@ def test_unknown_hmc_opts_key_is_an_error_listing_the_allowed_keys(model):
     # other samplers' names, which spelling alone does not lead to
     with pytest.raises(ValueError, match="'num_results' for 'num_samples'"):
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(num_samples=3), progress=False)
+
+
+def test_the_walk_between_basins_is_gone_and_its_options_name_the_facet_search(model):
+    from samplevis.checks import OptionError
+
+    with pytest.raises(OptionError) as walk:
+        samplevis.render(model, OBJECTIVE, hmc_opts=dict(walk=True), progress=False)
+    assert str(walk.value) == (
+        "the walk between basins (walk) is gone: on a two-facet unit its samples all stayed in "
+        'one facet, where the facet search finds both (docs/sampling_designs.md, "The walk '
+        "between basins\"). The facet search finds the unit's facets and the chains sample "
+        "inside each; for more facets give it more rounds: hmc_opts['search_rounds'] (default 1)."
+    )
+    for key, value in dict(samples_per_basin=2, move="pcn", basin_level=0.9).items():
+        with pytest.raises(OptionError, match=f"^{key} set the walk between basins, which is gone"):
+            samplevis.render(model, OBJECTIVE, hmc_opts={key: value}, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -622,29 +636,6 @@ def test_save_gif_and_pngs_write_one_frame_and_file_per_sample(result, tmp_path)
     np.testing.assert_array_equal(sparse[1], one[3])
     with pytest.raises(ValueError, match="every must be an int >= 1"):
         result.save_gif(tmp_path / "bad.gif", every=0)
-
-
-def test_the_gif_marks_a_chain_entering_a_new_basin_with_a_bar_above_and_below_it(result, tmp_path):
-    grey = np.full_like(result.images, 0.5)
-    basins = np.array([[0, 0], [1, 0], [1, 0], [1, 1]])  # chain 0 moves at sample 1, 1 at 3
-    walked = dataclasses.replace(result, images=grey, basins=basins)
-    orange = np.array([212, 84, 0])  # NEW_BASIN in 0..255
-
-    def is_orange(pixels):
-        return bool(np.all(np.abs(pixels[..., :3].astype(int) - orange) < 12))
-
-    frames = iio.imread(walked.save_gif(tmp_path / "walk.gif"), index=None)
-    bars = np.r_[0:2, -2:0]  # the 2 px rows above and below the tiles
-    tiles = [slice(2 + c * (SIZE + 2), 2 + c * (SIZE + 2) + SIZE) for c in range(CHAINS)]
-    marked = [[is_orange(frame[bars, tile]) for tile in tiles] for frame in frames]
-    assert marked == [[False, False], [True, False], [False, False], [False, True]]
-    assert np.all(np.abs(frames[:, 2:-2, tiles[0], :3].astype(int) - 128) <= 2)  # tiles intact
-    # a run that did not walk: no bars
-    still = dataclasses.replace(walked, basins=np.zeros_like(basins))
-    assert not any(
-        is_orange(frame[bars, tiles[0]])
-        for frame in iio.imread(still.save_gif(tmp_path / "still.gif"), index=None)
-    )
 
 
 def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):

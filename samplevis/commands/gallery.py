@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 # show the chains in the same order, chain 0 on the left.
 RUN_OVERVIEW = (
     ("starts.png", "starts: the image each chain began from, chain 0 on the left"),
-    ("samples.gif", "samples.gif: the chains' walks side by side"),
+    ("samples.gif", "samples.gif: the chains' samples side by side, in the order drawn"),
     (
         "std.png",
         "per-pixel std across each chain's samples, same order: bright where the unit "
@@ -42,10 +42,8 @@ RUN_OVERVIEW = (
 STRIP_NOTES = (
     (
         "starts.png",
-        "Each chain is a strip in the order it walked: its start (the optimized image it began "
-        "from), then its samples, each captioned with its activation and, when the chains "
-        "walked between basins, its basin (0 the start's, k after the chain's k-th kept move); "
-        "a coloured bar marks the first sample of each new basin.",
+        "Each chain is a strip in the order drawn: its start (the optimized image it began "
+        "from), then its samples, each captioned with its activation.",
     ),
     (
         "std.png",
@@ -58,17 +56,13 @@ STRIP_NOTES = (
         "the start's motifs (recoloured or not), bright where the motifs moved.",
     ),
 )
-GIF_NOTE = (
-    "samples.gif plays the strips: a frame per sample, the chains side by side, an orange bar "
-    "above and below a chain's tile in the frame where it enters a new basin."
-)
+GIF_NOTE = "samples.gif plays the strips: a frame per sample, the chains side by side."
 FACET_NOTE = (
     "Each facet is a row, best first: its optimum (the best image the facet search found of "
     "it), then the samples of its chains in the order drawn (the chains' starts are in "
-    "starts.png), each captioned with its activation and, when the chains walked between "
-    "basins, its basin; the line above the row says the facet's height (its optimum's "
-    "activation as a share of the best facet's), whether the seeds or which search round found "
-    "it, and its log-mass with its standard error."
+    "starts.png), each captioned with its activation; the line above the row says the facet's "
+    "height (its optimum's activation as a share of the best facet's), whether the seeds or "
+    "which search round found it, and its log-mass with its standard error."
 )
 SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
 
@@ -116,13 +110,12 @@ def run(args: argparse.Namespace) -> int:
 def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path]] | None:
     """(a gallery section, the images it shows) for a folder that `samplevis sample` wrote: its
     objective, then a strip per facet, best first (its optimum, then its chains' samples:
-    `_facet_strips`), or, for a run without facets, a strip per chain in walk order (its
-    start, then its samples, each with its activation and basin; std.png's and
-    structure.png's tiles of the chain beside), the
-    figures in a table, the GIF and the trace plot, and the summary and diagnostics in words,
-    folded; None for any other diagnostics.json. What a half-written, interrupted or older
-    diagnostics.json lacks is left out, and the section's last line, starting with SKIPPED,
-    names it."""
+    `_facet_strips`), or, for a run without facets, a strip per chain in the order drawn (its
+    start, then its samples, each with its activation; std.png's and structure.png's tiles of
+    the chain beside), the figures in a table, the GIF and the trace plot, and the summary and
+    diagnostics in words, folded; None for any other diagnostics.json. What a half-written,
+    interrupted or older diagnostics.json lacks is left out, and the section's last line,
+    starting with SKIPPED, names it."""
     from samplevis import io
 
     samples = report_path.parent
@@ -222,7 +215,7 @@ def _strips(
     samples: Path, chains: dict[int, list[tuple[int, Path]]], report: dict, page: Path
 ) -> tuple[list[io.Strip], set[Path]]:
     """(a strip per chain, the images they show): the chain's start (its tile of starts.png),
-    then its samples in the order drawn, each captioned with its activation and basin, and its
+    then its samples in the order drawn, each captioned with its activation, and its
     tiles of std.png and structure.png beside; none when starts.png is not a row of one tile
     per chain of the samples' size."""
     from samplevis import io
@@ -246,7 +239,6 @@ def _strips(
             io.Tile(
                 path.relative_to(page).as_posix(),
                 captions.sample(i, c),
-                marked=captions.new_basin(i, c),
                 title=captions.title(i, c),
             )
             for i, path in sorted(chains.get(c, []))

@@ -1,5 +1,5 @@
 """A sample run's figures for the gallery, read from its diagnostics.json alone (`sample.run_report`):
-each sample's caption (its activation and basin) and a table of each chain's figures. A file of
+each sample's caption (its activation) and a table of each chain's figures. A file of
 an older version, without some keys, gives what it has; a value it lacks shows as '-'."""
 
 from __future__ import annotations
@@ -42,12 +42,10 @@ def _per_chain(report: Any, key: str, num_chains: int) -> list[Any] | None:
 
 @dataclasses.dataclass(frozen=True)
 class Captions:
-    """What a run's strips say under each image: activations [N][C], basins [N][C] and their
-    optima's activations [N][C] (empty when the file lacks them), the starts' activations [C]."""
+    """What a run's strips say under each image: activations [N][C] (empty when the file lacks
+    them), the starts' activations [C]."""
 
     activations: list[list[Any]]
-    basins: list[list[Any]]
-    basin_activations: list[list[Any]]
     starts: list[Any]
 
     def start(self, chain: int) -> str:
@@ -59,21 +57,9 @@ class Captions:
         return rows[sample][chain] if sample < len(rows) else None
 
     def sample(self, sample: int, chain: int) -> str:
-        """'0.91 · basin 3': the sample's activation and its basin, what the file has of them
-        ('sample 4' with neither)."""
-        parts = [number(self._at(self.activations, sample, chain))]
-        basin = self._at(self.basins, sample, chain)
-        if isinstance(basin, int):
-            parts.append(f"basin {basin}")
-        parts = [p for p in parts if p != "-"]
-        return " · ".join(parts) if parts else f"sample {sample}"
-
-    def new_basin(self, sample: int, chain: int) -> bool:
-        """Whether the chain's basin changed with this sample (against the one before, or the
-        start's, 0)."""
-        basin = self._at(self.basins, sample, chain)
-        before = self._at(self.basins, sample - 1, chain) if sample else 0
-        return isinstance(basin, int) and isinstance(before, int) and basin != before
+        """'0.91': the sample's activation ('sample 4' when the file lacks it)."""
+        value = number(self._at(self.activations, sample, chain))
+        return value if value != "-" else f"sample {sample}"
 
     def title(self, sample: int, chain: int) -> str:
         """The sample's figures in full, shown on hovering."""
@@ -84,10 +70,6 @@ class Captions:
             start = self.starts[chain] if chain < len(self.starts) else None
             if number(start) != "-" and start:
                 text += f" ({activation / start:.2f} of the start's)"
-        basin = self._at(self.basins, sample, chain)
-        if isinstance(basin, int):
-            optimum = number(self._at(self.basin_activations, sample, chain), ".4g")
-            text += f"; basin {basin}" + (f", its optimum {optimum}" if optimum != "-" else "")
         return text
 
 
@@ -95,8 +77,6 @@ def captions(report: dict, num_chains: int) -> Captions:
     """The captions of a run of `num_chains` chains, from its report (a dict read from JSON)."""
     return Captions(
         _grid(report, "activations", num_chains),
-        _grid(report, "basins", num_chains),
-        _grid(report, "basin_activations", num_chains),
         _per_chain(report, "init_activations", num_chains) or [],
     )
 
@@ -143,17 +123,6 @@ def chain_table(report: dict, num_chains: int) -> tuple[tuple[tuple[str, ...], .
     if not num_chains:
         return (), ""
     diagnostics = report.get("diagnostics")
-    basins = _grid(report, "basins", num_chains)
-    moves = report.get("moves") if isinstance(report.get("moves"), dict) else {}
-    proposed = _per_chain(moves, "proposed", num_chains)
-    accepted = _per_chain(moves, "accepted", num_chains)
-    walked = bool(proposed and any(proposed))
-    visited = [len({row[c] for row in basins}) for c in range(num_chains)] if basins else None
-    kept = (
-        [f"{a} of {p}" for a, p in zip(accepted, proposed)]
-        if walked and accepted is not None and proposed is not None
-        else None
-    )
     columns = [
         ("start activation", _column(_per_chain(report, "init_activations", num_chains), None)),
         (
@@ -163,12 +132,7 @@ def chain_table(report: dict, num_chains: int) -> tuple[tuple[tuple[str, ...], .
         ("gain kept", _column(_per_chain(report, "gain_ratios", num_chains), ".2f")),
         ("T", _column(_per_chain(report, "chain_temperatures", num_chains), None)),
         ("patterns moved", _column(_per_chain(report, "structural_shares", num_chains), ".2f")),
-        ("basins visited", _column(visited if walked else None, "d")),
-        ("moves kept", kept),
-        (
-            "last basin log-mass" if walked else "facet log-mass",
-            _column(_with_errors(report, num_chains), str),
-        ),
+        ("facet log-mass", _column(_with_errors(report, num_chains), str)),
         ("acceptance", _column(_per_chain(diagnostics, "accept_prob", num_chains), ".2f")),
         ("split R-hat", _column(_per_chain(diagnostics, "rhat", num_chains), ".2f")),
         ("ESS", _column(_per_chain(diagnostics, "ess", num_chains), ".1f")),

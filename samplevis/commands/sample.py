@@ -257,20 +257,13 @@ def run_report(
         "num_moving": result.num_moving,
         "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
         "temperature_shares": result.temperature_shares,  # [block, chain] while T adapted
-        # per chain, its last basin's; nats relative to the heaviest basin visited
+        # per chain, its facet's; nats relative to the heaviest
         "log_masses": result.log_masses,
         # their standard errors (nats; null where no mode was found or not measured)
         "log_mass_errors": result.log_mass_errors,
         # per chain: structural distance between its samples over that between the starts
         "structural_shares": shares,
         "seconds": dict(result.seconds),  # per phase
-        # the walk between basins, per sample [N, C]: its basin (0 the start's, k after k kept
-        # moves), that basin's optimum's activation and log-mass (as log_masses)
-        "basins": result.basins,
-        "basin_activations": result.basin_activations,
-        "basin_log_masses": result.basin_log_masses,
-        "basin_log_mass_errors": result.basin_log_mass_errors,
-        "moves": dict(result.moves),  # "proposed" and "accepted", per chain
         # the facet search's facets, best first (each chain starts at an optimum of its facet);
         # "optimum" names the PNG of the facet's optimum beside this file
         "facets": [
@@ -314,43 +307,8 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [
-        line
-        for line in [result.facets_line(), patterns_line(structural_shares), walk_line(result)]
-        if line
-    ]
+    lines += [line for line in [result.facets_line(), patterns_line(structural_shares)] if line]
     return lines + [result.diagnostics.summary()]
-
-
-def walk_line(result: SampleResult) -> str | None:
-    """How far each chain walked: the basins it visited, the moves it kept, and the activation
-    of the new basins' optima against its start's; None when no move was proposed."""
-    import numpy as np
-
-    proposed = np.asarray(result.moves.get("proposed", []))
-    if not proposed.size or not proposed.sum() or not result.basins.size:
-        return None
-    accepted = np.asarray(result.moves["accepted"])
-    chains = ", ".join(
-        f"chain {c} visited {len(np.unique(result.basins[:, c]))} "
-        f"basin{'' if len(np.unique(result.basins[:, c])) == 1 else 's'} "
-        f"({accepted[c]} of {proposed[c]} moves kept)"
-        for c in range(result.num_chains)
-    )
-    new = result.basins > 0
-    starts = np.broadcast_to(result.init_activations, result.basins.shape)
-    shares = (result.basin_activations / np.where(starts != 0, starts, np.nan))[new]
-    shares = shares[np.isfinite(shares)]
-    if not new.any():
-        where = "no move was kept: each chain stayed in its start's basin"
-    elif not shares.size:
-        where = "the new basins' optima against the starts' activation: not measured"
-    else:
-        where = (
-            f"each new basin's optimum at {shares.min():.2f}-{shares.max():.2f} of its chain's "
-            "start's activation"
-        )
-    return f"walk: {chains}; {where}"
 
 
 def patterns_line(shares: np.ndarray) -> str | None:

@@ -10,11 +10,10 @@ answers to, HMC draws the samples inside each.
 each a function of explicit inputs: the optimized starts (`starts.find_starts`), the facet
 search from them (`facet_search.search_facets`, which sets the chains' starts), what of them the
 chains move (`facet.chain_parameterization`), the prior and the first temperature
-(`temperature.choose_temperature`), the walk between basins (`_walk`, `basins.BasinWalk`), the
-kernel (`build_kernel`), burn-in, which adapts each chain's temperature
-(`temperature.TemperatureAdaptation`), and sampling (`mcmc.chain.run_chains`, the walk moving
-after each block of samples), then the basins' or facets' log-masses. What the finished phases
-made is a frozen `_Made`; `_result` turns it into the `SampleResult`, also at a Ctrl-C in any
+(`temperature.choose_temperature`), the kernel (`build_kernel`), burn-in, which adapts each
+chain's temperature (`temperature.TemperatureAdaptation`), and sampling
+(`mcmc.chain.run_chains`), then the facets' log-masses. What the finished phases made is a
+frozen `_Made`; `_result` turns it into the `SampleResult`, also at a Ctrl-C in any
 phase or when TensorFlow runs out of memory.
 """
 
@@ -41,9 +40,9 @@ from samplevis.event_files import log_folder
 from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
-from samplevis.sampling.density import basins, facet, facet_mass, facet_search, momentum
+from samplevis.sampling.density import facet, facet_mass, facet_search, momentum
 from samplevis.sampling.density import temperature as temperature_lib
-from samplevis.sampling.density.facet import FacetImage, WarpedFacet, moving_mask, sample_images
+from samplevis.sampling.density.facet import WarpedFacet, moving_mask, sample_images
 from samplevis.sampling.density.log_density import LogDensity, make_log_density
 from samplevis.sampling.density.starts import (
     Starts,
@@ -177,11 +176,9 @@ class _Made:
     temperature: temperature_lib.Temperature | None = None
     adapting: temperature_lib.TemperatureAdaptation | None = None
     run: chain_lib.ChainRun | None = None
-    walk: basins.BasinWalk | None = None  # the walk between basins, when the chains walk
     search: facet_search.FacetSearch | None = None  # the facets, when the search ran
     log_masses: np.ndarray | None = None  # float [C], absolute: `_result` makes them relative
     log_mass_errors: np.ndarray | None = None  # float [C], their standard errors
-    basin_masses: facet_mass.BasinMasses | None = None  # the walk's, with every estimate's error
 
 
 def _checked_inputs(
@@ -385,19 +382,13 @@ def render(
     objective pushed away from the pooled features (`search_layer`) of every image found so far,
     and polish it on the objective alone: an optimum that reaches `facet_floor` of the best and
     keeps `facet_distance` from every facet is a new facet. The chains share the facets, best
-    first, each starting at its facet's optimum; `result.facets` holds them. With `walk=True`
-    (off by default) each chain also walks between basins: after every `samples_per_basin`
-    samples a move proposes a new start from the chain's optimum (`move`, `move_size`),
-    `move_steps` steps of the compiled optimizer climb from it, and `basin_rule` keeps the new optimum or the old
-    one (sampling.density.basins): a Markov chain over the optimizer's basins, not the exact
-    density, which at a T that keeps the activation is one basin. Inside each basin HMC samples
-    exp(A(image) / T) * prior restricted to it (its facet): the spectral coefficients below
+    first, each starting at its facet's optimum; `result.facets` holds them. Inside each facet
+    HMC samples exp(A(image) / T) * prior restricted to it: the spectral coefficients below
     `cutoff` cycles per pixel move, the finer ones keep the optimum's values, and a smooth warp
     lets its motifs slide, bend and stretch. Each chain's T starts at the equipartition rule over
     what moves and adapts during burn-in so that the chain keeps `target_ratio` of its start's
-    gain over prior images; it is frozen before the samples. `result.basins` says each sample's
-    basin, `result.basin_log_masses` how the exact density would weigh it. Without the walk
-    each chain samples its start's basin only.
+    gain over prior images; it is frozen before the samples. `result.log_masses` says how the
+    exact density (at such a T, one basin) would weigh each chain's facet.
 
     Args:
       model: a `samplevis.Model`, or a plain `keras.Model` (then images in [0, 1]
@@ -414,10 +405,8 @@ def render(
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
         optimize_steps, start_diversity, search_rounds (default 1), facet_floor (0.8),
         search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
-        "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth, block_steps, walk
-        (default False), samples_per_basin, move ("archive", "crossover", "shifted", "pcn",
-        "coarse"), move_size, move_steps, basin_rule ("floor", "metropolis"), basin_level.
-        Unknown keys are an error.
+        "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth,
+        block_steps. Unknown keys are an error.
       param_f: the parameterization (or a function returning it); its batch is
         the number of chains. Default `param.image(128, batch=num_chains)`;
         the Gaussian prior is on its state, so use a spectral one.
@@ -480,7 +469,6 @@ def render(
             opts.cutoff,
             warp=opts.warp,
             warp_grid=opts.warp_grid,
-            walking=opts.walk,
         )
         made = dataclasses.replace(made, chain_param=chain_param)
         log_density = dataclasses.replace(whole, image_param=chain_param)
@@ -500,16 +488,9 @@ def render(
         )
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
         log_density = _tempered(log_density, temperature, adapting)
-        plan = _plan(opts)
-        masses = _basin_masses(inputs, made, log_density) if opts.walk else None
-        walk = _walk(inputs, made, whole, plan, masses) if masses is not None else None
-        made = dataclasses.replace(made, walk=walk, basin_masses=masses)
-        run = _run_chains(inputs, log_density, plan, clock, adapting, walk)
+        run = _run_chains(inputs, log_density, _plan(opts), clock, adapting)
         made = dataclasses.replace(made, run=run)
-        if walk is not None and masses is not None and walk.log_masses is not None:
-            errors = masses.errors_of(walk.log_masses)
-            made = dataclasses.replace(made, log_masses=walk.log_masses, log_mass_errors=errors)
-        elif adapting is None or adapting.frozen:
+        if adapting is None or adapting.frozen:
             clock.start("log-masses")
             estimate = _log_masses(log_density, temperature, adapting, fold_in(base, 6))
             made = dataclasses.replace(
@@ -618,13 +599,12 @@ def _facets(
 
 
 def _plan(opts: SamplingOptions) -> chain_lib.ChainPlan:
-    """The chains' steps: burn-in, then the samples, a block for each basin when they walk."""
+    """The chains' steps: burn-in, then the samples."""
     return chain_lib.ChainPlan(
         opts.num_results,
         opts.num_burnin_steps,
         opts.num_steps_between_results,
         opts.block_steps,
-        samples_per_block=opts.samples_per_basin if opts.walk else None,
     )
 
 
@@ -634,10 +614,9 @@ def _run_chains(
     plan: chain_lib.ChainPlan,
     clock: _Clock,
     adapting: temperature_lib.TemperatureAdaptation | None,
-    walk: basins.BasinWalk | None,
 ) -> chain_lib.ChainRun:
     """Burn-in and the samples: the kernel built over `log_density`, the chains run by `plan`
-    from their facets' starts, T adapted by `adapting`, walking between basins with `walk`."""
+    from their facets' starts, T adapted by `adapting`."""
     opts, base = inputs.opts, inputs.seed
     kernel = build_kernel(
         log_density,
@@ -660,68 +639,6 @@ def _run_chains(
         progress=inputs.progress,
         on_block=functools.partial(_enter_block, clock, plan.blocks(), inputs.on_block),
         retarget=adapting,
-        move=walk,
-    )
-
-
-def _basin_masses(inputs: _Inputs, made: _Made, log_density: LogDensity) -> facet_mass.BasinMasses:
-    """Each basin's log-mass for the walk, over `log_density` at the chains' common T once
-    burn-in froze it."""
-    temperature, adapting = made.temperature, made.adapting
-    assert temperature is not None  # the walk follows T
-    return facet_mass.BasinMasses(
-        log_density,
-        lambda: _common(_chain_temperatures(temperature, adapting)),
-        temperature.prior_weight,
-        fold_in(fold_in(inputs.seed, 8), 1),
-    )
-
-
-def _walk(
-    inputs: _Inputs,
-    made: _Made,
-    whole: LogDensity,
-    plan: chain_lib.ChainPlan,
-    masses: facet_mass.BasinMasses,
-) -> basins.BasinWalk:
-    """The walk between basins over the chains' facets (`made.chain_param`, its start a
-    variable): moves climb with the compiled optimizer the starts were optimized with, and
-    `whole` (the target over the whole image) measures each new optimum, `masses` its
-    log-mass."""
-    from samplevis.optimize import Renderer
-
-    opts, image_param, starts = inputs.opts, inputs.image_param, made.starts
-    assert starts is not None and made.temperature is not None  # the walk follows them
-    assert opts.cutoff is not None  # the options turn the walk off without a facet
-    chain_param = made.chain_param
-    facet_image = chain_param.base if isinstance(chain_param, WarpedFacet) else chain_param
-    assert isinstance(facet_image, FacetImage)  # opts.walk needs a cutoff: a facet
-    renderer = Renderer.cached(
-        inputs.model, inputs.objective, image_param, start_optimizer(image_param)
-    )
-    seed = fold_in(inputs.seed, 8)
-
-    def climb(states: np.ndarray, steps: int, step_seed: tf.Tensor) -> np.ndarray:
-        return renderer.climb((states,), steps, step_seed)[0][0]
-
-    def activation(states: np.ndarray) -> np.ndarray:
-        return whole.activation(tf.constant(states)).numpy()
-
-    sampling_blocks = sum(block.phase == "sample" for block in plan.blocks())
-    return basins.BasinWalk(
-        facet_image,
-        chain_param,
-        climb,
-        activation,
-        masses,
-        starts.activations,
-        basins.WalkSettings(
-            opts.move, opts.move_size, opts.move_steps, opts.basin_rule, opts.basin_level
-        ),
-        sampling_blocks - 1,
-        seed,
-        width=image_param.width,
-        coarse=moving_mask(image_param, opts.cutoff),
     )
 
 
@@ -760,37 +677,11 @@ def _common(temperatures: np.ndarray) -> float:
     return float(np.exp(np.mean(np.log(temperatures))))
 
 
-def _drawn(made: _Made, init_images: np.ndarray) -> basins.WalkRecord:
-    """The samples' images, each with its basin: the walk's record, or, for chains that stay
-    in their start's basin, the samples' images in basin 0 (the start's activation; no
-    log-mass per sample: `log_masses` has each facet's)."""
-    run, starts = made.run, made.starts
-    if made.walk is not None and run is not None:
-        return made.walk.record(run.samples)
-    c = init_images.shape[0]
-    n = run.samples[0].shape[0] if run is not None else 0
-    activations = starts.activations if starts is not None else np.full([c], np.nan)
-    return basins.WalkRecord(
-        images=sample_images(made.chain_param, run.samples) if run is not None else init_images[:0],
-        basins=np.zeros([n, c], np.int64),
-        basin_activations=np.broadcast_to(activations, [n, c]).astype(np.float32),
-        basin_log_masses=np.full([n, c], np.nan),
-        proposed=np.zeros([c], np.int64),
-        accepted=np.zeros([c], np.int64),
-    )
-
-
-def _relative(
-    log_masses: np.ndarray | None, others: np.ndarray | None, num_chains: int
-) -> np.ndarray:
-    """`log_masses` (absolute, nats; None: not measured, NaN) relative to the heaviest of them
-    and of `others`, the other basins the chains visited."""
+def _relative(log_masses: np.ndarray | None, num_chains: int) -> np.ndarray:
+    """`log_masses` (absolute, nats; None: not measured, NaN) relative to the heaviest."""
     if log_masses is None:
         return np.full([num_chains], np.nan)
-    every = np.concatenate([np.ravel(log_masses), np.ravel(others if others is not None else [])])
-    if not np.isfinite(every).any():
-        return np.asarray(log_masses, np.float64)
-    return np.asarray(log_masses, np.float64) - np.nanmax(every)
+    return facet_mass.relative(log_masses)
 
 
 def _result(
@@ -825,13 +716,17 @@ def _result(
         else np.zeros([c, image_param.height, image_param.width, 3], np.float32)
     )
     diagnostics = diagnose(run, "activation") if run is not None else None
-    record = _drawn(made, init_images)
+    images = (
+        sample_images(chain_param, samples)
+        if samples is not None
+        else np.zeros([0, c, image_param.height, image_param.width, 3], np.float32)
+    )
+    log_masses = _relative(made.log_masses, c)
+    log_mass_errors = (
+        made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan)
+    )
     sampled = SampleResult(
-        images=frozen(
-            record.images
-            if samples is not None
-            else np.zeros([0, c, image_param.height, image_param.width, 3], np.float32)
-        ),
+        images=frozen(images),
         activations=frozen(run.trace["activation"] if run is not None else empty["activation"]),
         init_images=frozen(init_images),
         init_activations=frozen(
@@ -852,33 +747,14 @@ def _result(
         seed=frozen(inputs.seed.numpy()),
         options=opts,
         burnin_trace=types.MappingProxyType({k: frozen(v) for k, v in burnin_trace.items()}),
-        log_masses=frozen(_relative(made.log_masses, record.basin_log_masses, c)),
-        log_mass_errors=frozen(
-            made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan)
-        ),
+        log_masses=frozen(log_masses),
+        log_mass_errors=frozen(log_mass_errors),
         cutoff=opts.cutoff,
         num_moving=chain_param.state_size,
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
         temperature_shares=frozen(adapting.shares if adapting is not None else np.zeros([0, c])),
         seconds=seconds,
-        basins=frozen(record.basins),
-        basin_activations=frozen(record.basin_activations),
-        basin_log_masses=frozen(_relative(record.basin_log_masses, made.log_masses, c)),
-        basin_log_mass_errors=frozen(
-            made.basin_masses.errors_of(record.basin_log_masses)
-            if made.basin_masses is not None
-            else np.full(record.basin_log_masses.shape, nan)
-        ),
-        moves=types.MappingProxyType(
-            {"proposed": frozen(record.proposed), "accepted": frozen(record.accepted)}
-        ),
-        facets=_facets(
-            made.search,
-            image_param,
-            record.images,
-            _relative(made.log_masses, record.basin_log_masses, c),
-            made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan),
-        ),
+        facets=_facets(made.search, image_param, images, log_masses, log_mass_errors),
     )
     if inputs.folder is not None:
         _log(sampled, inputs.folder)

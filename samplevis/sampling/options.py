@@ -116,22 +116,6 @@ def _kernel(key: str, value: Any) -> str:
     return value
 
 
-def _move(key: str, value: Any) -> str:
-    from samplevis.sampling.density import moves
-
-    if value not in moves.KINDS:
-        _fail(key, f"one of {moves.KINDS}", value)
-    return value
-
-
-def _basin_rule(key: str, value: Any) -> str:
-    from samplevis.sampling.density import basins
-
-    if value not in basins.RULES:
-        _fail(key, f"one of {basins.RULES}", value)
-    return value
-
-
 def _mass(key: str, value: Any) -> str:
     from samplevis.sampling.density import momentum
 
@@ -403,54 +387,6 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "MCMC steps per compiled call and progress update",
             check=_int_from(1),
         ),
-        walk=Option(
-            False,
-            "each chain walks between optimized basins: after every "
-            "{hmc_opts.samples_per_basin} samples a move proposes a new start from the chain's "
-            "optimum, {hmc_opts.move_steps} optimizer steps climb from it, and "
-            "{hmc_opts.basin_rule} keeps the new basin or the old one; HMC draws the samples "
-            "inside each (False: each chain stays in its start's basin; off when "
-            "{hmc_opts.cutoff} is None)",
-            check=_bool,
-        ),
-        samples_per_basin=Option(
-            1,
-            "HMC samples drawn inside each basin before the next move",
-            check=_int_from(1),
-        ),
-        move=Option(
-            "archive",
-            "how a move leaves the optimum: 'crossover' with another chain's optimum, "
-            "'archive' (with an optimum of any basin kept so far, the starts among them), "
-            "'shifted' (the other chain's optimum moved by a random shift), 'pcn' (noise at "
-            "the optima's own scale per frequency) or 'coarse' (the coefficients below "
-            "{hmc_opts.cutoff} redrawn)",
-            check=_move,
-        ),
-        move_size=Option(
-            0.7,
-            "b, the share of new material in a move: the proposal is sqrt(1 - b^2) times the "
-            "optimum plus b times the new material",
-            check=_number("a number in (0, 1]", lambda size: 0 < size <= 1),
-        ),
-        move_steps=Option(
-            32,
-            "optimizer steps from each move's proposal into its basin",
-            check=_int_from(1),
-        ),
-        basin_rule=Option(
-            "floor",
-            "which new basins a chain keeps: 'floor' (those whose optimum reaches "
-            "{hmc_opts.basin_level} of the chain's first start's activation: uniform over "
-            "them) or 'metropolis' (weighed by exp(a* / T_b), T_b = (1 - "
-            "{hmc_opts.basin_level}) times that activation)",
-            check=_basin_rule,
-        ),
-        basin_level=Option(
-            0.8,
-            "the floor of {hmc_opts.basin_rule}, a share of each chain's first start's activation",
-            check=_number("a number in (0, 1)", lambda level: 0 < level < 1),
-        ),
     )
 )
 DEFAULTS: Mapping[str, Any] = types.MappingProxyType(
@@ -468,6 +404,28 @@ ALIASES: Mapping[str, str] = types.MappingProxyType(
         T="temperature",
         chains="num_chains",
         leapfrog_steps="num_leapfrog_steps",
+    )
+)
+
+
+# The walk between basins, gone after commit 998226f: why, and what does its job.
+_WALK_LOST = (
+    "on a two-facet unit its samples all stayed in one facet, where the facet search finds "
+    'both (docs/sampling_designs.md, "The walk between basins"). The facet search finds the '
+    "unit's facets and the chains sample inside each; for more facets give it more rounds: "
+    "{hmc_opts.search_rounds} (default 1)."
+)
+# Options that are gone, each with what to give instead ({given}: the option as the reader
+# named it). `resolve_options` raises it for a key, the command line for a flag.
+REMOVED: Mapping[str, str] = types.MappingProxyType(
+    dict(
+        warp_every="{given} is gone: the warp now moves at every step, in one HMC with the "
+        "coefficients, and is on by default; give {hmc_opts.warp=False} for no warp.",
+        walk="the walk between basins ({given}) is gone: " + _WALK_LOST,
+        **dict.fromkeys(
+            ("samples_per_basin", "move", "move_size", "move_steps", "basin_rule", "basin_level"),
+            "{given} set the walk between basins, which is gone: " + _WALK_LOST,
+        ),
     )
 )
 
@@ -507,13 +465,6 @@ class SamplingOptions:
     target_accept_prob: float
     max_tree_depth: int
     block_steps: int
-    walk: bool
-    samples_per_basin: int
-    move: str
-    move_size: float
-    move_steps: int
-    basin_rule: str
-    basin_level: float
 
     @property
     def optimized(self) -> bool:
@@ -535,12 +486,9 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
             f"{type(hmc_opts).__name__}."
         )
     hmc_opts = dict(hmc_opts or {})
-    if "warp_every" in hmc_opts:
-        raise OptionError(
-            "hmc_opts.warp",
-            "warp_every is gone: the warp now moves at every step, in one HMC with the "
-            "coefficients, and is on by default; give {hmc_opts.warp=False} for no warp.",
-        )
+    gone = [k for k in hmc_opts if k in REMOVED]
+    if gone:
+        raise OptionError(f"hmc_opts.{gone[0]}", REMOVED[gone[0]], given=gone[0])
     unknown = sorted(set(hmc_opts) - set(DEFAULTS), key=str)
     if unknown:
         guesses = {
@@ -613,8 +561,6 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
     # the facet search starts from the optimized starts
     if not (isinstance(opts["init"], str) and opts["init"] == "optimize"):
         opts["search_rounds"] = 0
-    # the walk rebases a facet: there is none to rebase when the whole state moves
-    opts["walk"] = opts["walk"] and opts["cutoff"] is not None
     if isinstance(opts["init"], str) and opts["init"] == "prior" and opts["temperature"] is None:
         raise OptionError(
             "hmc_opts.temperature",

@@ -2,6 +2,6 @@
 `facet` (what of each start moves: its coarse coefficients and a warp), `momentum` (the
 momentum's mass), `starts` (the optimized starts), `facet_search` (seeds, then climbs steered
 away from every facet found, which make the chains' starts), `temperature` (T's rule and its
-adaptation during burn-in), `facet_mass` (a facet's Laplace mass and its error), `basins` and
-`moves` (the walk between basins, an option). It builds on the image-free core,
-`samplevis.sampling.mcmc`; `samplevis.sampling.api.render` runs its phases in order."""
+adaptation during burn-in) and `facet_mass` (a facet's Laplace mass and its error). It builds
+on the image-free core, `samplevis.sampling.mcmc`; `samplevis.sampling.api.render` runs its
+phases in order."""

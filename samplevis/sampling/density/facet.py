@@ -70,14 +70,12 @@ class FacetImage(WrappedImage):
 
     Attributes:
       base: a spectral image parameterization with one state part [C, 2, channels, H, Wf].
-      start: float32 [C, 2, channels, H, Wf], each chain's optimized start; a tf.Variable when
-        the chains walk between basins (sampling.density.basins assigns each new optimum, and
-        the compiled target reads it).
+      start: float32 [C, 2, channels, H, Wf], each chain's optimized start.
       moving: bool [2, channels, H, Wf], the coefficients that move (`moving_mask`).
     """
 
     base: ImageParam
-    start: np.ndarray | tf.Variable
+    start: np.ndarray
     moving: np.ndarray
 
     def __post_init__(self) -> None:
@@ -205,13 +203,11 @@ def chain_parameterization(
     cutoff: float | None,
     warp: bool = False,
     warp_grid: int = WARP_GRID,
-    walking: bool = False,
 ) -> ImageParam:
     """What the chains move, from the starts' state `start` of `image_param` (its parts, each
     [C, ...]; one array for a one-part state such as `param.image`'s): the coefficients below
     `cutoff` of each start (its facet), with a warp of it if `warp`, or the whole state, every
-    part of it (cutoff None). `walking`: the facet's start is a tf.Variable, for the walk
-    between basins to assign."""
+    part of it (cutoff None)."""
     parts = (start,) if isinstance(start, np.ndarray) else tuple(start)
     parts = tuple(np.asarray(p, np.float32) for p in parts)
     shapes = [tuple(s) for s in image_param.state_shapes]
@@ -223,8 +219,7 @@ def chain_parameterization(
         )
     if cutoff is None:
         return Started(image_param, parts)
-    start = tf.Variable(parts[0], trainable=False) if walking else parts[0]
-    facet = FacetImage(image_param, start, moving_mask(image_param, cutoff))
+    facet = FacetImage(image_param, parts[0], moving_mask(image_param, cutoff))
     if not warp:
         return facet
     return WarpedFacet(facet, np.zeros([facet.batch, warp_grid, warp_grid, 2], np.float32))

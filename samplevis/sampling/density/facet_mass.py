@@ -35,9 +35,6 @@ LogProb = Callable[..., tf.Tensor]  # state parts, each [C, ...] -> log pi [C]
 # random sign vectors behind the curvature; each is one of the jackknife's groups, so the
 # error bar needs at least 2
 PROBES = 6
-# a walk measures every basin it keeps: the curvature is averaged over groups of coefficients
-# (colour channel and band), so few probes serve
-BASIN_PROBES = 4
 PROBE_STEP = 0.05  # finite-difference step, in prior standard deviations
 # steps of Newton's method (the diagonal Hessian, halved on a fall) from the start to the mode of
 # the mass target: a climb's end is the activation's optimum, not the target's
@@ -377,46 +374,3 @@ def facet_log_mass_estimate(
             log_mass=estimate.log_mass - fixed, unchecked=estimate.unchecked - fixed
         )
     return estimate
-
-
-class BasinMasses:
-    """Each chain's current basin's log-mass, float64 [C], for a walk between basins
-    (`basins.BasinWalk`'s `log_mass`): the target at `temperature()` compiled once, at the first
-    call, when burn-in has frozen T, then read again at every basin (the facet's start is a
-    variable the walk assigns); BASIN_PROBES probe directions. It keeps every estimate, so
-    `errors_of` finds the error of any log-mass it returned."""
-
-    def __init__(
-        self,
-        log_density: LogDensity,
-        temperature: Callable[[], float],
-        prior_weight: float,
-        seed: tf.Tensor,
-    ) -> None:
-        self._log_density, self._temperature = log_density, temperature
-        self._prior_weight, self._seed = prior_weight, seed
-        self._compiled: tuple[LogDensity, LogProb] | None = None
-        self.estimates: list[LogMassEstimate] = []  # one per call, in order
-
-    def __call__(self) -> np.ndarray:
-        if self._compiled is None:
-            target = mass_target(self._log_density, self._temperature())
-            self._compiled = (target, tf.function(target.__call__, autograph=False))
-        target, log_prob = self._compiled
-        estimate = facet_log_mass_estimate(
-            target, self._prior_weight, self._seed, BASIN_PROBES, log_prob
-        )
-        self.estimates.append(estimate)
-        return estimate.log_mass
-
-    def errors_of(self, log_masses: np.ndarray) -> np.ndarray:
-        """float64 [..., C]: the standard error of each log-mass [..., C] these calls returned
-        (chain c's from its own estimates; inf where refused, NaN for a value not returned)."""
-        log_masses = np.asarray(log_masses, np.float64)
-        errors = np.full(log_masses.shape, np.nan)
-        for estimate in self.estimates:
-            same = log_masses == estimate.log_mass
-            errors = np.where(same, estimate.error, errors)
-            refused = np.isnan(log_masses) & estimate.refused
-            errors = np.where(refused & np.isnan(errors), np.inf, errors)
-        return errors

@@ -40,13 +40,6 @@ from samplevis.tracing import expected_retracing
 TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]
 # Called after a block with (block index, the block's trace); True = it changed the target.
 RetargetFn = Callable[[int, Mapping[str, np.ndarray]], bool]
-# Called after a sampling block with (block index, its kept state parts [n, C, ...], its trace,
-# the chains' state now); returns the state to go on from (the target may have changed with
-# it), or None to go on as they are.
-MoveFn = Callable[
-    [int, Sequence[np.ndarray], Mapping[str, np.ndarray], list[tf.Tensor]],
-    list[tf.Tensor] | None,
-]
 
 STEP_KEYS = (
     "is_accepted",
@@ -69,15 +62,12 @@ class ChainPlan:
       num_steps_between_results: thinning; each kept sample comes after this
         many discarded steps plus one.
       block_steps: MCMC steps per compiled call (one progress-bar update).
-      samples_per_block: kept samples per sampling block (None: as many as `block_steps`
-        holds, at least one); a walk between basins moves after each such block.
     """
 
     num_results: int
     num_burnin_steps: int = 0
     num_steps_between_results: int = 0
     block_steps: int = 10
-    samples_per_block: int | None = None
 
     def __post_init__(self) -> None:
         for name, low in (
@@ -89,9 +79,6 @@ class ChainPlan:
             value = getattr(self, name)
             if not is_int(value) or value < low:
                 raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
-        per_block = self.samples_per_block
-        if per_block is not None and (not is_int(per_block) or per_block < 1):
-            raise ValueError(f"samples_per_block must be an int >= 1 or None; got {per_block!r}.")
 
     @property
     def steps_per_result(self) -> int:
@@ -107,7 +94,7 @@ class ChainPlan:
         for start in range(0, self.num_burnin_steps, self.block_steps):
             n = min(self.block_steps, self.num_burnin_steps - start)
             out.append(Block("burnin", num_results=n, skip=0))
-        per_block = self.samples_per_block or max(1, self.block_steps // self.steps_per_result)
+        per_block = max(1, self.block_steps // self.steps_per_result)
         for start in range(0, self.num_results, per_block):
             n = min(per_block, self.num_results - start)
             out.append(Block("sample", num_results=n, skip=self.num_steps_between_results))
@@ -316,7 +303,7 @@ def _postfix(trace: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, st
 
 
 def _refreshed(kernel: _Tally, state: list[tf.Tensor], kernel_results: Any) -> Any:
-    """`kernel_results` at `state` after the target changed (a new T, a new basin): the cached
+    """`kernel_results` at `state` after the target changed (a new T): the cached
     log-density and gradient belong to the old one; the tallies and step-size adaptation keep
     theirs."""
     return kernel_results._replace(
@@ -338,7 +325,6 @@ def _drive(
     jit_compile: bool,
     retarget: RetargetFn | None = None,
     desc: str = "sampling",
-    move: MoveFn | None = None,
 ) -> ChainRun:
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
@@ -383,11 +369,6 @@ def _drive(
                 done = index + 1
             bar.update(block.steps)
             bar.set_postfix(_postfix(trace_np, list(trace_fns)), refresh=False)
-            if move is not None and kept is not None:
-                moved = move(index, kept, trace_np, state)
-                if moved is not None:
-                    state = list(moved)
-                    kernel_results = _refreshed(kernel, state, kernel_results)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -437,7 +418,6 @@ def run_chains(
     jit_compile: bool = False,
     retarget: RetargetFn | None = None,
     desc: str = "sampling",
-    move: MoveFn | None = None,
 ) -> ChainRun:
     """Run chains from `initial_state` following `plan`.
 
@@ -457,9 +437,6 @@ def run_chains(
         returns True, so the kernel results are recomputed at the current
         state. Step-size adaptation keeps its state.
       desc: the progress bar's label.
-      move: called after each sampling block (see `MoveFn`); a state it returns replaces the
-        chains' (a walk between basins), and the kernel results are recomputed there. A
-        Ctrl-C during it keeps every block drawn.
 
     Returns:
       a ChainRun; `interrupted` is True when Ctrl-C stopped it, and then it
@@ -491,7 +468,6 @@ def run_chains(
         jit_compile,
         retarget,
         desc,
-        move,
     )
 
 

@@ -17,9 +17,6 @@ from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
 
-# The colour that marks a chain's entry into a new basin in `save_gif` (the gallery's, #d35400).
-NEW_BASIN = (0.83, 0.33, 0.0)
-
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Facet:
@@ -84,10 +81,10 @@ class SampleResult:
         (acceptance and step size as the step size adapts; its "activation" is
         `burnin_activations`).
       log_masses: float [C], each chain's facet's estimated log-mass (nats) relative to the
-        heaviest basin visited: the Laplace estimate at the optimum of the chain's last basin
-        (its start's when the chains do not walk), over the coefficients that move, at one T
-        for all (`temperature`; NaN if the run stopped before T was frozen, or where Newton's
-        method found no mode to take it at). `mass_sentence` says what they mean.
+        heaviest: the Laplace estimate at the mode of the chain's facet, over the coefficients
+        that move, at one T for all (`temperature`; NaN if the run stopped before T was frozen,
+        or where Newton's method found no mode to take it at). `mass_sentence` says what they
+        mean.
       log_mass_errors: float [C], the standard error of each of `log_masses` (nats; the
         jackknife over the curvature's probes; inf where no mode was found, NaN where not
         measured). A difference of two log-masses has error sqrt(e_i^2 + e_j^2).
@@ -97,17 +94,7 @@ class SampleResult:
       temperature_shares: float [B, C], the share of its start's gain each chain kept during
         each block that adapted T (the adaptation drives it to target_ratio).
       seconds: wall-clock seconds of each phase that ran: "starts", "temperature",
-        "burn-in", "sampling", "log-masses" (compiling included; the walk's moves are in
-        "sampling").
-      basins: int [N, C], each sample's basin: 0 the chain's start, k after its k-th kept move
-        (all 0 when the chains do not walk, `options.walk` False).
-      basin_activations: float32 [N, C], the activation of the optimum of each sample's basin.
-      basin_log_masses: float [N, C], the Laplace log-mass (nats) of each sample's basin,
-        relative to the heaviest basin the run visited (NaN when the chains do not walk:
-        `log_masses` has each facet's).
-      basin_log_mass_errors: float [N, C], the standard error of each of `basin_log_masses`
-        (as `log_mass_errors`; NaN when the chains do not walk).
-      moves: "proposed" and "accepted", int [C]: the walk's moves per chain.
+        "burn-in", "sampling", "log-masses" (compiling included).
       facets: the facets the facet search found (`hmc_opts.search_rounds`), best first, each a
         `Facet`: its optimum, height, how it was found, its chains, std map and log-mass
         (empty when the search did not run).
@@ -138,21 +125,8 @@ class SampleResult:
     seconds: Mapping[str, float] = dataclasses.field(
         default_factory=lambda: types.MappingProxyType({})
     )
-    basins: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros([0, 0], np.int64))
-    basin_activations: np.ndarray = dataclasses.field(
-        default_factory=lambda: np.zeros([0, 0], np.float32)
-    )
-    basin_log_masses: np.ndarray = dataclasses.field(
-        default_factory=lambda: np.zeros([0, 0], np.float64)
-    )
-    moves: Mapping[str, np.ndarray] = dataclasses.field(
-        default_factory=lambda: types.MappingProxyType({})
-    )
     log_mass_errors: np.ndarray = dataclasses.field(
         default_factory=lambda: np.zeros([0], np.float64)
-    )
-    basin_log_mass_errors: np.ndarray = dataclasses.field(
-        default_factory=lambda: np.zeros([0, 0], np.float64)
     )
     facets: tuple[Facet, ...] = ()
 
@@ -200,11 +174,6 @@ class SampleResult:
         kept = np.median(self.activations, axis=0) - self.prior_activation
         return np.where(gain > 0, kept / np.where(gain > 0, gain, 1.0), math.nan)
 
-    @property
-    def walked(self) -> bool:
-        """Whether a chain left its start's basin (kept a move)."""
-        return bool(self.basins.size) and bool(self.basins.max() > 0)
-
     def facets_line(self) -> str | None:
         """The facets in one line, e.g. "3 facets at >= 0.8 of the best (2 found by the
         search)"; None when the search did not run."""
@@ -220,59 +189,12 @@ class SampleResult:
 
     @property
     def mass_sentence(self) -> str:
-        """What `log_masses` mean, in one plain sentence: the facets' while each chain stayed in
-        its start's basin; once a chain walked, each chain's last basin's, against the heaviest
-        basin the chains visited. Each with its error bar; basins whose difference from the
-        heaviest is within facet_mass.SEPARATION of its standard error are said to be within
-        the error (their masses do not tell them apart)."""
-        masses = np.asarray(self.basin_log_masses, np.float64)
-        errors = _matching(self.basin_log_mass_errors, masses.shape)
-        if not self.walked or not np.isfinite(masses).any():
-            return facet_mass.sentence(
-                self.log_masses.tolist(), _matching(self.log_mass_errors, self.log_masses.shape)
-            )
-        sample, chain = np.unravel_index(np.nanargmax(masses), masses.shape)
-        heaviest = f"chain {chain}'s basin {self.basins[sample, chain]}"
-        top_error = errors[sample, chain]
-        visited = {
-            (c, int(self.basins[n, c])): (masses[n, c], errors[n, c])
-            for n, c in np.ndindex(masses.shape)
-        }
-        near = sum(1 for m, _ in visited.values() if m > -math.log(10))
-        tied = sum(
-            1
-            for m, e in visited.values()
-            if m < 0 and -m <= facet_mass.SEPARATION * math.hypot(e, top_error)
-        )
-        unmeasured = sum(1 for m, _ in visited.values() if not np.isfinite(m))
-        last_errors = _matching(self.log_mass_errors, self.log_masses.shape)
-        last = ", ".join(_with_error(m, e) for m, e in zip(self.log_masses, last_errors))
-        options = self.options
-        rule = (
-            f"its floor rule keeps any basin whose optimum reaches {options.basin_level:.2f} of "
-            "the chain's start's activation"
-            if options.basin_rule == "floor"
-            else f"its {options.basin_rule} rule weighs them by exp(a / T_b), a their optimum's "
-            f"activation, T_b {1 - options.basin_level:.2f} of the chain's start's"
-        )
-        within = (
-            f" {tied} of them {'is' if tied == 1 else 'are'} within the error of the heaviest: "
-            "the masses do not tell these basins apart."
-            if tied
-            else ""
-        )
-        refused = (
-            f" {unmeasured} {'has' if unmeasured == 1 else 'have'} no mass: Newton's method from "
-            "its optimum did not reach a mode of the target, where the Laplace estimate holds."
-            if unmeasured
-            else ""
-        )
-        return (
-            f"basin log-masses (nats, relative to the heaviest basin visited, {heaviest}): each "
-            f"chain's last basin {last}; {near} of the {len(visited)} basins visited "
-            f"{'is' if near == 1 else 'are'} within a factor of 10 of the heaviest.{within}"
-            f"{refused} The exact density would weigh the basins by these masses; the walk does "
-            f"not: {rule}."
+        """What `log_masses` mean, in one plain sentence: each chain's facet's, against the
+        heaviest, each with its error bar; facets whose difference from the heaviest is within
+        facet_mass.SEPARATION of its standard error are said to be within the error (their
+        masses do not tell them apart)."""
+        return facet_mass.sentence(
+            self.log_masses.tolist(), _matching(self.log_mass_errors, self.log_masses.shape)
         )
 
     def grid(self, with_init: bool = True) -> np.ndarray:
@@ -294,8 +216,7 @@ class SampleResult:
         self, path: str | os.PathLike, fps: float = 4.0, chain: int | None = None, every: int = 1
     ) -> Path:
         """An animated GIF of the samples in the order drawn: one chain, or (chain=None) all
-        chains side by side, a bar above and below a chain's tile in the frame where it enters
-        a new basin (`basins`).
+        chains side by side.
 
         `every` keeps every k-th sample as a frame (long runs make large GIFs).
         """
@@ -308,7 +229,6 @@ class SampleResult:
         images = self.images[::every]
         if chain is None:
             frames = np.stack([io.grid(f, ncols=self.num_chains) for f in images])
-            frames = self._mark_new_basins(frames, self.basins[::every])
         else:
             if not is_int(chain) or not 0 <= chain < self.num_chains:
                 raise ValueError(
@@ -317,21 +237,6 @@ class SampleResult:
                 )
             frames = images[:, chain]
         return io.save_gif(path, frames, fps=fps)
-
-    def _mark_new_basins(self, frames: np.ndarray, basins: np.ndarray) -> np.ndarray:
-        """`frames` (grids of the chains, io.grid's 2 px gaps) with a bar in NEW_BASIN above and
-        below each chain's tile in the frame where it is in another basin than in the frame
-        before (the start's, 0, before the first); unchanged without a basin per frame."""
-        if basins.shape != (len(frames), self.num_chains) or not basins.any():
-            return frames
-        before = np.concatenate([np.zeros_like(basins[:1]), basins[:-1]])
-        width, pad = self.images.shape[3], 2
-        marked = frames.copy()
-        for frame, chain in zip(*np.nonzero(basins != before)):
-            left = pad + chain * (width + pad)
-            marked[frame, :pad, left : left + width] = NEW_BASIN
-            marked[frame, -pad:, left : left + width] = NEW_BASIN
-        return marked
 
     def _need_two_samples(self, what: str) -> None:
         """Raise, naming the fix, unless each chain has 2 samples or more for `what`."""
@@ -402,21 +307,7 @@ class SampleResult:
         return paths
 
 
-def _nats(value: float) -> str:
-    """A log-mass in nats: 0.1 nat apart below 10 nats from the heaviest, whole nats beyond."""
-    if not math.isfinite(value):
-        return "-"
-    return f"{value:.1f}" if abs(value) < 10 else f"{value:.0f}"
-
-
 def _matching(errors: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """`errors` when it has `shape`, else NaN of that shape (a result made without them)."""
     errors = np.asarray(errors, np.float64)
     return errors if errors.shape == shape else np.full(shape, np.nan)
-
-
-def _with_error(value: float, error: float) -> str:
-    """A log-mass with its standard error when it has one: -3.2 ± 0.4; 'none' for NaN."""
-    if not np.isfinite(value):
-        return "none"
-    return f"{_nats(value)} ± {error:.2g}" if np.isfinite(error) else _nats(value)
