@@ -21,7 +21,7 @@ of each chain's start's facet again at that run's T and lam, from the same start
   s               median seconds per estimate (the estimators alternate: load slows both)
 
 "at start" is the former estimate (no Newton steps, 4 probes), "at the mode" today's. Then
-what the run itself printed (relative to the heaviest basin it visited).
+what the run itself printed (relative to the heaviest facet).
 """
 
 from __future__ import annotations
@@ -63,9 +63,7 @@ def main() -> None:
     size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)
     opts = {"num_results": 4, "num_chains": chains}
     if args.quick:
-        opts.update(
-            optimize_steps=32, num_burnin_steps=8, temperature_steps=8, num_results=1, walk=False
-        )
+        opts.update(optimize_steps=32, num_burnin_steps=8, temperature_steps=8, num_results=1)
     model, obj = zoo.efficientnet_lite0(), objective(args.objective)
 
     def image_param():

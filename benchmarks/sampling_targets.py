@@ -3,7 +3,7 @@
     python benchmarks/sampling_targets.py                       # four rows, ~1 h on 2 cores
     python benchmarks/sampling_targets.py --channels block6a_expand_activation:301 --no-settle
     python benchmarks/sampling_targets.py --quick               # every code path in minutes
-    python benchmarks/sampling_targets.py --hmc-opts '{"move": "pcn"}' --no-settle  # a design
+    python benchmarks/sampling_targets.py --hmc-opts '{"search_rounds": 2}' --no-settle  # a design
     python benchmarks/sampling_targets.py --baselines           # with Lucid's diversity objective
     python benchmarks/sampling_targets.py --facets block6a_expand_activation:301,50
 
@@ -32,7 +32,7 @@ the 8 references at 512 steps. It prints per row:
                 over the same between seeds                                     >= 0.8
   collapse 40   the same after 40 (the settle run)                              >= 0.8
   rhat          per chain, split R-hat of the activation over 40 samples       <= 1.1
-  moves         moves kept of those proposed; seconds of the default run by phase
+  seconds       of the default run, and by phase
   diversity     with --baselines: Lucid's diversity objective (channel - w * diversity, batch 4,
                 512 steps) new patterns per second and activation, w the largest on a doubling
                 ladder keeping >= 0.85 of render_vis's activation
@@ -82,7 +82,6 @@ QUICK_OPTS = dict(
     temperature_steps=4,
     num_burnin_steps=4,
     num_steps_between_results=0,
-    move_steps=4,
 )
 
 
@@ -308,7 +307,6 @@ def measure(
         kept = diversity_baseline(model, spec, args.seed + 2000, args.quick, top, between)
         if kept is not None:
             baseline = f"{kept[0]:.3f}/s at {kept[1]:.2f} (w {kept[2]:.3g})"
-    moves = default.moves
     phases = ", ".join(f"{k} {v:.0f}" for k, v in default.seconds.items())
     if args.csv:
         with open(args.csv, "a") as f:
@@ -325,14 +323,13 @@ def measure(
         f"{spread(default.images[-1], between):.2f}",
         collapse_40,
         rhat,
-        f"{int(np.sum(moves.get('accepted', 0)))}/{int(np.sum(moves.get('proposed', 0)))}",
         f"{render_seconds:.0f} ({phases})",
         baseline,
     ]
 
 
 def facet_row(model, spec: str, args: argparse.Namespace, opts: dict) -> list[str]:
-    """The two-facet unit of `spec` ("layer:a,b"): where seeds land and where the walk goes."""
+    """The two-facet unit of `spec` ("layer:a,b"): where seeds land and where the samples go."""
     layer, pair = spec.rsplit(":", 1)
     a, b = (int(x) for x in pair.split(","))
     steps = (16,) if args.quick else (512,)
@@ -451,7 +448,6 @@ def main() -> None:
                     f"collapse {results}",
                     f"collapse {settled_results}",
                     "rhat per chain",
-                    "moves",
                     "seconds (phases)",
                     "diversity",
                 ],

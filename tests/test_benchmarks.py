@@ -36,7 +36,6 @@ MAKERS = {
     "maco_grid.py",
     "maco_spectrum.py",
     "plot_designs.py",
-    "plot_walk.py",
 }
 
 # sampling_targets.py --quick measures three channels, maco_speed.py --quick eight (the settings
