@@ -296,7 +296,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert all(float(k) > 0 and float(d) >= 0 for _, _, k, d in sweep)
 
     # samples against multi-seed optimization: counts within their sets, and the chains differ
-    # from each other and move along the walk
+    # from each other and each chain's samples from one another
     optimized = re.search(
         r"4 optimized images: mean activation " + NUMBER + r", (\d+) distinct", text
     )
