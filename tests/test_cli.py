@@ -1135,7 +1135,7 @@ def test_a_keras_preset_without_a_network_names_the_built_in_model(no_network, t
             "unit its samples all stayed in one facet, where the facet search finds both "
             '(docs/sampling_designs.md, "The walk between basins"). The facet search finds the '
             "unit's facets and the chains sample inside each; for more facets give it more "
-            "rounds: --search-rounds (default 1).",
+            "rounds: --search-rounds.",
         ),
         (
             ["sample", "--objective", "gabor_relu:0", "--move-size=0.5"],

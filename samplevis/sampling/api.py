@@ -378,10 +378,12 @@ def render(
     answers to, and Hamiltonian Monte Carlo samples inside each.
 
     The starts are optimized images, one per chain (the seeds). Then `search_rounds` rounds of
-    the facet search (sampling.density.facet_search) each climb one fresh start per chain on the
-    objective pushed away from the pooled features (`search_layer`) of every image found so far,
-    and polish it on the objective alone: an optimum that reaches `facet_floor` of the best and
-    keeps `facet_distance` from every facet is a new facet. The chains share the facets, best
+    the facet search (sampling.density.facet_search) each make one start per chain and polish it
+    on the objective alone: odd rounds climb fresh starts on the objective pushed away from the
+    pooled features (`search_layer`) of every image found so far, even rounds start from the
+    gratings where the objective answers through other features of that layer than at every
+    image found. An optimum that reaches `facet_floor` of the best and keeps `facet_distance`
+    from every facet is a new facet. The chains share the facets, best
     first, each starting at its facet's optimum; `result.facets` holds them. Inside each facet
     HMC samples exp(A(image) / T) * prior restricted to it: the spectral coefficients below
     `cutoff` cycles per pixel move, the finer ones keep the optimum's values, and a smooth warp
@@ -403,7 +405,7 @@ def render(
         target_ratio (default 0.8), temperature_steps (burn-in steps adapting T, default 70 %
         of num_burnin_steps),
         prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
-        optimize_steps, start_diversity, search_rounds (default 1), facet_floor (0.8),
+        optimize_steps, start_diversity, search_rounds (default 2), facet_floor (0.8),
         search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
         "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth,
         block_steps. Unknown keys are an error.
@@ -511,7 +513,8 @@ def _search_facets(
     inputs: _Inputs, starts: Starts, whole: LogDensity
 ) -> facet_search.FacetSearch | None:
     """The facet search from the optimized starts (sampling.density.facet_search): its rounds
-    climb with the starts' optimizer and steps, half steered and half polishing; `whole`
+    climb with the starts' optimizer and steps (a deflation round half steered and half
+    polishing, a probe round polishing throughout); `whole`
     measures every optimum as it measured the starts. None for an objective of no layer
     without {hmc_opts.search_layer} (no features to compare), or when no optimum is above 0."""
     opts, image_param = inputs.opts, inputs.image_param

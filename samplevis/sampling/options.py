@@ -318,13 +318,15 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             ),
         ),
         search_rounds=Option(
-            1,
-            "rounds of the facet search after the optimized starts: each climbs one fresh "
-            "start per chain steered away from every image found so far, then polishes it on "
-            "the objective alone; an optimum that reaches {hmc_opts.facet_floor} of the best "
-            "and differs from every facet by {hmc_opts.facet_distance} is a new facet, and the "
-            "chains share the facets, best first (0: the chains sample their own starts; "
-            "only with {hmc_opts.init='optimize'})",
+            2,
+            "rounds of the facet search after the optimized starts, each polished on the "
+            "objective alone: odd rounds climb one fresh start per chain steered away from "
+            "every image found so far, even rounds start from the gratings where the objective "
+            "answers through other features than at every image found; an optimum that "
+            "reaches {hmc_opts.facet_floor} of the best and differs from every facet by "
+            "{hmc_opts.facet_distance} is a new facet, and the chains share the facets, best "
+            "first (0: the chains sample their own starts; only with "
+            "{hmc_opts.init='optimize'})",
             check=_int_from(0),
         ),
         facet_floor=Option(
@@ -347,8 +349,9 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         search_layer=Option(
             None,
-            "the layer whose centred, spatially pooled features the facet search compares "
-            "(None: the input of the convolution that computes the objective's first layer)",
+            "the layer whose centred, spatially pooled features the facet search compares, "
+            "and whose gradient its probe rounds read (None: the input of the convolution that "
+            "computes the objective's first layer)",
             str,
             check=_or_none(_layer_name),
         ),
@@ -413,7 +416,7 @@ _WALK_LOST = (
     "on a two-facet unit its samples all stayed in one facet, where the facet search finds "
     'both (docs/sampling_designs.md, "The walk between basins"). The facet search finds the '
     "unit's facets and the chains sample inside each; for more facets give it more rounds: "
-    "{hmc_opts.search_rounds} (default 1)."
+    "{hmc_opts.search_rounds}."
 )
 # Options that are gone, each with what to give instead ({given}: the option as the reader
 # named it). `resolve_options` raises it for a key, the command line for a flag.
