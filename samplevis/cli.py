@@ -247,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=options.DEFAULT_IMAGE_SIZE,
         help="image size in pixels (default %(default)s)",
     )
+    p.add_argument(
+        "--examples",
+        metavar="EXAMPLES.json",
+        help="an examples.json (samplevis examples) of the objective: each facet gets the top "
+        "images that look most like its optimum (facet_K_example_J.png, the part its unit "
+        "saw); an --init examples.json is used so without this flag",
+    )
     p.set_defaults(func=sample.run)
 
     atlas = inspect.signature(samplevis.atlas).parameters

@@ -535,6 +535,83 @@ def test_two_chains_start_one_from_each_kind_of_example(tmp_path, either48):
     assert len(many) == 8
 
 
+def test_each_facet_gets_the_examples_that_look_like_it(tmp_path, either48):
+    from samplevis.examples import facets as examples_facets
+
+    stripes_folder(tmp_path / "images")
+    samplevis.dataset_examples(
+        either48, "mix:0", images=tmp_path / "images", top=6, out=tmp_path / "ex", progress=False
+    )
+    # two facets as a render of "mix:0" would show them: a vertical and a horizontal grating
+    vertical = grating(SIDE) / 255.0
+    optima = np.stack([vertical, np.transpose(vertical, (1, 0, 2))]).astype(np.float32)
+    assert stripes_way(either48, optima) == ["v", "h"]
+    found = examples_facets.by_facet(tmp_path / "ex", either48, "mix:0", optima, per_facet=2)
+    assert [[e.file.name for e in facet] for facet in found] == [
+        ["v_100.png", "v_080.png"],
+        ["h_090.png", "h_070.png"],
+    ]
+    assert found[0][0].value > found[0][1].value and found[0][0].box is not None
+    swapped = examples_facets.by_facet(tmp_path / "ex", either48, "mix:0", optima[::-1])
+    assert [{e.file.name[0] for e in facet} for facet in swapped] == [{"h"}, {"v"}]
+    assert [len(facet) for facet in swapped] == [3, 3]
+    with pytest.raises(ValueError, match=r"one image per facet, float \[K, H, W, 3\]"):
+        examples_facets.by_facet(tmp_path / "ex", either48, "mix:0", optima[0])
+
+
+@pytest.mark.slow
+def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_path, capsys):
+    from samplevis import cli
+
+    stripes_folder(tmp_path / "images")
+    model = ["--model", "conftest:either_stripes_keras_model"]
+    out = str(tmp_path / "ex")
+    examples = ["--images", str(tmp_path / "images"), "--top", "6", "--quiet", "--out", out]
+    assert cli.main(["examples", *model, "--objective", "mix:0", *examples]) == 0
+    sample = [
+        "sample",
+        *model,
+        "--objective",
+        "mix:0",
+        "--size",
+        str(SIDE),
+        "--num-results",
+        "2",
+        "--num-chains",
+        "2",
+        "--num-burnin-steps",
+        "4",
+        "--optimize-steps",
+        "16",
+        "--search-rounds",
+        "1",
+        "--out",
+        str(tmp_path / "s"),
+        "--quiet",
+    ]
+    capsys.readouterr()
+    assert cli.main([*sample, "--examples", str(tmp_path / "nowhere.json")]) == 2
+    assert "--examples: no examples file" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()  # refused before any work
+
+    assert cli.main([*sample, "--examples", str(tmp_path / "ex" / "examples.json")]) == 0
+    assert "examples beside the facets (facet_*_example_*.png)" in capsys.readouterr().out
+    report = json.loads((tmp_path / "s" / "diagnostics.json").read_text())
+    listed = [e for facet in report["facets"] for e in facet["examples"]]
+    # every facet's examples are the unit's top images (noise is not among them), best first
+    assert listed and all(Path(e["file"]).name[0] in "vh" for e in listed)
+    for facet in report["facets"]:
+        values = [e["value"] for e in facet["examples"]]
+        assert values == sorted(values, reverse=True) and len(values) <= 4
+    for entry in listed:
+        crop = np.asarray(Image.open(tmp_path / "s" / entry["png"]))
+        assert crop.ndim == 3 and crop.shape[2] == 3
+    assert cli.main(["gallery", str(tmp_path / "s")]) == 0
+    page = (tmp_path / "s" / "index.html").read_text()
+    assert all(entry["png"] in page for entry in listed)
+    assert "the part its unit saw" in page
+
+
 def test_starts_from_examples_name_what_is_wrong_with_the_file(tmp_path, either48):
     from samplevis.examples import facets as examples_facets
 

@@ -62,7 +62,9 @@ FACET_NOTE = (
     "it), then the samples of its chains in the order drawn (the chains' starts are in "
     "starts.png), each captioned with its activation; the line above the row says the facet's "
     "height (its optimum's activation as a share of the best facet's), whether the seeds or "
-    "which search round found it, and its log-mass with its standard error."
+    "which search round found it, and its log-mass with its standard error. With `samplevis "
+    "sample --examples`, the row ends with the top images that look most like the facet's "
+    "optimum (the part of each that the unit saw, with its value)."
 )
 SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
 
@@ -284,9 +286,33 @@ def _facet_strips(
         )
         chains = [strips[c] for c in record["chains"]]
         drawn = tuple(t for strip in chains for t in strip.tiles[1:])
-        aside = tuple(t for strip in chains for t in strip.aside)
+        aside = tuple(t for strip in chains for t in strip.aside) + _example_tiles(
+            samples, record, page
+        )
         found.append(io.Strip(f"facet {k}", (best, *drawn), aside, note=note))
     return found, {page / tile.src for strip in found for tile in (*strip.tiles, *strip.aside)}
+
+
+def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:
+    """A facet's examples (`samplevis sample --examples`) as tiles: the part of each top image
+    its unit saw, captioned with its value, the file in its title; those whose PNG is missing
+    are left out."""
+    from samplevis import io
+
+    tiles = []
+    for entry in record.get("examples") or []:
+        png = samples / str(entry.get("png", ""))
+        if not entry.get("png") or not png.is_file():
+            continue
+        value = figures.number(entry.get("value"), ".3g")
+        tiles.append(
+            io.Tile(
+                png.relative_to(page).as_posix(),
+                f"example {value}",
+                title=f"{entry.get('file')}: value {value}, the part its unit saw",
+            )
+        )
+    return tuple(tiles)
 
 
 def _image_size(path: Path) -> tuple[int, int] | None:

@@ -43,9 +43,13 @@ HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc
 SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 # Each facet's optimum (`result.facets`, best first): facet K's, named in its record.
 FACET_PNG = "facet_{}_optimum.png"
+# With --examples, the top images that look like facet K, J-th best: the part its unit saw.
+EXAMPLE_PNG = "facet_{}_example_{}.png"
+EXAMPLES_PER_FACET = 4
 # What `sample` writes that another run may not overwrite (other sample counts, chains, facets).
 SAMPLE_FILES = re.compile(
-    rf"{SAMPLE_PNG.pattern}|facet_\d+_optimum\.png|samples\.gif|std\.png|structure\.png|trace\.png"
+    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+)\.png|samples\.gif|std\.png|"
+    r"structure\.png|trace\.png"
 )
 
 
@@ -68,6 +72,14 @@ def run(args: argparse.Namespace) -> int:
     num_chains = given["num_chains"]
     init_files = vars(args)[f"{HMC_OPTS}init"]
     from_examples = "init" in given and _examples_file(given["init"])
+    examples = args.examples or (given["init"][0] if from_examples else None)
+    if args.examples is not None:
+        from samplevis.examples.facets import ranked_files
+
+        try:  # the file, the unit in it and its images, before any work
+            ranked_files(args.examples, obj, None)
+        except ValueError as err:
+            raise UsageError(f"--examples: {err}") from None
     if "init" in given and not from_examples:
         given["init"] = _init(given["init"], args.size, num_chains)
     model = load_model(args.spec)
@@ -96,14 +108,39 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return USAGE
+    by_facet = _facet_examples(examples, model, obj, result) if examples else None
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
-        return _finish(obj, result, init_files, out)
+        return _finish(obj, result, init_files, out, by_facet)
 
 
-def _finish(obj: Objective, result: SampleResult, init_files: list[str] | None, out: Path) -> int:
-    """Write the run's files, print them and the summary; the exit status."""
-    report = run_report(obj, result, init_files=init_files)
-    paths, in_out = written(lambda folder: write_sample(folder, result, report), out)
+def _facet_examples(path: str, model, obj: Objective, result: SampleResult) -> list | None:
+    """Each facet's examples (`examples.facets.by_facet`) from the examples.json at `path`;
+    None, said, where there are none to give (the run's files are written all the same)."""
+    import numpy as np
+
+    from samplevis.examples import facets
+
+    if not result.facets:
+        return None
+    try:
+        images = np.stack([f.image for f in result.facets])
+        return facets.by_facet(path, model, obj, images, per_facet=EXAMPLES_PER_FACET)
+    except ValueError as err:
+        say(f"no examples beside the facets: {err}")
+        return None
+
+
+def _finish(
+    obj: Objective,
+    result: SampleResult,
+    init_files: list[str] | None,
+    out: Path,
+    by_facet: list | None = None,
+) -> int:
+    """Write the run's files (with each facet's examples, `by_facet`), print them and the
+    summary; the exit status."""
+    report = run_report(obj, result, init_files=init_files, by_facet=by_facet)
+    paths, in_out = written(lambda folder: write_sample(folder, result, report, by_facet), out)
     print_out(files_line(paths))
     if len(result.images) == 1:
         say("std.png and structure.png need 2 samples per chain or more; not written.")
@@ -129,7 +166,12 @@ def files_line(paths: list[Path]) -> str:
     named = [f"{len(samples)} samples (sample_chain*_*.png)"] if samples else []
     some = "1 facet's optimum" if len(optima) == 1 else f"{len(optima)} facets' optima"
     named += [f"{some} (facet_*_optimum.png)"] if optima else []
-    named += [Path(p).name for p in paths if p not in samples and p not in optima]
+    examples = [p for p in paths if re.fullmatch(r"facet_\d+_example_\d+\.png", Path(p).name)]
+    named += (
+        [f"{len(examples)} examples beside the facets (facet_*_example_*.png)"] if examples else []
+    )
+    grouped = {*samples, *optima, *examples}
+    named += [Path(p).name for p in paths if p not in grouped]
     return f"wrote {', '.join(named)} to {os.path.join(Path(paths[0]).parent, '')}"
 
 
@@ -182,10 +224,14 @@ def _examples_init(path: str, model, obj: Objective, size: int, num_chains: int)
     return facets.start_images(chosen, size), [str(f.file) for f in chosen]
 
 
-def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]:
-    """Write a sample run's files in `folder`, then delete the ones an earlier run left there
-    that this run did not write, so that the folder and its diagnostics.json describe one run."""
+def write_sample(
+    folder: Path, result: SampleResult, report: dict, by_facet: list | None = None
+) -> list[Path]:
+    """Write a sample run's files in `folder` (and each facet's examples, `by_facet`), then
+    delete the ones an earlier run left there that this run did not write, so that the folder
+    and its diagnostics.json describe one run."""
     from samplevis import io
+    from samplevis.examples.facets import seen
 
     paths = result.save_pngs(folder) if len(result.images) else []
     if len(result.images):
@@ -199,6 +245,11 @@ def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]
         io.save_png(folder / FACET_PNG.format(k), facet.image)
         for k, facet in enumerate(result.facets)
     ]
+    for k, examples in enumerate(by_facet or []):
+        paths += [
+            io.save_png(folder / EXAMPLE_PNG.format(k, j), seen(example) / 255.0)
+            for j, example in enumerate(examples)
+        ]
     # with the optional plot extra, once there are steps to show
     ran = len(result.burnin_activations) or len(result.images)
     if ran and importlib.util.find_spec("matplotlib") is not None:
@@ -223,12 +274,15 @@ def write_sample(folder: Path, result: SampleResult, report: dict) -> list[Path]
 
 
 def run_report(
-    objective: Objective, result: SampleResult, init_files: list[str] | None = None
+    objective: Objective,
+    result: SampleResult,
+    init_files: list[str] | None = None,
+    by_facet: list | None = None,
 ) -> dict:
     """What `samplevis sample` records beside the images: options (the chains' start as
     "optimize", "prior", or the `init_files` the images came from), temperature, activations,
-    MCMC diagnostics, and `summary`, the lines the command prints about the run at its end (the
-    gallery shows them too)."""
+    MCMC diagnostics, each facet's examples (`by_facet`), and `summary`, the lines the command
+    prints about the run at its end (the gallery shows them too)."""
     options = result.options.as_dict()
     init = options["init"]
     if not isinstance(init, str):
@@ -275,6 +329,14 @@ def run_report(
                 "chains": list(f.chains),
                 "log_mass": f.log_mass,
                 "log_mass_error": f.log_mass_error,
+                # with --examples: the top images that look like it, best first ("png" beside
+                # this file: the part of "file" its unit saw)
+                "examples": [
+                    {"file": str(e.file), "value": e.value, "png": EXAMPLE_PNG.format(k, j)}
+                    for j, e in enumerate(by_facet[k])
+                ]
+                if by_facet
+                else None,
             }
             for k, f in enumerate(result.facets)
         ],

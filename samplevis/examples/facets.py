@@ -60,40 +60,11 @@ def facets(
         layer: the layer whose features, averaged over positions, place the images (default:
             the unit's own layer).
     """
-    from samplevis.examples.units import as_unit
-
     if not (is_int(k) and k >= 1):
         raise ValueError(f"k is the number of facets, an int >= 1; got {k!r}.")
     model = as_model(model)
-    path, found = _read(examples)
-    wanted = as_unit(unit)
-    names = [u["unit"] for u in found.units]
-    if wanted.name not in names:
-        raise ValueError(
-            f"{path} has no unit {wanted.name!r}; it holds {', '.join(names[:8])}"
-            f"{' ...' if len(names) > 8 else ''}. Run `samplevis examples --objective "
-            f"{wanted.name}` into another folder, or give one of these."
-        )
-    ranked = found.top.ranked(names.index(wanted.name))
-    if not ranked:
-        raise ValueError(f"{path} holds no examples of {wanted.name!r} yet.")
-    layer = layer or wanted.layer
-    if layer is None:
-        raise ValueError(
-            f"{wanted.name!r} reads no single layer; give layer= (the layer whose pooled "
-            "features cluster its examples)."
-        )
-    folder = _images_folder(path, found)
-    files = [folder / name for name in [f for f, _, _ in ranked]]
-    missing = [f for f in files if not f.is_file()]
-    if missing:
-        raise ValueError(
-            f"{len(missing)} of the {len(files)} example images of {wanted.name!r} are not in "
-            f"{str(folder)!r} any more (e.g. {missing[0].name}); put the images back there, or "
-            f"run `samplevis examples` again over where they are now."
-        )
-    height, width = found.run["input"]  # the examples were ranked at this input size
-    fitted = np.stack([image_files.load_fitted(f, (height, width))[0] for f in files])
+    files, ranked, size, layer = ranked_files(examples, unit, layer)
+    fitted = np.stack([image_files.load_fitted(f, size)[0] for f in files])
     labels = kmeans(pooled(model, fitted, layer), min(k, len(files)))
     values = np.array([v for _, v, _ in ranked])
     out = []
@@ -106,6 +77,87 @@ def facets(
             Facet(files[best], float(values[best]), box if box[0] >= 0 else None, len(members))
         )
     return sorted(out, key=lambda f: -f.value)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One of a unit's top images: its `file` (a path), `value`, and `box` (left, top, right,
+    bottom px of the file that the unit's most active position saw; None for a unit without a
+    map)."""
+
+    file: Path
+    value: float
+    box: tuple[int, ...] | None
+
+
+def by_facet(
+    examples: str | os.PathLike | object,
+    model: Model | KerasModel,
+    unit: object,
+    facet_images: np.ndarray,
+    *,
+    layer: str | None = None,
+    per_facet: int = 4,
+) -> list[list[Example]]:
+    """A unit's top images sorted to the facets they look like, as a name for each facet.
+
+    Each example's crop (the part its unit's most active position saw; the whole image for a
+    unit without a map) goes to the facet whose image is nearest to it by cosine in `layer`'s
+    features averaged over positions (default: the unit's own layer).
+
+    Args:
+        examples: an examples.json, the folder holding it, or `dataset_examples`' result.
+        model: the model the examples were ranked with.
+        unit: 'layer:channel' or an objective, as `dataset_examples` named it.
+        facet_images: float [K, H, W, 3] in [0, 1], one image per facet (a render's facets'
+            optima, best first).
+        layer: see above.
+        per_facet: examples kept per facet.
+    Returns:
+        For each facet, its examples, best value first (at most `per_facet`; a facet that no
+        example looks like more than another gets none).
+    """
+    if not (is_int(per_facet) and per_facet >= 1):
+        raise ValueError(f"per_facet is examples per facet, an int >= 1; got {per_facet!r}.")
+    facet_images = np.asarray(facet_images)
+    if facet_images.ndim != 4 or facet_images.shape[-1] != 3 or not len(facet_images):
+        raise ValueError(
+            f"facet_images are one image per facet, float [K, H, W, 3] in [0, 1]; got shape "
+            f"{facet_images.shape}."
+        )
+    model = as_model(model)
+    files, ranked, size, layer = ranked_files(examples, unit, layer)
+    found = [
+        Example(f, float(v), tuple(int(b) for b in box) if box[0] >= 0 else None)
+        for f, (_, v, box) in zip(files, ranked)
+    ]
+    crops = np.stack([_crop(e, size) for e in found])
+    optima = np.stack([image_files.array_fitted(image, size)[0] for image in facet_images])
+    near = _unit_rows(pooled(model, crops, layer)) @ _unit_rows(pooled(model, optima, layer)).T
+    nearest = np.argmax(near, axis=1)
+    return [
+        sorted([e for e, k in zip(found, nearest) if k == f], key=lambda e: -e.value)[:per_facet]
+        for f in range(len(facet_images))
+    ]
+
+
+def seen(example: Example) -> np.ndarray:
+    """The part of an example's file its unit saw (the whole file for a unit without a map),
+    upright RGB: uint8 [H, W, 3]."""
+    image, _ = image_files.open_rgb(example.file)
+    if example.box is not None:
+        left, top, right, bottom = example.box
+        image = image.crop((left, top, right, bottom))
+    return np.asarray(image, np.uint8)
+
+
+def _crop(example: Example, size: tuple[int, int]) -> np.ndarray:
+    """`seen(example)` fitted to `size`: uint8 [H, W, 3]."""
+    return image_files.array_fitted(seen(example), size)[0]
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def starts(
@@ -137,6 +189,46 @@ def start_images(chosen: list[Facet], size: int) -> np.ndarray:
     """The facets' images, centre squares resized to `size`: float32 [N, size, size, 3]."""
     images = [image_files.load_fitted(f.file, (size, size))[0] for f in chosen]
     return np.stack(images).astype(np.float32) / 255.0
+
+
+def ranked_files(
+    examples: object, unit: object, layer: str | None
+) -> tuple[list[Path], list, tuple[int, int], str]:
+    """A unit's examples in an examples.json (see `facets`): their files (paths, best first),
+    ranked (file, value, box) entries, the input size (H, W) they were ranked at, and the
+    layer whose features place them (`layer`, default the unit's own). A ValueError says what
+    is missing: the file, the unit in it, its examples, a layer, or the image files."""
+    from samplevis.examples.units import as_unit
+
+    path, found = _read(examples)
+    wanted = as_unit(unit)
+    names = [u["unit"] for u in found.units]
+    if wanted.name not in names:
+        raise ValueError(
+            f"{path} has no unit {wanted.name!r}; it holds {', '.join(names[:8])}"
+            f"{' ...' if len(names) > 8 else ''}. Run `samplevis examples --objective "
+            f"{wanted.name}` into another folder, or give one of these."
+        )
+    ranked = found.top.ranked(names.index(wanted.name))
+    if not ranked:
+        raise ValueError(f"{path} holds no examples of {wanted.name!r} yet.")
+    layer = layer or wanted.layer
+    if layer is None:
+        raise ValueError(
+            f"{wanted.name!r} reads no single layer; give layer= (the layer whose pooled "
+            "features place its examples)."
+        )
+    folder = _images_folder(path, found)
+    files = [folder / name for name in [f for f, _, _ in ranked]]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} of the {len(files)} example images of {wanted.name!r} are not in "
+            f"{str(folder)!r} any more (e.g. {missing[0].name}); put the images back there, or "
+            f"run `samplevis examples` again over where they are now."
+        )
+    height, width = found.run["input"]  # the examples were ranked at this input size
+    return files, ranked, (int(height), int(width)), layer
 
 
 def pooled(model: Model, pixels: np.ndarray, layer: str) -> np.ndarray:
