@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="EXAMPLES.json",
         help="an examples.json (samplevis examples) of the objective: each facet gets the top "
         "images that look most like its optimum (facet_K_example_J.png, the part its unit "
-        "saw); an --init examples.json is used so without this flag",
+        "saw)",
     )
     p.set_defaults(func=sample.run)
 

@@ -72,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
     num_chains = given["num_chains"]
     init_files = vars(args)[f"{HMC_OPTS}init"]
     from_examples = "init" in given and _examples_file(given["init"])
-    examples = args.examples or (given["init"][0] if from_examples else None)
     if args.examples is not None:
         from samplevis.examples.facets import ranked_files
 
@@ -108,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return USAGE
-    by_facet = _facet_examples(examples, model, obj, result) if examples else None
+    by_facet = _facet_examples(args.examples, model, obj, result) if args.examples else None
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
         return _finish(obj, result, init_files, out, by_facet)
 
