@@ -377,7 +377,9 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
     assert len(report["gain_ratios"]) == 2
     assert report["options"]["prior_weight"] is None and report["prior_weight"] > 0
     # the facet search's facets, best first, each with the chains that sampled it
-    assert report["facets"][0]["height"] == 1.0 and report["facets"][0]["found"] == "seed"
+    # (the Gabor filter's best is a grating, which a probe round may polish past the seeds)
+    assert report["facets"][0]["height"] == 1.0
+    assert {f["found"] for f in report["facets"]} <= {"seed", "search round 1", "search round 2"}
     assert sorted(c for f in report["facets"] for c in f["chains"]) == [0, 1]
 
 

@@ -68,7 +68,9 @@ SIZE = 64
 STEPS = 64
 """,
 }
-NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?|nan)"
+# a printed figure; a split R-hat is inf where a chain's halves each hold one value, and those
+# values differ (a chain that moved once in 4 draws)
+NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?|nan|-?inf)"
 
 
 def parameter_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -272,6 +272,13 @@ def test_unsettled_chains_are_those_whose_split_rhat_independent_draws_rarely_re
     assert diag.unsettled_chains == ()  # a Gaussian target, well mixed
     marked = dataclasses.replace(diag, rhat=(1.0, 1.6, math.nan, 1.04))
     assert marked.unsettled_chains == (1,)
+    # a chain whose halves each held one value, the two different: infinitely far from settled
+    once = diagnostics.split_rhat_per_chain(
+        np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 2.0], [3.0, 2.0]])
+    )
+    assert math.isinf(once[0]) and math.isnan(once[1])
+    marked = dataclasses.replace(diag, rhat=(1.0, float(once[0]), float(once[1]), 1.04))
+    assert marked.unsettled_chains == (1,)
 
 
 def test_a_chain_that_accepts_nothing_is_reported_stuck(runs):

@@ -590,7 +590,8 @@ def _facets(
             Facet(
                 image=optimum,
                 activation=float(found.activations[0]),
-                height=float(found.activations[0] / search.best),
+                # no height where the best facet's activation is 0 (a unit that never fired)
+                height=float(found.activations[0] / search.best) if search.best else math.nan,
                 found="seed" if found.round == 0 else f"search round {found.round}",
                 chains=chains,
                 std_map=metrics.pixel_std_map(drawn) if len(drawn) >= 2 else None,

@@ -83,8 +83,12 @@ class Diagnostics:
 
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
-        """Chains whose split R-hat exceeds `rhat_limit`: still drifting when sampling ended."""
-        return tuple(c for c, r in enumerate(self.rhat) if math.isfinite(r) and r > self.rhat_limit)
+        """Chains whose split R-hat exceeds `rhat_limit`: still drifting when sampling ended. An
+        infinite R-hat counts (each half of the chain held one value, the halves two: it moved
+        between them and nowhere else); NaN does not (a chain that never moved)."""
+        return tuple(
+            c for c, r in enumerate(self.rhat) if not math.isnan(r) and r > self.rhat_limit
+        )
 
     @property
     def stuck_chains(self) -> tuple[int, ...]:
