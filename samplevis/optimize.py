@@ -243,23 +243,40 @@ class Renderer:
             var.assign(value)
 
     def climb(
-        self, state: tuple[np.ndarray, ...], steps: int, seed: SeedLike = None
+        self,
+        state: tuple[np.ndarray, ...],
+        steps: int,
+        seed: SeedLike = None,
+        progress: str | None = None,
     ) -> tuple[tuple[np.ndarray, ...], int]:
         """Optimize on from `state` (parts [B, ...]) for `steps` steps with a fresh optimizer
         and no ReLU redirection (the state is no blank start), in this renderer's compiled
-        program: no tracing per call. Returns (the state reached, parts [B, ...]; the steps
-        taken, fewer than `steps` where the objective stopped being finite, the state then
-        the last finite one)."""
+        program: no tracing per call; `progress`, if given, labels a progress bar. Returns (the
+        state reached, parts [B, ...]; the steps taken, fewer than `steps` where the objective
+        stopped being finite, the state then the last finite one)."""
+        from tqdm.auto import tqdm
+
         self._start_from(state)
         first = max(self.relu_redirect_steps, 0)
-        with expected_retracing("Renderer._steps_fn"):
-            _, taken = self._steps(
-                tf.constant(steps, tf.int32),
-                tf.constant(first, tf.int64),
-                as_seed(seed),
-                tf.constant(first + steps, tf.int64),
-            )
-        return self.snapshot(), int(taken)
+        step_seed, total = as_seed(seed), tf.constant(first + steps, tf.int64)
+        done = 0
+        # in calls of STEPS_PER_CALL steps for the bar: a step's randomness is its number's and
+        # the optimizer's state stays in its variables, so the steps are those of one call
+        with tqdm(total=steps, disable=progress is None, desc=progress, unit="step") as bar:
+            while done < steps:
+                requested = min(steps - done, STEPS_PER_CALL if progress else steps)
+                with expected_retracing("Renderer._steps_fn"):
+                    _, taken = self._steps(
+                        tf.constant(requested, tf.int32),
+                        tf.constant(first + done, tf.int64),
+                        step_seed,
+                        total,
+                    )
+                done += int(taken)
+                bar.update(int(taken))
+                if int(taken) < requested:
+                    break
+        return self.snapshot(), done
 
     def _steps_fn(
         self, num_steps: tf.Tensor, first_step: tf.Tensor, seed: tf.Tensor, total: tf.Tensor

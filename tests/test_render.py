@@ -501,3 +501,16 @@ def test_render_vis_defaults_to_lucids_transforms_whatever_edits_of_the_public_l
         np.testing.assert_array_equal(render(), standard)
     finally:
         transform.standard_transforms[:] = saved
+
+
+def test_a_climb_with_a_progress_bar_takes_the_same_steps_as_one_without(gabor_model, capsys):
+    renderer = samplevis.Renderer(gabor_model, "gabor_relu:1", param.image(16, batch=2))
+    start = renderer.image_param.init(tf.constant([3, 4]))
+    start = tuple(np.asarray(p) * 20 for p in start)  # far from the optimum: every step moves
+    quiet, taken = renderer.climb(start, 40, seed=7)
+    assert taken == 40 and capsys.readouterr().err == ""
+    shown, taken = renderer.climb(start, 40, seed=7, progress="polish")
+    assert taken == 40 and "polish: 100%" in capsys.readouterr().err
+    for a, b in zip(quiet, shown):
+        np.testing.assert_array_equal(a, b)  # in calls of 16 steps, the same 40 steps
+    assert not np.array_equal(quiet[0], start[0])

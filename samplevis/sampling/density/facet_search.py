@@ -302,12 +302,18 @@ class Probes:
         self.values = self.directions = np.zeros([0])
 
     def round(
-        self, found: list[np.ndarray], polisher: Renderer, steps: int, seed: tf.Tensor
+        self,
+        found: list[np.ndarray],
+        polisher: Renderer,
+        steps: int,
+        seed: tf.Tensor,
+        progress: str | None = None,
     ) -> tuple[np.ndarray, ...] | None:
         """One probe per chain, the most novel against every optimum `found` so far (parts
-        [N, ...]), polished `steps` steps with `polisher` (a Renderer of the objective): the
-        state reached (parts [C, ...]); None where the parameterization takes no image or no
-        probe is left with the objective above 0."""
+        [N, ...]), polished `steps` steps with `polisher` (a Renderer of the objective; a
+        progress bar labelled `progress`, if given): the state reached (parts [C, ...]); None
+        where the parameterization takes no image or no probe is left with the objective above
+        0."""
         param, batch = self.image_param, self.image_param.batch
         if param.channels != 3 or not hasattr(param, "state_for"):  # a CPPN has no state
             return None  # for a given image, an RGBA image no grey probe
@@ -330,7 +336,7 @@ class Probes:
         self.used.update(int(i) for i in picks)
         picks = np.resize(picks, batch)  # fewer than the chains: again from the first
         start = tuple(np.asarray(p) for p in param.state_for(tf.constant(self.bank[picks])))
-        state, _ = polisher.climb(start, steps, seed)
+        state, _ = polisher.climb(start, steps, seed, progress)
         return state
 
 
@@ -380,7 +386,11 @@ def search_facets(
             state = None
             if settings.searches[(k - 1) % len(settings.searches)] == "probes":
                 state = probing.round(
-                    found, polisher, settings.climb_steps + settings.polish_steps, fold_in(seed, k)
+                    found,
+                    polisher,
+                    settings.climb_steps + settings.polish_steps,
+                    fold_in(seed, k),
+                    f"facet search round {k}: polish the probes" if progress else None,
                 )
             if state is None:  # a deflation round, or no probe to start from
                 target = deflated(objective, settings.layer, np.concatenate(rows), weight)
@@ -395,7 +405,10 @@ def search_facets(
                 if rendering.interrupted:
                     raise KeyboardInterrupt
                 state, _ = polisher.climb(
-                    rendering.state, settings.polish_steps, fold_in(seed, 100 + k)
+                    rendering.state,
+                    settings.polish_steps,
+                    fold_in(seed, 100 + k),
+                    f"facet search round {k}: polish" if progress else None,
                 )
             found = [np.concatenate([f, s]) for f, s in zip(found, state)]
             values = np.asarray(activation(state), np.float64)
