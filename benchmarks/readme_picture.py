@@ -1,24 +1,33 @@
 """The README's pictures, from a default `render` run on the built-in model.
 
-images/readme.png: a row per facet of UNIT, best first: the facet's optimum, then SHOWN of its
-chains' samples, evenly spaced along them (a facet no chain sampled shows its optimum alone).
-images/trace.png: `samplevis.plot_trace` of the same run.
+images/readme.png: a row per facet of PAIR's unit (facet_search.py: the larger of two channels
+of one layer, each over its own optimum; fresh seeds land in one of them), best first: the
+facet's optimum, then SHOWN of its chains' samples, evenly spaced along them (a facet no chain
+sampled shows its optimum alone). images/trace.png: `samplevis.plot_trace` of the same run.
 
     python benchmarks/readme_picture.py      # a few minutes on 2 cores
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
 
 import samplevis
-from samplevis import io, objectives, zoo
+from samplevis import io, zoo
 from samplevis.sampling.report.result import Facet, SampleResult
 
+from facet_search import PAIRS, _weights, medians, unit_objective
+
 IMAGES = Path(__file__).resolve().parent.parent / "images"
-UNIT = ("logits", "bell pepper")  # a class logit whose default search finds 2 facets or more
+# a unit whose second facet fresh seeds miss and the default search finds (in its probe round)
+PAIR = PAIRS["block4c"]
+MEDIANS = Path("out/facet_search/medians.json")  # the channels' optima, cached as facet_search.py
 SHOWN = 4  # samples per facet, of the default run's 10 per chain
 DPI = 80  # the trace plot: an 8 x 3.5 inch figure, 640 x 280 px
 
@@ -36,10 +45,11 @@ def facet_row(result: SampleResult, facet: Facet) -> np.ndarray:
 
 def main() -> None:
     model = zoo.efficientnet_lite0()
-    result = samplevis.render(
-        model, objectives.class_logit(*UNIT), hmc_opts=dict(num_results=10), seed=0
-    )
-    print(UNIT, result)
+    channels = model.keras_model.get_layer(PAIR.layer).output.shape[-1]
+    weights = np.stack([_weights(PAIR.facet_a, channels), _weights(PAIR.facet_b, channels)])
+    unit = unit_objective(PAIR.layer, weights, medians(model, PAIR, MEDIANS))
+    result = samplevis.render(model, unit, hmc_opts=dict(num_results=10), seed=0)
+    print(PAIR, result)
     print("  " + str(result.facets_line()))
     for k, facet in enumerate(result.facets):
         print(
