@@ -559,8 +559,10 @@ def test_each_facet_gets_the_examples_that_look_like_it(tmp_path, either48):
         examples_facets.by_facet(tmp_path / "ex", either48, "mix:0", optima[0])
 
 
-@pytest.mark.slow
-def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_path, capsys):
+def stripes_examples_and_sample(tmp_path) -> list[str]:
+    """`samplevis examples` of 'mix:0' over `stripes_folder` into tmp_path/ex (top 6), and the
+    start of a short `samplevis sample` of it (2 chains of 2 samples at SIDE px, into
+    tmp_path/s)."""
     from samplevis import cli
 
     stripes_folder(tmp_path / "images")
@@ -568,7 +570,7 @@ def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_pat
     out = str(tmp_path / "ex")
     examples = ["--images", str(tmp_path / "images"), "--top", "6", "--quiet", "--out", out]
     assert cli.main(["examples", *model, "--objective", "mix:0", *examples]) == 0
-    sample = [
+    return [
         "sample",
         *model,
         "--objective",
@@ -581,14 +583,18 @@ def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_pat
         "2",
         "--num-burnin-steps",
         "4",
-        "--optimize-steps",
-        "16",
-        "--search-rounds",
-        "1",
         "--out",
         str(tmp_path / "s"),
         "--quiet",
     ]
+
+
+@pytest.mark.slow
+def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_path, capsys):
+    from samplevis import cli
+
+    sample = stripes_examples_and_sample(tmp_path) + ["--optimize-steps", "16"]
+    sample += ["--search-rounds", "1"]
     capsys.readouterr()
     assert cli.main([*sample, "--examples", str(tmp_path / "nowhere.json")]) == 2
     assert "--examples: no examples file" in capsys.readouterr().err
@@ -664,34 +670,8 @@ def test_sample_init_names_a_unit_missing_from_the_examples_file(tmp_path, capsy
 def test_sample_init_from_examples_starts_each_chain_from_a_facet(tmp_path, capsys, either48):
     from samplevis import cli
 
-    stripes_folder(tmp_path / "images")
-    model = ["--model", "conftest:either_stripes_keras_model"]
-    out = str(tmp_path / "ex")
-    examples = ["--images", str(tmp_path / "images"), "--top", "6", "--quiet", "--out", out]
-    assert cli.main(["examples", *model, "--objective", "mix:0", *examples]) == 0
-    code = cli.main(
-        [
-            "sample",
-            *model,
-            "--objective",
-            "mix:0",
-            "--size",
-            str(SIDE),
-            "--num-results",
-            "2",
-            "--num-chains",
-            "2",
-            "--num-burnin-steps",
-            "4",
-            "--temperature-steps",
-            "0",
-            "--init",
-            str(tmp_path / "ex" / "examples.json"),
-            "--out",
-            str(tmp_path / "s"),
-            "--quiet",
-        ]
-    )
+    sample = stripes_examples_and_sample(tmp_path) + ["--temperature-steps", "0"]
+    code = cli.main([*sample, "--init", str(tmp_path / "ex" / "examples.json")])
     assert code == 0
     err = capsys.readouterr().err
     assert "chains start from 2 facets of the examples in" in err

@@ -40,10 +40,15 @@ def two_facet_unit(cyan_slope: float) -> keras.Model:
     return model
 
 
-def _search(
-    cyan_slope: float, floor: float, rounds: int = 1
+def _searched(
+    unit: keras.Model,
+    floor: float,
+    layer: str,
+    rounds: int = 1,
+    searches: tuple[str, ...] = facet_search.SEARCHES,
 ) -> tuple[facet_search.FacetSearch, object]:
-    model = samplevis.Model(two_facet_unit(cyan_slope), value_range=(0, 1))
+    """The facet search of a toy unit's channel 0 from two seeds, comparing `layer`'s features."""
+    model = samplevis.Model(unit, value_range=(0, 1))
     objective = objectives.channel("unit", 0)
     image = param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False)
     seeds = Renderer(model, objective, image).run((64,), seed=0, progress=False, return_state=True)
@@ -57,14 +62,22 @@ def _search(
         floor=floor,
         strength=1.0,
         distance=0.3,
-        layer="colours",
+        layer=layer,
         climb_steps=64,
         polish_steps=64,
+        searches=searches,
     )
     found = facet_search.search_facets(
         model, objective, image, seeds.state, activation, settings, tf.constant([0, 1])
     )
     return found, image
+
+
+def _search(
+    cyan_slope: float, floor: float, rounds: int = 1
+) -> tuple[facet_search.FacetSearch, object]:
+    # features of "colours", the input of the unit's convolution
+    return _searched(two_facet_unit(cyan_slope), floor, "colours", rounds, ("deflation",))
 
 
 def _mean_colour(found: facet_search.FacetSearch, image, k: int) -> np.ndarray:
@@ -179,29 +192,7 @@ def stripes_unit() -> keras.Model:
 
 
 def _stripes_search(searches: tuple[str, ...]) -> tuple[facet_search.FacetSearch, object]:
-    model = samplevis.Model(stripes_unit(), value_range=(0, 1))
-    objective = objectives.channel("unit", 0)
-    image = param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False)
-    seeds = Renderer(model, objective, image).run((64,), seed=0, progress=False, return_state=True)
-
-    def activation(state):
-        images = image.to_image(tuple(tf.constant(s) for s in state))
-        return model.features(images, ["unit"])["unit"].numpy().reshape(-1)
-
-    settings = facet_search.SearchSettings(
-        rounds=1,
-        floor=0.5,
-        strength=1.0,
-        distance=0.3,
-        layer="rectified",
-        climb_steps=64,
-        polish_steps=64,
-        searches=searches,
-    )
-    found = facet_search.search_facets(
-        model, objective, image, seeds.state, activation, settings, tf.constant([0, 1])
-    )
-    return found, image
+    return _searched(stripes_unit(), 0.5, "rectified", 1, searches)
 
 
 def _stripes(found: facet_search.FacetSearch, image, k: int) -> tuple[float, float]:
