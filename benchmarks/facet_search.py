@@ -76,6 +76,11 @@ class Pair:
 PAIRS = {
     "block6a": Pair("block6a", "block6a_expand_activation", {50: 1.0}, {301: 1.0}, "block5c_add"),
     "block4c": Pair("block4c", "block4c_expand_activation", {31: 1.0}, {200: 1.0}, "block4b_add"),
+    # other layers: which channel seeds land in was measured (docs/sampling_designs.md)
+    "block3b": Pair(
+        "block3b", "block3b_expand_activation", {200: 1.0}, {40: 1.0}, "block3a_project_bn"
+    ),
+    "block5c": Pair("block5c", "block5c_expand_activation", {500: 1.0}, {100: 1.0}, "block5b_add"),
     # missed facets that are directions of the layer (mixed-sign combinations of channels)
     "block6a-dir": Pair(
         "block6a-dir",
