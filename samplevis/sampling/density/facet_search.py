@@ -56,14 +56,13 @@ SEARCHES = ("deflation", "probes")
 
 @dataclasses.dataclass(frozen=True)
 class SearchSettings:
-    """rounds: search rounds after the seeds; floor: share of the best
-    facet's activation a new facet must reach; strength: the deflation's weight, in units of
-    the objective's value at the seeds' best optimum; distance: cosine distance of pooled
-    features a new facet must keep from every facet; layer: the layer whose pooled features
-    the search compares (and whose gradient a probe round reads); climb_steps, polish_steps:
-    optimizer steps of a deflation round's steered climb and of its polish (a probe round
-    polishes for both); searches: the searches the rounds take in turn ("deflation",
-    "probes")."""
+    """rounds: search rounds after the seeds; floor: share of the best facet's activation a new
+    facet must reach; strength: the deflation's weight, in units of the objective's value at the
+    seeds' best optimum; distance: cosine distance of pooled features a new facet must keep
+    from every facet; layer: the layer whose pooled features the search compares (and whose
+    gradient a probe round reads); climb_steps, polish_steps: optimizer steps of a deflation
+    round's steered climb and of its polish (a probe round polishes for both); searches: the
+    searches the rounds take in turn ("deflation", "probes")."""
 
     rounds: int
     floor: float
@@ -392,7 +391,8 @@ def search_facets(
                     fold_in(seed, k),
                     f"facet search round {k}: polish the probes" if progress else None,
                 )
-            if state is None:  # a deflation round, or no probe to start from
+            deflating = state is None  # a deflation round, or no probe to start from
+            if deflating:
                 target = deflated(objective, settings.layer, np.concatenate(rows), weight)
                 rendering = climber.run(
                     (settings.climb_steps,),
@@ -421,7 +421,7 @@ def search_facets(
             rows.append(feats)
             all_values.append(values)
             all_facets.append(facet_of)
-            if not any(f.round == k for f in facets):
+            if deflating and not any(f.round == k for f in facets):
                 weight *= 2  # the climb fell back into known facets: push harder
 
     except KeyboardInterrupt:
