@@ -392,7 +392,7 @@ def search_facets(
                     f"facet search round {k}: polish the probes" if progress else None,
                 )
             deflating = state is None  # a deflation round, or no probe to start from
-            if deflating:
+            if state is None:
                 target = deflated(objective, settings.layer, np.concatenate(rows), weight)
                 rendering = climber.run(
                     (settings.climb_steps,),
