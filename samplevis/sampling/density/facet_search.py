@@ -49,7 +49,7 @@ ARCHIVE_ROWS = 64
 # (amplitude about mid-grey). Measured against other banks: docs/sampling_designs.md.
 PROBE_FREQUENCIES = (1 / 32, 1 / 16, 3 / 32, 1 / 8, 3 / 16, 1 / 4, 5 / 16, 3 / 8)
 PROBE_ANGLES = 12
-PROBE_CONTRAST = 0.48
+PROBE_CONTRAST = 0.2
 # The searches the rounds take in turn by default.
 SEARCHES = ("deflation", "probes")
 
