@@ -1,4 +1,5 @@
-"""Chains' starts from a unit's dataset examples, one per facet.
+"""A unit's dataset examples and its facets: chains' starts from the examples, one per facet
+(`starts`), and each facet's examples (`by_facet`).
 
 Nguyen et al. 2016 (Multifaceted Feature Visualization) found a unit's facets by clustering its
 top images in a layer's features and starting one optimization from each cluster. `starts` does
@@ -11,6 +12,9 @@ a mean over positions, and a crop resized to the render size shows its pattern l
 scale that drove the unit, so crops start lower (docs/examples.md). The layer is by default the
 unit's own: one layer always (the one before an add has two inputs), whose channels describe an
 image at the unit's own level.
+
+The other way round, `by_facet` gives each facet a render found (its optimum) the examples whose
+crops lie nearest to it in the same features: real images that name what the facet is.
 """
 
 from __future__ import annotations
