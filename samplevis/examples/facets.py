@@ -46,6 +46,26 @@ class Facet:
     size: int
 
 
+@dataclass(frozen=True)
+class Example:
+    """One of a unit's top images: its `file` (a path), `value`, and `box` (left, top, right,
+    bottom px of the file that the unit's most active position saw; None for a unit without a
+    map)."""
+
+    file: Path
+    value: float
+    box: tuple[int, ...] | None
+
+
+def _examples(files: list[Path], ranked: list) -> list[Example]:
+    """`ranked_files`' files and (file, value, box) entries as Examples."""
+    return [
+        # a unit without a map keeps no box (-1s)
+        Example(f, float(v), tuple(int(b) for b in box) if box[0] >= 0 else None)
+        for f, (_, v, box) in zip(files, ranked)
+    ]
+
+
 def facets(
     examples: str | os.PathLike | object,
     model: Model | KerasModel,
@@ -70,28 +90,14 @@ def facets(
     files, ranked, size, layer = ranked_files(examples, unit, layer)
     fitted = np.stack([image_files.load_fitted(f, size)[0] for f in files])
     labels = kmeans(pooled(model, fitted, layer), min(k, len(files)))
-    values = np.array([v for _, v, _ in ranked])
+    found = _examples(files, ranked)
+    values = np.array([e.value for e in found])
     out = []
     for c in range(labels.max() + 1):
         members = np.flatnonzero(labels == c)
-        best = members[np.argmax(values[members])]
-        box = tuple(int(b) for b in ranked[best][2])
-        # a unit without a map keeps no box (-1s)
-        out.append(
-            Facet(files[best], float(values[best]), box if box[0] >= 0 else None, len(members))
-        )
+        best = found[members[np.argmax(values[members])]]
+        out.append(Facet(best.file, best.value, best.box, len(members)))
     return sorted(out, key=lambda f: -f.value)
-
-
-@dataclass(frozen=True)
-class Example:
-    """One of a unit's top images: its `file` (a path), `value`, and `box` (left, top, right,
-    bottom px of the file that the unit's most active position saw; None for a unit without a
-    map)."""
-
-    file: Path
-    value: float
-    box: tuple[int, ...] | None
 
 
 def by_facet(
@@ -131,10 +137,7 @@ def by_facet(
         )
     model = as_model(model)
     files, ranked, size, layer = ranked_files(examples, unit, layer)
-    found = [
-        Example(f, float(v), tuple(int(b) for b in box) if box[0] >= 0 else None)
-        for f, (_, v, box) in zip(files, ranked)
-    ]
+    found = _examples(files, ranked)
     crops = np.stack([_crop(e, size) for e in found])
     optima = np.stack([image_files.array_fitted(image, size)[0] for image in facet_images])
     near = _unit_rows(pooled(model, crops, layer)) @ _unit_rows(pooled(model, optima, layer)).T
