@@ -26,6 +26,7 @@ and NEAREST.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
@@ -166,23 +167,44 @@ def _resample(images, stages, before=(), after=()):
     import tensorflow as tf
 
     b, h, w, c = _dims(images)
-    indices, values, offset, (oh, ow) = _sampling_map(h, w, before, stages, after)
+    canvas = _canvases(h, w, before)[-1]
+    oh, ow = after[-1][3] if after else canvas
+    # The map's index arithmetic is some thirty elementwise passes over every output pixel's
+    # four neighbours, as long at batch 1 as the network's step on a light network; XLA fuses
+    # them (docs/benchmarks.md, "The sampling map under XLA"). It needs static sizes.
+    static = all(isinstance(n, int) for n in (h, w, oh, ow))
+    build = _compiled_sampling_map() if static else _sampling_map
+    indices, values, offset = build(h, w, before, stages, after)
     matrix = tf.sparse.SparseTensor(indices, values, tf.cast(tf.stack([oh * ow, h * w]), tf.int64))
     columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
     out = tf.sparse.sparse_dense_matmul(matrix, columns) + offset
     return tf.transpose(tf.reshape(out, tf.stack([oh, ow, b, c])), [2, 0, 1, 3])
 
 
-def _sampling_map(h, w, before, stages, after) -> tuple:
-    """The sparse matrix of `_resample` (its args) as (indices [4N, 2] int64, values [4N],
-    the constant part of each output pixel [N, 1] or 0, (output height, output width))."""
-    import tensorflow as tf
-
-    # the sizes of the canvases the pads and crops before the stages make, the images' first
+def _canvases(h, w, before) -> list:
+    """The sizes of the canvases the pads and crops `before` make, the images' (h, w) first."""
     canvases = [(h, w)]
     for kind, dy, dx, extra in before:
         ch, cw = canvases[-1]
         canvases.append((ch + 2 * dy, cw + 2 * dx) if kind == "pad" else extra)
+    return canvases
+
+
+@functools.cache
+def _compiled_sampling_map() -> Callable:
+    """`_sampling_map` compiled with XLA (one program per sizes and fills, made when first
+    called)."""
+    import tensorflow as tf
+
+    return tf.function(_sampling_map, jit_compile=True)
+
+
+def _sampling_map(h, w, before, stages, after) -> tuple:
+    """The sparse matrix of `_resample` (its args) as (indices [4N, 2] int64, values [4N],
+    the constant part of each output pixel [N, 1] or a float 0)."""
+    import tensorflow as tf
+
+    canvases = _canvases(h, w, before)
     ch, cw = canvases[-1]  # the stages' canvas
     oh, ow = after[-1][3] if after else (ch, cw)
     hf, wf = tf.cast(ch, tf.float32), tf.cast(cw, tf.float32)
@@ -229,7 +251,7 @@ def _sampling_map(h, w, before, stages, after) -> tuple:
     rows = tf.repeat(tf.range(oh * ow, dtype=tf.int64), 4)[:, None]
     indices = tf.concat([rows, tf.cast(tf.reshape(cols, [-1, 1]), tf.int64)], axis=1)
     values = tf.reshape(weights * share, [-1])
-    return indices, values, offset, (oh, ow)
+    return indices, values, offset
 
 
 def _check_fill(fill_mode: str, fill_value: object) -> str:
