@@ -230,23 +230,44 @@ def _objective(
     batch: int | None,
     params: tuple = (),
     key: tuple = (),
+    rowwise: bool = False,
 ) -> Objective:
     """Wrap `per_image(T, *params)`; with `batch=i` only image i counts (the others get zero).
     `key` holds every argument that is not a param, so that it and the name's function make the
-    structure."""
+    structure. `rowwise`: image i's value reads only row i of what `T` gives (no param has a
+    batch axis), so with `batch=i` only that row is computed."""
     if batch is not None and not (is_int(batch) and batch >= 0):
         raise ValueError(f"{name}: batch must be an image index, an int >= 0; got {batch!r}.")
 
-    def fn(T, p):
-        values = per_image(T, *p)
-        if batch is None:
-            return values
-        size = values.shape[0]
-        if size is not None and not 0 <= batch < size:
+    def check(size: int | None, index: int) -> None:
+        if size is not None and not 0 <= index < size:
             raise ValueError(
-                f"{name}: batch index {batch} is out of range for a batch of {size} images "
-                f"(valid: 0..{size - 1}). Render a batch of at least {batch + 1} images."
+                f"{name}: batch index {index} is out of range for a batch of {size} images "
+                f"(valid: 0..{size - 1}). Render a batch of at least {index + 1} images."
             )
+
+    def one_row(T, p, index: int):
+        sizes = []
+
+        def row(layer: str) -> tf.Tensor:
+            acts = T(layer)
+            check(acts.shape[0], index)
+            sizes.append(tf.shape(acts)[:1])
+            # a gather along the batch has a sparse gradient: the terms of a sum over the
+            # batch's images add their rows, not one whole tensor each (docs/benchmarks.md,
+            # "The objective's terms")
+            return tf.gather(acts, [index])
+
+        value = per_image(row, *p)
+        return tf.scatter_nd([[index]], value, sizes[0])
+
+    def fn(T, p):
+        if batch is None:
+            return per_image(T, *p)
+        if rowwise:
+            return one_row(T, p, batch)
+        values = per_image(T, *p)
+        check(values.shape[0], batch)
         return tf.where(tf.range(tf.shape(values)[0]) == batch, values, tf.zeros_like(values))
 
     suffix = "" if batch is None else f", batch={batch}"
@@ -286,6 +307,14 @@ def _check_channel(
 
 def _spatial_mean(x: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(x, axis=list(range(1, len(x.shape)))) if len(x.shape) > 1 else x
+
+
+def _channel_mean(acts: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
+    """Mean over the positions of channel `n` of acts [B, ..., C]: [B]. The positions are
+    averaged first: a gather along the channels of the whole activations has a gradient that
+    transposes them, once per objective term (docs/benchmarks.md, "The objective's terms")."""
+    positions = list(range(1, len(acts.shape) - 1))
+    return tf.gather(tf.reduce_mean(acts, axis=positions) if positions else acts, n, axis=-1)
 
 
 def _per_image_sum(x: tf.Tensor) -> tf.Tensor:
@@ -354,6 +383,7 @@ def neuron(
         batch,
         (np.int32(n_channel), *position),
         (layer, given),
+        rowwise=True,
     )
 
 
@@ -364,7 +394,7 @@ def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
     def per_image(T, n):
         acts = T(layer)
         _check_channel(acts, layer, n)
-        return _spatial_mean(tf.gather(acts, n, axis=-1))
+        return _channel_mean(acts, n)
 
     return _objective(
         f"channel({layer!r}, {n_channel})",
@@ -373,6 +403,7 @@ def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
         batch,
         (np.int32(n_channel),),
         (layer,),
+        rowwise=True,
     )
 
 
@@ -385,6 +416,7 @@ def deepdream(layer: str, *, batch: int | None = None) -> Objective:
         batch,
         (),
         (layer,),
+        rowwise=True,
     )
 
 
@@ -451,7 +483,9 @@ def direction(
         return _spatial_mean(_dot_cossim(acts, v, cossim_pow))
 
     name = f"direction({layer!r}, vec[{v.size}], cossim_pow={cossim_pow})"
-    return _objective(name, [layer], per_image, batch, (v,), (layer, v.shape, cossim_pow))
+    return _objective(
+        name, [layer], per_image, batch, (v,), (layer, v.shape, cossim_pow), rowwise=True
+    )
 
 
 def direction_neuron(
@@ -474,7 +508,13 @@ def direction_neuron(
 
     name = f"direction_neuron({layer!r}, vec[{v.size}], x={x}, y={y}, cossim_pow={cossim_pow})"
     return _objective(
-        name, [layer], per_image, batch, (v, *position), (layer, v.shape, given, cossim_pow)
+        name,
+        [layer],
+        per_image,
+        batch,
+        (v, *position),
+        (layer, v.shape, given, cossim_pow),
+        rowwise=True,
     )
 
 
@@ -519,11 +559,16 @@ def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objec
     def per_image(T, i):
         acts = T(layer)
         _check_channel(acts, layer, i, ("class", "classes"), note)
-        values = tf.gather(acts, i, axis=-1)
-        return values if len(acts.shape) == 2 else _spatial_mean(values)
+        return _channel_mean(acts, i)
 
     return _objective(
-        f"class_logit({layer!r}, {index})", [layer], per_image, batch, (np.int32(index),), (layer,)
+        f"class_logit({layer!r}, {index})",
+        [layer],
+        per_image,
+        batch,
+        (np.int32(index),),
+        (layer,),
+        rowwise=True,
     )
 
 
@@ -594,9 +639,7 @@ def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: i
         _check_channel(b, layer2, n2)
         size = a.shape[0]
         weights = tf.constant(np.arange(size) / max(size - 1, 1), tf.float32)
-        return (1 - weights) * _spatial_mean(tf.gather(a, n1, axis=-1)) + weights * _spatial_mean(
-            tf.gather(b, n2, axis=-1)
-        )
+        return (1 - weights) * _channel_mean(a, n1) + weights * _channel_mean(b, n2)
 
     name = f"channel_interpolate({layer1!r}, {n_channel1}, {layer2!r}, {n_channel2})"
     return Objective(

@@ -88,6 +88,40 @@ def test_batch_index_keeps_only_that_image(tiny_model, images, acts):
     np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda i, b: objectives.channel("conv2_relu", i, batch=b),
+        lambda i, b: objectives.neuron("conv1", i, x=1, y=2, batch=b),
+        lambda i, b: objectives.class_logit("logits", i, batch=b),
+        lambda i, b: objectives.direction("conv1", np.arange(1.0, 9.0) * (i - 1.5), batch=b),
+        lambda i, b: objectives.deepdream("conv2_relu", batch=b),
+        lambda i, b: objectives.total_variation("conv1", batch=b),  # masks the batch's values
+    ],
+)
+def test_a_sum_of_one_term_per_image_gives_each_image_its_terms_value_and_gradient(
+    tiny_model, images, make
+):
+    # term i reads only image i's row (batch=i): the same as term i over the whole batch with
+    # the other images' values dropped
+    weights = tf.constant([1.0, -2.0, 3.0])
+
+    def value_and_gradient(values_of):
+        x = tf.Variable(images)
+        with tf.GradientTape() as tape:
+            v = values_of(x)
+            total = tf.reduce_sum(v * weights)
+        return v.numpy(), tape.gradient(total, x).numpy()
+
+    summed = make(0, 0) + make(1, 1) + make(2, 2)
+    got = value_and_gradient(lambda x: objective_values(tiny_model, summed, x))
+    expected = value_and_gradient(
+        lambda x: tf.stack([objective_values(tiny_model, make(i, None), x)[i] for i in range(3)])
+    )
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-5)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-4, atol=1e-7)
+
+
 def test_algebra_equals_algebra_of_values(tiny_model, images, acts):
     a = objectives.channel("conv1", 0)
     b = objectives.class_logit("logits", 1)
