@@ -110,6 +110,22 @@ def test_to_valid_rgb_maps_zero_to_grey_or_to_the_imagenet_mean():
     )
 
 
+@pytest.mark.parametrize("batch, height, width", SHAPES)
+@pytest.mark.parametrize("sigmoid", [True, False])
+def test_an_fft_image_mixes_its_colours_before_its_transpose_as_to_valid_rgb_does_after(
+    batch, height, width, sigmoid
+):
+    image = param.image(width, height, batch=batch, sigmoid=sigmoid)
+    state = tuple(3.0 * s for s in image.init(4))  # colours well away from grey
+    after = param.to_valid_rgb(image.tensor.to_tensor(state), decorrelate=True, sigmoid=sigmoid)
+    np.testing.assert_allclose(image.to_image(state), after, atol=1e-6)
+    # and any tensor parameterization mixes as the matrix says
+    pixel = param.pixel_image((batch, height, width, 3))
+    swap = np.eye(3, dtype=np.float32)[[2, 0, 1]]
+    t = pixel.to_tensor(pixel.init(0)).numpy()
+    np.testing.assert_allclose(pixel.to_mixed_tensor(pixel.init(0), swap), t[..., [2, 0, 1]])
+
+
 def test_clipped_rgb_without_decorrelation_is_the_identity_clipped_to_unit_range():
     t = tf.constant([[[[-0.2, 0.3, 1.7]]]])
     assert param.to_valid_rgb(t, sigmoid=False).numpy().ravel() == pytest.approx([0.0, 0.3, 1.0])

@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
+
 from samplevis.checks import TensorLike, is_int, is_number
 
 State = tuple  # tuple[tf.Tensor, ...], batch axis first in every tensor
@@ -87,6 +89,14 @@ class TensorParam(_Stateful):
     @abc.abstractmethod
     def to_tensor(self, state: State) -> TensorLike:
         """The tensor [B, H, W, C] float32 for ``state``; pure and differentiable."""
+
+    def to_mixed_tensor(self, state: State, matrix: np.ndarray) -> TensorLike:
+        """``to_tensor(state)`` with its channels mixed by ``matrix`` [C, C]: channel i of the
+        result is sum_j matrix[i, j] * channel j. A parameterization may mix where it costs
+        least."""
+        import tensorflow as tf
+
+        return tf.einsum("...j,ij->...i", self.to_tensor(state), tf.constant(matrix, tf.float32))
 
     def inverse(self, tensor: TensorLike) -> State:
         """A state whose ``to_tensor`` is ``tensor`` [B, H, W, C] (if invertible)."""

@@ -80,8 +80,16 @@ def to_valid_rgb(t: TensorLike, decorrelate: bool = False, sigmoid: bool = True)
         )
     if decorrelate:
         t = decorrelate_color(t)
-        if not sigmoid:
-            t = t + COLOR_MEAN
+    return _squashed(t, decorrelate, sigmoid)
+
+
+def _squashed(t: TensorLike, decorrelated: bool, sigmoid: bool) -> TensorLike:
+    """Colours ``t`` [..., 3] (decorrelated ones mapped to RGB already) into [0, 1]: a sigmoid,
+    or Lucid's L-inf clip after the ImageNet mean (for decorrelated colours)."""
+    import tensorflow as tf
+
+    if decorrelated and not sigmoid:
+        t = t + COLOR_MEAN
     if sigmoid:
         return tf.nn.sigmoid(t)
     return constrain_l_inf(2.0 * t - 1.0) / 2.0 + 0.5
@@ -151,7 +159,11 @@ class RGBImage(ImageParam):
         return self.tensor.init(seed)
 
     def to_image(self, state: State) -> TensorLike:
-        return to_valid_rgb(self.tensor.to_tensor(state), self.decorrelate, self.sigmoid)
+        if not self.decorrelate:
+            return to_valid_rgb(self.tensor.to_tensor(state), False, self.sigmoid)
+        # the tensor mixes its channels where that costs least (an FFT tensor: channels first)
+        t = self.tensor.to_mixed_tensor(state, COLOR_CORRELATION_NORMALIZED)
+        return _squashed(t, True, self.sigmoid)
 
     def state_for(self, images01: TensorLike) -> State:
         """A state whose image is ``images01`` [B, H, W, 3] (to ~1e-5 inside (0, 1))."""

@@ -95,6 +95,12 @@ class FFTTensor(TensorParam):
         return tf.constant(spectrum_scale(self.height, self.width, self.decay_power))
 
     def to_tensor(self, state: State) -> TensorLike:
+        return self._tensor(state, None)
+
+    def to_mixed_tensor(self, state: State, matrix: np.ndarray) -> TensorLike:
+        return self._tensor(state, matrix)
+
+    def _tensor(self, state: State, matrix: np.ndarray | None) -> TensorLike:
         import tensorflow as tf
 
         # One real product scales both parts, Lucid's divisor folded into the constant (a
@@ -104,6 +110,13 @@ class FFTTensor(TensorParam):
         scale = spectrum_scale(self.height, self.width, self.decay_power) / LUCID_FFT_DIVISOR
         real, imag = tf.unstack(state[0] * tf.constant(scale), axis=1)
         t = tf.signal.irfft2d(tf.complex(real, imag), fft_length=[self.height, self.padded_width])
+        if matrix is not None:
+            # channels first, the mix is one product whose long side is the pixels; channels
+            # last it is a product with 3 columns, several times slower on CPU
+            # (docs/benchmarks.md, "Colour decorrelation channels first")
+            shape = tf.shape(t)
+            flat = tf.reshape(t, tf.stack([shape[0], shape[1], -1]))
+            t = tf.reshape(tf.matmul(tf.constant(matrix, tf.float32), flat), shape)
         t = tf.transpose(t, (0, 2, 3, 1))
         if self.padded_width != self.width:
             t = t[:, :, : self.width, :]
