@@ -544,6 +544,34 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         count = tf.constant(steps, tf.int32)
         return lambda: vis._steps(count, *args)[1].numpy()
 
+    def undone(owner: object, name: str, value: object) -> Callable[[], object]:
+        """`renderer()` compiled with `owner.name` set to `value`: a part of the step as it was
+        before a change, timed beside the step as it is."""
+        kept = getattr(owner, name)
+        setattr(owner, name, value)
+        try:
+            return renderer()  # compiles here, with the old part
+        finally:
+            setattr(owner, name, kept)
+
+    def whole_batch_terms() -> object:
+        """The channel objective with each image's term computed on the whole batch, the other
+        images masked out (the library's way before its terms read their own row)."""
+        import tensorflow as tf
+
+        from samplevis.objectives import Objective
+
+        def term(i: int) -> Objective:
+            mask = tf.one_hot(i, batch)
+            return Objective(
+                lambda T: mask * tf.reduce_mean(tf.gather(T(layer), i, axis=-1), axis=[1, 2]),
+                frozenset({layer}),
+            )
+
+        return functools.reduce(operator.add, [term(i) for i in range(batch)])
+
+    from samplevis.param import base, fourier
+
     pad, jitter8, scale, rotate, jitter4 = standard
     calls = {
         "render_vis (steady state)": renderer(),
@@ -558,8 +586,17 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         "pads and crops as tensors, not in the resampling": renderer(
             transforms=(pad, jitter8, transform.compose([scale, rotate]), jitter4)
         ),
+        "sampling map not compiled with XLA": undone(
+            transform, "_compiled_sampling_map", lambda: transform._sampling_map
+        ),
+        "colour mix channels last (einsum after the FFT's transpose)": undone(
+            fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor
+        ),
         "one channel for all images (no per-image gather)": renderer(
             objective=samplevis.objectives.channel(layer, 0)
+        ),
+        "each image's term on the whole batch, others masked": (
+            renderer(objective=whole_batch_terms()) if batch > 1 else renderer()
         ),
         "SGD instead of Adam": renderer(optimizer=keras.optimizers.SGD(LEARNING_RATE)),
         "all steps in one compiled call": one_call(),
