@@ -170,8 +170,8 @@ def _resample(images, stages, before=(), after=()):
     canvas = _canvases(h, w, before)[-1]
     oh, ow = after[-1][3] if after else canvas
     # The map's index arithmetic is some thirty elementwise passes over every output pixel's
-    # four neighbours, as long at batch 1 as the network's step on a light network; XLA fuses
-    # them (docs/benchmarks.md, "The sampling map under XLA"). It needs static sizes.
+    # four neighbours, a fixed cost per step that a light network does not hide at batch 1;
+    # XLA fuses them (docs/benchmarks.md, "The sampling map under XLA"). It needs static sizes.
     static = all(isinstance(n, int) for n in (h, w, oh, ow))
     build = _compiled_sampling_map() if static else _sampling_map
     indices, values, offset = build(h, w, before, stages, after)
