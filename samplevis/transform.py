@@ -35,6 +35,8 @@ from typing import Any
 from samplevis.checks import TensorLike, is_int, is_number
 
 _FILL_MODES = ("CONSTANT", "REFLECT", "WRAP", "NEAREST")
+# Output pixels from which a resampling's map is compiled with XLA (see `_resample`).
+XLA_MAP_PIXELS = 200 * 200
 _PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 
 
@@ -170,10 +172,12 @@ def _resample(images, stages, before=(), after=()):
     canvas = _canvases(h, w, before)[-1]
     oh, ow = after[-1][3] if after else canvas
     # The map's index arithmetic is some thirty elementwise passes over every output pixel's
-    # four neighbours, a fixed cost per step that a light network does not hide at batch 1;
-    # XLA fuses them (docs/benchmarks.md, "The sampling map under XLA"). It needs static sizes.
+    # four neighbours, a fixed cost per step that a light network does not hide at batch 1.
+    # XLA fuses them, but compiling costs a fraction of a second once per process and size,
+    # which a default render_vis call earns back only on large images (docs/benchmarks.md,
+    # "The sampling map under XLA"). XLA needs static sizes.
     static = all(isinstance(n, int) for n in (h, w, oh, ow))
-    build = _compiled_sampling_map() if static else _sampling_map
+    build = _compiled_sampling_map() if static and oh * ow >= XLA_MAP_PIXELS else _sampling_map
     indices, values, offset = build(h, w, before, stages, after)
     matrix = tf.sparse.SparseTensor(indices, values, tf.cast(tf.stack([oh * ow, h * w]), tf.int64))
     columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
