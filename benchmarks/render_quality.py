@@ -19,6 +19,8 @@ absolute seconds: run both in one shell session, alternating, and compare ratios
     python benchmarks/render_quality.py --quick   # smoke run: one channel, 32 steps, 64 px
     python benchmarks/render_quality.py --channels block6a_expand_activation:301 --reach 176
         # only the seconds of a call of 176 steps on a fresh model (known steps to 0.9)
+    python benchmarks/render_quality.py --design "beta_1 0.5" --every 8 --seed 1
+        # another optimizer or start (DESIGNS), read every 8 steps
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -47,35 +49,78 @@ def activation(model, layer: str, channel: int, images: np.ndarray) -> float:
     return float(np.mean(features[..., channel]))
 
 
-def render(model, objective: str, size: int, batch: int, steps: Sequence[int]) -> list:
+def _cosine(start: float, end: float, steps: int) -> object:
+    """A learning rate falling from `start` to `end` over `steps` steps, constant after."""
+    import keras
+
+    return keras.optimizers.schedules.CosineDecay(start, steps, alpha=end / start)
+
+
+def _adam(learning_rate: object = 0.05, beta_1: float = 0.9) -> Callable[[], object]:
+    import keras
+
+    return lambda: keras.optimizers.Adam(learning_rate, beta_1=beta_1)
+
+
+# Other schedules and starts, tried against the default (docs/benchmarks.md, "Schedules and
+# starts"): name -> (a function making the optimizer, or None for render_vis's Adam(0.05);
+# param.image's keyword arguments)
+DESIGNS: dict[str, tuple[Callable[[], object] | None, dict]] = {
+    "default": (None, {}),
+    "adam 0.1": (_adam(0.1), {}),
+    "adam 0.2": (_adam(0.2), {}),
+    "cosine 0.2 to 0.05 by 128": (lambda: _adam(_cosine(0.2, 0.05, 128))(), {}),
+    "cosine 0.4 to 0.05 by 128": (lambda: _adam(_cosine(0.4, 0.05, 128))(), {}),
+    "cosine 0.05 to 0.01 by 128": (lambda: _adam(_cosine(0.05, 0.01, 128))(), {}),
+    "sd 0.1": (None, {"sd": 0.1}),
+    "sd 1": (None, {"sd": 1.0}),
+    "beta_1 0.5": (_adam(beta_1=0.5), {}),
+    "beta_1 0": (_adam(beta_1=0.0), {}),
+    "beta_1 0.5, sd 0.1": (_adam(beta_1=0.5), {"sd": 0.1}),
+}
+
+
+def render(
+    model,
+    objective: str,
+    size: int,
+    batch: int,
+    steps: Sequence[int],
+    design: str = "default",
+    seed: int = 0,
+) -> list:
     import samplevis
     from samplevis import param
 
+    optimizer, image = DESIGNS[design]
     return samplevis.render_vis(
         model,
         objective,
-        param.image(size, batch=batch),
+        param.image(size, batch=batch, **image),
+        optimizer=None if optimizer is None else optimizer(),
         thresholds=tuple(steps),
-        seed=0,
+        seed=seed,
         progress=False,
     )
 
 
-def measure(objective: str, size: int, batch: int, steps: int) -> tuple[list, dict]:
+def measure(
+    objective: str, size: int, batch: int, steps: int, design: str, seed: int, every: int
+) -> tuple[list, dict]:
     from samplevis import zoo
 
     layer, channel = objective.rsplit(":", 1)
     model = zoo.efficientnet_lite0()
-    readings = list(range(EVERY, steps + 1, EVERY))
+    readings = list(range(every, steps + 1, every))
     start = time.perf_counter()
-    images = render(model, objective, size, batch, readings)
+    images = render(model, objective, size, batch, readings, design, seed)
     curve_seconds = time.perf_counter() - start
     curve = [activation(model, layer, int(channel), im) for im in images]
     final = curve[-1]
     reached = next(n for n, a in zip(readings, curve) if a >= QUALITY * final)
     model = zoo.efficientnet_lite0()  # a fresh model: its first call traces and compiles
     start = time.perf_counter()
-    render(model, objective, size, batch, (reached,))
+    render(model, objective, size, batch, (reached,), design, seed)
     quality_seconds = time.perf_counter() - start
     return images, {
         "final": final,
@@ -97,6 +142,14 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--reach", type=int, default=None, help="only time a call of this many steps"
     )
+    parser.add_argument(
+        "--design",
+        choices=sorted(DESIGNS),
+        default="default",
+        help="another learning rate, schedule or start than render_vis's defaults",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--every", type=int, default=EVERY, help="steps between readings")
     return parser.parse_args(argv)
 
 
@@ -117,13 +170,13 @@ def main(argv: Sequence[str] = ()) -> None:
         for objective in channels:
             model = zoo.efficientnet_lite0()
             start = time.perf_counter()
-            render(model, objective, size, args.batch, (args.reach,))
+            render(model, objective, size, args.batch, (args.reach,), args.design, args.seed)
             rows.append([objective, args.reach, f"{time.perf_counter() - start:.2f}"])
         print(format_table(["channel", "steps", "s (call, fresh model)"], rows))
         print(f"machine at end: {machine()}")
         return
     for objective in channels:
-        images, m = measure(objective, size, args.batch, steps)
+        images, m = measure(objective, size, args.batch, steps, args.design, args.seed, args.every)
         grids.append(images[-1])
         rows.append(
             [
@@ -137,8 +190,8 @@ def main(argv: Sequence[str] = ()) -> None:
         print(f"  {objective} curve: " + " ".join(f"{a:.3g}" for a in m["curve"]), flush=True)
     print()
     print(
-        f"efficientnet_lite0, render_vis defaults, {size} px, batch {args.batch}, seed 0; "
-        f"activation: the channel's mean over positions and images"
+        f"efficientnet_lite0, render_vis, design {args.design!r}, {size} px, batch {args.batch}, "
+        f"seed {args.seed}; activation: the channel's mean over positions and images"
     )
     headers = [
         "channel",
