@@ -544,15 +544,17 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         count = tf.constant(steps, tf.int32)
         return lambda: vis._steps(count, *args)[1].numpy()
 
-    def undone(owner: object, name: str, value: object) -> Callable[[], object]:
-        """`renderer()` compiled with `owner.name` set to `value`: a part of the step as it was
-        before a change, timed beside the step as it is."""
-        kept = getattr(owner, name)
-        setattr(owner, name, value)
+    def undone(patches: Sequence[tuple], objective: object = None) -> Callable[[], object]:
+        """`renderer(objective=objective)` compiled with each (owner, name, value) of `patches`
+        set: parts of the step as they were before a change, timed beside the step as it is."""
+        kept = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+        for owner, name, value in patches:
+            setattr(owner, name, value)
         try:
-            return renderer()  # compiles here, with the old part
+            return renderer(objective=objective)  # compiles here, with the old parts
         finally:
-            setattr(owner, name, kept)
+            for owner, name, value in kept:
+                setattr(owner, name, value)
 
     def whole_batch_terms() -> object:
         """The channel objective with each image's term computed on the whole batch, the other
@@ -572,6 +574,8 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
 
     from samplevis.param import base, fourier
 
+    plain_map = (transform, "_compiled_sampling_map", lambda: transform._sampling_map)
+    mix_last = (fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor)
     pad, jitter8, scale, rotate, jitter4 = standard
     calls = {
         "render_vis (steady state)": renderer(),
@@ -586,17 +590,16 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         "pads and crops as tensors, not in the resampling": renderer(
             transforms=(pad, jitter8, transform.compose([scale, rotate]), jitter4)
         ),
-        "sampling map not compiled with XLA": undone(
-            transform, "_compiled_sampling_map", lambda: transform._sampling_map
-        ),
-        "colour mix channels last (einsum after the FFT's transpose)": undone(
-            fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor
-        ),
+        "sampling map not compiled with XLA": undone([plain_map]),
+        "colour mix channels last (einsum after the FFT's transpose)": undone([mix_last]),
         "one channel for all images (no per-image gather)": renderer(
             objective=samplevis.objectives.channel(layer, 0)
         ),
-        "each image's term on the whole batch, others masked": (
-            renderer(objective=whole_batch_terms()) if batch > 1 else renderer()
+        "each image's term on the whole batch, others masked": renderer(
+            objective=whole_batch_terms()
+        ),
+        "the three rows above together (the step at 563cdd6)": undone(
+            [plain_map, mix_last], whole_batch_terms()
         ),
         "SGD instead of Adam": renderer(optimizer=keras.optimizers.SGD(LEARNING_RATE)),
         "all steps in one compiled call": one_call(),
