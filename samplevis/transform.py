@@ -171,7 +171,7 @@ def _resample(images, stages, before=(), after=()):
     b, h, w, c = _dims(images)
     canvas = _canvases(h, w, before)[-1]
     oh, ow = after[-1][3] if after else canvas
-    # The map's index arithmetic is some thirty elementwise passes over every output pixel's
+    # The map's index arithmetic is dozens of elementwise passes over every output pixel's
     # four neighbours, a fixed cost per step that a light network does not hide at batch 1.
     # XLA fuses them, but compiling costs a fraction of a second once per process and size,
     # which a default render_vis call earns back only on large images (docs/benchmarks.md,
