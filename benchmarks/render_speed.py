@@ -598,7 +598,7 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         "each image's term on the whole batch, others masked": renderer(
             objective=whole_batch_terms()
         ),
-        "the three rows above together (the step at 563cdd6)": undone(
+        "the map, colour mix and terms as they were (563cdd6)": undone(
             [plain_map, mix_last], whole_batch_terms()
         ),
         "SGD instead of Adam": renderer(optimizer=keras.optimizers.SGD(LEARNING_RATE)),
