@@ -35,9 +35,9 @@ from typing import Any
 from samplevis.checks import TensorLike, is_int, is_number
 
 _FILL_MODES = ("CONSTANT", "REFLECT", "WRAP", "NEAREST")
+_PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 # Output pixels from which a resampling's map is compiled with XLA (see `_resample`).
 XLA_MAP_PIXELS = 200 * 200
-_PAD_MODES = ("CONSTANT", "REFLECT", "SYMMETRIC")
 
 
 def _numbers(name: str, values: object, example: str) -> tuple[float, ...]:
@@ -169,8 +169,7 @@ def _resample(images, stages, before=(), after=()):
     import tensorflow as tf
 
     b, h, w, c = _dims(images)
-    canvas = _canvases(h, w, before)[-1]
-    oh, ow = after[-1][3] if after else canvas
+    oh, ow = _output_size(h, w, before, after)
     # The map's index arithmetic is dozens of elementwise passes over every output pixel's
     # four neighbours, a fixed cost per step that a light network does not hide at batch 1.
     # XLA fuses them, but compiling costs a fraction of a second once per process and size,
@@ -194,6 +193,12 @@ def _canvases(h, w, before) -> list:
     return canvases
 
 
+def _output_size(h, w, before, after) -> tuple:
+    """(height, width) of `_resample`'s output: the last crop's after the stages, else the
+    stages' canvas."""
+    return after[-1][3] if after else _canvases(h, w, before)[-1]
+
+
 @functools.cache
 def _compiled_sampling_map() -> Callable:
     """`_sampling_map` compiled with XLA (one program per sizes and fills, made when first
@@ -210,7 +215,7 @@ def _sampling_map(h, w, before, stages, after) -> tuple:
 
     canvases = _canvases(h, w, before)
     ch, cw = canvases[-1]  # the stages' canvas
-    oh, ow = after[-1][3] if after else (ch, cw)
+    oh, ow = _output_size(h, w, before, after)
     hf, wf = tf.cast(ch, tf.float32), tf.cast(cw, tf.float32)
     cx, cy = (wf - 1.0) / 2.0, (hf - 1.0) / 2.0
     ys, xs = tf.meshgrid(

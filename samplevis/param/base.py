@@ -78,6 +78,14 @@ class _Stateful(abc.ABC):
         return _size(self.state_shapes)
 
 
+def mix_channels(t: TensorLike, matrix: np.ndarray) -> TensorLike:
+    """``t`` [..., C] with its channels mixed by ``matrix`` [C, C]: channel i of the result is
+    sum_j matrix[i, j] * channel j (``t @ matrix.T``)."""
+    import tensorflow as tf
+
+    return tf.einsum("...j,ij->...i", t, tf.constant(matrix, tf.float32))
+
+
 class TensorParam(_Stateful):
     """An unconstrained tensor [batch, height, width, channels] made from a state."""
 
@@ -91,12 +99,9 @@ class TensorParam(_Stateful):
         """The tensor [B, H, W, C] float32 for ``state``; pure and differentiable."""
 
     def to_mixed_tensor(self, state: State, matrix: np.ndarray) -> TensorLike:
-        """``to_tensor(state)`` with its channels mixed by ``matrix`` [C, C]: channel i of the
-        result is sum_j matrix[i, j] * channel j. A parameterization may mix where it costs
-        least."""
-        import tensorflow as tf
-
-        return tf.einsum("...j,ij->...i", self.to_tensor(state), tf.constant(matrix, tf.float32))
+        """``mix_channels(to_tensor(state), matrix)``; a parameterization may mix where it
+        costs least."""
+        return mix_channels(self.to_tensor(state), matrix)
 
     def inverse(self, tensor: TensorLike) -> State:
         """A state whose ``to_tensor`` is ``tensor`` [B, H, W, C] (if invertible)."""

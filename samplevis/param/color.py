@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from samplevis.checks import TensorLike, check_bool
-from samplevis.param.base import ImageParam, State, TensorParam
+from samplevis.param.base import ImageParam, State, TensorParam, mix_channels
 
 # Square root of the ImageNet colour correlation matrix, from Lucid
 # (lucid.optvis.param.color.color_correlation_svd_sqrt).
@@ -26,17 +26,13 @@ _LOGIT_EPS = 1e-6
 
 def decorrelate_color(t: TensorLike) -> TensorLike:
     """Map colours from the decorrelated space to RGB: ``t @ M.T``, last axis 3."""
-    import tensorflow as tf
-
-    return tf.einsum("...j,ij->...i", t, tf.constant(COLOR_CORRELATION_NORMALIZED))
+    return mix_channels(t, COLOR_CORRELATION_NORMALIZED)
 
 
 def correlate_color(t: TensorLike) -> TensorLike:
     """Inverse of ``decorrelate_color``: RGB to the decorrelated colour space."""
-    import tensorflow as tf
-
     inv = np.linalg.inv(COLOR_CORRELATION_NORMALIZED.astype(np.float64)).astype(np.float32)
-    return tf.einsum("...j,ij->...i", t, tf.constant(inv))
+    return mix_channels(t, inv)
 
 
 def constrain_l_inf(x: TensorLike) -> TensorLike:
