@@ -505,7 +505,7 @@ def run_library(
         )
     # the second row: the facets kept, best first (grey: none)
     found = Found([first, row], [search.values(first), search.values(row)], [0.0, seconds])
-    print(f"#   library facet_of per round: {result.facet_of.tolist()}")
+    print(f"#   library facet_of per round: {[f.tolist() for f in result.facet_of]}")
     return found
 
 

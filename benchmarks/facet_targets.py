@@ -29,20 +29,6 @@ from facet_search import PAIRS, _values, _weights, medians, unit_objective
 HEIGHT = 0.85  # the missed facet counts as found from this height
 
 
-def facet_rows(result, per_row: int = 8) -> np.ndarray:
-    """A grid with a row per facet, best first: its optimum, then up to `per_row` of its
-    samples (about four evenly spaced ones of each of its chains), white where it has fewer."""
-    from samplevis import io
-
-    picked = result.images[:: max(1, len(result.images) // 4)]
-    tiles = []
-    for facet in result.facets:
-        samples = [picked[n, c] for c in facet.chains for n in range(len(picked))][:per_row]
-        blank = np.ones_like(facet.image)
-        tiles += [facet.image, *samples] + [blank] * (per_row - len(samples))
-    return io.grid(np.stack(tiles), ncols=per_row + 1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", nargs="+", default=["block6a"], choices=list(PAIRS))
@@ -97,7 +83,7 @@ def main() -> None:
             )
             print(" | ".join(str(x) for x in rows[-1]), flush=True)
             if args.grid is not None:
-                io.save_png(args.grid / f"{name}_seed{seed}.png", facet_rows(result))
+                io.save_png(args.grid / f"{name}_seed{seed}.png", result.facet_grid(samples=8))
     print()
     headers = [
         "pair",

@@ -451,9 +451,9 @@ def _add_hmc_opts(p: argparse.ArgumentParser, options) -> None:
                 help="where the chains start: optimize (default: images optimized for the "
                 "objective), prior (needs {hmc_opts.temperature}), image files: one that "
                 "every chain starts from, or one per chain, cropped to their centre square "
-                "and resized to --size; or an examples.json (samplevis examples): the "
-                "objective's top images clustered in its layer's pooled features, each chain "
-                "starting from a different cluster's best image",
+                "and resized to --size; or an examples.json (samplevis examples) or its "
+                "folder: the objective's top photos in {hmc_opts.photo_clusters} clusters, "
+                "each optimized from its start image into a facet shown with its photos",
             )
         elif option.kind is bool:  # a switch away from the default
             action = p.add_argument(

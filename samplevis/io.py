@@ -383,8 +383,8 @@ CHECKERBOARD_CSS = "background:repeating-conic-gradient(#f2f2f2 0 25%,#999 0 50%
 # images shrink to the width there is (a trace plot is 800 px wide), rows of figures wrap, and
 # long captions break anywhere. Thumbnails of loose images are enlarged with their pixels
 # kept sharp; a run's images show at their own size, smoothly scaled down when too wide.
-# A strip's tiles share the width left of its aside, between 64 and 128 px each (--n: the
-# tiles of the strip and its aside); below 64 px the strip scrolls sideways instead.
+# A strip's tiles are 128 px wide (the default render size, large enough to tell what an image
+# shows) and wrap onto more lines; its aside (maps, photos) follows on a line of its own.
 GALLERY_STYLE = (
     "body{font-family:sans-serif;max-width:1400px;margin:0 auto;padding:8px;"
     "box-sizing:border-box}"
@@ -394,13 +394,12 @@ GALLERY_STYLE = (
     f"img{{{CHECKERBOARD_CSS}}}"
     "section img{width:auto;image-rendering:auto}"
     "section{border-top:1px solid #ccc;margin-bottom:16px}"
-    ".chain{display:flex;align-items:flex-start;gap:12px;margin:4px 0}"
+    ".chain{display:flex;flex-wrap:wrap;align-items:flex-start;gap:0 12px;margin:4px 0}"
     ".chain>b{flex:none;width:56px;font-size:13px;padding-top:4px}"
-    ".strip,.aside{display:flex;gap:3px;padding:3px 0}"
-    ".strip{overflow-x:auto;min-width:0;flex:0 1 auto}.aside{flex:none}"
+    ".strip,.aside{display:flex;flex-wrap:wrap;gap:3px;padding:3px 0}"
+    ".strip{min-width:0;flex:1 1 0}.aside{flex:1 1 100%;padding-left:68px}"
     "section figure.tile{flex:none;max-width:none;margin:0;padding-left:4px;"
-    "border-left:3px solid transparent;"
-    "width:clamp(64px,calc((min(100vw,1400px) - 150px) / var(--n) - 12px),128px)}"
+    "border-left:3px solid transparent;width:128px}"
     "figure.tile figcaption{font-size:11px;color:#444;white-space:nowrap;overflow:hidden;"
     "text-overflow:ellipsis}"
     "section figure.tile img{display:block;width:100%;image-rendering:pixelated}"
@@ -451,11 +450,10 @@ def _tile_html(tile: Tile) -> str:
 
 
 def _strip_html(strip: Strip) -> str:
-    count = len(strip.tiles) + len(strip.aside)
     aside = "".join(_tile_html(t) for t in strip.aside)
     note = f'<p class="note strip-note">{html.escape(strip.note)}</p>' if strip.note else ""
     return (
-        note + f'<div class="chain" style="--n:{count}"><b>{html.escape(strip.label)}</b>'
+        note + f'<div class="chain"><b>{html.escape(strip.label)}</b>'
         f'<div class="strip">{"".join(_tile_html(t) for t in strip.tiles)}</div>'
         + (f'<div class="aside">{aside}</div>' if aside else "")
         + "</div>"

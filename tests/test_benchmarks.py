@@ -28,6 +28,7 @@ TABLES = {
     "examples_speed.py": "examples img/s",
     "facet_search.py": "best height in B",
     "facet_targets.py": "samples in B",
+    "photo_facets.py": "colour groups",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

@@ -17,10 +17,7 @@ from samplevis.examples import collect, record, topk
 from samplevis.examples.images import Fit
 
 from conftest import InterruptingBar, gabor_keras_model
-
-SIDE = 48  # px, the Gabor network's input
-WAVELENGTH = 6.0  # px, conftest's Gabor filters'
-PATCH = 23  # px, the side of the pasted grating
+from stripes import PATCH, SIDE, grating, grey, stripes_folder, stripes_way
 
 
 @pytest.fixture(scope="module")
@@ -28,19 +25,6 @@ def gabor48():
     """Two ReLU'd Gabor channels on a 48 x 48 px input: 0 likes vertical stripes (varying along
     x), 1 horizontal ones; each position sees 15 x 15 px."""
     return samplevis.Model(gabor_keras_model((0.0, 90.0), (SIDE, SIDE, 3)), name="gabor48")
-
-
-def grating(side: int = PATCH) -> np.ndarray:
-    """Channel 0's preferred pattern: vertical stripes of its wavelength, in [0, 1], uint8."""
-    x = np.arange(side)
-    row = 0.5 + 0.5 * np.cos(2 * np.pi * (x - side // 2) / WAVELENGTH)
-    return np.round(np.tile(row, (side, 1))[..., None].repeat(3, -1) * 255).astype(np.uint8)
-
-
-def grey(height: int, width: int, seed: int) -> np.ndarray:
-    """Mid grey with faint noise, uint8 [H, W, 3]."""
-    rng = np.random.default_rng(seed)
-    return np.round(rng.uniform(0.45, 0.55, (height, width, 3)) * 255).astype(np.uint8)
 
 
 def photo(name: str, height: int, width: int) -> np.ndarray:
@@ -483,32 +467,6 @@ def either48():
     return samplevis.Model(either_stripes_keras_model(), name="either48")
 
 
-def striped(contrast: float, vertical: bool, seed: int) -> np.ndarray:
-    """Grey noise with the grating pasted at `contrast`, its stripes vertical or horizontal."""
-    image = grey(SIDE, SIDE, seed).astype(np.float64)
-    patch = grating() / 255.0 if vertical else np.transpose(grating(), (1, 0, 2)) / 255.0
-    image[12 : 12 + PATCH, 12 : 12 + PATCH] = 255 * (0.5 + contrast * (patch - 0.5))
-    return np.round(image).astype(np.uint8)
-
-
-def stripes_folder(root) -> None:
-    """Three files of vertical stripes, three of horizontal ones (named by way and contrast),
-    two of noise."""
-    root.mkdir()
-    for way, contrasts in (("v", (1.0, 0.8, 0.6)), ("h", (0.9, 0.7, 0.5))):
-        for contrast in contrasts:
-            image = striped(contrast, way == "v", seed=int(contrast * 10))
-            Image.fromarray(image).save(root / f"{way}_{round(contrast * 100):03d}.png")
-    for seed in (1, 2):
-        Image.fromarray(grey(SIDE, SIDE, seed)).save(root / f"noise_{seed}.png")
-
-
-def stripes_way(model, images: np.ndarray) -> list[str]:
-    """'v' or 'h' per image: which of the vertical and horizontal channels it drives more."""
-    pooled = np.asarray(model.features(images, ["mix"])["mix"]).mean(axis=(1, 2))
-    return ["v" if p[1] > p[2] else "h" for p in pooled]
-
-
 def test_two_chains_start_one_from_each_kind_of_example(tmp_path, either48):
     from samplevis.examples import facets as examples_facets
 
@@ -667,19 +625,25 @@ def test_sample_init_names_a_unit_missing_from_the_examples_file(tmp_path, capsy
 
 
 @pytest.mark.slow
-def test_sample_init_from_examples_starts_each_chain_from_a_facet(tmp_path, capsys, either48):
+def test_sample_init_from_examples_starts_each_chain_at_a_cluster_s_facet(
+    tmp_path, capsys, either48
+):
     from samplevis import cli
 
     sample = stripes_examples_and_sample(tmp_path) + ["--temperature-steps", "0"]
-    code = cli.main([*sample, "--init", str(tmp_path / "ex" / "examples.json")])
-    assert code == 0
+    sample += ["--photo-clusters", "2", "--optimize-steps", "8", "--search-rounds", "0"]
+    index = tmp_path / "ex" / "examples.json"
+    assert cli.main([*sample, "--init", str(index)]) == 0
     err = capsys.readouterr().err
-    assert "chains start from 2 facets of the examples in" in err
-    assert "v_100.png (3 examples" in err and "h_090.png (3 examples" in err
+    assert "2 facets at >= 0.8 of the best (2 from photo clusters" in err
+    assert "from photos: facet 0 cluster " in err and "3 photos)" in err
     report = json.loads((tmp_path / "s" / "diagnostics.json").read_text())
-    assert [Path(f).name for f in report["options"]["init"]] == ["v_100.png", "h_090.png"]
+    assert report["options"]["init"] == str(index)
     grid = np.asarray(Image.open(tmp_path / "s" / "starts.png")) / 255.0  # chains side by side
     cells = np.stack(
         [grid[2 : 2 + SIDE, 2 + c * (SIDE + 2) : 2 + c * (SIDE + 2) + SIDE] for c in (0, 1)]
     )
-    assert stripes_way(either48, cells.astype(np.float32)) == ["v", "h"]
+    # each chain starts at its facet's optimum, whose stripes are its photos' way
+    ways = [Path(f["examples"][0]["file"]).name[0] for f in report["facets"]]
+    assert sorted(ways) == ["h", "v"]
+    assert stripes_way(either48, cells.astype(np.float32)) == ways

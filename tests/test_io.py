@@ -223,10 +223,10 @@ def test_gallery_page_fits_a_1400_px_window_without_sideways_scrolling(tmp_path,
     page.screenshot(path=str(tmp_path / "page.png"), full_page=True)  # to look at on failure
 
 
-def test_gallery_strips_stay_one_line_each_and_show_their_tile_of_a_grid(tmp_path, chromium):
-    """Two chains of 30 samples of 64 px in a 1300 px window: each strip is one line that
-    scrolls sideways by itself, its aside stays in view, and each start shows its own tile of
-    starts.png (chain 0's red, chain 1's green)."""
+def test_gallery_strips_wrap_at_128_px_a_tile_and_show_their_tile_of_a_grid(tmp_path, chromium):
+    """Two chains of 30 samples of 64 px in a 1300 px window: each strip wraps onto more lines
+    of 128 px tiles, nothing runs past the window, its aside (the maps) follows on a line of
+    its own, and each start shows its own tile of starts.png (chain 0's red, chain 1's green)."""
     colours = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32)
     io.save_grid(tmp_path / "starts.png", np.broadcast_to(colours[:, None, None], (2, 64, 64, 3)))
     io.save_grid(tmp_path / "std.png", np.full((2, 64, 64, 3), 0.5, np.float32), ncols=2)
@@ -252,20 +252,25 @@ def test_gallery_strips_stay_one_line_each_and_show_their_tile_of_a_grid(tmp_pat
     page.goto(page_path.as_uri())
     page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1300
-    for strip in page.query_selector_all(".strip"):
+    asides = page.query_selector_all(".aside")
+    for strip, aside in zip(page.query_selector_all(".strip"), asides, strict=True):
         tops = strip.eval_on_selector_all(
             "figure", "fs => fs.map(f => f.getBoundingClientRect().top)"
         )
-        assert len(tops) == 31 and len(set(tops)) == 1  # one line
-        assert strip.evaluate("s => s.scrollWidth > s.clientWidth")  # it scrolls by itself
+        assert len(tops) == 31 and len(set(tops)) > 1  # it wraps
+        assert not strip.evaluate("s => s.scrollWidth > s.clientWidth")  # no sideways scroll
+        assert (
+            aside.bounding_box()["y"] >= strip.bounding_box()["y"] + strip.bounding_box()["height"]
+        )
     right = page.evaluate(
-        "[...document.querySelectorAll('.aside figure')].map(f => f.getBoundingClientRect().right)"
+        "[...document.querySelectorAll('figure')].map(f => f.getBoundingClientRect().right)"
     )
-    assert len(right) == 2 and max(right) <= 1300
-    widths = page.evaluate(
-        "[...document.querySelectorAll('figure.tile')].map(f => f.getBoundingClientRect().width)"
+    assert len(right) == 2 * 32 and max(right) <= 1300
+    images = page.evaluate(
+        "[...document.querySelectorAll('figure.tile .crop, figure.tile > img')]"
+        ".map(i => i.getBoundingClientRect().width)"
     )
-    assert len(widths) == 2 * 32 and len(set(widths)) == 1  # the aside's tiles as wide too
+    assert len(images) == 2 * 32 and set(images) == {128}  # the aside's tiles as wide too
     shot = tmp_path / "page.png"
     page.screenshot(path=str(shot), full_page=True)  # to look at on failure too
     pixels = iio.imread(shot)

@@ -266,7 +266,7 @@ def test_an_init_string_that_is_no_start_says_how_to_give_files_or_the_closest_s
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(init=init), progress=False)
     message = str(refused.value)
     assert message.startswith(
-        f"hmc_opts['init'] must be one of ('optimize', 'prior') or images "
+        f"hmc_opts['init'] must be one of ('optimize', 'prior'), an examples.json or images "
         f"[C, H, W, 3] in [0, 1]; got {init!r}. "
     )
     assert hint in message and ("Did you mean" in message) == (init == "optimise")

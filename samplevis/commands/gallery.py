@@ -263,10 +263,11 @@ def _strips(
 def _facet_strips(
     samples: Path, strips: list[io.Strip], report: dict, page: Path
 ) -> tuple[list[io.Strip], set[Path]] | None:
-    """A strip per facet of the run, best first (`report["facets"]`): its optimum, then its
-    chains' samples (their tiles of `strips`, a strip per chain, without their starts), their
-    std and structure tiles beside, the facet's height, how it was found and its log-mass
-    above; None for a run without facets, or whose optima's files are missing."""
+    """A strip per facet of the run, best first (`report["facets"]`): its optimum, its photos
+    or examples, then its chains' samples (their tiles of `strips`, a strip per chain, without
+    their starts), their std and structure tiles beside, the facet's height, how it was found
+    and its log-mass above; None for a run without facets, or whose optima's files are
+    missing."""
     from samplevis import io
 
     records = figures.facets(report, len(strips))
@@ -286,10 +287,10 @@ def _facet_strips(
         )
         chains = [strips[c] for c in record["chains"]]
         drawn = tuple(t for strip in chains for t in strip.tiles[1:])
-        aside = tuple(t for strip in chains for t in strip.aside) + _example_tiles(
-            samples, record, page
-        )
-        found.append(io.Strip(f"facet {k}", (best, *drawn), aside, note=note))
+        aside = tuple(t for strip in chains for t in strip.aside)
+        # the photos beside the optimum, where they name what it shows
+        photos = _example_tiles(samples, record, page)
+        found.append(io.Strip(f"facet {k}", (best, *photos, *drawn), aside, note=note))
     return found, {page / tile.src for strip in found for tile in (*strip.tiles, *strip.aside)}
 
 
@@ -305,10 +306,11 @@ def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:
         if not entry.get("png") or not png.is_file():
             continue
         value = figures.number(entry.get("value"), ".3g")
+        kind = "photo" if str(record.get("found", "")).startswith("photos") else "example"
         tiles.append(
             io.Tile(
                 png.relative_to(page).as_posix(),
-                f"example {value}",
+                f"{kind} {value}",
                 title=f"{entry.get('file')}: value {value}, the part its unit saw",
             )
         )

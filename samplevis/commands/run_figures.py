@@ -189,7 +189,10 @@ def facet_note(index: int, record: dict) -> str:
     height = number(record.get("height"), ".2f")
     said = [f"height {height} of the best"] if height != "-" else []
     if isinstance(found := record.get("found"), str):
-        said.append(f"found by {found}" if found != "seed" else "found by the seeds")
+        if found.startswith("photos"):
+            said.append(f"from {found}")
+        else:
+            said.append(f"found by {found}" if found != "seed" else "found by the seeds")
     mass, error = record.get("log_mass"), record.get("log_mass_error")
     if number(mass) == "-":
         said.append("log-mass not measured")

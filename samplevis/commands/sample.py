@@ -46,6 +46,8 @@ FACET_PNG = "facet_{}_optimum.png"
 # With --examples, the top images that look like facet K, J-th best: the part its unit saw.
 EXAMPLE_PNG = "facet_{}_example_{}.png"
 EXAMPLES_PER_FACET = 4
+# --init PHOTOS_FOLDER ranks this many top photos per photo cluster (Nguyen et al. 2016: 15)
+PHOTOS_PER_CLUSTER = 15
 # What `sample` writes that another run may not overwrite (other sample counts, chains, facets).
 SAMPLE_FILES = re.compile(
     rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+)\.png|samples\.gif|std\.png|"
@@ -79,13 +81,18 @@ def run(args: argparse.Namespace) -> int:
             ranked_files(args.examples, obj, None)
         except ValueError as err:
             raise UsageError(f"--examples: {err}") from None
-    if "init" in given and not from_examples:
+    in_folder = "init" in given and _photos_folder(given["init"])
+    if "init" in given and not (from_examples or in_folder):
         given["init"] = _init(given["init"], args.size, num_chains)
+    if from_examples:  # the photo route: render clusters the unit's photos
+        index = str(_examples_index(given["init"][0]))
+        given["init"], init_files = index, [index]
     model = load_model(args.spec)
-    if from_examples:
-        given["init"], init_files = _examples_init(
-            given["init"][0], model, obj, args.size, num_chains
-        )
+    if in_folder:  # a folder of photos: rank them for the unit first, then the photo route
+        ranked = _ranked_photos(model, obj, given["init"][0], out, given, args.quiet)
+        if ranked is None:
+            return INTERRUPTED
+        given["init"], init_files = str(ranked), [str(ranked)]
     try:
         with resize_said_once(model, args.size):
             result = samplevis.render(
@@ -107,9 +114,20 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return USAGE
-    by_facet = _facet_examples(args.examples, model, obj, result) if args.examples else None
+    photos = _cluster_photos(result)
+    if args.examples:
+        nearest = _facet_examples(args.examples, model, obj, result)
+        if nearest is not None:  # facets from photos keep their cluster's
+            photos = [mine or theirs for mine, theirs in zip(photos, nearest)]
+    by_facet = photos if any(photos) else None
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
         return _finish(obj, result, init_files, out, by_facet)
+
+
+def _cluster_photos(result: SampleResult) -> list:
+    """Each facet's photos (from `--init EXAMPLES.json`: its cluster's best ones; [] for a
+    facet the seeds or the search found)."""
+    return [list(f.examples[:EXAMPLES_PER_FACET]) for f in result.facets]
 
 
 def _facet_examples(path: str, model, obj: Objective, result: SampleResult) -> list | None:
@@ -197,30 +215,60 @@ def _init(values: list[str], size: int, num_chains: int):
 
 
 def _examples_file(values: list[str]) -> bool:
-    """Whether --init names an examples.json (`samplevis examples`' index)."""
-    return len(values) == 1 and values[0].endswith(".json")
+    """Whether --init names an examples.json (`samplevis examples`' index) or its folder."""
+    one = len(values) == 1
+    return one and (values[0].endswith(".json") or (Path(values[0]) / "examples.json").is_file())
 
 
-def _examples_init(path: str, model, obj: Objective, size: int, num_chains: int):
-    """--init OUT/examples.json: one start per facet of the unit's examples (`examples.facets`)
-    as images [num_chains, size, size, 3], and the files they are."""
-    from samplevis.examples import facets
+def _photos_folder(values: list[str]) -> bool:
+    """Whether --init names a folder of photos (no examples.json in it)."""
+    one = len(values) == 1
+    return one and Path(values[0]).is_dir() and not (Path(values[0]) / "examples.json").is_file()
 
-    try:
-        found = facets.facets(path, model, obj, num_chains)
-    except (ValueError, TypeError) as err:
-        raise UsageError(f"--init: {err}") from None
-    if len(found) < num_chains:
-        say(
-            f"--init: {len(found)} distinct examples for {num_chains} chains: the facets "
-            "repeat; collect more examples (--top) for as many facets as chains."
-        )
-    chosen = [found[c % len(found)] for c in range(num_chains)]
+
+def _ranked_photos(
+    model, obj: Objective, folder: str, out: Path, given: dict, quiet: bool
+) -> Path | None:
+    """`samplevis examples` of the unit over the photos in `folder` into OUT/examples, its top
+    PHOTOS_PER_CLUSTER per photo cluster: the examples.json, or None at Ctrl-C (the same
+    command goes on from the photos ranked so far)."""
+    import samplevis
+    from samplevis.sampling.options import DEFAULTS
+
+    clusters = given.get("photo_clusters", DEFAULTS["photo_clusters"])
     say(
-        f"chains start from {len(found)} facets of the examples in {path}: "
-        + ", ".join(f"{f.file.name} ({f.size} examples, value {f.value:.3g})" for f in found)
+        f"ranking the photos in {folder} for {obj.name} (their top {PHOTOS_PER_CLUSTER * clusters})"
     )
-    return facets.start_images(chosen, size), [str(f.file) for f in chosen]
+    try:
+        found = samplevis.dataset_examples(
+            model,
+            obj,
+            images=folder,
+            top=PHOTOS_PER_CLUSTER * clusters,
+            out=out / "examples",
+            progress=not quiet,
+        )
+    except (ValueError, FileNotFoundError) as err:
+        raise UsageError(f"--init: {err}") from None
+    if found.interrupted:
+        say(f"{stopped()} while ranking the photos; {found.index} holds those ranked so far.")
+        return None
+    assert found.index is not None  # written to out/examples
+    return found.index
+
+
+def _examples_index(value: str) -> Path:
+    """--init EXAMPLES.json, or the folder holding it, as the file: a usage error when it is
+    neither."""
+    path = Path(value)
+    if path.is_dir():
+        path = path / "examples.json"
+    if not path.is_file():
+        raise UsageError(
+            f"--init: no examples file {str(path)!r}; give the examples.json that `samplevis "
+            "examples --images FOLDER --objective UNIT --out OUT` wrote (OUT/examples.json)."
+        )
+    return path
 
 
 def write_sample(
@@ -284,10 +332,15 @@ def run_report(
     prints about the run at its end (the gallery shows them too)."""
     options = result.options.as_dict()
     init = options["init"]
-    if not isinstance(init, str):
+    from_photos = isinstance(init, Path)
+    if from_photos:
+        init = str(init)
+    elif not isinstance(init, str):
         init = list(init_files) if init_files else f"images {list(init.shape)}"
-    if init != "optimize":
+    if init != "optimize" and not from_photos:
         del options["optimize_steps"]  # nothing was optimized
+    if not from_photos:
+        del options["photo_clusters"], options["photo_start"]
     shares = result.structural_shares  # a pass over every pair of each chain's samples: once
     return {
         "objective": objective.name,
@@ -339,6 +392,10 @@ def run_report(
             }
             for k, f in enumerate(result.facets)
         ],
+        # photo clusters whose optimum stayed under the floor: no facets
+        "clusters_below_floor": [
+            {"cluster": c, "height": h} for c, h in result.clusters_below_floor
+        ],
         "summary": summary(result, shares),
     }
 
@@ -346,9 +403,10 @@ def run_report(
 def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
     """The share of the starts' activation (and gain) the samples kept, how T was set, the facets'
     log-masses, how far the patterns moved (`result.structural_shares`) and the diagnostics'
-    line; none before the first sampling block."""
+    line; before the first sampling block, the facets' lines alone."""
+    facets = [line for line in [result.facets_line(), result.photos_line()] if line]
     if result.diagnostics is None:
-        return []
+        return facets
     lines = [
         temperature_line(result),
         result.mass_sentence,
@@ -368,7 +426,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [line for line in [result.facets_line(), patterns_line(structural_shares)] if line]
+    lines += facets + [line for line in [patterns_line(structural_shares)] if line]
     return lines + [result.diagnostics.summary()]
 
 

@@ -57,6 +57,25 @@ class Example:
     box: tuple[int, ...] | None
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """A cluster of a unit's top images, what Nguyen et al. 2016 call one of its facets: its
+    `members`, best value first, and `medoid`, the index of the member nearest the cluster's
+    centre in the features that placed them."""
+
+    members: tuple[Example, ...]
+    medoid: int
+
+    @property
+    def best(self) -> Example:
+        return self.members[0]
+
+
+# How a cluster's start image is made (`cluster_images`): the mean of its members' images (as
+# Nguyen et al. 2016), its medoid's image, or its best member's.
+START_KINDS = ("mean", "medoid", "best")
+
+
 def _examples(files: list[Path], ranked: list) -> list[Example]:
     """`ranked_files`' files and (file, value, box) entries as Examples."""
     return [
@@ -66,15 +85,16 @@ def _examples(files: list[Path], ranked: list) -> list[Example]:
     ]
 
 
-def facets(
+def clusters(
     examples: str | os.PathLike | object,
     model: Model | KerasModel,
     unit: object,
     k: int,
     *,
     layer: str | None = None,
-) -> list[Facet]:
-    """A unit's top images in `k` clusters (fewer when it has fewer examples), best first.
+) -> list[Cluster]:
+    """A unit's top images in `k` clusters by k-means (fewer when it has fewer examples),
+    ordered by their best members' values.
 
     Args:
         examples: an examples.json, the folder holding it, or `dataset_examples`' result.
@@ -85,19 +105,56 @@ def facets(
             the unit's own layer).
     """
     if not (is_int(k) and k >= 1):
-        raise ValueError(f"k is the number of facets, an int >= 1; got {k!r}.")
+        raise ValueError(f"k is the number of clusters, an int >= 1; got {k!r}.")
     model = as_model(model)
     files, ranked, size, layer = ranked_files(examples, unit, layer)
     fitted = np.stack([image_files.load_fitted(f, size)[0] for f in files])
-    labels = kmeans(pooled(model, fitted, layer), min(k, len(files)))
+    features = _unit_rows(pooled(model, fitted, layer))
+    labels = kmeans(features, min(k, len(files)))
     found = _examples(files, ranked)
-    values = np.array([e.value for e in found])
     out = []
     for c in range(labels.max() + 1):
-        members = np.flatnonzero(labels == c)
-        best = found[members[np.argmax(values[members])]]
-        out.append(Facet(best.file, best.value, best.box, len(members)))
-    return sorted(out, key=lambda f: -f.value)
+        members = np.flatnonzero(labels == c)  # ranked: best value first
+        centre = features[members].mean(axis=0)
+        out.append(
+            Cluster(tuple(found[i] for i in members), int(np.argmax(features[members] @ centre)))
+        )
+    return sorted(out, key=lambda cluster: -cluster.best.value)
+
+
+def cluster_images(found: list[Cluster], size: tuple[int, int], start: str) -> np.ndarray:
+    """One start image per cluster, float32 [K, H, W, 3] in [0, 1] for `size` (H, W): each
+    member's whole file (centre part fitted to `size`) averaged (`start` "mean"), the medoid's
+    ("medoid") or the best member's ("best")."""
+    if start not in START_KINDS:
+        raise ValueError(f"start is one of {START_KINDS}; got {start!r}.")
+
+    def fitted(example: Example) -> np.ndarray:
+        return image_files.load_fitted(example.file, size)[0].astype(np.float32)
+
+    images = []
+    for cluster in found:
+        if start == "mean":
+            images.append(np.mean([fitted(e) for e in cluster.members], axis=0))
+        else:
+            images.append(fitted(cluster.members[cluster.medoid if start == "medoid" else 0]))
+    return np.stack(images).astype(np.float32) / 255.0
+
+
+def facets(
+    examples: str | os.PathLike | object,
+    model: Model | KerasModel,
+    unit: object,
+    k: int,
+    *,
+    layer: str | None = None,
+) -> list[Facet]:
+    """A unit's top images in `k` clusters (`clusters`), each given by its best member, best
+    first (see `clusters` for the arguments)."""
+    return [
+        Facet(c.best.file, c.best.value, c.best.box, len(c.members))
+        for c in clusters(examples, model, unit, k, layer=layer)
+    ]
 
 
 def by_facet(

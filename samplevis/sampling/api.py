@@ -40,7 +40,7 @@ from samplevis.event_files import log_folder
 from samplevis.models import Model
 from samplevis.objectives import Objective
 from samplevis.param.base import ImageParam
-from samplevis.sampling.density import facet, facet_mass, facet_search, momentum
+from samplevis.sampling.density import facet, facet_mass, facet_search, momentum, photo_facets
 from samplevis.sampling.density import temperature as temperature_lib
 from samplevis.sampling.density.facet import WarpedFacet, moving_mask, sample_images
 from samplevis.sampling.density.log_density import LogDensity, make_log_density
@@ -139,6 +139,32 @@ def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
         )
 
 
+def _cluster_layer(model: Model, objective: Objective) -> str | None:
+    """The layer whose pooled features cluster the unit's photos: the unit's own, or for an
+    objective of no single unit the facet search's default layer (None: it reads none)."""
+    from samplevis.examples.units import as_unit
+
+    layers = sorted(objective.layers)
+    own = as_unit(objective).layer
+    return own or (facet_search.upstream_layer(model, layers[0]) if layers else None)
+
+
+def _check_photos(index: Path, model: Model, objective: Objective, image_param: ImageParam) -> None:
+    """Raise unless the examples.json `index` holds the unit's top photos, all still on disk,
+    and the parameterization can start at an image."""
+    from samplevis.examples.facets import ranked_files
+
+    if not hasattr(image_param, "state_for") or image_param.channels != 3:
+        raise ValueError(
+            f"{{hmc_opts.init}} an examples.json starts each facet at its photos, but "
+            f"{image_param!r} cannot start at an image; use param.image(...) (the default)."
+        )
+    try:
+        ranked_files(index, objective, _cluster_layer(model, objective))
+    except ValueError as err:
+        raise OptionError("hmc_opts.init", "{hmc_opts.init}: {why}", why=str(err)) from None
+
+
 def _log(result: SampleResult, folder: Path) -> None:
     """Write `result`'s TensorBoard log; a disk that refuses it costs the log, not the run."""
     try:
@@ -221,6 +247,8 @@ def _checked_inputs(
         warnings.warn(resized, stacklevel=user_stacklevel())
     if opts.search_layer is not None:
         model.check_layers([opts.search_layer])
+    if isinstance(opts.init, Path):
+        _check_photos(opts.init, model, objective, image_param)
     base = as_seed(seed)
     _check_per_image(model, objective, image_param, fold_in(base, 5))
     return _Inputs(model, objective, image_param, opts, base, folder, progress, on_block)
@@ -440,25 +468,33 @@ def render(
     # handle it themselves (measuring the prior, the mass, compiling), still returns them.
     try:
         clock.start("starts")
-        starts = find_starts(
-            model,
-            objective,
-            image_param,
-            whole,
-            fold_in(base, 0),
-            inputs.progress,
-            inputs.folder,
-            init=opts.init,
-            optimize_steps=opts.optimize_steps,
-            start_diversity=opts.start_diversity,
-        )
+        photos = None
+        if isinstance(opts.init, Path):
+            photos = _photo_facets(inputs, whole)
+            made = dataclasses.replace(made, search=photos)
+            if not photos.facets:  # stopped before the first clusters were optimized
+                return _result(inputs, made, True, clock.seconds())
+            starts = _facet_starts(photos, whole, image_param.batch)
+        else:
+            starts = find_starts(
+                model,
+                objective,
+                image_param,
+                whole,
+                fold_in(base, 0),
+                inputs.progress,
+                inputs.folder,
+                init=opts.init,
+                optimize_steps=opts.optimize_steps,
+                start_diversity=opts.start_diversity,
+            )
         made = dataclasses.replace(made, starts=starts)
-        if starts.interrupted:
+        if starts.interrupted or (photos is not None and photos.interrupted):
             return _result(inputs, made, True, clock.seconds())
         _warn_about_starts(starts, objective, model)
         if opts.search_rounds:
             clock.start("facet search")
-            search = _search_facets(inputs, starts, whole)
+            search = _search_facets(inputs, starts, whole, photos)
             if search is not None:
                 made = dataclasses.replace(made, search=search)
                 starts = _facet_starts(search, whole, image_param.batch)
@@ -509,42 +545,84 @@ def render(
     return _result(inputs, made, run.interrupted, clock.seconds())
 
 
-def _search_facets(
-    inputs: _Inputs, starts: Starts, whole: LogDensity
-) -> facet_search.FacetSearch | None:
-    """The facet search from the optimized starts (sampling.density.facet_search): its rounds
-    climb with the starts' optimizer and steps (a deflation round half steered and half
-    polishing, a probe round polishing throughout); `whole`
-    measures every optimum as it measured the starts. None for an objective of no layer
-    without {hmc_opts.search_layer} (no features to compare), or when no optimum is above 0."""
-    opts, image_param = inputs.opts, inputs.image_param
+def _search_settings(inputs: _Inputs) -> facet_search.SearchSettings | None:
+    """The facet search's settings from the options: its rounds climb with the starts' steps
+    (a deflation round half steered and half polishing, a probe round polishing throughout).
+    None for an objective of no layer without {hmc_opts.search_layer} (no features to
+    compare)."""
+    opts = inputs.opts
     layers = sorted(inputs.objective.layers)
     if opts.search_layer is None and not layers:
         return None
-    layer = opts.search_layer or facet_search.upstream_layer(inputs.model, layers[0])
-    settings = facet_search.SearchSettings(
+    return facet_search.SearchSettings(
         rounds=opts.search_rounds,
         floor=opts.facet_floor,
         strength=opts.search_strength,
         distance=opts.facet_distance,
-        layer=layer,
+        layer=opts.search_layer or facet_search.upstream_layer(inputs.model, layers[0]),
         climb_steps=max(1, opts.optimize_steps // 2),
         polish_steps=max(1, opts.optimize_steps - opts.optimize_steps // 2),
     )
 
+
+def _measure(whole: LogDensity) -> Callable[[tuple[np.ndarray, ...]], np.ndarray]:
+    """The activation [B] of states (parts [B, ...]) as `whole` measured the starts."""
+
     def activation(state: tuple[np.ndarray, ...]) -> np.ndarray:
         return whole.activation(*(tf.constant(s, tf.float32) for s in state)).numpy()
 
+    return activation
+
+
+def _photo_facets(inputs: _Inputs, whole: LogDensity) -> facet_search.FacetSearch:
+    """A facet per cluster of the unit's top photos (`hmc_opts.init` an examples.json, see
+    sampling.density.photo_facets), each optimized with the starts' optimizer and steps."""
+    from samplevis.examples.facets import clusters
+
+    opts = inputs.opts
+    settings = _search_settings(inputs)
+    assert settings is not None  # a unit with examples reads a layer
+    layer = _cluster_layer(inputs.model, inputs.objective)
+    found = clusters(opts.init, inputs.model, inputs.objective, opts.photo_clusters, layer=layer)
+    return photo_facets.photo_facets(
+        inputs.model,
+        inputs.objective,
+        inputs.image_param,
+        found,
+        _measure(whole),
+        settings,
+        fold_in(inputs.seed, 0),
+        start=opts.photo_start,
+        steps=opts.optimize_steps,
+        optimizer=start_optimizer(inputs.image_param),
+        progress=inputs.progress,
+    )
+
+
+def _search_facets(
+    inputs: _Inputs,
+    starts: Starts,
+    whole: LogDensity,
+    photos: facet_search.FacetSearch | None = None,
+) -> facet_search.FacetSearch | None:
+    """The facet search from the optimized starts, or from the photo clusters' facets `photos`
+    (sampling.density.facet_search); `whole` measures every optimum as it measured the starts.
+    None for an objective of no layer without {hmc_opts.search_layer} (no features to
+    compare), or when no optimum is above 0."""
+    settings = _search_settings(inputs)
+    if settings is None:
+        return None
     found = facet_search.search_facets(
         inputs.model,
         inputs.objective,
-        image_param,
+        inputs.image_param,
         tuple(s.numpy() for s in starts.state),
-        activation,
+        _measure(whole),
         settings,
         fold_in(inputs.seed, 9),
-        start_optimizer(image_param),
+        start_optimizer(inputs.image_param),
         progress=inputs.progress,
+        start=photos,
     )
     return found if found.facets else None  # no start above 0: nothing is a facet
 
@@ -592,14 +670,22 @@ def _facets(
                 activation=float(found.activations[0]),
                 # no height where the best facet's activation is 0 (a unit that never fired)
                 height=float(found.activations[0] / search.best) if search.best else math.nan,
-                found="seed" if found.round == 0 else f"search round {found.round}",
+                found=_found(found),
                 chains=chains,
                 std_map=metrics.pixel_std_map(drawn) if len(drawn) >= 2 else None,
                 log_mass=float(log_masses[chains[0]]) if chains else math.nan,
                 log_mass_error=float(errors[chains[0]]) if chains else math.nan,
+                examples=found.photos,
             )
         )
     return tuple(out)
+
+
+def _found(facet: facet_search.Facet) -> str:
+    """How a facet was found: "photos, cluster k", "seed" or "search round k"."""
+    if facet.cluster is not None:
+        return f"photos, cluster {facet.cluster}"
+    return "seed" if facet.round == 0 else f"search round {facet.round}"
 
 
 def _plan(opts: SamplingOptions) -> chain_lib.ChainPlan:
@@ -759,6 +845,7 @@ def _result(
         temperature_shares=frozen(adapting.shares if adapting is not None else np.zeros([0, c])),
         seconds=seconds,
         facets=_facets(made.search, image_param, images, log_masses, log_mass_errors),
+        clusters_below_floor=made.search.below_floor if made.search is not None else (),
     )
     if inputs.folder is not None:
         _log(sampled, inputs.folder)

@@ -11,6 +11,7 @@ import math
 import os
 import types
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
@@ -27,6 +28,11 @@ TEMPERATURE_SHARE = 0.7
 DEFAULT_NUM_CHAINS = 4
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
+EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.record.FILE)
+# The photo route's defaults, measured against the other designs: docs/sampling_designs.md,
+# "Facets from photos".
+PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
+PHOTO_START = "mean"
 
 
 def _cutoff_value(text: str) -> float:
@@ -108,6 +114,17 @@ def _layer_name(key: str, value: Any) -> str:
     return value
 
 
+def _one_of(kinds: tuple[str, ...]) -> Check:
+    """One of the strings `kinds`."""
+
+    def check(key: str, value: Any) -> str:
+        if value not in kinds:
+            _fail(key, f"one of {kinds}", value)
+        return value
+
+    return check
+
+
 def _kernel(key: str, value: Any) -> str:
     from samplevis.sampling.mcmc import kernels
 
@@ -125,8 +142,34 @@ def _mass(key: str, value: Any) -> str:
     return value
 
 
+def _examples_index(init: str | os.PathLike) -> Path | None:
+    """The examples.json `init` names (the file, or a folder holding it), or None."""
+    path = Path(init)
+    if path.is_dir() and (path / EXAMPLES_FILE).is_file():
+        return path / EXAMPLES_FILE
+    if path.suffix == ".json" and path.is_file():
+        return path
+    return None
+
+
 def _init(key: str, init: Any) -> Any:
-    """'optimize', 'prior', or images as float32 [C, H, W, 3]."""
+    """'optimize', 'prior', an examples index as a Path (the photo route), or images as float32
+    [C, H, W, 3]."""
+    if type(init).__name__ == "Examples":  # dataset_examples' result: its examples.json
+        from samplevis.examples.collect import Examples
+
+        if isinstance(init, Examples):
+            if init.index is None:
+                raise OptionError(
+                    "hmc_opts.init",
+                    "{hmc_opts.init} is a dataset_examples result kept in memory only; run "
+                    "dataset_examples with out=FOLDER and give that (or FOLDER/examples.json).",
+                )
+            init = init.index
+    if isinstance(init, os.PathLike) or (isinstance(init, str) and init not in INIT_KINDS):
+        index = _examples_index(init)
+        if index is not None:
+            return index
     if isinstance(init, str):
         if init not in INIT_KINDS:
             path_like = os.path.splitext(init)[1] or os.sep in init or os.path.exists(init)
@@ -136,17 +179,26 @@ def _init(key: str, init: Any) -> Any:
                 if close
                 else " For image files, load them as images first: {hmc_opts.init} = "
                 "samplevis.io.load_images([{got!r}], size), size being the side of the "
-                "images rendered in px (one file for every chain, or one per chain)."
+                "images rendered in px (one file for every chain, or one per chain). For "
+                "facets from a folder of photos, give the examples.json that `samplevis "
+                "examples --images FOLDER --top 150 --out OUT` writes."
             )
             raise OptionError(
                 "hmc_opts.init",
-                "{hmc_opts.init} must be one of {kinds} or "
+                "{hmc_opts.init} must be one of {kinds}, an examples.json or "
                 "images [C, H, W, 3] in [0, 1]; got {got!r}." + hint,
                 kinds=INIT_KINDS,
                 got=init,
                 close=close[0] if close else None,
             )
         return init
+    if isinstance(init, os.PathLike):
+        raise OptionError(
+            "hmc_opts.init",
+            "{hmc_opts.init} names {got!r}, which is no examples.json nor a folder holding "
+            "one; give the examples.json that `samplevis examples --out OUT` wrote.",
+            got=os.fspath(init),
+        )
     try:
         images = np.asarray(init, np.float32)
     except (TypeError, ValueError):  # ragged lists, non-numbers
@@ -317,6 +369,18 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
                 "a finite number >= 0 (0: independent starts)", lambda weight: weight >= 0
             ),
         ),
+        photo_clusters=Option(
+            PHOTO_CLUSTERS,
+            "with {hmc_opts.init} an examples.json: clusters of the unit's top photos, each "
+            "optimized from its start image into a facet of its own",
+            check=_int_from(1),
+        ),
+        photo_start=Option(
+            PHOTO_START,
+            "with {hmc_opts.init} an examples.json: each photo cluster's start image, the "
+            "'mean' of its photos (as Nguyen et al. 2016), its 'medoid' or its 'best' photo",
+            check=_one_of(("mean", "medoid", "best")),
+        ),
         search_rounds=Option(
             2,
             "rounds of the facet search after the optimized starts, each polished on the "
@@ -457,6 +521,8 @@ class SamplingOptions:
     init: Any
     optimize_steps: int
     start_diversity: float
+    photo_clusters: int
+    photo_start: str
     search_rounds: int
     facet_floor: float
     search_strength: float
@@ -561,8 +627,9 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
         )
     # a facet's warp; the Fisher mass is a mass of the coefficients alone
     opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
-    # the facet search starts from the optimized starts
-    if not (isinstance(opts["init"], str) and opts["init"] == "optimize"):
+    # the facet search starts from the optimized starts, or the photo clusters' optima
+    from_photos = isinstance(opts["init"], Path)
+    if not (from_photos or (isinstance(opts["init"], str) and opts["init"] == "optimize")):
         opts["search_rounds"] = 0
     if isinstance(opts["init"], str) and opts["init"] == "prior" and opts["temperature"] is None:
         raise OptionError(

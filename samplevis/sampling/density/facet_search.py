@@ -85,12 +85,14 @@ class SearchSettings:
 @dataclasses.dataclass(frozen=True)
 class Facet:
     """One facet: its optima (the best first), each a state (parts [1, ...]) and activation,
-    and how the best was found (round 0: the seeds, k: search round k)."""
+    and how the best was found (round 0: the seeds or the photo clusters, k: search round k)."""
 
     states: tuple  # one state per optimum, each a tuple of parts [1, ...]
     activations: np.ndarray  # float [M], the optima's activations, best first
     features: np.ndarray  # float [D], the best optimum's pooled features (unit length)
     round: int
+    cluster: int | None = None  # from photos (sampling.density.photo_facets): its cluster
+    photos: tuple = ()  # that cluster's photos (examples.facets.Example), best first
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,9 +100,13 @@ class FacetSearch:
     """The facets found, best first, and every optimum the rounds reached."""
 
     facets: tuple[Facet, ...]
-    activations: np.ndarray  # float [R + 1, C], each round's optima (round 0: the seeds)
-    facet_of: np.ndarray  # int [R + 1, C], the facet each optimum went to (-1: below the floor)
+    # per round, its optima's activations, float [C] (round 0: the seeds, or one per photo
+    # cluster), and the facet each went to, int [C] (-1: below the floor)
+    activations: tuple[np.ndarray, ...]
+    facet_of: tuple[np.ndarray, ...]
     interrupted: bool = False
+    # photo clusters whose optimum stayed under the floor: (cluster, height), highest first
+    below_floor: tuple[tuple[int, float], ...] = ()
 
     @property
     def best(self) -> float:
@@ -273,8 +279,12 @@ def sort_into_facets(
             zip((*f.states, one), (*f.activations, activations[i])), key=lambda p: -p[1]
         )
         if merged[0][1] > f.activations[0]:  # a better optimum leads the facet
-            facets[near] = Facet(
-                tuple(s for s, _ in merged), np.array([a for _, a in merged]), feats[i], round_
+            facets[near] = dataclasses.replace(
+                f,
+                states=tuple(s for s, _ in merged),
+                activations=np.array([a for _, a in merged]),
+                features=feats[i],
+                round=round_,
             )
         else:
             facets[near] = dataclasses.replace(
@@ -349,24 +359,36 @@ def search_facets(
     seed: tf.Tensor,
     optimizer: object = None,
     progress: bool = False,
+    *,
+    start: FacetSearch | None = None,
 ) -> FacetSearch:
-    """The facets of `objective` from the seeds' optimized states (parts [C, ...]) and
-    `settings.rounds` deflated rounds of C fresh starts each, climbed with the compiled
-    optimizer (`optimizer`, as the seeds) and polished on `objective`; `activation` measures a
-    state's optima [C] as the seeds' were. Ctrl-C ends the search with the facets found."""
+    """The facets of `objective` from the seeds' optimized states (parts [C, ...]), or from the
+    facets of `start` (photo clusters, `seeds` then unused), and `settings.rounds` rounds of C
+    starts each, climbed with the compiled optimizer (`optimizer`, as the seeds) and polished
+    on `objective`; `activation` measures a state's optima [C] as the seeds' were. Ctrl-C ends
+    the search with the facets found."""
     from samplevis.models import ResizeWarning
     from samplevis.optimize import Renderer, Rendering
 
     to_image = image_param.to_image
-    found = [np.asarray(s) for s in seeds]
-    values = np.asarray(activation(tuple(found)), np.float64)
-    feats = features(model, to_image(tuple(tf.constant(s) for s in found)).numpy(), settings.layer)
-    facets, facet_of = sort_into_facets(
-        [], tuple(found), values, feats, 0, settings.floor, settings.distance
-    )
+    if start is None:
+        found = [np.asarray(s) for s in seeds]
+        values = np.asarray(activation(tuple(found)), np.float64)
+        feats = features(
+            model, to_image(tuple(tf.constant(s) for s in found)).numpy(), settings.layer
+        )
+        facets, facet_of = sort_into_facets(
+            [], tuple(found), values, feats, 0, settings.floor, settings.distance
+        )
+        below: tuple[tuple[int, float], ...] = ()
+    else:
+        facets, facet_of, below = list(start.facets), start.facet_of[0], start.below_floor
+        values = start.activations[0]
+        found = [np.concatenate(parts) for parts in zip(*(f.states[0] for f in facets))]
+        feats = np.stack([f.features for f in facets])
     rows, all_values, all_facets = [feats], [values], [facet_of]
     if settings.rounds == 0 or not facets:
-        return FacetSearch(tuple(facets), np.stack(all_values), np.stack(all_facets))
+        return FacetSearch(tuple(facets), tuple(all_values), tuple(all_facets), below_floor=below)
     # the penalty's scale: a cosine of 1 costs `strength` times the best optimum's value
     weight = settings.strength * max(float(np.max(values)), 1e-6)
     with warnings.catch_warnings():
@@ -431,4 +453,7 @@ def search_facets(
     ranked = [
         np.where(f >= 0, np.argmax(r @ finals.T, axis=1), -1) for r, f in zip(rows, all_facets)
     ]
-    return FacetSearch(tuple(facets), np.stack(all_values), np.stack(ranked), interrupted)
+    if start is not None:  # round 0's optima are the photo clusters: each its cluster's facet
+        now = {f.cluster: k for k, f in enumerate(facets) if f.cluster is not None}
+        ranked[0] = np.array([now.get(c, -1) for c in range(len(start.facet_of[0]))])
+    return FacetSearch(tuple(facets), tuple(all_values), tuple(ranked), interrupted, below)

@@ -17,6 +17,8 @@ from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
 
+STD_MAP_PERCENTILE = 99.0  # of a run's std maps' pixels: white in std.png
+
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Facet:
@@ -32,6 +34,8 @@ class Facet:
       log_mass: its Laplace log-mass (nats) relative to the heaviest chain's facet, that of
         its first chain (NaN: not measured).
       log_mass_error: that log-mass's standard error (nats; see `log_mass_errors`).
+      examples: from photos, its cluster's photos (`examples.facets.Example`: file, value,
+        box), best first; empty otherwise.
     """
 
     image: np.ndarray
@@ -42,6 +46,7 @@ class Facet:
     std_map: np.ndarray | None
     log_mass: float
     log_mass_error: float
+    examples: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -95,9 +100,12 @@ class SampleResult:
         each block that adapted T (the adaptation drives it to target_ratio).
       seconds: wall-clock seconds of each phase that ran: "starts", "temperature",
         "burn-in", "sampling", "log-masses" (compiling included).
-      facets: the facets the facet search found (`hmc_opts.search_rounds`), best first, each a
-        `Facet`: its optimum, height, how it was found, its chains, std map and log-mass
-        (empty when the search did not run).
+      facets: the facets the facet search found (`hmc_opts.search_rounds`), or the photo
+        clusters and the search (`hmc_opts.init` an examples.json), best first, each a `Facet`:
+        its optimum, height, how it was found, its chains, std map, log-mass and photos (empty
+        when neither ran).
+      clusters_below_floor: (cluster, height) of the photo clusters whose optimum stayed under
+        `hmc_opts.facet_floor` of the best, highest first; they are no facets.
     """
 
     images: np.ndarray
@@ -129,6 +137,7 @@ class SampleResult:
         default_factory=lambda: np.zeros([0], np.float64)
     )
     facets: tuple[Facet, ...] = ()
+    clusters_below_floor: tuple[tuple[int, float], ...] = ()
 
     @property
     def num_chains(self) -> int:
@@ -179,12 +188,35 @@ class SampleResult:
         search)"; None when the search did not run."""
         if not self.facets:
             return None
-        searched = sum(f.found != "seed" for f in self.facets)
+        searched = sum(f.found.startswith("search") for f in self.facets)
+        photos = sum(f.found.startswith("photos") for f in self.facets)
         floor = self.options.facet_floor
         heights = ", ".join(f"{f.height:.2f}" for f in self.facets)
+        how = f"{searched} found by the search"
+        if photos:
+            how = f"{photos} from photo clusters, {how}"
         return (
             f"{len(self.facets)} facet{'s' if len(self.facets) != 1 else ''} at >= {floor:g} "
-            f"of the best ({searched} found by the search): heights {heights}"
+            f"of the best ({how}): heights {heights}"
+        )
+
+    def photos_line(self) -> str | None:
+        """Where each facet from photos came from and how high it is, and the clusters under
+        the floor, e.g. "from photos: facet 0 cluster 3 (1.00, 15 photos), facet 1 cluster 0
+        (0.93, 12 photos); under the floor: cluster 7 (0.74)"; None without photos."""
+        from_photos = [
+            f"facet {k} {f.found.removeprefix('photos, ')} ({f.height:.2f}, "
+            f"{len(f.examples)} photos)"
+            for k, f in enumerate(self.facets)
+            if f.found.startswith("photos")
+        ]
+        if not from_photos:
+            return None
+        under = ", ".join(f"cluster {c} ({h:.2f})" for c, h in self.clusters_below_floor)
+        return (
+            "from photos: "
+            + ", ".join(from_photos)
+            + (f"; under the floor, no facets: {under}" if under else "")
         )
 
     @property
@@ -205,6 +237,30 @@ class SampleResult:
         frames = np.concatenate(columns + [self.images], axis=0)  # [N(+1), C, H, W, 3]
         rows = np.swapaxes(frames, 0, 1)
         return io.grid(rows.reshape(-1, *rows.shape[2:]), ncols=frames.shape[0])
+
+    def facet_grid(self, photos: int = 4, samples: int = 4) -> np.ndarray:
+        """One image: a row per facet, best first: its optimum, up to `photos` of its photos
+        (from photos: the part of each its unit saw, fitted to the image size), then up to
+        `samples` of its samples, evenly spaced over its chains' draws; white where a facet
+        has fewer. Float [R * (H + 2) + 2, W', 3] in [0, 1]; empty [0, 0, 3] without facets."""
+        from samplevis import io
+        from samplevis.examples.facets import seen
+        from samplevis.examples.images import array_fitted
+
+        if not self.facets:
+            return np.zeros([0, 0, 3], np.float32)
+        size = self.init_images.shape[1:3]
+        blank = np.ones([*size, 3], np.float32)
+        width = 1 + photos + samples
+        tiles = []
+        for facet in self.facets:
+            shown = [array_fitted(seen(e), size)[0] / 255.0 for e in facet.examples[:photos]]
+            drawn = self.images[:, list(facet.chains)].reshape(-1, *size, 3)
+            if len(drawn):
+                drawn = drawn[np.linspace(0, len(drawn) - 1, min(samples, len(drawn))).astype(int)]
+            row = [facet.image, *shown, *drawn]
+            tiles += row + [blank] * (width - len(row))
+        return io.grid(np.stack(tiles).astype(np.float32), ncols=width)
 
     def save_grid(self, path: str | os.PathLike, with_init: bool = True) -> Path:
         """Write `grid()` as a PNG (atomically)."""
@@ -286,13 +342,17 @@ class SampleResult:
         return io.save_grid(path, np.repeat(maps[..., None], 3, axis=-1), ncols=self.num_chains)
 
     def save_std_map(self, path: str | os.PathLike) -> Path:
-        """Write `std_maps()` as one grey PNG, a tile per chain, all scaled by the largest
-        value so the chains compare (atomically)."""
+        """Write `std_maps()` as one grey PNG, a tile per chain, all on one scale so the chains
+        compare: white from STD_MAP_PERCENTILE of all their pixels up (from the largest where
+        fewer pixels vary at all) (atomically)."""
         from samplevis import io
 
         maps = self.std_maps()
-        peak = maps.max()
-        scaled = maps / peak if peak > 0 else maps
+        # a few pixels' spread is far larger than the rest's: scaled by the largest, the map
+        # is black with specks where a person wants to see where the colours vary
+        peak = np.percentile(maps, STD_MAP_PERCENTILE)
+        peak = peak if peak > 0 else maps.max()
+        scaled = np.clip(maps / peak, 0.0, 1.0) if peak > 0 else maps
         return io.save_grid(path, np.repeat(scaled[..., None], 3, axis=-1), ncols=self.num_chains)
 
     def save_pngs(self, directory: str | os.PathLike, prefix: str = "sample") -> list[Path]:

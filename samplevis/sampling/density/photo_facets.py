@@ -1,0 +1,134 @@
+"""Facets from photos: one optimization from each cluster of a unit's top images.
+
+Nguyen, Yosinski and Clune (Multifaceted Feature Visualization, 2016) found a class unit's
+facets by clustering its top training images and optimizing from each cluster's mean image:
+green peppers on leaves, red piles, a single pepper on white. A cluster of photos is the
+facet's identity, so every cluster's optimum is a facet of its own, however close the optima's
+features (optima of one unit pool to nearly the same features, docs/sampling_designs.md, "Facets
+from photos"). The optima are polished on the objective alone with `render_vis`'s compiled step,
+as every facet is; a cluster whose optimum stays below the floor of the best is reported, not
+kept. The facet search's rounds (facet_search.search_facets) may then add facets beyond them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.examples.facets import Cluster, cluster_images
+from samplevis.models import Model
+from samplevis.objectives import Objective
+from samplevis.param.base import ImageParam
+from samplevis.sampling.density.facet_search import (
+    Facet,
+    FacetSearch,
+    SearchSettings,
+    features,
+)
+from samplevis.seeds import fold_in
+
+
+def photo_facets(
+    model: Model,
+    objective: Objective,
+    image_param: ImageParam,
+    clusters: list[Cluster],
+    activation: Callable[[tuple[np.ndarray, ...]], np.ndarray],
+    settings: SearchSettings,
+    seed: tf.Tensor,
+    *,
+    start: str,
+    steps: int,
+    optimizer: object = None,
+    progress: bool = False,
+) -> FacetSearch:
+    """A facet per cluster of photos that clears `settings.floor`, best first.
+
+    Each cluster's start image (`examples.facets.cluster_images`, `start` "mean", "medoid" or
+    "best") is optimized for `steps` steps on `objective` in `image_param`'s compiled program,
+    `image_param.batch` clusters at a time; `activation` measures the optima (parts [B, ...] ->
+    [B]) as the seeds' are. Ctrl-C keeps the clusters optimized so far (`interrupted` set).
+
+    Returns:
+      a FacetSearch of round 0: facet k's `cluster` is its cluster's index in `clusters`, its
+      `photos` that cluster's members; `below_floor` lists (cluster, height) of the others.
+    """
+    from samplevis.models import ResizeWarning
+    from samplevis.optimize import Renderer
+
+    state_for = getattr(image_param, "state_for", None)
+    if state_for is None or image_param.channels != 3:
+        raise ValueError(
+            f"starts from photos need a parameterization that can start at an image, such as "
+            f"param.image(128); {image_param!r} cannot. Leave param_f at its default."
+        )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResizeWarning)  # render has said it
+        polisher = Renderer.cached(model, objective, image_param, optimizer)
+    batch = image_param.batch
+    images = cluster_images(clusters, (image_param.height, image_param.width), start)
+    states: list[tuple[np.ndarray, ...]] = []
+    interrupted = False
+    try:
+        for first in range(0, len(images), batch):
+            chunk = images[first : first + batch]
+            padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), 0)])
+            begun = tuple(np.asarray(p) for p in state_for(tf.constant(padded)))
+            label = None
+            if progress:
+                last = min(first + batch, len(images))
+                label = f"optimize photo clusters {first + 1}-{last} of {len(images)}"
+            state, _ = polisher.climb(begun, steps, fold_in(seed, first), label)
+            states += [tuple(p[i : i + 1] for p in state) for i in range(len(chunk))]
+    except KeyboardInterrupt:
+        interrupted = True
+    return _ranked(model, image_param, clusters, states, activation, settings, interrupted)
+
+
+def _ranked(
+    model: Model,
+    image_param: ImageParam,
+    clusters: list[Cluster],
+    states: list[tuple[np.ndarray, ...]],
+    activation: Callable[[tuple[np.ndarray, ...]], np.ndarray],
+    settings: SearchSettings,
+    interrupted: bool,
+) -> FacetSearch:
+    """The optimized clusters (`states`, one per cluster of the first len(states)) as facets,
+    best first, those under the floor of the best listed apart."""
+    if not states:
+        return FacetSearch((), (), (), interrupted)
+    batch = image_param.batch
+    values, feats = [], []
+    for first in range(0, len(states), batch):
+        chunk = states[first : first + batch]
+        padded = chunk + [chunk[-1]] * (batch - len(chunk))
+        parts = tuple(np.concatenate([s[i] for s in padded]) for i in range(len(padded[0])))
+        values.append(np.asarray(activation(parts), np.float64)[: len(chunk)])
+        image = image_param.to_image(tuple(tf.constant(p) for p in parts)).numpy()
+        feats.append(features(model, image, settings.layer)[: len(chunk)])
+    value, feat = np.concatenate(values), np.concatenate(feats)
+    best = float(np.max(value))
+    order = [int(i) for i in np.argsort(-value)]
+    kept = [i for i in order if np.isfinite(value[i]) and value[i] >= settings.floor * best]
+    facets = tuple(
+        Facet(
+            (states[i],),
+            np.array([value[i]]),
+            feat[i],
+            0,
+            cluster=i,
+            photos=clusters[i].members,
+        )
+        for i in kept
+    )
+    facet_of = np.full([len(states)], -1)
+    facet_of[kept] = np.arange(len(kept))
+    below = tuple(
+        (i, float(value[i] / best) if best > 0 else np.nan) for i in order if i not in kept
+    )
+    return FacetSearch(facets, (value,), (facet_of,), interrupted, below_floor=below)
