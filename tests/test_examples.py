@@ -631,7 +631,7 @@ def test_sample_init_from_examples_starts_each_chain_at_a_cluster_s_facet(
     from samplevis import cli
 
     sample = stripes_examples_and_sample(tmp_path) + ["--temperature-steps", "0"]
-    sample += ["--photo-clusters", "2", "--optimize-steps", "8", "--search-rounds", "0"]
+    sample += ["--photo-clusters", "2", "--photo-steps", "8", "--search-rounds", "0"]
     index = tmp_path / "ex" / "examples.json"
     assert cli.main([*sample, "--init", str(index)]) == 0
     err = capsys.readouterr().err

@@ -59,7 +59,10 @@ TARGET_RATIOS = (0.5, 0.9)
 CUTOFFS = (1 / 16, None)
 NUM_OPTIMIZED = 4
 OPTIMIZE_STEPS = 16
-PHOTOS = ("chelsea", "coffee")
+PHOTO_UNIT = "logits:945"
+PHOTOS_FOLDER = None
+PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
+PHOTO_CLUSTERS = 2
 PROGRESS = False
 """,
     "transparency.ipynb": """
@@ -239,8 +242,12 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     kept = re.search(r"activation kept: " + NUMBER + r" of the starts', " + NUMBER, text)
     assert float(kept[1]) > 0 and float(kept[2]) > 0
     # the samples, the facets, their std maps, the trace, the sweep's plot and its two grids,
-    # the cutoffs' rows, the optimized images and the chains from photos
+    # the cutoffs' rows, the optimized images and the facets from photos beside noise seeds
     assert pictures(notebook) == 10
+    # the photos' two clusters: each a facet of its own, or under the floor of the other
+    made = re.search(r"(\d) facets? at >= 0\.8 of the best \((\d) from photo clusters", text)
+    assert made and "from photos: facet 0 cluster " in text
+    assert int(made[2]) + text.count("under the floor, no facets: cluster") == 2
     # a line and a row per facet, best first: the best at height 1 (the seeds' or a round's)
     facets = re.findall(
         r"facet (\d+): height " + NUMBER + r", found by (seed|search round \d+)", text
@@ -311,13 +318,6 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert float(samples[1]) > 0 and 1 <= int(samples[2]) <= 8
     assert float(samples[3]) > 0 and float(samples[4]) > 0
     assert iio.imread(tmp_path / "optimized.png").shape[:2] == (2 + 64 + 2, 2 + 4 * (64 + 2))
-
-    # chains from photos: a ReLU channel's mean is >= 0 on the photos and the samples
-    for name in ("chelsea", "coffee"):
-        photo, sampled = re.search(
-            name + r": photo " + NUMBER + ", samples " + NUMBER, text
-        ).groups()
-        assert float(photo) >= 0 and float(sampled) >= 0
 
     # ArviZ's summary of the activation and log pi
     summary = outputs(notebook, "execute_result")[-1].data["text/plain"]

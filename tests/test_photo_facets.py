@@ -24,7 +24,7 @@ QUICK = dict(
     num_chains=2,
     num_results=2,
     num_burnin_steps=4,
-    optimize_steps=16,
+    photo_steps=16,
     photo_clusters=2,
     search_rounds=0,
 )
@@ -111,36 +111,56 @@ def _render_unit(model, examples, unit):
     )
 
 
-def test_ctrl_c_while_clusters_are_optimized_keeps_the_facets_found(
+def test_ctrl_c_while_clusters_are_optimized_keeps_the_facets_reached(
     either48, examples, monkeypatch, tmp_path, capsys
 ):
     from samplevis import cli
 
     climb = Renderer.climb
-    calls = []
 
-    def interrupted_second(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return climb(self, *args, **kwargs)
+    def ctrl_c_halfway(self, state, steps, seed=None, progress=None):
+        climb(self, state, steps // 2, seed, progress)  # the clusters climb half their steps
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(Renderer, "climb", interrupted_second)
+    monkeypatch.setattr(Renderer, "climb", ctrl_c_halfway)
     sample = ["sample", "--model", "conftest:either_stripes_keras_model", "--objective", "mix:0"]
-    sample += ["--size", str(SIDE), "--num-chains", "1", "--photo-clusters", "2"]
-    sample += ["--optimize-steps", "8", "--init", str(examples), "--out", str(tmp_path / "s")]
+    sample += ["--size", str(SIDE), "--num-chains", "2", "--photo-clusters", "2"]
+    sample += ["--photo-steps", "8", "--init", str(examples), "--out", str(tmp_path / "s")]
     assert cli.main([*sample, "--quiet"]) == 130
     out = tmp_path / "s"
     report = json.loads((out / "diagnostics.json").read_text())
-    # one chain: one cluster a call; the first was optimized, its facet and photos written
-    assert len(calls) == 2 and len(report["facets"]) == 1
-    assert report["facets"][0]["found"] == "photos, cluster 0"
-    assert (out / "facet_0_optimum.png").is_file() and (out / "starts.png").is_file()
-    assert [e["png"] for e in report["facets"][0]["examples"]] == [
-        f"facet_0_example_{j}.png" for j in range(3)
+    # both clusters' optima as the steps taken left them: facets, with their photos, on disk
+    assert sorted(f["found"] for f in report["facets"]) == [
+        "photos, cluster 0",
+        "photos, cluster 1",
     ]
-    assert all((out / e["png"]).is_file() for e in report["facets"][0]["examples"])
-    assert "from photos: facet 0 cluster 0" in capsys.readouterr().err
+    assert report["interrupted"] and (out / "starts.png").is_file()
+    for k, facet in enumerate(report["facets"]):
+        assert (out / facet["optimum"]).is_file() and facet["optimum"] == f"facet_{k}_optimum.png"
+        assert [e["png"] for e in facet["examples"]] == [
+            f"facet_{k}_example_{j}.png" for j in range(3)
+        ]
+        assert all((out / e["png"]).is_file() for e in facet["examples"])
+    assert "from photos: facet 0 cluster " in capsys.readouterr().err
+
+
+def test_more_photo_clusters_than_the_device_holds_are_refused_naming_the_option(
+    either48, examples, monkeypatch
+):
+    from samplevis import devices, memory
+
+    chains = memory.needed_bytes(either48, ["mix"], 256, 256, 2)
+    monkeypatch.setattr(devices, "default_placement", lambda: devices.HOST)
+    monkeypatch.setattr(devices, "host_free", lambda: 4 * chains)  # 2 chains fit, 64 images not
+    monkeypatch.setattr(memory, "_UNCHECKED", set())
+    with pytest.raises(samplevis.MemoryLimitError, match=r"hmc_opts\['photo_clusters'\]"):
+        samplevis.render(
+            either48,
+            "mix:0",
+            hmc_opts=dict(QUICK, init=examples, photo_clusters=64),
+            param_f=param.image(256, batch=2),
+            progress=False,
+        )
 
 
 def test_a_folder_of_photos_is_ranked_then_made_facets_in_one_command(tmp_path, capsys):
@@ -149,7 +169,7 @@ def test_a_folder_of_photos_is_ranked_then_made_facets_in_one_command(tmp_path, 
     stripes_folder(tmp_path / "images")
     sample = ["sample", "--model", "conftest:either_stripes_keras_model", "--objective", "mix:0"]
     sample += ["--size", str(SIDE), "--num-chains", "2", "--photo-clusters", "2"]
-    sample += ["--optimize-steps", "16", "--search-rounds", "0", "--num-results", "2"]
+    sample += ["--photo-steps", "16", "--search-rounds", "0", "--num-results", "2"]
     sample += ["--num-burnin-steps", "4", "--quiet", "--out", str(tmp_path / "s")]
     assert cli.main([*sample, "--init", str(tmp_path / "images")]) == 0
     err = capsys.readouterr().err

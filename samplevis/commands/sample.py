@@ -340,7 +340,7 @@ def run_report(
     if init != "optimize" and not from_photos:
         del options["optimize_steps"]  # nothing was optimized
     if not from_photos:
-        del options["photo_clusters"], options["photo_start"]
+        del options["photo_clusters"], options["photo_steps"], options["photo_start"]
     shares = result.structural_shares  # a pass over every pair of each chain's samples: once
     return {
         "objective": objective.name,

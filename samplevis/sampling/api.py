@@ -149,9 +149,11 @@ def _cluster_layer(model: Model, objective: Objective) -> str | None:
     return own or (facet_search.upstream_layer(model, layers[0]) if layers else None)
 
 
-def _check_photos(index: Path, model: Model, objective: Objective, image_param: ImageParam) -> None:
+def _check_photos(
+    index: Path, model: Model, objective: Objective, image_param: ImageParam, clusters: int
+) -> None:
     """Raise unless the examples.json `index` holds the unit's top photos, all still on disk,
-    and the parameterization can start at an image."""
+    the parameterization can start at an image, and `clusters` such images fit in memory."""
     from samplevis.examples.facets import ranked_files
 
     if not hasattr(image_param, "state_for") or image_param.channels != 3:
@@ -163,6 +165,14 @@ def _check_photos(index: Path, model: Model, objective: Objective, image_param: 
         ranked_files(index, objective, _cluster_layer(model, objective))
     except ValueError as err:
         raise OptionError("hmc_opts.init", "{hmc_opts.init}: {why}", why=str(err)) from None
+    memory.check_fits(  # the clusters climb in one batch
+        model,
+        sorted(objective.layers),
+        image_param.height,
+        image_param.width,
+        clusters,
+        batch_option="hmc_opts.photo_clusters",
+    )
 
 
 def _log(result: SampleResult, folder: Path) -> None:
@@ -248,7 +258,7 @@ def _checked_inputs(
     if opts.search_layer is not None:
         model.check_layers([opts.search_layer])
     if isinstance(opts.init, Path):
-        _check_photos(opts.init, model, objective, image_param)
+        _check_photos(opts.init, model, objective, image_param, opts.photo_clusters)
     base = as_seed(seed)
     _check_per_image(model, objective, image_param, fold_in(base, 5))
     return _Inputs(model, objective, image_param, opts, base, folder, progress, on_block)
@@ -420,6 +430,12 @@ def render(
     gain over prior images; it is frozen before the samples. `result.log_masses` says how the
     exact density (at such a T, one basin) would weigh each chain's facet.
 
+    From photos (`init` the examples of `dataset_examples` or its examples.json), the unit's
+    top photos are clustered (`photo_clusters`) and each cluster's start image optimized for
+    `photo_steps` steps (Nguyen et al. 2016's multifaceted visualization): every cluster whose
+    optimum reaches `facet_floor` of the best is a facet, shown with its photos
+    (`facet.examples`), in place of the seeds; the search's rounds, if asked, may add others.
+
     Args:
       model: a `samplevis.Model`, or a plain `keras.Model` (then images in [0, 1]
         are fed as they are: value range (0, 1), no preprocessing).
@@ -432,8 +448,11 @@ def render(
         (default True: a warp of each facet moves too), warp_grid, temperature or
         target_ratio (default 0.8), temperature_steps (burn-in steps adapting T, default 70 %
         of num_burnin_steps),
-        prior_weight, num_transforms, init ("optimize", "prior", or images [C, H, W, 3]),
-        optimize_steps, start_diversity, search_rounds (default 2), facet_floor (0.8),
+        prior_weight, num_transforms, init ("optimize", "prior", images [C, H, W, 3], or a
+        unit's examples: an examples.json, its folder or `dataset_examples`' result),
+        optimize_steps, start_diversity, photo_clusters (10), photo_steps (512), photo_start
+        ("mean"), search_rounds (default 2 after optimized starts, 0 after photos),
+        facet_floor (0.8),
         search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
         "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth,
         block_steps. Unknown keys are an error.
@@ -593,7 +612,7 @@ def _photo_facets(inputs: _Inputs, whole: LogDensity) -> facet_search.FacetSearc
         settings,
         fold_in(inputs.seed, 0),
         start=opts.photo_start,
-        steps=opts.optimize_steps,
+        steps=opts.photo_steps,
         optimizer=start_optimizer(inputs.image_param),
         progress=inputs.progress,
     )

@@ -33,6 +33,8 @@ EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.re
 # "Facets from photos".
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
 PHOTO_START = "mean"
+PHOTO_STEPS = 512
+SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
 
 
 def _cutoff_value(text: str) -> float:
@@ -375,6 +377,12 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "optimized from its start image into a facet of its own",
             check=_int_from(1),
         ),
+        photo_steps=Option(
+            PHOTO_STEPS,
+            "with {hmc_opts.init} an examples.json: render_vis steps for each photo cluster's "
+            "start (a start at photos keeps climbing past the seeds' steps)",
+            check=_int_from(1),
+        ),
         photo_start=Option(
             PHOTO_START,
             "with {hmc_opts.init} an examples.json: each photo cluster's start image, the "
@@ -382,16 +390,18 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_one_of(("mean", "medoid", "best")),
         ),
         search_rounds=Option(
-            2,
-            "rounds of the facet search after the optimized starts, each polished on the "
-            "objective alone: odd rounds climb one fresh start per chain steered away from "
-            "every image found so far, even rounds start from the gratings where the objective "
-            "answers through other features than at every image found; an optimum that "
-            "reaches {hmc_opts.facet_floor} of the best and differs from every facet by "
-            "{hmc_opts.facet_distance} is a new facet, and the chains share the facets, best "
-            "first (0: the chains sample their own starts; only with "
-            "{hmc_opts.init='optimize'})",
-            check=_int_from(0),
+            None,
+            "rounds of the facet search after the optimized starts or the photo clusters, "
+            "each polished on the objective alone: odd rounds climb one fresh start per chain "
+            "steered away from every image found so far, even rounds start from the gratings "
+            "where the objective answers through other features than at every image found; an "
+            "optimum that reaches {hmc_opts.facet_floor} of the best and differs from every "
+            "facet by {hmc_opts.facet_distance} is a new facet, and the chains share the "
+            "facets, best first (0: the chains sample their own starts; "
+            f"{{hmc_opts.search_rounds=None}}: {SEARCH_ROUNDS} after optimized starts, 0 after "
+            "photo clusters, which are the facets; none from the prior or given images)",
+            int,
+            check=_or_none(_int_from(0)),
         ),
         facet_floor=Option(
             0.8,
@@ -522,6 +532,7 @@ class SamplingOptions:
     optimize_steps: int
     start_diversity: float
     photo_clusters: int
+    photo_steps: int
     photo_start: str
     search_rounds: int
     facet_floor: float
@@ -629,7 +640,10 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
     opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
     # the facet search starts from the optimized starts, or the photo clusters' optima
     from_photos = isinstance(opts["init"], Path)
-    if not (from_photos or (isinstance(opts["init"], str) and opts["init"] == "optimize")):
+    optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
+    if opts["search_rounds"] is None:
+        opts["search_rounds"] = SEARCH_ROUNDS if optimized else 0
+    if not (from_photos or optimized):
         opts["search_rounds"] = 0
     if isinstance(opts["init"], str) and opts["init"] == "prior" and opts["temperature"] is None:
         raise OptionError(

@@ -12,6 +12,8 @@ kept. The facet search's rounds (facet_search.search_facets) may then add facets
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -27,7 +29,6 @@ from samplevis.sampling.density.facet_search import (
     SearchSettings,
     features,
 )
-from samplevis.seeds import fold_in
 
 
 def photo_facets(
@@ -47,9 +48,10 @@ def photo_facets(
     """A facet per cluster of photos that clears `settings.floor`, best first.
 
     Each cluster's start image (`examples.facets.cluster_images`, `start` "mean", "medoid" or
-    "best") is optimized for `steps` steps on `objective` in `image_param`'s compiled program,
-    `image_param.batch` clusters at a time; `activation` measures the optima (parts [B, ...] ->
-    [B]) as the seeds' are. Ctrl-C keeps the clusters optimized so far (`interrupted` set).
+    "best") is optimized for `steps` steps on `objective`, all clusters in one batch of
+    `image_param`'s parameterization (`batched`); `activation` measures the optima (parts
+    [B, ...] -> [B], B the chains) as the seeds' are. Ctrl-C keeps what the optimization had
+    reached (`interrupted` set).
 
     Returns:
       a FacetSearch of round 0: facet k's `cluster` is its cluster's index in `clusters`, its
@@ -58,35 +60,41 @@ def photo_facets(
     from samplevis.models import ResizeWarning
     from samplevis.optimize import Renderer
 
-    state_for = getattr(image_param, "state_for", None)
-    if state_for is None or image_param.channels != 3:
+    images = cluster_images(clusters, (image_param.height, image_param.width), start)
+    climbing = batched(image_param, len(images))
+    state_for = getattr(climbing, "state_for", None)
+    if state_for is None or climbing.channels != 3:
         raise ValueError(
             f"starts from photos need a parameterization that can start at an image, such as "
             f"param.image(128); {image_param!r} cannot. Leave param_f at its default."
         )
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-        polisher = Renderer.cached(model, objective, image_param, optimizer)
-    batch = image_param.batch
-    images = cluster_images(clusters, (image_param.height, image_param.width), start)
-    states: list[tuple[np.ndarray, ...]] = []
+        climber = Renderer.cached(model, objective, climbing, optimizer)
+    begun = tuple(np.asarray(p) for p in state_for(tf.constant(images)))
+    label = f"optimize {len(images)} photo clusters" if progress else None
     interrupted = False
     try:
-        for first in range(0, len(images), batch):
-            chunk = images[first : first + batch]
-            padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), 0)])
-            begun = tuple(np.asarray(p) for p in state_for(tf.constant(padded)))
-            label = None
-            if progress:
-                last = min(first + batch, len(images))
-                label = f"optimize photo clusters {first + 1}-{last} of {len(images)}"
-            state, _ = polisher.climb(begun, steps, fold_in(seed, first), label)
-            states += [tuple(p[i : i + 1] for p in state) for i in range(len(chunk))]
+        state, _ = climber.climb(begun, steps, seed, label)
     except KeyboardInterrupt:
-        interrupted = True
+        state, interrupted = climber.snapshot(), True  # where the steps taken left it
+    states = [tuple(p[i : i + 1] for p in state) for i in range(len(images))]
     return _ranked(model, image_param, clusters, states, activation, settings, interrupted)
+
+
+def batched(image_param: ImageParam, batch: int) -> ImageParam:
+    """`image_param` with `batch` images: the same parameterization, so that a state of one
+    image carries over. An image over a tensor with a batch (param.image's pixel and FFT
+    images) is rebuilt; another parameterization must already hold `batch` images."""
+    tensor = getattr(image_param, "tensor", None)
+    if image_param.batch == batch:
+        return image_param
+    if not (dataclasses.is_dataclass(image_param) and dataclasses.is_dataclass(tensor)):
+        raise ValueError(
+            f"{image_param!r} holds {image_param.batch} images and cannot be rebuilt with "
+            f"{batch} for the photo clusters; use param.image(...) (the default)."
+        )
+    return dataclasses.replace(image_param, tensor=dataclasses.replace(tensor, batch=batch))
 
 
 def _ranked(
