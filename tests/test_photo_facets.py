@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import samplevis
 from samplevis import param
@@ -181,3 +182,21 @@ def test_a_folder_of_photos_is_ranked_then_made_facets_in_one_command(tmp_path, 
     leaders = sorted(Path(facet["examples"][0]["file"]).name[0] for facet in report["facets"])
     assert [f["found"][:16] for f in report["facets"]] == ["photos, cluster "] * 2
     assert leaders == ["h", "v"]
+
+
+def test_a_cluster_starts_at_its_photos_mean_best_medoid_or_best_blurred(either48, examples):
+    from samplevis.examples.facets import cluster_images, clusters
+
+    found = clusters(examples, either48, "mix:0", 2)
+    assert [len(c.members) for c in found] == [3, 3] and found[0].best.file.name == "v_100.png"
+    files = [[np.asarray(Image.open(e.file), np.float32) / 255.0 for e in c.members] for c in found]
+    mean, best, blurred = (
+        cluster_images(found, (SIDE, SIDE), k) for k in ("mean", "best", "blurred")
+    )
+    np.testing.assert_allclose(mean, [np.mean(f, axis=0) for f in files], atol=1e-6)
+    np.testing.assert_allclose(best, [f[0] for f in files], atol=1e-6)
+    medoids = cluster_images(found, (SIDE, SIDE), "medoid")
+    np.testing.assert_allclose(medoids, [f[c.medoid] for f, c in zip(files, found)], atol=1e-6)
+    # blurred: the best photo's colours, its stripes (6 px apart) smoothed away
+    np.testing.assert_allclose(blurred.mean(axis=(1, 2)), best.mean(axis=(1, 2)), atol=2 / 255)
+    assert np.all(blurred.std(axis=(1, 2, 3)) < 0.5 * best.std(axis=(1, 2, 3)))

@@ -72,8 +72,12 @@ class Cluster:
 
 
 # How a cluster's start image is made (`cluster_images`): the mean of its members' images (as
-# Nguyen et al. 2016), its medoid's image, or its best member's.
-START_KINDS = ("mean", "medoid", "best")
+# Nguyen et al. 2016), its medoid's image, its best member's, or its best member's blurred.
+START_KINDS = ("mean", "medoid", "best", "blurred")
+# The blur of a "blurred" start: a Gaussian of this standard deviation as a share of the image's
+# side (3 px at 128 px; measured against others in docs/sampling_designs.md, "Facets from
+# photos").
+BLUR_SHARE = 3 / 128
 
 
 def _examples(files: list[Path], ranked: list) -> list[Example]:
@@ -125,17 +129,24 @@ def clusters(
 def cluster_images(found: list[Cluster], size: tuple[int, int], start: str) -> np.ndarray:
     """One start image per cluster, float32 [K, H, W, 3] in [0, 1] for `size` (H, W): each
     member's whole file (centre part fitted to `size`) averaged (`start` "mean"), the medoid's
-    ("medoid") or the best member's ("best")."""
+    ("medoid"), the best member's ("best"), or the best member's blurred by a Gaussian of
+    BLUR_SHARE of the side ("blurred": its layout and colours, the detail left to the
+    optimizer)."""
+    from PIL import Image, ImageFilter
+
     if start not in START_KINDS:
         raise ValueError(f"start is one of {START_KINDS}; got {start!r}.")
 
     def fitted(example: Example) -> np.ndarray:
-        return image_files.load_fitted(example.file, size)[0].astype(np.float32)
+        return image_files.load_fitted(example.file, size)[0]
 
     images = []
     for cluster in found:
         if start == "mean":
-            images.append(np.mean([fitted(e) for e in cluster.members], axis=0))
+            images.append(np.mean([fitted(e).astype(np.float32) for e in cluster.members], 0))
+        elif start == "blurred":
+            blur = ImageFilter.GaussianBlur(BLUR_SHARE * max(size))
+            images.append(np.asarray(Image.fromarray(fitted(cluster.best)).filter(blur)))
         else:
             images.append(fitted(cluster.members[cluster.medoid if start == "medoid" else 0]))
     return np.stack(images).astype(np.float32) / 255.0

@@ -32,7 +32,7 @@ EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.re
 # The photo route's defaults, measured against the other designs: docs/sampling_designs.md,
 # "Facets from photos".
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
-PHOTO_START = "mean"
+PHOTO_START = "blurred"
 PHOTO_STEPS = 512
 SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
 
@@ -385,9 +385,10 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         photo_start=Option(
             PHOTO_START,
-            "with {hmc_opts.init} an examples.json: each photo cluster's start image, the "
-            "'mean' of its photos (as Nguyen et al. 2016), its 'medoid' or its 'best' photo",
-            check=_one_of(("mean", "medoid", "best")),
+            "with {hmc_opts.init} an examples.json: each photo cluster's start image, its "
+            "best photo 'blurred' (its layout and colours; the optimizer draws the detail), "
+            "the 'mean' of its photos (as Nguyen et al. 2016), its 'medoid' or its 'best' photo",
+            check=_one_of(("blurred", "mean", "medoid", "best")),
         ),
         search_rounds=Option(
             None,
