@@ -81,6 +81,9 @@ PAIRS = {
         "block3b", "block3b_expand_activation", {200: 1.0}, {40: 1.0}, "block3a_project_bn"
     ),
     "block5c": Pair("block5c", "block5c_expand_activation", {500: 1.0}, {100: 1.0}, "block5b_add"),
+    # the last blocks: a screen of 8 channels per layer (seeds landed in A, 4 of 4)
+    "block6d": Pair("block6d", "block6d_expand_activation", {586: 1.0}, {729: 1.0}, "block6c_add"),
+    "block7a": Pair("block7a", "block7a_expand_activation", {318: 1.0}, {623: 1.0}, "block6d_add"),
     # missed facets that are directions of the layer (mixed-sign combinations of channels)
     "block6a-dir": Pair(
         "block6a-dir",
