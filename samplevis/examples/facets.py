@@ -1,11 +1,13 @@
-"""A unit's dataset examples and its facets: chains' starts from the examples, one per facet
-(`starts`), and each facet's examples (`by_facet`).
+"""A unit's dataset examples and its facets: the examples clustered (`clusters`), each
+cluster's start image (`cluster_images`), and each facet's examples (`by_facet`).
 
 Nguyen et al. 2016 (Multifaceted Feature Visualization) found a unit's facets by clustering its
-top images in a layer's features and starting one optimization from each cluster. `starts` does
-that with an examples.json: the unit's top images, embedded in a layer's spatially pooled
-features, clustered by k-means (k = the number of chains) and each cluster given by its member
-with the highest unit value, as images that `render`'s `hmc_opts['init']` takes.
+top images in a layer's features and starting one optimization from each cluster. `clusters`
+does that with an examples.json: the unit's top images, embedded in a layer's spatially pooled
+features and clustered by k-means; `cluster_images` makes each cluster's start (its mean, its
+medoid, its best member, or that blurred), which `render` optimizes into a facet
+(sampling/density/photo_facets.py). `starts` gives each cluster's best member as images that
+`render`'s `hmc_opts['init']` takes as they are.
 
 A start is the whole image, not the crop its unit's most active position saw: a channel's value is
 a mean over positions, and a crop resized to the render size shows its pattern larger than the
