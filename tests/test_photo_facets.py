@@ -100,6 +100,14 @@ def test_photos_of_another_unit_are_refused_before_any_work(either48, examples):
         _render_unit(either48, examples, "mix:1")
     with pytest.raises(OptionError, match=r"no examples\.json nor a folder holding one"):
         _render(either48, examples.parent / "nowhere")
+    with pytest.raises(OptionError, match=r"cannot start at an image; use param\.image"):
+        samplevis.render(
+            either48,
+            "mix:0",
+            hmc_opts=dict(QUICK, init=examples, cutoff=None),  # a CPPN has no spectrum
+            param_f=param.cppn(SIDE, batch=2),
+            progress=False,
+        )
 
 
 def _render_unit(model, examples, unit):

@@ -7,8 +7,9 @@ answers to, HMC draws the samples inside each.
     result.save_gif("channel.gif")
 
 `render` checks its arguments (`_checked_inputs`, a frozen `_Inputs` out), then runs in phases,
-each a function of explicit inputs: the optimized starts (`starts.find_starts`), the facet
-search from them (`facet_search.search_facets`, which sets the chains' starts), what of them the
+each a function of explicit inputs: the optimized starts (`starts.find_starts`) or, from photos,
+a facet per photo cluster (`photo_facets.photo_facets`), the facet search from them
+(`facet_search.search_facets`, which sets the chains' starts), what of them the
 chains move (`facet.chain_parameterization`), the prior and the first temperature
 (`temperature.choose_temperature`), the kernel (`build_kernel`), burn-in, which adapts each
 chain's temperature (`temperature.TemperatureAdaptation`), and sampling
@@ -157,9 +158,11 @@ def _check_photos(
     from samplevis.examples.facets import ranked_files
 
     if not hasattr(image_param, "state_for") or image_param.channels != 3:
-        raise ValueError(
-            f"{{hmc_opts.init}} an examples.json starts each facet at its photos, but "
-            f"{image_param!r} cannot start at an image; use param.image(...) (the default)."
+        raise OptionError(
+            "hmc_opts.init",
+            "{hmc_opts.init} an examples.json starts each facet at its photos, but {param} "
+            "cannot start at an image; use param.image(...) (the default).",
+            param=repr(image_param),
         )
     try:
         ranked_files(index, objective, _cluster_layer(model, objective))
