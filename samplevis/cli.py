@@ -447,13 +447,15 @@ def _add_hmc_opts(p: argparse.ArgumentParser, options) -> None:
                 flag,
                 dest=dest,
                 nargs="+",
-                metavar="optimize|prior|IMAGE|EXAMPLES.json",
+                metavar="optimize|prior|IMAGE|EXAMPLES.json|PHOTOS/",
                 help="where the chains start: optimize (default: images optimized for the "
                 "objective), prior (needs {hmc_opts.temperature}), image files: one that "
                 "every chain starts from, or one per chain, cropped to their centre square "
                 "and resized to --size; or an examples.json (samplevis examples) or its "
                 "folder: the objective's top photos in {hmc_opts.photo_clusters} clusters, "
-                "each optimized from its start image into a facet shown with its photos",
+                "each optimized from its start image into a facet shown with its photos; or a "
+                "folder of photos, ranked for the objective first (into OUT/examples, "
+                + f"{sample.PHOTOS_PER_CLUSTER} per cluster)",
             )
         elif option.kind is bool:  # a switch away from the default
             action = p.add_argument(
