@@ -494,7 +494,7 @@ def render(
         if isinstance(opts.init, Path):
             photos = _photo_facets(inputs, whole)
             made = dataclasses.replace(made, search=photos)
-            if not photos.facets:  # stopped before the first clusters were optimized
+            if not photos.facets:  # no cluster's optimum has a finite value: nothing to sample
                 return _result(inputs, made, True, clock.seconds())
             starts = _facet_starts(photos, whole, image_param.batch)
         else:

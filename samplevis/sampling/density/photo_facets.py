@@ -106,10 +106,8 @@ def _ranked(
     settings: SearchSettings,
     interrupted: bool,
 ) -> FacetSearch:
-    """The optimized clusters (`states`, one per cluster of the first len(states)) as facets,
-    best first, those under the floor of the best listed apart."""
-    if not states:
-        return FacetSearch((), (), (), interrupted)
+    """The optimized clusters (`states`, one per cluster) as facets, best first, those under
+    the floor of the best listed apart (all but the best where no optimum is above 0)."""
     batch = image_param.batch
     values, feats = [], []
     for first in range(0, len(states), batch):
@@ -122,7 +120,8 @@ def _ranked(
     value, feat = np.concatenate(values), np.concatenate(feats)
     best = float(np.max(value))
     order = [int(i) for i in np.argsort(-value)]
-    kept = [i for i in order if np.isfinite(value[i]) and value[i] >= settings.floor * best]
+    floor = settings.floor * best if best > 0 else best
+    kept = [i for i in order if np.isfinite(value[i]) and value[i] >= floor]
     facets = tuple(
         Facet(
             (states[i],),
