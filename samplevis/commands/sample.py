@@ -222,8 +222,10 @@ def _examples_file(values: list[str]) -> bool:
 
 def _photos_folder(values: list[str]) -> bool:
     """Whether --init names a folder of photos (no examples.json in it)."""
+    from samplevis.sampling.options import examples_index
+
     one = len(values) == 1
-    return one and Path(values[0]).is_dir() and not (Path(values[0]) / "examples.json").is_file()
+    return one and Path(values[0]).is_dir() and examples_index(values[0]) is None
 
 
 def _ranked_photos(
@@ -260,15 +262,15 @@ def _ranked_photos(
 def _examples_index(value: str) -> Path:
     """--init EXAMPLES.json, or the folder holding it, as the file: a usage error when it is
     neither."""
-    path = Path(value)
-    if path.is_dir():
-        path = path / "examples.json"
-    if not path.is_file():
+    from samplevis.sampling.options import examples_index
+
+    index = examples_index(value)
+    if index is None:
         raise UsageError(
-            f"--init: no examples file {str(path)!r}; give the examples.json that `samplevis "
+            f"--init: no examples file {value!r}; give the examples.json that `samplevis "
             "examples --images FOLDER --objective UNIT --out OUT` wrote (OUT/examples.json)."
         )
-    return path
+    return index
 
 
 def write_sample(

@@ -116,15 +116,12 @@ def _layer_name(key: str, value: Any) -> str:
     return value
 
 
-def _one_of(kinds: tuple[str, ...]) -> Check:
-    """One of the strings `kinds`."""
+def _photo_start(key: str, value: Any) -> str:
+    from samplevis.examples.facets import START_KINDS
 
-    def check(key: str, value: Any) -> str:
-        if value not in kinds:
-            _fail(key, f"one of {kinds}", value)
-        return value
-
-    return check
+    if value not in START_KINDS:
+        _fail(key, f"one of {START_KINDS}", value)
+    return value
 
 
 def _kernel(key: str, value: Any) -> str:
@@ -144,7 +141,7 @@ def _mass(key: str, value: Any) -> str:
     return value
 
 
-def _examples_index(init: str | os.PathLike) -> Path | None:
+def examples_index(init: str | os.PathLike) -> Path | None:
     """The examples.json `init` names (the file, or a folder holding it), or None."""
     path = Path(init)
     if path.is_dir() and (path / EXAMPLES_FILE).is_file():
@@ -169,7 +166,7 @@ def _init(key: str, init: Any) -> Any:
                 )
             init = init.index
     if isinstance(init, os.PathLike) or (isinstance(init, str) and init not in INIT_KINDS):
-        index = _examples_index(init)
+        index = examples_index(init)
         if index is not None:
             return index
     if isinstance(init, str):
@@ -388,7 +385,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "with {hmc_opts.init} an examples.json: each photo cluster's start image, its "
             "best photo 'blurred' (its layout and colours; the optimizer draws the detail), "
             "the 'mean' of its photos (as Nguyen et al. 2016), its 'medoid' or its 'best' photo",
-            check=_one_of(("blurred", "mean", "medoid", "best")),
+            check=_photo_start,
         ),
         search_rounds=Option(
             None,
