@@ -51,14 +51,15 @@ def main() -> None:
 
     import samplevis
     from samplevis import param, zoo
-    from samplevis.commands.shell import objective
+    from samplevis.cli.shell import objective
     from samplevis.models import as_model
-    from samplevis.objectives import image_objective
-    from samplevis.sampling import api
-    from samplevis.sampling.density import facet, facet_mass
-    from samplevis.sampling.density.starts import find_starts
+    from samplevis.optvis.objectives import image_objective
+    from samplevis.runtime.seeds import as_seed, fold_in
+    from samplevis.sampling import sampler as api
     from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, resolve_options
-    from samplevis.seeds import as_seed, fold_in
+    from samplevis.sampling.starts.chains import find_starts
+    from samplevis.sampling.target import chain_param as facet
+    from samplevis.sampling.target import facet_mass
 
     size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)
     opts = {"num_results": 4, "num_chains": chains}

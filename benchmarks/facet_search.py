@@ -20,7 +20,7 @@ polishes every shown image on the unit alone, so no search term shapes it:
   features) are upsampled to 128 px and polished 128 steps.
 - zdeflation: deflation with the pooled features z-scored per channel by 16 prior images'
   (1/f noise) instead of centred per image;
-- library: `render`'s own search (sampling.density.facet_search) at its defaults: rounds of
+- library: `render`'s own search (sampling.starts.search) at its defaults: rounds of
   deflation and of probes in turn;
 - probes: the library's probe rounds alone: the gratings where the unit answers through other
   upstream features (its pooled gradient) than at every image found so far, polished on the
@@ -116,7 +116,7 @@ def facet_values(acts: tf.Tensor, weights: tf.Tensor, medians: tf.Tensor) -> tf.
 
 
 def unit_objective(layer: str, weights: np.ndarray, medians: np.ndarray):
-    from samplevis.objectives import Objective
+    from samplevis.optvis.objectives import Objective
 
     def fn(T, p):
         return tf.reduce_max(facet_values(T(layer), p[0], p[1]), axis=1)
@@ -140,7 +140,7 @@ def _scored(x: tf.Tensor, mean: tf.Tensor, sd: tf.Tensor) -> tf.Tensor:
 def deflated_objective(layer: str, feature_layer: str, w, m, archive, valid, lam, prior=None):
     """The unit minus lam times the largest cosine to the archive's rows; features centred per
     image (prior None) or z-scored by prior images' per-channel (mean, sd)."""
-    from samplevis.objectives import Objective
+    from samplevis.optvis.objectives import Objective
 
     z = prior is not None
     extra = tuple(prior) if z else ()
@@ -170,7 +170,7 @@ def unit_from_upstream(keras_model, layer: str) -> Callable[[tf.Tensor], tf.Tens
 
 
 def ablated_objective(pair: Pair, through, w, m, mask):
-    from samplevis.objectives import Objective
+    from samplevis.optvis.objectives import Objective
 
     def fn(T, p):
         acts = through(T(pair.upstream) * p[2])
@@ -191,7 +191,7 @@ def _last(images: object) -> np.ndarray:
 
 
 def _state(rendering: object) -> tuple:
-    from samplevis.optimize import Rendering
+    from samplevis.optvis.optimize import Rendering
 
     assert isinstance(rendering, Rendering)  # return_state=True
     return rendering.state
@@ -212,7 +212,7 @@ def _values(model, pair: Pair, w, m, images: np.ndarray) -> np.ndarray:
 def medians(model, pair: Pair, cache: Path) -> np.ndarray:
     """m_A, m_B: median of 256-step optima of each facet alone (batch 4, seed 1), cached."""
     from samplevis import param
-    from samplevis.optimize import Renderer
+    from samplevis.optvis.optimize import Renderer
 
     known = json.loads(cache.read_text()) if cache.exists() else {}
     channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
@@ -240,7 +240,7 @@ class Search:
 
     def __init__(self, model, pair: Pair, m: np.ndarray):
         from samplevis import param
-        from samplevis.optimize import Renderer
+        from samplevis.optvis.optimize import Renderer
 
         self.model, self.pair = model, pair
         channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
@@ -280,7 +280,7 @@ def prior_stats(search: Search) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and sd of the upstream layer's pooled features over 16 prior images
     (the spectral state at std 1: 1/f noise)."""
     from samplevis import param
-    from samplevis.param.base import normal_state
+    from samplevis.optvis.param.base import normal_state
 
     image = param.image(SIZE, batch=16)
     state = normal_state(image.state_shapes, tf.constant([7, 7]), 1.0)
@@ -294,7 +294,7 @@ def prior_stats(search: Search) -> tuple[np.ndarray, np.ndarray]:
 def run_deflation(
     search: Search, rounds: int, first: np.ndarray, lam: float, z: bool = False
 ) -> Found:
-    from samplevis.optimize import Renderer
+    from samplevis.optvis.optimize import Renderer
 
     pair = search.pair
     prior = prior_stats(search) if z else None
@@ -347,7 +347,7 @@ def _attribution(search: Search, through, images: np.ndarray, mask: np.ndarray) 
 
 
 def run_ablation(search: Search, rounds: int, first: np.ndarray) -> Found:
-    from samplevis.optimize import Renderer
+    from samplevis.optvis.optimize import Renderer
 
     pair = search.pair
     through = unit_from_upstream(search.model.keras_model, pair.layer)
@@ -392,7 +392,7 @@ def _farthest(features: np.ndarray, heights: np.ndarray, count: int) -> list[int
 
 def run_annealing(search: Search, rounds: int, first: np.ndarray) -> Found:
     from samplevis import param
-    from samplevis.optimize import Renderer
+    from samplevis.optvis.optimize import Renderer
 
     small = param.image(64, batch=16)
     renderer = Renderer(search.model, search.unit.objective, small)
@@ -471,8 +471,8 @@ def run_library(
     """`render`'s facet search with its defaults (features of the input of the unit's
     convolution, strength 1, floor 0.8, distance 0.3; `searches` in turn, default the
     library's), from the seeds' round; prints the facets it keeps."""
-    from samplevis.sampling.density import facet_search
     from samplevis.sampling.options import DEFAULTS
+    from samplevis.sampling.starts import search as facet_search
 
     image = search.param
     state = tuple(np.asarray(s) for s in image.state_for(tf.constant(first)))  # type: ignore[union-attr]  # an RGBImage

@@ -36,8 +36,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import samplevis
     from samplevis import io, objectives, param, zoo
-    from samplevis.evaluation import objective_values
-    from samplevis.maco_render import transparency_image
+    from samplevis.optvis.evaluation import objective_values
+    from samplevis.optvis.maco import transparency_image
 
     model = zoo.efficientnet_lite0()
     rows, maps = [], []

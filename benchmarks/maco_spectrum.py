@@ -1,6 +1,6 @@
 """Regenerate samplevis/data/maco_spectrum.npy, the magnitude spectrum MACO images keep.
 
-It is the mean magnitude spectrum (`samplevis.param.image_spectrum`, 64 x 64 px) of the RGB
+It is the mean magnitude spectrum (`samplevis.optvis.param.image_spectrum`, 64 x 64 px) of the RGB
 photographs that ship with scikit-image (`skimage.data`): astronaut, chelsea, coffee, rocket and
 the left view of stereo_motorcycle. It is stored as float16 (about 13 KB).
 
@@ -26,7 +26,7 @@ def computed() -> np.ndarray:
     """The spectrum of PHOTOS, float16 [3, 64, 33], as stored."""
     import skimage.data
 
-    from samplevis.param.spectrum import SPECTRUM_SIZE, image_spectrum
+    from samplevis.optvis.param.spectrum import SPECTRUM_SIZE, image_spectrum
 
     # stereo_motorcycle gives (left, right, disparity): its left view is the photograph
     images = [getattr(skimage.data, name)() for name in PHOTOS]

@@ -3,7 +3,7 @@
 Every samplevis step (render_vis, MACO, each leapfrog step of sampling) is mostly one pass of a
 batch of images through the network up to a layer and back to the images. samplevis reads the
 layer through `Model.features`, whose network has each BatchNormalization after a convolution
-folded into it (`samplevis.folded_batch_norm`). This script times that compiled pass (the
+folded into it (`samplevis.models.folded_batch_norm`). This script times that compiled pass (the
 gradient of a channel's mean with respect to the images) against the same pass through the
 Keras sub-network as it is, alternating, and prints milliseconds per pass, their ratio and the
 largest difference of the two gradients relative to the gradient's largest value.

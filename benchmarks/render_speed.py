@@ -183,7 +183,7 @@ def bare_call(keras_model, batch: int, size: tuple[int, int], steps: int) -> Cal
     import keras
     import tensorflow as tf
 
-    from samplevis.folded_batch_norm import fold_batch_norms
+    from samplevis.models.folded_batch_norm import fold_batch_norms
 
     keras_model, _ = fold_batch_norms(keras_model)
 
@@ -561,7 +561,7 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         images masked out (the library's way before its terms read their own row)."""
         import tensorflow as tf
 
-        from samplevis.objectives import Objective
+        from samplevis.optvis.objectives import Objective
 
         def term(i: int) -> Objective:
             mask = tf.one_hot(i, batch)
@@ -572,7 +572,7 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
 
         return functools.reduce(operator.add, [term(i) for i in range(batch)])
 
-    from samplevis.param import base, fourier
+    from samplevis.optvis.param import base, fourier
 
     plain_map = (transform, "_compiled_sampling_map", lambda: transform._sampling_map)
     mix_last = (fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor)
@@ -593,7 +593,7 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         "sampling map not compiled with XLA": undone([plain_map]),
         "colour mix channels last (einsum after the FFT's transpose)": undone([mix_last]),
         "one channel for all images (no per-image gather)": renderer(
-            objective=samplevis.objectives.channel(layer, 0)
+            objective=samplevis.optvis.objectives.channel(layer, 0)
         ),
         "each image's term on the whole batch, others masked": renderer(
             objective=whole_batch_terms()

@@ -56,7 +56,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import io, objectives, param, zoo
-from samplevis.evaluation import objective_values
+from samplevis.optvis.evaluation import objective_values
 from samplevis.sampling import metrics, registration
 from samplevis.sampling.mcmc.diagnostics import split_rhat_per_chain
 

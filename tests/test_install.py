@@ -112,7 +112,7 @@ def test_a_built_wheel_installed_without_e_runs_from_outside_the_checkout(tmp_pa
     env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
     env.update(PYTHONPATH=str(target), TF_CPP_MIN_LOG_LEVEL="3")
     script = (
-        "import samplevis, samplevis.labels as labels; "
+        "import samplevis, samplevis.zoo.labels as labels; "
         "print(samplevis.__file__); print(samplevis.__version__); "
         "print(labels.imagenet_labels()[8])"
     )

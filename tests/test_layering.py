@@ -1,5 +1,5 @@
-"""The package's layers import one way: checks → the MCMC core → model → objective →
-param/transform → io → render/sample → atlas → commands → cli. A module imports only from its own
+"""The package's layers import one way: runtime → the MCMC core → models → objectives →
+param/transform → io → render/sample → atlas → cli. A module imports only from its own
 layer or lower ones, wherever the import sits (module level or inside a function)."""
 
 from __future__ import annotations
@@ -13,39 +13,39 @@ PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
     (
-        "checks",
-        "seeds",
-        "sums",
-        "tracing",
-        "geometry",
-        "redirect",
-        "folded_batch_norm",
-        "labels",
-        "devices",
-        "signals",
+        "runtime",
+        "runtime.checks",
+        "runtime.seeds",
+        "runtime.sums",
+        "runtime.tracing",
+        "runtime.devices",
+        "runtime.signals",
+        "models.geometry",
+        "models.redirect",
+        "models.folded_batch_norm",
+        "zoo.labels",
     ),
     # The MCMC core knows nothing of images, models or objectives, nor of the rest of sampling.
     ("sampling.mcmc",),
     ("models", "zoo"),
     # memory reads a model's layer table to estimate a run before it starts.
-    ("objectives", "evaluation", "memory"),
-    ("param", "transform"),
+    ("optvis.objectives", "optvis.evaluation", "runtime.memory"),
+    ("optvis.param", "optvis.transform"),
     # folder_lock and claims: runs writing one output folder take turns and share its work.
-    ("io", "event_files", "folder_lock", "claims"),
+    ("io", "runtime.folder_lock", "runtime.claims"),
     # recipes builds what optimize renders with, by name (`--param`, `--alpha`).
-    ("optimize", "maco_render", "recipes"),
+    ("optvis", "optvis.optimize", "optvis.maco", "optvis.recipes"),
     # dataset examples: a pass over images with a model, written with io
     ("examples",),
     ("sampling",),
     ("atlas",),
-    ("commands",),
     ("cli",),
 )
 
 
 def layer_of(module: str) -> int:
     """The layer of `samplevis.<module>` (a dotted name below the package), set by the longest
-    prefix LAYERS names ("sampling.mcmc.chain" by "sampling.mcmc", "sampling.api" by
+    prefix LAYERS names ("sampling.mcmc.chain" by "sampling.mcmc", "sampling.sampler" by
     "sampling"); "" is the package itself, whose facade reaches up to the atlas."""
     parts = module.split(".") if module else ["atlas"]
     for length in range(len(parts), 0, -1):
@@ -56,15 +56,24 @@ def layer_of(module: str) -> int:
     raise AssertionError(f"samplevis.{module} is in no layer; add it to LAYERS")
 
 
+def is_module(name: str) -> bool:
+    """Whether `samplevis.<name>` is a module or package of the package."""
+    path = PACKAGE.joinpath(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
 def imports(path: Path) -> set[str]:
-    """The samplevis modules `path` imports, as names below the package."""
+    """The samplevis modules `path` imports, as names below the package: `from samplevis.optvis
+    import objectives` is optvis.objectives, `from samplevis.optvis.objectives import channel` too."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "samplevis":
-                found |= {alias.name for alias in node.names}
-            elif node.module.startswith("samplevis."):
-                found.add(node.module.removeprefix("samplevis."))
+            if node.module.split(".")[0] != "samplevis":
+                continue
+            base = node.module.removeprefix("samplevis").removeprefix(".")
+            for alias in node.names:
+                full = f"{base}.{alias.name}".lstrip(".")
+                found.add(full if is_module(full) else base)
         elif isinstance(node, ast.Import):
             found |= {
                 a.name.removeprefix("samplevis.")
@@ -114,24 +123,25 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     # transform or io is caught, however it spells the import; the lowest layer is allowed
     source = tmp_path / "bad.py"
     source.write_text(
-        "from samplevis.sampling.density.log_density import LogDensity\n"
+        "from samplevis.sampling.target.log_density import LogDensity\n"
         "from samplevis.sampling import momentum\n"
-        "import samplevis.param.fourier\n"
-        "from samplevis import models, objectives, transform, io\n"
+        "import samplevis.optvis.param.fourier\n"
+        "from samplevis import models, io\n"
+        "from samplevis.optvis import objectives, transform\n"
         "from samplevis.sampling.mcmc import kernels\n"
-        "from samplevis.seeds import fold_in\n"
+        "from samplevis.runtime.seeds import fold_in\n"
     )
     assert upward_imports({"sampling.mcmc.bad": source}) == [
         f"samplevis.sampling.mcmc.bad imports samplevis.{name}"
         for name in (
             "io",
             "models",
-            "objectives",
-            "param.fourier",
+            "optvis.objectives",
+            "optvis.param.fourier",
+            "optvis.transform",
             "sampling",
-            "sampling.density.log_density",
+            "sampling.target.log_density",
         )
-        + ("transform",)
     ]
 
 
@@ -141,12 +151,12 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
 # phases in order.
 SAMPLING_LAYERS = (
     ("mcmc",),
-    ("density", "metrics", "registration"),
+    ("target", "starts", "metrics", "registration"),
     ("options",),
     # report: the result and how it is read (advice, explain, plots, arviz_export,
     # tensorboard_log)
     ("report",),
-    ("api",),
+    ("sampler",),
 )
 
 
@@ -178,27 +188,27 @@ def sampling_upward_imports(graph: dict[str, set[str]]) -> list[str]:
 def test_inside_sampling_the_core_the_density_the_report_and_render_import_in_order():
     upward = sampling_upward_imports(package_graph())
     assert not upward, "\n".join(upward)
-    # the graph sees `from samplevis.sampling.density import facet_mass` as that module
-    assert "sampling.density.facet_mass" in package_graph()["sampling.report.result"]
+    # the graph sees `from samplevis.sampling.target import facet_mass` as that module
+    assert "sampling.target.facet_mass" in package_graph()["sampling.report.result"]
     assert (
-        sampling_layer_of("api")
+        sampling_layer_of("sampler")
         > sampling_layer_of("report.result")
         > sampling_layer_of("options")
-        > sampling_layer_of("density.facet")
+        > sampling_layer_of("target.chain_param")
         == sampling_layer_of("metrics")
     )
-    assert sampling_layer_of("density.log_density") > sampling_layer_of("mcmc.chain")
+    assert sampling_layer_of("target.log_density") > sampling_layer_of("mcmc.chain")
     # a density or options module reaching for the report, or the report for `render`, is caught
     assert sampling_upward_imports(
         {
-            "sampling.density.facet": {"sampling.report.result", "sampling.mcmc.chain"},
-            "sampling.options": {"sampling.report.advice", "sampling.density.facet"},
-            "sampling.report.plots": {"sampling.api", "sampling.report.result"},
+            "sampling.target.chain_param": {"sampling.report.result", "sampling.mcmc.chain"},
+            "sampling.options": {"sampling.report.advice", "sampling.target.chain_param"},
+            "sampling.report.plots": {"sampling.sampler", "sampling.report.result"},
         }
     ) == [
-        "samplevis.sampling.density.facet imports samplevis.sampling.report.result",
         "samplevis.sampling.options imports samplevis.sampling.report.advice",
-        "samplevis.sampling.report.plots imports samplevis.sampling.api",
+        "samplevis.sampling.report.plots imports samplevis.sampling.sampler",
+        "samplevis.sampling.target.chain_param imports samplevis.sampling.report.result",
     ]
 
 
@@ -206,8 +216,8 @@ def test_the_walk_sees_imports_inside_functions(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from samplevis.cli import main\n    import samplevis.io\n")
     assert imports(source) == {"cli", "io"}
-    assert layer_of("cli") > layer_of("io") > layer_of("objectives") > layer_of("models")
-    assert layer_of("sampling.api") > layer_of("models") > layer_of("sampling.mcmc.chain")
+    assert layer_of("cli") > layer_of("io") > layer_of("optvis.objectives") > layer_of("models")
+    assert layer_of("sampling.sampler") > layer_of("models") > layer_of("sampling.mcmc.chain")
 
 
 def test_every_module_has_a_layer():
@@ -267,10 +277,10 @@ def test_no_module_imports_another_that_imports_it_back():
 def test_the_import_graph_sees_submodules_named_in_a_from_import():
     graph = package_graph()
     assert (
-        "sampling.mcmc.chain" in graph["sampling.api"]
+        "sampling.mcmc.chain" in graph["sampling.sampler"]
     )  # from samplevis.sampling.mcmc import chain
     # from samplevis.sampling.report.result import SampleResult
-    assert "sampling.report.result" in graph["sampling.api"]
+    assert "sampling.report.result" in graph["sampling.sampler"]
 
 
 def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():

@@ -27,7 +27,7 @@ SMALL = {
 SIZE = 64
 THRESHOLDS = (8, 16)
 # T from the equipartition rule (temperature_steps=0): adapting it costs a second program, and
-# tests/test_sampling_temperature.py checks the adaptation
+# tests/sampling/test_sampling_temperature.py checks the adaptation
 HMC_OPTS = dict(num_chains=2, num_results=4, num_burnin_steps=4, num_leapfrog_steps=2,
                 num_steps_between_results=0, temperature_steps=0, optimize_steps=16)
 """,

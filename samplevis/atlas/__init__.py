@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from samplevis import memory, signals
+from samplevis.atlas.batches import LayerRenderers, channel_seed
 from samplevis.atlas.files import check_out, is_done, write_channel
 from samplevis.atlas.local import InProcess
 from samplevis.atlas.plan import (
@@ -41,10 +41,10 @@ from samplevis.atlas.plan import (
     positive,
 )
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
-from samplevis.atlas.renderer import LayerRenderers, channel_seed
 from samplevis.atlas.sharing import SharedAtlas
-from samplevis.checks import check_bool
-from samplevis.recipes import check_choice
+from samplevis.optvis.recipes import check_choice
+from samplevis.runtime import memory, signals
+from samplevis.runtime.checks import check_bool
 
 JSON_EVERY = 10.0  # seconds between rewrites of atlas.json during a run (it is also written last)
 

@@ -8,8 +8,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from samplevis.atlas.batches import LayerRenderers
 from samplevis.atlas.records import ChannelResult, Settings
-from samplevis.atlas.renderer import LayerRenderers
 
 RAY_RETRIES = 3  # restarts of a dead Ray worker, and retries of a batch whose worker died or failed
 

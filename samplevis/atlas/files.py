@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, ChannelResult, Settings
-from samplevis.checks import OptionError
+from samplevis.runtime.checks import OptionError
 
 # What atlas.json says each choice of `param` (and `alpha`) renders with: `recipes.recipe`'s parts.
 _RENDERED_WITH = {

@@ -10,8 +10,8 @@ if TYPE_CHECKING:
 
 from collections.abc import Iterable, Iterator
 
+from samplevis.atlas.batches import LayerRenderers
 from samplevis.atlas.records import ChannelResult, Settings
-from samplevis.atlas.renderer import LayerRenderers
 
 
 class InProcess:

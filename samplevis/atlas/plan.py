@@ -17,7 +17,7 @@ from typing import Any
 
 from samplevis.atlas.files import entries_by_channel, is_done, layer_counts
 from samplevis.atlas.records import Settings
-from samplevis.checks import OptionError, is_int
+from samplevis.runtime.checks import OptionError, is_int
 
 ALL = "all"  # `layers="all"`: every activation layer of the model's catalogue
 # Layer types (Keras classes and TensorFlow op types of frozen graphs) whose outputs are the units

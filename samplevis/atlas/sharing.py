@@ -2,7 +2,7 @@
 merges and writes the folder's atlas.json within the folder's lock, so they end with the union of
 their work, and claims each batch before rendering it, so runs of the same channels share them.
 
-A run's record in CLAIMS_JSON (`samplevis.claims`) holds its settings and the channels it has
+A run's record in CLAIMS_JSON (`samplevis.runtime.claims`) holds its settings and the channels it has
 claimed but not yet saved in atlas.json; a run with other settings (steps, size, seed, samples,
 param, alpha) than a live one is an error, since both would write the same files.
 """
@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-from samplevis import claims, io
+from samplevis import io
 from samplevis.atlas.files import (
     check_same_choice,
     entries_by_channel,
@@ -23,8 +23,9 @@ from samplevis.atlas.files import (
     save,
 )
 from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, Settings
-from samplevis.checks import OptionError, user_stacklevel
-from samplevis.folder_lock import folder_lock
+from samplevis.runtime import claims
+from samplevis.runtime.checks import OptionError, user_stacklevel
+from samplevis.runtime.folder_lock import folder_lock
 
 CLAIMS_JSON = ".atlas.claims.json"
 # What two runs writing one folder at the same time must agree on: a channel's files depend on

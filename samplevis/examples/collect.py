@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from samplevis import signals
-from samplevis.checks import KerasModel, TensorLike, is_int
 from samplevis.examples import images as image_files
 from samplevis.examples import record, topk
 from samplevis.models import Model, as_model
+from samplevis.runtime import signals
+from samplevis.runtime.checks import KerasModel, TensorLike, is_int
 
 if TYPE_CHECKING:
     from samplevis.examples.units import Unit
@@ -240,7 +240,7 @@ class _Source:
 
 def _fields(model: Model, units: list[Unit], target: tuple[int, int]) -> list:
     """Each unit's receptive field at the `target` input (None: the whole input)."""
-    from samplevis import geometry
+    from samplevis.models import geometry
 
     cache: dict[str, object] = {}
     fields: list = []

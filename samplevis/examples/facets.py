@@ -6,7 +6,7 @@ top images in a layer's features and starting one optimization from each cluster
 does that with an examples.json: the unit's top images, embedded in a layer's spatially pooled
 features and clustered by k-means; `cluster_images` makes each cluster's start (its mean, its
 medoid, its best member, or that blurred), which `render` optimizes into a facet
-(sampling/density/photo_facets.py). `starts` gives each cluster's best member as images that
+(sampling/starts/photos.py). `starts` gives each cluster's best member as images that
 `render`'s `hmc_opts['init']` takes as they are.
 
 A start is the whole image, not the crop its unit's most active position saw: a channel's value is
@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from samplevis.checks import KerasModel, is_int
 from samplevis.examples import images as image_files
 from samplevis.examples import record
 from samplevis.models import Model, as_model
+from samplevis.runtime.checks import KerasModel, is_int
 
 BATCH = 32  # images per network call while embedding
 

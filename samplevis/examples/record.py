@@ -134,7 +134,7 @@ def save(out: str | os.PathLike, record: Record) -> Record:
     it. The one place that writes examples.json, under the folder's lock, so that concurrent runs
     into one folder add up."""
     from samplevis import io
-    from samplevis.folder_lock import folder_lock
+    from samplevis.runtime.folder_lock import folder_lock
 
     with folder_lock(out):
         on_disk = load(out)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from samplevis.models import Model
-from samplevis.objectives import Objective, as_objective
+from samplevis.optvis.objectives import Objective, as_objective
 
 CHANNEL, NEURON, DIRECTION, OBJECTIVE = "channel", "neuron", "direction", "objective"
 
@@ -135,7 +135,7 @@ def scorer(model: Model, units: Sequence[Unit]) -> Callable:
     -1 for units without a map, a neuron's own position for neurons)."""
     import tensorflow as tf
 
-    from samplevis.objectives import with_layers
+    from samplevis.optvis.objectives import with_layers
 
     units = list(units)
     objectives = {

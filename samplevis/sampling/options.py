@@ -16,10 +16,10 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from samplevis.checks import OptionError, is_bool, is_int, is_number
 from samplevis.models import closest_names
+from samplevis.runtime.checks import OptionError, is_bool, is_int, is_number
 
-DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/density/facet.py)
+DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/target/chain_param.py)
 
 DEFAULT_TARGET_RATIO = 0.8
 # T adapts over this share of burn-in, the step size over 0.8 (kernels.default_adaptation_steps):
@@ -133,7 +133,7 @@ def _kernel(key: str, value: Any) -> str:
 
 
 def _mass(key: str, value: Any) -> str:
-    from samplevis.sampling.density import momentum
+    from samplevis.sampling.target import momentum
 
     value = "identity" if value is None else value
     if value not in momentum.KINDS:

@@ -14,8 +14,8 @@ import importlib
 from samplevis.zoo.efficientnet_lite0 import efficientnet_lite0
 
 _ATTRIBUTES = {
-    "imagenet_labels": "samplevis.labels",
-    "label_index": "samplevis.labels",
+    "imagenet_labels": "samplevis.zoo.labels",
+    "label_index": "samplevis.zoo.labels",
     "keras_application": "samplevis.zoo.applications",
     "APPLICATIONS": "samplevis.zoo.applications",
     "from_graphdef": "samplevis.zoo.graphdef",

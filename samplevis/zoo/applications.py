@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from samplevis.checks import TensorLike
 from samplevis.models import Model, closest_names
+from samplevis.runtime.checks import TensorLike
 
 # ImageNet channel means in BGR order, [0, 255] units (keras.applications.imagenet_utils, "caffe")
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)

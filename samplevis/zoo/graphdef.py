@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from samplevis.checks import KerasModel
 from samplevis.models import LayerInfo, Model, UnknownLayerError, closest_names, larger_images_hint
+from samplevis.runtime.checks import KerasModel
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -357,7 +357,7 @@ def _register_redirected_gradients() -> None:
     """Register the redirected ReLU gradients under their names (once per process)."""
     import tensorflow as tf
 
-    from samplevis.redirect import redirected_relu
+    from samplevis.models.redirect import redirected_relu
 
     def make(max_value):
         def gradient(op, dy):

@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Iterator
 from pathlib import Path
 
-from samplevis.checks import OptionError, OptionMessage
+from samplevis.runtime.checks import OptionError, OptionMessage
 
 DEFAULT = "efficientnet_lite0"  # the built-in model, whose weights need no network
 

@@ -25,16 +25,16 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 from tqdm.auto import tqdm
 
-from samplevis import signals
-from samplevis.checks import is_int
+from samplevis.runtime import signals
+from samplevis.runtime.checks import is_int
+from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
+from samplevis.runtime.tracing import expected_retracing
 from samplevis.sampling.mcmc.kernels import (
     accept_prob,
     num_adaptation_steps_of,
     refreshed_results,
     step_stats,
 )
-from samplevis.seeds import SeedLike, as_seed, fold_in
-from samplevis.tracing import expected_retracing
 
 # A per-chain scalar to trace: (state parts [C, ...], target log-prob [C]) -> [C].
 TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]
@@ -356,7 +356,7 @@ def _drive(
                     as_input(block.num_results),
                     as_input(block.skip),
                 )
-            # A termination signal (samplevis.signals) waits until the block is recorded whole.
+            # A termination signal (samplevis.runtime.signals) waits until the block is recorded whole.
             with signals.held():
                 trace_np = {k: v.numpy() for k, v in trace.items()}
                 counts = _counts(kernel_results, new_results)

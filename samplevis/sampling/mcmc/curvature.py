@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from samplevis.seeds import fold_in
+from samplevis.runtime.seeds import fold_in
 
 # State units per probe: a finite difference over a step a chain might take, so the estimate
 # averages over the kinks of a ReLU network rather than reading one side of one kink.

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from samplevis import redirect
-from samplevis.checks import OptionWarning
-from samplevis.sampling.density.starts import RESEEDS, Starts
+from samplevis.models import redirect
+from samplevis.runtime.checks import OptionWarning
 from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
 from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.starts.chains import RESEEDS, Starts
 
 
 def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> list[OptionWarning]:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from samplevis.checks import is_int
+from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
-from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.options import SamplingOptions
+from samplevis.sampling.target import facet_mass
 
 STD_MAP_PERCENTILE = 99.0  # of a run's std maps' pixels: white in std.png
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from samplevis.event_files import Curves, file_writer, log_folder, write_images
+from samplevis.io.event_files import Curves, file_writer, log_folder, write_images
 from samplevis.sampling.mcmc.kernels import accept_prob
 from samplevis.sampling.report.plots import trace_steps
 

@@ -1,0 +1,360 @@
+"""`samplevis gallery`: index.html showing every PNG and GIF in a folder, with a section for each
+run that `samplevis sample` wrote and for each folder of dataset examples (`samplevis examples`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from samplevis.cli import run_figures as figures
+from samplevis.cli.examples_gallery import INDEX, examples_section
+from samplevis.cli.sample import SAMPLE_PNG
+from samplevis.cli.shell import OK, UsageError, print_out, say
+
+if TYPE_CHECKING:
+    from samplevis import io
+    from samplevis.io import GallerySection
+
+# A sample run's images outside its strips (or all of them, when its strips cannot be cut), in
+# the order the gallery shows them, with their captions. starts.png, std.png and structure.png
+# show the chains in the same order, chain 0 on the left.
+RUN_OVERVIEW = (
+    ("starts.png", "starts: the image each chain began from, chain 0 on the left"),
+    ("samples.gif", "samples.gif: the chains' samples side by side, in the order drawn"),
+    (
+        "std.png",
+        "per-pixel std across each chain's samples, same order: bright where the unit "
+        "lets the image vary",
+    ),
+    (
+        "structure.png",
+        "where each chain's motifs changed between its samples, same order: dark where they "
+        "keep the start's motifs (recoloured or not), bright where the motifs moved",
+    ),
+    (
+        "trace.png",
+        "trace.png: activation per chain over burn-in (the first steps adapting T) and sampling",
+    ),
+)
+# The grids a run's strips show a tile of per chain: the start first, the maps beside.
+STRIP_NOTES = (
+    (
+        "starts.png",
+        "Each chain is a strip in the order drawn: its start (the optimized image it began "
+        "from), then its samples, each captioned with its activation.",
+    ),
+    (
+        "std.png",
+        "std: the per-pixel standard deviation across the chain's samples, every chain on one "
+        "scale: bright where the unit lets the image vary.",
+    ),
+    (
+        "structure.png",
+        "structure: where the chain's motifs changed between its samples: dark where they keep "
+        "the start's motifs (recoloured or not), bright where the motifs moved.",
+    ),
+)
+GIF_NOTE = "samples.gif plays the strips: a frame per sample, the chains side by side."
+FACET_NOTE = (
+    "Each facet is a row, best first: its optimum (the best image the facet search found of "
+    "it), then the samples of its chains in the order drawn (the chains' starts are in "
+    "starts.png), each captioned with its activation; the line above the row says the facet's "
+    "height (its optimum's activation as a share of the best facet's), whether the seeds or "
+    "which search round found it, and its log-mass with its standard error. With `samplevis "
+    "sample --examples`, the row ends with the top images that look most like the facet's "
+    "optimum (the part of each that the unit saw, with its value)."
+)
+SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
+
+
+def run(args: argparse.Namespace) -> int:
+    from samplevis import io
+
+    folder = Path(args.folder)
+    if folder.is_file():
+        raise UsageError(
+            f"{str(folder)!r} is a file; give the folder that holds the images "
+            f"({str(folder.parent)!r})."
+        )
+    if not folder.is_dir():
+        raise UsageError(f"no folder {str(folder)!r}.")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".png", ".gif"))
+    if not files:
+        raise UsageError(f"no .png or .gif files under {str(folder)!r}.")
+    runs = [
+        found
+        for found in (
+            run_section(report, folder) for report in sorted(folder.rglob("diagnostics.json"))
+        )
+        if found
+    ]
+    for section, _ in runs:
+        if section.lines and section.lines[-1].startswith(SKIPPED):
+            say(f"{section.heading}: skipped{section.lines[-1].removeprefix(SKIPPED)}")
+    pngs = [p for p in files if p.suffix.lower() == ".png"]
+    runs += [
+        found
+        for found in (
+            examples_section(index, folder, pngs) for index in sorted(folder.rglob(INDEX))
+        )
+        if found
+    ]
+    shown = {path for _, paths in runs for path in paths}
+    entries: list[tuple[str, str] | GallerySection] = [section for section, _ in runs]
+    entries += [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
+    page = io.save_gallery(folder / "index.html", entries)
+    print_out(page)
+    return OK
+
+
+def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path]] | None:
+    """(a gallery section, the images it shows) for a folder that `samplevis sample` wrote: its
+    objective, then a strip per facet, best first (its optimum, then its chains' samples:
+    `_facet_strips`), or, for a run without facets, a strip per chain in the order drawn (its
+    start, then its samples, each with its activation; std.png's and structure.png's tiles of
+    the chain beside), the figures in a table, the GIF and the trace plot, and the summary and
+    diagnostics in words, folded; None for any other diagnostics.json. What a half-written,
+    interrupted or older diagnostics.json lacks is left out, and the section's last line,
+    starting with SKIPPED, names it."""
+    from samplevis import io
+
+    samples = report_path.parent
+    chains: dict[int, list[tuple[int, Path]]] = {}
+    for path in samples.iterdir():
+        if match := SAMPLE_PNG.fullmatch(path.name):
+            chain, index = map(int, match.groups())
+            chains.setdefault(chain, []).append((index, path))
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, ValueError):
+        report = None
+    ours = isinstance(report, dict) and "objective" in report
+    if not ours and not (chains or (samples / "starts.png").is_file()):
+        return None  # another program's diagnostics.json
+    known = report if isinstance(report, dict) else {}
+    strips, in_strips = _strips(samples, chains, known, page)
+    num_chains = len(strips) or len(chains)
+    by_facet = _facet_strips(samples, strips, known, page)
+    if by_facet:
+        strips, in_strips = by_facet
+    shown = [
+        (caption, samples / name)
+        for name, caption in RUN_OVERVIEW
+        if (samples / name).is_file() and samples / name not in in_strips
+    ]
+    rows = [shown] if shown else []
+    if not strips:  # no tiles to cut: a row of samples per chain, as they are
+        for chain in sorted(chains):
+            rows.append([(f"chain {chain}, sample {i}", path) for i, path in sorted(chains[chain])])
+    where = samples.relative_to(page).as_posix()
+    if isinstance(report, dict):
+        lines, details, skipped = _report_lines(report, bool(chains))
+    else:
+        lines, details = [], []
+        why = "is not valid JSON (written only in part?)" if report is None else "holds no run"
+        skipped = [f"the objective, summary and diagnostics: its diagnostics.json {why}"]
+    if strips:
+        notes = [FACET_NOTE] if by_facet else [STRIP_NOTES[0][1]]
+        notes += [caption for _, caption in STRIP_NOTES[1:]]
+        if (samples / "samples.gif").is_file():
+            notes.append(GIF_NOTE)
+        details.append(("What the images show", notes))
+    objective = known.get("objective")
+    heading = objective if isinstance(objective, str) else "a sample run"
+    if where != ".":
+        heading += f" ({where}/)"
+    if skipped:
+        lines.append(f"{SKIPPED} {'; '.join(skipped)}.")
+    table, note = figures.chain_table(known, num_chains)
+    section = io.GallerySection(
+        heading,
+        tuple(lines),
+        tuple(
+            tuple((caption, path.relative_to(page).as_posix()) for caption, path in row)
+            for row in rows
+        ),
+        strips=tuple(strips),
+        table=table,
+        table_note=note,
+        details=tuple((title, tuple(folded)) for title, folded in details),
+    )
+    return section, in_strips | {path for row in rows for _, path in row}
+
+
+def _report_lines(
+    report: dict, sampled: bool
+) -> tuple[list[str], list[tuple[str, list[str]]], list[str]]:
+    """(the lines a sample run's report gives the gallery to show, the (title, lines) to fold
+    away, the parts of it that could not be read): whether it was interrupted; its summary and
+    its diagnostics in plain words."""
+    lines, details, skipped = [], [], []
+    summary = report.get("summary")
+    if isinstance(summary, list) and all(isinstance(line, str) for line in summary):
+        if summary:
+            details.append(("Summary, as samplevis sample printed it", summary))
+    else:
+        skipped.append("the summary, which this diagnostics.json lacks (an older run?)")
+    if report.get("diagnostics") is not None:
+        explained = _explained(report)
+        if explained is None:
+            skipped.append("the diagnostics, which are of another version")
+        elif explained:
+            details.append(("The diagnostics in plain words", explained))
+    elif not report.get("interrupted"):
+        skipped.append("the diagnostics, which this diagnostics.json lacks (an older run?)")
+    if report.get("interrupted"):
+        lines.append(
+            "The run was interrupted: these are the samples drawn before it stopped."
+            if sampled
+            else "The run was interrupted before its first sample: these are the chains' starts."
+        )
+    return lines, details, skipped
+
+
+def _strips(
+    samples: Path, chains: dict[int, list[tuple[int, Path]]], report: dict, page: Path
+) -> tuple[list[io.Strip], set[Path]]:
+    """(a strip per chain, the images they show): the chain's start (its tile of starts.png),
+    then its samples in the order drawn, each captioned with its activation, and its
+    tiles of std.png and structure.png beside; none when starts.png is not a row of one tile
+    per chain of the samples' size."""
+    from samplevis import io
+
+    count = max(chains) + 1 if chains else len(report.get("init_activations") or [])
+    first = min(chains.get(0, []), default=None)
+    size = _image_size(first[1]) if first else None
+    tiles = {name: _grid_tiles(samples / name, count, size) for name, _ in STRIP_NOTES}
+    if not count or tiles["starts.png"] is None:
+        return [], set()
+    captions = figures.captions(report, count)
+    strips = []
+    for c in range(count):
+        start = io.Tile(
+            (samples / "starts.png").relative_to(page).as_posix(),
+            captions.start(c),
+            crop=tiles["starts.png"][c],
+            title=f"chain {c}'s start",
+        )
+        drawn = [
+            io.Tile(
+                path.relative_to(page).as_posix(),
+                captions.sample(i, c),
+                title=captions.title(i, c),
+            )
+            for i, path in sorted(chains.get(c, []))
+        ]
+        aside = tuple(
+            io.Tile(
+                (samples / name).relative_to(page).as_posix(),
+                name.removesuffix(".png"),
+                crop=found[c],
+                title=f"chain {c}. {note}",
+            )
+            for name, note in STRIP_NOTES[1:]
+            if (found := tiles[name]) is not None
+        )
+        strips.append(io.Strip(f"chain {c}", (start, *drawn), aside))
+    shown = {samples / name for name, found in tiles.items() if found is not None}
+    return strips, shown | {path for found in chains.values() for _, path in found}
+
+
+def _facet_strips(
+    samples: Path, strips: list[io.Strip], report: dict, page: Path
+) -> tuple[list[io.Strip], set[Path]] | None:
+    """A strip per facet of the run, best first (`report["facets"]`): its optimum, its photos
+    or examples, then its chains' samples (their tiles of `strips`, a strip per chain, without
+    their starts), their std and structure tiles beside, the facet's height, how it was found
+    and its log-mass above; None for a run without facets, or whose optima's files are
+    missing."""
+    from samplevis import io
+
+    records = figures.facets(report, len(strips))
+    if not strips or not records:
+        return None
+    optima = [samples / record["optimum"] for record in records]
+    if not all(path.is_file() for path in optima):
+        return None
+    found = []
+    for k, (record, optimum) in enumerate(zip(records, optima)):
+        note = figures.facet_note(k, record)
+        height = figures.number(record.get("height"), ".2f")
+        best = io.Tile(
+            optimum.relative_to(page).as_posix(),
+            "optimum" if height == "-" else f"{height} · optimum",
+            title=note,
+        )
+        chains = [strips[c] for c in record["chains"]]
+        drawn = tuple(t for strip in chains for t in strip.tiles[1:])
+        aside = tuple(t for strip in chains for t in strip.aside)
+        # the photos beside the optimum, where they name what it shows
+        photos = _example_tiles(samples, record, page)
+        found.append(io.Strip(f"facet {k}", (best, *photos, *drawn), aside, note=note))
+    return found, {page / tile.src for strip in found for tile in (*strip.tiles, *strip.aside)}
+
+
+def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:
+    """A facet's examples (`samplevis sample --examples`) as tiles: the part of each top image
+    its unit saw, captioned with its value, the file in its title; those whose PNG is missing
+    are left out."""
+    from samplevis import io
+
+    tiles = []
+    for entry in record.get("examples") or []:
+        png = samples / str(entry.get("png", ""))
+        if not entry.get("png") or not png.is_file():
+            continue
+        value = figures.number(entry.get("value"), ".3g")
+        kind = "photo" if str(record.get("found", "")).startswith("photos") else "example"
+        tiles.append(
+            io.Tile(
+                png.relative_to(page).as_posix(),
+                f"{kind} {value}",
+                title=f"{entry.get('file')}: value {value}, the part its unit saw",
+            )
+        )
+    return tuple(tiles)
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of an image file in px; None when it cannot be read."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError):
+        return None
+
+
+def _grid_tiles(path: Path, count: int, size: tuple[int, int] | None) -> list[io.Crop] | None:
+    """The `count` tiles of a row that `io.grid` wrote to `path` (ncols=count, 2 px gaps), each
+    of `size` (width, height) if given; None when the file is missing or laid out otherwise."""
+    from samplevis import io
+
+    found = _image_size(path) if path.is_file() and count else None
+    if found is None:
+        return None
+    width, height = found
+    pad = 2  # io.grid's default gap, which SampleResult's strips use
+    tile = ((width - pad) // count - pad, height - 2 * pad)
+    if tile[0] < 1 or tile[1] < 1 or width != pad + count * (tile[0] + pad):
+        return None
+    if size is not None and tile != size:
+        return None
+    return [io.Crop(pad + c * (tile[0] + pad), pad, *tile, width) for c in range(count)]
+
+
+def _explained(report: dict) -> list[str] | None:
+    """The run's diagnostics in plain words; None when they are of another make."""
+    from samplevis.sampling.mcmc.diagnostics import Diagnostics
+    from samplevis.sampling.report.explain import explain
+
+    try:
+        diagnostics = Diagnostics.from_dict(report["diagnostics"])
+        options = report.get("options") or {}
+        adapted = options.get("adapt_step_size", True)
+        return explain(diagnostics, options.get("target_accept_prob", 0.75) if adapted else None)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None

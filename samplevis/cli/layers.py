@@ -1,0 +1,43 @@
+"""`samplevis layers`: the layers of a model that objectives can name, as a table."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from samplevis.models import LayerInfo
+
+
+from samplevis.cli.shell import OK, load_model, print_out
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args.spec, pretrained=False)
+    for line in table(model.layers_info()):
+        print_out(line)
+    return OK
+
+
+def table(infos: Sequence[LayerInfo]) -> list[str]:
+    """Lines of a table of `models.LayerInfo`s: name, type, output shape, channels."""
+    rows = [
+        (
+            info.name,
+            info.kind,
+            _shape(info.output_shape),
+            "" if info.channels is None else str(info.channels),
+        )
+        for info in infos
+    ]
+    header = ("layer", "type", "output shape", "channels")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + rows
+    ]
+
+
+def _shape(dims) -> str:
+    """An output shape as 14x14x112; ? where any size fits (fully convolutional models)."""
+    return "x".join("?" if d is None else str(d) for d in dims)

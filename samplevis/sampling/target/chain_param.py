@@ -1,0 +1,243 @@
+"""A chain's state for one facet: the coarse spectral coefficients move, the fine ones are the
+start's.
+
+At a temperature that keeps most of the activation, the ~50,000 spectral coefficients of a
+128 px image each give up about T / 2 of it (equipartition), so T must be tiny and every
+coefficient moves by speckle. With only the D coefficients below `cutoff` cycles per pixel
+moving, the same activation budget allows a temperature larger by the factor the state shrank;
+each chain then samples the coarse layout of its own optimized start (its facet) while the finer
+coefficients keep the start's values (docs/sampling.md, "Facets").
+
+The coarse coefficients alone move colour and brightness, not the start's motifs. A
+`WarpedFacet` adds a smooth displacement field to the state, so the motifs can slide, bend and
+stretch while their detail stays the start's (docs/sampling_designs.md, the deformation facet).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.optvis.param.base import ImageParam, State, WrappedImage
+from samplevis.optvis.param.fourier import FFTTensor, rfft2d_freqs
+
+
+def sample_images(image_param: ImageParam, samples: Sequence[np.ndarray]) -> np.ndarray:
+    """[N, C, H, W, 3] images of `image_param`'s state parts, each [N, C, ...] (N samples of C
+    chains)."""
+    if samples[0].shape[0] == 0:
+        shape = (0, image_param.batch, image_param.height, image_param.width, 3)
+        return np.zeros(shape, np.float32)
+    return np.stack(
+        [
+            image_param.to_image(tuple(tf.constant(s[i]) for s in samples)).numpy()
+            for i in range(samples[0].shape[0])
+        ]
+    )
+
+
+def fft_tensor(image_param: object) -> FFTTensor | None:
+    """The FFT tensor parameterization inside `image_param`, if there is one."""
+    while image_param is not None and not isinstance(image_param, FFTTensor):
+        image_param = getattr(image_param, "base", None) or getattr(image_param, "tensor", None)
+    return image_param
+
+
+def moving_mask(image_param: ImageParam, cutoff: float) -> np.ndarray:
+    """bool [2, channels, H, Wf]: the spectral coefficients below `cutoff` cycles per pixel (real
+    and imaginary parts of every colour channel) of a `param.image`-like parameterization."""
+    fft = fft_tensor(image_param)
+    if fft is None:
+        raise ValueError(
+            f"hmc_opts['cutoff'] moves the spectral coefficients below a frequency, so it needs a "
+            f"spectral parameterization such as param.image(128); got "
+            f"{type(image_param).__name__}. Use it, or give cutoff=None to move the whole state."
+        )
+    below = rfft2d_freqs(fft.height, fft.width) < cutoff
+    return np.broadcast_to(below, (2, fft.channels, *below.shape)).copy()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FacetImage(WrappedImage):
+    """Images of `base` whose state is only its coefficients under `moving`.
+
+    State: one part, float32 [C, D], the moving coefficients of each chain, D = moving.sum();
+    the others keep `start`'s values. `init` gives the start's moving coefficients.
+
+    Attributes:
+      base: a spectral image parameterization with one state part [C, 2, channels, H, Wf].
+      start: float32 [C, 2, channels, H, Wf], each chain's optimized start.
+      moving: bool [2, channels, H, Wf], the coefficients that move (`moving_mask`).
+    """
+
+    base: ImageParam
+    start: np.ndarray
+    moving: np.ndarray
+
+    def __post_init__(self) -> None:
+        shape = tuple(self.base.state_shapes[0][1:])
+        if len(self.base.state_shapes) != 1 or self.moving.shape != shape:
+            raise ValueError(
+                f"moving must have the shape of one chain's state {shape}; got {self.moving.shape}."
+            )
+        if tuple(self.start.shape) != (self.base.batch, *shape):
+            raise ValueError(
+                f"start must be [C, ...] = {(self.base.batch, *shape)}; got {self.start.shape}."
+            )
+        if not self.moving.any():
+            raise ValueError(
+                "no coefficient moves: raise hmc_opts['cutoff'] (cycles per pixel; "
+                "the lowest nonzero frequency of an N px image is 1/N)."
+            )
+
+    @property
+    def num_moving(self) -> int:
+        """D, the coefficients that move per chain."""
+        return int(self.moving.sum())
+
+    @property
+    def state_shapes(self) -> tuple:
+        return ((self.batch, self.num_moving),)
+
+    def _flat(self) -> tuple[np.ndarray, np.ndarray]:
+        flat = self.moving.reshape(-1)
+        return np.flatnonzero(flat), np.flatnonzero(~flat)
+
+    def init(self, seed: object = None) -> State:
+        return (tf.constant(self.moving_part(self.start)),)
+
+    def moving_part(self, spectra: np.ndarray) -> np.ndarray:
+        """The moving coefficients [C, D] of full states [C, 2, channels, H, Wf]."""
+        return np.asarray(spectra).reshape(self.batch, -1)[:, self._flat()[0]].astype(np.float32)
+
+    def spectrum(self, state: State) -> tf.Tensor:
+        """Full states [C, 2, channels, H, Wf]: the start with its moving coefficients replaced."""
+        moving, fixed = self._flat()
+        start = tf.reshape(tf.convert_to_tensor(self.start, tf.float32), [self.batch, -1])
+        fine = tf.gather(start, fixed, axis=1)
+        # A gather through the inverse of the (moving, fixed) order puts every coefficient back
+        # in place; its gradient reaches the moving part as a sparse sum.
+        order = np.argsort(np.concatenate([moving, fixed]))
+        flat = tf.gather(tf.concat([state[0], fine], axis=1), order, axis=1)
+        return tf.reshape(flat, [self.batch, *self.moving.shape])
+
+    def to_image(self, state: State) -> tf.Tensor:
+        return self.base.to_image((self.spectrum(state),))
+
+    def fixed_squared_norm(self) -> np.ndarray:
+        """|fine|^2 per chain, float [C]: the prior's share of the coefficients that stay."""
+        fixed = np.asarray(self.start).reshape(self.batch, -1)[:, self._flat()[1]]
+        return np.sum(np.square(fixed.astype(np.float64)), axis=1)
+
+    def groups(self, full_groups: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per moving coefficient, its group among `full_groups` (int [2, channels, H, Wf])."""
+        return (full_groups.reshape(-1)[self._flat()[0]].astype(np.int32),)
+
+
+# G: the displacement field's control points per side, `hmc_opts['warp_grid']`'s default (a
+# coarser grid kept more activation at the same share: docs/sampling_designs.md)
+WARP_GRID = 4
+WARP_PIXELS = 16.0  # px of displacement per unit of warp state
+
+
+def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS) -> tf.Tensor:
+    """Images [C, H, W, 3] displaced by a smooth field: the warp [C, G, G, 2] (dy, dx at G x G
+    control points) times `pixels`, bilinearly upsampled to H x W, says where each output pixel
+    reads from; reads are bilinear and wrap around the edges, as the spectral images they warp
+    are periodic (clamped reads would smear the border pixels into streaks). A zero warp returns
+    the images."""
+    h, w = int(images.shape[1]), int(images.shape[2])
+    shift = pixels * tf.image.resize(warp, [h, w], method="bilinear")
+    rows, cols = tf.meshgrid(
+        tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
+    )
+    y = tf.math.floormod(rows + shift[..., 0], float(h))
+    x = tf.math.floormod(cols + shift[..., 1], float(w))
+    y0, x0 = tf.floor(y), tf.floor(x)
+    wy, wx = (y - y0)[..., None], (x - x0)[..., None]
+    y0, x0 = tf.cast(y0, tf.int32) % h, tf.cast(x0, tf.int32) % w
+    y1, x1 = (y0 + 1) % h, (x0 + 1) % w
+
+    def at(yi: tf.Tensor, xi: tf.Tensor) -> tf.Tensor:
+        return tf.gather_nd(images, tf.stack([yi, xi], -1), batch_dims=1)
+
+    top = (1 - wx) * at(y0, x0) + wx * at(y0, x1)
+    bottom = (1 - wx) * at(y1, x0) + wx * at(y1, x1)
+    return (1 - wy) * top + wy * bottom
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class WarpedFacet(WrappedImage):
+    """A facet's images, displaced by a smooth warp that is part of the state.
+
+    State: (the facet's moving coefficients [C, D], the warp [C, G, G, 2]); the image is
+    `warp_images(facet image, warp)`. Under the density's Gaussian prior the warp's spread is
+    that of a coefficient, 1 / sqrt(lam) units of `WARP_PIXELS` px.
+
+    Attributes:
+      base: the FacetImage whose images are warped.
+      warp_start: float32 [C, G, G, 2], each chain's first warp (zeros: the start as it is).
+    """
+
+    base: FacetImage
+    warp_start: np.ndarray
+
+    @property
+    def state_shapes(self) -> tuple:
+        return (*self.base.state_shapes, tuple(self.warp_start.shape))
+
+    def init(self, seed: object = None) -> State:
+        return (*self.base.init(seed), tf.constant(self.warp_start, tf.float32))
+
+    def to_image(self, state: State) -> tf.Tensor:
+        return warp_images(self.base.to_image(tuple(state[:1])), state[1])
+
+
+def chain_parameterization(
+    image_param: ImageParam,
+    start: np.ndarray | Sequence[np.ndarray],
+    cutoff: float | None,
+    warp: bool = False,
+    warp_grid: int = WARP_GRID,
+) -> ImageParam:
+    """What the chains move, from the starts' state `start` of `image_param` (its parts, each
+    [C, ...]; one array for a one-part state such as `param.image`'s): the coefficients below
+    `cutoff` of each start (its facet), with a warp of it if `warp`, or the whole state, every
+    part of it (cutoff None)."""
+    parts = (start,) if isinstance(start, np.ndarray) else tuple(start)
+    parts = tuple(np.asarray(p, np.float32) for p in parts)
+    shapes = [tuple(s) for s in image_param.state_shapes]
+    if [p.shape for p in parts] != shapes:
+        raise ValueError(
+            f"the starts' state must have the parameterization's parts {shapes}; got "
+            f"{[p.shape for p in parts]}. Pass every part of the state (a CPPN has one per "
+            "weight and bias), each [C, ...]."
+        )
+    if cutoff is None:
+        return Started(image_param, parts)
+    facet = FacetImage(image_param, parts[0], moving_mask(image_param, cutoff))
+    if not warp:
+        return facet
+    return WarpedFacet(facet, np.zeros([facet.batch, warp_grid, warp_grid, 2], np.float32))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Started(WrappedImage):
+    """The whole state of `base` (cutoff None), its `init` the given `state` (parts [C, ...])."""
+
+    base: ImageParam
+    state: tuple[np.ndarray, ...]
+
+    @property
+    def state_shapes(self) -> tuple:
+        return self.base.state_shapes
+
+    def init(self, seed: object = None) -> tuple[tf.Tensor, ...]:
+        return tuple(tf.constant(s) for s in self.state)
+
+    def to_image(self, state: Any) -> tf.Tensor:
+        return self.base.to_image(state)

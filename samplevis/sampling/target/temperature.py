@@ -1,0 +1,301 @@
+"""The temperature: the equipartition rule over the coefficients that move, as the start of a
+per-chain adaptation during burn-in.
+
+Shares are measured from the prior's floor a0, the mean objective of images drawn from the
+prior alone (`prior_floor`): r = (A - a0) / (a* - a0), so rho = 0 is the prior (T = infinity)
+and rho = 1 the optimized start (T = 0). Many units respond to 1/f noise (on EfficientNet-Lite0
+prior images reach 0.60 and 0.42 of a* on block3a_expand_activation:20 and
+block5a_expand_activation:100), so a share of a* itself would let the chains drift almost to
+noise before it bites.
+
+Near an optimum each of the D moving directions the objective holds gives up about T / 2 of it
+(equipartition), so keeping a share rho of the gain needs T = 2 (1 - rho) (a* - a0) / D
+(`temperature_for`). Not every direction is held by the objective, and ReLU kinks make the
+basin no quadratic, so each chain's T is then adapted during burn-in
+(`TemperatureAdaptation`): after every burn-in block a Robbins-Monro step moves log T toward
+the share that block kept on that chain, and T is frozen, at the mean of the later iterates,
+before the samples are drawn, so that they come from one fixed density.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.optvis.param.base import ImageParam, normal_state
+from samplevis.runtime.checks import OptionWarning, user_stacklevel
+from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
+from samplevis.sampling.starts.chains import Starts
+from samplevis.sampling.target.log_density import LogDensity, matched_prior_weight
+
+FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
+# Largest change of T per update. On a network a chain's share follows a rise of T only over
+# several blocks (it must drift away from its start), so a faster rise overshoots
+# (docs/sampling_designs.md, "Patterns that move"); a fall takes effect at once.
+MAX_RISE = 2.5
+MAX_FALL = 4.0
+MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving up this share
+# Robbins-Monro gains (k + 1) ** -GAIN_DECAY for update k = 0, 1, ...: their sum diverges and
+# the sum of their squares converges for any decay in (0.5, 1].
+GAIN_DECAY = 0.6
+
+
+def temperature_for(
+    init_activation: float, target_ratio: float, state_size: int, floor: float = 0.0
+) -> float:
+    """The equipartition rule T = 2 (1 - rho) (a* - a0) / D.
+
+    Args:
+      init_activation: a*, the optimized objective (> floor).
+      target_ratio: rho in (0, 1), the share of a* - a0 the samples should keep.
+      state_size: D, real numbers of state that move per chain.
+      floor: a0, the objective of prior images (0: shares of a* itself).
+    """
+    if not init_activation > floor:
+        raise ValueError(
+            f"target_ratio sets the temperature from the starts' objective, which must be above "
+            f"{'0' if floor == 0 else f'that of prior images ({floor:.4g})'}; got a* = "
+            f"{init_activation:.4g}. Optimize longer, choose another unit, or give "
+            "hmc_opts['temperature']."
+        )
+    drop = (1.0 - target_ratio) * (init_activation - floor)
+    return 2.0 * drop / state_size
+
+
+def log_step(ratio: np.ndarray, target_ratio: float) -> np.ndarray:
+    """The change of log T that would take a share `ratio` [C] to `target_ratio` if 1 - r grew
+    in proportion to T (equipartition), clipped to a rise of MAX_RISE or a fall of MAX_FALL; 0
+    where r is NaN."""
+    drop = np.maximum(1.0 - np.asarray(ratio, np.float64), MIN_DROP)
+    step = np.clip(np.log((1.0 - target_ratio) / drop), -math.log(MAX_FALL), math.log(MAX_RISE))
+    return np.nan_to_num(step, nan=0.0)
+
+
+class TemperatureAdaptation:
+    """Each chain's T, adapted between burn-in blocks by a Robbins-Monro update of log T.
+
+    Use `log_density(e)` as the target and the object itself as `mcmc.chain.run_chains`'s `retarget`.
+    After block k, if the block ended within `num_steps`, chain c's share r_c = (mean A over
+    the block - floor) / (a*_c - floor) moves
+
+        log T_c <- log T_c + (k + 1) ** -GAIN_DECAY * log_step(r_c, target_ratio),
+
+    and after the last such block T is frozen at the mean of the later half of the iterates
+    (Polyak-Ruppert averaging: the gains decay slowly, so the last iterate alone is noisy).
+    Blocks after it leave T alone, so kept samples come from one fixed density.
+
+    The one mutable piece of a run: the variable the target reads, and what it went through.
+    """
+
+    def __init__(
+        self,
+        temperature: float | np.ndarray,
+        init_activations: np.ndarray,
+        target_ratio: float,
+        num_steps: int,
+        floor: float = 0.0,
+    ):
+        """
+        Args:
+          temperature: the first T, a scalar or one per chain [C] (objective units, > 0).
+          init_activations: a*_c, float [C], each chain's start; all above `floor`.
+          target_ratio: rho in (0, 1), the share of a*_c - floor each chain should keep.
+          num_steps: burn-in steps over which T adapts (whole blocks within them count).
+          floor: a0, the objective of prior images (0: shares of a* itself).
+        """
+        a_star = np.asarray(init_activations, np.float64)
+        if a_star.ndim != 1 or not np.all(a_star > floor):
+            raise ValueError(
+                "adapting T to a target ratio needs every start's objective a* above the prior's "
+                f"floor a0 = {floor:.4g}; got a* = {np.round(a_star, 4).tolist()}."
+            )
+        if not 0.0 < target_ratio < 1.0:
+            raise ValueError(f"target_ratio must lie in (0, 1); got {target_ratio!r}.")
+        first = np.broadcast_to(np.asarray(temperature, np.float64), a_star.shape)
+        if not np.all(first > 0):
+            raise ValueError(f"the first temperature must be > 0; got {temperature!r}.")
+        self.init_activations = a_star
+        self.target_ratio = float(target_ratio)
+        self.num_steps = int(num_steps)
+        self.floor = float(floor)
+        self.variable = tf.Variable(first.astype(np.float32), trainable=False)
+        self._log_t = np.log(first)
+        self._iterates: list[np.ndarray] = []  # log T after each update
+        self._temperatures: list[np.ndarray] = []  # T during each adapted block
+        self._shares: list[np.ndarray] = []  # share each adapted block kept
+        self._steps_done = 0
+        self._adapted_steps = 0
+
+    def log_density(self, log_density: Any) -> Any:
+        """`log_density` (a frozen dataclass with a `temperature`) reading this T, [C]."""
+        return dataclasses.replace(log_density, temperature=self.variable)
+
+    @property
+    def temperature(self) -> np.ndarray:
+        """float [C], T now (the frozen T once adaptation is over)."""
+        return np.exp(self._log_t)
+
+    @property
+    def frozen(self) -> bool:
+        """True once T no longer changes."""
+        return self._steps_done >= self.num_steps
+
+    @property
+    def adapted_steps(self) -> int:
+        """Steps of the blocks that adapted T (num_steps rounded down to whole blocks)."""
+        return self._adapted_steps
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """float [B, C], T during each block that adapted it."""
+        return np.reshape(np.asarray(self._temperatures), [-1, self.init_activations.size])
+
+    @property
+    def shares(self) -> np.ndarray:
+        """float [B, C], the share of a*_c - a0 each block that adapted T kept."""
+        return np.reshape(np.asarray(self._shares), [-1, self.init_activations.size])
+
+    def __call__(self, index: int, trace: Mapping[str, np.ndarray]) -> bool:
+        """Update T after burn-in block `index` (its trace: "activation" [n, C]); True if T
+        changed. Sampling blocks come after burn-in, so they find T frozen."""
+        activation = np.asarray(trace["activation"], np.float64)
+        before = self._steps_done
+        self._steps_done += activation.shape[0]
+        if self._steps_done > self.num_steps or before >= self.num_steps:
+            self._steps_done = max(self._steps_done, self.num_steps)
+            return False
+        share = (activation.mean(axis=0) - self.floor) / (self.init_activations - self.floor)
+        gain = (len(self._iterates) + 1) ** -GAIN_DECAY
+        self._adapted_steps += activation.shape[0]
+        self._temperatures.append(np.exp(self._log_t))
+        self._shares.append(share)
+        self._log_t = self._log_t + gain * log_step(share, self.target_ratio)
+        self._iterates.append(self._log_t)
+        if self._steps_done + activation.shape[0] > self.num_steps:
+            # the next block would end past num_steps: freeze at the later iterates' mean
+            self._log_t = np.mean(self._iterates[len(self._iterates) // 2 :], axis=0)
+            self._steps_done = self.num_steps
+        self.variable.assign(np.exp(self._log_t).astype(np.float32))
+        return True
+
+
+def prior_floor(
+    log_density: LogDensity, state: Sequence[tf.Tensor], seed: SeedLike = None
+) -> float:
+    """a0: the mean objective of FLOOR_BATCHES * C images drawn from the prior
+    N(0, I / lam) on the state (parts shaped like `state`, [C, ...])."""
+    if not log_density.prior_weight > 0:
+        raise ValueError(f"a prior floor needs prior_weight > 0; got {log_density.prior_weight!r}.")
+    seed = as_seed(seed)
+    shapes = [tuple(s.shape) for s in state]
+    sd = 1.0 / float(np.sqrt(log_density.prior_weight))
+    values = [
+        log_density.activation(*normal_state(shapes, fold_in(seed, b), sd))
+        for b in range(FLOOR_BATCHES)
+    ]
+    return float(tf.reduce_mean(tf.stack(values)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Temperature:
+    """The prior and the first temperature of a run.
+
+    Attributes:
+      prior_weight: lam, the prior's precision on the spectral state.
+      floor: a0, the mean objective of images drawn from the prior.
+      rule: T of the equipartition rule over the moving coefficients (objective units), or the
+        T given.
+      ratio_floor: what shares of the gain are measured from: a0, or 0 when prior images do
+        as well as the starts.
+    """
+
+    prior_weight: float
+    floor: float
+    rule: float
+    ratio_floor: float
+
+
+def choose_temperature(
+    log_density: LogDensity,
+    image_param: ImageParam,
+    starts: Starts,
+    seed: tf.Tensor,
+    *,
+    init: object,
+    prior_weight: float | None,
+    temperature: float | None,
+    target_ratio: float | None,
+) -> Temperature:
+    """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
+    drawn from the prior) and T from the equipartition rule over the coefficients `log_density`
+    moves, or the T given (see sampling.target.temperature).
+
+    Args:
+      seed: int32 [2], the prior images' draws derive from it.
+      init: how the starts were made, as hmc_opts' init: "optimize", "prior" or images.
+      prior_weight: lam, or None to match it to the starts (1 for starts from the prior).
+      temperature: the T given (objective units), or None for the rule's.
+      target_ratio: rho in (0, 1), the rule's share of a* - a0; needed when no T is given.
+    """
+    from_prior = isinstance(init, str) and init == "prior"
+    if prior_weight is None:
+        prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
+    full = dataclasses.replace(log_density, image_param=image_param, prior_weight=prior_weight)
+    floor = prior_floor(full, starts.state, fold_in(seed, 1)) if prior_weight > 0 else 0.0
+    a_star = float(np.mean(starts.activations))
+    # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
+    ratio_floor = floor if floor < a_star else 0.0
+    if temperature is not None:
+        return Temperature(prior_weight, floor, temperature, ratio_floor)
+    if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
+        optimized = isinstance(init, str) and init == "optimize"
+        fix = (
+            "Optimize longer ({hmc_opts.optimize_steps})"
+            if optimized
+            else "Start from images the unit responds to more"
+        )
+        warnings.warn(
+            OptionWarning(
+                "hmc_opts.temperature",
+                "images drawn from the prior reach objective {floor:.4g}, at "
+                "least as much as the starts (their mean, a* = {a_star:.4g}); "
+                "{hmc_opts.target_ratio} is taken as a share of a* itself. " + fix + ", or give "
+                "{hmc_opts.temperature}.",
+                floor=floor,
+                a_star=a_star,
+            ),
+            stacklevel=user_stacklevel(),
+        )
+    assert target_ratio is not None  # resolve_options sets it whenever no temperature is given
+    rule = temperature_for(a_star, target_ratio, log_density.image_param.state_size, ratio_floor)
+    return Temperature(prior_weight, floor, rule, ratio_floor)
+
+
+def adaptation(
+    temperature: Temperature,
+    starts: Starts,
+    target_ratio: float | None,
+    temperature_steps: int,
+) -> TemperatureAdaptation | None:
+    """The adaptation of each chain's T from the rule's over `temperature_steps` of burn-in
+    toward `target_ratio`; None when T is fixed (given, so no ratio, or no steps adapt it).
+
+    Each chain's share is of its own start's gain; a start at or below the floor (a dead
+    unit) is measured against the starts' mean instead."""
+    if target_ratio is None or not temperature_steps:
+        return None
+    own = np.asarray(starts.activations, np.float64)
+    a_star = np.where(own > temperature.ratio_floor, own, np.mean(own))
+    return TemperatureAdaptation(
+        temperature.rule,
+        a_star,
+        target_ratio,
+        temperature_steps,
+        floor=temperature.ratio_floor,
+    )

@@ -1,0 +1,240 @@
+"""The facet search finds the facet seeds miss, on units whose two facets are known exactly.
+
+The toy unit reads an image's mean colour (r, g, b) through a 1x1 convolution ("colours", the
+identity: the features the search compares) and answers max(A, B): A = r - g - b + 1, highest
+(2) for pure red; B = k (g + b - r) + c, highest (2k + c) for pure cyan. At grey (0.5) B is
+0.45 < A, so every seed climbs A and lands on red. Cyan is red's opposite in the centred colours
+the search compares, so a climb pushed away from red tips into B's basin (the case deflation is
+built for) and the polish on the unit alone climbs B to cyan. With k = 1 both facets have height
+about 1 (0.975); with k = 1.15 / 1.5 cyan's is 0.8.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import samplevis
+from samplevis import objectives, param
+from samplevis.optvis.optimize import Renderer
+from samplevis.sampling.starts import search as facet_search
+
+SIZE, CHAINS = 32, 2
+
+
+def two_facet_unit(cyan_slope: float) -> keras.Model:
+    inputs = keras.Input((None, None, 3))
+    colours = keras.layers.Conv2D(3, 1, name="colours")(inputs)
+    facets = keras.layers.Conv2D(2, 1, name="facets")(colours)
+    means = keras.layers.GlobalAveragePooling2D(keepdims=True, name="means")(facets)
+    unit = keras.layers.Lambda(lambda x: keras.ops.max(x, axis=-1, keepdims=True), name="unit")(
+        means
+    )
+    model = keras.Model(inputs, unit)
+    model.get_layer("colours").set_weights([np.eye(3).reshape(1, 1, 3, 3), np.zeros(3)])
+    red = [1.0, -1.0, -1.0]
+    cyan = [-cyan_slope, cyan_slope, cyan_slope]
+    cyan_offset = 0.45 - 0.5 * cyan_slope  # B at grey
+    weights = np.array([red, cyan], np.float32).T.reshape(1, 1, 3, 2)
+    model.get_layer("facets").set_weights([weights, np.array([1.0, cyan_offset], np.float32)])
+    return model
+
+
+def _searched(
+    unit: keras.Model,
+    floor: float,
+    layer: str,
+    rounds: int = 1,
+    searches: tuple[str, ...] = facet_search.SEARCHES,
+) -> tuple[facet_search.FacetSearch, object]:
+    """The facet search of a toy unit's channel 0 from two seeds, comparing `layer`'s features."""
+    model = samplevis.Model(unit, value_range=(0, 1))
+    objective = objectives.channel("unit", 0)
+    image = param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False)
+    seeds = Renderer(model, objective, image).run((64,), seed=0, progress=False, return_state=True)
+
+    def activation(state):
+        images = image.to_image(tuple(tf.constant(s) for s in state))
+        return model.features(images, ["unit"])["unit"].numpy().reshape(-1)
+
+    settings = facet_search.SearchSettings(
+        rounds=rounds,
+        floor=floor,
+        strength=1.0,
+        distance=0.3,
+        layer=layer,
+        climb_steps=64,
+        polish_steps=64,
+        searches=searches,
+    )
+    found = facet_search.search_facets(
+        model, objective, image, seeds.state, activation, settings, tf.constant([0, 1])
+    )
+    return found, image
+
+
+def _search(
+    cyan_slope: float, floor: float, rounds: int = 1
+) -> tuple[facet_search.FacetSearch, object]:
+    # features of "colours", the input of the unit's convolution
+    return _searched(two_facet_unit(cyan_slope), floor, "colours", rounds, ("deflation",))
+
+
+def _mean_colour(found: facet_search.FacetSearch, image, k: int) -> np.ndarray:
+    state = tuple(tf.constant(np.repeat(p, CHAINS, 0)) for p in found.facets[k].states[0])
+    return image.to_image(state).numpy()[0].mean(axis=(0, 1))
+
+
+@pytest.mark.slow
+def test_the_search_finds_the_facet_every_seed_misses():
+    found, image = _search(cyan_slope=1.0, floor=0.8)
+    assert (found.facet_of[0] == found.facet_of[0][0]).all()  # the seeds: one facet
+    assert len(found.facets) == 2
+    colours = [_mean_colour(found, image, k) for k in range(2)]
+    reds = [c for c in colours if c[0] > 0.8 and max(c[1], c[2]) < 0.2]
+    cyans = [c for c in colours if c[0] < 0.2 and min(c[1], c[2]) > 0.8]
+    assert len(reds) == 1 and len(cyans) == 1, colours
+    assert {f.round for f in found.facets} == {0, 1}
+    heights = [f.activations[0] / found.best for f in found.facets]
+    assert min(heights) > 0.85
+
+
+@pytest.mark.slow
+def test_a_lower_facet_is_found_and_ranked_second():
+    found, image = _search(cyan_slope=1.15 / 1.5, floor=0.7)
+    assert len(found.facets) == 2
+    red, cyan = (_mean_colour(found, image, k) for k in range(2))
+    assert red[0] > 0.8 and min(cyan[1], cyan[2]) > 0.8
+    assert found.facets[0].round == 0 and found.facets[1].round == 1
+    height = found.facets[1].activations[0] / found.best
+    assert 0.7 < height < 0.85
+    # the chains share the facets, best first
+    assert found.chains(4).tolist() == [0, 1, 0, 1]
+
+
+def test_the_search_compares_the_features_the_unit_s_convolution_reads():
+    model = samplevis.Model(two_facet_unit(1.0), value_range=(0, 1))
+    assert facet_search.upstream_layer(model, "unit") == "colours"
+    assert facet_search.upstream_layer(model, "facets") == "colours"
+    assert facet_search.upstream_layer(model, "colours") == "colours"  # the input is next
+
+
+def test_an_optimum_near_a_facet_joins_it_and_one_below_the_floor_is_dropped():
+    red = np.array([0.8, -0.4, -0.4]) / np.linalg.norm([0.8, -0.4, -0.4])
+    near = red + np.array([0.0, 0.05, -0.05])
+    near /= np.linalg.norm(near)
+    states = (np.arange(3, dtype=np.float32).reshape(3, 1),)
+    facets, facet_of = facet_search.sort_into_facets(
+        [], states, np.array([1.0, 0.95, 0.5]), np.stack([red, near, -red]), 0, 0.8, 0.3
+    )
+    assert len(facets) == 1 and facet_of.tolist() == [0, 0, -1]
+    assert facets[0].activations.tolist() == [1.0, 0.95]
+
+
+@pytest.mark.slow
+def test_render_samples_each_facet_and_says_how_it_was_found():
+    model = samplevis.Model(two_facet_unit(1.0), value_range=(0, 1))
+    result = samplevis.render(
+        model,
+        "unit:0",
+        hmc_opts=dict(
+            num_results=2,
+            num_burnin_steps=4,
+            num_leapfrog_steps=2,
+            num_steps_between_results=1,
+            cutoff=None,
+            optimize_steps=64,
+            search_rounds=1,  # features of "colours", the input of the unit's convolution
+        ),
+        param_f=param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False),
+        seed=0,
+        progress=False,
+    )
+    assert [f.found for f in result.facets] == ["seed", "search round 1"]
+    assert [f.chains for f in result.facets] == [(0,), (1,)]
+    assert result.facets[0].height == 1.0 and result.facets[1].height > 0.85
+    red, cyan = (f.image.mean(axis=(0, 1)) for f in result.facets)
+    assert red[0] > 0.8 and min(cyan[1], cyan[2]) > 0.8
+    # each chain starts at its facet's optimum
+    np.testing.assert_allclose(result.init_images[1], result.facets[1].image, atol=1e-5)
+    assert result.facets[1].std_map.shape == (SIZE, SIZE)
+    assert result.facets_line().startswith("2 facets at >= 0.8 of the best (1 found by the search)")
+
+
+# A second toy unit answers max(A, B) through a rectified 4x4 convolution: A is the mean
+# brightness (1 at white), B the mean rectified response to vertical stripes of period 4 px
+# (about 3.5 at its optimum, sharp black-and-white stripes: white's height is then about 0.27;
+# a grey grating at the probes' contrast already gives more than white: with a weaker B no
+# probe keeps the lead through the polish's transforms, with a stronger one a deflated climb
+# tips into B too). Its other channels are fixed random filters the unit ignores: with the two, the rectified features
+# that the search compares and whose gradient a probe round reads.
+# From noise every climb brightens the image and A leads, so B gets no gradient: seeds and a
+# deflated climb both end near white. A grating probe whose stripes B answers leads through
+# B's channel instead, and the polish sharpens it into B's facet.
+STRIPES = 4  # px a period
+
+
+def stripes_unit() -> keras.Model:
+    inputs = keras.Input((None, None, 3))
+    pixels = keras.layers.Conv2D(3, 1, name="pixels")(inputs)
+    detect = keras.layers.Conv2D(8, 4, name="detect")(pixels)
+    rectified = keras.layers.ReLU(name="rectified")(detect)
+    means = keras.layers.GlobalAveragePooling2D(name="means")(rectified)
+    unit = keras.layers.Lambda(
+        lambda x: keras.ops.max(x[:, :2], axis=-1, keepdims=True), name="unit"
+    )(means)
+    model = keras.Model(inputs, unit)
+    model.get_layer("pixels").set_weights([np.eye(3).reshape(1, 1, 3, 3), np.zeros(3)])
+    w = np.zeros((4, 4, 3, 8), np.float32)
+    w[..., 0] = 1 / 48
+    w[..., 1] = 0.7 * np.cos(2 * np.pi * (np.arange(4) + 0.5) / STRIPES)[None, :, None]
+    w[..., 2:] = np.random.default_rng(0).standard_normal((4, 4, 3, 6)) / 12
+    model.get_layer("detect").set_weights([w, np.zeros(8, np.float32)])
+    return model
+
+
+def _stripes_search(searches: tuple[str, ...]) -> tuple[facet_search.FacetSearch, object]:
+    return _searched(stripes_unit(), 0.15, "rectified", 1, searches)
+
+
+def _stripes(found: facet_search.FacetSearch, image, k: int) -> tuple[float, float]:
+    """Facet k's image: its mean brightness and the share of its columns' spectrum (grey, mean
+    over rows) at its strongest horizontal frequency (vertical stripes: near 1)."""
+    state = tuple(tf.constant(np.repeat(p, CHAINS, 0)) for p in found.facets[k].states[0])
+    grey = image.to_image(state).numpy()[0].mean(axis=-1)
+    spectrum = np.abs(np.fft.rfft(grey.mean(axis=0) - grey.mean()))
+    return float(grey.mean()), float(spectrum.max() / spectrum.sum())
+
+
+@pytest.mark.slow
+def test_a_probe_round_finds_a_narrow_facet_that_seeds_and_deflation_miss():
+    deflated, image = _stripes_search(("deflation",))
+    assert len(deflated.facets) == 1 and {f.round for f in deflated.facets} <= {0, 1}
+    assert _stripes(deflated, image, 0)[0] > 0.9  # white: A's facet
+
+    found, image = _stripes_search(("probes",))
+    assert (found.facet_of[0] == found.facet_of[0][0]).all()  # the seeds: one facet
+    assert [f.round for f in found.facets] == [1, 0]  # the stripes, then white
+    brightness, peak = _stripes(found, image, 0)
+    assert 0.3 < brightness < 0.7 and peak > 0.3, (brightness, peak)
+    assert _stripes(found, image, 1)[0] > 0.9
+    assert 0.2 < found.facets[1].activations[0] / found.best < 0.35
+
+
+def test_probes_are_gratings_and_the_most_novel_with_a_positive_value_go_first():
+    bank = facet_search.gratings(16, 24)
+    assert bank.shape == (
+        len(facet_search.PROBE_FREQUENCIES) * facet_search.PROBE_ANGLES,
+        16,
+        24,
+        3,
+    )
+    contrast = facet_search.PROBE_CONTRAST
+    assert np.isclose(bank.min(), 0.5 - contrast) and np.isclose(bank.max(), 0.5 + contrast)
+    assert (bank[..., 0] == bank[..., 2]).all()  # grey
+    values = np.array([1.0, 0.5, -1.0, 0.2, 0.7])
+    novelty = np.array([0.1, 0.9, 1.0, 0.9, 0.5])
+    picks = facet_search.probe_picks(values, novelty, used={3}, count=3)
+    assert picks.tolist() == [1, 4, 0]
+    with pytest.raises(ValueError, match="searches must name"):
+        facet_search.SearchSettings(1, 0.8, 1.0, 0.3, "x", 1, 1, searches=("walk",))

@@ -1,0 +1,210 @@
+"""Facets from photos, against a unit whose facets are known: 'mix:0' of the stripes network
+fires on vertical and on horizontal stripes, and its top photos are three files of each. Two
+clusters, each optimized from its photos, give one facet of each orientation, each shown with
+its own cluster's photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import samplevis
+from samplevis import param
+from samplevis.optvis.optimize import Renderer
+from samplevis.runtime.checks import OptionError
+
+from conftest import either_stripes_keras_model
+from stripes import SIDE, stripes_folder, stripes_way
+
+# Short runs: what is checked is where each facet starts and what it is shown with.
+QUICK = dict(
+    num_chains=2,
+    num_results=2,
+    num_burnin_steps=4,
+    photo_steps=16,
+    photo_clusters=2,
+    search_rounds=0,
+)
+
+
+@pytest.fixture(scope="module")
+def either48():
+    return samplevis.Model(either_stripes_keras_model(), name="either48")
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory, either48) -> Path:
+    """The examples.json of 'mix:0' over three vertical, three horizontal and two noise files."""
+    root = tmp_path_factory.mktemp("photos")
+    stripes_folder(root / "images")
+    samplevis.dataset_examples(
+        either48, "mix:0", images=root / "images", top=6, out=root / "ex", progress=False
+    )
+    return root / "ex" / "examples.json"
+
+
+def _render(model, examples, **opts):
+    return samplevis.render(
+        model,
+        "mix:0",
+        hmc_opts=dict(QUICK, init=examples, **opts),
+        param_f=param.image(SIDE, batch=2),
+        seed=0,
+        progress=False,
+    )
+
+
+def test_each_cluster_of_photos_is_a_facet_shown_with_its_own_photos(either48, examples):
+    result = _render(either48, examples)
+    assert len(result.facets) == 2
+    assert sorted(f.found for f in result.facets) == ["photos, cluster 0", "photos, cluster 1"]
+    ways = stripes_way(either48, np.stack([f.image for f in result.facets]))
+    for facet, way in zip(result.facets, ways):
+        # a cluster's three photos, all of the orientation its optimum kept, best first
+        assert [e.file.name[0] for e in facet.examples] == [way] * 3
+        values = [e.value for e in facet.examples]
+        assert values == sorted(values, reverse=True)
+    assert sorted(ways) == ["h", "v"]
+    # the chains start at the facets' optima, one each, and sample inside them
+    assert sorted(c for f in result.facets for c in f.chains) == [0, 1]
+    assert result.images.shape == (2, 2, SIDE, SIDE, 3)
+    assert result.clusters_below_floor == ()
+    # a row per facet: its optimum, its three photos (the part its unit saw), two samples
+    grid = result.facet_grid(photos=3, samples=2)
+    assert grid.shape == (2 + 2 * (SIDE + 2), 2 + 6 * (SIDE + 2), 3)
+    for k, (facet, way) in enumerate(zip(result.facets, ways)):
+        top = 2 + k * (SIDE + 2)
+        np.testing.assert_allclose(grid[top : top + SIDE, 2 : 2 + SIDE], facet.image, atol=1e-6)
+        tiles = [grid[top : top + SIDE, 2 + j * (SIDE + 2) :][:, :SIDE] for j in range(1, 6)]
+        assert stripes_way(either48, np.stack(tiles)) == [way] * 5  # photos, then samples
+    assert "2 from photo clusters" in result.facets_line()
+    assert result.photos_line().startswith("from photos: facet 0 cluster ")
+
+
+def test_a_cluster_under_the_floor_is_reported_not_kept(either48, examples):
+    result = _render(either48, examples, facet_floor=1.0)  # only the best cluster is a facet
+    assert len(result.facets) == 1 and result.facets[0].height == 1.0
+    ((cluster, height),) = result.clusters_below_floor
+    assert result.facets[0].found == f"photos, cluster {1 - cluster}" and 0 < height < 1
+    assert result.photos_line().endswith(
+        f"under the floor, no facets: cluster {cluster} ({height:.2f})"
+    )
+
+
+def test_photos_of_another_unit_are_refused_before_any_work(either48, examples):
+    with pytest.raises(OptionError, match=r"has no unit 'mix:1'; it holds mix:0"):
+        _render_unit(either48, examples, "mix:1")
+    with pytest.raises(OptionError, match=r"no examples\.json nor a folder holding one"):
+        _render(either48, examples.parent / "nowhere")
+    with pytest.raises(OptionError, match=r"cannot start at an image; use param\.image"):
+        samplevis.render(
+            either48,
+            "mix:0",
+            hmc_opts=dict(QUICK, init=examples, cutoff=None),  # a CPPN has no spectrum
+            param_f=param.cppn(SIDE, batch=2),
+            progress=False,
+        )
+
+
+def _render_unit(model, examples, unit):
+    return samplevis.render(
+        model,
+        unit,
+        hmc_opts=dict(QUICK, init=examples),
+        param_f=param.image(SIDE, batch=2),
+        progress=False,
+    )
+
+
+def test_ctrl_c_while_clusters_are_optimized_keeps_the_facets_reached(
+    either48, examples, monkeypatch, tmp_path, capsys
+):
+    from samplevis import cli
+
+    climb = Renderer.climb
+
+    def ctrl_c_halfway(self, state, steps, seed=None, progress=None):
+        climb(self, state, steps // 2, seed, progress)  # the clusters climb half their steps
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Renderer, "climb", ctrl_c_halfway)
+    sample = ["sample", "--model", "conftest:either_stripes_keras_model", "--objective", "mix:0"]
+    sample += ["--size", str(SIDE), "--num-chains", "2", "--photo-clusters", "2"]
+    sample += ["--photo-steps", "8", "--init", str(examples), "--out", str(tmp_path / "s")]
+    assert cli.main([*sample, "--quiet"]) == 130
+    out = tmp_path / "s"
+    report = json.loads((out / "diagnostics.json").read_text())
+    # both clusters' optima as the steps taken left them: facets, with their photos, on disk
+    assert sorted(f["found"] for f in report["facets"]) == [
+        "photos, cluster 0",
+        "photos, cluster 1",
+    ]
+    assert report["interrupted"] and (out / "starts.png").is_file()
+    for k, facet in enumerate(report["facets"]):
+        assert (out / facet["optimum"]).is_file() and facet["optimum"] == f"facet_{k}_optimum.png"
+        assert [e["png"] for e in facet["examples"]] == [
+            f"facet_{k}_example_{j}.png" for j in range(3)
+        ]
+        assert all((out / e["png"]).is_file() for e in facet["examples"])
+    assert "from photos: facet 0 cluster " in capsys.readouterr().err
+
+
+def test_more_photo_clusters_than_the_device_holds_are_refused_naming_the_option(
+    either48, examples, monkeypatch
+):
+    from samplevis.runtime import devices, memory
+
+    chains = memory.needed_bytes(either48, ["mix"], 256, 256, 2)
+    monkeypatch.setattr(devices, "default_placement", lambda: devices.HOST)
+    monkeypatch.setattr(devices, "host_free", lambda: 4 * chains)  # 2 chains fit, 64 images not
+    monkeypatch.setattr(memory, "_UNCHECKED", set())
+    with pytest.raises(samplevis.MemoryLimitError, match=r"hmc_opts\['photo_clusters'\]"):
+        samplevis.render(
+            either48,
+            "mix:0",
+            hmc_opts=dict(QUICK, init=examples, photo_clusters=64),
+            param_f=param.image(256, batch=2),
+            progress=False,
+        )
+
+
+def test_a_folder_of_photos_is_ranked_then_made_facets_in_one_command(tmp_path, capsys):
+    from samplevis import cli
+
+    stripes_folder(tmp_path / "images")
+    sample = ["sample", "--model", "conftest:either_stripes_keras_model", "--objective", "mix:0"]
+    sample += ["--size", str(SIDE), "--num-chains", "2", "--photo-clusters", "2"]
+    sample += ["--photo-steps", "16", "--search-rounds", "0", "--num-results", "2"]
+    sample += ["--num-burnin-steps", "4", "--quiet", "--out", str(tmp_path / "s")]
+    assert cli.main([*sample, "--init", str(tmp_path / "images")]) == 0
+    err = capsys.readouterr().err
+    assert "ranking the photos in" in err and "(their top 30)" in err
+    report = json.loads((tmp_path / "s" / "diagnostics.json").read_text())
+    assert report["options"]["init"] == str(tmp_path / "s" / "examples" / "examples.json")
+    assert report["options"]["photo_clusters"] == 2
+    # the stripes' two orientations, each facet led by a photo of its own
+    leaders = sorted(Path(facet["examples"][0]["file"]).name[0] for facet in report["facets"])
+    assert [f["found"][:16] for f in report["facets"]] == ["photos, cluster "] * 2
+    assert leaders == ["h", "v"]
+
+
+def test_a_cluster_starts_at_its_photos_mean_best_medoid_or_best_blurred(either48, examples):
+    from samplevis.examples.facets import cluster_images, clusters
+
+    found = clusters(examples, either48, "mix:0", 2)
+    assert [len(c.members) for c in found] == [3, 3] and found[0].best.file.name == "v_100.png"
+    files = [[np.asarray(Image.open(e.file), np.float32) / 255.0 for e in c.members] for c in found]
+    mean, best, blurred = (
+        cluster_images(found, (SIDE, SIDE), k) for k in ("mean", "best", "blurred")
+    )
+    np.testing.assert_allclose(mean, [np.mean(f, axis=0) for f in files], atol=1e-6)
+    np.testing.assert_allclose(best, [f[0] for f in files], atol=1e-6)
+    medoids = cluster_images(found, (SIDE, SIDE), "medoid")
+    np.testing.assert_allclose(medoids, [f[c.medoid] for f, c in zip(files, found)], atol=1e-6)
+    # blurred: the best photo's colours, its stripes (6 px apart) smoothed away
+    np.testing.assert_allclose(blurred.mean(axis=(1, 2)), best.mean(axis=(1, 2)), atol=2 / 255)
+    assert np.all(blurred.std(axis=(1, 2, 3)) < 0.5 * best.std(axis=(1, 2, 3)))

@@ -1,0 +1,189 @@
+"""Adapting each chain's temperature to a target ratio, on Gaussian targets whose answer is exact.
+
+A(z) = a*_c - sum_i k_ci (z_i - m_i)^2 / 2 under a prior N(0, I / LAM) gives the Gaussian
+pi(z) ~ exp(A / T - LAM |z|^2 / 2): per coordinate precision P = k / T + LAM and mean
+(k m / T) / P, so E[A] = a* - sum_i k_i (LAM^2 m_i^2 / P_i^2 + 1 / P_i) / 2, and under the prior
+alone a0 = a* - sum_i k_i (m_i^2 + 1 / LAM) / 2. The share kept, (E[A] - a0) / (a* - a0), falls
+as T rises, so the T that keeps a share rho is found by bisection.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from samplevis.sampling.mcmc import chain, curvature, kernels
+from samplevis.sampling.target import temperature
+
+D, LAM, FLOOR = 50, 1.0, -10.0
+SCALES = np.array([1.0, 1.0, 1.0, 1.0, 6.0, 6.0, 6.0, 6.0])  # two targets, four chains each
+C = len(SCALES)
+K = (SCALES[:, None] * np.linspace(0.5, 2.0, D)).astype(np.float32)  # curvatures [C, D]
+M = np.tile(np.linspace(-0.6, 0.6, D, dtype=np.float32), (C, 1))  # the optima [C, D]
+# each chain's a*, so that every chain's prior floor a0 is FLOOR
+A_STAR = FLOOR + 0.5 * np.sum(K * (M**2 + 1 / LAM), axis=1)
+
+
+def kept_share(t: np.ndarray) -> np.ndarray:
+    """The exact share of a* - a0 that pi keeps at T = t [C], [C]."""
+    precision = K / np.asarray(t, np.float64)[:, None] + LAM
+    drop = np.sum(K * (LAM**2 * M**2 / precision**2 + 1 / precision), axis=1)
+    return 1.0 - drop / np.sum(K * (M**2 + 1 / LAM), axis=1)
+
+
+def exact_temperature(rho: float) -> np.ndarray:
+    """The T [C] at which each chain's target keeps a share rho (bisection on log T)."""
+    low, high = np.full(C, -12.0), np.full(C, 6.0)
+    for _ in range(80):
+        mid = (low + high) / 2
+        above = kept_share(np.exp(mid)) > rho  # keeps too much: T must rise
+        low, high = np.where(above, mid, low), np.where(above, high, mid)
+    return np.exp((low + high) / 2)
+
+
+@dataclasses.dataclass(frozen=True)
+class QuadraticLogDensity:
+    """log pi(z) = A(z) / T - LAM |z|^2 / 2, T a number or one per chain [C]."""
+
+    temperature: object
+
+    def activation(self, *parts):
+        z = tf.concat(parts, -1)  # a state in parts [C, d_1], [C, d_2], ...
+        return A_STAR - 0.5 * tf.reduce_sum(K * tf.square(z - M), -1)
+
+    def __call__(self, *parts):
+        z = tf.concat(parts, -1)
+        return self.activation(z) / self.temperature - LAM * tf.reduce_sum(z * z, -1) / 2
+
+    def activation_from_log_prob(self, state, target_log_prob):
+        z = tf.concat(state, -1)
+        return self.temperature * (target_log_prob + LAM * tf.reduce_sum(z * z, -1) / 2)
+
+
+def adapt(rho, first, burnin=200, steps=150, results=200, kind="hmc", block_steps=10):
+    """Chains from the optima M with T adapted over `steps` of `burnin`, then `results` draws."""
+    adaptation = temperature.TemperatureAdaptation(first, A_STAR, rho, steps, floor=FLOOR)
+    log_density = adaptation.log_density(QuadraticLogDensity(1.0))
+    kernel = kernels.make_kernel(
+        log_density,
+        kind,
+        kernels.per_chain_step_size(0.05, [tf.constant(M)]),
+        num_leapfrog_steps=8,
+        num_adaptation_steps=int(0.8 * burnin),
+        max_tree_depth=4,
+    )
+    run = chain.run_chains(
+        kernel,
+        [tf.constant(M)],
+        chain.ChainPlan(results, burnin, block_steps=block_steps),
+        seed=0,
+        trace_fns={"activation": log_density.activation_from_log_prob},
+        progress=False,
+        retarget=adaptation,
+    )
+    return adaptation, run
+
+
+def sampled_share(run) -> np.ndarray:
+    return (np.mean(run.trace["activation"], axis=0) - FLOOR) / (A_STAR - FLOOR)
+
+
+def test_the_exact_temperature_differs_by_chain_and_keeps_the_share():
+    exact = exact_temperature(0.8)
+    assert kept_share(exact) == pytest.approx(0.8, abs=1e-9)
+    assert exact[4] / exact[0] > 3  # the stiffer target needs a higher T
+
+
+@pytest.mark.parametrize("rho, start", [(0.8, 0.2), (0.8, 5.0), (0.6, 1.0)])
+def test_each_chains_adapted_temperature_is_the_exact_one_within_monte_carlo_error(rho, start):
+    exact = exact_temperature(rho)
+    adaptation, run = adapt(rho, start * np.exp(np.mean(np.log(exact))))
+    error = np.log(adaptation.temperature / exact)
+    # Monte Carlo error: the spread of log T between chains that adapted to the same target
+    spread = np.sqrt(np.mean([np.var(error[:4], ddof=1), np.var(error[4:], ddof=1)]))
+    assert spread < 0.15, error
+    assert np.all(np.abs(error) < 3 * spread + 0.02), (error, spread)
+    for group in (error[:4], error[4:]):  # no bias beyond the group mean's own error
+        assert abs(np.mean(group)) < 3 * spread / 2 + 0.02, (error, spread)
+    # so the samples, drawn at the frozen T, keep the share asked
+    assert kept_share(adaptation.temperature) == pytest.approx(np.full(C, rho), abs=0.05)
+    assert sampled_share(run) == pytest.approx(np.full(C, rho), abs=0.05)
+
+
+@pytest.mark.parametrize("kind", ["mala", "nuts"])
+def test_the_adaptation_works_beside_each_kernel(kind):
+    adaptation, run = adapt(0.8, exact_temperature(0.8).mean(), kind=kind)
+    assert kept_share(adaptation.temperature) == pytest.approx(np.full(C, 0.8), abs=0.05)
+
+
+def test_the_adaptation_works_with_two_parts_at_their_own_step_sizes():
+    # render's warp: a second part in the same HMC, each part's step scaled by its curvature
+    adaptation = temperature.TemperatureAdaptation(0.1, A_STAR, 0.8, 150, floor=FLOOR)
+    log_density = adaptation.log_density(QuadraticLogDensity(1.0))
+    state = [tf.constant(M[:, :40]), tf.constant(M[:, 40:])]
+    curvatures = curvature.part_curvatures(log_density, state, tf.constant([0, 1]))
+    kernel = kernels.make_kernel(
+        log_density,
+        "hmc",
+        curvature.part_step_sizes(tf.fill([C], 0.05), curvatures, state),
+        8,
+        num_adaptation_steps=160,
+    )
+    run = chain.run_chains(
+        kernel,
+        state,
+        chain.ChainPlan(200, 200),
+        seed=0,
+        trace_fns={"activation": log_density.activation_from_log_prob},
+        progress=False,
+        retarget=adaptation,
+    )
+    assert kept_share(adaptation.temperature) == pytest.approx(np.full(C, 0.8), abs=0.05)
+    assert sampled_share(run) == pytest.approx(np.full(C, 0.8), abs=0.05)
+
+
+def test_t_is_frozen_after_the_adaptation_steps_and_recorded_per_block():
+    adaptation, run = adapt(0.8, 0.05, burnin=60, steps=45, results=20, block_steps=10)
+    # blocks ending at 10 ... 40 adapt (45 rounds down to whole blocks); the last freezes T
+    assert adaptation.frozen and adaptation.temperatures.shape == (4, C)
+    assert adaptation.adapted_steps == 40
+    assert adaptation.shares.shape == (4, C)
+    assert adaptation.temperatures[0] == pytest.approx(np.full(C, 0.05))
+    np.testing.assert_allclose(adaptation.variable.numpy(), adaptation.temperature, rtol=1e-6)
+    # the samples' log pi is the frozen T's: recomputed from their states it agrees
+    z = tf.constant(run.samples[0][-1])
+    frozen = QuadraticLogDensity(tf.constant(adaptation.temperature, tf.float32))
+    np.testing.assert_allclose(frozen(z).numpy(), run.trace["target_log_prob"][-1], rtol=1e-4)
+
+
+def test_a_robbins_monro_step_is_the_equipartition_secant_in_log_t_clipped():
+    steps = temperature.log_step(np.array([0.9, 0.6, 1.2, -5.0, np.nan]), 0.8)
+    expected = [np.log(2.0), np.log(0.5), np.log(temperature.MAX_RISE)]
+    expected += [-np.log(temperature.MAX_FALL), 0.0]
+    np.testing.assert_allclose(steps, expected)
+
+
+def test_adaptation_needs_starts_above_the_floor_and_a_ratio_in_0_1():
+    with pytest.raises(ValueError, match="above the prior's floor"):
+        temperature.TemperatureAdaptation(1.0, np.array([1.0, -20.0]), 0.8, 10, floor=FLOOR)
+    with pytest.raises(ValueError, match=r"target_ratio must lie in \(0, 1\)"):
+        temperature.TemperatureAdaptation(1.0, A_STAR, 1.0, 10, floor=FLOOR)
+
+
+@pytest.mark.parametrize("lam", [1.0, 4.0])
+def test_prior_floor_is_the_mean_objective_under_the_prior(lam):
+    # A = PEAK - |z|^2 / 2 with z ~ N(0, I / lam): E[A] = PEAK - D / (2 lam), standard deviation
+    # of the mean of 16 draws sqrt(2 D) / (2 lam) / 4 = 1.25 / lam.
+    peak = 10.0
+
+    @dataclasses.dataclass(frozen=True)
+    class Bowl:
+        prior_weight: float
+
+        def activation(self, z):
+            return peak - tf.reduce_sum(z * z, -1) / 2
+
+    floor = temperature.prior_floor(Bowl(lam), [tf.zeros([4, D])], seed=3)
+    assert temperature.FLOOR_BATCHES * 4 == 16
+    assert floor == pytest.approx(peak - D / (2 * lam), abs=4 * 1.25 / lam)
