@@ -3,7 +3,7 @@ optimized start as it was (no Newton steps, 4 probes) and as it is (Newton's ste
 target's mode first), each with its jackknife error bar, from independent probe seeds.
 
     python benchmarks/facet_masses.py                      # block6a_expand_activation:301
-    python benchmarks/facet_masses.py --quick              # 64 px, 2 chains, 32 steps
+    python benchmarks/facet_masses.py --quick              # block3a, 64 px, 2 chains, 8 steps
     python benchmarks/facet_masses.py --temperature 0.0067 --prior-weight 2.161  # no render
 
 It runs a default `render` (num_results 4, the README's other options), then estimates the mass
@@ -34,10 +34,14 @@ import numpy as np
 
 from common import command_line, format_table, machine
 
+OBJECTIVE = "block6a_expand_activation:301"
+# --quick: a unit of an early layer, the network run up to it only
+QUICK_OBJECTIVE = "block3a_expand_activation:20"
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--objective", default="block6a_expand_activation:301")
+    parser.add_argument("--objective", help=f"default {OBJECTIVE} (--quick: {QUICK_OBJECTIVE})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=int, default=3, help="independent probe seeds")
     parser.add_argument("--quick", action="store_true")
@@ -55,17 +59,17 @@ def main() -> None:
     from samplevis.models import as_model
     from samplevis.optvis.objectives import image_objective
     from samplevis.runtime.seeds import as_seed, fold_in
-    from samplevis.sampling import sampler as api
     from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, resolve_options
+    from samplevis.sampling.phases.facet_starts import first_log_density
     from samplevis.sampling.starts.chains import find_starts
-    from samplevis.sampling.target import chain_param as facet
-    from samplevis.sampling.target import facet_mass
+    from samplevis.sampling.target import chain_param, facet_mass
 
     size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)
     opts = {"num_results": 4, "num_chains": chains}
     if args.quick:
-        opts.update(optimize_steps=32, num_burnin_steps=8, temperature_steps=8, num_results=1)
-    model, obj = zoo.efficientnet_lite0(), objective(args.objective)
+        opts.update(optimize_steps=8, num_burnin_steps=4, temperature_steps=4, num_results=1)
+    default = QUICK_OBJECTIVE if args.quick else OBJECTIVE
+    model, obj = zoo.efficientnet_lite0(), objective(args.objective or default)
 
     def image_param():
         return param.image(size, batch=chains)
@@ -86,7 +90,7 @@ def main() -> None:
 
     # the run's starts again (same seed, same phase seeds), and its target at its T and lam
     resolved, base = resolve_options(opts), as_seed(args.seed)
-    whole = api._first_log_density(
+    whole = first_log_density(
         as_model(model),
         image_objective(obj),
         image_param(),
@@ -106,11 +110,11 @@ def main() -> None:
     )
     if result is not None:
         same = np.allclose(starts.activations, result.init_activations, rtol=1e-4)
-        print(f"starts as the run's: {same} ({np.round(starts.activations, 3).tolist()})")
-    facet_image = facet.chain_parameterization(
+        print(f"starts as the run's: {same} ({result.init_activations} {np.round(starts.activations, 3).tolist()})")
+    facet_image = chain_param.chain_parameterization(
         whole.image_param, [s.numpy() for s in starts.state], resolved.cutoff
     )
-    assert isinstance(facet_image, facet.FacetImage)  # a cutoff, no warp
+    assert isinstance(facet_image, chain_param.FacetImage)  # a cutoff, no warp
     target = facet_mass.mass_target(
         dataclasses.replace(whole, image_param=facet_image, prior_weight=lam),
         temperature,

@@ -413,12 +413,7 @@ def run_annealing(search: Search, rounds: int, first: np.ndarray) -> Found:
         big = tf.image.resize(images, [SIZE, SIZE]).numpy().clip(1e-3, 1 - 1e-3)
         heights = search.values(big).max(axis=1)
         pick = _farthest(search.features(big), heights, BATCH)
-        start_state = tuple(
-            np.asarray(s)
-            for s in search.param.state_for(  # type: ignore[union-attr]  # an RGBImage
-                tf.constant(big[pick])
-            )
-        )
+        start_state = tuple(np.asarray(s) for s in search.param.state_for(tf.constant(big[pick])))
         images = search.polish(start_state, 3000 + k)
         found.seconds.append(time.perf_counter() - start)
         found.images.append(images)
@@ -472,10 +467,11 @@ def run_library(
     convolution, strength 1, floor 0.8, distance 0.3; `searches` in turn, default the
     library's), from the seeds' round; prints the facets it keeps."""
     from samplevis.sampling.options import DEFAULTS
+    from samplevis.sampling.starts import designs, search_layer
     from samplevis.sampling.starts import search as facet_search
 
     image = search.param
-    state = tuple(np.asarray(s) for s in image.state_for(tf.constant(first)))  # type: ignore[union-attr]  # an RGBImage
+    state = tuple(np.asarray(s) for s in image.state_for(tf.constant(first)))
 
     def activation(parts):
         images = image.to_image(tuple(tf.constant(p) for p in parts)).numpy()
@@ -486,10 +482,10 @@ def run_library(
         floor=DEFAULTS["facet_floor"],
         strength=DEFAULTS["search_strength"],
         distance=DEFAULTS["facet_distance"],
-        layer=facet_search.upstream_layer(search.model, search.pair.layer),
+        layer=search_layer.upstream_layer(search.model, search.pair.layer),
         climb_steps=STEPS_CLIMB,
         polish_steps=STEPS_POLISH,
-        searches=searches or facet_search.SEARCHES,
+        searches=searches or designs.SEARCHES,
     )
     start = time.perf_counter()
     result = facet_search.search_facets(

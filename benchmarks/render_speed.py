@@ -573,8 +573,9 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         return functools.reduce(operator.add, [term(i) for i in range(batch)])
 
     from samplevis.optvis.param import base, fourier
+    from samplevis.optvis.transform import resampling
 
-    plain_map = (transform, "_compiled_sampling_map", lambda: transform._sampling_map)
+    plain_map = (resampling, "_compiled_sampling_map", lambda: resampling._sampling_map)
     mix_last = (fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor)
     pad, jitter8, scale, rotate, jitter4 = standard
     calls = {

@@ -204,7 +204,7 @@ def save(
 ) -> list[dict]:
     """Write atlas.json and index.html for the entries so far (atomically); the entries in
     layer, then channel order."""
-    from samplevis import io
+    from samplevis import io, pages
 
     order = {layer: i for i, layer in enumerate(counts)}
     ordered = sorted(
@@ -230,5 +230,5 @@ def save(
         ),
     )
     page = with_examples(out, ordered)
-    io.save_atlas_page(out / INDEX_HTML, page, counts, title=f"{model_name} atlas")
+    pages.save_atlas_page(out / INDEX_HTML, page, counts, title=f"{model_name} atlas")
     return ordered

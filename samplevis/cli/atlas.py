@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.atlas.records import AtlasResult
 
+from samplevis.cli import arguments
 from samplevis.cli.shell import (
     INTERRUPTED,
     OK,
@@ -21,7 +23,103 @@ from samplevis.cli.shell import (
 )
 
 
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`samplevis atlas` and its flags, its defaults those of `samplevis.atlas`."""
+    import samplevis
+    from samplevis.examples import collect
+    from samplevis.optvis import recipes
+
+    defaults = inspect.signature(samplevis.atlas).parameters
+    parser = commands.add_parser(
+        "atlas",
+        help="render every channel of layers into a browsable, resumable atlas",
+        description="Render every channel (or --channels) of --layers, --batch channels at a "
+        "time, and write OUT/LAYER/CHANNEL.png, OUT/atlas.json (per channel: the "
+        "objective reached, steps, seed, files, seconds) and OUT/index.html, a page "
+        "to browse them (no server needed). A rerun skips the channels written "
+        "already; Ctrl-C (or SIGTERM, SIGHUP) keeps those finished. Several runs with the same "
+        "settings may write into one --out at once (terminals, a scheduler's jobs): they merge "
+        "their channels and share the work. --ray renders on a Ray cluster "
+        "(pip install 'samplevis[ray]').",
+    )
+    arguments.add_model(parser)
+    arguments.add_verbose(parser)
+    parser.add_argument(
+        "--layers",
+        nargs="+",
+        required=True,
+        metavar="LAYER",
+        help="layer names, or all: every activation layer (see `samplevis layers`)",
+    )
+    parser.add_argument(
+        "--channels", help="channels of every layer, e.g. 0-63 or 0-7,12 (default: all)"
+    )
+    arguments.add_steps(parser, defaults["steps"].default)
+    arguments.add_size(parser, defaults["size"].default)
+    parser.add_argument(
+        "--batch",
+        type=arguments.positive_int,
+        default=defaults["batch"].default,
+        help="channels rendered at once (default %(default)s)",
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=defaults["samples"].default,
+        help="HMC samples per channel, written as CHANNEL_samples.gif and a strip "
+        "CHANNEL_samples.png (default %(default)s: none; each channel then takes "
+        "minutes)",
+    )
+    arguments.add_seed(parser, defaults["seed"].default)
+    parser.add_argument(
+        "--param",
+        choices=recipes.PARAMS,
+        default=defaults["param"].default,
+        help="the image parameterization, as `samplevis optimize --param`: 'image', Lucid's, "
+        "or 'maco', MACO's (Nadam at 1.0, 32 crops per image: for deep layers, slower) "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--alpha",
+        action="store_true",
+        help="RGBA images, as `samplevis optimize --alpha`: what a channel does not need "
+        "turns transparent; the PNGs keep it and the page shows them over a checkerboard",
+    )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="render on Ray: alone, a local cluster; with ADDRESS (auto, "
+        "ray://HEAD:10001) a running one, whose nodes must have samplevis and "
+        "the model",
+    )
+    parser.add_argument(
+        "--workers",
+        type=arguments.positive_int,
+        help="Ray workers, each loading the model once (default: one per CPU, or "
+        "per GPU with --gpus-per-worker)",
+    )
+    parser.add_argument("--gpus-per-worker", type=float, help="GPUs per Ray worker, e.g. 1")
+    parser.add_argument(
+        "--images",
+        metavar="DIR",
+        help="also find each channel's top images in the folder DIR first (as `samplevis "
+        "examples`), written to OUT/examples and shown beside the channel on the page",
+    )
+    parser.add_argument(
+        "--top",
+        type=arguments.positive_int,
+        default=inspect.signature(collect.dataset_examples).parameters["top"].default,
+        help="with --images, the images kept per channel (default %(default)s)",
+    )
+    arguments.add_out(parser, defaults["out"].default)
+    arguments.add_quiet(parser)
+    return parser
+
+
 def run(args: argparse.Namespace) -> int:
+    """Render the atlas (its examples first, with --images); the exit status."""
     import functools
 
     import samplevis

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from samplevis.cli.shell import slug
 
 if TYPE_CHECKING:
-    from samplevis.io import GallerySection, Tile
+    from samplevis.pages import GallerySection, Tile
 
 INDEX = "examples.json"
 
@@ -24,7 +24,7 @@ def examples_section(
     """(a gallery section, the images it shows) for an examples.json under the gallery's
     folder `page`; `pngs` are the folder's PNGs, searched for the units' visualizations. None
     for a file that is not one `samplevis examples` wrote."""
-    from samplevis import io
+    from samplevis import pages
 
     try:
         data = json.loads(index.read_text())
@@ -42,7 +42,7 @@ def examples_section(
             value = entry.get("value")
             said = "n/a" if value is None else f"{value:.3g}"
             tiles.append(
-                io.Tile(
+                pages.Tile(
                     crop.relative_to(page).as_posix(),
                     said,
                     title=f"#{rank + 1}: {entry.get('file')}, value {said}",
@@ -52,9 +52,11 @@ def examples_section(
         visual = _visualization(unit, pngs)
         aside: tuple[Tile, ...] = ()
         if visual is not None:
-            aside = (io.Tile(visual.relative_to(page).as_posix(), "optimized", title=visual.name),)
+            aside = (
+                pages.Tile(visual.relative_to(page).as_posix(), "optimized", title=visual.name),
+            )
         if tiles:
-            strips.append(io.Strip(str(unit.get("unit")), tuple(tiles), aside))
+            strips.append(pages.Strip(str(unit.get("unit")), tuple(tiles), aside))
     if not strips:
         return None
     where = folder.relative_to(page).as_posix()
@@ -68,7 +70,7 @@ def examples_section(
         parts = ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
         lines.append(f"Skipped {sum(counts.values())} files: {parts}.")
     heading = "dataset examples" + ("" if where == "." else f" ({where}/)")
-    return io.GallerySection(heading, tuple(lines), strips=tuple(strips)), shown
+    return pages.GallerySection(heading, tuple(lines), strips=tuple(strips)), shown
 
 
 def _visualization(unit: dict, pngs: Sequence[Path]) -> Path | None:

@@ -8,14 +8,16 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from samplevis.cli import arguments
 from samplevis.cli import run_figures as figures
 from samplevis.cli.examples_gallery import INDEX, examples_section
 from samplevis.cli.sample import SAMPLE_PNG
 from samplevis.cli.shell import OK, UsageError, print_out, say
+from samplevis.sampling.report import record as run_record
 
 if TYPE_CHECKING:
-    from samplevis import io
-    from samplevis.io import GallerySection
+    from samplevis import pages
+    from samplevis.pages import GallerySection
 
 # A sample run's images outside its strips (or all of them, when its strips cannot be cut), in
 # the order the gallery shows them, with their captions. starts.png, std.png and structure.png
@@ -69,8 +71,29 @@ FACET_NOTE = (
 SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
 
 
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`samplevis gallery FOLDER`."""
+    parser = commands.add_parser(
+        "gallery",
+        help="write index.html showing every PNG and GIF in a folder",
+        description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
+        "that `samplevis sample` wrote shows as a section: the objective, a strip per "
+        "chain in the order drawn (its start, then its samples with their activation, its "
+        "std and structure maps beside), a table of each chain's figures, "
+        "the GIF and the trace plot, then the summary and the MCMC diagnostics in words, "
+        "folded. Each folder that `samplevis examples` wrote shows a strip per unit of its top "
+        "images' crops, beside the unit's optimized image when FOLDER holds one. Of a "
+        "diagnostics.json written in part, or by an interrupted or older run, it shows what it "
+        "can and names what it skipped.",
+    )
+    parser.add_argument("folder")
+    arguments.add_verbose(parser)
+    return parser
+
+
 def run(args: argparse.Namespace) -> int:
-    from samplevis import io
+    """Write FOLDER/index.html; the exit status."""
+    from samplevis import pages
 
     folder = Path(args.folder)
     if folder.is_file():
@@ -104,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     shown = {path for _, paths in runs for path in paths}
     entries: list[tuple[str, str] | GallerySection] = [section for section, _ in runs]
     entries += [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
-    page = io.save_gallery(folder / "index.html", entries)
+    page = pages.save_gallery(folder / "index.html", entries)
     print_out(page)
     return OK
 
@@ -118,7 +141,7 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
     diagnostics in words, folded; None for any other diagnostics.json. What a half-written,
     interrupted or older diagnostics.json lacks is left out, and the section's last line,
     starting with SKIPPED, names it."""
-    from samplevis import io
+    from samplevis import pages
 
     samples = report_path.parent
     chains: dict[int, list[tuple[int, Path]]] = {}
@@ -168,7 +191,7 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
     if skipped:
         lines.append(f"{SKIPPED} {'; '.join(skipped)}.")
     table, note = figures.chain_table(known, num_chains)
-    section = io.GallerySection(
+    section = pages.GallerySection(
         heading,
         tuple(lines),
         tuple(
@@ -215,12 +238,12 @@ def _report_lines(
 
 def _strips(
     samples: Path, chains: dict[int, list[tuple[int, Path]]], report: dict, page: Path
-) -> tuple[list[io.Strip], set[Path]]:
+) -> tuple[list[pages.Strip], set[Path]]:
     """(a strip per chain, the images they show): the chain's start (its tile of starts.png),
     then its samples in the order drawn, each captioned with its activation, and its
     tiles of std.png and structure.png beside; none when starts.png is not a row of one tile
     per chain of the samples' size."""
-    from samplevis import io
+    from samplevis import pages
 
     count = max(chains) + 1 if chains else len(report.get("init_activations") or [])
     first = min(chains.get(0, []), default=None)
@@ -231,14 +254,14 @@ def _strips(
     captions = figures.captions(report, count)
     strips = []
     for c in range(count):
-        start = io.Tile(
+        start = pages.Tile(
             (samples / "starts.png").relative_to(page).as_posix(),
             captions.start(c),
             crop=tiles["starts.png"][c],
             title=f"chain {c}'s start",
         )
         drawn = [
-            io.Tile(
+            pages.Tile(
                 path.relative_to(page).as_posix(),
                 captions.sample(i, c),
                 title=captions.title(i, c),
@@ -246,7 +269,7 @@ def _strips(
             for i, path in sorted(chains.get(c, []))
         ]
         aside = tuple(
-            io.Tile(
+            pages.Tile(
                 (samples / name).relative_to(page).as_posix(),
                 name.removesuffix(".png"),
                 crop=found[c],
@@ -255,22 +278,22 @@ def _strips(
             for name, note in STRIP_NOTES[1:]
             if (found := tiles[name]) is not None
         )
-        strips.append(io.Strip(f"chain {c}", (start, *drawn), aside))
+        strips.append(pages.Strip(f"chain {c}", (start, *drawn), aside))
     shown = {samples / name for name, found in tiles.items() if found is not None}
     return strips, shown | {path for found in chains.values() for _, path in found}
 
 
 def _facet_strips(
-    samples: Path, strips: list[io.Strip], report: dict, page: Path
-) -> tuple[list[io.Strip], set[Path]] | None:
+    samples: Path, strips: list[pages.Strip], report: dict, page: Path
+) -> tuple[list[pages.Strip], set[Path]] | None:
     """A strip per facet of the run, best first (`report["facets"]`): its optimum, its photos
     or examples, then its chains' samples (their tiles of `strips`, a strip per chain, without
     their starts), their std and structure tiles beside, the facet's height, how it was found
     and its log-mass above; None for a run without facets, or whose optima's files are
     missing."""
-    from samplevis import io
+    from samplevis import pages
 
-    records = figures.facets(report, len(strips))
+    records = run_record.facets(report, len(strips))
     if not strips or not records:
         return None
     optima = [samples / record["optimum"] for record in records]
@@ -280,7 +303,7 @@ def _facet_strips(
     for k, (record, optimum) in enumerate(zip(records, optima)):
         note = figures.facet_note(k, record)
         height = figures.number(record.get("height"), ".2f")
-        best = io.Tile(
+        best = pages.Tile(
             optimum.relative_to(page).as_posix(),
             "optimum" if height == "-" else f"{height} · optimum",
             title=note,
@@ -290,7 +313,7 @@ def _facet_strips(
         aside = tuple(t for strip in chains for t in strip.aside)
         # the photos beside the optimum, where they name what it shows
         photos = _example_tiles(samples, record, page)
-        found.append(io.Strip(f"facet {k}", (best, *photos, *drawn), aside, note=note))
+        found.append(pages.Strip(f"facet {k}", (best, *photos, *drawn), aside, note=note))
     return found, {page / tile.src for strip in found for tile in (*strip.tiles, *strip.aside)}
 
 
@@ -298,7 +321,7 @@ def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:
     """A facet's examples (`samplevis sample --examples`) as tiles: the part of each top image
     its unit saw, captioned with its value, the file in its title; those whose PNG is missing
     are left out."""
-    from samplevis import io
+    from samplevis import pages
 
     tiles = []
     for entry in record.get("examples") or []:
@@ -308,7 +331,7 @@ def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:
         value = figures.number(entry.get("value"), ".3g")
         kind = "photo" if str(record.get("found", "")).startswith("photos") else "example"
         tiles.append(
-            io.Tile(
+            pages.Tile(
                 png.relative_to(page).as_posix(),
                 f"{kind} {value}",
                 title=f"{entry.get('file')}: value {value}, the part its unit saw",
@@ -328,10 +351,10 @@ def _image_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def _grid_tiles(path: Path, count: int, size: tuple[int, int] | None) -> list[io.Crop] | None:
+def _grid_tiles(path: Path, count: int, size: tuple[int, int] | None) -> list[pages.Crop] | None:
     """The `count` tiles of a row that `io.grid` wrote to `path` (ncols=count, 2 px gaps), each
     of `size` (width, height) if given; None when the file is missing or laid out otherwise."""
-    from samplevis import io
+    from samplevis import pages
 
     found = _image_size(path) if path.is_file() and count else None
     if found is None:
@@ -343,7 +366,7 @@ def _grid_tiles(path: Path, count: int, size: tuple[int, int] | None) -> list[io
         return None
     if size is not None and tile != size:
         return None
-    return [io.Crop(pad + c * (tile[0] + pad), pad, *tile, width) for c in range(count)]
+    return [pages.Crop(pad + c * (tile[0] + pad), pad, *tile, width) for c in range(count)]
 
 
 def _explained(report: dict) -> list[str] | None:

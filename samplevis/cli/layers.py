@@ -10,10 +10,26 @@ if TYPE_CHECKING:
     from samplevis.models import LayerInfo
 
 
+from samplevis.cli import arguments
 from samplevis.cli.shell import OK, load_model, print_out
 
 
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`samplevis layers [--model MODEL]`."""
+    parser = commands.add_parser(
+        "layers",
+        help="list the layers of a model and their channel counts",
+        description="List the layers of --model that objectives can name: layer name, type, "
+        "output shape and channel count (an objective's channel runs from 0 to the "
+        "count - 1).",
+    )
+    arguments.add_model(parser)
+    arguments.add_verbose(parser)
+    return parser
+
+
 def run(args: argparse.Namespace) -> int:
+    """Print the table of the model's layers; the exit status."""
     model = load_model(args.spec, pretrained=False)
     for line in table(model.layers_info()):
         print_out(line)

@@ -1,10 +1,10 @@
-"""`samplevis optimize` (also `samplevis render`, its earlier name): optimize images for an
-objective and write a PNG per threshold."""
+"""`samplevis optimize`: optimize images for an objective and write a PNG per threshold."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import inspect
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from samplevis.optvis.optimize import NonFiniteObjectiveError
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 from pathlib import Path
 
+from samplevis.cli import arguments
 from samplevis.cli.shell import (
     INTERRUPTED,
     OK,
@@ -30,7 +31,90 @@ from samplevis.cli.shell import (
 from samplevis.runtime import signals
 
 
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`samplevis optimize` and its flags, its defaults those of `render_vis`."""
+    from samplevis.optvis import param, recipes
+    from samplevis.sampling import options
+
+    parser = commands.add_parser(
+        "optimize",
+        help="optimize images for an objective and write PNGs",
+        description="Optimize images for an objective by gradient ascent (FFT, colour-"
+        "decorrelated images seen through random transforms) and write "
+        "<objective>_<step>_<i>.png to --out at every threshold.",
+    )
+    arguments.add_model(parser)
+    arguments.add_objective(parser)
+    arguments.add_verbose(parser)
+    arguments.add_steps(
+        parser, arguments.FromLibrary(lambda: _render_vis_default("thresholds")[-1])
+    )
+    parser.add_argument(
+        "--thresholds",
+        type=arguments.positive_int,
+        nargs="+",
+        help="write images at these steps; the run ends at the largest, and --steps is "
+        "then ignored (default: at --steps only)",
+    )
+    arguments.add_size(parser, options.DEFAULT_IMAGE_SIZE)
+    parser.add_argument(
+        "--batch",
+        type=arguments.positive_int,
+        default=inspect.signature(param.image).parameters["batch"].default,
+        help="images rendered at once, each from its own start (default %(default)s)",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=arguments.positive_number,
+        default=arguments.FromLibrary(_learning_rate),
+        action=arguments.Given,
+        help="Adam's learning rate (default %(default)s); with --param maco, Nadam's "
+        "(default 1.0, MACO's)",
+    )
+    parser.set_defaults(learning_rate_given=False)
+    parser.add_argument(
+        "--param",
+        choices=recipes.PARAMS,
+        default="image",
+        help="the image parameterization: 'image', Lucid's (FFT spectrum, colour "
+        "decorrelation) seen through the standard transforms, or 'maco', MACO's (only the "
+        "Fourier phase moves, the magnitude is a photographs' spectrum) seen through 32 random "
+        "crops with noise, meant for deep layers and slower (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-transforms",
+        dest="transforms",
+        action="store_false",
+        help="optimize the image as the network sees it, without the random "
+        "transforms (a 12 px grey border, shifts of up to 12 px, scale and "
+        "rotation: much of a small image; with --param maco, its crops)",
+    )
+    parser.add_argument(
+        "--alpha",
+        action="store_true",
+        help="render RGBA images, composited over a random image at every step, and maximize "
+        "the objective times the image's mean transparency (Lucid's transparency notebook): "
+        "what the unit does not need turns transparent in the PNGs",
+    )
+    return parser
+
+
+def _render_vis_default(name: str) -> Any:
+    """The default of `render_vis`'s argument `name` (its module imports TensorFlow)."""
+    from samplevis.optvis import optimize
+
+    return inspect.signature(optimize.render_vis).parameters[name].default
+
+
+def _learning_rate() -> float:
+    """`render_vis`'s default learning rate (its module imports TensorFlow)."""
+    from samplevis.optvis import optimize
+
+    return optimize.DEFAULT_LEARNING_RATE
+
+
 def run(args: argparse.Namespace) -> int:
+    """Optimize, write the PNGs and say what went wrong; the exit status."""
     import samplevis
     from samplevis.io.event_files import log_folder
     from samplevis.optvis import recipes

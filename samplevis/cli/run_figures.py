@@ -1,6 +1,7 @@
-"""A sample run's figures for the gallery, read from its diagnostics.json alone (`sample.run_report`):
-each sample's caption (its activation) and a table of each chain's figures. A file of
-an older version, without some keys, gives what it has; a value it lacks shows as '-'."""
+"""A sample run's figures for the gallery, read from its diagnostics.json alone (the run's record,
+`sampling.report.record`): each sample's caption (its activation) and a table of each chain's
+figures. A file of an older version, without some keys, gives what it has; a value it lacks shows
+as '-'."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import math
 import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from samplevis.sampling.report.record import per_chain, per_sample
 
 
 def number(value: Any, spec: str | None = None) -> str:
@@ -22,22 +25,6 @@ def number(value: Any, spec: str | None = None) -> str:
     if value == 0 or abs(value) >= 1e5:
         return f"{value:.3g}"
     return f"{value:.{max(0, 2 - math.floor(math.log10(abs(value))))}f}"
-
-
-def _grid(report: dict, key: str, num_chains: int) -> list[list[Any]]:
-    """report[key] as rows of `num_chains` values ([N, C] in the file); [] when it is not."""
-    rows = report.get(key)
-    if not isinstance(rows, list) or not all(
-        isinstance(row, list) and len(row) == num_chains for row in rows
-    ):
-        return []
-    return rows
-
-
-def _per_chain(report: Any, key: str, num_chains: int) -> list[Any] | None:
-    """report[key] when it is a list of `num_chains` values ([C] in the file), else None."""
-    values = report.get(key) if isinstance(report, dict) else None
-    return values if isinstance(values, list) and len(values) == num_chains else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +63,8 @@ class Captions:
 def captions(report: dict, num_chains: int) -> Captions:
     """The captions of a run of `num_chains` chains, from its report (a dict read from JSON)."""
     return Captions(
-        _grid(report, "activations", num_chains),
-        _per_chain(report, "init_activations", num_chains) or [],
+        per_sample(report, "activations", num_chains),
+        per_chain(report, "init_activations", num_chains) or [],
     )
 
 
@@ -107,10 +94,10 @@ def _nats(value: Any) -> str:
 def _with_errors(report: dict, num_chains: int) -> list[str] | None:
     """Each chain's log-mass with its standard error ("-3.2 ± 0.4"; the log-mass alone in a
     file without errors), None when the file has no log-masses."""
-    masses = _per_chain(report, "log_masses", num_chains)
+    masses = per_chain(report, "log_masses", num_chains)
     if masses is None:
         return None
-    errors = _per_chain(report, "log_mass_errors", num_chains) or [None] * num_chains
+    errors = per_chain(report, "log_mass_errors", num_chains) or [None] * num_chains
     return [
         _nats(m) + (f" ± {e:.2g}" if number(m) != "-" and number(e) != "-" else "")
         for m, e in zip(masses, errors)
@@ -124,20 +111,20 @@ def chain_table(report: dict, num_chains: int) -> tuple[tuple[tuple[str, ...], .
         return (), ""
     diagnostics = report.get("diagnostics")
     columns = [
-        ("start activation", _column(_per_chain(report, "init_activations", num_chains), None)),
+        ("start activation", _column(per_chain(report, "init_activations", num_chains), None)),
         (
             "median sample",
-            _column(_medians(_grid(report, "activations", num_chains), num_chains), None),
+            _column(_medians(per_sample(report, "activations", num_chains), num_chains), None),
         ),
-        ("gain kept", _column(_per_chain(report, "gain_ratios", num_chains), ".2f")),
-        ("T", _column(_per_chain(report, "chain_temperatures", num_chains), None)),
-        ("patterns moved", _column(_per_chain(report, "structural_shares", num_chains), ".2f")),
+        ("gain kept", _column(per_chain(report, "gain_ratios", num_chains), ".2f")),
+        ("T", _column(per_chain(report, "chain_temperatures", num_chains), None)),
+        ("patterns moved", _column(per_chain(report, "structural_shares", num_chains), ".2f")),
         ("facet log-mass", _column(_with_errors(report, num_chains), str)),
-        ("acceptance", _column(_per_chain(diagnostics, "accept_prob", num_chains), ".2f")),
-        ("split R-hat", _column(_per_chain(diagnostics, "rhat", num_chains), ".2f")),
-        ("ESS", _column(_per_chain(diagnostics, "ess", num_chains), ".1f")),
-        ("E-BFMI", _column(_per_chain(diagnostics, "e_bfmi", num_chains), ".2f")),
-        ("divergences", _column(_per_chain(diagnostics, "divergences", num_chains), "d")),
+        ("acceptance", _column(per_chain(diagnostics, "accept_prob", num_chains), ".2f")),
+        ("split R-hat", _column(per_chain(diagnostics, "rhat", num_chains), ".2f")),
+        ("ESS", _column(per_chain(diagnostics, "ess", num_chains), ".1f")),
+        ("E-BFMI", _column(per_chain(diagnostics, "e_bfmi", num_chains), ".2f")),
+        ("divergences", _column(per_chain(diagnostics, "divergences", num_chains), "d")),
     ]
     shown = [(header, cells) for header, cells in columns if cells is not None]
     if not shown:
@@ -164,23 +151,6 @@ def _run_note(report: dict, diagnostics: Any) -> str:
             "seconds: " + ", ".join(f"{phase} {number(s, '.0f')}" for phase, s in seconds.items())
         )
     return "; ".join(parts)
-
-
-def facets(report: dict, num_chains: int) -> list[dict]:
-    """The run's facets, best first, as its file records them (`sample.run_report`), those whose
-    record names its optimum's file and chains of this run; [] for a run without them (the
-    search off, or a file from before it)."""
-    records = report.get("facets")
-    if not isinstance(records, list):
-        return []
-    return [
-        record
-        for record in records
-        if isinstance(record, dict)
-        and isinstance(record.get("optimum"), str)
-        and isinstance(record.get("chains"), list)
-        and all(isinstance(c, int) and 0 <= c < num_chains for c in record["chains"])
-    ]
 
 
 def facet_note(index: int, record: dict) -> str:

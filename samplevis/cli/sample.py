@@ -1,25 +1,27 @@
 """`samplevis sample`: draw images with HMC and write them, the starts, a GIF, the std map and
-diagnostics.json (`run_report`), replacing what an earlier run left in the folder."""
+the run's record as diagnostics.json (`sampling.report.record`), replacing what an earlier run
+left in the folder."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import numpy as np
-
+    from samplevis.examples.clusters import Example
+    from samplevis.models import Model
     from samplevis.optvis.objectives import Objective
     from samplevis.sampling.report.result import SampleResult
 
 
 import importlib.util
-import math
 import os
 import re
 import sys
 from pathlib import Path
 
+from samplevis.cli import arguments
 from samplevis.cli.optimize import non_finite_message
 from samplevis.cli.shell import (
     INTERRUPTED,
@@ -37,15 +39,12 @@ from samplevis.cli.shell import (
     written,
 )
 from samplevis.runtime import signals
+from samplevis.runtime.checks import spelt
+from samplevis.sampling.report.record import EXAMPLE_PNG, FACET_PNG, record_of
 
 HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc_opts
 # The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.
 SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
-# Each facet's optimum (`result.facets`, best first): facet K's, named in its record.
-FACET_PNG = "facet_{}_optimum.png"
-# With --examples, the top images that look like facet K, J-th best: the part its unit saw.
-EXAMPLE_PNG = "facet_{}_example_{}.png"
-EXAMPLES_PER_FACET = 4
 # --init PHOTOS_FOLDER ranks this many top photos per photo cluster (Nguyen et al. 2016: 15)
 PHOTOS_PER_CLUSTER = 15
 # What `sample` writes that another run may not overwrite (other sample counts, chains, facets).
@@ -55,7 +54,92 @@ SAMPLE_FILES = re.compile(
 )
 
 
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`samplevis sample` and its flags: one for every key of `render`'s hmc_opts."""
+    from samplevis.sampling import options
+
+    parser = commands.add_parser(
+        "sample",
+        help="draw diverse high-activation images with HMC",
+        description="Draw diverse high-activation images with HMC, from chains started at "
+        "optimized images. Writes to --out: sample_chain<c>_<i>.png for every sample, "
+        "samples.gif (the chains side by side), std.png (per-pixel standard deviation "
+        "across each chain's samples: bright where the unit lets the image vary), "
+        "starts.png, diagnostics.json and, with matplotlib (samplevis[plot]), "
+        "trace.png (the activation per chain over tuning, burn-in and sampling).",
+    )
+    arguments.add_model(parser)
+    arguments.add_objective(parser)
+    arguments.add_verbose(parser)
+    _add_hmc_opts(parser)
+    arguments.add_size(parser, options.DEFAULT_IMAGE_SIZE)
+    parser.add_argument(
+        "--examples",
+        metavar="EXAMPLES.json",
+        help="an examples.json (samplevis examples) of the objective: each facet gets the top "
+        "images that look most like its optimum (facet_K_example_J.png, the part its unit "
+        "saw)",
+    )
+    return parser
+
+
+def _add_hmc_opts(parser: argparse.ArgumentParser) -> None:
+    """A flag for every key of `render`'s hmc_opts, from the library's table (`options.OPTIONS`):
+    --num-results for num_results, --no-adapt-step-size for adapt_step_size=False. Its dest is
+    the option ('hmc_opts.num_results'), so that errors about it name the flag."""
+    from samplevis.sampling import options
+
+    added = []
+    for name, option in options.OPTIONS.items():
+        dest, flag = HMC_OPTS + name, "--" + name.replace("_", "-")
+        text = option.help.replace("%", "%%")
+        if name == "num_chains":  # render needs no count, but --init and the images here do
+            text, option = (
+                "chains, each from its own start",
+                dataclasses.replace(option, default=options.DEFAULT_NUM_CHAINS),
+            )
+        if name == "init":  # files on the command line, images in Python
+            action = parser.add_argument(
+                flag,
+                dest=dest,
+                nargs="+",
+                metavar="optimize|prior|IMAGE|EXAMPLES.json|PHOTOS/",
+                help="where the chains start: optimize (default: images optimized for the "
+                "objective), prior (needs {hmc_opts.temperature}), image files: one that "
+                "every chain starts from, or one per chain, cropped to their centre square "
+                "and resized to --size; or an examples.json (samplevis examples) or its "
+                "folder: the objective's top photos in {hmc_opts.photo_clusters} clusters, "
+                "each optimized from its start image into a facet shown with its photos; or a "
+                "folder of photos, ranked for the objective first (into OUT/examples, "
+                + f"{PHOTOS_PER_CLUSTER} per cluster)",
+            )
+        elif option.kind is bool:  # a switch away from the default
+            action = parser.add_argument(
+                "--no-" + flag[2:] if option.default else flag,
+                dest=dest,
+                action="store_const",
+                const=not option.default,
+                default=option.default,
+                help=f"turn off: {text}" if option.default else text,
+            )
+        else:
+            assert option.kind is not None  # an Option takes its default's type when given none
+            action = parser.add_argument(
+                flag,
+                dest=dest,
+                type=option.kind,
+                default=option.default,
+                metavar=name.upper(),
+                help=text + ("" if option.default is None else " (default %(default)s)"),
+            )
+        added.append(action)
+    spell = arguments.flag_spelling(parser)
+    for action in added:
+        action.help = spelt(action.help or "", spell)
+
+
 def run(args: argparse.Namespace) -> int:
+    """Sample, write the run's files and say what went wrong; the exit status."""
     import samplevis
     from samplevis.io.event_files import log_folder
     from samplevis.optvis import param
@@ -75,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     init_files = vars(args)[f"{HMC_OPTS}init"]
     from_examples = "init" in given and _examples_file(given["init"])
     if args.examples is not None:
-        from samplevis.examples.facets import ranked_files
+        from samplevis.examples.clusters import ranked_files
 
         try:  # the file, the unit in it and its images, before any work
             ranked_files(args.examples, obj, None)
@@ -114,37 +198,26 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return USAGE
-    photos = _cluster_photos(result)
-    if args.examples:
-        nearest = _facet_examples(args.examples, model, obj, result)
-        if nearest is not None:  # facets from photos keep their cluster's
-            photos = [mine or theirs for mine, theirs in zip(photos, nearest)]
-    by_facet = photos if any(photos) else None
+    by_facet = _facet_examples(args.examples, model, obj, result)
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
         return _finish(obj, result, init_files, out, by_facet)
 
 
-def _cluster_photos(result: SampleResult) -> list:
-    """Each facet's photos (from `--init EXAMPLES.json`: its cluster's best ones; [] for a
-    facet the seeds or the search found)."""
-    return [list(f.examples[:EXAMPLES_PER_FACET]) for f in result.facets]
+def _facet_examples(
+    path: str | None, model: Model, obj: Objective, result: SampleResult
+) -> list[list[Example]] | None:
+    """Each facet's examples (`facet_examples`), with --examples those of the examples.json at
+    `path` nearest its optimum; where that file gives none, said, the run's files are written
+    all the same."""
+    from samplevis.sampling.report import facet_examples
 
-
-def _facet_examples(path: str, model, obj: Objective, result: SampleResult) -> list | None:
-    """Each facet's examples (`examples.facets.by_facet`) from the examples.json at `path`;
-    None, said, where there are none to give (the run's files are written all the same)."""
-    import numpy as np
-
-    from samplevis.examples import facets
-
-    if not result.facets:
-        return None
-    try:
-        images = np.stack([f.image for f in result.facets])
-        return facets.by_facet(path, model, obj, images, per_facet=EXAMPLES_PER_FACET)
-    except ValueError as err:
-        say(f"no examples beside the facets: {err}")
-        return None
+    nearest = None
+    if path:
+        try:
+            nearest = facet_examples.nearest_examples(path, model, obj, result)
+        except ValueError as err:
+            say(f"no examples beside the facets: {err}")
+    return facet_examples.facet_examples(result, nearest)
 
 
 def _finish(
@@ -156,7 +229,7 @@ def _finish(
 ) -> int:
     """Write the run's files (with each facet's examples, `by_facet`), print them and the
     summary; the exit status."""
-    report = run_report(obj, result, init_files=init_files, by_facet=by_facet)
+    report = record_of(result, obj.name, init_files=init_files, examples=by_facet)
     paths, in_out = written(lambda folder: write_sample(folder, result, report, by_facet), out)
     print_out(files_line(paths))
     if len(result.images) == 1:
@@ -280,7 +353,7 @@ def write_sample(
     delete the ones an earlier run left there that this run did not write, so that the folder
     and its diagnostics.json describe one run."""
     from samplevis import io
-    from samplevis.examples.facets import seen
+    from samplevis.examples.clusters import seen
 
     paths = result.save_pngs(folder) if len(result.images) else []
     if len(result.images):
@@ -320,149 +393,3 @@ def write_sample(
             f"{stale[0].name})."
         )
     return paths
-
-
-def run_report(
-    objective: Objective,
-    result: SampleResult,
-    init_files: list[str] | None = None,
-    by_facet: list | None = None,
-) -> dict:
-    """What `samplevis sample` records beside the images: options (the chains' start as
-    "optimize", "prior", or the `init_files` the images came from), temperature, activations,
-    MCMC diagnostics, each facet's examples (`by_facet`), and `summary`, the lines the command
-    prints about the run at its end (the gallery shows them too)."""
-    options = result.options.as_dict()
-    init = options["init"]
-    from_photos = isinstance(init, Path)
-    if from_photos:
-        init = str(init)
-    elif not isinstance(init, str):
-        init = list(init_files) if init_files else f"images {list(init.shape)}"
-    if init != "optimize" and not from_photos:
-        del options["optimize_steps"]  # nothing was optimized
-    if not from_photos:
-        del options["photo_clusters"], options["photo_steps"], options["photo_start"]
-    shares = result.structural_shares  # a pass over every pair of each chain's samples: once
-    return {
-        "objective": objective.name,
-        "options": options | {"init": init},
-        "seed": result.seed,
-        "temperature": result.temperature,  # geometric mean of chain_temperatures
-        "chain_temperatures": result.chain_temperatures,  # the T each chain sampled at
-        "temperatures": result.temperatures,  # [block, chain] while burn-in adapted T
-        "prior_weight": result.prior_weight,
-        "interrupted": result.interrupted,
-        "init_activations": result.init_activations,
-        "activations": result.activations,
-        "prior_activation": result.prior_activation,  # a0, objective of prior images
-        "activation_ratio": result.activation_ratio if len(result.images) else None,
-        "gain_ratio": result.gain_ratio if len(result.images) else None,  # of a* - a0
-        "target_ratio": result.options.target_ratio,  # asked of every chain (None: T given)
-        "gain_ratios": result.gain_ratios if len(result.images) else None,  # kept, per chain
-        "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
-        "cutoff": result.cutoff,  # cycles per pixel below which coefficients moved; None: all
-        "num_moving": result.num_moving,
-        "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
-        "temperature_shares": result.temperature_shares,  # [block, chain] while T adapted
-        # per chain, its facet's; nats relative to the heaviest
-        "log_masses": result.log_masses,
-        # their standard errors (nats; null where no mode was found or not measured)
-        "log_mass_errors": result.log_mass_errors,
-        # per chain: structural distance between its samples over that between the starts
-        "structural_shares": shares,
-        "seconds": dict(result.seconds),  # per phase
-        # the facet search's facets, best first (each chain starts at an optimum of its facet);
-        # "optimum" names the PNG of the facet's optimum beside this file
-        "facets": [
-            {
-                "optimum": FACET_PNG.format(k),
-                "height": f.height,
-                "activation": f.activation,
-                "found": f.found,
-                "chains": list(f.chains),
-                "log_mass": f.log_mass,
-                "log_mass_error": f.log_mass_error,
-                # with --examples: the top images that look like it, best first ("png" beside
-                # this file: the part of "file" its unit saw)
-                "examples": [
-                    {"file": str(e.file), "value": e.value, "png": EXAMPLE_PNG.format(k, j)}
-                    for j, e in enumerate(by_facet[k])
-                ]
-                if by_facet
-                else None,
-            }
-            for k, f in enumerate(result.facets)
-        ],
-        # photo clusters whose optimum stayed under the floor: no facets
-        "clusters_below_floor": [
-            {"cluster": c, "height": h} for c, h in result.clusters_below_floor
-        ],
-        "summary": summary(result, shares),
-    }
-
-
-def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
-    """The share of the starts' activation (and gain) the samples kept, how T was set, the facets'
-    log-masses, how far the patterns moved (`result.structural_shares`) and the diagnostics'
-    line; before the first sampling block, the facets' lines alone."""
-    facets = [line for line in [result.facets_line(), result.photos_line()] if line]
-    if result.diagnostics is None:
-        return facets
-    lines = [
-        temperature_line(result),
-        result.mass_sentence,
-        "seconds: "
-        + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
-    ]
-    if math.isfinite(result.activation_ratio):  # NaN without samples, or at a* = 0
-        gain = (
-            f" and {result.gain_ratio:.2f} of their gain over prior images"
-            if math.isfinite(result.gain_ratio)
-            else ""
-        )
-        lines.append(f"samples keep {result.activation_ratio:.2f} of the starts' activation{gain}")
-    if len(result.images) and result.options.target_ratio is not None:
-        kept = ", ".join(f"{r:.2f}" for r in result.gain_ratios)
-        lines.append(
-            f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
-            f", kept per chain {kept}"
-        )
-    lines += facets + [line for line in [patterns_line(structural_shares)] if line]
-    return lines + [result.diagnostics.summary()]
-
-
-def patterns_line(shares: np.ndarray) -> str | None:
-    """How far each chain's patterns moved (float [C]), in words; None without 2 samples and 2
-    chains (NaN)."""
-    if not all(math.isfinite(s) for s in shares):
-        return None
-    return (
-        "patterns: each chain's samples differ in structure by "
-        + ", ".join(f"{s:.2f}" for s in shares)
-        + " of the distance between the starts (0: recoloured or shifted copies of the start, "
-        "1: as different as the starts; a bend of a few px counts too: a copy of a start bent "
-        "by 2 px scores about 0.6; structure.png shows where)"
-    )
-
-
-def temperature_line(result: SampleResult) -> str:
-    """How T was set: the equipartition rule over the coefficients that moved, and each chain's
-    T after burn-in adapted it to the target ratio."""
-    grid = result.options.warp_grid
-    warp = 2 * grid**2 if result.options.warp else 0
-    moved = (
-        f"the {result.num_moving - warp} coefficients below {result.cutoff:g} cycles/px"
-        if result.cutoff is not None
-        else f"all {result.num_moving} coefficients"
-    )
-    if warp:
-        moved += f" and a {grid}x{grid} warp ({warp} numbers)"
-    if not len(result.temperatures):
-        return f"T = {result.temperature:.3g}, moving {moved}"
-    chains = ", ".join(f"{t:.3g}" for t in result.chain_temperatures)
-    return (
-        f"T per chain {chains}: adapted over {result.tuning_steps} burn-in steps to keep "
-        f"{result.options.target_ratio:.2f} of each start's gain, from "
-        f"{result.rule_temperature:.3g}, equipartition over {moved}"
-    )

@@ -94,11 +94,6 @@ class Fit:
         s = self.scale
         return (ox / s, oy / s, (ox + cols) / s, (oy + rows) / s)
 
-    def to_source(self, box: Sequence[int]) -> tuple[int, ...]:
-        """A (left, top, right, bottom) box of the input's px as the image's px (the smallest
-        whole-pixel box holding it, inside the image)."""
-        return tuple(int(v) for v in source_boxes(np.asarray(box)[None, None], [self])[0, 0])
-
 
 def source_boxes(boxes: np.ndarray, fits: Sequence[Fit]) -> np.ndarray:
     """Boxes (left, top, right, bottom) of the input's px [B, U, 4] as px of each image `fits`

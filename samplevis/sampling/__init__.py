@@ -9,6 +9,8 @@ facet search, the photos' clusters); `metrics` (image statistics),
 `registration` (the structural distance once bends are taken out), `options` (`hmc_opts`,
 their defaults and checks); `report`: a run as `report.result` (`SampleResult`), its warnings
 (`report.advice`), its diagnostics in words (`report.explain`), figures (`report.plots`), ArviZ
-(`report.arviz_export`) and TensorBoard (`report.tensorboard_log`); and `sampler` (`render`), which
-runs the phases in order. Submodules import TensorFlow, so import them directly.
+(`report.arviz_export`) and TensorBoard (`report.tensorboard_log`); `phases` (each phase of a
+`render` call: the starts and facets, the chains' run, the result); and `sampler` (`render` and
+its input checks), which runs the phases in order. Submodules import TensorFlow, so import them
+directly.
 """

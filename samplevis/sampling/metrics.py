@@ -125,7 +125,7 @@ def distinct_by_pixels(
     """Indices of the images [N, H, W, C] whose blurred pixels differ, counted greedily.
 
     It counts colour and brightness changes alike with new patterns: a recoloured copy counts as
-    distinct. `distinct_patterns` counts patterns.
+    distinct (`structural_distances` tells patterns apart).
 
     After a Gaussian blur of `sigma` px (so pixel-scale speckle does not count), an image counts
     when its RMS difference from every image counted before it is at least `share` times the
@@ -241,30 +241,9 @@ def structural_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
     """How far the patterns move within each chain, [C]: the median structural distance between a
     chain's samples [N >= 2, C, H, W, 3] over the median between `references` [M >= 2, H, W, 3]
     (multi-seed optimized images). 0: every sample a recoloured or shifted copy; about 1: as
-    different as images optimized from different seeds. `run_structural_share` pools the
-    chains."""
+    different as images optimized from different seeds."""
     within = np.array([np.median(pairs) for pairs in _chain_pairs(samples)])
     return within / between_distance(references)
-
-
-def run_structural_share(samples: np.ndarray, references: np.ndarray) -> float:
-    """The run's structural share: the median over every within-chain pair of samples
-    [N >= 2, C, H, W, 3], over the median between `references` [M >= 2, H, W, 3]."""
-    within = np.concatenate(_chain_pairs(samples))
-    return float(np.median(within) / between_distance(references))
-
-
-def distinct_patterns(images: np.ndarray, references: np.ndarray, share: float = 0.25) -> list[int]:
-    """Indices of the images [N, H, W, C] with patterns of their own, counted greedily: an image
-    counts when its structural distance to every image counted before it is at least `share` times
-    the median distance between `references` [M >= 2, H, W, C]. Recolourings count once."""
-    threshold = share * between_distance(references)
-    distances = structural_distances(images)
-    counted: list[int] = []
-    for i in range(len(images)):
-        if all(distances[i, j] >= threshold for j in counted):
-            counted.append(i)
-    return counted
 
 
 def structure_map(images: np.ndarray) -> np.ndarray:

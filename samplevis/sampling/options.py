@@ -117,7 +117,7 @@ def _layer_name(key: str, value: Any) -> str:
 
 
 def _photo_start(key: str, value: Any) -> str:
-    from samplevis.examples.facets import START_KINDS
+    from samplevis.examples.clusters import START_KINDS
 
     if value not in START_KINDS:
         _fail(key, f"one of {START_KINDS}", value)
@@ -483,7 +483,7 @@ ALIASES: Mapping[str, str] = types.MappingProxyType(
 )
 
 
-# The walk between basins, gone after commit 998226f: why, and what does its job.
+# Why the walk between basins is no option, and what does its job.
 _WALK_LOST = (
     "on a two-facet unit its samples all stayed in one facet, where the facet search finds "
     'both (docs/sampling_designs.md, "The walk between basins"). The facet search finds the '
@@ -498,7 +498,7 @@ REMOVED: Mapping[str, str] = types.MappingProxyType(
         "coefficients, and is on by default; give {hmc_opts.warp=False} for no warp.",
         walk="the walk between basins ({given}) is gone: " + _WALK_LOST,
         **dict.fromkeys(
-            ("samples_per_basin", "move", "move_size", "move_steps", "basin_rule", "basin_level"),
+            ("samples_per_basin", "move", "move_size", "basin_level"),
             "{given} set the walk between basins, which is gone: " + _WALK_LOST,
         ),
     )
@@ -543,11 +543,6 @@ class SamplingOptions:
     target_accept_prob: float
     max_tree_depth: int
     block_steps: int
-
-    @property
-    def optimized(self) -> bool:
-        """Whether the chains start from optimized images."""
-        return isinstance(self.init, str) and self.init == "optimize"
 
     def as_dict(self) -> dict[str, Any]:
         """The options by name (the images of init as they are)."""

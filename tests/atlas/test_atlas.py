@@ -18,6 +18,7 @@ from PIL import Image
 import samplevis
 from samplevis import cli
 from samplevis.models import UnknownLayerError
+from samplevis.pages.templating import render
 
 from atlas_models import ANGLES, gabor_net, gabor_net_killed_once
 from conftest import CHROMIUM, CHROMIUM_FLAGS, InterruptingBar
@@ -315,7 +316,8 @@ def test_an_alpha_atlas_writes_rgba_pngs_whose_alpha_is_the_rendered_alpha(chose
         assert tile.shape == (40, 40, 4) and tile[..., 3].min() < tile[..., 3].max()
         assert np.abs(tile - as_levels(expected)).max() <= 1, channel
     page = (result.out / "index.html").read_text()
-    assert f".ch img,#detail img{{{samplevis.io.CHECKERBOARD_CSS}}}" in page  # the gallery's
+    checkerboard = render("checkerboard.css")  # the gallery's
+    assert f".ch img,#detail img{{{checkerboard}}}" in page
 
 
 @pytest.mark.slow

@@ -147,9 +147,9 @@ def test_sigterm_mid_sampling_writes_the_samples_so_far_whole_and_exits_143(stop
 @POSIX
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="the platform has no SIGHUP")
 @pytest.mark.slow
-def test_sighup_mid_render_writes_the_images_so_far_and_exits_129(tmp_path):
+def test_sighup_mid_optimize_writes_the_images_so_far_and_exits_129(tmp_path):
     status, stderr = stopped(
-        ["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "32"]
+        ["optimize", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "32"]
         + ["--steps", "100000", "--out", str(tmp_path)],
         signal.SIGHUP,
         re.compile(r"render[^:]*:\s*\d+%\|[^|]*\|\s*(\d+)/"),
@@ -173,14 +173,14 @@ def test_every_command_is_quiet_unless_verbose(stopped_sample, tmp_path):
     runs = {
         "sample": sample_stderr,
         "--help": run("--help").stderr,
-        "render --help": run("render", "--help").stderr,
+        "optimize --help": run("optimize", "--help").stderr,
     }
     layers = run("layers", "--model", GABOR)
     assert (layers.returncode, layers.stdout, layers.stderr) == (0, GABOR_TABLE, "")
     runs["layers"] = layers.stderr
     for name, args in {
-        "render": ["render", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16"]
-        + ["--steps", "2", "--quiet", "--out", str(tmp_path / "render")],
+        "optimize": ["optimize", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16"]
+        + ["--steps", "2", "--quiet", "--out", str(tmp_path / "optimize")],
         "gallery": ["gallery", str(gallery_folder)],
         "atlas": ["atlas", "--model", GABOR, "--layers", "gabor_relu", "--channels", "0"]
         + ["--steps", "2", "--size", "16", "--quiet", "--out", str(tmp_path / "atlas")],

@@ -14,7 +14,7 @@ from PIL import Image
 import samplevis
 from samplevis import objectives
 from samplevis.examples import collect, record, topk
-from samplevis.examples.images import Fit
+from samplevis.examples.images import Fit, source_boxes
 from samplevis.models import geometry
 
 from conftest import InterruptingBar, gabor_keras_model
@@ -159,7 +159,7 @@ def test_a_channel_of_the_built_in_model_ranks_a_folder_as_the_array(tmp_path, e
     layer = keras_model.get_layer("block3a_expand_activation").output
     assert geometry.receptive_field(keras_model.inputs, layer, 224, 224) == field
     fit = Fit.centre((240, 300), (224, 224))
-    seen = {fit.to_source(field.box(r, c, 224, 224)) for r in range(56) for c in range(56)}
+    seen = {to_source(fit, field.box(r, c, 224, 224)) for r in range(56) for c in range(56)}
     for _, _, box in files:
         assert box in seen
 
@@ -317,10 +317,16 @@ def test_ties_rank_by_file_name_whichever_order_the_images_came_in():
         assert [f for f, _, _ in merged.ranked(0)] == ["e", "a", "b"]
 
 
+def to_source(fit: Fit, box: tuple[int, ...]) -> tuple[int, ...]:
+    """A (left, top, right, bottom) box of the input's px as the file's px (`source_boxes` of one
+    box)."""
+    return tuple(int(v) for v in source_boxes(np.asarray(box)[None, None], [fit])[0, 0])
+
+
 def test_fit_maps_boxes_of_the_centre_crop_back_to_the_file():
     fit = Fit.centre((300, 400), (224, 224))  # scaled by 224/300, 37.33 px cut from each side
-    assert fit.to_source((0, 0, 224, 224)) == (50, 0, 350, 300)
-    assert fit.to_source((112, 112, 224, 224)) == (200, 150, 350, 300)
+    assert to_source(fit, (0, 0, 224, 224)) == (50, 0, 350, 300)
+    assert to_source(fit, (112, 112, 224, 224)) == (200, 150, 350, 300)
 
 
 def test_the_receptive_field_is_the_set_of_pixels_the_gradient_reaches():
@@ -429,7 +435,7 @@ def test_a_file_of_any_size_is_fitted_to_the_input(tmp_path, size):
     Image.fromarray(grey(*size, seed=0)).save(path)
     pixels, fit = load_fitted(path, (224, 224))
     assert pixels.shape == (224, 224, 3)
-    assert fit.to_source((0, 0, 224, 224)) == (
+    assert to_source(fit, (0, 0, 224, 224)) == (
         (size[1] - min(size)) // 2,
         (size[0] - min(size)) // 2,
         (size[1] + min(size)) // 2 + (size[1] - min(size)) % 2,
@@ -469,16 +475,18 @@ def either48():
 
 
 def test_two_chains_start_one_from_each_kind_of_example(tmp_path, either48):
-    from samplevis.examples import facets as examples_facets
+    from samplevis.examples import clusters as example_clusters
 
     stripes_folder(tmp_path / "images")
     found = samplevis.dataset_examples(
         either48, "mix:0", images=tmp_path / "images", top=6, out=tmp_path / "ex", progress=False
     )
     assert {Path(f).name[0] for f, _, _ in found.ranked("mix:0")} == {"v", "h"}  # noise is out
-    facets = examples_facets.facets(tmp_path / "ex" / "examples.json", either48, "mix:0", 2)
-    # each facet is its kind's strongest file, and holds the three of its kind
-    assert [(f.file.name, f.size) for f in facets] == [("v_100.png", 3), ("h_090.png", 3)]
+    bests = example_clusters.best_of_clusters(
+        tmp_path / "ex" / "examples.json", either48, "mix:0", 2
+    )
+    # each cluster is its kind's strongest file, and holds the three of its kind
+    assert [(f.file.name, f.size) for f in bests] == [("v_100.png", 3), ("h_090.png", 3)]
     images = samplevis.examples.starts(found, either48, "mix:0", num_chains=2, size=SIDE)
     assert images.shape == (2, SIDE, SIDE, 3) and images.dtype == np.float32
     assert stripes_way(either48, images) == ["v", "h"]
@@ -487,15 +495,15 @@ def test_two_chains_start_one_from_each_kind_of_example(tmp_path, either48):
     )
     # one chain: the best image; more chains than examples: the facets repeat, said once
     assert stripes_way(
-        either48, examples_facets.starts(tmp_path / "ex", either48, "mix:0", 1, SIDE)
+        either48, example_clusters.starts(tmp_path / "ex", either48, "mix:0", 1, SIDE)
     ) == ["v"]
     with pytest.warns(UserWarning, match="6 distinct examples for 8 chains: the facets repeat"):
-        many = examples_facets.starts(tmp_path / "ex", either48, "mix:0", 8, SIDE)
+        many = example_clusters.starts(tmp_path / "ex", either48, "mix:0", 8, SIDE)
     assert len(many) == 8
 
 
 def test_each_facet_gets_the_examples_that_look_like_it(tmp_path, either48):
-    from samplevis.examples import facets as examples_facets
+    from samplevis.examples import clusters as example_clusters
 
     stripes_folder(tmp_path / "images")
     samplevis.dataset_examples(
@@ -505,17 +513,17 @@ def test_each_facet_gets_the_examples_that_look_like_it(tmp_path, either48):
     vertical = grating(SIDE) / 255.0
     optima = np.stack([vertical, np.transpose(vertical, (1, 0, 2))]).astype(np.float32)
     assert stripes_way(either48, optima) == ["v", "h"]
-    found = examples_facets.by_facet(tmp_path / "ex", either48, "mix:0", optima, per_facet=2)
+    found = example_clusters.by_facet(tmp_path / "ex", either48, "mix:0", optima, per_facet=2)
     assert [[e.file.name for e in facet] for facet in found] == [
         ["v_100.png", "v_080.png"],
         ["h_090.png", "h_070.png"],
     ]
     assert found[0][0].value > found[0][1].value and found[0][0].box is not None
-    swapped = examples_facets.by_facet(tmp_path / "ex", either48, "mix:0", optima[::-1])
+    swapped = example_clusters.by_facet(tmp_path / "ex", either48, "mix:0", optima[::-1])
     assert [{e.file.name[0] for e in facet} for facet in swapped] == [{"h"}, {"v"}]
     assert [len(facet) for facet in swapped] == [3, 3]
     with pytest.raises(ValueError, match=r"one image per facet, float \[K, H, W, 3\]"):
-        examples_facets.by_facet(tmp_path / "ex", either48, "mix:0", optima[0])
+        example_clusters.by_facet(tmp_path / "ex", either48, "mix:0", optima[0])
 
 
 def stripes_examples_and_sample(tmp_path) -> list[str]:
@@ -578,7 +586,7 @@ def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_pat
 
 
 def test_starts_from_examples_name_what_is_wrong_with_the_file(tmp_path, either48):
-    from samplevis.examples import facets as examples_facets
+    from samplevis.examples import clusters as example_clusters
 
     stripes_folder(tmp_path / "images")
     samplevis.dataset_examples(
@@ -586,22 +594,22 @@ def test_starts_from_examples_name_what_is_wrong_with_the_file(tmp_path, either4
     )
     index = tmp_path / "ex" / "examples.json"
     with pytest.raises(ValueError, match=r"has no unit 'mix:1'; it holds mix:0\. Run"):
-        examples_facets.starts(index, either48, "mix:1", 2, SIDE)
+        example_clusters.starts(index, either48, "mix:1", 2, SIDE)
     (tmp_path / "other.json").write_text('{"chains": 2}')
     with pytest.raises(ValueError, match=r"other\.json' is not an examples\.json .*\(OUT/examples"):
-        examples_facets.starts(tmp_path / "other.json", either48, "mix:0", 2, SIDE)
+        example_clusters.starts(tmp_path / "other.json", either48, "mix:0", 2, SIDE)
     with pytest.raises(ValueError, match="no examples file"):
-        examples_facets.starts(tmp_path / "nowhere", either48, "mix:0", 2, SIDE)
+        example_clusters.starts(tmp_path / "nowhere", either48, "mix:0", 2, SIDE)
     (tmp_path / "images" / "v_100.png").unlink()
     with pytest.raises(ValueError, match=r"1 of the 4 example images .* are not in .*images"):
-        examples_facets.starts(index, either48, "mix:0", 2, SIDE)
+        example_clusters.starts(index, either48, "mix:0", 2, SIDE)
     (tmp_path / "images").rename(tmp_path / "moved")
     with pytest.raises(ValueError, match=r"images folder .* is gone; put the images back"):
-        examples_facets.starts(index, either48, "mix:0", 2, SIDE)
+        example_clusters.starts(index, either48, "mix:0", 2, SIDE)
 
 
 def test_kmeans_splits_two_directions_whatever_their_lengths():
-    from samplevis.examples.facets import kmeans
+    from samplevis.examples.clusters import kmeans
 
     rng = np.random.default_rng(0)
     a = np.array([1.0, 0.0, 0.2]) * rng.uniform(0.5, 5.0, (5, 1))

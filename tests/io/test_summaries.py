@@ -1,18 +1,16 @@
 """TensorBoard logs of render_vis and of a SampleResult, read back with TensorFlow's reader."""
 
-import types
-
 import numpy as np
 import pytest
 
 import samplevis
 from samplevis import io, objectives, param
 from samplevis.optvis import optimize
+from samplevis.optvis import renderer as renderer_module
 from samplevis.runtime.checks import OptionError
-from samplevis.sampling.options import resolve_options
-from samplevis.sampling.report.result import SampleResult
 
 from conftest import InterruptingBar, read_events
+from sample_results import BURNIN, THIN, TUNING, C, N, known_result
 
 OBJECTIVE = objectives.channel("gabor_relu", 0, batch=0) + objectives.channel(
     "gabor_relu", 2, batch=1
@@ -47,7 +45,7 @@ def test_render_vis_logs_the_objective_at_every_step_and_the_images_at_each_thre
 def test_a_renderer_interrupted_by_ctrl_c_logs_the_steps_it_kept(
     gabor_model, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
+    monkeypatch.setattr(renderer_module, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
     renderer = optimize.Renderer(gabor_model, "gabor_relu:1", param.image(16))
     with pytest.warns(UserWarning, match="interrupted at step 32 of 128"):
         rendering = renderer.run((16, 64, 128), seed=0, return_state=True, log_dir=tmp_path)
@@ -79,51 +77,6 @@ def test_a_log_dir_that_cannot_be_a_folder_is_refused_before_any_work(
     with pytest.raises(TypeError, match="log_dir must be a folder path"):
         renderer.run(8, log_dir=1)
     assert (tmp_path / "taken").read_text() == "keep me"
-
-
-C, N, THIN = 2, 3, 1  # chains, kept samples, steps discarded between them
-TUNING, BURNIN = 2, 3
-
-
-def known_result() -> SampleResult:
-    """A result whose numbers say where they belong: chain c's activation at MCMC step s is
-    10 c + s, its step size 0.1 (c + 1) + s / 1000, its log accept ratio log(s / 100)."""
-    burnin_steps = np.arange(1, TUNING + BURNIN + 1)[:, None]
-    sample_steps = TUNING + BURNIN + (THIN + 1) * np.arange(1, N + 1)[:, None]
-    chain = np.arange(C)[None]
-
-    def trace(steps):
-        return {
-            "activation": (10 * chain + steps).astype(np.float32),
-            "step_size": (0.1 * (chain + 1) + steps / 1000 + 0 * chain).astype(np.float32),
-            "log_accept_ratio": np.log(steps / 100 + 0 * chain).astype(np.float32),
-        }
-
-    grey = (np.arange(N)[:, None] + chain + 1) / 10  # sample i of chain c: (i + c + 1) / 10
-    return SampleResult(
-        images=np.broadcast_to(grey[..., None, None, None], (N, C, 4, 6, 3)).astype(np.float32),
-        activations=trace(sample_steps)["activation"],
-        init_images=np.zeros((C, 4, 6, 3), np.float32),
-        init_activations=10.0 * np.arange(C, dtype=np.float32),
-        prior_activation=0.0,
-        burnin_activations=trace(burnin_steps)["activation"],
-        tuning_steps=TUNING,
-        trace=types.MappingProxyType(trace(sample_steps)),
-        diagnostics=None,
-        temperature=1.0,
-        chain_temperatures=np.full(C, 1.0),
-        temperatures=np.zeros([1, C]),
-        prior_weight=1.0,
-        interrupted=False,
-        seed=np.zeros(2, np.int32),
-        options=resolve_options(dict(num_steps_between_results=THIN)),
-        burnin_trace=types.MappingProxyType(trace(burnin_steps)),
-        log_masses=np.zeros(C),
-        cutoff=1 / 16,
-        num_moving=6,
-        rule_temperature=1.0,
-        temperature_shares=np.zeros([1, C]),
-    )
 
 
 def test_a_sample_result_logs_each_chain_at_the_mcmc_step_of_every_value(tmp_path):

@@ -199,7 +199,7 @@ def test_render_vis_renders_a_maco_image_through_maco_crops():
 
 @pytest.mark.slow
 def test_crops_are_crop_and_resize_and_a_seed_fixes_a_run_with_many_of_them():
-    from samplevis.optvis.transform import _crops
+    from samplevis.optvis.transform.maco import _crops
 
     images = tf.random.stateless_uniform([2, 40, 50, 3], [0, 1])
     boxes = tf.constant([[0.1, 0.2, 0.7, 0.9], [-0.2, -0.1, 0.5, 0.6], [0.3, 0.3, 1.2, 1.1]])

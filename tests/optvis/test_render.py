@@ -10,6 +10,7 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param
 from samplevis.optvis import evaluation, optimize
+from samplevis.optvis import renderer as renderer_module
 
 from conftest import GABOR_ANGLES, InterruptingBar, gabor_keras_model
 
@@ -215,7 +216,7 @@ def test_plain_keras_models_render_as_a_model_with_value_range_0_1(gabor_model):
 
 
 def test_ctrl_c_returns_the_images_rendered_so_far(gabor_model, monkeypatch):
-    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
+    monkeypatch.setattr(renderer_module, "_progress_bar", lambda *a: InterruptingBar(at_call=2))
     with pytest.warns(UserWarning, match="interrupted"):
         images = samplevis.render_vis(
             gabor_model,
@@ -242,7 +243,7 @@ def test_ctrl_c_as_a_compiled_call_returns_keeps_images_and_step_count_together(
         if len(calls) == 2:  # the call's steps have changed the state but are not counted yet
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(optimize, "expected_retracing", ctrl_c_as_call_2_ends)
+    monkeypatch.setattr(renderer_module, "expected_retracing", ctrl_c_as_call_2_ends)
     with pytest.warns(UserWarning, match="interrupted at step 16 of 64"):
         rendering = samplevis.render_vis(
             gabor_model, "gabor_relu:0", thresholds=(64,), return_state=True, **kw

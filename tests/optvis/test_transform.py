@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from samplevis import transform
+from samplevis.optvis.transform.resampling import resample
 from samplevis.runtime.seeds import split
 
 SEED = tf.constant([1, 2], tf.int32)
@@ -267,7 +268,7 @@ def one_by_one(chain, images, seed):
         (t, s), items = items[0], items[1:]
         if isinstance(t, transform.RandomScale) and isinstance(items[0][0], transform.RandomRotate):
             (r, rs), items = items[0], items[1:]
-            images = transform._resample(images, [t.stage(s), r.stage(rs)])
+            images = resample(images, [t.stage(s), r.stage(rs)])
         else:
             images = t(images, s)
     return images

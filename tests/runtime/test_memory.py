@@ -84,7 +84,7 @@ def test_render_and_atlas_name_their_own_arguments(model, tmp_path):
 @pytest.mark.parametrize(
     "command, flag",
     [
-        (["render", "--size", str(HUGE)], "--size"),
+        (["optimize", "--size", str(HUGE)], "--size"),
         (["sample", "--size", "64", "--num-chains", str(10**7)], "--num-chains"),
     ],
 )

@@ -105,9 +105,9 @@ class SignallingBar(InterruptingBar):
 def test_render_vis_stops_at_sigterm_only_when_the_caller_asks(asked, own_handler, monkeypatch):
     import samplevis
     from samplevis import objectives, param
-    from samplevis.optvis import optimize
+    from samplevis.optvis import renderer
 
-    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: SignallingBar(at_call=2))
+    monkeypatch.setattr(renderer, "_progress_bar", lambda *a: SignallingBar(at_call=2))
     stopping = signals.stop_on_termination() if asked else contextlib.nullcontext()
     with stopping, warnings.catch_warnings():
         warnings.filterwarnings("ignore", "render_vis interrupted", UserWarning)

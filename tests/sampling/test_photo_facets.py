@@ -193,7 +193,7 @@ def test_a_folder_of_photos_is_ranked_then_made_facets_in_one_command(tmp_path, 
 
 
 def test_a_cluster_starts_at_its_photos_mean_best_medoid_or_best_blurred(either48, examples):
-    from samplevis.examples.facets import cluster_images, clusters
+    from samplevis.examples.clusters import cluster_images, clusters
 
     found = clusters(examples, either48, "mix:0", 2)
     assert [len(c.members) for c in found] == [3, 3] and found[0].best.file.name == "v_100.png"

@@ -90,3 +90,17 @@ def test_the_whole_state_of_a_many_part_start_is_kept_and_a_part_short_is_refuse
     )
     with pytest.raises(ValueError, match="Pass every part of the state"):
         facet.chain_parameterization(cppn, start[0], None)
+
+
+def test_a_parameterization_says_what_sampling_may_ask_of_it_a_cppn_no_start_at_an_image():
+    cppn, image = tiny_cppn(), param.image(SIZE, batch=CHAINS)
+    assert image.starts_at_images and not cppn.starts_at_images
+    with pytest.raises(NotImplementedError, match="cannot start at an image"):
+        cppn.state_for(np.zeros([CHAINS, SIZE, SIZE, 3], np.float32))
+    assert cppn.with_batch(CHAINS) is cppn and cppn.with_batch(CHAINS + 1) is None
+    assert image.with_batch(CHAINS + 1).batch == CHAINS + 1
+    assert cppn.unwrapped is cppn and cppn.tensor_param is None
+    # a warped facet is made over a facet of the image: its spectrum is the image's
+    chains = facet.chain_parameterization(image, image.init(0)[0].numpy(), 1 / 4, warp=True)
+    assert chains.unwrapped is image and not chains.starts_at_images
+    assert facet.fft_tensor(chains) is image.tensor_param

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import objectives, param
-from samplevis.optvis import optimize
+from samplevis.optvis import optimize, renderer
 from samplevis.optvis.evaluation import objective_of
 from samplevis.optvis.param.base import normal_state
 from samplevis.runtime.checks import OptionWarning
@@ -174,7 +174,7 @@ def test_dead_starts_are_optimized_again_from_other_seeds_and_live_ones_are_kept
 
 
 def test_ctrl_c_while_optimizing_returns_the_state_reached_and_no_verdict(gabor, monkeypatch):
-    monkeypatch.setattr(optimize, "_progress_bar", lambda *a: InterruptingBar(at_call=1))
+    monkeypatch.setattr(renderer, "_progress_bar", lambda *a: InterruptingBar(at_call=1))
     image_param = param.image(SIZE, batch=CHAINS)
     opts = resolve_options(dict(optimize_steps=2 * optimize.STEPS_PER_CALL))
     log_density = log_density_of(gabor, GRATING, image_param)

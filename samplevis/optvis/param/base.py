@@ -119,6 +119,12 @@ class ImageParam(_Stateful):
     differentiable, and ``build(seed)`` gives Lucid-style
     ``(variables, image_fn)``. ``start_learning_rate`` is the Adam learning rate
     `render` optimizes its starts at (None: `render_vis`'s default).
+
+    What sampling (`samplevis.sampling`) asks of a parameterization, each with a default here:
+    ``state_for(images)`` (a state that starts at given images; ``starts_at_images`` says
+    whether there is one), ``with_batch(batch)`` (the same parameterization with another
+    batch), ``unwrapped`` (the parameterization a wrapper is made over, innermost) and
+    ``tensor_param`` (the tensor parameterization the images are coloured from).
     """
 
     start_learning_rate: ClassVar[float | None] = None
@@ -154,6 +160,38 @@ class ImageParam(_Stateful):
         )
         return variables, lambda: self.to_image(variables)
 
+    def state_for(self, images01: TensorLike) -> State:
+        """A state whose images are ``images01`` [B, H, W, 3] in [0, 1] (B the batch): where
+        sampling starts at given images (photos, probes). Raises NotImplementedError where the
+        parameterization has none (``starts_at_images`` False)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot start at an image; use a parameterization such as "
+            "param.image(...), whose state an image determines."
+        )
+
+    @property
+    def starts_at_images(self) -> bool:
+        """Whether ``state_for`` gives a state for RGB images: where the images are RGB and a
+        subclass defines it (it may still raise where its tensor has no inverse)."""
+        return self.channels == 3 and type(self).state_for is not ImageParam.state_for
+
+    def with_batch(self, batch: int) -> ImageParam | None:
+        """This parameterization with ``batch`` images, so that a state of one image carries
+        over; None where it cannot be rebuilt (by default: any batch but its own)."""
+        return self if batch == self.batch else None
+
+    @property
+    def unwrapped(self) -> ImageParam:
+        """The parameterization this one is made over, innermost (``WrappedImage``); itself for
+        one made over none."""
+        return self
+
+    @property
+    def tensor_param(self) -> TensorParam | None:
+        """The tensor parameterization whose tensor the images are coloured from; None for one
+        without (a CPPN, MACO)."""
+        return None
+
 
 class WrappedImage(ImageParam):
     """An image parameterization made over another, `base`, whose batch and size it keeps."""
@@ -175,6 +213,10 @@ class WrappedImage(ImageParam):
     @property
     def channels(self) -> int:
         return self.base.channels
+
+    @property
+    def unwrapped(self) -> ImageParam:
+        return self.base.unwrapped
 
 
 def as_image_param(param_f: object) -> ImageParam:

@@ -162,8 +162,21 @@ class RGBImage(ImageParam):
         return _squashed(t, True, self.sigmoid)
 
     def state_for(self, images01: TensorLike) -> State:
-        """A state whose image is ``images01`` [B, H, W, 3] (to ~1e-5 inside (0, 1))."""
+        """A state whose image is ``images01`` [B, H, W, 3] (to ~1e-5 inside (0, 1)); raises
+        NotImplementedError where the tensor has no inverse."""
         return self.tensor.inverse(from_valid_rgb(images01, self.decorrelate, self.sigmoid))
+
+    def with_batch(self, batch: int) -> RGBImage | None:
+        """The same colours of the same tensor parameterization with ``batch`` images."""
+        if batch == self.batch:
+            return self
+        if not dataclasses.is_dataclass(self.tensor):
+            return None
+        return dataclasses.replace(self, tensor=dataclasses.replace(self.tensor, batch=batch))
+
+    @property
+    def tensor_param(self) -> TensorParam:
+        return self.tensor
 
 
 def rgb(tensor: TensorParam, decorrelate: bool = False, sigmoid: bool = True) -> RGBImage:

@@ -34,7 +34,7 @@ class Facet:
       log_mass: its Laplace log-mass (nats) relative to the heaviest chain's facet, that of
         its first chain (NaN: not measured).
       log_mass_error: that log-mass's standard error (nats; see `log_mass_errors`).
-      examples: from photos, its cluster's photos (`examples.facets.Example`: file, value,
+      examples: from photos, its cluster's photos (`examples.clusters.Example`: file, value,
         box), best first; empty otherwise.
     """
 
@@ -244,7 +244,7 @@ class SampleResult:
         `samples` of its samples, evenly spaced over its chains' draws; white where a facet
         has fewer. Float [R * (H + 2) + 2, W', 3] in [0, 1]; empty [0, 0, 3] without facets."""
         from samplevis import io
-        from samplevis.examples.facets import seen
+        from samplevis.examples.clusters import seen
         from samplevis.examples.images import array_fitted
 
         if not self.facets:

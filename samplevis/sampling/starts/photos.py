@@ -7,28 +7,23 @@ facet's identity, so every cluster's optimum is a facet of its own, however clos
 features (optima of one unit pool to nearly the same features, docs/sampling_designs.md, "Facets
 from photos"). The optima are polished on the objective alone with `render_vis`'s compiled step,
 as every facet is; a cluster whose optimum stays below the floor of the best is reported, not
-kept. The facet search's rounds (facet_search.search_facets) may then add facets beyond them.
+kept. The facet search's rounds (search.search_facets) may then add facets beyond them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
-from samplevis.examples.facets import Cluster, cluster_images
+from samplevis.examples.clusters import Cluster, cluster_images
 from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
-from samplevis.sampling.starts.search import (
-    Facet,
-    FacetSearch,
-    SearchSettings,
-    features,
-)
+from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings
+from samplevis.sampling.starts.search_layer import features
 
 
 def photo_facets(
@@ -47,7 +42,7 @@ def photo_facets(
 ) -> FacetSearch:
     """A facet per cluster of photos that clears `settings.floor`, best first.
 
-    Each cluster's start image (`examples.facets.cluster_images`, `start` "mean", "medoid" or
+    Each cluster's start image (`examples.clusters.cluster_images`, `start` "mean", "medoid" or
     "best") is optimized for `steps` steps on `objective`, all clusters in one batch of
     `image_param`'s parameterization (`batched`); `activation` measures the optima (parts
     [B, ...] -> [B], B the chains) as the seeds' are. Ctrl-C keeps what the optimization had
@@ -62,8 +57,7 @@ def photo_facets(
 
     images = cluster_images(clusters, (image_param.height, image_param.width), start)
     climbing = batched(image_param, len(images))
-    state_for = getattr(climbing, "state_for", None)
-    if state_for is None or climbing.channels != 3:
+    if not climbing.starts_at_images:
         raise ValueError(
             f"starts from photos need a parameterization that can start at an image, such as "
             f"param.image(128); {image_param!r} cannot. Leave param_f at its default."
@@ -71,7 +65,7 @@ def photo_facets(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
         climber = Renderer.cached(model, objective, climbing, optimizer)
-    begun = tuple(np.asarray(p) for p in state_for(tf.constant(images)))
+    begun = tuple(np.asarray(p) for p in climbing.state_for(tf.constant(images)))
     label = f"optimize {len(images)} photo clusters" if progress else None
     interrupted = False
     try:
@@ -84,17 +78,15 @@ def photo_facets(
 
 def batched(image_param: ImageParam, batch: int) -> ImageParam:
     """`image_param` with `batch` images: the same parameterization, so that a state of one
-    image carries over. An image over a tensor with a batch (param.image's pixel and FFT
-    images) is rebuilt; another parameterization must already hold `batch` images."""
-    tensor = getattr(image_param, "tensor", None)
-    if image_param.batch == batch:
-        return image_param
-    if not (dataclasses.is_dataclass(image_param) and dataclasses.is_dataclass(tensor)):
+    image carries over (`ImageParam.with_batch`: param.image's pixel and FFT images are
+    rebuilt; another parameterization must already hold `batch` images)."""
+    rebuilt = image_param.with_batch(batch)
+    if rebuilt is None:
         raise ValueError(
             f"{image_param!r} holds {image_param.batch} images and cannot be rebuilt with "
             f"{batch} for the photo clusters; use param.image(...) (the default)."
         )
-    return dataclasses.replace(image_param, tensor=dataclasses.replace(tensor, batch=batch))
+    return rebuilt
 
 
 def _ranked(
@@ -123,7 +115,7 @@ def _ranked(
     floor = settings.floor * best if best > 0 else best
     kept = [i for i in order if np.isfinite(value[i]) and value[i] >= floor]
     facets = tuple(
-        Facet(
+        FoundFacet(
             (states[i],),
             np.array([value[i]]),
             feat[i],

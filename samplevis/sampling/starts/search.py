@@ -2,26 +2,14 @@
 
 Fresh seeds of the optimizer land in the facet with the widest basin of attraction, not in every
 facet a unit answers to (a unit that fires on dogs may fire on cats, "albeit not as much"). The
-rounds take turns between two searches, each a batch of starts polished on the objective alone,
-so that no search term shapes a shown image:
+rounds take turns between the search's designs (sampling.starts.designs: deflation, probes),
+each making a batch of optima polished on the objective alone.
 
-- **deflation** (odd rounds) climbs fresh starts on the objective minus `strength` times the
-  largest cosine similarity of the image's centred, spatially pooled features (`features`) to
-  an archive of every image found so far, seeds included, shared by all chains (Farrell et al.,
-  SIAM J. Sci. Comput. 2015), then polishes them. A deflation round that finds no new facet
-  doubles the strength for the next: its climb fell back into the archived facets.
-- **probes** (even rounds) starts from a bank of sinusoidal gratings (`gratings`): those where
-  the objective answers through other features than at every image found so far (the
-  objective's gradient with respect to the search layer, pooled: `answers`) are polished. A
-  facet whose basin is narrow, which every climb from noise misses even when pushed away
-  from the others, is reached from a grating that already leans into it.
-
-docs/sampling_designs.md ("The facet search") has both measured on units with a known answer.
-An optimum becomes a new facet when it reaches `floor` of the
-best facet's activation and its features are at least `distance` (cosine) from every facet's;
-otherwise it joins the nearest facet as another of its optima. Rearranged or bent copies of one
-pattern pool to nearly the same features, so they stay one facet (docs/sampling_designs.md,
-"The facet search", has the distances measured).
+An optimum becomes a new facet when it reaches `floor` of the best facet's activation and its
+features are at least `distance` (cosine) from every facet's; otherwise it joins the nearest
+facet as another of its optima. Rearranged or bent copies of one pattern pool to nearly the same
+features, so they stay one facet (docs/sampling_designs.md, "The facet search", has the
+distances measured).
 """
 
 from __future__ import annotations
@@ -29,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -37,21 +24,15 @@ import tensorflow as tf
 from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
-from samplevis.runtime.seeds import fold_in
-
-if TYPE_CHECKING:
-    from samplevis.optvis.optimize import Renderer
-
-# The archive's rows in the compiled climb: a fixed shape, so every round reuses one program.
-ARCHIVE_ROWS = 64
-# The probe bank: gratings at these spatial frequencies (cycles per px, from a period of 32 px
-# to one of under 3 px) and this many orientations (15 degrees apart), grey at this contrast
-# (amplitude about mid-grey). Measured against other banks: docs/sampling_designs.md.
-PROBE_FREQUENCIES = (1 / 32, 1 / 16, 3 / 32, 1 / 8, 3 / 16, 1 / 4, 5 / 16, 3 / 8)
-PROBE_ANGLES = 12
-PROBE_CONTRAST = 0.2
-# The searches the rounds take in turn by default.
-SEARCHES = ("deflation", "probes")
+from samplevis.sampling.starts.designs import (
+    DESIGNS,
+    FALLBACK,
+    SEARCHES,
+    Archive,
+    SearchContext,
+    SearchDesign,
+)
+from samplevis.sampling.starts.search_layer import features
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +43,7 @@ class SearchSettings:
     from every facet; layer: the layer whose pooled features the search compares (and whose
     gradient a probe round reads); climb_steps, polish_steps: optimizer steps of a deflation
     round's steered climb and of its polish (a probe round polishes for both); searches: the
-    searches the rounds take in turn ("deflation", "probes")."""
+    designs the rounds take in turn (names in sampling.starts.designs.DESIGNS)."""
 
     rounds: int
     floor: float
@@ -74,32 +55,33 @@ class SearchSettings:
     searches: tuple[str, ...] = SEARCHES
 
     def __post_init__(self) -> None:
-        unknown = [s for s in self.searches if s not in SEARCHES] or not self.searches
+        unknown = [s for s in self.searches if s not in DESIGNS] or not self.searches
         if unknown:
             raise ValueError(
-                f"searches must name some of {SEARCHES} in the order the rounds take them; "
-                f"got {self.searches!r}."
+                f"searches must name some of {tuple(DESIGNS)} in the order the rounds take "
+                f"them; got {self.searches!r}."
             )
 
 
 @dataclasses.dataclass(frozen=True)
-class Facet:
-    """One facet: its optima (the best first), each a state (parts [1, ...]) and activation,
-    and how the best was found (round 0: the seeds or the photo clusters, k: search round k)."""
+class FoundFacet:
+    """A facet the search found: its optima (the best first), each a state (parts [1, ...]) and
+    activation, and how the best was found (round 0: the seeds or the photo clusters, k: search
+    round k)."""
 
     states: tuple  # one state per optimum, each a tuple of parts [1, ...]
     activations: np.ndarray  # float [M], the optima's activations, best first
     features: np.ndarray  # float [D], the best optimum's pooled features (unit length)
     round: int
     cluster: int | None = None  # from photos (sampling.starts.photos): its cluster
-    photos: tuple = ()  # that cluster's photos (examples.facets.Example), best first
+    photos: tuple = ()  # that cluster's photos (examples.clusters.Example), best first
 
 
 @dataclasses.dataclass(frozen=True)
 class FacetSearch:
     """The facets found, best first, and every optimum the rounds reached."""
 
-    facets: tuple[Facet, ...]
+    facets: tuple[FoundFacet, ...]
     # per round, its optima's activations, float [C] (round 0: the seeds, or one per photo
     # cluster), and the facet each went to, int [C] (-1: below the floor)
     activations: tuple[np.ndarray, ...]
@@ -131,132 +113,15 @@ class FacetSearch:
         return parts, np.array([a for _, a in picks], np.float32)
 
 
-def pooled(features: tf.Tensor) -> tf.Tensor:
-    """Centred, spatially pooled, unit-length features [B, D] of a layer's [B, H, W, D] (or
-    [B, D])."""
-    f = tf.reduce_mean(features, [1, 2]) if len(features.shape) == 4 else features
-    f = f - tf.reduce_mean(f, axis=1, keepdims=True)
-    return f / (tf.norm(f, axis=1, keepdims=True) + 1e-8)
-
-
-def deflated(objective: Objective, layer: str, archive: np.ndarray, strength: float) -> Objective:
-    """`objective` minus `strength` times each image's largest cosine similarity of its pooled
-    `layer` features to the archive's rows [K, D] (rows of zeros are empty), shape [B]."""
-    rows = np.zeros([ARCHIVE_ROWS, archive.shape[1]], np.float32)
-    kept = archive[-ARCHIVE_ROWS:]
-    rows[: len(kept)] = kept
-    valid = np.zeros([ARCHIVE_ROWS], np.float32)
-    valid[: len(kept)] = 1.0
-    split = len(objective.params)
-
-    def fn(T, params):
-        value = objective(T, params[:split]) if split else objective(T)
-        rows_, valid_, weight = params[split:]
-        cosine = tf.matmul(pooled(T(layer)), rows_, transpose_b=True)
-        cosine = tf.where(valid_[None, :] > 0, cosine, -tf.ones_like(cosine))
-        return value - weight * tf.reduce_max(cosine, axis=1)
-
-    return Objective(
-        fn,
-        objective.layers | {layer},
-        f"({objective.name} - deflation({layer}))",
-        (*objective.params, rows, valid, np.float32(strength)),
-        ("deflated", objective.structure, layer, rows.shape),
-    )
-
-
-def upstream_layer(model: Model, layer: str) -> str:
-    """The layer whose features `layer`'s units are one convolution away from: the input of the
-    nearest Conv2D, DepthwiseConv2D or Dense at or before `layer` along single-input layers
-    (batch norms, activations); `layer` itself where that path ends first (an addition, the
-    model's input) or the model is no Keras graph.
-
-    A unit's facets differ in which upstream features it sums; in its own layer they are one
-    channel among hundreds and pool to nearly the same vector (docs/sampling_designs.md, "The
-    facet search")."""
-    import keras
-
-    try:
-        current = model.keras_model.get_layer(layer)
-        for _ in range(64):  # a path of single-input layers; real ones are a few long
-            source = current.input
-            if isinstance(source, (list, tuple)):
-                return layer
-            previous = source._keras_history[0]
-            convolutions = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
-            if isinstance(current, convolutions):
-                name = previous.name
-                return name if name in model.layer_names else layer
-            if isinstance(previous, keras.layers.InputLayer):
-                return layer
-            current = previous
-    except (AttributeError, ValueError):
-        pass
-    return layer
-
-
-def features(model: Model, images: np.ndarray, layer: str) -> np.ndarray:
-    """Pooled features [B, D] of images [B, H, W, 3] in [0, 1] (see `pooled`)."""
-    return pooled(model.features(tf.constant(images, tf.float32), [layer])[layer]).numpy()
-
-
-def gratings(height: int, width: int) -> np.ndarray:
-    """The probe bank: grey sinusoidal gratings float32 [N, height, width, 3] in (0, 1), at
-    PROBE_FREQUENCIES and PROBE_ANGLES orientations, frequencies first."""
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    bank = []
-    for frequency in PROBE_FREQUENCIES:
-        for k in range(PROBE_ANGLES):
-            angle = np.pi * k / PROBE_ANGLES
-            wave = np.sin(2 * np.pi * frequency * (x * np.cos(angle) + y * np.sin(angle)))
-            bank.append(np.repeat((0.5 + PROBE_CONTRAST * wave)[..., None], 3, axis=-1))
-    return np.stack(bank).astype(np.float32)
-
-
-def answers(
-    model: Model, objective: Objective, images: np.ndarray, layer: str, batch: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The objective's values [N] at images [N, H, W, 3] in [0, 1], and its gradient with
-    respect to `layer`'s features, spatially pooled and of unit length [N, D]: which of the
-    layer's features the objective answers through at each image. Computed `batch` images
-    at a time (the objective's batch; the last batch padded)."""
-    values, grads = [], []
-    names = sorted(objective.layers | {layer})
-    for start in range(0, len(images), batch):
-        chunk = images[start : start + batch]
-        padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), 0)])
-        with tf.GradientTape() as tape:
-            x = tf.constant(padded, tf.float32)
-            tape.watch(x)
-            found = model.features(x, names)
-            value = objective(found.__getitem__)
-        gradient = tape.gradient(value, found[layer])
-        if gradient is None:  # the objective does not read this layer's path
-            gradient = tf.zeros_like(found[layer])
-        pooled_ = tf.reduce_mean(gradient, [1, 2]) if len(gradient.shape) == 4 else gradient
-        values.append(value.numpy()[: len(chunk)])
-        grads.append(pooled_.numpy()[: len(chunk)])
-    g = np.concatenate(grads)
-    return np.concatenate(values), g / (np.linalg.norm(g, axis=1, keepdims=True) + 1e-12)
-
-
-def probe_picks(values: np.ndarray, novelty: np.ndarray, used: set[int], count: int) -> np.ndarray:
-    """The `count` probes to polish, int [count]: not used before, the objective above 0 there,
-    the most novel first (ties: the highest value first); fewer when fewer qualify."""
-    ok = [i for i in range(len(values)) if i not in used and values[i] > 0]
-    ranked = sorted(ok, key=lambda i: (-novelty[i], -values[i]))
-    return np.array(ranked[:count], np.int64)
-
-
 def sort_into_facets(
-    facets: list[Facet],
+    facets: list[FoundFacet],
     states: tuple[np.ndarray, ...],
     activations: np.ndarray,
     feats: np.ndarray,
     round_: int,
     floor: float,
     distance: float,
-) -> tuple[list[Facet], np.ndarray]:
+) -> tuple[list[FoundFacet], np.ndarray]:
     """Add one round's optima (parts [B, ...], activations [B], features [B, D]) to `facets`:
     the highest first, each a new facet when it reaches `floor` of the best activation and is
     `distance` from every facet's features, else another optimum of the nearest facet (or
@@ -270,7 +135,7 @@ def sort_into_facets(
             continue
         gaps = [1.0 - float(feats[i] @ f.features) for f in facets]
         if not facets or min(gaps) >= distance:
-            facets.append(Facet((one,), np.array([activations[i]]), feats[i], round_))
+            facets.append(FoundFacet((one,), np.array([activations[i]]), feats[i], round_))
             facet_of[i] = len(facets) - 1
             continue
         near = int(np.argmin(gaps))
@@ -299,56 +164,6 @@ def sort_into_facets(
     return [facets[k] for k in order], np.array([rank.get(int(k), -1) for k in facet_of])
 
 
-class Probes:
-    """The probe rounds' bank of gratings (at the image's size), what the objective answers
-    through at each (`answers`, computed at the first probe round) and the probes used."""
-
-    def __init__(self, model: Model, objective: Objective, image_param: ImageParam, layer: str):
-        self.model, self.objective = model, objective
-        self.image_param, self.layer = image_param, layer
-        self.used: set[int] = set()
-        self.bank: np.ndarray | None = None
-        self.values = self.directions = np.zeros([0])
-
-    def round(
-        self,
-        found: list[np.ndarray],
-        polisher: Renderer,
-        steps: int,
-        seed: tf.Tensor,
-        progress: str | None = None,
-    ) -> tuple[np.ndarray, ...] | None:
-        """One probe per chain, the most novel against every optimum `found` so far (parts
-        [N, ...]), polished `steps` steps with `polisher` (a Renderer of the objective; a
-        progress bar labelled `progress`, if given): the state reached (parts [C, ...]); None
-        where the parameterization takes no image or no probe is left with the objective above
-        0."""
-        param, batch = self.image_param, self.image_param.batch
-        if param.channels != 3 or not hasattr(param, "state_for"):  # a CPPN has no state
-            return None  # for a given image, an RGBA image no grey probe
-        if self.bank is None:
-            self.bank = gratings(param.height, param.width)
-            self.values, self.directions = answers(
-                self.model, self.objective, self.bank, self.layer, batch
-            )
-        images = np.concatenate(
-            [
-                param.to_image(tuple(tf.constant(p[i : i + batch]) for p in found)).numpy()
-                for i in range(0, len(found[0]), batch)
-            ]
-        )
-        _, archive = answers(self.model, self.objective, images, self.layer, batch)
-        novelty = 1.0 - np.max(self.directions @ archive.T, axis=1)
-        picks = probe_picks(self.values, novelty, self.used, batch)
-        if not len(picks):
-            return None
-        self.used.update(int(i) for i in picks)
-        picks = np.resize(picks, batch)  # fewer than the chains: again from the first
-        start = tuple(np.asarray(p) for p in param.state_for(tf.constant(self.bank[picks])))
-        state, _ = polisher.climb(start, steps, seed, progress)
-        return state
-
-
 def search_facets(
     model: Model,
     objective: Objective,
@@ -364,11 +179,11 @@ def search_facets(
 ) -> FacetSearch:
     """The facets of `objective` from the seeds' optimized states (parts [C, ...]), or from the
     facets of `start` (photo clusters, `seeds` then unused), and `settings.rounds` rounds of C
-    starts each, climbed with the compiled optimizer (`optimizer`, as the seeds) and polished
-    on `objective`; `activation` measures a state's optima [C] as the seeds' were. Ctrl-C ends
-    the search with the facets found."""
+    optima each, made by the designs `settings.searches` in turn with the compiled optimizer
+    (`optimizer`, as the seeds) and polished on `objective`; `activation` measures a state's
+    optima [C] as the seeds' were. Ctrl-C ends the search with the facets found."""
     from samplevis.models import ResizeWarning
-    from samplevis.optvis.optimize import Renderer, Rendering
+    from samplevis.optvis.optimize import Renderer
 
     to_image = image_param.to_image
     if start is None:
@@ -389,49 +204,36 @@ def search_facets(
     rows, all_values, all_facets = [feats], [values], [facet_of]
     if settings.rounds == 0 or not facets:
         return FacetSearch(tuple(facets), tuple(all_values), tuple(all_facets), below_floor=below)
-    # the penalty's scale: a cosine of 1 costs `strength` times the best optimum's value
-    weight = settings.strength * max(float(np.max(values)), 1e-6)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-        climber = Renderer(
-            model,
-            deflated(objective, settings.layer, np.concatenate(rows), weight),
-            image_param,
-            optimizer,
-        )
         polisher = Renderer.cached(model, objective, image_param, optimizer)
+    context = SearchContext(
+        model,
+        objective,
+        image_param,
+        settings.layer,
+        settings.climb_steps,
+        settings.polish_steps,
+        settings.strength,
+        float(np.max(values)),
+        polisher,
+        optimizer,
+        progress,
+    )
+    # one design object per name for the whole search: a design keeps what its rounds learn
+    designs: dict[str, SearchDesign] = {
+        name: DESIGNS[name](context) for name in dict.fromkeys((*settings.searches, FALLBACK))
+    }
     interrupted = False
-    probing = Probes(model, objective, image_param, settings.layer)
     try:
         for k in range(1, settings.rounds + 1):
-            state = None
-            if settings.searches[(k - 1) % len(settings.searches)] == "probes":
-                state = probing.round(
-                    found,
-                    polisher,
-                    settings.climb_steps + settings.polish_steps,
-                    fold_in(seed, k),
-                    f"facet search round {k}: polish the probes" if progress else None,
-                )
-            deflating = state is None  # a deflation round, or no probe to start from
-            if state is None:
-                target = deflated(objective, settings.layer, np.concatenate(rows), weight)
-                rendering = climber.run(
-                    (settings.climb_steps,),
-                    seed=fold_in(seed, k),
-                    objective=target,
-                    progress=progress,
-                    return_state=True,
-                )
-                assert isinstance(rendering, Rendering)  # return_state=True
-                if rendering.interrupted:
-                    raise KeyboardInterrupt
-                state, _ = polisher.climb(
-                    rendering.state,
-                    settings.polish_steps,
-                    fold_in(seed, 100 + k),
-                    f"facet search round {k}: polish" if progress else None,
-                )
+            design = designs[settings.searches[(k - 1) % len(settings.searches)]]
+            archive = Archive(tuple(found), np.concatenate(rows))
+            state = design.round(k, archive, seed)
+            if state is None:  # no start left for this design
+                design = designs[FALLBACK]
+                state = design.round(k, archive, seed)
+                assert state is not None  # the fallback starts from noise
             found = [np.concatenate([f, s]) for f, s in zip(found, state)]
             values = np.asarray(activation(state), np.float64)
             feats = features(
@@ -443,9 +245,7 @@ def search_facets(
             rows.append(feats)
             all_values.append(values)
             all_facets.append(facet_of)
-            if deflating and not any(f.round == k for f in facets):
-                weight *= 2  # the climb fell back into known facets: push harder
-
+            design.after_round(leads=any(f.round == k for f in facets))
     except KeyboardInterrupt:
         interrupted = True
     # earlier rounds' facet indices follow the final ranking: recompute from the features

@@ -40,11 +40,11 @@ def sample_images(image_param: ImageParam, samples: Sequence[np.ndarray]) -> np.
     )
 
 
-def fft_tensor(image_param: object) -> FFTTensor | None:
-    """The FFT tensor parameterization inside `image_param`, if there is one."""
-    while image_param is not None and not isinstance(image_param, FFTTensor):
-        image_param = getattr(image_param, "base", None) or getattr(image_param, "tensor", None)
-    return image_param
+def fft_tensor(image_param: ImageParam) -> FFTTensor | None:
+    """The FFT tensor parameterization inside `image_param` (under its wrappers), if there is
+    one."""
+    tensor = image_param.unwrapped.tensor_param
+    return tensor if isinstance(tensor, FFTTensor) else None
 
 
 def moving_mask(image_param: ImageParam, cutoff: float) -> np.ndarray:

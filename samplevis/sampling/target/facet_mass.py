@@ -132,19 +132,6 @@ def probe_curvatures(
     return np.stack(estimates)
 
 
-def hessian_diagonal(
-    log_prob: LogProb,
-    state: Sequence[tf.Tensor],
-    prior_weight: float,
-    seed: SeedLike = None,
-    probes: int = PROBES,
-) -> list[np.ndarray]:
-    """-diag of the Hessian of log pi at `state`, per state part (float64, the part's shape),
-    from `probes` random sign vectors; the finite-difference step is PROBE_STEP / sqrt(lam)."""
-    mean = probe_curvatures(log_prob, state, prior_weight, seed, probes).mean(axis=0)
-    return [p.numpy().astype(np.float64) for p in _unflat(mean, list(state))]
-
-
 def _newton(
     log_prob: LogProb, state: list[tf.Tensor], diag: np.ndarray, steps: int, reach: float
 ) -> tuple[list[tf.Tensor], bool]:
@@ -247,19 +234,6 @@ def laplace_estimate(
 def _offset(groups: Sequence[np.ndarray], index: int) -> int:
     """The first group id of part `index` when the parts' groups are numbered in one sequence."""
     return int(sum(int(np.max(g)) + 1 if np.size(g) else 0 for g in groups[:index]))
-
-
-def laplace_log_mass(
-    log_prob: LogProb,
-    state: Sequence[tf.Tensor],
-    groups: Sequence[np.ndarray],
-    prior_weight: float,
-    seed: SeedLike = None,
-    probes: int = PROBES,
-) -> np.ndarray:
-    """log Z per chain, float64 [C], of the basin around each chain's `state` (parts [C, ...]):
-    `laplace_estimate`'s log-mass (NaN where refused)."""
-    return laplace_estimate(log_prob, state, groups, prior_weight, seed, probes).log_mass
 
 
 def relative(log_mass: np.ndarray) -> np.ndarray:

@@ -1,0 +1,7 @@
+"""`python -m samplevis.cli`: the `samplevis` command, run by this Python."""
+
+import sys
+
+from samplevis.cli.command_line import main
+
+sys.exit(main())

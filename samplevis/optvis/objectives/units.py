@@ -1,0 +1,236 @@
+"""Objectives of one unit or direction of a layer: neurons, DeepDream, directions, class logits.
+
+Each reads one layer's activations [B, H, W, C] (or [B, C]) and gives one value per image; with
+`batch=i` only image i counts. `channel`, which a "layer:channel" string names, is in `algebra`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from samplevis.optvis.objectives.algebra import (
+    Objective,
+    _channel_index,
+    _channel_mean,
+    _check_channel,
+    _finite_array,
+    _objective,
+    _static,
+)
+from samplevis.runtime.checks import TensorLike, is_int
+
+
+def _spatial_mean(x: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(x, axis=list(range(1, len(x.shape)))) if len(x.shape) > 1 else x
+
+
+def _position(acts: tf.Tensor, layer: str, x, y) -> tuple:
+    """(y, x) of a neuron, defaulting to the centre; checked against the feature map size when
+    known."""
+    if len(acts.shape) != 4:
+        raise ValueError(
+            f"layer {layer!r} has no spatial positions (activations of shape {tuple(acts.shape)}); "
+            "use channel() for dense layers."
+        )
+    height, width = acts.shape[1], acts.shape[2]
+    y = height // 2 if y is None else y
+    x = width // 2 if x is None else x
+    known_x, known_y = _static(x), _static(y)
+    if (
+        known_x is not None
+        and known_y is not None
+        and not (0 <= known_y < height and 0 <= known_x < width)
+    ):
+        raise ValueError(
+            f"neuron position (x={known_x}, y={known_y}) is outside layer {layer!r}, whose feature "
+            f"map is {width} wide and {height} high (valid: x in 0..{width - 1}, y in "
+            f"0..{height - 1})."
+        )
+    return y, x
+
+
+def _positions(x: int | None, y: int | None) -> tuple[tuple, tuple]:
+    """(params, which are given) of an optional position: a centre default stays in the structure."""
+    for name, value in (("x", x), ("y", y)):
+        if value is not None and not is_int(value):
+            raise TypeError(
+                f"{name} is a position in the feature map, an int (or None for the "
+                f"centre); got {value!r}."
+            )
+    given = (x is not None, y is not None)
+    return tuple(np.int32(v) for v in (x, y) if v is not None), given
+
+
+def _unpack_position(given: tuple[bool, bool], rest: tuple) -> tuple:
+    values = iter(rest)
+    return tuple(next(values) if g else None for g in given)
+
+
+def neuron(
+    layer: str, n_channel: int, x: int | None = None, y: int | None = None, batch: int | None = None
+) -> Objective:
+    """Activation of one unit of `layer` at spatial position (x, y); default: the centre."""
+    n_channel = _channel_index(n_channel)
+    position, given = _positions(x, y)
+
+    def per_image(T, n, *rest):
+        acts = T(layer)
+        _check_channel(acts, layer, n)
+        yy, xx = _position(acts, layer, *_unpack_position(given, rest))
+        return acts[:, yy, xx, n]
+
+    return _objective(
+        f"neuron({layer!r}, {n_channel}, x={x}, y={y})",
+        [layer],
+        per_image,
+        batch,
+        (np.int32(n_channel), *position),
+        (layer, given),
+        rowwise=True,
+    )
+
+
+def deepdream(layer: str, *, batch: int | None = None) -> Objective:
+    """Mean of the squared activations of `layer` (DeepDream's objective)."""
+    return _objective(
+        f"deepdream({layer!r})",
+        [layer],
+        lambda T: _spatial_mean(tf.square(T(layer))),
+        batch,
+        (),
+        (layer,),
+        rowwise=True,
+    )
+
+
+def _dot_cossim(acts: tf.Tensor, vec: tf.Tensor, cossim_pow: float) -> tf.Tensor:
+    """dot(acts, vec) times max(0.1, cosine similarity)**cossim_pow (Lucid), along the last axis."""
+    dot = tf.reduce_sum(acts * vec, axis=-1)
+    if cossim_pow == 0:
+        return dot
+    eps = 1e-4  # Lucid's _dot_cossim epsilon
+    cos = dot / (eps + tf.norm(acts, axis=-1)) / (eps + tf.norm(vec))
+    return dot * tf.maximum(0.1, cos) ** cossim_pow
+
+
+def _vector(vec, layer: str) -> np.ndarray:
+    if not isinstance(layer, str):
+        raise TypeError(
+            f"direction takes the layer name first, then the vector; got {layer!r} as the layer."
+        )
+    vec = _finite_array("direction vector", vec)
+    if vec.ndim != 1:
+        raise ValueError(f"direction vector for {layer!r} must be 1-D [channels]; got {vec.shape}.")
+    if not vec.any():
+        raise ValueError(f"direction vector for {layer!r} is all zeros; it has no direction.")
+    return vec
+
+
+def _check_vector(acts: tf.Tensor, vec: tf.Tensor, layer: str) -> None:
+    if acts.shape[-1] is not None and acts.shape[-1] != vec.shape[0]:
+        raise ValueError(
+            f"direction vector has {vec.shape[0]} entries but layer {layer!r} has "
+            f"{acts.shape[-1]} channels; give one weight per channel."
+        )
+
+
+def direction(
+    layer: str, vec: TensorLike, cossim_pow: float = 0, batch: int | None = None
+) -> Objective:
+    """Mean over positions of the dot product of the activations with `vec` [channels]."""
+    v = _vector(vec, layer)
+
+    def per_image(T, v):
+        acts = T(layer)
+        _check_vector(acts, v, layer)
+        return _spatial_mean(_dot_cossim(acts, v, cossim_pow))
+
+    name = f"direction({layer!r}, vec[{v.size}], cossim_pow={cossim_pow})"
+    return _objective(
+        name, [layer], per_image, batch, (v,), (layer, v.shape, cossim_pow), rowwise=True
+    )
+
+
+def direction_neuron(
+    layer: str,
+    vec: TensorLike,
+    x: int | None = None,
+    y: int | None = None,
+    cossim_pow: float = 0,
+    batch: int | None = None,
+) -> Objective:
+    """dot(activations at (x, y), vec) × max(0.1, cosine similarity)**cossim_pow; default: centre."""
+    v = _vector(vec, layer)
+    position, given = _positions(x, y)
+
+    def per_image(T, v, *rest):
+        acts = T(layer)
+        _check_vector(acts, v, layer)
+        yy, xx = _position(acts, layer, *_unpack_position(given, rest))
+        return _dot_cossim(acts[:, yy, xx, :], v, cossim_pow)
+
+    name = f"direction_neuron({layer!r}, vec[{v.size}], x={x}, y={y}, cossim_pow={cossim_pow})"
+    return _objective(
+        name,
+        [layer],
+        per_image,
+        batch,
+        (v, *position),
+        (layer, v.shape, given, cossim_pow),
+        rowwise=True,
+    )
+
+
+def _is_label(name: str) -> bool:
+    from samplevis.zoo.labels import label_index
+
+    try:
+        label_index(name)
+    except ValueError:
+        return False
+    return True
+
+
+def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objective:
+    """The pre-softmax score of one class of `layer` (e.g. "logits"): a class index, or an
+    ImageNet label such as "hen"."""
+    swapped = f" The layer comes first, as in Lucid: class_logit({label!r}, {layer!r})."
+    if not isinstance(layer, str):
+        raise TypeError(
+            f"class_logit's first argument is the layer name; got {layer!r}."
+            + (swapped if isinstance(label, str) else "")
+        )
+    if isinstance(label, str):
+        from samplevis.zoo.labels import label_index
+
+        try:
+            index = label_index(label)
+        except ValueError as err:
+            raise ValueError(f"{err}{swapped if _is_label(layer) else ''}") from None
+    elif is_int(label):
+        index = int(label)
+    else:
+        raise TypeError(f"class_logit takes a class index or label name; got {label!r}.")
+
+    note = (
+        f" {label!r} is class {index} of ImageNet's 1000, which labels name; give this "
+        "model's class index instead."
+        if isinstance(label, str)
+        else ""
+    )
+
+    def per_image(T, i):
+        acts = T(layer)
+        _check_channel(acts, layer, i, ("class", "classes"), note)
+        return _channel_mean(acts, i)
+
+    return _objective(
+        f"class_logit({layer!r}, {index})",
+        [layer],
+        per_image,
+        batch,
+        (np.int32(index),),
+        (layer,),
+        rowwise=True,
+    )

@@ -1,0 +1,102 @@
+"""The gallery page (templates/gallery.html): loose images, and sections of text, strips of
+tiles, a table and folded notes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from samplevis import io
+from samplevis.pages.templating import write_page
+
+
+@dataclasses.dataclass(frozen=True)
+class Crop:
+    """A rectangle of an image file, in px: e.g. one tile of a grid (`samplevis.io.grid`)."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    file_width: int  # the whole file's width
+
+
+@dataclasses.dataclass(frozen=True)
+class Tile:
+    """One picture of a strip: an image file (`src`, relative to the page), or a `crop` of one,
+    with a short `caption` under it and a longer `title` shown on hovering."""
+
+    src: str
+    caption: str
+    crop: Crop | None = None
+    title: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Strip:
+    """One row of tiles that never wraps (it scrolls sideways when the page is too narrow), with
+    a `label` on its left, `aside` tiles on its right that stay in view, and a `note` (a line
+    of text above the row; none when empty)."""
+
+    label: str
+    tiles: tuple[Tile, ...]
+    aside: tuple[Tile, ...] = ()
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class GallerySection:
+    """A titled part of a gallery page, in this order: `lines` of text, `strips`, a `table`
+    (its first row the header) with `table_note` under it, `rows` of (caption, image file)
+    pairs, then `details`: (title, lines) folded away until clicked. Each row starts on a new
+    line and wraps to the page's width; its images show at their own size, scaled down to the
+    page's width when wider."""
+
+    heading: str
+    lines: tuple[str, ...] = ()
+    rows: tuple[tuple[tuple[str, str], ...], ...] = ()
+    strips: tuple[Strip, ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()
+    table_note: str = ""
+    details: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+def _is_pair(entry: object) -> bool:
+    return (
+        isinstance(entry, (tuple, list))
+        and len(entry) == 2
+        and all(isinstance(part, str) for part in entry)
+    )
+
+
+def _is_section(entry: object) -> bool:
+    return (
+        isinstance(entry, GallerySection)
+        and isinstance(entry.heading, str)
+        and all(isinstance(line, str) for line in entry.lines)
+        and all(_is_pair(pair) for row in entry.rows for pair in row)
+        and all(isinstance(t, Tile) for strip in entry.strips for t in (*strip.tiles, *strip.aside))
+    )
+
+
+def save_gallery(
+    path: str | os.PathLike,
+    entries: Sequence[tuple[str, str] | GallerySection],
+    title: str = "samplevis gallery",
+) -> Path:
+    """Write an HTML page (a .html or .htm path) showing, in order, (caption, image file relative
+    to the page) pairs of strings as thumbnails and `GallerySection`s, atomically.
+
+    File names are URL-quoted, so '#', '?' and '%' in them still resolve."""
+    io.check_suffix(path, ".html", ".htm")
+    entries = list(entries)
+    bad = [e for e in entries if not (_is_pair(e) or _is_section(e))]
+    if bad:
+        raise ValueError(
+            f"gallery entries are (caption, image file) pairs of strings, e.g. "
+            f"('chain 0', 'sample_000.png'), or GallerySections of such pairs; got "
+            f"{bad[0]!r}."
+        )
+    return write_page(path, "gallery.html", title=title, entries=entries)

@@ -1,0 +1,172 @@
+"""The record of a sample run: what `samplevis sample` writes beside the images as
+diagnostics.json (`record_of`), and its parts read back for the gallery's figures (`per_chain`,
+`per_sample`, `facets`).
+
+A record is a JSON value (dicts, lists, strings, numbers, and None for NaN and infinities, which
+JSON has no token for), so the value `record_of` returns is the one the file reads back as. A
+file of an older version lacks some keys: the readers give what it has.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from samplevis.sampling.report.summary import summary
+
+if TYPE_CHECKING:
+    from samplevis.examples.clusters import Example
+    from samplevis.sampling.report.result import Facet, SampleResult
+
+# Each facet's optimum (`result.facets`, best first): facet K's, named in its record.
+FACET_PNG = "facet_{}_optimum.png"
+# Each facet's examples (`facet_examples`): facet K's J-th best, the part its unit saw.
+EXAMPLE_PNG = "facet_{}_example_{}.png"
+
+
+def record_of(
+    result: SampleResult,
+    objective: str,
+    init_files: Sequence[str] | None = None,
+    examples: Sequence[Sequence[Example]] | None = None,
+) -> dict[str, Any]:
+    """The record of a run of `objective` (its name): options (the chains' start as "optimize",
+    "prior", an examples.json, or the `init_files` the images came from), temperature,
+    activations, MCMC diagnostics, the facets with each one's `examples` (`facet_examples`), and
+    `summary`, the lines that sum the run up."""
+    sampled = len(result.images) > 0
+    shares = result.structural_shares  # a pass over every pair of each chain's samples: once
+    return _plain(
+        {
+            "objective": objective,
+            "options": _options(result, init_files),
+            "seed": result.seed,
+            "temperature": result.temperature,  # geometric mean of chain_temperatures
+            "chain_temperatures": result.chain_temperatures,  # the T each chain sampled at
+            "temperatures": result.temperatures,  # [block, chain] while burn-in adapted T
+            "prior_weight": result.prior_weight,
+            "interrupted": result.interrupted,
+            "init_activations": result.init_activations,
+            "activations": result.activations,
+            "prior_activation": result.prior_activation,  # a0, objective of prior images
+            "activation_ratio": result.activation_ratio if sampled else None,
+            "gain_ratio": result.gain_ratio if sampled else None,  # of a* - a0
+            "target_ratio": result.options.target_ratio,  # asked of every chain (None: T given)
+            "gain_ratios": result.gain_ratios if sampled else None,  # kept, per chain
+            "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
+            "cutoff": result.cutoff,  # cycles per pixel below which coefficients moved; None: all
+            "num_moving": result.num_moving,
+            "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
+            "temperature_shares": result.temperature_shares,  # [block, chain] while T adapted
+            # per chain, its facet's; nats relative to the heaviest
+            "log_masses": result.log_masses,
+            # their standard errors (nats; null where no mode was found or not measured)
+            "log_mass_errors": result.log_mass_errors,
+            # per chain: structural distance between its samples over that between the starts
+            "structural_shares": shares,
+            "seconds": dict(result.seconds),  # per phase
+            # the facet search's facets, best first (each chain starts at an optimum of its
+            # facet)
+            "facets": [
+                _facet(k, f, examples[k] if examples else None) for k, f in enumerate(result.facets)
+            ],
+            # photo clusters whose optimum stayed under the floor: no facets
+            "clusters_below_floor": [
+                {"cluster": c, "height": h} for c, h in result.clusters_below_floor
+            ],
+            "summary": summary(result, shares),
+        }
+    )
+
+
+def _options(result: SampleResult, init_files: Sequence[str] | None) -> dict[str, Any]:
+    """The run's options, init as it was given (images by their files or their shape), without
+    those that did not act: optimize_steps where nothing was optimized, the photo route's
+    without photos."""
+    options = result.options.as_dict()
+    init = options["init"]
+    from_photos = isinstance(init, Path)
+    if from_photos:
+        init = str(init)
+    elif not isinstance(init, str):
+        init = list(init_files) if init_files else f"images {list(init.shape)}"
+    if init != "optimize" and not from_photos:
+        del options["optimize_steps"]
+    if not from_photos:
+        del options["photo_clusters"], options["photo_steps"], options["photo_start"]
+    return options | {"init": init}
+
+
+def _facet(k: int, facet: Facet, examples: Sequence[Example] | None) -> dict[str, Any]:
+    """Facet `k`'s record: "optimum" names the PNG of its optimum beside the record; with
+    `examples`, the top images that look like it, best first ("png" beside the record: the part
+    of "file" its unit saw)."""
+    return {
+        "optimum": FACET_PNG.format(k),
+        "height": facet.height,
+        "activation": facet.activation,
+        "found": facet.found,
+        "chains": list(facet.chains),
+        "log_mass": facet.log_mass,
+        "log_mass_error": facet.log_mass_error,
+        "examples": [
+            {"file": str(e.file), "value": e.value, "png": EXAMPLE_PNG.format(k, j)}
+            for j, e in enumerate(examples)
+        ]
+        if examples is not None
+        else None,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """`value` as a JSON value: numpy scalars and arrays as numbers and lists, NaN and
+    infinities as None (strict readers, JavaScript and jq, reject Python's tokens for them)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int)):  # bool is an int
+        return value
+    raise TypeError(f"a run's record holds no {type(value).__name__}")
+
+
+def per_chain(record: Any, key: str, num_chains: int) -> list[Any] | None:
+    """record[key] when it is a list of `num_chains` values ([C]), else None."""
+    values = record.get(key) if isinstance(record, dict) else None
+    return values if isinstance(values, list) and len(values) == num_chains else None
+
+
+def per_sample(record: Mapping[str, Any], key: str, num_chains: int) -> list[list[Any]]:
+    """record[key] as rows of `num_chains` values, one per sample ([N, C]); [] when it is not."""
+    rows = record.get(key)
+    if not isinstance(rows, list) or not all(
+        isinstance(row, list) and len(row) == num_chains for row in rows
+    ):
+        return []
+    return rows
+
+
+def facets(record: Mapping[str, Any], num_chains: int) -> list[dict]:
+    """The run's facets, best first, those whose record names its optimum's file and chains of a
+    run of `num_chains`; [] for a run without them (the search off, or a file from before it)."""
+    found = record.get("facets")
+    if not isinstance(found, list):
+        return []
+    return [
+        facet
+        for facet in found
+        if isinstance(facet, dict)
+        and isinstance(facet.get("optimum"), str)
+        and isinstance(facet.get("chains"), list)
+        and all(isinstance(c, int) and 0 <= c < num_chains for c in facet["chains"])
+    ]

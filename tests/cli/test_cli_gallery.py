@@ -1,0 +1,373 @@
+"""`samplevis gallery`: index.html with a section for each sample run (a strip per facet or chain,
+its figures, the diagnostics in words) and every other image; what a half-written, stopped or
+older run left is shown, and what was skipped is named."""
+
+import dataclasses
+import html
+import json
+import re
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from samplevis import cli
+from samplevis.cli import run_figures, shell
+
+from cli_args import optimize, sample
+
+
+@pytest.mark.slow
+def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_summary(
+    tmp_path, capsys
+):
+    run = sample(
+        tmp_path / "run",
+        size=16,
+        num_results=4,
+        num_chains=2,
+        num_burnin_steps=4,
+        optimize_steps=8,
+        temperature_steps=0,
+    )
+    assert cli.main(run) == 0
+    printed = [
+        line
+        for line in capsys.readouterr().err.splitlines()
+        if line.startswith(
+            (
+                "T ",
+                "log-masses of each chain's basin",
+                "seconds: ",
+                "samples keep",
+                "share of each start's gain",
+                "patterns: ",
+                "acceptance probability",
+            )
+        )
+        or re.match(r"\d+ facets? at >= 0.8 of the best \(\d+ found by the search\)", line)
+    ]
+    assert len(printed) == 8
+    assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
+    cli.main(optimize(tmp_path / "renders", size=16, thresholds=1))
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    section = re.search(r"<section>(.*)</section>", page, re.S).group(1)
+    assert f"<h2>{html.escape(shell.objective('gabor_relu:0').name)} (run/)</h2>" in section
+    folded = dict(re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", section))
+    summary = folded["Summary, as samplevis sample printed it"]
+    assert all(f"<p>{html.escape(line)}</p>" in summary for line in printed)
+    rows = re.findall(r"<div>(.*?)</div>", section)
+    assert [re.findall(r'src="([^"]+)"', row) for row in rows] == [
+        ["run/starts.png", "run/samples.gif", "run/trace.png"]
+    ]
+    # a strip per facet, best first: its optimum, then its chains' 4 samples in order, each
+    # with its activation
+    report = json.loads((tmp_path / "run" / "diagnostics.json").read_text())
+    facets = report["facets"]
+    assert facets and sorted(c for f in facets for c in f["chains"]) == [0, 1]
+    strips = strips_of(section)
+    assert [(label, [src for src, _ in tiles], aside) for label, tiles, aside in strips] == [
+        (
+            f"facet {k}",
+            [
+                f"run/facet_{k}_optimum.png",
+                *(f"run/sample_chain{c}_{i:03d}.png" for c in f["chains"] for i in range(4)),
+            ],
+            ["run/std.png", "run/structure.png"] * len(f["chains"]),
+        )
+        for k, f in enumerate(facets)
+    ]
+    activations = report["activations"]
+    assert [[caption for _, caption in tiles] for _, tiles, _ in strips] == [
+        [
+            f"{f['height']:.2f} · optimum",
+            *(run_figures.number(activations[i][c]) for c in f["chains"] for i in range(4)),
+        ]
+        for f in facets
+    ]
+    # the starts, the GIF's frames and the std map: one strip each, chains in the same order
+    strip = (2 + 16 + 2, 2 + 2 * (16 + 2))
+    assert iio.imread(tmp_path / "run" / "starts.png").shape[:2] == strip
+    assert iio.imread(tmp_path / "run" / "std.png").shape[:2] == strip
+    assert iio.imread(tmp_path / "run" / "structure.png").shape[:2] == strip
+    # each chain's structural share, in the line and in the report
+    shares = json.loads((tmp_path / "run" / "diagnostics.json").read_text())["structural_shares"]
+    assert len(shares) == 2 and all(0 <= s <= 2 for s in shares)
+    patterns = next(line for line in printed if line.startswith("patterns: "))
+    assert ", ".join(f"{s:.2f}" for s in shares) in patterns
+    assert iio.imread(tmp_path / "run" / "samples.gif", index=0).shape[:2] == strip
+    assert iio.imread(tmp_path / "run" / "trace.png").shape[:2] == (350, 800)  # 8 x 3.5 in
+    # the diagnostics in plain words, with this run's figures
+    rhat = ", ".join(f"{r:.2f}" for r in report["diagnostics"]["rhat"])
+    assert f"<p>Split R-hat per chain {rhat}: it compares the two halves of each chain" in section
+    for start in (
+        "Effective sample size per chain",
+        "Acceptance probability per chain",
+        f"No divergent step in {2 * report['diagnostics']['num_steps']}:",
+        "E-BFMI per chain",
+        "R-hat across chains",
+    ):
+        assert f"<p>{start}" in section, start
+    outside = page.split("</section>")[1]  # the optimized image, in the list after the runs
+    assert re.findall(r'src="([^"]+)"', outside) == [
+        p.relative_to(tmp_path).as_posix() for p in (tmp_path / "renders").glob("*.png")
+    ]
+
+
+def known_run(folder: Path) -> dict:
+    """Write `known_run_result`, with known diagnostics, as `samplevis sample` writes a run to
+    `folder`; its report."""
+    from samplevis import objectives
+    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.mcmc.diagnostics import Diagnostics
+    from samplevis.sampling.report.record import record_of
+
+    from sample_results import known_run_result
+
+    pair = (0.8, 0.9)
+    diagnostics = Diagnostics(
+        *(pair, pair, pair, pair),
+        divergences=(0, 0),
+        num_steps=6,
+        rhat=(1.01, 1.02),
+        ess=(2.5, 2.9),
+        e_bfmi=(0.9, 1.1),
+        rhat_across_chains=3.0,
+        scalar="activation",
+        num_results=3,
+        interrupted=False,
+    )
+    result = dataclasses.replace(known_run_result(), diagnostics=diagnostics)
+    report = record_of(result, objectives.channel("gabor_relu", 0).name)
+    sample_command.write_sample(folder, result, report)
+    return report
+
+
+def strips_of(section: str) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
+    """(label, its strip's (image, caption) in order, its aside's images) per chain."""
+    tile = r'<figure class="tile"[^>]*>.*?<img src="([^"]+)".*?<figcaption>(.*?)</fig'
+    found = []
+    for block in re.findall(
+        r'<div class="chain"[^>]*>(.*?)(?=<div class="chain"|</div><t)', section
+    ):
+        label = re.match(r"<b>(.*?)</b>", block).group(1)
+        strip, _, aside = block.partition('<div class="aside">')
+        tiles = [(src, html.unescape(caption)) for src, caption in re.findall(tile, strip)]
+        found.append((label, tiles, [src for src, _ in re.findall(tile, aside)]))
+    return found
+
+
+def test_gallery_shows_each_chain_as_one_strip_in_the_order_drawn_with_each_samples_activation(
+    tmp_path, capsys
+):
+    known_run(tmp_path / "run")
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    # the start, then the samples in the order drawn, the activation under each; the chain's
+    # std and structure tiles beside
+    assert strips_of(section) == [
+        (
+            "chain 0",
+            [
+                ("run/starts.png", "10.0 · start"),
+                ("run/sample_chain0_000.png", "7.00"),
+                ("run/sample_chain0_001.png", "9.00"),
+                ("run/sample_chain0_002.png", "11.0"),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+        (
+            "chain 1",
+            [
+                ("run/starts.png", "20.0 · start"),
+                ("run/sample_chain1_000.png", "17.0"),
+                ("run/sample_chain1_001.png", "19.0"),
+                ("run/sample_chain1_002.png", "21.0"),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+    ]
+    # images first, then one table of the figures, then the GIF and the trace plot; the words
+    # folded away
+    order = [section.index(part) for part in ("class=strips", "<table", "samples.gif", "<details")]
+    assert order == sorted(order) and "<p>" not in section[: order[-1]].replace(
+        '<p class="note">', ""
+    )
+    header = re.findall(r"<th>(.*?)</th>", section)
+    rows = [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr><td>.*?</tr>", section)]
+    assert [row[header.index("facet log-mass")] for row in rows] == ["-5.0 ± 0.4", "0.0 ± 0.3"]
+    folded = dict(re.findall(r"<details><summary>(.*?)</summary>(.*?)</details>", section))
+    assert (
+        "<p>Split R-hat per chain 1.01, 1.02: it compares"
+        in folded["The diagnostics in plain words"]
+    )
+    assert (
+        "then its samples, each captioned with its activation." in (folded["What the images show"])
+    )
+
+
+def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(tmp_path, capsys):
+    from samplevis import objectives
+    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.report.record import record_of
+    from samplevis.sampling.report.result import Facet
+
+    from sample_results import known_run_result
+
+    known_run(tmp_path / "run")  # a run without facets, which this one replaces
+    size = known_run_result().init_images.shape[1:3]
+    red, blue = (np.zeros([*size, 3], np.float32) for _ in range(2))
+    red[..., 0], blue[..., 2] = 1.0, 1.0
+    # the best facet is chain 1's, found by the seeds; chain 0's, at half its height, by the
+    # search's second round
+    facets = (
+        Facet(red, 20.0, 1.0, "seed", (1,), None, 0.0, 0.3),
+        Facet(blue, 10.0, 0.5, "search round 2", (0,), None, -5.0, 0.4),
+    )
+    result = dataclasses.replace(known_run_result(), facets=facets)
+    report = record_of(result, objectives.channel("gabor_relu", 0).name)
+    written = sample_command.write_sample(tmp_path / "run", result, report)
+    assert {"facet_0_optimum.png", "facet_1_optimum.png"} <= {p.name for p in written}
+    assert [f["optimum"] for f in report["facets"]] == [
+        "facet_0_optimum.png",
+        "facet_1_optimum.png",
+    ]
+    assert (iio.imread(tmp_path / "run" / "facet_0_optimum.png")[..., :3] == [255, 0, 0]).all()
+    assert (iio.imread(tmp_path / "run" / "facet_1_optimum.png")[..., :3] == [0, 0, 255]).all()
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    assert strips_of(section) == [
+        (
+            "facet 0",
+            [
+                ("run/facet_0_optimum.png", "1.00 · optimum"),
+                ("run/sample_chain1_000.png", "17.0"),
+                ("run/sample_chain1_001.png", "19.0"),
+                ("run/sample_chain1_002.png", "21.0"),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+        (
+            "facet 1",
+            [
+                ("run/facet_1_optimum.png", "0.50 · optimum"),
+                ("run/sample_chain0_000.png", "7.00"),
+                ("run/sample_chain0_001.png", "9.00"),
+                ("run/sample_chain0_002.png", "11.0"),
+            ],
+            ["run/std.png", "run/structure.png"],
+        ),
+    ]
+    notes = re.findall(r'<p class="note strip-note">(.*?)</p>', section)
+    assert [html.unescape(note) for note in notes] == [
+        "facet 0: height 1.00 of the best, found by the seeds, log-mass 0.0 ± 0.3 nats; chain 1",
+        "facet 1: height 0.50 of the best, found by search round 2, log-mass -5.0 ± 0.4 nats; "
+        "chain 0",
+    ]
+    # a facet whose log-mass was not measured says so
+    unmeasured = dataclasses.replace(facets[1], log_mass=np.nan, log_mass_error=np.inf)
+    assert run_figures.facet_note(
+        1,
+        record_of(
+            dataclasses.replace(result, facets=(facets[0], unmeasured)),
+            objectives.channel("gabor_relu", 0).name,
+        )["facets"][1],
+    ) == (
+        "facet 1: height 0.50 of the best, found by search round 2, log-mass not measured; chain 0"
+    )
+    # the chains' starts, no longer in the strips, show with the run's other images
+    assert 'src="run/starts.png"' in section
+    # a run without facets writes no optima and removes the earlier run's
+    known_run(tmp_path / "run")
+    assert not list((tmp_path / "run").glob("facet_*_optimum.png"))
+
+
+def test_gallery_of_a_run_written_with_the_walk_between_basins_shows_its_strips_without_it(
+    tmp_path, capsys
+):
+    from samplevis import io
+
+    report = known_run(tmp_path / "run")
+    # as a run wrote them before the walk between basins was removed (after 998226f)
+    report |= {
+        "basins": [[0, 0], [1, 0], [1, 1]],
+        "basin_activations": [[10, 20], [9, 20], [9, 17]],
+        "basin_log_masses": [[-1, 0], [-5, 0], [-5, -0.5]],
+        "moves": {"proposed": [2, 2], "accepted": [1, 1]},
+    }
+    io.write_json(tmp_path / "run" / "diagnostics.json", report)
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == ""  # nothing skipped
+    section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    # the activation alone under each sample
+    assert [tiles for _, tiles, _ in strips_of(section)] == [
+        [
+            ("run/starts.png", "10.0 · start"),
+            ("run/sample_chain0_000.png", "7.00"),
+            ("run/sample_chain0_001.png", "9.00"),
+            ("run/sample_chain0_002.png", "11.0"),
+        ],
+        [
+            ("run/starts.png", "20.0 · start"),
+            ("run/sample_chain1_000.png", "17.0"),
+            ("run/sample_chain1_001.png", "19.0"),
+            ("run/sample_chain1_002.png", "21.0"),
+        ],
+    ]
+    header = re.findall(r"<th>(.*?)</th>", section)
+    assert "basins visited" not in header and "moves kept" not in header
+    assert "facet log-mass" in header and "acceptance" in header
+
+
+def test_gallery_lists_every_image(tmp_path, capsys):
+    cli.main(optimize(tmp_path, size=16, thresholds=(1, 2, 3)))
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    pngs = sorted(p.name for p in tmp_path.glob("*.png"))
+    assert len(pngs) == 3 and page.count("<img") == 3
+    assert all(f'src="{name}"' in page for name in pngs)
+
+
+def test_gallery_shows_what_a_half_written_stopped_or_older_run_left_and_names_what_it_skipped(
+    tmp_path, capsys
+):
+    from PIL import Image
+
+    reports = {
+        "half": '{"objective": "channel(\'gabor_relu\', 1)", "options": {"num_res',
+        "older": json.dumps({"objective": "mixed4a:3", "diagnostics": {"accept": [0.7]}}),
+        "stopped": json.dumps(
+            {"objective": "mixed4a:5", "summary": [], "diagnostics": None, "interrupted": True}
+        ),
+        "other": json.dumps({"loss": 0.5}),  # another program's file
+    }
+    images = {
+        "half": ["starts.png", "sample_chain0_000.png", "sample_chain0_001.png"],
+        "older": ["starts.png", "sample_chain0_000.png"],
+        "stopped": ["starts.png"],
+        "other": ["plot.png"],
+    }
+    for folder, text in reports.items():
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "diagnostics.json").write_text(text)
+        for name in images[folder]:
+            Image.new("RGB", (8, 8)).save(tmp_path / folder / name)
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "samplevis: a sample run (half/): skipped the objective, summary and diagnostics: its "
+        "diagnostics.json is not valid JSON (written only in part?).",
+        "samplevis: mixed4a:3 (older/): skipped the summary, which this diagnostics.json lacks "
+        "(an older run?); the diagnostics, which are of another version.",
+    ]
+    page = (tmp_path / "index.html").read_text()
+    sections = dict(re.findall(r"<section><h2>(.*?)</h2>(.*?)</section>", page, re.S))
+    assert list(sections) == ["a sample run (half/)", "mixed4a:3 (older/)", "mixed4a:5 (stopped/)"]
+    for heading, folder in zip(sections, ["half", "older", "stopped"]):
+        shown = re.findall(r'src="([^"]+)"', sections[heading])
+        assert sorted(shown) == [f"{folder}/{name}" for name in sorted(images[folder])]
+    assert re.findall(r"<p>(.*?)</p>", sections["mixed4a:5 (stopped/)"]) == [
+        "The run was interrupted before its first sample: these are the chains&#x27; starts."
+    ]
+    assert 'src="other/plot.png"' in page.split("</section>")[-1]  # with the loose images
