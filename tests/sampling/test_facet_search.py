@@ -17,27 +17,12 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param
 from samplevis.optvis.optimize import Renderer
+from samplevis.sampling.starts import designs, search_layer
 from samplevis.sampling.starts import search as facet_search
 
+from two_facets import two_facet_unit
+
 SIZE, CHAINS = 32, 2
-
-
-def two_facet_unit(cyan_slope: float) -> keras.Model:
-    inputs = keras.Input((None, None, 3))
-    colours = keras.layers.Conv2D(3, 1, name="colours")(inputs)
-    facets = keras.layers.Conv2D(2, 1, name="facets")(colours)
-    means = keras.layers.GlobalAveragePooling2D(keepdims=True, name="means")(facets)
-    unit = keras.layers.Lambda(lambda x: keras.ops.max(x, axis=-1, keepdims=True), name="unit")(
-        means
-    )
-    model = keras.Model(inputs, unit)
-    model.get_layer("colours").set_weights([np.eye(3).reshape(1, 1, 3, 3), np.zeros(3)])
-    red = [1.0, -1.0, -1.0]
-    cyan = [-cyan_slope, cyan_slope, cyan_slope]
-    cyan_offset = 0.45 - 0.5 * cyan_slope  # B at grey
-    weights = np.array([red, cyan], np.float32).T.reshape(1, 1, 3, 2)
-    model.get_layer("facets").set_weights([weights, np.array([1.0, cyan_offset], np.float32)])
-    return model
 
 
 def _searched(
@@ -45,7 +30,7 @@ def _searched(
     floor: float,
     layer: str,
     rounds: int = 1,
-    searches: tuple[str, ...] = facet_search.SEARCHES,
+    searches: tuple[str, ...] = designs.SEARCHES,
 ) -> tuple[facet_search.FacetSearch, object]:
     """The facet search of a toy unit's channel 0 from two seeds, comparing `layer`'s features."""
     model = samplevis.Model(unit, value_range=(0, 1))
@@ -114,9 +99,9 @@ def test_a_lower_facet_is_found_and_ranked_second():
 
 def test_the_search_compares_the_features_the_unit_s_convolution_reads():
     model = samplevis.Model(two_facet_unit(1.0), value_range=(0, 1))
-    assert facet_search.upstream_layer(model, "unit") == "colours"
-    assert facet_search.upstream_layer(model, "facets") == "colours"
-    assert facet_search.upstream_layer(model, "colours") == "colours"  # the input is next
+    assert search_layer.upstream_layer(model, "unit") == "colours"
+    assert search_layer.upstream_layer(model, "facets") == "colours"
+    assert search_layer.upstream_layer(model, "colours") == "colours"  # the input is next
 
 
 def test_an_optimum_near_a_facet_joins_it_and_one_below_the_floor_is_dropped():
@@ -222,19 +207,19 @@ def test_a_probe_round_finds_a_narrow_facet_that_seeds_and_deflation_miss():
 
 
 def test_probes_are_gratings_and_the_most_novel_with_a_positive_value_go_first():
-    bank = facet_search.gratings(16, 24)
+    bank = designs.gratings(16, 24)
     assert bank.shape == (
-        len(facet_search.PROBE_FREQUENCIES) * facet_search.PROBE_ANGLES,
+        len(designs.PROBE_FREQUENCIES) * designs.PROBE_ANGLES,
         16,
         24,
         3,
     )
-    contrast = facet_search.PROBE_CONTRAST
+    contrast = designs.PROBE_CONTRAST
     assert np.isclose(bank.min(), 0.5 - contrast) and np.isclose(bank.max(), 0.5 + contrast)
     assert (bank[..., 0] == bank[..., 2]).all()  # grey
     values = np.array([1.0, 0.5, -1.0, 0.2, 0.7])
     novelty = np.array([0.1, 0.9, 1.0, 0.9, 0.5])
-    picks = facet_search.probe_picks(values, novelty, used={3}, count=3)
+    picks = designs.probe_picks(values, novelty, used={3}, count=3)
     assert picks.tolist() == [1, 4, 0]
     with pytest.raises(ValueError, match="searches must name"):
         facet_search.SearchSettings(1, 0.8, 1.0, 0.3, "x", 1, 1, searches=("walk",))
