@@ -29,7 +29,7 @@ machine and on N Ray workers: a layer's time per image-step is interpolated line
 forward FLOPs up to it between the two timed layers, times 256 steps, times its channels.
 
     python benchmarks/atlas_speed.py              # about 20 minutes on 2 quiet cores
-    python benchmarks/atlas_speed.py --quick      # smoke run, about 4 minutes
+    python benchmarks/atlas_speed.py --quick      # smoke run: two early layers
 
 Without Ray installed (`pip install 'samplevis[ray]'`), design B is skipped with a note.
 """
@@ -53,7 +53,9 @@ from common import command_line, format_table, forward_flops, interleaved_median
 ATLAS_STEPS = 256  # samplevis.atlas's default steps per channel
 REDIRECT_STEPS = 16  # render_vis's first steps, with ReLU gradient redirection
 TARGET = 4.0  # a batched design should render a channel this many times faster than A, batch 1
-LAST_LAYER = "top_activation"
+LAYER, LAST_LAYER = "block3a_expand_activation", "top_activation"
+# --quick: two early layers instead, so that every program runs the network up to one of them
+QUICK_LAYER, QUICK_LAST_LAYER = "block2a_expand_activation", "block4a_expand_activation"
 PARALLEL = 2  # Ray actors (of 1 CPU each) in design B, threads in design C
 
 Key = TypeVar("Key")
@@ -217,7 +219,7 @@ def projection(model, timed: dict[str, float], workers: list[int]) -> list:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--layer", default="block3a_expand_activation")
+    parser.add_argument("--layer", help=f"default {LAYER} (--quick: {QUICK_LAYER})")
     parser.add_argument(
         "--batches",
         type=int,
@@ -250,9 +252,11 @@ def main() -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run: 8 steps, 64 px, batch 1, worker batch 1, one repeat",
+        help="smoke run: 8 steps, 64 px, batch 1, worker batch 1, one repeat, two early layers",
     )
     args = parser.parse_args()
+    args.layer = args.layer or (QUICK_LAYER if args.quick else LAYER)
+    last_layer = QUICK_LAST_LAYER if args.quick else LAST_LAYER
     if args.quick:
         args.steps, args.size, args.repeats = 8, 64, 1
         # batch 1 alone: Ray and the threads hold 2 channels in flight, so the target is checked
@@ -344,13 +348,13 @@ def main() -> int:
 
     a_rates = {n: r for (name, n), r in rate.items() if name.startswith("A ")}
     best_batch = max(a_rates, key=lambda n: a_rates[n])
-    last = timed({LAST_LAYER: batch_axis(in_process, LAST_LAYER, best_batch)}, args.steps, 1)
-    last_seconds = channel_seconds(*last[LAST_LAYER], args.steps, best_batch)
+    last = timed({last_layer: batch_axis(in_process, last_layer, best_batch)}, args.steps, 1)
+    last_seconds = channel_seconds(*last[last_layer], args.steps, best_batch)
     per_image_step = {
         layer: 60.0 / a_rates[best_batch] / ATLAS_STEPS,
-        LAST_LAYER: last_seconds / ATLAS_STEPS,
+        last_layer: last_seconds / ATLAS_STEPS,
     }
-    print(f"\n{LAST_LAYER} with A at batch {best_batch}: {60.0 / last_seconds:.2f} channels/min")
+    print(f"\n{last_layer} with A at batch {best_batch}: {60.0 / last_seconds:.2f} channels/min")
     print(
         f"\nevery channel of every activation layer of {model.name} (layers='all') at "
         f"{ATLAS_STEPS} steps, A at batch {best_batch}, projected from the two timed layers:"

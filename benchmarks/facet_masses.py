@@ -110,7 +110,7 @@ def main() -> None:
     )
     if result is not None:
         same = np.allclose(starts.activations, result.init_activations, rtol=1e-4)
-        print(f"starts as the run's: {same} ({result.init_activations} {np.round(starts.activations, 3).tolist()})")
+        print(f"starts as the run's: {same} ({np.round(starts.activations, 3).tolist()})")
     facet_image = chain_param.chain_parameterization(
         whole.image_param, [s.numpy() for s in starts.state], resolved.cutoff
     )

@@ -27,17 +27,26 @@ from common import command_line, format_table, machine
 from facet_search import PAIRS, _values, _weights, medians, unit_objective
 
 HEIGHT = 0.85  # the missed facet counts as found from this height
+PAIR = "block6a"
+# --quick without --pairs: the pair of the earliest layer, the network run up to it only
+QUICK_PAIR = "block3b"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", nargs="+", default=["block6a"], choices=list(PAIRS))
+    parser.add_argument(
+        "--pairs",
+        nargs="+",
+        choices=list(PAIRS),
+        help=f"default {PAIR} (--quick: {QUICK_PAIR})",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--num-results", type=int, default=10)
     parser.add_argument("--out", type=Path, default=Path("out/facet_search"))
     parser.add_argument("--grid", type=Path, help="save each run's facets and samples here")
     parser.add_argument("--quick", action="store_true", help="a smoke run: small and short")
     args = parser.parse_args()
+    args.pairs = args.pairs or [QUICK_PAIR if args.quick else PAIR]
 
     import samplevis
     from samplevis import io

@@ -44,6 +44,8 @@ MFV_CLASSES = (("n07720875", 945, "bell pepper"), ("n03032252", 498, "movie thea
 SIZE, STEPS = 128, 256  # the baseline's render_vis: Lucid's default size, MFV's number of steps
 HEIGHT = 0.8  # a facet counts from this share of the best MFV optimum
 COLOUR_GAP = 15.0  # CIELAB units between the mean colours of two colour groups
+# --quick without --mfv or --photos: a unit of an early layer, the network run up to it only
+QUICK_UNIT = "block3a_expand_activation:20"
 
 
 def colour_groups(images: np.ndarray) -> int:
@@ -167,7 +169,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="photo_facets_"))
     if args.quick and args.mfv is None and args.photos is None:
-        args.photos, args.unit = quick_photos(work / "quick"), "logits:945"
+        args.photos, args.unit = quick_photos(work / "quick"), QUICK_UNIT
     if (args.mfv is None) == (args.photos is None) or (args.photos is not None) != bool(args.unit):
         parser.error("give --mfv MEAN_IMAGES, or --photos DIR with --unit LAYER:CHANNEL")
 

@@ -9,7 +9,8 @@ compares a leapfrog step with a render_vis step at the same image size and the s
 images through the network (C·K), and with render_vis at batch C (aim: at most 1.2x when K = 1).
 
 The leapfrog cost is the slope of wall time in the number of kept samples (two runs that differ
-only in `num_results`), so tracing, the starts and the set-up cancel out.
+only in `num_results`), so tracing, the starts and the set-up cancel out. `--quick` measures a
+unit of an early layer instead, the network run up to it only.
 """
 
 from __future__ import annotations
@@ -24,15 +25,17 @@ from common import command_line, format_table, machine
 
 SIZE = 128  # Lucid's default image size
 OBJECTIVE = objectives.channel("block6a_expand_activation", 301)
+# --quick: a unit of an early layer, the network run up to it only
+QUICK_OBJECTIVE = objectives.channel("block3a_expand_activation", 20)
 
 
-def render_step_seconds(model, batch: int, steps: int) -> float:
+def render_step_seconds(model, objective, batch: int, steps: int) -> float:
     """Seconds per render_vis step at `batch` (after a warm-up call that compiles)."""
 
     def run() -> list:
         return samplevis.render_vis(
             model,
-            OBJECTIVE,
+            objective,
             param_f=lambda: param.image(SIZE, batch=batch),
             thresholds=(steps,),
             seed=0,
@@ -46,7 +49,9 @@ def render_step_seconds(model, batch: int, steps: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def sampling_seconds(model, chains: int, transforms: int, leapfrog: int, results: int) -> float:
+def sampling_seconds(
+    model, objective, chains: int, transforms: int, leapfrog: int, results: int
+) -> float:
     """Wall seconds of one `samplevis.render` run from prior starts, fixed step size."""
     opts = dict(
         num_chains=chains,
@@ -64,7 +69,7 @@ def sampling_seconds(model, chains: int, transforms: int, leapfrog: int, results
     start = time.perf_counter()
     samplevis.render(
         model,
-        OBJECTIVE,
+        objective,
         hmc_opts=opts,
         seed=0,
         progress=False,
@@ -73,33 +78,40 @@ def sampling_seconds(model, chains: int, transforms: int, leapfrog: int, results
     return time.perf_counter() - start
 
 
-def leapfrog_step_seconds(model, chains: int, transforms: int, leapfrog: int, extra: int) -> float:
+def leapfrog_step_seconds(
+    model, objective, chains: int, transforms: int, leapfrog: int, extra: int
+) -> float:
     """Seconds per leapfrog step: the slope of run time in the number of steps."""
-    short = sampling_seconds(model, chains, transforms, leapfrog, 2)
-    long = sampling_seconds(model, chains, transforms, leapfrog, 2 + extra)
+    short = sampling_seconds(model, objective, chains, transforms, leapfrog, 2)
+    long = sampling_seconds(model, objective, chains, transforms, leapfrog, 2 + extra)
     return (long - short) / (extra * leapfrog)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="a smoke run: 2 chains, fewer steps, K = 1 only"
+        "--quick",
+        action="store_true",
+        help="a smoke run: 2 chains, fewer steps, K = 1 only, a unit of an early layer",
     )
     args = parser.parse_args()
     # render_vis steps; extra kept samples of the longer sampling run; chains; leapfrog steps
     steps, extra, chains, leapfrog = (4, 2, 2, 2) if args.quick else (48, 12, 4, 8)
+    objective = QUICK_OBJECTIVE if args.quick else OBJECTIVE
     model = zoo.efficientnet_lite0()
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
     print(
         f"EfficientNet-Lite0, {SIZE} px images (resized to 224 for the network), objective "
-        f"{OBJECTIVE.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step"
+        f"{objective.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step"
     )
     ks = (1,) if args.quick else (1, 2, 3)
-    render = {b: render_step_seconds(model, b, steps) for b in sorted({chains * k for k in ks})}
+    render = {
+        b: render_step_seconds(model, objective, b, steps) for b in sorted({chains * k for k in ks})
+    }
     rows = []
     for k in ks:
-        leap = leapfrog_step_seconds(model, chains, k, leapfrog, extra)
+        leap = leapfrog_step_seconds(model, objective, chains, k, leapfrog, extra)
         same_images = render[chains * k]
         rows.append(
             [

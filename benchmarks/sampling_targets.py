@@ -72,22 +72,40 @@ SIZE = 128  # render's default image size
 THRESHOLDS = (32, 48, 64, 96, 128, 192, 256, 384, 512)
 QUICK_THRESHOLDS = (8, 16)
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
-QUICK_RESULTS = 3, 4
+# --quick: the fewest draws with a consecutive pair, and with two halves of 2 for split R-hat
+QUICK_RESULTS = 2, 4
+# --quick: half the images at half the size, every render_vis batch and render's chains alike:
+# one compiled optimizer for the references and the starts, and fewer images to register
+QUICK_SIZE, QUICK_CHAINS = 64, 2
 NEW = 0.5  # registered share above which a sample is a new pattern
 NEAREST = 3  # earlier new patterns each sample is registered against
 
 # --quick: every code path in a few minutes; its figures mean nothing
 QUICK_OPTS = dict(
-    optimize_steps=16,
+    optimize_steps=8,
     temperature_steps=4,
     num_burnin_steps=4,
     num_steps_between_results=0,
+    num_leapfrog_steps=2,
 )
 
 
 def draws(quick: bool) -> tuple[int, int]:
     """(draws a chain of the default run, of the settled run)."""
     return QUICK_RESULTS if quick else (DEFAULT_RESULTS, SETTLED_RESULTS)
+
+
+def images_f(quick: bool, batch: int = 4):
+    """render_vis's parameterization: `batch` images of SIZE px; --quick: QUICK_CHAINS images
+    for every 4 of them, of QUICK_SIZE px."""
+    if quick:
+        return lambda: param.image(QUICK_SIZE, batch=batch * QUICK_CHAINS // 4)
+    return lambda: param.image(SIZE, batch=batch)
+
+
+def chains_f(quick: bool):
+    """render's parameterization: its default (None); --quick: QUICK_CHAINS of QUICK_SIZE px."""
+    return images_f(True) if quick else None
 
 
 def real_activation(model, obj, images: np.ndarray) -> np.ndarray:
@@ -116,11 +134,11 @@ def objective_of_spec(spec: str) -> objectives.Objective:
 
 
 def optimized(model, obj, seed: int, quick: bool) -> np.ndarray:
-    """`render_vis` at its defaults on 4 images of SIZE px, [4, H, W, 3]."""
+    """`render_vis` at its defaults on 4 images of SIZE px, [4, H, W, 3] (see `images_f`)."""
     return samplevis.render_vis(
         model,
         obj,
-        param_f=lambda: param.image(SIZE, batch=4),
+        param_f=images_f(quick),
         thresholds=(16,) if quick else (512,),
         seed=seed,
         progress=False,
@@ -135,17 +153,18 @@ def chain_shares(model, obj, result) -> np.ndarray:
     return (np.median(activations, axis=0) - floor) / (a_star - floor)
 
 
-def seeds(model, obj, seed: int, thresholds: tuple[int, ...]) -> dict:
-    """Two `render_vis` calls of 4 images: the images at the last threshold [8, H, W, 3], the
-    median activation at each threshold, and the seconds of the first call (tracing included)
-    and of the second (steady state)."""
+def seeds(model, obj, seed: int, quick: bool) -> dict:
+    """Two `render_vis` calls of 4 images (see `images_f`): the images at the last threshold
+    [8, H, W, 3], the median activation at each threshold, and the seconds of the first call
+    (tracing included) and of the second (steady state)."""
+    thresholds = QUICK_THRESHOLDS if quick else THRESHOLDS
     images, levels, seconds = [], [], []
     for k in range(2):
         start = time.perf_counter()
         out = samplevis.render_vis(
             model,
             obj,
-            param_f=lambda: param.image(SIZE, batch=4),
+            param_f=images_f(quick),
             thresholds=thresholds,
             seed=seed + k,
             progress=False,
@@ -256,7 +275,7 @@ def diversity_baseline(model, spec: str, seed: int, quick: bool, plain: float, b
 def references(model, spec: str, args: argparse.Namespace) -> tuple[dict, float]:
     """Multi-seed render_vis for `spec` (see `seeds`) and the registered share's unit."""
     obj = objective_of_spec(spec)
-    reference = seeds(model, obj, args.seed + 1000, QUICK_THRESHOLDS if args.quick else THRESHOLDS)
+    reference = seeds(model, obj, args.seed + 1000, args.quick)
     # --quick: 3 pairs of references instead of 28 (registering a pair is the slow part)
     unit = reference["images"][:3] if args.quick else reference["images"]
     return reference, registration.between_distance(unit)
@@ -277,7 +296,12 @@ def measure(
 
     start = time.perf_counter()
     default = samplevis.render(
-        model, obj, hmc_opts=dict(num_results=results, **opts), seed=args.seed, progress=False
+        model,
+        obj,
+        hmc_opts=dict(num_results=results, **opts),
+        param_f=chains_f(args.quick),
+        seed=args.seed,
+        progress=False,
     )
     render_seconds = time.perf_counter() - start
     if args.grid:
@@ -295,6 +319,7 @@ def measure(
             model,
             obj,
             hmc_opts=dict(num_results=settled_results, **opts),
+            param_f=chains_f(args.quick),
             seed=args.seed,
             progress=False,
         )
@@ -338,7 +363,7 @@ def facet_row(model, spec: str, args: argparse.Namespace, opts: dict) -> list[st
         images = samplevis.render_vis(
             model,
             objectives.channel(layer, channel),
-            param_f=lambda: param.image(SIZE, batch=4),
+            param_f=images_f(args.quick),
             thresholds=steps,
             seed=args.seed + 3000,
             progress=False,
@@ -350,7 +375,7 @@ def facet_row(model, spec: str, args: argparse.Namespace, opts: dict) -> list[st
     seeded = samplevis.render_vis(
         model,
         unit,
-        param_f=lambda: param.image(SIZE, batch=8),
+        param_f=images_f(args.quick, 8),
         thresholds=steps,
         seed=args.seed + 4000,
         progress=False,
@@ -358,7 +383,12 @@ def facet_row(model, spec: str, args: argparse.Namespace, opts: dict) -> list[st
     seed_facets = facet_of(model, layer, a, b, tops, seeded)
     results = draws(args.quick)[1]
     run = samplevis.render(
-        model, unit, hmc_opts=dict(num_results=results, **opts), seed=args.seed, progress=False
+        model,
+        unit,
+        hmc_opts=dict(num_results=results, **opts),
+        param_f=chains_f(args.quick),
+        seed=args.seed,
+        progress=False,
     )
     if args.grid:
         io.save_png(f"{args.grid}_facets_{layer}_{a}_{b}.png", run.grid())
