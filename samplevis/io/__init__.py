@@ -6,7 +6,7 @@ which then replaces the target in one step, so an interrupted run never leaves a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from samplevis.runtime.checks import TensorLike
 
@@ -295,9 +295,10 @@ def save_gif(path: str | os.PathLike, frames: TensorLike, fps: float = 4.0, loop
     return write_bytes(path, data)
 
 
-def _plain(value):
-    """`value` with numpy scalars and arrays as numbers and lists, and NaN and infinities as
-    None: JSON has no token for them, and strict readers (JavaScript, jq) reject Python's."""
+def json_value(value: Any) -> Any:
+    """`value` as a JSON value: numpy scalars and arrays as numbers and lists, and NaN and
+    infinities as None: JSON has no token for them, and strict readers (JavaScript, jq) reject
+    Python's. Raises TypeError for what JSON cannot hold."""
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, np.generic):
@@ -305,9 +306,9 @@ def _plain(value):
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: json_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [json_value(v) for v in value]
     if value is None or isinstance(value, (str, int)):  # bool is an int
         return value
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
@@ -316,7 +317,7 @@ def _plain(value):
 def json_text(obj: object, indent: int | None = None) -> str:
     """`obj` as standard JSON text: numpy scalars and arrays as numbers and lists, NaN and
     infinities as null."""
-    return json.dumps(_plain(obj), indent=indent, allow_nan=False)
+    return json.dumps(json_value(obj), indent=indent, allow_nan=False)
 
 
 def write_json(path: str | os.PathLike, obj: object) -> Path:

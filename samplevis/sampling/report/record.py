@@ -9,13 +9,11 @@ file of an older version lacks some keys: the readers give what it has.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from samplevis.io import json_value
 from samplevis.sampling.report.summary import summary
 
 if TYPE_CHECKING:
@@ -40,7 +38,7 @@ def record_of(
     `summary`, the lines that sum the run up."""
     sampled = len(result.images) > 0
     shares = result.structural_shares  # a pass over every pair of each chain's samples: once
-    return _plain(
+    return json_value(
         {
             "objective": objective,
             "options": _options(result, init_files),
@@ -120,24 +118,6 @@ def _facet(k: int, facet: Facet, examples: Sequence[Example] | None) -> dict[str
         if examples is not None
         else None,
     }
-
-
-def _plain(value: Any) -> Any:
-    """`value` as a JSON value: numpy scalars and arrays as numbers and lists, NaN and
-    infinities as None (strict readers, JavaScript and jq, reject Python's tokens for them)."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    elif isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (str, int)):  # bool is an int
-        return value
-    raise TypeError(f"a run's record holds no {type(value).__name__}")
 
 
 def per_chain(record: Any, key: str, num_chains: int) -> list[Any] | None:
