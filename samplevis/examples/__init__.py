@@ -14,7 +14,7 @@ compiled pass), `topk` (the running top-k, mergeable), `record` (examples.json),
     samplevis.render(model, "block4c_add:12", hmc_opts=dict(init=starts))
 """
 
-from samplevis.examples.clusters import ClusterBest, starts
+from samplevis.examples.clusters import Cluster, starts
 from samplevis.examples.collect import Examples, dataset_examples
 
-__all__ = ["ClusterBest", "Examples", "dataset_examples", "starts"]
+__all__ = ["Cluster", "Examples", "dataset_examples", "starts"]

@@ -6,9 +6,8 @@ top images in a layer's features and starting one optimization from each cluster
 does that with an examples.json: the unit's top images, embedded in a layer's spatially pooled
 features and clustered by k-means; `cluster_images` makes each cluster's start (its mean, its
 medoid, its best member, or that blurred), which `render` optimizes into a facet
-(sampling/starts/photos.py). `best_of_clusters` gives each cluster by its best member
-(`ClusterBest`), and `starts` those members' images, which `render`'s `hmc_opts['init']` takes
-as they are.
+(sampling/starts/photos.py). `starts` gives the clusters' best members' images, which
+`render`'s `hmc_opts['init']` takes as they are.
 
 A start is the whole image, not the crop its unit's most active position saw: a channel's value is
 a mean over positions, and a crop resized to the render size shows its pattern larger than the
@@ -36,18 +35,6 @@ from samplevis.models import Model, as_model
 from samplevis.runtime.checks import KerasModel, is_int
 
 BATCH = 32  # images per network call while embedding
-
-
-@dataclass(frozen=True)
-class ClusterBest:
-    """A cluster of a unit's examples by its best member: that member's `file` (a path),
-    `value` and `box` (left, top, right, bottom px of the file), and the cluster's `size`
-    (examples in it)."""
-
-    file: Path
-    value: float
-    box: tuple[int, ...] | None
-    size: int
 
 
 @dataclass(frozen=True)
@@ -156,22 +143,6 @@ def cluster_images(found: list[Cluster], size: tuple[int, int], start: str) -> n
     return np.stack(images).astype(np.float32) / 255.0
 
 
-def best_of_clusters(
-    examples: str | os.PathLike | object,
-    model: Model | KerasModel,
-    unit: object,
-    k: int,
-    *,
-    layer: str | None = None,
-) -> list[ClusterBest]:
-    """A unit's top images in `k` clusters (`clusters`), each given by its best member, best
-    first (see `clusters` for the arguments)."""
-    return [
-        ClusterBest(c.best.file, c.best.value, c.best.box, len(c.members))
-        for c in clusters(examples, model, unit, k, layer=layer)
-    ]
-
-
 def by_facet(
     examples: str | os.PathLike | object,
     model: Model | KerasModel,
@@ -248,27 +219,21 @@ def starts(
     *,
     layer: str | None = None,
 ) -> np.ndarray:
-    """One start per chain from the clusters of a unit's examples (`best_of_clusters` with
+    """One start per chain from the clusters of a unit's examples (`clusters` with
     k = num_chains): each cluster's best image, its centre square resized to `size`, as float32
     [num_chains, size, size, 3] in [0, 1] for `render(..., hmc_opts={'init': ...})`. With fewer
     clusters than chains the clusters repeat, best first (with a warning)."""
     if not (is_int(size) and size >= 1):
         raise ValueError(f"size is the side of the starts in px, an int >= 1; got {size!r}.")
-    found = best_of_clusters(examples, model, unit, num_chains, layer=layer)
+    found = clusters(examples, model, unit, num_chains, layer=layer)
     if len(found) < num_chains:
         warnings.warn(
             f"{len(found)} distinct examples for {num_chains} chains: the facets repeat; "
             "collect more examples (--top) for as many facets as chains.",
             stacklevel=2,
         )
-    return start_images([found[c % len(found)] for c in range(num_chains)], size)
-
-
-def start_images(chosen: list[ClusterBest], size: int) -> np.ndarray:
-    """The clusters' best images, centre squares resized to `size`: float32
-    [N, size, size, 3]."""
-    images = [image_files.load_fitted(f.file, (size, size))[0] for f in chosen]
-    return np.stack(images).astype(np.float32) / 255.0
+    chosen = [found[c % len(found)] for c in range(num_chains)]
+    return cluster_images(chosen, (size, size), "best")
 
 
 def ranked_files(

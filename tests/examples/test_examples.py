@@ -482,11 +482,14 @@ def test_two_chains_start_one_from_each_kind_of_example(tmp_path, either48):
         either48, "mix:0", images=tmp_path / "images", top=6, out=tmp_path / "ex", progress=False
     )
     assert {Path(f).name[0] for f, _, _ in found.ranked("mix:0")} == {"v", "h"}  # noise is out
-    bests = example_clusters.best_of_clusters(
+    found_clusters = example_clusters.clusters(
         tmp_path / "ex" / "examples.json", either48, "mix:0", 2
     )
     # each cluster is its kind's strongest file, and holds the three of its kind
-    assert [(f.file.name, f.size) for f in bests] == [("v_100.png", 3), ("h_090.png", 3)]
+    assert [(c.best.file.name, len(c.members)) for c in found_clusters] == [
+        ("v_100.png", 3),
+        ("h_090.png", 3),
+    ]
     images = samplevis.examples.starts(found, either48, "mix:0", num_chains=2, size=SIDE)
     assert images.shape == (2, SIDE, SIDE, 3) and images.dtype == np.float32
     assert stripes_way(either48, images) == ["v", "h"]
