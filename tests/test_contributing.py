@@ -9,16 +9,13 @@ import pytest
 import tensorflow as tf
 
 import samplevis
-from samplevis import cli, objectives, param
+from samplevis import cli, param
 from samplevis.cli import arguments, command_line
 from samplevis.optvis.objectives import Objective
-from samplevis.optvis.optimize import Renderer
 from samplevis.optvis.param.base import ImageParam, State
 from samplevis.sampling.starts import designs, search
 
-from two_facets import two_facet_unit
-
-SIZE, CHAINS = 32, 2
+from two_facets import mean_colour, searched, two_facet_unit
 
 
 def mean_grey() -> Objective:
@@ -92,32 +89,9 @@ def test_a_new_facet_search_design_is_one_class_and_one_name(monkeypatch):
     # the toy unit of tests/sampling/test_facet_search.py: every seed climbs to red; cyan is
     # the facet the seeds miss, and the new design starts there
     monkeypatch.setattr(search, "DESIGNS", {**designs.DESIGNS, "from_cyan": FromCyan})
-    model = samplevis.Model(two_facet_unit(1.0), value_range=(0, 1))
-    objective = objectives.channel("unit", 0)
-    image = param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False)
-    seeds = Renderer(model, objective, image).run((64,), seed=0, progress=False, return_state=True)
-
-    def activation(state):
-        images = image.to_image(tuple(tf.constant(s) for s in state))
-        return model.features(images, ["unit"])["unit"].numpy().reshape(-1)
-
-    settings = search.SearchSettings(
-        rounds=1,
-        floor=0.8,
-        strength=1.0,
-        distance=0.3,
-        layer="colours",
-        climb_steps=0,
-        polish_steps=64,
-        searches=("from_cyan",),
-    )
-    found = search.search_facets(
-        model, objective, image, seeds.state, activation, settings, tf.constant([0, 1])
-    )
-    colours = {}
-    for facet in found.facets:  # by the round that found it: 0 the seeds, 1 the new design
-        state = tuple(tf.constant(np.repeat(p, CHAINS, 0)) for p in facet.states[0])
-        colours[facet.round] = image.to_image(state).numpy()[0].mean(axis=(0, 1))
+    found, image = searched(two_facet_unit(1.0), 0.8, "colours", 1, ("from_cyan",))
+    # by the round that found each facet: 0 the seeds, 1 the new design
+    colours = {f.round: mean_colour(found, image, k) for k, f in enumerate(found.facets)}
     assert sorted(colours) == [0, 1]
     red, cyan = colours[0], colours[1]
     assert red[0] > 0.8 and max(red[1:]) < 0.2

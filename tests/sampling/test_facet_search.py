@@ -15,59 +15,18 @@ import pytest
 import tensorflow as tf
 
 import samplevis
-from samplevis import objectives, param
-from samplevis.optvis.optimize import Renderer
+from samplevis import param
 from samplevis.sampling.starts import designs, search_layer
 from samplevis.sampling.starts import search as facet_search
 
-from two_facets import two_facet_unit
-
-SIZE, CHAINS = 32, 2
-
-
-def _searched(
-    unit: keras.Model,
-    floor: float,
-    layer: str,
-    rounds: int = 1,
-    searches: tuple[str, ...] = designs.SEARCHES,
-) -> tuple[facet_search.FacetSearch, object]:
-    """The facet search of a toy unit's channel 0 from two seeds, comparing `layer`'s features."""
-    model = samplevis.Model(unit, value_range=(0, 1))
-    objective = objectives.channel("unit", 0)
-    image = param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False)
-    seeds = Renderer(model, objective, image).run((64,), seed=0, progress=False, return_state=True)
-
-    def activation(state):
-        images = image.to_image(tuple(tf.constant(s) for s in state))
-        return model.features(images, ["unit"])["unit"].numpy().reshape(-1)
-
-    settings = facet_search.SearchSettings(
-        rounds=rounds,
-        floor=floor,
-        strength=1.0,
-        distance=0.3,
-        layer=layer,
-        climb_steps=64,
-        polish_steps=64,
-        searches=searches,
-    )
-    found = facet_search.search_facets(
-        model, objective, image, seeds.state, activation, settings, tf.constant([0, 1])
-    )
-    return found, image
+from two_facets import CHAINS, SIZE, mean_colour, searched, two_facet_unit
 
 
 def _search(
     cyan_slope: float, floor: float, rounds: int = 1
 ) -> tuple[facet_search.FacetSearch, object]:
     # features of "colours", the input of the unit's convolution
-    return _searched(two_facet_unit(cyan_slope), floor, "colours", rounds, ("deflation",))
-
-
-def _mean_colour(found: facet_search.FacetSearch, image, k: int) -> np.ndarray:
-    state = tuple(tf.constant(np.repeat(p, CHAINS, 0)) for p in found.facets[k].states[0])
-    return image.to_image(state).numpy()[0].mean(axis=(0, 1))
+    return searched(two_facet_unit(cyan_slope), floor, "colours", rounds, ("deflation",))
 
 
 @pytest.mark.slow
@@ -75,7 +34,7 @@ def test_the_search_finds_the_facet_every_seed_misses():
     found, image = _search(cyan_slope=1.0, floor=0.8)
     assert (found.facet_of[0] == found.facet_of[0][0]).all()  # the seeds: one facet
     assert len(found.facets) == 2
-    colours = [_mean_colour(found, image, k) for k in range(2)]
+    colours = [mean_colour(found, image, k) for k in range(2)]
     reds = [c for c in colours if c[0] > 0.8 and max(c[1], c[2]) < 0.2]
     cyans = [c for c in colours if c[0] < 0.2 and min(c[1], c[2]) > 0.8]
     assert len(reds) == 1 and len(cyans) == 1, colours
@@ -88,7 +47,7 @@ def test_the_search_finds_the_facet_every_seed_misses():
 def test_a_lower_facet_is_found_and_ranked_second():
     found, image = _search(cyan_slope=1.15 / 1.5, floor=0.7)
     assert len(found.facets) == 2
-    red, cyan = (_mean_colour(found, image, k) for k in range(2))
+    red, cyan = (mean_colour(found, image, k) for k in range(2))
     assert red[0] > 0.8 and min(cyan[1], cyan[2]) > 0.8
     assert found.facets[0].round == 0 and found.facets[1].round == 1
     height = found.facets[1].activations[0] / found.best
@@ -179,7 +138,7 @@ def stripes_unit() -> keras.Model:
 
 
 def _stripes_search(searches: tuple[str, ...]) -> tuple[facet_search.FacetSearch, object]:
-    return _searched(stripes_unit(), 0.15, "rectified", 1, searches)
+    return searched(stripes_unit(), 0.15, "rectified", 1, searches)
 
 
 def _stripes(found: facet_search.FacetSearch, image, k: int) -> tuple[float, float]:
