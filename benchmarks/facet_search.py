@@ -24,13 +24,21 @@ polishes every shown image on the unit alone, so no search term shapes it:
   deflation and of probes in turn;
 - probes: the library's probe rounds alone: the gratings where the unit answers through other
   upstream features (its pooled gradient) than at every image found so far, polished on the
-  unit for a round's steps.
+  unit for a round's steps;
+- kinds: the library's search once, every optimum it reached kept, then sorted into facets by
+  each rule of `RULES` in turn (the seed's case: which rule reports the weaker facet and no
+  weaker copy of a facet found).
+
+`--weights B0.7` weighs facet B down (the unit answers to it "albeit not as much"), `A0.7` the
+facet the seeds land in.
 
 Prints, per pair and design, each round's images in facet B and their heights, and seconds as a
 ratio to one seed round's (256 steps, batch 4, in this process). Saves a grid per pair and design.
 
     python benchmarks/facet_search.py --out out/facet_search
     python benchmarks/facet_search.py --pairs block6a --designs deflation --rounds 1
+    python benchmarks/facet_search.py --pairs block4c block5c block6a --designs kinds \
+        --weights B0.7 B0.5 A0.7
 """
 
 from __future__ import annotations
@@ -59,6 +67,15 @@ BATCH = 4
 SIZE = 128
 TOP_UPSTREAM = 8  # upstream channels cut per found facet image set, per ablation round
 ARCHIVE = 64  # archive rows the deflated objective holds (unused rows masked)
+# The rules `--designs kinds` sorts one search's optima by: (name, facet floor, distance, kind
+# floor, kind distance, what the distances compare: the pooled features of the search layer or
+# the unit's pooled gradient there, "answers").
+RULES = (
+    ("today: floor 0.8", 0.8, 0.3, None, None, "features"),
+    ("lower floor 0.5", 0.8, 0.3, 0.5, 0.3, "features"),
+    ("floor 0.5, stricter distance 0.5", 0.8, 0.3, 0.5, 0.5, "features"),
+    ("floor 0.5, answers apart 0.5", 0.8, 0.3, 0.5, 0.5, "answers"),
+)
 
 
 @dataclass(frozen=True)
@@ -238,14 +255,16 @@ def medians(model, pair: Pair, cache: Path) -> np.ndarray:
 class Search:
     """One pair's renderers and the designs' rounds."""
 
-    def __init__(self, model, pair: Pair, m: np.ndarray):
+    def __init__(self, model, pair: Pair, m: np.ndarray, weights: np.ndarray | None = None):
         from samplevis import param
         from samplevis.optvis.optimize import Renderer
 
         self.model, self.pair = model, pair
         channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
         self.w = np.stack([_weights(pair.facet_a, channels), _weights(pair.facet_b, channels)])
-        self.m = m
+        # the unit max(s_A a_A / m_A, s_B a_B / m_B): each facet's weight s_f divides its median
+        self.m_weights = np.ones(2, np.float32) if weights is None else weights
+        self.m = (m / self.m_weights).astype(np.float32)
         self.param = param.image(SIZE, batch=BATCH)
         self.unit = Renderer(model, unit_objective(pair.layer, self.w, m), self.param)
         self.unit.run((16,), seed=0, progress=False)  # traced before anything is timed
@@ -508,6 +527,69 @@ def run_library(
     return found
 
 
+def run_kinds(search: Search, rounds: int, first: np.ndarray) -> list[list]:
+    """`render`'s search once from the seeds' round, every optimum it reaches recorded (its
+    activation callback sees each round's), then each of RULES sorting them into facets; rows
+    of (rule, facets kept as facet/height, the weaker facet reported, weaker copies)."""
+    from samplevis.sampling.options import DEFAULTS
+    from samplevis.sampling.starts import designs, search_layer
+    from samplevis.sampling.starts import search as facet_search
+
+    image = search.param
+    state = tuple(np.asarray(s) for s in image.state_for(tf.constant(first)))
+    reached: list[np.ndarray] = []
+
+    def activation(parts):
+        images = image.to_image(tuple(tf.constant(p) for p in parts)).numpy()
+        reached.append(images)
+        return search.values(images).max(axis=1)
+
+    layer = search_layer.upstream_layer(search.model, search.pair.layer)
+    settings = facet_search.SearchSettings(
+        rounds=rounds,
+        floor=1.0,  # every rule sorts the optima below: the search's own sort is not read
+        strength=DEFAULTS["search_strength"],
+        distance=DEFAULTS["facet_distance"],
+        layer=layer,
+        climb_steps=STEPS_CLIMB,
+        polish_steps=STEPS_POLISH,
+    )
+    facet_search.search_facets(
+        search.model, search.unit.objective, image, state, activation, settings, tf.constant([0, 9])
+    )
+    feats = [search_layer.features(search.model, images, layer) for images in reached]
+    answers = [
+        designs.answers(search.model, search.unit.objective, images, layer, BATCH)[1]
+        for images in reached
+    ]
+    values = [search.values(images) for images in reached]
+    weaker = int(np.argmin(search.m_weights))  # the facet weighed down (0: A, 1: B)
+    rows = []
+    for name, floor, distance, kind_floor, kind_distance, compare in RULES:
+        facets: list = []
+        for k, (images, v) in enumerate(zip(reached, values)):
+            parts = tuple(np.asarray(p) for p in image.state_for(tf.constant(images)))
+            rows_k = answers[k] if compare == "answers" else feats[k]
+            facets, _ = facet_search.sort_into_facets(
+                facets, parts, v.max(axis=1), rows_k, k, floor, distance, kind_floor, kind_distance
+            )
+        shown = []
+        for f in facets:
+            v = search.values(
+                image.to_image(
+                    tuple(tf.constant(np.repeat(p, BATCH, 0)) for p in f.states[0])
+                ).numpy()[:1]
+            )[0]
+            shown.append((int(np.argmax(v)), float(v.max())))
+        top = max(h for _, h in shown)
+        said = "; ".join(f"{'AB'[f]} {h / top:.2f}" for f, h in shown)
+        found = [h / top for f, h in shown if f == weaker]
+        # a facet under the floor of the best whose facet of the unit a higher facet shows
+        copies = sum(h / top < 0.8 and any(g == f and j > h for g, j in shown) for f, h in shown)
+        rows.append([name, said, f"{max(found):.2f}" if found else "no", copies])
+    return rows
+
+
 def _run(design: str, search: Search, args: argparse.Namespace, first: np.ndarray) -> Found:
     if design == "seeds":
         return run_seeds(search, args.rounds, first)
@@ -539,7 +621,15 @@ def main() -> None:
             "annealing",
             "library",
             "probes",
+            "kinds",
         ],
+    )
+    parser.add_argument(
+        "--weights",
+        nargs="+",
+        default=["B1"],
+        help="the facets' weights, each run in turn: B0.7 weighs the facet seeds miss 0.7, A0.7 "
+        "the one they land in (default B1: both 1)",
     )
     parser.add_argument("--rounds", type=int, default=2, help="search rounds after the seeds")
     parser.add_argument("--lam", type=float, default=1.0, help="deflation strength")
@@ -558,51 +648,71 @@ def main() -> None:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
     print(f"# {command_line()}\n# commit {commit}; {machine()}")
+    kinds_rows = []
     for name in args.pairs:
         pair = PAIRS[name]
         m = medians(model, pair, args.out / "medians.json")
-        search = Search(model, pair, m)
-        start = time.perf_counter()
-        first = search.seed_round(7)
-        seed_seconds = time.perf_counter() - start
-        print(
-            f"\n## {pair.layer} A={pair.facet_a} B={pair.facet_b} (m {m[0]:.3g}, {m[1]:.3g}); "
-            f"a seed round {seed_seconds:.1f} s"
-        )
-        print(
-            "| design | round | in B | heights (B marked *) | feature distance to earlier "
-            "(in A / in B) | cost (seed rounds) |"
-        )
-        print("|---|---|---|---|---|---|")
-        for design in args.designs:
-            found = _run(design, search, args, first)
-            for k in range(1, len(found.values)):
-                in_b = found.values[k][:, 1] > found.values[k][:, 0]
-                best_b = found.values[k][in_b].max() if in_b.any() else float("nan")
-                cost = found.seconds[k] / seed_seconds
-                summary.append(
-                    [
-                        name,
-                        design,
-                        k,
-                        f"{int(in_b.sum())} of {BATCH}",
-                        f"{best_b:.2f}",
-                        f"{cost:.2f}",
-                    ]
-                )
-            for k, (values, secs) in enumerate(zip(found.values, found.seconds)):
-                in_b = int((values[:, 1] > values[:, 0]).sum())
-                heights = " ".join(f"{v.max():.2f}{'*' if v[1] > v[0] else ''}" for v in values)
-                cost = "—" if k == 0 else f"{secs / seed_seconds:.2f}"
+        for weighed in args.weights:
+            weights = np.ones(2, np.float32)
+            weights["AB".index(weighed[0])] = float(weighed[1:])
+            search = Search(model, pair, m, weights)
+            label = name if weighed == "B1" else f"{name} {weighed}"
+            start = time.perf_counter()
+            first = search.seed_round(7)
+            seed_seconds = time.perf_counter() - start
+            print(
+                f"\n## {pair.layer} A={pair.facet_a} B={pair.facet_b} (m {m[0]:.3g}, {m[1]:.3g}"
+                f"; weights {weights.tolist()}); a seed round {seed_seconds:.1f} s"
+            )
+            if "kinds" in args.designs:
+                for row in run_kinds(search, args.rounds, first):
+                    kinds_rows.append([label, *row])
+                    print(" | ".join(str(x) for x in kinds_rows[-1]), flush=True)
+            rounds_designs = [d for d in args.designs if d != "kinds"]
+            if rounds_designs:
                 print(
-                    f"| {design} | {'seeds' if k == 0 else k} | {in_b} of {BATCH} | {heights} "
-                    f"| {_distances(search, found, k)} | {cost} |"
+                    "| design | round | in B | heights (B marked *) | feature distance to "
+                    "earlier (in A / in B) | cost (seed rounds) |"
                 )
-            save_grid(found, args.out / f"{name}_{design}.png", f"{pair.layer} {name}: {design}")
-            sys.stdout.flush()
-    print()
-    headers = ["pair", "design", "round", "in B", "best height in B", "cost (seed rounds)"]
-    print(format_table(headers, summary))
+                print("|---|---|---|---|---|---|")
+            for design in rounds_designs:
+                found = _run(design, search, args, first)
+                for k in range(1, len(found.values)):
+                    in_b = found.values[k][:, 1] > found.values[k][:, 0]
+                    best_b = found.values[k][in_b].max() if in_b.any() else float("nan")
+                    cost = found.seconds[k] / seed_seconds
+                    summary.append(
+                        [
+                            label,
+                            design,
+                            k,
+                            f"{int(in_b.sum())} of {BATCH}",
+                            f"{best_b:.2f}",
+                            f"{cost:.2f}",
+                        ]
+                    )
+                for k, (values, secs) in enumerate(zip(found.values, found.seconds)):
+                    in_b = int((values[:, 1] > values[:, 0]).sum())
+                    heights = " ".join(f"{v.max():.2f}{'*' if v[1] > v[0] else ''}" for v in values)
+                    cost = "—" if k == 0 else f"{secs / seed_seconds:.2f}"
+                    print(
+                        f"| {design} | {'seeds' if k == 0 else k} | {in_b} of {BATCH} | "
+                        f"{heights} | {_distances(search, found, k)} | {cost} |"
+                    )
+                save_grid(
+                    found,
+                    args.out / f"{label}_{design}.png".replace(" ", "_"),
+                    f"{pair.layer} {label}: {design}",
+                )
+                sys.stdout.flush()
+    if kinds_rows:
+        print()
+        headers = ["pair", "rule", "facets kept (facet, height)", "weaker facet", "weaker copies"]
+        print(format_table(headers, kinds_rows))
+    if summary:
+        print()
+        headers = ["pair", "design", "round", "in B", "best height in B", "cost (seed rounds)"]
+        print(format_table(headers, summary))
 
 
 if __name__ == "__main__":

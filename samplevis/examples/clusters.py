@@ -51,11 +51,13 @@ class Example:
 @dataclass(frozen=True)
 class Cluster:
     """A cluster of a unit's top images, what Nguyen et al. 2016 call one of its facets: its
-    `members`, best value first, and `medoid`, the index of the member nearest the cluster's
-    centre in the features that placed them."""
+    `members`, best value first, `medoid`, the index of the member nearest the cluster's
+    centre in the features that placed them, and `kind`, the kind of image it holds
+    (`kinds`: clusters of one kind are variants of it; kind 0 holds the best image)."""
 
     members: tuple[Example, ...]
     medoid: int
+    kind: int = 0
 
     @property
     def best(self) -> Example:
@@ -69,6 +71,10 @@ START_KINDS = ("mean", "medoid", "best", "blurred")
 # side (3 px at 128 px; measured against others in docs/sampling_designs.md, "Facets from
 # photos").
 BLUR_SHARE = 3 / 128
+# Two clusters are of one kind when a member of one has a member of the other among its this
+# many nearest images (`kinds`); measured against other ways to tell kinds apart in
+# docs/sampling_designs.md, "Kinds of photos".
+KIND_NEIGHBOURS = 5
 
 
 def _examples(files: list[Path], ranked: list) -> list[Example]:
@@ -106,14 +112,14 @@ def clusters(
     fitted = np.stack([image_files.load_fitted(f, size)[0] for f in files])
     features = _unit_rows(pooled(model, fitted, layer))
     labels = kmeans(features, min(k, len(files)))
+    kind_of = kinds(features, labels)
     found = _examples(files, ranked)
     out = []
     for c in range(labels.max() + 1):
         members = np.flatnonzero(labels == c)  # ranked: best value first
         centre = features[members].mean(axis=0)
-        out.append(
-            Cluster(tuple(found[i] for i in members), int(np.argmax(features[members] @ centre)))
-        )
+        nearest = int(np.argmax(features[members] @ centre))
+        out.append(Cluster(tuple(found[i] for i in members), nearest, int(kind_of[c])))
     return sorted(out, key=lambda cluster: -cluster.best.value)
 
 
@@ -313,6 +319,38 @@ def kmeans(features: np.ndarray, k: int, iterations: int = 100) -> np.ndarray:
         )
     # labels numbered 0.. without gaps (identical rows can leave a centre empty)
     return np.unique(labels, return_inverse=True)[1].reshape(-1)
+
+
+def kinds(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The kind of each cluster, int [K] for labels int [N] in 0..K-1 of images' features [N, D]
+    (ranked: row 0 the best image), kinds numbered by their best image (kind 0 holds row 0).
+
+    k-means cuts what a person sees as one kind (peppers) into pieces that touch: an image near
+    the border of one has its nearest images in the next. Kinds a person names apart (peppers,
+    theatres) leave a gap no image's neighbours cross. So two clusters are of one kind when
+    one's member has the other's among its KIND_NEIGHBOURS nearest images by cosine (fewer for
+    fewer than 10 images a neighbour), and kinds are the connected groups of clusters."""
+    x = features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
+    count = int(labels.max()) + 1
+    near = x @ x.T
+    np.fill_diagonal(near, -np.inf)
+    neighbours = min(KIND_NEIGHBOURS, max(1, (len(x) - 1) // 10))
+    nearest = np.argsort(-near, axis=1)[:, :neighbours]
+    root = list(range(count))
+
+    def find(c: int) -> int:
+        while root[c] != c:
+            c = root[c]
+        return c
+
+    for i, row in enumerate(nearest):
+        for j in row:
+            a, b = find(int(labels[i])), find(int(labels[j]))
+            root[max(a, b)] = min(a, b)
+    groups = [find(c) for c in range(count)]
+    # number the kinds in the order of their best images (the rows are ranked)
+    order = list(dict.fromkeys(groups[int(c)] for c in labels))
+    return np.array([order.index(g) for g in groups])
 
 
 def _read(examples: object) -> tuple[Path, record.Record]:

@@ -35,6 +35,10 @@ PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
 PHOTO_START = "blurred"
 PHOTO_STEPS = 512
 SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
+# What the unit answers to less strongly, without photos: docs/sampling_designs.md, "The seed's
+# case".
+KIND_FLOOR = 0.5
+KIND_DISTANCE = 0.5
 
 
 def _cutoff_value(text: str) -> float:
@@ -403,8 +407,26 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         facet_floor=Option(
             0.8,
-            "the activation a new facet must reach, a share of the best facet's",
+            "the activation a new facet of the search must reach at {hmc_opts.facet_distance}, "
+            "a share of the best facet's; from photos, the share of the height its photos "
+            "promise under which a cluster's climb failed (its photos' median value over the "
+            "highest cluster's: a cluster the unit answers to less is a facet all the same)",
             check=_number("a number in (0, 1]", lambda floor: 0 < floor <= 1),
+        ),
+        kind_floor=Option(
+            KIND_FLOOR,
+            "the activation a weaker facet of the search must reach, a share of the best "
+            "facet's: what the unit answers to less strongly, a pattern at least "
+            "{hmc_opts.kind_distance} from every facet (at most {hmc_opts.facet_floor}; equal "
+            "to it: no weaker facets)",
+            check=_number("a number in (0, 1]", lambda floor: 0 < floor <= 1),
+        ),
+        kind_distance=Option(
+            KIND_DISTANCE,
+            "cosine distance of pooled features (of {hmc_opts.search_layer}) a weaker facet "
+            "keeps from every facet, so that a weaker copy of a facet is none (at least "
+            "{hmc_opts.facet_distance})",
+            check=_number("a number in (0, 2]", lambda gap: 0 < gap <= 2),
         ),
         search_strength=Option(
             1.0,
@@ -534,6 +556,8 @@ class SamplingOptions:
     photo_start: str
     search_rounds: int
     facet_floor: float
+    kind_floor: float
+    kind_distance: float
     search_strength: float
     facet_distance: float
     search_layer: str | None
@@ -629,6 +653,18 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
             "{hmc_opts.adapt_step_size=False} (TFP's preconditioned NUTS cannot adapt its step "
             "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
         )
+    for low, high, rule in (
+        ("kind_floor", "facet_floor", "at most"),
+        ("facet_distance", "kind_distance", "at most"),
+    ):
+        if opts[low] > opts[high]:
+            raise OptionError(
+                f"hmc_opts.{low}",
+                f"{{hmc_opts.{low}}} must be {rule} {{hmc_opts.{high}}} ({{high}}); got "
+                f"{{low}}. Lower {{hmc_opts.{low}}} or raise {{hmc_opts.{high}}}.",
+                low=opts[low],
+                high=opts[high],
+            )
     # a facet's warp; the Fisher mass is a mass of the coefficients alone
     opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
     # the facet search starts from the optimized starts, or the photo clusters' optima

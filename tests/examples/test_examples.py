@@ -622,6 +622,20 @@ def test_kmeans_splits_two_directions_whatever_their_lengths():
     assert kmeans(features, 1).tolist() == [0] * 9
 
 
+def test_clusters_whose_images_neighbour_each_other_are_one_kind_and_a_gap_parts_kinds():
+    from samplevis.examples.clusters import kinds
+
+    # a long arc of peppers cut in three clusters, and a far group of theatres in two; rows
+    # ranked (row 0 the best image, a theatre)
+    rng = np.random.default_rng(0)
+    arc = np.linspace(0.0, 1.0, 60)
+    peppers = np.stack([np.cos(arc), np.sin(arc), np.zeros(60), np.zeros(60)], axis=1)
+    theatres = np.array([0.0, 0.0, 1.0, 0.3]) + rng.normal(0, 0.05, (30, 4))
+    features = np.concatenate([theatres, peppers])
+    labels = np.concatenate([np.repeat([3, 4], 15), np.repeat([0, 1, 2], 20)])
+    assert kinds(features, labels).tolist() == [1, 1, 1, 0, 0]
+
+
 def test_sample_init_names_a_unit_missing_from_the_examples_file(tmp_path, capsys):
     from samplevis import cli
 

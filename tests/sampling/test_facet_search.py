@@ -75,6 +75,57 @@ def test_an_optimum_near_a_facet_joins_it_and_one_below_the_floor_is_dropped():
     assert facets[0].activations.tolist() == [1.0, 0.95]
 
 
+def test_a_weaker_facet_is_one_when_it_is_a_different_pattern_and_a_weaker_copy_is_not():
+    red = np.array([1.0, 0.0, 0.0])
+    tilted = np.array([np.cos(0.9), np.sin(0.9), 0.0])  # cosine distance 0.38 from red
+    cyan = np.array([0.0, 0.0, 1.0])  # distance 1
+    states = (np.arange(4, dtype=np.float32).reshape(4, 1),)
+    facets, facet_of = facet_search.sort_into_facets(
+        [], states, np.array([1.0, 0.6, 0.6, 0.4]), np.stack([red, tilted, cyan, -red]), 0,
+        0.8, 0.3, 0.5, 0.5,
+    )  # fmt: skip
+    # red; the cyan pattern at 0.6; not the copy of red at 0.6, nor anything under 0.5
+    assert facet_of.tolist() == [0, -1, 1, -1]
+    assert [f.activations[0] for f in facets] == [1.0, 0.6]
+    # without a kind floor, as the facet search was: the floor alone
+    _, facet_of = facet_search.sort_into_facets(
+        [], states, np.array([1.0, 0.6, 0.6, 0.4]), np.stack([red, tilted, cyan, -red]), 0,
+        0.8, 0.3,
+    )  # fmt: skip
+    assert facet_of.tolist() == [0, -1, -1, -1]
+
+
+def test_a_facet_found_first_stays_when_a_better_different_one_is_found_after_it():
+    # the seeds land in the weaker facet (0.7 of what the search then finds)
+    red, cyan = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    first, _ = facet_search.sort_into_facets(
+        [], (np.zeros([1, 1], np.float32),), np.array([0.7]), red[None], 0, 0.8, 0.3, 0.5, 0.5
+    )
+    states = (np.ones([2, 1], np.float32),)
+    both, facet_of = facet_search.sort_into_facets(
+        first, states, np.array([1.0, 0.65]), np.stack([cyan, red]), 1, 0.8, 0.3, 0.5, 0.5
+    )
+    assert [(f.round, f.activations[0]) for f in both] == [(1, 1.0), (0, 0.7)]
+    assert facet_of.tolist() == [0, -1]  # a copy of red under the floor: no start of it
+    dropped, _ = facet_search.sort_into_facets(first, states[:1], np.array([1.0]), cyan[None], 1, 0.8, 0.3)  # fmt: skip
+    assert len(dropped) == 1  # without a kind floor the seeds' facet fell below the floor
+
+
+def test_facets_go_kinds_first_so_every_kind_has_a_chain_before_any_has_a_second():
+    def facet(height, kind):
+        return facet_search.FoundFacet((), np.array([height]), np.zeros(2), 0, kind=kind)
+
+    found = [facet(1.0, 0), facet(0.95, 0), facet(0.9, 0), facet(0.6, 1), facet(0.5, 2)]
+    order = facet_search.kinds_first(found)
+    assert order == [0, 3, 4, 1, 2]
+    search = facet_search.FacetSearch(tuple(found[k] for k in order), (), ())
+    assert search.kinds().tolist() == [0, 1, 2, 0, 0]
+    assert search.chains(4).tolist() == [0, 1, 2, 3]  # three kinds, then a second variant
+    # a facet of the search is a kind of its own: the order is the heights'
+    alone = [facet(0.7, None), facet(1.0, None), facet(0.9, None)]
+    assert facet_search.kinds_first(alone) == [1, 2, 0]
+
+
 @pytest.mark.slow
 def test_render_samples_each_facet_and_says_how_it_was_found():
     model = samplevis.Model(two_facet_unit(1.0), value_range=(0, 1))
@@ -102,7 +153,7 @@ def test_render_samples_each_facet_and_says_how_it_was_found():
     # each chain starts at its facet's optimum
     np.testing.assert_allclose(result.init_images[1], result.facets[1].image, atol=1e-5)
     assert result.facets[1].std_map.shape == (SIZE, SIZE)
-    assert result.facets_line().startswith("2 facets at >= 0.8 of the best (1 found by the search)")
+    assert result.facets_line().startswith("2 facets (1 found by the search): heights 1.00, 0.")
 
 
 # A second toy unit answers max(A, B) through a rectified 4x4 convolution: A is the mean

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import samplevis
-from samplevis import param
+from samplevis import objectives, param
 from samplevis.optvis.optimize import Renderer
 from samplevis.runtime.checks import OptionError
 
@@ -85,14 +85,55 @@ def test_each_cluster_of_photos_is_a_facet_shown_with_its_own_photos(either48, e
     assert result.photos_line().startswith("from photos: facet 0 cluster ")
 
 
-def test_a_cluster_under_the_floor_is_reported_not_kept(either48, examples):
-    result = _render(either48, examples, facet_floor=1.0)  # only the best cluster is a facet
-    assert len(result.facets) == 1 and result.facets[0].height == 1.0
-    ((cluster, height),) = result.clusters_below_floor
-    assert result.facets[0].found == f"photos, cluster {1 - cluster}" and 0 < height < 1
-    assert result.photos_line().endswith(
-        f"under the floor, no facets: cluster {cluster} ({height:.2f})"
+def test_a_climb_far_under_what_its_photos_promise_failed_one_the_unit_answers_less_did_not():
+    from samplevis.sampling.starts.photos import failed
+
+    heights = np.array([1.0, 0.55, 0.3, np.nan])
+    levels = np.array([1.0, 0.6, 0.9, 1.0])  # its photos' median over the highest cluster's
+    # 0.55 where its photos are at 0.6: the unit answers to it less; 0.3 where they promise
+    # 0.9: the climb went astray
+    assert failed(heights, levels, 0.8).tolist() == [False, False, True, True]
+    assert failed(np.array([1.0, 0.7]), np.full(2, np.nan), 0.8).tolist() == [False, True]
+
+
+@pytest.fixture(scope="module")
+def weaker_horizontal(tmp_path_factory, either48):
+    """A unit that answers to vertical stripes and to horizontal ones less strongly, the
+    examples.json of its top six photos (three of each)."""
+    unit = objectives.channel("mix", 1) + 0.5 * objectives.channel("mix", 2)
+    root = tmp_path_factory.mktemp("weaker")
+    stripes_folder(root / "images")
+    samplevis.dataset_examples(
+        either48, unit, images=root / "images", top=6, out=root / "ex", progress=False
     )
+    return unit, root / "ex" / "examples.json"
+
+
+def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_height(
+    either48, weaker_horizontal
+):
+    unit, examples = weaker_horizontal
+    result = samplevis.render(
+        either48,
+        unit,
+        hmc_opts=dict(QUICK, init=examples),
+        param_f=param.image(SIDE, batch=2),
+        seed=0,
+        progress=False,
+    )
+    assert [f.kind for f in result.facets] == [0, 1] and result.clusters_below_floor == ()
+    ways = stripes_way(either48, np.stack([f.image for f in result.facets]))
+    assert ways == ["v", "h"]
+    for facet, way in zip(result.facets, ways):
+        assert [e.file.name[0] for e in facet.examples] == [way] * 3
+    vertical, horizontal = result.facets
+    assert vertical.height == 1.0 and 0.2 < horizontal.height < 0.8  # under the search's floor
+    assert 0.2 < horizontal.photos_height < 0.8 and vertical.photos_height == 1.0
+    assert vertical.chains == (0,) and horizontal.chains == (1,)  # every kind has a chain
+    line = result.kinds_line()
+    assert line.startswith("the unit answers most to kind 0 (facet 0; photos like v_")
+    assert "also to kind 1 (facet 1; photos like h_" in line
+    assert f"at {horizontal.height:.2f} of it, its photos at {horizontal.photos_height:.2f}" in line
 
 
 def test_photos_of_another_unit_are_refused_before_any_work(either48, examples):

@@ -103,6 +103,8 @@ def search_settings(inputs: Inputs) -> search.SearchSettings | None:
     return search.SearchSettings(
         rounds=opts.search_rounds,
         floor=opts.facet_floor,
+        kind_floor=opts.kind_floor,
+        kind_distance=opts.kind_distance,
         strength=opts.search_strength,
         distance=opts.facet_distance,
         layer=opts.search_layer or search_layer.upstream_layer(inputs.model, layers[0]),

@@ -70,14 +70,15 @@ def result_facets(
     log_masses: np.ndarray,
     errors: np.ndarray,
 ) -> tuple[Facet, ...]:
-    """The result's facets, best first: each one's optimum, height, how it was found, its
-    chains (from `search.chains`), their samples' std map (`images` [N, C, H, W, 3]) and the
-    log-mass of its first chain (`log_masses` [C], relative) with its error (`errors` [C])."""
+    """The result's facets, kinds first (`FacetSearch.facets`): each one's optimum, height, how
+    it was found, its kind and its photos' height, its chains (from `search.chains`), their
+    samples' std map (`images` [N, C, H, W, 3]) and the log-mass of its first chain (`log_masses` [C], relative) with its error (`errors` [C])."""
     from samplevis.sampling import metrics
 
     if search is None or not search.facets:
         return ()
     owner = search.chains(image_param.batch)
+    kinds, photos_heights = search.kinds(), search.photos_heights()
     out = []
     for f, found in enumerate(search.facets):
         chains = tuple(int(c) for c in np.flatnonzero(owner == f))
@@ -97,6 +98,8 @@ def result_facets(
                 log_mass=float(log_masses[chains[0]]) if chains else math.nan,
                 log_mass_error=float(errors[chains[0]]) if chains else math.nan,
                 examples=found.photos,
+                kind=int(kinds[f]),
+                photos_height=float(photos_heights[f]),
             )
         )
     return tuple(out)

@@ -28,7 +28,10 @@ class Facet:
       image: float32 [H, W, 3], its best optimum.
       activation: that optimum's objective (a*).
       height: activation as a share of the best facet's (1 for the best).
-      found: "seed" (an optimized start) or "search round k".
+      found: "seed" (an optimized start), "search round k" or "photos, cluster k".
+      kind: the kind of image it is a variant of, numbered in the facets' order (0: the best
+        facet's): from photos, its cluster's kind of photo (`examples.clusters.kinds`); a facet
+        of the search is a kind of its own.
       chains: the chains that sampled it (their samples: `result.images[:, chains]`).
       std_map: float [H, W], per-pixel std across its samples (None without 2 samples).
       log_mass: its Laplace log-mass (nats) relative to the heaviest chain's facet, that of
@@ -36,6 +39,8 @@ class Facet:
       log_mass_error: that log-mass's standard error (nats; see `log_mass_errors`).
       examples: from photos, its cluster's photos (`examples.clusters.Example`: file, value,
         box), best first; empty otherwise.
+      photos_height: how strongly the unit answers to its kind's photos: their median value
+        over that of the best facet's kind (NaN without photos).
     """
 
     image: np.ndarray
@@ -47,6 +52,8 @@ class Facet:
     log_mass: float
     log_mass_error: float
     examples: tuple = ()
+    kind: int = 0
+    photos_height: float = math.nan
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -101,11 +108,13 @@ class SampleResult:
       seconds: wall-clock seconds of each phase that ran: "starts", "temperature",
         "burn-in", "sampling", "log-masses" (compiling included).
       facets: the facets the facet search found (`hmc_opts.search_rounds`), or the photo
-        clusters and the search (`hmc_opts.init` an examples.json), best first, each a `Facet`:
-        its optimum, height, how it was found, its chains, std map, log-mass and photos (empty
-        when neither ran).
-      clusters_below_floor: (cluster, height) of the photo clusters whose optimum stayed under
-        `hmc_opts.facet_floor` of the best, highest first; they are no facets.
+        clusters and the search (`hmc_opts.init` an examples.json), kinds first (every kind's
+        best facet, highest first, then every kind's second, ...), each a `Facet`: its
+        optimum, height, kind, how it was found, its chains, std map, log-mass and photos
+        (empty when neither ran).
+      clusters_below_floor: (cluster, height) of the photo clusters whose climb failed: their
+        optimum stayed under `hmc_opts.facet_floor` of the height their photos promise,
+        highest first; they are no facets.
     """
 
     images: np.ndarray
@@ -184,26 +193,65 @@ class SampleResult:
         return np.where(gain > 0, kept / np.where(gain > 0, gain, 1.0), math.nan)
 
     def facets_line(self) -> str | None:
-        """The facets in one line, e.g. "3 facets at >= 0.8 of the best (2 found by the
-        search)"; None when the search did not run."""
+        """The facets in one line, e.g. "3 facets in 2 kinds (1 found by the search): heights
+        1.00, 0.62, 0.93"; None when the search did not run."""
         if not self.facets:
             return None
         searched = sum(f.found.startswith("search") for f in self.facets)
         photos = sum(f.found.startswith("photos") for f in self.facets)
-        floor = self.options.facet_floor
+        kinds = len({f.kind for f in self.facets})
         heights = ", ".join(f"{f.height:.2f}" for f in self.facets)
         how = f"{searched} found by the search"
         if photos:
             how = f"{photos} from photo clusters, {how}"
-        return (
-            f"{len(self.facets)} facet{'s' if len(self.facets) != 1 else ''} at >= {floor:g} "
-            f"of the best ({how}): heights {heights}"
+        many = "s" if len(self.facets) != 1 else ""
+        in_kinds = (
+            f" in {kinds} kind{'s' if kinds != 1 else ''}" if kinds != len(self.facets) else ""
         )
+        return f"{len(self.facets)} facet{many}{in_kinds} ({how}): heights {heights}"
+
+    def kinds_line(self) -> str | None:
+        """What the unit answers to, in a sentence, e.g. "answers most to kind 0 (facets 0, 2;
+        photos like pepper_3.jpg), also to kind 1 at 0.62 of it, its photos at 0.80 (facet 1;
+        photos like theatre_9.jpg)"; None with fewer than 2 kinds. Kinds without a chain are
+        named, with the chains that would sample every kind."""
+        kinds = sorted({f.kind for f in self.facets})
+        if len(kinds) < 2:
+            return None
+        named = [self._kind_words(k) for k in kinds]
+        line = f"the unit answers most to {named[0]}, also to " + ", to ".join(named[1:])
+        unsampled = [k for k in kinds if not any(f.chains for f in self.facets if f.kind == k)]
+        if unsampled:
+            line += (
+                f"; {len(unsampled)} of the {len(kinds)} kinds have no chain (num_chains "
+                f"{len(kinds)} would sample every kind)"
+            )
+        return line
+
+    def _kind_words(self, kind: int) -> str:
+        """Kind `kind` in words: its height and its photos' (but for the first), its facets, a
+        photo of it."""
+        facets = [(k, f) for k, f in enumerate(self.facets) if f.kind == kind]
+        first = facets[0][1]
+        if first.examples:
+            which = ", ".join(str(k) for k, _ in facets)
+            name = (
+                f"kind {kind} (facet{'s' if len(facets) > 1 else ''} {which}; photos like "
+                f"{first.examples[0].file.name})"
+            )
+        else:
+            name = f"facet {facets[0][0]} ({first.found})"
+        if kind == self.facets[0].kind:
+            return name
+        said = f"{name} at {first.height:.2f} of it"
+        if math.isfinite(first.photos_height):
+            said += f", its photos at {first.photos_height:.2f}"
+        return said
 
     def photos_line(self) -> str | None:
-        """Where each facet from photos came from and how high it is, and the clusters under
-        the floor, e.g. "from photos: facet 0 cluster 3 (1.00, 15 photos), facet 1 cluster 0
-        (0.93, 12 photos); under the floor: cluster 7 (0.74)"; None without photos."""
+        """Where each facet from photos came from and how high it is, and the clusters whose
+        climb failed, e.g. "from photos: facet 0 cluster 3 (1.00, 15 photos), facet 1 cluster 0
+        (0.93, 12 photos); failed climbs, no facets: cluster 7 (0.24)"; None without photos."""
         from_photos = [
             f"facet {k} {f.found.removeprefix('photos, ')} ({f.height:.2f}, "
             f"{len(f.examples)} photos)"
@@ -216,7 +264,12 @@ class SampleResult:
         return (
             "from photos: "
             + ", ".join(from_photos)
-            + (f"; under the floor, no facets: {under}" if under else "")
+            + (
+                f"; failed climbs (under {self.options.facet_floor:g} of the height their photos"
+                f" promise), no facets: {under}"
+                if under
+                else ""
+            )
         )
 
     @property

@@ -5,9 +5,13 @@ facets by clustering its top training images and optimizing from each cluster's 
 green peppers on leaves, red piles, a single pepper on white. A cluster of photos is the
 facet's identity, so every cluster's optimum is a facet of its own, however close the optima's
 features (optima of one unit pool to nearly the same features, docs/sampling_designs.md, "Facets
-from photos"). The optima are polished on the objective alone with `render_vis`'s compiled step,
-as every facet is; a cluster whose optimum stays below the floor of the best is reported, not
-kept. The facet search's rounds (search.search_facets) may then add facets beyond them.
+from photos"), and however high: what the unit answers to less strongly (a dog unit's cats,
+"albeit not as much") is the facet a person most wants to see. Only a failed climb is no facet:
+an optimum under `floor` of the height its cluster's photos promise (`failed`). Clusters of one
+kind of photo (examples.clusters.kinds) are variants of it, and the facets are ordered kinds
+first (search.kinds_first). The optima are polished on the objective alone with `render_vis`'s
+compiled step, as every facet is. The facet search's rounds (search.search_facets) may then add
+facets beyond them.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from samplevis.examples.clusters import Cluster, cluster_images
 from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
-from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings
+from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings, kinds_first
 from samplevis.sampling.starts.search_layer import features
 
 
@@ -40,7 +44,7 @@ def photo_facets(
     optimizer: object = None,
     progress: bool = False,
 ) -> FacetSearch:
-    """A facet per cluster of photos that clears `settings.floor`, best first.
+    """A facet per cluster of photos whose climb did not fail (`failed`), kinds first.
 
     Each cluster's start image (`examples.clusters.cluster_images`, `start` "mean", "medoid" or
     "best") is optimized for `steps` steps on `objective`, all clusters in one batch of
@@ -50,7 +54,8 @@ def photo_facets(
 
     Returns:
       a FacetSearch of round 0: facet k's `cluster` is its cluster's index in `clusters`, its
-      `photos` that cluster's members; `below_floor` lists (cluster, height) of the others.
+      `photos` that cluster's members, its `kind` that cluster's; `below_floor` lists
+      (cluster, height) of the failed climbs.
     """
     from samplevis.models import ResizeWarning
     from samplevis.optvis.optimize import Renderer
@@ -89,6 +94,25 @@ def batched(image_param: ImageParam, batch: int) -> ImageParam:
     return rebuilt
 
 
+def photo_levels(clusters: list[Cluster]) -> np.ndarray:
+    """How strongly the unit answers to each cluster's photos, float [K]: the median value of
+    its photos over the highest such median (1 for that cluster; NaN where no median is above
+    0)."""
+    medians = np.array([np.median([e.value for e in c.members]) for c in clusters], np.float64)
+    top = np.max(medians) if len(medians) else np.nan
+    return medians / top if top > 0 else np.full(len(medians), np.nan)
+
+
+def failed(heights: np.ndarray, levels: np.ndarray, floor: float) -> np.ndarray:
+    """Clusters whose climb failed, bool [K]: an optimum's height (its share of the best optimum,
+    float [K]) under `floor` of its photos' level (`photo_levels`, float [K]). A cluster the
+    unit answers to less climbs less far, about as much less as its photos; a climb that ends
+    far under what its photos promise went astray (docs/sampling_designs.md, "Kinds of
+    photos"). Without photo levels (NaN), the floor is of the best optimum."""
+    promised = np.where(np.isfinite(levels), np.clip(levels, 0.0, 1.0), 1.0)
+    return ~np.isfinite(heights) | (heights < floor * promised)
+
+
 def _ranked(
     model: Model,
     image_param: ImageParam,
@@ -98,8 +122,8 @@ def _ranked(
     settings: SearchSettings,
     interrupted: bool,
 ) -> FacetSearch:
-    """The optimized clusters (`states`, one per cluster) as facets, best first, those under
-    the floor of the best listed apart (all but the best where no optimum is above 0)."""
+    """The optimized clusters (`states`, one per cluster) as facets, kinds first, the failed
+    climbs listed apart (all but the best where no optimum is above 0)."""
     batch = image_param.batch
     values, feats = [], []
     for first in range(0, len(states), batch):
@@ -110,11 +134,14 @@ def _ranked(
         image = image_param.to_image(tuple(tf.constant(p) for p in parts)).numpy()
         feats.append(features(model, image, settings.layer)[: len(chunk)])
     value, feat = np.concatenate(values), np.concatenate(feats)
-    best = float(np.max(value))
-    order = [int(i) for i in np.argsort(-value)]
-    floor = settings.floor * best if best > 0 else best
-    kept = [i for i in order if np.isfinite(value[i]) and value[i] >= floor]
-    facets = tuple(
+    best = float(np.nanmax(value)) if np.isfinite(value).any() else np.nan
+    order = [int(i) for i in np.argsort(-np.nan_to_num(value, nan=-np.inf))]
+    if best > 0:
+        lost = failed(value / best, photo_levels(clusters), settings.floor)
+    else:  # no optimum above 0: heights mean nothing, the best alone is a facet
+        lost = np.array([i != order[0] or not np.isfinite(value[i]) for i in range(len(value))])
+    kept = [i for i in order if not lost[i]]
+    facets = [
         FoundFacet(
             (states[i],),
             np.array([value[i]]),
@@ -122,12 +149,15 @@ def _ranked(
             0,
             cluster=i,
             photos=clusters[i].members,
+            kind=clusters[i].kind,
         )
         for i in kept
-    )
+    ]
+    shown = kinds_first(facets)
     facet_of = np.full([len(states)], -1)
-    facet_of[kept] = np.arange(len(kept))
-    below = tuple(
-        (i, float(value[i] / best) if best > 0 else np.nan) for i in order if i not in kept
+    for new, old in enumerate(shown):
+        facet_of[kept[old]] = new
+    below = tuple((i, float(value[i] / best) if best > 0 else np.nan) for i in order if lost[i])
+    return FacetSearch(
+        tuple(facets[k] for k in shown), (value,), (facet_of,), interrupted, below_floor=below
     )
-    return FacetSearch(facets, (value,), (facet_of,), interrupted, below_floor=below)

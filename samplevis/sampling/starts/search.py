@@ -9,7 +9,13 @@ An optimum becomes a new facet when it reaches `floor` of the best facet's activ
 features are at least `distance` (cosine) from every facet's; otherwise it joins the nearest
 facet as another of its optima. Rearranged or bent copies of one pattern pool to nearly the same
 features, so they stay one facet (docs/sampling_designs.md, "The facet search", has the
-distances measured).
+distances measured). What the unit answers to less strongly (a dog unit's cats, "albeit not as
+much") is a facet too: an optimum from `kind_floor` up to `floor` of the best is one when its
+features keep the stricter `kind_distance` from every facet's, so that a weaker copy of a facet
+found is not ("The seed's case" there).
+
+Facets are ordered kinds first (`kinds_first`): every kind's best before a second facet of any
+kind, so that the chains, which take the facets in turn, sample every kind before a variant.
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ from samplevis.sampling.starts.search_layer import features
 @dataclasses.dataclass(frozen=True)
 class SearchSettings:
     """rounds: search rounds after the seeds; floor: share of the best facet's activation a new
-    facet must reach; strength: the deflation's weight, in units of the objective's value at the
+    facet must reach at `distance`; kind_floor, kind_distance: the share a weaker facet must
+    reach, and the distance it keeps from every facet (docs/sampling_designs.md, "The seed's
+    case"); strength: the deflation's weight, in units of the objective's value at the
     seeds' best optimum; distance: cosine distance of pooled features a new facet must keep
     from every facet; layer: the layer whose pooled features the search compares (and whose
     gradient a probe round reads); climb_steps, polish_steps: optimizer steps of a deflation
@@ -53,6 +61,8 @@ class SearchSettings:
     climb_steps: int
     polish_steps: int
     searches: tuple[str, ...] = SEARCHES
+    kind_floor: float | None = None  # None: `floor` (no weaker facets)
+    kind_distance: float | None = None  # None: `distance`
 
     def __post_init__(self) -> None:
         unknown = [s for s in self.searches if s not in DESIGNS] or not self.searches
@@ -75,6 +85,26 @@ class FoundFacet:
     round: int
     cluster: int | None = None  # from photos (sampling.starts.photos): its cluster
     photos: tuple = ()  # that cluster's photos (examples.clusters.Example), best first
+    kind: int | None = None  # from photos: its cluster's kind (examples.clusters.kinds)
+
+
+def kind_key(facet: FoundFacet, index: int) -> object:
+    """What tells facet `index`'s kind: its photos' kind, else the facet itself (a facet of the
+    search is a pattern of its own)."""
+    return ("kind", facet.kind) if facet.kind is not None else ("facet", index)
+
+
+def kinds_first(facets: list[FoundFacet]) -> list[int]:
+    """The order to show and sample `facets` in, indices: every kind's best facet, highest
+    first, then every kind's second, and so on; within a turn, highest first."""
+    by_height = sorted(range(len(facets)), key=lambda k: -facets[k].activations[0])
+    turn: dict[object, int] = {}
+    ranked = []
+    for k in by_height:
+        key = kind_key(facets[k], k)
+        turn[key] = turn.get(key, -1) + 1
+        ranked.append((turn[key], -float(facets[k].activations[0]), k))
+    return [k for _, _, k in sorted(ranked)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +125,30 @@ class FacetSearch:
         return float(self.facets[0].activations[0]) if self.facets else float("nan")
 
     def chains(self, num_chains: int) -> np.ndarray:
-        """The facet each chain samples, int [C]: facets best first, one chain each in turn,
-        the best facets keeping the chains when there are more facets than chains."""
+        """The facet each chain samples, int [C]: the facets in their order (kinds first:
+        `kinds_first`), one chain each in turn, so that every kind has a chain before any has
+        a second; the first facets keep the chains when there are more facets than chains."""
         return np.arange(num_chains) % max(1, min(len(self.facets), num_chains))
+
+    def kinds(self) -> np.ndarray:
+        """Each facet's kind, int [F], numbered in the facets' order (0: the best facet's): the
+        kind of its photos, or a kind of its own for a facet of the search."""
+        keys = [kind_key(f, k) for k, f in enumerate(self.facets)]
+        order = list(dict.fromkeys(keys))
+        return np.array([order.index(key) for key in keys], np.int64)
+
+    def photos_heights(self) -> np.ndarray:
+        """How strongly the unit answers to each facet's kind of photo, float [F]: the median
+        value of the kind's photos (of its facets' clusters) over that of the best facet's
+        kind; NaN for a facet without photos, or where that median is not above 0."""
+        kinds = self.kinds()
+        medians = np.full(len(self.facets), np.nan)
+        for kind in set(kinds.tolist()):
+            photos = [e.value for f, k in zip(self.facets, kinds) if k == kind for e in f.photos]
+            if photos:
+                medians[kinds == kind] = np.median(photos)
+        top = medians[0] if len(medians) else np.nan
+        return medians / top if top > 0 else np.full(len(medians), np.nan)
 
     def starts(self, num_chains: int) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
         """The chains' starts (parts [C, ...]) and activations [C]: each chain at an optimum of
@@ -121,23 +172,34 @@ def sort_into_facets(
     round_: int,
     floor: float,
     distance: float,
+    kind_floor: float | None = None,
+    kind_distance: float | None = None,
 ) -> tuple[list[FoundFacet], np.ndarray]:
     """Add one round's optima (parts [B, ...], activations [B], features [B, D]) to `facets`:
     the highest first, each a new facet when it reaches `floor` of the best activation and is
-    `distance` from every facet's features, else another optimum of the nearest facet (or
-    dropped, -1, below the floor). Returns the facets, best first, and each optimum's facet."""
+    `distance` from every facet's features, or reaches `kind_floor` and is `kind_distance` from
+    them (a weaker facet); else another optimum of the nearest facet at `floor` and above, or
+    dropped (-1). Facets from photos are kept whatever their height; the others that fell
+    below a floor of a better facet found since (`kind_floor`, or `floor` within
+    `kind_distance` of a better facet) are dropped. Returns the facets, kinds first
+    (`kinds_first`), and each optimum's facet."""
+    low = floor if kind_floor is None else min(kind_floor, floor)
+    apart = distance if kind_distance is None else max(kind_distance, distance)
     facets = list(facets)
     facet_of = np.full([len(activations)], -1)
     for i in np.argsort(-activations):
         best = max([activations[i], *(f.activations[0] for f in facets)])
         one = tuple(part[i : i + 1] for part in states)
-        if activations[i] < floor * best or not np.isfinite(activations[i]):
+        if activations[i] < low * best or not np.isfinite(activations[i]):
             continue
         gaps = [1.0 - float(feats[i] @ f.features) for f in facets]
-        if not facets or min(gaps) >= distance:
+        high = activations[i] >= floor * best
+        if not facets or min(gaps) >= (distance if high else apart):
             facets.append(FoundFacet((one,), np.array([activations[i]]), feats[i], round_))
             facet_of[i] = len(facets) - 1
             continue
+        if not high:
+            continue  # a weaker copy of a facet found: no facet, no start
         near = int(np.argmin(gaps))
         f = facets[near]
         merged = sorted(
@@ -156,12 +218,29 @@ def sort_into_facets(
                 f, states=tuple(s for s, _ in merged), activations=np.array([a for _, a in merged])
             )
         facet_of[i] = near
-    order = sorted(range(len(facets)), key=lambda k: -facets[k].activations[0])
-    # facets that fell below the floor of a better one found since are dropped
-    top = facets[order[0]].activations[0] if facets else 0.0
-    order = [k for k in order if facets[k].activations[0] >= floor * top]
-    rank = {old: new for new, old in enumerate(order)}
-    return [facets[k] for k in order], np.array([rank.get(int(k), -1) for k in facet_of])
+    kept = _still_facets(facets, floor, low, apart)
+    order = kinds_first([facets[k] for k in kept])
+    rank = {kept[old]: new for new, old in enumerate(order)}
+    return [facets[kept[k]] for k in order], np.array([rank.get(int(k), -1) for k in facet_of])
+
+
+def _still_facets(facets: list[FoundFacet], floor: float, low: float, apart: float) -> list[int]:
+    """The facets (indices) that are still facets once better ones have been found: those from
+    photos, those at `floor` of the best, and those at `low` that keep `apart` from every
+    higher facet."""
+    top = max((f.activations[0] for f in facets), default=0.0)
+    kept = []
+    for k in sorted(range(len(facets)), key=lambda k: -facets[k].activations[0]):
+        f = facets[k]
+        if f.cluster is not None or f.activations[0] >= floor * top:
+            kept.append(k)
+        elif f.activations[0] >= low * top and all(
+            1.0 - float(f.features @ facets[j].features) >= apart
+            for j in kept
+            if facets[j].activations[0] > f.activations[0]
+        ):
+            kept.append(k)
+    return kept
 
 
 def search_facets(
@@ -192,9 +271,7 @@ def search_facets(
         feats = features(
             model, to_image(tuple(tf.constant(s) for s in found)).numpy(), settings.layer
         )
-        facets, facet_of = sort_into_facets(
-            [], tuple(found), values, feats, 0, settings.floor, settings.distance
-        )
+        facets, facet_of = sort_into_facets([], tuple(found), values, feats, 0, *_rules(settings))
         below: tuple[tuple[int, float], ...] = ()
     else:
         facets, facet_of, below = list(start.facets), start.facet_of[0], start.below_floor
@@ -239,9 +316,7 @@ def search_facets(
             feats = features(
                 model, to_image(tuple(tf.constant(s) for s in state)).numpy(), settings.layer
             )
-            facets, facet_of = sort_into_facets(
-                facets, state, values, feats, k, settings.floor, settings.distance
-            )
+            facets, facet_of = sort_into_facets(facets, state, values, feats, k, *_rules(settings))
             rows.append(feats)
             all_values.append(values)
             all_facets.append(facet_of)
@@ -257,3 +332,8 @@ def search_facets(
         now = {f.cluster: k for k, f in enumerate(facets) if f.cluster is not None}
         ranked[0] = np.array([now.get(c, -1) for c in range(len(start.facet_of[0]))])
     return FacetSearch(tuple(facets), tuple(all_values), tuple(ranked), interrupted, below)
+
+
+def _rules(settings: SearchSettings) -> tuple[float, float, float | None, float | None]:
+    """`settings`' floors and distances, as `sort_into_facets` takes them."""
+    return settings.floor, settings.distance, settings.kind_floor, settings.kind_distance
