@@ -60,8 +60,9 @@ STRIP_NOTES = (
 )
 GIF_NOTE = "samples.gif plays the strips: a frame per sample, the chains side by side."
 FACET_NOTE = (
-    "Each facet is a row, best first: its optimum (the best image the facet search found of "
-    "it), then the samples of its chains in the order drawn (the chains' starts are in "
+    "Each facet is a row, kinds first (every kind's best facet, then a second of any kind), in "
+    "a section per kind when there are several: its optimum (the best image found of it), from "
+    "photos its cluster's photos, then the samples of its chains in the order drawn (the chains' starts are in "
     "starts.png), each captioned with its activation; the line above the row says the facet's "
     "height (its optimum's activation as a share of the best facet's), whether the seeds or "
     "which search round found it, and its log-mass with its standard error. With `samplevis "
@@ -113,29 +114,34 @@ def run(args: argparse.Namespace) -> int:
         )
         if found
     ]
-    for section, _ in runs:
+    for (section, *_), _ in runs:
         if section.lines and section.lines[-1].startswith(SKIPPED):
             say(f"{section.heading}: skipped{section.lines[-1].removeprefix(SKIPPED)}")
     pngs = [p for p in files if p.suffix.lower() == ".png"]
     runs += [
-        found
+        ((found[0],), found[1])
         for found in (
             examples_section(index, folder, pngs) for index in sorted(folder.rglob(INDEX))
         )
         if found
     ]
     shown = {path for _, paths in runs for path in paths}
-    entries: list[tuple[str, str] | GallerySection] = [section for section, _ in runs]
+    entries: list[tuple[str, str] | GallerySection] = [
+        section for sections, _ in runs for section in sections
+    ]
     entries += [(p.relative_to(folder).as_posix(),) * 2 for p in files if p not in shown]
     page = pages.save_gallery(folder / "index.html", entries)
     print_out(page)
     return OK
 
 
-def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path]] | None:
-    """(a gallery section, the images it shows) for a folder that `samplevis sample` wrote: its
-    objective, then a strip per facet, best first (its optimum, then its chains' samples:
-    `_facet_strips`), or, for a run without facets, a strip per chain in the order drawn (its
+def run_section(
+    report_path: Path, page: Path
+) -> tuple[tuple[GallerySection, ...], set[Path]] | None:
+    """(gallery sections, the images they show) for a folder that `samplevis sample` wrote: its
+    objective, then a strip per facet in the run's order (its optimum, its photos, then its
+    chains' samples: `_facet_strips`), in a section per kind after the run's when its facets
+    are of several kinds (`_kind_sections`), or, for a run without facets, a strip per chain in the order drawn (its
     start, then its samples, each with its activation; std.png's and structure.png's tiles of
     the chain beside), the figures in a table, the GIF and the trace plot, and the summary and
     diagnostics in words, folded; None for any other diagnostics.json. What a half-written,
@@ -191,6 +197,9 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
     if skipped:
         lines.append(f"{SKIPPED} {'; '.join(skipped)}.")
     table, note = figures.chain_table(known, num_chains)
+    kinds = (
+        _kind_sections(heading, strips, run_record.facets(known, num_chains)) if by_facet else ()
+    )
     section = pages.GallerySection(
         heading,
         tuple(lines),
@@ -198,12 +207,35 @@ def run_section(report_path: Path, page: Path) -> tuple[GallerySection, set[Path
             tuple((caption, path.relative_to(page).as_posix()) for caption, path in row)
             for row in rows
         ),
-        strips=tuple(strips),
+        strips=() if kinds else tuple(strips),
         table=table,
         table_note=note,
         details=tuple((title, tuple(folded)) for title, folded in details),
     )
-    return section, in_strips | {path for row in rows for _, path in row}
+    return (section, *kinds), in_strips | {path for row in rows for _, path in row}
+
+
+def _kind_sections(
+    heading: str, strips: list[pages.Strip], records: list[dict]
+) -> tuple[GallerySection, ...]:
+    """A section per kind of photo of the run's facets (`records`, one per strip of `strips`),
+    in the order of their first facets, each with a line saying how strongly the unit answers
+    to it; none when the facets are of one kind, not from photos (each facet of the search is a
+    kind of its own: its strip's line says its height), or the record has no kinds."""
+    from samplevis import pages
+
+    kinds = [record.get("kind") for record in records]
+    from_photos = any(str(record.get("found", "")).startswith("photos") for record in records)
+    if not from_photos or any(not isinstance(k, int) for k in kinds) or len(set(kinds)) < 2:
+        return ()
+    return tuple(
+        pages.GallerySection(
+            f"{heading}: kind {kind}",
+            (figures.kind_note(kind, [r for r, k in zip(records, kinds) if k == kind]),),
+            strips=tuple(strip for strip, k in zip(strips, kinds) if k == kind),
+        )
+        for kind in dict.fromkeys(kinds)
+    )
 
 
 def _report_lines(

@@ -46,7 +46,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
                 "acceptance probability",
             )
         )
-        or re.match(r"\d+ facets? at >= 0.8 of the best \(\d+ found by the search\)", line)
+        or re.match(r"\d+ facets? \(\d+ found by the search\)", line)
     ]
     assert len(printed) == 8
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
@@ -150,7 +150,7 @@ def strips_of(section: str) -> list[tuple[str, list[tuple[str, str]], list[str]]
     tile = r'<figure class="tile"[^>]*>.*?<img src="([^"]+)".*?<figcaption>(.*?)</fig'
     found = []
     for block in re.findall(
-        r'<div class="chain"[^>]*>(.*?)(?=<div class="chain"|</div><t)', section
+        r'<div class="chain"[^>]*>(.*?)(?=<div class="chain"|</div><t|</div></div>$)', section
     ):
         label = re.match(r"<b>(.*?)</b>", block).group(1)
         strip, _, aside = block.partition('<div class="aside">')
@@ -282,6 +282,45 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
     # a run without facets writes no optima and removes the earlier run's
     known_run(tmp_path / "run")
     assert not list((tmp_path / "run").glob("facet_*_optimum.png"))
+
+
+def test_gallery_shows_each_kind_of_photo_as_a_section_with_how_strongly_the_unit_answers(
+    tmp_path,
+):
+    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.report.record import record_of
+    from samplevis.sampling.report.result import Facet
+
+    from sample_results import known_run_result
+
+    size = known_run_result().init_images.shape[1:3]
+    red, blue, dark = (np.full([*size, 3], v, np.float32) for v in (0.9, 0.5, 0.1))
+    # peppers (two clusters) and theatres at 0.62 of them, their photos at 0.8
+    facets = (
+        Facet(red, 20.0, 1.0, "photos, cluster 0", (1,), None, 0.0, 0.3, photos_height=1.0),
+        Facet(blue, 12.4, 0.62, "photos, cluster 2", (0,), None, -5.0, 0.4, (), 1, 0.8),
+        Facet(dark, 19.0, 0.95, "photos, cluster 1", (), None, np.nan, np.nan, (), 0, 1.0),
+    )
+    result = dataclasses.replace(known_run_result(), facets=facets)
+    report = record_of(result, "mixed")
+    assert [(f["kind"], f["photos_height"]) for f in report["facets"]] == [(0, 1), (1, 0.8), (0, 1)]
+    sample_command.write_sample(tmp_path / "run", result, report)
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    sections = re.findall(r"<section><h2>(.*?)</h2>(.*?)</section>", page, re.S)
+    assert [heading for heading, _ in sections] == [
+        "mixed (run/)",
+        "mixed (run/): kind 0",
+        "mixed (run/): kind 1",
+    ]
+    assert not strips_of(sections[0][1])  # the run's section: its figures, no facets
+    assert [label for label, _, _ in strips_of(sections[1][1])] == ["facet 0", "facet 2"]
+    assert [label for label, _, _ in strips_of(sections[2][1])] == ["facet 1"]
+    assert "<p>The kind the unit answers to most: 2 facets, best first.</p>" in sections[1][1]
+    assert (
+        "<p>The unit answers to this kind at 0.62 of the best, to its photos at 0.80: 1 facet, "
+        "best first.</p>" in sections[2][1]
+    )
 
 
 def test_gallery_of_a_run_written_with_the_walk_between_basins_shows_its_strips_without_it(

@@ -67,12 +67,11 @@ def record_of(
             # per chain: structural distance between its samples over that between the starts
             "structural_shares": shares,
             "seconds": dict(result.seconds),  # per phase
-            # the facet search's facets, best first (each chain starts at an optimum of its
-            # facet)
+            # the facets, kinds first (each chain starts at an optimum of its facet)
             "facets": [
                 _facet(k, f, examples[k] if examples else None) for k, f in enumerate(result.facets)
             ],
-            # photo clusters whose optimum stayed under the floor: no facets
+            # photo clusters whose climb failed (under the floor of their photos' height)
             "clusters_below_floor": [
                 {"cluster": c, "height": h} for c, h in result.clusters_below_floor
             ],
@@ -107,6 +106,9 @@ def _facet(k: int, facet: Facet, examples: Sequence[Example] | None) -> dict[str
         "optimum": FACET_PNG.format(k),
         "height": facet.height,
         "activation": facet.activation,
+        "kind": facet.kind,  # its kind of image, 0 the best facet's (`Facet.kind`)
+        # how strongly the unit answers to its kind's photos, against the best kind's
+        "photos_height": facet.photos_height,
         "found": facet.found,
         "chains": list(facet.chains),
         "log_mass": facet.log_mass,
