@@ -59,7 +59,7 @@ TARGET_RATIOS = (0.5, 0.9)
 CUTOFFS = (1 / 16, None)
 NUM_OPTIMIZED = 4
 OPTIMIZE_STEPS = 16
-PHOTO_UNIT = "logits:945"
+PHOTO_WEIGHT = 0.7
 PHOTOS_FOLDER = None
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
 PHOTO_CLUSTERS = 2
@@ -244,16 +244,18 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     # the samples, the facets, their std maps, the trace, the sweep's plot and its two grids,
     # the cutoffs' rows, the optimized images and the facets from photos beside noise seeds
     assert pictures(notebook) == 10
-    # the photos' two clusters: each a facet of its own, or under the floor of the other
-    made = re.search(r"(\d) facets? at >= 0\.8 of the best \((\d) from photo clusters", text)
+    # the photos' two clusters: each a facet of its own, or a failed climb
+    made = re.search(r"(\d) facets?(?: in \d kinds)? \((\d) from photo clusters", text)
     assert made and "from photos: facet 0 cluster " in text
-    assert int(made[2]) + text.count("under the floor, no facets: cluster") == 2
+    assert int(made[2]) + text.count("failed climbs (under 0.8 of the height") == 2
+    kinds = re.findall(r"facet \d: kind (\d), height " + NUMBER + r", its kind's photos at", text)
+    assert len(kinds) == int(made[2]) and kinds[0] == ("0", "1.00")
     # a line and a row per facet, best first: the best at height 1 (the seeds' or a round's)
     facets = re.findall(
         r"facet (\d+): height " + NUMBER + r", found by (seed|search round \d+)", text
     )
     assert facets and [int(k) for k, _, _ in facets] == list(range(len(facets)))
-    assert facets[0][1] == "1.00" and all(float(h) >= 0.8 for _, h, _ in facets)
+    assert facets[0][1] == "1.00" and all(float(h) >= 0.5 for _, h, _ in facets)
     assert iio.imread(tmp_path / "facets.png").shape[:2] == (
         2 + len(facets) * (64 + 2),
         2 + 9 * (64 + 2),

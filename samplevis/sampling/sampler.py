@@ -220,8 +220,9 @@ def render(
     pooled features (`search_layer`) of every image found so far, even rounds start from the
     gratings where the objective answers through other features of that layer than at every
     image found. An optimum that reaches `facet_floor` of the best and keeps `facet_distance`
-    from every facet is a new facet. The chains share the facets, best
-    first, each starting at its facet's optimum; `result.facets` holds them. Inside each facet
+    from every facet is a new facet, and so is a weaker one from `kind_floor` that keeps the
+    stricter `kind_distance` (what the unit answers to less strongly). The chains share the
+    facets, best first, each starting at its facet's optimum; `result.facets` holds them. Inside each facet
     HMC samples exp(A(image) / T) * prior restricted to it: the spectral coefficients below
     `cutoff` cycles per pixel move, the finer ones keep the optimum's values, and a smooth warp
     lets its motifs slide, bend and stretch. Each chain's T starts at the equipartition rule over
@@ -231,9 +232,11 @@ def render(
 
     From photos (`init` the examples of `dataset_examples` or its examples.json), the unit's
     top photos are clustered (`photo_clusters`) and each cluster's start image optimized for
-    `photo_steps` steps (Nguyen et al. 2016's multifaceted visualization): every cluster whose
-    optimum reaches `facet_floor` of the best is a facet, shown with its photos
-    (`facet.examples`), in place of the seeds; the search's rounds, if asked, may add others.
+    `photo_steps` steps (Nguyen et al. 2016's multifaceted visualization): every cluster is a
+    facet, shown with its photos (`facet.examples`), in place of the seeds, whatever its height
+    (only a climb under `facet_floor` of the height its photos promise failed); clusters of one
+    kind of photo are variants of it, and the facets go kinds first, so every kind has a chain
+    before any has a second. The search's rounds, if asked, may add others.
 
     Args:
       model: a `samplevis.Model`, or a plain `keras.Model` (then images in [0, 1]
@@ -251,7 +254,7 @@ def render(
         unit's examples: an examples.json, its folder or `dataset_examples`' result),
         optimize_steps, start_diversity, photo_clusters (10), photo_steps (512), photo_start
         ("blurred"), search_rounds (default 2 after optimized starts, 0 after photos),
-        facet_floor (0.8),
+        facet_floor (0.8), kind_floor (0.5), kind_distance (0.5),
         search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
         "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth,
         block_steps. Unknown keys are an error.

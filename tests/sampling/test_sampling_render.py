@@ -298,6 +298,16 @@ def test_an_init_string_that_is_no_start_says_how_to_give_files_or_the_closest_s
         (dict(init=[np.zeros([8, 8, 3]), np.zeros([4, 4, 3])]), "all of one size"),
         (dict(optimize_steps=0), "optimize_steps.*int >= 1"),
         (dict(adapt_step_size="no"), r"adapt_step_size'\] must be True or False; got 'no'"),
+        (dict(kind_floor=0.0), r"kind_floor'\] must be a number in \(0, 1\]"),
+        (dict(kind_distance=3), r"kind_distance'\] must be a number in \(0, 2\]"),
+        (
+            dict(kind_floor=0.9),
+            r"kind_floor'\] must be at most hmc_opts\['facet_floor'\] \(0.8\); got 0.9\. Lower",
+        ),
+        (
+            dict(facet_distance=0.6),
+            r"facet_distance'\] must be at most hmc_opts\['kind_distance'\] \(0.5\); got 0.6",
+        ),
     ],
 )
 def test_invalid_hmc_opts_values_are_explained(opts, message):
