@@ -247,7 +247,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     # the photos' two clusters: each a facet of its own, or a failed climb
     made = re.search(r"(\d) facets?(?: in \d kinds)? \((\d) from photo clusters", text)
     assert made and "from photos: facet 0 cluster " in text
-    assert int(made[2]) + text.count("failed climbs (under 0.8 of the height") == 2
+    assert int(made[2]) + text.count("failed climbs (under 0.5 of the height") == 2
     kinds = re.findall(r"facet \d: kind (\d), height " + NUMBER + r", its kind's photos at", text)
     assert len(kinds) == int(made[2]) and kinds[0] == ("0", "1.00")
     # a line and a row per facet, best first: the best at height 1 (the seeds' or a round's)

@@ -408,9 +408,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         facet_floor=Option(
             0.8,
             "the activation a new facet of the search must reach at {hmc_opts.facet_distance}, "
-            "a share of the best facet's; from photos, the share of the height its photos "
-            "promise under which a cluster's climb failed (its photos' median value over the "
-            "highest cluster's: a cluster the unit answers to less is a facet all the same)",
+            "a share of the best facet's",
             check=_number("a number in (0, 1]", lambda floor: 0 < floor <= 1),
         ),
         kind_floor=Option(
@@ -418,7 +416,9 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "the activation a weaker facet of the search must reach, a share of the best "
             "facet's: what the unit answers to less strongly, a pattern at least "
             "{hmc_opts.kind_distance} from every facet (at most {hmc_opts.facet_floor}; equal "
-            "to it: no weaker facets)",
+            "to it: no weaker facets). From photos, every cluster is a facet whatever its "
+            "height but a failed climb: one under this share of the height its photos promise "
+            "(their median value over the highest cluster's)",
             check=_number("a number in (0, 1]", lambda floor: 0 < floor <= 1),
         ),
         kind_distance=Option(

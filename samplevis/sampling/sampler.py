@@ -234,7 +234,7 @@ def render(
     top photos are clustered (`photo_clusters`) and each cluster's start image optimized for
     `photo_steps` steps (Nguyen et al. 2016's multifaceted visualization): every cluster is a
     facet, shown with its photos (`facet.examples`), in place of the seeds, whatever its height
-    (only a climb under `facet_floor` of the height its photos promise failed); clusters of one
+    (only a climb under `kind_floor` of the height its photos promise failed); clusters of one
     kind of photo are variants of it, and the facets go kinds first, so every kind has a chain
     before any has a second. The search's rounds, if asked, may add others.
 

@@ -113,7 +113,7 @@ class SampleResult:
         optimum, height, kind, how it was found, its chains, std map, log-mass and photos
         (empty when neither ran).
       clusters_below_floor: (cluster, height) of the photo clusters whose climb failed: their
-        optimum stayed under `hmc_opts.facet_floor` of the height their photos promise,
+        optimum stayed under `hmc_opts.kind_floor` of the height their photos promise,
         highest first; they are no facets.
     """
 
@@ -265,7 +265,7 @@ class SampleResult:
             "from photos: "
             + ", ".join(from_photos)
             + (
-                f"; failed climbs (under {self.options.facet_floor:g} of the height their photos"
+                f"; failed climbs (under {self.options.kind_floor:g} of the height their photos"
                 f" promise), no facets: {under}"
                 if under
                 else ""

@@ -7,7 +7,7 @@ facet's identity, so every cluster's optimum is a facet of its own, however clos
 features (optima of one unit pool to nearly the same features, docs/sampling_designs.md, "Facets
 from photos"), and however high: what the unit answers to less strongly (a dog unit's cats,
 "albeit not as much") is the facet a person most wants to see. Only a failed climb is no facet:
-an optimum under `floor` of the height its cluster's photos promise (`failed`). Clusters of one
+an optimum under `kind_floor` of the height its cluster's photos promise (`failed`). Clusters of one
 kind of photo (examples.clusters.kinds) are variants of it, and the facets are ordered kinds
 first (search.kinds_first). The optima are polished on the objective alone with `render_vis`'s
 compiled step, as every facet is. The facet search's rounds (search.search_facets) may then add
@@ -137,7 +137,8 @@ def _ranked(
     best = float(np.nanmax(value)) if np.isfinite(value).any() else np.nan
     order = [int(i) for i in np.argsort(-np.nan_to_num(value, nan=-np.inf))]
     if best > 0:
-        lost = failed(value / best, photo_levels(clusters), settings.floor)
+        floor = settings.floor if settings.kind_floor is None else settings.kind_floor
+        lost = failed(value / best, photo_levels(clusters), floor)
     else:  # no optimum above 0: heights mean nothing, the best alone is a facet
         lost = np.array([i != order[0] or not np.isfinite(value[i]) for i in range(len(value))])
     kept = [i for i in order if not lost[i]]
