@@ -530,7 +530,8 @@ def run_library(
 def run_kinds(search: Search, rounds: int, first: np.ndarray) -> list[list]:
     """`render`'s search once from the seeds' round, every optimum it reaches recorded (its
     activation callback sees each round's), then each of RULES sorting them into facets; rows
-    of (rule, facets kept as facet/height, the weaker facet reported, weaker copies)."""
+    of (rule, facets kept as facet/height, the weaker facet's best optimum reached, the weaker
+    facet reported, weaker copies)."""
     from samplevis.sampling.options import DEFAULTS
     from samplevis.sampling.starts import designs, search_layer
     from samplevis.sampling.starts import search as facet_search
@@ -564,6 +565,10 @@ def run_kinds(search: Search, rounds: int, first: np.ndarray) -> list[list]:
     ]
     values = [search.values(images) for images in reached]
     weaker = int(np.argmin(search.m_weights))  # the facet weighed down (0: A, 1: B)
+    # the best optimum the search reached in the weaker facet, as a share of the best optimum
+    every = np.concatenate(values)
+    in_weaker = every[np.argmax(every, axis=1) == weaker].max(axis=1)
+    weaker_reached = f"{in_weaker.max() / every.max():.2f}" if len(in_weaker) else "no"
     rows = []
     for name, floor, distance, kind_floor, kind_distance, compare in RULES:
         facets: list = []
@@ -586,7 +591,7 @@ def run_kinds(search: Search, rounds: int, first: np.ndarray) -> list[list]:
         found = [h / top for f, h in shown if f == weaker]
         # a facet under the floor of the best whose facet of the unit a higher facet shows
         copies = sum(h / top < 0.8 and any(g == f and j > h for g, j in shown) for f, h in shown)
-        rows.append([name, said, f"{max(found):.2f}" if found else "no", copies])
+        rows.append([name, said, weaker_reached, f"{max(found):.2f}" if found else "no", copies])
     return rows
 
 
@@ -707,7 +712,14 @@ def main() -> None:
                 sys.stdout.flush()
     if kinds_rows:
         print()
-        headers = ["pair", "rule", "facets kept (facet, height)", "weaker facet", "weaker copies"]
+        headers = [
+            "pair",
+            "rule",
+            "facets kept (facet, height)",
+            "weaker facet reached",
+            "weaker facet kept",
+            "weaker copies",
+        ]
         print(format_table(headers, kinds_rows))
     if summary:
         print()

@@ -19,6 +19,15 @@ your own, against 10 fresh `render_vis` seeds.
     python benchmarks/photo_facets.py --mfv ../mfv/mean_images --out out/photo_facets
     python benchmarks/photo_facets.py --photos photos/ --unit block6a_expand_activation:301
     python benchmarks/photo_facets.py --mfv ../mfv/mean_images --options --photo-start best
+    python benchmarks/photo_facets.py --mfv ../mfv/mean_images --mixed 1 0.7 0.5
+
+`--mixed W ...`: the seed's case, a unit that answers to two kinds unequally: max(l945 / 33.6,
+W * l498 / 37.9) on the logits (bell pepper, and movie theater at weight W; 33.6 and 37.9 the
+classes' median noise-seed optima at 128 px), from the 300 photos of both classes in one folder,
+as a user of Python meets it (`dataset_examples(top=150)` then `render(init=...)`, timed in this
+process). Targets: a facet of each kind, every theater facet's photos theaters, a chain in a
+theater facet, the summary naming both kinds with their heights. Beside it, ways to tell the
+kinds apart (`KIND_WAYS`) on the same clusters, each judged against the photos' classes.
 """
 
 from __future__ import annotations
@@ -152,6 +161,209 @@ def rows_grid(optima: np.ndarray, facets: list[dict], out: Path, baseline_optima
     return io.grid(np.stack(tiles).astype(np.float32), ncols=width)
 
 
+PEPPER, THEATER = MFV_CLASSES[0][0], MFV_CLASSES[1][0]
+# The ways to tell kinds of photo apart measured side by side (`--mixed`): (name, what is
+# compared, the layer or None, how clusters are joined).
+KIND_WAYS = (
+    ("photos, nearest neighbours, clustering layer (the library's)", "photos", None, "neighbours"),
+    ("photos, nearest neighbours, the unit's layer (logits)", "photos", "logits", "neighbours"),
+    ("photos' centres, cosine >= 0.5, clustering layer", "photos", None, "centres"),
+    ("optima's features, cosine >= 0.5, clustering layer", "optima", None, "centres"),
+    ("clusters' photo values, a gap > 0.1 between levels", "values", None, "levels"),
+)
+
+
+def mixed_unit(weight: float):
+    """max(l945 / 33.6, weight * l498 / 37.9) on the logits, one value per image."""
+    import tensorflow as tf
+
+    from samplevis.optvis.objectives import Objective
+
+    def fn(T, p):
+        logits = T("logits")
+        return tf.maximum(logits[:, 945] / 33.6, p[0] * logits[:, 498] / 37.9)
+
+    name = f"max(l945/33.6, {weight:g}*l498/37.9)"
+    return Objective(fn, frozenset({"logits"}), name, (np.float32(weight),), ("mixed", "logits"))
+
+
+def _joined_centres(rows: np.ndarray, least: float) -> list[int]:
+    """Groups of unit rows [K, D] whose average-linkage cosine is at least `least`."""
+    groups = [[k] for k in range(len(rows))]
+    near = rows @ rows.T
+    while len(groups) > 1:
+        pairs = [
+            (np.mean(near[np.ix_(a, b)]), i, j)
+            for i, a in enumerate(groups)
+            for j, b in enumerate(groups)
+            if i < j
+        ]
+        best, i, j = max(pairs)
+        if best < least:
+            break
+        groups[i] += groups.pop(j)
+    return _labelled(groups, len(rows))
+
+
+def _labelled(groups: list[list[int]], count: int) -> list[int]:
+    label = [0] * count
+    for g, members in enumerate(sorted(groups, key=min)):
+        for k in members:
+            label[k] = g
+    return label
+
+
+def kind_ways(model, facets, optima: np.ndarray, layer: str) -> dict[str, list[int]]:
+    """Each of KIND_WAYS' kinds of `facets` (the run's record's facets from photos, their
+    optima [F, H, W, 3]), a label per facet."""
+    from samplevis.examples.clusters import kinds, pooled
+    from samplevis.examples.images import load_fitted
+    from samplevis.sampling.starts import search_layer
+
+    photos = [Path(e["file"]) for f in facets for e in f["all_photos"]]
+    labels = np.concatenate([[k] * len(f["all_photos"]) for k, f in enumerate(facets)])
+    pixels = np.stack([load_fitted(p, (224, 224))[0] for p in photos])
+    out = {}
+    for name, what, given, how in KIND_WAYS:
+        if what == "values":
+            levels = [np.median([e["value"] for e in f["all_photos"]]) for f in facets]
+            order = np.argsort(levels)
+            label, group = [0] * len(facets), 0
+            for a, b in zip(order[:-1], order[1:]):
+                label[b] = group = group + int(levels[b] - levels[a] > 0.1 * max(levels))
+            label[order[0]] = 0
+            out[name] = label
+            continue
+        if what == "optima":
+            rows = search_layer.features(model, optima, given or layer)
+            out[name] = _joined_centres(rows, 0.5)
+            continue
+        x = pooled(model, pixels, given or layer)
+        x = x / np.linalg.norm(x, axis=1, keepdims=True)
+        if how == "neighbours":
+            out[name] = kinds(x, labels).tolist()
+        else:
+            centres = np.stack([x[labels == k].mean(0) for k in range(len(facets))])
+            out[name] = _joined_centres(
+                centres / np.linalg.norm(centres, axis=1, keepdims=True), 0.5
+            )
+    return out
+
+
+def _same_grouping(a: list[int], b: list[int]) -> bool:
+    """Whether two labellings group the same facets together."""
+    return all((a[i] == a[j]) == (b[i] == b[j]) for i in range(len(a)) for j in range(len(a)))
+
+
+def run_mixed(args, model, weights: list[float], photos: Path) -> None:
+    """The seed's case (`--mixed`), one weight after the other: the targets' figures, the
+    facets' rows saved as a PNG, and the ways to tell kinds apart."""
+    import samplevis
+    from samplevis import io
+    from samplevis.examples.clusters import clusters
+    from samplevis.sampling.phases.facet_starts import cluster_layer
+    from samplevis.sampling.report.record import record_of
+    from samplevis.sampling.report.summary import summary
+    from samplevis.sampling.starts.photos import photo_levels
+
+    rows, ways_rows = [], []
+    for weight in weights:
+        unit = mixed_unit(weight)
+        out = args.out / f"mixed_{weight:g}"
+        shutil.rmtree(out, ignore_errors=True)
+        hmc_opts = dict(num_results=2 if args.quick else 10)
+        if args.quick:
+            hmc_opts.update(photo_steps=8, num_burnin_steps=4, num_chains=2, photo_clusters=2)
+        start = time.perf_counter()
+        found = samplevis.dataset_examples(
+            model,
+            unit,
+            images=photos,
+            top=15 * (2 if args.quick else 10),
+            out=out / "examples",
+            progress=False,
+        )
+        ranked = time.perf_counter() - start
+        result = samplevis.render(
+            model, unit, hmc_opts=dict(hmc_opts, init=found), seed=args.seed, progress=False
+        )
+        seconds = time.perf_counter() - start
+        theater = [np.mean([THEATER in e.file.name for e in f.examples]) for f in result.facets]
+        kind = ["theater" if t > 0.5 else "pepper" for t in theater]
+        pure = all(t in (0.0, 1.0) for t in theater)
+        sampled = sorted({kind[k] for k, f in enumerate(result.facets) if f.chains})
+        lines = summary(result, result.structural_shares)
+        said = result.kinds_line() or ""
+        named = {kind[k] for k, f in enumerate(result.facets) if f"kind {f.kind} " in said}
+        rows.append(
+            [
+                f"{weight:g}",
+                ", ".join(f"{k[0].upper()} {f.height:.2f}" for k, f in zip(kind, result.facets)),
+                f"{kind.count('pepper')} / {kind.count('theater')}",
+                "yes" if pure else "no",
+                " ".join(sampled),
+                "both" if named == {"pepper", "theater"} else ", ".join(sorted(named)) or "none",
+                f"{ranked:.0f} + {seconds - ranked:.0f}",
+            ]
+        )
+        print(" | ".join(rows[-1]), flush=True)
+        for line in lines:
+            print(f"#   {line}")
+        io.save_png(args.out / f"mixed_{weight:g}_facets.png", result.facet_grid())
+        # each cluster's optimum against what its photos promise (photos.failed's rule)
+        layer = cluster_layer(model, unit)
+        assert layer is not None  # the logits read one layer
+        found_clusters = clusters(
+            found.index,
+            model,
+            unit,
+            len(result.facets) + len(result.clusters_below_floor),
+            layer=layer,
+        )
+        levels = photo_levels(found_clusters)
+        heights = {int(f.found.split()[-1]): f.height for f in result.facets}
+        heights.update(dict(result.clusters_below_floor))
+        print(
+            "#   optimum's height / its photos' level, per cluster: "
+            + ", ".join(
+                f"{c} {'T' if THEATER in found_clusters[c].best.file.name else 'P'} "
+                f"{heights[c]:.2f}/{levels[c]:.2f}={heights[c] / levels[c]:.2f}"
+                for c in sorted(heights)
+            )
+        )
+        record = record_of(result, unit.name)
+        # every photo of each facet's cluster, for the ways to tell kinds apart
+        for entry, facet in zip(record["facets"], result.facets):
+            entry["all_photos"] = [{"file": str(e.file), "value": e.value} for e in facet.examples]
+        optima = np.stack([f.image for f in result.facets]).astype(np.float32)
+        truth = [0 if k == kind[0] else 1 for k in kind]
+        for name, label in kind_ways(model, record["facets"], optima, layer).items():
+            ways_rows.append(
+                [
+                    f"{weight:g}",
+                    name,
+                    " ".join(map(str, label)),
+                    "yes" if _same_grouping(label, truth) else "no",
+                ]
+            )
+    print()
+    headers = [
+        "w",
+        "facets (P pepper / T theater, height), in order",
+        "pepper / theater",
+        "each facet's photos of one class",
+        "kinds sampled",
+        "summary names",
+        "seconds (rank + render)",
+    ]
+    print(format_table(headers, rows))
+    print()
+    print(format_table(["w", "way", "kinds per facet", "as the photos' classes"], ways_rows))
+    print(
+        f"\n# pictures: {args.out}/mixed_*_facets.png (a row per facet: optimum, photos, samples)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mfv", type=Path, help="MFV's mean_images folder")
@@ -164,6 +376,12 @@ def main() -> None:
         nargs=argparse.REMAINDER,
         default=[],
         help="flags passed on to `samplevis sample` (last), e.g. --photo-start best",
+    )
+    parser.add_argument(
+        "--mixed",
+        nargs="+",
+        type=float,
+        help="with --mfv: the seed's case at these weights of movie theater (e.g. 1 0.7 0.5)",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: small and short")
     args = parser.parse_args()
@@ -179,6 +397,12 @@ def main() -> None:
 
     print(f"# {command_line()}\n# {machine()}")
     model = samplevis.zoo.efficientnet_lite0()
+    if args.mixed:
+        if args.mfv is None:
+            parser.error("--mixed needs --mfv MEAN_IMAGES (the photos of both classes)")
+        both = [p for wnid, _, _ in MFV_CLASSES for p in sorted((args.mfv / wnid).glob("*/*.JPEG"))]
+        run_mixed(args, model, args.mixed, flat_folder(both, work / "both"))
+        return
     extra = list(args.options)
     if args.quick:
         extra += ["--photo-steps", "8", "--num-burnin-steps", "4", "--photo-clusters", "2"]
