@@ -224,9 +224,9 @@ def _kind_sections(
     kind of its own: its strip's line says its height), or the record has no kinds."""
     from samplevis import pages
 
-    kinds = [record.get("kind") for record in records]
+    kinds = [k for k in (record.get("kind") for record in records) if isinstance(k, int)]
     from_photos = any(str(record.get("found", "")).startswith("photos") for record in records)
-    if not from_photos or any(not isinstance(k, int) for k in kinds) or len(set(kinds)) < 2:
+    if not from_photos or len(kinds) < len(records) or len(set(kinds)) < 2:
         return ()
     return tuple(
         pages.GallerySection(

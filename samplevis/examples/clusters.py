@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +52,15 @@ class Example:
 class Cluster:
     """A cluster of a unit's top images, what Nguyen et al. 2016 call one of its facets: its
     `members`, best value first, `medoid`, the index of the member nearest the cluster's
-    centre in the features that placed them, and `kind`, the kind of image it holds
-    (`kinds`: clusters of one kind are variants of it; kind 0 holds the best image)."""
+    centre in the features that placed them, `kind`, the kind of image it holds (`kinds`:
+    clusters of one kind are variants of it; kind 0 holds the best image), and `centre`, the
+    direction of its members' features."""
 
     members: tuple[Example, ...]
     medoid: int
     kind: int = 0
+    # the direction of its members' features (unit length, in the layer that placed them)
+    centre: np.ndarray | None = field(default=None, compare=False)
 
     @property
     def best(self) -> Example:
@@ -119,7 +122,8 @@ def clusters(
         members = np.flatnonzero(labels == c)  # ranked: best value first
         centre = features[members].mean(axis=0)
         nearest = int(np.argmax(features[members] @ centre))
-        out.append(Cluster(tuple(found[i] for i in members), nearest, int(kind_of[c])))
+        direction = centre / max(float(np.linalg.norm(centre)), 1e-12)
+        out.append(Cluster(tuple(found[i] for i in members), nearest, int(kind_of[c]), direction))
     return sorted(out, key=lambda cluster: -cluster.best.value)
 
 

@@ -5,6 +5,7 @@ its own cluster's photos."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -94,6 +95,25 @@ def test_a_climb_far_under_what_its_photos_promise_failed_one_the_unit_answers_l
     # 0.9: the climb went astray
     assert failed(heights, levels, 0.5).tolist() == [False, False, True, True]
     assert failed(np.array([1.0, 0.4]), np.full(2, np.nan), 0.5).tolist() == [False, True]
+
+
+def test_an_optimum_nearer_another_kind_s_photos_left_its_kind():
+    from samplevis.examples.clusters import Cluster, Example
+    from samplevis.sampling.starts.photos import left_kind
+
+    photo = Example(Path("p.jpg"), 1.0, None)
+    peppers, theaters = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    found = [
+        Cluster((photo,) * 3, 0, 0, peppers),
+        Cluster((photo,), 0, 0, np.array([0.8, 0.0, 0.6])),
+        Cluster((photo,) * 2, 0, 1, theaters),
+        Cluster((photo,) * 2, 0, 1, theaters),
+    ]
+    # the last theater cluster's climb ended among the peppers
+    optima = np.array([[1.0, 0.1, 0.0], [0.7, 0.2, 0.7], [0.1, 1.0, 0.0], [0.9, 0.3, 0.0]])
+    assert left_kind(optima, found).tolist() == [False, False, False, True]
+    one_kind = [dataclasses.replace(c, kind=0) for c in found]
+    assert not left_kind(optima, one_kind).any()
 
 
 @pytest.fixture(scope="module")

@@ -131,6 +131,7 @@ def photo_facet_search(inputs: Inputs, whole: LogDensity) -> search.FacetSearch:
     settings = search_settings(inputs)
     assert settings is not None  # a unit with examples reads a layer
     layer = cluster_layer(inputs.model, inputs.objective)
+    assert layer is not None  # render's check of the photos found one (_check_photos)
     found = clusters(opts.init, inputs.model, inputs.objective, opts.photo_clusters, layer=layer)
     return photos.photo_facets(
         inputs.model,
@@ -140,6 +141,7 @@ def photo_facet_search(inputs: Inputs, whole: LogDensity) -> search.FacetSearch:
         measure(whole),
         settings,
         fold_in(inputs.seed, 0),
+        layer=layer,
         start=opts.photo_start,
         steps=opts.photo_steps,
         optimizer=start_optimizer(inputs.image_param),

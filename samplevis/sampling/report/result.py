@@ -113,8 +113,8 @@ class SampleResult:
         optimum, height, kind, how it was found, its chains, std map, log-mass and photos
         (empty when neither ran).
       clusters_below_floor: (cluster, height) of the photo clusters whose climb failed: their
-        optimum stayed under `hmc_opts.kind_floor` of the height their photos promise,
-        highest first; they are no facets.
+        optimum stayed under `hmc_opts.kind_floor` of the height their photos promise, or lies
+        nearer another kind's photos than its own's, highest first; they are no facets.
     """
 
     images: np.ndarray
@@ -266,7 +266,7 @@ class SampleResult:
             + ", ".join(from_photos)
             + (
                 f"; failed climbs (under {self.options.kind_floor:g} of the height their photos"
-                f" promise), no facets: {under}"
+                f" promise, or nearer another kind's photos), no facets: {under}"
                 if under
                 else ""
             )

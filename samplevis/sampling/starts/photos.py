@@ -7,7 +7,9 @@ facet's identity, so every cluster's optimum is a facet of its own, however clos
 features (optima of one unit pool to nearly the same features, docs/sampling_designs.md, "Facets
 from photos"), and however high: what the unit answers to less strongly (a dog unit's cats,
 "albeit not as much") is the facet a person most wants to see. Only a failed climb is no facet:
-an optimum under `kind_floor` of the height its cluster's photos promise (`failed`). Clusters of one
+an optimum under `kind_floor` of the height its cluster's photos promise (`failed`), or one
+that climbed into another kind (`left_kind`: from theater photos to peppers, where the unit
+answers to peppers more strongly). Clusters of one
 kind of photo (examples.clusters.kinds) are variants of it, and the facets are ordered kinds
 first (search.kinds_first). The optima are polished on the objective alone with `render_vis`'s
 compiled step, as every facet is. The facet search's rounds (search.search_facets) may then add
@@ -22,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from samplevis.examples.clusters import Cluster, cluster_images
+from samplevis.examples.clusters import Cluster, cluster_images, pooled
 from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
@@ -39,6 +41,7 @@ def photo_facets(
     settings: SearchSettings,
     seed: tf.Tensor,
     *,
+    layer: str,
     start: str,
     steps: int,
     optimizer: object = None,
@@ -49,8 +52,9 @@ def photo_facets(
     Each cluster's start image (`examples.clusters.cluster_images`, `start` "mean", "medoid" or
     "best") is optimized for `steps` steps on `objective`, all clusters in one batch of
     `image_param`'s parameterization (`batched`); `activation` measures the optima (parts
-    [B, ...] -> [B], B the chains) as the seeds' are. Ctrl-C keeps what the optimization had
-    reached (`interrupted` set).
+    [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
+    placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
+    optimization had reached (`interrupted` set).
 
     Returns:
       a FacetSearch of round 0: facet k's `cluster` is its cluster's index in `clusters`, its
@@ -78,7 +82,7 @@ def photo_facets(
     except KeyboardInterrupt:
         state, interrupted = climber.snapshot(), True  # where the steps taken left it
     states = [tuple(p[i : i + 1] for p in state) for i in range(len(images))]
-    return _ranked(model, image_param, clusters, states, activation, settings, interrupted)
+    return _ranked(model, image_param, clusters, states, activation, settings, layer, interrupted)
 
 
 def batched(image_param: ImageParam, batch: int) -> ImageParam:
@@ -113,6 +117,24 @@ def failed(heights: np.ndarray, levels: np.ndarray, floor: float) -> np.ndarray:
     return ~np.isfinite(heights) | (heights < floor * promised)
 
 
+def left_kind(optima: np.ndarray, clusters: list[Cluster]) -> np.ndarray:
+    """Clusters whose optimum climbed into another kind, bool [K]: its features (float [K, D],
+    in the layer that placed the photos) nearer, by cosine, to another kind's photos than to its
+    own kind's (a kind's direction: its clusters' centres weighed by their photos). A unit
+    that answers to two kinds unequally pulls a climb from the weaker kind's photos towards the
+    stronger kind; shown beside its photos, such an optimum would name the wrong kind
+    (docs/sampling_designs.md, "Kinds of photos")."""
+    kinds = sorted({c.kind for c in clusters})
+    weighed = [(c.kind, len(c.members) * c.centre) for c in clusters if c.centre is not None]
+    if len(kinds) < 2 or len(weighed) < len(clusters):
+        return np.zeros(len(clusters), bool)
+    centres = np.stack([np.sum([w for k, w in weighed if k == kind], axis=0) for kind in kinds])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    x = optima / np.maximum(np.linalg.norm(optima, axis=1, keepdims=True), 1e-12)
+    nearest = np.array(kinds)[np.argmax(x @ centres.T, axis=1)]
+    return nearest != np.array([c.kind for c in clusters])
+
+
 def _ranked(
     model: Model,
     image_param: ImageParam,
@@ -120,12 +142,13 @@ def _ranked(
     states: list[tuple[np.ndarray, ...]],
     activation: Callable[[tuple[np.ndarray, ...]], np.ndarray],
     settings: SearchSettings,
+    layer: str,
     interrupted: bool,
 ) -> FacetSearch:
     """The optimized clusters (`states`, one per cluster) as facets, kinds first, the failed
     climbs listed apart (all but the best where no optimum is above 0)."""
     batch = image_param.batch
-    values, feats = [], []
+    values, feats, placed = [], [], []
     for first in range(0, len(states), batch):
         chunk = states[first : first + batch]
         padded = chunk + [chunk[-1]] * (batch - len(chunk))
@@ -133,12 +156,15 @@ def _ranked(
         values.append(np.asarray(activation(parts), np.float64)[: len(chunk)])
         image = image_param.to_image(tuple(tf.constant(p) for p in parts)).numpy()
         feats.append(features(model, image, settings.layer)[: len(chunk)])
+        pixels = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+        placed.append(pooled(model, pixels, layer)[: len(chunk)])
     value, feat = np.concatenate(values), np.concatenate(feats)
     best = float(np.nanmax(value)) if np.isfinite(value).any() else np.nan
     order = [int(i) for i in np.argsort(-np.nan_to_num(value, nan=-np.inf))]
     if best > 0:
         floor = settings.floor if settings.kind_floor is None else settings.kind_floor
         lost = failed(value / best, photo_levels(clusters), floor)
+        lost |= left_kind(np.concatenate(placed), clusters)
     else:  # no optimum above 0: heights mean nothing, the best alone is a facet
         lost = np.array([i != order[0] or not np.isfinite(value[i]) for i in range(len(value))])
     kept = [i for i in order if not lost[i]]
