@@ -153,7 +153,8 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     line = result.kinds_line()
     assert line.startswith("the unit answers most to kind 0 (facet 0; photos like v_")
     assert "also to kind 1 (facet 1; photos like h_" in line
-    assert f"at {horizontal.height:.2f} of it, its photos at {horizontal.photos_height:.2f}" in line
+    said = f"at {horizontal.height:.2f} of the best, its photos at {horizontal.photos_height:.2f}"
+    assert said in line
 
 
 def test_photos_of_another_unit_are_refused_before_any_work(either48, examples):

@@ -211,9 +211,10 @@ class SampleResult:
         return f"{len(self.facets)} facet{many}{in_kinds} ({how}): heights {heights}"
 
     def kinds_line(self) -> str | None:
-        """What the unit answers to, in a sentence, e.g. "answers most to kind 0 (facets 0, 2;
-        photos like pepper_3.jpg), also to kind 1 at 0.62 of it, its photos at 0.80 (facet 1;
-        photos like theatre_9.jpg)"; None with fewer than 2 kinds. Kinds without a chain are
+        """What the unit answers to, in a sentence, e.g. "the unit answers most to kind 0
+        (facets 0, 2; photos like pepper_3.jpg), also to kind 1 (facet 1; photos like
+        theatre_9.jpg) at 0.62 of the best, its photos at 0.80"; without photos each facet is a
+        kind ("facet 1 (search round 1) at 0.68 of the best"); None with fewer than 2 kinds. Kinds without a chain are
         named, with the chains that would sample every kind."""
         kinds = sorted({f.kind for f in self.facets})
         if len(kinds) < 2:
@@ -243,7 +244,7 @@ class SampleResult:
             name = f"facet {facets[0][0]} ({first.found})"
         if kind == self.facets[0].kind:
             return name
-        said = f"{name} at {first.height:.2f} of it"
+        said = f"{name} at {first.height:.2f} of the best"
         if math.isfinite(first.photos_height):
             said += f", its photos at {first.photos_height:.2f}"
         return said
