@@ -68,13 +68,12 @@ SIZE = 128
 TOP_UPSTREAM = 8  # upstream channels cut per found facet image set, per ablation round
 ARCHIVE = 64  # archive rows the deflated objective holds (unused rows masked)
 # The rules `--designs kinds` sorts one search's optima by: (name, facet floor, distance, kind
-# floor, kind distance, what the distances compare: the pooled features of the search layer or
-# the unit's pooled gradient there, "answers").
+# floor, kind distance). Two more were measured and lost (a lower floor alone; weaker facets
+# told by the unit's pooled gradient): docs/sampling_designs.md, "The seed's case", and
+# `git show eaa6dd8:benchmarks/facet_search.py`.
 RULES = (
-    ("today: floor 0.8", 0.8, 0.3, None, None, "features"),
-    ("lower floor 0.5", 0.8, 0.3, 0.5, 0.3, "features"),
-    ("floor 0.5, stricter distance 0.5", 0.8, 0.3, 0.5, 0.5, "features"),
-    ("floor 0.5, answers apart 0.5", 0.8, 0.3, 0.5, 0.5, "answers"),
+    ("today: floor 0.8", 0.8, 0.3, None, None),
+    ("floor 0.5, stricter distance 0.5 (render's)", 0.8, 0.3, 0.5, 0.5),
 )
 
 
@@ -101,6 +100,11 @@ PAIRS = {
     # the last blocks: a screen of 8 channels per layer (seeds landed in A, 4 of 4)
     "block6d": Pair("block6d", "block6d_expand_activation", {586: 1.0}, {729: 1.0}, "block6c_add"),
     "block7a": Pair("block7a", "block7a_expand_activation", {318: 1.0}, {623: 1.0}, "block6d_add"),
+    # one real channel as both facets: the README's unit, where a facet kept under the floor of
+    # the best is a weaker copy (`--designs kinds`: which rule keeps none)
+    "block6a-301": Pair(
+        "block6a-301", "block6a_expand_activation", {301: 1.0}, {301: 1.0}, "block5c_add"
+    ),
     # missed facets that are directions of the layer (mixed-sign combinations of channels)
     "block6a-dir": Pair(
         "block6a-dir",
@@ -533,8 +537,8 @@ def run_kinds(search: Search, rounds: int, first: np.ndarray) -> list[list]:
     of (rule, facets kept as facet/height, the weaker facet's best optimum reached, the weaker
     facet reported, weaker copies)."""
     from samplevis.sampling.options import DEFAULTS
-    from samplevis.sampling.starts import designs, search_layer
     from samplevis.sampling.starts import search as facet_search
+    from samplevis.sampling.starts import search_layer
 
     image = search.param
     state = tuple(np.asarray(s) for s in image.state_for(tf.constant(first)))
@@ -559,10 +563,6 @@ def run_kinds(search: Search, rounds: int, first: np.ndarray) -> list[list]:
         search.model, search.unit.objective, image, state, activation, settings, tf.constant([0, 9])
     )
     feats = [search_layer.features(search.model, images, layer) for images in reached]
-    answers = [
-        designs.answers(search.model, search.unit.objective, images, layer, BATCH)[1]
-        for images in reached
-    ]
     values = [search.values(images) for images in reached]
     weaker = int(np.argmin(search.m_weights))  # the facet weighed down (0: A, 1: B)
     # the best optimum the search reached in the weaker facet, as a share of the best optimum
@@ -570,13 +570,20 @@ def run_kinds(search: Search, rounds: int, first: np.ndarray) -> list[list]:
     in_weaker = every[np.argmax(every, axis=1) == weaker].max(axis=1)
     weaker_reached = f"{in_weaker.max() / every.max():.2f}" if len(in_weaker) else "no"
     rows = []
-    for name, floor, distance, kind_floor, kind_distance, compare in RULES:
+    for name, floor, distance, kind_floor, kind_distance in RULES:
         facets: list = []
         for k, (images, v) in enumerate(zip(reached, values)):
             parts = tuple(np.asarray(p) for p in image.state_for(tf.constant(images)))
-            rows_k = answers[k] if compare == "answers" else feats[k]
             facets, _ = facet_search.sort_into_facets(
-                facets, parts, v.max(axis=1), rows_k, k, floor, distance, kind_floor, kind_distance
+                facets,
+                parts,
+                v.max(axis=1),
+                feats[k],
+                k,
+                floor,
+                distance,
+                kind_floor,
+                kind_distance,
             )
         shown = []
         for f in facets:
