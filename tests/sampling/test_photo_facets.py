@@ -1,7 +1,8 @@
-"""Facets from photos, against a unit whose facets are known: 'mix:0' of the stripes network
-fires on vertical and on horizontal stripes, and its top photos are three files of each. Two
-clusters, each optimized from its photos, give one facet of each orientation, each shown with
-its own cluster's photos."""
+"""Facets from photos, against units whose facets are known: 'mix:0' of the stripes network
+fires on vertical and on horizontal stripes, mix:1 + 0.5 mix:2 on horizontal ones less
+strongly, and their top photos are three files of each. Two clusters, each optimized from its
+photos, give one facet of each orientation, each shown with its own cluster's photos, the
+weaker one with its height."""
 
 from __future__ import annotations
 
@@ -57,33 +58,6 @@ def _render(model, examples, **opts):
         seed=0,
         progress=False,
     )
-
-
-def test_each_cluster_of_photos_is_a_facet_shown_with_its_own_photos(either48, examples):
-    result = _render(either48, examples)
-    assert len(result.facets) == 2
-    assert sorted(f.found for f in result.facets) == ["photos, cluster 0", "photos, cluster 1"]
-    ways = stripes_way(either48, np.stack([f.image for f in result.facets]))
-    for facet, way in zip(result.facets, ways):
-        # a cluster's three photos, all of the orientation its optimum kept, best first
-        assert [e.file.name[0] for e in facet.examples] == [way] * 3
-        values = [e.value for e in facet.examples]
-        assert values == sorted(values, reverse=True)
-    assert sorted(ways) == ["h", "v"]
-    # the chains start at the facets' optima, one each, and sample inside them
-    assert sorted(c for f in result.facets for c in f.chains) == [0, 1]
-    assert result.images.shape == (2, 2, SIDE, SIDE, 3)
-    assert result.clusters_below_floor == ()
-    # a row per facet: its optimum, its three photos (the part its unit saw), two samples
-    grid = result.facet_grid(photos=3, samples=2)
-    assert grid.shape == (2 + 2 * (SIDE + 2), 2 + 6 * (SIDE + 2), 3)
-    for k, (facet, way) in enumerate(zip(result.facets, ways)):
-        top = 2 + k * (SIDE + 2)
-        np.testing.assert_allclose(grid[top : top + SIDE, 2 : 2 + SIDE], facet.image, atol=1e-6)
-        tiles = [grid[top : top + SIDE, 2 + j * (SIDE + 2) :][:, :SIDE] for j in range(1, 6)]
-        assert stripes_way(either48, np.stack(tiles)) == [way] * 5  # photos, then samples
-    assert "2 from photo clusters" in result.facets_line()
-    assert result.photos_line().startswith("from photos: facet 0 cluster ")
 
 
 def test_a_climb_far_under_what_its_photos_promise_failed_one_the_unit_answers_less_did_not():
@@ -147,6 +121,22 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     for facet, way in zip(result.facets, ways):
         assert [e.file.name[0] for e in facet.examples] == [way] * 3
     vertical, horizontal = result.facets
+    assert sorted(f.found for f in result.facets) == ["photos, cluster 0", "photos, cluster 1"]
+    assert all(
+        [e.value for e in f.examples] == sorted((e.value for e in f.examples), reverse=True)
+        for f in result.facets
+    )  # a cluster's photos, best first
+    assert result.images.shape == (2, 2, SIDE, SIDE, 3)
+    # a row per facet: its optimum, its three photos (the part its unit saw), two samples
+    grid = result.facet_grid(photos=3, samples=2)
+    assert grid.shape == (2 + 2 * (SIDE + 2), 2 + 6 * (SIDE + 2), 3)
+    for k, (facet, way) in enumerate(zip(result.facets, ways)):
+        top = 2 + k * (SIDE + 2)
+        np.testing.assert_allclose(grid[top : top + SIDE, 2 : 2 + SIDE], facet.image, atol=1e-6)
+        tiles = [grid[top : top + SIDE, 2 + j * (SIDE + 2) :][:, :SIDE] for j in range(1, 6)]
+        assert stripes_way(either48, np.stack(tiles)) == [way] * 5  # photos, then samples
+    assert result.facets_line().startswith("2 facets (2 from photo clusters, 0 found by")
+    assert result.photos_line().startswith("from photos: facet 0 cluster ")
     assert vertical.height == 1.0 and 0.2 < horizontal.height < 0.8  # under the search's floor
     assert 0.2 < horizontal.photos_height < 0.8 and vertical.photos_height == 1.0
     assert vertical.chains == (0,) and horizontal.chains == (1,)  # every kind has a chain
