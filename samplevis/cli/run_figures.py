@@ -182,7 +182,8 @@ def facet_note(index: int, record: dict) -> str:
 def kind_note(kind: int, records: list[dict]) -> str:
     """A kind's line: how strongly the unit answers to it (its best facet's height, its photos'
     height) and how many facets show it, e.g. 'The unit answers to this kind at 0.71 of the
-    best, to its photos at 0.84: 4 facets, each a cluster of its photos.'"""
+    best, to its photos at 0.84: 4 facets, best first.' (kind 0: 'The kind the unit answers to
+    most: ...')."""
     height = number(records[0].get("height"), ".2f")
     photos = number(records[0].get("photos_height"), ".2f")
     many = f"{len(records)} facet{'s' if len(records) != 1 else ''}"
