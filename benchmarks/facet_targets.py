@@ -112,7 +112,7 @@ def main() -> None:
                     ]
                 )
                 print(" | ".join(str(x) for x in rows[-1]), flush=True)
-                print(f"#   {result.kinds_line()}", flush=True)
+                print(f"#   {result.kinds_line() or 'one facet'}", flush=True)
                 if args.grid is not None:
                     grid = args.grid / f"{label}_seed{seed}.png".replace(" ", "_")
                     io.save_png(grid, result.facet_grid(samples=8))
