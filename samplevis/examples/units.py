@@ -52,9 +52,13 @@ class Unit:
 
 def layer_units(model: Model, layer: str) -> list[Unit]:
     """Every channel of `layer`, as CHANNEL units."""
-    model.check_layers([layer])
-    channels = model.keras_model.get_layer(layer).output.shape[-1]
-    return [Unit(f"{layer}:{c}", CHANNEL, layer, c) for c in range(channels)]
+    shape = model.feature_shape(layer)
+    if not shape or shape[-1] is None:
+        raise ValueError(
+            f"layer {layer!r} of model {model.name!r} gives shape {shape}, without a channel "
+            "axis to rank; choose a convolutional, dense or token layer."
+        )
+    return [Unit(f"{layer}:{c}", CHANNEL, layer, c) for c in range(int(shape[-1]))]
 
 
 def as_unit(obj: object) -> Unit:
@@ -191,10 +195,9 @@ def _single(unit: Unit, objective: Objective | None, features: dict, images) -> 
         return tf.cast(value, tf.float32), none
     acts = features[unit.layer]
     if len(acts.shape) != 4:
-        raise ValueError(
-            f"layer {unit.layer!r} has no spatial positions; a neuron needs a layer of shape "
-            "[B, H, W, C]: use its channel instead."
-        )
+        from samplevis.optvis.objectives.algebra import _no_positions
+
+        raise ValueError(_no_positions(str(unit.layer), tuple(acts.shape)))
     if unit.vector is not None:
         unit_map = _direction_map(acts, unit.vector, unit.cossim_pow)
     else:
