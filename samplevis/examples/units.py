@@ -163,8 +163,10 @@ def scorer(model: Model, units: Sequence[Unit]) -> Callable:
             picked = _all_or_gathered(acts, _channels(units, members))
             if len(acts.shape) == 4:
                 mean, where = _mean_and_argmax(picked)
-            else:  # a dense layer: the value is the unit, without a position
-                mean, where = picked, tf.fill([batch, len(members), 2], -1)
+            else:  # a dense layer, or tokens off a grid: the (mean) value, without a position
+                axes = list(range(1, len(acts.shape) - 1))
+                mean = tf.reduce_mean(picked, axis=axes) if axes else picked
+                where = tf.fill([batch, len(members), 2], -1)
             values.append(mean)
             positions.append(where)
             order += members

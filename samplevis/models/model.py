@@ -207,7 +207,8 @@ class Model:
         patch tokens on their grid [rows, cols, C], its class token [C], any other layer its
         output (None where it depends on the images' size)."""
         reading = self.reading(name)
-        row = next(r for r in self.layers_info() if r.name in (name, reading.layer))
+        rows = {r.name: r for r in self.layers_info()}
+        row = rows.get(name) or rows[reading.layer]  # a heads row, or the layer's
         shape = tuple(row.output_shape)
         if reading.view == tokens.TOKENS:
             return shape
@@ -216,6 +217,13 @@ class Model:
         if row.tokens is None:
             return shape
         return (row.tokens.rows, row.tokens.cols, *shape[1:])
+
+    def reads_tokens(self, name: str) -> bool:
+        """Whether `name` reads a token layer whose tokens are the patches on a grid (its
+        patches, its class token, all its tokens, or an attention layer's heads)."""
+        reading = self.reading(name)
+        row = next((r for r in self.layers_info() if r.name == reading.layer), None)
+        return row is not None and row.tokens is not None
 
     def token_grid(self, name: str) -> TokenGrid | None:
         """The patch grid of the token layer `name` reads at the network's input size (None for
@@ -387,8 +395,10 @@ class Model:
         refresh_copies(self._redirect_copies)
 
     def _output(self, images):
+        from samplevis.models.sublayers import as_inputs
+
         self._check_size(images, None)
-        return self.keras_model(self.to_input(images), training=False)
+        return self.keras_model(as_inputs(self.keras_model, self.to_input(images)), training=False)
 
     def _check_size(self, images, names: tuple[str, ...] | None) -> None:
         """Raise a ValueError naming the size to give when images of this size would leave a layer

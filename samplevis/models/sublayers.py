@@ -96,6 +96,14 @@ def recording(
             object.__delattr__(layer, "call")
 
 
+def as_inputs(keras_model: Any, x: Any) -> Any:
+    """`x`, the model's one input, in the structure the model was built with (KerasHub's
+    backbones take a dict {"images": x}; Keras warns when given the tensor alone)."""
+    import keras
+
+    return keras.tree.pack_sequence_as(keras_model.input, [x])
+
+
 @dataclass(frozen=True)
 class Call:
     """One layer as a forward pass meets it: its name (a path for a nested layer), the layer,
@@ -133,7 +141,7 @@ def traced_calls(keras_model: Any, input_shape: tuple) -> list[Call]:
 
     def model_call(x):
         with recording(taps, seen):
-            keras_model(x, training=False)
+            keras_model(as_inputs(keras_model, x), training=False)
         return tf.constant(0)
 
     spec = tf.TensorSpec([1, *input_shape], tf.float32)
