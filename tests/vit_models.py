@@ -162,3 +162,8 @@ def planted(filter_index: int, x: int, y: int, contrast: float = 0.45) -> np.nda
     pattern = 0.5 + contrast * f / np.abs(f).max()
     image[y * PATCH : (y + 1) * PATCH, x * PATCH : (x + 1) * PATCH] = pattern[:, :, None]
     return image
+
+
+def without_class_token():
+    """The hand-built ViT with no class token: its 64 tokens are the patches (as SigLIP's)."""
+    return build(class_tokens=0)

@@ -122,7 +122,12 @@ def channel_counts(model: Model, layers: Sequence[str]) -> dict[str, int]:
         if not counts.get(layer):
             raise ValueError(
                 f"layer {layer!r} of model {model.name!r} has no channel axis to "
-                "render; choose a convolutional or dense layer."
+                "render; choose a convolutional, dense or token layer"
+                + (
+                    " (one attention head renders with objectives.head)."
+                    if layer.endswith("/heads")
+                    else "."
+                )
             )
     return {layer: int(counts[layer] or 0) for layer in layers}
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from samplevis.models import Model
+from samplevis.models.tokens import HEADS
 from samplevis.optvis.objectives import Objective, as_objective
 
 CHANNEL, NEURON, DIRECTION, OBJECTIVE = "channel", "neuron", "direction", "objective"
@@ -53,6 +54,11 @@ class Unit:
 def layer_units(model: Model, layer: str) -> list[Unit]:
     """Every channel of `layer`, as CHANNEL units."""
     shape = model.feature_shape(layer)
+    if model.reading(layer).view == HEADS:
+        raise ValueError(
+            f"{layer!r} holds attention heads, whose channels are no units of the layer; rank "
+            f"one head's output with objectives.head({model.reading(layer).layer!r}, h)."
+        )
     if not shape or shape[-1] is None:
         raise ValueError(
             f"layer {layer!r} of model {model.name!r} gives shape {shape}, without a channel "

@@ -155,12 +155,13 @@ class Catalogue:
         return self._by_name().get(name)
 
     # ----- what a name reads -------------------------------------------------------------------
-    def reading(self, name: str, names_hint: str = "") -> Reading:
-        """What `name` reads; an UnknownLayerError naming the closest names, or a ValueError
-        saying why a view does not apply, when it reads nothing."""
+    def reading(self, name: str, names_hint: str = "", model: str = "") -> Reading:
+        """What `name` reads; an UnknownLayerError naming the closest names (of `model`, its
+        display name), or a ValueError saying why a view does not apply, when it reads
+        nothing."""
         if sublayers.SEPARATOR not in name:
             if self.row(name) is None:
-                raise self._unknown(name, names_hint)
+                raise self._unknown(name, names_hint, model)
             return Reading(name, name, name)
         base, _, last = name.rpartition(sublayers.SEPARATOR)
         top = name.split(sublayers.SEPARATOR)[0]
@@ -185,7 +186,7 @@ class Catalogue:
                 "output is not one thing to read; read the layer after it (`samplevis layers` "
                 "lists them)."
             )
-        raise self._unknown(name, names_hint)
+        raise self._unknown(name, names_hint, model)
 
     def _check_view(self, base: str, view: str) -> None:
         row = self.row(base)
@@ -198,16 +199,16 @@ class Catalogue:
         if view == tokens.CLASS_TOKEN and row.tokens is not None and row.tokens.prefix == 0:
             raise ValueError(
                 f"layer {base!r} has no class token: its {row.output_shape[0]} tokens are the "
-                f"{row.tokens.rows}x{row.tokens.cols} patches. objectives.channel({base!r}, n) "
-                "reads their mean."
+                f"{row.tokens.rows}x{row.tokens.cols} patches; a channel of the layer "
+                f"(objectives.channel({base!r}, n), '{base}:n') reads their mean."
             )
 
-    def _unknown(self, name: str, names_hint: str) -> UnknownLayerError:
+    def _unknown(self, name: str, names_hint: str, model: str) -> UnknownLayerError:
         names = self.names()
         close = closest_names(name, names)
         hint = f" Closest layer names: {', '.join(close)}." if close else ""
         hint += extra_colon_hint(name, set(names))
-        model = self.keras_model.name
+        model = model or self.keras_model.name
         return UnknownLayerError(f"model {model!r} has no layer {name!r}.{hint}", names_hint)
 
     def grid(self, name: str, input_size: tuple[int, int]) -> TokenGrid | None:

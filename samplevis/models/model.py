@@ -187,7 +187,7 @@ class Model:
         """What `name` reads (a layer, a layer inside one, or a view of a token layer: see
         `models.tokens.VIEWS`); an UnknownLayerError naming the closest names, or a ValueError
         saying why, when it reads nothing."""
-        return self._catalogue.reading(name, self._names_hint)
+        return self._catalogue.reading(name, self._names_hint, self.name)
 
     def check_layers(self, names: Iterable[str]) -> None:
         """Raise `UnknownLayerError` naming the closest layers for every name the model lacks

@@ -51,6 +51,7 @@ def test_token_layers_default_to_the_vit_transforms_of_their_patch_and_cnns_keep
     )
 
 
+@pytest.mark.slow
 def test_a_neuron_at_a_patch_of_a_planted_edge_renders_the_edge_in_that_patch(toy_vit):
     # mlp_fc1 unit 6 is gelu(edge . patch + 1), unit 7 gelu(-edge . patch + 1)
     at = ((2, 5), (6, 1))
@@ -67,6 +68,7 @@ def test_a_neuron_at_a_patch_of_a_planted_edge_renders_the_edge_in_that_patch(to
         assert _correlation(box, sign * FILTERS[3]) >= 0.8, (x, y)
 
 
+@pytest.mark.slow
 def test_a_position_blind_units_optimum_keeps_its_energy_off_the_patch_borders(toy_vit):
     # mlp_fc2's ENERGY channel answers to a vertical grating at any phase, at every patch
     unit = f"mlp_fc2:{vit_models.ENERGY}"
@@ -117,6 +119,7 @@ def test_channel_averages_the_patches_and_class_token_and_head_read_their_own(to
     tokens, heads = raw["mlp_fc1/tokens"], raw["attention/heads"]
 
     def value(objective):
+        objective = objectives.as_objective(objective)
         return evaluation.objective_values(toy_vit, objective, tf.constant(x)).numpy()
 
     np.testing.assert_allclose(value("mlp_fc1:4"), tokens[:, 1:, 4].mean(1), rtol=1e-5)
