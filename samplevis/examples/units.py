@@ -53,11 +53,11 @@ class Unit:
 
 def layer_units(model: Model, layer: str) -> list[Unit]:
     """Every channel of `layer`, as CHANNEL units."""
-    shape = model.feature_shape(layer)
-    if model.reading(layer).view == HEADS:
+    reading, shape = model.reading(layer), model.feature_shape(layer)
+    if reading.view == HEADS:
         raise ValueError(
             f"{layer!r} holds attention heads, whose channels are no units of the layer; rank "
-            f"one head's output with objectives.head({model.reading(layer).layer!r}, h)."
+            f"one head's output with objectives.head({reading.layer!r}, h)."
         )
     if not shape or shape[-1] is None:
         raise ValueError(

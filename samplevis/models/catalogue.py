@@ -137,7 +137,7 @@ class Catalogue:
         top_names = {layer.name for layer in self.top}
         for call in self.calls():
             if call.calls > 1 and call.name not in top_names:
-                continue  # which of its calls a name means is unclear: `check` says so
+                continue  # which of its calls a name means is unclear: `reading` says so
             shape = call.shape[1:] if call.shape is not None else ()
             grid = tokens.grid_of(shape[0], size, self.patch) if len(shape) == 2 else None
             kind = type(call.layer).__name__

@@ -3,7 +3,8 @@
 A `Model` takes images as float arrays [B, H, W, 3] with values in [0, 1] and owns the mapping to
 what the network expects: the linear map to `value_range`, an optional `preprocess` function and,
 for networks with a fixed input size, a bilinear resize. Feature extractors for the layer sets that
-objectives name are built once per model and cached.
+objectives name are built once per model and cached. What a name reads (a layer, a layer inside
+one, a vision transformer's token layer on its patch grid) is the `catalogue`'s.
 """
 
 from __future__ import annotations
@@ -300,7 +301,8 @@ class Model:
                 calls) gives them weights set since. A scalar bool tensor chooses at run
                 time, so one compiled program serves both.
         Returns:
-            {layer name: tensor [B, ...]}.
+            {layer name: tensor [B, ...]}: a token layer's patch tokens on their grid
+            [B, rows, cols, C] (see `models.tokens`), any other layer's output as it is.
         """
         if isinstance(layer_names, str):
             layer_names = (layer_names,)

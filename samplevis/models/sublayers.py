@@ -49,16 +49,18 @@ def find(top: Any, path: Sequence[str]) -> Any:
 
 
 def descendants(top_level: Sequence[Any]) -> dict[int, tuple[Any, str]]:
-    """{id(layer): (layer, its path)} of every layer below `top_level` (at any depth); a layer
-    reached by two paths keeps the first."""
+    """{id(layer): (layer, its path)} of every layer below `top_level` (at any depth), depth
+    first in the order each holds them; a layer reached by two paths keeps the first."""
     found: dict[int, tuple[Any, str]] = {}
-    stack = [(layer, layer.name) for layer in reversed(top_level)]
-    while stack:
-        layer, path = stack.pop()
-        for child in reversed(children(layer)):
+
+    def walk(layer: Any, path: str) -> None:
+        for child in children(layer):
             if id(child) not in found:
                 found[id(child)] = (child, f"{path}{SEPARATOR}{child.name}")
-                stack.append((child, found[id(child)][1]))
+                walk(child, found[id(child)][1])
+
+    for layer in top_level:
+        walk(layer, layer.name)
     return found
 
 
@@ -68,7 +70,9 @@ def recording(
 ) -> Iterator[dict[Any, list]]:
     """Within the block, every call of a tapped layer appends to `found[key]` what it was asked
     to keep: `taps` is {key: (layer, OUTPUT or INPUT)}. `seen(key, value)`, if given, is called
-    as each is kept. The layers' own `call` is put back on leaving, whatever happens."""
+    as each is kept. The layers' own `call` is put back on leaving, whatever happens. The
+    layers are the model's own objects: two threads must not run one model's passes that read
+    layers inside layers at once."""
     found: dict[Any, list] = {key: [] for key in taps}
     by_layer: dict[int, list] = {}
     for key, (layer, what) in taps.items():

@@ -74,8 +74,8 @@ def as_patch_size(patch_size: object) -> tuple[int, int] | None:
 
 def find_patch_size(layers: Sequence[Any]) -> tuple[int, int] | None:
     """(height, width) px of the patch embedding among `layers` (and the layers inside them): the
-    first 2-D convolution of an image (1 or 3 channels in) whose kernel is its stride, over 1 px,
-    without padding; None when there is none."""
+    first 2-D convolution of an image (1 or 3 channels in) whose kernel is its stride, more
+    than 1 px, without padding; None when there is none."""
     import keras
 
     from samplevis.models import sublayers
@@ -129,17 +129,3 @@ def seen_as(value: Any, view: str | None, input_size: tuple, patch: tuple[int, i
         return value
     grid = grid_of(shape[1], input_size, patch)
     return value if grid is None else on_grid(value, grid)
-
-
-def not_a_grid(layer: str, shape: tuple, patch: tuple[int, int] | None) -> str:
-    """Why the tokens of `layer` (shape [B, N, ...]) have no positions, and what to pass."""
-    tokens = shape[1]
-    if patch is None:
-        why = "the model's patch size is unknown (no patch embedding found)"
-    else:
-        why = f"they are not the model's {patch[0]}x{patch[1]} px patches on a grid"
-    return (
-        f"layer {layer!r} gives {tokens} tokens with no positions: {why}. If they are "
-        "patches, give their size: samplevis.Model(keras_model, patch_size=P), P in px of the "
-        "network's input (class or register tokens ahead of them are counted)."
-    )

@@ -310,7 +310,7 @@ def _no_positions(layer: str, shape: tuple) -> str:
     if len(shape) == 5:
         return (
             f"layer {layer!r} gives attention heads {tuple(shape)} [B, H, W, heads, dim]; "
-            f"use objectives.head() for one head's output."
+            "use objectives.head() for one head's output."
         )
     return (
         f"layer {layer!r} has no spatial positions (activations of shape {tuple(shape)}); "
