@@ -29,11 +29,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(Path(__file__).with_name("vit.png")))
     args = parser.parse_args()
 
-    import vit_models  # type: ignore[import-not-found]  # tests/, put on sys.path above
     from PIL import Image
 
     import samplevis
     from samplevis import objectives
+
+    import vit_models  # type: ignore[import-not-found]  # tests/, put on sys.path above
 
     warnings.simplefilter("ignore")  # the toy's 64 px input shrinks the 128 px images
     model = vit_models.build()

@@ -2,16 +2,17 @@
 (and for `samplevis --model tests/vit_models.py:build`).
 
 64 x 64 px images, 8 x 8 px patches: an 8 x 8 grid of 64 patch tokens after CLASS_TOKENS class
-or register tokens, WIDTH channels. The patch embedding's channel 2k is FILTERS[k] applied to a
-patch (the same on R, G and B) and 2k + 1 its negative; two channels hold +-BIG. Every token's
-channels then have mean 0 (nearly) and a spread BIG sets, so each layer normalization divides
-by the same number, nearly: what follows sees the filters' responses linearly. The attention's
-queries and keys are zero, so each head averages the values of all tokens; head h's channel 0 is
-filter h's response, and the output projection adds head 0's to channel POOLED alone (the
-class token's only view of the image; the other channels pass the attention unchanged). `mlp_fc1` unit k is gelu(FILTERS[k] . patch + 1) at each
-patch; `mlp_fc2` channel ENERGY adds |FILTERS[0] . patch| and |FILTERS[1] . patch|, a unit that
-answers to a grating of FILTERS' period at any phase. No position embedding: every unit is blind
-to where its patch is.
+or register tokens, WIDTH channels. The patch embedding's channel 2k is GAIN times FILTERS[k]
+applied to a patch (the same on R, G and B) and 2k + 1 its negative; two channels hold +-BIG.
+Every token's channels then have mean 0 (nearly) and a spread BIG sets, so each layer
+normalization divides by the same number, nearly: what follows sees the filters' responses
+linearly. The attention's queries and keys are zero, so each head averages the values of all
+tokens; head h's channel 0 is filter h's response, and the output projection adds head 0's to
+channel POOLED alone (the class token's only view of the image; the other channels pass the
+attention unchanged). `mlp_fc1` unit 2k is gelu(response to FILTERS[k] + 1) at each patch and
+unit 2k + 1 gelu(-response + 1); `mlp_fc2` channel ENERGY adds those of filters 0 and 1, about
+|response 0| + |response 1|, a unit that answers to a vertical grating of the patch's period at
+any phase. No position embedding: every unit is blind to where its patch is.
 """
 
 from __future__ import annotations
@@ -53,13 +54,13 @@ POOLED = 2 * len(FILTERS)  # the channel the attention writes: filter 0's mean o
 WIDTH = POOLED + 3  # +-filter per filter, POOLED, +-BIG
 HIDDEN = 2 * len(FILTERS)  # gelu(+filter) and gelu(-filter) per filter
 ENERGY = 0  # mlp_fc2's channel |FILTERS[0] . patch| + |FILTERS[1] . patch|
-# the patch embedding's output for a patch p: filter k's response is (FILTERS[k] * grey(p)).sum()
-# with grey(p) the mean of R, G and B, times GAIN (responses of a few units for a photo's patch)
+# filter k's response to a patch p is GAIN * (FILTERS[k] * grey(p)).sum(), grey(p) the mean of
+# R, G and B: up to about 16 for a patch of the filter's pattern, where gelu is nearly linear
 GAIN = 4.0
 
 
 @functools.cache
-def _layers():
+def _prepend_tokens():
     import keras
     from keras import ops
 
@@ -93,7 +94,7 @@ def keras_vit(class_tokens: int = CLASS_TOKENS):
     x = keras.layers.Conv2D(WIDTH, PATCH, strides=PATCH, name="patch_embed")(inputs)
     x = keras.layers.Reshape((GRID * GRID, WIDTH), name="patch_tokens")(x)
     if class_tokens:
-        x = _layers()(class_tokens, name="class_token")(x)
+        x = _prepend_tokens()(class_tokens, name="class_token")(x)
     embed = x
     x = keras.layers.LayerNormalization(epsilon=1e-6, name="ln_1")(embed)
     x = keras.layers.MultiHeadAttention(HEADS, HEAD_DIM, name="attention")(x, x)

@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
-import vit_models
 from PIL import Image
 
 from samplevis import cli
 
+import vit_models
 from cli_args import optimize, sample
 
 TOY = "vit_models:build"  # tests/ is on sys.path

@@ -5,14 +5,15 @@ pixels; a whole token layer is ranked in one pass."""
 from __future__ import annotations
 
 import numpy as np
-import vit_models
 from PIL import Image
-from vit_models import FILTERS, PATCH, SIZE
 
 import samplevis
 from samplevis import objectives
 
-EDGE, NOT_EDGE = 6, 4  # mlp_fc1 units: gelu(edge . patch + 1), gelu(horizontal grating . patch + 1)
+import vit_models
+from vit_models import FILTERS, PATCH, SIZE
+
+EDGE, HORIZONTAL = 6, 4  # mlp_fc1 units: gelu(response + 1) to the edge, the horizontal grating
 # (filter, x, y) per planted image; the others hold the horizontal grating or nothing
 PLANTED = {"a": (3, 2, 5), "b": (3, 7, 0), "c": (3, 0, 7), "d": (3, 4, 3)}
 OTHERS = {"e": (2, 1, 1), "f": (2, 5, 6), "g": None, "h": None}
@@ -64,7 +65,7 @@ def test_a_whole_token_layer_is_ranked_in_one_pass_with_neurons_and_the_class_to
     assert len(found.units) == 2 + vit_models.HIDDEN
     edge = {names[int(f)] for f, _, _ in found.ranked(f"mlp_fc1:{EDGE}")[:4]}
     assert edge == set(PLANTED)
-    grating = {names[int(f)] for f, _, _ in found.ranked(f"mlp_fc1:{NOT_EDGE}")[:2]}
+    grating = {names[int(f)] for f, _, _ in found.ranked(f"mlp_fc1:{HORIZONTAL}")[:2]}
     assert grating == {"e", "f"}
     # the neuron at patch (4, 3) answers to the image planted there, boxed there
     file, _, box = found.ranked(found.units[0].name)[0]

@@ -6,12 +6,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import vit_models
-from vit_models import GRID, PATCH, SIZE
 
 import samplevis
 from samplevis import objectives
 from samplevis.models import UnknownLayerError
+
+import vit_models
+from vit_models import GRID, PATCH, SIZE
 
 
 def _images(count: int = 2, seed: int = 0) -> np.ndarray:

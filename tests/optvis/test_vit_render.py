@@ -6,13 +6,14 @@ import warnings
 import numpy as np
 import pytest
 import tensorflow as tf
-import vit_models
-from vit_models import FILTERS, PATCH, SIZE
 
 import samplevis
 from samplevis import objectives, param, transform
 from samplevis.optvis import evaluation
 from samplevis.optvis.renderer import Renderer
+
+import vit_models
+from vit_models import FILTERS, PATCH, SIZE
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
