@@ -135,3 +135,26 @@ def test_channel_averages_the_patches_and_class_token_and_head_read_their_own(to
     np.testing.assert_allclose(
         value(objectives.head("attention", 1)), (heads[..., 1, :] ** 2).mean((1, 2, 3)), rtol=1e-5
     )
+
+
+def test_roll_wraps_whole_pixels_around_and_color_shift_is_affine_per_channel():
+    images = np.random.default_rng(5).uniform(0, 1, (2, 12, 10, 3)).astype(np.float32)
+    shifts = set()
+    for s in range(40):
+        rolled = transform.Roll(3)(images, tf.constant([s, 1])).numpy()
+        found = [
+            (dy, dx)
+            for dy in range(-3, 4)
+            for dx in range(-3, 4)
+            if np.array_equal(rolled, np.roll(images, (dy, dx), axis=(1, 2)))
+        ]
+        assert len(found) == 1  # a roll of at most 3 px each way, the same for both images
+        shifts.add(found[0])
+    assert len(shifts) > 20  # the draws cover the 49 shifts
+    shifted = transform.ColorShift()(images, tf.constant([0, 1])).numpy()
+    for c in range(3):  # (x - 0.5) * gain + 0.5 + level, gain in [1/e, e], |level| <= 0.23
+        gain, level = np.polyfit(images[..., c].ravel(), shifted[..., c].ravel(), 1)
+        np.testing.assert_allclose(
+            shifted[..., c], gain * images[..., c] + level, rtol=1e-5, atol=1e-5
+        )
+        assert np.exp(-1) <= gain <= np.e and abs(level - 0.5 * (1 - gain)) <= 0.23 + 1e-6

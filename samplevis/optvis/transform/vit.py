@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from samplevis.optvis.transform.contract import as_images, call_seed, dims
+from samplevis.optvis.transform.contract import as_images, call_seed, check_own_seed, dims
 from samplevis.runtime.checks import TensorLike, is_int, is_number
 
 
@@ -28,6 +28,7 @@ class Roll:
         if not is_int(self.d) or self.d < 0:
             raise ValueError(f"roll d must be an int >= 0, got {self.d!r}.")
         object.__setattr__(self, "d", int(self.d))
+        object.__setattr__(self, "seed", check_own_seed(self.seed))
 
     def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         import tensorflow as tf
@@ -60,7 +61,8 @@ class ColorShift:
         for name in ("contrast", "level"):
             value = getattr(self, name)
             if not is_number(value) or value < 0:
-                raise ValueError(f"color_shift {name} must be a number >= 0, got {value!r}.")
+                raise ValueError(f"ColorShift {name} must be a number >= 0, got {value!r}.")
+        object.__setattr__(self, "seed", check_own_seed(self.seed))
 
     def __call__(self, images: TensorLike, seed: TensorLike) -> TensorLike:
         import tensorflow as tf
