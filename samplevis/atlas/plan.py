@@ -114,12 +114,20 @@ def chosen_layers(model: Model, layers: str | Sequence[str]) -> list[str]:
 
 
 def channel_counts(model: Model, layers: Sequence[str]) -> dict[str, int]:
-    counts = {info.name: info.channels for info in model.layers_info()}
+    counts: dict[str, int | None] = {info.name: info.channels for info in model.layers_info()}
     for layer in layers:
+        if layer not in counts:  # a token layer's class token, say
+            shape = model.feature_shape(layer)
+            counts[layer] = shape[-1] if shape else None
         if not counts.get(layer):
             raise ValueError(
                 f"layer {layer!r} of model {model.name!r} has no channel axis to "
-                "render; choose a convolutional or dense layer."
+                "render; choose a convolutional, dense or token layer"
+                + (
+                    " (one attention head renders with objectives.head)."
+                    if layer.endswith("/heads")
+                    else "."
+                )
             )
     return {layer: int(counts[layer] or 0) for layer in layers}
 

@@ -70,9 +70,9 @@ def add_model(parser: argparse.ArgumentParser) -> None:
         "--model",
         dest="spec",
         default=DEFAULT_MODEL,
-        help="zoo or Keras application name, .keras or .h5 file, or "
-        "module:function or file.py:function returning a model (default "
-        "%(default)s, offline)",
+        help="zoo or Keras application name, .keras or .h5 file, keras_hub:PRESET (a "
+        "KerasHub image backbone), or module:function or file.py:function returning a model "
+        "(default %(default)s, offline)",
     )
 
 
@@ -81,7 +81,8 @@ def add_objective(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--objective",
         required=True,
-        help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`)",
+        help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`; a token layer's "
+        "channel is the mean over its patches, LAYER/class_token:N its class token's)",
     )
     add_out(parser, "out")
     add_seed(parser, SEED)

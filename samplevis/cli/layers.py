@@ -21,7 +21,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="list the layers of a model and their channel counts",
         description="List the layers of --model that objectives can name: layer name, type, "
         "output shape and channel count (an objective's channel runs from 0 to the "
-        "count - 1).",
+        "count - 1), and for a vision transformer's token layers their patch grid (their "
+        "positions) and the tokens ahead of it. Layers inside layers are named by their "
+        "path, outer/inner.",
     )
     arguments.add_model(parser)
     arguments.add_verbose(parser)
@@ -37,18 +39,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def table(infos: Sequence[LayerInfo]) -> list[str]:
-    """Lines of a table of `models.LayerInfo`s: name, type, output shape, channels."""
-    rows = [
+    """Lines of a table of `models.LayerInfo`s: name, type, output shape, channels, and a
+    column of token grids when a layer has one."""
+    rows: list[tuple[str, ...]] = [
         (
             info.name,
             info.kind,
             _shape(info.output_shape),
             "" if info.channels is None else str(info.channels),
+            "" if info.tokens is None else info.tokens.describe(),
         )
         for info in infos
     ]
-    header = ("layer", "type", "output shape", "channels")
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
+    header: tuple[str, ...] = ("layer", "type", "output shape", "channels", "tokens")
+    columns = 5 if any(row[4] for row in rows) else 4
+    rows, header = [row[:columns] for row in rows], header[:columns]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(columns)]
     return [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + rows
     ]

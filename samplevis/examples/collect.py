@@ -239,9 +239,9 @@ class _Source:
 
 
 def _fields(model: Model, units: list[Unit], target: tuple[int, int]) -> list:
-    """Each unit's receptive field at the `target` input (None: the whole input)."""
-    from samplevis.models import geometry
-
+    """Each unit's receptive field at the `target` input (None: the whole input). A token
+    layer's position is a patch, and its field that patch's own box: attention lets the token
+    depend on the whole image, but the patch is what it was made from (docs/vit.md)."""
     cache: dict[str, object] = {}
     fields: list = []
     for unit in units:
@@ -249,10 +249,7 @@ def _fields(model: Model, units: list[Unit], target: tuple[int, int]) -> list:
             fields.append(None)
             continue
         if unit.layer not in cache:
-            keras_model = model.keras_model
-            cache[unit.layer] = geometry.receptive_field(
-                keras_model.inputs, keras_model.get_layer(unit.layer).output, *target
-            )
+            cache[unit.layer] = model.receptive_field(unit.layer, *target)
         fields.append(cache[unit.layer])
     return fields
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from samplevis.models import Model
+from samplevis.models.tokens import HEADS
 from samplevis.optvis.objectives import Objective, as_objective
 
 CHANNEL, NEURON, DIRECTION, OBJECTIVE = "channel", "neuron", "direction", "objective"
@@ -52,9 +53,18 @@ class Unit:
 
 def layer_units(model: Model, layer: str) -> list[Unit]:
     """Every channel of `layer`, as CHANNEL units."""
-    model.check_layers([layer])
-    channels = model.keras_model.get_layer(layer).output.shape[-1]
-    return [Unit(f"{layer}:{c}", CHANNEL, layer, c) for c in range(channels)]
+    reading, shape = model.reading(layer), model.feature_shape(layer)
+    if reading.view == HEADS:
+        raise ValueError(
+            f"{layer!r} holds attention heads, whose channels are no units of the layer; rank "
+            f"one head's output with objectives.head({reading.layer!r}, h)."
+        )
+    if not shape or shape[-1] is None:
+        raise ValueError(
+            f"layer {layer!r} of model {model.name!r} gives shape {shape}, without a channel "
+            "axis to rank; choose a convolutional, dense or token layer."
+        )
+    return [Unit(f"{layer}:{c}", CHANNEL, layer, c) for c in range(int(shape[-1]))]
 
 
 def as_unit(obj: object) -> Unit:
@@ -159,8 +169,10 @@ def scorer(model: Model, units: Sequence[Unit]) -> Callable:
             picked = _all_or_gathered(acts, _channels(units, members))
             if len(acts.shape) == 4:
                 mean, where = _mean_and_argmax(picked)
-            else:  # a dense layer: the value is the unit, without a position
-                mean, where = picked, tf.fill([batch, len(members), 2], -1)
+            else:  # a dense layer, or tokens off a grid: the (mean) value, without a position
+                axes = list(range(1, len(acts.shape) - 1))
+                mean = tf.reduce_mean(picked, axis=axes) if axes else picked
+                where = tf.fill([batch, len(members), 2], -1)
             values.append(mean)
             positions.append(where)
             order += members
@@ -191,10 +203,9 @@ def _single(unit: Unit, objective: Objective | None, features: dict, images) -> 
         return tf.cast(value, tf.float32), none
     acts = features[unit.layer]
     if len(acts.shape) != 4:
-        raise ValueError(
-            f"layer {unit.layer!r} has no spatial positions; a neuron needs a layer of shape "
-            "[B, H, W, C]: use its channel instead."
-        )
+        from samplevis.optvis.objectives.algebra import _no_positions
+
+        raise ValueError(_no_positions(str(unit.layer), tuple(acts.shape)))
     if unit.vector is not None:
         unit_map = _direction_map(acts, unit.vector, unit.cossim_pow)
     else:

@@ -3,21 +3,28 @@
 A `Model` takes images as float arrays [B, H, W, 3] with values in [0, 1] and owns the mapping to
 what the network expects: the linear map to `value_range`, an optional `preprocess` function and,
 for networks with a fixed input size, a bilinear resize. Feature extractors for the layer sets that
-objectives name are built once per model and cached.
+objectives name are built once per model and cached. What a name reads (a layer, a layer inside
+one, a vision transformer's token layer on its patch grid) is the `catalogue`'s.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import difflib
 import math
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from samplevis.models import tokens
+from samplevis.models.catalogue import (
+    Catalogue,
+    LayerInfo,
+    Reading,
+    UnknownLayerError,
+    closest_names,
+)
 from samplevis.runtime.checks import (
     RESAMPLING_SLACK,
     KerasModel,
@@ -29,51 +36,22 @@ from samplevis.runtime.checks import (
 if TYPE_CHECKING:
     import tensorflow as tf
 
+    from samplevis.models.geometry import ReceptiveField
+    from samplevis.models.tokens import TokenGrid
+
+__all__ = [
+    "INPUT",
+    "LayerInfo",
+    "Model",
+    "Reading",
+    "ResizeWarning",
+    "UnknownLayerError",
+    "as_model",
+    "closest_names",
+    "larger_images_hint",
+]
+
 INPUT = "input"  # the name objectives use for the parameterized image itself
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    """One row of `Model.layers_info()`: output shape excludes the batch axis."""
-
-    name: str
-    kind: str
-    output_shape: tuple
-    channels: int | None
-
-
-def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
-    """The `n` names most similar to `name`, best first (for "did you mean" errors)."""
-    close = difflib.get_close_matches(name, names, n=n, cutoff=0.4)
-    if len(close) < n:
-        close += [c for c in names if name.lower() in c.lower() and c not in close][
-            : n - len(close)
-        ]
-    return close
-
-
-def _extra_colon_hint(name: str, known: set[str]) -> str:
-    """Why 'layer:12:3' is not a layer: the objective string took '3' as the channel."""
-    layer, sep, number = name.rpartition(":")
-    if not (sep and layer in known and number.strip().isdigit()):
-        return ""
-    return (
-        f" {layer!r} is a layer: an objective string is 'layer:channel' with one number; for "
-        f"one position of a channel use objectives.neuron({layer!r}, {int(number)}, x, y)."
-    )
-
-
-class UnknownLayerError(ValueError):
-    """A layer name the model does not have; the message lists the closest names.
-
-    `problem` is the message without `names_hint`, the closing sentence on where to find every
-    name, so that a caller with another way to list them (the command line) can say its own.
-    """
-
-    def __init__(self, problem: str, names_hint: str = ""):
-        super().__init__(f"{problem} {names_hint}".strip())
-        self.problem = problem
-        self.names_hint = names_hint
 
 
 class ResizeWarning(UserWarning):
@@ -99,6 +77,10 @@ class Model:
         preprocess: optional function of a float32 tensor [B, H, W, 3] (greyscale: [B, H, W, 1]) in
             `value_range` returning the network input (for example mean/std normalization).
         name: a display name (defaults to the Keras model's name).
+        patch_size: for a vision transformer, the side of its patches in px of the network's
+            input (an int, or (height, width)): its token layers [B, N, C] then have positions,
+            the patches on their grid after any class or register tokens. None finds it from
+            the patch embedding, a convolution whose kernel is its stride.
     """
 
     def __init__(
@@ -107,6 +89,7 @@ class Model:
         value_range: tuple[float, float] = (0.0, 1.0),
         preprocess: Callable | None = None,
         name: str | None = None,
+        patch_size: int | tuple[int, int] | None = None,
     ):
         import keras
 
@@ -137,6 +120,10 @@ class Model:
         self.keras_model = keras_model
         self.greyscale = shape[-1] == 1
         self._set_input(value_range, preprocess, name or keras_model.name, shape[1], shape[2])
+        given = tokens.as_patch_size(patch_size)
+        self.patch_size = given or tokens.find_patch_size(keras_model.layers)
+        # what each name reads, traced once for models with token layers or nested layers
+        self._catalogue = Catalogue(keras_model, shape[1:], self.patch_size)
 
     def _set_input(
         self,
@@ -185,47 +172,81 @@ class Model:
         return f"samplevis.Model({self.name!r}, input {size}, value_range={self.value_range})"
 
     # ----- names -----------------------------------------------------------------------------
+    patch_size: tuple[int, int] | None = None  # (height, width) px of a transformer's patches
+
     @property
     def layer_names(self) -> list[str]:
-        """Names of the layers whose outputs objectives can read, input to output."""
-        import keras
-
-        return [
-            layer.name
-            for layer in self.keras_model.layers
-            if not isinstance(layer, keras.layers.InputLayer)
-        ]
+        """Names of the layers whose outputs objectives can read, input to output: the model's
+        layers, and the layers inside them by their path ("encoder/block_1/mlp/dense_1"; those
+        that run once per pass), and "MHA/heads" for each MultiHeadAttention layer."""
+        return self._catalogue.names()
 
     # where to find every name, said after an unknown layer's closest names
     _names_hint = "List all names with `model.layer_names` or `samplevis layers`."
 
-    def _layer_key(self, name: str) -> str:
-        """The form of `name` that `layer_names` holds."""
-        return name
+    def reading(self, name: str) -> Reading:
+        """What `name` reads (a layer, a layer inside one, or a view of a token layer: see
+        `models.tokens.VIEWS`); an UnknownLayerError naming the closest names, or a ValueError
+        saying why, when it reads nothing."""
+        return self._catalogue.reading(name, self._names_hint, self.name)
 
     def check_layers(self, names: Iterable[str]) -> None:
-        """Raise `UnknownLayerError` naming the closest layers for every name the model lacks."""
-        known = set(self.layer_names)
+        """Raise `UnknownLayerError` naming the closest layers for every name the model lacks
+        (or a ValueError for a view that does not apply, such as the class token of a layer
+        without one)."""
         for name in names:
-            key = self._layer_key(name)
-            if name != INPUT and key not in known:
-                close = closest_names(key, self.layer_names)
-                hint = f" Closest layer names: {', '.join(close)}." if close else ""
-                hint += _extra_colon_hint(key, known)
-                raise UnknownLayerError(
-                    f"model {self.name!r} has no layer {name!r}.{hint}", self._names_hint
-                )
+            if name != INPUT:
+                self.reading(name)
 
     def layers_info(self) -> list[LayerInfo]:
-        """Name, layer class, output shape (without batch) and channel count of every layer."""
-        rows = []
-        for layer in self.keras_model.layers:
-            shape = getattr(layer, "output", None)
-            shape = tuple(shape.shape[1:]) if shape is not None and hasattr(shape, "shape") else ()
-            if layer.name in self.layer_names:
-                channels = shape[-1] if shape else None
-                rows.append(LayerInfo(layer.name, type(layer).__name__, shape, channels))
-        return rows
+        """Name, layer class, output shape (without batch), channel count and, for a token
+        layer, patch grid of every layer `layer_names` holds."""
+        return list(self._catalogue.rows())
+
+    def feature_shape(self, name: str) -> tuple:
+        """The shape (without batch) of what `features` gives for `name`: a token layer's
+        patch tokens on their grid [rows, cols, C], its class token [C], any other layer its
+        output (None where it depends on the images' size)."""
+        reading = self.reading(name)
+        rows = {r.name: r for r in self.layers_info()}
+        row = rows.get(name) or rows[reading.layer]  # a heads row, or the layer's
+        shape = tuple(row.output_shape)
+        if reading.view == tokens.TOKENS:
+            return shape
+        if reading.view == tokens.CLASS_TOKEN:
+            return shape[1:]
+        if row.tokens is None:
+            return shape
+        return (row.tokens.rows, row.tokens.cols, *shape[1:])
+
+    def reads_tokens(self, name: str) -> bool:
+        """Whether `name` reads a token layer whose tokens are the patches on a grid (its
+        patches, its class token, all its tokens, or an attention layer's heads)."""
+        reading = self.reading(name)
+        row = next((r for r in self.layers_info() if r.name == reading.layer), None)
+        return row is not None and row.tokens is not None
+
+    def token_grid(self, name: str) -> TokenGrid | None:
+        """The patch grid of the token layer `name` reads at the network's input size (None for
+        other layers, and for any size: a grid depends on it)."""
+        if self.input_size is None:
+            return None
+        return self._catalogue.grid(name, self.input_size)
+
+    def receptive_field(self, name: str, height: int, width: int) -> ReceptiveField | None:
+        """Which input pixels each position of `name` sees when the network's input is `height`
+        x `width` px: a token layer's patch its own box, a convolutional layer's from its
+        windows (`geometry.receptive_field`); None where that cannot be told."""
+        from samplevis.models import geometry
+
+        reading = self.reading(name)
+        grid = self._catalogue.grid(name, (height, width))
+        if grid is not None:
+            return grid.field
+        if reading.nested or reading.view is not None:
+            return None
+        output = self.keras_model.get_layer(reading.top).output
+        return geometry.receptive_field(self.keras_model.inputs, output, height, width)
 
     def resize_warning(self, height: int, width: int) -> ResizeWarning | None:
         """What is lost when images of `height` x `width` px meet the network's fixed input: None
@@ -280,7 +301,8 @@ class Model:
                 calls) gives them weights set since. A scalar bool tensor chooses at run
                 time, so one compiled program serves both.
         Returns:
-            {layer name: tensor [B, ...]}.
+            {layer name: tensor [B, ...]}: a token layer's patch tokens on their grid
+            [B, rows, cols, C] (see `models.tokens`), any other layer's output as it is.
         """
         if isinstance(layer_names, str):
             layer_names = (layer_names,)
@@ -293,7 +315,7 @@ class Model:
         self.check_layers(names)
         layers = tuple(n for n in names if n != INPUT)
         if layers:
-            self._check_size(images, layers)
+            self._check_size(images, tuple(dict.fromkeys(self.reading(n).top for n in layers)))
         found = self._layer_outputs(images, layers, redirect_relu) if layers else {}
         if INPUT in names:
             import tensorflow as tf
@@ -339,16 +361,21 @@ class Model:
             from samplevis.models.folded_batch_norm import fold_batch_norms
             from samplevis.models.redirect import with_redirected_relus
 
+            readings = [self.reading(n) for n in names]
+            tops = list(dict.fromkeys(r.top for r in readings))
             # Built eagerly even when first asked for inside a tf.function being traced: cloning
             # copies weights, which needs their values.
             with tf.init_scope():
-                outputs = [self.keras_model.get_layer(n).output for n in names]
+                # a layer giving several tensors makes the model run it by its first
+                outputs = [
+                    keras.tree.flatten(self.keras_model.get_layer(t).output)[0] for t in tops
+                ]
                 extractor = keras.Model(
                     self.keras_model.inputs, outputs, name=f"{self.name}_features"
                 )
                 # the layers read keep their own outputs; every other convolution takes in the
                 # batch normalization after it, which computes the same in fewer passes
-                extractor, _ = fold_batch_norms(extractor, keep=names)
+                extractor, _ = fold_batch_norms(extractor, keep=tops)
                 # cloning the extractor, not the whole model, keeps its outputs on the clone
                 if redirect_relu:
                     extractor, copies = with_redirected_relus(extractor)
@@ -356,7 +383,9 @@ class Model:
             # an object, not a closure: TensorFlow counts the traces of all functions of one code
             # object together and would warn of retracing across extractors
             self._extractors[key] = tf.function(
-                _Features(extractor, redirect_relu), autograph=False, reduce_retracing=True
+                _Features(extractor, redirect_relu, readings, tops, self.patch_size),
+                autograph=False,
+                reduce_retracing=True,
             )
         return self._extractors[key]
 
@@ -368,8 +397,10 @@ class Model:
         refresh_copies(self._redirect_copies)
 
     def _output(self, images):
+        from samplevis.models.sublayers import as_inputs
+
         self._check_size(images, None)
-        return self.keras_model(self.to_input(images), training=False)
+        return self.keras_model(as_inputs(self.keras_model, self.to_input(images)), training=False)
 
     def _check_size(self, images, names: tuple[str, ...] | None) -> None:
         """Raise a ValueError naming the size to give when images of this size would leave a layer
@@ -447,14 +478,59 @@ def as_model(model: Model | KerasModel) -> Model:
 
 class _Features:
     """A Keras model's outputs as a function of its input x, and, for a model with redirected
-    ReLUs, of a scalar bool tensor `on` switching the redirection (see `redirect.switched_by`)."""
+    ReLUs, of a scalar bool tensor `on` switching the redirection (see `redirect.switched_by`).
 
-    def __init__(self, keras_model: KerasModel, redirected: bool):
+    It gives what `readings` read: the outputs of the model's layers `tops` (its outputs, in
+    that order), the outputs of layers inside them (recorded as they run: see `sublayers`), and
+    token layers' patch tokens on their grid (`tokens.seen_as`). What no reading needs (the
+    layers after a nested one, say) is pruned from the compiled program."""
+
+    def __init__(
+        self,
+        keras_model: KerasModel,
+        redirected: bool,
+        readings: Sequence[Reading],
+        tops: Sequence[str],
+        patch: tuple[int, int] | None,
+    ):
+        from samplevis.models import sublayers
+
         self.keras_model = keras_model
         self.redirected = redirected
+        self.readings = tuple(readings)
+        self.tops = list(tops)
+        self.patch = patch
+        # the layers inside the model's layers that readings read, found in the model that runs
+        # (the same objects as the original's: cloning shares layers without a ReLU)
+        self.taps = {}
+        for r in self.readings:
+            if r.nested or r.view == tokens.HEADS:
+                layer = sublayers.find(keras_model.get_layer(r.top), sublayers.split(r.layer)[1:])
+                if r.view == tokens.HEADS:
+                    self.taps[r.name] = (layer.output_dense, sublayers.INPUT)
+                else:
+                    self.taps[r.name] = (layer, sublayers.OUTPUT)
 
     def __call__(self, x, on=None) -> TensorLike:
+        from samplevis.models import sublayers
         from samplevis.models.redirect import switched_by
 
         with switched_by(on) if self.redirected else contextlib.nullcontext():
-            return self.keras_model(x, training=False)
+            with sublayers.recording(self.taps) as found:
+                outputs = self.keras_model(x, training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        size = tuple(x.shape[1:3])
+        values = []
+        for r in self.readings:
+            if r.name in found:
+                if len(found[r.name]) != 1:
+                    raise ValueError(
+                        f"layer {r.layer!r} ran {len(found[r.name])} times in one pass of the "
+                        "model; read a layer that runs once (`samplevis layers` lists them)."
+                    )
+                value = found[r.name][0]
+            else:
+                value = outputs[self.tops.index(r.top)]
+            values.append(tokens.seen_as(value, r.view, size, self.patch))
+        return values

@@ -57,8 +57,9 @@ def render_vis(
         optimizer: a `keras.optimizers.Optimizer` (its configuration is copied); default Adam with
             learning rate 0.05, as Lucid.
         transforms: transforms applied before the model at every step (random parameters drawn
-            per step); default `transform.standard_transforms`, for RGBA images preceded by
-            `transform.collapse_alpha_random()`; `[]` for none.
+            per step); default `transform.standard_transforms` (for an objective on a vision
+            transformer's token layers `transform.vit_transforms` of its patch size), for RGBA
+            images preceded by `transform.collapse_alpha_random()`; `[]` for none.
         thresholds: step counts at which to return images, e.g. (64, 256).
         print_objectives: objectives whose values (per image, on the images without transforms;
             RGBA images seen opaque) are printed at each threshold, as Lucid's.

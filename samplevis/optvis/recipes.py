@@ -73,7 +73,8 @@ def recipe(
 ) -> Recipe:
     """The parts that render `objective` as `param` and `alpha` choose (see `check_choice`).
 
-    "image": `param.image(size, batch=batch, alpha=alpha)`, `transform.standard_transforms`,
+    "image": `param.image(size, batch=batch, alpha=alpha)`, `transform.standard_transforms` (for
+    a vision transformer's token layers `transform.vit_transforms` of its patch),
     Adam (learning rate default 0.05, Lucid's); with alpha, `collapse_alpha_random()` before the
     transforms and the objective times (1 - `penalize_alpha()`), Lucid's transparency notebook.
     "maco": `param.maco(size, batch=batch)`, `transform.maco_crops` of the network's input size
@@ -84,6 +85,7 @@ def recipe(
     from samplevis.optvis import transform as transform_lib
     from samplevis.optvis.maco import NADAM_RATE, maco_crop_size
     from samplevis.optvis.optimize import DEFAULT_LEARNING_RATE
+    from samplevis.optvis.render_arguments import default_transforms_for
 
     param, alpha = check_choice(param, alpha)
     chosen = image_param(param, size, batch, alpha)
@@ -92,7 +94,7 @@ def recipe(
         rate = NADAM_RATE if learning_rate is None else learning_rate
         return Recipe(chosen, kept if transforms else (), _optimizer("Nadam", rate), objective)
     composite = (transform_lib.collapse_alpha_random(),) if alpha else ()
-    kept = transform_lib.default_transforms() if transforms else ()
+    kept = default_transforms_for(model, objective, chosen) if transforms else ()
     rate = DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate
     goal = objective * (1 - objectives_lib.penalize_alpha()) if alpha else objective
     return Recipe(chosen, (*composite, *kept), _optimizer("Adam", rate), goal)

@@ -14,6 +14,7 @@ from samplevis.optvis import objectives as objectives_lib
 from samplevis.runtime.checks import OptionError, is_int
 
 if TYPE_CHECKING:
+    from samplevis.models import Model
     from samplevis.optvis.param import ImageParam
 
 DEFAULT_LEARNING_RATE = 0.05  # Lucid's default Adam learning rate
@@ -28,15 +29,52 @@ def resolve_param(param_f: object) -> ImageParam:
     return param_lib.as_image_param(param_f)
 
 
-def resolve_transforms(transforms: object, image_param: ImageParam) -> tuple:
-    """The transforms as a tuple; None is the library's default, for RGBA images preceded by
-    `collapse_alpha_random()` (as Lucid's alpha notebooks), so that the network sees RGB."""
+def resolve_transforms(
+    transforms: object,
+    image_param: ImageParam,
+    model: Model | None = None,
+    objective: objectives_lib.Objective | None = None,
+) -> tuple:
+    """The transforms as a tuple; None is the library's default for `objective` on `model`
+    (`default_transforms_for`), for RGBA images preceded by `collapse_alpha_random()` (as
+    Lucid's alpha notebooks), so that the network sees RGB."""
     from samplevis.optvis import transform as transform_lib
 
-    resolved = transform_lib.as_transforms(transforms)
-    if transforms is None and image_param.channels == 4:
+    if transforms is not None:
+        return transform_lib.as_transforms(transforms)
+    resolved = default_transforms_for(model, objective, image_param)
+    if image_param.channels == 4:
         return (transform_lib.collapse_alpha_random(), *resolved)
     return resolved
+
+
+def default_transforms_for(
+    model: Model | None, objective: objectives_lib.Objective | None, image_param: ImageParam
+) -> tuple:
+    """Lucid's standard transforms; for an objective that reads a vision transformer's token
+    layers, `transform.vit_transforms` of its patch as large as it is in the images."""
+    from samplevis.optvis import transform as transform_lib
+
+    patch = _patch_in_images(model, objective, image_param.height, image_param.width)
+    return (
+        transform_lib.default_transforms() if patch is None else transform_lib.vit_transforms(patch)
+    )
+
+
+def _patch_in_images(
+    model: Model | None, objective: objectives_lib.Objective | None, height: int, width: int
+) -> int | None:
+    """The side in px of the images of a patch of the token layers `objective` reads (the
+    network resizes the images to its input size); None when it reads none, or its layers are
+    not known until it runs (a plain function of T)."""
+    if model is None or objective is None or model.patch_size is None:
+        return None
+    if objective.layers & objectives_lib.ANY_LAYER:
+        return None
+    if not any(model.reads_tokens(layer) for layer in objective.layers):
+        return None
+    (patch_h, patch_w), size = model.patch_size, model.input_size or (height, width)
+    return max(1, min(round(patch_h * height / size[0]), round(patch_w * width / size[1])))
 
 
 def compose_transforms(transforms: Sequence[Callable]) -> Callable | None:

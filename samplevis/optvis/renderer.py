@@ -101,7 +101,8 @@ class Renderer:
         model = as_model(model)
         image_param = resolve_param(param_f)
         renderer = None
-        transforms = resolve_transforms(transforms, image_param)
+        goal = objectives_lib.image_objective(objective_f)
+        transforms = resolve_transforms(transforms, image_param, model, goal)
         key = cache_key(objective_f, image_param, optimizer, transforms, relu_gradient_override)
         if key is not None and cls.cache_size > 0:
             renderer = model.renderers.get(key)
@@ -145,7 +146,9 @@ class Renderer:
         resized = self.model.resize_warning(self.image_param.height, self.image_param.width)
         if resized is not None:
             warnings.warn(resized, stacklevel=user_stacklevel())
-        self.transform = compose_transforms(resolve_transforms(transforms, self.image_param))
+        self.transform = compose_transforms(
+            resolve_transforms(transforms, self.image_param, self.model, self.objective)
+        )
         if self.image_param.channels != 3 and self.objective.layers:
             check_composited(self.image_param, self.transform)
         self.optimizer = new_optimizer(optimizer)

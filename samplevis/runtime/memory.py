@@ -91,13 +91,23 @@ def _activation_elements(model: Model, layers: Sequence[str], height: int, width
     PROBE_SIDE px and scaled by area). 0 when the network cannot tell."""
     info = list(model.layers_info())
     names = [row.name for row in info]
-    deepest = max((names.index(layer) for layer in layers if layer in names), default=-1)
+    rows_read = [_row_read(model, layer) for layer in layers]
+    deepest = max((names.index(row) for row in rows_read if row in names), default=-1)
     if deepest < 0:
         return 0
     rows = info[: deepest + 1]
     if all(row.output_shape and None not in row.output_shape for row in rows):
         return sum(_product(row.output_shape) for row in rows)
     return _probed_elements(model, [row.name for row in rows]) * height * width // PROBE_SIDE**2
+
+
+def _row_read(model: Model, name: str) -> str:
+    """The row of `model.layers_info()` that `name` reads (a token layer's, for its class
+    token); `name` itself when it reads none."""
+    try:
+        return model.reading(name).layer
+    except ValueError:
+        return name
 
 
 def _probed_elements(model: Model, names: list[str]) -> int:

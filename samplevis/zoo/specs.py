@@ -5,6 +5,7 @@ zoo.load("vgg16")                     # a Keras application (downloads its weigh
 zoo.load("mynet.keras")               # a model saved with model.save()
 zoo.load("mynet:build")               # build() of module mynet, found here or installed
 zoo.load("path/to/mynet.py:build")    # build() of that file
+zoo.load("keras_hub:dinov2_base")     # a KerasHub image backbone by preset (downloads it)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from samplevis.runtime.checks import OptionError, OptionMessage
 
 DEFAULT = "efficientnet_lite0"  # the built-in model, whose weights need no network
+KERAS_HUB = ("keras_hub:", "keras-hub:")  # a KerasHub preset follows
 
 
 class ModelSpecError(OptionError):
@@ -40,11 +42,13 @@ class ModelFileNotFoundError(OptionMessage, FileNotFoundError):
 
 def load(spec: str, pretrained: bool = True) -> Model:
     """The `samplevis.Model` that `spec` names: a zoo name, a Keras application name, a saved
-    `.keras` or `.h5` file, or `module:function` / `path/to/file.py:function` (a function of no
-    arguments returning a samplevis.Model or keras.Model; modules are also looked up in the
-    current folder, and a file's own imports beside it).
+    `.keras` or `.h5` file, `keras_hub:PRESET` (a KerasHub image backbone, `zoo.keras_hub`), or
+    `module:function` / `path/to/file.py:function` (a function of no arguments returning a
+    samplevis.Model or keras.Model; modules are also looked up in the current folder, and a
+    file's own imports beside it).
 
-    `pretrained=False` skips downloading a Keras application's weights (enough to list layers).
+    `pretrained=False` skips downloading a Keras application's or a KerasHub preset's weights
+    (enough to list layers).
 
     Raises:
         ModelSpecError (a ValueError) or ModelFileNotFoundError (a FileNotFoundError), saying
@@ -77,6 +81,8 @@ def load(spec: str, pretrained: bool = True) -> Model:
                 why=_first_line(err),
             ) from None
         return as_model(network)
+    if spec.startswith(KERAS_HUB):
+        return _keras_hub_preset(spec, pretrained)
     if ":" in spec:
         module_name, _, attr = spec.rpartition(":")
         if not module_name or not attr:
@@ -102,6 +108,33 @@ def load(spec: str, pretrained: bool = True) -> Model:
         default=DEFAULT,
         applications=", ".join(sorted(APPLICATIONS)),
     )
+
+
+def _keras_hub_preset(spec: str, pretrained: bool) -> Model:
+    """`zoo.keras_hub` of the preset after the spec's "keras_hub:"."""
+    from samplevis import zoo
+
+    preset = spec.partition(":")[2]
+    if not preset:
+        raise ModelSpecError(
+            "spec",
+            "{spec} {got!r} names no preset: {spec=fix}.",
+            got=spec,
+            fix=f"{spec}vit_base_patch16_224_imagenet",
+        )
+    try:
+        return zoo.keras_hub(preset, load_weights=pretrained)
+    except ImportError as err:
+        raise ModelSpecError("spec", "cannot load {got!r}: {why}", got=spec, why=str(err)) from None
+    except Exception as err:  # KerasHub raises many types for a preset it cannot find or fetch
+        raise ModelSpecError(
+            "spec",
+            "cannot load KerasHub preset {preset!r} ({why}). A preset is a KerasHub name (e.g. "
+            "vit_base_patch16_224_imagenet, which needs the network once), a kaggle:// or hf:// "
+            "handle, or a local preset folder.",
+            preset=preset,
+            why=_first_line(err),
+        ) from None
 
 
 def _first_line(err: BaseException) -> str:

@@ -14,7 +14,8 @@ Modules, lowest first:
   algebra    the `Objective` value and its operators, `constant`, `as_objective` (numbers,
              "layer:channel" strings, functions of T), `with_layers`, `image_objective`; and
              `channel`, the objective a "layer:channel" string names
-  units      `neuron`, `deepdream`, `direction`, `direction_neuron`, `class_logit`
+  units      `neuron`, `deepdream`, `direction`, `direction_neuron`, `class_logit`; of vision
+             transformers' token layers, `class_token` and `head`
   batch      objectives across a batch's images: `diversity`, `alignment`, `channel_interpolate`
   penalties  `L1`, `L2`, `input_diff`, `total_variation`, `blur_input_each_step`,
              `penalize_boundary_complexity`
@@ -44,9 +45,11 @@ from samplevis.optvis.objectives.penalties import (
 )
 from samplevis.optvis.objectives.units import (
     class_logit,
+    class_token,
     deepdream,
     direction,
     direction_neuron,
+    head,
     neuron,
 )
 
@@ -64,11 +67,13 @@ __all__ = [
     "channel",
     "channel_interpolate",
     "class_logit",
+    "class_token",
     "constant",
     "deepdream",
     "diversity",
     "direction",
     "direction_neuron",
+    "head",
     "image_objective",
     "input_diff",
     "neuron",

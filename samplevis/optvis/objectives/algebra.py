@@ -297,6 +297,27 @@ def _finite_array(what: str, value) -> np.ndarray:
     return array
 
 
+def _no_positions(layer: str, shape: tuple) -> str:
+    """Why `layer`, whose activations have `shape` (batch first), has no positions to name, and
+    what to use instead."""
+    if len(shape) == 3:
+        return (
+            f"layer {layer!r} gives {shape[1]} tokens [B, N, C] that are not on the model's patch "
+            "grid, so it has no positions. If its tokens are patches, give the model their size: "
+            "samplevis.Model(keras_model, patch_size=P), P px of the network's input (class or "
+            "register tokens ahead of them are counted); channel() reads the mean over tokens."
+        )
+    if len(shape) == 5:
+        return (
+            f"layer {layer!r} gives attention heads {tuple(shape)} [B, H, W, heads, dim]; "
+            "use objectives.head() for one head's output."
+        )
+    return (
+        f"layer {layer!r} has no spatial positions (activations of shape {tuple(shape)}); "
+        "use channel() for dense layers."
+    )
+
+
 def _channel_index(n_channel) -> int:
     """`n_channel` as an int; a TypeError for floats and other non-integers."""
     if not is_int(n_channel):

@@ -14,7 +14,12 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.models import INPUT
-from samplevis.optvis.objectives.algebra import Objective, _finite_array, _objective
+from samplevis.optvis.objectives.algebra import (
+    Objective,
+    _finite_array,
+    _no_positions,
+    _objective,
+)
 from samplevis.runtime.checks import TensorLike, check_unit_range, is_int, is_number
 
 
@@ -97,6 +102,8 @@ def total_variation(layer: str = INPUT, *, batch: int | None = None) -> Objectiv
 
     def per_image(T):
         acts = T(layer)
+        if len(acts.shape) == 3:
+            raise ValueError(_no_positions(layer, tuple(acts.shape)))
         if len(acts.shape) != 4:
             raise ValueError(
                 f"total_variation needs a layer with spatial positions [B, H, W, C]; "

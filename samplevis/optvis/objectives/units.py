@@ -2,6 +2,9 @@
 
 Each reads one layer's activations [B, H, W, C] (or [B, C]) and gives one value per image; with
 `batch=i` only image i counts. `channel`, which a "layer:channel" string names, is in `algebra`.
+A vision transformer's token layer reads as its patch tokens on their grid [B, H, W, C] (see
+`models.tokens`), so these take its patches as positions; `class_token` and `head` read what
+only a transformer has.
 """
 
 from __future__ import annotations
@@ -9,12 +12,14 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from samplevis.models import tokens
 from samplevis.optvis.objectives.algebra import (
     Objective,
     _channel_index,
     _channel_mean,
     _check_channel,
     _finite_array,
+    _no_positions,
     _objective,
     _static,
 )
@@ -29,10 +34,7 @@ def _position(acts: tf.Tensor, layer: str, x, y) -> tuple:
     """(y, x) of a neuron, defaulting to the centre; checked against the feature map size when
     known."""
     if len(acts.shape) != 4:
-        raise ValueError(
-            f"layer {layer!r} has no spatial positions (activations of shape {tuple(acts.shape)}); "
-            "use channel() for dense layers."
-        )
+        raise ValueError(_no_positions(layer, tuple(acts.shape)))
     height, width = acts.shape[1], acts.shape[2]
     y = height // 2 if y is None else y
     x = width // 2 if x is None else x
@@ -232,5 +234,72 @@ def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objec
         batch,
         (np.int32(index),),
         (layer,),
+        rowwise=True,
+    )
+
+
+def class_token(layer: str, n_channel: int, batch: int | None = None) -> Objective:
+    """Channel `n_channel` of the class token (the first token) of the token layer `layer`, which
+    `channel` leaves out (it averages the patch tokens)."""
+    if not isinstance(layer, str):
+        raise TypeError(f"class_token takes the layer name first; got {layer!r}.")
+    n_channel = _channel_index(n_channel)
+    name = f"{layer}/{tokens.CLASS_TOKEN}"
+
+    def per_image(T, n):
+        acts = T(name)
+        _check_channel(acts, layer, n)
+        return tf.gather(acts, n, axis=-1)
+
+    return _objective(
+        f"class_token({layer!r}, {n_channel})",
+        [name],
+        per_image,
+        batch,
+        (np.int32(n_channel),),
+        (layer,),
+        rowwise=True,
+    )
+
+
+def head(
+    layer: str, n_head: int, n_channel: int | None = None, batch: int | None = None
+) -> Objective:
+    """One attention head of the MultiHeadAttention layer `layer`, read as its output before
+    the output projection mixes the heads: the mean over patch positions of the head's channel
+    `n_channel`, or (None) of its squared output, the head's energy (its channels have no sign
+    of their own)."""
+    if not isinstance(layer, str):
+        raise TypeError(f"head takes the attention layer's name first; got {layer!r}.")
+    n_head = _channel_index(n_head)
+    channel = None if n_channel is None else _channel_index(n_channel)
+    name = f"{layer}/{tokens.HEADS}"
+
+    def per_image(T, h, *n):
+        acts = T(name)  # [B, rows, cols, heads, dim] (or [B, N, heads, dim] without a grid)
+        if len(acts.shape) not in (4, 5):
+            raise ValueError(
+                f"{name!r} gives shape {tuple(acts.shape)}; heads are [B, H, W, heads, dim]."
+            )
+        count, known = acts.shape[-2], _static(h)
+        if count is not None and known is not None and not 0 <= known < count:
+            raise ValueError(
+                f"head {known} is out of range for layer {layer!r}, which has {count} heads "
+                f"(valid: 0..{count - 1})."
+            )
+        one = tf.gather(acts, h, axis=-2)  # [B, ..., dim]
+        if channel is None:
+            return _spatial_mean(tf.square(one))
+        _check_channel(one, f"{layer}/heads (head {known})", n[0])
+        return _channel_mean(one, n[0])
+
+    params = (np.int32(n_head),) + (() if channel is None else (np.int32(channel),))
+    return _objective(
+        f"head({layer!r}, {n_head}, n_channel={channel})",
+        [name],
+        per_image,
+        batch,
+        params,
+        (layer, channel is None),
         rowwise=True,
     )

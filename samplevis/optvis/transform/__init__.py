@@ -16,6 +16,8 @@ wherever a transform is (``as_transform`` wraps one).
 - ``lucid``: Lucid's factories (``pad``, ``jitter``, ``random_scale``, ...),
   ``standard_transforms`` and the library's default transforms.
 - ``maco``: MACO's crops (``MacoCrops``, ``maco_crops``).
+- ``vit``: for vision transformers' token layers (``Roll``, ``ColorShift``,
+  ``vit_transforms``, their default).
 """
 
 from samplevis.optvis.transform.chain import Compose, output_size
@@ -44,10 +46,12 @@ from samplevis.optvis.transform.spatial import (
     RandomRotate,
     RandomScale,
 )
+from samplevis.optvis.transform.vit import ColorShift, Roll, vit_transforms
 
 __all__ = [
     "XLA_MAP_PIXELS",
     "CollapseAlpha",
+    "ColorShift",
     "Compose",
     "CropOrPadTo",
     "ImageOnly",
@@ -57,6 +61,7 @@ __all__ = [
     "Pad",
     "RandomRotate",
     "RandomScale",
+    "Roll",
     "Transform",
     "as_transform",
     "as_transforms",
@@ -72,4 +77,5 @@ __all__ = [
     "random_rotate",
     "random_scale",
     "standard_transforms",
+    "vit_transforms",
 ]
