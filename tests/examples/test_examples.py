@@ -661,7 +661,7 @@ def test_sample_init_from_examples_starts_each_chain_at_a_cluster_s_facet(
     index = tmp_path / "ex" / "examples.json"
     assert cli.main([*sample, "--init", str(index)]) == 0
     err = capsys.readouterr().err
-    assert "2 facets at >= 0.8 of the best (2 from photo clusters" in err
+    assert "2 facets (2 from photo clusters, 0 found by the search)" in err
     assert "from photos: facet 0 cluster " in err and "3 photos)" in err
     report = json.loads((tmp_path / "s" / "diagnostics.json").read_text())
     assert report["options"]["init"] == str(index)
