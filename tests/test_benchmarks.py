@@ -27,7 +27,7 @@ TABLES = {
     "facet_masses.py": "gradient term",
     "examples_speed.py": "examples img/s",
     "facet_search.py": "best height in B",
-    "facet_targets.py": "samples in B",
+    "facet_targets.py": "samples in it",
     "photo_facets.py": "colour groups",
 }
 # scripts that write pictures or data files rather than print a table
