@@ -13,11 +13,13 @@ import numpy as np
 
 from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
-from samplevis.sampling.mcmc.diagnostics import Diagnostics
+from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.target import facet_mass
 
 STD_MAP_PERCENTILE = 99.0  # of a run's std maps' pixels: white in std.png
+# A chain at its target keeps within this of target_ratio (a share of its start's gain).
+TARGET_TOLERANCE = 0.05
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -191,6 +193,66 @@ class SampleResult:
             return np.full(self.init_activations.shape, math.nan)
         kept = np.median(self.activations, axis=0) - self.prior_activation
         return np.where(gain > 0, kept / np.where(gain > 0, gain, 1.0), math.nan)
+
+    @property
+    def chains_off_target(self) -> tuple[int, ...]:
+        """Chains whose draws do not come from the density the run states: still drifting
+        (`diagnostics.drifting_chains`: split R-hat or a trend of the activation), or, where T
+        was adapted to `target_ratio`, keeping a share of their start's gain more than
+        TARGET_TOLERANCE from it. Empty without draws to judge (fewer than 4)."""
+        d = self.diagnostics
+        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
+            return ()
+        off = set(d.drifting_chains)
+        target = self.options.target_ratio
+        if target is not None and self.options.temperature is None:
+            missed = np.abs(self.gain_ratios - target) > TARGET_TOLERANCE
+            off |= {int(c) for c in np.flatnonzero(missed)}
+        return tuple(sorted(off))
+
+    def draws_line(self) -> str | None:
+        """Whether the draws come from the stated density, in one sentence: every chain at its
+        target share and stationary, or which chains are not and why; None without draws to
+        judge (fewer than 4 per chain)."""
+        d = self.diagnostics
+        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
+            return None
+        off = self.chains_off_target
+        target = self.options.target_ratio
+        adapted = target is not None and self.options.temperature is None
+        kept = self.gain_ratios
+        if not off:
+            share = (
+                f"kept {np.nanmin(kept):.2f}-{np.nanmax(kept):.2f} of its start's gain (asked "
+                f"{target:.2f}) and "
+                if adapted
+                else ""
+            )
+            return (
+                f"draws at their target: every chain {share}was stationary over its "
+                f"{d.num_results} draws (split R-hat <= {np.nanmax(d.rhat):.2f}, trend within "
+                f"{np.nanmax(np.abs(d.trend)):.1f} standard errors)"
+                if len(d.trend)
+                else f"draws at their target: every chain {share}was stationary"
+            )
+        reasons = []
+        for c in off:
+            why = []
+            if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
+                why.append(f"kept {kept[c]:.2f} of its gain")
+            if c in d.unsettled_chains:
+                why.append(f"split R-hat {d.rhat[c]:.2f}")
+            if c in d.trending_chains:
+                way = "rising" if d.trend[c] > 0 else "falling"
+                why.append(f"still {way} ({d.trend[c]:+.1f} standard errors)")
+            reasons.append(f"chain {c}: " + ", ".join(why))
+        asked = f" (asked {target:.2f}, stationary)" if adapted else " (stationary)"
+        return (
+            f"not at their target{asked}: "
+            + "; ".join(reasons)
+            + ". Their draws show where the chain was going, not the stated density; a "
+            "longer burn-in (hmc_opts['num_burnin_steps']) lets them settle"
+        )
 
     def facets_line(self) -> str | None:
         """The facets in one line, e.g. "3 facets in 2 kinds (1 found by the search): heights
