@@ -138,11 +138,12 @@ def sample_result(
         )
         what = "the chains' starts" if starts is not None else "nothing: the starts were not done"
         warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=user_stacklevel())
-    init_images = (
-        image_param.to_image(starts.state).numpy()
-        if starts is not None
-        else np.zeros([c, image_param.height, image_param.width, 3], np.float32)
-    )
+    if made.polished is not None:  # where the chains began: the starts after their climb
+        init_images = chain_param.to_image(chain_param.init(None)).numpy()
+    elif starts is not None:
+        init_images = image_param.to_image(starts.state).numpy()
+    else:
+        init_images = np.zeros([c, image_param.height, image_param.width, 3], np.float32)
     diagnostics = diagnose(run, "activation") if run is not None else None
     images = (
         sample_images(chain_param, samples)
