@@ -14,7 +14,7 @@ in this process. Per chain it prints:
                 by the draws                                          target: within 0.05
   rhat          split R-hat of the activation over the draws (TFP's)  target: <= 1.1
   trend z       the draws' activation regressed on the draw's index: slope over its standard
-                error, the error widened by sqrt(draws / ESS) for the draws' autocorrelation
+                error (`Diagnostics.trend`)
                                                                       target: |z| <= 2
   ess           effective sample size of the activation
   log-mass      the chain's facet's log-mass and its error, or "refused" where no mode was
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -38,6 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
 
+from samplevis.sampling.report.result import TARGET_TOLERANCE as RATIO_TOLERANCE
 from samplevis.sampling.report.result import SampleResult
 
 from common import command_line, format_table, machine
@@ -55,31 +55,8 @@ QUICK_OPTS = dict(
     photo_steps=16,
     photo_clusters=2,
 )
-RATIO_TOLERANCE = 0.05
 RHAT_TARGET = 1.1
 TREND_TARGET = 2.0
-
-
-def trend_z(activations: np.ndarray) -> np.ndarray:
-    """Per chain, the slope of the activation [N, C] over the draw's index in units of its
-    standard error, the error of independent draws widened by sqrt(N / ESS)."""
-    import tensorflow as tf
-    import tensorflow_probability as tfp
-
-    n = activations.shape[0]
-    if n < 4:
-        return np.full(activations.shape[1], np.nan)
-    x = np.arange(n) - (n - 1) / 2
-    ess = tfp.mcmc.effective_sample_size(tf.constant(activations, tf.float64)).numpy()
-    out = []
-    for c in range(activations.shape[1]):
-        y = activations[:, c] - activations[:, c].mean()
-        slope = float(x @ y) / float(x @ x)
-        residual = y - slope * x
-        error = math.sqrt(float(residual @ residual) / (n - 2) / float(x @ x))
-        error *= math.sqrt(n / max(min(float(ess[c]), n), 1.0))
-        out.append(slope / error if error > 0 else np.nan)
-    return np.array(out)
 
 
 def one_run(model, unit: str, options: dict, seed: int, init: object) -> tuple[SampleResult, float]:
@@ -129,7 +106,7 @@ def main() -> None:
         kept = np.asarray(result.gain_ratios)
         rhat = np.asarray(d.rhat) if d is not None else np.full(len(kept), np.nan)
         ess = np.asarray(d.ess) if d is not None else np.full(len(kept), np.nan)
-        trend = trend_z(np.asarray(result.activations, np.float64))
+        trend = np.asarray(d.trend) if d is not None else np.full(len(kept), np.nan)
         masses, errors = np.asarray(result.log_masses), np.asarray(result.log_mass_errors)
         sampled = sorted({c for f in result.facets for c in f.chains[:1]}) or range(len(kept))
         measured = [c for c in sampled if np.isfinite(masses[c])]

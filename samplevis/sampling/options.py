@@ -26,6 +26,10 @@ DEFAULT_TARGET_RATIO = 0.8
 # the chains then settle at the frozen T and, last, at a fixed step size before the samples
 TEMPERATURE_SHARE = 0.7
 DEFAULT_NUM_CHAINS = 4
+# T adapts once per block: over a burn-in of 40 steps, blocks of 5 give it five updates, two
+# blocks at the frozen T and one at the corrected T (docs/sampling_designs.md, "Draws at their
+# target")
+BLOCK_STEPS = 5
 # The first leapfrog step: under a mass that matches the target's curvature a step of a third of
 # its spread accepts most proposals; in the state's own units the coefficients' scale is far
 # smaller than 1 (docs/sampling.md, "Mass").
@@ -499,8 +503,8 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(1),
         ),
         block_steps=Option(
-            10,
-            "MCMC steps per compiled call and progress update",
+            BLOCK_STEPS,
+            "MCMC steps per compiled call and progress update; T adapts after each burn-in block",
             check=_int_from(1),
         ),
     )

@@ -260,7 +260,9 @@ def test_the_log_mass_sentence_names_the_heaviest_basin_and_says_the_samples_wei
     assert text.startswith(
         "log-masses of each chain's basin (nats, relative to the heaviest): -2, 0, -899."
     )
-    assert "chain 1's basin" in text and "1 other basin is within a factor of 10" in text
+    assert (
+        "Chain 1's basin is the widest" in text and "1 other basin is within a factor of 10" in text
+    )
     assert "equally" in text
     assert "not measured" in facet_mass.sentence([np.nan, np.nan])
 

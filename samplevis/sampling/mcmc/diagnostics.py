@@ -228,8 +228,9 @@ def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
 def trend_per_chain(draws: np.ndarray) -> np.ndarray:
     """Per chain, the least-squares slope of draws [n, C] over their index in units of its
     standard error, [C]: the error of independent draws widened by sqrt(n / ESS) for the
-    autocorrelation of the draws about that line (`ess_per_chain`). About N(0, 1) for a stationary chain; NaN with fewer than
-    MIN_DRAWS_FOR_TREND draws or where a chain never varies."""
+    autocorrelation of the draws about that line (`ess_per_chain`). About N(0, 1) for a
+    stationary chain; NaN with fewer than MIN_DRAWS_FOR_TREND draws or where a chain never
+    varies."""
     draws = np.asarray(draws, np.float64)
     n = draws.shape[0]
     if n < MIN_DRAWS_FOR_TREND:
