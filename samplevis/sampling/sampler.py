@@ -95,6 +95,12 @@ def _from_prior(opts: SamplingOptions) -> bool:
     return isinstance(opts.init, str) and opts.init == "prior"
 
 
+def _optimized(opts: SamplingOptions) -> bool:
+    """Whether the starts are optima (of the search or of photo clusters), which the polish
+    climbs on; images given as they are start the chains as they are."""
+    return isinstance(opts.init, Path) or (isinstance(opts.init, str) and opts.init == "optimize")
+
+
 def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
     """Raise unless each image's objective depends on that image alone.
 
@@ -327,7 +333,7 @@ def render(
             warp_grid=opts.warp_grid,
         )
         made = dataclasses.replace(made, chain_param=moving)
-        if opts.polish_steps and not _from_prior(opts):
+        if opts.polish_steps and _optimized(opts):
             clock.start("polish")
             label = "climb the starts along what the chains move" if inputs.progress else None
             polished = polish.polish(

@@ -203,12 +203,21 @@ class SampleResult:
         d = self.diagnostics
         if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
             return ()
-        off = set(d.drifting_chains)
+        off = set(d.drifting_chains) | set(self._still_chains)
         target = self.options.target_ratio
         if target is not None and self.options.temperature is None:
             missed = np.abs(self.gain_ratios - target) > TARGET_TOLERANCE
             off |= {int(c) for c in np.flatnonzero(missed)}
         return tuple(sorted(off))
+
+    @property
+    def _still_chains(self) -> tuple[int, ...]:
+        """Chains whose draws never varied (no step accepted): no density is sampled."""
+        d = self.diagnostics
+        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
+            return ()
+        values = np.asarray(self.activations, np.float64)
+        return tuple(int(c) for c in np.flatnonzero(np.ptp(values, axis=0) == 0))
 
     def draws_line(self) -> str | None:
         """Whether the draws come from the stated density, in one sentence: every chain at its
@@ -238,6 +247,8 @@ class SampleResult:
         reasons = []
         for c in off:
             why = []
+            if c in self._still_chains:
+                why.append("its draws never varied (no step accepted)")
             if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
                 why.append(f"kept {kept[c]:.2f} of its gain")
             if c in d.unsettled_chains:
