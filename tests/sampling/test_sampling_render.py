@@ -722,6 +722,7 @@ def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts():
         num_transforms=0,
         temperature=0.05,
         polish_steps=0,  # the starts as the optimizer left them
+        mass="identity",  # a first step that accepts on this ReLU toy with 2 steps to adapt it
     )
     first = param.image(16, batch=2)
     probe = samplevis.render_vis(

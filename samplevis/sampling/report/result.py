@@ -262,7 +262,7 @@ class SampleResult:
             f"not at their target{asked}: "
             + "; ".join(reasons)
             + ". Their draws show where the chain was going, not the stated density; a "
-            "longer burn-in (hmc_opts['num_burnin_steps']) lets them settle"
+            "longer burn-in lets them settle"
         )
 
     def facets_line(self) -> str | None:
