@@ -333,16 +333,25 @@ def _strips(
     return strips, shown | {path for found in chains.values() for _, path in found}
 
 
-def _draw_tile(src: str, captions: figures.Captions, i: int, c: int, off: dict[int, str]):
-    """Sample `i` of chain `c` (its PNG at `src`) as a tile, captioned with its activation;
-    marked "off target", with why on hovering, when its chain is in `off`."""
+def _draw_tile(
+    src: str,
+    captions: figures.Captions,
+    i: int,
+    c: int,
+    off: dict[int, str],
+    named: bool = False,
+) -> pages.Tile:
+    """Sample `i` of chain `c` (its PNG at `src`) as a tile, captioned with its activation (and
+    its chain, if `named`: a facet's row shows draws of several); marked "off target", with why
+    on hovering, when its chain is in `off`."""
     from samplevis import pages
 
+    caption = captions.sample(i, c) + (f" · chain {c}" if named else "")
     if c not in off:
-        return pages.Tile(src, captions.sample(i, c), title=captions.title(i, c))
+        return pages.Tile(src, caption, title=captions.title(i, c))
     return pages.Tile(
         src,
-        f"{captions.sample(i, c)} · off target",
+        f"{caption} · off target",
         title=f"{captions.title(i, c)}. Off target ({off[c]}): it shows where the chain was "
         "going, not the stated density",
         mark="off-target",
@@ -370,8 +379,8 @@ def _facet_strips(
     optima = [samples / record["optimum"] for record in records]
     if not all(path.is_file() for path in optima):
         return None
-    by_src = {tile.src: tile for strip in strips for tile in strip.tiles[1:]}
     paths = {(c, i): path.relative_to(page).as_posix() for c in chains for i, path in chains[c]}
+    captions, off = figures.captions(report, len(strips)), figures.off_target(report)
     found = []
     for k, (record, optimum) in enumerate(zip(records, optima)):
         note = figures.facet_note(k, record)
@@ -381,9 +390,9 @@ def _facet_strips(
             "optimum" if height == "-" else f"{height} · optimum",
             title=note,
         )
-        shown = _shown(record.get("shown"), paths, by_src)
+        shown = _shown(record.get("shown"), paths)
         drawn = (
-            tuple(by_src[paths[pair]] for pair in shown)
+            tuple(_draw_tile(paths[c, i], captions, i, c, off, named=True) for c, i in shown)
             if shown is not None
             else tuple(t for c in record["chains"] for t in strips[c].tiles[1:])
         )
@@ -394,19 +403,17 @@ def _facet_strips(
     return found, {page / tile.src for strip in found for tile in strip.tiles}
 
 
-def _shown(
-    pairs: object, paths: dict[tuple[int, int], str], by_src: dict[str, pages.Tile]
-) -> list[tuple[int, int]] | None:
-    """A facet record's "shown" draws as (chain, index) pairs whose tiles are in `by_src`; None
-    when the record has no such list (written before draws were chosen) or names a draw whose
-    PNG is missing."""
+def _shown(pairs: object, paths: dict[tuple[int, int], str]) -> list[tuple[int, int]] | None:
+    """A facet record's "shown" draws as (chain, index) pairs, each with its PNG in `paths`;
+    None when the record has no such list (written before draws were chosen) or names a draw
+    whose PNG is missing."""
     if not isinstance(pairs, list) or not all(
         isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, int) for n in pair)
         for pair in pairs
     ):
         return None
     found = [(c, i) for c, i in pairs]
-    if not all(pair in paths and paths[pair] in by_src for pair in found):
+    if not all(pair in paths for pair in found):
         return None
     return found
 

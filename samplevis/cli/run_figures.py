@@ -195,7 +195,7 @@ def facet_note(index: int, record: dict) -> str:
     sentences = [record.get("varied")]
     if not isinstance(record.get("std_overlay"), str):  # why the row shows no std map
         sentences.append(record.get("std_note"))
-    return ". ".join([text, *(s for s in sentences if isinstance(s, str) and s)])
+    return ". ".join([text, *(s[0].upper() + s[1:] for s in sentences if isinstance(s, str) and s)])
 
 
 def kind_note(kind: int, records: list[dict]) -> str:

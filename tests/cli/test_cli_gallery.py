@@ -92,7 +92,8 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         [
             f"{f['height']:.2f} · optimum",
             *(
-                run_figures.number(activations[i][c]) + (" · off target" if c in off else "")
+                f"{run_figures.number(activations[i][c])} · chain {c}"
+                + (" · off target" if c in off else "")
                 for c, i in f["shown"]
             ),
         ]
@@ -154,6 +155,11 @@ def known_run(folder: Path) -> dict:
     report = record_of(result, objectives.channel("gabor_relu", 0).name)
     sample_command.write_sample(folder, result, report)
     return report
+
+
+def sentence(text: str) -> str:
+    """`text` as a facet's line says it, a sentence of its own."""
+    return text[0].upper() + text[1:]
 
 
 def strips_of(section: str) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
@@ -261,9 +267,9 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
             "facet 0",
             [
                 ("run/facet_0_optimum.png", "1.00 · optimum"),
-                ("run/sample_chain1_000.png", "17.0"),
-                ("run/sample_chain1_001.png", "19.0"),
-                ("run/sample_chain1_002.png", "21.0"),
+                ("run/sample_chain1_000.png", "17.0 · chain 1"),
+                ("run/sample_chain1_001.png", "19.0 · chain 1"),
+                ("run/sample_chain1_002.png", "21.0 · chain 1"),
             ],
             [],
         ),
@@ -271,24 +277,25 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
             "facet 1",
             [
                 ("run/facet_1_optimum.png", "0.50 · optimum"),
-                ("run/sample_chain0_000.png", "7.00"),
-                ("run/sample_chain0_001.png", "9.00"),
-                ("run/sample_chain0_002.png", "11.0"),
+                ("run/sample_chain0_000.png", "7.00 · chain 0"),
+                ("run/sample_chain0_001.png", "9.00 · chain 0"),
+                ("run/sample_chain0_002.png", "11.0 · chain 0"),
             ],
             [],
         ),
     ]
     notes = re.findall(r'<p class="note strip-note">(.*?)</p>', section)
+    said = [(sentence(f["varied"]), sentence(f["std_note"])) for f in report["facets"]]
     assert [html.unescape(note) for note in notes] == [
         "facet 0: height 1.00 of the best, found by the seeds, log-mass 0.0 ± 0.3 nats; chain 1. "
-        f"{report['facets'][0]['varied']}. {report['facets'][0]['std_note']}",
+        f"{said[0][0]}. {said[0][1]}",
         "facet 1: height 0.50 of the best, found by search round 2, log-mass -5.0 ± 0.4 nats; "
-        f"chain 0. {report['facets'][1]['varied']}. {report['facets'][1]['std_note']}",
+        f"chain 0. {said[1][0]}. {said[1][1]}",
     ]
     # chain 1's grey draws, 0.2 to 0.4 over a black start: up to 0.4 of 255 in every channel
     assert report["facets"][0]["varied"].startswith(
-        "what varied in chain 1's 3 draws: the mean colour by up to 102 levels of 255 (red +102, "
-        "green +102, blue +102)"
+        "what varied in chain 1's 3 draws from its start: mean colour up to 102 levels of 255 "
+        "(red +102, green +102, blue +102)"
     )
     # a facet whose log-mass was not measured says so
     unmeasured = dataclasses.replace(facets[1], log_mass=np.nan, log_mass_error=np.inf)
@@ -300,7 +307,7 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
         )["facets"][1],
     ).startswith(
         "facet 1: height 0.50 of the best, found by search round 2, log-mass not measured; "
-        "chain 0. what varied"
+        "chain 0. What varied"
     )
     # the chains' starts, no longer in the strips, show with the run's other images
     assert 'src="run/starts.png"' in section
@@ -394,7 +401,10 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     assert strips[0][1] == [
         ("run/facet_0_optimum.png", "1.00 · optimum"),
         *(
-            (f"run/sample_chain0_{i:03d}.png", run_figures.number(float(result.activations[i, 0])))
+            (
+                f"run/sample_chain0_{i:03d}.png",
+                f"{run_figures.number(float(result.activations[i, 0]))} · chain 0",
+            )
             for _, i in shown
         ),
         ("run/facet_0_std.png", "std · chain 0"),
@@ -403,7 +413,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     activation = float(result.activations[i, 1])
     assert strips[1][1][1] == (
         f"run/sample_chain1_{i:03d}.png",
-        f"{run_figures.number(activation)} · off target",
+        f"{run_figures.number(activation)} · chain 1 · off target",
     )
     marked = re.findall(r'<figure class="tile off-target" title="([^"]*)"', section)
     assert [html.unescape(title) for title in marked] == [
@@ -413,7 +423,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     ]
     assert all(not aside for _, _, aside in strips)  # std.png and structure.png: in the row
     notes = [html.unescape(n) for n in re.findall(r'<p class="note strip-note">(.*?)</p>', section)]
-    assert all(report["facets"][k]["varied"] in note for k, note in enumerate(notes))
+    assert all(sentence(report["facets"][k]["varied"]) in note for k, note in enumerate(notes))
     # a record from before the draws were chosen shows every draw, nothing marked
     for facet in report["facets"]:
         del facet["shown"]

@@ -44,8 +44,8 @@ def test_what_varied_says_a_known_colour_shift_in_levels_and_a_known_warp_in_px(
         images, starts, (0, 1), starts[0], set(), warps, np.array([0.25, 0.35])
     )
     assert drawn.varied == (
-        "what varied in chains 0, 1's 6 draws: the mean colour by up to 20 levels of 255 (red "
-        "+20, green +0, blue -10), bends up to 5.0 px, the structure 0.30 of the distance "
+        "what varied in chains 0, 1's 6 draws from their starts: mean colour up to 20 levels of "
+        "255 (red +20, green +0, blue -10), bends up to 5.0 px, structure 0.30 of the distance "
         "between the starts"
     )
     assert not drawn.off_target
@@ -54,8 +54,8 @@ def test_what_varied_says_a_known_colour_shift_in_levels_and_a_known_warp_in_px(
         images, starts, (0,), starts[0], set(), np.zeros([0, 0, 0, 0, 2]), np.full(2, np.nan)
     )
     assert no_warp.varied == (
-        "what varied in chain 0's 3 draws: the mean colour by up to 20 levels of 255 (red +20, "
-        "green +0, blue +0)"
+        "what varied in chain 0's 3 draws from its start: mean colour up to 20 levels of 255 "
+        "(red +20, green +0, blue +0)"
     )
     shifted = np.zeros([1, grid, grid, 2])
     shifted[..., 1] = 2.5
@@ -69,7 +69,7 @@ def test_a_facet_shows_the_draws_of_its_chains_at_their_target_and_marks_them_wh
     no_warp, shares = np.zeros([0, 0, 0, 0, 2]), np.full(3, np.nan)
     drawn = facet_draws.facet_draws(images, starts, (0, 1, 2), starts[0], {1}, no_warp, shares)
     assert {c for c, _ in drawn.shown} <= {0, 2} and not drawn.off_target
-    assert drawn.varied.startswith("what varied in chains 0, 2's 8 draws")
+    assert drawn.varied.startswith("what varied in chains 0, 2's 8 draws from their starts")
     assert drawn.varied.endswith(" (chain 1, off target, not shown)")
     off = facet_draws.facet_draws(images, starts, (1,), starts[1], {1}, no_warp, shares)
     assert off.shown and {c for c, _ in off.shown} == {1} and off.off_target
@@ -101,7 +101,15 @@ def test_the_std_map_is_left_out_for_noise_everywhere_or_by_chance_and_shows_a_s
     moving[:5, 8:24, 8:24] += rng.normal(0, 0.05, [5, 16, 16, 3])
     moving[5:, 28:44, 28:44] += rng.normal(0, 0.05, [5, 16, 16, 3])
     overlay, note = facet_draws.std_overlay(moving, start)
-    assert overlay is None and note.endswith("it shows chance")
+    assert overlay is None and note.endswith("it would show chance")
+    # the same moves before the squashing into [0, 1] everywhere: where the image is near white
+    # they move its pixels 2.8 times less, in every half of the draws, but that is no place the
+    # draws are held in
+    light = start.copy()
+    light[:, 24:] = 0.9
+    logit = np.log(light / (1 - light)) + rng.normal(0, 0.3, [10, 48, 48, 3])
+    overlay, note = facet_draws.std_overlay(1 / (1 + np.exp(-logit)), light)
+    assert overlay is None and note.endswith("it would show chance")
     identical = np.repeat(start[None], 4, axis=0)
     assert facet_draws.std_overlay(identical, start) == (
         None,

@@ -28,9 +28,14 @@ STD_SIGMA = 3.0
 # reads: every pixel varies about alike.
 STD_CONTRAST = 1.5
 # The correlation of the smoothed std maps of a chain's first and second half of draws under
-# which the map shows chance: with ten draws a uniform std leaves blobs of 1.7-2.0 times the
-# contrast above, in other places in each half (docs/sampling.md, "The gallery").
+# which the map shows chance: a few draws leave blobs of high std above the contrast floor, in
+# other places in each half (docs/sampling.md, "The gallery"). The halves are compared in
+# logits, where near-white and near-black pixels move as freely as the rest: in levels they
+# cannot, and the maps of any two halves agree on where the image is saturated.
 STD_AGREEMENT = 0.5
+# Pixels are clipped to this margin from 0 and 1 before their logit, so that a saturated
+# pixel's tiny moves do not weigh more than a mid-grey pixel's.
+LOGIT_MARGIN = 0.02
 LEVELS = 255.0  # a PNG's levels per colour channel
 CHANNELS = ("red", "green", "blue")
 
@@ -108,21 +113,22 @@ def varied_sentence(
     colours: np.ndarray, moved: np.ndarray | None, share: float, chains: Sequence[int]
 ) -> str:
     """What varied between a facet's draws, in words, e.g. "what varied in chains 0, 1's 20
-    draws: the mean colour by up to 14 levels of 255 (red +3, green -5, blue -14), bends up to
-    3.1 px, the structure 0.06 of the distance between the starts". `colours` [M, 3]: each
+    draws from their starts: mean colour up to 14 levels of 255 (red +3, green -5, blue -14),
+    bends up to 3.1 px, structure 0.06 of the distance between the starts". `colours` [M, 3]: each
     draw's mean colour less its start's (`colour_moves`); `moved` [M]: each draw's bend
     (`bends`; None: the chains move no warp); `share`: their chains' structural share (NaN:
     not measured)."""
     colours = np.asarray(colours, np.float64)
     widest = colours[np.abs(colours).argmax(axis=0), np.arange(3)]  # per channel, signed
     named = ", ".join(f"{name} {level:+.0f}" for name, level in zip(CHANNELS, widest))
-    parts = [f"the mean colour by up to {np.abs(widest).max():.0f} levels of 255 ({named})"]
+    parts = [f"mean colour up to {np.abs(widest).max():.0f} levels of 255 ({named})"]
     if moved is not None and len(moved):
         parts.append(f"bends up to {np.max(moved):.1f} px")
     if math.isfinite(share):
-        parts.append(f"the structure {share:.2f} of the distance between the starts")
+        parts.append(f"structure {share:.2f} of the distance between the starts")
     which = ", ".join(str(c) for c in chains)
-    whose = f"chain{'s' if len(chains) != 1 else ''} {which}'s {len(colours)} draws"
+    many = len(chains) != 1
+    whose = f"chain{'s' if many else ''} {which}'s {len(colours)} draws from {'their' if many else 'its'} start{'s' if many else ''}"
     return f"what varied in {whose}: " + ", ".join(parts)
 
 
@@ -133,19 +139,24 @@ def std_overlay(
     contrast: float = STD_CONTRAST,
     agreement: float = STD_AGREEMENT,
 ) -> tuple[np.ndarray | None, str]:
-    """(where the pixels of one chain's draws [M, H, W, 3] in the order drawn vary, over its
-    start [H, W, 3], a note saying what it shows): their per-pixel std
+    """(where the pixels of one chain's draws [M, H, W, 3] in [0, 1], in the order drawn, vary,
+    over its start [H, W, 3], a note saying what it shows): their per-pixel std
     (`metrics.pixel_std_map`) smoothed by a Gaussian of `sigma` px, as heat (red rising to
     yellow) over the start in grey, float [H, W, 3] in [0, 1]. None, with the note saying why,
     with fewer than 4 draws, when the map's 90th percentile is under `contrast` times its 10th
     (the pixels vary about alike everywhere), or when the maps of the first and second half of
-    the draws correlate under `agreement` (where they vary is chance)."""
+    the draws, in logits (saturation taken out), correlate under `agreement` (where they vary
+    is chance)."""
     if len(draws) < 4:
         return None, "no std map: it needs 4 draws of a chain or more"
 
     def smoothed(images: np.ndarray) -> np.ndarray:
         std = metrics.pixel_std_map(images)
         return metrics.gaussian_blur(std[None, ..., None], sigma)[0, ..., 0]
+
+    def logits(images: np.ndarray) -> np.ndarray:
+        clipped = np.clip(images, LOGIT_MARGIN, 1 - LOGIT_MARGIN)
+        return np.log(clipped / (1 - clipped))
 
     smooth = smoothed(draws)
     low, high, top = np.percentile(smooth, [10, 90, 99])
@@ -158,12 +169,12 @@ def std_overlay(
             f"{sigma:g} px)"
         )
     half = len(draws) // 2
-    first, second = smoothed(draws[:half]), smoothed(draws[half:])
+    first, second = (smoothed(logits(part)) for part in (draws[:half], draws[half:]))
     repeated = float(np.corrcoef(first.ravel(), second.ravel())[0, 1])
     if not repeated >= agreement:
         return None, (
-            f"no std map: where the draws' pixels vary is not where they varied in the other "
-            f"half of them (the halves' maps correlate {repeated:.2f}): it shows chance"
+            "no std map: the first and second half of the draws vary in different places "
+            f"(their maps correlate {repeated:.2f}): it would show chance"
         )
     heat = np.clip((smooth - low) / max(top - low, 1e-12), 0.0, 1.0)[..., None]
     grey = 0.15 + 0.6 * np.asarray(start, np.float64).mean(-1, keepdims=True)
