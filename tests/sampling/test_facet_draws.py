@@ -73,6 +73,7 @@ def test_a_facet_shows_the_draws_of_its_chains_at_their_target_and_marks_them_wh
     assert drawn.varied.endswith(" (chain 1, off target, not shown)")
     off = facet_draws.facet_draws(images, starts, (1,), starts[1], {1}, no_warp, shares)
     assert off.shown and {c for c, _ in off.shown} == {1} and off.off_target
+    assert off.varied.endswith(" (off target: where the chain was going, not the stated density)")
 
 
 def test_the_std_map_is_left_out_for_noise_everywhere_or_by_chance_and_shows_a_square():
