@@ -29,6 +29,7 @@ TABLES = {
     "facet_search.py": "best height in B",
     "facet_targets.py": "samples in it",
     "photo_facets.py": "colour groups",
+    "draws_at_target.py": "trend z",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

@@ -40,6 +40,11 @@ RUN_OVERVIEW = (
         "trace.png: activation per chain over burn-in (the first steps adapting T) and sampling",
     ),
 )
+# A run with facets' grids that its page leaves out (the files stay): its facets' lines say in
+# words how far the motifs moved (structure.png), and where the pixels vary shows over each
+# facet's start where it repeats between the halves of the draws (facet_K_std.png); std.png's
+# blobs of ten draws are chance (docs/sampling.md, "The gallery").
+FACET_RUN_UNSHOWN = ("std.png", "structure.png")
 # The grids a run's strips show a tile of per chain: the start first, the maps beside.
 STRIP_NOTES = (
     (
@@ -62,12 +67,21 @@ GIF_NOTE = "samples.gif plays the strips: a frame per sample, the chains side by
 FACET_NOTE = (
     "Each facet is a row, kinds first (every kind's best facet, then a second of any kind), in "
     "a section per kind when there are several: its optimum (the best image found of it), from "
-    "photos its cluster's photos, then the samples of its chains in the order drawn (the chains' starts are in "
-    "starts.png), each captioned with its activation; the line above the row says the facet's "
-    "height (its optimum's activation as a share of the best facet's), whether the seeds or "
-    "which search round found it, and its log-mass with its standard error. With `samplevis "
-    "sample --examples`, the row ends with the top images that look most like the facet's "
-    "optimum (the part of each that the unit saw, with its value)."
+    "photos its cluster's photos, then up to 4 of its chains' draws that differ from each other "
+    "in structure (blind to colour and shifts: first the draw farthest from the optimum, then "
+    "each time the one farthest from those picked, stopping at a copy of one), each captioned "
+    "with its activation, then, where it repeats between the halves of the draws, where their "
+    "pixels vary (std, smoothed, over the chain's start in grey: yellow where they vary most). "
+    "The draws come from the facet's chains at their target; a facet with none shows the "
+    "others' draws marked off target in red (hover for why): they show where the chain was "
+    "going, not the stated density. The line above the row says the facet's height (its "
+    "optimum's activation as a share of the best facet's), whether the seeds or which search "
+    "round found it, its log-mass with its standard error, and what varied between its draws: "
+    "their mean colour (levels of 255) and bends (px) from their chains' starts and their "
+    "structural share (0: recoloured copies, 1: as different as the starts); all the draws are "
+    "sample_chain*_*.png and samples.gif. With `samplevis sample --examples`, the optimum is "
+    "followed by the top images that look most like it (the part of each that the unit saw, "
+    "with its value)."
 )
 SKIPPED = "Skipped:"  # the line of a run's section naming what its diagnostics.json lacks
 
@@ -79,8 +93,11 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="write index.html showing every PNG and GIF in a folder",
         description="Write index.html in FOLDER showing every PNG and GIF under it. Each folder "
         "that `samplevis sample` wrote shows as a section: the objective, a strip per "
-        "chain in the order drawn (its start, then its samples with their activation, its "
-        "std and structure maps beside), a table of each chain's figures, "
+        "facet (its optimum, its photos, the few draws that differ from each other, where "
+        "their pixels vary, and what varied in words; draws of chains off their target "
+        "marked) or, without facets, per chain in the order drawn (its start, then its "
+        "samples with their activation, its std and structure maps beside), a table of each "
+        "chain's figures, "
         "the GIF and the trace plot, then the summary and the MCMC diagnostics in words, "
         "folded. Each folder that `samplevis examples` wrote shows a strip per unit of its top "
         "images' crops, beside the unit's optimized image when FOLDER holds one. Of a "
@@ -139,14 +156,15 @@ def run_section(
     report_path: Path, page: Path
 ) -> tuple[tuple[GallerySection, ...], set[Path]] | None:
     """(gallery sections, the images they show) for a folder that `samplevis sample` wrote: its
-    objective, then a strip per facet in the run's order (its optimum, its photos, then its
-    chains' samples: `_facet_strips`), in a section per kind after the run's when its facets
-    are of several kinds (`_kind_sections`), or, for a run without facets, a strip per chain in the order drawn (its
-    start, then its samples, each with its activation; std.png's and structure.png's tiles of
-    the chain beside), the figures in a table, the GIF and the trace plot, and the summary and
-    diagnostics in words, folded; None for any other diagnostics.json. What a half-written,
-    interrupted or older diagnostics.json lacks is left out, and the section's last line,
-    starting with SKIPPED, names it."""
+    objective, then a strip per facet in the run's order (its optimum, its photos, then the
+    draws that differ and where they vary: `_facet_strips`), in a section per kind after the
+    run's when its facets are of several kinds (`_kind_sections`), or, for a run without
+    facets, a strip per chain in the order drawn (its start, then its samples, each with its
+    activation; std.png's and structure.png's tiles of the chain beside), the figures in a
+    table, the GIF and the trace plot, and the summary and diagnostics in words, folded; None
+    for any other diagnostics.json. Draws of chains off their target are marked. What a
+    half-written, interrupted or older diagnostics.json lacks is left out, and the section's
+    last line, starting with SKIPPED, names it."""
     from samplevis import pages
 
     samples = report_path.parent
@@ -165,9 +183,13 @@ def run_section(
     known = report if isinstance(report, dict) else {}
     strips, in_strips = _strips(samples, chains, known, page)
     num_chains = len(strips) or len(chains)
-    by_facet = _facet_strips(samples, strips, known, page)
+    by_facet = _facet_strips(samples, strips, chains, known, page)
     if by_facet:
         strips, in_strips = by_facet
+        # not shown, nor listed with the loose images: the facets' strips say what they did, and
+        # show the draws that differ of all those in samples.gif
+        in_strips |= {samples / name for name in FACET_RUN_UNSHOWN}
+        in_strips |= {path for found in chains.values() for _, path in found}
     shown = [
         (caption, samples / name)
         for name, caption in RUN_OVERVIEW
@@ -185,8 +207,7 @@ def run_section(
         why = "is not valid JSON (written only in part?)" if report is None else "holds no run"
         skipped = [f"the objective, summary and diagnostics: its diagnostics.json {why}"]
     if strips:
-        notes = [FACET_NOTE] if by_facet else [STRIP_NOTES[0][1]]
-        notes += [caption for _, caption in STRIP_NOTES[1:]]
+        notes = [FACET_NOTE] if by_facet else [caption for _, caption in STRIP_NOTES]
         if (samples / "samples.gif").is_file():
             notes.append(GIF_NOTE)
         details.append(("What the images show", notes))
@@ -284,6 +305,7 @@ def _strips(
     if not count or tiles["starts.png"] is None:
         return [], set()
     captions = figures.captions(report, count)
+    off = figures.off_target(report)
     strips = []
     for c in range(count):
         start = pages.Tile(
@@ -293,11 +315,7 @@ def _strips(
             title=f"chain {c}'s start",
         )
         drawn = [
-            pages.Tile(
-                path.relative_to(page).as_posix(),
-                captions.sample(i, c),
-                title=captions.title(i, c),
-            )
+            _draw_tile(path.relative_to(page).as_posix(), captions, i, c, off)
             for i, path in sorted(chains.get(c, []))
         ]
         aside = tuple(
@@ -315,14 +333,44 @@ def _strips(
     return strips, shown | {path for found in chains.values() for _, path in found}
 
 
+def _draw_tile(
+    src: str,
+    captions: figures.Captions,
+    i: int,
+    c: int,
+    off: dict[int, str],
+    named: bool = False,
+) -> pages.Tile:
+    """Sample `i` of chain `c` (its PNG at `src`) as a tile, captioned with its activation (and
+    its chain, if `named`: a facet's row shows draws of several); marked "off target", with why
+    on hovering, when its chain is in `off`."""
+    from samplevis import pages
+
+    caption = captions.sample(i, c) + (f" · chain {c}" if named else "")
+    if c not in off:
+        return pages.Tile(src, caption, title=captions.title(i, c))
+    return pages.Tile(
+        src,
+        f"{caption} · off target",
+        title=f"{captions.title(i, c)}. Off target ({off[c]}): it shows where the chain was "
+        "going, not the stated density",
+        mark="off-target",
+    )
+
+
 def _facet_strips(
-    samples: Path, strips: list[pages.Strip], report: dict, page: Path
+    samples: Path,
+    strips: list[pages.Strip],
+    chains: dict[int, list[tuple[int, Path]]],
+    report: dict,
+    page: Path,
 ) -> tuple[list[pages.Strip], set[Path]] | None:
     """A strip per facet of the run, best first (`report["facets"]`): its optimum, its photos
-    or examples, then its chains' samples (their tiles of `strips`, a strip per chain, without
-    their starts), their std and structure tiles beside, the facet's height, how it was found
-    and its log-mass above; None for a run without facets, or whose optima's files are
-    missing."""
+    or examples, then the draws that differ (the record's "shown"; a record without it shows
+    every draw of its chains: their tiles of `strips`, a strip per chain of `chains`' PNGs),
+    then where they vary (its "std_overlay"), the facet's height, how it was found, its
+    log-mass and what varied above; None for a run without facets, or whose optima's files
+    are missing."""
     from samplevis import pages
 
     records = run_record.facets(report, len(strips))
@@ -331,6 +379,8 @@ def _facet_strips(
     optima = [samples / record["optimum"] for record in records]
     if not all(path.is_file() for path in optima):
         return None
+    paths = {(c, i): path.relative_to(page).as_posix() for c in chains for i, path in chains[c]}
+    captions, off = figures.captions(report, len(strips)), figures.off_target(report)
     found = []
     for k, (record, optimum) in enumerate(zip(records, optima)):
         note = figures.facet_note(k, record)
@@ -340,13 +390,50 @@ def _facet_strips(
             "optimum" if height == "-" else f"{height} · optimum",
             title=note,
         )
-        chains = [strips[c] for c in record["chains"]]
-        drawn = tuple(t for strip in chains for t in strip.tiles[1:])
-        aside = tuple(t for strip in chains for t in strip.aside)
+        shown = _shown(record.get("shown"), paths)
+        drawn = (
+            tuple(_draw_tile(paths[c, i], captions, i, c, off, named=True) for c, i in shown)
+            if shown is not None
+            else tuple(t for c in record["chains"] for t in strips[c].tiles[1:])
+        )
         # the photos beside the optimum, where they name what it shows
         photos = _example_tiles(samples, record, page)
-        found.append(pages.Strip(f"facet {k}", (best, *photos, *drawn), aside, note=note))
-    return found, {page / tile.src for strip in found for tile in (*strip.tiles, *strip.aside)}
+        std = _std_tile(samples, record, page)
+        found.append(pages.Strip(f"facet {k}", (best, *photos, *drawn, *std), note=note))
+    return found, {page / tile.src for strip in found for tile in strip.tiles}
+
+
+def _shown(pairs: object, paths: dict[tuple[int, int], str]) -> list[tuple[int, int]] | None:
+    """A facet record's "shown" draws as (chain, index) pairs, each with its PNG in `paths`;
+    None when the record has no such list (written before draws were chosen) or names a draw
+    whose PNG is missing."""
+    if not isinstance(pairs, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, int) for n in pair)
+        for pair in pairs
+    ):
+        return None
+    found = [(c, i) for c, i in pairs]
+    if not all(pair in paths for pair in found):
+        return None
+    return found
+
+
+def _std_tile(samples: Path, record: dict, page: Path) -> tuple:
+    """A facet's std overlay (the record's "std_overlay") as a tile, what it shows on hovering;
+    none when the record names none or its PNG is missing."""
+    from samplevis import pages
+
+    name = record.get("std_overlay")
+    if not isinstance(name, str) or not (samples / name).is_file():
+        return ()
+    chain = record.get("std_chain")
+    return (
+        pages.Tile(
+            (samples / name).relative_to(page).as_posix(),
+            f"std · chain {chain}" if isinstance(chain, int) else "std",
+            title=str(record.get("std_note") or ""),
+        ),
+    )
 
 
 def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:

@@ -153,9 +153,24 @@ def _run_note(report: dict, diagnostics: Any) -> str:
     return "; ".join(parts)
 
 
+def off_target(report: dict) -> dict[int, str]:
+    """The chains whose draws are not from the density the run states, each with why (the
+    record's "chains_off_target"); empty for a record without them (every chain at its target,
+    or a file from before they were recorded)."""
+    found = report.get("chains_off_target")
+    if not isinstance(found, list):
+        return {}
+    return {
+        entry["chain"]: str(entry.get("why", ""))
+        for entry in found
+        if isinstance(entry, dict) and isinstance(entry.get("chain"), int)
+    }
+
+
 def facet_note(index: int, record: dict) -> str:
     """A facet's row's line: 'facet 1: height 0.91 of the best, found by search round 2,
-    log-mass -3.2 ± 0.4 nats; chains 2, 3' (a height or finding the record lacks left out)."""
+    log-mass -3.2 ± 0.4 nats; chains 2, 3', then what varied between its draws and, where its
+    std map is left out, why (a height, finding or sentence the record lacks left out)."""
     height = number(record.get("height"), ".2f")
     said = [f"height {height} of the best"] if height != "-" else []
     if isinstance(found := record.get("found"), str):
@@ -176,7 +191,11 @@ def facet_note(index: int, record: dict) -> str:
     text = f"facet {index}: {', '.join(said)}" if said else f"facet {index}"
     if not chains:
         return text + "; no chain sampled it (more facets than chains)"
-    return text + f"; chain{'s' if len(record['chains']) != 1 else ''} {chains}"
+    text += f"; chain{'s' if len(record['chains']) != 1 else ''} {chains}"
+    sentences = [record.get("varied")]
+    if not isinstance(record.get("std_overlay"), str):  # why the row shows no std map
+        sentences.append(record.get("std_note"))
+    return ". ".join([text, *(s[0].upper() + s[1:] for s in sentences if isinstance(s, str) and s)])
 
 
 def kind_note(kind: int, records: list[dict]) -> str:

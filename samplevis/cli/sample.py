@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
     from samplevis.models import Model
     from samplevis.optvis.objectives import Objective
+    from samplevis.sampling.report.facet_draws import FacetDraws
     from samplevis.sampling.report.result import SampleResult
 
 
@@ -40,7 +42,7 @@ from samplevis.cli.shell import (
 )
 from samplevis.runtime import signals
 from samplevis.runtime.checks import spelt
-from samplevis.sampling.report.record import EXAMPLE_PNG, FACET_PNG, record_of
+from samplevis.sampling.report.record import EXAMPLE_PNG, FACET_PNG, STD_PNG, record_of
 
 HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc_opts
 # The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.
@@ -49,7 +51,7 @@ SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 PHOTOS_PER_CLUSTER = 15
 # What `sample` writes that another run may not overwrite (other sample counts, chains, facets).
 SAMPLE_FILES = re.compile(
-    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+)\.png|samples\.gif|std\.png|"
+    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+|std)\.png|samples\.gif|std\.png|"
     r"structure\.png|trace\.png"
 )
 
@@ -65,7 +67,10 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "optimized images. Writes to --out: sample_chain<c>_<i>.png for every sample, "
         "samples.gif (the chains side by side), std.png (per-pixel standard deviation "
         "across each chain's samples: bright where the unit lets the image vary), "
-        "starts.png, diagnostics.json and, with matplotlib (samplevis[plot]), "
+        "structure.png, starts.png, per facet facet_K_optimum.png and, where its draws vary "
+        "in some places more than others, facet_K_std.png (over its chain's start), "
+        "diagnostics.json (with each facet's draws that differ and what varied) and, with "
+        "matplotlib (samplevis[plot]), "
         "trace.png (the activation per chain over tuning, burn-in and sampling).",
     )
     arguments.add_model(parser)
@@ -229,8 +234,11 @@ def _finish(
 ) -> int:
     """Write the run's files (with each facet's examples, `by_facet`), print them and the
     summary; the exit status."""
-    report = record_of(result, obj.name, init_files=init_files, examples=by_facet)
-    paths, in_out = written(lambda folder: write_sample(folder, result, report, by_facet), out)
+    drawn = result.facet_draws()  # what each facet's draws add: in the record and its PNGs
+    report = record_of(result, obj.name, init_files=init_files, examples=by_facet, drawn=drawn)
+    paths, in_out = written(
+        lambda folder: write_sample(folder, result, report, by_facet, drawn), out
+    )
     print_out(files_line(paths))
     if len(result.images) == 1:
         say("std.png and structure.png need 2 samples per chain or more; not written.")
@@ -260,7 +268,9 @@ def files_line(paths: list[Path]) -> str:
     named += (
         [f"{len(examples)} examples beside the facets (facet_*_example_*.png)"] if examples else []
     )
-    grouped = {*samples, *optima, *examples}
+    overlays = [p for p in paths if re.fullmatch(r"facet_\d+_std\.png", Path(p).name)]
+    named += [f"{len(overlays)} std maps over the facets (facet_*_std.png)"] if overlays else []
+    grouped = {*samples, *optima, *examples, *overlays}
     named += [Path(p).name for p in paths if p not in grouped]
     return f"wrote {', '.join(named)} to {os.path.join(Path(paths[0]).parent, '')}"
 
@@ -347,11 +357,16 @@ def _examples_index(value: str) -> Path:
 
 
 def write_sample(
-    folder: Path, result: SampleResult, report: dict, by_facet: list | None = None
+    folder: Path,
+    result: SampleResult,
+    report: dict,
+    by_facet: list | None = None,
+    drawn: Sequence[FacetDraws] | None = None,
 ) -> list[Path]:
-    """Write a sample run's files in `folder` (and each facet's examples, `by_facet`), then
-    delete the ones an earlier run left there that this run did not write, so that the folder
-    and its diagnostics.json describe one run."""
+    """Write a sample run's files in `folder` (and each facet's examples, `by_facet`, and the
+    std overlay of what its draws add, `drawn`, default `result.facet_draws()`), then delete
+    the ones an earlier run left there that this run did not write, so that the folder and its
+    diagnostics.json describe one run."""
     from samplevis import io
     from samplevis.examples.clusters import seen
 
@@ -367,6 +382,9 @@ def write_sample(
         io.save_png(folder / FACET_PNG.format(k), facet.image)
         for k, facet in enumerate(result.facets)
     ]
+    for k, added in enumerate(result.facet_draws() if drawn is None else drawn):
+        if added.std_overlay is not None:
+            paths.append(io.save_png(folder / STD_PNG.format(k), added.std_overlay))
     for k, examples in enumerate(by_facet or []):
         paths += [
             io.save_png(folder / EXAMPLE_PNG.format(k, j), seen(example) / 255.0)

@@ -26,12 +26,15 @@ class Crop:
 @dataclasses.dataclass(frozen=True)
 class Tile:
     """One picture of a strip: an image file (`src`, relative to the page), or a `crop` of one,
-    with a short `caption` under it and a longer `title` shown on hovering."""
+    with a short `caption` under it, a longer `title` shown on hovering, and a `mark`: a CSS
+    class of gallery.css that sets it apart ("off-target": a draw not from the density the run
+    states), none when empty."""
 
     src: str
     caption: str
     crop: Crop | None = None
     title: str = ""
+    mark: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,6 +26,15 @@ DEFAULT_TARGET_RATIO = 0.8
 # the chains then settle at the frozen T and, last, at a fixed step size before the samples
 TEMPERATURE_SHARE = 0.7
 DEFAULT_NUM_CHAINS = 4
+# T adapts once per block: over a burn-in of 40 steps, blocks of 5 give it five updates, two
+# blocks at the frozen T and one at the corrected T (docs/sampling_designs.md, "Draws at their
+# target")
+BLOCK_STEPS = 5
+# The first leapfrog step: under a mass that matches the target's curvature a step of a third of
+# its spread accepts most proposals; in the state's own units the coefficients' scale is far
+# smaller than 1 (docs/sampling.md, "Mass").
+CURVATURE_STEP = 0.3
+IDENTITY_STEP = 1e-3
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
 EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.record.FILE)
@@ -136,11 +145,10 @@ def _kernel(key: str, value: Any) -> str:
     return value
 
 
-def _mass(key: str, value: Any) -> str:
+def _mass(key: str, value: Any) -> str | None:
     from samplevis.sampling.target import momentum
 
-    value = "identity" if value is None else value
-    if value not in momentum.KINDS:
+    if value is not None and value not in momentum.KINDS:
         _fail(key, f"one of {momentum.KINDS} or None", value)
     return value
 
@@ -248,10 +256,14 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(1),
         ),
         step_size=Option(
-            1e-3,
-            "first leapfrog step size, in spectral-state units (adapted per chain "
-            "during burn-in unless {hmc_opts.adapt_step_size=False})",
-            check=_positive,
+            None,
+            "first leapfrog step size (adapted per chain during burn-in unless "
+            "{hmc_opts.adapt_step_size=False}): in units of the target's own spread under the "
+            "curvature mass ({hmc_opts.step_size=None}: "
+            f"{CURVATURE_STEP}), in spectral-state units under the others (None: "
+            f"{IDENTITY_STEP})",
+            float,
+            check=_or_none(_positive),
         ),
         num_leapfrog_steps=Option(
             4,
@@ -372,6 +384,14 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
                 "a finite number >= 0 (0: independent starts)", lambda weight: weight >= 0
             ),
         ),
+        polish_steps=Option(
+            256,
+            "at most this many Adam steps climbing each chain's start along what the chains "
+            "move (the coarse coefficients, the warp, through the target's fixed views) until "
+            "it stops rising, so that the chains start at an optimum of what they sample "
+            "(0: none; only optimized starts climb, not the prior or images given as they are)",
+            check=_int_from(0),
+        ),
         photo_clusters=Option(
             PHOTO_CLUSTERS,
             "with {hmc_opts.init} an examples.json: clusters of the unit's top photos, each "
@@ -457,8 +477,11 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         mass=Option(
             None,
-            "HMC mass: 'fisher', per frequency band from the objective's gradients, "
-            "or 'identity' ({hmc_opts.mass=None}: identity)",
+            "HMC mass: 'curvature' (a facet's: the prior's precision plus the activation's "
+            "curvature along the directions it holds most, measured at the starts), 'fisher' "
+            "(per frequency band, from the objective's gradients) or 'identity' "
+            "({hmc_opts.mass=None}: 'curvature', or 'identity' with "
+            "{hmc_opts.kernel='nuts'}, whose step size cannot adapt under a mass)",
             str,
             check=_mass,
         ),
@@ -480,8 +503,8 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(1),
         ),
         block_steps=Option(
-            10,
-            "MCMC steps per compiled call and progress update",
+            BLOCK_STEPS,
+            "MCMC steps per compiled call and progress update; T adapts after each burn-in block",
             check=_int_from(1),
         ),
     )
@@ -551,6 +574,7 @@ class SamplingOptions:
     init: Any
     optimize_steps: int
     start_diversity: float
+    polish_steps: int
     photo_clusters: int
     photo_steps: int
     photo_start: str
@@ -646,12 +670,21 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
             "{hmc_opts.adapt_step_size=False}.",
             got=opts["num_burnin_steps"],
         )
-    if opts["mass"] == "fisher" and opts["kernel"] == "nuts" and opts["adapt_step_size"]:
+    if opts["mass"] is None:
+        opts["mass"] = "identity" if opts["kernel"] == "nuts" else "curvature"
+    if opts["step_size"] is None:
+        opts["step_size"] = CURVATURE_STEP if opts["mass"] == "curvature" else IDENTITY_STEP
+    if (
+        opts["mass"] in ("fisher", "curvature")
+        and opts["kernel"] == "nuts"
+        and opts["adapt_step_size"]
+    ):
         raise OptionError(
             "hmc_opts.mass",
-            "{hmc_opts.mass='fisher'} with {hmc_opts.kernel='nuts'} needs "
+            "{hmc_opts.mass=mass} with {hmc_opts.kernel='nuts'} needs "
             "{hmc_opts.adapt_step_size=False} (TFP's preconditioned NUTS cannot adapt its step "
             "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
+            mass=opts["mass"],
         )
     for low, high, rule in (
         ("kind_floor", "facet_floor", "at most"),

@@ -47,6 +47,7 @@ from samplevis.sampling.options import (
 from samplevis.sampling.phases import chain_run, facet_starts, outcome
 from samplevis.sampling.phases.records import Clock, Inputs, Made
 from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.starts import polish
 from samplevis.sampling.target import chain_param
 from samplevis.sampling.target import temperature as temperature_lib
 
@@ -87,6 +88,17 @@ def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
             chains=given_chains,
         )
     return image_param
+
+
+def _from_prior(opts: SamplingOptions) -> bool:
+    """Whether the chains start from the prior (no facet: nothing to climb or centre on)."""
+    return isinstance(opts.init, str) and opts.init == "prior"
+
+
+def _optimized(opts: SamplingOptions) -> bool:
+    """Whether the starts are optima (of the search or of photo clusters), which the polish
+    climbs on; images given as they are start the chains as they are."""
+    return isinstance(opts.init, Path) or (isinstance(opts.init, str) and opts.init == "optimize")
 
 
 def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
@@ -321,7 +333,23 @@ def render(
             warp_grid=opts.warp_grid,
         )
         made = dataclasses.replace(made, chain_param=moving)
+        if opts.polish_steps and _optimized(opts):
+            clock.start("polish")
+            label = "climb the starts along what the chains move" if inputs.progress else None
+            polished = polish.polish(
+                dataclasses.replace(whole, image_param=moving),
+                opts.polish_steps,
+                moving.unwrapped.start_learning_rate,
+                label,
+            )
+            moving = chain_param.restarted(moving, polished.state)
+            starts = dataclasses.replace(starts, activations=polished.activations)
+            made = dataclasses.replace(made, chain_param=moving, starts=starts, polished=polished)
+            if polished.interrupted:
+                return outcome.sample_result(inputs, made, True, clock.seconds())
         log_density = dataclasses.replace(whole, image_param=moving)
+        if not _from_prior(opts):  # each chain's prior centred at its facet
+            log_density = log_density.centred_at_start()
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(
             log_density,
@@ -334,7 +362,7 @@ def render(
             target_ratio=opts.target_ratio,
         )
         adapting = temperature_lib.adaptation(
-            temperature, starts, opts.target_ratio, opts.temperature_steps
+            temperature, starts, opts.target_ratio, opts.temperature_steps, opts.num_burnin_steps
         )
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
         log_density = chain_run.tempered(log_density, temperature, adapting)

@@ -44,11 +44,13 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
                 "share of each start's gain",
                 "patterns: ",
                 "acceptance probability",
+                "draws at their target",
+                "not at their target",
             )
         )
         or re.match(r"\d+ facets? \(\d+ found by the search\)", line)
     ]
-    assert len(printed) == 8
+    assert len(printed) == 9
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(optimize(tmp_path / "renders", size=16, thresholds=1))
     assert cli.main(["gallery", str(tmp_path)]) == 0
@@ -62,28 +64,38 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
     assert [re.findall(r'src="([^"]+)"', row) for row in rows] == [
         ["run/starts.png", "run/samples.gif", "run/trace.png"]
     ]
-    # a strip per facet, best first: its optimum, then its chains' 4 samples in order, each
-    # with its activation
+    # a strip per facet, best first: its optimum, then the draws of its chains that differ,
+    # each with its activation, then where they vary, if it shows anything
     report = json.loads((tmp_path / "run" / "diagnostics.json").read_text())
     facets = report["facets"]
     assert facets and sorted(c for f in facets for c in f["chains"]) == [0, 1]
+    assert all(1 <= len(f["shown"]) <= 4 for f in facets)
+    off = {entry["chain"] for entry in report["chains_off_target"]}
     strips = strips_of(section)
     assert [(label, [src for src, _ in tiles], aside) for label, tiles, aside in strips] == [
         (
             f"facet {k}",
             [
                 f"run/facet_{k}_optimum.png",
-                *(f"run/sample_chain{c}_{i:03d}.png" for c in f["chains"] for i in range(4)),
+                *(f"run/sample_chain{c}_{i:03d}.png" for c, i in f["shown"]),
+                *([f"run/{f['std_overlay']}"] if f["std_overlay"] else []),
             ],
-            ["run/std.png", "run/structure.png"] * len(f["chains"]),
+            [],
         )
         for k, f in enumerate(facets)
     ]
     activations = report["activations"]
-    assert [[caption for _, caption in tiles] for _, tiles, _ in strips] == [
+    assert [
+        [caption for _, caption in tiles][: 1 + len(f["shown"])]
+        for (_, tiles, _), f in zip(strips, facets)
+    ] == [
         [
             f"{f['height']:.2f} · optimum",
-            *(run_figures.number(activations[i][c]) for c in f["chains"] for i in range(4)),
+            *(
+                f"{run_figures.number(activations[i][c])} · chain {c}"
+                + (" · off target" if c in off else "")
+                for c, i in f["shown"]
+            ),
         ]
         for f in facets
     ]
@@ -145,9 +157,14 @@ def known_run(folder: Path) -> dict:
     return report
 
 
+def sentence(text: str) -> str:
+    """`text` as a facet's line says it, a sentence of its own."""
+    return text[0].upper() + text[1:]
+
+
 def strips_of(section: str) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
     """(label, its strip's (image, caption) in order, its aside's images) per chain."""
-    tile = r'<figure class="tile"[^>]*>.*?<img src="([^"]+)".*?<figcaption>(.*?)</fig'
+    tile = r'<figure class="tile[^"]*"[^>]*>.*?<img src="([^"]+)".*?<figcaption>(.*?)</fig'
     found = []
     for block in re.findall(
         r'<div class="chain"[^>]*>(.*?)(?=<div class="chain"|</div><t|</div></div>$)', section
@@ -238,34 +255,48 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
     assert (iio.imread(tmp_path / "run" / "facet_1_optimum.png")[..., :3] == [0, 0, 255]).all()
     assert cli.main(["gallery", str(tmp_path)]) == 0
     section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    # the samples are flat grey, which has no structure: each differs from every other, so
+    # each facet shows all of its chain's three; their pixels vary alike everywhere: no std map
+    assert [f["shown"] for f in report["facets"]] == [
+        [[1, i] for i in range(3)],
+        [[0, i] for i in range(3)],
+    ]
+    assert [f["std_overlay"] for f in report["facets"]] == [None, None]
     assert strips_of(section) == [
         (
             "facet 0",
             [
                 ("run/facet_0_optimum.png", "1.00 · optimum"),
-                ("run/sample_chain1_000.png", "17.0"),
-                ("run/sample_chain1_001.png", "19.0"),
-                ("run/sample_chain1_002.png", "21.0"),
+                ("run/sample_chain1_000.png", "17.0 · chain 1"),
+                ("run/sample_chain1_001.png", "19.0 · chain 1"),
+                ("run/sample_chain1_002.png", "21.0 · chain 1"),
             ],
-            ["run/std.png", "run/structure.png"],
+            [],
         ),
         (
             "facet 1",
             [
                 ("run/facet_1_optimum.png", "0.50 · optimum"),
-                ("run/sample_chain0_000.png", "7.00"),
-                ("run/sample_chain0_001.png", "9.00"),
-                ("run/sample_chain0_002.png", "11.0"),
+                ("run/sample_chain0_000.png", "7.00 · chain 0"),
+                ("run/sample_chain0_001.png", "9.00 · chain 0"),
+                ("run/sample_chain0_002.png", "11.0 · chain 0"),
             ],
-            ["run/std.png", "run/structure.png"],
+            [],
         ),
     ]
     notes = re.findall(r'<p class="note strip-note">(.*?)</p>', section)
+    said = [(sentence(f["varied"]), sentence(f["std_note"])) for f in report["facets"]]
     assert [html.unescape(note) for note in notes] == [
-        "facet 0: height 1.00 of the best, found by the seeds, log-mass 0.0 ± 0.3 nats; chain 1",
+        "facet 0: height 1.00 of the best, found by the seeds, log-mass 0.0 ± 0.3 nats; chain 1. "
+        f"{said[0][0]}. {said[0][1]}",
         "facet 1: height 0.50 of the best, found by search round 2, log-mass -5.0 ± 0.4 nats; "
-        "chain 0",
+        f"chain 0. {said[1][0]}. {said[1][1]}",
     ]
+    # chain 1's grey draws, 0.2 to 0.4 over a black start: up to 0.4 of 255 in every channel
+    assert report["facets"][0]["varied"].startswith(
+        "what varied in chain 1's 3 draws from its start: mean colour up to 102 levels of 255 "
+        "(red +102, green +102, blue +102)"
+    )
     # a facet whose log-mass was not measured says so
     unmeasured = dataclasses.replace(facets[1], log_mass=np.nan, log_mass_error=np.inf)
     assert run_figures.facet_note(
@@ -274,14 +305,136 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
             dataclasses.replace(result, facets=(facets[0], unmeasured)),
             objectives.channel("gabor_relu", 0).name,
         )["facets"][1],
-    ) == (
-        "facet 1: height 0.50 of the best, found by search round 2, log-mass not measured; chain 0"
+    ).startswith(
+        "facet 1: height 0.50 of the best, found by search round 2, log-mass not measured; "
+        "chain 0. What varied"
     )
     # the chains' starts, no longer in the strips, show with the run's other images
     assert 'src="run/starts.png"' in section
     # a run without facets writes no optima and removes the earlier run's
     known_run(tmp_path / "run")
     assert not list((tmp_path / "run").glob("facet_*_optimum.png"))
+
+
+def textures(count: int, size: int, seed: int) -> np.ndarray:
+    """`count` unrelated grey textures [count, size, size, 3] in [0.2, 0.8]: noise blurred by 1 px,
+    structure a person tells apart."""
+    from samplevis.sampling import metrics
+
+    noise = np.random.default_rng(seed).normal(size=[count, size, size, 1])
+    grey = metrics.gaussian_blur(noise, 1.0)
+    grey = 0.5 + 0.3 * grey / np.abs(grey).max(axis=(1, 2, 3), keepdims=True)
+    return np.repeat(grey, 3, axis=-1).astype(np.float32)
+
+
+def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_target(tmp_path):
+    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.mcmc.diagnostics import Diagnostics
+    from samplevis.sampling.options import resolve_options
+    from samplevis.sampling.report.record import record_of
+    from samplevis.sampling.report.result import Facet
+
+    from sample_results import known_run_result
+
+    size, n = 32, 4
+    start0, start1, other_a, other_b = textures(4, size, seed=0)
+    images = np.empty([n, 2, size, size, 3], np.float32)
+    # chain 0: two recoloured copies of its start and two with another texture in their left
+    # half: they differ in structure, and where the draws vary is their left half, in each half
+    # of the draws
+    left_a, left_b = start0.copy(), start0.copy()
+    left_a[:, : size // 2], left_b[:, : size // 2] = (
+        other_a[:, : size // 2],
+        other_b[:, : size // 2],
+    )
+    images[:, 0] = [start0 * [1.0, 0.97, 0.98], left_a, start0 * [0.98, 1.0, 0.97], left_b]
+    # chain 1 (split R-hat 1.5: still drifting): its start relit
+    images[:, 1] = [np.clip(start1 + 0.02 * i, 0, 1) for i in range(n)]
+    pair = (0.8, 0.9)
+    diagnostics = Diagnostics(
+        *(pair, pair, pair, pair),
+        divergences=(0, 0),
+        num_steps=n,
+        rhat=(1.01, 1.5),
+        ess=(3.5, 3.9),
+        e_bfmi=(0.9, 1.1),
+        rhat_across_chains=1.1,
+        scalar="activation",
+        num_results=n,
+        interrupted=False,
+    )
+    result = dataclasses.replace(
+        known_run_result(),
+        images=images,
+        activations=np.array([[9.0, 19.0], [9.5, 19.5], [10.0, 20.0], [10.5, 20.5]], np.float32),
+        init_images=np.stack([start0, start1]),
+        diagnostics=diagnostics,
+        # T given: no target share to keep
+        options=resolve_options(dict(temperature=1.0)),
+        temperatures=np.zeros([0, 2]),
+        facets=(
+            Facet(start0, 10.0, 1.0, "seed", (0,), None, 0.0, 0.3),
+            Facet(start1, 20.0, 2.0, "search round 1", (1,), None, -5.0, 0.4),
+        ),
+    )
+    report = record_of(result, "textures")
+    assert report["chains_off_target"] == [{"chain": 1, "why": "split R-hat 1.50"}]
+    shown = [tuple(pair) for pair in report["facets"][0]["shown"]]
+    # the two other textures and one of the copies; chain 1's own draws, all copies: one
+    assert len(shown) == 3 and {(0, 1), (0, 3)} < set(shown)
+    assert len(set(shown) & {(0, 0), (0, 2)}) == 1
+    assert len(report["facets"][1]["shown"]) == 1 and report["facets"][1]["shown_off_target"]
+    # where chain 0's draws vary, over its start; chain 1's relit draws vary alike everywhere
+    assert [f["std_overlay"] for f in report["facets"]] == ["facet_0_std.png", None]
+    assert report["facets"][1]["std_note"].startswith("no std map: the draws' pixels vary about")
+    written = sample_command.write_sample(tmp_path / "run", result, report)
+    assert tmp_path / "run" / "facet_0_std.png" in written
+    overlay = iio.imread(tmp_path / "run" / "facet_0_std.png")[..., :3].astype(float)
+    heat = overlay[..., 0] - overlay[..., 2]  # red to yellow; none in the grey start
+    assert heat[:, 2:14].mean() > 100 > 10 > heat[:, 20:30].mean()
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    # the draws not shown, std.png and structure.png are not listed as loose images either
+    assert "<img" not in page.split("</section>")[-1]
+    section = re.search(r"<section>(.*)</section>", page, re.S)[1]
+    strips = strips_of(section)
+    assert strips[0][1] == [
+        ("run/facet_0_optimum.png", "1.00 · optimum"),
+        *(
+            (
+                f"run/sample_chain0_{i:03d}.png",
+                f"{run_figures.number(float(result.activations[i, 0]))} · chain 0",
+            )
+            for _, i in shown
+        ),
+        ("run/facet_0_std.png", "std · chain 0"),
+    ]
+    ((_, i),) = report["facets"][1]["shown"]
+    activation = float(result.activations[i, 1])
+    assert strips[1][1][1] == (
+        f"run/sample_chain1_{i:03d}.png",
+        f"{run_figures.number(activation)} · chain 1 · off target",
+    )
+    marked = re.findall(r'<figure class="tile off-target" title="([^"]*)"', section)
+    assert [html.unescape(title) for title in marked] == [
+        f"chain 1, sample {i}: activation {activation:.4g} ({activation / 20:.2f} of the "
+        "start's). Off target (split R-hat 1.50): it shows where the chain was going, not the "
+        "stated density"
+    ]
+    assert all(not aside for _, _, aside in strips)  # std.png and structure.png: in the row
+    notes = [html.unescape(n) for n in re.findall(r'<p class="note strip-note">(.*?)</p>', section)]
+    assert all(sentence(report["facets"][k]["varied"]) in note for k, note in enumerate(notes))
+    # a record from before the draws were chosen shows every draw, nothing marked
+    for facet in report["facets"]:
+        del facet["shown"]
+    del report["chains_off_target"]
+    (tmp_path / "run" / "diagnostics.json").write_text(json.dumps(report))
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    section = re.search(r"<section>(.*)</section>", (tmp_path / "index.html").read_text(), re.S)[1]
+    assert [[src for src, _ in tiles][1 : 1 + n] for _, tiles, _ in strips_of(section)] == [
+        [f"run/sample_chain{c}_{i:03d}.png" for i in range(n)] for c in (0, 1)
+    ]
+    assert "off-target" not in section
 
 
 def test_gallery_shows_each_kind_of_photo_as_a_section_with_how_strongly_the_unit_answers(

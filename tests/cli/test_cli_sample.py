@@ -240,7 +240,7 @@ def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path
     assert min(report["diagnostics"]["rhat"]) > 1.05
     err = capsys.readouterr().err
     assert "chains [0, 1] were still drifting" in err
-    assert "Longer runs (--num-burnin-steps, --num-results) drift less" in err
+    assert "A longer burn-in (--num-burnin-steps) gives them time to settle" in err
 
 
 @pytest.mark.slow

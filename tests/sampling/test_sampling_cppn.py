@@ -27,6 +27,7 @@ OPTS = dict(
     num_leapfrog_steps=2,
     temperature_steps=6,  # the check of T runs the chains over the whole state
     search_rounds=0,  # each chain at its own optimized start, the render_vis image below
+    polish_steps=0,  # not climbed further: the start is that image
 )
 
 

@@ -33,8 +33,8 @@ def sentence(lines: list[str], start: str) -> str:
 def test_a_healthy_run_is_read_figure_by_figure():
     lines = explain(HEALTHY)
     assert sentence(lines, "Split R-hat per chain 1.01, 1.02: ").endswith(
-        "Near 1 (below 1.30, which 10 independent draws exceed one time in 300) they agree and "
-        "the chain has settled; every chain had settled."
+        "Near 1 (below 1.30, which 10 independent draws exceed one time in 300) they agree. "
+        "Together: every chain had settled."
     )
     assert "each chain keeps an image of its own" in sentence(lines, "R-hat across chains 3.20")
     assert "of 10 samples" in sentence(lines, "Effective sample size per chain 9.5, 8.1 ")

@@ -155,7 +155,9 @@ def test_adapted_temperature_starts_from_the_rule_per_chain_within_burn_in(model
     np.testing.assert_allclose(tuned.temperatures[0], result.temperature, rtol=1e-6)
     assert tuned.rule_temperature == pytest.approx(result.temperature)
     assert tuned.chain_temperatures.shape == (CHAINS,)
-    assert len(set(tuned.chain_temperatures)) == CHAINS  # each chain's own T
+    # each chain's own T, raised from the rule's where the chain kept more than asked
+    kept_more = tuned.temperature_shares[0] > 0.8
+    assert np.all(tuned.chain_temperatures[kept_more] > tuned.rule_temperature)
     assert tuned.temperature == pytest.approx(np.exp(np.mean(np.log(tuned.chain_temperatures))))
     assert tuned.burnin_activations.shape == (16, CHAINS) and tuned.tuning_steps == 12
     assert tuned.images.shape == result.images.shape
@@ -283,7 +285,7 @@ def test_an_init_string_that_is_no_start_says_how_to_give_files_or_the_closest_s
         (dict(step_size=-1.0), "step_size.*> 0"),
         (dict(num_burnin_steps=0), "adapting the step size needs a burn-in"),
         (dict(init=np.zeros([3, 8, 8])), r"images \[C, H, W, 3\]"),
-        (dict(mass="dense"), r"mass.*one of \('fisher', 'identity'\)"),
+        (dict(mass="dense"), r"mass.*one of \('curvature', 'fisher', 'identity'\)"),
         (dict(kernel="nuts", mass="fisher"), "adapt_step_size=False"),
         (dict(temperature=0.1, temperature_steps=30), r"temperature_steps'\] tune T"),
         (dict(temperature_steps=-1), "temperature_steps.*int >= 0"),
@@ -380,11 +382,14 @@ def test_per_image_objectives_pass_the_coupling_check(model):
         _check_per_image(model, per_image, image_param(), as_seed(0))
 
 
-def test_mass_defaults_to_identity_and_fisher_with_nuts_needs_a_fixed_step():
-    assert options.resolve_options({}).mass == "identity"
+def test_mass_defaults_to_the_facets_and_a_mass_with_nuts_needs_a_fixed_step():
+    assert options.resolve_options({}).mass == "curvature"
+    assert options.resolve_options({}).step_size == options.CURVATURE_STEP
     assert options.resolve_options(dict(kernel="nuts")).mass == "identity"
-    with pytest.raises(ValueError, match="adapt_step_size=False"):
-        options.resolve_options(dict(kernel="nuts", mass="fisher"))
+    assert options.resolve_options(dict(mass="identity")).step_size == options.IDENTITY_STEP
+    for mass in ("fisher", "curvature"):
+        with pytest.raises(ValueError, match="adapt_step_size=False"):
+            options.resolve_options(dict(kernel="nuts", mass=mass))
     assert (
         options.resolve_options(dict(kernel="nuts", adapt_step_size=False, mass="fisher")).mass
         == "fisher"
@@ -670,7 +675,12 @@ def test_dead_optimized_starts_are_reseeded():
 
     model = samplevis.Model(gabor_keras_model())
     small = dict(
-        num_chains=6, num_results=2, num_burnin_steps=4, optimize_steps=8, num_transforms=0
+        num_chains=6,
+        num_results=2,
+        num_burnin_steps=4,
+        optimize_steps=8,
+        num_transforms=0,
+        polish_steps=0,  # the starts as the optimizer left them, re-seeded or not
     )
     first = param.image(16, batch=6)
     # the optimization render() runs first, with the seed it derives from seed=3
@@ -711,6 +721,8 @@ def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts():
         optimize_steps=8,
         num_transforms=0,
         temperature=0.05,
+        polish_steps=0,  # the starts as the optimizer left them
+        mass="identity",  # a first step that accepts on this ReLU toy with 2 steps to adapt it
     )
     first = param.image(16, batch=2)
     probe = samplevis.render_vis(

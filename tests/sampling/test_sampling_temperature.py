@@ -61,9 +61,14 @@ class QuadraticLogDensity:
         return self.temperature * (target_log_prob + LAM * tf.reduce_sum(z * z, -1) / 2)
 
 
-def adapt(rho, first, burnin=200, steps=150, results=200, kind="hmc", block_steps=10):
-    """Chains from the optima M with T adapted over `steps` of `burnin`, then `results` draws."""
-    adaptation = temperature.TemperatureAdaptation(first, A_STAR, rho, steps, floor=FLOOR)
+def adapt(
+    rho, first, burnin=200, steps=150, results=200, kind="hmc", block_steps=10, correct=False
+):
+    """Chains from the optima M with T adapted over `steps` of `burnin` (then corrected once
+    before the last burn-in block if `correct`), then `results` draws."""
+    adaptation = temperature.TemperatureAdaptation(
+        first, A_STAR, rho, steps, floor=FLOOR, burnin_steps=burnin if correct else None
+    )
     log_density = adaptation.log_density(QuadraticLogDensity(1.0))
     kernel = kernels.make_kernel(
         log_density,
@@ -155,6 +160,23 @@ def test_t_is_frozen_after_the_adaptation_steps_and_recorded_per_block():
     z = tf.constant(run.samples[0][-1])
     frozen = QuadraticLogDensity(tf.constant(adaptation.temperature, tf.float32))
     np.testing.assert_allclose(frozen(z).numpy(), run.trace["target_log_prob"][-1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("off", [1 / 3, 3.0])
+def test_one_correction_after_the_frozen_blocks_brings_t_toward_the_exact_one(off):
+    # one adapting block from 3x too cold (or hot) leaves T off; the blocks at the frozen T
+    # measure the share it keeps, and one secant step before the last burn-in block corrects T
+    exact = exact_temperature(0.8)
+    adaptation, run = adapt(0.8, exact * off, burnin=50, steps=10, results=40, correct=True)
+    assert adaptation.frozen and adaptation.correction is not None
+    corrected = adaptation.temperature
+    before = corrected / np.exp(adaptation.correction)
+    np.testing.assert_allclose(adaptation.variable.numpy(), corrected, rtol=1e-6)
+    assert np.mean(np.abs(np.log(corrected / exact))) < np.mean(np.abs(np.log(before / exact)))
+    assert kept_share(corrected) == pytest.approx(np.full(C, 0.8), abs=0.05)
+    # without a burn-in beyond the adaptation there is no correction
+    plain, _ = adapt(0.8, exact * off, burnin=20, steps=20, results=10, correct=True)
+    assert plain.correction is None
 
 
 def test_a_robbins_monro_step_is_the_equipartition_secant_in_log_t_clipped():

@@ -82,6 +82,7 @@ def test_render_warps_each_facet_unless_told_not_to(warp):
             num_steps_between_results=1,
             num_leapfrog_steps=2,
             warp=warp,
+            polish_steps=0,  # the unit rises with brightness without bound: no optimum to climb to
         ),
         param_f=lambda: param.image(size, batch=chains, decorrelate=False, sigmoid=False),
         seed=0,
@@ -96,8 +97,12 @@ def test_render_warps_each_facet_unless_told_not_to(warp):
     moved = np.abs(detail - start_detail).max(axis=(2, 3, 4))
     if warp:
         assert np.all(moved > 0.1), moved
+        # each sample's warp from its chain's start, in px: a unit of the state is 16 px
+        assert result.warps.shape == (4, chains, WARP_GRID, WARP_GRID, 2)
+        assert np.all(np.abs(result.warps).max(axis=(2, 3, 4)) > 0.1)
     else:
         np.testing.assert_allclose(detail, start_detail, atol=1e-5)
+        assert len(result.warps) == 0  # no warp moved
 
 
 def test_the_warp_is_on_by_default_wherever_there_is_a_facet():

@@ -27,8 +27,13 @@ MIN_DRAWS_FOR_RHAT = 4
 # Above this a chain's two halves disagree: it had not settled (Vehtari et al. 2021), given
 # enough draws; with few, independent draws exceed it by chance, so `rhat_limit` raises it.
 RHAT_LIMIT = 1.05
-# The chance that a chain of independent draws is called unsettled (`rhat_limit`).
+# The chance that a chain of independent draws is called unsettled (`rhat_limit`, TREND_LIMIT).
 FALSE_ALARM = 1 / 300
+# The trend's z (`trend_per_chain`) that a chain of independent draws exceeds with probability
+# FALSE_ALARM: the normal distribution's two-sided quantile.
+TREND_LIMIT = 2.94
+# Fewer draws than this give no trend: the ESS that widens its error is then no estimate.
+MIN_DRAWS_FOR_TREND = 10
 _NULL_CHAINS = 6000  # simulated chains of independent draws behind `rhat_limit`
 # Above this share of divergent steps a run is unhealthy (the sampling target is < 1 %).
 MAX_DIVERGENCE_RATE = 0.01
@@ -64,6 +69,9 @@ class Diagnostics:
       num_results: kept samples per chain.
       interrupted: True when the run was stopped early.
       rhat_limit: the split R-hat above which a chain counts as unsettled (`rhat_limit`).
+      trend: per chain, the slope of `scalar` over the draws in units of its standard error
+        (`trend_per_chain`): beyond TREND_LIMIT either way the chain was still moving (NaN
+        with fewer than MIN_DRAWS_FOR_TREND draws).
     """
 
     acceptance_rate: tuple[float, ...]
@@ -80,6 +88,7 @@ class Diagnostics:
     num_results: int
     interrupted: bool
     rhat_limit: float = RHAT_LIMIT
+    trend: tuple[float, ...] = ()
 
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
@@ -89,6 +98,16 @@ class Diagnostics:
         return tuple(
             c for c, r in enumerate(self.rhat) if not math.isnan(r) and r > self.rhat_limit
         )
+
+    @property
+    def trending_chains(self) -> tuple[int, ...]:
+        """Chains whose draws still rose or fell: a trend beyond TREND_LIMIT standard errors."""
+        return tuple(c for c, z in enumerate(self.trend) if abs(z) > TREND_LIMIT)
+
+    @property
+    def drifting_chains(self) -> tuple[int, ...]:
+        """Chains not yet stationary by either test: R-hat (`unsettled_chains`) or trend."""
+        return tuple(sorted(set(self.unsettled_chains) | set(self.trending_chains)))
 
     @property
     def stuck_chains(self) -> tuple[int, ...]:
@@ -206,6 +225,28 @@ def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
     return rhat.numpy()
 
 
+def trend_per_chain(draws: np.ndarray) -> np.ndarray:
+    """Per chain, the least-squares slope of draws [n, C] over their index in units of its
+    standard error, [C]: the error of independent draws widened by sqrt(n / ESS) for the
+    autocorrelation of the draws about that line (`ess_per_chain`). About N(0, 1) for a
+    stationary chain; NaN with fewer than MIN_DRAWS_FOR_TREND draws or where a chain never
+    varies."""
+    draws = np.asarray(draws, np.float64)
+    n = draws.shape[0]
+    if n < MIN_DRAWS_FOR_TREND:
+        return np.full(draws.shape[1:], np.nan)
+    index = np.arange(n) - (n - 1) / 2
+    centred = draws - draws.mean(axis=0)
+    slope = index @ centred / (index @ index)
+    residual = centred - np.outer(index, slope)
+    spread = np.sum(residual**2, axis=0) / (n - 2) / (index @ index)
+    # the residuals' autocorrelation: a trend left in would read as autocorrelation and hide
+    ess = np.clip(np.nan_to_num(ess_per_chain(residual), nan=1.0), 1.0, n)
+    error = np.sqrt(spread * n / ess)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(error > 0, slope / error, np.nan)
+
+
 def rhat_limit(num_draws: int) -> float:
     """The split R-hat that a chain of `num_draws` independent draws exceeds with probability
     FALSE_ALARM, or RHAT_LIMIT if that is larger (NaN below MIN_DRAWS_FOR_RHAT draws).
@@ -314,4 +355,5 @@ def diagnose(run: ChainRun, scalar: str = "target_log_prob") -> Diagnostics:
         num_results=run.num_kept,
         interrupted=run.interrupted,
         rhat_limit=rhat_limit(run.num_kept),
+        trend=tuple(float(z) for z in trend_per_chain(draws)),
     )

@@ -16,9 +16,9 @@ from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc import curvature, kernels
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.phases.records import Clock, Inputs
-from samplevis.sampling.target import facet_mass, momentum
+from samplevis.sampling.target import facet_mass, low_rank, momentum
 from samplevis.sampling.target import temperature as temperature_lib
-from samplevis.sampling.target.chain_param import WarpedFacet
+from samplevis.sampling.target.chain_param import FacetImage, WarpedFacet
 from samplevis.sampling.target.log_density import LogDensity
 
 
@@ -49,25 +49,25 @@ def build_kernel(
     seed: tf.Tensor,
 ) -> Any:
     """The chains' `tfp.mcmc` kernel over `target`'s state (see `mcmc.kernels.make_kernel` and
-    `hmc_opts` in sampling.options for the arguments), with the momentum's mass ("identity" or
-    "fisher", measured at the chains' starts) and, on a warped facet, per-part step sizes;
-    `seed` (int32 [2]) draws the curvature's probe directions."""
+    `hmc_opts` in sampling.options for the arguments), with the momentum's mass measured at the
+    chains' starts: "curvature" (a facet's: `target.low_rank.facet_momentum`; the identity for
+    a state that is no facet), "fisher" or "identity" (each part then stepping by its own mean
+    curvature); `seed` (int32 [2]) draws the curvature's probe directions."""
     adaptation = kernels.default_adaptation_steps(num_burnin_steps) if adapt_step_size else None
     state = list(target.image_param.init(None))
     momenta = None
-    if mass == "fisher":
+    steps = kernels.per_chain_step_size(step_size, state)
+    if mass == "curvature" and isinstance(target.image_param, FacetImage | WarpedFacet):
+        momenta = low_rank.facet_momentum(target, state, seed)
+    elif mass == "fisher":
         groups = momentum.state_groups(target.image_param)
         momenta = momentum.momentum_distribution(momentum.fisher_mass(target, state, groups))
-    steps = kernels.per_chain_step_size(step_size, state)
-    if isinstance(target.image_param, WarpedFacet):
-        # The coefficients step by their stiffness; the warp as if only its prior held it:
-        # the network holds a few of its directions hard, and a step set by their mean
-        # curvature would leave the many soft ones (where motifs slide) nearly still. Only
-        # the step-size adaptation can shorten such a step where it is too long, so without
-        # it the warp steps by its curvature and the coefficients by the step given.
+    elif isinstance(target.image_param, WarpedFacet):
+        # The warp is far stiffer than the coefficients: one step for both would make the
+        # adaptation shorten it until the coefficients crawl (docs/sampling_designs.md, "Draws
+        # at their target"), so each part steps by its own curvature.
         curvatures = curvature.part_curvatures(target, state, seed, floor=target.prior_weight)
-        scales = [curvatures[0], target.prior_weight] if adapt_step_size else None
-        steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state, scales=scales)
+        steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state)
     return kernels.make_kernel(
         target,
         kind,

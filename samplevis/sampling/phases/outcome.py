@@ -26,7 +26,7 @@ from samplevis.sampling.report.result import Facet, SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet
 from samplevis.sampling.target import facet_mass
-from samplevis.sampling.target.chain_param import sample_images
+from samplevis.sampling.target.chain_param import WARP_PIXELS, WarpedFacet, sample_images
 
 
 def write_log(result: SampleResult, folder: Path) -> None:
@@ -112,6 +112,14 @@ def relative_log_masses(log_masses: np.ndarray | None, num_chains: int) -> np.nd
     return facet_mass.relative(log_masses)
 
 
+def _warps(chain_param: ImageParam | None, samples: tuple[np.ndarray, ...] | None) -> np.ndarray:
+    """Each sample's warp less its chain's start's, px [N, C, G, G, 2] (`SampleResult.warps`);
+    no rows when the chains move no warp or drew nothing."""
+    if not isinstance(chain_param, WarpedFacet) or samples is None:
+        return np.zeros([0, 0, 0, 0, 2], np.float32)
+    return (WARP_PIXELS * (samples[1] - chain_param.warp_start)).astype(np.float32)
+
+
 def sample_result(
     inputs: Inputs, made: Made, stopped: bool, seconds: Mapping[str, float]
 ) -> SampleResult:
@@ -138,11 +146,12 @@ def sample_result(
         )
         what = "the chains' starts" if starts is not None else "nothing: the starts were not done"
         warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=user_stacklevel())
-    init_images = (
-        image_param.to_image(starts.state).numpy()
-        if starts is not None
-        else np.zeros([c, image_param.height, image_param.width, 3], np.float32)
-    )
+    if made.polished is not None:  # where the chains began: the starts after their climb
+        init_images = chain_param.to_image(chain_param.init(None)).numpy()
+    elif starts is not None:
+        init_images = image_param.to_image(starts.state).numpy()
+    else:
+        init_images = np.zeros([c, image_param.height, image_param.width, 3], np.float32)
     diagnostics = diagnose(run, "activation") if run is not None else None
     images = (
         sample_images(chain_param, samples)
@@ -184,6 +193,7 @@ def sample_result(
         seconds=seconds,
         facets=result_facets(made.search, image_param, images, log_masses, log_mass_errors),
         clusters_below_floor=made.search.below_floor if made.search is not None else (),
+        warps=frozen(_warps(chain_param, samples)),
     )
     if inputs.folder is not None:
         write_log(sampled, inputs.folder)

@@ -18,6 +18,7 @@ from samplevis.optvis.param.base import ImageParam
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.starts.chains import Starts
+from samplevis.sampling.starts.polish import Polished
 from samplevis.sampling.starts.search import FacetSearch
 from samplevis.sampling.target import temperature as temperature_lib
 
@@ -47,6 +48,7 @@ class Made:
     adapting: temperature_lib.TemperatureAdaptation | None = None
     run: chain_lib.ChainRun | None = None
     search: FacetSearch | None = None  # the facets, when the search ran
+    polished: Polished | None = None  # the starts' climb along what the chains move
     log_masses: np.ndarray | None = None  # float [C], absolute: the result makes them relative
     log_mass_errors: np.ndarray | None = None  # float [C], their standard errors
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from samplevis.models import redirect
 from samplevis.runtime.checks import OptionWarning
-from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
+from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, TREND_LIMIT, Diagnostics
 from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.starts.chains import RESEEDS, Starts
 
@@ -50,19 +50,17 @@ def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> l
                 steps=diagnostics.num_steps * len(diagnostics.divergences),
             )
         )
-    if diagnostics.unsettled_chains:
-        # Doubling a default run does not settle a real network's chains (on block3a of the
-        # built-in model the activation levelled off after 3,000-4,000 steps), so the advice
-        # gives the scale rather than promising that more steps fix it.
+    if diagnostics.drifting_chains:
         messages.append(
             OptionWarning(
-                "hmc_opts.num_results",
-                "chains {chains} were still drifting (split R-hat > {limit}): "
-                "their activation changes over more steps than the run kept. Longer runs "
-                "({hmc_opts.num_burnin_steps}, {hmc_opts.num_results}) drift less; on a real network "
-                "that can take thousands of HMC steps.",
-                chains=list(diagnostics.unsettled_chains),
+                "hmc_opts.num_burnin_steps",
+                "chains {chains} were still drifting (split R-hat above {limit}, or their "
+                "activation still rising or falling by more than {trend} standard errors over "
+                "the draws): their draws come from no single distribution. A longer burn-in "
+                "({hmc_opts.num_burnin_steps}) gives them time to settle.",
+                chains=list(diagnostics.drifting_chains),
                 limit=f"{diagnostics.rhat_limit:.2f}",
+                trend=f"{TREND_LIMIT:g}",
             )
         )
     return messages

@@ -10,6 +10,7 @@ from samplevis.sampling.mcmc.diagnostics import (
     FALSE_ALARM,
     MAX_DIVERGENCE_RATE,
     MIN_DRAWS_FOR_RHAT,
+    TREND_LIMIT,
     Diagnostics,
 )
 
@@ -36,18 +37,25 @@ def _rhat(d: Diagnostics) -> str:
             else "the activation did not vary within any chain"
         )
         return f"No split R-hat: {why}."
-    unsettled = d.unsettled_chains
+    drifting = d.drifting_chains
     verdict = (
-        f"{_chains(unsettled)} had not settled: the activation was still drifting, so "
+        f"{_chains(drifting)} had not settled: the activation was still drifting, so "
         "those samples come from no single distribution (run longer)"
-        if unsettled
+        if drifting
         else "every chain had settled"
+    )
+    trend = (
+        f" The trend of each chain's activation over its draws, in standard errors: "
+        f"{_figures(d.trend, 1)}; beyond {TREND_LIMIT:g} either way (one time in "
+        f"{round(1 / FALSE_ALARM)} for a settled chain) it was still rising or falling."
+        if any(math.isfinite(z) for z in d.trend)
+        else ""
     )
     return (
         f"Split R-hat per chain {_figures(d.rhat, 2)}: it compares the two halves of each "
         f"chain's activation. Near 1 (below {d.rhat_limit:.2f}, which {d.num_results} "
-        f"independent draws exceed one time in {round(1 / FALSE_ALARM)}) they agree and the "
-        f"chain has settled; {verdict}."
+        f"independent draws exceed one time in {round(1 / FALSE_ALARM)}) they agree.{trend} "
+        f"Together: {verdict}."
     )
 
 

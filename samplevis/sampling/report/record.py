@@ -18,12 +18,15 @@ from samplevis.sampling.report.summary import summary
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
+    from samplevis.sampling.report.facet_draws import FacetDraws
     from samplevis.sampling.report.result import Facet, SampleResult
 
 # Each facet's optimum (`result.facets`, best first): facet K's, named in its record.
 FACET_PNG = "facet_{}_optimum.png"
 # Each facet's examples (`facet_examples`): facet K's J-th best, the part its unit saw.
 EXAMPLE_PNG = "facet_{}_example_{}.png"
+# Where facet K's draws vary, over its chain's start (`FacetDraws.std_overlay`).
+STD_PNG = "facet_{}_std.png"
 
 
 def record_of(
@@ -31,13 +34,17 @@ def record_of(
     objective: str,
     init_files: Sequence[str] | None = None,
     examples: Sequence[Sequence[Example]] | None = None,
+    drawn: Sequence[FacetDraws] | None = None,
 ) -> dict[str, Any]:
     """The record of a run of `objective` (its name): options (the chains' start as "optimize",
     "prior", an examples.json, or the `init_files` the images came from), temperature,
-    activations, MCMC diagnostics, the facets with each one's `examples` (`facet_examples`), and
-    `summary`, the lines that sum the run up."""
+    activations, MCMC diagnostics, the chains off their target and why, the facets with each
+    one's `examples` (`facet_examples`) and what its draws add (`drawn`, default
+    `result.facet_draws()`), and `summary`, the lines that sum the run up."""
     sampled = len(result.images) > 0
     shares = result.structural_shares  # a pass over every pair of each chain's samples: once
+    if drawn is None:
+        drawn = result.facet_draws(shares)
     return json_value(
         {
             "objective": objective,
@@ -66,10 +73,15 @@ def record_of(
             "log_mass_errors": result.log_mass_errors,
             # per chain: structural distance between its samples over that between the starts
             "structural_shares": shares,
+            # chains whose draws are not from the stated density, each with why
+            "chains_off_target": [
+                {"chain": c, "why": why} for c, why in result.off_target_reasons().items()
+            ],
             "seconds": dict(result.seconds),  # per phase
             # the facets, kinds first (each chain starts at an optimum of its facet)
             "facets": [
-                _facet(k, f, examples[k] if examples else None) for k, f in enumerate(result.facets)
+                _facet(k, f, examples[k] if examples else None, drawn[k])
+                for k, f in enumerate(result.facets)
             ],
             # photo clusters whose climb failed (under the floor of their photos' height)
             "clusters_below_floor": [
@@ -98,10 +110,14 @@ def _options(result: SampleResult, init_files: Sequence[str] | None) -> dict[str
     return options | {"init": init}
 
 
-def _facet(k: int, facet: Facet, examples: Sequence[Example] | None) -> dict[str, Any]:
+def _facet(
+    k: int, facet: Facet, examples: Sequence[Example] | None, drawn: FacetDraws
+) -> dict[str, Any]:
     """Facet `k`'s record: "optimum" names the PNG of its optimum beside the record; with
     `examples`, the top images that look like it, best first ("png" beside the record: the part
-    of "file" its unit saw)."""
+    of "file" its unit saw); what its draws add (`drawn`): "shown", the [chain, index] of those
+    that differ, "varied" in words, "std_overlay" the PNG of where they vary (null where it
+    shows nothing) and "std_note" what it shows or why there is none."""
     return {
         "optimum": FACET_PNG.format(k),
         "height": facet.height,
@@ -119,6 +135,12 @@ def _facet(k: int, facet: Facet, examples: Sequence[Example] | None) -> dict[str
         ]
         if examples is not None
         else None,
+        "shown": [list(pair) for pair in drawn.shown],
+        "shown_off_target": drawn.off_target,  # the facet has no chain at its target
+        "varied": drawn.varied,
+        "std_overlay": STD_PNG.format(k) if drawn.std_overlay is not None else None,
+        "std_chain": drawn.std_chain,
+        "std_note": drawn.std_note,
     }
 
 

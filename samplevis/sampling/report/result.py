@@ -13,11 +13,15 @@ import numpy as np
 
 from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
-from samplevis.sampling.mcmc.diagnostics import Diagnostics
+from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
 from samplevis.sampling.options import SamplingOptions
+from samplevis.sampling.report import facet_draws
+from samplevis.sampling.report.facet_draws import FacetDraws
 from samplevis.sampling.target import facet_mass
 
 STD_MAP_PERCENTILE = 99.0  # of a run's std maps' pixels: white in std.png
+# A chain at its target keeps within this of target_ratio (a share of its start's gain).
+TARGET_TOLERANCE = 0.05
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -115,6 +119,9 @@ class SampleResult:
       clusters_below_floor: (cluster, height) of the photo clusters whose climb failed: their
         optimum stayed under `hmc_opts.kind_floor` of the height their photos promise, or lies
         nearer another kind's photos than its own's, highest first; they are no facets.
+      warps: float32 [N, C, G, G, 2], each sample's warp less its chain's start's, in px of
+        displacement (dy, dx at G x G control points: `target.chain_param.warp_images`); with
+        no rows where the chains move no warp.
     """
 
     images: np.ndarray
@@ -147,6 +154,9 @@ class SampleResult:
     )
     facets: tuple[Facet, ...] = ()
     clusters_below_floor: tuple[tuple[int, float], ...] = ()
+    warps: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.zeros([0, 0, 0, 0, 2], np.float32)
+    )
 
     @property
     def num_chains(self) -> int:
@@ -191,6 +201,104 @@ class SampleResult:
             return np.full(self.init_activations.shape, math.nan)
         kept = np.median(self.activations, axis=0) - self.prior_activation
         return np.where(gain > 0, kept / np.where(gain > 0, gain, 1.0), math.nan)
+
+    @property
+    def chains_off_target(self) -> tuple[int, ...]:
+        """Chains whose draws do not come from the density the run states: still drifting
+        (`diagnostics.drifting_chains`: split R-hat or a trend of the activation), or, where T
+        was adapted to `target_ratio`, keeping a share of their start's gain more than
+        TARGET_TOLERANCE from it. Empty without draws to judge (fewer than 4)."""
+        d = self.diagnostics
+        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
+            return ()
+        off = set(d.drifting_chains) | set(self._still_chains)
+        target = self.options.target_ratio
+        if target is not None and self.options.temperature is None:
+            missed = np.abs(self.gain_ratios - target) > TARGET_TOLERANCE
+            off |= {int(c) for c in np.flatnonzero(missed)}
+        return tuple(sorted(off))
+
+    @property
+    def _still_chains(self) -> tuple[int, ...]:
+        """Chains whose draws never varied (no step accepted): no density is sampled."""
+        d = self.diagnostics
+        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
+            return ()
+        values = np.asarray(self.activations, np.float64)
+        return tuple(int(c) for c in np.flatnonzero(np.ptp(values, axis=0) == 0))
+
+    def off_target_reasons(self) -> dict[int, str]:
+        """Why each of `chains_off_target` is off its target, in words, e.g. {2: "kept 0.41 of
+        its gain, still rising (+3.1 standard errors)"}; empty when every chain is at it."""
+        d = self.diagnostics
+        off = self.chains_off_target
+        if d is None or not off:
+            return {}
+        target = self.options.target_ratio
+        adapted = target is not None and self.options.temperature is None
+        kept = self.gain_ratios
+        reasons = {}
+        for c in off:
+            why = []
+            if c in self._still_chains:
+                why.append("its draws never varied (no step accepted)")
+            if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
+                why.append(f"kept {kept[c]:.2f} of its gain")
+            if c in d.unsettled_chains:
+                why.append(f"split R-hat {d.rhat[c]:.2f}")
+            if c in d.trending_chains:
+                way = "rising" if d.trend[c] > 0 else "falling"
+                why.append(f"still {way} ({d.trend[c]:+.1f} standard errors)")
+            reasons[c] = ", ".join(why)
+        return reasons
+
+    def draws_line(self) -> str | None:
+        """Whether the draws come from the stated density, in one sentence: every chain at its
+        target share and stationary, or which chains are not and why; None without draws to
+        judge (fewer than 4 per chain)."""
+        d = self.diagnostics
+        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
+            return None
+        off = self.chains_off_target
+        target = self.options.target_ratio
+        adapted = target is not None and self.options.temperature is None
+        kept = self.gain_ratios
+        if not off:
+            share = (
+                f"kept {np.nanmin(kept):.2f}-{np.nanmax(kept):.2f} of its start's gain (asked "
+                f"{target:.2f}) and "
+                if adapted
+                else ""
+            )
+            return (
+                f"draws at their target: every chain {share}was stationary over its "
+                f"{d.num_results} draws (split R-hat <= {np.nanmax(d.rhat):.2f}, trend within "
+                f"{np.nanmax(np.abs(d.trend)):.1f} standard errors)"
+                if len(d.trend)
+                else f"draws at their target: every chain {share}was stationary"
+            )
+        reasons = [f"chain {c}: {why}" for c, why in self.off_target_reasons().items()]
+        asked = f" (asked {target:.2f}, stationary)" if adapted else " (stationary)"
+        return (
+            f"not at their target{asked}: "
+            + "; ".join(reasons)
+            + ". Their draws show where the chain was going, not the stated density; a "
+            "longer burn-in lets them settle"
+        )
+
+    def facet_draws(self, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
+        """Per facet (`facets`), what its draws add to its optimum (`report.facet_draws`): its
+        draws that differ from each other, from its chains at their target (all its chains,
+        marked, when none is), what varied between them in words, and where their pixels
+        vary; `structural_shares` passes `structural_shares` in when it was computed."""
+        shares = self.structural_shares if structural_shares is None else structural_shares
+        off = set(self.chains_off_target)
+        return tuple(
+            facet_draws.facet_draws(
+                self.images, self.init_images, f.chains, f.image, off, self.warps, shares
+            )
+            for f in self.facets
+        )
 
     def facets_line(self) -> str | None:
         """The facets in one line, e.g. "3 facets in 2 kinds (1 found by the search): heights

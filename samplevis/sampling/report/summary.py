@@ -41,6 +41,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
+    lines += [line for line in [result.draws_line()] if line]
     lines += facets + [line for line in [_patterns_line(structural_shares)] if line]
     return lines + [result.diagnostics.summary()]
 

@@ -241,3 +241,41 @@ class Started(WrappedImage):
 
     def to_image(self, state: Any) -> tf.Tensor:
         return self.base.to_image(state)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class HeldWarp(FacetImage):
+    """A warped facet's coefficients alone, its warp held at `warp` ([C, G, G, 2]): what a
+    facet's log-mass integrates over (the warp's volume counts alike for every facet)."""
+
+    warp: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros([0]))
+
+    def to_image(self, state: State) -> tf.Tensor:
+        return warp_images(super().to_image(state), tf.constant(self.warp, tf.float32))
+
+
+def held_warp(chain_param: WarpedFacet) -> HeldWarp:
+    """`chain_param`'s coefficients, its warp held where the chains start."""
+    facet = chain_param.base
+    return HeldWarp(facet.base, facet.start, facet.moving, chain_param.warp_start)
+
+
+def restarted(chain_param: ImageParam, state: Sequence[np.ndarray]) -> ImageParam:
+    """`chain_param` (as `chain_parameterization` made it) with its `init` at `state` (its parts,
+    each [C, ...]): the moving coefficients put into each start, the warp's start, or the whole
+    state."""
+    parts = tuple(np.asarray(p, np.float32) for p in state)
+    if isinstance(chain_param, WarpedFacet):
+        facet = chain_param.base
+        start = facet.spectrum((tf.constant(parts[0]),)).numpy()
+        return dataclasses.replace(
+            chain_param, base=dataclasses.replace(facet, start=start), warp_start=parts[1]
+        )
+    if isinstance(chain_param, FacetImage):
+        start = chain_param.spectrum((tf.constant(parts[0]),)).numpy()
+        return dataclasses.replace(chain_param, start=start)
+    if isinstance(chain_param, Started):
+        return dataclasses.replace(chain_param, state=parts)
+    raise TypeError(
+        f"{chain_param!r} is no chains' parameterization (chain_parameterization makes them)."
+    )

@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
-from samplevis.sampling.target.chain_param import FacetImage, WarpedFacet
+from samplevis.sampling.target.chain_param import FacetImage, WarpedFacet, held_warp
 from samplevis.sampling.target.log_density import LogDensity
 from samplevis.sampling.target.momentum import group_mean, state_groups
 
@@ -297,8 +297,9 @@ def sentence(
         else ""
     )
     return (
-        f"log-masses of each chain's basin (nats, relative to the heaviest): {listed}. The "
-        f"exact density would put most of its mass on chain {heaviest}'s basin; {close}."
+        f"log-masses of each chain's basin (nats, relative to the heaviest): {listed}. Chain "
+        f"{heaviest}'s basin is the widest (images around its start keep the unit's value over "
+        f"the most room); {close}."
         f"{within}{why} The samples weigh every chain equally: each shows its own basin."
     )
 
@@ -317,11 +318,17 @@ def _listed(indices: Sequence[int] | np.ndarray) -> str:
 
 
 def mass_target(log_density: LogDensity, temperature: float) -> LogDensity:
-    """`log_density` at one `temperature` for every chain, over its facet's coefficients at the
-    unwarped start (the warp's volume counts alike for every facet)."""
+    """`log_density` at one `temperature` for every chain, over its facet's coefficients with
+    the warp held where the chains start (`chain_param.held_warp`; the warp's volume counts
+    alike for every facet)."""
     log_density = dataclasses.replace(log_density, temperature=temperature)
     if isinstance(log_density.image_param, WarpedFacet):
-        log_density = dataclasses.replace(log_density, image_param=log_density.image_param.base)
+        centre = log_density.prior_centre
+        log_density = dataclasses.replace(
+            log_density,
+            image_param=held_warp(log_density.image_param),
+            prior_centre=None if centre is None else centre[:1],
+        )
     return log_density
 
 
@@ -335,14 +342,15 @@ def facet_log_mass_estimate(
 ) -> LogMassEstimate:
     """The Laplace log-mass of `target`'s facets from their starts, with its standard error
     (`LogMassEstimate`: log_mass and error float64 [C] each, nats; NaN and inf where Newton's
-    method did not reach a mode), the coefficients a facet keeps counted in the prior;
+    method did not reach a mode), the coefficients a facet keeps counted in a prior centred at
+    0 (a prior centred at the facet holds only what moves);
     `log_prob` is `target` itself (default) or its compiled form. See `laplace_estimate`."""
     state = list(target.image_param.init(None))
     groups = state_groups(target.image_param)
     estimate = laplace_estimate(
         log_prob or target, state, groups, prior_weight, seed, probes, newton_steps
     )
-    if isinstance(target.image_param, FacetImage):
+    if isinstance(target.image_param, FacetImage) and target.prior_centre is None:
         fixed = 0.5 * prior_weight * target.image_param.fixed_squared_norm()
         estimate = estimate._replace(
             log_mass=estimate.log_mass - fixed, unchecked=estimate.unchecked - fixed

@@ -1,10 +1,15 @@
 """The target density of image sampling, on a parameterization's state.
 
-    log pi(z) = A(image(z)) / T - lam * |z|^2 / 2
+    log pi(z) = A(image(z)) / T - lam * |z - c|^2 / 2
 
 z is the state of an image parameterization (for `param.image` the spectral
 coefficients: a standard normal z is 1/f coloured noise with a pixel standard
-deviation of about 0.22, close to photographs). lam sets the prior's scale:
+deviation of about 0.22, close to photographs). c is 0, or in `render` each
+chain's facet (its start): a prior centred at 0 draws the coefficients the
+unit ignores towards the prior's own images, away from the facet, and chains
+drift for hundreds of steps without settling (docs/sampling_designs.md, "Draws
+at their target"); centred at the facet it asks what the unit tolerates around
+it. lam sets the prior's scale:
 `matched_prior_weight` gives it the mean square of the optimized starts, whose
 contrast is often lower than a photograph's. A is the objective of each
 chain's image averaged over K transforms whose random parameters are drawn
@@ -46,6 +51,8 @@ class LogDensity:
       transforms: K transforms t(images, seed), each applied to the whole
         chain batch with its fixed seed; empty = the images as they are.
       seeds: K fixed seeds, int32 [2] each.
+      prior_centre: where the Gaussian prior is centred, parts shaped as the state ([C, ...]
+        each): each chain's facet, its start (`render`'s facet prior); None centres it at 0.
     """
 
     model: Model
@@ -55,6 +62,7 @@ class LogDensity:
     prior_weight: float
     transforms: tuple[Transform, ...] = ()
     seeds: tuple[tf.Tensor, ...] = ()
+    prior_centre: tuple[tf.Tensor, ...] | None = None
 
     def __post_init__(self) -> None:
         if not np.all(np.asarray(self.temperature) > 0):
@@ -85,8 +93,15 @@ class LogDensity:
         return ordered_sum(values) / float(len(values))
 
     def prior_log_prob(self, *state: tf.Tensor) -> tf.Tensor:
-        """-lam |z|^2 / 2 per chain, [C] (the Gaussian prior up to a constant)."""
+        """-lam |z - centre|^2 / 2 per chain, [C] (the Gaussian prior up to a constant)."""
+        if self.prior_centre is not None:
+            state = tuple(s - c for s, c in zip(state, self.prior_centre))
         return -0.5 * self.prior_weight * squared_norm(state)
+
+    def centred_at_start(self) -> LogDensity:
+        """This density with its prior centred at each chain's start (`image_param.init`)."""
+        start = tuple(tf.constant(s, tf.float32) for s in self.image_param.init(None))
+        return dataclasses.replace(self, prior_centre=start)
 
     def __call__(self, *state: tf.Tensor) -> tf.Tensor:
         """log pi(z) per chain, [C]; deterministic in z."""

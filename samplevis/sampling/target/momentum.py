@@ -35,7 +35,7 @@ from samplevis.optvis.param.fourier import rfft2d_freqs
 from samplevis.runtime.checks import is_int
 from samplevis.sampling.target.chain_param import FacetImage, fft_tensor
 
-KINDS = ("fisher", "identity")
+KINDS = ("curvature", "fisher", "identity")
 DEFAULT_NUM_BANDS = 8
 
 

@@ -100,6 +100,7 @@ class TemperatureAdaptation:
         target_ratio: float,
         num_steps: int,
         floor: float = 0.0,
+        burnin_steps: int | None = None,
     ):
         """
         Args:
@@ -108,6 +109,8 @@ class TemperatureAdaptation:
           target_ratio: rho in (0, 1), the share of a*_c - floor each chain should keep.
           num_steps: burn-in steps over which T adapts (whole blocks within them count).
           floor: a0, the objective of prior images (0: shares of a* itself).
+          burnin_steps: all burn-in steps; when blocks at the frozen T come before the last
+            burn-in block, T is corrected once before that last block (None: never).
         """
         a_star = np.asarray(init_activations, np.float64)
         if a_star.ndim != 1 or not np.all(a_star > floor):
@@ -124,12 +127,16 @@ class TemperatureAdaptation:
         self.target_ratio = float(target_ratio)
         self.num_steps = int(num_steps)
         self.floor = float(floor)
+        self.burnin_steps = num_steps if burnin_steps is None else int(burnin_steps)
         self.variable = tf.Variable(first.astype(np.float32), trainable=False)
         self._log_t = np.log(first)
         self._iterates: list[np.ndarray] = []  # log T after each update
         self._temperatures: list[np.ndarray] = []  # T during each adapted block
         self._shares: list[np.ndarray] = []  # share each adapted block kept
         self._steps_done = 0
+        self._seen_steps = 0  # burn-in and sampling steps run so far
+        self._correction: np.ndarray | None = None
+        self._frozen_shares: list[np.ndarray] = []  # share each block at the frozen T kept
         self._adapted_steps = 0
 
     def log_density(self, log_density: Any) -> Any:
@@ -144,7 +151,12 @@ class TemperatureAdaptation:
     @property
     def frozen(self) -> bool:
         """True once T no longer changes."""
-        return self._steps_done >= self.num_steps
+        return self._steps_done >= self.num_steps and self._seen_steps >= self.burnin_steps
+
+    @property
+    def correction(self) -> np.ndarray | None:
+        """float [C], the change of log T made once after the frozen blocks (None: none yet)."""
+        return self._correction
 
     @property
     def adapted_steps(self) -> int:
@@ -165,12 +177,13 @@ class TemperatureAdaptation:
         """Update T after burn-in block `index` (its trace: "activation" [n, C]); True if T
         changed. Sampling blocks come after burn-in, so they find T frozen."""
         activation = np.asarray(trace["activation"], np.float64)
+        share = (activation.mean(axis=0) - self.floor) / (self.init_activations - self.floor)
+        self._seen_steps += activation.shape[0]
         before = self._steps_done
         self._steps_done += activation.shape[0]
         if self._steps_done > self.num_steps or before >= self.num_steps:
             self._steps_done = max(self._steps_done, self.num_steps)
-            return False
-        share = (activation.mean(axis=0) - self.floor) / (self.init_activations - self.floor)
+            return self._corrected(share, activation.shape[0])
         gain = (len(self._iterates) + 1) ** -GAIN_DECAY
         self._adapted_steps += activation.shape[0]
         self._temperatures.append(np.exp(self._log_t))
@@ -181,6 +194,19 @@ class TemperatureAdaptation:
             # the next block would end past num_steps: freeze at the later iterates' mean
             self._log_t = np.mean(self._iterates[len(self._iterates) // 2 :], axis=0)
             self._steps_done = self.num_steps
+        self.variable.assign(np.exp(self._log_t).astype(np.float32))
+        return True
+
+    def _corrected(self, share: np.ndarray, block: int) -> bool:
+        """The one correction of the frozen T, after a block of `block` steps that kept `share`
+        [C]: when only one more block of burn-in follows, log T moves by the full `log_step`
+        of the mean share the blocks at the frozen T kept (so at least one block measured the
+        frozen T and one runs at the corrected T before the samples). True if T changed."""
+        self._frozen_shares.append(share)
+        if self._correction is not None or self.burnin_steps - self._seen_steps != block:
+            return False
+        self._correction = log_step(np.mean(self._frozen_shares, axis=0), self.target_ratio)
+        self._log_t = self._log_t + self._correction
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
         return True
 
@@ -246,7 +272,9 @@ def choose_temperature(
     from_prior = isinstance(init, str) and init == "prior"
     if prior_weight is None:
         prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
-    full = dataclasses.replace(log_density, image_param=image_param, prior_weight=prior_weight)
+    full = dataclasses.replace(
+        log_density, image_param=image_param, prior_weight=prior_weight, prior_centre=None
+    )
     floor = prior_floor(full, starts.state, fold_in(seed, 1)) if prior_weight > 0 else 0.0
     a_star = float(np.mean(starts.activations))
     # target_ratio is a share of a* - a0; measured from 0 when prior images do as well.
@@ -282,6 +310,7 @@ def adaptation(
     starts: Starts,
     target_ratio: float | None,
     temperature_steps: int,
+    burnin_steps: int | None = None,
 ) -> TemperatureAdaptation | None:
     """The adaptation of each chain's T from the rule's over `temperature_steps` of burn-in
     toward `target_ratio`; None when T is fixed (given, so no ratio, or no steps adapt it).
@@ -298,4 +327,5 @@ def adaptation(
         target_ratio,
         temperature_steps,
         floor=temperature.ratio_floor,
+        burnin_steps=burnin_steps,
     )

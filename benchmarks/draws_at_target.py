@@ -1,0 +1,161 @@
+"""Whether `render`'s draws come from the density it states: each chain at its target share and
+stationary, and a log-mass wherever a chain starts at a mode.
+
+    python benchmarks/draws_at_target.py                          # the README's unit, 40 draws
+    python benchmarks/draws_at_target.py --photos PEPPERS --unit logits:945   # the photo route
+    python benchmarks/draws_at_target.py --hmc-opts '{"num_burnin_steps": 80}' --seeds 0 1 2
+    python benchmarks/draws_at_target.py --quick                  # every code path in a minute
+
+Each run is one `render` call as a user makes it (default options but `num_results`, the facet
+search or, with --photos, the folder's top photos ranked by `dataset_examples` and clustered),
+in this process. Per chain it prints:
+
+  asked, kept   the share of the start's gain over prior images asked (target_ratio) and kept
+                by the draws                                          target: within 0.05
+  rhat          split R-hat of the activation over the draws (TFP's)  target: <= 1.1
+  trend z       the draws' activation regressed on the draw's index: slope over its standard
+                error (`Diagnostics.trend`)
+                                                                      target: |z| <= 2
+  ess           effective sample size of the activation
+  log-mass      the chain's facet's log-mass and its error, or "refused" where no mode was
+                reached                       target: every sampled facet's, or none printed
+
+and the seconds of each phase. `--grid PREFIX` saves PREFIX_seedS.png: a row per chain, its
+start then every 4th draw, to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np
+
+from samplevis.sampling.report.result import TARGET_TOLERANCE as RATIO_TOLERANCE
+from samplevis.sampling.report.result import SampleResult
+
+from common import command_line, format_table, machine
+
+README_UNIT = "block6a_expand_activation:301"  # the README's first command's unit
+QUICK_UNIT = "block3a_expand_activation:20"  # --quick: an early layer, the network run up to it
+DRAWS = 40  # the fewest draws on which split R-hat tells a drifting chain (docs/sampling.md)
+QUICK_OPTS = dict(
+    num_results=4,
+    num_burnin_steps=10,
+    optimize_steps=16,
+    polish_steps=16,
+    search_rounds=1,
+    block_steps=5,
+    photo_steps=16,
+    photo_clusters=2,
+)
+RHAT_TARGET = 1.1
+TREND_TARGET = 2.0
+
+
+def one_run(model, unit: str, options: dict, seed: int, init: object) -> tuple[SampleResult, float]:
+    import samplevis
+
+    opts = dict(options)
+    if init is not None:
+        opts["init"] = init
+    start = time.perf_counter()
+    result = samplevis.render(model, unit, hmc_opts=opts, seed=seed, progress=False)
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--unit", default=None, help=f"LAYER:CHANNEL (default {README_UNIT})")
+    parser.add_argument("--photos", default=None, help="a folder of photos: the photo route")
+    parser.add_argument("--top", type=int, default=150, help="photos ranked for the unit")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--draws", type=int, default=DRAWS)
+    parser.add_argument("--hmc-opts", default="{}", help="JSON of further hmc_opts")
+    parser.add_argument("--grid", default=None, help="save PREFIX_seedS.png grids")
+    parser.add_argument("--quick", action="store_true", help="a smoke run; figures mean nothing")
+    args = parser.parse_args()
+
+    from samplevis import dataset_examples, io, zoo
+
+    print(command_line())
+    print(machine())
+    unit = args.unit or (QUICK_UNIT if args.quick else README_UNIT)
+    options = {"num_results": args.draws, **(QUICK_OPTS if args.quick else {})}
+    options.update(json.loads(args.hmc_opts))
+    model = zoo.efficientnet_lite0()
+    init = None
+    if args.photos:
+        out = tempfile.mkdtemp(prefix="draws_at_target_")
+        top = 4 if args.quick else args.top
+        start = time.perf_counter()
+        init = dataset_examples(model, unit, images=args.photos, top=top, out=out)
+        print(f"ranked the photos for {unit} in {time.perf_counter() - start:.0f} s")
+    rows = []
+    met = {"share": 0, "rhat": 0, "trend": 0, "chains": 0, "masses": 0, "runs": 0}
+    for seed in args.seeds:
+        result, seconds = one_run(model, unit, options, seed, init)
+        d = result.diagnostics
+        asked = result.options.target_ratio
+        kept = np.asarray(result.gain_ratios)
+        rhat = np.asarray(d.rhat) if d is not None else np.full(len(kept), np.nan)
+        ess = np.asarray(d.ess) if d is not None else np.full(len(kept), np.nan)
+        trend = np.asarray(d.trend) if d is not None else np.full(len(kept), np.nan)
+        masses, errors = np.asarray(result.log_masses), np.asarray(result.log_mass_errors)
+        sampled = sorted({c for f in result.facets for c in f.chains[:1]}) or range(len(kept))
+        measured = [c for c in sampled if np.isfinite(masses[c])]
+        met["masses"] += len(measured) in (0, len(sampled))
+        met["runs"] += 1
+        for c in range(len(kept)):
+            ok_share = asked is not None and abs(kept[c] - asked) <= RATIO_TOLERANCE
+            met["share"] += ok_share
+            met["rhat"] += bool(rhat[c] <= RHAT_TARGET)
+            met["trend"] += bool(abs(trend[c]) <= TREND_TARGET)
+            met["chains"] += 1
+            mass = f"{masses[c]:.1f} ± {errors[c]:.1f}" if np.isfinite(masses[c]) else "refused"
+            rows.append(
+                [
+                    seed,
+                    c,
+                    f"{asked:.2f}" if asked is not None else "-",
+                    f"{kept[c]:.3f}",
+                    f"{rhat[c]:.3f}",
+                    f"{trend[c]:+.2f}",
+                    f"{ess[c]:.1f}",
+                    mass,
+                ]
+            )
+        phases = ", ".join(f"{k} {v:.0f}" for k, v in result.seconds.items())
+        print(f"seed {seed}: {seconds:.0f} s ({phases}); {result.facets_line()}")
+        if args.grid:
+            images = np.asarray(result.images)
+            rows_of = [
+                np.concatenate([result.init_images[c : c + 1], images[::4, c]])
+                for c in range(images.shape[1])
+            ]
+            path = f"{args.grid}_seed{seed}.png"
+            io.save_grid(path, np.concatenate(rows_of), ncols=len(rows_of[0]))
+            print(f"saved {path}: a row per chain, its start then every 4th draw")
+    print(
+        format_table(
+            ["seed", "chain", "asked", "kept", "rhat", "trend z", "ess", "log-mass"],
+            rows,
+        )
+    )
+    chains = met["chains"]
+    print(
+        f"targets: kept within {RATIO_TOLERANCE} of asked {met['share']} of {chains} chains; "
+        f"split R-hat <= {RHAT_TARGET} {met['rhat']} of {chains}; |trend z| <= "
+        f"{TREND_TARGET} {met['trend']} of {chains}; log-masses for every sampled facet or "
+        f"none in {met['masses']} of {met['runs']} runs"
+    )
+
+
+if __name__ == "__main__":
+    main()
