@@ -389,7 +389,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "at most this many Adam steps climbing each chain's start along what the chains "
             "move (the coarse coefficients, the warp, through the target's fixed views) until "
             "it stops rising, so that the chains start at an optimum of what they sample "
-            "(0: none; only optimized starts climb, not the prior or images given as they are)",
+            "(0: none; never from the prior)",
             check=_int_from(0),
         ),
         photo_clusters=Option(

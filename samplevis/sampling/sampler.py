@@ -96,8 +96,8 @@ def _from_prior(opts: SamplingOptions) -> bool:
 
 
 def _optimized(opts: SamplingOptions) -> bool:
-    """Whether the starts are optima (of the search or of photo clusters), which the polish
-    climbs on; images given as they are start the chains as they are."""
+    """Whether the starts are optima (of the search or of photo clusters): facets, at which
+    each chain's prior is centred; images given as they are keep the prior at 0."""
     return isinstance(opts.init, Path) or (isinstance(opts.init, str) and opts.init == "optimize")
 
 
@@ -333,7 +333,7 @@ def render(
             warp_grid=opts.warp_grid,
         )
         made = dataclasses.replace(made, chain_param=moving)
-        if opts.polish_steps and _optimized(opts):
+        if opts.polish_steps and not _from_prior(opts):
             clock.start("polish")
             label = "climb the starts along what the chains move" if inputs.progress else None
             polished = polish.polish(
@@ -348,7 +348,7 @@ def render(
             if polished.interrupted:
                 return outcome.sample_result(inputs, made, True, clock.seconds())
         log_density = dataclasses.replace(whole, image_param=moving)
-        if not _from_prior(opts):  # each chain's prior centred at its facet
+        if _optimized(opts):  # each chain's prior centred at its facet
             log_density = log_density.centred_at_start()
         clock.start("temperature")
         temperature = temperature_lib.choose_temperature(

@@ -151,6 +151,7 @@ def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
         num_burnin_steps=4,
         temperature_steps=0,
         init=image,
+        polish_steps=0,  # the chains start at the given image itself
     )
     assert cli.main(run) == 0
     report = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
