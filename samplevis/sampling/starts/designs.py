@@ -35,6 +35,7 @@ from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.runtime.seeds import fold_in
+from samplevis.runtime.tracing import expected_retracing
 from samplevis.sampling.starts.search_layer import pooled
 
 if TYPE_CHECKING:
@@ -177,20 +178,17 @@ def gratings(height: int, width: int) -> np.ndarray:
     return np.stack(bank).astype(np.float32)
 
 
-def answers(
-    model: Model, objective: Objective, images: np.ndarray, layer: str, batch: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The objective's values [N] at images [N, H, W, 3] in [0, 1], and its gradient with
-    respect to `layer`'s features, spatially pooled and of unit length [N, D]: which of the
-    layer's features the objective answers through at each image. Computed `batch` images
-    at a time (the objective's batch; the last batch padded)."""
-    values, grads = [], []
+def answering(
+    model: Model, objective: Objective, layer: str
+) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
+    """A compiled function of images float [B, H, W, 3] in [0, 1]: the objective's values [B]
+    and its gradient with respect to `layer`'s features, spatially pooled [B, D] (not yet of
+    unit length). Compiled because `answers` calls it on a bank of dozens of images, a batch
+    at a time: run eagerly, every call would run the network layer by layer."""
     names = sorted(objective.layers | {layer})
-    for start in range(0, len(images), batch):
-        chunk = images[start : start + batch]
-        padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), 0)])
+
+    def answer(x: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         with tf.GradientTape() as tape:
-            x = tf.constant(padded, tf.float32)
             tape.watch(x)
             found = model.features(x, names)
             value = objective(found.__getitem__)
@@ -198,6 +196,26 @@ def answers(
         if gradient is None:  # the objective does not read this layer's path
             gradient = tf.zeros_like(found[layer])
         pooled_ = tf.reduce_mean(gradient, [1, 2]) if len(gradient.shape) == 4 else gradient
+        return value, pooled_
+
+    return tf.function(answer, autograph=False)
+
+
+def answers(
+    answer: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]], images: np.ndarray, batch: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The objective's values [N] at images [N, H, W, 3] in [0, 1], and its gradient with
+    respect to a layer's features, spatially pooled and of unit length [N, D]: which of the
+    layer's features the objective answers through at each image (`answer`, from `answering`).
+    Computed `batch` images at a time (the objective's batch; the last batch padded)."""
+    values, grads = [], []
+    for start in range(0, len(images), batch):
+        chunk = images[start : start + batch]
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), 0)])
+        # a search's probes trace their own function; TensorFlow counts the traces of every
+        # search's together and would call that retracing
+        with expected_retracing("answering.<locals>.answer"):
+            value, pooled_ = answer(tf.constant(padded, tf.float32))
         values.append(value.numpy()[: len(chunk)])
         grads.append(pooled_.numpy()[: len(chunk)])
     g = np.concatenate(grads)
@@ -223,6 +241,8 @@ class Probes:
         self.used: set[int] = set()
         self.bank: np.ndarray | None = None
         self.values = self.directions = np.zeros([0])
+        # compiled at the first probe round, for the bank and every round's optima
+        self.answer: Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]] | None = None
 
     def round(self, k: int, archive: Archive, seed: tf.Tensor) -> tuple[np.ndarray, ...] | None:
         """None where the parameterization cannot start at a grey image (a CPPN, an RGBA
@@ -231,16 +251,18 @@ class Probes:
         param, batch = c.image_param, c.image_param.batch
         if not param.starts_at_images:
             return None
+        if self.answer is None:
+            self.answer = answering(c.model, c.objective, c.layer)
         if self.bank is None:
             self.bank = gratings(param.height, param.width)
-            self.values, self.directions = answers(c.model, c.objective, self.bank, c.layer, batch)
+            self.values, self.directions = answers(self.answer, self.bank, batch)
         images = np.concatenate(
             [
                 param.to_image(tuple(tf.constant(p[i : i + batch]) for p in archive.states)).numpy()
                 for i in range(0, len(archive.states[0]), batch)
             ]
         )
-        _, reached = answers(c.model, c.objective, images, c.layer, batch)
+        _, reached = answers(self.answer, images, batch)
         novelty = 1.0 - np.max(self.directions @ reached.T, axis=1)
         picks = probe_picks(self.values, novelty, self.used, batch)
         if not len(picks):
