@@ -87,6 +87,7 @@ QUICK_OPTS = dict(
     num_burnin_steps=4,
     num_steps_between_results=0,
     num_leapfrog_steps=2,
+    search_rounds=0,  # each chain at its own start (the search: benchmarks/facet_search.py)
 )
 
 
