@@ -71,7 +71,10 @@ def main() -> None:
         w = np.stack([_weights(pair.facet_a, channels), _weights(pair.facet_b, channels)])
         if args.quick:
             medians_ = np.ones(2, np.float32)
-            hmc_opts = dict(num_results=2, num_burnin_steps=4, optimize_steps=8, num_chains=2)
+            # one round of the search: its deflation round reaches B at the quick pair
+            hmc_opts = dict(
+                num_results=2, num_burnin_steps=4, optimize_steps=8, num_chains=2, search_rounds=1
+            )
         else:
             medians_ = medians(model, pair, args.out / "medians.json")
             hmc_opts = dict(num_results=args.num_results)
