@@ -18,7 +18,8 @@ For each (model, batch) the script times, in alternating repeats:
   reaches it at; Xplique pins TensorFlow <= 2.20, so install it beside this one with
   `pip install --no-deps --target DIR xplique einops deprecated opencv-python-headless
   scikit-learn narwhals` and run with `PYTHONPATH=DIR`;
-* chained 2048×2048 float32 matmuls: the machine's peak under the same load.
+* chained 2048×2048 float32 matmuls (1024×1024 at `--quick`): the machine's peak under the
+  same load.
 
 It prints image-steps per second of each, the ratios to the bare loop and the GFLOP/s they achieve on the
 network's convolutions beside the matmul peak. `--breakdown` also times render_vis without
@@ -59,6 +60,9 @@ LEARNING_RATE = 0.05  # render_vis's default Adam learning rate, reused for the 
 STEP_COST = 2
 # ratio of render_vis to the bare loop this project aims for, by batch
 AIM = {1: 0.85, 8: 0.85}
+# the side of the chained matmuls that measure the machine's peak (`common.matmul_peak`); --quick
+# takes a smaller one: its figures mean nothing
+PEAK_SIZE, QUICK_PEAK_SIZE = 2048, 1024
 # Caffe-style VGG preprocessing subtracts the ImageNet mean (RGB order here; channel order does
 # not matter for speed with random weights)
 VGG_MEAN = (123.68, 116.779, 103.939)
@@ -86,8 +90,9 @@ def full_cases() -> list[Case]:
 
 
 def quick_cases() -> list[Case]:
-    # one row, at a batch above 1 so that the objective is a sum of channels as at batch 8
-    return [Case("MobileNetV2", "block_13_expand_relu", 2, 4)]
+    # one row, at a batch above 1 so that the objective is a sum of channels as at batch 8, at
+    # an earlier layer: the network is run up to it only
+    return [Case("MobileNetV2", "block_6_expand_relu", 2, 4)]
 
 
 @functools.cache
@@ -280,9 +285,9 @@ class Row:
         return self.rates[name] / self.rates["bare"]
 
 
-def measure(case: Case, repeats: int, breakdown: bool) -> Row:
+def measure(case: Case, repeats: int, breakdown: bool, peak_size: int = PEAK_SIZE) -> Row:
     calls = contenders(case, breakdown)
-    peak_call, peak_flops = matmul_peak()
+    peak_call, peak_flops = matmul_peak(peak_size)
     calls["matmul"] = peak_call
     medians = interleaved_medians(calls, repeats)
     peak = peak_flops / medians.pop("matmul") / 1e9
@@ -358,7 +363,7 @@ def breakdown_table(rows: Sequence[Row]) -> str:
     return format_table(headers, body)
 
 
-def description(repeats: int) -> str:
+def description(repeats: int, peak_size: int = PEAK_SIZE) -> str:
     size = "x".join(map(str, model_input_size()))
     return (
         f"Random-weight keras.applications networks built with input shape (None, None, 3) and "
@@ -369,8 +374,8 @@ def description(repeats: int) -> str:
         f"ReLU redirection, the per-call figure with it (render_vis's default); Xplique per "
         f"call, where it imports: optimize() at its defaults otherwise. "
         f"Medians of {repeats} alternating repeats. GFLOP counts convolutions only, a step = "
-        f"{STEP_COST} forward passes (input gradient only). Peak: chained 2048x2048 float32 "
-        f"matmuls timed in the same alternation."
+        f"{STEP_COST} forward passes (input gradient only). Peak: chained {peak_size}x{peak_size} "
+        f"float32 matmuls timed in the same alternation."
     )
 
 
@@ -692,11 +697,12 @@ def main(argv: Sequence[str] = ()) -> None:
         return
     rows = []
     cases = quick_cases() if args.quick else full_cases()
+    peak_size = QUICK_PEAK_SIZE if args.quick else PEAK_SIZE
     for case in [c for c in cases if args.network in (None, c.network)]:
-        rows.append(measure(case, repeats, args.breakdown))
+        rows.append(measure(case, repeats, args.breakdown, peak_size))
         print(f"  measured {case.network} batch {case.batch}", flush=True)
     print()
-    print(description(repeats))
+    print(description(repeats, peak_size))
     print()
     print(main_table(rows))
     if args.breakdown:
