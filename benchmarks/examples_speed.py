@@ -20,7 +20,7 @@ memory of the pass in a fresh process over `--images` files and over four times 
 first folder is part of the second), with the target (within 10 %).
 
     python benchmarks/examples_speed.py            # 2000 and 8000 images, about 10 minutes
-    python benchmarks/examples_speed.py --quick    # 64 and 256 images: a smoke run
+    python benchmarks/examples_speed.py --quick    # 32 and 128 images: a smoke run
 """
 
 from __future__ import annotations
@@ -157,13 +157,13 @@ def speed(model, folder: Path, layer: str, repeats: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="64 and 256 images")
+    parser.add_argument("--quick", action="store_true", help="32 and 128 images")
     parser.add_argument("--images", type=int, default=2000, help="JPEGs timed (default 2000)")
     parser.add_argument("--layer", default="block4c_add", help="every channel is a unit")
     parser.add_argument("--repeats", type=int, default=1, help="alternating timed runs")
     parser.add_argument("--no-memory", action="store_true", help="time only")
     args = parser.parse_args()
-    count = 64 if args.quick else args.images
+    count = 32 if args.quick else args.images
 
     from samplevis import zoo
 
