@@ -38,6 +38,9 @@ from common import command_line, format_table, machine
 _MEAN, _STD = float(np.mean((0.485, 0.456, 0.406))), float(np.mean((0.229, 0.224, 0.225)))
 LO, HI = -_MEAN / _STD, (1.0 - _MEAN) / _STD
 XPLIQUE_NOISE = 0.08  # Xplique's default noise_intensity, in values_range units
+LAYER = "block6d_add"
+# --quick: a layer of an early block, the network run up to it only
+QUICK_LAYER = "block3b_add"
 
 
 def samplevis_call(model, layer: str, steps: int, crops: int, size: int):
@@ -92,15 +95,18 @@ def objective_reached(model, layer: str, channel: int, image: np.ndarray) -> flo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="8 steps, 8 crops, 128 px, 8 channels")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"8 steps, 8 crops, 128 px, 8 channels, {QUICK_LAYER}"
+    )
     parser.add_argument("--channels", type=int, default=None, help="channels 0..N-1 (16)")
-    parser.add_argument("--layer", default="block6d_add")
+    parser.add_argument("--layer", help=f"default {LAYER} (--quick: {QUICK_LAYER})")
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--crops", type=int, default=16)
     parser.add_argument("--size", type=int, default=256, help="image side in pixels")
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.crops, args.size = 8, 8, 128
+    args.layer = args.layer or (QUICK_LAYER if args.quick else LAYER)
     if args.channels is None:
         args.channels = 8 if args.quick else 16
     if args.channels < 1:
