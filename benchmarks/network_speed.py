@@ -13,7 +13,7 @@ Networks: the built-in EfficientNet-Lite0 at an early, a middle and a late layer
 weights; no download).
 
     python benchmarks/network_speed.py            # about 2 minutes on 2 cores
-    python benchmarks/network_speed.py --quick    # one layer, a few passes
+    python benchmarks/network_speed.py --quick    # the earliest layer, a few passes
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def measure(model, layer: str, images, repeats: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="one layer, a few passes")
+    parser.add_argument("--quick", action="store_true", help="the earliest layer, a few passes")
     parser.add_argument("--batch", type=int, default=8, help="images per pass")
     parser.add_argument("--repeats", type=int, default=10, help="timed passes of each")
     args = parser.parse_args()
@@ -86,7 +86,7 @@ def main() -> None:
     repeats = 2 if args.quick else args.repeats
     rows = []
     for name, model in networks(args.quick).items():
-        layers = LAYERS[name][-1:] if args.quick else LAYERS[name]
+        layers = LAYERS[name][:1] if args.quick else LAYERS[name]
         size = model.input_size[0] if model.input_size else 224
         images = tf.random.stateless_uniform((args.batch, size, size, 3), (0, 1))
         for layer in layers:
