@@ -1,12 +1,28 @@
 """Shared fixtures: small hand-built models whose answers are known."""
 
 import os
+from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Under `pytest -n N`, each worker gets its share of the cores as TensorFlow's threads (read as it
+# starts, and by the processes the tests start): N workers of all the cores' threads each contend
+# for them and the suite runs slower (docs/benchmarks.md, "The suite on 2 cores").
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    _share = max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(_share))
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(_share))
 
 import numpy as np
 import pytest
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules with the most tests marked slow first, each module whole, the others in
+    their order: `pytest -n 2` deals the long tests out early and ends on short ones, so that
+    its two workers finish together."""
+    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])  # a stable sort: a module's tests stay in order
 
 
 def gabor_kernel(theta_deg: float, size: int = 15, wavelength: float = 6.0, sigma: float = 4.0):
