@@ -322,8 +322,8 @@ class SampleResult:
         """What the unit answers to, in a sentence, e.g. "the unit answers most to kind 0
         (facets 0, 2; photos like pepper_3.jpg), also to kind 1 (facet 1; photos like
         theatre_9.jpg) at 0.62 of the best, its photos at 0.80"; without photos each facet is a
-        kind ("facet 1 (search round 1) at 0.68 of the best"); None with fewer than 2 kinds. Kinds without a chain are
-        named, with the chains that would sample every kind."""
+        kind ("facet 1 (search round 1) at 0.68 of the best"); None with fewer than 2 kinds.
+        Kinds without a chain are named, with the chains that would sample every kind."""
         kinds = sorted({f.kind for f in self.facets})
         if len(kinds) < 2:
             return None
