@@ -78,8 +78,13 @@ def parse_channels(channels: object) -> list[int] | None:
 
 def activation_layers(model: Model) -> list[str]:
     """The layers `layers="all"` stands for: every layer of the catalogue (`layers_info`) whose
-    type is an activation (ReLU, Activation, …), input to output."""
-    return [info.name for info in model.layers_info() if info.kind in ACTIVATION_KINDS]
+    type is an activation (ReLU, Activation, …) or that applies one itself (a convolution's
+    fused ReLU, a ViT MLP's Dense(gelu)), input to output; softmax is the class output."""
+    return [
+        info.name
+        for info in model.layers_info()
+        if info.kind in ACTIVATION_KINDS or info.activation not in (None, "softmax")
+    ]
 
 
 def chosen_layers(model: Model, layers: str | Sequence[str]) -> list[str]:

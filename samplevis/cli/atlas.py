@@ -49,7 +49,8 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         nargs="+",
         required=True,
         metavar="LAYER",
-        help="layer names, or all: every activation layer (see `samplevis layers`)",
+        help="layer names, or all: every activation layer and every layer with a fused "
+        "nonlinearity such as Dense(gelu) (see `samplevis layers`)",
     )
     parser.add_argument(
         "--channels", help="channels of every layer, e.g. 0-63 or 0-7,12 (default: all)"

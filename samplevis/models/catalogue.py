@@ -22,13 +22,26 @@ from samplevis.models.tokens import TokenGrid
 @dataclass(frozen=True)
 class LayerInfo:
     """One row of `Model.layers_info()`: output shape excludes the batch axis; `tokens` is the
-    patch grid of a token layer (None for other layers)."""
+    patch grid of a token layer (None for other layers); `activation` the name of the
+    nonlinearity a layer applies itself (a Dense or Conv2D's `activation="gelu"`), None for a
+    linear one or none."""
 
     name: str
     kind: str
     output_shape: tuple
     channels: int | None
     tokens: TokenGrid | None = None
+    activation: str | None = None
+
+
+def fused_activation(layer: Any) -> str | None:
+    """The name of the nonlinearity `layer` applies to its own output ("relu", "gelu"), None
+    when it has none or a linear one (and for layers that are themselves an activation)."""
+    function = getattr(layer, "activation", None)
+    if not callable(function) or type(layer).__name__ in ("Activation", "ReLU", "Softmax"):
+        return None
+    name = getattr(function, "__name__", None)
+    return None if name in (None, "linear") else name
 
 
 def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
@@ -126,7 +139,8 @@ class Catalogue:
         for layer in self.top:
             output: Any = getattr(layer, "output", None)
             shape = tuple(output.shape[1:]) if hasattr(output, "shape") else ()
-            rows.append(LayerInfo(layer.name, type(layer).__name__, shape, _channels(shape)))
+            kind, fused = type(layer).__name__, fused_activation(layer)
+            rows.append(LayerInfo(layer.name, kind, shape, _channels(shape), activation=fused))
         return rows
 
     def _traced_rows(self) -> list[LayerInfo]:
@@ -141,7 +155,11 @@ class Catalogue:
             shape = call.shape[1:] if call.shape is not None else ()
             grid = tokens.grid_of(shape[0], size, self.patch) if len(shape) == 2 else None
             kind = type(call.layer).__name__
-            rows.append(LayerInfo(call.name, kind, shape, _channels(shape), grid))
+            rows.append(
+                LayerInfo(
+                    call.name, kind, shape, _channels(shape), grid, fused_activation(call.layer)
+                )
+            )
             if isinstance(call.layer, keras.layers.MultiHeadAttention) and len(shape) == 2:
                 heads = (shape[0], call.layer.num_heads, call.layer.value_dim)
                 name = f"{call.name}{sublayers.SEPARATOR}{tokens.HEADS}"

@@ -229,6 +229,21 @@ def between_distance(references: np.ndarray) -> float:
     return float(np.median(_pairs(structural_distances(references))))
 
 
+# below this median distance between the references they are copies of one structure (1 - the
+# peak correlation of their structure maps, 0.999 or more) and give no unit to measure against
+COPIES = 1e-3
+
+
+def share_of(within: np.ndarray, between: float) -> np.ndarray:
+    """`within` [C] in units of `between` (a median distance between references); NaN where the
+    references are copies of one another (`between` under COPIES): a ratio over a distance of
+    float round-off says nothing."""
+    within = np.asarray(within, np.float64)
+    if not between >= COPIES:
+        return np.full_like(within, np.nan)
+    return within / between
+
+
 def _chain_pairs(samples: np.ndarray) -> list[np.ndarray]:
     """Per chain, the structural distances between its samples' pairs: samples
     [N >= 2, C, H, W, 3] -> C arrays [N (N - 1) / 2]."""
@@ -241,9 +256,10 @@ def structural_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
     """How far the patterns move within each chain, [C]: the median structural distance between a
     chain's samples [N >= 2, C, H, W, 3] over the median between `references` [M >= 2, H, W, 3]
     (multi-seed optimized images). 0: every sample a recoloured or shifted copy; about 1: as
-    different as images optimized from different seeds."""
+    different as images optimized from different seeds; NaN where the references are copies of
+    one another (`share_of`)."""
     within = np.array([np.median(pairs) for pairs in _chain_pairs(samples)])
-    return within / between_distance(references)
+    return share_of(within, between_distance(references))
 
 
 def structure_map(images: np.ndarray) -> np.ndarray:

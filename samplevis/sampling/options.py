@@ -103,6 +103,10 @@ def _number(expected: str, accept: Callable[[float], bool]) -> Check:
     return check
 
 
+# a cosine distance between feature vectors lies in [0, 2]; 0 would let copies count as new
+_cosine_distance = _number("a number in (0, 2]", lambda gap: 0 < gap <= 2)
+
+
 def _bool(key: str, value: Any) -> bool:
     if not is_bool(value):
         _fail(key, "True or False", value)
@@ -450,7 +454,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "cosine distance of pooled features (of {hmc_opts.search_layer}) a weaker facet "
             "keeps from every facet, so that a weaker copy of a facet is none (at least "
             "{hmc_opts.facet_distance})",
-            check=_number("a number in (0, 2]", lambda gap: 0 < gap <= 2),
+            check=_cosine_distance,
         ),
         search_strength=Option(
             1.0,
@@ -463,7 +467,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             0.3,
             "cosine distance of pooled features (of {hmc_opts.search_layer}) a new facet "
             "keeps from every facet; nearer optima are more optima of that facet",
-            check=_number("a number in (0, 2]", lambda gap: 0 < gap <= 2),
+            check=_cosine_distance,
         ),
         search_layer=Option(
             None,

@@ -86,7 +86,8 @@ def registered_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
     """How far the patterns move within each chain once bends are taken out, [C]: the median
     registered distance between pairs of a chain's samples [N >= 2, C, H, W, 3] over the median
     between pairs of `references` [M >= 2, H, W, 3] (multi-seed optimized images). Near 0: every
-    sample a bent copy of the others; about 1: as different as images from different seeds."""
+    sample a bent copy of the others; about 1: as different as images from different seeds; NaN
+    where the references are copies of one another (`metrics.share_of`)."""
     samples = np.asarray(samples)
     if samples.ndim != 5 or samples.shape[0] < 2 or len(references) < 2:
         raise ValueError(
@@ -96,6 +97,5 @@ def registered_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
     num_pairs = samples.shape[0] * (samples.shape[0] - 1) // 2
     firsts, seconds = zip(*(_pairs(samples[:, c]) for c in range(samples.shape[1])))
     within = registered_distances(np.concatenate(firsts), np.concatenate(seconds))
-    return np.median(within.reshape(samples.shape[1], num_pairs), axis=1) / between_distance(
-        references
-    )
+    per_chain = np.median(within.reshape(samples.shape[1], num_pairs), axis=1)
+    return metrics.share_of(per_chain, between_distance(references))

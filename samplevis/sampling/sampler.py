@@ -234,13 +234,16 @@ def render(
     image found. An optimum that reaches `facet_floor` of the best and keeps `facet_distance`
     from every facet is a new facet, and so is a weaker one from `kind_floor` that keeps the
     stricter `kind_distance` (what the unit answers to less strongly). The chains share the
-    facets, best first, each starting at its facet's optimum; `result.facets` holds them. Inside each facet
-    HMC samples exp(A(image) / T) * prior restricted to it: the spectral coefficients below
-    `cutoff` cycles per pixel move, the finer ones keep the optimum's values, and a smooth warp
-    lets its motifs slide, bend and stretch. Each chain's T starts at the equipartition rule over
-    what moves and adapts during burn-in so that the chain keeps `target_ratio` of its start's
-    gain over prior images; it is frozen before the samples. `result.log_masses` says how the
-    exact density (at such a T, one basin) would weigh each chain's facet.
+    facets, best first (`result.facets`); each start is polished (`polish_steps` of Adam on
+    the chain's own coordinates, until it stops rising), so a chain starts at its facet's
+    optimum, and its prior is centred there (images given as they are keep it at 0). Inside
+    each facet HMC samples exp(A(image) / T) * prior restricted to it: the spectral
+    coefficients below `cutoff` cycles per pixel move, the finer ones keep the optimum's
+    values, and a smooth warp lets its motifs slide, bend and stretch. Each chain's T starts at
+    the equipartition rule over what moves and adapts during burn-in so that the chain keeps
+    `target_ratio` of its start's gain over prior images; it is frozen before the samples.
+    `result.log_masses` says how the exact density (at such a T, one basin) would weigh each
+    chain's facet.
 
     From photos (`init` the examples of `dataset_examples` or its examples.json), the unit's
     top photos are clustered (`photo_clusters`) and each cluster's start image optimized for
@@ -268,8 +271,10 @@ def render(
         ("blurred"), search_rounds (default 2 after optimized starts, 0 after photos),
         facet_floor (0.8), kind_floor (0.5), kind_distance (0.5),
         search_strength (1), facet_distance (0.3), search_layer, kernel ("hmc", "mala",
-        "nuts"), mass ("identity", "fisher"), adapt_step_size, target_accept_prob, max_tree_depth,
-        block_steps. Unknown keys are an error.
+        "nuts"), mass ("curvature": the facet's, the default unless kernel "nuts" or a
+        burn-in under 20 steps, then "identity"; "fisher"), polish_steps (256),
+        adapt_step_size, target_accept_prob, max_tree_depth, block_steps (5). Unknown keys
+        are an error.
       param_f: the parameterization (or a function returning it); its batch is
         the number of chains. Default `param.image(128, batch=num_chains)`;
         the Gaussian prior is on its state, so use a spectral one.
@@ -279,9 +284,10 @@ def render(
       on_block: called with the block index before every block of burn-in and
         sampling steps.
       log_dir: a folder (created if missing) for TensorBoard event files. As the
-        run ends, also at Ctrl-C, it gets the run (`sampling.report.tensorboard_log.save_tensorboard`);
-        while the starts are optimized, `log_dir/starts` gets `render_vis`'s log
-        (`log_dir/starts_reseed1`, ... for starts optimized again).
+        run ends, also at Ctrl-C, it gets the run
+        (`sampling.report.tensorboard_log.save_tensorboard`); while the starts are optimized,
+        `log_dir/starts` gets `render_vis`'s log (`log_dir/starts_reseed1`, ... for starts
+        optimized again).
 
     Returns:
       a SampleResult. Ctrl-C returns what was drawn so far, `interrupted` set.

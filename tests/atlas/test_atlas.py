@@ -193,9 +193,12 @@ def test_channels_take_numbers_ranges_and_lists():
         parse([-1])
 
 
-def test_all_means_every_activation_layer(tiny_model):
+def test_all_means_every_activation_layer(tiny_model, toy_vit):
     assert atlas_module.activation_layers(gabor_net()) == [LAYER]
-    assert atlas_module.activation_layers(tiny_model) == ["conv2_relu"]  # conv1's ReLU is fused
+    # a ViT's readable units are its MLP's hidden ones, a Dense(gelu)
+    assert atlas_module.activation_layers(toy_vit) == ["mlp_fc1"]
+    # conv1's ReLU is fused into it; conv2 is linear, its ReLU a layer of its own
+    assert atlas_module.activation_layers(tiny_model) == ["conv1", "conv2_relu"]
 
 
 @pytest.mark.slow

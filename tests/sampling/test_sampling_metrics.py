@@ -138,6 +138,8 @@ def test_structural_share_is_zero_for_recolourings_and_about_one_for_new_pattern
     assert share[0] < 1e-6
     # the other chains' pairs are the references' own pairs, and one repeat at 0
     assert 0.8 < share[1] == share[2] < 1.2
+    # starts that are recolourings of one image give no unit: no share rather than a huge one
+    assert np.isnan(metrics.structural_share(samples, recoloured[:3])).all()
 
 
 def distinct_patterns(images: np.ndarray, references: np.ndarray, share: float = 0.25) -> list[int]:

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import objectives, param, zoo
+from samplevis.atlas import plan
 
 keras_hub = pytest.importorskip("keras_hub")
 
@@ -122,6 +123,10 @@ def test_a_random_weight_vit_samples_and_makes_an_atlas(tmp_path, hub_vit):
         progress=False,
     )
     assert result.images.shape == (2, 2, SIZE, SIZE, 3)
+    # layers="all": each block's MLP hidden units, a Dense(gelu) inside the encoder
+    assert plan.activation_layers(model) == [
+        f"vit_encoder/transformer_block_{k}/mlp/dense_1" for k in (1, 2)
+    ]
     samplevis.atlas(model, [MLP], channels=[0, 1], steps=4, size=SIZE, out=tmp_path, progress=False)
     # the layer's folder is its path with "_" for "/"
     folder = tmp_path / MLP.replace("/", "_")

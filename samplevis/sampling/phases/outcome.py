@@ -72,7 +72,8 @@ def result_facets(
 ) -> tuple[Facet, ...]:
     """The result's facets, kinds first (`FacetSearch.facets`): each one's optimum, height, how
     it was found, its kind and its photos' height, its chains (from `search.chains`), their
-    samples' std map (`images` [N, C, H, W, 3]) and the log-mass of its first chain (`log_masses` [C], relative) with its error (`errors` [C])."""
+    samples' std map (`images` [N, C, H, W, 3]) and the log-mass of its first chain
+    (`log_masses` [C], relative) with its error (`errors` [C])."""
     from samplevis.sampling import metrics
 
     if search is None or not search.facets:

@@ -127,8 +127,10 @@ def varied_sentence(
     if math.isfinite(share):
         parts.append(f"structure {share:.2f} of the distance between the starts")
     which = ", ".join(str(c) for c in chains)
-    many = len(chains) != 1
-    whose = f"chain{'s' if many else ''} {which}'s {len(colours)} draws from {'their' if many else 'its'} start{'s' if many else ''}"
+    if len(chains) != 1:
+        whose = f"chains {which}'s {len(colours)} draws from their starts"
+    else:
+        whose = f"chain {which}'s {len(colours)} draws from its start"
     return f"what varied in {whose}: " + ", ".join(parts)
 
 

@@ -322,8 +322,8 @@ class SampleResult:
         """What the unit answers to, in a sentence, e.g. "the unit answers most to kind 0
         (facets 0, 2; photos like pepper_3.jpg), also to kind 1 (facet 1; photos like
         theatre_9.jpg) at 0.62 of the best, its photos at 0.80"; without photos each facet is a
-        kind ("facet 1 (search round 1) at 0.68 of the best"); None with fewer than 2 kinds. Kinds without a chain are
-        named, with the chains that would sample every kind."""
+        kind ("facet 1 (search round 1) at 0.68 of the best"); None with fewer than 2 kinds.
+        Kinds without a chain are named, with the chains that would sample every kind."""
         kinds = sorted({f.kind for f in self.facets})
         if len(kinds) < 2:
             return None
@@ -481,7 +481,8 @@ class SampleResult:
         shifts) over the median between the chains' starts. 0: the samples are recoloured or
         shifted copies of one image; 1: as different as the starts. Bends count as change (a
         copy bent by 2 px scores about 0.6; `registration.registered_share` takes them out).
-        NaN with fewer than 2 samples or 2 chains."""
+        NaN with fewer than 2 samples or 2 chains, or where the starts are structural copies of
+        one another (no unit to measure in)."""
         if self.images.shape[0] < 2 or self.num_chains < 2:
             return np.full([self.num_chains], np.nan)
         return metrics.structural_share(self.images, self.init_images)

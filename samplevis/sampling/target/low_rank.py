@@ -27,6 +27,7 @@ import tensorflow_probability as tfp
 
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
 from samplevis.sampling.target.log_density import LogDensity
+from samplevis.sampling.target.momentum import diagonal_momentum
 
 # directions measured (the range finder's probes): the activation's curvature over a facet's
 # coefficients falls by an order of magnitude within its first few dozen directions
@@ -135,7 +136,6 @@ def facet_momentum(
     number per chain: the warp's few numbers are all held alike."""
     from samplevis.sampling.mcmc import curvature
 
-    tfd = tfp.distributions
     found = activation_curvature(log_density.activation, state, part=0, seed=seed)
     temperature = np.asarray(log_density.temperature, np.float64)
     parts = [low_rank_momentum(found, log_density.prior_weight, temperature)]
@@ -144,7 +144,6 @@ def facet_momentum(
             log_density, state, fold_in(seed, 1), floor=log_density.prior_weight
         )
         for mass, part in zip(held[1:], state[1:]):
-            rank = part.shape.rank
-            scale = tf.reshape(tf.sqrt(mass), [-1] + [1] * (rank - 1)) * tf.ones_like(part)
-            parts.append(tfd.Independent(tfd.Normal(tf.zeros_like(part), scale), rank - 1))
-    return tfd.JointDistributionSequential(parts)
+            per_chain = tf.reshape(mass, [-1] + [1] * (part.shape.rank - 1))
+            parts.append(diagonal_momentum(per_chain * tf.ones_like(part)))
+    return tfp.distributions.JointDistributionSequential(parts)

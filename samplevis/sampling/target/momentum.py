@@ -117,14 +117,16 @@ def fisher_mass(
     return tuple(masses)
 
 
+def diagonal_momentum(mass: tf.Tensor) -> tfp.distributions.Distribution:
+    """Momenta p ~ N(0, diag(mass)) over one state part (`mass` shaped as the part, [C, ...]),
+    one log-density per chain [C]."""
+    tfd = tfp.distributions
+    return tfd.Independent(
+        tfd.Normal(tf.zeros_like(mass), tf.sqrt(mass)),
+        reinterpreted_batch_ndims=mass.shape.rank - 1,
+    )
+
+
 def momentum_distribution(mass: Sequence[tf.Tensor]) -> tfp.distributions.Distribution:
     """Momenta p ~ N(0, diag(mass)) per state part, one log-density per chain [C]."""
-    tfd = tfp.distributions
-    return tfd.JointDistributionSequential(
-        [
-            tfd.Independent(
-                tfd.Normal(tf.zeros_like(m), tf.sqrt(m)), reinterpreted_batch_ndims=m.shape.rank - 1
-            )
-            for m in mass
-        ]
-    )
+    return tfp.distributions.JointDistributionSequential([diagonal_momentum(m) for m in mass])
