@@ -259,7 +259,9 @@ def test_weights_path_reads_that_file(photos, probabilities, tmp_path):
     data = open(packaged_weights_path(), "rb").read()
     copy.write_bytes(data)
     from_path = efficientnet_lite0(weights=str(copy))
-    np.testing.assert_allclose(from_path(photos[:1]), probabilities[:1], atol=1e-6)
+    # the same weights; a batch of one against the fixture's whole batch, whose kernels (oneDNN
+    # picks them per shape and thread count) may round differently
+    np.testing.assert_allclose(from_path(photos[:1]), probabilities[:1], rtol=1e-5, atol=1e-6)
     copy.write_bytes(data[: len(data) // 2])  # the same path now holds half the file
     with pytest.raises(ValueError, match="truncated file"):
         efficientnet_lite0(weights=str(copy))
