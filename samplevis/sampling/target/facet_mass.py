@@ -133,19 +133,30 @@ def probe_curvatures(
 
 
 def _newton(
-    log_prob: LogProb, state: list[tf.Tensor], diag: np.ndarray, steps: int, reach: float
-) -> tuple[list[tf.Tensor], bool]:
+    log_prob: LogProb,
+    state: list[tf.Tensor],
+    diag: np.ndarray,
+    steps: int,
+    reach: float,
+    stalled_at: float = np.inf,
+) -> tuple[list[tf.Tensor], bool, float]:
     """Up to `steps` Newton steps z + s H^-1 g per chain (H the diagonal `diag` [C, n]), no
     coordinate moving more than `reach` a step (so a chain does not leap into another basin),
     each kept only where it raises log pi; s doubles (to 1) after a kept step and halves after
-    a fall. Stops, and says so, once every chain's gradient term is below a tenth of
-    GRADIENT_TOLERANCE."""
+    a fall. Returns the state, whether the steps are done, and the largest gradient term at the
+    start (nats). Done once every chain's gradient term is below a tenth of GRADIENT_TOLERANCE,
+    or at once when the largest is still `stalled_at` (the last round's) or more: the steps no
+    longer bring the chains nearer their modes, as on a ReLU network's kinks around a polished
+    optimum."""
     at, grads = _gradient(log_prob, state)
     value, grad, z = at.numpy().astype(np.float64), _flat(grads), _flat(state)
+    largest = float(np.max(0.5 * np.sum(grad * grad / diag, axis=1)))
+    if largest >= stalled_at:
+        return state, True, largest
     scale = np.ones(len(z))
     for _ in range(steps):
         if np.all(0.5 * np.sum(grad * grad / diag, axis=1) < GRADIENT_TOLERANCE / 10):
-            return _unflat(z, state), True
+            return _unflat(z, state), True, largest
         trial = z + np.clip(scale[:, None] * grad / diag, -reach, reach)
         at, grads = _gradient(log_prob, _unflat(trial, state))
         new_value = at.numpy().astype(np.float64)
@@ -154,7 +165,7 @@ def _newton(
         grad = np.where(rose[:, None], _flat(grads), grad)
         value = np.where(rose, new_value, value)
         scale = np.where(rose, np.minimum(2 * scale, 1.0), scale / 2)
-    return _unflat(z, state), False
+    return _unflat(z, state), False, largest
 
 
 def laplace_estimate(
@@ -169,7 +180,8 @@ def laplace_estimate(
     """log Z per chain of the basin around each chain's `state` (parts [C, ...]), with its error.
 
     First up to `newton_steps` Newton steps (the diagonal Hessian measured again every
-    NEWTON_REFRESH steps) move each chain to its basin's mode; there log Z = log pi +
+    NEWTON_REFRESH steps, the steps ended once a round starts no nearer the modes than the last)
+    move each chain to its basin's mode; there log Z = log pi +
     g' H^-1 g / 2 + sum log(2 pi / H_ii) / 2, the diagonal from `probes` fresh sign vectors.
     The error is the jackknife's over the probes (each left out in turn) and the gradient term
     left, in quadrature. Where that term exceeds both GRADIENT_TOLERANCE nats and the
@@ -190,6 +202,7 @@ def laplace_estimate(
     )
     start_value = log_prob(*state).numpy().astype(np.float64)
     reach = NEWTON_REACH / math.sqrt(prior_weight) if prior_weight > 0 else NEWTON_REACH
+    largest = np.inf
     for done in range(0, newton_steps, NEWTON_REFRESH):
         # the curvature where the chain is now: the start's misleads once the steps have climbed
         here = probe_curvatures(
@@ -197,7 +210,7 @@ def laplace_estimate(
         )
         diag = _grouped(here.mean(axis=0), ids, prior_weight)
         steps = min(NEWTON_REFRESH, newton_steps - done)
-        state, converged = _newton(log_prob, state, diag, steps, reach)
+        state, converged, largest = _newton(log_prob, state, diag, steps, reach, largest)
         if converged:
             break
     at, grads = _gradient(log_prob, state)
