@@ -63,7 +63,9 @@ def test_sampling_with_three_fixed_views_repeats_exactly_for_one_seed(effnet):
         optimize_steps=8,
         temperature_steps=0,
         num_transforms=3,
-        search_rounds=0,  # the sums under test are the chains' gradients, not the search's
+        # the sums under test are the chains' gradients, not the search's or the polish's
+        search_rounds=0,
+        polish_steps=0,
     )
     first, second = (
         samplevis.render(
