@@ -59,10 +59,10 @@ def main() -> None:
     from samplevis.models import as_model
     from samplevis.optvis.objectives import image_objective
     from samplevis.runtime.seeds import as_seed, fold_in
+    from samplevis.sampling.density import chain_param, facet_mass
     from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, resolve_options
     from samplevis.sampling.phases.facet_starts import first_log_density
     from samplevis.sampling.starts.chains import find_starts
-    from samplevis.sampling.target import chain_param, facet_mass
 
     size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)
     opts = {"num_results": 4, "num_chains": chains}

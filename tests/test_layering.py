@@ -124,7 +124,7 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     # transform or io is caught, however it spells the import; the lowest layer is allowed
     source = tmp_path / "bad.py"
     source.write_text(
-        "from samplevis.sampling.target.log_density import LogDensity\n"
+        "from samplevis.sampling.density.log_density import LogDensity\n"
         "from samplevis.sampling import momentum\n"
         "import samplevis.optvis.param.fourier\n"
         "from samplevis import models, io\n"
@@ -141,7 +141,7 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
             "optvis.param.fourier",
             "optvis.transform",
             "sampling",
-            "sampling.target.log_density",
+            "sampling.density.log_density",
         )
     ]
 
@@ -152,7 +152,7 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
 # phases in order.
 SAMPLING_LAYERS = (
     ("mcmc",),
-    ("target", "starts", "metrics", "registration"),
+    ("density", "starts", "metrics", "registration"),
     ("options",),
     # report: the result and how it is read (advice, explain, plots, arviz_export,
     # tensorboard_log)
@@ -190,27 +190,27 @@ def sampling_upward_imports(graph: dict[str, set[str]]) -> list[str]:
 def test_inside_sampling_the_core_the_density_the_report_and_render_import_in_order():
     upward = sampling_upward_imports(package_graph())
     assert not upward, "\n".join(upward)
-    # the graph sees `from samplevis.sampling.target import facet_mass` as that module
-    assert "sampling.target.facet_mass" in package_graph()["sampling.report.result"]
+    # the graph sees `from samplevis.sampling.density import facet_mass` as that module
+    assert "sampling.density.facet_mass" in package_graph()["sampling.report.result"]
     assert (
         sampling_layer_of("sampler")
         > sampling_layer_of("report.result")
         > sampling_layer_of("options")
-        > sampling_layer_of("target.chain_param")
+        > sampling_layer_of("density.chain_param")
         == sampling_layer_of("metrics")
     )
-    assert sampling_layer_of("target.log_density") > sampling_layer_of("mcmc.chain")
+    assert sampling_layer_of("density.log_density") > sampling_layer_of("mcmc.chain")
     # a density or options module reaching for the report, or the report for `render`, is caught
     assert sampling_upward_imports(
         {
-            "sampling.target.chain_param": {"sampling.report.result", "sampling.mcmc.chain"},
-            "sampling.options": {"sampling.report.advice", "sampling.target.chain_param"},
+            "sampling.density.chain_param": {"sampling.report.result", "sampling.mcmc.chain"},
+            "sampling.options": {"sampling.report.advice", "sampling.density.chain_param"},
             "sampling.report.plots": {"sampling.sampler", "sampling.report.result"},
         }
     ) == [
+        "samplevis.sampling.density.chain_param imports samplevis.sampling.report.result",
         "samplevis.sampling.options imports samplevis.sampling.report.advice",
         "samplevis.sampling.report.plots imports samplevis.sampling.sampler",
-        "samplevis.sampling.target.chain_param imports samplevis.sampling.report.result",
     ]
 
 

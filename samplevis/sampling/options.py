@@ -19,7 +19,7 @@ import numpy as np
 from samplevis.models import closest_names
 from samplevis.runtime.checks import OptionError, is_bool, is_int, is_number
 
-DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/target/chain_param.py)
+DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/density/chain_param.py)
 
 DEFAULT_TARGET_RATIO = 0.8
 # T adapts over this share of burn-in, the step size over 0.8 (kernels.default_adaptation_steps):
@@ -154,7 +154,7 @@ def _kernel(key: str, value: Any) -> str:
 
 
 def _mass(key: str, value: Any) -> str | None:
-    from samplevis.sampling.target import momentum
+    from samplevis.sampling.density import momentum
 
     if value is not None and value not in momentum.KINDS:
         _fail(key, f"one of {momentum.KINDS} or None", value)

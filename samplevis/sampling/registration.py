@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.sampling import metrics
-from samplevis.sampling.target.chain_param import warp_images
+from samplevis.sampling.density.chain_param import warp_images
 
 # Coarse to fine: the correlation of fine stripes has a local peak every stripe, so the warp is
 # first fitted to blurred maps (sigma in px), then to sharper ones.

@@ -38,6 +38,8 @@ from samplevis.optvis.param.base import ImageParam
 from samplevis.runtime import memory
 from samplevis.runtime.checks import OptionError, check_bool, user_stacklevel
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
+from samplevis.sampling.density import chain_param
+from samplevis.sampling.density import temperature as temperature_lib
 from samplevis.sampling.options import (
     DEFAULT_IMAGE_SIZE,
     DEFAULT_NUM_CHAINS,
@@ -48,8 +50,6 @@ from samplevis.sampling.phases import chain_run, facet_starts, outcome
 from samplevis.sampling.phases.records import Clock, Inputs, Made
 from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.starts import polish
-from samplevis.sampling.target import chain_param
-from samplevis.sampling.target import temperature as temperature_lib
 
 
 def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:

@@ -306,7 +306,7 @@ def test_sample_has_a_flag_for_every_hmc_option_stating_the_librarys_default(cap
 def test_sample_interrupted_before_sampling_writes_the_starts_and_exits_130(
     tmp_path, monkeypatch, capsys
 ):
-    from samplevis.sampling.target import temperature
+    from samplevis.sampling.density import temperature
 
     def ctrl_c(*args, **kwargs):
         raise KeyboardInterrupt

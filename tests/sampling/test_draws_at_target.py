@@ -12,11 +12,11 @@ import tensorflow as tf
 
 import samplevis
 from samplevis import objectives, param
+from samplevis.sampling.density import chain_param, low_rank
+from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.mcmc import chain, kernels
 from samplevis.sampling.mcmc.diagnostics import TREND_LIMIT, trend_per_chain
 from samplevis.sampling.starts import polish
-from samplevis.sampling.target import chain_param, low_rank
-from samplevis.sampling.target.log_density import LogDensity
 
 SIZE, CHAINS = 16, 2
 # The colour a unit of `colour_peak` prefers: A = -mean over pixels of |pixel - PEAK|^2, so over

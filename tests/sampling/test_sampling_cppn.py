@@ -11,7 +11,7 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param
 from samplevis.runtime.seeds import as_seed, fold_in
-from samplevis.sampling.target import chain_param as facet
+from samplevis.sampling.density import chain_param as facet
 
 from conftest import gabor_keras_model
 

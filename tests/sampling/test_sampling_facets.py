@@ -12,9 +12,9 @@ import tensorflow_probability as tfp
 import samplevis
 from samplevis import objectives, param
 from samplevis.optvis.param.fourier import rfft2d_freqs
+from samplevis.sampling.density import facet_mass
+from samplevis.sampling.density.chain_param import FacetImage, moving_mask
 from samplevis.sampling.mcmc import chain, kernels
-from samplevis.sampling.target import facet_mass
-from samplevis.sampling.target.chain_param import FacetImage, moving_mask
 
 SIZE, CHAINS = 16, 2
 

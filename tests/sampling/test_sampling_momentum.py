@@ -8,8 +8,8 @@ import tensorflow as tf
 from test_sampling_machinery import C, D, assert_gaussian
 
 from samplevis import param
+from samplevis.sampling.density import momentum
 from samplevis.sampling.mcmc import chain, diagnostics, kernels
-from samplevis.sampling.target import momentum
 
 # A Gaussian whose precisions span 1 to 1e4: an identity mass must take steps
 # of about 1e-2 for the stiffest coordinate, so the loosest one crawls.

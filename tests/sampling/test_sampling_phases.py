@@ -18,11 +18,11 @@ from samplevis.optvis.evaluation import objective_of
 from samplevis.optvis.param.base import normal_state
 from samplevis.runtime.checks import OptionWarning
 from samplevis.runtime.seeds import as_seed, fold_in
+from samplevis.sampling.density import chain_param as facet
+from samplevis.sampling.density import log_density as log_density_lib
+from samplevis.sampling.density import temperature
 from samplevis.sampling.options import resolve_options
 from samplevis.sampling.starts import chains as starts
-from samplevis.sampling.target import chain_param as facet
-from samplevis.sampling.target import log_density as log_density_lib
-from samplevis.sampling.target import temperature
 
 from conftest import (
     InterruptingBar,

@@ -7,7 +7,7 @@ import tensorflow as tf
 from test_sampling_metrics import coarse_cloud, photos
 
 from samplevis.sampling import metrics, registration
-from samplevis.sampling.target.chain_param import warp_images
+from samplevis.sampling.density.chain_param import warp_images
 
 
 def bent(images: np.ndarray, pixels: float, grid: int = 4, seed: int = 0) -> np.ndarray:

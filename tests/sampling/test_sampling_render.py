@@ -16,8 +16,8 @@ from samplevis import io, objectives, param, transform
 from samplevis.optvis.evaluation import objective_of
 from samplevis.runtime.seeds import as_seed, fold_in
 from samplevis.sampling import options
+from samplevis.sampling.density import log_density, temperature
 from samplevis.sampling.mcmc import chain
-from samplevis.sampling.target import log_density, temperature
 
 from conftest import brightness_above_half, read_events
 from spectra import spectrum_slope

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from samplevis.sampling.density import temperature
 from samplevis.sampling.mcmc import chain, curvature, kernels
-from samplevis.sampling.target import temperature
 
 D, LAM, FLOOR = 50, 1.0, -10.0
 SCALES = np.array([1.0, 1.0, 1.0, 1.0, 6.0, 6.0, 6.0, 6.0])  # two targets, four chains each

@@ -9,8 +9,8 @@ import tensorflow as tf
 import samplevis
 from samplevis import objectives, param
 from samplevis.runtime.checks import OptionError
+from samplevis.sampling.density.chain_param import WARP_GRID, warp_images
 from samplevis.sampling.options import resolve_options
-from samplevis.sampling.target.chain_param import WARP_GRID, warp_images
 
 
 def bars(size: int = 64) -> np.ndarray:

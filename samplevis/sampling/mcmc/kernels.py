@@ -112,7 +112,7 @@ def make_kernel(
       max_tree_depth: NUTS tree depth; chains run in lockstep, so the deepest
         tree of any chain sets the cost of a step (5-6 is plenty).
       momentum_distribution: momenta per state part with one log-density per
-        chain (`sampling.target.momentum.momentum_distribution` builds one); None is the identity mass.
+        chain (`sampling.density.momentum.momentum_distribution` builds one); None is the identity mass.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")

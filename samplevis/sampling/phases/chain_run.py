@@ -12,14 +12,14 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.runtime.seeds import fold_in
+from samplevis.sampling.density import facet_mass, low_rank, momentum
+from samplevis.sampling.density import temperature as temperature_lib
+from samplevis.sampling.density.chain_param import FacetImage, WarpedFacet
+from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc import curvature, kernels
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.phases.records import Clock, Inputs
-from samplevis.sampling.target import facet_mass, low_rank, momentum
-from samplevis.sampling.target import temperature as temperature_lib
-from samplevis.sampling.target.chain_param import FacetImage, WarpedFacet
-from samplevis.sampling.target.log_density import LogDensity
 
 
 def tempered(
@@ -159,7 +159,7 @@ def log_masses(
     seed: tf.Tensor,
 ) -> facet_mass.LogMassEstimate:
     """Each chain's facet's Laplace log-mass and its error, float64 [C] each (see
-    sampling.target.facet_mass), at one T for all facets, so their masses compare: the chains'
+    sampling.density.facet_mass), at one T for all facets, so their masses compare: the chains'
     T's geometric mean. The target is compiled: Newton's steps and the probes read it often."""
     target = facet_mass.mass_target(
         log_density, common_temperature(chain_temperatures(temperature, adapting))

@@ -16,6 +16,7 @@ from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.runtime.checks import user_stacklevel
 from samplevis.runtime.seeds import fold_in
+from samplevis.sampling.density.log_density import LogDensity, make_log_density
 from samplevis.sampling.phases.records import Inputs
 from samplevis.sampling.report import advice
 from samplevis.sampling.starts import photos, search, search_layer
@@ -26,7 +27,6 @@ from samplevis.sampling.starts.chains import (
     saturated,
     start_optimizer,
 )
-from samplevis.sampling.target.log_density import LogDensity, make_log_density
 
 
 def first_log_density(

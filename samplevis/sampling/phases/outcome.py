@@ -16,6 +16,8 @@ import tensorflow as tf
 from samplevis.optvis.param.base import ImageParam
 from samplevis.runtime import memory
 from samplevis.runtime.checks import user_stacklevel
+from samplevis.sampling.density import facet_mass
+from samplevis.sampling.density.chain_param import WARP_PIXELS, WarpedFacet, sample_images
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc.chain import frozen
 from samplevis.sampling.mcmc.diagnostics import diagnose
@@ -25,8 +27,6 @@ from samplevis.sampling.report import advice
 from samplevis.sampling.report.result import Facet, SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet
-from samplevis.sampling.target import facet_mass
-from samplevis.sampling.target.chain_param import WARP_PIXELS, WarpedFacet, sample_images
 
 
 def write_log(result: SampleResult, folder: Path) -> None:

@@ -15,12 +15,12 @@ import tensorflow as tf
 from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
+from samplevis.sampling.density import temperature as temperature_lib
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.starts.chains import Starts
 from samplevis.sampling.starts.polish import Polished
 from samplevis.sampling.starts.search import FacetSearch
-from samplevis.sampling.target import temperature as temperature_lib
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

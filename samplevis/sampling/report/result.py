@@ -13,11 +13,11 @@ import numpy as np
 
 from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
+from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.report import facet_draws
 from samplevis.sampling.report.facet_draws import FacetDraws
-from samplevis.sampling.target import facet_mass
 
 STD_MAP_PERCENTILE = 99.0  # of a run's std maps' pixels: white in std.png
 # A chain at its target keeps within this of target_ratio (a share of its start's gain).

@@ -18,7 +18,7 @@ from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam, normal_state
 from samplevis.runtime.seeds import fold_in
-from samplevis.sampling.target.log_density import LogDensity
+from samplevis.sampling.density.log_density import LogDensity
 
 RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
 

@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from samplevis.sampling.target.log_density import LogDensity
+from samplevis.sampling.density.log_density import LogDensity
 
 # Adam's learning rate over the chain's state (coefficients of prior scale about 1, a warp in
 # units of 16 px), and the steps of one compiled call, after which the rise is checked.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.optvis.param.base import ImageParam
-    from samplevis.sampling.target.log_density import LogDensity
+    from samplevis.sampling.density.log_density import LogDensity
 
 
 from collections.abc import Sequence
@@ -33,7 +33,7 @@ import tensorflow_probability as tfp
 
 from samplevis.optvis.param.fourier import rfft2d_freqs
 from samplevis.runtime.checks import is_int
-from samplevis.sampling.target.chain_param import FacetImage, fft_tensor
+from samplevis.sampling.density.chain_param import FacetImage, fft_tensor
 
 KINDS = ("curvature", "fisher", "identity")
 DEFAULT_NUM_BANDS = 8

@@ -26,8 +26,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
-from samplevis.sampling.target.log_density import LogDensity
-from samplevis.sampling.target.momentum import diagonal_momentum
+from samplevis.sampling.density.log_density import LogDensity
+from samplevis.sampling.density.momentum import diagonal_momentum
 
 # directions measured (the range finder's probes): the activation's curvature over a facet's
 # coefficients falls by an order of magnitude within its first few dozen directions

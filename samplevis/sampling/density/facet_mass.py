@@ -27,9 +27,9 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
-from samplevis.sampling.target.chain_param import FacetImage, WarpedFacet, held_warp
-from samplevis.sampling.target.log_density import LogDensity
-from samplevis.sampling.target.momentum import group_mean, state_groups
+from samplevis.sampling.density.chain_param import FacetImage, WarpedFacet, held_warp
+from samplevis.sampling.density.log_density import LogDensity
+from samplevis.sampling.density.momentum import group_mean, state_groups
 
 LogProb = Callable[..., tf.Tensor]  # state parts, each [C, ...] -> log pi [C]
 # random sign vectors behind the curvature; each is one of the jackknife's groups, so the

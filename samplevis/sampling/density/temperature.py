@@ -31,8 +31,8 @@ import tensorflow as tf
 from samplevis.optvis.param.base import ImageParam, normal_state
 from samplevis.runtime.checks import OptionWarning, user_stacklevel
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
+from samplevis.sampling.density.log_density import LogDensity, matched_prior_weight
 from samplevis.sampling.starts.chains import Starts
-from samplevis.sampling.target.log_density import LogDensity, matched_prior_weight
 
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
 # Largest change of T per update. On a network a chain's share follows a rise of T only over
@@ -260,7 +260,7 @@ def choose_temperature(
 ) -> Temperature:
     """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
     drawn from the prior) and T from the equipartition rule over the coefficients `log_density`
-    moves, or the T given (see sampling.target.temperature).
+    moves, or the T given (see sampling.density.temperature).
 
     Args:
       seed: int32 [2], the prior images' draws derive from it.
