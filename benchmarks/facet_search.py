@@ -69,7 +69,7 @@ TOP_UPSTREAM = 8  # upstream channels cut per found facet image set, per ablatio
 ARCHIVE = 64  # archive rows the deflated objective holds (unused rows masked)
 # The rules `--designs kinds` sorts one search's optima by: (name, facet floor, distance, kind
 # floor, kind distance). Two more were measured and lost (a lower floor alone; weaker facets
-# told by the unit's pooled gradient): docs/sampling_designs.md, "The seed's case", and
+# told by the unit's pooled gradient): docs/sampling_designs.md, "Weaker facets", and
 # `git show eaa6dd8:benchmarks/facet_search.py`.
 RULES = (
     ("today: floor 0.8", 0.8, 0.3, None, None),

@@ -2,7 +2,7 @@
 structural share (left) and registered share (right, where measured) against activation kept,
 labelled with its time over `render_vis`'s where measured, from the table
 docs/pattern_designs.csv (its rows come from `sampling_targets.py` runs; see
-docs/sampling_designs.md, "Patterns that move" and "Bent copies").
+docs/sampling_designs.md, "The chain's state").
 
     python benchmarks/plot_designs.py
 """

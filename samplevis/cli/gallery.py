@@ -43,7 +43,7 @@ RUN_OVERVIEW = (
 # A run with facets' grids that its page leaves out (the files stay): its facets' lines say in
 # words how far the motifs moved (structure.png), and where the pixels vary shows over each
 # facet's start where it repeats between the halves of the draws (facet_K_std.png); std.png's
-# blobs of ten draws are chance (docs/sampling.md, "The gallery").
+# blobs of ten draws are chance (docs/sampling.md, "What a run shows").
 FACET_RUN_UNSHOWN = ("std.png", "structure.png")
 # The grids a run's strips show a tile of per chain: the start first, the maps beside.
 STRIP_NOTES = (

@@ -27,12 +27,11 @@ DEFAULT_TARGET_RATIO = 0.8
 TEMPERATURE_SHARE = 0.7
 DEFAULT_NUM_CHAINS = 4
 # T adapts once per block: over a burn-in of 40 steps, blocks of 5 give it five updates, two
-# blocks at the frozen T and one at the corrected T (docs/sampling_designs.md, "Draws at their
-# target")
+# blocks at the frozen T and one at the corrected T (docs/sampling_designs.md, "The warmup")
 BLOCK_STEPS = 5
 # The first leapfrog step: under a mass that matches the target's curvature a step of a third of
 # its spread accepts most proposals; in the state's own units the coefficients' scale is far
-# smaller than 1 (docs/sampling.md, "Mass").
+# smaller than 1 (docs/sampling_designs.md, "The mass").
 CURVATURE_STEP = 0.3
 IDENTITY_STEP = 1e-3
 # The facet's mass needs burn-in steps to shorten that first step where ReLU kinks make the
@@ -48,8 +47,8 @@ PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
 PHOTO_START = "blurred"
 PHOTO_STEPS = 512
 SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
-# What the unit answers to less strongly, without photos: docs/sampling_designs.md, "The seed's
-# case".
+# What the unit answers to less strongly, without photos: docs/sampling_designs.md, "Weaker
+# facets".
 KIND_FLOOR = 0.5
 KIND_DISTANCE = 0.5
 
@@ -387,7 +386,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "weight of Lucid's diversity term on the objective's layer while the starts are "
             "optimized together: each chain samples its own start's facet, so it sets how "
             "different the chains' patterns are (0: independent starts; its effect scales with "
-            "the objective's size, see docs/sampling_designs.md)",
+            "the objective's size, see docs/sampling.md)",
             check=_number(
                 "a finite number >= 0 (0: independent starts)", lambda weight: weight >= 0
             ),
@@ -540,7 +539,7 @@ ALIASES: Mapping[str, str] = types.MappingProxyType(
 # Why the walk between basins is no option, and what does its job.
 _WALK_LOST = (
     "on a two-facet unit its samples all stayed in one facet, where the facet search finds "
-    'both (docs/sampling_designs.md, "The walk between basins"). The facet search finds the '
+    'both (docs/sampling_designs.md, "The facet search"). The facet search finds the '
     "unit's facets and the chains sample inside each; for more facets give it more rounds: "
     "{hmc_opts.search_rounds}."
 )

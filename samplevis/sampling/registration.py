@@ -4,7 +4,7 @@ bends.
 `metrics.structural_distances` takes out colour, lighting and shifts, but not bends: a copy of
 an optimized image bent by a smooth warp of a few pixels is as far from it as an image
 optimized from another seed, because fine stripes decorrelate under any local displacement
-(docs/sampling_designs.md, "Bent copies"). A person calls such a copy a copy. Here each pair's
+(docs/sampling_designs.md, "The chain's state"). A person calls such a copy a copy. Here each pair's
 `metrics.structure` maps are registered first, by their peak circular correlation and then by
 the smooth warp (`facet.warp_images`, 8 x 8 control points) that maximizes their correlation,
 found coarse to fine by gradient ascent; what the best warp cannot explain is the distance.

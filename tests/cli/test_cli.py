@@ -86,7 +86,7 @@ RENAMED = "samplevis: error: `samplevis render` is now `samplevis optimize` (sam
             ["sample", "--objective", "gabor_relu:0", "--walk"],
             "samplevis sample: error: the walk between basins (--walk) is gone: on a two-facet "
             "unit its samples all stayed in one facet, where the facet search finds both "
-            '(docs/sampling_designs.md, "The walk between basins"). The facet search finds the '
+            '(docs/sampling_designs.md, "The facet search"). The facet search finds the '
             "unit's facets and the chains sample inside each; for more facets give it more "
             "rounds: --search-rounds.",
         ),

@@ -6,11 +6,11 @@ At a temperature that keeps most of the activation, the ~50,000 spectral coeffic
 coefficient moves by speckle. With only the D coefficients below `cutoff` cycles per pixel
 moving, the same activation budget allows a temperature larger by the factor the state shrank;
 each chain then samples the coarse layout of its own optimized start (its facet) while the finer
-coefficients keep the start's values (docs/sampling.md, "Facets").
+coefficients keep the start's values (docs/sampling.md, "The density: what a chain samples").
 
 The coarse coefficients alone move colour and brightness, not the start's motifs. A
 `WarpedFacet` adds a smooth displacement field to the state, so the motifs can slide, bend and
-stretch while their detail stays the start's (docs/sampling_designs.md, the deformation facet).
+stretch while their detail stays the start's (docs/sampling_designs.md, "The chain's state").
 """
 
 from __future__ import annotations
@@ -139,7 +139,8 @@ class FacetImage(WrappedImage):
 
 
 # G: the displacement field's control points per side, `hmc_opts['warp_grid']`'s default (a
-# coarser grid kept more activation at the same share: docs/sampling_designs.md)
+# coarser grid kept more activation at the same share: docs/sampling_designs.md, "The chain's
+# state")
 WARP_GRID = 4
 WARP_PIXELS = 16.0  # px of displacement per unit of warp state
 

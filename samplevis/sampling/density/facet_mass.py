@@ -13,7 +13,7 @@ the activation, not of log pi, so Newton's steps climb from it to z* first; wher
 reach a mode the estimate is refused. The diagonal comes from finite differences of the gradient
 along random sign vectors (Hutchinson's estimator), averaged within groups of coordinates
 (colour channel and frequency band); for a Gaussian basin it is exact. Its error bar is the
-jackknife's over those sign vectors (docs/sampling.md, "Log-masses you can trust").
+jackknife's over those sign vectors (docs/sampling_designs.md, "The log-masses").
 """
 
 from __future__ import annotations

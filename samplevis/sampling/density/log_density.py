@@ -7,8 +7,8 @@ coefficients: a standard normal z is 1/f coloured noise with a pixel standard
 deviation of about 0.22, close to photographs). c is 0, or in `render` each
 chain's facet (its start): a prior centred at 0 draws the coefficients the
 unit ignores towards the prior's own images, away from the facet, and chains
-drift for hundreds of steps without settling (docs/sampling_designs.md, "Draws
-at their target"); centred at the facet it asks what the unit tolerates around
+drift for hundreds of steps without settling (docs/sampling_designs.md, "The
+prior and the starts' polish"); centred at the facet it asks what the unit tolerates around
 it. lam sets the prior's scale:
 `matched_prior_weight` gives it the mean square of the optimized starts, whose
 contrast is often lower than a photograph's. A is the objective of each

@@ -5,7 +5,7 @@ At a T that keeps most of the activation, a facet's coarse coefficients split in
 directions the activation holds stiffly and hundreds that only the prior holds, hundreds of
 times softer. With one step size for all, the stiff directions set the step and the soft ones
 crawl: the chains relax for hundreds of steps and their draws drift (docs/sampling_designs.md,
-"Draws at their target"). A mass matrix equal to the target's curvature,
+"The mass"). A mass matrix equal to the target's curvature,
 
     M = lam I + U diag(h / T) U',
 
@@ -31,7 +31,7 @@ from samplevis.sampling.density.momentum import diagonal_momentum
 
 # directions measured (the range finder's probes): the activation's curvature over a facet's
 # coefficients falls by an order of magnitude within its first few dozen directions
-# (docs/sampling_designs.md, "Draws at their target")
+# (docs/sampling_designs.md, "The mass")
 RANK = 32
 # the finite difference's length, in state units: a step a chain might take, so that the
 # estimate averages over the kinks of a ReLU network rather than reading one side of one kink

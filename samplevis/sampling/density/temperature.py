@@ -37,7 +37,8 @@ from samplevis.sampling.starts.chains import Starts
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
 # Largest change of T per update. On a network a chain's share follows a rise of T only over
 # several blocks (it must drift away from its start), so a faster rise overshoots
-# (docs/sampling_designs.md, "Patterns that move"); a fall takes effect at once.
+# (`git show b24ce1b:docs/sampling_designs.md`, "Patterns that move"); a fall takes effect at
+# once.
 MAX_RISE = 2.5
 MAX_FALL = 4.0
 MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving up this share

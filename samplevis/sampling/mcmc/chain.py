@@ -431,7 +431,8 @@ def run_chains(
       on_block: called with the block index before each block (for callbacks
         and for testing interruption).
       jit_compile: compile blocks with XLA. On CPUs XLA ran the built-in model's gradient
-        slower, and it cannot compile the standard transforms (docs/sampling_runs.md).
+        slower, and it cannot compile the standard transforms (`git show
+        b24ce1b:docs/sampling_runs.md`, "Compiling with XLA").
       retarget: called after each block with its index and trace; it may change
         the target density (through a variable the target reads) and then
         returns True, so the kernel results are recomputed at the current

@@ -64,8 +64,8 @@ def build_kernel(
         momenta = momentum.momentum_distribution(momentum.fisher_mass(target, state, groups))
     elif isinstance(target.image_param, WarpedFacet):
         # The warp is far stiffer than the coefficients: one step for both would make the
-        # adaptation shorten it until the coefficients crawl (docs/sampling_designs.md, "Draws
-        # at their target"), so each part steps by its own curvature.
+        # adaptation shorten it until the coefficients crawl (docs/sampling_designs.md, "The
+        # mass"), so each part steps by its own curvature.
         curvatures = curvature.part_curvatures(target, state, seed, floor=target.prior_weight)
         steps = curvature.part_step_sizes(steps[0][:, 0], curvatures, state)
     return kernels.make_kernel(

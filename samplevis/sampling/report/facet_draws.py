@@ -20,7 +20,7 @@ from samplevis.sampling import metrics
 MOST_SHOWN = 4
 # A draw within this structural distance of one picked is a copy of it: recoloured, relit or
 # shifted copies lie within 0.02 of each other, a copy bent by 2 px about 0.6 away
-# (docs/sampling.md, "How far the patterns move").
+# (docs/sampling.md, "What a run shows").
 COPY_DISTANCE = 0.1
 # px: the std map is smoothed so that single pixels' speckle does not hide where it is high.
 STD_SIGMA = 3.0
@@ -29,7 +29,7 @@ STD_SIGMA = 3.0
 STD_CONTRAST = 1.5
 # The correlation of the smoothed std maps of a chain's first and second half of draws under
 # which the map shows chance: a few draws leave blobs of high std above the contrast floor, in
-# other places in each half (docs/sampling.md, "The gallery"). The halves are compared in
+# other places in each half (docs/sampling.md, "What a run shows"). The halves are compared in
 # logits, where near-white and near-black pixels move as freely as the rest: in levels they
 # cannot, and the maps of any two halves agree on where the image is saturated.
 STD_AGREEMENT = 0.5

@@ -4,7 +4,7 @@ A facet's optimum is the end of `render_vis`'s climb: over the whole image, thro
 random transform at every step. The chains move only the coarse coefficients and a warp, and
 see the image through the target's fixed views, so along their coordinates the optimum still
 rises: HMC started there climbs before it samples, and the share of the start's gain it keeps
-comes out above 1 whatever T is (docs/sampling_designs.md, "Draws at their target"). So each
+comes out above 1 whatever T is (docs/sampling_designs.md, "The prior and the starts' polish"). So each
 start first climbs the chain's own activation, by Adam over the chain's state, until it stops
 rising: until a block of steps raises no chain by more than `RISE` of its activation.
 """
