@@ -62,8 +62,8 @@ def _adam(learning_rate: object = 0.05, beta_1: float = 0.9) -> Callable[[], obj
     return lambda: keras.optimizers.Adam(learning_rate, beta_1=beta_1)
 
 
-# Other schedules and starts, tried against the default (docs/benchmarks.md, "Schedules and
-# starts"): name -> (a function making the optimizer, or None for render_vis's Adam(0.05);
+# Other schedules and starts, tried against the default (docs/benchmarks.md,
+# "render_quality.py"): name -> (a function making the optimizer, or None for render_vis's Adam(0.05);
 # param.image's keyword arguments)
 DESIGNS: dict[str, tuple[Callable[[], object] | None, dict]] = {
     "default": (None, {}),

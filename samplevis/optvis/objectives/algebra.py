@@ -255,7 +255,7 @@ def _objective(
             sizes.append(tf.shape(acts)[:1])
             # a gather along the batch has a sparse gradient: the terms of a sum over the
             # batch's images add their rows, not one whole tensor each (docs/benchmarks.md,
-            # "The objective's terms")
+            # "Where the step's time goes")
             return tf.gather(acts, [index])
 
         value = per_image(row, *p)
@@ -344,7 +344,7 @@ def _check_channel(
 def _channel_mean(acts: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
     """Mean over the positions of channel `n` of acts [B, ..., C]: [B]. The positions are
     averaged first: a gather along the channels of the whole activations has a gradient that
-    transposes them, once per objective term (docs/benchmarks.md, "The objective's terms")."""
+    transposes them, once per objective term (docs/benchmarks.md, "Where the step's time goes")."""
     positions = list(range(1, len(acts.shape) - 1))
     return tf.gather(tf.reduce_mean(acts, axis=positions) if positions else acts, n, axis=-1)
 

@@ -119,7 +119,7 @@ class FFTTensor(TensorParam):
         if matrix is not None:
             # channels first, the mix is one product whose long side is the pixels; channels
             # last it is a product with 3 columns, several times slower on CPU
-            # (docs/benchmarks.md, "Colour decorrelation channels first")
+            # (docs/benchmarks.md, "Where the step's time goes")
             shape = tf.shape(t)
             flat = tf.reshape(t, tf.stack([shape[0], shape[1], -1]))
             t = tf.reshape(tf.matmul(tf.constant(matrix, tf.float32), flat), shape)

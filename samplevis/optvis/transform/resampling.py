@@ -85,7 +85,7 @@ def resample(
     # four neighbours, a fixed cost per step that a light network does not hide at batch 1.
     # XLA fuses them, but compiling costs a fraction of a second once per process and size,
     # which a default render_vis call earns back only on large images (docs/benchmarks.md,
-    # "The sampling map under XLA"). XLA needs static sizes.
+    # "Where the step's time goes"). XLA needs static sizes.
     static = all(isinstance(n, int) for n in (h, w, oh, ow))
     build = _compiled_sampling_map() if static and oh * ow >= XLA_MAP_PIXELS else _sampling_map
     indices, values, offset = build(h, w, before, stages, after)
