@@ -239,9 +239,10 @@ def test_the_walk_between_basins_is_gone_and_its_options_name_the_facet_search(m
         samplevis.render(model, OBJECTIVE, hmc_opts=dict(walk=True), progress=False)
     assert str(walk.value) == (
         "the walk between basins (walk) is gone: on a two-facet unit its samples all stayed in "
-        'one facet, where the facet search finds both (docs/sampling_designs.md, "The facet '
-        "search\"). The facet search finds the unit's facets and the chains sample "
-        "inside each; for more facets give it more rounds: hmc_opts['search_rounds']."
+        "one facet, where the facet search finds both "
+        '(docs/sampling_designs.md, "The facet search"). The facet search finds the unit\'s '
+        "facets and the chains sample inside each; for more facets give it more rounds: "
+        "hmc_opts['search_rounds']."
     )
     for key, value in dict(samples_per_basin=2, move="pcn", basin_level=0.9).items():
         with pytest.raises(OptionError, match=f"^{key} set the walk between basins, which is gone"):

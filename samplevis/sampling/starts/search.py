@@ -12,7 +12,7 @@ features, so they stay one facet (docs/sampling_designs.md, "The facet search", 
 distances measured). What the unit answers to less strongly (a dog unit's cats, "albeit not as
 much") is a facet too: an optimum from `kind_floor` up to `floor` of the best is one when its
 features keep the stricter `kind_distance` from every facet's, so that a weaker copy of a facet
-found is not ("Weaker case" there).
+found is not ("Weaker facets" there).
 
 Facets are ordered kinds first (`kinds_first`): every kind's best before a second facet of any
 kind, so that the chains, which take the facets in turn, sample every kind before a variant.
@@ -46,7 +46,7 @@ class SearchSettings:
     """rounds: search rounds after the seeds; floor: share of the best facet's activation a new
     facet must reach at `distance`; kind_floor, kind_distance: the share a weaker facet must
     reach, and the distance it keeps from every facet (docs/sampling_designs.md, "Weaker
-    case"); strength: the deflation's weight, in units of the objective's value at the
+    facets"); strength: the deflation's weight, in units of the objective's value at the
     seeds' best optimum; distance: cosine distance of pooled features a new facet must keep
     from every facet; layer: the layer whose pooled features the search compares (and whose
     gradient a probe round reads); climb_steps, polish_steps: optimizer steps of a deflation
