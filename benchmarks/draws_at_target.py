@@ -21,7 +21,10 @@ in this process. Per chain it prints:
                 reached                       target: every sampled facet's, or none printed
 
 and the seconds of each phase. `--grid PREFIX` saves PREFIX_seedS.png: a row per chain, its
-start then every 4th draw, to look at.
+start then every 4th draw, to look at. `--reuse-starts DIR` keeps each seed's optimized starts,
+facet search and polish in DIR (pickles, made by the first run) and reads them in later runs,
+so that runs of the same unit and seed differ only in their warmup (designs of T and the mass
+side by side: docs/sampling_designs.md, "T").
 """
 
 from __future__ import annotations
@@ -59,6 +62,37 @@ RHAT_TARGET = 1.1
 TREND_TARGET = 2.0
 
 
+def reuse_starts(folder: str, unit: str, seed_of: dict) -> None:
+    """Make render's starts, facet search and polish read their results from `folder` when a
+    run of the same unit and seed (`seed_of["seed"]`, set per run) made them, else make and
+    keep them there."""
+    import pickle
+
+    from samplevis.sampling.phases import facet_starts
+    from samplevis.sampling.starts import polish
+
+    os.makedirs(folder, exist_ok=True)
+
+    def kept(module: object, name: str) -> None:
+        made = getattr(module, name)
+
+        def read_or_make(*args, **kwargs):
+            path = os.path.join(folder, f"{unit.replace(':', '_')}_{name}_{seed_of['seed']}.pkl")
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    return pickle.load(f)
+            out = made(*args, **kwargs)
+            with open(path, "wb") as f:
+                pickle.dump(out, f)
+            return out
+
+        setattr(module, name, read_or_make)
+
+    kept(facet_starts, "optimized_starts")
+    kept(facet_starts, "facet_search")
+    kept(polish, "polish")
+
+
 def one_run(model, unit: str, options: dict, seed: int, init: object) -> tuple[SampleResult, float]:
     import samplevis
 
@@ -79,6 +113,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=DRAWS)
     parser.add_argument("--hmc-opts", default="{}", help="JSON of further hmc_opts")
     parser.add_argument("--grid", default=None, help="save PREFIX_seedS.png grids")
+    parser.add_argument(
+        "--reuse-starts", default=None, help="a folder keeping each seed's starts (see above)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run; figures mean nothing")
     args = parser.parse_args()
 
@@ -99,7 +136,11 @@ def main() -> None:
         print(f"ranked the photos for {unit} in {time.perf_counter() - start:.0f} s")
     rows = []
     met = {"share": 0, "rhat": 0, "trend": 0, "chains": 0, "masses": 0, "runs": 0}
+    seed_of = {"seed": None}
+    if args.reuse_starts:
+        reuse_starts(args.reuse_starts, unit, seed_of)
     for seed in args.seeds:
+        seed_of["seed"] = seed
         result, seconds = one_run(model, unit, options, seed, init)
         d = result.diagnostics
         asked = result.options.target_ratio

@@ -62,8 +62,8 @@ def activation_curvature(
 ) -> Curvature:
     """The top-`rank` eigenpairs of minus the Hessian of `activation` (state parts, each
     [C, ...] -> [C]) over part `part`, the other parts held, at `state`: randomized range
-    finding over 2 * rank Hessian-vector products, each a finite difference of the gradient
-    over `probe` state units."""
+    finding in one pass over `rank` Hessian-vector products, each a finite difference of the
+    gradient over `probe` state units."""
     state = [tf.convert_to_tensor(s, tf.float32) for s in state]
     shape = state[part].shape
     chains, size = int(shape[0]), int(np.prod(shape[1:]))
@@ -91,8 +91,16 @@ def activation_curvature(
 
     seed = as_seed(seed)
     probes = tf.random.stateless_normal([chains, size, rank], seed, dtype=tf.float64).numpy()
-    basis, _ = np.linalg.qr(minus_hessian_times(probes))  # [C, n, k]
-    projected = np.einsum("cnk,cnj->ckj", basis, minus_hessian_times(basis))
+    sketch = minus_hessian_times(probes)  # Y = -H W [C, n, k]
+    basis, _ = np.linalg.qr(sketch)  # Q [C, n, k]
+    # One pass over the Hessian (Halko, Martinsson and Tropp, section 5.5): Q'(-H)Q = B solves
+    # B (Q'W) = Q'Y, where -H restricted to range(Q) reproduces the sketch, so the probes'
+    # products are not paid for twice.
+    across = np.einsum("cnk,cnj->ckj", basis, probes)  # Q'W [C, k, k]
+    along = np.einsum("cnk,cnj->ckj", basis, sketch)  # Q'Y
+    projected = np.swapaxes(
+        np.linalg.solve(np.swapaxes(across, 1, 2), np.swapaxes(along, 1, 2)), 1, 2
+    )
     projected = (projected + np.swapaxes(projected, 1, 2)) / 2  # finite differences: symmetrize
     values, vectors = np.linalg.eigh(projected)  # ascending
     values, vectors = values[:, ::-1], vectors[:, :, ::-1]
