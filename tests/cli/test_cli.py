@@ -37,7 +37,7 @@ RENAMED = "samplevis: error: `samplevis render` is now `samplevis optimize` (sam
             "argument --size: must be an int >= 1; got '0'",
         ),
         (optimize("{tmp}/out", "gabor_rel:0"), "Closest layer names: gabor_relu"),
-        (optimize("{tmp}/out", "gabor_relu"), "must be 'layer:channel'"),
+        (optimize("{tmp}/out", "gabor_relu"), "is no unit: write a unit LAYER:CHANNEL"),
         (
             sample("{tmp}/out", "gabro_relu:0"),
             "model 'conftest.gabor_keras_model' has no layer 'gabro_relu'. "
