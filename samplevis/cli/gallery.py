@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from samplevis.cli import arguments
-from samplevis.cli.examples_gallery import INDEX, examples_section
+from samplevis.cli.examples_gallery import examples_section
 from samplevis.cli.shell import OK, UsageError, print_out, say
+from samplevis.examples.gallery_section import INDEX
 from samplevis.sampling.report.gallery_section import SKIPPED, run_section
 
 if TYPE_CHECKING:
