@@ -297,6 +297,17 @@ def test_no_module_imports_another_that_imports_it_back():
     assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
 
 
+def test_a_type_named_for_the_checker_alone_makes_no_cycle_but_counts_for_the_layers(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from samplevis.sampling.report.result import SampleResult\n"
+        "def f():\n    from samplevis.io import save_png\n"
+    )
+    assert type_only(ast.parse(source.read_text()))
+    assert imports(source) == {"sampling.report.result", "io"}  # the layers see both
+
+
 def test_the_import_graph_sees_submodules_named_in_a_from_import():
     graph = package_graph()
     # from samplevis.sampling.phases import chain_run, facet_starts, outcome
