@@ -69,13 +69,24 @@ def test_a_run_saved_in_python_is_the_run_the_command_line_writes_and_shows(tmp_
 def test_save_refuses_a_folder_it_cannot_write_naming_the_fix_and_keeps_the_result(tmp_path):
     result = dataclasses.replace(known_run_result(), objective="gabor")
     (tmp_path / "a_file").write_text("")
-    with pytest.raises(ValueError, match=r"is a file; give a folder \(it is created if missing\)"):
+    with pytest.raises(NotADirectoryError, match=r"is a file; give a folder \(it is created"):
         result.save(tmp_path / "a_file")
-    with pytest.raises(ValueError, match="lies under the file"):
+    with pytest.raises(NotADirectoryError, match="lies under the file"):
         result.save(tmp_path / "a_file" / "run")
     assert not list(tmp_path.glob("a_file*/**"))
     written = result.save(tmp_path / "new" / "run")  # the result is whole: saved elsewhere
     assert (tmp_path / "new" / "run" / "diagnostics.json") in written
+
+
+def test_the_command_line_writes_a_run_its_folder_refuses_to_a_temporary_one(tmp_path, capsys):
+    from samplevis.cli import shell
+    from samplevis.sampling.report.run_folder import save_run
+
+    result = dataclasses.replace(known_run_result(), objective="gabor")
+    (tmp_path / "a_file").write_text("")  # --out became a file while the run ran
+    paths, in_out = shell.written(lambda f: save_run(f, result), tmp_path / "a_file")
+    assert not in_out and paths[-1].name == "diagnostics.json" and paths[-1].is_file()
+    assert "could not write to" in capsys.readouterr().err
 
 
 def test_a_result_without_draws_saves_its_starts_as_the_command_line_does(tmp_path):

@@ -455,8 +455,8 @@ class SampleResult:
             own (`sampling.report.facet_examples.nearest_examples`).
           objective: its name in the record (default: the name `render` was given).
         Raises:
-          ValueError: naming the fix, for a folder that cannot be written (the result is
-            unchanged: save it elsewhere).
+          OSError: NotADirectoryError or PermissionError, naming the fix, for a folder that
+            cannot be written (the result is unchanged: save it elsewhere).
         """
         from samplevis.sampling.report.run_folder import save_run
 

@@ -32,17 +32,20 @@ RECORD = "diagnostics.json"
 
 
 def writable_folder(folder: str | os.PathLike) -> Path:
-    """`folder` as a Path, checked before anything is written: ValueError, naming the fix, when
-    it is a file, lies under one, or cannot be written in. It is created when missing."""
+    """`folder` as a Path, checked before anything is written: NotADirectoryError when it is a
+    file or lies under one, PermissionError when it cannot be written in, each naming the fix
+    (OSErrors, as a disk that refuses a file raises). It is created when missing."""
     out = Path(folder)
     existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
     if not existing.is_dir():
         where = (
             "is a file" if existing == out.absolute() else f"lies under the file {str(existing)!r}"
         )
-        raise ValueError(f"{str(folder)!r} {where}; give a folder (it is created if missing).")
+        raise NotADirectoryError(
+            f"{str(folder)!r} {where}; give a folder (it is created if missing)."
+        )
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(
+        raise PermissionError(
             f"cannot write in {str(existing)!r} for {str(folder)!r}; give another folder. "
             "The result is unchanged: save it there."
         )
@@ -63,8 +66,8 @@ def save_run(
 
     Every file is written whole (to a temporary name, then renamed), and a Ctrl-C or a
     termination signal while they are written waits until the folder describes the run. Raises
-    ValueError, naming the fix, for a folder that cannot be written; OSError from a disk that
-    refuses a file (the result is unchanged: save it elsewhere)."""
+    NotADirectoryError or PermissionError, naming the fix, for a folder that cannot be written,
+    and OSError from a disk that refuses a file (the result is unchanged: save it elsewhere)."""
     from samplevis.sampling.report.facet_examples import facet_examples
 
     out = writable_folder(folder)
