@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from samplevis import cli
-from samplevis.cli import run_figures, shell
+from samplevis.cli import shell
+from samplevis.sampling.report import run_figures
 
 from cli_args import optimize, sample
 
@@ -132,8 +133,8 @@ def known_run(folder: Path) -> dict:
     """Write `known_run_result`, with known diagnostics, as `samplevis sample` writes a run to
     `folder`; its report."""
     from samplevis import objectives
-    from samplevis.cli import sample as sample_command
     from samplevis.sampling.mcmc.diagnostics import Diagnostics
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
 
     from sample_results import known_run_result
@@ -153,7 +154,7 @@ def known_run(folder: Path) -> dict:
     )
     result = dataclasses.replace(known_run_result(), diagnostics=diagnostics)
     report = record_of(result, objectives.channel("gabor_relu", 0).name)
-    sample_command.write_sample(folder, result, report)
+    run_folder.write_run(folder, result, report)
     return report
 
 
@@ -227,7 +228,7 @@ def test_gallery_shows_each_chain_as_one_strip_in_the_order_drawn_with_each_samp
 
 def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(tmp_path, capsys):
     from samplevis import objectives
-    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.result import Facet
 
@@ -245,7 +246,7 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
     )
     result = dataclasses.replace(known_run_result(), facets=facets)
     report = record_of(result, objectives.channel("gabor_relu", 0).name)
-    written = sample_command.write_sample(tmp_path / "run", result, report)
+    written = run_folder.write_run(tmp_path / "run", result, report)
     assert {"facet_0_optimum.png", "facet_1_optimum.png"} <= {p.name for p in written}
     assert [f["optimum"] for f in report["facets"]] == [
         "facet_0_optimum.png",
@@ -328,9 +329,9 @@ def textures(count: int, size: int, seed: int) -> np.ndarray:
 
 
 def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_target(tmp_path):
-    from samplevis.cli import sample as sample_command
     from samplevis.sampling.mcmc.diagnostics import Diagnostics
     from samplevis.sampling.options import resolve_options
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.result import Facet
 
@@ -387,7 +388,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     # where chain 0's draws vary, over its start; chain 1's relit draws vary alike everywhere
     assert [f["std_overlay"] for f in report["facets"]] == ["facet_0_std.png", None]
     assert report["facets"][1]["std_note"].startswith("no std map: the draws' pixels vary about")
-    written = sample_command.write_sample(tmp_path / "run", result, report)
+    written = run_folder.write_run(tmp_path / "run", result, report)
     assert tmp_path / "run" / "facet_0_std.png" in written
     overlay = iio.imread(tmp_path / "run" / "facet_0_std.png")[..., :3].astype(float)
     heat = overlay[..., 0] - overlay[..., 2]  # red to yellow; none in the grey start
@@ -440,7 +441,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
 def test_gallery_shows_each_kind_of_photo_as_a_section_with_how_strongly_the_unit_answers(
     tmp_path,
 ):
-    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.result import Facet
 
@@ -457,7 +458,7 @@ def test_gallery_shows_each_kind_of_photo_as_a_section_with_how_strongly_the_uni
     result = dataclasses.replace(known_run_result(), facets=facets)
     report = record_of(result, "mixed")
     assert [(f["kind"], f["photos_height"]) for f in report["facets"]] == [(0, 1), (1, 0.8), (0, 1)]
-    sample_command.write_sample(tmp_path / "run", result, report)
+    run_folder.write_run(tmp_path / "run", result, report)
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
     sections = re.findall(r"<section><h2>(.*?)</h2>(.*?)</section>", page, re.S)

@@ -195,6 +195,7 @@ def sample_result(
         facets=result_facets(made.search, image_param, images, log_masses, log_mass_errors),
         clusters_below_floor=made.search.below_floor if made.search is not None else (),
         warps=frozen(_warps(chain_param, samples)),
+        objective=inputs.objective.name,
     )
     if inputs.folder is not None:
         write_log(sampled, inputs.folder)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +20,9 @@ from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.report import facet_draws
 from samplevis.sampling.report.facet_draws import FacetDraws
+
+if TYPE_CHECKING:
+    from samplevis.examples.clusters import Example
 
 STD_MAP_PERCENTILE = 99.0  # of a run's std maps' pixels: white in std.png
 # A chain at its target keeps within this of target_ratio (a share of its start's gain).
@@ -122,6 +127,11 @@ class SampleResult:
       warps: float32 [N, C, G, G, 2], each sample's warp less its chain's start's, in px of
         displacement (dy, dx at G x G control points: `target.chain_param.warp_images`); with
         no rows where the chains move no warp.
+      objective: the objective's name, as its record and the gallery show it.
+
+    In a notebook a result shows itself as `samplevis gallery` shows its folder (`save`): its
+    facets by kind, each optimum beside its photos and the draws that differ, and the lines
+    that say what the run found and whether its draws are at their target.
     """
 
     images: np.ndarray
@@ -157,6 +167,7 @@ class SampleResult:
     warps: np.ndarray = dataclasses.field(
         default_factory=lambda: np.zeros([0, 0, 0, 0, 2], np.float32)
     )
+    objective: str = ""
 
     @property
     def num_chains(self) -> int:
@@ -424,6 +435,40 @@ class SampleResult:
             tiles += row + [blank] * (width - len(row))
         return io.grid(np.stack(tiles).astype(np.float32), ncols=width)
 
+    def save(
+        self,
+        folder: str | os.PathLike,
+        *,
+        examples: Sequence[Sequence[Example]] | None = None,
+        objective: str | None = None,
+    ) -> list[Path]:
+        """Write the run to `folder` as `samplevis sample` does, for `samplevis gallery`: every
+        draw (sample_chain<c>_<i>.png), samples.gif, std.png, structure.png, starts.png, each
+        facet's optimum, photos and std overlay, trace.png (with matplotlib) and
+        diagnostics.json, the run's record. Files an earlier run left there are removed, so
+        that the folder describes this run; each file is written whole, and a Ctrl-C while they
+        are written waits for the last. Returns the files, diagnostics.json last.
+
+        Args:
+          folder: created if missing.
+          examples: per facet, the top images that look like it where it has no photos of its
+            own (`sampling.report.facet_examples.nearest_examples`).
+          objective: its name in the record (default: the name `render` was given).
+        Raises:
+          OSError: NotADirectoryError or PermissionError, naming the fix, for a folder that
+            cannot be written (the result is unchanged: save it elsewhere).
+        """
+        from samplevis.sampling.report.run_folder import save_run
+
+        return save_run(folder, self, objective, examples)
+
+    def _repr_html_(self) -> str:
+        """The run as `samplevis gallery` shows its folder, its images inline (`report.inline`):
+        what Jupyter shows for a result at the end of a cell."""
+        from samplevis.sampling.report.inline import run_html
+
+        return run_html(self)
+
     def save_grid(self, path: str | os.PathLike, with_init: bool = True) -> Path:
         """Write `grid()` as a PNG (atomically)."""
         from samplevis import io
@@ -474,7 +519,7 @@ class SampleResult:
             [metrics.pixel_std_map(self.images[:, c]) for c in range(self.num_chains)]
         ).astype(np.float32)
 
-    @property
+    @functools.cached_property
     def structural_shares(self) -> np.ndarray:
         """How far each chain's patterns moved, float [C]: the median structural distance
         between its samples (`metrics.structural_distances`, blind to colour, lighting and
