@@ -399,7 +399,14 @@ def _facet_strips(
         # the photos beside the optimum, where they name what it shows
         photos = _example_tiles(samples, record, page)
         std = _std_tile(samples, record, page)
-        found.append(pages.Strip(f"facet {k}", (best, *photos, *drawn, *std), note=note))
+        found.append(
+            pages.Strip(
+                f"facet {k}",
+                (best, *photos, *drawn, *std),
+                _processing_tile(samples, record, page),
+                note=note,
+            )
+        )
     return found, {page / tile.src for strip in found for tile in strip.tiles}
 
 
@@ -416,6 +423,33 @@ def _shown(pairs: object, paths: dict[tuple[int, int], str]) -> list[tuple[int, 
     if not all(pair in paths for pair in found):
         return None
     return found
+
+
+def _processing_tile(samples: Path, record: dict, page: Path) -> tuple:
+    """A facet's Geirhos et al. check (the record's "processing") as a plot tile: layers across,
+    how alike it is processed to its photos and to the others up; none when the record has no
+    check or its PNG is missing."""
+    from samplevis import pages
+
+    found = record.get("processing")
+    if not isinstance(found, dict) or not isinstance(found.get("plot"), str):
+        return ()
+    plot = samples / found["plot"]
+    if not plot.is_file():
+        return ()
+    passes = str(found.get("passes") or "")
+    layers = found["layers"] if isinstance(found.get("layers"), list) else []
+    passed = "processed like its photos" if found.get("passed") else "not processed like its photos"
+    return (
+        pages.Tile(
+            plot.relative_to(page).as_posix(),
+            passed,
+            title=f"Its optimum is processed like its kind's photos more than like the other "
+            f"photos {passes} (Spearman correlation of channel means at {len(layers)} layers, "
+            f"Geirhos et al.'s check); {found.get('draws_passed')} of {found.get('draws')} of "
+            "its draws pass",
+        ),
+    )
 
 
 def _std_tile(samples: Path, record: dict, page: Path) -> tuple:

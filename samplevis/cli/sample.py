@@ -42,7 +42,13 @@ from samplevis.cli.shell import (
 )
 from samplevis.runtime import signals
 from samplevis.runtime.checks import spelt
-from samplevis.sampling.report.record import EXAMPLE_PNG, FACET_PNG, STD_PNG, record_of
+from samplevis.sampling.report.record import (
+    EXAMPLE_PNG,
+    FACET_PNG,
+    PROCESSING_PNG,
+    STD_PNG,
+    record_of,
+)
 
 HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc_opts
 # The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.
@@ -51,7 +57,7 @@ SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 PHOTOS_PER_CLUSTER = 15
 # What `sample` writes that another run may not overwrite (other sample counts, chains, facets).
 SAMPLE_FILES = re.compile(
-    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+|std)\.png|samples\.gif|std\.png|"
+    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+|std|processing)\.png|samples\.gif|std\.png|"
     r"structure\.png|trace\.png"
 )
 
@@ -396,6 +402,14 @@ def write_sample(
         from samplevis.sampling.report.plots import plot_trace
 
         paths.append(io.save_figure(folder / "trace.png", plot_trace(result)))
+    if importlib.util.find_spec("matplotlib") is not None:
+        from samplevis.sampling.report.plots import plot_processing
+
+        paths += [
+            io.save_figure(folder / PROCESSING_PNG.format(k), plot_processing(f.processing))
+            for k, f in enumerate(result.facets)
+            if f.processing is not None
+        ]
     elif ran:
         say("no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib).")
     paths.append(io.write_json(folder / "diagnostics.json", report))

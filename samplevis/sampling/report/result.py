@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
 from samplevis.sampling.density import facet_mass
@@ -45,6 +46,10 @@ class Facet:
         box), best first; empty otherwise.
       photos_height: how strongly the unit answers to its kind's photos: their median value
         over that of the best facet's kind (NaN without photos).
+      processing: whether its optimum (image 0) and some of its draws are processed like its
+        kind's photos more than like the other photos, layer by layer (Geirhos et al.'s check,
+        `report.facet_processing`); None where not checked (no photos, or none of another
+        kind).
     """
 
     image: np.ndarray
@@ -58,6 +63,7 @@ class Facet:
     examples: tuple = ()
     kind: int = 0
     photos_height: float = math.nan
+    processing: ProcessingCheck | None = None
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
