@@ -93,3 +93,32 @@ def test_a_kind_without_other_photos_is_not_checked_and_says_why(tmp_path):
     )
     assert found[0].processing is None
     assert processing_line(found) == NOT_CHECKED
+
+
+def test_kinds_are_named_by_their_photos_labels_or_folders():
+    import keras
+
+    from samplevis.sampling.report.kind_names import kind_names, label_layer, labels
+
+    peppers = [Path(f"photos/peppers/p{i}.jpg") for i in range(3)]
+    theaters = [Path(f"photos/theaters/t{i}.jpg") for i in range(2)]
+    image = np.zeros([4, 4, 3], np.float32)
+    facets = [_facet(image, peppers[:2], 0, ()), _facet(image, peppers[1:], 0, ())]
+    facets.append(_facet(image, theaters, 1, ()))
+    said = dict(zip(peppers + theaters, ["bell pepper"] * 2 + ["maraca", "cinema", "cinema"]))
+    assert kind_names(facets, said) == {
+        0: "bell pepper, 2 of 3 photos",
+        1: "cinema, 2 of 2 photos",
+    }
+    assert kind_names(facets, None) == {0: "peppers, 3 of 3 photos", 1: "theaters, 2 of 2 photos"}
+    one_folder = [_facet(image, [Path("all") / p.name for p in peppers], 0, ())]
+    assert kind_names(one_folder, None) == {}
+    # a classifier with the 1000 ImageNet classes has labels; another network has none
+    x = keras.Input((8, 8, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(x)
+    classifier = keras.Model(x, keras.layers.Dense(1000, name="predictions")(pooled))
+    assert label_layer(Model(classifier)) == "predictions"
+    assert label_layer(Model(fooling.network(False))) is None
+    outputs = np.zeros([2, 1000])
+    outputs[0, 945], outputs[1, 498] = 1.0, 1.0
+    assert labels(outputs) == ["bell pepper", "cinema"]

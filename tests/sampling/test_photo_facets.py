@@ -157,14 +157,20 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     # written out, the check's plot stands beside each facet in the gallery
     from samplevis import cli
     from samplevis.cli.sample import write_sample
+    from samplevis.sampling.report.facet_examples import facet_examples
     from samplevis.sampling.report.record import record_of
 
-    report = record_of(result, "unit")
+    by_facet = facet_examples(result, None)  # each facet's own photos
+    report = record_of(result, "unit", examples=by_facet)
     assert report["facets"][1]["processing"]["plot"] == "facet_1_processing.png"
-    write_sample(tmp_path, result, report)
+    write_sample(tmp_path, result, report, by_facet)
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
     assert "facet_0_processing.png" in page and "facet_1_processing.png" in page
+    # every tile of a facet's row said as a share of the best facet's activation
+    best = report["facets"][0]["activation"]
+    photo = report["facets"][1]["examples"][0]["value"] / best
+    assert f"{photo:.2f} · photo" in page and f"{horizontal.height:.2f} · optimum" in page
 
 
 def test_photos_of_another_unit_are_refused_before_any_work(either48, examples):

@@ -44,8 +44,10 @@ def checked(
     """`facets` with `processing` set where a facet has photos (`Facet.examples`) and other
     photos exist: its optimum's and up to DRAWS of its draws' (`images` [N, C, H, W, 3], the
     run's samples) check against its kind's photos and the others (the other kinds' and
-    `others`, files), at `layers` (default `processing_check.block_outputs`)."""
+    `others`, files), at `layers` (default `processing_check.block_outputs`); and its
+    `kind_name` (`kind_names`), a classifier's labels read in the same pass over the photos."""
     from samplevis.optvis import processing_check as check
+    from samplevis.sampling.report import kind_names
 
     with_photos = [f for f in facets if f.examples]
     if not with_photos:
@@ -56,8 +58,14 @@ def checked(
     )
     files = list(dict.fromkeys([e.file for f in with_photos for e in f.examples] + list(others)))
     pixels, kept = _loaded(files, size)
-    means = check.channel_means(model, pixels, layers) if kept else {}
+    output = kind_names.label_layer(model)
+    read = [*layers, output] if output is not None and output not in layers else layers
+    means = check.channel_means(model, pixels, read) if kept else {}
     row = {file: i for i, file in enumerate(kept)}
+    labelled = (
+        dict(zip(kept, kind_names.labels(means[output]))) if output is not None and kept else None
+    )
+    named = kind_names.kind_names(with_photos, labelled)
     shown = [_shown(f, images) for f in facets]
     seen = check.channel_means(model, np.concatenate(shown), layers)
     out, first = [], 0
@@ -67,6 +75,7 @@ def checked(
         kind_files = {e.file for g in with_photos if g.kind == f.kind for e in g.examples}
         own = [row[p] for p in kind_files if p in row]
         rest = [i for p, i in row.items() if p not in kind_files]
+        f = dataclasses.replace(f, kind_name=named.get(f.kind, ""))
         if not f.examples or not own or not rest:
             out.append(f)
             continue

@@ -126,6 +126,7 @@ def _facet(
         "height": facet.height,
         "activation": facet.activation,
         "kind": facet.kind,  # its kind of image, 0 the best facet's (`Facet.kind`)
+        "kind_name": facet.kind_name or None,  # in words, e.g. "bell pepper, 13 of 15 photos"
         # how strongly the unit answers to its kind's photos, against the best kind's
         "photos_height": facet.photos_height,
         "found": facet.found,
