@@ -210,8 +210,24 @@ def run(args: argparse.Namespace) -> int:
         )
         return USAGE
     by_facet = _facet_examples(args.examples, model, obj, result)
+    if args.examples is not None and by_facet:  # each facet checked against its examples
+        result = _checked(args.examples, model, obj, result, by_facet)
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
         return _finish(obj, result, init_files, out, by_facet)
+
+
+def _checked(
+    path: str, model: Model, obj: Objective, result: SampleResult, by_facet: list
+) -> SampleResult:
+    """`result` with each facet checked against its examples (`by_facet`) and the others: the
+    other facets' and the files the examples.json read beyond the unit's top ones
+    (`report.facet_processing`)."""
+    from samplevis.examples.clusters import other_files
+    from samplevis.sampling.report.facet_processing import OTHERS, checked
+
+    others = other_files(path, obj, OTHERS)
+    facets = checked(result.facets, result.images, model, others, photos=by_facet)
+    return dataclasses.replace(result, facets=facets)
 
 
 def _facet_examples(

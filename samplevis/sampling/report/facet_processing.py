@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from samplevis.examples.clusters import Example
     from samplevis.models import Model
     from samplevis.optvis.processing_check import ProcessingCheck
     from samplevis.sampling.report.result import Facet
@@ -40,15 +41,21 @@ def checked(
     model: Model,
     others: Sequence[Path] = (),
     layers: Sequence[str] | None = None,
+    photos: Sequence[Sequence[Example]] | None = None,
 ) -> tuple[Facet, ...]:
     """`facets` with `processing` set where a facet has photos (`Facet.examples`) and other
     photos exist: its optimum's and up to DRAWS of its draws' (`images` [N, C, H, W, 3], the
     run's samples) check against its kind's photos and the others (the other kinds' and
     `others`, files), at `layers` (default `processing_check.block_outputs`); and its
-    `kind_name` (`kind_names`), a classifier's labels read in the same pass over the photos."""
+    `kind_name` (`kind_names`), a classifier's labels read in the same pass over the photos.
+    `photos` gives each facet's photos in place of its `examples` (`samplevis sample
+    --examples`: the examples nearest each facet of the search, each facet a kind)."""
     from samplevis.optvis import processing_check as check
     from samplevis.sampling.report import kind_names
 
+    given = list(facets)
+    if photos is not None:
+        facets = [dataclasses.replace(f, examples=tuple(p)) for f, p in zip(facets, photos)]
     with_photos = [f for f in facets if f.examples]
     if not with_photos:
         return tuple(facets)
@@ -86,6 +93,8 @@ def checked(
             layers,
         )
         out.append(dataclasses.replace(f, processing=found))
+    if photos is not None:  # the facets keep their own examples (none for the search's)
+        out = [dataclasses.replace(f, examples=g.examples) for f, g in zip(out, given)]
     return tuple(out)
 
 
@@ -122,7 +131,7 @@ def processing_line(facets: Sequence[Facet]) -> str | None:
     facets."""
     if not facets:
         return None
-    if not any(f.examples for f in facets):
+    if not any(f.examples or f.processing for f in facets):
         return NEEDS_PHOTOS
     if all(f.processing is None for f in facets):
         return NOT_CHECKED
