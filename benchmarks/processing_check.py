@@ -13,7 +13,8 @@ more like its class's photos. Per set of images it prints the share of its layer
   (the control: what photos themselves score);
 - **render_vis**: the class logit's optima from 3 noise seeds (Lucid's way: 128 px, FFT and
   decorrelated colour, the default transforms, 512 steps);
-- **MACO**: the class logit's MACO images from 3 seeds (its defaults, 256 steps);
+- **MACO**: the class logit's MACO images from 3 seeds (256 steps, at 224 px with 8 crops a
+  step: MACO_SIZE, MACO_CROPS);
 - **photo route** (`dataset_examples(top=150)` over the 300 photos of both classes, then
   `render(init=...)`): its facets' optima and, separately, their draws, each against its own
   class (the class most of its photos are of); and the run's own check (each facet against its
@@ -42,6 +43,8 @@ from photo_facets import MFV_CLASSES, QUICK_UNIT, flat_folder, mixed_unit, quick
 from common import command_line, format_table, machine
 
 SEEDS = (0, 1, 2)
+# MACO at 224 px with 8 crops a step (its defaults: 512 px, 32 crops), to fit 2 shared cores
+MACO_SIZE, MACO_CROPS = (224, 224), 8
 PASS_SHARE = 0.9
 
 
@@ -123,6 +126,7 @@ def main() -> None:
         rows.append(row(name, "photos, half vs half", control))
         print(" | ".join(rows[-1]), flush=True)
         unit = units[name]
+        rows += photo_route(args, model, unit, name, everything, means, other, layers, top)
         optima = np.concatenate(
             [
                 samplevis.render_vis(model, unit, thresholds=(steps,), seed=s, progress=False)[0]
@@ -132,12 +136,21 @@ def main() -> None:
         rows.append(row(name, "render_vis, 3 seeds", shares(model, optima, own, rest, layers)))
         print(" | ".join(rows[-1]), flush=True)
         maco = np.stack(
-            [samplevis.maco(model, unit, nb_steps=maco_steps, seed=s)[0] for s in SEEDS]
+            [
+                samplevis.maco(
+                    model,
+                    unit,
+                    nb_steps=maco_steps,
+                    nb_crops=MACO_CROPS,
+                    custom_shape=MACO_SIZE,
+                    seed=s,
+                )[0]
+                for s in SEEDS
+            ]
         )
         rows.append(row(name, "MACO, 3 seeds", shares(model, maco, own, rest, layers)))
         print(" | ".join(rows[-1]), flush=True)
         io.save_grid(args.out / f"{name}_optima.png", np.concatenate([optima, _fitted(maco)]))
-        rows += photo_route(args, model, unit, name, everything, means, other, layers, top)
     for weight in args.mixed:
         unit = mixed_unit(weight)
         rows += photo_route(

@@ -424,6 +424,12 @@ def test_an_atlas_with_images_shows_each_channels_top_crops_beside_it(tmp_path):
     assert crops == [f"examples/gabor_relu_0/{rank:02d}_crop.png" for rank in range(4)]
     assert all((tmp_path / "atlas" / crop).is_file() for crop in crops)
     assert set(channel0["examples"]) == set(places)
+    # each channel's image checked against its top photos and the others read (Geirhos et
+    # al.'s check), a share of the layers the page shows and sorts by
+    checked = json.loads((tmp_path / "atlas" / "processing.json").read_text())
+    assert set(checked["channels"]) == {f"gabor_relu/{e['channel']}" for e in entries}
+    assert all(0 <= e["processed_like_photos"] <= 1 for e in entries)
+    assert 'id="sort-processing"' in page
 
 
 @pytest.mark.parametrize("size", [(107, 107), (107, 300), (1, 1), (20, 3000), (3000, 20)])
