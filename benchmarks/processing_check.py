@@ -24,6 +24,10 @@ Targets: the photo route's facets pass at >= 0.9 of the layers; the run's check 
 
     python benchmarks/processing_check.py --mfv ../mfv/mean_images --out out/processing_check
     python benchmarks/processing_check.py --mfv ../mfv/mean_images --mixed 0.6
+    python benchmarks/processing_check.py --mfv ../mfv/mean_images --choices
+
+`--choices` measures the check's choices instead (`choices`): which layers, how positions are
+pooled, what is correlated, the photos' size.
 """
 
 from __future__ import annotations
@@ -87,6 +91,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("out/processing_check"))
     parser.add_argument("--quick", action="store_true", help="a smoke run: small and short")
+    parser.add_argument(
+        "--choices", action="store_true", help="the check's choices (layers, pooling, ...) only"
+    )
     args = parser.parse_args()
     if args.mfv is None and not args.quick:
         parser.error("give --mfv MEAN_IMAGES (MFV's photos), or --quick")
@@ -112,6 +119,9 @@ def main() -> None:
         }
         units = {name.split()[-1]: f"logits:{index}" for _, index, name in MFV_CLASSES}
         steps, maco_steps, top, size = 512, 256, 150, 128
+    if args.choices:
+        choices(args, model, files, units, steps)
+        return
     names = list(files)
     other = {names[0]: names[1], names[1]: names[0]}
     means = class_means(model, files, layers, 224 if not args.quick else size)
@@ -158,6 +168,97 @@ def main() -> None:
         )
     print()
     headers = ["case", "images", "n", "median share", "lowest", f"pass at >= {PASS_SHARE}", "note"]
+    print(format_table(headers, rows))
+
+
+def pooled_both(model, images: np.ndarray, layers) -> tuple[dict, dict]:
+    """({layer: [N, C]} means over positions, the same of maxima), images in batches of 32."""
+    means: dict = {k: [] for k in layers}
+    maxima: dict = {k: [] for k in layers}
+    for start in range(0, len(images), 32):
+        batch = images[start : start + 32].astype(np.float32)
+        batch = batch / 255.0 if images.dtype == np.uint8 else batch
+        for k, acts in model.activations(batch, list(layers)).items():
+            flat = np.asarray(acts, np.float64).reshape(len(batch), -1, acts.shape[-1])
+            means[k].append(flat.mean(axis=1))
+            maxima[k].append(flat.max(axis=1))
+    return (
+        {k: np.concatenate(v) for k, v in means.items()},
+        {k: np.concatenate(v) for k, v in maxima.items()},
+    )
+
+
+def _pass_shares(images: dict, own: dict, other: dict, layers, how: str) -> np.ndarray:
+    """Each image's share of `layers` where it is nearer `own`'s mean than `other`'s, by
+    Spearman ("spearman") or Pearson ("pearson") correlation."""
+    from samplevis.optvis.processing_check import spearman
+
+    def alike(rows, target):
+        if how == "spearman":
+            return spearman(rows, target)
+        x = rows - rows.mean(axis=1, keepdims=True)
+        t = target - target.mean()
+        return x @ t / (np.linalg.norm(x, axis=1) * np.linalg.norm(t) + 1e-12)
+
+    wins = [alike(images[k], own[k].mean(0)) > alike(images[k], other[k].mean(0)) for k in layers]
+    return np.mean(wins, axis=0)
+
+
+def choices(args, model, files: dict, units: dict, steps: int) -> None:
+    """The check's choices against others, on both classes: which layers (the block outputs,
+    or 11 activation layers evenly spaced), how positions are pooled (mean, max), what is
+    correlated (Spearman, Pearson), and the photos' size (128 px as the facets, or 224 px,
+    the network's own). For each, the median share of layers passed by the photos (half
+    against half) and by render_vis's optima (3 seeds): a choice tells them apart by the gap."""
+    import samplevis
+    from samplevis.atlas.plan import activation_layers
+    from samplevis.examples.images import load_fitted
+    from samplevis.optvis.processing_check import block_outputs
+
+    acting = activation_layers(model)
+    spaced = [acting[int(i)] for i in np.linspace(0, len(acting) - 1, 11).round()]
+    layer_sets = {"block outputs": block_outputs(model), "11 activation layers": spaced}
+    every = sorted(set(layer_sets["block outputs"]) | set(spaced))
+    names = list(files)
+    optima = {
+        name: np.concatenate(
+            [
+                samplevis.render_vis(model, units[name], thresholds=(512,), seed=s, progress=False)[
+                    0
+                ]
+                for s in SEEDS
+            ]
+        )
+        for name in names
+    }
+    seen = {name: pooled_both(model, optima[name], every) for name in names}
+    rows = []
+    for side in (128, 224):
+        photos = {
+            name: pooled_both(
+                model, np.stack([load_fitted(f, (side, side))[0] for f in files[name]]), every
+            )
+            for name in names
+        }
+        for set_name, layers in layer_sets.items():
+            for pool, at in (("mean", 0), ("max", 1)):
+                for how in ("spearman", "pearson"):
+                    control, visual = [], []
+                    for name in names:
+                        other = names[1 - names.index(name)]
+                        own, rest = photos[name][at], photos[other][at]
+                        half = len(files[name]) // 2
+                        firsts = {k: v[:half] for k, v in own.items()}
+                        seconds_half = {k: v[half:] for k, v in own.items()}
+                        control.append(_pass_shares(firsts, seconds_half, rest, layers, how))
+                        visual.append(_pass_shares(seen[name][at], own, rest, layers, how))
+                    c, v = np.median(np.concatenate(control)), np.median(np.concatenate(visual))
+                    rows.append(
+                        [f"{side} px", set_name, pool, how, f"{c:.2f}", f"{v:.2f}", f"{c - v:+.2f}"]
+                    )
+                    print(" | ".join(rows[-1]), flush=True)
+    headers = ["photos", "layers", "pooled", "correlation", "photos pass", "render_vis pass", "gap"]
+    print()
     print(format_table(headers, rows))
 
 
