@@ -122,3 +122,24 @@ def test_kinds_are_named_by_their_photos_labels_or_folders():
     outputs = np.zeros([2, 1000])
     outputs[0, 945], outputs[1, 498] = 1.0, 1.0
     assert labels(outputs) == ["bell pepper", "cinema"]
+
+
+def test_the_summary_names_each_kind_by_its_name():
+    import dataclasses
+
+    from sample_results import known_run_result
+
+    image = np.zeros([4, 6, 3], np.float32)
+    pepper = dataclasses.replace(
+        _facet(image, [Path("p.jpg")], 0, (1,)), kind_name="bell pepper, 2 of 3 photos"
+    )
+    theater = dataclasses.replace(
+        _facet(image, [Path("t.jpg")], 1, (0,)), kind_name="cinema, 2 of 2 photos", height=0.6
+    )
+    result = dataclasses.replace(known_run_result(), facets=(pepper, theater))
+    assert result.kinds_line() == (
+        "the unit answers most to kind 0 (facet 0; bell pepper, 2 of 3 photos), also to kind 1 "
+        "(facet 1; cinema, 2 of 2 photos) at 0.60 of the best"
+    )
+    alone = dataclasses.replace(result, facets=(pepper,))
+    assert alone.kinds_line() == "its photos are of one kind: bell pepper, 2 of 3 photos"

@@ -114,8 +114,16 @@ def checked_facets(inputs: Inputs, facets: tuple[Facet, ...], images: np.ndarray
     from samplevis.examples.clusters import other_files
     from samplevis.sampling.report.facet_processing import OTHERS, checked
 
-    others = other_files(inputs.opts.init, inputs.objective, OTHERS)
-    return checked(facets, images, inputs.model, others)
+    try:
+        others = other_files(inputs.opts.init, inputs.objective, OTHERS)
+        return checked(facets, images, inputs.model, others)
+    except (ValueError, OSError, tf.errors.OpError) as err:  # the run's draws are kept
+        warnings.warn(
+            f"the facets were not checked against their photos ({err}); the run is returned "
+            "whole. Check them with samplevis.optvis.processing_check.processing_check.",
+            stacklevel=user_stacklevel(),
+        )
+        return facets
 
 
 def relative_log_masses(log_masses: np.ndarray | None, num_chains: int) -> np.ndarray:

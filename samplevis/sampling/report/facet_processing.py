@@ -60,6 +60,8 @@ def checked(
     if not with_photos:
         return tuple(facets)
     layers = list(check.block_outputs(model) if layers is None else layers)
+    if not layers:  # no layer with a map to compare at
+        return tuple(facets)
     size = (
         (int(images.shape[2]), int(images.shape[3])) if images.size else facets[0].image.shape[:2]
     )
