@@ -220,17 +220,23 @@ def choices(args, model, files: dict, units: dict, steps: int) -> None:
     layer_sets = {"block outputs": block_outputs(model), "11 activation layers": spaced}
     every = sorted(set(layer_sets["block outputs"]) | set(spaced))
     names = list(files)
-    optima = {
-        name: np.concatenate(
+    optima = {}
+    for name in names:  # the main run's optima (its NAME_optima.png: render_vis's first row)
+        saved = args.out / f"{name}_optima.png"
+        if saved.is_file() and not args.quick:
+            from PIL import Image
+
+            tiles = np.asarray(Image.open(saved).convert("RGB"), np.float32) / 255.0
+            optima[name] = np.stack([tiles[2:130, 2 + 130 * i : 130 + 130 * i] for i in SEEDS])
+            continue
+        optima[name] = np.concatenate(
             [
-                samplevis.render_vis(model, units[name], thresholds=(512,), seed=s, progress=False)[
-                    0
-                ]
+                samplevis.render_vis(
+                    model, units[name], thresholds=(steps,), seed=s, progress=False
+                )[0]
                 for s in SEEDS
             ]
         )
-        for name in names
-    }
     seen = {name: pooled_both(model, optima[name], every) for name in names}
     rows = []
     for side in (128, 224):
