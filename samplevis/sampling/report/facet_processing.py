@@ -10,7 +10,6 @@ optimum and up to DRAWS of its draws are compared with both at each layer, at th
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -172,17 +171,3 @@ def processing_record(check: ProcessingCheck | None) -> dict | None:
         "draws_to_photos": np.median(check.to_photos[1:], axis=0) if drawn else None,
         "draws_to_others": np.median(check.to_others[1:], axis=0) if drawn else None,
     }
-
-
-def share_passed(record: object) -> float:
-    """The share of the layers at which a facet record's optimum passes (NaN: not checked)."""
-    if not isinstance(record, dict):
-        return math.nan
-    found = record.get("processing")
-    if not isinstance(found, dict):
-        return math.nan
-    ours, theirs = found.get("to_photos"), found.get("to_others")
-    if not isinstance(ours, list) or not isinstance(theirs, list) or not ours:
-        return math.nan
-    pairs = [(a, b) for a, b in zip(ours, theirs) if isinstance(a, float) and isinstance(b, float)]
-    return sum(a > b for a, b in pairs) / len(ours)
