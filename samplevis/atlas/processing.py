@@ -15,7 +15,7 @@ import numpy as np
 from samplevis.atlas.files import EXAMPLES, PROCESSING_JSON
 from samplevis.models import Model
 
-OTHERS = 150  # photos read beyond a channel's top ones compared with, at most
+OTHERS = 60  # photos read beyond the channels' top ones compared with, at most
 
 
 def check_atlas(model: Model, out: Path, entries: list[dict]) -> dict[str, dict[str, Any]]:

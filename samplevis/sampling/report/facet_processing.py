@@ -2,9 +2,10 @@
 (optvis.processing_check) on every facet that has photos (`checked`), and its words
 (`processing_line`).
 
-A facet's photos are those of its kind (every facet of that kind's photos); the other photos
-are the other kinds' and those read while ranking that are not among the unit's top ones. Its
-optimum and up to DRAWS of its draws are compared with both at each layer, at the facets' size.
+A facet's photos are those of its kind (every facet of that kind's photos, at most PER_KIND);
+the other photos are the other kinds' and those read while ranking that are not among the
+unit's top ones (at most OTHERS). Its optimum and up to DRAWS of its draws are compared with
+both at each layer, at the facets' size.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
     from samplevis.sampling.report.result import Facet
 
 DRAWS = 4  # of each facet's draws checked, evenly spaced over its chains' samples
-OTHERS = 150  # photos read beyond the unit's top ones compared with, at most
+# Photos read: a kind's mean from at most PER_KIND of its photos, evenly spaced in rank, and at
+# most OTHERS of those read beyond the unit's top ones (one pass over them costs the check most)
+PER_KIND = 40
+OTHERS = 60
 NEEDS_PHOTOS = (
     "processed like their photos: not checked, the check needs photos (start from photos: "
     "hmc_opts init=dataset_examples(...), or --examples)"
@@ -64,7 +68,12 @@ def checked(
     size = (
         (int(images.shape[2]), int(images.shape[3])) if images.size else facets[0].image.shape[:2]
     )
-    files = list(dict.fromkeys([e.file for f in with_photos for e in f.examples] + list(others)))
+    by_kind: dict[int, list[Path]] = {}
+    for f in with_photos:
+        by_kind.setdefault(f.kind, []).extend(e.file for e in f.examples)
+    files = list(
+        dict.fromkeys([p for k in by_kind.values() for p in _spaced(k, PER_KIND)] + list(others))
+    )
     pixels, kept = _loaded(files, size)
     output = kind_names.label_layer(model)
     read = [*layers, output] if output is not None and output not in layers else layers
@@ -97,6 +106,14 @@ def checked(
     if photos is not None:  # the facets keep their own examples (none for the search's)
         out = [dataclasses.replace(f, examples=g.examples) for f, g in zip(out, given)]
     return tuple(out)
+
+
+def _spaced(files: list[Path], count: int) -> list[Path]:
+    """Up to `count` of `files` (without repeats), evenly spaced in their order."""
+    files = list(dict.fromkeys(files))
+    if len(files) <= count:
+        return files
+    return [files[int(i)] for i in np.linspace(0, len(files) - 1, count).round()]
 
 
 def _shown(facet: Facet, images: np.ndarray) -> np.ndarray:

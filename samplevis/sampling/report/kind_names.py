@@ -36,7 +36,8 @@ def labels(outputs: np.ndarray) -> list[str]:
 
 def kind_names(facets: Sequence[Facet], labelled: Mapping[Path, str] | None) -> dict[int, str]:
     """{kind: its name} for the kinds of `facets` with photos: the label most of its photos get
-    (`labelled`, a photo's file -> its label; None without a classifier) and how many do; else,
+    (`labelled`, a photo's file -> its label, of those labelled; None without a classifier) and
+    how many do; else,
     where the photos sit in more than one folder, the folder most of them sit in; no entry
     otherwise."""
     photos: dict[int, list[Path]] = {}
@@ -48,12 +49,12 @@ def kind_names(facets: Sequence[Facet], labelled: Mapping[Path, str] | None) -> 
     folders = {file.parent for files in photos.values() for file in files}
     out = {}
     for kind, files in photos.items():
-        if labelled is not None and all(f in labelled for f in files):
-            said = [labelled[f] for f in files]
+        if labelled is not None and any(f in labelled for f in files):
+            said = [labelled[f] for f in files if f in labelled]
         elif len(folders) > 1:
             said = [f.parent.name for f in files]
         else:
             continue
         name, count = Counter(said).most_common(1)[0]
-        out[kind] = f"{name}, {count} of {len(files)} photos"
+        out[kind] = f"{name}, {count} of {len(said)} photos"
     return out
