@@ -29,7 +29,7 @@ LAYERS = (
     ("sampling.mcmc",),
     ("models", "zoo"),
     # memory reads a model's layer table to estimate a run before it starts.
-    ("optvis.objectives", "optvis.evaluation", "runtime.memory"),
+    ("optvis.objectives", "optvis.evaluation", "optvis.processing_check", "runtime.memory"),
     ("optvis.param", "optvis.transform"),
     # folder_lock and claims: runs writing one output folder take turns and share its work.
     ("io", "runtime.folder_lock", "runtime.claims"),

@@ -194,8 +194,28 @@ def run(args: argparse.Namespace) -> int:
         )
         return USAGE
     nearest = _nearest_examples(args.examples, model, obj, result)
+    if args.examples is not None and nearest:  # each facet checked against its examples
+        from samplevis.sampling.report.facet_examples import facet_examples
+
+        by_facet = facet_examples(result, nearest)
+        if by_facet is not None:
+            result = _checked(args.examples, model, obj, result, by_facet)
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
         return _finish(obj, result, init_files, out, nearest)
+
+
+def _checked(
+    path: str, model: Model, obj: Objective, result: SampleResult, by_facet: list
+) -> SampleResult:
+    """`result` with each facet checked against its examples (`by_facet`) and the others: the
+    other facets' and the files the examples.json read beyond the unit's top ones
+    (`report.facet_processing`)."""
+    from samplevis.examples.clusters import other_files
+    from samplevis.sampling.report.facet_processing import OTHERS, checked
+
+    others = other_files(path, obj, OTHERS)
+    facets = checked(result.facets, result.images, model, others, photos=by_facet)
+    return dataclasses.replace(result, facets=facets)
 
 
 def _nearest_examples(

@@ -47,11 +47,12 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
                 "acceptance probability",
                 "draws at their target",
                 "not at their target",
+                "processed like their photos",
             )
         )
         or re.match(r"\d+ facets? \(\d+ found by the search\)", line)
     ]
-    assert len(printed) == 9
+    assert len(printed) == 10
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(optimize(tmp_path / "renders", size=16, thresholds=1))
     assert cli.main(["gallery", str(tmp_path)]) == 0
@@ -86,6 +87,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         for k, f in enumerate(facets)
     ]
     activations = report["activations"]
+    best = facets[0]["activation"] / facets[0]["height"]  # every tile a share of it
     assert [
         [caption for _, caption in tiles][: 1 + len(f["shown"])]
         for (_, tiles, _), f in zip(strips, facets)
@@ -93,7 +95,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         [
             f"{f['height']:.2f} · optimum",
             *(
-                f"{run_figures.number(activations[i][c])} · chain {c}"
+                f"{activations[i][c] / best:.2f} · chain {c}"
                 + (" · off target" if c in off else "")
                 for c, i in f["shown"]
             ),
@@ -268,9 +270,9 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
             "facet 0",
             [
                 ("run/facet_0_optimum.png", "1.00 · optimum"),
-                ("run/sample_chain1_000.png", "17.0 · chain 1"),
-                ("run/sample_chain1_001.png", "19.0 · chain 1"),
-                ("run/sample_chain1_002.png", "21.0 · chain 1"),
+                ("run/sample_chain1_000.png", "0.85 · chain 1"),
+                ("run/sample_chain1_001.png", "0.95 · chain 1"),
+                ("run/sample_chain1_002.png", "1.05 · chain 1"),
             ],
             [],
         ),
@@ -278,9 +280,9 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
             "facet 1",
             [
                 ("run/facet_1_optimum.png", "0.50 · optimum"),
-                ("run/sample_chain0_000.png", "7.00 · chain 0"),
-                ("run/sample_chain0_001.png", "9.00 · chain 0"),
-                ("run/sample_chain0_002.png", "11.0 · chain 0"),
+                ("run/sample_chain0_000.png", "0.35 · chain 0"),
+                ("run/sample_chain0_001.png", "0.45 · chain 0"),
+                ("run/sample_chain0_002.png", "0.55 · chain 0"),
             ],
             [],
         ),
@@ -404,7 +406,8 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
         *(
             (
                 f"run/sample_chain0_{i:03d}.png",
-                f"{run_figures.number(float(result.activations[i, 0]))} · chain 0",
+                # a share of the best facet's activation, 10
+                f"{float(result.activations[i, 0]) / 10:.2f} · chain 0",
             )
             for _, i in shown
         ),
@@ -414,7 +417,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     activation = float(result.activations[i, 1])
     assert strips[1][1][1] == (
         f"run/sample_chain1_{i:03d}.png",
-        f"{run_figures.number(activation)} · chain 1 · off target",
+        f"{activation / 10:.2f} · chain 1 · off target",
     )
     marked = re.findall(r'<figure class="tile off-target" title="([^"]*)"', section)
     assert [html.unescape(title) for title in marked] == [

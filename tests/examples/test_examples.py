@@ -424,6 +424,12 @@ def test_an_atlas_with_images_shows_each_channels_top_crops_beside_it(tmp_path):
     assert crops == [f"examples/gabor_relu_0/{rank:02d}_crop.png" for rank in range(4)]
     assert all((tmp_path / "atlas" / crop).is_file() for crop in crops)
     assert set(channel0["examples"]) == set(places)
+    # each channel's image checked against its top photos and the others read (Geirhos et
+    # al.'s check), a share of the layers the page shows and sorts by
+    checked = json.loads((tmp_path / "atlas" / "processing.json").read_text())
+    assert set(checked["channels"]) == {f"gabor_relu/{e['channel']}" for e in entries}
+    assert all(0 <= e["processed_like_photos"] <= 1 for e in entries)
+    assert 'id="sort-processing"' in page
 
 
 @pytest.mark.parametrize("size", [(107, 107), (107, 300), (1, 1), (20, 3000), (3000, 20)])
@@ -579,6 +585,9 @@ def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_pat
     for facet in report["facets"]:
         values = [e["value"] for e in facet["examples"]]
         assert values == sorted(values, reverse=True) and len(values) <= 4
+    # each facet checked against its examples and the others (the noise files read too)
+    assert all(facet["processing"]["layers"] == ["gabor_relu"] for facet in report["facets"])
+    assert any(line.startswith("processed like their photos (") for line in report["summary"])
     for entry in listed:
         crop = np.asarray(Image.open(tmp_path / "s" / entry["png"]))
         assert crop.ndim == 3 and crop.shape[2] == 3

@@ -68,8 +68,9 @@ FACET_NOTE = (
     "a section per kind when there are several: its optimum (the best image found of it), from "
     "photos its cluster's photos, then up to 4 of its chains' draws that differ from each other "
     "in structure (blind to colour and shifts: first the draw farthest from the optimum, then "
-    "each time the one farthest from those picked, stopping at a copy of one), each captioned "
-    "with its activation, then, where it repeats between the halves of the draws, where their "
+    "each time the one farthest from those picked, stopping at a copy of one), each tile "
+    "captioned with its activation as a share of the best facet's optimum's (a photo's value "
+    "too), then, where it repeats between the halves of the draws, where their "
     "pixels vary (std, smoothed, over the chain's start in grey: yellow where they vary most). "
     "The draws come from the facet's chains at their target; a facet with none shows the "
     "others' draws marked off target in red (hover for why): they show where the chain was "
@@ -184,12 +185,19 @@ def _kind_sections(
         return ()
     return tuple(
         pages.GallerySection(
-            f"{heading}: kind {kind}",
+            f"{heading}: kind {kind}" + _kind_name(records, kinds, kind),
             (figures.kind_note(kind, [r for r, k in zip(records, kinds) if k == kind]),),
             strips=tuple(strip for strip, k in zip(strips, kinds) if k == kind),
         )
         for kind in dict.fromkeys(kinds)
     )
+
+
+def _kind_name(records: list[dict], kinds: list[int], kind: int) -> str:
+    """ ", bell pepper, 13 of 15 photos": kind `kind`'s name in its first facet's record, "" for
+    a record without one."""
+    name = next((r.get("kind_name") for r, k in zip(records, kinds) if k == kind), None)
+    return f", {name}" if isinstance(name, str) and name else ""
 
 
 def _report_lines(
@@ -273,13 +281,18 @@ def _draw_tile(
     c: int,
     off: dict[int, str],
     named: bool = False,
+    best: float | None = None,
 ) -> pages.Tile:
     """Sample `i` of chain `c` (its PNG at `src`) as a tile, captioned with its activation (and
-    its chain, if `named`: a facet's row shows draws of several); marked "off target", with why
-    on hovering, when its chain is in `off`."""
+    its chain, if `named`: a facet's row shows draws of several), or with it as a share of
+    `best` (the best facet's activation) where given; marked "off target", with why on
+    hovering, when its chain is in `off`."""
     from samplevis import pages
 
-    caption = captions.sample(i, c) + (f" · chain {c}" if named else "")
+    value = captions.value(i, c)
+    shared = best is not None and figures.number(value) != "-"
+    said = f"{value / best:.2f}" if shared else captions.sample(i, c)
+    caption = said + (f" · chain {c}" if named else "")
     if c not in off:
         return pages.Tile(src, caption, title=captions.title(i, c))
     return pages.Tile(
@@ -314,6 +327,7 @@ def _facet_strips(
         return None
     paths = {(c, i): path.relative_to(page).as_posix() for c in chains for i, path in chains[c]}
     captions, off = figures.captions(report, len(strips)), figures.off_target(report)
+    scale = _best_value(records)
     found = []
     for k, (record, optimum) in enumerate(zip(records, optima)):
         note = figures.facet_note(k, record)
@@ -325,14 +339,24 @@ def _facet_strips(
         )
         shown = _shown(record.get("shown"), paths)
         drawn = (
-            tuple(_draw_tile(paths[c, i], captions, i, c, off, named=True) for c, i in shown)
+            tuple(
+                _draw_tile(paths[c, i], captions, i, c, off, named=True, best=scale)
+                for c, i in shown
+            )
             if shown is not None
             else tuple(t for c in record["chains"] for t in strips[c].tiles[1:])
         )
         # the photos beside the optimum, where they name what it shows
-        photos = _example_tiles(samples, record, page)
+        photos = _example_tiles(samples, record, page, scale)
         std = _std_tile(samples, record, page)
-        found.append(pages.Strip(f"facet {k}", (best, *photos, *drawn, *std), note=note))
+        found.append(
+            pages.Strip(
+                f"facet {k}",
+                (best, *photos, *drawn, *std),
+                _processing_tile(samples, record, page),
+                note=note,
+            )
+        )
     return found, {page / tile.src for strip in found for tile in strip.tiles}
 
 
@@ -349,6 +373,33 @@ def _shown(pairs: object, paths: dict[tuple[int, int], str]) -> list[tuple[int, 
     if not all(pair in paths for pair in found):
         return None
     return found
+
+
+def _processing_tile(samples: Path, record: dict, page: Path) -> tuple:
+    """A facet's Geirhos et al. check (the record's "processing") as a plot tile: layers across,
+    how alike it is processed to its photos and to the others up; none when the record has no
+    check or its PNG is missing."""
+    from samplevis import pages
+
+    found = record.get("processing")
+    if not isinstance(found, dict) or not isinstance(found.get("plot"), str):
+        return ()
+    plot = samples / found["plot"]
+    if not plot.is_file():
+        return ()
+    passes = str(found.get("passes") or "")
+    layers = found["layers"] if isinstance(found.get("layers"), list) else []
+    passed = "processed like its photos" if found.get("passed") else "not processed like its photos"
+    return (
+        pages.Tile(
+            plot.relative_to(page).as_posix(),
+            passed,
+            title=f"Its optimum is processed like its kind's photos more than like the other "
+            f"photos {passes} (Spearman correlation of channel means at {len(layers)} layers, "
+            f"Geirhos et al.'s check); {found.get('draws_passed')} of {found.get('draws')} of "
+            "its draws pass",
+        ),
+    )
 
 
 def _std_tile(samples: Path, record: dict, page: Path) -> tuple:
@@ -369,9 +420,23 @@ def _std_tile(samples: Path, record: dict, page: Path) -> tuple:
     )
 
 
-def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:
+def _best_value(records: list[dict]) -> float | None:
+    """The best facet's activation, the unit the facets' tiles are said in (a share of it):
+    the first record's activation over its height; None where the record lacks them."""
+    value, height = records[0].get("activation"), records[0].get("height")
+    if figures.number(value) == "-" or figures.number(height) == "-":
+        return None
+    assert isinstance(value, (int, float)) and isinstance(height, (int, float))  # numbers
+    if not height > 0:
+        return None
+    best = value / height
+    return best if best > 0 else None
+
+
+def _example_tiles(samples: Path, record: dict, page: Path, best: float | None = None) -> tuple:
     """A facet's examples (`samplevis sample --examples`) as tiles: the part of each top image
-    its unit saw, captioned with its value, the file in its title; those whose PNG is missing
+    its unit saw, captioned with its value as a share of `best` (the best facet's activation;
+    the value itself without it), the file and value in its title; those whose PNG is missing
     are left out."""
     from samplevis import pages
 
@@ -382,10 +447,12 @@ def _example_tiles(samples: Path, record: dict, page: Path) -> tuple:
             continue
         value = figures.number(entry.get("value"), ".3g")
         kind = "photo" if str(record.get("found", "")).startswith("photos") else "example"
+        shared = best is not None and value != "-"
+        said = f"{entry['value'] / best:.2f} · {kind}" if shared else f"{kind} {value}"
         tiles.append(
             pages.Tile(
                 png.relative_to(page).as_posix(),
-                f"{kind} {value}",
+                said,
                 title=f"{entry.get('file')}: value {value}, the part its unit saw",
             )
         )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
 from samplevis.sampling.density import facet_mass
@@ -50,6 +51,13 @@ class Facet:
         box), best first; empty otherwise.
       photos_height: how strongly the unit answers to its kind's photos: their median value
         over that of the best facet's kind (NaN without photos).
+      kind_name: its kind in words: the label a classifier gives most of the kind's photos
+        ("bell pepper, 13 of 15 photos"), or the folder most of them sit in; "" without
+        either (`report.kind_names`).
+      processing: whether its optimum (image 0) and some of its draws are processed like its
+        kind's photos more than like the other photos, layer by layer (Geirhos et al.'s check,
+        `report.facet_processing`); None where not checked (no photos, or none of another
+        kind).
     """
 
     image: np.ndarray
@@ -63,6 +71,8 @@ class Facet:
     examples: tuple = ()
     kind: int = 0
     photos_height: float = math.nan
+    processing: ProcessingCheck | None = None
+    kind_name: str = ""
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -331,11 +341,15 @@ class SampleResult:
 
     def kinds_line(self) -> str | None:
         """What the unit answers to, in a sentence, e.g. "the unit answers most to kind 0
-        (facets 0, 2; photos like pepper_3.jpg), also to kind 1 (facet 1; photos like
-        theatre_9.jpg) at 0.62 of the best, its photos at 0.80"; without photos each facet is a
-        kind ("facet 1 (search round 1) at 0.68 of the best"); None with fewer than 2 kinds.
-        Kinds without a chain are named, with the chains that would sample every kind."""
+        (facets 0, 2; bell pepper, 13 of 15 photos), also to kind 1 (facet 1; photos like
+        theatre_9.jpg) at 0.62 of the best, its photos at 0.80", each kind by its name
+        (`Facet.kind_name`) or a photo of it; without photos each facet is a kind ("facet 1
+        (search round 1) at 0.68 of the best"); with one kind, its name ("its photos are of one
+        kind: bell pepper, 13 of 15 photos"), None without one. Kinds without a chain are
+        named, with the chains that would sample every kind."""
         kinds = sorted({f.kind for f in self.facets})
+        if len(kinds) == 1 and self.facets[0].kind_name:
+            return f"its photos are of one kind: {self.facets[0].kind_name}"
         if len(kinds) < 2:
             return None
         named = [self._kind_words(k) for k in kinds]
@@ -355,10 +369,8 @@ class SampleResult:
         first = facets[0][1]
         if first.examples:
             which = ", ".join(str(k) for k, _ in facets)
-            name = (
-                f"kind {kind} (facet{'s' if len(facets) > 1 else ''} {which}; photos like "
-                f"{first.examples[0].file.name})"
-            )
+            like = first.kind_name or f"photos like {first.examples[0].file.name}"
+            name = f"kind {kind} (facet{'s' if len(facets) > 1 else ''} {which}; {like})"
         else:
             name = f"facet {facets[0][0]} ({first.found})"
         if kind == self.facets[0].kind:

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samplevis.runtime import signals
-from samplevis.sampling.report.record import EXAMPLE_PNG, FACET_PNG, STD_PNG, record_of
+from samplevis.sampling.report.record import (
+    EXAMPLE_PNG,
+    FACET_PNG,
+    PROCESSING_PNG,
+    STD_PNG,
+    record_of,
+)
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
@@ -25,7 +31,8 @@ if TYPE_CHECKING:
 SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 # What a run writes that another run may not overwrite (other sample counts, chains, facets).
 SAMPLE_FILES = re.compile(
-    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+|std)\.png|samples\.gif|std\.png|"
+    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+|std|processing)\.png|samples\.gif|"
+    r"std\.png|"
     r"structure\.png|trace\.png"
 )
 RECORD = "diagnostics.json"
@@ -124,6 +131,14 @@ def write_run(
             "no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib).",
             stacklevel=3,
         )
+    if importlib.util.find_spec("matplotlib") is not None:
+        from samplevis.sampling.report.plots import plot_processing
+
+        paths += [
+            io.save_figure(folder / PROCESSING_PNG.format(k), plot_processing(f.processing))
+            for k, f in enumerate(result.facets)
+            if f.processing is not None
+        ]
     paths.append(io.write_json(folder / RECORD, report))
     kept = {Path(p).name for p in paths}
     stale = sorted(
