@@ -29,8 +29,8 @@ DRAWS = 4  # of each facet's draws checked, evenly spaced over its chains' sampl
 PER_KIND = 40
 OTHERS = 60
 NEEDS_PHOTOS = (
-    "processed like their photos: not checked, the check needs photos (start from photos: "
-    "hmc_opts init=dataset_examples(...), or --examples)"
+    "processed like their photos: not checked, the check needs photos (start the run from a "
+    "folder's photos, or give it a folder's ranked examples)"
 )
 NOT_CHECKED = (
     "processed like their photos: not checked, every photo ranked is among the facets' own "
