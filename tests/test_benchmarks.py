@@ -31,6 +31,7 @@ TABLES = {
     "facet_targets.py": "samples in it",
     "photo_facets.py": "colour groups",
     "draws_at_target.py": "trend z",
+    "processing_check.py": "median share",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

@@ -121,6 +121,21 @@ def pictures(notebook: nbformat.NotebookNode) -> int:
     )
 
 
+def page(notebook: nbformat.NotebookNode, path: Path) -> str:
+    """The executed notebook as the HTML page nbconvert exports, written to `path` (to open in
+    a browser); its text."""
+    import nbconvert
+
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    path.write_text(body)
+    return body
+
+
+def shown_inline(html: str) -> list[str]:
+    """The results a page shows as the gallery does (`pages.gallery_html`'s blocks), in order."""
+    return re.findall(r'<div class="samplevis-gallery">.*?</section>\s*</div>', html, re.S)
+
+
 def numbers(text: str) -> list[float]:
     return [float(x) for x in re.findall(NUMBER, text)]
 
@@ -179,6 +194,13 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     assert iio.imread(tmp_path / "std.png").shape == (2 + 64 + 2, 2 + 2 * (64 + 2), 3)
     assert gif_seconds(tmp_path / "samples.gif") == 4 / 4  # one frame per sample, at 4 fps
     assert iio.imread(tmp_path / "optimized.png").shape[2] in (3, 4)
+    # the examples' crops and the run, shown as the gallery shows them, their images inline;
+    # the run saved for `samplevis gallery`
+    examples_block, run_block = shown_inline(page(notebook, tmp_path / "quickstart.html"))
+    assert examples_block.count('src="data:image/png;base64,') == 3  # top=3 crops
+    assert "<h2>channel('block5c_add', 12)</h2>" in run_block
+    assert run_block.count("<b>chain ") == 2 and 'src="data:image/gif;base64,' in run_block
+    assert (tmp_path / "run/index.html").is_file() and (tmp_path / "run/diagnostics.json").is_file()
 
 
 @pytest.mark.slow
@@ -246,8 +268,19 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     kept = re.search(r"activation kept: " + NUMBER + r" of the starts', " + NUMBER, text)
     assert float(kept[1]) > 0 and float(kept[2]) > 0
     # the samples, the facets, their std maps, the trace, the sweep's plot and its two grids,
-    # the cutoffs' rows, the optimized images and the facets from photos beside noise seeds
+    # the cutoffs' rows, the optimized images and the noise seeds of the unit from photos
     assert pictures(notebook) == 10
+    # the unit from photos shown as the gallery shows it: a section per kind of its facets, each
+    # facet's optimum beside its photos and draws, inline; then saved, and its gallery page
+    (shown,) = shown_inline(page(notebook, tmp_path / "sampling.html"))
+    unit = "max((channel('logits', 945) / 33.6), ((0.7 * channel('logits', 498)) / 37.9))"
+    assert f"<h2>{unit}</h2>" in shown and "<b>facet 0</b>" in shown
+    assert (
+        "photo " in shown and 'src="data:image/png;base64,' in shown and 'src="facet' not in shown
+    )
+    assert re.search(r"wrote \d+ files to pepper_theater/, the last diagnostics.json", text)
+    gallery = (tmp_path / "pepper_theater/index.html").read_text()
+    assert gallery.count("<b>facet ") == shown.count("<b>facet ")
     # the photos' two clusters: each a facet of its own, or a failed climb
     made = re.search(r"(\d) facets?(?: in \d kinds)? \((\d) from photo clusters", text)
     assert made and "from photos: facet 0 cluster " in text

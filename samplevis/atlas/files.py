@@ -72,6 +72,42 @@ def with_examples(out: Path, entries: list[dict]) -> list[dict]:
     return shown
 
 
+# OUT/processing.json: Geirhos et al.'s check of each channel's image against its top photos
+# (`atlas.processing.check_atlas`), which the page shows in the channel's numbers and sorts by
+PROCESSING_JSON = "processing.json"
+
+
+def with_processing(out: Path, entries: list[dict]) -> list[dict]:
+    """The page's entries, each channel's check from OUT/processing.json added
+    ("processed_like_photos": the share of the layers at which its image is processed like its
+    top photos, "processed_like_photos_at" in words); as they are without that file."""
+    try:
+        found = json.loads((out / PROCESSING_JSON).read_text())["channels"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return entries
+    shown = []
+    for entry in entries:
+        check = found.get(f"{entry['layer']}/{entry['channel']}")
+        if isinstance(check, Mapping):
+            entry = dict(
+                entry,
+                processed_like_photos=check.get("share"),
+                processed_like_photos_at=check.get("passes"),
+            )
+        shown.append(entry)
+    return shown
+
+
+def save_page(out: Path) -> Path:
+    """Write index.html again from the atlas.json in `out`, with its examples and checks."""
+    from samplevis import pages
+
+    atlas = json.loads((out / ATLAS_JSON).read_text())
+    entries = with_processing(out, with_examples(out, list(atlas["channels"])))
+    title = f"{atlas['model']} atlas"
+    return pages.save_atlas_page(out / INDEX_HTML, entries, layer_counts(atlas), title=title)
+
+
 def folder_name(layer: str) -> str:
     """A layer's folder: its name with characters a file name cannot hold replaced by '_'."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", layer)
@@ -231,6 +267,6 @@ def save(
             channels=ordered,
         ),
     )
-    page = with_examples(out, ordered)
+    page = with_processing(out, with_examples(out, ordered))
     pages.save_atlas_page(out / INDEX_HTML, page, counts, title=f"{model_name} atlas")
     return ordered

@@ -82,7 +82,10 @@ def add_objective(parser: argparse.ArgumentParser) -> None:
         "--objective",
         required=True,
         help="'layer:channel', e.g. block5c_add:12 (see `samplevis layers`; a token layer's "
-        "channel is the mean over its patches, LAYER/class_token:N its class token's)",
+        "channel is the mean over its patches, LAYER/class_token:N its class token's), or "
+        "units composed with numbers, + - * /, parentheses and max(a, b, ...), e.g. "
+        "'max(logits:945 / 33.6, 0.6 * logits:498 / 37.9)': the larger of two logits, each "
+        "over its typical optimum, the second weighed 0.6 (docs/objectives.md)",
     )
     add_out(parser, "out")
     add_seed(parser, SEED)

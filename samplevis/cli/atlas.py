@@ -148,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
         worker_options=options,
         progress=not args.quiet,
     )
+    if args.images is not None and result.entries and not result.interrupted:
+        _check(args, result)
     print(result.index)
     if not args.quiet:
         say(summary(result))
@@ -174,6 +176,24 @@ def summary(result: AtlasResult) -> str:
 
 def _channels(n: int) -> str:
     return f"{n} channel" if n == 1 else f"{n} channels"
+
+
+def _check(args: argparse.Namespace, result: AtlasResult) -> None:
+    """Check each channel's image against its top photos (`atlas.processing`), say how many
+    pass, and write the page again with it."""
+    from samplevis.atlas.files import save_page
+    from samplevis.atlas.processing import check_atlas
+    from samplevis.optvis.processing_check import PASS_SHARE
+
+    found = check_atlas(load_model(args.spec), result.out, list(result.entries))
+    save_page(result.out)
+    if found and not args.quiet:
+        passed = sum(c["share"] >= PASS_SHARE for c in found.values())
+        say(
+            f"processed like their top photos (Geirhos et al.'s check): {passed} of "
+            f"{len(found)} channels' images at >= {PASS_SHARE:g} of the layers (the page sorts "
+            "a layer's channels by it)"
+        )
 
 
 def _examples(args: argparse.Namespace, out: Path) -> bool:

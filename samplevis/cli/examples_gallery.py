@@ -4,7 +4,6 @@ folder holds one (`samplevis optimize`'s PNGs, or an atlas's LAYER/CHANNEL.png).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,64 +12,18 @@ from typing import TYPE_CHECKING
 from samplevis.cli.shell import slug
 
 if TYPE_CHECKING:
-    from samplevis.pages import GallerySection, Tile
-
-INDEX = "examples.json"
+    from samplevis.pages import GallerySection
 
 
 def examples_section(
     index: Path, page: Path, pngs: Sequence[Path]
 ) -> tuple[GallerySection, set[Path]] | None:
     """(a gallery section, the images it shows) for an examples.json under the gallery's
-    folder `page`; `pngs` are the folder's PNGs, searched for the units' visualizations. None
-    for a file that is not one `samplevis examples` wrote."""
-    from samplevis import pages
+    folder `page` (`examples.gallery_section`); `pngs` are the folder's PNGs, searched for the
+    units' visualizations. None for a file that is not one `samplevis examples` wrote."""
+    from samplevis.examples import gallery_section
 
-    try:
-        data = json.loads(index.read_text())
-        units, run = data["units"], data["run"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    folder = index.parent
-    strips, shown = [], set()
-    for unit in units:
-        tiles = []
-        for rank, entry in enumerate(unit.get("examples", [])):
-            crop = folder / str(entry.get("crop", ""))
-            if not entry.get("crop") or not crop.is_file():
-                continue
-            value = entry.get("value")
-            said = "n/a" if value is None else f"{value:.3g}"
-            tiles.append(
-                pages.Tile(
-                    crop.relative_to(page).as_posix(),
-                    said,
-                    title=f"#{rank + 1}: {entry.get('file')}, value {said}",
-                )
-            )
-            shown |= {crop, folder / str(entry.get("image", ""))}
-        visual = _visualization(unit, pngs)
-        aside: tuple[Tile, ...] = ()
-        if visual is not None:
-            aside = (
-                pages.Tile(visual.relative_to(page).as_posix(), "optimized", title=visual.name),
-            )
-        if tiles:
-            strips.append(pages.Strip(str(unit.get("unit")), tuple(tiles), aside))
-    if not strips:
-        return None
-    where = folder.relative_to(page).as_posix()
-    lines = [
-        f"The top images of each unit from {run.get('images')}, best first: the part that its "
-        "most active position sees (hover for the file and value). On the right, the unit's "
-        "optimized image, where this folder holds one."
-    ]
-    counts = data.get("skipped_counts") or {}
-    if counts:
-        parts = ", ".join(f"{n} {why}" for why, n in sorted(counts.items()))
-        lines.append(f"Skipped {sum(counts.values())} files: {parts}.")
-    heading = "dataset examples" + ("" if where == "." else f" ({where}/)")
-    return pages.GallerySection(heading, tuple(lines), strips=tuple(strips)), shown
+    return gallery_section.examples_section(index, page, lambda unit: _visualization(unit, pngs))
 
 
 def _visualization(unit: dict, pngs: Sequence[Path]) -> Path | None:

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
     from samplevis.models import Model
     from samplevis.optvis.objectives import Objective
-    from samplevis.sampling.report.facet_draws import FacetDraws
     from samplevis.sampling.report.result import SampleResult
 
 
-import importlib.util
 import os
 import re
 import sys
@@ -42,18 +39,11 @@ from samplevis.cli.shell import (
 )
 from samplevis.runtime import signals
 from samplevis.runtime.checks import spelt
-from samplevis.sampling.report.record import EXAMPLE_PNG, FACET_PNG, STD_PNG, record_of
+from samplevis.sampling.report.run_folder import SAMPLE_PNG
 
 HMC_OPTS = "hmc_opts."  # the prefix of the flags' dests that are `render`'s hmc_opts
-# The sample PNGs `sample` writes (SampleResult.save_pngs): chain, then sample index.
-SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 # --init PHOTOS_FOLDER ranks this many top photos per photo cluster (Nguyen et al. 2016: 15)
 PHOTOS_PER_CLUSTER = 15
-# What `sample` writes that another run may not overwrite (other sample counts, chains, facets).
-SAMPLE_FILES = re.compile(
-    rf"{SAMPLE_PNG.pattern}|facet_\d+_(optimum|example_\d+|std)\.png|samples\.gif|std\.png|"
-    r"structure\.png|trace\.png"
-)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -203,26 +193,46 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return USAGE
-    by_facet = _facet_examples(args.examples, model, obj, result)
+    nearest = _nearest_examples(args.examples, model, obj, result)
+    if args.examples is not None and nearest:  # each facet checked against its examples
+        from samplevis.sampling.report.facet_examples import facet_examples
+
+        by_facet = facet_examples(result, nearest)
+        if by_facet is not None:
+            result = _checked(args.examples, model, obj, result, by_facet)
     with signals.held():  # a SIGTERM now waits for the files and the lines about them
-        return _finish(obj, result, init_files, out, by_facet)
+        return _finish(obj, result, init_files, out, nearest)
 
 
-def _facet_examples(
+def _checked(
+    path: str, model: Model, obj: Objective, result: SampleResult, by_facet: list
+) -> SampleResult:
+    """`result` with each facet checked against its examples (`by_facet`) and the others: the
+    other facets' and the files the examples.json read beyond the unit's top ones
+    (`report.facet_processing`)."""
+    from samplevis.examples.clusters import other_files
+    from samplevis.sampling.report.facet_processing import OTHERS, checked
+
+    others = other_files(path, obj, OTHERS)
+    facets = checked(result.facets, result.images, model, others, photos=by_facet)
+    return dataclasses.replace(result, facets=facets)
+
+
+def _nearest_examples(
     path: str | None, model: Model, obj: Objective, result: SampleResult
 ) -> list[list[Example]] | None:
-    """Each facet's examples (`facet_examples`), with --examples those of the examples.json at
-    `path` nearest its optimum; where that file gives none, said, the run's files are written
-    all the same."""
+    """With --examples, the examples of the examples.json at `path` nearest each facet's
+    optimum (`facet_examples.nearest_examples`); where that file gives none, said, the run's
+    files are written all the same."""
     from samplevis.sampling.report import facet_examples
 
-    nearest = None
-    if path:
-        try:
-            nearest = facet_examples.nearest_examples(path, model, obj, result)
-        except ValueError as err:
-            say(f"no examples beside the facets: {err}")
-    return facet_examples.facet_examples(result, nearest)
+    if not path:
+        return None
+    try:
+        return facet_examples.nearest_examples(path, model, obj, result)
+    except ValueError as err:
+        say(f"no examples beside the facets: {err}")
+        return None
 
 
 def _finish(
@@ -230,19 +240,20 @@ def _finish(
     result: SampleResult,
     init_files: list[str] | None,
     out: Path,
-    by_facet: list | None = None,
+    nearest: list | None = None,
 ) -> int:
-    """Write the run's files (with each facet's examples, `by_facet`), print them and the
-    summary; the exit status."""
-    drawn = result.facet_draws()  # what each facet's draws add: in the record and its PNGs
-    report = record_of(result, obj.name, init_files=init_files, examples=by_facet, drawn=drawn)
+    """Write the run's files (`save_run`, with the examples.json's examples nearest each facet,
+    `nearest`), print them and the summary; the exit status."""
+    from samplevis.sampling.report.run_folder import save_run
+    from samplevis.sampling.report.summary import summary
+
     paths, in_out = written(
-        lambda folder: write_sample(folder, result, report, by_facet, drawn), out
+        lambda folder: save_run(folder, result, obj.name, nearest, init_files), out
     )
     print_out(files_line(paths))
     if len(result.images) == 1:
         say("std.png and structure.png need 2 samples per chain or more; not written.")
-    for line in report["summary"]:
+    for line in summary(result, result.structural_shares):
         print(line, file=sys.stderr)
     if result.interrupted:
         kept = (
@@ -354,60 +365,3 @@ def _examples_index(value: str) -> Path:
             "examples --images FOLDER --objective UNIT --out OUT` wrote (OUT/examples.json)."
         )
     return index
-
-
-def write_sample(
-    folder: Path,
-    result: SampleResult,
-    report: dict,
-    by_facet: list | None = None,
-    drawn: Sequence[FacetDraws] | None = None,
-) -> list[Path]:
-    """Write a sample run's files in `folder` (and each facet's examples, `by_facet`, and the
-    std overlay of what its draws add, `drawn`, default `result.facet_draws()`), then delete
-    the ones an earlier run left there that this run did not write, so that the folder and its
-    diagnostics.json describe one run."""
-    from samplevis import io
-    from samplevis.examples.clusters import seen
-
-    paths = result.save_pngs(folder) if len(result.images) else []
-    if len(result.images):
-        paths.append(result.save_gif(folder / "samples.gif"))
-    if len(result.images) >= 2:
-        paths.append(result.save_std_map(folder / "std.png"))
-        paths.append(result.save_structure_map(folder / "structure.png"))
-    # One row, chain 0 first, as samples.gif and std.png lay the chains out.
-    paths.append(io.save_grid(folder / "starts.png", result.init_images, ncols=result.num_chains))
-    paths += [
-        io.save_png(folder / FACET_PNG.format(k), facet.image)
-        for k, facet in enumerate(result.facets)
-    ]
-    for k, added in enumerate(result.facet_draws() if drawn is None else drawn):
-        if added.std_overlay is not None:
-            paths.append(io.save_png(folder / STD_PNG.format(k), added.std_overlay))
-    for k, examples in enumerate(by_facet or []):
-        paths += [
-            io.save_png(folder / EXAMPLE_PNG.format(k, j), seen(example) / 255.0)
-            for j, example in enumerate(examples)
-        ]
-    # with the optional plot extra, once there are steps to show
-    ran = len(result.burnin_activations) or len(result.images)
-    if ran and importlib.util.find_spec("matplotlib") is not None:
-        from samplevis.sampling.report.plots import plot_trace
-
-        paths.append(io.save_figure(folder / "trace.png", plot_trace(result)))
-    elif ran:
-        say("no trace.png: the trace plot of the chains needs matplotlib (pip install matplotlib).")
-    paths.append(io.write_json(folder / "diagnostics.json", report))
-    kept = {Path(p).name for p in paths}
-    stale = sorted(
-        p for p in folder.iterdir() if SAMPLE_FILES.fullmatch(p.name) and p.name not in kept
-    )
-    for path in stale:
-        path.unlink()
-    if stale:
-        say(
-            f"removed {len(stale)} files an earlier run had written to {str(folder)!r} (e.g. "
-            f"{stale[0].name})."
-        )
-    return paths

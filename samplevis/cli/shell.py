@@ -111,11 +111,12 @@ def load_model(spec: str, pretrained: bool = True) -> Model:
 
 
 def objective(spec: str) -> Objective:
-    """The objective --objective names ('layer:channel')."""
+    """The objective --objective writes: 'layer:channel', or units composed
+    (`objectives.from_text`: 'max(logits:945 / 33.6, 0.6 * logits:498 / 37.9)')."""
     from samplevis.optvis import objectives
 
     try:
-        return objectives.as_objective(spec)
+        return objectives.from_text(spec)
     except ValueError as err:
         raise UsageError(f"--objective: {err}") from None
 

@@ -8,7 +8,9 @@ layers the units read), keeps every unit's top images in bounded memory and the 
 the unit's most active position sees, and writes OUT/examples.json and PNGs; interrupted runs
 resume. Modules: `images` (files, decoding, fitting to the input), `units` (what is scored, in one
 compiled pass), `topk` (the running top-k, mergeable), `record` (examples.json), `pictures`
-(PNGs), `collect` (the pass), `clusters` (a unit's examples clustered, each cluster's start).
+(PNGs), `collect` (the pass), `clusters` (a unit's examples clustered, each cluster's start),
+`gallery_section` (a folder of examples as a section of the gallery page; in a notebook, an
+`Examples` shows itself so).
 
     starts = samplevis.examples.starts("ex/", model, "block4c_add:12", num_chains=4, size=224)
     samplevis.render(model, "block4c_add:12", hmc_opts=dict(init=starts))

@@ -286,6 +286,24 @@ def ranked_files(
     return files, ranked, (int(height), int(width)), layer
 
 
+def other_files(examples: object, unit: object, count: int) -> list[Path]:
+    """Up to `count` of the files the examples.json read that are not among `unit`'s top images
+    (files of the images folder still on disk), evenly spaced in name order: photos the unit
+    answers to less, what its top photos are told apart from (optvis.processing_check)."""
+    from samplevis.examples.units import as_unit
+
+    path, found = _read(examples)
+    names = [u["unit"] for u in found.units]
+    wanted = as_unit(unit).name
+    top = {f for f, _, _ in found.top.ranked(names.index(wanted))} if wanted in names else set()
+    folder = _images_folder(path, found)
+    rest = [folder / name for name in sorted(found.read - top)]
+    rest = [f for f in rest if f.is_file()]
+    if len(rest) > count:
+        rest = [rest[int(i)] for i in np.linspace(0, len(rest) - 1, count).round()]
+    return rest
+
+
 def pooled(model: Model, pixels: np.ndarray, layer: str) -> np.ndarray:
     """`layer`'s activations of images uint8 [N, H, W, 3], averaged over positions: [N, C]."""
     import tensorflow as tf

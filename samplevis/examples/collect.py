@@ -3,6 +3,7 @@ top images and the part of each that its most active position saw."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import warnings
@@ -32,7 +33,11 @@ DECODERS = 4
 class Examples:
     """What `dataset_examples` found: `units`, their `top` images (see `ranked`), how many files
     were read, {file: why} of those skipped, whether Ctrl-C (or SIGTERM) stopped the pass, and
-    the output folder (None when nothing was written)."""
+    the output folder (None when nothing was written); `record`, what examples.json holds, and
+    `source`, the images by name (for `save`).
+
+    In a notebook it shows itself as `samplevis gallery` shows its folder: a strip per unit of
+    its top images' crops, best first."""
 
     units: list[Unit]
     top: topk.TopK
@@ -40,6 +45,10 @@ class Examples:
     skipped: dict[str, str]
     interrupted: bool
     out: Path | None
+    record: record.Record | None = dataclasses.field(default=None, repr=False, compare=False)
+    source: Callable[[str], object] | None = dataclasses.field(
+        default=None, repr=False, compare=False
+    )
 
     def ranked(self, unit: int | str) -> list[tuple[str, float, tuple[int, ...]]]:
         """(file, value, box) of a unit's top images, best first; `unit` is its index or name
@@ -55,6 +64,39 @@ class Examples:
     def index(self) -> Path | None:
         """OUT/examples.json, or None without an output folder."""
         return None if self.out is None else self.out / record.FILE
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write examples.json and each unit's pictures (UNIT/NN.png, NN_crop.png) to `folder`,
+        as `dataset_examples(..., out=folder)` and `samplevis examples` write them, added to
+        what an earlier run of the same arguments wrote there; returns examples.json. Raises
+        ValueError for a result made before these were kept (read it from its `out`)."""
+        if self.record is None or self.source is None:
+            raise ValueError(
+                "this Examples does not hold its images; run dataset_examples again, or read "
+                "the folder it wrote (its out)."
+            )
+        with signals.held():
+            _write(Path(folder), self.record, self.units, self.source)
+        return Path(folder) / record.FILE
+
+    def _repr_html_(self) -> str:
+        """A strip per unit of its top images' crops, as `samplevis gallery` shows them, the
+        images inline: what Jupyter shows for an Examples at the end of a cell."""
+        import tempfile
+
+        from samplevis import pages
+        from samplevis.examples.gallery_section import examples_section
+
+        with tempfile.TemporaryDirectory(prefix="samplevis-") as scratch:
+            folder = Path(scratch)
+            if self.out is not None and self.index is not None and self.index.is_file():
+                folder = self.out  # what the run wrote, as the gallery shows it
+            else:
+                self.save(folder)
+            found = examples_section(folder / record.FILE, folder)
+            if found is None:
+                return "<p>no examples: no image was read.</p>"
+            return pages.gallery_html([found[0]], folder)
 
 
 def dataset_examples(
@@ -144,9 +186,7 @@ def dataset_examples(
     done = _record(found, best, read, skipped)
     if out_path is not None:
         with signals.held():  # a SIGTERM now waits for the files
-            done = record.save(out_path, done)
-            pictures = _write_pictures(out_path, unit_list, done.top, source.open)
-            done = record.save(out_path, _with_pictures(done, pictures))
+            done = _write(out_path, done, unit_list, source.open)
     if done.skipped:
         warnings.warn(skipped_line(done.skipped, len(done.read), out_path), stacklevel=2)
     if interrupted:
@@ -156,7 +196,9 @@ def dataset_examples(
             + (", and the same call goes on from there." if out_path else "."),
             stacklevel=2,
         )
-    return Examples(unit_list, done.top, len(done.read), done.skipped, interrupted, out_path)
+    return Examples(
+        unit_list, done.top, len(done.read), done.skipped, interrupted, out_path, done, source.open
+    )
 
 
 def skipped_line(skipped: dict[str, str], read: int, out: Path | None) -> str:
@@ -300,10 +342,16 @@ def _with_pictures(done: record.Record, pictures: dict[str, str]) -> record.Reco
     return record.Record(done.run, done.units, done.top, done.read, done.skipped, pictures)
 
 
-def _write_pictures(out: Path, units: list[Unit], top: topk.TopK, open_image: Callable) -> dict:
+def _write(
+    out: Path, done: record.Record, units: list[Unit], open_image: Callable
+) -> record.Record:
+    """Write `done` as examples.json in `out` (added to what is there) and every unit's
+    pictures; the record written."""
     from samplevis.examples.pictures import write_pictures
 
-    return write_pictures(out, [u.name for u in units], top, open_image)
+    done = record.save(out, done)
+    pictures = write_pictures(out, [u.name for u in units], done.top, open_image)
+    return record.save(out, _with_pictures(done, pictures))
 
 
 def _bar(enabled: bool, total: int, initial: int):

@@ -9,13 +9,21 @@ Every value a page shows is HTML-escaped (templating.py); every page is written 
 """
 
 from samplevis.pages.atlas import save_atlas_page
-from samplevis.pages.gallery import Crop, GallerySection, Strip, Tile, save_gallery
+from samplevis.pages.gallery import (
+    Crop,
+    GallerySection,
+    Strip,
+    Tile,
+    gallery_html,
+    save_gallery,
+)
 
 __all__ = [
     "Crop",
     "GallerySection",
     "Strip",
     "Tile",
+    "gallery_html",
     "save_atlas_page",
     "save_gallery",
 ]

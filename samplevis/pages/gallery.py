@@ -3,13 +3,19 @@ tiles, a table and folded notes."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import mimetypes
 import os
+import re
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
 from samplevis import io
-from samplevis.pages.templating import write_page
+from samplevis.pages.templating import render, scoped, write_page
+
+INLINE_SCOPE = ".samplevis-gallery"  # the class of `gallery_html`'s block (gallery_inline.html)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,3 +109,32 @@ def save_gallery(
             f"{bad[0]!r}."
         )
     return write_page(path, "gallery.html", title=title, entries=entries)
+
+
+def gallery_html(sections: Sequence[GallerySection], folder: str | os.PathLike) -> str:
+    """`sections` as one HTML block to show inside another page (a notebook cell's output), as
+    `save_gallery` shows them: its style scoped to the block, and every image file they name
+    (relative to `folder`) inline as a data URI, so that the block needs no files."""
+    bad = [s for s in sections if not _is_section(s)]
+    if bad:
+        raise ValueError(f"gallery_html shows GallerySections; got {bad[0]!r}.")
+    style = scoped(render("gallery.css"), INLINE_SCOPE)
+    return _inlined(render("gallery_inline.html", style=style, sections=list(sections)), folder)
+
+
+def _inlined(page: str, folder: str | os.PathLike) -> str:
+    """`page` with each src naming a file of `folder` replaced by the file's bytes as a data URI
+    (each file read once, however many tiles crop it)."""
+    uris: dict[str, str] = {}
+
+    def data_uri(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in uris:
+            path = Path(folder) / urllib.parse.unquote(name)
+            if not path.is_file():
+                return match.group(0)
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            uris[name] = f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+        return f'src="{uris[name]}"'
+
+    return re.sub(r'src="([^":]+)"', data_uri, page)

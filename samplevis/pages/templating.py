@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import html
 import os
+import re
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -55,3 +56,15 @@ def write_page(path: str | os.PathLike, template: str, **values: object) -> Path
     """Write `template` rendered with `values` to `path`, atomically, ending with a newline as
     text files do (the template's own last newline is not rendered)."""
     return io.write_bytes(path, (render(template, **values) + "\n").encode())
+
+
+def scoped(css: str, scope: str) -> Markup:
+    """`css` (rules without nesting or @-rules) with every selector under `scope`, a CSS
+    selector, and body's rules on `scope` itself: a page's style for a block inside another
+    page, which it would otherwise restyle whole."""
+
+    def under(match: re.Match) -> str:
+        selectors = [s.strip() for s in match.group(1).split(",")]
+        return ",".join(scope if s == "body" else f"{scope} {s}" for s in selectors) + "{"
+
+    return Markup(re.sub(r"([^{}]+)\{", under, css.strip()))

@@ -123,3 +123,25 @@ def held() -> Iterator[None]:
     if stop.pending and not stop.holding and stop.signum is not None:
         stop.pending = False
         raise Terminated(stop.signum)
+
+
+@contextlib.contextmanager
+def interrupt_held() -> Iterator[None]:
+    """Within the block, Ctrl-C (SIGINT) waits: it raises KeyboardInterrupt as the block ends, so
+    that the files being written are finished. Only the main thread can hold it: elsewhere, and
+    where SIGINT is not Python's to handle, the block changes nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler and not callable(previous):
+        yield  # ignored, or handled outside Python: nothing to hold
+        return
+    came: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if came:
+        raise KeyboardInterrupt

@@ -37,7 +37,14 @@ RENAMED = "samplevis: error: `samplevis render` is now `samplevis optimize` (sam
             "argument --size: must be an int >= 1; got '0'",
         ),
         (optimize("{tmp}/out", "gabor_rel:0"), "Closest layer names: gabor_relu"),
-        (optimize("{tmp}/out", "gabor_relu"), "must be 'layer:channel'"),
+        (optimize("{tmp}/out", "gabor_relu"), "is no unit: write a unit LAYER:CHANNEL"),
+        (
+            sample("{tmp}/out", "max(gabor_relu:0 0.5 * gabor_relu:1)"),
+            "--objective: cannot read the objective 'max(gabor_relu:0 0.5 * gabor_relu:1)' "
+            "(invalid syntax. Perhaps you forgot a comma?); write units LAYER:CHANNEL and "
+            "numbers, combined with + - * /, parentheses and max(a, b, ...), e.g. "
+            "max(logits:945 / 33.6, 0.6 * logits:498 / 37.9).",
+        ),
         (
             sample("{tmp}/out", "gabro_relu:0"),
             "model 'conftest.gabor_keras_model' has no layer 'gabro_relu'. "

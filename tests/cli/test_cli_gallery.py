@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from samplevis import cli
-from samplevis.cli import run_figures, shell
+from samplevis.cli import shell
+from samplevis.sampling.report import run_figures
 
 from cli_args import optimize, sample
 
@@ -46,11 +47,12 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
                 "acceptance probability",
                 "draws at their target",
                 "not at their target",
+                "processed like their photos",
             )
         )
         or re.match(r"\d+ facets? \(\d+ found by the search\)", line)
     ]
-    assert len(printed) == 9
+    assert len(printed) == 10
     assert json.loads((tmp_path / "run" / "diagnostics.json").read_text())["summary"] == printed
     cli.main(optimize(tmp_path / "renders", size=16, thresholds=1))
     assert cli.main(["gallery", str(tmp_path)]) == 0
@@ -85,6 +87,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         for k, f in enumerate(facets)
     ]
     activations = report["activations"]
+    best = facets[0]["activation"] / facets[0]["height"]  # every tile a share of it
     assert [
         [caption for _, caption in tiles][: 1 + len(f["shown"])]
         for (_, tiles, _), f in zip(strips, facets)
@@ -92,7 +95,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
         [
             f"{f['height']:.2f} · optimum",
             *(
-                f"{run_figures.number(activations[i][c])} · chain {c}"
+                f"{activations[i][c] / best:.2f} · chain {c}"
                 + (" · off target" if c in off else "")
                 for c, i in f["shown"]
             ),
@@ -132,8 +135,8 @@ def known_run(folder: Path) -> dict:
     """Write `known_run_result`, with known diagnostics, as `samplevis sample` writes a run to
     `folder`; its report."""
     from samplevis import objectives
-    from samplevis.cli import sample as sample_command
     from samplevis.sampling.mcmc.diagnostics import Diagnostics
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
 
     from sample_results import known_run_result
@@ -153,7 +156,7 @@ def known_run(folder: Path) -> dict:
     )
     result = dataclasses.replace(known_run_result(), diagnostics=diagnostics)
     report = record_of(result, objectives.channel("gabor_relu", 0).name)
-    sample_command.write_sample(folder, result, report)
+    run_folder.write_run(folder, result, report)
     return report
 
 
@@ -227,7 +230,7 @@ def test_gallery_shows_each_chain_as_one_strip_in_the_order_drawn_with_each_samp
 
 def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(tmp_path, capsys):
     from samplevis import objectives
-    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.result import Facet
 
@@ -245,7 +248,7 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
     )
     result = dataclasses.replace(known_run_result(), facets=facets)
     report = record_of(result, objectives.channel("gabor_relu", 0).name)
-    written = sample_command.write_sample(tmp_path / "run", result, report)
+    written = run_folder.write_run(tmp_path / "run", result, report)
     assert {"facet_0_optimum.png", "facet_1_optimum.png"} <= {p.name for p in written}
     assert [f["optimum"] for f in report["facets"]] == [
         "facet_0_optimum.png",
@@ -267,9 +270,9 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
             "facet 0",
             [
                 ("run/facet_0_optimum.png", "1.00 · optimum"),
-                ("run/sample_chain1_000.png", "17.0 · chain 1"),
-                ("run/sample_chain1_001.png", "19.0 · chain 1"),
-                ("run/sample_chain1_002.png", "21.0 · chain 1"),
+                ("run/sample_chain1_000.png", "0.85 · chain 1"),
+                ("run/sample_chain1_001.png", "0.95 · chain 1"),
+                ("run/sample_chain1_002.png", "1.05 · chain 1"),
             ],
             [],
         ),
@@ -277,9 +280,9 @@ def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(t
             "facet 1",
             [
                 ("run/facet_1_optimum.png", "0.50 · optimum"),
-                ("run/sample_chain0_000.png", "7.00 · chain 0"),
-                ("run/sample_chain0_001.png", "9.00 · chain 0"),
-                ("run/sample_chain0_002.png", "11.0 · chain 0"),
+                ("run/sample_chain0_000.png", "0.35 · chain 0"),
+                ("run/sample_chain0_001.png", "0.45 · chain 0"),
+                ("run/sample_chain0_002.png", "0.55 · chain 0"),
             ],
             [],
         ),
@@ -328,9 +331,9 @@ def textures(count: int, size: int, seed: int) -> np.ndarray:
 
 
 def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_target(tmp_path):
-    from samplevis.cli import sample as sample_command
     from samplevis.sampling.mcmc.diagnostics import Diagnostics
     from samplevis.sampling.options import resolve_options
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.result import Facet
 
@@ -387,7 +390,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     # where chain 0's draws vary, over its start; chain 1's relit draws vary alike everywhere
     assert [f["std_overlay"] for f in report["facets"]] == ["facet_0_std.png", None]
     assert report["facets"][1]["std_note"].startswith("no std map: the draws' pixels vary about")
-    written = sample_command.write_sample(tmp_path / "run", result, report)
+    written = run_folder.write_run(tmp_path / "run", result, report)
     assert tmp_path / "run" / "facet_0_std.png" in written
     overlay = iio.imread(tmp_path / "run" / "facet_0_std.png")[..., :3].astype(float)
     heat = overlay[..., 0] - overlay[..., 2]  # red to yellow; none in the grey start
@@ -403,7 +406,8 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
         *(
             (
                 f"run/sample_chain0_{i:03d}.png",
-                f"{run_figures.number(float(result.activations[i, 0]))} · chain 0",
+                # a share of the best facet's activation, 10
+                f"{float(result.activations[i, 0]) / 10:.2f} · chain 0",
             )
             for _, i in shown
         ),
@@ -413,7 +417,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     activation = float(result.activations[i, 1])
     assert strips[1][1][1] == (
         f"run/sample_chain1_{i:03d}.png",
-        f"{run_figures.number(activation)} · chain 1 · off target",
+        f"{activation / 10:.2f} · chain 1 · off target",
     )
     marked = re.findall(r'<figure class="tile off-target" title="([^"]*)"', section)
     assert [html.unescape(title) for title in marked] == [
@@ -440,7 +444,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
 def test_gallery_shows_each_kind_of_photo_as_a_section_with_how_strongly_the_unit_answers(
     tmp_path,
 ):
-    from samplevis.cli import sample as sample_command
+    from samplevis.sampling.report import run_folder
     from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.result import Facet
 
@@ -457,7 +461,7 @@ def test_gallery_shows_each_kind_of_photo_as_a_section_with_how_strongly_the_uni
     result = dataclasses.replace(known_run_result(), facets=facets)
     report = record_of(result, "mixed")
     assert [(f["kind"], f["photos_height"]) for f in report["facets"]] == [(0, 1), (1, 0.8), (0, 1)]
-    sample_command.write_sample(tmp_path / "run", result, report)
+    run_folder.write_run(tmp_path / "run", result, report)
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
     sections = re.findall(r"<section><h2>(.*?)</h2>(.*?)</section>", page, re.S)

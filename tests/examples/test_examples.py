@@ -424,6 +424,12 @@ def test_an_atlas_with_images_shows_each_channels_top_crops_beside_it(tmp_path):
     assert crops == [f"examples/gabor_relu_0/{rank:02d}_crop.png" for rank in range(4)]
     assert all((tmp_path / "atlas" / crop).is_file() for crop in crops)
     assert set(channel0["examples"]) == set(places)
+    # each channel's image checked against its top photos and the others read (Geirhos et
+    # al.'s check), a share of the layers the page shows and sorts by
+    checked = json.loads((tmp_path / "atlas" / "processing.json").read_text())
+    assert set(checked["channels"]) == {f"gabor_relu/{e['channel']}" for e in entries}
+    assert all(0 <= e["processed_like_photos"] <= 1 for e in entries)
+    assert 'id="sort-processing"' in page
 
 
 @pytest.mark.parametrize("size", [(107, 107), (107, 300), (1, 1), (20, 3000), (3000, 20)])
@@ -579,6 +585,9 @@ def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_pat
     for facet in report["facets"]:
         values = [e["value"] for e in facet["examples"]]
         assert values == sorted(values, reverse=True) and len(values) <= 4
+    # each facet checked against its examples and the others (the noise files read too)
+    assert all(facet["processing"]["layers"] == ["gabor_relu"] for facet in report["facets"])
+    assert any(line.startswith("processed like their photos (") for line in report["summary"])
     for entry in listed:
         crop = np.asarray(Image.open(tmp_path / "s" / entry["png"]))
         assert crop.ndim == 3 and crop.shape[2] == 3
@@ -673,3 +682,36 @@ def test_sample_init_from_examples_starts_each_chain_at_a_cluster_s_facet(
     ways = [Path(f["examples"][0]["file"]).name[0] for f in report["facets"]]
     assert sorted(ways) == ["h", "v"]
     assert stripes_way(either48, cells.astype(np.float32)) == ways
+
+
+def test_examples_made_without_a_folder_save_as_out_writes_and_show_their_crops_inline(
+    tmp_path, gabor48
+):
+    import base64
+    import io as bytes_io
+    import re
+
+    places = make_folder(tmp_path / "images")
+    kwargs = dict(images=tmp_path / "images", top=5, batch=4, progress=False)
+    found = samplevis.dataset_examples(gabor48, "gabor_relu:0", **kwargs)
+    written = samplevis.dataset_examples(gabor48, "gabor_relu:0", out=tmp_path / "out", **kwargs)
+    assert found.save(tmp_path / "saved") == tmp_path / "saved" / record.FILE
+    ours, theirs = (json.loads((tmp_path / w / record.FILE).read_text()) for w in ("saved", "out"))
+    assert ours == theirs  # what `out` writes, and `samplevis examples`
+    crops = sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*.png"))
+    assert crops == sorted(
+        p.relative_to(tmp_path / "saved") for p in (tmp_path / "saved").rglob("*.png")
+    )
+
+    html = found._repr_html_()
+    assert html == written._repr_html_()  # from the run's folder, or from the images
+    strip = re.search(r'<div class="chain"><b>(.*?)</b>(.*?)</div></div>', html)
+    assert strip[1] == "gabor_relu:0"
+    # its tiles: the top images' crops, best first, inline
+    tiles = re.findall(r'<img src="data:image/png;base64,([^"]+)"', strip[2])
+    values = re.findall(r"<figcaption>([\d.]+)</figcaption>", strip[2])
+    assert len(tiles) == 5 and [float(v) for v in values] == sorted(map(float, values))[::-1]
+    first = np.asarray(Image.open(bytes_io.BytesIO(base64.b64decode(tiles[0]))))
+    best = np.asarray(Image.open(tmp_path / "out" / theirs["units"][0]["examples"][0]["crop"]))
+    np.testing.assert_array_equal(first, best)
+    assert {name for name, _, _ in found.ranked(0)[:4]} == set(places)

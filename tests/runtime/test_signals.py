@@ -69,6 +69,40 @@ def test_a_signal_within_held_waits_for_the_end_of_the_outermost_held_block():
     assert stop.status == 143
 
 
+def test_a_ctrl_c_within_interrupt_held_waits_for_the_block_and_the_handler_is_back_after():
+    written = []
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with signals.interrupt_held():
+            signal.raise_signal(signal.SIGINT)
+            written.append("the last file")
+    assert written == ["the last file"] and signal.getsignal(signal.SIGINT) is before
+    with signals.interrupt_held():  # without a Ctrl-C, nothing is raised
+        written.append("another")
+
+
+def test_a_ctrl_c_while_a_run_is_saved_leaves_its_folder_whole_then_stops(tmp_path, monkeypatch):
+    import dataclasses
+
+    from samplevis.sampling.report import run_folder
+
+    from sample_results import known_run_result
+
+    result = dataclasses.replace(known_run_result(), objective="gabor")
+    written = run_folder.write_run
+
+    def interrupted(folder, *args):  # Ctrl-C as the first file is written
+        signal.raise_signal(signal.SIGINT)
+        return written(folder, *args)
+
+    monkeypatch.setattr(run_folder, "write_run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        result.save(tmp_path)
+    monkeypatch.setattr(run_folder, "write_run", written)
+    whole = sorted(p.name for p in tmp_path.iterdir())
+    assert whole == sorted(p.name for p in result.save(tmp_path / "again"))
+
+
 def test_without_a_signal_the_status_is_ctrl_cs_and_held_changes_nothing_outside_a_block():
     with signals.stop_on_termination() as stop:
         pass

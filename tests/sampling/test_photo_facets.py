@@ -18,6 +18,7 @@ import samplevis
 from samplevis import objectives, param
 from samplevis.optvis.optimize import Renderer
 from samplevis.runtime.checks import OptionError
+from samplevis.sampling.report.facet_processing import NOT_CHECKED, processing_line
 
 from conftest import either_stripes_keras_model
 from stripes import SIDE, stripes_folder, stripes_way
@@ -104,7 +105,7 @@ def weaker_horizontal(tmp_path_factory, either48):
 
 
 def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_height(
-    either48, weaker_horizontal
+    either48, weaker_horizontal, tmp_path
 ):
     unit, examples = weaker_horizontal
     result = samplevis.render(
@@ -145,6 +146,31 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     assert "also to kind 1 (facet 1; photos like h_" in line
     said = f"at {horizontal.height:.2f} of the best, its photos at {horizontal.photos_height:.2f}"
     assert said in line
+    # each facet, and its draws, processed like its own kind's photos (Geirhos et al.'s check)
+    for facet in result.facets:
+        assert facet.processing is not None and facet.processing.passed.all()
+        assert len(facet.processing.passes) == 1 + 2  # its optimum and its chain's 2 draws
+    assert processing_line(result.facets) == (
+        "processed like their photos (Geirhos et al.'s check, 1 layer): facet 0 at every layer "
+        "(1 of 1), its draws 2 of 2; facet 1 at every layer (1 of 1), its draws 2 of 2"
+    )
+    # written out, the check's plot stands beside each facet in the gallery
+    from samplevis import cli
+    from samplevis.cli.sample import write_sample
+    from samplevis.sampling.report.facet_examples import facet_examples
+    from samplevis.sampling.report.record import record_of
+
+    by_facet = facet_examples(result, None)  # each facet's own photos
+    report = record_of(result, "unit", examples=by_facet)
+    assert report["facets"][1]["processing"]["plot"] == "facet_1_processing.png"
+    write_sample(tmp_path, result, report, by_facet)
+    assert cli.main(["gallery", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text()
+    assert "facet_0_processing.png" in page and "facet_1_processing.png" in page
+    # every tile of a facet's row said as a share of the best facet's activation
+    best = report["facets"][0]["activation"]
+    photo = report["facets"][1]["examples"][0]["value"] / best
+    assert f"{photo:.2f} · photo" in page and f"{horizontal.height:.2f} · optimum" in page
 
 
 def test_photos_of_another_unit_are_refused_before_any_work(either48, examples):
@@ -242,6 +268,9 @@ def test_a_folder_of_photos_is_ranked_then_made_facets_in_one_command(tmp_path, 
     leaders = sorted(Path(facet["examples"][0]["file"]).name[0] for facet in report["facets"])
     assert [f["found"][:16] for f in report["facets"]] == ["photos, cluster "] * 2
     assert leaders == ["h", "v"]
+    # every photo it read is among the top ones, all of one kind: nothing to tell them from
+    assert all(facet["processing"] is None for facet in report["facets"])
+    assert NOT_CHECKED in report["summary"]
 
 
 def test_a_cluster_starts_at_its_photos_mean_best_medoid_or_best_blurred(either48, examples):

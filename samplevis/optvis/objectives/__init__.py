@@ -11,9 +11,11 @@ them, e.g. `channel("block5c_add", 3) - 1e-3 * L1()`. For RGBA images (`param.im
 read it.
 
 Modules, lowest first:
-  algebra    the `Objective` value and its operators, `constant`, `as_objective` (numbers,
-             "layer:channel" strings, functions of T), `with_layers`, `image_objective`; and
-             `channel`, the objective a "layer:channel" string names
+  algebra    the `Objective` value and its operators, `constant`, `maximum`, `as_objective`
+             (numbers, "layer:channel" strings, functions of T), `with_layers`,
+             `image_objective`; and `channel`, the objective a "layer:channel" string names
+  text       `from_text`: an objective written as one string, "max(logits:945, 0.6 *
+             logits:498)", what the command line's --objective takes
   units      `neuron`, `deepdream`, `direction`, `direction_neuron`, `class_logit`; of vision
              transformers' token layers, `class_token` and `head`
   batch      objectives across a batch's images: `diversity`, `alignment`, `channel_interpolate`
@@ -31,6 +33,7 @@ from samplevis.optvis.objectives.algebra import (
     channel,
     constant,
     image_objective,
+    maximum,
     with_layers,
 )
 from samplevis.optvis.objectives.alpha import blur_alpha_each_step, penalize_alpha
@@ -43,6 +46,7 @@ from samplevis.optvis.objectives.penalties import (
     penalize_boundary_complexity,
     total_variation,
 )
+from samplevis.optvis.objectives.text import from_text
 from samplevis.optvis.objectives.units import (
     class_logit,
     class_token,
@@ -74,8 +78,10 @@ __all__ = [
     "direction",
     "direction_neuron",
     "head",
+    "from_text",
     "image_objective",
     "input_diff",
+    "maximum",
     "neuron",
     "penalize_alpha",
     "penalize_boundary_complexity",

@@ -150,6 +150,29 @@ class Objective:
         return negated
 
 
+def maximum(first: object, second: object, *more: object) -> Objective:
+    """The largest of the objectives (Objectives, numbers or 'layer:channel' strings) for each
+    image: a unit that answers to either of two things, e.g. ImageNet's bell pepper, and movie
+    theater less strongly: `maximum("logits:945", 0.6 * channel("logits", 498))`."""
+    found = [as_objective(o) for o in (first, second, *more)]
+    largest = found[0]
+    for other in found[1:]:
+        largest = _larger(largest, other)
+    return largest
+
+
+def _larger(a: Objective, b: Objective) -> Objective:
+    """max(a, b) per image, its params a's then b's."""
+    split = len(a.params)
+    return Objective(
+        lambda T, params: tf.maximum(a(T, params[:split]), b(T, params[split:])),
+        a.layers | b.layers,
+        f"max({a.name}, {b.name})",
+        a.params + b.params,
+        ("max", a.structure, b.structure),
+    )
+
+
 def constant(value: float) -> Objective:
     """An objective worth `value` for every image (a param: changing it does not recompile)."""
     value = float(value)

@@ -23,18 +23,38 @@ function thumbnail(e) {
   img.alt = e.layer + ' channel ' + e.channel;
   img.src = url(e.files[0]);
   const label = document.createElement('span');
-  label.textContent = e.channel;
+  const share = e.processed_like_photos;
+  label.textContent = e.channel + (typeof share === 'number' ? ' · ' + share.toFixed(2) : '');
+  if (typeof share === 'number') label.title = 'processed like its top photos ' + e.processed_like_photos_at;
   link.append(img, label);
   return link;
+}
+// With each channel's check (atlas --images), a layer's channels can be sorted by it: those
+// whose images are processed least like their top photos first.
+const sorter = document.getElementById('sort-processing');
+function ordered(layer) {
+  const found = byLayer.get(layer);
+  if (!sorter || !sorter.checked) return found;
+  const share = e => (typeof e.processed_like_photos === 'number' ? e.processed_like_photos : 2);
+  return [...found].sort((a, b) => share(a) - share(b) || a.channel - b.channel);
 }
 const near = new IntersectionObserver(seen => {
   for (const item of seen) {
     if (!item.isIntersecting) continue;
     near.unobserve(item.target);
-    item.target.replaceChildren(...byLayer.get(item.target.dataset.layer).map(thumbnail));
+    item.target.replaceChildren(...ordered(item.target.dataset.layer).map(thumbnail));
     item.target.style.minHeight = '';
+    item.target.dataset.made = '1';
   }
 }, {rootMargin: '1500px'});
+if (sorter) {
+  sorter.parentElement.hidden = !entries.some(e => typeof e.processed_like_photos === 'number');
+  sorter.onchange = () => {
+    for (const grid of document.querySelectorAll('.grid[data-made]')) {
+      grid.replaceChildren(...ordered(grid.dataset.layer).map(thumbnail));
+    }
+  };
+}
 for (const grid of document.querySelectorAll('.grid')) {
   const perRow = Math.max(1, Math.floor((grid.clientWidth + GAP) / (THUMBNAIL + GAP)));
   const rows = Math.ceil(byLayer.get(grid.dataset.layer).length / perRow);

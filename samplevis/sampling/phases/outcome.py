@@ -5,6 +5,7 @@ it raises when TensorFlow runs out of memory (`out_of_memory`)."""
 from __future__ import annotations
 
 import math
+import time
 import types
 import warnings
 from collections.abc import Mapping
@@ -106,6 +107,25 @@ def result_facets(
     return tuple(out)
 
 
+def checked_facets(inputs: Inputs, facets: tuple[Facet, ...], images: np.ndarray) -> tuple:
+    """`facets` with Geirhos et al.'s check of each one from photos (`report.facet_processing`)
+    against its kind's photos and the others: the other kinds' and the photos read while ranking
+    that are not among the unit's top ones."""
+    from samplevis.examples.clusters import other_files
+    from samplevis.sampling.report.facet_processing import OTHERS, checked
+
+    try:
+        others = other_files(inputs.opts.init, inputs.objective, OTHERS)
+        return checked(facets, images, inputs.model, others)
+    except (ValueError, OSError, tf.errors.OpError) as err:  # the run's draws are kept
+        warnings.warn(
+            f"the facets were not checked against their photos ({err}); the run is returned "
+            "whole. Check them with samplevis.optvis.processing_check.processing_check.",
+            stacklevel=user_stacklevel(),
+        )
+        return facets
+
+
 def relative_log_masses(log_masses: np.ndarray | None, num_chains: int) -> np.ndarray:
     """`log_masses` (absolute, nats; None: not measured, NaN) relative to the heaviest."""
     if log_masses is None:
@@ -163,6 +183,12 @@ def sample_result(
     log_mass_errors = (
         made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan)
     )
+    facets = result_facets(made.search, image_param, images, log_masses, log_mass_errors)
+    if not stopped and isinstance(opts.init, Path):  # from photos: each facet checked
+        began = time.perf_counter()
+        facets = checked_facets(inputs, facets, images)
+        spent = time.perf_counter() - began
+        seconds = types.MappingProxyType({**seconds, "processing check": spent})
     sampled = SampleResult(
         images=frozen(images),
         activations=frozen(run.trace["activation"] if run is not None else empty["activation"]),
@@ -192,9 +218,10 @@ def sample_result(
         rule_temperature=float(temperature.rule) if temperature is not None else nan,
         temperature_shares=frozen(adapting.shares if adapting is not None else np.zeros([0, c])),
         seconds=seconds,
-        facets=result_facets(made.search, image_param, images, log_masses, log_mass_errors),
+        facets=facets,
         clusters_below_floor=made.search.below_floor if made.search is not None else (),
         warps=frozen(_warps(chain_param, samples)),
+        objective=inputs.objective.name,
     )
     if inputs.folder is not None:
         write_log(sampled, inputs.folder)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from samplevis.optvis.processing_check import ProcessingCheck
     from samplevis.sampling.report.result import SampleResult
 
 # Shading of the phases, light enough for the chains' lines to read over it.
@@ -133,4 +134,23 @@ def plot_grid(result: SampleResult, ax: Axes | None = None) -> Figure:
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_xlabel("sample")
+    return _figure(ax)
+
+
+def plot_processing(check: ProcessingCheck, i: int = 0, ax: Axes | None = None) -> Figure:
+    """A small figure of Geirhos et al.'s check of image `i` (a facet's optimum at 0): layers
+    across, input first, the Spearman correlation of its channel means with its photos' (solid)
+    and with the other photos' (dashed) up; where the solid line is above, the layer processes
+    it like its photos. Returns the Figure (of `ax` when given)."""
+    ax = _axes(ax, (2.6, 1.6))
+    x = np.arange(len(check.layers))
+    ax.plot(x, check.to_photos[i], color="#1f77b4", linewidth=1.5, label="its photos")
+    ax.plot(x, check.to_others[i], color="#d62728", linewidth=1.2, linestyle="--", label="others")
+    ax.set_ylim(min(-0.1, float(np.nanmin([*check.to_photos[i], *check.to_others[i], 0]))), 1.0)
+    ticks = sorted({0, len(x) - 1})
+    ax.set_xticks(ticks, [check.layers[t] for t in ticks], fontsize=5)
+    ax.tick_params(axis="y", labelsize=5, length=2)
+    ax.set_xlabel("layers, input first", fontsize=6, labelpad=1)
+    ax.set_ylabel("alike (Spearman)", fontsize=6, labelpad=1)
+    ax.legend(loc="lower right", fontsize=5, frameon=False)
     return _figure(ax)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samplevis.io import json_value
+from samplevis.sampling.report.facet_processing import processing_record
 from samplevis.sampling.report.summary import summary
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ FACET_PNG = "facet_{}_optimum.png"
 EXAMPLE_PNG = "facet_{}_example_{}.png"
 # Where facet K's draws vary, over its chain's start (`FacetDraws.std_overlay`).
 STD_PNG = "facet_{}_std.png"
+# Facet K's Geirhos et al. check, plotted (`plots.plot_processing`; needs matplotlib).
+PROCESSING_PNG = "facet_{}_processing.png"
 
 
 def record_of(
@@ -123,12 +126,15 @@ def _facet(
         "height": facet.height,
         "activation": facet.activation,
         "kind": facet.kind,  # its kind of image, 0 the best facet's (`Facet.kind`)
+        "kind_name": facet.kind_name or None,  # in words, e.g. "bell pepper, 13 of 15 photos"
         # how strongly the unit answers to its kind's photos, against the best kind's
         "photos_height": facet.photos_height,
         "found": facet.found,
         "chains": list(facet.chains),
         "log_mass": facet.log_mass,
         "log_mass_error": facet.log_mass_error,
+        # Geirhos et al.'s check: its optimum and draws against its kind's photos and the others
+        "processing": _processing(k, facet),
         "examples": [
             {"file": str(e.file), "value": e.value, "png": EXAMPLE_PNG.format(k, j)}
             for j, e in enumerate(examples)
@@ -142,6 +148,18 @@ def _facet(
         "std_chain": drawn.std_chain,
         "std_note": drawn.std_note,
     }
+
+
+def _processing(k: int, facet: Facet) -> dict[str, Any] | None:
+    """Facet `k`'s check as its record keeps it, with "plot" the PNG of it beside the record
+    (null where none is written: without matplotlib)."""
+    import importlib.util
+
+    found = processing_record(facet.processing)
+    if found is None:
+        return None
+    plotted = importlib.util.find_spec("matplotlib") is not None
+    return found | {"plot": PROCESSING_PNG.format(k) if plotted else None}
 
 
 def per_chain(record: Any, key: str, num_chains: int) -> list[Any] | None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
 from samplevis.sampling.density import facet_mass
@@ -18,6 +21,9 @@ from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.report import facet_draws
 from samplevis.sampling.report.facet_draws import FacetDraws
+
+if TYPE_CHECKING:
+    from samplevis.examples.clusters import Example
 
 STD_MAP_PERCENTILE = 99.0  # of a run's std maps' pixels: white in std.png
 # A chain at its target keeps within this of target_ratio (a share of its start's gain).
@@ -45,6 +51,13 @@ class Facet:
         box), best first; empty otherwise.
       photos_height: how strongly the unit answers to its kind's photos: their median value
         over that of the best facet's kind (NaN without photos).
+      kind_name: its kind in words: the label a classifier gives most of the kind's photos
+        ("bell pepper, 13 of 15 photos"), or the folder most of them sit in; "" without
+        either (`report.kind_names`).
+      processing: whether its optimum (image 0) and some of its draws are processed like its
+        kind's photos more than like the other photos, layer by layer (Geirhos et al.'s check,
+        `report.facet_processing`); None where not checked (no photos, or none of another
+        kind).
     """
 
     image: np.ndarray
@@ -58,6 +71,8 @@ class Facet:
     examples: tuple = ()
     kind: int = 0
     photos_height: float = math.nan
+    processing: ProcessingCheck | None = None
+    kind_name: str = ""
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -122,6 +137,11 @@ class SampleResult:
       warps: float32 [N, C, G, G, 2], each sample's warp less its chain's start's, in px of
         displacement (dy, dx at G x G control points: `target.chain_param.warp_images`); with
         no rows where the chains move no warp.
+      objective: the objective's name, as its record and the gallery show it.
+
+    In a notebook a result shows itself as `samplevis gallery` shows its folder (`save`): its
+    facets by kind, each optimum beside its photos and the draws that differ, and the lines
+    that say what the run found and whether its draws are at their target.
     """
 
     images: np.ndarray
@@ -157,6 +177,7 @@ class SampleResult:
     warps: np.ndarray = dataclasses.field(
         default_factory=lambda: np.zeros([0, 0, 0, 0, 2], np.float32)
     )
+    objective: str = ""
 
     @property
     def num_chains(self) -> int:
@@ -320,11 +341,15 @@ class SampleResult:
 
     def kinds_line(self) -> str | None:
         """What the unit answers to, in a sentence, e.g. "the unit answers most to kind 0
-        (facets 0, 2; photos like pepper_3.jpg), also to kind 1 (facet 1; photos like
-        theatre_9.jpg) at 0.62 of the best, its photos at 0.80"; without photos each facet is a
-        kind ("facet 1 (search round 1) at 0.68 of the best"); None with fewer than 2 kinds.
-        Kinds without a chain are named, with the chains that would sample every kind."""
+        (facets 0, 2; bell pepper, 13 of 15 photos), also to kind 1 (facet 1; photos like
+        theatre_9.jpg) at 0.62 of the best, its photos at 0.80", each kind by its name
+        (`Facet.kind_name`) or a photo of it; without photos each facet is a kind ("facet 1
+        (search round 1) at 0.68 of the best"); with one kind, its name ("its photos are of one
+        kind: bell pepper, 13 of 15 photos"), None without one. Kinds without a chain are
+        named, with the chains that would sample every kind."""
         kinds = sorted({f.kind for f in self.facets})
+        if len(kinds) == 1 and self.facets[0].kind_name:
+            return f"its photos are of one kind: {self.facets[0].kind_name}"
         if len(kinds) < 2:
             return None
         named = [self._kind_words(k) for k in kinds]
@@ -344,10 +369,8 @@ class SampleResult:
         first = facets[0][1]
         if first.examples:
             which = ", ".join(str(k) for k, _ in facets)
-            name = (
-                f"kind {kind} (facet{'s' if len(facets) > 1 else ''} {which}; photos like "
-                f"{first.examples[0].file.name})"
-            )
+            like = first.kind_name or f"photos like {first.examples[0].file.name}"
+            name = f"kind {kind} (facet{'s' if len(facets) > 1 else ''} {which}; {like})"
         else:
             name = f"facet {facets[0][0]} ({first.found})"
         if kind == self.facets[0].kind:
@@ -424,6 +447,40 @@ class SampleResult:
             tiles += row + [blank] * (width - len(row))
         return io.grid(np.stack(tiles).astype(np.float32), ncols=width)
 
+    def save(
+        self,
+        folder: str | os.PathLike,
+        *,
+        examples: Sequence[Sequence[Example]] | None = None,
+        objective: str | None = None,
+    ) -> list[Path]:
+        """Write the run to `folder` as `samplevis sample` does, for `samplevis gallery`: every
+        draw (sample_chain<c>_<i>.png), samples.gif, std.png, structure.png, starts.png, each
+        facet's optimum, photos and std overlay, trace.png (with matplotlib) and
+        diagnostics.json, the run's record. Files an earlier run left there are removed, so
+        that the folder describes this run; each file is written whole, and a Ctrl-C while they
+        are written waits for the last. Returns the files, diagnostics.json last.
+
+        Args:
+          folder: created if missing.
+          examples: per facet, the top images that look like it where it has no photos of its
+            own (`sampling.report.facet_examples.nearest_examples`).
+          objective: its name in the record (default: the name `render` was given).
+        Raises:
+          OSError: NotADirectoryError or PermissionError, naming the fix, for a folder that
+            cannot be written (the result is unchanged: save it elsewhere).
+        """
+        from samplevis.sampling.report.run_folder import save_run
+
+        return save_run(folder, self, objective, examples)
+
+    def _repr_html_(self) -> str:
+        """The run as `samplevis gallery` shows its folder, its images inline (`report.inline`):
+        what Jupyter shows for a result at the end of a cell."""
+        from samplevis.sampling.report.inline import run_html
+
+        return run_html(self)
+
     def save_grid(self, path: str | os.PathLike, with_init: bool = True) -> Path:
         """Write `grid()` as a PNG (atomically)."""
         from samplevis import io
@@ -474,7 +531,7 @@ class SampleResult:
             [metrics.pixel_std_map(self.images[:, c]) for c in range(self.num_chains)]
         ).astype(np.float32)
 
-    @property
+    @functools.cached_property
     def structural_shares(self) -> np.ndarray:
         """How far each chain's patterns moved, float [C]: the median structural distance
         between its samples (`metrics.structural_distances`, blind to colour, lighting and

@@ -17,8 +17,17 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
     log-masses, how far the patterns moved (`result.structural_shares`, passed in: a pass over
     every pair of each chain's samples) and the diagnostics' line; before the first sampling
     block, the facets' lines alone."""
+    from samplevis.sampling.report.facet_processing import processing_line
+
     facets = [
-        line for line in [result.facets_line(), result.kinds_line(), result.photos_line()] if line
+        line
+        for line in [
+            result.facets_line(),
+            result.kinds_line(),
+            result.photos_line(),
+            processing_line(result.facets),
+        ]
+        if line
     ]
     if result.diagnostics is None:
         return facets

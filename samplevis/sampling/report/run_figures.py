@@ -43,6 +43,10 @@ class Captions:
     def _at(self, rows: list[list[Any]], sample: int, chain: int) -> Any:
         return rows[sample][chain] if sample < len(rows) else None
 
+    def value(self, sample: int, chain: int) -> Any:
+        """The sample's activation as the file has it (None where it lacks it)."""
+        return self._at(self.activations, sample, chain)
+
     def sample(self, sample: int, chain: int) -> str:
         """'0.91': the sample's activation ('sample 4' when the file lacks it)."""
         value = number(self._at(self.activations, sample, chain))

@@ -1,0 +1,333 @@
+"""Geirhos et al.'s sanity check on the built-in model: are visualizations processed like the
+photos they stand for? The photo route's facets against `render_vis`'s and MACO's optima.
+
+For each of MFV's two classes (bell pepper, movie theater: 150 photos each, `--mfv`), and for
+the two-kind unit of benchmarks/photo_facets.py (`--mixed W`: max(l945 / 33.6, W * l498 / 37.9)),
+the images below are compared at the check's default layers (`block_outputs`: the stem, the
+nine residual sums from block2b, the top) with the mean channel means of their class's 150
+photos and of the other class's (optvis.processing_check); an image passes a layer where it is
+more like its class's photos. Per set of images it prints the share of its layers each passes
+(median, lowest) and how many pass at >= 0.9 of them:
+
+- **photos, half vs half**: each photo of the class's first half against its second half's mean
+  (the control: what photos themselves score);
+- **render_vis**: the class logit's optima from 3 noise seeds (Lucid's way: 128 px, FFT and
+  decorrelated colour, the default transforms, 512 steps);
+- **MACO**: the class logit's MACO images from 3 seeds (256 steps, at 224 px with 8 crops a
+  step: MACO_SIZE, MACO_CROPS);
+- **photo route** (`dataset_examples(top=150)` over the 300 photos of both classes, then
+  `render(init=...)`): its facets' optima and, separately, their draws, each against its own
+  class (the class most of its photos are of); and the run's own check (each facet against its
+  kind's photos and the other photos ranked) in its words, and its seconds.
+
+Targets: the photo route's facets pass at >= 0.9 of the layers; the run's check within 10 s.
+
+    python benchmarks/processing_check.py --mfv ../mfv/mean_images --out out/processing_check
+    python benchmarks/processing_check.py --mfv ../mfv/mean_images --mixed 0.6
+    python benchmarks/processing_check.py --mfv ../mfv/mean_images --choices
+
+`--choices` measures the check's choices instead (`choices`): which layers, how positions are
+pooled, what is correlated, the photos' size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np
+from photo_facets import MFV_CLASSES, QUICK_UNIT, flat_folder, mixed_unit, quick_photos
+
+from common import command_line, format_table, machine
+
+SEEDS = (0, 1, 2)
+# MACO at 224 px with 8 crops a step (its defaults: 512 px, 32 crops), to fit 2 shared cores
+MACO_SIZE, MACO_CROPS = (224, 224), 8
+PASS_SHARE = 0.9
+
+
+def class_means(model, folders: dict[str, list[Path]], layers, size: int) -> dict[str, dict]:
+    """Each class's photos' channel means ({class: {layer: [N, C]}}), photos fitted to `size`."""
+    from samplevis.examples.images import load_fitted
+    from samplevis.optvis.processing_check import channel_means
+
+    out = {}
+    for name, files in folders.items():
+        pixels = np.stack([load_fitted(f, (size, size))[0] for f in files])
+        out[name] = channel_means(model, pixels, layers)
+    return out
+
+
+def shares(model, images: np.ndarray, own: dict, other: dict, layers) -> np.ndarray:
+    """The share of `layers` at which each image [N, H, W, 3] is more like `own` than `other`."""
+    from samplevis.optvis.processing_check import channel_means, likeness
+
+    return likeness(channel_means(model, images, layers), own, other, layers).shares
+
+
+def row(case: str, what: str, found: np.ndarray, extra: str = "") -> list[str]:
+    return [
+        case,
+        what,
+        str(len(found)),
+        f"{np.median(found):.2f}" if len(found) else "-",
+        f"{np.min(found):.2f}" if len(found) else "-",
+        f"{int(np.sum(found >= PASS_SHARE))} of {len(found)}",
+        extra,
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mfv", type=Path, help="MFV's mean_images folder")
+    parser.add_argument("--mixed", type=float, nargs="*", default=[], help="two-kind weights")
+    parser.add_argument("--classes", nargs="*", default=None, help="of 'pepper', 'theater'")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("out/processing_check"))
+    parser.add_argument("--quick", action="store_true", help="a smoke run: small and short")
+    parser.add_argument(
+        "--choices", action="store_true", help="the check's choices (layers, pooling, ...) only"
+    )
+    args = parser.parse_args()
+    if args.mfv is None and not args.quick:
+        parser.error("give --mfv MEAN_IMAGES (MFV's photos), or --quick")
+
+    import samplevis
+    from samplevis import io
+    from samplevis.optvis.processing_check import block_outputs, likeness
+
+    print(f"# {command_line()}\n# {machine()}")
+    work = Path(tempfile.mkdtemp(prefix="processing_check_"))
+    model = samplevis.zoo.efficientnet_lite0()
+    layers = block_outputs(model)
+    if args.quick:
+        photos = sorted(quick_photos(work / "quick").glob("*.png"))
+        files = {"a": photos[:2], "b": photos[2:]}
+        units = {"a": QUICK_UNIT, "b": QUICK_UNIT}
+        steps, maco_steps, top, size = 8, 4, 2, 64
+        layers = layers[:2]
+    else:
+        files = {
+            name.split()[-1]: sorted((args.mfv / wnid).glob("*/*.JPEG"))
+            for wnid, _, name in MFV_CLASSES
+        }
+        units = {name.split()[-1]: f"logits:{index}" for _, index, name in MFV_CLASSES}
+        steps, maco_steps, top, size = 512, 256, 150, 128
+    if args.choices:
+        choices(args, model, files, units, steps)
+        return
+    names = list(files)
+    other = {names[0]: names[1], names[1]: names[0]}
+    means = class_means(model, files, layers, 224 if not args.quick else size)
+    everything = flat_folder([f for name in names for f in files[name]], work / "all")
+    rows = []
+    for name in names if args.classes is None else args.classes:
+        own, rest = means[name], means[other[name]]
+        half = len(files[name]) // 2
+        firsts = {k: v[:half] for k, v in own.items()}
+        seconds_half = {k: v[half:] for k, v in own.items()}
+        control = likeness(firsts, seconds_half, rest, layers).shares
+        rows.append(row(name, "photos, half vs half", control))
+        print(" | ".join(rows[-1]), flush=True)
+        unit = units[name]
+        rows += photo_route(args, model, unit, name, everything, means, other, layers, top)
+        optima = np.concatenate(
+            [
+                samplevis.render_vis(model, unit, thresholds=(steps,), seed=s, progress=False)[0]
+                for s in SEEDS
+            ]
+        )
+        rows.append(row(name, "render_vis, 3 seeds", shares(model, optima, own, rest, layers)))
+        print(" | ".join(rows[-1]), flush=True)
+        maco = np.stack(
+            [
+                samplevis.maco(
+                    model,
+                    unit,
+                    nb_steps=maco_steps,
+                    nb_crops=MACO_CROPS,
+                    custom_shape=MACO_SIZE,
+                    seed=s,
+                )[0]
+                for s in SEEDS
+            ]
+        )
+        rows.append(row(name, "MACO, 3 seeds", shares(model, maco, own, rest, layers)))
+        print(" | ".join(rows[-1]), flush=True)
+        io.save_grid(args.out / f"{name}_optima.png", np.concatenate([optima, _fitted(maco)]))
+    for weight in args.mixed:
+        unit = mixed_unit(weight)
+        rows += photo_route(
+            args, model, unit, f"mixed {weight:g}", everything, means, other, layers, top
+        )
+    print()
+    headers = ["case", "images", "n", "median share", "lowest", f"pass at >= {PASS_SHARE}", "note"]
+    print(format_table(headers, rows))
+
+
+def pooled_both(model, images: np.ndarray, layers) -> tuple[dict, dict]:
+    """({layer: [N, C]} means over positions, the same of maxima), images in batches of 32."""
+    means: dict = {k: [] for k in layers}
+    maxima: dict = {k: [] for k in layers}
+    for start in range(0, len(images), 32):
+        batch = images[start : start + 32].astype(np.float32)
+        batch = batch / 255.0 if images.dtype == np.uint8 else batch
+        for k, acts in model.activations(batch, list(layers)).items():
+            flat = np.asarray(acts, np.float64).reshape(len(batch), -1, acts.shape[-1])
+            means[k].append(flat.mean(axis=1))
+            maxima[k].append(flat.max(axis=1))
+    return (
+        {k: np.concatenate(v) for k, v in means.items()},
+        {k: np.concatenate(v) for k, v in maxima.items()},
+    )
+
+
+def _pass_shares(images: dict, own: dict, other: dict, layers, how: str) -> np.ndarray:
+    """Each image's share of `layers` where it is nearer `own`'s mean than `other`'s, by
+    Spearman ("spearman") or Pearson ("pearson") correlation."""
+    from samplevis.optvis.processing_check import spearman
+
+    def alike(rows, target):
+        if how == "spearman":
+            return spearman(rows, target)
+        x = rows - rows.mean(axis=1, keepdims=True)
+        t = target - target.mean()
+        return x @ t / (np.linalg.norm(x, axis=1) * np.linalg.norm(t) + 1e-12)
+
+    wins = [alike(images[k], own[k].mean(0)) > alike(images[k], other[k].mean(0)) for k in layers]
+    return np.mean(wins, axis=0)
+
+
+def choices(args, model, files: dict, units: dict, steps: int) -> None:
+    """The check's choices against others, on both classes: which layers (the block outputs,
+    or 11 activation layers evenly spaced), how positions are pooled (mean, max), what is
+    correlated (Spearman, Pearson), and the photos' size (128 px as the facets, or 224 px,
+    the network's own). For each, the median share of layers passed by the photos (half
+    against half) and by render_vis's optima (3 seeds): a choice tells them apart by the gap."""
+    import samplevis
+    from samplevis.atlas.plan import activation_layers
+    from samplevis.examples.images import load_fitted
+    from samplevis.optvis.processing_check import block_outputs
+
+    acting = activation_layers(model)
+    spaced = [acting[int(i)] for i in np.linspace(0, len(acting) - 1, 11).round()]
+    layer_sets = {"block outputs": block_outputs(model), "11 activation layers": spaced}
+    every = sorted(set(layer_sets["block outputs"]) | set(spaced))
+    names = list(files)
+    optima = {}
+    for name in names:  # the main run's optima (its NAME_optima.png: render_vis's first row)
+        saved = args.out / f"{name}_optima.png"
+        if saved.is_file() and not args.quick:
+            from PIL import Image
+
+            tiles = np.asarray(Image.open(saved).convert("RGB"), np.float32) / 255.0
+            optima[name] = np.stack([tiles[2:130, 2 + 130 * i : 130 + 130 * i] for i in SEEDS])
+            continue
+        optima[name] = np.concatenate(
+            [
+                samplevis.render_vis(
+                    model, units[name], thresholds=(steps,), seed=s, progress=False
+                )[0]
+                for s in SEEDS
+            ]
+        )
+    seen = {name: pooled_both(model, optima[name], every) for name in names}
+    rows = []
+    for side in (128, 224):
+        photos = {
+            name: pooled_both(
+                model, np.stack([load_fitted(f, (side, side))[0] for f in files[name]]), every
+            )
+            for name in names
+        }
+        for set_name, layers in layer_sets.items():
+            for pool, at in (("mean", 0), ("max", 1)):
+                for how in ("spearman", "pearson"):
+                    control, visual = [], []
+                    for name in names:
+                        other = names[1 - names.index(name)]
+                        own, rest = photos[name][at], photos[other][at]
+                        half = len(files[name]) // 2
+                        firsts = {k: v[:half] for k, v in own.items()}
+                        seconds_half = {k: v[half:] for k, v in own.items()}
+                        control.append(_pass_shares(firsts, seconds_half, rest, layers, how))
+                        visual.append(_pass_shares(seen[name][at], own, rest, layers, how))
+                    c, v = np.median(np.concatenate(control)), np.median(np.concatenate(visual))
+                    rows.append(
+                        [f"{side} px", set_name, pool, how, f"{c:.2f}", f"{v:.2f}", f"{c - v:+.2f}"]
+                    )
+                    print(" | ".join(rows[-1]), flush=True)
+    headers = ["photos", "layers", "pooled", "correlation", "photos pass", "render_vis pass", "gap"]
+    print()
+    print(format_table(headers, rows))
+
+
+def _fitted(images: np.ndarray, side: int = 128) -> np.ndarray:
+    """Images [N, H, W, 3] resized to side x side, for one grid with the others."""
+    import tensorflow as tf
+
+    return tf.image.resize(images, (side, side)).numpy()
+
+
+def photo_route(args, model, unit, name, folder, means, other, layers, top) -> list[list[str]]:
+    """The photo route's facets (optima, then draws), each against its own class's photos."""
+    import samplevis
+    from samplevis import io
+    from samplevis.sampling.report.facet_processing import processing_line
+
+    start = time.perf_counter()
+    found = samplevis.dataset_examples(
+        model, unit, images=folder, top=top, out=args.out / f"{name}_examples", progress=False
+    )
+    hmc = dict(num_results=10)
+    if args.quick:
+        hmc = dict(num_results=2, photo_steps=8, num_burnin_steps=4, num_chains=2, photo_clusters=2)
+    result = samplevis.render(
+        model, unit, hmc_opts=dict(hmc, init=found), seed=args.seed, progress=False
+    )
+    spent = time.perf_counter() - start
+    rows = []
+    classes = list(means)
+    by_class: dict[str, tuple[list, list]] = {c: ([], []) for c in classes}
+    for facet in result.facets:
+        votes = [sum(c_file(e.file, classes, args) == c for e in facet.examples) for c in classes]
+        mine = classes[int(np.argmax(votes))]
+        drawn = result.images[:, list(facet.chains)].reshape(-1, *result.images.shape[2:])
+        by_class[mine][0].append(facet.image)
+        by_class[mine][1].extend(drawn)
+    checked = result.seconds.get("processing check", float("nan"))
+    note = f"check {checked:.1f} s of {spent:.0f} s"
+    for c, (optima, drawn) in by_class.items():
+        own, rest = means[c], means[other[c]]
+        if optima:
+            found_shares = shares(model, np.stack(optima), own, rest, layers)
+            rows.append(row(name, f"photo route facets ({c})", found_shares, note))
+            print(" | ".join(rows[-1]), flush=True)
+        if drawn:
+            drawn_shares = shares(model, np.stack(drawn), own, rest, layers)
+            rows.append(row(name, f"photo route draws ({c})", drawn_shares))
+            print(" | ".join(rows[-1]), flush=True)
+    print(f"#   {processing_line(result.facets)}", flush=True)
+    io.save_png(args.out / f"{name.replace(' ', '_')}_facets.png", result.facet_grid())
+    return rows
+
+
+def c_file(path: Path, classes: list[str], args) -> str:
+    """The class of a photo, by its file's name (MFV's WordNet id, or the quick split)."""
+    if args.quick:
+        return (
+            classes[0]
+            if path.name.split("_")[-1] in ("astronaut.png", "chelsea.png")
+            else classes[1]
+        )
+    return "pepper" if MFV_CLASSES[0][0] in path.name else "theater"
+
+
+if __name__ == "__main__":
+    main()

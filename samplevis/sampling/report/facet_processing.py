@@ -1,0 +1,190 @@
+"""Is each facet processed like the photos it stands for? Geirhos et al.'s sanity check
+(optvis.processing_check) on every facet that has photos (`checked`), and its words
+(`processing_line`).
+
+A facet's photos are those of its kind (every facet of that kind's photos, at most PER_KIND);
+the other photos are the other kinds' and those read while ranking that are not among the
+unit's top ones (at most OTHERS). Its optimum and up to DRAWS of its draws are compared with
+both at each layer, at the facets' size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from samplevis.examples.clusters import Example
+    from samplevis.models import Model
+    from samplevis.optvis.processing_check import ProcessingCheck
+    from samplevis.sampling.report.result import Facet
+
+DRAWS = 4  # of each facet's draws checked, evenly spaced over its chains' samples
+# Photos read: a kind's mean from at most PER_KIND of its photos, evenly spaced in rank, and at
+# most OTHERS of those read beyond the unit's top ones (one pass over them costs the check most)
+PER_KIND = 40
+OTHERS = 60
+NEEDS_PHOTOS = (
+    "processed like their photos: not checked, the check needs photos (start the run from a "
+    "folder's photos, or give it a folder's ranked examples)"
+)
+NOT_CHECKED = (
+    "processed like their photos: not checked, every photo ranked is among the facets' own "
+    "kind; rank a folder that also holds photos of other things than the unit's top ones"
+)
+
+
+def checked(
+    facets: Sequence[Facet],
+    images: np.ndarray,
+    model: Model,
+    others: Sequence[Path] = (),
+    layers: Sequence[str] | None = None,
+    photos: Sequence[Sequence[Example]] | None = None,
+) -> tuple[Facet, ...]:
+    """`facets` with `processing` set where a facet has photos (`Facet.examples`) and other
+    photos exist: its optimum's and up to DRAWS of its draws' (`images` [N, C, H, W, 3], the
+    run's samples) check against its kind's photos and the others (the other kinds' and
+    `others`, files), at `layers` (default `processing_check.block_outputs`); and its
+    `kind_name` (`kind_names`), a classifier's labels read in the same pass over the photos.
+    `photos` gives each facet's photos in place of its `examples` (`samplevis sample
+    --examples`: the examples nearest each facet of the search, each facet a kind)."""
+    from samplevis.optvis import processing_check as check
+    from samplevis.sampling.report import kind_names
+
+    given = list(facets)
+    if photos is not None:
+        facets = [dataclasses.replace(f, examples=tuple(p)) for f, p in zip(facets, photos)]
+    with_photos = [f for f in facets if f.examples]
+    if not with_photos:
+        return tuple(facets)
+    layers = list(check.block_outputs(model) if layers is None else layers)
+    if not layers:  # no layer with a map to compare at
+        return tuple(facets)
+    size = (
+        (int(images.shape[2]), int(images.shape[3])) if images.size else facets[0].image.shape[:2]
+    )
+    by_kind: dict[int, list[Path]] = {}
+    for f in with_photos:
+        by_kind.setdefault(f.kind, []).extend(e.file for e in f.examples)
+    files = list(
+        dict.fromkeys([p for k in by_kind.values() for p in _spaced(k, PER_KIND)] + list(others))
+    )
+    pixels, kept = _loaded(files, size)
+    output = kind_names.label_layer(model)
+    read = [*layers, output] if output is not None and output not in layers else layers
+    means = check.channel_means(model, pixels, read) if kept else {}
+    row = {file: i for i, file in enumerate(kept)}
+    labelled = (
+        dict(zip(kept, kind_names.labels(means[output]))) if output is not None and kept else None
+    )
+    named = kind_names.kind_names(with_photos, labelled)
+    shown = [_shown(f, images) for f in facets]
+    seen = check.channel_means(model, np.concatenate(shown), layers)
+    out, first = [], 0
+    for f, own_images in zip(facets, shown):
+        rows = slice(first, first + len(own_images))
+        first += len(own_images)
+        kind_files = {e.file for g in with_photos if g.kind == f.kind for e in g.examples}
+        own = [row[p] for p in kind_files if p in row]
+        rest = [i for p, i in row.items() if p not in kind_files]
+        f = dataclasses.replace(f, kind_name=named.get(f.kind, ""))
+        if not f.examples or not own or not rest:
+            out.append(f)
+            continue
+        found = check.likeness(
+            {k: seen[k][rows] for k in layers},
+            {k: means[k][own] for k in layers},
+            {k: means[k][rest] for k in layers},
+            layers,
+        )
+        out.append(dataclasses.replace(f, processing=found))
+    if photos is not None:  # the facets keep their own examples (none for the search's)
+        out = [dataclasses.replace(f, examples=g.examples) for f, g in zip(out, given)]
+    return tuple(out)
+
+
+def _spaced(files: list[Path], count: int) -> list[Path]:
+    """Up to `count` of `files` (without repeats), evenly spaced in their order."""
+    files = list(dict.fromkeys(files))
+    if len(files) <= count:
+        return files
+    return [files[int(i)] for i in np.linspace(0, len(files) - 1, count).round()]
+
+
+def _shown(facet: Facet, images: np.ndarray) -> np.ndarray:
+    """float32 [1 + D, H, W, 3]: the facet's optimum and up to DRAWS of its draws, evenly
+    spaced."""
+    if not images.size:
+        return facet.image[None].astype(np.float32)
+    drawn = images[:, list(facet.chains)].reshape(-1, *images.shape[2:])
+    if len(drawn):
+        drawn = drawn[np.linspace(0, len(drawn) - 1, min(DRAWS, len(drawn))).astype(int)]
+    return np.stack([facet.image, *drawn]).astype(np.float32)
+
+
+def _loaded(files: Sequence[Path], size: tuple[int, int]) -> tuple[np.ndarray, list[Path]]:
+    """The files fitted to `size`, uint8 [N, H, W, 3], and those that decoded."""
+    from samplevis.examples.images import BadImage, load_fitted
+
+    pixels, kept = [], []
+    for file in files:
+        try:
+            pixels.append(load_fitted(file, size)[0])
+            kept.append(file)
+        except (BadImage, OSError):
+            continue
+    return (np.stack(pixels) if pixels else np.zeros([0, *size, 3], np.uint8)), kept
+
+
+def processing_line(facets: Sequence[Facet]) -> str | None:
+    """Where each facet is processed like its photos, in one line, e.g. "processed like their
+    photos (Geirhos et al.'s check, 11 layers): facet 0 at every layer (11 of 11), its draws 4 of
+    4; facet 1 from block4c_add on, not before (7 of 11), its draws 1 of 4"; NEEDS_PHOTOS when no
+    facet has photos, NOT_CHECKED when no facet has other photos to be told from; None without
+    facets."""
+    if not facets:
+        return None
+    if not any(f.examples or f.processing for f in facets):
+        return NEEDS_PHOTOS
+    if all(f.processing is None for f in facets):
+        return NOT_CHECKED
+    said = []
+    layers = 0
+    for k, f in enumerate(facets):
+        check = f.processing
+        if check is None:
+            why = "no photos" if not f.examples else "no other photos to tell its own from"
+            said.append(f"facet {k} not checked ({why})")
+            continue
+        layers = len(check.layers)
+        draws = len(check.passes) - 1
+        drawn = f", its draws {int(check.passed[1:].sum())} of {draws}" if draws else ""
+        said.append(f"facet {k} {check.words(0)}{drawn}")
+    many = "s" if layers != 1 else ""
+    head = f"Geirhos et al.'s check, {layers} layer{many}" if layers else "Geirhos et al.'s check"
+    return f"processed like their photos ({head}): " + "; ".join(said)
+
+
+def processing_record(check: ProcessingCheck | None) -> dict | None:
+    """A facet's check as its record keeps it: the layers; its optimum's similarities to its
+    photos and to the others per layer and where it passes in words; its draws' medians, and
+    how many draws pass (at PASS_SHARE of the layers)."""
+    if check is None:
+        return None
+    drawn = len(check.passes) - 1
+    return {
+        "layers": list(check.layers),
+        "to_photos": check.to_photos[0],
+        "to_others": check.to_others[0],
+        "passes": check.words(0),
+        "passed": bool(check.passed[0]),
+        "draws": drawn,
+        "draws_passed": int(check.passed[1:].sum()),
+        "draws_to_photos": np.median(check.to_photos[1:], axis=0) if drawn else None,
+        "draws_to_others": np.median(check.to_others[1:], axis=0) if drawn else None,
+    }
