@@ -115,20 +115,10 @@ def folder_name(layer: str) -> str:
 
 def check_out(out: str | os.PathLike) -> Path:
     """The output folder, checked before any work: it (or the folder it will be made in) must be
-    a writable folder."""
-    out = Path(out)
-    existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        where = "is a file" if existing == out.absolute() else f"lies under the file {existing}"
-        raise NotADirectoryError(
-            f"out={str(out)!r} {where}; give a folder (it is created if missing)."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(
-            f"cannot write in {str(existing)!r} for out={str(out)!r}; give a "
-            "folder you can write to."
-        )
-    return out
+    a writable folder (`io.writable_folder`)."""
+    from samplevis import io
+
+    return io.writable_folder(out, name=f"out={str(out)!r}")
 
 
 def read_atlas(out: Path, model_name: str) -> dict:

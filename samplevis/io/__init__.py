@@ -79,6 +79,24 @@ def _make_folder(folder: Path) -> None:
         ) from None
 
 
+def writable_folder(folder: str | os.PathLike, name: str | None = None, fix: str = "") -> Path:
+    """`folder` as a Path, checked before anything is written in it: NotADirectoryError when it
+    is a file or lies under one, PermissionError when it cannot be written in (OSErrors, as a
+    disk that refuses a file raises); the folder itself may be missing. `name` is how the
+    messages call it (default its path), `fix` what they add after "give another folder"."""
+    out = Path(folder)
+    said = name if name is not None else repr(str(folder))
+    existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        where = "is a file" if existing == out.absolute() else f"lies under the file {existing}"
+        raise NotADirectoryError(f"{said} {where}; give a folder (it is created if missing).")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f"cannot write in {str(existing)!r} for {said}; give another folder.{fix}"
+        )
+    return out
+
+
 def check_suffix(path: str | os.PathLike, suffix: str, *others: str) -> None:
     """Refuse a file name whose suffix promises another format than the bytes written (`suffix`
     or one of `others`)."""

@@ -39,24 +39,11 @@ RECORD = "diagnostics.json"
 
 
 def writable_folder(folder: str | os.PathLike) -> Path:
-    """`folder` as a Path, checked before anything is written: NotADirectoryError when it is a
-    file or lies under one, PermissionError when it cannot be written in, each naming the fix
-    (OSErrors, as a disk that refuses a file raises). It is created when missing."""
-    out = Path(folder)
-    existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
-    if not existing.is_dir():
-        where = (
-            "is a file" if existing == out.absolute() else f"lies under the file {str(existing)!r}"
-        )
-        raise NotADirectoryError(
-            f"{str(folder)!r} {where}; give a folder (it is created if missing)."
-        )
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise PermissionError(
-            f"cannot write in {str(existing)!r} for {str(folder)!r}; give another folder. "
-            "The result is unchanged: save it there."
-        )
-    return out
+    """`folder` as a Path, checked before anything is written (`io.writable_folder`): the
+    result stays as it is when the folder is refused, so the error says to save it elsewhere."""
+    from samplevis import io
+
+    return io.writable_folder(folder, fix=" The result is unchanged: save it there.")
 
 
 def save_run(
