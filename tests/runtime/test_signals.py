@@ -24,6 +24,15 @@ def own_handler():
     signal.signal(signal.SIGTERM, previous)
 
 
+@pytest.fixture
+def python_sigint():
+    """SIGINT handled by Python (KeyboardInterrupt), as in a program started from a terminal;
+    a pytest-xdist worker ignores it. The test's handler is back after."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def test_sigterm_within_the_block_raises_a_keyboard_interrupt_and_the_old_handler_is_back_after(
     own_handler,
 ):
@@ -69,7 +78,9 @@ def test_a_signal_within_held_waits_for_the_end_of_the_outermost_held_block():
     assert stop.status == 143
 
 
-def test_a_ctrl_c_within_interrupt_held_waits_for_the_block_and_the_handler_is_back_after():
+def test_a_ctrl_c_within_interrupt_held_waits_for_the_block_and_the_handler_is_back_after(
+    python_sigint,
+):
     written = []
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
@@ -81,7 +92,9 @@ def test_a_ctrl_c_within_interrupt_held_waits_for_the_block_and_the_handler_is_b
         written.append("another")
 
 
-def test_a_ctrl_c_while_a_run_is_saved_leaves_its_folder_whole_then_stops(tmp_path, monkeypatch):
+def test_a_ctrl_c_while_a_run_is_saved_leaves_its_folder_whole_then_stops(
+    tmp_path, monkeypatch, python_sigint
+):
     import dataclasses
 
     from samplevis.sampling.report import run_folder

@@ -156,14 +156,14 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     )
     # written out, the check's plot stands beside each facet in the gallery
     from samplevis import cli
-    from samplevis.cli.sample import write_sample
     from samplevis.sampling.report.facet_examples import facet_examples
     from samplevis.sampling.report.record import record_of
+    from samplevis.sampling.report.run_folder import write_run
 
     by_facet = facet_examples(result, None)  # each facet's own photos
     report = record_of(result, "unit", examples=by_facet)
     assert report["facets"][1]["processing"]["plot"] == "facet_1_processing.png"
-    write_sample(tmp_path, result, report, by_facet)
+    write_run(tmp_path, result, report, by_facet)
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
     assert "facet_0_processing.png" in page and "facet_1_processing.png" in page
