@@ -89,7 +89,12 @@ def main() -> None:
     parser.add_argument("--mixed", type=float, nargs="*", default=[], help="two-kind weights")
     parser.add_argument("--classes", nargs="*", default=None, help="of 'pepper', 'theater'")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("out/processing_check"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default out/processing_check (--quick: a new temporary folder)",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: small and short")
     parser.add_argument(
         "--choices", action="store_true", help="the check's choices (layers, pooling, ...) only"
@@ -104,6 +109,8 @@ def main() -> None:
 
     print(f"# {command_line()}\n# {machine()}")
     work = Path(tempfile.mkdtemp(prefix="processing_check_"))
+    if args.out is None:  # a smoke run leaves nothing a later one would read
+        args.out = work / "out" if args.quick else Path("out/processing_check")
     model = samplevis.zoo.efficientnet_lite0()
     layers = block_outputs(model)
     if args.quick:
