@@ -29,12 +29,12 @@ COLOURS = (
 )
 
 
-def network(fooled: bool):
+def network(fooled: bool, any_size: bool = False):
     """The honest network (`fooled` False) or the one with the fooling circuit; the unit is
-    "unit:0", its value the mean over positions."""
+    "unit:0", its value the mean over positions. Its input is SIDE px, or any size."""
     import keras
 
-    x = keras.Input((SIDE, SIDE, 3))
+    x = keras.Input((None, None, 3) if any_size else (SIDE, SIDE, 3))
     weights = np.array([c[:3] for c in COLOURS], np.float32).T[None, None]
     colours = keras.layers.Conv2D(8, 1, activation="relu", name="colours")
     c = colours(x)

@@ -81,3 +81,23 @@ def test_no_other_photos_is_an_error_that_says_so():
     red = fooling.photos("red", 2, 0)
     with pytest.raises(ValueError, match="others holds no image"):
         processing_check(model, red, red, red[:0], LAYERS)
+
+
+def test_a_layer_the_model_lacks_is_an_error_that_names_the_closest():
+    model = Model(fooling.network(False))
+    red, green = fooling.photos("red", 2, 0), fooling.photos("green", 2, 1)
+    with pytest.raises(ValueError, match="colours"):
+        processing_check(model, red[:1], red, green, ["colour"])
+
+
+def test_images_of_another_size_than_the_photos_are_compared_by_their_means():
+    # the profile is a mean over positions: the honest unit's visualization at twice the photos'
+    # side (a network of any input size, so nothing is resized) is judged as at their side
+    model = Model(fooling.network(False, any_size=True))
+    red, green = fooling.photos("red", 8, 0), fooling.photos("green", 8, 1)
+    image = fooling.visualization(False)
+    larger = np.repeat(np.repeat(image, 2, axis=1), 2, axis=2)
+    same = processing_check(model, image, red, green, LAYERS)
+    check = processing_check(model, larger, red, green, LAYERS)
+    assert check.passed.all() and same.passed.all()
+    np.testing.assert_allclose(check.to_photos, same.to_photos, atol=0.05)
