@@ -347,3 +347,27 @@ def test_a_numpy_int_offset_shifts_a_lowres_tensor_like_a_python_int():
     assert param.lowres_tensor(
         (1, 8, 8, 3), (1, 2, 2, 3), offset=np.int64(1)
     ) == param.lowres_tensor((1, 8, 8, 3), (1, 2, 2, 3), offset=1)
+
+
+# ----- phase_image: a photo's magnitude kept, its phase moved ----------------------------------
+def test_phase_image_starts_at_its_photos_and_keeps_their_magnitude_whatever_the_phase():
+    cat = chelsea(24, 20)  # [1, 24, 20, 3]
+    photos = np.concatenate([cat, cat[:, ::-1]]).astype(np.float32)
+    phases = param.phase_image(photos)
+    start = phases.state_for(tf.constant(photos))
+    np.testing.assert_allclose(phases.to_image(start).numpy(), photos, atol=1e-5)
+    # any other phase: the images keep each photo's magnitude, colour channel by colour channel
+    # (the columns whose coefficients pair with their mirror, 0 and the even width's last, hold
+    # only the phase's conjugate-symmetric part, as any real image's)
+    moved = phases.to_image(phases.init(tf.constant([1, 2], tf.int64)))
+    again = np.abs(
+        np.fft.rfft2(np.asarray(color.from_valid_rgb(moved, True)).transpose(0, 3, 1, 2))
+    )
+    np.testing.assert_allclose(again[..., 1:-1], phases.magnitude[..., 1:-1], rtol=1e-3, atol=1e-3)
+    assert np.abs(moved.numpy() - photos).mean() > 0.05  # where things are did change
+    assert phases == param.phase_image(photos) and phases != param.phase_image(photos[::-1])
+
+
+def test_phase_image_refuses_what_is_not_images():
+    with pytest.raises(ValueError, match=r"\[B, H, W, 3\]"):
+        param.phase_image(np.zeros([8, 8, 3]))

@@ -13,7 +13,8 @@ Tensor parameterizations (``pixel_image``, ``fft_image``, ``lowres_tensor``,
 sigmoid)`` (or ``to_valid_rgb``, as in Lucid) turns one into images.
 
 ``maco(w)`` is MACO's (Fel et al. 2023, Xplique): only the Fourier phase is optimized, the
-magnitude is fixed to a natural-image spectrum (``natural_spectrum``, ``folder_spectrum``).
+magnitude is fixed to a natural-image spectrum (``natural_spectrum``, ``folder_spectrum``);
+``phase_image(images)`` keeps each given photo's own magnitude and starts at its phase.
 
 Names shared with Lucid take Lucid's positional arguments in Lucid's order;
 what samplevis adds (``height`` of ``cppn``, ``sigmoid`` and ``decay_power``
@@ -37,6 +38,7 @@ from samplevis.optvis.param.from_image import InitializedImage, from_image, init
 from samplevis.optvis.param.images import image
 from samplevis.optvis.param.lowres import LowresTensor, lowres_tensor
 from samplevis.optvis.param.maco import MacoImage, maco
+from samplevis.optvis.param.phase import PhaseImage, phase_image
 from samplevis.optvis.param.pixel import PixelTensor, pixel_image
 from samplevis.optvis.param.pyramid import (
     LaplacianPyramid,
@@ -61,6 +63,7 @@ __all__ = [
     "LaplacianPyramid",
     "LowresTensor",
     "MacoImage",
+    "PhaseImage",
     "PixelTensor",
     "RGBAImage",
     "RGBImage",
@@ -79,6 +82,7 @@ __all__ = [
     "lowres_tensor",
     "maco",
     "natural_spectrum",
+    "phase_image",
     "pixel_image",
     "resize_spectrum",
     "rfft2d_freqs",
