@@ -25,6 +25,7 @@ Targets: the photo route's facets pass at >= 0.9 of the layers; the run's check 
     python benchmarks/processing_check.py --mfv ../mfv/mean_images --out out/processing_check
     python benchmarks/processing_check.py --mfv ../mfv/mean_images --mixed 0.6
     python benchmarks/processing_check.py --mfv ../mfv/mean_images --choices
+    python benchmarks/processing_check.py --mfv ../mfv/mean_images --photo-route-only --mixed 0.6
 
 `--choices` measures the check's choices instead (`choices`): which layers, how positions are
 pooled, what is correlated, the photos' size.
@@ -99,6 +100,11 @@ def main() -> None:
     parser.add_argument(
         "--choices", action="store_true", help="the check's choices (layers, pooling, ...) only"
     )
+    parser.add_argument(
+        "--photo-route-only",
+        action="store_true",
+        help="leave out render_vis's and MACO's optima (they do not depend on the photo route)",
+    )
     args = parser.parse_args()
     if args.mfv is None and not args.quick:
         parser.error("give --mfv MEAN_IMAGES (MFV's photos), or --quick")
@@ -146,6 +152,8 @@ def main() -> None:
         print(" | ".join(rows[-1]), flush=True)
         unit = units[name]
         rows += photo_route(args, model, unit, name, everything, means, other, layers, top)
+        if args.photo_route_only:
+            continue
         optima = np.concatenate(
             [
                 samplevis.render_vis(model, unit, thresholds=(steps,), seed=s, progress=False)[0]

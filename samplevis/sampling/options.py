@@ -44,7 +44,9 @@ EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.re
 # The photo route's defaults, measured against the other designs: docs/sampling_designs.md,
 # "Facets from photos".
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
-PHOTO_START = "blurred"
+PHOTO_START = "best"
+PHOTO_CLIMBS = ("phase", "pixels")
+PHOTO_CLIMB = "phase"
 PHOTO_STEPS = 512
 SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
 # What the unit answers to less strongly, without photos: docs/sampling_designs.md, "Weaker
@@ -141,6 +143,12 @@ def _photo_start(key: str, value: Any) -> str:
 
     if value not in START_KINDS:
         _fail(key, f"one of {START_KINDS}", value)
+    return value
+
+
+def _photo_climb(key: str, value: Any) -> str:
+    if value not in PHOTO_CLIMBS:
+        _fail(key, f"one of {PHOTO_CLIMBS}", value)
     return value
 
 
@@ -413,10 +421,20 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         photo_start=Option(
             PHOTO_START,
-            "with {hmc_opts.init} an examples.json: each photo cluster's start image, its "
-            "best photo 'blurred' (its layout and colours; the optimizer draws the detail), "
-            "the 'mean' of its photos (as Nguyen et al. 2016), its 'medoid' or its 'best' photo",
+            "with {hmc_opts.init} an examples.json: each photo cluster's start image, whose "
+            "phase the climb moves while its Fourier magnitude is kept: its 'best' photo, its "
+            "'medoid', the 'mean' of its photos (as Nguyen et al. 2016) or its best photo "
+            "'blurred' (a mean or a blur keeps its blur)",
             check=_photo_start,
+        ),
+        photo_climb=Option(
+            PHOTO_CLIMB,
+            "with {hmc_opts.init} an examples.json: what each photo cluster's climb moves: "
+            "'phase', its start's Fourier phase alone (param.phase_image: the facet keeps its "
+            "photos' colours and textures and is processed like them more often), or "
+            "'pixels', the chains' own parameterization (heights follow the unit, not the "
+            "photo's spectrum)",
+            check=_photo_climb,
         ),
         search_rounds=Option(
             None,
@@ -586,6 +604,7 @@ class SamplingOptions:
     photo_clusters: int
     photo_steps: int
     photo_start: str
+    photo_climb: str
     search_rounds: int
     facet_floor: float
     kind_floor: float

@@ -108,10 +108,14 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     either48, weaker_horizontal, tmp_path
 ):
     unit, examples = weaker_horizontal
+    # the pixels' climb: its heights follow the unit's weights. A phase climb's follow its photo's
+    # spectrum too (here a patch of stripes in noise: the horizontal photo's climb gains less),
+    # so its weaker kind is measured on photographs (docs/sampling_designs.md, "What a photo's
+    # climb moves")
     result = samplevis.render(
         either48,
         unit,
-        hmc_opts=dict(QUICK, init=examples),
+        hmc_opts=dict(QUICK, init=examples, photo_climb="pixels"),
         param_f=param.image(SIDE, batch=2),
         seed=0,
         progress=False,
@@ -289,3 +293,36 @@ def test_a_cluster_starts_at_its_photos_mean_best_medoid_or_best_blurred(either4
     # blurred: the best photo's colours, its stripes (6 px apart) smoothed away
     np.testing.assert_allclose(blurred.mean(axis=(1, 2)), best.mean(axis=(1, 2)), atol=2 / 255)
     assert np.all(blurred.std(axis=(1, 2, 3)) < 0.5 * best.std(axis=(1, 2, 3)))
+
+
+def test_a_phase_climb_keeps_its_photo_s_spectrum_and_the_pixels_climb_does_not(either48, examples):
+    from samplevis.examples.clusters import cluster_images, clusters
+    from samplevis.optvis.param.color import from_valid_rgb
+
+    def magnitude(images: np.ndarray) -> np.ndarray:
+        # what param.phase_image keeps: per colour channel, before the sigmoid; the columns
+        # that pair rows k and -k hold only a real image's part and are left out
+        spatial = np.asarray(from_valid_rgb(images, decorrelate=True)).transpose(0, 3, 1, 2)
+        return np.abs(np.fft.rfft2(spatial))[..., 1:-1]
+
+    starts = cluster_images(clusters(examples, either48, "mix:0", 2), (SIDE, SIDE), "best")
+    for climb in ("phase", "pixels"):
+        result = samplevis.render(
+            either48,
+            "mix:0",
+            hmc_opts=dict(QUICK, init=examples, photo_climb=climb),
+            param_f=param.image(SIDE, batch=2),
+            seed=0,
+            progress=False,
+        )
+        assert sorted(f.found for f in result.facets) == ["photos, cluster 0", "photos, cluster 1"]
+        for facet in result.facets:
+            start = starts[int(facet.found.split()[-1])]
+            climbed, begun = (
+                float(np.mean(either48.features(x[None], ["mix"])["mix"][..., 0]))
+                for x in (facet.image, start)
+            )
+            assert climbed > begun  # the unit answers to the facet more than to its photo
+            kept, photo = magnitude(facet.image[None]), magnitude(start[None])
+            error = np.abs(kept - photo).max() / photo.max()
+            assert error < 0.01 if climb == "phase" else error > 0.05, (climb, error)

@@ -143,6 +143,7 @@ def photo_facet_search(inputs: Inputs, whole: LogDensity) -> search.FacetSearch:
         fold_in(inputs.seed, 0),
         layer=layer,
         start=opts.photo_start,
+        climb=opts.photo_climb,
         steps=opts.photo_steps,
         optimizer=start_optimizer(inputs.image_param),
         progress=inputs.progress,

@@ -109,7 +109,8 @@ def _options(result: SampleResult, init_files: Sequence[str] | None) -> dict[str
     if init != "optimize" and not from_photos:
         del options["optimize_steps"]
     if not from_photos:
-        del options["photo_clusters"], options["photo_steps"], options["photo_start"]
+        for key in ("photo_clusters", "photo_steps", "photo_start", "photo_climb"):
+            del options[key]
     return options | {"init": init}
 
 

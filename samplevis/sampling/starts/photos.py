@@ -11,9 +11,10 @@ an optimum under `kind_floor` of the height its cluster's photos promise (`faile
 that climbed into another kind (`left_kind`: from theater photos to peppers, where the unit
 answers to peppers more strongly). Clusters of one
 kind of photo (examples.clusters.kinds) are variants of it, and the facets are ordered kinds
-first (search.kinds_first). The optima are polished on the objective alone with `render_vis`'s
-compiled step, as every facet is. The facet search's rounds (search.search_facets) may then add
-facets beyond them.
+first (search.kinds_first). Each climb moves only its photo's Fourier phase and keeps its
+magnitude (`param.phase_image`), so that a facet keeps its photos' colours and textures and is
+processed like them (docs/sampling_designs.md, "Facets from photos"). The facet search's rounds
+(search.search_facets) may then add facets beyond them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from samplevis.examples.clusters import Cluster, cluster_images, pooled
 from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
+from samplevis.optvis.param.phase import phase_image
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings, kinds_first
 from samplevis.sampling.starts.search_layer import features
 
@@ -44,14 +46,17 @@ def photo_facets(
     layer: str,
     start: str,
     steps: int,
+    climb: str = "phase",
     optimizer: object = None,
     progress: bool = False,
 ) -> FacetSearch:
     """A facet per cluster of photos whose climb did not fail (`failed`), kinds first.
 
-    Each cluster's start image (`examples.clusters.cluster_images`, `start` "mean", "medoid" or
-    "best") is optimized for `steps` steps on `objective`, all clusters in one batch of
-    `image_param`'s parameterization (`batched`); `activation` measures the optima (parts
+    Each cluster's start image (`examples.clusters.cluster_images`, `start` "best", "medoid",
+    "mean" or "blurred") is optimized for `steps` steps on `objective`, all clusters in one
+    batch: `climb` "phase" moves its phase alone (`param.phase_image`: the start's magnitude is
+    kept), "pixels" the state of `image_param`'s parameterization (`batched`), where each
+    optimum is held either way and the chains go on. `activation` measures the optima (parts
     [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
     placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
     optimization had reached (`interrupted` set).
@@ -71,16 +76,21 @@ def photo_facets(
             f"starts from photos need a parameterization that can start at an image, such as "
             f"param.image(128); {image_param!r} cannot. Leave param_f at its default."
         )
+    moving = phase_image(images) if climb == "phase" else climbing
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-        climber = Renderer.cached(model, objective, climbing, optimizer)
-    begun = tuple(np.asarray(p) for p in climbing.state_for(tf.constant(images)))
+        climber = Renderer.cached(model, objective, moving, optimizer)
+    begun = tuple(np.asarray(p) for p in moving.state_for(tf.constant(images)))
     label = f"optimize {len(images)} photo clusters" if progress else None
     interrupted = False
     try:
-        state, _ = climber.climb(begun, steps, seed, label)
+        climbed, _ = climber.climb(begun, steps, seed, label)
     except KeyboardInterrupt:
-        state, interrupted = climber.snapshot(), True  # where the steps taken left it
+        climbed, interrupted = climber.snapshot(), True  # where the steps taken left it
+    state = climbed
+    if moving is not climbing:  # held in the chains' parameterization from here on
+        optima = moving.to_image(tuple(tf.constant(p) for p in climbed))
+        state = tuple(np.asarray(p) for p in climbing.state_for(optima))
     states = [tuple(p[i : i + 1] for p in state) for i in range(len(images))]
     return _ranked(model, image_param, clusters, states, activation, settings, layer, interrupted)
 
