@@ -50,8 +50,9 @@ SIZE = 64
 STEPS = 4
 CROPS = 2
 """,
-    # an early layer's channel (one of benchmarks/sampling_targets.py's): the network is run up
-    # to the layer only, so each gradient costs less than at a later layer
+    # an early layer's channel (one of benchmarks/sampling_targets.py's), and a unit of two of
+    # its channels for the photos' facets (the logits' is the whole network): the network is run
+    # up to the layer only, so each gradient costs less than at a later layer
     "sampling.ipynb": """
 LAYER, CHANNEL = "block3a_expand_activation", 20
 SIZE = 64
@@ -63,7 +64,7 @@ TARGET_RATIOS = (0.5, 0.9)
 CUTOFFS = (1 / 16, None)
 NUM_OPTIMIZED = 4
 OPTIMIZE_STEPS = 16
-PHOTO_WEIGHT = 0.7
+PHOTO_UNIT = "max(block3a_expand_activation:20, 0.7 * block3a_expand_activation:30)"
 PHOTOS_FOLDER = None
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
 PHOTO_CLUSTERS = 2
@@ -273,7 +274,10 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     # the unit from photos shown as the gallery shows it: a section per kind of its facets, each
     # facet's optimum beside its photos and draws, inline; then saved, and its gallery page
     (shown,) = shown_inline(page(notebook, tmp_path / "sampling.html"))
-    unit = "max((channel('logits', 945) / 33.6), ((0.7 * channel('logits', 498)) / 37.9))"
+    unit = (
+        "max(channel('block3a_expand_activation', 20), "
+        "(0.7 * channel('block3a_expand_activation', 30)))"
+    )
     assert f"<h2>{unit}</h2>" in shown and "<b>facet 0</b>" in shown
     assert (
         "photo " in shown and 'src="data:image/png;base64,' in shown and 'src="facet' not in shown
@@ -282,7 +286,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     gallery = (tmp_path / "pepper_theater/index.html").read_text()
     assert gallery.count("<b>facet ") == shown.count("<b>facet ")
     # the photos' two clusters: each a facet of its own, or a failed climb
-    made = re.search(r"(\d) facets?(?: in \d kinds)? \((\d) from photo clusters", text)
+    made = re.search(r"(\d) facets?(?: in \d kinds?)? \((\d) from photo clusters", text)
     assert made and "from photos: facet 0 cluster " in text
     assert int(made[2]) + text.count("failed climbs (under 0.5 of the height") == 2
     kinds = re.findall(r"facet \d: kind (\d), height " + NUMBER + r", its kind's photos at", text)
