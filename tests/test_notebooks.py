@@ -28,10 +28,11 @@ SIZE = 64
 THRESHOLDS = (8, 16)
 # T from the equipartition rule (temperature_steps=0): adapting it costs a second program, and
 # tests/sampling/test_sampling_temperature.py checks the adaptation; each chain at its own start
-# (search_rounds=0): the facet search's programs are the sampling notebook's to run
+# (search_rounds=0): the facet search's programs are the sampling notebook's to run; one block
+# of the polish (polish_steps=16): after 16 steps of optimization it climbs up to its 256
 HMC_OPTS = dict(num_chains=2, num_results=4, num_burnin_steps=4, num_leapfrog_steps=2,
                 num_steps_between_results=0, temperature_steps=0, optimize_steps=16,
-                search_rounds=0)
+                search_rounds=0, polish_steps=16)
 """,
     # an early layer's channels: each of the notebook's programs runs the network only up to the
     # layer it reads (the goldfish logit's, all of it)
