@@ -30,6 +30,7 @@ forward FLOPs up to it between the two timed layers, times 256 steps, times its 
 
     python benchmarks/atlas_speed.py              # about 20 minutes on 2 quiet cores
     python benchmarks/atlas_speed.py --quick      # smoke run: two early layers
+    python benchmarks/atlas_speed.py --no-ray     # designs A and C only: no Ray cluster
 
 Without Ray installed (`pip install 'samplevis[ray]'`), design B is skipped with a note.
 """
@@ -143,8 +144,12 @@ def ray_actors(ray, actors: list, layer: str, batch: int) -> Round:
     )
 
 
-def start_ray(size: int):
-    """(ray, PARALLEL actors of 1 CPU on a local cluster of PARALLEL CPUs), or None without Ray."""
+def start_ray(size: int, wanted: bool = True):
+    """(ray, PARALLEL actors of 1 CPU on a local cluster of PARALLEL CPUs), or None without Ray
+    or when not `wanted`."""
+    if not wanted:
+        print("design B skipped: --no-ray.")
+        return None
     try:
         import ray
     except ImportError:
@@ -250,6 +255,11 @@ def main() -> int:
         help="worker counts to project for (each as fast as this machine)",
     )
     parser.add_argument(
+        "--no-ray",
+        action="store_true",
+        help="leave out design B: no Ray cluster, no actors loading the model",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke run: 8 steps, 64 px, batch 1, worker batch 1, one repeat, two early layers",
@@ -273,7 +283,7 @@ def main() -> int:
     designs = {
         (f"A batch axis, batch {b}", b): batch_axis(in_process, layer, b) for b in args.batches
     }
-    started = start_ray(args.size)
+    started = start_ray(args.size, wanted=not args.no_ray)
     if started:
         ray, actors = started
         designs.update(

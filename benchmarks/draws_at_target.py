@@ -49,6 +49,7 @@ README_UNIT = "block6a_expand_activation:301"  # the README's first command's un
 QUICK_UNIT = "block3a_expand_activation:20"  # --quick: an early layer, the network run up to it
 DRAWS = 40  # the fewest draws on which split R-hat tells a drifting chain (docs/sampling.md)
 QUICK_OPTS = dict(
+    num_chains=2,  # two chains, two log-masses to compare, at half the work of the default 4
     num_results=4,
     num_burnin_steps=10,
     optimize_steps=16,

@@ -51,8 +51,6 @@ def main() -> None:
     parser.add_argument("--prior-weight", type=float, help="with --temperature: this lam")
     args = parser.parse_args()
 
-    import tensorflow as tf
-
     import samplevis
     from samplevis import param, zoo
     from samplevis.cli.shell import objective
@@ -126,8 +124,9 @@ def main() -> None:
         dataclasses.replace(whole, image_param=facet_image, prior_weight=lam),
         temperature,
     )
-    compiled = tf.function(target.__call__, autograph=False)
-    compiled(*facet_image.init(None))  # traced before any timing
+    compiled = facet_mass.CompiledLogProb(target)
+    state = facet_image.init(None)
+    compiled(*state), compiled.value_and_gradient(*state)  # traced before any timing
     estimators = {
         "at start": lambda s: facet_mass.facet_log_mass_estimate(
             target, lam, s, 4, compiled, newton_steps=0

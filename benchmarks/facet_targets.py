@@ -75,6 +75,7 @@ def main() -> None:
             hmc_opts = dict(
                 num_results=2, num_burnin_steps=4, optimize_steps=8, num_chains=2, search_rounds=1
             )
+            hmc_opts.update(polish_steps=16)  # one block: 8-step climbs leave it 256 to rise
         else:
             medians_ = medians(model, pair, args.out / "medians.json")
             hmc_opts = dict(num_results=args.num_results)

@@ -274,6 +274,7 @@ def run_mixed(args, model, weights: list[float], photos: Path) -> None:
         hmc_opts = dict(num_results=2 if args.quick else 10)
         if args.quick:
             hmc_opts.update(photo_steps=8, num_burnin_steps=4, num_chains=2, photo_clusters=2)
+            hmc_opts.update(polish_steps=16)
         start = time.perf_counter()
         found = samplevis.dataset_examples(
             model,
@@ -407,6 +408,8 @@ def main() -> None:
     if args.quick:
         extra += ["--photo-steps", "8", "--num-burnin-steps", "4", "--photo-clusters", "2"]
         extra += ["--search-rounds", "0", "--num-chains", "2"]
+        # one block of the polish: short climbs leave it up to 256 steps to rise through
+        extra += ["--polish-steps", "16"]
     # (name, unit, photos folder, baseline start images or None)
     cases: list[tuple[str, str, Path, np.ndarray | None]] = []
     if args.mfv is not None:

@@ -305,6 +305,7 @@ def photo_route(args, model, unit, name, folder, means, other, layers, top) -> l
     hmc = dict(num_results=10)
     if args.quick:
         hmc = dict(num_results=2, photo_steps=8, num_burnin_steps=4, num_chains=2, photo_clusters=2)
+        hmc.update(polish_steps=16)  # one block: 8-step climbs leave it 256 steps to rise
     result = samplevis.render(
         model, unit, hmc_opts=dict(hmc, init=found), seed=args.seed, progress=False
     )

@@ -46,6 +46,9 @@ MAKERS = {
 # of a table in docs/) and network_speed.py passes a batch of 8: one channel, two channels (a
 # warm-up call, then a timed one each) and a batch of 2 run every code path
 ARGS = {
+    # no design B: tests/atlas/test_atlas.py's Ray test runs the atlas's Ray actors, and a second
+    # Ray cluster here would load TensorFlow and the built-in model in two more processes
+    "atlas_speed.py": ["--no-ray"],
     # the earliest of the three: the network runs up to its layer only
     "sampling_targets.py": ["--channels", "block3a_expand_activation:20"],
     "maco_speed.py": ["--channels", "2"],

@@ -28,10 +28,11 @@ SIZE = 64
 THRESHOLDS = (8, 16)
 # T from the equipartition rule (temperature_steps=0): adapting it costs a second program, and
 # tests/sampling/test_sampling_temperature.py checks the adaptation; each chain at its own start
-# (search_rounds=0): the facet search's programs are the sampling notebook's to run
+# (search_rounds=0): the facet search's programs are the sampling notebook's to run; one block
+# of the polish (polish_steps=16): after 16 steps of optimization it climbs up to its 256
 HMC_OPTS = dict(num_chains=2, num_results=4, num_burnin_steps=4, num_leapfrog_steps=2,
                 num_steps_between_results=0, temperature_steps=0, optimize_steps=16,
-                search_rounds=0)
+                search_rounds=0, polish_steps=16)
 """,
     # an early layer's channels: each of the notebook's programs runs the network only up to the
     # layer it reads (the goldfish logit's, all of it)
@@ -50,8 +51,9 @@ SIZE = 64
 STEPS = 4
 CROPS = 2
 """,
-    # an early layer's channel (one of benchmarks/sampling_targets.py's): the network is run up
-    # to the layer only, so each gradient costs less than at a later layer
+    # an early layer's channel (one of benchmarks/sampling_targets.py's), and a unit of two of
+    # its channels for the photos' facets (the logits' is the whole network): the network is run
+    # up to the layer only, so each gradient costs less than at a later layer
     "sampling.ipynb": """
 LAYER, CHANNEL = "block3a_expand_activation", 20
 SIZE = 64
@@ -63,7 +65,7 @@ TARGET_RATIOS = (0.5, 0.9)
 CUTOFFS = (1 / 16, None)
 NUM_OPTIMIZED = 4
 OPTIMIZE_STEPS = 16
-PHOTO_WEIGHT = 0.7
+PHOTO_UNIT = "max(block3a_expand_activation:20, 0.7 * block3a_expand_activation:30)"
 PHOTOS_FOLDER = None
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
 PHOTO_CLUSTERS = 2
@@ -273,7 +275,10 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     # the unit from photos shown as the gallery shows it: a section per kind of its facets, each
     # facet's optimum beside its photos and draws, inline; then saved, and its gallery page
     (shown,) = shown_inline(page(notebook, tmp_path / "sampling.html"))
-    unit = "max((channel('logits', 945) / 33.6), ((0.7 * channel('logits', 498)) / 37.9))"
+    unit = (
+        "max(channel('block3a_expand_activation', 20), "
+        "(0.7 * channel('block3a_expand_activation', 30)))"
+    )
     assert f"<h2>{unit}</h2>" in shown and "<b>facet 0</b>" in shown
     assert (
         "photo " in shown and 'src="data:image/png;base64,' in shown and 'src="facet' not in shown
@@ -282,7 +287,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     gallery = (tmp_path / "pepper_theater/index.html").read_text()
     assert gallery.count("<b>facet ") == shown.count("<b>facet ")
     # the photos' two clusters: each a facet of its own, or a failed climb
-    made = re.search(r"(\d) facets?(?: in \d kinds)? \((\d) from photo clusters", text)
+    made = re.search(r"(\d) facets?(?: in \d kinds?)? \((\d) from photo clusters", text)
     assert made and "from photos: facet 0 cluster " in text
     assert int(made[2]) + text.count("failed climbs (under 0.5 of the height") == 2
     kinds = re.findall(r"facet \d: kind (\d), height " + NUMBER + r", its kind's photos at", text)

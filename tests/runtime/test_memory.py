@@ -115,13 +115,14 @@ def test_running_out_of_memory_during_a_run_keeps_the_images_so_far(model):
     def objective(T):
         values = tf.reduce_mean(T("gabor_relu")[..., 0], axis=(1, 2))
         # a 4 TiB tensor once `explode` is set, no allocator gives it; filled with a value of
-        # the run, so that no compiler pass folds it into a constant
+        # the run, so that no compiler pass folds it into a constant; in the forward pass only
+        # (each allocation that fails waits 10 s in oneDNN's allocator for memory to be freed)
         huge = tf.cond(
             explode,
             lambda: tf.reduce_sum(tf.fill([2**20, 2**20], values[0])),
             lambda: tf.constant(0.0),
         )
-        return values + 0 * huge
+        return values + 0 * tf.stop_gradient(huge)
 
     vis = samplevis.Renderer(model, objectives.as_objective(objective), param.image(24))
     explode.assign(True)

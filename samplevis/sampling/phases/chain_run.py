@@ -160,11 +160,12 @@ def log_masses(
 ) -> facet_mass.LogMassEstimate:
     """Each chain's facet's Laplace log-mass and its error, float64 [C] each (see
     sampling.density.facet_mass), at one T for all facets, so their masses compare: the chains'
-    T's geometric mean. The target is compiled: Newton's steps and the probes read it often."""
+    T's geometric mean. The target is compiled with its gradient: Newton's steps and the probes
+    read both often."""
     target = facet_mass.mass_target(
         log_density, common_temperature(chain_temperatures(temperature, adapting))
     )
-    compiled = tf.function(target.__call__, autograph=False)
+    compiled = facet_mass.CompiledLogProb(target)
     return facet_mass.facet_log_mass_estimate(
         target, temperature.prior_weight, seed, log_prob=compiled
     )
