@@ -81,8 +81,9 @@ class LogMassEstimate(NamedTuple):
 
 class CompiledLogProb:
     """A log pi compiled for the estimate: a call gives log pi [C]; `value_and_gradient` gives it
-    with its gradient from one program (the compiled value under an eager tape, as `_gradient`
-    takes a plain `log_prob`, runs its forward and backward programs apart, about twice as long)."""
+    with its gradient from one compiled program (a compiled value under an eager tape, as
+    `_gradient` takes a plain `log_prob`, runs its forward and backward passes as two programs,
+    which costs more per gradient)."""
 
     def __init__(self, log_prob: LogProb):
         self._value = tf.function(log_prob, autograph=False)
