@@ -41,8 +41,8 @@ class PhaseImage(ImageParam):
     and squashed by a sigmoid; a change of 0 gives the photos exactly. On the columns whose
     coefficients pair row k with row -k (frequency 0 across, and an even width's last) the
     change is made odd in k, as a real image's phase is, so that there too the magnitude is
-    kept. Unlike
-    ``MacoImage`` nothing is standardized, so a photo's brightness and contrast are kept.
+    kept. Unlike ``MacoImage`` nothing is standardized, so a photo's brightness and contrast
+    are kept.
     """
 
     batch: int
