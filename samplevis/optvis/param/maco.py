@@ -43,6 +43,18 @@ def symmetric_columns(width: int) -> np.ndarray:
     return columns
 
 
+def odd_on_paired_columns(phase: TensorLike, width: int) -> TensorLike:
+    """`phase` [B, 3, H, width // 2 + 1] with rows k and -k made opposite on the columns that
+    pair them (`symmetric_columns`): a real image's coefficient at row -k is the conjugate of
+    row k's there, so an odd phase (0 at the self-conjugate points) is what irfft2d keeps
+    unchanged."""
+    import tensorflow as tf
+
+    height = int(phase.shape[2])
+    mirrored = tf.gather(phase, (-np.arange(height)) % height, axis=2)
+    return phase - symmetric_columns(width) * 0.5 * (phase + mirrored)
+
+
 def _realizable(magnitude: np.ndarray, width: int) -> np.ndarray:
     """`magnitude` [3, H, W // 2 + 1] with rows k and -k averaged on the symmetric columns: a
     real image's magnitude is equal there, so only such a magnitude can be kept exactly."""
@@ -93,18 +105,9 @@ class MacoImage(ImageParam):
     def init(self, seed: object) -> State:
         return normal_state(self.state_shapes, seed, self.sd)
 
-    def _symmetric_columns(self) -> np.ndarray:
-        return symmetric_columns(self.width)
-
     def phase(self, state: State) -> TensorLike:
         """The phase the spectrum is made with, [B, 3, H, W // 2 + 1] (radians)."""
-        import tensorflow as tf
-
-        phase = _standardize(state[0], [1, 2, 3])
-        # a real image's coefficient at row -k is the conjugate of row k's on these columns: an
-        # odd phase there (0 at the self-conjugate points) is what irfft2d keeps unchanged
-        mirrored = tf.gather(phase, (-np.arange(self.height)) % self.height, axis=2)
-        return phase - self._symmetric_columns() * 0.5 * (phase + mirrored)
+        return odd_on_paired_columns(_standardize(state[0], [1, 2, 3]), self.width)
 
     def spatial(self, state: State) -> TensorLike:
         """The inverse FFT of ``magnitude * exp(i phase)``, [B, H, W, 3], in the decorrelated

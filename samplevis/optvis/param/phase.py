@@ -18,7 +18,7 @@ import numpy as np
 
 from samplevis.optvis.param.base import ImageParam, State, normal_state
 from samplevis.optvis.param.color import decorrelate_color, from_valid_rgb
-from samplevis.optvis.param.maco import symmetric_columns
+from samplevis.optvis.param.maco import odd_on_paired_columns
 from samplevis.runtime.checks import TensorLike, check_unit_range
 
 
@@ -80,10 +80,7 @@ class PhaseImage(ImageParam):
     def to_image(self, state: State) -> TensorLike:
         import tensorflow as tf
 
-        change = state[0]
-        mirrored = tf.gather(change, (-np.arange(self.height)) % self.height, axis=2)
-        change = change - symmetric_columns(self.width) * 0.5 * (change + mirrored)
-        phase = tf.constant(self.phase) + change
+        phase = tf.constant(self.phase) + odd_on_paired_columns(state[0], self.width)
         magnitude = tf.constant(self.magnitude)
         spectrum = tf.complex(magnitude * tf.cos(phase), magnitude * tf.sin(phase))
         t = tf.signal.irfft2d(spectrum, fft_length=[self.height, self.width])
