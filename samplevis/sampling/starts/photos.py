@@ -46,7 +46,7 @@ def photo_facets(
     layer: str,
     start: str,
     steps: int,
-    climb: str = "phase",
+    climb: str,
     optimizer: object = None,
     progress: bool = False,
 ) -> FacetSearch:
