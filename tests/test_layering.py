@@ -13,13 +13,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
     (
+        # the whole of runtime: its memory check names what it reads of a model as a Protocol,
+        # its folder locks and claims write with runtime.files, below io
         "runtime",
-        "runtime.checks",
-        "runtime.seeds",
-        "runtime.sums",
-        "runtime.tracing",
-        "runtime.devices",
-        "runtime.signals",
         "models.geometry",
         "models.redirect",
         "models.folded_batch_norm",
@@ -28,11 +24,9 @@ LAYERS = (
     # The MCMC core knows nothing of images, models or objectives, nor of the rest of sampling.
     ("sampling.mcmc",),
     ("models", "zoo"),
-    # memory reads a model's layer table to estimate a run before it starts.
-    ("optvis.objectives", "optvis.evaluation", "optvis.processing_check", "runtime.memory"),
+    ("optvis.objectives", "optvis.evaluation", "optvis.processing_check"),
     ("optvis.param", "optvis.transform"),
-    # folder_lock and claims: runs writing one output folder take turns and share its work.
-    ("io", "runtime.folder_lock", "runtime.claims"),
+    ("io",),
     ("pages",),
     # recipes builds what optimize renders with, by name (`--param`, `--alpha`).
     ("optvis", "optvis.optimize", "optvis.maco", "optvis.recipes"),
@@ -114,6 +108,16 @@ def test_no_module_imports_from_a_higher_layer():
     assert not upward, "\n".join(upward)
 
 
+def test_the_ground_floor_imports_nothing_above_it():
+    # the whole of runtime, its memory check, folder locks and claims too, type hints included
+    runtime = {name: path for name, path in modules().items() if name.startswith("runtime")}
+    assert {"runtime.memory", "runtime.claims", "runtime.folder_lock", "runtime.files"} <= set(
+        runtime
+    )
+    assert {layer_of(name) for name in runtime} == {0}
+    assert not upward_imports(runtime)
+
+
 def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(tmp_path):
     core = {name: path for name, path in modules().items() if name.startswith("sampling.mcmc")}
     assert {"sampling.mcmc.kernels", "sampling.mcmc.chain", "sampling.mcmc.diagnostics"} <= set(
@@ -147,12 +151,14 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
 
 
 # Inside the sampling package, lowest first: the image-free core; the density (the log density
-# and what shapes it: facets, the momentum's mass, starts, T, a facet's mass) and image statistics;
-# the options, which name the density's choices; the report of a run; and `render`, which runs the
-# phases in order.
+# and what shapes it: facets, the momentum's mass, T, a facet's mass) and image statistics; the
+# starts (the optimized starts, the facet search, the photo clusters); the options, which name
+# the density's choices; the report of a run; and `render`, which runs the phases in order.
 SAMPLING_LAYERS = (
     ("mcmc",),
-    ("density", "starts", "metrics", "registration"),
+    ("density", "metrics", "registration"),
+    # the starts are points of the density: found by climbing it, polished on it
+    ("starts",),
     ("options",),
     # report: the result and how it is read (advice, explain, plots, arviz_export,
     # tensorboard_log)
