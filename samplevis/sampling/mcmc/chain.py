@@ -4,8 +4,7 @@ Each block is one call of a compiled `tfp.mcmc.sample_chain` that continues
 from the previous block's state and kernel results, so a progress bar can
 advance per block and Ctrl-C returns everything drawn by the finished blocks.
 Block b uses the stateless seed fold_in(seed, b): the same seed and plan give
-the same samples, and an interrupted run resumed with `resume_chains` gives
-exactly the samples of an uninterrupted one.
+the same samples.
 
 Per-chain scalars (acceptance, log accept ratio, step size, target log-prob,
 divergence, Hamiltonian energy and any caller-supplied scalar) are traced at every burn-in step and
@@ -469,42 +468,4 @@ def run_chains(
         jit_compile,
         retarget,
         desc,
-    )
-
-
-def resume_chains(
-    kernel: tfp.mcmc.TransitionKernel,
-    run: ChainRun,
-    *,
-    trace_fns: Mapping[str, TraceFn] | None = None,
-    progress: bool = True,
-    on_block: Callable[[int], None] | None = None,
-    jit_compile: bool = False,
-) -> ChainRun:
-    """Continue an interrupted run with the kernel and trace functions it used.
-
-    The result equals the run that was never interrupted.
-    """
-    if run.complete:
-        return run
-    names = set(run.trace)
-    expected = set(STEP_KEYS) | set(trace_fns or {})
-    if names != expected:
-        raise ValueError(
-            "resume with the same trace_fns as the run; it traced "
-            f"{sorted(names - set(STEP_KEYS))}, "
-            f"got {sorted(expected - set(STEP_KEYS))}."
-        )
-    return _drive(
-        _Tally(kernel),
-        run.plan,
-        tf.constant(run.seed),
-        list(run.final_state),
-        run.final_kernel_results,
-        run.blocks_done,
-        run,
-        dict(trace_fns or {}),
-        progress,
-        on_block,
-        jit_compile,
     )
