@@ -249,19 +249,12 @@ def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compil
 class _Recorder:
     """Per-block outputs collected during a run (the one mutable piece, local to a run)."""
 
-    def __init__(self, run: ChainRun | None):
+    def __init__(self) -> None:
         self.samples: list[list[np.ndarray]] = []
         self.trace: list[dict[str, np.ndarray]] = []
         self.burnin_trace: list[dict[str, np.ndarray]] = []
         self.counts: list[dict[str, np.ndarray]] = []
         self.burnin_counts: list[dict[str, np.ndarray]] = []
-        if run is not None and run.burnin_trace["target_log_prob"].shape[0]:
-            self.burnin_trace.append(dict(run.burnin_trace))
-            self.burnin_counts.append(dict(run.burnin_counts))
-        if run is not None and run.num_kept:
-            self.samples.append(list(run.samples))
-            self.trace.append(dict(run.trace))
-            self.counts.append(dict(run.counts))
 
     def add(self, block: Block, states, trace, counts) -> None:
         if block.phase == "burnin":
@@ -316,8 +309,6 @@ def _drive(
     seed: tf.Tensor,
     state: list[tf.Tensor],
     kernel_results: Any,
-    first_block: int,
-    previous: ChainRun | None,
     trace_fns: Mapping[str, TraceFn],
     progress: bool,
     on_block: Callable[[int], None] | None,
@@ -327,21 +318,20 @@ def _drive(
 ) -> ChainRun:
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
-    recorder = _Recorder(previous)
+    recorder = _Recorder()
     # Burn-in and sampling blocks share one compiled function (see _block_function).
     function = _block_function(kernel, trace_fns, jit_compile)
     as_input = (lambda n: n) if jit_compile else (lambda n: tf.constant(n, tf.int32))
-    done = first_block
+    done = 0
     interrupted = False
     bar = tqdm(
         total=plan.total_steps,
-        initial=sum(b.steps for b in blocks[:first_block]),
         disable=not progress,
         unit="step",
         desc=desc,
     )
     try:
-        for index in range(first_block, len(blocks)):
+        for index in range(len(blocks)):
             block = blocks[index]
             if on_block is not None:
                 on_block(index)
@@ -460,8 +450,6 @@ def run_chains(
         as_seed(seed),
         state,
         results,
-        0,
-        None,
         dict(trace_fns or {}),
         progress,
         on_block,
