@@ -47,7 +47,7 @@ class SampleResult(Run):
         reasons = {}
         for c in off:
             why = []
-            if c in self._still_chains:
+            if c in self.still_chains:
                 why.append("its draws never varied (no step accepted)")
             if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
                 why.append(f"kept {kept[c]:.2f} of its gain")

@@ -221,7 +221,7 @@ class Run:
         d = self.diagnostics
         if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
             return ()
-        off = set(d.drifting_chains) | set(self._still_chains)
+        off = set(d.drifting_chains) | set(self.still_chains)
         target = self.options.target_ratio
         if target is not None and self.options.temperature is None:
             missed = np.abs(self.gain_ratios - target) > TARGET_TOLERANCE
@@ -229,7 +229,7 @@ class Run:
         return tuple(sorted(off))
 
     @property
-    def _still_chains(self) -> tuple[int, ...]:
+    def still_chains(self) -> tuple[int, ...]:
         """Chains whose draws never varied (no step accepted): no density is sampled."""
         d = self.diagnostics
         if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
