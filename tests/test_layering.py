@@ -197,7 +197,7 @@ def test_inside_sampling_the_core_the_density_the_report_and_render_import_in_or
     upward = sampling_upward_imports(package_graph())
     assert not upward, "\n".join(upward)
     # the graph sees `from samplevis.sampling.density import facet_mass` as that module
-    assert "sampling.density.facet_mass" in package_graph()["sampling.report.result"]
+    assert "sampling.density.facet_mass" in package_graph()["sampling.report.summary"]
     assert (
         sampling_layer_of("sampler")
         > sampling_layer_of("report.result")

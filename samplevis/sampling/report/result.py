@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,9 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from samplevis.runtime.checks import is_int
-from samplevis.sampling.density import facet_mass
-from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT
-from samplevis.sampling.report import facet_draws
+from samplevis.sampling.report import facet_draws, summary
 from samplevis.sampling.report.facet_draws import FacetDraws
 from samplevis.sampling.report.run import TARGET_TOLERANCE, Facet, Run
 
@@ -35,63 +32,14 @@ class SampleResult(Run):
     """
 
     def off_target_reasons(self) -> dict[int, str]:
-        """Why each of `chains_off_target` is off its target, in words, e.g. {2: "kept 0.41 of
-        its gain, still rising (+3.1 standard errors)"}; empty when every chain is at it."""
-        d = self.diagnostics
-        off = self.chains_off_target
-        if d is None or not off:
-            return {}
-        target = self.options.target_ratio
-        adapted = target is not None and self.options.temperature is None
-        kept = self.gain_ratios
-        reasons = {}
-        for c in off:
-            why = []
-            if c in self.still_chains:
-                why.append("its draws never varied (no step accepted)")
-            if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
-                why.append(f"kept {kept[c]:.2f} of its gain")
-            if c in d.unsettled_chains:
-                why.append(f"split R-hat {d.rhat[c]:.2f}")
-            if c in d.trending_chains:
-                way = "rising" if d.trend[c] > 0 else "falling"
-                why.append(f"still {way} ({d.trend[c]:+.1f} standard errors)")
-            reasons[c] = ", ".join(why)
-        return reasons
+        """Why each of `chains_off_target` is off its target, in words
+        (`summary.off_target_reasons`)."""
+        return summary.off_target_reasons(self)
 
     def draws_line(self) -> str | None:
-        """Whether the draws come from the stated density, in one sentence: every chain at its
-        target share and stationary, or which chains are not and why; None without draws to
-        judge (fewer than 4 per chain)."""
-        d = self.diagnostics
-        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
-            return None
-        off = self.chains_off_target
-        target = self.options.target_ratio
-        adapted = target is not None and self.options.temperature is None
-        kept = self.gain_ratios
-        if not off:
-            share = (
-                f"kept {np.nanmin(kept):.2f}-{np.nanmax(kept):.2f} of its start's gain (asked "
-                f"{target:.2f}) and "
-                if adapted
-                else ""
-            )
-            return (
-                f"draws at their target: every chain {share}was stationary over its "
-                f"{d.num_results} draws (split R-hat <= {np.nanmax(d.rhat):.2f}, trend within "
-                f"{np.nanmax(np.abs(d.trend)):.1f} standard errors)"
-                if len(d.trend)
-                else f"draws at their target: every chain {share}was stationary"
-            )
-        reasons = [f"chain {c}: {why}" for c, why in self.off_target_reasons().items()]
-        asked = f" (asked {target:.2f}, stationary)" if adapted else " (stationary)"
-        return (
-            f"not at their target{asked}: "
-            + "; ".join(reasons)
-            + ". Their draws show where the chain was going, not the stated density; a "
-            "longer burn-in lets them settle"
-        )
+        """Whether the draws come from the stated density, in one sentence
+        (`summary.draws_line`)."""
+        return summary.draws_line(self)
 
     def facet_draws(self, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
         """Per facet (`facets`), what its draws add to its optimum (`report.facet_draws`): its
@@ -108,97 +56,21 @@ class SampleResult(Run):
         )
 
     def facets_line(self) -> str | None:
-        """The facets in one line, e.g. "3 facets in 2 kinds (1 found by the search): heights
-        1.00, 0.62, 0.93"; None when the search did not run."""
-        if not self.facets:
-            return None
-        searched = sum(f.found.startswith("search") for f in self.facets)
-        photos = sum(f.found.startswith("photos") for f in self.facets)
-        kinds = len({f.kind for f in self.facets})
-        heights = ", ".join(f"{f.height:.2f}" for f in self.facets)
-        how = f"{searched} found by the search"
-        if photos:
-            how = f"{photos} from photo clusters, {how}"
-        many = "s" if len(self.facets) != 1 else ""
-        in_kinds = (
-            f" in {kinds} kind{'s' if kinds != 1 else ''}" if kinds != len(self.facets) else ""
-        )
-        return f"{len(self.facets)} facet{many}{in_kinds} ({how}): heights {heights}"
+        """The facets in one line (`summary.facets_line`)."""
+        return summary.facets_line(self)
 
     def kinds_line(self) -> str | None:
-        """What the unit answers to, in a sentence, e.g. "the unit answers most to kind 0
-        (facets 0, 2; bell pepper, 13 of 15 photos), also to kind 1 (facet 1; photos like
-        theatre_9.jpg) at 0.62 of the best, its photos at 0.80", each kind by its name
-        (`Facet.kind_name`) or a photo of it; without photos each facet is a kind ("facet 1
-        (search round 1) at 0.68 of the best"); with one kind, its name ("its photos are of one
-        kind: bell pepper, 13 of 15 photos"), None without one. Kinds without a chain are
-        named, with the chains that would sample every kind."""
-        kinds = sorted({f.kind for f in self.facets})
-        if len(kinds) == 1 and self.facets[0].kind_name:
-            return f"its photos are of one kind: {self.facets[0].kind_name}"
-        if len(kinds) < 2:
-            return None
-        named = [self._kind_words(k) for k in kinds]
-        line = f"the unit answers most to {named[0]}, also to " + ", to ".join(named[1:])
-        unsampled = [k for k in kinds if not any(f.chains for f in self.facets if f.kind == k)]
-        if unsampled:
-            line += (
-                f"; {len(unsampled)} of the {len(kinds)} kinds have no chain (num_chains "
-                f"{len(kinds)} would sample every kind)"
-            )
-        return line
-
-    def _kind_words(self, kind: int) -> str:
-        """Kind `kind` in words: its height and its photos' (but for the first), its facets, a
-        photo of it."""
-        facets = [(k, f) for k, f in enumerate(self.facets) if f.kind == kind]
-        first = facets[0][1]
-        if first.examples:
-            which = ", ".join(str(k) for k, _ in facets)
-            like = first.kind_name or f"photos like {first.examples[0].file.name}"
-            name = f"kind {kind} (facet{'s' if len(facets) > 1 else ''} {which}; {like})"
-        else:
-            name = f"facet {facets[0][0]} ({first.found})"
-        if kind == self.facets[0].kind:
-            return name
-        said = f"{name} at {first.height:.2f} of the best"
-        if math.isfinite(first.photos_height):
-            said += f", its photos at {first.photos_height:.2f}"
-        return said
+        """What the unit answers to, in a sentence (`summary.kinds_line`)."""
+        return summary.kinds_line(self)
 
     def photos_line(self) -> str | None:
-        """Where each facet from photos came from and how high it is, and the clusters whose
-        climb failed, e.g. "from photos: facet 0 cluster 3 (1.00, 15 photos), facet 1 cluster 0
-        (0.93, 12 photos); failed climbs, no facets: cluster 7 (0.24)"; None without photos."""
-        from_photos = [
-            f"facet {k} {f.found.removeprefix('photos, ')} ({f.height:.2f}, "
-            f"{len(f.examples)} photos)"
-            for k, f in enumerate(self.facets)
-            if f.found.startswith("photos")
-        ]
-        if not from_photos:
-            return None
-        under = ", ".join(f"cluster {c} ({h:.2f})" for c, h in self.clusters_below_floor)
-        return (
-            "from photos: "
-            + ", ".join(from_photos)
-            + (
-                f"; failed climbs (under {self.options.kind_floor:g} of the height their photos"
-                f" promise, or nearer another kind's photos), no facets: {under}"
-                if under
-                else ""
-            )
-        )
+        """Where each facet from photos came from and how high it is (`summary.photos_line`)."""
+        return summary.photos_line(self)
 
     @property
     def mass_sentence(self) -> str:
-        """What `log_masses` mean, in one plain sentence: each chain's facet's, against the
-        heaviest, each with its error bar; facets whose difference from the heaviest is within
-        facet_mass.SEPARATION of its standard error are said to be within the error (their
-        masses do not tell them apart)."""
-        return facet_mass.sentence(
-            self.log_masses.tolist(), _matching(self.log_mass_errors, self.log_masses.shape)
-        )
+        """What `log_masses` mean, in one plain sentence (`summary.mass_sentence`)."""
+        return summary.mass_sentence(self)
 
     def grid(self, with_init: bool = True) -> np.ndarray:
         """One image: a row per chain, the start first (if `with_init`), then samples."""
@@ -331,12 +203,6 @@ class SampleResult(Run):
         for c in range(self.num_chains):
             paths += io.save_pngs(directory, self.images[:, c], prefix=f"{prefix}_chain{c}")
         return paths
-
-
-def _matching(errors: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """`errors` when it has `shape`, else NaN of that shape (a result made without them)."""
-    errors = np.asarray(errors, np.float64)
-    return errors if errors.shape == shape else np.full(shape, np.nan)
 
 
 # Facet and TARGET_TOLERANCE are the record's (`run`), named here as before.
