@@ -42,18 +42,8 @@ class SampleResult(Run):
         return summary.draws_line(self)
 
     def facet_draws(self, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
-        """Per facet (`facets`), what its draws add to its optimum (`report.facet_draws`): its
-        draws that differ from each other, from its chains at their target (all its chains,
-        marked, when none is), what varied between them in words, and where their pixels
-        vary; `structural_shares` passes `structural_shares` in when it was computed."""
-        shares = self.structural_shares if structural_shares is None else structural_shares
-        off = set(self.chains_off_target)
-        return tuple(
-            facet_draws.facet_draws(
-                self.images, self.init_images, f.chains, f.image, off, self.warps, shares
-            )
-            for f in self.facets
-        )
+        """Per facet, what its draws add to its optimum (`facet_draws.per_facet`)."""
+        return facet_draws.per_facet(self, structural_shares)
 
     def facets_line(self) -> str | None:
         """The facets in one line (`summary.facets_line`)."""
