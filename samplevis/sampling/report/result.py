@@ -12,8 +12,10 @@ import numpy as np
 
 from samplevis.sampling.report import facet_draws, pictures, summary
 from samplevis.sampling.report.facet_draws import FacetDraws
+from samplevis.sampling.report.inline import run_html
 from samplevis.sampling.report.pictures import STD_MAP_PERCENTILE
 from samplevis.sampling.report.run import TARGET_TOLERANCE, Facet, Run
+from samplevis.sampling.report.run_folder import save_run
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
@@ -91,15 +93,11 @@ class SampleResult(Run):
           OSError: NotADirectoryError or PermissionError, naming the fix, for a folder that
             cannot be written (the result is unchanged: save it elsewhere).
         """
-        from samplevis.sampling.report.run_folder import save_run
-
         return save_run(folder, self, objective, examples)
 
     def _repr_html_(self) -> str:
         """The run as `samplevis gallery` shows its folder, its images inline (`report.inline`):
         what Jupyter shows for a result at the end of a cell."""
-        from samplevis.sampling.report.inline import run_html
-
         return run_html(self)
 
     def save_grid(self, path: str | os.PathLike, with_init: bool = True) -> Path:

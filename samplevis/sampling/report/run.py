@@ -176,7 +176,7 @@ class Run:
         # The arrays would print tens of thousands of numbers in a notebook cell.
         n, c, h, w = self.images.shape[:4]
         return (
-            f"SampleResult({n} samples x {c} chains of {h}x{w} px, T={self.temperature:.4g}, "
+            f"{type(self).__name__}({n} samples x {c} chains of {h}x{w} px, T={self.temperature:.4g}, "
             f"prior_weight={self.prior_weight:.4g}, activation_ratio="
             f"{self.activation_ratio:.2f}, gain_ratio={self.gain_ratio:.2f}"
             f"{', interrupted' if self.interrupted else ''})"

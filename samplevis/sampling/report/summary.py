@@ -4,20 +4,15 @@ the run's record keeps for the gallery."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT
-from samplevis.sampling.report.run import TARGET_TOLERANCE
-
-if TYPE_CHECKING:
-    from samplevis.sampling.report.result import SampleResult
-    from samplevis.sampling.report.run import Run
+from samplevis.sampling.report.run import TARGET_TOLERANCE, Run
 
 
-def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
+def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
     """The share of the starts' activation (and gain) the samples kept, how T was set, the facets'
     log-masses, how far the patterns moved (`result.structural_shares`, passed in: a pass over
     every pair of each chain's samples) and the diagnostics' line; before the first sampling
@@ -27,9 +22,9 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
     facets = [
         line
         for line in [
-            result.facets_line(),
-            result.kinds_line(),
-            result.photos_line(),
+            facets_line(result),
+            kinds_line(result),
+            photos_line(result),
             processing_line(result.facets),
         ]
         if line
@@ -38,7 +33,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
         return facets
     lines = [
         _temperature_line(result),
-        result.mass_sentence,
+        mass_sentence(result),
         "seconds: "
         + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
     ]
@@ -55,7 +50,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [line for line in [result.draws_line()] if line]
+    lines += [line for line in [draws_line(result)] if line]
     lines += facets + [line for line in [_patterns_line(structural_shares)] if line]
     return lines + [result.diagnostics.summary()]
 
@@ -74,7 +69,7 @@ def _patterns_line(shares: np.ndarray) -> str | None:
     )
 
 
-def _temperature_line(result: SampleResult) -> str:
+def _temperature_line(result: Run) -> str:
     """How T was set: the equipartition rule over the coefficients that moved, and each chain's
     T after burn-in adapted it to the target ratio."""
     grid = result.options.warp_grid
