@@ -160,8 +160,7 @@ SAMPLING_LAYERS = (
     # the starts are points of the density: found by climbing it, polished on it
     ("starts",),
     ("options",),
-    # report: the result and how it is read (advice, explain, plots, arviz_export,
-    # tensorboard_log)
+    # report: the run's record and how it is read and written out (REPORT_LAYERS)
     ("report",),
     ("phases",),
     ("sampler",),
@@ -297,13 +296,12 @@ def package_graph(types: bool = True) -> dict[str, set[str]]:
 
 
 def test_no_module_imports_another_that_imports_it_back():
-    # A type named for the checker alone is no import: `SampleResult.save` runs the record's
-    # writer, whose functions name SampleResult in their signatures.
-    found = cycles(package_graph(types=False))
+    # a type named for the checker alone counts too: a reader follows the name all the same
+    found = cycles(package_graph())
     assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
 
 
-def test_a_type_named_for_the_checker_alone_makes_no_cycle_but_counts_for_the_layers(tmp_path):
+def test_the_walk_tells_a_type_named_for_the_checker_alone_and_counts_it_for_the_layers(tmp_path):
     source = tmp_path / "m.py"
     source.write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
@@ -325,3 +323,83 @@ def test_the_import_graph_sees_submodules_named_in_a_from_import():
 def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+# Inside sampling.report, lowest first: the run's record (its fields and numbers, no sentences,
+# no files); its words (the sentences of summary, what each facet's draws add, the processing
+# check, the kinds' names, the warnings and the diagnostics explained); its pictures and files
+# (the figures, its examples, the record as JSON, its folder, ArviZ, TensorBoard); the gallery's
+# sections and the notebook's display; and SampleResult, which offers them all as its methods.
+REPORT_LAYERS = (
+    ("run",),
+    ("summary", "facet_draws", "facet_processing", "kind_names", "advice", "explain"),
+    (
+        "pictures",
+        "plots",
+        "facet_examples",
+        "record",
+        "run_folder",
+        "arviz_export",
+        "tensorboard_log",
+    ),
+    ("run_figures", "gallery_section", "inline"),
+    ("result",),
+)
+
+
+def report_layer_of(module: str) -> int:
+    """The layer inside `samplevis.sampling.report` of `module` (its name below report)."""
+    for rank, names in enumerate(REPORT_LAYERS):
+        if module in names:
+            return rank
+    raise AssertionError(
+        f"samplevis.sampling.report.{module} is in no layer; add it to REPORT_LAYERS"
+    )
+
+
+def report_graph() -> dict[str, set[str]]:
+    """Which modules of report each module of report imports, by their names below report,
+    wherever the import sits: under `if TYPE_CHECKING:` and inside functions too."""
+    prefix = "sampling.report."
+    return {
+        name.removeprefix(prefix): {
+            other.removeprefix(prefix) for other in imported if other.startswith(prefix)
+        }
+        for name, imported in package_graph(types=True).items()
+        if name.startswith(prefix)
+    }
+
+
+def report_upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of `graph` (as `report_graph` gives it) from a higher layer of REPORT_LAYERS,
+    as a sentence; the modules of one layer may import one another."""
+    return [
+        f"samplevis.sampling.report.{name} imports samplevis.sampling.report.{other}"
+        for name, imported in sorted(graph.items())
+        for other in sorted(imported)
+        if report_layer_of(other) > report_layer_of(name)
+    ]
+
+
+def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sample_result():
+    graph = report_graph()
+    for name in graph:
+        report_layer_of(name)
+    upward = report_upward_imports(graph)
+    assert not upward, "\n".join(upward)
+    # no cycle, even through a type named for the checker or an import inside a function
+    found = cycles(graph)
+    assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
+    # the record knows nothing of the rest of report, and nothing in report imports
+    # SampleResult: following `SampleResult.save` enters result.py once
+    assert graph["run"] == set()
+    assert not [name for name, imported in graph.items() if "result" in imported]
+    assert {"run_folder", "inline", "summary", "pictures"} <= graph["result"]
+    # a writer that names SampleResult for its types, or the record reaching for its words, is
+    # caught
+    assert report_upward_imports(
+        {"run_folder": {"result", "record"}, "run": {"summary"}, "summary": {"run"}}
+    ) == [
+        "samplevis.sampling.report.run imports samplevis.sampling.report.summary",
+        "samplevis.sampling.report.run_folder imports samplevis.sampling.report.result",
+    ]
