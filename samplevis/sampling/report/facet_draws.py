@@ -250,7 +250,7 @@ def facet_draws(
 
 
 def per_facet(result: Run, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
-    """Per facet (`facets`), what its draws add to its optimum (`report.facet_draws`): its
+    """Per facet (`result.facets`), what its draws add to its optimum (`facet_draws`): its
     draws that differ from each other, from its chains at their target (all its chains,
     marked, when none is), what varied between them in words, and where their pixels
     vary; `structural_shares` passes `structural_shares` in when it was computed."""

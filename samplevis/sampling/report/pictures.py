@@ -54,7 +54,7 @@ def facet_grid(result: Run, photos: int = 4, samples: int = 4) -> np.ndarray:
 
 
 def save_grid(result: Run, path: str | os.PathLike, with_init: bool = True) -> Path:
-    """Write `grid()` as a PNG (atomically)."""
+    """Write `grid(result, with_init)` as a PNG (atomically)."""
     from samplevis import io
 
     return io.save_png(path, grid(result, with_init))
@@ -88,7 +88,7 @@ def save_gif(
 
 
 def save_structure_map(result: Run, path: str | os.PathLike) -> Path:
-    """Write `structure_maps()` as one grey PNG, a tile per chain, all on one scale: a
+    """Write `result.structure_maps()` as one grey PNG, a tile per chain, all on one scale: a
     standardized structure map's std of 1 is white (atomically)."""
     from samplevis import io
 
@@ -97,7 +97,7 @@ def save_structure_map(result: Run, path: str | os.PathLike) -> Path:
 
 
 def save_std_map(result: Run, path: str | os.PathLike) -> Path:
-    """Write `std_maps()` as one grey PNG, a tile per chain, all on one scale so the chains
+    """Write `result.std_maps()` as one grey PNG, a tile per chain, all on one scale so the chains
     compare: white from STD_MAP_PERCENTILE of all their pixels up (from the largest where
     fewer pixels vary at all) (atomically)."""
     from samplevis import io

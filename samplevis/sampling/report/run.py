@@ -1,7 +1,7 @@
 """A sample run's record (`Run`): what `render` drew and measured, the run's fields and the numbers
-read from them, its facets (`Facet`). No sentences and no files: `summary` says what a run found,
-`pictures` and `run_folder` draw and write it, `result.SampleResult` (what `render` returns)
-offers all of them as its methods."""
+read from them, and its facets (`Facet`). No sentences and no files: `summary` says what a run
+found, `pictures` and `run_folder` draw and write it, and `result.SampleResult` (what `render`
+returns) offers all of them as its methods."""
 
 from __future__ import annotations
 
@@ -128,7 +128,7 @@ class Run:
         optimum stayed under `hmc_opts.kind_floor` of the height their photos promise, or lies
         nearer another kind's photos than its own's, highest first; they are no facets.
       warps: float32 [N, C, G, G, 2], each sample's warp less its chain's start's, in px of
-        displacement (dy, dx at G x G control points: `target.chain_param.warp_images`); with
+        displacement (dy, dx at G x G control points: `density.chain_param.warp_images`); with
         no rows where the chains move no warp.
       objective: the objective's name, as its record and the gallery show it.
     """

@@ -1,5 +1,7 @@
-"""The lines that sum a sample run up (`summary`): what `samplevis sample` prints at its end and
-the run's record keeps for the gallery."""
+"""The sentences of a sample run, functions of its record (`run.Run`): each of the lines
+(`draws_line`, `facets_line`, `kinds_line`, `photos_line`, `mass_sentence`, and
+`off_target_reasons`, why each chain off its target is), and `summary`, all the lines that sum the
+run up: what `samplevis sample` prints at its end and the run's record keeps for the gallery."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The TensorBoard log of a `render` run (`render(..., log_dir=...)`,
-`SampleResult.save_tensorboard`), written from the result's arrays once the run ends, so an
-interrupted run logs what it drew.
+"""The TensorBoard log of a `render` run (`render(..., log_dir=...)`, or
+`samplevis.save_tensorboard(result, log_dir)` afterwards), written from the result's arrays once
+the run ends, so an interrupted run logs what it drew.
 
 Steps are MCMC steps counted as the trace plot counts them (`plots.trace_steps`): the chains'
 starts at step 0, then every step of burn-in, then each kept sample at the step it
