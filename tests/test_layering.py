@@ -13,13 +13,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
 # save themselves with it, and it knows nothing of how images were made.
 LAYERS = (
     (
+        # the whole of runtime: its memory check names what it reads of a model as a Protocol,
+        # its folder locks and claims write with runtime.files, below io
         "runtime",
-        "runtime.checks",
-        "runtime.seeds",
-        "runtime.sums",
-        "runtime.tracing",
-        "runtime.devices",
-        "runtime.signals",
         "models.geometry",
         "models.redirect",
         "models.folded_batch_norm",
@@ -28,11 +24,9 @@ LAYERS = (
     # The MCMC core knows nothing of images, models or objectives, nor of the rest of sampling.
     ("sampling.mcmc",),
     ("models", "zoo"),
-    # memory reads a model's layer table to estimate a run before it starts.
-    ("optvis.objectives", "optvis.evaluation", "optvis.processing_check", "runtime.memory"),
+    ("optvis.objectives", "optvis.evaluation", "optvis.processing_check"),
     ("optvis.param", "optvis.transform"),
-    # folder_lock and claims: runs writing one output folder take turns and share its work.
-    ("io", "runtime.folder_lock", "runtime.claims"),
+    ("io",),
     ("pages",),
     # recipes builds what optimize renders with, by name (`--param`, `--alpha`).
     ("optvis", "optvis.optimize", "optvis.maco", "optvis.recipes"),
@@ -114,6 +108,16 @@ def test_no_module_imports_from_a_higher_layer():
     assert not upward, "\n".join(upward)
 
 
+def test_the_ground_floor_imports_nothing_above_it():
+    # the whole of runtime, its memory check, folder locks and claims too, type hints included
+    runtime = {name: path for name, path in modules().items() if name.startswith("runtime")}
+    assert {"runtime.memory", "runtime.claims", "runtime.folder_lock", "runtime.files"} <= set(
+        runtime
+    )
+    assert {layer_of(name) for name in runtime} == {0}
+    assert not upward_imports(runtime)
+
+
 def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(tmp_path):
     core = {name: path for name, path in modules().items() if name.startswith("sampling.mcmc")}
     assert {"sampling.mcmc.kernels", "sampling.mcmc.chain", "sampling.mcmc.diagnostics"} <= set(
@@ -147,15 +151,16 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
 
 
 # Inside the sampling package, lowest first: the image-free core; the density (the log density
-# and what shapes it: facets, the momentum's mass, starts, T, a facet's mass) and image statistics;
-# the options, which name the density's choices; the report of a run; and `render`, which runs the
-# phases in order.
+# and what shapes it: facets, the momentum's mass, T, a facet's mass) and image statistics; the
+# starts (the optimized starts, the facet search, the photo clusters); the options, which name
+# the density's choices; the report of a run; and `render`, which runs the phases in order.
 SAMPLING_LAYERS = (
     ("mcmc",),
-    ("density", "starts", "metrics", "registration"),
+    ("density", "metrics", "registration"),
+    # the starts are points of the density: found by climbing it, polished on it
+    ("starts",),
     ("options",),
-    # report: the result and how it is read (advice, explain, plots, arviz_export,
-    # tensorboard_log)
+    # report: the run's record and how it is read and written out (REPORT_LAYERS)
     ("report",),
     ("phases",),
     ("sampler",),
@@ -191,7 +196,7 @@ def test_inside_sampling_the_core_the_density_the_report_and_render_import_in_or
     upward = sampling_upward_imports(package_graph())
     assert not upward, "\n".join(upward)
     # the graph sees `from samplevis.sampling.density import facet_mass` as that module
-    assert "sampling.density.facet_mass" in package_graph()["sampling.report.result"]
+    assert "sampling.density.facet_mass" in package_graph()["sampling.report.summary"]
     assert (
         sampling_layer_of("sampler")
         > sampling_layer_of("report.result")
@@ -291,13 +296,12 @@ def package_graph(types: bool = True) -> dict[str, set[str]]:
 
 
 def test_no_module_imports_another_that_imports_it_back():
-    # A type named for the checker alone is no import: `SampleResult.save` runs the record's
-    # writer, whose functions name SampleResult in their signatures.
-    found = cycles(package_graph(types=False))
+    # a type named for the checker alone counts too: a reader follows the name all the same
+    found = cycles(package_graph())
     assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
 
 
-def test_a_type_named_for_the_checker_alone_makes_no_cycle_but_counts_for_the_layers(tmp_path):
+def test_the_walk_tells_a_type_named_for_the_checker_alone_and_counts_it_for_the_layers(tmp_path):
     source = tmp_path / "m.py"
     source.write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
@@ -319,3 +323,83 @@ def test_the_import_graph_sees_submodules_named_in_a_from_import():
 def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+
+
+# Inside sampling.report, lowest first: the run's record (its fields and numbers, no sentences,
+# no files); its words (the sentences of summary, what each facet's draws add, the processing
+# check, the kinds' names, the warnings and the diagnostics explained); its pictures and files
+# (the figures, its examples, the record as JSON, its folder, ArviZ, TensorBoard); the gallery's
+# sections and the notebook's display; and SampleResult, which offers them all as its methods.
+REPORT_LAYERS = (
+    ("run",),
+    ("summary", "facet_draws", "facet_processing", "kind_names", "advice", "explain"),
+    (
+        "pictures",
+        "plots",
+        "facet_examples",
+        "record",
+        "run_folder",
+        "arviz_export",
+        "tensorboard_log",
+    ),
+    ("run_figures", "gallery_section", "inline"),
+    ("result",),
+)
+
+
+def report_layer_of(module: str) -> int:
+    """The layer inside `samplevis.sampling.report` of `module` (its name below report)."""
+    for rank, names in enumerate(REPORT_LAYERS):
+        if module in names:
+            return rank
+    raise AssertionError(
+        f"samplevis.sampling.report.{module} is in no layer; add it to REPORT_LAYERS"
+    )
+
+
+def report_graph() -> dict[str, set[str]]:
+    """Which modules of report each module of report imports, by their names below report,
+    wherever the import sits: under `if TYPE_CHECKING:` and inside functions too."""
+    prefix = "sampling.report."
+    return {
+        name.removeprefix(prefix): {
+            other.removeprefix(prefix) for other in imported if other.startswith(prefix)
+        }
+        for name, imported in package_graph(types=True).items()
+        if name.startswith(prefix)
+    }
+
+
+def report_upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Each import of `graph` (as `report_graph` gives it) from a higher layer of REPORT_LAYERS,
+    as a sentence; the modules of one layer may import one another."""
+    return [
+        f"samplevis.sampling.report.{name} imports samplevis.sampling.report.{other}"
+        for name, imported in sorted(graph.items())
+        for other in sorted(imported)
+        if report_layer_of(other) > report_layer_of(name)
+    ]
+
+
+def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sample_result():
+    graph = report_graph()
+    for name in graph:
+        report_layer_of(name)
+    upward = report_upward_imports(graph)
+    assert not upward, "\n".join(upward)
+    # no cycle, even through a type named for the checker or an import inside a function
+    found = cycles(graph)
+    assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
+    # the record knows nothing of the rest of report, and nothing in report imports
+    # SampleResult: following `SampleResult.save` enters result.py once
+    assert graph["run"] == set()
+    assert not [name for name, imported in graph.items() if "result" in imported]
+    assert {"run_folder", "inline", "summary", "pictures"} <= graph["result"]
+    # a writer that names SampleResult for its types, or the record reaching for its words, is
+    # caught
+    assert report_upward_imports(
+        {"run_folder": {"result", "record"}, "run": {"summary"}, "summary": {"run"}}
+    ) == [
+        "samplevis.sampling.report.run imports samplevis.sampling.report.summary",
+        "samplevis.sampling.report.run_folder imports samplevis.sampling.report.result",
+    ]

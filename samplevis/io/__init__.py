@@ -1,12 +1,13 @@
 """Writers for PNGs, image grids, GIFs and JSON, and a reader for image files.
 
 Every file is written whole or not at all: the bytes go to a temporary file in the same directory,
-which then replaces the target in one step, so an interrupted run never leaves a truncated file.
+which then replaces the target in one step, so an interrupted run never leaves a truncated file
+(`runtime.files`, which also writes the JSON; its names are this module's too).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from samplevis.runtime.checks import TensorLike
 
@@ -14,69 +15,26 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-import contextlib
-import glob
 import io as _io
-import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from samplevis.runtime.checks import RESAMPLING_SLACK, is_int, is_number
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
-    path = _as_path(path)
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"{path} is a folder; give a file path inside it, e.g. "
-            f"{path / ('image' + (path.suffix or '.png'))}."
-        )
-    _make_folder(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; give the usual mode
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def partial_writes(path: str | os.PathLike) -> list[Path]:
-    """The temporary files that writes of `path` stopped midway (a SIGKILL, a power loss) left
-    beside it; `path` itself is whole (see `atomic_path`)."""
-    path = Path(path)
-    return sorted(path.parent.glob(f".{glob.escape(path.name)}.*.part"))
-
-
-def _as_path(path: object) -> Path:
-    """`path` as a Path; anything else is most likely the data given first (Lucid's order)."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(
-            f"the file path comes first, then the data, e.g. save_png('a.png', image); "
-            f"got a {type(path).__name__} as the path."
-        )
-    return Path(path)
-
-
-def _make_folder(folder: Path) -> None:
-    """Create `folder` and its parents; a file in the way is an error naming it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        in_the_way = next(p for p in [folder, *folder.parents] if p.exists() and not p.is_dir())
-        raise NotADirectoryError(
-            f"cannot write into {folder}: {in_the_way} is a file, not a "
-            "folder. Choose another folder."
-        ) from None
+from samplevis.runtime.files import (
+    as_path,
+    atomic_path,
+    check_suffix,
+    json_text,
+    json_value,
+    make_folder,
+    partial_writes,
+    write_bytes,
+    write_json,
+)
 
 
 def writable_folder(folder: str | os.PathLike, name: str | None = None, fix: str = "") -> Path:
@@ -95,30 +53,6 @@ def writable_folder(folder: str | os.PathLike, name: str | None = None, fix: str
             f"cannot write in {str(existing)!r} for {said}; give another folder.{fix}"
         )
     return out
-
-
-def check_suffix(path: str | os.PathLike, suffix: str, *others: str) -> None:
-    """Refuse a file name whose suffix promises another format than the bytes written (`suffix`
-    or one of `others`)."""
-    path = _as_path(path)
-    if path.suffix.lower() not in (suffix, *others):
-        raise ValueError(
-            f"this writes {suffix[1:].upper()} data; name the file with {suffix}, "
-            f"e.g. {path.with_suffix(suffix)}; got {path}."
-        )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-    return Path(path)
 
 
 def to_uint8(image: TensorLike) -> np.ndarray:
@@ -241,8 +175,8 @@ def save_pngs(
             f"prefix starts each file name and cannot hold a folder; got {prefix!r}. "
             "Give the folder as `directory`."
         )
-    directory = _as_path(directory)
-    _make_folder(directory)
+    directory = as_path(directory)
+    make_folder(directory)
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[None]
@@ -313,33 +247,26 @@ def save_gif(path: str | os.PathLike, frames: TensorLike, fps: float = 4.0, loop
     return write_bytes(path, data)
 
 
-def json_value(value: Any) -> Any:
-    """`value` as a JSON value: numpy scalars and arrays as numbers and lists, and NaN and
-    infinities as None: JSON has no token for them, and strict readers (JavaScript, jq) reject
-    Python's. Raises TypeError for what JSON cannot hold."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    elif isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {k: json_value(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    if value is None or isinstance(value, (str, int)):  # bool is an int
-        return value
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def json_text(obj: object, indent: int | None = None) -> str:
-    """`obj` as standard JSON text: numpy scalars and arrays as numbers and lists, NaN and
-    infinities as null."""
-    return json.dumps(json_value(obj), indent=indent, allow_nan=False)
-
-
-def write_json(path: str | os.PathLike, obj: object) -> Path:
-    """Write `obj` as indented standard JSON to a .json path, atomically: numpy scalars and
-    arrays become numbers and lists, NaN and infinities become null."""
-    check_suffix(path, ".json")
-    return write_bytes(path, (json_text(obj, indent=2) + "\n").encode())
+# The files written whole are runtime.files' (below io, so that runtime writes with them too).
+__all__ = [
+    "as_path",
+    "atomic_path",
+    "check_suffix",
+    "grid",
+    "json_text",
+    "json_value",
+    "load_images",
+    "make_folder",
+    "on_checkerboard",
+    "partial_writes",
+    "png_bytes",
+    "save_figure",
+    "save_gif",
+    "save_grid",
+    "save_png",
+    "save_pngs",
+    "to_uint8",
+    "writable_folder",
+    "write_bytes",
+    "write_json",
+]

@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from samplevis import io
+from samplevis.runtime import files
 from samplevis.runtime.folder_lock import Process
 
 # A run on another host that has not written for this long (s) is taken for dead: its pid cannot
@@ -106,7 +106,7 @@ def write_runs(path: str | os.PathLike, runs: Mapping[str, Run]) -> None:
     path = Path(path)
     runs = live(runs)
     if runs:
-        io.write_json(path, dict(runs=[run.as_dict() for run in runs.values()]))
+        files.write_json(path, dict(runs=[run.as_dict() for run in runs.values()]))
     elif path.exists():
         path.unlink()
 

@@ -4,7 +4,7 @@ Each run reads the index, merges its own work in and writes it back within the l
 
     with folder_lock(out):
         current = read(out / "index.json")
-        io.write_json(out / "index.json", merge(current, mine))  # whole or not at all
+        files.write_json(out / "index.json", merge(current, mine))  # whole or not at all
 
 The lock is the operating system's (fcntl on Linux and macOS, msvcrt on Windows, through the
 `filelock` package): it goes with the process that holds it, so a run killed with SIGKILL or by
@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from samplevis import io
+from samplevis.runtime import files
 
 LOCK_FILE = ".samplevis.lock"
 HOLDER_FILE = ".samplevis.lock.json"  # who holds the lock: a Process as JSON
@@ -113,9 +113,9 @@ def folder_lock(
         say(_waiting(folder, holder(folder)))
         lock.acquire()
     try:
-        for part in io.partial_writes(folder / HOLDER_FILE):  # a killed holder's
+        for part in files.partial_writes(folder / HOLDER_FILE):  # a killed holder's
             part.unlink(missing_ok=True)
-        io.write_json(folder / HOLDER_FILE, Process.this().as_dict())
+        files.write_json(folder / HOLDER_FILE, Process.this().as_dict())
         yield
     finally:
         with contextlib.suppress(OSError):

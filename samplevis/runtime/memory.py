@@ -10,14 +10,11 @@ the device cannot tell its free memory, a warning says so once and the run goes 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from samplevis.runtime import devices
 from samplevis.runtime.checks import OptionError, user_stacklevel
-
-if TYPE_CHECKING:  # for the annotations only: the estimate itself needs no TensorFlow
-    from samplevis.models import Model
 
 BYTES = 4  # float32
 # Copies of the spectral state a step holds: the variable, Adam's two moments, the last finite
@@ -61,6 +58,34 @@ class MemoryLimitError(OptionError):
         )
 
 
+class LayerRow(Protocol):
+    """A row of a model's layer table (`models.catalogue.LayerInfo` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def output_shape(self) -> tuple: ...
+
+
+class LayerRead(Protocol):
+    """What a layer name reads (`models.catalogue.Reading` is one)."""
+
+    @property
+    def layer(self) -> str: ...
+
+
+class LayeredModel(Protocol):
+    """What the estimate reads of a model (`samplevis.models.Model` has it; memory sits below
+    models): its layer table, what a name reads, and one forward pass."""
+
+    def layers_info(self) -> Sequence[LayerRow]: ...
+
+    def reading(self, name: str) -> LayerRead: ...
+
+    def activations(self, images: Any, layer_names: Sequence[str]) -> Mapping[str, Any]: ...
+
+
 def _size(num_bytes: float) -> str:
     for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
         if num_bytes < 1000 or unit == "PB":
@@ -85,7 +110,9 @@ def _warn_unchecked(device: devices.Device) -> None:
     )
 
 
-def _activation_elements(model: Model, layers: Sequence[str], height: int, width: int) -> int:
+def _activation_elements(
+    model: LayeredModel, layers: Sequence[str], height: int, width: int
+) -> int:
     """Activation elements of one image up to the deepest of `layers`, at the size the network
     sees: its fixed input size, or height x width for a network of any input size (measured at
     PROBE_SIDE px and scaled by area). 0 when the network cannot tell."""
@@ -101,7 +128,7 @@ def _activation_elements(model: Model, layers: Sequence[str], height: int, width
     return _probed_elements(model, [row.name for row in rows]) * height * width // PROBE_SIDE**2
 
 
-def _row_read(model: Model, name: str) -> str:
+def _row_read(model: LayeredModel, name: str) -> str:
     """The row of `model.layers_info()` that `name` reads (a token layer's, for its class
     token); `name` itself when it reads none."""
     try:
@@ -110,7 +137,7 @@ def _row_read(model: Model, name: str) -> str:
         return name
 
 
-def _probed_elements(model: Model, names: list[str]) -> int:
+def _probed_elements(model: LayeredModel, names: list[str]) -> int:
     """Activation elements of one PROBE_SIDE px image at `names`, by a forward pass."""
     import numpy as np
 
@@ -129,7 +156,9 @@ def _product(shape: Sequence[int]) -> int:
     return total
 
 
-def needed_bytes(model: Model, layers: Sequence[str], height: int, width: int, batch: int) -> int:
+def needed_bytes(
+    model: LayeredModel, layers: Sequence[str], height: int, width: int, batch: int
+) -> int:
     """Bytes a compiled step on `batch` images of height x width px (a spectral state) holds, up
     to the deepest of the objective's `layers` of `model`."""
     state = batch * 2 * 3 * height * (width // 2 + 2)
@@ -139,7 +168,7 @@ def needed_bytes(model: Model, layers: Sequence[str], height: int, width: int, b
 
 
 def check_fits(
-    model: Model,
+    model: LayeredModel,
     layers: Sequence[str],
     height: int,
     width: int,
@@ -175,7 +204,7 @@ def check_fits(
     )
 
 
-def _largest_side(model: Model, layers: Sequence[str], batch: int, available: int) -> int:
+def _largest_side(model: LayeredModel, layers: Sequence[str], batch: int, available: int) -> int:
     """The largest square side (a multiple of 8 px, at least 8) whose run fits, or 0."""
     low, high = 0, 1 << 20
     while high - low > 8:

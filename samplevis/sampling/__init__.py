@@ -3,13 +3,15 @@
 `mcmc` is the image-free core: `mcmc.kernels` (TFP kernels, per-chain step sizes),
 `mcmc.chain` (blocked runs with progress and Ctrl-C), `mcmc.curvature` (each state part's
 stiffness and step), `mcmc.diagnostics` (acceptance, divergences, R-hat, ESS). Over it,
-`target` (what the chains sample: the log density, what of a start moves, the momentum's mass,
+`density` (what the chains sample: the log density, what of a start moves, the momentum's mass,
 the temperature, a facet's mass), `starts` (where the chains start: the optimized starts, the
 facet search, the photos' clusters); `metrics` (image statistics),
 `registration` (the structural distance once bends are taken out), `options` (`hmc_opts`,
-their defaults and checks); `report`: a run as `report.result` (`SampleResult`), its warnings
-(`report.advice`), its diagnostics in words (`report.explain`), figures (`report.plots`), ArviZ
-(`report.arviz_export`) and TensorBoard (`report.tensorboard_log`); `phases` (each phase of a
+their defaults and checks); `report`: a run's record (`report.run`), its sentences (`report.summary`), its warnings
+(`report.advice`), its diagnostics in words (`report.explain`), its pictures and figures
+(`report.pictures`, `report.plots`), its folder (`report.run_folder`), ArviZ
+(`report.arviz_export`) and TensorBoard (`report.tensorboard_log`), and `SampleResult`
+(`report.result`), which offers them as its methods; `phases` (each phase of a
 `render` call: the starts and facets, the chains' run, the result); and `sampler` (`render` and
 its input checks), which runs the phases in order. Submodules import TensorFlow, so import them
 directly.

@@ -7,15 +7,12 @@ answers to, HMC draws the samples inside each.
     result.save_gif("channel.gif")
 
 `render` checks its arguments (`_checked_inputs`, a frozen `phases.records.Inputs` out), then
-runs in phases (samplevis.sampling.phases), each a function of explicit inputs: the optimized
-starts or, from photos, a facet per photo cluster, the facet search from them, which sets the
-chains' starts (`phases.facet_starts`), what of them the chains move
-(`chain_param.chain_parameterization`), the prior and the first temperature
-(`temperature.choose_temperature`), the kernel, burn-in, which adapts each chain's temperature
-(`temperature.TemperatureAdaptation`), sampling, and the facets' log-masses
-(`phases.chain_run`). What the finished phases made is a frozen `phases.records.Made`;
-`phases.outcome.sample_result` turns it into the `SampleResult`, also at a Ctrl-C in any phase
-or when TensorFlow runs out of memory.
+runs its phases in order, each a function of explicit inputs that yields what it has made (a
+frozen `phases.records.Made`): `_starts` (the optimized starts or, from photos, a facet per
+photo cluster), `_facet_search`, `_what_the_chains_move`, `_polished_starts`, `_temperature`,
+`_burn_in_and_sample` and `_log_masses`, which call the modules of samplevis.sampling.phases.
+`phases.outcome.sample_result` turns what they made into the `SampleResult`, also at a Ctrl-C
+in any phase or when TensorFlow runs out of memory.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +37,7 @@ from samplevis.runtime.checks import OptionError, check_bool, user_stacklevel
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
 from samplevis.sampling.density import chain_param
 from samplevis.sampling.density import temperature as temperature_lib
+from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.options import (
     DEFAULT_IMAGE_SIZE,
     DEFAULT_NUM_CHAINS,
@@ -226,32 +224,19 @@ def render(
     """Sample images whose objective stays high: a facet search finds the patterns the unit
     answers to, and Hamiltonian Monte Carlo samples inside each.
 
-    The starts are optimized images, one per chain (the seeds). Then `search_rounds` rounds of
-    the facet search (sampling.starts.search) each make one start per chain and polish it
-    on the objective alone: odd rounds climb fresh starts on the objective pushed away from the
-    pooled features (`search_layer`) of every image found so far, even rounds start from the
-    gratings where the objective answers through other features of that layer than at every
-    image found. An optimum that reaches `facet_floor` of the best and keeps `facet_distance`
-    from every facet is a new facet, and so is a weaker one from `kind_floor` that keeps the
-    stricter `kind_distance` (what the unit answers to less strongly). The chains share the
-    facets, best first (`result.facets`); each start is polished (`polish_steps` of Adam on
-    the chain's own coordinates, until it stops rising), so a chain starts at its facet's
-    optimum, and its prior is centred there (images given as they are keep it at 0). Inside
-    each facet HMC samples exp(A(image) / T) * prior restricted to it: the spectral
-    coefficients below `cutoff` cycles per pixel move, the finer ones keep the optimum's
-    values, and a smooth warp lets its motifs slide, bend and stretch. Each chain's T starts at
-    the equipartition rule over what moves and adapts during burn-in so that the chain keeps
-    `target_ratio` of its start's gain over prior images; it is frozen before the samples.
-    `result.log_masses` says how the exact density (at such a T, one basin) would weigh each
-    chain's facet.
-
-    From photos (`init` the examples of `dataset_examples` or its examples.json), the unit's
-    top photos are clustered (`photo_clusters`) and each cluster's start image optimized for
-    `photo_steps` steps (Nguyen et al. 2016's multifaceted visualization): every cluster is a
-    facet, shown with its photos (`facet.examples`), in place of the seeds, whatever its height
-    (only a climb under `kind_floor` of the height its photos promise failed); clusters of one
-    kind of photo are variants of it, and the facets go kinds first, so every kind has a chain
-    before any has a second. The search's rounds, if asked, may add others.
+    The starts are optimized images, one per chain (the seeds), or, from photos (`init` the
+    examples of `dataset_examples` or its examples.json), one optimized per cluster of the
+    unit's top photos (`photo_clusters`; Nguyen et al. 2016's multifaceted visualization),
+    shown with its photos (`facet.examples`). The facet search (`search_rounds`) adds the
+    patterns the unit answers to through other features (`search_layer`): an optimum that
+    reaches `facet_floor` of the best and keeps `facet_distance` from every facet is a new
+    facet, and so is a weaker one from `kind_floor` that keeps the stricter `kind_distance`.
+    The chains share the facets, kinds first, best first (`result.facets`), each starting at
+    its facet's optimum. Inside each facet HMC samples exp(A(image) / T) * prior restricted to
+    it: the coarse spectral coefficients (below `cutoff`) and a smooth warp move, and each
+    chain's T adapts during burn-in so that it keeps `target_ratio` of its start's gain over
+    prior images. `result.log_masses` says how the exact density would weigh each chain's
+    facet. docs/sampling.md explains each idea and option.
 
     Args:
       model: a `samplevis.Model`, or a plain `keras.Model` (then images in [0, 1]
@@ -298,99 +283,196 @@ def render(
         `result` holds what the finished phases made (the starts, T), as at Ctrl-C.
     """
     inputs = _checked_inputs(model, objective, hmc_opts, param_f, seed, progress, on_block, log_dir)
-    image_param, opts, base = inputs.image_param, inputs.opts, inputs.seed
-    model, objective = inputs.model, inputs.objective
     whole = facet_starts.first_log_density(
-        model, objective, image_param, opts.num_transforms, fold_in(base, 1)
+        inputs.model,
+        inputs.objective,
+        inputs.image_param,
+        inputs.opts.num_transforms,
+        fold_in(inputs.seed, 1),
     )
-    made = Made(chain_param=image_param)
+    made = Made(chain_param=inputs.image_param)
     clock = Clock()
+    phases: tuple[Phase, ...] = (
+        _starts,
+        _facet_search,
+        _what_the_chains_move,
+        _polished_starts,
+        _temperature,
+        _burn_in_and_sample,
+        _log_masses,
+    )
     # The starts take minutes to optimize: a Ctrl-C from here on, also between the loops that
     # handle it themselves (measuring the prior, the mass, compiling), still returns them.
     try:
-        clock.start("starts")
-        photos = None
-        if isinstance(opts.init, Path):
-            photos = facet_starts.photo_facet_search(inputs, whole)
-            made = dataclasses.replace(made, search=photos)
-            if not photos.facets:  # no cluster's optimum has a finite value: nothing to sample
-                return outcome.sample_result(inputs, made, True, clock.seconds())
-            starts = facet_starts.starts_at_facets(photos, whole, image_param.batch)
-        else:
-            starts = facet_starts.optimized_starts(inputs, whole)
-        made = dataclasses.replace(made, starts=starts)
-        if starts.interrupted or (photos is not None and photos.interrupted):
-            return outcome.sample_result(inputs, made, True, clock.seconds())
-        facet_starts.warn_about_starts(starts, objective, model)
-        if opts.search_rounds:
-            clock.start("facet search")
-            search = facet_starts.facet_search(inputs, starts, whole, photos)
-            if search is not None:
-                made = dataclasses.replace(made, search=search)
-                starts = facet_starts.starts_at_facets(search, whole, image_param.batch)
-                made = dataclasses.replace(made, starts=starts)
-                if search.interrupted:
+        for phase in phases:
+            steps = phase(inputs, whole, made, clock)
+            for made in steps:  # what the phase has made so far
+                if made.stopped:
                     return outcome.sample_result(inputs, made, True, clock.seconds())
-        moving = chain_param.chain_parameterization(
-            image_param,
-            [s.numpy() for s in starts.state],
-            opts.cutoff,
-            warp=opts.warp,
-            warp_grid=opts.warp_grid,
-        )
-        made = dataclasses.replace(made, chain_param=moving)
-        if opts.polish_steps and not _from_prior(opts):
-            clock.start("polish")
-            label = "climb the starts along what the chains move" if inputs.progress else None
-            polished = polish.polish(
-                dataclasses.replace(whole, image_param=moving),
-                opts.polish_steps,
-                moving.unwrapped.start_learning_rate,
-                label,
-            )
-            moving = chain_param.restarted(moving, polished.state)
-            starts = dataclasses.replace(starts, activations=polished.activations)
-            made = dataclasses.replace(made, chain_param=moving, starts=starts, polished=polished)
-            if polished.interrupted:
-                return outcome.sample_result(inputs, made, True, clock.seconds())
-        log_density = dataclasses.replace(whole, image_param=moving)
-        if _optimized(opts):  # each chain's prior centred at its facet
-            log_density = log_density.centred_at_start()
-        clock.start("temperature")
-        temperature = temperature_lib.choose_temperature(
-            log_density,
-            image_param,
-            starts,
-            fold_in(base, 3),
-            init=opts.init,
-            prior_weight=opts.prior_weight,
-            temperature=opts.temperature,
-            target_ratio=opts.target_ratio,
-        )
-        adapting = temperature_lib.adaptation(
-            temperature, starts, opts.target_ratio, opts.temperature_steps, opts.num_burnin_steps
-        )
-        made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
-        log_density = chain_run.tempered(log_density, temperature, adapting)
-        run = chain_run.burn_in_and_sample(
-            inputs, log_density, chain_run.plan(opts), clock, adapting
-        )
-        made = dataclasses.replace(made, run=run)
-        if adapting is None or adapting.frozen:
-            clock.start("log-masses")
-            estimate = chain_run.log_masses(log_density, temperature, adapting, fold_in(base, 6))
-            made = dataclasses.replace(
-                made, log_masses=estimate.log_mass, log_mass_errors=estimate.error
-            )
     except KeyboardInterrupt:
         return outcome.sample_result(inputs, made, True, clock.seconds())
     except tf.errors.ResourceExhaustedError as err:
         # what the finished phases made, as at Ctrl-C, on the error (a running chain's blocks
         # are lost with it)
-        error = outcome.out_of_memory(err, image_param)
+        error = outcome.out_of_memory(err, inputs.image_param)
         error.result = outcome.sample_result(inputs, made, True, clock.seconds())
         raise error from err
-    return outcome.sample_result(inputs, made, run.interrupted, clock.seconds())
+    assert made.run is not None  # the chains ran: no phase stopped the run
+    return outcome.sample_result(inputs, made, made.run.interrupted, clock.seconds())
+
+
+# A phase of `render`: from its inputs, the log density of the whole image (`whole`) and what
+# the phases before it made, it yields what it has made each time it has made more (so that a
+# Ctrl-C or an out-of-memory error in it returns that), `stopped` set to end the run there.
+Phase = Callable[[Inputs, LogDensity, Made, Clock], Iterator[Made]]
+
+
+def _starts(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) -> Iterator[Made]:
+    """The chains' starts (`starts`): optimized images, or, from photos, a facet per photo
+    cluster (`search`, `facet_starts.photo_facet_search`) and a start at each. Every cluster is
+    a facet whatever its height (only a climb under `kind_floor` of the height its photos
+    promise failed); clusters of one kind of photo are variants of it, and the facets go kinds
+    first, so every kind has a chain before any has a second. Stops the run when no cluster's
+    optimum has a finite value (nothing to sample) or a Ctrl-C stopped an optimization; warns
+    about starts the unit does not answer to."""
+    clock.start("starts")
+    photos = None
+    if isinstance(inputs.opts.init, Path):
+        photos = facet_starts.photo_facet_search(inputs, whole)
+        made = dataclasses.replace(made, search=photos)
+        if not photos.facets:  # no cluster's optimum has a finite value: nothing to sample
+            yield dataclasses.replace(made, stopped=True)
+            return
+        yield made
+        starts = facet_starts.starts_at_facets(photos, whole, inputs.image_param.batch)
+    else:
+        starts = facet_starts.optimized_starts(inputs, whole)
+    made = dataclasses.replace(made, starts=starts)
+    yield dataclasses.replace(
+        made, stopped=starts.interrupted or (photos is not None and photos.interrupted)
+    )
+    facet_starts.warn_about_starts(starts, inputs.objective, inputs.model)
+
+
+def _facet_search(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) -> Iterator[Made]:
+    """`search_rounds` rounds of the facet search (sampling.starts.search) from the starts or
+    the photos' facets, then the chains' starts at the facets it found (`search`, `starts`).
+    Each round makes one start per chain and polishes it on the objective alone: odd rounds
+    climb fresh starts on the objective pushed away from the pooled features (`search_layer`)
+    of every image found so far, even rounds start from the gratings where the objective
+    answers through other features of that layer than at every image found. Stops the run at
+    a Ctrl-C."""
+    if not inputs.opts.search_rounds:
+        return
+    assert made.starts is not None  # after _starts
+    clock.start("facet search")
+    search = facet_starts.facet_search(inputs, made.starts, whole, made.search)
+    if search is None:
+        return
+    made = dataclasses.replace(made, search=search)
+    yield made
+    starts = facet_starts.starts_at_facets(search, whole, inputs.image_param.batch)
+    yield dataclasses.replace(made, starts=starts, stopped=search.interrupted)
+
+
+def _what_the_chains_move(
+    inputs: Inputs, whole: LogDensity, made: Made, clock: Clock
+) -> Iterator[Made]:
+    """What of each start its chain moves (`chain_param`, `chain_param.chain_parameterization`):
+    the spectral coefficients below `cutoff` cycles per pixel, while the finer ones keep the
+    start's values, and a smooth warp that lets its motifs slide, bend and stretch."""
+    assert made.starts is not None  # after _starts
+    opts = inputs.opts
+    moving = chain_param.chain_parameterization(
+        inputs.image_param,
+        [s.numpy() for s in made.starts.state],
+        opts.cutoff,
+        warp=opts.warp,
+        warp_grid=opts.warp_grid,
+    )
+    yield dataclasses.replace(made, chain_param=moving)
+
+
+def _polished_starts(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) -> Iterator[Made]:
+    """Each start polished (`polished`: `polish_steps` of Adam on the chain's own coordinates,
+    until it stops rising), so that a chain starts at its facet's optimum; not for starts from
+    the prior. Stops the run at a Ctrl-C."""
+    opts = inputs.opts
+    if not opts.polish_steps or _from_prior(opts):
+        return
+    assert made.starts is not None  # after _starts
+    clock.start("polish")
+    moving = made.chain_param
+    label = "climb the starts along what the chains move" if inputs.progress else None
+    polished = polish.polish(
+        dataclasses.replace(whole, image_param=moving),
+        opts.polish_steps,
+        moving.unwrapped.start_learning_rate,
+        label,
+    )
+    moving = chain_param.restarted(moving, polished.state)
+    starts = dataclasses.replace(made.starts, activations=polished.activations)
+    yield dataclasses.replace(
+        made, chain_param=moving, starts=starts, polished=polished, stopped=polished.interrupted
+    )
+
+
+def _temperature(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) -> Iterator[Made]:
+    """The density the chains sample (`log_density`): each chain's prior centred at its facet
+    (optimized starts; images given as they are keep it at 0), lam, the floor a0 and the first
+    T, from the equipartition rule over what moves (`temperature.choose_temperature`), and each
+    chain's T's adaptation during burn-in toward `target_ratio` of its start's gain
+    (`temperature.adaptation`)."""
+    assert made.starts is not None  # after _starts
+    opts = inputs.opts
+    log_density = dataclasses.replace(whole, image_param=made.chain_param)
+    if _optimized(opts):  # each chain's prior centred at its facet
+        log_density = log_density.centred_at_start()
+    clock.start("temperature")
+    temperature = temperature_lib.choose_temperature(
+        log_density,
+        inputs.image_param,
+        made.starts,
+        fold_in(inputs.seed, 3),
+        init=opts.init,
+        prior_weight=opts.prior_weight,
+        temperature=opts.temperature,
+        target_ratio=opts.target_ratio,
+    )
+    adapting = temperature_lib.adaptation(
+        temperature, made.starts, opts.target_ratio, opts.temperature_steps, opts.num_burnin_steps
+    )
+    made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
+    yield made
+    log_density = chain_run.tempered(log_density, temperature, adapting)
+    yield dataclasses.replace(made, log_density=log_density)
+
+
+def _burn_in_and_sample(
+    inputs: Inputs, whole: LogDensity, made: Made, clock: Clock
+) -> Iterator[Made]:
+    """The chains' run (`run`, `chain_run.burn_in_and_sample`): burn-in, which adapts each
+    chain's T and is frozen before the samples, then the samples. A Ctrl-C it handles keeps
+    the blocks drawn and goes on to the log-masses."""
+    assert made.log_density is not None  # after _temperature
+    run = chain_run.burn_in_and_sample(
+        inputs, made.log_density, chain_run.plan(inputs.opts), clock, made.adapting
+    )
+    yield dataclasses.replace(made, run=run)
+
+
+def _log_masses(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) -> Iterator[Made]:
+    """Each chain's facet's Laplace log-mass and its error (`log_masses`, `log_mass_errors`,
+    `chain_run.log_masses`): how the exact density (at such a T, one basin) would weigh each
+    chain's facet, at one T for all; not measured where T was still adapting."""
+    if made.adapting is not None and not made.adapting.frozen:
+        return
+    assert made.log_density is not None and made.temperature is not None  # after _temperature
+    clock.start("log-masses")
+    estimate = chain_run.log_masses(
+        made.log_density, made.temperature, made.adapting, fold_in(inputs.seed, 6)
+    )
+    yield dataclasses.replace(made, log_masses=estimate.log_mass, log_mass_errors=estimate.error)
 
 
 __all__ = ["render", "SampleResult"]

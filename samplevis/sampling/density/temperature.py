@@ -23,7 +23,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -32,7 +32,6 @@ from samplevis.optvis.param.base import ImageParam, normal_state
 from samplevis.runtime.checks import OptionWarning, user_stacklevel
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
 from samplevis.sampling.density.log_density import LogDensity, matched_prior_weight
-from samplevis.sampling.starts.chains import Starts
 
 FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
 # Largest change of T per update. On a network a chain's share follows a rise of T only over
@@ -229,6 +228,19 @@ def prior_floor(
     return float(tf.reduce_mean(tf.stack(values)))
 
 
+class StartValues(Protocol):
+    """What T is chosen from: the chains' starts (`sampling.starts.chains.Starts` is one; the
+    starts sit above the density)."""
+
+    @property
+    def state(self) -> tuple[tf.Tensor, ...]:
+        """state parts of the full parameterization, each [C, ...]."""
+
+    @property
+    def activations(self) -> np.ndarray:
+        """float32 [C], the objective of each start (a*)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Temperature:
     """The prior and the first temperature of a run.
@@ -251,7 +263,7 @@ class Temperature:
 def choose_temperature(
     log_density: LogDensity,
     image_param: ImageParam,
-    starts: Starts,
+    starts: StartValues,
     seed: tf.Tensor,
     *,
     init: object,
@@ -308,7 +320,7 @@ def choose_temperature(
 
 def adaptation(
     temperature: Temperature,
-    starts: Starts,
+    starts: StartValues,
     target_ratio: float | None,
     temperature_steps: int,
     burnin_steps: int | None = None,

@@ -4,8 +4,7 @@ Each block is one call of a compiled `tfp.mcmc.sample_chain` that continues
 from the previous block's state and kernel results, so a progress bar can
 advance per block and Ctrl-C returns everything drawn by the finished blocks.
 Block b uses the stateless seed fold_in(seed, b): the same seed and plan give
-the same samples, and an interrupted run resumed with `resume_chains` gives
-exactly the samples of an uninterrupted one.
+the same samples.
 
 Per-chain scalars (acceptance, log accept ratio, step size, target log-prob,
 divergence, Hamiltonian energy and any caller-supplied scalar) are traced at every burn-in step and
@@ -250,19 +249,12 @@ def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compil
 class _Recorder:
     """Per-block outputs collected during a run (the one mutable piece, local to a run)."""
 
-    def __init__(self, run: ChainRun | None):
+    def __init__(self) -> None:
         self.samples: list[list[np.ndarray]] = []
         self.trace: list[dict[str, np.ndarray]] = []
         self.burnin_trace: list[dict[str, np.ndarray]] = []
         self.counts: list[dict[str, np.ndarray]] = []
         self.burnin_counts: list[dict[str, np.ndarray]] = []
-        if run is not None and run.burnin_trace["target_log_prob"].shape[0]:
-            self.burnin_trace.append(dict(run.burnin_trace))
-            self.burnin_counts.append(dict(run.burnin_counts))
-        if run is not None and run.num_kept:
-            self.samples.append(list(run.samples))
-            self.trace.append(dict(run.trace))
-            self.counts.append(dict(run.counts))
 
     def add(self, block: Block, states, trace, counts) -> None:
         if block.phase == "burnin":
@@ -317,8 +309,6 @@ def _drive(
     seed: tf.Tensor,
     state: list[tf.Tensor],
     kernel_results: Any,
-    first_block: int,
-    previous: ChainRun | None,
     trace_fns: Mapping[str, TraceFn],
     progress: bool,
     on_block: Callable[[int], None] | None,
@@ -328,21 +318,20 @@ def _drive(
 ) -> ChainRun:
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
-    recorder = _Recorder(previous)
+    recorder = _Recorder()
     # Burn-in and sampling blocks share one compiled function (see _block_function).
     function = _block_function(kernel, trace_fns, jit_compile)
     as_input = (lambda n: n) if jit_compile else (lambda n: tf.constant(n, tf.int32))
-    done = first_block
+    done = 0
     interrupted = False
     bar = tqdm(
         total=plan.total_steps,
-        initial=sum(b.steps for b in blocks[:first_block]),
         disable=not progress,
         unit="step",
         desc=desc,
     )
     try:
-        for index in range(first_block, len(blocks)):
+        for index in range(len(blocks)):
             block = blocks[index]
             if on_block is not None:
                 on_block(index)
@@ -461,50 +450,10 @@ def run_chains(
         as_seed(seed),
         state,
         results,
-        0,
-        None,
         dict(trace_fns or {}),
         progress,
         on_block,
         jit_compile,
         retarget,
         desc,
-    )
-
-
-def resume_chains(
-    kernel: tfp.mcmc.TransitionKernel,
-    run: ChainRun,
-    *,
-    trace_fns: Mapping[str, TraceFn] | None = None,
-    progress: bool = True,
-    on_block: Callable[[int], None] | None = None,
-    jit_compile: bool = False,
-) -> ChainRun:
-    """Continue an interrupted run with the kernel and trace functions it used.
-
-    The result equals the run that was never interrupted.
-    """
-    if run.complete:
-        return run
-    names = set(run.trace)
-    expected = set(STEP_KEYS) | set(trace_fns or {})
-    if names != expected:
-        raise ValueError(
-            "resume with the same trace_fns as the run; it traced "
-            f"{sorted(names - set(STEP_KEYS))}, "
-            f"got {sorted(expected - set(STEP_KEYS))}."
-        )
-    return _drive(
-        _Tally(kernel),
-        run.plan,
-        tf.constant(run.seed),
-        list(run.final_state),
-        run.final_kernel_results,
-        run.blocks_done,
-        run,
-        dict(trace_fns or {}),
-        progress,
-        on_block,
-        jit_compile,
     )

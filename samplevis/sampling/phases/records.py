@@ -16,6 +16,7 @@ from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.sampling.density import temperature as temperature_lib
+from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.starts.chains import Starts
@@ -51,6 +52,8 @@ class Made:
     polished: Polished | None = None  # the starts' climb along what the chains move
     log_masses: np.ndarray | None = None  # float [C], absolute: the result makes them relative
     log_mass_errors: np.ndarray | None = None  # float [C], their standard errors
+    log_density: LogDensity | None = None  # what the chains sample: at T, adapting or not
+    stopped: bool = False  # a phase ended the run: a Ctrl-C it handled, or nothing to sample
 
 
 class Clock:

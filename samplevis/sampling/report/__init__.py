@@ -1,12 +1,22 @@
-"""What a run hands back and how it is read: `result` (`SampleResult`, the samples and what the
-run measured), `record` (the run as a JSON value, what `samplevis sample` writes as
-diagnostics.json, and its parts read back), `summary` (the lines that sum a run up),
-`facet_examples` (the top images that name each facet), `facet_draws` (what each facet's draws
-add: those that differ, what varied, where they vary), `advice` (warnings that name the option
-to change), `explain` (the diagnostics in plain words), `plots` (the trace and the samples as
-figures), `arviz_export` (the result as ArviZ's InferenceData), `tensorboard_log` (the run as
-a TensorBoard log), `run_folder` (the run's folder: what `SampleResult.save` and `samplevis
-sample` write), `gallery_section` and `run_figures` (that folder as sections of the gallery
-page) and `inline` (those sections in a notebook, `SampleResult._repr_html_`). It reads the
-target and the options; `samplevis.sampling.sampler.render` builds a result and nothing here
-imports it."""
+"""What a run hands back and how it is read, in layers, each importing only those below it:
+
+- the record: `run` (`Run`, the run's fields and the numbers read from them, and its `Facet`s;
+  no sentences, no files);
+- its words, functions of the record: `summary` (the lines that sum a run up: `draws_line`,
+  `facets_line`, `kinds_line`, ...), `facet_draws` (what each facet's draws add: those that
+  differ, what varied, where they vary), `facet_processing` and `kind_names` (whether each
+  facet is processed like its photos, and its kind in words), `advice` (warnings that name the
+  option to change), `explain` (the diagnostics in plain words);
+- its pictures and files: `pictures` (the grids, the GIF, the std and structure maps, every draw
+  as a PNG), `plots` (the trace and the samples as figures), `facet_examples` (the top images
+  that name each facet), `record` (the run as a JSON value, what `samplevis sample` writes as
+  diagnostics.json, and its parts read back), `run_folder` (the run's folder: what
+  `SampleResult.save` and `samplevis sample` write), `arviz_export` (ArviZ's InferenceData),
+  `tensorboard_log` (a TensorBoard log);
+- its page: `run_figures` and `gallery_section` (the folder as sections of the gallery page),
+  `inline` (those sections in a notebook);
+- `result`: `SampleResult`, what `render` returns, a `Run` that offers all of the above as its
+  methods (`save`, `_repr_html_`, `draws_line`, `grid`, ...).
+
+It reads the density and the options; `samplevis.sampling.sampler.render` builds a result and
+nothing here imports it."""

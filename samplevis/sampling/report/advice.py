@@ -10,7 +10,7 @@ import numpy as np
 from samplevis.models import redirect
 from samplevis.runtime.checks import OptionWarning
 from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, TREND_LIMIT, Diagnostics
-from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.report.run import Run
 from samplevis.sampling.starts.chains import RESEEDS, Starts
 
 
@@ -66,7 +66,7 @@ def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> l
     return messages
 
 
-def lost_gain_warning(result: SampleResult) -> OptionWarning | None:
+def lost_gain_warning(result: Run) -> OptionWarning | None:
     """A run whose samples kept under half the share of the starts' gain that T was set for (by
     the rule and its adaptation, not given): the chains fell further than the temperature aimed at."""
     target = result.options.target_ratio

@@ -20,7 +20,7 @@ from samplevis.sampling.mcmc.kernels import accept_prob
 if TYPE_CHECKING:
     import arviz
 
-    from samplevis.sampling.report.result import SampleResult
+    from samplevis.sampling.report.run import Run
 
 
 def _arviz():
@@ -41,7 +41,7 @@ def _by_chain(draws: np.ndarray) -> np.ndarray:
     return np.swapaxes(np.asarray(draws), 0, 1)
 
 
-def to_arviz(result: SampleResult) -> arviz.InferenceData:
+def to_arviz(result: Run) -> arviz.InferenceData:
     """`result` as InferenceData with dimensions (chain, draw).
 
     posterior: "activation" (the objective A, under the fixed transforms) and

@@ -11,10 +11,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from samplevis.sampling import metrics
+
+if TYPE_CHECKING:
+    from samplevis.sampling.report.run import Run
 
 # At most this many draws per facet: a strip of one facet's draws beyond it repeats itself.
 MOST_SHOWN = 4
@@ -242,4 +246,17 @@ def facet_draws(
         std_overlay=overlay,
         std_chain=pool[0] if overlay is not None else None,
         std_note=note,
+    )
+
+
+def per_facet(result: Run, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
+    """Per facet (`result.facets`), what its draws add to its optimum (`facet_draws`): its
+    draws that differ from each other, from its chains at their target (all its chains,
+    marked, when none is), what varied between them in words, and where their pixels
+    vary; `structural_shares` passes `structural_shares` in when it was computed."""
+    shares = result.structural_shares if structural_shares is None else structural_shares
+    off = set(result.chains_off_target)
+    return tuple(
+        facet_draws(result.images, result.init_images, f.chains, f.image, off, result.warps, shares)
+        for f in result.facets
     )

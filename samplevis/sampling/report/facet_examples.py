@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from samplevis.models import Model
     from samplevis.optvis.objectives import Objective
     from samplevis.runtime.checks import KerasModel
-    from samplevis.sampling.report.result import SampleResult
+    from samplevis.sampling.report.run import Run
 
 EXAMPLES_PER_FACET = 4
 
@@ -24,7 +24,7 @@ def nearest_examples(
     examples: str | os.PathLike,
     model: Model | KerasModel,
     objective: Objective,
-    result: SampleResult,
+    result: Run,
     per_facet: int = EXAMPLES_PER_FACET,
 ) -> list[list[Example]] | None:
     """Each facet's `per_facet` examples from the examples.json at `examples` (of `objective`,
@@ -39,7 +39,7 @@ def nearest_examples(
 
 
 def facet_examples(
-    result: SampleResult,
+    result: Run,
     nearest: Sequence[Sequence[Example]] | None = None,
     per_facet: int = EXAMPLES_PER_FACET,
 ) -> list[list[Example]] | None:

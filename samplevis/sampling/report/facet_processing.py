@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
     from samplevis.models import Model
     from samplevis.optvis.processing_check import ProcessingCheck
-    from samplevis.sampling.report.result import Facet
+    from samplevis.sampling.report.run import Facet
 
 DRAWS = 4  # of each facet's draws checked, evenly spaced over its chains' samples
 # Photos read: a kind's mean from at most PER_KIND of its photos, evenly spaced in rank, and at

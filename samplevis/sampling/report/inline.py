@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from samplevis.sampling.report.result import SampleResult
+    from samplevis.sampling.report.run import Run
 
 
-def run_html(result: SampleResult) -> str:
+def run_html(result: Run) -> str:
     """`result` as one HTML block (`pages.gallery_html`): its facets by kind, each optimum
     beside its photos and the draws that differ, the lines saying what the run found and
     whether its draws are at their target, the GIF and the trace plot, every image inline."""

@@ -13,7 +13,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from samplevis.models import Model
-    from samplevis.sampling.report.result import Facet
+    from samplevis.sampling.report.run import Facet
 
 
 def label_layer(model: Model) -> str | None:

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from samplevis.sampling.report import pictures
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from samplevis.optvis.processing_check import ProcessingCheck
-    from samplevis.sampling.report.result import SampleResult
+    from samplevis.sampling.report.run import Run
 
 # Shading of the phases, light enough for the chains' lines to read over it.
 PHASE_COLORS = {"burn-in, adapting T": "#fde2c4", "burn-in": "#e3e3e3", "sampling": "#d4ecd4"}
@@ -41,7 +43,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
 
-def phases(result: SampleResult) -> list[tuple[str, float, float]]:
+def phases(result: Run) -> list[tuple[str, float, float]]:
     """(name, first step, last step) of each phase the run went through, in MCMC steps from
     the chains' starts at 0; phases without steps are left out."""
     tuning = result.tuning_steps
@@ -55,11 +57,11 @@ def phases(result: SampleResult) -> list[tuple[str, float, float]]:
     return [(name, float(start), float(end)) for name, start, end in spans if end > start]
 
 
-def _steps_per_sample(result: SampleResult) -> int:
+def _steps_per_sample(result: Run) -> int:
     return result.options.num_steps_between_results + 1
 
 
-def trace_steps(result: SampleResult) -> tuple[np.ndarray, np.ndarray]:
+def trace_steps(result: Run) -> tuple[np.ndarray, np.ndarray]:
     """(steps [S], activations [S, C]): each chain's start at step 0, every step of burn-in, then each kept sample at the step it was drawn."""
     burnin = result.burnin_activations.shape[0]
     kept = result.activations.shape[0]
@@ -75,7 +77,7 @@ def trace_steps(result: SampleResult) -> tuple[np.ndarray, np.ndarray]:
     return steps, values
 
 
-def plot_trace(result: SampleResult, ax: Axes | None = None) -> Figure:
+def plot_trace(result: Run, ax: Axes | None = None) -> Figure:
     """Each chain's activation (one line per chain) over the MCMC steps: its start at step
     0, burn-in adapting T, burn-in at the frozen T and sampling, each phase shaded and named at the top. Returns the
     Figure (of `ax` when given)."""
@@ -108,10 +110,10 @@ def plot_trace(result: SampleResult, ax: Axes | None = None) -> Figure:
     return _figure(ax)
 
 
-def plot_grid(result: SampleResult, ax: Axes | None = None) -> Figure:
-    """`result.grid()` as a Figure: a row per chain (labelled), its start in the first column,
+def plot_grid(result: Run, ax: Axes | None = None) -> Figure:
+    """`pictures.grid` as a Figure: a row per chain (labelled), its start in the first column,
     then its samples in order. Returns the Figure (of `ax` when given)."""
-    image = result.grid(with_init=True)
+    image = pictures.grid(result, with_init=True)
     height, width = image.shape[:2]
     # About 2 inches per 128 px tile; tiny images get a readable minimum.
     scale = max(1.0, 300.0 / width)

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samplevis.io import json_value
+from samplevis.sampling.report import facet_draws
 from samplevis.sampling.report.facet_processing import processing_record
-from samplevis.sampling.report.summary import summary
+from samplevis.sampling.report.summary import off_target_reasons, summary
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
     from samplevis.sampling.report.facet_draws import FacetDraws
-    from samplevis.sampling.report.result import Facet, SampleResult
+    from samplevis.sampling.report.run import Facet, Run
 
 # Each facet's optimum (`result.facets`, best first): facet K's, named in its record.
 FACET_PNG = "facet_{}_optimum.png"
@@ -33,7 +34,7 @@ PROCESSING_PNG = "facet_{}_processing.png"
 
 
 def record_of(
-    result: SampleResult,
+    result: Run,
     objective: str,
     init_files: Sequence[str] | None = None,
     examples: Sequence[Sequence[Example]] | None = None,
@@ -43,11 +44,11 @@ def record_of(
     "prior", an examples.json, or the `init_files` the images came from), temperature,
     activations, MCMC diagnostics, the chains off their target and why, the facets with each
     one's `examples` (`facet_examples`) and what its draws add (`drawn`, default
-    `result.facet_draws()`), and `summary`, the lines that sum the run up."""
+    `facet_draws.per_facet`), and `summary`, the lines that sum the run up."""
     sampled = len(result.images) > 0
     shares = result.structural_shares  # a pass over every pair of each chain's samples: once
     if drawn is None:
-        drawn = result.facet_draws(shares)
+        drawn = facet_draws.per_facet(result, shares)
     return json_value(
         {
             "objective": objective,
@@ -78,7 +79,7 @@ def record_of(
             "structural_shares": shares,
             # chains whose draws are not from the stated density, each with why
             "chains_off_target": [
-                {"chain": c, "why": why} for c, why in result.off_target_reasons().items()
+                {"chain": c, "why": why} for c, why in off_target_reasons(result).items()
             ],
             "seconds": dict(result.seconds),  # per phase
             # the facets, kinds first (each chain starts at an optimum of its facet)
@@ -95,7 +96,7 @@ def record_of(
     )
 
 
-def _options(result: SampleResult, init_files: Sequence[str] | None) -> dict[str, Any]:
+def _options(result: Run, init_files: Sequence[str] | None) -> dict[str, Any]:
     """The run's options, init as it was given (images by their files or their shape), without
     those that did not act: optimize_steps where nothing was optimized, the photo route's
     without photos."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samplevis.runtime import signals
+from samplevis.sampling.report import facet_draws, pictures
 from samplevis.sampling.report.record import (
     EXAMPLE_PNG,
     FACET_PNG,
@@ -24,10 +25,9 @@ from samplevis.sampling.report.record import (
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
-    from samplevis.sampling.report.facet_draws import FacetDraws
-    from samplevis.sampling.report.result import SampleResult
+    from samplevis.sampling.report.run import Run
 
-# The sample PNGs a run writes (SampleResult.save_pngs): chain, then sample index.
+# The sample PNGs a run writes (pictures.save_pngs): chain, then sample index.
 SAMPLE_PNG = re.compile(r"sample_chain(\d+)_(\d+)\.png")
 # What a run writes that another run may not overwrite (other sample counts, chains, facets).
 SAMPLE_FILES = re.compile(
@@ -48,7 +48,7 @@ def writable_folder(folder: str | os.PathLike) -> Path:
 
 def save_run(
     folder: str | os.PathLike,
-    result: SampleResult,
+    result: Run,
     objective: str | None = None,
     examples: Sequence[Sequence[Example]] | None = None,
     init_files: Sequence[str] | None = None,
@@ -66,7 +66,7 @@ def save_run(
 
     out = writable_folder(folder)
     by_facet = facet_examples(result, examples)
-    drawn = result.facet_draws()  # what each facet's draws add: in the record and its PNGs
+    drawn = facet_draws.per_facet(result)  # what each facet's draws add: in the record and its PNGs
     name = result.objective if objective is None else objective
     report = record_of(result, name, init_files=init_files, examples=by_facet, drawn=drawn)
     with signals.held(), signals.interrupt_held():
@@ -75,31 +75,31 @@ def save_run(
 
 def write_run(
     folder: Path,
-    result: SampleResult,
+    result: Run,
     report: dict[str, Any],
     by_facet: Sequence[Sequence[Example]] | None = None,
-    drawn: Sequence[FacetDraws] | None = None,
+    drawn: Sequence[facet_draws.FacetDraws] | None = None,
 ) -> list[Path]:
     """Write a sample run's files in `folder` with its record `report` (`record.record_of`),
     each facet's examples (`by_facet`) and the std overlay of what its draws add (`drawn`,
-    default `result.facet_draws()`), then delete the ones an earlier run left there that this
+    default `facet_draws.per_facet`), then delete the ones an earlier run left there that this
     run did not write, so that the folder and its diagnostics.json describe one run."""
     from samplevis import io
     from samplevis.examples.clusters import seen
 
-    paths = result.save_pngs(folder) if len(result.images) else []
+    paths = pictures.save_pngs(result, folder) if len(result.images) else []
     if len(result.images):
-        paths.append(result.save_gif(folder / "samples.gif"))
+        paths.append(pictures.save_gif(result, folder / "samples.gif"))
     if len(result.images) >= 2:
-        paths.append(result.save_std_map(folder / "std.png"))
-        paths.append(result.save_structure_map(folder / "structure.png"))
+        paths.append(pictures.save_std_map(result, folder / "std.png"))
+        paths.append(pictures.save_structure_map(result, folder / "structure.png"))
     # One row, chain 0 first, as samples.gif and std.png lay the chains out.
     paths.append(io.save_grid(folder / "starts.png", result.init_images, ncols=result.num_chains))
     paths += [
         io.save_png(folder / FACET_PNG.format(k), facet.image)
         for k, facet in enumerate(result.facets)
     ]
-    for k, added in enumerate(result.facet_draws() if drawn is None else drawn):
+    for k, added in enumerate(facet_draws.per_facet(result) if drawn is None else drawn):
         if added.std_overlay is not None:
             paths.append(io.save_png(folder / STD_PNG.format(k), added.std_overlay))
     for k, examples in enumerate(by_facet or []):

@@ -1,18 +1,20 @@
-"""The lines that sum a sample run up (`summary`): what `samplevis sample` prints at its end and
-the run's record keeps for the gallery."""
+"""The sentences of a sample run, functions of its record (`run.Run`): each of the lines
+(`draws_line`, `facets_line`, `kinds_line`, `photos_line`, `mass_sentence`, and
+`off_target_reasons`, why each chain off its target is), and `summary`, all the lines that sum the
+run up: what `samplevis sample` prints at its end and the run's record keeps for the gallery."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
-    from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.density import facet_mass
+from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT
+from samplevis.sampling.report.run import TARGET_TOLERANCE, Run
 
 
-def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
+def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
     """The share of the starts' activation (and gain) the samples kept, how T was set, the facets'
     log-masses, how far the patterns moved (`result.structural_shares`, passed in: a pass over
     every pair of each chain's samples) and the diagnostics' line; before the first sampling
@@ -22,9 +24,9 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
     facets = [
         line
         for line in [
-            result.facets_line(),
-            result.kinds_line(),
-            result.photos_line(),
+            facets_line(result),
+            kinds_line(result),
+            photos_line(result),
             processing_line(result.facets),
         ]
         if line
@@ -33,7 +35,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
         return facets
     lines = [
         _temperature_line(result),
-        result.mass_sentence,
+        mass_sentence(result),
         "seconds: "
         + ", ".join(f"{phase} {seconds:.0f}" for phase, seconds in result.seconds.items()),
     ]
@@ -50,7 +52,7 @@ def summary(result: SampleResult, structural_shares: np.ndarray) -> list[str]:
             f"share of each start's gain over prior images: asked {result.options.target_ratio:.2f}"
             f", kept per chain {kept}"
         )
-    lines += [line for line in [result.draws_line()] if line]
+    lines += [line for line in [draws_line(result)] if line]
     lines += facets + [line for line in [_patterns_line(structural_shares)] if line]
     return lines + [result.diagnostics.summary()]
 
@@ -69,7 +71,7 @@ def _patterns_line(shares: np.ndarray) -> str | None:
     )
 
 
-def _temperature_line(result: SampleResult) -> str:
+def _temperature_line(result: Run) -> str:
     """How T was set: the equipartition rule over the coefficients that moved, and each chain's
     T after burn-in adapted it to the target ratio."""
     grid = result.options.warp_grid
@@ -89,3 +91,164 @@ def _temperature_line(result: SampleResult) -> str:
         f"{result.options.target_ratio:.2f} of each start's gain, from "
         f"{result.rule_temperature:.3g}, equipartition over {moved}"
     )
+
+
+def off_target_reasons(result: Run) -> dict[int, str]:
+    """Why each of `chains_off_target` is off its target, in words, e.g. {2: "kept 0.41 of
+    its gain, still rising (+3.1 standard errors)"}; empty when every chain is at it."""
+    d = result.diagnostics
+    off = result.chains_off_target
+    if d is None or not off:
+        return {}
+    target = result.options.target_ratio
+    adapted = target is not None and result.options.temperature is None
+    kept = result.gain_ratios
+    reasons = {}
+    for c in off:
+        why = []
+        if c in result.still_chains:
+            why.append("its draws never varied (no step accepted)")
+        if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
+            why.append(f"kept {kept[c]:.2f} of its gain")
+        if c in d.unsettled_chains:
+            why.append(f"split R-hat {d.rhat[c]:.2f}")
+        if c in d.trending_chains:
+            way = "rising" if d.trend[c] > 0 else "falling"
+            why.append(f"still {way} ({d.trend[c]:+.1f} standard errors)")
+        reasons[c] = ", ".join(why)
+    return reasons
+
+
+def draws_line(result: Run) -> str | None:
+    """Whether the draws come from the stated density, in one sentence: every chain at its
+    target share and stationary, or which chains are not and why; None without draws to
+    judge (fewer than 4 per chain)."""
+    d = result.diagnostics
+    if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
+        return None
+    off = result.chains_off_target
+    target = result.options.target_ratio
+    adapted = target is not None and result.options.temperature is None
+    kept = result.gain_ratios
+    if not off:
+        share = (
+            f"kept {np.nanmin(kept):.2f}-{np.nanmax(kept):.2f} of its start's gain (asked "
+            f"{target:.2f}) and "
+            if adapted
+            else ""
+        )
+        return (
+            f"draws at their target: every chain {share}was stationary over its "
+            f"{d.num_results} draws (split R-hat <= {np.nanmax(d.rhat):.2f}, trend within "
+            f"{np.nanmax(np.abs(d.trend)):.1f} standard errors)"
+            if len(d.trend)
+            else f"draws at their target: every chain {share}was stationary"
+        )
+    reasons = [f"chain {c}: {why}" for c, why in off_target_reasons(result).items()]
+    asked = f" (asked {target:.2f}, stationary)" if adapted else " (stationary)"
+    return (
+        f"not at their target{asked}: "
+        + "; ".join(reasons)
+        + ". Their draws show where the chain was going, not the stated density; a "
+        "longer burn-in lets them settle"
+    )
+
+
+def facets_line(result: Run) -> str | None:
+    """The facets in one line, e.g. "3 facets in 2 kinds (1 found by the search): heights
+    1.00, 0.62, 0.93"; None when the search did not run."""
+    if not result.facets:
+        return None
+    searched = sum(f.found.startswith("search") for f in result.facets)
+    photos = sum(f.found.startswith("photos") for f in result.facets)
+    kinds = len({f.kind for f in result.facets})
+    heights = ", ".join(f"{f.height:.2f}" for f in result.facets)
+    how = f"{searched} found by the search"
+    if photos:
+        how = f"{photos} from photo clusters, {how}"
+    many = "s" if len(result.facets) != 1 else ""
+    in_kinds = f" in {kinds} kind{'s' if kinds != 1 else ''}" if kinds != len(result.facets) else ""
+    return f"{len(result.facets)} facet{many}{in_kinds} ({how}): heights {heights}"
+
+
+def kinds_line(result: Run) -> str | None:
+    """What the unit answers to, in a sentence, e.g. "the unit answers most to kind 0
+    (facets 0, 2; bell pepper, 13 of 15 photos), also to kind 1 (facet 1; photos like
+    theatre_9.jpg) at 0.62 of the best, its photos at 0.80", each kind by its name
+    (`Facet.kind_name`) or a photo of it; without photos each facet is a kind ("facet 1
+    (search round 1) at 0.68 of the best"); with one kind, its name ("its photos are of one
+    kind: bell pepper, 13 of 15 photos"), None without one. Kinds without a chain are
+    named, with the chains that would sample every kind."""
+    kinds = sorted({f.kind for f in result.facets})
+    if len(kinds) == 1 and result.facets[0].kind_name:
+        return f"its photos are of one kind: {result.facets[0].kind_name}"
+    if len(kinds) < 2:
+        return None
+    named = [_kind_words(result, k) for k in kinds]
+    line = f"the unit answers most to {named[0]}, also to " + ", to ".join(named[1:])
+    unsampled = [k for k in kinds if not any(f.chains for f in result.facets if f.kind == k)]
+    if unsampled:
+        line += (
+            f"; {len(unsampled)} of the {len(kinds)} kinds have no chain (num_chains "
+            f"{len(kinds)} would sample every kind)"
+        )
+    return line
+
+
+def _kind_words(result: Run, kind: int) -> str:
+    """Kind `kind` in words: its height and its photos' (but for the first), its facets, a
+    photo of it."""
+    facets = [(k, f) for k, f in enumerate(result.facets) if f.kind == kind]
+    first = facets[0][1]
+    if first.examples:
+        which = ", ".join(str(k) for k, _ in facets)
+        like = first.kind_name or f"photos like {first.examples[0].file.name}"
+        name = f"kind {kind} (facet{'s' if len(facets) > 1 else ''} {which}; {like})"
+    else:
+        name = f"facet {facets[0][0]} ({first.found})"
+    if kind == result.facets[0].kind:
+        return name
+    said = f"{name} at {first.height:.2f} of the best"
+    if math.isfinite(first.photos_height):
+        said += f", its photos at {first.photos_height:.2f}"
+    return said
+
+
+def photos_line(result: Run) -> str | None:
+    """Where each facet from photos came from and how high it is, and the clusters whose
+    climb failed, e.g. "from photos: facet 0 cluster 3 (1.00, 15 photos), facet 1 cluster 0
+    (0.93, 12 photos); failed climbs, no facets: cluster 7 (0.24)"; None without photos."""
+    from_photos = [
+        f"facet {k} {f.found.removeprefix('photos, ')} ({f.height:.2f}, {len(f.examples)} photos)"
+        for k, f in enumerate(result.facets)
+        if f.found.startswith("photos")
+    ]
+    if not from_photos:
+        return None
+    under = ", ".join(f"cluster {c} ({h:.2f})" for c, h in result.clusters_below_floor)
+    return (
+        "from photos: "
+        + ", ".join(from_photos)
+        + (
+            f"; failed climbs (under {result.options.kind_floor:g} of the height their photos"
+            f" promise, or nearer another kind's photos), no facets: {under}"
+            if under
+            else ""
+        )
+    )
+
+
+def mass_sentence(result: Run) -> str:
+    """What `log_masses` mean, in one plain sentence: each chain's facet's, against the
+    heaviest, each with its error bar; facets whose difference from the heaviest is within
+    facet_mass.SEPARATION of its standard error are said to be within the error (their
+    masses do not tell them apart)."""
+    return facet_mass.sentence(
+        result.log_masses.tolist(), _matching(result.log_mass_errors, result.log_masses.shape)
+    )
+
+
+def _matching(errors: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """`errors` when it has `shape`, else NaN of that shape (a result made without them)."""
+    errors = np.asarray(errors, np.float64)
+    return errors if errors.shape == shape else np.full(shape, np.nan)

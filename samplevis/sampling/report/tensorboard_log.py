@@ -1,6 +1,6 @@
-"""The TensorBoard log of a `render` run (`render(..., log_dir=...)`,
-`SampleResult.save_tensorboard`), written from the result's arrays once the run ends, so an
-interrupted run logs what it drew.
+"""The TensorBoard log of a `render` run (`render(..., log_dir=...)`, or
+`samplevis.save_tensorboard(result, log_dir)` afterwards), written from the result's arrays once
+the run ends, so an interrupted run logs what it drew.
 
 Steps are MCMC steps counted as the trace plot counts them (`plots.trace_steps`): the chains'
 starts at step 0, then every step of burn-in, then each kept sample at the step it
@@ -26,10 +26,10 @@ from samplevis.sampling.mcmc.kernels import accept_prob
 from samplevis.sampling.report.plots import trace_steps
 
 if TYPE_CHECKING:
-    from samplevis.sampling.report.result import SampleResult
+    from samplevis.sampling.report.run import Run
 
 
-def _step_curves(result: SampleResult, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _step_curves(result: Run, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(steps [S], values [S, 2C]): acceptance then step size of every chain at every step
     of burn-in and at every kept sample (those the result holds: `steps` as
     `trace_steps` gives them)."""
@@ -55,7 +55,7 @@ def _step_curves(result: SampleResult, steps: np.ndarray) -> tuple[np.ndarray, n
     return at, values
 
 
-def save_tensorboard(result: SampleResult, log_dir: str | os.PathLike) -> Path:
+def save_tensorboard(result: Run, log_dir: str | os.PathLike) -> Path:
     """Write `result` as a TensorBoard event file in `log_dir` (created if missing; see the
     module's docstring for its tags and steps). Returns the folder."""
     folder = log_folder(log_dir)
