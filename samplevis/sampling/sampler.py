@@ -368,7 +368,12 @@ def render(
             target_ratio=opts.target_ratio,
         )
         adapting = temperature_lib.adaptation(
-            temperature, starts, opts.target_ratio, opts.temperature_steps, opts.num_burnin_steps
+            temperature,
+            starts,
+            opts.target_ratio,
+            opts.temperature_steps,
+            opts.num_burnin_steps,
+            made.search.chains(image_param.batch) if made.search is not None else None,
         )
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
         log_density = chain_run.tempered(log_density, temperature, adapting)

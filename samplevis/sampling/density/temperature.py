@@ -45,6 +45,7 @@ MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving u
 # Robbins-Monro gains (k + 1) ** -GAIN_DECAY for update k = 0, 1, ...: their sum diverges and
 # the sum of their squares converges for any decay in (0.5, 1].
 GAIN_DECAY = 0.6
+SLOPE_RANGE = (0.2, 1.0)  # the pooled slope of log drop in log T, clipped (design C)
 
 
 def temperature_for(
@@ -102,6 +103,10 @@ class TemperatureAdaptation:
         num_steps: int,
         floor: float = 0.0,
         burnin_steps: int | None = None,
+        closing_steps: int = 0,
+        groups: np.ndarray | None = None,
+        pooled_slope: bool = False,
+        until_flat: tuple[int, int] | None = None,
     ):
         """
         Args:
@@ -112,6 +117,13 @@ class TemperatureAdaptation:
           floor: a0, the objective of prior images (0: shares of a* itself).
           burnin_steps: all burn-in steps; when blocks at the frozen T come before the last
             burn-in block, T is corrected once before that last block (None: never).
+          closing_steps: steps at the corrected T before the draws: the correction comes after
+            the first frozen block from which at most this many burn-in steps remain.
+          groups: int [C], each chain's facet (pooled_slope pools the slope over a facet).
+          pooled_slope: correct by a Newton step on log drop in log T, its slope fitted over
+            the adapting blocks of the chains of one facet.
+          until_flat: (fewest, most) steps at the corrected T: burn-in ends at the first block
+            after the fewest whose activations since the correction show no trend.
         """
         a_star = np.asarray(init_activations, np.float64)
         if a_star.ndim != 1 or not np.all(a_star > floor):
@@ -139,6 +151,12 @@ class TemperatureAdaptation:
         self._correction: np.ndarray | None = None
         self._frozen_shares: list[np.ndarray] = []  # share each block at the frozen T kept
         self._adapted_steps = 0
+        self.closing_steps = int(closing_steps)
+        self.groups = None if groups is None else np.asarray(groups)
+        self.pooled_slope = pooled_slope
+        self.until_flat = until_flat
+        self._closing: list[np.ndarray] = []  # activations since the correction
+        self._ended = False
 
     def log_density(self, log_density: Any) -> Any:
         """`log_density` (a frozen dataclass with a `temperature`) reading this T, [C]."""
@@ -152,7 +170,9 @@ class TemperatureAdaptation:
     @property
     def frozen(self) -> bool:
         """True once T no longer changes."""
-        return self._steps_done >= self.num_steps and self._seen_steps >= self.burnin_steps
+        return self._steps_done >= self.num_steps and (
+            self._seen_steps >= self.burnin_steps or self._ended
+        )
 
     @property
     def correction(self) -> np.ndarray | None:
@@ -178,6 +198,8 @@ class TemperatureAdaptation:
         """Update T after burn-in block `index` (its trace: "activation" [n, C]); True if T
         changed. Sampling blocks come after burn-in, so they find T frozen."""
         activation = np.asarray(trace["activation"], np.float64)
+        if self.until_flat is not None and self._seen_steps < self.burnin_steps:
+            self.record_closing(activation)
         share = (activation.mean(axis=0) - self.floor) / (self.init_activations - self.floor)
         self._seen_steps += activation.shape[0]
         before = self._steps_done
@@ -198,15 +220,61 @@ class TemperatureAdaptation:
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
         return True
 
+    def _newton_step(self, share: np.ndarray) -> np.ndarray:
+        """The change of log T that takes `share` [C] to the target along log drop = b log T
+        + c_chain, b fitted over the adapting blocks of each facet's chains (within chains)."""
+        log_t = np.log(self.temperatures)
+        log_drop = np.log(np.maximum(1.0 - self.shares, MIN_DROP))
+        x = log_t - log_t.mean(axis=0)
+        y = log_drop - log_drop.mean(axis=0)
+        groups = self.groups if self.groups is not None else np.arange(x.shape[1])
+        slope = np.ones(x.shape[1])
+        for g in set(groups.tolist()):
+            cols = groups == g
+            xx = float(np.sum(x[:, cols] ** 2))
+            if xx > 0:
+                slope[cols] = float(np.sum(x[:, cols] * y[:, cols])) / xx
+        slope = np.clip(np.nan_to_num(slope, nan=1.0), SLOPE_RANGE[0], SLOPE_RANGE[1])
+        drop = np.maximum(1.0 - share, MIN_DROP)
+        step = np.log((1.0 - self.target_ratio) / drop) / slope
+        step = np.clip(step, -math.log(MAX_FALL), math.log(MAX_RISE))
+        return np.nan_to_num(step, nan=0.0)
+
+    def record_closing(self, activation: np.ndarray) -> None:
+        if self._correction is not None:
+            self._closing.append(activation)
+
+    def burnin_over(self) -> bool:
+        """With `until_flat`: True once the closing window has run its fewest steps and the
+        activations since the correction show no trend on any chain, or its most steps."""
+        if self.until_flat is None or self._correction is None:
+            return False
+        from samplevis.sampling.mcmc.diagnostics import TREND_LIMIT, trend_per_chain
+
+        fewest, most = self.until_flat
+        if not self._closing:
+            return False
+        window = np.concatenate(self._closing, axis=0)
+        if window.shape[0] < fewest:
+            return False
+        flat = np.all(np.abs(np.nan_to_num(trend_per_chain(window))) <= TREND_LIMIT)
+        self._ended = bool(window.shape[0] >= most or flat)
+        return self._ended
+
     def _corrected(self, share: np.ndarray, block: int) -> bool:
         """The one correction of the frozen T, after a block of `block` steps that kept `share`
         [C]: when only one more block of burn-in follows, log T moves by the full `log_step`
         of the mean share the blocks at the frozen T kept (so at least one block measured the
         frozen T and one runs at the corrected T before the samples). True if T changed."""
         self._frozen_shares.append(share)
-        if self._correction is not None or self.burnin_steps - self._seen_steps != block:
+        remaining = self.burnin_steps - self._seen_steps
+        if self._correction is not None or not 0 < remaining <= max(self.closing_steps, block):
             return False
-        self._correction = log_step(np.mean(self._frozen_shares, axis=0), self.target_ratio)
+        mean_share = np.mean(self._frozen_shares, axis=0)
+        if self.pooled_slope:
+            self._correction = self._newton_step(mean_share)
+        else:
+            self._correction = log_step(mean_share, self.target_ratio)
         self._log_t = self._log_t + self._correction
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
         return True
@@ -312,6 +380,7 @@ def adaptation(
     target_ratio: float | None,
     temperature_steps: int,
     burnin_steps: int | None = None,
+    groups: np.ndarray | None = None,
 ) -> TemperatureAdaptation | None:
     """The adaptation of each chain's T from the rule's over `temperature_steps` of burn-in
     toward `target_ratio`; None when T is fixed (given, so no ratio, or no steps adapt it).
@@ -322,6 +391,17 @@ def adaptation(
         return None
     own = np.asarray(starts.activations, np.float64)
     a_star = np.where(own > temperature.ratio_floor, own, np.mean(own))
+    import os
+
+    design = os.environ.get("SAMPLEVIS_WARMUP", "base")
+    extra: dict[str, Any] = {}
+    if design in ("A", "C", "B"):
+        temperature_steps = 16
+        extra = dict(closing_steps=20)
+    if design == "C":
+        extra.update(groups=groups, pooled_slope=True)
+    if design == "B":
+        extra = dict(closing_steps=35, until_flat=(15, 35))
     return TemperatureAdaptation(
         temperature.rule,
         a_star,
@@ -329,4 +409,5 @@ def adaptation(
         temperature_steps,
         floor=temperature.ratio_floor,
         burnin_steps=burnin_steps,
+        **extra,
     )
