@@ -45,7 +45,7 @@ MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving u
 # Robbins-Monro gains (k + 1) ** -GAIN_DECAY for update k = 0, 1, ...: their sum diverges and
 # the sum of their squares converges for any decay in (0.5, 1].
 GAIN_DECAY = 0.6
-SLOPE_RANGE = (0.2, 1.0)  # the pooled slope of log drop in log T, clipped (design C)
+SLOPE_RANGE = (0.1, 1.0)  # the pooled slope of log drop in log T, clipped (design C)
 
 
 def temperature_for(
@@ -106,6 +106,7 @@ class TemperatureAdaptation:
         closing_steps: int = 0,
         groups: np.ndarray | None = None,
         pooled_slope: bool = False,
+        variance_slope: bool = False,
         until_flat: tuple[int, int] | None = None,
     ):
         """
@@ -122,6 +123,9 @@ class TemperatureAdaptation:
           groups: int [C], each chain's facet (pooled_slope pools the slope over a facet).
           pooled_slope: correct by a Newton step on log drop in log T, its slope fitted over
             the adapting blocks of the chains of one facet.
+          variance_slope: correct by a Newton step on log drop in log T whose slope is
+            Var[A] / (T * (a* - E[A])) over the frozen blocks (exact at stationarity: for
+            exp(A / T) * prior, dE[A]/d log T = Var[A] / T), pooled over a facet's chains.
           until_flat: (fewest, most) steps at the corrected T: burn-in ends at the first block
             after the fewest whose activations since the correction show no trend.
         """
@@ -154,6 +158,8 @@ class TemperatureAdaptation:
         self.closing_steps = int(closing_steps)
         self.groups = None if groups is None else np.asarray(groups)
         self.pooled_slope = pooled_slope
+        self.variance_slope = variance_slope
+        self._frozen_variances: list[np.ndarray] = []  # Var[A] over each frozen block
         self.until_flat = until_flat
         self._closing: list[np.ndarray] = []  # activations since the correction
         self._ended = False
@@ -206,6 +212,7 @@ class TemperatureAdaptation:
         self._steps_done += activation.shape[0]
         if self._steps_done > self.num_steps or before >= self.num_steps:
             self._steps_done = max(self._steps_done, self.num_steps)
+            self._frozen_variances.append(activation.var(axis=0, ddof=1))
             return self._corrected(share, activation.shape[0])
         gain = (len(self._iterates) + 1) ** -GAIN_DECAY
         self._adapted_steps += activation.shape[0]
@@ -240,6 +247,20 @@ class TemperatureAdaptation:
         step = np.clip(step, -math.log(MAX_FALL), math.log(MAX_RISE))
         return np.nan_to_num(step, nan=0.0)
 
+    def _variance_step(self, share: np.ndarray) -> np.ndarray:
+        """The change of log T that takes `share` [C] to the target along log drop, its slope
+        Var[A] / (T (a* - E[A])) over the frozen blocks, pooled over each facet's chains."""
+        variance = np.mean(self._frozen_variances, axis=0)
+        drop = np.maximum(1.0 - share, MIN_DROP)
+        gain = self.init_activations - self.floor
+        slope = variance / (np.exp(self._log_t) * drop * gain)
+        groups = self.groups if self.groups is not None else np.arange(len(slope))
+        pooled = np.array([np.nanmean(slope[groups == g]) for g in groups])
+        pooled = np.clip(np.nan_to_num(pooled, nan=1.0), SLOPE_RANGE[0], SLOPE_RANGE[1])
+        step = np.log((1.0 - self.target_ratio) / drop) / pooled
+        step = np.clip(step, -math.log(MAX_FALL), math.log(MAX_RISE))
+        return np.nan_to_num(step, nan=0.0)
+
     def record_closing(self, activation: np.ndarray) -> None:
         if self._correction is not None:
             self._closing.append(activation)
@@ -270,8 +291,11 @@ class TemperatureAdaptation:
         remaining = self.burnin_steps - self._seen_steps
         if self._correction is not None or not 0 < remaining <= max(self.closing_steps, block):
             return False
-        mean_share = np.mean(self._frozen_shares, axis=0)
-        if self.pooled_slope:
+        # the later half of the frozen blocks: the first ones still follow T's last change
+        mean_share = np.mean(self._frozen_shares[len(self._frozen_shares) // 2 :], axis=0)
+        if self.variance_slope:
+            self._correction = self._variance_step(mean_share)
+        elif self.pooled_slope:
             self._correction = self._newton_step(mean_share)
         else:
             self._correction = log_step(mean_share, self.target_ratio)
@@ -400,6 +424,9 @@ def adaptation(
         extra = dict(closing_steps=20)
     if design == "C":
         extra.update(groups=groups, pooled_slope=True)
+    if design == "D":
+        temperature_steps = 16
+        extra = dict(closing_steps=20, groups=groups, variance_slope=True)
     if design == "B":
         extra = dict(closing_steps=35, until_flat=(15, 35))
     return TemperatureAdaptation(
