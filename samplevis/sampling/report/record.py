@@ -76,10 +76,12 @@ def record_of(
             "log_mass_errors": result.log_mass_errors,
             # per chain: structural distance between its samples over that between the starts
             "structural_shares": shares,
-            # chains whose draws are not from the stated density, each with why
+            # chains whose draws are not from their density, each with why
             "chains_off_target": [
                 {"chain": c, "why": why} for c, why in result.off_target_reasons().items()
             ],
+            "tuning": result.tuning_line(),  # T's tuning: the share each chain keeps
+            "draws": result.draws_line(),
             "seconds": dict(result.seconds),  # per phase
             # the facets, kinds first (each chain starts at an optimum of its facet)
             "facets": [

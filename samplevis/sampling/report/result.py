@@ -17,6 +17,7 @@ from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.runtime.checks import is_int
 from samplevis.sampling import metrics
 from samplevis.sampling.density import facet_mass
+from samplevis.sampling.mcmc import verdict
 from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
 from samplevis.sampling.options import SamplingOptions
 from samplevis.sampling.report import facet_draws
@@ -225,19 +226,12 @@ class SampleResult:
 
     @property
     def chains_off_target(self) -> tuple[int, ...]:
-        """Chains whose draws do not come from the density the run states: still drifting
-        (`diagnostics.drifting_chains`: split R-hat or a trend of the activation), or, where T
-        was adapted to `target_ratio`, keeping a share of their start's gain more than
-        TARGET_TOLERANCE from it. Empty without draws to judge (fewer than 4)."""
-        d = self.diagnostics
-        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
-            return ()
-        off = set(d.drifting_chains) | set(self._still_chains)
-        target = self.options.target_ratio
-        if target is not None and self.options.temperature is None:
-            missed = np.abs(self.gain_ratios - target) > TARGET_TOLERANCE
-            off |= {int(c) for c in np.flatnonzero(missed)}
-        return tuple(sorted(off))
+        """Chains whose draws are not from the density they claim (exp(A / T) * prior at their
+        frozen T): split R-hat over its limit, a trend, divergences, low E-BFMI, or draws that
+        never varied (`mcmc.verdict.not_from_density`). A share of the gain off
+        `target_ratio` is T's tuning, not this (`tuning_line`). Empty without draws to judge
+        (fewer than 4)."""
+        return tuple(self.off_target_reasons())
 
     @property
     def _still_chains(self) -> tuple[int, ...]:
@@ -249,63 +243,42 @@ class SampleResult:
         return tuple(int(c) for c in np.flatnonzero(np.ptp(values, axis=0) == 0))
 
     def off_target_reasons(self) -> dict[int, str]:
-        """Why each of `chains_off_target` is off its target, in words, e.g. {2: "kept 0.41 of
-        its gain, still rising (+3.1 standard errors)"}; empty when every chain is at it."""
+        """Why each of `chains_off_target` is not from its density, in words, e.g. {2: "split
+        R-hat 8.04 over 5.80, still rising (+3.8 standard errors)"}; empty when none is."""
         d = self.diagnostics
-        off = self.chains_off_target
-        if d is None or not off:
+        if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
             return {}
+        still = self._still_chains
+        return verdict.not_from_density(
+            d.rhat,
+            d.rhat_limit,
+            d.trend,
+            d.divergences,
+            d.e_bfmi,
+            [c in still for c in range(len(d.rhat))],
+        )
+
+    def tuning_line(self) -> str | None:
+        """T's tuning: "T tuned to keep 0.80 of each start's gain: chains keep 0.74-0.76",
+        and a notice for a chain more than 0.1 off ("T's tuning missed: chain 2 keeps 0.62 of
+        its gain"); None where T was given, or without draws."""
         target = self.options.target_ratio
-        adapted = target is not None and self.options.temperature is None
-        kept = self.gain_ratios
-        reasons = {}
-        for c in off:
-            why = []
-            if c in self._still_chains:
-                why.append("its draws never varied (no step accepted)")
-            if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
-                why.append(f"kept {kept[c]:.2f} of its gain")
-            if c in d.unsettled_chains:
-                why.append(f"split R-hat {d.rhat[c]:.2f}")
-            if c in d.trending_chains:
-                way = "rising" if d.trend[c] > 0 else "falling"
-                why.append(f"still {way} ({d.trend[c]:+.1f} standard errors)")
-            reasons[c] = ", ".join(why)
-        return reasons
+        if target is None or self.options.temperature is not None or not len(self.images):
+            return None
+        sentence = verdict.tuning_sentence(self.gain_ratios, target)
+        missed = verdict.tuning_missed(self.gain_ratios, target)
+        return f"{sentence}. {missed}" if missed else sentence
 
     def draws_line(self) -> str | None:
-        """Whether the draws come from the stated density, in one sentence: every chain at its
-        target share and stationary, or which chains are not and why; None without draws to
-        judge (fewer than 4 per chain)."""
+        """Whether the draws are from their density, in one sentence (every chain stationary,
+        or which chains are not and why), then T's tuning (`tuning_line`); None without draws
+        to judge (fewer than 4 per chain)."""
         d = self.diagnostics
         if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
             return None
-        off = self.chains_off_target
-        target = self.options.target_ratio
-        adapted = target is not None and self.options.temperature is None
-        kept = self.gain_ratios
-        if not off:
-            share = (
-                f"kept {np.nanmin(kept):.2f}-{np.nanmax(kept):.2f} of its start's gain (asked "
-                f"{target:.2f}) and "
-                if adapted
-                else ""
-            )
-            return (
-                f"draws at their target: every chain {share}was stationary over its "
-                f"{d.num_results} draws (split R-hat <= {np.nanmax(d.rhat):.2f}, trend within "
-                f"{np.nanmax(np.abs(d.trend)):.1f} standard errors)"
-                if len(d.trend)
-                else f"draws at their target: every chain {share}was stationary"
-            )
-        reasons = [f"chain {c}: {why}" for c, why in self.off_target_reasons().items()]
-        asked = f" (asked {target:.2f}, stationary)" if adapted else " (stationary)"
-        return (
-            f"not at their target{asked}: "
-            + "; ".join(reasons)
-            + ". Their draws show where the chain was going, not the stated density; a "
-            "longer burn-in lets them settle"
-        )
+        line = verdict.draws_sentence(self.off_target_reasons(), d.num_results, d.rhat, d.trend)
+        tuning = self.tuning_line()
+        return f"{line}. {tuning}" if tuning else line
 
     def facet_draws(self, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
         """Per facet (`facets`), what its draws add to its optimum (`report.facet_draws`): its
