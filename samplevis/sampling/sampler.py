@@ -41,6 +41,7 @@ from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
 from samplevis.sampling.density import chain_param
 from samplevis.sampling.density import temperature as temperature_lib
 from samplevis.sampling.options import (
+    CLOSING_STEPS,
     DEFAULT_IMAGE_SIZE,
     DEFAULT_NUM_CHAINS,
     SamplingOptions,
@@ -373,7 +374,7 @@ def render(
             opts.target_ratio,
             opts.temperature_steps,
             opts.num_burnin_steps,
-            made.search.chains(image_param.batch) if made.search is not None else None,
+            CLOSING_STEPS,
         )
         made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
         log_density = chain_run.tempered(log_density, temperature, adapting)

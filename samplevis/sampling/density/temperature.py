@@ -12,9 +12,12 @@ Near an optimum each of the D moving directions the objective holds gives up abo
 (equipartition), so keeping a share rho of the gain needs T = 2 (1 - rho) (a* - a0) / D
 (`temperature_for`). Not every direction is held by the objective, and ReLU kinks make the
 basin no quadratic, so each chain's T is then adapted during burn-in
-(`TemperatureAdaptation`): after every burn-in block a Robbins-Monro step moves log T toward
-the share that block kept on that chain, and T is frozen, at the mean of the later iterates,
-before the samples are drawn, so that they come from one fixed density.
+(`TemperatureAdaptation`): after every block of the early windows a Robbins-Monro step moves
+log T toward the share that block kept on that chain; T is frozen at the mean of the later
+iterates, corrected once from the share the blocks at the frozen T kept, and then left alone
+for a closing window of burn-in (only the step size adapts there) in which the chains settle at
+the T they will be sampled at, before the draws begin (Stan's fast/slow/fast windows;
+docs/sampling_designs.md, "The warmup").
 """
 
 from __future__ import annotations
@@ -45,7 +48,6 @@ MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving u
 # Robbins-Monro gains (k + 1) ** -GAIN_DECAY for update k = 0, 1, ...: their sum diverges and
 # the sum of their squares converges for any decay in (0.5, 1].
 GAIN_DECAY = 0.6
-SLOPE_RANGE = (0.1, 1.0)  # the pooled slope of log drop in log T, clipped (design C)
 
 
 def temperature_for(
@@ -104,10 +106,6 @@ class TemperatureAdaptation:
         floor: float = 0.0,
         burnin_steps: int | None = None,
         closing_steps: int = 0,
-        groups: np.ndarray | None = None,
-        pooled_slope: bool = False,
-        variance_slope: bool = False,
-        until_flat: tuple[int, int] | None = None,
     ):
         """
         Args:
@@ -117,17 +115,11 @@ class TemperatureAdaptation:
           num_steps: burn-in steps over which T adapts (whole blocks within them count).
           floor: a0, the objective of prior images (0: shares of a* itself).
           burnin_steps: all burn-in steps; when blocks at the frozen T come before the last
-            burn-in block, T is corrected once before that last block (None: never).
-          closing_steps: steps at the corrected T before the draws: the correction comes after
-            the first frozen block from which at most this many burn-in steps remain.
-          groups: int [C], each chain's facet (pooled_slope pools the slope over a facet).
-          pooled_slope: correct by a Newton step on log drop in log T, its slope fitted over
-            the adapting blocks of the chains of one facet.
-          variance_slope: correct by a Newton step on log drop in log T whose slope is
-            Var[A] / (T * (a* - E[A])) over the frozen blocks (exact at stationarity: for
-            exp(A / T) * prior, dE[A]/d log T = Var[A] / T), pooled over a facet's chains.
-          until_flat: (fewest, most) steps at the corrected T: burn-in ends at the first block
-            after the fewest whose activations since the correction show no trend.
+            burn-in block, T is corrected once, after the first of them from which at most
+            `closing_steps` (at least one block) remain (None: never).
+          closing_steps: the closing window: burn-in steps at the corrected T before the
+            draws, so that the chains settle at it (a chain takes 15-25 steps to follow a
+            change of T on the README's unit).
         """
         a_star = np.asarray(init_activations, np.float64)
         if a_star.ndim != 1 or not np.all(a_star > floor):
@@ -145,6 +137,7 @@ class TemperatureAdaptation:
         self.num_steps = int(num_steps)
         self.floor = float(floor)
         self.burnin_steps = num_steps if burnin_steps is None else int(burnin_steps)
+        self.closing_steps = int(closing_steps)
         self.variable = tf.Variable(first.astype(np.float32), trainable=False)
         self._log_t = np.log(first)
         self._iterates: list[np.ndarray] = []  # log T after each update
@@ -155,14 +148,6 @@ class TemperatureAdaptation:
         self._correction: np.ndarray | None = None
         self._frozen_shares: list[np.ndarray] = []  # share each block at the frozen T kept
         self._adapted_steps = 0
-        self.closing_steps = int(closing_steps)
-        self.groups = None if groups is None else np.asarray(groups)
-        self.pooled_slope = pooled_slope
-        self.variance_slope = variance_slope
-        self._frozen_variances: list[np.ndarray] = []  # Var[A] over each frozen block
-        self.until_flat = until_flat
-        self._closing: list[np.ndarray] = []  # activations since the correction
-        self._ended = False
 
     def log_density(self, log_density: Any) -> Any:
         """`log_density` (a frozen dataclass with a `temperature`) reading this T, [C]."""
@@ -176,9 +161,7 @@ class TemperatureAdaptation:
     @property
     def frozen(self) -> bool:
         """True once T no longer changes."""
-        return self._steps_done >= self.num_steps and (
-            self._seen_steps >= self.burnin_steps or self._ended
-        )
+        return self._steps_done >= self.num_steps and self._seen_steps >= self.burnin_steps
 
     @property
     def correction(self) -> np.ndarray | None:
@@ -204,15 +187,12 @@ class TemperatureAdaptation:
         """Update T after burn-in block `index` (its trace: "activation" [n, C]); True if T
         changed. Sampling blocks come after burn-in, so they find T frozen."""
         activation = np.asarray(trace["activation"], np.float64)
-        if self.until_flat is not None and self._seen_steps < self.burnin_steps:
-            self.record_closing(activation)
         share = (activation.mean(axis=0) - self.floor) / (self.init_activations - self.floor)
         self._seen_steps += activation.shape[0]
         before = self._steps_done
         self._steps_done += activation.shape[0]
         if self._steps_done > self.num_steps or before >= self.num_steps:
             self._steps_done = max(self._steps_done, self.num_steps)
-            self._frozen_variances.append(activation.var(axis=0, ddof=1))
             return self._corrected(share, activation.shape[0])
         gain = (len(self._iterates) + 1) ** -GAIN_DECAY
         self._adapted_steps += activation.shape[0]
@@ -227,78 +207,18 @@ class TemperatureAdaptation:
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
         return True
 
-    def _newton_step(self, share: np.ndarray) -> np.ndarray:
-        """The change of log T that takes `share` [C] to the target along log drop = b log T
-        + c_chain, b fitted over the adapting blocks of each facet's chains (within chains)."""
-        log_t = np.log(self.temperatures)
-        log_drop = np.log(np.maximum(1.0 - self.shares, MIN_DROP))
-        x = log_t - log_t.mean(axis=0)
-        y = log_drop - log_drop.mean(axis=0)
-        groups = self.groups if self.groups is not None else np.arange(x.shape[1])
-        slope = np.ones(x.shape[1])
-        for g in set(groups.tolist()):
-            cols = groups == g
-            xx = float(np.sum(x[:, cols] ** 2))
-            if xx > 0:
-                slope[cols] = float(np.sum(x[:, cols] * y[:, cols])) / xx
-        slope = np.clip(np.nan_to_num(slope, nan=1.0), SLOPE_RANGE[0], SLOPE_RANGE[1])
-        drop = np.maximum(1.0 - share, MIN_DROP)
-        step = np.log((1.0 - self.target_ratio) / drop) / slope
-        step = np.clip(step, -math.log(MAX_FALL), math.log(MAX_RISE))
-        return np.nan_to_num(step, nan=0.0)
-
-    def _variance_step(self, share: np.ndarray) -> np.ndarray:
-        """The change of log T that takes `share` [C] to the target along log drop, its slope
-        Var[A] / (T (a* - E[A])) over the frozen blocks, pooled over each facet's chains."""
-        variance = np.mean(self._frozen_variances, axis=0)
-        drop = np.maximum(1.0 - share, MIN_DROP)
-        gain = self.init_activations - self.floor
-        slope = variance / (np.exp(self._log_t) * drop * gain)
-        groups = self.groups if self.groups is not None else np.arange(len(slope))
-        pooled = np.array([np.nanmean(slope[groups == g]) for g in groups])
-        pooled = np.clip(np.nan_to_num(pooled, nan=1.0), SLOPE_RANGE[0], SLOPE_RANGE[1])
-        step = np.log((1.0 - self.target_ratio) / drop) / pooled
-        step = np.clip(step, -math.log(MAX_FALL), math.log(MAX_RISE))
-        return np.nan_to_num(step, nan=0.0)
-
-    def record_closing(self, activation: np.ndarray) -> None:
-        if self._correction is not None:
-            self._closing.append(activation)
-
-    def burnin_over(self) -> bool:
-        """With `until_flat`: True once the closing window has run its fewest steps and the
-        activations since the correction show no trend on any chain, or its most steps."""
-        if self.until_flat is None or self._correction is None:
-            return False
-        from samplevis.sampling.mcmc.diagnostics import TREND_LIMIT, trend_per_chain
-
-        fewest, most = self.until_flat
-        if not self._closing:
-            return False
-        window = np.concatenate(self._closing, axis=0)
-        if window.shape[0] < fewest:
-            return False
-        flat = np.all(np.abs(np.nan_to_num(trend_per_chain(window))) <= TREND_LIMIT)
-        self._ended = bool(window.shape[0] >= most or flat)
-        return self._ended
-
     def _corrected(self, share: np.ndarray, block: int) -> bool:
         """The one correction of the frozen T, after a block of `block` steps that kept `share`
-        [C]: when only one more block of burn-in follows, log T moves by the full `log_step`
-        of the mean share the blocks at the frozen T kept (so at least one block measured the
-        frozen T and one runs at the corrected T before the samples). True if T changed."""
+        [C]: once at most `closing_steps` of burn-in (and at least one block) follow, log T
+        moves by the full `log_step` of the mean share the blocks at the frozen T kept, but for
+        the first where there are more (it still follows T's last change); the rest of burn-in
+        is the closing window at the corrected T. True if T changed."""
         self._frozen_shares.append(share)
         remaining = self.burnin_steps - self._seen_steps
         if self._correction is not None or not 0 < remaining <= max(self.closing_steps, block):
             return False
-        # the later half of the frozen blocks: the first ones still follow T's last change
-        mean_share = np.mean(self._frozen_shares[len(self._frozen_shares) // 2 :], axis=0)
-        if self.variance_slope:
-            self._correction = self._variance_step(mean_share)
-        elif self.pooled_slope:
-            self._correction = self._newton_step(mean_share)
-        else:
-            self._correction = log_step(mean_share, self.target_ratio)
+        later = self._frozen_shares[1:] or self._frozen_shares
+        self._correction = log_step(np.mean(later, axis=0), self.target_ratio)
         self._log_t = self._log_t + self._correction
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
         return True
@@ -404,10 +324,11 @@ def adaptation(
     target_ratio: float | None,
     temperature_steps: int,
     burnin_steps: int | None = None,
-    groups: np.ndarray | None = None,
+    closing_steps: int = 0,
 ) -> TemperatureAdaptation | None:
     """The adaptation of each chain's T from the rule's over `temperature_steps` of burn-in
-    toward `target_ratio`; None when T is fixed (given, so no ratio, or no steps adapt it).
+    toward `target_ratio`, corrected once and then held for the last `closing_steps` of
+    `burnin_steps`; None when T is fixed (given, so no ratio, or no steps adapt it).
 
     Each chain's share is of its own start's gain; a start at or below the floor (a dead
     unit) is measured against the starts' mean instead."""
@@ -415,20 +336,6 @@ def adaptation(
         return None
     own = np.asarray(starts.activations, np.float64)
     a_star = np.where(own > temperature.ratio_floor, own, np.mean(own))
-    import os
-
-    design = os.environ.get("SAMPLEVIS_WARMUP", "base")
-    extra: dict[str, Any] = {}
-    if design in ("A", "C", "B"):
-        temperature_steps = 16
-        extra = dict(closing_steps=20)
-    if design == "C":
-        extra.update(groups=groups, pooled_slope=True)
-    if design == "D":
-        temperature_steps = 16
-        extra = dict(closing_steps=20, groups=groups, variance_slope=True)
-    if design == "B":
-        extra = dict(closing_steps=35, until_flat=(15, 35))
     return TemperatureAdaptation(
         temperature.rule,
         a_star,
@@ -436,5 +343,5 @@ def adaptation(
         temperature_steps,
         floor=temperature.ratio_floor,
         burnin_steps=burnin_steps,
-        **extra,
+        closing_steps=closing_steps,
     )

@@ -325,7 +325,6 @@ def _drive(
     jit_compile: bool,
     retarget: RetargetFn | None = None,
     desc: str = "sampling",
-    end_burnin: Callable[[], bool] | None = None,
 ) -> ChainRun:
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
@@ -345,10 +344,6 @@ def _drive(
     try:
         for index in range(first_block, len(blocks)):
             block = blocks[index]
-            if block.phase == "burnin" and end_burnin is not None and end_burnin():
-                done = index + 1
-                bar.update(block.steps)
-                continue
             if on_block is not None:
                 on_block(index)
             # Each run traces its own function; TensorFlow counts the traces of all runs'
@@ -423,7 +418,6 @@ def run_chains(
     jit_compile: bool = False,
     retarget: RetargetFn | None = None,
     desc: str = "sampling",
-    end_burnin: Callable[[], bool] | None = None,
 ) -> ChainRun:
     """Run chains from `initial_state` following `plan`.
 
@@ -444,7 +438,6 @@ def run_chains(
         returns True, so the kernel results are recomputed at the current
         state. Step-size adaptation keeps its state.
       desc: the progress bar's label.
-      end_burnin: called before each burn-in block; True skips the rest of burn-in.
 
     Returns:
       a ChainRun; `interrupted` is True when Ctrl-C stopped it, and then it
@@ -476,7 +469,6 @@ def run_chains(
         jit_compile,
         retarget,
         desc,
-        end_burnin,
     )
 
 

@@ -54,10 +54,6 @@ def build_kernel(
     a state that is no facet), "fisher" or "identity" (each part then stepping by its own mean
     curvature); `seed` (int32 [2]) draws the curvature's probe directions."""
     adaptation = kernels.default_adaptation_steps(num_burnin_steps) if adapt_step_size else None
-    import os
-
-    if adaptation and os.environ.get("SAMPLEVIS_WARMUP") == "B":
-        adaptation = 28
     state = list(target.image_param.init(None))
     momenta = None
     steps = kernels.per_chain_step_size(step_size, state)
@@ -138,7 +134,6 @@ def burn_in_and_sample(
         progress=inputs.progress,
         on_block=functools.partial(enter_block, clock, steps.blocks(), inputs.on_block),
         retarget=adapting,
-        end_burnin=adapting.burnin_over if adapting is not None else None,
     )
 
 
