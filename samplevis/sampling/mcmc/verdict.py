@@ -54,7 +54,7 @@ def not_from_density(
         why = []
         if still[c]:
             why.append("its draws never varied (no step accepted)")
-        if math.isfinite(rhat[c]) and rhat[c] > rhat_limit or rhat[c] == math.inf:
+        if rhat[c] > rhat_limit:  # an infinite R-hat counts (halves of one value each), NaN not
             why.append(f"split R-hat {rhat[c]:.2f} over {rhat_limit:.2f}")
         if c < len(trend) and math.isfinite(trend[c]) and abs(trend[c]) > TREND_LIMIT:
             way = "rising" if trend[c] > 0 else "falling"
