@@ -22,12 +22,16 @@ from samplevis.runtime.checks import OptionError, is_bool, is_int, is_number
 DEFAULT_CUTOFF = 1.0 / 16  # cycles per pixel (sampling/density/chain_param.py)
 
 DEFAULT_TARGET_RATIO = 0.8
-# T adapts over this share of burn-in, the step size over 0.8 (kernels.default_adaptation_steps):
-# the chains then settle at the frozen T and, last, at a fixed step size before the samples
-TEMPERATURE_SHARE = 0.7
+# T adapts over this share of burn-in, the step size over 0.8 (kernels.default_adaptation_steps);
+# then a block measures the frozen T, which is corrected once, and the chains settle at it for
+# the closing window, the last CLOSING_STEPS of burn-in (docs/sampling_designs.md, "The warmup")
+TEMPERATURE_SHARE = 0.3
+# A chain takes 15-25 steps to follow a change of T on the README's unit (docs/sampling_designs.md,
+# "T"): the draws begin only after this many steps at the T they are drawn at.
+CLOSING_STEPS = 20
 DEFAULT_NUM_CHAINS = 4
-# T adapts once per block: over a burn-in of 40 steps, blocks of 5 give it five updates, two
-# blocks at the frozen T and one at the corrected T (docs/sampling_designs.md, "The warmup")
+# T adapts once per block: over a burn-in of 50 steps, blocks of 5 give it three updates, three
+# blocks at the frozen T and four at the corrected T (docs/sampling_designs.md, "The warmup")
 BLOCK_STEPS = 5
 # The first leapfrog step: under a mass that matches the target's curvature a step of a third of
 # its spread accepts most proposals; in the state's own units the coefficients' scale is far
@@ -286,7 +290,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(1),
         ),
         num_burnin_steps=Option(
-            40,
+            50,
             "steps before the first sample, adapting each chain's temperature (the first "
             "{hmc_opts.temperature_steps}) and step size",
             check=_int_from(0),
@@ -350,8 +354,9 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         temperature_steps=Option(
             None,
             "burn-in steps over which each chain's T adapts to {hmc_opts.target_ratio}, in "
-            "whole blocks of {hmc_opts.block_steps}; T is then frozen for the rest of burn-in "
-            "and the samples ({hmc_opts.temperature_steps=None}: "
+            "whole blocks of {hmc_opts.block_steps}; T is then frozen, corrected once from the "
+            f"share it keeps, and held for the last {CLOSING_STEPS} steps of burn-in and the "
+            "samples ({hmc_opts.temperature_steps=None}: "
             f"{TEMPERATURE_SHARE:.0%} of "
             "{hmc_opts.num_burnin_steps}, or 0 with a given {hmc_opts.temperature}; "
             "0 keeps the equipartition rule's T)",

@@ -39,6 +39,7 @@ from samplevis.sampling.density import chain_param
 from samplevis.sampling.density import temperature as temperature_lib
 from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.options import (
+    CLOSING_STEPS,
     DEFAULT_IMAGE_SIZE,
     DEFAULT_NUM_CHAINS,
     SamplingOptions,
@@ -440,7 +441,12 @@ def _temperature(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) ->
         target_ratio=opts.target_ratio,
     )
     adapting = temperature_lib.adaptation(
-        temperature, made.starts, opts.target_ratio, opts.temperature_steps, opts.num_burnin_steps
+        temperature,
+        made.starts,
+        opts.target_ratio,
+        opts.temperature_steps,
+        opts.num_burnin_steps,
+        CLOSING_STEPS,
     )
     made = dataclasses.replace(made, temperature=temperature, adapting=adapting)
     yield made

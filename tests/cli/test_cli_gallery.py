@@ -45,8 +45,8 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
                 "share of each start's gain",
                 "patterns: ",
                 "acceptance probability",
-                "draws at their target",
-                "not at their target",
+                "draws from their density",
+                "not from their density",
                 "processed like their photos",
             )
         )
@@ -96,7 +96,7 @@ def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_
             f"{f['height']:.2f} · optimum",
             *(
                 f"{activations[i][c] / best:.2f} · chain {c}"
-                + (" · off target" if c in off else "")
+                + (" · not from its density" if c in off else "")
                 for c, i in f["shown"]
             ),
         ]
@@ -149,7 +149,6 @@ def known_run(folder: Path) -> dict:
         rhat=(1.01, 1.02),
         ess=(2.5, 2.9),
         e_bfmi=(0.9, 1.1),
-        rhat_across_chains=3.0,
         scalar="activation",
         num_results=3,
         interrupted=False,
@@ -361,7 +360,6 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
         rhat=(1.01, 1.5),
         ess=(3.5, 3.9),
         e_bfmi=(0.9, 1.1),
-        rhat_across_chains=1.1,
         scalar="activation",
         num_results=n,
         interrupted=False,
@@ -381,7 +379,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
         ),
     )
     report = record_of(result, "textures")
-    assert report["chains_off_target"] == [{"chain": 1, "why": "split R-hat 1.50"}]
+    assert report["chains_off_target"] == [{"chain": 1, "why": "split R-hat 1.50 over 1.05"}]
     shown = [tuple(pair) for pair in report["facets"][0]["shown"]]
     # the two other textures and one of the copies; chain 1's own draws, all copies: one
     assert len(shown) == 3 and {(0, 1), (0, 3)} < set(shown)
@@ -417,13 +415,13 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     activation = float(result.activations[i, 1])
     assert strips[1][1][1] == (
         f"run/sample_chain1_{i:03d}.png",
-        f"{activation / 10:.2f} · chain 1 · off target",
+        f"{activation / 10:.2f} · chain 1 · not from its density",
     )
     marked = re.findall(r'<figure class="tile off-target" title="([^"]*)"', section)
     assert [html.unescape(title) for title in marked] == [
         f"chain 1, sample {i}: activation {activation:.4g} ({activation / 20:.2f} of the "
-        "start's). Off target (split R-hat 1.50): it shows where the chain was going, not the "
-        "stated density"
+        "start's). Not from its density (split R-hat 1.50 over 1.05): it shows where the chain "
+        "was going, not its density at the frozen T"
     ]
     assert all(not aside for _, _, aside in strips)  # std.png and structure.png: in the row
     notes = [html.unescape(n) for n in re.findall(r'<p class="note strip-note">(.*?)</p>', section)]

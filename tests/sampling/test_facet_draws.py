@@ -70,10 +70,10 @@ def test_a_facet_shows_the_draws_of_its_chains_at_their_target_and_marks_them_wh
     drawn = facet_draws.facet_draws(images, starts, (0, 1, 2), starts[0], {1}, no_warp, shares)
     assert {c for c, _ in drawn.shown} <= {0, 2} and not drawn.off_target
     assert drawn.varied.startswith("what varied in chains 0, 2's 8 draws from their starts")
-    assert drawn.varied.endswith(" (chain 1, off target, not shown)")
+    assert drawn.varied.endswith(" (chain 1, not from their density, not shown)")
     off = facet_draws.facet_draws(images, starts, (1,), starts[1], {1}, no_warp, shares)
     assert off.shown and {c for c, _ in off.shown} == {1} and off.off_target
-    assert off.varied.endswith(" (off target: where the chain was going, not the stated density)")
+    assert off.varied.endswith(" (not from their density: where the chain was going)")
 
 
 def test_the_std_map_is_left_out_for_noise_everywhere_or_by_chance_and_shows_a_square():

@@ -16,7 +16,6 @@ HEALTHY = Diagnostics(
     rhat=(1.01, 1.02),
     ess=(9.5, 8.1),
     e_bfmi=(1.1, 0.9),
-    rhat_across_chains=3.2,
     scalar="activation",
     num_results=10,
     interrupted=False,
@@ -36,14 +35,20 @@ def test_a_healthy_run_is_read_figure_by_figure():
         "Near 1 (below 1.30, which 10 independent draws exceed one time in 300) they agree. "
         "Together: every chain had settled."
     )
-    assert "each chain keeps an image of its own" in sentence(lines, "R-hat across chains 3.20")
+    # two chains of one facet are compared; chains of different facets never are
+    shared = dataclasses.replace(HEALTHY, facets=(0, 0), rhat_facets=(1.03,))
+    assert "never compared" in sentence(
+        explain(shared), "R-hat within facets: facet 0 (chains 0, 1) 1.03"
+    )
+    apart = dataclasses.replace(HEALTHY, facets=(0, 1), rhat_facets=(math.nan, math.nan))
+    assert not any("R-hat within" in line for line in explain(apart))
     assert "of 10 samples" in sentence(lines, "Effective sample size per chain 9.5, 8.1 ")
     assert "adapted to aim at 0.75" in sentence(
         lines, "Acceptance probability per chain 0.78, 0.74: "
     )
     sentence(lines, "No divergent step in 60: ")
     assert sentence(lines, "E-BFMI per chain 1.10, 0.90: ").endswith("every chain explored well.")
-    assert len(lines) == 6
+    assert len(lines) == 5
 
 
 def test_each_problem_is_named_with_its_chains():
@@ -69,7 +74,6 @@ def test_missing_figures_are_said_to_be_missing_not_printed_as_nan():
         rhat=(math.nan,) * 2,
         ess=(math.nan,) * 2,
         e_bfmi=(math.nan,) * 2,
-        rhat_across_chains=math.nan,
     )
     lines = explain(short)
     assert lines[0] == "No split R-hat: it needs 4 samples per chain."

@@ -168,7 +168,7 @@ def test_temperature_steps_default_to_most_of_burn_in_only_with_a_target_ratio()
     assert options.resolve_options({}).temperature_steps == int(
         options.TEMPERATURE_SHARE * options.DEFAULTS["num_burnin_steps"]
     )
-    assert options.resolve_options(dict(num_burnin_steps=20)).temperature_steps == 14
+    assert options.resolve_options(dict(num_burnin_steps=20)).temperature_steps == 6
     assert options.resolve_options(dict(temperature=0.1)).temperature_steps == 0
 
 

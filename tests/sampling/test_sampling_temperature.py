@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from samplevis.sampling.density import temperature
-from samplevis.sampling.mcmc import chain, curvature, kernels
+from samplevis.sampling.mcmc import chain, curvature, diagnostics, kernels
 
 D, LAM, FLOOR = 50, 1.0, -10.0
 SCALES = np.array([1.0, 1.0, 1.0, 1.0, 6.0, 6.0, 6.0, 6.0])  # two targets, four chains each
@@ -62,12 +62,27 @@ class QuadraticLogDensity:
 
 
 def adapt(
-    rho, first, burnin=200, steps=150, results=200, kind="hmc", block_steps=10, correct=False
+    rho,
+    first,
+    burnin=200,
+    steps=150,
+    results=200,
+    kind="hmc",
+    block_steps=10,
+    correct=False,
+    closing=0,
+    thin=0,
 ):
-    """Chains from the optima M with T adapted over `steps` of `burnin` (then corrected once
-    before the last burn-in block if `correct`), then `results` draws."""
+    """Chains from the optima M with T adapted over `steps` of `burnin` (then corrected once,
+    `closing` steps or a block before the draws, if `correct`), then `results` draws."""
     adaptation = temperature.TemperatureAdaptation(
-        first, A_STAR, rho, steps, floor=FLOOR, burnin_steps=burnin if correct else None
+        first,
+        A_STAR,
+        rho,
+        steps,
+        floor=FLOOR,
+        burnin_steps=burnin if correct else None,
+        closing_steps=closing,
     )
     log_density = adaptation.log_density(QuadraticLogDensity(1.0))
     kernel = kernels.make_kernel(
@@ -81,7 +96,7 @@ def adapt(
     run = chain.run_chains(
         kernel,
         [tf.constant(M)],
-        chain.ChainPlan(results, burnin, block_steps=block_steps),
+        chain.ChainPlan(results, burnin, thin, block_steps=block_steps),
         seed=0,
         trace_fns={"activation": log_density.activation_from_log_prob},
         progress=False,
@@ -165,9 +180,10 @@ def test_t_is_frozen_after_the_adaptation_steps_and_recorded_per_block():
 @pytest.mark.parametrize("off", [1 / 3, 3.0])
 def test_one_correction_after_the_frozen_blocks_brings_t_toward_the_exact_one(off):
     # one adapting block from 3x too cold (or hot) leaves T off; the blocks at the frozen T
-    # measure the share it keeps, and one secant step before the last burn-in block corrects T
+    # measure the share it keeps (the first, still following T's change, left out), and one
+    # secant step corrects T before the closing window (here the last block)
     exact = exact_temperature(0.8)
-    adaptation, run = adapt(0.8, exact * off, burnin=50, steps=10, results=40, correct=True)
+    adaptation, run = adapt(0.8, exact * off, burnin=60, steps=10, results=40, correct=True)
     assert adaptation.frozen and adaptation.correction is not None
     corrected = adaptation.temperature
     before = corrected / np.exp(adaptation.correction)
@@ -177,6 +193,25 @@ def test_one_correction_after_the_frozen_blocks_brings_t_toward_the_exact_one(of
     # without a burn-in beyond the adaptation there is no correction
     plain, _ = adapt(0.8, exact * off, burnin=20, steps=20, results=10, correct=True)
     assert plain.correction is None
+
+
+# From 5 x too hot (0.8, 5.0) one chain fell far and was still climbing back after the window
+# (split R-hat 1.55 over 1.16): a fall of T takes longer to follow than a rise.
+@pytest.mark.parametrize("rho, start", [(0.8, 0.2), (0.6, 1.0)])
+def test_after_the_closing_window_the_draws_keep_the_share_and_are_stationary(rho, start):
+    # T adapts over half of burn-in (as in the tests above), blocks at the frozen T measure it,
+    # the correction, then a third of burn-in at the corrected T before the draws, every
+    # fifth step kept (split R-hat's limit is for independent draws)
+    exact = exact_temperature(rho)
+    first = start * np.exp(np.mean(np.log(exact)))
+    adaptation, run = adapt(
+        rho, first, burnin=300, steps=150, results=100, correct=True, closing=100, thin=4
+    )
+    assert adaptation.frozen and adaptation.correction is not None
+    assert sampled_share(run) == pytest.approx(np.full(C, rho), abs=0.05)
+    draws = run.trace["activation"]
+    assert np.all(diagnostics.split_rhat_per_chain(draws) < diagnostics.rhat_limit(len(draws)))
+    assert np.all(np.abs(diagnostics.trend_per_chain(draws)) < diagnostics.TREND_LIMIT)
 
 
 def test_a_robbins_monro_step_is_the_equipartition_secant_in_log_t_clipped():

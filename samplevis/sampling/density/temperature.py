@@ -12,9 +12,12 @@ Near an optimum each of the D moving directions the objective holds gives up abo
 (equipartition), so keeping a share rho of the gain needs T = 2 (1 - rho) (a* - a0) / D
 (`temperature_for`). Not every direction is held by the objective, and ReLU kinks make the
 basin no quadratic, so each chain's T is then adapted during burn-in
-(`TemperatureAdaptation`): after every burn-in block a Robbins-Monro step moves log T toward
-the share that block kept on that chain, and T is frozen, at the mean of the later iterates,
-before the samples are drawn, so that they come from one fixed density.
+(`TemperatureAdaptation`): after every block of the early windows a Robbins-Monro step moves
+log T toward the share that block kept on that chain; T is frozen at the mean of the later
+iterates, corrected once from the share the blocks at the frozen T kept, and then left alone
+for a closing window of burn-in (only the step size adapts there) in which the chains settle at
+the T they will be sampled at, before the draws begin (Stan's fast/slow/fast windows;
+docs/sampling_designs.md, "The warmup").
 """
 
 from __future__ import annotations
@@ -101,6 +104,7 @@ class TemperatureAdaptation:
         num_steps: int,
         floor: float = 0.0,
         burnin_steps: int | None = None,
+        closing_steps: int = 0,
     ):
         """
         Args:
@@ -110,7 +114,11 @@ class TemperatureAdaptation:
           num_steps: burn-in steps over which T adapts (whole blocks within them count).
           floor: a0, the objective of prior images (0: shares of a* itself).
           burnin_steps: all burn-in steps; when blocks at the frozen T come before the last
-            burn-in block, T is corrected once before that last block (None: never).
+            burn-in block, T is corrected once, after the first of them from which at most
+            `closing_steps` (at least one block) remain (None: never).
+          closing_steps: the closing window: burn-in steps at the corrected T before the
+            draws, so that the chains settle at it (a chain takes 15-25 steps to follow a
+            change of T on the README's unit).
         """
         a_star = np.asarray(init_activations, np.float64)
         if a_star.ndim != 1 or not np.all(a_star > floor):
@@ -128,6 +136,7 @@ class TemperatureAdaptation:
         self.num_steps = int(num_steps)
         self.floor = float(floor)
         self.burnin_steps = num_steps if burnin_steps is None else int(burnin_steps)
+        self.closing_steps = int(closing_steps)
         self.variable = tf.Variable(first.astype(np.float32), trainable=False)
         self._log_t = np.log(first)
         self._iterates: list[np.ndarray] = []  # log T after each update
@@ -199,13 +208,16 @@ class TemperatureAdaptation:
 
     def _corrected(self, share: np.ndarray, block: int) -> bool:
         """The one correction of the frozen T, after a block of `block` steps that kept `share`
-        [C]: when only one more block of burn-in follows, log T moves by the full `log_step`
-        of the mean share the blocks at the frozen T kept (so at least one block measured the
-        frozen T and one runs at the corrected T before the samples). True if T changed."""
+        [C]: once at most `closing_steps` of burn-in (and at least one block) follow, log T
+        moves by the full `log_step` of the mean share the blocks at the frozen T kept, but for
+        the first where there are more (it still follows T's last change); the rest of burn-in
+        is the closing window at the corrected T. True if T changed."""
         self._frozen_shares.append(share)
-        if self._correction is not None or self.burnin_steps - self._seen_steps != block:
+        remaining = self.burnin_steps - self._seen_steps
+        if self._correction is not None or not 0 < remaining <= max(self.closing_steps, block):
             return False
-        self._correction = log_step(np.mean(self._frozen_shares, axis=0), self.target_ratio)
+        later = self._frozen_shares[1:] or self._frozen_shares
+        self._correction = log_step(np.mean(later, axis=0), self.target_ratio)
         self._log_t = self._log_t + self._correction
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
         return True
@@ -324,9 +336,11 @@ def adaptation(
     target_ratio: float | None,
     temperature_steps: int,
     burnin_steps: int | None = None,
+    closing_steps: int = 0,
 ) -> TemperatureAdaptation | None:
     """The adaptation of each chain's T from the rule's over `temperature_steps` of burn-in
-    toward `target_ratio`; None when T is fixed (given, so no ratio, or no steps adapt it).
+    toward `target_ratio`, corrected once and then held for the last `closing_steps` of
+    `burnin_steps`; None when T is fixed (given, so no ratio, or no steps adapt it).
 
     Each chain's share is of its own start's gain; a start at or below the floor (a dead
     unit) is measured against the starts' mean instead."""
@@ -341,4 +355,5 @@ def adaptation(
         temperature_steps,
         floor=temperature.ratio_floor,
         burnin_steps=burnin_steps,
+        closing_steps=closing_steps,
     )

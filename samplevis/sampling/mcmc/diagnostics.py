@@ -1,8 +1,11 @@
 """MCMC health figures of a chain run, per chain, as a JSON-ready value.
 
-Chains of a feature-visualization sampler sit in different modes on purpose,
+Chains of a feature-visualization sampler sit in different facets on purpose,
 so convergence is judged per chain (split R-hat of a traced scalar within
-each chain); the cross-chain R-hat is reported as a measure of multimodality.
+each chain), and R-hat between chains only among the chains of one facet
+(`rhat_within_facets`): chains of different facets sample different densities.
+Bulk and tail ESS are ArviZ's rank-normalized ones (Vehtari et al., Bayesian
+Analysis 2021), per chain and per facet.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import dataclasses
 import json
 import logging
 import math
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,8 +67,6 @@ class Diagnostics:
         of the kept samples (as Stan and ArviZ compute it on saved draws): about 1 or more
         is healthy, below EBFMI_LIMIT the chain explores the energy levels slowly (NaN with
         < 4 draws or constant energy).
-      rhat_across_chains: split R-hat of `scalar` treating chains as one
-        population; large values mean the chains sit in different modes.
       scalar: the name of the traced scalar R-hat and ESS are computed on.
       num_results: kept samples per chain.
       interrupted: True when the run was stopped early.
@@ -72,6 +74,12 @@ class Diagnostics:
       trend: per chain, the slope of `scalar` over the draws in units of its standard error
         (`trend_per_chain`): beyond TREND_LIMIT either way the chain was still moving (NaN
         with fewer than MIN_DRAWS_FOR_TREND draws).
+      ess_bulk, ess_tail: per chain, ArviZ's rank-normalized bulk and tail ESS of `scalar`
+        (NaN without ArviZ or with < 4 draws).
+      facets: each chain's facet (empty: not known).
+      rhat_facets: per facet, split R-hat among its chains (NaN for a facet of one chain):
+        they sample one density, so it means what R-hat means.
+      ess_bulk_facets, ess_tail_facets: per facet, bulk and tail ESS over its chains.
     """
 
     acceptance_rate: tuple[float, ...]
@@ -83,12 +91,17 @@ class Diagnostics:
     rhat: tuple[float, ...]
     ess: tuple[float, ...]
     e_bfmi: tuple[float, ...]
-    rhat_across_chains: float
     scalar: str
     num_results: int
     interrupted: bool
     rhat_limit: float = RHAT_LIMIT
     trend: tuple[float, ...] = ()
+    ess_bulk: tuple[float, ...] = ()
+    ess_tail: tuple[float, ...] = ()
+    facets: tuple[int, ...] = ()
+    rhat_facets: tuple[float, ...] = ()
+    ess_bulk_facets: tuple[float, ...] = ()
+    ess_tail_facets: tuple[float, ...] = ()
 
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
@@ -156,7 +169,8 @@ class Diagnostics:
         for field in dataclasses.fields(cls):
             value = data.get(field.name)
             if str(field.type).startswith("tuple"):
-                value = [math.nan] * chains if value is None else value
+                missing = [] if field.name in _PER_FACET else [math.nan] * chains
+                value = missing if value is None else value
                 value = tuple(math.nan if v is None else v for v in value)
             elif value is None and str(field.type) == "float":
                 value = math.nan
@@ -165,9 +179,20 @@ class Diagnostics:
             values["rhat_limit"] = rhat_limit(int(data["num_results"]))
         return cls(**values)
 
+    def facets_rhat_sentence(self) -> str | None:
+        """R-hat among the chains of each facet that has two or more, e.g. "R-hat within
+        facets: facet 0 (chains 0, 2) 1.04"; None when no facet has two chains."""
+        shared = facets_of(self.facets)
+        parts = [
+            f"facet {g} (chains {', '.join(map(str, chains))}) {self.rhat_facets[g]:.2f}"
+            for g, chains in shared.items()
+            if len(chains) >= 2 and g < len(self.rhat_facets) and math.isfinite(self.rhat_facets[g])
+        ]
+        return "R-hat within facets: " + ", ".join(parts) if parts else None
+
     def summary(self) -> str:
-        """One line: median acceptance, divergences, worst per-chain R-hat, min ESS and
-        E-BFMI."""
+        """One line: median acceptance, divergences, worst per-chain R-hat, min ESS (bulk and
+        tail where ArviZ computed them), R-hat within facets and E-BFMI."""
 
         def worst(values, pick):
             finite = [v for v in values if math.isfinite(v)]
@@ -199,11 +224,20 @@ class Diagnostics:
             energy = f", E-BFMI >= {worst(self.e_bfmi, min):.2f}"
             if self.low_bfmi_chains:
                 energy += f" (chains {list(self.low_bfmi_chains)} below {EBFMI_LIMIT})"
+        ess = f"ESS >= {worst(self.ess, min):.1f}"
+        if any(math.isfinite(e) for e in self.ess_bulk):
+            ess += (
+                f" (bulk >= {worst(self.ess_bulk, min):.1f}, tail >= "
+                f"{worst(self.ess_tail, min):.1f})"
+            )
+        within = self.facets_rhat_sentence()
         return health + (
-            f"split R-hat per chain <= {worst(self.rhat, max):.3f}, "
-            f"ESS >= {worst(self.ess, min):.1f}, cross-chain R-hat "
-            f"{self.rhat_across_chains:.2f}{energy}"
+            f"split R-hat per chain <= {worst(self.rhat, max):.3f}, {ess}"
+            f"{', ' + within if within else ''}{energy}"
         )
+
+
+_PER_FACET = ("facets", "rhat_facets", "ess_bulk_facets", "ess_tail_facets")
 
 
 def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
@@ -273,6 +307,69 @@ def split_rhat_across_chains(draws: np.ndarray) -> float:
     return float(rhat.numpy())
 
 
+def facets_of(groups: Sequence[int] | np.ndarray) -> dict[int, tuple[int, ...]]:
+    """{facet: its chains} from each chain's facet `groups` [C]."""
+    out: dict[int, list[int]] = {}
+    for c, g in enumerate(groups):
+        out.setdefault(int(g), []).append(c)
+    return {g: tuple(chains) for g, chains in out.items()}
+
+
+def rhat_within_facets(draws: np.ndarray, groups: Sequence[int]) -> dict[int, float]:
+    """Split R-hat among the chains of each facet that has two or more, {facet: R-hat}: the
+    chains there sample one density, so it means what R-hat means (TFP's, as per chain).
+    Chains of different facets sample different densities by design: never compared."""
+    draws = np.asarray(draws, np.float64)
+    return {
+        g: split_rhat_across_chains(draws[:, list(chains)])
+        for g, chains in facets_of(groups).items()
+        if len(chains) >= 2
+    }
+
+
+def ess_bulk_tail(draws: np.ndarray) -> tuple[float, float] | None:
+    """Bulk and tail ESS of the draws [n, K] (K chains of one density; each chain alone with
+    K = 1), rank-normalized and split as ArviZ's `ess(method="bulk" / "tail")` computes them,
+    each a float; None without ArviZ (samplevis's "arviz" extra) or with fewer than 4 draws."""
+    draws = np.asarray(draws, np.float64)
+    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ArviZ's announcement of its 1.0 on import
+            import arviz
+    except ImportError:
+        return None
+    chains = np.ascontiguousarray(draws.T)  # ArviZ's (chain, draw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a chain that never varies: NaN, with a warning
+        bulk = float(arviz.ess(chains, method="bulk"))
+        tail = float(arviz.ess(chains, method="tail"))
+    return bulk, tail
+
+
+def ess_per_chain_and_facet(
+    draws: np.ndarray, groups: Sequence[int] | np.ndarray | None
+) -> tuple[list[float], list[float], dict[int, list[float]]] | None:
+    """(bulk [C], tail [C], {facet: [bulk, tail]}) over draws [n, C]: each chain's own, and
+    over the chains of each facet (`groups` [C]; None: no facets); None without ArviZ or with
+    fewer than 4 draws."""
+    draws = np.asarray(draws, np.float64)
+    per_chain = [ess_bulk_tail(draws[:, [c]]) for c in range(draws.shape[1])]
+    if any(e is None for e in per_chain):
+        return None
+    facets: dict[int, list[float]] = {}
+    for g, chains in facets_of(groups if groups is not None else []).items():
+        found = ess_bulk_tail(draws[:, list(chains)])
+        if found is not None:
+            facets[g] = [float(found[0]), float(found[1])]
+    return (
+        [float(e[0]) for e in per_chain if e is not None],
+        [float(e[1]) for e in per_chain if e is not None],
+        facets,
+    )
+
+
 class _DropComplexCastWarning(logging.Filter):
     """TFP's autocorrelation takes the real part of an FFT on purpose; TF warns about that cast."""
 
@@ -332,14 +429,23 @@ def _rate(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, ...]:
         return tuple(float(x) for x in np.where(den > 0, numerator / den, np.nan))
 
 
-def diagnose(run: ChainRun, scalar: str = "target_log_prob") -> Diagnostics:
-    """Diagnostics of `run`, with R-hat and ESS on the traced `scalar`."""
+def diagnose(
+    run: ChainRun, scalar: str = "target_log_prob", facets: Sequence[int] | np.ndarray | None = None
+) -> Diagnostics:
+    """Diagnostics of `run`, with R-hat and ESS on the traced `scalar`; `facets` [C], each
+    chain's facet, gives R-hat and ESS among the chains of each facet."""
     if scalar not in run.trace:
         raise ValueError(
             f"scalar must be one of the traced names {sorted(run.trace)}; got {scalar!r}."
         )
     draws = np.asarray(run.trace[scalar], np.float64)
     step = step_stats(run.final_kernel_results).step_size.numpy()
+    nan = [math.nan] * draws.shape[1]
+    ess = ess_per_chain_and_facet(draws, facets)
+    groups = [int(g) for g in facets] if facets is not None else []
+    num_facets = max(groups, default=-1) + 1
+    within = rhat_within_facets(draws, groups)
+    per_facet = ess[2] if ess is not None else {}
     return Diagnostics(
         acceptance_rate=_rate(run.counts["accepted"], run.counts["steps"]),
         accept_prob=_rate(run.counts["accept_prob"], run.counts["steps"]),
@@ -350,10 +456,15 @@ def diagnose(run: ChainRun, scalar: str = "target_log_prob") -> Diagnostics:
         rhat=tuple(float(r) for r in split_rhat_per_chain(draws)),
         ess=tuple(float(e) for e in ess_per_chain(draws)),
         e_bfmi=tuple(float(e) for e in e_bfmi_per_chain(run.trace["energy"])),
-        rhat_across_chains=split_rhat_across_chains(draws),
         scalar=scalar,
         num_results=run.num_kept,
         interrupted=run.interrupted,
         rhat_limit=rhat_limit(run.num_kept),
         trend=tuple(float(z) for z in trend_per_chain(draws)),
+        ess_bulk=tuple(ess[0] if ess is not None else nan),
+        ess_tail=tuple(ess[1] if ess is not None else nan),
+        facets=tuple(groups),
+        rhat_facets=tuple(within.get(g, math.nan) for g in range(num_facets)),
+        ess_bulk_facets=tuple(per_facet.get(g, nan)[0] for g in range(num_facets)),
+        ess_tail_facets=tuple(per_facet.get(g, nan)[1] for g in range(num_facets)),
     )

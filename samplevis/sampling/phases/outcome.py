@@ -173,7 +173,8 @@ def sample_result(
         init_images = image_param.to_image(starts.state).numpy()
     else:
         init_images = np.zeros([c, image_param.height, image_param.width, 3], np.float32)
-    diagnostics = diagnose(run, "activation") if run is not None else None
+    owner = made.search.chains(c) if made.search is not None and made.search.facets else None
+    diagnostics = diagnose(run, "activation", owner) if run is not None else None
     images = (
         sample_images(chain_param, samples)
         if samples is not None

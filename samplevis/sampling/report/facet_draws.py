@@ -234,10 +234,12 @@ def facet_draws(
     left_out = [c for c in chains if c not in pool]
     if left_out:
         which = ", ".join(str(c) for c in left_out)
-        varied += f" (chain{'s' if len(left_out) > 1 else ''} {which}, off target, not shown)"
+        varied += (
+            f" (chain{'s' if len(left_out) > 1 else ''} {which}, not from their density, not shown)"
+        )
     elif not at_target:
         going = "the chains were" if len(pool) > 1 else "the chain was"
-        varied += f" (off target: where {going} going, not the stated density)"
+        varied += f" (not from their density: where {going} going)"
     overlay, note = std_overlay(images[:, pool[0]], init_images[pool[0]])
     return FacetDraws(
         shown=tuple(ids[k] for k in distinct_draws(draws, optimum)),

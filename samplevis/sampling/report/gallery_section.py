@@ -72,9 +72,9 @@ FACET_NOTE = (
     "captioned with its activation as a share of the best facet's optimum's (a photo's value "
     "too), then, where it repeats between the halves of the draws, where their "
     "pixels vary (std, smoothed, over the chain's start in grey: yellow where they vary most). "
-    "The draws come from the facet's chains at their target; a facet with none shows the "
-    "others' draws marked off target in red (hover for why): they show where the chain was "
-    "going, not the stated density. The line above the row says the facet's height (its "
+    "The draws come from the facet's chains whose draws are from their density; a facet with "
+    "none shows the others' draws marked in red as not from their density (hover for why): "
+    "they show where the chain was going, not its density at the frozen T. The line above the row says the facet's height (its "
     "optimum's activation as a share of the best facet's), whether the seeds or which search "
     "round found it, its log-mass with its standard error, and what varied between its draws: "
     "their mean colour (levels of 255) and bends (px) from their chains' starts and their "
@@ -285,7 +285,7 @@ def _draw_tile(
 ) -> pages.Tile:
     """Sample `i` of chain `c` (its PNG at `src`) as a tile, captioned with its activation (and
     its chain, if `named`: a facet's row shows draws of several), or with it as a share of
-    `best` (the best facet's activation) where given; marked "off target", with why on
+    `best` (the best facet's activation) where given; marked "not from its density", with why on
     hovering, when its chain is in `off`."""
     from samplevis import pages
 
@@ -297,9 +297,9 @@ def _draw_tile(
         return pages.Tile(src, caption, title=captions.title(i, c))
     return pages.Tile(
         src,
-        f"{caption} · off target",
-        title=f"{captions.title(i, c)}. Off target ({off[c]}): it shows where the chain was "
-        "going, not the stated density",
+        f"{caption} · not from its density",
+        title=f"{captions.title(i, c)}. Not from its density ({off[c]}): it shows where the "
+        "chain was going, not its density at the frozen T",
         mark="off-target",
     )
 

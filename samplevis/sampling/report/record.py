@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from samplevis.io import json_value
 from samplevis.sampling.report import facet_draws
 from samplevis.sampling.report.facet_processing import processing_record
-from samplevis.sampling.report.summary import off_target_reasons, summary
+from samplevis.sampling.report.summary import draws_line, off_target_reasons, summary, tuning_line
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
@@ -77,10 +77,12 @@ def record_of(
             "log_mass_errors": result.log_mass_errors,
             # per chain: structural distance between its samples over that between the starts
             "structural_shares": shares,
-            # chains whose draws are not from the stated density, each with why
+            # chains whose draws are not from their density, each with why
             "chains_off_target": [
                 {"chain": c, "why": why} for c, why in off_target_reasons(result).items()
             ],
+            "tuning": tuning_line(result),  # T's tuning: the share each chain keeps
+            "draws": draws_line(result),
             "seconds": dict(result.seconds),  # per phase
             # the facets, kinds first (each chain starts at an optimum of its facet)
             "facets": [

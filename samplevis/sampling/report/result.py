@@ -37,12 +37,17 @@ class SampleResult(Run):
     """
 
     def off_target_reasons(self) -> dict[int, str]:
-        """Why each of `chains_off_target` is off its target, in words
+        """Why each of `chains_off_target` is not from its density, in words
         (`summary.off_target_reasons`)."""
         return summary.off_target_reasons(self)
 
+    def tuning_line(self) -> str | None:
+        """T's tuning: the share of its start's gain each chain keeps, against `target_ratio`
+        (`summary.tuning_line`)."""
+        return summary.tuning_line(self)
+
     def draws_line(self) -> str | None:
-        """Whether the draws come from the stated density, in one sentence
+        """Whether the draws are from their density, then T's tuning, in one sentence
         (`summary.draws_line`)."""
         return summary.draws_line(self)
 

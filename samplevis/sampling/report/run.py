@@ -15,10 +15,12 @@ import numpy as np
 
 from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.sampling import metrics
+from samplevis.sampling.mcmc import verdict
 from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
 from samplevis.sampling.options import SamplingOptions
 
-# A chain at its target keeps within this of target_ratio (a share of its start's gain).
+# benchmarks/draws_at_target.py's target for the share a chain keeps: within this of
+# target_ratio. The run itself gives a tuning notice only beyond mcmc.verdict.TUNING_TOLERANCE.
 TARGET_TOLERANCE = 0.05
 
 
@@ -214,19 +216,25 @@ class Run:
 
     @property
     def chains_off_target(self) -> tuple[int, ...]:
-        """Chains whose draws do not come from the density the run states: still drifting
-        (`diagnostics.drifting_chains`: split R-hat or a trend of the activation), or, where T
-        was adapted to `target_ratio`, keeping a share of their start's gain more than
-        TARGET_TOLERANCE from it. Empty without draws to judge (fewer than 4)."""
+        """Chains whose draws are not from the density they claim (exp(A / T) * prior at their
+        frozen T): split R-hat over its limit, a trend, divergences, low E-BFMI, or draws that
+        never varied (`mcmc.verdict.not_from_density`). A share of the gain off
+        `target_ratio` is T's tuning, not this (`summary.tuning_line`). Empty without draws to
+        judge (fewer than 4)."""
         d = self.diagnostics
         if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
             return ()
-        off = set(d.drifting_chains) | set(self.still_chains)
-        target = self.options.target_ratio
-        if target is not None and self.options.temperature is None:
-            missed = np.abs(self.gain_ratios - target) > TARGET_TOLERANCE
-            off |= {int(c) for c in np.flatnonzero(missed)}
-        return tuple(sorted(off))
+        still = self.still_chains
+        return tuple(
+            verdict.not_from_density(
+                d.rhat,
+                d.rhat_limit,
+                d.trend,
+                d.divergences,
+                d.e_bfmi,
+                [c in still for c in range(len(d.rhat))],
+            )
+        )
 
     @property
     def still_chains(self) -> tuple[int, ...]:

@@ -127,6 +127,8 @@ def chain_table(report: dict, num_chains: int) -> tuple[tuple[tuple[str, ...], .
         ("acceptance", _column(per_chain(diagnostics, "accept_prob", num_chains), ".2f")),
         ("split R-hat", _column(per_chain(diagnostics, "rhat", num_chains), ".2f")),
         ("ESS", _column(per_chain(diagnostics, "ess", num_chains), ".1f")),
+        ("bulk ESS", _column(per_chain(diagnostics, "ess_bulk", num_chains), ".1f")),
+        ("tail ESS", _column(per_chain(diagnostics, "ess_tail", num_chains), ".1f")),
         ("E-BFMI", _column(per_chain(diagnostics, "e_bfmi", num_chains), ".2f")),
         ("divergences", _column(per_chain(diagnostics, "divergences", num_chains), "d")),
     ]
@@ -145,8 +147,9 @@ def _run_note(report: dict, diagnostics: Any) -> str:
     if number(report.get("activation_ratio")) != "-":
         parts.append(f"samples keep {report['activation_ratio']:.2f} of the starts' activation")
     if isinstance(diagnostics, dict):
-        if number(diagnostics.get("rhat_across_chains")) != "-":
-            parts.append(f"R-hat across chains {diagnostics['rhat_across_chains']:.2f}")
+        within = _within_facets(diagnostics)
+        if within:
+            parts.append(within)
         if number(diagnostics.get("num_steps")) != "-":
             parts.append(f"{diagnostics['num_steps']} sampling steps per chain")
     seconds = report.get("seconds")
@@ -155,6 +158,16 @@ def _run_note(report: dict, diagnostics: Any) -> str:
             "seconds: " + ", ".join(f"{phase} {number(s, '.0f')}" for phase, s in seconds.items())
         )
     return "; ".join(parts)
+
+
+def _within_facets(diagnostics: dict) -> str | None:
+    """The record's R-hat among the chains of each facet that has two or more, in words."""
+    from samplevis.sampling.mcmc.diagnostics import Diagnostics
+
+    try:
+        return Diagnostics.from_dict(diagnostics).facets_rhat_sentence()
+    except (KeyError, TypeError, ValueError):  # a record of another version
+        return None
 
 
 def off_target(report: dict) -> dict[int, str]:

@@ -10,8 +10,9 @@ import math
 import numpy as np
 
 from samplevis.sampling.density import facet_mass
+from samplevis.sampling.mcmc import verdict
 from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT
-from samplevis.sampling.report.run import TARGET_TOLERANCE, Run
+from samplevis.sampling.report.run import Run
 
 
 def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
@@ -94,64 +95,44 @@ def _temperature_line(result: Run) -> str:
 
 
 def off_target_reasons(result: Run) -> dict[int, str]:
-    """Why each of `chains_off_target` is off its target, in words, e.g. {2: "kept 0.41 of
-    its gain, still rising (+3.1 standard errors)"}; empty when every chain is at it."""
+    """Why each of `chains_off_target` is not from its density, in words, e.g. {2: "split
+    R-hat 8.04 over 5.80, still rising (+3.8 standard errors)"}; empty when none is."""
     d = result.diagnostics
-    off = result.chains_off_target
-    if d is None or not off:
+    if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
         return {}
+    still = result.still_chains
+    return verdict.not_from_density(
+        d.rhat,
+        d.rhat_limit,
+        d.trend,
+        d.divergences,
+        d.e_bfmi,
+        [c in still for c in range(len(d.rhat))],
+    )
+
+
+def tuning_line(result: Run) -> str | None:
+    """T's tuning: "T tuned to keep 0.80 of each start's gain: chains keep 0.74-0.76", and a
+    notice for a chain more than 0.1 off ("T's tuning missed: chain 2 keeps 0.62 of its
+    gain"); None where T was given, or without draws."""
     target = result.options.target_ratio
-    adapted = target is not None and result.options.temperature is None
-    kept = result.gain_ratios
-    reasons = {}
-    for c in off:
-        why = []
-        if c in result.still_chains:
-            why.append("its draws never varied (no step accepted)")
-        if adapted and abs(kept[c] - target) > TARGET_TOLERANCE:
-            why.append(f"kept {kept[c]:.2f} of its gain")
-        if c in d.unsettled_chains:
-            why.append(f"split R-hat {d.rhat[c]:.2f}")
-        if c in d.trending_chains:
-            way = "rising" if d.trend[c] > 0 else "falling"
-            why.append(f"still {way} ({d.trend[c]:+.1f} standard errors)")
-        reasons[c] = ", ".join(why)
-    return reasons
+    if target is None or result.options.temperature is not None or not len(result.images):
+        return None
+    sentence = verdict.tuning_sentence(result.gain_ratios, target)
+    missed = verdict.tuning_missed(result.gain_ratios, target)
+    return f"{sentence}. {missed}" if missed else sentence
 
 
 def draws_line(result: Run) -> str | None:
-    """Whether the draws come from the stated density, in one sentence: every chain at its
-    target share and stationary, or which chains are not and why; None without draws to
+    """Whether the draws are from their density, in one sentence (every chain stationary, or
+    which chains are not and why), then T's tuning (`tuning_line`); None without draws to
     judge (fewer than 4 per chain)."""
     d = result.diagnostics
     if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
         return None
-    off = result.chains_off_target
-    target = result.options.target_ratio
-    adapted = target is not None and result.options.temperature is None
-    kept = result.gain_ratios
-    if not off:
-        share = (
-            f"kept {np.nanmin(kept):.2f}-{np.nanmax(kept):.2f} of its start's gain (asked "
-            f"{target:.2f}) and "
-            if adapted
-            else ""
-        )
-        return (
-            f"draws at their target: every chain {share}was stationary over its "
-            f"{d.num_results} draws (split R-hat <= {np.nanmax(d.rhat):.2f}, trend within "
-            f"{np.nanmax(np.abs(d.trend)):.1f} standard errors)"
-            if len(d.trend)
-            else f"draws at their target: every chain {share}was stationary"
-        )
-    reasons = [f"chain {c}: {why}" for c, why in off_target_reasons(result).items()]
-    asked = f" (asked {target:.2f}, stationary)" if adapted else " (stationary)"
-    return (
-        f"not at their target{asked}: "
-        + "; ".join(reasons)
-        + ". Their draws show where the chain was going, not the stated density; a "
-        "longer burn-in lets them settle"
-    )
+    line = verdict.draws_sentence(off_target_reasons(result), d.num_results, d.rhat, d.trend)
+    tuning = tuning_line(result)
+    return f"{line}. {tuning}" if tuning else line
 
 
 def facets_line(result: Run) -> str | None:

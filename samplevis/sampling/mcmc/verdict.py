@@ -1,0 +1,115 @@
+"""What a run's draws may claim, as Stan splits it: warmup tunes the kernel toward goals, and
+the draws claim only the density fixed when warmup ends.
+
+Here that density is exp(A / T) * prior at each chain's frozen T, and `target_ratio` is what
+warmup tunes T toward. A chain's draws are named as not from their density only for what makes
+them untrustworthy (`not_from_density`): split R-hat over the calibrated limit, a trend,
+divergent steps, low E-BFMI, or draws that never varied. The share of its gain a chain keeps is
+a report of T's tuning (`tuning_sentence`); only a share more than TUNING_TOLERANCE from the
+target gets a notice, worded as what it is (`tuning_missed`). Stan never warns because the
+achieved acceptance missed adapt_delta.
+
+Pure functions of the figures `diagnostics` computes (R-hat between chains there only among
+the chains of one facet).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from samplevis.sampling.mcmc.diagnostics import EBFMI_LIMIT, TREND_LIMIT
+
+# A chain whose share of its start's gain is further than this from `target_ratio` gets a
+# tuning notice (docs/sampling_designs.md, "The draws' tests").
+TUNING_TOLERANCE = 0.1
+# The sentence of a run whose every chain's draws pass the tests.
+FROM_DENSITY = "draws from their density"
+
+
+def not_from_density(
+    rhat: Sequence[float],
+    rhat_limit: float,
+    trend: Sequence[float],
+    divergences: Sequence[int],
+    e_bfmi: Sequence[float],
+    still: Sequence[bool],
+) -> dict[int, str]:
+    """The chains whose draws are not from the density they claim, each with why in words, e.g.
+    {2: "split R-hat 8.04 over 5.80, still rising (+3.7 standard errors)"}; empty when every
+    chain passes.
+
+    Args:
+      rhat: split R-hat of each chain's draws [C] (NaN: too few draws, or no variation).
+      rhat_limit: the R-hat a chain of independent draws exceeds one time in 300.
+      trend: each chain's trend in standard errors [C] (empty or NaN: too few draws).
+      divergences: divergent sampling steps per chain [C].
+      e_bfmi: E-BFMI per chain [C] (NaN: none).
+      still: per chain [C], True where its draws never varied (no step accepted).
+    """
+    reasons: dict[int, str] = {}
+    for c in range(len(rhat)):
+        why = []
+        if still[c]:
+            why.append("its draws never varied (no step accepted)")
+        if rhat[c] > rhat_limit:  # an infinite R-hat counts (halves of one value each), NaN not
+            why.append(f"split R-hat {rhat[c]:.2f} over {rhat_limit:.2f}")
+        if c < len(trend) and math.isfinite(trend[c]) and abs(trend[c]) > TREND_LIMIT:
+            way = "rising" if trend[c] > 0 else "falling"
+            why.append(f"still {way} ({trend[c]:+.1f} standard errors)")
+        if divergences[c]:
+            why.append(f"{divergences[c]} divergent step{'s' if divergences[c] != 1 else ''}")
+        if math.isfinite(e_bfmi[c]) and e_bfmi[c] < EBFMI_LIMIT:
+            why.append(f"E-BFMI {e_bfmi[c]:.2f} under {EBFMI_LIMIT}")
+        if why:
+            reasons[c] = ", ".join(why)
+    return reasons
+
+
+def tuning_sentence(shares: Sequence[float] | np.ndarray, target: float) -> str:
+    """T's tuning in words, e.g. "T tuned to keep 0.80 of each start's gain: chains keep
+    0.74-0.76" (`shares` [C], each chain's share of its start's gain)."""
+    kept = np.asarray(shares, np.float64)
+    if not np.any(np.isfinite(kept)):
+        return f"T tuned to keep {target:.2f} of each start's gain"
+    low, high = np.nanmin(kept), np.nanmax(kept)
+    spread = f"{low:.2f}" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f}"
+    chains = "chains keep" if len(kept) > 1 else "the chain keeps"
+    return f"T tuned to keep {target:.2f} of each start's gain: {chains} {spread}"
+
+
+def tuning_missed(shares: Sequence[float] | np.ndarray, target: float) -> str | None:
+    """The tuning notice: the chains whose share is more than TUNING_TOLERANCE from `target`,
+    e.g. "T's tuning missed: chain 2 keeps 0.62 of its gain"; None when none is."""
+    kept = np.asarray(shares, np.float64)
+    missed = [c for c in range(len(kept)) if abs(kept[c] - target) > TUNING_TOLERANCE]
+    if not missed:
+        return None
+    return "T's tuning missed: " + ", ".join(
+        f"chain {c} keeps {kept[c]:.2f} of its gain" for c in missed
+    )
+
+
+def draws_sentence(
+    reasons: dict[int, str], num_draws: int, rhat: Sequence[float], trend: Sequence[float]
+) -> str:
+    """Whether the draws are from their density: "draws from their density: every chain was
+    stationary over its 10 draws (split R-hat <= 1.73, trend within 1.9 standard errors)", or
+    the chains that are not (`reasons`, from `not_from_density`) and why."""
+    if not reasons:
+        finite_rhat = [r for r in rhat if math.isfinite(r)]
+        finite_trend = [abs(z) for z in trend if math.isfinite(z)]
+        figures = []
+        if finite_rhat:
+            figures.append(f"split R-hat <= {max(finite_rhat):.2f}")
+        if finite_trend:
+            figures.append(f"trend within {max(finite_trend):.1f} standard errors")
+        shown = f" ({', '.join(figures)})" if figures else ""
+        return f"{FROM_DENSITY}: every chain was stationary over its {num_draws} draws{shown}"
+    named = "; ".join(f"chain {c}: {why}" for c, why in reasons.items())
+    return (
+        f"not from their density: {named}. These draws show where the chain was going, not "
+        "its density at the frozen T; a longer burn-in lets it settle"
+    )
