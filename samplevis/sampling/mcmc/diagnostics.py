@@ -330,7 +330,8 @@ def rhat_within_facets(draws: np.ndarray, groups: Sequence[int]) -> dict[int, fl
 def ess_bulk_tail(draws: np.ndarray) -> tuple[float, float] | None:
     """Bulk and tail ESS of the draws [n, K] (K chains of one density; each chain alone with
     K = 1), rank-normalized and split as ArviZ's `ess(method="bulk" / "tail")` computes them,
-    each a float; None without ArviZ (the "plot" and "arviz" extras bring it) or with fewer than 4 draws."""
+    each a float; None without ArviZ (the "plot" and "arviz" extras bring it) or with fewer
+    than 4 draws."""
     draws = np.asarray(draws, np.float64)
     if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
         return None
