@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from samplevis.sampling.mcmc.diagnostics import EBFMI_LIMIT, TREND_LIMIT
+from samplevis.sampling.mcmc.diagnostics import EBFMI_LIMIT, TREND_LIMIT, Diagnostics
 
 # A chain whose share of its start's gain is further than this from `target_ratio` gets a
 # tuning notice (docs/sampling_designs.md, "The draws' tests").
@@ -66,6 +66,14 @@ def not_from_density(
         if why:
             reasons[c] = ", ".join(why)
     return reasons
+
+
+def judged(diagnostics: Diagnostics, still: Sequence[int]) -> dict[int, str]:
+    """`not_from_density` of a run's diagnostics, `still` the chains whose draws never
+    varied."""
+    d = diagnostics
+    flags = [c in still for c in range(len(d.rhat))]
+    return not_from_density(d.rhat, d.rhat_limit, d.trend, d.divergences, d.e_bfmi, flags)
 
 
 def tuning_sentence(shares: Sequence[float] | np.ndarray, target: float) -> str:

@@ -224,17 +224,7 @@ class Run:
         d = self.diagnostics
         if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
             return ()
-        still = self.still_chains
-        return tuple(
-            verdict.not_from_density(
-                d.rhat,
-                d.rhat_limit,
-                d.trend,
-                d.divergences,
-                d.e_bfmi,
-                [c in still for c in range(len(d.rhat))],
-            )
-        )
+        return tuple(verdict.judged(d, self.still_chains))
 
     @property
     def still_chains(self) -> tuple[int, ...]:

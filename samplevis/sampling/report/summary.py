@@ -100,15 +100,7 @@ def off_target_reasons(result: Run) -> dict[int, str]:
     d = result.diagnostics
     if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
         return {}
-    still = result.still_chains
-    return verdict.not_from_density(
-        d.rhat,
-        d.rhat_limit,
-        d.trend,
-        d.divergences,
-        d.e_bfmi,
-        [c in still for c in range(len(d.rhat))],
-    )
+    return verdict.judged(d, result.still_chains)
 
 
 def tuning_line(result: Run) -> str | None:
