@@ -3,8 +3,9 @@ that differ from each other (`distinct_draws`), what varied between them in word
 (`varied_sentence`), and where their pixels vary, over the image they vary from
 (`std_overlay`), left out where it shows nothing.
 
-Draws come from the chains at their target when the facet has one (`SampleResult.
-chains_off_target`); only a facet without such a chain shows the others' draws, marked."""
+Draws come from the chains whose draws are from their density when the facet has one
+(`Run.chains_off_target` names the others); only a facet without such a chain shows the others'
+draws, marked."""
 
 from __future__ import annotations
 
@@ -205,8 +206,8 @@ def facet_draws(
     shares: np.ndarray,
 ) -> FacetDraws:
     """What a facet's draws add: of `images` [N, C, H, W, 3] (a run's samples), those of its
-    `chains` at their target (all of them, marked, when none is: `off_target` holds the run's
-    chains off it), the ones that differ (`distinct_draws`, the first farthest from `optimum`
+    `chains` whose draws are from their density (all of them, marked, when none is:
+    `off_target` holds the run's chains that are not), the ones that differ (`distinct_draws`, the first farthest from `optimum`
     [H, W, 3]), what varied from their chains' starts (`init_images` [C, H, W, 3]; `warps`
     [N, C, G, G, 2] px, no rows without a warp; `shares` [C], the structural shares) and the
     std overlay of the first of those chains."""
@@ -253,8 +254,8 @@ def facet_draws(
 
 def per_facet(result: Run, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
     """Per facet (`result.facets`), what its draws add to its optimum (`facet_draws`): its
-    draws that differ from each other, from its chains at their target (all its chains,
-    marked, when none is), what varied between them in words, and where their pixels
+    draws that differ from each other, from its chains whose draws are from their density (all
+    its chains, marked, when none is), what varied between them in words, and where their pixels
     vary; `structural_shares` passes `structural_shares` in when it was computed."""
     shares = result.structural_shares if structural_shares is None else structural_shares
     off = set(result.chains_off_target)

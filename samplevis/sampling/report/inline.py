@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 def run_html(result: Run) -> str:
     """`result` as one HTML block (`pages.gallery_html`): its facets by kind, each optimum
     beside its photos and the draws that differ, the lines saying what the run found and
-    whether its draws are at their target, the GIF and the trace plot, every image inline."""
+    whether its draws are from their density, the GIF and the trace plot, every image inline."""
     from samplevis import pages
     from samplevis.sampling.report.gallery_section import run_section
     from samplevis.sampling.report.run_folder import RECORD, save_run

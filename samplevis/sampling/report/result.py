@@ -33,7 +33,7 @@ class SampleResult(Run):
 
     In a notebook a result shows itself as `samplevis gallery` shows its folder (`save`): its
     facets by kind, each optimum beside its photos and the draws that differ, and the lines
-    that say what the run found and whether its draws are at their target.
+    that say what the run found and whether its draws are from their density.
     """
 
     def off_target_reasons(self) -> dict[int, str]:
