@@ -466,6 +466,6 @@ def diagnose(
         ess_tail=tuple(ess[1] if ess is not None else nan),
         facets=tuple(groups),
         rhat_facets=tuple(within.get(g, math.nan) for g in range(num_facets)),
-        ess_bulk_facets=tuple(per_facet.get(g, nan)[0] for g in range(num_facets)),
-        ess_tail_facets=tuple(per_facet.get(g, nan)[1] for g in range(num_facets)),
+        ess_bulk_facets=tuple(per_facet.get(g, (math.nan, math.nan))[0] for g in range(num_facets)),
+        ess_tail_facets=tuple(per_facet.get(g, (math.nan, math.nan))[1] for g in range(num_facets)),
     )
