@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from samplevis.io import json_value
 from samplevis.sampling.report import facet_draws
 from samplevis.sampling.report.facet_processing import processing_record
-from samplevis.sampling.report.summary import draws_line, off_target_reasons, summary, tuning_line
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
@@ -45,6 +44,15 @@ def record_of(
     activations, MCMC diagnostics, the chains off their target and why, the facets with each
     one's `examples` (`facet_examples`) and what its draws add (`drawn`, default
     `facet_draws.per_facet`), and `summary`, the lines that sum the run up."""
+    # the words read the run's diagnostics and masses, which load TensorFlow: not on import,
+    # so that the command line starts it quietly (cli.quiet)
+    from samplevis.sampling.report.summary import (
+        draws_line,
+        off_target_reasons,
+        summary,
+        tuning_line,
+    )
+
     sampled = len(result.images) > 0
     shares = result.structural_shares  # a pass over every pair of each chain's samples: once
     if drawn is None:
