@@ -16,17 +16,9 @@ import samplevis
 from samplevis import objectives, param
 
 from conftest import either_stripes_keras_model, gabor_keras_model
-from stripes import SIDE, stripes_folder
+from stripes import PHOTO_RUN, SIDE, stripes_folder
 
 # Short runs: what is compared is every pixel, not how good the images are.
-PHOTO_RUN = dict(
-    num_chains=2,
-    num_results=2,
-    num_burnin_steps=4,
-    photo_steps=16,
-    photo_clusters=2,
-    search_rounds=0,
-)
 SEARCH_RUN = dict(
     num_results=2,
     num_burnin_steps=4,

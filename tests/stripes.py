@@ -9,6 +9,15 @@ from PIL import Image
 SIDE = 48  # px, the Gabor network's input
 WAVELENGTH = 6.0  # px, conftest's Gabor filters'
 PATCH = 23  # px, the side of the pasted grating
+# A short photo run over `stripes_folder`'s files: two clusters, two chains, a few steps each.
+PHOTO_RUN = dict(
+    num_chains=2,
+    num_results=2,
+    num_burnin_steps=4,
+    photo_steps=16,
+    photo_clusters=2,
+    search_rounds=0,
+)
 
 
 def grating(side: int = PATCH) -> np.ndarray:

@@ -21,17 +21,10 @@ from samplevis.runtime.checks import OptionError
 from samplevis.sampling.report.facet_processing import NOT_CHECKED, processing_line
 
 from conftest import either_stripes_keras_model
-from stripes import SIDE, stripes_folder, stripes_way
+from stripes import PHOTO_RUN, SIDE, stripes_folder, stripes_way
 
 # Short runs: what is checked is where each facet starts and what it is shown with.
-QUICK = dict(
-    num_chains=2,
-    num_results=2,
-    num_burnin_steps=4,
-    photo_steps=16,
-    photo_clusters=2,
-    search_rounds=0,
-)
+QUICK = PHOTO_RUN
 
 
 @pytest.fixture(scope="module")
