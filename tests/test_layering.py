@@ -24,7 +24,7 @@ LAYERS = (
     # The MCMC core knows nothing of images, models or objectives, nor of the rest of sampling.
     ("sampling.mcmc",),
     ("models", "zoo"),
-    ("optvis.objectives", "optvis.evaluation", "optvis.processing_check"),
+    ("optvis.objectives", "optvis.evaluation", "optvis.processing_check", "optvis.blur_check"),
     ("optvis.param", "optvis.transform"),
     ("io",),
     ("pages",),

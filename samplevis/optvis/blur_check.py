@@ -1,0 +1,200 @@
+"""Does an image's value come from texture finer than its photos carry? The blur measure.
+
+Geirhos, Zimmermann, Bilodeau, Brendel and Kim ("Don't trust your eyes: on the (un)reliability
+of feature visualizations", ICML 2024) find visualizations processed unlike natural images;
+one way they differ is where their value lies: a visualization can gain its objective from
+fine high-frequency texture that natural photos barely use. `blur_check` measures it for any
+images: the share of its objective value an image keeps under a mild low-pass
+(`gaussian_blur`, sigma BLUR_SIGMA px at the image's size), compared with the median share its
+photos keep. An image passes where it keeps at least KEEP_SHARE of its photos' share
+(docs/trust.md, "The blur measure").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from samplevis.models import Model, as_model
+from samplevis.runtime.checks import KerasModel
+
+if TYPE_CHECKING:
+    from samplevis.optvis.objectives import Objective
+
+BATCH = 32  # images per network call
+# The blur's standard deviation, px at the image's size: a mild low-pass that leaves a photo's
+# shapes and most of its value (docs/trust.md, "The blur measure")
+BLUR_SIGMA = 1.0
+# An image passes when it keeps at least this share of its photos' median share under the blur
+KEEP_SHARE = 0.9
+# The kernel reaches this many sigmas each way: what lies beyond is below 1e-4 of its sum
+_REACH = 4.0
+
+
+@dataclasses.dataclass(frozen=True)
+class BlurCheck:
+    """What images keep of their objective under a Gaussian blur, against their photos.
+    I = images.
+
+    Attributes:
+      sigma: the blur's standard deviation, px at the images' size.
+      kept: float [I], each image's value under the blur over its value (NaN where its value
+        is not positive).
+      photos_kept: the photos' median share (NaN without photos).
+    """
+
+    sigma: float
+    kept: np.ndarray
+    photos_kept: float
+
+    @property
+    def passed(self) -> np.ndarray:
+        """bool [I]: the images that keep at least KEEP_SHARE of their photos' share (False
+        where either is NaN)."""
+        kept = np.asarray(self.kept, np.float64)
+        with np.errstate(invalid="ignore"):
+            return np.isfinite(kept) & (kept >= KEEP_SHARE * self.photos_kept)
+
+    def words(self, i: int = 0) -> str:
+        """Image `i`'s share in words: "keeps 0.45 of its value under a 1 px blur; its photos
+        keep 0.69" (without photos, the first half)."""
+        kept = float(self.kept[i])
+        share = f"{kept:.2f}" if math.isfinite(kept) else "nothing measurable"
+        said = f"keeps {share} of its value under a {self.sigma:g} px blur"
+        if math.isfinite(self.photos_kept):
+            said += f"; its photos keep {self.photos_kept:.2f}"
+        return said
+
+
+def gaussian_blur(images: np.ndarray, sigma: float = BLUR_SIGMA) -> np.ndarray:
+    """float32 [N, H, W, 3]: `images` (float [N, H, W, 3] in [0, 1], or uint8, read as /255)
+    blurred by a Gaussian of standard deviation `sigma` px, a separable kernel of sum 1 reaching
+    4 sigma each way, the image mirrored at its edges (the edge pixel repeated), so that a
+    constant image stays as it is and every image keeps its mean."""
+    images = _checked_images(images, "images")
+    if not sigma > 0:
+        raise ValueError(f"sigma is the blur's width in px, > 0; got {sigma}.")
+    scale = 255.0 if images.dtype == np.uint8 else 1.0
+    out = images.astype(np.float32) / np.float32(scale)
+    reach = max(1, math.ceil(_REACH * sigma))
+    taps = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
+    taps = (taps / taps.sum()).astype(np.float32)
+    for axis in (1, 2):
+        pad = [(0, 0)] * 4
+        pad[axis] = (reach, reach)
+        padded = np.pad(out, pad, mode="symmetric")
+        length = out.shape[axis]
+        out = np.zeros_like(out)
+        for k, weight in enumerate(taps):
+            out += weight * np.take(padded, np.arange(k, k + length), axis=axis)
+    return out
+
+
+def kept_under_blur(
+    model: Model | KerasModel,
+    objective: Objective | str,
+    images: np.ndarray,
+    sigma: float = BLUR_SIGMA,
+) -> np.ndarray:
+    """float [N]: each image's objective value under `gaussian_blur(images, sigma)` over its
+    value as it is; NaN where that value is not positive.
+
+    Args:
+      model: the network.
+      objective: an Objective, or what `render_vis` takes in its place ("layer:channel", a
+        function of T).
+      images: float [N, H, W, 3] in [0, 1], or uint8.
+      sigma: the blur's standard deviation, px at the images' size.
+    """
+    model = as_model(model)
+    images = _checked_images(images, "images")
+    if not len(images):
+        raise ValueError("images holds no image; give at least one, [N, H, W, 3].")
+    scale = 255.0 if images.dtype == np.uint8 else 1.0
+    seen = images.astype(np.float32) / np.float32(scale)
+    goal = _resolved(model, objective, seen[:1])
+    values = _values(model, goal, seen)
+    blurred = _values(model, goal, gaussian_blur(seen, sigma))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(values > 0, blurred / np.where(values > 0, values, 1.0), np.nan)
+
+
+def blur_check(
+    model: Model | KerasModel,
+    objective: Objective | str,
+    images: np.ndarray,
+    photos: np.ndarray | None = None,
+    sigma: float = BLUR_SIGMA,
+) -> BlurCheck:
+    """Whether `images` keep as much of their objective under a mild blur as their `photos` do.
+
+    Args:
+      model: the network.
+      objective: an Objective, or what `render_vis` takes in its place ("layer:channel", a
+        function of T).
+      images: float [I, H, W, 3] in [0, 1] (or uint8), e.g. `render_vis`'s or `maco`'s images.
+      photos: the natural images they stand for, float [P, H', W', 3] in [0, 1] (or uint8), at
+        the images' size for a fair comparison (the blur is `sigma` px at each one's own size);
+        None: the images' shares alone.
+      sigma: the blur's standard deviation, px.
+
+    Returns:
+      a BlurCheck: each image's share kept, and the photos' median share.
+    """
+    kept = kept_under_blur(model, objective, images, sigma)
+    photos_kept = math.nan
+    if photos is not None:
+        photos = _checked_images(photos, "photos")
+        if not len(photos):
+            raise ValueError("photos holds no image; give at least one, or None for no photos.")
+        theirs = kept_under_blur(model, objective, photos, sigma)
+        if np.isfinite(theirs).any():
+            photos_kept = float(np.nanmedian(theirs))
+    return BlurCheck(float(sigma), kept, photos_kept)
+
+
+def _checked_images(images: np.ndarray, name: str) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(
+            f"{name} are [N, H, W, 3] (RGB, a batch); got shape {images.shape}. Add a batch "
+            "axis with images[None] to one image, or drop alpha with images[..., :3]."
+        )
+    return images
+
+
+def _resolved(model: Model, objective: object, probe: np.ndarray) -> Objective:
+    """`objective` as render_vis resolves it: a string or function of T made an Objective, the
+    layers a function of T reads found on `probe` [1, H, W, 3], and checked in the model."""
+    import tensorflow as tf
+
+    from samplevis.models import INPUT
+    from samplevis.optvis import objectives as objectives_lib
+    from samplevis.optvis.evaluation import images_or_features
+
+    goal = objectives_lib.image_objective(objective)
+    if goal.layers & objectives_lib.ANY_LAYER:
+        seen = tf.constant(probe)
+
+        def read(name: str) -> tf.Tensor:
+            return seen if name == INPUT else images_or_features(model, seen, name)
+
+        goal = objectives_lib.with_layers(goal, read)
+    model.check_layers(goal.layers)
+    return goal
+
+
+def _values(model: Model, objective: Objective, images: np.ndarray) -> np.ndarray:
+    """float64 [N]: `objective` of each image (float32 [N, H, W, 3]), in batches of BATCH."""
+    import tensorflow as tf
+
+    from samplevis.optvis.evaluation import objective_values
+
+    found = [
+        np.asarray(objective_values(model, objective, tf.constant(images[i : i + BATCH])))
+        for i in range(0, len(images), BATCH)
+    ]
+    return np.concatenate(found).astype(np.float64).reshape(-1)
