@@ -327,12 +327,21 @@ def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():
 
 # Inside sampling.report, lowest first: the run's record (its fields and numbers, no sentences,
 # no files); its words (the sentences of summary, what each facet's draws add, the processing
-# check, the kinds' names, the warnings and the diagnostics explained); its pictures and files
-# (the figures, its examples, the record as JSON, its folder, ArviZ, TensorBoard); the gallery's
-# sections and the notebook's display; and SampleResult, which offers them all as its methods.
+# check and the blur measure, the kinds' names, the warnings and the diagnostics explained); its
+# pictures and files (the figures, its examples, the record as JSON, its folder, ArviZ,
+# TensorBoard); the gallery's sections and the notebook's display; and SampleResult, which
+# offers them all as its methods.
 REPORT_LAYERS = (
     ("run",),
-    ("summary", "facet_draws", "facet_processing", "kind_names", "advice", "explain"),
+    (
+        "summary",
+        "facet_draws",
+        "facet_processing",
+        "facet_blur",
+        "kind_names",
+        "advice",
+        "explain",
+    ),
     (
         "pictures",
         "plots",

@@ -208,13 +208,13 @@ def _checked(
     path: str, model: Model, obj: Objective, result: SampleResult, by_facet: list
 ) -> SampleResult:
     """`result` with each facet checked against its examples (`by_facet`) and the others: the
-    other facets' and the files the examples.json read beyond the unit's top ones
-    (`report.facet_processing`)."""
+    other facets' and the files the examples.json read beyond the unit's top ones, and the
+    blur measure against its examples (`report.facet_processing`)."""
     from samplevis.examples.clusters import other_files
     from samplevis.sampling.report.facet_processing import OTHERS, checked
 
     others = other_files(path, obj, OTHERS)
-    facets = checked(result.facets, result.images, model, others, photos=by_facet)
+    facets = checked(result.facets, result.images, model, obj, others, photos=by_facet)
     return dataclasses.replace(result, facets=facets)
 
 

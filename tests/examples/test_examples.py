@@ -588,6 +588,9 @@ def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_pat
     # each facet checked against its examples and the others (the noise files read too)
     assert all(facet["processing"]["layers"] == ["gabor_relu"] for facet in report["facets"])
     assert any(line.startswith("processed like their photos (") for line in report["summary"])
+    # and measured under a 1 px blur against them
+    assert all(facet["blur"]["draws"] >= 0 for facet in report["facets"])
+    assert any(line.startswith("under a 1 px blur (") for line in report["summary"])
     for entry in listed:
         crop = np.asarray(Image.open(tmp_path / "s" / entry["png"]))
         assert crop.ndim == 3 and crop.shape[2] == 3

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import fooling
 import numpy as np
+import pytest
 from PIL import Image
 
 from samplevis.examples.clusters import Example
 from samplevis.models import Model
+from samplevis.sampling.report.facet_blur import blur_line, blur_record
 from samplevis.sampling.report.facet_processing import (
     NEEDS_PHOTOS,
     NOT_CHECKED,
@@ -24,6 +26,7 @@ from samplevis.sampling.report.facet_processing import (
 from samplevis.sampling.report.result import Facet
 
 LAYERS = ["colours", "mix"]
+UNIT = "unit:0"  # the unit both networks end in (tests/fooling.py)
 
 
 def _files(folder: Path, kind: str, count: int, seed: int) -> list[Path]:
@@ -62,7 +65,7 @@ def test_a_facet_at_the_fooling_circuit_s_visualization_is_flagged_the_honest_on
         draws = np.concatenate([draws, draws[:, :, ::-1, ::-1, ::-1]], axis=1)
         facets = (_facet(optimum, red, 0, (0,)), _facet(optimum[..., ::-1], green, 1, (1,)))
         model = Model(fooling.network(is_fooled))
-        found = checked(facets, draws, model, layers=LAYERS)
+        found = checked(facets, draws, model, UNIT, layers=LAYERS)
         check = found[0].processing
         assert check is not None and check.layers == tuple(LAYERS)
         assert check.to_photos.shape == (3, 2)  # the optimum and its 2 draws, at 2 layers
@@ -72,9 +75,31 @@ def test_a_facet_at_the_fooling_circuit_s_visualization_is_flagged_the_honest_on
         assert record["passes"] == (
             "at no layer (0 of 2)" if is_fooled else "at every layer (2 of 2)"
         )
+        # its blur measure against its kind's photos (a smooth red): the unit keeps its value
+        # under a blur of the flat optimum as of the photos (blur's edges are mirrored)
+        blur = found[0].blur
+        assert blur is not None and blur.kept.shape == (3,)
+        np.testing.assert_allclose(blur.kept, 1.0, atol=1e-4)
+        np.testing.assert_allclose(blur.photos_kept, 1.0, atol=1e-4)
+        assert blur_record(blur) == {
+            "sigma": 1.0,
+            "kept": pytest.approx(1.0, abs=1e-4),
+            "photos_kept": pytest.approx(1.0, abs=1e-4),
+            "passed": True,
+            "words": "keeps 1.00 of its value under a 1 px blur; its photos keep 1.00",
+            "draws": 2,
+            "draws_kept": pytest.approx(1.0, abs=1e-4),
+            "draws_passed": 2,
+        }
     line = processing_line(found)
     assert line.startswith(
         "processed like their photos (Geirhos et al.'s check, 2 layers): facet 0 at no"
+    )
+    # the fooled unit is silent on the greenish photos: their share cannot be measured
+    assert blur_line(found) == (
+        "under a 1 px blur (facets keep 0.9 of their photos' share or more): facet 0 keeps 1.00 "
+        "of its value, its photos 1.00, its draws 2 of 2 pass; facet 1 keeps 1.00, its photos' "
+        "value is not positive (fails), its draws 0 of 2 pass"
     )
 
 
@@ -82,6 +107,30 @@ def test_search_facets_say_the_check_needs_photos():
     facet = _facet(np.zeros([4, 4, 3], np.float32), [], 0, (0,))
     assert processing_line([facet]) == NEEDS_PHOTOS
     assert processing_line([]) is None
+    assert blur_line([facet]) is None and blur_line([]) is None  # nothing measured, nothing said
+
+
+def test_the_blur_line_says_which_facets_fail_and_how_many_draws_pass():
+    import dataclasses
+
+    from samplevis.optvis.blur_check import BlurCheck
+
+    image = np.zeros([4, 4, 3], np.float32)
+    coarse = dataclasses.replace(
+        _facet(image, [Path("a.png")], 0, (0,)),
+        blur=BlurCheck(1.0, np.array([0.45, 0.7, 0.5, 0.65, 0.4]), 0.69),
+    )
+    fine = dataclasses.replace(
+        _facet(image, [Path("b.png")], 1, (1,)), blur=BlurCheck(1.0, np.array([0.7]), 0.72)
+    )
+    bare = _facet(image, [], 2, ())
+    assert blur_line([coarse, fine, bare]) == (
+        "under a 1 px blur (facets keep 0.9 of their photos' share or more): facet 0 keeps 0.45 "
+        "of its value, its photos 0.69 (fails), its draws 2 of 4 pass; facet 1 keeps 0.70, its "
+        "photos 0.72; facet 2 not measured (no photos)"
+    )
+    assert blur_record(fine.blur)["draws"] == 0 and math.isnan(blur_record(fine.blur)["draws_kept"])
+    assert blur_record(None) is None
 
 
 def test_a_kind_without_other_photos_is_not_checked_and_says_why(tmp_path):
@@ -89,10 +138,14 @@ def test_a_kind_without_other_photos_is_not_checked_and_says_why(tmp_path):
     optimum = fooling.visualization(False)[0]
     facets = (_facet(optimum, red, 0, ()),)
     found = checked(
-        facets, np.zeros([0, 1, 32, 32, 3]), Model(fooling.network(False)), layers=LAYERS
+        facets, np.zeros([0, 1, 32, 32, 3]), Model(fooling.network(False)), UNIT, layers=LAYERS
     )
     assert found[0].processing is None
     assert processing_line(found) == NOT_CHECKED
+    # the blur measure needs only its own kind's photos: the unit's redness keeps its value
+    blur = found[0].blur
+    assert blur is not None and blur.passed.tolist() == [True]
+    assert blur_line(found).startswith("under a 1 px blur (facets keep 0.9 of their photos' share")
 
 
 def test_kinds_are_named_by_their_photos_labels_or_folders():

@@ -18,6 +18,7 @@ import samplevis
 from samplevis import objectives, param
 from samplevis.optvis.optimize import Renderer
 from samplevis.runtime.checks import OptionError
+from samplevis.sampling.report.facet_blur import blur_line
 from samplevis.sampling.report.facet_processing import NOT_CHECKED, processing_line
 
 from conftest import either_stripes_keras_model
@@ -157,13 +158,35 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.run_folder import write_run
 
+    # and what each keeps of its value under a 1 px blur, against its kind's photos
+    for facet in result.facets:
+        assert facet.blur is not None and facet.blur.kept.shape == (3,)
+        assert np.isfinite(facet.blur.photos_kept)
+    said = blur_line(result.facets)
+    assert said.startswith(
+        "under a 1 px blur (facets keep 0.9 of their photos' share or more): facet 0 keeps "
+    )
     by_facet = facet_examples(result, None)  # each facet's own photos
     report = record_of(result, "unit", examples=by_facet)
     assert report["facets"][1]["processing"]["plot"] == "facet_1_processing.png"
+    assert said in report["summary"]
+    blurred = report["facets"][1]["blur"]
+    assert set(blurred) == {
+        "sigma",
+        "kept",
+        "photos_kept",
+        "passed",
+        "words",
+        "draws",
+        "draws_kept",
+        "draws_passed",
+    }
+    assert blurred["draws"] == 2 and blurred["words"] == horizontal.blur.words(0)
     write_run(tmp_path, result, report, by_facet)
     assert cli.main(["gallery", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text()
     assert "facet_0_processing.png" in page and "facet_1_processing.png" in page
+    assert f"Its optimum {horizontal.blur.words(0)}" in page
     # every tile of a facet's row said as a share of the best facet's activation
     best = report["facets"][0]["activation"]
     photo = report["facets"][1]["examples"][0]["value"] / best

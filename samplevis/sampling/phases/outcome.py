@@ -110,13 +110,13 @@ def result_facets(
 def checked_facets(inputs: Inputs, facets: tuple[Facet, ...], images: np.ndarray) -> tuple:
     """`facets` with Geirhos et al.'s check of each one from photos (`report.facet_processing`)
     against its kind's photos and the others: the other kinds' and the photos read while ranking
-    that are not among the unit's top ones."""
+    that are not among the unit's top ones; and the blur measure against its kind's photos."""
     from samplevis.examples.clusters import other_files
     from samplevis.sampling.report.facet_processing import OTHERS, checked
 
     try:
         others = other_files(inputs.opts.init, inputs.objective, OTHERS)
-        return checked(facets, images, inputs.model, others)
+        return checked(facets, images, inputs.model, inputs.objective, others)
     except (ValueError, OSError, tf.errors.OpError) as err:  # the run's draws are kept
         warnings.warn(
             f"the facets were not checked against their photos ({err}); the run is returned "

@@ -1,11 +1,13 @@
 """Is each facet processed like the photos it stands for? Geirhos et al.'s sanity check
 (optvis.processing_check) on every facet that has photos (`checked`), and its words
-(`processing_line`).
+(`processing_line`); in the same pass over the photos, the blur measure (optvis.blur_check,
+said by `report.facet_blur`).
 
 A facet's photos are those of its kind (every facet of that kind's photos, at most PER_KIND);
 the other photos are the other kinds' and those read while ranking that are not among the
 unit's top ones (at most OTHERS). Its optimum and up to DRAWS of its draws are compared with
-both at each layer, at the facets' size.
+both at each layer, at the facets' size; and the share of its objective each keeps under a
+1 px blur with the median share its kind's photos keep.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import numpy as np
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
     from samplevis.models import Model
+    from samplevis.optvis.blur_check import BlurCheck
+    from samplevis.optvis.objectives import Objective
     from samplevis.optvis.processing_check import ProcessingCheck
     from samplevis.sampling.report.run import Facet
 
@@ -42,6 +46,7 @@ def checked(
     facets: Sequence[Facet],
     images: np.ndarray,
     model: Model,
+    objective: Objective | str,
     others: Sequence[Path] = (),
     layers: Sequence[str] | None = None,
     photos: Sequence[Sequence[Example]] | None = None,
@@ -49,10 +54,12 @@ def checked(
     """`facets` with `processing` set where a facet has photos (`Facet.examples`) and other
     photos exist: its optimum's and up to DRAWS of its draws' (`images` [N, C, H, W, 3], the
     run's samples) check against its kind's photos and the others (the other kinds' and
-    `others`, files), at `layers` (default `processing_check.block_outputs`); and its
-    `kind_name` (`kind_names`), a classifier's labels read in the same pass over the photos.
-    `photos` gives each facet's photos in place of its `examples` (`samplevis sample
-    --examples`: the examples nearest each facet of the search, each facet a kind)."""
+    `others`, files), at `layers` (default `processing_check.block_outputs`); `blur` set where
+    it has photos: the share of `objective` (the run's) the same images keep under a 1 px blur
+    against the median its kind's photos keep (`optvis.blur_check`); and its `kind_name`
+    (`kind_names`), a classifier's labels read in the same pass over the photos. `photos`
+    gives each facet's photos in place of its `examples` (`samplevis sample --examples`: the
+    examples nearest each facet of the search, each facet a kind)."""
     from samplevis.optvis import processing_check as check
     from samplevis.sampling.report import kind_names
 
@@ -63,8 +70,6 @@ def checked(
     if not with_photos:
         return tuple(facets)
     layers = list(check.block_outputs(model) if layers is None else layers)
-    if not layers:  # no layer with a map to compare at
-        return tuple(facets)
     size = (
         (int(images.shape[2]), int(images.shape[3])) if images.size else facets[0].image.shape[:2]
     )
@@ -77,23 +82,35 @@ def checked(
     pixels, kept = _loaded(files, size)
     output = kind_names.label_layer(model)
     read = [*layers, output] if output is not None and output not in layers else layers
-    means = check.channel_means(model, pixels, read) if kept else {}
+    means = check.channel_means(model, pixels, read) if kept and read else {}
     row = {file: i for i, file in enumerate(kept)}
     labelled = (
         dict(zip(kept, kind_names.labels(means[output]))) if output is not None and kept else None
     )
     named = kind_names.kind_names(with_photos, labelled)
+    own_rows = {
+        kind: sorted(
+            {
+                row[e.file]
+                for g in with_photos
+                if g.kind == kind
+                for e in g.examples
+                if e.file in row
+            }
+        )
+        for kind in by_kind
+    }
     shown = [_shown(f, images) for f in facets]
-    seen = check.channel_means(model, np.concatenate(shown), layers)
+    seen = check.channel_means(model, np.concatenate(shown), layers) if layers else {}
+    blurred = _blurred(model, objective, facets, shown, pixels, own_rows)
     out, first = [], 0
-    for f, own_images in zip(facets, shown):
+    for f, own_images, blur in zip(facets, shown, blurred):
         rows = slice(first, first + len(own_images))
         first += len(own_images)
-        kind_files = {e.file for g in with_photos if g.kind == f.kind for e in g.examples}
-        own = [row[p] for p in kind_files if p in row]
-        rest = [i for p, i in row.items() if p not in kind_files]
-        f = dataclasses.replace(f, kind_name=named.get(f.kind, ""))
-        if not f.examples or not own or not rest:
+        own = own_rows.get(f.kind, [])
+        rest = sorted(set(row.values()) - set(own))
+        f = dataclasses.replace(f, kind_name=named.get(f.kind, ""), blur=blur)
+        if not f.examples or not own or not rest or not layers:  # layers: none with a map
             out.append(f)
             continue
         found = check.likeness(
@@ -106,6 +123,37 @@ def checked(
     if photos is not None:  # the facets keep their own examples (none for the search's)
         out = [dataclasses.replace(f, examples=g.examples) for f, g in zip(out, given)]
     return tuple(out)
+
+
+def _blurred(
+    model: Model,
+    objective: Objective | str,
+    facets: Sequence[Facet],
+    shown: Sequence[np.ndarray],
+    pixels: np.ndarray,
+    own_rows: dict[int, list[int]],
+) -> list[BlurCheck | None]:
+    """Each facet's blur measure: its `shown` images (its optimum and draws) against its kind's
+    photos (`pixels[own_rows[kind]]`, at the facets' size); None for a facet without photos of
+    its kind. Each image is measured once, the photos of every kind in one pass."""
+    from samplevis.optvis.blur_check import BLUR_SIGMA, BlurCheck, kept_under_blur
+
+    measured = [bool(f.examples and own_rows.get(f.kind)) for f in facets]
+    if not any(measured):
+        return [None] * len(facets)
+    photo_rows = sorted({i for f in facets for i in own_rows.get(f.kind, [])})
+    photos_kept = dict(zip(photo_rows, kept_under_blur(model, objective, pixels[photo_rows])))
+    images_kept = kept_under_blur(model, objective, np.concatenate(shown))
+    out: list[BlurCheck | None] = []
+    first = 0
+    for f, own_images, wanted in zip(facets, shown, measured):
+        kept = images_kept[first : first + len(own_images)]
+        first += len(own_images)
+        theirs = np.array([photos_kept[i] for i in own_rows.get(f.kind, [])])
+        finite = theirs[np.isfinite(theirs)]
+        median = float(np.median(finite)) if len(finite) else float("nan")
+        out.append(BlurCheck(BLUR_SIGMA, kept, median) if wanted else None)
+    return out
 
 
 def _spaced(files: list[Path], count: int) -> list[Path]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from samplevis.io import json_value
 from samplevis.sampling.report import facet_draws
+from samplevis.sampling.report.facet_blur import blur_record
 from samplevis.sampling.report.facet_processing import processing_record
 
 if TYPE_CHECKING:
@@ -147,6 +148,8 @@ def _facet(
         "log_mass_error": facet.log_mass_error,
         # Geirhos et al.'s check: its optimum and draws against its kind's photos and the others
         "processing": _processing(k, facet),
+        # the share of its value it keeps under a 1 px blur, against its kind's photos' median
+        "blur": blur_record(facet.blur),
         "examples": [
             {"file": str(e.file), "value": e.value, "png": EXAMPLE_PNG.format(k, j)}
             for j, e in enumerate(examples)

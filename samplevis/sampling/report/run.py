@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from samplevis.optvis.blur_check import BlurCheck
 from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.sampling import metrics
 from samplevis.sampling.mcmc import verdict
@@ -52,6 +53,9 @@ class Facet:
         kind's photos more than like the other photos, layer by layer (Geirhos et al.'s check,
         `report.facet_processing`); None where not checked (no photos, or none of another
         kind).
+      blur: how much of its objective its optimum (image 0) and those draws keep under a 1 px
+        Gaussian blur, against the median its kind's photos keep (`optvis.blur_check`, set by
+        `report.facet_processing`); None without photos of its kind.
     """
 
     image: np.ndarray
@@ -67,6 +71,7 @@ class Facet:
     photos_height: float = math.nan
     processing: ProcessingCheck | None = None
     kind_name: str = ""
+    blur: BlurCheck | None = None
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

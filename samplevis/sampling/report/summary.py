@@ -20,6 +20,7 @@ def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
     log-masses, how far the patterns moved (`result.structural_shares`, passed in: a pass over
     every pair of each chain's samples) and the diagnostics' line; before the first sampling
     block, the facets' lines alone."""
+    from samplevis.sampling.report.facet_blur import blur_line
     from samplevis.sampling.report.facet_processing import processing_line
 
     facets = [
@@ -29,6 +30,7 @@ def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
             kinds_line(result),
             photos_line(result),
             processing_line(result.facets),
+            blur_line(result.facets),
         ]
         if line
     ]
