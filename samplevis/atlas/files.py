@@ -73,14 +73,17 @@ def with_examples(out: Path, entries: list[dict]) -> list[dict]:
 
 
 # OUT/processing.json: Geirhos et al.'s check of each channel's image against its top photos
-# (`atlas.processing.check_atlas`), which the page shows in the channel's numbers and sorts by
+# and the blur measure (`atlas.processing.check_atlas`), which the page shows in the channel's
+# numbers and sorts by
 PROCESSING_JSON = "processing.json"
 
 
 def with_processing(out: Path, entries: list[dict]) -> list[dict]:
-    """The page's entries, each channel's check from OUT/processing.json added
+    """The page's entries, each channel's checks from OUT/processing.json added
     ("processed_like_photos": the share of the layers at which its image is processed like its
-    top photos, "processed_like_photos_at" in words); as they are without that file."""
+    top photos, "processed_like_photos_at" in words; "blur_kept" and "photos_blur_kept": the
+    share of its objective its image and, at the median, its top photos keep under a 1 px
+    blur); as they are without that file."""
     try:
         found = json.loads((out / PROCESSING_JSON).read_text())["channels"]
     except (OSError, ValueError, KeyError, TypeError):
@@ -93,6 +96,8 @@ def with_processing(out: Path, entries: list[dict]) -> list[dict]:
                 entry,
                 processed_like_photos=check.get("share"),
                 processed_like_photos_at=check.get("passes"),
+                blur_kept=check.get("blur_kept"),
+                photos_blur_kept=check.get("photos_blur_kept"),
             )
         shown.append(entry)
     return shown

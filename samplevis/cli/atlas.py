@@ -180,20 +180,29 @@ def _channels(n: int) -> str:
 
 def _check(args: argparse.Namespace, result: AtlasResult) -> None:
     """Check each channel's image against its top photos (`atlas.processing`), say how many
-    pass, and write the page again with it."""
+    pass each measure, and write the page again with them."""
     from samplevis.atlas.files import save_page
     from samplevis.atlas.processing import check_atlas
+    from samplevis.optvis.blur_check import BLUR_SIGMA, KEEP_SHARE
     from samplevis.optvis.processing_check import PASS_SHARE
 
     found = check_atlas(load_model(args.spec), result.out, list(result.entries))
     save_page(result.out)
-    if found and not args.quiet:
-        passed = sum(c["share"] >= PASS_SHARE for c in found.values())
+    if not found or args.quiet:
+        return
+    shares = [c["share"] for c in found.values() if "share" in c]
+    if shares:
+        passed = sum(share >= PASS_SHARE for share in shares)
         say(
             f"processed like their top photos (Geirhos et al.'s check): {passed} of "
-            f"{len(found)} channels' images at >= {PASS_SHARE:g} of the layers (the page sorts "
+            f"{len(shares)} channels' images at >= {PASS_SHARE:g} of the layers (the page sorts "
             "a layer's channels by it)"
         )
+    kept = sum(bool(c.get("blur_passed")) for c in found.values())
+    say(
+        f"under a {BLUR_SIGMA:g} px blur: {kept} of {len(found)} channels' images keep >= "
+        f"{KEEP_SHARE:g} of the share of their value their top photos keep"
+    )
 
 
 def _examples(args: argparse.Namespace, out: Path) -> bool:

@@ -430,6 +430,11 @@ def test_an_atlas_with_images_shows_each_channels_top_crops_beside_it(tmp_path):
     assert set(checked["channels"]) == {f"gabor_relu/{e['channel']}" for e in entries}
     assert all(0 <= e["processed_like_photos"] <= 1 for e in entries)
     assert 'id="sort-processing"' in page
+    # and the share of its value each keeps under a 1 px blur, and its top photos' median share
+    for key, entry in checked["channels"].items():
+        assert {"blur_kept", "photos_blur_kept", "blur_passed"} <= set(entry), key
+    shown = [e for e in entries if isinstance(e["blur_kept"], float)]
+    assert shown and all(isinstance(e["photos_blur_kept"], float) for e in shown)
 
 
 @pytest.mark.parametrize("size", [(107, 107), (107, 300), (1, 1), (20, 3000), (3000, 20)])

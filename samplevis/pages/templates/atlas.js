@@ -23,9 +23,17 @@ function thumbnail(e) {
   img.alt = e.layer + ' channel ' + e.channel;
   img.src = url(e.files[0]);
   const label = document.createElement('span');
-  const share = e.processed_like_photos;
-  label.textContent = e.channel + (typeof share === 'number' ? ' · ' + share.toFixed(2) : '');
-  if (typeof share === 'number') label.title = 'processed like its top photos ' + e.processed_like_photos_at;
+  const share = e.processed_like_photos, blur = e.blur_kept;
+  label.textContent = e.channel + (typeof share === 'number' ? ' · ' + share.toFixed(2) : '')
+    + (typeof blur === 'number' ? ' · b ' + blur.toFixed(2) : '');
+  const said = [];
+  if (typeof share === 'number') said.push('processed like its top photos ' + e.processed_like_photos_at);
+  if (typeof blur === 'number') {
+    const theirs = e.photos_blur_kept;
+    said.push('keeps ' + blur.toFixed(2) + ' of its value under a 1 px blur'
+      + (typeof theirs === 'number' ? '; its top photos keep ' + theirs.toFixed(2) : ''));
+  }
+  if (said.length) label.title = said.join('; ');
   link.append(img, label);
   return link;
 }
