@@ -88,18 +88,8 @@ def checked(
         dict(zip(kept, kind_names.labels(means[output]))) if output is not None and kept else None
     )
     named = kind_names.kind_names(with_photos, labelled)
-    own_rows = {
-        kind: sorted(
-            {
-                row[e.file]
-                for g in with_photos
-                if g.kind == kind
-                for e in g.examples
-                if e.file in row
-            }
-        )
-        for kind in by_kind
-    }
+    # each kind's photos, as rows of `pixels` (those that decoded)
+    own_rows = {k: sorted({row[p] for p in ps if p in row}) for k, ps in by_kind.items()}
     shown = [_shown(f, images) for f in facets]
     seen = check.channel_means(model, np.concatenate(shown), layers) if layers else {}
     blurred = _blurred(model, objective, facets, shown, pixels, own_rows)
