@@ -60,8 +60,13 @@ def redirected_relu(x: tf.Tensor, max_value: float | None = None) -> tf.Tensor:
             return tf.cond(on, lambda: redirected_grad(dy), lambda: relu_grad(dy))
 
         def relu_grad(dy):
-            passes = y > 0.0 if max_value is None else (y > 0.0) & (y < max_value)
-            return tf.where(passes, dy, tf.zeros_like(dy))
+            # TensorFlow's own fused kernels, which pass dy where 0 < y (< 6): one op where the
+            # comparisons and the selection written out take four (docs/benchmarks.md)
+            if max_value is None:
+                return tf.raw_ops.ReluGrad(gradients=dy, features=y)
+            if max_value == 6.0:
+                return tf.raw_ops.Relu6Grad(gradients=dy, features=y)
+            return tf.where((y > 0.0) & (y < max_value), dy, tf.zeros_like(dy))
 
         def redirected_grad(dy):
             # dy is d(loss)/dy for a loss being minimized: dy > 0 pushes the input down.
