@@ -50,9 +50,13 @@ import argparse
 import contextlib
 import cProfile
 import functools
+import glob
 import io
 import math
+import os
 import pstats
+import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -87,6 +91,10 @@ QUICK_BARE_STEPS, QUICK_BARE_REPEATS = 2, 1
 PHASES = ("starts", "facet search", "polish", "temperature", "burn-in", "sampling", "log-masses")
 BEFORE = "before the phases"  # render's checks of its inputs, before its clock starts
 PROFILE_LINES = 40
+# ops whose time is that of the ops inside them (a compiled function's call, its loops and
+# branches): left out of the op times, which would count their ops twice
+CONTAINERS = {"PartitionedCall", "StatefulPartitionedCall", "While", "StatelessWhile", "If"}
+CONTAINERS |= {"StatelessIf", "Case", "StatelessCase"}
 
 
 @dataclass
@@ -115,9 +123,74 @@ def patched(owner: object, name: str, wrap: Callable[[Callable], Callable]) -> I
         setattr(owner, name, original)
 
 
-def counting(tally: Tally, profile_phase: str | None, profiler: cProfile.Profile):
-    """The wrappers that count image-steps (see the module's docstring) and follow the clock;
-    `profiler` runs while the clock is in `profile_phase`."""
+class PhaseProfile:
+    """cProfile and TensorFlow's profiler, on while the run's clock is in `phase` (None: never)."""
+
+    def __init__(self, phase: str | None) -> None:
+        self.phase = phase
+        self.python = cProfile.Profile()
+        self.folder = tempfile.mkdtemp(prefix="phase_floors_") if phase else ""
+        self.running = False
+
+    def start(self) -> None:
+        import tensorflow as tf
+
+        tf.profiler.experimental.start(self.folder)
+        self.python.enable()
+        self.running = True
+
+    def stop(self) -> None:
+        import tensorflow as tf
+
+        if self.running:
+            self.python.disable()
+            tf.profiler.experimental.stop()
+            self.running = False
+
+    def report(self) -> str:
+        """The Python profile's top lines by cumulative and own time, then the ops' time."""
+        out = io.StringIO()
+        stats = pstats.Stats(self.python, stream=out).strip_dirs()
+        stats.sort_stats("cumulative").print_stats(PROFILE_LINES)
+        stats.sort_stats("tottime").print_stats(PROFILE_LINES // 2)
+        ops = op_times(self.folder)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return out.getvalue() + ops
+
+
+def op_times(folder: str, lines: int = PROFILE_LINES // 2) -> str:
+    """The TensorFlow profile in `folder`: seconds per op type over every CPU thread (the
+    threads overlap, so the sum exceeds the wall time), the largest first."""
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    totals: dict[str, float] = {}
+    for path in glob.glob(os.path.join(folder, "plugins", "profile", "*", "*.xplane.pb")):
+        space = xplane_pb2.XSpace()
+        with open(path, "rb") as f:
+            space.ParseFromString(f.read())
+        for plane in space.planes:
+            if plane.name != "/host:CPU":
+                continue
+            for line in plane.lines:
+                for event in line.events:
+                    name = plane.event_metadata[event.metadata_id].name
+                    if ":" not in name or "::" in name:  # an op is "name:Type"
+                        continue
+                    kind = name.rsplit(":", 1)[1].strip()
+                    if kind.startswith("__") or kind in CONTAINERS:
+                        continue
+                    totals[kind] = totals.get(kind, 0.0) + event.duration_ps * 1e-12
+    if not totals:
+        return "no TensorFlow ops in the profile\n"
+    whole = sum(totals.values())
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])[:lines]
+    rows = [[kind, f"{s:.2f}", f"{100 * s / whole:.1f}"] for kind, s in ranked]
+    return format_table(["op type", "thread s", "%"], rows) + "\n"
+
+
+def counting(tally: Tally, profile: PhaseProfile):
+    """The wrappers that count image-steps (see the module's docstring) and follow the clock,
+    profiling the phase `profile` names."""
     import tensorflow as tf
 
     from samplevis.optvis.renderer import Renderer, Rendering
@@ -132,11 +205,11 @@ def counting(tally: Tally, profile_phase: str | None, profiler: cProfile.Profile
 
     def clock(start):
         def wrapped(self, phase):
-            if tally.phase == profile_phase:
-                profiler.disable()
+            if tally.phase == profile.phase:
+                profile.stop()
             tally.phase = phase
-            if phase == profile_phase:
-                profiler.enable()
+            if phase == profile.phase:
+                profile.start()
             return start(self, phase)
 
         return wrapped
@@ -313,8 +386,8 @@ def run_command(args: argparse.Namespace, given: dict, profile_phase: str | None
 
     chains, views = given["num_chains"], max(1, given["num_transforms"])
     model = load_model(args.spec)
-    tally, profiler = Tally(views), cProfile.Profile()
-    with warnings.catch_warnings(), counting(tally, profile_phase, profiler):
+    tally, profile = Tally(views), PhaseProfile(profile_phase)
+    with warnings.catch_warnings(), counting(tally, profile):
         warnings.simplefilter("ignore", ResizeWarning)  # the command says it once
         start = time.perf_counter()
         result = samplevis.render(
@@ -326,19 +399,13 @@ def run_command(args: argparse.Namespace, given: dict, profile_phase: str | None
             param_f=lambda: param.image(args.size, batch=chains),
         )
         whole = time.perf_counter() - start
-        profiler.disable()
+        profile.stop()
     steps = dict(tally.image_steps)
     for phase, n in chain_steps(result, given, views).items():
         steps[phase] = steps.get(phase, 0.0) + n
     seconds = dict(result.seconds)
     seconds[BEFORE] = whole - sum(seconds.values())
-    text = ""
-    if profile_phase is not None:
-        out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).strip_dirs()
-        stats.sort_stats("cumulative").print_stats(PROFILE_LINES)
-        stats.sort_stats("tottime").print_stats(PROFILE_LINES // 2)
-        text = out.getvalue()
+    text = profile.report() if profile_phase is not None else ""
     return Measured(seconds, steps, whole, tally.calls, text)
 
 
@@ -364,7 +431,8 @@ def main() -> None:
         "--profile",
         metavar="PHASE",
         choices=PHASES,
-        help="profile this phase (cProfile) and print its top lines",
+        help="profile this phase (cProfile and TensorFlow's profiler) and print its top "
+        "functions and op types",
     )
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: tiny settings, an early layer"
