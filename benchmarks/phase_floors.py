@@ -66,24 +66,13 @@ from common import command_line, format_table, interleaved_medians, machine
 
 README = ["--objective", "block6a_expand_activation:301", "--num-results", "10", "--out", "out/"]
 # --quick: a unit of an early layer (the network runs up to it only), 2 chains, a few steps of
-# everything, burn-in long enough for the curvature mass (options.CURVATURE_BURNIN)
+# everything, one search round, no warp and a burn-in too short for the curvature mass: what
+# each phase compiles is most of its time
 QUICK = [
-    "--objective",
-    "block3a_expand_activation:20",
-    "--num-results",
-    "2",
-    "--out",
-    "out/",
-    "--num-chains",
-    "2",
-    "--optimize-steps",
-    "8",
-    "--polish-steps",
-    "16",
-    "--num-burnin-steps",
-    "20",
-    "--num-leapfrog-steps",
-    "1",
+    *("--objective", "block3a_expand_activation:20", "--num-results", "2", "--out", "out/"),
+    *("--num-chains", "2", "--optimize-steps", "8", "--polish-steps", "16"),
+    *("--search-rounds", "1", "--no-warp", "--num-burnin-steps", "10"),
+    *("--num-leapfrog-steps", "1"),
 ]
 # the bare loop's steps per timed call and alternating repeats, full and --quick
 BARE_STEPS, BARE_REPEATS = 24, 3
@@ -346,7 +335,7 @@ def bare_rate(objective_layer: str, batch: int, steps: int, repeats: int) -> flo
 
     whole = zoo.efficientnet_lite0().keras_model
     truncated = keras.Model(whole.input, whole.get_layer(objective_layer).output)
-    size = tuple(int(n) for n in whole.input_shape[1:3])
+    size = (int(whole.input_shape[1]), int(whole.input_shape[2]))
     call = bare_call(truncated, batch, size, steps)
     seconds = interleaved_medians({"bare": call}, repeats)["bare"]
     return batch * steps / seconds
