@@ -325,9 +325,10 @@ def chain_steps(result, opts: Mapping, views: int) -> dict[str, float]:
     }
 
 
-def bare_rate(objective_layer: str, batch: int, steps: int, repeats: int) -> float:
-    """Image-steps per second of the bare loop (`render_speed.bare_call`) through the built-in
-    model truncated at `objective_layer`, at its 224 px input, `batch` images."""
+def bare_rate(objective_layer: str, batch: int, steps: int) -> Callable[[int], float]:
+    """A function of `repeats`: image-steps per second of the bare loop
+    (`render_speed.bare_call`, compiled once here) through the built-in model truncated at
+    `objective_layer`, at its 224 px input, `batch` images, the median of `repeats` calls."""
     import keras
     from render_speed import bare_call
 
@@ -337,8 +338,11 @@ def bare_rate(objective_layer: str, batch: int, steps: int, repeats: int) -> flo
     truncated = keras.Model(whole.input, whole.get_layer(objective_layer).output)
     size = (int(whole.input_shape[1]), int(whole.input_shape[2]))
     call = bare_call(truncated, batch, size, steps)
-    seconds = interleaved_medians({"bare": call}, repeats)["bare"]
-    return batch * steps / seconds
+
+    def rate(repeats: int) -> float:
+        return batch * steps / interleaved_medians({"bare": call}, repeats)["bare"]
+
+    return rate
 
 
 @dataclass(frozen=True)
@@ -437,9 +441,10 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"samplevis sample {' '.join(argv)}")
     # the rate before and after the run, under the load each saw; the floor takes their mean
-    before = bare_rate(layer, chains, steps, repeats)
+    bare = bare_rate(layer, chains, steps)
+    before = bare(repeats)
     measured = run_command(sample_args, given, args.profile)
-    after = bare_rate(layer, chains, steps, repeats)
+    after = before if args.quick else bare(repeats)  # --quick: its figures mean nothing
     rate = (before + after) / 2
     print(
         f"bare loop, batch {chains} at 224 px, truncated at {layer}: {before:.1f} img-steps/s "
