@@ -32,6 +32,7 @@ TABLES = {
     "photo_facets.py": "colour groups",
     "draws_at_target.py": "trend z",
     "processing_check.py": "median share",
+    "phase_floors.py": "wall/floor",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {
