@@ -49,8 +49,11 @@ EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.re
 # "Facets from photos".
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
 PHOTO_START = "best"
-PHOTO_CLIMBS = ("phase", "pixels")
+PHOTO_CLIMBS = ("phase", "pixels", "coarse-phase")
 PHOTO_CLIMB = "phase"
+# The climb's transforms: docs/sampling_designs.md, "Natural facets: what the blur takes".
+PHOTO_TRANSFORMS = ("standard", "blur")
+PHOTO_TRANSFORM = "standard"
 PHOTO_STEPS = 512
 SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
 # What the unit answers to less strongly, without photos: docs/sampling_designs.md, "Weaker
@@ -153,6 +156,12 @@ def _photo_start(key: str, value: Any) -> str:
 def _photo_climb(key: str, value: Any) -> str:
     if value not in PHOTO_CLIMBS:
         _fail(key, f"one of {PHOTO_CLIMBS}", value)
+    return value
+
+
+def _photo_transforms(key: str, value: Any) -> str:
+    if value not in PHOTO_TRANSFORMS:
+        _fail(key, f"one of {PHOTO_TRANSFORMS}", value)
     return value
 
 
@@ -438,8 +447,17 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "'phase', its start's Fourier phase alone (param.phase_image: the facet keeps its "
             "photos' colours and textures and is processed like them more often), or "
             "'pixels', the chains' own parameterization (heights follow the unit, not the "
-            "photo's spectrum)",
+            "photo's spectrum), or 'coarse-phase', the phase with the fine detail a 1 px blur "
+            "removes held at the photo's (a facet's gain cannot lie in its finest texture)",
             check=_photo_climb,
+        ),
+        photo_transforms=Option(
+            PHOTO_TRANSFORM,
+            "with {hmc_opts.init} an examples.json: the transforms each photo cluster's climb "
+            "goes through: 'standard', Lucid's standard transforms (as render_vis), or 'blur', "
+            "twice their reach and a random Gaussian blur of 0, 0.5 or 1 px, so that the climb "
+            "gains nothing from texture a blur removes",
+            check=_photo_transforms,
         ),
         search_rounds=Option(
             None,
@@ -610,6 +628,7 @@ class SamplingOptions:
     photo_steps: int
     photo_start: str
     photo_climb: str
+    photo_transforms: str
     search_rounds: int
     facet_floor: float
     kind_floor: float

@@ -10,6 +10,7 @@ wherever a transform is (``as_transform`` wraps one).
 - ``resampling``: the engine of zooms and rotations, a sparse product with an exact adjoint.
 - ``spatial``: the transforms that move pixels (``Pad``, ``Jitter``, ``RandomScale``,
   ``RandomRotate``, ``CropOrPadTo``).
+- ``blur``: ``RandomBlur`` (``random_blur``), a Gaussian blur of a random width.
 - ``gradient``: ``NormalizeGradient``; ``compositing``: ``CollapseAlpha``.
 - ``chain``: ``Compose``, which resamples a chain's zooms, rotations, pads and crops at once, and
   ``output_size``.
@@ -20,6 +21,7 @@ wherever a transform is (``as_transform`` wraps one).
   ``vit_transforms``, their default).
 """
 
+from samplevis.optvis.transform.blur import RandomBlur, random_blur
 from samplevis.optvis.transform.chain import Compose, output_size
 from samplevis.optvis.transform.compositing import CollapseAlpha
 from samplevis.optvis.transform.contract import ImageOnly, Transform, as_transform
@@ -59,6 +61,7 @@ __all__ = [
     "MacoCrops",
     "NormalizeGradient",
     "Pad",
+    "RandomBlur",
     "RandomRotate",
     "RandomScale",
     "Roll",
@@ -74,6 +77,7 @@ __all__ = [
     "normalize_gradient",
     "output_size",
     "pad",
+    "random_blur",
     "random_rotate",
     "random_scale",
     "standard_transforms",

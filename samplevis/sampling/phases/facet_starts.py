@@ -144,6 +144,7 @@ def photo_facet_search(inputs: Inputs, whole: LogDensity) -> search.FacetSearch:
         layer=layer,
         start=opts.photo_start,
         climb=opts.photo_climb,
+        transforms=opts.photo_transforms,
         steps=opts.photo_steps,
         optimizer=start_optimizer(inputs.image_param),
         progress=inputs.progress,

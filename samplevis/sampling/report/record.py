@@ -121,7 +121,13 @@ def _options(result: Run, init_files: Sequence[str] | None) -> dict[str, Any]:
     if init != "optimize" and not from_photos:
         del options["optimize_steps"]
     if not from_photos:
-        for key in ("photo_clusters", "photo_steps", "photo_start", "photo_climb"):
+        for key in (
+            "photo_clusters",
+            "photo_steps",
+            "photo_start",
+            "photo_climb",
+            "photo_transforms",
+        ):
             del options[key]
     return options | {"init": init}
 

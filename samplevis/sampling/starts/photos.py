@@ -30,8 +30,26 @@ from samplevis.models import Model
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.optvis.param.phase import phase_image
+from samplevis.optvis.transform import jitter, pad, random_blur, random_rotate, random_scale
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings, kinds_first
 from samplevis.sampling.starts.search_layer import features
+
+# The blur measure's width (optvis.blur_check.BLUR_SIGMA): with climb "coarse-phase", the phase
+# of what a 1 px blur removes stays the photo's.
+COARSE_SIGMA = 1.0
+
+# With transforms "blur": Lucid's standard transforms at twice their reach (pad 12 -> 16,
+# jitter 8 -> 16 and 4 -> 8, zoom 0.9-1.1 -> 0.8-1.2, rotation 10 -> 20 degrees) and a blur of 0,
+# 0.5 or 1 px (1 px: the blur measure's, docs/trust.md), so that a climb gains nothing from
+# texture a blur removes (docs/sampling_designs.md, "Natural facets: what the blur takes").
+ROBUST_TRANSFORMS = (
+    pad(16, mode="constant", constant_value=0.5),
+    jitter(16),
+    random_scale([1 + (i - 5) / 25.0 for i in range(11)]),
+    random_rotate(list(range(-20, 21)) + 10 * [0]),
+    jitter(8),
+    random_blur((0.0, 0.5, 1.0)),
+)
 
 
 def photo_facets(
@@ -47,6 +65,7 @@ def photo_facets(
     start: str,
     steps: int,
     climb: str,
+    transforms: str = "standard",
     optimizer: object = None,
     progress: bool = False,
 ) -> FacetSearch:
@@ -55,8 +74,11 @@ def photo_facets(
     Each cluster's start image (`examples.clusters.cluster_images`, `start` "best", "medoid",
     "mean" or "blurred") is optimized for `steps` steps on `objective`, all clusters in one
     batch: `climb` "phase" moves its phase alone (`param.phase_image`: the start's magnitude is
-    kept), "pixels" the state of `image_param`'s parameterization (`batched`), where each
-    optimum is held either way and the chains go on. `activation` measures the optima (parts
+    kept), "coarse-phase" its phase with fine detail held at the photo's (`phase_image`'s
+    `coarse`, COARSE_SIGMA), "pixels" the state of `image_param`'s parameterization
+    (`batched`), where each optimum is held either way and the chains go on. `transforms`
+    "standard" climbs through Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS
+    (stronger, and a random blur). `activation` measures the optima (parts
     [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
     placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
     optimization had reached (`interrupted` set).
@@ -76,10 +98,14 @@ def photo_facets(
             f"starts from photos need a parameterization that can start at an image, such as "
             f"param.image(128); {image_param!r} cannot. Leave param_f at its default."
         )
-    moving = phase_image(images) if climb == "phase" else climbing
+    moving = {
+        "phase": lambda: phase_image(images),
+        "coarse-phase": lambda: phase_image(images, coarse=COARSE_SIGMA),
+    }.get(climb, lambda: climbing)()
+    chain = ROBUST_TRANSFORMS if transforms == "blur" else None  # None: render_vis's default
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-        climber = Renderer.cached(model, objective, moving, optimizer)
+        climber = Renderer.cached(model, objective, moving, optimizer, chain)
     begun = tuple(np.asarray(p) for p in moving.state_for(tf.constant(images)))
     label = f"optimize {len(images)} photo clusters" if progress else None
     interrupted = False

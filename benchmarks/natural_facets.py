@@ -1,0 +1,200 @@
+"""Natural facets: photo climbs whose gain survives a blur, side by side.
+
+On the built-in model the photo route's facets (`render` from `dataset_examples`' result) look
+like their best photo overlaid with fine coloured noise, and most of their height comes from it:
+natural photos keep about 0.7 of their value under a 1 px Gaussian blur, the facets about 0.47
+(the blur measure, docs/trust.md). For a folder of photos and a unit, this ranks the photos once
+(`samplevis.dataset_examples(top=TOP)`), then for each design renders the photo route
+(`samplevis.render(hmc_opts=dict(init=examples, photo_clusters=K, num_results=4,
+num_burnin_steps=10, ...))`) and prints one row: its facets, their median activation and
+height (the share of the best facet's), how many pass Geirhos et al.'s processing check (>= 0.9
+of the layers, `Facet.processing`) and the blur measure (>= 0.9 of their photos' median share,
+`Facet.blur`), the facets' median share kept under the blur against their photos', the same
+counts for the draws the run checked, and the render's wall seconds. Each facet's optimum is
+written to OUT/UNIT/DESIGN/seed_S/facet_K.png.
+
+Designs (`DESIGNS`; hmc_opts beside `init`):
+
+- phase: today's default, the photo's phase climbed through Lucid's standard transforms;
+- blur: the same climb through `photo_transforms="blur"` (the transforms at twice their reach
+  and a random blur of 0, 0.5 or 1 px);
+- coarse: `photo_climb="coarse-phase"`, the phase of what a 1 px blur removes held at the
+  photo's;
+- coarse+blur: both.
+
+    python benchmarks/natural_facets.py --photos /work/scratch/photos300 --out out/natural_facets
+    python benchmarks/natural_facets.py --photos DIR --unit logits:285 --designs phase blur --seeds 0 1
+    python benchmarks/natural_facets.py --quick
+
+`--unit two-kind` is max(l285 / 8.6, 0.6 * l967 / 6.3) (Egyptian cat, and espresso at weight
+0.6; 8.6 and 6.3 the mean logits of the 23 crops each of scikit-image's chelsea and coffee at
+128 px on the built-in model), as benchmarks/photo_facets.py's `mixed_unit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np
+
+from common import command_line, format_table, machine
+
+DESIGNS = {
+    "phase": {},
+    "blur": dict(photo_transforms="blur"),
+    "coarse": dict(photo_climb="coarse-phase"),
+    "coarse+blur": dict(photo_climb="coarse-phase", photo_transforms="blur"),
+}
+# --quick: a unit of an early layer (the network run up to it only), a few photos and steps
+QUICK_UNIT = "block3a_expand_activation:20"
+QUICK_OPTS = dict(photo_steps=8, num_results=2, num_burnin_steps=2, num_chains=2, polish_steps=8)
+
+
+def two_kind_unit(weight: float = 0.6):
+    """max(l285 / 8.6, weight * l967 / 6.3) on the logits, one value per image."""
+    import tensorflow as tf
+
+    from samplevis.optvis.objectives import Objective
+
+    def fn(T, p):
+        logits = T("logits")
+        return tf.maximum(logits[:, 285] / 8.6, p[0] * logits[:, 967] / 6.3)
+
+    name = f"max(l285/8.6, {weight:g}*l967/6.3)"
+    return Objective(fn, frozenset({"logits"}), name, (np.float32(weight),), ("two-kind", "logits"))
+
+
+def counted(flags: list[bool]) -> str:
+    return f"{sum(flags)} of {len(flags)}" if flags else "-"
+
+
+def median(values: list[float]) -> str:
+    finite = [v for v in values if np.isfinite(v)]
+    return f"{np.median(finite):.2f}" if finite else "-"
+
+
+def design_row(name: str, seed: int, result, seconds: float) -> list[str]:
+    """One design's row from a run's facets (`Facet.processing`, `Facet.blur`: image 0 the
+    optimum, the rest its draws)."""
+    facets = result.facets
+    checked = [f.processing for f in facets if f.processing is not None]
+    blurred = [f.blur for f in facets if f.blur is not None]
+    return [
+        name,
+        str(seed),
+        str(len(facets)),
+        median([f.activation for f in facets]),
+        median([f.height for f in facets]),
+        counted([bool(c.passed[0]) for c in checked]),
+        counted([bool(b.passed[0]) for b in blurred]),
+        f"{median([float(b.kept[0]) for b in blurred])} / {median([b.photos_kept for b in blurred])}",
+        counted([bool(p) for c in checked for p in c.passed[1:]]),
+        counted([bool(p) for b in blurred for p in b.passed[1:]]),
+        median([float(k) for b in blurred for k in b.kept[1:]]),
+        f"{seconds:.0f}",
+    ]
+
+
+def save_facets(result, folder: Path) -> None:
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, facet in enumerate(result.facets):
+        pixels = np.clip(np.asarray(facet.image) * 255 + 0.5, 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"facet_{k}.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--photos", type=Path, help="a folder of photos (default: --quick's)")
+    parser.add_argument("--unit", default="logits:285", help="LAYER:CHANNEL or 'two-kind'")
+    parser.add_argument("--designs", nargs="+", default=["phase", "blur", "coarse"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--clusters", type=int, default=4)
+    parser.add_argument("--out", type=Path, default=Path("out/natural_facets"))
+    parser.add_argument("--quick", action="store_true", help="a few photos and steps")
+    args = parser.parse_args()
+    unknown = sorted(set(args.designs) - set(DESIGNS))
+    if unknown:
+        parser.error(f"unknown designs {unknown}; choose from {sorted(DESIGNS)}")
+
+    import samplevis
+
+    model = samplevis.zoo.efficientnet_lite0()
+    unit = two_kind_unit() if args.unit == "two-kind" else args.unit
+    photos = args.photos
+    if args.quick:
+        unit = QUICK_UNIT if args.unit == "logits:285" else unit
+        photos = photos or quick_photos(args.out / "quick_photos")
+        args.top, args.clusters = min(args.top, 8), min(args.clusters, 2)
+    if photos is None:
+        parser.error("--photos DIR is needed without --quick")
+    out = args.out / str(args.unit).replace(":", "_")
+    shutil.rmtree(out / "examples", ignore_errors=True)
+    start = time.perf_counter()
+    examples = samplevis.dataset_examples(
+        model, unit, images=photos, top=args.top, out=out / "examples", progress=False
+    )
+    ranked = time.perf_counter() - start
+    rows = []
+    for seed in args.seeds:
+        for name in args.designs:
+            opts = dict(init=examples, photo_clusters=args.clusters, num_results=4)
+            opts.update(num_burnin_steps=10, **DESIGNS[name])
+            opts.update(QUICK_OPTS if args.quick else {})
+            start = time.perf_counter()
+            result = samplevis.render(model, unit, hmc_opts=opts, seed=seed, progress=False)
+            seconds = time.perf_counter() - start
+            save_facets(result, out / name / f"seed_{seed}")
+            rows.append(design_row(name, seed, result, seconds))
+            print(" | ".join(rows[-1]), flush=True)
+    headers = [
+        "design",
+        "seed",
+        "facets",
+        "median act",
+        "median height",
+        "facets pass processing",
+        "facets pass blur",
+        "blur kept: facets / photos",
+        "draws pass processing",
+        "draws pass blur",
+        "draws kept",
+        "render s",
+    ]
+    print()
+    print(
+        f"unit {getattr(unit, 'name', unit)}, photos {photos}, top {args.top}, "
+        f"{args.clusters} clusters, ranked in {ranked:.0f} s"
+    )
+    print(format_table(headers, rows))
+    print(command_line())
+    print(machine())
+
+
+def quick_photos(folder: Path) -> Path:
+    """12 crops of scikit-image's chelsea and coffee, 96 px, written to `folder`."""
+    from PIL import Image
+    from skimage import data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("chelsea", "coffee"):
+        image = getattr(data, name)()
+        for i in range(6):
+            y, x = 20 * i, 30 * i
+            Image.fromarray(image[y : y + 200, x : x + 200]).resize((96, 96)).save(
+                folder / f"{name}_{i}.png"
+            )
+    return folder
+
+
+if __name__ == "__main__":
+    main()
