@@ -17,12 +17,12 @@ Designs (`DESIGNS`; hmc_opts beside `init`):
 
 - phase: today's default, the photo's phase climbed through Lucid's standard transforms;
 - blur: the same climb through `photo_transforms="blur"` (the transforms at twice their reach
-  and a random blur of 0, 0.5 or 1 px);
-- coarse: `photo_climb="coarse-phase"`, the phase of what a 1 px blur removes held at the
-  photo's;
-- coarse+blur: both.
+  and a random blur of 0, 0.5 or 1 px).
 
-    python benchmarks/natural_facets.py --photos /work/scratch/photos300 --out out/natural_facets
+A third design, the phase of what a 1 px blur removes held at the photo's, was measured beside
+them and removed (docs/sampling_designs.md, "Natural facets: what the blur takes").
+
+    python benchmarks/natural_facets.py --photos PHOTOS --out out/natural_facets
     python benchmarks/natural_facets.py --photos DIR --unit logits:285 --designs phase blur --seeds 0 1
     python benchmarks/natural_facets.py --quick
 
@@ -49,8 +49,6 @@ from common import command_line, format_table, machine
 DESIGNS = {
     "phase": {},
     "blur": dict(photo_transforms="blur"),
-    "coarse": dict(photo_climb="coarse-phase"),
-    "coarse+blur": dict(photo_climb="coarse-phase", photo_transforms="blur"),
 }
 # --quick: a unit of an early layer (the network run up to it only), a few photos and steps
 QUICK_UNIT = "block3a_expand_activation:20"
@@ -115,7 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=Path, help="a folder of photos (default: --quick's)")
     parser.add_argument("--unit", default="logits:285", help="LAYER:CHANNEL or 'two-kind'")
-    parser.add_argument("--designs", nargs="+", default=["phase", "blur", "coarse"])
+    parser.add_argument("--designs", nargs="+", default=["phase", "blur"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--clusters", type=int, default=4)

@@ -49,7 +49,7 @@ EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.re
 # "Facets from photos".
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
 PHOTO_START = "best"
-PHOTO_CLIMBS = ("phase", "pixels", "coarse-phase")
+PHOTO_CLIMBS = ("phase", "pixels")
 PHOTO_CLIMB = "phase"
 # The climb's transforms: docs/sampling_designs.md, "Natural facets: what the blur takes".
 PHOTO_TRANSFORMS = ("standard", "blur")
@@ -447,8 +447,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "'phase', its start's Fourier phase alone (param.phase_image: the facet keeps its "
             "photos' colours and textures and is processed like them more often), or "
             "'pixels', the chains' own parameterization (heights follow the unit, not the "
-            "photo's spectrum), or 'coarse-phase', the phase with the fine detail a 1 px blur "
-            "removes held at the photo's (a facet's gain cannot lie in its finest texture)",
+            "photo's spectrum)",
             check=_photo_climb,
         ),
         photo_transforms=Option(

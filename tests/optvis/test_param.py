@@ -368,28 +368,6 @@ def test_phase_image_starts_at_its_photos_and_keeps_their_magnitude_whatever_the
     assert phases == param.phase_image(photos) and phases != param.phase_image(photos[::-1])
 
 
-def test_a_coarse_phase_image_starts_at_its_photos_and_moves_fine_detail_barely():
-    cat = chelsea(24, 20).astype(np.float32)
-    coarse = param.phase_image(cat, coarse=1.0)
-    assert coarse != param.phase_image(cat)
-    np.testing.assert_allclose(
-        coarse.to_image(coarse.state_for(tf.constant(cat))).numpy(), cat, atol=1e-4
-    )
-    # the same change of state moves each frequency's phase by what a 1 px blur keeps of it
-    change = np.ones(coarse.state_shapes[0], np.float32)
-    moved = np.angle(
-        np.fft.rfft2(
-            np.asarray(
-                color.from_valid_rgb(coarse.to_image((tf.constant(change),)), True)
-            ).transpose(0, 3, 1, 2)
-        )
-    )
-    turned = np.angle(np.exp(1j * (moved - coarse.phase)))[0, :, 1:3, 1:-1]
-    weights = param.phase.coarse_weights(24, 20, 1.0)[1:3, 1:-1]
-    np.testing.assert_allclose(turned, np.broadcast_to(weights, turned.shape), atol=2e-3)
-    assert weights.min() < 0.1 < 0.9 < weights.max()
-
-
 def test_phase_image_refuses_what_is_not_images():
     with pytest.raises(ValueError, match=r"\[B, H, W, 3\]"):
         param.phase_image(np.zeros([8, 8, 3]))

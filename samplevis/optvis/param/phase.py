@@ -43,11 +43,6 @@ class PhaseImage(ImageParam):
     change is made odd in k, as a real image's phase is, so that there too the magnitude is
     kept. Unlike ``MacoImage`` nothing is standardized, so a photo's brightness and contrast
     are kept.
-
-    ``coarse`` (px, default 0: every frequency moves alike) weighs the change at each frequency
-    by what a Gaussian blur of that width keeps of it (``coarse_weights``): the fine detail a
-    blur removes keeps the photos' phase (under Adam's steps, a weight w moves a frequency's
-    phase w times as fast), so that a climb moves where things are, not the finest texture.
     """
 
     batch: int
@@ -55,7 +50,6 @@ class PhaseImage(ImageParam):
     width: int
     magnitude: Any = dataclasses.field(compare=False, repr=False)
     phase: Any = dataclasses.field(compare=False, repr=False)
-    coarse: float = 0.0
     # the photos' digest: what makes two parameterizations equal (arrays have no hash)
     digest: str = dataclasses.field(init=False, default="")
 
@@ -86,10 +80,7 @@ class PhaseImage(ImageParam):
     def to_image(self, state: State) -> TensorLike:
         import tensorflow as tf
 
-        change = odd_on_paired_columns(state[0], self.width)
-        if self.coarse:
-            change = change * tf.constant(coarse_weights(self.height, self.width, self.coarse))
-        phase = tf.constant(self.phase) + change
+        phase = tf.constant(self.phase) + odd_on_paired_columns(state[0], self.width)
         magnitude = tf.constant(self.magnitude)
         spectrum = tf.complex(magnitude * tf.cos(phase), magnitude * tf.sin(phase))
         t = tf.signal.irfft2d(spectrum, fft_length=[self.height, self.width])
@@ -100,37 +91,17 @@ class PhaseImage(ImageParam):
         photos themselves; other images keep their layout under the photos' magnitude."""
         import tensorflow as tf
 
-        change = tf.math.angle(_spectrum(images01)) - self.phase
-        if not self.coarse:
-            return (change,)
-        change = tf.math.atan2(tf.sin(change), tf.cos(change))  # within (-pi, pi]
-        weights = coarse_weights(self.height, self.width, self.coarse)
-        return (change / tf.constant(np.maximum(weights, 1e-30)),)
+        return (tf.math.angle(_spectrum(images01)) - self.phase,)
 
 
-def coarse_weights(height: int, width: int, sigma: float) -> np.ndarray:
-    """float32 [H, W // 2 + 1]: what a Gaussian blur of `sigma` px keeps of each rfft2
-    frequency of an image of `height` x `width` px, exp(-2 pi^2 sigma^2 |f|^2), f in cycles per
-    px (1 at frequency 0; under 0.01 from 0.48 cycles per px at 1 px)."""
-    fy = np.fft.fftfreq(height)[:, None]
-    fx = np.fft.rfftfreq(width)[None, :]
-    return np.exp(-2.0 * np.pi**2 * sigma**2 * (fy**2 + fx**2)).astype(np.float32)
-
-
-def phase_image(images01: TensorLike, coarse: float = 0.0) -> PhaseImage:
+def phase_image(images01: TensorLike) -> PhaseImage:
     """A `PhaseImage` that keeps the magnitude of `images01` [B, H, W, 3] in [0, 1]; its
-    ``state_for(images01)`` starts at those images. `coarse` > 0 (px) moves the phase of fine
-    detail slower, as a Gaussian blur of that width keeps it (``PhaseImage``)."""
+    ``state_for(images01)`` starts at those images."""
     images = np.asarray(images01, np.float32)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"phase_image takes images [B, H, W, 3]; got shape {images.shape}.")
     check_unit_range(images)
     spectrum = np.asarray(_spectrum(images))
     return PhaseImage(
-        len(images),
-        images.shape[1],
-        images.shape[2],
-        np.abs(spectrum),
-        np.angle(spectrum),
-        float(coarse),
+        len(images), images.shape[1], images.shape[2], np.abs(spectrum), np.angle(spectrum)
     )

@@ -34,10 +34,6 @@ from samplevis.optvis.transform import jitter, pad, random_blur, random_rotate, 
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings, kinds_first
 from samplevis.sampling.starts.search_layer import features
 
-# The blur measure's width (optvis.blur_check.BLUR_SIGMA): with climb "coarse-phase", the phase
-# of what a 1 px blur removes stays the photo's.
-COARSE_SIGMA = 1.0
-
 # With transforms "blur": Lucid's standard transforms at twice their reach (pad 12 -> 16,
 # jitter 8 -> 16 and 4 -> 8, zoom 0.9-1.1 -> 0.8-1.2, rotation 10 -> 20 degrees) and a blur of 0,
 # 0.5 or 1 px (1 px: the blur measure's, docs/trust.md), so that a climb gains nothing from
@@ -74,12 +70,10 @@ def photo_facets(
     Each cluster's start image (`examples.clusters.cluster_images`, `start` "best", "medoid",
     "mean" or "blurred") is optimized for `steps` steps on `objective`, all clusters in one
     batch: `climb` "phase" moves its phase alone (`param.phase_image`: the start's magnitude is
-    kept), "coarse-phase" its phase with fine detail held at the photo's (`phase_image`'s
-    `coarse`, COARSE_SIGMA), "pixels" the state of `image_param`'s parameterization
-    (`batched`), where each optimum is held either way and the chains go on. `transforms`
-    "standard" climbs through Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS
-    (stronger, and a random blur). `activation` measures the optima (parts
-    [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
+    kept), "pixels" the state of `image_param`'s parameterization (`batched`), where each
+    optimum is held either way and the chains go on. `transforms` "standard" climbs through
+    Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS (stronger, and a random
+    blur). `activation` measures the optima (parts [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
     placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
     optimization had reached (`interrupted` set).
 
@@ -98,10 +92,7 @@ def photo_facets(
             f"starts from photos need a parameterization that can start at an image, such as "
             f"param.image(128); {image_param!r} cannot. Leave param_f at its default."
         )
-    moving = {
-        "phase": lambda: phase_image(images),
-        "coarse-phase": lambda: phase_image(images, coarse=COARSE_SIGMA),
-    }.get(climb, lambda: climbing)()
+    moving = phase_image(images) if climb == "phase" else climbing
     chain = ROBUST_TRANSFORMS if transforms == "blur" else None  # None: render_vis's default
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
