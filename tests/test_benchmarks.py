@@ -33,6 +33,7 @@ TABLES = {
     "draws_at_target.py": "trend z",
     "processing_check.py": "median share",
     "phase_floors.py": "wall/floor",
+    "natural_facets.py": "facets pass blur",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {
@@ -58,6 +59,8 @@ ARGS = {
     # the earliest layer's pair: the network runs up to it only
     "facet_search.py": ["--pairs", "block3b", "--designs", "deflation", "--rounds", "1"],
     "facet_targets.py": ["--seeds", "0"],
+    # one design: the blur's transforms (the default climb runs in every photo test)
+    "natural_facets.py": ["--designs", "blur"],
 }
 
 # A rule under a header, as benchmarks/common.format_table draws it: dashes per column.
