@@ -30,8 +30,26 @@ BATCH = 32  # images per network call
 BLUR_SIGMA = 1.0
 # An image passes when it keeps at least this share of its photos' median share under the blur
 KEEP_SHARE = 0.9
+
+
 # The kernel reaches this many sigmas each way: what lies beyond is below 1e-4 of its sum
 _REACH = 4.0
+
+
+def gaussian_taps(sigmas: tuple[float, ...]) -> np.ndarray:
+    """float32 [S, 2R + 1]: a Gaussian kernel of sum 1 for each of `sigmas` (px), all of the
+    widest one's length R = ceil(4 max sigma) each way; sigma 0 is a single tap of 1 (the
+    identity)."""
+    reach = max(1, math.ceil(_REACH * max(sigmas)))
+    offsets = np.arange(-reach, reach + 1, dtype=np.float64)
+    rows = []
+    for sigma in sigmas:
+        if sigma == 0:
+            taps = (offsets == 0).astype(np.float64)
+        else:
+            taps = np.exp(-0.5 * (offsets / sigma) ** 2)
+        rows.append(taps / taps.sum())
+    return np.array(rows, np.float32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,9 +97,8 @@ def gaussian_blur(images: np.ndarray, sigma: float = BLUR_SIGMA) -> np.ndarray:
         raise ValueError(f"sigma is the blur's width in px, > 0; got {sigma}.")
     scale = 255.0 if images.dtype == np.uint8 else 1.0
     out = images.astype(np.float32) / np.float32(scale)
-    reach = max(1, math.ceil(_REACH * sigma))
-    taps = np.exp(-0.5 * (np.arange(-reach, reach + 1) / sigma) ** 2)
-    taps = (taps / taps.sum()).astype(np.float32)
+    taps = gaussian_taps((float(sigma),))[0]
+    reach = len(taps) // 2
     for axis in (1, 2):
         pad = [(0, 0)] * 4
         pad[axis] = (reach, reach)

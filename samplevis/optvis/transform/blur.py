@@ -10,30 +10,10 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
+from samplevis.optvis.blur_check import gaussian_taps
 from samplevis.optvis.transform.contract import as_images, call_seed, check_own_seed
 from samplevis.optvis.transform.spatial import _numbers
 from samplevis.runtime.checks import TensorLike
-
-# the kernel reaches 4 sigma each way, as blur_check.gaussian_blur's
-_REACH = 4.0
-
-
-def gaussian_taps(sigmas: tuple[float, ...]) -> np.ndarray:
-    """float32 [S, 2R + 1]: a Gaussian kernel of sum 1 for each of `sigmas` (px), all of the
-    widest one's length R = ceil(4 max sigma) each way; sigma 0 is a single tap of 1 (the
-    identity)."""
-    reach = max(1, math.ceil(_REACH * max(sigmas)))
-    offsets = np.arange(-reach, reach + 1, dtype=np.float64)
-    rows = []
-    for sigma in sigmas:
-        if sigma == 0:
-            taps = (offsets == 0).astype(np.float64)
-        else:
-            taps = np.exp(-0.5 * (offsets / sigma) ** 2)
-        rows.append(taps / taps.sum())
-    return np.array(rows, np.float32)
 
 
 @dataclasses.dataclass(frozen=True)
