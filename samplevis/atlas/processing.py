@@ -83,12 +83,11 @@ def _blurred(model: Model, entry: dict, image: np.ndarray, photos: np.ndarray) -
     """The channel's blur measure (optvis.blur_check): its `image` [H, W, 3] and its top
     `photos` [P, H, W, 3] (float in [0, 1]) measured in one pass, on the channel's objective."""
     from samplevis.optvis import objectives
-    from samplevis.optvis.blur_check import BLUR_SIGMA, BlurCheck, kept_under_blur
+    from samplevis.optvis.blur_check import from_shares, kept_under_blur
 
     objective = objectives.channel(entry["layer"], int(entry["channel"]))
     kept = kept_under_blur(model, objective, np.concatenate([image[None], photos]))
-    theirs = kept[1:][np.isfinite(kept[1:])]
-    result = BlurCheck(BLUR_SIGMA, kept[:1], float(np.median(theirs)) if len(theirs) else math.nan)
+    result = from_shares(kept[:1], kept[1:])
     return {
         "blur_kept": _number(float(kept[0])),
         "photos_blur_kept": _number(result.photos_kept),

@@ -87,6 +87,17 @@ class BlurCheck:
         return said
 
 
+def from_shares(
+    kept: np.ndarray, photos_kept: np.ndarray | None, sigma: float = BLUR_SIGMA
+) -> BlurCheck:
+    """The BlurCheck of shares already measured (`kept_under_blur`): the images' `kept` [I]
+    against the median of the photos' finite shares `photos_kept` [P] (NaN where none is
+    finite, or without photos)."""
+    theirs = np.asarray([] if photos_kept is None else photos_kept, np.float64)
+    finite = theirs[np.isfinite(theirs)]
+    return BlurCheck(float(sigma), kept, float(np.median(finite)) if len(finite) else math.nan)
+
+
 def gaussian_blur(images: np.ndarray, sigma: float = BLUR_SIGMA) -> np.ndarray:
     """float32 [N, H, W, 3]: `images` (float [N, H, W, 3] in [0, 1], or uint8, read as /255)
     blurred by a Gaussian of standard deviation `sigma` px, a separable kernel of sum 1 reaching
@@ -162,15 +173,13 @@ def blur_check(
       a BlurCheck: each image's share kept, and the photos' median share.
     """
     kept = kept_under_blur(model, objective, images, sigma)
-    photos_kept = math.nan
+    theirs = None
     if photos is not None:
         photos = _checked_images(photos, "photos")
         if not len(photos):
             raise ValueError("photos holds no image; give at least one, or None for no photos.")
         theirs = kept_under_blur(model, objective, photos, sigma)
-        if np.isfinite(theirs).any():
-            photos_kept = float(np.nanmedian(theirs))
-    return BlurCheck(float(sigma), kept, photos_kept)
+    return from_shares(kept, theirs, sigma)
 
 
 def _checked_images(images: np.ndarray, name: str) -> np.ndarray:

@@ -126,7 +126,7 @@ def _blurred(
     """Each facet's blur measure: its `shown` images (its optimum and draws) against its kind's
     photos (`pixels[own_rows[kind]]`, at the facets' size); None for a facet without photos of
     its kind. Each image is measured once, the photos of every kind in one pass."""
-    from samplevis.optvis.blur_check import BLUR_SIGMA, BlurCheck, kept_under_blur
+    from samplevis.optvis.blur_check import from_shares, kept_under_blur
 
     measured = [bool(f.examples and own_rows.get(f.kind)) for f in facets]
     if not any(measured):
@@ -140,9 +140,7 @@ def _blurred(
         kept = images_kept[first : first + len(own_images)]
         first += len(own_images)
         theirs = np.array([photos_kept[i] for i in own_rows.get(f.kind, [])])
-        finite = theirs[np.isfinite(theirs)]
-        median = float(np.median(finite)) if len(finite) else float("nan")
-        out.append(BlurCheck(BLUR_SIGMA, kept, median) if wanted else None)
+        out.append(from_shares(kept, theirs) if wanted else None)
     return out
 
 
