@@ -356,19 +356,17 @@ def ess_per_chain_and_facet(
     over the chains of each facet (`groups` [C]; None: no facets); None without ArviZ or with
     fewer than 4 draws."""
     draws = np.asarray(draws, np.float64)
-    per_chain = [ess_bulk_tail(draws[:, [c]]) for c in range(draws.shape[1])]
-    if any(e is None for e in per_chain):
+    measured = [ess_bulk_tail(draws[:, [c]]) for c in range(draws.shape[1])]
+    per_chain = [e for e in measured if e is not None]
+    if len(per_chain) < len(measured):
         return None
     facets: dict[int, list[float]] = {}
     for g, chains in facets_of(groups if groups is not None else []).items():
-        found = ess_bulk_tail(draws[:, list(chains)])
+        # a facet of one chain is that chain: its ESS is the chain's own
+        found = per_chain[chains[0]] if len(chains) == 1 else ess_bulk_tail(draws[:, list(chains)])
         if found is not None:
             facets[g] = [float(found[0]), float(found[1])]
-    return (
-        [float(e[0]) for e in per_chain if e is not None],
-        [float(e[1]) for e in per_chain if e is not None],
-        facets,
-    )
+    return [float(e[0]) for e in per_chain], [float(e[1]) for e in per_chain], facets
 
 
 class _DropComplexCastWarning(logging.Filter):
