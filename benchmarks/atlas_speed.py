@@ -14,7 +14,8 @@ channels per minute of:
   program), rendering different channels at the same time. TensorFlow releases the GIL while a
   program runs, so this shows whether one small program leaves the cores idle.
 - **the bare loop**: forward pass + input gradient + an update, compiled, on a variable of the
-  224 px input the network receives, at the first and last of `--batches`: the floor of A.
+  size the network receives (the images' `--size`: the built-in network takes any size), at the
+  first and last of `--batches`: the floor of A.
 
 Every program is compiled by a warm-up call; then all designs are timed in the same alternating
 repeats (the Ray actors and the threads sit idle while the others run). A channel's 256 steps are
@@ -100,12 +101,13 @@ def channels_of(batch: int, part: int = 0) -> list[int]:
     return list(range(part * batch, (part + 1) * batch))
 
 
-def bare_loop(model, layer: str, batch: int) -> Round:
+def bare_loop(model, layer: str, batch: int, size: int) -> Round:
     """A compiled loop of forward passes + input gradients + updates through `layer` at the
-    network's own input size: the least work one optimization step can do."""
+    network's own input size (`size` px for a network that takes any size): the least work one
+    optimization step can do."""
     import tensorflow as tf
 
-    height, width = model.input_size
+    height, width = model.input_size or (size, size)
     extractor = model._extractor((layer,), False)  # the extractor render_vis itself uses
     x = tf.Variable(tf.random.stateless_uniform([batch, height, width, 3], [0, 1]))
 
@@ -185,28 +187,29 @@ def timed(designs: Mapping[Key, Round], steps: int, repeats: int) -> dict[Key, t
     return {key: (medians[key, REDIRECT_STEPS], medians[key, longer]) for key in designs}
 
 
-def truncated_flops(model, layer: str) -> int:
+def truncated_flops(model, layer: str, size: int) -> int:
     import keras
 
     network = model.keras_model
     return forward_flops(
-        keras.Model(network.inputs, network.get_layer(layer).output), (*model.input_size, 3)
+        keras.Model(network.inputs, network.get_layer(layer).output),
+        (*(model.input_size or (size, size)), 3),
     )
 
 
-def projection(model, timed: dict[str, float], workers: list[int]) -> list:
+def projection(model, timed: dict[str, float], workers: list[int], size: int) -> list:
     """Rows of the projection table for every activation layer, from seconds per image-step of
-    the layers in `timed`, linear in forward FLOPs."""
+    the layers in `timed` (images of `size` px), linear in forward FLOPs."""
     from samplevis.atlas import activation_layers
 
     (low, t_low), (high, t_high) = sorted(
-        timed.items(), key=lambda item: truncated_flops(model, item[0])
+        timed.items(), key=lambda item: truncated_flops(model, item[0], size)
     )
-    f_low, f_high = truncated_flops(model, low), truncated_flops(model, high)
+    f_low, f_high = truncated_flops(model, low, size), truncated_flops(model, high, size)
     counts = {info.name: info.channels for info in model.layers_info()}
     total_seconds, channels = 0.0, 0
     for layer in activation_layers(model):
-        share = (truncated_flops(model, layer) - f_low) / max(f_high - f_low, 1)
+        share = (truncated_flops(model, layer, size) - f_low) / max(f_high - f_low, 1)
         per_image_step = t_low + share * (t_high - t_low)
         total_seconds += per_image_step * ATLAS_STEPS * counts[layer]
         channels += counts[layer]
@@ -304,7 +307,7 @@ def main() -> int:
     )
     designs.update(
         {
-            (f"bare loop, batch {b} (floor of A)", b): bare_loop(model, layer, b)
+            (f"bare loop, batch {b} (floor of A)", b): bare_loop(model, layer, b, args.size)
             for b in dict.fromkeys([first, args.batches[-1]])
         }
     )
@@ -330,8 +333,9 @@ def main() -> int:
         for name, n in rate
     ]
     print(
-        f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (resized to the "
-        f"network's {model.input_size[0] if model.input_size else args.size} px), median of {args.repeats} alternating repeats "
+        f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (the network "
+        f"receives {model.input_size[0] if model.input_size else args.size} px), median of "
+        f"{args.repeats} alternating repeats "
         f"of all designs (Ray and threads included):"
     )
     print(
@@ -371,7 +375,8 @@ def main() -> int:
     )
     print(
         format_table(
-            ("on", "channels", "time", "days"), projection(model, per_image_step, args.workers)
+            ("on", "channels", "time", "days"),
+            projection(model, per_image_step, args.workers, args.size),
         )
     )
     print(f"\n(the run took {time.perf_counter() - start:.0f} s)")

@@ -102,8 +102,10 @@ def speed(model, folder: Path, layer: str, repeats: int) -> None:
     from samplevis.examples import images as image_files
 
     names = image_files.image_files(folder)
-    target = model.input_size
-    assert target is not None  # the built-in model takes 224 x 224 px
+    from samplevis.examples.collect import DEFAULT_SIZE
+
+    # the size the pass fits files to: a network that takes any size gets DEFAULT_SIZE px
+    target = model.input_size or (DEFAULT_SIZE, DEFAULT_SIZE)
     pixels = np.stack([image_files.load_fitted(folder / n, target)[0] for n in names])
 
     # the network up to the layer, compiled as the pass compiles it

@@ -10,9 +10,9 @@ block6a_expand_activation:301 --num-results 10 --out out/ --seed S` in this proc
 options the command line resolves (its own parser, as `samplevis.cli.sample.run` reads it), and
 reads each phase's wall seconds from `result.seconds`. Each phase is priced by its image-steps:
 images through the network × (1 for a forward and backward pass, 0.5 for a forward pass), every
-image at the network's 224 px (the 128 px images are resized inside the model). Its floor is
-image-steps / the bare loop's rate (`render_speed.bare_call`: one compiled `tf.range` loop of
-forward pass, input gradient and Adam on a 224 px variable, the network truncated at the
+image at the run's own size (`--size`, 128 px: the built-in network takes any size). Its floor
+is image-steps / the bare loop's rate (`render_speed.bare_call`: one compiled `tf.range` loop of
+forward pass, input gradient and Adam on a variable of that size, the network truncated at the
 objective's layer, batches of the chains' count, as every phase passes them), timed before and
 after the run; the table gives wall / floor per phase and for the whole call.
 
@@ -40,8 +40,8 @@ the target is K passes of C images):
   the backward half of the kernel's first results, an eager gradient (charged to the
   temperature phase, where the kernel is built).
 
-Not counted: the parameterization, the transforms and the 128 → 224 px resize (what the floor
-leaves out), work outside `render` (loading the model, writing the files).
+Not counted: the parameterization and the transforms (what the floor leaves out; a
+transformed view is a few px larger or smaller than the image), work outside `render` (loading the model, writing the files).
 """
 
 from __future__ import annotations
@@ -325,10 +325,10 @@ def chain_steps(result, opts: Mapping, views: int) -> dict[str, float]:
     }
 
 
-def bare_rate(objective_layer: str, batch: int, steps: int) -> Callable[[int], float]:
+def bare_rate(objective_layer: str, batch: int, size: int, steps: int) -> Callable[[int], float]:
     """A function of `repeats`: image-steps per second of the bare loop
     (`render_speed.bare_call`, compiled once here) through the built-in model truncated at
-    `objective_layer`, at its 224 px input, `batch` images, the median of `repeats` calls."""
+    `objective_layer`, `batch` images of `size` px, the median of `repeats` calls."""
     import keras
     from render_speed import bare_call
 
@@ -336,8 +336,7 @@ def bare_rate(objective_layer: str, batch: int, steps: int) -> Callable[[int], f
 
     whole = zoo.efficientnet_lite0().keras_model
     truncated = keras.Model(whole.input, whole.get_layer(objective_layer).output)
-    size = (int(whole.input_shape[1]), int(whole.input_shape[2]))
-    call = bare_call(truncated, batch, size, steps)
+    call = bare_call(truncated, batch, (size, size), steps)
 
     def rate(repeats: int) -> float:
         return batch * steps / interleaved_medians({"bare": call}, repeats)["bare"]
@@ -441,14 +440,14 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"samplevis sample {' '.join(argv)}")
     # the rate before and after the run, under the load each saw; the floor takes their mean
-    bare = bare_rate(layer, chains, steps)
+    bare = bare_rate(layer, chains, sample_args.size, steps)
     before = bare(repeats)
     measured = run_command(sample_args, given, args.profile)
     after = before if args.quick else bare(repeats)  # --quick: its figures mean nothing
     rate = (before + after) / 2
     print(
-        f"bare loop, batch {chains} at 224 px, truncated at {layer}: {before:.1f} img-steps/s "
-        f"before the run, {after:.1f} after; the floor takes {rate:.1f}"
+        f"bare loop, batch {chains} at {sample_args.size} px, truncated at {layer}: "
+        f"{before:.1f} img-steps/s before the run, {after:.1f} after; the floor takes {rate:.1f}"
     )
     print(f"machine after the run: {machine()}")
     print(table(measured, rate))

@@ -40,7 +40,7 @@ HMC_OPTS = dict(num_chains=2, num_results=4, num_burnin_steps=4, num_leapfrog_st
 LAYER = "block3b_add"
 CHANNEL, OTHER = 12, 30
 SIZE = 64
-STEPS = 8
+STEPS = 16
 BATCH = 3
 CHANNELS = range(3)
 PROGRESS = False
@@ -227,7 +227,7 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
     steps = re.findall(
         r"step (\d+): direction\('block3b_add', vec\[40\], cossim_pow=1\) " + NUMBER, text
     )
-    assert [int(s) for s, _ in steps] == [1, 4, 8]  # thresholds (1, STEPS // 2, STEPS)
+    assert [int(s) for s, _ in steps] == [1, 8, 16]  # thresholds (1, STEPS // 2, STEPS)
     values = [float(v) for _, v in steps]
     assert values[0] < values[1] < values[2]
 

@@ -32,7 +32,10 @@ if TYPE_CHECKING:  # Keras and TensorFlow load on first use, so importing the zo
     import keras
     import tensorflow as tf
 
-INPUT_SIZE = 224  # training resolution of EfficientNet-Lite0 (tensorflow/tpu lite README)
+# Training resolution of EfficientNet-Lite0 (tensorflow/tpu lite README). The network is fully
+# convolutional up to its global pooling, so it is built for any size: an image is paid for at its
+# own size rather than resized up to this one (docs/efficientnet_lite0.md, "Input size").
+TRAINING_SIZE = 224
 NUM_CLASSES = 1000
 STEM_FILTERS = 32  # fixed in Lite models (efficientnet_lite_builder.py, fix_head_stem)
 HEAD_FILTERS = 1280  # fixed in Lite models (efficientnet_lite_builder.py, fix_head_stem)
@@ -161,12 +164,13 @@ def build_keras_model(state_dict: dict[str, np.ndarray] | None = None) -> keras.
         torch layouts), or None for Keras' random initialization.
 
     Returns:
-      A keras.Model mapping normalized images float32 [B, 224, 224, 3] to softmax
-      probabilities [B, 1000]. Normalization is not part of the graph.
+      A keras.Model mapping normalized images float32 [B, H, W, 3] (any H and W;
+      it was trained at 224) to softmax probabilities [B, 1000]. Normalization is not part of
+      the graph.
     """
     import keras
 
-    inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 3), name="input_layer")
+    inputs = keras.Input((None, None, 3), name="input_layer")
     x = _conv_bn_act(inputs, STEM_FILTERS, 3, 2, "stem_conv", "stem_bn", "stem_activation")
     for prefix, filters_in, stage, stride in _block_prefixes():
         x = _block(x, filters_in, stage, stride, prefix)
@@ -298,8 +302,9 @@ def efficientnet_lite0(weights: str | os.PathLike | None = "imagenet") -> Model:
 
     Returns:
       A samplevis.Model; ``model(images01)`` with images float32 [B, H, W, 3] in
-      [0, 1] returns class probabilities [B, 1000] (images are resized to 224×224).
-      Layer ``logits`` holds the pre-softmax scores.
+      [0, 1] returns class probabilities [B, 1000]. Images go in at their own size (the
+      network classifies best at its training size, 224 px: resize photos to it); layer
+      ``logits`` holds the pre-softmax scores.
     """
     from samplevis.models import Model  # models.py sits below the zoo in the layering
 

@@ -44,7 +44,7 @@ def tiny_frozen_graph():
 def test_efficientnet_lite0_catalogue_has_a_header_and_each_layers_channels(capsys):
     header, rows = _layers(capsys, "efficientnet_lite0")
     assert header == ["layer", "type", "output", "shape", "channels"]
-    assert rows["block5c_add"] == ["Add", "14x14x112", "112"]
+    assert rows["block5c_add"] == ["Add", "?x?x112", "112"]  # the network takes any size
     assert rows["logits"] == ["Dense", "1000", "1000"]
     assert rows["top_activation"][-1] == "1280"
     assert list(rows)[-1] == "predictions"

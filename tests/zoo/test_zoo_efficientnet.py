@@ -141,8 +141,15 @@ def test_layer_names_follow_the_keras_efficientnet_scheme(model):
 
 def test_model_wrapper_settings(model):
     assert model.name == "efficientnet_lite0"
-    assert model.input_size == (224, 224)
+    assert model.input_size is None  # any size: a 128 px image is run at 128 px, not resized
     assert model.value_range == (0.0, 1.0)
+
+
+def test_an_image_runs_at_its_own_size_with_the_b0_strides(model, photos):
+    # 128 px halves five times to 4 x 4 at the top; 224 px gives 7 x 7 (the previous test)
+    small = tf.image.resize(photos[:1], (128, 128), antialias=True)
+    top = model.activations(small, ["top_activation"])["top_activation"]
+    assert top.shape == (1, 4, 4, 1280)
 
 
 def test_feature_maps_have_the_efficientnet_b0_resolutions_and_widths(model, photos):
