@@ -25,8 +25,9 @@ from samplevis.sampling.report.result import Facet, SampleResult
 from facet_search import PAIRS, _weights, medians, unit_objective
 
 IMAGES = Path(__file__).resolve().parent.parent / "images"
-# a unit whose second facet fresh seeds miss and the default search finds (in its probe round)
-PAIR = PAIRS["block4c"]
+# a unit whose second facet fresh seeds miss and the default search finds (docs/sampling_designs.md,
+# "The facet search": block6a's B found on seeds 0-2 by facet_targets.py)
+PAIR = PAIRS["block6a"]
 MEDIANS = Path("out/facet_search/medians.json")  # the channels' optima, cached as facet_search.py
 SHOWN = 4  # samples per facet, of the default run's 10 per chain
 DPI = 80  # the trace plot: an 8 x 3.5 inch figure, 640 x 280 px
