@@ -146,7 +146,7 @@ def test_model_wrapper_settings(model):
 
 
 def test_an_image_runs_at_its_own_size_with_the_b0_strides(model, photos):
-    # 128 px halves five times to 4 x 4 at the top; 224 px gives 7 x 7 (the previous test)
+    # 128 px halves five times to 4 x 4 at the top; 224 px gives 7 x 7 (the next test)
     small = tf.image.resize(photos[:1], (128, 128), antialias=True)
     top = model.activations(small, ["top_activation"])["top_activation"]
     assert top.shape == (1, 4, 4, 1280)
