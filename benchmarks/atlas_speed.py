@@ -101,13 +101,13 @@ def channels_of(batch: int, part: int = 0) -> list[int]:
     return list(range(part * batch, (part + 1) * batch))
 
 
-def bare_loop(model, layer: str, batch: int, size: int) -> Round:
-    """A compiled loop of forward passes + input gradients + updates through `layer` at the
-    network's own input size (`size` px for a network that takes any size): the least work one
+def bare_loop(model, layer: str, batch: int, received: tuple[int, int]) -> Round:
+    """A compiled loop of forward passes + input gradients + updates through `layer` on inputs
+    of the size the network receives (`received`, height and width in px): the least work one
     optimization step can do."""
     import tensorflow as tf
 
-    height, width = model.input_size or (size, size)
+    height, width = received
     extractor = model._extractor((layer,), False)  # the extractor render_vis itself uses
     x = tf.Variable(tf.random.stateless_uniform([batch, height, width, 3], [0, 1]))
 
@@ -187,29 +187,30 @@ def timed(designs: Mapping[Key, Round], steps: int, repeats: int) -> dict[Key, t
     return {key: (medians[key, REDIRECT_STEPS], medians[key, longer]) for key in designs}
 
 
-def truncated_flops(model, layer: str, size: int) -> int:
+def truncated_flops(model, layer: str, received: tuple[int, int]) -> int:
     import keras
 
     network = model.keras_model
     return forward_flops(
-        keras.Model(network.inputs, network.get_layer(layer).output),
-        (*(model.input_size or (size, size)), 3),
+        keras.Model(network.inputs, network.get_layer(layer).output), (*received, 3)
     )
 
 
-def projection(model, timed: dict[str, float], workers: list[int], size: int) -> list:
+def projection(
+    model, timed: dict[str, float], workers: list[int], received: tuple[int, int]
+) -> list:
     """Rows of the projection table for every activation layer, from seconds per image-step of
-    the layers in `timed` (images of `size` px), linear in forward FLOPs."""
+    the layers in `timed` (inputs of `received` px), linear in forward FLOPs."""
     from samplevis.atlas import activation_layers
 
     (low, t_low), (high, t_high) = sorted(
-        timed.items(), key=lambda item: truncated_flops(model, item[0], size)
+        timed.items(), key=lambda item: truncated_flops(model, item[0], received)
     )
-    f_low, f_high = truncated_flops(model, low, size), truncated_flops(model, high, size)
+    f_low, f_high = truncated_flops(model, low, received), truncated_flops(model, high, received)
     counts = {info.name: info.channels for info in model.layers_info()}
     total_seconds, channels = 0.0, 0
     for layer in activation_layers(model):
-        share = (truncated_flops(model, layer, size) - f_low) / max(f_high - f_low, 1)
+        share = (truncated_flops(model, layer, received) - f_low) / max(f_high - f_low, 1)
         per_image_step = t_low + share * (t_high - t_low)
         total_seconds += per_image_step * ATLAS_STEPS * counts[layer]
         channels += counts[layer]
@@ -283,6 +284,8 @@ def main() -> int:
     model = zoo.efficientnet_lite0()
     layer, first = args.layer, args.batches[0]
     in_process = Batches(model, args.size)
+    # the size the network receives: its own, or the images' for a network that takes any size
+    received = model.input_size or (args.size, args.size)
     designs = {
         (f"A batch axis, batch {b}", b): batch_axis(in_process, layer, b) for b in args.batches
     }
@@ -307,7 +310,7 @@ def main() -> int:
     )
     designs.update(
         {
-            (f"bare loop, batch {b} (floor of A)", b): bare_loop(model, layer, b, args.size)
+            (f"bare loop, batch {b} (floor of A)", b): bare_loop(model, layer, b, received)
             for b in dict.fromkeys([first, args.batches[-1]])
         }
     )
@@ -334,7 +337,7 @@ def main() -> int:
     ]
     print(
         f"\nchannels per minute at {ATLAS_STEPS} steps, {args.size} px images (the network "
-        f"receives {model.input_size[0] if model.input_size else args.size} px), median of "
+        f"receives {received[0]} px), median of "
         f"{args.repeats} alternating repeats "
         f"of all designs (Ray and threads included):"
     )
@@ -376,7 +379,7 @@ def main() -> int:
     print(
         format_table(
             ("on", "channels", "time", "days"),
-            projection(model, per_image_step, args.workers, args.size),
+            projection(model, per_image_step, args.workers, received),
         )
     )
     print(f"\n(the run took {time.perf_counter() - start:.0f} s)")

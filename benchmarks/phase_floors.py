@@ -41,7 +41,8 @@ the target is K passes of C images):
   temperature phase, where the kernel is built).
 
 Not counted: the parameterization and the transforms (what the floor leaves out; a
-transformed view is a few px larger or smaller than the image), work outside `render` (loading the model, writing the files).
+transformed view is a few px larger or smaller than the image), work outside `render` (loading
+the model, writing the files).
 """
 
 from __future__ import annotations

@@ -30,8 +30,6 @@ BATCH = 32  # images per network call
 BLUR_SIGMA = 1.0
 # An image passes when it keeps at least this share of its photos' median share under the blur
 KEEP_SHARE = 0.9
-
-
 # The kernel reaches this many sigmas each way: what lies beyond is below 1e-4 of its sum
 _REACH = 4.0
 
