@@ -58,7 +58,7 @@ import samplevis
 from samplevis import io, objectives, param, zoo
 from samplevis.optvis.evaluation import objective_values
 from samplevis.sampling import metrics, registration
-from samplevis.sampling.mcmc.diagnostics import split_rhat_per_chain
+from samplevis.sampling.mcmc.stationarity import split_rhat_per_chain
 
 from common import command_line, format_table, machine
 

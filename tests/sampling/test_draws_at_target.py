@@ -1,7 +1,7 @@
 """The draws come from the density a run states: its chains start at an optimum of what they move
-(`starts.polish`), the momentum's mass matches the target's curvature (`target.low_rank`), and a
-chain still drifting is told apart from a settled one (`trend_per_chain`); each on a target whose
-answer is known exactly."""
+(`starts.polish`) and the momentum's mass matches the target's curvature (`target.low_rank`);
+each on a target whose answer is known exactly (a drifting chain told apart from a settled one:
+test_stationarity.py)."""
 
 import dataclasses
 
@@ -15,7 +15,6 @@ from samplevis import objectives, param
 from samplevis.sampling.density import chain_param, low_rank
 from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.mcmc import chain, kernels
-from samplevis.sampling.mcmc.diagnostics import TREND_LIMIT, trend_per_chain
 from samplevis.sampling.starts import polish
 
 SIZE, CHAINS = 16, 2
@@ -142,24 +141,6 @@ def test_hmc_under_the_low_rank_mass_draws_the_gaussians_variances_along_and_acr
     # a step of the order of the target's spread in every direction: the stiffest (1 / 80 of
     # the prior's variance) no longer sets the step for all
     assert np.median(run.trace["step_size"]) > 0.2
-
-
-def test_a_stationary_chains_trend_is_a_standard_normal_and_a_drifting_ones_is_far_out():
-    rng = np.random.default_rng(3)
-    draws = rng.standard_normal((40, 3000))
-    z = trend_per_chain(draws)
-    assert abs(np.std(z) - 1) < 0.15 and abs(np.mean(z)) < 0.1
-    assert np.mean(np.abs(z) > TREND_LIMIT) < 0.02
-    # autocorrelated but stationary (AR(1), 0.6): near N(0, 1) once widened by the ESS, a
-    # little wider since 40 draws overestimate their ESS; a false alarm stays rare
-    ar = np.zeros((40, 3000))
-    for i in range(1, 40):
-        ar[i] = 0.6 * ar[i - 1] + rng.standard_normal(3000) * 0.8
-    z = trend_per_chain(ar)
-    assert np.std(z) < 1.4 and np.mean(np.abs(z) > TREND_LIMIT) < 0.05
-    falling = rng.standard_normal((40, 50)) - np.linspace(0, 6, 40)[:, None]
-    assert (np.abs(trend_per_chain(falling)) > TREND_LIMIT).mean() > 0.9
-    assert np.isnan(trend_per_chain(draws[:9])).all()
 
 
 def test_restarted_puts_the_state_in_each_kind_of_chain_parameterization():

@@ -6,8 +6,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from samplevis.sampling.mcmc import diagnostics, verdict
-from samplevis.sampling.mcmc.diagnostics import Diagnostics, rhat_limit
+from samplevis.sampling.mcmc import diagnostics, stationarity, verdict
+from samplevis.sampling.mcmc.diagnostics import Diagnostics
+from samplevis.sampling.mcmc.stationarity import rhat_limit
 
 N, C = 40, 4
 TARGET = 0.8
@@ -26,6 +27,9 @@ def planted_draws() -> np.ndarray:
 
 def diagnostics_of(draws: np.ndarray) -> Diagnostics:
     ones = (1.0,) * draws.shape[1]
+    none = np.zeros([0, draws.shape[1]])
+    rho = stationarity.autocorrelation_per_chain(none, draws)
+    rhat_limits, trend_limits = stationarity.limits(none, draws)
     return Diagnostics(
         acceptance_rate=ones,
         accept_prob=ones,
@@ -33,27 +37,32 @@ def diagnostics_of(draws: np.ndarray) -> Diagnostics:
         step_size=ones,
         divergences=(0,) * draws.shape[1],
         num_steps=2 * draws.shape[0],
-        rhat=tuple(diagnostics.split_rhat_per_chain(draws)),
+        rhat=tuple(stationarity.split_rhat_per_chain(draws)),
         ess=tuple(diagnostics.ess_per_chain(draws)),
         e_bfmi=ones,
         scalar="activation",
         num_results=draws.shape[0],
         interrupted=False,
-        rhat_limit=rhat_limit(draws.shape[0]),
-        trend=tuple(diagnostics.trend_per_chain(draws)),
+        autocorrelation=tuple(rho),
+        rhat_limits=tuple(rhat_limits),
+        trend=tuple(stationarity.trend_per_chain(draws)),
+        trend_limits=tuple(trend_limits),
     )
 
 
 def reasons_of(d: Diagnostics) -> dict[int, str]:
     still = [False] * len(d.rhat)
-    return verdict.not_from_density(d.rhat, d.rhat_limit, d.trend, d.divergences, d.e_bfmi, still)
+    return verdict.not_from_density(
+        d.rhat, d.rhat_limits, d.trend, d.trend_limits, d.divergences, d.e_bfmi, still
+    )
 
 
 def test_a_planted_trend_and_a_planted_jump_are_named_and_only_they():
     reasons = reasons_of(diagnostics_of(planted_draws()))
     assert sorted(reasons) == [2, 3]
     assert "still rising" in reasons[2]
-    assert reasons[3].startswith("split R-hat ") and f"over {rhat_limit(N):.2f}" in reasons[3]
+    limit = diagnostics_of(planted_draws()).rhat_limits[3]
+    assert reasons[3].startswith("split R-hat ") and f"over {limit:.2f}" in reasons[3]
 
 
 def test_divergences_and_low_e_bfmi_name_a_chain_too():

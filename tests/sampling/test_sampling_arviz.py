@@ -8,7 +8,7 @@ import pytest
 from test_sampling_render import CHAINS, OBJECTIVE, QUICK, image_param, tiny_model
 
 import samplevis
-from samplevis.sampling.mcmc import diagnostics
+from samplevis.sampling.mcmc import diagnostics, stationarity
 
 az = pytest.importorskip("arviz", reason="pip install 'samplevis[arviz]'")
 
@@ -118,14 +118,14 @@ def test_split_rhat_is_arviz_split_rhat_under_brooks_and_gelmans_correction():
     halves = [np.stack([draws[:n, c], draws[n:, c]]) for c in range(4)]
     arviz_per_chain = [float(az.rhat(h, method="identity")) for h in halves]
     expected = [3 / 2 * r**2 - (n - 1) / (2 * n) for r in arviz_per_chain]
-    np.testing.assert_allclose(diagnostics.split_rhat_per_chain(draws), expected, rtol=1e-9)
+    np.testing.assert_allclose(stationarity.split_rhat_per_chain(draws), expected, rtol=1e-9)
     assert diagnostics.split_rhat_across_chains(draws) == pytest.approx(
         from_arviz(draws.T), rel=1e-9
     )
     # So near 1 samplevis's value lies about three times as far from 1 as ArviZ's: its 1.05
     # limit is about 1.017 on ArviZ's split scale (ArviZ's default, method="rank", rank-
     # normalizes the draws first and differs again).
-    assert 3 / 2 * 1.017**2 - 1 / 2 == pytest.approx(diagnostics.RHAT_LIMIT, abs=0.002)
+    assert 3 / 2 * 1.017**2 - 1 / 2 == pytest.approx(stationarity.RHAT_LIMIT, abs=0.002)
 
 
 def test_ess_agrees_with_arviz_ess_of_the_same_unsplit_draws():

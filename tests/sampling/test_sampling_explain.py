@@ -19,7 +19,8 @@ HEALTHY = Diagnostics(
     scalar="activation",
     num_results=10,
     interrupted=False,
-    rhat_limit=1.3,
+    autocorrelation=(0.1, 0.6),
+    rhat_limits=(1.3, 2.5),
 )
 
 
@@ -32,8 +33,10 @@ def sentence(lines: list[str], start: str) -> str:
 def test_a_healthy_run_is_read_figure_by_figure():
     lines = explain(HEALTHY)
     assert sentence(lines, "Split R-hat per chain 1.01, 1.02: ").endswith(
-        "Near 1 (below 1.30, which 10 independent draws exceed one time in 300) they agree. "
-        "Together: every chain had settled."
+        "Below 1.30, 2.50 they agree. Each limit is what a settled chain exceeds one time in "
+        "300 at that chain's autocorrelation from draw to draw (0.10, 0.60): a chain that "
+        "moves slowly wanders further over 10 draws without drifting. Together: every chain "
+        "had settled."
     )
     # two chains of one facet are compared; chains of different facets never are
     shared = dataclasses.replace(HEALTHY, facets=(0, 0), rhat_facets=(1.03,))

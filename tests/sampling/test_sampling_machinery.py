@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from samplevis.sampling.mcmc import chain, diagnostics, kernels
+from samplevis.sampling.mcmc import chain, diagnostics, kernels, stationarity
 
 D, C = 50, 4
 T, LAM = 0.5, 1.0
@@ -260,18 +260,18 @@ def test_split_rhat_is_one_for_iid_draws_and_large_for_a_drifting_chain():
     iid = rng.normal(size=[2000, 2])
     drift = iid.copy()
     drift[:, 1] += np.linspace(0, 10, 2000)
-    rhat = diagnostics.split_rhat_per_chain(drift)
+    rhat = stationarity.split_rhat_per_chain(drift)
     assert abs(rhat[0] - 1) < 0.01 and rhat[1] > 1.5
-    assert math.isnan(diagnostics.split_rhat_per_chain(iid[:3])[0])
+    assert math.isnan(stationarity.split_rhat_per_chain(iid[:3])[0])
 
 
-def test_unsettled_chains_are_those_whose_split_rhat_independent_draws_rarely_reach(runs):
+def test_unsettled_chains_are_those_whose_split_rhat_settled_chains_rarely_reach(runs):
     diag = diagnostics.diagnose(runs["hmc"])
     assert diag.unsettled_chains == ()  # a Gaussian target, well mixed
     marked = dataclasses.replace(diag, rhat=(1.0, 1.6, math.nan, 1.04))
     assert marked.unsettled_chains == (1,)
     # a chain whose halves each held one value, the two different: infinitely far from settled
-    once = diagnostics.split_rhat_per_chain(
+    once = stationarity.split_rhat_per_chain(
         np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 2.0], [3.0, 2.0]])
     )
     assert math.isinf(once[0]) and math.isnan(once[1])
@@ -341,7 +341,7 @@ def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs)
 def test_ess_is_nan_like_rhat_below_four_draws():
     draws = np.random.default_rng(0).normal(size=(3, 2))
     assert np.all(np.isnan(diagnostics.ess_per_chain(draws)))
-    assert np.all(np.isnan(diagnostics.split_rhat_per_chain(draws)))
+    assert np.all(np.isnan(stationarity.split_rhat_per_chain(draws)))
     assert np.all(np.isfinite(diagnostics.ess_per_chain(np.tile(draws, (2, 1))[:4])))
 
 

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from samplevis.sampling.density import temperature
-from samplevis.sampling.mcmc import chain, curvature, diagnostics, kernels
+from samplevis.sampling.mcmc import chain, curvature, kernels, stationarity
 
 D, LAM, FLOOR = 50, 1.0, -10.0
 SCALES = np.array([1.0, 1.0, 1.0, 1.0, 6.0, 6.0, 6.0, 6.0])  # two targets, four chains each
@@ -210,8 +210,9 @@ def test_after_the_closing_window_the_draws_keep_the_share_and_are_stationary(rh
     assert adaptation.frozen and adaptation.correction is not None
     assert sampled_share(run) == pytest.approx(np.full(C, rho), abs=0.05)
     draws = run.trace["activation"]
-    assert np.all(diagnostics.split_rhat_per_chain(draws) < diagnostics.rhat_limit(len(draws)))
-    assert np.all(np.abs(diagnostics.trend_per_chain(draws)) < diagnostics.TREND_LIMIT)
+    rhat_limits, trend_limits = stationarity.limits(np.zeros([0, C]), draws)
+    assert np.all(stationarity.split_rhat_per_chain(draws) < rhat_limits)
+    assert np.all(np.abs(stationarity.trend_per_chain(draws)) < trend_limits)
 
 
 def test_a_robbins_monro_step_is_the_equipartition_secant_in_log_t_clipped():

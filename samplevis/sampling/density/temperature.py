@@ -147,6 +147,7 @@ class TemperatureAdaptation:
         self._correction: np.ndarray | None = None
         self._frozen_shares: list[np.ndarray] = []  # share each block at the frozen T kept
         self._adapted_steps = 0
+        self._changed_at = 0  # steps seen when T last changed
 
     def log_density(self, log_density: Any) -> Any:
         """`log_density` (a frozen dataclass with a `temperature`) reading this T, [C]."""
@@ -171,6 +172,11 @@ class TemperatureAdaptation:
     def adapted_steps(self) -> int:
         """Steps of the blocks that adapted T (num_steps rounded down to whole blocks)."""
         return self._adapted_steps
+
+    @property
+    def steps_at_frozen_t(self) -> int:
+        """Burn-in steps run since T last changed: at the density the draws sample."""
+        return max(min(self._seen_steps, self.burnin_steps) - self._changed_at, 0)
 
     @property
     def temperatures(self) -> np.ndarray:
@@ -204,6 +210,7 @@ class TemperatureAdaptation:
             self._log_t = np.mean(self._iterates[len(self._iterates) // 2 :], axis=0)
             self._steps_done = self.num_steps
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
+        self._changed_at = self._seen_steps
         return True
 
     def _corrected(self, share: np.ndarray, block: int) -> bool:
@@ -220,6 +227,7 @@ class TemperatureAdaptation:
         self._correction = log_step(np.mean(later, axis=0), self.target_ratio)
         self._log_t = self._log_t + self._correction
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
+        self._changed_at = self._seen_steps
         return True
 
 

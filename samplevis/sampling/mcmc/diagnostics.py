@@ -25,20 +25,14 @@ import tensorflow_probability as tfp
 
 from samplevis.sampling.mcmc.chain import ChainRun
 from samplevis.sampling.mcmc.kernels import step_stats
+from samplevis.sampling.mcmc.stationarity import (
+    MIN_DRAWS_FOR_RHAT,
+    autocorrelation_per_chain,
+    limits,
+    split_rhat_per_chain,
+    trend_per_chain,
+)
 
-# Split R-hat needs two halves of at least two draws each; ESS is reported from the same count.
-MIN_DRAWS_FOR_RHAT = 4
-# Above this a chain's two halves disagree: it had not settled (Vehtari et al. 2021), given
-# enough draws; with few, independent draws exceed it by chance, so `rhat_limit` raises it.
-RHAT_LIMIT = 1.05
-# The chance that a chain of independent draws is called unsettled (`rhat_limit`, TREND_LIMIT).
-FALSE_ALARM = 1 / 300
-# The trend's z (`trend_per_chain`) that a chain of independent draws exceeds with probability
-# FALSE_ALARM: the normal distribution's two-sided quantile.
-TREND_LIMIT = 2.94
-# Fewer draws than this give no trend: the ESS that widens its error is then no estimate.
-MIN_DRAWS_FOR_TREND = 10
-_NULL_CHAINS = 6000  # simulated chains of independent draws behind `rhat_limit`
 # Above this share of divergent steps a run is unhealthy (the sampling target is < 1 %).
 MAX_DIVERGENCE_RATE = 0.01
 # Below this the momentum draws move a chain between energy levels too slowly to explore the
@@ -70,10 +64,14 @@ class Diagnostics:
       scalar: the name of the traced scalar R-hat and ESS are computed on.
       num_results: kept samples per chain.
       interrupted: True when the run was stopped early.
-      rhat_limit: the split R-hat above which a chain counts as unsettled (`rhat_limit`).
+      autocorrelation: per chain, the lag-1 autocorrelation of `scalar` at the draws'
+        density, over the burn-in steps at it and the draws (`stationarity`).
+      rhat_limits: per chain, the split R-hat above which it counts as unsettled: what
+        stationary chains measured as autocorrelated exceed one time in 300.
       trend: per chain, the slope of `scalar` over the draws in units of its standard error
-        (`trend_per_chain`): beyond TREND_LIMIT either way the chain was still moving (NaN
-        with fewer than MIN_DRAWS_FOR_TREND draws).
+        (`trend_per_chain`; NaN with fewer than MIN_DRAWS_FOR_TREND draws).
+      trend_limits: per chain, the |trend| beyond which the chain was still moving, as
+        `rhat_limits` is set.
       ess_bulk, ess_tail: per chain, ArviZ's rank-normalized bulk and tail ESS of `scalar`
         (NaN without ArviZ or with < 4 draws).
       facets: each chain's facet (empty: not known).
@@ -94,8 +92,10 @@ class Diagnostics:
     scalar: str
     num_results: int
     interrupted: bool
-    rhat_limit: float = RHAT_LIMIT
+    autocorrelation: tuple[float, ...] = ()
+    rhat_limits: tuple[float, ...] = ()
     trend: tuple[float, ...] = ()
+    trend_limits: tuple[float, ...] = ()
     ess_bulk: tuple[float, ...] = ()
     ess_tail: tuple[float, ...] = ()
     facets: tuple[int, ...] = ()
@@ -105,17 +105,24 @@ class Diagnostics:
 
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
-        """Chains whose split R-hat exceeds `rhat_limit`: still drifting when sampling ended. An
-        infinite R-hat counts (each half of the chain held one value, the halves two: it moved
-        between them and nowhere else); NaN does not (a chain that never moved)."""
+        """Chains whose split R-hat exceeds their limit (`rhat_limits`): still drifting when
+        sampling ended. An infinite R-hat counts (each half of the chain held one value, the
+        halves two: it moved between them and nowhere else); NaN does not (a chain that never
+        moved)."""
         return tuple(
-            c for c, r in enumerate(self.rhat) if not math.isnan(r) and r > self.rhat_limit
+            c
+            for c, (r, limit) in enumerate(zip(self.rhat, self.rhat_limits, strict=False))
+            if not math.isnan(r) and r > limit
         )
 
     @property
     def trending_chains(self) -> tuple[int, ...]:
-        """Chains whose draws still rose or fell: a trend beyond TREND_LIMIT standard errors."""
-        return tuple(c for c, z in enumerate(self.trend) if abs(z) > TREND_LIMIT)
+        """Chains whose draws still rose or fell: a trend beyond their limit (`trend_limits`)."""
+        return tuple(
+            c
+            for c, (z, limit) in enumerate(zip(self.trend, self.trend_limits, strict=False))
+            if abs(z) > limit
+        )
 
     @property
     def drifting_chains(self) -> tuple[int, ...]:
@@ -175,8 +182,6 @@ class Diagnostics:
             elif value is None and str(field.type) == "float":
                 value = math.nan
             values[field.name] = value
-        if data.get("rhat_limit") is None:  # written before the limit depended on the draws
-            values["rhat_limit"] = rhat_limit(int(data["num_results"]))
         return cls(**values)
 
     def facets_rhat_sentence(self) -> str | None:
@@ -238,62 +243,6 @@ class Diagnostics:
 
 
 _PER_FACET = ("facets", "rhat_facets", "ess_bulk_facets", "ess_tail_facets")
-
-
-def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
-    """Split R-hat of each chain on its own.
-
-    Args:
-      draws: [n, C] scalar draws.
-
-    Returns:
-      [C] float; NaN when n < 4.
-    """
-    draws = np.asarray(draws, np.float64)
-    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
-        return np.full(draws.shape[1:], np.nan)
-    # Chain axis of size one, chains as a batch: each is split in two halves.
-    rhat = tfp.mcmc.potential_scale_reduction(
-        tf.constant(draws[:, None]), independent_chain_ndims=1, split_chains=True
-    )
-    return rhat.numpy()
-
-
-def trend_per_chain(draws: np.ndarray) -> np.ndarray:
-    """Per chain, the least-squares slope of draws [n, C] over their index in units of its
-    standard error, [C]: the error of independent draws widened by sqrt(n / ESS) for the
-    autocorrelation of the draws about that line (`ess_per_chain`). About N(0, 1) for a
-    stationary chain; NaN with fewer than MIN_DRAWS_FOR_TREND draws or where a chain never
-    varies."""
-    draws = np.asarray(draws, np.float64)
-    n = draws.shape[0]
-    if n < MIN_DRAWS_FOR_TREND:
-        return np.full(draws.shape[1:], np.nan)
-    index = np.arange(n) - (n - 1) / 2
-    centred = draws - draws.mean(axis=0)
-    slope = index @ centred / (index @ index)
-    residual = centred - np.outer(index, slope)
-    spread = np.sum(residual**2, axis=0) / (n - 2) / (index @ index)
-    # the residuals' autocorrelation: a trend left in would read as autocorrelation and hide
-    ess = np.clip(np.nan_to_num(ess_per_chain(residual), nan=1.0), 1.0, n)
-    error = np.sqrt(spread * n / ess)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(error > 0, slope / error, np.nan)
-
-
-def rhat_limit(num_draws: int) -> float:
-    """The split R-hat that a chain of `num_draws` independent draws exceeds with probability
-    FALSE_ALARM, or RHAT_LIMIT if that is larger (NaN below MIN_DRAWS_FOR_RHAT draws).
-
-    Split R-hat of one chain compares its two halves, so with few draws it is noisy: 10
-    independent draws exceed 1.1 about one time in five. Simulated with a fixed seed, so a
-    number of draws always gives the same limit.
-    """
-    if num_draws < MIN_DRAWS_FOR_RHAT:
-        return math.nan
-    draws = np.random.default_rng(0).standard_normal((num_draws, _NULL_CHAINS))
-    null = split_rhat_per_chain(draws)
-    return max(RHAT_LIMIT, float(np.quantile(null, 1 - FALSE_ALARM)))
 
 
 def split_rhat_across_chains(draws: np.ndarray) -> float:
@@ -428,11 +377,24 @@ def _rate(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, ...]:
         return tuple(float(x) for x in np.where(den > 0, numerator / den, np.nan))
 
 
+def before_draws(run: ChainRun, scalar: str, steps: int) -> np.ndarray:
+    """[m, C]: `scalar` over the last `steps` burn-in steps (those at the draws' density),
+    thinned as the draws are, the last one a thinning interval before the first draw."""
+    burnin = np.asarray(run.burnin_trace.get(scalar, np.zeros([0, run.num_chains])), np.float64)
+    window = burnin[max(len(burnin) - steps, 0) :] if steps > 0 else burnin[:0]
+    return window[::-1][:: run.plan.num_steps_between_results + 1][::-1]
+
+
 def diagnose(
-    run: ChainRun, scalar: str = "target_log_prob", facets: Sequence[int] | np.ndarray | None = None
+    run: ChainRun,
+    scalar: str = "target_log_prob",
+    facets: Sequence[int] | np.ndarray | None = None,
+    settled_steps: int = 0,
 ) -> Diagnostics:
-    """Diagnostics of `run`, with R-hat and ESS on the traced `scalar`; `facets` [C], each
-    chain's facet, gives R-hat and ESS among the chains of each facet."""
+    """Diagnostics of `run`, with R-hat, trend and ESS on the traced `scalar`; `facets` [C],
+    each chain's facet, gives R-hat and ESS among the chains of each facet; the last
+    `settled_steps` of burn-in ran at the draws' density, so they measure each chain's
+    autocorrelation with the draws."""
     if scalar not in run.trace:
         raise ValueError(
             f"scalar must be one of the traced names {sorted(run.trace)}; got {scalar!r}."
@@ -445,6 +407,8 @@ def diagnose(
     num_facets = max(groups, default=-1) + 1
     within = rhat_within_facets(draws, groups)
     per_facet = ess[2] if ess is not None else {}
+    before = before_draws(run, scalar, settled_steps)
+    rhat_limits, trend_limits = limits(before, draws)
     return Diagnostics(
         acceptance_rate=_rate(run.counts["accepted"], run.counts["steps"]),
         accept_prob=_rate(run.counts["accept_prob"], run.counts["steps"]),
@@ -458,8 +422,10 @@ def diagnose(
         scalar=scalar,
         num_results=run.num_kept,
         interrupted=run.interrupted,
-        rhat_limit=rhat_limit(run.num_kept),
+        autocorrelation=tuple(float(r) for r in autocorrelation_per_chain(before, draws)),
+        rhat_limits=tuple(float(r) for r in rhat_limits),
         trend=tuple(float(z) for z in trend_per_chain(draws)),
+        trend_limits=tuple(float(z) for z in trend_limits),
         ess_bulk=tuple(ess[0] if ess is not None else nan),
         ess_tail=tuple(ess[1] if ess is not None else nan),
         facets=tuple(groups),

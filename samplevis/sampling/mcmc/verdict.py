@@ -3,8 +3,9 @@ the draws claim only the density fixed when warmup ends.
 
 Here that density is exp(A / T) * prior at each chain's frozen T, and `target_ratio` is what
 warmup tunes T toward. A chain's draws are named as not from their density only for what makes
-them untrustworthy (`not_from_density`): split R-hat over the calibrated limit, a trend,
-divergent steps, low E-BFMI, or draws that never varied. The share of its gain a chain keeps is
+them untrustworthy (`not_from_density`): split R-hat or a trend beyond what a stationary chain
+of its autocorrelation reaches (`mcmc.stationarity`), divergent steps, low E-BFMI, or draws
+that never varied. The share of its gain a chain keeps is
 a report of T's tuning (`tuning_sentence`); only a share more than TUNING_TOLERANCE from the
 target gets a notice, worded as what it is (`tuning_missed`). Stan never warns because the
 achieved acceptance missed adapt_delta.
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from samplevis.sampling.mcmc.diagnostics import EBFMI_LIMIT, TREND_LIMIT, Diagnostics
+from samplevis.sampling.mcmc.diagnostics import EBFMI_LIMIT, Diagnostics
 
 # A chain whose share of its start's gain is further than this from `target_ratio` gets a
 # tuning notice (docs/sampling_designs.md, "The draws' tests").
@@ -31,20 +32,23 @@ FROM_DENSITY = "draws from their density"
 
 def not_from_density(
     rhat: Sequence[float],
-    rhat_limit: float,
+    rhat_limits: Sequence[float],
     trend: Sequence[float],
+    trend_limits: Sequence[float],
     divergences: Sequence[int],
     e_bfmi: Sequence[float],
     still: Sequence[bool],
 ) -> dict[int, str]:
     """The chains whose draws are not from the density they claim, each with why in words, e.g.
-    {2: "split R-hat 8.04 over 5.80, still rising (+3.7 standard errors)"}; empty when every
-    chain passes.
+    {2: "split R-hat 8.04 over 5.80, still rising (+5.1 standard errors, over 4.6)"}; empty
+    when every chain passes.
 
     Args:
       rhat: split R-hat of each chain's draws [C] (NaN: too few draws, or no variation).
-      rhat_limit: the R-hat a chain of independent draws exceeds one time in 300.
+      rhat_limits: the R-hat a stationary chain of each one's autocorrelation exceeds one time
+        in 300 [C].
       trend: each chain's trend in standard errors [C] (empty or NaN: too few draws).
+      trend_limits: the |trend| such a chain exceeds one time in 300 [C] (empty or NaN: none).
       divergences: divergent sampling steps per chain [C].
       e_bfmi: E-BFMI per chain [C] (NaN: none).
       still: per chain [C], True where its draws never varied (no step accepted).
@@ -54,11 +58,11 @@ def not_from_density(
         why = []
         if still[c]:
             why.append("its draws never varied (no step accepted)")
-        if rhat[c] > rhat_limit:  # an infinite R-hat counts (halves of one value each), NaN not
-            why.append(f"split R-hat {rhat[c]:.2f} over {rhat_limit:.2f}")
-        if c < len(trend) and math.isfinite(trend[c]) and abs(trend[c]) > TREND_LIMIT:
+        if rhat[c] > rhat_limits[c]:  # an infinite R-hat counts (halves of one value each)
+            why.append(f"split R-hat {rhat[c]:.2f} over {rhat_limits[c]:.2f}")
+        if c < len(trend) and math.isfinite(trend[c]) and abs(trend[c]) > trend_limits[c]:
             way = "rising" if trend[c] > 0 else "falling"
-            why.append(f"still {way} ({trend[c]:+.1f} standard errors)")
+            why.append(f"still {way} ({trend[c]:+.1f} standard errors, over {trend_limits[c]:.1f})")
         if divergences[c]:
             why.append(f"{divergences[c]} divergent step{'s' if divergences[c] != 1 else ''}")
         if math.isfinite(e_bfmi[c]) and e_bfmi[c] < EBFMI_LIMIT:
@@ -73,7 +77,9 @@ def judged(diagnostics: Diagnostics, still: Sequence[int]) -> dict[int, str]:
     varied."""
     d = diagnostics
     flags = [c in still for c in range(len(d.rhat))]
-    return not_from_density(d.rhat, d.rhat_limit, d.trend, d.divergences, d.e_bfmi, flags)
+    return not_from_density(
+        d.rhat, d.rhat_limits, d.trend, d.trend_limits, d.divergences, d.e_bfmi, flags
+    )
 
 
 def tuning_sentence(shares: Sequence[float] | np.ndarray, target: float) -> str:
@@ -104,8 +110,9 @@ def draws_sentence(
     reasons: dict[int, str], num_draws: int, rhat: Sequence[float], trend: Sequence[float]
 ) -> str:
     """Whether the draws are from their density: "draws from their density: every chain was
-    stationary over its 10 draws (split R-hat <= 1.73, trend within 1.9 standard errors)", or
-    the chains that are not (`reasons`, from `not_from_density`) and why."""
+    stationary over its 10 draws (split R-hat <= 3.21, trend within 3.3 standard errors, each
+    within what a settled chain as autocorrelated reaches)", or the chains that are not
+    (`reasons`, from `not_from_density`) and why."""
     if not reasons:
         finite_rhat = [r for r in rhat if math.isfinite(r)]
         finite_trend = [abs(z) for z in trend if math.isfinite(z)]
@@ -114,7 +121,8 @@ def draws_sentence(
             figures.append(f"split R-hat <= {max(finite_rhat):.2f}")
         if finite_trend:
             figures.append(f"trend within {max(finite_trend):.1f} standard errors")
-        shown = f" ({', '.join(figures)})" if figures else ""
+        within = ", each within what a settled chain as autocorrelated reaches"
+        shown = f" ({', '.join(figures)}{within})" if figures else ""
         return f"{FROM_DENSITY}: every chain was stationary over its {num_draws} draws{shown}"
     named = "; ".join(f"chain {c}: {why}" for c, why in reasons.items())
     return (

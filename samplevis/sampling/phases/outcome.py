@@ -19,15 +19,25 @@ from samplevis.runtime import memory
 from samplevis.runtime.checks import user_stacklevel
 from samplevis.sampling.density import facet_mass
 from samplevis.sampling.density.chain_param import WARP_PIXELS, WarpedFacet, sample_images
+from samplevis.sampling.density.temperature import TemperatureAdaptation
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc.chain import frozen
 from samplevis.sampling.mcmc.diagnostics import diagnose
+from samplevis.sampling.options import CLOSING_STEPS, SamplingOptions
 from samplevis.sampling.phases.chain_run import chain_temperatures, common_temperature
 from samplevis.sampling.phases.records import Inputs, Made
 from samplevis.sampling.report import advice
 from samplevis.sampling.report.result import Facet, SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet
+
+
+def settled_steps(opts: SamplingOptions, adapting: TemperatureAdaptation | None) -> int:
+    """The burn-in steps before the draws that sample their density, at most the closing
+    window: those since T last changed (all of burn-in at a fixed T, whose first steps may
+    still climb from the starts)."""
+    at_frozen_t = adapting.steps_at_frozen_t if adapting is not None else opts.num_burnin_steps
+    return min(at_frozen_t, CLOSING_STEPS)
 
 
 def write_log(result: SampleResult, folder: Path) -> None:
@@ -174,7 +184,11 @@ def sample_result(
     else:
         init_images = np.zeros([c, image_param.height, image_param.width, 3], np.float32)
     owner = made.search.chains(c) if made.search is not None and made.search.facets else None
-    diagnostics = diagnose(run, "activation", owner) if run is not None else None
+    diagnostics = (
+        diagnose(run, "activation", owner, settled_steps(opts, adapting))
+        if run is not None
+        else None
+    )
     images = (
         sample_images(chain_param, samples)
         if samples is not None

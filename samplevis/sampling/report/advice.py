@@ -9,7 +9,7 @@ import numpy as np
 
 from samplevis.models import redirect
 from samplevis.runtime.checks import OptionWarning
-from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, TREND_LIMIT, Diagnostics
+from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
 from samplevis.sampling.report.run import Run
 from samplevis.sampling.starts.chains import RESEEDS, Starts
 
@@ -54,16 +54,29 @@ def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> l
         messages.append(
             OptionWarning(
                 "hmc_opts.num_burnin_steps",
-                "chains {chains} were still drifting (split R-hat above {limit}, or their "
-                "activation still rising or falling by more than {trend} standard errors over "
-                "the draws): their draws come from no single distribution. A longer burn-in "
-                "({hmc_opts.num_burnin_steps}) gives them time to settle.",
+                "chains {chains} were still drifting (split R-hat, or their activation's rise "
+                "or fall over the draws, beyond what a settled chain of their autocorrelation "
+                "reaches: {why}): their draws come from no single distribution. A longer "
+                "burn-in ({hmc_opts.num_burnin_steps}) gives them time to settle.",
                 chains=list(diagnostics.drifting_chains),
-                limit=f"{diagnostics.rhat_limit:.2f}",
-                trend=f"{TREND_LIMIT:g}",
+                why=_drift_figures(diagnostics),
             )
         )
     return messages
+
+
+def _drift_figures(d: Diagnostics) -> str:
+    """Each drifting chain's R-hat or trend against its limit, e.g. "chain 2: split R-hat 8.04
+    over 5.80"."""
+    parts = []
+    for c in d.drifting_chains:
+        figures = []
+        if c in d.unsettled_chains:
+            figures.append(f"split R-hat {d.rhat[c]:.2f} over {d.rhat_limits[c]:.2f}")
+        if c in d.trending_chains:
+            figures.append(f"trend {d.trend[c]:+.1f} over {d.trend_limits[c]:.1f}")
+        parts.append(f"chain {c}: {', '.join(figures)}")
+    return "; ".join(parts)
 
 
 def lost_gain_warning(result: Run) -> OptionWarning | None:

@@ -5,14 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from samplevis.sampling.mcmc.diagnostics import (
-    EBFMI_LIMIT,
-    FALSE_ALARM,
-    MAX_DIVERGENCE_RATE,
-    MIN_DRAWS_FOR_RHAT,
-    TREND_LIMIT,
-    Diagnostics,
-)
+from samplevis.sampling.mcmc.diagnostics import EBFMI_LIMIT, MAX_DIVERGENCE_RATE, Diagnostics
+from samplevis.sampling.mcmc.stationarity import FALSE_ALARM, MIN_DRAWS_FOR_RHAT
 
 MAX_LISTED = 8  # chains whose figures are listed one by one; more are given as a range
 
@@ -46,15 +40,17 @@ def _rhat(d: Diagnostics) -> str:
     )
     trend = (
         f" The trend of each chain's activation over its draws, in standard errors: "
-        f"{_figures(d.trend, 1)}; beyond {TREND_LIMIT:g} either way (one time in "
-        f"{round(1 / FALSE_ALARM)} for a settled chain) it was still rising or falling."
+        f"{_figures(d.trend, 1)}; beyond {_figures(d.trend_limits, 1)} either way it was still "
+        "rising or falling."
         if any(math.isfinite(z) for z in d.trend)
         else ""
     )
     return (
         f"Split R-hat per chain {_figures(d.rhat, 2)}: it compares the two halves of each "
-        f"chain's activation. Near 1 (below {d.rhat_limit:.2f}, which {d.num_results} "
-        f"independent draws exceed one time in {round(1 / FALSE_ALARM)}) they agree.{trend} "
+        f"chain's activation. Below {_figures(d.rhat_limits, 2)} they agree. Each limit is "
+        f"what a settled chain exceeds one time in {round(1 / FALSE_ALARM)} at that chain's "
+        f"autocorrelation from draw to draw ({_figures(d.autocorrelation, 2)}): a chain that "
+        f"moves slowly wanders further over {d.num_results} draws without drifting.{trend} "
         f"Together: {verdict}."
     )
 

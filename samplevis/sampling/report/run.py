@@ -17,7 +17,8 @@ from samplevis.optvis.blur_check import BlurCheck
 from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.sampling import metrics
 from samplevis.sampling.mcmc import verdict
-from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT, Diagnostics
+from samplevis.sampling.mcmc.diagnostics import Diagnostics
+from samplevis.sampling.mcmc.stationarity import MIN_DRAWS_FOR_RHAT
 from samplevis.sampling.options import SamplingOptions
 
 # benchmarks/draws_at_target.py's target for the share a chain keeps: within this of

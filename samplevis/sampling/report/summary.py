@@ -11,7 +11,7 @@ import numpy as np
 
 from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc import verdict
-from samplevis.sampling.mcmc.diagnostics import MIN_DRAWS_FOR_RHAT
+from samplevis.sampling.mcmc.stationarity import MIN_DRAWS_FOR_RHAT
 from samplevis.sampling.report.run import Run
 
 
@@ -98,7 +98,7 @@ def _temperature_line(result: Run) -> str:
 
 def off_target_reasons(result: Run) -> dict[int, str]:
     """Why each of `chains_off_target` is not from its density, in words, e.g. {2: "split
-    R-hat 8.04 over 5.80, still rising (+3.8 standard errors)"}; empty when none is."""
+    R-hat 8.04 over 5.80, still rising (+9.8 standard errors, over 8.1)"}; empty when none is."""
     d = result.diagnostics
     if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
         return {}

@@ -1,0 +1,201 @@
+"""Whether a chain's draws are stationary, judged against settled chains that move as slowly.
+
+HMC draws are autocorrelated: on the README's unit a chain's activation has a lag-1
+autocorrelation of 0.35-0.8 from draw to draw. Limits that assume independent draws call one
+such chain in seven unsettled at 10 draws although it only wanders (docs/sampling_designs.md,
+"The draws' tests"). So each chain's autocorrelation is measured where its density is already
+the draws' (the burn-in steps at the frozen T before them, and the draws, each about its own
+line), and its split R-hat and trend are compared with what stationary AR(1) chains measured
+alike reach one time in 1 / FALSE_ALARM. The limits are simulated with a fixed seed: the same
+counts and measurement always give the same limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+# Split R-hat needs two halves of at least two draws each.
+MIN_DRAWS_FOR_RHAT = 4
+# Fewer draws than this give no trend: too few to tell a slope from the chain's wandering.
+MIN_DRAWS_FOR_TREND = 10
+# Above this a chain's two halves disagree (Vehtari et al. 2021), given enough draws; with few,
+# a stationary chain exceeds it by chance, so the limits are raised to what it reaches.
+RHAT_LIMIT = 1.05
+# The chance that a stationary chain is called unsettled by either test.
+FALSE_ALARM = 1 / 300
+# The lag-1 autocorrelations on which the limits are simulated; a chain's is interpolated.
+_GRID = np.linspace(0.0, 0.95, 20)
+_NULL_CHAINS = 20000  # simulated stationary chains per autocorrelation
+_NULL_BURN = 50  # steps an AR(1) simulation runs before its first kept value
+_NULL_BINS = 40  # groups of simulated chains measured alike, each with its own limits
+
+
+def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
+    """Split R-hat of each chain on its own, [C] from draws [n, C]; NaN when n < 4."""
+    draws = np.asarray(draws, np.float64)
+    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+        return np.full(draws.shape[1:], np.nan)
+    # Chain axis of size one, chains as a batch: each is split in two halves.
+    rhat = tfp.mcmc.potential_scale_reduction(
+        tf.constant(draws[:, None]), independent_chain_ndims=1, split_chains=True
+    )
+    return rhat.numpy()
+
+
+def _detrended(series: np.ndarray) -> np.ndarray:
+    """[n, C] less each column's least-squares line."""
+    n = series.shape[0]
+    index = np.arange(n) - (n - 1) / 2
+    centred = series - series.mean(axis=0)
+    return centred - np.outer(index, index @ centred / (index @ index))
+
+
+def _lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """The lag-1 autocorrelation of each chain [C] over the steps `before` [m, C] and the
+    `draws` [n, C], each about its own least-squares line: a drift left in, or one that starts
+    with the draws, would read as autocorrelation and widen the limits."""
+    products = np.zeros(draws.shape[1:])
+    squares = np.zeros(draws.shape[1:])
+    for part in (before, draws):
+        if part.shape[0] >= 3:
+            residual = _detrended(part)
+            products += np.sum(residual[1:] * residual[:-1], axis=0)
+            squares += np.sum(residual**2, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return products / squares
+
+
+def _ar1(rho: float, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """[length, count] stationary AR(1) series of unit variance and lag-1 autocorrelation rho."""
+    noise = rng.standard_normal((length + _NULL_BURN, count))
+    out = np.empty_like(noise)
+    out[0] = noise[0]
+    scale = np.sqrt(1.0 - rho**2)
+    for t in range(1, len(noise)):
+        out[t] = rho * out[t - 1] + scale * noise[t]
+    return out[_NULL_BURN:]
+
+
+@dataclasses.dataclass(frozen=True)
+class NullLimits:
+    """What stationary AR(1) chains reach, by the lag-1 autocorrelation measured on them.
+
+    Attributes:
+      grid: autocorrelations [G] of the simulated chains.
+      estimated: the mean autocorrelation `_lag1` measures on chains of each on `grid` [G]
+        (short series measure it low; this maps a measurement back to the chain's).
+      measured: measured autocorrelations [B], rising, at which the limits are given.
+      rhat: the split R-hat that chains measured there exceed with probability FALSE_ALARM [B].
+      trend: the |trend| (`trend_per_chain`) they exceed with probability FALSE_ALARM [B].
+    """
+
+    grid: np.ndarray
+    estimated: np.ndarray
+    measured: np.ndarray
+    rhat: np.ndarray
+    trend: np.ndarray
+
+
+@functools.lru_cache(maxsize=32)
+def null_limits(num_draws: int, num_before: int) -> NullLimits:
+    """The limits for chains of `num_draws` draws whose autocorrelation is measured over
+    `num_before` steps before them and the draws (simulated with a fixed seed).
+
+    Chains of every autocorrelation on the grid are pooled and sorted by the autocorrelation
+    measured on them; each limit is the quantile among chains measured alike. So a limit holds
+    for the measurement a run has, noise and all, not for an autocorrelation it cannot know."""
+    rng = np.random.default_rng(0)
+    measured, rhat, trend, estimated = [], [], [], []
+    for rho in _GRID:
+        series = _ar1(float(rho), num_before + num_draws, _NULL_CHAINS, rng)
+        before, draws = series[:num_before], series[num_before:]
+        found = _lag1(before, draws)
+        measured.append(found)
+        estimated.append(float(np.nanmean(found)))
+        rhat.append(split_rhat_per_chain(draws))
+        trend.append(trend_per_chain(draws))
+    found, rhat_all, trend_all = (np.concatenate(x) for x in (measured, rhat, trend))
+    keep = np.isfinite(found)
+    order = np.argsort(found[keep])
+    bins = np.array_split(order, _NULL_BINS)
+    found, rhat_all, trend_all = found[keep], rhat_all[keep], trend_all[keep]
+    centres = np.array([np.median(found[b]) for b in bins])
+    rhat_limit_ = np.array([np.nanquantile(rhat_all[b], 1 - FALSE_ALARM) for b in bins])
+    trend_limit = np.array([np.nanquantile(np.abs(trend_all[b]), 1 - FALSE_ALARM) for b in bins])
+    # the limits rise with the autocorrelation; the simulation's noise is not allowed to dip
+    return NullLimits(
+        grid=_GRID,
+        estimated=np.maximum.accumulate(np.array(estimated)),
+        measured=centres,
+        rhat=np.maximum(RHAT_LIMIT, np.maximum.accumulate(rhat_limit_)),
+        trend=np.maximum.accumulate(trend_limit),
+    )
+
+
+def autocorrelation_per_chain(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Each chain's lag-1 autocorrelation at the draws' density, [C] in [0, 0.95]: measured
+    over `before` [m, C] (the steps at that density just before the draws, m may be 0) and the
+    draws [n, C], and mapped back through the low bias of short series. NaN with fewer than
+    MIN_DRAWS_FOR_RHAT draws or where a chain never varied."""
+    before, draws = _parts(before, draws)
+    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+        return np.full(draws.shape[1:], np.nan)
+    measured = _lag1(before, draws)
+    table = null_limits(draws.shape[0], before.shape[0])
+    return np.where(np.isfinite(measured), np.interp(measured, table.estimated, table.grid), np.nan)
+
+
+def trend_per_chain(draws: np.ndarray) -> np.ndarray:
+    """Per chain, the least-squares slope of draws [n, C] over their index in units of its
+    standard error for independent draws, [C] (`limits` allows for the chain's
+    autocorrelation). NaN with fewer than MIN_DRAWS_FOR_TREND draws or where a chain never
+    varied."""
+    draws = np.asarray(draws, np.float64)
+    n = draws.shape[0]
+    if n < MIN_DRAWS_FOR_TREND:
+        return np.full(draws.shape[1:], np.nan)
+    index = np.arange(n) - (n - 1) / 2
+    centred = draws - draws.mean(axis=0)
+    slope = index @ centred / (index @ index)
+    residual = centred - np.outer(index, slope)
+    error = np.sqrt(np.sum(residual**2, axis=0) / (n - 2) / (index @ index))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(error > 0, slope / error, np.nan)
+
+
+def limits(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(split R-hat limit [C], trend limit [C]) for draws [n, C] after the steps `before`
+    [m, C] at their density: what a stationary chain measured with the same autocorrelation
+    exceeds with probability FALSE_ALARM. NaN below MIN_DRAWS_FOR_RHAT draws (the trend's below
+    MIN_DRAWS_FOR_TREND) or where a chain never varied."""
+    before, draws = _parts(before, draws)
+    if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
+        nan = np.full(draws.shape[1:], np.nan)
+        return nan, nan
+    measured = _lag1(before, draws)
+    table = null_limits(draws.shape[0], before.shape[0])
+    known = np.isfinite(measured)
+    at = np.nan_to_num(measured)
+    rhat = np.where(known, np.interp(at, table.measured, table.rhat), np.nan)
+    trend = np.where(known, np.interp(at, table.measured, table.trend), np.nan)
+    return rhat, trend
+
+
+def rhat_limit(num_draws: int, num_before: int = 0) -> float:
+    """The least split R-hat limit a chain of `num_draws` draws gets (`limits`: that of the
+    chains measured as the least autocorrelated), at least RHAT_LIMIT; NaN below
+    MIN_DRAWS_FOR_RHAT draws."""
+    if num_draws < MIN_DRAWS_FOR_RHAT:
+        return math.nan
+    return float(null_limits(num_draws, num_before).rhat[0])
+
+
+def _parts(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    draws = np.asarray(draws, np.float64)
+    return np.asarray(before, np.float64).reshape([-1, *draws.shape[1:]]), draws
