@@ -7,15 +7,16 @@ draws was drifting.
     python benchmarks/draws_tests.py --runs OUT --seeds 0 1 2 3 4  # + the README unit's chains
     python benchmarks/draws_tests.py --quick                      # every code path, fast
 
-Each design names a chain of 10 draws, after the 20 burn-in steps at the draws' density
-(the closing window), by split R-hat and a trend of its activation over the draws:
+Each design names a chain of 10 draws, after the 10 burn-in states at the draws' density and
+spacing (the closing window's 20 steps, a draw every second step as `render` keeps them), by
+split R-hat and a trend of its activation over the draws:
 
   today     limits of independent draws (R-hat one time in 300, |trend| 2.94 with its error
             widened by the ESS of the 10 draws), as before `mcmc/stationarity.py`
   own rho   AR(1) limits at each chain's lag-1 autocorrelation, measured over the closing
             window and the draws as one series about one line, mapped back through its bias
   pooled    the same with one autocorrelation per run of 4 chains (their mean)
-  thin 2    today's tests on every second step (10 draws over 20 steps; twice the sampling)
+  every 2nd today's tests on every second draw (10 draws over 20; twice the sampling)
   kept      `mcmc.stationarity`: the autocorrelation measured over the closing window and the
             draws, each about its own line; limits from simulated chains measured alike
 
@@ -25,7 +26,8 @@ pass, as the README command's seeds 0-4 have 20), the share of chains named with
 of `render` on the README unit with 100 draws (starts kept in OUT, the draws' activations saved
 there): the chains named at their first 10 draws and in later windows of 10 (each after the 20
 draws before it), where the chain had been sampling its density for 20-90 draws, and at their
-first 40 draws by the kept tests, with each chain's ESS.
+first 40 draws by the kept tests, with each chain's ESS; and the kept tests on simulated chains
+of 40 draws.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ from samplevis.sampling.mcmc.stationarity import FALSE_ALARM, split_rhat_per_cha
 
 from common import command_line, format_table, machine
 
-BEFORE, DRAWS, GROUP = 20, 10, 4  # the closing window, the README's draws, chains per run
+# the closing window at the draws' spacing, the README's draws, chains per run
+BEFORE, DRAWS, GROUP = 10, 10, 4
+STRIDE = 2  # burn-in steps per draw (`num_steps_between_results` 1)
 README_UNIT = "block6a_expand_activation:301"
 TODAY_TREND = 2.94  # the normal's two-sided quantile at 1 / 300
 
@@ -154,7 +158,7 @@ def simulated(designs: dict, chains: int, rng: np.random.Generator) -> None:
     rows = []
     for rho in (0.0, 0.3, 0.5, 0.6, 0.7, 0.8):
         x = ar1(rho, BEFORE + 2 * DRAWS, chains, rng)
-        shares = [named(f, x, name == "thin 2") for name, f in designs.items()]
+        shares = [named(f, x, name == "every 2nd") for name, f in designs.items()]
         rows.append([f"stationary, rho {rho}"] + [f"{s:.3f} ({(1 - s) ** 20:.2f})" for s in shares])
     base = ar1(0.6, BEFORE + 2 * DRAWS, chains, rng)
     t = np.arange(BEFORE + 2 * DRAWS)[:, None]
@@ -163,23 +167,43 @@ def simulated(designs: dict, chains: int, rng: np.random.Generator) -> None:
         x = base + climb * (t - BEFORE) / DRAWS
         rows.append(
             [f"climb {climb} sd over the draws"]
-            + [f"{named(f, x, name == 'thin 2'):.2f}" for name, f in designs.items()]
+            + [f"{named(f, x, name == 'every 2nd'):.2f}" for name, f in designs.items()]
         )
     for climb in (8, 16):
         # a climb that begins with the draws, after a settled window
         x = base + climb * np.clip(t - BEFORE, 0, None) / DRAWS
         rows.append(
             [f"climb {climb} sd from the draws on"]
-            + [f"{named(f, x, name == 'thin 2'):.2f}" for name, f in designs.items()]
+            + [f"{named(f, x, name == 'every 2nd'):.2f}" for name, f in designs.items()]
         )
     for jump in (2, 4, 8):
         x = base + jump * (t >= BEFORE + DRAWS // 2)
         rows.append(
             [f"jump {jump} sd half way"]
-            + [f"{named(f, x, name == 'thin 2'):.2f}" for name, f in designs.items()]
+            + [f"{named(f, x, name == 'every 2nd'):.2f}" for name, f in designs.items()]
         )
     print(f"Named: the share of {chains} chains (stationary ones: and the chance that 20 all pass)")
     print(format_table(["chains", *designs], rows))
+
+
+def forty(chains: int, rng: np.random.Generator) -> None:
+    """The kept tests over 40 draws: settled chains named (up to and past the simulated
+    autocorrelations' end, 0.85), and chains of autocorrelation 0.6 with a climb or a jump."""
+    n = 4 * DRAWS
+    t = np.arange(BEFORE + n)[:, None]
+    rows = []
+    for rho in (0.0, 0.5, 0.8, 0.9):
+        x = ar1(rho, BEFORE + n, chains, rng)
+        rows.append([f"stationary, rho {rho}", f"{np.mean(kept(x[:BEFORE], x[BEFORE:])):.3f}"])
+    base = ar1(0.6, BEFORE + n, chains, rng)
+    climb = base + 8 * np.clip(t - BEFORE, 0, None) / n
+    jump = base + 4 * (t >= BEFORE + n // 2)
+    rows.append(
+        ["climb 8 sd from the draws on", f"{np.mean(kept(climb[:BEFORE], climb[BEFORE:])):.2f}"]
+    )
+    rows.append(["jump 4 sd half way", f"{np.mean(kept(jump[:BEFORE], jump[BEFORE:])):.2f}"])
+    print(f"The kept tests over {n} draws: the share of {chains} chains named")
+    print(format_table(["chains", "kept"], rows))
 
 
 def long_runs(folder: str, seeds: list[int], draws: int) -> dict[int, dict[str, np.ndarray]]:
@@ -212,17 +236,23 @@ def long_runs(folder: str, seeds: list[int], draws: int) -> dict[int, dict[str, 
     return out
 
 
+def window(burnin: np.ndarray) -> np.ndarray:
+    """[BEFORE, C]: the last burn-in states at the draws' spacing, the last one STRIDE steps
+    before the first draw."""
+    return burnin[::-1][: STRIDE * BEFORE : STRIDE][::-1]
+
+
 def real(designs: dict, runs: dict[int, dict[str, np.ndarray]]) -> None:
     rows = []
     for seed, run in runs.items():
         d, b = run["draws"], run["burnin"]
         first = [
-            np.flatnonzero(f(b[-BEFORE:], d[: 2 * DRAWS if n == "thin 2" else DRAWS]))
+            np.flatnonzero(f(window(b), d[: 2 * DRAWS if n == "every 2nd" else DRAWS]))
             for n, f in designs.items()
         ]
         later = []
         for name, f in designs.items():
-            span = 2 * DRAWS if name == "thin 2" else DRAWS
+            span = 2 * DRAWS if name == "every 2nd" else DRAWS
             starts = range(BEFORE, len(d) - span + 1, DRAWS)
             hits = sum(int(f(d[k - BEFORE : k], d[k : k + span]).sum()) for k in starts)
             later.append(f"{hits}/{len(starts) * d.shape[1]}")
@@ -231,7 +261,7 @@ def real(designs: dict, runs: dict[int, dict[str, np.ndarray]]) -> None:
     for seed, run in runs.items():
         d, b = run["draws"][:40], run["burnin"]
         ess = ", ".join(f"{e:.1f}" for e in ess_per_chain(d))
-        longer.append([seed, str(np.flatnonzero(kept(b[-BEFORE:], d)).tolist()), ess])
+        longer.append([seed, str(np.flatnonzero(kept(window(b), d)).tolist()), ess])
     print("The README unit's chains: named at their first draws, and in later windows")
     print(
         format_table(
@@ -256,10 +286,11 @@ def main() -> None:
         "today": today,
         "own rho": PlugIn(pooled=False, sims=sims),
         "pooled": PlugIn(pooled=True, sims=sims),
-        "thin 2": thinned,
+        "every 2nd": thinned,
         "kept": kept,
     }
     simulated(designs, 400 if args.quick else 4000, np.random.default_rng(123))
+    forty(400 if args.quick else 4000, np.random.default_rng(124))
     if args.runs:
         real(designs, long_runs(args.runs, args.seeds, args.draws))
 
