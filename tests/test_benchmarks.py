@@ -31,6 +31,7 @@ TABLES = {
     "facet_targets.py": "samples in it",
     "photo_facets.py": "colour groups",
     "draws_at_target.py": "trend z",
+    "draws_tests.py": "kept",
     "processing_check.py": "median share",
     "phase_floors.py": "wall/floor",
     "natural_facets.py": "facets pass blur",

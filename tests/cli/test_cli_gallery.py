@@ -364,6 +364,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
         scalar="activation",
         num_results=n,
         interrupted=False,
+        rhat_limits=(1.05, 1.05),
     )
     result = dataclasses.replace(
         known_run_result(),

@@ -239,8 +239,12 @@ def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path
     report = json.loads((tmp_path / "diagnostics.json").read_text())
     assert report["cutoff"] is None and report["num_moving"] == 2 * 3 * 32 * 17
     assert min(report["diagnostics"]["rhat"]) > 1.05
-    err = capsys.readouterr().err
-    assert "chains [0, 1] were still drifting" in err
+    # both climb from their starts; a steady climb is named, while a bent one over 12 draws may
+    # pass for a slow settled chain's wander (docs/sampling_designs.md, "The draws' tests")
+    named = [c["chain"] for c in report["chains_off_target"]]
+    assert named and all("still rising" in c["why"] for c in report["chains_off_target"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"chains {named} were still drifting" in err
     assert "A longer burn-in (--num-burnin-steps) gives them time to settle" in err
 
 

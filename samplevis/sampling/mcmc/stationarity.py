@@ -34,7 +34,6 @@ FALSE_ALARM = 1 / 300
 # (at 40 draws a climb of 8 standard deviations went unnamed one time in five up to 0.95).
 _GRID = np.linspace(0.0, 0.85, 18)
 _NULL_CHAINS = 20000  # simulated stationary chains per autocorrelation
-_NULL_BURN = 50  # steps an AR(1) simulation runs before its first kept value
 _NULL_BINS = 40  # groups of simulated chains measured alike, each with its own limits
 
 
@@ -73,15 +72,17 @@ def _lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
         return products / squares
 
 
-def _ar1(rho: float, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """[length, count] stationary AR(1) series of unit variance and lag-1 autocorrelation rho."""
-    noise = rng.standard_normal((length + _NULL_BURN, count))
+def _ar1(rhos: np.ndarray, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """[length, G, count] stationary AR(1) series of unit variance, `count` for each lag-1
+    autocorrelation of `rhos` [G]: the first value drawn from the stationary distribution."""
+    rho = np.asarray(rhos, np.float64)[:, None]
+    noise = rng.standard_normal((length, rho.shape[0], count))
     out = np.empty_like(noise)
     out[0] = noise[0]
     scale = np.sqrt(1.0 - rho**2)
-    for t in range(1, len(noise)):
+    for t in range(1, length):
         out[t] = rho * out[t - 1] + scale * noise[t]
-    return out[_NULL_BURN:]
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,28 +113,31 @@ def null_limits(num_draws: int, num_before: int) -> NullLimits:
     Chains of every autocorrelation on the grid are pooled and sorted by the autocorrelation
     measured on them; each limit is the quantile among chains measured alike. So a limit holds
     for the measurement a run has, noise and all, not for an autocorrelation it cannot know."""
-    rng = np.random.default_rng(0)
-    measured, rhat, trend, estimated = [], [], [], []
-    for rho in _GRID:
-        series = _ar1(float(rho), num_before + num_draws, _NULL_CHAINS, rng)
-        before, draws = series[:num_before], series[num_before:]
-        found = _lag1(before, draws)
-        measured.append(found)
-        estimated.append(float(np.nanmean(found)))
-        rhat.append(split_rhat_per_chain(draws))
-        trend.append(trend_per_chain(draws))
-    found, rhat_all, trend_all = (np.concatenate(x) for x in (measured, rhat, trend))
+    series = _ar1(_GRID, num_before + num_draws, _NULL_CHAINS, np.random.default_rng(0))
+    chains = series.reshape([series.shape[0], -1])  # [length, G * _NULL_CHAINS]
+    before, draws = chains[:num_before], chains[num_before:]
+    found = _lag1(before, draws)
+    estimated = np.nanmean(found.reshape([len(_GRID), _NULL_CHAINS]), axis=1)
+    rhat_all = split_rhat_per_chain(draws)
+    trend_all = trend_per_chain(draws)
     keep = np.isfinite(found)
     order = np.argsort(found[keep])
     bins = np.array_split(order, _NULL_BINS)
     found, rhat_all, trend_all = found[keep], rhat_all[keep], trend_all[keep]
     centres = np.array([np.median(found[b]) for b in bins])
     rhat_limit_ = np.array([np.nanquantile(rhat_all[b], 1 - FALSE_ALARM) for b in bins])
-    trend_limit = np.array([np.nanquantile(np.abs(trend_all[b]), 1 - FALSE_ALARM) for b in bins])
+    trend_limit = np.array(
+        [
+            np.quantile(np.abs(trend_all[b]), 1 - FALSE_ALARM)
+            if num_draws >= MIN_DRAWS_FOR_TREND
+            else np.nan
+            for b in bins
+        ]
+    )
     # the limits rise with the autocorrelation; the simulation's noise is not allowed to dip
     return NullLimits(
         grid=_GRID,
-        estimated=np.maximum.accumulate(np.array(estimated)),
+        estimated=np.maximum.accumulate(estimated),
         measured=centres,
         rhat=np.maximum(RHAT_LIMIT, np.maximum.accumulate(rhat_limit_)),
         trend=np.maximum.accumulate(trend_limit),
