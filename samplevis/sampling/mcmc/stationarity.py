@@ -1,9 +1,8 @@
 """Whether a chain's draws are stationary, judged against settled chains that move as slowly.
 
-HMC draws are autocorrelated: on the README's unit a chain's activation has a lag-1
-autocorrelation of 0.35-0.8 from draw to draw. Limits that assume independent draws call one
-such chain in seven unsettled at 10 draws although it only wanders (docs/sampling_designs.md,
-"The draws' tests"). So each chain's autocorrelation is measured where its density is already
+HMC draws are autocorrelated, strongly so on the README's unit. Limits that assume independent
+draws call many such chains unsettled at 10 draws although they only wander
+(docs/sampling_designs.md, "The draws' tests"). So each chain's autocorrelation is measured where its density is already
 the draws' (the burn-in steps at the frozen T before them, and the draws, each about its own
 line), and its split R-hat and trend are compared with what stationary AR(1) chains measured
 alike reach one time in 1 / FALSE_ALARM. The limits are simulated with a fixed seed: the same
@@ -31,7 +30,7 @@ RHAT_LIMIT = 1.05
 FALSE_ALARM = 1 / 300
 # The lag-1 autocorrelations of the simulated chains. A chain slower than the last is named
 # more often: its draws cannot be told from a drift, and a wider grid would widen every limit
-# (at 40 draws a climb of 8 standard deviations went unnamed one time in five up to 0.95).
+# until a steep climb over 40 draws passed (docs/sampling_designs.md, "The draws' tests").
 _GRID = np.linspace(0.0, 0.85, 18)
 _NULL_CHAINS = 20000  # simulated stationary chains per autocorrelation
 _NULL_BINS = 40  # groups of simulated chains measured alike, each with its own limits
