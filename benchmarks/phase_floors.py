@@ -28,11 +28,12 @@ the target is K passes of C images):
   the batch; the gradient it takes stops one convolution above the objective's layer),
   `search.features` (pooled features: 0.5 per image), `polish.polish` (its steps × C × K),
   `low_rank.activation_curvature` (its rank + 1 compiled gradients × C × K),
-  `facet_mass.CompiledLogProb` (0.5 × C × K a value; `facet_mass._gradient`, 1 × C × K);
+  `facet_mass.CompiledLogProb` (1 × C × K a value: it runs the gradient's program;
+  `facet_mass._gradient`, 1 × C × K);
 * eager passes: every call of `LogDensity.activation` that runs eagerly (0.5 × C × K: the
   starts' and the optima's measures, the prior floor's images, the polish's checks), plus the
   backward half (0.5 × C × K) of each eager gradient: `chains.flat` (dead and saturated starts),
-  `curvature.part_curvatures` (1 + parts × probes gradients), and `chain._refreshed` (the
+  `curvature.part_curvatures` (1 + parts measured × probes gradients), and `chain._refreshed` (the
   kernel's results after T changes);
 * derived from options and the record: burn-in and sampling, the steps the record holds
   (`burnin_activations` rows; kept samples × (num_steps_between_results + 1)) × leapfrog steps
@@ -273,7 +274,7 @@ def counting(tally: Tally, profile: PhaseProfile):
 
     def compiled_value(original):
         def wrapped(self, *state):
-            tally.add("compiled log pi", 0.5 * chain_images(state))
+            tally.add("compiled log pi", chain_images(state))  # the gradient's program
             return original(self, *state)
 
         return wrapped
@@ -290,7 +291,8 @@ def counting(tally: Tally, profile: PhaseProfile):
 
     def part_probes(args: tuple, kwargs: dict) -> int:
         state = args[1] if len(args) > 1 else kwargs["state"]
-        return 1 + len(state) * kwargs.get("num_probes", 2)
+        parts = kwargs.get("parts")
+        return 1 + (len(state) if parts is None else len(parts)) * kwargs.get("num_probes", 2)
 
     patches = [
         (records.Clock, "start", clock),

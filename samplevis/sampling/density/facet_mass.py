@@ -83,16 +83,17 @@ class CompiledLogProb:
     """A log pi compiled for the estimate: a call gives log pi [C]; `value_and_gradient` gives it
     with its gradient from one compiled program (a compiled value under an eager tape, as
     `_gradient` takes a plain `log_prob`, runs its forward and backward passes as two programs,
-    which costs more per gradient)."""
+    which costs more per gradient). A call runs that same program and drops the gradient: the
+    estimate asks for a value alone once, and a program of its own would be traced and
+    optimized for that one call, which costs more than the backward pass it saves."""
 
     def __init__(self, log_prob: LogProb):
-        self._value = tf.function(log_prob, autograph=False)
         self.value_and_gradient = tf.function(
             lambda *state: _taped_gradient(log_prob, state), autograph=False
         )
 
     def __call__(self, *state: tf.Tensor) -> tf.Tensor:
-        return self._value(*state)
+        return self.value_and_gradient(*state)[0]
 
 
 def _taped_gradient(

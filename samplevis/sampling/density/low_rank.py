@@ -149,7 +149,11 @@ def facet_momentum(
     parts = [low_rank_momentum(found, log_density.prior_weight, temperature)]
     if len(state) > 1:
         held = curvature.part_curvatures(
-            log_density, state, fold_in(seed, 1), floor=log_density.prior_weight
+            log_density,
+            state,
+            fold_in(seed, 1),
+            floor=log_density.prior_weight,
+            parts=range(1, len(state)),  # the coefficients' mass is the low-rank one above
         )
         for mass, part in zip(held[1:], state[1:]):
             per_chain = tf.reshape(mass, [-1] + [1] * (part.shape.rank - 1))

@@ -199,7 +199,7 @@ class _Tally(tfp.mcmc.TransitionKernel):
         state, inner = self._inner_kernel.one_step(
             current_state, previous_kernel_results.inner_results, seed=seed
         )
-        stats = step_stats(inner)
+        stats = step_stats(inner, with_energy=False)
         prev = previous_kernel_results
         return state, _TallyResults(
             inner_results=inner,
@@ -211,7 +211,7 @@ class _Tally(tfp.mcmc.TransitionKernel):
 
     def bootstrap_results(self, init_state):
         inner = self._inner_kernel.bootstrap_results(init_state)
-        target_log_prob = step_stats(inner).target_log_prob
+        target_log_prob = step_stats(inner, with_energy=False).target_log_prob
         zeros = tf.zeros_like(target_log_prob, dtype=tf.int32)
         return _TallyResults(inner, zeros, zeros, zeros, tf.zeros_like(target_log_prob))
 

@@ -28,7 +28,8 @@ def part_curvatures(
     floor: float = 0.0,
     probe: float = PROBE,
     num_probes: int = 2,
-) -> list[tf.Tensor]:
+    parts: Sequence[int] | None = None,
+) -> list[tf.Tensor | None]:
     """How stiff each part of the state is, per chain: the mean over `num_probes` random
     directions v of that part of |v'Hv| / v'v, H the Hessian of -log pi, floored at `floor`.
 
@@ -40,14 +41,19 @@ def part_curvatures(
         (away from a mode a ReLU network's curvature can come out near 0 or below).
       probe: the finite difference's length, in state units per coordinate.
       num_probes: random directions averaged per part.
+      parts: the parts to measure (None: all); each part's probes are its own, so a part
+        measures the same whichever others are measured, and the others cost no gradient.
 
     Returns:
-      per part, float [C]; for a Gaussian part, its precision.
+      per part, float [C] (None for a part not measured); for a Gaussian part, its precision.
     """
     state = [tf.convert_to_tensor(s) for s in state]
     _, grads = tfp.math.value_and_gradient(target_log_prob_fn, state)
-    curvatures = []
+    curvatures: list[tf.Tensor | None] = []
     for i, part in enumerate(state):
+        if parts is not None and i not in parts:
+            curvatures.append(None)
+            continue
         axes = list(range(1, part.shape.rank))
         found = []
         for k in range(num_probes):

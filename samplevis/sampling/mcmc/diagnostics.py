@@ -400,7 +400,7 @@ def diagnose(
             f"scalar must be one of the traced names {sorted(run.trace)}; got {scalar!r}."
         )
     draws = np.asarray(run.trace[scalar], np.float64)
-    step = step_stats(run.final_kernel_results).step_size.numpy()
+    step = step_stats(run.final_kernel_results, with_energy=False).step_size.numpy()
     nan = [math.nan] * draws.shape[1]
     ess = ess_per_chain_and_facet(draws, facets)
     groups = [int(g) for g in facets] if facets is not None else []

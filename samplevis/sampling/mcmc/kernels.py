@@ -38,7 +38,7 @@ class StepStats(NamedTuple):
     target_log_prob: tf.Tensor  # float; log pi of the current state
     step_size: tf.Tensor  # float; leapfrog step size used
     divergent: tf.Tensor  # bool
-    energy: tf.Tensor  # float; Hamiltonian -log pi(z) + K(p) where the step ended
+    energy: tf.Tensor | None  # float; Hamiltonian -log pi(z) + K(p) where the step ended
 
 
 def accept_prob(log_accept_ratio: tf.Tensor | np.ndarray) -> tf.Tensor:
@@ -209,19 +209,29 @@ def _kinetic_energy(kernel_results: Any, momentum: Sequence[tf.Tensor]) -> tf.Te
     )
 
 
-def step_stats(kernel_results: Any) -> StepStats:
-    """Per-chain scalars from the results of a `make_kernel` kernel."""
+def _per_chain(flags: tf.Tensor, part: tf.Tensor) -> tf.Tensor:
+    """`flags` [C] shaped to broadcast against a state part [C, ...]."""
+    return tf.reshape(flags, [-1] + [1] * (part.shape.rank - 1))
+
+
+def step_stats(kernel_results: Any, with_energy: bool = True) -> StepStats:
+    """Per-chain scalars from the results of a `make_kernel` kernel; `with_energy` False leaves
+    the Hamiltonian out (None): with a momentum distribution it costs that distribution's
+    log-densities, which a tally of acceptances or a step size do not need."""
     kr = _innermost(kernel_results)
+    energy = None
     if hasattr(kr, "has_divergence"):  # NUTS
         target_log_prob = kr.target_log_prob
         step = tf.nest.flatten(kr.step_size)[0]
         divergent = kr.has_divergence | ~tf.math.is_finite(kr.log_accept_ratio)
         # TFP's NUTS keeps log pi - K of the sample it chose, minus the Hamiltonian, and with a
         # momentum distribution q its K is -log q(p): add log q(0) for the K used below.
-        energy = -kr.energy
-        distribution = getattr(kr, "momentum_distribution", None)
-        if distribution is not None:
-            energy += distribution.log_prob([tf.zeros_like(g) for g in kr.grads_target_log_prob])
+        if with_energy:
+            energy = -kr.energy
+            distribution = getattr(kr, "momentum_distribution", None)
+            if distribution is not None:
+                zero = [tf.zeros_like(g) for g in kr.grads_target_log_prob]
+                energy += distribution.log_prob(zero)
     else:  # Metropolis-Hastings around uncalibrated HMC
         target_log_prob = kr.accepted_results.target_log_prob
         step = tf.nest.flatten(kr.accepted_results.step_size)[0]
@@ -232,14 +242,15 @@ def step_stats(kernel_results: Any) -> StepStats:
         # Stan's energy__: H where the transition ended, at the proposal's end with its final
         # momentum if accepted, else back at the start with the momentum drawn for this step.
         # (accepted_results of a rejected step hold an older proposal's momenta, so the
-        # proposal's own are used.)
-        proposed = kr.proposed_results
-        kinetic = tf.where(
-            kr.is_accepted,
-            _kinetic_energy(proposed, proposed.final_momentum),
-            _kinetic_energy(proposed, proposed.initial_momentum),
-        )
-        energy = kinetic - target_log_prob
+        # proposal's own are used.) Each chain's momentum is chosen first, so that K is
+        # computed once.
+        if with_energy:
+            proposed = kr.proposed_results
+            ended = [
+                tf.where(_per_chain(kr.is_accepted, final), final, initial)
+                for final, initial in zip(proposed.final_momentum, proposed.initial_momentum)
+            ]
+            energy = _kinetic_energy(proposed, ended) - target_log_prob
     step = tf.reshape(tf.cast(step, target_log_prob.dtype), [-1]) * tf.ones_like(target_log_prob)
     return StepStats(
         is_accepted=kr.is_accepted,
