@@ -33,6 +33,7 @@ FALSE_ALARM = 1 / 300
 # until a steep climb over 40 draws passed (docs/sampling_designs.md, "The draws' tests").
 _GRID = np.linspace(0.0, 0.85, 18)
 _NULL_CHAINS = 20000  # simulated stationary chains per autocorrelation
+_NULL_VALUES = 2_000_000  # values of one autocorrelation's simulated series, at most
 _NULL_BINS = 40  # groups of simulated chains measured alike, each with its own limits
 
 
@@ -112,18 +113,23 @@ def null_limits(num_draws: int, num_before: int) -> NullLimits:
     Chains of every autocorrelation on the grid are pooled and sorted by the autocorrelation
     measured on them; each limit is the quantile among chains measured alike. So a limit holds
     for the measurement a run has, noise and all, not for an autocorrelation it cannot know."""
-    series = _ar1(_GRID, num_before + num_draws, _NULL_CHAINS, np.random.default_rng(0))
-    chains = series.reshape([series.shape[0], -1])  # [length, G * _NULL_CHAINS]
-    before, draws = chains[:num_before], chains[num_before:]
-    found = _lag1(before, draws)
-    estimated = np.nanmean(found.reshape([len(_GRID), _NULL_CHAINS]), axis=1)
-    rhat_all = split_rhat_per_chain(draws)
-    trend_all = trend_per_chain(draws)
-    keep = np.isfinite(found)
-    order = np.argsort(found[keep])
-    bins = np.array_split(order, _NULL_BINS)
-    found, rhat_all, trend_all = found[keep], rhat_all[keep], trend_all[keep]
-    centres = np.array([np.median(found[b]) for b in bins])
+    length = num_before + num_draws
+    # long chains: fewer of them, so that one autocorrelation's series fit in _NULL_VALUES
+    count = int(min(_NULL_CHAINS, max(_NULL_CHAINS // 20, _NULL_VALUES // length)))
+    rng = np.random.default_rng(0)
+    found, rhat, trend = [], [], []
+    for rho in _GRID:
+        series = _ar1(np.array([rho]), length, count, rng)[:, 0]
+        before, draws = series[:num_before], series[num_before:]
+        found.append(_lag1(before, draws))
+        rhat.append(split_rhat_per_chain(draws))
+        trend.append(trend_per_chain(draws))
+    estimated = np.array([np.nanmean(f) for f in found])
+    found_all, rhat_all, trend_all = (np.concatenate(x) for x in (found, rhat, trend))
+    keep = np.isfinite(found_all)
+    found_all, rhat_all, trend_all = found_all[keep], rhat_all[keep], trend_all[keep]
+    bins = np.array_split(np.argsort(found_all), _NULL_BINS)
+    centres = np.array([np.median(found_all[b]) for b in bins])
     rhat_limit_ = np.array([np.nanquantile(rhat_all[b], 1 - FALSE_ALARM) for b in bins])
     trend_limit = np.array(
         [
