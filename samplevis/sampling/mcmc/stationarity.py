@@ -34,7 +34,7 @@ FALSE_ALARM = 1 / 300
 _GRID = np.linspace(0.0, 0.85, 18)
 _NULL_CHAINS = 20000  # simulated stationary chains per autocorrelation
 _NULL_VALUES = 2_000_000  # values of one autocorrelation's simulated series, at most
-_NULL_BINS = 40  # groups of simulated chains measured alike, each with its own limits
+_NULL_BINS = 20  # groups of simulated chains measured alike, each with its own limits
 
 
 def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
