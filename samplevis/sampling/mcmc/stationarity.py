@@ -72,11 +72,10 @@ def _lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
         return products / squares
 
 
-def _ar1(rhos: np.ndarray, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
-    """[length, G, count] stationary AR(1) series of unit variance, `count` for each lag-1
-    autocorrelation of `rhos` [G]: the first value drawn from the stationary distribution."""
-    rho = np.asarray(rhos, np.float64)[:, None]
-    noise = rng.standard_normal((length, rho.shape[0], count))
+def _ar1(rho: float, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """[length, count] stationary AR(1) series of unit variance and lag-1 autocorrelation rho:
+    the first value drawn from the stationary distribution."""
+    noise = rng.standard_normal((length, count))
     out = np.empty_like(noise)
     out[0] = noise[0]
     scale = np.sqrt(1.0 - rho**2)
@@ -119,7 +118,7 @@ def null_limits(num_draws: int, num_before: int) -> NullLimits:
     rng = np.random.default_rng(0)
     found, rhat, trend = [], [], []
     for rho in _GRID:
-        series = _ar1(np.array([rho]), length, count, rng)[:, 0]
+        series = _ar1(float(rho), length, count, rng)
         before, draws = series[:num_before], series[num_before:]
         found.append(_lag1(before, draws))
         rhat.append(split_rhat_per_chain(draws))
