@@ -7,6 +7,8 @@ prior N(0, I / lam) the floor a0 = E[A] = B exactly, and a hand-built start of c
 has a* = B + s.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -248,6 +250,30 @@ def adapt(chosen, found, opts):
 def test_the_linear_objective_is_b_plus_the_mean_state(linear):
     found = hand_built_starts(linear, [1.0, 3.0])
     np.testing.assert_allclose(found.activations, [OFFSET + 1, OFFSET + 3], rtol=1e-5)
+
+
+def test_a_change_of_t_rescales_log_pi_and_its_gradient_as_the_network_gives_them(linear):
+    # log pi = (B + mean z) / T - lam |z - c|^2 / 2, so d/dz = 1 / (N T) - lam (z - c)
+    rng = np.random.default_rng(0)
+    shape = linear.image_param.state_shapes[0]
+    z = tf.constant(rng.normal(size=shape), tf.float32)
+    centre = tf.constant(rng.normal(size=shape), tf.float32)
+    old, new = np.array([0.5, 2.0]), np.array([0.1, 4.0])
+    at_old = dataclasses.replace(
+        linear, temperature=tf.constant(old, tf.float32), prior_weight=0.7, prior_centre=(centre,)
+    )
+    at_new = dataclasses.replace(at_old, temperature=tf.constant(new, tf.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        log_prob = at_old(z)
+    (gradient,) = tape.gradient(log_prob, [z])
+    rescaled, (rescaled_gradient,) = at_new.retempered([z], log_prob, [gradient], old)
+    n = np.prod(shape[1:])
+    mean = np.mean(z.numpy().reshape(CHAINS, -1), axis=1)
+    squares = np.sum((z.numpy() - centre.numpy()).reshape(CHAINS, -1) ** 2, axis=1)
+    np.testing.assert_allclose(rescaled, (OFFSET + mean) / new - 0.35 * squares, rtol=1e-5)
+    expected = 1 / (n * new[:, None, None, None]) - 0.7 * (z.numpy() - centre.numpy())
+    np.testing.assert_allclose(rescaled_gradient, expected, rtol=1e-4, atol=1e-6)
 
 
 def floor_error(prior_weight):

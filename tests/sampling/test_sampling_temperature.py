@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 from samplevis.sampling.density import temperature
+from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.mcmc import chain, curvature, kernels, stationarity
 
 D, LAM, FLOOR = 50, 1.0, -10.0
@@ -52,9 +53,14 @@ class QuadraticLogDensity:
         z = tf.concat(parts, -1)  # a state in parts [C, d_1], [C, d_2], ...
         return A_STAR - 0.5 * tf.reduce_sum(K * tf.square(z - M), -1)
 
-    def __call__(self, *parts):
+    def prior_log_prob(self, *parts):
         z = tf.concat(parts, -1)
-        return self.activation(z) / self.temperature - LAM * tf.reduce_sum(z * z, -1) / 2
+        return -LAM * tf.reduce_sum(z * z, -1) / 2
+
+    def __call__(self, *parts):
+        return self.activation(*parts) / self.temperature + self.prior_log_prob(*parts)
+
+    retempered = LogDensity.retempered  # reads only the temperature and the prior
 
     def activation_from_log_prob(self, state, target_log_prob):
         z = tf.concat(state, -1)
@@ -72,6 +78,7 @@ def adapt(
     correct=False,
     closing=0,
     thin=0,
+    rescale=False,
 ):
     """Chains from the optima M with T adapted over `steps` of `burnin` (then corrected once,
     `closing` steps or a block before the draws, if `correct`), then `results` draws."""
@@ -101,6 +108,11 @@ def adapt(
         trace_fns={"activation": log_density.activation_from_log_prob},
         progress=False,
         retarget=adaptation,
+        rescale=(
+            (lambda z, lp, g: log_density.retempered(z, lp, g, adaptation.previous_temperature))
+            if rescale
+            else None
+        ),
     )
     return adaptation, run
 
@@ -129,6 +141,14 @@ def test_each_chains_adapted_temperature_is_the_exact_one_within_monte_carlo_err
     # so the samples, drawn at the frozen T, keep the share asked
     assert kept_share(adaptation.temperature) == pytest.approx(np.full(C, rho), abs=0.05)
     assert sampled_share(run) == pytest.approx(np.full(C, rho), abs=0.05)
+
+
+def test_t_adapts_to_the_exact_one_when_log_pi_is_rescaled_at_each_change_of_t():
+    # render's way: the kernel's log pi and gradient follow a new T without a pass of the
+    # target (equal to a recomputation up to rounding, which a chain then carries on its own)
+    adaptation, run = adapt(0.8, exact_temperature(0.8).mean(), rescale=True)
+    assert kept_share(adaptation.temperature) == pytest.approx(np.full(C, 0.8), abs=0.05)
+    assert sampled_share(run) == pytest.approx(np.full(C, 0.8), abs=0.05)
 
 
 @pytest.mark.parametrize("kind", ["mala", "nuts"])

@@ -107,6 +107,29 @@ class LogDensity:
         """log pi(z) per chain, [C]; deterministic in z."""
         return self.activation(*state) / self.temperature + self.prior_log_prob(*state)
 
+    def retempered(
+        self,
+        state: Sequence[tf.Tensor],
+        log_prob: tf.Tensor,
+        grads: Sequence[tf.Tensor],
+        old_temperature: Any,
+    ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+        """log pi [C] and its gradient (parts [C, ...]) at `state` under this density, from
+        `log_prob` and `grads` under the same density at `old_temperature` (a number or [C]):
+        A / T scales by T_old / T, the prior stays, so the network is not run again."""
+        ratio = tf.cast(old_temperature, tf.float32) / tf.cast(self.temperature, tf.float32)
+        ratio = ratio * tf.ones_like(log_prob)
+        state = [tf.convert_to_tensor(s) for s in state]
+        with tf.GradientTape() as tape:
+            tape.watch(state)
+            prior = self.prior_log_prob(*state)
+        prior_grads = tape.gradient(prior, state, unconnected_gradients="zero")
+        rescaled = [
+            (g - p) * tf.reshape(ratio, [-1] + [1] * (g.shape.rank - 1)) + p
+            for g, p in zip(grads, prior_grads)
+        ]
+        return (log_prob - prior) * ratio + prior, rescaled
+
     def activation_from_log_prob(
         self, state: Sequence[tf.Tensor], target_log_prob: tf.Tensor
     ) -> tf.Tensor:

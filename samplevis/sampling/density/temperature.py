@@ -148,6 +148,7 @@ class TemperatureAdaptation:
         self._frozen_shares: list[np.ndarray] = []  # share each block at the frozen T kept
         self._adapted_steps = 0
         self._changed_at = 0  # steps seen when T last changed
+        self._before_change = first.copy()  # T before its last change
 
     def log_density(self, log_density: Any) -> Any:
         """`log_density` (a frozen dataclass with a `temperature`) reading this T, [C]."""
@@ -157,6 +158,11 @@ class TemperatureAdaptation:
     def temperature(self) -> np.ndarray:
         """float [C], T now (the frozen T once adaptation is over)."""
         return np.exp(self._log_t)
+
+    @property
+    def previous_temperature(self) -> np.ndarray:
+        """float [C], T before its last change (the first T while it has not changed)."""
+        return self._before_change
 
     @property
     def frozen(self) -> bool:
@@ -209,8 +215,7 @@ class TemperatureAdaptation:
             # the next block would end past num_steps: freeze at the later iterates' mean
             self._log_t = np.mean(self._iterates[len(self._iterates) // 2 :], axis=0)
             self._steps_done = self.num_steps
-        self.variable.assign(np.exp(self._log_t).astype(np.float32))
-        self._changed_at = self._seen_steps
+        self._assign()
         return True
 
     def _corrected(self, share: np.ndarray, block: int) -> bool:
@@ -226,9 +231,14 @@ class TemperatureAdaptation:
         later = self._frozen_shares[1:] or self._frozen_shares
         self._correction = log_step(np.mean(later, axis=0), self.target_ratio)
         self._log_t = self._log_t + self._correction
+        self._assign()
+        return True
+
+    def _assign(self) -> None:
+        """Make T now the target's, remembering the T it replaces."""
+        self._before_change = self.variable.numpy().astype(np.float64)
         self.variable.assign(np.exp(self._log_t).astype(np.float32))
         self._changed_at = self._seen_steps
-        return True
 
 
 def prior_floor(

@@ -33,12 +33,18 @@ from samplevis.sampling.mcmc.kernels import (
     num_adaptation_steps_of,
     refreshed_results,
     step_stats,
+    with_current_values,
 )
 
 # A per-chain scalar to trace: (state parts [C, ...], target log-prob [C]) -> [C].
 TraceFn = Callable[[Sequence[tf.Tensor], tf.Tensor], tf.Tensor]
 # Called after a block with (block index, the block's trace); True = it changed the target.
 RetargetFn = Callable[[int, Mapping[str, np.ndarray]], bool]
+# After the target changed: (state parts, log pi [C] and its gradient under the old target) ->
+# the same under the new one.
+RescaleFn = Callable[
+    [Sequence[tf.Tensor], tf.Tensor, Sequence[tf.Tensor]], tuple[tf.Tensor, list[tf.Tensor]]
+]
 
 STEP_KEYS = (
     "is_accepted",
@@ -294,10 +300,16 @@ def _postfix(trace: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, st
     return out
 
 
-def _refreshed(kernel: _Tally, state: list[tf.Tensor], kernel_results: Any) -> Any:
+def _refreshed(
+    kernel: _Tally, state: list[tf.Tensor], kernel_results: Any, rescale: RescaleFn | None
+) -> Any:
     """`kernel_results` at `state` after the target changed (a new T): the cached
-    log-density and gradient belong to the old one; the tallies and step-size adaptation keep
-    theirs."""
+    log-density and gradient belong to the old one, and are rescaled by `rescale` or, without
+    it, recomputed through the new target; the tallies and step-size adaptation keep theirs."""
+    if rescale is not None:
+        return with_current_values(
+            kernel_results, lambda log_prob, grads: rescale(state, log_prob, grads)
+        )
     return kernel_results._replace(
         inner_results=refreshed_results(kernel.inner_kernel, state, kernel_results.inner_results)
     )
@@ -314,6 +326,7 @@ def _drive(
     on_block: Callable[[int], None] | None,
     jit_compile: bool,
     retarget: RetargetFn | None = None,
+    rescale: RescaleFn | None = None,
     desc: str = "sampling",
 ) -> ChainRun:
     num_chains = int(state[0].shape[0])
@@ -354,7 +367,7 @@ def _drive(
                 kernel_results = new_results
                 recorder.add(block, kept, trace_np, counts)
                 if retarget is not None and retarget(index, trace_np):
-                    kernel_results = _refreshed(kernel, state, kernel_results)
+                    kernel_results = _refreshed(kernel, state, kernel_results, rescale)
                 done = index + 1
             bar.update(block.steps)
             bar.set_postfix(_postfix(trace_np, list(trace_fns)), refresh=False)
@@ -406,6 +419,7 @@ def run_chains(
     on_block: Callable[[int], None] | None = None,
     jit_compile: bool = False,
     retarget: RetargetFn | None = None,
+    rescale: RescaleFn | None = None,
     desc: str = "sampling",
 ) -> ChainRun:
     """Run chains from `initial_state` following `plan`.
@@ -424,8 +438,11 @@ def run_chains(
         b24ce1b:docs/sampling_runs.md`, "Compiling with XLA").
       retarget: called after each block with its index and trace; it may change
         the target density (through a variable the target reads) and then
-        returns True, so the kernel results are recomputed at the current
-        state. Step-size adaptation keeps its state.
+        returns True, so the kernel results at the current state follow it
+        (`rescale`). Step-size adaptation keeps its state.
+      rescale: how the kernel's log-density and gradient at the current state follow the
+        target's change (`LogDensity.retempered`); None recomputes them through the new
+        target, a pass of the network.
       desc: the progress bar's label.
 
     Returns:
@@ -455,5 +472,6 @@ def run_chains(
         on_block,
         jit_compile,
         retarget,
+        rescale,
         desc,
     )

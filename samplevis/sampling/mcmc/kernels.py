@@ -189,6 +189,27 @@ def refreshed_results(
     return kernel.bootstrap_results(list(state))
 
 
+def with_current_values(
+    kernel_results: Any,
+    values: Callable[[tf.Tensor, list[tf.Tensor]], tuple[tf.Tensor, list[tf.Tensor]]],
+) -> Any:
+    """`kernel_results` of a `make_kernel` kernel with the log-density [C] and gradient (parts
+    [C, ...]) it holds for the current state replaced by `values(log_prob, grads)`; the rest
+    (tallies, step-size adaptation, the last proposal's values) kept."""
+    if hasattr(kernel_results, "inner_results"):
+        return kernel_results._replace(
+            inner_results=with_current_values(kernel_results.inner_results, values)
+        )
+    if hasattr(kernel_results, "accepted_results"):  # Metropolis-Hastings: the current state's
+        return kernel_results._replace(
+            accepted_results=with_current_values(kernel_results.accepted_results, values)
+        )
+    log_prob, grads = values(
+        kernel_results.target_log_prob, list(kernel_results.grads_target_log_prob)
+    )
+    return kernel_results._replace(target_log_prob=log_prob, grads_target_log_prob=grads)
+
+
 def _innermost(kernel_results: Any) -> Any:
     """Unwrap step-size adaptation (and similar) results to the sampler's own."""
     while hasattr(kernel_results, "inner_results"):

@@ -134,6 +134,13 @@ def burn_in_and_sample(
         progress=inputs.progress,
         on_block=functools.partial(enter_block, clock, steps.blocks(), inputs.on_block),
         retarget=adapting,
+        rescale=(
+            None
+            if adapting is None
+            else lambda state, log_prob, grads: log_density.retempered(
+                state, log_prob, grads, adapting.previous_temperature
+            )
+        ),
     )
 
 
