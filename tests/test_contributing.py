@@ -78,8 +78,7 @@ class FromCyan:
         cyan = np.zeros([c.image_param.batch, c.image_param.height, c.image_param.width, 3])
         cyan[..., 1:] = 0.9
         start = tuple(np.asarray(p) for p in c.image_param.state_for(tf.constant(cyan, tf.float32)))
-        state, _ = c.polisher.climb(start, c.polish_steps, seed, None)
-        return state
+        return c.polish(start, c.polish_steps, seed, None)
 
     def after_round(self, leads: bool) -> None:
         pass

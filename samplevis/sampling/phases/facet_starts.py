@@ -19,7 +19,7 @@ from samplevis.runtime.seeds import fold_in
 from samplevis.sampling.density.log_density import LogDensity, make_log_density
 from samplevis.sampling.phases.records import Inputs
 from samplevis.sampling.report import advice
-from samplevis.sampling.starts import photos, search, search_layer
+from samplevis.sampling.starts import designs, photos, search, search_layer
 from samplevis.sampling.starts.chains import (
     Starts,
     dead,
@@ -55,11 +55,16 @@ def first_log_density(
 
 def optimized_starts(inputs: Inputs, whole: LogDensity) -> Starts:
     """One optimized start per chain (sampling.starts.chains.find_starts), as the options ask,
-    measured by `whole`."""
+    measured by `whole`: climbed in the facet search's program where a search follows (the
+    objective's value and gradient, one compiled program fewer)."""
     opts = inputs.opts
+    settings = search_settings(inputs)
+    climbed = inputs.objective
+    if settings is not None and settings.rounds and not opts.start_diversity:
+        climbed = designs.searchable(inputs.model, inputs.objective, settings.layer)
     return find_starts(
         inputs.model,
-        inputs.objective,
+        climbed,
         inputs.image_param,
         whole,
         fold_in(inputs.seed, 0),

@@ -56,8 +56,9 @@ class SearchContext:
     """What every design of one search reads: the unit (`model`, `objective`), the chains'
     parameterization, the layer whose features the search compares, the optimizer steps of a
     round's climb and of its polish, the deflation's `strength` in units of `best` (the
-    objective's value at the best optimum the search starts from), the polish (a Renderer of
-    the objective alone), the climbs' optimizer, and whether to show progress bars."""
+    objective's value at the best optimum the search starts from), the polisher (a Renderer of
+    `searchable(objective)`, whose program the deflation's climbs share), the climbs'
+    optimizer, and whether to show progress bars."""
 
     model: Model
     objective: Objective
@@ -70,6 +71,16 @@ class SearchContext:
     polisher: Renderer
     optimizer: object = None
     progress: bool = False
+
+    def polish(
+        self, state: tuple[np.ndarray, ...], steps: int, seed: tf.Tensor, label: str | None
+    ) -> tuple[np.ndarray, ...]:
+        """`state` (parts [C, ...]) climbed `steps` steps on the objective alone, in the
+        polisher's program (a deflation's climb may have left it on another objective of its
+        structure); `label`, if given, labels a progress bar."""
+        self.polisher.use(searchable(self.model, self.objective, self.layer))
+        state, _ = self.polisher.climb(state, steps, seed, label if self.progress else None)
+        return state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +132,14 @@ def deflated(objective: Objective, layer: str, archive: np.ndarray, strength: fl
     )
 
 
+def searchable(model: Model, objective: Objective, layer: str) -> Objective:
+    """`objective` as a search compiles it: `deflated` with an empty archive at no weight, so
+    that its value and gradient are the objective's and every climb of the search (the starts
+    included) runs one program, the deflation's taking other archives and weights."""
+    empty = np.zeros([0, model.feature_shape(layer)[-1]], np.float32)
+    return dataclasses.replace(deflated(objective, layer, empty, 0.0), name=objective.name)
+
+
 class Deflation:
     """Deflation rounds: fresh starts climbed `climb_steps` on the deflated objective
     (`deflated`, the archive's features repelling), then polished `polish_steps`; a round that
@@ -141,7 +160,8 @@ class Deflation:
         if self.climber is None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-                self.climber = Renderer(c.model, target, c.image_param, c.optimizer)
+                # the polisher's program, whose objective has the deflation's structure
+                self.climber = Renderer.cached(c.model, target, c.image_param, c.optimizer)
         rendering = self.climber.run(
             (c.climb_steps,),
             seed=fold_in(seed, k),
@@ -152,13 +172,12 @@ class Deflation:
         assert isinstance(rendering, Rendering)  # return_state=True
         if rendering.interrupted:
             raise KeyboardInterrupt
-        state, _ = c.polisher.climb(
+        return c.polish(
             rendering.state,
             c.polish_steps,
             fold_in(seed, 100 + k),
-            f"facet search round {k}: polish" if c.progress else None,
+            f"facet search round {k}: polish",
         )
-        return state
 
     def after_round(self, leads: bool) -> None:
         if not leads:
@@ -270,13 +289,12 @@ class Probes:
         self.used.update(int(i) for i in picks)
         picks = np.resize(picks, batch)  # fewer than the chains: again from the first
         start = tuple(np.asarray(p) for p in param.state_for(tf.constant(self.bank[picks])))
-        state, _ = c.polisher.climb(
+        return c.polish(
             start,
             c.climb_steps + c.polish_steps,
             fold_in(seed, k),
-            f"facet search round {k}: polish the probes" if c.progress else None,
+            f"facet search round {k}: polish the probes",
         )
-        return state
 
     def after_round(self, leads: bool) -> None:
         pass  # every probe is used once whatever the round found

@@ -37,6 +37,7 @@ from samplevis.sampling.starts.designs import (
     Archive,
     SearchContext,
     SearchDesign,
+    searchable,
 )
 from samplevis.sampling.starts.search_layer import features
 
@@ -283,7 +284,9 @@ def search_facets(
         return FacetSearch(tuple(facets), tuple(all_values), tuple(all_facets), below_floor=below)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-        polisher = Renderer.cached(model, objective, image_param, optimizer)
+        polisher = Renderer.cached(
+            model, searchable(model, objective, settings.layer), image_param, optimizer
+        )
     context = SearchContext(
         model,
         objective,
