@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -265,12 +265,15 @@ class Renderer:
         steps: int,
         seed: SeedLike = None,
         progress: str | None = None,
+        until: Callable[[tuple[np.ndarray, ...], int], bool] | None = None,
     ) -> tuple[tuple[np.ndarray, ...], int]:
         """Optimize on from `state` (parts [B, ...]) for `steps` steps with a fresh optimizer
         and no ReLU redirection (the state is no blank start), in this renderer's compiled
-        program: no tracing per call; `progress`, if given, labels a progress bar. Returns (the
-        state reached, parts [B, ...]; the steps taken, fewer than `steps` where the objective
-        stopped being finite, the state then the last finite one)."""
+        program: no tracing per call; `progress`, if given, labels a progress bar; `until`, if
+        given, is asked every STEPS_PER_CALL steps with the state reached and the steps taken,
+        and ends the climb there when it says True. Returns (the state reached, parts [B, ...];
+        the steps taken, fewer than `steps` where `until` ended it or the objective stopped
+        being finite, the state then the last finite one)."""
         from tqdm.auto import tqdm
 
         self._start_from(state)
@@ -281,7 +284,8 @@ class Renderer:
         # the optimizer's state stays in its variables, so the steps are those of one call
         with tqdm(total=steps, disable=progress is None, desc=progress, unit="step") as bar:
             while done < steps:
-                requested = min(steps - done, STEPS_PER_CALL if progress else steps)
+                whole = progress is None and until is None
+                requested = min(steps - done, steps if whole else STEPS_PER_CALL)
                 with expected_retracing("Renderer._steps_fn"):
                     _, taken = self._steps(
                         tf.constant(requested, tf.int32),
@@ -292,6 +296,8 @@ class Renderer:
                 done += int(taken)
                 bar.update(int(taken))
                 if int(taken) < requested:
+                    break
+                if until is not None and done < steps and until(self.snapshot(), done):
                     break
         return self.snapshot(), done
 

@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 import samplevis
-from samplevis import param
+from samplevis import objectives, param
 from samplevis.sampling.starts import designs, search_layer
 from samplevis.sampling.starts import search as facet_search
 
@@ -54,6 +54,29 @@ def test_a_lower_facet_is_found_and_ranked_second():
     assert 0.7 < height < 0.85
     # the chains share the facets, best first
     assert found.chains(4).tolist() == [0, 1, 0, 1]
+
+
+def test_a_round_s_polish_ends_once_every_chain_is_within_a_new_facet_s_distance_of_one():
+    model = samplevis.Model(two_facet_unit(1.0), value_range=(0, 1))
+    image = param.image(SIZE, batch=CHAINS, fft=False, decorrelate=False)
+
+    def state_of(colour):
+        pixels = np.broadcast_to(np.float32(colour), (CHAINS, SIZE, SIZE, 3))
+        return tuple(np.asarray(p) for p in image.state_for(tf.constant(pixels)))
+
+    def pooled_colour(colour):
+        return search_layer.features(model, np.asarray([[[colour]]], np.float32), "colours")[0]
+
+    red, cyan = (0.9, 0.1, 0.1), (0.1, 0.9, 0.9)
+    context = designs.SearchContext(
+        model, objectives.channel("unit", 0), image, "colours", 0.3, 64, 64, 1.0, 2.0, None
+    )
+    features = np.stack([pooled_colour(red), pooled_colour(cyan)])
+    archive = designs.Archive(state_of(red), features, np.array([True, False]))
+    headed = context.headed_into(archive)  # the red facet found; cyan stayed under the floor
+    assert headed(state_of((0.8, 0.2, 0.3)), designs.HEADED_CHECK_STEPS)  # reddish: in red
+    assert not headed(state_of((0.8, 0.2, 0.3)), designs.HEADED_CHECK_STEPS // 2)  # not asked
+    assert not headed(state_of(cyan), designs.HEADED_CHECK_STEPS)  # far from every facet
 
 
 def test_the_search_compares_the_features_the_unit_s_convolution_reads():

@@ -36,7 +36,7 @@ from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.runtime.seeds import fold_in
 from samplevis.runtime.tracing import expected_retracing
-from samplevis.sampling.starts.search_layer import pooled
+from samplevis.sampling.starts.search_layer import features, pooled
 
 if TYPE_CHECKING:
     from samplevis.optvis.optimize import Renderer
@@ -49,13 +49,18 @@ ARCHIVE_ROWS = 64
 PROBE_FREQUENCIES = (1 / 32, 1 / 16, 3 / 32, 1 / 8, 3 / 16, 1 / 4, 5 / 16, 3 / 8)
 PROBE_ANGLES = 12
 PROBE_CONTRAST = 0.2
+# How often (optimizer steps) a round's polish asks whether every chain has come within a new
+# facet's distance of a facet found: such a round can only join facets found, and ends there
+# (docs/sampling_designs.md, "The facet search": when its polish ends).
+HEADED_CHECK_STEPS = 32
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SearchContext:
     """What every design of one search reads: the unit (`model`, `objective`), the chains'
-    parameterization, the layer whose features the search compares, the optimizer steps of a
-    round's climb and of its polish, the deflation's `strength` in units of `best` (the
+    parameterization, the layer whose features the search compares and the distance a new
+    facet keeps, the optimizer steps of a round's climb and of its polish, the deflation's
+    `strength` in units of `best` (the
     objective's value at the best optimum the search starts from), the polisher (a Renderer of
     `searchable(objective)`, whose program the deflation's climbs share), the climbs'
     optimizer, and whether to show progress bars."""
@@ -64,6 +69,7 @@ class SearchContext:
     objective: Objective
     image_param: ImageParam
     layer: str
+    distance: float
     climb_steps: int
     polish_steps: int
     strength: float
@@ -73,23 +79,50 @@ class SearchContext:
     progress: bool = False
 
     def polish(
-        self, state: tuple[np.ndarray, ...], steps: int, seed: tf.Tensor, label: str | None
+        self,
+        state: tuple[np.ndarray, ...],
+        steps: int,
+        seed: tf.Tensor,
+        label: str | None,
+        archive: Archive | None = None,
     ) -> tuple[np.ndarray, ...]:
         """`state` (parts [C, ...]) climbed `steps` steps on the objective alone, in the
         polisher's program (a deflation's climb may have left it on another objective of its
-        structure); `label`, if given, labels a progress bar."""
+        structure); `label`, if given, labels a progress bar. Given the `archive`, the climb
+        ends once every chain has headed into a facet found (`headed_into`)."""
         self.polisher.use(searchable(self.model, self.objective, self.layer))
-        state, _ = self.polisher.climb(state, steps, seed, label if self.progress else None)
+        until = None if archive is None else self.headed_into(archive)
+        state, _ = self.polisher.climb(
+            state, steps, seed, label if self.progress else None, until=until
+        )
         return state
+
+    def headed_into(self, archive: Archive) -> Callable[[tuple[np.ndarray, ...], int], bool]:
+        """Whether a climb's state (parts [C, ...]), after its first `steps`, has every chain
+        within `distance` of an optimum of a facet found, asked every HEADED_CHECK_STEPS steps
+        (its features are a pass of the network up to the search layer): such a round can only
+        join facets found."""
+        known = archive.features[archive.in_facet]
+
+        def headed(state: tuple[np.ndarray, ...], steps: int) -> bool:
+            if steps % HEADED_CHECK_STEPS or not len(known):
+                return False
+            images = self.image_param.to_image(tuple(tf.constant(p) for p in state)).numpy()
+            nearest = np.max(features(self.model, images, self.layer) @ known.T, axis=1)
+            return bool(np.all(1.0 - nearest < self.distance))
+
+        return headed
 
 
 @dataclasses.dataclass(frozen=True)
 class Archive:
-    """Every optimum the search has reached so far: its state (parts [N, ...]) and its pooled
-    features (float [N, D], `search_layer.features`)."""
+    """Every optimum the search has reached so far: its state (parts [N, ...]), its pooled
+    features (float [N, D], `search_layer.features`) and whether it is an optimum of a facet
+    (bool [N]; the others stayed under the floor)."""
 
     states: tuple[np.ndarray, ...]
     features: np.ndarray
+    in_facet: np.ndarray
 
 
 class SearchDesign(Protocol):
@@ -177,6 +210,7 @@ class Deflation:
             c.polish_steps,
             fold_in(seed, 100 + k),
             f"facet search round {k}: polish",
+            archive,
         )
 
     def after_round(self, leads: bool) -> None:
@@ -294,6 +328,7 @@ class Probes:
             c.climb_steps + c.polish_steps,
             fold_in(seed, k),
             f"facet search round {k}: polish the probes",
+            archive,
         )
 
     def after_round(self, leads: bool) -> None:

@@ -292,6 +292,7 @@ def search_facets(
         objective,
         image_param,
         settings.layer,
+        settings.distance,
         settings.climb_steps,
         settings.polish_steps,
         settings.strength,
@@ -308,7 +309,7 @@ def search_facets(
     try:
         for k in range(1, settings.rounds + 1):
             design = designs[settings.searches[(k - 1) % len(settings.searches)]]
-            archive = Archive(tuple(found), np.concatenate(rows))
+            archive = Archive(tuple(found), np.concatenate(rows), np.concatenate(all_facets) >= 0)
             state = design.round(k, archive, seed)
             if state is None:  # no start left for this design
                 design = designs[FALLBACK]
