@@ -1,7 +1,7 @@
 """When a facet-search round's polish can end: how its chains come to the facets found before it.
 
 For each unit and seed this runs `samplevis.render`'s starts and facet search at their defaults
-(stopped at the chains' first block), with every round's polish run to its full steps (the end
+(and stops it there, as Ctrl-C would), with every round's polish run to its full steps (the end
 `designs.SearchContext.headed_into` would call is recorded, not taken), and the chains' state
 read every 16 steps. Per round it prints where the polish would end (the first check, every
 `designs.HEADED_CHECK_STEPS` steps, at which every chain is within `facet_distance` of an
@@ -11,7 +11,7 @@ the polish's end: what ending there gives up.
 
     python benchmarks/polish_ends.py                          # the README's unit, seeds 0 1 2
     python benchmarks/polish_ends.py --units block6a block5c block4c --seeds 0 1
-    python benchmarks/polish_ends.py --quick                  # a smoke run: one round, few steps
+    python benchmarks/polish_ends.py --quick                  # a smoke run: block3b, one round
 
 The planted units are facet_search.py's two-facet pairs (B the facet fresh seeds miss).
 """
@@ -33,8 +33,9 @@ from common import command_line, format_table, machine
 README_UNIT = ("block6a_expand_activation", 301)
 
 
-def unit_of(model, name: str, out: Path):
-    """The README's unit, or a planted two-facet pair of facet_search.py by name."""
+def unit_of(model, name: str, out: Path, quick: bool = False):
+    """The README's unit, or a planted two-facet pair of facet_search.py by name (its medians
+    1 where `quick`)."""
     from samplevis import objectives
 
     if name == "readme":
@@ -44,12 +45,12 @@ def unit_of(model, name: str, out: Path):
     pair = PAIRS[name]
     channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
     weights = np.stack([_weights(pair.facet_a, channels), _weights(pair.facet_b, channels)])
-    found = medians(model, pair, out / "medians.json")
+    found = np.ones(2) if quick else medians(model, pair, out / "medians.json")
     return unit_objective(pair.layer, weights, np.asarray(found, np.float32))
 
 
 def recorded_search(model, unit, seed: int, hmc_opts: dict):
-    """Run `render` up to its first chain block with every polish recorded whole: returns the
+    """Run `render` up to the end of its search with every polish recorded whole: returns the
     FacetSearch, its settings, and per round (round, archive, the states every 16 steps)."""
     import samplevis
     from samplevis.optvis.renderer import Renderer
@@ -87,12 +88,8 @@ def recorded_search(model, unit, seed: int, hmc_opts: dict):
         return round_
 
     def recording_search(*args, **kwargs):
-        result = search_facets(*args, **kwargs)
-        found.append((result, args[5]))
-        return result
-
-    def stop(index: int) -> None:
-        raise KeyboardInterrupt
+        found.append((search_facets(*args, **kwargs), args[5]))
+        raise KeyboardInterrupt  # as Ctrl-C: the run ends with the search
 
     wrapped = [
         (Renderer, "climb", climb, recording_climb),
@@ -105,7 +102,9 @@ def recorded_search(model, unit, seed: int, hmc_opts: dict):
     try:
         for owner, name, _, wrapper in wrapped:
             setattr(owner, name, wrapper)
-        samplevis.render(model, unit, hmc_opts=hmc_opts, seed=seed, progress=False, on_block=stop)
+        samplevis.render(model, unit, hmc_opts=hmc_opts, seed=seed, progress=False)
+    except KeyboardInterrupt:
+        pass
     finally:
         for owner, name, original, _ in wrapped:
             setattr(owner, name, original)
@@ -115,11 +114,13 @@ def recorded_search(model, unit, seed: int, hmc_opts: dict):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--units", nargs="+", default=["readme"], help="readme or pair names")
+    parser.add_argument("--units", nargs="+", help="readme or pair names (default readme)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("out/facet_search"))
     parser.add_argument("--quick", action="store_true", help="a smoke run: one round, few steps")
     args = parser.parse_args()
+    # --quick: the pair of the earliest layer, the network run up to it only
+    args.units = args.units or ["block3b" if args.quick else "readme"]
     import samplevis
     from samplevis.sampling.starts import designs, search_layer
 
@@ -128,11 +129,11 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     model = samplevis.zoo.efficientnet_lite0()
     hmc_opts = dict(num_results=2)
-    if args.quick:
-        hmc_opts.update(optimize_steps=64, search_rounds=1)
+    if args.quick:  # a 32-step polish: one check
+        hmc_opts.update(optimize_steps=64, search_rounds=1, num_chains=2)
     rows = []
     for name in args.units:
-        unit = unit_of(model, name, args.out)
+        unit = unit_of(model, name, args.out, args.quick)
         for seed in args.seeds:
             result, settings, rounds = recorded_search(model, unit, seed, hmc_opts)
             for r in rounds:

@@ -29,6 +29,7 @@ TABLES = {
     "examples_speed.py": "examples img/s",
     "facet_search.py": "best height in B",
     "facet_targets.py": "samples in it",
+    "polish_ends.py": "ends at / steps",
     "photo_facets.py": "colour groups",
     "draws_at_target.py": "trend z",
     "draws_tests.py": "kept",
