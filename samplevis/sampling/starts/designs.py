@@ -51,7 +51,7 @@ PROBE_ANGLES = 12
 PROBE_CONTRAST = 0.2
 # How often (optimizer steps) a round's polish asks whether every chain has come within a new
 # facet's distance of a facet found: such a round can only join facets found, and ends there
-# (docs/sampling_designs.md, "The facet search": when its polish ends).
+# (docs/sampling_designs.md, "When a round's polish ends").
 HEADED_CHECK_STEPS = 32
 
 
@@ -60,10 +60,9 @@ class SearchContext:
     """What every design of one search reads: the unit (`model`, `objective`), the chains'
     parameterization, the layer whose features the search compares and the distance a new
     facet keeps, the optimizer steps of a round's climb and of its polish, the deflation's
-    `strength` in units of `best` (the
-    objective's value at the best optimum the search starts from), the polisher (a Renderer of
-    `searchable(objective)`, whose program the deflation's climbs share), the climbs'
-    optimizer, and whether to show progress bars."""
+    `strength` in units of `best` (the objective's value at the best optimum the search starts
+    from), the polisher (a Renderer of `searchable(objective)`, whose program the deflation's
+    climbs share), the climbs' optimizer, and whether to show progress bars."""
 
     model: Model
     objective: Objective
@@ -117,8 +116,8 @@ class SearchContext:
 @dataclasses.dataclass(frozen=True)
 class Archive:
     """Every optimum the search has reached so far: its state (parts [N, ...]), its pooled
-    features (float [N, D], `search_layer.features`) and whether it is an optimum of a facet
-    (bool [N]; the others stayed under the floor)."""
+    features (float [N, D], `search_layer.features`) and whether it joined a facet when its
+    round was sorted (bool [N]; the others stayed under the floor)."""
 
     states: tuple[np.ndarray, ...]
     features: np.ndarray
