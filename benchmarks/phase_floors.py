@@ -31,10 +31,10 @@ the target is K passes of C images):
   `facet_mass.CompiledLogProb` (1 × C × K a value: it runs the gradient's program;
   `facet_mass._gradient`, 1 × C × K);
 * eager passes: every call of `LogDensity.activation` that runs eagerly (0.5 × C × K: the
-  starts' and the optima's measures, the prior floor's images, the polish's checks), plus the
-  backward half (0.5 × C × K) of each eager gradient: `chains.flat` (dead and saturated starts),
-  `curvature.part_curvatures` (1 + parts measured × probes gradients), and `chain._refreshed` (the
-  kernel's results after T changes);
+  starts' and the optima's measures, the prior floor's images), plus the backward half
+  (0.5 × C × K) of each eager gradient: `chains.flat` (dead and saturated starts),
+  `curvature.part_curvatures` (1 + parts measured × probes gradients), and `chain._refreshed`
+  where it recomputes the kernel's results after T changes (none where it rescales them);
 * derived from options and the record: burn-in and sampling, the steps the record holds
   (`burnin_activations` rows; kept samples × (num_steps_between_results + 1)) × leapfrog steps
   × C × K (HMC reuses the last step's gradient, so a step is one gradient per leapfrog step);
@@ -304,7 +304,8 @@ def counting(tally: Tally, profile: PhaseProfile):
         (LogDensity, "activation", eager_activation),
         (chains, "flat", backward_half("flat", lambda a, k: 1)),
         (curvature, "part_curvatures", backward_half("part curvatures", part_probes)),
-        (chain, "_refreshed", backward_half("refreshed", lambda a, k: 1)),
+        # a refresh that rescales (the 4th argument given) runs no network
+        (chain, "_refreshed", backward_half("refreshed", lambda a, k: int(a[3] is None))),
         (low_rank, "activation_curvature", curvature_probes),
         (facet_mass.CompiledLogProb, "__call__", compiled_value),
         (facet_mass, "_gradient", mass_gradient),
