@@ -298,6 +298,7 @@ class Renderer:
                 if int(taken) < requested:
                     break
                 if until is not None and done < steps and until(self.snapshot(), done):
+                    bar.set_postfix_str("done early", refresh=True)  # a bar short of 100 % says why
                     break
         return self.snapshot(), done
 

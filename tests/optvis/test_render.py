@@ -505,7 +505,7 @@ def test_render_vis_defaults_to_lucids_transforms_whatever_edits_of_the_public_l
         transform.standard_transforms[:] = saved
 
 
-def test_a_climb_ends_where_until_says_with_the_state_of_a_climb_that_long(gabor_model):
+def test_a_climb_ends_where_until_says_with_the_state_of_a_climb_that_long(gabor_model, capsys):
     renderer = samplevis.Renderer(gabor_model, "gabor_relu:1", param.image(16, batch=2))
     start = renderer.image_param.init(tf.constant([3, 4]))
     start = tuple(np.asarray(p) * 20 for p in start)  # far from the optimum: every step moves
@@ -515,8 +515,10 @@ def test_a_climb_ends_where_until_says_with_the_state_of_a_climb_that_long(gabor
         asked.append(steps)
         return steps >= 32
 
-    ended, taken = renderer.climb(start, 80, seed=7, until=until)
+    ended, taken = renderer.climb(start, 80, seed=7, until=until, progress="polish")
     assert taken == 32 and asked == [16, 32]  # asked every 16 steps, ended at the first yes
+    last = capsys.readouterr().err.splitlines()[-1]  # the bar short of 100 % says why
+    assert "32/80" in last and "done early" in last
     short, _ = renderer.climb(start, 32, seed=7)
     for a, b in zip(ended, short):
         np.testing.assert_array_equal(a, b)
