@@ -282,9 +282,9 @@ class Renderer:
         done = 0
         # in calls of STEPS_PER_CALL steps for the bar: a step's randomness is its number's and
         # the optimizer's state stays in its variables, so the steps are those of one call
+        whole = progress is None and until is None
         with tqdm(total=steps, disable=progress is None, desc=progress, unit="step") as bar:
             while done < steps:
-                whole = progress is None and until is None
                 requested = min(steps - done, steps if whole else STEPS_PER_CALL)
                 with expected_retracing("Renderer._steps_fn"):
                     _, taken = self._steps(

@@ -2,11 +2,11 @@
 
 HMC draws are autocorrelated, strongly so on the README's unit. Limits that assume independent
 draws call many such chains unsettled at 10 draws although they only wander
-(docs/sampling_designs.md, "The draws' tests"). So each chain's autocorrelation is measured where its density is already
-the draws' (the burn-in steps at the frozen T before them, and the draws, each about its own
-line), and its split R-hat and trend are compared with what stationary AR(1) chains measured
-alike reach one time in 1 / FALSE_ALARM. The limits are simulated with a fixed seed: the same
-counts and measurement always give the same limits.
+(docs/sampling_designs.md, "The draws' tests"). So each chain's autocorrelation is measured
+where its density is already the draws' (the burn-in steps at the frozen T before them, and the
+draws, each about its own line), and its split R-hat and trend are compared with what
+stationary AR(1) chains measured alike reach one time in 1 / FALSE_ALARM. The limits are
+simulated with a fixed seed: the same counts and measurement always give the same limits.
 """
 
 from __future__ import annotations

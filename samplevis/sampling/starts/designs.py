@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import types
-import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
@@ -181,20 +180,14 @@ class Deflation:
         self.context = context
         # the penalty's scale: a cosine of 1 costs `strength` times the best optimum's value
         self.weight = context.strength * max(context.best, 1e-6)
-        self.climber: Renderer | None = None  # compiled at the first deflation round
 
     def round(self, k: int, archive: Archive, seed: tf.Tensor) -> tuple[np.ndarray, ...]:
-        from samplevis.models import ResizeWarning
-        from samplevis.optvis.optimize import Renderer, Rendering
+        from samplevis.optvis.optimize import Rendering
 
         c = self.context
         target = deflated(c.objective, c.layer, archive.features, self.weight)
-        if self.climber is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-                # the polisher's program, whose objective has the deflation's structure
-                self.climber = Renderer.cached(c.model, target, c.image_param, c.optimizer)
-        rendering = self.climber.run(
+        # the polisher's program: its objective, `searchable`, has the deflation's structure
+        rendering = c.polisher.run(
             (c.climb_steps,),
             seed=fold_in(seed, k),
             objective=target,
