@@ -36,6 +36,7 @@ TABLES = {
     "processing_check.py": "median share",
     "phase_floors.py": "wall/floor",
     "natural_facets.py": "facets pass blur",
+    "chain_block.py": "accepted",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

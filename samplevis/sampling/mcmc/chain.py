@@ -225,7 +225,12 @@ class _Tally(tfp.mcmc.TransitionKernel):
 def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compile: bool):
     """A compiled (state, kernel results, seed, num_results, skip) -> (kept states, trace,
     results): `num_results` states, each after `skip` + 1 steps. Given as tensors, every block of
-    a run shares one trace; XLA needs them as Python ints, a trace per (num_results, skip)."""
+    a run shares one trace; XLA needs them as Python ints, a trace per (num_results, skip).
+
+    One loop over the block's steps, the kernel's step traced once: `tfp.mcmc.sample_chain`
+    nests a loop of steps in a loop of kept states and took a third longer to trace
+    (docs/benchmarks.md, "The chains' block"). Its seeds are `sample_chain`'s: the same draws.
+    """
 
     def trace_fn(state, kernel_results):
         stats = step_stats(kernel_results)
@@ -236,18 +241,35 @@ def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compil
 
     @tf.function(jit_compile=jit_compile, autograph=False)
     def run(state, kernel_results, seed, num_results, skip):
-        result = tfp.mcmc.sample_chain(
-            num_results=num_results,
-            current_state=state,
-            previous_kernel_results=kernel_results,
-            kernel=kernel,
-            num_burnin_steps=skip,
-            num_steps_between_results=skip,
-            trace_fn=trace_fn,
-            return_final_kernel_results=True,
-            seed=seed,
+        steps = num_results * (skip + 1)
+        # every step's scalars and state are recorded, the kept ones picked after the loop: a
+        # chain's state is small beside what a step computes
+        first = trace_fn(state, kernel_results)
+        traced = {
+            k: tf.TensorArray(v.dtype, size=steps, element_shape=v.shape) for k, v in first.items()
+        }
+        states = [tf.TensorArray(s.dtype, size=steps, element_shape=s.shape) for s in state]
+
+        def body(i, seed, state, results, traced, states):
+            step_seed, seed = tfp.random.split_seed(seed)
+            state, results = kernel.one_step(state, results, seed=step_seed)
+            values = trace_fn(state, results)
+            traced = {k: a.write(i, values[k]) for k, a in traced.items()}
+            states = [a.write(i, s) for a, s in zip(states, state)]
+            return i + 1, seed, state, results, traced, states
+
+        start = (tf.constant(0), tfp.random.sanitize_seed(seed, salt="mcmc.sample_chain"))
+        _, _, _, results, traced, states = tf.while_loop(
+            lambda i, *_: i < steps,
+            body,
+            (*start, list(state), kernel_results, traced, states),
         )
-        return result.all_states, result.trace, result.final_kernel_results
+        kept = tf.range(skip, steps, skip + 1)
+        return (
+            [tf.gather(a.stack(), kept) for a in states],
+            {k: tf.gather(a.stack(), kept) for k, a in traced.items()},
+            results,
+        )
 
     return run
 

@@ -1,0 +1,95 @@
+"""The chains' compiled block in the README's first command: its first call (tracing, graph
+optimisation and the block's steps) and its later calls.
+
+    python benchmarks/chain_block.py              # the README's command, seed 0; about 1.5 min
+    python benchmarks/chain_block.py --quick      # smoke run: tiny settings, an early layer
+
+It runs the command's `samplevis.render` call (as `phase_floors.py` does) up to the chains'
+run, then, with the kernel, starts and traced scalars that run would use, calls the block
+program (`mcmc.chain._block_function`) for burn-in blocks of `block_steps` steps and sampling
+blocks (a step discarded between kept draws) in turn, each continuing from the last, and
+prints their wall seconds. The render call stops there: the phases after it do not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from phase_floors import QUICK, README, command, patched
+
+from common import command_line, format_table, machine
+
+BURN_IN_BLOCKS, SAMPLE_BLOCKS = 6, 2
+
+
+class Measured(Exception):
+    """Ends the render call once the blocks are timed, carrying their rows."""
+
+    def __init__(self, rows: list[list[str]]) -> None:
+        super().__init__("blocks timed")
+        self.rows = rows
+
+
+def time_blocks(kernel, initial_state, plan, seed=None, *, trace_fns=None, **_) -> None:
+    """In place of `run_chains`: the block program's calls timed, then `Measured` raised."""
+    import tensorflow as tf
+
+    from samplevis.runtime.seeds import as_seed, fold_in
+    from samplevis.sampling.mcmc import chain
+
+    state = [tf.convert_to_tensor(s, tf.float32) for s in initial_state]
+    tally = chain._Tally(kernel)
+    results = tally.bootstrap_results(state)
+    run = chain._block_function(tally, dict(trace_fns or {}), False)
+    seed, steps = as_seed(seed), plan.block_steps
+    blocks = [("burn-in", steps, 0)] * BURN_IN_BLOCKS
+    blocks += [("sampling", max(1, steps // 2), 1)] * SAMPLE_BLOCKS
+    rows = []
+    for index, (phase, kept, skip) in enumerate(blocks):
+        start = time.perf_counter()
+        states, trace, results = run(
+            state, results, fold_in(seed, index), tf.constant(kept), tf.constant(skip)
+        )
+        state = [s[-1] for s in states]
+        accepted = float(np.mean(trace["is_accepted"].numpy()))
+        seconds = time.perf_counter() - start
+        what = "first call" if index == 0 else phase
+        rows.append([index, what, kept * (skip + 1), f"{seconds:.2f}", f"{accepted:.2f}"])
+    raise Measured(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=0, help="the command's --seed")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: tiny settings, an early layer"
+    )
+    args = parser.parse_args()
+    import samplevis
+    from samplevis.cli.shell import load_model, objective
+    from samplevis.optvis import param
+    from samplevis.sampling.phases import chain_run
+
+    argv = [*(QUICK if args.quick else README), "--seed", str(args.seed)]
+    parsed, given = command(argv)
+    print(f"command: {command_line()}")
+    print(f"machine: {machine()}")
+    print("samplevis sample " + " ".join(argv))
+    try:
+        with patched(chain_run.chain_lib, "run_chains", lambda _: time_blocks):
+            samplevis.render(
+                load_model(parsed.spec),
+                objective(parsed.objective),
+                hmc_opts=given,
+                seed=parsed.seed,
+                progress=False,
+                param_f=lambda: param.image(parsed.size, batch=given["num_chains"]),
+            )
+    except Measured as measured:
+        print(format_table(["block", "kind", "steps", "seconds", "accepted"], measured.rows))
+
+
+if __name__ == "__main__":
+    main()
