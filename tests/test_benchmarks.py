@@ -37,6 +37,7 @@ TABLES = {
     "phase_floors.py": "wall/floor",
     "natural_facets.py": "facets pass blur",
     "chain_block.py": "accepted",
+    "warp_designs.py": "ms fwd+bwd",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

@@ -49,6 +49,26 @@ def test_a_constant_warp_moves_the_image_by_its_pixels():
     assert np.argmax(wrapped[0, 10, :, 2]) == 20
 
 
+def test_each_chain_reads_its_own_image_under_its_own_warp():
+    # chain 0's bars moved 4 px left, chain 1's (the same bars, 8 px lower) 8 px up: a chain
+    # reading another's image would put its row where the other's is
+    images = np.concatenate([bars(), np.roll(bars(), 8, axis=1)])
+    warp = np.zeros((2, WARP_GRID, WARP_GRID, 2), np.float32)
+    warp[0, ..., 1], warp[1, ..., 0] = 0.25, 0.5
+    warped = warp_images(tf.constant(images), tf.constant(warp), pixels=16.0).numpy()
+    assert np.argmax(warped[0, 10, :, 0]) == 16 and np.argmax(warped[0, :, 30, 1]) == 40
+    assert np.argmax(warped[1, 10, :, 0]) == 20 and np.argmax(warped[1, :, 30, 1]) == 40
+    # the images' gradient is the warp's adjoint: <warp(x), g> = <x, warp'(g)>
+    g = tf.constant(np.random.default_rng(0).normal(size=images.shape), tf.float32)
+    x = tf.constant(images)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        inner = tf.reduce_sum(warp_images(x, tf.constant(warp), pixels=16.0) * g)
+    np.testing.assert_allclose(
+        float(tf.reduce_sum(tape.gradient(inner, x) * x)), float(inner), rtol=1e-5
+    )
+
+
 # As in test_sampling_facets: with the prior N(0, 1/lam) on the spectrum, a 1x1 convolution
 # with weights 16 lam T m keeps the mean colour at about m, so no pixel leaves (0, 1).
 LAM, MEAN = 25.0, 0.5

@@ -151,7 +151,7 @@ def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS)
     reads from; reads are bilinear and wrap around the edges, as the spectral images they warp
     are periodic (clamped reads would smear the border pixels into streaks). A zero warp returns
     the images."""
-    h, w = int(images.shape[1]), int(images.shape[2])
+    c, h, w, channels = (int(n) for n in images.shape)
     shift = pixels * tf.image.resize(warp, [h, w], method="bilinear")
     rows, cols = tf.meshgrid(
         tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
@@ -163,8 +163,14 @@ def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS)
     y0, x0 = tf.cast(y0, tf.int32) % h, tf.cast(x0, tf.int32) % w
     y1, x1 = (y0 + 1) % h, (x0 + 1) % w
 
+    # Reads of the flattened images by row: the gradient of `tf.gather` sums into the images
+    # faster than that of `tf.gather_nd` (a scatter), the bulk of the warp's cost in a leapfrog
+    # step (docs/benchmarks.md, "The chains' block").
+    flat = tf.reshape(images, [c * h * w, channels])
+    first = (tf.range(c) * (h * w))[:, None, None]  # each chain's first row
+
     def at(yi: tf.Tensor, xi: tf.Tensor) -> tf.Tensor:
-        return tf.gather_nd(images, tf.stack([yi, xi], -1), batch_dims=1)
+        return tf.gather(flat, first + yi * w + xi)
 
     top = (1 - wx) * at(y0, x0) + wx * at(y0, x1)
     bottom = (1 - wx) * at(y1, x0) + wx * at(y1, x1)
