@@ -38,6 +38,7 @@ TABLES = {
     "natural_facets.py": "facets pass blur",
     "chain_block.py": "accepted",
     "warp_designs.py": "ms fwd+bwd",
+    "gif_colours.py": "rms error",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

@@ -243,8 +243,29 @@ def save_gif(path: str | os.PathLike, frames: TensorLike, fps: float = 4.0, loop
         )
     if frames.shape[-1] == 1:
         frames = frames[..., 0]  # grey frames: the GIF writer takes them without a colour axis
+    else:
+        frames = _gif_colours(frames)
     data = iio.imwrite("<bytes>", frames, extension=".gif", duration=1000.0 / fps, loop=loop)
     return write_bytes(path, data)
+
+
+def _gif_colours(frames: np.ndarray) -> np.ndarray:
+    """RGB frames uint8 [T, H, W, 3], each in at most the 256 colours a GIF frame holds: a frame
+    of more colours in the palette of Pillow's fast octree, each pixel its nearest colour. The GIF writer's own median cut
+    took over a second for a run's GIF and kept its colours no closer (docs/benchmarks.md,
+    "Writing the files"); a frame of 256 colours or fewer is kept as it is."""
+    from PIL import Image
+
+    def reduced(frame: np.ndarray) -> np.ndarray:
+        image = Image.fromarray(frame)
+        if image.getcolors(256) is not None:
+            return frame
+        palette = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+        # each pixel to its nearest colour of the palette, not to its octree cell's
+        nearest = image.quantize(palette=palette, dither=Image.Dither.NONE)
+        return np.asarray(nearest.convert("RGB"))
+
+    return np.stack([reduced(frame) for frame in frames])
 
 
 # The files written whole are runtime.files' (below io, so that runtime writes with them too).

@@ -35,6 +35,20 @@ def test_gif_holds_one_frame_per_image_in_order(tmp_path):
     np.testing.assert_allclose(grey.reshape(5, -1).mean(1), levels * 255, atol=1)
 
 
+def test_gif_keeps_a_frame_of_few_colours_exactly_and_many_colours_closely(tmp_path):
+    rng = np.random.default_rng(0)
+    palette = rng.integers(0, 256, (200, 3))  # 200 colours: a GIF frame holds them all
+    few = palette[rng.integers(0, 200, (2, 16, 16))].astype(np.uint8)
+    read = iio.imread(io.save_gif(tmp_path / "few.gif", few), index=None)[..., :3]
+    np.testing.assert_array_equal(read, few)
+    # a ramp of 4096 colours: each frame's 256 keep every pixel within a few levels
+    y, x = np.mgrid[0:64, 0:64] * 4
+    ramp = np.stack([x, y, np.full_like(x, 128)], -1).astype(np.uint8)
+    read = iio.imread(io.save_gif(tmp_path / "ramp.gif", np.stack([ramp, ramp[::-1]])), index=None)
+    error = np.sqrt(np.mean((read[..., :3].astype(float) - [ramp, ramp[::-1]]) ** 2))
+    assert error < 8.0, error
+
+
 def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path):
     target = tmp_path / "keep.png"
     io.save_png(target, np.zeros((2, 2, 3)))
