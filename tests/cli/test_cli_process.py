@@ -44,7 +44,7 @@ def command(*args: str) -> list[str]:
     return [
         sys.executable,
         "-c",
-        "import sys; from samplevis.cli import main; sys.exit(main())",
+        "from samplevis.cli.process import run; run()",
         *args,
     ]
 
@@ -218,3 +218,29 @@ def test_output_piped_into_a_reader_that_stops_early_ends_quietly_with_status_0(
     assert first.split() == ["layer", "type", "output", "shape", "channels"]
     assert stderr == ""  # not "samplevis: [Errno 32] Broken pipe"
     assert status == 0
+
+
+# A network whose module registers an exit handler when the command loads it, as TensorFlow,
+# Ray and the progress bars do: the handler writes a file.
+HANDLER_PY = """
+import atexit
+from pathlib import Path
+
+import keras
+
+
+def build():
+    atexit.register(lambda: Path("handled.txt").write_text("ran"))
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(2, 3, name="conv")(inputs))
+"""
+
+
+def test_the_command_ends_after_every_exit_handler_registered_during_it_with_its_status(tmp_path):
+    (tmp_path / "handler.py").write_text(HANDLER_PY)
+    done = run("layers", "--model", "handler.py:build", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[:5] == ["layer", "type", "output", "shape", "channels"]
+    assert (tmp_path / "handled.txt").read_text() == "ran"
+    assert run("layers", "--model", "handler.py:build", "--bogus", cwd=tmp_path).returncode == 2
+    assert run("layers", "--help", cwd=tmp_path).returncode == 0
