@@ -7,8 +7,8 @@ each frame read back lies from the frame given.
 The frames: 10 of the size of the README command's samples.gif (4 images of 128 px side by side
 with `io.grid`'s padding), cut from scikit-image's bundled photographs, each shifted a little
 from the one before, as a chain's draws change. Seconds are the median of alternating repeats of
-the whole write (to a file for `io.save_gif`, to bytes for the others); the error is the root mean square over every pixel and colour, in
-levels of 0-255.
+the whole write (to a file for `io.save_gif`, to bytes for the others); the error is the root
+mean square over every pixel and colour, in levels of 0-255.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ of reading the four bilinear neighbours, at the chains' batch and size.
 
 Every leapfrog step and every step of the chains' polish runs the warp and its gradient (to the
 images and to the warp). Each design is compiled once and timed in alternating repeats (the
-median over the repeats of a run of calls, per call); "largest difference" is to the library's warp, in the
-output and in each gradient.
+median over the repeats of a run of calls, per call); "largest difference" is to the library's
+warp, in each gradient. The library's warp is the kept design; the others are what it was
+measured against (docs/benchmarks.md, "The chains' block").
 """
 
 from __future__ import annotations
