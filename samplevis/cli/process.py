@@ -2,9 +2,9 @@
 
 After the command has returned and the process's exit handlers have run, the process ends
 without tearing down its Python objects: a run leaves hundreds of thousands of them (TensorFlow's
-traced graphs, the network, the draws), and freeing them one by one took a second or two after
-the last file was written and closed (docs/benchmarks.md, "Writing the files"). Nothing
-is lost by skipping that: every file is written whole before the command returns.
+traced graphs, the network, the draws), and freeing them one by one kept the process alive for
+seconds after its last file was written and closed (docs/benchmarks.md, "Writing the files").
+Nothing is lost by skipping that: every file is written whole before the command returns.
 """
 
 from __future__ import annotations

@@ -251,9 +251,10 @@ def save_gif(path: str | os.PathLike, frames: TensorLike, fps: float = 4.0, loop
 
 def _gif_colours(frames: np.ndarray) -> np.ndarray:
     """RGB frames uint8 [T, H, W, 3], each in at most the 256 colours a GIF frame holds: a frame
-    of more colours in the palette of Pillow's fast octree, each pixel its nearest colour. The GIF writer's own median cut
-    took over a second for a run's GIF and kept its colours no closer (docs/benchmarks.md,
-    "Writing the files"); a frame of 256 colours or fewer is kept as it is."""
+    of more colours in the palette of Pillow's fast octree, each pixel its nearest colour; a
+    frame of 256 colours or fewer as it is. The GIF writer's own median cut was the slowest part
+    of writing a run's files and kept the colours no closer (docs/benchmarks.md, "Writing the
+    files")."""
     from PIL import Image
 
     def reduced(frame: np.ndarray) -> np.ndarray:

@@ -236,6 +236,7 @@ def build():
 """
 
 
+@pytest.mark.slow
 def test_the_command_ends_after_every_exit_handler_registered_during_it_with_its_status(tmp_path):
     (tmp_path / "handler.py").write_text(HANDLER_PY)
     done = run("layers", "--model", "handler.py:build", cwd=tmp_path)

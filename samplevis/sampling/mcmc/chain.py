@@ -1,6 +1,6 @@
 """Run MCMC chains in compiled blocks.
 
-Each block is one call of a compiled `tfp.mcmc.sample_chain` that continues
+Each block is one call of a compiled loop of the kernel's steps that continues
 from the previous block's state and kernel results, so a progress bar can
 advance per block and Ctrl-C returns everything drawn by the finished blocks.
 Block b uses the stateless seed fold_in(seed, b): the same seed and plan give
@@ -228,7 +228,7 @@ def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compil
     a run shares one trace; XLA needs them as Python ints, a trace per (num_results, skip).
 
     One loop over the block's steps, the kernel's step traced once: `tfp.mcmc.sample_chain`
-    nests a loop of steps in a loop of kept states and took a third longer to trace
+    nests a loop of steps in a loop of kept states, which took longer to trace
     (docs/benchmarks.md, "The chains' block"). Its seeds are `sample_chain`'s: the same draws.
     """
 
@@ -243,7 +243,8 @@ def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compil
     def run(state, kernel_results, seed, num_results, skip):
         steps = num_results * (skip + 1)
         # every step's scalars and state are recorded, the kept ones picked after the loop: a
-        # chain's state is small beside what a step computes
+        # chain's state is small beside what a step computes. The scalars at the block's start
+        # give their types and shapes; the program drops their values, which nothing reads.
         first = trace_fn(state, kernel_results)
         traced = {
             k: tf.TensorArray(v.dtype, size=steps, element_shape=v.shape) for k, v in first.items()
