@@ -20,25 +20,19 @@ import numpy as np
 import tensorflow as tf
 
 from samplevis.runtime.tracing import expected_retracing
-from samplevis.sampling.density.chain_param import WARP_GRID, WARP_PIXELS, warp_images
+from samplevis.sampling.density.chain_param import (
+    WARP_GRID,
+    WARP_PIXELS,
+    warp_images,
+    warp_read_points,
+)
 
 from common import command_line, format_table, interleaved_medians, machine
 
 
 def _coordinates(images: tf.Tensor, warp: tf.Tensor, pixels: float):
-    """The warp's read points as `warp_images` computes them: the corner (y0, x0) and the
-    neighbours' rows and columns, each int32 [C, H, W], and the weights wy, wx [C, H, W, 1]."""
-    h, w = int(images.shape[1]), int(images.shape[2])
-    shift = pixels * tf.image.resize(warp, [h, w], method="bilinear")
-    rows, cols = tf.meshgrid(
-        tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
-    )
-    y = tf.math.floormod(rows + shift[..., 0], float(h))
-    x = tf.math.floormod(cols + shift[..., 1], float(w))
-    y0, x0 = tf.floor(y), tf.floor(x)
-    wy, wx = (y - y0)[..., None], (x - x0)[..., None]
-    y0, x0 = tf.cast(y0, tf.int32) % h, tf.cast(x0, tf.int32) % w
-    return y0, x0, (y0 + 1) % h, (x0 + 1) % w, wy, wx
+    """The library's read points (`warp_read_points`) for `images` [C, H, W, channels]."""
+    return warp_read_points(int(images.shape[1]), int(images.shape[2]), warp, pixels)
 
 
 def _mix(v00, v01, v10, v11, wy, wx):

@@ -145,13 +145,11 @@ WARP_GRID = 4
 WARP_PIXELS = 16.0  # px of displacement per unit of warp state
 
 
-def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS) -> tf.Tensor:
-    """Images [C, H, W, 3] displaced by a smooth field: the warp [C, G, G, 2] (dy, dx at G x G
-    control points) times `pixels`, bilinearly upsampled to H x W, says where each output pixel
-    reads from; reads are bilinear and wrap around the edges, as the spectral images they warp
-    are periodic (clamped reads would smear the border pixels into streaks). A zero warp returns
-    the images."""
-    c, h, w, channels = (int(n) for n in images.shape)
+def warp_read_points(height: int, width: int, warp: tf.Tensor, pixels: float = WARP_PIXELS):
+    """Where each output pixel of `warp_images` reads, for images of `height` x `width` px and
+    a warp [C, G, G, 2]: the rows y0, y1 and columns x0, x1 of its four bilinear neighbours (int32
+    [C, H, W], wrapped round the edges) and its weights wy, wx along them ([C, H, W, 1])."""
+    h, w = height, width
     shift = pixels * tf.image.resize(warp, [h, w], method="bilinear")
     rows, cols = tf.meshgrid(
         tf.range(h, dtype=tf.float32), tf.range(w, dtype=tf.float32), indexing="ij"
@@ -161,8 +159,17 @@ def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS)
     y0, x0 = tf.floor(y), tf.floor(x)
     wy, wx = (y - y0)[..., None], (x - x0)[..., None]
     y0, x0 = tf.cast(y0, tf.int32) % h, tf.cast(x0, tf.int32) % w
-    y1, x1 = (y0 + 1) % h, (x0 + 1) % w
+    return y0, x0, (y0 + 1) % h, (x0 + 1) % w, wy, wx
 
+
+def warp_images(images: tf.Tensor, warp: tf.Tensor, pixels: float = WARP_PIXELS) -> tf.Tensor:
+    """Images [C, H, W, 3] displaced by a smooth field: the warp [C, G, G, 2] (dy, dx at G x G
+    control points) times `pixels`, bilinearly upsampled to H x W, says where each output pixel
+    reads from; reads are bilinear and wrap around the edges, as the spectral images they warp
+    are periodic (clamped reads would smear the border pixels into streaks). A zero warp returns
+    the images."""
+    c, h, w, channels = (int(n) for n in images.shape)
+    y0, x0, y1, x1, wy, wx = warp_read_points(h, w, warp, pixels)
     # Reads of the flattened images by row: the gradient of `tf.gather` sums into the images
     # faster than that of `tf.gather_nd` (a scatter), the bulk of the warp's cost in a leapfrog
     # step (docs/benchmarks.md, "The chains' block").
