@@ -145,7 +145,9 @@ WARP_GRID = 4
 WARP_PIXELS = 16.0  # px of displacement per unit of warp state
 
 
-def warp_read_points(height: int, width: int, warp: tf.Tensor, pixels: float = WARP_PIXELS):
+def warp_read_points(
+    height: int, width: int, warp: tf.Tensor, pixels: float = WARP_PIXELS
+) -> tuple[tf.Tensor, ...]:
     """Where each output pixel of `warp_images` reads, for images of `height` x `width` px and
     a warp [C, G, G, 2]: the rows y0, y1 and columns x0, x1 of its four bilinear neighbours (int32
     [C, H, W], wrapped round the edges) and its weights wy, wx along them ([C, H, W, 1])."""
