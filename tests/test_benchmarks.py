@@ -39,6 +39,7 @@ TABLES = {
     "chain_block.py": "accepted",
     "warp_designs.py": "ms fwd+bwd",
     "gif_colours.py": "rms error",
+    "repeat_runs.py": "against the fresh process",
 }
 # scripts that write pictures or data files rather than print a table
 MAKERS = {

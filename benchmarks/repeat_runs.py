@@ -1,0 +1,213 @@
+"""Whether a photo run repeats, bit for bit, after other runs in the same process, at a user's
+scale: the check of tests/test_repeatable.py on the built-in model and a folder of photos.
+
+    python benchmarks/repeat_runs.py --photos DIR --unit logits:498 --other logits:945 --top 150
+    python benchmarks/repeat_runs.py --photos DIR --unit two-kind --other logits:945 --top 60
+    python benchmarks/repeat_runs.py --quick      # a smoke run: a few photos and steps
+
+A fresh process ranks the folder's photos for `--unit` (`samplevis.dataset_examples(top=TOP)`)
+and renders from them (`samplevis.render(hmc_opts=dict(init=examples, num_results=4,
+num_burnin_steps=10), seed=SEED)`), as a notebook's first cell would. This process then makes
+other runs on one model object (the photo run of `--other` into its own folder, and a `render`
+without photos of `--search-unit`) before the same photo run of `--unit`. It prints a row per
+run: its facets' kinds and heights, which facets have chains (are sampled) and photos beside
+them, and whether the ranked values, the facets' pixels and the draws equal the fresh
+process's bit for bit (else the largest difference). `--unit two-kind` is the seed's case of
+benchmarks/natural_facets.py: a unit answering to two kinds of photos, the weaker at 0.6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np
+
+from common import command_line, format_table, machine
+
+PHOTO_OPTS = dict(num_results=4, num_burnin_steps=10)
+SEARCH_UNIT = "block5c_expand_activation:100"
+SEARCH_OPTS = dict(num_results=2, num_burnin_steps=4)
+# --quick: an early layer (the network run up to it only), a few photos and steps
+QUICK_UNITS = ("block3a_expand_activation:20", "block3a_expand_activation:7")
+QUICK_OPTS = dict(
+    num_chains=2,
+    num_results=2,
+    num_burnin_steps=2,
+    photo_clusters=2,
+    photo_steps=8,
+    polish_steps=8,
+    optimize_steps=8,
+    search_rounds=0,
+)
+
+
+def unit_of(name: str):
+    """A LAYER:CHANNEL string as it is, or the two-kind objective of natural_facets.py."""
+    from natural_facets import two_kind_unit
+
+    return two_kind_unit() if name == "two-kind" else name
+
+
+def photo_run(model, unit: str, photos: Path, top: int, out: Path, opts: dict, seed: int) -> dict:
+    """dataset_examples of `unit` over `photos` into `out`, then render from them: the arrays
+    compared ("ranked", "facets", "draws") and, under "facets_seen", what each facet is."""
+    import samplevis
+
+    examples = samplevis.dataset_examples(
+        model, unit_of(unit), images=photos, top=top, out=out, progress=False
+    )
+    result = samplevis.render(
+        model, unit_of(unit), hmc_opts=dict(opts, init=examples), seed=seed, progress=False
+    )
+    ranked = [value for _, value, _ in examples.ranked(unit_of(unit))]
+    seen = [
+        dict(
+            kind=f.kind_name or str(f.kind),
+            height=float(f.height),
+            sampled=bool(f.chains),
+            photos=0 if f.examples is None else len(f.examples),
+        )
+        for f in result.facets
+    ]
+    arrays = {
+        "ranked": np.asarray(ranked, np.float64),
+        "facets": np.stack([np.asarray(f.image) for f in result.facets]),
+        "draws": np.asarray(result.images),
+    }
+    return dict(arrays, facets_seen=seen)
+
+
+def save(run: dict, folder: Path) -> None:
+    np.savez(folder / "run.npz", **{k: v for k, v in run.items() if k != "facets_seen"})
+    (folder / "facets.json").write_text(json.dumps(run["facets_seen"]))
+
+
+def load(folder: Path) -> dict:
+    with np.load(folder / "run.npz") as saved:
+        run = dict(saved)
+    run["facets_seen"] = json.loads((folder / "facets.json").read_text())
+    return run
+
+
+def difference(fresh: dict, again: dict) -> str:
+    """'equal' where every array is the fresh process's bit for bit, else what differs."""
+    differing = []
+    for name in ("ranked", "facets", "draws"):
+        a, b = fresh[name], again[name]
+        if a.shape != b.shape:
+            differing.append(f"{name} shape {a.shape} against {b.shape}")
+        elif not np.array_equal(a, b):
+            differing.append(f"{name} by up to {np.max(np.abs(a - b)):.3g}")
+    return "equal" if not differing else "; ".join(differing)
+
+
+def row(name: str, run: dict, compared: str, seconds: float) -> list[str]:
+    seen = run["facets_seen"]
+    kinds = sorted({f["kind"] for f in seen})
+
+    def of(kind: str) -> list[dict]:
+        return [f for f in seen if f["kind"] == kind]
+
+    return [
+        name,
+        str(len(seen)),
+        "; ".join(f"{k}: " + ", ".join(f"{f['height']:.2f}" for f in of(k)) for k in kinds),
+        "; ".join(f"{k}: {sum(f['sampled'] for f in of(k))}" for k in kinds),
+        str(sum(f["photos"] > 0 for f in seen)),
+        compared,
+        f"{seconds:.0f}",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--photos", type=Path, help="a folder of photos (default: --quick's)")
+    parser.add_argument("--unit", default="two-kind", help="LAYER:CHANNEL or 'two-kind'")
+    parser.add_argument("--other", default="logits:945", help="the other photo run's unit")
+    parser.add_argument("--search-unit", default=SEARCH_UNIT, help="the run without photos")
+    parser.add_argument("--top", type=int, default=60)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="a few photos and steps")
+    parser.add_argument("--fresh", type=Path, help=argparse.SUPPRESS)  # the fresh process's run
+    args = parser.parse_args()
+    opts = dict(PHOTO_OPTS, **(QUICK_OPTS if args.quick else {}))
+    if args.quick:
+        args.unit, args.other = QUICK_UNITS
+        args.search_unit = QUICK_UNITS[1]
+    if args.photos is None and not args.quick:
+        parser.error("--photos DIR is needed without --quick")
+
+    import samplevis
+
+    if args.fresh is not None:
+        model = samplevis.zoo.efficientnet_lite0()
+        run = photo_run(model, args.unit, args.photos, args.top, args.fresh / "ex", opts, args.seed)
+        save(run, args.fresh)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="repeat_runs_"))
+    if args.photos is None:
+        from natural_facets import quick_photos
+
+        args.photos = quick_photos(work / "photos")
+    fresh_folder = work / "fresh"
+    fresh_folder.mkdir()
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            os.path.abspath(__file__),
+            *sys.argv[1:],
+            "--photos",
+            str(args.photos),
+            "--fresh",
+            str(fresh_folder),
+        ],
+        check=True,
+    )
+    fresh = load(fresh_folder)
+    rows = [row(f"{args.unit}, fresh process", fresh, "-", time.perf_counter() - start)]
+    print(" | ".join(rows[-1]), flush=True)
+
+    model = samplevis.zoo.efficientnet_lite0()
+    start = time.perf_counter()
+    other = photo_run(model, args.other, args.photos, args.top, work / "ex_other", opts, args.seed)
+    rows.append(row(f"{args.other}, first here", other, "-", time.perf_counter() - start))
+    print(" | ".join(rows[-1]), flush=True)
+    start = time.perf_counter()
+    search_opts = dict(SEARCH_OPTS, **(QUICK_OPTS if args.quick else {}))
+    samplevis.render(model, args.search_unit, hmc_opts=search_opts, seed=args.seed, progress=False)
+    rows.append(
+        [f"{args.search_unit}, no photos", *["-"] * 5, f"{time.perf_counter() - start:.0f}"]
+    )
+    start = time.perf_counter()
+    again = photo_run(model, args.unit, args.photos, args.top, work / "ex_again", opts, args.seed)
+    name = f"{args.unit}, after them"
+    rows.append(row(name, again, difference(fresh, again), time.perf_counter() - start))
+    headers = [
+        "run",
+        "facets",
+        "heights by kind",
+        "sampled by kind",
+        "with photos",
+        "against the fresh process",
+        "s",
+    ]
+    print()
+    print(f"photos {args.photos}, top {args.top}, seed {args.seed}")
+    print(format_table(headers, rows))
+    print(command_line())
+    print(machine())
+
+
+if __name__ == "__main__":
+    main()
