@@ -68,7 +68,7 @@ def photo_run(model, unit: str, photos: Path, top: int, out: Path, opts: dict, s
     result = samplevis.render(
         model, unit_of(unit), hmc_opts=dict(opts, init=examples), seed=seed, progress=False
     )
-    ranked = [value for _, value, _ in examples.ranked(unit_of(unit))]
+    ranked = [value for _, value, _ in examples.ranked(0)]  # the one unit ranked
     seen = [
         dict(
             kind=f.kind_name or str(f.kind),
