@@ -162,16 +162,10 @@ def main() -> None:
     fresh_folder = work / "fresh"
     fresh_folder.mkdir()
     start = time.perf_counter()
+    fresh_run = ["--unit", args.unit, "--top", str(args.top), "--seed", str(args.seed)]
+    fresh_run += ["--photos", str(args.photos), "--fresh", str(fresh_folder)]
     subprocess.run(
-        [
-            sys.executable,
-            os.path.abspath(__file__),
-            *sys.argv[1:],
-            "--photos",
-            str(args.photos),
-            "--fresh",
-            str(fresh_folder),
-        ],
+        [sys.executable, os.path.abspath(__file__), *fresh_run, *["--quick"] * args.quick],
         check=True,
     )
     fresh = load(fresh_folder)
