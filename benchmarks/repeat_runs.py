@@ -3,7 +3,8 @@ scale: the check of tests/test_repeatable.py on the built-in model and a folder 
 
     python benchmarks/repeat_runs.py --photos DIR --unit logits:498 --other logits:945 --top 150
     python benchmarks/repeat_runs.py --photos DIR --unit two-kind --other logits:945 --top 60
-    python benchmarks/repeat_runs.py --quick      # a smoke run: a few photos and steps
+    python benchmarks/repeat_runs.py --quick      # a smoke run: a few photos and steps, in one
+                                                  # process, without the run without photos
 
 A fresh process ranks the folder's photos for `--unit` (`samplevis.dataset_examples(top=TOP)`)
 and renders from them (`samplevis.render(hmc_opts=dict(init=examples, num_results=4,
@@ -111,6 +112,7 @@ def difference(fresh: dict, again: dict) -> str:
 
 
 def row(name: str, run: dict, compared: str, seconds: float) -> list[str]:
+    """A photo run's row of the table."""
     seen = run["facets_seen"]
     kinds = sorted({f["kind"] for f in seen})
 
@@ -142,7 +144,6 @@ def main() -> None:
     opts = dict(PHOTO_OPTS, **(QUICK_OPTS if args.quick else {}))
     if args.quick:
         args.unit, args.other = QUICK_UNITS
-        args.search_unit = QUICK_UNITS[1]
     if args.photos is None and not args.quick:
         parser.error("--photos DIR is needed without --quick")
 
@@ -154,7 +155,14 @@ def main() -> None:
         save(run, args.fresh)
         return
 
-    work = Path(tempfile.mkdtemp(prefix="repeat_runs_"))
+    with tempfile.TemporaryDirectory(prefix="repeat_runs_") as folder:
+        compare(args, opts, Path(folder))
+
+
+def compare(args: argparse.Namespace, opts: dict, work: Path) -> None:
+    """The fresh process's run, the other runs here, the same run again; print the table."""
+    import samplevis
+
     if args.photos is None:
         from natural_facets import quick_photos
 
@@ -162,27 +170,28 @@ def main() -> None:
     fresh_folder = work / "fresh"
     fresh_folder.mkdir()
     start = time.perf_counter()
-    fresh_run = ["--unit", args.unit, "--top", str(args.top), "--seed", str(args.seed)]
-    fresh_run += ["--photos", str(args.photos), "--fresh", str(fresh_folder)]
-    subprocess.run(
-        [sys.executable, os.path.abspath(__file__), *fresh_run, *["--quick"] * args.quick],
-        check=True,
-    )
+    model = samplevis.zoo.efficientnet_lite0()
+    if args.quick:  # a smoke run: its "fresh" run first in this process, which ran others before
+        first = photo_run(model, args.unit, args.photos, args.top, work / "ex", opts, args.seed)
+        save(first, fresh_folder)
+    else:
+        fresh_run = ["--unit", args.unit, "--top", str(args.top), "--seed", str(args.seed)]
+        fresh_run += ["--photos", str(args.photos), "--fresh", str(fresh_folder)]
+        subprocess.run([sys.executable, os.path.abspath(__file__), *fresh_run], check=True)
     fresh = load(fresh_folder)
     rows = [row(f"{args.unit}, fresh process", fresh, "-", time.perf_counter() - start)]
     print(" | ".join(rows[-1]), flush=True)
 
-    model = samplevis.zoo.efficientnet_lite0()
     start = time.perf_counter()
     other = photo_run(model, args.other, args.photos, args.top, work / "ex_other", opts, args.seed)
     rows.append(row(f"{args.other}, first here", other, "-", time.perf_counter() - start))
     print(" | ".join(rows[-1]), flush=True)
-    start = time.perf_counter()
-    search_opts = dict(SEARCH_OPTS, **(QUICK_OPTS if args.quick else {}))
-    samplevis.render(model, args.search_unit, hmc_opts=search_opts, seed=args.seed, progress=False)
-    rows.append(
-        [f"{args.search_unit}, no photos", *["-"] * 5, f"{time.perf_counter() - start:.0f}"]
-    )
+    if not args.quick:
+        start = time.perf_counter()
+        render = dict(hmc_opts=SEARCH_OPTS, seed=args.seed, progress=False)
+        samplevis.render(model, args.search_unit, **render)
+        took = f"{time.perf_counter() - start:.0f}"
+        rows.append([f"{args.search_unit}, no photos", *["-"] * 5, took])
     start = time.perf_counter()
     again = photo_run(model, args.unit, args.photos, args.top, work / "ex_again", opts, args.seed)
     name = f"{args.unit}, after them"
