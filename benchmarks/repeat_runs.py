@@ -37,16 +37,15 @@ from common import command_line, format_table, machine
 PHOTO_OPTS = dict(num_results=4, num_burnin_steps=10)
 SEARCH_UNIT = "block5c_expand_activation:100"
 SEARCH_OPTS = dict(num_results=2, num_burnin_steps=4)
-# --quick: an early layer (the network run up to it only), a few photos and steps
+# --quick: an early layer (the network run up to it only), a few photos and steps, no polish
 QUICK_UNITS = ("block3a_expand_activation:20", "block3a_expand_activation:7")
 QUICK_OPTS = dict(
     num_chains=2,
-    num_results=2,
+    num_results=1,
     num_burnin_steps=2,
     photo_clusters=2,
-    photo_steps=8,
-    polish_steps=8,
-    optimize_steps=8,
+    photo_steps=4,
+    polish_steps=0,
     search_rounds=0,
 )
 
