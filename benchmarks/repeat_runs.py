@@ -62,11 +62,12 @@ def photo_run(model, unit: str, photos: Path, top: int, out: Path, opts: dict, s
     compared ("ranked", "facets", "draws") and, under "facets_seen", what each facet is."""
     import samplevis
 
+    objective = unit_of(unit)
     examples = samplevis.dataset_examples(
-        model, unit_of(unit), images=photos, top=top, out=out, progress=False
+        model, objective, images=photos, top=top, out=out, progress=False
     )
     result = samplevis.render(
-        model, unit_of(unit), hmc_opts=dict(opts, init=examples), seed=seed, progress=False
+        model, objective, hmc_opts=dict(opts, init=examples), seed=seed, progress=False
     )
     ranked = [value for _, value, _ in examples.ranked(0)]  # the one unit ranked
     seen = [
@@ -178,7 +179,8 @@ def compare(args: argparse.Namespace, opts: dict, work: Path) -> None:
         fresh_run += ["--photos", str(args.photos), "--fresh", str(fresh_folder)]
         subprocess.run([sys.executable, os.path.abspath(__file__), *fresh_run], check=True)
     fresh = load(fresh_folder)
-    rows = [row(f"{args.unit}, fresh process", fresh, "-", time.perf_counter() - start)]
+    first_name = f"{args.unit}, {'first in this process' if args.quick else 'fresh process'}"
+    rows = [row(first_name, fresh, "-", time.perf_counter() - start)]
     print(" | ".join(rows[-1]), flush=True)
 
     start = time.perf_counter()
