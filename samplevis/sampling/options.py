@@ -375,7 +375,8 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         prior_weight=Option(
             None,
             "precision of the Gaussian prior on the spectral state "
-            "({hmc_opts.prior_weight=None}: its mean square matches the starts', "
+            "({hmc_opts.prior_weight=None}: its mean square matches the starts', a "
+            "quarter of their spread around each facet from photos, "
             "1 for {hmc_opts.init='prior'})",
             float,
             check=_or_none(

@@ -8,6 +8,7 @@ has a* = B + s.
 """
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -294,6 +295,26 @@ def test_choose_temperature_matches_the_prior_and_applies_the_equipartition_rule
     a_star = OFFSET + 2.0
     assert chosen.rule == pytest.approx(2 * 0.25 * (a_star - chosen.floor) / d, rel=1e-5)
     assert chosen.rule == pytest.approx(2 * 0.25 * 2.0 / d, rel=0.05)  # a* - a0 = mean level
+
+
+def test_around_a_photos_facet_the_prior_spreads_a_quarter_of_the_starts(linear):
+    found = hand_built_starts(linear, [1.0, 3.0])
+    opts = resolve_options(dict(target_ratio=0.75))
+    chosen = temperature.choose_temperature(
+        linear,
+        linear.image_param,
+        found,
+        SEED,
+        init=Path("examples"),  # the photo route: its examples' folder
+        prior_weight=None,
+        temperature=None,
+        target_ratio=opts.target_ratio,
+    )
+    # mean square (1 + 9) / 2 = 5: a spread of a quarter of its root, lam = 16 / 5
+    assert chosen.prior_weight == pytest.approx(3.2, rel=1e-6)
+    assert chosen.floor == pytest.approx(OFFSET, abs=4 * floor_error(3.2))
+    d = linear.image_param.state_size
+    assert chosen.rule == pytest.approx(2 * 0.25 * (OFFSET + 2.0 - chosen.floor) / d, rel=1e-5)
 
 
 def test_a_given_prior_weight_sets_the_floors_draws_and_zero_means_no_floor(linear):

@@ -11,7 +11,8 @@ drift for hundreds of steps without settling (docs/sampling_designs.md, "The
 prior and the starts' polish"); centred at the facet it asks what the unit tolerates around
 it. lam sets the prior's scale:
 `matched_prior_weight` gives it the mean square of the optimized starts, whose
-contrast is often lower than a photograph's. A is the objective of each
+contrast is often lower than a photograph's (around a photo's facet, `render` takes a quarter
+of that spread: `temperature.PHOTO_PRIOR_SPREAD`). A is the objective of each
 chain's image averaged over K transforms whose random parameters are drawn
 once: the density is a deterministic function of z, which the Metropolis
 correction requires.

@@ -26,6 +26,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -44,6 +45,12 @@ FLOOR_BATCHES = 4  # batches of C prior images behind the floor a0
 MAX_RISE = 2.5
 MAX_FALL = 4.0
 MIN_DROP = 1e-3  # a block that kept all of a* - a0 (or more) counts as giving up this share
+# A photo facet's prior: spread around the facet this share of the starts' root mean square
+# (lam 16 times the matched one). A photo's state holds the photo itself, so a prior matched to
+# it lets the directions the unit ignores fill with noise as strong as the photo, and the chains
+# drift for over a hundred steps at a fixed T (docs/sampling_designs.md, "The prior around a
+# photo's facet").
+PHOTO_PRIOR_SPREAD = 0.25
 # Robbins-Monro gains (k + 1) ** -GAIN_DECAY for update k = 0, 1, ...: their sum diverges and
 # the sum of their squares converges for any decay in (0.5, 1].
 GAIN_DECAY = 0.6
@@ -301,13 +308,15 @@ def choose_temperature(
     temperature: float | None,
     target_ratio: float | None,
 ) -> Temperature:
-    """lam matched to the starts, the prior's floor a0 (images of the whole `image_param`
-    drawn from the prior) and T from the equipartition rule over the coefficients `log_density`
-    moves, or the T given (see sampling.density.temperature).
+    """lam matched to the starts (a quarter of their spread around a photo's facet:
+    PHOTO_PRIOR_SPREAD), the prior's floor a0 (images of the whole `image_param` drawn from the
+    prior) and T from the equipartition rule over the coefficients `log_density` moves, or the T
+    given (see sampling.density.temperature).
 
     Args:
       seed: int32 [2], the prior images' draws derive from it.
-      init: how the starts were made, as hmc_opts' init: "optimize", "prior" or images.
+      init: how the starts were made, as hmc_opts' init: "optimize", "prior", a folder of
+        photos' examples (a Path) or images.
       prior_weight: lam, or None to match it to the starts (1 for starts from the prior).
       temperature: the T given (objective units), or None for the rule's.
       target_ratio: rho in (0, 1), the rule's share of a* - a0; needed when no T is given.
@@ -315,6 +324,8 @@ def choose_temperature(
     from_prior = isinstance(init, str) and init == "prior"
     if prior_weight is None:
         prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
+        if isinstance(init, Path):
+            prior_weight /= PHOTO_PRIOR_SPREAD**2
     full = dataclasses.replace(
         log_density, image_param=image_param, prior_weight=prior_weight, prior_centre=None
     )
