@@ -299,17 +299,9 @@ def test_choose_temperature_matches_the_prior_and_applies_the_equipartition_rule
 
 def test_around_a_photos_facet_the_prior_spreads_a_quarter_of_the_starts(linear):
     found = hand_built_starts(linear, [1.0, 3.0])
-    opts = resolve_options(dict(target_ratio=0.75))
-    chosen = temperature.choose_temperature(
-        linear,
-        linear.image_param,
-        found,
-        SEED,
-        init=Path("examples"),  # the photo route: its examples' folder
-        prior_weight=None,
-        temperature=None,
-        target_ratio=opts.target_ratio,
-    )
+    # the photo route: init is its examples' folder
+    opts = dataclasses.replace(resolve_options(dict(target_ratio=0.75)), init=Path("examples"))
+    chosen = choose(linear, linear.image_param, found, opts)
     # mean square (1 + 9) / 2 = 5: a spread of a quarter of its root, lam = 16 / 5
     assert chosen.prior_weight == pytest.approx(3.2, rel=1e-6)
     assert chosen.floor == pytest.approx(OFFSET, abs=4 * floor_error(3.2))
