@@ -38,7 +38,7 @@ PHOTO_OPTS = dict(num_results=4, num_burnin_steps=10)
 SEARCH_UNIT = "block5c_expand_activation:100"
 SEARCH_OPTS = dict(num_results=2, num_burnin_steps=4)
 # --quick: an early layer (the network run up to it only), a few photos and steps, no polish
-QUICK_UNITS = ("block3a_expand_activation:20", "block3a_expand_activation:7")
+QUICK_UNIT = "block3a_expand_activation:20"
 QUICK_OPTS = dict(
     num_chains=2,
     num_results=1,
@@ -143,7 +143,7 @@ def main() -> None:
     args = parser.parse_args()
     opts = dict(PHOTO_OPTS, **(QUICK_OPTS if args.quick else {}))
     if args.quick:
-        args.unit, args.other = QUICK_UNITS
+        args.unit = QUICK_UNIT
     if args.photos is None and not args.quick:
         parser.error("--photos DIR is needed without --quick")
 
