@@ -25,15 +25,22 @@ them and removed (docs/sampling_designs.md, "Natural facets: what the blur takes
     python benchmarks/natural_facets.py --photos PHOTOS --out out/natural_facets
     python benchmarks/natural_facets.py --photos DIR --unit logits:285 --designs phase blur --seeds 0 1
     python benchmarks/natural_facets.py --quick
+    python benchmarks/natural_facets.py --photos DIR --designs blur --hmc-opts '{"num_burnin_steps": 50}'
+
+`--hmc-opts` takes further hmc_opts as JSON, applied after the design's (e.g. the chains' burn-in
+and draws as `render`'s defaults make them, where the rows above use 10 and 4).
 
 `--unit two-kind` is max(l285 / 8.6, 0.6 * l967 / 6.3) (Egyptian cat, and espresso at weight
 0.6; 8.6 and 6.3 the mean logits of the 23 crops each of scikit-image's chelsea and coffee at
-128 px on the built-in model), as benchmarks/photo_facets.py's `mixed_unit`.
+128 px on the built-in model), as benchmarks/photo_facets.py's `mixed_unit`; `--unit mfv-two-kind` is that `mixed_unit(0.6)`
+itself, max(l945 / 33.6, 0.6 * l498 / 37.9) (bell pepper, and movie theater at 0.6), for a folder
+of MFV's photos of both classes.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -43,6 +50,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
+from photo_facets import mixed_unit
 
 from common import command_line, format_table, machine
 
@@ -100,6 +108,23 @@ def design_row(name: str, seed: int, result, seconds: float) -> list[str]:
     ]
 
 
+def facet_lines(result) -> list[str]:
+    """Each facet's kind, activation and where the checks pass it, in words."""
+    lines = []
+    for k, f in enumerate(result.facets):
+        said = [f"facet {k} (kind {f.kind}, {f.kind_name or 'unnamed'}): {f.activation:.3g}"]
+        if f.processing is not None:
+            draws = f.processing.passed[1:]
+            said.append(
+                f"processed like its photos {f.processing.words(0)}, "
+                f"draws {int(draws.sum())} of {len(draws)}"
+            )
+        if f.blur is not None:
+            said.append(f.blur.words(0))
+        lines.append("; ".join(said))
+    return lines
+
+
 def save_facets(result, folder: Path) -> None:
     from PIL import Image
 
@@ -112,13 +137,16 @@ def save_facets(result, folder: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=Path, help="a folder of photos (default: --quick's)")
-    parser.add_argument("--unit", default="logits:285", help="LAYER:CHANNEL or 'two-kind'")
+    parser.add_argument(
+        "--unit", default="logits:285", help="LAYER:CHANNEL, 'two-kind' or 'mfv-two-kind'"
+    )
     parser.add_argument("--designs", nargs="+", default=["phase", "blur"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--clusters", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("out/natural_facets"))
     parser.add_argument("--quick", action="store_true", help="a few photos and steps")
+    parser.add_argument("--hmc-opts", default="{}", help="JSON of further hmc_opts")
     args = parser.parse_args()
     unknown = sorted(set(args.designs) - set(DESIGNS))
     if unknown:
@@ -127,7 +155,8 @@ def main() -> None:
     import samplevis
 
     model = samplevis.zoo.efficientnet_lite0()
-    unit = two_kind_unit() if args.unit == "two-kind" else args.unit
+    units = {"two-kind": two_kind_unit, "mfv-two-kind": lambda: mixed_unit(0.6)}
+    unit = units[args.unit]() if args.unit in units else args.unit
     photos = args.photos
     if args.quick:
         unit = QUICK_UNIT if args.unit == "logits:285" else unit
@@ -148,12 +177,15 @@ def main() -> None:
             opts = dict(init=examples, photo_clusters=args.clusters, num_results=4)
             opts.update(num_burnin_steps=10, **DESIGNS[name])
             opts.update(QUICK_OPTS if args.quick else {})
+            opts.update(json.loads(args.hmc_opts))
             start = time.perf_counter()
             result = samplevis.render(model, unit, hmc_opts=opts, seed=seed, progress=False)
             seconds = time.perf_counter() - start
             save_facets(result, out / name / f"seed_{seed}")
             rows.append(design_row(name, seed, result, seconds))
             print(" | ".join(rows[-1]), flush=True)
+            for line in facet_lines(result):
+                print(f"#   {line}", flush=True)
     headers = [
         "design",
         "seed",
