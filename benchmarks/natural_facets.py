@@ -11,7 +11,10 @@ height (the share of the best facet's), how many pass Geirhos et al.'s processin
 of the layers, `Facet.processing`) and the blur measure (>= 0.9 of their photos' median share,
 `Facet.blur`), the facets' median share kept under the blur against their photos', the same
 counts for the draws the run checked, and the render's wall seconds. Each facet's optimum is
-written to OUT/UNIT/DESIGN/seed_S/facet_K.png.
+written to OUT/UNIT/DESIGN/seed_S/facet_K.png. Under each row: every facet's kind, activation and
+both checks in words, and how many of each kind's own photos pass the processing check when
+each is checked as a facet is (left out of its kind's mean, against the same other photos):
+the bar that check can be held to.
 
 Designs (`DESIGNS`; hmc_opts beside `init`):
 
@@ -84,6 +87,55 @@ def counted(flags: list[bool]) -> str:
 def median(values: list[float]) -> str:
     finite = [v for v in values if np.isfinite(v)]
     return f"{np.median(finite):.2f}" if finite else "-"
+
+
+def photos_control(model, unit, examples, result) -> str:
+    """How many of each kind's own photos pass the run's processing check, each left out of its
+    kind's mean and checked against it and the same other photos as the facets (the other
+    kinds' and up to OTHERS of those ranked below the top), at the facets' size: what the
+    check asks of a facet, asked of the photos themselves. "passing of total" per kind."""
+    from samplevis.examples.clusters import other_files
+    from samplevis.examples.images import load_fitted
+    from samplevis.optvis.processing_check import (
+        PASS_SHARE,
+        block_outputs,
+        channel_means,
+        likeness,
+    )
+    from samplevis.sampling.report.facet_processing import OTHERS, PER_KIND
+
+    size = result.facets[0].image.shape[:2]
+    by_kind: dict[int, list[Path]] = {}
+    for f in result.facets:
+        by_kind.setdefault(f.kind, []).extend(e.file for e in f.examples)
+    own = {}
+    for kind, files in by_kind.items():
+        files = list(dict.fromkeys(files))
+        if len(files) > PER_KIND:
+            files = [files[int(i)] for i in np.linspace(0, len(files) - 1, PER_KIND).round()]
+        own[kind] = files
+    files = list(dict.fromkeys([p for k in own.values() for p in k]))
+    files += [p for p in other_files(examples, unit, OTHERS) if p not in set(files)]
+    layers = block_outputs(model)
+    pixels = np.stack([load_fitted(f, size)[0] for f in files])
+    means = channel_means(model, pixels, layers)
+    row = {f: i for i, f in enumerate(files)}
+    said = []
+    for kind in sorted(own):
+        rows = [row[f] for f in own[kind]]
+        rest = sorted(set(row.values()) - set(rows))
+        passing = 0
+        for i in rows:
+            mates = [j for j in rows if j != i]
+            found = likeness(
+                {k: means[k][[i]] for k in layers},
+                {k: means[k][mates] for k in layers},
+                {k: means[k][rest] for k in layers},
+                layers,
+            )
+            passing += int(found.shares[0] >= PASS_SHARE)
+        said.append(f"{passing} of {len(rows)}")
+    return ", ".join(said)
 
 
 def design_row(name: str, seed: int, result, seconds: float) -> list[str]:
@@ -186,6 +238,8 @@ def main() -> None:
             print(" | ".join(rows[-1]), flush=True)
             for line in facet_lines(result):
                 print(f"#   {line}", flush=True)
+            control = photos_control(model, unit, examples, result)
+            print(f"#   each kind's own photos passing the processing check: {control}", flush=True)
     headers = [
         "design",
         "seed",
