@@ -35,9 +35,9 @@ and draws as `render`'s defaults make them, where the rows above use 10 and 4).
 
 `--unit two-kind` is max(l285 / 8.6, 0.6 * l967 / 6.3) (Egyptian cat, and espresso at weight
 0.6; 8.6 and 6.3 the mean logits of the 23 crops each of scikit-image's chelsea and coffee at
-128 px on the built-in model), as benchmarks/photo_facets.py's `mixed_unit`; `--unit mfv-two-kind` is that `mixed_unit(0.6)`
-itself, max(l945 / 33.6, 0.6 * l498 / 37.9) (bell pepper, and movie theater at 0.6), for a folder
-of MFV's photos of both classes.
+128 px on the built-in model), as benchmarks/photo_facets.py's `mixed_unit`; `--unit
+mfv-two-kind` is that `mixed_unit(0.6)` itself, max(l945 / 33.6, 0.6 * l498 / 37.9) (bell pepper,
+and movie theater at 0.6), for a folder of MFV's photos of both classes.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def photos_control(model, unit, examples, result) -> str:
             files = [files[int(i)] for i in np.linspace(0, len(files) - 1, PER_KIND).round()]
         own[kind] = files
     files = list(dict.fromkeys([p for k in own.values() for p in k]))
-    files += [p for p in other_files(examples, unit, OTHERS) if p not in set(files)]
+    read = set(files)
+    files += [p for p in other_files(examples, unit, OTHERS) if p not in read]
     layers = block_outputs(model)
     pixels = np.stack([load_fitted(f, size)[0] for f in files])
     means = channel_means(model, pixels, layers)
