@@ -53,7 +53,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-from photo_facets import mixed_unit
+from photo_facets import logit_pair, mixed_unit
 
 from common import command_line, format_table, machine
 
@@ -67,17 +67,8 @@ QUICK_OPTS = dict(photo_steps=8, num_results=2, num_burnin_steps=2, num_chains=2
 
 
 def two_kind_unit(weight: float = 0.6):
-    """max(l285 / 8.6, weight * l967 / 6.3) on the logits, one value per image."""
-    import tensorflow as tf
-
-    from samplevis.optvis.objectives import Objective
-
-    def fn(T, p):
-        logits = T("logits")
-        return tf.maximum(logits[:, 285] / 8.6, p[0] * logits[:, 967] / 6.3)
-
-    name = f"max(l285/8.6, {weight:g}*l967/6.3)"
-    return Objective(fn, frozenset({"logits"}), name, (np.float32(weight),), ("two-kind", "logits"))
+    """max(l285 / 8.6, weight * l967 / 6.3): Egyptian cat, and espresso weighed down."""
+    return logit_pair((285, 8.6), (967, 6.3), weight)
 
 
 def counted(flags: list[bool]) -> str:
@@ -95,36 +86,24 @@ def photos_control(model, unit, examples, result) -> str:
     kinds' and up to OTHERS of those ranked below the top), at the facets' size: what the
     check asks of a facet, asked of the photos themselves. "passing of total" per kind."""
     from samplevis.examples.clusters import other_files
-    from samplevis.examples.images import load_fitted
     from samplevis.optvis.processing_check import (
         PASS_SHARE,
         block_outputs,
         channel_means,
         likeness,
     )
-    from samplevis.sampling.report.facet_processing import OTHERS, PER_KIND
+    from samplevis.sampling.report.facet_processing import OTHERS, photo_rows
 
     size = result.facets[0].image.shape[:2]
-    by_kind: dict[int, list[Path]] = {}
-    for f in result.facets:
-        by_kind.setdefault(f.kind, []).extend(e.file for e in f.examples)
-    own = {}
-    for kind, files in by_kind.items():
-        files = list(dict.fromkeys(files))
-        if len(files) > PER_KIND:
-            files = [files[int(i)] for i in np.linspace(0, len(files) - 1, PER_KIND).round()]
-        own[kind] = files
-    files = list(dict.fromkeys([p for k in own.values() for p in k]))
-    read = set(files)
-    files += [p for p in other_files(examples, unit, OTHERS) if p not in read]
+    with_photos = [f for f in result.facets if f.examples]
+    others = other_files(examples, unit, OTHERS)
+    pixels, kept, own = photo_rows(with_photos, others, size)
     layers = block_outputs(model)
-    pixels = np.stack([load_fitted(f, size)[0] for f in files])
     means = channel_means(model, pixels, layers)
-    row = {f: i for i, f in enumerate(files)}
     said = []
     for kind in sorted(own):
-        rows = [row[f] for f in own[kind]]
-        rest = sorted(set(row.values()) - set(rows))
+        rows = own[kind]
+        rest = sorted(set(range(len(kept))) - set(rows))
         passing = 0
         for i in rows:
             mates = [j for j in rows if j != i]

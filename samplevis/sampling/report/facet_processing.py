@@ -73,23 +73,14 @@ def checked(
     size = (
         (int(images.shape[2]), int(images.shape[3])) if images.size else facets[0].image.shape[:2]
     )
-    by_kind: dict[int, list[Path]] = {}
-    for f in with_photos:
-        by_kind.setdefault(f.kind, []).extend(e.file for e in f.examples)
-    files = list(
-        dict.fromkeys([p for k in by_kind.values() for p in _spaced(k, PER_KIND)] + list(others))
-    )
-    pixels, kept = _loaded(files, size)
+    pixels, kept, own_rows = photo_rows(with_photos, others, size)
     output = kind_names.label_layer(model)
     read = [*layers, output] if output is not None and output not in layers else layers
     means = check.channel_means(model, pixels, read) if kept and read else {}
-    row = {file: i for i, file in enumerate(kept)}
     labelled = (
         dict(zip(kept, kind_names.labels(means[output]))) if output is not None and kept else None
     )
     named = kind_names.kind_names(with_photos, labelled)
-    # each kind's photos, as rows of `pixels` (those that decoded)
-    own_rows = {k: sorted({row[p] for p in ps if p in row}) for k, ps in by_kind.items()}
     shown = [_shown(f, images) for f in facets]
     seen = check.channel_means(model, np.concatenate(shown), layers) if layers else {}
     blurred = _blurred(model, objective, facets, shown, pixels, own_rows)
@@ -98,7 +89,7 @@ def checked(
         rows = slice(first, first + len(own_images))
         first += len(own_images)
         own = own_rows.get(f.kind, [])
-        rest = sorted(set(row.values()) - set(own))
+        rest = sorted(set(range(len(kept))) - set(own))
         f = dataclasses.replace(f, kind_name=named.get(f.kind, ""), blur=blur)
         if not f.examples or not own or not rest or not layers:  # layers: none with a map
             out.append(f)
@@ -113,6 +104,24 @@ def checked(
     if photos is not None:  # the facets keep their own examples (none for the search's)
         out = [dataclasses.replace(f, examples=g.examples) for f, g in zip(out, given)]
     return tuple(out)
+
+
+def photo_rows(
+    facets: Sequence[Facet], others: Sequence[Path], size: tuple[int, int]
+) -> tuple[np.ndarray, list[Path], dict[int, list[int]]]:
+    """The photos the check reads, fitted to `size`: each kind's of `facets` (every facet of
+    that kind's examples, at most PER_KIND, evenly spaced in rank) and `others`, as uint8
+    [N, H, W, 3]; the files that decoded, in that order; and each kind's rows among them."""
+    by_kind: dict[int, list[Path]] = {}
+    for f in facets:
+        by_kind.setdefault(f.kind, []).extend(e.file for e in f.examples)
+    files = list(
+        dict.fromkeys([p for k in by_kind.values() for p in _spaced(k, PER_KIND)] + list(others))
+    )
+    pixels, kept = _loaded(files, size)
+    row = {file: i for i, file in enumerate(kept)}
+    own = {k: sorted({row[p] for p in ps if p in row}) for k, ps in by_kind.items()}
+    return pixels, kept, own
 
 
 def _blurred(
