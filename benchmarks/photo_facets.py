@@ -173,18 +173,29 @@ KIND_WAYS = (
 )
 
 
-def mixed_unit(weight: float):
-    """max(l945 / 33.6, weight * l498 / 37.9) on the logits, one value per image."""
+def logit_pair(first: tuple[int, float], second: tuple[int, float], weight: float):
+    """max(l_a / m_a, weight * l_b / m_b) on the logits, one value per image: `first` and
+    `second` are (class a, its scale m_a) and (b, m_b), each scale a mean logit of its class's
+    photos, so that both kinds reach about 1 and the second is weighed down by `weight`."""
     import tensorflow as tf
 
     from samplevis.optvis.objectives import Objective
 
+    (a, m_a), (b, m_b) = first, second
+
     def fn(T, p):
         logits = T("logits")
-        return tf.maximum(logits[:, 945] / 33.6, p[0] * logits[:, 498] / 37.9)
+        return tf.maximum(logits[:, a] / m_a, p[0] * logits[:, b] / m_b)
 
-    name = f"max(l945/33.6, {weight:g}*l498/37.9)"
-    return Objective(fn, frozenset({"logits"}), name, (np.float32(weight),), ("mixed", "logits"))
+    # the classes and scales are in fn, not its parameters: the key holds them
+    pair = f"l{a}/{m_a:g}, l{b}/{m_b:g}"
+    name = f"max(l{a}/{m_a:g}, {weight:g}*l{b}/{m_b:g})"
+    return Objective(fn, frozenset({"logits"}), name, (np.float32(weight),), (pair, "logits"))
+
+
+def mixed_unit(weight: float):
+    """max(l945 / 33.6, weight * l498 / 37.9): bell pepper, and movie theater weighed down."""
+    return logit_pair((945, 33.6), (498, 37.9), weight)
 
 
 def _joined_centres(rows: np.ndarray, least: float) -> list[int]:
