@@ -23,10 +23,11 @@ in this process. Per chain it prints:
                 reached                       target: every sampled facet's, or none printed
 
 and the seconds of each phase. `--grid PREFIX` saves PREFIX_seedS.png: a row per chain, its
-start then every 4th draw, to look at. `--reuse-starts DIR` keeps each seed's optimized starts,
-facet search and polish in DIR (pickles, made by the first run) and reads them in later runs,
-so that runs of the same unit and seed differ only in their warmup (designs of T and the mass
-side by side: docs/sampling_designs.md, "T").
+start then every 4th draw, to look at. `--reuse-starts DIR` keeps each seed's optimized starts
+(or photo facets), facet search and polish in DIR (pickles, made by the first run) and reads
+them in later runs, so that runs of the same unit, photos and seed differ only in their warmup
+(designs of T and the mass side by side: docs/sampling_designs.md, "T"); a folder per unit and
+folder of photos.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def reuse_starts(folder: str, unit: str, seed_of: dict) -> None:
         setattr(module, name, read_or_make)
 
     kept(facet_starts, "optimized_starts")
+    kept(facet_starts, "photo_facet_search")
     kept(facet_starts, "facet_search")
     kept(polish, "polish")
 
