@@ -55,6 +55,13 @@ PHOTO_CLIMB = "phase"
 PHOTO_TRANSFORMS = ("standard", "blur")
 PHOTO_TRANSFORM = "standard"
 PHOTO_STEPS = 512
+# A draw every 8 leapfrog steps: two HMC steps of 4, or on the photo route one of 8. A photo
+# facet's warp drifts over many short trajectories and its chains still fall during the draws;
+# longer ones mix it (docs/sampling_designs.md, "The prior around a photo's facet").
+LEAPFROG_STEPS = 4
+STEPS_BETWEEN_RESULTS = 1
+PHOTO_LEAPFROG_STEPS = 8
+PHOTO_STEPS_BETWEEN_RESULTS = 0
 SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
 # What the unit answers to less strongly, without photos: docs/sampling_designs.md, "Weaker
 # facets".
@@ -294,9 +301,12 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_or_none(_positive),
         ),
         num_leapfrog_steps=Option(
-            4,
-            "leapfrog steps per HMC step",
-            check=_int_from(1),
+            None,
+            "leapfrog steps per HMC step ({hmc_opts.num_leapfrog_steps=None}: "
+            f"{LEAPFROG_STEPS}, or {PHOTO_LEAPFROG_STEPS} on the photo route, whose draws "
+            "then come one HMC step apart where the others' come two)",
+            int,
+            check=_or_none(_int_from(1)),
         ),
         num_burnin_steps=Option(
             50,
@@ -305,9 +315,14 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             check=_int_from(0),
         ),
         num_steps_between_results=Option(
-            1,
-            "HMC steps discarded between kept samples",
-            check=_int_from(0),
+            None,
+            "HMC steps discarded between kept samples "
+            "({hmc_opts.num_steps_between_results=None}: "
+            f"{STEPS_BETWEEN_RESULTS}, or {PHOTO_STEPS_BETWEEN_RESULTS} on the photo route: "
+            f"either way a draw every {LEAPFROG_STEPS * (STEPS_BETWEEN_RESULTS + 1)} leapfrog "
+            "steps)",
+            int,
+            check=_or_none(_int_from(0)),
         ),
         num_chains=Option(
             None,
@@ -754,6 +769,12 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
     opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
     # the facet search starts from the optimized starts, or the photo clusters' optima
     from_photos = isinstance(opts["init"], Path)
+    if opts["num_leapfrog_steps"] is None:
+        opts["num_leapfrog_steps"] = PHOTO_LEAPFROG_STEPS if from_photos else LEAPFROG_STEPS
+    if opts["num_steps_between_results"] is None:
+        opts["num_steps_between_results"] = (
+            PHOTO_STEPS_BETWEEN_RESULTS if from_photos else STEPS_BETWEEN_RESULTS
+        )
     optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
     if opts["search_rounds"] is None:
         opts["search_rounds"] = SEARCH_ROUNDS if optimized else 0

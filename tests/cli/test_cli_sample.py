@@ -126,7 +126,7 @@ def test_sample_writes_a_tensorboard_log_to_log_dir(tmp_path):
     )
     assert cli.main(run) == 0
     events = read_events(logs)
-    every = options.OPTIONS["num_steps_between_results"].default + 1  # steps per kept sample
+    every = options.STEPS_BETWEEN_RESULTS + 1  # steps per kept sample, off the photo route
     for c in range(2):  # each chain's start, its burn-in steps and samples
         assert [step for step, _ in events[f"activation/chain_{c}"]] == [0, 1, 2, 3, 4] + [
             4 + every * i for i in (1, 2, 3)

@@ -55,6 +55,19 @@ def _render(model, examples, **opts):
     )
 
 
+def test_photo_chains_draw_every_long_hmc_step_where_others_draw_every_second_short_one(examples):
+    from samplevis.sampling.options import resolve_options
+
+    photo, other = resolve_options(dict(init=examples)), resolve_options({})
+    assert (photo.num_leapfrog_steps, photo.num_steps_between_results) == (8, 0)
+    assert (other.num_leapfrog_steps, other.num_steps_between_results) == (4, 1)
+    # as many leapfrog steps (network gradients) per draw on either route
+    per_draw = [o.num_leapfrog_steps * (o.num_steps_between_results + 1) for o in (photo, other)]
+    assert per_draw == [8, 8]
+    given = resolve_options(dict(init=examples, num_leapfrog_steps=4, num_steps_between_results=1))
+    assert (given.num_leapfrog_steps, given.num_steps_between_results) == (4, 1)
+
+
 def test_a_climb_far_under_what_its_photos_promise_failed_one_the_unit_answers_less_did_not():
     from samplevis.sampling.starts.photos import failed
 
