@@ -316,15 +316,17 @@ def counting(tally: Tally, profile: PhaseProfile):
     return stack
 
 
-def chain_steps(result, opts: Mapping, views: int) -> dict[str, float]:
-    """Image-steps of burn-in and sampling from the record (see the module's docstring), and
-    the backward half of the kernel's first results (in the temperature phase)."""
+def chain_steps(result, views: int) -> dict[str, float]:
+    """Image-steps of burn-in and sampling from the record (see the module's docstring) and the
+    run's resolved options, and the backward half of the kernel's first results (in the
+    temperature phase)."""
+    opts = result.options
     chains = int(result.init_images.shape[0])
-    pass_ = opts["num_leapfrog_steps"] * chains * views
+    pass_ = opts.num_leapfrog_steps * chains * views
     kept = int(result.images.shape[0])
     return {
         "burn-in": int(result.burnin_activations.shape[0]) * pass_,
-        "sampling": kept * (opts["num_steps_between_results"] + 1) * pass_,
+        "sampling": kept * (opts.num_steps_between_results + 1) * pass_,
         "temperature": 0.5 * chains * views,  # its forward pass is an eager activation
     }
 
@@ -397,7 +399,7 @@ def run_command(args: argparse.Namespace, given: dict, profile_phase: str | None
         whole = time.perf_counter() - start
         profile.stop()
     steps = dict(tally.image_steps)
-    for phase, n in chain_steps(result, given, views).items():
+    for phase, n in chain_steps(result, views).items():
         steps[phase] = steps.get(phase, 0.0) + n
     seconds = dict(result.seconds)
     seconds[BEFORE] = whole - sum(seconds.values())
