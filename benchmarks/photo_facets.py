@@ -187,7 +187,7 @@ def logit_pair(first: tuple[int, float], second: tuple[int, float], weight: floa
         logits = T("logits")
         return tf.maximum(logits[:, a] / m_a, p[0] * logits[:, b] / m_b)
 
-    # the classes and scales are in fn, not its parameters: the key holds them
+    # the classes and scales are in fn, not in its params: its structure names them
     pair = f"l{a}/{m_a:g}, l{b}/{m_b:g}"
     name = f"max(l{a}/{m_a:g}, {weight:g}*l{b}/{m_b:g})"
     return Objective(fn, frozenset({"logits"}), name, (np.float32(weight),), (pair, "logits"))
