@@ -6,9 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from samplevis.sampling.mcmc import diagnostics, stationarity, verdict
+from samplevis.sampling.mcmc import diagnostics, stationarity
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.mcmc.stationarity import rhat_limit
+from samplevis.sampling.report import verdict
 
 N, C = 40, 4
 TARGET = 0.8

@@ -16,13 +16,13 @@ import numpy as np
 from samplevis.optvis.blur_check import BlurCheck
 from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.sampling import metrics
-from samplevis.sampling.mcmc import verdict
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 from samplevis.sampling.mcmc.stationarity import MIN_DRAWS_FOR_RHAT
 from samplevis.sampling.options import SamplingOptions
+from samplevis.sampling.report import verdict
 
 # benchmarks/draws_at_target.py's target for the share a chain keeps: within this of
-# target_ratio. The run itself gives a tuning notice only beyond mcmc.verdict.TUNING_TOLERANCE.
+# target_ratio. The run itself gives a tuning notice only beyond verdict.TUNING_TOLERANCE.
 TARGET_TOLERANCE = 0.05
 
 
@@ -224,7 +224,7 @@ class Run:
     def chains_off_target(self) -> tuple[int, ...]:
         """Chains whose draws are not from the density they claim (exp(A / T) * prior at their
         frozen T): split R-hat over its limit, a trend, divergences, low E-BFMI, or draws that
-        never varied (`mcmc.verdict.not_from_density`). A share of the gain off
+        never varied (`verdict.not_from_density`). A share of the gain off
         `target_ratio` is T's tuning, not this (`summary.tuning_line`). Empty without draws to
         judge (fewer than 4)."""
         d = self.diagnostics

@@ -10,8 +10,8 @@ import math
 import numpy as np
 
 from samplevis.sampling.density import facet_mass
-from samplevis.sampling.mcmc import verdict
 from samplevis.sampling.mcmc.stationarity import MIN_DRAWS_FOR_RHAT
+from samplevis.sampling.report import verdict
 from samplevis.sampling.report.run import Run
 
 
