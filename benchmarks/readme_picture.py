@@ -58,7 +58,7 @@ def main() -> None:
             f"log-mass {facet.log_mass:.1f} ± {facet.log_mass_error:.2g}"
         )
     print("  " + result.mass_sentence)
-    print("  " + result.diagnostics.summary())
+    print("  " + (result.diagnostics_line() or "no diagnostics"))
     rows = np.concatenate([facet_row(result, facet) for facet in result.facets])
     print(io.save_figure(IMAGES / "trace.png", samplevis.plot_trace(result), dpi=DPI))
     print(io.save_grid(IMAGES / "readme.png", rows, ncols=1 + SHOWN))

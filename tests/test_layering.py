@@ -342,6 +342,7 @@ REPORT_LAYERS = (
         "facet_blur",
         "kind_names",
         "advice",
+        "diagnostics_line",
         "explain",
     ),
     (

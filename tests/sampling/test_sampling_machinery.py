@@ -10,6 +10,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from samplevis.sampling.mcmc import chain, diagnostics, kernels, stationarity
+from samplevis.sampling.report.diagnostics_line import diagnostics_line
+from samplevis.sampling.report.record import diagnostics_from_dict, diagnostics_to_dict
 
 D, C = 50, 4
 T, LAM = 0.5, 1.0
@@ -114,7 +116,7 @@ def test_e_bfmi_of_a_well_mixed_gaussian_is_healthy(runs, kind):
     diag = diagnostics.diagnose(runs[kind])
     assert all(e > 2 * diagnostics.EBFMI_LIMIT for e in diag.e_bfmi), diag.e_bfmi
     assert diag.low_bfmi_chains == ()
-    assert f"E-BFMI >= {min(diag.e_bfmi):.2f}" in diag.summary()
+    assert f"E-BFMI >= {min(diag.e_bfmi):.2f}" in diagnostics_line(diag)
 
 
 def test_e_bfmi_is_2_for_independent_energies_and_far_below_0_3_for_a_random_walk():
@@ -132,18 +134,23 @@ def test_e_bfmi_is_2_for_independent_energies_and_far_below_0_3_for_a_random_wal
 def test_chains_with_e_bfmi_below_0_3_are_named_in_the_summary(runs):
     diag = dataclasses.replace(diagnostics.diagnose(runs["hmc"]), e_bfmi=(1.1, 0.12, math.nan, 0.9))
     assert diag.low_bfmi_chains == (1,)
-    assert diag.summary().endswith("E-BFMI >= 0.12 (chains [1] below 0.3)")
+    assert diagnostics_line(diag).endswith("E-BFMI >= 0.12 (chains [1] below 0.3)")
+
+
+def to_json(d: diagnostics.Diagnostics) -> dict:
+    """`d` through standard JSON and back, as diagnostics.json holds it."""
+    return json.loads(json.dumps(diagnostics_to_dict(d), allow_nan=False))
 
 
 def test_diagnostics_come_back_from_their_json(runs):
     diag = diagnostics.diagnose(runs["hmc"])
     marked = dataclasses.replace(diag, rhat=(1.0, math.nan, 1.2, 1.0))
-    assert diagnostics.Diagnostics.from_dict(json.loads(marked.to_json())).to_dict() == (
-        marked.to_dict()
+    assert diagnostics_to_dict(diagnostics_from_dict(to_json(marked))) == (
+        diagnostics_to_dict(marked)
     )
-    older = json.loads(diag.to_json())
+    older = to_json(diag)
     del older["e_bfmi"]  # written before E-BFMI was recorded
-    assert all(math.isnan(e) for e in diagnostics.Diagnostics.from_dict(older).e_bfmi)
+    assert all(math.isnan(e) for e in diagnostics_from_dict(older).e_bfmi)
 
 
 def test_hmc_recovers_anisotropic_quadratic_target():
@@ -317,7 +324,7 @@ def test_a_chain_that_accepts_nothing_is_reported_stuck(runs):
     diag = diagnostics.diagnose(run, "target_log_prob")
     assert diag.stuck_chains == (1,)
     assert math.isnan(diag.rhat[1]) and 1 not in diag.unsettled_chains  # why R-hat can't flag it
-    assert "chains [1] accepted no step" in diag.summary()
+    assert "chains [1] accepted no step" in diagnostics_line(diag)
 
 
 def test_ess_matches_theory_for_iid_and_autoregressive_draws():
@@ -335,13 +342,13 @@ def test_ess_matches_theory_for_iid_and_autoregressive_draws():
 
 def test_diagnostics_serialise_to_standard_json(runs):
     diag = diagnostics.diagnose(runs["hmc"])
-    data = json.loads(diag.to_json())
+    data = to_json(diag)
     assert data["accept_prob"] == pytest.approx(list(diag.accept_prob))
     assert data["divergence_rate"] == 0.0
     assert len(data["rhat"]) == C and data["scalar"] == "target_log_prob"
     empty = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
-    assert json.loads(empty.to_json())["rhat"] == [None] * C
-    assert json.loads(empty.to_json())["ess"] == [None] * C  # 2 draws: no ESS either
+    assert to_json(empty)["rhat"] == [None] * C
+    assert to_json(empty)["ess"] == [None] * C  # 2 draws: no ESS either
 
 
 def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs):
@@ -350,14 +357,14 @@ def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs)
         rhat=(1.0, 1.6, math.nan, 1.04),
         ess=(50.0, 3.0, math.nan, 20.0),
     )
-    assert "split R-hat per chain <= 1.600, ESS >= 3.0" in diag.summary()
+    assert "split R-hat per chain <= 1.600, ESS >= 3.0" in diagnostics_line(diag)
     short = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
-    assert short.summary().endswith(
+    assert diagnostics_line(short).endswith(
         "no R-hat or ESS: they need 4 samples per chain, this run kept 2"
     )
-    assert "nan" not in short.summary()
+    assert "nan" not in diagnostics_line(short)
     constant = dataclasses.replace(diag, rhat=(math.nan,) * C, ess=(math.nan,) * C)  # a dead unit
-    assert constant.summary().endswith(
+    assert diagnostics_line(constant).endswith(
         "no R-hat or ESS: the activation did not vary within any chain"
     )
 

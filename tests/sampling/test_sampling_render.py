@@ -18,6 +18,8 @@ from samplevis.runtime.seeds import as_seed, fold_in
 from samplevis.sampling import options
 from samplevis.sampling.density import log_density, temperature
 from samplevis.sampling.mcmc import chain
+from samplevis.sampling.report.diagnostics_line import diagnostics_line
+from samplevis.sampling.report.record import diagnostics_to_dict
 
 from conftest import brightness_above_half, read_events
 from spectra import spectrum_slope
@@ -102,7 +104,7 @@ def test_result_has_one_image_and_activation_per_sample_and_chain(result):
     assert len(result.diagnostics.acceptance_rate) == CHAINS
     assert result.diagnostics.num_steps == 4 and not result.interrupted
     assert result.diagnostics.scalar == "activation"
-    json.loads(result.diagnostics.to_json())
+    json.dumps(diagnostics_to_dict(result.diagnostics), allow_nan=False)  # standard JSON
     text = repr(result)  # what a notebook cell shows: one line, not the arrays
     assert text.startswith(f"SampleResult(4 samples x {CHAINS} chains of {SIZE}x{SIZE} px, T=")
     assert len(text) < 200 and "interrupted" not in text
@@ -501,7 +503,7 @@ def test_ctrl_c_during_burn_in_keeps_its_acceptance_and_no_samples(model):
     diag = partial.diagnostics
     assert diag.num_steps == 0 and diag.stuck_chains == ()
     assert all(0 < p <= 1 for p in diag.burnin_acceptance_rate), diag.burnin_acceptance_rate
-    assert diag.summary().startswith(
+    assert diagnostics_line(diag).startswith(
         "no sampling steps (stopped during burn-in); burn-in acceptance probability"
     )
 

@@ -1,4 +1,5 @@
-"""MCMC health figures of a chain run, per chain, as a JSON-ready value.
+"""MCMC health figures of a chain run, per chain: numbers only (the report words them and writes
+them).
 
 Chains of a feature-visualization sampler sit in different facets on purpose,
 so convergence is judged per chain (split R-hat of a traced scalar within
@@ -12,12 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import logging
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -149,100 +148,6 @@ class Diagnostics:
         """Divergent fraction of all sampling steps of all chains, in [0, 1]."""
         total = self.num_steps * len(self.divergences)
         return sum(self.divergences) / total if total else math.nan
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain Python values; NaN becomes None so the JSON is standard."""
-
-        def clean(v):
-            if isinstance(v, tuple):
-                return [clean(x) for x in v]
-            if isinstance(v, float) and not math.isfinite(v):
-                return None
-            return v
-
-        d = {k: clean(v) for k, v in dataclasses.asdict(self).items()}
-        d["divergence_rate"] = clean(self.divergence_rate)
-        return d
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Diagnostics:
-        """The inverse of `to_dict` (None back to NaN); figures a file written before they
-        existed (e.g. e_bfmi) are NaN."""
-        chains = len(data["rhat"])
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(cls):
-            value = data.get(field.name)
-            if str(field.type).startswith("tuple"):
-                missing = [] if field.name in _PER_FACET else [math.nan] * chains
-                value = missing if value is None else value
-                value = tuple(math.nan if v is None else v for v in value)
-            elif value is None and str(field.type) == "float":
-                value = math.nan
-            values[field.name] = value
-        return cls(**values)
-
-    def facets_rhat_sentence(self) -> str | None:
-        """R-hat among the chains of each facet that has two or more, e.g. "R-hat within
-        facets: facet 0 (chains 0, 2) 1.04"; None when no facet has two chains."""
-        shared = facets_of(self.facets)
-        parts = [
-            f"facet {g} (chains {', '.join(map(str, chains))}) {self.rhat_facets[g]:.2f}"
-            for g, chains in shared.items()
-            if len(chains) >= 2 and g < len(self.rhat_facets) and math.isfinite(self.rhat_facets[g])
-        ]
-        return "R-hat within facets: " + ", ".join(parts) if parts else None
-
-    def summary(self) -> str:
-        """One line: median acceptance, divergences, worst per-chain R-hat, min ESS (bulk and
-        tail where ArviZ computed them), R-hat within facets and E-BFMI."""
-
-        def worst(values, pick):
-            finite = [v for v in values if math.isfinite(v)]
-            return pick(finite) if finite else math.nan
-
-        if not self.num_steps:
-            burnin = [r for r in self.burnin_acceptance_rate if math.isfinite(r)]
-            if not burnin:
-                return "no steps: stopped before the first burn-in step"
-            return (
-                f"no sampling steps (stopped during burn-in); burn-in acceptance probability "
-                f"{np.median(burnin):.2f} (median over chains)"
-            )
-        health = (
-            f"acceptance probability {np.median(self.accept_prob):.2f} (median over chains), "
-            f"divergences {sum(self.divergences)}/{self.num_steps * len(self.divergences)}, "
-        )
-        if self.stuck_chains:
-            health += f"chains {list(self.stuck_chains)} accepted no step, "
-        if self.num_results < MIN_DRAWS_FOR_RHAT:
-            return health + (
-                f"no R-hat or ESS: they need {MIN_DRAWS_FOR_RHAT} samples per "
-                f"chain, this run kept {self.num_results}"
-            )
-        if not any(math.isfinite(r) for r in self.rhat):  # zero variance within every chain
-            return health + "no R-hat or ESS: the activation did not vary within any chain"
-        energy = ""
-        if any(math.isfinite(e) for e in self.e_bfmi):
-            energy = f", E-BFMI >= {worst(self.e_bfmi, min):.2f}"
-            if self.low_bfmi_chains:
-                energy += f" (chains {list(self.low_bfmi_chains)} below {EBFMI_LIMIT})"
-        ess = f"ESS >= {worst(self.ess, min):.1f}"
-        if any(math.isfinite(e) for e in self.ess_bulk):
-            ess += (
-                f" (bulk >= {worst(self.ess_bulk, min):.1f}, tail >= "
-                f"{worst(self.ess_tail, min):.1f})"
-            )
-        within = self.facets_rhat_sentence()
-        return health + (
-            f"split R-hat per chain <= {worst(self.rhat, max):.3f}, {ess}"
-            f"{', ' + within if within else ''}{energy}"
-        )
-
-
-_PER_FACET = ("facets", "rhat_facets", "ess_bulk_facets", "ess_tail_facets")
 
 
 def split_rhat_across_chains(draws: np.ndarray) -> float:

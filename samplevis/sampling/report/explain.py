@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from samplevis.sampling.mcmc.diagnostics import EBFMI_LIMIT, MAX_DIVERGENCE_RATE, Diagnostics
 from samplevis.sampling.mcmc.stationarity import FALSE_ALARM, MIN_DRAWS_FOR_RHAT
+from samplevis.sampling.report.diagnostics_line import facets_rhat_sentence
 
 MAX_LISTED = 8  # chains whose figures are listed one by one; more are given as a range
 
@@ -56,7 +57,7 @@ def _rhat(d: Diagnostics) -> str:
 
 
 def _across(d: Diagnostics) -> str | None:
-    within = d.facets_rhat_sentence()
+    within = facets_rhat_sentence(d)
     if within is None:
         return None
     return (

@@ -504,11 +504,11 @@ def _grid_tiles(path: Path, count: int, size: tuple[int, int] | None) -> list[pa
 
 def _explained(report: dict) -> list[str] | None:
     """The run's diagnostics in plain words; None when they are of another make."""
-    from samplevis.sampling.mcmc.diagnostics import Diagnostics
     from samplevis.sampling.report.explain import explain
+    from samplevis.sampling.report.record import diagnostics_from_dict
 
     try:
-        diagnostics = Diagnostics.from_dict(report["diagnostics"])
+        diagnostics = diagnostics_from_dict(report["diagnostics"])
         options = report.get("options") or {}
         adapted = options.get("adapt_step_size", True)
         return explain(diagnostics, options.get("target_accept_prob", 0.75) if adapted else None)

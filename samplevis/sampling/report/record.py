@@ -1,6 +1,7 @@
 """The record of a sample run: what `samplevis sample` writes beside the images as
 diagnostics.json (`record_of`), and its parts read back for the gallery's figures (`per_chain`,
-`per_sample`, `facets`).
+`per_sample`, `facets`), and the MCMC diagnostics as JSON and back (`diagnostics_to_dict`,
+`diagnostics_from_dict`).
 
 A record is a JSON value (dicts, lists, strings, numbers, and None for NaN and infinities, which
 JSON has no token for), so the value `record_of` returns is the one the file reads back as. A
@@ -9,6 +10,8 @@ file of an older version lacks some keys: the readers give what it has.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +23,7 @@ from samplevis.sampling.report.facet_processing import processing_record
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
+    from samplevis.sampling.mcmc.diagnostics import Diagnostics
     from samplevis.sampling.report.facet_draws import FacetDraws
     from samplevis.sampling.report.run import Facet, Run
 
@@ -75,7 +79,9 @@ def record_of(
             "gain_ratio": result.gain_ratio if sampled else None,  # of a* - a0
             "target_ratio": result.options.target_ratio,  # asked of every chain (None: T given)
             "gain_ratios": result.gain_ratios if sampled else None,  # kept, per chain
-            "diagnostics": None if result.diagnostics is None else result.diagnostics.to_dict(),
+            "diagnostics": None
+            if result.diagnostics is None
+            else diagnostics_to_dict(result.diagnostics),
             "cutoff": result.cutoff,  # cycles per pixel below which coefficients moved; None: all
             "num_moving": result.num_moving,
             "rule_temperature": result.rule_temperature,  # equipartition over the moving ones
@@ -213,3 +219,43 @@ def facets(record: Mapping[str, Any], num_chains: int) -> list[dict]:
         and isinstance(facet.get("chains"), list)
         and all(isinstance(c, int) and 0 <= c < num_chains for c in facet["chains"])
     ]
+
+
+# The diagnostics given per facet: a file written before facets has none (not NaN per chain).
+_PER_FACET = ("facets", "rhat_facets", "ess_bulk_facets", "ess_tail_facets")
+
+
+def diagnostics_to_dict(d: Diagnostics) -> dict[str, Any]:
+    """`d` as plain Python values, with its `divergence_rate`; NaN becomes None so the JSON is
+    standard."""
+
+    def clean(v):
+        if isinstance(v, tuple):
+            return [clean(x) for x in v]
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        return v
+
+    out = {k: clean(v) for k, v in dataclasses.asdict(d).items()}
+    out["divergence_rate"] = clean(d.divergence_rate)
+    return out
+
+
+def diagnostics_from_dict(data: Mapping[str, Any]) -> Diagnostics:
+    """The inverse of `diagnostics_to_dict` (None back to NaN); figures a file written before
+    they existed (e.g. e_bfmi) are NaN."""
+    # TensorFlow comes with the diagnostics: not on import (cli.quiet)
+    from samplevis.sampling.mcmc.diagnostics import Diagnostics
+
+    chains = len(data["rhat"])
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Diagnostics):
+        value = data.get(field.name)
+        if str(field.type).startswith("tuple"):
+            missing = [] if field.name in _PER_FACET else [math.nan] * chains
+            value = missing if value is None else value
+            value = tuple(math.nan if v is None else v for v in value)
+        elif value is None and str(field.type) == "float":
+            value = math.nan
+        values[field.name] = value
+    return Diagnostics(**values)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from samplevis.sampling.report import facet_draws, pictures, summary
+from samplevis.sampling.report.diagnostics_line import diagnostics_line
 from samplevis.sampling.report.facet_draws import FacetDraws
 from samplevis.sampling.report.inline import run_html
 from samplevis.sampling.report.pictures import STD_MAP_PERCENTILE
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 class SampleResult(Run):
     """Samples of `render`: the run's record (`run.Run`, whose docstring lists its fields and
     numbers) and what is made of it: its sentences (`draws_line`, `facets_line`, `kinds_line`,
-    `photos_line`, `off_target_reasons`, `mass_sentence`: `summary`), what each facet's draws
+    `photos_line`, `off_target_reasons`, `mass_sentence`: `summary`; `diagnostics_line`), what each facet's draws
     add (`facet_draws`), its pictures (`grid`, `facet_grid`, `save_grid`, `save_gif`,
     `save_std_map`, `save_structure_map`, `save_pngs`: `pictures`) and its folder (`save`:
     `run_folder`).
@@ -50,6 +51,11 @@ class SampleResult(Run):
         """Whether the draws are from their density, then T's tuning, in one sentence
         (`summary.draws_line`)."""
         return summary.draws_line(self)
+
+    def diagnostics_line(self) -> str | None:
+        """The MCMC diagnostics in one line: acceptance, divergences, the worst R-hat and ESS,
+        E-BFMI (`diagnostics_line.diagnostics_line`); None without diagnostics."""
+        return None if self.diagnostics is None else diagnostics_line(self.diagnostics)
 
     def facet_draws(self, structural_shares: np.ndarray | None = None) -> tuple[FacetDraws, ...]:
         """Per facet, what its draws add to its optimum (`facet_draws.per_facet`)."""

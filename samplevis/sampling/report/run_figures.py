@@ -162,10 +162,11 @@ def _run_note(report: dict, diagnostics: Any) -> str:
 
 def _within_facets(diagnostics: dict) -> str | None:
     """The record's R-hat among the chains of each facet that has two or more, in words."""
-    from samplevis.sampling.mcmc.diagnostics import Diagnostics
+    from samplevis.sampling.report.diagnostics_line import facets_rhat_sentence
+    from samplevis.sampling.report.record import diagnostics_from_dict
 
     try:
-        return Diagnostics.from_dict(diagnostics).facets_rhat_sentence()
+        return facets_rhat_sentence(diagnostics_from_dict(diagnostics))
     except (KeyError, TypeError, ValueError):  # a record of another version
         return None
 

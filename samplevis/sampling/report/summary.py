@@ -12,6 +12,7 @@ import numpy as np
 from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.stationarity import MIN_DRAWS_FOR_RHAT
 from samplevis.sampling.report import verdict
+from samplevis.sampling.report.diagnostics_line import diagnostics_line
 from samplevis.sampling.report.run import Run
 
 
@@ -57,7 +58,7 @@ def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
         )
     lines += [line for line in [draws_line(result)] if line]
     lines += facets + [line for line in [_patterns_line(structural_shares)] if line]
-    return lines + [result.diagnostics.summary()]
+    return lines + [diagnostics_line(result.diagnostics)]
 
 
 def _patterns_line(shares: np.ndarray) -> str | None:
