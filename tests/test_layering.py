@@ -150,6 +150,21 @@ def test_the_mcmc_core_imports_nothing_of_sampling_images_models_or_objectives(t
     ]
 
 
+def test_the_mcmc_core_is_numbers_it_imports_no_report_phase_or_model_and_writes_no_files():
+    graph = package_graph()
+    core = {name: imported for name, imported in graph.items() if name.startswith("sampling.mcmc")}
+    reached = {m for imported in core.values() for m in imported}
+    for floor in ("sampling.report", "sampling.phases", "models", "io"):
+        assert not [m for m in reached if m.startswith(floor)], floor
+    # its figures are worded and written as JSON by the report
+    for name, path in modules().items():
+        if name.startswith("sampling.mcmc"):
+            tree = ast.parse(path.read_text())
+            used = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+            assert "json" not in used, name
+    assert "sampling.report.verdict" in modules() and "sampling.mcmc.verdict" not in modules()
+
+
 # Inside the sampling package, lowest first: the image-free core; the density (the log density
 # and what shapes it: facets, the momentum's mass, T, a facet's mass) and image statistics; the
 # starts (the optimized starts, the facet search, the photo clusters); the options, which name

@@ -6,7 +6,9 @@ arguments. `kernels` builds the `tfp.mcmc` kernels (HMC, MALA, NUTS) and reads e
 per-chain figures; `chain` runs a `ChainPlan` in compiled blocks (progress, Ctrl-C, resuming);
 `curvature` measures how stiff each state part is and scales its step; `diagnostics` turns a
 run into acceptance, divergences, split R-hat, ESS and E-BFMI, and `stationarity` sets the
-limits of R-hat and the trend for chains as autocorrelated as each. Its tests sample Gaussians whose
-mean and variance are known. `tests/test_layering.py` keeps it from importing the rest of
-`samplevis.sampling` or anything about images.
+limits of R-hat and the trend for chains as autocorrelated as each. Numbers only, as TFP's `mcmc`:
+the report words them (`report.verdict`, `report.diagnostics_line`, `report.explain`) and writes
+them (`report.record`). Its tests sample Gaussians whose mean and variance are known.
+`tests/test_layering.py` keeps it from importing the rest of `samplevis.sampling` or anything
+about images.
 """
