@@ -92,7 +92,7 @@ def photos_control(model, unit, examples, result) -> str:
         channel_means,
         likeness,
     )
-    from samplevis.sampling.report.facet_processing import OTHERS, photo_rows
+    from samplevis.sampling.phases.facet_checks import OTHERS, photo_rows
 
     size = result.facets[0].image.shape[:2]
     with_photos = [f for f in result.facets if f.examples]

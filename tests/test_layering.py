@@ -340,6 +340,80 @@ def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():
     assert cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
 
 
+def takes_a_model(module: str, name: str) -> bool:
+    """Whether `name` of `samplevis.<module>` is a function (or a class) with a parameter named
+    model: what runs the network; read from its source, not imported."""
+    path = modules().get(module)
+    if path is None:
+        return False
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            defs = [node] if isinstance(node, ast.FunctionDef) else node.body
+            for fn in defs:
+                if isinstance(fn, ast.FunctionDef):
+                    args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+                    if any(a.arg == "model" for a in args):
+                        return True
+    return False
+
+
+def network_uses(path: Path) -> list[str]:
+    """What in the module at `path` runs a network or reads a model: a function of its own with
+    a `model` parameter, an import of models/ or zoo/ (but zoo.labels, words), or a function
+    imported from the package that takes a model, however it is reached."""
+    found = []
+    tree = ast.parse(path.read_text())
+    aliases: dict[str, str] = {}  # a module imported under a name -> its name below samplevis
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            found += [f"{node.name} takes a model" for a in args if a.arg == "model"]
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] != "samplevis":
+                continue
+            base = node.module.removeprefix("samplevis").removeprefix(".")
+            for alias in node.names:
+                full = f"{base}.{alias.name}".lstrip(".")
+                module = full if is_module(full) else base
+                if module.split(".")[0] in ("models", "zoo") and module != "zoo.labels":
+                    found.append(f"imports samplevis.{module}")
+                elif is_module(full):
+                    aliases[alias.asname or alias.name] = full
+                elif takes_a_model(base, alias.name):
+                    found.append(f"imports {alias.name}, which takes a model")
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and takes_a_model(aliases[node.value.id], node.attr)
+        ):
+            found.append(f"calls {node.value.id}.{node.attr}, which takes a model")
+    return found
+
+
+def test_the_report_words_what_the_phases_measured_it_reads_no_model_and_runs_no_network(tmp_path):
+    report = {n: p for n, p in modules().items() if n.startswith("sampling.report")}
+    found = {name: network_uses(path) for name, path in report.items()}
+    assert not any(found.values()), found
+    # the check sees a report module that runs the processing check or reads a model's layers
+    source = tmp_path / "bad.py"
+    source.write_text(
+        "from samplevis.optvis import processing_check as check\n"
+        "from samplevis.optvis.blur_check import kept_under_blur\n"
+        "from samplevis.models import redirect\n"
+        "def f(model, x):\n    return check.channel_means(model, x, [])\n"
+    )
+    assert sorted(network_uses(source)) == [
+        "calls check.channel_means, which takes a model",
+        "f takes a model",
+        "imports kept_under_blur, which takes a model",
+        "imports samplevis.models.redirect",
+    ]
+    # the measures are a phase's: the photos read and the network run there
+    assert network_uses(modules()["sampling.phases.facet_checks"])
+
+
 # Inside sampling.report, lowest first: the run's record (its fields and numbers, no sentences,
 # no files); its words (the sentences of summary, what each facet's draws add, the processing
 # check and the blur measure, the kinds' names, the warnings and the diagnostics explained); its

@@ -209,9 +209,9 @@ def _checked(
 ) -> SampleResult:
     """`result` with each facet checked against its examples (`by_facet`) and the others: the
     other facets' and the files the examples.json read beyond the unit's top ones, and the
-    blur measure against its examples (`report.facet_processing`)."""
+    blur measure against its examples (`phases.facet_checks`)."""
     from samplevis.examples.clusters import other_files
-    from samplevis.sampling.report.facet_processing import OTHERS, checked
+    from samplevis.sampling.phases.facet_checks import OTHERS, checked
 
     others = other_files(path, obj, OTHERS)
     facets = checked(result.facets, result.images, model, obj, others, photos=by_facet)
@@ -222,14 +222,14 @@ def _nearest_examples(
     path: str | None, model: Model, obj: Objective, result: SampleResult
 ) -> list[list[Example]] | None:
     """With --examples, the examples of the examples.json at `path` nearest each facet's
-    optimum (`facet_examples.nearest_examples`); where that file gives none, said, the run's
+    optimum (`phases.nearest_examples`); where that file gives none, said, the run's
     files are written all the same."""
-    from samplevis.sampling.report import facet_examples
+    from samplevis.sampling.phases.nearest_examples import nearest_examples
 
     if not path:
         return None
     try:
-        return facet_examples.nearest_examples(path, model, obj, result)
+        return nearest_examples(path, model, obj, result)
     except ValueError as err:
         say(f"no examples beside the facets: {err}")
         return None

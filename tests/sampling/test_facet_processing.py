@@ -1,4 +1,5 @@
-"""Each facet checked against its kind's photos (sampling.report.facet_processing), on the
+"""Each facet checked against its kind's photos (sampling.phases.facet_checks, said by
+sampling.report.facet_processing), on the
 network with a fooling circuit and its honest twin (tests/fooling.py): a facet at the fooled
 unit's visualization, standing for the reddish photos, is flagged; at the honest one's, it
 passes."""
@@ -15,11 +16,11 @@ from PIL import Image
 
 from samplevis.examples.clusters import Example
 from samplevis.models import Model
+from samplevis.sampling.phases.facet_checks import checked
 from samplevis.sampling.report.facet_blur import blur_line, blur_record
 from samplevis.sampling.report.facet_processing import (
     NEEDS_PHOTOS,
     NOT_CHECKED,
-    checked,
     processing_line,
     processing_record,
 )
@@ -151,7 +152,8 @@ def test_a_kind_without_other_photos_is_not_checked_and_says_why(tmp_path):
 def test_kinds_are_named_by_their_photos_labels_or_folders():
     import keras
 
-    from samplevis.sampling.report.kind_names import kind_names, label_layer, labels
+    from samplevis.sampling.phases.facet_checks import label_layer
+    from samplevis.sampling.report.kind_names import kind_names, labels
 
     peppers = [Path(f"photos/peppers/p{i}.jpg") for i in range(3)]
     theaters = [Path(f"photos/theaters/t{i}.jpg") for i in range(2)]

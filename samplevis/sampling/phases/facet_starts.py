@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from samplevis.models import Model
+from samplevis.models import Model, redirect
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.runtime.checks import user_stacklevel
@@ -80,10 +80,34 @@ def warn_about_starts(starts: Starts, objective: Objective, model: Model) -> Non
     """Warn about starts at a dead unit or at a capped unit's ceiling (see sampling.report.advice)."""
     for message in (
         advice.dead_starts_warning(starts, objective),
-        advice.capped_starts_warning(starts, objective, model),
+        advice.capped_starts_warning(starts, objective, capped_layers(objective, model)),
     ):
         if message is not None:
             warnings.warn(message, stacklevel=user_stacklevel())
+
+
+def capped_layers(objective: Objective, model: Model) -> list[tuple[str, tuple[float, str | None]]]:
+    """The layers of `objective` that are capped ReLUs in `model`, each with its cap and the
+    layer whose output it caps (`_cap_of`), in their order."""
+    return [(layer, cap) for layer in sorted(objective.layers) if (cap := _cap_of(model, layer))]
+
+
+def _cap_of(model: Model, layer: str) -> tuple[float, str | None] | None:
+    """(its cap, the layer whose output it caps) when `layer` of `model` is a capped ReLU
+    (ReLU6); the second is None when the cap is fused into a layer with weights. None for
+    uncapped layers and for models that are not Keras (a frozen graph)."""
+    try:
+        keras_model = model.keras_model
+        keras_layer = keras_model.get_layer(layer)
+    except (AttributeError, ValueError):
+        return None
+    cap = redirect.relu_cap(keras_layer)
+    if cap is None:
+        return None
+    if keras_layer.weights:
+        return cap, None  # e.g. Conv2D(activation="relu6"): its input is not a layer's output
+    before = [other.name for other in keras_model.layers if other.output is keras_layer.input]
+    return cap, before[0] if before else None
 
 
 def cluster_layer(model: Model, objective: Objective) -> str | None:

@@ -118,11 +118,11 @@ def result_facets(
 
 
 def checked_facets(inputs: Inputs, facets: tuple[Facet, ...], images: np.ndarray) -> tuple:
-    """`facets` with Geirhos et al.'s check of each one from photos (`report.facet_processing`)
+    """`facets` with Geirhos et al.'s check of each one from photos (`facet_checks`)
     against its kind's photos and the others: the other kinds' and the photos read while ranking
     that are not among the unit's top ones; and the blur measure against its kind's photos."""
     from samplevis.examples.clusters import other_files
-    from samplevis.sampling.report.facet_processing import OTHERS, checked
+    from samplevis.sampling.phases.facet_checks import OTHERS, checked
 
     try:
         others = other_files(inputs.opts.init, inputs.objective, OTHERS)

@@ -3,11 +3,11 @@ option to change (`checks.OptionWarning`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from samplevis.models import redirect
 from samplevis.runtime.checks import OptionWarning
 from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
 from samplevis.sampling.report.run import Run
@@ -127,32 +127,17 @@ def dead_starts_warning(starts: Starts, objective: Any) -> OptionWarning | None:
     )
 
 
-def _cap_of(model: Any, layer: str) -> tuple[float, str | None] | None:
-    """(its cap, the layer whose output it caps) when `layer` of `model` is a capped ReLU
-    (ReLU6); the second is None when the cap is fused into a layer with weights. None for
-    uncapped layers and for models that are not Keras (a frozen graph)."""
-    try:
-        keras_model = model.keras_model
-        keras_layer = keras_model.get_layer(layer)
-    except (AttributeError, ValueError):
-        return None
-    cap = redirect.relu_cap(keras_layer)
-    if cap is None:
-        return None
-    if keras_layer.weights:
-        return cap, None  # e.g. Conv2D(activation="relu6"): its input is not a layer's output
-    before = [other.name for other in keras_model.layers if other.output is keras_layer.input]
-    return cap, before[0] if before else None
-
-
-def capped_starts_warning(starts: Starts, objective: Any, model: Any) -> OptionWarning | None:
+def capped_starts_warning(
+    starts: Starts, objective: Any, capped: Sequence[tuple[str, tuple[float, str | None]]]
+) -> OptionWarning | None:
     """Chains whose start sits at a capped unit's ceiling (a ReLU6 at 6, say), and the layer to
-    read instead: there the density is flat, so the samples say only "anything that saturates",
-    and the temperature, set from the starts' gain, divides a gain the cap cut short."""
+    read instead (`capped`: the objective's capped layers, each with its cap and the layer
+    before it, as `phases.facet_starts.capped_layers` finds them): there the density is flat,
+    so the samples say only "anything that saturates", and the temperature, set from the
+    starts' gain, divides a gain the cap cut short."""
     if not np.any(starts.saturated):
         return None
     chains = np.flatnonzero(starts.saturated)
-    capped = [(layer, cap) for layer in sorted(objective.layers) if (cap := _cap_of(model, layer))]
     if not capped:
         where = (
             "the unit is saturated (a capped activation at its ceiling, or a constant "

@@ -1,5 +1,5 @@
 """How much of its value each facet keeps under a mild blur, against its photos (the blur
-measure, optvis.blur_check, which `facet_processing.checked` sets as `Facet.blur`), in words:
+measure, optvis.blur_check, which `phases.facet_checks.checked` sets as `Facet.blur`), in words:
 the summary's line (`blur_line`) and the record's entry (`blur_record`)."""
 
 from __future__ import annotations

@@ -12,18 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from samplevis.models import Model
     from samplevis.sampling.report.run import Facet
-
-
-def label_layer(model: Model) -> str | None:
-    """The layer whose argmax is a label the library knows: a classifier's last layer when it
-    has the 1000 ImageNet classes (the built-in model, Keras applications, KerasHub
-    classifiers); None for any other model."""
-    from samplevis.zoo.labels import NUM_CLASSES
-
-    last = model.layers_info()[-1]
-    return last.name if tuple(last.output_shape) == (NUM_CLASSES,) else None
 
 
 def labels(outputs: np.ndarray) -> list[str]:

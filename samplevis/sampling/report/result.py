@@ -103,7 +103,7 @@ class SampleResult(Run):
         Args:
           folder: created if missing.
           examples: per facet, the top images that look like it where it has no photos of its
-            own (`sampling.report.facet_examples.nearest_examples`).
+            own (`sampling.phases.nearest_examples`).
           objective: its name in the record (default: the name `render` was given).
         Raises:
           OSError: NotADirectoryError or PermissionError, naming the fix, for a folder that

@@ -56,7 +56,7 @@ def save_run(
     """Write `result`'s folder (see the module's docstring) and return its files, the record
     last. `objective` names the objective in the record (default `result.objective`);
     `examples` gives each facet without photos of its own the top images that look like it
-    (`facet_examples.nearest_examples`); `init_files`, the image files the chains started from.
+    (`phases.nearest_examples`); `init_files`, the image files the chains started from.
 
     Every file is written whole (to a temporary name, then renamed), and a Ctrl-C or a
     termination signal while they are written waits until the folder describes the run. Raises
