@@ -13,7 +13,7 @@ other runs on one model object (the photo run of `--other` into its own folder, 
 without photos of `--search-unit`) before the same photo run of `--unit`. It prints a row per
 run: its facets' kinds and heights, which facets have chains (are sampled) and photos beside
 them, and whether the ranked values, the facets' pixels and the draws equal the fresh
-process's bit for bit (else the largest difference). `--unit two-kind` is the seed's case of
+process's bit for bit (else the largest difference); it exits with status 1 when they do not. `--unit two-kind` is the seed's case of
 benchmarks/natural_facets.py: a unit answering to two kinds of photos, the weaker at 0.6.
 """
 
@@ -156,11 +156,15 @@ def main() -> None:
         return
 
     with tempfile.TemporaryDirectory(prefix="repeat_runs_") as folder:
-        compare(args, opts, Path(folder))
+        compared = compare(args, opts, Path(folder))
+    if compared != "equal":
+        sys.exit(f"the run after the others differs from the fresh process's: {compared}")
 
 
-def compare(args: argparse.Namespace, opts: dict, work: Path) -> None:
-    """The fresh process's run, the other runs here, the same run again; print the table."""
+def compare(args: argparse.Namespace, opts: dict, work: Path) -> str:
+    """The fresh process's run, the other runs here, the same run again; print the table.
+    Returns "equal" where the last run's arrays are the fresh process's bit for bit, else what
+    differs."""
     import samplevis
 
     if args.photos is None:
@@ -198,7 +202,8 @@ def compare(args: argparse.Namespace, opts: dict, work: Path) -> None:
     start = time.perf_counter()
     again = photo_run(model, args.unit, args.photos, args.top, work / "ex_again", opts, args.seed)
     name = f"{args.unit}, {'again' if args.quick else 'after them'}"
-    rows.append(row(name, again, difference(fresh, again), time.perf_counter() - start))
+    compared = difference(fresh, again)
+    rows.append(row(name, again, compared, time.perf_counter() - start))
     headers = [
         "run",
         "facets",
@@ -213,6 +218,7 @@ def compare(args: argparse.Namespace, opts: dict, work: Path) -> None:
     print(format_table(headers, rows))
     print(command_line())
     print(machine())
+    return compared
 
 
 if __name__ == "__main__":

@@ -114,3 +114,6 @@ def test_benchmark_runs_quick_and_prints_its_table(script, monkeypatch, capsys):
         assert end.code in (None, 0), capsys.readouterr().err[-3000:]
     output = capsys.readouterr().out
     assert any(TABLES[script] in h for h in table_headers(output)), output[-3000:]
+    if script == "repeat_runs.py":  # the same photo run twice in one process: bit for bit
+        again = [line for line in output.splitlines() if ", again  " in line]
+        assert len(again) == 1 and "  equal  " in again[0], output[-3000:]
