@@ -16,6 +16,8 @@ from samplevis import objectives
 from samplevis.examples import collect, record, topk
 from samplevis.examples.images import Fit, source_boxes
 from samplevis.models import geometry
+from samplevis.optvis.blur_check import BLUR_SIGMA
+from samplevis.sampling.phases.facet_checks import DRAWS
 
 from conftest import InterruptingBar, gabor_keras_model
 from stripes import PATCH, SIDE, grating, grey, stripes_folder, stripes_way
@@ -593,8 +595,12 @@ def test_sample_with_examples_shows_each_facet_s_examples_in_the_gallery(tmp_pat
     # each facet checked against its examples and the others (the noise files read too)
     assert all(facet["processing"]["layers"] == ["gabor_relu"] for facet in report["facets"])
     assert any(line.startswith("processed like their photos (") for line in report["summary"])
-    # and measured under a 1 px blur against them
-    assert all(facet["blur"]["draws"] >= 0 for facet in report["facets"])
+    # and measured under a 1 px blur against them: its optimum and up to DRAWS of its draws
+    # (2 per chain here), as many as the check read
+    for facet in report["facets"]:
+        drawn = min(DRAWS, 2 * len(facet["chains"]))
+        assert (facet["blur"]["sigma"], facet["blur"]["draws"]) == (BLUR_SIGMA, drawn)
+        assert facet["processing"]["draws"] == drawn
     assert any(line.startswith("under a 1 px blur (") for line in report["summary"])
     for entry in listed:
         crop = np.asarray(Image.open(tmp_path / "s" / entry["png"]))
