@@ -108,7 +108,7 @@ def bare_loop(model, layer: str, batch: int, received: tuple[int, int]) -> Round
     import tensorflow as tf
 
     height, width = received
-    extractor = model._extractor((layer,), False)  # the extractor render_vis itself uses
+    extractor = model.extractor((layer,), False)  # the extractor render_vis itself uses
     x = tf.Variable(tf.random.stateless_uniform([batch, height, width, 3], [0, 1]))
 
     @tf.function

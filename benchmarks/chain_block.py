@@ -6,7 +6,7 @@ optimisation and the block's steps) and its later calls.
 
 It runs the command's `samplevis.render` call (as `phase_floors.py` does) up to the chains'
 run, then, with the kernel, starts and traced scalars that run would use, calls the block
-program (`mcmc.chain._block_function`) for burn-in blocks of `block_steps` steps and sampling
+program (`mcmc.chain.block_function`) for burn-in blocks of `block_steps` steps and sampling
 blocks (a step discarded between kept draws) in turn, each continuing from the last, and
 prints their wall seconds. The render call stops there: the phases after it do not run.
 """
@@ -40,9 +40,9 @@ def time_blocks(kernel, initial_state, plan, seed=None, *, trace_fns=None, **_) 
     from samplevis.sampling.mcmc import chain
 
     state = [tf.convert_to_tensor(s, tf.float32) for s in initial_state]
-    tally = chain._Tally(kernel)
+    tally = chain.Tally(kernel)
     results = tally.bootstrap_results(state)
-    run = chain._block_function(tally, dict(trace_fns or {}), False)
+    run = chain.block_function(tally, dict(trace_fns or {}), False)
     seed, steps = as_seed(seed), plan.block_steps
     blocks = [("burn-in", steps, 0)] * BURN_IN_BLOCKS
     blocks += [("sampling", max(1, steps // 2), 1)] * SAMPLE_BLOCKS

@@ -123,7 +123,8 @@ PAIRS = {
 }
 
 
-def _weights(facet: dict, channels: int) -> np.ndarray:
+def weights_of(facet: dict, channels: int) -> np.ndarray:
+    """float32 [channels]: a facet's weights ({channel: weight}), zero elsewhere."""
     w = np.zeros([channels], np.float32)
     for c, v in facet.items():
         w[c] = v
@@ -225,7 +226,9 @@ class Found:
     seconds: list  # per round
 
 
-def _values(model, pair: Pair, w, m, images: np.ndarray) -> np.ndarray:
+def values_of(model, pair: Pair, w, m, images: np.ndarray) -> np.ndarray:
+    """[B, 2]: each of `images`' two facet values (`facet_values`) at `pair`'s layer of `model`,
+    along the weights `w` [2, C] over the medians `m` [2]."""
     acts = model.features(tf.constant(images), [pair.layer])[pair.layer]
     return facet_values(acts, tf.constant(w), tf.constant(m)).numpy()
 
@@ -243,12 +246,12 @@ def medians(model, pair: Pair, cache: Path) -> np.ndarray:
         if STEPS_SEED != 256:  # a --quick run's medians are not the real ones
             key = f"{STEPS_SEED} steps: {key}"
         if key not in known:
-            w = np.stack([_weights(facet, channels)] * 2)
+            w = np.stack([weights_of(facet, channels)] * 2)
             obj = unit_objective(pair.layer, w, np.ones([2], np.float32))
             r = Renderer(model, obj, param.image(SIZE, batch=BATCH))
             images = _last(r.run((STEPS_SEED,), seed=1, progress=False))
             known[key] = float(
-                np.median(_values(model, pair, w, np.ones(2, np.float32), images)[:, 0])
+                np.median(values_of(model, pair, w, np.ones(2, np.float32), images)[:, 0])
             )
             cache.parent.mkdir(parents=True, exist_ok=True)
             cache.write_text(json.dumps(known, indent=1))
@@ -265,7 +268,7 @@ class Search:
 
         self.model, self.pair = model, pair
         channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
-        self.w = np.stack([_weights(pair.facet_a, channels), _weights(pair.facet_b, channels)])
+        self.w = np.stack([weights_of(pair.facet_a, channels), weights_of(pair.facet_b, channels)])
         # the unit max(s_A a_A / m_A, s_B a_B / m_B): each facet's weight s_f divides its median
         self.m_weights = np.ones(2, np.float32) if weights is None else weights
         self.m = (m / self.m_weights).astype(np.float32)
@@ -281,7 +284,7 @@ class Search:
         return self.unit.image()
 
     def values(self, images: np.ndarray) -> np.ndarray:
-        return _values(self.model, self.pair, self.w, self.m, images)
+        return values_of(self.model, self.pair, self.w, self.m, images)
 
     def features(self, images: np.ndarray) -> np.ndarray:
         x = self.model.features(tf.constant(images), [self.pair.upstream])[self.pair.upstream]

@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
 
 from common import command_line, format_table, machine
-from facet_search import PAIRS, _values, _weights, medians, unit_objective
+from facet_search import PAIRS, medians, unit_objective, values_of, weights_of
 
 HEIGHT = 0.85  # the missed facet counts as found from this height
 PAIR = "block6a"
@@ -68,7 +68,7 @@ def main() -> None:
     for name in args.pairs:
         pair = PAIRS[name]
         channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
-        w = np.stack([_weights(pair.facet_a, channels), _weights(pair.facet_b, channels)])
+        w = np.stack([weights_of(pair.facet_a, channels), weights_of(pair.facet_b, channels)])
         if args.quick:
             medians_ = np.ones(2, np.float32)
             # one round of the search: its deflation round reaches B at the quick pair
@@ -92,13 +92,13 @@ def main() -> None:
                 seconds = time.perf_counter() - start
                 facets, heights = [], []
                 for f in result.facets:
-                    v = _values(model, pair, w, m, f.image[None].astype(np.float32))[0]
+                    v = values_of(model, pair, w, m, f.image[None].astype(np.float32))[0]
                     facets.append(f"{'AB'[int(np.argmax(v))]} {f.height:.2f} ({f.found})")
                     heights.append(("AB"[int(np.argmax(v))], v.max() / weights[int(np.argmax(v))]))
                 # the weaker facet found: at >= HEIGHT of what its weight lets it reach
                 found = any(f == weaker and h >= HEIGHT for f, h in heights)
                 n, c = result.images.shape[:2]
-                values = _values(
+                values = values_of(
                     model, pair, w, m, result.images.reshape(n * c, *result.images.shape[2:])
                 )
                 in_weaker = (

@@ -40,11 +40,11 @@ def unit_of(model, name: str, out: Path, quick: bool = False):
 
     if name == "readme":
         return objectives.channel(*README_UNIT)
-    from facet_search import PAIRS, _weights, medians, unit_objective
+    from facet_search import PAIRS, medians, unit_objective, weights_of
 
     pair = PAIRS[name]
     channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
-    weights = np.stack([_weights(pair.facet_a, channels), _weights(pair.facet_b, channels)])
+    weights = np.stack([weights_of(pair.facet_a, channels), weights_of(pair.facet_b, channels)])
     found = np.ones(2) if quick else medians(model, pair, out / "medians.json")
     return unit_objective(pair.layer, weights, np.asarray(found, np.float32))
 

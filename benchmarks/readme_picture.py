@@ -22,7 +22,7 @@ import samplevis
 from samplevis import io, zoo
 from samplevis.sampling.report.result import Facet, SampleResult
 
-from facet_search import PAIRS, _weights, medians, unit_objective
+from facet_search import PAIRS, medians, unit_objective, weights_of
 
 IMAGES = Path(__file__).resolve().parent.parent / "images"
 # a unit whose second facet fresh seeds miss and the default search finds (docs/sampling_designs.md,
@@ -47,7 +47,7 @@ def facet_row(result: SampleResult, facet: Facet) -> np.ndarray:
 def main() -> None:
     model = zoo.efficientnet_lite0()
     channels = model.keras_model.get_layer(PAIR.layer).output.shape[-1]
-    weights = np.stack([_weights(PAIR.facet_a, channels), _weights(PAIR.facet_b, channels)])
+    weights = np.stack([weights_of(PAIR.facet_a, channels), weights_of(PAIR.facet_b, channels)])
     unit = unit_objective(PAIR.layer, weights, medians(model, PAIR, MEDIANS))
     result = samplevis.render(model, unit, hmc_opts=dict(num_results=10), seed=0)
     print(PAIR, result)

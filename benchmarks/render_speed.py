@@ -545,9 +545,9 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
             tf.constant([0, 0], tf.int32),
             tf.constant(steps, tf.int64),
         ]
-        vis._steps(tf.constant(1, tf.int32), *args)
+        vis.compiled_steps(tf.constant(1, tf.int32), *args)
         count = tf.constant(steps, tf.int32)
-        return lambda: vis._steps(count, *args)[1].numpy()
+        return lambda: vis.compiled_steps(count, *args)[1].numpy()
 
     def undone(patches: Sequence[tuple], objective: object = None) -> Callable[[], object]:
         """`renderer(objective=objective)` compiled with each (owner, name, value) of `patches`
@@ -580,7 +580,7 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
     from samplevis.optvis.param import base, fourier
     from samplevis.optvis.transform import resampling
 
-    plain_map = (resampling, "_compiled_sampling_map", lambda: resampling._sampling_map)
+    plain_map = (resampling, "_compiled_sampling_map", lambda: resampling.sampling_map)
     mix_last = (fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor)
     pad, jitter8, scale, rotate, jitter4 = standard
     calls = {

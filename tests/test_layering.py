@@ -5,9 +5,11 @@ layer or lower ones, wherever the import sits (module level or inside a function
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "samplevis"
+ROOT = PACKAGE.parent
 
 # Lowest first. io (and event_files, the TensorBoard log) is below rendering and sampling: results
 # save themselves with it, and it knows nothing of how images were made.
@@ -503,4 +505,60 @@ def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sampl
     ) == [
         "samplevis.sampling.report.run imports samplevis.sampling.report.summary",
         "samplevis.sampling.report.run_folder imports samplevis.sampling.report.result",
+    ]
+
+
+def private_uses(source: str) -> list[str]:
+    """The private names (a leading underscore, not a dunder) `source` reaches in other modules:
+    imported from samplevis or from another script (`from facet_search import _weights`), or
+    read as an attribute of anything but `self` or `cls` (`model._extractor`)."""
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.endswith("__")
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            found += [f"from {node.module} import {a.name}" for a in node.names if private(a.name)]
+            if node.module and any(private(part) for part in node.module.split(".")):
+                found.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Import):
+            found += [f"import {a.name}" for a in node.names if private(a.name.split(".")[-1])]
+        elif isinstance(node, ast.Attribute) and private(node.attr):
+            owner = node.value
+            if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
+                found.append(ast.unparse(node))
+    return found
+
+
+def notebook_code(path: Path) -> str:
+    """The code cells of the notebook at `path`, without IPython's magics and shell lines."""
+    cells = json.loads(path.read_text())["cells"]
+    lines = [
+        line
+        for cell in cells
+        if cell["cell_type"] == "code"
+        for line in "".join(cell["source"]).splitlines()
+        if not line.lstrip().startswith(("%", "!"))
+    ]
+    return "\n".join(lines)
+
+
+def test_outside_the_package_and_its_tests_nothing_reaches_a_private_name():
+    # the benchmarks and notebooks use samplevis, and one another, as a user would
+    scripts = {p: p.read_text() for p in sorted((ROOT / "benchmarks").glob("*.py"))}
+    scripts |= {p: notebook_code(p) for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+    found = {str(p.relative_to(ROOT)): private_uses(text) for p, text in scripts.items()}
+    assert not any(found.values()), {p: names for p, names in found.items() if names}
+    assert len(scripts) > 20
+    # the check sees a private import, a private attribute and a sibling's private helper
+    assert private_uses(
+        "from samplevis.sampling.mcmc.chain import _Tally\n"
+        "from facet_search import PAIRS, _weights\n"
+        "import numpy as np\n"
+        "def f(model, self):\n    self._own = 1\n    return model._extractor(np.__name__)\n"
+    ) == [
+        "from samplevis.sampling.mcmc.chain import _Tally",
+        "from facet_search import _weights",
+        "model._extractor",
     ]

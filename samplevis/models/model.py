@@ -332,7 +332,7 @@ class Model:
 
         x = self.to_input(images)
         redirected = not isinstance(redirect_relu, bool) or redirect_relu  # a switch, or True
-        compiled = self._extractor(names, redirected)
+        compiled = self.extractor(names, redirected)
         # An eager call runs the network as it is: compiling it for each new shape of a one-off
         # evaluation would cost more than it saves.
         features = compiled.python_function if tf.executing_eagerly() else compiled
@@ -344,7 +344,7 @@ class Model:
             outputs = [outputs]
         return dict(zip(names, outputs))
 
-    def _extractor(self, names: tuple[str, ...], redirect_relu: bool) -> Any:
+    def extractor(self, names: tuple[str, ...], redirect_relu: bool) -> Any:
         """A compiled function of network inputs [B, ...] (and, with `redirect_relu`, a scalar
         bool tensor switching the redirection on) giving the activations of `names`.
 

@@ -159,13 +159,15 @@ class Renderer:
         self._params = tuple(tf.Variable(p, trainable=False) for p in self.objective.params)
         self.optimizer.build(list(self.state))
         self._fresh_optimizer = [v.numpy() for v in self.optimizer.variables]
-        self._steps = tf.function(self._steps_fn, autograph=False)
+        # `_steps_fn` compiled: the step loop every `run` calls, and benchmarks/render_speed.py
+        # times alone
+        self.compiled_steps = tf.function(self._steps_fn, autograph=False)
         self._check(self.objective)
 
     @property
     def traces(self) -> int:
         """How many times the compiled step loop has been traced (once, on the first run)."""
-        return self._steps.experimental_get_tracing_count()
+        return self.compiled_steps.experimental_get_tracing_count()
 
     def _resolved(self, objective) -> objectives_lib.Objective:
         objective = objectives_lib.image_objective(objective)
@@ -287,7 +289,7 @@ class Renderer:
             while done < steps:
                 requested = min(steps - done, steps if whole else STEPS_PER_CALL)
                 with expected_retracing("Renderer._steps_fn"):
-                    _, taken = self._steps(
+                    _, taken = self.compiled_steps(
                         tf.constant(requested, tf.int32),
                         tf.constant(first + done, tf.int64),
                         step_seed,
@@ -438,7 +440,7 @@ def _run(
             # Each Renderer traces its own program; TensorFlow counts the traces of all
             # Renderers' programs together and would call that retracing.
             with expected_retracing("Renderer._steps_fn"):
-                out, taken = renderer._steps(
+                out, taken = renderer.compiled_steps(
                     tf.constant(requested, tf.int32),
                     tf.constant(step, tf.int64),
                     step_seed,

@@ -323,7 +323,7 @@ class GraphDefModel(Model):
             self._imports[redirect_relu] = tf.compat.v1.wrap_function(import_graph, [spec])
         return self._imports[redirect_relu]
 
-    def _extractor(self, names: tuple[str, ...], redirect_relu: bool):
+    def extractor(self, names: tuple[str, ...], redirect_relu: bool):
         """The imported function pruned to the tensors `names`; built once per set."""
         key = (tuple(_tensor_name(n) for n in names), redirect_relu)
         if key not in self._extractors:
@@ -340,7 +340,7 @@ class GraphDefModel(Model):
         `redirect_relu` gives the graph's Relu/Relu6 ops Lucid's redirected gradient."""
         x = self.to_input(images)
         if isinstance(redirect_relu, bool):
-            outputs = self._extractor(names, redirect_relu)(x)
+            outputs = self.extractor(names, redirect_relu)(x)
         else:
             import tensorflow as tf
 
@@ -348,8 +348,8 @@ class GraphDefModel(Model):
             # choice is a choice between the two imports.
             outputs = tf.cond(
                 redirect_relu,
-                lambda: self._extractor(names, True)(x),
-                lambda: self._extractor(names, False)(x),
+                lambda: self.extractor(names, True)(x),
+                lambda: self.extractor(names, False)(x),
             )
         return dict(zip(names, outputs))
 

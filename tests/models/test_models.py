@@ -154,7 +154,7 @@ def test_extractor_is_built_once_per_layer_set(tiny_model):
     assert (("conv1", "logits"), False) in before
     tiny_model.features(x, ["conv1", "logits"])
     assert tiny_model._extractors == before
-    assert tiny_model._extractor(("conv1", "logits"), False) is before[(("conv1", "logits"), False)]
+    assert tiny_model.extractor(("conv1", "logits"), False) is before[(("conv1", "logits"), False)]
 
 
 def test_a_subclassed_model_is_refused_with_how_to_wrap_it():

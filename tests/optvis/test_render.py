@@ -131,7 +131,7 @@ def test_new_renderers_reuse_the_models_trace_of_the_network():
         samplevis.render_vis(
             model, f"gabor_relu:{channel}", param.image(24), thresholds=(4,), seed=0, progress=False
         )
-    features = model._extractor(("gabor_relu",), True)
+    features = model.extractor(("gabor_relu",), True)
     assert features.experimental_get_tracing_count() == 1
 
 

@@ -147,7 +147,7 @@ def test_extractor_is_built_once_per_layer_set_whichever_way_it_is_named(model):
     assert key in before
     model.features(x, ["conv1:0", "pooled"])
     assert model._extractors == before
-    assert model._extractor(("conv1:0", "pooled"), False) is before[key]
+    assert model.extractor(("conv1:0", "pooled"), False) is before[key]
 
 
 def test_unknown_tensor_lists_the_closest_names(model):

@@ -87,7 +87,7 @@ def resample(
     # which a default render_vis call earns back only on large images (docs/benchmarks.md,
     # "Where the step's time goes"). XLA needs static sizes.
     static = all(isinstance(n, int) for n in (h, w, oh, ow))
-    build = _compiled_sampling_map() if static and oh * ow >= XLA_MAP_PIXELS else _sampling_map
+    build = _compiled_sampling_map() if static and oh * ow >= XLA_MAP_PIXELS else sampling_map
     indices, values, offset = build(h, w, before, stages, after)
     matrix = tf.sparse.SparseTensor(indices, values, tf.cast(tf.stack([oh * ow, h * w]), tf.int64))
     columns = tf.reshape(tf.transpose(images, [1, 2, 0, 3]), tf.stack([h * w, b * c]))
@@ -112,14 +112,14 @@ def _output_size(h, w, before, after) -> tuple:
 
 @functools.cache
 def _compiled_sampling_map() -> Callable:
-    """`_sampling_map` compiled with XLA (one program per sizes and fills, made when first
+    """`sampling_map` compiled with XLA (one program per sizes and fills, made when first
     called)."""
     import tensorflow as tf
 
-    return tf.function(_sampling_map, jit_compile=True)
+    return tf.function(sampling_map, jit_compile=True)
 
 
-def _sampling_map(h, w, before, stages, after) -> tuple:
+def sampling_map(h, w, before, stages, after) -> tuple:
     """The sparse matrix of `resample` (its args) as (indices [4N, 2] int64, values [4N],
     the constant part of each output pixel [N, 1] or a float 0)."""
     import tensorflow as tf

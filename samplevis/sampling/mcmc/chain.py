@@ -182,7 +182,7 @@ class _TallyResults(NamedTuple):
     accept_prob: tf.Tensor  # float [C], sum of min(1, exp(log accept ratio))
 
 
-class _Tally(tfp.mcmc.TransitionKernel):
+class Tally(tfp.mcmc.TransitionKernel):
     """Per-chain running counts of every step, thinned steps included."""
 
     def __init__(self, inner_kernel: tfp.mcmc.TransitionKernel):
@@ -222,7 +222,7 @@ class _Tally(tfp.mcmc.TransitionKernel):
         return _TallyResults(inner, zeros, zeros, zeros, tf.zeros_like(target_log_prob))
 
 
-def _block_function(kernel: _Tally, trace_fns: Mapping[str, TraceFn], jit_compile: bool):
+def block_function(kernel: Tally, trace_fns: Mapping[str, TraceFn], jit_compile: bool):
     """A compiled (state, kernel results, seed, num_results, skip) -> (kept states, trace,
     results): `num_results` states, each after `skip` + 1 steps. Given as tensors, every block of
     a run shares one trace; XLA needs them as Python ints, a trace per (num_results, skip).
@@ -324,7 +324,7 @@ def _postfix(trace: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, st
 
 
 def _refreshed(
-    kernel: _Tally, state: list[tf.Tensor], kernel_results: Any, rescale: RescaleFn | None
+    kernel: Tally, state: list[tf.Tensor], kernel_results: Any, rescale: RescaleFn | None
 ) -> Any:
     """`kernel_results` at `state` after the target changed (a new T): the cached
     log-density and gradient belong to the old one, and are rescaled by `rescale` or, without
@@ -355,8 +355,8 @@ def _drive(
     num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
     recorder = _Recorder()
-    # Burn-in and sampling blocks share one compiled function (see _block_function).
-    function = _block_function(kernel, trace_fns, jit_compile)
+    # Burn-in and sampling blocks share one compiled function (see block_function).
+    function = block_function(kernel, trace_fns, jit_compile)
     as_input = (lambda n: n) if jit_compile else (lambda n: tf.constant(n, tf.int32))
     done = 0
     interrupted = False
@@ -373,7 +373,7 @@ def _drive(
                 on_block(index)
             # Each run traces its own function; TensorFlow counts the traces of all runs'
             # functions together and would call that retracing.
-            with expected_retracing("_block_function.<locals>.run"):
+            with expected_retracing("block_function.<locals>.run"):
                 states, trace, new_results = function(
                     state,
                     kernel_results,
@@ -482,7 +482,7 @@ def run_chains(
             "every state part needs the chain axis first with the same length; got shapes "
             f"{[s.shape.as_list() for s in state]}."
         )
-    tally = _Tally(kernel)
+    tally = Tally(kernel)
     results = tally.bootstrap_results(state)
     return _drive(
         tally,
