@@ -1,5 +1,6 @@
 """`render`'s options (`hmc_opts`): each in one `Option` of `OPTIONS`, with what it does, its
-default and its own check; the rules that span several options in `_joint_rules`.
+default and its own check; the rules that span several options in `JOINT_RULES`, and where the
+chains start resolved once (`SamplingOptions.start`).
 
 TensorFlow-free at import, so that a command line can build its flags from `OPTIONS` quickly.
 """
@@ -10,7 +11,7 @@ import dataclasses
 import math
 import os
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,6 +45,9 @@ IDENTITY_STEP = 1e-3
 CURVATURE_BURNIN = 20
 DEFAULT_IMAGE_SIZE = 128  # Lucid's default image size
 INIT_KINDS = ("optimize", "prior")
+# Where the chains start, resolved once from init (`SamplingOptions.start`): optimized starts,
+# draws of the prior, the facets of a folder's photos (an examples.json), or the images given.
+STARTS = ("optimize", "prior", "photos", "images")
 EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.record.FILE)
 # The photo route's defaults, measured against the other designs: docs/sampling_designs.md,
 # "Facets from photos".
@@ -86,7 +90,7 @@ def _fail(key: str, expected: str, value: Any, shown: str | None = None) -> NoRe
 
 
 # An option's own check: (key, value given or default) -> the value to use, or an OptionError
-# that names the fix. Rules that span several options are in `_joint_rules`.
+# that names the fix. Rules that span several options are in `JOINT_RULES`.
 Check = Callable[[str, Any], Any]
 
 
@@ -152,40 +156,35 @@ def _layer_name(key: str, value: Any) -> str:
     return value
 
 
-def _photo_start(key: str, value: Any) -> str:
+def _one_of(kinds: Callable[[], Sequence[str]], or_none: bool = False) -> Check:
+    """The check that a value is one of `kinds()` (or None, with `or_none`); `kinds` is called
+    when a value is checked, so that a module it reads (TFP's kernels, say) loads only then."""
+
+    def check(key: str, value: Any) -> Any:
+        allowed = tuple(kinds())
+        if not (value in allowed or (or_none and value is None)):
+            _fail(key, f"one of {allowed}" + (" or None" if or_none else ""), value)
+        return value
+
+    return check
+
+
+def _start_kinds() -> Sequence[str]:
     from samplevis.examples.clusters import START_KINDS
 
-    if value not in START_KINDS:
-        _fail(key, f"one of {START_KINDS}", value)
-    return value
+    return START_KINDS
 
 
-def _photo_climb(key: str, value: Any) -> str:
-    if value not in PHOTO_CLIMBS:
-        _fail(key, f"one of {PHOTO_CLIMBS}", value)
-    return value
-
-
-def _photo_transforms(key: str, value: Any) -> str:
-    if value not in PHOTO_TRANSFORMS:
-        _fail(key, f"one of {PHOTO_TRANSFORMS}", value)
-    return value
-
-
-def _kernel(key: str, value: Any) -> str:
+def _kernel_kinds() -> Sequence[str]:
     from samplevis.sampling.mcmc import kernels
 
-    if value not in kernels.KINDS:
-        _fail(key, f"one of {kernels.KINDS}", value)
-    return value
+    return kernels.KINDS
 
 
-def _mass(key: str, value: Any) -> str | None:
+def _mass_kinds() -> Sequence[str]:
     from samplevis.sampling.density import momentum
 
-    if value is not None and value not in momentum.KINDS:
-        _fail(key, f"one of {momentum.KINDS} or None", value)
-    return value
+    return momentum.KINDS
 
 
 def examples_index(init: str | os.PathLike) -> Path | None:
@@ -271,7 +270,7 @@ class Option:
     names other options as {hmc_opts.key} (see `checks.OptionMessage`). `kind` is the type of a
     value given (by default the default's). `check` takes (key, value) and returns the value
     to use or raises an OptionError naming the fix; what a value must be given other options
-    is in `_joint_rules`."""
+    is in `JOINT_RULES`."""
 
     default: Any
     help: str
@@ -455,7 +454,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "phase the climb moves while its Fourier magnitude is kept: its 'best' photo, its "
             "'medoid', the 'mean' of its photos (as Nguyen et al. 2016) or its best photo "
             "'blurred' (a mean or a blur keeps its blur)",
-            check=_photo_start,
+            check=_one_of(_start_kinds),
         ),
         photo_climb=Option(
             PHOTO_CLIMB,
@@ -464,7 +463,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "photos' colours and textures and is processed like them more often), or "
             "'pixels', the chains' own parameterization (heights follow the unit, not the "
             "photo's spectrum)",
-            check=_photo_climb,
+            check=_one_of(lambda: PHOTO_CLIMBS),
         ),
         photo_transforms=Option(
             PHOTO_TRANSFORM,
@@ -472,7 +471,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "goes through: 'standard', Lucid's standard transforms (as render_vis), or 'blur', "
             "twice their reach and a random Gaussian blur of 0, 0.5 or 1 px, so that the climb "
             "gains nothing from texture a blur removes",
-            check=_photo_transforms,
+            check=_one_of(lambda: PHOTO_TRANSFORMS),
         ),
         search_rounds=Option(
             None,
@@ -536,7 +535,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "hmc",
             "'hmc', 'mala' (HMC with one leapfrog step) or 'nuts' (no-U-turn: it "
             "sets its own trajectory length, ignoring {hmc_opts.num_leapfrog_steps})",
-            check=_kernel,
+            check=_one_of(_kernel_kinds),
         ),
         mass=Option(
             None,
@@ -547,7 +546,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "{hmc_opts.kernel='nuts'}, whose step size cannot adapt under a mass, or with "
             f"fewer than {CURVATURE_BURNIN} burn-in steps)",
             str,
-            check=_mass,
+            check=_one_of(_mass_kinds, or_none=True),
         ),
         adapt_step_size=Option(
             True,
@@ -618,8 +617,10 @@ REMOVED: Mapping[str, str] = types.MappingProxyType(
 class SamplingOptions:
     """`hmc_opts` resolved: every key of OPTIONS with its checked value (see OPTIONS for what each
     does). Defaults that depend on other options are filled in (target_ratio, temperature_steps,
-    mass); init is "optimize", "prior" or images float32 [C, H, W, 3]. The fields are OPTIONS'
-    keys in its order (a test keeps them so), with the types their checks return."""
+    mass); init is "optimize", "prior", an examples.json (a Path) or images float32
+    [C, H, W, 3], and `start` names which (one of STARTS), for every module to read. The fields
+    are OPTIONS' keys in its order (a test keeps them so), with the types their checks
+    return."""
 
     num_results: int
     step_size: float
@@ -662,10 +663,25 @@ class SamplingOptions:
         """The options by name (the images of init as they are)."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
+    @property
+    def start(self) -> str:
+        """Where the chains start, one of STARTS (`start_of(init)`)."""
+        return start_of(self.init)
+
+
+def start_of(init: Any) -> str:
+    """Where chains from a checked `init` start, one of STARTS: "optimize", "prior", "photos"
+    (an examples.json, a Path) or "images" (an array)."""
+    if isinstance(init, Path):
+        return "photos"
+    if isinstance(init, str):
+        return init
+    return "images"
+
 
 def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
     """hmc_opts merged into DEFAULTS and checked, each option by its own `Option.check`, then by
-    the rules that span several (`_joint_rules`); raises an OptionError (a ValueError) naming the
+    the rules that span several (JOINT_RULES, in order); raises an OptionError (a ValueError) naming the
     option and the fix."""
     if hmc_opts is not None and not isinstance(hmc_opts, Mapping):
         raise TypeError(
@@ -686,16 +702,19 @@ def resolve_options(hmc_opts: Mapping[str, Any] | None) -> SamplingOptions:
         hint = f". Did you mean {hint}? Allowed" if hint else "; allowed"
         raise ValueError(f"unknown hmc_opts key(s) {unknown}{hint} keys are {sorted(DEFAULTS)}.")
     given = {**DEFAULTS, **hmc_opts}
-    return SamplingOptions(**_joint_rules({k: OPTIONS[k].check(k, v) for k, v in given.items()}))
+    opts = {k: OPTIONS[k].check(k, v) for k, v in given.items()}
+    for rule in JOINT_RULES:
+        opts |= rule(opts)
+    return SamplingOptions(**opts)
 
 
-def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
-    """`opts`, each checked on its own, checked against each other, with the defaults that
-    depend on other options filled in (target_ratio, temperature_steps) and the warp off where
-    there is no facet to warp."""
-    from samplevis.sampling.mcmc import kernels
+# A joint rule takes the options, each checked on its own, and returns those it fills in from
+# the others (the defaults that depend on them), or raises an OptionError naming the fix.
+Rule = Callable[[Mapping[str, Any]], dict[str, Any]]
 
-    opts = dict(opts)
+
+def _temperature_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """T given or tuned toward target_ratio, not both; temperature_steps within burn-in."""
     if opts["temperature"] is not None and opts["target_ratio"] is not None:
         raise OptionError(
             "hmc_opts.target_ratio",
@@ -712,21 +731,27 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
                 "{hmc_opts.temperature} set it to 0 or leave it out; got {got!r}.",
                 got=opts["temperature_steps"],
             )
-        opts["temperature_steps"] = 0
-    else:
-        if opts["temperature_steps"] is None:
-            opts["temperature_steps"] = int(TEMPERATURE_SHARE * opts["num_burnin_steps"])
-        if opts["temperature_steps"] > opts["num_burnin_steps"]:
-            raise OptionError(
-                "hmc_opts.temperature_steps",
-                "T adapts during burn-in, so {hmc_opts.temperature_steps} must be at most "
-                "{hmc_opts.num_burnin_steps} ({burnin}); got {got}. Lower it, or raise "
-                "{hmc_opts.num_burnin_steps}.",
-                burnin=opts["num_burnin_steps"],
-                got=opts["temperature_steps"],
-            )
-        if opts["target_ratio"] is None:
-            opts["target_ratio"] = DEFAULT_TARGET_RATIO
+        return {"temperature_steps": 0}
+    steps = opts["temperature_steps"]
+    if steps is None:
+        steps = int(TEMPERATURE_SHARE * opts["num_burnin_steps"])
+    if steps > opts["num_burnin_steps"]:
+        raise OptionError(
+            "hmc_opts.temperature_steps",
+            "T adapts during burn-in, so {hmc_opts.temperature_steps} must be at most "
+            "{hmc_opts.num_burnin_steps} ({burnin}); got {got}. Lower it, or raise "
+            "{hmc_opts.num_burnin_steps}.",
+            burnin=opts["num_burnin_steps"],
+            got=steps,
+        )
+    ratio = DEFAULT_TARGET_RATIO if opts["target_ratio"] is None else opts["target_ratio"]
+    return {"temperature_steps": steps, "target_ratio": ratio}
+
+
+def _step_size_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """Adapting the step size needs a burn-in to adapt in."""
+    from samplevis.sampling.mcmc import kernels
+
     adaptation = kernels.default_adaptation_steps(opts["num_burnin_steps"])
     if opts["adapt_step_size"] and adaptation is None:
         raise OptionError(
@@ -736,23 +761,32 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
             "{hmc_opts.adapt_step_size=False}.",
             got=opts["num_burnin_steps"],
         )
-    if opts["mass"] is None:
+    return {}
+
+
+def _mass_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """The mass by the kernel and burn-in, the first step by the mass; NUTS under a
+    preconditioning mass cannot adapt its step."""
+    mass = opts["mass"]
+    if mass is None:
         short = opts["num_burnin_steps"] < CURVATURE_BURNIN
-        opts["mass"] = "identity" if opts["kernel"] == "nuts" or short else "curvature"
-    if opts["step_size"] is None:
-        opts["step_size"] = CURVATURE_STEP if opts["mass"] == "curvature" else IDENTITY_STEP
-    if (
-        opts["mass"] in ("fisher", "curvature")
-        and opts["kernel"] == "nuts"
-        and opts["adapt_step_size"]
-    ):
+        mass = "identity" if opts["kernel"] == "nuts" or short else "curvature"
+    step = opts["step_size"]
+    if step is None:
+        step = CURVATURE_STEP if mass == "curvature" else IDENTITY_STEP
+    if mass in ("fisher", "curvature") and opts["kernel"] == "nuts" and opts["adapt_step_size"]:
         raise OptionError(
             "hmc_opts.mass",
             "{hmc_opts.mass=mass} with {hmc_opts.kernel='nuts'} needs "
             "{hmc_opts.adapt_step_size=False} (TFP's preconditioned NUTS cannot adapt its step "
             "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
-            mass=opts["mass"],
+            mass=mass,
         )
+    return {"mass": mass, "step_size": step}
+
+
+def _floors_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """A kind's floor and distance within a facet's."""
     for low, high, rule in (
         ("kind_floor", "facet_floor", "at most"),
         ("facet_distance", "kind_distance", "at most"),
@@ -765,33 +799,57 @@ def _joint_rules(opts: dict[str, Any]) -> dict[str, Any]:
                 low=opts[low],
                 high=opts[high],
             )
-    # a facet's warp; the Fisher mass is a mass of the coefficients alone
-    opts["warp"] = opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"
-    # the facet search starts from the optimized starts, or the photo clusters' optima
-    from_photos = isinstance(opts["init"], Path)
-    if opts["num_leapfrog_steps"] is None:
-        opts["num_leapfrog_steps"] = PHOTO_LEAPFROG_STEPS if from_photos else LEAPFROG_STEPS
-    if opts["num_steps_between_results"] is None:
-        opts["num_steps_between_results"] = (
-            PHOTO_STEPS_BETWEEN_RESULTS if from_photos else STEPS_BETWEEN_RESULTS
+    return {}
+
+
+def _warp_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """A facet's warp needs a cutoff; the Fisher mass is a mass of the coefficients alone."""
+    return {"warp": opts["warp"] and opts["cutoff"] is not None and opts["mass"] != "fisher"}
+
+
+def _start_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """What the start asks of the chains' steps, the facet search (after optimized starts or
+    the photo clusters' optima), the temperature (none to set from the prior's) and the
+    starts' optimization."""
+    start = start_of(opts["init"])
+    photos = start == "photos"
+    filled = {
+        "num_leapfrog_steps": opts["num_leapfrog_steps"],
+        "num_steps_between_results": opts["num_steps_between_results"],
+        "search_rounds": opts["search_rounds"],
+    }
+    if filled["num_leapfrog_steps"] is None:
+        filled["num_leapfrog_steps"] = PHOTO_LEAPFROG_STEPS if photos else LEAPFROG_STEPS
+    if filled["num_steps_between_results"] is None:
+        filled["num_steps_between_results"] = (
+            PHOTO_STEPS_BETWEEN_RESULTS if photos else STEPS_BETWEEN_RESULTS
         )
-    optimized = isinstance(opts["init"], str) and opts["init"] == "optimize"
-    if opts["search_rounds"] is None:
-        opts["search_rounds"] = SEARCH_ROUNDS if optimized else 0
-    if not (from_photos or optimized):
-        opts["search_rounds"] = 0
-    if isinstance(opts["init"], str) and opts["init"] == "prior" and opts["temperature"] is None:
+    if filled["search_rounds"] is None:
+        filled["search_rounds"] = SEARCH_ROUNDS if start == "optimize" else 0
+    if start not in ("photos", "optimize"):
+        filled["search_rounds"] = 0
+    if start == "prior" and opts["temperature"] is None:
         raise OptionError(
             "hmc_opts.temperature",
             "{hmc_opts.init='prior'} has no optimized activation to set the temperature "
             "from; give {hmc_opts.temperature} (objective units).",
         )
-    if opts["start_diversity"] and not (
-        isinstance(opts["init"], str) and opts["init"] == "optimize"
-    ):
+    if opts["start_diversity"] and start != "optimize":
         raise OptionError(
             "hmc_opts.start_diversity",
             "{hmc_opts.start_diversity} weighs a term of the starts' "
             "optimization, but {hmc_opts.init} does not optimize them; leave it at 0.",
         )
-    return opts
+    return filled
+
+
+# The rules that span several options, in the order they are applied: each reads what those
+# before it filled in (the warp reads the mass).
+JOINT_RULES: tuple[Rule, ...] = (
+    _temperature_rule,
+    _step_size_rule,
+    _mass_rule,
+    _floors_rule,
+    _warp_rule,
+    _start_rule,
+)

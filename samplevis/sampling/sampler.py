@@ -56,7 +56,7 @@ def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
 
     init = opts.init
     given_chains = opts.num_chains
-    if isinstance(init, np.ndarray):
+    if opts.start == "images":
         if given_chains is not None and given_chains != init.shape[0]:
             raise OptionError(
                 "hmc_opts.num_chains",
@@ -68,7 +68,7 @@ def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
         given_chains = init.shape[0]
     if param_f is None:
         chains = given_chains or DEFAULT_NUM_CHAINS
-        if isinstance(init, np.ndarray):
+        if opts.start == "images":
             return param_lib.image(init.shape[2], init.shape[1], batch=chains)
         return param_lib.image(DEFAULT_IMAGE_SIZE, batch=chains)
     image_param = param_lib.as_image_param(param_f)
@@ -87,17 +87,6 @@ def _image_param(param_f: object, opts: SamplingOptions) -> ImageParam:
             chains=given_chains,
         )
     return image_param
-
-
-def _from_prior(opts: SamplingOptions) -> bool:
-    """Whether the chains start from the prior (no facet: nothing to climb or centre on)."""
-    return isinstance(opts.init, str) and opts.init == "prior"
-
-
-def _optimized(opts: SamplingOptions) -> bool:
-    """Whether the starts are optima (of the search or of photo clusters): facets, at which
-    each chain's prior is centred; images given as they are keep the prior at 0."""
-    return isinstance(opts.init, Path) or (isinstance(opts.init, str) and opts.init == "optimize")
 
 
 def _check_per_image(model, objective, image_param, seed: tf.Tensor) -> None:
@@ -204,7 +193,7 @@ def _checked_inputs(
         warnings.warn(resized, stacklevel=user_stacklevel())
     if opts.search_layer is not None:
         model.check_layers([opts.search_layer])
-    if isinstance(opts.init, Path):
+    if opts.start == "photos":
         _check_photos(opts.init, model, objective, image_param, opts.photo_clusters)
     base = as_seed(seed)
     _check_per_image(model, objective, image_param, fold_in(base, 5))
@@ -338,7 +327,7 @@ def _starts(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) -> Iter
     about starts the unit does not answer to."""
     clock.start("starts")
     photos = None
-    if isinstance(inputs.opts.init, Path):
+    if inputs.opts.start == "photos":
         photos = facet_starts.photo_facet_search(inputs, whole)
         made = dataclasses.replace(made, search=photos)
         if not photos.facets:  # no cluster's optimum has a finite value: nothing to sample
@@ -399,7 +388,7 @@ def _polished_starts(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock
     until it stops rising), so that a chain starts at its facet's optimum; not for starts from
     the prior. Stops the run at a Ctrl-C."""
     opts = inputs.opts
-    if not opts.polish_steps or _from_prior(opts):
+    if not opts.polish_steps or opts.start == "prior":  # no facet: nothing to climb
         return
     assert made.starts is not None  # after _starts
     clock.start("polish")
@@ -427,7 +416,9 @@ def _temperature(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) ->
     assert made.starts is not None  # after _starts
     opts = inputs.opts
     log_density = dataclasses.replace(whole, image_param=made.chain_param)
-    if _optimized(opts):  # each chain's prior centred at its facet
+    # the starts are optima (of the search or of photo clusters): facets, at which each chain's
+    # prior is centred; images given as they are keep the prior at 0
+    if opts.start in ("optimize", "photos"):
         log_density = log_density.centred_at_start()
     clock.start("temperature")
     temperature = temperature_lib.choose_temperature(
@@ -435,7 +426,7 @@ def _temperature(inputs: Inputs, whole: LogDensity, made: Made, clock: Clock) ->
         inputs.image_param,
         made.starts,
         fold_in(inputs.seed, 3),
-        init=opts.init,
+        start=opts.start,
         prior_weight=opts.prior_weight,
         temperature=opts.temperature,
         target_ratio=opts.target_ratio,

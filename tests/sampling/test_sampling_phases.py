@@ -236,7 +236,7 @@ def choose(log_density, image_param, found, opts):
         image_param,
         found,
         SEED,
-        init=opts.init,
+        start=opts.start,
         prior_weight=opts.prior_weight,
         temperature=opts.temperature,
         target_ratio=opts.target_ratio,

@@ -330,6 +330,30 @@ def test_each_option_is_checked_by_its_own_entry_and_the_resolved_record_has_eve
             option.check(key, object())
 
 
+def test_the_start_is_resolved_once_from_init_and_sets_what_depends_on_it(tmp_path):
+    (tmp_path / "examples.json").write_text("{}")
+    resolved = {
+        start: options.resolve_options(init)
+        for start, init in (
+            ("optimize", None),
+            ("prior", dict(init="prior", temperature=1.0)),
+            ("photos", dict(init=tmp_path)),
+            ("images", dict(init=np.zeros([2, 8, 8, 3], np.float32))),
+        )
+    }
+    assert {start: opts.start for start, opts in resolved.items()} == {
+        start: start for start in options.STARTS
+    }
+    # the search follows optimized starts and photo clusters; photo chains take longer steps
+    assert [opts.search_rounds for opts in resolved.values()] == [options.SEARCH_ROUNDS, 0, 0, 0]
+    assert resolved["photos"].num_leapfrog_steps == options.PHOTO_LEAPFROG_STEPS
+    assert resolved["images"].num_leapfrog_steps == options.LEAPFROG_STEPS
+    # each "one of" check names what is allowed, None only where the option takes it
+    with pytest.raises(ValueError, match=r"one of \('hmc', 'mala', 'nuts'\); got 'hm'"):
+        options.resolve_options(dict(kernel="hm"))
+    assert options.resolve_options(dict(mass=None)).mass == "curvature"
+
+
 def test_hmc_opts_and_on_block_of_the_wrong_type_are_refused_before_any_work(model):
     with pytest.raises(TypeError, match="hmc_opts must be a dict"):
         options.resolve_options([("num_results", 3)])

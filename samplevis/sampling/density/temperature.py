@@ -26,7 +26,6 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -303,7 +302,7 @@ def choose_temperature(
     starts: StartValues,
     seed: tf.Tensor,
     *,
-    init: object,
+    start: str,
     prior_weight: float | None,
     temperature: float | None,
     target_ratio: float | None,
@@ -315,16 +314,15 @@ def choose_temperature(
 
     Args:
       seed: int32 [2], the prior images' draws derive from it.
-      init: how the starts were made, as hmc_opts' init: "optimize", "prior", a folder of
-        photos' examples (a Path) or images.
+      start: how the starts were made (`SamplingOptions.start`): "optimize", "prior",
+        "photos" (a folder's photos' facets) or "images".
       prior_weight: lam, or None to match it to the starts (1 for starts from the prior).
       temperature: the T given (objective units), or None for the rule's.
       target_ratio: rho in (0, 1), the rule's share of a* - a0; needed when no T is given.
     """
-    from_prior = isinstance(init, str) and init == "prior"
     if prior_weight is None:
-        prior_weight = 1.0 if from_prior else matched_prior_weight(starts.state)
-        if isinstance(init, Path):
+        prior_weight = 1.0 if start == "prior" else matched_prior_weight(starts.state)
+        if start == "photos":
             prior_weight /= PHOTO_PRIOR_SPREAD**2
     full = dataclasses.replace(
         log_density, image_param=image_param, prior_weight=prior_weight, prior_centre=None
@@ -336,10 +334,9 @@ def choose_temperature(
     if temperature is not None:
         return Temperature(prior_weight, floor, temperature, ratio_floor)
     if 0 < a_star <= floor:  # at a* <= 0, temperature_for raises what to do
-        optimized = isinstance(init, str) and init == "optimize"
         fix = (
             "Optimize longer ({hmc_opts.optimize_steps})"
-            if optimized
+            if start == "optimize"
             else "Start from images the unit responds to more"
         )
         warnings.warn(

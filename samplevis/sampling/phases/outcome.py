@@ -199,7 +199,7 @@ def sample_result(
         made.log_mass_errors if made.log_mass_errors is not None else np.full([c], nan)
     )
     facets = result_facets(made.search, image_param, images, log_masses, log_mass_errors)
-    if not stopped and isinstance(opts.init, Path):  # from photos: each facet checked
+    if not stopped and opts.start == "photos":  # each facet checked against its photos
         began = time.perf_counter()
         facets = checked_facets(inputs, facets, images)
         spent = time.perf_counter() - began

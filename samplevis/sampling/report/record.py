@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from samplevis.io import json_value
@@ -118,15 +117,14 @@ def _options(result: Run, init_files: Sequence[str] | None) -> dict[str, Any]:
     those that did not act: optimize_steps where nothing was optimized, the photo route's
     without photos."""
     options = result.options.as_dict()
-    init = options["init"]
-    from_photos = isinstance(init, Path)
-    if from_photos:
+    init, start = options["init"], result.options.start
+    if start == "photos":
         init = str(init)
-    elif not isinstance(init, str):
+    elif start == "images":
         init = list(init_files) if init_files else f"images {list(init.shape)}"
-    if init != "optimize" and not from_photos:
+    if start not in ("optimize", "photos"):
         del options["optimize_steps"]
-    if not from_photos:
+    if start != "photos":
         for key in (
             "photo_clusters",
             "photo_steps",
