@@ -188,7 +188,7 @@ def counting(tally: Tally, profile: PhaseProfile):
     from samplevis.sampling.density import facet_mass, low_rank
     from samplevis.sampling.density.log_density import LogDensity
     from samplevis.sampling.mcmc import chain, curvature
-    from samplevis.sampling.phases import records
+    from samplevis.sampling.phases import carried
     from samplevis.sampling.starts import chains, designs, polish, search
 
     def chain_images(state) -> int:
@@ -295,7 +295,7 @@ def counting(tally: Tally, profile: PhaseProfile):
         return 1 + (len(state) if parts is None else len(parts)) * kwargs.get("num_probes", 2)
 
     patches = [
-        (records.Clock, "start", clock),
+        (carried.Clock, "start", clock),
         (Renderer, "run", run),
         (Renderer, "climb", climb),
         (designs, "answers", answers),

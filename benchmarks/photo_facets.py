@@ -273,7 +273,7 @@ def run_mixed(args, model, weights: list[float], photos: Path) -> None:
     from samplevis import io
     from samplevis.examples.clusters import clusters
     from samplevis.sampling.phases.facet_starts import cluster_layer
-    from samplevis.sampling.report.record import record_of
+    from samplevis.sampling.report.run_json import record_of
     from samplevis.sampling.report.summary import summary
     from samplevis.sampling.starts.photos import photo_levels
 

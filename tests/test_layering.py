@@ -440,7 +440,7 @@ REPORT_LAYERS = (
         "pictures",
         "plots",
         "facet_examples",
-        "record",
+        "run_json",
         "run_folder",
         "arviz_export",
         "tensorboard_log",
@@ -501,7 +501,7 @@ def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sampl
     # a writer that names SampleResult for its types, or the record reaching for its words, is
     # caught
     assert report_upward_imports(
-        {"run_folder": {"result", "record"}, "run": {"summary"}, "summary": {"run"}}
+        {"run_folder": {"result", "run_json"}, "run": {"summary"}, "summary": {"run"}}
     ) == [
         "samplevis.sampling.report.run imports samplevis.sampling.report.summary",
         "samplevis.sampling.report.run_folder imports samplevis.sampling.report.result",

@@ -40,7 +40,7 @@ from samplevis.atlas.plan import (
     plan_channels,
     positive,
 )
-from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
+from samplevis.atlas.results import ATLAS_JSON, INDEX_HTML, AtlasResult, ChannelResult, Settings
 from samplevis.atlas.sharing import SharedAtlas
 from samplevis.optvis.recipes import check_choice
 from samplevis.runtime import memory, signals

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from samplevis.atlas.records import ChannelResult, Settings
+from samplevis.atlas.results import ChannelResult, Settings
 from samplevis.optvis.param.base import ImageParam
 
 

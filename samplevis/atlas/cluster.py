@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from samplevis.atlas.batches import LayerRenderers
-from samplevis.atlas.records import ChannelResult, Settings
+from samplevis.atlas.results import ChannelResult, Settings
 
 RAY_RETRIES = 3  # restarts of a dead Ray worker, and retries of a batch whose worker died or failed
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, ChannelResult, Settings
+from samplevis.atlas.results import ATLAS_JSON, INDEX_HTML, ChannelResult, Settings
 from samplevis.runtime.checks import OptionError
 
 # What atlas.json says each choice of `param` (and `alpha`) renders with: `recipes.recipe`'s parts.

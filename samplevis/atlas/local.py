@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 from collections.abc import Iterable, Iterator
 
 from samplevis.atlas.batches import LayerRenderers
-from samplevis.atlas.records import ChannelResult, Settings
+from samplevis.atlas.results import ChannelResult, Settings
 
 
 class InProcess:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from samplevis.atlas.files import entries_by_channel, is_done, layer_counts
-from samplevis.atlas.records import Settings
+from samplevis.atlas.results import Settings
 from samplevis.runtime.checks import OptionError, is_int
 
 ALL = "all"  # `layers="all"`: every activation layer of the model's catalogue

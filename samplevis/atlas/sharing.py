@@ -22,7 +22,7 @@ from samplevis.atlas.files import (
     read_atlas,
     save,
 )
-from samplevis.atlas.records import ATLAS_JSON, INDEX_HTML, Settings
+from samplevis.atlas.results import ATLAS_JSON, INDEX_HTML, Settings
 from samplevis.runtime import claims
 from samplevis.runtime.checks import OptionError, user_stacklevel
 from samplevis.runtime.folder_lock import folder_lock

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from samplevis.atlas.records import AtlasResult
+    from samplevis.atlas.results import AtlasResult
 
 from samplevis.cli import arguments
 from samplevis.cli.shell import (

@@ -1,5 +1,5 @@
 """`samplevis sample`: draw images with HMC and write them, the starts, a GIF, the std map and
-the run's record as diagnostics.json (`sampling.report.record`), replacing what an earlier run
+the run's record as diagnostics.json (`sampling.report.run_json`), replacing what an earlier run
 left in the folder."""
 
 from __future__ import annotations

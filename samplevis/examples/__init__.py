@@ -7,7 +7,7 @@ One pass streams a folder (decoding in threads ahead of the network, which runs 
 layers the units read), keeps every unit's top images in bounded memory and the box of each that
 the unit's most active position sees, and writes OUT/examples.json and PNGs; interrupted runs
 resume. Modules: `images` (files, decoding, fitting to the input), `units` (what is scored, in one
-compiled pass), `topk` (the running top-k, mergeable), `record` (examples.json), `pictures`
+compiled pass), `topk` (the running top-k, mergeable), `examples_json` (examples.json), `pictures`
 (PNGs), `collect` (the pass), `clusters` (a unit's examples clustered, each cluster's start),
 `gallery_section` (a folder of examples as a section of the gallery page; in a notebook, an
 `Examples` shows itself so).

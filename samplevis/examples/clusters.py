@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from samplevis.examples import examples_json
 from samplevis.examples import images as image_files
-from samplevis.examples import record
 from samplevis.models import Model, as_model
 from samplevis.runtime.checks import KerasModel, is_int
 
@@ -375,7 +375,7 @@ def kinds(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.array([order.index(g) for g in groups])
 
 
-def _read(examples: object) -> tuple[Path, record.Record]:
+def _read(examples: object) -> tuple[Path, examples_json.Record]:
     """The path of an examples.json and its record."""
     from samplevis.examples.collect import Examples
 
@@ -388,14 +388,14 @@ def _read(examples: object) -> tuple[Path, record.Record]:
         )
     path = Path(examples)
     if path.is_dir():
-        path = path / record.FILE
+        path = path / examples_json.FILE
     if not path.is_file():
         raise ValueError(
             f"no examples file {str(path)!r}; give the examples.json that `samplevis examples "
             "--out OUT` wrote (OUT/examples.json)."
         )
     try:
-        return path, record.from_json(json.loads(path.read_text()))
+        return path, examples_json.from_json(json.loads(path.read_text()))
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as err:
         raise ValueError(
             f"{str(path)!r} is not an examples.json ({type(err).__name__}: {err}); give the "
@@ -403,7 +403,7 @@ def _read(examples: object) -> tuple[Path, record.Record]:
         ) from None
 
 
-def _images_folder(path: Path, found: record.Record) -> Path:
+def _images_folder(path: Path, found: examples_json.Record) -> Path:
     """The folder the examples' files are relative to."""
     folder = Path(found.run["images"])
     if not folder.is_absolute() or found.run["images"].startswith("array of "):

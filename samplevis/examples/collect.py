@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from samplevis.examples import examples_json, topk
 from samplevis.examples import images as image_files
-from samplevis.examples import record, topk
 from samplevis.models import Model, as_model
 from samplevis.runtime import signals
 from samplevis.runtime.checks import KerasModel, TensorLike, is_int
@@ -45,7 +45,7 @@ class Examples:
     skipped: dict[str, str]
     interrupted: bool
     out: Path | None
-    record: record.Record | None = dataclasses.field(default=None, repr=False, compare=False)
+    record: examples_json.Record | None = dataclasses.field(default=None, repr=False, compare=False)
     source: Callable[[str], object] | None = dataclasses.field(
         default=None, repr=False, compare=False
     )
@@ -63,7 +63,7 @@ class Examples:
     @property
     def index(self) -> Path | None:
         """OUT/examples.json, or None without an output folder."""
-        return None if self.out is None else self.out / record.FILE
+        return None if self.out is None else self.out / examples_json.FILE
 
     def save(self, folder: str | os.PathLike) -> Path:
         """Write examples.json and each unit's pictures (UNIT/NN.png, NN_crop.png) to `folder`,
@@ -77,7 +77,7 @@ class Examples:
             )
         with signals.held():
             _write(Path(folder), self.record, self.units, self.source)
-        return Path(folder) / record.FILE
+        return Path(folder) / examples_json.FILE
 
     def _repr_html_(self) -> str:
         """A strip per unit of its top images' crops, as `samplevis gallery` shows them, the
@@ -93,7 +93,7 @@ class Examples:
                 folder = self.out  # what the run wrote, as the gallery shows it
             else:
                 self.save(folder)
-            found = examples_section(folder / record.FILE, folder)
+            found = examples_section(folder / examples_json.FILE, folder)
             if found is None:
                 return "<p>no examples: no image was read.</p>"
             return pages.gallery_html([found[0]], folder)
@@ -153,8 +153,10 @@ def dataset_examples(
         "top": int(top),
         "units": [u.name for u in unit_list],
     }
-    blank = record.Record(run, [u.describe() for u in unit_list], topk.empty(len(unit_list), top))
-    found = record.start(out, blank)
+    blank = examples_json.Record(
+        run, [u.describe() for u in unit_list], topk.empty(len(unit_list), top)
+    )
+    found = examples_json.start(out, blank)
     todo = [n for n in source.names if n not in found.read]
     fields = _fields(model, unit_list, target)
     from samplevis.examples.units import cached_scorer
@@ -177,7 +179,7 @@ def dataset_examples(
                 bar.set_postfix(skipped=len(skipped), refresh=False)
             if out_path is not None and time.monotonic() - saved > checkpoint_seconds:
                 with signals.held():
-                    record.save(out_path, _record(found, best, read, skipped))
+                    examples_json.save(out_path, _record(found, best, read, skipped))
                 saved = time.monotonic()
     except KeyboardInterrupt:
         interrupted = True
@@ -207,7 +209,7 @@ def skipped_line(skipped: dict[str, str], read: int, out: Path | None) -> str:
     for reason in skipped.values():
         counts[reason] = counts.get(reason, 0) + 1
     parts = ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items()))
-    where = f" (listed under 'skipped' in {out / record.FILE})" if out is not None else ""
+    where = f" (listed under 'skipped' in {out / examples_json.FILE})" if out is not None else ""
     return f"skipped {len(skipped)} of {read} files: {parts}{where}."
 
 
@@ -332,26 +334,28 @@ def _boxes(fields: list, positions: np.ndarray, fits: list) -> np.ndarray:
     return image_files.source_boxes(boxes, fits)
 
 
-def _record(found: record.Record, best: topk.TopK, read: set, skipped: dict) -> record.Record:
-    return record.Record(
+def _record(
+    found: examples_json.Record, best: topk.TopK, read: set, skipped: dict
+) -> examples_json.Record:
+    return examples_json.Record(
         found.run, found.units, best, frozenset(read), dict(skipped), found.pictures
     )
 
 
-def _with_pictures(done: record.Record, pictures: dict[str, str]) -> record.Record:
-    return record.Record(done.run, done.units, done.top, done.read, done.skipped, pictures)
+def _with_pictures(done: examples_json.Record, pictures: dict[str, str]) -> examples_json.Record:
+    return examples_json.Record(done.run, done.units, done.top, done.read, done.skipped, pictures)
 
 
 def _write(
-    out: Path, done: record.Record, units: list[Unit], open_image: Callable
-) -> record.Record:
+    out: Path, done: examples_json.Record, units: list[Unit], open_image: Callable
+) -> examples_json.Record:
     """Write `done` as examples.json in `out` (added to what is there) and every unit's
     pictures; the record written."""
     from samplevis.examples.pictures import write_pictures
 
-    done = record.save(out, done)
+    done = examples_json.save(out, done)
     pictures = write_pictures(out, [u.name for u in units], done.top, open_image)
-    return record.save(out, _with_pictures(done, pictures))
+    return examples_json.save(out, _with_pictures(done, pictures))
 
 
 def _bar(enabled: bool, total: int, initial: int):

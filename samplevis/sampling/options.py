@@ -48,7 +48,7 @@ INIT_KINDS = ("optimize", "prior")
 # Where the chains start, resolved once from init (`SamplingOptions.start`): optimized starts,
 # draws of the prior, the facets of a folder's photos (an examples.json), or the images given.
 STARTS = ("optimize", "prior", "photos", "images")
-EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.record.FILE)
+EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.examples_json.FILE)
 # The photo route's defaults, measured against the other designs: docs/sampling_designs.md,
 # "Facets from photos".
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016

@@ -6,9 +6,9 @@ answers to, HMC draws the samples inside each.
     result.images        # [num_results, num_chains, H, W, 3] in [0, 1]
     result.save_gif("channel.gif")
 
-`render` checks its arguments (`_checked_inputs`, a frozen `phases.records.Inputs` out), then
+`render` checks its arguments (`_checked_inputs`, a frozen `phases.carried.Inputs` out), then
 runs its phases in order, each a function of explicit inputs that yields what it has made (a
-frozen `phases.records.Made`): `_starts` (the optimized starts or, from photos, a facet per
+frozen `phases.carried.Made`): `_starts` (the optimized starts or, from photos, a facet per
 photo cluster), `_facet_search`, `_what_the_chains_move`, `_polished_starts`, `_temperature`,
 `_burn_in_and_sample` and `_log_masses`, which call the modules of samplevis.sampling.phases.
 `phases.outcome.sample_result` turns what they made into the `SampleResult`, also at a Ctrl-C
@@ -46,7 +46,7 @@ from samplevis.sampling.options import (
     resolve_options,
 )
 from samplevis.sampling.phases import chain_run, facet_starts, outcome
-from samplevis.sampling.phases.records import Clock, Inputs, Made
+from samplevis.sampling.phases.carried import Clock, Inputs, Made
 from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.starts import polish
 

@@ -19,7 +19,7 @@ from PIL import Image
 
 import samplevis
 from samplevis.atlas.files import write_channel
-from samplevis.atlas.records import ChannelResult, Settings
+from samplevis.atlas.results import ChannelResult, Settings
 from samplevis.atlas.sharing import CLAIMS_JSON, SharedAtlas
 from samplevis.runtime.folder_lock import folder_lock
 

@@ -101,7 +101,7 @@ def test_sample_writes_pngs_gif_and_diagnostics_and_says_why_no_trace_without_ma
 
 def test_sample_report_holds_each_chains_log_mass_and_its_error(tmp_path):
     from samplevis import io, objectives
-    from samplevis.sampling.report.record import record_of
+    from samplevis.sampling.report.run_json import record_of
 
     from sample_results import known_run_result
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 import samplevis
 from samplevis import objectives
-from samplevis.examples import collect, record, topk
+from samplevis.examples import collect, examples_json, topk
 from samplevis.examples.images import Fit, source_boxes
 from samplevis.models import geometry
 from samplevis.optvis.blur_check import BLUR_SIGMA
@@ -237,7 +237,7 @@ def test_an_interrupted_run_resumes_to_what_one_run_finds(tmp_path, gabor48, mon
     assert on_disk == json.loads((tmp_path / "whole/examples.json").read_text())
     assert (tmp_path / "part" / on_disk["units"][0]["examples"][0]["crop"]).exists()
     # other arguments into that folder are refused, naming what differs
-    with pytest.raises(record.OtherRunError, match="top"):
+    with pytest.raises(examples_json.OtherRunError, match="top"):
         samplevis.dataset_examples(gabor48, out=tmp_path / "part", **{**args, "top": 2})
 
 
@@ -253,11 +253,11 @@ def test_saving_two_halves_into_one_folder_gives_the_record_of_the_whole(tmp_pat
         top = topk.merge(
             topk.empty(3, 4), topk.of_batch(values[rows], [names[i] for i in rows], boxes[rows])
         )
-        return record.Record(run, units, top, frozenset(names[i] for i in rows))
+        return examples_json.Record(run, units, top, frozenset(names[i] for i in rows))
 
-    record.save(tmp_path / "halves", part([0, 1, 2, 3, 4, 5]))
-    record.save(tmp_path / "halves", part([4, 5, 6, 7, 8, 9]))  # overlapping: kept once
-    record.save(tmp_path / "whole", part(list(range(10))))
+    examples_json.save(tmp_path / "halves", part([0, 1, 2, 3, 4, 5]))
+    examples_json.save(tmp_path / "halves", part([4, 5, 6, 7, 8, 9]))  # overlapping: kept once
+    examples_json.save(tmp_path / "whole", part(list(range(10))))
     halves = json.loads((tmp_path / "halves/examples.json").read_text())
     assert halves == json.loads((tmp_path / "whole/examples.json").read_text())
     for u in range(3):
@@ -273,8 +273,9 @@ def _save_rows(out: str, rows: list[int], barrier) -> None:
     barrier.wait()
     for i in rows:
         top = topk.merge(topk.empty(3, 4), topk.of_batch(values[[i]], [names[i]], boxes[[i]]))
-        record.save(
-            out, record.Record(_RUN, [{"unit": u} for u in "abc"], top, frozenset([names[i]]))
+        examples_json.save(
+            out,
+            examples_json.Record(_RUN, [{"unit": u} for u in "abc"], top, frozenset([names[i]])),
         )
 
 
@@ -709,8 +710,10 @@ def test_examples_made_without_a_folder_save_as_out_writes_and_show_their_crops_
     kwargs = dict(images=tmp_path / "images", top=5, batch=4, progress=False)
     found = samplevis.dataset_examples(gabor48, "gabor_relu:0", **kwargs)
     written = samplevis.dataset_examples(gabor48, "gabor_relu:0", out=tmp_path / "out", **kwargs)
-    assert found.save(tmp_path / "saved") == tmp_path / "saved" / record.FILE
-    ours, theirs = (json.loads((tmp_path / w / record.FILE).read_text()) for w in ("saved", "out"))
+    assert found.save(tmp_path / "saved") == tmp_path / "saved" / examples_json.FILE
+    ours, theirs = (
+        json.loads((tmp_path / w / examples_json.FILE).read_text()) for w in ("saved", "out")
+    )
     assert ours == theirs  # what `out` writes, and `samplevis examples`
     crops = sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*.png"))
     assert crops == sorted(

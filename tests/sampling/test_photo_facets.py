@@ -168,8 +168,8 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     # written out, the check's plot stands beside each facet in the gallery
     from samplevis import cli
     from samplevis.sampling.report.facet_examples import facet_examples
-    from samplevis.sampling.report.record import record_of
     from samplevis.sampling.report.run_folder import write_run
+    from samplevis.sampling.report.run_json import record_of
 
     # and what each keeps of its value under a 1 px blur, against its kind's photos
     for facet in result.facets:

@@ -11,7 +11,7 @@ import tensorflow_probability as tfp
 
 from samplevis.sampling.mcmc import chain, diagnostics, kernels, stationarity
 from samplevis.sampling.report.diagnostics_line import diagnostics_line
-from samplevis.sampling.report.record import diagnostics_from_dict, diagnostics_to_dict
+from samplevis.sampling.report.run_json import diagnostics_from_dict, diagnostics_to_dict
 
 D, C = 50, 4
 T, LAM = 0.5, 1.0

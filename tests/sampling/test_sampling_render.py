@@ -19,7 +19,7 @@ from samplevis.sampling import options
 from samplevis.sampling.density import log_density, temperature
 from samplevis.sampling.mcmc import chain
 from samplevis.sampling.report.diagnostics_line import diagnostics_line
-from samplevis.sampling.report.record import diagnostics_to_dict
+from samplevis.sampling.report.run_json import diagnostics_to_dict
 
 from conftest import brightness_above_half, read_events
 from spectra import spectrum_slope

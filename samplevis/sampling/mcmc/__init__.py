@@ -8,7 +8,7 @@ per-chain figures; `chain` runs a `ChainPlan` in compiled blocks (progress, Ctrl
 run into acceptance, divergences, split R-hat, ESS and E-BFMI, and `stationarity` sets the
 limits of R-hat and the trend for chains as autocorrelated as each. Numbers only, as TFP's `mcmc`:
 the report words them (`report.verdict`, `report.diagnostics_line`, `report.explain`) and writes
-them (`report.record`). Its tests sample Gaussians whose mean and variance are known.
+them (`report.run_json`). Its tests sample Gaussians whose mean and variance are known.
 `tests/test_layering.py` keeps it from importing the rest of `samplevis.sampling` or anything
 about images.
 """

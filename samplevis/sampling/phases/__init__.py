@@ -1,5 +1,5 @@
 """The phases of one `render` call (samplevis.sampling.sampler), each a function of explicit
-inputs: `records` (the call's checked inputs, what the finished phases made, the clock),
+inputs: `carried` (the call's checked inputs, what the finished phases made, the clock),
 `facet_starts` (the optimized starts or the photo clusters' facets, the facet search, the
 chains' starts at the facets), `chain_run` (T, the kernel, burn-in and the samples, the facets'
 log-masses), `facet_checks` (each facet's processing check and blur measure against its

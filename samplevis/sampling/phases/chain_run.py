@@ -19,7 +19,7 @@ from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc import curvature, kernels
 from samplevis.sampling.options import SamplingOptions
-from samplevis.sampling.phases.records import Clock, Inputs
+from samplevis.sampling.phases.carried import Clock, Inputs
 
 
 def tempered(

@@ -17,7 +17,7 @@ from samplevis.optvis.param.base import ImageParam
 from samplevis.runtime.checks import user_stacklevel
 from samplevis.runtime.seeds import fold_in
 from samplevis.sampling.density.log_density import LogDensity, make_log_density
-from samplevis.sampling.phases.records import Inputs
+from samplevis.sampling.phases.carried import Inputs
 from samplevis.sampling.report import advice
 from samplevis.sampling.starts import designs, photos, search, search_layer
 from samplevis.sampling.starts.chains import (

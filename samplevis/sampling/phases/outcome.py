@@ -24,8 +24,8 @@ from samplevis.sampling.mcmc import chain as chain_lib
 from samplevis.sampling.mcmc.chain import frozen
 from samplevis.sampling.mcmc.diagnostics import diagnose
 from samplevis.sampling.options import CLOSING_STEPS, SamplingOptions
+from samplevis.sampling.phases.carried import Inputs, Made
 from samplevis.sampling.phases.chain_run import chain_temperatures, common_temperature
-from samplevis.sampling.phases.records import Inputs, Made
 from samplevis.sampling.report import advice
 from samplevis.sampling.report.result import Facet, SampleResult
 from samplevis.sampling.report.tensorboard_log import save_tensorboard

@@ -13,7 +13,7 @@
   in a line and in plain words);
 - its pictures and files: `pictures` (the grids, the GIF, the std and structure maps, every draw
   as a PNG), `plots` (the trace and the samples as figures), `facet_examples` (the top images
-  that name each facet), `record` (the run as a JSON value, what `samplevis sample` writes as
+  that name each facet), `run_json` (the run as a JSON value, what `samplevis sample` writes as
   diagnostics.json, and its parts read back), `run_folder` (the run's folder: what
   `SampleResult.save` and `samplevis sample` write), `arviz_export` (ArviZ's InferenceData),
   `tensorboard_log` (a TensorBoard log);

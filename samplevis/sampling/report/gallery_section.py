@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from samplevis.sampling.report import record as run_record
 from samplevis.sampling.report import run_figures as figures
+from samplevis.sampling.report import run_json
 from samplevis.sampling.report.run_folder import SAMPLE_PNG
 
 if TYPE_CHECKING:
@@ -152,9 +152,7 @@ def run_section(
     if skipped:
         lines.append(f"{SKIPPED} {'; '.join(skipped)}.")
     table, note = figures.chain_table(known, num_chains)
-    kinds = (
-        _kind_sections(heading, strips, run_record.facets(known, num_chains)) if by_facet else ()
-    )
+    kinds = _kind_sections(heading, strips, run_json.facets(known, num_chains)) if by_facet else ()
     section = pages.GallerySection(
         heading,
         tuple(lines),
@@ -319,7 +317,7 @@ def _facet_strips(
     are missing."""
     from samplevis import pages
 
-    records = run_record.facets(report, len(strips))
+    records = run_json.facets(report, len(strips))
     if not strips or not records:
         return None
     optima = [samples / record["optimum"] for record in records]
@@ -505,7 +503,7 @@ def _grid_tiles(path: Path, count: int, size: tuple[int, int] | None) -> list[pa
 def _explained(report: dict) -> list[str] | None:
     """The run's diagnostics in plain words; None when they are of another make."""
     from samplevis.sampling.report.explain import explain
-    from samplevis.sampling.report.record import diagnostics_from_dict
+    from samplevis.sampling.report.run_json import diagnostics_from_dict
 
     try:
         diagnostics = diagnostics_from_dict(report["diagnostics"])

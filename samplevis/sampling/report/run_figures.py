@@ -1,5 +1,5 @@
 """A sample run's figures for the gallery, read from its diagnostics.json alone (the run's record,
-`sampling.report.record`): each sample's caption (its activation) and a table of each chain's
+`sampling.report.run_json`): each sample's caption (its activation) and a table of each chain's
 figures. A file of an older version, without some keys, gives what it has; a value it lacks shows
 as '-'."""
 
@@ -11,7 +11,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from samplevis.sampling.report.record import per_chain, per_sample
+from samplevis.sampling.report.run_json import per_chain, per_sample
 
 
 def number(value: Any, spec: str | None = None) -> str:
@@ -163,7 +163,7 @@ def _run_note(report: dict, diagnostics: Any) -> str:
 def _within_facets(diagnostics: dict) -> str | None:
     """The record's R-hat among the chains of each facet that has two or more, in words."""
     from samplevis.sampling.report.diagnostics_line import facets_rhat_sentence
-    from samplevis.sampling.report.record import diagnostics_from_dict
+    from samplevis.sampling.report.run_json import diagnostics_from_dict
 
     try:
         return facets_rhat_sentence(diagnostics_from_dict(diagnostics))

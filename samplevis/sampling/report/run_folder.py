@@ -1,6 +1,6 @@
 """A sample run's folder (`save_run`): what `SampleResult.save` and `samplevis sample` write, the
 draws, the starts, a GIF, the std and structure maps, each facet's optimum, photos and std
-overlay, the trace plot and diagnostics.json (`record.record_of`), replacing what an earlier run
+overlay, the trace plot and diagnostics.json (`run_json.record_of`), replacing what an earlier run
 left there so that the folder describes one run. `samplevis gallery` reads it back."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from samplevis.runtime import signals
 from samplevis.sampling.report import facet_draws, pictures
-from samplevis.sampling.report.record import (
+from samplevis.sampling.report.run_json import (
     EXAMPLE_PNG,
     FACET_PNG,
     PROCESSING_PNG,
@@ -80,7 +80,7 @@ def write_run(
     by_facet: Sequence[Sequence[Example]] | None = None,
     drawn: Sequence[facet_draws.FacetDraws] | None = None,
 ) -> list[Path]:
-    """Write a sample run's files in `folder` with its record `report` (`record.record_of`),
+    """Write a sample run's files in `folder` with its record `report` (`run_json.record_of`),
     each facet's examples (`by_facet`) and the std overlay of what its draws add (`drawn`,
     default `facet_draws.per_facet`), then delete the ones an earlier run left there that this
     run did not write, so that the folder and its diagnostics.json describe one run."""
