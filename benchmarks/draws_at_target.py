@@ -43,8 +43,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
 
-from samplevis.sampling.report.result import TARGET_TOLERANCE as RATIO_TOLERANCE
 from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.report.run import TARGET_TOLERANCE as RATIO_TOLERANCE
 
 from common import command_line, format_table, machine
 

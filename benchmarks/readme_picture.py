@@ -20,7 +20,8 @@ import numpy as np
 
 import samplevis
 from samplevis import io, zoo
-from samplevis.sampling.report.result import Facet, SampleResult
+from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.report.run import Facet
 
 from facet_search import PAIRS, medians, unit_objective, weights_of
 

@@ -6,7 +6,7 @@ an optimized image bent by a smooth warp of a few pixels is as far from it as an
 optimized from another seed, because fine stripes decorrelate under any local displacement
 (docs/sampling_designs.md, "The chain's state"). A person calls such a copy a copy. Here each pair's
 `metrics.structure` maps are registered first, by their peak circular correlation and then by
-the smooth warp (`facet.warp_images`, 8 x 8 control points) that maximizes their correlation,
+the smooth warp (`density.chain_param.warp_images`, 8 x 8 control points) that maximizes their correlation,
 found coarse to fine by gradient ascent; what the best warp cannot explain is the distance.
 """
 
@@ -80,22 +80,3 @@ def between_distance(references: np.ndarray) -> float:
     if len(references) < 2:
         raise ValueError(f"need at least 2 reference images; got {len(references)}.")
     return float(np.median(registered_distances(*_pairs(np.asarray(references)))))
-
-
-def registered_share(samples: np.ndarray, references: np.ndarray) -> np.ndarray:
-    """How far the patterns move within each chain once bends are taken out, [C]: the median
-    registered distance between pairs of a chain's samples [N >= 2, C, H, W, 3] over the median
-    between pairs of `references` [M >= 2, H, W, 3] (multi-seed optimized images). Near 0: every
-    sample a bent copy of the others; about 1: as different as images from different seeds; NaN
-    where the references are copies of one another (`metrics.share_of`)."""
-    samples = np.asarray(samples)
-    if samples.ndim != 5 or samples.shape[0] < 2 or len(references) < 2:
-        raise ValueError(
-            "need samples [N >= 2, C, H, W, 3] and at least 2 references; got shapes "
-            f"{samples.shape} and {np.shape(references)}."
-        )
-    num_pairs = samples.shape[0] * (samples.shape[0] - 1) // 2
-    firsts, seconds = zip(*(_pairs(samples[:, c]) for c in range(samples.shape[1])))
-    within = registered_distances(np.concatenate(firsts), np.concatenate(seconds))
-    per_chain = np.median(within.reshape(samples.shape[1], num_pairs), axis=1)
-    return metrics.share_of(per_chain, between_distance(references))

@@ -231,7 +231,7 @@ def test_gallery_shows_each_chain_as_one_strip_in_the_order_drawn_with_each_samp
 def test_gallery_shows_a_row_per_facet_best_first_its_optimum_then_its_samples(tmp_path, capsys):
     from samplevis import objectives
     from samplevis.sampling.report import run_folder
-    from samplevis.sampling.report.result import Facet
+    from samplevis.sampling.report.run import Facet
     from samplevis.sampling.report.run_json import record_of
 
     from sample_results import known_run_result
@@ -334,7 +334,7 @@ def test_gallery_shows_a_facets_draws_that_differ_and_marks_a_chain_off_its_targ
     from samplevis.sampling.mcmc.diagnostics import Diagnostics
     from samplevis.sampling.options import resolve_options
     from samplevis.sampling.report import run_folder
-    from samplevis.sampling.report.result import Facet
+    from samplevis.sampling.report.run import Facet
     from samplevis.sampling.report.run_json import record_of
 
     from sample_results import known_run_result
@@ -445,7 +445,7 @@ def test_gallery_shows_each_kind_of_photo_as_a_section_with_how_strongly_the_uni
     tmp_path,
 ):
     from samplevis.sampling.report import run_folder
-    from samplevis.sampling.report.result import Facet
+    from samplevis.sampling.report.run import Facet
     from samplevis.sampling.report.run_json import record_of
 
     from sample_results import known_run_result

@@ -24,7 +24,7 @@ from samplevis.sampling.report.facet_processing import (
     processing_line,
     processing_record,
 )
-from samplevis.sampling.report.result import Facet
+from samplevis.sampling.report.run import Facet
 
 LAYERS = ["colours", "mix"]
 UNIT = "unit:0"  # the unit both networks end in (tests/fooling.py)

@@ -40,19 +40,6 @@ def test_unrelated_photos_stay_far_apart_whatever_the_warp():
     assert distances.min() > 0.45
 
 
-@pytest.mark.slow
-def test_registered_share_is_near_zero_for_a_chain_of_bent_copies_and_about_one_for_new_ones():
-    references = photos()
-    cat = references[0]
-    copies = np.stack([bent(cat[None], 2.0, seed=s)[0] for s in range(4)])  # one chain
-    new = np.stack([references[(i + 1) % 4] for i in range(4)])  # a chain of other photos
-    share = registration.registered_share(np.stack([copies, new], axis=1), references)
-    assert share[0] < 0.25
-    assert 0.7 < share[1] < 1.3
-
-
 def test_wrong_shapes_are_named():
     with pytest.raises(ValueError, match="pairs of images"):
         registration.registered_distances(photos()[:2], photos()[:3])
-    with pytest.raises(ValueError, match="N >= 2"):
-        registration.registered_share(photos()[:1, None], photos())

@@ -204,15 +204,15 @@ def test_one_correction_after_the_frozen_blocks_brings_t_toward_the_exact_one(of
     # secant step corrects T before the closing window (here the last block)
     exact = exact_temperature(0.8)
     adaptation, run = adapt(0.8, exact * off, burnin=60, steps=10, results=40, correct=True)
-    assert adaptation.frozen and adaptation.correction is not None
+    assert adaptation.frozen and adaptation._correction is not None
     corrected = adaptation.temperature
-    before = corrected / np.exp(adaptation.correction)
+    before = corrected / np.exp(adaptation._correction)
     np.testing.assert_allclose(adaptation.variable.numpy(), corrected, rtol=1e-6)
     assert np.mean(np.abs(np.log(corrected / exact))) < np.mean(np.abs(np.log(before / exact)))
     assert kept_share(corrected) == pytest.approx(np.full(C, 0.8), abs=0.05)
     # without a burn-in beyond the adaptation there is no correction
     plain, _ = adapt(0.8, exact * off, burnin=20, steps=20, results=10, correct=True)
-    assert plain.correction is None
+    assert plain._correction is None
 
 
 # From 5 x too hot (0.8, 5.0) one chain fell far and was still climbing back after the window
@@ -227,7 +227,7 @@ def test_after_the_closing_window_the_draws_keep_the_share_and_are_stationary(rh
     adaptation, run = adapt(
         rho, first, burnin=300, steps=150, results=100, correct=True, closing=100, thin=4
     )
-    assert adaptation.frozen and adaptation.correction is not None
+    assert adaptation.frozen and adaptation._correction is not None
     assert sampled_share(run) == pytest.approx(np.full(C, rho), abs=0.05)
     draws = run.trace["activation"]
     rhat_limits, trend_limits = stationarity.limits(np.zeros([0, C]), draws)

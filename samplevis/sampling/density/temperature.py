@@ -176,11 +176,6 @@ class TemperatureAdaptation:
         return self._steps_done >= self.num_steps and self._seen_steps >= self.burnin_steps
 
     @property
-    def correction(self) -> np.ndarray | None:
-        """float [C], the change of log T made once after the frozen blocks (None: none yet)."""
-        return self._correction
-
-    @property
     def adapted_steps(self) -> int:
         """Steps of the blocks that adapted T (num_steps rounded down to whole blocks)."""
         return self._adapted_steps

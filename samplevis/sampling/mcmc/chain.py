@@ -169,10 +169,6 @@ class ChainRun:
     def num_kept(self) -> int:
         return int(self.samples[0].shape[0])
 
-    @property
-    def complete(self) -> bool:
-        return self.blocks_done == len(self.plan.blocks())
-
 
 class _TallyResults(NamedTuple):
     inner_results: Any

@@ -27,7 +27,8 @@ from samplevis.sampling.options import CLOSING_STEPS, SamplingOptions
 from samplevis.sampling.phases.carried import Inputs, Made
 from samplevis.sampling.phases.chain_run import chain_temperatures, common_temperature
 from samplevis.sampling.report import advice
-from samplevis.sampling.report.result import Facet, SampleResult
+from samplevis.sampling.report.result import SampleResult
+from samplevis.sampling.report.run import Facet
 from samplevis.sampling.report.tensorboard_log import save_tensorboard
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet
 

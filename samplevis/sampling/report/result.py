@@ -15,8 +15,7 @@ from samplevis.sampling.report import facet_draws, pictures, summary
 from samplevis.sampling.report.diagnostics_line import diagnostics_line
 from samplevis.sampling.report.facet_draws import FacetDraws
 from samplevis.sampling.report.inline import run_html
-from samplevis.sampling.report.pictures import STD_MAP_PERCENTILE
-from samplevis.sampling.report.run import TARGET_TOLERANCE, Facet, Run
+from samplevis.sampling.report.run import Run
 from samplevis.sampling.report.run_folder import save_run
 
 if TYPE_CHECKING:
@@ -137,7 +136,3 @@ class SampleResult(Run):
     def save_pngs(self, directory: str | os.PathLike, prefix: str = "sample") -> list[Path]:
         """Write every sample as a PNG in `directory` (`pictures.save_pngs`)."""
         return pictures.save_pngs(self, directory, prefix)
-
-
-# Facet and TARGET_TOLERANCE are the record's (`run`), named here as before.
-__all__ = ["STD_MAP_PERCENTILE", "TARGET_TOLERANCE", "Facet", "SampleResult"]

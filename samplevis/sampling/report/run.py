@@ -265,7 +265,7 @@ class Run:
         between its samples (`metrics.structural_distances`, blind to colour, lighting and
         shifts) over the median between the chains' starts. 0: the samples are recoloured or
         shifted copies of one image; 1: as different as the starts. Bends count as change (a
-        copy bent by 2 px scores about 0.6; `registration.registered_share` takes them out).
+        copy bent by 2 px scores about 0.6; `registration.registered_distances` takes them out).
         NaN with fewer than 2 samples or 2 chains, or where the starts are structural copies of
         one another (no unit to measure in)."""
         if self.images.shape[0] < 2 or self.num_chains < 2:
