@@ -562,3 +562,25 @@ def test_outside_the_package_and_its_tests_nothing_reaches_a_private_name():
         "from facet_search import _weights",
         "model._extractor",
     ]
+
+
+def body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """The lines of `function`, its signature and body, its docstring aside."""
+    lines = function.end_lineno - function.lineno + 1  # type: ignore[operator]
+    first = function.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        if isinstance(first.value.value, str):
+            lines -= first.end_lineno - first.lineno + 1  # type: ignore[operator]
+    return lines
+
+
+def test_no_function_of_the_package_runs_over_80_lines():
+    long = [
+        f"samplevis.{name}.{node.name}: {body_lines(node)} lines"
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and body_lines(node) > 80
+    ]
+    assert not long, "\n".join(long)
+    tree = ast.parse('def f():\n    """Two\n    lines."""\n    return 1\n')
+    assert body_lines(tree.body[0]) == 2  # type: ignore[arg-type]

@@ -26,7 +26,6 @@ from samplevis.cli.shell import (
 def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """`samplevis atlas` and its flags, its defaults those of `samplevis.atlas`."""
     import samplevis
-    from samplevis.examples import collect
     from samplevis.optvis import recipes
 
     defaults = inspect.signature(samplevis.atlas).parameters
@@ -86,6 +85,15 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="RGBA images, as `samplevis optimize --alpha`: what a channel does not need "
         "turns transparent; the PNGs keep it and the page shows them over a checkerboard",
     )
+    _add_ray(parser)
+    _add_images(parser)
+    arguments.add_out(parser, defaults["out"].default)
+    arguments.add_quiet(parser)
+    return parser
+
+
+def _add_ray(parser: argparse.ArgumentParser) -> None:
+    """The flags of a run on Ray: --ray, --workers, --gpus-per-worker."""
     parser.add_argument(
         "--ray",
         nargs="?",
@@ -102,6 +110,12 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "per GPU with --gpus-per-worker)",
     )
     parser.add_argument("--gpus-per-worker", type=float, help="GPUs per Ray worker, e.g. 1")
+
+
+def _add_images(parser: argparse.ArgumentParser) -> None:
+    """The flags of each channel's top images: --images, --top."""
+    from samplevis.examples import collect
+
     parser.add_argument(
         "--images",
         metavar="DIR",
@@ -114,9 +128,6 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         default=inspect.signature(collect.dataset_examples).parameters["top"].default,
         help="with --images, the images kept per channel (default %(default)s)",
     )
-    arguments.add_out(parser, defaults["out"].default)
-    arguments.add_quiet(parser)
-    return parser
 
 
 def run(args: argparse.Namespace) -> int:

@@ -437,16 +437,7 @@ def _run(
         while step < total:
             stop = min(next(t for t in thresholds if t > step), step + STEPS_PER_CALL)
             requested = stop - step
-            # Each Renderer traces its own program; TensorFlow counts the traces of all
-            # Renderers' programs together and would call that retracing.
-            with expected_retracing("Renderer._steps_fn"):
-                out, taken = renderer.compiled_steps(
-                    tf.constant(requested, tf.int32),
-                    tf.constant(step, tf.int64),
-                    step_seed,
-                    tf.constant(total, tf.int64),
-                )
-            taken, history = int(taken), out.numpy()
+            taken, history = _call(renderer, requested, step, step_seed, total)
             if taken:
                 values = history[-1]
             step += taken
@@ -454,14 +445,7 @@ def _run(
                 images.append(renderer.image())
                 log.objective(step - taken, history)
                 log.images(step, images[-1])
-                raise NonFiniteObjectiveError(
-                    f"the objective or its gradient became NaN or infinite at step {step + 1}; "
-                    "stopped there. The error's .images holds the images so far, ending with the "
-                    "last finite one. Lower the learning rate or add a penalty (e.g. - 1e-3 * "
-                    "objectives.L2()).",
-                    images,
-                    step,
-                )
+                raise _non_finite(images, step)
             if step in thresholds:
                 images.append(renderer.image())
                 if verbose or printed:
@@ -475,9 +459,7 @@ def _run(
             bar.set_postfix(objective=f"{float(np.sum(values)):.4g}")
     except KeyboardInterrupt:
         interrupted = True
-        step, kept, values, state = checkpoint
-        del images[kept:]
-        renderer.restore(state)
+        step, values = _rolled_back(renderer, checkpoint, images)
         warnings.warn(
             f"render_vis interrupted at step {step} of {total}; returning images so far.",
             stacklevel=user_stacklevel(),
@@ -487,9 +469,7 @@ def _run(
             log.images(step, images[-1])
     except tf.errors.ResourceExhaustedError as err:
         # as at Ctrl-C, the images so far are kept: on the error, as a NonFiniteObjectiveError's
-        step, kept, values, state = checkpoint
-        del images[kept:]
-        renderer.restore(state)
+        step, values = _rolled_back(renderer, checkpoint, images)
         if step not in thresholds:
             images.append(renderer.image())
         error = memory.out_of_memory_error(
@@ -504,6 +484,44 @@ def _run(
         return images
     state = tuple(v.numpy() for v in renderer.state)
     return Rendering(images, state, values, step, interrupted)
+
+
+def _call(
+    renderer: Renderer, requested: int, step: int, seed: tf.Tensor, total: int
+) -> tuple[int, np.ndarray]:
+    """One compiled call of up to `requested` steps from `step` of `total`: the steps taken and
+    the objective's values at each, [taken, B]."""
+    # Each Renderer traces its own program; TensorFlow counts the traces of all Renderers'
+    # programs together and would call that retracing.
+    with expected_retracing("Renderer._steps_fn"):
+        out, taken = renderer.compiled_steps(
+            tf.constant(requested, tf.int32),
+            tf.constant(step, tf.int64),
+            seed,
+            tf.constant(total, tf.int64),
+        )
+    return int(taken), out.numpy()
+
+
+def _non_finite(images: list[np.ndarray], step: int) -> NonFiniteObjectiveError:
+    """The error of a run whose objective or gradient stopped being finite after `step`."""
+    return NonFiniteObjectiveError(
+        f"the objective or its gradient became NaN or infinite at step {step + 1}; "
+        "stopped there. The error's .images holds the images so far, ending with the "
+        "last finite one. Lower the learning rate or add a penalty (e.g. - 1e-3 * "
+        "objectives.L2()).",
+        images,
+        step,
+    )
+
+
+def _rolled_back(renderer: Renderer, checkpoint: tuple, images: list[np.ndarray]) -> tuple:
+    """Back to the last counted call (`checkpoint`: step, images kept, values, state): the
+    images after it dropped, the state restored; (step, values) there."""
+    step, kept, values, state = checkpoint
+    del images[kept:]
+    renderer.restore(state)
+    return step, values
 
 
 def _progress_bar(total: int, enabled: bool, objective):

@@ -348,7 +348,6 @@ def _drive(
     rescale: RescaleFn | None = None,
     desc: str = "sampling",
 ) -> ChainRun:
-    num_chains = int(state[0].shape[0])
     blocks = plan.blocks()
     recorder = _Recorder()
     # Burn-in and sampling blocks share one compiled function (see block_function).
@@ -394,8 +393,25 @@ def _drive(
         interrupted = True
     finally:
         bar.close()
+    return _chain_run(
+        plan, seed, recorder, state, kernel_results, list(trace_fns), done, interrupted
+    )
 
-    empty_trace = {k: np.zeros([0, num_chains], np.float32) for k in (*STEP_KEYS, *trace_fns)}
+
+def _chain_run(
+    plan: ChainPlan,
+    seed: tf.Tensor,
+    recorder: _Recorder,
+    state: list[tf.Tensor],
+    kernel_results: Any,
+    traced: list[str],
+    done: int,
+    interrupted: bool,
+) -> ChainRun:
+    """The ChainRun of the blocks `recorder` holds (`done` of them), ending at `state` and
+    `kernel_results`; `traced`, the names of the traced scalars besides the steps' own."""
+    num_chains = int(state[0].shape[0])
+    empty_trace = {k: np.zeros([0, num_chains], np.float32) for k in (*STEP_KEYS, *traced)}
     empty_samples = [np.zeros([0, *s.shape], s.dtype.as_numpy_dtype) for s in state]
     samples = (
         [np.concatenate(parts, axis=0) for parts in zip(*recorder.samples)]

@@ -170,20 +170,8 @@ def sample_result(
     )
     samples = run.samples if run is not None else None
     if stopped:
-        drawn = len(samples[0]) if samples is not None else 0
-        kept = (
-            f"and the {drawn} samples per chain drawn so far"
-            if drawn
-            else "(no samples had been drawn)"
-        )
-        what = "the chains' starts" if starts is not None else "nothing: the starts were not done"
-        warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=user_stacklevel())
-    if made.polished is not None:  # where the chains began: the starts after their climb
-        init_images = chain_param.to_image(chain_param.init(None)).numpy()
-    elif starts is not None:
-        init_images = image_param.to_image(starts.state).numpy()
-    else:
-        init_images = np.zeros([c, image_param.height, image_param.width, 3], np.float32)
+        _warn_stopped(samples, starts is not None)
+    init_images = _init_images(made, image_param)
     owner = made.search.chains(c) if made.search is not None and made.search.facets else None
     diagnostics = (
         diagnose(run, "activation", owner, settled_steps(opts, adapting))
@@ -241,8 +229,36 @@ def sample_result(
     )
     if inputs.folder is not None:
         write_log(sampled, inputs.folder)
-    messages = advice.chain_warnings(diagnostics, opts.adapt_step_size)
+    _warn_about_chains(sampled, opts)
+    return sampled
+
+
+def _warn_stopped(samples: tuple[np.ndarray, ...] | None, started: bool) -> None:
+    """Say what a stopped render returns: the starts (`started`) and the samples drawn."""
+    drawn = len(samples[0]) if samples is not None else 0
+    kept = (
+        f"and the {drawn} samples per chain drawn so far"
+        if drawn
+        else "(no samples had been drawn)"
+    )
+    what = "the chains' starts" if started else "nothing: the starts were not done"
+    warnings.warn(f"render interrupted; returning {what} {kept}.", stacklevel=user_stacklevel())
+
+
+def _init_images(made: Made, image_param: ImageParam) -> np.ndarray:
+    """float32 [C, H, W, 3]: where the chains began (the starts after their climb where they
+    were polished), zeros where the starts were not reached."""
+    starts, chain_param, c = made.starts, made.chain_param, image_param.batch
+    if made.polished is not None:
+        return chain_param.to_image(chain_param.init(None)).numpy()
+    if starts is not None:
+        return image_param.to_image(starts.state).numpy()
+    return np.zeros([c, image_param.height, image_param.width, 3], np.float32)
+
+
+def _warn_about_chains(sampled: SampleResult, opts: SamplingOptions) -> None:
+    """Warn about the chains' health (`advice.chain_warnings`) and a gain lost."""
+    messages = advice.chain_warnings(sampled.diagnostics, opts.adapt_step_size)
     messages += [m for m in [advice.lost_gain_warning(sampled)] if m]
     for message in messages:
         warnings.warn(message, stacklevel=user_stacklevel())
-    return sampled

@@ -262,9 +262,6 @@ def search_facets(
     optima each, made by the designs `settings.searches` in turn with the compiled optimizer
     (`optimizer`, as the seeds) and polished on `objective`; `activation` measures a state's
     optima [C] as the seeds' were. Ctrl-C ends the search with the facets found."""
-    from samplevis.models import ResizeWarning
-    from samplevis.optvis.optimize import Renderer
-
     to_image = image_param.to_image
     if start is None:
         found = [np.asarray(s) for s in seeds]
@@ -282,24 +279,8 @@ def search_facets(
     rows, all_values, all_facets = [feats], [values], [facet_of]
     if settings.rounds == 0 or not facets:
         return FacetSearch(tuple(facets), tuple(all_values), tuple(all_facets), below_floor=below)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResizeWarning)  # render has said it
-        polisher = Renderer.cached(
-            model, searchable(model, objective, settings.layer), image_param, optimizer
-        )
-    context = SearchContext(
-        model,
-        objective,
-        image_param,
-        settings.layer,
-        settings.distance,
-        settings.climb_steps,
-        settings.polish_steps,
-        settings.strength,
-        float(np.max(values)),
-        polisher,
-        optimizer,
-        progress,
+    context = _context(
+        model, objective, image_param, settings, float(np.max(values)), optimizer, progress
     )
     # one design object per name for the whole search: a design keeps what its rounds learn
     designs: dict[str, SearchDesign] = {
@@ -336,6 +317,41 @@ def search_facets(
         now = {f.cluster: k for k, f in enumerate(facets) if f.cluster is not None}
         ranked[0] = np.array([now.get(c, -1) for c in range(len(start.facet_of[0]))])
     return FacetSearch(tuple(facets), tuple(all_values), tuple(ranked), interrupted, below)
+
+
+def _context(
+    model: Model,
+    objective: Objective,
+    image_param: ImageParam,
+    settings: SearchSettings,
+    best: float,
+    optimizer: object,
+    progress: bool,
+) -> SearchContext:
+    """What the designs' rounds share: the settings, the best value so far (`best`) and the
+    polisher, a compiled Renderer of the searchable objective."""
+    from samplevis.models import ResizeWarning
+    from samplevis.optvis.optimize import Renderer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResizeWarning)  # render has said it
+        polisher = Renderer.cached(
+            model, searchable(model, objective, settings.layer), image_param, optimizer
+        )
+    return SearchContext(
+        model,
+        objective,
+        image_param,
+        settings.layer,
+        settings.distance,
+        settings.climb_steps,
+        settings.polish_steps,
+        settings.strength,
+        best,
+        polisher,
+        optimizer,
+        progress,
+    )
 
 
 def _rules(settings: SearchSettings) -> tuple[float, float, float | None, float | None]:
