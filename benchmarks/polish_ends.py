@@ -63,20 +63,20 @@ def recorded_search(model, unit, seed: int, hmc_opts: dict):
     design_rounds = {cls: cls.round for cls in (designs.Deflation, designs.Probes)}
 
     def recording_climb(self, state, steps, seed=None, progress=None, until=None):
-        snapshots, steps_fn = [tuple(np.asarray(s) for s in state)], self._steps
+        snapshots, steps_fn = [tuple(np.asarray(s) for s in state)], self.compiled_steps
 
         def step(*args):
             out = steps_fn(*args)
             snapshots.append(self.snapshot())
             return out
 
-        self._steps = step
+        self.compiled_steps = step
         try:  # every 16 steps, never ended early: `until` is asked and ignored
             return climb(
                 self, state, steps, seed, progress, (lambda s, n: False) if until else None
             )
         finally:
-            self._steps = steps_fn
+            self.compiled_steps = steps_fn
             if until is not None:
                 rounds[-1].update(snapshots=snapshots, image_param=self.image_param)
 
