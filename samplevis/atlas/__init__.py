@@ -96,7 +96,8 @@ def atlas(
             `model.layers_info()`).
         channels: None (all), an int, a list, or a string such as "0-63" or "0-7,12";
             the same for every layer.
-        steps, size: optimization steps and image size in px.
+        steps: optimization steps.
+        size: image size in px.
         batch: channels rendered at once in one compiled program (one image per channel).
         samples: HMC samples per channel (0: none); `hmc_opts` passes other `render` options.
         seed: an int; a channel's image depends only on (seed, layer, channel) and the settings.

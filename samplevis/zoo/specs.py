@@ -51,9 +51,9 @@ def load(spec: str, pretrained: bool = True) -> Model:
     (enough to list layers).
 
     Raises:
-        ModelSpecError (a ValueError) or ModelFileNotFoundError (a FileNotFoundError), saying
-        what to give instead; ConnectionError when a Keras application's weights cannot be
-        downloaded.
+        ModelSpecError: (a ValueError) a spec that names no model, saying what to give instead.
+        ModelFileNotFoundError: (a FileNotFoundError) a file the spec names that does not exist.
+        ConnectionError: a Keras application's weights cannot be downloaded.
     """
     from samplevis import zoo
     from samplevis.models import as_model

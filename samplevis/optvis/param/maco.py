@@ -137,7 +137,8 @@ def maco(
     """MACO images: ``batch`` images of ``h`` x ``w`` pixels whose phase alone is optimized.
 
     Args:
-        w, h: width and height in pixels (``h`` defaults to ``w``); Xplique's are 512.
+        w: width in pixels; Xplique's are 512.
+        h: height in pixels (default ``w``).
         batch: images, each with its own phase (default 1).
         magnitude: the fixed magnitude [3, h, w // 2 + 1] (see ``param.spectrum``); default the
             shipped photographs' spectrum, ``natural_spectrum(h, w)``.
