@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import base64
 import json
+import os
 import posixpath
 import re
 import unicodedata
@@ -57,6 +58,11 @@ MODULES = {
     "samplevis.io": "samplevis/io/__init__.py",
     "samplevis.models": "samplevis/models/__init__.py",
     "samplevis.examples": "samplevis/examples/__init__.py",
+}
+OTHER_MODULES = {  # public modules shown by their docstring alone: the name, the module
+    "samplevis.optvis": "samplevis.optvis",
+    "samplevis.sampling": "samplevis.sampling",
+    "samplevis.signals": "samplevis.runtime.signals",
 }
 
 
@@ -108,9 +114,7 @@ def split(source: str, folder: str) -> list[Page]:
     machines = next(
         (p for p in opening.split("\n\n") if "EPYC" in p), opening.split("\n\n")[-1]
     ).strip()
-    note = '!!! note "The machines"\n\n' + "\n".join(
-        "    " + line for line in machines.split("\n")
-    )
+    note = '!!! note "The machines"\n\n' + "\n".join("    " + line for line in machines.split("\n"))
     pages, contents = [], []
     ends = [i for i, _ in sections[1:]] + [len(lines)]
     for (start, heading), end in zip(sections, ends, strict=True):
@@ -190,9 +194,18 @@ def all_names(path: str) -> list[str]:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
         ):
-            return sorted(eval(compile(ast.Expression(node.value), path, "eval"), {}, {
-                "_ATTRIBUTES": lazy, "_SUBMODULES": lazy, "sorted": sorted, "set": set,
-            }))
+            return sorted(
+                eval(
+                    compile(ast.Expression(node.value), path, "eval"),
+                    {},
+                    {
+                        "_ATTRIBUTES": lazy,
+                        "_SUBMODULES": lazy,
+                        "sorted": sorted,
+                        "set": set,
+                    },
+                )
+            )
     raise ValueError(f"{path} has no __all__")
 
 
@@ -206,53 +219,86 @@ def module_file(module: str) -> str:
     return f"{path}/__init__.py" if (ROOT / path).is_dir() else f"{path}.py"
 
 
-def api_pages() -> list[Page]:
-    """The API reference: an index of `samplevis.__all__`, a page per function or class it
-    names (unless a public module's page shows it), and a page per public module with each
-    name of its `__all__`, under the name users call it by."""
+class Entry:
+    """A public name on the API reference: `public` as users call it
+    (`samplevis.objectives.channel`), `where` mkdocstrings finds it (the module that defines or
+    re-exports it), the page `uri` under api/, and `kind` ("module", or where else it is shown)."""
+
+    def __init__(self, public: str, where: str, uri: str, kind: str = ""):
+        self.public, self.where, self.uri, self.kind = public, where, uri, kind
+
+
+def catalogue() -> list[Entry]:
+    """Every public name: the public modules and their `__all__`, then each other name of
+    `samplevis.__all__` (a function or class; one a module's page shows links there)."""
+    entries = []
+    shown = {}  # the module that holds a name: the public module whose page shows its names
+    for public, path in MODULES.items():
+        held = source_module(path)
+        shown[held] = public
+        uri = f"modules/{public.removeprefix('samplevis.')}.md"
+        entries.append(Entry(public, held, uri, "module"))
+        lazy = lazy_names(path)
+        for name in all_names(path):
+            where = f"{lazy[name]}.{name}" if name in lazy else f"{held}.{name}"
+            entries.append(Entry(f"{public}.{name}", where, uri, "member"))
+    for public, held in OTHER_MODULES.items():
+        entries.append(
+            Entry(public, held, f"modules/{public.removeprefix('samplevis.')}.md", "module")
+        )
     top = lazy_names("samplevis/__init__.py")
     top["atlas"] = "samplevis.atlas"
-    shown = {  # the module that holds a name: the public module whose page shows it
-        source_module(path): public for public, path in MODULES.items()
-    }
-    pages, rows = [], []
-    for public, path in MODULES.items():
-        uri = f"modules/{public.removeprefix('samplevis.')}.md"
-        pages.append(module_page(public, source_module(path), uri, all_names(path)))
-        rows.append((public, uri, "module", first_line(path)))
-    for held, public in (("samplevis.optvis", "samplevis.optvis"),
-                         ("samplevis.sampling", "samplevis.sampling"),
-                         ("samplevis.runtime.signals", "samplevis.signals")):
-        uri = f"modules/{public.removeprefix('samplevis.')}.md"
-        pages.append(module_page(public, held, uri, None))
-        rows.append((public, uri, "module", first_line(module_file(held))))
+    listed = {e.public for e in entries}
     for name in all_names("samplevis/__init__.py"):
-        held = top[name]
-        public = f"samplevis.{name}"
-        if held == module_file(held) or public in MODULES or public in dict(
-            (r[0], 0) for r in rows
-        ):
+        public, held = f"samplevis.{name}", top[name]
+        if public in listed:
             continue
         if held in shown and name in all_names(module_file(held)):
-            uri = f"modules/{shown[held].removeprefix('samplevis.')}.md#{held}.{name}"
-            rows.append((public, uri, f"also `{shown[held]}.{name}`", ""))
-            continue
-        uri = f"{name}.md"
-        text = f"# samplevis.{name}\n\n" + directive(f"{held}.{name}", public)
-        pages.append(Page(f"api/{uri}", "docs/api.md", text))
-        rows.append((public, uri, "", ""))
+            uri = f"modules/{shown[held].removeprefix('samplevis.')}.md"
+            entries.append(Entry(public, f"{held}.{name}", uri, f"also `{shown[held]}.{name}`"))
+        else:
+            entries.append(Entry(public, f"{held}.{name}", f"{name}.md"))
+    return entries
+
+
+def api_pages() -> list[Page]:
+    """The API reference: an index of the public names, a page per public module with each
+    name of its `__all__`, and a page per other function or class of `samplevis.__all__`."""
+    entries = catalogue()
+    pages = []
+    for module in (e for e in entries if e.kind == "module"):
+        members = [e for e in entries if e.uri == module.uri and e.kind == "member"]
+        text = [
+            f"# {module.public}",
+            "",
+            f"::: {module.where}",
+            "    options:",
+            "      show_root_heading: false",
+            "      members: false",
+            "",
+        ]
+        text += [directive(e.where, e.public) for e in members]
+        pages.append(Page(f"api/{module.uri}", "docs/api.md", "\n".join(text)))
+    for e in entries:
+        if e.kind == "":
+            text = f"# {e.public}\n\n" + directive(e.where, e.public)
+            pages.append(Page(f"api/{e.uri}", "docs/api.md", text))
     index = [
         "# API reference",
         "",
         "Every name of `samplevis.__all__` and the public modules, each with its signature, "
-        "arguments, returns and errors, from its docstring. `render`'s options are on "
-        "[hmc_opts](../hmc_opts.md).",
+        "arguments, returns and errors, from its docstring; a module's page lists its names. "
+        "`render`'s options are on [hmc_opts](../hmc_opts.md).",
         "",
-        "| name | kind | what it is |",
-        "|---|---|---|",
+        "| name | what it is |",
+        "|---|---|",
     ]
-    for public, uri, kind, line in sorted(rows):
-        index.append(f"| [`{public}`]({uri}) | {kind} | {line.replace('|', '/')} |")
+    for e in sorted(entries, key=lambda e: e.public.lower()):
+        if e.kind == "member":
+            continue
+        anchor = f"#{e.where}" if e.kind.startswith("also") else ""
+        what = "module: " + first_line(module_file(e.where)) if e.kind == "module" else e.kind
+        index.append(f"| [`{e.public}`]({e.uri}{anchor}) | {what.replace('|', '/')} |")
     return [Page("api/index.md", "docs/api.md", "\n".join(index) + "\n"), *pages]
 
 
@@ -263,22 +309,9 @@ def source_module(path: str) -> str:
 def directive(where: str, heading: str, level: int = 2) -> str:
     """mkdocstrings' block for one object, titled by the name users call it by."""
     return (
-        f"::: {where}\n    options:\n      heading: \"{heading}\"\n"
+        f'::: {where}\n    options:\n      heading: "{heading}"\n'
         f"      heading_level: {level}\n      show_root_heading: true\n\n"
     )
-
-
-def module_page(public: str, held: str, uri: str, members: list[str] | None) -> Page:
-    """A public module's page: its docstring, then each of its public names under the name
-    users call it by (`samplevis.objectives.channel`)."""
-    text = [f"# {public}", "", f"::: {held}", "    options:", "      show_root_heading: false",
-            "      members: false", ""]
-    path = module_file(held)
-    lazy = lazy_names(path)
-    for name in members or []:
-        where = f"{lazy[name]}.{name}" if name in lazy else f"{held}.{name}"
-        text.append(directive(where, f"{public}.{name}"))
-    return Page(f"api/{uri}", "docs/api.md", "\n".join(text) + "\n")
 
 
 def options_page() -> Page:
@@ -299,19 +332,30 @@ def options_page() -> Page:
         "|---|---|---|",
     ]
     for name, option in OPTIONS.items():
-        what = spelt(option.help, python_spelling).replace("|", "\\|").replace("\n", " ")
+        what = spelt(option.help, python_spelling).replace("\n", " ")
+        what = re.sub(r"([|*_\\])", r"\\\1", what)  # as written, not as Markdown
         rows.append(f"| `{name}` | `{option.default!r}` | {what} |")
     return Page("hmc_opts.md", "docs/hmc_opts.md", "\n".join(rows) + "\n")
 
 
 def cli_page() -> Page:
     """Every command's `--help`, as argparse prints it."""
+    # `samplevis optimize --help` reads render_vis's defaults, which imports TensorFlow
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from samplevis.cli.command_line import build_parser
 
     parser = build_parser()
     parser.prog = "samplevis"
-    text = ["# The command line", "", "`samplevis --help` and each command's `--help`, made "
-            "when the site is built.", "", "```text", parser.format_help().rstrip(), "```", ""]
+    text = [
+        "# The command line",
+        "",
+        "`samplevis --help` and each command's `--help`, made when the site is built.",
+        "",
+        "```text",
+        parser.format_help().rstrip(),
+        "```",
+        "",
+    ]
     commands = next(a for a in parser._actions if a.dest == "command")
     for name, sub in commands.choices.items():  # type: ignore[union-attr]
         text += [f"## samplevis {name}", "", "```text", sub.format_help().rstrip(), "```", ""]
@@ -323,11 +367,16 @@ def home_page() -> Page:
 
 
 def pages() -> list[Page]:
-    made = [home_page(), Page("contributing.md", "CONTRIBUTING.md", read("CONTRIBUTING.md")),
-            Page("benchmark_scripts.md", "benchmarks/README.md", read("benchmarks/README.md"))]
+    made = [
+        home_page(),
+        Page("contributing.md", "CONTRIBUTING.md", read("CONTRIBUTING.md")),
+        Page("benchmark_scripts.md", "benchmarks/README.md", read("benchmarks/README.md")),
+    ]
     for source, folder in SPLIT.items():
         made += split(source, folder)
-    made += [notebook(str(p.relative_to(ROOT))) for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    made += [
+        notebook(str(p.relative_to(ROOT))) for p in sorted((ROOT / "notebooks").glob("*.ipynb"))
+    ]
     made += api_pages() + [options_page(), cli_page()]
     return made
 
@@ -368,8 +417,11 @@ class Site:
             if re.match(r"^[a-z][a-z0-9+.-]*:", target):
                 return m.group(0)
             file, _, anchor = target.partition("#")
-            repo_path = posixpath.normpath(posixpath.join(posixpath.dirname(source), file)) \
-                if file else source
+            repo_path = (
+                posixpath.normpath(posixpath.join(posixpath.dirname(source), file))
+                if file
+                else source
+            )
             if not (ROOT / repo_path).exists():
                 return m.group(0)  # mkdocs --strict reports it
             new = self.target(repo_path, anchor)
@@ -420,6 +472,8 @@ def on_page_markdown(markdown: str, page, config: MkDocsConfig, files: Files) ->
 def navigation(made: list[Page]) -> list:
     uris = [p.uri for p in made]
 
+    api = sorted((u for u in uris if u.startswith("api/") and u != "api/index.md"), key=str.lower)
+
     def under(folder: str) -> list[str]:
         return [u for u in uris if u.startswith(folder + "/")]
 
@@ -427,8 +481,14 @@ def navigation(made: list[Page]) -> list:
         {"Home": "index.md"},
         {"Guides": GUIDES + [{"Notebooks": under("notebooks")}]},
         {"Gallery": "gallery.md"},
-        {"API reference": ["api/index.md", "hmc_opts.md"] + sorted(
-            u for u in uris if u.startswith("api/") and u != "api/index.md")},
+        {
+            "API reference": [
+                "api/index.md",
+                "hmc_opts.md",
+                {"Functions and classes": [u for u in api if "/modules/" not in u]},
+                {"Modules": [u for u in api if "/modules/" in u]},
+            ]
+        },
         {"Command line": "cli.md"},
         {"Sampling designs": ["sampling_designs.md"] + under("designs")},
         {"Measured figures": ["benchmarks.md"] + under("figures") + ["benchmark_scripts.md"]},

@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 INPUT = "input"  # the name objectives use for the parameterized image itself
+"""The layer name objectives use for the parameterized image itself."""
 
 
 class ResizeWarning(UserWarning):

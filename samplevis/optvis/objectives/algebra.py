@@ -31,7 +31,9 @@ from samplevis.models import INPUT
 from samplevis.runtime.checks import is_int
 
 FeatureLookup = Callable[[str], tf.Tensor]
+"""`T`: a layer's name to its activations [B, ...] (`T("input")`: the image [B, H, W, C])."""
 Params = tuple  # one tensor per entry of an objective's `params`
+"""The tensors an objective takes beside `T`, one per entry of its `params`."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,6 +211,7 @@ def as_objective(obj: object) -> Objective:
 
 # The layers of a plain function of T are unknown until it runs: `with_layers` finds them.
 ANY_LAYER = frozenset({"*"})
+"""The `layers` of an objective that may read any layer (a plain function of `T`)."""
 
 
 def _takes_one_argument(fn: Callable) -> bool:

@@ -14,11 +14,13 @@ from samplevis.runtime.checks import TensorLike, check_bool
 COLOR_CORRELATION_SVD_SQRT = np.asarray(
     [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32
 )
+"""Square root of ImageNet's colour correlation [3, 3] (Lucid's), mapping decorrelated to RGB."""
 # Lucid normalizes the matrix by its largest column norm (same source).
 MAX_NORM_SVD_SQRT = float(np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)))
 COLOR_CORRELATION_NORMALIZED = COLOR_CORRELATION_SVD_SQRT / MAX_NORM_SVD_SQRT
 # ImageNet mean colour added when decorrelating without a sigmoid (Lucid, same source).
 COLOR_MEAN = np.asarray([0.48, 0.46, 0.41], dtype=np.float32)
+"""ImageNet's mean colour [3] in [0, 1], added when decorrelating without a sigmoid."""
 
 # Inputs of the inverse sigmoid are clipped to this margin so that it stays finite.
 _LOGIT_EPS = 1e-6

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from samplevis.runtime.checks import TensorLike, is_int
 
 Transform = Callable  # (images [B, H, W, C] float32, seed [2]) -> images
+"""A transform: `(images [B, H, W, C] float32, seed [2]) -> images`."""
 
 
 def as_images(images: TensorLike) -> TensorLike:

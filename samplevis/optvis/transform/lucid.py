@@ -94,6 +94,7 @@ _STANDARD_TRANSFORMS = (
 # A list, as Lucid's, so that `standard_transforms + [crop_or_pad_to(h, w)]` works. The
 # library's defaults read the tuple above: editing this list changes no default.
 standard_transforms: list[Callable] = list(_STANDARD_TRANSFORMS)
+"""Lucid's standard transforms (pad, jitter, scale, rotate, jitter), as a list to extend."""
 
 
 def default_transforms() -> tuple:
