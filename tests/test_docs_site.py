@@ -1,0 +1,134 @@
+"""The documentation site (mkdocs.yml), built strict once for this module and served on
+127.0.0.1: every public name and hmc_opts option is on it with its docstring, and in headless
+Chromium the home page, `render`'s page and the hmc_opts table render, the search finds an
+option, and every picture of the gallery loads."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import samplevis
+from samplevis.sampling.options import OPTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site, built as .ci/checks builds it (strict: any warning fails)."""
+    pytest.importorskip("mkdocs", reason='mkdocs is not installed: pip install -e ".[docs]"')
+    pytest.importorskip(
+        "mkdocstrings", reason='mkdocstrings is not installed: pip install -e ".[docs]"'
+    )
+    out = tmp_path_factory.mktemp("site")
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, f"mkdocs build --strict failed:\n{built.stderr[-3000:]}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The site's address on 127.0.0.1 (a port the system picks), served by http.server."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def check_module():
+    spec = importlib.util.spec_from_file_location("site_check", ROOT / "docs/_site/check.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_public_name_and_option_is_on_the_site_with_its_docstring(site):
+    check = check_module()
+    found, missing = check.names(site)
+    top = {f"samplevis.{n}" for n in check.pages.all_names("samplevis/__init__.py")}
+    assert top == {f"samplevis.{n}" for n in samplevis.__all__}
+    assert top <= set(found), f"not on the site with its docstring: {sorted(top - set(found))}"
+    assert not missing, f"public names not on the site with their docstring: {missing}"
+    found_options, missing_options = check.options(site)
+    assert sorted(found_options) == sorted(OPTIONS), f"options not on the site: {missing_options}"
+    print(f"{len(found)} public names, {len(found_options)} hmc_opts options on the site")
+
+
+def test_the_home_page_the_render_page_and_the_hmc_opts_table_render(served, chromium):
+    page = chromium.new_page()
+    page.goto(served + "/")
+    assert page.locator("h1").first.inner_text().rstrip("¶") == "samplevis"  # ¶: its permalink
+    picture = page.locator("article img").first
+    picture.scroll_into_view_if_needed()
+    assert picture.evaluate("img => img.complete && img.naturalWidth") > 0
+
+    page.goto(served + "/api/render/")
+    assert page.locator("h1").first.inner_text().rstrip("¶") == "samplevis.render"
+    signature = page.locator(".doc-signature").first.inner_text()
+    assert re.search(r"render\(\s*model", signature) and "hmc_opts" in signature
+    assert page.get_by_text("Parameters:", exact=True).count() == 1
+
+    page.goto(served + "/hmc_opts/")
+    first_cells = page.locator("article table tbody tr td:first-child").all_inner_texts()
+    assert first_cells == list(OPTIONS)  # each option once, in OPTIONS' order
+    page.close()
+
+
+def test_the_search_finds_target_ratio(served, chromium):
+    page = chromium.new_page()
+    page.goto(served + "/")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    page.locator("input.md-search__input").fill("target_ratio")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(timeout=15_000)
+    texts = results.all_inner_texts()
+    assert any("target_ratio" in t for t in texts), texts[:3]
+    links = [a.get_attribute("href") or "" for a in page.locator(".md-search-result__link").all()]
+    assert any("hmc_opts" in link for link in links), links[:5]
+    page.close()
+
+
+def test_every_picture_of_the_gallery_loads(served, chromium):
+    pictures = re.findall(r"^!\[", (ROOT / "docs/gallery.md").read_text(), flags=re.M)
+    page = chromium.new_page()
+    page.goto(served + "/gallery/")
+    images = page.locator("article img")
+    assert images.count() == len(pictures) > 0
+    widths = []
+    for i in range(images.count()):
+        images.nth(i).scroll_into_view_if_needed()
+        images.nth(i).wait_for()
+        widths.append(images.nth(i).evaluate("img => img.complete ? img.naturalWidth : 0"))
+    sources = images.evaluate_all("imgs => imgs.map(img => img.getAttribute('src'))")
+    assert all(w > 0 for w in widths), list(zip(sources, widths, strict=True))
+    page.close()
