@@ -14,10 +14,9 @@ import sys
 import threading
 from pathlib import Path
 
+from atlas_screenshot import CHROMIUM, FLAGS
 from PIL import Image
 from playwright.sync_api import sync_playwright
-
-from atlas_screenshot import CHROMIUM, FLAGS
 
 VIEWPORT = {"width": 1280, "height": 800}
 PAGE = "api/render/"

@@ -138,6 +138,16 @@ def dataset_examples(
     Returns:
         Examples. Ctrl-C (or SIGTERM within `signals.stop_on_termination`) ends the pass early,
         keeping and writing what it found; `interrupted` says so.
+
+    Example:
+        ```python
+        import samplevis
+        from samplevis import zoo
+
+        found = samplevis.dataset_examples(
+            zoo.efficientnet_lite0(), "block4c_add:12", images="photos/", out="examples/"
+        )
+        ```
     """
     model = as_model(model)
     unit_list = _units(model, units, layer)
