@@ -241,6 +241,8 @@ def catalogue() -> list[Entry]:
         lazy = lazy_names(path)
         for name in all_names(path):
             where = f"{lazy[name]}.{name}" if name in lazy else f"{held}.{name}"
+            if (ROOT / module_file(where)).exists():  # a function named as its module
+                where = f"{where}.{name}"
             entries.append(Entry(f"{public}.{name}", where, uri, "member"))
     for public, held in OTHER_MODULES.items():
         entries.append(
