@@ -214,6 +214,22 @@ def first_line(module_path: str) -> str:
     return doc.split("\n\n")[0].replace("\n", " ")
 
 
+def summary(where: str) -> str:
+    """The first sentence of the docstring of the function or class at `where`
+    (module.name), followed through the imports of the modules that re-export it."""
+    module, _, name = where.rpartition(".")
+    tree = ast.parse(read(module_file(module)))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            doc = (ast.get_docstring(node) or "").split("\n\n")[0].replace("\n", " ")
+            return re.split(r"(?<=\.)\s", doc)[0]
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    return summary(f"{node.module}.{alias.name}")
+    return ""
+
+
 def module_file(module: str) -> str:
     path = module.replace(".", "/")
     return f"{path}/__init__.py" if (ROOT / path).is_dir() else f"{path}.py"
@@ -299,7 +315,10 @@ def api_pages() -> list[Page]:
         if e.kind == "member":
             continue
         anchor = f"#{e.where}" if e.kind.startswith("also") else ""
-        what = "module: " + first_line(module_file(e.where)) if e.kind == "module" else e.kind
+        if e.kind == "module":
+            what = "module: " + first_line(module_file(e.where))
+        else:
+            what = " ".join(filter(None, [summary(e.where), e.kind and f"({e.kind})"]))
         index.append(f"| [`{e.public}`]({e.uri}{anchor}) | {what.replace('|', '/')} |")
     return [Page("api/index.md", "docs/api.md", "\n".join(index) + "\n"), *pages]
 
