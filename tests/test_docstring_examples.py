@@ -8,6 +8,7 @@ import importlib
 
 import pytest
 
+from samplevis import models, zoo
 from samplevis.optvis import objectives, param, transform
 
 # each module whose docstrings hold examples, and the public module whose names they use
@@ -22,6 +23,13 @@ MODULES = {
     "samplevis.optvis.param.maco": param,
     "samplevis.optvis.param.images": param,
     "samplevis.optvis.transform.contract": transform,
+    "samplevis.optvis.transform.lucid": transform,
+    "samplevis.optvis.transform.chain": transform,
+    "samplevis.optvis.transform.blur": transform,
+    "samplevis.optvis.transform.maco": transform,
+    "samplevis.optvis.transform.vit": transform,
+    "samplevis.zoo.labels": zoo,
+    "samplevis.models.catalogue": models,
 }
 
 

@@ -56,6 +56,17 @@ class RandomBlur:
 
 
 def random_blur(sigmas: tuple = (0.0, 0.5, 1.0), seed: int | None = None) -> RandomBlur:
-    """Blur by a Gaussian of a width drawn from ``sigmas`` (px; 0 the images unchanged);
-    ``seed``, if an int, is folded into the seed of every call."""
+    """Blur by a Gaussian of a width drawn from ``sigmas`` (px; 0 the images unchanged).
+
+    Args:
+        sigmas: the Gaussian's standard deviations to draw from, px, each >= 0.
+        seed: an int folded into the seed of every call (the same draws whatever ran before);
+            None: the call's seed alone.
+
+    Returns:
+        The transform `(images [B, H, W, C], seed [2]) -> images`.
+
+    Example:
+        >>> t = random_blur((0.0, 0.5, 1.0), seed=1)
+    """
     return RandomBlur(sigmas, seed)

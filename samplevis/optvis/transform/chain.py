@@ -96,7 +96,20 @@ class Compose:
 
 
 def output_size(transforms: Sequence[Callable], height: int, width: int) -> tuple[int, int]:
-    """Static (height, width) after a transform or a sequence of transforms."""
+    """Static (height, width) after a transform or a sequence of transforms.
+
+    Args:
+        transforms: a transform or a sequence of them.
+        height: the images' height before them, px.
+        width: their width, px.
+
+    Returns:
+        (height, width) after them.
+
+    Example:
+        >>> output_size(standard_transforms, 128, 128)
+        (140, 140)
+    """
     chain = (transforms,) if callable(transforms) else tuple(transforms)
     for t in chain:
         if not hasattr(t, "output_size"):

@@ -81,10 +81,19 @@ class ColorShift:
 
 
 def vit_transforms(patch: int) -> tuple:
-    """The default transforms for a vision transformer's token layers, `patch` the side of its
-    patches in px of the images transformed: a roll by up to half a patch each way (every
-    alignment of the image with the patch grid) and a strong colour shift (Ghiasi et al. 2022).
-    docs/vit.md has the designs measured against each other."""
+    """The default transforms for a vision transformer's token layers: a roll by up to half a
+    patch each way (every alignment of the image with the patch grid) and a strong colour shift
+    (Ghiasi et al. 2022). docs/vit.md has the designs measured against each other.
+
+    Args:
+        patch: the side of the transformer's patches in px of the images transformed.
+
+    Returns:
+        The transforms, as a tuple.
+
+    Example:
+        >>> transforms = vit_transforms(16)
+    """
     if not is_int(patch) or patch < 1:
         raise ValueError(f"vit_transforms: patch is a side in px, an int >= 1; got {patch!r}.")
     return (Roll(max(1, patch // 2)), ColorShift())
