@@ -27,7 +27,14 @@ _LOGIT_EPS = 1e-6
 
 
 def decorrelate_color(t: TensorLike) -> TensorLike:
-    """Map colours from the decorrelated space to RGB: ``t @ M.T``, last axis 3."""
+    """Map colours from the decorrelated space to RGB: ``t @ M.T``, last axis 3.
+
+    Args:
+        t: a float tensor [..., 3] in the decorrelated colour space.
+
+    Returns:
+        A tensor of its shape, in RGB.
+    """
     return mix_channels(t, COLOR_CORRELATION_NORMALIZED)
 
 
@@ -43,6 +50,12 @@ def constrain_l_inf(x: TensorLike) -> TensorLike:
     The forward value is ``x / max(1, |x|)``; the gradient passes through
     unchanged except where ``|x| >= 1`` and the gradient points further out,
     so a saturated value can still move back inside.
+
+    Args:
+        x: a float tensor, any shape.
+
+    Returns:
+        A tensor of its shape in [-1, 1].
     """
     import tensorflow as tf
 
@@ -62,9 +75,17 @@ def to_valid_rgb(t: TensorLike, decorrelate: bool = False, sigmoid: bool = True)
 
     If ``decorrelate``, colours are read in the decorrelated ImageNet space
     (and the ImageNet mean is added when not using the sigmoid); then either a
-    sigmoid or Lucid's L-inf clip ``constrain_l_inf(2t - 1)/2 + 0.5``. Given a
-    ``TensorParam`` (as Lucid's ``to_valid_rgb(fft_image(shape))``), it returns
-    the image parameterization ``rgb(t, decorrelate, sigmoid)`` instead.
+    sigmoid or Lucid's L-inf clip ``constrain_l_inf(2t - 1)/2 + 0.5``.
+
+    Args:
+        t: a float tensor [..., 3]; or a ``TensorParam`` (as Lucid's
+            ``to_valid_rgb(fft_image(shape))``), for which it returns the image
+            parameterization ``rgb(t, decorrelate, sigmoid)`` instead.
+        decorrelate: read the colours in the decorrelated ImageNet space.
+        sigmoid: squash with a sigmoid; False: Lucid's L-inf clip.
+
+    Returns:
+        Colours of `t`'s shape in [0, 1] (or an `RGBImage`, given a `TensorParam`).
     """
     import tensorflow as tf
 
@@ -182,5 +203,19 @@ class RGBImage(ImageParam):
 
 
 def rgb(tensor: TensorParam, decorrelate: bool = False, sigmoid: bool = True) -> RGBImage:
-    """Images in [0, 1] from a 3-channel tensor parameterization (Lucid's to_valid_rgb)."""
+    """Images in [0, 1] from a 3-channel tensor parameterization (Lucid's to_valid_rgb).
+
+    Args:
+        tensor: a `TensorParam` of shape [B, H, W, 3] (`fft_image`, `pixel_image`, ...).
+        decorrelate: read its colours in the decorrelated ImageNet space.
+        sigmoid: squash with a sigmoid; False: Lucid's L-inf clip.
+
+    Returns:
+        The image parameterization (an `RGBImage`).
+
+    Example:
+        >>> p = rgb(fft_image([1, 32, 32, 3]), decorrelate=True)
+        >>> p.to_image(p.init(0)).shape
+        TensorShape([1, 32, 32, 3])
+    """
     return RGBImage(tensor, decorrelate, sigmoid)

@@ -95,8 +95,15 @@ class PhaseImage(ImageParam):
 
 
 def phase_image(images01: TensorLike) -> PhaseImage:
-    """A `PhaseImage` that keeps the magnitude of `images01` [B, H, W, 3] in [0, 1]; its
-    ``state_for(images01)`` starts at those images."""
+    """A `PhaseImage` that keeps the magnitude of `images01`; its ``state_for(images01)`` starts
+    at those images.
+
+    Args:
+        images01: float [B, H, W, 3] in [0, 1].
+
+    Returns:
+        The `PhaseImage`.
+    """
     images = np.asarray(images01, np.float32)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"phase_image takes images [B, H, W, 3]; got shape {images.shape}.")

@@ -58,7 +58,12 @@ class PixelTensor(TensorParam):
 def pixel_image(shape: Sequence[int], sd: float | None = None) -> PixelTensor:
     """Lucid's ``pixel_image``: a naive pixel tensor of ``shape`` [B, H, W, C].
 
-    ``sd`` is the std of the initial noise (default 0.01, as Lucid).
+    Args:
+        shape: [B, H, W, C].
+        sd: the std of the initial noise (default 0.01, as Lucid).
+
+    Returns:
+        A `PixelTensor` tensor parameterization.
     """
     batch, height, width, channels = _unpack_shape(shape)
     return PixelTensor(batch, height, width, channels, sd=DEFAULT_SD if sd is None else sd)

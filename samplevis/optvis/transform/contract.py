@@ -106,10 +106,17 @@ def as_transform(t: Callable) -> Transform:
     in ``ImageOnly``; one whose signature cannot be read is taken to take
     ``(images, seed)``.
 
-    >>> import tensorflow as tf
-    >>> double = as_transform(lambda images: 2.0 * images)
-    >>> type(double).__name__, double(tf.ones([1, 2, 2, 3]), 0).shape
-    ('ImageOnly', TensorShape([1, 2, 2, 3]))
+    Args:
+        t: a transform, or a function of the images alone.
+
+    Returns:
+        The transform.
+
+    Example:
+        >>> import tensorflow as tf
+        >>> double = as_transform(lambda images: 2.0 * images)
+        >>> type(double).__name__, double(tf.ones([1, 2, 2, 3]), 0).shape
+        ('ImageOnly', TensorShape([1, 2, 2, 3]))
     """
     if not callable(t):
         raise TypeError(
