@@ -138,6 +138,11 @@ class RGBImage(ImageParam):
     The state is the tensor parameterization's state (for ``param.image`` the
     spectral coefficients ``z``; a standard normal ``z`` is the intended
     natural-image prior).
+
+    Attributes:
+        tensor: the 3-channel ``TensorParam``.
+        decorrelate: its colours in the decorrelated ImageNet space.
+        sigmoid: squashed with a sigmoid (False: Lucid's clip).
     """
 
     tensor: TensorParam

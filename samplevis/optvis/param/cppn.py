@@ -46,6 +46,15 @@ class CPPNImage(ImageParam):
     State: for every layer a weight tensor [B, fan_in, fan_out] then a bias
     [B, fan_out] (variance-scaling weights, N(0, 0.1) biases, zero output
     weights: the initial image is a flat colour, as Lucid).
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        num_hidden_channels: units per hidden layer.
+        num_layers: hidden layers.
+        activation: "composite", "composite_unbiased" or "relu_normalized".
+        normalize: standardize each hidden unit over the image.
     """
 
     # Lucid's xy2rgb notebook optimizes CPPNs with Adam(0.005): at render_vis's 0.05 the output

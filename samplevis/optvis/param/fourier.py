@@ -69,6 +69,14 @@ class FFTTensor(TensorParam):
     normal ``z`` is the intended image prior (power ~ 1/f^(2*decay_power)).
     The imaginary parts of the self-conjugate coefficients (DC and Nyquist)
     do not affect the tensor.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        sd: the std of the initial spectrum.
+        decay_power: the exponent of the 1/f amplitude scaling.
     """
 
     batch: int

@@ -18,6 +18,10 @@ class InitializedImage(WrappedImage):
 
     The images are kept as float32 bytes so that the value stays hashable;
     ``init(seed)`` ignores the seed (the start is the images themselves).
+
+    Attributes:
+        base: the image parameterization.
+        pixels: the images, float32 [B, H, W, 3] in [0, 1], as bytes.
     """
 
     base: RGBImage

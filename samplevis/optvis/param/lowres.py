@@ -22,6 +22,16 @@ class LowresTensor(TensorParam):
 
     ``offset`` (oy, ox) shifts the upsampled tensor down/right by that many
     pixels (symmetric padding, then cropping), like a phase shift.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        low_height: the state's height.
+        low_width: the state's width.
+        offset: (oy, ox), px.
+        sd: the std of the initial state.
     """
 
     batch: int

@@ -74,6 +74,13 @@ class MacoImage(ImageParam):
     conjugate-symmetric (frequency 0 across, and the Nyquist column for an even width) are made
     odd in the vertical frequency, and the magnitude even there (rows k and -k averaged), so
     the inverse FFT keeps ``magnitude`` exactly.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        magnitude: the fixed magnitude, float32 [3, H, W // 2 + 1].
+        sd: the std of the initial phase, radians.
     """
 
     batch: int

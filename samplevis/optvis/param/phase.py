@@ -43,6 +43,13 @@ class PhaseImage(ImageParam):
     change is made odd in k, as a real image's phase is, so that there too the magnitude is
     kept. Unlike ``MacoImage`` nothing is standardized, so a photo's brightness and contrast
     are kept.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        magnitude: float32 [B, 3, H, W // 2 + 1], in the decorrelated colour space.
+        phase: the photos' phase, float32 [B, 3, H, W // 2 + 1], radians.
     """
 
     batch: int

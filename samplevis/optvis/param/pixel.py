@@ -23,6 +23,13 @@ class PixelTensor(TensorParam):
     """A tensor [batch, height, width, channels] whose state is its own values.
 
     State: one float32 tensor [B, H, W, C], initialized N(0, sd^2).
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        sd: the std of the initial values.
     """
 
     batch: int

@@ -22,6 +22,14 @@ class LaplacianPyramid(TensorParam):
 
     State: ``n_levels`` tensors [B, H // 2**n, W // 2**n, C], each N(0, sd^2).
     Coarse levels move large areas at once, which favours low frequencies.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        n_levels: the pyramid's levels.
+        sd: the std of the initial state.
     """
 
     batch: int

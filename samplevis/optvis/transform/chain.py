@@ -37,7 +37,11 @@ def _flush(images, before: list, stages: list, after: list):
 @dataclasses.dataclass(frozen=True)
 class Compose:
     """Apply ``transforms`` in order; each gets its own seed split from ``seed``.
-    One-argument functions ``t(images)`` are wrapped by ``as_transform``."""
+    One-argument functions ``t(images)`` are wrapped by ``as_transform``.
+
+    Attributes:
+        transforms: the transforms, in order.
+    """
 
     transforms: tuple
 

@@ -68,6 +68,9 @@ class ImageOnly:
 
     The seed is not passed on: randomness inside ``fn`` (TensorFlow's stateful
     random ops) is not reproduced by a render's seed; this package's transforms are.
+
+    Attributes:
+        fn: the function of the images.
     """
 
     fn: Callable

@@ -72,6 +72,15 @@ class MacoCrops:
     (start, end), interpolated geometrically, by the fraction of the run done that a renderer
     passes as ``progress``; without it, each call draws that fraction uniformly. The noise is
     Xplique's: N(0, s^2) plus U(-s/2, s/2), in image units ([0, 1]).
+
+    Attributes:
+        size: the crops' side in px.
+        n: crops of each image.
+        box_size: the crops' side as a share of the image's, (start, end).
+        noise: the noise's std, (start, end).
+        center_sd: the std of a crop's centre, as a share of the image's side.
+        box_sd: the std of a crop's side, as a share of the image's.
+        seed: None, or an int folded into the seed of every call.
     """
 
     size: int

@@ -19,6 +19,10 @@ class Roll:
     in at the other. An FFT image is periodic, so it wraps without a seam.
 
     ``seed``: None, or an int folded into the seed of every call.
+
+    Attributes:
+        d: the most the images shift each way, px.
+        seed: None, or an int folded into the seed of every call.
     """
 
     d: int
@@ -51,6 +55,11 @@ class ColorShift:
     up to one ImageNet std, about 0.23, and scales the contrast by up to e).
 
     ``seed``: None, or an int folded into the seed of every call.
+
+    Attributes:
+        contrast: the most the log of the contrast moves, each way.
+        level: the most the level moves, each way, in image units.
+        seed: None, or an int folded into the seed of every call.
     """
 
     contrast: float = 1.0
