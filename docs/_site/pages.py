@@ -365,21 +365,31 @@ def cli_page() -> Page:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from samplevis.cli.command_line import build_parser
 
-    parser = build_parser()
-    parser.prog = "samplevis"
-    text = [
-        "# The command line",
-        "",
-        "`samplevis --help` and each command's `--help`, made when the site is built.",
-        "",
-        "```text",
-        parser.format_help().rstrip(),
-        "```",
-        "",
-    ]
-    commands = next(a for a in parser._actions if a.dest == "command")
-    for name, sub in commands.choices.items():  # type: ignore[union-attr]
-        text += [f"## samplevis {name}", "", "```text", sub.format_help().rstrip(), "```", ""]
+    # argparse wraps at the terminal's width: the page's is fixed
+    columns = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "90"
+    try:
+        parser = build_parser()
+        parser.prog = "samplevis"
+        text = [
+            "# The command line",
+            "",
+            "`samplevis --help` and each command's `--help`, made when the site is built.",
+            "",
+            "```text",
+            parser.format_help().rstrip(),
+            "```",
+            "",
+        ]
+        # argparse keeps the commands' parsers in its subparsers action only
+        commands = next(a for a in parser._actions if a.dest == "command")
+        for name, sub in (commands.choices or {}).items():
+            text += [f"## samplevis {name}", "", "```text", sub.format_help().rstrip(), "```", ""]
+    finally:
+        if columns is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = columns
     return Page("cli.md", "docs/cli.md", "\n".join(text))
 
 
