@@ -120,7 +120,7 @@ def atlas(
     Returns:
         An `AtlasResult` (the folder, the atlas.json entries, counts, `interrupted`).
 
-    Example:
+    Examples:
         ```python
         import samplevis
         from samplevis import zoo

@@ -147,7 +147,7 @@ def dataset_examples(
         Examples. Ctrl-C (or SIGTERM within `signals.stop_on_termination`) ends the pass early,
         keeping and writing what it found; `interrupted` says so.
 
-    Example:
+    Examples:
         ```python
         import samplevis
         from samplevis import zoo

@@ -80,7 +80,7 @@ def to_uint8(image: TensorLike) -> np.ndarray:
     Raises:
         ValueError: NaN or infinite values, floats beyond the slack, or integers beyond 0..255.
 
-    Example:
+    Examples:
         >>> to_uint8(np.array([0.0, 0.5, 1.0]))
         array([  0, 128, 255], dtype=uint8)
     """
@@ -150,7 +150,7 @@ def save_png(path: str | os.PathLike, image: TensorLike) -> Path:
         TypeError: the image is given first (the path comes first, as Lucid's `save`).
         ValueError: a path that does not end in .png, or values `to_uint8` refuses.
 
-    Example:
+    Examples:
         ```python
         images = samplevis.render_vis(model, "block5c_add:12", thresholds=(256,))
         io.save_png("channel12.png", images[-1][0])

@@ -63,7 +63,7 @@ def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
     Returns:
         Up to `n` of `names`.
 
-    Example:
+    Examples:
         >>> closest_names("block5c_ad", ["block5c_add", "block5b_add", "logits"], n=2)
         ['block5c_add', 'block5b_add']
     """

@@ -104,7 +104,7 @@ def maco(
         objective depends on the image); save it with
         `io.save_png(path, transparency_image(t))` or `io.save_png(path, with_alpha(image, t))`.
 
-    Example:
+    Examples:
         ```python
         import samplevis
         from samplevis import objectives, zoo

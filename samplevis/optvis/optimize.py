@@ -93,7 +93,7 @@ def render_vis(
             work, when TensorFlow ran out of memory, with the images so far as its `images`
             (those at the thresholds reached, then the current ones) and `steps`.
 
-    Example:
+    Examples:
         ```python
         import samplevis
         from samplevis import objectives, zoo

@@ -183,7 +183,7 @@ def json_text(obj: object, indent: int | None = None) -> str:
     Returns:
         The text.
 
-    Example:
+    Examples:
         >>> json_text({"a": np.float32(0.5), "b": float("nan")})
         '{"a": 0.5, "b": null}'
     """

@@ -283,7 +283,7 @@ def render(
         available (it names what to lower); if TensorFlow runs out of memory during the run, its
         `result` holds what the finished phases made (the starts, T), as at Ctrl-C.
 
-    Example:
+    Examples:
       ```python
       import samplevis
       from samplevis import objectives, zoo

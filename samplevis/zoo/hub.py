@@ -47,7 +47,7 @@ def keras_hub(preset: str, load_weights: bool = True) -> Model:
     Raises:
         ImportError: keras-hub is not installed (it names the extra).
 
-    Example:
+    Examples:
         ```python
         model = zoo.keras_hub("dinov2_base")
         print([info.name for info in model.layers_info()][:5])
@@ -80,7 +80,7 @@ def from_keras_hub(backbone: Any, image_converter: Any = None, name: str | None 
     Raises:
         ImportError: keras-hub is not installed (it names the extra).
 
-    Example:
+    Examples:
         ```python
         import keras_hub
         backbone = keras_hub.models.Backbone.from_preset("dinov2_small", load_weights=False)

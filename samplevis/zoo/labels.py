@@ -66,7 +66,7 @@ def label_index(name: str) -> int:
         two classes (``crane``, ``maillot``, or ``CARDIGAN`` in neither spelling);
         then pass the class index instead.
 
-    Example:
+    Examples:
         >>> label_index("Tabby"), label_index("tiger cat")
         (281, 282)
     """

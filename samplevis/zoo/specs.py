@@ -60,7 +60,7 @@ def load(spec: str, pretrained: bool = True) -> Model:
         ModelFileNotFoundError: (a FileNotFoundError) a file the spec names that does not exist.
         ConnectionError: a Keras application's weights cannot be downloaded.
 
-    Example:
+    Examples:
         ```python
         model = zoo.load("efficientnet_lite0")
         model = zoo.load("vgg16", pretrained=False)

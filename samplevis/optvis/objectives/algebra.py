@@ -57,7 +57,7 @@ class Objective:
     Raises:
         TypeError: a layer name that is not a string.
 
-    Example:
+    Examples:
         >>> import tensorflow as tf
         >>> mine = Objective(lambda T: tf.reduce_mean(T("block5c_add")[..., 3], axis=[1, 2]),
         ...                  frozenset({"block5c_add"}), name="mine")
@@ -183,7 +183,7 @@ def maximum(first: object, second: object, *more: object) -> Objective:
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = maximum("logits:945", 0.6 * channel("logits", 498))
     """
     found = [as_objective(o) for o in (first, second, *more)]
@@ -214,7 +214,7 @@ def constant(value: float) -> Objective:
     Returns:
         The objective.
 
-    Example:
+    Examples:
         >>> (channel("block5c_add", 12) - constant(1.5)).name
         "(channel('block5c_add', 12) - 1.5)"
     """
@@ -239,7 +239,7 @@ def as_objective(obj: object) -> Objective:
     Raises:
         TypeError: anything else.
 
-    Example:
+    Examples:
         >>> as_objective("block5c_add:12").name
         "channel('block5c_add', 12)"
     """
@@ -462,7 +462,7 @@ def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) - 1e-3 * L1()
     """
     n_channel = _channel_index(n_channel)

@@ -28,7 +28,7 @@ def blur_alpha_each_step() -> Objective:
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) - 0.5 * blur_alpha_each_step()
     """
 
@@ -50,7 +50,7 @@ def penalize_alpha(*, batch: int | None = None) -> Objective:
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) * (1 - penalize_alpha())
     """
 

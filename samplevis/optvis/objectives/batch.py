@@ -36,7 +36,7 @@ def diversity(layer: str) -> Objective:
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) - 100 * diversity("block4c_add")
     """
 
@@ -66,7 +66,7 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
     Raises:
         ValueError: `decay_ratio` is not a number > 0.
 
-    Example:
+    Examples:
         >>> obj = channel_interpolate("block5c_add", 1, "block5c_add", 7) + alignment("block4c_add")
     """
     if not is_number(decay_ratio) or decay_ratio <= 0:
@@ -106,7 +106,7 @@ def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: i
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel_interpolate("block5c_add", 1, "block5c_add", 7)
     """
     n_channel1, n_channel2 = _channel_index(n_channel1), _channel_index(n_channel2)

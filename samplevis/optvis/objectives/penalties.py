@@ -44,7 +44,7 @@ def L1(layer: str = INPUT, constant: float = 0.0, *, batch: int | None = None) -
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) - 1e-3 * L1(constant=0.5)
     """
     c = _finite_array("L1: constant", constant)
@@ -76,7 +76,7 @@ def L2(
     Raises:
         ValueError: `epsilon` is not a number >= 0.
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) - 1e-2 * L2()
     """
     c = _finite_array("L2: constant", constant)
@@ -107,7 +107,7 @@ def input_diff(orig_img: TensorLike, *, batch: int | None = None) -> Objective:
     Raises:
         ValueError: `orig_img` is not an image [H, W, 3] or images [B, H, W, 3].
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> obj = class_logit("logits", "hen") - 10 * input_diff(np.full((64, 64, 3), 0.5))
     """
@@ -151,7 +151,7 @@ def total_variation(layer: str = INPUT, *, batch: int | None = None) -> Objectiv
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) - 1e-4 * total_variation()
     """
 
@@ -191,7 +191,7 @@ def blur_input_each_step() -> Objective:
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) - 0.5 * blur_input_each_step()
     """
 
@@ -231,7 +231,7 @@ def penalize_boundary_complexity(
     Raises:
         ValueError: a border or mask that does not fit the images.
 
-    Example:
+    Examples:
         >>> obj = channel("block5c_add", 12) + penalize_boundary_complexity([1, 128, 128, 3], w=16)
     """
     height, width = _image_size(shp)

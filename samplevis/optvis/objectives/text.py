@@ -50,7 +50,7 @@ def from_text(text: str) -> Objective:
         TypeError: `text` is not a string.
         ValueError: naming what is wrong and how to write it.
 
-    Example:
+    Examples:
         >>> from_text("max(logits:945, 0.6 * logits:498)").name
         "max(channel('logits', 945), (0.6 * channel('logits', 498)))"
     """

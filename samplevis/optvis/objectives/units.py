@@ -84,7 +84,7 @@ def neuron(
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = neuron("block5c_add", 12, x=3, y=4)
     """
     n_channel = _channel_index(n_channel)
@@ -117,7 +117,7 @@ def deepdream(layer: str, *, batch: int | None = None) -> Objective:
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = deepdream("block4c_add")
     """
     return _objective(
@@ -177,7 +177,7 @@ def direction(
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = direction("block5c_add", [1.0] * 112)
     """
     v = _vector(vec, layer)
@@ -214,7 +214,7 @@ def direction_neuron(
     Returns:
         The objective: one value per image [B].
 
-    Example:
+    Examples:
         >>> obj = direction_neuron("block5c_add", [1.0] * 112, cossim_pow=1)
     """
     v = _vector(vec, layer)
@@ -263,7 +263,7 @@ def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objec
         TypeError: the layer is not given first (Lucid's order: layer, then label).
         ValueError: a label that is no ImageNet class name.
 
-    Example:
+    Examples:
         >>> obj = class_logit("logits", "hen")
     """
     swapped = f" The layer comes first, as in Lucid: class_logit({label!r}, {layer!r})."
@@ -322,7 +322,7 @@ def class_token(layer: str, n_channel: int, batch: int | None = None) -> Objecti
     Raises:
         TypeError: the layer name is not given first.
 
-    Example:
+    Examples:
         >>> obj = class_token("vit_encoder_layer_11", 5)
     """
     if not isinstance(layer, str):
@@ -366,7 +366,7 @@ def head(
     Raises:
         TypeError: the layer name is not given first.
 
-    Example:
+    Examples:
         >>> obj = head("vit_encoder_layer_11_self_attention", 3)
     """
     if not isinstance(layer, str):

@@ -218,7 +218,7 @@ def rgb(tensor: TensorParam, decorrelate: bool = False, sigmoid: bool = True) ->
     Returns:
         The image parameterization (an `RGBImage`).
 
-    Example:
+    Examples:
         >>> p = rgb(fft_image([1, 32, 32, 3]), decorrelate=True)
         >>> p.to_image(p.init(0)).shape
         TensorShape([1, 32, 32, 3])

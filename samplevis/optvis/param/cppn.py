@@ -167,7 +167,7 @@ def cppn(
     Returns:
         A ``CPPNImage``.
 
-    Example:
+    Examples:
         >>> p = cppn(16, 2, height=8)
         >>> (p.batch, p.height, p.width)
         (2, 8, 16)

@@ -43,7 +43,7 @@ def rfft2d_freqs(h: int, w: int) -> np.ndarray:
     Returns:
         float [h, wf].
 
-    Example:
+    Examples:
         >>> rfft2d_freqs(4, 4).shape
         (4, 3)
     """

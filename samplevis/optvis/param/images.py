@@ -49,7 +49,7 @@ def image(
     Returns:
         An ``RGBImage`` (``RGBAImage`` with ``alpha``).
 
-    Example:
+    Examples:
         >>> p = image(32, batch=2)
         >>> p == image(32, batch=2), p.to_image(p.init(0)).shape
         (True, TensorShape([2, 32, 32, 3]))

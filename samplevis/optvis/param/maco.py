@@ -143,6 +143,9 @@ def maco(
 ) -> MacoImage:
     """MACO images: ``batch`` images of ``h`` x ``w`` pixels whose phase alone is optimized.
 
+    Optimize with a large rate, as MACO does: ``keras.optimizers.Nadam(1.0)``, and see the
+    images through ``transform.maco_crops(...)``; ``samplevis.maco`` does both.
+
     Args:
         w: width in pixels; Xplique's are 512.
         h: height in pixels (default ``w``).
@@ -151,12 +154,13 @@ def maco(
             shipped photographs' spectrum, ``natural_spectrum(h, w)``.
         sd: std of the initial phase (radians).
 
-    Optimize with a large rate, as MACO does: ``keras.optimizers.Nadam(1.0)``, and see the
-    images through ``transform.maco_crops(...)``; ``samplevis.maco`` does both.
+    Returns:
+        A ``MacoImage``.
 
-    >>> p = maco(32, batch=2)
-    >>> p.to_image(p.init(0)).shape
-    TensorShape([2, 32, 32, 3])
+    Examples:
+        >>> p = maco(32, batch=2)
+        >>> p.to_image(p.init(0)).shape
+        TensorShape([2, 32, 32, 3])
     """
     w = check_positive_int("w", w)
     h = w if h is None else check_positive_int("h", h)

@@ -71,7 +71,7 @@ def random_blur(sigmas: tuple = (0.0, 0.5, 1.0), seed: int | None = None) -> Ran
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> t = random_blur((0.0, 0.5, 1.0), seed=1)
     """
     return RandomBlur(sigmas, seed)

@@ -110,7 +110,7 @@ def output_size(transforms: Sequence[Callable], height: int, width: int) -> tupl
     Returns:
         (height, width) after them.
 
-    Example:
+    Examples:
         >>> output_size(standard_transforms, 128, 128)
         (140, 140)
     """

@@ -115,7 +115,7 @@ def as_transform(t: Callable) -> Transform:
     Returns:
         The transform.
 
-    Example:
+    Examples:
         >>> import tensorflow as tf
         >>> double = as_transform(lambda images: 2.0 * images)
         >>> type(double).__name__, double(tf.ones([1, 2, 2, 3]), 0).shape

@@ -33,7 +33,7 @@ def pad(w: int, mode: str = "REFLECT", constant_value: float | str = 0.5) -> Pad
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> transforms = [pad(12, mode="constant", constant_value=0.5), jitter(8)]
     """
     return Pad(w, mode, constant_value)
@@ -50,7 +50,7 @@ def jitter(d: int, seed: int | None = None) -> Jitter:
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> output_size([pad(12), jitter(8)], 128, 128)
         (144, 144)
     """
@@ -78,7 +78,7 @@ def random_scale(
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> t = random_scale([1 + (i - 5) / 50.0 for i in range(11)])
     """
     return RandomScale(scales, fill_mode, fill_value, seed)
@@ -105,7 +105,7 @@ def random_rotate(
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> t = random_rotate(list(range(-10, 11)) + 5 * [0])
     """
     return RandomRotate(angles, units, fill_mode, fill_value, seed)
@@ -121,7 +121,7 @@ def crop_or_pad_to(height: int, width: int) -> CropOrPadTo:
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> output_size(standard_transforms + [crop_or_pad_to(128, 128)], 128, 128)
         (128, 128)
     """
@@ -164,7 +164,7 @@ def compose(transforms: Sequence[Transform]) -> Compose:
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> t = compose([pad(4), jitter(4), lambda images: images[..., ::-1]])
     """
     return Compose(tuple(transforms))

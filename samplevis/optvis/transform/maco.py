@@ -175,7 +175,7 @@ def maco_crops(
     Returns:
         The transform `(images [B, H, W, C], seed [2]) -> images`.
 
-    Example:
+    Examples:
         >>> t = maco_crops(224, n=16)
     """
     return MacoCrops(size, n, box_size, noise, seed=seed)

@@ -100,7 +100,7 @@ def vit_transforms(patch: int) -> tuple:
     Returns:
         The transforms, as a tuple.
 
-    Example:
+    Examples:
         >>> transforms = vit_transforms(16)
     """
     if not is_int(patch) or patch < 1:

@@ -60,7 +60,7 @@ def to_arviz(result: Run) -> arviz.InferenceData:
     Raises:
         ValueError: the run has no samples (interrupted before the first).
 
-    Example:
+    Examples:
         ```python
         result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
         arviz.summary(samplevis.to_arviz(result), var_names=["activation"])

@@ -89,7 +89,7 @@ def plot_trace(result: Run, ax: Axes | None = None) -> Figure:
     Returns:
         The Figure (of `ax` when given).
 
-    Example:
+    Examples:
         ```python
         result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
         samplevis.plot_trace(result).savefig("trace.png")
@@ -135,7 +135,7 @@ def plot_grid(result: Run, ax: Axes | None = None) -> Figure:
     Returns:
         The Figure (of `ax` when given).
 
-    Example:
+    Examples:
         ```python
         result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
         samplevis.plot_grid(result).savefig("grid.png")

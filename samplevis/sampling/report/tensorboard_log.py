@@ -69,7 +69,7 @@ def save_tensorboard(result: Run, log_dir: str | os.PathLike) -> Path:
     Raises:
         TypeError: `log_dir` is None.
 
-    Example:
+    Examples:
         ```python
         result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
         samplevis.save_tensorboard(result, "logs/run0")  # tensorboard --logdir logs
