@@ -132,3 +132,26 @@ def test_every_picture_of_the_gallery_loads(served, chromium):
     sources = images.evaluate_all("imgs => imgs.map(img => img.getAttribute('src'))")
     assert all(w > 0 for w in widths), list(zip(sources, widths, strict=True))
     page.close()
+
+
+@pytest.mark.parametrize(
+    "page, folder", [("sampling_designs", "designs"), ("benchmarks", "figures")]
+)
+def test_each_section_of_a_long_page_is_a_page_with_its_tables_and_the_machines(site, page, folder):
+    """docs/PAGE.md's "## " sections: a page each, holding as many tables as the section (each
+    with its commit and machine in its rows or beside it) and the note on the machines; the
+    contents page links every one."""
+    check = check_module()
+    text = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
+    body = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    sections = re.split(r"^## ", body, flags=re.M)[1:]
+    contents = (site / page / "index.html").read_text(encoding="utf-8")
+    assert sections
+    for section in sections:
+        heading = section.split("\n", 1)[0].strip()
+        uri = f"{folder}/{check.pages.slug(heading)}"
+        shown = (site / uri / "index.html").read_text(encoding="utf-8")
+        tables = len(re.findall(r"^\|[-| :]+\|\s*$", section, flags=re.M))
+        assert shown.count("<table>") == tables, f"{uri}: {tables} tables in the section"
+        assert "The machines" in shown and "EPYC" in shown, f"{uri} lacks the machines' note"
+        assert f'href="../{uri}/' in contents, f"docs/{page}.md's contents page misses {uri}"

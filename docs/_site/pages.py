@@ -1,7 +1,7 @@
 """The documentation site's pages that are made at build time (mkdocs.yml names this file as a
 hook), so that none of them can drift from the repository:
 
-- the home page from README.md, CONTRIBUTING.md and benchmarks/README.md as pages, and each
+- the home page from README.md; CONTRIBUTING.md and benchmarks/README.md as pages; each
   notebook as a page (its text and code cells, and its stored outputs if any);
 - docs/sampling_designs.md and docs/benchmarks.md as a contents page and a page per section
   (a decision, a benchmark), each led by the page's note on its machines;
@@ -130,7 +130,7 @@ def split(source: str, folder: str) -> list[Page]:
         # the contents page's links, as written in the long page (rewritten with the others)
         contents.append(f"- [{heading}](#{slug(heading)})")
         contents += [
-            "  " * (level - 1) + f"- [{sub}](#{slug(sub)})" for _, level, sub in headings(body)
+            "    " * (level - 1) + f"- [{sub}](#{slug(sub)})" for _, level, sub in headings(body)
         ]
     contents_text = "\n".join([f"# {title}", "", opening, "", "## Contents", "", *contents])
     return [Page(posixpath.basename(source), source, contents_text + "\n", set()), *pages]
@@ -151,7 +151,7 @@ def notebook(path: str) -> Page:
     """A notebook as a page: its markdown cells, its code cells as Python blocks, and their
     stored outputs (text as a block, PNGs inline)."""
     cells = json.loads(read(path))["cells"]
-    parts = [f"*The notebook `{path}`, as stored (its outputs as saved, if any).*"]
+    parts = []
     for cell in cells:
         source = "".join(cell["source"])
         if cell["cell_type"] == "markdown":
@@ -167,11 +167,11 @@ def notebook(path: str) -> Page:
                 elif "text" in output or "text/plain" in data:
                     shown = "".join(output.get("text") or data["text/plain"])
                     parts.append(f"```text\n{shown.rstrip()}\n```")
-    text = "\n\n".join(parts)
-    if not text.lstrip("*").startswith("# "):
-        title = next((h for _, level, h in headings(text) if level == 1), Path(path).stem)
-        text = f"# {title}\n\n" + text.replace(f"# {title}\n", "", 1)
-    return Page(f"notebooks/{Path(path).stem}.md", path, text)
+    body = "\n\n".join(parts)
+    title = next((h for _, level, h in headings(body) if level == 1), Path(path).stem)
+    body = body.replace(f"# {title}\n", "", 1)
+    note = f"*The notebook `{path}`, as stored (its outputs as saved, if any).*"
+    return Page(f"notebooks/{Path(path).stem}.md", path, f"# {title}\n\n{note}\n\n{body}")
 
 
 def lazy_names(path: str) -> dict[str, str]:
@@ -482,9 +482,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for page in made:
         page.text = site.rewrite(page.text, page.uri)
         files.append(File.generated(config, page.uri, content=page.text))
-    for page in [files.get_file_from_path(g) for g in GUIDES + ["gallery.md"]]:
-        assert page is not None
-        site.rewrite(read(f"docs/{page.src_uri}"), page.src_uri)  # collects the files they link
+    for page in files.documentation_pages():
+        if page.src_uri not in site.made:  # docs/'s own pages: collect the files they link
+            site.rewrite(read(f"docs/{page.src_uri}"), page.src_uri)
     for uri, repo_path in sorted(site.extra.items()):
         if files.get_file_from_path(uri) is None:
             files.append(File.generated(config, uri, abs_src_path=str(ROOT / repo_path)))
