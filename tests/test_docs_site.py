@@ -27,7 +27,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
-    """The site, built as .ci/checks builds it (strict: any warning fails)."""
+    """The site, built as .ci/checks builds it (strict: any warning fails); or, when
+    SAMPLEVIS_BUILT_SITE names a folder, the site .ci/checks has just built there from this
+    tree (.ci/run sets it, so that the suite does not build it twice)."""
+    if os.environ.get("SAMPLEVIS_BUILT_SITE"):
+        built_site = Path(os.environ["SAMPLEVIS_BUILT_SITE"]).resolve()
+        assert (built_site / "index.html").is_file(), (
+            f"SAMPLEVIS_BUILT_SITE: no site in {built_site}"
+        )
+        return built_site
     pytest.importorskip("mkdocs", reason='mkdocs is not installed: pip install -e ".[docs]"')
     pytest.importorskip(
         "mkdocstrings", reason='mkdocstrings is not installed: pip install -e ".[docs]"'
@@ -89,8 +97,8 @@ def test_the_home_page_the_render_page_and_the_hmc_opts_table_render(served, chr
     page.goto(served + "/")
     assert page.locator("h1").first.inner_text().rstrip("¶") == "samplevis"  # ¶: its permalink
     picture = page.locator("article img").first
-    picture.scroll_into_view_if_needed()
-    assert picture.evaluate("img => img.complete && img.naturalWidth") > 0
+    page.wait_for_function("img => img.complete", arg=picture.element_handle(), timeout=30_000)
+    assert picture.evaluate("img => img.naturalWidth") > 0
 
     page.goto(served + "/api/render/")
     assert page.locator("h1").first.inner_text().rstrip("¶") == "samplevis.render"
@@ -105,13 +113,27 @@ def test_the_home_page_the_render_page_and_the_hmc_opts_table_render(served, chr
 
 
 def test_the_search_finds_target_ratio(served, chromium):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = chromium.new_page()
     page.goto(served + "/")
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.locator("input.md-search__input").fill("target_ratio")
-    results = page.locator(".md-search-result__item")
-    results.first.wait_for(timeout=15_000)
-    texts = results.all_inner_texts()
+    box = page.locator("input.md-search__input")
+    found = (
+        "[...document.querySelectorAll('.md-search-result__item')]"
+        ".some(item => item.innerText.includes('target_ratio'))"
+    )
+    # The index loads in a web worker; a query typed before it is ready gets no answer, so
+    # the query is typed again until one comes (on a busy machine the worker takes seconds).
+    for _ in range(8):
+        box.fill("")
+        box.press_sequentially("target_ratio")
+        try:
+            page.wait_for_function(found, timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    texts = page.locator(".md-search-result__item").all_inner_texts()
     assert any("target_ratio" in t for t in texts), texts[:3]
     links = [a.get_attribute("href") or "" for a in page.locator(".md-search-result__link").all()]
     assert any("hmc_opts" in link for link in links), links[:5]
@@ -124,13 +146,13 @@ def test_every_picture_of_the_gallery_loads(served, chromium):
     page.goto(served + "/gallery/")
     images = page.locator("article img")
     assert images.count() == len(pictures) > 0
-    widths = []
-    for i in range(images.count()):
-        images.nth(i).scroll_into_view_if_needed()
-        images.nth(i).wait_for()
-        widths.append(images.nth(i).evaluate("img => img.complete ? img.naturalWidth : 0"))
-    sources = images.evaluate_all("imgs => imgs.map(img => img.getAttribute('src'))")
-    assert all(w > 0 for w in widths), list(zip(sources, widths, strict=True))
+    page.wait_for_function(
+        "[...document.querySelectorAll('article img')].every(img => img.complete)", timeout=30_000
+    )
+    loaded = images.evaluate_all(
+        "imgs => imgs.map(img => [img.getAttribute('src'), img.naturalWidth])"
+    )
+    assert all(width > 0 for _, width in loaded), loaded  # a broken image is complete, width 0
     page.close()
 
 
