@@ -308,6 +308,8 @@ def api_pages() -> list[Page]:
         "arguments, returns and errors, from its docstring; a module's page lists its names. "
         "`render`'s options are on [hmc_opts](../hmc_opts.md).",
         "",
+        '<div class="names" markdown>',
+        "",
         "| name | what it is |",
         "|---|---|",
     ]
@@ -320,6 +322,7 @@ def api_pages() -> list[Page]:
         else:
             what = " ".join(filter(None, [summary(e.where), e.kind and f"({e.kind})"]))
         index.append(f"| [`{e.public}`]({e.uri}{anchor}) | {what.replace('|', '/')} |")
+    index += ["", "</div>"]
     return [Page("api/index.md", "docs/api.md", "\n".join(index) + "\n"), *pages]
 
 
@@ -349,6 +352,8 @@ def options_page() -> Page:
         "[the sampling guide](sampling.md#every-option-of-render). The command line takes each "
         "as a flag of `samplevis sample` ([the command line](cli.md)).",
         "",
+        '<div class="names" markdown>',
+        "",
         "| option | default | what it does |",
         "|---|---|---|",
     ]
@@ -356,7 +361,7 @@ def options_page() -> Page:
         what = spelt(option.help, python_spelling).replace("\n", " ")
         what = re.sub(r"([|*_\\])", r"\\\1", what)  # as written, not as Markdown
         rows.append(f"| `{name}` | `{option.default!r}` | {what} |")
-    return Page("hmc_opts.md", "docs/hmc_opts.md", "\n".join(rows) + "\n")
+    return Page("hmc_opts.md", "docs/hmc_opts.md", "\n".join([*rows, "", "</div>"]) + "\n")
 
 
 def cli_page() -> Page:
