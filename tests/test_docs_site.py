@@ -30,16 +30,16 @@ def site(tmp_path_factory) -> Path:
     """The site, built as .ci/checks builds it (strict: any warning fails); or, when
     SAMPLEVIS_BUILT_SITE names a folder, the site .ci/checks has just built there from this
     tree (.ci/run sets it, so that the suite does not build it twice)."""
+    pytest.importorskip("mkdocs", reason='mkdocs is not installed: pip install -e ".[docs]"')
+    pytest.importorskip(
+        "mkdocstrings", reason='mkdocstrings is not installed: pip install -e ".[docs]"'
+    )
     if os.environ.get("SAMPLEVIS_BUILT_SITE"):
         built_site = Path(os.environ["SAMPLEVIS_BUILT_SITE"]).resolve()
         assert (built_site / "index.html").is_file(), (
             f"SAMPLEVIS_BUILT_SITE: no site in {built_site}"
         )
         return built_site
-    pytest.importorskip("mkdocs", reason='mkdocs is not installed: pip install -e ".[docs]"')
-    pytest.importorskip(
-        "mkdocstrings", reason='mkdocstrings is not installed: pip install -e ".[docs]"'
-    )
     out = tmp_path_factory.mktemp("site")
     built = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
