@@ -1,4 +1,4 @@
-"""The documentation site (mkdocs.yml), built strict once for this module and served on
+"""The documentation site (mkdocs.yml), built strict once per run (xdist's workers share it) and
 127.0.0.1: every public name and hmc_opts option is on it with its docstring, and in headless
 Chromium the home page, `render`'s page and the hmc_opts table render, the search finds an
 option, and every picture of the gallery loads."""
@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+import filelock
 import pytest
 
 import samplevis
@@ -40,7 +41,16 @@ def site(tmp_path_factory) -> Path:
             f"SAMPLEVIS_BUILT_SITE: no site in {built_site}"
         )
         return built_site
-    out = tmp_path_factory.mktemp("site")
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(tmp_path_factory.mktemp("site"))
+    # Under xdist each worker runs this fixture: the first builds the site into the session's
+    # folder, which the workers share, and the others wait for it and read it.
+    shared = tmp_path_factory.getbasetemp().parent / "site"
+    with filelock.FileLock(f"{shared}.lock"):
+        return shared if (shared / "index.html").is_file() else build(shared)
+
+
+def build(out: Path) -> Path:
     built = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
         cwd=ROOT,
