@@ -1,7 +1,7 @@
-"""The documentation site (mkdocs.yml), built strict once per run (xdist's workers share it) and
-127.0.0.1: every public name and hmc_opts option is on it with its docstring, and in headless
-Chromium the home page, `render`'s page and the hmc_opts table render, the search finds an
-option, and every picture of the gallery loads."""
+"""The documentation site (mkdocs.yml), built strict once per run (xdist's workers share it)
+and served on 127.0.0.1: every public name and hmc_opts option is on it with its docstring, each
+section of the long pages is a page, and in headless Chromium the home page, `render`'s page and
+the hmc_opts table render, the search finds an option, and every picture of the gallery loads."""
 
 from __future__ import annotations
 
