@@ -51,8 +51,9 @@ def site(tmp_path_factory) -> Path:
 
 
 def build(out: Path) -> Path:
+    # not --quiet: it hides the warnings from --strict too, which then lets them pass
     built = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"},
         capture_output=True,

@@ -26,7 +26,7 @@ class LayerInfo:
     Attributes:
         name: the layer's name, as objectives take it.
         kind: the layer's Keras class name ("Conv2D"), or "attention heads" for a
-        MultiHeadAttention layer's heads.
+            MultiHeadAttention layer's heads.
         output_shape: its output's shape without the batch axis.
         channels: the size of its last axis, or None.
         tokens: the patch grid of a token layer (None for other layers).
