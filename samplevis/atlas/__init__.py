@@ -96,8 +96,10 @@ def atlas(
             `model.layers_info()`).
         channels: None (all), an int, a list, or a string such as "0-63" or "0-7,12";
             the same for every layer.
-        steps, size: optimization steps and image size in px.
+        steps: optimization steps.
+        size: image size in px.
         batch: channels rendered at once in one compiled program (one image per channel).
+        out: the atlas's folder, created if missing; a rerun into it resumes.
         samples: HMC samples per channel (0: none); `hmc_opts` passes other `render` options.
         seed: an int; a channel's image depends only on (seed, layer, channel) and the settings.
         param: "image" (Lucid's, above) or "maco": `param.maco(size)` seen through
@@ -112,10 +114,21 @@ def atlas(
         workers: Ray actors (default: the cluster's CPUs, or GPUs, per actor).
         worker_options: Ray actor options, e.g. {"num_gpus": 1} or {"num_cpus": 4} (default
             {"num_cpus": 1}).
+        hmc_opts: `render`'s other options for the samples (see `samplevis.render`).
         progress: one progress bar over channels, with the rate and time left.
 
     Returns:
         An `AtlasResult` (the folder, the atlas.json entries, counts, `interrupted`).
+
+    Examples:
+        ```python
+        import samplevis
+        from samplevis import zoo
+
+        found = samplevis.atlas(zoo.efficientnet_lite0, "block3a_expand_activation",
+                                channels="0-15", steps=32, size=64, out="atlas/")
+        print(found.out / "index.html")
+        ```
     """
     settings = Settings(
         positive("steps", steps),

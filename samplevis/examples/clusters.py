@@ -50,11 +50,16 @@ class Example:
 
 @dataclass(frozen=True)
 class Cluster:
-    """A cluster of a unit's top images, what Nguyen et al. 2016 call one of its facets: its
-    `members`, best value first, `medoid`, the index of the member nearest the cluster's
-    centre in the features that placed them, `kind`, the kind of image it holds (`kinds`:
-    clusters of one kind are variants of it; kind 0 holds the best image), and `centre`, the
-    direction of its members' features."""
+    """A cluster of a unit's top images, what Nguyen et al. 2016 call one of its facets.
+
+    Attributes:
+        members: indices of its images, best value first.
+        medoid: the index of the member nearest the cluster's centre in the features that
+            placed them.
+        kind: the kind of image it holds (`kinds`: clusters of one kind are variants of it;
+            kind 0 holds the best image).
+        centre: the direction of its members' features, or None.
+    """
 
     members: tuple[Example, ...]
     medoid: int
@@ -230,9 +235,24 @@ def starts(
     layer: str | None = None,
 ) -> np.ndarray:
     """One start per chain from the clusters of a unit's examples (`clusters` with
-    k = num_chains): each cluster's best image, its centre square resized to `size`, as float32
-    [num_chains, size, size, 3] in [0, 1] for `render(..., hmc_opts={'init': ...})`. With fewer
-    clusters than chains the clusters repeat, best first (with a warning)."""
+    k = num_chains): each cluster's best image, its centre square resized to `size`. With fewer
+    clusters than chains the clusters repeat, best first (with a warning).
+
+    Args:
+        examples: an examples.json, the folder holding it, or `dataset_examples`' result.
+        model: the model the examples were ranked with.
+        unit: the unit, as `dataset_examples` took it ('layer:channel' or an objective).
+        num_chains: how many starts.
+        size: their side in px.
+        layer: the layer whose features, averaged over positions, place the images (default:
+            the unit's own layer).
+
+    Returns:
+        float32 [num_chains, size, size, 3] in [0, 1], for `render(..., hmc_opts={'init': ...})`.
+
+    Raises:
+        ValueError: `size` is not an int >= 1.
+    """
     if not (is_int(size) and size >= 1):
         raise ValueError(f"size is the side of the starts in px, an int >= 1; got {size!r}.")
     found = clusters(examples, model, unit, num_chains, layer=layer)

@@ -31,13 +31,21 @@ DECODERS = 4
 
 @dataclass(frozen=True)
 class Examples:
-    """What `dataset_examples` found: `units`, their `top` images (see `ranked`), how many files
-    were read, {file: why} of those skipped, whether Ctrl-C (or SIGTERM) stopped the pass, and
-    the output folder (None when nothing was written); `record`, what examples.json holds, and
-    `source`, the images by name (for `save`).
+    """What `dataset_examples` found.
 
     In a notebook it shows itself as `samplevis gallery` shows its folder: a strip per unit of
-    its top images' crops, best first."""
+    its top images' crops, best first.
+
+    Attributes:
+        units: the units, as named.
+        top: per unit its top images (see `ranked`).
+        read: how many files were read.
+        skipped: {file: why} of those skipped.
+        interrupted: whether Ctrl-C (or SIGTERM) stopped the pass.
+        out: the output folder (None when nothing was written).
+        record: what examples.json holds.
+        source: the images by name (for `save`).
+    """
 
     units: list[Unit]
     top: topk.TopK
@@ -138,6 +146,16 @@ def dataset_examples(
     Returns:
         Examples. Ctrl-C (or SIGTERM within `signals.stop_on_termination`) ends the pass early,
         keeping and writing what it found; `interrupted` says so.
+
+    Examples:
+        ```python
+        import samplevis
+        from samplevis import zoo
+
+        found = samplevis.dataset_examples(
+            zoo.efficientnet_lite0(), "block4c_add:12", images="photos/", out="examples/"
+        )
+        ```
     """
     model = as_model(model)
     unit_list = _units(model, units, layer)

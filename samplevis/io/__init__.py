@@ -38,10 +38,22 @@ from samplevis.runtime.files import (
 
 
 def writable_folder(folder: str | os.PathLike, name: str | None = None, fix: str = "") -> Path:
-    """`folder` as a Path, checked before anything is written in it: NotADirectoryError when it
-    is a file or lies under one, PermissionError when it cannot be written in (OSErrors, as a
-    disk that refuses a file raises); the folder itself may be missing. `name` is how the
-    messages call it (default its path), `fix` what they add after "give another folder"."""
+    """`folder` as a Path, checked before anything is written in it; the folder itself may be
+    missing.
+
+    Args:
+        folder: the folder.
+        name: how the messages call it (default its path).
+        fix: what the messages add after "give another folder".
+
+    Returns:
+        The folder, as a Path.
+
+    Raises:
+        NotADirectoryError: it is a file or lies under one.
+        PermissionError: it cannot be written in (OSErrors, as a disk that refuses a file
+            raises).
+    """
     out = Path(folder)
     said = name if name is not None else repr(str(folder))
     existing = next(p for p in (out.absolute(), *out.absolute().parents) if p.exists())
@@ -56,8 +68,22 @@ def writable_folder(folder: str | os.PathLike, name: str | None = None, fix: str
 
 
 def to_uint8(image: TensorLike) -> np.ndarray:
-    """Image(s) → uint8 with the same shape: floats in [0, 1] (a resize's overshoot of up to 0.5
-    is clipped; beyond that, or NaN, raises) or integers in 0..255."""
+    """Image(s) → uint8 with the same shape.
+
+    Args:
+        image: floats in [0, 1] (a resize's overshoot of up to 0.5 is clipped) or integers in
+            0..255, any shape.
+
+    Returns:
+        uint8, the same shape.
+
+    Raises:
+        ValueError: NaN or infinite values, floats beyond the slack, or integers beyond 0..255.
+
+    Examples:
+        >>> to_uint8(np.array([0.0, 0.5, 1.0]))
+        array([  0, 128, 255], dtype=uint8)
+    """
     image = np.asarray(image)
     if image.dtype == np.uint8:
         return image
@@ -92,8 +118,14 @@ def _single_image(image) -> np.ndarray:
 
 
 def png_bytes(image: TensorLike) -> bytes:
-    """PNG encoding of one image [H, W, 3], RGBA [H, W, 4] or grey [H, W, 1] (see `to_uint8`
-    for the values it takes)."""
+    """PNG encoding of one image.
+
+    Args:
+        image: [H, W, 3], RGBA [H, W, 4] or grey [H, W, 1], floats in [0, 1] or integers in 0..255.
+
+    Returns:
+        The PNG file's bytes.
+    """
     from PIL import Image
 
     pixels = to_uint8(_single_image(image))
@@ -105,8 +137,25 @@ def png_bytes(image: TensorLike) -> bytes:
 
 
 def save_png(path: str | os.PathLike, image: TensorLike) -> Path:
-    """Write one image [H, W, 3] or RGBA [H, W, 4] (floats in [0, 1] or integers in 0..255) as
-    a PNG (a .png path; RGBA keeps its alpha), atomically."""
+    """Write one image as a PNG (RGBA keeps its alpha), atomically.
+
+    Args:
+        path: a .png path; its folder is created if missing.
+        image: [H, W, 3] or RGBA [H, W, 4], floats in [0, 1] or integers in 0..255.
+
+    Returns:
+        The path.
+
+    Raises:
+        TypeError: the image is given first (the path comes first, as Lucid's `save`).
+        ValueError: a path that does not end in .png, or values `to_uint8` refuses.
+
+    Examples:
+        ```python
+        images = samplevis.render_vis(model, "block5c_add:12", thresholds=(256,))
+        io.save_png("channel12.png", images[-1][0])
+        ```
+    """
     check_suffix(path, ".png")
     return write_bytes(path, png_bytes(image))
 
@@ -114,8 +163,20 @@ def save_png(path: str | os.PathLike, image: TensorLike) -> Path:
 def grid(
     images: TensorLike, ncols: int | None = None, pad: int = 2, pad_value: float = 1.0
 ) -> np.ndarray:
-    """Tile images [N, H, W, C] into one image, `ncols` per row (default: about square); the
-    gaps are `pad_value` in every channel (opaque, for RGBA)."""
+    """Tile images into one image, `ncols` per row.
+
+    Args:
+        images: [N, H, W, C].
+        ncols: images per row (default: about square).
+        pad: the gap between images in px.
+        pad_value: the gaps' value in every channel (opaque, for RGBA).
+
+    Returns:
+        [rows * (H + pad) + pad, ncols * (W + pad) + pad, C], of the images' dtype.
+
+    Raises:
+        ValueError: `ncols` or `pad` out of range.
+    """
     if ncols is not None and not (is_int(ncols) and ncols >= 1):
         raise ValueError(
             f"ncols is the number of images per row, an int >= 1 or None; got {ncols!r}."
@@ -139,9 +200,16 @@ def grid(
 
 
 def on_checkerboard(images: TensorLike, tile: int = 8) -> np.ndarray:
-    """RGBA images [..., H, W, 4] in [0, 1] composited over a light checkerboard of `tile` px
-    squares (Lucid's transparency notebook's greys, 0.95 and 0.6): RGB [..., H, W, 3], with
-    the transparent parts showing the board. RGB images are returned as they are."""
+    """RGBA images composited over a light checkerboard (Lucid's transparency notebook's greys,
+    0.95 and 0.6), the transparent parts showing the board.
+
+    Args:
+        images: RGBA [..., H, W, 4] in [0, 1]; RGB images are returned as they are.
+        tile: the board's squares, px.
+
+    Returns:
+        RGB [..., H, W, 3] in [0, 1].
+    """
     images = np.asarray(images, np.float32)
     if images.ndim < 3 or images.shape[-1] not in (3, 4):
         raise ValueError(
@@ -161,15 +229,33 @@ def on_checkerboard(images: TensorLike, tile: int = 8) -> np.ndarray:
 def save_grid(
     path: str | os.PathLike, images: TensorLike, ncols: int | None = None, pad: int = 2
 ) -> Path:
-    """Write images [N, H, W, 3] (or RGBA [N, H, W, 4]) as one PNG grid, atomically."""
+    """Write images as one PNG grid (see `grid`), atomically.
+
+    Args:
+        path: a .png path.
+        images: [N, H, W, 3] (or RGBA [N, H, W, 4]), floats in [0, 1] or integers in 0..255.
+        ncols: images per row (default: about square).
+        pad: the gap between images in px.
+
+    Returns:
+        The path.
+    """
     return save_png(path, grid(images, ncols=ncols, pad=pad))
 
 
 def save_pngs(
     directory: str | os.PathLike, images: TensorLike, prefix: str = "image"
 ) -> list[Path]:
-    """Write images [N, H, W, 3] (or RGBA [N, H, W, 4]) as `prefix_000.png`, … in `directory`;
-    returns the paths."""
+    """Write images as `prefix_000.png`, … in `directory`.
+
+    Args:
+        directory: the folder, created if missing.
+        images: [N, H, W, 3] (or RGBA [N, H, W, 4]), floats in [0, 1] or integers in 0..255.
+        prefix: the files' names before their number.
+
+    Returns:
+        The paths, in order.
+    """
     if not isinstance(prefix, str) or any(sep and sep in prefix for sep in (os.sep, os.altsep)):
         raise ValueError(
             f"prefix starts each file name and cannot hold a folder; got {prefix!r}. "
@@ -184,8 +270,17 @@ def save_pngs(
 
 
 def save_figure(path: str | os.PathLike, figure: Figure, dpi: float = 100.0) -> Path:
-    """Write a matplotlib Figure as a PNG (a .png path), atomically. matplotlib renders PNGs
-    with Agg whatever the figure's backend, so no display is needed."""
+    """Write a matplotlib Figure as a PNG, atomically. matplotlib renders PNGs with Agg whatever
+    the figure's backend, so no display is needed.
+
+    Args:
+        path: a .png path.
+        figure: a matplotlib Figure.
+        dpi: its resolution, dots per inch.
+
+    Returns:
+        The path.
+    """
     check_suffix(path, ".png")
     buffer = _io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
@@ -193,8 +288,21 @@ def save_figure(path: str | os.PathLike, figure: Figure, dpi: float = 100.0) -> 
 
 
 def load_images(paths: str | os.PathLike | Sequence[str | os.PathLike], size: int) -> np.ndarray:
-    """Image files (any format Pillow reads) as float32 [N, size, size, 3] in [0, 1]: each is
-    cropped to its centre square and resized, as the images render and render_vis start from."""
+    """Image files (any format Pillow reads), each cropped to its centre square and resized, as
+    the images render and render_vis start from.
+
+    Args:
+        paths: a file path or a list of them.
+        size: the images' side in px, an int >= 1.
+
+    Returns:
+        float32 [N, size, size, 3] in [0, 1].
+
+    Raises:
+        FileNotFoundError: a path that is no file.
+        TypeError: something other than paths.
+        ValueError: no path, a bad `size`, or a file Pillow cannot read.
+    """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     if not (is_int(size) and size >= 1):
@@ -223,10 +331,19 @@ def load_images(paths: str | os.PathLike | Sequence[str | os.PathLike], size: in
 
 
 def save_gif(path: str | os.PathLike, frames: TensorLike, fps: float = 4.0, loop: int = 0) -> Path:
-    """Write frames [T, H, W, 3] or grey [T, H, W, 1] (floats in [0, 1] or integers in 0..255) as
-    an animated GIF (a .gif path) of T / fps seconds, atomically. A frame equal to the one before
-    it is stored as a longer showing of that one (the GIF writer's way), so a reader may count
-    fewer frames than T, never less time."""
+    """Write frames as an animated GIF of T / fps seconds, atomically. A frame equal to the one
+    before it is stored as a longer showing of that one (the GIF writer's way), so a reader may
+    count fewer frames than T, never less time.
+
+    Args:
+        path: a .gif path.
+        frames: [T, H, W, 3] or grey [T, H, W, 1], floats in [0, 1] or integers in 0..255.
+        fps: frames per second.
+        loop: how many times it plays again (0: for ever).
+
+    Returns:
+        The path.
+    """
     import imageio.v3 as iio
 
     check_suffix(path, ".gif")

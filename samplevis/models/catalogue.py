@@ -21,10 +21,18 @@ from samplevis.models.tokens import TokenGrid
 
 @dataclass(frozen=True)
 class LayerInfo:
-    """One row of `Model.layers_info()`: output shape excludes the batch axis; `tokens` is the
-    patch grid of a token layer (None for other layers); `activation` the name of the
-    nonlinearity a layer applies itself (a Dense or Conv2D's `activation="gelu"`), None for a
-    linear one or none."""
+    """One row of `Model.layers_info()`.
+
+    Attributes:
+        name: the layer's name, as objectives take it.
+        kind: the layer's Keras class name ("Conv2D"), or "attention heads" for a
+            MultiHeadAttention layer's heads.
+        output_shape: its output's shape without the batch axis.
+        channels: the size of its last axis, or None.
+        tokens: the patch grid of a token layer (None for other layers).
+        activation: the name of the nonlinearity a layer applies itself (a Dense or Conv2D's
+            `activation="gelu"`), None for a linear one or none.
+    """
 
     name: str
     kind: str
@@ -45,7 +53,20 @@ def fused_activation(layer: Any) -> str | None:
 
 
 def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
-    """The `n` names most similar to `name`, best first (for "did you mean" errors)."""
+    """The `n` names most similar to `name`, best first (for "did you mean" errors).
+
+    Args:
+        name: the name given.
+        names: the names there are.
+        n: how many to return at most.
+
+    Returns:
+        Up to `n` of `names`.
+
+    Examples:
+        >>> closest_names("block5c_ad", ["block5c_add", "block5b_add", "logits"], n=2)
+        ['block5c_add', 'block5b_add']
+    """
     close = difflib.get_close_matches(name, names, n=n, cutoff=0.4)
     if len(close) < n:
         close += [c for c in names if name.lower() in c.lower() and c not in close][
@@ -57,8 +78,10 @@ def closest_names(name: str, names: Sequence[str], n: int = 5) -> list[str]:
 class UnknownLayerError(ValueError):
     """A layer name the model does not have; the message lists the closest names.
 
-    `problem` is the message without `names_hint`, the closing sentence on where to find every
-    name, so that a caller with another way to list them (the command line) can say its own.
+    Args:
+        problem: the message without `names_hint`.
+        names_hint: the closing sentence on where to find every name, so that a caller with
+            another way to list them (the command line) can say its own.
     """
 
     def __init__(self, problem: str, names_hint: str = ""):
@@ -80,9 +103,14 @@ def extra_colon_hint(name: str, known: set[str]) -> str:
 
 @dataclass(frozen=True)
 class Reading:
-    """What a name reads: the output of `layer` (its path, or its name at the top level),
-    whose top-level ancestor is `top` (itself at the top level), seen through `view` (None, or
-    one of `tokens.VIEWS`)."""
+    """What a name reads.
+
+    Attributes:
+        name: the name as given.
+        top: the top-level ancestor of `layer` (itself at the top level).
+        layer: the layer whose output it reads (its path, or its name at the top level).
+        view: None, or one of `tokens.VIEWS`: how a token layer's output is seen.
+    """
 
     name: str
     top: str

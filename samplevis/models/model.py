@@ -52,12 +52,17 @@ __all__ = [
 ]
 
 INPUT = "input"  # the name objectives use for the parameterized image itself
+"""The layer name objectives use for the parameterized image itself."""
 
 
 class ResizeWarning(UserWarning):
     """Images whose size a fixed-input network changes in a way that misleads: it stretches them
-    to another aspect, or shrinks them and loses their finer detail. `input_size` is the network's
-    (H, W), for callers that say the fix in their own terms."""
+    to another aspect, or shrinks them and loses their finer detail.
+
+    Args:
+        problem: the message.
+        input_size: the network's (H, W), for callers that say the fix in their own terms.
+    """
 
     def __init__(self, problem: str, input_size: tuple[int, int]):
         height, width = input_size
@@ -462,7 +467,14 @@ class Model:
 
 
 def larger_images_hint(smallest: tuple[int, int] | None) -> str:
-    """The fix for images too small for a network: the smallest size that fits, if known."""
+    """The fix for images too small for a network: the smallest size that fits, if known.
+
+    Args:
+        smallest: the smallest (height, width) in px the network takes, or None if unknown.
+
+    Returns:
+        A sentence naming the size to use.
+    """
     side = max(128, *smallest) if smallest else 128  # Lucid's default size, or larger
     least = f" of at least {smallest[0]}x{smallest[1]} px" if smallest else ""
     return (
@@ -472,7 +484,14 @@ def larger_images_hint(smallest: tuple[int, int] | None) -> str:
 
 
 def as_model(model: Model | KerasModel) -> Model:
-    """A `Model` as it is; a plain keras.Model wrapped with value range (0, 1)."""
+    """A `Model` as it is; a plain keras.Model wrapped with value range (0, 1).
+
+    Args:
+        model: a `Model` or a functional `keras.Model`.
+
+    Returns:
+        The `Model`.
+    """
     return model if isinstance(model, Model) else Model(model)
 
 

@@ -30,8 +30,14 @@ VIEWS = (TOKENS, CLASS_TOKEN, HEADS)
 
 @dataclass(frozen=True)
 class TokenGrid:
-    """`rows` x `cols` patch tokens, row by row, after `prefix` class or register tokens; each
-    patch is `patch` (height, width) px of the network's input."""
+    """`rows` x `cols` patch tokens, row by row, after `prefix` class or register tokens.
+
+    Attributes:
+        rows: patch rows.
+        cols: patch columns.
+        prefix: class or register tokens before the patches.
+        patch: each patch's (height, width) in px of the network's input.
+    """
 
     rows: int
     cols: int

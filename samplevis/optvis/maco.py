@@ -103,6 +103,16 @@ def maco(
         gradients of the objective with respect to it, float32 [H, W, 3] (>= 0; bright where the
         objective depends on the image); save it with
         `io.save_png(path, transparency_image(t))` or `io.save_png(path, with_alpha(image, t))`.
+
+    Examples:
+        ```python
+        import samplevis
+        from samplevis import objectives, zoo
+
+        model = zoo.efficientnet_lite0()
+        image, transparency = samplevis.maco(model, objectives.channel("block5c_add", 12), seed=0)
+        samplevis.io.save_png("maco.png", image)
+        ```
     """
     model = as_model(model)
     height, width = _shape(custom_shape)

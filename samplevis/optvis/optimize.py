@@ -93,6 +93,17 @@ def render_vis(
             work, when TensorFlow ran out of memory, with the images so far as its `images`
             (those at the thresholds reached, then the current ones) and `steps`.
 
+    Examples:
+        ```python
+        import samplevis
+        from samplevis import objectives, zoo
+
+        model = zoo.efficientnet_lite0()
+        images = samplevis.render_vis(
+            model, objectives.channel("block5c_add", 12), thresholds=(256,), seed=0
+        )
+        samplevis.io.save_png("channel12.png", images[-1][0])
+        ```
     """
     thresholds = check_thresholds(thresholds)
     if check_bool("use_fixed_seed", use_fixed_seed) and seed is None:

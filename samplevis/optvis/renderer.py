@@ -45,7 +45,14 @@ REDIRECT_STEPS = 16  # steps with the redirected ReLU gradient (Lucid's redirect
 
 class NonFiniteObjectiveError(FloatingPointError):
     """The objective or its gradient became NaN/inf. `images` holds what was rendered before: one
-    array per threshold reached, then the last finite images, those after `steps` steps."""
+    array per threshold reached, then the last finite images, those after `steps` steps.
+
+    Args:
+        message: what became non-finite, and what to change.
+        images: float [B, H, W, C] arrays in [0, 1]: one per threshold reached, then the last
+            finite images.
+        steps: the steps the last finite images took.
+    """
 
     def __init__(self, message: str, images: list[np.ndarray], steps: int):
         super().__init__(message)
@@ -129,8 +136,21 @@ class Renderer:
         transforms: object = None,
         relu_gradient_override: bool = True,
     ):
-        """Args as `render_vis`'s, in its order; `optimizer`'s configuration is copied, so the
-        object you pass is never changed. Compiles on the first `run`."""
+        """Compiles on the first `run`.
+
+        Args:
+            model: a `samplevis.Model` or a plain `keras.Model` (images in [0, 1]).
+            objective_f: an `Objective`, a "layer:channel" string or a function of T; `run`'s
+                `objective` swaps in another of the same structure without compiling again.
+            param_f: a parameterization or a function returning one; default
+                `param.image(128)`.
+            optimizer: a `keras.optimizers.Optimizer`, whose configuration is copied (the
+                object you pass is never changed); default Adam(0.05), as Lucid.
+            transforms: transforms applied before the model at every step; default as
+                `render_vis`'s; `[]` for none.
+            relu_gradient_override: for the first 16 steps, ReLUs that block all gradient let
+                through the part that raises them (Lucid's redirected ReLU gradient).
+        """
         self.model = as_model(model)
         self.image_param = resolve_param(param_f)
         self.objective = self._resolved(objective_f)

@@ -21,7 +21,17 @@ import numpy as np
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
+    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed.
+
+    Args:
+        path: the file to write; its folder is created if missing.
+
+    Yields:
+        The temporary path to write.
+
+    Raises:
+        IsADirectoryError: `path` is a folder.
+    """
     path = as_path(path)
     if path.is_dir():
         raise IsADirectoryError(
@@ -42,13 +52,30 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 def partial_writes(path: str | os.PathLike) -> list[Path]:
     """The temporary files that writes of `path` stopped midway (a SIGKILL, a power loss) left
-    beside it; `path` itself is whole (see `atomic_path`)."""
+    beside it; `path` itself is whole (see `atomic_path`).
+
+    Args:
+        path: the file.
+
+    Returns:
+        Their paths, sorted.
+    """
     path = Path(path)
     return sorted(path.parent.glob(f".{glob.escape(path.name)}.*.part"))
 
 
 def as_path(path: object) -> Path:
-    """`path` as a Path; anything else is most likely the data given first (Lucid's order)."""
+    """`path` as a Path; anything else is most likely the data given first (Lucid's order).
+
+    Args:
+        path: a str or os.PathLike.
+
+    Returns:
+        The Path.
+
+    Raises:
+        TypeError: `path` is not a path.
+    """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
             f"the file path comes first, then the data, e.g. save_png('a.png', image); "
@@ -58,7 +85,14 @@ def as_path(path: object) -> Path:
 
 
 def make_folder(folder: Path) -> None:
-    """Create `folder` and its parents; a file in the way is an error naming it."""
+    """Create `folder` and its parents.
+
+    Args:
+        folder: the folder.
+
+    Raises:
+        NotADirectoryError: a file in the way, named.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -70,8 +104,16 @@ def make_folder(folder: Path) -> None:
 
 
 def check_suffix(path: str | os.PathLike, suffix: str, *others: str) -> None:
-    """Refuse a file name whose suffix promises another format than the bytes written (`suffix`
-    or one of `others`)."""
+    """Refuse a file name whose suffix promises another format than the bytes written.
+
+    Args:
+        path: the file name.
+        suffix: the suffix of the format written, e.g. ".png".
+        *others: other suffixes that are as good.
+
+    Raises:
+        ValueError: `path` ends in another suffix.
+    """
     path = as_path(path)
     if path.suffix.lower() not in (suffix, *others):
         raise ValueError(
@@ -87,7 +129,15 @@ def _umask() -> int:
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` atomically."""
+    """Write `data` to `path` atomically.
+
+    Args:
+        path: the file; its folder is created if missing.
+        data: the bytes.
+
+    Returns:
+        The path.
+    """
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return Path(path)
@@ -96,7 +146,17 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def json_value(value: Any) -> Any:
     """`value` as a JSON value: numpy scalars and arrays as numbers and lists, and NaN and
     infinities as None: JSON has no token for them, and strict readers (JavaScript, jq) reject
-    Python's. Raises TypeError for what JSON cannot hold."""
+    Python's.
+
+    Args:
+        value: a number, string, bool, None, numpy value, or a list, tuple or dict of them.
+
+    Returns:
+        The JSON value.
+
+    Raises:
+        TypeError: what JSON cannot hold.
+    """
     if isinstance(value, np.ndarray):
         value = value.tolist()
     elif isinstance(value, np.generic):
@@ -114,12 +174,32 @@ def json_value(value: Any) -> Any:
 
 def json_text(obj: object, indent: int | None = None) -> str:
     """`obj` as standard JSON text: numpy scalars and arrays as numbers and lists, NaN and
-    infinities as null."""
+    infinities as null.
+
+    Args:
+        obj: what `json_value` takes.
+        indent: as `json.dumps`'s.
+
+    Returns:
+        The text.
+
+    Examples:
+        >>> json_text({"a": np.float32(0.5), "b": float("nan")})
+        '{"a": 0.5, "b": null}'
+    """
     return json.dumps(json_value(obj), indent=indent, allow_nan=False)
 
 
 def write_json(path: str | os.PathLike, obj: object) -> Path:
     """Write `obj` as indented standard JSON to a .json path, atomically: numpy scalars and
-    arrays become numbers and lists, NaN and infinities become null."""
+    arrays become numbers and lists, NaN and infinities become null.
+
+    Args:
+        path: a .json path.
+        obj: what `json_value` takes.
+
+    Returns:
+        The path.
+    """
     check_suffix(path, ".json")
     return write_bytes(path, (json_text(obj, indent=2) + "\n").encode())

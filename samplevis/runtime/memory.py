@@ -34,7 +34,15 @@ PROBE_SIDE = 32  # px: a fully convolutional network's activations are measured 
 class MemoryLimitError(OptionError):
     """A run whose tensors cannot fit in the memory of the device that runs it; the message names
     the device and says how much the run needs, how much there is, and what to lower. `needed`
-    and `available` are in bytes."""
+    and `available` are in bytes.
+
+    Args:
+        option: the option to lower, as `OptionMessage` names it ('hmc_opts.num_chains').
+        template: the message, its options as {placeholders} (see `OptionMessage`).
+        needed: the bytes the run needs.
+        available: the bytes the device has free.
+        **values: the values the message quotes.
+    """
 
     # What was computed before running out during the work, as on Ctrl-C: `render_vis` sets
     # `images` and `steps` (as a NonFiniteObjectiveError's), `render` sets `result`.

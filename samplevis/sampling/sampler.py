@@ -271,6 +271,18 @@ def render(
       MemoryLimitError: before any work, when the chains' images cannot fit in the memory
         available (it names what to lower); if TensorFlow runs out of memory during the run, its
         `result` holds what the finished phases made (the starts, T), as at Ctrl-C.
+
+    Examples:
+      ```python
+      import samplevis
+      from samplevis import objectives, zoo
+
+      model = zoo.efficientnet_lite0()
+      obj = objectives.channel("block6a_expand_activation", 301)
+      result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
+      print(result.facets_line(), result.draws_line())
+      result.save("out/")
+      ```
     """
     inputs = _checked_inputs(model, objective, hmc_opts, param_f, seed, progress, on_block, log_dir)
     whole = facet_starts.first_log_density(

@@ -123,6 +123,8 @@ APPLICATIONS: dict[str, ApplicationSpec] = {
         ),
     ),
 }
+"""The Keras applications `keras_application` offers: name to its spec (class, module,
+preprocessing, input size, smallest size, suggested layers)."""
 
 
 def application_spec(name: str) -> ApplicationSpec:

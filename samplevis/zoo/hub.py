@@ -30,14 +30,29 @@ def _keras_hub() -> Any:
 
 
 def keras_hub(preset: str, load_weights: bool = True) -> Model:
-    """The image backbone of KerasHub preset `preset` (a built-in name such as
-    "vit_base_patch16_224_imagenet", "dinov2_base" or "siglip_base_patch16_224", a "kaggle://"
-    or "hf://" handle, or a local preset folder) fed as the preset's image converter feeds it.
-    For CLIP and SigLIP, whose presets hold an image and a text tower, the image tower.
+    """The image backbone of KerasHub preset `preset`, fed as the preset's image converter feeds
+    it. For CLIP and SigLIP, whose presets hold an image and a text tower, the image tower.
 
-    KerasHub downloads a preset's files on first use and keeps them in its cache;
-    `load_weights=False` builds the backbone with random weights (the layers to list need no
-    weights)."""
+    KerasHub downloads a preset's files on first use and keeps them in its cache.
+
+    Args:
+        preset: a built-in name such as "vit_base_patch16_224_imagenet", "dinov2_base" or
+            "siglip_base_patch16_224", a "kaggle://" or "hf://" handle, or a local preset folder.
+        load_weights: False builds the backbone with random weights (the layers to list need no
+            weights).
+
+    Returns:
+        The model.
+
+    Raises:
+        ImportError: keras-hub is not installed (it names the extra).
+
+    Examples:
+        ```python
+        model = zoo.keras_hub("dinov2_base")
+        print([info.name for info in model.layers_info()][:5])
+        ```
+    """
     hub = _keras_hub()
     backbone = hub.models.Backbone.from_preset(preset, load_weights=load_weights)
     try:
@@ -49,10 +64,29 @@ def keras_hub(preset: str, load_weights: bool = True) -> Model:
 
 def from_keras_hub(backbone: Any, image_converter: Any = None, name: str | None = None) -> Model:
     """A `samplevis.Model` of a KerasHub image backbone (or of a backbone with an image tower,
-    `vision_encoder`: CLIP's and SigLIP's), fed as `image_converter` (a
-    `keras_hub.layers.ImageConverter`) feeds it: pixel values in [0, 255] times its scale plus
-    its offset. Without a converter the backbone takes images in [0, 1]. The patch size of a
-    transformer is found from its patch embedding."""
+    `vision_encoder`: CLIP's and SigLIP's), fed as `image_converter` feeds it: pixel values in
+    [0, 255] times its scale plus its offset. The patch size of a transformer is found from its
+    patch embedding.
+
+    Args:
+        backbone: a `keras_hub.models.Backbone` taking images.
+        image_converter: a `keras_hub.layers.ImageConverter`; None: the backbone takes images
+            in [0, 1].
+        name: a display name; default the backbone's.
+
+    Returns:
+        The model.
+
+    Raises:
+        ImportError: keras-hub is not installed (it names the extra).
+
+    Examples:
+        ```python
+        import keras_hub
+        backbone = keras_hub.models.Backbone.from_preset("dinov2_small", load_weights=False)
+        model = zoo.from_keras_hub(backbone)
+        ```
+    """
     tower = getattr(backbone, "vision_encoder", None) or backbone
     if image_converter is None:
         return Model(tower, name=name or tower.name)

@@ -51,15 +51,24 @@ def _indices_by_name() -> dict[str, tuple[int, ...]]:
 def label_index(name: str) -> int:
     """Class index (0–999) of an ImageNet class name.
 
-    Matching is exact up to case, and spaces may stand for underscores:
-    ``label_index("Tabby") == 281``, ``label_index("tiger cat") == 282``. Where two
-    names differ only by case the exact spelling decides: ``label_index("Cardigan")
-    == 264`` (the dog), ``label_index("cardigan") == 474`` (the sweater).
+    Matching is exact up to case, and spaces may stand for underscores. Where two names differ
+    only by case the exact spelling decides: ``label_index("Cardigan") == 264`` (the dog),
+    ``label_index("cardigan") == 474`` (the sweater).
+
+    Args:
+        name: a class name of `imagenet_labels()`.
+
+    Returns:
+        The class index.
 
     Raises:
       ValueError: the name is unknown (the message lists close matches), or it names
         two classes (``crane``, ``maillot``, or ``CARDIGAN`` in neither spelling);
         then pass the class index instead.
+
+    Examples:
+        >>> label_index("Tabby"), label_index("tiger cat")
+        (281, 282)
     """
     if not isinstance(name, str):
         raise TypeError(f"expected a class name string, got {type(name).__name__} {name!r}.")

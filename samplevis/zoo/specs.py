@@ -41,19 +41,31 @@ class ModelFileNotFoundError(OptionMessage, FileNotFoundError):
 
 
 def load(spec: str, pretrained: bool = True) -> Model:
-    """The `samplevis.Model` that `spec` names: a zoo name, a Keras application name, a saved
-    `.keras` or `.h5` file, `keras_hub:PRESET` (a KerasHub image backbone, `zoo.keras_hub`), or
-    `module:function` / `path/to/file.py:function` (a function of no arguments returning a
-    samplevis.Model or keras.Model; modules are also looked up in the current folder, and a
-    file's own imports beside it).
+    """The `samplevis.Model` that `spec` names.
 
-    `pretrained=False` skips downloading a Keras application's or a KerasHub preset's weights
-    (enough to list layers).
+    Args:
+        spec: a zoo name, a Keras application name, a saved `.keras` or `.h5` file,
+            `keras_hub:PRESET` (a KerasHub image backbone, `zoo.keras_hub`), or
+            `module:function` / `path/to/file.py:function` (a function of no arguments returning
+            a samplevis.Model or keras.Model; modules are also looked up in the current folder,
+            and a file's own imports beside it).
+        pretrained: False skips downloading a Keras application's or a KerasHub preset's
+            weights (enough to list layers).
+
+    Returns:
+        The model.
 
     Raises:
-        ModelSpecError (a ValueError) or ModelFileNotFoundError (a FileNotFoundError), saying
-        what to give instead; ConnectionError when a Keras application's weights cannot be
-        downloaded.
+        ModelSpecError: (a ValueError) a spec that names no model, saying what to give instead.
+        ModelFileNotFoundError: (a FileNotFoundError) a file the spec names that does not exist.
+        ConnectionError: a Keras application's weights cannot be downloaded.
+
+    Examples:
+        ```python
+        model = zoo.load("efficientnet_lite0")
+        model = zoo.load("vgg16", pretrained=False)
+        model = zoo.load("mynet.py:build")
+        ```
     """
     from samplevis import zoo
     from samplevis.models import as_model

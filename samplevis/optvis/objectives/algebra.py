@@ -31,7 +31,9 @@ from samplevis.models import INPUT
 from samplevis.runtime.checks import is_int
 
 FeatureLookup = Callable[[str], tf.Tensor]
+"""`T`: a layer's name to its activations [B, ...] (`T("input")`: the image [B, H, W, C])."""
 Params = tuple  # one tensor per entry of an objective's `params`
+"""The tensors an objective takes beside `T`, one per entry of its `params`."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +45,24 @@ class Objective:
     tensors: `fn(T, params)` (a `structure` given, any hashable naming what `fn` computes apart
     from its params, says that `fn` takes them). Two objectives with equal `structure` compute the
     same function of different params. Objectives are values: equal only to themselves.
+
+    Args:
+        fn: `fn(T) -> [B]`, or `fn(T, params)` when `structure` is given.
+        layers: the layer names `fn` reads (`ANY_LAYER`: found when it is rendered).
+        name: how it prints; default from `fn`.
+        params: numpy values `fn` takes as tensors (changing them does not recompile).
+        structure: any hashable naming what `fn` computes apart from its params; None: this
+            objective's own function (user-built).
+
+    Raises:
+        TypeError: a layer name that is not a string.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> mine = Objective(lambda T: tf.reduce_mean(T("block5c_add")[..., 3], axis=[1, 2]),
+        ...                  frozenset({"block5c_add"}), name="mine")
+        >>> (2 * mine - L1()).name
+        "((2.0 * mine) - L1('input', constant=0.0))"
     """
 
     fn: Callable
@@ -153,7 +173,19 @@ class Objective:
 def maximum(first: object, second: object, *more: object) -> Objective:
     """The largest of the objectives (Objectives, numbers or 'layer:channel' strings) for each
     image: a unit that answers to either of two things, e.g. ImageNet's bell pepper, and movie
-    theater less strongly: `maximum("logits:945", 0.6 * channel("logits", 498))`."""
+    theater less strongly.
+
+    Args:
+        first: an Objective, a number or a 'layer:channel' string.
+        second: another.
+        *more: any more.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = maximum("logits:945", 0.6 * channel("logits", 498))
+    """
     found = [as_objective(o) for o in (first, second, *more)]
     largest = found[0]
     for other in found[1:]:
@@ -174,7 +206,18 @@ def _larger(a: Objective, b: Objective) -> Objective:
 
 
 def constant(value: float) -> Objective:
-    """An objective worth `value` for every image (a param: changing it does not recompile)."""
+    """An objective worth `value` for every image (a param: changing it does not recompile).
+
+    Args:
+        value: a number.
+
+    Returns:
+        The objective.
+
+    Examples:
+        >>> (channel("block5c_add", 12) - constant(1.5)).name
+        "(channel('block5c_add', 12) - 1.5)"
+    """
     value = float(value)
     number = Objective(
         lambda T, params: params[0], frozenset(), repr(value), (np.float32(value),), ("constant",)
@@ -185,7 +228,21 @@ def constant(value: float) -> Objective:
 
 def as_objective(obj: object) -> Objective:
     """Objective from an Objective, a number, a "layer:channel" string (a channel objective) or a
-    function of T, as Lucid's objective functions are (its layers are found when it is rendered)."""
+    function of T, as Lucid's objective functions are (its layers are found when it is rendered).
+
+    Args:
+        obj: an Objective, a number, a "layer:channel" string or a function of T.
+
+    Returns:
+        The objective.
+
+    Raises:
+        TypeError: anything else.
+
+    Examples:
+        >>> as_objective("block5c_add:12").name
+        "channel('block5c_add', 12)"
+    """
     if isinstance(obj, Objective):
         return obj
     if isinstance(obj, numbers.Real):
@@ -209,6 +266,7 @@ def as_objective(obj: object) -> Objective:
 
 # The layers of a plain function of T are unknown until it runs: `with_layers` finds them.
 ANY_LAYER = frozenset({"*"})
+"""The `layers` of an objective that may read any layer (a plain function of `T`)."""
 
 
 def _takes_one_argument(fn: Callable) -> bool:
@@ -223,7 +281,15 @@ def _takes_one_argument(fn: Callable) -> bool:
 
 def with_layers(objective: Objective, read: Callable[[str], tf.Tensor]) -> Objective:
     """`objective` with its layers found, if they are not declared (a plain function of T):
-    it is run once with `read(layer)` giving activations and the layers it asks for are kept."""
+    it is run once with `read(layer)` giving activations and the layers it asks for are kept.
+
+    Args:
+        objective: the objective.
+        read: a layer's name to its activations.
+
+    Returns:
+        The objective, its `layers` declared.
+    """
     if not objective.layers & ANY_LAYER:
         return objective
     asked: list[str] = []
@@ -237,7 +303,18 @@ def with_layers(objective: Objective, read: Callable[[str], tf.Tensor]) -> Objec
 
 
 def image_objective(obj: object) -> Objective:
-    """`as_objective` for render_vis and render: a plain number has no gradient to follow."""
+    """`as_objective` for render_vis and render: a plain number has no gradient to follow.
+
+    Args:
+        obj: an Objective, a "layer:channel" string or a function of T.
+
+    Returns:
+        The objective.
+
+    Raises:
+        ValueError: a plain number.
+        TypeError: anything `as_objective` does not take.
+    """
     if isinstance(obj, numbers.Number):
         raise ValueError(
             f"the objective {obj!r} is a number and does not depend on the image; give an "
@@ -375,7 +452,19 @@ def _channel_mean(acts: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
 # Here rather than in `units`: `as_objective` builds it from "layer:channel" strings, and the
 # units build on this module.
 def channel(layer: str, n_channel: int, batch: int | None = None) -> Objective:
-    """Mean activation of channel `n_channel` of `layer` over all positions."""
+    """Mean activation of channel `n_channel` of `layer` over all positions.
+
+    Args:
+        layer: a layer name of the model (`Model.layers_info()` lists them).
+        n_channel: the channel's index, an int >= 0.
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) - 1e-3 * L1()
+    """
     n_channel = _channel_index(n_channel)
 
     def per_image(T, n):

@@ -23,7 +23,14 @@ def _alpha(T: FeatureLookup, name: str) -> tf.Tensor:
 
 def blur_alpha_each_step() -> Objective:
     """½‖alpha − stop_gradient(blur(alpha))‖² per image, of RGBA images (Lucid's): subtracting k
-    times it moves the alpha a fraction k towards its blurred version at every step."""
+    times it moves the alpha a fraction k towards its blurred version at every step.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) - 0.5 * blur_alpha_each_step()
+    """
 
     def per_image(T):
         alpha = _alpha(T, "blur_alpha_each_step()")
@@ -35,7 +42,17 @@ def blur_alpha_each_step() -> Objective:
 def penalize_alpha(*, batch: int | None = None) -> Objective:
     """Mean alpha per image of RGBA images, in [0, 1] (the penalty of Lucid's alpha notebooks):
     subtract it (`obj - 0.5 * penalize_alpha()`), or scale by what it leaves transparent
-    (`obj * (1 - penalize_alpha())`, Lucid's transparency notebook)."""
+    (`obj * (1 - penalize_alpha())`, Lucid's transparency notebook).
+
+    Args:
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) * (1 - penalize_alpha())
+    """
 
     def per_image(T):
         return tf.reduce_mean(_alpha(T, "penalize_alpha()"), axis=[1, 2, 3])

@@ -29,6 +29,15 @@ def diversity(layer: str) -> Objective:
 
     A penalty, as in Lucid: subtract it with a weight (e.g. `- 100 * diversity("block5c_add")`) to
     make the images of a batch differ in style. Zero for a batch of one.
+
+    Args:
+        layer: a layer name with positions, [B, H, W, C].
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) - 100 * diversity("block4c_add")
     """
 
     def fn(T, params):
@@ -46,6 +55,19 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
 
     Images d apart in the batch (d = 1..4) are pulled together with weight 1/decay_ratio**d, which
     makes interpolation sequences smooth. The penalty of a pair is split between its two images.
+
+    Args:
+        layer: a layer name of the model.
+        decay_ratio: how fast the pull falls with the distance d in the batch, a number > 0.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Raises:
+        ValueError: `decay_ratio` is not a number > 0.
+
+    Examples:
+        >>> obj = channel_interpolate("block5c_add", 1, "block5c_add", 7) + alignment("block4c_add")
     """
     if not is_number(decay_ratio) or decay_ratio <= 0:
         raise ValueError(
@@ -73,7 +95,20 @@ def alignment(layer: str, decay_ratio: float = 2.0) -> Objective:
 
 
 def channel_interpolate(layer1: str, n_channel1: int, layer2: str, n_channel2: int) -> Objective:
-    """Image i of B maximizes (1 - i/(B-1)) · channel 1 + i/(B-1) · channel 2 (Lucid)."""
+    """Image i of B maximizes (1 - i/(B-1)) · channel 1 + i/(B-1) · channel 2 (Lucid).
+
+    Args:
+        layer1: the first channel's layer.
+        n_channel1: the first channel's index (image 0's).
+        layer2: the second channel's layer.
+        n_channel2: the second channel's index (the last image's).
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel_interpolate("block5c_add", 1, "block5c_add", 7)
+    """
     n_channel1, n_channel2 = _channel_index(n_channel1), _channel_index(n_channel2)
 
     def fn(T, params):

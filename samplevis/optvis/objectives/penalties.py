@@ -33,7 +33,20 @@ def _value_name(value: np.ndarray) -> str:
 
 
 def L1(layer: str = INPUT, constant: float = 0.0, *, batch: int | None = None) -> Objective:
-    """Sum of |activations - constant| per image (a penalty: subtract it)."""
+    """Sum of |activations - constant| per image (a penalty: subtract it).
+
+    Args:
+        layer: a layer name; default the image itself ("input").
+        constant: the value the activations are drawn towards, a number or an array that
+            broadcasts against the layer's activations.
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) - 1e-3 * L1(constant=0.5)
+    """
     c = _finite_array("L1: constant", constant)
     return _objective(
         f"L1({layer!r}, constant={_value_name(c)})",
@@ -48,7 +61,24 @@ def L1(layer: str = INPUT, constant: float = 0.0, *, batch: int | None = None) -
 def L2(
     layer: str = INPUT, constant: float = 0.0, epsilon: float = 1e-6, *, batch: int | None = None
 ) -> Objective:
-    """sqrt(epsilon + sum of (activations - constant)²) per image (a penalty: subtract it)."""
+    """sqrt(epsilon + sum of (activations - constant)²) per image (a penalty: subtract it).
+
+    Args:
+        layer: a layer name; default the image itself ("input").
+        constant: the value the activations are drawn towards, a number or an array that
+            broadcasts against the layer's activations.
+        epsilon: added under the square root so that its gradient stays finite at 0, >= 0.
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Raises:
+        ValueError: `epsilon` is not a number >= 0.
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) - 1e-2 * L2()
+    """
     c = _finite_array("L2: constant", constant)
     if not is_number(epsilon) or epsilon < 0:
         raise ValueError(f"L2: epsilon must be a number >= 0; got {epsilon!r}.")
@@ -63,10 +93,24 @@ def L2(
 
 
 def input_diff(orig_img: TensorLike, *, batch: int | None = None) -> Objective:
-    """Root-mean-square difference per image between the image and `orig_img`, float [H, W, 3]
-    (or [B, H, W, 3], one per image) in [0, 1], as Lucid's; a penalty: subtract it to stay near
-    a photo (adversarial counterexamples). On RGBA images (`param.image(..., alpha=True)`) it
-    compares their colour channels."""
+    """Root-mean-square difference per image between the image and `orig_img`, as Lucid's; a
+    penalty: subtract it to stay near a photo (adversarial counterexamples). On RGBA images
+    (`param.image(..., alpha=True)`) it compares their colour channels.
+
+    Args:
+        orig_img: the photo, float [H, W, 3] (or [B, H, W, 3], one per image) in [0, 1].
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Raises:
+        ValueError: `orig_img` is not an image [H, W, 3] or images [B, H, W, 3].
+
+    Examples:
+        >>> import numpy as np
+        >>> obj = class_logit("logits", "hen") - 10 * input_diff(np.full((64, 64, 3), 0.5))
+    """
     orig = _finite_array("input_diff: orig_img", orig_img)
     if orig.ndim not in (3, 4) or orig.shape[-1] != 3:
         raise ValueError(
@@ -98,7 +142,18 @@ def input_diff(orig_img: TensorLike, *, batch: int | None = None) -> Objective:
 
 
 def total_variation(layer: str = INPUT, *, batch: int | None = None) -> Objective:
-    """Total variation (sum of absolute neighbour differences) per image (a penalty)."""
+    """Total variation (sum of absolute neighbour differences) per image (a penalty).
+
+    Args:
+        layer: a layer name with positions; default the image itself ("input").
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) - 1e-4 * total_variation()
+    """
 
     def per_image(T):
         acts = T(layer)
@@ -132,6 +187,12 @@ def blur_input_each_step() -> Objective:
 
     Subtracting k times this objective moves the input a fraction k towards its blurred version at
     every step (Lucid's trick for smoothing pixel-space optimization).
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) - 0.5 * blur_input_each_step()
     """
 
     def per_image(T):
@@ -156,8 +217,23 @@ def penalize_boundary_complexity(
     shp: Sequence[int], w: int = 20, mask: TensorLike = None, C: float = 0.5
 ) -> Objective:
     """Minus the detail and the distance from grey `C` in a border `w` px wide of images of shape
-    `shp` [B, H, W, C] (Lucid's signature). `mask` [H, W] (1 where penalized) replaces the border
-    when given."""
+    `shp` (Lucid's signature).
+
+    Args:
+        shp: the images' shape [B, H, W, C].
+        w: the border's width in pixels, an int >= 1.
+        mask: float [H, W], 1 where penalized, replacing the border when given.
+        C: the grey the border is drawn towards, in [0, 1].
+
+    Returns:
+        The objective: one value per image [B].
+
+    Raises:
+        ValueError: a border or mask that does not fit the images.
+
+    Examples:
+        >>> obj = channel("block5c_add", 12) + penalize_boundary_complexity([1, 128, 128, 3], w=16)
+    """
     height, width = _image_size(shp)
     if mask is None:
         if not (is_int(w) and w >= 1):

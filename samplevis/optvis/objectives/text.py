@@ -38,7 +38,22 @@ FUNCTIONS = {"max": maximum}
 def from_text(text: str) -> Objective:
     """The objective `text` writes (see the module's docstring): 'block5c_add:12' is
     `channel("block5c_add", 12)`, 'max(logits:945, 0.6 * logits:498)' the larger of a logit and
-    six tenths of another. Raises ValueError, naming what is wrong and how to write it."""
+    six tenths of another.
+
+    Args:
+        text: "layer:channel" terms with numbers, `+ - * /`, parentheses and `max(...)`.
+
+    Returns:
+        The objective.
+
+    Raises:
+        TypeError: `text` is not a string.
+        ValueError: naming what is wrong and how to write it.
+
+    Examples:
+        >>> from_text("max(logits:945, 0.6 * logits:498)").name
+        "max(channel('logits', 945), (0.6 * channel('logits', 498)))"
+    """
     if not isinstance(text, str):
         raise TypeError(f"an objective's text is a string; got {type(text).__name__}.")
     units: list[Objective] = []

@@ -72,7 +72,21 @@ def _unpack_position(given: tuple[bool, bool], rest: tuple) -> tuple:
 def neuron(
     layer: str, n_channel: int, x: int | None = None, y: int | None = None, batch: int | None = None
 ) -> Objective:
-    """Activation of one unit of `layer` at spatial position (x, y); default: the centre."""
+    """Activation of one unit of `layer` at spatial position (x, y); default: the centre.
+
+    Args:
+        layer: a layer name with positions, [B, H, W, C] (or a token layer's patch grid).
+        n_channel: the channel's index, an int >= 0.
+        x: the column, an int in [0, W); None: the centre.
+        y: the row, an int in [0, H); None: the centre.
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = neuron("block5c_add", 12, x=3, y=4)
+    """
     n_channel = _channel_index(n_channel)
     position, given = _positions(x, y)
 
@@ -94,7 +108,18 @@ def neuron(
 
 
 def deepdream(layer: str, *, batch: int | None = None) -> Objective:
-    """Mean of the squared activations of `layer` (DeepDream's objective)."""
+    """Mean of the squared activations of `layer` (DeepDream's objective).
+
+    Args:
+        layer: a layer name of the model.
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = deepdream("block4c_add")
+    """
     return _objective(
         f"deepdream({layer!r})",
         [layer],
@@ -140,7 +165,21 @@ def _check_vector(acts: tf.Tensor, vec: tf.Tensor, layer: str) -> None:
 def direction(
     layer: str, vec: TensorLike, cossim_pow: float = 0, batch: int | None = None
 ) -> Objective:
-    """Mean over positions of the dot product of the activations with `vec` [channels]."""
+    """Mean over positions of the dot product of the activations with `vec` [channels].
+
+    Args:
+        layer: a layer name of the model.
+        vec: a direction in the layer's channel space, float [C].
+        cossim_pow: above 0, the dot product is multiplied by max(0.1, cosine similarity) to this
+            power, which favours the direction over sheer magnitude (Lucid's).
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = direction("block5c_add", [1.0] * 112)
+    """
     v = _vector(vec, layer)
 
     def per_image(T, v):
@@ -162,7 +201,22 @@ def direction_neuron(
     cossim_pow: float = 0,
     batch: int | None = None,
 ) -> Objective:
-    """dot(activations at (x, y), vec) × max(0.1, cosine similarity)**cossim_pow; default: centre."""
+    """dot(activations at (x, y), vec) × max(0.1, cosine similarity)**cossim_pow; default: centre.
+
+    Args:
+        layer: a layer name with positions, [B, H, W, C].
+        vec: a direction in the layer's channel space, float [C].
+        x: the column, an int in [0, W); None: the centre.
+        y: the row, an int in [0, H); None: the centre.
+        cossim_pow: the power of the cosine similarity (0: the dot product alone).
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Examples:
+        >>> obj = direction_neuron("block5c_add", [1.0] * 112, cossim_pow=1)
+    """
     v = _vector(vec, layer)
     position, given = _positions(x, y)
 
@@ -195,8 +249,23 @@ def _is_label(name: str) -> bool:
 
 
 def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objective:
-    """The pre-softmax score of one class of `layer` (e.g. "logits"): a class index, or an
-    ImageNet label such as "hen"."""
+    """The pre-softmax score of one class of `layer` (e.g. "logits").
+
+    Args:
+        layer: the layer of class scores, [B, classes].
+        label: a class index, or an ImageNet label such as "hen" (`zoo.imagenet_labels()`).
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Raises:
+        TypeError: the layer is not given first (Lucid's order: layer, then label).
+        ValueError: a label that is no ImageNet class name.
+
+    Examples:
+        >>> obj = class_logit("logits", "hen")
+    """
     swapped = f" The layer comes first, as in Lucid: class_logit({label!r}, {layer!r})."
     if not isinstance(layer, str):
         raise TypeError(
@@ -240,7 +309,22 @@ def class_logit(layer: str, label: int | str, batch: int | None = None) -> Objec
 
 def class_token(layer: str, n_channel: int, batch: int | None = None) -> Objective:
     """Channel `n_channel` of the class token (the first token) of the token layer `layer`, which
-    `channel` leaves out (it averages the patch tokens)."""
+    `channel` leaves out (it averages the patch tokens).
+
+    Args:
+        layer: a vision transformer's token layer, [B, tokens, C].
+        n_channel: the channel's index, an int >= 0.
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Raises:
+        TypeError: the layer name is not given first.
+
+    Examples:
+        >>> obj = class_token("vit_encoder_layer_11", 5)
+    """
     if not isinstance(layer, str):
         raise TypeError(f"class_token takes the layer name first; got {layer!r}.")
     n_channel = _channel_index(n_channel)
@@ -268,7 +352,23 @@ def head(
     """One attention head of the MultiHeadAttention layer `layer`, read as its output before
     the output projection mixes the heads: the mean over patch positions of the head's channel
     `n_channel`, or (None) of its squared output, the head's energy (its channels have no sign
-    of their own)."""
+    of their own).
+
+    Args:
+        layer: a MultiHeadAttention layer's name.
+        n_head: the head's index, an int >= 0.
+        n_channel: a channel of the head's output, an int >= 0; None: the head's energy.
+        batch: only image `batch` of the batch counts (the others get zero); None: every image.
+
+    Returns:
+        The objective: one value per image [B].
+
+    Raises:
+        TypeError: the layer name is not given first.
+
+    Examples:
+        >>> obj = head("vit_encoder_layer_11_self_attention", 3)
+    """
     if not isinstance(layer, str):
         raise TypeError(f"head takes the attention layer's name first; got {layer!r}.")
     n_head = _channel_index(n_head)

@@ -28,6 +28,10 @@ class RGBAImage(ImageParam):
     ``alpha`` is a one-channel tensor parameterization of ``color``'s batch and size. As Lucid's
     ``param.image(..., alpha=True)``, alpha 1 is opaque; a transform such as
     ``transform.collapse_alpha_random()`` composites the images before the network sees them.
+
+    Attributes:
+        color: the colours' image parameterization (an ``RGBImage``).
+        alpha: the alpha's one-channel tensor parameterization.
     """
 
     color: ImageParam

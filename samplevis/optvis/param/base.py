@@ -220,7 +220,14 @@ class WrappedImage(ImageParam):
 
 
 def as_image_param(param_f: object) -> ImageParam:
-    """A parameterization given as itself or as a function returning one (Lucid's `param_f`)."""
+    """A parameterization given as itself or as a function returning one (Lucid's `param_f`).
+
+    Args:
+        param_f: an `ImageParam`, or a function of no arguments returning one.
+
+    Returns:
+        The `ImageParam`.
+    """
     image_param = (
         param_f() if callable(param_f) and not isinstance(param_f, ImageParam) else param_f
     )

@@ -14,18 +14,27 @@ from samplevis.runtime.checks import TensorLike, check_bool
 COLOR_CORRELATION_SVD_SQRT = np.asarray(
     [[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]], dtype=np.float32
 )
+"""Square root of ImageNet's colour correlation [3, 3] (Lucid's), mapping decorrelated to RGB."""
 # Lucid normalizes the matrix by its largest column norm (same source).
 MAX_NORM_SVD_SQRT = float(np.max(np.linalg.norm(COLOR_CORRELATION_SVD_SQRT, axis=0)))
 COLOR_CORRELATION_NORMALIZED = COLOR_CORRELATION_SVD_SQRT / MAX_NORM_SVD_SQRT
 # ImageNet mean colour added when decorrelating without a sigmoid (Lucid, same source).
 COLOR_MEAN = np.asarray([0.48, 0.46, 0.41], dtype=np.float32)
+"""ImageNet's mean colour [3] in [0, 1], added when decorrelating without a sigmoid."""
 
 # Inputs of the inverse sigmoid are clipped to this margin so that it stays finite.
 _LOGIT_EPS = 1e-6
 
 
 def decorrelate_color(t: TensorLike) -> TensorLike:
-    """Map colours from the decorrelated space to RGB: ``t @ M.T``, last axis 3."""
+    """Map colours from the decorrelated space to RGB: ``t @ M.T``, last axis 3.
+
+    Args:
+        t: a float tensor [..., 3] in the decorrelated colour space.
+
+    Returns:
+        A tensor of its shape, in RGB.
+    """
     return mix_channels(t, COLOR_CORRELATION_NORMALIZED)
 
 
@@ -41,6 +50,12 @@ def constrain_l_inf(x: TensorLike) -> TensorLike:
     The forward value is ``x / max(1, |x|)``; the gradient passes through
     unchanged except where ``|x| >= 1`` and the gradient points further out,
     so a saturated value can still move back inside.
+
+    Args:
+        x: a float tensor, any shape.
+
+    Returns:
+        A tensor of its shape in [-1, 1].
     """
     import tensorflow as tf
 
@@ -60,9 +75,17 @@ def to_valid_rgb(t: TensorLike, decorrelate: bool = False, sigmoid: bool = True)
 
     If ``decorrelate``, colours are read in the decorrelated ImageNet space
     (and the ImageNet mean is added when not using the sigmoid); then either a
-    sigmoid or Lucid's L-inf clip ``constrain_l_inf(2t - 1)/2 + 0.5``. Given a
-    ``TensorParam`` (as Lucid's ``to_valid_rgb(fft_image(shape))``), it returns
-    the image parameterization ``rgb(t, decorrelate, sigmoid)`` instead.
+    sigmoid or Lucid's L-inf clip ``constrain_l_inf(2t - 1)/2 + 0.5``.
+
+    Args:
+        t: a float tensor [..., 3]; or a ``TensorParam`` (as Lucid's
+            ``to_valid_rgb(fft_image(shape))``), for which it returns the image
+            parameterization ``rgb(t, decorrelate, sigmoid)`` instead.
+        decorrelate: read the colours in the decorrelated ImageNet space.
+        sigmoid: squash with a sigmoid; False: Lucid's L-inf clip.
+
+    Returns:
+        Colours of `t`'s shape in [0, 1] (or an `RGBImage`, given a `TensorParam`).
     """
     import tensorflow as tf
 
@@ -115,6 +138,11 @@ class RGBImage(ImageParam):
     The state is the tensor parameterization's state (for ``param.image`` the
     spectral coefficients ``z``; a standard normal ``z`` is the intended
     natural-image prior).
+
+    Attributes:
+        tensor: the 3-channel ``TensorParam``.
+        decorrelate: its colours in the decorrelated ImageNet space.
+        sigmoid: squashed with a sigmoid (False: Lucid's clip).
     """
 
     tensor: TensorParam
@@ -180,5 +208,19 @@ class RGBImage(ImageParam):
 
 
 def rgb(tensor: TensorParam, decorrelate: bool = False, sigmoid: bool = True) -> RGBImage:
-    """Images in [0, 1] from a 3-channel tensor parameterization (Lucid's to_valid_rgb)."""
+    """Images in [0, 1] from a 3-channel tensor parameterization (Lucid's to_valid_rgb).
+
+    Args:
+        tensor: a `TensorParam` of shape [B, H, W, 3] (`fft_image`, `pixel_image`, ...).
+        decorrelate: read its colours in the decorrelated ImageNet space.
+        sigmoid: squash with a sigmoid; False: Lucid's L-inf clip.
+
+    Returns:
+        The image parameterization (an `RGBImage`).
+
+    Examples:
+        >>> p = rgb(fft_image([1, 32, 32, 3]), decorrelate=True)
+        >>> p.to_image(p.init(0)).shape
+        TensorShape([1, 32, 32, 3])
+    """
     return RGBImage(tensor, decorrelate, sigmoid)

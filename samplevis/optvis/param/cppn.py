@@ -46,6 +46,15 @@ class CPPNImage(ImageParam):
     State: for every layer a weight tensor [B, fan_in, fan_out] then a bias
     [B, fan_out] (variance-scaling weights, N(0, 0.1) biases, zero output
     weights: the initial image is a flat colour, as Lucid).
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        num_hidden_channels: units per hidden layer.
+        num_layers: hidden layers.
+        activation: "composite", "composite_unbiased" or "relu_normalized".
+        normalize: standardize each hidden unit over the image.
     """
 
     # Lucid's xy2rgb notebook optimizes CPPNs with Adam(0.005): at render_vis's 0.05 the output
@@ -140,17 +149,28 @@ def cppn(
     """Lucid's ``cppn(width, batch, ...)``: ``batch`` images of ``height`` x ``width``
     pixels drawn by coordinate networks (one per image, unlike Lucid's shared one).
 
-    Positional arguments follow Lucid's order. Lucid's defaults: 8 layers of 24
-    units, composite atan activation. ``num_output_channels`` is there for
-    Lucid's order and must be 3 (the images are RGB). ``activation`` names
-    Lucid's activation function: "composite", "composite_unbiased" or
-    "relu_normalized". ``normalize`` standardizes each hidden unit over the
-    image (instance norm without learned scale). ``height`` (keyword only, not
-    in Lucid, whose images are square) defaults to ``width``.
+    Positional arguments follow Lucid's order, with Lucid's defaults.
 
-    >>> p = cppn(16, 2, height=8)
-    >>> (p.batch, p.height, p.width)
-    (2, 8, 16)
+    Args:
+        width: the images' width, px.
+        batch: how many images.
+        num_output_channels: 3, there for Lucid's order (the images are RGB).
+        num_hidden_channels: units per hidden layer.
+        num_layers: hidden layers.
+        activation: Lucid's activation function: "composite", "composite_unbiased" or
+            "relu_normalized".
+        normalize: standardize each hidden unit over the image (instance norm without
+            learned scale).
+        height: the images' height, px (default ``width``); keyword only, not in Lucid,
+            whose images are square.
+
+    Returns:
+        A ``CPPNImage``.
+
+    Examples:
+        >>> p = cppn(16, 2, height=8)
+        >>> (p.batch, p.height, p.width)
+        (2, 8, 16)
     """
     width = check_positive_int("width", width)
     height = width if height is None else check_positive_int("height", height)

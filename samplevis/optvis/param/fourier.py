@@ -35,6 +35,17 @@ def rfft2d_freqs(h: int, w: int) -> np.ndarray:
 
     As Lucid: for odd ``w`` one extra column is kept (``wf = w//2 + 2``) and the
     image is later cropped by one pixel; otherwise ``wf = w//2 + 1``.
+
+    Args:
+        h: the image's height, px.
+        w: its width, px.
+
+    Returns:
+        float [h, wf].
+
+    Examples:
+        >>> rfft2d_freqs(4, 4).shape
+        (4, 3)
     """
     fy = np.fft.fftfreq(h)[:, None]
     fx = np.fft.fftfreq(w)[: w // 2 + (2 if w % 2 == 1 else 1)]
@@ -58,6 +69,14 @@ class FFTTensor(TensorParam):
     normal ``z`` is the intended image prior (power ~ 1/f^(2*decay_power)).
     The imaginary parts of the self-conjugate coefficients (DC and Nyquist)
     do not affect the tensor.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        sd: the std of the initial spectrum.
+        decay_power: the exponent of the 1/f amplitude scaling.
     """
 
     batch: int
@@ -144,8 +163,13 @@ class FFTTensor(TensorParam):
 def fft_image(shape: Sequence[int], sd: float | None = None, decay_power: float = 1.0) -> FFTTensor:
     """Lucid's ``fft_image``: a spectral tensor of ``shape`` [B, H, W, C].
 
-    ``sd`` is the std of the initial spectrum (default 0.01, as Lucid);
-    ``decay_power`` the exponent of the 1/f amplitude scaling.
+    Args:
+        shape: [B, H, W, C].
+        sd: the std of the initial spectrum (default 0.01, as Lucid).
+        decay_power: the exponent of the 1/f amplitude scaling.
+
+    Returns:
+        An `FFTTensor`; `rgb` or `to_valid_rgb` make it an image parameterization.
     """
     batch, height, width, channels = _unpack_shape(shape)
     return FFTTensor(

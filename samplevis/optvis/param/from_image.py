@@ -18,6 +18,10 @@ class InitializedImage(WrappedImage):
 
     The images are kept as float32 bytes so that the value stays hashable;
     ``init(seed)`` ignores the seed (the start is the images themselves).
+
+    Attributes:
+        base: the image parameterization.
+        pixels: the images, float32 [B, H, W, 3] in [0, 1], as bytes.
     """
 
     base: RGBImage
@@ -41,11 +45,18 @@ class InitializedImage(WrappedImage):
 
 
 def initialized(base: RGBImage, images01: TensorLike) -> InitializedImage:
-    """``base`` started from ``images01`` [B, H, W, 3] in [0, 1] (B, H, W as ``base``).
+    """``base`` started from ``images01`` (B, H, W as ``base``).
 
     Works for every ``RGBImage`` whose tensor is invertible (pixel, fft,
     laplacian pyramid). Colours at exactly 0 or 1 are pulled slightly inside
     when ``base`` uses a sigmoid.
+
+    Args:
+        base: an `RGBImage`.
+        images01: float [B, H, W, 3] in [0, 1].
+
+    Returns:
+        An `InitializedImage`: `base` whose `init` gives those images.
     """
     if not isinstance(base, RGBImage):
         raise TypeError(
@@ -71,9 +82,18 @@ def from_image(
 ) -> InitializedImage:
     """``param.image`` of the images' size whose initial state reproduces ``images01``.
 
-    ``images01``: float [B, H, W, 3] in [0, 1]. ``to_image(init(seed))``
-    reproduces them to float32 round-off inside (0, 1); the state is the
+    ``to_image(init(seed))`` reproduces them to float32 round-off inside (0, 1); the state is the
     inverse of the sigmoid (or clip), colour matrix and spectral scaling.
+
+    Args:
+        images01: float [B, H, W, 3] in [0, 1].
+        fft: a spectral state (False: pixels).
+        decorrelate: colours in the decorrelated ImageNet space.
+        sigmoid: squash with a sigmoid (False: Lucid's clip).
+        decay_power: the exponent of the 1/f amplitude scaling.
+
+    Returns:
+        The image parameterization.
     """
     images01 = _check_images(images01)
     batch, height, width, _ = images01.shape

@@ -25,25 +25,36 @@ def image(
 ) -> RGBImage | RGBAImage:
     """Lucid's ``param.image``: ``batch`` images of ``h`` x ``w`` pixels in [0, 1].
 
-    Composes ``fft_image`` (or ``pixel_image`` if ``fft=False``) of shape
-    [batch, h, w, 3] with ``to_valid_rgb(decorrelate, sigmoid)``. Positional
-    arguments follow Lucid's order; ``h`` defaults to ``w``, ``batch`` to 1,
-    ``sd`` (default 0.01) is the std of the initial state. ``alpha=True`` adds
-    Lucid's alpha channel: RGBA images [batch, h, w, 4] (an ``RGBAImage``),
-    alpha the sigmoid of its own spectral (or pixel) tensor, the colours those
-    the same seed gives without alpha; composite them before the network with
-    ``transform.collapse_alpha_random()``. ``channels`` is None or 3 (with
-    ``channels=3`` colours are not decorrelated, as Lucid, and there is no
-    alpha). ``sigmoid`` and
-    ``decay_power`` (keyword only) are not Lucid's. With ``fft=True`` the state
-    is the spectral coefficients ``z``; a standard normal ``z`` is the intended
-    natural-image prior.
+    Composes ``fft_image`` (or ``pixel_image`` if ``fft=False``) of shape [batch, h, w, 3] with
+    ``to_valid_rgb(decorrelate, sigmoid)``. Positional arguments follow Lucid's order. With
+    ``fft=True`` the state is the spectral coefficients ``z``; a standard normal ``z`` is the
+    intended natural-image prior.
 
-    >>> p = image(32, batch=2)
-    >>> p == image(32, batch=2), p.to_image(p.init(0)).shape
-    (True, TensorShape([2, 32, 32, 3]))
-    >>> image(32, alpha=True).channels
-    4
+    Args:
+        w: the images' width, px.
+        h: their height, px (default ``w``).
+        batch: how many images (default 1).
+        sd: the std of the initial state (default 0.01).
+        decorrelate: colours in the decorrelated ImageNet space.
+        fft: a spectral state (False: pixels).
+        alpha: Lucid's alpha channel: RGBA images [batch, h, w, 4] (an ``RGBAImage``), alpha
+            the sigmoid of its own spectral (or pixel) tensor, the colours those the same seed
+            gives without alpha; composite them before the network with
+            ``transform.collapse_alpha_random()``.
+        channels: None or 3 (with ``channels=3`` colours are not decorrelated, as Lucid, and
+            there is no alpha).
+        sigmoid: squash with a sigmoid (False: Lucid's clip); not Lucid's, keyword only.
+        decay_power: the exponent of the 1/f amplitude scaling; not Lucid's, keyword only.
+
+    Returns:
+        An ``RGBImage`` (``RGBAImage`` with ``alpha``).
+
+    Examples:
+        >>> p = image(32, batch=2)
+        >>> p == image(32, batch=2), p.to_image(p.init(0)).shape
+        (True, TensorShape([2, 32, 32, 3]))
+        >>> image(32, alpha=True).channels
+        4
     """
     w = check_positive_int("w", w)
     h = w if h is None else check_positive_int("h", h)

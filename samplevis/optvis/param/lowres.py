@@ -22,6 +22,16 @@ class LowresTensor(TensorParam):
 
     ``offset`` (oy, ox) shifts the upsampled tensor down/right by that many
     pixels (symmetric padding, then cropping), like a phase shift.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        low_height: the state's height.
+        low_width: the state's width.
+        offset: (oy, ox), px.
+        sd: the std of the initial state.
     """
 
     batch: int
@@ -77,9 +87,16 @@ def lowres_tensor(
     """Lucid's ``lowres_tensor``: a tensor of ``shape`` [B, H, W, C] upsampled
     from a state of ``underlying_shape`` [B, h, w, C].
 
-    ``offset``: None/False (no shift), an int (same shift in y and x), a pair
-    (oy, ox), or True (half the upsampling ratio, as Lucid). Unlike Lucid the
-    offset shifts only the spatial axes.
+    Args:
+        shape: [B, H, W, C].
+        underlying_shape: the state's shape [B, h, w, C].
+        offset: None/False (no shift), an int (same shift in y and x), a pair
+            (oy, ox), or True (half the upsampling ratio, as Lucid). Unlike Lucid the
+            offset shifts only the spatial axes.
+        sd: the std of the initial state (default 0.01, as Lucid).
+
+    Returns:
+        A `LowresTensor` tensor parameterization.
     """
     batch, height, width, channels = _unpack_shape(shape)
     ub, low_height, low_width, uc = _unpack_shape(underlying_shape)

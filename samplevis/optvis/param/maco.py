@@ -74,6 +74,13 @@ class MacoImage(ImageParam):
     conjugate-symmetric (frequency 0 across, and the Nyquist column for an even width) are made
     odd in the vertical frequency, and the magnitude even there (rows k and -k averaged), so
     the inverse FFT keeps ``magnitude`` exactly.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        magnitude: the fixed magnitude, float32 [3, H, W // 2 + 1].
+        sd: the std of the initial phase, radians.
     """
 
     batch: int
@@ -136,19 +143,24 @@ def maco(
 ) -> MacoImage:
     """MACO images: ``batch`` images of ``h`` x ``w`` pixels whose phase alone is optimized.
 
+    Optimize with a large rate, as MACO does: ``keras.optimizers.Nadam(1.0)``, and see the
+    images through ``transform.maco_crops(...)``; ``samplevis.maco`` does both.
+
     Args:
-        w, h: width and height in pixels (``h`` defaults to ``w``); Xplique's are 512.
+        w: width in pixels; Xplique's are 512.
+        h: height in pixels (default ``w``).
         batch: images, each with its own phase (default 1).
         magnitude: the fixed magnitude [3, h, w // 2 + 1] (see ``param.spectrum``); default the
             shipped photographs' spectrum, ``natural_spectrum(h, w)``.
         sd: std of the initial phase (radians).
 
-    Optimize with a large rate, as MACO does: ``keras.optimizers.Nadam(1.0)``, and see the
-    images through ``transform.maco_crops(...)``; ``samplevis.maco`` does both.
+    Returns:
+        A ``MacoImage``.
 
-    >>> p = maco(32, batch=2)
-    >>> p.to_image(p.init(0)).shape
-    TensorShape([2, 32, 32, 3])
+    Examples:
+        >>> p = maco(32, batch=2)
+        >>> p.to_image(p.init(0)).shape
+        TensorShape([2, 32, 32, 3])
     """
     w = check_positive_int("w", w)
     h = w if h is None else check_positive_int("h", h)

@@ -43,6 +43,13 @@ class PhaseImage(ImageParam):
     change is made odd in k, as a real image's phase is, so that there too the magnitude is
     kept. Unlike ``MacoImage`` nothing is standardized, so a photo's brightness and contrast
     are kept.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        magnitude: float32 [B, 3, H, W // 2 + 1], in the decorrelated colour space.
+        phase: the photos' phase, float32 [B, 3, H, W // 2 + 1], radians.
     """
 
     batch: int
@@ -95,8 +102,15 @@ class PhaseImage(ImageParam):
 
 
 def phase_image(images01: TensorLike) -> PhaseImage:
-    """A `PhaseImage` that keeps the magnitude of `images01` [B, H, W, 3] in [0, 1]; its
-    ``state_for(images01)`` starts at those images."""
+    """A `PhaseImage` that keeps the magnitude of `images01`; its ``state_for(images01)`` starts
+    at those images.
+
+    Args:
+        images01: float [B, H, W, 3] in [0, 1].
+
+    Returns:
+        The `PhaseImage`.
+    """
     images = np.asarray(images01, np.float32)
     if images.ndim != 4 or images.shape[-1] != 3:
         raise ValueError(f"phase_image takes images [B, H, W, 3]; got shape {images.shape}.")

@@ -23,6 +23,13 @@ class PixelTensor(TensorParam):
     """A tensor [batch, height, width, channels] whose state is its own values.
 
     State: one float32 tensor [B, H, W, C], initialized N(0, sd^2).
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        sd: the std of the initial values.
     """
 
     batch: int
@@ -58,7 +65,12 @@ class PixelTensor(TensorParam):
 def pixel_image(shape: Sequence[int], sd: float | None = None) -> PixelTensor:
     """Lucid's ``pixel_image``: a naive pixel tensor of ``shape`` [B, H, W, C].
 
-    ``sd`` is the std of the initial noise (default 0.01, as Lucid).
+    Args:
+        shape: [B, H, W, C].
+        sd: the std of the initial noise (default 0.01, as Lucid).
+
+    Returns:
+        A `PixelTensor` tensor parameterization.
     """
     batch, height, width, channels = _unpack_shape(shape)
     return PixelTensor(batch, height, width, channels, sd=DEFAULT_SD if sd is None else sd)

@@ -22,6 +22,14 @@ class LaplacianPyramid(TensorParam):
 
     State: ``n_levels`` tensors [B, H // 2**n, W // 2**n, C], each N(0, sd^2).
     Coarse levels move large areas at once, which favours low frequencies.
+
+    Attributes:
+        batch: images.
+        height: their height, px.
+        width: their width, px.
+        channels: channels.
+        n_levels: the pyramid's levels.
+        sd: the std of the initial state.
     """
 
     batch: int
@@ -75,7 +83,16 @@ class LaplacianPyramid(TensorParam):
 def laplacian_pyramid(
     shape: Sequence[int], n_levels: int = 4, sd: float | None = None
 ) -> LaplacianPyramid:
-    """Lucid's ``laplacian_pyramid_image`` of ``shape`` [B, H, W, C] with ``n_levels`` levels."""
+    """Lucid's ``laplacian_pyramid_image`` of ``shape`` [B, H, W, C] with ``n_levels`` levels.
+
+    Args:
+        shape: [B, H, W, C].
+        n_levels: the pyramid's levels, each half the size of the one before.
+        sd: the std of the initial state (default 0.01, as Lucid).
+
+    Returns:
+        A `LaplacianPyramid` tensor parameterization.
+    """
     batch, height, width, channels = _unpack_shape(shape)
     return LaplacianPyramid(
         batch, height, width, channels, n_levels, DEFAULT_SD if sd is None else sd
@@ -85,5 +102,14 @@ def laplacian_pyramid(
 def laplacian_pyramid_image(
     shape: Sequence[int], n_levels: int = 4, sd: float | None = None
 ) -> LaplacianPyramid:
-    """Lucid's current name for ``laplacian_pyramid`` (same arguments, same value)."""
+    """Lucid's current name for ``laplacian_pyramid`` (same arguments, same value).
+
+    Args:
+        shape: [B, H, W, C].
+        n_levels: the pyramid's levels, each half the size of the one before.
+        sd: the std of the initial state (default 0.01, as Lucid).
+
+    Returns:
+        A `LaplacianPyramid` tensor parameterization.
+    """
     return laplacian_pyramid(shape, n_levels, sd)

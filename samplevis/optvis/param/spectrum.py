@@ -51,11 +51,19 @@ def check_spectrum(magnitude: object, height: int, width: int) -> np.ndarray:
 
 
 def resize_spectrum(magnitude: object, height: int, width: int) -> np.ndarray:
-    """A spectrum [3, h, w // 2 + 1] resampled for height x width images, float32.
+    """A spectrum resampled for height x width images, float32.
 
     Resampled in frequency (cycles per pixel), bilinearly on the logarithm of the magnitude:
     photographs are close to scale invariant, so their spectrum as a function of cycles per
     pixel hardly depends on the number of pixels.
+
+    Args:
+        magnitude: a magnitude spectrum [3, h, w // 2 + 1].
+        height: the images' height, px.
+        width: their width, px.
+
+    Returns:
+        float32 [3, height, width // 2 + 1].
     """
     height = check_positive_int("height", height)
     width = check_positive_int("width", width)
@@ -82,7 +90,15 @@ def resize_spectrum(magnitude: object, height: int, width: int) -> np.ndarray:
 
 
 def natural_spectrum(height: int, width: int) -> np.ndarray:
-    """The shipped photographs' spectrum resampled for height x width images, [3, H, W // 2 + 1]."""
+    """The shipped photographs' spectrum resampled for height x width images.
+
+    Args:
+        height: the images' height, px.
+        width: their width, px.
+
+    Returns:
+        float32 [3, height, width // 2 + 1].
+    """
     stored = resources.files("samplevis").joinpath(f"data/{SPECTRUM_FILE}").read_bytes()
     import io
 
@@ -156,6 +172,17 @@ def folder_spectrum(folder: str | os.PathLike, size: int = SPECTRUM_SIZE) -> np.
 
     Reads every file whose name ends in one of IMAGE_SUFFIXES (not in sub-folders), converted to
     RGB; pass the result as `param.maco(..., magnitude=resize_spectrum(s, h, w))` or save it.
+
+    Args:
+        folder: the photographs' folder.
+        size: the side (px) the spectrum is computed at.
+
+    Returns:
+        float32 [3, size, size // 2 + 1].
+
+    Raises:
+        NotADirectoryError: `folder` is not a folder.
+        ValueError: it holds no images.
     """
     from PIL import Image
 

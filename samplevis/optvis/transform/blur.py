@@ -22,7 +22,12 @@ class RandomBlur:
     leaves the images as they are): [B, H, W, C] -> [B, H, W, C]. A separable kernel of sum 1,
     the image mirrored at its edges, so that a constant image stays as it is and every image
     keeps its mean (as the blur measure's `gaussian_blur`). The same width for the whole batch,
-    as Lucid's transforms draw one parameter per call."""
+    as Lucid's transforms draw one parameter per call.
+
+    Attributes:
+        sigmas: the standard deviations to draw from, px.
+        seed: None, or an int folded into the seed of every call.
+    """
 
     sigmas: tuple = (0.0, 0.5, 1.0)
     seed: int | None = None
@@ -56,6 +61,17 @@ class RandomBlur:
 
 
 def random_blur(sigmas: tuple = (0.0, 0.5, 1.0), seed: int | None = None) -> RandomBlur:
-    """Blur by a Gaussian of a width drawn from ``sigmas`` (px; 0 the images unchanged);
-    ``seed``, if an int, is folded into the seed of every call."""
+    """Blur by a Gaussian of a width drawn from ``sigmas`` (px; 0 the images unchanged).
+
+    Args:
+        sigmas: the Gaussian's standard deviations to draw from, px, each >= 0.
+        seed: an int folded into the seed of every call (the same draws whatever ran before);
+            None: the call's seed alone.
+
+    Returns:
+        The transform `(images [B, H, W, C], seed [2]) -> images`.
+
+    Examples:
+        >>> t = random_blur((0.0, 0.5, 1.0), seed=1)
+    """
     return RandomBlur(sigmas, seed)

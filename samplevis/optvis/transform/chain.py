@@ -37,7 +37,11 @@ def _flush(images, before: list, stages: list, after: list):
 @dataclasses.dataclass(frozen=True)
 class Compose:
     """Apply ``transforms`` in order; each gets its own seed split from ``seed``.
-    One-argument functions ``t(images)`` are wrapped by ``as_transform``."""
+    One-argument functions ``t(images)`` are wrapped by ``as_transform``.
+
+    Attributes:
+        transforms: the transforms, in order.
+    """
 
     transforms: tuple
 
@@ -96,7 +100,20 @@ class Compose:
 
 
 def output_size(transforms: Sequence[Callable], height: int, width: int) -> tuple[int, int]:
-    """Static (height, width) after a transform or a sequence of transforms."""
+    """Static (height, width) after a transform or a sequence of transforms.
+
+    Args:
+        transforms: a transform or a sequence of them.
+        height: the images' height before them, px.
+        width: their width, px.
+
+    Returns:
+        (height, width) after them.
+
+    Examples:
+        >>> output_size(standard_transforms, 128, 128)
+        (140, 140)
+    """
     chain = (transforms,) if callable(transforms) else tuple(transforms)
     for t in chain:
         if not hasattr(t, "output_size"):

@@ -16,6 +16,9 @@ class CollapseAlpha:
     std ``sd`` with the 1/f scaling of ``param.image``, decorrelated colours, sigmoid. The network
     then sees what the alpha keeps against a background it cannot rely on; where alpha is 1 the
     output is exactly the image's colours.
+
+    Attributes:
+        sd: the std of the background's random spectrum.
     """
 
     sd: float = 0.5

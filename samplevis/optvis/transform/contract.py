@@ -16,6 +16,7 @@ from collections.abc import Callable
 from samplevis.runtime.checks import TensorLike, is_int
 
 Transform = Callable  # (images [B, H, W, C] float32, seed [2]) -> images
+"""A transform: `(images [B, H, W, C] float32, seed [2]) -> images`."""
 
 
 def as_images(images: TensorLike) -> TensorLike:
@@ -67,6 +68,9 @@ class ImageOnly:
 
     The seed is not passed on: randomness inside ``fn`` (TensorFlow's stateful
     random ops) is not reproduced by a render's seed; this package's transforms are.
+
+    Attributes:
+        fn: the function of the images.
     """
 
     fn: Callable
@@ -105,10 +109,17 @@ def as_transform(t: Callable) -> Transform:
     in ``ImageOnly``; one whose signature cannot be read is taken to take
     ``(images, seed)``.
 
-    >>> import tensorflow as tf
-    >>> double = as_transform(lambda images: 2.0 * images)
-    >>> type(double).__name__, double(tf.ones([1, 2, 2, 3]), 0).shape
-    ('ImageOnly', TensorShape([1, 2, 2, 3]))
+    Args:
+        t: a transform, or a function of the images alone.
+
+    Returns:
+        The transform.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> double = as_transform(lambda images: 2.0 * images)
+        >>> type(double).__name__, double(tf.ones([1, 2, 2, 3]), 0).shape
+        ('ImageOnly', TensorShape([1, 2, 2, 3]))
     """
     if not callable(t):
         raise TypeError(

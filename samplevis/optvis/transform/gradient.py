@@ -15,7 +15,11 @@ class NormalizeGradient:
     ``scales[i]`` for image i (Lucid's ``normalize_gradient``; a zero gradient stays zero where
     Lucid's turns NaN). Only the optimizer's steps change, not the objective's value. It acts on
     the gradient through the network: terms reading ``T("input")`` (``L1``, ``input_diff``) see
-    the image before the transforms, as in Lucid."""
+    the image before the transforms, as in Lucid.
+
+    Attributes:
+        scales: one factor per image [B], or None (1 for each).
+    """
 
     scales: Sequence[float] | None = None
 

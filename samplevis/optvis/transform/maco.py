@@ -72,6 +72,15 @@ class MacoCrops:
     (start, end), interpolated geometrically, by the fraction of the run done that a renderer
     passes as ``progress``; without it, each call draws that fraction uniformly. The noise is
     Xplique's: N(0, s^2) plus U(-s/2, s/2), in image units ([0, 1]).
+
+    Attributes:
+        size: the crops' side in px.
+        n: crops of each image.
+        box_size: the crops' side as a share of the image's, (start, end).
+        noise: the noise's std, (start, end).
+        center_sd: the std of a crop's centre, as a share of the image's side.
+        box_sd: the std of a crop's side, as a share of the image's.
+        seed: None, or an int folded into the seed of every call.
     """
 
     size: int
@@ -152,8 +161,21 @@ def maco_crops(
     *,
     seed: int | None = None,
 ) -> MacoCrops:
-    """MACO's random crops with noise (Xplique's ``maco`` defaults): ``n`` crops of each image
-    resized to ``size`` px (the network's input size), their side shrinking from 50 % to 5 % of
-    the image over a run, noise of std 0.08; ``box_size`` or ``noise`` as one number holds it
-    fixed, as (start, end) sets a schedule. See ``MacoCrops``."""
+    """MACO's random crops with noise (Xplique's ``maco`` defaults), see ``MacoCrops``.
+
+    Args:
+        size: the crops' side in px (the network's input size).
+        n: crops of each image.
+        box_size: the crops' side as a share of the image: one number holds it fixed, (start,
+            end) shrinks it over a run (default from 50 % to 5 %).
+        noise: the std of the noise added to the crops: one number, or (start, end).
+        seed: an int folded into the seed of every call (the same draws whatever ran before);
+            None: the call's seed alone.
+
+    Returns:
+        The transform `(images [B, H, W, C], seed [2]) -> images`.
+
+    Examples:
+        >>> t = maco_crops(224, n=16)
+    """
     return MacoCrops(size, n, box_size, noise, seed=seed)

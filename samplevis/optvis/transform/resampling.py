@@ -17,6 +17,7 @@ from samplevis.runtime.checks import TensorLike
 
 # Output pixels from which a resampling's map is compiled with XLA (see `resample`).
 XLA_MAP_PIXELS = 200 * 200
+"""Output pixels from which a resampling's map is compiled with XLA."""
 
 
 def _wrap_index(i, n, fill_mode: str):

@@ -69,6 +69,11 @@ class Pad:
 
     ``mode`` is CONSTANT, REFLECT or SYMMETRIC; ``constant_value`` a float or
     ``"uniform"`` (a random grey level in [0, 1), as Lucid).
+
+    Attributes:
+        width: the pad's width in px.
+        mode: CONSTANT, REFLECT or SYMMETRIC.
+        constant_value: a CONSTANT pad's value, a float or "uniform".
     """
 
     width: int
@@ -138,6 +143,10 @@ class Jitter:
     """Random crop reducing height and width by ``d`` (offsets uniform in [0, d]).
 
     ``seed``: None, or an int folded into the seed of every call (Lucid's op seed).
+
+    Attributes:
+        d: the crop's play in px: the images lose `d` px in height and width.
+        seed: None, or an int folded into the seed of every call.
     """
 
     d: int
@@ -189,6 +198,12 @@ class RandomScale:
     The output keeps the input size (see this module's docstring); a factor
     s > 1 enlarges the content, s < 1 shrinks it and fills the border.
     ``seed``: None, or an int folded into the seed of every call (Lucid's op seed).
+
+    Attributes:
+        scales: the factors to draw from, each > 0.
+        fill_mode: what fills the border: CONSTANT, REFLECT, WRAP or NEAREST.
+        fill_value: a CONSTANT fill's value.
+        seed: None, or an int folded into the seed of every call.
     """
 
     scales: Sequence[float]
@@ -238,6 +253,13 @@ class RandomRotate:
     Bilinear; corners outside the input are filled with ``fill_value``
     (0.0, black, as Lucid's rotate). ``seed``: None, or an int folded into the
     seed of every call (Lucid's op seed).
+
+    Attributes:
+        angles: the angles to draw from.
+        units: "degrees" or "radians".
+        fill_mode: what fills the corners: CONSTANT, REFLECT, WRAP or NEAREST.
+        fill_value: a CONSTANT fill's value.
+        seed: None, or an int folded into the seed of every call.
     """
 
     angles: Sequence[float]
@@ -273,7 +295,12 @@ class RandomRotate:
 
 @dataclasses.dataclass(frozen=True)
 class CropOrPadTo:
-    """Centre-crop or zero-pad to ``height`` x ``width`` (deterministic)."""
+    """Centre-crop or zero-pad to ``height`` x ``width`` (deterministic).
+
+    Attributes:
+        height: the images' height after it, px.
+        width: their width, px.
+    """
 
     height: int
     width: int

@@ -19,6 +19,10 @@ class Roll:
     in at the other. An FFT image is periodic, so it wraps without a seam.
 
     ``seed``: None, or an int folded into the seed of every call.
+
+    Attributes:
+        d: the most the images shift each way, px.
+        seed: None, or an int folded into the seed of every call.
     """
 
     d: int
@@ -51,6 +55,11 @@ class ColorShift:
     up to one ImageNet std, about 0.23, and scales the contrast by up to e).
 
     ``seed``: None, or an int folded into the seed of every call.
+
+    Attributes:
+        contrast: the most the log of the contrast moves, each way.
+        level: the most the level moves, each way, in image units.
+        seed: None, or an int folded into the seed of every call.
     """
 
     contrast: float = 1.0
@@ -81,10 +90,19 @@ class ColorShift:
 
 
 def vit_transforms(patch: int) -> tuple:
-    """The default transforms for a vision transformer's token layers, `patch` the side of its
-    patches in px of the images transformed: a roll by up to half a patch each way (every
-    alignment of the image with the patch grid) and a strong colour shift (Ghiasi et al. 2022).
-    docs/vit.md has the designs measured against each other."""
+    """The default transforms for a vision transformer's token layers: a roll by up to half a
+    patch each way (every alignment of the image with the patch grid) and a strong colour shift
+    (Ghiasi et al. 2022). docs/vit.md has the designs measured against each other.
+
+    Args:
+        patch: the side of the transformer's patches in px of the images transformed.
+
+    Returns:
+        The transforms, as a tuple.
+
+    Examples:
+        >>> transforms = vit_transforms(16)
+    """
     if not is_int(patch) or patch < 1:
         raise ValueError(f"vit_transforms: patch is a side in px, an int >= 1; got {patch!r}.")
     return (Roll(max(1, patch // 2)), ColorShift())

@@ -50,6 +50,21 @@ def to_arviz(result: Run) -> arviz.InferenceData:
     "step_size", "diverging", "energy" (the Hamiltonian -log pi + K) and "lp" (log pi).
     warmup_posterior: "activation" at every step of burn-in (no thinning).
     attrs: temperature (per chain), prior_weight, seed, interrupted and the steps between kept samples.
+
+    Args:
+        result: a run, as `samplevis.render` returns it (a `SampleResult`).
+
+    Returns:
+        ArviZ's InferenceData.
+
+    Raises:
+        ValueError: the run has no samples (interrupted before the first).
+
+    Examples:
+        ```python
+        result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
+        arviz.summary(samplevis.to_arviz(result), var_names=["activation"])
+        ```
     """
     az = _arviz()
     if result.activations.shape[0] == 0:

@@ -79,8 +79,22 @@ def trace_steps(result: Run) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_trace(result: Run, ax: Axes | None = None) -> Figure:
     """Each chain's activation (one line per chain) over the MCMC steps: its start at step
-    0, burn-in adapting T, burn-in at the frozen T and sampling, each phase shaded and named at the top. Returns the
-    Figure (of `ax` when given)."""
+    0, burn-in adapting T, burn-in at the frozen T and sampling, each phase shaded and named at
+    the top.
+
+    Args:
+        result: a run, as `samplevis.render` returns it (a `SampleResult`).
+        ax: a Matplotlib Axes to draw into; None: a new Figure's.
+
+    Returns:
+        The Figure (of `ax` when given).
+
+    Examples:
+        ```python
+        result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
+        samplevis.plot_trace(result).savefig("trace.png")
+        ```
+    """
     ax = _axes(ax, (8.0, 3.5))
     for name, start, end in phases(result):
         ax.axvspan(start, end, color=PHASE_COLORS[name], zorder=0, label="_" + name)
@@ -112,7 +126,21 @@ def plot_trace(result: Run, ax: Axes | None = None) -> Figure:
 
 def plot_grid(result: Run, ax: Axes | None = None) -> Figure:
     """`pictures.grid` as a Figure: a row per chain (labelled), its start in the first column,
-    then its samples in order. Returns the Figure (of `ax` when given)."""
+    then its samples in order.
+
+    Args:
+        result: a run, as `samplevis.render` returns it (a `SampleResult`).
+        ax: a Matplotlib Axes to draw into; None: a new Figure's.
+
+    Returns:
+        The Figure (of `ax` when given).
+
+    Examples:
+        ```python
+        result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
+        samplevis.plot_grid(result).savefig("grid.png")
+        ```
+    """
     image = pictures.grid(result, with_init=True)
     height, width = image.shape[:2]
     # About 2 inches per 128 px tile; tiny images get a readable minimum.

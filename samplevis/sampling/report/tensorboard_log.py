@@ -56,8 +56,25 @@ def _step_curves(result: Run, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def save_tensorboard(result: Run, log_dir: str | os.PathLike) -> Path:
-    """Write `result` as a TensorBoard event file in `log_dir` (created if missing; see the
-    module's docstring for its tags and steps). Returns the folder."""
+    """Write `result` as a TensorBoard event file in `log_dir` (see the module's docstring for
+    its tags and steps).
+
+    Args:
+        result: a run, as `samplevis.render` returns it (a `SampleResult`).
+        log_dir: the folder, created if missing.
+
+    Returns:
+        The folder.
+
+    Raises:
+        TypeError: `log_dir` is None.
+
+    Examples:
+        ```python
+        result = samplevis.render(model, obj, hmc_opts=dict(num_results=10), seed=0)
+        samplevis.save_tensorboard(result, "logs/run0")  # tensorboard --logdir logs
+        ```
+    """
     folder = log_folder(log_dir)
     if folder is None:
         raise TypeError("log_dir must be a folder path (a str or os.PathLike); got None.")

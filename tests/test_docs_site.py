@@ -1,0 +1,190 @@
+"""The documentation site (mkdocs.yml), built strict once per run (xdist's workers share it)
+and served on 127.0.0.1: every public name and hmc_opts option is on it with its docstring, each
+section of the long pages is a page, and in headless Chromium the home page, `render`'s page and
+the hmc_opts table render, the search finds an option, and every picture of the gallery loads."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import filelock
+import pytest
+
+import samplevis
+from samplevis.sampling.options import OPTIONS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site, built as .ci/checks builds it (strict: any warning fails); or, when
+    SAMPLEVIS_BUILT_SITE names a folder, the site .ci/checks has just built there from this
+    tree (.ci/run sets it, so that the suite does not build it twice)."""
+    pytest.importorskip("mkdocs", reason='mkdocs is not installed: pip install -e ".[docs]"')
+    pytest.importorskip(
+        "mkdocstrings", reason='mkdocstrings is not installed: pip install -e ".[docs]"'
+    )
+    if os.environ.get("SAMPLEVIS_BUILT_SITE"):
+        built_site = Path(os.environ["SAMPLEVIS_BUILT_SITE"]).resolve()
+        assert (built_site / "index.html").is_file(), (
+            f"SAMPLEVIS_BUILT_SITE: no site in {built_site}"
+        )
+        return built_site
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(tmp_path_factory.mktemp("site"))
+    # Under xdist each worker runs this fixture: the first builds the site into the session's
+    # folder, which the workers share, and the others wait for it and read it.
+    shared = tmp_path_factory.getbasetemp().parent / "site"
+    with filelock.FileLock(f"{shared}.lock"):
+        return shared if (shared / "index.html").is_file() else build(shared)
+
+
+def build(out: Path) -> Path:
+    # not --quiet: it hides the warnings from --strict too, which then lets them pass
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        capture_output=True,
+        text=True,
+    )
+    assert built.returncode == 0, f"mkdocs build --strict failed:\n{built.stderr[-3000:]}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The site's address on 127.0.0.1 (a port the system picks), served by http.server."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def check_module():
+    spec = importlib.util.spec_from_file_location("site_check", ROOT / "docs/_site/check.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_public_name_and_option_is_on_the_site_with_its_docstring(site):
+    check = check_module()
+    found, missing = check.names(site)
+    top = {f"samplevis.{n}" for n in check.pages.all_names("samplevis/__init__.py")}
+    assert top == {f"samplevis.{n}" for n in samplevis.__all__}
+    assert top <= set(found), f"not on the site with its docstring: {sorted(top - set(found))}"
+    assert not missing, f"public names not on the site with their docstring: {missing}"
+    found_options, missing_options = check.options(site)
+    assert sorted(found_options) == sorted(OPTIONS), f"options not on the site: {missing_options}"
+    print(f"{len(found)} public names, {len(found_options)} hmc_opts options on the site")
+
+
+def test_the_home_page_the_render_page_and_the_hmc_opts_table_render(served, chromium):
+    page = chromium.new_page()
+    page.goto(served + "/")
+    assert page.locator("h1").first.inner_text().rstrip("¶") == "samplevis"  # ¶: its permalink
+    picture = page.locator("article img").first
+    page.wait_for_function("img => img.complete", arg=picture.element_handle(), timeout=30_000)
+    assert picture.evaluate("img => img.naturalWidth") > 0
+
+    page.goto(served + "/api/render/")
+    assert page.locator("h1").first.inner_text().rstrip("¶") == "samplevis.render"
+    signature = page.locator(".doc-signature").first.inner_text()
+    assert re.search(r"render\(\s*model", signature) and "hmc_opts" in signature
+    assert page.get_by_text("Parameters:", exact=True).count() == 1
+
+    page.goto(served + "/hmc_opts/")
+    first_cells = page.locator("article table tbody tr td:first-child").all_inner_texts()
+    assert first_cells == list(OPTIONS)  # each option once, in OPTIONS' order
+    page.close()
+
+
+def test_the_search_finds_target_ratio(served, chromium):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = chromium.new_page()
+    page.goto(served + "/")
+    page.locator("label.md-search__icon, .md-search__input").first.click()
+    box = page.locator("input.md-search__input")
+    found = (
+        "[...document.querySelectorAll('.md-search-result__item')]"
+        ".some(item => item.innerText.includes('target_ratio'))"
+    )
+    # The index loads in a web worker; a query typed before it is ready gets no answer, so
+    # the query is typed again until one comes (on a busy machine the worker takes seconds).
+    for _ in range(8):
+        box.fill("")
+        box.press_sequentially("target_ratio")
+        try:
+            page.wait_for_function(found, timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    texts = page.locator(".md-search-result__item").all_inner_texts()
+    assert any("target_ratio" in t for t in texts), texts[:3]
+    links = [a.get_attribute("href") or "" for a in page.locator(".md-search-result__link").all()]
+    assert any("hmc_opts" in link for link in links), links[:5]
+    page.close()
+
+
+def test_every_picture_of_the_gallery_loads(served, chromium):
+    pictures = re.findall(r"^!\[", (ROOT / "docs/gallery.md").read_text(), flags=re.M)
+    page = chromium.new_page()
+    page.goto(served + "/gallery/")
+    images = page.locator("article img")
+    assert images.count() == len(pictures) > 0
+    page.wait_for_function(
+        "[...document.querySelectorAll('article img')].every(img => img.complete)", timeout=30_000
+    )
+    loaded = images.evaluate_all(
+        "imgs => imgs.map(img => [img.getAttribute('src'), img.naturalWidth])"
+    )
+    assert all(width > 0 for _, width in loaded), loaded  # a broken image is complete, width 0
+    page.close()
+
+
+@pytest.mark.parametrize(
+    "page, folder", [("sampling_designs", "designs"), ("benchmarks", "figures")]
+)
+def test_each_section_of_a_long_page_is_a_page_with_its_tables_and_the_machines(site, page, folder):
+    """docs/PAGE.md's "## " sections: a page each, holding as many tables as the section (each
+    with its commit and machine in its rows or beside it) and the note on the machines; the
+    contents page links every one."""
+    check = check_module()
+    text = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
+    body = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+    sections = re.split(r"^## ", body, flags=re.M)[1:]
+    contents = (site / page / "index.html").read_text(encoding="utf-8")
+    assert sections
+    for section in sections:
+        heading = section.split("\n", 1)[0].strip()
+        uri = f"{folder}/{check.pages.slug(heading)}"
+        shown = (site / uri / "index.html").read_text(encoding="utf-8")
+        tables = len(re.findall(r"^\|[-| :]+\|\s*$", section, flags=re.M))
+        assert shown.count("<table>") == tables, f"{uri}: {tables} tables in the section"
+        assert "The machines" in shown and "EPYC" in shown, f"{uri} lacks the machines' note"
+        assert f'href="../{uri}/' in contents, f"docs/{page}.md's contents page misses {uri}"
