@@ -5,11 +5,9 @@ overlay, are flagged as copies while images of their own layout are not."""
 
 from __future__ import annotations
 
-import colorsys
-
 import fooling
 import numpy as np
-from test_blur_check import SIDE, checker_network, checkerboard, photographs
+from fine_detail import SIDE, checker_network, checkerboard, photographs, rainbow, speckle
 
 from samplevis.models import Model
 from samplevis.optvis.blur_check import KEEP_SHARE, kept_under
@@ -20,20 +18,6 @@ from samplevis.optvis.natural_measures import (
     natural_check,
     nearest_correlations,
 )
-
-
-def speckle(seed: int = 0) -> np.ndarray:
-    """float32 [1, SIDE, SIDE, 3]: grey pixels black or white at random, what the checker unit
-    answers to (its 2x2 filter fires wherever the diagonals differ)."""
-    noise = np.random.default_rng(seed).random((1, SIDE, SIDE, 1)) > 0.5
-    return np.repeat(noise, 3, axis=-1).astype(np.float32)
-
-
-def rainbow() -> np.ndarray:
-    """float32 [SIDE, SIDE, 3]: fully saturated hues swirling across the image."""
-    rows, cols = np.mgrid[0:SIDE, 0:SIDE] / SIDE
-    hue = (cols + 0.5 * np.sin(6 * rows)) % 1.0
-    return np.array([[colorsys.hsv_to_rgb(h, 1.0, 1.0) for h in row] for row in hue], np.float32)
 
 
 def test_half_resolution_keeps_a_flat_image_and_the_mean_of_any():
