@@ -4,9 +4,10 @@
   no sentences, no files);
 - its words, functions of the record: `summary` (the lines that sum a run up: `draws_line`,
   `facets_line`, `kinds_line`, ...), `facet_draws` (what each facet's draws add: those that
-  differ, what varied, where they vary), `facet_processing`, `facet_blur` and `kind_names`
-  (whether each facet is processed like its photos, what it keeps of its value under a mild
-  blur against them, and its kind in words), `advice` (warnings that name the
+  differ, what varied, where they vary), `facet_processing`, `processing_bar`, `facet_blur`,
+  `facet_natural` and `kind_names` (whether each facet is processed like its photos, and each
+  kind as often as its photos are; what it keeps of its value under a mild blur against them;
+  the measures no climb applies; and its kind in words), `advice` (warnings that name the
   option to change), `explain` (the diagnostics in plain words);
 - its pictures and files: `pictures` (the grids, the GIF, the std and structure maps, every draw
   as a PNG), `plots` (the trace and the samples as figures), `facet_examples` (the top images
