@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 # near 1 at random offsets and blur, none averages fixed 2x2 blocks and drops half the pixels
 LOW_PASS_FACTOR = 2
 # An image passes the colour measure when it is at most this many times as colourful as its
-# photos' median: within the spread of one kind's photos, below a DeepDream palette (issue
-# figures in docs/trust.md, "Measures no climb applies")
+# photos' median: a first bar, not yet set on many photos (docs/trust.md, "Measures no climb
+# applies")
 COLOUR_SHARE = 1.5
 # Cells per side of the coarse picture the copy measure correlates: the layout and colours of a
 # photo, none of an overlay's fine texture

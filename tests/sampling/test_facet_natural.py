@@ -71,7 +71,7 @@ def test_speckle_a_rainbow_and_a_photo_itself_each_fail_their_measure_through_a_
     )
     assert record["draws"] == 2 and record["words"] == checks[1].words(0)
     line = natural_line(found)
-    assert line.startswith("measures no climb applies (facets keep 0.9 of their photos' share")
+    assert line.startswith("measures no climb applies (a facet keeps 0.9 of its photos' share")
     assert "facet 0 keeps 0.1" in line and "its draws: 0 of 2 keep enough" in line
     assert natural_sentence({"natural": record}).startswith(". Measures no climb applies: its")
     assert natural_line([dataclasses.replace(f, natural=None) for f in found]) is None

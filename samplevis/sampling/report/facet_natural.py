@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from samplevis.optvis.natural_measures import NaturalCheck
     from samplevis.sampling.report.run import Facet
 
+# The bars, said once at the head of the line (optvis.natural_measures)
 HEAD = (
-    f"measures no climb applies (facets keep 0.9 of their photos' share at 1/{LOW_PASS_FACTOR} "
-    f"resolution or more, are at most {COLOUR_SHARE:g} times as colourful, and are no nearer "
-    "their nearest photo than halfway from the photos' own likeness to a copy's 1.0)"
+    f"measures no climb applies (a facet keeps 0.9 of its photos' share at 1/{LOW_PASS_FACTOR} "
+    f"resolution, is at most {COLOUR_SHARE:g} times as colourful, and is a copy where it is "
+    "nearer 1.0 like its nearest photo than the photos are like each other)"
 )
 
 
