@@ -153,8 +153,8 @@ class NaturalCheck:
     @property
     def copies(self) -> np.ndarray:
         """bool [I]: the images flagged as copies of a photo (none where `copy_bar` is NaN)."""
-        with np.errstate(invalid="ignore"):
-            return np.asarray(self.nearest, np.float64) > self.copy_bar
+        with np.errstate(invalid="ignore"):  # rounding does not make a copy of a tie
+            return np.asarray(self.nearest, np.float64) > self.copy_bar + 1e-9
 
     @property
     def passed(self) -> np.ndarray:
