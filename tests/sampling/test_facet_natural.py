@@ -80,13 +80,21 @@ def test_speckle_a_rainbow_and_a_photo_itself_each_fail_their_measure_through_a_
 def test_the_fooled_kind_falls_short_of_its_photos_rate_and_the_honest_kind_meets_it(tmp_path):
     red = _saved(tmp_path, fooling.photos("red", 6, 0), "red")
     green = _saved(tmp_path, fooling.photos("green", 6, 1), "green")
+    lone = _saved(tmp_path, fooling.photos("green", 1, 2), "lone")
     said = {}
     for is_fooled in (False, True):
         optimum = fooling.visualization(is_fooled)[0]
-        facets = (_facet(optimum, red, 0, ()), _facet(optimum[..., ::-1], green, 1, ()))
+        facets = (
+            _facet(optimum, red, 0, ()),
+            _facet(optimum[..., ::-1], green, 1, ()),
+            _facet(optimum[..., ::-1], lone, 2, ()),
+        )
         model = Model(fooling.network(is_fooled))
         found = checked(facets, np.zeros([0]), model, "unit:0", layers=["colours", "mix"])
         assert found[0].photos_processing == (6, 6)  # every red photo is like the other reds
+        # a kind of one photo is checked, but has no other photo of its own to set a bar
+        assert found[2].processing is not None and found[2].photos_processing is None
+        assert [bar["kind"] for bar in bar_record(found)] == [0, 1]
         said[is_fooled] = bar_record(found)[0]
     assert said[False]["met"] and not said[True]["met"]
     assert said[True]["facets_passed"] == 0 and said[True]["photos_passed"] == 6

@@ -95,7 +95,7 @@ def checked(
         pixels,
         [own_rows.get(f.kind, []) if f.examples else [] for f in facets],
     )
-    bars: dict[int, tuple[int, int]] = {}
+    bars: dict[int, tuple[int, int] | None] = {}
     out, first = [], 0
     for f, own_images, blur, measured in zip(facets, shown, blurred, natural):
         rows = slice(first, first + len(own_images))
@@ -110,7 +110,8 @@ def checked(
             passing = check.photos_passing(
                 {k: means[k][own] for k in layers}, {k: means[k][rest] for k in layers}, layers
             )
-            bars[f.kind] = (int(passing.sum()), len(passing))
+            # a kind of one photo has no others to check it against: it sets no bar
+            bars[f.kind] = (int(passing.sum()), len(passing)) if len(passing) else None
         f = dataclasses.replace(f, photos_processing=bars[f.kind])
         found = check.likeness(
             {k: seen[k][rows] for k in layers},
