@@ -10,11 +10,14 @@ num_burnin_steps=10, ...))`) and prints one row: its facets, their median activa
 height (the share of the best facet's), how many pass Geirhos et al.'s processing check (>= 0.9
 of the layers, `Facet.processing`) and the blur measure (>= 0.9 of their photos' median share,
 `Facet.blur`), the facets' median share kept under the blur against their photos', the same
-counts for the draws the run checked, and the render's wall seconds. Each facet's optimum is
-written to OUT/UNIT/DESIGN/seed_S/facet_K.png. Under each row: every facet's kind, activation and
-both checks in words, and how many of each kind's own photos pass the processing check when
-each is checked as a facet is (left out of its kind's mean, against the same other photos):
-the bar that check can be held to.
+counts for the draws the run checked, the measures no climb applies (`Facet.natural`: how many
+facets pass the half-resolution low-pass and the colour measure, how many are copies of a
+photo, their median coarse correlation with their nearest photo against the photos' own with
+each other, how many draws pass all three), and the render's wall seconds. Each facet's optimum
+is written to OUT/UNIT/DESIGN/seed_S/facet_K.png. Under each row: every facet's kind,
+activation and checks in words, and the run's line on the processing check's bar: per kind,
+its facets passing and its own photos passing, each checked as a facet is
+(`Facet.photos_processing`).
 
 Designs (`DESIGNS`; hmc_opts beside `init`):
 
@@ -80,50 +83,13 @@ def median(values: list[float]) -> str:
     return f"{np.median(finite):.2f}" if finite else "-"
 
 
-def photos_control(model, unit, examples, result) -> str:
-    """How many of each kind's own photos pass the run's processing check, each left out of its
-    kind's mean and checked against it and the same other photos as the facets (the other
-    kinds' and up to OTHERS of those ranked below the top), at the facets' size: what the
-    check asks of a facet, asked of the photos themselves. "passing of total" per kind."""
-    from samplevis.examples.clusters import other_files
-    from samplevis.optvis.processing_check import (
-        PASS_SHARE,
-        block_outputs,
-        channel_means,
-        likeness,
-    )
-    from samplevis.sampling.phases.facet_checks import OTHERS, photo_rows
-
-    size = result.facets[0].image.shape[:2]
-    with_photos = [f for f in result.facets if f.examples]
-    others = other_files(examples, unit, OTHERS)
-    pixels, kept, own = photo_rows(with_photos, others, size)
-    layers = block_outputs(model)
-    means = channel_means(model, pixels, layers)
-    said = []
-    for kind in sorted(own):
-        rows = own[kind]
-        rest = sorted(set(range(len(kept))) - set(rows))
-        passing = 0
-        for i in rows:
-            mates = [j for j in rows if j != i]
-            found = likeness(
-                {k: means[k][[i]] for k in layers},
-                {k: means[k][mates] for k in layers},
-                {k: means[k][rest] for k in layers},
-                layers,
-            )
-            passing += int(found.shares[0] >= PASS_SHARE)
-        said.append(f"{passing} of {len(rows)}")
-    return ", ".join(said)
-
-
 def design_row(name: str, seed: int, result, seconds: float) -> list[str]:
-    """One design's row from a run's facets (`Facet.processing`, `Facet.blur`: image 0 the
-    optimum, the rest its draws)."""
+    """One design's row from a run's facets (`Facet.processing`, `Facet.blur`,
+    `Facet.natural`: image 0 the optimum, the rest its draws)."""
     facets = result.facets
     checked = [f.processing for f in facets if f.processing is not None]
     blurred = [f.blur for f in facets if f.blur is not None]
+    natural = [f.natural for f in facets if f.natural is not None]
     return [
         name,
         str(seed),
@@ -136,6 +102,12 @@ def design_row(name: str, seed: int, result, seconds: float) -> list[str]:
         counted([bool(p) for c in checked for p in c.passed[1:]]),
         counted([bool(p) for b in blurred for p in b.passed[1:]]),
         median([float(k) for b in blurred for k in b.kept[1:]]),
+        counted([bool(n.low_pass_passed[0]) for n in natural]),
+        counted([bool(n.colour_passed[0]) for n in natural]),
+        counted([bool(n.copies[0]) for n in natural]),
+        f"{median([float(n.nearest[0]) for n in natural])} / "
+        f"{median([n.photos_nearest for n in natural])}",
+        counted([bool(p) for n in natural for p in n.passed[1:]]),
         f"{seconds:.0f}",
     ]
 
@@ -153,6 +125,8 @@ def facet_lines(result) -> list[str]:
             )
         if f.blur is not None:
             said.append(f.blur.words(0))
+        if f.natural is not None:
+            said.append(f.natural.words(0))
         lines.append("; ".join(said))
     return lines
 
@@ -185,6 +159,7 @@ def main() -> None:
         parser.error(f"unknown designs {unknown}; choose from {sorted(DESIGNS)}")
 
     import samplevis
+    from samplevis.sampling.report.processing_bar import bar_line
 
     model = samplevis.zoo.efficientnet_lite0()
     units = {"two-kind": two_kind_unit, "mfv-two-kind": lambda: mixed_unit(0.6)}
@@ -218,8 +193,7 @@ def main() -> None:
             print(" | ".join(rows[-1]), flush=True)
             for line in facet_lines(result):
                 print(f"#   {line}", flush=True)
-            control = photos_control(model, unit, examples, result)
-            print(f"#   each kind's own photos passing the processing check: {control}", flush=True)
+            print(f"#   {bar_line(result.facets)}", flush=True)
     headers = [
         "design",
         "seed",
@@ -232,6 +206,11 @@ def main() -> None:
         "draws pass processing",
         "draws pass blur",
         "draws kept",
+        "facets pass half-res",
+        "facets pass colour",
+        "facets copies",
+        "nearest photo: facets / photos",
+        "draws pass all three",
         "render s",
     ]
     print()

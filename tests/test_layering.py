@@ -431,6 +431,8 @@ REPORT_LAYERS = (
         "facet_draws",
         "facet_processing",
         "facet_blur",
+        "facet_natural",
+        "processing_bar",
         "kind_names",
         "advice",
         "diagnostics_line",

@@ -164,6 +164,10 @@ def dataset_examples(
             raise ValueError(f"{name} must be an int >= 1; got {value!r}.")
     target = model.input_size or (size or DEFAULT_SIZE,) * 2
     source = _Source(images, target)
+    if out is not None and source.root is not None:
+        _check_out(Path(out), source.root)
+    if source.outputs:
+        warnings.warn(_outputs_line(source.outputs, source.root), stacklevel=2)
     run = {
         "model": model.name,
         "images": source.description,
@@ -231,6 +235,25 @@ def skipped_line(skipped: dict[str, str], read: int, out: Path | None) -> str:
     return f"skipped {len(skipped)} of {read} files: {parts}{where}."
 
 
+def _check_out(out: Path, images: Path) -> None:
+    """Refuse an `out` that is the images folder: its pictures would be ranked as photos."""
+    if out.resolve() == images.resolve():
+        raise ValueError(
+            f"out {str(out)!r} is the images folder: the pictures written there would be ranked "
+            f"as photos next time. Give a folder outside it, or a subfolder such as "
+            f"{str(images / 'examples')!r}, which a ranking skips as it holds {examples_json.FILE}."
+        )
+
+
+def _outputs_line(outputs: list[str], root: Path | None) -> str:
+    """One line naming the folders a ranking skips because they hold an examples.json."""
+    shown = ", ".join(outputs[:3]) + (f" and {len(outputs) - 3} more" if len(outputs) > 3 else "")
+    return (
+        f"skipped {len(outputs)} folder{'s' if len(outputs) > 1 else ''} under {root} that hold "
+        f"{examples_json.FILE} ({shown}): pictures written by a ranking are not photos."
+    )
+
+
 def _units(model: Model, units: object, layer: str | Sequence[str] | None) -> list[Unit]:
     # objectives import TensorFlow: not before a pass needs it (the command's --help does not)
     from samplevis.examples.units import as_unit, layer_units
@@ -261,6 +284,7 @@ class _Source:
         if isinstance(images, (str, os.PathLike)):
             self.root: Path | None = Path(images)
             self.names = image_files.image_files(self.root)
+            self.outputs = image_files.examples_outputs(self.root)
             self.description = str(self.root.resolve())
             self.array = None
         else:
@@ -272,7 +296,7 @@ class _Source:
                     f"images must be a folder or an array [N, H, W, 3] in [0, 1] with N >= 1; "
                     f"got shape {array.shape}."
                 )
-            self.root, self.array = None, array
+            self.root, self.array, self.outputs = None, array, []
             self.names = [str(i) for i in range(len(array))]
             self.description = f"array of {len(array)} images {array.shape[1]}x{array.shape[2]}"
 

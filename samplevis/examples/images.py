@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from samplevis.examples import examples_json
+
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
@@ -46,8 +48,9 @@ def image_suffixes() -> frozenset[str]:
 
 def image_files(folder: str | os.PathLike) -> list[str]:
     """The image files under `folder` (recursively, by their names' endings), as paths relative
-    to it with '/' between parts, sorted. A missing folder, a file, or a folder without image
-    files is a ValueError that names it."""
+    to it with '/' between parts, sorted, leaving out the folders `examples_outputs` names. A
+    missing folder, a file, a folder without image files, or one that holds an examples.json
+    itself is a ValueError that names it."""
     root = Path(folder)
     if not root.exists():
         raise ValueError(
@@ -57,11 +60,19 @@ def image_files(folder: str | os.PathLike) -> list[str]:
         raise ValueError(
             f"{str(root)!r} is a file, not a folder; give the folder that holds the images."
         )
+    if (root / examples_json.FILE).is_file():
+        raise ValueError(
+            f"the images folder {str(root)!r} holds {examples_json.FILE}: it is a folder the examples "
+            "were written to, and its pictures are not photos; give the folder of photos."
+        )
     suffixes = image_suffixes()
+    outputs = examples_outputs(root)
     found = sorted(
-        path.relative_to(root).as_posix()
+        name
         for path in root.rglob("*")
-        if path.suffix.lower() in suffixes and path.is_file()
+        if path.suffix.lower() in suffixes
+        and path.is_file()
+        and not _inside(name := path.relative_to(root).as_posix(), outputs)
     )
     if not found:
         raise ValueError(
@@ -69,6 +80,22 @@ def image_files(folder: str | os.PathLike) -> list[str]:
             "under it, at any depth)."
         )
     return found
+
+
+def examples_outputs(folder: str | os.PathLike) -> list[str]:
+    """The folders under `folder` (not itself) that hold an examples.json, as paths relative to
+    it, sorted: what `dataset_examples` wrote there (pictures of the top images and their crops),
+    which a ranking of `folder` skips so that it never ranks its own output."""
+    root = Path(folder)
+    return sorted(
+        path.parent.relative_to(root).as_posix()
+        for path in root.rglob(examples_json.FILE)
+        if path.is_file() and path.parent != root
+    )
+
+
+def _inside(name: str, folders: Sequence[str]) -> bool:
+    return any(name.startswith(folder + "/") for folder in folders)
 
 
 @dataclass(frozen=True)

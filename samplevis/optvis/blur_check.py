@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -135,6 +136,18 @@ def kept_under_blur(
       images: float [N, H, W, 3] in [0, 1], or uint8.
       sigma: the blur's standard deviation, px at the images' size.
     """
+    return kept_under(model, objective, images, lambda seen: gaussian_blur(seen, sigma))
+
+
+def kept_under(
+    model: Model | KerasModel,
+    objective: Objective | str,
+    images: np.ndarray,
+    low_pass: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """float [N]: each image's objective value under `low_pass` (a function of float32
+    [N, H, W, 3] in [0, 1] giving the same) over its value as it is; NaN where that value is
+    not positive. `images` as `kept_under_blur` takes them."""
     model = as_model(model)
     images = _checked_images(images, "images")
     if not len(images):
@@ -143,7 +156,7 @@ def kept_under_blur(
     seen = images.astype(np.float32) / np.float32(scale)
     goal = _resolved(model, objective, seen[:1])
     values = _values(model, goal, seen)
-    blurred = _values(model, goal, gaussian_blur(seen, sigma))
+    blurred = _values(model, goal, np.asarray(low_pass(seen), np.float32))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(values > 0, blurred / np.where(values > 0, values, 1.0), np.nan)
 

@@ -26,6 +26,9 @@ BATCH = 32  # images per network call
 # An image passes the check when it is more like its photos than like the others at this share
 # of the layers compared or more (the bar docs/trust.md sets for the photo route's facets).
 PASS_SHARE = 0.9
+# A kind's facets must pass at least as often as the kind's own photos (`photos_passing`) less
+# this share: the photos' rate is the bar, and a few of a kind's facets move it by a lot
+PHOTOS_MARGIN = 0.10
 # The most layers `block_outputs` picks where the model has no residual blocks to read.
 SPACED_LAYERS = 11
 # Layer kinds whose output is a block's output: the residual sum, or a nonlinearity.
@@ -128,6 +131,29 @@ def likeness(
     to_photos = np.stack([spearman(images[k], photos[k].mean(axis=0)) for k in layers], axis=1)
     to_others = np.stack([spearman(images[k], others[k].mean(axis=0)) for k in layers], axis=1)
     return ProcessingCheck(tuple(layers), to_photos, to_others)
+
+
+def photos_passing(
+    photos: Mapping[str, np.ndarray], others: Mapping[str, np.ndarray], layers: Sequence[str]
+) -> np.ndarray:
+    """bool [P]: which of the photos (channel means {layer: float [P, C]}) pass the check as an
+    image of theirs would: each against the mean of the other P - 1 and against `others`,
+    passing at PASS_SHARE of `layers` or more; none with fewer than 2 photos. The bar a facet
+    is held to is set by it (docs/trust.md, "The bar set by the photos")."""
+    count = len(photos[layers[0]]) if layers else 0
+    if count < 2:
+        return np.zeros(0, bool)
+    passed = []
+    for i in range(count):
+        mates = [j for j in range(count) if j != i]
+        found = likeness(
+            {k: photos[k][[i]] for k in layers},
+            {k: photos[k][mates] for k in layers},
+            others,
+            layers,
+        )
+        passed.append(bool(found.passed[0]))
+    return np.array(passed, bool)
 
 
 def channel_means(

@@ -218,6 +218,25 @@ def test_a_missing_folder_a_file_or_a_folder_without_images_is_an_error_naming_i
         assert str(given) in str(raised.value)
 
 
+def test_a_ranking_skips_the_pictures_an_earlier_ranking_wrote_inside_the_folder(tmp_path, gabor48):
+    places = make_folder(tmp_path / "images")
+    args = dict(images=tmp_path / "images", top=6, batch=4, progress=False)
+    first = samplevis.dataset_examples(gabor48, "gabor_relu:0", out=tmp_path / "images/ex", **args)
+    written = list((tmp_path / "images/ex").rglob("*.png"))
+    assert len(written) == 12  # 6 pictures and 6 crops, the gratings' crops among them
+    with pytest.warns(
+        UserWarning, match=r"skipped 1 folder under .* that hold examples.json \(ex\)"
+    ):
+        again = samplevis.dataset_examples(gabor48, "gabor_relu:0", **args)
+    assert again.read == first.read == 11
+    assert again.ranked("gabor_relu:0") == first.ranked("gabor_relu:0")
+    assert {name for name, _, _ in again.ranked("gabor_relu:0")[:4]} == set(places)
+    with pytest.raises(ValueError, match="is the images folder.*a subfolder such as"):
+        samplevis.dataset_examples(gabor48, "gabor_relu:0", out=tmp_path / "images", **args)
+    with pytest.raises(ValueError, match="holds examples.json.*give the folder of photos"):
+        samplevis.dataset_examples(gabor48, "gabor_relu:0", images=tmp_path / "images/ex")
+
+
 def test_an_interrupted_run_resumes_to_what_one_run_finds(tmp_path, gabor48, monkeypatch):
     make_folder(tmp_path / "images")
     args = dict(images=tmp_path / "images", layer="gabor_relu", top=3, batch=2, progress=False)

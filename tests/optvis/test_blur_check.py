@@ -9,6 +9,7 @@ import fooling
 import keras
 import numpy as np
 import pytest
+from fine_detail import SIDE, checker_network, checkerboard, photographs
 
 from samplevis.models import Model
 from samplevis.optvis import objectives
@@ -20,20 +21,6 @@ from samplevis.optvis.blur_check import (
     kept_under_blur,
 )
 
-SIDE = 32
-
-
-def checker_network() -> keras.Model:
-    """The unit "checker:0": ReLU(a 2x2 filter of +1 and -1 in a checkerboard, summed over
-    colours, + 0.1) at each position; its objective, the mean over positions, is highest on a
-    checkerboard and 0.1 on any smooth image."""
-    x = keras.Input((None, None, 3))
-    conv = keras.layers.Conv2D(1, 2, activation="relu", name="checker")
-    y = conv(x)
-    kernel = np.array([[1, -1], [-1, 1]], np.float32)[:, :, None, None].repeat(3, axis=2)
-    conv.set_weights([kernel, np.array([0.1], np.float32)])
-    return keras.Model(x, y)
-
 
 def redness_network() -> keras.Model:
     """The unit "redness:0": R - G at each position (a 1x1 filter, no nonlinearity); its
@@ -43,21 +30,6 @@ def redness_network() -> keras.Model:
     y = conv(x)
     conv.set_weights([np.array([1, -1, 0], np.float32)[None, None, :, None], np.zeros(1)])
     return keras.Model(x, y)
-
-
-def checkerboard() -> np.ndarray:
-    """float32 [1, SIDE, SIDE, 3]: black and white pixels alternating, the checker's best."""
-    board = np.indices((SIDE, SIDE)).sum(axis=0) % 2
-    return np.repeat(board[None, ..., None], 3, axis=-1).astype(np.float32)
-
-
-def photographs() -> np.ndarray:
-    """float32 [3, SIDE, SIDE, 3]: scikit-image's astronaut, coffee and chelsea, made small."""
-    from skimage import data, transform
-
-    shown = [getattr(data, name)() for name in ("astronaut", "coffee", "chelsea")]
-    small = [transform.resize(image, (SIDE, SIDE), anti_aliasing=True) for image in shown]
-    return np.stack(small).astype(np.float32)
 
 
 def test_a_checkerboard_loses_its_value_under_the_blur_photos_keep_theirs_and_it_fails():

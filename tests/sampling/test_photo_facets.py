@@ -19,7 +19,9 @@ from samplevis import objectives, param
 from samplevis.optvis.optimize import Renderer
 from samplevis.runtime.checks import OptionError
 from samplevis.sampling.report.facet_blur import blur_line
+from samplevis.sampling.report.facet_natural import natural_line
 from samplevis.sampling.report.facet_processing import NOT_CHECKED, processing_line
+from samplevis.sampling.report.processing_bar import bar_line
 
 from conftest import either_stripes_keras_model
 from stripes import PHOTO_RUN, SIDE, stripes_folder, stripes_way
@@ -200,6 +202,15 @@ def test_a_kind_the_unit_answers_to_less_is_a_facet_beside_its_photos_with_its_h
     page = (tmp_path / "index.html").read_text()
     assert "facet_0_processing.png" in page and "facet_1_processing.png" in page
     assert f"Its optimum {horizontal.blur.words(0)}" in page
+    # the measures no climb applies, and each kind held to its own photos' rate
+    for facet in result.facets:
+        assert facet.natural is not None and facet.natural.nearest.shape == (3,)
+        assert facet.photos_processing is not None and facet.photos_processing[1] == 3
+    assert natural_line(result.facets) in report["summary"]
+    assert bar_line(result.facets) in report["summary"]
+    assert report["facets"][1]["natural"]["words"] == horizontal.natural.words(0)
+    assert [bar["photos_checked"] for bar in report["processing_bar"]] == [3, 3]
+    assert f"Measures no climb applies: its optimum {horizontal.natural.words(0)}" in page
     # every tile of a facet's row said as a share of the best facet's activation
     best = report["facets"][0]["activation"]
     photo = report["facets"][1]["examples"][0]["value"] / best

@@ -51,8 +51,12 @@ def checked(
     against the median its kind's photos keep (`optvis.blur_check`); and its `kind_name`
     (`kind_names`), a classifier's labels read in the same pass over the photos. `photos`
     gives each facet's photos in place of its `examples` (`samplevis sample --examples`: the
-    examples nearest each facet of the search, each facet a kind)."""
+    examples nearest each facet of the search, each facet a kind). The same pass sets
+    `natural` (`optvis.natural_measures`: measures no climb applies, against its kind's photos)
+    and `photos_processing`, how many of its kind's photos pass the check as a facet is
+    checked: the bar its kind's facets are held to."""
     from samplevis.optvis import processing_check as check
+    from samplevis.optvis.natural_measures import grouped_checks
     from samplevis.sampling.report import kind_names
 
     given = list(facets)
@@ -76,16 +80,31 @@ def checked(
     shown = [_shown(f, images) for f in facets]
     seen = check.channel_means(model, np.concatenate(shown), layers) if layers else {}
     blurred = _blurred(model, objective, facets, shown, pixels, own_rows)
+    natural = grouped_checks(
+        model,
+        objective,
+        shown,
+        pixels,
+        [own_rows.get(f.kind, []) if f.examples else [] for f in facets],
+    )
+    bars: dict[int, tuple[int, int] | None] = {}
     out, first = [], 0
-    for f, own_images, blur in zip(facets, shown, blurred):
+    for f, own_images, blur, measured in zip(facets, shown, blurred, natural):
         rows = slice(first, first + len(own_images))
         first += len(own_images)
         own = own_rows.get(f.kind, [])
         rest = sorted(set(range(len(kept))) - set(own))
-        f = dataclasses.replace(f, kind_name=named.get(f.kind, ""), blur=blur)
+        f = dataclasses.replace(f, kind_name=named.get(f.kind, ""), blur=blur, natural=measured)
         if not f.examples or not own or not rest or not layers:  # layers: none with a map
             out.append(f)
             continue
+        if f.kind not in bars:  # the kind's own photos, each checked as a facet is
+            passing = check.photos_passing(
+                {k: means[k][own] for k in layers}, {k: means[k][rest] for k in layers}, layers
+            )
+            # a kind of one photo has no others to check it against: it sets no bar
+            bars[f.kind] = (int(passing.sum()), len(passing)) if len(passing) else None
+        f = dataclasses.replace(f, photos_processing=bars[f.kind])
         found = check.likeness(
             {k: seen[k][rows] for k in layers},
             {k: means[k][own] for k in layers},

@@ -6,11 +6,12 @@
   no sentences, no files);
 - its words, functions of the record: `summary` (the lines that sum a run up: `draws_line`,
   `facets_line`, `kinds_line`, ...), `facet_draws` (what each facet's draws add: those that
-  differ, what varied, where they vary), `facet_processing`, `facet_blur` and `kind_names`
-  (whether each facet is processed like its photos, what it keeps of its value under a mild
-  blur against them, as `phases.facet_checks` measured them, and its kind in words), `advice`
-  (warnings that name the option to change), `diagnostics_line` and `explain` (the diagnostics
-  in a line and in plain words);
+  differ, what varied, where they vary), `facet_processing`, `processing_bar`, `facet_blur`,
+  `facet_natural` and `kind_names` (whether each facet is processed like its photos, and each
+  kind as often as its photos are; what it keeps of its value under a mild blur against them;
+  the measures no climb applies, as `phases.facet_checks` measured them; and its kind in words),
+  `advice` (warnings that name the option to change), `diagnostics_line` and `explain` (the
+  diagnostics in a line and in plain words);
 - its pictures and files: `pictures` (the grids, the GIF, the std and structure maps, every draw
   as a PNG), `plots` (the trace and the samples as figures), `facet_examples` (the top images
   that name each facet), `run_json` (the run as a JSON value, what `samplevis sample` writes as

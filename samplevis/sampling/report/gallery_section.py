@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from samplevis.sampling.report import run_figures as figures
 from samplevis.sampling.report import run_json
+from samplevis.sampling.report.facet_natural import natural_sentence
 from samplevis.sampling.report.run_folder import SAMPLE_PNG
 
 if TYPE_CHECKING:
@@ -328,7 +329,7 @@ def _facet_strips(
     scale = _best_value(records)
     found = []
     for k, (record, optimum) in enumerate(zip(records, optima)):
-        note = figures.facet_note(k, record) + _blur_sentence(record)
+        note = figures.facet_note(k, record) + _blur_sentence(record) + natural_sentence(record)
         height = figures.number(record.get("height"), ".2f")
         best = pages.Tile(
             optimum.relative_to(page).as_posix(),
@@ -395,8 +396,20 @@ def _processing_tile(samples: Path, record: dict, page: Path) -> tuple:
             title=f"Its optimum is processed like its kind's photos more than like the other "
             f"photos {passes} (Spearman correlation of channel means at {len(layers)} layers, "
             f"Geirhos et al.'s check); {found.get('draws_passed')} of {found.get('draws')} of "
-            f"its draws pass{_blur_sentence(record)}",
+            f"its draws pass{_photos_sentence(record)}{_blur_sentence(record)}",
         ),
+    )
+
+
+def _photos_sentence(record: dict) -> str:
+    """The record's "photos_processing" as a clause: "; its kind's own photos 31 of 40, each
+    checked as a facet is"; "" without it."""
+    found = record.get("photos_processing")
+    if not isinstance(found, dict):
+        return ""
+    return (
+        f"; its kind's own photos {found.get('passed')} of {found.get('checked')}, each checked "
+        "as a facet is"
     )
 
 

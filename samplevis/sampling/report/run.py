@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from samplevis.optvis.blur_check import BlurCheck
+from samplevis.optvis.natural_measures import NaturalCheck
 from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.sampling import metrics
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
@@ -57,6 +58,13 @@ class Facet:
       blur: how much of its objective its optimum (image 0) and those draws keep under a 1 px
         Gaussian blur, against the median its kind's photos keep (`optvis.blur_check`, set by
         `report.facet_processing`); None without photos of its kind.
+      natural: measures no climb applies, of its optimum (image 0) and those draws against its
+        kind's photos: the share of its objective kept at half resolution, its colourfulness
+        and its coarse correlation with its nearest photo (`optvis.natural_measures`, set by
+        `report.facet_processing`); None without photos of its kind.
+      photos_processing: (passing, checked) of its kind's own photos through the processing
+        check, each against the others of its kind (`processing_check.photos_passing`): the
+        bar its kind's facets are held to; None where not checked.
     """
 
     image: np.ndarray
@@ -73,6 +81,8 @@ class Facet:
     processing: ProcessingCheck | None = None
     kind_name: str = ""
     blur: BlurCheck | None = None
+    natural: NaturalCheck | None = None
+    photos_processing: tuple[int, int] | None = None
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from samplevis.io import json_value
 from samplevis.sampling.report import facet_draws
 from samplevis.sampling.report.facet_blur import blur_record
+from samplevis.sampling.report.facet_natural import natural_record
 from samplevis.sampling.report.facet_processing import processing_record
+from samplevis.sampling.report.processing_bar import bar_record
 
 if TYPE_CHECKING:
     from samplevis.examples.clusters import Example
@@ -103,6 +105,9 @@ def record_of(
                 _facet(k, f, examples[k] if examples else None, drawn[k])
                 for k, f in enumerate(result.facets)
             ],
+            # per kind: its facets and its own photos through Geirhos et al.'s check, and
+            # whether the facets pass at the photos' rate less the margin
+            "processing_bar": bar_record(result.facets),
             # photo clusters whose climb failed (under the floor of their photos' height)
             "clusters_below_floor": [
                 {"cluster": c, "height": h} for c, h in result.clusters_below_floor
@@ -160,6 +165,14 @@ def _facet(
         "processing": _processing(k, facet),
         # the share of its value it keeps under a 1 px blur, against its kind's photos' median
         "blur": blur_record(facet.blur),
+        # measures no climb applies: half resolution, colourfulness, likeness to its nearest photo
+        "natural": natural_record(facet.natural),
+        # how many of its kind's photos pass Geirhos et al.'s check, each checked as a facet is
+        "photos_processing": (
+            {"passed": facet.photos_processing[0], "checked": facet.photos_processing[1]}
+            if facet.photos_processing
+            else None
+        ),
         "examples": [
             {"file": str(e.file), "value": e.value, "png": EXAMPLE_PNG.format(k, j)}
             for j, e in enumerate(examples)

@@ -22,7 +22,9 @@ def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
     every pair of each chain's samples) and the diagnostics' line; before the first sampling
     block, the facets' lines alone."""
     from samplevis.sampling.report.facet_blur import blur_line
+    from samplevis.sampling.report.facet_natural import natural_line
     from samplevis.sampling.report.facet_processing import processing_line
+    from samplevis.sampling.report.processing_bar import bar_line
 
     facets = [
         line
@@ -31,7 +33,9 @@ def summary(result: Run, structural_shares: np.ndarray) -> list[str]:
             kinds_line(result),
             photos_line(result),
             processing_line(result.facets),
+            bar_line(result.facets),
             blur_line(result.facets),
+            natural_line(result.facets),
         ]
         if line
     ]
