@@ -25,6 +25,7 @@ import tensorflow_probability as tfp
 
 from samplevis.sampling.mcmc.chain import ChainRun
 from samplevis.sampling.mcmc.kernels import step_stats
+from samplevis.sampling.mcmc.power import caught_sizes, pooled_trend
 from samplevis.sampling.mcmc.stationarity import (
     MIN_DRAWS_FOR_RHAT,
     autocorrelation_per_chain,
@@ -78,6 +79,12 @@ class Diagnostics:
       rhat_facets: per facet, split R-hat among its chains (NaN for a facet of one chain):
         they sample one density, so it means what R-hat means.
       ess_bulk_facets, ess_tail_facets: per facet, bulk and tail ESS over its chains.
+      caught: per chain, the least steady drift (standard deviations over the draws) its
+        tests catch at least `power.POWER` of the time at its autocorrelation, draws and
+        window (`power.caught_size`; inf: none up to 128, NaN: no autocorrelation).
+      pooled_trend: the chains' trends summed, in units of that sum's spread over settled
+        chains as autocorrelated (`power.pooled_trend`; NaN: too few draws).
+      pooled_limit: the |pooled_trend| settled chains exceed one time in 300.
     """
 
     acceptance_rate: tuple[float, ...]
@@ -102,6 +109,9 @@ class Diagnostics:
     rhat_facets: tuple[float, ...] = ()
     ess_bulk_facets: tuple[float, ...] = ()
     ess_tail_facets: tuple[float, ...] = ()
+    caught: tuple[float, ...] = ()
+    pooled_trend: float = math.nan
+    pooled_limit: float = math.nan
 
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
@@ -128,6 +138,12 @@ class Diagnostics:
     def drifting_chains(self) -> tuple[int, ...]:
         """Chains not yet stationary by either test: R-hat (`unsettled_chains`) or trend."""
         return tuple(sorted(set(self.unsettled_chains) | set(self.trending_chains)))
+
+    @property
+    def pooled_drift(self) -> bool:
+        """True when the chains' trends summed (`pooled_trend`) exceed their limit: the chains
+        drift together, although no single chain's test need see it."""
+        return math.isfinite(self.pooled_trend) and abs(self.pooled_trend) > self.pooled_limit
 
     @property
     def stuck_chains(self) -> tuple[int, ...]:
@@ -185,15 +201,24 @@ class Diagnostics:
         return cls(**values)
 
     def facets_rhat_sentence(self) -> str | None:
-        """R-hat among the chains of each facet that has two or more, e.g. "R-hat within
-        facets: facet 0 (chains 0, 2) 1.04"; None when no facet has two chains."""
+        """R-hat among the chains of each facet that has two or more, with what it means, e.g.
+        "R-hat between the chains of a facet: facet 0 (chains 0, 2) 1.04 (each chain samples
+        its own start's basin: this says how far apart the basins are, not whether a chain
+        settled)"; None when no facet has two chains."""
         shared = facets_of(self.facets)
         parts = [
             f"facet {g} (chains {', '.join(map(str, chains))}) {self.rhat_facets[g]:.2f}"
             for g, chains in shared.items()
             if len(chains) >= 2 and g < len(self.rhat_facets) and math.isfinite(self.rhat_facets[g])
         ]
-        return "R-hat within facets: " + ", ".join(parts) if parts else None
+        if not parts:
+            return None
+        return (
+            "R-hat between the chains of a facet: "
+            + ", ".join(parts)
+            + " (each chain samples its own start's basin: this says how far apart the basins "
+            "are, not whether a chain settled)"
+        )
 
     def summary(self) -> str:
         """One line: median acceptance, divergences, worst per-chain R-hat, min ESS (bulk and
@@ -409,6 +434,12 @@ def diagnose(
     per_facet = ess[2] if ess is not None else {}
     before = before_draws(run, scalar, settled_steps)
     rhat_limits, trend_limits = limits(before, draws)
+    autocorrelation = autocorrelation_per_chain(before, draws)
+    pooled, pooled_limit = pooled_trend(before, draws)
+    known = np.isfinite(autocorrelation)
+    caught = np.full(draws.shape[1], math.nan)
+    if draws.shape[0] >= MIN_DRAWS_FOR_RHAT and np.any(known):
+        caught[known] = caught_sizes(autocorrelation[known], draws.shape[0], before.shape[0])
     return Diagnostics(
         acceptance_rate=_rate(run.counts["accepted"], run.counts["steps"]),
         accept_prob=_rate(run.counts["accept_prob"], run.counts["steps"]),
@@ -422,7 +453,7 @@ def diagnose(
         scalar=scalar,
         num_results=run.num_kept,
         interrupted=run.interrupted,
-        autocorrelation=tuple(float(r) for r in autocorrelation_per_chain(before, draws)),
+        autocorrelation=tuple(float(r) for r in autocorrelation),
         rhat_limits=tuple(float(r) for r in rhat_limits),
         trend=tuple(float(z) for z in trend_per_chain(draws)),
         trend_limits=tuple(float(z) for z in trend_limits),
@@ -432,4 +463,7 @@ def diagnose(
         rhat_facets=tuple(within.get(g, math.nan) for g in range(num_facets)),
         ess_bulk_facets=tuple(per_facet.get(g, (math.nan, math.nan))[0] for g in range(num_facets)),
         ess_tail_facets=tuple(per_facet.get(g, (math.nan, math.nan))[1] for g in range(num_facets)),
+        caught=tuple(float(k) for k in caught),
+        pooled_trend=pooled,
+        pooled_limit=pooled_limit,
     )
