@@ -27,10 +27,11 @@ MIN_ESS_PER_CHAIN = 100
 
 def stationary_sentence(d: Diagnostics) -> str:
     """The claim of a run whose every chain passes its tests, at the power they have, e.g.
-    "no chain drifted by more than 10 sd over its 10 draws (what their tests catch 4 times in
-    5 at their autocorrelation); too few draws to call them stationary, which takes a test
+    "no chain drifted by more than 10 sd over its 10 draws (what their tests catch 80% of the
+    time at their autocorrelation); too few draws to call them stationary, which takes a test
     that catches a 2 sd drift: more draws narrow it (split R-hat <= 3.85, trend within 3.2
-    standard errors, each within what a settled chain as autocorrelated reaches)"."""
+    standard errors, each within what a settled chain as autocorrelated reaches)"; "every chain
+    was stationary" only where the largest of `d.caught` is at most power.STATIONARY_SIZE."""
     n = d.num_results
     finite_rhat = [r for r in d.rhat if math.isfinite(r)]
     finite_trend = [abs(z) for z in d.trend if math.isfinite(z)]
