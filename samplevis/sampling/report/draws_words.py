@@ -14,8 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-
 from samplevis.sampling.mcmc import power
 from samplevis.sampling.mcmc.diagnostics import Diagnostics
 
@@ -138,23 +136,3 @@ def low_ess(d: Diagnostics) -> dict[str, str]:
             "({hmc_opts.num_results}" + more + ") may help."
         )
     return found
-
-
-def ess_line(d: Diagnostics) -> str | None:
-    """Bulk and tail ESS per chain and per facet in one line, e.g. "ESS per chain bulk 3.9,
-    5.1, 4.4, 6.0, tail 10.0, ...; per facet bulk 19.0, tail 34.2"; None without ArviZ's."""
-    if not any(math.isfinite(e) for e in d.ess_bulk):
-        return None
-    line = (
-        "rank-normalized ESS per chain: bulk "
-        + ", ".join(f"{e:.1f}" for e in d.ess_bulk)
-        + "; tail "
-        + ", ".join(f"{e:.1f}" for e in d.ess_tail)
-    )
-    facets = [g for g, e in enumerate(d.ess_bulk_facets) if np.isfinite(e)]
-    if facets and len(facets) < len(d.ess_bulk):
-        line += "; per facet " + ", ".join(
-            f"facet {g} bulk {d.ess_bulk_facets[g]:.1f}, tail {d.ess_tail_facets[g]:.1f}"
-            for g in facets
-        )
-    return line + f" (of {d.num_results} draws each)"
