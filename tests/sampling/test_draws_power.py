@@ -112,7 +112,7 @@ def diagnostics(caught: tuple[float, ...], num_results: int, **more) -> Diagnost
 
 def test_the_words_call_chains_stationary_only_where_a_2_sd_drift_is_caught():
     weak = draws_words.stationary_sentence(diagnostics((10.08, 6.35), 10))
-    assert weak.startswith("no chain drifted by more than 10 sd over its 10 draws")
+    assert weak.startswith("no chain drifted by more than 10.1 sd over its 10 draws")
     assert "too few draws to call them stationary" in weak
     strong = draws_words.stationary_sentence(diagnostics((2.0, 1.6), 80))
     assert strong.startswith("every chain was stationary over its 80 draws")

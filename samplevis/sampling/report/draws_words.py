@@ -25,7 +25,7 @@ MIN_ESS_PER_CHAIN = 100
 
 def stationary_sentence(d: Diagnostics) -> str:
     """The claim of a run whose every chain passes its tests, at the power they have, e.g.
-    "no chain drifted by more than 10 sd over its 10 draws (what their tests catch 80% of the
+    "no chain drifted by more than 10.1 sd over its 10 draws (what their tests catch 80% of the
     time at their autocorrelation); too few draws to call them stationary, which takes a test
     that catches a 2 sd drift: more draws narrow it (split R-hat <= 3.85, trend within 3.2
     standard errors, each within what a settled chain as autocorrelated reaches)"; "every chain
@@ -61,7 +61,7 @@ def stationary_sentence(d: Diagnostics) -> str:
             f"them stationary{shown}"
         )
     return (
-        f"no chain drifted by more than {worst:.0f} sd over its {n} draws (what their tests "
+        f"no chain drifted by more than {worst:.1f} sd over its {n} draws (what their tests "
         f"catch {often} at their autocorrelation); too few draws to call them stationary, "
         f"which takes a test that catches a {power.STATIONARY_SIZE:.0f} sd drift: more draws "
         f"narrow it{shown}"
