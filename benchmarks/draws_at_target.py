@@ -22,6 +22,10 @@ in this process. Per chain it prints:
   log-mass      the chain's facet's log-mass and its error, or "refused" where no mode was
                 reached                       target: every sampled facet's, or none printed
 
+and per seed the pooled test (the chains' trends summed over their settled spread, and its
+limit; target: within it) and the steady drift each chain's tests catch 4 times in 5
+(`Diagnostics.caught`, `mcmc/power.py`),
+
 and the seconds of each phase. `--grid PREFIX` saves PREFIX_seedS.png: a row per chain, its
 start then every 4th draw, to look at. `--reuse-starts DIR` keeps each seed's optimized starts
 (or photo facets), facet search and polish in DIR (pickles, made by the first run) and reads
@@ -43,6 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
 
+from samplevis.sampling.mcmc import power
 from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.report.run import TARGET_TOLERANCE as RATIO_TOLERANCE
 
@@ -182,6 +187,13 @@ def main() -> None:
             )
         phases = ", ".join(f"{k} {v:.0f}" for k, v in result.seconds.items())
         print(f"seed {seed}: {seconds:.0f} s ({phases}); {result.facets_line()}")
+        if d is not None:
+            caught = ", ".join(f"{k:.1f}" for k in d.caught)
+            print(
+                f"seed {seed}: trends summed {d.pooled_trend:+.2f} over their settled spread "
+                f"(limit {d.pooled_limit:.2f}{', named' if d.pooled_drift else ''}); a steady "
+                f"drift each chain's tests catch {power.POWER:.0%} of the time: {caught} sd"
+            )
         if args.grid:
             images = np.asarray(result.images)
             rows_of = [

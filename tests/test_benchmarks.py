@@ -33,6 +33,7 @@ TABLES = {
     "photo_facets.py": "colour groups",
     "draws_at_target.py": "trend z",
     "draws_tests.py": "kept",
+    "draws_power.py": "steady caught 4/5 (sd)",
     "processing_check.py": "median share",
     "phase_floors.py": "wall/floor",
     "natural_facets.py": "facets pass blur",
@@ -65,6 +66,8 @@ ARGS = {
     # the earliest layer's pair: the network runs up to it only
     "facet_search.py": ["--pairs", "block3b", "--designs", "deflation", "--rounds", "1"],
     "facet_targets.py": ["--seeds", "0"],
+    # one length: each length simulates its own settled chains' limits
+    "draws_power.py": ["--draws", "10"],
     # one design: the blur's transforms (the default climb runs in every photo test)
     "natural_facets.py": ["--designs", "blur"],
 }

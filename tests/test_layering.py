@@ -417,7 +417,8 @@ def test_the_report_words_what_the_phases_measured_it_reads_no_model_and_runs_no
 
 
 # Inside sampling.report, lowest first: the run's record (its fields and numbers, no sentences,
-# no files); its words (the sentences of summary, what each facet's draws add, the processing
+# no files); its words (the sentences of summary, what the draws claim at their power, what
+# each facet's draws add, the processing
 # check and the blur measure, the kinds' names, the warnings and the diagnostics explained); its
 # pictures and files (the figures, its examples, the record as JSON, its folder, ArviZ,
 # TensorBoard); the gallery's sections and the notebook's display; and SampleResult, which
@@ -428,6 +429,7 @@ REPORT_LAYERS = (
     ("run",),
     (
         "summary",
+        "draws_words",
         "facet_draws",
         "facet_processing",
         "facet_blur",

@@ -24,6 +24,7 @@ import tensorflow_probability as tfp
 
 from samplevis.sampling.mcmc.chain import ChainRun
 from samplevis.sampling.mcmc.kernels import step_stats
+from samplevis.sampling.mcmc.power import caught_sizes, pooled_trend
 from samplevis.sampling.mcmc.stationarity import (
     MIN_DRAWS_FOR_RHAT,
     autocorrelation_per_chain,
@@ -77,6 +78,12 @@ class Diagnostics:
       rhat_facets: per facet, split R-hat among its chains (NaN for a facet of one chain):
         they sample one density, so it means what R-hat means.
       ess_bulk_facets, ess_tail_facets: per facet, bulk and tail ESS over its chains.
+      caught: per chain, the least steady drift (standard deviations over the draws) its
+        tests catch at least `power.POWER` of the time at its autocorrelation, draws and
+        window (`power.caught_size`; inf: none up to 128, NaN: no autocorrelation).
+      pooled_trend: the chains' trends summed, in units of that sum's spread over settled
+        chains as autocorrelated (`power.pooled_trend`; NaN: too few draws).
+      pooled_limit: the |pooled_trend| settled chains exceed one time in 300.
     """
 
     acceptance_rate: tuple[float, ...]
@@ -101,6 +108,9 @@ class Diagnostics:
     rhat_facets: tuple[float, ...] = ()
     ess_bulk_facets: tuple[float, ...] = ()
     ess_tail_facets: tuple[float, ...] = ()
+    caught: tuple[float, ...] = ()
+    pooled_trend: float = math.nan
+    pooled_limit: float = math.nan
 
     @property
     def unsettled_chains(self) -> tuple[int, ...]:
@@ -127,6 +137,12 @@ class Diagnostics:
     def drifting_chains(self) -> tuple[int, ...]:
         """Chains not yet stationary by either test: R-hat (`unsettled_chains`) or trend."""
         return tuple(sorted(set(self.unsettled_chains) | set(self.trending_chains)))
+
+    @property
+    def pooled_drift(self) -> bool:
+        """True when the chains' trends summed (`pooled_trend`) exceed their limit: the chains
+        drift together, although no single chain's test need see it."""
+        return math.isfinite(self.pooled_trend) and abs(self.pooled_trend) > self.pooled_limit
 
     @property
     def stuck_chains(self) -> tuple[int, ...]:
@@ -314,6 +330,12 @@ def diagnose(
     per_facet = ess[2] if ess is not None else {}
     before = before_draws(run, scalar, settled_steps)
     rhat_limits, trend_limits = limits(before, draws)
+    autocorrelation = autocorrelation_per_chain(before, draws)
+    pooled, pooled_limit = pooled_trend(before, draws)
+    known = np.isfinite(autocorrelation)
+    caught = np.full(draws.shape[1], math.nan)
+    if draws.shape[0] >= MIN_DRAWS_FOR_RHAT and np.any(known):
+        caught[known] = caught_sizes(autocorrelation[known], draws.shape[0], before.shape[0])
     return Diagnostics(
         acceptance_rate=_rate(run.counts["accepted"], run.counts["steps"]),
         accept_prob=_rate(run.counts["accept_prob"], run.counts["steps"]),
@@ -327,7 +349,7 @@ def diagnose(
         scalar=scalar,
         num_results=run.num_kept,
         interrupted=run.interrupted,
-        autocorrelation=tuple(float(r) for r in autocorrelation_per_chain(before, draws)),
+        autocorrelation=tuple(float(r) for r in autocorrelation),
         rhat_limits=tuple(float(r) for r in rhat_limits),
         trend=tuple(float(z) for z in trend_per_chain(draws)),
         trend_limits=tuple(float(z) for z in trend_limits),
@@ -337,4 +359,7 @@ def diagnose(
         rhat_facets=tuple(within.get(g, math.nan) for g in range(num_facets)),
         ess_bulk_facets=tuple(per_facet.get(g, (math.nan, math.nan))[0] for g in range(num_facets)),
         ess_tail_facets=tuple(per_facet.get(g, (math.nan, math.nan))[1] for g in range(num_facets)),
+        caught=tuple(float(k) for k in caught),
+        pooled_trend=pooled,
+        pooled_limit=pooled_limit,
     )

@@ -10,14 +10,16 @@ import numpy as np
 
 from samplevis.runtime.checks import OptionWarning
 from samplevis.sampling.mcmc.diagnostics import MAX_DIVERGENCE_RATE, Diagnostics
+from samplevis.sampling.report.draws_words import low_ess, pooled_sentence
 from samplevis.sampling.report.run import Run
 from samplevis.sampling.starts.chains import RESEEDS, Starts
 
 
 def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> list[OptionWarning]:
     """What a user must know before reading the samples: chains that never moved, steps that
-    diverged, or chains whose activation was still drifting (their samples then come from no
-    single distribution)."""
+    diverged, chains whose activation was still drifting, alone or together (their samples then
+    come from no single distribution), and Stan's low bulk or tail ESS
+    (`draws_words.low_ess`)."""
     if diagnostics is None:
         return []
     messages = []
@@ -62,6 +64,18 @@ def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> l
                 why=_drift_figures(diagnostics),
             )
         )
+    if diagnostics.pooled_drift:
+        messages.append(
+            OptionWarning(
+                "hmc_opts.num_burnin_steps",
+                "{pooled}: no single chain's test need see a drift they share. A longer burn-in "
+                "({hmc_opts.num_burnin_steps}) gives them time to settle.",
+                pooled=pooled_sentence(diagnostics),
+            )
+        )
+    messages += [
+        OptionWarning("hmc_opts.num_results", low) for low in low_ess(diagnostics).values()
+    ]
     return messages
 
 

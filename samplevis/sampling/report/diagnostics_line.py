@@ -13,15 +13,24 @@ from samplevis.sampling.mcmc.stationarity import MIN_DRAWS_FOR_RHAT
 
 
 def facets_rhat_sentence(d: Diagnostics) -> str | None:
-    """R-hat among the chains of each facet that has two or more, e.g. "R-hat within
-    facets: facet 0 (chains 0, 2) 1.04"; None when no facet has two chains."""
+    """R-hat among the chains of each facet that has two or more, with what it means, e.g.
+    "R-hat between the chains of a facet: facet 0 (chains 0, 2) 1.04 (each chain samples its
+    own start's basin: this says how far apart the basins are, not whether a chain settled)";
+    None when no facet has two chains."""
     shared = facets_of(d.facets)
     parts = [
         f"facet {g} (chains {', '.join(map(str, chains))}) {d.rhat_facets[g]:.2f}"
         for g, chains in shared.items()
         if len(chains) >= 2 and g < len(d.rhat_facets) and math.isfinite(d.rhat_facets[g])
     ]
-    return "R-hat within facets: " + ", ".join(parts) if parts else None
+    if not parts:
+        return None
+    return (
+        "R-hat between the chains of a facet: "
+        + ", ".join(parts)
+        + " (each chain samples its own start's basin: this says how far apart the basins "
+        "are, not whether a chain settled)"
+    )
 
 
 def _worst(values, pick):
@@ -31,7 +40,7 @@ def _worst(values, pick):
 
 def diagnostics_line(d: Diagnostics) -> str:
     """One line: median acceptance, divergences, worst per-chain R-hat, min ESS (bulk and
-    tail where ArviZ computed them), R-hat within facets and E-BFMI."""
+    tail where ArviZ computed them), R-hat between the chains of each facet and E-BFMI."""
     if not d.num_steps:
         burnin = [r for r in d.burnin_acceptance_rate if math.isfinite(r)]
         if not burnin:

@@ -37,7 +37,8 @@ def _rhat(d: Diagnostics) -> str:
         f"{_chains(drifting)} had not settled: the activation was still drifting, so "
         "those samples come from no single distribution (run longer)"
         if drifting
-        else "every chain had settled"
+        else "no chain was seen drifting (what the tests can see at these draws: the run's "
+        "draws line)"
     )
     trend = (
         f" The trend of each chain's activation over its draws, in standard errors: "
@@ -61,9 +62,9 @@ def _across(d: Diagnostics) -> str | None:
     if within is None:
         return None
     return (
-        f"{within}: split R-hat among the chains that sample one facet, which sample one "
-        "density there, so near 1 they agree. Chains of different facets sample different "
-        "densities by design and are never compared."
+        f"{within}. Split R-hat among the chains of one facet compares chains started in "
+        "different basins of it: far above 1 they sample different basins, as they were "
+        "started to; it is not a failure. Chains of different facets are never compared."
     )
 
 

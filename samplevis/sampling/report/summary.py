@@ -13,6 +13,7 @@ from samplevis.sampling.density import facet_mass
 from samplevis.sampling.mcmc.stationarity import MIN_DRAWS_FOR_RHAT
 from samplevis.sampling.report import verdict
 from samplevis.sampling.report.diagnostics_line import diagnostics_line
+from samplevis.sampling.report.draws_words import pooled_sentence, stationary_sentence
 from samplevis.sampling.report.run import Run
 
 
@@ -123,13 +124,20 @@ def tuning_line(result: Run) -> str | None:
 
 
 def draws_line(result: Run) -> str | None:
-    """Whether the draws are from their density, in one sentence (every chain stationary, or
-    which chains are not and why), then T's tuning (`tuning_line`); None without draws to
-    judge (fewer than 4 per chain)."""
+    """Whether the draws are from their density, in one sentence (what their tests saw at the
+    power they have, `draws_words.stationary_sentence`, or which chains are not and why; then
+    the chains' trends summed), then T's tuning (`tuning_line`); None without draws to judge
+    (fewer than 4 per chain)."""
     d = result.diagnostics
     if d is None or d.num_results < MIN_DRAWS_FOR_RHAT:
         return None
-    line = verdict.draws_sentence(off_target_reasons(result), d.num_results, d.rhat, d.trend)
+    reasons = off_target_reasons(result)
+    if reasons:
+        line = verdict.draws_sentence(reasons, d.num_results, d.rhat, d.trend)
+    else:
+        line = f"{verdict.FROM_DENSITY} as far as their tests see: {stationary_sentence(d)}"
+    pooled = pooled_sentence(d)
+    line += f"; {pooled}" if pooled else ""
     tuning = tuning_line(result)
     return f"{line}. {tuning}" if tuning else line
 

@@ -109,10 +109,11 @@ def tuning_missed(shares: Sequence[float] | np.ndarray, target: float) -> str | 
 def draws_sentence(
     reasons: dict[int, str], num_draws: int, rhat: Sequence[float], trend: Sequence[float]
 ) -> str:
-    """Whether the draws are from their density: "draws from their density: every chain was
-    stationary over its 10 draws (split R-hat <= 3.21, trend within 3.3 standard errors, each
+    """Whether the draws are from their density: "draws from their density: no chain was seen
+    drifting over its 10 draws (split R-hat <= 3.21, trend within 3.3 standard errors, each
     within what a settled chain as autocorrelated reaches)", or the chains that are not
-    (`reasons`, from `not_from_density`) and why."""
+    (`reasons`, from `not_from_density`) and why. What a pass is worth at the tests' power is
+    `report.draws_words.stationary_sentence`'s."""
     if not reasons:
         finite_rhat = [r for r in rhat if math.isfinite(r)]
         finite_trend = [abs(z) for z in trend if math.isfinite(z)]
@@ -123,7 +124,7 @@ def draws_sentence(
             figures.append(f"trend within {max(finite_trend):.1f} standard errors")
         within = ", each within what a settled chain as autocorrelated reaches"
         shown = f" ({', '.join(figures)}{within})" if figures else ""
-        return f"{FROM_DENSITY}: every chain was stationary over its {num_draws} draws{shown}"
+        return f"{FROM_DENSITY}: no chain was seen drifting over its {num_draws} draws{shown}"
     named = "; ".join(f"chain {c}: {why}" for c, why in reasons.items())
     return (
         f"not from their density: {named}. These draws show where the chain was going, not "

@@ -1,0 +1,183 @@
+"""How large a drift the draws' tests catch: their power, simulated with the run's own tests.
+
+`stationarity` controls false alarms: a settled chain is named about one time in 300. What a
+pass means depends on power, and with few autocorrelated draws it is low: a chain can still
+drift by several of its standard deviations over 10 draws and pass
+(docs/sampling_designs.md, "What the draws' tests catch"). So each drift a run might have is
+planted on stationary AR(1) chains of the run's autocorrelation, length and window, and named
+by the run's tests (`stationarity.limits`, `split_rhat_per_chain`, `trend_per_chain`, as
+`diagnostics.diagnose` calls them):
+
+* "steady": a straight climb of `size` standard deviations over the draws, begun before the
+  window (the chain is still coming down from its start when it is drawn);
+* "settling": an exponential approach to the chain's level, falling by `size` standard
+  deviations over the draws with a time constant of the draws' length;
+* "random walk": Gaussian steps of `size` / sqrt(draws) standard deviations each, over the
+  window and the draws (`size` the walk's spread over the draws).
+
+Numbers only; the words are `report.draws_words`'. Simulated with fixed seeds: the same
+arguments always give the same figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from statistics import NormalDist
+
+import numpy as np
+
+from samplevis.sampling.mcmc import stationarity
+
+KINDS = ("steady", "settling", "random walk")
+# "Caught" is named at least this often: 4 times in 5, the power a study is commonly designed
+# for (Cohen 1988), and the issue's wording of a claim.
+POWER = 0.8
+# A run calls its chains stationary only where its tests catch a steady drift of this many
+# standard deviations over the draws POWER of the time: such a drift moves the draws' mean a
+# standard deviation from the level they end at (docs/sampling_designs.md, "What the draws'
+# tests catch").
+STATIONARY_SIZE = 2.0
+# The draws the run's suggestion tries, doubling from the run's own.
+MAX_DRAWS = 320
+_SIZES = np.geomspace(0.5, 128.0, 25)  # the drifts, in sd over the draws, power is read on
+SIMULATED_CHAINS = 1000  # simulated chains per drift size
+_RHO_STEP = 0.05  # autocorrelations are rounded to this before simulating (a cache key)
+
+
+def planted(
+    kind: str, size: float, rho: float, num_before: int, num_draws: int, count: int, seed: int
+) -> np.ndarray:
+    """[num_before + num_draws, count] stationary AR(1) chains of unit variance and lag-1
+    autocorrelation `rho`, plus a drift of `kind` (`KINDS`) of `size` standard deviations over
+    the draws (0: settled chains)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
+    rng = np.random.default_rng(seed)
+    length = num_before + num_draws
+    noise = stationarity._ar1(float(rho), length, count, rng)
+    # time in units of the draws' length, 0 at the first draw
+    t = (np.arange(length) - num_before) / max(num_draws - 1, 1)
+    if kind == "steady":
+        drift = size * t
+        return noise + drift[:, None]
+    if kind == "settling":
+        # falls by `size` between the first and the last draw: size * e^-t / (1 - e^-1)
+        drift = size * np.exp(-t) / (1.0 - math.exp(-1.0))
+        return noise + drift[:, None]
+    steps = rng.standard_normal((length, count)) * size / math.sqrt(num_draws)
+    return noise + np.cumsum(steps, axis=0)
+
+
+def named(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """bool [C]: the chains the run's tests name (split R-hat or trend over its limit), from
+    the steps `before` [m, C] at the draws' density and the draws [n, C]."""
+    rhat_limits, trend_limits = stationarity.limits(before, draws)
+    rhat = stationarity.split_rhat_per_chain(draws)
+    trend = stationarity.trend_per_chain(draws)
+    with np.errstate(invalid="ignore"):
+        return (rhat > rhat_limits) | (np.abs(trend) > trend_limits)
+
+
+def named_rate(
+    kind: str,
+    size: float,
+    rho: float,
+    num_draws: int,
+    num_before: int,
+    count: int = SIMULATED_CHAINS,
+    seed: int = 0,
+) -> float:
+    """The share of `count` simulated chains (`planted`) the run's tests name, in [0, 1]."""
+    series = planted(kind, size, rho, num_before, num_draws, count, seed)
+    return float(named(series[:num_before], series[num_before:]).mean())
+
+
+@functools.lru_cache(maxsize=256)
+def _caught(kind: str, rho: float, num_draws: int, num_before: int) -> float:
+    if num_draws < stationarity.MIN_DRAWS_FOR_RHAT:
+        return math.inf
+
+    def caught(k: int) -> bool:
+        rate = named_rate(kind, float(_SIZES[k]), rho, num_draws, num_before, seed=k)
+        return rate >= POWER
+
+    # power rises with the drift's size: bisect the grid for the least size caught
+    if not caught(len(_SIZES) - 1):
+        return math.inf
+    low, high = -1, len(_SIZES) - 1
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if caught(mid) else (mid, high)
+    return float(_SIZES[high])
+
+
+def caught_size(rho: float, num_draws: int, num_before: int, kind: str = "steady") -> float:
+    """The least drift of `kind`, in standard deviations over the draws (on a geometric grid
+    from 0.5 to 128, about 26 % apart), that the run's tests name at least POWER of the time
+    on chains of lag-1 autocorrelation `rho` (rounded to 0.05); inf where none on the grid is,
+    or with too few draws."""
+    if not math.isfinite(rho):
+        rho = float(stationarity._GRID[-1])  # unknown: the slowest the limits know
+    rho = round(min(max(rho, 0.0), float(stationarity._GRID[-1])) / _RHO_STEP) * _RHO_STEP
+    return _caught(kind, round(rho, 2), int(num_draws), int(num_before))
+
+
+def caught_sizes(
+    rho: Sequence[float] | np.ndarray, num_draws: int, num_before: int, kind: str = "steady"
+) -> np.ndarray:
+    """`caught_size` of each chain [C] from its autocorrelation `rho` [C]."""
+    return np.array([caught_size(float(r), num_draws, num_before, kind) for r in rho])
+
+
+def draws_to_catch(
+    rho: float, num_draws: int, num_before: int, size: float = STATIONARY_SIZE
+) -> int | None:
+    """The fewest draws, doubling from `num_draws` up to MAX_DRAWS, at which the run's tests
+    catch a steady drift of `size` standard deviations POWER of the time on chains of
+    autocorrelation `rho`; None where MAX_DRAWS do not."""
+    n = max(int(num_draws), stationarity.MIN_DRAWS_FOR_TREND)
+    while n <= MAX_DRAWS:
+        if caught_size(rho, n, num_before) <= size:
+            return n
+        n *= 2
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def _trend_spread(num_draws: int, num_before: int) -> tuple[np.ndarray, np.ndarray]:
+    """(measured autocorrelations [B], the standard deviation of settled chains' trends
+    measured there [B]), from the chains `stationarity.null_limits` simulates."""
+    rng = np.random.default_rng(1)
+    count = 4000
+    found, trend = [], []
+    for rho in stationarity._GRID:
+        series = stationarity._ar1(float(rho), num_before + num_draws, count, rng)
+        found.append(stationarity._lag1(series[:num_before], series[num_before:]))
+        trend.append(stationarity.trend_per_chain(series[num_before:]))
+    found_all, trend_all = np.concatenate(found), np.concatenate(trend)
+    keep = np.isfinite(found_all) & np.isfinite(trend_all)
+    found_all, trend_all = found_all[keep], trend_all[keep]
+    bins = np.array_split(np.argsort(found_all), 20)
+    centres = np.array([np.median(found_all[b]) for b in bins])
+    spread = np.array([np.std(trend_all[b]) for b in bins])
+    return centres, np.maximum.accumulate(spread)
+
+
+def pooled_trend(before: np.ndarray, draws: np.ndarray) -> tuple[float, float]:
+    """(the chains' trends summed, in units of the spread of that sum over settled chains
+    measured as autocorrelated as each; its limit): the sum of C settled chains' trends is
+    near normal, so the limit is the normal's two-sided quantile at stationarity.FALSE_ALARM.
+    A drift every chain shares (all still falling from their optima) shows in the sum before
+    any one chain's test sees it. NaN with fewer than MIN_DRAWS_FOR_TREND draws."""
+    before, draws = stationarity._parts(before, draws)
+    trend = stationarity.trend_per_chain(draws)
+    limit = NormalDist().inv_cdf(1 - stationarity.FALSE_ALARM / 2)
+    measured = stationarity._lag1(before, draws)
+    keep = np.isfinite(trend) & np.isfinite(measured)
+    if not np.any(keep):
+        return math.nan, limit
+    centres, spread = _trend_spread(draws.shape[0], before.shape[0])
+    sd = np.interp(measured[keep], centres, spread)
+    return float(np.sum(trend[keep]) / math.sqrt(np.sum(sd**2))), limit
