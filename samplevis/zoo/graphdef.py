@@ -323,7 +323,7 @@ class GraphDefModel(Model):
             self._imports[redirect_relu] = tf.compat.v1.wrap_function(import_graph, [spec])
         return self._imports[redirect_relu]
 
-    def extractor(self, names: tuple[str, ...], redirect_relu: bool):
+    def extractor(self, names: tuple[str, ...], redirect_relu: bool) -> Any:
         """The imported function pruned to the tensors `names`; built once per set."""
         key = (tuple(_tensor_name(n) for n in names), redirect_relu)
         if key not in self._extractors:

@@ -120,8 +120,9 @@ def _compiled_sampling_map() -> Callable:
     return tf.function(sampling_map, jit_compile=True)
 
 
-def sampling_map(h, w, before, stages, after) -> tuple:
-    """The sparse matrix of `resample` (its args) as (indices [4N, 2] int64, values [4N],
+def sampling_map(h: int, w: int, before: Sequence, stages: Sequence, after: Sequence) -> tuple:
+    """The sparse matrix of `resample` (its args: the images' height and width and its
+    pads and crops before, its stages and its crops after) as (indices [4N, 2] int64, values [4N],
     the constant part of each output pixel [N, 1] or a float 0)."""
     import tensorflow as tf
 

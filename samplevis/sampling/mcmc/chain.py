@@ -197,7 +197,9 @@ class Tally(tfp.mcmc.TransitionKernel):
     def is_calibrated(self) -> bool:
         return self._inner_kernel.is_calibrated
 
-    def one_step(self, current_state, previous_kernel_results, seed=None):
+    def one_step(
+        self, current_state: Any, previous_kernel_results: _TallyResults, seed: Any = None
+    ) -> tuple[Any, _TallyResults]:
         state, inner = self._inner_kernel.one_step(
             current_state, previous_kernel_results.inner_results, seed=seed
         )
@@ -211,14 +213,14 @@ class Tally(tfp.mcmc.TransitionKernel):
             accept_prob=prev.accept_prob + accept_prob(stats.log_accept_ratio),
         )
 
-    def bootstrap_results(self, init_state):
+    def bootstrap_results(self, init_state: Any) -> _TallyResults:
         inner = self._inner_kernel.bootstrap_results(init_state)
         target_log_prob = step_stats(inner, with_energy=False).target_log_prob
         zeros = tf.zeros_like(target_log_prob, dtype=tf.int32)
         return _TallyResults(inner, zeros, zeros, zeros, tf.zeros_like(target_log_prob))
 
 
-def block_function(kernel: Tally, trace_fns: Mapping[str, TraceFn], jit_compile: bool):
+def block_function(kernel: Tally, trace_fns: Mapping[str, TraceFn], jit_compile: bool) -> Callable:
     """A compiled (state, kernel results, seed, num_results, skip) -> (kept states, trace,
     results): `num_results` states, each after `skip` + 1 steps. Given as tensors, every block of
     a run shares one trace; XLA needs them as Python ints, a trace per (num_results, skip).
