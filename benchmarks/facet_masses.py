@@ -108,6 +108,7 @@ def facet_target(model, obj, opts: dict, image_param, seed: int, result, tempera
         whole,
         fold_in(base, 0),
         False,
+        start=resolved.start,
         init=resolved.init,
         optimize_steps=resolved.optimize_steps,
         start_diversity=resolved.start_diversity,
