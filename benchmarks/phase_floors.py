@@ -35,7 +35,7 @@ the target is K passes of C images):
   (0.5 × C × K) of each eager gradient: `chains.flat` (dead and saturated starts),
   `curvature.part_curvatures` (1 + parts measured × probes gradients), and `chain._refreshed`
   where it recomputes the kernel's results after T changes (none where it rescales them);
-* derived from options and the record: burn-in and sampling, the steps the record holds
+* derived from options and the run's draws: burn-in and sampling, the steps the run kept
   (`burnin_activations` rows; kept samples × (num_steps_between_results + 1)) × leapfrog steps
   × C × K (HMC reuses the last step's gradient, so a step is one gradient per leapfrog step);
   the backward half of the kernel's first results, an eager gradient (charged to the
@@ -359,8 +359,8 @@ def counting(tally: Tally, profile: PhaseProfile) -> contextlib.ExitStack:
 
 
 def chain_steps(result, views: int) -> dict[str, float]:
-    """Image-steps of burn-in and sampling from the record (see the module's docstring) and the
-    run's resolved options, and the backward half of the kernel's first results (in the
+    """Image-steps of burn-in and sampling from the run's draws (see the module's docstring) and
+    its resolved options, and the backward half of the kernel's first results (in the
     temperature phase)."""
     opts = result.options
     chains = int(result.init_images.shape[0])

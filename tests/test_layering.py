@@ -177,7 +177,7 @@ SAMPLING_LAYERS = (
     # the starts are points of the density: found by climbing it, polished on it
     ("starts",),
     ("options",),
-    # report: the run's record and how it is read and written out (REPORT_LAYERS)
+    # report: what the run drew and measured, and how it is read and written out (REPORT_LAYERS)
     ("report",),
     ("phases",),
     ("sampler",),
@@ -416,15 +416,15 @@ def test_the_report_words_what_the_phases_measured_it_reads_no_model_and_runs_no
     assert network_uses(modules()["sampling.phases.facet_checks"])
 
 
-# Inside sampling.report, lowest first: the run's record (its fields and numbers, no sentences,
-# no files); its words (the sentences of summary, what the draws claim at their power, what
-# each facet's draws add, the processing
+# Inside sampling.report, lowest first: what the run drew and measured (its fields and numbers,
+# no sentences, no files); its words (the sentences of summary, what the draws claim at their
+# power, what each facet's draws add, the processing
 # check and the blur measure, the kinds' names, the warnings and the diagnostics explained); its
-# pictures and files (the figures, its examples, the record as JSON, its folder, ArviZ,
+# pictures and files (the figures, its examples, the run as JSON, its folder, ArviZ,
 # TensorBoard); the gallery's sections and the notebook's display; and SampleResult, which
 # offers them all as its methods.
 REPORT_LAYERS = (
-    # what the draws may claim, judged from the diagnostics alone: the record reads which chains
+    # what the draws may claim, judged from the diagnostics alone: the run reads which chains
     ("verdict",),
     ("run",),
     (
@@ -488,7 +488,7 @@ def report_upward_imports(graph: dict[str, set[str]]) -> list[str]:
     ]
 
 
-def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sample_result():
+def test_report_reads_top_down_the_run_its_words_its_files_its_page_and_sample_result():
     graph = report_graph()
     for name in graph:
         report_layer_of(name)
@@ -497,12 +497,12 @@ def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sampl
     # no cycle, even through a type named for the checker or an import inside a function
     found = cycles(graph)
     assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
-    # the record knows nothing of the rest of report but the verdict, and nothing in report imports
+    # the run knows nothing of the rest of report but the verdict, and nothing in report imports
     # SampleResult: following `SampleResult.save` enters result.py once
     assert graph["run"] == {"verdict"}
     assert not [name for name, imported in graph.items() if "result" in imported]
     assert {"run_folder", "inline", "summary", "pictures"} <= graph["result"]
-    # a writer that names SampleResult for its types, or the record reaching for its words, is
+    # a writer that names SampleResult for its types, or the run reaching for its words, is
     # caught
     assert report_upward_imports(
         {"run_folder": {"result", "run_json"}, "run": {"summary"}, "summary": {"run"}}
