@@ -29,12 +29,13 @@ the target is K passes of C images):
   `search.features` (pooled features: 0.5 per image), `polish.polish` (its steps × C × K),
   `low_rank.activation_curvature` (its rank + 1 compiled gradients × C × K),
   `facet_mass.CompiledLogProb` (1 × C × K a value: it runs the gradient's program;
-  `facet_mass._gradient`, 1 × C × K);
+  `facet_mass.log_prob_and_gradient`, 1 × C × K);
 * eager passes: every call of `LogDensity.activation` that runs eagerly (0.5 × C × K: the
   starts' and the optima's measures, the prior floor's images), plus the backward half
   (0.5 × C × K) of each eager gradient: `chains.flat` (dead and saturated starts),
-  `curvature.part_curvatures` (1 + parts measured × probes gradients), and `chain._refreshed`
-  where it recomputes the kernel's results after T changes (none where it rescales them);
+  `curvature.part_curvatures` (1 + parts measured × probes gradients), and
+  `chain.retargeted_results` where it recomputes the kernel's results after T changes (none
+  where it rescales them);
 * derived from options and the run's draws: burn-in and sampling, the steps the run kept
   (`burnin_activations` rows; kept samples × (num_steps_between_results + 1)) × leapfrog steps
   × C × K (HMC reuses the last step's gradient, so a step is one gradient per leapfrog step);
@@ -301,7 +302,7 @@ def eager_patches(tally: Tally) -> list[Patch]:
         (chains, "flat", backward_half("flat", lambda a, k: 1)),
         (curvature, "part_curvatures", backward_half("part curvatures", part_probes)),
         # a refresh that rescales (the 4th argument given) runs no network
-        (chain, "_refreshed", backward_half("refreshed", lambda a, k: int(a[3] is None))),
+        (chain, "retargeted_results", backward_half("refreshed", lambda a, k: int(a[3] is None))),
     ]
 
 
@@ -338,7 +339,7 @@ def mass_patches(tally: Tally) -> list[Patch]:
     return [
         (low_rank, "activation_curvature", curvature_probes),
         (facet_mass.CompiledLogProb, "__call__", compiled_value),
-        (facet_mass, "_gradient", mass_gradient),
+        (facet_mass, "log_prob_and_gradient", mass_gradient),
     ]
 
 

@@ -601,7 +601,8 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
     layer = "block_13_expand_relu"
     part = PartSteps(layer, batch, steps)
     renderer, undone, size = part.renderer, part.undone, part.size
-    plain_map = (resampling, "_compiled_sampling_map", lambda: resampling.sampling_map)
+    # no output is large enough for the map to be compiled with XLA
+    plain_map = (resampling, "XLA_MAP_PIXELS", float("inf"))
     mix_last = (fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor)
     pad, jitter8, scale, rotate, jitter4 = part.standard
     calls = {

@@ -512,14 +512,46 @@ def test_report_reads_top_down_the_run_its_words_its_files_its_page_and_sample_r
     ]
 
 
+def private(name: str) -> bool:
+    """Whether `name` is private: a leading underscore, not a dunder."""
+    return name.startswith("_") and not name.endswith("__")
+
+
+def private_names_by_string(tree: ast.AST) -> list[str]:
+    """The private names `tree` reaches by a string: an attribute named to getattr, setattr,
+    delattr, hasattr or a monkeypatch (`setattr(chain, "_refreshed", f)`), or to any call or
+    tuple that pairs it with its owner as a patch does (`patched(owner, "_x", wrap)`,
+    `(facet_mass, "_gradient", wrap)`), and a dotted path a monkeypatch takes
+    ("samplevis.sampling.mcmc.chain._refreshed"); the owner `self` or `cls` aside."""
+    found = []
+    for node in ast.walk(tree):
+        pairs = []
+        if isinstance(node, ast.Call):
+            pairs.append(node.args[:2])
+            if node.args and isinstance(node.args[0], ast.Constant):  # monkeypatch's path
+                path = node.args[0].value
+                if isinstance(path, str) and path.startswith("samplevis."):
+                    if any(private(part) for part in path.split(".")):
+                        found.append(repr(path))
+        elif isinstance(node, ast.Tuple):
+            pairs.append(node.elts[:2])
+        for pair in pairs:
+            if len(pair) < 2 or not isinstance(pair[0], ast.Name | ast.Attribute):
+                continue
+            owner, name = pair
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+                continue
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                if name.value.isidentifier() and private(name.value):
+                    found.append(f"{ast.unparse(owner)}, {name.value!r}")
+    return found
+
+
 def private_uses(source: str) -> list[str]:
     """The private names (a leading underscore, not a dunder) `source` reaches in other modules:
-    imported from samplevis or from another script (`from facet_search import _weights`), or
-    read as an attribute of anything but `self` or `cls` in a method of its own classes
-    (`model._extractor`)."""
-
-    def private(name: str) -> bool:
-        return name.startswith("_") and not name.endswith("__")
+    imported from samplevis or from another script (`from facet_search import _weights`), read
+    as an attribute of anything but `self` or `cls` in a method of its own classes
+    (`model._extractor`), or named by a string to patch or read it (`private_names_by_string`)."""
 
     tree = ast.parse(source)
     # a class's own attributes, read in its own methods: a function patched onto another
@@ -546,7 +578,7 @@ def private_uses(source: str) -> list[str]:
                 isinstance(owner, ast.Name) and owner.id in ("self", "cls") and id(node) in own
             ):
                 found.append(ast.unparse(node))
-    return found
+    return found + private_names_by_string(tree)
 
 
 def notebook_code(path: Path) -> str:
@@ -581,6 +613,25 @@ def test_outside_the_package_and_its_tests_nothing_reaches_a_private_name():
         "from facet_search import _weights",
         "self._steps",  # f is patched onto another's class: its self is theirs
         "model._extractor",
+    ]
+    # and a private name handed over as a string, to patch it or to read it
+    assert private_uses(
+        "from samplevis.sampling.mcmc import chain\n"
+        "from samplevis.sampling.density import facet_mass\n"
+        "setattr(chain, '_refreshed', print)\n"
+        "original = getattr(facet_mass.CompiledLogProb, '_cache', None)\n"
+        "patches = [(facet_mass, '_gradient', print), (facet_mass, '__call__', print)]\n"
+        "patched(chain, '_drive', print)\n"
+        "monkeypatch.setattr('samplevis.sampling.mcmc.chain._refreshed', print)\n"
+        "monkeypatch.setattr(chain, 'run_chains', print)\n"
+        "name = 'a_b'.split('_')\n"
+        "class Mine:\n    def g(self):\n        setattr(self, '_own', 1)\n"
+    ) == [
+        "chain, '_refreshed'",
+        "facet_mass.CompiledLogProb, '_cache'",
+        "chain, '_drive'",
+        "'samplevis.sampling.mcmc.chain._refreshed'",
+        "facet_mass, '_gradient'",
     ]
 
 
