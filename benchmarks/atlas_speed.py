@@ -226,7 +226,8 @@ def projection(
     ]
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
+    """The flags, with --quick's settings and the default layer filled in."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--layer", help=f"default {LAYER} (--quick: {QUICK_LAYER})")
     parser.add_argument(
@@ -270,22 +271,20 @@ def main() -> int:
     )
     args = parser.parse_args()
     args.layer = args.layer or (QUICK_LAYER if args.quick else LAYER)
-    last_layer = QUICK_LAST_LAYER if args.quick else LAST_LAYER
+    args.last_layer = QUICK_LAST_LAYER if args.quick else LAST_LAYER
     if args.quick:
         args.steps, args.size, args.repeats = 8, 64, 1
         # batch 1 alone: Ray and the threads hold 2 channels in flight, so the target is checked
         args.batches, args.worker_batches = [1], [1]
+    return args
 
-    from samplevis import zoo
 
-    print(command_line())
-    print(machine())
-    start = time.perf_counter()
-    model = zoo.efficientnet_lite0()
+def designs_timed(
+    model, in_process: Batches, args: argparse.Namespace, received: tuple[int, int]
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """The seconds of each design's two rounds (`timed`) on `args.layer`: A at each batch, B
+    (unless --no-ray or without Ray), C, and the bare loop at the first and last batch."""
     layer, first = args.layer, args.batches[0]
-    in_process = Batches(model, args.size)
-    # the size the network receives: its own, or the images' for a network that takes any size
-    received = model.input_size or (args.size, args.size)
     designs = {
         (f"A batch axis, batch {b}", b): batch_axis(in_process, layer, b) for b in args.batches
     }
@@ -315,12 +314,21 @@ def main() -> int:
         }
     )
     try:
-        seconds = timed(designs, args.steps, args.repeats)
+        return timed(designs, args.steps, args.repeats)
     finally:
         pool.shutdown()
         if started:
             ray.shutdown()
 
+
+def print_rates(
+    seconds: dict[tuple[str, int], tuple[float, float]],
+    args: argparse.Namespace,
+    received: tuple[int, int],
+) -> dict[tuple[str, int], float]:
+    """Print the table of channels per minute by design and whether the target is met; return
+    the channels per minute by (design, channels in flight)."""
+    first = args.batches[0]
     rate = {key: 60.0 / channel_seconds(*pair, args.steps, key[1]) for key, pair in seconds.items()}
     reference = rate[f"A batch axis, batch {first}", first]
     longer = REDIRECT_STEPS + args.steps
@@ -362,13 +370,25 @@ def main() -> int:
             f"target: a batched design >= {TARGET:g}x A batch 1 per channel: best is {name} "
             f"({n} in flight) at {best / reference:.2f}x, {verdict}"
         )
+    return rate
 
+
+def print_projection(
+    model,
+    in_process: Batches,
+    rate: dict[tuple[str, int], float],
+    args: argparse.Namespace,
+    received: tuple[int, int],
+) -> None:
+    """Time the last layer with design A at its fastest batch, then print the projected time for
+    every channel of every activation layer."""
+    last_layer = args.last_layer
     a_rates = {n: r for (name, n), r in rate.items() if name.startswith("A ")}
     best_batch = max(a_rates, key=lambda n: a_rates[n])
     last = timed({last_layer: batch_axis(in_process, last_layer, best_batch)}, args.steps, 1)
     last_seconds = channel_seconds(*last[last_layer], args.steps, best_batch)
     per_image_step = {
-        layer: 60.0 / a_rates[best_batch] / ATLAS_STEPS,
+        args.layer: 60.0 / a_rates[best_batch] / ATLAS_STEPS,
         last_layer: last_seconds / ATLAS_STEPS,
     }
     print(f"\n{last_layer} with A at batch {best_batch}: {60.0 / last_seconds:.2f} channels/min")
@@ -382,6 +402,22 @@ def main() -> int:
             projection(model, per_image_step, args.workers, received),
         )
     )
+
+
+def main() -> int:
+    args = parse_args()
+    from samplevis import zoo
+
+    print(command_line())
+    print(machine())
+    start = time.perf_counter()
+    model = zoo.efficientnet_lite0()
+    in_process = Batches(model, args.size)
+    # the size the network receives: its own, or the images' for a network that takes any size
+    received = model.input_size or (args.size, args.size)
+    seconds = designs_timed(model, in_process, args, received)
+    rate = print_rates(seconds, args, received)
+    print_projection(model, in_process, rate, args, received)
     print(f"\n(the run took {time.perf_counter() - start:.0f} s)")
     return 0
 

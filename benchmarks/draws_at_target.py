@@ -112,7 +112,8 @@ def one_run(model, unit: str, options: dict, seed: int, init: object) -> tuple[S
     return result, time.perf_counter() - start
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The flags."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--unit", default=None, help=f"LAYER:CHANNEL (default {README_UNIT})")
     parser.add_argument("--photos", default=None, help="a folder of photos: the photo route")
@@ -125,9 +126,80 @@ def main() -> None:
         "--reuse-starts", default=None, help="a folder keeping each seed's starts (see above)"
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run; figures mean nothing")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    from samplevis import dataset_examples, io, zoo
+
+def chain_rows(result: SampleResult, seed: int, met: dict[str, int]) -> list[list]:
+    """A row per chain of one run: the share asked and kept, R-hat and the trend with their
+    limits, whether the run named it, its ESS and log-mass; `met` counts the targets met."""
+    d = result.diagnostics
+    asked = result.options.target_ratio
+    kept = np.asarray(result.gain_ratios)
+    nan = np.full(len(kept), np.nan)
+    rhat = np.asarray(d.rhat) if d is not None else nan
+    rhat_limits = np.asarray(d.rhat_limits) if d is not None else nan
+    trend = np.asarray(d.trend) if d is not None and len(d.trend) else nan
+    trend_limits = np.asarray(d.trend_limits) if d is not None and len(d.trend) else nan
+    bulk = np.asarray(d.ess_bulk) if d is not None else nan
+    ess = np.where(np.isfinite(bulk), bulk, np.asarray(d.ess)) if d is not None else nan
+    named = set(result.chains_off_target)
+    masses, errors = np.asarray(result.log_masses), np.asarray(result.log_mass_errors)
+    sampled = sorted({c for f in result.facets for c in f.chains[:1]}) or range(len(kept))
+    measured = [c for c in sampled if np.isfinite(masses[c])]
+    met["masses"] += len(measured) in (0, len(sampled))
+    met["runs"] += 1
+    rows = []
+    for c in range(len(kept)):
+        ok_share = asked is not None and abs(kept[c] - asked) <= RATIO_TOLERANCE
+        met["share"] += ok_share
+        met["passed"] += c not in named
+        met["chains"] += 1
+        mass = f"{masses[c]:.1f} ± {errors[c]:.1f}" if np.isfinite(masses[c]) else "refused"
+        rows.append(
+            [
+                seed,
+                c,
+                f"{asked:.2f}" if asked is not None else "-",
+                f"{kept[c]:.3f}",
+                f"{rhat[c]:.3f} ({rhat_limits[c]:.2f})",
+                f"{trend[c]:+.2f} ({trend_limits[c]:.1f})",
+                "named" if c in named else "-",
+                f"{ess[c]:.1f}",
+                mass,
+            ]
+        )
+    return rows
+
+
+def print_run(result: SampleResult, seed: int, seconds: float, grid: str | None) -> None:
+    """One run's seconds by phase, its facets, its pooled trend and power, and its grid saved."""
+    from samplevis import io
+
+    d = result.diagnostics
+    phases = ", ".join(f"{k} {v:.0f}" for k, v in result.seconds.items())
+    print(f"seed {seed}: {seconds:.0f} s ({phases}); {result.facets_line()}")
+    if d is not None:
+        caught = ", ".join(f"{k:.1f}" for k in d.caught)
+        print(
+            f"seed {seed}: trends summed {d.pooled_trend:+.2f} over their settled spread "
+            f"(limit {d.pooled_limit:.2f}{', named' if d.pooled_drift else ''}); a steady "
+            f"drift each chain's tests catch {power.POWER:.0%} of the time: {caught} sd"
+        )
+    if grid:
+        images = np.asarray(result.images)
+        rows_of = [
+            np.concatenate([result.init_images[c : c + 1], images[::4, c]])
+            for c in range(images.shape[1])
+        ]
+        path = f"{grid}_seed{seed}.png"
+        io.save_grid(path, np.concatenate(rows_of), ncols=len(rows_of[0]))
+        print(f"saved {path}: a row per chain, its start then every 4th draw")
+
+
+def main() -> None:
+    args = parse_args()
+
+    from samplevis import dataset_examples, zoo
 
     print(command_line())
     print(machine())
@@ -150,59 +222,8 @@ def main() -> None:
     for seed in args.seeds:
         seed_of["seed"] = seed
         result, seconds = one_run(model, unit, options, seed, init)
-        d = result.diagnostics
-        asked = result.options.target_ratio
-        kept = np.asarray(result.gain_ratios)
-        nan = np.full(len(kept), np.nan)
-        rhat = np.asarray(d.rhat) if d is not None else nan
-        rhat_limits = np.asarray(d.rhat_limits) if d is not None else nan
-        trend = np.asarray(d.trend) if d is not None and len(d.trend) else nan
-        trend_limits = np.asarray(d.trend_limits) if d is not None and len(d.trend) else nan
-        bulk = np.asarray(d.ess_bulk) if d is not None else nan
-        ess = np.where(np.isfinite(bulk), bulk, np.asarray(d.ess)) if d is not None else nan
-        named = set(result.chains_off_target)
-        masses, errors = np.asarray(result.log_masses), np.asarray(result.log_mass_errors)
-        sampled = sorted({c for f in result.facets for c in f.chains[:1]}) or range(len(kept))
-        measured = [c for c in sampled if np.isfinite(masses[c])]
-        met["masses"] += len(measured) in (0, len(sampled))
-        met["runs"] += 1
-        for c in range(len(kept)):
-            ok_share = asked is not None and abs(kept[c] - asked) <= RATIO_TOLERANCE
-            met["share"] += ok_share
-            met["passed"] += c not in named
-            met["chains"] += 1
-            mass = f"{masses[c]:.1f} ± {errors[c]:.1f}" if np.isfinite(masses[c]) else "refused"
-            rows.append(
-                [
-                    seed,
-                    c,
-                    f"{asked:.2f}" if asked is not None else "-",
-                    f"{kept[c]:.3f}",
-                    f"{rhat[c]:.3f} ({rhat_limits[c]:.2f})",
-                    f"{trend[c]:+.2f} ({trend_limits[c]:.1f})",
-                    "named" if c in named else "-",
-                    f"{ess[c]:.1f}",
-                    mass,
-                ]
-            )
-        phases = ", ".join(f"{k} {v:.0f}" for k, v in result.seconds.items())
-        print(f"seed {seed}: {seconds:.0f} s ({phases}); {result.facets_line()}")
-        if d is not None:
-            caught = ", ".join(f"{k:.1f}" for k in d.caught)
-            print(
-                f"seed {seed}: trends summed {d.pooled_trend:+.2f} over their settled spread "
-                f"(limit {d.pooled_limit:.2f}{', named' if d.pooled_drift else ''}); a steady "
-                f"drift each chain's tests catch {power.POWER:.0%} of the time: {caught} sd"
-            )
-        if args.grid:
-            images = np.asarray(result.images)
-            rows_of = [
-                np.concatenate([result.init_images[c : c + 1], images[::4, c]])
-                for c in range(images.shape[1])
-            ]
-            path = f"{args.grid}_seed{seed}.png"
-            io.save_grid(path, np.concatenate(rows_of), ncols=len(rows_of[0]))
-            print(f"saved {path}: a row per chain, its start then every 4th draw")
+        rows += chain_rows(result, seed, met)
+        print_run(result, seed, seconds, args.grid)
     print(
         format_table(
             [

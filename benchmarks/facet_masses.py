@@ -39,7 +39,8 @@ OBJECTIVE = "block6a_expand_activation:301"
 QUICK_OBJECTIVE = "block3a_expand_activation:20"
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The flags."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--objective", help=f"default {OBJECTIVE} (--quick: {QUICK_OBJECTIVE})")
     parser.add_argument("--seed", type=int, default=0)
@@ -49,22 +50,14 @@ def main() -> None:
         "--temperature", type=float, help="with --prior-weight: no render, this T (a run's)"
     )
     parser.add_argument("--prior-weight", type=float, help="with --temperature: this lam")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    import samplevis
-    from samplevis import param, zoo
-    from samplevis.cli.shell import objective
-    from samplevis.models import as_model
-    from samplevis.optvis.objectives import image_objective
-    from samplevis.runtime.seeds import as_seed, fold_in
-    from samplevis.sampling.density import chain_param, facet_mass
-    from samplevis.sampling.options import DEFAULT_IMAGE_SIZE, resolve_options
-    from samplevis.sampling.phases.facet_starts import first_log_density
-    from samplevis.sampling.starts.chains import find_starts
 
-    size, chains = (64, 2) if args.quick else (DEFAULT_IMAGE_SIZE, 4)
+def render_options(quick: bool) -> dict:
+    """The hmc_opts of the run (and of its starts made again)."""
+    chains = 2 if quick else 4
     opts = {"num_results": 4, "num_chains": chains}
-    if args.quick:
+    if quick:
         # no facet search: the run's chains start at the optimized starts made again below
         opts.update(
             optimize_steps=8,
@@ -73,28 +66,34 @@ def main() -> None:
             num_results=1,
             search_rounds=0,
         )
-    default = QUICK_OBJECTIVE if args.quick else OBJECTIVE
-    model, obj = zoo.efficientnet_lite0(), objective(args.objective or default)
+    return opts
 
-    def image_param():
-        return param.image(size, batch=chains)
 
-    print(command_line())
-    print(machine())
-    result = None
-    if args.temperature is None or args.prior_weight is None:
-        start = time.perf_counter()
-        result = samplevis.render(
-            model, obj, hmc_opts=opts, param_f=image_param, seed=args.seed, progress=False
-        )
-        took = f"{time.perf_counter() - start:.0f} s ({dict(result.seconds)})"
-        print(f"render: {took}; {result.mass_sentence}")
-        temperature, lam = result.temperature, result.prior_weight
-    else:
-        temperature, lam = args.temperature, args.prior_weight
+def rendered(model, obj, opts: dict, image_param, seed: int):
+    """The run `render` makes of `obj` (its seconds and mass sentence printed)."""
+    import samplevis
 
-    # the run's starts again (same seed, same phase seeds), and its target at its T and lam
-    resolved, base = resolve_options(opts), as_seed(args.seed)
+    start = time.perf_counter()
+    result = samplevis.render(
+        model, obj, hmc_opts=opts, param_f=image_param, seed=seed, progress=False
+    )
+    took = f"{time.perf_counter() - start:.0f} s ({dict(result.seconds)})"
+    print(f"render: {took}; {result.mass_sentence}")
+    return result
+
+
+def facet_target(model, obj, opts: dict, image_param, seed: int, result, temperature, lam):
+    """The run's starts made again (same seed, same phase seeds), and the mass target of their
+    facets at T `temperature` and lam `lam`: (facet parameterization, target)."""
+    from samplevis.models import as_model
+    from samplevis.optvis.objectives import image_objective
+    from samplevis.runtime.seeds import as_seed, fold_in
+    from samplevis.sampling.density import chain_param, facet_mass
+    from samplevis.sampling.options import resolve_options
+    from samplevis.sampling.phases.facet_starts import first_log_density
+    from samplevis.sampling.starts.chains import find_starts
+
+    resolved, base = resolve_options(opts), as_seed(seed)
     whole = first_log_density(
         as_model(model),
         image_objective(obj),
@@ -109,6 +108,7 @@ def main() -> None:
         whole,
         fold_in(base, 0),
         False,
+        start=resolved.start,
         init=resolved.init,
         optimize_steps=resolved.optimize_steps,
         start_diversity=resolved.start_diversity,
@@ -124,6 +124,16 @@ def main() -> None:
         dataclasses.replace(whole, image_param=facet_image, prior_weight=lam),
         temperature,
     )
+    return facet_image, target
+
+
+def estimates_timed(target, facet_image, lam: float, seed: int, seeds: int):
+    """Each estimator's estimates from `seeds` probe seeds, and its seconds per estimate, the
+    estimators alternating: ({name: [estimate]}, {name: [s]})."""
+    from samplevis.runtime.seeds import as_seed, fold_in
+    from samplevis.sampling.density import facet_mass
+
+    base = as_seed(seed)
     compiled = facet_mass.CompiledLogProb(target)
     state = facet_image.init(None)
     compiled(*state), compiled.value_and_gradient(*state)  # traced before any timing
@@ -135,17 +145,18 @@ def main() -> None:
             target, lam, s, log_prob=compiled
         ),
     }
-    fixed = 0.5 * lam * facet_image.fixed_squared_norm()
-    print(f"prior of the coefficients a facet keeps, lam |fixed|^2 / 2: {np.round(fixed, 1)}")
     runs: dict[str, list] = {name: [] for name in estimators}
     seconds: dict[str, list[float]] = {name: [] for name in estimators}
-    for k in range(args.seeds):
+    for k in range(seeds):
         for name, estimate in estimators.items():  # alternating: load slows both alike
             begin = time.perf_counter()
             runs[name].append(estimate(fold_in(base, 100 + k)))
             seconds[name].append(time.perf_counter() - begin)
-    print(f"T {temperature:.4g}, lam {lam:.4g}, {facet_image.num_moving} moving coefficients")
-    print(f"the prior of the coefficients each facet keeps: {np.round(fixed, 1).tolist()}")
+    return runs, seconds
+
+
+def print_masses(runs: dict, seconds: dict, fixed: np.ndarray, chains: int, seeds: int) -> None:
+    """The table of log-masses, a row per estimator and chain."""
     rows = []
     for name, estimates in runs.items():
         unchecked = np.stack([e.unchecked for e in estimates])  # [seeds, C]
@@ -183,8 +194,43 @@ def main() -> None:
     print(format_table(headers, rows))
     print(
         f"log Z, error, gradient term, climbed: the first probe seed's (nats); scatter: over "
-        f"{args.seeds} probe seeds; relative: to the heaviest facet; s: median seconds"
+        f"{seeds} probe seeds; relative: to the heaviest facet; s: median seconds"
     )
+
+
+def main() -> None:
+    args = parse_args()
+
+    from samplevis import param, zoo
+    from samplevis.cli.shell import objective
+    from samplevis.sampling.options import DEFAULT_IMAGE_SIZE
+
+    size = 64 if args.quick else DEFAULT_IMAGE_SIZE
+    opts = render_options(args.quick)
+    chains = opts["num_chains"]
+    default = QUICK_OBJECTIVE if args.quick else OBJECTIVE
+    model, obj = zoo.efficientnet_lite0(), objective(args.objective or default)
+
+    def image_param():
+        return param.image(size, batch=chains)
+
+    print(command_line())
+    print(machine())
+    result = None
+    if args.temperature is None or args.prior_weight is None:
+        result = rendered(model, obj, opts, image_param, args.seed)
+        temperature, lam = result.temperature, result.prior_weight
+    else:
+        temperature, lam = args.temperature, args.prior_weight
+    facet_image, target = facet_target(
+        model, obj, opts, image_param, args.seed, result, temperature, lam
+    )
+    fixed = 0.5 * lam * facet_image.fixed_squared_norm()
+    print(f"prior of the coefficients a facet keeps, lam |fixed|^2 / 2: {np.round(fixed, 1)}")
+    runs, seconds = estimates_timed(target, facet_image, lam, args.seed, args.seeds)
+    print(f"T {temperature:.4g}, lam {lam:.4g}, {facet_image.num_moving} moving coefficients")
+    print(f"the prior of the coefficients each facet keeps: {np.round(fixed, 1).tolist()}")
+    print_masses(runs, seconds, fixed, chains, args.seeds)
     if result is not None:
         print(f"render's log-masses (relative): {np.round(result.log_masses, 1).tolist()}")
         print(f"render's errors: {np.round(result.log_mass_errors, 2).tolist()}")

@@ -621,7 +621,8 @@ def _run(design: str, search: Search, args: argparse.Namespace, first: np.ndarra
     return run_annealing(search, args.rounds, first)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The flags; --quick sets 8 steps everywhere."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS))
     parser.add_argument(
@@ -654,8 +655,81 @@ def main() -> None:
     if args.quick:
         global STEPS_SEED, STEPS_CLIMB, STEPS_POLISH
         STEPS_SEED = STEPS_CLIMB = STEPS_POLISH = 8
-    summary = []
+    return args
 
+
+def design_rounds(
+    design: str,
+    search: Search,
+    args: argparse.Namespace,
+    first: np.ndarray,
+    seed_seconds: float,
+    label: str,
+) -> list[list]:
+    """One design's rounds from the seed round `first`: each printed as a Markdown row (its
+    heights, distances and cost), its optima saved as a grid; returns its summary rows."""
+    found = _run(design, search, args, first)
+    summary = []
+    for k in range(1, len(found.values)):
+        in_b = found.values[k][:, 1] > found.values[k][:, 0]
+        best_b = found.values[k][in_b].max() if in_b.any() else float("nan")
+        cost = found.seconds[k] / seed_seconds
+        summary.append(
+            [label, design, k, f"{int(in_b.sum())} of {BATCH}", f"{best_b:.2f}", f"{cost:.2f}"]
+        )
+    for k, (values, secs) in enumerate(zip(found.values, found.seconds)):
+        in_b = int((values[:, 1] > values[:, 0]).sum())
+        heights = " ".join(f"{v.max():.2f}{'*' if v[1] > v[0] else ''}" for v in values)
+        cost_text = "—" if k == 0 else f"{secs / seed_seconds:.2f}"
+        print(
+            f"| {design} | {'seeds' if k == 0 else k} | {in_b} of {BATCH} | "
+            f"{heights} | {_distances(search, found, k)} | {cost_text} |"
+        )
+    pair = search.pair
+    save_grid(
+        found,
+        args.out / f"{label}_{design}.png".replace(" ", "_"),
+        f"{pair.layer} {label}: {design}",
+    )
+    sys.stdout.flush()
+    return summary
+
+
+def weighed_search(model, name: str, m: np.ndarray, weighed: str, args) -> tuple[list, list]:
+    """Pair `name` with its facets weighed as `weighed` (B0.7, ...): the seed round, then the
+    kinds' rows and each design's rounds, printed as they come; (kinds' rows, summary rows)."""
+    pair = PAIRS[name]
+    weights = np.ones(2, np.float32)
+    weights["AB".index(weighed[0])] = float(weighed[1:])
+    search = Search(model, pair, m, weights)
+    label = name if weighed == "B1" else f"{name} {weighed}"
+    start = time.perf_counter()
+    first = search.seed_round(7)
+    seed_seconds = time.perf_counter() - start
+    print(
+        f"\n## {pair.layer} A={pair.facet_a} B={pair.facet_b} (m {m[0]:.3g}, {m[1]:.3g}"
+        f"; weights {weights.tolist()}); a seed round {seed_seconds:.1f} s"
+    )
+    kinds_rows = []
+    if "kinds" in args.designs:
+        for row in run_kinds(search, args.rounds, first):
+            kinds_rows.append([label, *row])
+            print(" | ".join(str(x) for x in kinds_rows[-1]), flush=True)
+    rounds_designs = [d for d in args.designs if d != "kinds"]
+    if rounds_designs:
+        print(
+            "| design | round | in B | heights (B marked *) | feature distance to "
+            "earlier (in A / in B) | cost (seed rounds) |"
+        )
+        print("|---|---|---|---|---|---|")
+    summary = []
+    for design in rounds_designs:
+        summary += design_rounds(design, search, args, first, seed_seconds, label)
+    return kinds_rows, summary
+
+
+def main() -> None:
+    args = parse_args()
     import samplevis
 
     model = samplevis.zoo.efficientnet_lite0()
@@ -663,63 +737,13 @@ def main() -> None:
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
     print(f"# {command_line()}\n# commit {commit}; {machine()}")
-    kinds_rows = []
+    kinds_rows, summary = [], []
     for name in args.pairs:
-        pair = PAIRS[name]
-        m = medians(model, pair, args.out / "medians.json")
+        m = medians(model, PAIRS[name], args.out / "medians.json")
         for weighed in args.weights:
-            weights = np.ones(2, np.float32)
-            weights["AB".index(weighed[0])] = float(weighed[1:])
-            search = Search(model, pair, m, weights)
-            label = name if weighed == "B1" else f"{name} {weighed}"
-            start = time.perf_counter()
-            first = search.seed_round(7)
-            seed_seconds = time.perf_counter() - start
-            print(
-                f"\n## {pair.layer} A={pair.facet_a} B={pair.facet_b} (m {m[0]:.3g}, {m[1]:.3g}"
-                f"; weights {weights.tolist()}); a seed round {seed_seconds:.1f} s"
-            )
-            if "kinds" in args.designs:
-                for row in run_kinds(search, args.rounds, first):
-                    kinds_rows.append([label, *row])
-                    print(" | ".join(str(x) for x in kinds_rows[-1]), flush=True)
-            rounds_designs = [d for d in args.designs if d != "kinds"]
-            if rounds_designs:
-                print(
-                    "| design | round | in B | heights (B marked *) | feature distance to "
-                    "earlier (in A / in B) | cost (seed rounds) |"
-                )
-                print("|---|---|---|---|---|---|")
-            for design in rounds_designs:
-                found = _run(design, search, args, first)
-                for k in range(1, len(found.values)):
-                    in_b = found.values[k][:, 1] > found.values[k][:, 0]
-                    best_b = found.values[k][in_b].max() if in_b.any() else float("nan")
-                    cost = found.seconds[k] / seed_seconds
-                    summary.append(
-                        [
-                            label,
-                            design,
-                            k,
-                            f"{int(in_b.sum())} of {BATCH}",
-                            f"{best_b:.2f}",
-                            f"{cost:.2f}",
-                        ]
-                    )
-                for k, (values, secs) in enumerate(zip(found.values, found.seconds)):
-                    in_b = int((values[:, 1] > values[:, 0]).sum())
-                    heights = " ".join(f"{v.max():.2f}{'*' if v[1] > v[0] else ''}" for v in values)
-                    cost = "—" if k == 0 else f"{secs / seed_seconds:.2f}"
-                    print(
-                        f"| {design} | {'seeds' if k == 0 else k} | {in_b} of {BATCH} | "
-                        f"{heights} | {_distances(search, found, k)} | {cost} |"
-                    )
-                save_grid(
-                    found,
-                    args.out / f"{label}_{design}.png".replace(" ", "_"),
-                    f"{pair.layer} {label}: {design}",
-                )
-                sys.stdout.flush()
+            kinds, rounds = weighed_search(model, name, m, weighed, args)
+            kinds_rows += kinds
+            summary += rounds
     if kinds_rows:
         print()
         headers = [

@@ -140,7 +140,8 @@ def save_facets(result, folder: Path) -> None:
         Image.fromarray(pixels).save(folder / f"facet_{k}.png")
 
 
-def main() -> None:
+def parse_args() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser (for its errors) and the flags, the designs checked."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=Path, help="a folder of photos (default: --quick's)")
     parser.add_argument(
@@ -157,9 +158,38 @@ def main() -> None:
     unknown = sorted(set(args.designs) - set(DESIGNS))
     if unknown:
         parser.error(f"unknown designs {unknown}; choose from {sorted(DESIGNS)}")
+    return parser, args
 
+
+def design_rows(model, unit, examples, args: argparse.Namespace, out: Path) -> list[list[str]]:
+    """A row per seed and design: its run from the ranked photos `examples`, printed as it comes
+    with its facets' lines and the processing bar, its facets saved under `out`."""
     import samplevis
     from samplevis.sampling.report.processing_bar import bar_line
+
+    rows = []
+    for seed in args.seeds:
+        for name in args.designs:
+            opts = dict(init=examples, photo_clusters=args.clusters, num_results=4)
+            opts.update(num_burnin_steps=10, **DESIGNS[name])
+            opts.update(QUICK_OPTS if args.quick else {})
+            opts.update(json.loads(args.hmc_opts))
+            start = time.perf_counter()
+            result = samplevis.render(model, unit, hmc_opts=opts, seed=seed, progress=False)
+            seconds = time.perf_counter() - start
+            save_facets(result, out / name / f"seed_{seed}")
+            rows.append(design_row(name, seed, result, seconds))
+            print(" | ".join(rows[-1]), flush=True)
+            for line in facet_lines(result):
+                print(f"#   {line}", flush=True)
+            print(f"#   {bar_line(result.facets)}", flush=True)
+    return rows
+
+
+def main() -> None:
+    parser, args = parse_args()
+
+    import samplevis
 
     model = samplevis.zoo.efficientnet_lite0()
     units = {"two-kind": two_kind_unit, "mfv-two-kind": lambda: mixed_unit(0.6)}
@@ -178,22 +208,7 @@ def main() -> None:
         model, unit, images=photos, top=args.top, out=out / "examples", progress=False
     )
     ranked = time.perf_counter() - start
-    rows = []
-    for seed in args.seeds:
-        for name in args.designs:
-            opts = dict(init=examples, photo_clusters=args.clusters, num_results=4)
-            opts.update(num_burnin_steps=10, **DESIGNS[name])
-            opts.update(QUICK_OPTS if args.quick else {})
-            opts.update(json.loads(args.hmc_opts))
-            start = time.perf_counter()
-            result = samplevis.render(model, unit, hmc_opts=opts, seed=seed, progress=False)
-            seconds = time.perf_counter() - start
-            save_facets(result, out / name / f"seed_{seed}")
-            rows.append(design_row(name, seed, result, seconds))
-            print(" | ".join(rows[-1]), flush=True)
-            for line in facet_lines(result):
-                print(f"#   {line}", flush=True)
-            print(f"#   {bar_line(result.facets)}", flush=True)
+    rows = design_rows(model, unit, examples, args, out)
     headers = [
         "design",
         "seed",

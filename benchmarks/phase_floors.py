@@ -29,13 +29,14 @@ the target is K passes of C images):
   `search.features` (pooled features: 0.5 per image), `polish.polish` (its steps × C × K),
   `low_rank.activation_curvature` (its rank + 1 compiled gradients × C × K),
   `facet_mass.CompiledLogProb` (1 × C × K a value: it runs the gradient's program;
-  `facet_mass._gradient`, 1 × C × K);
+  `facet_mass.log_prob_and_gradient`, 1 × C × K);
 * eager passes: every call of `LogDensity.activation` that runs eagerly (0.5 × C × K: the
   starts' and the optima's measures, the prior floor's images), plus the backward half
   (0.5 × C × K) of each eager gradient: `chains.flat` (dead and saturated starts),
-  `curvature.part_curvatures` (1 + parts measured × probes gradients), and `chain._refreshed`
-  where it recomputes the kernel's results after T changes (none where it rescales them);
-* derived from options and the record: burn-in and sampling, the steps the record holds
+  `curvature.part_curvatures` (1 + parts measured × probes gradients), and
+  `chain.retargeted_results` where it recomputes the kernel's results after T changes (none
+  where it rescales them);
+* derived from options and the run's draws: burn-in and sampling, the steps the run kept
   (`burnin_activations` rows; kept samples × (num_steps_between_results + 1)) × leapfrog steps
   × C × K (HMC reuses the last step's gradient, so a step is one gradient per leapfrog step);
   the backward half of the kernel's first results, an eager gradient (charged to the
@@ -179,20 +180,18 @@ def op_times(folder: str, lines: int = PROFILE_LINES // 2) -> str:
     return format_table(["op type", "thread s", "%"], rows) + "\n"
 
 
-def counting(tally: Tally, profile: PhaseProfile):
-    """The wrappers that count image-steps (see the module's docstring) and follow the clock,
-    profiling the phase `profile` names."""
-    import tensorflow as tf
+Patch = tuple[object, str, Callable[[Callable], Callable]]  # (owner, name, wrap)
 
-    from samplevis.optvis.renderer import Renderer, Rendering
-    from samplevis.sampling.density import facet_mass, low_rank
-    from samplevis.sampling.density.log_density import LogDensity
-    from samplevis.sampling.mcmc import chain, curvature
+
+def chain_images(state, views: int) -> int:
+    """Images through the network in one pass of the target at `state`: C chains x K views."""
+    return int(state[0].shape[0]) * views
+
+
+def clock_patches(tally: Tally, profile: PhaseProfile) -> list[Patch]:
+    """The clock followed: each phase `render` starts is the one charged, and the phase
+    `profile` names is profiled."""
     from samplevis.sampling.phases import carried
-    from samplevis.sampling.starts import chains, designs, polish, search
-
-    def chain_images(state) -> int:
-        return int(state[0].shape[0]) * tally.views
 
     def clock(start):
         def wrapped(self, phase):
@@ -204,6 +203,15 @@ def counting(tally: Tally, profile: PhaseProfile):
             return start(self, phase)
 
         return wrapped
+
+    return [(carried.Clock, "start", clock)]
+
+
+def climb_patches(tally: Tally) -> list[Patch]:
+    """The optimizations counted by their steps: render_vis's (`Renderer.run`), the search's
+    polish (`Renderer.climb`) and the facets' polish (`polish.polish`)."""
+    from samplevis.optvis.renderer import Renderer, Rendering
+    from samplevis.sampling.starts import polish
 
     def run(original):
         def wrapped(self, thresholds=(512,), *args, **kwargs):
@@ -223,6 +231,21 @@ def counting(tally: Tally, profile: PhaseProfile):
 
         return wrapped
 
+    def polished(original):
+        def wrapped(log_density, *args, **kwargs):
+            out = original(log_density, *args, **kwargs)
+            tally.add("polish steps", out.steps * chain_images(out.state, tally.views))
+            return out
+
+        return wrapped
+
+    return [(Renderer, "run", run), (Renderer, "climb", climb), (polish, "polish", polished)]
+
+
+def search_patches(tally: Tally) -> list[Patch]:
+    """The facet search's forward passes: the probe round's answers and the pooled features."""
+    from samplevis.sampling.starts import designs, search
+
     def answers(original):
         def wrapped(answer, images, batch):
             tally.add("answers", 0.5 * batch * math.ceil(len(images) / batch))
@@ -237,18 +260,22 @@ def counting(tally: Tally, profile: PhaseProfile):
 
         return wrapped
 
-    def polished(original):
-        def wrapped(log_density, *args, **kwargs):
-            out = original(log_density, *args, **kwargs)
-            tally.add("polish steps", out.steps * chain_images(out.state))
-            return out
+    return [(designs, "answers", answers), (search, "features", features)]
 
-        return wrapped
+
+def eager_patches(tally: Tally) -> list[Patch]:
+    """The eager passes: every eager `LogDensity.activation`, and the backward half of each
+    eager gradient (dead and saturated starts, part curvatures, a kernel's results refreshed)."""
+    import tensorflow as tf
+
+    from samplevis.sampling.density.log_density import LogDensity
+    from samplevis.sampling.mcmc import chain, curvature
+    from samplevis.sampling.starts import chains
 
     def eager_activation(original):
         def wrapped(self, *state):
             if tf.executing_eagerly():
-                tally.add("eager activation", 0.5 * chain_images(state))
+                tally.add("eager activation", 0.5 * chain_images(state, tally.views))
             return original(self, *state)
 
         return wrapped
@@ -257,24 +284,44 @@ def counting(tally: Tally, profile: PhaseProfile):
         def wrap(original):
             def wrapped(*args, **kwargs):
                 state = args[1] if len(args) > 1 else kwargs["state"]
-                tally.add(what, 0.5 * gradients(args, kwargs) * chain_images(state))
+                images = chain_images(state, tally.views)
+                tally.add(what, 0.5 * gradients(args, kwargs) * images)
                 return original(*args, **kwargs)
 
             return wrapped
 
         return wrap
 
+    def part_probes(args: tuple, kwargs: dict) -> int:
+        state = args[1] if len(args) > 1 else kwargs["state"]
+        parts = kwargs.get("parts")
+        return 1 + (len(state) if parts is None else len(parts)) * kwargs.get("num_probes", 2)
+
+    return [
+        (LogDensity, "activation", eager_activation),
+        (chains, "flat", backward_half("flat", lambda a, k: 1)),
+        (curvature, "part_curvatures", backward_half("part curvatures", part_probes)),
+        # a refresh that rescales (the 4th argument given) runs no network
+        (chain, "retargeted_results", backward_half("refreshed", lambda a, k: int(a[3] is None))),
+    ]
+
+
+def mass_patches(tally: Tally) -> list[Patch]:
+    """The log-masses' passes: the curvature's probes, the compiled log pi and the gradients."""
+    from samplevis.sampling.density import facet_mass, low_rank
+
     def curvature_probes(original):
         def wrapped(activation, state, *args, **kwargs):
             out = original(activation, state, *args, **kwargs)
-            tally.add("curvature", (out.values.shape[1] + 1) * chain_images(state))
+            tally.add("curvature", (out.values.shape[1] + 1) * chain_images(state, tally.views))
             return out
 
         return wrapped
 
     def compiled_value(original):
         def wrapped(self, *state):
-            tally.add("compiled log pi", chain_images(state))  # the gradient's program
+            # the gradient's program
+            tally.add("compiled log pi", chain_images(state, tally.views))
             return original(self, *state)
 
         return wrapped
@@ -282,33 +329,29 @@ def counting(tally: Tally, profile: PhaseProfile):
     def mass_gradient(original):
         def wrapped(log_prob, state):
             if isinstance(log_prob, facet_mass.CompiledLogProb):
-                tally.add("compiled gradient", chain_images(state))
+                tally.add("compiled gradient", chain_images(state, tally.views))
             else:  # eager: its forward pass is counted as an eager activation
-                tally.add("eager gradient", 0.5 * chain_images(state))
+                tally.add("eager gradient", 0.5 * chain_images(state, tally.views))
             return original(log_prob, state)
 
         return wrapped
 
-    def part_probes(args: tuple, kwargs: dict) -> int:
-        state = args[1] if len(args) > 1 else kwargs["state"]
-        parts = kwargs.get("parts")
-        return 1 + (len(state) if parts is None else len(parts)) * kwargs.get("num_probes", 2)
-
-    patches = [
-        (carried.Clock, "start", clock),
-        (Renderer, "run", run),
-        (Renderer, "climb", climb),
-        (designs, "answers", answers),
-        (search, "features", features),
-        (polish, "polish", polished),
-        (LogDensity, "activation", eager_activation),
-        (chains, "flat", backward_half("flat", lambda a, k: 1)),
-        (curvature, "part_curvatures", backward_half("part curvatures", part_probes)),
-        # a refresh that rescales (the 4th argument given) runs no network
-        (chain, "_refreshed", backward_half("refreshed", lambda a, k: int(a[3] is None))),
+    return [
         (low_rank, "activation_curvature", curvature_probes),
         (facet_mass.CompiledLogProb, "__call__", compiled_value),
-        (facet_mass, "_gradient", mass_gradient),
+        (facet_mass, "log_prob_and_gradient", mass_gradient),
+    ]
+
+
+def counting(tally: Tally, profile: PhaseProfile) -> contextlib.ExitStack:
+    """The wrappers that count image-steps (see the module's docstring) and follow the clock,
+    profiling the phase `profile` names."""
+    patches = [
+        *clock_patches(tally, profile),
+        *climb_patches(tally),
+        *search_patches(tally),
+        *eager_patches(tally),
+        *mass_patches(tally),
     ]
     stack = contextlib.ExitStack()
     for owner, name, wrap in patches:
@@ -317,8 +360,8 @@ def counting(tally: Tally, profile: PhaseProfile):
 
 
 def chain_steps(result, views: int) -> dict[str, float]:
-    """Image-steps of burn-in and sampling from the record (see the module's docstring) and the
-    run's resolved options, and the backward half of the kernel's first results (in the
+    """Image-steps of burn-in and sampling from the run's draws (see the module's docstring) and
+    its resolved options, and the backward half of the kernel's first results (in the
     temperature phase)."""
     opts = result.options
     chains = int(result.init_images.shape[0])

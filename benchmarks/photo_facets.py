@@ -266,98 +266,122 @@ def _same_grouping(a: list[int], b: list[int]) -> bool:
     return all((a[i] == a[j]) == (b[i] == b[j]) for i in range(len(a)) for j in range(len(a)))
 
 
+def mixed_render(args, model, unit, out: Path, photos: Path):
+    """The photos' top images for `unit` ranked, then `render` from them: (the examples found,
+    the result, seconds to rank, seconds in all)."""
+    import samplevis
+
+    hmc_opts = dict(num_results=2 if args.quick else 10)
+    if args.quick:
+        hmc_opts.update(photo_steps=8, num_burnin_steps=4, num_chains=2, photo_clusters=2)
+        hmc_opts.update(polish_steps=16)
+    start = time.perf_counter()
+    found = samplevis.dataset_examples(
+        model,
+        unit,
+        images=photos,
+        top=15 * (2 if args.quick else 10),
+        out=out / "examples",
+        progress=False,
+    )
+    ranked = time.perf_counter() - start
+    result = samplevis.render(
+        model, unit, hmc_opts=dict(hmc_opts, init=found), seed=args.seed, progress=False
+    )
+    return found, result, ranked, time.perf_counter() - start
+
+
+def mixed_row(weight: float, result, kind: list[str], ranked: float, seconds: float) -> list:
+    """The targets' row of one weight: the facets' classes and heights, whether each facet's
+    photos are of one class, the kinds sampled and named, the seconds."""
+    theater = [np.mean([THEATER in e.file.name for e in f.examples]) for f in result.facets]
+    pure = all(t in (0.0, 1.0) for t in theater)
+    sampled = sorted({kind[k] for k, f in enumerate(result.facets) if f.chains})
+    said = result.kinds_line() or ""
+    named = {kind[k] for k, f in enumerate(result.facets) if f"kind {f.kind} " in said}
+    return [
+        f"{weight:g}",
+        ", ".join(f"{k[0].upper()} {f.height:.2f}" for k, f in zip(kind, result.facets)),
+        f"{kind.count('pepper')} / {kind.count('theater')}",
+        "yes" if pure else "no",
+        " ".join(sampled),
+        "both" if named == {"pepper", "theater"} else ", ".join(sorted(named)) or "none",
+        f"{ranked:.0f} + {seconds - ranked:.0f}",
+    ]
+
+
+def print_cluster_heights(model, unit, found, result, layer: str) -> None:
+    """Each cluster's optimum against what its photos promise (photos.failed's rule)."""
+    from samplevis.examples.clusters import clusters
+    from samplevis.sampling.starts.photos import photo_levels
+
+    found_clusters = clusters(
+        found.index,
+        model,
+        unit,
+        len(result.facets) + len(result.clusters_below_floor),
+        layer=layer,
+    )
+    levels = photo_levels(found_clusters)
+    heights = {int(f.found.split()[-1]): f.height for f in result.facets}
+    heights.update(dict(result.clusters_below_floor))
+    print(
+        "#   optimum's height / its photos' level, per cluster: "
+        + ", ".join(
+            f"{c} {'T' if THEATER in found_clusters[c].best.file.name else 'P'} "
+            f"{heights[c]:.2f}/{levels[c]:.2f}={heights[c] / levels[c]:.2f}"
+            for c in sorted(heights)
+        )
+    )
+
+
+def ways_rows(model, unit, weight: float, result, kind: list[str], layer: str) -> list[list]:
+    """A row per way to tell kinds apart: the kind it gives each facet, and whether that groups
+    the facets as their photos' classes do."""
+    from samplevis.sampling.report.run_json import record_of
+
+    record = record_of(result, unit.name)
+    # every photo of each facet's cluster, for the ways to tell kinds apart
+    for entry, facet in zip(record["facets"], result.facets):
+        entry["all_photos"] = [{"file": str(e.file), "value": e.value} for e in facet.examples]
+    optima = np.stack([f.image for f in result.facets]).astype(np.float32)
+    truth = [0 if k == kind[0] else 1 for k in kind]
+    return [
+        [
+            f"{weight:g}",
+            name,
+            " ".join(map(str, label)),
+            "yes" if _same_grouping(label, truth) else "no",
+        ]
+        for name, label in kind_ways(model, record["facets"], optima, layer).items()
+    ]
+
+
 def run_mixed(args, model, weights: list[float], photos: Path) -> None:
     """The seed's case (`--mixed`), one weight after the other: the targets' figures, the
     facets' rows saved as a PNG, and the ways to tell kinds apart."""
-    import samplevis
     from samplevis import io
-    from samplevis.examples.clusters import clusters
     from samplevis.sampling.phases.facet_starts import cluster_layer
-    from samplevis.sampling.report.run_json import record_of
     from samplevis.sampling.report.summary import summary
-    from samplevis.sampling.starts.photos import photo_levels
 
-    rows, ways_rows = [], []
+    rows, ways = [], []
     for weight in weights:
         unit = mixed_unit(weight)
         out = args.out / f"mixed_{weight:g}"
         shutil.rmtree(out, ignore_errors=True)
-        hmc_opts = dict(num_results=2 if args.quick else 10)
-        if args.quick:
-            hmc_opts.update(photo_steps=8, num_burnin_steps=4, num_chains=2, photo_clusters=2)
-            hmc_opts.update(polish_steps=16)
-        start = time.perf_counter()
-        found = samplevis.dataset_examples(
-            model,
-            unit,
-            images=photos,
-            top=15 * (2 if args.quick else 10),
-            out=out / "examples",
-            progress=False,
-        )
-        ranked = time.perf_counter() - start
-        result = samplevis.render(
-            model, unit, hmc_opts=dict(hmc_opts, init=found), seed=args.seed, progress=False
-        )
-        seconds = time.perf_counter() - start
+        found, result, ranked, seconds = mixed_render(args, model, unit, out, photos)
         theater = [np.mean([THEATER in e.file.name for e in f.examples]) for f in result.facets]
         kind = ["theater" if t > 0.5 else "pepper" for t in theater]
-        pure = all(t in (0.0, 1.0) for t in theater)
-        sampled = sorted({kind[k] for k, f in enumerate(result.facets) if f.chains})
         lines = summary(result, result.structural_shares)
-        said = result.kinds_line() or ""
-        named = {kind[k] for k, f in enumerate(result.facets) if f"kind {f.kind} " in said}
-        rows.append(
-            [
-                f"{weight:g}",
-                ", ".join(f"{k[0].upper()} {f.height:.2f}" for k, f in zip(kind, result.facets)),
-                f"{kind.count('pepper')} / {kind.count('theater')}",
-                "yes" if pure else "no",
-                " ".join(sampled),
-                "both" if named == {"pepper", "theater"} else ", ".join(sorted(named)) or "none",
-                f"{ranked:.0f} + {seconds - ranked:.0f}",
-            ]
-        )
+        rows.append(mixed_row(weight, result, kind, ranked, seconds))
         print(" | ".join(rows[-1]), flush=True)
         for line in lines:
             print(f"#   {line}")
         io.save_png(args.out / f"mixed_{weight:g}_facets.png", result.facet_grid())
-        # each cluster's optimum against what its photos promise (photos.failed's rule)
         layer = cluster_layer(model, unit)
         assert layer is not None  # the logits read one layer
-        found_clusters = clusters(
-            found.index,
-            model,
-            unit,
-            len(result.facets) + len(result.clusters_below_floor),
-            layer=layer,
-        )
-        levels = photo_levels(found_clusters)
-        heights = {int(f.found.split()[-1]): f.height for f in result.facets}
-        heights.update(dict(result.clusters_below_floor))
-        print(
-            "#   optimum's height / its photos' level, per cluster: "
-            + ", ".join(
-                f"{c} {'T' if THEATER in found_clusters[c].best.file.name else 'P'} "
-                f"{heights[c]:.2f}/{levels[c]:.2f}={heights[c] / levels[c]:.2f}"
-                for c in sorted(heights)
-            )
-        )
-        record = record_of(result, unit.name)
-        # every photo of each facet's cluster, for the ways to tell kinds apart
-        for entry, facet in zip(record["facets"], result.facets):
-            entry["all_photos"] = [{"file": str(e.file), "value": e.value} for e in facet.examples]
-        optima = np.stack([f.image for f in result.facets]).astype(np.float32)
-        truth = [0 if k == kind[0] else 1 for k in kind]
-        for name, label in kind_ways(model, record["facets"], optima, layer).items():
-            ways_rows.append(
-                [
-                    f"{weight:g}",
-                    name,
-                    " ".join(map(str, label)),
-                    "yes" if _same_grouping(label, truth) else "no",
-                ]
-            )
+        print_cluster_heights(model, unit, found, result, layer)
+        ways += ways_rows(model, unit, weight, result, kind, layer)
     print()
     headers = [
         "w",
@@ -370,13 +394,14 @@ def run_mixed(args, model, weights: list[float], photos: Path) -> None:
     ]
     print(format_table(headers, rows))
     print()
-    print(format_table(["w", "way", "kinds per facet", "as the photos' classes"], ways_rows))
+    print(format_table(["w", "way", "kinds per facet", "as the photos' classes"], ways))
     print(
         f"\n# pictures: {args.out}/mixed_*_facets.png (a row per facet: optimum, photos, samples)"
     )
 
 
-def main() -> None:
+def parse_args() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser (for its errors) and the flags."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mfv", type=Path, help="MFV's mean_images folder")
     parser.add_argument("--photos", type=Path, help="a folder of your own photos (with --unit)")
@@ -396,7 +421,77 @@ def main() -> None:
         help="with --mfv: the seed's case at these weights of movie theater (e.g. 1 0.7 0.5)",
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: small and short")
-    args = parser.parse_args()
+    return parser, parser.parse_args()
+
+
+def photo_cases(args, work: Path) -> list[tuple[str, str, Path, np.ndarray | None]]:
+    """(name, unit, photos folder, baseline start images or None) per case: MFV's two classes,
+    or the unit of --photos."""
+    from samplevis.examples.images import load_fitted
+
+    cases: list[tuple[str, str, Path, np.ndarray | None]] = []
+    if args.mfv is None:
+        return [(args.unit, args.unit, args.photos, None)]
+    for wnid, index, name in MFV_CLASSES:
+        root = args.mfv / wnid
+        means = sorted(root.glob("mean_*.jpg"), key=lambda p: int(p.stem.split("_")[1]))
+        photos = flat_folder(sorted(root.glob("*/*.JPEG")), work / wnid)
+        means_01 = np.stack([load_fitted(m, (SIZE, SIZE))[0] for m in means]) / 255.0
+        cases.append((name, f"logits:{index}", photos, means_01.astype(np.float32)))
+    return cases
+
+
+def case_rows(args, model, case, extra: list[str]) -> list[list]:
+    """The baseline's row and the photo route's of one case (both printed as they come), and
+    the case's facets saved as a PNG."""
+    from samplevis import io
+
+    name, unit, photos, starts = case
+    if args.quick:
+        starts = None if starts is None else starts[:2]
+        mfv = baseline(model, unit, starts, args.seed, count=2, steps=8)
+    else:
+        mfv = baseline(model, unit, starts, args.seed)
+    mfv_values = values(model, unit, mfv)
+    out = args.out / name.replace(" ", "_").replace(":", "_")
+    seconds, report = photo_route(unit, photos, out, extra, args.seed, args.quick)
+    facets = report["facets"]
+    optima = np.stack([np.asarray(io.load_images([out / f["optimum"]], SIZE)[0]) for f in facets])
+    facet_values = values(model, unit, optima)
+    best = float(mfv_values.max())
+    high = facet_values[facet_values >= HEIGHT * best]
+    found = [f["found"].replace("photos, ", "") for f in facets]
+    rows = [
+        [
+            name,
+            "MFV: render_vis from each mean" if starts is not None else "fresh seeds",
+            len(mfv),
+            f"{np.median(mfv_values):.1f}",
+            f"{best:.1f}",
+            colour_groups(mfv),
+            "",
+        ],
+        [
+            name,
+            "samplevis sample --init PHOTOS",
+            f"{len(high)} of {len(facets)}",
+            f"{np.median(high):.1f}" if len(high) else "-",
+            f"{facet_values.max():.1f}",
+            colour_groups(optima[facet_values >= HEIGHT * best]) if len(high) else 0,
+            f"{seconds:.0f}",
+        ],
+    ]
+    print(" | ".join(str(x) for x in rows[0]), flush=True)
+    print(" | ".join(str(x) for x in rows[1]), flush=True)
+    detail = ", ".join(f"{v:.1f} ({how})" for v, how in zip(facet_values, found))
+    below = report["clusters_below_floor"]
+    print(f"#   facets: {detail}; clusters under the floor: {below}", flush=True)
+    io.save_png(out.parent / f"{out.name}_facets.png", rows_grid(optima, facets, out, mfv))
+    return rows
+
+
+def main() -> None:
+    parser, args = parse_args()
     work = Path(tempfile.mkdtemp(prefix="photo_facets_"))
     if args.quick and args.mfv is None and args.photos is None:
         args.photos, args.unit = quick_photos(work / "quick"), QUICK_UNIT
@@ -404,8 +499,6 @@ def main() -> None:
         parser.error("give --mfv MEAN_IMAGES, or --photos DIR with --unit LAYER:CHANNEL")
 
     import samplevis
-    from samplevis import io
-    from samplevis.examples.images import load_fitted
 
     print(f"# {command_line()}\n# {machine()}")
     model = samplevis.zoo.efficientnet_lite0()
@@ -421,63 +514,7 @@ def main() -> None:
         extra += ["--search-rounds", "0", "--num-chains", "2"]
         # one block of the polish: short climbs leave it up to 256 steps to rise through
         extra += ["--polish-steps", "16"]
-    # (name, unit, photos folder, baseline start images or None)
-    cases: list[tuple[str, str, Path, np.ndarray | None]] = []
-    if args.mfv is not None:
-        for wnid, index, name in MFV_CLASSES:
-            root = args.mfv / wnid
-            means = sorted(root.glob("mean_*.jpg"), key=lambda p: int(p.stem.split("_")[1]))
-            photos = flat_folder(sorted(root.glob("*/*.JPEG")), work / wnid)
-            means_01 = np.stack([load_fitted(m, (SIZE, SIZE))[0] for m in means]) / 255.0
-            cases.append((name, f"logits:{index}", photos, means_01.astype(np.float32)))
-    else:
-        cases.append((args.unit, args.unit, args.photos, None))
-    rows = []
-    for name, unit, photos, starts in cases:
-        if args.quick:
-            starts = None if starts is None else starts[:2]
-            mfv = baseline(model, unit, starts, args.seed, count=2, steps=8)
-        else:
-            mfv = baseline(model, unit, starts, args.seed)
-        mfv_values = values(model, unit, mfv)
-        out = args.out / name.replace(" ", "_").replace(":", "_")
-        seconds, report = photo_route(unit, photos, out, extra, args.seed, args.quick)
-        facets = report["facets"]
-        optima = np.stack(
-            [np.asarray(io.load_images([out / f["optimum"]], SIZE)[0]) for f in facets]
-        )
-        facet_values = values(model, unit, optima)
-        best = float(mfv_values.max())
-        high = facet_values[facet_values >= HEIGHT * best]
-        found = [f["found"].replace("photos, ", "") for f in facets]
-        rows.append(
-            [
-                name,
-                "MFV: render_vis from each mean" if starts is not None else "fresh seeds",
-                len(mfv),
-                f"{np.median(mfv_values):.1f}",
-                f"{best:.1f}",
-                colour_groups(mfv),
-                "",
-            ]
-        )
-        rows.append(
-            [
-                name,
-                "samplevis sample --init PHOTOS",
-                f"{len(high)} of {len(facets)}",
-                f"{np.median(high):.1f}" if len(high) else "-",
-                f"{facet_values.max():.1f}",
-                colour_groups(optima[facet_values >= HEIGHT * best]) if len(high) else 0,
-                f"{seconds:.0f}",
-            ]
-        )
-        print(" | ".join(str(x) for x in rows[-2]), flush=True)
-        print(" | ".join(str(x) for x in rows[-1]), flush=True)
-        detail = ", ".join(f"{v:.1f} ({how})" for v, how in zip(facet_values, found))
-        below = report["clusters_below_floor"]
-        print(f"#   facets: {detail}; clusters under the floor: {below}", flush=True)
-        io.save_png(out.parent / f"{out.name}_facets.png", rows_grid(optima, facets, out, mfv))
+    rows = [row for case in photo_cases(args, work) for row in case_rows(args, model, case, extra)]
     print()
     headers = [
         "unit",

@@ -38,6 +38,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,7 +85,8 @@ def row(case: str, what: str, found: np.ndarray, extra: str = "") -> list[str]:
     ]
 
 
-def main() -> None:
+def parse_args() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """The parser (for its errors) and the flags."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mfv", type=Path, help="MFV's mean_images folder")
     parser.add_argument("--mixed", type=float, nargs="*", default=[], help="two-kind weights")
@@ -105,12 +107,75 @@ def main() -> None:
         action="store_true",
         help="leave out render_vis's and MACO's optima (they do not depend on the photo route)",
     )
-    args = parser.parse_args()
+    return parser, parser.parse_args()
+
+
+@dataclass(frozen=True)
+class Classes:
+    """The two classes' photo files and units, and the settings they are checked at."""
+
+    files: dict[str, list[Path]]
+    units: dict[str, str]
+    steps: int  # render_vis's
+    maco_steps: int
+    top: int  # photos ranked for the photo route
+    size: int  # px of the photos' class means (--quick)
+
+
+def classes_of(args, work: Path) -> Classes:
+    """MFV's two classes, or --quick's four photos split in two with an early unit."""
+    if args.quick:
+        photos = sorted(quick_photos(work / "quick").glob("*.png"))
+        files = {"a": photos[:2], "b": photos[2:]}
+        return Classes(files, {"a": QUICK_UNIT, "b": QUICK_UNIT}, 8, 4, 2, 64)
+    files = {
+        name.split()[-1]: sorted((args.mfv / wnid).glob("*/*.JPEG"))
+        for wnid, _, name in MFV_CLASSES
+    }
+    units = {name.split()[-1]: f"logits:{index}" for _, index, name in MFV_CLASSES}
+    return Classes(files, units, 512, 256, 150, 128)
+
+
+def optima_rows(args, model, name: str, unit, own, rest, layers, given: Classes) -> list:
+    """render_vis's and MACO's optima of `unit` (3 seeds each) against the class's photos, each
+    row printed as it comes; their grid saved."""
+    import samplevis
+    from samplevis import io
+
+    rows = []
+    optima = np.concatenate(
+        [
+            samplevis.render_vis(model, unit, thresholds=(given.steps,), seed=s, progress=False)[0]
+            for s in SEEDS
+        ]
+    )
+    rows.append(row(name, "render_vis, 3 seeds", shares(model, optima, own, rest, layers)))
+    print(" | ".join(rows[-1]), flush=True)
+    maco = np.stack(
+        [
+            samplevis.maco(
+                model,
+                unit,
+                nb_steps=given.maco_steps,
+                nb_crops=MACO_CROPS,
+                custom_shape=MACO_SIZE,
+                seed=s,
+            )[0]
+            for s in SEEDS
+        ]
+    )
+    rows.append(row(name, "MACO, 3 seeds", shares(model, maco, own, rest, layers)))
+    print(" | ".join(rows[-1]), flush=True)
+    io.save_grid(args.out / f"{name}_optima.png", np.concatenate([optima, _fitted(maco)]))
+    return rows
+
+
+def main() -> None:
+    parser, args = parse_args()
     if args.mfv is None and not args.quick:
         parser.error("give --mfv MEAN_IMAGES (MFV's photos), or --quick")
 
     import samplevis
-    from samplevis import io
     from samplevis.optvis.processing_check import block_outputs, likeness
 
     print(f"# {command_line()}\n# {machine()}")
@@ -119,25 +184,16 @@ def main() -> None:
         args.out = work / "out" if args.quick else Path("out/processing_check")
     model = samplevis.zoo.efficientnet_lite0()
     layers = block_outputs(model)
+    given = classes_of(args, work)
+    files = given.files
     if args.quick:
-        photos = sorted(quick_photos(work / "quick").glob("*.png"))
-        files = {"a": photos[:2], "b": photos[2:]}
-        units = {"a": QUICK_UNIT, "b": QUICK_UNIT}
-        steps, maco_steps, top, size = 8, 4, 2, 64
         layers = layers[:2]
-    else:
-        files = {
-            name.split()[-1]: sorted((args.mfv / wnid).glob("*/*.JPEG"))
-            for wnid, _, name in MFV_CLASSES
-        }
-        units = {name.split()[-1]: f"logits:{index}" for _, index, name in MFV_CLASSES}
-        steps, maco_steps, top, size = 512, 256, 150, 128
     if args.choices:
-        choices(args, model, files, units, steps)
+        choices(args, model, files, given.units, given.steps)
         return
     names = list(files)
     other = {names[0]: names[1], names[1]: names[0]}
-    means = class_means(model, files, layers, 224 if not args.quick else size)
+    means = class_means(model, files, layers, 224 if not args.quick else given.size)
     everything = flat_folder([f for name in names for f in files[name]], work / "all")
     rows = []
     # --quick: one class runs every code path; the suite runs it
@@ -150,38 +206,14 @@ def main() -> None:
         control = likeness(firsts, seconds_half, rest, layers).shares
         rows.append(row(name, "photos, half vs half", control))
         print(" | ".join(rows[-1]), flush=True)
-        unit = units[name]
-        rows += photo_route(args, model, unit, name, everything, means, other, layers, top)
-        if args.photo_route_only:
-            continue
-        optima = np.concatenate(
-            [
-                samplevis.render_vis(model, unit, thresholds=(steps,), seed=s, progress=False)[0]
-                for s in SEEDS
-            ]
-        )
-        rows.append(row(name, "render_vis, 3 seeds", shares(model, optima, own, rest, layers)))
-        print(" | ".join(rows[-1]), flush=True)
-        maco = np.stack(
-            [
-                samplevis.maco(
-                    model,
-                    unit,
-                    nb_steps=maco_steps,
-                    nb_crops=MACO_CROPS,
-                    custom_shape=MACO_SIZE,
-                    seed=s,
-                )[0]
-                for s in SEEDS
-            ]
-        )
-        rows.append(row(name, "MACO, 3 seeds", shares(model, maco, own, rest, layers)))
-        print(" | ".join(rows[-1]), flush=True)
-        io.save_grid(args.out / f"{name}_optima.png", np.concatenate([optima, _fitted(maco)]))
+        unit = given.units[name]
+        rows += photo_route(args, model, unit, name, everything, means, other, layers, given.top)
+        if not args.photo_route_only:
+            rows += optima_rows(args, model, name, unit, own, rest, layers, given)
     for weight in args.mixed:
         unit = mixed_unit(weight)
         rows += photo_route(
-            args, model, unit, f"mixed {weight:g}", everything, means, other, layers, top
+            args, model, unit, f"mixed {weight:g}", everything, means, other, layers, given.top
         )
     print()
     headers = ["case", "images", "n", "median share", "lowest", f"pass at >= {PASS_SHARE}", "note"]

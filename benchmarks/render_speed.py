@@ -496,46 +496,53 @@ def redirect_cost(repeats: int) -> str:
 PART_STEPS = {1: 48, 8: 16}  # steps per timed call in `--parts`, by batch
 
 
-def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
-    """render_vis's steady-state step (MobileNetV2, 224 px, no redirection) and the same with one
-    part removed or replaced by the cheapest stand-in that keeps the network's input at its size
-    (the image made larger by what a removed pad or crop took away), plus the bare loop."""
-    import keras
+class PartSteps:
+    """render_vis's step on MobileNetV2 (`layer`, `batch` images) as timed calls of `steps`
+    steps each, with parts of it changed: each call compiled by a warm-up run first."""
 
-    import samplevis
-    from samplevis import param, transform
+    def __init__(self, layer: str, batch: int, steps: int):
+        from samplevis import transform
 
-    layer = "block_13_expand_relu"
-    model, size = build_model("MobileNetV2", layer), model_input_size()
-    standard = transform.default_transforms()
+        self.layer, self.batch, self.steps = layer, batch, steps
+        self.model, self.size = build_model("MobileNetV2", layer), model_input_size()
+        self.standard = transform.default_transforms()
 
     def renderer(
+        self,
         px: int = IMAGE_SIZE,
-        transforms: tuple = standard,
+        transforms: tuple | None = None,
         objective: object = None,
         pixel: bool = False,
         optimizer: object = None,
         redirect: bool = False,
     ) -> Callable[[], object]:
-        image = param.image(px, batch=batch, fft=not pixel, decorrelate=not pixel)
+        """A `Renderer` of these parts (the standard transforms when None), run for `steps`."""
+        import samplevis
+        from samplevis import param
+
+        image = param.image(px, batch=self.batch, fft=not pixel, decorrelate=not pixel)
         vis = samplevis.Renderer(
-            model,
-            channel_objective(layer, batch) if objective is None else objective,
+            self.model,
+            channel_objective(self.layer, self.batch) if objective is None else objective,
             image,
             optimizer,
-            transforms,
+            self.standard if transforms is None else transforms,
             redirect,
         )
         vis.run((1,), seed=0, progress=False)
-        return lambda: vis.run((steps,), seed=0, progress=False)
+        return lambda: vis.run((self.steps,), seed=0, progress=False)
 
-    def one_call() -> Callable[[], object]:
+    def one_call(self) -> Callable[[], object]:
+        """All `steps` steps in one call of the compiled program (`Renderer.compiled_steps`)."""
         import tensorflow as tf
 
+        import samplevis
+        from samplevis import param
+
         vis = samplevis.Renderer(
-            model,
-            channel_objective(layer, batch),
-            param.image(IMAGE_SIZE, batch=batch),
+            self.model,
+            channel_objective(self.layer, self.batch),
+            param.image(IMAGE_SIZE, batch=self.batch),
             None,
             None,
             False,
@@ -543,30 +550,32 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
         args = [
             tf.constant(0, tf.int64),
             tf.constant([0, 0], tf.int32),
-            tf.constant(steps, tf.int64),
+            tf.constant(self.steps, tf.int64),
         ]
         vis.compiled_steps(tf.constant(1, tf.int32), *args)
-        count = tf.constant(steps, tf.int32)
+        count = tf.constant(self.steps, tf.int32)
         return lambda: vis.compiled_steps(count, *args)[1].numpy()
 
-    def undone(patches: Sequence[tuple], objective: object = None) -> Callable[[], object]:
+    def undone(self, patches: Sequence[tuple], objective: object = None) -> Callable[[], object]:
         """`renderer(objective=objective)` compiled with each (owner, name, value) of `patches`
         set: parts of the step as they were before a change, timed beside the step as it is."""
         kept = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
         for owner, name, value in patches:
             setattr(owner, name, value)
         try:
-            return renderer(objective=objective)  # compiles here, with the old parts
+            return self.renderer(objective=objective)  # compiles here, with the old parts
         finally:
             for owner, name, value in kept:
                 setattr(owner, name, value)
 
-    def whole_batch_terms() -> object:
+    def whole_batch_terms(self) -> object:
         """The channel objective with each image's term computed on the whole batch, the other
         images masked out (the library's way before its terms read their own row)."""
         import tensorflow as tf
 
         from samplevis.optvis.objectives import Objective
+
+        layer, batch = self.layer, self.batch
 
         def term(i: int) -> Objective:
             mask = tf.one_hot(i, batch)
@@ -577,12 +586,25 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
 
         return functools.reduce(operator.add, [term(i) for i in range(batch)])
 
+
+def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
+    """render_vis's steady-state step (MobileNetV2, 224 px, no redirection) and the same with one
+    part removed or replaced by the cheapest stand-in that keeps the network's input at its size
+    (the image made larger by what a removed pad or crop took away), plus the bare loop."""
+    import keras
+
+    import samplevis
+    from samplevis import transform
     from samplevis.optvis.param import base, fourier
     from samplevis.optvis.transform import resampling
 
-    plain_map = (resampling, "_compiled_sampling_map", lambda: resampling.sampling_map)
+    layer = "block_13_expand_relu"
+    part = PartSteps(layer, batch, steps)
+    renderer, undone, size = part.renderer, part.undone, part.size
+    # no output is large enough for the map to be compiled with XLA
+    plain_map = (resampling, "XLA_MAP_PIXELS", float("inf"))
     mix_last = (fourier.FFTTensor, "to_mixed_tensor", base.TensorParam.to_mixed_tensor)
-    pad, jitter8, scale, rotate, jitter4 = standard
+    pad, jitter8, scale, rotate, jitter4 = part.standard
     calls = {
         "render_vis (steady state)": renderer(),
         "with ReLU redirection (16 of the steps)": renderer(redirect=True),
@@ -602,14 +624,14 @@ def part_calls(batch: int, steps: int) -> dict[str, Callable[[], object]]:
             objective=samplevis.optvis.objectives.channel(layer, 0)
         ),
         "each image's term on the whole batch, others masked": renderer(
-            objective=whole_batch_terms()
+            objective=part.whole_batch_terms()
         ),
         "the map, colour mix and terms as they were (563cdd6)": undone(
-            [plain_map, mix_last], whole_batch_terms()
+            [plain_map, mix_last], part.whole_batch_terms()
         ),
         "SGD instead of Adam": renderer(optimizer=keras.optimizers.SGD(LEARNING_RATE)),
-        "all steps in one compiled call": one_call(),
-        "bare": bare_call(model.keras_model, batch, size, steps),
+        "all steps in one compiled call": part.one_call(),
+        "bare": bare_call(part.model.keras_model, batch, size, steps),
     }
     return calls
 

@@ -57,8 +57,8 @@ _ATTRIBUTES = {
     "render": "samplevis.sampling.sampler",
     "maco": "samplevis.optvis.maco",
     "SampleResult": "samplevis.sampling.report.result",
-    # functions of a SampleResult (the run's record, `sampling.report.run.Run`), beside its
-    # own methods
+    # functions of a SampleResult (what the run drew and measured, `sampling.report.run.Run`),
+    # beside its own methods
     "plot_trace": "samplevis.sampling.report.plots",
     "plot_grid": "samplevis.sampling.report.plots",
     "to_arviz": "samplevis.sampling.report.arviz_export",

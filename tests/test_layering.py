@@ -177,7 +177,7 @@ SAMPLING_LAYERS = (
     # the starts are points of the density: found by climbing it, polished on it
     ("starts",),
     ("options",),
-    # report: the run's record and how it is read and written out (REPORT_LAYERS)
+    # report: what the run drew and measured, and how it is read and written out (REPORT_LAYERS)
     ("report",),
     ("phases",),
     ("sampler",),
@@ -416,15 +416,15 @@ def test_the_report_words_what_the_phases_measured_it_reads_no_model_and_runs_no
     assert network_uses(modules()["sampling.phases.facet_checks"])
 
 
-# Inside sampling.report, lowest first: the run's record (its fields and numbers, no sentences,
-# no files); its words (the sentences of summary, what the draws claim at their power, what
-# each facet's draws add, the processing
+# Inside sampling.report, lowest first: what the run drew and measured (its fields and numbers,
+# no sentences, no files); its words (the sentences of summary, what the draws claim at their
+# power, what each facet's draws add, the processing
 # check and the blur measure, the kinds' names, the warnings and the diagnostics explained); its
-# pictures and files (the figures, its examples, the record as JSON, its folder, ArviZ,
+# pictures and files (the figures, its examples, the run as JSON, its folder, ArviZ,
 # TensorBoard); the gallery's sections and the notebook's display; and SampleResult, which
 # offers them all as its methods.
 REPORT_LAYERS = (
-    # what the draws may claim, judged from the diagnostics alone: the record reads which chains
+    # what the draws may claim, judged from the diagnostics alone: the run reads which chains
     ("verdict",),
     ("run",),
     (
@@ -488,7 +488,7 @@ def report_upward_imports(graph: dict[str, set[str]]) -> list[str]:
     ]
 
 
-def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sample_result():
+def test_report_reads_top_down_the_run_its_words_its_files_its_page_and_sample_result():
     graph = report_graph()
     for name in graph:
         report_layer_of(name)
@@ -497,12 +497,12 @@ def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sampl
     # no cycle, even through a type named for the checker or an import inside a function
     found = cycles(graph)
     assert not found, "\n".join(" -> ".join(cycle) for cycle in found)
-    # the record knows nothing of the rest of report but the verdict, and nothing in report imports
+    # the run knows nothing of the rest of report but the verdict, and nothing in report imports
     # SampleResult: following `SampleResult.save` enters result.py once
     assert graph["run"] == {"verdict"}
     assert not [name for name, imported in graph.items() if "result" in imported]
     assert {"run_folder", "inline", "summary", "pictures"} <= graph["result"]
-    # a writer that names SampleResult for its types, or the record reaching for its words, is
+    # a writer that names SampleResult for its types, or the run reaching for its words, is
     # caught
     assert report_upward_imports(
         {"run_folder": {"result", "run_json"}, "run": {"summary"}, "summary": {"run"}}
@@ -512,14 +512,46 @@ def test_report_reads_top_down_the_record_its_words_its_files_its_page_and_sampl
     ]
 
 
+def private(name: str) -> bool:
+    """Whether `name` is private: a leading underscore, not a dunder."""
+    return name.startswith("_") and not name.endswith("__")
+
+
+def private_names_by_string(tree: ast.AST) -> list[str]:
+    """The private names `tree` reaches by a string: an attribute named to getattr, setattr,
+    delattr, hasattr or a monkeypatch (`setattr(chain, "_refreshed", f)`), or to any call or
+    tuple that pairs it with its owner as a patch does (`patched(owner, "_x", wrap)`,
+    `(facet_mass, "_gradient", wrap)`), and a dotted path a monkeypatch takes
+    ("samplevis.sampling.mcmc.chain._refreshed"); the owner `self` or `cls` aside."""
+    found = []
+    for node in ast.walk(tree):
+        pairs = []
+        if isinstance(node, ast.Call):
+            pairs.append(node.args[:2])
+            if node.args and isinstance(node.args[0], ast.Constant):  # monkeypatch's path
+                path = node.args[0].value
+                if isinstance(path, str) and path.startswith("samplevis."):
+                    if any(private(part) for part in path.split(".")):
+                        found.append(repr(path))
+        elif isinstance(node, ast.Tuple):
+            pairs.append(node.elts[:2])
+        for pair in pairs:
+            if len(pair) < 2 or not isinstance(pair[0], ast.Name | ast.Attribute):
+                continue
+            owner, name = pair
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+                continue
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                if name.value.isidentifier() and private(name.value):
+                    found.append(f"{ast.unparse(owner)}, {name.value!r}")
+    return found
+
+
 def private_uses(source: str) -> list[str]:
     """The private names (a leading underscore, not a dunder) `source` reaches in other modules:
-    imported from samplevis or from another script (`from facet_search import _weights`), or
-    read as an attribute of anything but `self` or `cls` in a method of its own classes
-    (`model._extractor`)."""
-
-    def private(name: str) -> bool:
-        return name.startswith("_") and not name.endswith("__")
+    imported from samplevis or from another script (`from facet_search import _weights`), read
+    as an attribute of anything but `self` or `cls` in a method of its own classes
+    (`model._extractor`), or named by a string to patch or read it (`private_names_by_string`)."""
 
     tree = ast.parse(source)
     # a class's own attributes, read in its own methods: a function patched onto another
@@ -546,7 +578,7 @@ def private_uses(source: str) -> list[str]:
                 isinstance(owner, ast.Name) and owner.id in ("self", "cls") and id(node) in own
             ):
                 found.append(ast.unparse(node))
-    return found
+    return found + private_names_by_string(tree)
 
 
 def notebook_code(path: Path) -> str:
@@ -582,6 +614,25 @@ def test_outside_the_package_and_its_tests_nothing_reaches_a_private_name():
         "self._steps",  # f is patched onto another's class: its self is theirs
         "model._extractor",
     ]
+    # and a private name handed over as a string, to patch it or to read it
+    assert private_uses(
+        "from samplevis.sampling.mcmc import chain\n"
+        "from samplevis.sampling.density import facet_mass\n"
+        "setattr(chain, '_refreshed', print)\n"
+        "original = getattr(facet_mass.CompiledLogProb, '_cache', None)\n"
+        "patches = [(facet_mass, '_gradient', print), (facet_mass, '__call__', print)]\n"
+        "patched(chain, '_drive', print)\n"
+        "monkeypatch.setattr('samplevis.sampling.mcmc.chain._refreshed', print)\n"
+        "monkeypatch.setattr(chain, 'run_chains', print)\n"
+        "name = 'a_b'.split('_')\n"
+        "class Mine:\n    def g(self):\n        setattr(self, '_own', 1)\n"
+    ) == [
+        "chain, '_refreshed'",
+        "facet_mass.CompiledLogProb, '_cache'",
+        "chain, '_drive'",
+        "'samplevis.sampling.mcmc.chain._refreshed'",
+        "facet_mass, '_gradient'",
+    ]
 
 
 def body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -594,13 +645,25 @@ def body_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
     return lines
 
 
-def test_no_function_of_the_package_runs_over_80_lines():
-    long = [
-        f"samplevis.{name}.{node.name}: {body_lines(node)} lines"
-        for name, path in modules().items()
+def long_functions(named: dict[str, Path], most: int = 80) -> list[str]:
+    """Each function of the files in `named` (a name -> its file) over `most` lines (its
+    docstring aside), as "name.function: N lines"."""
+    return [
+        f"{name}.{node.name}: {body_lines(node)} lines"
+        for name, path in named.items()
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and body_lines(node) > 80
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and body_lines(node) > most
     ]
+
+
+def test_no_function_of_the_package_or_its_benchmarks_runs_over_80_lines():
+    package = {f"samplevis.{name}": path for name, path in modules().items()}
+    # a benchmark's main hands each measurement and each table to a function named for it
+    benchmarks = {
+        f"benchmarks.{path.stem}": path for path in sorted((ROOT / "benchmarks").glob("*.py"))
+    }
+    assert len(benchmarks) > 20
+    long = long_functions(package | benchmarks)
     assert not long, "\n".join(long)
     tree = ast.parse('def f():\n    """Two\n    lines."""\n    return 1\n')
     assert body_lines(tree.body[0]) == 2  # type: ignore[arg-type]

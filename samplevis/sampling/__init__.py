@@ -8,8 +8,8 @@ stiffness and step), `mcmc.diagnostics` (acceptance, divergences, R-hat, ESS), `
 the temperature, a facet's mass), `starts` (where the chains start: the optimized starts, the
 facet search, the photos' clusters); `metrics` (image statistics),
 `registration` (the structural distance once bends are taken out), `options` (`hmc_opts`,
-their defaults and checks); `report`: what the draws may claim (`report.verdict`), a run's record
-(`report.run`), its sentences (`report.summary`, `report.diagnostics_line`), its warnings
+their defaults and checks); `report`: what the draws may claim (`report.verdict`), what a run
+drew and measured (`report.run`), its sentences (`report.summary`, `report.diagnostics_line`), its warnings
 (`report.advice`), its diagnostics in words (`report.explain`), its pictures and figures
 (`report.pictures`, `report.plots`), its folder (`report.run_folder`), ArviZ
 (`report.arviz_export`) and TensorBoard (`report.tensorboard_log`), and `SampleResult`

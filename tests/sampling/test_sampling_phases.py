@@ -24,7 +24,7 @@ from samplevis.runtime.seeds import as_seed, fold_in
 from samplevis.sampling.density import chain_param as facet
 from samplevis.sampling.density import log_density as log_density_lib
 from samplevis.sampling.density import temperature
-from samplevis.sampling.options import resolve_options
+from samplevis.sampling.options import STARTS, resolve_options
 from samplevis.sampling.starts import chains as starts
 
 from conftest import (
@@ -59,6 +59,7 @@ def find(model, objective, image_param, opts, log_density, log_dir=None):
         SEED,
         False,
         log_dir,
+        start=opts.start,
         init=opts.init,
         optimize_steps=opts.optimize_steps,
         start_diversity=opts.start_diversity,
@@ -95,6 +96,24 @@ def test_prior_starts_are_the_seeds_standard_normal_state(gabor):
     assert abs(z.mean()) < 0.1 and z.std() == pytest.approx(1.0, abs=0.1)
     np.testing.assert_allclose(found.activations, log_density.activation(*drawn).numpy(), rtol=1e-6)
     assert not found.interrupted and not found.dead.any()
+
+
+def test_find_starts_makes_the_start_kinds_options_resolved_but_photos_which_it_refuses(gabor):
+    assert set(starts.CHAIN_STARTS) == set(STARTS) - {"photos"}
+    image_param = param.image(SIZE, batch=CHAINS)
+    log_density = log_density_of(gabor, GRATING, image_param)
+    with pytest.raises(ValueError, match="Photos' facets start from their clusters"):
+        starts.find_starts(
+            gabor,
+            GRATING,
+            image_param,
+            log_density,
+            SEED,
+            False,
+            start="photos",
+            init="optimize",
+            optimize_steps=8,
+        )
 
 
 def test_optimized_starts_are_render_vis_images_and_beat_prior_images(gabor, tmp_path):

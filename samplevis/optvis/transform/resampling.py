@@ -17,7 +17,8 @@ from samplevis.runtime.checks import TensorLike
 
 # Output pixels from which a resampling's map is compiled with XLA (see `resample`).
 XLA_MAP_PIXELS = 200 * 200
-"""Output pixels from which a resampling's map is compiled with XLA."""
+"""Output pixels from which a resampling's map is compiled with XLA, read here when a
+resampling is traced (this module's value set higher keeps every map plain)."""
 
 
 def _wrap_index(i, n, fill_mode: str):

@@ -82,10 +82,10 @@ class LogMassEstimate(NamedTuple):
 class CompiledLogProb:
     """A log pi compiled for the estimate: a call gives log pi [C]; `value_and_gradient` gives it
     with its gradient from one compiled program (a compiled value under an eager tape, as
-    `_gradient` takes a plain `log_prob`, runs its forward and backward passes as two programs,
-    which costs more per gradient). A call runs that same program and drops the gradient: the
-    estimate asks for a value alone once, and a program of its own would be traced and
-    optimized for that one call, which costs more than the backward pass it saves."""
+    `log_prob_and_gradient` takes a plain `log_prob`, runs its forward and backward passes as
+    two programs, which costs more per gradient). A call runs that same program and drops the
+    gradient: the estimate asks for a value alone once, and a program of its own would be
+    traced and optimized for that one call, which costs more than the backward pass it saves."""
 
     def __init__(self, log_prob: LogProb):
         self.value_and_gradient = tf.function(
@@ -105,8 +105,12 @@ def _taped_gradient(
     return value, tape.gradient(value, list(state))
 
 
-def _gradient(log_prob: LogProb, state: Sequence[tf.Tensor]) -> tuple[tf.Tensor, list[tf.Tensor]]:
-    """log pi [C] at `state` and its gradient, a part per state part."""
+def log_prob_and_gradient(
+    log_prob: LogProb, state: Sequence[tf.Tensor]
+) -> tuple[tf.Tensor, list[tf.Tensor]]:
+    """log pi [C] at `state` and its gradient, a part per state part: one compiled program for
+    a `CompiledLogProb`, an eager tape otherwise. Every gradient of the estimate is taken here,
+    by this name, so a measurement can wrap it (benchmarks/phase_floors.py counts them)."""
     if isinstance(log_prob, CompiledLogProb):
         value, gradient = log_prob.value_and_gradient(*state)
         return value, list(gradient)
@@ -152,8 +156,8 @@ def probe_curvatures(
             tf.sign(tf.random.stateless_uniform(s.shape, fold_in(seed, 2 * k + j), -1, 1))
             for j, s in enumerate(state)
         ]
-        _, up = _gradient(log_prob, [s + step * v for s, v in zip(state, signs)])
-        _, down = _gradient(log_prob, [s - step * v for s, v in zip(state, signs)])
+        _, up = log_prob_and_gradient(log_prob, [s + step * v for s, v in zip(state, signs)])
+        _, down = log_prob_and_gradient(log_prob, [s - step * v for s, v in zip(state, signs)])
         # the gradient of log pi is -H z, so -(v * (g(z + hv) - g(z - hv))) / 2h is v * (H v)
         estimates.append(-_flat(signs) * (_flat(up) - _flat(down)) / (2 * step))
     return np.stack(estimates)
@@ -175,7 +179,7 @@ def _newton(
     or at once when the largest is still `stalled_at` (the last round's) or more: the steps no
     longer bring the chains nearer their modes, as on a ReLU network's kinks around a polished
     optimum."""
-    at, grads = _gradient(log_prob, state)
+    at, grads = log_prob_and_gradient(log_prob, state)
     value, grad, z = at.numpy().astype(np.float64), _flat(grads), _flat(state)
     largest = float(np.max(0.5 * np.sum(grad * grad / diag, axis=1)))
     if largest >= stalled_at:
@@ -185,7 +189,7 @@ def _newton(
         if np.all(0.5 * np.sum(grad * grad / diag, axis=1) < GRADIENT_TOLERANCE / 10):
             return _unflat(z, state), True, largest
         trial = z + np.clip(scale[:, None] * grad / diag, -reach, reach)
-        at, grads = _gradient(log_prob, _unflat(trial, state))
+        at, grads = log_prob_and_gradient(log_prob, _unflat(trial, state))
         new_value = at.numpy().astype(np.float64)
         rose = np.isfinite(new_value) & (new_value > value)
         z = np.where(rose[:, None], trial, z)
@@ -240,7 +244,7 @@ def laplace_estimate(
         state, converged, largest = _newton(log_prob, state, diag, steps, reach, largest)
         if converged:
             break
-    at, grads = _gradient(log_prob, state)
+    at, grads = log_prob_and_gradient(log_prob, state)
     value, grad = at.numpy().astype(np.float64), _flat(grads)
     curvatures = probe_curvatures(log_prob, state, prior_weight, seed, probes)
 

@@ -321,12 +321,15 @@ def _postfix(trace: dict[str, np.ndarray], names: Sequence[str]) -> dict[str, st
     return out
 
 
-def _refreshed(
+def retargeted_results(
     kernel: Tally, state: list[tf.Tensor], kernel_results: Any, rescale: RescaleFn | None
 ) -> Any:
     """`kernel_results` at `state` after the target changed (a new T): the cached
     log-density and gradient belong to the old one, and are rescaled by `rescale` or, without
-    it, recomputed through the new target; the tallies and step-size adaptation keep theirs."""
+    it, recomputed through the new target; the tallies and step-size adaptation keep theirs.
+
+    The chains' driver calls it by this name after each retarget, so a measurement can wrap it
+    (benchmarks/phase_floors.py counts the gradient a recomputation takes)."""
     if rescale is not None:
         return with_current_values(
             kernel_results, lambda log_prob, grads: rescale(state, log_prob, grads)
@@ -387,7 +390,7 @@ def _drive(
                 kernel_results = new_results
                 recorder.add(block, kept, trace_np, counts)
                 if retarget is not None and retarget(index, trace_np):
-                    kernel_results = _refreshed(kernel, state, kernel_results, rescale)
+                    kernel_results = retargeted_results(kernel, state, kernel_results, rescale)
                 done = index + 1
             bar.update(block.steps)
             bar.set_postfix(_postfix(trace_np, list(trace_fns)), refresh=False)

@@ -70,6 +70,7 @@ def optimized_starts(inputs: Inputs, whole: LogDensity) -> Starts:
         fold_in(inputs.seed, 0),
         inputs.progress,
         inputs.folder,
+        start=opts.start,
         init=opts.init,
         optimize_steps=opts.optimize_steps,
         start_diversity=opts.start_diversity,

@@ -2,10 +2,10 @@
 
 - what the draws may claim: `verdict` (which chains' draws are not from their density, and
   why, from the diagnostics alone);
-- the record: `run` (`Run`, the run's fields and the numbers read from them, and its `Facet`s;
-  no sentences, no files);
-- its words, functions of the record: `summary` (the lines that sum a run up: `draws_line`,
-  `facets_line`, `kinds_line`, ...), `facet_draws` (what each facet's draws add: those that
+- what the run drew and measured: `run` (`Run`, the run's fields and the numbers read from
+  them, and its `Facet`s; no sentences, no files);
+- its words, functions of what it drew and measured: `summary` (the lines that sum a run up:
+  `draws_line`, `facets_line`, `kinds_line`, ...), `facet_draws` (what each facet's draws add: those that
   differ, what varied, where they vary), `facet_processing`, `processing_bar`, `facet_blur`,
   `facet_natural` and `kind_names` (whether each facet is processed like its photos, and each
   kind as often as its photos are; what it keeps of its value under a mild blur against them;

@@ -1,6 +1,6 @@
 """A sample run's pictures (`grid`, `facet_grid`) and the image files of its folder: every draw
 as a PNG, the GIF, the std and structure maps (`save_pngs`, `save_gif`, `save_std_map`,
-`save_structure_map`), each a function of the run's record (`run.Run`)."""
+`save_structure_map`), each a function of what the run drew and measured (`run.Run`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""`SampleResult`: what `render` returns, the run's record (`run.Run`) with what is made of it
-as its methods, each a one-line delegate to the module below that makes it."""
+"""`SampleResult`: what `render` returns, what the run drew and measured (`run.Run`) with what
+is made of it as its methods, each a one-line delegate to the module below that makes it."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class SampleResult(Run):
-    """Samples of `render`: the run's record (`run.Run`, whose docstring lists its fields and
-    numbers) and what is made of it: its sentences (`draws_line`, `facets_line`, `kinds_line`,
+    """Samples of `render`: what the run drew and measured (`run.Run`, whose docstring lists
+    its fields and numbers) and what is made of it: its sentences (`draws_line`, `facets_line`, `kinds_line`,
     `photos_line`, `off_target_reasons`, `mass_sentence`: `summary`; `diagnostics_line`), what each facet's draws
     add (`facet_draws`), its pictures (`grid`, `facet_grid`, `save_grid`, `save_gif`,
     `save_std_map`, `save_structure_map`, `save_pngs`: `pictures`) and its folder (`save`:

@@ -1,5 +1,5 @@
-"""A sample run's record (`Run`): what `render` drew and measured, the run's fields and the numbers
-read from them, and its facets (`Facet`). No sentences and no files: `summary` says what a run
+"""What a sample run drew and measured (`Run`): the draws, the starts, the diagnostics, the run's
+other fields and the numbers read from them, and its facets (`Facet`). No sentences and no files: `summary` says what a run
 found, `pictures` and `run_folder` draw and write it, and `result.SampleResult` (what `render`
 returns) offers all of them as its methods."""
 
@@ -87,8 +87,8 @@ class Facet:
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class Run:
-    """A sample run's record: the samples of `render` and what the run measured. N = kept samples
-    per chain, C = chains.
+    """What a sample run drew and measured: the samples of `render`, and its starts, diagnostics
+    and facets. N = kept samples per chain, C = chains.
 
     Attributes:
       images: float32 [N, C, H, W, 3] in [0, 1].

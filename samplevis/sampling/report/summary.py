@@ -1,7 +1,8 @@
-"""The sentences of a sample run, functions of its record (`run.Run`): each of the lines
-(`draws_line`, `facets_line`, `kinds_line`, `photos_line`, `mass_sentence`, and
+"""The sentences of a sample run, functions of what it drew and measured (`run.Run`): each of
+the lines (`draws_line`, `facets_line`, `kinds_line`, `photos_line`, `mass_sentence`, and
 `off_target_reasons`, why each chain off its target is), and `summary`, all the lines that sum the
-run up: what `samplevis sample` prints at its end and the run's record keeps for the gallery."""
+run up: what `samplevis sample` prints at its end and its diagnostics.json keeps for the
+gallery."""
 
 from __future__ import annotations
 

@@ -21,6 +21,8 @@ from samplevis.runtime.seeds import fold_in
 from samplevis.sampling.density.log_density import LogDensity
 
 RESEEDS = 2  # new optimizations tried for chains whose optimized start is dead
+# The start kinds (of sampling.options.STARTS, resolved there) whose starts `find_starts` makes
+CHAIN_STARTS = ("optimize", "prior", "images")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,15 +134,23 @@ def find_starts(
     progress: bool,
     log_dir: Path | None = None,
     *,
+    start: str,
     init: str | np.ndarray,
     optimize_steps: int,
     start_diversity: float = 0.0,
 ) -> Starts:
-    """The chains' starts as `init` asks: "optimize"d over `optimize_steps` (dead ones optimized
-    again from up to RESEEDS other seeds, each logged to `log_dir/starts_reseedN`), drawn from
-    the "prior", or the given images float32 [C, H, W, 3] in [0, 1]. `log_density` measures their
-    activation; `start_diversity` weighs Lucid's diversity term in the optimization."""
-    if not isinstance(init, str):
+    """The chains' starts where `start` (`SamplingOptions.start`) says: "optimize"d over
+    `optimize_steps` (dead ones optimized again from up to RESEEDS other seeds, each logged to
+    `log_dir/starts_reseedN`), drawn from the "prior", or the "images" `init` holds, float32
+    [C, H, W, 3] in [0, 1]. `log_density` measures their activation; `start_diversity` weighs
+    Lucid's diversity term in the optimization. A folder's "photos" start from their clusters
+    instead (sampling.starts.photos)."""
+    if start not in CHAIN_STARTS:
+        raise ValueError(
+            f"find_starts starts chains from one of {CHAIN_STARTS}; got start={start!r}. "
+            f"Photos' facets start from their clusters: sampling.starts.photos.photo_facets."
+        )
+    if start == "images":
         from samplevis.optvis import param as param_lib
 
         given = param_lib.initialized(image_param, init).init(None)  # type: ignore[arg-type]  # an RGBImage: `render` made it from init
@@ -150,7 +160,7 @@ def find_starts(
         return Starts(
             state, activations, no_dead, False, saturated(log_density, state, activations)
         )
-    if init == "prior":
+    if start == "prior":
         state = normal_state(image_param.state_shapes, seed, 1.0)
         activations = log_density.activation(*state).numpy()
         no_dead = np.zeros(image_param.batch, bool)
