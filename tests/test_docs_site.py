@@ -204,11 +204,11 @@ def test_each_notebook_page_shows_its_stored_run(site):
         shown = (site / "notebooks" / run.stem / "index.html").read_text(encoding="utf-8")
         outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
         pngs = sum("image/png" in o.get("data", {}) for o in outputs)
+        html_outputs = [o.get("data", {}).get("text/html", "") for o in outputs]
         assert pngs > 0, f"{run.name}: a run without pictures"
-        assert shown.count('src="data:image/png;base64,') == pngs, run.name
-        galleries = sum(
-            'class="samplevis-gallery"' in o.get("data", {}).get("text/html", "") for o in outputs
-        )
+        inline = sum(h.count('src="data:image/png;base64,') for h in html_outputs)
+        assert shown.count('src="data:image/png;base64,') == pngs + inline, run.name
+        galleries = sum('class="samplevis-gallery"' in h for h in html_outputs)
         assert shown.count('class="samplevis-gallery"') == galleries, run.name
         assert "tests/test_notebooks.py" in shown, f"{run.name}: the page says how it was run"
         printed = [o.text for o in outputs if o.output_type == "stream" and o.name == "stdout"]

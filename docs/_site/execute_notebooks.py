@@ -10,6 +10,8 @@ run's cells differ from its notebook's (but the parameters).
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import sys
@@ -43,6 +45,44 @@ def without_the_machine(notebook) -> None:
         cell.outputs = [o for o in cell.outputs if o.output_type != "stream" or o.text]
 
 
+# A picture over this many bytes is stored smaller where that makes it smaller: inside an HTML
+# output (the gallery's blocks show the photos whole, as PNGs) as a JPEG, a PNG output (a figure)
+# in 256 colours; the page shows them alike.
+LARGE = 48_000
+INLINE_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
+
+
+def smaller_pictures(notebook) -> None:
+    """The large PNGs inside the notebook's HTML outputs as JPEGs (quality 85), its large PNG
+    outputs in 256 colours, each where that is smaller."""
+    from PIL import Image
+
+    def jpeg(found: re.Match) -> str:
+        png = base64.b64decode(found.group(1))
+        if len(png) <= LARGE:
+            return found.group(0)
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(png)).convert("RGB").save(buffer, "JPEG", quality=85)
+        if buffer.tell() >= len(png):
+            return found.group(0)
+        return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+    def palette(png: str) -> str:
+        data = base64.b64decode(png)
+        if len(data) <= LARGE:
+            return png
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(data)).convert("RGB").quantize(256).save(buffer, "PNG", optimize=True)
+        return base64.b64encode(buffer.getvalue()).decode() if buffer.tell() < len(data) else png
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text/html" in output.get("data", {}):
+                output.data["text/html"] = INLINE_PNG.sub(jpeg, output.data["text/html"])
+            if "image/png" in output.get("data", {}):
+                output.data["image/png"] = palette(output.data["image/png"])
+
+
 def main(names: list[str]) -> int:
     import nbformat
 
@@ -64,6 +104,7 @@ def main(names: list[str]) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             notebook = test_notebooks.run(name, Path(scratch), test_notebooks.SMALL[name])
         without_the_machine(notebook)
+        smaller_pictures(notebook)
         for cell in notebook.cells:
             cell.metadata.pop("execution", None)  # the run's timestamps: noise in every diff
         path = write_bytes(STORED / name, (nbformat.writes(notebook) + "\n").encode())
