@@ -34,14 +34,27 @@ MACHINE = re.compile(
 )
 
 
-def without_the_machine(notebook) -> None:
-    """Drop the machine's lines from the notebook's stderr (MACHINE), and outputs left empty."""
+# the file a cell runs as, which Python's warnings name
+CELL_FILE = re.compile(r"\S*/ipykernel_\d+/\d+\.py")
+
+
+def without_the_machine(notebook, folder: str) -> None:
+    """Drop the machine's lines from the notebook's stderr (MACHINE), and outputs left empty;
+    the scratch `folder` it ran in as ".", a cell's file as "<cell>"."""
+
+    def plain(text: str) -> str:
+        return CELL_FILE.sub("<cell>", text.replace(folder + "/", "").replace(folder, "."))
+
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         for output in cell.outputs:
-            if output.output_type == "stream" and output.name == "stderr":
-                output.text = MACHINE.sub("", output.text)
+            if output.output_type == "stream":
+                text = MACHINE.sub("", output.text) if output.name == "stderr" else output.text
+                output.text = plain(text)
+            for kind in ("text/plain", "text/html"):
+                if kind in output.get("data", {}):
+                    output.data[kind] = plain(output.data[kind])
         cell.outputs = [o for o in cell.outputs if o.output_type != "stream" or o.text]
 
 
@@ -103,7 +116,7 @@ def main(names: list[str]) -> int:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as scratch:
             notebook = test_notebooks.run(name, Path(scratch), test_notebooks.SMALL[name])
-        without_the_machine(notebook)
+        without_the_machine(notebook, str(Path(scratch).resolve()))
         smaller_pictures(notebook)
         for cell in notebook.cells:
             cell.metadata.pop("execution", None)  # the run's timestamps: noise in every diff
