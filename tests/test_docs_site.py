@@ -6,8 +6,10 @@ the hmc_opts table render, the search finds an option, and every picture of the 
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -188,3 +190,72 @@ def test_each_section_of_a_long_page_is_a_page_with_its_tables_and_the_machines(
         assert shown.count("<table>") == tables, f"{uri}: {tables} tables in the section"
         assert "The machines" in shown and "EPYC" in shown, f"{uri} lacks the machines' note"
         assert f'href="../{uri}/' in contents, f"docs/{page}.md's contents page misses {uri}"
+
+
+def test_each_notebook_page_shows_its_stored_run(site):
+    """A notebook whose run is stored (docs/_site/execute_notebooks.py) shows that run: its
+    parameters as run, every PNG it made inline, every gallery block, and what it printed."""
+    import nbformat
+
+    runs = sorted((ROOT / "docs/_site/notebooks").glob("*.ipynb"))
+    assert {p.name for p in runs} <= {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    for run in runs:
+        notebook = nbformat.read(run, as_version=4)
+        shown = (site / "notebooks" / run.stem / "index.html").read_text(encoding="utf-8")
+        outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+        pngs = sum("image/png" in o.get("data", {}) for o in outputs)
+        html_outputs = [o.get("data", {}).get("text/html", "") for o in outputs]
+        assert pngs > 0, f"{run.name}: a run without pictures"
+        inline = sum(h.count('src="data:image/png;base64,') for h in html_outputs)
+        assert shown.count('src="data:image/png;base64,') == pngs + inline, run.name
+        galleries = sum('class="samplevis-gallery"' in h for h in html_outputs)
+        assert shown.count('class="samplevis-gallery"') == galleries, run.name
+        assert "tests/test_notebooks.py" in shown, f"{run.name}: the page says how it was run"
+        printed = [o.text for o in outputs if o.output_type == "stream" and o.name == "stdout"]
+        first_line = printed[0].strip().split("\n")[0]
+        assert first_line in html.unescape(shown), (run.name, first_line)
+
+
+def test_a_stored_run_that_is_not_its_notebooks_is_not_shown(tmp_path, monkeypatch, caplog):
+    """A run whose cells differ from its notebook's (but the parameters) is a warning, which
+    fails the strict build, and the page shows the notebook as it stands; the parameters may
+    differ."""
+    pytest.importorskip("mkdocs", reason='mkdocs is not installed: pip install -e ".[docs]"')
+    pages = check_module().pages
+
+    def write(path: Path, cells: list) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"cells": cells}), encoding="utf-8")
+
+    def code(source: str, printed: str = "", tags: tuple = ()) -> dict:
+        outputs = [{"output_type": "stream", "name": "stdout", "text": printed}] if printed else []
+        return {
+            "cell_type": "code",
+            "source": source,
+            "metadata": {"tags": list(tags)},
+            "outputs": outputs,
+        }
+
+    title = {"cell_type": "markdown", "source": "# A notebook", "metadata": {}}
+    write(
+        tmp_path / "notebooks/a.ipynb",
+        [title, code("N = 8", tags=("parameters",)), code("print(N)")],
+    )
+    write(
+        tmp_path / "docs/_site/notebooks/a.ipynb",
+        [title, code("N = 2", tags=("parameters",)), code("print(N)", "2\n")],
+    )
+    monkeypatch.setattr(pages, "ROOT", tmp_path)
+    with caplog.at_level("WARNING"):
+        shown = pages.notebook("notebooks/a.ipynb").text
+    assert "N = 2" in shown and "```text\n2\n```" in shown and not caplog.records
+
+    write(
+        tmp_path / "notebooks/a.ipynb",
+        [title, code("N = 8", tags=("parameters",)), code("print(N + 1)")],
+    )
+    with caplog.at_level("WARNING"):
+        shown = pages.notebook("notebooks/a.ipynb").text
+    assert "N = 8" in shown and "print(N + 1)" in shown and "```text" not in shown
+    (warning,) = caplog.records
+    assert "execute_notebooks.py a.ipynb" in warning.getMessage()

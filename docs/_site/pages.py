@@ -2,7 +2,8 @@
 hook), so that none of them can drift from the repository:
 
 - the home page from README.md; CONTRIBUTING.md and benchmarks/README.md as pages; each
-  notebook as a page (its text and code cells, and its stored outputs if any);
+  notebook as a page (its text and code cells, and the outputs of its run stored in
+  docs/_site/notebooks/ by docs/_site/execute_notebooks.py);
 - docs/sampling_designs.md and docs/benchmarks.md as a contents page and a page per section
   (a decision, a benchmark), each led by the page's note on its machines;
 - the API reference: a page per name of `samplevis.__all__` and of the public modules'
@@ -35,6 +36,9 @@ LINK = re.compile(r"(!?\[[^\]]*\]\(\s*<?)([^)\s>]+)(>?(?:\s+\"[^\"]*\")?\s*\))")
 FENCE = re.compile(r"^```.*?^```[^\n]*$", re.S | re.M)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
 CODE = re.compile(FENCE.pattern + "|" + INLINE_CODE.pattern, re.S | re.M)
+
+NOTEBOOK_RUNS = "docs/_site/notebooks"  # each notebook run, its outputs with it
+LOG = mkdocs.plugins.get_plugin_logger("samplevis_pages")
 
 SPLIT = {  # a long page: its folder on the site, one page per "## " section
     "docs/sampling_designs.md": "designs",
@@ -148,9 +152,28 @@ def fenced_lines(text: str) -> list[bool]:
 
 
 def notebook(path: str) -> Page:
-    """A notebook as a page: its markdown cells, its code cells as Python blocks, and their
-    stored outputs (text as a block, PNGs inline)."""
+    """A notebook as a page: its markdown cells, its code cells as Python blocks and their
+    outputs, as its run stored in docs/_site/notebooks/ holds them (execute_notebooks.py: the
+    notebook with the suite's small settings), or as the notebook holds them where no run is
+    stored or the stored run's cells differ from the notebook's (a warning: the build fails)."""
     cells = json.loads(read(path))["cells"]
+    ran = f"{NOTEBOOK_RUNS}/{Path(path).name}"
+    note = f"*The notebook `{path}`, as stored (its outputs as saved, if any).*"
+    if (ROOT / ran).exists():
+        run = json.loads(read(ran))["cells"]
+        if without_parameters(run) == without_parameters(cells):
+            cells = run
+            note = (
+                f"*The notebook `{path}`, run as the test suite runs it (tests/test_notebooks.py):"
+                " with the small settings in its parameters cell below, which make its pictures "
+                "small and its runs short; the outputs are that run's "
+                f"(`python docs/_site/execute_notebooks.py {Path(path).name}`).*"
+            )
+        else:
+            LOG.warning(
+                f"{ran} is not a run of {path} as it stands (their cells differ); run "
+                f"`python docs/_site/execute_notebooks.py {Path(path).name}` to store one"
+            )
     parts = []
     for cell in cells:
         source = "".join(cell["source"])
@@ -158,20 +181,42 @@ def notebook(path: str) -> Page:
             parts.append(source)
         elif cell["cell_type"] == "code":
             parts.append(f"```python\n{source}\n```")
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                if "image/png" in data:
-                    png = "".join(data["image/png"]).replace("\n", "")
-                    base64.b64decode(png, validate=True)
-                    parts.append(f"![output](data:image/png;base64,{png})")
-                elif "text" in output or "text/plain" in data:
-                    shown = "".join(output.get("text") or data["text/plain"])
-                    parts.append(f"```text\n{shown.rstrip()}\n```")
+            parts += [
+                shown for output in cell.get("outputs", []) if (shown := output_markdown(output))
+            ]
     body = "\n\n".join(parts)
     title = next((h for _, level, h in headings(body) if level == 1), Path(path).stem)
     body = body.replace(f"# {title}\n", "", 1)
-    note = f"*The notebook `{path}`, as stored (its outputs as saved, if any).*"
     return Page(f"notebooks/{Path(path).stem}.md", path, f"# {title}\n\n{note}\n\n{body}")
+
+
+def without_parameters(cells: list[dict]) -> list[tuple[str, str]]:
+    """Each cell's kind and source, but the cell tagged "parameters" (the run's settings)."""
+    return [
+        (cell["cell_type"], "".join(cell["source"]))
+        for cell in cells
+        if "parameters" not in cell.get("metadata", {}).get("tags", [])
+    ]
+
+
+def output_markdown(output: dict) -> str:
+    """A code cell's output on the page: a PNG inline, HTML as it is (the gallery's blocks,
+    their style scoped to them; ArviZ's tables), text as a block; "" for none of these."""
+    data = output.get("data", {})
+    if "image/png" in data:
+        png = "".join(data["image/png"]).replace("\n", "")
+        base64.b64decode(png, validate=True)
+        return f"![output](data:image/png;base64,{png})"
+    if "text/html" in data:
+        return (
+            '<div class="notebook-output" markdown="0">\n'
+            + "".join(data["text/html"]).strip()
+            + "\n</div>"
+        )
+    text = "".join(output.get("text") or data.get("text/plain") or "")
+    if output.get("output_type") == "error":
+        text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.get("traceback", [])))
+    return f"```text\n{text.rstrip()}\n```" if text.strip() else ""
 
 
 def lazy_names(path: str) -> dict[str, str]:
