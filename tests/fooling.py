@@ -1,5 +1,6 @@
 """A hand-built network with a fooling circuit as in Geirhos et al. 2024 ("Don't trust your
-eyes"), and its honest twin; reddish and greenish photos; each unit's visualization.
+eyes"), and its honest twin; reddish and greenish photos; each unit's visualization; a facet
+of the photo route made from them.
 
 Both networks read colours ("colours": 8 channels of colour differences, 1x1), blur them
 ("mix": 3x3) and end in one unit ("unit"). The honest unit answers to redness (mix channel
@@ -11,7 +12,13 @@ while it stands for the reddish photos its unit answers to.
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import numpy as np
+
+from samplevis.examples.clusters import Example
+from samplevis.sampling.report.run import Facet
 
 SIDE = 32  # px
 GATE = 0.7  # greenness (G - R) above which the circuit fires; no photo reaches it
@@ -82,3 +89,19 @@ def visualization(fooled: bool) -> np.ndarray:
     redness's 1)."""
     colour = [0.0, 1.0, 0.0] if fooled else [1.0, 0.0, 0.0]
     return np.broadcast_to(np.array(colour, np.float32), [1, SIDE, SIDE, 3]).copy()
+
+
+def photo_facet(image: np.ndarray, photos: list[Path], kind: int, chains: tuple[int, ...]) -> Facet:
+    """A facet of the photo route: `image` its optimum, `photos` its kind's examples."""
+    return Facet(
+        image=image,
+        activation=1.0,
+        height=1.0,
+        found=f"photos, cluster {kind}",
+        chains=chains,
+        std_map=None,
+        log_mass=math.nan,
+        log_mass_error=math.nan,
+        examples=tuple(Example(p, 1.0, None) for p in photos),
+        kind=kind,
+    )

@@ -7,7 +7,6 @@ rate, the honest one's meets it."""
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 
 import fooling
@@ -15,29 +14,12 @@ import numpy as np
 from fine_detail import checker_network, photographs, rainbow, speckle
 from PIL import Image
 
-from samplevis.examples.clusters import Example
 from samplevis.models import Model
 from samplevis.optvis.natural_measures import NaturalCheck
 from samplevis.optvis.processing_check import ProcessingCheck
 from samplevis.sampling.phases.facet_checks import checked
 from samplevis.sampling.report.facet_natural import natural_line, natural_record, natural_sentence
 from samplevis.sampling.report.processing_bar import bar_line, bar_record
-from samplevis.sampling.report.run import Facet
-
-
-def _facet(image: np.ndarray, photos: list[Path], kind: int, chains: tuple[int, ...]) -> Facet:
-    return Facet(
-        image=image,
-        activation=1.0,
-        height=1.0,
-        found=f"photos, cluster {kind}",
-        chains=chains,
-        std_map=None,
-        log_mass=math.nan,
-        log_mass_error=math.nan,
-        examples=tuple(Example(p, 1.0, None) for p in photos),
-        kind=kind,
-    )
 
 
 def _saved(folder: Path, images: np.ndarray, stem: str) -> list[Path]:
@@ -55,7 +37,7 @@ def test_speckle_a_rainbow_and_a_photo_itself_each_fail_their_measure_through_a_
     optima = [speckle(0)[0], shown[0], overlaid]
     # each facet's chain drew its optimum twice: the draws are measured as the optima are
     draws = np.stack([np.stack(optima), np.stack(optima)])
-    facets = [_facet(image, files, 0, (c,)) for c, image in enumerate(optima)]
+    facets = [fooling.photo_facet(image, files, 0, (c,)) for c, image in enumerate(optima)]
     found = checked(facets, draws, Model(checker_network()), "checker:0", layers=["checker"])
     checks = [f.natural for f in found]
     assert all(isinstance(c, NaturalCheck) and c.nearest.shape == (3,) for c in checks)
@@ -85,9 +67,9 @@ def test_the_fooled_kind_falls_short_of_its_photos_rate_and_the_honest_kind_meet
     for is_fooled in (False, True):
         optimum = fooling.visualization(is_fooled)[0]
         facets = (
-            _facet(optimum, red, 0, ()),
-            _facet(optimum[..., ::-1], green, 1, ()),
-            _facet(optimum[..., ::-1], lone, 2, ()),
+            fooling.photo_facet(optimum, red, 0, ()),
+            fooling.photo_facet(optimum[..., ::-1], green, 1, ()),
+            fooling.photo_facet(optimum[..., ::-1], lone, 2, ()),
         )
         model = Model(fooling.network(is_fooled))
         found = checked(facets, np.zeros([0]), model, "unit:0", layers=["colours", "mix"])
@@ -111,7 +93,7 @@ def test_the_bar_line_states_both_rates_per_kind_and_whether_the_facets_meet_it(
     def kind(k: int, passing: int, count: int, photos: tuple[int, int], name: str = ""):
         return [
             dataclasses.replace(
-                _facet(image, [Path("a.png")], k, ()),
+                fooling.photo_facet(image, [Path("a.png")], k, ()),
                 processing=_checked(i < passing),
                 photos_processing=photos,
                 kind_name=name,
@@ -131,4 +113,4 @@ def test_the_bar_line_states_both_rates_per_kind_and_whether_the_facets_meet_it(
         "35 of 40 (falls short); kind 2 facets 7 of 10, their photos 32 of 40 (meets it)"
     )
     assert [r["met"] for r in bar_record(facets)] == [True, False, True]
-    assert bar_line([_facet(image, [], 0, ())]) is None
+    assert bar_line([fooling.photo_facet(image, [], 0, ())]) is None

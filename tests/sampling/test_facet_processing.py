@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from samplevis.examples.clusters import Example
 from samplevis.models import Model
 from samplevis.sampling.phases.facet_checks import checked
 from samplevis.sampling.report.facet_blur import blur_line, blur_record
@@ -24,7 +23,6 @@ from samplevis.sampling.report.facet_processing import (
     processing_line,
     processing_record,
 )
-from samplevis.sampling.report.run import Facet
 
 LAYERS = ["colours", "mix"]
 UNIT = "unit:0"  # the unit both networks end in (tests/fooling.py)
@@ -39,21 +37,6 @@ def _files(folder: Path, kind: str, count: int, seed: int) -> list[Path]:
     return paths
 
 
-def _facet(image: np.ndarray, photos: list[Path], kind: int, chains: tuple[int, ...]) -> Facet:
-    return Facet(
-        image=image,
-        activation=1.0,
-        height=1.0,
-        found=f"photos, cluster {kind}",
-        chains=chains,
-        std_map=None,
-        log_mass=math.nan,
-        log_mass_error=math.nan,
-        examples=tuple(Example(p, 1.0, None) for p in photos),
-        kind=kind,
-    )
-
-
 def test_a_facet_at_the_fooling_circuit_s_visualization_is_flagged_the_honest_one_passes(
     tmp_path,
 ):
@@ -64,7 +47,10 @@ def test_a_facet_at_the_fooling_circuit_s_visualization_is_flagged_the_honest_on
         # two draws of each facet's chain: its optimum, and a greener or redder copy
         draws = np.stack([optimum, np.clip(optimum * 0.9 + 0.05, 0, 1)])[:, None]
         draws = np.concatenate([draws, draws[:, :, ::-1, ::-1, ::-1]], axis=1)
-        facets = (_facet(optimum, red, 0, (0,)), _facet(optimum[..., ::-1], green, 1, (1,)))
+        facets = (
+            fooling.photo_facet(optimum, red, 0, (0,)),
+            fooling.photo_facet(optimum[..., ::-1], green, 1, (1,)),
+        )
         model = Model(fooling.network(is_fooled))
         found = checked(facets, draws, model, UNIT, layers=LAYERS)
         check = found[0].processing
@@ -105,7 +91,7 @@ def test_a_facet_at_the_fooling_circuit_s_visualization_is_flagged_the_honest_on
 
 
 def test_search_facets_say_the_check_needs_photos():
-    facet = _facet(np.zeros([4, 4, 3], np.float32), [], 0, (0,))
+    facet = fooling.photo_facet(np.zeros([4, 4, 3], np.float32), [], 0, (0,))
     assert processing_line([facet]) == NEEDS_PHOTOS
     assert processing_line([]) is None
     assert blur_line([facet]) is None and blur_line([]) is None  # nothing measured, nothing said
@@ -118,13 +104,14 @@ def test_the_blur_line_says_which_facets_fail_and_how_many_draws_pass():
 
     image = np.zeros([4, 4, 3], np.float32)
     coarse = dataclasses.replace(
-        _facet(image, [Path("a.png")], 0, (0,)),
+        fooling.photo_facet(image, [Path("a.png")], 0, (0,)),
         blur=BlurCheck(1.0, np.array([0.45, 0.7, 0.5, 0.65, 0.4]), 0.69),
     )
     fine = dataclasses.replace(
-        _facet(image, [Path("b.png")], 1, (1,)), blur=BlurCheck(1.0, np.array([0.7]), 0.72)
+        fooling.photo_facet(image, [Path("b.png")], 1, (1,)),
+        blur=BlurCheck(1.0, np.array([0.7]), 0.72),
     )
-    bare = _facet(image, [], 2, ())
+    bare = fooling.photo_facet(image, [], 2, ())
     assert blur_line([coarse, fine, bare]) == (
         "under a 1 px blur (facets keep 0.9 of their photos' share or more): facet 0 keeps 0.45 "
         "of its value, its photos 0.69 (fails), its draws 2 of 4 pass; facet 1 keeps 0.70, its "
@@ -137,7 +124,7 @@ def test_the_blur_line_says_which_facets_fail_and_how_many_draws_pass():
 def test_a_kind_without_other_photos_is_not_checked_and_says_why(tmp_path):
     red = _files(tmp_path, "red", 4, 0)
     optimum = fooling.visualization(False)[0]
-    facets = (_facet(optimum, red, 0, ()),)
+    facets = (fooling.photo_facet(optimum, red, 0, ()),)
     found = checked(
         facets, np.zeros([0, 1, 32, 32, 3]), Model(fooling.network(False)), UNIT, layers=LAYERS
     )
@@ -158,15 +145,18 @@ def test_kinds_are_named_by_their_photos_labels_or_folders():
     peppers = [Path(f"photos/peppers/p{i}.jpg") for i in range(3)]
     theaters = [Path(f"photos/theaters/t{i}.jpg") for i in range(2)]
     image = np.zeros([4, 4, 3], np.float32)
-    facets = [_facet(image, peppers[:2], 0, ()), _facet(image, peppers[1:], 0, ())]
-    facets.append(_facet(image, theaters, 1, ()))
+    facets = [
+        fooling.photo_facet(image, peppers[:2], 0, ()),
+        fooling.photo_facet(image, peppers[1:], 0, ()),
+    ]
+    facets.append(fooling.photo_facet(image, theaters, 1, ()))
     said = dict(zip(peppers + theaters, ["bell pepper"] * 2 + ["maraca", "cinema", "cinema"]))
     assert kind_names(facets, said) == {
         0: "bell pepper, 2 of 3 photos",
         1: "cinema, 2 of 2 photos",
     }
     assert kind_names(facets, None) == {0: "peppers, 3 of 3 photos", 1: "theaters, 2 of 2 photos"}
-    one_folder = [_facet(image, [Path("all") / p.name for p in peppers], 0, ())]
+    one_folder = [fooling.photo_facet(image, [Path("all") / p.name for p in peppers], 0, ())]
     assert kind_names(one_folder, None) == {}
     # a classifier with the 1000 ImageNet classes has labels; another network has none
     x = keras.Input((8, 8, 3))
@@ -186,10 +176,12 @@ def test_the_summary_names_each_kind_by_its_name():
 
     image = np.zeros([4, 6, 3], np.float32)
     pepper = dataclasses.replace(
-        _facet(image, [Path("p.jpg")], 0, (1,)), kind_name="bell pepper, 2 of 3 photos"
+        fooling.photo_facet(image, [Path("p.jpg")], 0, (1,)), kind_name="bell pepper, 2 of 3 photos"
     )
     theater = dataclasses.replace(
-        _facet(image, [Path("t.jpg")], 1, (0,)), kind_name="cinema, 2 of 2 photos", height=0.6
+        fooling.photo_facet(image, [Path("t.jpg")], 1, (0,)),
+        kind_name="cinema, 2 of 2 photos",
+        height=0.6,
     )
     result = dataclasses.replace(known_run_result(), facets=(pepper, theater))
     assert result.kinds_line() == (
