@@ -56,7 +56,7 @@ def planted(
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
     rng = np.random.default_rng(seed)
     length = num_before + num_draws
-    noise = stationarity._ar1(float(rho), length, count, rng)
+    noise = stationarity.ar1(float(rho), length, count, rng)
     # time in units of the draws' length, 0 at the first draw
     t = (np.arange(length) - num_before) / max(num_draws - 1, 1)
     if kind == "steady":
@@ -153,7 +153,7 @@ def _trend_spread(num_draws: int, num_before: int) -> tuple[np.ndarray, np.ndarr
     count = 4000
     found, trend = [], []
     for rho in stationarity._GRID:
-        series = stationarity._ar1(float(rho), num_before + num_draws, count, rng)
+        series = stationarity.ar1(float(rho), num_before + num_draws, count, rng)
         found.append(stationarity._lag1(series[:num_before], series[num_before:]))
         trend.append(stationarity.trend_per_chain(series[num_before:]))
     found_all, trend_all = np.concatenate(found), np.concatenate(trend)

@@ -72,7 +72,7 @@ def _lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
         return products / squares
 
 
-def _ar1(rho: float, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
+def ar1(rho: float, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
     """[length, count] stationary AR(1) series of unit variance and lag-1 autocorrelation rho:
     the first value drawn from the stationary distribution."""
     noise = rng.standard_normal((length, count))
@@ -118,7 +118,7 @@ def null_limits(num_draws: int, num_before: int) -> NullLimits:
     rng = np.random.default_rng(0)
     found, rhat, trend = [], [], []
     for rho in _GRID:
-        series = _ar1(float(rho), length, count, rng)
+        series = ar1(float(rho), length, count, rng)
         before, draws = series[:num_before], series[num_before:]
         found.append(_lag1(before, draws))
         rhat.append(split_rhat_per_chain(draws))
