@@ -255,7 +255,7 @@ def main() -> None:
     args = parser.parse_args()
     print(command_line())
     print(machine())
-    count, fresh, per_size = (2000, 500, 200) if args.quick else (20000, 4000, 1000)
+    count, fresh, per_size = (1000, 300, 100) if args.quick else (20000, 4000, 1000)
     rows = []
     for n in args.draws:
         sim = simulate(n, count)
