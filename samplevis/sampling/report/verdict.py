@@ -122,7 +122,7 @@ def draws_sentence(
             figures.append(f"split R-hat <= {max(finite_rhat):.2f}")
         if finite_trend:
             figures.append(f"trend within {max(finite_trend):.1f} standard errors")
-        within = ", each within what a settled chain as autocorrelated reaches"
+        within = ", each within what a settled chain that may move as slowly reaches"
         shown = f" ({', '.join(figures)}{within})" if figures else ""
         return f"{FROM_DENSITY}: no chain was seen drifting over its {num_draws} draws{shown}"
     named = "; ".join(f"chain {c}: {why}" for c, why in reasons.items())
