@@ -147,7 +147,7 @@ def binned(sim: dict[float, Stats], top: float, worst: bool) -> Named:
     trend = np.abs(np.concatenate([st.trend for st in parts]))
     groups = np.array_split(np.argsort(found), BINS)
     centres = np.array([np.median(found[g]) for g in groups])
-    limits = {"rhat": [], "trend": []}
+    limits: dict[str, list[float]] = {"rhat": [], "trend": []}
     for g in groups:
         for name, values in (("rhat", rhat[g]), ("trend", trend[g])):
             if worst:
@@ -192,10 +192,10 @@ def matched(sim: dict[float, Stats], top: float, step: float = 1.25) -> Named:
         def q(values: np.ndarray, a: float) -> float:
             return values[min(len(values) - 1, int(np.ceil((1 - a) * len(values))))]
 
-        rl = [q(sorted_rhat[b], level[b]) for b in range(BINS)]
-        tl = [q(sorted_trend[b], level[b]) for b in range(BINS)]
-        rl = np.maximum(stationarity.RHAT_LIMIT, np.maximum.accumulate(rl))
-        return rl, np.maximum.accumulate(tl)
+        rhat_q = [q(sorted_rhat[b], level[b]) for b in range(BINS)]
+        trend_q = [q(sorted_trend[b], level[b]) for b in range(BINS)]
+        rl = np.maximum(stationarity.RHAT_LIMIT, np.maximum.accumulate(rhat_q))
+        return rl, np.maximum.accumulate(trend_q)
 
     counts = np.bincount(which)
     for _ in range(5000):
