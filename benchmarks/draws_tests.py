@@ -18,7 +18,9 @@ split R-hat and a trend of its activation over the draws:
   pooled    the same with one autocorrelation per run of 4 chains (their mean)
   every 2nd today's tests on every second draw (10 draws over 20; twice the sampling)
   kept      `mcmc.stationarity`: the autocorrelation measured over the closing window and the
-            draws, each about its own line; limits from simulated chains measured alike
+            draws, each about its own line; the limits of the slowest autocorrelation that
+            measurement does not rule out (benchmarks/draws_calibration.py: the grouped limits
+            of chains measured alike before 421c688)
 
 Printed: the share of stationary chains named (target 1/300, and the chance that 20 chains all
 pass, as the README command's seeds 0-4 have 20), the share of chains named with a planted climb

@@ -34,6 +34,7 @@ TABLES = {
     "draws_at_target.py": "trend z",
     "draws_tests.py": "kept",
     "draws_power.py": "steady caught 4/5 (sd)",
+    "draws_calibration.py": "walk 64 at 0.6",
     "processing_check.py": "median share",
     "phase_floors.py": "wall/floor",
     "natural_facets.py": "facets pass blur",
@@ -68,6 +69,7 @@ ARGS = {
     "facet_targets.py": ["--seeds", "0"],
     # one length: each length simulates its own settled chains' limits
     "draws_power.py": ["--draws", "10"],
+    "draws_calibration.py": ["--draws", "10"],
     # one design: the blur's transforms (the default climb runs in every photo test)
     "natural_facets.py": ["--designs", "blur"],
 }

@@ -39,21 +39,27 @@ def test_a_settling_curve_of_the_stated_size_is_named_at_the_stated_power():
     assert named_share("settling", size, 0.6, 40) >= power.POWER - 0.035
 
 
-@pytest.mark.parametrize("draws, rate", [(10, 0.05), (40, 0.26)])
+@pytest.mark.parametrize("draws, rate", [(10, 0.01), (40, 0.07)])
 def test_a_random_walk_is_named_as_often_as_the_table_says_whatever_its_size(draws, rate):
-    # a walk reads as a slow chain: its measured autocorrelation reaches the limits' last,
-    # so its power stays under 4 in 5 (docs/sampling_designs.md, "What the draws' tests catch")
+    # a walk reads as a slow chain: its measurement cannot rule out the limits' last
+    # autocorrelation, so its power stays under 4 in 5 (docs/sampling_designs.md, "What the
+    # draws' tests catch")
     assert math.isinf(power.caught_size(0.6, draws, BEFORE, "random walk"))
     for size in (8.0, 64.0):
-        assert named_share("random walk", size, 0.6, draws) == pytest.approx(rate, abs=0.05)
+        assert named_share("random walk", size, 0.6, draws) == pytest.approx(rate, abs=0.04)
 
 
-@pytest.mark.parametrize("rho, most", [(0.0, 0.01), (0.6, 0.01), (0.8, 0.03)])
-def test_settled_chains_are_named_at_most_one_time_in_100_up_to_0_6(rho, most):
-    # slower chains measure faster than they are over 20 values and get limits too tight:
-    # 2 % at 0.8 (docs/sampling_designs.md, "What the draws' tests catch")
-    for draws in (10, 40):
-        assert named_share("steady", 0.0, rho, draws) <= most
+SETTLED = 6000  # settled chains a row: 1 in 100 of them is 60, its binomial spread 0.0013
+
+
+@pytest.mark.parametrize("draws", [10, 40])
+def test_settled_chains_are_named_at_most_one_time_in_100_at_every_autocorrelation(draws):
+    # every autocorrelation the limits are simulated at, the slowest (0.9) too: each chain is
+    # held to the slowest its measurement does not rule out (docs/sampling_designs.md, "How the
+    # limits are set"); the slowest are named most, about 0.8 in 100
+    for rho in (*np.round(np.arange(0.0, 0.85, 0.1), 1), 0.85, 0.9):
+        series = power.planted("steady", 0.0, float(rho), BEFORE, draws, SETTLED, seed=4321)
+        assert power.named(series[:BEFORE], series[BEFORE:]).mean() <= 0.01, rho
 
 
 def test_power_grows_with_the_draws_and_a_2_sd_drift_needs_many():
@@ -143,5 +149,5 @@ def test_low_ess_is_warned_about_as_stan_words_it():
 
 def test_the_least_limits_docs_quote_for_a_window_of_20_steps():
     # docs/sampling_designs.md, "The draws' tests", quotes these
-    assert stationarity.rhat_limit(10, 10) == pytest.approx(8.70, abs=0.01)
-    assert stationarity.rhat_limit(40, 10) == pytest.approx(1.85, abs=0.01)
+    assert stationarity.rhat_limit(10, 10) == pytest.approx(6.23, abs=0.01)
+    assert stationarity.rhat_limit(40, 10) == pytest.approx(1.73, abs=0.01)

@@ -34,8 +34,9 @@ def test_a_healthy_run_is_read_figure_by_figure():
     lines = explain(HEALTHY)
     assert sentence(lines, "Split R-hat per chain 1.01, 1.02: ").endswith(
         "Below 1.30, 2.50 they agree. Each limit is what a settled chain exceeds one time in "
-        "300 at that chain's autocorrelation from draw to draw (0.10, 0.60): a chain that "
-        "moves slowly wanders further over 10 draws without drifting. Together: no chain was "
+        "400 at the slowest autocorrelation from draw to draw that the chain's own measurement "
+        "(0.10, 0.60) does not rule out: a chain that moves slowly wanders further over 10 "
+        "draws without drifting. Together: no chain was "
         "seen drifting (what the tests can see at these draws: the run's draws line)."
     )
     # two chains of one facet are compared; chains of different facets never are

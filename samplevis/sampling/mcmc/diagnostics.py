@@ -67,7 +67,8 @@ class Diagnostics:
       autocorrelation: per chain, the lag-1 autocorrelation of `scalar` at the draws'
         density, over the burn-in steps at it and the draws (`stationarity`).
       rhat_limits: per chain, the split R-hat above which it counts as unsettled: what
-        stationary chains measured as autocorrelated exceed one time in 300.
+        stationary chains exceed one time in 400 at the slowest autocorrelation the chain's
+        measurement does not rule out (`stationarity.limits`).
       trend: per chain, the slope of `scalar` over the draws in units of its standard error
         (`trend_per_chain`; NaN with fewer than MIN_DRAWS_FOR_TREND draws).
       trend_limits: per chain, the |trend| beyond which the chain was still moving, as

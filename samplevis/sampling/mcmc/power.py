@@ -1,6 +1,6 @@
 """How large a drift the draws' tests catch: their power, simulated with the run's own tests.
 
-`stationarity` controls false alarms: a settled chain is named about one time in 300. What a
+`stationarity` controls false alarms: a settled chain is named at most about 1 time in 100. What a
 pass means depends on power, and with few autocorrelated draws it is low: a chain can still
 drift by several of its standard deviations over 10 draws and pass
 (docs/sampling_designs.md, "What the draws' tests catch"). So each drift a run might have is
@@ -44,6 +44,10 @@ MAX_DRAWS = 320
 _SIZES = np.geomspace(0.5, 128.0, 25)  # the drifts, in sd over the draws, power is read on
 SIMULATED_CHAINS = 1000  # simulated chains per drift size
 _RHO_STEP = 0.05  # autocorrelations are rounded to this before simulating (a cache key)
+# The chance that settled chains' trends summed exceed the pooled limit (two-sided).
+POOLED_FALSE_ALARM = 1 / 300
+# The autocorrelations of the settled chains whose trends' spread scales the pooled sum.
+_POOLED_GRID = np.linspace(0.0, 0.85, 18)
 
 
 def planted(
@@ -148,11 +152,11 @@ def draws_to_catch(
 @functools.lru_cache(maxsize=32)
 def _trend_spread(num_draws: int, num_before: int) -> tuple[np.ndarray, np.ndarray]:
     """(measured autocorrelations [B], the standard deviation of settled chains' trends
-    measured there [B]), from the chains `stationarity.null_limits` simulates."""
+    measured there [B]), from settled chains of autocorrelation 0 to 0.85."""
     rng = np.random.default_rng(1)
     count = 4000
     found, trend = [], []
-    for rho in stationarity._GRID:
+    for rho in _POOLED_GRID:
         series = stationarity.ar1(float(rho), num_before + num_draws, count, rng)
         found.append(stationarity._lag1(series[:num_before], series[num_before:]))
         trend.append(stationarity.trend_per_chain(series[num_before:]))
@@ -168,12 +172,12 @@ def _trend_spread(num_draws: int, num_before: int) -> tuple[np.ndarray, np.ndarr
 def pooled_trend(before: np.ndarray, draws: np.ndarray) -> tuple[float, float]:
     """(the chains' trends summed, in units of the spread of that sum over settled chains
     measured as autocorrelated as each; its limit): the sum of C settled chains' trends is
-    near normal, so the limit is the normal's two-sided quantile at stationarity.FALSE_ALARM.
+    near normal, so the limit is the normal's two-sided quantile at POOLED_FALSE_ALARM.
     A drift every chain shares (all still falling from their optima) shows in the sum before
     any one chain's test sees it. NaN with fewer than MIN_DRAWS_FOR_TREND draws."""
     before, draws = stationarity._parts(before, draws)
     trend = stationarity.trend_per_chain(draws)
-    limit = NormalDist().inv_cdf(1 - stationarity.FALSE_ALARM / 2)
+    limit = NormalDist().inv_cdf(1 - POOLED_FALSE_ALARM / 2)
     measured = stationarity._lag1(before, draws)
     keep = np.isfinite(trend) & np.isfinite(measured)
     if not np.any(keep):

@@ -2,11 +2,15 @@
 
 HMC draws are autocorrelated, strongly so on the README's unit. Limits that assume independent
 draws call many such chains unsettled at 10 draws although they only wander
-(docs/sampling_designs.md, "The draws' tests"). So each chain's autocorrelation is measured
-where its density is already the draws' (the burn-in steps at the frozen T before them, and the
-draws, each about its own line), and its split R-hat and trend are compared with what
-stationary AR(1) chains measured alike reach one time in 1 / FALSE_ALARM. The limits are
-simulated with a fixed seed: the same counts and measurement always give the same limits.
+(docs/sampling_designs.md, "The draws' tests"). So each chain's lag-1 autocorrelation is
+measured where its density is already the draws' (the burn-in steps at the frozen T before them,
+and the draws, each about its own line), and its split R-hat and trend are compared with what
+stationary AR(1) chains reach one time in 1 / FALSE_ALARM. Twenty to fifty values measure a slow
+chain as faster than it is, so a chain is held to the limits of the slowest autocorrelation its
+measurement does not rule out (RULED_OUT), not of the one it measures: a settled chain is named
+at most about 1 time in 100 at every autocorrelation up to the grid's last
+(docs/sampling_designs.md, "How the limits are set"). The limits are simulated with a fixed
+seed: the same counts and measurement always give the same limits.
 """
 
 from __future__ import annotations
@@ -26,15 +30,19 @@ MIN_DRAWS_FOR_TREND = 10
 # Above this a chain's two halves disagree (Vehtari et al. 2021), given enough draws; with few,
 # a stationary chain exceeds it by chance, so the limits are raised to what it reaches.
 RHAT_LIMIT = 1.05
-# The chance that a stationary chain is called unsettled by either test.
-FALSE_ALARM = 1 / 300
+# The chance that a stationary chain of the autocorrelation its limits are set at exceeds
+# each of them: chains slower than their measurement reads exceed them more often, up to
+# about 1 in 100 at the grid's last (docs/sampling_designs.md, "How the limits are set").
+FALSE_ALARM = 1 / 400
+# An autocorrelation is ruled out for a chain when its settled chains measure as low as the
+# chain's measurement less often than this; the chain gets the limits of the slowest one left.
+RULED_OUT = 0.025
 # The lag-1 autocorrelations of the simulated chains. A chain slower than the last is named
 # more often: its draws cannot be told from a drift, and a wider grid would widen every limit
-# until a steep climb over 40 draws passed (docs/sampling_designs.md, "The draws' tests").
-_GRID = np.linspace(0.0, 0.85, 18)
+# (docs/sampling_designs.md, "How the limits are set").
+_GRID = np.linspace(0.0, 0.9, 19)
 _NULL_CHAINS = 20000  # simulated stationary chains per autocorrelation
 _NULL_VALUES = 2_000_000  # values of one autocorrelation's simulated series, at most
-_NULL_BINS = 20  # groups of simulated chains measured alike, each with its own limits
 
 
 def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
@@ -86,22 +94,28 @@ def ar1(rho: float, length: int, count: int, rng: np.random.Generator) -> np.nda
 
 @dataclasses.dataclass(frozen=True)
 class NullLimits:
-    """What stationary AR(1) chains reach, by the lag-1 autocorrelation measured on them.
+    """What stationary AR(1) chains measure and reach, by their lag-1 autocorrelation.
 
     Attributes:
-      grid: autocorrelations [G] of the simulated chains.
+      grid: autocorrelations [G] of the simulated chains, rising.
       estimated: the mean autocorrelation `_lag1` measures on chains of each on `grid` [G]
         (short series measure it low; this maps a measurement back to the chain's).
-      measured: measured autocorrelations [B], rising, at which the limits are given.
-      rhat: the split R-hat that chains measured there exceed with probability FALSE_ALARM [B].
-      trend: the |trend| (`trend_per_chain`) they exceed with probability FALSE_ALARM [B].
+      lowest: the measurement chains of each on `grid` fall below with probability RULED_OUT
+        [G]: a chain measured at r may be as slow as the last whose `lowest` is at most r.
+      rhat: the split R-hat chains of each exceed with probability FALSE_ALARM [G].
+      trend: the |trend| (`trend_per_chain`) they exceed with probability FALSE_ALARM [G].
     """
 
     grid: np.ndarray
     estimated: np.ndarray
-    measured: np.ndarray
+    lowest: np.ndarray
     rhat: np.ndarray
     trend: np.ndarray
+
+    def slowest(self, measured: np.ndarray) -> np.ndarray:
+        """The slowest autocorrelation on `grid` that chains measured at `measured` [C] (no
+        NaN) are not ruled out to have, [C], interpolated between the grid's."""
+        return np.interp(measured, self.lowest, self.grid)
 
 
 @functools.lru_cache(maxsize=32)
@@ -109,47 +123,39 @@ def null_limits(num_draws: int, num_before: int) -> NullLimits:
     """The limits for chains of `num_draws` draws whose autocorrelation is measured over
     `num_before` steps before them and the draws (simulated with a fixed seed).
 
-    Chains of every autocorrelation on the grid are pooled and sorted by the autocorrelation
-    measured on them; each limit is the quantile among chains measured alike. So a limit holds
-    for the measurement a run has, noise and all, not for an autocorrelation it cannot know."""
+    Each autocorrelation on the grid has its own limits, the quantiles of its own settled
+    chains; a chain is held to those of the slowest autocorrelation its measurement does not
+    rule out (`NullLimits.slowest`). So a limit holds for any chain the measurement may come
+    from, noise and all, not only for the autocorrelation it reads."""
     length = num_before + num_draws
     # long chains: fewer of them, so that one autocorrelation's series fit in _NULL_VALUES
     count = int(min(_NULL_CHAINS, max(_NULL_CHAINS // 20, _NULL_VALUES // length)))
     rng = np.random.default_rng(0)
-    found, rhat, trend = [], [], []
+    estimated, lowest, rhat, trend = [], [], [], []
     for rho in _GRID:
         series = ar1(float(rho), length, count, rng)
         before, draws = series[:num_before], series[num_before:]
-        found.append(_lag1(before, draws))
-        rhat.append(split_rhat_per_chain(draws))
-        trend.append(trend_per_chain(draws))
-    estimated = np.array([np.nanmean(f) for f in found])
-    found_all, rhat_all, trend_all = (np.concatenate(x) for x in (found, rhat, trend))
-    keep = np.isfinite(found_all)
-    found_all, rhat_all, trend_all = found_all[keep], rhat_all[keep], trend_all[keep]
-    bins = np.array_split(np.argsort(found_all), _NULL_BINS)
-    centres = np.array([np.median(found_all[b]) for b in bins])
-    rhat_limit_ = np.array([np.nanquantile(rhat_all[b], 1 - FALSE_ALARM) for b in bins])
-    trend_limit = np.array(
-        [
-            np.quantile(np.abs(trend_all[b]), 1 - FALSE_ALARM)
+        found = _lag1(before, draws)
+        estimated.append(np.nanmean(found))
+        lowest.append(np.nanquantile(found, RULED_OUT))
+        rhat.append(np.nanquantile(split_rhat_per_chain(draws), 1 - FALSE_ALARM))
+        trend.append(
+            np.nanquantile(np.abs(trend_per_chain(draws)), 1 - FALSE_ALARM)
             if num_draws >= MIN_DRAWS_FOR_TREND
             else np.nan
-            for b in bins
-        ]
-    )
-    # the limits rise with the autocorrelation; the simulation's noise is not allowed to dip
+        )
+    # each rises with the autocorrelation; the simulation's noise is not allowed to dip
     return NullLimits(
         grid=_GRID,
         estimated=np.maximum.accumulate(estimated),
-        measured=centres,
-        rhat=np.maximum(RHAT_LIMIT, np.maximum.accumulate(rhat_limit_)),
-        trend=np.maximum.accumulate(trend_limit),
+        lowest=np.maximum.accumulate(lowest),
+        rhat=np.maximum(RHAT_LIMIT, np.maximum.accumulate(rhat)),
+        trend=np.maximum.accumulate(trend),
     )
 
 
 def autocorrelation_per_chain(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """Each chain's lag-1 autocorrelation at the draws' density, [C] in [0, 0.85]: measured
+    """Each chain's lag-1 autocorrelation at the draws' density, [C] in [0, 0.9]: measured
     over `before` [m, C] (the steps at that density just before the draws, m may be 0) and the
     draws [n, C], and mapped back through the low bias of short series. NaN with fewer than
     MIN_DRAWS_FOR_RHAT draws or where a chain never varied."""
@@ -181,9 +187,10 @@ def trend_per_chain(draws: np.ndarray) -> np.ndarray:
 
 def limits(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(split R-hat limit [C], trend limit [C]) for draws [n, C] after the steps `before`
-    [m, C] at their density: what a stationary chain measured with the same autocorrelation
-    exceeds with probability FALSE_ALARM. NaN below MIN_DRAWS_FOR_RHAT draws (the trend's below
-    MIN_DRAWS_FOR_TREND) or where a chain never varied."""
+    [m, C] at their density: what a stationary chain exceeds with probability FALSE_ALARM at the
+    slowest autocorrelation the chain's measurement does not rule out (`null_limits`). NaN below
+    MIN_DRAWS_FOR_RHAT draws (the trend's below MIN_DRAWS_FOR_TREND) or where a chain never
+    varied."""
     before, draws = _parts(before, draws)
     if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
         nan = np.full(draws.shape[1:], np.nan)
@@ -191,16 +198,16 @@ def limits(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarra
     measured = _lag1(before, draws)
     table = null_limits(draws.shape[0], before.shape[0])
     known = np.isfinite(measured)
-    at = np.nan_to_num(measured)
-    rhat = np.where(known, np.interp(at, table.measured, table.rhat), np.nan)
-    trend = np.where(known, np.interp(at, table.measured, table.trend), np.nan)
+    slowest = table.slowest(np.nan_to_num(measured))
+    rhat = np.where(known, np.interp(slowest, table.grid, table.rhat), np.nan)
+    trend = np.where(known, np.interp(slowest, table.grid, table.trend), np.nan)
     return rhat, trend
 
 
 def rhat_limit(num_draws: int, num_before: int = 0) -> float:
-    """The least split R-hat limit a chain of `num_draws` draws gets (`limits`: that of the
-    chains measured as the least autocorrelated), at least RHAT_LIMIT; NaN below
-    MIN_DRAWS_FOR_RHAT draws."""
+    """The least split R-hat limit a chain of `num_draws` draws gets (`limits`: that of
+    independent draws, for a chain whose measurement rules out every autocorrelation above 0),
+    at least RHAT_LIMIT; NaN below MIN_DRAWS_FOR_RHAT draws."""
     if num_draws < MIN_DRAWS_FOR_RHAT:
         return math.nan
     return float(null_limits(num_draws, num_before).rhat[0])

@@ -57,7 +57,7 @@ def chain_warnings(diagnostics: Diagnostics | None, adapts_step_size: bool) -> l
             OptionWarning(
                 "hmc_opts.num_burnin_steps",
                 "chains {chains} were still drifting (split R-hat, or their activation's rise "
-                "or fall over the draws, beyond what a settled chain of their autocorrelation "
+                "or fall over the draws, beyond what a settled chain that may move as slowly "
                 "reaches: {why}): their draws come from no single distribution. A longer "
                 "burn-in ({hmc_opts.num_burnin_steps}) gives them time to settle.",
                 chains=list(diagnostics.drifting_chains),

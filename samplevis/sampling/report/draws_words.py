@@ -28,7 +28,7 @@ def stationary_sentence(d: Diagnostics) -> str:
     "no chain drifted by more than 10.1 sd over its 10 draws (what their tests catch 80% of the
     time at their autocorrelation); too few draws to call them stationary, which takes a test
     that catches a 2 sd drift: more draws narrow it (split R-hat <= 3.85, trend within 3.2
-    standard errors, each within what a settled chain as autocorrelated reaches)"; "every chain
+    standard errors, each within what a settled chain that may move as slowly reaches)"; "every chain
     was stationary" only where the largest of `d.caught` is at most power.STATIONARY_SIZE."""
     n = d.num_results
     finite_rhat = [r for r in d.rhat if math.isfinite(r)]
@@ -39,7 +39,7 @@ def stationary_sentence(d: Diagnostics) -> str:
     if finite_trend:
         figures.append(f"trend within {max(finite_trend):.1f} standard errors")
     shown = (
-        f" ({', '.join(figures)}, each within what a settled chain as autocorrelated reaches)"
+        f" ({', '.join(figures)}, each within what a settled chain that may move as slowly reaches)"
         if figures
         else ""
     )

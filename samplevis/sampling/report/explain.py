@@ -50,9 +50,10 @@ def _rhat(d: Diagnostics) -> str:
     return (
         f"Split R-hat per chain {_figures(d.rhat, 2)}: it compares the two halves of each "
         f"chain's activation. Below {_figures(d.rhat_limits, 2)} they agree. Each limit is "
-        f"what a settled chain exceeds one time in {round(1 / FALSE_ALARM)} at that chain's "
-        f"autocorrelation from draw to draw ({_figures(d.autocorrelation, 2)}): a chain that "
-        f"moves slowly wanders further over {d.num_results} draws without drifting.{trend} "
+        f"what a settled chain exceeds one time in {round(1 / FALSE_ALARM)} at the slowest "
+        "autocorrelation from draw to draw that the chain's own measurement "
+        f"({_figures(d.autocorrelation, 2)}) does not rule out: a chain that moves slowly "
+        f"wanders further over {d.num_results} draws without drifting.{trend} "
         f"Together: {verdict}."
     )
 

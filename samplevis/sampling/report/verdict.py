@@ -45,10 +45,10 @@ def not_from_density(
 
     Args:
       rhat: split R-hat of each chain's draws [C] (NaN: too few draws, or no variation).
-      rhat_limits: the R-hat a stationary chain of each one's autocorrelation exceeds one time
-        in 300 [C].
+      rhat_limits: the R-hat a stationary chain exceeds one time in 400 at the slowest
+        autocorrelation each one's measurement does not rule out [C].
       trend: each chain's trend in standard errors [C] (empty or NaN: too few draws).
-      trend_limits: the |trend| such a chain exceeds one time in 300 [C] (empty or NaN: none).
+      trend_limits: the |trend| such a chain exceeds one time in 400 [C] (empty or NaN: none).
       divergences: divergent sampling steps per chain [C].
       e_bfmi: E-BFMI per chain [C] (NaN: none).
       still: per chain [C], True where its draws never varied (no step accepted).
@@ -122,7 +122,7 @@ def draws_sentence(
             figures.append(f"split R-hat <= {max(finite_rhat):.2f}")
         if finite_trend:
             figures.append(f"trend within {max(finite_trend):.1f} standard errors")
-        within = ", each within what a settled chain as autocorrelated reaches"
+        within = ", each within what a settled chain that may move as slowly reaches"
         shown = f" ({', '.join(figures)}{within})" if figures else ""
         return f"{FROM_DENSITY}: no chain was seen drifting over its {num_draws} draws{shown}"
     named = "; ".join(f"chain {c}: {why}" for c, why in reasons.items())
