@@ -9,7 +9,7 @@ Settled chains are stationary AR(1) chains of unit variance after a window of 10
 draws' density (the README run's), as `mcmc/power.py` plants them. A chain is named when its
 split R-hat or its trend (`stationarity.trend_per_chain`) exceeds its limit; the designs set
 the limits from the same simulated settled chains (20000 per autocorrelation, seed 0), and
-differ in how a chain's measured lag-1 autocorrelation (`stationarity._lag1`, over the window
+differ in how a chain's measured lag-1 autocorrelation (`stationarity.lag1`, over the window
 and the draws) picks its limits:
 
   pooled 0.85   chains of autocorrelation 0-0.85 pooled, grouped by the autocorrelation
@@ -88,7 +88,7 @@ def hac_trend(before: np.ndarray, draws: np.ndarray, lags: int = HAC_LAGS) -> np
     values = 0
     for part in (before, draws):
         if part.shape[0] >= 3:
-            e = stationarity._detrended(part)
+            e = stationarity.detrended(part)
             values += part.shape[0]
             for lag in range(lags + 1):
                 gamma[lag] += np.sum(e[lag:] * e[: len(e) - lag], axis=0)
@@ -110,7 +110,7 @@ def stats(before: np.ndarray, draws: np.ndarray, kept: bool = False) -> Stats:
         with np.errstate(invalid="ignore"):
             named = (rhat > rhat_limits) | (np.abs(trend) > trend_limits)
     return Stats(
-        found=stationarity._lag1(before, draws),
+        found=stationarity.lag1(before, draws),
         rhat=rhat,
         trend=trend,
         hac=hac_trend(before, draws),
@@ -266,12 +266,12 @@ def main() -> None:
         for rho in POWER_RHOS:
             by_size = [
                 planted_stats("steady", float(k), rho, n, per_size, seed=i)
-                for i, k in enumerate(power._SIZES)
+                for i, k in enumerate(power.SIZES)
             ]
             for name, named in designs.items():
                 rates = np.array([named(st).mean() for st in by_size])
                 hit = np.flatnonzero(rates >= power.POWER)
-                caught[name, rho] = f"{power._SIZES[hit[0]]:.1f}" if len(hit) else "inf"
+                caught[name, rho] = f"{power.SIZES[hit[0]]:.1f}" if len(hit) else "inf"
         walk = planted_stats("random walk", 64.0, 0.6, n, fresh, 99)
         for name, named in designs.items():
             rows.append(

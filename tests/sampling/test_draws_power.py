@@ -29,7 +29,7 @@ def test_a_steady_drift_of_the_stated_size_is_named_at_the_stated_power(draws, r
     # 600 fresh chains: 0.8 less two standard errors of a share (0.016 each) is 0.77
     assert named_share("steady", size, rho, draws) >= power.POWER - 0.035
     # one grid step smaller is missed more often than stated: the size is the least caught
-    smaller = size / (power._SIZES[1] / power._SIZES[0])
+    smaller = size / (power.SIZES[1] / power.SIZES[0])
     assert named_share("steady", smaller, rho, draws) < power.POWER + 0.035
 
 

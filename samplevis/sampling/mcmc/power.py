@@ -41,7 +41,7 @@ POWER = 0.8
 STATIONARY_SIZE = 2.0
 # The draws the run's suggestion tries, doubling from the run's own.
 MAX_DRAWS = 320
-_SIZES = np.geomspace(0.5, 128.0, 25)  # the drifts, in sd over the draws, power is read on
+SIZES = np.geomspace(0.5, 128.0, 25)  # the drifts, in sd over the draws, power is read on
 SIMULATED_CHAINS = 1000  # simulated chains per drift size
 _RHO_STEP = 0.05  # autocorrelations are rounded to this before simulating (a cache key)
 # The chance that settled chains' trends summed exceed the pooled limit (two-sided).
@@ -104,17 +104,17 @@ def _caught(kind: str, rho: float, num_draws: int, num_before: int) -> float:
         return math.inf
 
     def caught(k: int) -> bool:
-        rate = named_rate(kind, float(_SIZES[k]), rho, num_draws, num_before, seed=k)
+        rate = named_rate(kind, float(SIZES[k]), rho, num_draws, num_before, seed=k)
         return rate >= POWER
 
     # power rises with the drift's size: bisect the grid for the least size caught
-    if not caught(len(_SIZES) - 1):
+    if not caught(len(SIZES) - 1):
         return math.inf
-    low, high = -1, len(_SIZES) - 1
+    low, high = -1, len(SIZES) - 1
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (low, mid) if caught(mid) else (mid, high)
-    return float(_SIZES[high])
+    return float(SIZES[high])
 
 
 def caught_size(rho: float, num_draws: int, num_before: int, kind: str = "steady") -> float:
@@ -158,7 +158,7 @@ def _trend_spread(num_draws: int, num_before: int) -> tuple[np.ndarray, np.ndarr
     found, trend = [], []
     for rho in _POOLED_GRID:
         series = stationarity.ar1(float(rho), num_before + num_draws, count, rng)
-        found.append(stationarity._lag1(series[:num_before], series[num_before:]))
+        found.append(stationarity.lag1(series[:num_before], series[num_before:]))
         trend.append(stationarity.trend_per_chain(series[num_before:]))
     found_all, trend_all = np.concatenate(found), np.concatenate(trend)
     keep = np.isfinite(found_all) & np.isfinite(trend_all)
@@ -178,7 +178,7 @@ def pooled_trend(before: np.ndarray, draws: np.ndarray) -> tuple[float, float]:
     before, draws = stationarity._parts(before, draws)
     trend = stationarity.trend_per_chain(draws)
     limit = NormalDist().inv_cdf(1 - POOLED_FALSE_ALARM / 2)
-    measured = stationarity._lag1(before, draws)
+    measured = stationarity.lag1(before, draws)
     keep = np.isfinite(trend) & np.isfinite(measured)
     if not np.any(keep):
         return math.nan, limit

@@ -57,23 +57,39 @@ def split_rhat_per_chain(draws: np.ndarray) -> np.ndarray:
     return rhat.numpy()
 
 
-def _detrended(series: np.ndarray) -> np.ndarray:
-    """[n, C] less each column's least-squares line."""
+def detrended(series: np.ndarray) -> np.ndarray:
+    """Each column less its least-squares line.
+
+    Args:
+      series: values [n, C], a column per chain.
+
+    Returns:
+      The residuals [n, C].
+    """
     n = series.shape[0]
     index = np.arange(n) - (n - 1) / 2
     centred = series - series.mean(axis=0)
     return centred - np.outer(index, index @ centred / (index @ index))
 
 
-def _lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
+def lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
     """The lag-1 autocorrelation of each chain [C] over the steps `before` [m, C] and the
     `draws` [n, C], each about its own least-squares line: a drift left in, or one that starts
-    with the draws, would read as autocorrelation and widen the limits."""
+    with the draws, would read as autocorrelation and widen the limits.
+
+    Args:
+      before: the steps at the draws' density just before them [m, C] (m may be 0; fewer than
+        3 are left out).
+      draws: the draws [n, C].
+
+    Returns:
+      [C], NaN where a chain never varied.
+    """
     products = np.zeros(draws.shape[1:])
     squares = np.zeros(draws.shape[1:])
     for part in (before, draws):
         if part.shape[0] >= 3:
-            residual = _detrended(part)
+            residual = detrended(part)
             products += np.sum(residual[1:] * residual[:-1], axis=0)
             squares += np.sum(residual**2, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -98,7 +114,7 @@ class NullLimits:
 
     Attributes:
       grid: autocorrelations [G] of the simulated chains, rising.
-      estimated: the mean autocorrelation `_lag1` measures on chains of each on `grid` [G]
+      estimated: the mean autocorrelation `lag1` measures on chains of each on `grid` [G]
         (short series measure it low; this maps a measurement back to the chain's).
       lowest: the measurement chains of each on `grid` fall below with probability RULED_OUT
         [G]: a chain measured at r may be as slow as the last whose `lowest` is at most r.
@@ -135,7 +151,7 @@ def null_limits(num_draws: int, num_before: int) -> NullLimits:
     for rho in _GRID:
         series = ar1(float(rho), length, count, rng)
         before, draws = series[:num_before], series[num_before:]
-        found = _lag1(before, draws)
+        found = lag1(before, draws)
         estimated.append(np.nanmean(found))
         lowest.append(np.nanquantile(found, RULED_OUT))
         rhat.append(np.nanquantile(split_rhat_per_chain(draws), 1 - FALSE_ALARM))
@@ -162,7 +178,7 @@ def autocorrelation_per_chain(before: np.ndarray, draws: np.ndarray) -> np.ndarr
     before, draws = _parts(before, draws)
     if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
         return np.full(draws.shape[1:], np.nan)
-    measured = _lag1(before, draws)
+    measured = lag1(before, draws)
     table = null_limits(draws.shape[0], before.shape[0])
     return np.where(np.isfinite(measured), np.interp(measured, table.estimated, table.grid), np.nan)
 
@@ -195,7 +211,7 @@ def limits(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarra
     if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
         nan = np.full(draws.shape[1:], np.nan)
         return nan, nan
-    measured = _lag1(before, draws)
+    measured = lag1(before, draws)
     table = null_limits(draws.shape[0], before.shape[0])
     known = np.isfinite(measured)
     slowest = table.slowest(np.nan_to_num(measured))

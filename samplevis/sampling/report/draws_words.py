@@ -54,7 +54,7 @@ def stationary_sentence(d: Diagnostics) -> str:
             f"of {worst:.1f} sd over the draws {often}{shown}"
         )
     if math.isinf(worst):
-        size = f"{power._SIZES[-1]:.0f} sd"
+        size = f"{power.SIZES[-1]:.0f} sd"
         return (
             f"no steep drift was seen over the {n} draws, but their tests do not catch even a "
             f"drift of {size} {often} at these chains' autocorrelation: too few draws to call "
