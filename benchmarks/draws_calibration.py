@@ -32,6 +32,18 @@ Printed per design and draws: the share of fresh settled chains named (4000 each
 target at most 0.01 at every autocorrelation; its binomial spread at 0.01 is 0.0016), the least
 steady drift named 4 times in 5 at 0.3, 0.6 and 0.85 (sd over the draws, on `power`'s grid 26 %
 apart, 1000 chains a size) and the share of random walks of spread 64 named at 0.6.
+
+Then the pooled test (`power.pooled_trend`: the chains' trends summed over their settled
+spread, limit 2.94), on runs of 4 chains, two designs of the spread that scales the sum:
+
+  own measurement   each chain's trend spread where its own measurement reads (settled chains
+                    of 0-0.85 grouped by measured autocorrelation, 20 groups; before)
+  joint (kept)      one spread for the run's chains: that at the slowest autocorrelation their
+                    joint measurement (`stationarity.joint_lag1`) does not rule out (1 in 40)
+
+Printed per design and draws: the share of settled runs named (2000 runs each, seed 7; target
+at most 0.01) at each autocorrelation, and of runs whose 4 chains all fall 3 or 6 sd over the
+draws at 0.6 and 0.85 (500 runs each, seed 6).
 """
 
 from __future__ import annotations
@@ -41,6 +53,7 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable
+from statistics import NormalDist
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -300,6 +313,93 @@ def main() -> None:
     print(
         f"settled: shares named among {fresh} chains each (seed 99); caught: the least size on "
         f"power's grid named in {power.POWER:.0%} of {per_size} chains; walk: {fresh} chains"
+    )
+    print_pooled(args.draws, args.quick)
+
+
+RUN = 4  # chains of a run, as the README's
+POOLED_LIMIT = NormalDist().inv_cdf(1 - power.POOLED_FALSE_ALARM / 2)
+FALLS = ((3.0, 0.6), (3.0, 0.85), (6.0, 0.6), (6.0, 0.85))
+
+
+def own_measurement(n: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    """The pooled test before: each chain's trend scaled by the spread of settled chains
+    measured as autocorrelated as it (0-0.85, 20 groups by measurement)."""
+    rng = np.random.default_rng(1)
+    found, trend = [], []
+    for rho in np.linspace(0.0, 0.85, 18):
+        series = stationarity.ar1(float(rho), BEFORE + n, 4000, rng)
+        found.append(stationarity.lag1(series[:BEFORE], series[BEFORE:]))
+        trend.append(stationarity.trend_per_chain(series[BEFORE:]))
+    found_all, trend_all = np.concatenate(found), np.concatenate(trend)
+    keep = np.isfinite(found_all) & np.isfinite(trend_all)
+    order = np.array_split(np.argsort(found_all[keep]), 20)
+    centres = np.array([np.median(found_all[keep][b]) for b in order])
+    spread = np.maximum.accumulate([np.std(trend_all[keep][b]) for b in order])
+
+    def pooled(before: np.ndarray, draws: np.ndarray) -> float:
+        sd = np.interp(stationarity.lag1(before, draws), centres, spread)
+        return float(np.sum(stationarity.trend_per_chain(draws)) / np.sqrt(np.sum(sd**2)))
+
+    return pooled
+
+
+def pooled_rows(draws: list[int], runs: int) -> list[list]:
+    """A row per design and draws: the shares of settled and of falling runs named."""
+    rows = []
+    for n in draws:
+        designs = {
+            "own measurement": own_measurement(n),
+            "joint (kept)": lambda b, d: power.pooled_trend(b, d)[0],
+        }
+        settled = {
+            rho: power.planted("steady", 0.0, rho, BEFORE, n, runs * RUN, seed=7)
+            for rho in SETTLED_RHOS
+        }
+        falling = {
+            case: power.planted("steady", -case[0], case[1], BEFORE, n, runs // 4 * RUN, seed=6)
+            for case in FALLS
+        }
+        for name, named in designs.items():
+            rows.append(
+                [
+                    name,
+                    n,
+                    *(_share(named, settled[rho]) for rho in SETTLED_RHOS),
+                    *(_share(named, falling[case]) for case in FALLS),
+                ]
+            )
+    return rows
+
+
+def _share(named: Callable[[np.ndarray, np.ndarray], float], series: np.ndarray) -> str:
+    """The share of the runs of RUN chains side by side in `series` whose pooled trend is
+    beyond the pooled limit."""
+    z = [
+        named(series[:BEFORE, k : k + RUN], series[BEFORE:, k : k + RUN])
+        for k in range(0, series.shape[1], RUN)
+    ]
+    return f"{np.mean(np.abs(z) > POOLED_LIMIT):.4f}"
+
+
+def print_pooled(draws: list[int], quick: bool) -> None:
+    runs = 200 if quick else 2000
+    rows = pooled_rows(draws, runs)
+    print()
+    print(
+        format_table(
+            [
+                "pooled test",
+                "draws",
+                *(f"settled {rho}" for rho in SETTLED_RHOS),
+                *(f"fall {size:.0f} sd at {rho}" for size, rho in FALLS),
+            ],
+            rows,
+        )
+    )
+    print(
+        f"shares of runs of {RUN} chains named: settled {runs} runs each (seed 7), falling "
+        f"{runs // 4} (seed 6)"
     )
 
 

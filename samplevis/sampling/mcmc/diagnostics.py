@@ -83,7 +83,8 @@ class Diagnostics:
         tests catch at least `power.POWER` of the time at its autocorrelation, draws and
         window (`power.caught_size`; inf: none up to 128, NaN: no autocorrelation).
       pooled_trend: the chains' trends summed, in units of that sum's spread over settled
-        chains as autocorrelated (`power.pooled_trend`; NaN: too few draws).
+        chains of the slowest autocorrelation their joint measurement does not rule out
+        (`power.pooled_trend`; NaN: too few draws).
       pooled_limit: the |pooled_trend| settled chains exceed one time in 300.
     """
 

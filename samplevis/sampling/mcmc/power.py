@@ -46,8 +46,14 @@ SIMULATED_CHAINS = 1000  # simulated chains per drift size
 _RHO_STEP = 0.05  # autocorrelations are rounded to this before simulating (a cache key)
 # The chance that settled chains' trends summed exceed the pooled limit (two-sided).
 POOLED_FALSE_ALARM = 1 / 300
-# The autocorrelations of the settled chains whose trends' spread scales the pooled sum.
-_POOLED_GRID = np.linspace(0.0, 0.85, 18)
+# The autocorrelations of the settled chains whose trends' spread scales the pooled sum; the
+# sum is scaled by the spread at the slowest of them the chains' joint measurement does not rule
+# out (its settled chains measure as low at least this often): a measurement from 20-50 values
+# reads slow chains as faster than they are, and scaled by what they read, settled runs of slow
+# chains were named several times in 100 (docs/sampling_designs.md, "How the limits are set").
+_POOLED_GRID = np.linspace(0.0, 0.9, 19)
+POOLED_RULED_OUT = 0.025
+_POOLED_RUNS = 2000  # simulated runs of settled chains per autocorrelation
 
 
 def planted(
@@ -150,38 +156,51 @@ def draws_to_catch(
 
 
 @functools.lru_cache(maxsize=32)
-def _trend_spread(num_draws: int, num_before: int) -> tuple[np.ndarray, np.ndarray]:
-    """(measured autocorrelations [B], the standard deviation of settled chains' trends
-    measured there [B]), from settled chains of autocorrelation 0 to 0.85."""
+def _pooled_null(num_draws: int, num_before: int, num_chains: int) -> tuple[np.ndarray, np.ndarray]:
+    """For settled chains of each autocorrelation on _POOLED_GRID: (the joint measurement
+    (`stationarity.joint_lag1`) that `num_chains` of them fall below with probability
+    POOLED_RULED_OUT [G], the standard deviation of one chain's trend [G]), each rising."""
     rng = np.random.default_rng(1)
-    count = 4000
-    found, trend = [], []
+    runs = _POOLED_RUNS
+    lowest, spread = [], []
     for rho in _POOLED_GRID:
-        series = stationarity.ar1(float(rho), num_before + num_draws, count, rng)
-        found.append(stationarity.lag1(series[:num_before], series[num_before:]))
-        trend.append(stationarity.trend_per_chain(series[num_before:]))
-    found_all, trend_all = np.concatenate(found), np.concatenate(trend)
-    keep = np.isfinite(found_all) & np.isfinite(trend_all)
-    found_all, trend_all = found_all[keep], trend_all[keep]
-    bins = np.array_split(np.argsort(found_all), 20)
-    centres = np.array([np.median(found_all[b]) for b in bins])
-    spread = np.array([np.std(trend_all[b]) for b in bins])
-    return centres, np.maximum.accumulate(spread)
+        series = stationarity.ar1(float(rho), num_before + num_draws, runs * num_chains, rng)
+        before, draws = series[:num_before], series[num_before:]
+        spread.append(np.nanstd(stationarity.trend_per_chain(draws)))
+        # each run's chains side by side: `joint_lag1` of each run at once
+        products, squares = (
+            x.reshape(runs, num_chains).sum(axis=1) for x in stationarity.lag1_parts(before, draws)
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lowest.append(np.nanquantile(products / squares, POOLED_RULED_OUT))
+    return np.maximum.accumulate(lowest), np.maximum.accumulate(spread)
 
 
 def pooled_trend(before: np.ndarray, draws: np.ndarray) -> tuple[float, float]:
-    """(the chains' trends summed, in units of the spread of that sum over settled chains
-    measured as autocorrelated as each; its limit): the sum of C settled chains' trends is
-    near normal, so the limit is the normal's two-sided quantile at POOLED_FALSE_ALARM.
-    A drift every chain shares (all still falling from their optima) shows in the sum before
-    any one chain's test sees it. NaN with fewer than MIN_DRAWS_FOR_TREND draws."""
+    """(the chains' trends summed, in units of the spread of that sum over settled chains of
+    the slowest autocorrelation their joint measurement (`stationarity.joint_lag1`) does not
+    rule out; its limit): the sum of C settled chains' trends is near normal, so the limit is
+    the normal's two-sided quantile at POOLED_FALSE_ALARM. A drift every chain shares (all
+    still falling from their optima) shows in the sum before any one chain's test sees it.
+
+    Args:
+      before: the steps at the draws' density just before them [m, C].
+      draws: the draws [n, C].
+
+    Returns:
+      (the sum in its units, NaN with fewer than MIN_DRAWS_FOR_TREND draws; the limit).
+    """
     before, draws = stationarity._parts(before, draws)
     trend = stationarity.trend_per_chain(draws)
     limit = NormalDist().inv_cdf(1 - POOLED_FALSE_ALARM / 2)
-    measured = stationarity.lag1(before, draws)
-    keep = np.isfinite(trend) & np.isfinite(measured)
+    keep = np.isfinite(trend)
     if not np.any(keep):
         return math.nan, limit
-    centres, spread = _trend_spread(draws.shape[0], before.shape[0])
-    sd = np.interp(measured[keep], centres, spread)
-    return float(np.sum(trend[keep]) / math.sqrt(np.sum(sd**2))), limit
+    before, draws, trend = before[:, keep], draws[:, keep], trend[keep]
+    measured = stationarity.joint_lag1(before, draws)
+    if not math.isfinite(measured):
+        return math.nan, limit
+    lowest, spread = _pooled_null(draws.shape[0], before.shape[0], draws.shape[1])
+    slowest = np.interp(measured, lowest, _POOLED_GRID)
+    sd = float(np.interp(slowest, _POOLED_GRID, spread))
+    return float(np.sum(trend) / (sd * math.sqrt(len(trend)))), limit

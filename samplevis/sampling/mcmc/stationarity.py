@@ -85,6 +85,23 @@ def lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
     Returns:
       [C], NaN where a chain never varied.
     """
+    products, squares = lag1_parts(before, draws)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return products / squares
+
+
+def lag1_parts(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each chain's lag-1 products and squares about its own lines, over `before` [m, C]
+    (left out below 3 steps) and `draws` [n, C]: `lag1` is their ratio, `joint_lag1` that of
+    their sums over the chains.
+
+    Args:
+      before: the steps at the draws' density just before them [m, C].
+      draws: the draws [n, C].
+
+    Returns:
+      (products [C], squares [C]).
+    """
     products = np.zeros(draws.shape[1:])
     squares = np.zeros(draws.shape[1:])
     for part in (before, draws):
@@ -92,8 +109,25 @@ def lag1(before: np.ndarray, draws: np.ndarray) -> np.ndarray:
             residual = detrended(part)
             products += np.sum(residual[1:] * residual[:-1], axis=0)
             squares += np.sum(residual**2, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return products / squares
+    return products, squares
+
+
+def joint_lag1(before: np.ndarray, draws: np.ndarray) -> float:
+    """The lag-1 autocorrelation the chains share, measured over all of them at once: each
+    chain's steps `before` [m, C] and `draws` [n, C] about its own least-squares line (as
+    `lag1`), their lag-1 products summed over every chain over their squares summed. C chains
+    measure it about as well as one chain C times as long.
+
+    Args:
+      before: the steps at the draws' density just before them [m, C] (m may be 0; fewer than
+        3 are left out).
+      draws: the draws [n, C].
+
+    Returns:
+      The autocorrelation; NaN where no chain varied.
+    """
+    products, squares = (float(np.sum(x)) for x in lag1_parts(before, draws))
+    return products / squares if squares > 0 else math.nan
 
 
 def ar1(rho: float, length: int, count: int, rng: np.random.Generator) -> np.ndarray:
