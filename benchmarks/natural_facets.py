@@ -63,6 +63,8 @@ from common import command_line, format_table, machine
 DESIGNS = {
     "phase": {},
     "blur": dict(photo_transforms="blur"),
+    "mean": dict(photo_start="mean", photo_climb="pixels", photo_transforms="blur"),
+    "mfv": dict(photo_start="mean", photo_climb="mfv", photo_transforms="blur"),
 }
 # --quick: a unit of an early layer (the network run up to it only), a few photos and steps
 QUICK_UNIT = "block3a_expand_activation:20"

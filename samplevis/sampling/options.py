@@ -53,7 +53,7 @@ EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.ex
 # "Facets from photos".
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
 PHOTO_START = "best"
-PHOTO_CLIMBS = ("phase", "pixels")
+PHOTO_CLIMBS = ("phase", "pixels", "mfv")
 PHOTO_CLIMB = "phase"
 # The climb's transforms: docs/sampling_designs.md, "Natural facets: what the blur takes".
 PHOTO_TRANSFORMS = ("standard", "blur")
@@ -462,7 +462,10 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "'phase', its start's Fourier phase alone (param.phase_image: the facet keeps its "
             "photos' colours and textures and is processed like them more often), or "
             "'pixels', the chains' own parameterization (heights follow the unit, not the "
-            "photo's spectrum)",
+            "photo's spectrum), or 'mfv', the same with Nguyen et al.'s regularizers applied to "
+            "the images every 16 steps: L2 decay toward the start's mean colour, a 0.5 px "
+            "Gaussian blur, the weakest 5 % of pixels set to that colour, and the colourfulness "
+            "held at most at the cluster's photos' (optvis.pixel_regularizers)",
             check=_one_of(lambda: PHOTO_CLIMBS),
         ),
         photo_transforms=Option(

@@ -27,9 +27,11 @@ import tensorflow as tf
 
 from samplevis.examples.clusters import Cluster, cluster_images, pooled
 from samplevis.models import Model
+from samplevis.optvis.natural_measures import colourfulness
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.optvis.param.phase import phase_image
+from samplevis.optvis.pixel_regularizers import PixelRegularizers
 from samplevis.optvis.transform import jitter, pad, random_blur, random_rotate, random_scale
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings, kinds_first
 from samplevis.sampling.starts.search_layer import features
@@ -46,6 +48,11 @@ ROBUST_TRANSFORMS = (
     jitter(8),
     random_blur((0.0, 0.5, 1.0)),
 )
+
+# With climb "mfv": Nguyen et al.'s regularizers between steps (optvis.pixel_regularizers), and a
+# cap on colourfulness at the cluster's photos' (docs/sampling_designs.md, "Facets that show
+# their cluster").
+REGULARIZERS = PixelRegularizers()
 
 
 def photo_facets(
@@ -71,7 +78,9 @@ def photo_facets(
     "mean" or "blurred") is optimized for `steps` steps on `objective`, all clusters in one
     batch: `climb` "phase" moves its phase alone (`param.phase_image`: the start's magnitude is
     kept), "pixels" the state of `image_param`'s parameterization (`batched`), where each
-    optimum is held either way and the chains go on. `transforms` "standard" climbs through
+    optimum is held either way and the chains go on, "mfv" the same state with REGULARIZERS
+    applied to the images every few steps (`regularized`: Nguyen et al.'s decay, blur and
+    clipping of weak pixels, and the colourfulness held at the cluster's photos'). `transforms` "standard" climbs through
     Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS (stronger, and a random
     blur). `activation` measures the optima (parts [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
     placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
@@ -99,9 +108,12 @@ def photo_facets(
         climber = Renderer.cached(model, objective, moving, optimizer, chain)
     begun = tuple(np.asarray(p) for p in moving.state_for(tf.constant(images)))
     label = f"optimize {len(images)} photo clusters" if progress else None
+    project = regularized(climbing, images, clusters) if climb == "mfv" else None
     interrupted = False
     try:
-        climbed, _ = climber.climb(begun, steps, seed, label)
+        climbed, _ = climber.climb(
+            begun, steps, seed, label, project=project, every=REGULARIZERS.every
+        )
     except KeyboardInterrupt:
         climbed, interrupted = climber.snapshot(), True  # where the steps taken left it
     state = climbed
@@ -110,6 +122,46 @@ def photo_facets(
         state = tuple(np.asarray(p) for p in climbing.state_for(optima))
     states = [tuple(p[i : i + 1] for p in state) for i in range(len(images))]
     return _ranked(model, image_param, clusters, states, activation, settings, layer, interrupted)
+
+
+def regularized(
+    image_param: ImageParam,
+    starts: np.ndarray,
+    clusters: list[Cluster],
+    regularizers: PixelRegularizers = REGULARIZERS,
+) -> Callable[[tuple[np.ndarray, ...], int], tuple[np.ndarray, ...]]:
+    """The climb's projection for `climb` "mfv" (`Renderer.climb`'s `project`): the images of a
+    state of `image_param` (one per cluster) through `regularizers`, decayed toward their start's
+    mean colour (`starts` float [K, H, W, 3] in [0, 1]) and their colourfulness held at most at
+    `regularizers.colour` times their cluster's photos' median (`photos_colourfulness`), and back
+    to a state."""
+    centres = np.asarray(starts, np.float32).mean(axis=(1, 2))
+    references = photos_colourfulness(clusters, (image_param.height, image_param.width))
+
+    def project(state: tuple[np.ndarray, ...], done: int) -> tuple[np.ndarray, ...]:
+        images = image_param.to_image(tuple(tf.constant(p) for p in state)).numpy()
+        held = regularizers(images, centres, references)
+        return tuple(np.asarray(p) for p in image_param.state_for(tf.constant(held)))
+
+    return project
+
+
+def photos_colourfulness(clusters: list[Cluster], size: tuple[int, int]) -> np.ndarray:
+    """float64 [K]: the median colourfulness (`natural_measures.colourfulness`) of each
+    cluster's photos, each fitted to `size` (H, W) as its start is."""
+    from samplevis.examples import images as image_files
+
+    return np.array(
+        [
+            np.median(
+                colourfulness(
+                    np.stack([image_files.load_fitted(e.file, size)[0] for e in c.members])
+                )
+            )
+            for c in clusters
+        ],
+        np.float64,
+    )
 
 
 def batched(image_param: ImageParam, batch: int) -> ImageParam:
