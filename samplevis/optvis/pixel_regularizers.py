@@ -78,7 +78,7 @@ class PixelRegularizers:
     """
 
     decay: float = 0.01
-    blur: float = 0.5
+    blur: float = 0.3
     clip: float = 0.05
     colour: float | None = 1.0
     every: int = EVERY

@@ -463,9 +463,9 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             "photos' colours and textures and is processed like them more often), or "
             "'pixels', the chains' own parameterization (heights follow the unit, not the "
             "photo's spectrum), or 'mfv', the same with Nguyen et al.'s regularizers applied to "
-            "the images every 16 steps: L2 decay toward the start's mean colour, a 0.5 px "
+            "the images every 16 steps: L2 decay toward the start's mean colour, a 0.3 px "
             "Gaussian blur, the weakest 5 % of pixels set to that colour, and the colourfulness "
-            "held at most at the cluster's photos' (optvis.pixel_regularizers)",
+            "held at most at its kind's photos' median (optvis.pixel_regularizers)",
             check=_one_of(lambda: PHOTO_CLIMBS),
         ),
         photo_transforms=Option(

@@ -50,7 +50,7 @@ ROBUST_TRANSFORMS = (
 )
 
 # With climb "mfv": Nguyen et al.'s regularizers between steps (optvis.pixel_regularizers), and a
-# cap on colourfulness at the cluster's photos' (docs/sampling_designs.md, "Facets that show
+# cap on colourfulness at its kind's photos' (docs/sampling_designs.md, "Facets that show
 # their cluster").
 REGULARIZERS = PixelRegularizers()
 
@@ -80,7 +80,7 @@ def photo_facets(
     kept), "pixels" the state of `image_param`'s parameterization (`batched`), where each
     optimum is held either way and the chains go on, "mfv" the same state with REGULARIZERS
     applied to the images every few steps (`regularized`: Nguyen et al.'s decay, blur and
-    clipping of weak pixels, and the colourfulness held at the cluster's photos'). `transforms` "standard" climbs through
+    clipping of weak pixels, and the colourfulness held at its kind's photos'). `transforms` "standard" climbs through
     Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS (stronger, and a random
     blur). `activation` measures the optima (parts [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
     placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
@@ -133,7 +133,7 @@ def regularized(
     """The climb's projection for `climb` "mfv" (`Renderer.climb`'s `project`): the images of a
     state of `image_param` (one per cluster) through `regularizers`, decayed toward their start's
     mean colour (`starts` float [K, H, W, 3] in [0, 1]) and their colourfulness held at most at
-    `regularizers.colour` times their cluster's photos' median (`photos_colourfulness`), and back
+    `regularizers.colour` times their kind's photos' median (`photos_colourfulness`), and back
     to a state."""
     centres = np.asarray(starts, np.float32).mean(axis=(1, 2))
     references = photos_colourfulness(clusters, (image_param.height, image_param.width))
@@ -147,18 +147,22 @@ def regularized(
 
 
 def photos_colourfulness(clusters: list[Cluster], size: tuple[int, int]) -> np.ndarray:
-    """float64 [K]: the median colourfulness (`natural_measures.colourfulness`) of each
-    cluster's photos, each fitted to `size` (H, W) as its start is."""
+    """float64 [K]: for each cluster, the median colourfulness (`natural_measures.colourfulness`)
+    of its kind's photos (every cluster of its kind), each fitted to `size` (H, W) as its start
+    is: the reference the colour measure holds a facet to (docs/trust.md, "Measures no climb
+    applies"), so that a cluster of neon signs among the kind's façades is not painted
+    brighter than the kind."""
     from samplevis.examples import images as image_files
 
+    measured = [
+        colourfulness(np.stack([image_files.load_fitted(e.file, size)[0] for e in c.members]))
+        for c in clusters
+    ]
+    kinds = np.array([c.kind for c in clusters])
     return np.array(
         [
-            np.median(
-                colourfulness(
-                    np.stack([image_files.load_fitted(e.file, size)[0] for e in c.members])
-                )
-            )
-            for c in clusters
+            np.median(np.concatenate([m for m, k in zip(measured, kinds) if k == kind]))
+            for kind in kinds
         ],
         np.float64,
     )
