@@ -11,10 +11,13 @@ an optimum under `kind_floor` of the height its cluster's photos promise (`faile
 that climbed into another kind (`left_kind`: from theater photos to peppers, where the unit
 answers to peppers more strongly). Clusters of one
 kind of photo (examples.clusters.kinds) are variants of it, and the facets are ordered kinds
-first (search.kinds_first). Each climb moves only its photo's Fourier phase and keeps its
-magnitude (`param.phase_image`), so that a facet keeps its photos' colours and textures and is
-processed like them (docs/sampling_designs.md, "Facets from photos"). The facet search's rounds
-(search.search_facets) may then add facets beyond them.
+first (search.kinds_first). By default each climb starts at its cluster's mean image, as
+Nguyen et al.'s, and climbs the pixels through the blur's transforms with their regularizers
+between steps and its colourfulness held at its kind's photos' (`photo_climb` "mfv"): a facet
+synthesized from the cluster, none a copy of a photo under an overlay (docs/sampling_designs.md,
+"Facets that show their cluster"); the phase climb (`param.phase_image`) keeps a photo's
+magnitude instead. The facet search's rounds (search.search_facets) may then add facets beyond
+them.
 """
 
 from __future__ import annotations
@@ -77,14 +80,15 @@ def photo_facets(
     Each cluster's start image (`examples.clusters.cluster_images`, `start` "best", "medoid",
     "mean" or "blurred") is optimized for `steps` steps on `objective`, all clusters in one
     batch: `climb` "phase" moves its phase alone (`param.phase_image`: the start's magnitude is
-    kept), "pixels" the state of `image_param`'s parameterization (`batched`), where each
-    optimum is held either way and the chains go on, "mfv" the same state with REGULARIZERS
-    applied to the images every few steps (`regularized`: Nguyen et al.'s decay, blur and
-    clipping of weak pixels, and the colourfulness held at its kind's photos'). `transforms` "standard" climbs through
-    Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS (stronger, and a random
-    blur). `activation` measures the optima (parts [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
-    placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
-    optimization had reached (`interrupted` set).
+    kept), "pixels" the state of `image_param`'s parameterization (`batched`), "mfv" the same
+    state with REGULARIZERS applied to the images every few steps (`regularized`: Nguyen et
+    al.'s decay, blur and clipping of weak pixels, and the colourfulness held at the kind's
+    photos'); each optimum is held in `image_param`'s state and the chains go on. `transforms`
+    "standard" climbs through Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS
+    (stronger, and a random blur). `activation` measures the optima (parts [B, ...] -> [B], B
+    the chains) as the seeds' are; `layer` is the one whose pooled features placed the photos
+    (`left_kind` compares the optima there). Ctrl-C keeps what the optimization had reached
+    (`interrupted` set).
 
     Returns:
       a FacetSearch of round 0: facet k's `cluster` is its cluster's index in `clusters`, its
