@@ -130,6 +130,9 @@ def facet_lines(result) -> list[str]:
         if f.natural is not None:
             said.append(f.natural.words(0))
         lines.append("; ".join(said))
+    if result.clusters_below_floor:  # failed climbs: under the floor, or into another kind
+        dropped = ", ".join(f"cluster {c} at {h:.2f}" for c, h in result.clusters_below_floor)
+        lines.append(f"climbs dropped (height as a share of the best): {dropped}")
     return lines
 
 
