@@ -21,14 +21,22 @@ its facets passing and its own photos passing, each checked as a facet is
 
 Designs (`DESIGNS`; hmc_opts beside `init`):
 
-- phase: today's default, the photo's phase climbed through Lucid's standard transforms;
-- blur: the same climb through `photo_transforms="blur"` (the transforms at twice their reach
-  and a random blur of 0, 0.5 or 1 px).
+- mfv: the default, the cluster's mean image climbed in the pixels' parameterization through
+  `photo_transforms="blur"` (the transforms at twice their reach and a random blur of 0, 0.5 or
+  1 px) with Nguyen et al.'s regularizers between steps and the colourfulness held at the
+  kind's photos' (`photo_climb="mfv"`);
+- phase: the default before it, the best photo's phase climbed through Lucid's standard
+  transforms;
+- blur: the same phase climb through `photo_transforms="blur"`;
+- mean: the mean image's pixel climb through `photo_transforms="blur"` without the
+  regularizers (`photo_climb="pixels"`).
 
-A third design, the phase of what a 1 px blur removes held at the photo's, was measured beside
-them and removed (docs/sampling_designs.md, "Natural facets: what the blur takes").
+A design of the phase of what a 1 px blur removes held at the photo's was measured beside
+them and removed (docs/sampling_designs.md, "Natural facets: what the blur takes"); the four
+above on MFV's photos: "Facets that show their cluster".
 
     python benchmarks/natural_facets.py --photos PHOTOS --out out/natural_facets
+    python benchmarks/natural_facets.py --photos BOTH --unit logits:498 --top 150 --clusters 10 --designs mfv phase mean blur
     python benchmarks/natural_facets.py --photos DIR --unit logits:285 --designs phase blur --seeds 0 1
     python benchmarks/natural_facets.py --quick
     python benchmarks/natural_facets.py --photos DIR --designs blur --hmc-opts '{"num_burnin_steps": 50}'
@@ -61,8 +69,10 @@ from photo_facets import logit_pair, mixed_unit
 from common import command_line, format_table, machine
 
 DESIGNS = {
-    "phase": {},
-    "blur": dict(photo_transforms="blur"),
+    "mfv": {},  # the default: dict(photo_start="mean", photo_climb="mfv", photo_transforms="blur")
+    "phase": dict(photo_start="best", photo_climb="phase", photo_transforms="standard"),
+    "blur": dict(photo_start="best", photo_climb="phase", photo_transforms="blur"),
+    "mean": dict(photo_start="mean", photo_climb="pixels", photo_transforms="blur"),
 }
 # --quick: a unit of an early layer (the network run up to it only), a few photos and steps
 QUICK_UNIT = "block3a_expand_activation:20"
@@ -128,6 +138,9 @@ def facet_lines(result) -> list[str]:
         if f.natural is not None:
             said.append(f.natural.words(0))
         lines.append("; ".join(said))
+    if result.clusters_below_floor:  # failed climbs: under the floor, or into another kind
+        dropped = ", ".join(f"cluster {c} at {h:.2f}" for c, h in result.clusters_below_floor)
+        lines.append(f"climbs dropped (height as a share of the best): {dropped}")
     return lines
 
 
@@ -147,7 +160,7 @@ def parse_args() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser.add_argument(
         "--unit", default="logits:285", help="LAYER:CHANNEL, 'two-kind' or 'mfv-two-kind'"
     )
-    parser.add_argument("--designs", nargs="+", default=["phase", "blur"])
+    parser.add_argument("--designs", nargs="+", default=["mfv", "phase"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--clusters", type=int, default=4)

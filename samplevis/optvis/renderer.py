@@ -288,26 +288,34 @@ class Renderer:
         seed: SeedLike = None,
         progress: str | None = None,
         until: Callable[[tuple[np.ndarray, ...], int], bool] | None = None,
+        project: Callable[[tuple[np.ndarray, ...], int], tuple[np.ndarray, ...]] | None = None,
+        every: int = STEPS_PER_CALL,
     ) -> tuple[tuple[np.ndarray, ...], int]:
         """Optimize on from `state` (parts [B, ...]) for `steps` steps with a fresh optimizer
         and no ReLU redirection (the state is no blank start), in this renderer's compiled
         program: no tracing per call; `progress`, if given, labels a progress bar; `until`, if
         given, is asked every STEPS_PER_CALL steps with the state reached and the steps taken,
-        and ends the climb there when it says True. Returns (the state reached, parts [B, ...];
-        the steps taken, fewer than `steps` where `until` ended it or the objective stopped
-        being finite, the state then the last finite one)."""
+        and ends the climb there when it says True; `project`, if given, maps the state reached
+        and the steps taken to the state the climb goes on from, every `every` steps and after
+        the last (the optimizer's moments kept): a regularizer that acts on the images between
+        steps (optvis.pixel_regularizers). Returns (the state reached, parts [B, ...]; the steps
+        taken, fewer than `steps` where `until` ended it or the objective stopped being finite,
+        the state then the last finite one)."""
         from tqdm.auto import tqdm
 
+        if every < 1:
+            raise ValueError(f"every is a count of steps >= 1; got {every}.")
         self._start_from(state)
         first = max(self.relu_redirect_steps, 0)
         step_seed, total = as_seed(seed), tf.constant(first + steps, tf.int64)
         done = 0
         # in calls of STEPS_PER_CALL steps for the bar: a step's randomness is its number's and
         # the optimizer's state stays in its variables, so the steps are those of one call
-        whole = progress is None and until is None
+        whole = progress is None and until is None and project is None
+        chunk = every if project is not None else STEPS_PER_CALL
         with tqdm(total=steps, disable=progress is None, desc=progress, unit="step") as bar:
             while done < steps:
-                requested = min(steps - done, steps if whole else STEPS_PER_CALL)
+                requested = min(steps - done, steps if whole else chunk)
                 with expected_retracing("Renderer._steps_fn"):
                     _, taken = self.compiled_steps(
                         tf.constant(requested, tf.int32),
@@ -319,6 +327,8 @@ class Renderer:
                 bar.update(int(taken))
                 if int(taken) < requested:
                     break
+                if project is not None:
+                    self.restore(project(self.snapshot(), done))
                 if until is not None and done < steps and until(self.snapshot(), done):
                     bar.set_postfix_str("done early", refresh=True)  # a bar short of 100 % says why
                     break

@@ -50,14 +50,16 @@ INIT_KINDS = ("optimize", "prior")
 STARTS = ("optimize", "prior", "photos", "images")
 EXAMPLES_FILE = "examples.json"  # what `samplevis examples` writes (examples.examples_json.FILE)
 # The photo route's defaults, measured against the other designs: docs/sampling_designs.md,
-# "Facets from photos".
+# "Facets from photos" and "Facets that show their cluster" (the start, climb and transforms;
+# the climb before, from the best photo's phase through the standard transforms, is
+# photo_start="best", photo_climb="phase", photo_transforms="standard").
 PHOTO_CLUSTERS = 10  # as Nguyen et al. 2016
-PHOTO_START = "best"
-PHOTO_CLIMBS = ("phase", "pixels")
-PHOTO_CLIMB = "phase"
+PHOTO_START = "mean"
+PHOTO_CLIMBS = ("phase", "pixels", "mfv")
+PHOTO_CLIMB = "mfv"
 # The climb's transforms: docs/sampling_designs.md, "Natural facets: what the blur takes".
 PHOTO_TRANSFORMS = ("standard", "blur")
-PHOTO_TRANSFORM = "standard"
+PHOTO_TRANSFORM = "blur"
 PHOTO_STEPS = 512
 # A draw every 8 leapfrog steps: two HMC steps of 4, or on the photo route one of 8. A photo
 # facet's warp drifts over many short trajectories and its chains still fall during the draws;
@@ -450,19 +452,23 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
         ),
         photo_start=Option(
             PHOTO_START,
-            "with {hmc_opts.init} an examples.json: each photo cluster's start image, whose "
-            "phase the climb moves while its Fourier magnitude is kept: its 'best' photo, its "
-            "'medoid', the 'mean' of its photos (as Nguyen et al. 2016) or its best photo "
-            "'blurred' (a mean or a blur keeps its blur)",
+            "with {hmc_opts.init} an examples.json: each photo cluster's start image: the "
+            "'mean' of its photos (as Nguyen et al. 2016), its 'best' photo, its 'medoid', or "
+            "its best photo 'blurred'; a 'phase' climb keeps its start's Fourier magnitude, so "
+            "from a mean or a blur it keeps their blur (start it at 'best')",
             check=_one_of(_start_kinds),
         ),
         photo_climb=Option(
             PHOTO_CLIMB,
             "with {hmc_opts.init} an examples.json: what each photo cluster's climb moves: "
-            "'phase', its start's Fourier phase alone (param.phase_image: the facet keeps its "
-            "photos' colours and textures and is processed like them more often), or "
-            "'pixels', the chains' own parameterization (heights follow the unit, not the "
-            "photo's spectrum)",
+            "'mfv', the chains' own parameterization with Nguyen et al.'s regularizers applied "
+            "to the images every 16 steps (L2 decay toward the start's mean colour, a 0.3 px "
+            "Gaussian blur, the weakest 5 % of pixels set to that colour) and the colourfulness "
+            "held at most at its kind's photos' median (optvis.pixel_regularizers): facets "
+            "synthesized from the cluster, none a copy of a photo; 'pixels', the same without "
+            "them; or 'phase', its start's Fourier phase alone (param.phase_image: the facet "
+            "keeps its photo's colours and textures; the climb before 'mfv', with "
+            "photo_start='best' and photo_transforms='standard': a photo under an overlay)",
             check=_one_of(lambda: PHOTO_CLIMBS),
         ),
         photo_transforms=Option(

@@ -243,7 +243,7 @@ def render(
         prior_weight, num_transforms, init ("optimize", "prior", images [C, H, W, 3], or a
         unit's examples: an examples.json, its folder or `dataset_examples`' result),
         optimize_steps, start_diversity, photo_clusters (10), photo_steps (512), photo_start
-        ("best"), photo_climb ("phase"), photo_transforms ("standard"), search_rounds (default
+        ("mean"), photo_climb ("mfv"), photo_transforms ("blur"), search_rounds (default
         2 after optimized starts, 0 after photos), facet_floor (0.8), kind_floor (0.5),
         kind_distance (0.5), search_strength (1), facet_distance (0.3), search_layer, kernel
         ("hmc", "mala", "nuts"), mass ("curvature": the facet's, the default unless kernel

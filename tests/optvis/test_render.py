@@ -535,3 +535,24 @@ def test_a_climb_with_a_progress_bar_takes_the_same_steps_as_one_without(gabor_m
     for a, b in zip(quiet, shown):
         np.testing.assert_array_equal(a, b)  # in calls of 16 steps, the same 40 steps
     assert not np.array_equal(quiet[0], start[0])
+
+
+def test_a_climb_s_projection_acts_every_few_steps_and_keeps_the_optimizer_s_moments(gabor_model):
+    renderer = samplevis.Renderer(gabor_model, "gabor_relu:1", param.image(16, batch=2))
+    start = renderer.image_param.init(tf.constant([3, 4]))
+    start = tuple(np.asarray(p) * 20 for p in start)  # far from the optimum: every step moves
+    asked = []
+
+    def unchanged(state, steps):
+        asked.append(steps)
+        return state
+
+    plain, _ = renderer.climb(start, 40, seed=7)
+    projected, taken = renderer.climb(start, 40, seed=7, project=unchanged, every=8)
+    assert taken == 40 and asked == [8, 16, 24, 32, 40]  # every 8 steps and after the last
+    for a, b in zip(plain, projected):
+        np.testing.assert_array_equal(a, b)  # an identity between steps changes no step
+    halved, _ = renderer.climb(start, 8, seed=7, project=lambda s, n: tuple(p / 2 for p in s))
+    eight, _ = renderer.climb(start, 8, seed=7)
+    for a, b in zip(halved, eight):
+        np.testing.assert_allclose(a, b / 2, rtol=1e-6)  # what the climb goes on from

@@ -249,8 +249,10 @@ def test_ctrl_c_while_clusters_are_optimized_keeps_the_facets_reached(
 
     climb = Renderer.climb
 
-    def ctrl_c_halfway(self, state, steps, seed=None, progress=None):
-        climb(self, state, steps // 2, seed, progress)  # the clusters climb half their steps
+    def ctrl_c_halfway(self, state, steps, seed=None, progress=None, **more):
+        climb(
+            self, state, steps // 2, seed, progress, **more
+        )  # the clusters climb half their steps
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Renderer, "climb", ctrl_c_halfway)
@@ -350,7 +352,7 @@ def test_a_phase_climb_keeps_its_photo_s_spectrum_and_the_pixels_climb_does_not(
         result = samplevis.render(
             either48,
             "mix:0",
-            hmc_opts=dict(QUICK, init=examples, photo_climb=climb),
+            hmc_opts=dict(QUICK, init=examples, photo_start="best", photo_climb=climb),
             param_f=param.image(SIDE, batch=2),
             seed=0,
             progress=False,
@@ -379,7 +381,9 @@ def test_the_climb_through_the_blur_s_transforms_climbs_and_keeps_its_photo_s_sp
         return np.fft.rfft2(spatial)[..., 1:-1]
 
     starts = cluster_images(clusters(examples, either48, "mix:0", 2), (SIDE, SIDE), "best")
-    result = _render(either48, examples, photo_transforms="blur")
+    result = _render(
+        either48, examples, photo_start="best", photo_climb="phase", photo_transforms="blur"
+    )
     for facet in result.facets:
         start = starts[int(facet.found.split()[-1])]
         climbed, begun = (
@@ -389,3 +393,27 @@ def test_the_climb_through_the_blur_s_transforms_climbs_and_keeps_its_photo_s_sp
         assert climbed > begun
         kept, photo = spectrum(facet.image[None]), spectrum(start[None])
         assert np.abs(np.abs(kept) - np.abs(photo)).max() / np.abs(photo).max() < 0.01
+
+
+@pytest.mark.slow
+def test_the_mfv_climb_climbs_from_its_cluster_s_mean_and_keeps_its_photos_colourfulness(
+    either48, examples
+):
+    from samplevis.examples.clusters import cluster_images, clusters
+    from samplevis.optvis.natural_measures import colourfulness
+    from samplevis.sampling.starts.photos import photos_colourfulness
+
+    found = clusters(examples, either48, "mix:0", 2)
+    starts = cluster_images(found, (SIDE, SIDE), "mean")
+    limits = photos_colourfulness(found, (SIDE, SIDE))
+    result = _render(either48, examples, photo_start="mean", photo_climb="mfv")
+    assert len(result.facets) == 2
+    for facet in result.facets:
+        cluster = int(facet.found.split()[-1])
+        climbed, begun = (
+            float(np.mean(either48.features(x[None], ["mix"])["mix"][..., 0]))
+            for x in (facet.image, starts[cluster])
+        )
+        assert climbed > begun  # the unit answers to the facet more than to its mean
+        # the cap holds after the last step, to within the 8-bit rounding
+        assert colourfulness(facet.image[None])[0] <= limits[cluster] + 1.0

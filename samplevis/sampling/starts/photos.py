@@ -11,10 +11,13 @@ an optimum under `kind_floor` of the height its cluster's photos promise (`faile
 that climbed into another kind (`left_kind`: from theater photos to peppers, where the unit
 answers to peppers more strongly). Clusters of one
 kind of photo (examples.clusters.kinds) are variants of it, and the facets are ordered kinds
-first (search.kinds_first). Each climb moves only its photo's Fourier phase and keeps its
-magnitude (`param.phase_image`), so that a facet keeps its photos' colours and textures and is
-processed like them (docs/sampling_designs.md, "Facets from photos"). The facet search's rounds
-(search.search_facets) may then add facets beyond them.
+first (search.kinds_first). By default each climb starts at its cluster's mean image, as
+Nguyen et al.'s, and climbs the pixels through the blur's transforms with their regularizers
+between steps and its colourfulness held at its kind's photos' (`photo_climb` "mfv"): a facet
+synthesized from the cluster, none a copy of a photo under an overlay (docs/sampling_designs.md,
+"Facets that show their cluster"); the phase climb (`param.phase_image`) keeps a photo's
+magnitude instead. The facet search's rounds (search.search_facets) may then add facets beyond
+them.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ import tensorflow as tf
 
 from samplevis.examples.clusters import Cluster, cluster_images, pooled
 from samplevis.models import Model
+from samplevis.optvis.natural_measures import colourfulness
 from samplevis.optvis.objectives import Objective
 from samplevis.optvis.param.base import ImageParam
 from samplevis.optvis.param.phase import phase_image
+from samplevis.optvis.pixel_regularizers import PixelRegularizers
 from samplevis.optvis.transform import jitter, pad, random_blur, random_rotate, random_scale
 from samplevis.sampling.starts.search import FacetSearch, FoundFacet, SearchSettings, kinds_first
 from samplevis.sampling.starts.search_layer import features
@@ -46,6 +51,11 @@ ROBUST_TRANSFORMS = (
     jitter(8),
     random_blur((0.0, 0.5, 1.0)),
 )
+
+# With climb "mfv": Nguyen et al.'s regularizers between steps (optvis.pixel_regularizers), and a
+# cap on colourfulness at its kind's photos' (docs/sampling_designs.md, "Facets that show
+# their cluster").
+REGULARIZERS = PixelRegularizers()
 
 
 def photo_facets(
@@ -70,12 +80,15 @@ def photo_facets(
     Each cluster's start image (`examples.clusters.cluster_images`, `start` "best", "medoid",
     "mean" or "blurred") is optimized for `steps` steps on `objective`, all clusters in one
     batch: `climb` "phase" moves its phase alone (`param.phase_image`: the start's magnitude is
-    kept), "pixels" the state of `image_param`'s parameterization (`batched`), where each
-    optimum is held either way and the chains go on. `transforms` "standard" climbs through
-    Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS (stronger, and a random
-    blur). `activation` measures the optima (parts [B, ...] -> [B], B the chains) as the seeds' are; `layer` is the one whose pooled features
-    placed the photos (`left_kind` compares the optima there). Ctrl-C keeps what the
-    optimization had reached (`interrupted` set).
+    kept), "pixels" the state of `image_param`'s parameterization (`batched`), "mfv" the same
+    state with REGULARIZERS applied to the images every few steps (`regularized`: Nguyen et
+    al.'s decay, blur and clipping of weak pixels, and the colourfulness held at the kind's
+    photos'); each optimum is held in `image_param`'s state and the chains go on. `transforms`
+    "standard" climbs through Lucid's standard transforms, "blur" through ROBUST_TRANSFORMS
+    (stronger, and a random blur). `activation` measures the optima (parts [B, ...] -> [B], B
+    the chains) as the seeds' are; `layer` is the one whose pooled features placed the photos
+    (`left_kind` compares the optima there). Ctrl-C keeps what the optimization had reached
+    (`interrupted` set).
 
     Returns:
       a FacetSearch of round 0: facet k's `cluster` is its cluster's index in `clusters`, its
@@ -99,9 +112,12 @@ def photo_facets(
         climber = Renderer.cached(model, objective, moving, optimizer, chain)
     begun = tuple(np.asarray(p) for p in moving.state_for(tf.constant(images)))
     label = f"optimize {len(images)} photo clusters" if progress else None
+    project = regularized(climbing, images, clusters) if climb == "mfv" else None
     interrupted = False
     try:
-        climbed, _ = climber.climb(begun, steps, seed, label)
+        climbed, _ = climber.climb(
+            begun, steps, seed, label, project=project, every=REGULARIZERS.every
+        )
     except KeyboardInterrupt:
         climbed, interrupted = climber.snapshot(), True  # where the steps taken left it
     state = climbed
@@ -110,6 +126,50 @@ def photo_facets(
         state = tuple(np.asarray(p) for p in climbing.state_for(optima))
     states = [tuple(p[i : i + 1] for p in state) for i in range(len(images))]
     return _ranked(model, image_param, clusters, states, activation, settings, layer, interrupted)
+
+
+def regularized(
+    image_param: ImageParam,
+    starts: np.ndarray,
+    clusters: list[Cluster],
+    regularizers: PixelRegularizers = REGULARIZERS,
+) -> Callable[[tuple[np.ndarray, ...], int], tuple[np.ndarray, ...]]:
+    """The climb's projection for `climb` "mfv" (`Renderer.climb`'s `project`): the images of a
+    state of `image_param` (one per cluster) through `regularizers`, decayed toward their start's
+    mean colour (`starts` float [K, H, W, 3] in [0, 1]) and their colourfulness held at most at
+    `regularizers.colour` times their kind's photos' median (`photos_colourfulness`), and back
+    to a state."""
+    centres = np.asarray(starts, np.float32).mean(axis=(1, 2))
+    references = photos_colourfulness(clusters, (image_param.height, image_param.width))
+
+    def project(state: tuple[np.ndarray, ...], done: int) -> tuple[np.ndarray, ...]:
+        images = image_param.to_image(tuple(tf.constant(p) for p in state)).numpy()
+        held = regularizers(images, centres, references)
+        return tuple(np.asarray(p) for p in image_param.state_for(tf.constant(held)))
+
+    return project
+
+
+def photos_colourfulness(clusters: list[Cluster], size: tuple[int, int]) -> np.ndarray:
+    """float64 [K]: for each cluster, the median colourfulness (`natural_measures.colourfulness`)
+    of its kind's photos (every cluster of its kind), each fitted to `size` (H, W) as its start
+    is: the reference the colour measure holds a facet to (docs/trust.md, "Measures no climb
+    applies"), so that a cluster of neon signs among the kind's façades is not painted
+    brighter than the kind."""
+    from samplevis.examples import images as image_files
+
+    measured = [
+        colourfulness(np.stack([image_files.load_fitted(e.file, size)[0] for e in c.members]))
+        for c in clusters
+    ]
+    kinds = np.array([c.kind for c in clusters])
+    return np.array(
+        [
+            np.median(np.concatenate([m for m, k in zip(measured, kinds) if k == kind]))
+            for kind in kinds
+        ],
+        np.float64,
+    )
 
 
 def batched(image_param: ImageParam, batch: int) -> ImageParam:
