@@ -172,11 +172,18 @@ def binned(sim: dict[float, Stats], top: float, worst: bool) -> Named:
     rl = np.maximum(stationarity.RHAT_LIMIT, np.maximum.accumulate(limits["rhat"]))
     tl = np.maximum.accumulate(limits["trend"])
 
+    return by_measurement(centres, rl, tl)
+
+
+def by_measurement(centres: np.ndarray, rhat: np.ndarray, trend: np.ndarray) -> Named:
+    """Names a chain whose split R-hat or |trend| is over the limits `rhat` and `trend` [B] given
+    at the measured autocorrelations `centres` [B], read at the chain's own measurement."""
+
     def named(st: Stats) -> np.ndarray:
         at = np.nan_to_num(st.found)
         with np.errstate(invalid="ignore"):
-            return (st.rhat > np.interp(at, centres, rl)) | (
-                np.abs(st.trend) > np.interp(at, centres, tl)
+            return (st.rhat > np.interp(at, centres, rhat)) | (
+                np.abs(st.trend) > np.interp(at, centres, trend)
             )
 
     return named
@@ -224,14 +231,7 @@ def matched(sim: dict[float, Stats], top: float, step: float = 1.25) -> Named:
         level[b] = max(least, level[b] / step)
     rl, tl = tables()
 
-    def named_(st: Stats) -> np.ndarray:
-        r = np.nan_to_num(st.found)
-        with np.errstate(invalid="ignore"):
-            return (st.rhat > np.interp(r, centres, rl)) | (
-                np.abs(st.trend) > np.interp(r, centres, tl)
-            )
-
-    return named_
+    return by_measurement(centres, rl, tl)
 
 
 def hac(sim: dict[float, Stats], top: float) -> Named:
