@@ -505,10 +505,16 @@ def test_render_vis_defaults_to_lucids_transforms_whatever_edits_of_the_public_l
         transform.standard_transforms[:] = saved
 
 
-def test_a_climb_ends_where_until_says_with_the_state_of_a_climb_that_long(gabor_model, capsys):
+def climbing_renderer(gabor_model) -> tuple[samplevis.Renderer, tuple[np.ndarray, ...]]:
+    """A renderer of two 16 px images for a Gabor channel, and a state far from its optimum,
+    from which every step of a climb moves."""
     renderer = samplevis.Renderer(gabor_model, "gabor_relu:1", param.image(16, batch=2))
     start = renderer.image_param.init(tf.constant([3, 4]))
-    start = tuple(np.asarray(p) * 20 for p in start)  # far from the optimum: every step moves
+    return renderer, tuple(np.asarray(p) * 20 for p in start)
+
+
+def test_a_climb_ends_where_until_says_with_the_state_of_a_climb_that_long(gabor_model, capsys):
+    renderer, start = climbing_renderer(gabor_model)
     asked = []
 
     def until(state, steps):
@@ -525,9 +531,7 @@ def test_a_climb_ends_where_until_says_with_the_state_of_a_climb_that_long(gabor
 
 
 def test_a_climb_with_a_progress_bar_takes_the_same_steps_as_one_without(gabor_model, capsys):
-    renderer = samplevis.Renderer(gabor_model, "gabor_relu:1", param.image(16, batch=2))
-    start = renderer.image_param.init(tf.constant([3, 4]))
-    start = tuple(np.asarray(p) * 20 for p in start)  # far from the optimum: every step moves
+    renderer, start = climbing_renderer(gabor_model)
     quiet, taken = renderer.climb(start, 40, seed=7)
     assert taken == 40 and capsys.readouterr().err == ""
     shown, taken = renderer.climb(start, 40, seed=7, progress="polish")
@@ -538,9 +542,7 @@ def test_a_climb_with_a_progress_bar_takes_the_same_steps_as_one_without(gabor_m
 
 
 def test_a_climb_s_projection_acts_every_few_steps_and_keeps_the_optimizer_s_moments(gabor_model):
-    renderer = samplevis.Renderer(gabor_model, "gabor_relu:1", param.image(16, batch=2))
-    start = renderer.image_param.init(tf.constant([3, 4]))
-    start = tuple(np.asarray(p) * 20 for p in start)  # far from the optimum: every step moves
+    renderer, start = climbing_renderer(gabor_model)
     asked = []
 
     def unchanged(state, steps):
