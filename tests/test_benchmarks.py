@@ -2,7 +2,10 @@
 the test's process (TensorFlow and the built-in model's module already loaded there), ends
 without an error and prints its table. Their figures mean nothing at --quick; that they are
 printed at all is what is checked, so a change to the library that breaks a script fails here,
-not in a later benchmark.
+not in a later benchmark. The scripts share the worker's built-in model (the `effnet` fixture)
+where they would each load their own: loading it and tracing its layers again would cost
+seconds per script and test nothing more (tests/test_repeatable.py checks that runs on a model
+object that other runs used give what a fresh process gives).
 """
 
 from __future__ import annotations
@@ -107,8 +110,16 @@ def test_every_script_left_in_benchmarks_is_run_here_or_makes_pictures():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(TABLES))
-def test_benchmark_runs_quick_and_prints_its_table(script, monkeypatch, capsys):
+def test_benchmark_runs_quick_and_prints_its_table(script, effnet, monkeypatch, capsys):
+    from samplevis import zoo
+
     path = ROOT / "benchmarks" / script
+    built = zoo.efficientnet_lite0
+
+    def shared(weights="imagenet"):
+        return effnet if weights == "imagenet" else built(weights)
+
+    monkeypatch.setattr(zoo, "efficientnet_lite0", shared)
     monkeypatch.setattr(sys, "argv", [str(path), "--quick", *ARGS.get(script, [])])
     # first on the path, as `python benchmarks/X.py` puts it (the scripts import common.py)
     monkeypatch.setattr(sys, "path", [str(path.parent), *sys.path])

@@ -250,20 +250,54 @@ def test_every_module_has_a_layer():
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Every import cycle of `graph` (module -> the modules it imports), each as the modules in
-    order with the first repeated at the end; a cycle is listed once, from its smallest name."""
-    found = []
+    """An import cycle through each group of modules that import each other (a strongly connected
+    component of `graph`, module -> the modules it imports, of more than one module), as its
+    modules in order from the group's smallest name with that name repeated at the end: the
+    shortest such loop. Listing every simple cycle instead grows exponentially with the package."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[set[str]] = []
 
-    def walk(path: list[str]) -> None:
-        for nxt in sorted(graph.get(path[-1], ())):
-            if nxt == path[0]:
-                found.append(path + [nxt])
-            elif nxt > path[0] and nxt not in path:
-                walk(path + [nxt])
+    def connect(node: str) -> None:  # Tarjan's algorithm
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                connect(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == node:
+                    break
+            groups.append(group)
 
     for start in sorted(graph):
-        walk([start])
-    return found
+        if start not in index:
+            connect(start)
+    found = []
+    for group in groups:
+        if len(group) == 1:
+            continue
+        start = min(group)
+        paths = {start: [start]}
+        frontier = [start]
+        while frontier and start not in {n for f in frontier for n in graph.get(f, ())}:
+            following = []
+            for node in frontier:
+                for nxt in sorted(graph.get(node, ())):
+                    if nxt in group and nxt not in paths:
+                        paths[nxt] = paths[node] + [nxt]
+                        following.append(nxt)
+            frontier = following
+        last = min(f for f in frontier if start in graph.get(f, ()))
+        found.append(paths[last] + [start])
+    return sorted(found)
 
 
 def type_only(tree: ast.AST) -> set[ast.AST]:
@@ -340,6 +374,8 @@ def test_the_import_graph_sees_submodules_named_in_a_from_import():
 def test_the_cycle_search_finds_a_loop_of_three_and_nothing_in_a_tree():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+    # two loops through one group: the shorter is named
+    assert cycles({"a": {"b"}, "b": {"c", "a"}, "c": {"a"}}) == [["a", "b", "a"]]
 
 
 def takes_a_model(module: str, name: str) -> bool:
