@@ -74,10 +74,76 @@ def model():
 
 
 @pytest.fixture(scope="module")
-def result(model):
-    return samplevis.render(
-        model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
+def result_and_warnings(model):
+    """The QUICK run at seed 0 and every warning it gave (the drifting test reads them)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = samplevis.render(
+            model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
+        )
+    return result, caught
+
+
+@pytest.fixture(scope="module")
+def result(result_and_warnings):
+    return result_and_warnings[0]
+
+
+@pytest.fixture(scope="module")
+def tuned_and_logged(model, tmp_path_factory):
+    """One run that adapts T over 12 of its 16 burn-in steps, draws every second step and logs
+    to TensorBoard: the adapted-temperature test reads its T, the logging test its event files."""
+    log_dir = tmp_path_factory.mktemp("tuned_logs")
+    opts = dict(QUICK, num_burnin_steps=16, temperature_steps=12, num_steps_between_results=1)
+    tuned = samplevis.render(
+        model,
+        OBJECTIVE,
+        hmc_opts=opts,
+        param_f=image_param,
+        seed=0,
+        progress=False,
+        log_dir=log_dir,
     )
+    return tuned, log_dir
+
+
+@pytest.fixture(scope="module")
+def interrupted_in_sampling(model, tmp_path_factory):
+    """A run from the prior (the Keras model itself given) stopped by Ctrl-C after its first
+    block of samples, logging to TensorBoard, with the warnings it gave."""
+
+    def interrupt_at_block_3(index):
+        if index == 3:  # blocks 0, 1: burn-in; block 2: the first 4 samples
+            raise KeyboardInterrupt
+
+    log_dir = tmp_path_factory.mktemp("interrupted_logs")
+    opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0, num_results=12)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        partial = samplevis.render(
+            model.keras_model,
+            OBJECTIVE,
+            hmc_opts=opts,
+            param_f=image_param,
+            seed=1,
+            progress=False,
+            on_block=interrupt_at_block_3,
+            log_dir=log_dir,
+        )
+    return partial, log_dir, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+@pytest.fixture(scope="module")
+def dark_starts(model):
+    """A run from given near-black starts, with a prior weight given, and its warnings."""
+    dark = np.zeros([CHAINS, SIZE, SIZE, 3], np.float32) + 0.02  # the unit hardly sees black
+    opts = QUICK | dict(init=dark, num_results=1, prior_weight=2.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = samplevis.render(
+            model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0, progress=False
+        )
+    return result, caught
 
 
 def test_result_has_one_image_and_activation_per_sample_and_chain(result):
@@ -146,11 +212,10 @@ def test_temperature_follows_the_equipartition_rule_over_the_moving_coefficients
 
 
 @pytest.mark.slow
-def test_adapted_temperature_starts_from_the_rule_per_chain_within_burn_in(model, result):
-    opts = dict(QUICK, num_burnin_steps=16, temperature_steps=12)
-    tuned = samplevis.render(
-        model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0, progress=False
-    )
+def test_adapted_temperature_starts_from_the_rule_per_chain_within_burn_in(
+    tuned_and_logged, result
+):
+    tuned, _ = tuned_and_logged
     np.testing.assert_array_equal(tuned.init_images, result.init_images)
     # blocks of 4 steps: those ending at 4, 8 and 12 adapt T, the last one freezing it
     assert tuned.temperatures.shape == (3, CHAINS) and tuned.temperature_shares.shape == (3, CHAINS)
@@ -183,7 +248,9 @@ def test_matched_prior_weight_is_the_state_size_over_the_mean_squared_norm():
 
 
 @pytest.mark.slow
-def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_prior(model):
+def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_prior(
+    model, dark_starts, interrupted_in_sampling
+):
     pattern = np.random.default_rng(1).uniform(-1, 1, (CHAINS, SIZE, SIZE, 3)).astype("float32")
 
     def start(contrast: float):
@@ -200,23 +267,9 @@ def test_prior_weight_defaults_to_the_starts_mean_square_and_to_one_from_the_pri
     )
     assert matched.options.prior_weight is None
     assert matched.prior_weight == pytest.approx(low, rel=1e-6)
-    given = samplevis.render(
-        model,
-        OBJECTIVE,
-        hmc_opts=dict(opts, prior_weight=2.5),
-        param_f=image_param,
-        seed=0,
-        progress=False,
-    )
-    assert given.prior_weight == 2.5
-    prior = samplevis.render(
-        model,
-        OBJECTIVE,
-        hmc_opts=dict(QUICK, init="prior", temperature=0.1, num_results=1),
-        param_f=image_param,
-        seed=0,
-        progress=False,
-    )
+    given, _ = dark_starts  # given starts, given prior_weight=2.5: kept as given
+    assert given.options.prior_weight == 2.5 and given.prior_weight == 2.5
+    prior, _, _ = interrupted_in_sampling  # started from the prior
     assert prior.prior_weight == 1.0
 
 
@@ -479,26 +532,13 @@ def test_running_out_of_memory_after_the_starts_keeps_them_on_the_error(model, r
     assert partial.num_moving == result.num_moving  # the facets were set before T was
 
 
-def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model):
-    def interrupt_at_block_3(index):
-        if index == 3:  # blocks 0, 1: burn-in; block 2: the first 4 samples
-            raise KeyboardInterrupt
-
-    opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0, num_results=12)
-    with pytest.warns(
-        UserWarning,
-        match="render interrupted; returning the chains' starts and "
-        "the 4 samples per chain drawn so far",
-    ):
-        partial = samplevis.render(
-            model.keras_model,
-            OBJECTIVE,
-            hmc_opts=opts,
-            param_f=image_param,
-            seed=1,
-            progress=False,
-            on_block=interrupt_at_block_3,
-        )
+def test_ctrl_c_during_sampling_returns_the_samples_drawn_so_far(model, interrupted_in_sampling):
+    partial, _, warned = interrupted_in_sampling
+    assert any(
+        "render interrupted; returning the chains' starts and "
+        "the 4 samples per chain drawn so far" in message
+        for message in warned
+    ), warned
     assert partial.interrupted and partial.diagnostics.interrupted
     assert partial.images.shape == (4, CHAINS, SIZE, SIZE, 3)
     assert partial.activations.shape == (4, CHAINS)
@@ -533,18 +573,12 @@ def test_ctrl_c_during_burn_in_keeps_its_acceptance_and_no_samples(model):
 
 
 @pytest.mark.slow
-def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_sampling(model, tmp_path):
-    opts = dict(QUICK, temperature_steps=6, num_steps_between_results=1)
-    result = samplevis.render(
-        model,
-        OBJECTIVE,
-        hmc_opts=opts,
-        param_f=image_param,
-        seed=0,
-        progress=False,
-        log_dir=tmp_path,
-    )
-    n, kept = 8, 4  # steps of burn-in (the first adapting T); samples, each 2 steps apart
+def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_sampling(
+    tuned_and_logged,
+):
+    result, tmp_path = tuned_and_logged
+    n, kept = 16, 4  # steps of burn-in (the first 12 adapting T); samples, each 2 steps apart
+    assert result.tuning_steps == 12
     assert {k: v.shape for k, v in result.burnin_trace.items()} == {
         k: (n, CHAINS) for k in (*chain.STEP_KEYS, "activation")
     }
@@ -585,23 +619,9 @@ def test_render_logs_each_chain_at_every_mcmc_step_of_tuning_burn_in_and_samplin
     assert [s for s, _ in starts["objective"]] == list(range(1, QUICK["optimize_steps"] + 1))
 
 
-def test_render_interrupted_during_sampling_logs_the_samples_drawn_so_far(model, tmp_path):
-    def interrupt_at_block_3(index):
-        if index == 3:  # blocks 0, 1: burn-in; block 2: the first 4 samples
-            raise KeyboardInterrupt
-
-    opts = dict(QUICK, init="prior", temperature=0.05, num_transforms=0, num_results=12)
-    with pytest.warns(UserWarning, match="render interrupted"):
-        partial = samplevis.render(
-            model,
-            OBJECTIVE,
-            hmc_opts=opts,
-            param_f=image_param,
-            seed=1,
-            progress=False,
-            on_block=interrupt_at_block_3,
-            log_dir=tmp_path,
-        )
+def test_render_interrupted_during_sampling_logs_the_samples_drawn_so_far(interrupted_in_sampling):
+    partial, tmp_path, warned = interrupted_in_sampling
+    assert any("render interrupted" in message for message in warned)
     events = read_events(tmp_path)
     for c in range(CHAINS):
         assert [s for s, _ in events[f"activation/chain_{c}"]] == list(range(8 + 4 + 1))
@@ -697,10 +717,8 @@ def test_std_map_is_bright_only_where_a_chains_samples_differ(result, tmp_path):
 
 
 @pytest.mark.slow
-def test_dead_optimized_starts_are_reseeded():
-    from conftest import gabor_keras_model
-
-    model = samplevis.Model(gabor_keras_model())
+def test_dead_optimized_starts_are_reseeded(gabor_model):
+    model = gabor_model
     small = dict(
         num_chains=6,
         num_results=2,
@@ -736,10 +754,8 @@ def test_dead_optimized_starts_are_reseeded():
     assert int(np.sum(result.init_activations <= 0)) < int(np.sum(~alive))  # some revived
 
 
-def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts():
-    from conftest import gabor_keras_model
-
-    model = samplevis.Model(gabor_keras_model())
+def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts(gabor_model):
+    model = gabor_model
     penalized = objectives.channel("gabor_relu", 0) - 100  # below 0 everywhere, yet it climbs
     small = dict(
         num_chains=2,
@@ -769,10 +785,8 @@ def test_a_negative_objective_with_a_gradient_is_alive_and_keeps_its_starts():
     np.testing.assert_allclose(result.init_images, probe, atol=1e-6)  # not re-seeded
 
 
-def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause():
-    from conftest import gabor_keras_model
-
-    model = samplevis.Model(gabor_keras_model())
+def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause(gabor_model):
+    model = gabor_model
     small = dict(
         num_chains=2,
         num_results=1,
@@ -798,7 +812,7 @@ def test_chains_a_batch_objective_leaves_out_are_warned_about_with_the_cause():
 
 
 @pytest.mark.slow
-def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
+def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model, result_and_warnings):
     # A fixed step of 100 prior widths rejects every trajectory; without burn-in nothing adapts it.
     stuck = QUICK | dict(num_burnin_steps=0, adapt_step_size=False, step_size=100.0)
     with warnings.catch_warnings(record=True) as caught:
@@ -820,11 +834,7 @@ def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
         "the target, and those trajectories were rejected. Give a smaller hmc_opts['step_size']: "
         "with adapt_step_size=False every chain keeps it."
     ]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = samplevis.render(
-            model, OBJECTIVE, hmc_opts=QUICK, param_f=image_param, seed=0, progress=False
-        )
+    result, caught = result_and_warnings  # the QUICK run: adapted steps, 8 of burn-in
     drifting = [
         str(w.message).split(" were still drifting")[0]
         for w in caught
@@ -834,14 +844,10 @@ def test_render_warns_about_chains_that_never_moved_or_kept_drifting(model):
     assert drifting == ([f"chains {unsettled}"] if unsettled else [])
 
 
-def test_prior_images_that_beat_given_starts_are_warned_about_without_optimizer_advice(model):
-    dark = np.zeros([CHAINS, SIZE, SIZE, 3], np.float32) + 0.02  # the unit hardly sees black
-    opts = QUICK | dict(init=dark, num_results=1)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = samplevis.render(
-            model, OBJECTIVE, hmc_opts=opts, param_f=image_param, seed=0, progress=False
-        )
+def test_prior_images_that_beat_given_starts_are_warned_about_without_optimizer_advice(
+    dark_starts,
+):
+    result, caught = dark_starts
     a_star = float(np.mean(result.init_activations))
     assert 0 < a_star <= result.prior_activation
     messages = [str(w.message) for w in caught if "images drawn from the prior" in str(w.message)]
