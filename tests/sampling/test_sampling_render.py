@@ -65,6 +65,8 @@ QUICK = dict(
     # are in test_sampling_warp
     search_rounds=0,  # each chain at its own start; the facet search's tests are in
     # test_facet_search
+    polish_steps=0,  # the starts as optimized; the polish's tests are in test_facet_search and
+    # test_draws_at_target
 )
 
 
