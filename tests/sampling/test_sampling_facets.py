@@ -71,7 +71,13 @@ def linear_image():
 
 
 @pytest.fixture(scope="module")
-def gaussian_run():
+def colour_model():
+    """The colour reader, wrapped once: both of its runs read its layers with one extractor."""
+    return samplevis.Model(colour_reader())
+
+
+@pytest.fixture(scope="module")
+def gaussian_run(colour_model):
     rng = np.random.default_rng(0)
     # a textured start: its fine detail must survive every move
     start = np.clip(0.5 + 0.05 * rng.standard_normal((CHAINS, SIZE, SIZE, 3)), 0.05, 0.95)
@@ -90,7 +96,7 @@ def gaussian_run():
         polish_steps=0,  # a linear activation has no optimum to climb to
     )
     result = samplevis.render(
-        samplevis.Model(colour_reader()),
+        colour_model,
         objectives.channel("read", 0),
         hmc_opts=opts,
         param_f=linear_image,
@@ -293,7 +299,7 @@ def test_render_reports_a_log_mass_per_facet_relative_to_the_heaviest(gaussian_r
     assert (result.log_mass_errors < facet_mass.GRADIENT_TOLERANCE / 10).all()
 
 
-def test_cutoff_none_moves_the_whole_state(gaussian_run):
+def test_cutoff_none_moves_the_whole_state(colour_model, gaussian_run):
     start, _ = gaussian_run
     opts = dict(
         init=start.astype("float32"),
@@ -308,7 +314,7 @@ def test_cutoff_none_moves_the_whole_state(gaussian_run):
         cutoff=None,
     )
     result = samplevis.render(
-        samplevis.Model(colour_reader()),
+        colour_model,
         objectives.channel("read", 0),
         hmc_opts=opts,
         param_f=linear_image,
