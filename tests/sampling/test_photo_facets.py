@@ -337,7 +337,18 @@ def test_a_cluster_starts_at_its_photos_mean_best_medoid_or_best_blurred(either4
     assert np.all(blurred.std(axis=(1, 2, 3)) < 0.5 * best.std(axis=(1, 2, 3)))
 
 
-def test_a_phase_climb_keeps_its_photo_s_spectrum_and_the_pixels_climb_does_not(either48, examples):
+@pytest.fixture(scope="module")
+def phase_climb_from_best(either48, examples):
+    """The phase climb from each cluster's best photo through the blur's transforms (the
+    default): the phase test and the blur test read this one run."""
+    return _render(
+        either48, examples, photo_start="best", photo_climb="phase", photo_transforms="blur"
+    )
+
+
+def test_a_phase_climb_keeps_its_photo_s_spectrum_and_the_pixels_climb_does_not(
+    either48, examples, phase_climb_from_best
+):
     from samplevis.examples.clusters import cluster_images, clusters
     from samplevis.optvis.param.color import from_valid_rgb
 
@@ -348,15 +359,15 @@ def test_a_phase_climb_keeps_its_photo_s_spectrum_and_the_pixels_climb_does_not(
         return np.abs(np.fft.rfft2(spatial))[..., 1:-1]
 
     starts = cluster_images(clusters(examples, either48, "mix:0", 2), (SIDE, SIDE), "best")
-    for climb in ("phase", "pixels"):
-        result = samplevis.render(
-            either48,
-            "mix:0",
-            hmc_opts=dict(QUICK, init=examples, photo_start="best", photo_climb=climb),
-            param_f=param.image(SIDE, batch=2),
-            seed=0,
-            progress=False,
-        )
+    pixels_climb = samplevis.render(
+        either48,
+        "mix:0",
+        hmc_opts=dict(QUICK, init=examples, photo_start="best", photo_climb="pixels"),
+        param_f=param.image(SIDE, batch=2),
+        seed=0,
+        progress=False,
+    )
+    for climb, result in (("phase", phase_climb_from_best), ("pixels", pixels_climb)):
         assert sorted(f.found for f in result.facets) == ["photos, cluster 0", "photos, cluster 1"]
         for facet in result.facets:
             start = starts[int(facet.found.split()[-1])]
@@ -371,7 +382,7 @@ def test_a_phase_climb_keeps_its_photo_s_spectrum_and_the_pixels_climb_does_not(
 
 
 def test_the_climb_through_the_blur_s_transforms_climbs_and_keeps_its_photo_s_spectrum(
-    either48, examples
+    either48, examples, phase_climb_from_best
 ):
     from samplevis.examples.clusters import cluster_images, clusters
     from samplevis.optvis.param.color import from_valid_rgb
@@ -381,9 +392,7 @@ def test_the_climb_through_the_blur_s_transforms_climbs_and_keeps_its_photo_s_sp
         return np.fft.rfft2(spatial)[..., 1:-1]
 
     starts = cluster_images(clusters(examples, either48, "mix:0", 2), (SIDE, SIDE), "best")
-    result = _render(
-        either48, examples, photo_start="best", photo_climb="phase", photo_transforms="blur"
-    )
+    result = phase_climb_from_best
     for facet in result.facets:
         start = starts[int(facet.found.split()[-1])]
         climbed, begun = (
