@@ -1,7 +1,8 @@
 """Several `samplevis atlas` processes writing into one folder, as two terminals or a scheduler's
 array of jobs run them: they end with the union of their work, runs of the same channels share
 them, a run with other settings is told, and a run killed with SIGKILL (even mid-save) leaves a
-whole index that the next run finishes."""
+whole index that the next run finishes; and a run without Ray imports neither Ray nor the
+atlas's cluster module."""
 
 import functools
 import json
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -55,7 +57,8 @@ def start(out: Path, *flags: str, log: Path) -> subprocess.Popen:
 
 
 # `samplevis atlas` once per (flags, out folder, log) of the JSON list in argv[1], one after
-# another in this one process, each run's stderr into its log; stops at a run that fails.
+# another in this one process, each run's stderr into its log; stops at a run that fails; then
+# prints the modules of Ray and of the cluster's side of the atlas that the runs imported.
 IN_TURN = """
 import contextlib, json, sys
 from samplevis.cli import main
@@ -64,19 +67,21 @@ for flags, out, log in json.loads(sys.argv[1]):
         status = main(["atlas", *flags, "--out", out])
     if status:
         sys.exit(status)
+print(sorted(m for m in sys.modules if m in ("ray", "samplevis.atlas.cluster") or m[:4] == "ray."))
 """
 
 
 def start_in_turn(runs: list[tuple[list[str], Path, Path]], log: Path) -> subprocess.Popen:
     """One process running `samplevis atlas` with FLAGS and each `flags` into its `out` in turn,
-    each run's stderr into its own log, the process's own (TensorFlow's) into `log`."""
+    each run's stderr into its own log, the process's own (TensorFlow's) into `log` and its
+    output into `log` with the suffix .out."""
     plan = [([*FLAGS, *flags], str(out), str(run_log)) for flags, out, run_log in runs]
-    with open(log, "wb") as stderr:
+    with open(log, "wb") as stderr, open(log.with_suffix(".out"), "wb") as stdout:
         return subprocess.Popen(
             [sys.executable, "-c", IN_TURN, json.dumps(plan)],
             cwd=TESTS,  # where atlas_models is found
             env=env(),
-            stdout=subprocess.DEVNULL,
+            stdout=stdout,
             stderr=stderr,
         )
 
@@ -89,11 +94,14 @@ def wait_until(done, process: subprocess.Popen, log: Path, what: str) -> None:
         time.sleep(0.1)
 
 
-def together(tmp_path: Path, plan: dict[Path, list[list[str]]]) -> dict[Path, list[str]]:
-    """{out: the stderr of each run into it} for `samplevis atlas` runs into the folders of
-    `plan`, those into one folder run at the same time: process i runs `plan[out][i]` into each
-    `out` in turn (two processes, not one per run, since each starts TensorFlow). Each folder's
-    lock is held here until every process waits for it, so that its runs start together."""
+def together(
+    tmp_path: Path, plan: dict[Path, list[list[str]]]
+) -> tuple[dict[Path, list[str]], list[str]]:
+    """({out: the stderr of each run into it}, each process's output) for `samplevis atlas` runs
+    into the folders of `plan`, those into one folder run at the same time: process i runs
+    `plan[out][i]` into each `out` in turn (two processes, not one per run, since each starts
+    TensorFlow). Each folder's lock is held here until every process waits for it, so that its
+    runs start together."""
     count = len(next(iter(plan.values())))
     logs = {out: [tmp_path / f"{out.name}{i}.log" for i in range(count)] for out in plan}
     for log in (log for out_logs in logs.values() for log in out_logs):
@@ -124,7 +132,7 @@ def together(tmp_path: Path, plan: dict[Path, list[list[str]]]) -> dict[Path, li
     statuses = [run.wait(timeout=600) for run in runs]
     stderrs = {out: [log.read_text() for log in out_logs] for out, out_logs in logs.items()}
     assert statuses == [0] * count, (stderrs, [log.read_text() for log in process_logs])
-    return stderrs
+    return stderrs, [log.with_suffix(".out").read_text() for log in process_logs]
 
 
 def said(text: str, log: Path) -> bool:
@@ -156,33 +164,50 @@ def check_whole_atlas(out: Path) -> None:
     assert not [p for p in out.rglob("*.part")]
 
 
+class TwoFolders(NamedTuple):
+    """Each folder two processes wrote at once, with each run's stderr; and each process's last
+    line of output: the Ray modules it imported."""
+
+    other: tuple[Path, list[str]]
+    same: tuple[Path, list[str]]
+    modules: list[str]
+
+
 @pytest.fixture(scope="module")
-def two_folders(tmp_path_factory) -> dict[str, tuple[Path, list[str]]]:
-    """{name: (folder, each run's stderr)} of two processes writing atlases at once: into
-    "other", one channels 0-2 and the other 3-5; then into "same", both every channel."""
+def two_folders(tmp_path_factory) -> TwoFolders:
+    """Two processes writing atlases at once: into "other", one channels 0-2 and the other 3-5;
+    then into "same", both every channel."""
     root = tmp_path_factory.mktemp("together")
     other, same = root / "other", root / "same"
     steps = ["--steps", str(STEPS)]
     plan = {other: [[*steps, "--channels", "0-2"], [*steps, "--channels", "3-5"]]}
-    stderrs = together(root, {**plan, same: [steps, steps]})
-    return {out.name: (out, stderrs[out]) for out in (other, same)}
+    stderrs, outputs = together(root, {**plan, same: [steps, steps]})
+    modules = [output.strip().splitlines()[-1] for output in outputs]
+    return TwoFolders((other, stderrs[other]), (same, stderrs[same]), modules)
 
 
 @pytest.mark.slow  # two processes start TensorFlow
 def test_two_runs_of_other_channels_into_one_folder_end_with_both_in_the_index(two_folders):
-    out, (first, second) = two_folders["other"]
+    out, (first, second) = two_folders.other
     check_whole_atlas(out)
     assert (rendered(first), rendered(second)) == (3, 3), (first, second)
 
 
 @pytest.mark.slow  # two processes start TensorFlow
 def test_two_runs_of_the_same_channels_share_them(two_folders):
-    out, (first, second) = two_folders["same"]
+    out, (first, second) = two_folders.same
     check_whole_atlas(out)
     batch = 1
     # each channel by one of them, but for at most a batch each rendered twice
     assert len(CHANNELS) <= rendered(first) + rendered(second) <= len(CHANNELS) + 2 * batch
     assert f"rendered by another run into {out}" in first + second
+
+
+@pytest.mark.slow  # the processes of the tests above
+def test_an_atlas_in_this_process_imports_neither_ray_nor_the_cluster_module(two_folders):
+    # each process ran two atlases, as the command runs them without --ray, in a fresh
+    # interpreter: this one may have imported Ray for the cluster's tests
+    assert two_folders.modules == ["[]", "[]"]
 
 
 @POSIX
@@ -232,6 +257,7 @@ def test_a_run_with_other_settings_is_told_while_another_writes_and_goes_on_once
 KILLED_MID_SAVE = """
 import json, sys, time
 from pathlib import Path
+from typing import NamedTuple
 from samplevis import io
 from samplevis.runtime import claims
 from samplevis.runtime.folder_lock import folder_lock
