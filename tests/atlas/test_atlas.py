@@ -7,8 +7,6 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -439,26 +437,3 @@ def test_the_page_loads_every_thumbnail_and_a_click_shows_the_channel_large(refe
             sync_api.expect(detail).to_be_hidden()
         finally:
             browser.close()
-
-
-@pytest.mark.slow
-def test_an_atlas_in_this_process_imports_neither_ray_nor_the_cluster_module(tmp_path):
-    tests = Path(__file__).resolve().parents[1]
-    script = (
-        "import sys; from atlas_models import gabor_net; import samplevis; "
-        f"samplevis.atlas(gabor_net(), {LAYER!r}, channels=[0], steps=2, size=24, batch=1, "
-        f"out={str(tmp_path)!r}, progress=False); "
-        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.') or "
-        "m == 'samplevis.atlas.cluster'))"
-    )
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([str(tests), str(tests.parent)]),
-        TF_CPP_MIN_LOG_LEVEL="3",
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
-    assert (tmp_path / LAYER / "0.png").is_file()

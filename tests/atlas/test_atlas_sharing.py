@@ -1,7 +1,8 @@
 """Several `samplevis atlas` processes writing into one folder, as two terminals or a scheduler's
 array of jobs run them: they end with the union of their work, runs of the same channels share
 them, a run with other settings is told, and a run killed with SIGKILL (even mid-save) leaves a
-whole index that the next run finishes."""
+whole index that the next run finishes; and a run without Ray imports neither Ray nor the
+atlas's cluster module."""
 
 import functools
 import json
@@ -12,12 +13,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import samplevis
+from samplevis import cli
 from samplevis.atlas.files import write_channel
 from samplevis.atlas.results import ChannelResult, Settings
 from samplevis.atlas.sharing import CLAIMS_JSON, SharedAtlas
@@ -53,6 +56,36 @@ def start(out: Path, *flags: str, log: Path) -> subprocess.Popen:
         )
 
 
+# `samplevis atlas` once per (flags, out folder, log) of the JSON list in argv[1], one after
+# another in this one process, each run's stderr into its log; stops at a run that fails; then
+# prints the modules of Ray and of the cluster's side of the atlas that the runs imported.
+IN_TURN = """
+import contextlib, json, sys
+from samplevis.cli import main
+for flags, out, log in json.loads(sys.argv[1]):
+    with open(log, "w") as stderr, contextlib.redirect_stderr(stderr):
+        status = main(["atlas", *flags, "--out", out])
+    if status:
+        sys.exit(status)
+print(sorted(m for m in sys.modules if m in ("ray", "samplevis.atlas.cluster") or m[:4] == "ray."))
+"""
+
+
+def start_in_turn(runs: list[tuple[list[str], Path, Path]], log: Path) -> subprocess.Popen:
+    """One process running `samplevis atlas` with FLAGS and each `flags` into its `out` in turn,
+    each run's stderr into its own log, the process's own (TensorFlow's) into `log` and its
+    output into `log` with the suffix .out."""
+    plan = [([*FLAGS, *flags], str(out), str(run_log)) for flags, out, run_log in runs]
+    with open(log, "wb") as stderr, open(log.with_suffix(".out"), "wb") as stdout:
+        return subprocess.Popen(
+            [sys.executable, "-c", IN_TURN, json.dumps(plan)],
+            cwd=TESTS,  # where atlas_models is found
+            env=env(),
+            stdout=stdout,
+            stderr=stderr,
+        )
+
+
 def wait_until(done, process: subprocess.Popen, log: Path, what: str) -> None:
     deadline = time.monotonic() + 300
     while not done():
@@ -61,24 +94,45 @@ def wait_until(done, process: subprocess.Popen, log: Path, what: str) -> None:
         time.sleep(0.1)
 
 
-def together(out: Path, tmp_path: Path, *flag_lists: list[str]) -> list[str]:
-    """The stderr of one `samplevis atlas` per flag list into `out`, run at the same time: the
-    folder's lock is held here until every one waits for it, so that they start together."""
-    logs = [tmp_path / f"run{i}.log" for i in range(len(flag_lists))]
-    with folder_lock(out):
-        runs = [start(out, *flags, log=log) for flags, log in zip(flag_lists, logs)]
-        try:
+def together(
+    tmp_path: Path, plan: dict[Path, list[list[str]]]
+) -> tuple[dict[Path, list[str]], list[str]]:
+    """({out: the stderr of each run into it}, each process's output) for `samplevis atlas` runs
+    into the folders of `plan`, those into one folder run at the same time: process i runs
+    `plan[out][i]` into each `out` in turn (two processes, not one per run, since each starts
+    TensorFlow). Each folder's lock is held here until every process waits for it, so that its
+    runs start together."""
+    count = len(next(iter(plan.values())))
+    logs = {out: [tmp_path / f"{out.name}{i}.log" for i in range(count)] for out in plan}
+    for log in (log for out_logs in logs.values() for log in out_logs):
+        log.touch()  # read before its run starts
+    process_logs = [tmp_path / f"process{i}.log" for i in range(count)]
+    held = {out: folder_lock(out) for out in plan}
+    for lock in held.values():
+        lock.__enter__()
+    runs: list[subprocess.Popen] = []
+    try:
+        runs = [
+            start_in_turn([(plan[out][i], out, logs[out][i]) for out in plan], process_logs[i])
+            for i in range(count)
+        ]
+        for out in plan:
             waiting = f"waiting for the lock on {out}, held by pid {os.getpid()} on host"
-            for run, log in zip(runs, logs):
-                wait_until(functools.partial(said, waiting, log), run, log, "the lock")
-        except BaseException:
-            for run in runs:
-                run.kill()
-            raise
+            for run, log, process_log in zip(runs, logs[out], process_logs):
+                done = functools.partial(said, waiting, log)
+                wait_until(done, run, process_log, f"the lock on {out}")
+            held.pop(out).__exit__(None, None, None)
+    except BaseException:
+        for run in runs:
+            run.kill()
+        raise
+    finally:
+        for lock in held.values():
+            lock.__exit__(None, None, None)
     statuses = [run.wait(timeout=600) for run in runs]
-    stderrs = [log.read_text() for log in logs]
-    assert statuses == [0] * len(runs), stderrs
-    return stderrs
+    stderrs = {out: [log.read_text() for log in out_logs] for out, out_logs in logs.items()}
+    assert statuses == [0] * count, (stderrs, [log.read_text() for log in process_logs])
+    return stderrs, [log.with_suffix(".out").read_text() for log in process_logs]
 
 
 def said(text: str, log: Path) -> bool:
@@ -110,22 +164,38 @@ def check_whole_atlas(out: Path) -> None:
     assert not [p for p in out.rglob("*.part")]
 
 
-@pytest.mark.slow  # two processes start TensorFlow
-def test_two_runs_of_other_channels_into_one_folder_end_with_both_in_the_index(tmp_path):
-    out = tmp_path / "atlas"
+class TwoFolders(NamedTuple):
+    """Each folder two processes wrote at once, with each run's stderr; and each process's last
+    line of output: the Ray modules it imported."""
+
+    other: tuple[Path, list[str]]
+    same: tuple[Path, list[str]]
+    modules: list[str]
+
+
+@pytest.fixture(scope="module")
+def two_folders(tmp_path_factory) -> TwoFolders:
+    """Two processes writing atlases at once: into "other", one channels 0-2 and the other 3-5;
+    then into "same", both every channel."""
+    root = tmp_path_factory.mktemp("together")
+    other, same = root / "other", root / "same"
     steps = ["--steps", str(STEPS)]
-    first, second = together(
-        out, tmp_path, [*steps, "--channels", "0-2"], [*steps, "--channels", "3-5"]
-    )
+    plan = {other: [[*steps, "--channels", "0-2"], [*steps, "--channels", "3-5"]]}
+    stderrs, outputs = together(root, {**plan, same: [steps, steps]})
+    modules = [output.strip().splitlines()[-1] for output in outputs]
+    return TwoFolders((other, stderrs[other]), (same, stderrs[same]), modules)
+
+
+@pytest.mark.slow  # two processes start TensorFlow
+def test_two_runs_of_other_channels_into_one_folder_end_with_both_in_the_index(two_folders):
+    out, (first, second) = two_folders.other
     check_whole_atlas(out)
     assert (rendered(first), rendered(second)) == (3, 3), (first, second)
 
 
 @pytest.mark.slow  # two processes start TensorFlow
-def test_two_runs_of_the_same_channels_share_them(tmp_path):
-    out = tmp_path / "atlas"
-    same = ["--steps", str(STEPS)]
-    first, second = together(out, tmp_path, same, same)
+def test_two_runs_of_the_same_channels_share_them(two_folders):
+    out, (first, second) = two_folders.same
     check_whole_atlas(out)
     batch = 1
     # each channel by one of them, but for at most a batch each rendered twice
@@ -133,10 +203,17 @@ def test_two_runs_of_the_same_channels_share_them(tmp_path):
     assert f"rendered by another run into {out}" in first + second
 
 
+@pytest.mark.slow  # the processes of the tests above
+def test_an_atlas_in_this_process_imports_neither_ray_nor_the_cluster_module(two_folders):
+    # each process ran two atlases, as the command runs them without --ray, in a fresh
+    # interpreter: this one may have imported Ray for the cluster's tests
+    assert two_folders.modules == ["[]", "[]"]
+
+
 @POSIX
-@pytest.mark.slow  # two processes start TensorFlow
+@pytest.mark.slow  # a process starts TensorFlow
 def test_a_run_with_other_settings_is_told_while_another_writes_and_goes_on_once_it_is_killed(
-    tmp_path,
+    tmp_path, capsys
 ):
     out = tmp_path / "atlas"
     # a run that renders channel 0 for as long as the test needs
@@ -152,10 +229,10 @@ def test_a_run_with_other_settings_is_told_while_another_writes_and_goes_on_once
             return any(run["units"] == [[LAYER, 0]] for run in runs)
 
         wait_until(claimed, long, long_log, "its claim on channel 0")
-        log = tmp_path / "other.log"
-        other = start(out, "--steps", str(STEPS), log=log)
-        assert other.wait(timeout=600) == 2
-        told = log.read_text()
+        capsys.readouterr()
+        # the other run, in this process
+        assert cli.main(["atlas", *FLAGS, "--steps", str(STEPS), "--out", str(out)]) == 2
+        told = capsys.readouterr().err
         assert f"{out} is being written by another atlas run, pid {long.pid} on host " in told
         assert (
             "with --steps 100000; this call asks for --steps 16. Give the same settings to "
@@ -180,6 +257,7 @@ def test_a_run_with_other_settings_is_told_while_another_writes_and_goes_on_once
 KILLED_MID_SAVE = """
 import json, sys, time
 from pathlib import Path
+from typing import NamedTuple
 from samplevis import io
 from samplevis.runtime import claims
 from samplevis.runtime.folder_lock import folder_lock
@@ -200,7 +278,9 @@ with folder_lock(out):
 
 @POSIX
 @pytest.mark.slow  # a process starts TensorFlow
-def test_a_run_killed_mid_save_leaves_the_old_index_whole_and_the_next_run_finishes(tmp_path):
+def test_a_run_killed_mid_save_leaves_the_old_index_whole_and_the_next_run_finishes(
+    tmp_path, capsys
+):
     out = tmp_path / "atlas"
     kept = samplevis.atlas(
         gabor_net(), LAYER, channels="0-2", steps=STEPS, size=SIZE, batch=1, out=out, progress=False
@@ -221,14 +301,15 @@ def test_a_run_killed_mid_save_leaves_the_old_index_whole_and_the_next_run_finis
     assert (out / "atlas.json").read_text() == before  # the old index, whole
     assert len(list(out.glob(".atlas.json.*.part"))) == 1  # the new one, half-written
     assert json.loads((out / CLAIMS_JSON).read_text())["runs"][0]["units"]  # a dead run's claims
-    log = tmp_path / "rerun.log"
-    rerun = start(out, "--steps", str(STEPS), log=log)
-    assert rerun.wait(timeout=600) == 0
-    said = log.read_text()
+    capsys.readouterr()
+    # the next run, in this process (where the command's warning reaches the test's record)
+    stopped = rf"pid {saving.pid} .* has stopped without finishing 3 channel\(s\) it had claimed"
+    with pytest.warns(UserWarning, match=stopped + r" \(killed\?\)"):
+        status = cli.main(["atlas", *FLAGS, "--steps", str(STEPS), "--out", str(out)])
+    said = capsys.readouterr().err
+    assert status == 0, said
     assert "waiting for the lock" not in said
     assert "atlas: rendered 3 channels; 3 channels done already." in said
-    assert f"pid {saving.pid} " in said
-    assert "has stopped without finishing 3 channel(s) it had claimed (killed?)" in said
     check_whole_atlas(out)
     assert json.loads((out / "atlas.json").read_text())["channels"][:3] == list(kept.entries)
 

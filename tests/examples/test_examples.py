@@ -284,47 +284,24 @@ def test_saving_two_halves_into_one_folder_gives_the_record_of_the_whole(tmp_pat
         assert [e["file"] for e in halves["units"][u]["examples"]] == [names[i] for i in best]
 
 
-def _save_rows(out: str, rows: list[int], barrier) -> None:
-    """A process that saves its rows of `_record_values()` into `out` one at a time (each save
-    holds one row only, so a save that overwrote another's would lose that row for good),
-    starting when every process is ready."""
-    values, names, boxes = _record_values()
-    barrier.wait()
-    for i in rows:
-        top = topk.merge(topk.empty(3, 4), topk.of_batch(values[[i]], [names[i]], boxes[[i]]))
-        examples_json.save(
-            out,
-            examples_json.Record(_RUN, [{"unit": u} for u in "abc"], top, frozenset([names[i]])),
-        )
-
-
-_RUN = {"model": "m", "images": "x", "input": [8, 8], "top": 4, "units": ["a", "b", "c"]}
-
-
-def _record_values() -> tuple[np.ndarray, list[str], np.ndarray]:
-    rng = np.random.default_rng(1)
-    return (
-        rng.normal(size=(80, 3)),
-        [f"f{i}.png" for i in range(80)],
-        rng.integers(0, 9, (80, 3, 4)),
-    )
-
-
 def test_processes_saving_into_one_folder_at_once_end_with_the_union_of_their_work(tmp_path):
     import multiprocessing
+
+    # from a module that does not import TensorFlow, which each spawned process imports
+    from examples_saving import record_values, save_rows
 
     out = str(tmp_path / "shared")
     context = multiprocessing.get_context("spawn")
     parts = [list(range(0, 80, 2)), list(range(1, 80, 2))]
     barrier = context.Barrier(len(parts))
-    workers = [context.Process(target=_save_rows, args=(out, rows, barrier)) for rows in parts]
+    workers = [context.Process(target=save_rows, args=(out, rows, barrier)) for rows in parts]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=120)
     assert [worker.exitcode for worker in workers] == [0, 0]
     saved = json.loads((tmp_path / "shared/examples.json").read_text())
-    values, names, _ = _record_values()
+    values, names, _ = record_values()
     assert sorted(saved["files_read"]) == sorted(names)
     for u in range(3):
         best = np.argsort(-values[:, u])[:4]
