@@ -6,36 +6,31 @@ import dataclasses
 import html
 import json
 import re
+import shutil
 from pathlib import Path
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from shared_runs import small_sample_run
 
 from samplevis import cli
 from samplevis.cli import shell
 from samplevis.sampling.report import run_figures
 
-from cli_args import optimize, sample
+from cli_args import optimize
 
 
 @pytest.mark.slow
 def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_summary(
-    tmp_path, capsys
+    tmp_path, tmp_path_factory
 ):
-    run = sample(
-        tmp_path / "run",
-        size=16,
-        num_results=4,
-        num_chains=2,
-        num_burnin_steps=4,
-        optimize_steps=8,
-        temperature_steps=0,
-    )
-    assert cli.main(run) == 0
+    run = small_sample_run(tmp_path_factory)  # 4 samples of 2 chains at 16 px
+    assert run.status == 0, run.err
+    shutil.copytree(run.folder, tmp_path / "run")
     printed = [
         line
-        for line in capsys.readouterr().err.splitlines()
+        for line in run.err.splitlines()
         if line.startswith(
             (
                 "T ",

@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -65,8 +66,9 @@ TENSORFLOW_LOG = re.compile(
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="Windows ends a process on SIGTERM")
 # A sample run small enough for a test, long enough to be stopped mid-sampling: 4 burn-in steps,
 # then blocks of 2 steps keeping the second (1 discarded between kept samples).
+# The chains start at given images (no optimization to trace before the sampling is reached).
 SAMPLE_FLAGS = (
-    "--objective gabor_relu:1 --size 32 --num-chains 2 --optimize-steps 8 --temperature 0.1 "
+    "--objective gabor_relu:1 --size 32 --num-chains 2 --polish-steps 0 --temperature 0.1 "
     "--num-burnin-steps 4 --block-steps 2 --num-steps-between-results 1 --num-results 5000 "
     # a step in state units that accepts without burn-in to adapt it, so the draws differ
     "--mass identity"
@@ -111,9 +113,16 @@ def stopped(args: list[str], signum: int, progress: re.Pattern, after: int, cwd:
 @pytest.fixture(scope="module")
 def stopped_sample(tmp_path_factory):
     """(folder, exit status, stderr) of `samplevis sample`, sent SIGTERM while sampling."""
-    out = tmp_path_factory.mktemp("stopped") / "run"
+    folder = tmp_path_factory.mktemp("stopped")
+    r = np.arange(32)
+    starts = []
+    for c in range(2):  # diagonal gratings 6 px apart, which channel 1 (45 degrees) answers
+        grating = np.where((r[:, None] + r[None, :] + 3 * c) % 6 < 3, 255, 0).astype(np.uint8)
+        starts.append(str(folder / f"start_{c}.png"))
+        Image.fromarray(np.repeat(grating[:, :, None], 3, axis=2)).save(starts[-1])
+    out = folder / "run"
     status, stderr = stopped(
-        ["sample", "--model", GABOR, *SAMPLE_FLAGS, "--out", str(out)],
+        ["sample", "--model", GABOR, *SAMPLE_FLAGS, "--init", *starts, "--out", str(out)],
         signal.SIGTERM,
         re.compile(r"sampling:\s*\d+%\|[^|]*\|\s*(\d+)/"),
         BURNIN + 2,  # two sampling blocks or more done: std.png needs 2 samples
@@ -146,29 +155,87 @@ def test_sigterm_mid_sampling_writes_the_samples_so_far_whole_and_exits_143(stop
     assert (out / "starts.png").stat().st_size > 0
 
 
-@POSIX
-@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="the platform has no SIGHUP")
-@pytest.mark.slow
-def test_sighup_mid_optimize_writes_the_images_so_far_and_exits_129(tmp_path):
+@pytest.fixture(scope="module")
+def stopped_optimize(tmp_path_factory):
+    """(folder, exit status, stderr) of `samplevis optimize` at 32 px, sent SIGHUP once its
+    progress bar has passed its first step."""
+    out = tmp_path_factory.mktemp("hung_up")
     status, stderr = stopped(
         ["optimize", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "32"]
-        + ["--steps", "100000", "--out", str(tmp_path)],
+        + ["--steps", "100000", "--out", str(out)],
         signal.SIGHUP,
         re.compile(r"render[^:]*:\s*\d+%\|[^|]*\|\s*(\d+)/"),
         0,
     )
+    return out, status, stderr
+
+
+@POSIX
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="the platform has no SIGHUP")
+@pytest.mark.slow
+def test_sighup_mid_optimize_writes_the_images_so_far_and_exits_129(stopped_optimize):
+    out, status, stderr = stopped_optimize
     assert status == 129, stderr
     match = re.search(r"stopped by SIGHUP at step (\d+) of 100000; wrote the images so far", stderr)
     assert match, stderr
-    written = sorted(p.name for p in tmp_path.rglob("*.png"))
+    written = sorted(p.name for p in out.rglob("*.png"))
     assert written == [f"channel__gabor_relu___1_{int(match.group(1)):04d}_0.png"]
-    with Image.open(next(tmp_path.rglob("*.png"))) as image:
+    with Image.open(next(out.rglob("*.png"))) as image:
         image.load()
         assert image.size == (32, 32)
 
 
+# Several commands run one after another in one process, each as `run` runs one: before each,
+# a NUL line on stdout and on stderr; after the last, a NUL line on stdout, then their statuses.
+COMMANDS_PY = """
+import atexit, json, os, sys
+
+from samplevis.cli.command_line import main
+
+
+def end():  # as `samplevis.cli.process.run` ends: after every other exit handler, no teardown
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def mark(*streams):
+    for stream in streams:
+        stream.flush()
+        stream.buffer.write(b"\\0\\n")
+        stream.flush()
+
+
+atexit.register(end)
+statuses = []
+for args in json.loads(sys.argv[1]):
+    mark(sys.stdout, sys.stderr)
+    statuses.append(main(args))
+mark(sys.stdout)
+print(json.dumps(statuses))
+"""
+
+
+def run_in_one_process(commands: dict[str, list[str]], cwd: Path = TESTS) -> dict:
+    """{name: (exit status, stdout, stderr)} of each of `commands`, run in that order in one
+    fresh process: TensorFlow starts in the first that imports it."""
+    done = subprocess.run(
+        [sys.executable, "-c", COMMANDS_PY, json.dumps(list(commands.values()))],
+        cwd=cwd,
+        env=fresh_shell_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    before, *outs, statuses = done.stdout.split("\0\n")
+    before_err, *errs = done.stderr.split("\0\n")
+    assert before == before_err == "", done.stderr  # nothing before the first command
+    return dict(zip(commands, zip(json.loads(statuses), outs, errs)))
+
+
 @pytest.mark.slow
-def test_every_command_is_quiet_unless_verbose(stopped_sample, tmp_path):
+def test_every_command_is_quiet_unless_verbose(stopped_sample, request, tmp_path):
     out, _, sample_stderr = stopped_sample
     gallery_folder = tmp_path / "gallery"
     shutil.copytree(out, gallery_folder / "run")
@@ -177,19 +244,24 @@ def test_every_command_is_quiet_unless_verbose(stopped_sample, tmp_path):
         "--help": run("--help").stderr,
         "optimize --help": run("optimize", "--help").stderr,
     }
-    layers = run("layers", "--model", GABOR)
-    assert (layers.returncode, layers.stdout, layers.stderr) == (0, GABOR_TABLE, "")
-    runs["layers"] = layers.stderr
-    for name, args in {
-        "optimize": ["optimize", "--model", GABOR, "--objective", "gabor_relu:1", "--size", "16"]
-        + ["--steps", "2", "--quiet", "--out", str(tmp_path / "optimize")],
-        "gallery": ["gallery", str(gallery_folder)],
-        "atlas": ["atlas", "--model", GABOR, "--layers", "gabor_relu", "--channels", "0"]
-        + ["--steps", "2", "--size", "16", "--quiet", "--out", str(tmp_path / "atlas")],
-    }.items():
-        done = run(*args)
-        assert done.returncode == 0, done.stderr
-        runs[name] = done.stderr
+    if hasattr(signal, "SIGHUP"):  # optimize in a process of its own, stopped by SIGHUP
+        runs["optimize (stopped)"] = request.getfixturevalue("stopped_optimize")[2]
+    # The gallery starts TensorFlow; layers and optimize start it in processes of their own
+    # here (the piped test, the SIGHUP test) and atlas loads its network as they do.
+    together = run_in_one_process(
+        {
+            "gallery": ["gallery", str(gallery_folder)],
+            "layers": ["layers", "--model", GABOR],
+            "optimize": ["optimize", "--model", GABOR, "--objective", "gabor_relu:1"]
+            + ["--size", "16", "--steps", "2", "--quiet", "--out", str(tmp_path / "optimize")],
+            "atlas": ["atlas", "--model", GABOR, "--layers", "gabor_relu", "--channels", "0"]
+            + ["--steps", "2", "--size", "16", "--quiet", "--out", str(tmp_path / "atlas")],
+        }
+    )
+    assert together["layers"] == (0, GABOR_TABLE, "")
+    for name, (status, _, stderr) in together.items():
+        assert status == 0, stderr
+        runs[name] = stderr
     logged = {name: TENSORFLOW_LOG.findall(stderr) for name, stderr in runs.items()}
     assert logged == {name: [] for name in runs}, runs
     page = (gallery_folder / "index.html").read_text()

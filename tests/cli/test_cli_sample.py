@@ -5,10 +5,12 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from shared_runs import Run, run_capturing, small_sample_run
 
 from samplevis import cli
 from samplevis.cli import shell
@@ -112,97 +114,101 @@ def test_sample_report_holds_each_chains_log_mass_and_its_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_sample_writes_a_tensorboard_log_to_log_dir(tmp_path):
-    logs = tmp_path / "logs/sample"
-    run = sample(
-        tmp_path / "out",
-        size=16,
-        num_results=3,
-        num_chains=2,
-        num_burnin_steps=4,
-        optimize_steps=4,
-        temperature_steps=0,
-        log_dir=logs,
-    )
-    assert cli.main(run) == 0
-    events = read_events(logs)
+def test_sample_writes_a_tensorboard_log_to_log_dir(tmp_path_factory):
+    run = small_sample_run(tmp_path_factory)  # 4 samples of 2 chains, 4 burn-in steps
+    assert run.status == 0, run.err
+    events = read_events(run.logs)
     every = options.STEPS_BETWEEN_RESULTS + 1  # steps per kept sample, off the photo route
     for c in range(2):  # each chain's start, its burn-in steps and samples
         assert [step for step, _ in events[f"activation/chain_{c}"]] == [0, 1, 2, 3, 4] + [
-            4 + every * i for i in (1, 2, 3)
+            4 + every * i for i in (1, 2, 3, 4)
         ]
-        assert len(events[f"samples/chain_{c}"]) == 3
-    assert [step for step, _ in read_events(logs / "starts")["objective"]] == [1, 2, 3, 4]
+        assert len(events[f"samples/chain_{c}"]) == 4
+    # the starts' 4 optimization steps
+    assert [step for step, _ in read_events(run.logs / "starts")["objective"]] == [1, 2, 3, 4]
+
+
+@pytest.fixture(scope="module")
+def given_starts_run(tmp_path_factory) -> tuple[str, Run]:
+    """(the image file, the run): 2 chains started at one given image of vertical stripes,
+    unpolished, with a step size of 100 kept from the first step (no burn-in)."""
+    folder = tmp_path_factory.mktemp("given_starts")
+    stripes = np.zeros((24, 40, 3), np.uint8)  # vertical stripes 6 px apart, wider than tall
+    stripes[:, ::6] = 255
+    image = str(folder / "stripes.png")
+    iio.imwrite(image, stripes)
+    status, err = run_capturing(
+        sample(
+            folder / "out",
+            size=16,
+            num_results=4,
+            num_chains=2,
+            num_burnin_steps=0,
+            no_adapt_step_size=True,
+            step_size=100,
+            temperature_steps=0,
+            init=image,
+            polish_steps=0,  # the chains start at the given image itself
+        )
+    )
+    return image, Run(status, err, folder / "out")
 
 
 @pytest.mark.slow
-def test_sample_starts_its_chains_from_given_image_files(tmp_path, capsys):
+def test_sample_starts_its_chains_from_given_image_files(given_starts_run, tmp_path, capsys):
     from samplevis import io
 
-    stripes = np.zeros((24, 40, 3), np.uint8)  # vertical stripes 6 px apart, wider than tall
-    stripes[:, ::6] = 255
-    image = str(tmp_path / "stripes.png")
-    iio.imwrite(image, stripes)
-    run = sample(
-        tmp_path / "out",
-        size=16,
-        num_results=2,
-        num_chains=2,
-        num_burnin_steps=4,
-        temperature_steps=0,
-        init=image,
-        polish_steps=0,  # the chains start at the given image itself
-    )
-    assert cli.main(run) == 0
-    report = json.loads((tmp_path / "out" / "diagnostics.json").read_text())
+    image, run = given_starts_run
+    assert run.status == 0, run.err
+    report = json.loads((run.folder / "diagnostics.json").read_text())
     assert report["options"]["init"] == [image]
     assert "optimize_steps" not in report["options"]  # the given images were not optimized
     expected = io.load_images([image], 16)[0]
-    starts = iio.imread(tmp_path / "out" / "starts.png") / 255.0  # two chains side by side
+    starts = iio.imread(run.folder / "starts.png") / 255.0  # two chains side by side
     for c in range(2):
         cell = starts[2:18, 2 + 18 * c : 18 + 18 * c]
         np.testing.assert_allclose(cell, expected, atol=0.02)
-    assert "of the starts' activation" in capsys.readouterr().err
+    assert "of the starts' activation" in run.err
     assert cli.main(sample(tmp_path / "out2", num_chains=4, init=[image] * 2)) == 2
     assert "one per chain (--num-chains 4); got 2 files" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_sample_takes_a_given_prior_weight_and_transform_count(tmp_path):
-    run = sample(
-        tmp_path,
-        size=32,
-        num_results=1,
-        num_chains=2,
-        num_burnin_steps=4,
-        optimize_steps=8,
-        temperature_steps=0,
-        prior_weight=3,
-        num_transforms=3,
-    )
-    assert cli.main(run) == 0
-    report = json.loads((tmp_path / "diagnostics.json").read_text())
-    assert report["prior_weight"] == 3.0 and report["options"]["num_transforms"] == 3
-    assert not (tmp_path / "std.png").exists()  # one sample per chain has no spread
-
-
-@pytest.mark.slow
-def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path, capsys):
-    def run(num_results: int) -> list[str]:
-        return sample(
-            tmp_path,
+@pytest.fixture(scope="module")
+def second_run(tmp_path_factory) -> Run:
+    """A second run into a copy of `small_sample_run`'s folder: 1 sample per chain, with a
+    given prior weight and 2 transformed copies per step (the default is 1)."""
+    folder = tmp_path_factory.mktemp("second") / "run"
+    shutil.copytree(small_sample_run(tmp_path_factory).folder, folder)
+    status, err = run_capturing(
+        sample(
+            folder,
             size=16,
-            num_results=num_results,
+            num_results=1,
             num_chains=2,
             num_burnin_steps=4,
-            optimize_steps=8,
+            optimize_steps=4,
             temperature_steps=0,
+            prior_weight=3,
+            num_transforms=2,
         )
+    )
+    return Run(status, err, folder)
 
-    assert cli.main(run(3)) == 0
-    assert len(list(tmp_path.glob("sample_chain*.png"))) == 6 and (tmp_path / "std.png").exists()
-    capsys.readouterr()
-    assert cli.main(run(1)) == 0
+
+@pytest.mark.slow
+def test_sample_takes_a_given_prior_weight_and_transform_count(second_run):
+    assert second_run.status == 0, second_run.err
+    report = json.loads((second_run.folder / "diagnostics.json").read_text())
+    assert report["prior_weight"] == 3.0 and report["options"]["num_transforms"] == 2
+    assert not (second_run.folder / "std.png").exists()  # one sample per chain has no spread
+
+
+@pytest.mark.slow
+def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path_factory, second_run):
+    first = small_sample_run(tmp_path_factory).folder  # what the second run's folder held
+    assert len(list(first.glob("sample_chain*.png"))) == 8 and (first / "std.png").exists()
+    assert second_run.status == 0, second_run.err
+    tmp_path = second_run.folder
     optima = sorted(p.name for p in tmp_path.glob("facet_*_optimum.png"))  # this run's facets
     assert optima == [f"facet_{k}_optimum.png" for k in range(len(optima))] and optima
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -214,78 +220,67 @@ def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path, capsys):
         "starts.png",
         "trace.png",
     ]
-    err = capsys.readouterr().err
-    # 6 sample PNGs less the 2 written again, std.png and structure.png
-    assert f"removed 6 files an earlier run had written to {str(tmp_path)!r}" in err
-    assert "std.png and structure.png need 2 samples per chain or more; not written" in err
-
-
-def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tmp_path, capsys):
-    run = sample(
-        tmp_path,
-        size=32,
-        num_results=12,
-        num_chains=2,
-        num_burnin_steps=0,
-        no_adapt_step_size=True,
-        step_size=0.002,
-        num_steps_between_results=0,
-        optimize_steps=16,
-        search_rounds=1,  # the starts this drift was measured from: the seeds and one round
-        temperature_steps=0,
-        cutoff="none",
+    # 8 sample PNGs less the 2 written again, std.png and structure.png
+    assert f"removed 8 files an earlier run had written to {str(tmp_path)!r}" in second_run.err
+    assert (
+        "std.png and structure.png need 2 samples per chain or more; not written" in second_run.err
     )
-    assert cli.main(run) == 0
-    report = json.loads((tmp_path / "diagnostics.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def tiny_step_run(tmp_path_factory) -> Run:
+    """2 chains of 12 samples with no burn-in, no step between samples and a step size of
+    0.002 kept throughout, from the seeds and one search round's starts."""
+    folder = tmp_path_factory.mktemp("tiny_step")
+    status, err = run_capturing(
+        sample(
+            folder,
+            size=32,
+            num_results=12,
+            num_chains=2,
+            num_burnin_steps=0,
+            no_adapt_step_size=True,
+            step_size=0.002,
+            num_steps_between_results=0,
+            optimize_steps=16,
+            search_rounds=1,  # the starts this drift was measured from: the seeds and one round
+            temperature_steps=0,
+            cutoff="none",
+        )
+    )
+    return Run(status, err, folder)
+
+
+def test_chains_without_burn_in_at_a_tiny_step_are_reported_as_drifting(tiny_step_run):
+    assert tiny_step_run.status == 0, tiny_step_run.err
+    report = json.loads((tiny_step_run.folder / "diagnostics.json").read_text())
     assert report["cutoff"] is None and report["num_moving"] == 2 * 3 * 32 * 17
     assert min(report["diagnostics"]["rhat"]) > 1.05
     # both climb from their starts; a steady climb is named, while a bent one over 12 draws may
     # pass for a slow settled chain's wander (docs/sampling_designs.md, "The draws' tests")
     named = [c["chain"] for c in report["chains_off_target"]]
     assert named and all("still rising" in c["why"] for c in report["chains_off_target"])
-    err = " ".join(capsys.readouterr().err.split())
+    err = " ".join(tiny_step_run.err.split())
     assert f"chains {named} were still drifting" in err
     assert "A longer burn-in (--num-burnin-steps) gives them time to settle" in err
 
 
 @pytest.mark.slow
-def test_chains_that_accept_no_step_are_reported_in_flags(tmp_path, capsys):
-    run = sample(
-        tmp_path,
-        size=16,
-        num_results=4,
-        num_chains=2,
-        num_burnin_steps=0,
-        no_adapt_step_size=True,
-        step_size=100,
-        optimize_steps=8,
-        temperature_steps=0,
-    )
-    assert cli.main(run) == 0
-    err = capsys.readouterr().err
+def test_chains_that_accept_no_step_are_reported_in_flags(given_starts_run):
+    _, run = given_starts_run  # a step size of 100, kept
+    assert run.status == 0, run.err
     assert (
         "samplevis: chains [0, 1] accepted no step while sampling, so their samples are all "
         "the same image. Give a smaller --step-size: with --no-adapt-step-size every chain "
         "keeps it."
-    ) in err
-    assert "UserWarning" not in err and "hmc_opts" not in err
+    ) in run.err
+    assert "UserWarning" not in run.err and "hmc_opts" not in run.err
 
 
 @pytest.mark.slow
-def test_sampling_without_burn_in_keeps_the_given_step_size(tmp_path):
-    run = sample(
-        tmp_path,
-        size=16,
-        num_results=2,
-        num_chains=2,
-        num_burnin_steps=0,
-        no_adapt_step_size=True,
-        step_size=0.002,
-        optimize_steps=8,
-        temperature_steps=0,
-    )
-    assert cli.main(run) == 0
-    report = json.loads((tmp_path / "diagnostics.json").read_text())
+def test_sampling_without_burn_in_keeps_the_given_step_size(tiny_step_run):
+    assert tiny_step_run.status == 0, tiny_step_run.err
+    report = json.loads((tiny_step_run.folder / "diagnostics.json").read_text())
     assert report["diagnostics"]["step_size"] == pytest.approx([0.002, 0.002])
 
 
