@@ -12,13 +12,13 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from shared_runs import small_sample_run
 
 from samplevis import cli
 from samplevis.cli import shell
 from samplevis.sampling.report import run_figures
 
 from cli_args import optimize
+from shared_runs import small_sample_run
 
 
 @pytest.mark.slow

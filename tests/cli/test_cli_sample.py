@@ -10,7 +10,6 @@ import shutil
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from shared_runs import Run, run_capturing, small_sample_run
 
 from samplevis import cli
 from samplevis.cli import shell
@@ -18,6 +17,7 @@ from samplevis.sampling import options
 
 from cli_args import help_text, sample
 from conftest import gif_seconds, read_events
+from shared_runs import Run, run_capturing, small_sample_run
 
 
 @pytest.mark.slow
