@@ -53,14 +53,16 @@ CROPS = 2
 """,
     # an early layer's channel (one of benchmarks/sampling_targets.py's), and a unit of two of
     # its channels for the photos' facets (the logits' is the whole network): the network is run
-    # up to the layer only, so each gradient costs less than at a later layer
+    # up to the layer only, so each gradient costs less than at a later layer. One block of the
+    # polish (polish_steps=16) for the starts and each search round's climb: the same program as
+    # up to 256 steps, run once
     "sampling.ipynb": """
 LAYER, CHANNEL = "block3a_expand_activation", 20
 SIZE = 64
 NUM_CHAINS = 2
 NUM_RESULTS = 4
 HMC_OPTS = dict(num_burnin_steps=4, num_leapfrog_steps=2, num_steps_between_results=0,
-                temperature_steps=0, num_transforms=1)
+                temperature_steps=0, num_transforms=1, polish_steps=16)
 TARGET_RATIOS = (0.5, 0.9)
 CUTOFFS = (1 / 16, None)
 NUM_OPTIMIZED = 4

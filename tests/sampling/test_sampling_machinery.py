@@ -137,6 +137,13 @@ def test_chains_with_e_bfmi_below_0_3_are_named_in_the_summary(runs):
     assert diagnostics_line(diag).endswith("E-BFMI >= 0.12 (chains [1] below 0.3)")
 
 
+@pytest.fixture(scope="module")
+def two_draws():
+    """A run that kept 2 draws per chain, too few for R-hat or ESS (the JSON and the summary
+    line of such a run)."""
+    return sample(linear_target, "hmc", num_results=2, burnin=0, block=2)
+
+
 def to_json(d: diagnostics.Diagnostics) -> dict:
     """`d` through standard JSON and back, as diagnostics.json holds it."""
     return json.loads(json.dumps(diagnostics_to_dict(d), allow_nan=False))
@@ -339,25 +346,25 @@ def test_ess_matches_theory_for_iid_and_autoregressive_draws():
     assert abs(ess[1] / (n * (1 - rho) / (1 + rho)) - 1) < 0.2
 
 
-def test_diagnostics_serialise_to_standard_json(runs):
+def test_diagnostics_serialise_to_standard_json(runs, two_draws):
     diag = diagnostics.diagnose(runs["hmc"])
     data = to_json(diag)
     assert data["accept_prob"] == pytest.approx(list(diag.accept_prob))
     assert data["divergence_rate"] == 0.0
     assert len(data["rhat"]) == C and data["scalar"] == "target_log_prob"
-    empty = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
+    empty = diagnostics.diagnose(two_draws)
     assert to_json(empty)["rhat"] == [None] * C
     assert to_json(empty)["ess"] == [None] * C  # 2 draws: no ESS either
 
 
-def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs):
+def test_summary_gives_the_worst_chain_or_says_how_many_samples_rhat_needs(runs, two_draws):
     diag = dataclasses.replace(
         diagnostics.diagnose(runs["hmc"]),
         rhat=(1.0, 1.6, math.nan, 1.04),
         ess=(50.0, 3.0, math.nan, 20.0),
     )
     assert "split R-hat per chain <= 1.600, ESS >= 3.0" in diagnostics_line(diag)
-    short = diagnostics.diagnose(sample(linear_target, "hmc", num_results=2, burnin=0, block=2))
+    short = diagnostics.diagnose(two_draws)
     assert diagnostics_line(short).endswith(
         "no R-hat or ESS: they need 4 samples per chain, this run kept 2"
     )

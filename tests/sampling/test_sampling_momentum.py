@@ -48,12 +48,27 @@ def precision_mass():
     return momentum.momentum_distribution([tf.constant(np.broadcast_to(PRECISION, [C, D]))])
 
 
+@pytest.fixture(scope="module")
+def stiff_runs(precision_mass):
+    """`sample_stiff(kind, mass)` with the precision as the mass or the identity (None), each run
+    once in the module: HMC with the mass is both a recovered Gaussian and the fast-mixing side
+    of the comparison with the identity."""
+    made = {}
+
+    def run(kind: str, with_mass: bool):
+        if (kind, with_mass) not in made:
+            made[kind, with_mass] = sample_stiff(kind, precision_mass if with_mass else None)
+        return made[kind, with_mass]
+
+    return run
+
+
 # NUTS builds the longest trajectories: the slowest of the three
 @pytest.mark.parametrize(
     "kind", [pytest.param(k, marks=pytest.mark.slow) if k == "nuts" else k for k in kernels.KINDS]
 )
-def test_mass_equal_to_the_precision_recovers_a_stiff_gaussian(kind, precision_mass):
-    run = sample_stiff(kind, precision_mass)
+def test_mass_equal_to_the_precision_recovers_a_stiff_gaussian(kind, stiff_runs):
+    run = stiff_runs(kind, with_mass=True)
     assert_gaussian(run.samples[0], MEAN, 1.0 / PRECISION)
     diag = diagnostics.diagnose(run)
     assert max(diag.rhat) < 1.05, diag.rhat
@@ -67,12 +82,14 @@ def test_mass_equal_to_the_precision_recovers_a_stiff_gaussian(kind, precision_m
     assert abs(energy.mean() - D) < 4 * energy.std() / np.sqrt(ess), energy.mean()
 
 
-def test_mass_mixes_the_loosest_coordinate_far_faster_than_the_identity(precision_mass):
+def test_mass_mixes_the_loosest_coordinate_far_faster_than_the_identity(stiff_runs):
     def worst_ess(run):
         draws = run.samples[0][..., 0]  # the coordinate with precision 1
         return float(np.min(diagnostics.ess_per_chain(draws)))
 
-    assert worst_ess(sample_stiff("hmc", precision_mass)) > 5 * worst_ess(sample_stiff("hmc", None))
+    assert worst_ess(stiff_runs("hmc", with_mass=True)) > 5 * worst_ess(
+        stiff_runs("hmc", with_mass=False)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
