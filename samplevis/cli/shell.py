@@ -15,6 +15,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -155,6 +156,9 @@ def warnings_said(spell: Spelling) -> Iterator[None]:
     """Within the block, warnings are recorded; as it ends, samplevis's print as the command's
     own messages, with options named by `spell`, and other libraries' as Python prints them."""
     caught: list[warnings.WarningMessage] = []
+    # samplevis's warnings name the first line outside the package (`user_stacklevel`): in a
+    # command, a line of what called the command (its script, runpy, a test)
+    callers = {frame.filename for frame in traceback.extract_stack()[:-2]}
     try:
         with warnings.catch_warnings(record=True) as caught:
             # The commands say themselves what an interrupted run wrote.
@@ -169,8 +173,8 @@ def warnings_said(spell: Spelling) -> Iterator[None]:
                 say_resize(message)
             elif isinstance(message, OptionMessage):
                 say(message.spelt(spell))
-            elif issubclass(warning.category, UserWarning) and warning.filename.startswith(
-                PACKAGE_FOLDER
+            elif issubclass(warning.category, UserWarning) and (
+                warning.filename.startswith(PACKAGE_FOLDER) or warning.filename in callers
             ):
                 say(str(message))
             else:
