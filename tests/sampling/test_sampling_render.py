@@ -235,7 +235,7 @@ def test_adapted_temperature_starts_from_the_rule_per_chain_within_burn_in(
 
 def test_temperature_steps_default_to_most_of_burn_in_only_with_a_target_ratio():
     assert options.resolve_options({}).temperature_steps == int(
-        options.TEMPERATURE_SHARE * options.DEFAULTS["num_burnin_steps"]
+        options.TEMPERATURE_SHARE * options.BURNIN_STEPS
     )
     assert options.resolve_options(dict(num_burnin_steps=20)).temperature_steps == 6
     assert options.resolve_options(dict(temperature=0.1)).temperature_steps == 0
@@ -403,6 +403,12 @@ def test_the_start_is_resolved_once_from_init_and_sets_what_depends_on_it(tmp_pa
     assert [opts.search_rounds for opts in resolved.values()] == [options.SEARCH_ROUNDS, 0, 0, 0]
     assert resolved["photos"].num_leapfrog_steps == options.PHOTO_LEAPFROG_STEPS
     assert resolved["images"].num_leapfrog_steps == options.LEAPFROG_STEPS
+    # photo chains settle over a longer burn-in, and T adapts over its share of it; a burn-in
+    # given is kept on either route
+    assert [opts.num_burnin_steps for opts in resolved.values()] == [50, 50, 150, 50]
+    assert resolved["photos"].temperature_steps == int(options.TEMPERATURE_SHARE * 150)
+    given = options.resolve_options(dict(init=tmp_path, num_burnin_steps=30))
+    assert (given.num_burnin_steps, given.temperature_steps) == (30, 9)
     # each "one of" check names what is allowed, None only where the option takes it
     with pytest.raises(ValueError, match=r"one of \('hmc', 'mala', 'nuts'\); got 'hm'"):
         options.resolve_options(dict(kernel="hm"))
