@@ -190,7 +190,7 @@ def pooled_trend(before: np.ndarray, draws: np.ndarray) -> tuple[float, float]:
     Returns:
       (the sum in its units, NaN with fewer than MIN_DRAWS_FOR_TREND draws; the limit).
     """
-    before, draws = stationarity._parts(before, draws)
+    before, draws = stationarity.as_steps(before, draws)
     trend = stationarity.trend_per_chain(draws)
     limit = NormalDist().inv_cdf(1 - POOLED_FALSE_ALARM / 2)
     keep = np.isfinite(trend)

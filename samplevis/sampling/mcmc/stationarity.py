@@ -209,7 +209,7 @@ def autocorrelation_per_chain(before: np.ndarray, draws: np.ndarray) -> np.ndarr
     over `before` [m, C] (the steps at that density just before the draws, m may be 0) and the
     draws [n, C], and mapped back through the low bias of short series. NaN with fewer than
     MIN_DRAWS_FOR_RHAT draws or where a chain never varied."""
-    before, draws = _parts(before, draws)
+    before, draws = as_steps(before, draws)
     if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
         return np.full(draws.shape[1:], np.nan)
     measured = lag1(before, draws)
@@ -241,7 +241,7 @@ def limits(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarra
     slowest autocorrelation the chain's measurement does not rule out (`null_limits`). NaN below
     MIN_DRAWS_FOR_RHAT draws (the trend's below MIN_DRAWS_FOR_TREND) or where a chain never
     varied."""
-    before, draws = _parts(before, draws)
+    before, draws = as_steps(before, draws)
     if draws.shape[0] < MIN_DRAWS_FOR_RHAT:
         nan = np.full(draws.shape[1:], np.nan)
         return nan, nan
@@ -263,6 +263,16 @@ def rhat_limit(num_draws: int, num_before: int = 0) -> float:
     return float(null_limits(num_draws, num_before).rhat[0])
 
 
-def _parts(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def as_steps(before: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A run's steps as the tests read them.
+
+    Args:
+      before: the steps at the draws' density just before them [m, C] (any shape with C per
+        step; empty for none).
+      draws: the draws [n, C].
+
+    Returns:
+      (before float64 [m, C], draws float64 [n, C]).
+    """
     draws = np.asarray(draws, np.float64)
     return np.asarray(before, np.float64).reshape([-1, *draws.shape[1:]]), draws
