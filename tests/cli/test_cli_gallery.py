@@ -18,14 +18,13 @@ from samplevis.cli import shell
 from samplevis.sampling.report import run_figures
 
 from cli_args import optimize
-from shared_runs import small_sample_run
 
 
 @pytest.mark.slow
 def test_gallery_shows_a_sample_run_as_a_section_with_a_strip_per_chain_and_its_summary(
-    tmp_path, tmp_path_factory
+    tmp_path, small_sample_run
 ):
-    run = small_sample_run(tmp_path_factory)  # 4 samples of 2 chains at 16 px
+    run = small_sample_run  # 4 samples of 2 chains at 16 px
     assert run.status == 0, run.err
     shutil.copytree(run.folder, tmp_path / "run")
     printed = [

@@ -17,7 +17,7 @@ from samplevis.sampling import options
 
 from cli_args import help_text, sample
 from conftest import gif_seconds, read_events
-from shared_runs import Run, run_capturing, small_sample_run
+from shared_runs import Run, run_capturing
 
 
 @pytest.mark.slow
@@ -114,8 +114,8 @@ def test_sample_report_holds_each_chains_log_mass_and_its_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_sample_writes_a_tensorboard_log_to_log_dir(tmp_path_factory):
-    run = small_sample_run(tmp_path_factory)  # 4 samples of 2 chains, 4 burn-in steps
+def test_sample_writes_a_tensorboard_log_to_log_dir(small_sample_run):
+    run = small_sample_run  # 4 samples of 2 chains, 4 burn-in steps
     assert run.status == 0, run.err
     events = read_events(run.logs)
     every = options.STEPS_BETWEEN_RESULTS + 1  # steps per kept sample, off the photo route
@@ -174,11 +174,11 @@ def test_sample_starts_its_chains_from_given_image_files(given_starts_run, tmp_p
 
 
 @pytest.fixture(scope="module")
-def second_run(tmp_path_factory) -> Run:
+def second_run(tmp_path_factory, small_sample_run) -> Run:
     """A second run into a copy of `small_sample_run`'s folder: 1 sample per chain, with a
     given prior weight and 2 transformed copies per step (the default is 1)."""
     folder = tmp_path_factory.mktemp("second") / "run"
-    shutil.copytree(small_sample_run(tmp_path_factory).folder, folder)
+    shutil.copytree(small_sample_run.folder, folder)
     status, err = run_capturing(
         sample(
             folder,
@@ -204,8 +204,8 @@ def test_sample_takes_a_given_prior_weight_and_transform_count(second_run):
 
 
 @pytest.mark.slow
-def test_a_second_run_into_the_same_folder_replaces_the_first(tmp_path_factory, second_run):
-    first = small_sample_run(tmp_path_factory).folder  # what the second run's folder held
+def test_a_second_run_into_the_same_folder_replaces_the_first(small_sample_run, second_run):
+    first = small_sample_run.folder  # what the second run's folder held
     assert len(list(first.glob("sample_chain*.png"))) == 8 and (first / "std.png").exists()
     assert second_run.status == 0, second_run.err
     tmp_path = second_run.folder
