@@ -20,7 +20,7 @@ memory of the pass in a fresh process over `--images` files and over four times 
 first folder is part of the second), with the target (within 10 %).
 
     python benchmarks/examples_speed.py            # 2000 and 8000 images, about 10 minutes
-    python benchmarks/examples_speed.py --quick    # 32 and 128 images: a smoke run
+    python benchmarks/examples_speed.py --quick    # 8 and 32 images: a smoke run
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ TARGET_RATIO = 0.8  # the examples pass's images/s over the bare loop's, at leas
 TARGET_MEMORY = 0.10  # peak RSS at 4x the images within this fraction of that at 1x
 BATCH = 32
 TOP = 16
+LAYER = "block4c_add"
+# --quick: 8 and 32 images in batches of 8 up to an early layer's residual sum (the network run
+# up to it only): every code path of the full run, at a quarter of its images and fewer layers
+QUICK_IMAGES, QUICK_BATCH, QUICK_LAYER = 8, 8, "block2b_add"
 
 
 def write_jpegs(folder: Path, count: int, start: int = 0, seed: int = 0) -> None:
@@ -71,14 +75,14 @@ def write_jpegs(folder: Path, count: int, start: int = 0, seed: int = 0) -> None
         )
 
 
-def peak_rss_mb(folder: Path, layer: str) -> float:
+def peak_rss_mb(folder: Path, layer: str, batch: int = BATCH) -> float:
     """Peak resident memory (MB) of a fresh process running the examples pass over `folder`."""
     code = (
         "import json, re\n"
         "import samplevis\n"
         "from samplevis import zoo\n"
         f"samplevis.dataset_examples(zoo.efficientnet_lite0(), layer={layer!r}, "
-        f"images={str(folder)!r}, top={TOP}, batch={BATCH}, progress=False)\n"
+        f"images={str(folder)!r}, top={TOP}, batch={batch}, progress=False)\n"
         # VmHWM, the peak since this program started: getrusage's ru_maxrss would keep the
         # parent's peak, which survives the fork and exec
         "status = open('/proc/self/status').read()\n"
@@ -92,9 +96,9 @@ def peak_rss_mb(folder: Path, layer: str) -> float:
     return kilobytes / 1024
 
 
-def speed(model, folder: Path, layer: str, repeats: int) -> None:
+def speed(model, folder: Path, layer: str, repeats: int, size: int = BATCH) -> None:
     """Time the examples pass over `folder` against the bare loop and Keras's predict over the
-    same images in memory, alternately; print the table and the ratio."""
+    same images in memory, in batches of `size`, alternately; print the table and the ratio."""
     import keras
     import tensorflow as tf
 
@@ -112,29 +116,29 @@ def speed(model, folder: Path, layer: str, repeats: int) -> None:
     features = tf.function(lambda x: model.features(tf.cast(x, tf.float32) / 255.0, layer))
 
     def bare() -> None:
-        for start in range(0, len(pixels), BATCH):
-            batch = pixels[start : start + BATCH]
-            if len(batch) < BATCH:  # one compiled shape, as the pass pads its last batch
-                batch = np.concatenate([batch, np.zeros_like(pixels[: BATCH - len(batch)])])
+        for start in range(0, len(pixels), size):
+            batch = pixels[start : start + size]
+            if len(batch) < size:  # one compiled shape, as the pass pads its last batch
+                batch = np.concatenate([batch, np.zeros_like(pixels[: size - len(batch)])])
             np.asarray(features(batch)[layer])
 
     truncated = keras.Model(model.keras_model.inputs, model.keras_model.get_layer(layer).output)
     inputs = np.asarray(model.to_input(tf.cast(pixels, tf.float32) / 255.0))
 
     def keras_predict() -> None:
-        truncated.predict(inputs, batch_size=BATCH, verbose=0)
+        truncated.predict(inputs, batch_size=size, verbose=0)
 
     def examples() -> None:
         samplevis.dataset_examples(
-            model, layer=layer, images=folder, top=TOP, batch=BATCH, progress=False
+            model, layer=layer, images=folder, top=TOP, batch=size, progress=False
         )
 
     # compile every program first: the pass's own is kept with the model for equal units
     samplevis.dataset_examples(
-        model, layer=layer, images=pixels[:BATCH] / 255.0, top=TOP, progress=False
+        model, layer=layer, images=pixels[:size] / 255.0, top=TOP, batch=size, progress=False
     )
-    np.asarray(features(pixels[:BATCH])[layer])
-    truncated.predict(inputs[:BATCH], batch_size=BATCH, verbose=0)
+    np.asarray(features(pixels[:size])[layer])
+    truncated.predict(inputs[:size], batch_size=size, verbose=0)
     times = interleaved_medians(
         {
             "examples pass": examples,
@@ -148,7 +152,7 @@ def speed(model, folder: Path, layer: str, repeats: int) -> None:
     for name, seconds in times.items():
         ratio = times["bare loop, same network"] / seconds
         rows.append([name, len(names), f"{len(names) / seconds:.1f}", f"{ratio:.2f}"])
-    print(f"\n{layer}: {units} channels, top {TOP}, batch {BATCH}, {len(names)} JPEGs")
+    print(f"\n{layer}: {units} channels, top {TOP}, batch {size}, {len(names)} JPEGs")
     print(format_table(["design", "images", "examples img/s", "/ bare loop"], rows))
     ratio = times["bare loop, same network"] / times["examples pass"]
     print(
@@ -159,13 +163,20 @@ def speed(model, folder: Path, layer: str, repeats: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="32 and 128 images")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_IMAGES} and {4 * QUICK_IMAGES} images in batches of {QUICK_BATCH} "
+        f"(layer {QUICK_LAYER} unless --layer)",
+    )
     parser.add_argument("--images", type=int, default=2000, help="JPEGs timed (default 2000)")
-    parser.add_argument("--layer", default="block4c_add", help="every channel is a unit")
+    parser.add_argument("--layer", default=None, help=f"every channel is a unit (default {LAYER})")
     parser.add_argument("--repeats", type=int, default=1, help="alternating timed runs")
     parser.add_argument("--no-memory", action="store_true", help="time only")
     args = parser.parse_args()
-    count = 32 if args.quick else args.images
+    count = QUICK_IMAGES if args.quick else args.images
+    batch = QUICK_BATCH if args.quick else BATCH
+    layer = args.layer or (QUICK_LAYER if args.quick else LAYER)
 
     from samplevis import zoo
 
@@ -174,13 +185,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="examples-speed-") as tmp:
         small, large = Path(tmp) / "all" / "first", Path(tmp) / "all"
         write_jpegs(small, count)
-        speed(zoo.efficientnet_lite0(), small, args.layer, args.repeats)
+        speed(zoo.efficientnet_lite0(), small, layer, args.repeats, batch)
         if args.no_memory:
             return
         write_jpegs(large / "rest", 3 * count, start=count)
         memory = [
-            (count, peak_rss_mb(small, args.layer)),
-            (4 * count, peak_rss_mb(large, args.layer)),
+            (count, peak_rss_mb(small, layer, batch)),
+            (4 * count, peak_rss_mb(large, layer, batch)),
         ]
         grown = memory[1][1] / memory[0][1] - 1
         print()
