@@ -55,6 +55,8 @@ HEIGHT = 0.8  # a facet counts from this share of the best MFV optimum
 COLOUR_GAP = 15.0  # CIELAB units between the mean colours of two colour groups
 # --quick without --mfv or --photos: a unit of an early layer, the network run up to it only
 QUICK_UNIT = "block3a_expand_activation:20"
+# --quick: images of half SIZE a side (a quarter of the pixels in every network pass)
+QUICK_SIZE = 64
 
 
 def colour_groups(images: np.ndarray) -> int:
@@ -71,14 +73,20 @@ def colour_groups(images: np.ndarray) -> int:
 
 
 def baseline(
-    model, unit: str, starts: np.ndarray | None, seed: int, count: int = 10, steps: int = STEPS
+    model,
+    unit: str,
+    starts: np.ndarray | None,
+    seed: int,
+    count: int = 10,
+    steps: int = STEPS,
+    size: int = SIZE,
 ) -> np.ndarray:
-    """Optima [N, SIZE, SIZE, 3] of render_vis over `steps` from each start image (None:
-    `count` fresh seeds)."""
+    """Optima [N, size, size, 3] of render_vis over `steps` from each start image (None:
+    `count` fresh seeds of `size` px)."""
     import samplevis
     from samplevis import param
 
-    image = param.image(SIZE, batch=count) if starts is None else param.from_image(starts)
+    image = param.image(size, batch=count) if starts is None else param.from_image(starts)
     return samplevis.render_vis(
         model, unit, param_f=image, thresholds=(steps,), seed=seed, progress=False
     )[0]
@@ -449,14 +457,15 @@ def case_rows(args, model, case, extra: list[str]) -> list[list]:
     name, unit, photos, starts = case
     if args.quick:
         starts = None if starts is None else starts[:2]
-        mfv = baseline(model, unit, starts, args.seed, count=2, steps=8)
+        mfv = baseline(model, unit, starts, args.seed, count=2, steps=8, size=QUICK_SIZE)
     else:
         mfv = baseline(model, unit, starts, args.seed)
     mfv_values = values(model, unit, mfv)
     out = args.out / name.replace(" ", "_").replace(":", "_")
     seconds, report = photo_route(unit, photos, out, extra, args.seed, args.quick)
     facets = report["facets"]
-    optima = np.stack([np.asarray(io.load_images([out / f["optimum"]], SIZE)[0]) for f in facets])
+    side = mfv.shape[1]  # the facets at the baseline's size, for one grid
+    optima = np.stack([np.asarray(io.load_images([out / f["optimum"]], side)[0]) for f in facets])
     facet_values = values(model, unit, optima)
     best = float(mfv_values.max())
     high = facet_values[facet_values >= HEIGHT * best]
@@ -511,7 +520,7 @@ def main() -> None:
     extra = list(args.options)
     if args.quick:
         extra += ["--photo-steps", "8", "--num-burnin-steps", "4", "--photo-clusters", "2"]
-        extra += ["--search-rounds", "0", "--num-chains", "2"]
+        extra += ["--search-rounds", "0", "--num-chains", "2", "--size", str(QUICK_SIZE)]
         # one block of the polish: short climbs leave it up to 256 steps to rise through
         extra += ["--polish-steps", "16"]
     rows = [row for case in photo_cases(args, work) for row in case_rows(args, model, case, extra)]

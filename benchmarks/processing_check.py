@@ -44,13 +44,22 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-from photo_facets import MFV_CLASSES, QUICK_UNIT, flat_folder, mixed_unit, quick_photos
+from photo_facets import (
+    MFV_CLASSES,
+    QUICK_SIZE,
+    QUICK_UNIT,
+    flat_folder,
+    mixed_unit,
+    quick_photos,
+)
 
 from common import command_line, format_table, machine
 
 SEEDS = (0, 1, 2)
 # MACO at 224 px with 8 crops a step (its defaults: 512 px, 32 crops), to fit 2 shared cores
 MACO_SIZE, MACO_CROPS = (224, 224), 8
+# --quick: MACO's image at QUICK_SIZE px, two crops a step
+QUICK_MACO_CROPS = 2
 PASS_SHARE = 0.9
 
 
@@ -140,12 +149,15 @@ def optima_rows(args, model, name: str, unit, own, rest, layers, given: Classes)
     """render_vis's and MACO's optima of `unit` (3 seeds each) against the class's photos, each
     row printed as it comes; their grid saved."""
     import samplevis
-    from samplevis import io
+    from samplevis import io, param
 
     rows = []
+    image = (lambda: param.image(QUICK_SIZE)) if args.quick else None
     optima = np.concatenate(
         [
-            samplevis.render_vis(model, unit, thresholds=(given.steps,), seed=s, progress=False)[0]
+            samplevis.render_vis(
+                model, unit, param_f=image, thresholds=(given.steps,), seed=s, progress=False
+            )[0]
             for s in SEEDS
         ]
     )
@@ -157,8 +169,8 @@ def optima_rows(args, model, name: str, unit, own, rest, layers, given: Classes)
                 model,
                 unit,
                 nb_steps=given.maco_steps,
-                nb_crops=MACO_CROPS,
-                custom_shape=MACO_SIZE,
+                nb_crops=QUICK_MACO_CROPS if args.quick else MACO_CROPS,
+                custom_shape=(QUICK_SIZE, QUICK_SIZE) if args.quick else MACO_SIZE,
                 seed=s,
             )[0]
             for s in SEEDS
@@ -166,7 +178,9 @@ def optima_rows(args, model, name: str, unit, own, rest, layers, given: Classes)
     )
     rows.append(row(name, "MACO, 3 seeds", shares(model, maco, own, rest, layers)))
     print(" | ".join(rows[-1]), flush=True)
-    io.save_grid(args.out / f"{name}_optima.png", np.concatenate([optima, _fitted(maco)]))
+    io.save_grid(
+        args.out / f"{name}_optima.png", np.concatenate([optima, _fitted(maco, optima.shape[1])])
+    )
     return rows
 
 
@@ -327,7 +341,7 @@ def _fitted(images: np.ndarray, side: int = 128) -> np.ndarray:
 def photo_route(args, model, unit, name, folder, means, other, layers, top) -> list[list[str]]:
     """The photo route's facets (optima, then draws), each against its own class's photos."""
     import samplevis
-    from samplevis import io
+    from samplevis import io, param
     from samplevis.sampling.report.facet_processing import processing_line
 
     start = time.perf_counter()
@@ -338,8 +352,9 @@ def photo_route(args, model, unit, name, folder, means, other, layers, top) -> l
     if args.quick:
         hmc = dict(num_results=2, photo_steps=8, num_burnin_steps=4, num_chains=2, photo_clusters=2)
         hmc.update(polish_steps=16)  # one block: 8-step climbs leave it 256 steps to rise
+    image = param.image(QUICK_SIZE, batch=hmc["num_chains"]) if args.quick else None
     result = samplevis.render(
-        model, unit, hmc_opts=dict(hmc, init=found), seed=args.seed, progress=False
+        model, unit, hmc_opts=dict(hmc, init=found), param_f=image, seed=args.seed, progress=False
     )
     spent = time.perf_counter() - start
     rows = []
