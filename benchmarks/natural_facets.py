@@ -74,9 +74,11 @@ DESIGNS = {
     "blur": dict(photo_start="best", photo_climb="phase", photo_transforms="blur"),
     "mean": dict(photo_start="mean", photo_climb="pixels", photo_transforms="blur"),
 }
-# --quick: a unit of an early layer (the network run up to it only), a few photos and steps
+# --quick: a unit of an early layer (the network run up to it only), a few photos and steps,
+# images of half render's default side (a quarter of its pixels in every network pass)
 QUICK_UNIT = "block3a_expand_activation:20"
 QUICK_OPTS = dict(photo_steps=8, num_results=2, num_burnin_steps=2, num_chains=2, polish_steps=8)
+QUICK_SIZE = 64
 
 
 def two_kind_unit(weight: float = 0.6):
@@ -178,6 +180,7 @@ def design_rows(model, unit, examples, args: argparse.Namespace, out: Path) -> l
     """A row per seed and design: its run from the ranked photos `examples`, printed as it comes
     with its facets' lines and the processing bar, its facets saved under `out`."""
     import samplevis
+    from samplevis import param
     from samplevis.sampling.report.processing_bar import bar_line
 
     rows = []
@@ -187,8 +190,11 @@ def design_rows(model, unit, examples, args: argparse.Namespace, out: Path) -> l
             opts.update(num_burnin_steps=10, **DESIGNS[name])
             opts.update(QUICK_OPTS if args.quick else {})
             opts.update(json.loads(args.hmc_opts))
+            image = param.image(QUICK_SIZE, batch=opts["num_chains"]) if args.quick else None
             start = time.perf_counter()
-            result = samplevis.render(model, unit, hmc_opts=opts, seed=seed, progress=False)
+            result = samplevis.render(
+                model, unit, hmc_opts=opts, param_f=image, seed=seed, progress=False
+            )
             seconds = time.perf_counter() - start
             save_facets(result, out / name / f"seed_{seed}")
             rows.append(design_row(name, seed, result, seconds))

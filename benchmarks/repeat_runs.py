@@ -37,8 +37,10 @@ from common import command_line, format_table, machine
 PHOTO_OPTS = dict(num_results=4, num_burnin_steps=10)
 SEARCH_UNIT = "block5c_expand_activation:100"
 SEARCH_OPTS = dict(num_results=2, num_burnin_steps=4)
-# --quick: an early layer (the network run up to it only), a few photos and steps, no polish
+# --quick: an early layer (the network run up to it only), a few photos and steps, no polish,
+# images of half render's default side (a quarter of its pixels in every network pass)
 QUICK_UNIT = "block3a_expand_activation:20"
+QUICK_SIZE = 64
 QUICK_OPTS = dict(
     num_chains=2,
     num_results=1,
@@ -57,17 +59,27 @@ def unit_of(name: str):
     return two_kind_unit() if name == "two-kind" else name
 
 
-def photo_run(model, unit: str, photos: Path, top: int, out: Path, opts: dict, seed: int) -> dict:
-    """dataset_examples of `unit` over `photos` into `out`, then render from them: the arrays
-    compared ("ranked", "facets", "draws") and, under "facets_seen", what each facet is."""
+def photo_run(
+    model, unit: str, photos: Path, top: int, out: Path, opts: dict, seed: int, size: int | None
+) -> dict:
+    """dataset_examples of `unit` over `photos` into `out`, then render from them (images of
+    `size` px; None: render's default): the arrays compared ("ranked", "facets", "draws") and,
+    under "facets_seen", what each facet is."""
     import samplevis
+    from samplevis import param
 
     objective = unit_of(unit)
     examples = samplevis.dataset_examples(
         model, objective, images=photos, top=top, out=out, progress=False
     )
+    image = None if size is None else param.image(size, batch=opts["num_chains"])
     result = samplevis.render(
-        model, objective, hmc_opts=dict(opts, init=examples), seed=seed, progress=False
+        model,
+        objective,
+        hmc_opts=dict(opts, init=examples),
+        param_f=image,
+        seed=seed,
+        progress=False,
     )
     ranked = [value for _, value, _ in examples.ranked(0)]  # the one unit ranked
     seen = [
@@ -151,7 +163,10 @@ def main() -> None:
 
     if args.fresh is not None:
         model = samplevis.zoo.efficientnet_lite0()
-        run = photo_run(model, args.unit, args.photos, args.top, args.fresh / "ex", opts, args.seed)
+        size = QUICK_SIZE if args.quick else None
+        run = photo_run(
+            model, args.unit, args.photos, args.top, args.fresh / "ex", opts, args.seed, size
+        )
         save(run, args.fresh)
         return
 
@@ -173,10 +188,13 @@ def compare(args: argparse.Namespace, opts: dict, work: Path) -> str:
         args.photos = quick_photos(work / "photos")
     fresh_folder = work / "fresh"
     fresh_folder.mkdir()
+    size = QUICK_SIZE if args.quick else None
     start = time.perf_counter()
     model = samplevis.zoo.efficientnet_lite0()
     if args.quick:  # a smoke run: its "fresh" run first in this process, which ran others before
-        first = photo_run(model, args.unit, args.photos, args.top, work / "ex", opts, args.seed)
+        first = photo_run(
+            model, args.unit, args.photos, args.top, work / "ex", opts, args.seed, size
+        )
         save(first, fresh_folder)
     else:
         fresh_run = ["--unit", args.unit, "--top", str(args.top), "--seed", str(args.seed)]
@@ -190,7 +208,7 @@ def compare(args: argparse.Namespace, opts: dict, work: Path) -> str:
     if not args.quick:  # a smoke run: the same photo run twice, nothing between
         start = time.perf_counter()
         other = photo_run(
-            model, args.other, args.photos, args.top, work / "ex_other", opts, args.seed
+            model, args.other, args.photos, args.top, work / "ex_other", opts, args.seed, size
         )
         rows.append(row(f"{args.other}, first here", other, "-", time.perf_counter() - start))
         print(" | ".join(rows[-1]), flush=True)
@@ -200,7 +218,9 @@ def compare(args: argparse.Namespace, opts: dict, work: Path) -> str:
         took = f"{time.perf_counter() - start:.0f}"
         rows.append([f"{args.search_unit}, no photos", *["-"] * 5, took])
     start = time.perf_counter()
-    again = photo_run(model, args.unit, args.photos, args.top, work / "ex_again", opts, args.seed)
+    again = photo_run(
+        model, args.unit, args.photos, args.top, work / "ex_again", opts, args.seed, size
+    )
     name = f"{args.unit}, {'again' if args.quick else 'after them'}"
     compared = difference(fresh, again)
     rows.append(row(name, again, compared, time.perf_counter() - start))
