@@ -88,6 +88,7 @@ QUICK_OPTS = dict(
     num_steps_between_results=0,
     num_leapfrog_steps=2,
     search_rounds=0,  # each chain at its own start (the search: benchmarks/facet_search.py)
+    polish_steps=16,  # one compiled block of the polish (its default climbs up to 256 steps)
 )
 
 
