@@ -76,7 +76,7 @@ DESIGNS = {
 }
 # --quick: a unit of an early layer (the network run up to it only), a few photos and steps,
 # images of half render's default side (a quarter of its pixels in every network pass)
-QUICK_UNIT = "block3a_expand_activation:20"
+QUICK_UNIT = "block2a_expand_activation:20"
 QUICK_OPTS = dict(photo_steps=8, num_results=2, num_burnin_steps=2, num_chains=2, polish_steps=8)
 QUICK_SIZE = 64
 

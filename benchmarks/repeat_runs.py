@@ -39,7 +39,7 @@ SEARCH_UNIT = "block5c_expand_activation:100"
 SEARCH_OPTS = dict(num_results=2, num_burnin_steps=4)
 # --quick: an early layer (the network run up to it only), a few photos and steps, no polish,
 # images of half render's default side (a quarter of its pixels in every network pass)
-QUICK_UNIT = "block3a_expand_activation:20"
+QUICK_UNIT = "block2a_expand_activation:20"
 QUICK_SIZE = 64
 QUICK_OPTS = dict(
     num_chains=2,
