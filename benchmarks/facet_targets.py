@@ -39,7 +39,6 @@ HEIGHT = 0.85  # the missed facet counts as found from this height
 PAIR = "block6a"
 # --quick without --pairs: the pair of the earliest layer, the network run up to it only
 QUICK_PAIR = "block3b"
-QUICK_SIZE = 64  # --quick: the chains' images in px (render's default is 128)
 
 
 def parse_args() -> argparse.Namespace:
@@ -68,21 +67,16 @@ def parse_args() -> argparse.Namespace:
 
 
 def run_row(
-    model, pair, w, m, weights, unit, hmc_opts: dict, seed: int, size: int | None = None
+    model, pair, w, m, weights, unit, hmc_opts: dict, seed: int
 ) -> tuple[list, SampleResult]:
-    """One `render` of the pair's unit (its images `size` px, or render's default): its row (but
-    the label) of the facets kept, whether the weaker facet was found, the samples in it, their
-    median height and the seconds; and the result."""
+    """One `render` of the pair's unit: its row (but the label) of the facets kept, whether the
+    weaker facet was found, the samples in it, their median height and the seconds; and the
+    result."""
     import samplevis
-    from samplevis import param
 
     weaker = "AB"[int(np.argmin(weights))] if weights.min() < 1 else "B"
     start = time.perf_counter()
-    chains = hmc_opts.get("num_chains")
-    param_f = None if size is None else (lambda: param.image(size, batch=chains))
-    result = samplevis.render(
-        model, unit, hmc_opts=hmc_opts, seed=seed, progress=False, param_f=param_f
-    )
+    result = samplevis.render(model, unit, hmc_opts=hmc_opts, seed=seed, progress=False)
     seconds = time.perf_counter() - start
     facets, heights = [], []
     for f in result.facets:
@@ -131,8 +125,7 @@ def pair_rows(model, name: str, args: argparse.Namespace) -> list[list]:
         unit = unit_objective(pair.layer, w, m)
         label = name if weighed == "B1" else f"{name} {weighed}"
         for seed in args.seeds:
-            size = QUICK_SIZE if args.quick else None
-            row, result = run_row(model, pair, w, m, weights, unit, hmc_opts, seed, size)
+            row, result = run_row(model, pair, w, m, weights, unit, hmc_opts, seed)
             rows.append([label, *row])
             print(" | ".join(str(x) for x in rows[-1]), flush=True)
             print(f"#   {result.kinds_line() or 'one facet'}", flush=True)
