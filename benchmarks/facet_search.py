@@ -243,8 +243,8 @@ def medians(model, pair: Pair, cache: Path) -> np.ndarray:
     out = []
     for facet in (pair.facet_a, pair.facet_b):
         key = f"{pair.layer}:{json.dumps({str(k): v for k, v in sorted(facet.items())})}"
-        if STEPS_SEED != 256 or SIZE != 128:  # a --quick run's medians are not the real ones
-            key = f"{STEPS_SEED} steps, {SIZE} px: {key}"
+        if STEPS_SEED != 256:  # a --quick run's medians are not the real ones
+            key = f"{STEPS_SEED} steps: {key}"
         if key not in known:
             w = np.stack([weights_of(facet, channels)] * 2)
             obj = unit_objective(pair.layer, w, np.ones([2], np.float32))
@@ -622,7 +622,7 @@ def _run(design: str, search: Search, args: argparse.Namespace, first: np.ndarra
 
 
 def parse_args() -> argparse.Namespace:
-    """The flags; --quick sets 8 steps everywhere and 64 px images."""
+    """The flags; --quick sets 8 steps everywhere."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS))
     parser.add_argument(
@@ -650,14 +650,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="search rounds after the seeds")
     parser.add_argument("--lam", type=float, default=1.0, help="deflation strength")
     parser.add_argument("--out", type=Path, default=Path("out/facet_search"))
-    parser.add_argument(
-        "--quick", action="store_true", help="8 steps everywhere, 64 px images: a smoke run"
-    )
+    parser.add_argument("--quick", action="store_true", help="8 steps everywhere: a smoke run")
     args = parser.parse_args()
     if args.quick:
-        global STEPS_SEED, STEPS_CLIMB, STEPS_POLISH, SIZE
+        global STEPS_SEED, STEPS_CLIMB, STEPS_POLISH
         STEPS_SEED = STEPS_CLIMB = STEPS_POLISH = 8
-        SIZE = 64
     return args
 
 
