@@ -50,14 +50,14 @@ from typing import TypeVar
 from samplevis.atlas import LayerRenderers, Settings
 from samplevis.atlas.cluster import AtlasWorker
 
-from common import command_line, format_table, forward_flops, interleaved_medians, machine
+from common import command_line, conv_flops, format_table, interleaved_medians, machine
 
 ATLAS_STEPS = 256  # samplevis.atlas's default steps per channel
 REDIRECT_STEPS = 16  # render_vis's first steps, with ReLU gradient redirection
 TARGET = 4.0  # a batched design should render a channel this many times faster than A, batch 1
 LAYER, LAST_LAYER = "block3a_expand_activation", "top_activation"
 # --quick: two early layers instead, so that every program runs the network up to one of them
-QUICK_LAYER, QUICK_LAST_LAYER = "block2a_expand_activation", "block4a_expand_activation"
+QUICK_LAYER, QUICK_LAST_LAYER = "block2a_expand_activation", "block3a_expand_activation"
 PARALLEL = 2  # Ray actors (of 1 CPU each) in design B, threads in design C
 
 Key = TypeVar("Key")
@@ -187,13 +187,26 @@ def timed(designs: Mapping[Key, Round], steps: int, repeats: int) -> dict[Key, t
     return {key: (medians[key, REDIRECT_STEPS], medians[key, longer]) for key in designs}
 
 
-def truncated_flops(model, layer: str, received: tuple[int, int]) -> int:
+def truncated_flops(model, received: tuple[int, int]) -> Callable[[str], int]:
+    """A function of a layer's name: the forward FLOPs of one image of `received` px through the
+    network truncated there, as `common.forward_flops` counts them. Every counted layer's output
+    shape comes from one pass of the whole network (a layer's shape does not depend on where the
+    network is cut), each truncation adds up its own counted layers."""
     import keras
+    import tensorflow as tf
 
     network = model.keras_model
-    return forward_flops(
-        keras.Model(network.inputs, network.get_layer(layer).output), (*received, 3)
-    )
+    counted = [layer for layer in network.layers if conv_flops(layer, (1, 1)) > 0]
+    probe = keras.Model(network.inputs, [layer.output for layer in counted])
+    outputs = probe(tf.zeros([1, *received, 3]), training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    shapes = {layer.name: tuple(out.shape[1:]) for layer, out in zip(counted, outputs)}
+
+    def flops(layer: str) -> int:
+        truncated = keras.Model(network.inputs, network.get_layer(layer).output)
+        return sum(conv_flops(k, shapes[k.name]) for k in truncated.layers if k.name in shapes)
+
+    return functools.cache(flops)
 
 
 def projection(
@@ -203,14 +216,13 @@ def projection(
     the layers in `timed` (inputs of `received` px), linear in forward FLOPs."""
     from samplevis.atlas import activation_layers
 
-    (low, t_low), (high, t_high) = sorted(
-        timed.items(), key=lambda item: truncated_flops(model, item[0], received)
-    )
-    f_low, f_high = truncated_flops(model, low, received), truncated_flops(model, high, received)
+    flops_to = truncated_flops(model, received)
+    (low, t_low), (high, t_high) = sorted(timed.items(), key=lambda item: flops_to(item[0]))
+    f_low, f_high = flops_to(low), flops_to(high)
     counts = {info.name: info.channels for info in model.layers_info()}
     total_seconds, channels = 0.0, 0
     for layer in activation_layers(model):
-        share = (truncated_flops(model, layer, received) - f_low) / max(f_high - f_low, 1)
+        share = (flops_to(layer) - f_low) / max(f_high - f_low, 1)
         per_image_step = t_low + share * (t_high - t_low)
         total_seconds += per_image_step * ATLAS_STEPS * counts[layer]
         channels += counts[layer]

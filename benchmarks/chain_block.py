@@ -2,7 +2,7 @@
 optimisation and the block's steps) and its later calls.
 
     python benchmarks/chain_block.py              # the README's command, seed 0; about 1.5 min
-    python benchmarks/chain_block.py --quick      # smoke run: tiny settings, an early layer
+    python benchmarks/chain_block.py --quick      # smoke run: tiny settings, an early layer, 3 blocks
 
 It runs the command's `samplevis.render` call (as `phase_floors.py` does) up to the chains'
 run, then, with the kernel, starts and traced scalars that run would use, calls the block
@@ -14,6 +14,7 @@ prints their wall seconds. The render call stops there: the phases after it do n
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -22,6 +23,8 @@ from phase_floors import QUICK, README, command, patched
 from common import command_line, format_table, machine
 
 BURN_IN_BLOCKS, SAMPLE_BLOCKS = 6, 2
+# --quick: the first call and a later call of each kind
+QUICK_BURN_IN_BLOCKS, QUICK_SAMPLE_BLOCKS = 2, 1
 
 
 class Measured(Exception):
@@ -32,8 +35,19 @@ class Measured(Exception):
         self.rows = rows
 
 
-def time_blocks(kernel, initial_state, plan, seed=None, *, trace_fns=None, **_) -> None:
-    """In place of `run_chains`: the block program's calls timed, then `Measured` raised."""
+def time_blocks(
+    kernel,
+    initial_state,
+    plan,
+    seed=None,
+    *,
+    trace_fns=None,
+    burn_in_blocks: int = BURN_IN_BLOCKS,
+    sample_blocks: int = SAMPLE_BLOCKS,
+    **_,
+) -> None:
+    """In place of `run_chains`: the block program's calls timed (`burn_in_blocks` of burn-in,
+    then `sample_blocks` of sampling), then `Measured` raised."""
     import tensorflow as tf
 
     from samplevis.runtime.seeds import as_seed, fold_in
@@ -44,8 +58,8 @@ def time_blocks(kernel, initial_state, plan, seed=None, *, trace_fns=None, **_) 
     results = tally.bootstrap_results(state)
     run = chain.block_function(tally, dict(trace_fns or {}), False)
     seed, steps = as_seed(seed), plan.block_steps
-    blocks = [("burn-in", steps, 0)] * BURN_IN_BLOCKS
-    blocks += [("sampling", max(1, steps // 2), 1)] * SAMPLE_BLOCKS
+    blocks = [("burn-in", steps, 0)] * burn_in_blocks
+    blocks += [("sampling", max(1, steps // 2), 1)] * sample_blocks
     rows = []
     for index, (phase, kept, skip) in enumerate(blocks):
         start = time.perf_counter()
@@ -73,12 +87,18 @@ def main() -> None:
     from samplevis.sampling.phases import chain_run
 
     argv = [*(QUICK if args.quick else README), "--seed", str(args.seed)]
+    burn_in, sampling = (
+        (QUICK_BURN_IN_BLOCKS, QUICK_SAMPLE_BLOCKS)
+        if args.quick
+        else (BURN_IN_BLOCKS, SAMPLE_BLOCKS)
+    )
     parsed, given = command(argv)
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
     print("samplevis sample " + " ".join(argv))
     try:
-        with patched(chain_run.chain_lib, "run_chains", lambda _: time_blocks):
+        timed = functools.partial(time_blocks, burn_in_blocks=burn_in, sample_blocks=sampling)
+        with patched(chain_run.chain_lib, "run_chains", lambda _: timed):
             samplevis.render(
                 load_model(parsed.spec),
                 objective(parsed.objective),

@@ -55,6 +55,7 @@ from common import command_line, format_table, machine
 
 README_UNIT = "block6a_expand_activation:301"  # the README's first command's unit
 QUICK_UNIT = "block3a_expand_activation:20"  # --quick: an early layer, the network run up to it
+QUICK_SIZE = 64  # --quick: the chains' images in px without --photos (render's default is 128)
 DRAWS = 40  # the fewest draws on which split R-hat tells a drifting chain (docs/sampling.md)
 QUICK_OPTS = dict(
     num_chains=2,  # two chains, two log-masses to compare, at half the work of the default 4
@@ -101,14 +102,24 @@ def reuse_starts(folder: str, unit: str, seed_of: dict) -> None:
     kept(polish, "polish")
 
 
-def one_run(model, unit: str, options: dict, seed: int, init: object) -> tuple[SampleResult, float]:
+def one_run(
+    model, unit: str, options: dict, seed: int, init: object, size: int | None = None
+) -> tuple[SampleResult, float]:
+    """One `render` and its seconds; its images `size` px (or render's default) where no `init`
+    gives them."""
     import samplevis
+    from samplevis import param
 
     opts = dict(options)
+    param_f = None
     if init is not None:
         opts["init"] = init
+    elif size is not None:
+        param_f = lambda: param.image(size, batch=opts.get("num_chains"))  # noqa: E731
     start = time.perf_counter()
-    result = samplevis.render(model, unit, hmc_opts=opts, seed=seed, progress=False)
+    result = samplevis.render(
+        model, unit, hmc_opts=opts, seed=seed, progress=False, param_f=param_f
+    )
     return result, time.perf_counter() - start
 
 
@@ -221,7 +232,8 @@ def main() -> None:
         reuse_starts(args.reuse_starts, unit, seed_of)
     for seed in args.seeds:
         seed_of["seed"] = seed
-        result, seconds = one_run(model, unit, options, seed, init)
+        size = QUICK_SIZE if args.quick else None
+        result, seconds = one_run(model, unit, options, seed, init, size)
         rows += chain_rows(result, seed, met)
         print_run(result, seed, seconds, args.grid)
     print(

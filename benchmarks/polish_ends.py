@@ -49,10 +49,12 @@ def unit_of(model, name: str, out: Path, quick: bool = False):
     return unit_objective(pair.layer, weights, np.asarray(found, np.float32))
 
 
-def recorded_search(model, unit, seed: int, hmc_opts: dict):
-    """Run `render` up to the end of its search with every polish recorded whole: returns the
-    FacetSearch, its settings, and per round (round, archive, the states every 16 steps)."""
+def recorded_search(model, unit, seed: int, hmc_opts: dict, size: int | None = None):
+    """Run `render` up to the end of its search (its images `size` px, or render's default) with
+    every polish recorded whole: returns the FacetSearch, its settings, and per round (round,
+    archive, the states every 16 steps)."""
     import samplevis
+    from samplevis import param
     from samplevis.optvis.renderer import Renderer
     from samplevis.sampling.starts import designs
     from samplevis.sampling.starts import search as search_lib
@@ -102,7 +104,9 @@ def recorded_search(model, unit, seed: int, hmc_opts: dict):
     try:
         for owner, name, _, wrapper in wrapped:
             setattr(owner, name, wrapper)
-        samplevis.render(model, unit, hmc_opts=hmc_opts, seed=seed, progress=False)
+        chains = hmc_opts.get("num_chains")
+        param_f = None if size is None else (lambda: param.image(size, batch=chains))
+        samplevis.render(model, unit, hmc_opts=hmc_opts, seed=seed, progress=False, param_f=param_f)
     except KeyboardInterrupt:
         pass
     finally:
@@ -129,13 +133,15 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     model = samplevis.zoo.efficientnet_lite0()
     hmc_opts = dict(num_results=2)
-    if args.quick:  # a 32-step polish: one check
+    size = None
+    if args.quick:  # a 32-step polish: one check; 64 px images (render's default is 128)
         hmc_opts.update(optimize_steps=64, search_rounds=1, num_chains=2)
+        size = 64
     rows = []
     for name in args.units:
         unit = unit_of(model, name, args.out, args.quick)
         for seed in args.seeds:
-            result, settings, rounds = recorded_search(model, unit, seed, hmc_opts)
+            result, settings, rounds = recorded_search(model, unit, seed, hmc_opts, size)
             for r in rounds:
                 k, snapshots = r["round"], r.get("snapshots", [])
                 if not snapshots:

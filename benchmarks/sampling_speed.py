@@ -1,7 +1,7 @@
 """Cost of one HMC leapfrog step against one render_vis step, on the built-in EfficientNet-Lite0.
 
     python benchmarks/sampling_speed.py            # about 2 minutes on 2 cores
-    python benchmarks/sampling_speed.py --quick    # a smoke run: 2 chains, fewer steps, K = 1 only
+    python benchmarks/sampling_speed.py --quick    # a smoke run: 2 chains, fewer steps, K = 1, 64 px
 
 A leapfrog step evaluates the target's gradient once: the objective of every chain's image under K
 fixed transforms, so the network sees C·K images. A render_vis step sees its batch once. The table
@@ -24,19 +24,20 @@ from samplevis import objectives, param, zoo
 from common import command_line, format_table, machine
 
 SIZE = 128  # Lucid's default image size
+QUICK_SIZE = 64  # --quick: a quarter of the pixels (its figures mean nothing)
 OBJECTIVE = objectives.channel("block6a_expand_activation", 301)
 # --quick: a unit of an early layer, the network run up to it only
 QUICK_OBJECTIVE = objectives.channel("block3a_expand_activation", 20)
 
 
-def render_step_seconds(model, objective, batch: int, steps: int) -> float:
+def render_step_seconds(model, objective, batch: int, steps: int, size: int = SIZE) -> float:
     """Seconds per render_vis step at `batch` (after a warm-up call that compiles)."""
 
     def run() -> list:
         return samplevis.render_vis(
             model,
             objective,
-            param_f=lambda: param.image(SIZE, batch=batch),
+            param_f=lambda: param.image(size, batch=batch),
             thresholds=(steps,),
             seed=0,
             progress=False,
@@ -50,7 +51,7 @@ def render_step_seconds(model, objective, batch: int, steps: int) -> float:
 
 
 def sampling_seconds(
-    model, objective, chains: int, transforms: int, leapfrog: int, results: int
+    model, objective, chains: int, transforms: int, leapfrog: int, results: int, size: int = SIZE
 ) -> float:
     """Wall seconds of one `samplevis.render` run from prior starts, fixed step size."""
     opts = dict(
@@ -73,17 +74,17 @@ def sampling_seconds(
         hmc_opts=opts,
         seed=0,
         progress=False,
-        param_f=lambda: param.image(SIZE, batch=chains),
+        param_f=lambda: param.image(size, batch=chains),
     )
     return time.perf_counter() - start
 
 
 def leapfrog_step_seconds(
-    model, objective, chains: int, transforms: int, leapfrog: int, extra: int
+    model, objective, chains: int, transforms: int, leapfrog: int, extra: int, size: int = SIZE
 ) -> float:
     """Seconds per leapfrog step: the slope of run time in the number of steps."""
-    short = sampling_seconds(model, objective, chains, transforms, leapfrog, 2)
-    long = sampling_seconds(model, objective, chains, transforms, leapfrog, 2 + extra)
+    short = sampling_seconds(model, objective, chains, transforms, leapfrog, 2, size)
+    long = sampling_seconds(model, objective, chains, transforms, leapfrog, 2 + extra, size)
     return (long - short) / (extra * leapfrog)
 
 
@@ -92,26 +93,28 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run: 2 chains, fewer steps, K = 1 only, a unit of an early layer",
+        help="a smoke run: 2 chains, fewer steps, K = 1 only, 64 px, a unit of an early layer",
     )
     args = parser.parse_args()
     # render_vis steps; extra kept samples of the longer sampling run; chains; leapfrog steps
     steps, extra, chains, leapfrog = (4, 2, 2, 2) if args.quick else (48, 12, 4, 8)
     objective = QUICK_OBJECTIVE if args.quick else OBJECTIVE
+    size = QUICK_SIZE if args.quick else SIZE
     model = zoo.efficientnet_lite0()
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
     print(
-        f"EfficientNet-Lite0, {SIZE} px images (resized to 224 for the network), objective "
+        f"EfficientNet-Lite0, {size} px images (resized to 224 for the network), objective "
         f"{objective.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step"
     )
     ks = (1,) if args.quick else (1, 2, 3)
     render = {
-        b: render_step_seconds(model, objective, b, steps) for b in sorted({chains * k for k in ks})
+        b: render_step_seconds(model, objective, b, steps, size)
+        for b in sorted({chains * k for k in ks})
     }
     rows = []
     for k in ks:
-        leap = leapfrog_step_seconds(model, objective, chains, k, leapfrog, extra)
+        leap = leapfrog_step_seconds(model, objective, chains, k, leapfrog, extra, size)
         same_images = render[chains * k]
         rows.append(
             [

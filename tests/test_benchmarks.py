@@ -71,6 +71,8 @@ ARGS = {
     # the earliest layer's pair: the network runs up to it only
     "facet_search.py": ["--pairs", "block3b", "--designs", "deflation", "--rounds", "1"],
     "facet_targets.py": ["--seeds", "0"],
+    # one seed: each seed's run goes through the same code, its search traced anew
+    "polish_ends.py": ["--seeds", "0"],
     # one length: each length simulates its own settled chains' limits
     "draws_power.py": ["--draws", "10"],
     "draws_calibration.py": ["--draws", "10"],
