@@ -55,12 +55,12 @@ CROPS = 1
 """,
     # an early layer's channel (one of benchmarks/sampling_targets.py's), and a unit of two of
     # its channels for the photos' facets (the logits' is the whole network): the network is run
-    # up to the layer only, so each gradient costs less than at a later layer. One block of the
-    # polish (polish_steps=16) for the starts and each search round's climb: the same program as
-    # up to 256 steps, run once
+    # up to the layer only, so each gradient costs less than at a later layer; 32 px images, a
+    # quarter of the pixels of 64. One block of the polish (polish_steps=16) for the starts and
+    # each search round's climb: the same program as up to 256 steps, run once
     "sampling.ipynb": """
 LAYER, CHANNEL = "block3a_expand_activation", 20
-SIZE = 64
+SIZE = 32
 NUM_CHAINS = 2
 NUM_RESULTS = 4
 HMC_OPTS = dict(num_burnin_steps=4, num_leapfrog_steps=2, num_steps_between_results=0,
@@ -274,7 +274,7 @@ def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_pat
 def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     notebook = run("sampling.ipynb", tmp_path, SMALL["sampling.ipynb"])
     text = printed(notebook)
-    assert text.count("(4, 2, 64, 64, 3)") == 2  # from optimized starts, and from the photos
+    assert text.count("(4, 2, 32, 32, 3)") == 2  # from optimized starts, and from the photos
     kept = re.search(r"activation kept: " + NUMBER + r" of the starts', " + NUMBER, text)
     assert float(kept[1]) > 0 and float(kept[2]) > 0
     # the samples, the facets, their std maps, the trace, the sweep's plot and its two grids,
@@ -307,20 +307,20 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert facets and [int(k) for k, _, _ in facets] == list(range(len(facets)))
     assert facets[0][1] == "1.00" and all(float(h) >= 0.5 for _, h, _ in facets)
     assert iio.imread(tmp_path / "facets.png").shape[:2] == (
-        2 + len(facets) * (64 + 2),
-        2 + 9 * (64 + 2),
+        2 + len(facets) * (32 + 2),
+        2 + 9 * (32 + 2),
     )
     # each chain's basin's log-mass against the heaviest
     assert re.search(r"log-masses of each chain's basin \(nats, relative to the heaviest", text)
 
-    # the cutoffs: the default moves the coarse coefficients of 64 px images, None all of them
+    # the cutoffs: the default moves the coarse coefficients of 32 px images, None all of them
     cutoffs = re.findall(
         r"cutoff (\S+): (\d+) coefficients move, (\d+) of (\d+) distinct, "
         r"worst split R-hat (\S+), kept " + NUMBER,
         text,
     )
     assert [c[0] for c in cutoffs] == ["0.0625", "None"]
-    assert int(cutoffs[0][1]) < int(cutoffs[1][1]) == 2 * 3 * 64 * 33
+    assert int(cutoffs[0][1]) < int(cutoffs[1][1]) == 2 * 3 * 32 * 17
     assert all(1 <= int(c[2]) <= int(c[3]) == 8 for c in cutoffs)
 
     # the per-chain diagnostics, and the chains listed as drifting have an R-hat above the floor
@@ -370,7 +370,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     )
     assert float(samples[1]) > 0 and 1 <= int(samples[2]) <= 8
     assert float(samples[3]) > 0 and float(samples[4]) > 0
-    assert iio.imread(tmp_path / "optimized.png").shape[:2] == (2 + 64 + 2, 2 + 4 * (64 + 2))
+    assert iio.imread(tmp_path / "optimized.png").shape[:2] == (2 + 32 + 2, 2 + 4 * (32 + 2))
 
     # ArviZ's summary of the activation and log pi
     summary = outputs(notebook, "execute_result")[-1].data["text/plain"]
