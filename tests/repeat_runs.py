@@ -56,7 +56,7 @@ def photo_run(model: samplevis.Model, folder: Path, unit: str, tag: str) -> dict
     result = samplevis.render(
         model,
         unit,
-        hmc_opts=dict(PHOTO_RUN, init=found),
+        hmc_opts=dict(PHOTO_RUN, init=found, polish_steps=SEARCH_RUN["polish_steps"]),
         param_f=param.image(SIDE, batch=2),
         seed=0,
         progress=False,

@@ -34,31 +34,33 @@ HMC_OPTS = dict(num_chains=2, num_results=4, num_burnin_steps=4, num_leapfrog_st
                 num_steps_between_results=0, temperature_steps=0, optimize_steps=16,
                 search_rounds=0, polish_steps=16)
 """,
-    # an early layer's channels: each of the notebook's programs runs the network only up to the
-    # layer it reads (the goldfish logit's, all of it)
+    # an early layer's channels (block2b_add, 24 of them): each of the notebook's programs runs
+    # the network only up to the layer it reads (the goldfish logit's, all of it)
     "lucid_tutorial.ipynb": """
-LAYER = "block3b_add"
-CHANNEL, OTHER = 12, 30
+LAYER = "block2b_add"
+CHANNEL, OTHER = 12, 20
 SIZE = 64
 STEPS = 16
 BATCH = 3
 CHANNELS = range(3)
 PROGRESS = False
 """,
+    # an early layer's channel, one crop a step: the network runs up to the layer only, on one
+    # 224 px crop
     "maco.ipynb": """
-LAYER, CHANNEL = "block6d_add", 10
+LAYER, CHANNEL = "block2b_add", 10
 SIZE = 64
 STEPS = 4
-CROPS = 2
+CROPS = 1
 """,
     # an early layer's channel (one of benchmarks/sampling_targets.py's), and a unit of two of
     # its channels for the photos' facets (the logits' is the whole network): the network is run
-    # up to the layer only, so each gradient costs less than at a later layer. One block of the
-    # polish (polish_steps=16) for the starts and each search round's climb: the same program as
-    # up to 256 steps, run once
+    # up to the layer only, so each gradient costs less than at a later layer; 32 px images, a
+    # quarter of the pixels of 64. One block of the polish (polish_steps=16) for the starts and
+    # each search round's climb: the same program as up to 256 steps, run once
     "sampling.ipynb": """
 LAYER, CHANNEL = "block3a_expand_activation", 20
-SIZE = 64
+SIZE = 32
 NUM_CHAINS = 2
 NUM_RESULTS = 4
 HMC_OPTS = dict(num_burnin_steps=4, num_leapfrog_steps=2, num_steps_between_results=0,
@@ -73,10 +75,12 @@ PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
 PHOTO_CLUSTERS = 2
 PROGRESS = False
 """,
+    # an early layer's neuron: the network runs up to the layer only, and its receptive field
+    # leaves the border clear in fewer steps
     "transparency.ipynb": """
-LAYER, CHANNEL = "block4c_add", 5
+LAYER, CHANNEL = "block2b_add", 5
 SIZE = 64
-STEPS = 64
+STEPS = 32
 """,
 }
 # a printed figure; a split R-hat is inf where a chain's halves each hold one value, and those
@@ -218,9 +222,9 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
     # the parameterizations, the direction, the interpolation, diversity and the Renderer
     assert pictures(notebook) == 9
 
-    # the algebra's batch: channel 12, channel 30, both, minus channel 12
+    # the algebra's batch: channel 12, channel 20, both, minus channel 12
     first = numbers(re.search(r"channel 12 \(CHANNEL\) per image: \[(.*)\]", text)[1])
-    other = numbers(re.search(r"channel 30 \(OTHER\) per image: \[(.*)\]", text)[1])
+    other = numbers(re.search(r"channel 20 \(OTHER\) per image: \[(.*)\]", text)[1])
     assert first[0] > first[1] and other[1] > other[0]
     assert min(first) == first[3]  # the negated objective turned the channel down most
     # the class_logit image scores highest on its class
@@ -229,7 +233,7 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
 
     # verbose prints the direction objective at each threshold, and it rises
     steps = re.findall(
-        r"step (\d+): direction\('block3b_add', vec\[40\], cossim_pow=1\) " + NUMBER, text
+        r"step (\d+): direction\('block2b_add', vec\[24\], cossim_pow=1\) " + NUMBER, text
     )
     assert [int(s) for s, _ in steps] == [1, 8, 16]  # thresholds (1, STEPS // 2, STEPS)
     values = [float(v) for _, v in steps]
@@ -237,7 +241,7 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
 
     # the interpolation moves from the first channel to the second
     start = numbers(re.search(r"channel 12 along the sequence: \[(.*)\]", text)[1])
-    end = numbers(re.search(r"channel 30 along the sequence: \[(.*)\]", text)[1])
+    end = numbers(re.search(r"channel 20 along the sequence: \[(.*)\]", text)[1])
     assert len(start) == 3 and start[0] > start[-1] and end[-1] > end[0]
 
     # the diversity term makes the batch's styles less alike
@@ -270,7 +274,7 @@ def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_pat
 def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     notebook = run("sampling.ipynb", tmp_path, SMALL["sampling.ipynb"])
     text = printed(notebook)
-    assert text.count("(4, 2, 64, 64, 3)") == 2  # from optimized starts, and from the photos
+    assert text.count("(4, 2, 32, 32, 3)") == 2  # from optimized starts, and from the photos
     kept = re.search(r"activation kept: " + NUMBER + r" of the starts', " + NUMBER, text)
     assert float(kept[1]) > 0 and float(kept[2]) > 0
     # the samples, the facets, their std maps, the trace, the sweep's plot and its two grids,
@@ -303,20 +307,20 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     assert facets and [int(k) for k, _, _ in facets] == list(range(len(facets)))
     assert facets[0][1] == "1.00" and all(float(h) >= 0.5 for _, h, _ in facets)
     assert iio.imread(tmp_path / "facets.png").shape[:2] == (
-        2 + len(facets) * (64 + 2),
-        2 + 9 * (64 + 2),
+        2 + len(facets) * (32 + 2),
+        2 + 9 * (32 + 2),
     )
     # each chain's basin's log-mass against the heaviest
     assert re.search(r"log-masses of each chain's basin \(nats, relative to the heaviest", text)
 
-    # the cutoffs: the default moves the coarse coefficients of 64 px images, None all of them
+    # the cutoffs: the default moves the coarse coefficients of 32 px images, None all of them
     cutoffs = re.findall(
         r"cutoff (\S+): (\d+) coefficients move, (\d+) of (\d+) distinct, "
         r"worst split R-hat (\S+), kept " + NUMBER,
         text,
     )
     assert [c[0] for c in cutoffs] == ["0.0625", "None"]
-    assert int(cutoffs[0][1]) < int(cutoffs[1][1]) == 2 * 3 * 64 * 33
+    assert int(cutoffs[0][1]) < int(cutoffs[1][1]) == 2 * 3 * 32 * 17
     assert all(1 <= int(c[2]) <= int(c[3]) == 8 for c in cutoffs)
 
     # the per-chain diagnostics, and the chains listed as drifting have an R-hat above the floor
@@ -366,7 +370,7 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     )
     assert float(samples[1]) > 0 and 1 <= int(samples[2]) <= 8
     assert float(samples[3]) > 0 and float(samples[4]) > 0
-    assert iio.imread(tmp_path / "optimized.png").shape[:2] == (2 + 64 + 2, 2 + 4 * (64 + 2))
+    assert iio.imread(tmp_path / "optimized.png").shape[:2] == (2 + 32 + 2, 2 + 4 * (32 + 2))
 
     # ArviZ's summary of the activation and log pi
     summary = outputs(notebook, "execute_result")[-1].data["text/plain"]
