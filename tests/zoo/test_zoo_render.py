@@ -52,10 +52,12 @@ def test_optimized_channel_is_far_above_a_random_start(effnet):
 @pytest.mark.slow
 def test_sampling_with_three_fixed_views_repeats_exactly_for_one_seed(effnet):
     # Sums of three or more gradients used to round differently from run to run here;
-    # two views never showed it. Short as it is, this run still shows it: on the code before
-    # the fix, two repeats both differed from the first run at 4 chains (at 2 chains they
-    # did not). Four chains of 32 px images: the same sums of three views as at 64 px, each
-    # network pass a quarter of the cost.
+    # two views never showed it. When it was fixed, this run at 64 px showed it: on the code
+    # before the fix, two repeats both differed from the first run at 4 chains (at 2 chains
+    # they did not). On a 2-core Intel Xeon with AVX-512 the code before the fix repeated
+    # exactly at 64 and 32 px alike, so whether a machine shows it depends on its kernels, not
+    # the size. Four chains of 32 px images: the same sums of three views, each network pass a
+    # quarter of the cost.
     opts = dict(
         num_results=2,
         num_burnin_steps=2,
