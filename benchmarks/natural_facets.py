@@ -64,7 +64,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-from photo_facets import logit_pair, mixed_unit
+from photo_facets import QUICK_SIZE, QUICK_UNIT, logit_pair, mixed_unit
 
 from common import command_line, format_table, machine
 
@@ -74,11 +74,8 @@ DESIGNS = {
     "blur": dict(photo_start="best", photo_climb="phase", photo_transforms="blur"),
     "mean": dict(photo_start="mean", photo_climb="pixels", photo_transforms="blur"),
 }
-# --quick: a unit of an early layer (the network run up to it only), a few photos and steps,
-# images of half render's default side (a quarter of its pixels in every network pass)
-QUICK_UNIT = "block2a_expand_activation:20"
+# --quick: photo_facets.py's unit of an early layer and its images' side, a few photos and steps
 QUICK_OPTS = dict(photo_steps=8, num_results=2, num_burnin_steps=2, num_chains=2, polish_steps=8)
-QUICK_SIZE = 64
 
 
 def two_kind_unit(weight: float = 0.6):

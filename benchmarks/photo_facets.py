@@ -54,8 +54,9 @@ SIZE, STEPS = 128, 256  # the baseline's render_vis: Lucid's default size, MFV's
 HEIGHT = 0.8  # a facet counts from this share of the best MFV optimum
 COLOUR_GAP = 15.0  # CIELAB units between the mean colours of two colour groups
 # --quick without --mfv or --photos: a unit of an early layer, the network run up to it only
+# (the quick unit of processing_check.py, natural_facets.py and repeat_runs.py too)
 QUICK_UNIT = "block2a_expand_activation:20"
-# --quick: images of half SIZE a side (a quarter of the pixels in every network pass)
+# --quick: images of half SIZE a side (a quarter of the pixels in every network pass), theirs too
 QUICK_SIZE = 64
 
 

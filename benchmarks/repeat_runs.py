@@ -31,16 +31,15 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
+from photo_facets import QUICK_SIZE, QUICK_UNIT
 
 from common import command_line, format_table, machine
 
 PHOTO_OPTS = dict(num_results=4, num_burnin_steps=10)
 SEARCH_UNIT = "block5c_expand_activation:100"
 SEARCH_OPTS = dict(num_results=2, num_burnin_steps=4)
-# --quick: an early layer (the network run up to it only), a few photos and steps, no polish,
-# images of half render's default side (a quarter of its pixels in every network pass)
-QUICK_UNIT = "block2a_expand_activation:20"
-QUICK_SIZE = 64
+# --quick: photo_facets.py's unit of an early layer and its images' side, a few photos and
+# steps, no polish
 QUICK_OPTS = dict(
     num_chains=2,
     num_results=1,
