@@ -115,7 +115,7 @@ def one_run(
     if init is not None:
         opts["init"] = init
     elif size is not None:
-        param_f = lambda: param.image(size, batch=opts.get("num_chains"))  # noqa: E731
+        param_f = param.image(size, batch=opts.get("num_chains"))
     start = time.perf_counter()
     result = samplevis.render(
         model, unit, hmc_opts=opts, seed=seed, progress=False, param_f=param_f

@@ -105,7 +105,7 @@ def recorded_search(model, unit, seed: int, hmc_opts: dict, size: int | None = N
         for owner, name, _, wrapper in wrapped:
             setattr(owner, name, wrapper)
         chains = hmc_opts.get("num_chains")
-        param_f = None if size is None else (lambda: param.image(size, batch=chains))
+        param_f = None if size is None else param.image(size, batch=chains)
         samplevis.render(model, unit, hmc_opts=hmc_opts, seed=seed, progress=False, param_f=param_f)
     except KeyboardInterrupt:
         pass

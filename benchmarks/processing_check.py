@@ -152,7 +152,7 @@ def optima_rows(args, model, name: str, unit, own, rest, layers, given: Classes)
     from samplevis import io, param
 
     rows = []
-    image = (lambda: param.image(QUICK_SIZE)) if args.quick else None
+    image = param.image(QUICK_SIZE) if args.quick else None
     optima = np.concatenate(
         [
             samplevis.render_vis(
