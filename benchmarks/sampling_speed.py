@@ -104,7 +104,7 @@ def main() -> None:
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
     print(
-        f"EfficientNet-Lite0, {size} px images (resized to 224 for the network), objective "
+        f"EfficientNet-Lite0, {size} px images, objective "
         f"{objective.name}, {chains} chains, {leapfrog} leapfrog steps per HMC step"
     )
     ks = (1,) if args.quick else (1, 2, 3)
