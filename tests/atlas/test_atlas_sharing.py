@@ -257,7 +257,6 @@ def test_a_run_with_other_settings_is_told_while_another_writes_and_goes_on_once
 KILLED_MID_SAVE = """
 import json, sys, time
 from pathlib import Path
-from typing import NamedTuple
 from samplevis import io
 from samplevis.runtime import claims
 from samplevis.runtime.folder_lock import folder_lock
