@@ -23,7 +23,9 @@ from conftest import gif_seconds
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 SMALL = {
+    # an early layer's channel: each of the notebook's programs runs the network up to it only
     "quickstart.ipynb": """
+LAYER, CHANNEL = "block2b_add", 12
 SIZE = 64
 THRESHOLDS = (8, 16)
 # T from the equipartition rule (temperature_steps=0): adapting it costs a second program, and
@@ -198,7 +200,7 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     images = [o for o in outputs(notebook, "display_data") if "image/png" in o.data]
     # the optimized images, them beside the top photos' crops, the samples and their std map
     assert len(images) == 4
-    assert "top photos of block5c_add:12: " in text
+    assert "top photos of block2b_add:12: " in text
     assert iio.imread(tmp_path / "examples.png").shape[:2] == (2 + 64 + 2, 2 + 4 * (64 + 2))
     assert len(json.loads((tmp_path / "examples/examples.json").read_text())["files_read"]) == 8
     assert iio.imread(tmp_path / "std.png").shape == (2 + 64 + 2, 2 + 2 * (64 + 2), 3)
@@ -208,7 +210,7 @@ def test_quickstart_optimizes_and_samples(tmp_path):
     # the run saved for `samplevis gallery`
     examples_block, run_block = shown_inline(page(notebook, tmp_path / "quickstart.html"))
     assert examples_block.count('src="data:image/png;base64,') == 3  # top=3 crops
-    assert "<h2>channel('block5c_add', 12)</h2>" in run_block
+    assert "<h2>channel('block2b_add', 12)</h2>" in run_block
     assert run_block.count("<b>chain ") == 2 and 'src="data:image/gif;base64,' in run_block
     assert (tmp_path / "run/index.html").is_file() and (tmp_path / "run/diagnostics.json").is_file()
 
