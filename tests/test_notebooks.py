@@ -55,13 +55,13 @@ SIZE = 64
 STEPS = 4
 CROPS = 1
 """,
-    # an early layer's channel (one of benchmarks/sampling_targets.py's), and a unit of two of
+    # an early layer's channel (the benchmarks' quick unit), and a unit of two of
     # its channels for the photos' facets (the logits' is the whole network): the network is run
     # up to the layer only, so each gradient costs less than at a later layer; 32 px images, a
     # quarter of the pixels of 64. One block of the polish (polish_steps=16) for the starts and
     # each search round's climb: the same program as up to 256 steps, run once
     "sampling.ipynb": """
-LAYER, CHANNEL = "block3a_expand_activation", 20
+LAYER, CHANNEL = "block2a_expand_activation", 20
 SIZE = 32
 NUM_CHAINS = 2
 NUM_RESULTS = 4
@@ -71,7 +71,7 @@ TARGET_RATIOS = (0.5, 0.9)
 CUTOFFS = (1 / 16, None)
 NUM_OPTIMIZED = 4
 OPTIMIZE_STEPS = 16
-PHOTO_UNIT = "max(block3a_expand_activation:20, 0.7 * block3a_expand_activation:30)"
+PHOTO_UNIT = "max(block2a_expand_activation:20, 0.7 * block2a_expand_activation:30)"
 PHOTOS_FOLDER = None
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
 PHOTO_CLUSTERS = 2
@@ -286,8 +286,8 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
     # facet's optimum beside its photos and draws, inline; then saved, and its gallery page
     (shown,) = shown_inline(page(notebook, tmp_path / "sampling.html"))
     unit = (
-        "max(channel('block3a_expand_activation', 20), "
-        "(0.7 * channel('block3a_expand_activation', 30)))"
+        "max(channel('block2a_expand_activation', 20), "
+        "(0.7 * channel('block2a_expand_activation', 30)))"
     )
     assert f"<h2>{unit}</h2>" in shown and "<b>facet 0</b>" in shown
     assert (
