@@ -216,6 +216,23 @@ def test_each_notebook_page_shows_its_stored_run(site):
         assert first_line in html.unescape(shown), (run.name, first_line)
 
 
+def test_a_stored_run_names_a_cells_file_as_cell_and_leaves_inline_pictures_alone():
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", ROOT / "docs/_site/execute_notebooks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cell = module.CELL_FILE
+    warning = "/tmp/ipykernel_3790/3663805935.py:15: OptionWarning: too few draws\n"
+    assert cell.sub("<cell>", warning) == "<cell>:15: OptionWarning: too few draws\n"
+    traceback = 'File "/tmp/ipykernel_12/345.py", line 3, in <module>'
+    assert cell.sub("<cell>", traceback) == 'File "<cell>", line 3, in <module>'
+    # a gallery's inline picture: one run of base64, slashes and all, and no cell's file in it
+    picture = '<img src="data:image/png;base64,' + "iVBOR/w0K+Ggo/" * 20_000 + '">'
+    assert cell.sub("<cell>", picture) == picture
+
+
 def test_a_stored_run_that_is_not_its_notebooks_is_not_shown(tmp_path, monkeypatch, caplog):
     """A run whose cells differ from its notebook's (but the parameters) is a warning, which
     fails the strict build, and the page shows the notebook as it stands; the parameters may

@@ -34,10 +34,11 @@ MACHINE = re.compile(
 )
 
 
-# the file a cell runs as, which Python's warnings name; matched from the start of a run of
-# non-space characters only, so that an HTML output's inline pictures (runs of hundreds of
-# thousands of characters) are read once, not once from each of their characters
-CELL_FILE = re.compile(r"(?<!\S)\S*?/ipykernel_\d+/\d+\.py")
+# the file a cell runs as, which Python's warnings and tracebacks name (its quotes kept);
+# matched from the start of a path only (after a space or a quote), so that an HTML output's
+# inline pictures (runs of hundreds of thousands of characters) are read once, not once from
+# each of their characters
+CELL_FILE = re.compile(r"(?<![^\s\"'])[^\s\"']*?/ipykernel_\d+/\d+\.py")
 
 
 def without_the_machine(notebook, folder: str) -> None:
