@@ -18,6 +18,10 @@ from typing import TypeVar
 
 import numpy as np
 
+# --quick's image side (px) for the smoke runs' renders: a quarter of the pixels of render's and
+# render_vis's 128 in every network pass (a smoke run's figures mean nothing)
+QUICK_SIZE = 64
+
 Key = TypeVar("Key", bound=Hashable)  # what names a contender: a string, a tuple
 
 

@@ -51,11 +51,10 @@ from samplevis.sampling.mcmc import power
 from samplevis.sampling.report.result import SampleResult
 from samplevis.sampling.report.run import TARGET_TOLERANCE as RATIO_TOLERANCE
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 README_UNIT = "block6a_expand_activation:301"  # the README's first command's unit
 QUICK_UNIT = "block3a_expand_activation:20"  # --quick: an early layer, the network run up to it
-QUICK_SIZE = 64  # --quick: the chains' images in px without --photos (render's default is 128)
 DRAWS = 40  # the fewest draws on which split R-hat tells a drifting chain (docs/sampling.md)
 QUICK_OPTS = dict(
     num_chains=2,  # two chains, two log-masses to compare, at half the work of the default 4

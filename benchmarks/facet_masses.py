@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 OBJECTIVE = "block6a_expand_activation:301"
 # --quick: a unit of an early layer, the network run up to it only
@@ -205,7 +205,7 @@ def main() -> None:
     from samplevis.cli.shell import objective
     from samplevis.sampling.options import DEFAULT_IMAGE_SIZE
 
-    size = 64 if args.quick else DEFAULT_IMAGE_SIZE
+    size = QUICK_SIZE if args.quick else DEFAULT_IMAGE_SIZE
     opts = render_options(args.quick)
     chains = opts["num_chains"]
     default = QUICK_OBJECTIVE if args.quick else OBJECTIVE

@@ -64,9 +64,9 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-from photo_facets import QUICK_SIZE, QUICK_UNIT, logit_pair, mixed_unit
+from photo_facets import QUICK_UNIT, logit_pair, mixed_unit
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 DESIGNS = {
     "mfv": {},  # the default: dict(photo_start="mean", photo_climb="mfv", photo_transforms="blur")

@@ -65,7 +65,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from common import command_line, format_table, interleaved_medians, machine
+from common import QUICK_SIZE, command_line, format_table, interleaved_medians, machine
 
 README = ["--objective", "block6a_expand_activation:301", "--num-results", "10", "--out", "out/"]
 # --quick: a unit of an early layer (the network runs up to it only), 64 px images, 2 chains, a
@@ -73,7 +73,7 @@ README = ["--objective", "block6a_expand_activation:301", "--num-results", "10",
 # mass: what each phase compiles is most of its time
 QUICK = [
     *("--objective", "block3a_expand_activation:20", "--num-results", "2", "--out", "out/"),
-    *("--size", "64"),
+    *("--size", str(QUICK_SIZE)),
     *("--num-chains", "2", "--optimize-steps", "8", "--polish-steps", "16"),
     *("--search-rounds", "1", "--no-warp", "--num-burnin-steps", "10"),
     *("--num-leapfrog-steps", "1"),

@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 # MFV's two classes: WordNet id, ImageNet class index (of the 1000), name.
 MFV_CLASSES = (("n07720875", 945, "bell pepper"), ("n03032252", 498, "movie theater"))
@@ -56,8 +56,6 @@ COLOUR_GAP = 15.0  # CIELAB units between the mean colours of two colour groups
 # --quick without --mfv or --photos: a unit of an early layer, the network run up to it only
 # (the quick unit of processing_check.py, natural_facets.py and repeat_runs.py too)
 QUICK_UNIT = "block2a_expand_activation:20"
-# --quick: images of half SIZE a side (a quarter of the pixels in every network pass), theirs too
-QUICK_SIZE = 64
 
 
 def colour_groups(images: np.ndarray) -> int:

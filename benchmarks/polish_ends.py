@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
 import tensorflow as tf
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 README_UNIT = ("block6a_expand_activation", 301)
 
@@ -136,7 +136,7 @@ def main() -> None:
     size = None
     if args.quick:  # a 32-step polish: one check; 64 px images (render's default is 128)
         hmc_opts.update(optimize_steps=64, search_rounds=1, num_chains=2)
-        size = 64
+        size = QUICK_SIZE
     rows = []
     for name in args.units:
         unit = unit_of(model, name, args.out, args.quick)

@@ -46,14 +46,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
 from photo_facets import (
     MFV_CLASSES,
-    QUICK_SIZE,
     QUICK_UNIT,
     flat_folder,
     mixed_unit,
     quick_photos,
 )
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 SEEDS = (0, 1, 2)
 # MACO at 224 px with 8 crops a step (its defaults: 512 px, 32 crops), to fit 2 shared cores

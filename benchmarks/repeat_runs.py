@@ -31,9 +31,9 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np
-from photo_facets import QUICK_SIZE, QUICK_UNIT
+from photo_facets import QUICK_UNIT
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 PHOTO_OPTS = dict(num_results=4, num_burnin_steps=10)
 SEARCH_UNIT = "block5c_expand_activation:100"

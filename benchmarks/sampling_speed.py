@@ -21,10 +21,9 @@ import time
 import samplevis
 from samplevis import objectives, param, zoo
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 SIZE = 128  # Lucid's default image size
-QUICK_SIZE = 64  # --quick: a quarter of the pixels (its figures mean nothing)
 OBJECTIVE = objectives.channel("block6a_expand_activation", 301)
 # --quick: a unit of an early layer, the network run up to it only
 QUICK_OBJECTIVE = objectives.channel("block3a_expand_activation", 20)

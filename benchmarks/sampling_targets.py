@@ -60,7 +60,7 @@ from samplevis.optvis.evaluation import objective_values
 from samplevis.sampling import metrics, registration
 from samplevis.sampling.mcmc.stationarity import split_rhat_per_chain
 
-from common import command_line, format_table, machine
+from common import QUICK_SIZE, command_line, format_table, machine
 
 CHANNELS = (  # early, middle and late layers of EfficientNet-Lite0, and one position
     "block3a_expand_activation:20",
@@ -74,9 +74,9 @@ QUICK_THRESHOLDS = (8, 16)
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
 # --quick: the fewest draws with a consecutive pair, and with two halves of 2 for split R-hat
 QUICK_RESULTS = 2, 4
-# --quick: half the images at half the size, every render_vis batch and render's chains alike:
+# --quick: half the images (at common.QUICK_SIZE px), every render_vis batch and render's chains alike:
 # one compiled optimizer for the references and the starts, and fewer images to register
-QUICK_SIZE, QUICK_CHAINS = 64, 2
+QUICK_CHAINS = 2
 NEW = 0.5  # registered share above which a sample is a new pattern
 NEAREST = 3  # earlier new patterns each sample is registered against
 
