@@ -74,8 +74,9 @@ QUICK_THRESHOLDS = (8, 16)
 DEFAULT_RESULTS, SETTLED_RESULTS = 10, 40
 # --quick: the fewest draws with a consecutive pair, and with two halves of 2 for split R-hat
 QUICK_RESULTS = 2, 4
-# --quick: half the images (at common.QUICK_SIZE px), every render_vis batch and render's chains alike:
-# one compiled optimizer for the references and the starts, and fewer images to register
+# --quick: half the images (of common.QUICK_SIZE px), every render_vis batch and render's
+# chains alike: one compiled optimizer for the references and the starts, and fewer images to
+# register
 QUICK_CHAINS = 2
 NEW = 0.5  # registered share above which a sample is a new pattern
 NEAREST = 3  # earlier new patterns each sample is registered against
