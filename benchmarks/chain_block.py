@@ -2,7 +2,7 @@
 optimisation and the block's steps) and its later calls.
 
     python benchmarks/chain_block.py              # the README's command, seed 0; about 1.5 min
-    python benchmarks/chain_block.py --quick      # smoke run: tiny settings, an early layer, 3 blocks
+    python benchmarks/chain_block.py --quick      # smoke run: tiny settings, early layer, 3 blocks
 
 It runs the command's `samplevis.render` call (as `phase_floors.py` does) up to the chains'
 run, then, with the kernel, starts and traced scalars that run would use, calls the block

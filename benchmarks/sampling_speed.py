@@ -1,7 +1,7 @@
 """Cost of one HMC leapfrog step against one render_vis step, on the built-in EfficientNet-Lite0.
 
     python benchmarks/sampling_speed.py            # about 2 minutes on 2 cores
-    python benchmarks/sampling_speed.py --quick    # a smoke run: 2 chains, fewer steps, K = 1, 64 px
+    python benchmarks/sampling_speed.py --quick    # smoke run: 2 chains, fewer steps, K = 1, 64 px
 
 A leapfrog step evaluates the target's gradient once: the objective of every chain's image under K
 fixed transforms, so the network sees C·K images. A render_vis step sees its batch once. The table
