@@ -55,11 +55,11 @@ SIZE = 64
 STEPS = 4
 CROPS = 1
 """,
-    # an early layer's channel (the benchmarks' quick unit), and a unit of two of
-    # its channels for the photos' facets (the logits' is the whole network): the network is run
-    # up to the layer only, so each gradient costs less than at a later layer; 32 px images, a
-    # quarter of the pixels of 64. One block of the polish (polish_steps=16) for the starts and
-    # each search round's climb: the same program as up to 256 steps, run once
+    # an early layer's channel (the benchmarks' quick unit), and a unit of two of its channels
+    # for the photos' facets (the logits' is the whole network): the network is run up to the
+    # layer only, so each gradient costs less than at a later layer; 32 px images, a quarter of
+    # the pixels of 64. One block of the polish (polish_steps=16) for the starts and each search
+    # round's climb: the same program as up to 256 steps, run once
     "sampling.ipynb": """
 LAYER, CHANNEL = "block2a_expand_activation", 20
 SIZE = 32
