@@ -85,8 +85,9 @@ def served(site):
         server.server_close()
 
 
-def check_module():
-    spec = importlib.util.spec_from_file_location("site_check", ROOT / "docs/_site/check.py")
+def site_module(stem: str):
+    """docs/_site/STEM.py loaded as a module (docs/_site is no package)."""
+    spec = importlib.util.spec_from_file_location(f"site_{stem}", ROOT / f"docs/_site/{stem}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -94,7 +95,7 @@ def check_module():
 
 
 def test_every_public_name_and_option_is_on_the_site_with_its_docstring(site):
-    check = check_module()
+    check = site_module("check")
     found, missing = check.names(site)
     top = {f"samplevis.{n}" for n in check.pages.all_names("samplevis/__init__.py")}
     assert top == {f"samplevis.{n}" for n in samplevis.__all__}
@@ -176,7 +177,7 @@ def test_each_section_of_a_long_page_is_a_page_with_its_tables_and_the_machines(
     """docs/PAGE.md's "## " sections: a page each, holding as many tables as the section (each
     with its commit and machine in its rows or beside it) and the note on the machines; the
     contents page links every one."""
-    check = check_module()
+    check = site_module("check")
     text = (ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
     body = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
     sections = re.split(r"^## ", body, flags=re.M)[1:]
@@ -217,13 +218,7 @@ def test_each_notebook_page_shows_its_stored_run(site):
 
 
 def test_a_stored_run_names_a_cells_file_as_cell_and_leaves_inline_pictures_alone():
-    spec = importlib.util.spec_from_file_location(
-        "execute_notebooks", ROOT / "docs/_site/execute_notebooks.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cell = module.CELL_FILE
+    cell = site_module("execute_notebooks").CELL_FILE
     warning = "/tmp/ipykernel_3790/3663805935.py:15: OptionWarning: too few draws\n"
     assert cell.sub("<cell>", warning) == "<cell>:15: OptionWarning: too few draws\n"
     traceback = 'File "/tmp/ipykernel_12/345.py", line 3, in <module>'
@@ -238,7 +233,7 @@ def test_a_stored_run_that_is_not_its_notebooks_is_not_shown(tmp_path, monkeypat
     fails the strict build, and the page shows the notebook as it stands; the parameters may
     differ."""
     pytest.importorskip("mkdocs", reason='mkdocs is not installed: pip install -e ".[docs]"')
-    pages = check_module().pages
+    pages = site_module("check").pages
 
     def write(path: Path, cells: list) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
