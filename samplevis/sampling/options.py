@@ -32,9 +32,9 @@ TEMPERATURE_SHARE = 0.3
 CLOSING_STEPS = 20
 # Steps before the first draw. A photo facet's chains, climbed from their cluster, were still
 # falling when drawn after 50 (the pooled trend named, a chain named) and after 100 (two chains
-# named); after 150 every chain and the pooled trend passed at 40 draws on three seeds from the
-# earlier climb's facets, and from today's on two seeds of three, as after 250
-# (docs/sampling_designs.md, "Chains settled before their draws").
+# named); after 150 every chain and the pooled trend of bell pepper's passed at 40 draws on three
+# seeds from the earlier climb's facets; from today's, on two seeds of three, after 150 as after
+# 250 (docs/sampling_designs.md, "Chains settled before their draws").
 BURNIN_STEPS = 50
 PHOTO_BURNIN_STEPS = 150
 DEFAULT_NUM_CHAINS = 4
