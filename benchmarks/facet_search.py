@@ -65,6 +65,9 @@ STEPS_CLIMB = 128  # a steered climb
 STEPS_POLISH = 128  # polish on the unit alone
 BATCH = 4
 SIZE = 128
+# --quick: the images' side, the smallest tried at which the deflation round still reaches B at
+# the earliest pair (at common.QUICK_SIZE, 64 px, none of its images is in B)
+QUICK_SIDE = 96
 TOP_UPSTREAM = 8  # upstream channels cut per found facet image set, per ablation round
 ARCHIVE = 64  # archive rows the deflated objective holds (unused rows masked)
 # The rules `--designs kinds` sorts one search's optima by: (name, facet floor, distance, kind
@@ -244,7 +247,7 @@ def medians(model, pair: Pair, cache: Path) -> np.ndarray:
     for facet in (pair.facet_a, pair.facet_b):
         key = f"{pair.layer}:{json.dumps({str(k): v for k, v in sorted(facet.items())})}"
         if STEPS_SEED != 256:  # a --quick run's medians are not the real ones
-            key = f"{STEPS_SEED} steps: {key}"
+            key = f"{STEPS_SEED} steps, {SIZE} px: {key}"
         if key not in known:
             w = np.stack([weights_of(facet, channels)] * 2)
             obj = unit_objective(pair.layer, w, np.ones([2], np.float32))
@@ -622,7 +625,7 @@ def _run(design: str, search: Search, args: argparse.Namespace, first: np.ndarra
 
 
 def parse_args() -> argparse.Namespace:
-    """The flags; --quick sets 8 steps everywhere."""
+    """The flags; --quick sets 8 steps everywhere and images of QUICK_SIDE px."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS))
     parser.add_argument(
@@ -650,11 +653,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="search rounds after the seeds")
     parser.add_argument("--lam", type=float, default=1.0, help="deflation strength")
     parser.add_argument("--out", type=Path, default=Path("out/facet_search"))
-    parser.add_argument("--quick", action="store_true", help="8 steps everywhere: a smoke run")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"8 steps everywhere, {QUICK_SIDE} px images: a smoke run",
+    )
     args = parser.parse_args()
     if args.quick:
-        global STEPS_SEED, STEPS_CLIMB, STEPS_POLISH
+        global STEPS_SEED, STEPS_CLIMB, STEPS_POLISH, SIZE
         STEPS_SEED = STEPS_CLIMB = STEPS_POLISH = 8
+        SIZE = QUICK_SIDE  # the same programs on fewer pixels
     return args
 
 

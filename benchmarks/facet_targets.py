@@ -19,6 +19,7 @@ at least 2 of 3 pairs at 0.7 (B at >= HEIGHT of its own weight).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import time
@@ -39,6 +40,9 @@ HEIGHT = 0.85  # the missed facet counts as found from this height
 PAIR = "block6a"
 # --quick without --pairs: the pair of the earliest layer, the network run up to it only
 QUICK_PAIR = "block3b"
+# --quick: its images' side, the smallest tried at which the search round still keeps B beside A
+# (at common.QUICK_SIZE, 64 px, the run keeps one facet)
+QUICK_SIDE = 96
 
 
 def parse_args() -> argparse.Namespace:
@@ -67,16 +71,18 @@ def parse_args() -> argparse.Namespace:
 
 
 def run_row(
-    model, pair, w, m, weights, unit, hmc_opts: dict, seed: int
+    model, pair, w, m, weights, unit, hmc_opts: dict, seed: int, param_f=None
 ) -> tuple[list, SampleResult]:
-    """One `render` of the pair's unit: its row (but the label) of the facets kept, whether the
-    weaker facet was found, the samples in it, their median height and the seconds; and the
-    result."""
+    """One `render` of the pair's unit (its images `param_f`'s; None: render's default): its
+    row (but the label) of the facets kept, whether the weaker facet was found, the samples in
+    it, their median height and the seconds; and the result."""
     import samplevis
 
     weaker = "AB"[int(np.argmin(weights))] if weights.min() < 1 else "B"
     start = time.perf_counter()
-    result = samplevis.render(model, unit, hmc_opts=hmc_opts, seed=seed, progress=False)
+    result = samplevis.render(
+        model, unit, hmc_opts=hmc_opts, param_f=param_f, seed=seed, progress=False
+    )
     seconds = time.perf_counter() - start
     facets, heights = [], []
     for f in result.facets:
@@ -102,7 +108,7 @@ def run_row(
 def pair_rows(model, name: str, args: argparse.Namespace) -> list[list]:
     """The rows of pair `name`: a run per weighing and seed, each printed as it comes (its
     kinds' line too) and its grid saved with --grid."""
-    from samplevis import io
+    from samplevis import io, param
 
     pair = PAIRS[name]
     channels = model.keras_model.get_layer(pair.layer).output.shape[-1]
@@ -114,9 +120,12 @@ def pair_rows(model, name: str, args: argparse.Namespace) -> list[list]:
             num_results=2, num_burnin_steps=4, optimize_steps=8, num_chains=2, search_rounds=1
         )
         hmc_opts.update(polish_steps=16)  # one block: 8-step climbs leave it 256 to rise
+        # images of QUICK_SIDE px, not render's default 128: the same programs on fewer pixels
+        param_f = functools.partial(param.image, QUICK_SIDE, batch=hmc_opts["num_chains"])
     else:
         medians_ = medians(model, pair, args.out / "medians.json")
         hmc_opts = dict(num_results=args.num_results)
+        param_f = None
     rows = []
     for weighed in args.weights:
         weights = np.ones(2, np.float32)
@@ -125,7 +134,7 @@ def pair_rows(model, name: str, args: argparse.Namespace) -> list[list]:
         unit = unit_objective(pair.layer, w, m)
         label = name if weighed == "B1" else f"{name} {weighed}"
         for seed in args.seeds:
-            row, result = run_row(model, pair, w, m, weights, unit, hmc_opts, seed)
+            row, result = run_row(model, pair, w, m, weights, unit, hmc_opts, seed, param_f)
             rows.append([label, *row])
             print(" | ".join(str(x) for x in rows[-1]), flush=True)
             print(f"#   {result.kinds_line() or 'one facet'}", flush=True)
