@@ -65,6 +65,7 @@ def render_options(quick: bool) -> dict:
             temperature_steps=4,
             num_results=1,
             search_rounds=0,
+            polish_steps=16,  # one compiled block of the polish (its default climbs up to 256)
         )
     return opts
 
