@@ -18,7 +18,7 @@ For each (model, batch) the script times, in alternating repeats:
   reaches it at; Xplique pins TensorFlow <= 2.20, so install it beside this one with
   `pip install --no-deps --target DIR xplique einops deprecated opencv-python-headless
   scikit-learn narwhals` and run with `PYTHONPATH=DIR`;
-* chained 2048×2048 float32 matmuls (1024×1024 at `--quick`): the machine's peak under the
+* chained 2048×2048 float32 matmuls (512×512 at `--quick`): the machine's peak under the
   same load.
 
 It prints image-steps per second of each, the ratios to the bare loop and the GFLOP/s they achieve on the
@@ -62,7 +62,7 @@ STEP_COST = 2
 AIM = {1: 0.85, 8: 0.85}
 # the side of the chained matmuls that measure the machine's peak (`common.matmul_peak`); --quick
 # takes a smaller one: its figures mean nothing
-PEAK_SIZE, QUICK_PEAK_SIZE = 2048, 1024
+PEAK_SIZE, QUICK_PEAK_SIZE = 2048, 512
 # Caffe-style VGG preprocessing subtracts the ImageNet mean (RGB order here; channel order does
 # not matter for speed with random weights)
 VGG_MEAN = (123.68, 116.779, 103.939)
