@@ -1,7 +1,8 @@
 """The notebooks in notebooks/ run from top to bottom and produce what they say they do.
 
-Each has a cell tagged "parameters"; the tests replace it with the small settings below, so that
-each runs in about two minutes on 2 CPU cores.
+Each has a cell tagged "parameters"; the tests replace it with the small settings below. The
+notebooks a test process runs share one kernel, each run after its names are cleared: a kernel of
+their own would import TensorFlow and load the network again for each.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import imageio.v3 as iio
 import nbclient
 import nbformat
 import pytest
+from nbclient.util import run_sync
 
 from samplevis.sampling.mcmc.stationarity import RHAT_LIMIT
 
@@ -96,16 +98,48 @@ def parameter_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return cells[0]
 
 
-def run(name: str, cwd: Path, parameters: str | None = None) -> nbformat.NotebookNode:
+def run(
+    name: str, cwd: Path, parameters: str | None = None, kernel: object | None = None
+) -> nbformat.NotebookNode:
+    """The notebook `name` executed in the folder `cwd`, its parameter cell replaced by
+    `parameters`: in a kernel of its own, or in `kernel` (see `kernel`) after its names are
+    cleared."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     if parameters is not None:
         parameter_cell(notebook).source = parameters.strip()
+    if kernel is not None:
+        # no name of the notebook run before is left, and the files go into this one's folder
+        prelude = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(f"%reset -f\n%cd -q {str(cwd)!r}")]
+        )
+        execute(nbclient.NotebookClient(prelude, km=kernel, timeout=60))
     # A cell that raises fails the run with the cell's traceback.
     client = nbclient.NotebookClient(
-        notebook, timeout=600, resources={"metadata": {"path": str(cwd)}}
+        notebook, timeout=600, km=kernel, resources={"metadata": {"path": str(cwd)}}
     )
-    client.execute()
+    execute(client)
     return notebook
+
+
+def execute(client: nbclient.NotebookClient) -> None:
+    """Run the client's notebook; close its connection to a kernel it does not own."""
+    try:
+        client.execute()
+    finally:
+        if not client.owns_km and client.kc is not None:
+            client.kc.stop_channels()
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """One kernel for the notebooks that a test process runs, each after the one before: each
+    kernel would import TensorFlow and load the network again (`run` clears the names a
+    notebook leaves)."""
+    owner = nbclient.NotebookClient(nbformat.v4.new_notebook(), kernel_name="python3")
+    owner.km = owner.create_kernel_manager()
+    owner.start_new_kernel(cwd=str(tmp_path_factory.mktemp("kernel")))
+    yield owner.km
+    run_sync(owner.km.shutdown_kernel)(now=True)
 
 
 def outputs(notebook: nbformat.NotebookNode, output_type: str) -> list:
@@ -187,8 +221,8 @@ def test_small_settings_set_every_parameter():
 
 
 @pytest.mark.slow
-def test_quickstart_optimizes_and_samples(tmp_path):
-    notebook = run("quickstart.ipynb", tmp_path, SMALL["quickstart.ipynb"])
+def test_quickstart_optimizes_and_samples(tmp_path, kernel):
+    notebook = run("quickstart.ipynb", tmp_path, SMALL["quickstart.ipynb"], kernel)
     text = "".join(o.get("text", "") for o in outputs(notebook, "stream"))
     assert "Closest layer names: block5c_add" in text  # the misspelt layer's error
     assert "(4, 2, 64, 64, 3)" in text
@@ -216,8 +250,8 @@ def test_quickstart_optimizes_and_samples(tmp_path):
 
 
 @pytest.mark.slow
-def test_lucid_tutorial_renders_each_topic(tmp_path):
-    notebook = run("lucid_tutorial.ipynb", tmp_path, SMALL["lucid_tutorial.ipynb"])
+def test_lucid_tutorial_renders_each_topic(tmp_path, kernel):
+    notebook = run("lucid_tutorial.ipynb", tmp_path, SMALL["lucid_tutorial.ipynb"], kernel)
     text = printed(notebook)
     assert "1 (1, 64, 64, 3)" in text  # one threshold, one image of SIZE px
     # every rendering is shown: a neuron, the algebra, the kinds of objective, the transforms,
@@ -259,8 +293,8 @@ def test_lucid_tutorial_renders_each_topic(tmp_path):
 
 
 @pytest.mark.slow
-def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_path):
-    notebook = run("maco.ipynb", tmp_path, SMALL["maco.ipynb"])
+def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_path, kernel):
+    notebook = run("maco.ipynb", tmp_path, SMALL["maco.ipynb"], kernel)
     text = printed(notebook)
     assert "image (64, 64, 3), transparency (64, 64, 3)" in text
     (error,) = numbers(text.split("magnitude kept to a relative ")[1].split()[0])
@@ -273,8 +307,8 @@ def test_maco_notebook_renders_keeps_the_magnitude_and_saves_an_rgba_png(tmp_pat
 
 
 @pytest.mark.slow
-def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
-    notebook = run("sampling.ipynb", tmp_path, SMALL["sampling.ipynb"])
+def test_sampling_notebook_samples_sweeps_and_reports(tmp_path, kernel):
+    notebook = run("sampling.ipynb", tmp_path, SMALL["sampling.ipynb"], kernel)
     text = printed(notebook)
     assert text.count("(4, 2, 32, 32, 3)") == 2  # from optimized starts, and from the photos
     kept = re.search(r"activation kept: " + NUMBER + r" of the starts', " + NUMBER, text)
@@ -380,8 +414,8 @@ def test_sampling_notebook_samples_sweeps_and_reports(tmp_path):
 
 
 @pytest.mark.slow
-def test_transparency_notebook_renders_rgba_and_keeps_the_alpha(tmp_path):
-    notebook = run("transparency.ipynb", tmp_path, SMALL["transparency.ipynb"])
+def test_transparency_notebook_renders_rgba_and_keeps_the_alpha(tmp_path, kernel):
+    notebook = run("transparency.ipynb", tmp_path, SMALL["transparency.ipynb"], kernel)
     text = printed(notebook)
     assert "(64, 64, 4)" in text
     centre, border = numbers(re.search(r"mean alpha: centre (\S+), border (\S+)", text)[0])
