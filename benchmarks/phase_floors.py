@@ -27,7 +27,7 @@ the target is K passes of C images):
   batch), `designs.answers` (the probe round's gratings and archive: 0.5 per image padded to
   the batch; the gradient it takes stops one convolution above the objective's layer),
   `search.features` (pooled features: 0.5 per image), `polish.polish` (its steps × C × K),
-  `low_rank.activation_curvature` (its rank + 1 compiled gradients × C × K),
+  `low_rank.activation_curvatures` (each part's rank, plus 1, compiled gradients × C × K),
   `facet_mass.CompiledLogProb` (1 × C × K a value: it runs the gradient's program;
   `facet_mass.log_prob_and_gradient`, 1 × C × K);
 * eager passes: every call of `LogDensity.activation` that runs eagerly (0.5 × C × K: the
@@ -314,7 +314,8 @@ def mass_patches(tally: Tally) -> list[Patch]:
     def curvature_probes(original):
         def wrapped(activation, state, *args, **kwargs):
             out = original(activation, state, *args, **kwargs)
-            tally.add("curvature", (out.values.shape[1] + 1) * chain_images(state, tally.views))
+            probes = sum(found.values.shape[1] for found in out)
+            tally.add("curvature", (probes + 1) * chain_images(state, tally.views))
             return out
 
         return wrapped
@@ -338,7 +339,7 @@ def mass_patches(tally: Tally) -> list[Patch]:
         return wrapped
 
     return [
-        (low_rank, "activation_curvature", curvature_probes),
+        (low_rank, "activation_curvatures", curvature_probes),
         (facet_mass.CompiledLogProb, "__call__", compiled_value),
         (facet_mass, "log_prob_and_gradient", mass_gradient),
     ]

@@ -196,6 +196,12 @@ def _mass_kinds() -> Sequence[str]:
     return momentum.KINDS
 
 
+def _warp_mass_kinds() -> Sequence[str]:
+    from samplevis.sampling.density import low_rank
+
+    return low_rank.WARP_MASSES
+
+
 def examples_index(init: str | os.PathLike) -> Path | None:
     """The examples.json `init` names (the file, or a folder holding it), or None."""
     path = Path(init)
@@ -564,6 +570,15 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             str,
             check=_one_of(_mass_kinds, or_none=True),
         ),
+        warp_mass=Option(
+            None,
+            "the 'curvature' mass over the warp: 'directions' (its curvature in each of its "
+            "directions, as the coefficients' is) or 'mean' (its mean curvature, one number per "
+            "chain) ({hmc_opts.warp_mass=None}: 'directions' on the photo route, whose warps "
+            "crawl under one number, 'mean' otherwise)",
+            str,
+            check=_one_of(_warp_mass_kinds, or_none=True),
+        ),
         adapt_step_size=Option(
             True,
             "adapt each chain's step size during burn-in (without, the "
@@ -670,6 +685,7 @@ class SamplingOptions:
     search_layer: str | None
     kernel: str
     mass: str
+    warp_mass: str
     adapt_step_size: bool
     target_accept_prob: float
     max_tree_depth: int
@@ -806,7 +822,10 @@ def _mass_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
             "size); use {hmc_opts.kernel='hmc'} or {hmc_opts.mass='identity'}.",
             mass=mass,
         )
-    return {"mass": mass, "step_size": step}
+    warp_mass = opts["warp_mass"]
+    if warp_mass is None:
+        warp_mass = "directions" if start_of(opts["init"]) == "photos" else "mean"
+    return {"mass": mass, "step_size": step, "warp_mass": warp_mass}
 
 
 def _floors_rule(opts: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 import samplevis
 from samplevis import objectives, param
@@ -103,7 +104,7 @@ def quadratic(z: tf.Tensor) -> tf.Tensor:
 
 def test_the_range_finder_finds_the_curved_directions_and_their_curvature():
     state = [tf.zeros([3, N])]
-    found = low_rank.activation_curvature(quadratic, state, rank=8, seed=0)
+    (found,) = low_rank.activation_curvatures(quadratic, state, rank=8, seed=0)
     np.testing.assert_allclose(found.values[:, :K], np.tile(CURVATURES, (3, 1)), rtol=1e-3)
     np.testing.assert_allclose(found.values[:, K:], 0.0, atol=1e-3)
     for c in range(3):  # the top K directions span the curved ones
@@ -114,7 +115,7 @@ def test_the_range_finder_finds_the_curved_directions_and_their_curvature():
 def test_hmc_under_the_low_rank_mass_draws_the_gaussians_variances_along_and_across():
     chains = 4
     start = tf.zeros([chains, N])
-    found = low_rank.activation_curvature(quadratic, [start], rank=8, seed=0)
+    (found,) = low_rank.activation_curvatures(quadratic, [start], rank=8, seed=0)
 
     def target(z: tf.Tensor) -> tf.Tensor:
         return quadratic(z) / T - LAM * tf.reduce_sum(z * z, -1) / 2
@@ -141,6 +142,54 @@ def test_hmc_under_the_low_rank_mass_draws_the_gaussians_variances_along_and_acr
     # a step of the order of the target's spread in every direction: the stiffest (1 / 80 of
     # the prior's variance) no longer sets the step for all
     assert np.median(run.trace["step_size"]) > 0.2
+
+
+# A second part shaped as a 2 x 2 warp ([C, 2, 2, 2]: 8 numbers), as anisotropic as a facet's
+# warp: one direction the activation holds two thousand times more stiffly than the prior alone
+# holds the other seven.
+WARP_STIFF = 2000.0
+WARP_DIRECTION = np.full(8, 1 / np.sqrt(8.0), np.float32)
+
+
+def two_parts(z: tf.Tensor, warp: tf.Tensor) -> tf.Tensor:
+    along = tf.linalg.matvec(tf.reshape(warp, [-1, 8]), WARP_DIRECTION)  # [C]
+    return quadratic(z) - 0.5 * WARP_STIFF * tf.square(along)
+
+
+def test_each_part_gets_its_own_low_rank_mass_and_hmc_draws_both_parts_variances():
+    chains = 4
+    start = [tf.zeros([chains, N]), tf.zeros([chains, 2, 2, 2])]
+    found = low_rank.activation_curvatures(two_parts, start, parts=(0, 1), rank=8, seed=0)
+    np.testing.assert_allclose(found[0].values[:, :K], np.tile(CURVATURES, (chains, 1)), rtol=1e-3)
+    np.testing.assert_allclose(found[1].values[:, 0], WARP_STIFF, rtol=1e-3)
+    np.testing.assert_allclose(found[1].values[:, 1:], 0.0, atol=1e-2)
+
+    def target(z: tf.Tensor, warp: tf.Tensor) -> tf.Tensor:
+        squares = tf.reduce_sum(z * z, -1) + tf.reduce_sum(warp * warp, [1, 2, 3])
+        return two_parts(z, warp) / T - LAM * squares / 2
+
+    momenta = tfp.distributions.JointDistributionSequential(
+        [low_rank.part_momentum(f, s.shape[1:], LAM, T) for f, s in zip(found, start)]
+    )
+    kernel = kernels.make_kernel(
+        target,
+        "hmc",
+        kernels.per_chain_step_size(0.5, start),
+        num_leapfrog_steps=4,
+        num_adaptation_steps=80,
+        momentum_distribution=momenta,
+    )
+    run = chain.run_chains(kernel, start, chain.ChainPlan(500, 100, 0, 300), seed=2, progress=False)
+    warps = run.samples[1].reshape(-1, 8).astype(np.float64)  # [n * C, 8]
+    along = warps @ WARP_DIRECTION
+    across = warps - np.outer(along, WARP_DIRECTION)
+    # 2000 nearly independent draws: variances within 15 %, along the stiff direction (1 / 2000
+    # of the prior's variance) and across it, where the part's mean curvature as the mass of
+    # every direction draws about half of it
+    np.testing.assert_allclose(along.var(), 1 / (LAM + WARP_STIFF / T), rtol=0.15)
+    np.testing.assert_allclose(across.var(axis=0).sum() / 7, 1 / LAM, rtol=0.15)
+    coefficients = run.samples[0].reshape(-1, N).astype(np.float64) @ DIRECTIONS
+    np.testing.assert_allclose(coefficients.var(axis=0), 1 / (LAM + CURVATURES / T), rtol=0.15)
 
 
 def test_restarted_puts_the_state_in_each_kind_of_chain_parameterization():

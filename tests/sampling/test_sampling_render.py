@@ -403,6 +403,10 @@ def test_the_start_is_resolved_once_from_init_and_sets_what_depends_on_it(tmp_pa
     assert [opts.search_rounds for opts in resolved.values()] == [options.SEARCH_ROUNDS, 0, 0, 0]
     assert resolved["photos"].num_leapfrog_steps == options.PHOTO_LEAPFROG_STEPS
     assert resolved["images"].num_leapfrog_steps == options.LEAPFROG_STEPS
+    # a photo facet's warp is given its curvature in each of its directions, the others' one
+    # number; a mass given is kept on either route
+    assert [opts.warp_mass for opts in resolved.values()] == ["mean", "mean", "directions", "mean"]
+    assert options.resolve_options(dict(init=tmp_path, warp_mass="mean")).warp_mass == "mean"
     # photo chains settle over a longer burn-in, and T adapts over its share of it; a burn-in
     # given is kept on either route
     assert [opts.num_burnin_steps for opts in resolved.values()] == [50, 50, 150, 50]

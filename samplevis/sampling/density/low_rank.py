@@ -28,11 +28,14 @@ import tensorflow_probability as tfp
 from samplevis.runtime.seeds import SeedLike, as_seed, fold_in
 from samplevis.sampling.density.log_density import LogDensity
 from samplevis.sampling.density.momentum import diagonal_momentum
+from samplevis.sampling.mcmc import curvature
 
 # directions measured (the range finder's probes): the activation's curvature over a facet's
 # coefficients falls by an order of magnitude within its first few dozen directions
 # (docs/sampling_designs.md, "The mass")
 RANK = 32
+# over a warp: its own low-rank mass, or one mean curvature per chain (`facet_momentum`)
+WARP_MASSES = ("directions", "mean")
 # the finite difference's length, in state units: a step a chain might take, so that the
 # estimate averages over the kinks of a ReLU network rather than reading one side of one kink
 PROBE = 1e-2
@@ -52,50 +55,58 @@ class Curvature:
     values: np.ndarray
 
 
-def activation_curvature(
+def activation_curvatures(
     activation: Callable[..., tf.Tensor],
     state: Sequence[tf.Tensor],
-    part: int = 0,
+    parts: Sequence[int] = (0,),
     rank: int = RANK,
     seed: SeedLike = None,
     probe: float = PROBE,
-) -> Curvature:
-    """The top-`rank` eigenpairs of minus the Hessian of `activation` (state parts, each
-    [C, ...] -> [C]) over part `part`, the other parts held, at `state`: randomized range
-    finding in one pass over `rank` Hessian-vector products, each a finite difference of the
-    gradient over `probe` state units."""
+) -> tuple[Curvature, ...]:
+    """Per part in `parts`, the top-`rank` eigenpairs of minus the Hessian of `activation`
+    (state parts, each [C, ...] -> [C]) over that part, the other parts held, at `state`:
+    randomized range finding in one pass over `rank` Hessian-vector products, each a finite
+    difference of the gradient over `probe` state units. Part 0's probes come from `seed`, part
+    i's from `fold_in(seed, i)`; one compiled gradient serves every part."""
     state = [tf.convert_to_tensor(s, tf.float32) for s in state]
-    shape = state[part].shape
-    chains, size = int(shape[0]), int(np.prod(shape[1:]))
-    rank = min(rank, size)
 
     @tf.function(autograph=False)
-    def gradient(moved: tf.Tensor) -> tf.Tensor:
-        parts = [moved if i == part else s for i, s in enumerate(state)]
+    def gradients(*moved: tf.Tensor) -> list[tf.Tensor]:
         with tf.GradientTape() as tape:
-            tape.watch(parts[part])
-            total = tf.reduce_sum(activation(*parts))  # each chain reads its own state only
-        return tf.reshape(tape.gradient(total, parts[part]), [chains, size])
+            tape.watch(moved)
+            total = tf.reduce_sum(activation(*moved))  # each chain reads its own state only
+        return tape.gradient(total, list(moved))
 
-    origin = tf.reshape(state[part], [chains, size])
-    at_origin = gradient(state[part])
-
-    def minus_hessian_times(vectors: np.ndarray) -> np.ndarray:
-        """[C, n, k] -> [C, n, k]: -H v for each column v."""
-        out = []
-        for j in range(vectors.shape[2]):
-            v = tf.constant(vectors[:, :, j], tf.float32)
-            moved = tf.reshape(origin + probe * v, shape)
-            out.append(-(gradient(moved) - at_origin).numpy() / probe)
-        return np.stack(out, axis=2).astype(np.float64)
-
+    at_origin = gradients(*state)
     seed = as_seed(seed)
-    probes = tf.random.stateless_normal([chains, size, rank], seed, dtype=tf.float64).numpy()
-    sketch = minus_hessian_times(probes)  # Y = -H W [C, n, k]
+    found = []
+    for part in parts:
+        shape = state[part].shape
+        chains, size = int(shape[0]), int(np.prod(shape[1:]))
+        origin = tf.reshape(state[part], [chains, size])
+        probes = tf.random.stateless_normal(
+            [chains, size, min(rank, size)],
+            seed if part == 0 else fold_in(seed, part),
+            dtype=tf.float64,
+        ).numpy()
+        sketch = []  # Y = -H W [C, n, k]
+        for j in range(probes.shape[2]):
+            moved = list(state)
+            moved[part] = tf.reshape(
+                origin + probe * tf.constant(probes[:, :, j], tf.float32), shape
+            )
+            slope = gradients(*moved)[part] - at_origin[part]
+            sketch.append(-tf.reshape(slope, [chains, size]).numpy() / probe)
+        found.append(range_found(probes, np.stack(sketch, axis=2).astype(np.float64)))
+    return tuple(found)
+
+
+def range_found(probes: np.ndarray, sketch: np.ndarray) -> Curvature:
+    """The eigenpairs of a symmetric operator from `probes` W [C, n, k] and its products with
+    them, `sketch` Y [C, n, k], in one pass (Halko, Martinsson and Tropp, section 5.5): Q'(-H)Q
+    = B solves B (Q'W) = Q'Y, where -H restricted to range(Q) reproduces the sketch, so the
+    probes' products are not paid for twice."""
     basis, _ = np.linalg.qr(sketch)  # Q [C, n, k]
-    # One pass over the Hessian (Halko, Martinsson and Tropp, section 5.5): Q'(-H)Q = B solves
-    # B (Q'W) = Q'Y, where -H restricted to range(Q) reproduces the sketch, so the probes'
-    # products are not paid for twice.
     across = np.einsum("cnk,cnj->ckj", basis, probes)  # Q'W [C, k, k]
     along = np.einsum("cnk,cnj->ckj", basis, sketch)  # Q'Y
     projected = np.swapaxes(
@@ -134,26 +145,45 @@ def low_rank_momentum(
     return tfd.MultivariateNormalLinearOperator(scale=scale)
 
 
+def part_momentum(
+    curvature: Curvature,
+    shape: Sequence[int],
+    prior_weight: float,
+    temperature: np.ndarray | float,
+) -> tfp.distributions.Distribution:
+    """`low_rank_momentum` over a state part whose values per chain are shaped `shape` (the
+    warp's [G, G, 2]; a flat part's [n] as it is)."""
+    flat = low_rank_momentum(curvature, prior_weight, temperature)
+    size = int(np.prod(shape))
+    if list(shape) == [size]:
+        return flat
+    reshape = tfp.bijectors.Reshape(event_shape_out=list(shape), event_shape_in=[size])
+    return tfp.distributions.TransformedDistribution(flat, reshape)
+
+
 def facet_momentum(
-    log_density: LogDensity, state: Sequence[tf.Tensor], seed: tf.Tensor
+    log_density: LogDensity, state: Sequence[tf.Tensor], seed: tf.Tensor, warp_mass: str = "mean"
 ) -> tfp.distributions.Distribution:
     """The momenta of a facet's chains (`log_density` over a FacetImage or WarpedFacet, at its T
     and prior weight, `state` its parts [C, ...]): over the coefficients the low-rank mass of
-    the activation's curvature there (`activation_curvature`, `low_rank_momentum`); over a warp,
-    its mean curvature along random directions (`mcmc.curvature.part_curvatures`), one
-    number per chain: the warp's few numbers are all held alike."""
-    from samplevis.sampling.mcmc import curvature
-
-    found = activation_curvature(log_density.activation, state, part=0, seed=seed)
+    the activation's curvature there (`activation_curvatures`, `low_rank_momentum`); over a
+    warp, by `warp_mass`, the same low-rank mass in all of its directions ("directions") or its
+    mean curvature along random directions, one number per chain ("mean",
+    `mcmc.curvature.part_curvatures`). The photo route's warps settle only under the first, and
+    the others' only under the second (docs/sampling_designs.md, "The warp's own mass")."""
+    if warp_mass not in WARP_MASSES:
+        raise ValueError(f"warp_mass must be one of {WARP_MASSES}; got {warp_mass!r}.")
+    warps = range(1, len(state))
+    measured = [0, *warps] if warp_mass == "directions" else [0]
+    found = activation_curvatures(log_density.activation, state, parts=measured, seed=seed)
     temperature = np.asarray(log_density.temperature, np.float64)
-    parts = [low_rank_momentum(found, log_density.prior_weight, temperature)]
-    if len(state) > 1:
+    parts = [
+        part_momentum(held, state[i].shape[1:], log_density.prior_weight, temperature)
+        for held, i in zip(found, measured)
+    ]
+    if warp_mass == "mean" and len(state) > 1:
         held = curvature.part_curvatures(
-            log_density,
-            state,
-            fold_in(seed, 1),
-            floor=log_density.prior_weight,
-            parts=range(1, len(state)),  # the coefficients' mass is the low-rank one above
+            log_density, state, fold_in(seed, 1), floor=log_density.prior_weight, parts=warps
         )
         for mass, part in zip(held[1:], state[1:]):
             per_chain = tf.reshape(mass, [-1] + [1] * (part.shape.rank - 1))

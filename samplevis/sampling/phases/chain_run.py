@@ -47,18 +47,20 @@ def build_kernel(
     max_tree_depth: int,
     mass: str,
     seed: tf.Tensor,
+    warp_mass: str = "mean",
 ) -> Any:
     """The chains' `tfp.mcmc` kernel over `target`'s state (see `mcmc.kernels.make_kernel` and
     `hmc_opts` in sampling.options for the arguments), with the momentum's mass measured at the
-    chains' starts: "curvature" (a facet's: `target.low_rank.facet_momentum`; the identity for
-    a state that is no facet), "fisher" or "identity" (each part then stepping by its own mean
-    curvature); `seed` (int32 [2]) draws the curvature's probe directions."""
+    chains' starts: "curvature" (a facet's: `target.low_rank.facet_momentum`, over a warp as
+    `warp_mass` says; the identity for a state that is no facet), "fisher" or "identity" (each
+    part then stepping by its own mean curvature); `seed` (int32 [2]) draws the curvature's
+    probe directions."""
     adaptation = kernels.default_adaptation_steps(num_burnin_steps) if adapt_step_size else None
     state = list(target.image_param.init(None))
     momenta = None
     steps = kernels.per_chain_step_size(step_size, state)
     if mass == "curvature" and isinstance(target.image_param, FacetImage | WarpedFacet):
-        momenta = low_rank.facet_momentum(target, state, seed)
+        momenta = low_rank.facet_momentum(target, state, seed, warp_mass)
     elif mass == "fisher":
         groups = momentum.state_groups(target.image_param)
         momenta = momentum.momentum_distribution(momentum.fisher_mass(target, state, groups))
@@ -124,6 +126,7 @@ def burn_in_and_sample(
         max_tree_depth=opts.max_tree_depth,
         mass=opts.mass,
         seed=fold_in(base, 7),
+        warp_mass=opts.warp_mass,
     )
     return chain_lib.run_chains(
         kernel,
