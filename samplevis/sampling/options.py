@@ -31,10 +31,10 @@ TEMPERATURE_SHARE = 0.3
 # "T"): the draws begin only after this many steps at the T they are drawn at.
 CLOSING_STEPS = 20
 # Steps before the first draw. A photo facet's chains, climbed from their cluster, were still
-# falling when drawn after 50 (the pooled trend named, a chain named) and after 100 (two chains
-# named); after 150 every chain and the pooled trend of bell pepper's passed at 40 draws on three
-# seeds from the earlier climb's facets; from today's, on two seeds of three, after 150 as after
-# 250 (docs/sampling_designs.md, "Chains settled before their draws").
+# falling when drawn after 50 and after 100 steps. After 150, with the warp under its own mass,
+# every chain and pooled trend of both of MFV's classes passed at 40 draws on three seeds. After
+# 50, one chain fell and the chains kept too much of the gain (docs/sampling_designs.md, "The
+# warp's own mass").
 BURNIN_STEPS = 50
 PHOTO_BURNIN_STEPS = 150
 DEFAULT_NUM_CHAINS = 4
