@@ -27,7 +27,8 @@ the target is K passes of C images):
   batch), `designs.answers` (the probe round's gratings and archive: 0.5 per image padded to
   the batch; the gradient it takes stops one convolution above the objective's layer),
   `search.features` (pooled features: 0.5 per image), `polish.polish` (its steps × C × K),
-  `low_rank.activation_curvatures` (each part's rank, plus 1, compiled gradients × C × K),
+  `low_rank.activation_curvatures` (1 + the rank of each part it measures: compiled gradients
+  × C × K),
   `facet_mass.CompiledLogProb` (1 × C × K a value: it runs the gradient's program;
   `facet_mass.log_prob_and_gradient`, 1 × C × K);
 * eager passes: every call of `LogDensity.activation` that runs eagerly (0.5 × C × K: the

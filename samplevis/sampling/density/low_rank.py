@@ -169,8 +169,9 @@ def facet_momentum(
     the activation's curvature there (`activation_curvatures`, `low_rank_momentum`); over a
     warp, by `warp_mass`, the same low-rank mass in all of its directions ("directions") or its
     mean curvature along random directions, one number per chain ("mean",
-    `mcmc.curvature.part_curvatures`). The photo route's warps settle only under the first, and
-    the others' only under the second (docs/sampling_designs.md, "The warp's own mass")."""
+    `mcmc.curvature.part_curvatures`). Of the masses measured, the photo route's warps settled
+    under the first and the others' under the second (docs/sampling_designs.md, "The warp's own
+    mass")."""
     if warp_mass not in WARP_MASSES:
         raise ValueError(f"warp_mass must be one of {WARP_MASSES}; got {warp_mass!r}.")
     warps = range(1, len(state))
