@@ -805,8 +805,8 @@ def _step_size_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _mass_rule(opts: Mapping[str, Any]) -> dict[str, Any]:
-    """The mass by the kernel and burn-in, the first step by the mass; NUTS under a
-    preconditioning mass cannot adapt its step."""
+    """The mass by the kernel and burn-in, the first step by the mass, the warp's mass by the
+    start; NUTS under a preconditioning mass cannot adapt its step."""
     mass = opts["mass"]
     if mass is None:
         short = opts["num_burnin_steps"] < CURVATURE_BURNIN
