@@ -2,7 +2,7 @@
 
 Each has a cell tagged "parameters"; the tests replace it with the small settings below. The
 notebooks a test process runs share one kernel, each run after its names are cleared: a kernel of
-their own would import TensorFlow and load the network again for each.
+their own would start Python and import TensorFlow again for each.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def execute(client: nbclient.NotebookClient) -> None:
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     """One kernel for the notebooks that a test process runs, each after the one before: each
-    kernel would import TensorFlow and load the network again (`run` clears the names a
-    notebook leaves)."""
+    kernel of its own would import TensorFlow again (`run` clears the names a notebook
+    leaves)."""
     owner = nbclient.NotebookClient(nbformat.v4.new_notebook(), kernel_name="python3")
     owner.km = owner.create_kernel_manager()
     owner.start_new_kernel(cwd=str(tmp_path_factory.mktemp("kernel")))
