@@ -69,13 +69,15 @@ def activation_curvatures(
     difference of the gradient over `probe` state units. Part 0's probes come from `seed`, part
     i's from `fold_in(seed, i)`; one compiled gradient serves every part."""
     state = [tf.convert_to_tensor(s, tf.float32) for s in state]
+    parts = list(parts)
 
     @tf.function(autograph=False)
-    def gradients(*moved: tf.Tensor) -> list[tf.Tensor]:
+    def gradients(*moved: tf.Tensor) -> dict[int, tf.Tensor]:
+        """The activation's gradient over each measured part (the others held), by part."""
         with tf.GradientTape() as tape:
-            tape.watch(moved)
+            tape.watch([moved[i] for i in parts])
             total = tf.reduce_sum(activation(*moved))  # each chain reads its own state only
-        return tape.gradient(total, list(moved))
+        return dict(zip(parts, tape.gradient(total, [moved[i] for i in parts])))
 
     at_origin = gradients(*state)
     seed = as_seed(seed)
