@@ -9,6 +9,7 @@ docs/sampling_designs.md, "The chain's state").
 
 from __future__ import annotations
 
+import argparse
 import csv
 from pathlib import Path
 
@@ -24,6 +25,10 @@ BENT_2PX = {"share": (0.57, 0.74), "registered": (0.10, 0.18)}
 
 
 def main() -> None:
+    # no flags: the parser answers --help with the docstring
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     with open(DOCS / "pattern_designs.csv") as f:
         rows = list(csv.DictReader(f))
     figure, (plain, registered) = plt.subplots(1, 2, figsize=(13, 4.8), dpi=100, sharex=True)

@@ -10,6 +10,7 @@ sampled shows its optimum alone). images/trace.png: `samplevis.plot_trace` of th
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -46,6 +47,10 @@ def facet_row(result: SampleResult, facet: Facet) -> np.ndarray:
 
 
 def main() -> None:
+    # no flags: the parser answers --help with the docstring
+    argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     model = zoo.efficientnet_lite0()
     channels = model.keras_model.get_layer(PAIR.layer).output.shape[-1]
     weights = np.stack([weights_of(PAIR.facet_a, channels), weights_of(PAIR.facet_b, channels)])

@@ -17,10 +17,24 @@ import numpy as np
 import pytest
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the modules with the most tests marked slow first, each module whole, the others in
-    their order: `pytest -n 2` deals the long tests out early and ends on short ones, so that
-    its two workers finish together."""
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--benchmarks",
+        action="store_true",
+        help="also run the benchmark scripts marked `benchmarks` (tests/test_benchmarks.py)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked `benchmarks` unless `--benchmarks` is given. Run the modules with
+    the most tests marked slow first, each module whole, the others in their order: `pytest -n
+    2` deals the long tests out early and ends on short ones, so that its two workers finish
+    together."""
+    if not config.getoption("--benchmarks"):
+        skip = pytest.mark.skip(reason="a benchmark script's --quick run: give --benchmarks")
+        for item in items:
+            if item.get_closest_marker("benchmarks"):
+                item.add_marker(skip)
     slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
     items.sort(key=lambda item: -slow[item.path])  # a stable sort: a module's tests stay in order
 

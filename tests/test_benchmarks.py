@@ -6,6 +6,13 @@ not in a later benchmark. The scripts share the worker's built-in model (the `ef
 where they would each load their own: loading it and tracing its layers again would cost
 seconds per script and test nothing more (tests/test_repeatable.py checks that runs on a model
 object that other runs used give what a fresh process gives).
+
+Every suite runs the scripts whose figures the README and docs quote as the library's current
+targets (the draws' verdict and the photo route, `EVERY_RUN`) and those whose quick run takes a
+few seconds; the speed and design-comparison scripts, whose quick runs each trace their own
+programs for 10-25 s, run with `--benchmarks` (`python -m pytest tests/test_benchmarks.py
+--benchmarks`): after a change to a script or to what it calls. Every script's `--help` runs in
+every suite: a script that no longer imports fails there.
 """
 
 from __future__ import annotations
@@ -80,6 +87,24 @@ ARGS = {
     "natural_facets.py": ["--designs", "blur"],
 }
 
+# Scripts whose --quick run is in every suite: the figures of the draws' verdict and of the photo
+# route that the README and docs quote as current, and the scripts that take a few seconds.
+EVERY_RUN = {
+    "draws_at_target.py",
+    "draws_tests.py",
+    "draws_power.py",
+    "draws_calibration.py",
+    "photo_facets.py",
+    "natural_facets.py",
+    "processing_check.py",
+    "render_quality.py",
+    "maco_speed.py",
+    "network_speed.py",
+    "polish_ends.py",
+    "warp_designs.py",
+    "gif_colours.py",
+}
+
 # A rule under a header, as benchmarks/common.format_table draws it: dashes per column.
 RULE = re.compile(r"^-+(  -+)+$")
 
@@ -111,8 +136,30 @@ def test_every_script_left_in_benchmarks_is_run_here_or_makes_pictures():
     assert scripts - set(TABLES) == MAKERS
 
 
+def test_every_suite_runs_some_scripts_and_each_of_them_prints_a_table():
+    assert EVERY_RUN < set(TABLES)
+
+
+@pytest.mark.parametrize("script", sorted((set(TABLES) | MAKERS) - {"common.py"}))
+def test_benchmark_imports_and_explains_its_flags(script, monkeypatch, capsys):
+    path = ROOT / "benchmarks" / script
+    monkeypatch.setattr(sys, "argv", [str(path), "--help"])
+    monkeypatch.setattr(sys, "path", [str(path.parent), *sys.path])
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(SystemExit) as end:
+        runpy.run_path(str(path), run_name="__main__")
+    assert end.value.code == 0, capsys.readouterr().err[-3000:]
+    assert capsys.readouterr().out.startswith(f"usage: {script}")
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("script", sorted(TABLES))
+@pytest.mark.parametrize(
+    "script",
+    [
+        s if s in EVERY_RUN else pytest.param(s, marks=pytest.mark.benchmarks)
+        for s in sorted(TABLES)
+    ],
+)
 def test_benchmark_runs_quick_and_prints_its_table(script, effnet, monkeypatch, capsys):
     from samplevis import zoo
 
