@@ -7,12 +7,11 @@ where they would each load their own: loading it and tracing its layers again wo
 seconds per script and test nothing more (tests/test_repeatable.py checks that runs on a model
 object that other runs used give what a fresh process gives).
 
-Every suite runs the scripts whose figures the README and docs quote as the library's current
-targets (the draws' verdict and the photo route, `EVERY_RUN`) and those whose quick run takes a
-few seconds; the speed and design-comparison scripts, whose quick runs each trace their own
-programs for 10-25 s, run with `--benchmarks` (`python -m pytest tests/test_benchmarks.py
---benchmarks`): after a change to a script or to what it calls. Every script's `--help` runs in
-every suite: a script that no longer imports fails there.
+Every suite runs each script's `--help` (a script that no longer imports fails there) and the
+`--quick` runs that take a few seconds (`EVERY_RUN`); the others, whose quick runs each trace
+programs of their own for 10-25 s, run with `--benchmarks` (`python -m pytest
+tests/test_benchmarks.py --benchmarks -n 2`): after a change to a script or to what it calls,
+and before a script's figures go into docs/.
 """
 
 from __future__ import annotations
@@ -87,16 +86,10 @@ ARGS = {
     "natural_facets.py": ["--designs", "blur"],
 }
 
-# Scripts whose --quick run is in every suite: the figures of the draws' verdict and of the photo
-# route that the README and docs quote as current, and the scripts that take a few seconds.
+# Scripts whose --quick run takes a few seconds: in every suite.
 EVERY_RUN = {
-    "draws_at_target.py",
-    "draws_tests.py",
     "draws_power.py",
     "draws_calibration.py",
-    "photo_facets.py",
-    "natural_facets.py",
-    "processing_check.py",
     "render_quality.py",
     "maco_speed.py",
     "network_speed.py",
