@@ -21,7 +21,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--benchmarks",
         action="store_true",
-        help="also run the benchmark scripts marked `benchmarks` (tests/test_benchmarks.py)",
+        help="also run the benchmark scripts' --quick runs that take more than a few seconds "
+        "(tests/test_benchmarks.py)",
     )
 
 
