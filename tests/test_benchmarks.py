@@ -133,15 +133,24 @@ def test_the_scripts_every_suite_runs_are_scripts_with_a_table():
     assert EVERY_RUN < set(TABLES)
 
 
-@pytest.mark.parametrize("script", sorted((set(TABLES) | MAKERS) - {"common.py"}))
-def test_benchmark_imports_and_explains_its_flags(script, monkeypatch, capsys):
+def run_as_main(script: str, args: list[str], monkeypatch: pytest.MonkeyPatch) -> object:
+    """Run benchmarks/`script` with `args` as `python benchmarks/SCRIPT ARGS` would, in this
+    process; its exit code (None when it ended without `sys.exit`)."""
     path = ROOT / "benchmarks" / script
-    monkeypatch.setattr(sys, "argv", [str(path), "--help"])
+    monkeypatch.setattr(sys, "argv", [str(path), *args])
+    # first on the path, as `python benchmarks/X.py` puts it (the scripts import common.py)
     monkeypatch.setattr(sys, "path", [str(path.parent), *sys.path])
     monkeypatch.chdir(ROOT)
-    with pytest.raises(SystemExit) as end:
+    try:
         runpy.run_path(str(path), run_name="__main__")
-    assert end.value.code == 0, capsys.readouterr().err[-3000:]
+    except SystemExit as end:
+        return end.code
+    return None
+
+
+@pytest.mark.parametrize("script", sorted((set(TABLES) | MAKERS) - {"common.py"}))
+def test_benchmark_imports_and_explains_its_flags(script, monkeypatch, capsys):
+    assert run_as_main(script, ["--help"], monkeypatch) == 0, capsys.readouterr().err[-3000:]
     assert capsys.readouterr().out.startswith(f"usage: {script}")
 
 
@@ -156,21 +165,14 @@ def test_benchmark_imports_and_explains_its_flags(script, monkeypatch, capsys):
 def test_benchmark_runs_quick_and_prints_its_table(script, effnet, monkeypatch, capsys):
     from samplevis import zoo
 
-    path = ROOT / "benchmarks" / script
     built = zoo.efficientnet_lite0
 
     def shared(weights="imagenet"):
         return effnet if weights == "imagenet" else built(weights)
 
     monkeypatch.setattr(zoo, "efficientnet_lite0", shared)
-    monkeypatch.setattr(sys, "argv", [str(path), "--quick", *ARGS.get(script, [])])
-    # first on the path, as `python benchmarks/X.py` puts it (the scripts import common.py)
-    monkeypatch.setattr(sys, "path", [str(path.parent), *sys.path])
-    monkeypatch.chdir(ROOT)
-    try:
-        runpy.run_path(str(path), run_name="__main__")
-    except SystemExit as end:
-        assert end.code in (None, 0), capsys.readouterr().err[-3000:]
+    status = run_as_main(script, ["--quick", *ARGS.get(script, [])], monkeypatch)
+    assert status in (None, 0), capsys.readouterr().err[-3000:]
     output = capsys.readouterr().out
     assert any(TABLES[script] in h for h in table_headers(output)), output[-3000:]
     if script == "repeat_runs.py":  # the same photo run twice in one process: bit for bit
