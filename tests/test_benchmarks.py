@@ -50,6 +50,7 @@ TABLES = {
     "chain_block.py": "accepted",
     "warp_designs.py": "ms fwd+bwd",
     "gif_colours.py": "rms error",
+    "png_levels.py": "KB per file",
     "repeat_runs.py": "against the fresh process",
 }
 # scripts that write pictures or data files rather than print a table
@@ -96,6 +97,7 @@ EVERY_RUN = {
     "polish_ends.py",
     "warp_designs.py",
     "gif_colours.py",
+    "png_levels.py",
 }
 
 # A rule under a header, as benchmarks/common.format_table draws it: dashes per column.

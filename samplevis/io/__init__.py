@@ -132,7 +132,10 @@ def png_bytes(image: TensorLike) -> bytes:
     if pixels.shape[-1] == 1:
         pixels = pixels[..., 0]
     buffer = _io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
+    # zlib's fastest level: a run writes hundreds of PNGs (a unit's photos and crops, its
+    # draws), and level 1 encodes them several times faster for files a little larger
+    # (docs/benchmarks.md, "Writing PNGs").
+    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
