@@ -68,13 +68,15 @@ PHOTO_CLIMB = "mfv"
 PHOTO_TRANSFORMS = ("standard", "blur")
 PHOTO_TRANSFORM = "blur"
 PHOTO_STEPS = 512
-# A draw every 8 leapfrog steps: two HMC steps of 4, or on the photo route one of 8. A photo
-# facet's warp drifts over many short trajectories and its chains still fall during the draws;
-# longer ones mix it (docs/sampling_designs.md, "The prior around a photo's facet").
+# A draw every 8 leapfrog steps: two HMC steps of 4, or on the photo route four of 2. T and the
+# step size adapt once per step or block of steps, so over its 150 steps the photo route's
+# chains settled as well with 2 leapfrog steps as with 4 or 8, for a quarter of the burn-in's
+# gradients of 8 (docs/sampling_designs.md, "The photo route's leapfrog steps"); the README's
+# unit, over its 50 steps, leaned with 2.
 LEAPFROG_STEPS = 4
 STEPS_BETWEEN_RESULTS = 1
-PHOTO_LEAPFROG_STEPS = 8
-PHOTO_STEPS_BETWEEN_RESULTS = 0
+PHOTO_LEAPFROG_STEPS = 2
+PHOTO_STEPS_BETWEEN_RESULTS = 3
 SEARCH_ROUNDS = 2  # after optimized starts (docs/sampling_designs.md, "The facet search")
 # What the unit answers to less strongly, without photos: docs/sampling_designs.md, "Weaker
 # facets".
@@ -318,7 +320,7 @@ OPTIONS: Mapping[str, Option] = types.MappingProxyType(
             None,
             "leapfrog steps per HMC step ({hmc_opts.num_leapfrog_steps=None}: "
             f"{LEAPFROG_STEPS}, or {PHOTO_LEAPFROG_STEPS} on the photo route, whose draws "
-            "then come one HMC step apart where the others' come two)",
+            "then come four HMC steps apart where the others' come two)",
             int,
             check=_or_none(_int_from(1)),
         ),

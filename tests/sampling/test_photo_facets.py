@@ -57,11 +57,11 @@ def _render(model, examples, **opts):
     )
 
 
-def test_photo_chains_draw_every_long_hmc_step_where_others_draw_every_second_short_one(examples):
+def test_photo_chains_draw_every_fourth_short_hmc_step_where_others_draw_every_second(examples):
     from samplevis.sampling.options import resolve_options
 
     photo, other = resolve_options(dict(init=examples)), resolve_options({})
-    assert (photo.num_leapfrog_steps, photo.num_steps_between_results) == (8, 0)
+    assert (photo.num_leapfrog_steps, photo.num_steps_between_results) == (2, 3)
     assert (other.num_leapfrog_steps, other.num_steps_between_results) == (4, 1)
     # as many leapfrog steps (network gradients) per draw on either route
     per_draw = [o.num_leapfrog_steps * (o.num_steps_between_results + 1) for o in (photo, other)]

@@ -399,7 +399,7 @@ def test_the_start_is_resolved_once_from_init_and_sets_what_depends_on_it(tmp_pa
     assert {start: opts.start for start, opts in resolved.items()} == {
         start: start for start in options.STARTS
     }
-    # the search follows optimized starts and photo clusters; photo chains take longer steps
+    # the search follows optimized starts and photo clusters; photo chains take shorter steps
     assert [opts.search_rounds for opts in resolved.values()] == [options.SEARCH_ROUNDS, 0, 0, 0]
     assert resolved["photos"].num_leapfrog_steps == options.PHOTO_LEAPFROG_STEPS
     assert resolved["images"].num_leapfrog_steps == options.LEAPFROG_STEPS
