@@ -1,8 +1,8 @@
 """Writing PNGs: zlib's compression levels, timed, with the files' sizes.
 
-    python benchmarks/png_levels.py                     # a few seconds
-    python benchmarks/png_levels.py --photos DIR        # a folder's photos, as `examples` writes them
-    python benchmarks/png_levels.py --quick             # a smoke run: one repeat
+    python benchmarks/png_levels.py                 # a few seconds
+    python benchmarks/png_levels.py --photos DIR    # a folder's photos, as `examples` writes them
+    python benchmarks/png_levels.py --quick         # a smoke run: one repeat
 
 A photo run writes hundreds of PNGs: `dataset_examples` writes each top photo scaled to 256 px
 on its longer side and its crop (examples.pictures), the run its facets, draws and pictures
