@@ -6,8 +6,9 @@
 
 A photo run writes hundreds of PNGs: `dataset_examples` writes each top photo scaled to 256 px
 on its longer side and its crop (examples.pictures), the run its facets, draws and pictures
-at 128 px. The images: scikit-image's bundled photographs (or the first 20 of `--photos`)
-scaled to 256 px, and 128 px crops of them, as those PNGs are. Seconds per image are the median
+at 128 px. The images: scikit-image's bundled photographs (or the first 20 of `--photos`), each
+scaled as `dataset_examples` scales a photo (`examples.pictures.outlined`, no box), and a
+128 px square from each, the size of a run's facets and draws. Seconds per image are the median
 of alternating repeats of encoding them all (`io.png_bytes` encodes at the level marked, 1);
 sizes are the mean file in KB. Every level is lossless: each file is checked to decode to its
 image.
@@ -25,6 +26,7 @@ from PIL import Image
 from skimage import data
 
 from samplevis import io
+from samplevis.examples.pictures import IMAGE_SIDE, outlined
 
 from common import command_line, format_table, interleaved_medians, machine
 
@@ -32,19 +34,12 @@ PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "h
 LEVELS = (1, 3, 6, 9)  # Pillow's default is 6
 
 
-def scaled(image: Image.Image, side: int) -> np.ndarray:
-    """uint8 [H, W, 3]: `image` with its longer side `side` px."""
-    scale = side / max(image.size)
-    size = (max(round(image.width * scale), 1), max(round(image.height * scale), 1))
-    return np.asarray(image.convert("RGB").resize(size, Image.Resampling.BILINEAR))
-
-
 def sources(folder: Path | None) -> list[Image.Image]:
-    """The photos: scikit-image's, or the first 20 image files of `folder` in name order."""
+    """The photos, RGB: scikit-image's, or the first 20 image files of `folder` in name order."""
     if folder is None:
-        return [Image.fromarray(getattr(data, name)()) for name in PHOTOS]
+        return [Image.fromarray(getattr(data, name)()).convert("RGB") for name in PHOTOS]
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
-    return [Image.open(p) for p in files[:20]]
+    return [Image.open(p).convert("RGB") for p in files[:20]]
 
 
 def encode(images: list[np.ndarray], level: int) -> list[bytes]:
@@ -64,9 +59,10 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 1 if args.quick else 7
     photos = sources(args.photos)
+    scaled = [outlined(p, (-1, -1, -1, -1)) for p in photos]  # no box: nothing drawn
     sets = {
-        "photos, 256 px": [scaled(p, 256) for p in photos],
-        "crops, 128 px": [scaled(p, 256)[:128, :128] for p in photos],
+        f"photos, {IMAGE_SIDE} px": scaled,
+        "a run's images, 128 px": [s[:128, :128] for s in scaled],
     }
     print(f"command: {command_line()}")
     print(f"machine: {machine()}")
